@@ -1,0 +1,71 @@
+"""The service app factory: one place wires every mechanism into a FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from obcms_platform.auth import InternalTokenVerifier
+from obcms_platform.db import Database
+from obcms_platform.errors import install_error_handlers
+from obcms_platform.health import health_router
+from obcms_platform.logging import configure_logging
+from obcms_platform.metrics import PrometheusMiddleware, instrument_engine, metrics_router
+from obcms_platform.settings import ServiceSettings
+from obcms_platform.telemetry import instrument_app
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+) -> FastAPI:
+    """Build a service: its routers under /api/v1, plus health, metrics, errors, tracing."""
+    service = settings.service_name
+    configure_logging(service, settings.log_level)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        application_name=service,
+    )
+    instrument_engine(database.engine, service)
+    redis_client = aioredis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logger.info("starting %s", service, extra={"settings": settings.for_logging()})
+        yield
+        await redis_client.aclose()
+        database.dispose()
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.redis = redis_client
+    app.state.token_verifier = InternalTokenVerifier(
+        settings.internal_token_public_key, issuer=settings.internal_token_issuer
+    )
+    install_error_handlers(app)
+    app.include_router(health_router())
+    app.include_router(metrics_router)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(PrometheusMiddleware, service=service)
+    instrument_app(app, database.engine, service)
+    return app

@@ -1,0 +1,53 @@
+"""The command line every service shares: serve, migrate, migration status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+import uvicorn
+
+from obcms_platform import migrations
+from obcms_platform.settings import ServiceSettings
+
+
+def service_cli(package: str, settings_factory: Callable[[], ServiceSettings]) -> typer.Typer:
+    """A Typer app for one service; `package` is its Python package (``tasks_service``)."""
+    cli = typer.Typer(help=f"{package} commands", no_args_is_help=True)
+
+    @cli.command()
+    def serve(
+        host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False
+    ) -> None:
+        """Run the HTTP API with uvicorn."""
+        uvicorn.run(
+            f"{package}.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_config=None,
+            proxy_headers=True,
+        )
+
+    @cli.command()
+    def migrate(revision: str = "head") -> None:
+        """Upgrade the service database to `revision` (default: head)."""
+        migrations.upgrade(package, settings_factory().database_url, revision)
+
+    @cli.command()
+    def downgrade(revision: str) -> None:
+        """Downgrade the service database to `revision` (tier-2 rollback)."""
+        migrations.downgrade(package, settings_factory().database_url, revision)
+
+    @cli.command("migration-status")
+    def migration_status() -> None:
+        """Print current and head revisions; exit 1 when migrations are pending."""
+        current = migrations.current_revision(package, settings_factory().database_url)
+        head = migrations.head_revision(package)
+        typer.echo(f"current={current} head={head}")
+        if current != head:
+            raise typer.Exit(1)
+
+    return cli

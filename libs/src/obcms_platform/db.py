@@ -1,0 +1,118 @@
+"""SQLAlchemy 2 engine/session wiring and the request-scoped unit of work.
+
+Services hold their logic in functions that take a `Session` and never commit; the route
+(the request's unit of work) commits once, so domain rows and outbox rows land together.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, func, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+# Deterministic constraint names: migrations can drop them and error handlers can map a
+# violated constraint back to the field at fault (the part after "__").
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s__%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s__%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+    "fk": "fk_%(table_name)s__%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """Metadata for one service's declarative base (``metadata = service_metadata()``)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """Enum stored as VARCHAR with a CHECK constraint: adding a value is a plain migration."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Timestamped:
+    """Mixin: server-set creation and update times."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs; always drive them with psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """One engine and session factory per process."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        statement_timeout_ms: int = 15_000,
+        application_name: str = "obcms",
+    ) -> None:
+        options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+        connect_args: dict[str, Any] = {
+            "connect_timeout": 5,
+            "application_name": application_name,
+        }
+        if options:
+            connect_args["options"] = options
+        self.engine: Engine = create_engine(
+            normalise_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            pool_timeout=10,
+            connect_args=connect_args,
+        )
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _request_session(request: Request) -> Iterator[Session]:
+    database: Database = request.app.state.database
+    session = database.session()
+    try:
+        yield session
+    finally:
+        # Anything the route did not commit is rolled back here.
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(_request_session)]
+

@@ -1,0 +1,214 @@
+"""One error format for every service.
+
+Every error response body is::
+
+    {"error": {"status": 422, "code": "validation_error", "message": "due_date: ...",
+               "field": "due_date", "details": [{"field": ..., "message": ..., "type": ...}]}}
+
+`field` names the input at fault (dotted path, list indices in brackets) or is null.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class AppError(Exception):
+    """Base of the errors a service raises on purpose; carries its HTTP status."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+
+class InvalidInputError(AppError):
+    status_code = 422
+    code = "validation_error"
+
+
+class UnauthorizedError(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFoundError(AppError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, resource: str, key: object) -> None:
+        super().__init__(f"{resource} {key} not found")
+
+
+class ConflictError(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailedError(AppError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class ServiceUnavailableError(AppError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+def field_path(loc: Sequence[int | str]) -> str | None:
+    """('body', 'items', 0, 'title') -> 'items[0].title'; the request part is dropped."""
+    parts = list(loc)
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or None
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(
+        error=ErrorBody(
+            status=status, code=code, message=message, field=field, details=details or []
+        )
+    )
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _constraint_field(exc: DBAPIError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    column = getattr(diag, "column_name", None)
+    if column:
+        return str(column)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    # Our naming convention ends unique/check constraint names with the column(s).
+    for prefix in ("uq_", "ck_", "fk_", "ex_"):
+        if constraint.startswith(prefix):
+            return constraint.split("__", 1)[-1] if "__" in constraint else None
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return error_response(
+            exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers()
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            ErrorDetail(
+                field=field_path(err.get("loc", ())) or "body",
+                message=str(err.get("msg", "invalid value")),
+                type=err.get("type"),
+            )
+            for err in exc.errors()
+        ]
+        first = details[0] if details else ErrorDetail(field=None, message="invalid input")
+        message = f"{first.field}: {first.message}" if first.field else first.message
+        return error_response(
+            422, "validation_error", message, field=first.field, details=details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(
+            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        field = _constraint_field(exc)
+        if sqlstate in {"23505", "23P01"}:
+            label = field or "value"
+            return error_response(409, "conflict", f"{label}: already exists", field=field)
+        if sqlstate == "23503":
+            return error_response(
+                422, "validation_error", f"{field or 'reference'}: refers to a missing record",
+                field=field,
+            )
+        return error_response(
+            422, "validation_error", f"{field or 'input'}: violates a data rule", field=field
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return error_response(
+            409, "conflict", "the record was changed by another request; reload and retry"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        logger.warning("database unavailable: %s", exc.orig)
+        return error_response(
+            503, "service_unavailable", "database unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return error_response(500, "internal_error", "internal server error")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entry documenting the error format for the given statuses."""
+    return {status: {"model": ErrorResponse} for status in statuses}

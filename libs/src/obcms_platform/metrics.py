@@ -1,0 +1,113 @@
+"""Prometheus metrics: HTTP RED metrics by route template, DB query durations, /metrics.
+
+Bucket edges sit on the alert thresholds (0.1, 0.5, 1, 2 s) so alerts and dashboards read
+exact counts instead of interpolating. With several worker processes set
+``PROMETHEUS_MULTIPROC_DIR`` and /metrics aggregates them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from fastapi import APIRouter, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+UNMATCHED_ROUTE = "<unmatched>"
+
+HTTP_REQUESTS = Counter(
+    "obcms_http_requests_total",
+    "HTTP requests handled, by route template, method and status code.",
+    ["service", "route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "obcms_http_request_duration_seconds",
+    "HTTP request latency in seconds, by route template, method and status code.",
+    ["service", "route", "method", "status"],
+    buckets=HTTP_BUCKETS,
+)
+DB_QUERY_DURATION = Histogram(
+    "obcms_db_query_duration_seconds",
+    "Database statement execution time in seconds.",
+    ["service"],
+    buckets=DB_BUCKETS,
+)
+
+
+class PrometheusMiddleware:
+    """Pure ASGI middleware (no response buffering) recording every HTTP request."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or UNMATCHED_ROUTE
+            labels = (self.service, template, scope["method"], str(status))
+            HTTP_REQUESTS.labels(*labels).inc()
+            HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
+
+
+def instrument_engine(engine: Engine, service: str) -> None:
+    """Observe the execution time of every statement run on `engine`."""
+    histogram = DB_QUERY_DURATION.labels(service)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
+        conn.info.setdefault("obcms_query_started", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
+        histogram.observe(time.perf_counter() - conn.info["obcms_query_started"].pop())
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: Any) -> None:
+        conn = context.connection
+        if conn is not None and conn.info.get("obcms_query_started"):
+            histogram.observe(time.perf_counter() - conn.info["obcms_query_started"].pop())
+
+
+def metrics_payload() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)
+
+
+metrics_router = APIRouter(tags=["operations"])
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(metrics_payload(), media_type=CONTENT_TYPE_LATEST)

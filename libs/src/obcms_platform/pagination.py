@@ -1,0 +1,47 @@
+"""Offset pagination with a total count."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.errors import InvalidInputError
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def _page_params(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, description="page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")] = 0,
+) -> PageParams:
+    max_size: int = request.app.state.settings.max_page_size
+    if limit > max_size:
+        raise InvalidInputError(f"limit: at most {max_size}", field="limit")
+    return PageParams(limit=limit, offset=offset)
+
+
+Pagination = Annotated[PageParams, Depends(_page_params)]
+
+
+def paginate(session: Session, statement: Select[Any], params: PageParams) -> tuple[list[Any], int]:
+    """Run one page of `statement` and its total (the ORDER BY is dropped for the count)."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(params.limit).offset(params.offset)).all()
+    return list(rows), int(total or 0)

@@ -1,0 +1,96 @@
+"""Settings base: twelve-factor configuration from the environment.
+
+Every service subclasses `ServiceSettings` with its own prefix (``OBCMS_TASKS_``...). A field
+is read from the service-prefixed variable first, then from the platform-wide ``OBCMS_``
+variable, so ``OBCMS_REDIS_URL`` serves every service while ``OBCMS_TASKS_REDIS_URL``
+overrides it for one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PUBLIC_KEY
+
+
+class RunMode(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(ValueError):
+    """Raised at start-up when a non-dev process is configured with a dev secret."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every OBCMS process shares."""
+
+    env_prefix: ClassVar[str] = "OBCMS_"
+    service_name: ClassVar[str] = "obcms"
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    mode: RunMode = RunMode.DEV
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    internal_token_public_key: str = DEV_INTERNAL_PUBLIC_KEY
+    internal_token_issuer: str = "obcms-gateway"
+    log_level: str = "INFO"
+    max_page_size: int = Field(default=500, ge=1, le=10_000)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings]
+        sources.append(EnvSettingsSource(settings_cls, env_prefix=cls.env_prefix))
+        if cls.env_prefix != "OBCMS_":
+            sources.append(EnvSettingsSource(settings_cls, env_prefix="OBCMS_"))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_dev(self) -> ServiceSettings:
+        if self.mode is RunMode.PRODUCTION:
+            for name, value in self.dev_secret_values().items():
+                if value:
+                    raise InsecureSettingsError(
+                        f"{self.env_prefix}{name.upper()} is the development default; "
+                        "set a real secret for production mode"
+                    )
+        return self
+
+    def dev_secret_values(self) -> dict[str, bool]:
+        """Map of secret field name -> True when it still holds the shipped dev value.
+
+        Subclasses with more secrets extend this.
+        """
+        return {"internal_token_public_key": self.internal_token_public_key == DEV_INTERNAL_PUBLIC_KEY}
+
+    def for_logging(self) -> dict[str, Any]:
+        """Settings safe to print: URLs without passwords, no keys."""
+        from sqlalchemy.engine import make_url
+
+        return {
+            "mode": self.mode.value,
+            "database": make_url(self.database_url).render_as_string(hide_password=True),
+            "redis": self.redis_url.split("@")[-1],
+        }

@@ -1,0 +1,14 @@
+"""Internal-token headers for tests, signed with the development key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from obcms_platform.auth import Role, sign_internal_token
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+
+
+def auth_headers(user_id: uuid.UUID, roles: Iterable[Role | str] = (Role.STAFF,)) -> dict[str, str]:
+    token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user_id, [Role(r) for r in roles])
+    return {"Authorization": f"Bearer {token}"}

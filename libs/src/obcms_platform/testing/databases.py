@@ -1,0 +1,84 @@
+"""Per-test databases cloned from a migrated template database.
+
+The schema of each service comes from running its Alembic migrations once per test session
+into ``<name>_template``; every test then gets a fresh ``CREATE DATABASE ... TEMPLATE`` copy,
+so tests are isolated and may commit, run concurrent transactions and kill connections.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from obcms_platform import migrations
+
+
+@dataclass
+class PostgresServer:
+    """A server we may create databases on (embedded, or OBCMS_TEST_DATABASE_URL)."""
+
+    admin_url: str  # SQLAlchemy URL of a maintenance database on the server
+
+    def url(self, database: str) -> str:
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
+
+    def dsn(self, database: str | None = None) -> str:
+        url = make_url(self.admin_url).set(drivername="postgresql")
+        if database:
+            url = url.set(database=database)
+        return url.render_as_string(hide_password=False)
+
+    def execute(self, statement: sql.Composable) -> None:
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(statement)
+
+    def drop_database(self, name: str) -> None:
+        self.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    def clone(self, template: str, name: str) -> None:
+        self.drop_database(name)
+        self.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+
+
+@dataclass
+class ServiceDatabases:
+    """Migrated template plus fresh per-test copies for one service package."""
+
+    server: PostgresServer
+    package: str
+    prefix: str = field(default_factory=lambda: f"t{os.getpid()}")
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+    _template_ready: bool = False
+
+    @property
+    def template_name(self) -> str:
+        return f"{self.prefix}_{self.package}_template"
+
+    def empty(self, suffix: str) -> str:
+        """A new empty database (for migration tests); returns its URL."""
+        name = f"{self.prefix}_{self.package}_{suffix}"
+        self.server.drop_database(name)
+        self.server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.server.url(name)
+
+    def migrated_template(self) -> str:
+        if not self._template_ready:
+            url = self.empty("template")
+            migrations.upgrade(self.package, url)
+            self._template_ready = True
+        return self.template_name
+
+    def fresh(self) -> str:
+        """A new database with the full schema and seed data; returns its URL."""
+        name = f"{self.prefix}_{self.package}_{next(self._counter)}"
+        self.server.clone(self.migrated_template(), name)
+        return self.server.url(name)

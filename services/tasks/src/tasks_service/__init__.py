@@ -1,0 +1,1 @@
+"""OBCMS tasks service: tasks, teams, assignment, templates and auto-generation."""

@@ -1,0 +1,19 @@
+"""The tasks service FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from obcms_platform.app import create_service_app
+from tasks_service.settings import TasksSettings, get_settings
+from tasks_service.tasks.routes import router as tasks_router
+from tasks_service.teams.routes import router as teams_router
+from tasks_service.templates.routes import router as templates_router
+
+
+def create_app(settings: TasksSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or get_settings(),
+        title="OBCMS tasks service",
+        routers=[tasks_router, teams_router, templates_router],
+    )

@@ -1,0 +1,18 @@
+"""The tasks service's declarative base."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from obcms_platform.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+def load_models() -> None:
+    """Import every model module so `Base.metadata` is complete (Alembic, tests)."""
+    from tasks_service.tasks import models as _tasks  # noqa: F401
+    from tasks_service.teams import models as _teams  # noqa: F401
+    from tasks_service.templates import models as _templates  # noqa: F401

@@ -1,0 +1,161 @@
+"""Task: the unit of work staff plan, assign and complete."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from tasks_service.db import Base
+
+
+class TaskStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    AT_RISK = "at_risk"
+    COMPLETED = "completed"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class TaskDomain(StrEnum):
+    GENERAL = "general"
+    COMMUNITIES = "communities"
+    MANA = "mana"
+    COORDINATION = "coordination"
+    MONITORING = "monitoring"
+    POLICY = "policy"
+    SERVICES = "services"
+    MUNICIPAL = "municipal"
+    DATA = "data"
+    PROJECT_CENTRAL = "project_central"
+
+
+PRIORITY_RANK = {
+    TaskPriority.LOW: 0,
+    TaskPriority.MEDIUM: 1,
+    TaskPriority.HIGH: 2,
+    TaskPriority.CRITICAL: 3,
+}
+
+
+class Task(Timestamped, Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    domain: Mapped[TaskDomain] = mapped_column(
+        enum_column(TaskDomain, "domain"), default=TaskDomain.GENERAL
+    )
+    status: Mapped[TaskStatus] = mapped_column(
+        enum_column(TaskStatus, "status"), default=TaskStatus.NOT_STARTED
+    )
+    priority: Mapped[TaskPriority] = mapped_column(
+        enum_column(TaskPriority, "priority"), default=TaskPriority.MEDIUM
+    )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    progress: Mapped[int] = mapped_column(SmallInteger, default=0)
+    assignee_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default=text("'{}'")
+    )
+    team_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default=text("'{}'")
+    )
+    related_ppa_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    related_assessment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    related_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_from_template: Mapped[str | None] = mapped_column(String(100))
+    auto_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    actual_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    depends_on: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default=text("'{}'")
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        CheckConstraint(
+            "num_nonnulls(related_ppa_id, related_assessment_id, related_event_id) <= 1",
+            name="single_related_record",
+        ),
+        CheckConstraint(
+            "(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"
+        ),
+        CheckConstraint(
+            "start_date IS NULL OR due_date IS NULL OR start_date <= due_date", name="due_date"
+        ),
+        CheckConstraint("estimated_hours >= 0", name="estimated_hours"),
+        CheckConstraint("actual_hours >= 0", name="actual_hours"),
+        # Default listing order and the due-date window filters.
+        Index("ix_tasks__due_date_id", "due_date", "id"),
+        # "My open tasks": assignment containment through GIN, open tasks by due date.
+        Index("ix_tasks__assignee_ids", "assignee_ids", postgresql_using="gin"),
+        Index("ix_tasks__team_ids", "team_ids", postgresql_using="gin"),
+        Index(
+            "ix_tasks__open_due_date",
+            "due_date",
+            postgresql_where=text("status <> 'completed'"),
+        ),
+        Index("ix_tasks__status_due_date", "status", "due_date"),
+        Index("ix_tasks__domain_status_due_date", "domain", "status", "due_date"),
+        Index("ix_tasks__priority_due_date", "priority", "due_date"),
+        Index(
+            "ix_tasks__related_ppa_id",
+            "related_ppa_id",
+            postgresql_where=text("related_ppa_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks__related_assessment_id",
+            "related_assessment_id",
+            postgresql_where=text("related_assessment_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks__related_event_id",
+            "related_event_id",
+            postgresql_where=text("related_event_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks__title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_tasks__description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
+    )

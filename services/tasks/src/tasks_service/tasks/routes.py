@@ -1,0 +1,91 @@
+"""Task routes: parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from obcms_platform.pagination import Page, Pagination
+from obcms_platform.versioning import ExpectedVersion, set_etag
+from tasks_service.tasks import service
+from tasks_service.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskUpdate
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=error_responses(401, 422))
+
+
+@router.get("", response_model=Page[TaskRead])
+def list_tasks(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    filters: Annotated[TaskFilters, Query()],
+) -> Page[TaskRead]:
+    if filters.assignee == "me":
+        filters = filters.model_copy(update={"assignee": principal.user_id})
+    items, total = service.list_tasks(session, filters, page, principal)
+    return Page[TaskRead](
+        items=[TaskRead.model_validate(task) for task in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "", response_model=TaskRead, status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409),
+)
+def create_task(
+    data: TaskCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> TaskRead:
+    task = service.create_task(session, data, principal)
+    session.commit()
+    set_etag(response, task.version)
+    response.headers["Location"] = f"{router.prefix}/{task.id}"
+    return TaskRead.model_validate(task)
+
+
+@router.get("/{task_id}", response_model=TaskRead, responses=error_responses(404))
+def get_task(
+    task_id: uuid.UUID, session: DbSession, _: CurrentPrincipal, response: Response
+) -> TaskRead:
+    task = service.get_task(session, task_id)
+    set_etag(response, task.version)
+    return TaskRead.model_validate(task)
+
+
+@router.patch(
+    "/{task_id}", response_model=TaskRead, responses=error_responses(403, 404, 409, 412)
+)
+def update_task(
+    task_id: uuid.UUID,
+    changes: TaskUpdate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> TaskRead:
+    task = service.update_task(session, task_id, changes, principal, expected_version)
+    session.commit()
+    set_etag(response, task.version)
+    return TaskRead.model_validate(task)
+
+
+@router.delete(
+    "/{task_id}", status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 404, 412),
+)
+def delete_task(
+    task_id: uuid.UUID,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    expected_version: ExpectedVersion,
+) -> Response:
+    service.delete_task(session, task_id, principal, expected_version)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

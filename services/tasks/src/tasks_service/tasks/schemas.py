@@ -1,0 +1,134 @@
+"""Task request and response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, computed_field
+
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, deduplicated
+from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
+
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+Description = Annotated[str, Field(max_length=20_000)]
+Hours = Annotated[float, Field(ge=0, le=100_000)]
+IdList = Annotated[list[uuid.UUID], Field(max_length=200), AfterValidator(deduplicated)]
+
+RELATED_FIELDS = ("related_ppa_id", "related_assessment_id", "related_event_id")
+
+
+class TaskCreate(RequestModel):
+    title: Title
+    description: Description = ""
+    domain: TaskDomain = TaskDomain.GENERAL
+    status: TaskStatus = TaskStatus.NOT_STARTED
+    priority: TaskPriority = TaskPriority.MEDIUM
+    start_date: PlausibleDate | None = None
+    due_date: PlausibleDate | None = None
+    progress: Annotated[int, Field(ge=0, le=100)] = 0
+    assignee_ids: IdList = []
+    team_ids: IdList = []
+    related_ppa_id: uuid.UUID | None = None
+    related_assessment_id: uuid.UUID | None = None
+    related_event_id: uuid.UUID | None = None
+    estimated_hours: Hours | None = None
+    actual_hours: Hours | None = None
+    depends_on: IdList = []
+
+
+class TaskUpdate(RequestModel):
+    """Partial update: only the fields present change; null clears an optional field."""
+
+    title: Title | None = None
+    description: Description | None = None
+    domain: TaskDomain | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    start_date: PlausibleDate | None = None
+    due_date: PlausibleDate | None = None
+    progress: Annotated[int, Field(ge=0, le=100)] | None = None
+    assignee_ids: IdList | None = None
+    team_ids: IdList | None = None
+    related_ppa_id: uuid.UUID | None = None
+    related_assessment_id: uuid.UUID | None = None
+    related_event_id: uuid.UUID | None = None
+    estimated_hours: Hours | None = None
+    actual_hours: Hours | None = None
+    depends_on: IdList | None = None
+
+
+# Fields that may not be set to null in a PATCH (they have no "empty" state).
+NON_NULLABLE_UPDATE_FIELDS = frozenset(
+    {"title", "description", "domain", "status", "priority", "progress",
+     "assignee_ids", "team_ids", "depends_on"}
+)
+
+
+class TaskRead(ResponseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    domain: TaskDomain
+    status: TaskStatus
+    priority: TaskPriority
+    start_date: date | None
+    due_date: date | None
+    completed_at: datetime | None
+    progress: int
+    assignee_ids: list[uuid.UUID]
+    team_ids: list[uuid.UUID]
+    related_ppa_id: uuid.UUID | None
+    related_assessment_id: uuid.UUID | None
+    related_event_id: uuid.UUID | None
+    created_from_template: str | None
+    auto_generated: bool
+    estimated_hours: float | None
+    actual_hours: float | None
+    depends_on: list[uuid.UUID]
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status is not TaskStatus.COMPLETED
+            and self.due_date is not None
+            and self.due_date < date.today()
+        )
+
+
+class TaskSort(StrEnum):
+    DUE_DATE = "due_date"
+    DUE_DATE_DESC = "-due_date"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    UPDATED_AT_DESC = "-updated_at"
+    TITLE = "title"
+
+
+class TaskFilters(BaseModel):
+    """Every list filter of API.md; all combine with AND, repeated values within one OR."""
+
+    domain: list[TaskDomain] = []
+    status: list[TaskStatus] = []
+    priority: list[TaskPriority] = []
+    assignee: uuid.UUID | Literal["me"] | None = None
+    team: uuid.UUID | None = None
+    related_ppa_id: uuid.UUID | None = None
+    related_assessment_id: uuid.UUID | None = None
+    related_event_id: uuid.UUID | None = None
+    due_after: PlausibleDate | None = None
+    due_before: PlausibleDate | None = None
+    overdue: bool | None = None
+    auto_generated: bool | None = None
+    created_from_template: str | None = None
+    q: Annotated[str, Field(max_length=200)] | None = None
+    sort: TaskSort = TaskSort.DUE_DATE

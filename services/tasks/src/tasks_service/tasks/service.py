@@ -1,0 +1,251 @@
+"""Task domain logic. Functions take a session and never commit; the route does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from obcms_platform.pagination import PageParams, paginate
+from tasks_service.tasks.models import PRIORITY_RANK, Task, TaskStatus
+from tasks_service.tasks.schemas import (
+    NON_NULLABLE_UPDATE_FIELDS,
+    RELATED_FIELDS,
+    TaskCreate,
+    TaskFilters,
+    TaskSort,
+    TaskUpdate,
+)
+from tasks_service.teams.service import existing_team_ids, team_ids_of_user
+
+HOURS_FIELDS = ("estimated_hours", "actual_hours")
+
+
+def get_task(session: Session, task_id: uuid.UUID) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFoundError("task", task_id)
+    return task
+
+
+def create_task(session: Session, data: TaskCreate, principal: Principal) -> Task:
+    values = data.model_dump()
+    for name in HOURS_FIELDS:
+        values[name] = _hours(values[name])
+    task = Task(**values, created_by=principal.user_id, completed_at=None)
+    task.id = uuid.uuid4()
+    _apply_status(task, previous=None)
+    _check_state(session, task)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def update_task(
+    session: Session,
+    task_id: uuid.UUID,
+    changes: TaskUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Task:
+    task = _locked(session, task_id, expected_version)
+    _ensure_can_edit(session, task, principal)
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    # Setting one related record replaces another one (only one may be set at a time).
+    if any(values.get(name) is not None for name in RELATED_FIELDS):
+        for name in RELATED_FIELDS:
+            values.setdefault(name, None)
+    previous = task.status
+    for name, value in values.items():
+        setattr(task, name, _hours(value) if name in HOURS_FIELDS else value)
+    _apply_status(task, previous=previous)
+    _check_state(session, task)
+    session.flush()
+    return task
+
+
+def delete_task(
+    session: Session, task_id: uuid.UUID, principal: Principal, expected_version: int | None
+) -> None:
+    task = _locked(session, task_id, expected_version)
+    if not (principal.has_role(Role.MANAGER) or task.created_by == principal.user_id):
+        raise ForbiddenError("only the task's creator or a manager may delete it")
+    # No task may keep depending on one that no longer exists.
+    session.execute(
+        update(Task)
+        .where(Task.depends_on.contains([task_id]))
+        .values(depends_on=func.array_remove(Task.depends_on, task_id), version=Task.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(task)
+    session.flush()
+
+
+def list_tasks(
+    session: Session, filters: TaskFilters, page: PageParams, principal: Principal
+) -> tuple[list[Task], int]:
+    statement = filtered_tasks(session, filters, principal)
+    return paginate(session, statement, page)
+
+
+def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal) -> Select[Any]:
+    if filters.due_after and filters.due_before and filters.due_after > filters.due_before:
+        raise InvalidInputError(
+            "due_before: must not be earlier than due_after", field="due_before"
+        )
+    conditions: list[ColumnElement[bool]] = []
+    if filters.domain:
+        conditions.append(Task.domain.in_(filters.domain))
+    if filters.status:
+        conditions.append(Task.status.in_(filters.status))
+    if filters.priority:
+        conditions.append(Task.priority.in_(filters.priority))
+    if filters.assignee is not None:
+        conditions.append(assigned_to(session, filters.assignee))
+    if filters.team is not None:
+        conditions.append(Task.team_ids.contains([filters.team]))
+    for name in RELATED_FIELDS:
+        value = getattr(filters, name)
+        if value is not None:
+            conditions.append(getattr(Task, name) == value)
+    if filters.due_after is not None:
+        conditions.append(Task.due_date >= filters.due_after)
+    if filters.due_before is not None:
+        conditions.append(Task.due_date <= filters.due_before)
+    if filters.overdue is not None:
+        overdue = and_(Task.status != TaskStatus.COMPLETED, Task.due_date < date.today())
+        conditions.append(overdue if filters.overdue else not_(overdue))
+    if filters.auto_generated is not None:
+        conditions.append(Task.auto_generated.is_(filters.auto_generated))
+    if filters.created_from_template is not None:
+        conditions.append(Task.created_from_template == filters.created_from_template)
+    if filters.q:
+        pattern = f"%{_escape_like(filters.q)}%"
+        conditions.append(
+            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
+        )
+    return select(Task).where(*conditions).order_by(*_ordering(filters.sort))
+
+
+def assigned_to(session: Session, user_id: uuid.UUID) -> ColumnElement[bool]:
+    """Assigned to the user directly or to a team the user belongs to ("my tasks")."""
+    direct = Task.assignee_ids.contains([user_id])
+    teams = team_ids_of_user(session, user_id)
+    return or_(direct, Task.team_ids.overlap(teams)) if teams else direct
+
+
+def _ordering(sort: TaskSort) -> list[Any]:
+    priority_rank = case(PRIORITY_RANK, value=Task.priority)
+    return {
+        TaskSort.DUE_DATE: [Task.due_date.asc().nulls_last(), Task.id],
+        TaskSort.DUE_DATE_DESC: [Task.due_date.desc().nulls_last(), Task.id],
+        TaskSort.PRIORITY: [priority_rank.asc(), Task.due_date.asc().nulls_last(), Task.id],
+        TaskSort.PRIORITY_DESC: [priority_rank.desc(), Task.due_date.asc().nulls_last(), Task.id],
+        TaskSort.CREATED_AT: [Task.created_at.asc(), Task.id],
+        TaskSort.CREATED_AT_DESC: [Task.created_at.desc(), Task.id],
+        TaskSort.UPDATED_AT_DESC: [Task.updated_at.desc(), Task.id],
+        TaskSort.TITLE: [Task.title.asc(), Task.id],
+    }[sort]
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _hours(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 2)))
+
+
+def _locked(session: Session, task_id: uuid.UUID, expected_version: int | None) -> Task:
+    """Load the task for writing; row-locked so concurrent writers queue instead of racing."""
+    task = session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise NotFoundError("task", task_id)
+    if expected_version is not None and task.version != expected_version:
+        raise PreconditionFailedError(
+            f"task {task_id} is at version {task.version}, not {expected_version}; reload it"
+        )
+    return task
+
+
+def _apply_status(task: Task, previous: TaskStatus | None) -> None:
+    """Completing sets completed_at and progress 100; leaving completed clears completed_at."""
+    if task.status is TaskStatus.COMPLETED:
+        if previous is not TaskStatus.COMPLETED or task.completed_at is None:
+            task.completed_at = datetime.now(UTC)
+        task.progress = 100
+    else:
+        task.completed_at = None
+
+
+def _check_state(session: Session, task: Task) -> None:
+    related = [name for name in RELATED_FIELDS if getattr(task, name) is not None]
+    if len(related) > 1:
+        raise InvalidInputError(
+            f"{related[-1]}: at most one of {', '.join(RELATED_FIELDS)} may be set",
+            field=related[-1],
+        )
+    if task.start_date and task.due_date and task.start_date > task.due_date:
+        raise InvalidInputError("due_date: must not be before start_date", field="due_date")
+    if task.team_ids:
+        missing = set(task.team_ids) - existing_team_ids(session, task.team_ids)
+        if missing:
+            raise InvalidInputError(
+                f"team_ids: unknown team {sorted(map(str, missing))[0]}", field="team_ids"
+            )
+    if task.depends_on:
+        _check_dependencies(session, task.id, task.depends_on)
+
+
+def _check_dependencies(session: Session, task_id: uuid.UUID, depends_on: Iterable[uuid.UUID]) -> None:
+    dependencies = list(depends_on)
+    if task_id in dependencies:
+        raise InvalidInputError("depends_on: a task cannot depend on itself", field="depends_on")
+    found = set(session.scalars(select(Task.id).where(Task.id.in_(dependencies))))
+    missing = [str(dep) for dep in dependencies if dep not in found]
+    if missing:
+        raise InvalidInputError(f"depends_on: unknown task {missing[0]}", field="depends_on")
+    cycle = session.execute(
+        text(
+            """
+            WITH RECURSIVE upstream(id) AS (
+                SELECT unnest(depends_on) FROM tasks WHERE id = ANY(:dependencies)
+                UNION
+                SELECT unnest(t.depends_on) FROM tasks t JOIN upstream u ON t.id = u.id
+            )
+            SELECT 1 FROM upstream WHERE id = :task_id LIMIT 1
+            """
+        ),
+        {"dependencies": dependencies, "task_id": task_id},
+    ).first()
+    if cycle:
+        raise InvalidInputError(
+            "depends_on: this dependency would create a cycle", field="depends_on"
+        )
+
+
+def _ensure_can_edit(session: Session, task: Task, principal: Principal) -> None:
+    if principal.has_role(Role.MANAGER) or principal.user_id == task.created_by:
+        return
+    if principal.user_id in task.assignee_ids:
+        return
+    if set(task.team_ids) & set(team_ids_of_user(session, principal.user_id)):
+        return
+    if not task.assignee_ids and not task.team_ids:
+        return  # unassigned work is open to any staff member
+    raise ForbiddenError("only the task's creator, its assignees or a manager may change it")

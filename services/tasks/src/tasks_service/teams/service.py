@@ -1,0 +1,132 @@
+"""Team domain logic. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from obcms_platform.pagination import PageParams, paginate
+from tasks_service.teams.models import Team, TeamMember, TeamRole
+from tasks_service.teams.schemas import TeamCreate, TeamMemberIn, TeamUpdate
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:160] or "team"
+
+
+def get_team(session: Session, team_id: uuid.UUID) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFoundError("team", team_id)
+    return team
+
+
+def list_teams(
+    session: Session, page: PageParams, *, member: uuid.UUID | None, active: bool | None
+) -> tuple[list[Team], int]:
+    statement = select(Team).order_by(Team.name)
+    if member is not None:
+        statement = statement.where(
+            Team.id.in_(select(TeamMember.team_id).where(TeamMember.user_id == member))
+        )
+    if active is not None:
+        statement = statement.where(Team.is_active.is_(active))
+    return paginate(session, statement, page)
+
+
+def create_team(session: Session, data: TeamCreate) -> Team:
+    team = Team(
+        name=data.name,
+        slug=data.slug or slugify(data.name),
+        description=data.description,
+        is_active=data.is_active,
+    )
+    _ensure_unique(session, team)
+    team.members = _members(data.members)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def update_team(
+    session: Session, team_id: uuid.UUID, changes: TeamUpdate, principal: Principal
+) -> Team:
+    team = _locked(session, team_id)
+    _ensure_can_manage(team, principal)
+    values = changes.model_dump(exclude_unset=True)
+    for name in ("name", "slug", "is_active", "description"):
+        if name in values and values[name] is None:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    for name, value in values.items():
+        setattr(team, name, value)
+    _ensure_unique(session, team)
+    session.flush()
+    return team
+
+
+def replace_members(
+    session: Session, team_id: uuid.UUID, members: Sequence[TeamMemberIn], principal: Principal
+) -> Team:
+    team = _locked(session, team_id)
+    _ensure_can_manage(team, principal)
+    team.members.clear()
+    session.flush()
+    team.members.extend(_members(members))
+    session.flush()
+    session.refresh(team)
+    return team
+
+
+def team_ids_of_user(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))
+
+
+def existing_team_ids(session: Session, team_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    return set(session.scalars(select(Team.id).where(Team.id.in_(list(team_ids)))))
+
+
+def _members(members: Sequence[TeamMemberIn]) -> list[TeamMember]:
+    seen: set[uuid.UUID] = set()
+    result = []
+    for index, member in enumerate(members):
+        if member.user_id in seen:
+            raise InvalidInputError(
+                f"members[{index}].user_id: {member.user_id} is listed twice",
+                field=f"members[{index}].user_id",
+            )
+        seen.add(member.user_id)
+        result.append(TeamMember(user_id=member.user_id, role=member.role))
+    return result
+
+
+def _locked(session: Session, team_id: uuid.UUID) -> Team:
+    team = session.get(Team, team_id, with_for_update=True)
+    if team is None:
+        raise NotFoundError("team", team_id)
+    return team
+
+
+def _ensure_unique(session: Session, team: Team) -> None:
+    """Friendly 409s; the unique constraints still decide under concurrency."""
+    for field, value in (("name", team.name), ("slug", team.slug)):
+        column = getattr(Team, field)
+        clash = session.scalar(
+            select(Team.id).where(func.lower(column) == value.lower(), Team.id != team.id)
+        )
+        if clash is not None:
+            raise ConflictError(f"{field}: a team named {value!r} already exists", field=field)
+
+
+def _ensure_can_manage(team: Team, principal: Principal) -> None:
+    if principal.has_role(Role.MANAGER):
+        return
+    if any(m.user_id == principal.user_id and m.role is TeamRole.LEAD for m in team.members):
+        return
+    raise ForbiddenError("only a manager or the team's lead may change the team")

@@ -1,0 +1,97 @@
+"""Task templates, their items, and the record that makes generation idempotent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obcms_platform.db import Timestamped, enum_column
+from tasks_service.db import Base
+from tasks_service.tasks.models import TaskDomain, TaskPriority
+
+
+class SubjectKind(StrEnum):
+    """What a generated task set hangs off; decides the `related_*_id` it fills."""
+
+    PPA = "ppa"
+    ASSESSMENT = "assessment"
+    EVENT = "event"
+
+
+class TaskTemplate(Timestamped, Base):
+    __tablename__ = "task_templates"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    domain: Mapped[TaskDomain] = mapped_column(
+        enum_column(TaskDomain, "domain"), default=TaskDomain.GENERAL
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    items: Mapped[list[TaskTemplateItem]] = relationship(
+        back_populates="template",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="TaskTemplateItem.sequence",
+    )
+
+
+class TaskTemplateItem(Base):
+    __tablename__ = "task_template_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    template_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("task_templates.id", ondelete="CASCADE")
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[TaskPriority] = mapped_column(
+        enum_column(TaskPriority, "priority"), default=TaskPriority.MEDIUM
+    )
+    estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    days_from_start: Mapped[int] = mapped_column(Integer, default=0)
+
+    template: Mapped[TaskTemplate] = relationship(back_populates="items")
+
+    __table_args__ = (
+        UniqueConstraint("template_id", "sequence"),
+        CheckConstraint("days_from_start >= 0", name="days_from_start"),
+    )
+
+
+class TemplateGeneration(Base):
+    """One row per (template, subject) ever generated: a redelivered trigger creates nothing."""
+
+    __tablename__ = "template_generations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    template_name: Mapped[str] = mapped_column(String(100))
+    subject_kind: Mapped[SubjectKind] = mapped_column(enum_column(SubjectKind, "subject_kind"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    base_date: Mapped[date] = mapped_column(Date)
+    task_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("template_name", "subject_kind", "subject_id"),)

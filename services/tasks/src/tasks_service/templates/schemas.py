@@ -1,0 +1,73 @@
+"""Task template request and response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from tasks_service.tasks.models import TaskDomain, TaskPriority
+from tasks_service.tasks.schemas import TaskRead
+from tasks_service.templates.models import SubjectKind
+
+TemplateName = Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class TemplateItemIn(RequestModel):
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=20_000)] = ""
+    priority: TaskPriority = TaskPriority.MEDIUM
+    estimated_hours: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    days_from_start: Annotated[int, Field(ge=0, le=3_650)] = 0
+
+
+class TemplateBody(RequestModel):
+    """A whole template; items are given in order (their sequence is their position)."""
+
+    domain: TaskDomain = TaskDomain.GENERAL
+    description: Annotated[str, Field(max_length=5_000)] = ""
+    is_active: bool = True
+    items: Annotated[list[TemplateItemIn], Field(min_length=1, max_length=200)]
+
+
+class TemplateCreate(TemplateBody):
+    name: TemplateName
+
+
+class TemplateItemRead(ResponseModel):
+    sequence: int
+    title: str
+    description: str
+    priority: TaskPriority
+    estimated_hours: float | None
+    days_from_start: int
+
+
+class TemplateRead(ResponseModel):
+    id: uuid.UUID
+    name: str
+    domain: TaskDomain
+    description: str
+    is_active: bool
+    items: list[TemplateItemRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class GenerateRequest(RequestModel):
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    base_date: PlausibleDate
+    context: Annotated[dict[str, Annotated[str, Field(max_length=300)]], Field(max_length=20)] = {}
+
+
+class GenerateResult(ResponseModel):
+    template: str
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    base_date: date
+    created: bool
+    tasks: list[TaskRead]

@@ -1,0 +1,196 @@
+"""Task templates and `generate_from_template`. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import string
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from tasks_service.tasks.models import Task, TaskStatus
+from tasks_service.templates.models import (
+    SubjectKind,
+    TaskTemplate,
+    TaskTemplateItem,
+    TemplateGeneration,
+)
+from tasks_service.templates.schemas import TemplateBody, TemplateCreate, TemplateItemIn
+
+# Placeholders a template title may use, and what stands in when the trigger gave no value.
+PLACEHOLDER_DEFAULTS = {"ppa_title": "PPA", "assessment_title": "assessment", "event_title": "event"}
+
+RELATED_FIELD = {
+    SubjectKind.PPA: "related_ppa_id",
+    SubjectKind.ASSESSMENT: "related_assessment_id",
+    SubjectKind.EVENT: "related_event_id",
+}
+
+
+@dataclass(frozen=True)
+class TemplateSubject:
+    """The record generated tasks hang off (a PPA, an assessment or a calendar event)."""
+
+    kind: SubjectKind
+    id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Generation:
+    created: bool
+    tasks: list[Task]
+
+
+def list_templates(session: Session, active: bool | None = None) -> list[TaskTemplate]:
+    statement = select(TaskTemplate).order_by(TaskTemplate.name)
+    if active is not None:
+        statement = statement.where(TaskTemplate.is_active.is_(active))
+    return list(session.scalars(statement))
+
+
+def get_template(session: Session, name: str, *, for_update: bool = False) -> TaskTemplate:
+    statement = select(TaskTemplate).where(TaskTemplate.name == name)
+    if for_update:
+        statement = statement.with_for_update()
+    template = session.scalar(statement)
+    if template is None:
+        raise NotFoundError("task template", name)
+    return template
+
+
+def create_template(session: Session, data: TemplateCreate) -> TaskTemplate:
+    if session.scalar(select(TaskTemplate.id).where(TaskTemplate.name == data.name)):
+        raise ConflictError(f"name: template {data.name!r} already exists", field="name")
+    template = TaskTemplate(name=data.name)
+    _apply_body(template, data)
+    session.add(template)
+    session.flush()
+    return template
+
+
+def replace_template(session: Session, name: str, body: TemplateBody) -> tuple[TaskTemplate, bool]:
+    """PUT semantics: replace the template with `body`, creating it when missing."""
+    existing = session.scalar(
+        select(TaskTemplate).where(TaskTemplate.name == name).with_for_update()
+    )
+    if existing is None:
+        return create_template(session, TemplateCreate(name=name, **body.model_dump())), True
+    existing.items.clear()
+    session.flush()
+    _apply_body(existing, body)
+    session.flush()
+    session.refresh(existing)
+    return existing, False
+
+
+def delete_template(session: Session, name: str) -> None:
+    """Generated tasks stay; they keep the template's name in `created_from_template`."""
+    session.delete(get_template(session, name, for_update=True))
+    session.flush()
+
+
+def generate_from_template(
+    session: Session,
+    name: str,
+    subject: TemplateSubject,
+    base_date: date,
+    context: Mapping[str, str] | None = None,
+) -> Generation:
+    """Create the template's tasks for `subject`, once.
+
+    Idempotent per (template, subject): the generation record's unique key decides, so a
+    redelivered or concurrent trigger waits for the first and then creates nothing.
+    """
+    template = get_template(session, name)
+    if not template.is_active:
+        raise ConflictError(f"task template {name!r} is inactive", field="name")
+    claimed = session.scalar(
+        insert(TemplateGeneration)
+        .values(
+            id=uuid.uuid4(),
+            template_name=name,
+            subject_kind=subject.kind,
+            subject_id=subject.id,
+            base_date=base_date,
+            task_count=len(template.items),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["template_name", "subject_kind", "subject_id"]
+        )
+        .returning(TemplateGeneration.id)
+    )
+    related_field = RELATED_FIELD[subject.kind]
+    if claimed is None:
+        existing = session.scalars(
+            select(Task)
+            .where(
+                Task.created_from_template == name,
+                getattr(Task, related_field) == subject.id,
+            )
+            .order_by(Task.due_date, Task.id)
+        )
+        return Generation(created=False, tasks=list(existing))
+    values = {**PLACEHOLDER_DEFAULTS, **(context or {})}
+    tasks = [
+        Task(
+            id=uuid.uuid4(),
+            title=render(item.title, values)[:300],
+            description=render(item.description, values),
+            domain=template.domain,
+            status=TaskStatus.NOT_STARTED,
+            priority=item.priority,
+            due_date=base_date + timedelta(days=item.days_from_start),
+            estimated_hours=item.estimated_hours,
+            created_from_template=name,
+            auto_generated=True,
+            **{related_field: subject.id},
+        )
+        for item in template.items
+    ]
+    session.add_all(tasks)
+    session.flush()
+    return Generation(created=True, tasks=tasks)
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    return string.Formatter().vformat(text, (), values)
+
+
+def _apply_body(template: TaskTemplate, body: TemplateBody) -> None:
+    template.domain = body.domain
+    template.description = body.description
+    template.is_active = body.is_active
+    template.items = [_item(index, item) for index, item in enumerate(body.items)]
+
+
+def _item(index: int, item: TemplateItemIn) -> TaskTemplateItem:
+    for field in ("title", "description"):
+        _check_placeholders(getattr(item, field), f"items[{index}].{field}")
+    return TaskTemplateItem(
+        sequence=index + 1,
+        title=item.title,
+        description=item.description,
+        priority=item.priority,
+        estimated_hours=None if item.estimated_hours is None else Decimal(str(item.estimated_hours)),
+        days_from_start=item.days_from_start,
+    )
+
+
+def _check_placeholders(text: str, field: str) -> None:
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        raise InvalidInputError(f"{field}: {exc} (write literal braces as {{{{ }}}})", field=field) from exc
+    unknown = [name for name in names if name not in PLACEHOLDER_DEFAULTS]
+    if unknown:
+        allowed = ", ".join("{" + key + "}" for key in PLACEHOLDER_DEFAULTS)
+        raise InvalidInputError(
+            f"{field}: unknown placeholder {{{unknown[0]}}}; allowed: {allowed}", field=field
+        )
+

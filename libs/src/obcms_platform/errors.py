@@ -162,9 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = details[0] if details else ErrorDetail(field=None, message="invalid input")
         message = f"{first.field}: {first.message}" if first.field else first.message
-        return error_response(
-            422, "validation_error", message, field=first.field, details=details
-        )
+        return error_response(422, "validation_error", message, field=first.field, details=details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -182,7 +180,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(409, "conflict", f"{label}: already exists", field=field)
         if sqlstate == "23503":
             return error_response(
-                422, "validation_error", f"{field or 'reference'}: refers to a missing record",
+                422,
+                "validation_error",
+                f"{field or 'reference'}: refers to a missing record",
                 field=field,
             )
         return error_response(
@@ -199,7 +199,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
         logger.warning("database unavailable: %s", exc.orig)
         return error_response(
-            503, "service_unavailable", "database unavailable; try again shortly",
+            503,
+            "service_unavailable",
+            "database unavailable; try again shortly",
             headers={"Retry-After": "5"},
         )
 

@@ -52,9 +52,7 @@ def health_router(checks: dict[str, ReadinessCheck] | None = None) -> APIRouter:
                 return name, f"error: {type(exc).__name__}: {exc}"[:300]
             return name, "ok"
 
-        results = dict(
-            await asyncio.gather(*(run(n, c) for n, c in readiness_checks.items()))
-        )
+        results = dict(await asyncio.gather(*(run(n, c) for n, c in readiness_checks.items())))
         failed = sorted(name for name, result in results.items() if result != "ok")
         body = Readiness(status="unavailable" if failed else "ok", checks=results, failed=failed)
         return JSONResponse(body.model_dump(), status_code=503 if failed else 200)

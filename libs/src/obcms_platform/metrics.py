@@ -83,7 +83,9 @@ def instrument_engine(engine: Engine, service: str) -> None:
     histogram = DB_QUERY_DURATION.labels(service)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _start(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
+    def _start(
+        conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any
+    ) -> None:
         conn.info.setdefault("obcms_query_started", []).append(time.perf_counter())
 
     @event.listens_for(engine, "after_cursor_execute")

@@ -83,7 +83,9 @@ class ServiceSettings(BaseSettings):
 
         Subclasses with more secrets extend this.
         """
-        return {"internal_token_public_key": self.internal_token_public_key == DEV_INTERNAL_PUBLIC_KEY}
+        return {
+            "internal_token_public_key": self.internal_token_public_key == DEV_INTERNAL_PUBLIC_KEY
+        }
 
     def for_logging(self) -> dict[str, Any]:
         """Settings safe to print: URLs without passwords, no keys."""

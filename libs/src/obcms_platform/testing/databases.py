@@ -33,12 +33,14 @@ class PostgresServer:
             url = url.set(database=database)
         return url.render_as_string(hide_password=False)
 
-    def execute(self, statement: sql.Composable) -> None:
+    def execute(self, statement: sql.Composed) -> None:
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             conn.execute(statement)
 
     def drop_database(self, name: str) -> None:
-        self.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
     def clone(self, template: str, name: str) -> None:
         self.drop_database(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -17,8 +18,20 @@ from tasks_service.teams.schemas import TeamCreate, TeamMemberIn, TeamUpdate
 
 
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:160] or "team"
+    # "Équipe" -> "equipe": drop accents rather than the accented letters.
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:160].rstrip("-") or "team"
+
+
+def _free_slug(session: Session, base: str) -> str:
+    """A derived slug the caller never chose must not make creation fail: add -2, -3, ..."""
+    slug, number = base, 2
+    while session.scalar(select(Team.id).where(func.lower(Team.slug) == slug)) is not None:
+        suffix = f"-{number}"
+        slug = base[: 160 - len(suffix)].rstrip("-") + suffix
+        number += 1
+    return slug
 
 
 def get_team(session: Session, team_id: uuid.UUID) -> Team:
@@ -44,7 +57,7 @@ def list_teams(
 def create_team(session: Session, data: TeamCreate) -> Team:
     team = Team(
         name=data.name,
-        slug=data.slug or slugify(data.name),
+        slug=data.slug or _free_slug(session, slugify(data.name)),
         description=data.description,
         is_active=data.is_active,
     )

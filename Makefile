@@ -1,0 +1,51 @@
+# Every entry point a person needs. `make help` lists them.
+# Only Python 3.11+ is required: uv is bootstrapped into .tools/, the environment into .venv/.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+RUN := $(UV) run --frozen --no-sync
+PYTEST_WORKERS ?= 2
+
+SOURCES := libs/src services/tasks/src
+PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format clean reset
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) $(PACKAGE_FILES)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: .venv/.synced ## create .venv with every package, pinned by uv.lock
+
+run: .venv/.synced ## run the platform with embedded PostgreSQL and Redis (Ctrl-C stops)
+	$(RUN) obcms-dev run
+
+test: .venv/.synced ## run the whole test suite against real PostgreSQL and Redis
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+lint: .venv/.synced ## ruff (lint + format check) and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy $(SOURCES)
+
+format: .venv/.synced ## apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+reset: ## delete the local state (.obcms: embedded databases, Redis data, logs)
+	rm -rf .obcms
+
+clean: ## delete the environments and caches (keeps .obcms)
+	rm -rf .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from obcms_platform.telemetry import instrument_app
 
 logger = logging.getLogger(__name__)
 
+# Every public service route lives under this prefix; the gateway proxies it unchanged.
 API_PREFIX = "/api/v1"
 
 
@@ -31,7 +32,11 @@ def create_service_app(
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
 ) -> FastAPI:
-    """Build a service: its routers under /api/v1, plus health, metrics, errors, tracing."""
+    """Build a service: its routers, plus health, metrics, errors and tracing.
+
+    Routers carry their full path prefix (``API_PREFIX`` + resource): FastAPI reports the
+    route template of a request without include-time prefixes, and metrics label by it.
+    """
     service = settings.service_name
     configure_logging(service, settings.log_level)
     database = Database(
@@ -64,7 +69,7 @@ def create_service_app(
     app.include_router(health_router())
     app.include_router(metrics_router)
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(PrometheusMiddleware, service=service)
     instrument_app(app, database.engine, service)

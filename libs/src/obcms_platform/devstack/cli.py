@@ -14,12 +14,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Annotated
 
 import httpx
 import typer
+
+from obcms_platform.auth import Role, sign_internal_token
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 
 from obcms_platform import migrations
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
@@ -169,6 +175,19 @@ def run() -> None:
             _say(f"error: {exc}; stopping")
             raise typer.Exit(1) from exc
     _say("stopped")
+
+
+@cli.command()
+def token(
+    role: Annotated[list[Role], typer.Option(help="role(s) to carry")] = [Role.STAFF],  # noqa: B006
+    user: Annotated[str | None, typer.Option(help="user id (default: a new one)")] = None,
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 3600,
+) -> None:
+    """Print an internal token signed with the development key (local stack only)."""
+    user_id = uuid.UUID(user) if user else uuid.uuid4()
+    typer.echo(
+        sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user_id, role, ttl=timedelta(seconds=ttl))
+    )
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
@@ -15,7 +16,7 @@ from obcms_platform.versioning import ExpectedVersion, set_etag
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskUpdate
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], responses=error_responses(401, 422))
+router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422))
 
 
 @router.get("", response_model=Page[TaskRead])

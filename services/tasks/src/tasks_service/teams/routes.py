@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
@@ -14,7 +15,7 @@ from obcms_platform.pagination import Page, Pagination
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
 
-router = APIRouter(prefix="/teams", tags=["teams"], responses=error_responses(401, 422))
+router = APIRouter(prefix=f"{API_PREFIX}/teams", tags=["teams"], responses=error_responses(401, 422))
 
 
 @router.get("", response_model=Page[TeamRead])

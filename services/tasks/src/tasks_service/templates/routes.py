@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
@@ -20,7 +21,7 @@ from tasks_service.templates.schemas import (
 )
 
 router = APIRouter(
-    prefix="/task-templates", tags=["task templates"], responses=error_responses(401, 422)
+    prefix=f"{API_PREFIX}/task-templates", tags=["task templates"], responses=error_responses(401, 422)
 )
 
 Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
@@ -94,7 +95,7 @@ def generate(
         template=name,
         subject_kind=subject.kind,
         subject_id=subject.id,
-        base_date=body.base_date,
+        base_date=generation.base_date,
         created=generation.created,
         tasks=[TaskRead.model_validate(task) for task in generation.tasks],
     )

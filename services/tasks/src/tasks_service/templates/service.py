@@ -45,6 +45,7 @@ class TemplateSubject:
 class Generation:
     created: bool
     tasks: list[Task]
+    base_date: date  # the one the tasks were generated from (the first call's on a repeat)
 
 
 def list_templates(session: Session, active: bool | None = None) -> list[TaskTemplate]:
@@ -127,6 +128,13 @@ def generate_from_template(
     )
     related_field = RELATED_FIELD[subject.kind]
     if claimed is None:
+        first_base_date = session.scalar(
+            select(TemplateGeneration.base_date).where(
+                TemplateGeneration.template_name == name,
+                TemplateGeneration.subject_kind == subject.kind,
+                TemplateGeneration.subject_id == subject.id,
+            )
+        )
         existing = session.scalars(
             select(Task)
             .where(
@@ -135,8 +143,11 @@ def generate_from_template(
             )
             .order_by(Task.due_date, Task.id)
         )
-        return Generation(created=False, tasks=list(existing))
-    values = {**PLACEHOLDER_DEFAULTS, **(context or {})}
+        return Generation(
+            created=False, tasks=list(existing), base_date=first_base_date or base_date
+        )
+    given = {key: value for key, value in (context or {}).items() if value and value.strip()}
+    values = {**PLACEHOLDER_DEFAULTS, **given}
     tasks = [
         Task(
             id=uuid.uuid4(),
@@ -155,7 +166,7 @@ def generate_from_template(
     ]
     session.add_all(tasks)
     session.flush()
-    return Generation(created=True, tasks=tasks)
+    return Generation(created=True, tasks=tasks, base_date=base_date)
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
@@ -184,10 +195,22 @@ def _item(index: int, item: TemplateItemIn) -> TaskTemplateItem:
 
 def _check_placeholders(text: str, field: str) -> None:
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         raise InvalidInputError(f"{field}: {exc} (write literal braces as {{{{ }}}})", field=field) from exc
-    unknown = [name for name in names if name not in PLACEHOLDER_DEFAULTS]
+    # Only plain {name}: a format spec or conversion ({x:d}, {x!r}, {x:{y}}) would be stored
+    # and then break or garble every later generation.
+    formatted = [name for name, spec, conversion in fields if spec or conversion]
+    if formatted:
+        raise InvalidInputError(
+            f"{field}: placeholder {{{formatted[0]}}} may not have a format or conversion",
+            field=field,
+        )
+    unknown = [name for name, _, _ in fields if name not in PLACEHOLDER_DEFAULTS]
     if unknown:
         allowed = ", ".join("{" + key + "}" for key in PLACEHOLDER_DEFAULTS)
         raise InvalidInputError(

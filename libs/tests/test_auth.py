@@ -1,0 +1,87 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from obcms_platform.auth import (
+    InternalTokenVerifier,
+    InvalidTokenError,
+    Principal,
+    Role,
+    sign_internal_token,
+)
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
+
+
+def _other_private_key() -> str:
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+@pytest.fixture
+def verifier() -> InternalTokenVerifier:
+    return InternalTokenVerifier(DEV_INTERNAL_PUBLIC_KEY)
+
+
+def test_signed_token_round_trips_user_and_roles(verifier):
+    user = uuid.uuid4()
+    token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, [Role.MANAGER])
+    principal = verifier.verify(token)
+    assert principal == Principal(user_id=user, roles=frozenset({Role.MANAGER}))
+
+
+def test_expired_token_is_refused(verifier):
+    token = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY,
+        uuid.uuid4(),
+        [Role.STAFF],
+        now=datetime.now(UTC) - timedelta(minutes=5),
+    )
+    with pytest.raises(InvalidTokenError, match="expired"):
+        verifier.verify(token)
+
+
+def test_token_signed_with_another_key_is_refused(verifier):
+    token = sign_internal_token(_other_private_key(), uuid.uuid4(), [Role.ADMIN])
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token)
+
+
+def test_token_from_another_issuer_is_refused(verifier):
+    token = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.STAFF], issuer="someone-else"
+    )
+    with pytest.raises(InvalidTokenError, match="issuer"):
+        verifier.verify(token)
+
+
+def test_tampered_payload_is_refused(verifier):
+    header, payload, signature = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.STAFF]
+    ).split(".")
+    forged_payload = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(f"{header}.{forged_payload}.{signature}")
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer x"])
+def test_garbage_is_refused(verifier, garbage):
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(garbage)
+
+
+def test_higher_roles_include_lower_ones():
+    admin = Principal(uuid.uuid4(), frozenset({Role.ADMIN}))
+    staff = Principal(uuid.uuid4(), frozenset({Role.STAFF}))
+    assert admin.has_role(Role.MANAGER) and admin.has_role(Role.STAFF)
+    assert not staff.has_role(Role.MANAGER)
+    assert not Principal(uuid.uuid4()).has_role(Role.STAFF)

@@ -1,0 +1,54 @@
+from typing import ClassVar
+
+import pytest
+from pydantic import ValidationError
+
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PUBLIC_KEY
+from obcms_platform.settings import RunMode, ServiceSettings
+
+
+class ExampleSettings(ServiceSettings):
+    env_prefix: ClassVar[str] = "OBCMS_EXAMPLE_"
+    service_name: ClassVar[str] = "example"
+
+
+OTHER_PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nnot-the-dev-key\n-----END PUBLIC KEY-----\n"
+
+
+def test_service_prefix_overrides_platform_wide_variable(monkeypatch):
+    monkeypatch.setenv("OBCMS_REDIS_URL", "redis://shared:6379/0")
+    monkeypatch.setenv("OBCMS_EXAMPLE_REDIS_URL", "redis://own:6379/0")
+    monkeypatch.setenv("OBCMS_DATABASE_URL", "postgresql://shared/db")
+    settings = ExampleSettings()
+    assert settings.redis_url == "redis://own:6379/0"
+    assert settings.database_url == "postgresql://shared/db"
+
+
+def test_production_mode_refuses_the_dev_signing_key(monkeypatch):
+    monkeypatch.setenv("OBCMS_EXAMPLE_MODE", "production")
+    with pytest.raises(ValidationError, match="OBCMS_EXAMPLE_INTERNAL_TOKEN_PUBLIC_KEY"):
+        ExampleSettings()
+
+
+def test_production_mode_accepts_a_real_key(monkeypatch):
+    monkeypatch.setenv("OBCMS_MODE", "production")
+    monkeypatch.setenv("OBCMS_INTERNAL_TOKEN_PUBLIC_KEY", OTHER_PUBLIC_KEY)
+    settings = ExampleSettings()
+    assert settings.mode is RunMode.PRODUCTION
+    assert settings.internal_token_public_key != DEV_INTERNAL_PUBLIC_KEY
+
+
+def test_dev_and_test_modes_run_with_the_shipped_key():
+    assert ExampleSettings(mode=RunMode.DEV).internal_token_public_key == DEV_INTERNAL_PUBLIC_KEY
+    assert ExampleSettings(mode=RunMode.TEST).mode is RunMode.TEST
+
+
+def test_unknown_mode_is_refused(monkeypatch):
+    monkeypatch.setenv("OBCMS_EXAMPLE_MODE", "staging-ish")
+    with pytest.raises(ValidationError, match="mode"):
+        ExampleSettings()
+
+
+def test_log_view_hides_the_database_password():
+    settings = ExampleSettings(database_url="postgresql://app:s3cret@db:5432/example")
+    assert "s3cret" not in str(settings.for_logging())

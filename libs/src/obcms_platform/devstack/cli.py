@@ -24,10 +24,9 @@ from typing import Annotated
 import httpx
 import typer
 
+from obcms_platform import migrations
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
-
-from obcms_platform import migrations
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
 from obcms_platform.devstack.stack import SERVICES, ServiceSpec
 

@@ -15,7 +15,7 @@ from obcms_platform.db import Database
 from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
 from obcms_platform.logging import configure_logging
-from obcms_platform.metrics import PrometheusMiddleware, instrument_engine, metrics_router
+from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
 from obcms_platform.settings import ServiceSettings
 from obcms_platform.telemetry import instrument_app
 
@@ -71,6 +71,6 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(PrometheusMiddleware, service=service)
+    app.add_middleware(RequestTelemetryMiddleware, service=service)
     instrument_app(app, database.engine, service)
     return app

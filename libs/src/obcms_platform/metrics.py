@@ -7,6 +7,7 @@ exact counts instead of interpolating. With several worker processes set
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -48,8 +49,16 @@ DB_QUERY_DURATION = Histogram(
 )
 
 
-class PrometheusMiddleware:
-    """Pure ASGI middleware (no response buffering) recording every HTTP request."""
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+access_log = logging.getLogger("obcms.access")
+
+
+class RequestTelemetryMiddleware:
+    """Pure ASGI middleware (no response buffering): metrics and an access log line per request.
+
+    It runs inside the OpenTelemetry middleware, so the access log carries the trace id.
+    Probe and scrape requests are logged at DEBUG only.
+    """
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -73,9 +82,22 @@ class PrometheusMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
+            elapsed = time.perf_counter() - started
             labels = (self.service, template, scope["method"], str(status))
             HTTP_REQUESTS.labels(*labels).inc()
-            HTTP_DURATION.labels(*labels).observe(time.perf_counter() - started)
+            HTTP_DURATION.labels(*labels).observe(elapsed)
+            access_log.log(
+                logging.DEBUG if scope["path"] in PROBE_PATHS else logging.INFO,
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
 
 
 def instrument_engine(engine: Engine, service: str) -> None:

@@ -42,7 +42,10 @@ DEFAULT_PG_PORT = 54329
 DEFAULT_REDIS_PORT = 63799
 
 
-def _port(preferred: int) -> int:
+def _port(variable: str, preferred: int) -> int:
+    """The port from `variable`, else `preferred` when free, else any free port."""
+    if os.environ.get(variable):
+        return int(os.environ[variable])
     return preferred if not port_open(preferred) else free_port()
 
 
@@ -67,7 +70,9 @@ class Stack:
         if external:
             _say(f"Redis: external ({external.split('@')[-1]})")
             return external
-        redis = EmbeddedRedis(self.state / "redis", port=_port(DEFAULT_REDIS_PORT)).start()
+        redis = EmbeddedRedis(
+            self.state / "redis", port=_port("OBCMS_DEV_REDIS_PORT", DEFAULT_REDIS_PORT)
+        ).start()
         self.exit_stack.callback(redis.stop)
         _say(f"Redis: embedded at {redis.url} (data in {redis.data_dir})")
         return redis.url
@@ -81,7 +86,9 @@ class Stack:
         if len(external) == len(SERVICES):
             _say("PostgreSQL: external")
             return external
-        postgres = EmbeddedPostgres(self.state / "postgres", port=_port(DEFAULT_PG_PORT))
+        postgres = EmbeddedPostgres(
+            self.state / "postgres", port=_port("OBCMS_DEV_POSTGRES_PORT", DEFAULT_PG_PORT)
+        )
         postgres.start()
         self.exit_stack.callback(postgres.stop)
         _say(f"PostgreSQL: embedded on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")

@@ -5,6 +5,7 @@ Services are named by module path only (libs never import a service).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -13,11 +14,16 @@ class ServiceSpec:
     name: str  # also the database name suffix: obcms_<name>
     package: str  # Python package; its Alembic history is <package>:migrations
     env_prefix: str
-    port: int
+    default_port: int
 
     @property
     def database(self) -> str:
         return f"obcms_{self.name}"
+
+    @property
+    def port(self) -> int:
+        """``OBCMS_<SERVICE>_PORT`` overrides the default port."""
+        return int(os.environ.get(f"{self.env_prefix}PORT", self.default_port))
 
     def command(self, python: str) -> list[str]:
         return [
@@ -37,5 +43,7 @@ class ServiceSpec:
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(name="tasks", package="tasks_service", env_prefix="OBCMS_TASKS_", port=8001),
+    ServiceSpec(
+        name="tasks", package="tasks_service", env_prefix="OBCMS_TASKS_", default_port=8001
+    ),
 )

@@ -1,0 +1,97 @@
+"""`make run`'s stack: serves, stops everything on Ctrl-C, and keeps its data across runs."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from obcms_platform.auth import Role
+from obcms_platform.devstack.embedded import free_port, port_open
+from obcms_platform.testing import auth_headers
+
+STARTUP_TIMEOUT = 120
+
+
+class RunningStack:
+    def __init__(self, env: dict[str, str]) -> None:
+        command = [str(Path(sys.executable).parent / "obcms-dev"), "run"]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"never saw {text!r}; output:\n{''.join(self.output)}")
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(60)
+
+
+def test_run_serves_the_tasks_api_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+    ports = {
+        "OBCMS_TASKS_PORT": free_port(),
+        "OBCMS_DEV_POSTGRES_PORT": free_port(),
+        "OBCMS_DEV_REDIS_PORT": free_port(),
+    }
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not (key.startswith("OBCMS_") and key.endswith("_URL"))
+    }
+    env.update({key: str(port) for key, port in ports.items()})
+    env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
+    base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
+    headers = auth_headers(uuid.uuid4(), [Role.MANAGER])
+
+    first = RunningStack(env)
+    try:
+        first.wait_for("ready")
+        assert any(f"tasks API: {base}/api/v1" in line for line in first.output)
+        created = httpx.post(
+            f"{base}/api/v1/tasks", json={"title": "Survives a restart"}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        task_id = created.json()["id"]
+    finally:
+        assert first.interrupt() == 0
+    for name, port in ports.items():
+        assert not port_open(port), f"{name} {port} still open after Ctrl-C"
+
+    second = RunningStack(env)
+    try:
+        second.wait_for("ready")
+        again = httpx.get(f"{base}/api/v1/tasks/{task_id}", headers=headers)
+        assert again.status_code == 200
+        assert again.json()["title"] == "Survives a restart"
+        templates = httpx.get(f"{base}/api/v1/task-templates", headers=headers).json()
+        assert len(templates) == 9
+    finally:
+        assert second.interrupt() == 0

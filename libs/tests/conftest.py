@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 import pytest
 from fastapi import APIRouter, Depends, Query
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import text
 
 from obcms_platform.app import create_service_app
@@ -16,6 +16,7 @@ from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import ConflictError
 from obcms_platform.pagination import Pagination
+from obcms_platform.schemas import RequestModel
 from obcms_platform.settings import RunMode, ServiceSettings
 from obcms_platform.testing import PostgresServer
 
@@ -25,7 +26,7 @@ class ExampleSettings(ServiceSettings):
     service_name: ClassVar[str] = "example"
 
 
-class Widget(BaseModel):
+class Widget(RequestModel):
     name: Annotated[str, Field(min_length=1)]
     size: Annotated[int, Field(ge=1, le=10)]
     parts: list[Annotated[str, Field(max_length=3)]] = []

@@ -164,3 +164,11 @@ def test_metrics_expose_request_histogram_by_route_template(example_client):
     assert "/no/such/route" not in text
     assert 'obcms_db_query_duration_seconds_count{service="example"}' in text
     assert 'obcms_db_query_duration_seconds_bucket{le="0.5",service="example"}' in text
+
+
+def test_nul_characters_are_refused_with_the_field_named(example_client):
+    response = example_client.post(
+        "/api/v1/widgets", json={"name": "bad\u0000name", "size": 1}, headers=STAFF
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "name"

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -188,6 +188,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             422, "validation_error", f"{field or 'input'}: violates a data rule", field=field
         )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # Input the database cannot represent (out-of-range number, bad encoding...).
+        logger.warning("data error: %s", exc.orig)
+        return error_response(422, "validation_error", "input: a value cannot be stored")
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import typer
 import uvicorn
 
 from obcms_platform import migrations
+from obcms_platform.bus.cli import bus_cli
+from obcms_platform.bus.tables import BusTables
 from obcms_platform.settings import ServiceSettings
 
 
-def service_cli(package: str, settings_factory: Callable[[], ServiceSettings]) -> typer.Typer:
-    """A Typer app for one service; `package` is its Python package (``tasks_service``)."""
+def service_cli(
+    package: str,
+    settings_factory: Callable[[], ServiceSettings],
+    bus: BusTables | None = None,
+) -> typer.Typer:
+    """A Typer app for one service; `package` is its Python package (``tasks_service``).
+
+    With `bus` (the service's bus tables) it also gets ``worker`` (its Celery worker, the app
+    in ``<package>.worker:app``) and the ``bus`` operator commands.
+    """
     cli = typer.Typer(help=f"{package} commands", no_args_is_help=True)
 
     @cli.command()
@@ -49,5 +60,32 @@ def service_cli(package: str, settings_factory: Callable[[], ServiceSettings]) -
         typer.echo(f"current={current} head={head}")
         if current != head:
             raise typer.Exit(1)
+
+    if bus is not None:
+
+        @cli.command()
+        def worker() -> None:
+            """Run the service's event worker (consumes its bus queue)."""
+            app = importlib.import_module(f"{package}.worker").app
+            app.worker_main(
+                [
+                    "worker",
+                    "--loglevel",
+                    settings_factory().log_level,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ]
+            )
+
+        cli.add_typer(
+            bus_cli(
+                settings_factory().service_name,
+                bus,
+                database_url=lambda: settings_factory().database_url,
+                redis_url=lambda: settings_factory().redis_url,
+            ),
+            name="bus",
+        )
 
     return cli

@@ -50,6 +50,11 @@ class ServiceSettings(BaseSettings):
     internal_token_issuer: str = "obcms-gateway"
     log_level: str = "INFO"
     max_page_size: int = Field(default=500, ge=1, le=10_000)
+    bus_max_retries: int = Field(default=5, ge=0, le=50)
+    bus_retry_base_seconds: float = Field(default=2.0, gt=0, le=300)
+    bus_visibility_timeout: int = Field(default=300, ge=2, le=86_400)
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65_535)
 
     @classmethod
     def settings_customise_sources(

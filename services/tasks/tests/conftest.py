@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.db import Database
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
 from obcms_platform.settings import RunMode
+from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
 from tasks_service.app import create_app
 from tasks_service.settings import TasksSettings
 

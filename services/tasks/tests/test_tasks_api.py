@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -13,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from obcms_platform.auth import Role
-from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
-
 from obcms_platform.testing import auth_headers
+from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 TASKS = "/api/v1/tasks"
 RELATED = ("related_ppa_id", "related_assessment_id", "related_event_id")
@@ -46,9 +46,7 @@ def get(client: TestClient, caller: Caller, task_id: str) -> dict[str, Any]:
     return response.json()
 
 
-def patch(
-    client: TestClient, caller: Caller, task_id: str, body: Any, **headers: str
-) -> Any:
+def patch(client: TestClient, caller: Caller, task_id: str, body: Any, **headers: str) -> Any:
     return client.patch(f"{TASKS}/{task_id}", json=body, headers={**caller.headers, **headers})
 
 
@@ -85,8 +83,8 @@ def test_create_with_every_field_reads_back_every_field(client, staff, other_sta
         "domain": "mana",
         "status": "in_progress",
         "priority": "high",
-        "start_date": "2026-03-02",
-        "due_date": "2026-03-20",
+        "start_date": (TODAY + timedelta(days=2)).isoformat(),
+        "due_date": (TODAY + timedelta(days=20)).isoformat(),
         "progress": 40,
         "assignee_ids": [str(staff.user_id), str(other_staff.user_id)],
         "team_ids": [team_id],
@@ -171,8 +169,16 @@ def test_every_enum_value_is_accepted(client, staff, field, values):
         "status": {"not_started", "in_progress", "at_risk", "completed"},
         "priority": {"low", "medium", "high", "critical"},
         "domain": {
-            "general", "communities", "mana", "coordination", "monitoring",
-            "policy", "services", "municipal", "data", "project_central",
+            "general",
+            "communities",
+            "mana",
+            "coordination",
+            "monitoring",
+            "policy",
+            "services",
+            "municipal",
+            "data",
+            "project_central",
         },
     }[field]
     assert set(values) == expected  # the documented values, no more, no fewer
@@ -186,18 +192,16 @@ def test_every_enum_value_is_accepted(client, staff, field, values):
 
 
 @pytest.mark.parametrize("field", ["status", "priority", "domain"])
-@pytest.mark.parametrize("value", ["bogus", "Completed", "", 3])
-def test_unknown_enum_value_is_refused(client, staff, field, value):
-    assert_error(
-        client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers), 422, field
-    )
+def test_unknown_enum_value_is_refused(client, staff, field):
     task = create(client, staff)
-    assert_error(patch(client, staff, task["id"], {field: value}), 422, field)
-    stored = get(client, staff, task["id"])
-    assert stored[field] == {"status": "not_started", "priority": "medium", "domain": "general"}[
-        field
-    ]
-    assert stored["version"] == 1
+    for value in ["bogus", "Completed", "IN_PROGRESS", "", " ", 3, None, ["mana"]]:
+        if value is not None:
+            response = client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers)
+            assert_error(response, 422, field)
+        assert_error(patch(client, staff, task["id"], {field: value}), 422, field)
+    assert get(client, staff, task["id"]) == task
+    listed = client.get(TASKS, headers=staff.headers).json()
+    assert [item["id"] for item in listed["items"]] == [task["id"]]
 
 
 # --- completion ---------------------------------------------------------------------------
@@ -240,17 +244,20 @@ def test_creating_a_completed_task_sets_completed_at_and_full_progress(client, s
 # --- related records ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("first", "second"), [(0, 1), (0, 2), (1, 2)])
-def test_two_related_records_are_refused(client, staff, first, second):
-    body = {"title": "t", RELATED[first]: str(uuid.uuid4()), RELATED[second]: str(uuid.uuid4())}
-    error = assert_error(client.post(TASKS, json=body, headers=staff.headers), 422)
-    assert error["field"] in (RELATED[first], RELATED[second])
-
+def test_two_related_records_are_refused(client, staff):
     task = create(client, staff)
-    both = {RELATED[first]: str(uuid.uuid4()), RELATED[second]: str(uuid.uuid4())}
-    error = assert_error(patch(client, staff, task["id"], both), 422)
-    assert error["field"] in (RELATED[first], RELATED[second])
-    assert get(client, staff, task["id"])[RELATED[first]] is None
+    for first, second in [(0, 1), (0, 2), (1, 2)]:
+        pair = {RELATED[first]: str(uuid.uuid4()), RELATED[second]: str(uuid.uuid4())}
+        error = assert_error(
+            client.post(TASKS, json={"title": "t", **pair}, headers=staff.headers), 422
+        )
+        assert error["field"] in pair
+        error = assert_error(patch(client, staff, task["id"], pair), 422)
+        assert error["field"] in pair
+    all_three = {name: str(uuid.uuid4()) for name in RELATED}
+    assert_error(client.post(TASKS, json={"title": "t", **all_three}, headers=staff.headers), 422)
+    assert get(client, staff, task["id"]) == task
+    assert client.get(TASKS, headers=staff.headers).json()["total"] == 1
 
 
 def test_patching_another_related_record_replaces_the_old_one(client, staff):
@@ -306,13 +313,14 @@ def test_patch_dates_are_checked_against_the_stored_ones(client, staff):
     assert later_start.status_code == 200, later_start.text
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "tomorrow", "1900-01-01", "9999-01-01", 20260101])
-def test_invalid_dates_are_refused(client, staff, value):
-    assert_error(
-        client.post(TASKS, json={"title": "t", "due_date": value}, headers=staff.headers),
-        422,
-        "due_date",
-    )
+def test_invalid_dates_are_refused(client, staff):
+    task = create(client, staff)
+    for value in ["2026-02-30", "tomorrow", "1900-01-01", "9999-01-01", 20260101, "2026-1-5"]:
+        for field in ("start_date", "due_date"):
+            response = client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers)
+            assert_error(response, 422, field)
+            assert_error(patch(client, staff, task["id"], {field: value}), 422, field)
+    assert get(client, staff, task["id"]) == task
 
 
 # --- field validation ---------------------------------------------------------------------
@@ -325,62 +333,61 @@ def test_unknown_body_field_is_refused(client, staff):
     assert_error(patch(client, staff, task["id"], {"colour": "red"}), 422, "colour")
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
+def test_server_managed_fields_cannot_be_set(client, staff):
+    task = create(client, staff)
+    for field, value in [
         ("id", str(uuid.uuid4())),
         ("created_by", str(uuid.uuid4())),
         ("completed_at", "2026-01-01T00:00:00Z"),
         ("auto_generated", True),
         ("created_from_template", "ppa_budget_cycle"),
+        ("created_at", "2026-01-01T00:00:00Z"),
         ("version", 7),
-    ],
-)
-def test_server_managed_fields_cannot_be_set(client, staff, field, value):
-    response = client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers)
-    assert_error(response, 422, field)
+        ("is_overdue", True),
+    ]:
+        response = client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers)
+        assert_error(response, 422, field)
+        assert_error(patch(client, staff, task["id"], {field: value}), 422, field)
+    assert get(client, staff, task["id"]) == task
+
+
+def test_bad_title_is_refused(client, staff):
     task = create(client, staff)
-    assert_error(patch(client, staff, task["id"], {field: value}), 422, field)
-    assert get(client, staff, task["id"])["created_by"] == str(staff.user_id)
-
-
-@pytest.mark.parametrize("title", ["", "   ", "x" * 301, None, 5])
-def test_bad_title_is_refused(client, staff, title):
-    assert_error(client.post(TASKS, json={"title": title}, headers=staff.headers), 422, "title")
-    task = create(client, staff)
-    assert_error(patch(client, staff, task["id"], {"title": title}), 422, "title")
-    assert get(client, staff, task["id"])["title"] == "A task"
-
-
-def test_missing_title_is_refused_and_longest_title_accepted(client, staff):
     assert_error(client.post(TASKS, json={}, headers=staff.headers), 422, "title")
+    for title in ["", "   ", "\n\t", "x" * 301, None, 5, ["t"]]:
+        response = client.post(TASKS, json={"title": title}, headers=staff.headers)
+        assert_error(response, 422, "title")
+        assert_error(patch(client, staff, task["id"], {"title": title}), 422, "title")
+    assert get(client, staff, task["id"]) == task
     assert create(client, staff, title="x" * 300)["title"] == "x" * 300
+    assert create(client, staff, title="  " + "y" * 300 + "  ")["title"] == "y" * 300
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
+def test_out_of_range_values_are_refused(client, staff):
+    task = create(client, staff)
+    for field, value in [
         ("progress", 101),
         ("progress", -1),
         ("progress", 50.5),
         ("progress", "lots"),
         ("estimated_hours", -1),
         ("estimated_hours", -0.01),
+        ("estimated_hours", "many"),
         ("actual_hours", -2),
         ("actual_hours", 1e12),
+        ("description", "d" * 20_001),
         ("assignee_ids", ["not-a-uuid"]),
         ("assignee_ids", "me"),
+        ("team_ids", [1]),
+        ("depends_on", [str(uuid.uuid4()) for _ in range(201)]),
         ("related_ppa_id", "ppa-1"),
-    ],
-)
-def test_out_of_range_values_are_refused(client, staff, field, value):
-    error = assert_error(
-        client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers), 422
-    )
-    assert error["field"].startswith(field)
-    task = create(client, staff)
-    error = assert_error(patch(client, staff, task["id"], {field: value}), 422)
-    assert error["field"].startswith(field)
+    ]:
+        response = client.post(TASKS, json={"title": "t", field: value}, headers=staff.headers)
+        error = assert_error(response, 422)
+        assert error["field"].startswith(field), (field, value, error)
+        error = assert_error(patch(client, staff, task["id"], {field: value}), 422)
+        assert error["field"].startswith(field), (field, value, error)
+    assert get(client, staff, task["id"]) == task
 
 
 def test_boundary_values_are_accepted(client, staff):
@@ -391,27 +398,45 @@ def test_boundary_values_are_accepted(client, staff):
     assert (updated.json()["progress"], updated.json()["estimated_hours"]) == (0, 7.75)
 
 
-@pytest.mark.parametrize(
-    "field",
-    [
-        "title", "description", "domain", "status", "priority", "progress",
-        "assignee_ids", "team_ids", "depends_on",
-    ],
-)
-def test_null_for_a_non_nullable_field_is_refused(client, staff, field):
+def test_null_for_a_non_nullable_field_is_refused(client, staff):
     task = create(client, staff, title="Keep me", description="text")
-    assert_error(patch(client, staff, task["id"], {field: None}), 422, field)
+    for field in [
+        "title",
+        "description",
+        "domain",
+        "status",
+        "priority",
+        "progress",
+        "assignee_ids",
+        "team_ids",
+        "depends_on",
+    ]:
+        assert_error(patch(client, staff, task["id"], {field: None}), 422, field)
+        response = client.post(TASKS, json={"title": "t", field: None}, headers=staff.headers)
+        assert_error(response, 422, field)
     assert get(client, staff, task["id"]) == task
 
 
 def test_null_clears_optional_fields(client, staff):
     task = create(
-        client, staff, start_date="2026-01-01", due_date="2026-02-01",
-        estimated_hours=4, actual_hours=2, related_event_id=str(uuid.uuid4()),
+        client,
+        staff,
+        start_date="2026-01-01",
+        due_date="2026-02-01",
+        estimated_hours=4,
+        actual_hours=2,
+        related_event_id=str(uuid.uuid4()),
     )
-    cleared = {name: None for name in (
-        "start_date", "due_date", "estimated_hours", "actual_hours", "related_event_id"
-    )}
+    cleared = {
+        name: None
+        for name in (
+            "start_date",
+            "due_date",
+            "estimated_hours",
+            "actual_hours",
+            "related_event_id",
+        )
+    }
     response = patch(client, staff, task["id"], cleared)
     assert response.status_code == 200, response.text
     stored = get(client, staff, task["id"])
@@ -488,12 +513,12 @@ def test_unknown_task_is_404(client, staff, manager):
     assert_error(client.delete(missing, headers=manager.headers), 404)
 
 
-@pytest.mark.parametrize("bad_id", ["123", "not-a-uuid", "0" * 40])
-def test_malformed_task_id_is_422(client, staff, manager, bad_id):
-    url = f"{TASKS}/{bad_id}"
-    assert_error(client.get(url, headers=staff.headers), 422, "task_id")
-    assert_error(client.patch(url, json={"title": "x"}, headers=staff.headers), 422, "task_id")
-    assert_error(client.delete(url, headers=manager.headers), 422, "task_id")
+def test_malformed_task_id_is_422(client, staff, manager):
+    for bad_id in ["123", "not-a-uuid", "0" * 40, "%20"]:
+        url = f"{TASKS}/{bad_id}"
+        assert_error(client.get(url, headers=staff.headers), 422, "task_id")
+        assert_error(client.patch(url, json={"title": "x"}, headers=staff.headers), 422, "task_id")
+        assert_error(client.delete(url, headers=manager.headers), 422, "task_id")
 
 
 def test_requests_without_credentials_are_refused(client, staff):
@@ -572,28 +597,38 @@ def _run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-def test_concurrent_patches_of_the_same_version_exactly_one_wins(client, staff, settings):
+def test_concurrent_patches_of_the_same_version_exactly_one_wins(client, staff):
     task = create(client, staff)
-    with TestClient(client.app, raise_server_exceptions=False) as second:
-        responses = _run_concurrently(
-            [
-                lambda: patch(client, staff, task["id"], {"title": "first"}, **{"If-Match": '"1"'}),
-                lambda: patch(second, staff, task["id"], {"title": "second"}, **{"If-Match": '"1"'}),
-            ]
-        )
-    codes = sorted(r.status_code for r in responses)
-    assert codes in ([200, 409], [200, 412]), [r.text for r in responses]
-    winner = next(r for r in responses if r.status_code == 200).json()
+    titles = [f"edit {n}" for n in range(5)]
+    responses = _run_concurrently(
+        [
+            lambda title=title: patch(
+                client, staff, task["id"], {"title": title}, **{"If-Match": '"1"'}
+            )
+            for title in titles
+        ]
+    )
+    codes = [r.status_code for r in responses]
+    assert codes.count(200) == 1, [r.text for r in responses]
+    losers = [r for r in responses if r.status_code != 200]
+    assert all(r.status_code in (409, 412) for r in losers), [r.text for r in losers]
+    assert all(r.json()["error"]["status"] == r.status_code for r in losers)
+    winner = next(r for r in responses if r.status_code == 200)
+    assert winner.headers["ETag"] == '"2"'
     stored = get(client, staff, task["id"])
-    assert stored["title"] == winner["title"]
+    assert stored["title"] == winner.json()["title"]
     assert stored["version"] == 2
 
 
 def test_concurrent_patches_without_if_match_all_apply(client, staff):
     task = create(client, staff)
     fields = [
-        {"title": "renamed"}, {"priority": "critical"}, {"progress": 60},
-        {"description": "details"}, {"domain": "policy"}, {"estimated_hours": 3},
+        {"title": "renamed"},
+        {"priority": "critical"},
+        {"progress": 60},
+        {"description": "details"},
+        {"domain": "policy"},
+        {"estimated_hours": 3},
     ]
     responses = _run_concurrently(
         [lambda body=body: patch(client, staff, task["id"], body) for body in fields]
@@ -609,9 +644,7 @@ def test_concurrent_patches_without_if_match_all_apply(client, staff):
 # --- permissions --------------------------------------------------------------------------
 
 
-def test_staff_cannot_change_or_delete_a_task_assigned_to_someone_else(
-    client, staff, other_staff
-):
+def test_staff_cannot_change_or_delete_a_task_assigned_to_someone_else(client, staff, other_staff):
     task = create(client, staff, assignee_ids=[str(staff.user_id)])
     assert_error(patch(client, other_staff, task["id"], {"title": "mine now"}), 403)
     assert_error(client.delete(f"{TASKS}/{task['id']}", headers=other_staff.headers), 403)
@@ -627,9 +660,7 @@ def test_assignee_can_change_but_not_delete(client, staff, manager):
     assert get(client, staff, task["id"])["status"] == "in_progress"
 
 
-def test_team_member_can_change_a_task_assigned_to_the_team(
-    client, staff, other_staff, manager
-):
+def test_team_member_can_change_a_task_assigned_to_the_team(client, staff, other_staff, manager):
     team_id = make_team(client, manager, "Survey team", staff.user_id)
     task = create(client, manager, team_ids=[team_id])
     assert patch(client, staff, task["id"], {"progress": 25}).status_code == 200
@@ -645,14 +676,15 @@ def test_creator_can_delete_even_when_assigned_to_others(client, staff, other_st
     assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).status_code == 404
 
 
-@pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
-def test_manager_and_admin_can_change_and_delete_any_task(client, staff, other_staff, role):
-    boss = make_caller(role)
-    task = create(client, staff, assignee_ids=[str(other_staff.user_id)])
-    assert patch(client, boss, task["id"], {"priority": "critical"}).status_code == 200
-    response = client.delete(f"{TASKS}/{task['id']}", headers=boss.headers)
-    assert response.status_code == 204, response.text
-    assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).status_code == 404
+def test_manager_and_admin_can_change_and_delete_any_task(client, staff, other_staff):
+    for role in (Role.MANAGER, Role.ADMIN):
+        boss = make_caller(role)
+        task = create(client, staff, assignee_ids=[str(other_staff.user_id)])
+        changed = patch(client, boss, task["id"], {"priority": "critical"})
+        assert changed.status_code == 200, changed.text
+        response = client.delete(f"{TASKS}/{task['id']}", headers=boss.headers)
+        assert response.status_code == 204, response.text
+        assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).status_code == 404
 
 
 def test_staff_can_edit_unassigned_tasks_but_not_delete_them(client, staff, other_staff):
@@ -693,52 +725,52 @@ def test_is_overdue(client, staff):
 
 # --- no 500 for bad input -----------------------------------------------------------------
 
+MALFORMED_BODIES = [
+    b"{",
+    b'{"title": "t",}',
+    b"not json",
+    b"",
+    b"null",
+    b"[]",
+    b'[{"title": "t"}]',
+    b'"title"',
+    b"42",
+    b'{"title": "t", "estimated_hours": NaN}',
+    b'{"title": "t", "actual_hours": Infinity}',
+    b'{"title": "t", "progress": 1e400}',
+    b'{"title": "t", "progress": 99999999999999999999999}',
+    b'{"title": "t", "due_date": "2026-13-01"}',
+    b"\xff\xfe",
+]
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"{",
-        b'{"title": "t",}',
-        b"not json",
-        b"",
-        b"null",
-        b"[]",
-        b'[{"title": "t"}]',
-        b'"title"',
-        b"42",
-        b'{"title": "t", "estimated_hours": NaN}',
-        b'{"title": "t", "actual_hours": Infinity}',
-        b'{"title": "t", "progress": 1e400}',
-        b'{"title": "t", "progress": 99999999999999999999999}',
-        b"\xff\xfe",
-    ],
-)
-def test_malformed_bodies_are_422(client, staff, content):
+
+def test_malformed_bodies_are_422(client, staff):
     headers = {**staff.headers, "Content-Type": "application/json"}
-    assert_error(client.post(TASKS, content=content, headers=headers), 422)
     task = create(client, staff)
-    assert_error(client.patch(f"{TASKS}/{task['id']}", content=content, headers=headers), 422)
-    assert get(client, staff, task["id"])["version"] == 1
+    for content in MALFORMED_BODIES:
+        assert_error(client.post(TASKS, content=content, headers=headers), 422)
+        response = client.patch(f"{TASKS}/{task['id']}", content=content, headers=headers)
+        assert_error(response, 422)
+    as_text = {**staff.headers, "Content-Type": "text/plain"}
+    assert_error(client.post(TASKS, content=b'{"title": "t"}', headers=as_text), 422)
+    assert get(client, staff, task["id"]) == task
+    assert client.get(TASKS, headers=staff.headers).json()["total"] == 1
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
+def test_text_postgresql_cannot_store_is_422(client, staff):
+    headers = {**staff.headers, "Content-Type": "application/json"}
+    task = create(client, staff)
+    for field, value in [
         ("title", "null\x00byte"),
         ("description", "null\x00byte"),
         ("title", "\ud800"),
-    ],
-)
-def test_text_postgresql_cannot_store_is_422(client, staff, field, value):
-    import json
-
-    body = json.dumps({"title": "t", field: value}).encode()
-    headers = {**staff.headers, "Content-Type": "application/json"}
-    assert_error(client.post(TASKS, content=body, headers=headers), 422, field)
-    task = create(client, staff)
-    patch_body = json.dumps({field: value}).encode()
-    response = client.patch(f"{TASKS}/{task['id']}", content=patch_body, headers=headers)
-    assert_error(response, 422, field)
+    ]:
+        body = json.dumps({"title": "t", field: value}).encode()
+        assert_error(client.post(TASKS, content=body, headers=headers), 422, field)
+        body = json.dumps({field: value}).encode()
+        response = client.patch(f"{TASKS}/{task['id']}", content=body, headers=headers)
+        assert_error(response, 422, field)
+    assert get(client, staff, task["id"]) == task
 
 
 def test_text_round_trips_unicode(client, staff):

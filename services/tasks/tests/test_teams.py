@@ -76,7 +76,9 @@ def test_explicit_slug_is_kept(client, manager):
 
 
 def test_invalid_slug_is_refused(client, manager):
-    response = client.post(TEAMS, json={"name": "Ops", "slug": "Not A Slug"}, headers=manager.headers)
+    response = client.post(
+        TEAMS, json={"name": "Ops", "slug": "Not A Slug"}, headers=manager.headers
+    )
     assert_error(response, 422, "slug")
 
 
@@ -133,29 +135,30 @@ def test_unknown_field_is_refused(client, manager):
     assert_error(response, 422, "colour")
 
 
+def _race(client, manager, names: list[str]) -> list[tuple[int, dict]]:
+    """POST the names from one thread each, released together; (status, body) per request."""
+    barrier = threading.Barrier(len(names))
+    results: list[tuple[int, dict]] = []
+
+    def post(name: str) -> None:
+        barrier.wait()
+        response = client.post(TEAMS, json={"name": name}, headers=manager.headers)
+        results.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=post, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
 def test_concurrent_creation_of_same_name_one_wins(client, manager):
     """Two requests racing for the same name: one 201, one 409, never a 500."""
     for round_no in range(4):
-        barrier = threading.Barrier(2)
-        statuses: list[int] = []
-        bodies: list[dict] = []
-
-        def post(name: str) -> None:
-            barrier.wait()
-            response = client.post(TEAMS, json={"name": name}, headers=manager.headers)  # noqa: B023
-            statuses.append(response.status_code)  # noqa: B023
-            bodies.append(response.json())  # noqa: B023
-
-        threads = [
-            threading.Thread(target=post, args=(f"Race Team {round_no}",)),
-            threading.Thread(target=post, args=(f"race team {round_no}",)),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert sorted(statuses) == [201, 409], bodies
-        conflict = next(body for status, body in zip(statuses, bodies, strict=True) if status == 409)
+        results = _race(client, manager, [f"Race Team {round_no}", f"race team {round_no}"])
+        assert sorted(status for status, _ in results) == [201, 409], results
+        conflict = next(body for status, body in results if status == 409)
         assert conflict["error"]["field"] == "name"
     assert client.get(TEAMS, headers=manager.headers).json()["total"] == 4
 
@@ -248,7 +251,9 @@ def test_lead_may_update_team_but_coordinator_and_member_may_not(client, manager
 def test_rename_to_existing_name_is_conflict(client, manager):
     create_team(client, manager, name="Alpha")
     beta = create_team(client, manager, name="Beta")
-    response = client.patch(f"{TEAMS}/{beta['id']}", json={"name": "ALPHA"}, headers=manager.headers)
+    response = client.patch(
+        f"{TEAMS}/{beta['id']}", json={"name": "ALPHA"}, headers=manager.headers
+    )
     error = assert_error(response, 409, "name")
     assert "exists" in error["message"]
     assert client.get(f"{TEAMS}/{beta['id']}", headers=manager.headers).json()["name"] == "Beta"
@@ -364,7 +369,9 @@ def test_all_three_roles_are_accepted(client, manager, session):
     roles = ["lead", "coordinator", "member"]
     response = client.put(
         f"{TEAMS}/{team['id']}/members",
-        json={"members": [{"user_id": str(u), "role": r} for u, r in zip(users, roles, strict=True)]},
+        json={
+            "members": [{"user_id": str(u), "role": r} for u, r in zip(users, roles, strict=True)]
+        },
         headers=manager.headers,
     )
     assert response.status_code == 200, response.text

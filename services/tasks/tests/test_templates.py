@@ -188,8 +188,9 @@ def test_duplicate_template_name_is_conflict(client, manager):
 
 @pytest.mark.parametrize("name", ["Bad Name", "x", "1abc", "with-dash"])
 def test_invalid_template_name_is_refused(client, manager, name):
-    assert_error(client.post(TEMPLATES, json=template_body(name=name), headers=manager.headers),
-                 422, "name")
+    assert_error(
+        client.post(TEMPLATES, json=template_body(name=name), headers=manager.headers), 422, "name"
+    )
 
 
 def test_template_needs_at_least_one_item(client, manager):
@@ -215,8 +216,9 @@ def test_put_replaces_items(client, manager):
     assert response.status_code == 200, response.text
     replaced = response.json()
     assert replaced["description"] == "Shorter cycle"
-    assert [(i["sequence"], i["title"], i["priority"], i["days_from_start"])
-            for i in replaced["items"]] == [(1, "Draft {ppa_title} budget", "critical", 3)]
+    assert [
+        (i["sequence"], i["title"], i["priority"], i["days_from_start"]) for i in replaced["items"]
+    ] == [(1, "Draft {ppa_title} budget", "critical", 3)]
     got = client.get(f"{TEMPLATES}/ppa_budget_cycle", headers=manager.headers).json()
     assert got["items"] == replaced["items"]
     assert got["id"] == replaced["id"]
@@ -258,7 +260,10 @@ def test_deleting_a_template_keeps_its_generated_tasks(client, manager, session)
         headers=manager.headers,
     )
     assert generated.status_code == 201
-    assert client.delete(f"{TEMPLATES}/event_meeting_standard", headers=manager.headers).status_code == 204
+    assert (
+        client.delete(f"{TEMPLATES}/event_meeting_standard", headers=manager.headers).status_code
+        == 204
+    )
     count = session.scalar(
         select(func.count()).where(Task.created_from_template == "event_meeting_standard")
     )
@@ -392,9 +397,9 @@ def test_generate_via_api_then_repeat_creates_nothing(client, manager, staff):
     assert result["base_date"] == BASE.isoformat()
     tasks = result["tasks"]
     assert len(tasks) == 10
-    assert sorted(
-        (date.fromisoformat(t["due_date"]) - BASE).days for t in tasks
-    ) == [offset for offset, _, _ in PPA_BUDGET_CYCLE]
+    assert sorted((date.fromisoformat(t["due_date"]) - BASE).days for t in tasks) == [
+        offset for offset, _, _ in PPA_BUDGET_CYCLE
+    ]
     assert {(t["title"], t["priority"]) for t in tasks} == {
         (title, priority) for _, title, priority in PPA_BUDGET_CYCLE
     }
@@ -444,7 +449,8 @@ def test_same_template_for_another_subject_creates_a_new_set(client, manager):
     assert len(first_ids) == len(second_ids) == 10
     assert not first_ids & second_ids
     total = client.get(
-        "/api/v1/tasks", params={"created_from_template": "ppa_budget_cycle"},
+        "/api/v1/tasks",
+        params={"created_from_template": "ppa_budget_cycle"},
         headers=manager.headers,
     ).json()["total"]
     assert total == 20
@@ -530,7 +536,10 @@ def test_concurrent_generation_creates_one_set(tasks_db_url, session):
             with database.session() as worker_session:
                 barrier.wait()
                 generation = generate_from_template(
-                    worker_session, "event_conference_full", subject, BASE,
+                    worker_session,
+                    "event_conference_full",
+                    subject,
+                    BASE,
                     {"event_title": "BARMM Summit"},
                 )
                 worker_session.commit()
@@ -551,9 +560,7 @@ def test_concurrent_generation_creates_one_set(tasks_db_url, session):
     id_sets = {tuple(ids) for _, ids in results}
     assert len(id_sets) == 1
     assert len(next(iter(id_sets))) == 15
-    assert session.scalar(
-        select(func.count()).where(Task.related_event_id == subject.id)
-    ) == 15
+    assert session.scalar(select(func.count()).where(Task.related_event_id == subject.id)) == 15
     assert session.scalar(select(func.count()).select_from(TemplateGeneration)) == 1
 
 
@@ -564,9 +571,12 @@ def test_inactive_template_cannot_generate(client, manager):
         f"{TEMPLATES}/paused/generate", json=generate_body("event"), headers=manager.headers
     )
     assert_error(response, 409, "name")
-    assert client.get(
-        "/api/v1/tasks", params={"created_from_template": "paused"}, headers=manager.headers
-    ).json()["total"] == 0
+    assert (
+        client.get(
+            "/api/v1/tasks", params={"created_from_template": "paused"}, headers=manager.headers
+        ).json()["total"]
+        == 0
+    )
 
 
 def test_unknown_template_cannot_generate(client, manager):

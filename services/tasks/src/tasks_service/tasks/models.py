@@ -102,7 +102,7 @@ class Task(Timestamped, Base):
     # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -110,9 +110,7 @@ class Task(Timestamped, Base):
             "num_nonnulls(related_ppa_id, related_assessment_id, related_event_id) <= 1",
             name="single_related_record",
         ),
-        CheckConstraint(
-            "(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"
-        ),
+        CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"),
         CheckConstraint(
             "start_date IS NULL OR due_date IS NULL OR start_date <= due_date", name="due_date"
         ),

@@ -16,7 +16,9 @@ from obcms_platform.versioning import ExpectedVersion, set_etag
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskUpdate
 
-router = APIRouter(prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422))
+router = APIRouter(
+    prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422)
+)
 
 
 @router.get("", response_model=Page[TaskRead])
@@ -26,8 +28,6 @@ def list_tasks(
     page: Pagination,
     filters: Annotated[TaskFilters, Query()],
 ) -> Page[TaskRead]:
-    if filters.assignee == "me":
-        filters = filters.model_copy(update={"assignee": principal.user_id})
     items, total = service.list_tasks(session, filters, page, principal)
     return Page[TaskRead](
         items=[TaskRead.model_validate(task) for task in items],
@@ -38,7 +38,9 @@ def list_tasks(
 
 
 @router.post(
-    "", response_model=TaskRead, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=TaskRead,
+    status_code=status.HTTP_201_CREATED,
     responses=error_responses(409),
 )
 def create_task(
@@ -60,9 +62,7 @@ def get_task(
     return TaskRead.model_validate(task)
 
 
-@router.patch(
-    "/{task_id}", response_model=TaskRead, responses=error_responses(403, 404, 409, 412)
-)
+@router.patch("/{task_id}", response_model=TaskRead, responses=error_responses(403, 404, 409, 412))
 def update_task(
     task_id: uuid.UUID,
     changes: TaskUpdate,
@@ -78,7 +78,8 @@ def update_task(
 
 
 @router.delete(
-    "/{task_id}", status_code=status.HTTP_204_NO_CONTENT,
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(403, 404, 412),
 )
 def delete_task(

@@ -7,13 +7,21 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, computed_field
+from pydantic import AfterValidator, BaseModel, Field, PlainValidator, computed_field
 
 from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, deduplicated
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
-Title = Annotated[str, Field(min_length=1, max_length=300)]
-Description = Annotated[str, Field(max_length=20_000)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Title = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_nul)]
+Description = Annotated[str, Field(max_length=20_000), AfterValidator(_no_nul)]
 Hours = Annotated[float, Field(ge=0, le=100_000)]
 IdList = Annotated[list[uuid.UUID], Field(max_length=200), AfterValidator(deduplicated)]
 
@@ -62,8 +70,17 @@ class TaskUpdate(RequestModel):
 
 # Fields that may not be set to null in a PATCH (they have no "empty" state).
 NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {"title", "description", "domain", "status", "priority", "progress",
-     "assignee_ids", "team_ids", "depends_on"}
+    {
+        "title",
+        "description",
+        "domain",
+        "status",
+        "priority",
+        "progress",
+        "assignee_ids",
+        "team_ids",
+        "depends_on",
+    }
 )
 
 
@@ -114,13 +131,31 @@ class TaskSort(StrEnum):
     TITLE = "title"
 
 
+def _assignee(value: object) -> uuid.UUID | Literal["me"]:
+    if isinstance(value, uuid.UUID):
+        return value
+    if value == "me":
+        return "me"
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError("must be a user id or 'me'") from None
+
+
+# One validator rather than a union, so that an error names `assignee`, not `assignee.uuid`.
+Assignee = Annotated[
+    uuid.UUID | Literal["me"],
+    PlainValidator(_assignee, json_schema_input_type=uuid.UUID | Literal["me"]),
+]
+
+
 class TaskFilters(BaseModel):
     """Every list filter of API.md; all combine with AND, repeated values within one OR."""
 
     domain: list[TaskDomain] = []
     status: list[TaskStatus] = []
     priority: list[TaskPriority] = []
-    assignee: uuid.UUID | Literal["me"] | None = None
+    assignee: Assignee | None = None
     team: uuid.UUID | None = None
     related_ppa_id: uuid.UUID | None = None
     related_assessment_id: uuid.UUID | None = None
@@ -129,6 +164,6 @@ class TaskFilters(BaseModel):
     due_before: PlausibleDate | None = None
     overdue: bool | None = None
     auto_generated: bool | None = None
-    created_from_template: str | None = None
-    q: Annotated[str, Field(max_length=200)] | None = None
+    created_from_template: Annotated[str, AfterValidator(_no_nul)] | None = None
+    q: Annotated[str, Field(max_length=200), AfterValidator(_no_nul)] | None = None
     sort: TaskSort = TaskSort.DUE_DATE

@@ -116,7 +116,8 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
     if filters.priority:
         conditions.append(Task.priority.in_(filters.priority))
     if filters.assignee is not None:
-        conditions.append(assigned_to(session, filters.assignee))
+        assignee = principal.user_id if filters.assignee == "me" else filters.assignee
+        conditions.append(assigned_to(session, assignee))
     if filters.team is not None:
         conditions.append(Task.team_ids.contains([filters.team]))
     for name in RELATED_FIELDS:
@@ -128,7 +129,13 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
     if filters.due_before is not None:
         conditions.append(Task.due_date <= filters.due_before)
     if filters.overdue is not None:
-        overdue = and_(Task.status != TaskStatus.COMPLETED, Task.due_date < date.today())
+        # Spelled out for NULL due dates: NOT (open AND NULL) would be NULL, dropping
+        # open tasks without a due date from overdue=false.
+        overdue = and_(
+            Task.status != TaskStatus.COMPLETED,
+            Task.due_date.is_not(None),
+            Task.due_date < date.today(),
+        )
         conditions.append(overdue if filters.overdue else not_(overdue))
     if filters.auto_generated is not None:
         conditions.append(Task.auto_generated.is_(filters.auto_generated))
@@ -137,7 +144,9 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
     if filters.q:
         pattern = f"%{_escape_like(filters.q)}%"
         conditions.append(
-            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
+            or_(
+                Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")
+            )
         )
     return select(Task).where(*conditions).order_by(*_ordering(filters.sort))
 
@@ -212,7 +221,9 @@ def _check_state(session: Session, task: Task) -> None:
         _check_dependencies(session, task.id, task.depends_on)
 
 
-def _check_dependencies(session: Session, task_id: uuid.UUID, depends_on: Iterable[uuid.UUID]) -> None:
+def _check_dependencies(
+    session: Session, task_id: uuid.UUID, depends_on: Iterable[uuid.UUID]
+) -> None:
     dependencies = list(depends_on)
     if task_id in dependencies:
         raise InvalidInputError("depends_on: a task cannot depend on itself", field="depends_on")

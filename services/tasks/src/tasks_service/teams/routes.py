@@ -15,7 +15,9 @@ from obcms_platform.pagination import Page, Pagination
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
 
-router = APIRouter(prefix=f"{API_PREFIX}/teams", tags=["teams"], responses=error_responses(401, 422))
+router = APIRouter(
+    prefix=f"{API_PREFIX}/teams", tags=["teams"], responses=error_responses(401, 422)
+)
 
 
 @router.get("", response_model=Page[TeamRead])
@@ -39,7 +41,9 @@ def list_teams(
 
 
 @router.post(
-    "", response_model=TeamRead, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=TeamRead,
+    status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409),
 )
 def create_team(

@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal, Role
@@ -127,14 +127,21 @@ def _locked(session: Session, team_id: uuid.UUID) -> Team:
 
 
 def _ensure_unique(session: Session, team: Team) -> None:
-    """Friendly 409s; the unique constraints still decide under concurrency."""
-    for field, value in (("name", team.name), ("slug", team.slug)):
-        column = getattr(Team, field)
-        clash = session.scalar(
-            select(Team.id).where(func.lower(column) == value.lower(), Team.id != team.id)
-        )
-        if clash is not None:
-            raise ConflictError(f"{field}: a team named {value!r} already exists", field=field)
+    """Friendly 409s; the unique constraints still decide under concurrency.
+
+    One statement (one snapshot) checks both, so a team committed between two checks cannot
+    make a duplicate name be reported as a slug clash; the name is reported first.
+    """
+    name_clash = func.lower(Team.name) == team.name.lower()
+    slug_clash = func.lower(Team.slug) == team.slug.lower()
+    with session.no_autoflush:
+        clashes = session.execute(
+            select(name_clash, slug_clash).where(or_(name_clash, slug_clash), Team.id != team.id)
+        ).all()
+    if any(row[0] for row in clashes):
+        raise ConflictError(f"name: a team named {team.name!r} already exists", field="name")
+    if any(row[1] for row in clashes):
+        raise ConflictError(f"slug: a team with slug {team.slug!r} already exists", field="slug")
 
 
 def _ensure_can_manage(team: Team, principal: Principal) -> None:

@@ -90,8 +90,6 @@ class TemplateGeneration(Base):
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     base_date: Mapped[date] = mapped_column(Date)
     task_count: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("template_name", "subject_kind", "subject_id"),)

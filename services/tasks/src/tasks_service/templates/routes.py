@@ -21,7 +21,9 @@ from tasks_service.templates.schemas import (
 )
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/task-templates", tags=["task templates"], responses=error_responses(401, 422)
+    prefix=f"{API_PREFIX}/task-templates",
+    tags=["task templates"],
+    responses=error_responses(401, 422),
 )
 
 Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
@@ -36,7 +38,9 @@ def list_templates(
 
 
 @router.post(
-    "", response_model=TemplateRead, status_code=status.HTTP_201_CREATED,
+    "",
+    response_model=TemplateRead,
+    status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409),
 )
 def create_template(data: TemplateCreate, session: DbSession, _: Manager) -> TemplateRead:

@@ -24,7 +24,11 @@ from tasks_service.templates.models import (
 from tasks_service.templates.schemas import TemplateBody, TemplateCreate, TemplateItemIn
 
 # Placeholders a template title may use, and what stands in when the trigger gave no value.
-PLACEHOLDER_DEFAULTS = {"ppa_title": "PPA", "assessment_title": "assessment", "event_title": "event"}
+PLACEHOLDER_DEFAULTS = {
+    "ppa_title": "PPA",
+    "assessment_title": "assessment",
+    "event_title": "event",
+}
 
 RELATED_FIELD = {
     SubjectKind.PPA: "related_ppa_id",
@@ -121,9 +125,7 @@ def generate_from_template(
             base_date=base_date,
             task_count=len(template.items),
         )
-        .on_conflict_do_nothing(
-            index_elements=["template_name", "subject_kind", "subject_id"]
-        )
+        .on_conflict_do_nothing(index_elements=["template_name", "subject_kind", "subject_id"])
         .returning(TemplateGeneration.id)
     )
     related_field = RELATED_FIELD[subject.kind]
@@ -188,7 +190,9 @@ def _item(index: int, item: TemplateItemIn) -> TaskTemplateItem:
         title=item.title,
         description=item.description,
         priority=item.priority,
-        estimated_hours=None if item.estimated_hours is None else Decimal(str(item.estimated_hours)),
+        estimated_hours=None
+        if item.estimated_hours is None
+        else Decimal(str(item.estimated_hours)),
         days_from_start=item.days_from_start,
     )
 
@@ -201,7 +205,9 @@ def _check_placeholders(text: str, field: str) -> None:
             if name is not None
         ]
     except ValueError as exc:
-        raise InvalidInputError(f"{field}: {exc} (write literal braces as {{{{ }}}})", field=field) from exc
+        raise InvalidInputError(
+            f"{field}: {exc} (write literal braces as {{{{ }}}})", field=field
+        ) from exc
     # Only plain {name}: a format spec or conversion ({x:d}, {x!r}, {x:{y}}) would be stored
     # and then break or garble every later generation.
     formatted = [name for name, spec, conversion in fields if spec or conversion]
@@ -216,4 +222,3 @@ def _check_placeholders(text: str, field: str) -> None:
         raise InvalidInputError(
             f"{field}: unknown placeholder {{{unknown[0]}}}; allowed: {allowed}", field=field
         )
-

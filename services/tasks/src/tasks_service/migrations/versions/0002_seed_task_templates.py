@@ -12,9 +12,10 @@ import json
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -45,13 +46,23 @@ items = sa.table(
 )
 
 
-def _catalogue() -> list[dict]:
-    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+def _catalogue() -> list[dict[str, Any]]:
+    catalogue: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    return catalogue
 
 
 def upgrade() -> None:
+    # After a downgrade to 0001, a manager's own template may carry a catalogue name (one
+    # deleted and re-created through the API, so with another id): keep it, skip ours.
+    existing = (
+        set()
+        if context.is_offline_mode()
+        else set(op.get_bind().scalars(sa.select(templates.c.name)))
+    )
     template_rows, item_rows = [], []
     for template in _catalogue():
+        if template["name"] in existing:
+            continue
         template_id = uuid.uuid5(NAMESPACE, template["name"])
         template_rows.append(
             {

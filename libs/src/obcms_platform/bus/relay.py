@@ -1,0 +1,186 @@
+"""The outbox relay: publishes each service's unpublished outbox rows, in order.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so several relay replicas share the work
+without sending a row twice at the same time; a row is marked published only after the
+broker accepted it. A crash between the two re-sends the row later, which consumers absorb
+through their inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import redis
+from celery import Celery
+from sqlalchemy import delete, func, select, update
+
+from obcms_platform.bus.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    PUBLISH_FAILURES,
+    QUEUE_LENGTH,
+)
+from obcms_platform.bus.tables import BusTables
+from obcms_platform.bus.topology import EXCHANGE, SUBSCRIPTIONS, all_queues, queue_name
+from obcms_platform.bus.worker import HANDLE_TASK
+from obcms_platform.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class OutboxRelay:
+    """Relays one service database's outbox."""
+
+    service: str
+    database: Database
+    tables: BusTables
+    app: Celery
+    batch_size: int = 200
+    retention: timedelta = timedelta(days=14)
+    _last_error: str | None = field(default=None, init=False)
+
+    def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were sent. Raises if the broker fails."""
+        outbox = self.tables.outbox
+        with self.database.engine.begin() as connection:
+            rows = connection.execute(
+                select(outbox.c.id, outbox.c.event_type, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.created_at, outbox.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            sent = []
+            failure: Exception | None = None
+            with self.app.producer_or_acquire() as producer:
+                for row in rows:
+                    try:
+                        self.app.send_task(
+                            HANDLE_TASK,
+                            args=[row.payload],
+                            task_id=str(row.id),
+                            exchange=EXCHANGE,
+                            routing_key=row.event_type,
+                            declare=all_queues(),
+                            producer=producer,
+                            retry=False,
+                        )
+                    except Exception as exc:  # the broker refused or is unreachable
+                        failure = exc
+                        break
+                    sent.append(row)
+            if sent:
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([row.id for row in sent]))
+                    .values(published_at=func.now(), attempts=outbox.c.attempts + 1)
+                )
+            if failure is not None:
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == rows[len(sent)].id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=str(failure)[:2000])
+                )
+        for row in sent:
+            EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+        if failure is not None:
+            PUBLISH_FAILURES.labels(self.service).inc()
+            raise failure
+        return len(sent)
+
+    def measure(self) -> None:
+        outbox, dead = self.tables.outbox, self.tables.dead_letters
+        with self.database.engine.connect() as connection:
+            backlog, oldest = connection.execute(
+                select(
+                    func.count(),
+                    func.coalesce(
+                        func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0
+                    ),
+                ).where(outbox.c.published_at.is_(None))
+            ).one()
+            dead_count = connection.scalar(select(func.count()).where(dead.c.replayed_at.is_(None)))
+        OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(float(oldest))
+        DEAD_LETTERS.labels(self.service).set(dead_count or 0)
+
+    def purge(self) -> None:
+        """Drop published outbox rows and inbox records older than the retention period."""
+        cutoff = func.now() - self.retention
+        with self.database.engine.begin() as connection:
+            connection.execute(
+                delete(self.tables.outbox).where(
+                    self.tables.outbox.c.published_at.is_not(None),
+                    self.tables.outbox.c.published_at < cutoff,
+                )
+            )
+            connection.execute(
+                delete(self.tables.inbox).where(self.tables.inbox.c.handled_at < cutoff)
+            )
+
+
+def measure_queues(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        for consumer in SUBSCRIPTIONS:
+            name = queue_name(consumer)
+            QUEUE_LENGTH.labels(name).set(int(client.llen(name)))
+    finally:
+        client.close()
+
+
+def run_relays(
+    relays: list[OutboxRelay],
+    redis_url: str,
+    *,
+    poll_interval: float = 0.1,
+    measure_interval: float = 5.0,
+    stop: threading.Event | None = None,
+) -> None:
+    """Relay every source in its own thread until `stop` is set."""
+    stop = stop or threading.Event()
+
+    def loop(relay: OutboxRelay) -> None:
+        backoff = poll_interval
+        last_measure = 0.0
+        while not stop.is_set():
+            try:
+                sent = relay.publish_pending()
+                backoff = poll_interval
+                if time.monotonic() - last_measure > measure_interval:
+                    relay.measure()
+                    relay.purge()
+                    last_measure = time.monotonic()
+                if sent == relay.batch_size:
+                    continue
+            except Exception as exc:
+                logger.warning("relay %s: %s", relay.service, exc)
+                # Drop pooled broker connections: after a Redis restart the queues and
+                # bindings must be declared again on a fresh connection.
+                relay.app.pool.force_close_all()
+                backoff = min(max(backoff * 2, 0.5), 5.0)
+            stop.wait(backoff)
+
+    threads = [
+        threading.Thread(target=loop, args=(relay,), name=f"relay-{relay.service}", daemon=True)
+        for relay in relays
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.is_set():
+        try:
+            measure_queues(redis_url)
+        except redis.RedisError as exc:
+            logger.warning("queue lengths unavailable: %s", exc)
+        stop.wait(measure_interval)
+    for thread in threads:
+        thread.join(10)

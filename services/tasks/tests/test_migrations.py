@@ -1,0 +1,230 @@
+"""Alembic history of the tasks service: up, down, up again, the seed, and model drift."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.pool import NullPool
+
+from obcms_platform import migrations
+from obcms_platform.db import Database, normalise_url
+from tasks_service.db import Base, load_models
+from tasks_service.tasks.models import Task, TaskDomain, TaskStatus
+from tasks_service.teams.models import Team, TeamMember, TeamRole
+from tasks_service.templates.models import SubjectKind, TaskTemplate, TaskTemplateItem
+from tasks_service.templates.schemas import TemplateBody, TemplateCreate, TemplateItemIn
+from tasks_service.templates.service import (
+    TemplateSubject,
+    create_template,
+    delete_template,
+    generate_from_template,
+    replace_template,
+)
+
+PACKAGE = "tasks_service"
+SERVICE_TABLES = {
+    "tasks",
+    "teams",
+    "team_members",
+    "task_templates",
+    "task_template_items",
+    "template_generations",
+}
+SHIPPED = {
+    "ppa_budget_cycle",
+    "mana_assessment_desk_review",
+    "mana_assessment_survey",
+    "mana_assessment_participatory",
+    "mana_assessment_full_cycle",
+    "mana_assessment_basic",
+    "event_meeting_standard",
+    "event_workshop_full",
+    "event_conference_full",
+}
+SHIPPED_ITEMS = 10 + 10 + 15 + 20 + 26 + 6 + 8 + 12 + 15
+
+
+@pytest.fixture
+def database_at(tasks_databases) -> Iterator:
+    """Factory: an empty database's URL plus an ORM Database on it, disposed afterwards."""
+    opened: list[Database] = []
+
+    def make(suffix: str) -> tuple[str, Database]:
+        url = tasks_databases.empty(suffix)
+        database = Database(url, pool_size=1)
+        opened.append(database)
+        return url, database
+
+    yield make
+    for database in opened:
+        database.dispose()
+
+
+def tables(database: Database) -> set[str]:
+    return set(inspect(database.engine).get_table_names())
+
+
+def template_names(database: Database) -> set[str]:
+    with database.session() as session:
+        return set(session.scalars(select(TaskTemplate.name)))
+
+
+def count(database: Database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_full_round_trip_with_data(database_at):
+    url, database = database_at("mig_round_trip")
+    assert tables(database) == set()
+
+    migrations.upgrade(PACKAGE, url)
+    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
+    assert tables(database) >= SERVICE_TABLES
+    assert template_names(database) == SHIPPED
+    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
+
+    user, team_id, ppa_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with database.session() as session:
+        team = Team(id=team_id, name="Field Ops", slug="field-ops", description="")
+        team.members = [TeamMember(user_id=user, role=TeamRole.LEAD)]
+        session.add(team)
+        session.add(
+            Task(
+                title="Hand-made task",
+                domain=TaskDomain.POLICY,
+                assignee_ids=[user, uuid.uuid4()],
+                team_ids=[team_id],
+                depends_on=[uuid.uuid4()],
+            )
+        )
+        generate_from_template(
+            session, "ppa_budget_cycle", TemplateSubject(SubjectKind.PPA, ppa_id), date(2026, 1, 5)
+        )
+        session.commit()
+    with database.session() as session:
+        stored = session.scalar(select(Task).where(Task.title == "Hand-made task"))
+        assert stored.assignee_ids[0] == user
+        assert stored.team_ids == [team_id]
+        assert stored.status is TaskStatus.NOT_STARTED
+        assert session.scalar(select(func.count()).select_from(Task)) == 11
+        assert session.scalar(select(func.count()).select_from(TeamMember)) == 1
+
+    migrations.downgrade(PACKAGE, url, "base")
+    database.engine.dispose()
+    assert migrations.current_revision(PACKAGE, url) is None
+    assert tables(database) & SERVICE_TABLES == set()
+    assert tables(database) <= {"alembic_version"}
+
+    migrations.upgrade(PACKAGE, url)
+    assert tables(database) >= SERVICE_TABLES
+    assert template_names(database) == SHIPPED
+    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
+    assert count(database, Task) == 0
+    assert count(database, Team) == 0
+
+    # The re-created schema works: generating again is allowed (the old record is gone).
+    with database.session() as session:
+        generation = generate_from_template(
+            session, "ppa_budget_cycle", TemplateSubject(SubjectKind.PPA, ppa_id), date(2026, 1, 5)
+        )
+        session.commit()
+        assert generation.created is True
+
+
+def _user_template(name: str) -> TemplateCreate:
+    return TemplateCreate(
+        name=name,
+        domain=TaskDomain.COMMUNITIES,
+        items=[
+            TemplateItemIn(title="Visit {event_title}", days_from_start=0),
+            TemplateItemIn(title="Report", days_from_start=3),
+        ],
+    )
+
+
+def test_downgrade_0002_removes_exactly_the_shipped_templates(database_at):
+    url, database = database_at("mig_seed")
+    migrations.upgrade(PACKAGE, url)
+    with database.session() as session:
+        create_template(session, _user_template("site_visit"))
+        # An edited shipped template is still the shipped one (same record).
+        replace_template(
+            session,
+            "event_meeting_standard",
+            TemplateBody(domain=TaskDomain.COORDINATION, items=[TemplateItemIn(title="Only")]),
+        )
+        session.commit()
+    assert len(template_names(database)) == 10
+
+    migrations.downgrade(PACKAGE, url, "0001")
+    database.engine.dispose()
+    assert migrations.current_revision(PACKAGE, url) == "0001"
+    assert template_names(database) == {"site_visit"}
+    assert count(database, TaskTemplateItem) == 2  # the shipped items went with their templates
+
+    migrations.upgrade(PACKAGE, url)
+    assert template_names(database) == SHIPPED | {"site_visit"}
+    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS + 2
+
+
+def test_reupgrade_keeps_a_recreated_shipped_template(database_at):
+    """A shipped template deleted and re-created by a manager survives a 0002 down/up."""
+    url, database = database_at("mig_recreated")
+    migrations.upgrade(PACKAGE, url)
+    with database.session() as session:
+        delete_template(session, "mana_assessment_basic")
+        create_template(session, _user_template("mana_assessment_basic"))
+        session.commit()
+
+    migrations.downgrade(PACKAGE, url, "0001")
+    database.engine.dispose()
+    assert template_names(database) == {"mana_assessment_basic"}
+
+    migrations.upgrade(PACKAGE, url)
+    assert migrations.current_revision(PACKAGE, url) == "0002"
+    assert template_names(database) == SHIPPED
+    with database.session() as session:
+        kept = session.scalar(
+            select(TaskTemplate).where(TaskTemplate.name == "mana_assessment_basic")
+        )
+        assert [item.title for item in kept.items] == ["Visit {event_title}", "Report"]
+    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS - 6 + 2
+
+
+def _differences(url: str) -> list:
+    load_models()
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection, warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # alembic warns on an index it skips
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migrated_schema(tasks_db_url):
+    assert _differences(tasks_db_url) == []
+
+
+def test_schema_drift_would_be_detected(tasks_db_url):
+    """The comparison above is meaningful: a schema drifted from the models is reported."""
+    engine = create_engine(normalise_url(tasks_db_url), poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX uq_teams__name"))
+        connection.execute(text("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(200)"))
+    engine.dispose()
+    reported = {
+        (diff[0] if isinstance(diff, tuple) else diff[0][0]) for diff in _differences(tasks_db_url)
+    }
+    assert reported == {"add_index", "modify_type"}

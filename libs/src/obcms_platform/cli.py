@@ -39,6 +39,7 @@ def service_cli(
             workers=workers,
             reload=reload,
             log_config=None,
+            access_log=False,  # the platform's middleware writes the access log
             proxy_headers=True,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -132,6 +133,7 @@ def relay(
         relays.append(OutboxRelay(name, database, RELAY_TABLES, app))
     if metrics_port:
         start_http_server(metrics_port)
+    logging.getLogger(__name__).info("relaying the outboxes of %s", sources)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -140,3 +142,7 @@ def relay(
 
 def main() -> None:
     relay_cli()
+
+
+if __name__ == "__main__":
+    main()

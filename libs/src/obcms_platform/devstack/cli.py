@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from contextlib import ExitStack
@@ -21,14 +19,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
-import httpx
 import typer
 
 from obcms_platform import migrations
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
-from obcms_platform.devstack.stack import SERVICES, ServiceSpec
+from obcms_platform.devstack.processes import ProcessGroup
+from obcms_platform.devstack.stack import SERVICES, processes, relay_sources
 
 cli = typer.Typer(help="Local OBCMS stack", no_args_is_help=True)
 
@@ -59,11 +57,12 @@ def _say(message: str) -> None:
     typer.echo(f"[obcms] {message}")
 
 
-class Stack:
-    def __init__(self, state: Path, stack: ExitStack) -> None:
+class Servers:
+    """The embedded (or external) PostgreSQL and Redis of the local stack."""
+
+    def __init__(self, state: Path, exit_stack: ExitStack) -> None:
         self.state = state
-        self.exit_stack = stack
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.exit_stack = exit_stack
 
     def redis_url(self) -> str:
         external = os.environ.get("OBCMS_REDIS_URL")
@@ -97,41 +96,6 @@ class Stack:
             for spec in SERVICES
         }
 
-    def start_service(self, spec: ServiceSpec, env: dict[str, str]) -> None:
-        log_path = self.state / "logs" / f"{spec.name}.log"
-        log_path.parent.mkdir(exist_ok=True)
-        log = log_path.open("ab")
-        self.exit_stack.callback(log.close)
-        process = subprocess.Popen(
-            spec.command(sys.executable), env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.processes[spec.name] = process
-        self.exit_stack.callback(self._stop_process, process)
-
-    @staticmethod
-    def _stop_process(process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _wait_ready(spec: ServiceSpec, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{spec.port}/readyz"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{spec.name} exited with {process.returncode}; see its log")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{spec.name} was not ready within {timeout:.0f} s")
-
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
@@ -139,42 +103,45 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 @cli.command()
 def run() -> None:
-    """Start embedded PostgreSQL and Redis, migrate, and run every service until Ctrl-C."""
+    """Start embedded PostgreSQL and Redis, migrate, and run every process until Ctrl-C."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     state = _state_dir()
     with ExitStack() as exit_stack:
         try:
-            stack = Stack(state, exit_stack)
-            redis_url = stack.redis_url()
-            database_urls = stack.database_urls()
+            servers = Servers(state, exit_stack)
+            redis_url = servers.redis_url()
+            database_urls = servers.database_urls()
             for spec in SERVICES:
                 _say(f"migrating {spec.name} ...")
                 migrations.upgrade(spec.package, database_urls[spec.name])
+            env = {
+                **os.environ,
+                "OBCMS_REDIS_URL": redis_url,
+                "OBCMS_RELAY_SOURCES": relay_sources(),
+                **{f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name] for spec in SERVICES},
+            }
+            group = ProcessGroup(state / "logs", env)
+            exit_stack.callback(group.stop_all)
+            for process in processes():
+                group.start(process)
+            for process in processes():
+                group.wait_ready(process.name)
             for spec in SERVICES:
-                env = {
-                    **os.environ,
-                    f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name],
-                    "OBCMS_REDIS_URL": redis_url,
-                }
-                stack.start_service(spec, env)
-            for spec in SERVICES:
-                _wait_ready(spec, stack.processes[spec.name])
                 _say(
                     f"{spec.name} API: http://127.0.0.1:{spec.port}/api/v1 "
-                    f"(docs /docs, health /readyz, metrics /metrics; "
-                    f"log {state / 'logs' / (spec.name + '.log')})"
+                    "(docs /docs, health /readyz, metrics /metrics)"
                 )
+            _say(f"workers and relay running; logs in {group.log_dir}")
             (state / "stack.json").write_text(
                 json.dumps(
                     {spec.name: f"http://127.0.0.1:{spec.port}" for spec in SERVICES}, indent=2
                 )
             )
             _say("ready; press Ctrl-C to stop everything")
-            while True:
-                for name, process in stack.processes.items():
-                    if process.poll() is not None:
-                        raise RuntimeError(f"{name} exited with {process.returncode}")
+            while not (exited := group.exited()):
                 time.sleep(0.5)
+            name, code = exited[0]
+            raise RuntimeError(f"{name} exited with {code}; see {group.log_path(name)}")
         except KeyboardInterrupt:
             _say("stopping ...")
         except RuntimeError as exc:

@@ -1,14 +1,19 @@
-"""The tasks service's declarative base."""
+"""The tasks service's declarative base, its bus tables and its outbox."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
+from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import service_metadata
 
 
 class Base(DeclarativeBase):
     metadata = service_metadata()
+
+
+bus = bus_tables(Base.metadata)
+outbox = Outbox(bus.outbox, producer="tasks")
 
 
 def load_models() -> None:

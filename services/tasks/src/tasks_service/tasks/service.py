@@ -19,6 +19,7 @@ from obcms_platform.errors import (
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
     NON_NULLABLE_UPDATE_FIELDS,
@@ -50,6 +51,7 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     _check_state(session, task)
     session.add(task)
     session.flush()
+    announce(session, "task.created", task)
     return task
 
 
@@ -76,6 +78,8 @@ def update_task(
     _apply_status(task, previous=previous)
     _check_state(session, task)
     session.flush()
+    became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
+    announce(session, "task.completed" if became_completed else "task.updated", task)
     return task
 
 
@@ -92,8 +96,38 @@ def delete_task(
         .values(depends_on=func.array_remove(Task.depends_on, task_id), version=Task.version + 1)
         .execution_options(synchronize_session=False)
     )
+    remove(session, task)
+
+
+def remove(session: Session, task: Task) -> None:
+    """Delete a task and announce it (its last version + 1, so no late update revives it)."""
+    final_version = task.version + 1
     session.delete(task)
     session.flush()
+    announce(session, "task.deleted", task, version=final_version)
+
+
+def announce(session: Session, event_type: str, task: Task, version: int | None = None) -> None:
+    """Stage a task event in the outbox, in the caller's transaction."""
+    outbox.add(
+        session,
+        event_type,
+        subject_id=task.id,
+        data={
+            "task_id": str(task.id),
+            "title": task.title,
+            "status": task.status.value,
+            "due_date": task.due_date.isoformat() if task.due_date else None,
+            "related_ppa_id": _str_or_none(task.related_ppa_id),
+            "related_assessment_id": _str_or_none(task.related_assessment_id),
+            "related_event_id": _str_or_none(task.related_event_id),
+            "version": version or task.version,
+        },
+    )
+
+
+def _str_or_none(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def list_tasks(

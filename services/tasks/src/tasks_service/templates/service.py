@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks_service.tasks.models import Task, TaskStatus
+from tasks_service.tasks.service import announce
 from tasks_service.templates.models import (
     SubjectKind,
     TaskTemplate,
@@ -168,6 +169,8 @@ def generate_from_template(
     ]
     session.add_all(tasks)
     session.flush()
+    for task in tasks:
+        announce(session, "task.created", task)
     return Generation(created=True, tasks=tasks, base_date=base_date)
 
 

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:15:33.197615
 """
 
 from collections.abc import Sequence

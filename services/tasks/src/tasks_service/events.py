@@ -1,0 +1,153 @@
+"""What the tasks service does with other services' events.
+
+Emitted (by tasks.service.announce): task.created, task.updated, task.completed,
+task.deleted, each with the task id, status, related ids and its row version.
+
+Consumed: PPA, assessment and calendar-event creation generate template tasks; an approval
+step creates one review task; deleting a PPA, assessment or event leaves no task pointing at
+it: auto-generated tasks nobody started are deleted, every other task is kept and unlinked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from obcms_platform.bus import Event
+from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
+from tasks_service.tasks.service import announce, remove
+from tasks_service.templates.models import SubjectKind
+from tasks_service.templates.service import (
+    RELATED_FIELD,
+    TemplateSubject,
+    generate_from_template,
+)
+
+# Dates without a time ("today", "the event's day") are the office's dates.
+OFFICE_TIMEZONE = ZoneInfo("Asia/Manila")
+
+PPA_TEMPLATE_CATEGORIES = frozenset({"oobc_ppa", "moa_ppa"})
+ASSESSMENT_TEMPLATES = {
+    "desk_review": "mana_assessment_desk_review",
+    "survey": "mana_assessment_survey",
+    "participatory": "mana_assessment_participatory",
+    "mixed": "mana_assessment_full_cycle",
+}
+ASSESSMENT_FALLBACK_TEMPLATE = "mana_assessment_basic"
+EVENT_TEMPLATES = {
+    "meeting": "event_meeting_standard",
+    "workshop": "event_workshop_full",
+    "conference": "event_conference_full",
+}
+# Approval stage -> (task title, days until due, priority).
+APPROVAL_TASKS: dict[str, tuple[str, int, TaskPriority]] = {
+    "technical_review": ("Technical review of {title}", 5, TaskPriority.HIGH),
+    "budget_review": ("Budget review of {title}", 5, TaskPriority.HIGH),
+    "stakeholder_consultation": ("Stakeholder consultation on {title}", 10, TaskPriority.HIGH),
+    "executive_approval": ("Executive approval of {title}", 3, TaskPriority.CRITICAL),
+}
+
+
+def _date(value: object, event: Event) -> date:
+    """An ISO date from the event data, else the day the event happened (office time)."""
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return event.occurred_at.astimezone(OFFICE_TIMEZONE).date()
+
+
+def _subject(kind: SubjectKind, event: Event) -> TemplateSubject:
+    if event.subject_id is None:
+        raise ValueError(f"{event.type} event {event.id} has no subject_id")
+    return TemplateSubject(kind=kind, id=event.subject_id)
+
+
+def on_ppa_created(session: Session, event: Event) -> None:
+    if event.data.get("category") not in PPA_TEMPLATE_CATEGORIES:
+        return
+    generate_from_template(
+        session,
+        "ppa_budget_cycle",
+        _subject(SubjectKind.PPA, event),
+        _date(event.data.get("start_date"), event),
+        {"ppa_title": str(event.data.get("title", ""))},
+    )
+
+
+def on_assessment_created(session: Session, event: Event) -> None:
+    methodology = str(event.data.get("primary_methodology", ""))
+    generate_from_template(
+        session,
+        ASSESSMENT_TEMPLATES.get(methodology, ASSESSMENT_FALLBACK_TEMPLATE),
+        _subject(SubjectKind.ASSESSMENT, event),
+        _date(event.data.get("planned_start_date"), event),
+        {"assessment_title": str(event.data.get("title", ""))},
+    )
+
+
+def on_calendar_event_created(session: Session, event: Event) -> None:
+    template = EVENT_TEMPLATES.get(str(event.data.get("event_type", "")))
+    if template is None:
+        return
+    generate_from_template(
+        session,
+        template,
+        _subject(SubjectKind.EVENT, event),
+        _date(event.data.get("start"), event),
+        {"event_title": str(event.data.get("title", ""))},
+    )
+
+
+def on_ppa_approval_changed(session: Session, event: Event) -> None:
+    stage = str(event.data.get("to", ""))
+    if stage not in APPROVAL_TASKS:
+        return
+    title, days, priority = APPROVAL_TASKS[stage]
+    task = Task(
+        id=uuid.uuid4(),
+        title=title.format(title=event.data.get("title") or "PPA")[:300],
+        description=str(event.data.get("note") or ""),
+        domain=TaskDomain.PROJECT_CENTRAL,
+        status=TaskStatus.NOT_STARTED,
+        priority=priority,
+        due_date=_date(event.data.get("changed_on"), event) + timedelta(days=days),
+        related_ppa_id=_subject(SubjectKind.PPA, event).id,
+        auto_generated=True,
+    )
+    session.add(task)
+    session.flush()
+    announce(session, "task.created", task)
+
+
+def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
+    field = RELATED_FIELD[kind]
+
+    def on_deleted(session: Session, event: Event) -> None:
+        subject = _subject(kind, event)
+        tasks = session.scalars(
+            select(Task).where(getattr(Task, field) == subject.id).with_for_update()
+        ).all()
+        for task in tasks:
+            if task.auto_generated and task.status is TaskStatus.NOT_STARTED:
+                remove(session, task)
+            else:
+                setattr(task, field, None)
+                session.flush()
+                announce(session, "task.updated", task)
+
+    return on_deleted
+
+
+HANDLERS: dict[str, Callable[[Session, Event], None]] = {
+    "ppa.created": on_ppa_created,
+    "ppa.approval_changed": on_ppa_approval_changed,
+    "ppa.deleted": _unlinker(SubjectKind.PPA),
+    "assessment.created": on_assessment_created,
+    "assessment.deleted": _unlinker(SubjectKind.ASSESSMENT),
+    "event.created": on_calendar_event_created,
+    "event.deleted": _unlinker(SubjectKind.EVENT),
+}

@@ -7,8 +7,12 @@ where the test user may create databases) and ``OBCMS_TEST_REDIS_URL`` use other
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,28 +20,41 @@ from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from obcms_platform.testing.databases import PostgresServer
 
 
+@contextlib.contextmanager
+def _server_dir(kind: str) -> Iterator[Path]:
+    """A private folder for a server's data: not under pytest's rotating temp folders, which
+    a concurrent pytest session may delete while this one still runs."""
+    path = Path(tempfile.mkdtemp(prefix=f"obcms-test-{kind}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     external = os.environ.get("OBCMS_TEST_DATABASE_URL")
     if external:
         yield PostgresServer(admin_url=external)
         return
-    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", fast_unsafe=True)
-    embedded.start()
-    try:
-        yield PostgresServer(admin_url=embedded.url("postgres"))
-    finally:
-        embedded.stop()
+    with _server_dir("postgres") as folder:
+        embedded = EmbeddedPostgres(folder / "data", fast_unsafe=True)
+        embedded.start()
+        try:
+            yield PostgresServer(admin_url=embedded.url("postgres"))
+        finally:
+            embedded.stop()
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     external = os.environ.get("OBCMS_TEST_REDIS_URL")
     if external:
         yield external
         return
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persistent=False).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with _server_dir("redis") as folder:
+        server = EmbeddedRedis(folder, persistent=False).start()
+        try:
+            yield server.url
+        finally:
+            server.stop()

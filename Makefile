@@ -10,8 +10,9 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_WORKERS ?= 2
 
-SOURCES := libs/src services/tasks/src
-PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml
+SOURCES := libs/src services/tasks/src services/portfolio/src
+PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml \
+	services/portfolio/pyproject.toml
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format clean reset

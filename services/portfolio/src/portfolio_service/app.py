@@ -1,0 +1,37 @@
+"""The portfolio service FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from obcms_platform.app import create_service_app
+from portfolio_service.approvals.routes import router as approvals_router
+from portfolio_service.assessments.routes import router as assessments_router
+from portfolio_service.ceilings.routes import router as ceilings_router
+from portfolio_service.dashboard.routes import router as dashboard_router
+from portfolio_service.db import load_models
+from portfolio_service.funding.routes import router as funding_router
+from portfolio_service.milestones.routes import router as milestones_router
+from portfolio_service.needs.routes import router as needs_router
+from portfolio_service.ppas.routes import router as ppas_router
+from portfolio_service.settings import PortfolioSettings, get_settings
+from portfolio_service.workflow.routes import router as workflow_router
+
+
+def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
+    load_models()
+    return create_service_app(
+        settings or get_settings(),
+        title="OBCMS portfolio service",
+        routers=[
+            ppas_router,
+            milestones_router,
+            workflow_router,
+            approvals_router,
+            funding_router,
+            ceilings_router,
+            assessments_router,
+            needs_router,
+            dashboard_router,
+        ],
+    )

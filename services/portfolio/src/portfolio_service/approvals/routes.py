@@ -1,0 +1,49 @@
+"""Approval workflow routes (under a PPA): parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from obcms_platform.versioning import ExpectedVersion, set_etag
+from portfolio_service.approvals import service
+from portfolio_service.approvals.schemas import ApprovalHistoryRead, ApprovalRequest
+from portfolio_service.ppas.schemas import PpaRead
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/approval",
+    tags=["approvals"],
+    responses=error_responses(401, 404, 422),
+)
+
+Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
+
+
+@router.post("", response_model=PpaRead, responses=error_responses(403, 409, 412))
+def change_approval(
+    ppa_id: uuid.UUID,
+    body: ApprovalRequest,
+    session: DbSession,
+    principal: Manager,
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> PpaRead:
+    """Move the PPA along the approval workflow (manager; into approved or enacted: admin)."""
+    ppa = service.change_approval(session, ppa_id, body, principal, expected_version)
+    session.commit()
+    set_etag(response, ppa.version)
+    return PpaRead.model_validate(ppa)
+
+
+@router.get("", response_model=list[ApprovalHistoryRead])
+def approval_history(
+    ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal
+) -> list[ApprovalHistoryRead]:
+    """Every approval move of the PPA, oldest first."""
+    return [ApprovalHistoryRead.model_validate(h) for h in service.list_history(session, ppa_id)]

@@ -1,0 +1,107 @@
+"""The approval workflow of a PPA (DOMAIN.md). Functions take a session and never commit.
+
+    draft -> technical_review -> budget_review -> (stakeholder_consultation ->)
+    executive_approval -> approved -> enacted
+
+Every review stage (technical_review, budget_review, stakeholder_consultation,
+executive_approval) may go to rejected, and rejected may go back to draft; any other move
+is refused with 409. Every move needs the manager role; the final approval (into approved,
+and on into enacted) needs admin. Entering budget_review checks the PPA against its
+sector's active budget ceiling. Each move is recorded (who, when, from, to, note) and
+announced as `ppa.approval_changed`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import ConflictError, ForbiddenError, NotFoundError
+from portfolio_service.approvals.models import ApprovalHistory
+from portfolio_service.approvals.schemas import ApprovalRequest
+from portfolio_service.ceilings.service import ensure_within_ceiling
+from portfolio_service.db import outbox
+from portfolio_service.ppas.models import ApprovalStatus, Ppa
+from portfolio_service.ppas.service import locked_ppa
+
+S = ApprovalStatus
+REVIEW_STAGES = frozenset(
+    {S.TECHNICAL_REVIEW, S.BUDGET_REVIEW, S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL}
+)
+TRANSITIONS: dict[ApprovalStatus, frozenset[ApprovalStatus]] = {
+    S.DRAFT: frozenset({S.TECHNICAL_REVIEW}),
+    S.TECHNICAL_REVIEW: frozenset({S.BUDGET_REVIEW, S.REJECTED}),
+    S.BUDGET_REVIEW: frozenset({S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.REJECTED}),
+    S.STAKEHOLDER_CONSULTATION: frozenset({S.EXECUTIVE_APPROVAL, S.REJECTED}),
+    S.EXECUTIVE_APPROVAL: frozenset({S.APPROVED, S.REJECTED}),
+    S.APPROVED: frozenset({S.ENACTED}),
+    S.ENACTED: frozenset(),
+    S.REJECTED: frozenset({S.DRAFT}),
+}
+ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
+
+
+def change_approval(
+    session: Session,
+    ppa_id: uuid.UUID,
+    request: ApprovalRequest,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Ppa:
+    if not principal.has_role(Role.MANAGER):
+        raise ForbiddenError("approval workflow moves need the manager role")
+    ppa = locked_ppa(session, ppa_id, expected_version)
+    current, target = ppa.approval_status, request.to
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        options = ", ".join(sorted(status.value for status in allowed)) or "none (final)"
+        raise ConflictError(
+            f"to: a PPA in {current.value} cannot move to {target.value} (allowed: {options})",
+            field="to",
+        )
+    if target in ADMIN_TARGETS and not principal.has_role(Role.ADMIN):
+        raise ForbiddenError(f"moving a PPA to {target.value} needs the admin role")
+    if target is S.BUDGET_REVIEW:
+        ensure_within_ceiling(session, ppa)
+    ppa.approval_status = target
+    session.add(
+        ApprovalHistory(
+            id=uuid.uuid4(),
+            ppa_id=ppa.id,
+            from_status=current,
+            to_status=target,
+            changed_by=principal.user_id,
+            changed_at=datetime.now(UTC),
+            note=request.note,
+        )
+    )
+    session.flush()
+    session.expire(ppa, ["approval_history"])
+    outbox.add(
+        session,
+        "ppa.approval_changed",
+        subject_id=ppa.id,
+        data={
+            "title": ppa.title,
+            "from": current.value,
+            "to": target.value,
+            "changed_on": date.today().isoformat(),
+        },
+    )
+    return ppa
+
+
+def list_history(session: Session, ppa_id: uuid.UUID) -> list[ApprovalHistory]:
+    if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
+        raise NotFoundError("PPA", ppa_id)
+    return list(
+        session.scalars(
+            select(ApprovalHistory)
+            .where(ApprovalHistory.ppa_id == ppa_id)
+            .order_by(ApprovalHistory.changed_at, ApprovalHistory.id)
+        )
+    )

@@ -1,0 +1,80 @@
+"""MANA assessments: planned needs assessments of communities."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+
+class Methodology(StrEnum):
+    DESK_REVIEW = "desk_review"
+    SURVEY = "survey"
+    KII = "kii"
+    WORKSHOP = "workshop"
+    PARTICIPATORY = "participatory"
+    OBSERVATION = "observation"
+    MIXED = "mixed"
+    OTHER = "other"
+
+
+class AssessmentStatus(StrEnum):
+    PLANNING = "planning"
+    PREPARATION = "preparation"
+    DATA_COLLECTION = "data_collection"
+    ANALYSIS = "analysis"
+    REPORTING = "reporting"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class AssessmentLevel(StrEnum):
+    REGIONAL = "regional"
+    PROVINCIAL = "provincial"
+    CITY_MUNICIPAL = "city_municipal"
+    BARANGAY = "barangay"
+    COMMUNITY = "community"
+
+
+class Assessment(Timestamped, Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    primary_methodology: Mapped[Methodology] = mapped_column(
+        enum_column(Methodology, "primary_methodology")
+    )
+    status: Mapped[AssessmentStatus] = mapped_column(
+        enum_column(AssessmentStatus, "status"), default=AssessmentStatus.PLANNING
+    )
+    assessment_level: Mapped[AssessmentLevel] = mapped_column(
+        enum_column(AssessmentLevel, "assessment_level")
+    )
+    planned_start_date: Mapped[date | None] = mapped_column(Date)
+    planned_end_date: Mapped[date | None] = mapped_column(Date)
+    location: Mapped[str] = mapped_column(String(255), default="")
+    community: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        CheckConstraint(
+            "planned_start_date IS NULL OR planned_end_date IS NULL"
+            " OR planned_start_date <= planned_end_date",
+            name="planned_end_date",
+        ),
+        Index("ix_assessments__planned_start_date_id", "planned_start_date", "id"),
+        Index("ix_assessments__status", "status"),
+        Index(
+            "ix_assessments__title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+    )

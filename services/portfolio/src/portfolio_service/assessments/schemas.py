@@ -1,0 +1,64 @@
+"""Assessment request and response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
+from portfolio_service.fields import LongText, SearchText, ShortText, Title
+
+
+class AssessmentCreate(RequestModel):
+    title: Title
+    description: LongText = ""
+    primary_methodology: Methodology
+    status: AssessmentStatus = AssessmentStatus.PLANNING
+    assessment_level: AssessmentLevel
+    planned_start_date: PlausibleDate | None = None
+    planned_end_date: PlausibleDate | None = None
+    location: ShortText = ""
+    community: ShortText = ""
+
+
+class AssessmentUpdate(RequestModel):
+    """Partial update: only the fields present change; null clears a planned date."""
+
+    title: Title | None = None
+    description: LongText | None = None
+    primary_methodology: Methodology | None = None
+    status: AssessmentStatus | None = None
+    assessment_level: AssessmentLevel | None = None
+    planned_start_date: PlausibleDate | None = None
+    planned_end_date: PlausibleDate | None = None
+    location: ShortText | None = None
+    community: ShortText | None = None
+
+
+NULLABLE_UPDATE_FIELDS = frozenset({"planned_start_date", "planned_end_date"})
+
+
+class AssessmentRead(ResponseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    primary_methodology: Methodology
+    status: AssessmentStatus
+    assessment_level: AssessmentLevel
+    planned_start_date: date | None
+    planned_end_date: date | None
+    location: str
+    community: str
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssessmentFilters(BaseModel):
+    status: list[AssessmentStatus] = []
+    primary_methodology: list[Methodology] = []
+    assessment_level: list[AssessmentLevel] = []
+    q: SearchText | None = None

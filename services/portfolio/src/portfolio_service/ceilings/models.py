@@ -1,0 +1,39 @@
+"""Budget ceilings: the most a sector may commit in a fiscal year."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Numeric, SmallInteger, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+from portfolio_service.ppas.models import Sector
+
+
+class BudgetCeiling(Timestamped, Base):
+    __tablename__ = "budget_ceilings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    sector: Mapped[Sector] = mapped_column(enum_column(Sector, "sector"))
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount"),
+        CheckConstraint("fiscal_year BETWEEN 1970 AND 2199", name="fiscal_year"),
+        # At most one active ceiling per (sector, fiscal year). Named after the field a
+        # violation is reported on.
+        Index(
+            "uq_budget_ceilings__is_active",
+            "sector",
+            "fiscal_year",
+            unique=True,
+            postgresql_where=text("is_active"),
+        ),
+        Index("ix_budget_ceilings__fiscal_year_sector", "fiscal_year", "sector"),
+    )

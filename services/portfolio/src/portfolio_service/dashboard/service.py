@@ -1,0 +1,157 @@
+"""The portfolio dashboard: four aggregate queries, whatever the size of the portfolio."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Numeric, and_, cast, distinct, func, literal, select
+from sqlalchemy.orm import Session
+
+from portfolio_service.dashboard.schemas import (
+    BudgetFigures,
+    Dashboard,
+    NeedsCoverage,
+    UpcomingMilestone,
+)
+from portfolio_service.funding.models import FundingTranche
+from portfolio_service.funding.service import FundingFigures, percent, tranche_sums
+from portfolio_service.milestones.models import Milestone, MilestoneStatus
+from portfolio_service.needs.models import Need, NeedPpaLink
+from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
+
+UPCOMING_DAYS = 30
+UPCOMING_LIMIT = 10
+AT_RISK_MARGIN = 20  # percentage points of the planned period
+UNSPECIFIED = "unspecified"
+
+
+def at_risk_condition(today: date) -> ColumnElement[bool]:
+    """A PPA is at risk (behind schedule) when it is planning or ongoing, has a start_date
+    and a target_end_date, and the elapsed share of that period exceeds its progress by more
+    than 20 percentage points: ``elapsed / period - progress / 100 > 0.2``.
+
+    elapsed = today - start_date and period = target_end_date - start_date, in days (a
+    period of 0 days counts as 1); the share is clamped to 0..1, so a PPA not started yet is
+    never at risk and one past its target end is at risk below 80 % progress.
+    """
+    period = func.greatest(Ppa.target_end_date - Ppa.start_date, 1)
+    elapsed = literal(today, Date) - Ppa.start_date
+    share = func.least(func.greatest(cast(elapsed, Numeric) / period, 0), 1)
+    return and_(
+        Ppa.status.in_([PpaStatus.PLANNING, PpaStatus.ONGOING]),
+        Ppa.start_date.is_not(None),
+        Ppa.target_end_date.is_not(None),
+        share * 100 - Ppa.progress > AT_RISK_MARGIN,
+    )
+
+
+def portfolio_dashboard(
+    session: Session, fiscal_year: int | None = None, today: date | None = None
+) -> Dashboard:
+    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
+    today = today or date.today()
+    scope = [Ppa.fiscal_year == fiscal_year] if fiscal_year is not None else []
+    ppas_in_scope = select(Ppa.id).where(*scope)
+
+    # 1. Counts, breakdowns, budget allocation and progress of the PPAs: one pass.
+    columns: list[Any] = [
+        func.count().label("total"),
+        func.coalesce(func.sum(Ppa.budget_allocation), 0).label("budget_allocation"),
+        func.avg(Ppa.progress).label("average_progress"),
+        func.count().filter(at_risk_condition(today)).label("at_risk"),
+    ]
+    breakdowns: dict[str, tuple[Any, type[StrEnum]]] = {
+        "status": (Ppa.status, PpaStatus),
+        "category": (Ppa.category, PpaCategory),
+        "sector": (Ppa.sector, Sector),
+        "approval_status": (Ppa.approval_status, ApprovalStatus),
+    }
+    for name, (column, values) in breakdowns.items():
+        columns += [
+            func.count().filter(column == value).label(f"{name}__{value.value}") for value in values
+        ]
+    columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED}"))
+    ppa_row = session.execute(select(*columns).select_from(Ppa).where(*scope)).one()._mapping
+
+    def breakdown(name: str) -> dict[str, int]:
+        prefix = f"{name}__"
+        return {
+            key.removeprefix(prefix): int(value)
+            for key, value in ppa_row.items()
+            if isinstance(key, str) and key.startswith(prefix)
+        }
+
+    # 2. Funding of those PPAs by tranche type.
+    funding = select(*tranche_sums()).select_from(FundingTranche)
+    if scope:
+        funding = funding.where(FundingTranche.ppa_id.in_(ppas_in_scope))
+    sums = session.execute(funding).one()
+    figures = FundingFigures.from_sums(Decimal(ppa_row["budget_allocation"]), sums)
+
+    # 3. Open milestones of the next 30 days (today included), soonest first.
+    upcoming = session.execute(
+        select(
+            Milestone.id,
+            Milestone.ppa_id,
+            Ppa.title.label("ppa_title"),
+            Milestone.title,
+            Milestone.date,
+            Milestone.status,
+        )
+        .join(Ppa, Ppa.id == Milestone.ppa_id)
+        .where(
+            Milestone.date >= today,
+            Milestone.date <= today + timedelta(days=UPCOMING_DAYS),
+            Milestone.status.not_in([MilestoneStatus.COMPLETED, MilestoneStatus.CANCELLED]),
+            *scope,
+        )
+        .order_by(Milestone.date, Milestone.id)
+        .limit(UPCOMING_LIMIT)
+    ).all()
+
+    # 4. Needs coverage: every need, and those linked to at least one PPA in scope.
+    addressed = select(func.count(distinct(NeedPpaLink.need_id)))
+    if scope:
+        addressed = addressed.where(NeedPpaLink.ppa_id.in_(ppas_in_scope))
+    needs_row = session.execute(
+        select(
+            select(func.count()).select_from(Need).scalar_subquery().label("total"),
+            addressed.scalar_subquery().label("addressed"),
+        )
+    ).one()
+
+    average = ppa_row["average_progress"]
+    by_status = breakdown("status")
+    return Dashboard(
+        fiscal_year=fiscal_year,
+        as_of=today,
+        total_ppas=ppa_row["total"],
+        by_status=by_status,
+        by_category=breakdown("category"),
+        by_sector=breakdown("sector"),
+        by_approval_status=breakdown("approval_status"),
+        budget=BudgetFigures(
+            budget_allocation=figures.budget_allocation or Decimal(0),
+            allocations=figures.allocations,
+            adjustments=figures.adjustments,
+            allocated=figures.allocated,
+            obligated=figures.obligated,
+            disbursed=figures.disbursed,
+            obligation_rate=figures.obligation_rate,
+            disbursement_rate=figures.disbursement_rate,
+            utilization_rate=figures.utilization_rate,
+        ),
+        average_progress=None if average is None else round(float(average), 1),
+        ongoing=by_status[PpaStatus.ONGOING.value],
+        completed=by_status[PpaStatus.COMPLETED.value],
+        at_risk=ppa_row["at_risk"],
+        upcoming_milestones=[UpcomingMilestone.model_validate(row) for row in upcoming],
+        needs=NeedsCoverage(
+            total=needs_row.total,
+            addressed=needs_row.addressed,
+            coverage_percent=percent(Decimal(needs_row.addressed), Decimal(needs_row.total)),
+        ),
+    )

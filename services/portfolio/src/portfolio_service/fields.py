@@ -1,0 +1,24 @@
+"""Schema field types the portfolio packages share (one definition each)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
+
+from obcms_platform.schemas import TextWithoutNul
+
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(max_length=20_000)]
+Note = Annotated[str, Field(max_length=5_000)]
+ShortText = Annotated[str, Field(max_length=255)]
+FiscalYear = Annotated[int, Field(ge=1970, le=2199)]
+
+# Money is exact: Numeric(14, 2) in the database, Decimal in Python. Requests accept a
+# number or a numeric string with at most two decimals; responses carry JSON numbers.
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+SignedAmount = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+SearchText = Annotated[TextWithoutNul, Field(min_length=1, max_length=200)]

@@ -1,0 +1,41 @@
+"""Funding tranches of a PPA: allocations, obligations, disbursements and adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+
+class TrancheType(StrEnum):
+    ALLOCATION = "allocation"
+    OBLIGATION = "obligation"
+    DISBURSEMENT = "disbursement"
+    ADJUSTMENT = "adjustment"  # corrects the allocated amount; may be negative
+
+
+class FundingTranche(Timestamped, Base):
+    __tablename__ = "funding_tranches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
+    tranche_type: Mapped[TrancheType] = mapped_column(enum_column(TrancheType, "tranche_type"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    date: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        CheckConstraint(
+            "amount > 0 OR (tranche_type = 'adjustment' AND amount <> 0)", name="amount"
+        ),
+        # Per-PPA totals by type (funding summary, dashboard).
+        Index("ix_funding_tranches__ppa_id_tranche_type", "ppa_id", "tranche_type"),
+    )

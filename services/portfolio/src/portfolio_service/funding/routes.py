@@ -1,0 +1,45 @@
+"""Funding routes (under a PPA): parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from portfolio_service.funding import service
+from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/funding",
+    tags=["funding"],
+    responses=error_responses(401, 404, 422),
+)
+
+Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
+
+
+@router.get("", response_model=FundingSummary)
+def funding_summary(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> FundingSummary:
+    """The PPA's tranches, their totals by type and the obligation, disbursement and
+    utilization rates."""
+    return service.funding_summary(session, ppa_id)
+
+
+@router.post(
+    "",
+    response_model=TrancheRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(403),
+)
+def add_tranche(
+    ppa_id: uuid.UUID, data: TrancheCreate, session: DbSession, principal: Manager
+) -> TrancheRead:
+    """Record a tranche (manager)."""
+    tranche = service.add_tranche(session, ppa_id, data, principal)
+    session.commit()
+    return TrancheRead.model_validate(tranche)

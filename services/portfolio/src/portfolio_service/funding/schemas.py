@@ -1,0 +1,64 @@
+"""Funding request and response schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from pydantic import ValidationInfo, field_validator
+
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from portfolio_service.fields import Money, Note, SignedAmount
+from portfolio_service.funding.models import TrancheType
+
+
+class TrancheCreate(RequestModel):
+    tranche_type: TrancheType
+    amount: SignedAmount
+    date: PlausibleDate
+    notes: Note = ""
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_sign(cls, amount: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("tranche_type") is TrancheType.ADJUSTMENT:
+            if amount == 0:
+                raise ValueError("an adjustment must not be zero")
+        elif amount <= 0:
+            raise ValueError("must be greater than 0 (only an adjustment may be negative)")
+        return amount
+
+
+class TrancheRead(ResponseModel):
+    id: uuid.UUID
+    ppa_id: uuid.UUID
+    tranche_type: TrancheType
+    amount: Money
+    date: dt.date
+    notes: str
+    created_by: uuid.UUID | None
+    created_at: dt.datetime
+
+
+class FundingSummary(ResponseModel):
+    """Totals and rates of one PPA's funding (DOMAIN.md, "Funding tranches").
+
+    allocated = allocation tranches + adjustments; obligation rate = obligated / allocated;
+    disbursement rate = disbursed / obligated; utilization = disbursed / the PPA's
+    budget_allocation (all x 100, two decimals). A rate is null when its denominator is 0
+    (or unset). Under-obligated: an obligation rate below 75 %.
+    """
+
+    ppa_id: uuid.UUID
+    budget_allocation: Money | None
+    allocations: Money
+    adjustments: Money
+    allocated: Money
+    obligated: Money
+    disbursed: Money
+    obligation_rate: float | None
+    disbursement_rate: float | None
+    utilization_rate: float | None
+    under_obligated: bool
+    tranches: list[TrancheRead]

@@ -1,0 +1,125 @@
+"""Funding tranches and the figures derived from them. Functions never commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Label, func, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal
+from obcms_platform.errors import NotFoundError
+from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
+from portfolio_service.ppas.models import Ppa
+
+UNDER_OBLIGATED_BELOW = 75.0
+
+
+def percent(numerator: Decimal, denominator: Decimal | None) -> float | None:
+    """numerator / denominator x 100, two decimals; None when the denominator is not > 0."""
+    if denominator is None or denominator <= 0:
+        return None
+    return round(float(numerator * 100 / denominator), 2)
+
+
+@dataclass(frozen=True)
+class FundingFigures:
+    """Sums of tranches by type and the rates of DOMAIN.md (one PPA or a whole portfolio)."""
+
+    budget_allocation: Decimal | None
+    allocations: Decimal
+    adjustments: Decimal
+    obligated: Decimal
+    disbursed: Decimal
+
+    @property
+    def allocated(self) -> Decimal:
+        return self.allocations + self.adjustments
+
+    @property
+    def obligation_rate(self) -> float | None:
+        return percent(self.obligated, self.allocated)
+
+    @property
+    def disbursement_rate(self) -> float | None:
+        return percent(self.disbursed, self.obligated)
+
+    @property
+    def utilization_rate(self) -> float | None:
+        return percent(self.disbursed, self.budget_allocation)
+
+    @property
+    def under_obligated(self) -> bool:
+        rate = self.obligation_rate
+        return rate is not None and rate < UNDER_OBLIGATED_BELOW
+
+    @classmethod
+    def from_sums(cls, budget_allocation: Decimal | None, sums: Any) -> FundingFigures:
+        """From a row holding the `tranche_sums()` columns."""
+        return cls(
+            budget_allocation=budget_allocation,
+            allocations=sums.allocation,
+            adjustments=sums.adjustment,
+            obligated=sums.obligation,
+            disbursed=sums.disbursement,
+        )
+
+
+def tranche_sums() -> list[Label[Any]]:
+    """Aggregate columns: the sum of the tranche amounts of each type, labelled by type."""
+    return [
+        func.coalesce(
+            func.sum(FundingTranche.amount).filter(FundingTranche.tranche_type == kind), 0
+        ).label(kind.value)
+        for kind in TrancheType
+    ]
+
+
+def add_tranche(
+    session: Session, ppa_id: uuid.UUID, data: TrancheCreate, principal: Principal
+) -> FundingTranche:
+    _ppa(session, ppa_id)
+    tranche = FundingTranche(
+        id=uuid.uuid4(), ppa_id=ppa_id, created_by=principal.user_id, **data.model_dump()
+    )
+    session.add(tranche)
+    session.flush()
+    return tranche
+
+
+def funding_summary(session: Session, ppa_id: uuid.UUID) -> FundingSummary:
+    budget_allocation = _ppa(session, ppa_id)
+    sums = session.execute(select(*tranche_sums()).where(FundingTranche.ppa_id == ppa_id)).one()
+    tranches = session.scalars(
+        select(FundingTranche)
+        .where(FundingTranche.ppa_id == ppa_id)
+        .order_by(FundingTranche.date, FundingTranche.created_at, FundingTranche.id)
+    )
+    figures = FundingFigures.from_sums(budget_allocation, sums)
+    return FundingSummary(
+        ppa_id=ppa_id,
+        budget_allocation=figures.budget_allocation,
+        allocations=figures.allocations,
+        adjustments=figures.adjustments,
+        allocated=figures.allocated,
+        obligated=figures.obligated,
+        disbursed=figures.disbursed,
+        obligation_rate=figures.obligation_rate,
+        disbursement_rate=figures.disbursement_rate,
+        utilization_rate=figures.utilization_rate,
+        under_obligated=figures.under_obligated,
+        tranches=[TrancheRead.model_validate(tranche) for tranche in tranches],
+    )
+
+
+def _ppa(session: Session, ppa_id: uuid.UUID) -> Decimal | None:
+    """The PPA's budget allocation; NotFoundError when there is no such PPA."""
+    row = session.execute(select(Ppa.budget_allocation).where(Ppa.id == ppa_id)).one_or_none()
+    if row is None:
+        raise NotFoundError("PPA", ppa_id)
+    allocation: Decimal | None = row.budget_allocation
+    return allocation

@@ -1,0 +1,45 @@
+"""Milestones: dated checkpoints of a PPA."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+
+class MilestoneStatus(StrEnum):
+    PLANNED = "planned"
+    COMPLETED = "completed"
+    DELAYED = "delayed"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class Milestone(Timestamped, Base):
+    __tablename__ = "milestones"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        enum_column(MilestoneStatus, "status"), default=MilestoneStatus.PLANNED
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_milestones__ppa_id_date", "ppa_id", "date"),
+        # The dashboard's upcoming milestones: open ones by date.
+        Index(
+            "ix_milestones__open_date",
+            "date",
+            postgresql_where=text("status NOT IN ('completed', 'cancelled')"),
+        ),
+    )

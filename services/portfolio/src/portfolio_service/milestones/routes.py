@@ -1,0 +1,63 @@
+"""Milestone routes (under a PPA): parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from portfolio_service.milestones import service
+from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/milestones",
+    tags=["milestones"],
+    responses=error_responses(401, 404, 422),
+)
+
+
+@router.get("", response_model=list[MilestoneRead])
+def list_milestones(
+    ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal
+) -> list[MilestoneRead]:
+    return [MilestoneRead.model_validate(m) for m in service.list_milestones(session, ppa_id)]
+
+
+@router.post("", response_model=MilestoneRead, status_code=status.HTTP_201_CREATED)
+def create_milestone(
+    ppa_id: uuid.UUID,
+    data: MilestoneCreate,
+    session: DbSession,
+    _: CurrentPrincipal,
+    response: Response,
+) -> MilestoneRead:
+    milestone = service.create_milestone(session, ppa_id, data)
+    session.commit()
+    response.headers["Location"] = f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone.id}"
+    return MilestoneRead.model_validate(milestone)
+
+
+@router.patch("/{milestone_id}", response_model=MilestoneRead)
+def update_milestone(
+    ppa_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    changes: MilestoneUpdate,
+    session: DbSession,
+    _: CurrentPrincipal,
+) -> MilestoneRead:
+    milestone = service.update_milestone(session, ppa_id, milestone_id, changes)
+    session.commit()
+    return MilestoneRead.model_validate(milestone)
+
+
+@router.delete("/{milestone_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_milestone(
+    ppa_id: uuid.UUID, milestone_id: uuid.UUID, session: DbSession, _: CurrentPrincipal
+) -> Response:
+    service.delete_milestone(session, ppa_id, milestone_id)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

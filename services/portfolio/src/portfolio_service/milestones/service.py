@@ -1,0 +1,82 @@
+"""Milestones of a PPA. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from obcms_platform.errors import InvalidInputError, NotFoundError
+from portfolio_service.db import outbox
+from portfolio_service.milestones.models import Milestone
+from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneUpdate
+from portfolio_service.ppas.models import Ppa
+
+
+def list_milestones(session: Session, ppa_id: uuid.UUID) -> list[Milestone]:
+    _ensure_ppa(session, ppa_id)
+    return list(
+        session.scalars(
+            select(Milestone)
+            .where(Milestone.ppa_id == ppa_id)
+            .order_by(Milestone.date, Milestone.id)
+        )
+    )
+
+
+def create_milestone(session: Session, ppa_id: uuid.UUID, data: MilestoneCreate) -> Milestone:
+    _ensure_ppa(session, ppa_id)
+    milestone = Milestone(id=uuid.uuid4(), ppa_id=ppa_id, **data.model_dump())
+    session.add(milestone)
+    session.flush()
+    _announce(session, milestone)
+    return milestone
+
+
+def update_milestone(
+    session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID, changes: MilestoneUpdate
+) -> Milestone:
+    milestone = _get(session, ppa_id, milestone_id)
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+        setattr(milestone, name, value)
+    session.flush()
+    _announce(session, milestone)
+    return milestone
+
+
+def delete_milestone(session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> None:
+    milestone = _get(session, ppa_id, milestone_id)
+    session.delete(milestone)
+    session.flush()
+    _announce(session, milestone, deleted=True)
+
+
+def _get(session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> Milestone:
+    milestone = session.get(Milestone, milestone_id, with_for_update=True)
+    if milestone is None or milestone.ppa_id != ppa_id:
+        raise NotFoundError("milestone", milestone_id)
+    return milestone
+
+
+def _ensure_ppa(session: Session, ppa_id: uuid.UUID) -> None:
+    if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
+        raise NotFoundError("PPA", ppa_id)
+
+
+def _announce(session: Session, milestone: Milestone, *, deleted: bool = False) -> None:
+    outbox.add(
+        session,
+        "milestone.changed",
+        subject_id=milestone.id,
+        data={
+            "ppa_id": str(milestone.ppa_id),
+            "title": milestone.title,
+            "date": milestone.date.isoformat(),
+            "status": milestone.status.value,
+            "deleted": deleted,
+        },
+    )

@@ -1,0 +1,121 @@
+"""Community needs (often found by an assessment) and the PPAs that address them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+
+class NeedStatus(StrEnum):
+    IDENTIFIED = "identified"
+    VALIDATED = "validated"
+    PRIORITIZED = "prioritized"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DEFERRED = "deferred"
+    REJECTED = "rejected"
+
+
+class UrgencyLevel(StrEnum):
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short_term"
+    MEDIUM_TERM = "medium_term"
+    LONG_TERM = "long_term"
+
+
+class Feasibility(StrEnum):
+    VERY_LOW = "very_low"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+class Need(Timestamped, Base):
+    __tablename__ = "needs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[NeedStatus] = mapped_column(
+        enum_column(NeedStatus, "status"), default=NeedStatus.IDENTIFIED
+    )
+    urgency_level: Mapped[UrgencyLevel] = mapped_column(
+        enum_column(UrgencyLevel, "urgency_level"), default=UrgencyLevel.MEDIUM_TERM
+    )
+    impact_severity: Mapped[int] = mapped_column(SmallInteger, default=3)
+    feasibility: Mapped[Feasibility] = mapped_column(
+        enum_column(Feasibility, "feasibility"), default=Feasibility.MEDIUM
+    )
+    affected_population: Mapped[int | None] = mapped_column(Integer)
+    community: Mapped[str] = mapped_column(String(255), default="")
+    assessment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    ppa_links: Mapped[list[NeedPpaLink]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+        order_by="NeedPpaLink.ppa_id",
+    )
+
+    __table_args__ = (
+        CheckConstraint("impact_severity BETWEEN 1 AND 5", name="impact_severity"),
+        CheckConstraint("affected_population >= 0", name="affected_population"),
+        Index("ix_needs__created_at_id", "created_at", "id"),
+        Index("ix_needs__status", "status"),
+        Index(
+            "ix_needs__assessment_id",
+            "assessment_id",
+            postgresql_where=text("assessment_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_needs__title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+    )
+
+    @property
+    def ppa_ids(self) -> list[uuid.UUID]:
+        return [link.ppa_id for link in self.ppa_links]
+
+
+class NeedPpaLink(Base):
+    """A need addressed by a PPA (many-to-many); goes when either side is deleted."""
+
+    __tablename__ = "need_ppa_links"
+
+    need_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True
+    )
+    ppa_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ppas.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    # The primary key serves lookups by need; PPA-side lookups (need_ids, coverage) use this.
+    __table_args__ = (Index("ix_need_ppa_links__ppa_id", "ppa_id"),)

@@ -1,0 +1,85 @@
+"""Need routes: parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from obcms_platform.pagination import Page, Pagination
+from portfolio_service.needs import service
+from portfolio_service.needs.schemas import (
+    NeedCreate,
+    NeedFilters,
+    NeedPpaLinks,
+    NeedRead,
+    NeedUpdate,
+)
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/needs", tags=["needs"], responses=error_responses(401, 422)
+)
+
+
+@router.get("", response_model=Page[NeedRead])
+def list_needs(
+    session: DbSession,
+    _: CurrentPrincipal,
+    page: Pagination,
+    filters: Annotated[NeedFilters, Query()],
+) -> Page[NeedRead]:
+    items, total = service.list_needs(session, filters, page)
+    return Page[NeedRead](
+        items=[NeedRead.model_validate(item) for item in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("", response_model=NeedRead, status_code=status.HTTP_201_CREATED)
+def create_need(
+    data: NeedCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> NeedRead:
+    need = service.create_need(session, data, principal)
+    session.commit()
+    response.headers["Location"] = f"{router.prefix}/{need.id}"
+    return NeedRead.model_validate(need)
+
+
+@router.get("/{need_id}", response_model=NeedRead, responses=error_responses(404))
+def get_need(need_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> NeedRead:
+    return NeedRead.model_validate(service.get_need(session, need_id))
+
+
+@router.patch("/{need_id}", response_model=NeedRead, responses=error_responses(404))
+def update_need(
+    need_id: uuid.UUID, changes: NeedUpdate, session: DbSession, _: CurrentPrincipal
+) -> NeedRead:
+    need = service.update_need(session, need_id, changes)
+    session.commit()
+    return NeedRead.model_validate(need)
+
+
+@router.delete(
+    "/{need_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404)
+)
+def delete_need(need_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal) -> Response:
+    service.delete_need(session, need_id, principal)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/{need_id}/ppas", response_model=NeedRead, responses=error_responses(404))
+def replace_ppa_links(
+    need_id: uuid.UUID, body: NeedPpaLinks, session: DbSession, _: CurrentPrincipal
+) -> NeedRead:
+    """Replace the list of PPAs addressing the need (422 naming ppa_ids for an unknown PPA)."""
+    need = service.replace_ppa_links(session, need_id, body.ppa_ids)
+    session.commit()
+    return NeedRead.model_validate(need)

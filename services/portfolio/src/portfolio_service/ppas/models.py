@@ -1,0 +1,203 @@
+"""PPA: a program, project or activity in the portfolio (the original `MonitoringEntry`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+if TYPE_CHECKING:
+    from portfolio_service.approvals.models import ApprovalHistory
+    from portfolio_service.milestones.models import Milestone
+    from portfolio_service.needs.models import NeedPpaLink
+
+
+class PpaCategory(StrEnum):
+    OOBC_PPA = "oobc_ppa"
+    MOA_PPA = "moa_ppa"
+    OBC_REQUEST = "obc_request"
+
+
+class PpaStatus(StrEnum):
+    PLANNING = "planning"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+
+class PpaPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Sector(StrEnum):
+    ECONOMIC = "economic"
+    SOCIAL = "social"
+    INFRASTRUCTURE = "infrastructure"
+    ENVIRONMENT = "environment"
+    GOVERNANCE = "governance"
+    PEACE_SECURITY = "peace_security"
+
+
+class AppropriationClass(StrEnum):
+    PS = "ps"
+    MOOE = "mooe"
+    CO = "co"
+
+
+class FundingSource(StrEnum):
+    GAA = "gaa"
+    BLOCK_GRANT = "block_grant"
+    LGU_COUNTERPART = "lgu_counterpart"
+    DONOR = "donor"
+    INTERNAL = "internal"
+    OTHERS = "others"
+
+
+class ApprovalStatus(StrEnum):
+    DRAFT = "draft"
+    TECHNICAL_REVIEW = "technical_review"
+    BUDGET_REVIEW = "budget_review"
+    STAKEHOLDER_CONSULTATION = "stakeholder_consultation"
+    EXECUTIVE_APPROVAL = "executive_approval"
+    APPROVED = "approved"
+    ENACTED = "enacted"
+    REJECTED = "rejected"
+
+
+# Approval stages whose PPAs count against their sector's budget ceiling.
+CEILING_STAGES = frozenset(
+    {
+        ApprovalStatus.BUDGET_REVIEW,
+        ApprovalStatus.STAKEHOLDER_CONSULTATION,
+        ApprovalStatus.EXECUTIVE_APPROVAL,
+        ApprovalStatus.APPROVED,
+        ApprovalStatus.ENACTED,
+    }
+)
+
+
+class Ppa(Timestamped, Base):
+    __tablename__ = "ppas"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[PpaCategory] = mapped_column(enum_column(PpaCategory, "category"))
+    status: Mapped[PpaStatus] = mapped_column(
+        enum_column(PpaStatus, "status"), default=PpaStatus.PLANNING
+    )
+    priority: Mapped[PpaPriority] = mapped_column(
+        enum_column(PpaPriority, "priority"), default=PpaPriority.MEDIUM
+    )
+    sector: Mapped[Sector | None] = mapped_column(enum_column(Sector, "sector"))
+    appropriation_class: Mapped[AppropriationClass | None] = mapped_column(
+        enum_column(AppropriationClass, "appropriation_class")
+    )
+    funding_source: Mapped[FundingSource | None] = mapped_column(
+        enum_column(FundingSource, "funding_source")
+    )
+    implementing_office: Mapped[str] = mapped_column(String(255), default="")
+    fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
+    plan_year: Mapped[int | None] = mapped_column(SmallInteger)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    target_end_date: Mapped[date | None] = mapped_column(Date)
+    actual_end_date: Mapped[date | None] = mapped_column(Date)
+    budget_allocation: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    budget_ceiling: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    budget_currency: Mapped[str] = mapped_column(String(3), default="PHP")
+    # Derived from the linked tasks (progress.service); never written by clients.
+    progress: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Changed only through the approval workflow (approvals.service).
+    approval_status: Mapped[ApprovalStatus] = mapped_column(
+        enum_column(ApprovalStatus, "approval_status"), default=ApprovalStatus.DRAFT
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    milestones: Mapped[list[Milestone]] = relationship(
+        viewonly=True, lazy="selectin", order_by="[Milestone.date, Milestone.id]"
+    )
+    approval_history: Mapped[list[ApprovalHistory]] = relationship(
+        viewonly=True,
+        lazy="selectin",
+        order_by="[ApprovalHistory.changed_at, ApprovalHistory.id]",
+    )
+    need_links: Mapped[list[NeedPpaLink]] = relationship(
+        viewonly=True, lazy="selectin", order_by="NeedPpaLink.need_id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        CheckConstraint(
+            "budget_allocation >= 0"
+            " AND (budget_ceiling IS NULL OR budget_allocation <= budget_ceiling)",
+            name="budget_allocation",
+        ),
+        CheckConstraint("budget_ceiling >= 0", name="budget_ceiling"),
+        CheckConstraint("budget_currency ~ '^[A-Z]{3}$'", name="budget_currency"),
+        CheckConstraint("fiscal_year BETWEEN 1970 AND 2199", name="fiscal_year"),
+        CheckConstraint("plan_year BETWEEN 1970 AND 2199", name="plan_year"),
+        CheckConstraint(
+            "start_date IS NULL OR target_end_date IS NULL OR start_date <= target_end_date",
+            name="target_end_date",
+        ),
+        CheckConstraint(
+            "start_date IS NULL OR actual_end_date IS NULL OR start_date <= actual_end_date",
+            name="actual_end_date",
+        ),
+        # Default listing order.
+        Index("ix_ppas__created_at_id", "created_at", "id"),
+        # List filters (alone and combined) and the dashboard's fiscal-year filter.
+        Index("ix_ppas__fiscal_year_status", "fiscal_year", "status"),
+        Index("ix_ppas__status", "status"),
+        Index("ix_ppas__category_status", "category", "status"),
+        # The budget-ceiling check: PPAs of one sector and fiscal year in an approval stage.
+        Index(
+            "ix_ppas__sector_fiscal_year_approval_status",
+            "sector",
+            "fiscal_year",
+            "approval_status",
+        ),
+        # `q`: substring search in title and summary.
+        Index(
+            "ix_ppas__title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_ppas__summary_trgm",
+            "summary",
+            postgresql_using="gin",
+            postgresql_ops={"summary": "gin_trgm_ops"},
+        ),
+    )
+
+    @property
+    def need_ids(self) -> list[uuid.UUID]:
+        return [link.need_id for link in self.need_links]

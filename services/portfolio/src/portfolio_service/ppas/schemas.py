@@ -1,0 +1,124 @@
+"""PPA request and response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from portfolio_service.approvals.schemas import ApprovalHistoryRead
+from portfolio_service.fields import (
+    Amount,
+    FiscalYear,
+    LongText,
+    Money,
+    SearchText,
+    ShortText,
+    Title,
+)
+from portfolio_service.milestones.schemas import MilestoneRead
+from portfolio_service.ppas.models import (
+    AppropriationClass,
+    ApprovalStatus,
+    FundingSource,
+    PpaCategory,
+    PpaPriority,
+    PpaStatus,
+    Sector,
+)
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+
+
+class PpaCreate(RequestModel):
+    """`progress` and `approval_status` are not accepted: the service derives them."""
+
+    title: Title
+    summary: LongText = ""
+    category: PpaCategory
+    status: PpaStatus = PpaStatus.PLANNING
+    priority: PpaPriority = PpaPriority.MEDIUM
+    sector: Sector | None = None
+    appropriation_class: AppropriationClass | None = None
+    funding_source: FundingSource | None = None
+    implementing_office: ShortText = ""
+    fiscal_year: FiscalYear | None = None
+    plan_year: FiscalYear | None = None
+    start_date: PlausibleDate | None = None
+    target_end_date: PlausibleDate | None = None
+    actual_end_date: PlausibleDate | None = None
+    budget_allocation: Amount | None = None
+    budget_ceiling: Amount | None = None
+    budget_currency: Currency = "PHP"
+
+
+class PpaUpdate(RequestModel):
+    """Partial update: only the fields present change; null clears an optional field."""
+
+    title: Title | None = None
+    summary: LongText | None = None
+    category: PpaCategory | None = None
+    status: PpaStatus | None = None
+    priority: PpaPriority | None = None
+    sector: Sector | None = None
+    appropriation_class: AppropriationClass | None = None
+    funding_source: FundingSource | None = None
+    implementing_office: ShortText | None = None
+    fiscal_year: FiscalYear | None = None
+    plan_year: FiscalYear | None = None
+    start_date: PlausibleDate | None = None
+    target_end_date: PlausibleDate | None = None
+    actual_end_date: PlausibleDate | None = None
+    budget_allocation: Amount | None = None
+    budget_ceiling: Amount | None = None
+    budget_currency: Currency | None = None
+
+
+# Fields that may not be set to null in a PATCH (they have no "empty" state).
+NON_NULLABLE_UPDATE_FIELDS = frozenset(
+    {"title", "summary", "category", "status", "priority", "implementing_office", "budget_currency"}
+)
+
+
+class PpaRead(ResponseModel):
+    id: uuid.UUID
+    title: str
+    summary: str
+    category: PpaCategory
+    status: PpaStatus
+    priority: PpaPriority
+    sector: Sector | None
+    appropriation_class: AppropriationClass | None
+    funding_source: FundingSource | None
+    implementing_office: str
+    fiscal_year: int | None
+    plan_year: int | None
+    start_date: date | None
+    target_end_date: date | None
+    actual_end_date: date | None
+    budget_allocation: Money | None
+    budget_ceiling: Money | None
+    budget_currency: str
+    progress: int
+    approval_status: ApprovalStatus
+    approval_history: list[ApprovalHistoryRead]
+    milestones: list[MilestoneRead]
+    need_ids: list[uuid.UUID]
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PpaFilters(BaseModel):
+    """The list filters of API.md; all combine with AND, repeated values within one OR."""
+
+    category: list[PpaCategory] = []
+    status: list[PpaStatus] = []
+    sector: list[Sector] = []
+    fiscal_year: FiscalYear | None = None
+    approval_status: list[ApprovalStatus] = []
+    q: SearchText | None = None

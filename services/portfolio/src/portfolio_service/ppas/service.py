@@ -1,0 +1,154 @@
+"""PPA domain logic. Functions take a session and never commit; the route does.
+
+Any staff member may create and edit PPAs; deleting one takes its creator or a manager.
+`progress` comes from the linked tasks (progress.service) and `approval_status` from the
+approval workflow (approvals.service); neither is written here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import (
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from obcms_platform.pagination import PageParams, paginate
+from portfolio_service.ceilings.service import ensure_within_ceiling
+from portfolio_service.db import outbox
+from portfolio_service.ppas.models import CEILING_STAGES, Ppa
+from portfolio_service.ppas.schemas import (
+    NON_NULLABLE_UPDATE_FIELDS,
+    PpaCreate,
+    PpaFilters,
+    PpaUpdate,
+)
+from portfolio_service.search import text_matches
+from portfolio_service.workflow.service import create_stages
+
+# A change of one of these re-checks the budget ceiling of a PPA already counted against it.
+CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year"})
+
+
+def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
+    ppa = session.get(Ppa, ppa_id)
+    if ppa is None:
+        raise NotFoundError("PPA", ppa_id)
+    return ppa
+
+
+def locked_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None = None) -> Ppa:
+    """Load the PPA for writing; row-locked so concurrent writers queue instead of racing.
+
+    With `expected_version` (from If-Match), a PPA changed since the caller read it is a 412.
+    """
+    ppa = session.get(Ppa, ppa_id, with_for_update=True)
+    if ppa is None:
+        raise NotFoundError("PPA", ppa_id)
+    if expected_version is not None and ppa.version != expected_version:
+        raise PreconditionFailedError(
+            f"PPA {ppa_id} is at version {ppa.version}, not {expected_version}; reload it"
+        )
+    return ppa
+
+
+def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
+    ppa = Ppa(**data.model_dump(), id=uuid.uuid4(), created_by=principal.user_id)
+    _check_state(ppa)
+    session.add(ppa)
+    session.flush()
+    create_stages(session, ppa.id)
+    outbox.add(session, "ppa.created", subject_id=ppa.id, data=event_data(ppa))
+    return ppa
+
+
+def update_ppa(
+    session: Session,
+    ppa_id: uuid.UUID,
+    changes: PpaUpdate,
+    expected_version: int | None = None,
+) -> Ppa:
+    ppa = locked_ppa(session, ppa_id, expected_version)
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    for name, value in values.items():
+        setattr(ppa, name, value)
+    _check_state(ppa)
+    if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
+        ensure_within_ceiling(session, ppa)
+    session.flush()
+    outbox.add(session, "ppa.updated", subject_id=ppa.id, data=event_data(ppa))
+    return ppa
+
+
+def delete_ppa(
+    session: Session, ppa_id: uuid.UUID, principal: Principal, expected_version: int | None
+) -> None:
+    """Its milestones, workflow stages, approval history, funding and need links go too."""
+    ppa = locked_ppa(session, ppa_id, expected_version)
+    if not (principal.has_role(Role.MANAGER) or ppa.created_by == principal.user_id):
+        raise ForbiddenError("only the PPA's creator or a manager may delete it")
+    title = ppa.title
+    session.delete(ppa)
+    session.flush()
+    outbox.add(session, "ppa.deleted", subject_id=ppa_id, data={"title": title})
+
+
+def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.category:
+        conditions.append(Ppa.category.in_(filters.category))
+    if filters.status:
+        conditions.append(Ppa.status.in_(filters.status))
+    if filters.sector:
+        conditions.append(Ppa.sector.in_(filters.sector))
+    if filters.fiscal_year is not None:
+        conditions.append(Ppa.fiscal_year == filters.fiscal_year)
+    if filters.approval_status:
+        conditions.append(Ppa.approval_status.in_(filters.approval_status))
+    if filters.q:
+        conditions.append(text_matches(filters.q, Ppa.title, Ppa.summary))
+    statement = select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
+    return paginate(session, statement, page)
+
+
+def event_data(ppa: Ppa) -> dict[str, Any]:
+    """The `data` of `ppa.created` and `ppa.updated`."""
+    return {
+        "title": ppa.title,
+        "category": ppa.category.value,
+        "status": ppa.status.value,
+        "start_date": ppa.start_date.isoformat() if ppa.start_date else None,
+        "target_end_date": ppa.target_end_date.isoformat() if ppa.target_end_date else None,
+        "fiscal_year": ppa.fiscal_year,
+    }
+
+
+def _check_state(ppa: Ppa) -> None:
+    if ppa.start_date and ppa.target_end_date and ppa.start_date > ppa.target_end_date:
+        raise InvalidInputError(
+            "target_end_date: must not be before start_date", field="target_end_date"
+        )
+    if ppa.start_date and ppa.actual_end_date and ppa.start_date > ppa.actual_end_date:
+        raise InvalidInputError(
+            "actual_end_date: must not be before start_date", field="actual_end_date"
+        )
+    if (
+        ppa.budget_allocation is not None
+        and ppa.budget_ceiling is not None
+        and ppa.budget_allocation > ppa.budget_ceiling
+    ):
+        raise InvalidInputError(
+            f"budget_allocation: {ppa.budget_allocation:,.2f} exceeds the PPA's budget_ceiling "
+            f"of {ppa.budget_ceiling:,.2f}",
+            field="budget_allocation",
+        )

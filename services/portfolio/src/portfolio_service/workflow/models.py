@@ -1,0 +1,66 @@
+"""Budget workflow: one stage row per (PPA, stage), created with the PPA, in order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcms_platform.db import Timestamped, enum_column
+from portfolio_service.db import Base
+
+
+class BudgetStage(StrEnum):
+    """The stages in their order (budget call first, accountability last)."""
+
+    BUDGET_CALL = "budget_call"
+    FORMULATION = "formulation"
+    TECHNICAL_HEARING = "technical_hearing"
+    LEGISLATION = "legislation"
+    EXECUTION = "execution"
+    ACCOUNTABILITY = "accountability"
+
+
+STAGE_ORDER: dict[BudgetStage, int] = {stage: index for index, stage in enumerate(BudgetStage, 1)}
+
+
+class StageStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class WorkflowStage(Timestamped, Base):
+    __tablename__ = "budget_workflow_stages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
+    stage: Mapped[BudgetStage] = mapped_column(enum_column(BudgetStage, "stage"))
+    sequence: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[StageStatus] = mapped_column(
+        enum_column(StageStatus, "status"), default=StageStatus.NOT_STARTED
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    owner_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("ppa_id", "stage"),
+        UniqueConstraint("ppa_id", "sequence"),
+        CheckConstraint("sequence BETWEEN 1 AND 6", name="sequence"),
+        CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"),
+    )

@@ -1,0 +1,41 @@
+"""Budget workflow routes (under a PPA): parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from portfolio_service.workflow import service
+from portfolio_service.workflow.models import BudgetStage
+from portfolio_service.workflow.schemas import StageRead, StageUpdate
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/workflow",
+    tags=["budget workflow"],
+    responses=error_responses(401, 404, 422),
+)
+
+
+@router.get("", response_model=list[StageRead])
+def list_stages(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> list[StageRead]:
+    """The six budget workflow stages of the PPA, in order."""
+    return [StageRead.model_validate(stage) for stage in service.list_stages(session, ppa_id)]
+
+
+@router.patch("/{stage}", response_model=StageRead, responses=error_responses(409))
+def update_stage(
+    ppa_id: uuid.UUID,
+    stage: BudgetStage,
+    changes: StageUpdate,
+    session: DbSession,
+    _: CurrentPrincipal,
+) -> StageRead:
+    """Set status, due date, owner team or notes; 409 when completing out of order."""
+    row = service.update_stage(session, ppa_id, stage, changes)
+    session.commit()
+    return StageRead.model_validate(row)

@@ -1,0 +1,101 @@
+"""Budget workflow stages of a PPA. Functions take a session and never commit.
+
+Every PPA has the six stages, in order, from its creation. A stage cannot be completed
+before the one before it; for the same reason a completed stage cannot be reopened while
+the one after it is completed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from portfolio_service.db import outbox
+from portfolio_service.ppas.models import Ppa
+from portfolio_service.workflow.models import (
+    STAGE_ORDER,
+    BudgetStage,
+    StageStatus,
+    WorkflowStage,
+)
+from portfolio_service.workflow.schemas import NON_NULLABLE_UPDATE_FIELDS, StageUpdate
+
+
+def create_stages(session: Session, ppa_id: uuid.UUID) -> None:
+    session.execute(
+        insert(WorkflowStage),
+        [
+            {"id": uuid.uuid4(), "ppa_id": ppa_id, "stage": stage, "sequence": sequence}
+            for stage, sequence in STAGE_ORDER.items()
+        ],
+    )
+
+
+def list_stages(session: Session, ppa_id: uuid.UUID) -> list[WorkflowStage]:
+    return _stages(session, ppa_id, for_update=False)
+
+
+def update_stage(
+    session: Session, ppa_id: uuid.UUID, stage: BudgetStage, changes: StageUpdate
+) -> WorkflowStage:
+    by_sequence = {row.sequence: row for row in _stages(session, ppa_id, for_update=True)}
+    sequence = STAGE_ORDER[stage]
+    row = by_sequence.get(sequence)
+    if row is None:
+        raise NotFoundError("workflow stage", f"{stage.value} of PPA {ppa_id}")
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    new_status = values.get("status", row.status)
+    if new_status is StageStatus.COMPLETED and row.status is not StageStatus.COMPLETED:
+        previous = by_sequence.get(sequence - 1)
+        if previous is not None and previous.status is not StageStatus.COMPLETED:
+            raise ConflictError(
+                f"status: {stage.value} cannot be completed before {previous.stage.value} "
+                f"is completed (it is {previous.status.value})",
+                field="status",
+            )
+    if new_status is not StageStatus.COMPLETED and row.status is StageStatus.COMPLETED:
+        following = by_sequence.get(sequence + 1)
+        if following is not None and following.status is StageStatus.COMPLETED:
+            raise ConflictError(
+                f"status: {stage.value} cannot be reopened while {following.stage.value} "
+                "is completed",
+                field="status",
+            )
+    for name, value in values.items():
+        setattr(row, name, value)
+    if row.status is StageStatus.COMPLETED:
+        row.completed_at = row.completed_at or datetime.now(UTC)
+    else:
+        row.completed_at = None
+    session.flush()
+    outbox.add(
+        session,
+        "workflow_stage.changed",
+        subject_id=row.id,
+        data={
+            "ppa_id": str(ppa_id),
+            "stage": row.stage.value,
+            "status": row.status.value,
+            "due_date": row.due_date.isoformat() if row.due_date else None,
+        },
+    )
+    return row
+
+
+def _stages(session: Session, ppa_id: uuid.UUID, *, for_update: bool) -> list[WorkflowStage]:
+    """The PPA's stages in order (locked for writing: changes of one PPA queue)."""
+    if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
+        raise NotFoundError("PPA", ppa_id)
+    statement = (
+        select(WorkflowStage).where(WorkflowStage.ppa_id == ppa_id).order_by(WorkflowStage.sequence)
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return list(session.scalars(statement))

@@ -55,9 +55,24 @@ class RunningStack:
         return self.process.wait(60)
 
 
-def test_run_serves_the_tasks_api_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+def wait_for_tasks_of(base: str, ppa_id: str, headers: dict[str, str], count: int) -> list[dict]:
+    """Poll the tasks API until the PPA's generated tasks arrive over the bus."""
+    deadline = time.monotonic() + 60
+    tasks: list[dict] = []
+    while time.monotonic() < deadline:
+        tasks = httpx.get(
+            f"{base}/api/v1/tasks", params={"related_ppa_id": ppa_id}, headers=headers
+        ).json()["items"]
+        if len(tasks) >= count:
+            return tasks
+        time.sleep(0.3)
+    raise AssertionError(f"{len(tasks)} of {count} tasks arrived for PPA {ppa_id}")
+
+
+def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     ports = {
         "OBCMS_TASKS_PORT": free_port(),
+        "OBCMS_PORTFOLIO_PORT": free_port(),
         "OBCMS_DEV_POSTGRES_PORT": free_port(),
         "OBCMS_DEV_REDIS_PORT": free_port(),
     }
@@ -69,12 +84,22 @@ def test_run_serves_the_tasks_api_stops_cleanly_and_keeps_data(tmp_path: Path) -
     env.update({key: str(port) for key, port in ports.items()})
     env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
+    portfolio = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
     headers = auth_headers(uuid.uuid4(), [Role.MANAGER])
 
     first = RunningStack(env)
     try:
-        first.wait_for("ready")
+        first.wait_for("ready; press Ctrl-C")
         assert any(f"tasks API: {base}/api/v1" in line for line in first.output)
+        assert any(f"portfolio API: {portfolio}/api/v1" in line for line in first.output)
+        ppa = httpx.post(
+            f"{portfolio}/api/v1/ppas",
+            json={"title": "Solar dryers", "category": "oobc_ppa", "start_date": "2027-01-04"},
+            headers=headers,
+        )
+        assert ppa.status_code == 201, ppa.text
+        generated = wait_for_tasks_of(base, ppa.json()["id"], headers, 10)
+        assert len(generated) == 10
         created = httpx.post(
             f"{base}/api/v1/tasks", json={"title": "Survives a restart"}, headers=headers
         )
@@ -87,7 +112,7 @@ def test_run_serves_the_tasks_api_stops_cleanly_and_keeps_data(tmp_path: Path) -
 
     second = RunningStack(env)
     try:
-        second.wait_for("ready")
+        second.wait_for("ready; press Ctrl-C")
         again = httpx.get(f"{base}/api/v1/tasks/{task_id}", headers=headers)
         assert again.status_code == 200
         assert again.json()["title"] == "Survives a restart"

@@ -40,6 +40,7 @@ class ProcessSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(name="tasks", package="tasks_service", default_port=8001),
+    ServiceSpec(name="portfolio", package="portfolio_service", default_port=8003),
 )
 
 

@@ -89,6 +89,7 @@ def change_approval(
             "title": ppa.title,
             "from": current.value,
             "to": target.value,
+            "note": request.note,
             "changed_on": date.today().isoformat(),
         },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -144,7 +144,11 @@ def portfolio_dashboard(
             disbursement_rate=figures.disbursement_rate,
             utilization_rate=figures.utilization_rate,
         ),
-        average_progress=None if average is None else round(float(average), 1),
+        average_progress=(
+            None
+            if average is None
+            else float(Decimal(average).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        ),
         ongoing=by_status[PpaStatus.ONGOING.value],
         completed=by_status[PpaStatus.COMPLETED.value],
         at_risk=ppa_row["at_risk"],

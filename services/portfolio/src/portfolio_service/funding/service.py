@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Label, func, select
@@ -16,14 +16,16 @@ from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
 from portfolio_service.ppas.models import Ppa
 
-UNDER_OBLIGATED_BELOW = 75.0
+UNDER_OBLIGATED_BELOW = Decimal(75)
+CENT = Decimal("0.01")
 
 
 def percent(numerator: Decimal, denominator: Decimal | None) -> float | None:
-    """numerator / denominator x 100, two decimals; None when the denominator is not > 0."""
+    """numerator / denominator x 100, two decimals (half up, computed exactly: 1 of 800 is
+    0.13, not the 0.12 that float rounding gives); None when the denominator is not > 0."""
     if denominator is None or denominator <= 0:
         return None
-    return round(float(numerator * 100 / denominator), 2)
+    return float((numerator * 100 / denominator).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ class FundingFigures:
 
     @property
     def under_obligated(self) -> bool:
-        rate = self.obligation_rate
-        return rate is not None and rate < UNDER_OBLIGATED_BELOW
+        """Compared exactly: 74.9975 % is under-obligated even though it shows as 75.0."""
+        if self.allocated <= 0:
+            return False
+        return self.obligated * 100 < self.allocated * UNDER_OBLIGATED_BELOW
 
     @classmethod
     def from_sums(cls, budget_allocation: Decimal | None, sums: Any) -> FundingFigures:

@@ -1,0 +1,83 @@
+"""Bookings of resources. Two pending-or-approved bookings of one resource never overlap:
+the database refuses it (exclusion constraint), so concurrent requests cannot double-book."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from calendar_service.db import Base
+from calendar_service.resources.models import Resource
+from obcms_platform.db import Timestamped, enum_column
+
+OVERLAP_CONSTRAINT = "ex_bookings__resource_id_during"
+# Statuses that hold the resource.
+HOLDING = "status IN ('pending', 'approved')"
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class Booking(Timestamped, Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("resources.id", ondelete="RESTRICT")
+    )
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # [start, end): a booking ending at 10:00 and one starting at 10:00 do not overlap.
+    during: Mapped[Range[datetime]] = mapped_column(
+        TSTZRANGE, Computed('tstzrange(start, "end")', persisted=True)
+    )
+    status: Mapped[BookingStatus] = mapped_column(
+        enum_column(BookingStatus, "status"), default=BookingStatus.PENDING
+    )
+    booked_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    resource: Mapped[Resource] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="end"),
+        ExcludeConstraint(
+            ("resource_id", "="),
+            ("during", "&&"),
+            name=OVERLAP_CONSTRAINT,
+            using="gist",
+            where=text(HOLDING),
+        ),
+        # Feed window: the bookings that show (pending or approved) overlapping a window.
+        Index(
+            "ix_bookings__holding_during",
+            "during",
+            postgresql_using="gist",
+            postgresql_where=text(HOLDING),
+        ),
+        Index("ix_bookings__booked_by_start", "booked_by", "start"),
+        Index("ix_bookings__resource_id_start", "resource_id", "start"),
+    )

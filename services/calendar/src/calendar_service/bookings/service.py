@@ -1,0 +1,185 @@
+"""Booking domain logic. Functions take a session and never commit; the route does.
+
+Overlap: a friendly check first (names the booking in the way), and the database's exclusion
+constraint as the guarantee: of concurrent requests for one slot exactly one inserts, the
+others wait for it to commit and are refused with the same 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calendar_service.bookings.models import OVERLAP_CONSTRAINT, Booking, BookingStatus
+from calendar_service.bookings.schemas import BookingCreate, BookingFilters
+from calendar_service.db import outbox
+from calendar_service.events import BOOKING_CREATED, BOOKING_UPDATED
+from calendar_service.resources.models import Resource
+from calendar_service.window import OFFICE_ZONE
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
+from obcms_platform.pagination import PageParams, paginate
+
+HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+
+def get_booking(session: Session, booking_id: uuid.UUID) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFoundError("booking", booking_id)
+    return booking
+
+
+def list_bookings(
+    session: Session, filters: BookingFilters, page: PageParams, principal: Principal
+) -> tuple[list[Booking], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.resource_id is not None:
+        conditions.append(Booking.resource_id == filters.resource_id)
+    if filters.status:
+        conditions.append(Booking.status.in_(filters.status))
+    if filters.mine:
+        conditions.append(Booking.booked_by == principal.user_id)
+    elif filters.booked_by is not None:
+        conditions.append(Booking.booked_by == filters.booked_by)
+    if filters.starts_after is not None:
+        conditions.append(Booking.start >= _aware(filters.starts_after))
+    if filters.starts_before is not None:
+        conditions.append(Booking.start < _aware(filters.starts_before))
+    statement: Select[Any] = select(Booking).where(*conditions).order_by(Booking.start, Booking.id)
+    return paginate(session, statement, page)
+
+
+def create_booking(session: Session, data: BookingCreate, principal: Principal) -> Booking:
+    start, end = _aware(data.start), _aware(data.end)
+    if end <= start:
+        raise InvalidInputError("end: must be after start", field="end")
+    resource = session.get(Resource, data.resource_id)
+    if resource is None:
+        raise InvalidInputError(f"resource_id: no resource {data.resource_id}", field="resource_id")
+    if not resource.is_available:
+        raise ConflictError(
+            f"resource_id: {resource.name} is not available for booking", field="resource_id"
+        )
+    _refuse_overlap(session, resource, start, end)
+    approved = not resource.booking_requires_approval
+    booking = Booking(
+        id=uuid.uuid4(),
+        resource_id=resource.id,
+        start=start,
+        end=end,
+        status=BookingStatus.APPROVED if approved else BookingStatus.PENDING,
+        booked_by=principal.user_id,
+        # Approved at once by the rule "no approval needed", not by a person.
+        approved_by=None,
+        notes=data.notes,
+    )
+    try:
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint != OVERLAP_CONSTRAINT:
+            raise
+        # A concurrent request took the slot between our check and our insert.
+        _refuse_overlap(session, resource, start, end)
+        raise ConflictError(
+            f"start: {resource.name} is already booked at that time", field="start"
+        ) from exc
+    announce(session, BOOKING_CREATED, booking)
+    return booking
+
+
+def decide(
+    session: Session,
+    booking_id: uuid.UUID,
+    to: BookingStatus,
+    principal: Principal,
+    notes: str | None = None,
+) -> Booking:
+    """approve / reject (manager or admin) or cancel (the booker or a manager)."""
+    booking = session.scalar(select(Booking).where(Booking.id == booking_id).with_for_update())
+    if booking is None:
+        raise NotFoundError("booking", booking_id)
+    if to is BookingStatus.CANCELLED:
+        if not (principal.has_role(Role.MANAGER) or booking.booked_by == principal.user_id):
+            raise ForbiddenError("only the booker or a manager may cancel a booking")
+        allowed_from: tuple[BookingStatus, ...] = HOLDING_STATUSES
+    else:
+        if not principal.has_role(Role.MANAGER):
+            raise ForbiddenError(f"this action needs the {Role.MANAGER.value} role")
+        allowed_from = (BookingStatus.PENDING,)
+    if booking.status not in allowed_from:
+        verb = {
+            BookingStatus.APPROVED: "approve",
+            BookingStatus.REJECTED: "reject",
+            BookingStatus.CANCELLED: "cancel",
+        }[to]
+        raise ConflictError(
+            f"status: cannot {verb} a booking that is {booking.status.value}", field="status"
+        )
+    booking.status = to
+    if to in (BookingStatus.APPROVED, BookingStatus.REJECTED):
+        booking.approved_by = principal.user_id
+    if notes:
+        booking.notes = f"{booking.notes}\n{notes}".strip() if booking.notes else notes
+    session.flush()
+    announce(session, BOOKING_UPDATED, booking)
+    return booking
+
+
+def announce(session: Session, event_type: str, booking: Booking) -> None:
+    outbox.add(
+        session,
+        event_type,
+        subject_id=booking.id,
+        data={
+            "booking_id": str(booking.id),
+            "resource_id": str(booking.resource_id),
+            "start": booking.start.isoformat(),
+            "end": booking.end.isoformat(),
+            "status": booking.status.value,
+            "booked_by": str(booking.booked_by),
+            "version": booking.version,
+        },
+        version=booking.version,
+    )
+
+
+def _refuse_overlap(session: Session, resource: Resource, start: datetime, end: datetime) -> None:
+    other = session.scalar(
+        select(Booking)
+        .where(
+            Booking.resource_id == resource.id,
+            Booking.status.in_(HOLDING_STATUSES),
+            Booking.start < end,
+            Booking.end > start,
+        )
+        .order_by(Booking.start)
+        .limit(1)
+    )
+    if other is not None:
+        local = OFFICE_ZONE
+        raise ConflictError(
+            f"start: {resource.name} is already booked from "
+            f"{other.start.astimezone(local):%Y-%m-%d %H:%M} to "
+            f"{other.end.astimezone(local):%Y-%m-%d %H:%M} ({other.status.value} booking "
+            f"{other.id})",
+            field="start",
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """The moment in UTC; a naive one is an office time."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=OFFICE_ZONE)).astimezone(UTC)

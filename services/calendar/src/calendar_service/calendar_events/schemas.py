@@ -1,0 +1,204 @@
+"""Event, recurrence and occurrence request/response schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from calendar_service.calendar_events.models import DEFAULT_TIMEZONE, EventStatus, EventType
+from calendar_service.calendar_events.recurrence import MAX_COUNT, MAX_INTERVAL, Frequency
+from obcms_platform.schemas import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+    TextWithoutNul,
+    deduplicated,
+)
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("must be an IANA time zone name such as Asia/Manila")
+    return value
+
+
+def _monthday(value: int) -> int:
+    if value == 0:
+        raise ValueError("must be 1..31 or -31..-1 (counted from the month's end)")
+    return value
+
+
+def _sorted_unique(values: list[int]) -> list[int]:
+    return sorted(set(values))
+
+
+Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+Description = Annotated[str, Field(max_length=20_000)]
+Venue = Annotated[str, Field(max_length=300)]
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+IdList = Annotated[list[uuid.UUID], Field(max_length=500), AfterValidator(deduplicated)]
+Weekdays = Annotated[
+    list[Annotated[int, Field(ge=1, le=7)]], Field(max_length=7), AfterValidator(_sorted_unique)
+]
+Monthdays = Annotated[
+    list[Annotated[int, Field(ge=-31, le=31), AfterValidator(_monthday)]],
+    Field(max_length=62),
+    AfterValidator(_sorted_unique),
+]
+
+
+class RecurrenceIn(RequestModel):
+    """RFC 5545 RRULE parts. `by_weekday` uses ISO numbers (1 = Monday); `until` is an
+    inclusive local date; `exdates` are local dates of occurrences removed from the series."""
+
+    freq: Frequency
+    interval: Annotated[int, Field(ge=1, le=MAX_INTERVAL)] = 1
+    by_weekday: Weekdays = []
+    by_monthday: Monthdays = []
+    count: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    until: PlausibleDate | None = None
+    exdates: Annotated[list[PlausibleDate], Field(max_length=1000)] = []
+
+
+class RecurrenceRead(BaseModel):
+    freq: Frequency
+    interval: int
+    by_weekday: list[int]
+    by_monthday: list[int]
+    count: int | None
+    until: date | None
+    exdates: list[date]
+
+
+class EventCreate(RequestModel):
+    """Times with an offset are taken as given; times without one are local times of
+    `timezone`. An all-day event covers the local days from `start` up to `end` (exclusive;
+    the same day means one day)."""
+
+    title: Title
+    description: Description = ""
+    event_type: EventType
+    status: EventStatus = EventStatus.PLANNED
+    start: Moment
+    end: Moment
+    all_day: bool = False
+    venue: Venue = ""
+    organizer_id: uuid.UUID | None = None
+    participant_ids: IdList = []
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    recurrence: RecurrenceIn | None = None
+
+
+class EventUpdate(RequestModel):
+    """Partial update: only the fields present change; `recurrence: null` ends a series
+    (it becomes its first occurrence)."""
+
+    title: Title | None = None
+    description: Description | None = None
+    event_type: EventType | None = None
+    status: EventStatus | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+    all_day: bool | None = None
+    venue: Venue | None = None
+    organizer_id: uuid.UUID | None = None
+    participant_ids: IdList | None = None
+    timezone: TimeZoneName | None = None
+    recurrence: RecurrenceIn | None = None
+
+
+NON_NULLABLE_UPDATE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "event_type",
+        "status",
+        "start",
+        "end",
+        "all_day",
+        "venue",
+        "participant_ids",
+        "timezone",
+    }
+)
+
+
+class OverrideRead(ResponseModel):
+    occurrence_date: date
+    cancelled: bool
+    start: datetime | None
+    end: datetime | None
+    title: str | None
+    venue: str | None
+
+
+class EventRead(ResponseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    event_type: EventType
+    status: EventStatus
+    start: datetime
+    end: datetime
+    all_day: bool
+    venue: str
+    organizer_id: uuid.UUID | None
+    participant_ids: list[uuid.UUID]
+    timezone: str
+    recurrence: RecurrenceRead | None
+    overrides: list[OverrideRead]
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class OccurrenceChange(RequestModel):
+    """Body of `PUT /events/{id}/occurrences/{YYYYMMDD}`: cancel the occurrence, or move it
+    and/or give it its own title or venue. Missing times keep the occurrence's own."""
+
+    cancelled: bool = False
+    start: Moment | None = None
+    end: Moment | None = None
+    title: Title | None = None
+    venue: Venue | None = None
+
+
+class OccurrenceRead(BaseModel):
+    event_id: uuid.UUID
+    occurrence_date: date  # the original local date: the key of overrides and exdates
+    start: datetime
+    end: datetime
+    title: str
+    venue: str
+    moved: bool
+
+
+class EventFilters(BaseModel):
+    event_type: list[EventType] = []
+    status: list[EventStatus] = []
+    participant: uuid.UUID | None = None
+    organizer: uuid.UUID | None = None
+    starts_after: Moment | None = None
+    starts_before: Moment | None = None
+    recurring: bool | None = None
+    q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None

@@ -1,0 +1,439 @@
+"""Event domain logic. Functions take a session and never commit; the route does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from calendar_service.calendar_events.models import Event, EventOccurrence
+from calendar_service.calendar_events.recurrence import Frequency, Rule, Series, aware
+from calendar_service.calendar_events.schemas import (
+    NON_NULLABLE_UPDATE_FIELDS,
+    EventCreate,
+    EventFilters,
+    EventUpdate,
+    OccurrenceChange,
+    RecurrenceIn,
+)
+from calendar_service.db import outbox
+from calendar_service.events import EVENT_CREATED, EVENT_DELETED, EVENT_UPDATED
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from obcms_platform.pagination import PageParams, paginate
+
+
+@dataclass(frozen=True)
+class ExpandedOccurrence:
+    """One occurrence of an event inside a window, overrides applied."""
+
+    event: Event
+    occurrence_date: date | None  # None for a single (non-recurring) event
+    start: datetime
+    end: datetime
+    title: str
+    venue: str
+    moved: bool
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get_event(session: Session, event_id: uuid.UUID) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFoundError("event", event_id)
+    return event
+
+
+def list_events(
+    session: Session, filters: EventFilters, page: PageParams
+) -> tuple[list[Event], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.event_type:
+        conditions.append(Event.event_type.in_(filters.event_type))
+    if filters.status:
+        conditions.append(Event.status.in_(filters.status))
+    if filters.participant is not None:
+        conditions.append(Event.participant_ids.contains([filters.participant]))
+    if filters.organizer is not None:
+        conditions.append(Event.organizer_id == filters.organizer)
+    if filters.starts_after is not None:
+        conditions.append(Event.start >= _utc(filters.starts_after, ZoneInfo("UTC")))
+    if filters.starts_before is not None:
+        conditions.append(Event.start < _utc(filters.starts_before, ZoneInfo("UTC")))
+    if filters.recurring is not None:
+        conditions.append(
+            Event.recurrence.is_not(None) if filters.recurring else Event.recurrence.is_(None)
+        )
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Event.title.ilike(pattern + "%", escape="\\"))
+    statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)
+    return paginate(session, statement, page)
+
+
+def series_of(event: Event) -> Series | None:
+    if event.recurrence is None:
+        return None
+    return Series(
+        start=event.start,
+        duration=event.end - event.start,
+        zone=ZoneInfo(event.timezone),
+        rule=Rule.from_json(event.recurrence),
+    )
+
+
+def expand(
+    event: Event,
+    overrides: Iterable[EventOccurrence],
+    window_start: datetime,
+    window_end: datetime,
+) -> list[ExpandedOccurrence]:
+    """The event's occurrences overlapping [window_start, window_end), overrides applied.
+
+    `overrides` must hold every override of this event whose original date is in the
+    window's expansion range or whose moved times overlap the window (more is fine)."""
+    series = series_of(event)
+    if series is None:
+        if event.start < window_end and event.end > window_start:
+            return [
+                ExpandedOccurrence(
+                    event, None, event.start, event.end, event.title, event.venue, False
+                )
+            ]
+        return []
+    by_date = {override.occurrence_date: override for override in overrides}
+    found: list[ExpandedOccurrence] = []
+    seen: set[date] = set()
+    for occurrence in series.occurrences(window_start, window_end):
+        seen.add(occurrence.original_date)
+        override = by_date.get(occurrence.original_date)
+        if override is None:
+            found.append(
+                ExpandedOccurrence(
+                    event,
+                    occurrence.original_date,
+                    occurrence.start,
+                    occurrence.end,
+                    event.title,
+                    event.venue,
+                    False,
+                )
+            )
+        elif not override.cancelled:
+            moved = _from_override(event, override)
+            if moved.start < window_end and moved.end > window_start:
+                found.append(moved)
+    # Occurrences moved into the window from a date outside it.
+    for override in by_date.values():
+        if override.occurrence_date in seen or override.cancelled:
+            continue
+        if override.occurrence_date in series.rule.exdates:
+            continue
+        moved = _from_override(event, override)
+        if moved.start < window_end and moved.end > window_start:
+            found.append(moved)
+    found.sort(key=lambda item: item.start)
+    return found
+
+
+def _from_override(event: Event, override: EventOccurrence) -> ExpandedOccurrence:
+    assert override.start is not None
+    assert override.end is not None
+    return ExpandedOccurrence(
+        event,
+        override.occurrence_date,
+        override.start,
+        override.end,
+        override.title or event.title,
+        override.venue if override.venue is not None else event.venue,
+        True,
+    )
+
+
+def occurrences(
+    session: Session, event_id: uuid.UUID, window_start: datetime, window_end: datetime
+) -> list[ExpandedOccurrence]:
+    event = get_event(session, event_id)
+    return expand(event, event.overrides, window_start, window_end)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def create_event(session: Session, data: EventCreate, principal: Principal) -> Event:
+    zone = ZoneInfo(data.timezone)
+    start, end = _times(data.start, data.end, data.all_day, zone)
+    event = Event(
+        id=uuid.uuid4(),
+        title=data.title,
+        description=data.description,
+        event_type=data.event_type,
+        status=data.status,
+        start=start,
+        end=end,
+        all_day=data.all_day,
+        venue=data.venue,
+        organizer_id=data.organizer_id or principal.user_id,
+        participant_ids=data.participant_ids,
+        timezone=data.timezone,
+        recurrence=_rule(data.recurrence, start, zone),
+        created_by=principal.user_id,
+    )
+    _set_span(event)
+    session.add(event)
+    session.flush()
+    announce(session, EVENT_CREATED, event)
+    return event
+
+
+def update_event(
+    session: Session,
+    event_id: uuid.UUID,
+    changes: EventUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Event:
+    event = _locked(session, event_id, expected_version)
+    _ensure_can_edit(event, principal)
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    timing = {"start", "end", "all_day", "timezone", "recurrence"} & values.keys()
+    for name in ("title", "description", "event_type", "status", "venue", "organizer_id"):
+        if name in values:
+            setattr(event, name, values[name])
+    if "participant_ids" in values:
+        event.participant_ids = values["participant_ids"]
+    if timing:
+        zone_name = values.get("timezone", event.timezone)
+        zone = ZoneInfo(zone_name)
+        all_day = values.get("all_day", event.all_day)
+        new_start = changes.start or event.start
+        # Moving only the start keeps the duration.
+        new_end = changes.end or (
+            _utc(new_start, zone) + (event.end - event.start) if changes.start else event.end
+        )
+        start, end = _times(new_start, new_end, all_day, zone)
+        if "recurrence" in values:
+            recurrence = _rule(changes.recurrence, start, zone)
+        elif event.recurrence is not None:
+            recurrence = _rule(RecurrenceIn.model_validate(event.recurrence), start, zone)
+        else:
+            recurrence = None
+        event.start, event.end, event.all_day = start, end, all_day
+        event.timezone, event.recurrence = zone_name, recurrence
+        _set_span(event)
+        _drop_stale_overrides(session, event)
+    session.flush()
+    announce(session, EVENT_UPDATED, event)
+    return event
+
+
+def delete_event(
+    session: Session, event_id: uuid.UUID, principal: Principal, expected_version: int | None
+) -> None:
+    event = _locked(session, event_id, expected_version)
+    _ensure_can_edit(event, principal)
+    final_version = event.version + 1
+    session.delete(event)
+    session.flush()
+    announce(session, EVENT_DELETED, event, version=final_version)
+
+
+def change_occurrence(
+    session: Session,
+    event_id: uuid.UUID,
+    day: date,
+    change: OccurrenceChange,
+    principal: Principal,
+) -> EventOccurrence:
+    """Cancel or move one occurrence of a series (keyed by its original local date)."""
+    event = _locked(session, event_id, None)
+    _ensure_can_edit(event, principal)
+    series = series_of(event)
+    if series is None:
+        raise ConflictError(
+            f"event {event_id} is not recurring; change the event itself", field="day"
+        )
+    if not series.has_occurrence_on(day):
+        raise NotFoundError(f"occurrence of event {event_id} on", day.isoformat())
+    override = next((o for o in event.overrides if o.occurrence_date == day), None)
+    if override is None:
+        override = EventOccurrence(id=uuid.uuid4(), event_id=event.id, occurrence_date=day)
+        event.overrides.append(override)
+    override.cancelled = change.cancelled
+    override.updated_by = principal.user_id
+    if change.cancelled:
+        override.start = override.end = None
+        override.title = override.venue = None
+    else:
+        zone = series.zone
+        original_start = aware(datetime.combine(day, series.local_start.time()), zone)
+        if change.start is not None:
+            start = _utc(change.start, zone)
+        else:
+            start = override.start or original_start
+        if change.end is not None:
+            end = _utc(change.end, zone)
+        elif change.start is not None or override.end is None:
+            end = start + series.duration
+        else:
+            end = override.end
+        if end <= start:
+            raise InvalidInputError("end: must be after start", field="end")
+        override.start, override.end = start, end
+        override.title = change.title
+        override.venue = change.venue
+    override.updated_at = datetime.now(UTC)
+    _touch(event)
+    session.flush()
+    session.refresh(override)
+    announce(session, EVENT_UPDATED, event)
+    return override
+
+
+def restore_occurrence(
+    session: Session, event_id: uuid.UUID, day: date, principal: Principal
+) -> Event:
+    """Remove an occurrence's override: it is again as the series says."""
+    event = _locked(session, event_id, None)
+    _ensure_can_edit(event, principal)
+    override = next((o for o in event.overrides if o.occurrence_date == day), None)
+    if override is None:
+        raise NotFoundError(f"override of event {event_id} on", day.isoformat())
+    event.overrides.remove(override)
+    _touch(event)
+    session.flush()
+    announce(session, EVENT_UPDATED, event)
+    return event
+
+
+def announce(session: Session, event_type: str, event: Event, version: int | None = None) -> None:
+    """Stage an event.* message in the outbox, in the caller's transaction."""
+    zone = ZoneInfo(event.timezone)
+    outbox.add(
+        session,
+        event_type,
+        subject_id=event.id,
+        data={
+            "event_id": str(event.id),
+            "title": event.title,
+            "event_type": event.event_type.value,
+            "start": event.start.astimezone(zone).isoformat(),
+            "end": event.end.astimezone(zone).isoformat(),
+            "status": event.status.value,
+            "all_day": event.all_day,
+            "recurring": event.recurrence is not None,
+            "version": version or event.version,
+        },
+        version=version or event.version,
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _utc(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment in UTC; a naive one is a local time of `zone`."""
+    if moment.tzinfo is None:
+        return aware(moment, zone)
+    return moment.astimezone(UTC)
+
+
+def _times(
+    start: datetime, end: datetime, all_day: bool, zone: ZoneInfo
+) -> tuple[datetime, datetime]:
+    start, end = _utc(start, zone), _utc(end, zone)
+    if all_day:
+        first = start.astimezone(zone).date()
+        last = end.astimezone(zone).date()
+        if last <= first:
+            last = first + timedelta(days=1)
+        start = aware(datetime.combine(first, time.min), zone)
+        end = aware(datetime.combine(last, time.min), zone)
+    if end <= start:
+        raise InvalidInputError("end: must be after start", field="end")
+    return start, end
+
+
+def _rule(
+    recurrence: RecurrenceIn | None, start: datetime, zone: ZoneInfo
+) -> dict[str, Any] | None:
+    if recurrence is None:
+        return None
+    if recurrence.count is not None and recurrence.until is not None:
+        raise InvalidInputError(
+            "recurrence.until: give count or until, not both (RFC 5545)", field="recurrence.until"
+        )
+    if recurrence.by_monthday and recurrence.freq is Frequency.WEEKLY:
+        raise InvalidInputError(
+            "recurrence.by_monthday: not allowed with a weekly rule (RFC 5545)",
+            field="recurrence.by_monthday",
+        )
+    first_day = start.astimezone(zone).date()
+    if recurrence.until is not None and recurrence.until < first_day:
+        raise InvalidInputError(
+            "recurrence.until: must not be before the event's start", field="recurrence.until"
+        )
+    return Rule(
+        freq=recurrence.freq,
+        interval=recurrence.interval,
+        by_weekday=tuple(recurrence.by_weekday),
+        by_monthday=tuple(recurrence.by_monthday),
+        count=recurrence.count,
+        until=recurrence.until,
+        exdates=frozenset(recurrence.exdates),
+    ).to_json()
+
+
+def _set_span(event: Event) -> None:
+    series = series_of(event)
+    event.span_end = event.end if series is None else series.span_end()
+
+
+def _drop_stale_overrides(session: Session, event: Event) -> None:
+    """After a timing change, overrides of dates that are no longer occurrences go."""
+    series = series_of(event)
+    for override in list(event.overrides):
+        if series is None or not series.has_occurrence_on(override.occurrence_date):
+            event.overrides.remove(override)
+
+
+def _touch(event: Event) -> None:
+    # The series changed through one of its occurrences: a new version (ETag) and update time.
+    event.updated_at = datetime.now(UTC)
+
+
+def _locked(session: Session, event_id: uuid.UUID, expected_version: int | None) -> Event:
+    event = session.scalar(select(Event).where(Event.id == event_id).with_for_update())
+    if event is None:
+        raise NotFoundError("event", event_id)
+    if expected_version is not None and event.version != expected_version:
+        raise PreconditionFailedError(
+            f"event {event_id} is at version {event.version}, not {expected_version}; "
+            "reload and retry"
+        )
+    return event
+
+
+def _ensure_can_edit(event: Event, principal: Principal) -> None:
+    if principal.has_role(Role.MANAGER):
+        return
+    if principal.user_id in (event.organizer_id, event.created_by):
+        return
+    raise ForbiddenError("only the event's organizer, its creator or a manager may change it")

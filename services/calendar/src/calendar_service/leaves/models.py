@@ -1,0 +1,52 @@
+"""Staff leave: a user away for whole days (start and end dates inclusive)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, Index, Integer, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from calendar_service.db import Base
+from obcms_platform.db import Timestamped, enum_column
+
+
+class LeaveType(StrEnum):
+    VACATION = "vacation"
+    SICK = "sick"
+    EMERGENCY = "emergency"
+    OFFICIAL = "official"
+
+
+class LeaveStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class StaffLeave(Timestamped, Base):
+    __tablename__ = "staff_leaves"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    leave_type: Mapped[LeaveType] = mapped_column(enum_column(LeaveType, "leave_type"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[LeaveStatus] = mapped_column(
+        enum_column(LeaveStatus, "status"), default=LeaveStatus.PENDING
+    )
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("start_date <= end_date", name="end_date"),
+        # Feed window: leave starting before the window's end, ending after its start.
+        Index("ix_staff_leaves__start_date_end_date", "start_date", "end_date"),
+        Index("ix_staff_leaves__user_id_start_date", "user_id", "start_date"),
+    )

@@ -1,0 +1,113 @@
+"""Staff leave domain logic. Functions take a session and never commit; the route does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from calendar_service.db import outbox
+from calendar_service.events import LEAVE_CREATED, LEAVE_UPDATED
+from calendar_service.leaves.models import LeaveStatus, StaffLeave
+from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters
+from obcms_platform.auth import Principal, Role
+from obcms_platform.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from obcms_platform.pagination import PageParams, paginate
+
+
+def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
+    leave = session.get(StaffLeave, leave_id)
+    if leave is None:
+        raise NotFoundError("leave", leave_id)
+    return leave
+
+
+def list_leaves(
+    session: Session, filters: LeaveFilters, page: PageParams, principal: Principal
+) -> tuple[list[StaffLeave], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.mine:
+        conditions.append(StaffLeave.user_id == principal.user_id)
+    elif filters.user_id is not None:
+        conditions.append(StaffLeave.user_id == filters.user_id)
+    if filters.status:
+        conditions.append(StaffLeave.status.in_(filters.status))
+    if filters.leave_type:
+        conditions.append(StaffLeave.leave_type.in_(filters.leave_type))
+    if filters.from_date is not None:
+        conditions.append(StaffLeave.end_date >= filters.from_date)
+    if filters.to_date is not None:
+        conditions.append(StaffLeave.start_date <= filters.to_date)
+    statement: Select[Any] = (
+        select(StaffLeave).where(*conditions).order_by(StaffLeave.start_date, StaffLeave.id)
+    )
+    return paginate(session, statement, page)
+
+
+def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> StaffLeave:
+    if data.end_date < data.start_date:
+        raise InvalidInputError("end_date: must not be before start_date", field="end_date")
+    user_id = data.user_id or principal.user_id
+    if user_id != principal.user_id and not principal.has_role(Role.MANAGER):
+        raise ForbiddenError("filing leave for someone else needs the manager role")
+    leave = StaffLeave(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        leave_type=data.leave_type,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        status=LeaveStatus.PENDING,
+        reason=data.reason,
+        created_by=principal.user_id,
+    )
+    session.add(leave)
+    session.flush()
+    announce(session, LEAVE_CREATED, leave)
+    return leave
+
+
+def decide(
+    session: Session,
+    leave_id: uuid.UUID,
+    to: LeaveStatus,
+    principal: Principal,
+    reason: str | None = None,
+) -> StaffLeave:
+    """Approve or reject pending leave (manager or admin)."""
+    if not principal.has_role(Role.MANAGER):
+        raise ForbiddenError(f"this action needs the {Role.MANAGER.value} role")
+    leave = session.scalar(select(StaffLeave).where(StaffLeave.id == leave_id).with_for_update())
+    if leave is None:
+        raise NotFoundError("leave", leave_id)
+    if leave.status is not LeaveStatus.PENDING:
+        verb = "approve" if to is LeaveStatus.APPROVED else "reject"
+        raise ConflictError(
+            f"status: cannot {verb} leave that is {leave.status.value}", field="status"
+        )
+    leave.status = to
+    leave.approved_by = principal.user_id
+    if reason:
+        leave.reason = f"{leave.reason}\n{reason}".strip() if leave.reason else reason
+    session.flush()
+    announce(session, LEAVE_UPDATED, leave)
+    return leave
+
+
+def announce(session: Session, event_type: str, leave: StaffLeave) -> None:
+    outbox.add(
+        session,
+        event_type,
+        subject_id=leave.id,
+        data={
+            "leave_id": str(leave.id),
+            "user_id": str(leave.user_id),
+            "leave_type": leave.leave_type.value,
+            "start_date": leave.start_date.isoformat(),
+            "end_date": leave.end_date.isoformat(),
+            "status": leave.status.value,
+            "version": leave.version,
+        },
+        version=leave.version,
+    )

@@ -1,0 +1,91 @@
+"""Resource domain logic. Functions take a session and never commit; the route does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from calendar_service.resources.models import Resource
+from calendar_service.resources.schemas import (
+    NON_NULLABLE_UPDATE_FIELDS,
+    ResourceCreate,
+    ResourceFilters,
+    ResourceUpdate,
+)
+from obcms_platform.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from obcms_platform.pagination import PageParams, paginate
+
+
+def get_resource(session: Session, resource_id: uuid.UUID) -> Resource:
+    resource = session.get(Resource, resource_id)
+    if resource is None:
+        raise NotFoundError("resource", resource_id)
+    return resource
+
+
+def list_resources(
+    session: Session, filters: ResourceFilters, page: PageParams
+) -> tuple[list[Resource], int]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.resource_type:
+        conditions.append(Resource.resource_type.in_(filters.resource_type))
+    if filters.is_available is not None:
+        conditions.append(Resource.is_available.is_(filters.is_available))
+    if filters.q:
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Resource.name.ilike(f"%{escaped}%", escape="\\"))
+    statement: Select[Any] = select(Resource).where(*conditions).order_by(Resource.name)
+    return paginate(session, statement, page)
+
+
+def create_resource(session: Session, data: ResourceCreate) -> Resource:
+    _ensure_unique_name(session, data.name, None)
+    resource = Resource(id=uuid.uuid4(), **data.model_dump())
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def update_resource(
+    session: Session,
+    resource_id: uuid.UUID,
+    changes: ResourceUpdate,
+    expected_version: int | None,
+) -> Resource:
+    resource = session.scalar(select(Resource).where(Resource.id == resource_id).with_for_update())
+    if resource is None:
+        raise NotFoundError("resource", resource_id)
+    if expected_version is not None and resource.version != expected_version:
+        raise PreconditionFailedError(
+            f"resource {resource_id} is at version {resource.version}, not {expected_version}"
+        )
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"{name}: may not be null", field=name)
+    if "name" in values:
+        _ensure_unique_name(session, values["name"], resource_id)
+    for name, value in values.items():
+        setattr(resource, name, value)
+    session.flush()
+    return resource
+
+
+def _ensure_unique_name(session: Session, name: str, resource_id: uuid.UUID | None) -> None:
+    clash = session.scalar(
+        select(Resource.id).where(
+            func.lower(Resource.name) == name.lower(), Resource.id != resource_id
+        )
+        if resource_id
+        else select(Resource.id).where(func.lower(Resource.name) == name.lower())
+    )
+    if clash is not None:
+        raise ConflictError(f"name: a resource named {name!r} already exists", field="name")

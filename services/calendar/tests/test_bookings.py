@@ -1,0 +1,282 @@
+"""Resources and bookings: no double booking (also concurrently), approval rules."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from calendar_service.bookings.schemas import BookingCreate
+from calendar_service.bookings.service import create_booking
+from calendar_service.db import bus
+from obcms_platform.auth import Principal, Role
+from obcms_platform.db import Database
+from obcms_platform.errors import ConflictError
+from obcms_platform.testing import auth_headers
+
+
+def make_resource(client, manager, **overrides):
+    body = {"name": "Van 1", "resource_type": "vehicle", "capacity": 12, "location": "Motorpool"}
+    body.update(overrides)
+    response = client.post("/api/v1/resources", json=body, headers=manager.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def book(client, caller, resource_id, start, end, **extra):
+    return client.post(
+        "/api/v1/bookings",
+        json={"resource_id": resource_id, "start": start, "end": end, **extra},
+        headers=caller.headers,
+    )
+
+
+def test_resources_crud_and_roles(client, staff, manager):
+    refused = client.post(
+        "/api/v1/resources", json={"name": "Room A", "resource_type": "room"}, headers=staff.headers
+    )
+    assert refused.status_code == 403
+    room = make_resource(client, manager, name="Room A", resource_type="room", capacity=30)
+    assert room["is_available"] is True
+    assert room["booking_requires_approval"] is False
+    duplicate = client.post(
+        "/api/v1/resources",
+        json={"name": "room a", "resource_type": "room"},
+        headers=manager.headers,
+    )
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["field"] == "name"
+    patched = client.patch(
+        f"/api/v1/resources/{room['id']}",
+        json={"booking_requires_approval": True, "capacity": 25},
+        headers=manager.headers,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["booking_requires_approval"] is True
+    assert (
+        client.patch(
+            f"/api/v1/resources/{room['id']}", json={"capacity": 1}, headers=staff.headers
+        ).status_code
+        == 403
+    )
+    listing = client.get(
+        "/api/v1/resources", params={"resource_type": "room"}, headers=staff.headers
+    )
+    assert listing.json()["total"] == 1
+    bad = client.post(
+        "/api/v1/resources", json={"name": "X", "resource_type": "boat"}, headers=manager.headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "resource_type"
+    negative = client.post(
+        "/api/v1/resources",
+        json={"name": "Y", "resource_type": "room", "capacity": -1},
+        headers=manager.headers,
+    )
+    assert negative.json()["error"]["field"] == "capacity"
+
+
+def test_auto_approval_and_overlap_refused_with_409(client, session, staff, other_staff, manager):
+    van = make_resource(client, manager)
+    first = book(client, staff, van["id"], "2026-12-01T08:00:00+08:00", "2026-12-01T12:00:00+08:00")
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "approved"  # no approval needed
+    assert first.json()["booked_by"] == str(staff.user_id)
+
+    overlapping = book(
+        client, other_staff, van["id"], "2026-12-01T11:00:00+08:00", "2026-12-01T13:00:00+08:00"
+    )
+    assert overlapping.status_code == 409
+    error = overlapping.json()["error"]
+    assert error["field"] == "start"
+    assert "Van 1" in error["message"]
+    assert first.json()["id"] in error["message"]
+
+    # Touching ends are no overlap; another resource is independent.
+    assert (
+        book(
+            client, other_staff, van["id"], "2026-12-01T12:00:00+08:00", "2026-12-01T13:00:00+08:00"
+        ).status_code
+        == 201
+    )
+    other_van = make_resource(client, manager, name="Van 2")
+    assert (
+        book(
+            client,
+            other_staff,
+            other_van["id"],
+            "2026-12-01T08:00:00+08:00",
+            "2026-12-01T12:00:00+08:00",
+        ).status_code
+        == 201
+    )
+
+    # A cancelled booking frees its slot.
+    cancel = client.post(f"/api/v1/bookings/{first.json()['id']}/cancel", headers=staff.headers)
+    assert cancel.status_code == 200
+    assert cancel.json()["status"] == "cancelled"
+    again = book(
+        client, other_staff, van["id"], "2026-12-01T09:00:00+08:00", "2026-12-01T10:00:00+08:00"
+    )
+    assert again.status_code == 201
+    types = [row for row in session.scalars(select(bus.outbox.c.event_type))]
+    assert types.count("booking.created") == 4
+    assert types.count("booking.updated") == 1
+
+
+def test_concurrent_double_booking_exactly_one_wins(client, manager):
+    room = make_resource(client, manager, name="Conference room", resource_type="room")
+    callers = [SimpleNamespace(headers=auth_headers(uuid.uuid4())) for _ in range(6)]
+    barrier = threading.Barrier(len(callers))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        # Different but overlapping slots: only one can hold the room.
+        response = book(
+            client,
+            callers[index],
+            room["id"],
+            f"2026-12-02T09:{index:02d}:00+08:00",
+            f"2026-12-02T11:{index:02d}:00+08:00",
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(callers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] + [409] * (len(callers) - 1)
+    held = client.get(
+        "/api/v1/bookings", params={"resource_id": room["id"]}, headers=manager.headers
+    ).json()
+    assert held["total"] == 1
+
+
+def test_the_database_itself_refuses_overlapping_holding_bookings(client, session, manager):
+    room = make_resource(client, manager, name="Hall", resource_type="room")
+    insert = text(
+        'INSERT INTO bookings (id, resource_id, start, "end", status, booked_by, notes, version,'
+        " created_at, updated_at) VALUES (:id, :resource, :start, :end, :status, :by, '', 1,"
+        " now(), now())"
+    )
+    values = {
+        "resource": room["id"],
+        "start": "2026-12-03T09:00:00+08:00",
+        "end": "2026-12-03T10:00:00+08:00",
+        "by": str(uuid.uuid4()),
+    }
+    session.execute(insert, {**values, "id": str(uuid.uuid4()), "status": "pending"})
+    session.execute(insert, {**values, "id": str(uuid.uuid4()), "status": "rejected"})
+    session.commit()
+    with pytest.raises(IntegrityError) as raised:
+        session.execute(insert, {**values, "id": str(uuid.uuid4()), "status": "approved"})
+    assert raised.value.orig.sqlstate == "23P01"
+    session.rollback()
+
+
+def test_approval_required_and_role_rules(client, session, staff, other_staff, manager, admin):
+    room = make_resource(client, manager, name="Board room", booking_requires_approval=True)
+    pending = book(client, staff, room["id"], "2026-12-04T09:00:00", "2026-12-04T10:00:00")
+    assert pending.status_code == 201
+    booking = pending.json()
+    assert booking["status"] == "pending"
+    assert booking["start"] == "2026-12-04T01:00:00Z"  # naive times are office (Manila) times
+    # A pending booking holds the slot too.
+    assert (
+        book(
+            client, other_staff, room["id"], "2026-12-04T09:30:00", "2026-12-04T10:30:00"
+        ).status_code
+        == 409
+    )
+
+    url = f"/api/v1/bookings/{booking['id']}"
+    assert client.post(f"{url}/approve", headers=staff.headers).status_code == 403
+    assert client.post(f"{url}/reject", headers=staff.headers).status_code == 403
+    assert client.post(f"{url}/cancel", headers=other_staff.headers).status_code == 403
+    approved = client.post(f"{url}/approve", json={"notes": "ok"}, headers=manager.headers)
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["approved_by"] == str(manager.user_id)
+    # Approving twice or rejecting an approved booking is a refused transition.
+    assert client.post(f"{url}/approve", headers=manager.headers).status_code == 409
+    assert client.post(f"{url}/reject", headers=admin.headers).status_code == 409
+    # A manager may cancel someone's booking; a cancelled booking cannot be cancelled again.
+    assert client.post(f"{url}/cancel", headers=manager.headers).json()["status"] == "cancelled"
+    assert client.post(f"{url}/cancel", headers=staff.headers).status_code == 409
+
+    second = book(client, staff, room["id"], "2026-12-05T09:00:00", "2026-12-05T10:00:00").json()
+    rejected = client.post(f"/api/v1/bookings/{second['id']}/reject", headers=admin.headers)
+    assert rejected.json()["status"] == "rejected"
+    assert (
+        client.get(
+            "/api/v1/bookings", params={"mine": True, "status": "rejected"}, headers=staff.headers
+        ).json()["total"]
+        == 1
+    )
+    unknown = client.post(f"/api/v1/bookings/{uuid.uuid4()}/approve", headers=manager.headers)
+    assert unknown.status_code == 404
+
+
+def test_booking_input_errors(client, staff, manager):
+    van = make_resource(client, manager)
+    backwards = book(client, staff, van["id"], "2026-12-01T12:00:00Z", "2026-12-01T08:00:00Z")
+    assert backwards.status_code == 422
+    assert backwards.json()["error"]["field"] == "end"
+    missing = book(client, staff, str(uuid.uuid4()), "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
+    assert missing.status_code == 422
+    assert missing.json()["error"]["field"] == "resource_id"
+    garbage = book(client, staff, van["id"], "soon", "2026-12-01T09:00:00Z")
+    assert garbage.status_code == 422
+    assert garbage.json()["error"]["field"] == "start"
+    client.patch(
+        f"/api/v1/resources/{van['id']}", json={"is_available": False}, headers=manager.headers
+    )
+    unavailable = book(client, staff, van["id"], "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
+    assert unavailable.status_code == 409
+    assert unavailable.json()["error"]["field"] == "resource_id"
+
+
+def test_a_racing_insert_is_refused_by_the_constraint_with_a_409(client, calendar_db_url, manager):
+    """The friendly pre-check cannot see an uncommitted booking; the constraint makes the
+    second insert wait for the first transaction and then refuses it (409, not 500)."""
+    room = make_resource(client, manager, name="Race room", resource_type="room")
+    database = Database(calendar_db_url, pool_size=2)
+    data = BookingCreate(
+        resource_id=uuid.UUID(room["id"]),
+        start=datetime(2026, 12, 6, 9, tzinfo=UTC),
+        end=datetime(2026, 12, 6, 10, tzinfo=UTC),
+    )
+    first = database.session()
+    create_booking(first, data, Principal(uuid.uuid4(), frozenset({Role.STAFF})))
+    outcome: list[BaseException | str] = []
+
+    def second() -> None:
+        with database.session() as session:
+            try:
+                create_booking(session, data, Principal(uuid.uuid4(), frozenset({Role.STAFF})))
+                session.commit()
+                outcome.append("created")
+            except ConflictError as exc:
+                outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waiting on the first transaction's row
+    first.commit()
+    first.close()
+    thread.join()
+    database.dispose()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ConflictError)
+    assert outcome[0].status_code == 409
+    assert "Race room" in outcome[0].message

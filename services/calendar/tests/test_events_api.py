@@ -1,0 +1,361 @@
+"""Events over HTTP: CRUD, recurrence, occurrence overrides, outbox, auth and validation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from calendar_service.db import bus
+
+MANILA = ZoneInfo("Asia/Manila")
+
+
+def make_event(client, caller, **overrides):
+    body = {
+        "title": "Coordination meeting",
+        "event_type": "meeting",
+        "start": "2026-12-01T09:00:00+08:00",
+        "end": "2026-12-01T10:00:00+08:00",
+        "venue": "Cotabato City",
+    }
+    body.update(overrides)
+    response = client.post("/api/v1/events", json=body, headers=caller.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def occurrences(client, caller, event_id, start, end):
+    response = client.get(
+        f"/api/v1/events/{event_id}/occurrences",
+        params={"start": start, "end": end},
+        headers=caller.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def outbox_rows(session):
+    return session.execute(
+        select(bus.outbox.c.event_type, bus.outbox.c.payload).order_by(bus.outbox.c.created_at)
+    ).all()
+
+
+def test_create_read_update_delete_with_outbox_events(client, session, staff):
+    participants = [str(uuid.uuid4()), str(uuid.uuid4())]
+    event = make_event(client, staff, participant_ids=participants, description="Agenda")
+    assert event["status"] == "planned"
+    assert event["organizer_id"] == str(staff.user_id)
+    assert event["participant_ids"] == participants
+    assert event["timezone"] == "Asia/Manila"
+    assert event["recurrence"] is None
+
+    got = client.get(f"/api/v1/events/{event['id']}", headers=staff.headers)
+    assert got.status_code == 200
+    assert got.headers["ETag"] == '"1"'
+
+    patched = client.patch(
+        f"/api/v1/events/{event['id']}",
+        json={"status": "confirmed", "title": "Coordination meeting (moved)"},
+        headers={**staff.headers, "If-Match": '"1"'},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["status"] == "confirmed"
+    stale = client.patch(
+        f"/api/v1/events/{event['id']}",
+        json={"status": "completed"},
+        headers={**staff.headers, "If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+
+    assert client.delete(f"/api/v1/events/{event['id']}", headers=staff.headers).status_code == 204
+    assert client.get(f"/api/v1/events/{event['id']}", headers=staff.headers).status_code == 404
+
+    rows = outbox_rows(session)
+    assert [row.event_type for row in rows] == ["event.created", "event.updated", "event.deleted"]
+    created = rows[0].payload
+    assert created["producer"] == "calendar"
+    assert created["subject_id"] == event["id"]
+    assert created["data"]["title"] == "Coordination meeting"
+    assert created["data"]["event_type"] == "meeting"
+    assert created["data"]["start"] == "2026-12-01T09:00:00+08:00"
+    assert created["data"]["end"] == "2026-12-01T10:00:00+08:00"
+    assert created["data"]["status"] == "planned"
+    assert rows[1].payload["data"]["status"] == "confirmed"
+    assert rows[2].payload["version"] > rows[1].payload["version"]
+
+
+def test_a_refused_change_writes_no_outbox_row(client, session, staff, other_staff):
+    event = make_event(client, staff)
+    response = client.patch(
+        f"/api/v1/events/{event['id']}", json={"title": "Hijack"}, headers=other_staff.headers
+    )
+    assert response.status_code == 403
+    assert [row.event_type for row in outbox_rows(session)] == ["event.created"]
+
+
+def test_manager_may_change_anyones_event(client, staff, manager):
+    event = make_event(client, staff)
+    response = client.patch(
+        f"/api/v1/events/{event['id']}", json={"status": "cancelled"}, headers=manager.headers
+    )
+    assert response.status_code == 200
+
+
+def test_list_is_paginated_with_total_and_filters(client, staff):
+    for day in range(1, 6):
+        make_event(
+            client,
+            staff,
+            title=f"Workshop {day}",
+            event_type="workshop" if day % 2 else "forum",
+            start=f"2026-12-0{day}T09:00:00+08:00",
+            end=f"2026-12-0{day}T17:00:00+08:00",
+        )
+    page = client.get("/api/v1/events", params={"limit": 2}, headers=staff.headers).json()
+    assert page["total"] == 5
+    assert [item["title"] for item in page["items"]] == ["Workshop 1", "Workshop 2"]
+    workshops = client.get(
+        "/api/v1/events", params={"event_type": "workshop"}, headers=staff.headers
+    ).json()
+    assert workshops["total"] == 3
+
+
+def test_recurring_series_with_moved_and_cancelled_occurrences(client, session, staff):
+    series = make_event(
+        client,
+        staff,
+        title="Weekly staff meeting",
+        start="2026-12-07T09:00:00+08:00",  # Monday
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "weekly", "by_weekday": [1, 3], "exdates": ["2026-12-09"]},
+    )
+    assert series["recurrence"]["by_weekday"] == [1, 3]
+    event_id = series["id"]
+    before = occurrences(client, staff, event_id, "2026-12-07", "2026-12-19")
+    assert [o["occurrence_date"] for o in before] == ["2026-12-07", "2026-12-14", "2026-12-16"]
+
+    # Move Monday the 14th to Tuesday the 15th, 14:00, in another room.
+    moved = client.put(
+        f"/api/v1/events/{event_id}/occurrences/20261214",
+        json={
+            "start": "2026-12-15T14:00:00+08:00",
+            "end": "2026-12-15T15:30:00+08:00",
+            "venue": "Room 2",
+        },
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    # Cancel Wednesday the 16th.
+    cancelled = client.delete(
+        f"/api/v1/events/{event_id}/occurrences/20261216", headers=staff.headers
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["cancelled"] is True
+
+    after = occurrences(client, staff, event_id, "2026-12-07", "2026-12-19")
+    assert [(o["occurrence_date"], o["start"], o["moved"], o["venue"]) for o in after] == [
+        ("2026-12-07", "2026-12-07T01:00:00Z", False, "Cotabato City"),
+        ("2026-12-14", "2026-12-15T06:00:00Z", True, "Room 2"),
+    ]
+    # The series itself is untouched.
+    again = client.get(f"/api/v1/events/{event_id}", headers=staff.headers).json()
+    assert again["start"] == series["start"]
+    assert again["recurrence"] == series["recurrence"]
+    assert {o["occurrence_date"] for o in again["overrides"]} == {"2026-12-14", "2026-12-16"}
+
+    # A moved occurrence shows in a window that only its new time overlaps.
+    only_new_time = occurrences(
+        client, staff, event_id, "2026-12-15T12:00:00+08:00", "2026-12-15T18:00:00+08:00"
+    )
+    assert [o["occurrence_date"] for o in only_new_time] == ["2026-12-14"]
+
+    # Undo the cancellation: the occurrence is back as the series says.
+    restored = client.delete(
+        f"/api/v1/events/{event_id}/occurrences/20261216/override", headers=staff.headers
+    )
+    assert restored.status_code == 200
+    dates = [
+        o["occurrence_date"]
+        for o in occurrences(client, staff, event_id, "2026-12-16", "2026-12-17")
+    ]
+    assert dates == ["2026-12-16"]
+
+    types = [row.event_type for row in outbox_rows(session)]
+    assert types == ["event.created", "event.updated", "event.updated", "event.updated"]
+
+
+def test_occurrence_override_of_a_date_the_series_does_not_have(client, staff):
+    series = make_event(
+        client,
+        staff,
+        start="2026-12-07T09:00:00+08:00",
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "weekly"},
+    )
+    response = client.delete(
+        f"/api/v1/events/{series['id']}/occurrences/20261208", headers=staff.headers
+    )
+    assert response.status_code == 404
+    bad_day = client.delete(
+        f"/api/v1/events/{series['id']}/occurrences/2026-13-40", headers=staff.headers
+    )
+    assert bad_day.status_code == 422
+    assert bad_day.json()["error"]["field"] == "day"
+    single = make_event(client, staff)
+    refused = client.delete(
+        f"/api/v1/events/{single['id']}/occurrences/20261201", headers=staff.headers
+    )
+    assert refused.status_code == 409
+
+
+def test_changing_the_series_drops_overrides_of_dates_it_no_longer_has(client, staff):
+    series = make_event(
+        client,
+        staff,
+        start="2026-12-07T09:00:00+08:00",
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "daily"},
+    )
+    for day in ("20261208", "20261209"):
+        client.delete(f"/api/v1/events/{series['id']}/occurrences/{day}", headers=staff.headers)
+    patched = client.patch(
+        f"/api/v1/events/{series['id']}",
+        json={"recurrence": {"freq": "daily", "interval": 2}},
+        headers=staff.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    # Dec 9 is still an occurrence (every 2nd day from the 7th); Dec 8 is not.
+    assert [o["occurrence_date"] for o in patched.json()["overrides"]] == ["2026-12-09"]
+
+
+def test_all_day_event_covers_local_days(client, staff):
+    event = make_event(
+        client,
+        staff,
+        all_day=True,
+        start="2026-12-24T15:00:00+08:00",
+        end="2026-12-24T15:00:00+08:00",
+    )
+    assert datetime.fromisoformat(event["start"]).astimezone(MANILA).isoformat() == (
+        "2026-12-24T00:00:00+08:00"
+    )
+    assert datetime.fromisoformat(event["end"]).astimezone(MANILA).isoformat() == (
+        "2026-12-25T00:00:00+08:00"
+    )
+
+
+def test_naive_times_are_local_times_of_the_event_zone(client, staff):
+    event = make_event(
+        client,
+        staff,
+        start="2026-07-01T09:00:00",
+        end="2026-07-01T10:00:00",
+        timezone="America/New_York",
+    )
+    assert event["start"] == "2026-07-01T13:00:00Z"
+
+
+def test_requests_without_a_valid_token_get_401(shared_client):
+    client = shared_client
+    assert client.get("/api/v1/events").status_code == 401
+    assert client.post("/api/v1/events", json={}).status_code == 401
+    forged = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/feed", headers=forged).status_code == 401
+    assert client.get("/api/v1/events.ics").status_code == 401
+    assert client.post(f"/api/v1/bookings/{uuid.uuid4()}/approve").status_code == 401
+    assert client.get("/api/v1/leaves").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"event_type": "party"}, "event_type"),
+        ({"status": "done"}, "status"),
+        ({"start": "tomorrow"}, "start"),
+        ({"end": "2026-12-01T08:00:00+08:00"}, "end"),
+        ({"start": "2300-01-01T08:00:00+08:00"}, "start"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"participant_ids": ["nope"]}, "participant_ids[0]"),
+        ({"recurrence": {"freq": "hourly"}}, "recurrence.freq"),
+        ({"recurrence": {"freq": "daily", "interval": 0}}, "recurrence.interval"),
+        ({"recurrence": {"freq": "weekly", "by_weekday": [0]}}, "recurrence.by_weekday[0]"),
+        ({"recurrence": {"freq": "monthly", "by_monthday": [0]}}, "recurrence.by_monthday[0]"),
+        ({"recurrence": {"freq": "weekly", "by_monthday": [3]}}, "recurrence.by_monthday"),
+        (
+            {"recurrence": {"freq": "daily", "count": 3, "until": "2027-01-01"}},
+            "recurrence.until",
+        ),
+        ({"recurrence": {"freq": "daily", "until": "2026-01-01"}}, "recurrence.until"),
+        ({"recurrence": {"freq": "daily", "count": 100000}}, "recurrence.count"),
+        ({"recurrence": {"freq": "daily", "bogus": 1}}, "recurrence.bogus"),
+        ({"title": "a\x00b"}, "title"),
+    ],
+)
+def test_invalid_input_is_422_naming_the_field(shared_client, staff, changes, field):
+    body = {
+        "title": "Meeting",
+        "event_type": "meeting",
+        "start": "2026-12-01T09:00:00+08:00",
+        "end": "2026-12-01T10:00:00+08:00",
+    }
+    body.update(changes)
+    response = shared_client.post("/api/v1/events", json=body, headers=staff.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+
+
+def test_patch_invalid_values_are_422(client, staff):
+    event = make_event(client, staff)
+    url = f"/api/v1/events/{event['id']}"
+    response = client.patch(url, json={"title": None}, headers=staff.headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "title"
+    response = client.patch(url, json={"end": "2026-11-01T00:00:00Z"}, headers=staff.headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "end"
+    assert client.get("/api/v1/events/not-a-uuid", headers=staff.headers).status_code == 422
+    nul = client.get("/api/v1/events", params={"q": "a\x00"}, headers=staff.headers)
+    assert nul.status_code == 422
+    assert nul.json()["error"]["field"] == "q"
+    far = client.delete(f"/api/v1/events/{event['id']}/occurrences/99991231", headers=staff.headers)
+    assert far.status_code == 422
+    assert far.json()["error"]["field"] == "day"
+
+
+def test_health_and_openapi(shared_client):
+    client = shared_client
+    assert client.get("/healthz").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/events/{event_id}/occurrences/{day}" in paths
+    assert "/api/v1/feed" in paths
+
+
+def test_deleting_a_series_removes_its_overrides(client, session, staff):
+    series = make_event(client, staff, recurrence={"freq": "daily", "count": 5})
+    client.delete(f"/api/v1/events/{series['id']}/occurrences/20261202", headers=staff.headers)
+    assert client.delete(f"/api/v1/events/{series['id']}", headers=staff.headers).status_code == 204
+    assert session.scalar(text("SELECT count(*) FROM event_occurrences")) == 0
+
+
+def test_moving_only_the_start_keeps_the_duration_and_search_finds_titles(client, staff):
+    event = make_event(client, staff, title="Budget hearing prep")
+    moved = client.patch(
+        f"/api/v1/events/{event['id']}",
+        json={"start": "2026-12-02T13:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["start"], moved.json()["end"]) == (
+        "2026-12-02T05:00:00Z",
+        "2026-12-02T06:00:00Z",
+    )
+    found = client.get("/api/v1/events", params={"q": "hearing"}, headers=staff.headers).json()
+    assert [item["id"] for item in found["items"]] == [event["id"]]
+    assert (
+        client.get("/api/v1/events", params={"q": "x%"}, headers=staff.headers).json()["total"] == 0
+    )

@@ -1,0 +1,409 @@
+"""The window feed (DOMAIN.md entry format), its bounded index-backed queries, and ICS."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from calendar_service.feed.service import window_events_statement
+from calendar_service.window import TimeWindow
+
+MANILA = ZoneInfo("Asia/Manila")
+
+
+def post(client, path, caller, body):
+    response = client.post(path, json=body, headers=caller.headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def get_feed(client, caller, start, end, **params):
+    response = client.get(
+        "/api/v1/feed", params={"start": start, "end": end, **params}, headers=caller.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def populated(client, staff, manager):
+    """One of everything in December 2026."""
+    single = post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "MANA validation workshop",
+            "event_type": "workshop",
+            "start": "2026-12-10T09:00:00+08:00",
+            "end": "2026-12-10T17:00:00+08:00",
+            "venue": "Marawi",
+        },
+    )
+    series = post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "Monday briefing",
+            "event_type": "briefing",
+            "start": "2026-11-30T08:00:00+08:00",
+            "end": "2026-11-30T08:30:00+08:00",
+            "recurrence": {"freq": "weekly"},
+        },
+    )
+    client.delete(f"/api/v1/events/{series['id']}/occurrences/20261214", headers=staff.headers)
+    holiday = post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "Rizal Day",
+            "event_type": "other",
+            "all_day": True,
+            "start": "2026-12-30",
+            "end": "2026-12-30",
+        },
+    )
+    approved_leave = post(
+        client,
+        "/api/v1/leaves",
+        staff,
+        {"leave_type": "vacation", "start_date": "2026-12-21", "end_date": "2026-12-23"},
+    )
+    post(client, f"/api/v1/leaves/{approved_leave['id']}/approve", manager, {})
+    pending_leave = post(
+        client,
+        "/api/v1/leaves",
+        staff,
+        {"leave_type": "sick", "start_date": "2026-12-03", "end_date": "2026-12-03"},
+    )
+    rejected_leave = post(
+        client,
+        "/api/v1/leaves",
+        staff,
+        {"leave_type": "emergency", "start_date": "2026-12-04", "end_date": "2026-12-04"},
+    )
+    post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {})
+    van = post(client, "/api/v1/resources", manager, {"name": "Van 1", "resource_type": "vehicle"})
+    room = post(
+        client,
+        "/api/v1/resources",
+        manager,
+        {"name": "Room A", "resource_type": "room", "booking_requires_approval": True},
+    )
+    van_booking = post(
+        client,
+        "/api/v1/bookings",
+        staff,
+        {"resource_id": van["id"], "start": "2026-12-10T07:00:00", "end": "2026-12-10T18:00:00"},
+    )
+    room_booking = post(
+        client,
+        "/api/v1/bookings",
+        staff,
+        {"resource_id": room["id"], "start": "2026-12-11T13:00:00", "end": "2026-12-11T15:00:00"},
+    )
+    cancelled = post(
+        client,
+        "/api/v1/bookings",
+        staff,
+        {"resource_id": van["id"], "start": "2026-12-12T07:00:00", "end": "2026-12-12T08:00:00"},
+    )
+    post(client, f"/api/v1/bookings/{cancelled['id']}/cancel", staff, {})
+    return {
+        "single": single,
+        "series": series,
+        "holiday": holiday,
+        "approved_leave": approved_leave,
+        "pending_leave": pending_leave,
+        "van_booking": van_booking,
+        "room_booking": room_booking,
+    }
+
+
+def test_feed_entries_in_the_domain_format(client, staff, populated):
+    feed = get_feed(client, staff, "2026-12-01", "2027-01-01")
+    assert feed["modules"] == ["coordination", "resources", "staff"]
+    by_id = {entry["id"]: entry for entry in feed["events"]}
+    assert len(by_id) == len(feed["events"])  # no two entries share an id
+
+    single = by_id[f"coordination-event-{populated['single']['id']}"]
+    assert single == {
+        "id": f"coordination-event-{populated['single']['id']}",
+        "title": "MANA validation workshop",
+        "start": "2026-12-10T09:00:00+08:00",
+        "end": "2026-12-10T17:00:00+08:00",
+        "allDay": False,
+        "backgroundColor": "#2563eb",
+        "borderColor": "#2563eb",
+        "textColor": "#f9fafb",
+        "extendedProps": {
+            "module": "coordination",
+            "category": "event",
+            "objectId": populated["single"]["id"],
+            "status": "planned",
+            "url": f"/oobc-management/calendar/events/{populated['single']['id']}/",
+            "eventType": "workshop",
+            "venue": "Marawi",
+        },
+    }
+
+    series_id = populated["series"]["id"]
+    mondays = sorted(key for key in by_id if key.startswith(f"coordination-event-{series_id}-"))
+    # Every Monday of December except the cancelled 14th.
+    assert [key.rsplit("-", 1)[1] for key in mondays] == ["20261207", "20261221", "20261228"]
+    assert by_id[mondays[0]]["start"] == "2026-12-07T08:00:00+08:00"
+    assert by_id[mondays[0]]["extendedProps"]["occurrenceDate"] == "20261207"
+
+    holiday = by_id[f"coordination-event-{populated['holiday']['id']}"]
+    assert (holiday["start"], holiday["end"], holiday["allDay"]) == (
+        "2026-12-30",
+        "2026-12-31",
+        True,
+    )
+
+    leave = by_id[f"staff-leave-{populated['approved_leave']['id']}"]
+    assert (leave["start"], leave["end"], leave["allDay"]) == ("2026-12-21", "2026-12-24", True)
+    assert leave["backgroundColor"] == "#6366f1"
+    assert leave["extendedProps"]["module"] == "staff"
+    assert leave["extendedProps"]["category"] == "leave"
+    assert leave["extendedProps"]["status"] == "approved"
+    assert by_id[f"staff-leave-{populated['pending_leave']['id']}"]["backgroundColor"] == "#f59e0b"
+    assert not [key for key in by_id if key.startswith("staff-leave-")][2:]  # rejected: not shown
+
+    van = by_id[f"resources-booking-{populated['van_booking']['id']}"]
+    assert van["backgroundColor"] == "#059669"
+    assert van["start"] == "2026-12-10T07:00:00+08:00"
+    assert van["extendedProps"]["module"] == "resources"
+    assert van["extendedProps"]["status"] == "approved"
+    room = by_id[f"resources-booking-{populated['room_booking']['id']}"]
+    assert room["backgroundColor"] == "#f59e0b"
+    assert len([key for key in by_id if key.startswith("resources-booking-")]) == 2  # not cancelled
+
+    assert len(feed["events"]) == 1 + 3 + 1 + 2 + 2
+
+
+def test_feed_modules_and_window_bounds(client, staff, populated):
+    only_staff = get_feed(client, staff, "2026-12-01", "2027-01-01", modules="staff,planning")
+    assert {entry["extendedProps"]["module"] for entry in only_staff["events"]} == {"staff"}
+    # A window touching only the afternoon of Dec 10: the workshop and the van booking.
+    narrow = get_feed(client, staff, "2026-12-10T12:00:00+08:00", "2026-12-10T13:00:00+08:00")
+    assert sorted(entry["extendedProps"]["category"] for entry in narrow["events"]) == [
+        "booking",
+        "event",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start": "2026-12-01", "end": "2026-12-01"}, "end"),
+        ({"start": "2026-12-02", "end": "2026-12-01"}, "end"),
+        ({"start": "2026-01-01", "end": "2027-03-01"}, "end"),
+        ({"start": "2026-12-01"}, "end"),
+        ({"end": "2026-12-01"}, "start"),
+        ({"start": "yesterday", "end": "2026-12-01"}, "start"),
+        ({"start": "2026-12-01", "end": "3000-01-01"}, "end"),
+        ({"start": "2026-12-01", "end": "2026-12-31", "modules": "staff,parties"}, "modules"),
+    ],
+)
+def test_bad_windows_are_422(shared_client, staff, params, field):
+    response = shared_client.get("/api/v1/feed", params=params, headers=staff.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+
+
+def test_default_window_is_this_month_plus_minus_one(shared_client, staff):
+    feed = shared_client.get("/api/v1/feed", headers=staff.headers).json()
+    start = datetime.fromisoformat(feed["start"]).astimezone(MANILA)
+    end = datetime.fromisoformat(feed["end"]).astimezone(MANILA)
+    today = datetime.now(MANILA).date()
+    assert start.day == 1
+    assert start.date() < today.replace(day=1) <= today < end.date()
+    assert 85 <= (end - start).days <= 93
+
+
+def test_ics_round_trip_with_stable_uids(client, staff, populated):
+    params = {"start": "2026-12-01", "end": "2027-01-01"}
+    first = client.get("/api/v1/events.ics", params=params, headers=staff.headers)
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("text/calendar")
+    second = client.get("/api/v1/events.ics", params=params, headers=staff.headers)
+
+    def vevents(body: bytes):
+        return list(Calendar.from_ical(body).walk("VEVENT"))
+
+    events = vevents(first.content)
+    uids = [str(component["UID"]) for component in events]
+    assert uids == [str(component["UID"]) for component in vevents(second.content)]
+    assert len(set(uids)) == len(uids) == 1 + 3 + 1
+    series_id = populated["series"]["id"]
+    assert f"coordination-event-{series_id}-20261207@obcms" in uids
+    by_uid = {str(component["UID"]): component for component in events}
+    workshop = by_uid[f"coordination-event-{populated['single']['id']}@obcms"]
+    assert str(workshop["SUMMARY"]) == "MANA validation workshop"
+    assert "Module: coordination" in str(workshop["DESCRIPTION"])
+    assert workshop["DTSTART"].dt == datetime(2026, 12, 10, 1, tzinfo=UTC)
+    assert workshop["DTEND"].dt == datetime(2026, 12, 10, 9, tzinfo=UTC)
+    holiday = by_uid[f"coordination-event-{populated['holiday']['id']}@obcms"]
+    assert holiday["DTSTART"].dt == date(2026, 12, 30)
+    assert holiday["DTEND"].dt == date(2026, 12, 31)
+
+    everything = client.get("/api/v1/feed.ics", params=params, headers=staff.headers)
+    modules = {
+        str(component["DESCRIPTION"]).splitlines()[0] for component in vevents(everything.content)
+    }
+    assert modules == {"Module: coordination", "Module: staff", "Module: resources"}
+    assert (
+        client.get(
+            "/api/v1/events.ics", params={"start": "2026-12-01"}, headers=staff.headers
+        ).status_code
+        == 422
+    )
+
+
+BULK_EVENTS = """
+INSERT INTO events (id, title, description, event_type, status, start, "end", all_day, venue,
+                    participant_ids, timezone, recurrence, span_end, version, created_at,
+                    updated_at)
+SELECT gen_random_uuid(), 'Event ' || g, '', 'meeting', 'planned', s, s + interval '1 hour',
+       false, '', '{}', 'Asia/Manila', NULL, s + interval '1 hour', 1, now(), now()
+FROM generate_series(1, :n) AS g,
+     LATERAL (SELECT timestamptz '2020-01-01 09:00+08' + g * interval '5 hours') AS t(s)
+"""
+BULK_SERIES = """
+INSERT INTO events (id, title, description, event_type, status, start, "end", all_day, venue,
+                    participant_ids, timezone, recurrence, span_end, version, created_at,
+                    updated_at)
+SELECT gen_random_uuid(), 'Series ' || g, '', 'meeting', 'planned', s, s + interval '1 hour',
+       false, '', '{}', 'Asia/Manila', CAST(:rule AS jsonb), CAST(:span_end AS timestamptz), 1,
+       now(), now()
+FROM generate_series(1, :n) AS g,
+     LATERAL (SELECT timestamptz '2020-01-06 07:00+08' + g * interval '1 day') AS t(s)
+"""
+
+
+def test_one_month_window_among_10000_events_is_exact_and_index_backed(client, session, staff):
+    session.execute(text(BULK_EVENTS), {"n": 12_000})
+    # 10 unbounded weekly series since 2020 and 20 weekly series that ended in 2021.
+    session.execute(
+        text(BULK_SERIES), {"n": 10, "rule": '{"freq": "weekly", "interval": 1}', "span_end": None}
+    )
+    session.execute(
+        text(BULK_SERIES),
+        {
+            "n": 20,
+            "rule": '{"freq": "weekly", "interval": 1, "until": "2021-06-30"}',
+            "span_end": "2021-07-01T00:00:00+08:00",
+        },
+    )
+    session.commit()
+    session.execute(text("ANALYZE events"))
+    session.commit()
+
+    start = datetime(2024, 3, 1, tzinfo=MANILA)
+    end = datetime(2024, 4, 1, tzinfo=MANILA)
+    engine = client.app.state.database.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        feed = get_feed(client, staff, start.isoformat(), end.isoformat(), modules="coordination")
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+    # The expected single events, independently: every 5 hours from 2020-01-01 09:00 +08.
+    origin = datetime(2020, 1, 1, 9, tzinfo=MANILA)
+    expected_singles = {
+        g
+        for g in range(1, 12_001)
+        if start - timedelta(hours=1) < origin + timedelta(hours=5 * g) < end
+    }
+    singles = [e for e in feed["events"] if e["title"].startswith("Event ")]
+    assert {int(e["title"].split()[1]) for e in singles} == expected_singles
+    # Each unbounded weekly series has 4 or 5 occurrences in March 2024; ended ones none.
+    occurrences = [e for e in feed["events"] if e["title"].startswith("Series ")]
+    per_series: dict[str, int] = {}
+    for entry in occurrences:
+        per_series[entry["title"]] = per_series.get(entry["title"], 0) + 1
+    assert len(per_series) == 10
+    assert set(per_series.values()) <= {4, 5}
+    march = [date(2024, 3, 1) + timedelta(days=d) for d in range(31)]
+    series_weekdays = [(date(2020, 1, 6) + timedelta(days=g)).weekday() for g in range(1, 11)]
+    assert sum(per_series.values()) == sum(
+        1 for weekday in series_weekdays for day in march if day.weekday() == weekday
+    )
+    assert len(statements) <= 3  # events, overrides (and nothing per event)
+
+    compiled = window_events_statement(TimeWindow(start, end)).compile(
+        dialect=postgresql.psycopg.dialect()
+    )
+    with engine.connect() as connection:
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        )
+    assert "ix_events__span" in plan
+    assert "Seq Scan on events" not in plan
+
+
+def test_an_occurrence_moved_outside_its_series_span_shows_in_its_new_window(client, staff):
+    series = post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "Three-day training",
+            "event_type": "orientation",
+            "start": "2026-12-01T09:00:00+08:00",
+            "end": "2026-12-01T12:00:00+08:00",
+            "recurrence": {"freq": "daily", "count": 3},
+        },
+    )
+    moved = client.put(
+        f"/api/v1/events/{series['id']}/occurrences/20261203",
+        json={"start": "2027-01-15T09:00:00+08:00", "end": "2027-01-15T12:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    december = get_feed(client, staff, "2026-12-01", "2027-01-01", modules="coordination")
+    assert [e["id"][-8:] for e in december["events"]] == ["20261201", "20261202"]
+    january = get_feed(client, staff, "2027-01-01", "2027-02-01", modules="coordination")
+    assert [(e["id"][-8:], e["start"]) for e in january["events"]] == [
+        ("20261203", "2027-01-15T09:00:00+08:00")
+    ]
+    assert january["events"][0]["extendedProps"]["moved"] is True
+
+
+def test_weekly_series_in_a_dst_zone_stays_at_local_time_in_the_feed(client, staff):
+    post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "New York sync",
+            "event_type": "meeting",
+            "start": "2026-10-26T09:00:00",  # a Monday, EDT; local time of the zone below
+            "end": "2026-10-26T09:30:00",
+            "timezone": "America/New_York",
+            "recurrence": {"freq": "weekly", "until": "2026-11-16"},
+        },
+    )
+    feed = get_feed(client, staff, "2026-10-01", "2026-12-31", modules="coordination")
+    # DST ends on 2026-11-01: same wall-clock time, different offset.
+    assert [entry["start"] for entry in feed["events"]] == [
+        "2026-10-26T09:00:00-04:00",
+        "2026-11-02T09:00:00-05:00",
+        "2026-11-09T09:00:00-05:00",
+        "2026-11-16T09:00:00-05:00",
+    ]

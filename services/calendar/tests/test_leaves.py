@@ -1,0 +1,73 @@
+"""Staff leave: filing, approval by managers and admins, refused transitions."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from calendar_service.db import bus
+
+
+def file_leave(client, caller, **overrides):
+    body = {"leave_type": "vacation", "start_date": "2026-12-21", "end_date": "2026-12-23"}
+    body.update(overrides)
+    return client.post("/api/v1/leaves", json=body, headers=caller.headers)
+
+
+def test_file_and_approve_leave(client, session, staff, manager):
+    filed = file_leave(client, staff, reason="Family visit")
+    assert filed.status_code == 201, filed.text
+    leave = filed.json()
+    assert leave["status"] == "pending"
+    assert leave["user_id"] == str(staff.user_id)
+    assert leave["approved_by"] is None
+
+    url = f"/api/v1/leaves/{leave['id']}"
+    assert client.post(f"{url}/approve", headers=staff.headers).status_code == 403
+    approved = client.post(f"{url}/approve", headers=manager.headers)
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["approved_by"] == str(manager.user_id)
+    assert client.post(f"{url}/reject", headers=manager.headers).status_code == 409
+    assert client.post(f"{url}/approve", headers=manager.headers).status_code == 409
+
+    types = list(session.scalars(select(bus.outbox.c.event_type)))
+    assert sorted(types) == ["leave.created", "leave.updated"]
+
+
+def test_admin_rejects_leave(client, staff, admin):
+    leave = file_leave(client, staff, leave_type="sick").json()
+    rejected = client.post(
+        f"/api/v1/leaves/{leave['id']}/reject",
+        json={"reason": "Overlaps audit"},
+        headers=admin.headers,
+    )
+    assert rejected.status_code == 200
+    assert rejected.json()["status"] == "rejected"
+    assert "Overlaps audit" in rejected.json()["reason"]
+
+
+def test_filing_for_someone_else_needs_a_manager(client, staff, manager):
+    someone = str(uuid.uuid4())
+    assert file_leave(client, staff, user_id=someone).status_code == 403
+    filed = file_leave(client, manager, user_id=someone, leave_type="official")
+    assert filed.status_code == 201
+    assert filed.json()["user_id"] == someone
+    mine = client.get("/api/v1/leaves", params={"mine": True}, headers=staff.headers).json()
+    assert mine["total"] == 0
+    theirs = client.get("/api/v1/leaves", params={"user_id": someone}, headers=staff.headers).json()
+    assert theirs["total"] == 1
+
+
+def test_leave_input_errors(client, staff):
+    backwards = file_leave(client, staff, start_date="2026-12-23", end_date="2026-12-21")
+    assert backwards.status_code == 422
+    assert backwards.json()["error"]["field"] == "end_date"
+    bad_type = file_leave(client, staff, leave_type="holiday")
+    assert bad_type.json()["error"]["field"] == "leave_type"
+    bad_date = file_leave(client, staff, start_date="2026-02-30")
+    assert bad_date.status_code == 422
+    assert bad_date.json()["error"]["field"] == "start_date"
+    unknown = client.post(f"/api/v1/leaves/{uuid.uuid4()}/approve", headers=staff.headers)
+    assert unknown.status_code == 403  # the role is checked before the record

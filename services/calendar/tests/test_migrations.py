@@ -1,0 +1,162 @@
+"""Alembic history of the calendar service: up, down, up again on data, and model drift."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+from calendar_service.bookings.models import Booking, BookingStatus
+from calendar_service.calendar_events.models import Event, EventOccurrence, EventType
+from calendar_service.db import Base, load_models
+from calendar_service.leaves.models import LeaveType, StaffLeave
+from calendar_service.resources.models import Resource, ResourceType
+from obcms_platform import migrations
+from obcms_platform.db import Database, normalise_url
+
+PACKAGE = "calendar_service"
+SERVICE_TABLES = {
+    "events",
+    "event_occurrences",
+    "resources",
+    "bookings",
+    "staff_leaves",
+    "bus_outbox",
+    "bus_inbox",
+    "bus_dead_letters",
+}
+
+
+@pytest.fixture
+def database_at(calendar_databases) -> Iterator:
+    opened: list[Database] = []
+
+    def make(suffix: str) -> tuple[str, Database]:
+        url = calendar_databases.empty(suffix)
+        database = Database(url, pool_size=1)
+        opened.append(database)
+        return url, database
+
+    yield make
+    for database in opened:
+        database.dispose()
+
+
+def tables(database: Database) -> set[str]:
+    return set(inspect(database.engine).get_table_names())
+
+
+def populate(database: Database) -> uuid.UUID:
+    with database.session() as session:
+        start = datetime(2026, 12, 7, 1, tzinfo=UTC)
+        end = datetime(2026, 12, 7, 2, tzinfo=UTC)
+        event = Event(
+            title="Weekly",
+            event_type=EventType.MEETING,
+            start=start,
+            end=end,
+            recurrence={"freq": "weekly", "interval": 1},
+            span_end=None,
+        )
+        event.overrides = [EventOccurrence(occurrence_date=date(2026, 12, 14), cancelled=True)]
+        resource = Resource(name="Van", resource_type=ResourceType.VEHICLE)
+        session.add_all([event, resource])
+        session.flush()
+        session.add(
+            Booking(
+                resource_id=resource.id,
+                start=start,
+                end=end,
+                status=BookingStatus.APPROVED,
+                booked_by=uuid.uuid4(),
+            )
+        )
+        session.add(
+            StaffLeave(
+                user_id=uuid.uuid4(),
+                leave_type=LeaveType.SICK,
+                start_date=date(2026, 12, 1),
+                end_date=date(2026, 12, 2),
+            )
+        )
+        session.commit()
+        return resource.id
+
+
+def test_upgrade_downgrade_upgrade_with_data(database_at):
+    url, database = database_at("mig_round_trip")
+    migrations.upgrade(PACKAGE, url)
+    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
+    assert tables(database) >= SERVICE_TABLES
+    resource_id = populate(database)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 1
+        assert session.scalar(select(func.count()).select_from(EventOccurrence)) == 1
+
+    migrations.downgrade(PACKAGE, url, "base")
+    database.engine.dispose()
+    assert migrations.current_revision(PACKAGE, url) is None
+    assert tables(database) <= {"alembic_version"}
+
+    migrations.upgrade(PACKAGE, url)
+    assert tables(database) >= SERVICE_TABLES
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 0
+    # The re-created schema works, constraint included.
+    new_resource_id = populate(database)
+    assert new_resource_id != resource_id
+    with database.session() as session:
+        session.add(
+            Booking(
+                resource_id=new_resource_id,
+                start=datetime(2026, 12, 7, 1, 30, tzinfo=UTC),
+                end=datetime(2026, 12, 7, 3, tzinfo=UTC),
+                status=BookingStatus.PENDING,
+                booked_by=uuid.uuid4(),
+            )
+        )
+        with pytest.raises(IntegrityError):
+            session.flush()
+
+
+def _differences(url: str) -> list:
+    load_models()
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection, warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migrated_schema(calendar_db_url):
+    assert _differences(calendar_db_url) == []
+
+
+def test_the_overlap_constraint_exists_after_migration(calendar_db_url):
+    engine = create_engine(normalise_url(calendar_db_url), poolclass=NullPool)
+    with engine.connect() as connection:
+        definition = connection.scalar(
+            text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'ex_bookings__resource_id_during'"
+            )
+        )
+    engine.dispose()
+    assert definition is not None
+    assert "EXCLUDE USING gist" in definition
+    assert "during WITH &&" in definition
+    assert "pending" in definition
+    assert "approved" in definition

@@ -1,0 +1,407 @@
+"""The portfolio dashboard: exact figures on a known dataset, and a bounded query count."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, insert, update
+
+from portfolio_service.funding.models import FundingTranche
+from portfolio_service.milestones.models import Milestone
+from portfolio_service.needs.models import Need, NeedPpaLink
+from portfolio_service.ppas.models import Ppa
+
+from .helpers import DASHBOARD, assert_error
+
+TODAY = date.today()
+
+
+def day(offset: int) -> date:
+    return TODAY + timedelta(days=offset)
+
+
+def ppa_row(key: str, **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "title": key,
+        "category": "oobc_ppa",
+        "status": "planning",
+        "sector": None,
+        "fiscal_year": None,
+        "start_date": None,
+        "target_end_date": None,
+        "budget_allocation": None,
+        "progress": 0,
+        "approval_status": "draft",
+    }
+    row.update(fields)
+    return row
+
+
+def known_dataset(session) -> dict[str, dict[str, Any]]:
+    rows = [
+        # 50 % of its period gone, 10 % done: behind by 40 points -> at risk.
+        ppa_row(
+            "P1",
+            status="ongoing",
+            sector="economic",
+            fiscal_year=2026,
+            budget_allocation=1000,
+            start_date=day(-50),
+            target_end_date=day(50),
+            progress=10,
+        ),
+        # 50 % gone, 40 % done: behind by 10 points -> fine.
+        ppa_row(
+            "P2",
+            category="moa_ppa",
+            status="ongoing",
+            sector="social",
+            fiscal_year=2026,
+            budget_allocation=3000,
+            start_date=day(-50),
+            target_end_date=day(50),
+            progress=40,
+            approval_status="approved",
+        ),
+        ppa_row(
+            "P3",
+            category="obc_request",
+            status="completed",
+            fiscal_year=2027,
+            progress=100,
+            start_date=day(-300),
+            target_end_date=day(-200),
+        ),
+        # Not started yet -> never at risk.
+        ppa_row(
+            "P4",
+            sector="economic",
+            fiscal_year=2026,
+            budget_allocation=500,
+            start_date=day(10),
+            target_end_date=day(100),
+        ),
+        # On hold: not planning/ongoing -> not counted at risk.
+        ppa_row(
+            "P5",
+            status="on_hold",
+            sector="infrastructure",
+            fiscal_year=2027,
+            budget_allocation=2000,
+            start_date=day(-100),
+            target_end_date=day(-1),
+        ),
+        # Past its target end: 100 % of the period gone; 79 % done is 21 points behind.
+        ppa_row(
+            "P6",
+            category="moa_ppa",
+            sector="social",
+            fiscal_year=2027,
+            start_date=day(-200),
+            target_end_date=day(-100),
+            progress=79,
+        ),
+        # ... and 80 % done is exactly 20 points behind: not more than the margin.
+        ppa_row(
+            "P7",
+            category="moa_ppa",
+            sector="social",
+            fiscal_year=2027,
+            start_date=day(-200),
+            target_end_date=day(-100),
+            progress=80,
+        ),
+        ppa_row(
+            "P8",
+            category="obc_request",
+            status="cancelled",
+            sector="governance",
+            progress=3,
+            start_date=day(-100),
+            target_end_date=day(-50),
+        ),
+    ]
+    session.execute(insert(Ppa), rows)
+    by_key = {row["title"]: row for row in rows}
+    tranches = [
+        ("P1", "allocation", 1000),
+        ("P1", "obligation", 600),
+        ("P1", "disbursement", 300),
+        ("P2", "allocation", 3000),
+        ("P2", "adjustment", -500),
+        ("P2", "obligation", 2000),
+        ("P2", "disbursement", 1000),
+        ("P5", "allocation", 2000),
+        ("P5", "obligation", 100),
+    ]
+    session.execute(
+        insert(FundingTranche),
+        [
+            {
+                "id": uuid.uuid4(),
+                "ppa_id": by_key[k]["id"],
+                "tranche_type": t,
+                "amount": Decimal(a),
+                "date": day(-10),
+            }
+            for k, t, a in tranches
+        ],
+    )
+    milestones = [
+        ("M1", "P1", 0, "planned"),
+        ("M2", "P2", 30, "at_risk"),
+        ("M3", "P1", 31, "planned"),
+        ("M4", "P1", -1, "delayed"),
+        ("M5", "P2", 5, "completed"),
+        ("M6", "P5", 3, "delayed"),
+        ("M7", "P5", 10, "cancelled"),
+    ]
+    session.execute(
+        insert(Milestone),
+        [
+            {"id": uuid.uuid4(), "ppa_id": by_key[p]["id"], "title": m, "date": day(o), "status": s}
+            for m, p, o, s in milestones
+        ],
+    )
+    session.commit()
+    return by_key
+
+
+def get_dashboard(client, caller, **params: Any) -> dict[str, Any]:
+    response = client.get(DASHBOARD, params=params, headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_empty_portfolio(client, staff):
+    board = get_dashboard(client, staff)
+    assert board["total_ppas"] == 0
+    assert board["average_progress"] is None
+    assert (board["ongoing"], board["completed"], board["at_risk"]) == (0, 0, 0)
+    assert set(board["by_status"].values()) == {0}
+    assert board["budget"]["budget_allocation"] == 0
+    assert board["budget"]["obligation_rate"] is None
+    assert board["budget"]["disbursement_rate"] is None
+    assert board["budget"]["utilization_rate"] is None
+    assert board["upcoming_milestones"] == []
+    assert board["needs"] == {"total": 0, "addressed": 0, "coverage_percent": None}
+
+
+def test_exact_figures_for_the_whole_portfolio(client, staff, session):
+    ppas = known_dataset(session)
+    board = get_dashboard(client, staff)
+    assert board["fiscal_year"] is None
+    assert board["as_of"] == TODAY.isoformat()
+    assert board["total_ppas"] == 8
+    assert board["by_status"] == {
+        "planning": 3,
+        "ongoing": 2,
+        "completed": 1,
+        "on_hold": 1,
+        "cancelled": 1,
+    }
+    assert board["by_category"] == {"oobc_ppa": 3, "moa_ppa": 3, "obc_request": 2}
+    assert board["by_sector"] == {
+        "economic": 2,
+        "social": 3,
+        "infrastructure": 1,
+        "environment": 0,
+        "governance": 1,
+        "peace_security": 0,
+        "unspecified": 1,
+    }
+    assert board["by_approval_status"]["draft"] == 7
+    assert board["by_approval_status"]["approved"] == 1
+    assert sum(board["by_approval_status"].values()) == 8
+    assert board["budget"] == {
+        "budget_allocation": 6500,
+        "allocations": 6000,
+        "adjustments": -500,
+        "allocated": 5500,
+        "obligated": 2700,
+        "disbursed": 1300,
+        "obligation_rate": 49.09,  # 2700 / 5500
+        "disbursement_rate": 48.15,  # 1300 / 2700
+        "utilization_rate": 20.0,  # 1300 / 6500
+    }
+    assert board["average_progress"] == 39.0  # (10+40+100+0+0+79+80+3) / 8
+    assert (board["ongoing"], board["completed"], board["at_risk"]) == (2, 1, 2)
+    upcoming = board["upcoming_milestones"]
+    assert [m["title"] for m in upcoming] == ["M1", "M6", "M2"]
+    assert upcoming[0] == {
+        "id": upcoming[0]["id"],
+        "ppa_id": str(ppas["P1"]["id"]),
+        "ppa_title": "P1",
+        "title": "M1",
+        "date": TODAY.isoformat(),
+        "status": "planned",
+    }
+    assert [m["date"] for m in upcoming] == [
+        day(0).isoformat(),
+        day(3).isoformat(),
+        day(30).isoformat(),
+    ]
+
+
+def test_exact_figures_for_one_fiscal_year(client, staff, session):
+    known_dataset(session)
+    board = get_dashboard(client, staff, fiscal_year=2026)
+    assert board["fiscal_year"] == 2026
+    assert board["total_ppas"] == 3
+    assert board["by_status"] == {
+        "planning": 1,
+        "ongoing": 2,
+        "completed": 0,
+        "on_hold": 0,
+        "cancelled": 0,
+    }
+    assert board["by_category"] == {"oobc_ppa": 2, "moa_ppa": 1, "obc_request": 0}
+    assert board["budget"] == {
+        "budget_allocation": 4500,
+        "allocations": 4000,
+        "adjustments": -500,
+        "allocated": 3500,
+        "obligated": 2600,
+        "disbursed": 1300,
+        "obligation_rate": 74.29,
+        "disbursement_rate": 50.0,
+        "utilization_rate": 28.89,
+    }
+    assert board["average_progress"] == 16.7
+    assert (board["ongoing"], board["completed"], board["at_risk"]) == (2, 0, 1)
+    assert [m["title"] for m in board["upcoming_milestones"]] == ["M1", "M2"]
+    assert get_dashboard(client, staff, fiscal_year=2030)["total_ppas"] == 0
+
+
+def test_at_risk_follows_progress(client, staff, session):
+    ppas = known_dataset(session)
+    # P1 catches up (50 % gone, 30 % done: 20 points, not more) and P2 falls behind.
+    session.execute(update(Ppa).where(Ppa.id == ppas["P1"]["id"]).values(progress=30))
+    session.execute(update(Ppa).where(Ppa.id == ppas["P2"]["id"]).values(progress=29))
+    session.commit()
+    assert get_dashboard(client, staff)["at_risk"] == 2  # P2 and P6
+    assert get_dashboard(client, staff, fiscal_year=2026)["at_risk"] == 1  # P2
+
+
+def test_average_progress_rounds_half_up(client, staff, session):
+    session.execute(
+        insert(Ppa), [ppa_row(f"R{i}", progress=value) for i, value in enumerate([0, 0, 0, 1])]
+    )
+    session.commit()
+    assert get_dashboard(client, staff)["average_progress"] == 0.3  # 1 / 4 = 0.25
+
+
+def test_upcoming_milestones_are_capped_and_soonest_first(client, staff, session):
+    ppa_id = uuid.uuid4()
+    session.execute(insert(Ppa), [ppa_row("Cap", id=ppa_id)])
+    session.execute(
+        insert(Milestone),
+        [
+            {"id": uuid.uuid4(), "ppa_id": ppa_id, "title": f"m{offset}", "date": day(offset)}
+            for offset in range(29, -1, -2)  # 15 open milestones in the window
+        ],
+    )
+    session.commit()
+    upcoming = get_dashboard(client, staff)["upcoming_milestones"]
+    assert [m["title"] for m in upcoming] == [f"m{offset}" for offset in range(1, 21, 2)]
+
+
+def test_dashboard_validation_and_credentials(client, staff):
+    assert_error(client.get(DASHBOARD), 401)
+    assert_error(
+        client.get(DASHBOARD, params={"fiscal_year": "x"}, headers=staff.headers),
+        422,
+        "fiscal_year",
+    )
+    assert_error(
+        client.get(DASHBOARD, params={"fiscal_year": 1800}, headers=staff.headers),
+        422,
+        "fiscal_year",
+    )
+
+
+# --- query count ------------------------------------------------------------------------
+
+
+@contextmanager
+def counted_statements(client) -> Iterator[list[str]]:
+    engine = client.app.state.database.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def bulk_portfolio(session, count: int) -> None:
+    ppas = [
+        ppa_row(
+            f"Bulk {i}",
+            category=["oobc_ppa", "moa_ppa", "obc_request"][i % 3],
+            status=["planning", "ongoing", "completed"][i % 3],
+            sector=["economic", "social", None][i % 3],
+            fiscal_year=2026,
+            budget_allocation=1000 + i,
+            start_date=day(-30),
+            target_end_date=day(30),
+            progress=i % 100,
+        )
+        for i in range(count)
+    ]
+    session.execute(insert(Ppa), ppas)
+    session.execute(
+        insert(FundingTranche),
+        [
+            {"id": uuid.uuid4(), "ppa_id": p["id"], "tranche_type": t, "amount": 10, "date": day(0)}
+            for p in ppas
+            for t in ("allocation", "obligation", "disbursement")
+        ],
+    )
+    session.execute(
+        insert(Milestone),
+        [
+            {"id": uuid.uuid4(), "ppa_id": p["id"], "title": "m", "date": day(i % 40)}
+            for i, p in enumerate(ppas)
+        ],
+    )
+    needs = [{"id": uuid.uuid4(), "title": f"need {i}"} for i in range(count)]
+    session.execute(insert(Need), needs)
+    session.execute(
+        insert(NeedPpaLink),
+        [{"need_id": n["id"], "ppa_id": p["id"]} for n, p in zip(needs[::2], ppas, strict=False)],
+    )
+    session.commit()
+
+
+def dashboard_statements(client, staff) -> tuple[list[str], dict[str, Any]]:
+    get_dashboard(client, staff)  # warm up: the connection, the token verifier
+    with counted_statements(client) as statements:
+        board = get_dashboard(client, staff, fiscal_year=2026)
+        board_all = get_dashboard(client, staff)
+    assert board["total_ppas"] == board_all["total_ppas"]
+    return statements, board
+
+
+def test_query_count_does_not_grow_with_the_portfolio(client, staff, session):
+    bulk_portfolio(session, 5)
+    small, small_board = dashboard_statements(client, staff)
+    assert small_board["total_ppas"] == 5
+    bulk_portfolio(session, 195)
+    large, large_board = dashboard_statements(client, staff)
+    assert large_board["total_ppas"] == 200
+    assert large_board["needs"]["total"] == 200
+    assert large_board["needs"]["addressed"] == 3 + 98  # every other need of each batch
+    assert len(large_board["upcoming_milestones"]) == 10
+    assert len(large) == len(small)
+    assert len(large) <= 2 * 6  # two requests, a handful of aggregate statements each

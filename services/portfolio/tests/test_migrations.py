@@ -1,0 +1,201 @@
+"""Alembic history of the portfolio service: up, down to base, up again on data; model drift."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.pool import NullPool
+
+from obcms_platform import migrations
+from obcms_platform.db import Database, normalise_url
+from portfolio_service.approvals.models import ApprovalHistory
+from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
+from portfolio_service.ceilings.models import BudgetCeiling
+from portfolio_service.db import Base, load_models
+from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.milestones.models import Milestone
+from portfolio_service.needs.models import Need, NeedPpaLink
+from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, Sector
+from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
+from portfolio_service.workflow.models import WorkflowStage
+from portfolio_service.workflow.service import create_stages
+
+PACKAGE = "portfolio_service"
+SERVICE_TABLES = {
+    "ppas",
+    "milestones",
+    "budget_workflow_stages",
+    "approval_history",
+    "budget_ceilings",
+    "funding_tranches",
+    "assessments",
+    "needs",
+    "need_ppa_links",
+    "ppa_task_projection",
+    "bus_outbox",
+    "bus_inbox",
+    "bus_dead_letters",
+}
+
+
+@pytest.fixture
+def database_at(portfolio_databases) -> Iterator:
+    opened: list[Database] = []
+
+    def make(suffix: str) -> tuple[str, Database]:
+        url = portfolio_databases.empty(suffix)
+        database = Database(url, pool_size=1)
+        opened.append(database)
+        return url, database
+
+    load_models()
+    yield make
+    for database in opened:
+        database.dispose()
+
+
+def tables(database: Database) -> set[str]:
+    return set(inspect(database.engine).get_table_names())
+
+
+def count(database: Database, model) -> int:
+    with database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def populate(database: Database) -> uuid.UUID:
+    ppa_id, need_id, assessment_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with database.session() as session:
+        session.add(
+            Ppa(
+                id=ppa_id,
+                title="Livelihood for returnees",
+                category=PpaCategory.OOBC_PPA,
+                sector=Sector.ECONOMIC,
+                fiscal_year=2026,
+                start_date=date(2026, 1, 1),
+                target_end_date=date(2026, 12, 31),
+                budget_allocation=Decimal("1000000.00"),
+                approval_status=ApprovalStatus.TECHNICAL_REVIEW,
+            )
+        )
+        session.flush()
+        create_stages(session, ppa_id)
+        session.add_all(
+            [
+                Milestone(ppa_id=ppa_id, title="Kick-off", date=date(2026, 2, 1)),
+                ApprovalHistory(
+                    ppa_id=ppa_id,
+                    from_status=ApprovalStatus.DRAFT,
+                    to_status=ApprovalStatus.TECHNICAL_REVIEW,
+                    changed_by=uuid.uuid4(),
+                    changed_at=datetime.now(UTC),
+                ),
+                BudgetCeiling(sector=Sector.ECONOMIC, fiscal_year=2026, amount=Decimal(5_000_000)),
+                FundingTranche(
+                    ppa_id=ppa_id,
+                    tranche_type=TrancheType.ALLOCATION,
+                    amount=Decimal("500000.00"),
+                    date=date(2026, 1, 15),
+                ),
+                Assessment(
+                    id=assessment_id,
+                    title="Desk review",
+                    primary_methodology=Methodology.DESK_REVIEW,
+                    assessment_level=AssessmentLevel.BARANGAY,
+                ),
+                PpaTaskProjection(
+                    task_id=uuid.uuid4(), ppa_id=ppa_id, status=TaskStatus.COMPLETED, version=1
+                ),
+            ]
+        )
+        session.flush()
+        session.add(Need(id=need_id, title="Clean water", assessment_id=assessment_id))
+        session.flush()
+        session.add(NeedPpaLink(need_id=need_id, ppa_id=ppa_id))
+        session.commit()
+    return ppa_id
+
+
+def test_full_round_trip_with_data(database_at):
+    url, database = database_at("mig_round_trip")
+    assert tables(database) == set()
+
+    migrations.upgrade(PACKAGE, url)
+    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
+    assert tables(database) >= SERVICE_TABLES
+
+    ppa_id = populate(database)
+    with database.session() as session:
+        stored = session.get(Ppa, ppa_id)
+        assert stored is not None
+        assert stored.need_ids != []
+        assert [m.title for m in stored.milestones] == ["Kick-off"]
+        assert len(stored.approval_history) == 1
+    for model, expected in [
+        (Ppa, 1),
+        (WorkflowStage, 6),
+        (Milestone, 1),
+        (FundingTranche, 1),
+        (Need, 1),
+        (NeedPpaLink, 1),
+        (PpaTaskProjection, 1),
+        (BudgetCeiling, 1),
+        (Assessment, 1),
+        (ApprovalHistory, 1),
+    ]:
+        assert count(database, model) == expected, model
+
+    migrations.downgrade(PACKAGE, url, "base")
+    database.engine.dispose()
+    assert migrations.current_revision(PACKAGE, url) is None
+    assert tables(database) <= {"alembic_version"}
+
+    migrations.upgrade(PACKAGE, url)
+    assert tables(database) >= SERVICE_TABLES
+    assert count(database, Ppa) == 0
+    assert count(database, WorkflowStage) == 0
+    # The re-created schema works with the same data again.
+    populate(database)
+    assert count(database, Ppa) == 1
+    assert count(database, WorkflowStage) == 6
+
+
+def _differences(url: str) -> list:
+    load_models()
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as connection, warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migrated_schema(portfolio_db_url):
+    assert _differences(portfolio_db_url) == []
+
+
+def test_schema_drift_would_be_detected(portfolio_db_url):
+    """The comparison above is meaningful: a schema drifted from the models is reported."""
+    engine = create_engine(normalise_url(portfolio_db_url), poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_ppas__status"))
+        connection.execute(text("ALTER TABLE milestones ALTER COLUMN title TYPE varchar(200)"))
+    engine.dispose()
+    reported = {
+        (diff[0] if isinstance(diff, tuple) else diff[0][0])
+        for diff in _differences(portfolio_db_url)
+    }
+    assert reported == {"add_index", "modify_type"}

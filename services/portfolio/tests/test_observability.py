@@ -1,0 +1,264 @@
+"""Credentials, metrics, readiness and tracing of the portfolio service."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from obcms_platform.auth import Role, sign_internal_token
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.devstack.embedded import free_port
+from obcms_platform.settings import RunMode
+from portfolio_service.app import create_app
+from portfolio_service.settings import PortfolioSettings
+
+from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, PPAS, assert_error, create_ppa
+
+
+def forged_headers(user_id: uuid.UUID) -> dict[str, str]:
+    """A well-formed token signed with a key the service does not trust."""
+    key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    token = sign_internal_token(key.decode(), user_id, [Role.ADMIN])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_api_route_needs_a_valid_token(client, staff):
+    ppa = create_ppa(client, staff)
+    pid = ppa["id"]
+    expired = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.ADMIN], ttl=timedelta(minutes=-10)
+    )
+    bad_headers = [
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic YWRtaW46YWRtaW4="},
+        {"Authorization": f"Bearer {expired}"},
+        forged_headers(staff.user_id),
+    ]
+    calls = [
+        ("GET", PPAS, None),
+        ("POST", PPAS, {"title": "t", "category": "oobc_ppa"}),
+        ("GET", f"{PPAS}/{pid}", None),
+        ("PATCH", f"{PPAS}/{pid}", {"title": "hacked"}),
+        ("DELETE", f"{PPAS}/{pid}", None),
+        ("GET", f"{PPAS}/{pid}/workflow", None),
+        ("POST", f"{PPAS}/{pid}/approval", {"to": "technical_review"}),
+        (
+            "POST",
+            f"{PPAS}/{pid}/funding",
+            {"tranche_type": "allocation", "amount": 1, "date": "2026-01-01"},
+        ),
+        ("GET", ASSESSMENTS, None),
+        ("GET", NEEDS, None),
+        ("GET", DASHBOARD, None),
+    ]
+    for headers in bad_headers:
+        for method, url, body in calls:
+            response = client.request(method, url, json=body, headers=headers)
+            assert_error(response, 401)
+    stored = client.get(f"{PPAS}/{pid}", headers=staff.headers).json()
+    assert (stored["title"], stored["approval_status"], stored["version"]) == ("A PPA", "draft", 1)
+    assert client.get(PPAS, headers=staff.headers).json()["total"] == 1
+
+
+def test_metrics_expose_the_request_histogram_by_route_template(client, staff):
+    ppa = create_ppa(client, staff)
+    assert client.get(f"{PPAS}/{ppa['id']}", headers=staff.headers).status_code == 200
+    assert client.get(f"{PPAS}/{uuid.uuid4()}", headers=staff.headers).status_code == 404
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.text
+    prefix = (
+        'obcms_http_request_duration_seconds_bucket{le="0.1",method="GET",'
+        'route="/api/v1/ppas/{ppa_id}",service="portfolio",status='
+    )
+    assert prefix + '"200"}' in text
+    assert prefix + '"404"}' in text
+    for edge in ("0.1", "0.5", "1.0", "2.0"):
+        assert (
+            f'le="{edge}",method="POST",route="/api/v1/ppas",service="portfolio",status="201"'
+            in text
+        )
+    assert 'obcms_db_query_duration_seconds_count{service="portfolio"}' in text
+    # Ids never become label values.
+    assert ppa["id"] not in text
+
+
+def test_openapi_document_lists_the_api(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/v1/ppas",
+        "/api/v1/ppas/{ppa_id}",
+        "/api/v1/ppas/{ppa_id}/milestones/{milestone_id}",
+        "/api/v1/ppas/{ppa_id}/workflow/{stage}",
+        "/api/v1/ppas/{ppa_id}/approval",
+        "/api/v1/ppas/{ppa_id}/funding",
+        "/api/v1/assessments/{assessment_id}",
+        "/api/v1/needs/{need_id}/ppas",
+        "/api/v1/portfolio/dashboard",
+    ]:
+        assert path in paths, path
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(redis_url, staff):
+    port = free_port()  # nothing listens there
+    settings = PortfolioSettings(
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/obcms_portfolio",
+        redis_url=redis_url,
+        mode=RunMode.TEST,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        assert ready.json()["failed"] == ["database"]
+        assert ready.json()["checks"]["redis"] == "ok"
+        # API calls say the database is unavailable instead of failing with a 500.
+        assert_error(client.get(PPAS, headers=staff.headers), 503)
+
+
+def test_readyz_turns_503_when_the_database_goes_away(
+    client, staff, portfolio_databases, portfolio_db_url
+):
+    assert client.get("/readyz").status_code == 200
+    create_ppa(client, staff)
+    name = portfolio_db_url.rsplit("/", 1)[-1]
+    portfolio_databases.server.drop_database(name)
+    ready = client.get("/readyz")
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["failed"] == ["database"]
+    assert_error(client.get(PPAS, headers=staff.headers), 503)
+
+
+# --- tracing and logs of a real process -------------------------------------------------
+
+
+class Collector:
+    """A minimal OTLP/HTTP endpoint recording what it receives."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes]] = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                collector.requests.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def traces(self) -> bytes:
+        return b"".join(body for path, body in self.requests if path == "/v1/traces")
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    instance = Collector()
+    yield instance
+    instance.server.shutdown()
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "portfolio_service.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(process.communicate()[0])
+
+
+def _stop(process: subprocess.Popen[str]) -> list[dict[str, object]]:
+    process.terminate()
+    output = process.communicate(timeout=30)[0]
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_requests_are_traced_over_otlp_and_logged_with_trace_ids(
+    collector: Collector, portfolio_db_url: str, redis_url: str, staff
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "OBCMS_PORTFOLIO_DATABASE_URL": portfolio_db_url,
+        "OBCMS_PORTFOLIO_REDIS_URL": redis_url,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+        "OTEL_SERVICE_NAME": "portfolio-under-test",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    process = _serve(env, port)
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}{DASHBOARD}", headers=staff.headers)
+        assert response.status_code == 200, response.text
+        deadline = time.monotonic() + 10
+        while (
+            b"/api/v1/portfolio/dashboard" not in collector.traces() and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+    finally:
+        logs = _stop(process)
+    exported = collector.traces()
+    assert b"GET /api/v1/portfolio/dashboard" in exported
+    assert b"portfolio-under-test" in exported
+    assert b"SELECT" in exported
+    access = [line for line in logs if line.get("logger") == "obcms.access"]
+    assert access, logs
+    assert access[0]["route"] == "/api/v1/portfolio/dashboard"
+    assert access[0]["status"] == 200
+    trace_id = access[0]["trace_id"]
+    assert isinstance(trace_id, str)
+    assert len(trace_id) == 32
+    assert trace_id != "0" * 32

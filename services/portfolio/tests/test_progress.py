@@ -1,0 +1,322 @@
+"""PPA progress from the tasks service's `task.*` events (DOMAIN.md, "Progress from tasks").
+
+The handler is called directly with a session of the test's database, then committed, as the
+worker does; the result is read back through the API.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, select, text, update
+from typer.testing import CliRunner
+
+from obcms_platform.bus import Event
+from obcms_platform.bus.consumer import EventConsumer, Outcome
+from portfolio_service.cli import app as cli
+from portfolio_service.db import bus
+from portfolio_service.events import HANDLERS
+from portfolio_service.ppas.models import Ppa
+from portfolio_service.progress.models import PpaTaskProjection
+from portfolio_service.progress.service import apply_task_event, recompute_progress
+from portfolio_service.settings import get_settings
+
+from .helpers import create_ppa, get_ppa
+
+
+def task_event(kind: str, task_id: uuid.UUID, ppa_id: Any, status: str, version: int) -> Event:
+    return Event(
+        type=f"task.{kind}",
+        producer="tasks",
+        subject_id=task_id,
+        data={
+            "task_id": str(task_id),
+            "title": "a task",
+            "status": status,
+            "related_ppa_id": None if ppa_id is None else str(ppa_id),
+            "related_assessment_id": None,
+            "related_event_id": None,
+            "due_date": None,
+            "version": version,
+        },
+    )
+
+
+def apply(session, *events: Event) -> None:
+    for event in events:
+        HANDLERS[event.type](session, event)
+        session.commit()
+
+
+def progress(client, staff, ppa_id) -> int:
+    return int(get_ppa(client, staff, str(ppa_id))["progress"])
+
+
+@pytest.fixture
+def ppa(client, staff) -> dict[str, Any]:
+    return create_ppa(client, staff, title="Tracked")
+
+
+def test_handlers_cover_every_task_event():
+    assert set(HANDLERS) == {"task.created", "task.updated", "task.completed", "task.deleted"}
+    assert all(handler is apply_task_event for handler in HANDLERS.values())
+
+
+def test_three_of_ten_completed_is_30_and_changes_follow(client, staff, session, ppa):
+    pid = ppa["id"]
+    tasks = [uuid.uuid4() for _ in range(10)]
+    apply(session, *(task_event("created", t, pid, "not_started", 1) for t in tasks))
+    assert progress(client, staff, pid) == 0
+    apply(session, *(task_event("completed", t, pid, "completed", 2) for t in tasks[:3]))
+    assert progress(client, staff, pid) == 30
+    # Reopening one (a newer version) -> 2 of 10.
+    apply(session, task_event("updated", tasks[0], pid, "in_progress", 3))
+    assert progress(client, staff, pid) == 20
+    # Deleting an open task -> 2 of 9 = 22.2 -> 22 (floor).
+    apply(session, task_event("deleted", tasks[5], pid, "not_started", 2))
+    assert progress(client, staff, pid) == 22
+    # Deleting a completed one -> 1 of 8 = 12.5 -> 12.
+    apply(session, task_event("deleted", tasks[1], pid, "completed", 3))
+    assert progress(client, staff, pid) == 12
+    # Status changes that are not completions do not count.
+    apply(session, task_event("updated", tasks[6], pid, "at_risk", 2))
+    assert progress(client, staff, pid) == 12
+    # Everything left deleted -> no tasks -> 0.
+    apply(
+        session,
+        *(
+            task_event("deleted", t, pid, "completed", 10)
+            for t in tasks
+            if t not in (tasks[1], tasks[5])
+        ),
+    )
+    assert progress(client, staff, pid) == 0
+
+
+def test_progress_change_bumps_the_ppa_version(client, staff, session, ppa):
+    pid = ppa["id"]
+    task = uuid.uuid4()
+    apply(session, task_event("created", task, pid, "completed", 1))
+    stored = get_ppa(client, staff, pid)
+    assert stored["progress"] == 100
+    assert stored["version"] == 2
+    # A change that leaves progress as it is does not touch the PPA.
+    apply(session, task_event("updated", task, pid, "completed", 2))
+    assert get_ppa(client, staff, pid)["version"] == 2
+
+
+def test_stale_and_duplicate_events_change_nothing(client, staff, session, ppa):
+    pid = ppa["id"]
+    done, open_ = uuid.uuid4(), uuid.uuid4()
+    completed = task_event("completed", done, pid, "completed", 2)
+    apply(
+        session,
+        task_event("created", done, pid, "not_started", 1),
+        task_event("created", open_, pid, "not_started", 1),
+        completed,
+    )
+    assert progress(client, staff, pid) == 50
+    # The same event delivered again.
+    apply(session, completed, completed)
+    assert progress(client, staff, pid) == 50
+    # An older version arriving late.
+    apply(session, task_event("updated", done, pid, "in_progress", 1))
+    assert progress(client, staff, pid) == 50
+    # Same version, different content: still not newer.
+    apply(session, task_event("updated", done, pid, "not_started", 2))
+    assert progress(client, staff, pid) == 50
+    assert session.scalar(select(func.count()).select_from(PpaTaskProjection)) == 2
+
+
+def test_out_of_order_arrival_ends_right(client, staff, session, ppa):
+    pid = ppa["id"]
+    late, other = uuid.uuid4(), uuid.uuid4()
+    apply(session, task_event("created", other, pid, "not_started", 1))
+    apply(session, task_event("completed", late, pid, "completed", 3))
+    assert progress(client, staff, pid) == 50
+    apply(session, task_event("updated", late, pid, "in_progress", 2))
+    apply(session, task_event("created", late, pid, "not_started", 1))
+    assert progress(client, staff, pid) == 50
+
+
+def test_a_task_moving_between_ppas_updates_both(client, staff, session, ppa):
+    first, second = ppa["id"], create_ppa(client, staff, title="Second")["id"]
+    moving, stays = uuid.uuid4(), uuid.uuid4()
+    apply(
+        session,
+        task_event("created", moving, first, "completed", 1),
+        task_event("created", stays, first, "not_started", 1),
+    )
+    assert (progress(client, staff, first), progress(client, staff, second)) == (50, 0)
+    apply(session, task_event("updated", moving, second, "completed", 2))
+    assert (progress(client, staff, first), progress(client, staff, second)) == (0, 100)
+    # Unlinked from every PPA.
+    apply(session, task_event("updated", moving, None, "completed", 3))
+    assert (progress(client, staff, first), progress(client, staff, second)) == (0, 0)
+    # Linked again.
+    apply(session, task_event("updated", moving, first, "completed", 4))
+    assert (progress(client, staff, first), progress(client, staff, second)) == (50, 0)
+
+
+def test_a_deleted_task_is_never_revived(client, staff, session, ppa):
+    pid = ppa["id"]
+    gone, kept = uuid.uuid4(), uuid.uuid4()
+    apply(
+        session,
+        task_event("created", gone, pid, "completed", 1),
+        task_event("created", kept, pid, "not_started", 1),
+        task_event("deleted", gone, pid, "completed", 2),
+    )
+    assert progress(client, staff, pid) == 0
+    # A late update, a replayed creation, even a higher version: the tombstone stays.
+    apply(
+        session,
+        task_event("updated", gone, pid, "completed", 1),
+        task_event("created", gone, pid, "completed", 1),
+        task_event("completed", gone, pid, "completed", 9),
+    )
+    assert progress(client, staff, pid) == 0
+
+
+def test_deletion_arriving_first_wins(client, staff, session, ppa):
+    pid = ppa["id"]
+    task, other = uuid.uuid4(), uuid.uuid4()
+    apply(session, task_event("created", other, pid, "completed", 1))
+    apply(session, task_event("deleted", task, pid, "completed", 4))
+    apply(
+        session,
+        task_event("created", task, pid, "not_started", 1),
+        task_event("completed", task, pid, "completed", 3),
+    )
+    assert progress(client, staff, pid) == 100
+
+
+def test_events_for_unknown_ppas_are_recorded_harmlessly(client, staff, session, ppa):
+    unknown = uuid.uuid4()
+    task = uuid.uuid4()
+    apply(session, task_event("created", task, unknown, "completed", 1))
+    assert progress(client, staff, ppa["id"]) == 0
+    # Later linked to a PPA this service knows: it counts there.
+    apply(session, task_event("updated", task, ppa["id"], "completed", 2))
+    assert progress(client, staff, ppa["id"]) == 100
+
+
+def test_malformed_events_are_refused(session, ppa):
+    for data in [
+        {},
+        {"task_id": "nope", "status": "completed", "version": 1},
+        {"task_id": str(uuid.uuid4()), "status": "finished", "version": 1},
+        {"task_id": str(uuid.uuid4()), "status": "completed", "version": 0},
+    ]:
+        with pytest.raises(ValidationError):
+            apply_task_event(session, Event(type="task.updated", producer="tasks", data=data))
+        session.rollback()
+    assert session.scalar(select(func.count()).select_from(PpaTaskProjection)) == 0
+
+
+def test_recompute_repairs_a_drifted_progress(client, staff, session, ppa):
+    pid = ppa["id"]
+    apply(
+        session,
+        *(
+            task_event("created", uuid.uuid4(), pid, s, 1)
+            for s in ["completed", "not_started", "not_started"]
+        ),
+    )
+    assert progress(client, staff, pid) == 33
+    session.execute(update(Ppa).values(progress=90))
+    session.commit()
+    assert recompute_progress(session) == 1
+    session.commit()
+    assert progress(client, staff, pid) == 33
+
+
+def _wait_until_blocked_or_done(database, pid: int, thread: threading.Thread) -> None:
+    """Until the backend `pid` waits for a lock or `thread` has finished (never by time)."""
+    deadline = time.monotonic() + 30
+    while thread.is_alive() and time.monotonic() < deadline:
+        with database.engine.connect() as connection:
+            waiting = connection.execute(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": pid},
+            ).scalar_one_or_none()
+        if waiting == "Lock":
+            return
+        time.sleep(0.02)
+
+
+def test_concurrent_events_of_two_tasks_of_one_ppa_both_count(client, staff, database, ppa):
+    """Two consumer threads handle events of two tasks of one PPA at the same time.
+
+    The first transaction records a completed task and stays open; the second records an
+    open task meanwhile and commits after the first. One open and one completed task: the
+    PPA's progress must be 50 whichever way the two interleave.
+    """
+    pid = ppa["id"]
+    first, second = database.session(), database.session()
+    second_pid = second.scalar(text("SELECT pg_backend_pid()"))
+    errors: list[BaseException] = []
+
+    def run_second() -> None:
+        try:
+            apply_task_event(second, task_event("created", uuid.uuid4(), pid, "not_started", 1))
+            second.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        apply_task_event(first, task_event("created", uuid.uuid4(), pid, "completed", 1))
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        _wait_until_blocked_or_done(database, second_pid, thread)
+        first.commit()
+        thread.join(timeout=30)
+    finally:
+        first.close()
+        second.close()
+    assert errors == []
+    assert progress(client, staff, pid) == 50
+
+
+def test_through_the_consumer_a_redelivered_event_has_one_effect(client, staff, database, ppa):
+    """The worker's path: the inbox makes a second delivery of one event id a no-op."""
+    consumer = EventConsumer("portfolio", database, bus, HANDLERS)
+    pid = ppa["id"]
+    done, open_ = uuid.uuid4(), uuid.uuid4()
+    created = task_event("created", open_, pid, "not_started", 1)
+    completed = task_event("completed", done, pid, "completed", 1)
+    assert consumer.handle(created.model_dump(mode="json")) is Outcome.HANDLED
+    assert consumer.handle(completed.model_dump(mode="json")) is Outcome.HANDLED
+    assert consumer.handle(completed.model_dump(mode="json")) is Outcome.DUPLICATE
+    assert progress(client, staff, pid) == 50
+    other = Event(type="ppa.created", producer="portfolio", data={})
+    assert consumer.handle(other.model_dump(mode="json")) is Outcome.IGNORED
+
+
+def test_recompute_progress_command(client, staff, session, ppa, portfolio_db_url, monkeypatch):
+    pid = ppa["id"]
+    apply(session, task_event("created", uuid.uuid4(), pid, "completed", 1))
+    other = create_ppa(client, staff, title="Other")
+    session.execute(update(Ppa).values(progress=7))
+    session.commit()
+    monkeypatch.setenv("OBCMS_PORTFOLIO_DATABASE_URL", portfolio_db_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(cli, ["recompute-progress", "--ppa", pid])
+        assert result.exit_code == 0, result.output
+        assert "1 changed" in result.output
+        assert (progress(client, staff, pid), progress(client, staff, other["id"])) == (100, 7)
+        result = runner.invoke(cli, ["recompute-progress"])
+        assert result.exit_code == 0, result.output
+        assert "every PPA; 1 changed" in result.output
+        assert progress(client, staff, other["id"]) == 0
+        missing = runner.invoke(cli, ["recompute-progress", "--ppa", str(uuid.uuid4())])
+        assert missing.exit_code == 1
+    finally:
+        get_settings.cache_clear()

@@ -10,9 +10,10 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_WORKERS ?= 2
 
-SOURCES := libs/src services/tasks/src services/portfolio/src
+SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src
 PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml \
-	services/portfolio/pyproject.toml
+	services/portfolio/pyproject.toml services/calendar/pyproject.toml \
+	gateway/pyproject.toml
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format clean reset

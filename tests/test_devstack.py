@@ -50,6 +50,11 @@ class RunningStack:
                 return
         raise AssertionError(f"never saw {text!r}; output:\n{''.join(self.output)}")
 
+    def admin_password(self, gateway: str) -> str:
+        prefix = f"[obcms] gateway: {gateway} (login admin / "
+        line = next(line for line in self.output if line.startswith(prefix))
+        return line.strip().removeprefix(prefix).removesuffix(")")
+
     def interrupt(self) -> int:
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(60)
@@ -69,29 +74,58 @@ def wait_for_tasks_of(base: str, ppa_id: str, headers: dict[str, str], count: in
     raise AssertionError(f"{len(tasks)} of {count} tasks arrived for PPA {ppa_id}")
 
 
+def log_in(browser: httpx.Client, password: str) -> httpx.Response:
+    return browser.post("/accounts/login/", data={"username": "admin", "password": password})
+
+
+def log_in_and_create_a_task(gateway: str, password: str, title: str) -> str:
+    """The guide's smoke path through the gateway: log in, create a task, list the tasks."""
+    with httpx.Client(base_url=gateway) as browser:
+        assert log_in(browser, password).status_code == 303
+        created = browser.post(
+            "/oobc-management/staff/tasks/create/",
+            data={"title": title, "domain": "general", "status": "not_started"},
+            headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        )
+        assert created.status_code == 303, created.text
+        health = browser.get("/health/")
+        assert health.status_code == 200, health.text
+        return browser.get("/oobc-management/staff/tasks/").text
+
+
 def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     ports = {
         "OBCMS_TASKS_PORT": free_port(),
         "OBCMS_PORTFOLIO_PORT": free_port(),
+        "OBCMS_CALENDAR_PORT": free_port(),
         "OBCMS_DEV_POSTGRES_PORT": free_port(),
         "OBCMS_DEV_REDIS_PORT": free_port(),
+        "OBCMS_PORT": free_port(),
     }
     env = {
         key: value
         for key, value in os.environ.items()
         if not (key.startswith("OBCMS_") and key.endswith("_URL"))
+        and key not in {"OBCMS_ADMIN_PASSWORD", "OBCMS_GATEWAY_ADMIN_PASSWORD"}
     }
     env.update({key: str(port) for key, port in ports.items()})
     env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
-    headers = auth_headers(uuid.uuid4(), [Role.MANAGER])
+    gateway = f"http://127.0.0.1:{ports['OBCMS_PORT']}"
+    manager_id = uuid.uuid4()
 
     first = RunningStack(env)
     try:
         first.wait_for("ready; press Ctrl-C")
+        # Signed once the stack is up: internal tokens live 60 s, a cold start can take longer.
+        headers = auth_headers(manager_id, [Role.MANAGER])
         assert any(f"tasks API: {base}/api/v1" in line for line in first.output)
         assert any(f"portfolio API: {portfolio}/api/v1" in line for line in first.output)
+        password = first.admin_password(gateway)
+        assert password == (tmp_path / "state" / "admin_password").read_text().strip()
+        tasks_page = log_in_and_create_a_task(gateway, password, "Made through the gateway")
+        assert "Made through the gateway" in tasks_page
         ppa = httpx.post(
             f"{portfolio}/api/v1/ppas",
             json={"title": "Solar dryers", "category": "oobc_ppa", "start_date": "2027-01-04"},
@@ -113,10 +147,16 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) ->
     second = RunningStack(env)
     try:
         second.wait_for("ready; press Ctrl-C")
+        headers = auth_headers(manager_id, [Role.MANAGER])
         again = httpx.get(f"{base}/api/v1/tasks/{task_id}", headers=headers)
         assert again.status_code == 200
         assert again.json()["title"] == "Survives a restart"
         templates = httpx.get(f"{base}/api/v1/task-templates", headers=headers).json()
         assert len(templates) == 9
+        assert second.admin_password(gateway) == password
+        with httpx.Client(base_url=gateway) as browser:
+            assert log_in(browser, password).status_code == 303
+            page = browser.get("/oobc-management/staff/tasks/")
+            assert "Made through the gateway" in page.text
     finally:
         assert second.interrupt() == 0

@@ -18,11 +18,14 @@ def service_cli(
     package: str,
     settings_factory: Callable[[], ServiceSettings],
     bus: BusTables | None = None,
+    *,
+    consumes_events: bool = True,
 ) -> typer.Typer:
     """A Typer app for one service; `package` is its Python package (``tasks_service``).
 
-    With `bus` (the service's bus tables) it also gets ``worker`` (its Celery worker, the app
-    in ``<package>.worker:app``) and the ``bus`` operator commands.
+    With `bus` (the service's bus tables) it also gets the ``bus`` operator commands and,
+    when it `consumes_events`, ``worker`` (its Celery worker, the app in
+    ``<package>.worker:app``).
     """
     cli = typer.Typer(help=f"{package} commands", no_args_is_help=True)
 
@@ -62,7 +65,7 @@ def service_cli(
         if current != head:
             raise typer.Exit(1)
 
-    if bus is not None:
+    if bus is not None and consumes_events:
 
         @cli.command()
         def worker() -> None:
@@ -79,6 +82,7 @@ def service_cli(
                 ]
             )
 
+    if bus is not None:
         cli.add_typer(
             bus_cli(
                 settings_factory().service_name,

@@ -26,7 +26,14 @@ from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
 from obcms_platform.devstack.processes import ProcessGroup
-from obcms_platform.devstack.stack import SERVICES, processes, relay_sources
+from obcms_platform.devstack.stack import (
+    GATEWAY,
+    SERVICES,
+    gateway_process,
+    processes,
+    relay_sources,
+    with_databases,
+)
 
 cli = typer.Typer(help="Local OBCMS stack", no_args_is_help=True)
 
@@ -79,10 +86,10 @@ class Servers:
     def database_urls(self) -> dict[str, str]:
         external = {
             spec.name: os.environ[f"{spec.env_prefix}DATABASE_URL"]
-            for spec in SERVICES
+            for spec in with_databases()
             if os.environ.get(f"{spec.env_prefix}DATABASE_URL")
         }
-        if len(external) == len(SERVICES):
+        if len(external) == len(with_databases()):
             _say("PostgreSQL: external")
             return external
         postgres = EmbeddedPostgres(
@@ -93,8 +100,18 @@ class Servers:
         _say(f"PostgreSQL: embedded on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")
         return {
             spec.name: external.get(spec.name) or postgres.ensure_database(spec.database)
-            for spec in SERVICES
+            for spec in with_databases()
         }
+
+
+def _admin_password(state: Path) -> str:
+    """What to tell about the admin password (the gateway generates and stores it in dev)."""
+    if os.environ.get("OBCMS_GATEWAY_ADMIN_PASSWORD") or os.environ.get("OBCMS_ADMIN_PASSWORD"):
+        return "from OBCMS_ADMIN_PASSWORD"
+    stored = state / "admin_password"
+    if stored.exists():
+        return stored.read_text().strip()
+    return "<set on an earlier run; not stored>"
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -111,14 +128,18 @@ def run() -> None:
             servers = Servers(state, exit_stack)
             redis_url = servers.redis_url()
             database_urls = servers.database_urls()
-            for spec in SERVICES:
+            for spec in with_databases():
                 _say(f"migrating {spec.name} ...")
                 migrations.upgrade(spec.package, database_urls[spec.name])
             env = {
                 **os.environ,
                 "OBCMS_REDIS_URL": redis_url,
                 "OBCMS_RELAY_SOURCES": relay_sources(),
-                **{f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name] for spec in SERVICES},
+                "OBCMS_STATE_DIR": str(state),
+                **{
+                    f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name]
+                    for spec in with_databases()
+                },
             }
             group = ProcessGroup(state / "logs", env)
             exit_stack.callback(group.stop_all)
@@ -126,16 +147,18 @@ def run() -> None:
                 group.start(process)
             for process in processes():
                 group.wait_ready(process.name)
+            gateway = gateway_process()  # after the services it fronts
+            group.start(gateway)
+            group.wait_ready(gateway.name)
             for spec in SERVICES:
                 _say(
                     f"{spec.name} API: http://127.0.0.1:{spec.port}/api/v1 "
                     "(docs /docs, health /readyz, metrics /metrics)"
                 )
             _say(f"workers and relay running; logs in {group.log_dir}")
+            _say(f"gateway: {GATEWAY.url} (login admin / {_admin_password(state)})")
             (state / "stack.json").write_text(
-                json.dumps(
-                    {spec.name: f"http://127.0.0.1:{spec.port}" for spec in SERVICES}, indent=2
-                )
+                json.dumps({spec.name: spec.url for spec in (*SERVICES, GATEWAY)}, indent=2)
             )
             _say("ready; press Ctrl-C to stop everything")
             while not (exited := group.exited()):

@@ -26,7 +26,7 @@ class ProcessGroup:
         with self.log_path(spec.name).open("ab") as log:
             process = subprocess.Popen(
                 spec.command,
-                env={**self.env, **(extra_env or {})},
+                env={**self.env, **spec.env, **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -1,4 +1,4 @@
-"""What `make run` starts: each service's API and worker, and the outbox relay.
+"""What `make run` starts: each service's API and worker, the outbox relay, then the gateway.
 
 Services are named by module path only (libs never import a service).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class ServiceSpec:
     package: str  # Python package; its Alembic history is <package>:migrations
     default_port: int
     has_worker: bool = True
+    port_variable: str | None = None  # default: OBCMS_<SERVICE>_PORT
 
     @property
     def env_prefix(self) -> str:
@@ -27,8 +28,13 @@ class ServiceSpec:
 
     @property
     def port(self) -> int:
-        """``OBCMS_<SERVICE>_PORT`` overrides the default port."""
-        return int(os.environ.get(f"{self.env_prefix}PORT", self.default_port))
+        """``OBCMS_<SERVICE>_PORT`` (or `port_variable`) overrides the default port."""
+        variable = self.port_variable or f"{self.env_prefix}PORT"
+        return int(os.environ.get(variable, self.default_port))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,54 @@ class ProcessSpec:
     name: str
     command: list[str]
     ready_url: str | None = None  # polled until it answers 200
+    env: dict[str, str] = field(default_factory=dict)  # added to the stack's environment
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(name="tasks", package="tasks_service", default_port=8001),
+    ServiceSpec(name="calendar", package="calendar_service", default_port=8002, has_worker=False),
     ServiceSpec(name="portfolio", package="portfolio_service", default_port=8003),
 )
+
+
+# The public entry point; its database is migrated like a service's, it has no worker.
+GATEWAY = ServiceSpec(
+    name="gateway",
+    package="gateway_service",
+    default_port=8000,
+    has_worker=False,
+    port_variable="OBCMS_PORT",
+)
+# Every backend the gateway knows (its OBCMS_GATEWAY_<NAME>_URL settings); one that is not
+# in SERVICES gets an empty URL, which the gateway treats as "not deployed".
+GATEWAY_BACKENDS = ("tasks", "portfolio", "calendar")
+
+
+def with_databases(services: tuple[ServiceSpec, ...] = SERVICES) -> tuple[ServiceSpec, ...]:
+    """Everything with its own database: the services and the gateway."""
+    return (*services, GATEWAY)
+
+
+def gateway_process(services: tuple[ServiceSpec, ...] = SERVICES) -> ProcessSpec:
+    running = {spec.name: spec.url for spec in services}
+    return ProcessSpec(
+        name="gateway",
+        command=[
+            sys.executable,
+            "-m",
+            f"{GATEWAY.package}.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(GATEWAY.port),
+        ],
+        ready_url=f"{GATEWAY.url}/readyz",
+        env={
+            f"{GATEWAY.env_prefix}{name.upper()}_URL": running.get(name, "")
+            for name in GATEWAY_BACKENDS
+        },
+    )
 
 
 def processes(services: tuple[ServiceSpec, ...] = SERVICES) -> list[ProcessSpec]:

@@ -1,0 +1,186 @@
+"""The gateway FastAPI app: identity, CSRF, security headers, maintenance, the JSON API
+facade, aggregated health and the server-rendered pages.
+
+Built from the same libs mechanisms as the services (error format, /healthz, /readyz,
+/metrics, access log, tracing), with the gateway's own middleware stack, outermost first:
+request telemetry -> proxy headers (trusted proxies) -> security (hosts, HTTPS redirect,
+headers) -> maintenance -> CSRF -> routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from gateway_service.auth.identity import LoginRequiredError
+from gateway_service.auth.routes import LOGIN_PATH
+from gateway_service.auth.routes import router as auth_router
+from gateway_service.auth.store import CredentialStore
+from gateway_service.auth.throttle import LoginThrottle
+from gateway_service.health.routes import router as gateway_health_router
+from gateway_service.maintenance.middleware import MaintenanceMiddleware
+from gateway_service.maintenance.routes import router as maintenance_router
+from gateway_service.pages.routes import router as pages_router
+from gateway_service.proxy.clients import BackendClients
+from gateway_service.proxy.routes import router as proxy_router
+from gateway_service.security.checks import deploy_problems
+from gateway_service.security.csrf import csrf_protect
+from gateway_service.security.middleware import SecurityMiddleware
+from gateway_service.settings import GatewaySettings, get_settings
+from gateway_service.users.bootstrap import bootstrap_admin
+from gateway_service.users.routes import router as users_router
+from gateway_service.web import render, wants_json
+from obcms_platform.db import Database
+from obcms_platform.errors import AppError, error_response, install_error_handlers
+from obcms_platform.health import health_router
+from obcms_platform.logging import configure_logging
+from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
+from obcms_platform.settings import InsecureSettingsError, RunMode
+from obcms_platform.telemetry import instrument_app
+
+logger = logging.getLogger(__name__)
+SERVICE = "gateway"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or wants_json(request)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    """API callers get the error format; people get a page (or the login form)."""
+    assert isinstance(exc, AppError)
+    if _is_api(request):
+        return error_response(
+            exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers()
+        )
+    if isinstance(exc, LoginRequiredError):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
+    headers = {"Retry-After": "5"} if exc.status_code == 503 else None
+    titles = {403: "Forbidden", 404: "Not found", 503: "Service unavailable"}
+    return render(
+        request,
+        "error.html",
+        {
+            "status": exc.status_code,
+            "title": titles.get(exc.status_code, "Request failed"),
+            "message": exc.message,
+        },
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown pages and wrong methods: a page for people, the error format for the API."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    if _is_api(request):
+        return error_response(
+            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
+    return render(
+        request,
+        "error.html",
+        {
+            "status": exc.status_code,
+            "title": "Page not found" if exc.status_code == 404 else "Request failed",
+            "message": str(exc.detail),
+        },
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _redis_down(request: Request, exc: Exception) -> Response:
+    logger.warning("redis unavailable: %s", exc)
+    return error_response(
+        503,
+        "service_unavailable",
+        "session store unavailable; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.mode is RunMode.PRODUCTION and (problems := deploy_problems(settings)):
+        raise InsecureSettingsError("refusing to start in production mode: " + "; ".join(problems))
+    configure_logging(SERVICE, settings.log_level)
+    settings.configure_password_hashing()
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        application_name=SERVICE,
+    )
+    instrument_engine(database.engine, SERVICE)
+    redis_client = aioredis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info("starting %s", SERVICE, extra={"settings": settings.for_logging()})
+        app.state.backends = BackendClients(settings)
+        try:
+            await asyncio.to_thread(bootstrap_admin, database, settings)
+        except SQLAlchemyError as exc:
+            # Not ready yet (database down or not migrated): /readyz tells; the next start
+            # bootstraps.
+            logger.error("admin bootstrap failed: %s", exc)
+        yield
+        await app.state.backends.aclose()
+        await redis_client.aclose()
+        database.dispose()
+
+    app = FastAPI(
+        title="OBCMS gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.redis = redis_client
+    app.state.sessions = CredentialStore(redis_client, "session", settings.session_max_age_seconds)
+    app.state.tokens = CredentialStore(redis_client, "token", settings.token_ttl_seconds)
+    app.state.login_throttle = LoginThrottle(
+        settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
+    )
+    install_error_handlers(app)
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RedisError, _redis_down)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(health_router())
+    app.include_router(metrics_router)
+    app.include_router(gateway_health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    app.include_router(maintenance_router)
+    app.include_router(pages_router)
+    app.include_router(proxy_router)  # last: its catch-all must not shadow the routes above
+    app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
+
+    app.add_middleware(csrf_protect, settings=settings)
+    app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(RequestTelemetryMiddleware, service=SERVICE)
+    instrument_app(app, database.engine, SERVICE)
+    return app

@@ -1,0 +1,16 @@
+"""The gateway's declarative base (it owns identity: users, roles, password hashes)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from obcms_platform.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+def load_models() -> None:
+    """Import every model module so `Base.metadata` is complete (Alembic, tests)."""
+    from gateway_service.users import models as _users  # noqa: F401

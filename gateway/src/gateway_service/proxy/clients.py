@@ -1,0 +1,81 @@
+"""One pooled `httpx.AsyncClient` per backend service (keep-alive connections are reused)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from gateway_service.auth.identity import Identity
+from gateway_service.settings import GatewaySettings
+from obcms_platform.auth import sign_internal_token
+from obcms_platform.errors import ServiceUnavailableError
+
+# Failures that mean "the service is down or too slow", never the caller's fault.
+UNAVAILABLE = (httpx.TransportError,)
+
+
+class BackendClients:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.clients: dict[str, httpx.AsyncClient] = {
+            name: httpx.AsyncClient(
+                base_url=settings.backend_url(name),
+                timeout=httpx.Timeout(
+                    settings.backend_timeout(name),
+                    connect=min(
+                        settings.service_connect_timeout_seconds, settings.backend_timeout(name)
+                    ),
+                ),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                follow_redirects=False,
+                trust_env=False,
+            )
+            for name in settings.deployed_backends()
+        }
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        try:
+            return self.clients[name]
+        except KeyError:
+            raise ServiceUnavailableError(
+                f"the {name} service is not configured on this gateway", field=None
+            ) from None
+
+    def internal_headers(self, identity: Identity) -> dict[str, str]:
+        token = sign_internal_token(
+            self.settings.internal_token_private_key,
+            identity.id,
+            identity.roles,
+            issuer=self.settings.internal_token_issuer,
+            ttl=timedelta(seconds=self.settings.internal_token_ttl_seconds),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        identity: Identity,
+        *,
+        params: httpx.QueryParams | None = None,
+        json: object = None,
+    ) -> httpx.Response:
+        """One buffered request to a service as `identity` (pages); down -> 503 naming it."""
+        client = self.client(service)
+        try:
+            return await client.request(
+                method, path, params=params, json=json, headers=self.internal_headers(identity)
+            )
+        except UNAVAILABLE as exc:
+            raise unavailable(service, exc) from exc
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+def unavailable(service: str, exc: Exception) -> ServiceUnavailableError:
+    reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "is unreachable"
+    return ServiceUnavailableError(f"the {service} service {reason}; try again shortly", field=None)

@@ -1,0 +1,98 @@
+"""The JSON API facade: ``/api/v1/<resource>/...`` forwarded to the service that owns it.
+
+The route table below is the one place that maps a resource to its service. The request
+goes out with the caller's identity as a short-lived internal token; status, body (streamed)
+and headers such as ETag come back unchanged.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from gateway_service.auth.identity import ApiUser
+from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
+from obcms_platform.app import API_PREFIX
+from obcms_platform.errors import NotFoundError, error_response, error_responses
+
+# First path segment under /api/v1 -> owning service.
+ROUTE_TABLE: dict[str, str] = {
+    "tasks": "tasks",
+    "teams": "tasks",
+    "task-templates": "tasks",
+    "ppas": "portfolio",
+    "budget-ceilings": "portfolio",
+    "assessments": "portfolio",
+    "needs": "portfolio",
+    "portfolio": "portfolio",
+    "events": "calendar",
+    "resources": "calendar",
+    "bookings": "calendar",
+    "leaves": "calendar",
+}
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Never forwarded to a service: the caller's credentials and what httpx sets itself.
+REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
+RESPONSE_DROP = HOP_BY_HOP | {"set-cookie"}
+MAX_BODY_BYTES = 10 * 1024 * 1024
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+router = APIRouter(tags=["api facade"])
+
+
+def service_for(path: str) -> str | None:
+    """'/api/v1/tasks/123' -> 'tasks'."""
+    resource = path.removeprefix(f"{API_PREFIX}/").split("/", 1)[0]
+    return ROUTE_TABLE.get(resource)
+
+
+@router.api_route(
+    f"{API_PREFIX}/{{path:path}}",
+    methods=METHODS,
+    include_in_schema=False,
+    responses=error_responses(401, 404, 503),
+)
+async def forward(request: Request, path: str, identity: ApiUser) -> Response:
+    service = service_for(request.url.path)
+    if service is None:
+        raise NotFoundError("API path", request.url.path)
+    backends: BackendClients = request.app.state.backends
+    client = backends.client(service)
+    headers = [
+        (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
+    ]
+    headers += list(backends.internal_headers(identity).items())
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "payload_too_large", "request body is too large")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    outgoing = client.build_request(request.method, target, headers=headers, content=body)
+    try:
+        upstream = await client.send(outgoing, stream=True)
+    except UNAVAILABLE as exc:
+        raise unavailable(service, exc) from exc
+    response = StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
+    # Raw pairs: repeated headers (Vary, Link...) pass through as they came.
+    response.raw_headers = [
+        (key.encode("latin-1"), value.encode("latin-1"))
+        for key, value in upstream.headers.multi_items()
+        if key.lower() not in RESPONSE_DROP
+    ]
+    return response

@@ -1,0 +1,151 @@
+"""Gateway settings (environment prefix ``OBCMS_GATEWAY_``, falling back to ``OBCMS_``).
+
+Security settings follow Django's names (``SECURE_SSL_REDIRECT`` -> ``secure_ssl_redirect``
+...). Left unset, they take the safe value for the run mode: on in production, off in
+dev/test (plain-HTTP localhost). ``check-deploy`` refuses a production configuration that
+turns one off (see ``security/checks.py``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, ClassVar
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
+
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.settings import RunMode, ServiceSettings
+
+DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
+
+# Backends of the JSON API facade; each has `<name>_url` and `<name>_timeout_seconds`.
+BACKENDS = ("tasks", "portfolio", "calendar")
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class GatewaySettings(ServiceSettings):
+    env_prefix: ClassVar[str] = "OBCMS_GATEWAY_"
+    service_name: ClassVar[str] = "gateway"
+
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_gateway"
+    port: int = Field(default=8000, ge=1, le=65_535)
+    state_dir: Path = Path(".obcms")
+
+    # Signing key of the internal tokens the gateway sends to services (Ed25519 PEM).
+    internal_token_private_key: str = DEV_INTERNAL_PRIVATE_KEY
+    internal_token_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    # Signs the CSRF cookie (asgi-csrf / itsdangerous).
+    secret_key: str = DEV_SECRET_KEY
+
+    # Backends: base URLs (empty = not deployed) and per-service request timeouts.
+    tasks_url: str = "http://127.0.0.1:8001"
+    portfolio_url: str = "http://127.0.0.1:8003"
+    calendar_url: str = "http://127.0.0.1:8002"
+    tasks_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    portfolio_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    calendar_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    service_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    # Identity.
+    admin_password: str | None = None
+    session_cookie_name: ClassVar[str] = "sessionid"
+    session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
+    min_password_length: int = Field(default=8, ge=1, le=256)
+    # Argon2id cost (argon2-cffi defaults; check-deploy refuses less than OWASP's minimum).
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_cost_kib: int = Field(default=65_536, ge=64, le=4_194_304)
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+
+    # Maintenance mode default when nothing is stored in Redis (``MAINTENANCE_MODE=1``).
+    maintenance_mode: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "maintenance_mode", "obcms_gateway_maintenance_mode", "obcms_maintenance_mode"
+        ),
+    )
+    maintenance_message: str = "OBCMS is undergoing scheduled maintenance. Please come back soon."
+    maintenance_retry_after_seconds: int = Field(default=600, ge=1, le=86_400)
+
+    # Production security (Django's check --deploy counterparts). None = mode default.
+    allowed_hosts: CommaList = []
+    trusted_proxies: CommaList = ["127.0.0.1"]
+    secure_ssl_redirect: bool | None = None
+    session_cookie_secure: bool | None = None
+    csrf_cookie_secure: bool | None = None
+    secure_hsts_seconds: int | None = Field(default=None, ge=0)
+    secure_hsts_include_subdomains: bool = True
+    content_security_policy: str = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_dev(self) -> bool:
+        return self.mode is not RunMode.PRODUCTION
+
+    @property
+    def ssl_redirect(self) -> bool:
+        return not self.is_dev if self.secure_ssl_redirect is None else self.secure_ssl_redirect
+
+    @property
+    def secure_session_cookie(self) -> bool:
+        if self.session_cookie_secure is None:
+            return not self.is_dev
+        return self.session_cookie_secure
+
+    @property
+    def secure_csrf_cookie(self) -> bool:
+        return not self.is_dev if self.csrf_cookie_secure is None else self.csrf_cookie_secure
+
+    @property
+    def hsts_seconds(self) -> int:
+        if self.secure_hsts_seconds is None:
+            return 0 if self.is_dev else 31_536_000
+        return self.secure_hsts_seconds
+
+    def backend_url(self, name: str) -> str:
+        return str(getattr(self, f"{name}_url")).rstrip("/")
+
+    def backend_timeout(self, name: str) -> float:
+        return float(getattr(self, f"{name}_timeout_seconds"))
+
+    def deployed_backends(self) -> list[str]:
+        return [name for name in BACKENDS if self.backend_url(name)]
+
+    def configure_password_hashing(self) -> None:
+        from gateway_service.users import passwords
+
+        passwords.configure(
+            time_cost=self.argon2_time_cost,
+            memory_cost_kib=self.argon2_memory_cost_kib,
+            parallelism=self.argon2_parallelism,
+        )
+
+    def dev_secret_values(self) -> dict[str, bool]:
+        return {
+            **super().dev_secret_values(),
+            "internal_token_private_key": (
+                self.internal_token_private_key == DEV_INTERNAL_PRIVATE_KEY
+            ),
+            "secret_key": self.secret_key == DEV_SECRET_KEY,
+        }
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,149 @@
+"""Gateway fixtures: real PostgreSQL and Redis, the real tasks and portfolio services served by
+uvicorn on free ports, and gateways built on them (in-process or served over HTTP)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parent))  # gateway_helpers (pytest runs in importlib mode)
+
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    ServedApp,
+    create_user,
+    served,
+    token_for,
+)
+
+from gateway_service.app import create_app
+from gateway_service.settings import GatewaySettings
+from obcms_platform.settings import RunMode
+from obcms_platform.testing import PostgresServer, ServiceDatabases
+from portfolio_service.app import create_app as create_portfolio_app
+from portfolio_service.settings import PortfolioSettings
+from tasks_service.app import create_app as create_tasks_app
+from tasks_service.settings import TasksSettings
+
+
+@pytest.fixture(scope="session")
+def gateway_databases(postgres_server: PostgresServer) -> ServiceDatabases:
+    return ServiceDatabases(postgres_server, "gateway_service")
+
+
+@pytest.fixture(scope="session")
+def tasks_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
+    url = ServiceDatabases(postgres_server, "tasks_service").fresh()
+    settings = TasksSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
+    with served(create_tasks_app(settings)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def portfolio_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
+    url = ServiceDatabases(postgres_server, "portfolio_service").fresh()
+    settings = PortfolioSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
+    with served(create_portfolio_app(settings)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    gateway_databases: ServiceDatabases,
+    redis_url: str,
+    tasks_backend: str,
+    portfolio_backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., GatewaySettings]:
+    """Settings of a new gateway on a fresh database (keyword arguments override)."""
+
+    def make(**overrides: Any) -> GatewaySettings:
+        values: dict[str, Any] = {
+            "database_url": gateway_databases.fresh(),
+            "redis_url": redis_url,
+            "mode": RunMode.TEST,
+            "tasks_url": tasks_backend,
+            "portfolio_url": portfolio_backend,
+            "calendar_url": "",  # the calendar service is not part of these tests
+            "admin_password": ADMIN_PASSWORD,
+            "state_dir": tmp_path_factory.mktemp("state"),
+            # Cheap hashing keeps the many logins of the suite fast.
+            "argon2_time_cost": 1,
+            "argon2_memory_cost_kib": 1024,
+            "argon2_parallelism": 1,
+        }
+        values.update(overrides)
+        return GatewaySettings(**values)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _maintenance_off(redis_url: str) -> Iterator[None]:
+    """Every test starts and ends with no stored maintenance state."""
+    client = redis.Redis.from_url(redis_url)
+    client.delete("gateway:maintenance")
+    yield
+    client.delete("gateway:maintenance")
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(make_settings: Callable[..., GatewaySettings]) -> Iterator[ServedApp]:
+    """A gateway served over real HTTP, shared by a test module."""
+    with served(create_app(make_settings())) as server:
+        yield server
+
+
+@pytest.fixture
+def make_client(gateway: ServedApp) -> Iterator[Callable[[], httpx.Client]]:
+    """Factory of HTTP clients (own cookie jars) against the module's gateway."""
+    opened: list[httpx.Client] = []
+
+    def make() -> httpx.Client:
+        client = httpx.Client(base_url=gateway.url, follow_redirects=False, timeout=30)
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def in_process(
+    make_settings: Callable[..., GatewaySettings],
+) -> Iterator[Callable[..., TestClient]]:
+    """Factory of in-process gateways (TestClient) with settings overrides."""
+    stack = contextlib.ExitStack()
+
+    def make(base_url: str = "http://testserver", **overrides: Any) -> TestClient:
+        app = create_app(make_settings(**overrides))
+        return stack.enter_context(
+            TestClient(
+                app, base_url=base_url, raise_server_exceptions=False, follow_redirects=False
+            )
+        )
+
+    with stack:
+        yield make
+
+
+@pytest.fixture
+def admin_headers(make_client: Callable[[], httpx.Client]) -> dict[str, str]:
+    return token_for(make_client(), "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def staff(make_client: Callable[[], httpx.Client], admin_headers: dict[str, str]) -> dict[str, Any]:
+    user = create_user(make_client(), admin_headers, "staff")
+    return {**user, "headers": token_for(make_client(), user["username"], USER_PASSWORD)}

@@ -1,0 +1,88 @@
+"""Helpers of the gateway tests (imported by conftest and the test modules)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from gateway_service.settings import GatewaySettings
+from obcms_platform.devstack.embedded import free_port
+
+ADMIN_PASSWORD = "admin-password-for-tests"
+USER_PASSWORD = "user-password-for-tests"
+LOGIN = "/accounts/login/"
+
+
+class ServedApp:
+    """An ASGI app served by uvicorn in a background thread on a free port."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> ServedApp:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@contextlib.contextmanager
+def served(app: FastAPI) -> Iterator[ServedApp]:
+    server = ServedApp(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def login(client: httpx.Client, username: str, password: str, **extra: str) -> httpx.Response:
+    return client.post(LOGIN, data={"username": username, "password": password, **extra})
+
+
+def token_for(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def create_user(
+    client: httpx.Client, admin_headers: dict[str, str], role: str = "staff"
+) -> dict[str, Any]:
+    username = f"{role}-{uuid.uuid4().hex[:10]}"
+    response = client.post(
+        "/api/v1/users",
+        json={"username": username, "password": USER_PASSWORD, "role": role},
+        headers=admin_headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def csrf_header(client: httpx.Client) -> dict[str, str]:
+    return {"X-CSRFToken": client.cookies["csrftoken"]}
+
+
+def state_file(settings: GatewaySettings) -> Path:
+    return Path(settings.state_dir) / "admin_password"

@@ -1,0 +1,190 @@
+"""The JSON API facade against the real tasks and portfolio services."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from gateway_helpers import USER_PASSWORD, create_user, served, token_for
+
+from obcms_platform.settings import RunMode
+from obcms_platform.testing import ServiceDatabases
+from tasks_service.app import create_app as create_tasks_app
+from tasks_service.settings import TasksSettings
+
+
+def test_task_create_carries_the_callers_identity_to_the_service(make_client, staff):
+    client = make_client()
+    created = client.post(
+        "/api/v1/tasks",
+        json={"title": f"Proxied {uuid.uuid4().hex[:6]}", "priority": "high"},
+        headers=staff["headers"],
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["created_by"] == staff["id"]
+    assert body["priority"] == "high"
+    assert created.headers["etag"] == '"1"'
+    assert created.headers["location"] == f"/api/v1/tasks/{body['id']}"
+
+
+def test_roles_reach_the_service(make_client, staff, admin_headers):
+    client = make_client()
+    task = client.post("/api/v1/tasks", json={"title": "Owned"}, headers=staff["headers"]).json()
+    other = create_user(make_client(), admin_headers, "staff")
+    other_headers = token_for(make_client(), other["username"], USER_PASSWORD)
+    refused = client.delete(f"/api/v1/tasks/{task['id']}", headers=other_headers)
+    assert refused.status_code == 403  # the service saw a plain staff member, not the creator
+    manager = create_user(make_client(), admin_headers, "manager")
+    manager_headers = token_for(make_client(), manager["username"], USER_PASSWORD)
+    allowed = client.delete(f"/api/v1/tasks/{task['id']}", headers=manager_headers)
+    assert allowed.status_code == 204, allowed.text  # ... and here a manager
+
+
+def test_etag_and_if_match_pass_through(make_client, staff):
+    client = make_client()
+    headers = staff["headers"]
+    task = client.post("/api/v1/tasks", json={"title": "Versioned"}, headers=headers).json()
+    path = f"/api/v1/tasks/{task['id']}"
+    fetched = client.get(path, headers=headers)
+    assert fetched.status_code == 200
+    etag = fetched.headers["etag"]
+    stale = client.patch(
+        path, json={"status": "in_progress"}, headers={**headers, "If-Match": '"0"'}
+    )
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    fresh = client.patch(
+        path, json={"status": "in_progress"}, headers={**headers, "If-Match": etag}
+    )
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] == '"2"'
+    deleted = client.delete(path, headers={**headers, "If-Match": '"2"'})
+    assert deleted.status_code == 204
+    assert client.get(path, headers=headers).status_code == 404
+
+
+def test_list_filters_and_pagination_pass_through(make_client, staff):
+    client = make_client()
+    marker = uuid.uuid4().hex[:8]
+    for status in ("not_started", "completed", "completed"):
+        client.post(
+            "/api/v1/tasks",
+            json={"title": f"Filter {marker}", "status": status},
+            headers=staff["headers"],
+        )
+    listing = client.get(
+        "/api/v1/tasks",
+        params=[("q", marker), ("status", "completed"), ("limit", "1")],
+        headers=staff["headers"],
+    )
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["total"] == 2
+    assert len(body["items"]) == 1
+    invalid = client.get("/api/v1/tasks", params={"status": "bogus"}, headers=staff["headers"])
+    assert invalid.status_code == 422
+    assert invalid.json()["error"]["field"].startswith("status")
+
+
+def test_compressed_bodies_stream_through_unchanged(make_client, staff):
+    client = make_client()
+    for number in range(30):
+        client.post("/api/v1/tasks", json={"title": f"Bulk {number}"}, headers=staff["headers"])
+    response = client.get(
+        "/api/v1/tasks",
+        params={"limit": 30},
+        headers={**staff["headers"], "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"  # compressed by the service
+    assert len(response.json()["items"]) == 30
+
+
+def test_portfolio_routes_reach_the_portfolio_service(make_client, admin_headers):
+    client = make_client()
+    ppa = client.post(
+        "/api/v1/ppas",
+        json={"title": "Solar dryers", "category": "oobc_ppa", "start_date": "2027-01-04"},
+        headers=admin_headers,
+    )
+    assert ppa.status_code == 201, ppa.text
+    fetched = client.get(f"/api/v1/ppas/{ppa.json()['id']}", headers=admin_headers)
+    assert fetched.json()["title"] == "Solar dryers"
+    dashboard = client.get("/api/v1/portfolio/dashboard", headers=admin_headers)
+    assert dashboard.status_code == 200
+
+
+def test_unknown_api_paths_are_404(make_client, staff):
+    client = make_client()
+    for path in ("/api/v1/nothing-here", "/api/v1/", "/api/v1/taskss/1"):
+        response = client.get(path, headers=staff["headers"])
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_service_not_deployed_is_503_naming_it(make_client, staff):
+    response = make_client().get("/api/v1/events", headers=staff["headers"])
+    assert response.status_code == 503
+    assert "calendar" in response.json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def stopped_tasks_url(postgres_server, redis_url) -> str:
+    """The URL of a real tasks service that has been started and then stopped."""
+    url = ServiceDatabases(postgres_server, "tasks_service").fresh()
+    app = create_tasks_app(TasksSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST))
+    with served(app) as server:
+        base = server.url
+    return base
+
+
+def test_a_stopped_service_is_503_naming_it_and_health_says_so(in_process, stopped_tasks_url):
+    client = in_process(tasks_url=stopped_tasks_url)
+    headers = token_for(client, "admin", "admin-password-for-tests")
+    response = client.get("/api/v1/tasks", headers=headers)
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "service_unavailable"
+    assert "tasks service" in error["message"]
+    health = client.get("/health/")
+    assert health.status_code == 503
+    body = health.json()
+    assert body["status"] == "unhealthy"
+    assert body["services"] == {"tasks": "error", "portfolio": "ok"}
+    assert body["database"] == "ok"
+    assert body["cache"] == "ok"
+    # Pages say so too, as a page.
+    login = client.post(
+        "/accounts/login/", data={"username": "admin", "password": "admin-password-for-tests"}
+    )
+    assert login.status_code == 303
+    page = client.get("/oobc-management/staff/tasks/")
+    assert page.status_code == 503
+    assert "tasks service" in page.text
+
+
+@pytest.fixture
+def silent_backend() -> Iterator[str]:
+    """A TCP server that accepts connections and never answers (a hung service)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_hung_service_times_out_as_503(in_process, silent_backend):
+    client = in_process(
+        portfolio_url=silent_backend,
+        portfolio_timeout_seconds=0.5,
+        health_check_timeout_seconds=0.5,
+    )
+    headers = token_for(client, "admin", "admin-password-for-tests")
+    response = client.get("/api/v1/ppas", headers=headers)
+    assert response.status_code == 503
+    assert "portfolio service timed out" in response.json()["error"]["message"]
+    health = client.get("/health/")
+    assert health.status_code == 503
+    assert health.json()["services"]["portfolio"] == "error"

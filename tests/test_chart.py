@@ -1,0 +1,712 @@
+"""The Helm chart (charts/obcms), rendered by the real Helm engine (helm-python-sdk).
+
+Every scenario of values is rendered once; every object is validated against the
+Kubernetes 1.31 schemas (kubernetes-validate, strict). ServiceMonitor and PrometheusRule
+have no schema there and are checked by hand; alert expressions are parsed with a PromQL
+parser and may only use metrics the code exports. Also: the k8s/ manifests and skaffold.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import promql_parser
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from test_chart_support import (
+    API_SERVICES,
+    CHART,
+    DEFAULT_WORKERS,
+    K8S,
+    RELEASE,
+    ROOT,
+    SCENARIOS,
+    SECRETS,
+    by_kind,
+    components,
+    container_env,
+    exported_metrics,
+    merge,
+    pod_spec,
+    promql_labels,
+    promql_metric_names,
+    render,
+    render_error,
+    selects,
+)
+
+KUBERNETES_VERSION = "1.31"
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
+STANDARD_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
+# Labels Prometheus adds to every scraped series (ServiceMonitor target labels).
+TARGET_LABELS = {"namespace", "pod", "job", "instance", "container", "endpoint", "le"}
+
+
+# ------------------------------------------------------------------ render and validate
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_object_is_valid_kubernetes(scenario: str) -> None:
+    objects = render(scenario)
+    assert objects, scenario
+    for obj in objects:
+        if obj["kind"] in CRD_KINDS:
+            assert obj["apiVersion"] == "monitoring.coreos.com/v1"
+            continue
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("scenario", ["inline", "dev", "production"])
+def test_lint_strict_is_clean(scenario: str) -> None:
+    report = helm.lint(CHART, SCENARIOS[scenario], strict=True, namespace=RELEASE)
+    assert report["errors"] == []
+    # Severity 1 is informational (e.g. "icon is recommended"); warnings fail strict lint.
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+def test_client_dry_run_install_succeeds() -> None:
+    with helm.Config(namespace=RELEASE) as config:
+        release = config.install(
+            CHART, RELEASE, SCENARIOS["production"], dry_run="client", namespace=RELEASE
+        )
+    kinds = {doc["kind"] for doc in yaml.safe_load_all(release["manifest"]) if doc}
+    assert {"Deployment", "Service", "NetworkPolicy", "Ingress", "PrometheusRule"} <= kinds
+    assert "helm test" in release["notes"]
+
+
+def test_expected_components_are_rendered() -> None:
+    deployments = {d["metadata"]["name"] for d in by_kind(render("inline"), "Deployment")}
+    expected = {f"{RELEASE}-{s}" for s in API_SERVICES}
+    expected |= {f"{RELEASE}-{s}-worker" for s in DEFAULT_WORKERS} | {f"{RELEASE}-relay"}
+    assert deployments == expected
+
+
+# ------------------------------------------------------------------ values schema
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"unknownKey": 1}, "additional properties 'unknownKey' not allowed"),
+        ({"apis": {"tasks": {"replica": 2}}}, "additional properties 'replica' not allowed"),
+        ({"ingress": {"tls": {"issuer": "x"}}}, "additional properties 'issuer' not allowed"),
+        ({"apis": {"tasks": {"replicas": "two"}}}, "want integer"),
+        ({"maintenanceMode": "yes"}, "want boolean"),
+        ({"mode": "staging"}, "mode"),
+        ({"workers": {"gateway": {}}}, "gateway"),
+        ({"redis": {"url": "http://redis"}}, "url"),
+    ],
+)
+def test_schema_rejects_unknown_keys_and_wrong_types(
+    override: dict[str, Any], message: str
+) -> None:
+    error = render_error(merge(SECRETS, override))
+    assert message in error
+
+
+def test_defaults_hold_no_working_secret() -> None:
+    with helm.Chart.load(CHART) as chart:
+        defaults = chart.values
+    assert set(defaults["database"]["urls"].values()) == {""}
+    assert defaults["redis"]["url"] == ""
+    assert defaults["internalToken"]["publicKey"] == defaults["internalToken"]["privateKey"] == ""
+    assert defaults["admin"]["password"] == ""
+    assert defaults["mode"] == "production"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "database.urls.calendar (or database.existingSecret) is required"),
+        ({"database": SECRETS["database"]}, "redis.url (or redis.existingSecret) is required"),
+        (
+            {k: v for k, v in SECRETS.items() if k != "internalToken"},
+            "internalToken.publicKey and internalToken.privateKey",
+        ),
+        ({k: v for k, v in SECRETS.items() if k != "admin"}, "admin.password"),
+        ({k: v for k, v in SECRETS.items() if k != "sessionSecret"}, "sessionSecret.value"),
+        (merge(SECRETS, {"sessionSecret": {"value": "short"}}), "at least 50 characters"),
+        (
+            merge(SECRETS, {"networkPolicy": {"enabled": False}}),
+            'gateway.trustedProxies must name the ingress controller\'s addresses, not "*"',
+        ),
+        (merge(SECRETS, {"relay": {"sources": ["tasks", "billing"]}}), "billing"),
+        (merge(SECRETS, {"ingress": {"enabled": True}}), "ingress.tls"),
+    ],
+)
+def test_refuses_to_render_without_required_secrets(values: dict[str, Any], message: str) -> None:
+    assert message in render_error(values)
+
+
+def test_existing_secrets_create_no_secret_and_are_referenced() -> None:
+    objects = render("existing")
+    assert by_kind(objects, "Secret") == []
+    refs = {
+        (e["name"], e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for obj in objects
+        if pod_spec(obj)
+        for container in pod_spec(obj)["containers"]
+        for e in container.get("env", [])
+        if "valueFrom" in e
+    }
+    assert ("OBCMS_TASKS_DATABASE_URL", "pg-urls", "tasks") in refs
+    assert ("OBCMS_REDIS_URL", "redis-conn", "url") in refs
+    assert ("OBCMS_INTERNAL_TOKEN_PUBLIC_KEY", "token-keys", "pub") in refs
+    assert ("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY", "token-keys", "priv") in refs
+    assert ("OBCMS_ADMIN_PASSWORD", "admin-pw", "pw") in refs
+    assert ("OBCMS_GATEWAY_SECRET_KEY", "gateway-key", "key") in refs
+
+
+def test_inline_secrets_are_a_hook_created_before_the_migrations() -> None:
+    objects = render("inline")
+    (secret,) = by_kind(objects, "Secret")
+    annotations = secret["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert int(annotations["helm.sh/hook-weight"]) < 0
+    assert set(secret["stringData"]) == {
+        "gateway-database-url",
+        "tasks-database-url",
+        "portfolio-database-url",
+        "calendar-database-url",
+        "redis-url",
+        "internal-token-public-key",
+        "internal-token-private-key",
+        "gateway-secret-key",
+        "admin-password",
+    }
+
+
+def test_dev_mode_renders_without_token_keys_and_uses_dev_infra() -> None:
+    objects = render("dev")
+    gateway = components(objects)["gateway"]
+    env = container_env(gateway)
+    assert env["OBCMS_MODE"] == "dev"
+    assert env["OBCMS_GATEWAY_MAINTENANCE_MODE"] == "false"
+    assert "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY" not in env
+    assert all(d["spec"]["replicas"] == 1 for d in by_kind(objects, "Deployment"))
+    (secret,) = by_kind(objects, "Secret")
+    assert "obcms-postgresql:5432/obcms_tasks" in secret["stringData"]["tasks-database-url"]
+    assert secret["stringData"]["redis-url"] == "redis://obcms-redis:6379/0"
+
+
+# ------------------------------------------------------------------ workloads and policy
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_pod_follows_the_security_and_resource_policy(scenario: str) -> None:
+    for obj in render(scenario):
+        spec = pod_spec(obj)
+        if spec is None:
+            continue
+        name = obj["metadata"]["name"]
+        pod_security = spec["securityContext"]
+        assert pod_security["runAsNonRoot"] is True, name
+        assert pod_security["runAsUser"] == 10001, name
+        assert pod_security["fsGroup"] == 10001, name
+        assert pod_security["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert spec["automountServiceAccountToken"] is False, name
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert "emptyDir" in volumes["tmp"], name
+        for container in spec["containers"]:
+            security = container["securityContext"]
+            assert security["runAsNonRoot"] is True, name
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            resources = container["resources"]
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(resources[kind]), (name, kind)
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], name
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_probes(scenario: str) -> None:
+    for name, deployment in components(render(scenario)).items():
+        (container,) = pod_spec(deployment)["containers"]
+        kind = deployment["metadata"]["labels"]["app.kubernetes.io/component"]
+        if name in API_SERVICES:
+            assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        else:  # workers and relay: their metrics endpoint shows the process is alive
+            assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+            assert "startupProbe" in container, kind
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_deployment_has_a_pdb_service_account_and_service(scenario: str) -> None:
+    objects = render(scenario)
+    accounts = {sa["metadata"]["name"]: sa for sa in by_kind(objects, "ServiceAccount")}
+    pdbs = by_kind(objects, "PodDisruptionBudget")
+    services = by_kind(objects, "Service")
+    for deployment in by_kind(objects, "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        account = accounts[pod_spec(deployment)["serviceAccountName"]]
+        assert account["automountServiceAccountToken"] is False
+        assert [p for p in pdbs if selects(p["spec"]["selector"], labels)], deployment
+        assert [s for s in services if s["spec"]["selector"].items() <= labels.items()]
+    for job in by_kind(objects, "Job"):
+        assert pod_spec(job)["serviceAccountName"] in accounts
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_standard_labels_everywhere(scenario: str) -> None:
+    for obj in render(scenario):
+        labels = obj["metadata"].get("labels", {})
+        for label in STANDARD_LABELS:
+            assert labels.get(label), (obj["kind"], obj["metadata"]["name"], label)
+        assert labels["app.kubernetes.io/part-of"] == "obcms"
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        spec = pod_spec(obj)
+        if spec is not None:
+            template_labels = obj["spec"]["template"]["metadata"]["labels"]
+            assert all(template_labels.get(label) for label in STANDARD_LABELS)
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_network_policies_select_every_pod(scenario: str) -> None:
+    objects = render(scenario)
+    policies = by_kind(objects, "NetworkPolicy")
+    if not SCENARIOS[scenario].get("networkPolicy", {}).get("enabled", True):
+        assert policies == []
+        return
+    for obj in objects:
+        if pod_spec(obj) is None:
+            continue
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        matching = [p for p in policies if selects(p["spec"]["podSelector"], labels)]
+        types = {t for p in matching for t in p["spec"]["policyTypes"]}
+        assert types == {"Ingress", "Egress"}, obj["metadata"]["name"]
+
+
+def test_network_policy_rules() -> None:
+    policies = {p["metadata"]["name"]: p for p in by_kind(render("inline"), "NetworkPolicy")}
+    deny = policies[f"{RELEASE}-default-deny"]["spec"]
+    assert "ingress" not in deny
+    assert "egress" not in deny
+    egress = policies[f"{RELEASE}-egress-dependencies"]["spec"]["egress"]
+    assert sorted(p["port"] for rule in egress for p in rule["ports"]) == [53, 53, 5432, 6379]
+    prometheus_ns = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    for service in ("tasks", "portfolio", "calendar"):
+        rules = policies[f"{RELEASE}-{service}"]["spec"]["ingress"]
+        peers = [peer for rule in rules for peer in rule["from"]]
+        assert {"podSelector": {"matchLabels": selector_labels("gateway")}} in peers
+        assert all(
+            peer.get("namespaceSelector") == prometheus_ns or "podSelector" in peer
+            for peer in peers
+        )
+        assert len(peers) == 2  # the gateway and Prometheus, nobody else
+    gateway = policies[f"{RELEASE}-gateway"]["spec"]
+    gateway_peers = [peer for rule in gateway["ingress"] for peer in rule["from"]]
+    assert any(
+        p.get("namespaceSelector", {}).get("matchLabels")
+        == {"kubernetes.io/metadata.name": "ingress-nginx"}
+        for p in gateway_peers
+    )
+    backends = gateway["egress"][0]["to"][0]["podSelector"]["matchExpressions"][1]["values"]
+    assert sorted(backends) == ["calendar", "portfolio", "tasks"]
+    for worker in ("tasks-worker", "portfolio-worker", "relay"):
+        rules = policies[f"{RELEASE}-{worker}"]["spec"]["ingress"]
+        assert [p["port"] for rule in rules for p in rule["ports"]] == ["metrics"]
+
+
+def selector_labels(component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "obcms",
+        "app.kubernetes.io/instance": RELEASE,
+        "app.kubernetes.io/component": component,
+    }
+
+
+def test_commands_and_environment() -> None:
+    deployments = components(render("inline"))
+    for service in API_SERVICES:
+        container = pod_spec(deployments[service])["containers"][0]
+        assert container["command"][:5] == [
+            f"obcms-{service}",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+        ]
+        env = container_env(deployments[service])
+        assert env["OBCMS_MODE"] == "production"
+        assert f"OBCMS_{service.upper()}_DATABASE_URL" in env
+        assert "OBCMS_REDIS_URL" in env
+        assert "OBCMS_LOG_LEVEL" in env
+        assert "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY" in env
+        assert ("OBCMS_ADMIN_PASSWORD" in env) == (service == "gateway")
+        assert ("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY" in env) == (service == "gateway")
+    gateway = container_env(deployments["gateway"])
+    assert gateway["OBCMS_GATEWAY_TASKS_URL"] == f"http://{RELEASE}-tasks:8000"
+    assert gateway["OBCMS_GATEWAY_SECRET_KEY"] == f"secret:{RELEASE}-secrets/gateway-secret-key"
+    assert gateway["OBCMS_GATEWAY_TRUSTED_PROXIES"] == "*"
+    assert gateway["OBCMS_GATEWAY_ALLOWED_HOSTS"] == ",".join(
+        [
+            f"{RELEASE}-gateway",
+            f"{RELEASE}-gateway.{RELEASE}.svc",
+            f"{RELEASE}-gateway.{RELEASE}.svc.cluster.local",
+        ]
+    )
+    assert gateway["OBCMS_GATEWAY_STATE_DIR"].startswith("/tmp/")
+    for service in DEFAULT_WORKERS:
+        worker = deployments[f"{service}-worker"]
+        assert pod_spec(worker)["containers"][0]["command"] == [f"obcms-{service}", "worker"]
+        assert container_env(worker)[f"OBCMS_{service.upper()}_WORKER_METRICS_PORT"] == "9100"
+    relay = deployments["relay"]
+    assert pod_spec(relay)["containers"][0]["command"] == ["obcms-relay"]
+    relay_env = container_env(relay)
+    assert relay_env["OBCMS_RELAY_SOURCES"] == "tasks,portfolio,calendar"
+    assert relay_env["OBCMS_RELAY_METRICS_PORT"] == "9102"
+    assert {f"OBCMS_{s.upper()}_DATABASE_URL" for s in ("tasks", "portfolio", "calendar")} <= set(
+        relay_env
+    )
+
+
+def test_workers_are_a_value() -> None:
+    worker = components(render("calendar-worker"))["calendar-worker"]
+    assert pod_spec(worker)["containers"][0]["command"] == ["obcms-calendar", "worker"]
+    assert pod_spec(worker)["containers"][0]["image"].startswith("obcms/calendar:")
+    assert container_env(worker)["OBCMS_CALENDAR_WORKER_METRICS_PORT"] == "9100"
+    # A worker whose service is not deployed is refused.
+    disabled = merge(
+        SCENARIOS["calendar-worker"],
+        {"apis": {"calendar": {"enabled": False}}, "relay": {"sources": ["tasks", "portfolio"]}},
+    )
+    assert "workers.calendar needs apis.calendar enabled" in render_error(disabled)
+
+
+def test_a_disabled_service_is_announced_to_the_gateway_as_absent() -> None:
+    values = merge(
+        SECRETS,
+        {"apis": {"calendar": {"enabled": False}}, "relay": {"sources": ["tasks", "portfolio"]}},
+    )
+    deployments = components(render(values))
+    assert "calendar" not in deployments
+    assert container_env(deployments["gateway"])["OBCMS_GATEWAY_CALENDAR_URL"] == ""
+    relay_env = container_env(deployments["relay"])
+    assert relay_env["OBCMS_RELAY_SOURCES"] == "tasks,portfolio"
+    assert "OBCMS_CALENDAR_DATABASE_URL" not in relay_env
+
+
+def test_ingress_host_is_an_allowed_host() -> None:
+    env = container_env(components(render("ingress"))["gateway"])
+    assert env["OBCMS_GATEWAY_ALLOWED_HOSTS"].split(",")[0] == "obcms.example.gov"
+
+
+def test_maintenance_mode_sets_the_gateway_env() -> None:
+    env = container_env(components(render("maintenance"))["gateway"])
+    assert env["OBCMS_GATEWAY_MAINTENANCE_MODE"] == "true"
+
+
+def test_hpa_on_and_off() -> None:
+    with_hpa = render("hpa")
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h for h in by_kind(with_hpa, "HorizontalPodAutoscaler")
+    }
+    for deployment in by_kind(with_hpa, "Deployment"):
+        assert "replicas" not in deployment["spec"]
+        hpa = hpas[deployment["metadata"]["name"]]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    assert by_kind(render("inline"), "HorizontalPodAutoscaler") == []
+
+
+def test_several_uvicorn_workers_get_a_multiprocess_metrics_dir() -> None:
+    tasks = components(render("production"))["tasks"]
+    env = container_env(tasks)
+    container = pod_spec(tasks)["containers"][0]
+    assert container["command"][-2:] == ["--workers", "3"]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert env["PROMETHEUS_MULTIPROC_DIR"] in mounts
+    assert "PROMETHEUS_MULTIPROC_DIR" not in container_env(components(render("inline"))["tasks"])
+    assert container_env(tasks)["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+
+
+def test_migration_hooks() -> None:
+    objects = render("inline")
+    jobs = {j["metadata"]["name"]: j for j in by_kind(objects, "Job")}
+    for service in API_SERVICES:
+        job = jobs[f"{RELEASE}-migrate-{service}"]
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+        assert int(annotations["helm.sh/hook-weight"]) == 0
+        assert job["spec"]["activeDeadlineSeconds"] == 600
+        assert job["spec"]["backoffLimit"] == 3
+        container = pod_spec(job)["containers"][0]
+        assert container["command"] == [f"obcms-{service}", "migrate"]
+        assert f"OBCMS_{service.upper()}_DATABASE_URL" in {e["name"] for e in container["env"]}
+    account = next(
+        sa
+        for sa in by_kind(objects, "ServiceAccount")
+        if sa["metadata"]["name"].endswith("migrate")
+    )
+    assert int(account["metadata"]["annotations"]["helm.sh/hook-weight"]) < 0
+    assert not [j for j in by_kind(render("minimal"), "Job")]
+
+
+def test_smoke_test_job() -> None:
+    jobs = [
+        j for j in by_kind(render("inline"), "Job") if j["metadata"]["name"].endswith("smoke-test")
+    ]
+    (job,) = jobs
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    container = pod_spec(job)["containers"][0]
+    assert container["command"][:2] == ["python", "-c"]
+    script = container["command"][2]
+    compile(script, "smoke_test.py", "exec")
+    for path in (
+        "/health/",
+        "/accounts/login/",
+        "/oobc-management/calendar/feed/json/",
+        "/oobc-management/staff/tasks/create/",
+        "/oobc-management/staff/tasks/",
+        "X-CSRFToken",
+        "X-Forwarded-Proto",
+        "sessionid",
+    ):
+        assert path in script
+    assert container_env(job)["OBCMS_SMOKE_URL"] == f"http://{RELEASE}-gateway:8000"
+
+
+def test_ingress_fronts_the_gateway_only() -> None:
+    (ingress,) = by_kind(render("ingress"), "Ingress")
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["tls"] == [{"hosts": ["obcms.example.gov"], "secretName": f"{RELEASE}-gateway-tls"}]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    backends = {
+        path["backend"]["service"]["name"]
+        for rule in spec["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert backends == {f"{RELEASE}-gateway"}
+    assert spec["rules"][0]["host"] == "obcms.example.gov"
+    assert by_kind(render("inline"), "Ingress") == []
+
+
+# ------------------------------------------------------------------ monitoring
+
+
+def test_monitoring_objects_are_toggled() -> None:
+    assert not [o for o in render("inline") if o["kind"] in CRD_KINDS]
+    configmaps = by_kind(render("inline"), "ConfigMap")
+    assert not [c for c in configmaps if "grafana_dashboard" in c["metadata"]["labels"]]
+    kinds = [o["kind"] for o in render("monitoring")]
+    assert kinds.count("ServiceMonitor") == 1
+    assert kinds.count("PrometheusRule") == 1
+
+
+def test_service_monitor_scrapes_every_component() -> None:
+    objects = render("monitoring")
+    (monitor,) = by_kind(objects, "ServiceMonitor")
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": [RELEASE]}
+    ports = {e["port"] for e in spec["endpoints"]}
+    assert all(e["path"] == "/metrics" for e in spec["endpoints"])
+    scraped = set()
+    for service in by_kind(objects, "Service"):
+        if selects(spec["selector"], service["metadata"]["labels"]):
+            (port,) = service["spec"]["ports"]
+            assert port["name"] in ports
+            scraped.add(service["metadata"]["labels"]["app.kubernetes.io/component"])
+    assert scraped == set(components(objects))
+    assert {"tasks-worker", "portfolio-worker", "relay"} <= scraped
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    (rule,) = by_kind(render("monitoring"), "PrometheusRule")
+    return [r for group in rule["spec"]["groups"] for r in group["rules"]]
+
+
+def test_prometheus_rule_has_the_guides_alerts() -> None:
+    rules = alert_rules()
+    names = {r["alert"] for r in rules}
+    assert {
+        "ObcmsHttp5xxErrors",
+        "ObcmsHttp404Errors",
+        "ObcmsSlowResponses",
+        "ObcmsSlowDatabaseQueries",
+        "ObcmsHighCpu",
+        "ObcmsHighMemory",
+        "ObcmsDiskAlmostFull",
+        "ObcmsApiDown",
+        "ObcmsWorkerDown",
+        "ObcmsRelayDown",
+        "ObcmsRedisDown",
+        "ObcmsPostgresqlDown",
+        "ObcmsOutboxStuck",
+        "ObcmsDeadLetters",
+        "ObcmsQueueBacklog",
+    } <= names
+    down = {r["labels"]["component"] for r in rules if r["alert"].endswith("Down")}
+    assert set(components(render("monitoring"))) | {"redis", "postgresql"} == down
+    expr = {r["alert"]: r["expr"] for r in rules}
+    assert re.search(r'status=~"5\.\."\}\[1m\]\)\) > 10$', expr["ObcmsHttp5xxErrors"])
+    assert expr["ObcmsHttp404Errors"].endswith("> 100")
+    assert "histogram_quantile(0.95" in expr["ObcmsSlowResponses"]
+    assert expr["ObcmsSlowResponses"].endswith("> 2")
+    assert expr["ObcmsSlowDatabaseQueries"].endswith("> 0.5")
+    assert expr["ObcmsHighCpu"].endswith("> 0.8")
+    assert expr["ObcmsHighMemory"].endswith("> 0.9")
+    assert expr["ObcmsDiskAlmostFull"].endswith("> 0.85")
+    assert expr["ObcmsOutboxStuck"].endswith("> 60")
+    assert expr["ObcmsDeadLetters"].endswith("> 0")
+    cpu = next(r for r in rules if r["alert"] == "ObcmsHighCpu")
+    assert cpu["for"] == "5m"
+
+
+def test_every_alert_is_documented_and_parses() -> None:
+    readme = (CHART / ".." / "README.md").resolve().read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", readme, flags=re.MULTILINE)
+    }
+    metrics = exported_metrics()
+    for rule in alert_rules():
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}
+        annotations = rule["annotations"]
+        assert annotations["summary"]
+        assert annotations["description"]
+        base, anchor = annotations["runbook_url"].split("#")
+        assert base.endswith("charts/README.md")
+        assert anchor in anchors, anchor
+        promql_parser.parse(rule["expr"])
+        for name in promql_metric_names(rule["expr"]):
+            if name.startswith("obcms_"):
+                assert name in metrics, (rule["alert"], name)
+        for name, labels in promql_labels(rule["expr"]).items():
+            if name in metrics:
+                assert labels <= metrics[name] | TARGET_LABELS, (rule["alert"], name, labels)
+
+
+def test_dashboards_are_valid_and_use_exported_metrics() -> None:
+    metrics = exported_metrics()
+    files = sorted((CHART / "dashboards").glob("*.json"))
+    assert {f.stem for f in files} == {
+        "obcms-red",
+        "obcms-bus",
+        "obcms-calendar-feed",
+        "obcms-portfolio",
+    }
+    configmaps = {
+        c["metadata"]["name"]: c
+        for c in by_kind(render("monitoring"), "ConfigMap")
+        if c["metadata"]["labels"].get("grafana_dashboard") == "1"
+    }
+    assert len(configmaps) == len(files)
+    for path in files:
+        text = path.read_text()
+        dashboard = json.loads(text)
+        assert dashboard["uid"]
+        assert dashboard["title"]
+        assert dashboard["panels"]
+        configmap = configmaps[f"{RELEASE}-dashboard-{path.stem}"]
+        assert json.loads(configmap["data"][path.name]) == dashboard
+        exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+        assert exprs, path.name
+        for expr in exprs:
+            promql_parser.parse(expr)
+            names = promql_metric_names(expr)
+            assert names, expr
+            for name in names:
+                assert name in metrics or name == "up", (path.name, name)
+            for name, labels in promql_labels(expr).items():
+                if name in metrics:
+                    assert labels <= metrics[name] | TARGET_LABELS, (path.name, name, labels)
+
+
+# ------------------------------------------------------------------ k8s/ and skaffold
+
+
+def k8s_objects() -> list[dict[str, Any]]:
+    return [
+        doc
+        for path in sorted(K8S.glob("*.yaml")) + sorted((K8S / "dev").glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]
+
+
+def test_k8s_manifests_are_valid() -> None:
+    objects = k8s_objects()
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert ("Namespace", "obcms") in kinds
+    assert {("StatefulSet", "obcms-postgresql"), ("Service", "obcms-postgresql")} <= kinds
+    assert ("Secret", "obcms-dev-postgresql") in kinds
+    assert {("StatefulSet", "obcms-redis"), ("Service", "obcms-redis")} <= kinds
+    configs = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+    redis_conf = configs["obcms-dev-redis"]["data"]["redis.conf"].splitlines()
+    assert "appendonly yes" in redis_conf
+    assert "maxmemory-policy noeviction" in redis_conf
+    init = configs["obcms-dev-postgresql-init"]["data"]["10-obcms-databases.sh"]
+    assert "for service in gateway tasks portfolio calendar" in init
+    assert "CREATE DATABASE" in init
+    # The dev values point at exactly these databases and this Redis.
+    dev = yaml.safe_load((CHART / "values-dev.yaml").read_text())
+    for service, url in dev["database"]["urls"].items():
+        assert url.endswith(f"@obcms-postgresql:5432/obcms_{service}")
+    assert dev["redis"]["url"].startswith("redis://obcms-redis:6379/")
+
+
+def test_kube_prometheus_stack_values_select_our_objects() -> None:
+    values = yaml.safe_load((K8S / "monitoring" / "kube-prometheus-stack-values.yaml").read_text())
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["serviceMonitorSelectorNilUsesHelmValues"] is False
+    assert spec["ruleSelectorNilUsesHelmValues"] is False
+    sidecar = values["grafana"]["sidecar"]["dashboards"]
+    assert sidecar["enabled"] is True
+    assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")
+
+
+def test_skaffold_builds_every_image_and_sets_them_by_artifact_name() -> None:
+    config = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
+    artifacts = {a["image"]: a["docker"]["dockerfile"] for a in config["build"]["artifacts"]}
+    assert artifacts == {
+        "obcms/tasks": "services/tasks/Dockerfile",
+        "obcms/portfolio": "services/portfolio/Dockerfile",
+        "obcms/calendar": "services/calendar/Dockerfile",
+        "obcms/gateway": "gateway/Dockerfile",
+    }
+    (release,) = config["deploy"]["helm"]["releases"]
+    assert (ROOT / release["chartPath"]).resolve() == CHART.resolve()
+    templates = release["setValueTemplates"]
+    for image in artifacts:
+        service = image.split("/")[1]
+        key = image.replace("/", "_")
+        assert templates[f"apis.{service}.image.repository"] == f"{{{{.IMAGE_REPO_{key}}}}}"
+        assert templates[f"apis.{service}.image.tag"] == f"{{{{.IMAGE_TAG_{key}}}}}"
+    # Every value path skaffold sets exists in the chart's values.
+    with helm.Chart.load(CHART) as chart:
+        chart.validate_schema(
+            merge(SECRETS, helm.parse_set_string(",".join(f"{k}=x" for k in templates)))
+        )
+    (dev,) = config["profiles"]
+    patches = {p["path"]: p["value"] for p in dev["patches"]}
+    assert patches["/deploy/helm/releases/0/valuesFiles"] == ["charts/obcms/values-dev.yaml"]
+    commands = [" ".join(h["host"]["command"]) for h in patches["/deploy/helm/hooks"]["before"]]
+    assert "kubectl apply -f k8s/namespace.yaml -f k8s/dev/" in commands
+    dev_values = yaml.safe_load((CHART / "values-dev.yaml").read_text())
+    assert dev_values["maintenanceMode"] is False
+    assert all(api["replicas"] == 1 for api in dev_values["apis"].values())

@@ -10,6 +10,7 @@ from portfolio_service.assessments.routes import router as assessments_router
 from portfolio_service.ceilings.routes import router as ceilings_router
 from portfolio_service.dashboard.routes import router as dashboard_router
 from portfolio_service.db import load_models
+from portfolio_service.feed.routes import router as feed_router
 from portfolio_service.funding.routes import router as funding_router
 from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
@@ -33,5 +34,6 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             assessments_router,
             needs_router,
             dashboard_router,
+            feed_router,
         ],
     )

@@ -20,7 +20,6 @@ from calendar_service.bookings.schemas import BookingCreate, BookingFilters
 from calendar_service.db import outbox
 from calendar_service.events import BOOKING_CREATED, BOOKING_UPDATED
 from calendar_service.resources.models import Resource
-from calendar_service.window import OFFICE_ZONE
 from obcms_platform.auth import Principal, Role
 from obcms_platform.errors import (
     ConflictError,
@@ -28,6 +27,7 @@ from obcms_platform.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.pagination import PageParams, paginate
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)

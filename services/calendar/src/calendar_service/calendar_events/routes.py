@@ -29,11 +29,11 @@ from calendar_service.calendar_events.schemas import (
     OccurrenceRead,
     OverrideRead,
 )
-from calendar_service.window import FeedWindow
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
+from obcms_platform.feed import FeedWindow
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 from obcms_platform.versioning import ExpectedVersion, set_etag

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from calendar_service.feed.service import Entry
+from obcms_platform.feed import Entry
 
 UID_DOMAIN = "obcms"
 STATUS = {"cancelled": "CANCELLED", "draft": "TENTATIVE", "pending": "TENTATIVE"}

@@ -5,67 +5,36 @@
 - ``GET /api/v1/feed.ics``: the same as ``text/calendar``; ``GET /api/v1/events.ics``: events
   only (default window: a month back to a year ahead).
 
-Windows longer than 400 days, and an end not after the start, are refused with 422.
+Windows longer than 400 days, and an end not after the start, are refused with 422. The
+window, ``modules`` and entry format are the shared ones of `obcms_platform.feed`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from calendar_service.feed.ics import build_calendar
-from calendar_service.feed.schemas import FeedResponse
-from calendar_service.feed.service import (
-    KNOWN_MODULES,
-    MODULE_EVENTS,
-    SERVED_MODULES,
-    feed_entries,
-)
-from calendar_service.window import FeedWindow, IcsWindow
+from calendar_service.feed.service import MODULE_EVENTS, SERVED_MODULES, feed_entries
+from calendar_service.window import IcsWindow
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
-from obcms_platform.errors import InvalidInputError, error_responses
+from obcms_platform.errors import error_responses
+from obcms_platform.feed import FeedResponse, FeedWindow, feed_response, served_modules
 
 router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
-ModulesParam = Annotated[
-    str | None,
-    Query(
-        max_length=200,
-        description="comma-separated modules (coordination, staff, resources); default all",
-    ),
-]
+Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
-
-
-def _modules(value: str | None) -> list[str]:
-    if value is None or not value.strip():
-        return list(SERVED_MODULES)
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = sorted(set(names) - KNOWN_MODULES)
-    if unknown:
-        raise InvalidInputError(
-            f"modules: unknown module(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(KNOWN_MODULES))}",
-            field="modules",
-        )
-    return [name for name in SERVED_MODULES if name in names]
 
 
 @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse, response_model_exclude_none=True)
 def feed(
-    session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: ModulesParam = None
+    session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules
 ) -> FeedResponse:
-    served = _modules(modules)
-    entries = feed_entries(session, window, served)
-    return FeedResponse(
-        start=window.start,
-        end=window.end,
-        modules=served,
-        events=[entry.to_feed() for entry in entries],
-    )
+    return feed_response(window, modules, feed_entries(session, window, modules))
 
 
 @router.get(
@@ -74,9 +43,9 @@ def feed(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 def feed_ics(
-    session: DbSession, _: CurrentPrincipal, window: IcsWindow, modules: ModulesParam = None
+    session: DbSession, _: CurrentPrincipal, window: IcsWindow, modules: Modules
 ) -> Response:
-    entries = feed_entries(session, window, _modules(modules))
+    entries = feed_entries(session, window, modules)
     return Response(build_calendar(entries), media_type=ICS_MEDIA_TYPE)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,57 +27,28 @@ from sqlalchemy.orm import Session, raiseload
 from calendar_service.bookings.models import HOLDING, Booking
 from calendar_service.calendar_events.models import Event, EventOccurrence
 from calendar_service.calendar_events.service import expand
-from calendar_service.feed.schemas import ExtendedProps, FeedEntry
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
 from calendar_service.resources.models import Resource
-from calendar_service.window import OFFICE_ZONE, TimeWindow
+from obcms_platform.feed import (
+    BOOKING_COLOURS,
+    EVENT_COLOUR,
+    LEAVE_COLOURS,
+    MODULE_COORDINATION,
+    MODULE_RESOURCES,
+    MODULE_STAFF,
+    OFFICE_ZONE,
+    Entry,
+    ExtendedProps,
+    TimeWindow,
+    sorted_entries,
+)
 
-MODULE_EVENTS = "coordination"
-MODULE_LEAVE = "staff"
-MODULE_BOOKINGS = "resources"
+MODULE_EVENTS = MODULE_COORDINATION
+MODULE_LEAVE = MODULE_STAFF
+MODULE_BOOKINGS = MODULE_RESOURCES
 SERVED_MODULES = (MODULE_EVENTS, MODULE_BOOKINGS, MODULE_LEAVE)
-# The gateway's other modules come from other services: asking for them here is no error.
-KNOWN_MODULES = frozenset({*SERVED_MODULES, "planning", "mana"})
-
-EVENT_COLOUR = "#2563eb"
-LEAVE_COLOURS = {LeaveStatus.APPROVED: "#6366f1", LeaveStatus.PENDING: "#f59e0b"}
-BOOKING_COLOURS = {"approved": "#059669", "pending": "#f59e0b"}
-TEXT_COLOUR = "#f9fafb"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A feed entry with typed times (for JSON and ICS alike)."""
-
-    id: str
-    title: str
-    start: datetime | date
-    end: datetime | date
-    all_day: bool
-    colour: str
-    props: ExtendedProps
-    zone: ZoneInfo
-    description: str = ""
-    location: str = ""
-
-    def to_feed(self) -> FeedEntry:
-        return FeedEntry(
-            id=self.id,
-            title=self.title,
-            start=_iso(self.start, self.zone),
-            end=_iso(self.end, self.zone),
-            allDay=self.all_day,
-            backgroundColor=self.colour,
-            borderColor=self.colour,
-            textColor=TEXT_COLOUR,
-            extendedProps=self.props,
-        )
-
-
-def _iso(value: datetime | date, zone: ZoneInfo) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(zone).isoformat()
-    return value.isoformat()
+# Leave that shows on the calendar.
+SHOWN_LEAVE = (LeaveStatus.APPROVED, LeaveStatus.PENDING)
 
 
 def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
@@ -90,12 +60,7 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
         entries.extend(leave_entries(session, window))
     if MODULE_BOOKINGS in wanted:
         entries.extend(booking_entries(session, window))
-    entries.sort(key=lambda entry: (_sort_key(entry.start, entry.zone), entry.id))
-    return entries
-
-
-def _sort_key(value: datetime | date, zone: ZoneInfo) -> str:
-    return _iso(value, zone)[:19] if isinstance(value, datetime) else value.isoformat()
+    return sorted_entries(entries)
 
 
 def window_events_statement(window: TimeWindow) -> Select[tuple[Event]]:
@@ -183,19 +148,13 @@ def _overrides(session: Session, series: list[Event], window: TimeWindow) -> lis
     return list(session.scalars(select(EventOccurrence).where(condition)))
 
 
-def _local_days(window: TimeWindow) -> tuple[date, date]:
-    first = window.start.astimezone(OFFICE_ZONE).date()
-    last = (window.end - timedelta(microseconds=1)).astimezone(OFFICE_ZONE).date()
-    return first, last
-
-
 def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
-    first, last = _local_days(window)
+    first, last = window.days()
     leaves = session.scalars(
         select(StaffLeave).where(
             StaffLeave.start_date <= last,
             StaffLeave.end_date >= first,
-            StaffLeave.status.in_(list(LEAVE_COLOURS)),
+            StaffLeave.status.in_(SHOWN_LEAVE),
         )
     )
     return [
@@ -205,7 +164,7 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
             start=leave.start_date,
             end=leave.end_date + timedelta(days=1),
             all_day=True,
-            colour=LEAVE_COLOURS[leave.status],
+            colour=LEAVE_COLOURS[leave.status.value],
             zone=OFFICE_ZONE,
             props=ExtendedProps(
                 module=MODULE_LEAVE,

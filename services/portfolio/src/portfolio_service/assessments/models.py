@@ -70,6 +70,8 @@ class Assessment(Timestamped, Base):
             name="planned_end_date",
         ),
         Index("ix_assessments__planned_start_date_id", "planned_start_date", "id"),
+        # The calendar feed: planned ends in a window (starts: the index above).
+        Index("ix_assessments__planned_end_date", "planned_end_date"),
         Index("ix_assessments__status", "status"),
         Index(
             "ix_assessments__title_trgm",

@@ -36,6 +36,8 @@ class Milestone(Timestamped, Base):
 
     __table_args__ = (
         Index("ix_milestones__ppa_id_date", "ppa_id", "date"),
+        # The calendar feed: every milestone in a window.
+        Index("ix_milestones__date", "date"),
         # The dashboard's upcoming milestones: open ones by date.
         Index(
             "ix_milestones__open_date",

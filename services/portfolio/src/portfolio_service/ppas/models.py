@@ -172,6 +172,9 @@ class Ppa(Timestamped, Base):
         ),
         # Default listing order.
         Index("ix_ppas__created_at_id", "created_at", "id"),
+        # The calendar feed: start and target end dates in a window.
+        Index("ix_ppas__start_date", "start_date"),
+        Index("ix_ppas__target_end_date", "target_end_date"),
         # List filters (alone and combined) and the dashboard's fiscal-year filter.
         Index("ix_ppas__fiscal_year_status", "fiscal_year", "status"),
         Index("ix_ppas__status", "status"),

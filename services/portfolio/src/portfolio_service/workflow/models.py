@@ -11,10 +11,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     SmallInteger,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,4 +65,10 @@ class WorkflowStage(Timestamped, Base):
         UniqueConstraint("ppa_id", "sequence"),
         CheckConstraint("sequence BETWEEN 1 AND 6", name="sequence"),
         CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL)", name="completed_at"),
+        # The calendar feed: stages due in a window.
+        Index(
+            "ix_budget_workflow_stages__due_date",
+            "due_date",
+            postgresql_where=text("due_date IS NOT NULL"),
+        ),
     )

@@ -6,10 +6,12 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Index,
@@ -19,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -61,6 +65,19 @@ PRIORITY_RANK = {
     TaskPriority.HIGH: 2,
     TaskPriority.CRITICAL: 3,
 }
+
+
+def calendar_span(start_date: Any, due_date: Any) -> ColumnElement[Any]:
+    """The days a task covers on the calendar, ``[start_date or due_date, due_date]``: the
+    expression of the feed's GiST index, and of its query (which must match it exactly)."""
+    return func.daterange(
+        func.coalesce(start_date, due_date), due_date, literal_column("'[]'::text")
+    )
+
+
+# Tasks on the calendar: those with a due date, except those linked to an event (shown
+# through the event).
+CALENDAR_TASKS = "due_date IS NOT NULL AND related_event_id IS NULL"
 
 
 class Task(Timestamped, Base):
@@ -116,6 +133,13 @@ class Task(Timestamped, Base):
         ),
         CheckConstraint("estimated_hours >= 0", name="estimated_hours"),
         CheckConstraint("actual_hours >= 0", name="actual_hours"),
+        # The calendar feed: tasks whose span overlaps a window (`&&`).
+        Index(
+            "ix_tasks__calendar_span",
+            calendar_span(start_date, due_date),
+            postgresql_using="gist",
+            postgresql_where=text(CALENDAR_TASKS),
+        ),
         # Default listing order and the due-date window filters.
         Index("ix_tasks__due_date_id", "due_date", "id"),
         # "My open tasks": assignment containment through GIN, open tasks by due date.

@@ -1,0 +1,336 @@
+"""The calendar feed mechanism shared by the services (DOMAIN.md, "The calendar feed").
+
+Each service serves its part of the feed at ``GET /api/v1/feed?start=…&end=…&modules=…``;
+the gateway calls them concurrently and merges the entries. This module is the one copy of
+what those endpoints share:
+
+- the entry format (`FeedEntry`, `ExtendedProps`, `FeedResponse`) and `Entry`, a feed entry
+  with typed times that renders to `FeedEntry` (and that the calendar's ICS export reads);
+- the module names and the colour table;
+- the window (`TimeWindow`, `parse_moment`, `make_window`, the `FeedWindow` dependency):
+  ISO dates or date-times, naive ones in the office's zone (Asia/Manila), ``end`` after
+  ``start``, at most `MAX_WINDOW_DAYS` days; no window: the current month ±1 month;
+- the ``modules`` parameter (`parse_modules`, the `served_modules` dependency factory): a
+  comma-separated list of known modules, unknown ones refused with 422 naming ``modules``;
+  asking a service for a module another service serves is no error (it is just not served).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, ConfigDict
+
+from obcms_platform.errors import InvalidInputError
+from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
+
+# --- modules ------------------------------------------------------------------------------
+
+MODULE_COORDINATION = "coordination"  # calendar events (calendar service)
+MODULE_STAFF = "staff"  # tasks (tasks service), staff leave (calendar service)
+MODULE_PLANNING = "planning"  # PPA dates, milestones, budget workflow stages (portfolio)
+MODULE_MANA = "mana"  # assessments (portfolio service)
+MODULE_RESOURCES = "resources"  # bookings (calendar service)
+MODULES: tuple[str, ...] = (
+    MODULE_COORDINATION,
+    MODULE_STAFF,
+    MODULE_PLANNING,
+    MODULE_MANA,
+    MODULE_RESOURCES,
+)
+
+# --- colours (background; border the same) ------------------------------------------------
+
+TEXT_COLOUR = "#f9fafb"
+EVENT_COLOUR = "#2563eb"
+TASK_COLOUR = "#7c3aed"
+LEAVE_APPROVED_COLOUR = "#6366f1"
+LEAVE_PENDING_COLOUR = "#f59e0b"
+PPA_COLOUR = "#14b8a6"
+MILESTONE_COMPLETED_COLOUR = "#22c55e"
+MILESTONE_DELAYED_COLOUR = "#f97316"  # delayed and at_risk
+MILESTONE_BLOCKED_COLOUR = "#f43f5e"
+MILESTONE_CANCELLED_COLOUR = "#94a3b8"
+WORKFLOW_STAGE_COLOUR = "#0ea5e9"
+ASSESSMENT_COLOUR = "#d97706"
+BOOKING_APPROVED_COLOUR = "#059669"
+BOOKING_PENDING_COLOUR = "#f59e0b"
+
+# By status value.
+LEAVE_COLOURS: dict[str, str] = {
+    "approved": LEAVE_APPROVED_COLOUR,
+    "pending": LEAVE_PENDING_COLOUR,
+}
+BOOKING_COLOURS: dict[str, str] = {
+    "approved": BOOKING_APPROVED_COLOUR,
+    "pending": BOOKING_PENDING_COLOUR,
+}
+MILESTONE_COLOURS: dict[str, str] = {
+    "planned": PPA_COLOUR,
+    "completed": MILESTONE_COMPLETED_COLOUR,
+    "delayed": MILESTONE_DELAYED_COLOUR,
+    "at_risk": MILESTONE_DELAYED_COLOUR,
+    "blocked": MILESTONE_BLOCKED_COLOUR,
+    "cancelled": MILESTONE_CANCELLED_COLOUR,
+}
+
+# --- the entry format ---------------------------------------------------------------------
+
+
+class ExtendedProps(BaseModel):
+    """The common keys, typed; each module adds its own (``priority``, ``eventType``, …) as
+    extra keys in the feed's camelCase. Keys whose value is None are left out of the JSON."""
+
+    model_config = ConfigDict(extra="allow")
+
+    module: str
+    category: str
+    objectId: str  # noqa: N815 - the feed format's name
+    status: str
+    url: str
+
+
+class FeedEntry(BaseModel):
+    id: str
+    title: str
+    start: str  # ISO date (all-day) or date-time with offset
+    end: str  # exclusive
+    allDay: bool  # noqa: N815 - the feed format's name
+    backgroundColor: str  # noqa: N815
+    borderColor: str  # noqa: N815
+    textColor: str  # noqa: N815
+    extendedProps: ExtendedProps  # noqa: N815
+
+
+class FeedResponse(BaseModel):
+    start: datetime
+    end: datetime
+    modules: list[str]
+    events: list[FeedEntry]
+
+
+# --- the window ---------------------------------------------------------------------------
+
+OFFICE_TIMEZONE = "Asia/Manila"
+# Dates and times without an offset are the office's.
+OFFICE_ZONE = ZoneInfo(OFFICE_TIMEZONE)
+MAX_WINDOW_DAYS = 400
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: datetime  # aware
+    end: datetime  # aware, exclusive
+
+    def days(self) -> tuple[date, date]:
+        """The first and last office-local day the window touches (both inclusive): the
+        bounds for all-day entries, which are in the window when they touch one of them."""
+        first = self.start.astimezone(OFFICE_ZONE).date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(OFFICE_ZONE).date()
+        return first, last
+
+
+def parse_moment(value: str, name: str) -> datetime:
+    """An ISO date or date-time (naive: office time); a '+' of an offset decoded to a space
+    is put back."""
+    text = value.strip()
+    if "T" in text and " " in text:
+        text = text.replace(" ", "+")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}: expected an ISO 8601 date or date-time such as 2026-11-01 or "
+            "2026-11-01T00:00:00+08:00",
+            field=name,
+        ) from None
+    if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+        raise InvalidInputError(
+            f"{name}: must be between {EARLIEST_DATE} and {LATEST_DATE}", field=name
+        )
+    return moment if moment.tzinfo else moment.replace(tzinfo=OFFICE_ZONE)
+
+
+def _month_start(day: date, months: int) -> datetime:
+    """Midnight (office time) of the first day of the month `months` after `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.combine(date(index // 12, index % 12 + 1, 1), time.min, OFFICE_ZONE)
+
+
+def make_window(
+    start: str | None, end: str | None, *, months_before: int = 1, months_after: int = 2
+) -> TimeWindow:
+    """The window of ``?start=…&end=…``: both or neither (then from the first of the month
+    `months_before` months back to the first of the month `months_after` months ahead)."""
+    if (start is None) != (end is None):
+        missing = "end" if end is None else "start"
+        raise InvalidInputError(f"{missing}: give both start and end, or neither", field=missing)
+    if start is None or end is None:
+        today = datetime.now(UTC).astimezone(OFFICE_ZONE).date()
+        return TimeWindow(_month_start(today, -months_before), _month_start(today, months_after))
+    window = TimeWindow(parse_moment(start, "start"), parse_moment(end, "end"))
+    if window.end <= window.start:
+        raise InvalidInputError("end: must be after start", field="end")
+    if window.end - window.start > timedelta(days=MAX_WINDOW_DAYS):
+        raise InvalidInputError(
+            f"end: the window may span at most {MAX_WINDOW_DAYS} days", field="end"
+        )
+    return window
+
+
+StartParam = Annotated[
+    str | None, Query(description="window start (ISO date or date-time; local office time)")
+]
+EndParam = Annotated[str | None, Query(description="window end, exclusive")]
+
+
+def feed_window(start: StartParam = None, end: EndParam = None) -> TimeWindow:
+    """No window: the current month ±1 month."""
+    return make_window(start, end, months_before=1, months_after=2)
+
+
+FeedWindow = Annotated[TimeWindow, Depends(feed_window)]
+
+# --- the modules parameter ----------------------------------------------------------------
+
+ModulesParam = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description=f"comma-separated modules ({', '.join(MODULES)}); default: all this "
+        "service serves",
+    ),
+]
+
+
+def parse_modules(value: str | None, served: Sequence[str]) -> list[str]:
+    """The modules asked for that this service serves (in `served` order); all of `served`
+    when none are asked for. Unknown names: 422 naming ``modules``."""
+    names = {name.strip() for name in (value or "").split(",") if name.strip()}
+    if not names:
+        return list(served)
+    unknown = sorted(names - set(MODULES))
+    if unknown:
+        raise InvalidInputError(
+            f"modules: unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}",
+            field="modules",
+        )
+    return [name for name in served if name in names]
+
+
+def served_modules(*served: str) -> Callable[[str | None], list[str]]:
+    """A dependency reading ``?modules=`` for a service serving `served`::
+
+    Modules = Annotated[list[str], Depends(served_modules(MODULE_PLANNING, MODULE_MANA))]
+    """
+    unknown = set(served) - set(MODULES)
+    if unknown or not served:
+        raise ValueError(f"served modules must be some of {MODULES}, not {sorted(unknown)}")
+
+    def modules(modules: ModulesParam = None) -> list[str]:
+        return parse_modules(modules, served)
+
+    return modules
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | date, zone: ZoneInfo) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(zone).isoformat()
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A feed entry with typed times (for JSON and ICS alike). All-day entries have dates,
+    ``end`` exclusive; timed entries aware date-times, rendered in `zone`."""
+
+    id: str
+    title: str
+    start: datetime | date
+    end: datetime | date
+    all_day: bool
+    colour: str
+    props: ExtendedProps
+    zone: ZoneInfo = OFFICE_ZONE
+    description: str = ""
+    location: str = ""
+
+    def to_feed(self) -> FeedEntry:
+        return FeedEntry(
+            id=self.id,
+            title=self.title,
+            start=_iso(self.start, self.zone),
+            end=_iso(self.end, self.zone),
+            allDay=self.all_day,
+            backgroundColor=self.colour,
+            borderColor=self.colour,
+            textColor=TEXT_COLOUR,
+            extendedProps=self.props,
+        )
+
+    def sort_key(self) -> tuple[str, str]:
+        """By local start (all-day entries at the start of their day), then id."""
+        if isinstance(self.start, datetime):
+            return _iso(self.start, self.zone)[:19], self.id
+        return self.start.isoformat(), self.id
+
+
+def all_day_entry(
+    entry_id: str,
+    title: str,
+    first: date,
+    colour: str,
+    props: ExtendedProps,
+    *,
+    last: date | None = None,
+    description: str = "",
+) -> Entry:
+    """An all-day entry from `first` to `last` (inclusive; default: `first`)."""
+    return Entry(
+        id=entry_id,
+        title=title,
+        start=first,
+        end=(last or first) + timedelta(days=1),
+        all_day=True,
+        colour=colour,
+        props=props,
+        description=description,
+    )
+
+
+def extended_props(
+    module: str, category: str, object_id: object, status: str, url: str, **extra: Any
+) -> ExtendedProps:
+    """`ExtendedProps` with the module's extra keys (None values are dropped)."""
+    return ExtendedProps(
+        module=module,
+        category=category,
+        objectId=str(object_id),
+        status=status,
+        url=url,
+        **{key: value for key, value in extra.items() if value is not None},
+    )
+
+
+def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
+    return sorted(entries, key=Entry.sort_key)
+
+
+def feed_response(
+    window: TimeWindow, modules: Sequence[str], entries: Iterable[Entry]
+) -> FeedResponse:
+    """The endpoint's body: the window, the modules served, the entries sorted."""
+    return FeedResponse(
+        start=window.start,
+        end=window.end,
+        modules=list(modules),
+        events=[entry.to_feed() for entry in sorted_entries(entries)],
+    )

@@ -1,0 +1,137 @@
+"""The shared calendar feed mechanism: window, modules, entries (the services' feed tests
+cover the endpoints)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from obcms_platform import feed
+from obcms_platform.errors import InvalidInputError
+
+MANILA = ZoneInfo("Asia/Manila")
+
+
+def test_parse_moment_naive_is_office_time_and_offsets_survive_url_decoding():
+    assert feed.parse_moment("2026-12-01", "start") == datetime(2026, 12, 1, tzinfo=MANILA)
+    assert feed.parse_moment("2026-12-01T08:00:00 08:00", "start") == datetime(
+        2026, 12, 1, tzinfo=UTC
+    )
+    assert feed.parse_moment("2026-12-01T00:00:00Z", "end").utcoffset() == timedelta(0)
+    for bad in ("yesterday", "1969-12-31", "2200-01-01"):
+        with pytest.raises(InvalidInputError) as caught:
+            feed.parse_moment(bad, "start")
+        assert caught.value.field == "start"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2026-12-01", None, "end"),
+        (None, "2026-12-01", "start"),
+        ("2026-12-01", "2026-12-01", "end"),
+        ("2026-12-02", "2026-12-01", "end"),
+        ("2026-01-01", "2027-02-06", "end"),  # 401 days
+    ],
+)
+def test_bad_windows(start, end, field):
+    with pytest.raises(InvalidInputError) as caught:
+        feed.make_window(start, end)
+    assert caught.value.field == field
+
+
+def test_window_of_400_days_and_its_days():
+    window = feed.make_window("2026-01-01", "2027-02-05")
+    assert window.end - window.start == timedelta(days=400)
+    assert window.days() == (date(2026, 1, 1), date(2027, 2, 4))
+    # UTC instants: office-local days; an end at midnight excludes that day.
+    utc = feed.make_window("2026-11-30T16:00:00Z", "2026-12-31T16:00:00Z")
+    assert utc.days() == (date(2026, 12, 1), date(2026, 12, 31))
+    one_hour = feed.make_window("2026-12-31T23:00:00", "2027-01-01T00:30:00")
+    assert one_hour.days() == (date(2026, 12, 31), date(2027, 1, 1))
+
+
+def test_default_window_months_roll_over_years():
+    assert feed._month_start(date(2026, 12, 15), 2) == datetime(2027, 2, 1, tzinfo=MANILA)
+    assert feed._month_start(date(2026, 1, 31), -1) == datetime(2025, 12, 1, tzinfo=MANILA)
+    assert feed._month_start(date(2026, 1, 31), 12) == datetime(2027, 1, 1, tzinfo=MANILA)
+    window = feed.feed_window()
+    today = datetime.now(MANILA).date()
+    assert window.start.day == window.end.day == 1
+    assert window.start.date() < today < window.end.date()
+
+
+def test_modules():
+    served = (feed.MODULE_PLANNING, feed.MODULE_MANA)
+    assert feed.parse_modules(None, served) == ["planning", "mana"]
+    assert feed.parse_modules(" , ", served) == ["planning", "mana"]
+    assert feed.parse_modules("mana, staff,planning", served) == ["planning", "mana"]
+    assert feed.parse_modules("coordination", served) == []
+    with pytest.raises(InvalidInputError) as caught:
+        feed.parse_modules("mana,parties", served)
+    assert caught.value.field == "modules"
+    assert "parties" in caught.value.message
+    dependency = feed.served_modules(feed.MODULE_STAFF)
+    assert dependency("staff,mana") == ["staff"]
+    with pytest.raises(ValueError, match="served modules"):
+        feed.served_modules("parties")
+
+
+def test_entry_renders_the_feed_format():
+    props = feed.extended_props(
+        feed.MODULE_STAFF, "task", 42, "not_started", "/x/", priority="high", relatedPpaId=None
+    )
+    entry = feed.all_day_entry("staff-task-42", "Task", date(2026, 12, 31), feed.TASK_COLOUR, props)
+    assert entry.to_feed().model_dump(exclude_none=True) == {
+        "id": "staff-task-42",
+        "title": "Task",
+        "start": "2026-12-31",
+        "end": "2027-01-01",
+        "allDay": True,
+        "backgroundColor": "#7c3aed",
+        "borderColor": "#7c3aed",
+        "textColor": "#f9fafb",
+        "extendedProps": {
+            "module": "staff",
+            "category": "task",
+            "objectId": "42",
+            "status": "not_started",
+            "url": "/x/",
+            "priority": "high",
+        },
+    }
+    timed = feed.Entry(
+        id="b",
+        title="Timed",
+        start=datetime(2026, 12, 30, 16, tzinfo=UTC),
+        end=datetime(2026, 12, 30, 17, tzinfo=UTC),
+        all_day=False,
+        colour=feed.EVENT_COLOUR,
+        props=props,
+    )
+    assert timed.to_feed().start == "2026-12-31T00:00:00+08:00"
+    # Sorted by local start; an all-day entry first among those of its day.
+    assert [e.id for e in feed.sorted_entries([timed, entry])] == ["staff-task-42", "b"]
+    response = feed.feed_response(feed.make_window("2026-12-01", "2027-01-01"), ["staff"], [entry])
+    assert response.modules == ["staff"]
+    assert [e.id for e in response.events] == ["staff-task-42"]
+
+
+def test_colour_table():
+    assert feed.MILESTONE_COLOURS == {
+        "planned": "#14b8a6",
+        "completed": "#22c55e",
+        "delayed": "#f97316",
+        "at_risk": "#f97316",
+        "blocked": "#f43f5e",
+        "cancelled": "#94a3b8",
+    }
+    assert feed.LEAVE_COLOURS == {"approved": "#6366f1", "pending": "#f59e0b"}
+    assert feed.BOOKING_COLOURS == {"approved": "#059669", "pending": "#f59e0b"}
+    assert (feed.WORKFLOW_STAGE_COLOUR, feed.ASSESSMENT_COLOUR, feed.PPA_COLOUR) == (
+        "#0ea5e9",
+        "#d97706",
+        "#14b8a6",
+    )

@@ -1,0 +1,197 @@
+"""This service's calendar feed entries, all all-day (DOMAIN.md, "The calendar feed"):
+
+- ``planning``: PPA start and target end dates (``planning-entry-<ppa>-start``,
+  ``-target_end``), milestones (``planning-entry-<ppa>-milestone-<id>``, coloured by
+  status) and budget workflow stages by due date (``planning-stage-<id>``);
+- ``mana``: assessments' planned start and end dates (``mana-assessment-<id>-start|end``).
+
+One query per kind (at most four), each on B-tree indexes of its date columns (a
+``BitmapOr`` of the two indexes where an entry has two dates), whatever the number of rows.
+A date is in a window when it is one of the window's office-local days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.feed import (
+    ASSESSMENT_COLOUR,
+    MILESTONE_COLOURS,
+    MODULE_MANA,
+    MODULE_PLANNING,
+    PPA_COLOUR,
+    WORKFLOW_STAGE_COLOUR,
+    Entry,
+    TimeWindow,
+    all_day_entry,
+    extended_props,
+    sorted_entries,
+)
+from portfolio_service.assessments.models import Assessment
+from portfolio_service.milestones.models import Milestone
+from portfolio_service.ppas.models import Ppa
+from portfolio_service.workflow.models import WorkflowStage
+
+SERVED_MODULES = (MODULE_PLANNING, MODULE_MANA)
+# The dates an entry is made of, with their id suffix and title suffix.
+PPA_DATES = (("start", "start"), ("target_end", "target end"))
+ASSESSMENT_DATES = (("start", "start"), ("end", "end"))
+
+
+def ppa_url(ppa_id: uuid.UUID) -> str:
+    return f"/oobc-management/portfolio/ppas/{ppa_id}/"
+
+
+def assessment_url(assessment_id: uuid.UUID) -> str:
+    return f"/oobc-management/portfolio/assessments/{assessment_id}/"
+
+
+def _in(column: Any, first: date, last: date) -> Any:
+    return column.between(first, last)
+
+
+def ppas_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+    first, last = window.days()
+    return select(
+        Ppa.id, Ppa.title, Ppa.status, Ppa.category, Ppa.start_date, Ppa.target_end_date
+    ).where(or_(_in(Ppa.start_date, first, last), _in(Ppa.target_end_date, first, last)))
+
+
+def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+    first, last = window.days()
+    return (
+        select(Milestone, Ppa.title)
+        .join(Ppa, Ppa.id == Milestone.ppa_id)
+        .where(_in(Milestone.date, first, last))
+    )
+
+
+def stages_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+    first, last = window.days()
+    return (
+        select(WorkflowStage, Ppa.title)
+        .join(Ppa, Ppa.id == WorkflowStage.ppa_id)
+        .where(WorkflowStage.due_date.is_not(None), _in(WorkflowStage.due_date, first, last))
+    )
+
+
+def assessments_statement(window: TimeWindow) -> Select[tuple[Assessment]]:
+    first, last = window.days()
+    return select(Assessment).where(
+        or_(
+            _in(Assessment.planned_start_date, first, last),
+            _in(Assessment.planned_end_date, first, last),
+        )
+    )
+
+
+def ppa_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
+    first, last = window.days()
+    for row in session.execute(ppas_statement(window)):
+        dates = {"start": row.start_date, "target_end": row.target_end_date}
+        for key, label in PPA_DATES:
+            day = dates[key]
+            if day is None or not first <= day <= last:
+                continue
+            yield all_day_entry(
+                f"planning-entry-{row.id}-{key}",
+                f"{row.title} ({label})",
+                day,
+                PPA_COLOUR,
+                extended_props(
+                    MODULE_PLANNING,
+                    "ppa",
+                    row.id,
+                    row.status.value,
+                    ppa_url(row.id),
+                    dateType=key,
+                    ppaCategory=row.category.value,
+                ),
+            )
+
+
+def milestone_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
+    for milestone, ppa_title in session.execute(milestones_statement(window)):
+        yield all_day_entry(
+            f"planning-entry-{milestone.ppa_id}-milestone-{milestone.id}",
+            f"{milestone.title} ({ppa_title})",
+            milestone.date,
+            MILESTONE_COLOURS[milestone.status.value],
+            extended_props(
+                MODULE_PLANNING,
+                "milestone",
+                milestone.ppa_id,
+                milestone.status.value,
+                ppa_url(milestone.ppa_id),
+                milestoneId=str(milestone.id),
+            ),
+            description=milestone.notes,
+        )
+
+
+def stage_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
+    for stage, ppa_title in session.execute(stages_statement(window)):
+        assert stage.due_date is not None  # selected with one
+        label = stage.stage.value.replace("_", " ").capitalize()
+        yield all_day_entry(
+            f"planning-stage-{stage.id}",
+            f"{label} due ({ppa_title})",
+            stage.due_date,
+            WORKFLOW_STAGE_COLOUR,
+            extended_props(
+                MODULE_PLANNING,
+                "workflow_stage",
+                stage.ppa_id,
+                stage.status.value,
+                ppa_url(stage.ppa_id),
+                stageId=str(stage.id),
+                stage=stage.stage.value,
+                ownerTeamId=str(stage.owner_team_id) if stage.owner_team_id else None,
+            ),
+            description=stage.notes,
+        )
+
+
+def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
+    first, last = window.days()
+    for assessment in session.scalars(assessments_statement(window)):
+        dates = {"start": assessment.planned_start_date, "end": assessment.planned_end_date}
+        for key, label in ASSESSMENT_DATES:
+            day = dates[key]
+            if day is None or not first <= day <= last:
+                continue
+            yield all_day_entry(
+                f"mana-assessment-{assessment.id}-{key}",
+                f"{assessment.title} ({label})",
+                day,
+                ASSESSMENT_COLOUR,
+                extended_props(
+                    MODULE_MANA,
+                    "assessment",
+                    assessment.id,
+                    assessment.status.value,
+                    assessment_url(assessment.id),
+                    dateType=key,
+                    methodology=assessment.primary_methodology.value,
+                    assessmentLevel=assessment.assessment_level.value,
+                ),
+                description=assessment.description,
+            )
+
+
+def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
+    wanted = set(modules)
+    entries: list[Entry] = []
+    if MODULE_PLANNING in wanted:
+        entries.extend(ppa_entries(session, window))
+        entries.extend(milestone_entries(session, window))
+        entries.extend(stage_entries(session, window))
+    if MODULE_MANA in wanted:
+        entries.extend(assessment_entries(session, window))
+    return sorted_entries(entries)

@@ -1,0 +1,78 @@
+"""This service's calendar feed entries: tasks (module ``staff``, category ``task``).
+
+A task is on the calendar from its start date (its due date when it has none) to its due
+date, as an all-day entry; it is in a window when that span touches one of the window's
+office-local days. Tasks without a due date are not on the calendar, and tasks linked to a
+calendar event (``related_event_id``) are shown through the event instead (DOMAIN.md).
+
+One query, on the partial GiST index ``ix_tasks__calendar_span`` (the task's span ``&&`` the
+window's days), whatever the number of tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from obcms_platform.feed import (
+    MODULE_STAFF,
+    TASK_COLOUR,
+    Entry,
+    TimeWindow,
+    all_day_entry,
+    extended_props,
+    sorted_entries,
+)
+from tasks_service.tasks.models import Task, calendar_span
+
+SERVED_MODULES = (MODULE_STAFF,)
+CATEGORY = "task"
+
+
+def window_tasks_statement(window: TimeWindow) -> Select[tuple[Task]]:
+    """The tasks on the calendar whose span overlaps the window's days (index-backed)."""
+    first, last = window.days()
+    return select(Task).where(
+        # The index's predicate (CALENDAR_TASKS), so the planner may use it.
+        Task.due_date.is_not(None),
+        Task.related_event_id.is_(None),
+        calendar_span(Task.start_date, Task.due_date).op("&&")(
+            func.daterange(first, last, literal_column("'[]'::text"))
+        ),
+    )
+
+
+def task_entry(task: Task) -> Entry:
+    assert task.due_date is not None  # selected with one
+    return all_day_entry(
+        f"staff-task-{task.id}",
+        task.title,
+        task.start_date or task.due_date,
+        TASK_COLOUR,
+        extended_props(
+            MODULE_STAFF,
+            CATEGORY,
+            task.id,
+            task.status.value,
+            f"/oobc-management/staff/tasks/{task.id}/",
+            priority=task.priority.value,
+            domain=task.domain.value,
+            assigneeIds=[str(user) for user in task.assignee_ids],
+            relatedPpaId=str(task.related_ppa_id) if task.related_ppa_id else None,
+            relatedAssessmentId=(
+                str(task.related_assessment_id) if task.related_assessment_id else None
+            ),
+        ),
+        last=task.due_date,
+        description=task.description,
+    )
+
+
+def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
+    if MODULE_STAFF not in set(modules):
+        return []
+    return sorted_entries(
+        task_entry(task) for task in session.scalars(window_tasks_statement(window))
+    )

@@ -1,0 +1,246 @@
+"""The tasks part of the calendar feed: DOMAIN.md entries, window bounds, modules, one
+index-backed query."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, text
+from sqlalchemy.dialects import postgresql
+
+from obcms_platform.feed import TimeWindow
+from tasks_service.feed.service import window_tasks_statement
+
+MANILA = ZoneInfo("Asia/Manila")
+FEED = "/api/v1/feed"
+DECEMBER = {"start": "2026-12-01", "end": "2027-01-01"}
+
+
+def create_task(client, caller, **body):
+    body.setdefault("title", "A task")
+    response = client.post("/api/v1/tasks", json=body, headers=caller.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def get_feed(client, caller, **params):
+    response = client.get(FEED, params=params, headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def tasks(client, staff):
+    ppa, assessment, event = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assignee = uuid.uuid4()
+    made = {
+        "due": create_task(
+            client,
+            staff,
+            title="Formulate PPA budget proposal",
+            description="Draft it",
+            domain="monitoring",
+            priority="high",
+            due_date="2026-12-10",
+            assignee_ids=[str(assignee)],
+            related_ppa_id=str(ppa),
+        ),
+        "span": create_task(
+            client,
+            staff,
+            title="Field survey",
+            domain="mana",
+            start_date="2026-11-20",
+            due_date="2026-12-01",  # the window's first day
+            related_assessment_id=str(assessment),
+        ),
+        "last_day": create_task(client, staff, title="Year-end report", due_date="2026-12-31"),
+        "completed": create_task(
+            client, staff, title="Done already", status="completed", due_date="2026-12-05"
+        ),
+        "day_after": create_task(client, staff, title="New year", due_date="2027-01-01"),
+        "day_before": create_task(client, staff, title="November", due_date="2026-11-30"),
+        "event_linked": create_task(
+            client,
+            staff,
+            title="Book the venue",
+            due_date="2026-12-15",
+            related_event_id=str(event),
+        ),
+        "undated": create_task(client, staff, title="Someday"),
+        "start_only": create_task(client, staff, title="Started", start_date="2026-12-03"),
+    }
+    made["ids"] = {"ppa": str(ppa), "assessment": str(assessment), "assignee": str(assignee)}
+    return made
+
+
+def test_task_entries_in_the_domain_format(client, staff, tasks):
+    feed = get_feed(client, staff, **DECEMBER)
+    assert feed["modules"] == ["staff"]
+    ids = [entry["id"] for entry in feed["events"]]
+    assert len(ids) == len(set(ids))  # no two entries share an id
+    expected = ["span", "completed", "due", "last_day"]  # by start date
+    assert ids == [f"staff-task-{tasks[name]['id']}" for name in expected]
+
+    due = tasks["due"]
+    assert feed["events"][2] == {
+        "id": f"staff-task-{due['id']}",
+        "title": "Formulate PPA budget proposal",
+        "start": "2026-12-10",
+        "end": "2026-12-11",
+        "allDay": True,
+        "backgroundColor": "#7c3aed",
+        "borderColor": "#7c3aed",
+        "textColor": "#f9fafb",
+        "extendedProps": {
+            "module": "staff",
+            "category": "task",
+            "objectId": due["id"],
+            "status": "not_started",
+            "priority": "high",
+            "domain": "monitoring",
+            "url": f"/oobc-management/staff/tasks/{due['id']}/",
+            "assigneeIds": [tasks["ids"]["assignee"]],
+            "relatedPpaId": tasks["ids"]["ppa"],
+        },
+    }
+    span = feed["events"][0]
+    assert (span["start"], span["end"], span["allDay"]) == ("2026-11-20", "2026-12-02", True)
+    assert span["extendedProps"]["relatedAssessmentId"] == tasks["ids"]["assessment"]
+    assert "relatedPpaId" not in span["extendedProps"]
+    assert span["extendedProps"]["assigneeIds"] == []
+    completed = feed["events"][1]
+    assert completed["extendedProps"]["status"] == "completed"
+    assert completed["backgroundColor"] == "#7c3aed"
+    assert (feed["events"][3]["start"], feed["events"][3]["end"]) == ("2026-12-31", "2027-01-01")
+
+
+def test_window_bounds_are_office_days(client, staff, tasks):
+    def ids(**params):
+        return {entry["id"] for entry in get_feed(client, staff, **params)["events"]}
+
+    december = ids(**DECEMBER)
+    # The same window as UTC instants, and as local date-times.
+    assert ids(start="2026-11-30T16:00:00Z", end="2026-12-31T16:00:00Z") == december
+    assert ids(start="2026-12-01T00:00:00+08:00", end="2027-01-01T00:00:00+08:00") == december
+    # The last day is in, the day after out; a window starting at the day after has it.
+    assert f"staff-task-{tasks['day_after']['id']}" not in december
+    assert f"staff-task-{tasks['day_before']['id']}" not in december
+    january = ids(start="2027-01-01", end="2027-01-02")
+    assert january == {f"staff-task-{tasks['day_after']['id']}"}
+    # A window inside a task's span shows it; one hour of the last day shows that day's task.
+    assert ids(start="2026-11-25", end="2026-11-26") == {f"staff-task-{tasks['span']['id']}"}
+    assert ids(start="2026-12-31T23:00:00", end="2027-01-01T00:00:00") == {
+        f"staff-task-{tasks['last_day']['id']}"
+    }
+
+
+def test_event_linked_and_undated_tasks_are_not_entries(client, staff, tasks):
+    everything = get_feed(client, staff, start="2026-11-01", end="2027-02-01")
+    ids = {entry["id"] for entry in everything["events"]}
+    for name in ("event_linked", "undated", "start_only"):
+        assert f"staff-task-{tasks[name]['id']}" not in ids
+    assert len(ids) == 6
+
+
+def test_modules_filter(client, staff, tasks):
+    assert len(get_feed(client, staff, modules="staff,planning", **DECEMBER)["events"]) == 4
+    other = get_feed(client, staff, modules="coordination,mana", **DECEMBER)
+    assert (other["modules"], other["events"]) == ([], [])
+    assert get_feed(client, staff, modules=" ", **DECEMBER)["modules"] == ["staff"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"modules": "staff,parties"}, "modules"),
+        ({"start": "2026-12-01", "end": "2026-12-01"}, "end"),
+        ({"start": "2026-01-01", "end": "2027-03-01"}, "end"),
+        ({"start": "2026-12-01"}, "end"),
+        ({"start": "tomorrow", "end": "2026-12-01"}, "start"),
+    ],
+)
+def test_bad_parameters_are_422(client, staff, params, field):
+    response = client.get(FEED, params=params, headers=staff.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+
+
+def test_login_required(client):
+    assert client.get(FEED, params=DECEMBER).status_code == 401
+
+
+BULK_TASKS = """
+INSERT INTO tasks (id, title, description, domain, status, priority, start_date, due_date,
+                   progress, assignee_ids, team_ids, related_event_id, auto_generated,
+                   depends_on, version)
+SELECT gen_random_uuid(), 'Bulk ' || g, '', 'general', 'not_started', 'medium',
+       CASE WHEN g % 3 = 0 THEN d - 4 END, d, 0, ARRAY[gen_random_uuid()], '{}',
+       CASE WHEN g % 10 = 0 THEN gen_random_uuid() END, false, '{}', 1
+FROM generate_series(1, :n) AS g,
+     LATERAL (SELECT CAST(:first AS date) + (g * :step) % :days) AS t(d)
+"""
+
+
+def bulk(session, n, first="2026-12-01", step=1, days=31):
+    session.execute(text(BULK_TASKS), {"n": n, "first": first, "step": step, "days": days})
+    session.commit()
+
+
+def count_statements(client, caller, **params):
+    engine = client.app.state.database.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        feed = get_feed(client, caller, **params)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    return len(statements), feed
+
+
+def test_one_query_whatever_the_number_of_tasks(client, session, staff):
+    bulk(session, 5)
+    few, feed = count_statements(client, staff, **DECEMBER)
+    assert len(feed["events"]) == 5 - 0  # none of 1..5 is event-linked
+    bulk(session, 495)
+    many, feed = count_statements(client, staff, **DECEMBER)
+    assert len(feed["events"]) == 500 - 495 // 10  # every tenth is linked to an event
+    assert few == many == 1
+
+
+def test_the_window_query_uses_the_index(client, session):
+    # 6,000 tasks over 20 years from 2015 (a task every ~1.2 days).
+    bulk(session, 6000, first="2015-01-01", step=1, days=7300)
+    session.execute(text("ANALYZE tasks"))
+    session.commit()
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    compiled = window_tasks_statement(window).compile(dialect=postgresql.psycopg.dialect())
+    engine = client.app.state.database.engine
+    with engine.connect() as connection:
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        )
+        found = connection.execute(
+            window_tasks_statement(window).with_only_columns(func.count())
+        ).scalar_one()
+    assert "ix_tasks__calendar_span" in plan, plan
+    assert "Seq Scan on tasks" not in plan
+    # Independently: the span touches December 2026, not event-linked.
+    with engine.connect() as connection:
+        expected = connection.execute(
+            text(
+                "SELECT count(*) FROM tasks WHERE related_event_id IS NULL"
+                " AND due_date >= '2026-12-01'"
+                " AND coalesce(start_date, due_date) <= '2026-12-31'"
+            )
+        ).scalar_one()
+    assert found == expected > 0

@@ -34,9 +34,12 @@ def replay(session: Session, tables: BusTables, app: Celery, rows: list[Row[Any]
     """Send dead-lettered events back to their consumer's queue (only that consumer's)."""
     dead = tables.dead_letters
     for row in rows:
+        # Name the queue: without it Celery routes to its default queue ("celery", which
+        # nobody consumes) and rewrites the anonymous exchange's routing key to that name.
         app.send_task(
             HANDLE_TASK,
             args=[row.payload],
+            queue=queue_name(row.consumer),
             exchange="",
             routing_key=queue_name(row.consumer),
             declare=[],

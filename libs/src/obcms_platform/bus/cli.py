@@ -119,6 +119,9 @@ def relay(
     redis_url: Annotated[str, typer.Option(envvar="OBCMS_REDIS_URL")] = "redis://127.0.0.1:6379/0",
     metrics_port: Annotated[int, typer.Option(envvar="OBCMS_RELAY_METRICS_PORT")] = 0,
     poll_interval: Annotated[float, typer.Option(envvar="OBCMS_RELAY_POLL_INTERVAL")] = 0.1,
+    measure_interval: Annotated[
+        float, typer.Option(envvar="OBCMS_RELAY_MEASURE_INTERVAL", help="metrics every N s")
+    ] = 5.0,
 ) -> None:
     """Relay the outboxes of SOURCES (each read from OBCMS_<SOURCE>_DATABASE_URL)."""
     configure_logging("relay", os.environ.get("OBCMS_LOG_LEVEL", "INFO"))
@@ -137,7 +140,13 @@ def relay(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_relays(relays, redis_url, poll_interval=poll_interval, stop=stop)
+    run_relays(
+        relays,
+        redis_url,
+        poll_interval=poll_interval,
+        measure_interval=measure_interval,
+        stop=stop,
+    )
 
 
 def main() -> None:

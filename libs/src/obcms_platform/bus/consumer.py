@@ -84,7 +84,9 @@ class EventConsumer:
 
     def dead_letter(self, payload: Mapping[str, Any], error: BaseException, attempts: int) -> None:
         """Park the event with its error; replaying it later sends it to this consumer again."""
-        event_id = payload.get("id") if isinstance(payload, Mapping) else None
+        if not isinstance(payload, Mapping):  # not even an object: keep it for inspection
+            payload = {"unparsable": repr(payload)[:10_000]}
+        event_id = payload.get("id")
         event_type = str(payload.get("type", "unknown"))[:100]
         try:
             parsed_id = uuid.UUID(str(event_id))

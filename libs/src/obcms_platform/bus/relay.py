@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import redis
 from celery import Celery
@@ -45,6 +46,28 @@ class OutboxRelay:
     batch_size: int = 200
     retention: timedelta = timedelta(days=14)
     _last_error: str | None = field(default=None, init=False)
+    _connection: Any = field(default=None, init=False)
+    _producer: Any = field(default=None, init=False)
+
+    def producer(self) -> Any:
+        """This relay's own broker connection and producer, opened on first use.
+
+        Not Celery's shared pool: once a connection failed the pool cannot be reset
+        reliably (closed for good, or an emptied pool that blocks the next acquire forever).
+        """
+        if self._producer is None:
+            self._connection = self.app.connection_for_write()
+            self._producer = self._connection.Producer()
+        return self._producer
+
+    def reset_broker(self) -> None:
+        """Drop the broker connection: the next batch connects (and declares) afresh."""
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken; nothing to keep
+                logger.debug("closing a failed broker connection", exc_info=True)
 
     def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were sent. Raises if the broker fails."""
@@ -61,7 +84,11 @@ class OutboxRelay:
                 return 0
             sent = []
             failure: Exception | None = None
-            with self.app.producer_or_acquire() as producer:
+            try:
+                producer = self.producer()
+            except Exception as exc:
+                producer, failure = None, exc
+            if producer is not None:
                 for row in rows:
                     try:
                         self.app.send_task(
@@ -151,23 +178,29 @@ def run_relays(
 
     def loop(relay: OutboxRelay) -> None:
         backoff = poll_interval
-        last_measure = 0.0
+        last_measure = float("-inf")
         while not stop.is_set():
+            sent = 0
             try:
                 sent = relay.publish_pending()
                 backoff = poll_interval
-                if time.monotonic() - last_measure > measure_interval:
-                    relay.measure()
-                    relay.purge()
-                    last_measure = time.monotonic()
-                if sent == relay.batch_size:
-                    continue
             except Exception as exc:
                 logger.warning("relay %s: %s", relay.service, exc)
-                # Drop pooled broker connections: after a Redis restart the queues and
-                # bindings must be declared again on a fresh connection.
-                relay.app.pool.force_close_all()
+                # Drop the broker connection: after a Redis restart the queues and bindings
+                # must be declared again on a fresh connection.
+                relay.reset_broker()
                 backoff = min(max(backoff * 2, 0.5), 5.0)
+            # Measured whether or not the broker is up: a growing backlog while Redis is
+            # down is exactly what the backlog and oldest-age metrics are for.
+            if time.monotonic() - last_measure > measure_interval:
+                try:
+                    relay.measure()
+                    relay.purge()
+                except Exception as exc:
+                    logger.warning("relay %s: measuring failed: %s", relay.service, exc)
+                last_measure = time.monotonic()
+            if sent == relay.batch_size:
+                continue
             stop.wait(backoff)
 
     threads = [

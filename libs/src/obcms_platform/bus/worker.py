@@ -87,35 +87,44 @@ def worker_app(
     @app.task(name=HANDLE_TASK, bind=True, max_retries=None)
     def handle(self: Task, payload: Mapping[str, Any]) -> str:
         retries = self.request.retries
+        event_type = str(payload.get("type")) if isinstance(payload, Mapping) else "unknown"
+
+        def retry(exc: Exception, countdown: float) -> Exception:
+            consumer.record_retry(event_type)
+            # Back to this service's queue only (the anonymous exchange routes by queue
+            # name): other consumers of the same event already have their copy.
+            return self.retry(  # type: ignore[no-any-return]
+                exc=exc,
+                countdown=countdown,
+                queue=queue.name,
+                exchange="",
+                routing_key=queue.name,
+            )
+
+        def park(exc: Exception) -> str:
+            try:
+                consumer.dead_letter(payload, exc, attempts=retries + 1)
+            except Exception as parking_failed:
+                # Never let an error escape: Celery acknowledges a failed task, and the
+                # event would be gone without a dead letter. Keep it and try again later.
+                logger.warning("dead-lettering failed; retrying", exc_info=parking_failed)
+                delay = retry_delay(min(retries, 4), retry_base_seconds)
+                raise retry(parking_failed, delay) from parking_failed
+            return "dead_lettered"
+
         try:
             return consumer.handle(payload).value
         except ValidationError as exc:
             # A malformed envelope never becomes valid: park it at once.
-            consumer.dead_letter(payload, exc, attempts=retries + 1)
-            return "dead_lettered"
+            return park(exc)
         except (OperationalError, InterfaceError) as exc:
             # The database is unreachable: wait for it, however long; never dead-letter.
-            consumer.record_retry(str(payload.get("type")))
-            raise self.retry(
-                exc=exc,
-                countdown=retry_delay(min(retries, 4), retry_base_seconds),
-                exchange="",
-                routing_key=queue.name,
-            ) from exc
+            raise retry(exc, retry_delay(min(retries, 4), retry_base_seconds)) from exc
         except Exception as exc:
             if retries >= max_retries:
-                consumer.dead_letter(payload, exc, attempts=retries + 1)
-                return "dead_lettered"
-            consumer.record_retry(str(payload.get("type")))
+                return park(exc)
             logger.warning("handler failed; retrying", exc_info=exc)
-            # Back to this service's queue only (the anonymous exchange routes by queue
-            # name): other consumers of the same event already have their copy.
-            raise self.retry(
-                exc=exc,
-                countdown=retry_delay(retries, retry_base_seconds),
-                exchange="",
-                routing_key=queue.name,
-            ) from exc
+            raise retry(exc, retry_delay(retries, retry_base_seconds)) from exc
 
     if metrics_port:
 

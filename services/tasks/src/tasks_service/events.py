@@ -6,6 +6,12 @@ task.deleted, each with the task id, status, related ids and its row version.
 Consumed: PPA, assessment and calendar-event creation generate template tasks; an approval
 step creates one review task; deleting a PPA, assessment or event leaves no task pointing at
 it: auto-generated tasks nobody started are deleted, every other task is kept and unlinked.
+
+Events of one subject may be handled at the same time (worker threads) or out of order (a
+retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
+transaction-scoped advisory lock on the subject id, and a deletion leaves a tombstone (a
+generation record under a name no template can have) after which nothing more is generated
+for the subject.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
-from tasks_service.templates.models import SubjectKind
+from tasks_service.templates.models import SubjectKind, TemplateGeneration
 from tasks_service.templates.service import (
     RELATED_FIELD,
     TemplateSubject,
@@ -66,43 +73,85 @@ def _subject(kind: SubjectKind, event: Event) -> TemplateSubject:
     return TemplateSubject(kind=kind, id=event.subject_id)
 
 
-def on_ppa_created(session: Session, event: Event) -> None:
+# Template names start with a letter, so no template can be called this.
+DELETED_MARKER = "_subject_deleted"
+
+
+def _lock_live_subject(session: Session, kind: SubjectKind, event: Event) -> TemplateSubject | None:
+    """Serialise the handlers of one subject; None once its deletion was handled."""
+    subject = _subject(kind, event)
+    key = int.from_bytes(subject.id.bytes[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+    deleted = session.scalar(
+        select(TemplateGeneration.id).where(
+            TemplateGeneration.template_name == DELETED_MARKER,
+            TemplateGeneration.subject_kind == subject.kind,
+            TemplateGeneration.subject_id == subject.id,
+        )
+    )
+    return None if deleted is not None else subject
+
+
+SubjectHandler = Callable[[Session, Event, TemplateSubject], None]
+
+
+def _live(kind: SubjectKind) -> Callable[[SubjectHandler], Callable[[Session, Event], None]]:
+    """A handler of a subject's event that runs under the subject's lock, unless deleted."""
+
+    def wrap(handler: SubjectHandler) -> Callable[[Session, Event], None]:
+        def handle(session: Session, event: Event) -> None:
+            subject = _lock_live_subject(session, kind, event)
+            if subject is not None:
+                handler(session, event, subject)
+
+        handle.__name__ = handler.__name__
+        handle.__doc__ = handler.__doc__
+        return handle
+
+    return wrap
+
+
+@_live(SubjectKind.PPA)
+def on_ppa_created(session: Session, event: Event, subject: TemplateSubject) -> None:
     if event.data.get("category") not in PPA_TEMPLATE_CATEGORIES:
         return
     generate_from_template(
         session,
         "ppa_budget_cycle",
-        _subject(SubjectKind.PPA, event),
+        subject,
         _date(event.data.get("start_date"), event),
         {"ppa_title": str(event.data.get("title", ""))},
     )
 
 
-def on_assessment_created(session: Session, event: Event) -> None:
+@_live(SubjectKind.ASSESSMENT)
+def on_assessment_created(session: Session, event: Event, subject: TemplateSubject) -> None:
     methodology = str(event.data.get("primary_methodology", ""))
     generate_from_template(
         session,
         ASSESSMENT_TEMPLATES.get(methodology, ASSESSMENT_FALLBACK_TEMPLATE),
-        _subject(SubjectKind.ASSESSMENT, event),
+        subject,
         _date(event.data.get("planned_start_date"), event),
         {"assessment_title": str(event.data.get("title", ""))},
     )
 
 
-def on_calendar_event_created(session: Session, event: Event) -> None:
+@_live(SubjectKind.EVENT)
+def on_calendar_event_created(session: Session, event: Event, subject: TemplateSubject) -> None:
     template = EVENT_TEMPLATES.get(str(event.data.get("event_type", "")))
     if template is None:
         return
     generate_from_template(
         session,
         template,
-        _subject(SubjectKind.EVENT, event),
+        subject,
         _date(event.data.get("start"), event),
         {"event_title": str(event.data.get("title", ""))},
     )
 
 
-def on_ppa_approval_changed(session: Session, event: Event) -> None:
+@_live(SubjectKind.PPA)
+def on_ppa_approval_changed(session: Session, event: Event, subject: TemplateSubject) -> None:
     stage = str(event.data.get("to", ""))
     if stage not in APPROVAL_TASKS:
         return
@@ -115,7 +164,7 @@ def on_ppa_approval_changed(session: Session, event: Event) -> None:
         status=TaskStatus.NOT_STARTED,
         priority=priority,
         due_date=_date(event.data.get("changed_on"), event) + timedelta(days=days),
-        related_ppa_id=_subject(SubjectKind.PPA, event).id,
+        related_ppa_id=subject.id,
         auto_generated=True,
     )
     session.add(task)
@@ -127,7 +176,23 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
     field = RELATED_FIELD[kind]
 
     def on_deleted(session: Session, event: Event) -> None:
-        subject = _subject(kind, event)
+        subject = _lock_live_subject(session, kind, event)
+        if subject is None:
+            return
+        # The tombstone: a creation handled later (retried, reordered) generates nothing.
+        session.execute(
+            insert(TemplateGeneration)
+            .values(
+                id=uuid.uuid4(),
+                template_name=DELETED_MARKER,
+                subject_kind=subject.kind,
+                subject_id=subject.id,
+                base_date=_date(None, event),
+                task_count=0,
+            )
+            .on_conflict_do_nothing(index_elements=["template_name", "subject_kind", "subject_id"])
+        )
+        # Read after the lock: every task a concurrent creation made is committed and seen.
         tasks = session.scalars(
             select(Task).where(getattr(Task, field) == subject.id).with_for_update()
         ).all()

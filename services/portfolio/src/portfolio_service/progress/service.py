@@ -105,6 +105,17 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
     PPAs that do not exist are skipped. A PPA whose progress changes gets a new version
     (its ETag changes). Returns how many PPAs changed.
     """
+    # Lock the PPAs first (in a fixed order). Two task events of one PPA handled at once
+    # would otherwise each count with the other's change still uncommitted, and the second
+    # UPDATE (re-checked against the first's committed row, but not re-counted) would store
+    # a stale figure: 3 tasks completed at once could leave progress at 10. Once the lock is
+    # ours, the counting statement below sees every change committed before it.
+    lock = select(Ppa.id).order_by(Ppa.id).with_for_update()
+    if ppa_ids is not None:
+        if not ppa_ids:
+            return 0
+        lock = lock.where(Ppa.id.in_(list(ppa_ids)))
+    session.execute(lock).all()
     live = PpaTaskProjection
     total = func.count(live.task_id)
     completed = func.count(live.task_id).filter(live.status == TaskStatus.COMPLETED)

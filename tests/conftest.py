@@ -1,0 +1,467 @@
+"""Cross-service fixtures: a whole "bus stack" per test.
+
+`BusStack` gives a test fresh tasks and portfolio databases, a private Redis (queues of a
+shared Redis would be consumed by the workers of other test files running in parallel),
+in-process clients of both APIs, and the tasks worker, portfolio worker and outbox relay as
+real subprocesses that the test starts, stops and SIGKILLs. Their logs are attached to the
+report of a failed test. Everything converges asynchronously, so tests poll with
+`wait_until` instead of sleeping or timing anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from obcms_platform.auth import Role
+from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
+from obcms_platform.devstack.processes import ProcessGroup
+from obcms_platform.devstack.stack import ProcessSpec
+from obcms_platform.settings import RunMode
+from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
+from portfolio_service.app import create_app as create_portfolio_app
+from portfolio_service.settings import PortfolioSettings
+from tasks_service.app import create_app as create_tasks_app
+from tasks_service.settings import TasksSettings
+
+T = TypeVar("T")
+
+WAIT_TIMEOUT = 60.0
+API = "/api/v1"
+PYTHON = sys.executable
+
+# Fast feedback in tests: short retry backoff, few retries, a quick relay.
+DEFAULT_BUS_ENV = {
+    "OBCMS_BUS_RETRY_BASE_SECONDS": "0.2",
+    "OBCMS_BUS_MAX_RETRIES": "2",
+    "OBCMS_RELAY_POLL_INTERVAL": "0.05",
+    "OBCMS_RELAY_MEASURE_INTERVAL": "0.5",
+    "OBCMS_WORKER_CONCURRENCY": "2",
+}
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = WAIT_TIMEOUT,
+    interval: float = 0.1,
+    message: str | Callable[[], str] = "condition",
+) -> T:
+    """Poll `predicate` until it returns something truthy; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            text_ = message() if callable(message) else message
+            raise AssertionError(f"not reached within {timeout:.0f} s: {text_}")
+        time.sleep(interval)
+
+
+class BusStack:
+    """One test's stack: databases, private Redis, API clients and bus processes."""
+
+    def __init__(
+        self,
+        postgres: PostgresServer,
+        tasks_databases: ServiceDatabases,
+        portfolio_databases: ServiceDatabases,
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.postgres = postgres
+        self.folder = Path(tempfile.mkdtemp(prefix="obcms-bus-stack-"))
+        self.redis_server = EmbeddedRedis(self.folder / "redis", persistent=True).start()
+        self.redis_url = self.redis_server.url
+        self.tasks_db_url = tasks_databases.fresh()
+        self.portfolio_db_url = portfolio_databases.fresh()
+        self.env = {
+            **os.environ,
+            "OBCMS_MODE": "test",
+            "PYTHONUNBUFFERED": "1",
+            "OBCMS_LOG_LEVEL": "INFO",
+            "OBCMS_TASKS_DATABASE_URL": self.tasks_db_url,
+            "OBCMS_PORTFOLIO_DATABASE_URL": self.portfolio_db_url,
+            "OBCMS_REDIS_URL": self.redis_url,
+            "OBCMS_RELAY_SOURCES": "tasks,portfolio",
+            **DEFAULT_BUS_ENV,
+            **(env or {}),
+        }
+        self.processes = ProcessGroup(self.folder / "logs", self.env)
+        self.metrics_ports: dict[str, int] = {}
+        self.engines = {
+            "tasks": create_engine(self.tasks_db_url, pool_size=2),
+            "portfolio": create_engine(self.portfolio_db_url, pool_size=2),
+        }
+        self._exit = contextlib.ExitStack()
+        self.tasks = self._exit.enter_context(
+            TestClient(
+                create_tasks_app(
+                    TasksSettings(
+                        database_url=self.tasks_db_url,
+                        redis_url=self.redis_url,
+                        mode=RunMode.TEST,
+                    )
+                ),
+                raise_server_exceptions=False,
+            )
+        )
+        self.portfolio = self._exit.enter_context(
+            TestClient(
+                create_portfolio_app(
+                    PortfolioSettings(
+                        database_url=self.portfolio_db_url,
+                        redis_url=self.redis_url,
+                        mode=RunMode.TEST,
+                    )
+                ),
+                raise_server_exceptions=False,
+            )
+        )
+        self.user_id = uuid.uuid4()
+        LIVE_STACKS.append(self)
+
+    wait_until = staticmethod(wait_until)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """A fresh token each time: internal tokens are short-lived."""
+        return auth_headers(self.user_id, (Role.MANAGER, Role.ADMIN))
+
+    # --- processes -------------------------------------------------------------------
+
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start `tasks-worker`, `portfolio-worker` or `relay` (or `relay-2`...)."""
+        env = dict(extra_env or {})
+        if name.endswith("-worker"):
+            service = name.removesuffix("-worker")
+            command = [PYTHON, "-m", f"{service}_service.cli", "worker"]
+            port = self.metrics_ports.setdefault(name, free_port())
+            env.setdefault(f"OBCMS_{service.upper()}_WORKER_METRICS_PORT", str(port))
+        elif name.startswith("relay"):
+            command = [PYTHON, "-m", "obcms_platform.bus.cli"]
+            port = self.metrics_ports.setdefault(name, free_port())
+            env.setdefault("OBCMS_RELAY_METRICS_PORT", str(port))
+        else:
+            raise ValueError(f"unknown process {name}")
+        if name in self.processes.running:
+            raise RuntimeError(f"{name} is already running")
+        with self.processes.log_path(name).open("ab") as log:
+            log.write(f"\n----- start {name} -----\n".encode())
+        self.processes.start(ProcessSpec(name=name, command=command), extra_env=env)
+
+    def start_all(self) -> None:
+        for name in ("relay", "tasks-worker", "portfolio-worker"):
+            self.start(name)
+
+    def stop(self, name: str) -> None:
+        """Stop gracefully (SIGTERM: a Celery worker finishes what it holds first)."""
+        self.processes.stop(name, timeout=30)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no cleanup, no acknowledgement of what it was handling."""
+        self.processes.stop(name, kill=True)
+
+    def log(self, name: str) -> str:
+        path = self.processes.log_path(name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logs(self, tail: int = 6000) -> dict[str, str]:
+        logs = {
+            path.stem: path.read_text(errors="replace")[-tail:]
+            for path in sorted(self.processes.log_dir.glob("*.log"))
+        }
+        redis_log = self.folder / "redis" / "redis.log"
+        if redis_log.exists():
+            logs["redis"] = redis_log.read_text(errors="replace")[-2000:]
+        return logs
+
+    def metrics(self, name: str) -> str:
+        """The Prometheus text of a process ('' while it is not serving yet)."""
+        try:
+            response = httpx.get(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics", timeout=2)
+        except httpx.HTTPError:
+            return ""
+        return response.text if response.status_code == 200 else ""
+
+    def cli(self, service: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `python -m <service>_service.cli ...` against this stack."""
+        result = subprocess.run(
+            [PYTHON, "-m", f"{service}_service.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{service} cli {' '.join(args)} exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    # --- Redis -----------------------------------------------------------------------
+
+    def redis_client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, socket_timeout=5)
+
+    def queue_length(self, consumer: str) -> int:
+        client = self.redis_client()
+        try:
+            return int(client.llen(f"{consumer}.events"))
+        finally:
+            client.close()
+
+    def stop_redis(self) -> None:
+        self.redis_server.stop()
+
+    def start_redis(self) -> None:
+        """Start Redis again on the same port and data folder (its AOF restores the data)."""
+        self.redis_server = EmbeddedRedis(
+            self.folder / "redis", port=self.redis_server.port, persistent=True
+        ).start()
+
+    # --- databases -------------------------------------------------------------------
+
+    def scalar(self, service: str, query: str, **params: Any) -> Any:
+        with self.engines[service].connect() as connection:
+            return connection.execute(text(query), params).scalar()
+
+    def rows(self, service: str, query: str, **params: Any) -> list[Any]:
+        with self.engines[service].connect() as connection:
+            return list(connection.execute(text(query), params))
+
+    def outbox_backlog(self, service: str) -> int:
+        return int(
+            self.scalar(service, "SELECT count(*) FROM bus_outbox WHERE published_at IS NULL")
+        )
+
+    # --- APIs ------------------------------------------------------------------------
+
+    def create_ppa(self, category: str = "oobc_ppa", **fields: Any) -> dict[str, Any]:
+        body = {"title": f"PPA {uuid.uuid4().hex[:8]}", "category": category, **fields}
+        for key, value in list(body.items()):
+            if isinstance(value, date):
+                body[key] = value.isoformat()
+        response = self.portfolio.post(f"{API}/ppas", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def ppa(self, ppa_id: str) -> dict[str, Any]:
+        response = self.portfolio.get(f"{API}/ppas/{ppa_id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def create_assessment(self, methodology: str, **fields: Any) -> dict[str, Any]:
+        body = {
+            "title": f"Assessment {uuid.uuid4().hex[:8]}",
+            "primary_methodology": methodology,
+            "assessment_level": "provincial",
+            **fields,
+        }
+        for key, value in list(body.items()):
+            if isinstance(value, date):
+                body[key] = value.isoformat()
+        response = self.portfolio.post(f"{API}/assessments", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def task_list(self, **filters: Any) -> list[dict[str, Any]]:
+        response = self.tasks.get(
+            f"{API}/tasks", params={"limit": 500, **filters}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] <= 500, "more tasks than one page"
+        return list(body["items"])
+
+    def wait_for_tasks(self, count: int, **filters: Any) -> list[dict[str, Any]]:
+        """Poll until exactly `count` tasks match `filters` (never more; see `settled`)."""
+        seen: list[dict[str, Any]] = []
+
+        def arrived() -> bool:
+            seen[:] = self.task_list(**filters)
+            return len(seen) == count
+
+        wait_until(arrived, message=lambda: f"{len(seen)} of {count} tasks for {filters}")
+        return seen
+
+    def set_task_status(self, task_id: str, status: str) -> dict[str, Any]:
+        response = self.tasks.patch(
+            f"{API}/tasks/{task_id}", json={"status": status}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wait_for_progress(self, ppa_id: str, progress: int) -> dict[str, Any]:
+        current: dict[str, Any] = {}
+
+        def reached() -> bool:
+            current.update(self.ppa(ppa_id))
+            return current["progress"] == progress
+
+        wait_until(reached, message=lambda: f"progress {current.get('progress')} != {progress}")
+        return current
+
+    def settled(self) -> None:
+        """Wait until nothing is left in flight: outboxes sent and queues drained and acked.
+
+        Lets a test assert that something did *not* happen (no extra tasks, no loops).
+        """
+
+        state: dict[str, int] = {}
+
+        def idle() -> bool:
+            client = self.redis_client()
+            try:
+                for consumer in ("tasks", "portfolio"):
+                    # A consumer whose worker is not running keeps its queue: not in flight.
+                    if f"{consumer}-worker" in self.processes.running:
+                        state[f"{consumer}.events"] = int(client.llen(f"{consumer}.events"))
+                state["unacked unhandled"] = self._unhandled(client.hvals("unacked"))
+            finally:
+                client.close()
+            for service in ("tasks", "portfolio"):
+                state[f"{service} outbox"] = self.outbox_backlog(service)
+            return not any(state.values())
+
+        # Twice in a row: a handler may be between acking one event and its outbox row.
+        wait_until(
+            lambda: idle() and (time.sleep(0.5) or idle()),
+            message=lambda: f"the bus to settle: {state}",
+        )
+
+    def _unhandled(self, unacked: list[bytes]) -> int:
+        """Delivered-but-unacknowledged messages whose event is not in its consumer's inbox.
+
+        An entry whose effect committed but whose ack was lost (Redis went away at that
+        moment) stays until the visibility timeout redelivers it as a harmless duplicate;
+        it is not work in flight.
+        """
+        pending = 0
+        for raw in unacked:
+            message = json.loads(raw)[0]
+            body = json.loads(base64.b64decode(message["body"]))
+            event = body[0][0]
+            consumer = "portfolio" if str(event.get("type", "")).startswith("task.") else "tasks"
+            try:
+                uuid.UUID(str(event.get("id")))
+            except ValueError:  # a malformed envelope: parked at once, never handled
+                continue
+            handled = self.scalar(
+                consumer,
+                "SELECT count(*) FROM bus_inbox WHERE event_id = CAST(:id AS uuid)",
+                id=str(event.get("id")),
+            )
+            dead = self.scalar(
+                consumer,
+                "SELECT count(*) FROM bus_dead_letters"
+                " WHERE event_id = CAST(:id AS uuid) AND replayed_at IS NULL",
+                id=str(event.get("id")),
+            )
+            pending += not handled and not dead
+        return pending
+
+    # --- teardown --------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self in LIVE_STACKS:
+            LIVE_STACKS.remove(self)
+        for name in list(self.processes.running):
+            self.processes.stop(name, kill=True)
+        self._exit.close()
+        for engine in self.engines.values():
+            engine.dispose()
+        self.redis_server.stop()
+        for url in (self.tasks_db_url, self.portfolio_db_url):
+            database = make_url(url).database
+            if database:
+                with contextlib.suppress(Exception):
+                    self.postgres.drop_database(database)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tasks_databases(postgres_server: PostgresServer) -> ServiceDatabases:
+    return ServiceDatabases(postgres_server, "tasks_service")
+
+
+@pytest.fixture(scope="session")
+def portfolio_databases(postgres_server: PostgresServer) -> ServiceDatabases:
+    return ServiceDatabases(postgres_server, "portfolio_service")
+
+
+@pytest.fixture
+def make_stack(
+    postgres_server: PostgresServer,
+    tasks_databases: ServiceDatabases,
+    portfolio_databases: ServiceDatabases,
+) -> Iterator[Callable[..., BusStack]]:
+    """A factory: `make_stack(env={...})` builds a stack with extra environment."""
+    stacks: list[BusStack] = []
+
+    def make(env: dict[str, str] | None = None) -> BusStack:
+        stack = BusStack(postgres_server, tasks_databases, portfolio_databases, env=env)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.close()
+
+
+@pytest.fixture(scope="module")
+def shared_bus(
+    postgres_server: PostgresServer,
+    tasks_databases: ServiceDatabases,
+    portfolio_databases: ServiceDatabases,
+) -> Iterator[BusStack]:
+    """One running stack (relay and both workers) for a whole module of workflow tests."""
+    stack = BusStack(postgres_server, tasks_databases, portfolio_databases)
+    try:
+        stack.start_all()
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture
+def bus(make_stack: Callable[..., BusStack]) -> BusStack:
+    """A stack with default settings; processes are started by the test."""
+    return make_stack()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On failure, attach the logs of every bus process of the test to its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for stack in list(LIVE_STACKS):
+        for name, log in stack.logs().items():
+            report.sections.append((f"bus log: {name}", log))
+
+
+# Stacks not yet closed (one xdist worker runs one test at a time): their logs go into the
+# report of a failing test.
+LIVE_STACKS: list[BusStack] = []

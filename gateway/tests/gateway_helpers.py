@@ -86,3 +86,14 @@ def csrf_header(client: httpx.Client) -> dict[str, str]:
 
 def state_file(settings: GatewaySettings) -> Path:
     return Path(settings.state_dir) / "admin_password"
+
+
+def submit(client: httpx.Client, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
+    """A page form POST carrying the CSRF form field, as a browser sends it."""
+    return client.post(path, data={**(data or {}), "csrftoken": client.cookies["csrftoken"]})
+
+
+def signed_in(client: httpx.Client, username: str, password: str = USER_PASSWORD) -> httpx.Client:
+    response = login(client, username, password)
+    assert response.status_code == 303, response.text
+    return client

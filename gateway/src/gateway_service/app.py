@@ -3,8 +3,8 @@ facade, aggregated health and the server-rendered pages.
 
 Built from the same libs mechanisms as the services (error format, /healthz, /readyz,
 /metrics, access log, tracing), with the gateway's own middleware stack, outermost first:
-request telemetry -> proxy headers (trusted proxies) -> security (hosts, HTTPS redirect,
-headers) -> maintenance -> CSRF -> routes.
+request telemetry -> gzip -> proxy headers (trusted proxies) -> security (hosts, HTTPS
+redirect, headers) -> maintenance -> CSRF -> feed cache invalidation on writes -> routes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -30,6 +31,9 @@ from gateway_service.auth.routes import LOGIN_PATH
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.store import CredentialStore
 from gateway_service.auth.throttle import LoginThrottle
+from gateway_service.feed.cache import FeedCache
+from gateway_service.feed.invalidation import WriteInvalidationMiddleware
+from gateway_service.feed.routes import router as feed_router
 from gateway_service.health.routes import router as gateway_health_router
 from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
@@ -40,6 +44,8 @@ from gateway_service.security.checks import deploy_problems
 from gateway_service.security.csrf import csrf_protect
 from gateway_service.security.middleware import SecurityMiddleware
 from gateway_service.settings import GatewaySettings, get_settings
+from gateway_service.static_files import MOUNT as VERSIONED_STATIC
+from gateway_service.static_files import VersionedStaticFiles
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
@@ -159,6 +165,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.database = database
     app.state.redis = redis_client
     app.state.sessions = CredentialStore(redis_client, "session", settings.session_max_age_seconds)
+    app.state.feed_cache = FeedCache(redis_client, settings.feed_cache_ttl_seconds)
     app.state.tokens = CredentialStore(redis_client, "token", settings.token_ttl_seconds)
     app.state.login_throttle = LoginThrottle(
         settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
@@ -173,14 +180,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(maintenance_router)
+    app.include_router(feed_router)
     app.include_router(pages_router)
     app.include_router(proxy_router)  # last: its catch-all must not shadow the routes above
+    app.mount(VERSIONED_STATIC, VersionedStaticFiles(), name="static-versioned")
     app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
 
+    app.add_middleware(WriteInvalidationMiddleware)
     app.add_middleware(csrf_protect, settings=settings)
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(RequestTelemetryMiddleware, service=SERVICE)
     instrument_app(app, database.engine, SERVICE)
     return app

@@ -1,4 +1,4 @@
-"""`obcms-gateway`: serve, migrations, create-user, check-deploy."""
+"""`obcms-gateway`: serve, worker, migrations, bus operations, create-user, check-deploy."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from gateway_service.db import bus
 from gateway_service.settings import GatewaySettings, get_settings
 from obcms_platform.auth import Role
 from obcms_platform.cli import service_cli
 from obcms_platform.db import Database
 
-app = service_cli("gateway_service", get_settings)
+app = service_cli("gateway_service", get_settings, bus=bus)
 # The shared `serve` listens on 8000 unless told; the gateway's port comes from OBCMS_PORT,
 # and the proxy headers are handled in the app (trusted proxies setting), not by uvicorn.
 app.registered_commands = [

@@ -50,6 +50,14 @@ class GatewaySettings(ServiceSettings):
     service_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
+    # Calendar feed: how long each source may take (a slower one is reported as "timeout"
+    # and the feed is served without it) and how long an aggregated part stays cached in
+    # Redis at most (bus events and the gateway's own writes invalidate it sooner; 0 = off).
+    tasks_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    portfolio_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    calendar_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    feed_cache_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
+
     # Identity.
     admin_password: str | None = None
     session_cookie_name: ClassVar[str] = "sessionid"
@@ -123,6 +131,9 @@ class GatewaySettings(ServiceSettings):
 
     def backend_timeout(self, name: str) -> float:
         return float(getattr(self, f"{name}_timeout_seconds"))
+
+    def feed_timeout(self, name: str) -> float:
+        return float(getattr(self, f"{name}_feed_timeout_seconds"))
 
     def deployed_backends(self) -> list[str]:
         return [name for name in BACKENDS if self.backend_url(name)]

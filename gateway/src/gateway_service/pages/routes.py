@@ -1,4 +1,5 @@
-"""Server-rendered pages: home, the staff task list and the task create form."""
+"""Server-rendered pages: home, the staff task list and the task create form; the other
+sections' routers (task detail, portfolio, resources, leave, events) are included below."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
+from gateway_service.pages import assessments, leave, portfolio, resources, tasks
+from gateway_service.pages.common import (
+    PAGE_SIZE,
+    TASK_DOMAINS,
+    TASK_PRIORITIES,
+    TASK_STATUSES,
+    offset_param,
+    page_links,
+)
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.web import render, wants_json
 from obcms_platform.app import API_PREFIX
@@ -19,24 +29,13 @@ TASKS_PAGE = "/oobc-management/staff/tasks/"
 TASK_CREATE = "/oobc-management/staff/tasks/create/"
 
 # Choices shown in the task forms and filters (DOMAIN.md; the tasks service validates).
-DOMAINS = (
-    "general",
-    "communities",
-    "mana",
-    "coordination",
-    "monitoring",
-    "policy",
-    "services",
-    "municipal",
-    "data",
-    "project_central",
-)
-STATUSES = ("not_started", "in_progress", "at_risk", "completed")
-PRIORITIES = ("low", "medium", "high", "critical")
+DOMAINS = TASK_DOMAINS
+STATUSES = TASK_STATUSES
+PRIORITIES = TASK_PRIORITIES
 LIST_FILTERS = ("domain", "status", "priority", "assignee")
 CREATE_FIELDS = ("title", "domain", "status", "priority", "due_date", "description")
 REQUIRED_FIELDS = ("title", "domain", "status")
-PAGE_SIZE = 200
+MY_TASKS = "/oobc-management/staff/tasks/mine/"
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,10 +58,16 @@ async def _task_list_page(
     form: dict[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
+    mine: bool = False,
 ) -> Response:
     backends: BackendClients = request.app.state.backends
     filters = [(k, v) for k, v in request.query_params.multi_items() if k in LIST_FILTERS and v]
-    params = httpx.QueryParams([*filters, ("limit", str(PAGE_SIZE)), ("sort", "-created_at")])
+    if mine:
+        filters = [(k, v) for k, v in filters if k != "assignee"] + [("assignee", "me")]
+    offset = offset_param(request)
+    params = httpx.QueryParams(
+        [*filters, ("limit", str(PAGE_SIZE)), ("offset", str(offset)), ("sort", "-created_at")]
+    )
     upstream = await backends.call("tasks", "GET", f"{API_PREFIX}/tasks", user, params=params)
     tasks: list[dict[str, Any]] = []
     total = 0
@@ -88,6 +93,8 @@ async def _task_list_page(
             "domains": DOMAINS,
             "statuses": STATUSES,
             "priorities": PRIORITIES,
+            "pages": page_links(request, total, offset),
+            "mine": mine,
         },
         status_code=status_code,
     )
@@ -96,6 +103,12 @@ async def _task_list_page(
 @router.get(TASKS_PAGE)
 async def task_list(request: Request, user: PageUser) -> Response:
     return await _task_list_page(request, user)
+
+
+@router.get(MY_TASKS)
+async def my_tasks(request: Request, user: PageUser) -> Response:
+    """Tasks assigned to me, directly or through one of my teams."""
+    return await _task_list_page(request, user, mine=True)
 
 
 @router.post(TASK_CREATE)
@@ -126,3 +139,8 @@ async def task_create(request: Request, user: PageUser) -> Response:
     return await _task_list_page(
         request, user, form=form, error=message, status_code=upstream.status_code
     )
+
+
+# After the routes above: `/tasks/mine/` must win over `/tasks/{task_id}/`.
+for section in (tasks, portfolio, assessments, resources, leave):
+    router.include_router(section.router)

@@ -24,6 +24,18 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "event.deleted",
     ),
     "portfolio": ("task.*",),
+    # Every change that shows on the calendar feed invalidates the gateway's feed cache.
+    "gateway": (
+        "task.*",
+        "event.*",
+        "ppa.*",
+        "assessment.*",
+        "milestone.*",
+        "workflow_stage.*",
+        "need.*",
+        "booking.*",
+        "leave.*",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from obcms_platform.devstack.stack import (
     GATEWAY,
     SERVICES,
     gateway_process,
+    gateway_worker_process,
     processes,
     relay_sources,
     with_databases,
@@ -150,6 +151,7 @@ def run() -> None:
             gateway = gateway_process()  # after the services it fronts
             group.start(gateway)
             group.wait_ready(gateway.name)
+            group.start(gateway_worker_process())
             for spec in SERVICES:
                 _say(
                     f"{spec.name} API: http://127.0.0.1:{spec.port}/api/v1 "

@@ -1,4 +1,5 @@
-"""What `make run` starts: each service's API and worker, the outbox relay, then the gateway.
+"""What `make run` starts: each service's API and worker, the outbox relay, then the gateway and
+its worker (feed cache invalidation).
 
 Services are named by module path only (libs never import a service).
 """
@@ -52,12 +53,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
-# The public entry point; its database is migrated like a service's, it has no worker.
+# The public entry point; its database is migrated like a service's; its worker consumes
+# events to invalidate the calendar feed cache (started with the gateway, `gateway_worker`).
 GATEWAY = ServiceSpec(
     name="gateway",
     package="gateway_service",
     default_port=8000,
-    has_worker=False,
+    has_worker=True,
     port_variable="OBCMS_PORT",
 )
 # Every backend the gateway knows (its OBCMS_GATEWAY_<NAME>_URL settings); one that is not
@@ -89,6 +91,14 @@ def gateway_process(services: tuple[ServiceSpec, ...] = SERVICES) -> ProcessSpec
             f"{GATEWAY.env_prefix}{name.upper()}_URL": running.get(name, "")
             for name in GATEWAY_BACKENDS
         },
+    )
+
+
+def gateway_worker_process() -> ProcessSpec:
+    """The gateway's event worker (feed cache invalidation)."""
+    return ProcessSpec(
+        name="gateway-worker",
+        command=[sys.executable, "-m", f"{GATEWAY.package}.cli", "worker"],
     )
 
 

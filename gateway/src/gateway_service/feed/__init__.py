@@ -1,0 +1,1 @@
+"""The aggregated calendar feed: JSON, ICS, its Redis cache and the calendar page."""

@@ -1,0 +1,198 @@
+"""Feed endpoints (JSON and ICS, page and API paths) and the calendar page.
+
+- ``GET /oobc-management/calendar/feed/json/`` (alias ``/oobc-management/staff/calendar/
+  feed/json/``) and ``GET /api/v1/calendar/feed``: the aggregated feed (DOMAIN.md);
+- ``GET /oobc-management/calendar/feed/ics/`` and ``GET /api/v1/calendar/feed.ics``: ICS;
+- ``GET /oobc-management/staff/calendar/``: the FullCalendar page.
+
+Page paths need a session (no login: redirect to the login form, or 401 for a JSON
+client); API paths need a bearer token or a session (401). The feed answers with a weak
+ETag of its content and ``Cache-Control: private, no-cache``: browsers revalidate every time
+and get 304 while nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from gateway_service.auth.identity import ApiUser, Identity, PageUser
+from gateway_service.feed.cache import FeedCache
+from gateway_service.feed.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
+from gateway_service.feed.ics import build_calendar
+from gateway_service.feed.service import Feed, FeedAggregator
+from gateway_service.feed.sources import (
+    ALL_MODULES,
+    SOURCE_MODULES,
+    FeedParameterError,
+    parse_modules,
+)
+from gateway_service.feed.sources import parse_window as _parse_window
+from gateway_service.static_files import static_url
+from gateway_service.web import render
+from obcms_platform.app import API_PREFIX
+from obcms_platform.errors import error_response, error_responses
+from obcms_platform.feed import make_window
+
+FEED_JSON = "/oobc-management/calendar/feed/json/"
+FEED_JSON_ALIAS = "/oobc-management/staff/calendar/feed/json/"
+FEED_ICS = "/oobc-management/calendar/feed/ics/"
+API_FEED = f"{API_PREFIX}/calendar/feed"
+API_FEED_ICS = f"{API_PREFIX}/calendar/feed.ics"
+CALENDAR_PAGE = "/oobc-management/staff/calendar/"
+CACHE_CONTROL = "private, no-cache"
+
+StartParam = Annotated[
+    str | None,
+    Query(max_length=40, description="window start: ISO date or date-time (office time)"),
+]
+EndParam = Annotated[str | None, Query(max_length=40, description="window end, exclusive")]
+ModulesParam = Annotated[
+    str | None,
+    Query(max_length=200, description=f"comma-separated, of {', '.join(ALL_MODULES)}; default all"),
+]
+
+router = APIRouter(tags=["calendar feed"])
+
+
+def _aggregator(request: Request) -> FeedAggregator:
+    cache: FeedCache = request.app.state.feed_cache
+    return FeedAggregator(request.app.state.backends, cache)
+
+
+def _matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    wanted = etag.removeprefix("W/")
+    tags = [tag.strip() for tag in header.split(",")]
+    return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in tags)
+
+
+def _conditional(request: Request, etag: str, body: bytes, media_type: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Cookie, Authorization"}
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def _feed(
+    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
+) -> Feed:
+    names = parse_modules(modules)
+    window = _parse_window(start, end)
+    return await _aggregator(request).build(identity, window, names)
+
+
+async def _json(
+    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
+) -> Response:
+    try:
+        feed = await _feed(request, identity, start, end, modules)
+    except FeedParameterError as exc:
+        # JSON on the page path too: the calendar page's script reads it.
+        return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
+    body = json.dumps(feed.payload(), separators=(",", ":")).encode()
+    return _conditional(request, feed.etag(), body, "application/json")
+
+
+async def _ics(
+    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
+) -> Response:
+    try:
+        names = parse_modules(modules)
+        if start is None and end is None:
+            # A subscribing client sends no window: a month back to a year ahead.
+            window = make_window(None, None, months_before=1, months_after=12)
+        else:
+            window = _parse_window(start, end)
+    except FeedParameterError as exc:
+        return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
+    feed = await _aggregator(request).build(identity, window, names)
+    base_url = str(request.base_url).rstrip("/")
+    body = build_calendar(feed.events, base_url=base_url)
+    response = _conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
+    response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
+    return response
+
+
+@router.get(FEED_JSON, include_in_schema=False)
+@router.get(FEED_JSON_ALIAS, include_in_schema=False)
+async def feed_page_json(
+    request: Request,
+    user: PageUser,
+    start: StartParam = None,
+    end: EndParam = None,
+    modules: ModulesParam = None,
+) -> Response:
+    return await _json(request, user, start, end, modules)
+
+
+@router.get(
+    API_FEED,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "the feed (DOMAIN.md)"},
+        304: {"description": "not modified (If-None-Match)"},
+        **error_responses(400, 401),
+    },
+)
+async def feed_api_json(
+    request: Request,
+    user: ApiUser,
+    start: StartParam = None,
+    end: EndParam = None,
+    modules: ModulesParam = None,
+) -> Response:
+    """The aggregated calendar feed of the window and modules."""
+    return await _json(request, user, start, end, modules)
+
+
+@router.get(FEED_ICS, include_in_schema=False)
+async def feed_page_ics(
+    request: Request,
+    user: PageUser,
+    start: StartParam = None,
+    end: EndParam = None,
+    modules: ModulesParam = None,
+) -> Response:
+    return await _ics(request, user, start, end, modules)
+
+
+@router.get(
+    API_FEED_ICS,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "the feed as RFC 5545"},
+        304: {"description": "not modified (If-None-Match)"},
+        **error_responses(400, 401),
+    },
+)
+async def feed_api_ics(
+    request: Request,
+    user: ApiUser,
+    start: StartParam = None,
+    end: EndParam = None,
+    modules: ModulesParam = None,
+) -> Response:
+    """The aggregated calendar feed as ``text/calendar`` (default: a month back, a year ahead)."""
+    return await _ics(request, user, start, end, modules)
+
+
+@router.get(CALENDAR_PAGE, include_in_schema=False)
+async def calendar_page(request: Request, user: PageUser) -> Response:
+    modules = [
+        {"name": name, "sources": [s for s, served in SOURCE_MODULES.items() if name in served]}
+        for name in ALL_MODULES
+    ]
+    return render(
+        request,
+        "calendar.html",
+        {
+            "modules": modules,
+            "feed_url": FEED_JSON,
+            "ics_url": FEED_ICS,
+            "static_url": static_url,
+        },
+    )

@@ -1,0 +1,235 @@
+"""Aggregation: concurrent fan-out to the services, merge, statistics.
+
+Each source that serves a requested module is asked at once (``asyncio.gather``) for its
+part, each bounded by its own timeout (``<SOURCE>_FEED_TIMEOUT_SECONDS``). A source that
+is not deployed, refuses the connection, answers anything but 200 with a valid body, or
+raises, is reported as ``error``; one slower than its timeout as ``timeout``. Either way
+the feed is still served (200) with the other sources' entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+
+from gateway_service.auth.identity import Identity
+from gateway_service.feed.cache import FeedCache, part_key
+from gateway_service.feed.metrics import FEED_CACHE, FEED_SOURCE_DURATION
+from gateway_service.feed.sources import (
+    ERROR,
+    NOT_REQUESTED,
+    OK,
+    SOURCES,
+    TIMEOUT,
+    modules_of,
+)
+from gateway_service.proxy.clients import BackendClients
+from obcms_platform.app import API_PREFIX
+from obcms_platform.feed import OFFICE_ZONE, TimeWindow
+
+logger = logging.getLogger(__name__)
+
+FEED_PATH = f"{API_PREFIX}/feed"
+# An entry counts as "completed" in module_stats when its status is one of these: the work
+# is done (task, event, milestone, workflow stage, assessment, PPA: `completed`) or the
+# request is settled (leave, booking: `approved`; a PPA's approval: `approved`, `enacted`).
+COMPLETED_STATUSES = frozenset({"completed", "approved", "enacted"})
+
+
+@dataclass
+class SourceResult:
+    status: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Feed:
+    generated_at: datetime
+    modules: list[str]
+    sources: dict[str, str]
+    events: list[dict[str, Any]]
+    module_stats: dict[str, dict[str, int]]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "modules": self.modules,
+            "sources": self.sources,
+            "events": self.events,
+            "module_stats": self.module_stats,
+        }
+
+    def etag(self) -> str:
+        """Weak validator of everything but ``generated_at`` (which changes every time)."""
+        body = json.dumps(
+            [self.modules, self.sources, self.events, self.module_stats],
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        return f'W/"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+
+
+def _moment(value: str) -> datetime:
+    """An entry's start or end (ISO date or date-time) as an aware office-time date-time."""
+    parsed = datetime.fromisoformat(value)
+    if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=OFFICE_ZONE)
+    return parsed.astimezone(OFFICE_ZONE)
+
+
+def _start_key(entry: dict[str, Any]) -> tuple[datetime, str]:
+    return _moment(str(entry["start"])), str(entry["id"])
+
+
+def _valid(events: object) -> list[dict[str, Any]]:
+    """The entries of a service's body; raises ValueError when they are not feed entries."""
+    if not isinstance(events, list):
+        raise ValueError("events is not a list")
+    for entry in events:
+        if not isinstance(entry, dict) or not {"id", "start", "extendedProps"} <= entry.keys():
+            raise ValueError("not a feed entry")
+        _moment(str(entry["start"]))
+    return events
+
+
+def merge(parts: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """All entries, sorted by start (then id), each id once (the first seen wins)."""
+    seen: set[str] = set()
+    merged: list[dict[str, Any]] = []
+    for events in parts:
+        for entry in events:
+            if entry["id"] in seen:
+                continue
+            seen.add(entry["id"])
+            merged.append(entry)
+    merged.sort(key=_start_key)
+    return merged
+
+
+def module_stats(
+    events: Sequence[dict[str, Any]], modules: Sequence[str], today: date
+) -> dict[str, dict[str, int]]:
+    """Per requested module: ``total`` entries; ``upcoming``: starting today or later
+    (office time); ``completed``: status in `COMPLETED_STATUSES`."""
+    stats = {name: {"total": 0, "upcoming": 0, "completed": 0} for name in modules}
+    for entry in events:
+        props = entry.get("extendedProps") or {}
+        counts = stats.get(str(props.get("module")))
+        if counts is None:
+            continue
+        counts["total"] += 1
+        if _moment(str(entry["start"])).date() >= today:
+            counts["upcoming"] += 1
+        if props.get("status") in COMPLETED_STATUSES:
+            counts["completed"] += 1
+    return stats
+
+
+class FeedAggregator:
+    def __init__(self, backends: BackendClients, cache: FeedCache) -> None:
+        self.backends = backends
+        self.cache = cache
+        self.settings = backends.settings
+
+    async def _fetch(
+        self, source: str, identity: Identity, window: TimeWindow, modules: list[str]
+    ) -> SourceResult:
+        started = time.perf_counter()
+        outcome = ERROR
+        try:
+            client = self.backends.clients.get(source)
+            if client is None:
+                return SourceResult(ERROR)  # not deployed on this gateway
+            params = {
+                "start": window.start.isoformat(),
+                "end": window.end.isoformat(),
+                "modules": ",".join(modules),
+            }
+            timeout = self.settings.feed_timeout(source)
+            async with asyncio.timeout(timeout):
+                response = await client.get(
+                    FEED_PATH,
+                    params=params,
+                    headers=self.backends.internal_headers(identity),
+                    timeout=httpx.Timeout(timeout),
+                )
+            if response.status_code != 200:
+                logger.warning(
+                    "feed source %s answered %s",
+                    source,
+                    response.status_code,
+                    extra={"source": source},
+                )
+                return SourceResult(ERROR)
+            events = _valid(response.json().get("events"))
+            outcome = OK
+            return SourceResult(OK, events)
+        except (TimeoutError, httpx.TimeoutException):
+            outcome = TIMEOUT
+            logger.warning("feed source %s timed out", source, extra={"source": source})
+            return SourceResult(TIMEOUT)
+        except Exception as exc:  # down, refused, malformed: degrade, never fail the feed
+            logger.warning("feed source %s failed: %s", source, exc, extra={"source": source})
+            return SourceResult(ERROR)
+        finally:
+            FEED_SOURCE_DURATION.labels(source, outcome).observe(time.perf_counter() - started)
+
+    async def build(self, identity: Identity, window: TimeWindow, modules: list[str]) -> Feed:
+        wanted = {source: modules_of(source, modules) for source in SOURCES}
+        asked = [source for source in SOURCES if wanted[source]]
+        roles = [role.value for role in identity.roles]
+        start, end = window.start.isoformat(), window.end.isoformat()
+        generations = await self.cache.generations(asked)
+        keys: dict[str, str] = {}
+        if generations is not None:
+            for source in asked:
+                keys[source] = part_key(
+                    source,
+                    generations[source],
+                    backend_url=self.settings.backend_url(source),
+                    start=start,
+                    end=end,
+                    modules=wanted[source],
+                    roles=roles,
+                )
+        cached = await self.cache.get_many([keys[source] for source in asked if source in keys])
+        results: dict[str, SourceResult] = {}
+        for source, events in zip([s for s in asked if s in keys], cached, strict=True):
+            if events is not None:
+                results[source] = SourceResult(OK, events)
+                FEED_CACHE.labels("hit").inc()
+            else:
+                FEED_CACHE.labels("miss").inc()
+        missing = [source for source in asked if source not in results]
+        fetched = await asyncio.gather(
+            *(self._fetch(source, identity, window, wanted[source]) for source in missing)
+        )
+        results.update(zip(missing, fetched, strict=True))
+        await self.cache.put_many(
+            {
+                keys[source]: result.events
+                for source, result in zip(missing, fetched, strict=True)
+                if result.status == OK and source in keys
+            }
+        )
+        events = merge([results[source].events for source in asked])
+        now = datetime.now(OFFICE_ZONE).replace(microsecond=0)
+        return Feed(
+            generated_at=now,
+            modules=list(modules),
+            sources={
+                source: results[source].status if source in results else NOT_REQUESTED
+                for source in SOURCES
+            },
+            events=events,
+            module_stats=module_stats(events, modules, now.date()),
+        )

@@ -1,0 +1,55 @@
+"""Which service serves which feed module, and the feed's parameters (modules, window)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from obcms_platform.errors import AppError
+from obcms_platform.feed import MODULES, TimeWindow, make_window
+
+# Source (backend service) -> the modules its /api/v1/feed serves (DOMAIN.md).
+SOURCE_MODULES: dict[str, tuple[str, ...]] = {
+    "calendar": ("coordination", "staff", "resources"),  # events, leave, bookings
+    "tasks": ("staff",),  # tasks (those linked to an event show through the event)
+    "portfolio": ("planning", "mana"),  # PPA dates, milestones, stages; assessments
+}
+SOURCES: tuple[str, ...] = tuple(SOURCE_MODULES)
+ALL_MODULES: tuple[str, ...] = tuple(sorted(MODULES))
+
+OK, ERROR, TIMEOUT, NOT_REQUESTED = "ok", "error", "timeout", "not_requested"
+
+
+class FeedParameterError(AppError):
+    """A bad ``modules``, ``start`` or ``end``: 400 naming the parameter."""
+
+    status_code = 400
+    code = "bad_request"
+
+
+def parse_modules(value: str | None) -> list[str]:
+    """``?modules=a,b`` -> the known modules asked for (sorted); none given: all five."""
+    if value is None or not value.strip():
+        return list(ALL_MODULES)
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = sorted(names - set(ALL_MODULES))
+    if unknown:
+        raise FeedParameterError(
+            f"modules: unknown module(s) {', '.join(unknown)}; known: {', '.join(ALL_MODULES)}",
+            field="modules",
+        )
+    if not names:
+        raise FeedParameterError("modules: name at least one module", field="modules")
+    return sorted(names)
+
+
+def parse_window(start: str | None, end: str | None) -> TimeWindow:
+    """The window (no window: the current month ±1 month); errors are 400s."""
+    try:
+        return make_window(start, end, months_before=1, months_after=2)
+    except AppError as exc:
+        raise FeedParameterError(exc.message, field=exc.field) from None
+
+
+def modules_of(source: str, modules: Sequence[str]) -> list[str]:
+    """The requested modules `source` serves (empty: the source is not asked)."""
+    return [name for name in SOURCE_MODULES[source] if name in modules]

@@ -1,0 +1,363 @@
+"""Shared pieces of the server-rendered pages: calling a backend as the signed-in user,
+turning its answers into pages (errors next to the form, with the service's status), form
+parsing and the choice lists the forms offer.
+
+Every backend call goes through `BackendClients.call` (the gateway's pooled clients and
+internal tokens); a service that is down or answers 5xx gives the 503 page.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import httpx
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from gateway_service.auth.identity import Identity, in_session
+from gateway_service.proxy.clients import BackendClients
+from gateway_service.users.models import User
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import Role
+from obcms_platform.errors import AppError, NotFoundError, ServiceUnavailableError
+
+PAGE_SIZE = 50
+CHOICES_LIMIT = 500  # option lists (PPAs, resources, teams) fetched for selects
+
+# Task choices (DOMAIN.md; the tasks service validates).
+TASK_DOMAINS = (
+    "general",
+    "communities",
+    "mana",
+    "coordination",
+    "monitoring",
+    "policy",
+    "services",
+    "municipal",
+    "data",
+    "project_central",
+)
+TASK_STATUSES = ("not_started", "in_progress", "at_risk", "completed")
+TASK_PRIORITIES = ("low", "medium", "high", "critical")
+
+# Portfolio choices.
+PPA_CATEGORIES = ("oobc_ppa", "moa_ppa", "obc_request")
+PPA_STATUSES = ("planning", "ongoing", "completed", "on_hold", "cancelled")
+PPA_PRIORITIES = ("low", "medium", "high", "urgent")
+SECTORS = ("economic", "social", "infrastructure", "environment", "governance", "peace_security")
+APPROPRIATION_CLASSES = ("ps", "mooe", "co")
+FUNDING_SOURCES = ("gaa", "block_grant", "lgu_counterpart", "donor", "internal", "others")
+MILESTONE_STATUSES = ("planned", "completed", "delayed", "at_risk", "blocked", "cancelled")
+STAGE_STATUSES = ("not_started", "in_progress", "completed", "blocked")
+TRANCHE_TYPES = ("allocation", "obligation", "disbursement", "adjustment")
+METHODOLOGIES = (
+    "desk_review",
+    "survey",
+    "kii",
+    "workshop",
+    "participatory",
+    "observation",
+    "mixed",
+    "other",
+)
+ASSESSMENT_STATUSES = (
+    "planning",
+    "preparation",
+    "data_collection",
+    "analysis",
+    "reporting",
+    "completed",
+    "cancelled",
+)
+ASSESSMENT_LEVELS = ("regional", "provincial", "city_municipal", "barangay", "community")
+NEED_STATUSES = (
+    "identified",
+    "validated",
+    "prioritized",
+    "planned",
+    "in_progress",
+    "completed",
+    "deferred",
+    "rejected",
+)
+URGENCY_LEVELS = ("immediate", "short_term", "medium_term", "long_term")
+FEASIBILITY = ("very_low", "low", "medium", "high", "very_high")
+
+# Calendar choices.
+RESOURCE_TYPES = ("vehicle", "equipment", "room", "facilitator")
+BOOKING_STATUSES = ("pending", "approved", "rejected", "cancelled")
+LEAVE_TYPES = ("vacation", "sick", "emergency", "official")
+LEAVE_STATUSES = ("pending", "approved", "rejected")
+
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+class UpstreamError(AppError):
+    """A backend refused a read the page cannot do without: its status becomes the page's."""
+
+    def __init__(self, status_code: int, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A backend's answer (never a 5xx: those raise ServiceUnavailableError)."""
+
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def message(self) -> str:
+        return error_message(self.body, f"the request was refused ({self.status})")
+
+    @property
+    def field(self) -> str | None:
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
+            field = self.body["error"].get("field")
+            return str(field) if field else None
+        return None
+
+    def as_error(self) -> FormError:
+        return FormError(self.status, self.message, self.field)
+
+
+@dataclass(frozen=True)
+class FormError:
+    """What a form shows next to itself after a refused submission."""
+
+    status: int
+    message: str
+    field: str | None = None
+
+    @property
+    def related_ids(self) -> list[str]:
+        """Record ids named in the message (the conflicting booking of a 409...)."""
+        return UUID_PATTERN.findall(self.message)
+
+
+def error_message(body: Any, fallback: str) -> str:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message") or fallback)
+    return fallback
+
+
+def parse_id(value: str, what: str) -> str:
+    """A path id; anything that is not a UUID is an unknown record (404 page)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFoundError(what, value) from None
+
+
+async def api(
+    request: Request,
+    user: Identity,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    json: object = None,
+) -> Reply:
+    """One call to `service` at `/api/v1{path}` as `user`."""
+    backends: BackendClients = request.app.state.backends
+    query = None
+    if params is not None:
+        items = params.items() if isinstance(params, Mapping) else params
+        query = httpx.QueryParams([(k, str(v)) for k, v in items if v not in (None, "")])
+    upstream = await backends.call(
+        service, method, f"{API_PREFIX}{path}", user, params=query, json=json
+    )
+    if upstream.status_code >= 500:
+        raise ServiceUnavailableError(
+            f"the {service} service answered {upstream.status_code}; try again shortly"
+        )
+    try:
+        body = upstream.json() if upstream.content else None
+    except ValueError:
+        body = None
+    return Reply(upstream.status_code, body)
+
+
+async def fetch(
+    request: Request,
+    user: Identity,
+    service: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+) -> Any:
+    """A read the page needs: 404 -> the 404 page, other refusals -> a page with its status."""
+    reply = await api(request, user, service, "GET", path, params=params)
+    if reply.ok:
+        return reply.body
+    raise UpstreamError(reply.status, reply.message, field=reply.field)
+
+
+async def fetch_items(
+    request: Request,
+    user: Identity,
+    service: str,
+    path: str,
+    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """All items of a small list (option lists, a record's related rows)."""
+    merged = [
+        *(params.items() if isinstance(params, Mapping) else (params or [])),
+        ("limit", CHOICES_LIMIT),
+    ]
+    body = await fetch(request, user, service, path, params=merged)
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def read_form(request: Request) -> tuple[dict[str, str], FormData]:
+    """The submitted form: single values (trimmed) and the raw form for multi-selects."""
+    submitted = await request.form()
+    values = {name: value.strip() for name, value in submitted.items() if isinstance(value, str)}
+    values.pop("csrftoken", None)
+    return values, submitted
+
+
+def create_payload(form: Mapping[str, str], fields: Iterable[str]) -> dict[str, Any]:
+    """The fields that were filled in (the service applies its defaults to the rest)."""
+    return {name: form[name] for name in fields if form.get(name)}
+
+
+def update_payload(
+    form: Mapping[str, str], fields: Iterable[str], clearable: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A PATCH body: submitted fields; an emptied optional field becomes null."""
+    clear = set(clearable)
+    payload: dict[str, Any] = {}
+    for name in fields:
+        if name not in form:
+            continue
+        value = form[name]
+        if value:
+            payload[name] = value
+        elif name in clear:
+            payload[name] = None
+        elif name in {"description", "summary", "notes", "implementing_office", "location"}:
+            payload[name] = ""
+    return payload
+
+
+def is_manager(user: Identity) -> bool:
+    return user.has_role(Role.MANAGER)
+
+
+def is_admin(user: Identity) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
+    """id -> username of the gateway's users (for showing who booked, approved...)."""
+    wanted = {str(value) for value in ids if value}
+    keys = []
+    for value in wanted:
+        try:
+            keys.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    if not keys:
+        return {}
+
+    def load(session: Session) -> dict[str, str]:
+        rows = session.execute(select(User.id, User.username).where(User.id.in_(keys)))
+        return {str(row.id): row.username for row in rows}
+
+    return await in_session(request, load)
+
+
+async def user_ids_for(request: Request, names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Resolve usernames or ids to user ids: (ids, the entries that match no user)."""
+    entries = [name for name in names if name]
+    ids: list[str] = []
+    unknown: list[str] = []
+    usernames = []
+    for entry in entries:
+        try:
+            ids.append(str(uuid.UUID(entry)))
+        except ValueError:
+            usernames.append(entry)
+    if usernames:
+
+        def load(session: Session) -> dict[str, str]:
+            rows = session.execute(
+                select(User.username, User.id).where(User.username.in_(usernames))
+            )
+            return {row.username: str(row.id) for row in rows}
+
+        found = await in_session(request, load)
+        for name in usernames:
+            if name in found:
+                ids.append(found[name])
+            else:
+                unknown.append(name)
+    return list(dict.fromkeys(ids)), unknown
+
+
+def page_links(request: Request, total: int, offset: int, limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """Previous/next links of a paginated list (keeping the other query parameters)."""
+
+    def link(to: int) -> str:
+        params: list[tuple[str, str | int | float | bool | None]] = [
+            (k, v) for k, v in request.query_params.multi_items() if k != "offset"
+        ]
+        if to:
+            params.append(("offset", str(to)))
+        return "?" + str(httpx.QueryParams(params)) if params else request.url.path
+
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + limit, total),
+        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
+        "next": link(offset + limit) if offset + limit < total else None,
+    }
+
+
+def offset_param(request: Request) -> int:
+    raw = request.query_params.get("offset", "0")
+    return int(raw) if raw.isdigit() and int(raw) <= 1_000_000 else 0
+
+
+def vendored(prefix: str) -> str | None:
+    """The URL of a vendored script whose file name starts with `prefix`, if it is there."""
+    root = resources.files("gateway_service") / "static" / "vendor"
+    found: list[str] = []
+
+    def walk(folder: Traversable, path: str) -> None:
+        try:
+            entries = list(folder.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.is_dir():
+                walk(entry, f"{path}/{entry.name}")
+            elif entry.name.lower().startswith(prefix) and entry.name.endswith(".js"):
+                found.append(f"{path}/{entry.name}")
+
+    walk(root, "/static/vendor")
+    # Prefer the UMD build (it sets the global `Chart`), then the shortest name.
+    found.sort(key=lambda url: ("umd" not in url, len(url), url))
+    return found[0] if found else None

@@ -1,0 +1,98 @@
+"""Helpers of the calendar feed tests: seeding through the gateway, and the bus paths."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+from gateway_service.db import bus as gateway_bus
+from gateway_service.events import handlers as gateway_handlers
+from obcms_platform.bus.consumer import EventConsumer, Outcome
+from obcms_platform.db import Database
+
+FEED = "/api/v1/calendar/feed"
+PAGE_FEED = "/oobc-management/calendar/feed/json/"
+
+
+def ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def post(client: httpx.Client, headers: dict[str, str], path: str, json: Any) -> dict[str, Any]:
+    return ok(client.post(f"/api/v1{path}", json=json, headers=headers))
+
+
+def feed(
+    client: httpx.Client, headers: dict[str, str] | None = None, **params: str
+) -> dict[str, Any]:
+    return ok(client.get(FEED, params=params, headers=headers or {}), 200)
+
+
+def ids(payload: dict[str, Any]) -> list[str]:
+    return [entry["id"] for entry in payload["events"]]
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def outbox_events(database_url: str, event_type: str, subject_id: str) -> list[dict[str, Any]]:
+    """The envelopes a service wrote to its outbox for one subject (what its relay publishes)."""
+    with psycopg.connect(_dsn(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM bus_outbox WHERE event_type = %s "
+            "AND payload->>'subject_id' = %s ORDER BY created_at",
+            (event_type, subject_id),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def outbox_events_like(database_url: str, pattern: str, since: str) -> list[dict[str, Any]]:
+    with psycopg.connect(_dsn(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM bus_outbox WHERE event_type LIKE %s AND created_at >= %s "
+            "ORDER BY created_at",
+            (pattern, since),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def database_now(database_url: str) -> str:
+    with psycopg.connect(_dsn(database_url)) as conn:
+        row = conn.execute("SELECT now()::text").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def handle_in_gateway(database_url: str, redis_url: str, events: list[dict[str, Any]]) -> None:
+    """What the gateway worker does with each event (the same consumer, handlers, inbox)."""
+    database = Database(database_url, pool_size=1)
+    try:
+        consumer = EventConsumer("gateway", database, gateway_bus, gateway_handlers(redis_url))
+        for event in events:
+            assert consumer.handle(event) is Outcome.HANDLED
+            assert consumer.handle(event) is Outcome.DUPLICATE  # a redelivery is a no-op
+    finally:
+        database.dispose()
+
+
+def metric(client: httpx.Client, name: str, **labels: str) -> float:
+    """The value of one sample on the gateway's /metrics (0 when absent)."""
+    text = client.get("/metrics").text
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{re.escape(name)}\{{(.*)\}} (\S+)", line)
+        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+def unique(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex[:8]}"

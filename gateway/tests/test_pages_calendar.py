@@ -1,0 +1,228 @@
+"""Resource, booking, leave and event pages against the real calendar service."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, ServedApp, create_user, served, signed_in, submit
+
+from gateway_service.app import create_app
+from gateway_service.settings import GatewaySettings
+
+RESOURCES = "/oobc-management/resources/"
+BOOKINGS = RESOURCES + "bookings/"
+LEAVE = "/oobc-management/staff/leave/"
+EVENTS = "/oobc-management/calendar/events/"
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    make_settings: Callable[..., GatewaySettings], calendar_backend: str
+) -> Iterator[ServedApp]:
+    """This module's gateway also fronts the calendar service."""
+    with served(create_app(make_settings(calendar_url=calendar_backend))) as server:
+        yield server
+
+
+@pytest.fixture
+def staff_user(make_client, admin_headers) -> dict[str, Any]:
+    return create_user(make_client(), admin_headers, "staff")
+
+
+def _created_id(response: httpx.Response, prefix: str) -> str:
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(re.escape(prefix) + r"([0-9a-f-]{36})/", response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+def _resource(client: httpx.Client, name: str, *, approval: bool) -> str:
+    data = {"name": name, "resource_type": "vehicle", "capacity": "7", "location": "Cotabato"}
+    if approval:
+        data["booking_requires_approval"] = "1"
+    created = submit(client, RESOURCES + "create/", data)
+    assert created.status_code == 303, created.text
+    page = client.get(RESOURCES).text
+    found = re.search(rf'<option value="([0-9a-f-]{{36}})"[^>]*>{re.escape(name)} ', page)
+    assert found, "the book form offers the new resource"
+    return found.group(1)
+
+
+def test_calendar_pages_need_a_login_and_csrf(make_client):
+    anonymous = make_client()
+    for path in (
+        RESOURCES,
+        f"{BOOKINGS}{uuid.uuid4()}/",
+        LEAVE,
+        f"{LEAVE}{uuid.uuid4()}/",
+        f"{EVENTS}{uuid.uuid4()}/",
+    ):
+        response = anonymous.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/accounts/login/?next=")
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    refused = client.post(
+        LEAVE + "create/",
+        data={"leave_type": "sick", "start_date": "2031-01-01", "end_date": "2031-01-01"},
+    )
+    assert refused.status_code == 403
+
+
+def test_resources_bookings_overlap_and_decisions(make_client, staff_user):
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    van = _resource(manager, f"Van {marker}", approval=True)
+    listing = manager.get(RESOURCES)
+    assert listing.status_code == 200
+    assert f"Van {marker}" in listing.text
+    invalid = submit(
+        manager, RESOURCES + "create/", {"name": f"Bus {marker}", "resource_type": "spaceship"}
+    )
+    assert invalid.status_code == 422
+    assert "resource_type" in invalid.text
+
+    staff = signed_in(make_client(), staff_user["username"])
+    staff_page = staff.get(RESOURCES)
+    assert staff_page.status_code == 200
+    assert 'action="/oobc-management/resources/create/"' not in staff_page.text
+    not_allowed = submit(
+        staff, RESOURCES + "create/", {"name": f"Car {marker}", "resource_type": "vehicle"}
+    )
+    assert not_allowed.status_code == 403
+
+    slot = {
+        "resource_id": van,
+        "start": "2031-05-04T09:00",
+        "end": "2031-05-04T12:00",
+        "notes": f"trip {marker}",
+    }
+    booking = _created_id(submit(staff, BOOKINGS + "create/", slot), BOOKINGS)
+    detail = staff.get(f"{BOOKINGS}{booking}/")
+    assert detail.status_code == 200
+    assert f"Van {marker}" in detail.text
+    assert "badge-pending" in detail.text
+    assert "/approve/" not in detail.text  # staff are offered cancel only
+    assert "/cancel/" in detail.text
+
+    overlap = submit(
+        manager,
+        BOOKINGS + "create/",
+        {**slot, "start": "2031-05-04T11:00", "end": "2031-05-04T13:00"},
+    )
+    assert overlap.status_code == 409
+    assert "already booked" in overlap.text
+    assert f'href="{BOOKINGS}{booking}/"' in overlap.text  # names the conflicting booking
+    bad_times = submit(
+        manager,
+        BOOKINGS + "create/",
+        {**slot, "start": "2031-05-05T10:00", "end": "2031-05-05T09:00"},
+    )
+    assert bad_times.status_code == 422
+    assert "end" in bad_times.text
+
+    refused = submit(staff, f"{BOOKINGS}{booking}/approve/")
+    assert refused.status_code == 403
+    assert "manager" in refused.text
+    assert "/approve/" in manager.get(f"{BOOKINGS}{booking}/").text
+    assert submit(manager, f"{BOOKINGS}{booking}/approve/").status_code == 303
+    approved = staff.get(f"{BOOKINGS}{booking}/").text
+    assert "badge-approved" in approved
+    assert "admin" in approved
+    twice = submit(manager, f"{BOOKINGS}{booking}/approve/")
+    assert twice.status_code == 409
+    assert submit(staff, f"{BOOKINGS}{booking}/cancel/").status_code == 303
+    assert "badge-cancelled" in staff.get(f"{BOOKINGS}{booking}/").text
+    mine = staff.get(RESOURCES, params={"mine": "true"})
+    assert f'href="{BOOKINGS}{booking}/"' in mine.text
+
+    for path in (f"{BOOKINGS}{uuid.uuid4()}/", f"{BOOKINGS}zzz/"):
+        assert manager.get(path).status_code == 404
+
+
+def test_leave_requests_and_decisions(make_client, staff_user):
+    staff = signed_in(make_client(), staff_user["username"])
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    created = submit(
+        staff,
+        LEAVE + "create/",
+        {
+            "leave_type": "vacation",
+            "start_date": "2031-07-01",
+            "end_date": "2031-07-03",
+            "reason": f"family {marker}",
+        },
+    )
+    leave = _created_id(created, LEAVE)
+    own = staff.get(LEAVE)
+    assert own.status_code == 200
+    assert f"family {marker}" in own.text
+    assert "Pending requests" not in own.text
+    backwards = submit(
+        staff,
+        LEAVE + "create/",
+        {"leave_type": "sick", "start_date": "2031-07-05", "end_date": "2031-07-01"},
+    )
+    assert backwards.status_code == 422
+    assert "end_date" in backwards.text
+    refused = submit(staff, f"{LEAVE}{leave}/approve/")
+    assert refused.status_code == 403
+
+    queue = manager.get(LEAVE)
+    assert "Pending requests" in queue.text
+    assert f"family {marker}" in queue.text
+    assert staff_user["username"] in queue.text
+    decided = submit(manager, f"{LEAVE}{leave}/approve/", {"next": "list"})
+    assert decided.status_code == 303
+    assert decided.headers["location"] == LEAVE
+    detail = staff.get(f"{LEAVE}{leave}/")
+    assert detail.status_code == 200
+    assert "badge-approved" in detail.text
+    again = submit(manager, f"{LEAVE}{leave}/reject/")
+    assert again.status_code == 409
+    assert manager.get(f"{LEAVE}{uuid.uuid4()}/").status_code == 404
+
+
+def test_event_detail_page(make_client, admin_headers):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    event = make_client().post(
+        "/api/v1/events",
+        json={
+            "title": f"Coordination meeting {marker}",
+            "event_type": "meeting",
+            "start": "2031-06-02T09:00:00+08:00",
+            "end": "2031-06-02T10:00:00+08:00",
+            "venue": "OOBC hall",
+        },
+        headers=admin_headers,
+    )
+    assert event.status_code == 201, event.text
+    page = client.get(f"{EVENTS}{event.json()['id']}/")
+    assert page.status_code == 200
+    assert f"Coordination meeting {marker}" in page.text
+    assert "OOBC hall" in page.text
+    assert 'href="/oobc-management/staff/calendar/"' in page.text
+    assert client.get(f"{EVENTS}{uuid.uuid4()}/").status_code == 404
+
+
+def test_every_section_is_in_the_navigation(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    home = client.get("/")
+    for path in (
+        "/oobc-management/staff/tasks/",
+        "/oobc-management/staff/tasks/mine/",
+        "/oobc-management/portfolio/",
+        "/oobc-management/portfolio/ppas/",
+        "/oobc-management/portfolio/assessments/",
+        "/oobc-management/portfolio/needs/",
+        RESOURCES,
+        LEAVE,
+    ):
+        assert f'href="{path}"' in home.text, path
+        assert client.get(path).status_code == 200, path

@@ -6,9 +6,7 @@ Revises: 0001
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
+from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -17,72 +15,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "bus_dead_letters",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_bus_dead_letters")),
-        sa.UniqueConstraint(
-            "consumer", "event_id", name=op.f("uq_bus_dead_letters__consumer_event_id")
-        ),
-    )
-    op.create_table(
-        "bus_inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column(
-            "handled_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_bus_inbox")),
-    )
-    op.create_index("ix_bus_inbox__handled_at", "bus_inbox", ["handled_at"], unique=False)
-    op.create_table(
-        "bus_outbox",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_bus_outbox")),
-    )
-    op.create_index("ix_bus_outbox__created_at", "bus_outbox", ["created_at"], unique=False)
-    op.create_index(
-        "ix_bus_outbox__unpublished",
-        "bus_outbox",
-        ["created_at"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    create_bus_tables()
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_bus_outbox__unpublished",
-        table_name="bus_outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_index("ix_bus_outbox__created_at", table_name="bus_outbox")
-    op.drop_table("bus_outbox")
-    op.drop_index("ix_bus_inbox__handled_at", table_name="bus_inbox")
-    op.drop_table("bus_inbox")
-    op.drop_table("bus_dead_letters")
+    drop_bus_tables()

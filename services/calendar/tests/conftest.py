@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,21 +10,9 @@ from sqlalchemy.orm import Session
 
 from calendar_service.app import create_app
 from calendar_service.settings import CalendarSettings
-from obcms_platform.auth import Role
 from obcms_platform.db import Database
 from obcms_platform.settings import RunMode
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: uuid.UUID
-    headers: dict[str, str]
-
-
-def make_caller(*roles: Role) -> Caller:
-    user_id = uuid.uuid4()
-    return Caller(user_id, auth_headers(user_id, roles or (Role.STAFF,)))
+from obcms_platform.testing import PostgresServer, ServiceDatabases
 
 
 @pytest.fixture(scope="session")
@@ -56,26 +42,6 @@ def session(calendar_db_url: str) -> Iterator[Session]:
     with database.session() as db_session:
         yield db_session
     database.dispose()
-
-
-@pytest.fixture
-def staff() -> Caller:
-    return make_caller(Role.STAFF)
-
-
-@pytest.fixture
-def other_staff() -> Caller:
-    return make_caller(Role.STAFF)
-
-
-@pytest.fixture
-def manager() -> Caller:
-    return make_caller(Role.MANAGER)
-
-
-@pytest.fixture
-def admin() -> Caller:
-    return make_caller(Role.ADMIN)
 
 
 @pytest.fixture(scope="module")

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from obcms_platform.auth import Role
 from obcms_platform.db import Database
 from obcms_platform.settings import RunMode
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
+from obcms_platform.testing import PostgresServer, ServiceDatabases
 from portfolio_service.app import create_app
 from portfolio_service.db import load_models
 from portfolio_service.settings import PortfolioSettings
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: uuid.UUID
-    headers: dict[str, str]
-
-
-def make_caller(*roles: Role) -> Caller:
-    user_id = uuid.uuid4()
-    return Caller(user_id, auth_headers(user_id, roles or (Role.STAFF,)))
 
 
 @pytest.fixture(scope="session")
@@ -63,23 +49,3 @@ def database(portfolio_db_url: str) -> Iterator[Database]:
 def session(database: Database) -> Iterator[Session]:
     with database.session() as db_session:
         yield db_session
-
-
-@pytest.fixture
-def staff() -> Caller:
-    return make_caller(Role.STAFF)
-
-
-@pytest.fixture
-def other_staff() -> Caller:
-    return make_caller(Role.STAFF)
-
-
-@pytest.fixture
-def manager() -> Caller:
-    return make_caller(Role.MANAGER)
-
-
-@pytest.fixture
-def admin() -> Caller:
-    return make_caller(Role.ADMIN)

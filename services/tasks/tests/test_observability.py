@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from obcms_platform.devstack.embedded import free_port
-
-from .conftest import Caller
+from obcms_platform.testing import Caller
 
 
 class Collector:

@@ -6,7 +6,6 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,23 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from obcms_platform.auth import Role
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import Caller, make_caller
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 TASKS = "/api/v1/tasks"
 RELATED = ("related_ppa_id", "related_assessment_id", "related_event_id")
 TODAY = date.today()
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: uuid.UUID
-    headers: dict[str, str]
-
-
-def make_caller(*roles: Role) -> Caller:
-    user_id = uuid.uuid4()
-    return Caller(user_id, auth_headers(user_id, roles))
 
 
 def create(client: TestClient, caller: Caller, **fields: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Test support shared by every service's suite: real PostgreSQL and Redis, tokens."""
 
-from obcms_platform.testing.auth import auth_headers
+from obcms_platform.testing.auth import Caller, auth_headers, make_caller
 from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
 
-__all__ = ["PostgresServer", "ServiceDatabases", "auth_headers"]
+__all__ = ["Caller", "PostgresServer", "ServiceDatabases", "auth_headers", "make_caller"]

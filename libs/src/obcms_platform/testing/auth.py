@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
@@ -12,3 +13,17 @@ from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 def auth_headers(user_id: uuid.UUID, roles: Iterable[Role | str] = (Role.STAFF,)) -> dict[str, str]:
     token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user_id, [Role(r) for r in roles])
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A test user: its id and the headers that authenticate its requests."""
+
+    user_id: uuid.UUID
+    headers: dict[str, str]
+
+
+def make_caller(*roles: Role) -> Caller:
+    """A new user with `roles` (staff when none)."""
+    user_id = uuid.uuid4()
+    return Caller(user_id, auth_headers(user_id, roles or (Role.STAFF,)))

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
+from obcms_platform.testing.auth import Caller, make_caller
 from obcms_platform.testing.databases import PostgresServer
 
 
@@ -58,3 +60,23 @@ def redis_url() -> Iterator[str]:
             yield server.url
         finally:
             server.stop()
+
+
+@pytest.fixture
+def staff() -> Caller:
+    return make_caller(Role.STAFF)
+
+
+@pytest.fixture
+def other_staff() -> Caller:
+    return make_caller(Role.STAFF)
+
+
+@pytest.fixture
+def manager() -> Caller:
+    return make_caller(Role.MANAGER)
+
+
+@pytest.fixture
+def admin() -> Caller:
+    return make_caller(Role.ADMIN)

@@ -60,18 +60,19 @@ class RunningStack:
         return self.process.wait(60)
 
 
-def wait_for_tasks_of(base: str, ppa_id: str, headers: dict[str, str], count: int) -> list[dict]:
-    """Poll the tasks API until the PPA's generated tasks arrive over the bus."""
+def wait_for_linked_tasks(
+    base: str, link: dict[str, str], headers: dict[str, str], count: int
+) -> list[dict]:
+    """Poll the tasks API until the tasks linked by `link` (e.g. related_ppa_id) number
+    `count`: generated or removed over the bus."""
     deadline = time.monotonic() + 60
     tasks: list[dict] = []
     while time.monotonic() < deadline:
-        tasks = httpx.get(
-            f"{base}/api/v1/tasks", params={"related_ppa_id": ppa_id}, headers=headers
-        ).json()["items"]
-        if len(tasks) >= count:
+        tasks = httpx.get(f"{base}/api/v1/tasks", params=link, headers=headers).json()["items"]
+        if len(tasks) == count:
             return tasks
         time.sleep(0.3)
-    raise AssertionError(f"{len(tasks)} of {count} tasks arrived for PPA {ppa_id}")
+    raise AssertionError(f"{len(tasks)} tasks, not {count}, linked by {link}")
 
 
 def log_in(browser: httpx.Client, password: str) -> httpx.Response:
@@ -112,6 +113,7 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) ->
     env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
+    calendar = f"http://127.0.0.1:{ports['OBCMS_CALENDAR_PORT']}"
     gateway = f"http://127.0.0.1:{ports['OBCMS_PORT']}"
     manager_id = uuid.uuid4()
 
@@ -132,8 +134,25 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) ->
             headers=headers,
         )
         assert ppa.status_code == 201, ppa.text
-        generated = wait_for_tasks_of(base, ppa.json()["id"], headers, 10)
-        assert len(generated) == 10
+        wait_for_linked_tasks(base, {"related_ppa_id": ppa.json()["id"]}, headers, 10)
+        meeting = httpx.post(
+            f"{calendar}/api/v1/events",
+            json={
+                "title": "Quarterly coordination meeting",
+                "event_type": "meeting",
+                "start": "2027-02-01T09:00:00+08:00",
+                "end": "2027-02-01T11:00:00+08:00",
+            },
+            headers=headers,
+        )
+        assert meeting.status_code == 201, meeting.text
+        linked = {"related_event_id": meeting.json()["id"]}
+        meeting_tasks = wait_for_linked_tasks(base, linked, headers, 8)
+        assert {task["domain"] for task in meeting_tasks} == {"coordination"}
+        assert min(task["due_date"] for task in meeting_tasks) == "2027-02-01"
+        deleted = httpx.delete(f"{calendar}/api/v1/events/{meeting.json()['id']}", headers=headers)
+        assert deleted.status_code == 204, deleted.text
+        wait_for_linked_tasks(base, linked, headers, 0)
         created = httpx.post(
             f"{base}/api/v1/tasks", json={"title": "Survives a restart"}, headers=headers
         )

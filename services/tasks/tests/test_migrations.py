@@ -36,6 +36,7 @@ SERVICE_TABLES = {
     "task_templates",
     "task_template_items",
     "template_generations",
+    "deleted_subjects",
 }
 SHIPPED = {
     "ppa_budget_cycle",

@@ -22,13 +22,12 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
-from tasks_service.templates.models import SubjectKind, TemplateGeneration
+from tasks_service.templates.models import DeletedSubject, SubjectKind
 from tasks_service.templates.service import (
     RELATED_FIELD,
     TemplateSubject,
@@ -73,22 +72,12 @@ def _subject(kind: SubjectKind, event: Event) -> TemplateSubject:
     return TemplateSubject(kind=kind, id=event.subject_id)
 
 
-# Template names start with a letter, so no template can be called this.
-DELETED_MARKER = "_subject_deleted"
-
-
 def _lock_live_subject(session: Session, kind: SubjectKind, event: Event) -> TemplateSubject | None:
     """Serialise the handlers of one subject; None once its deletion was handled."""
     subject = _subject(kind, event)
     key = int.from_bytes(subject.id.bytes[:8], "big", signed=True)
     session.execute(select(func.pg_advisory_xact_lock(key)))
-    deleted = session.scalar(
-        select(TemplateGeneration.id).where(
-            TemplateGeneration.template_name == DELETED_MARKER,
-            TemplateGeneration.subject_kind == subject.kind,
-            TemplateGeneration.subject_id == subject.id,
-        )
-    )
+    deleted = session.get(DeletedSubject, (subject.kind, subject.id))
     return None if deleted is not None else subject
 
 
@@ -180,18 +169,7 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
         if subject is None:
             return
         # The tombstone: a creation handled later (retried, reordered) generates nothing.
-        session.execute(
-            insert(TemplateGeneration)
-            .values(
-                id=uuid.uuid4(),
-                template_name=DELETED_MARKER,
-                subject_kind=subject.kind,
-                subject_id=subject.id,
-                base_date=_date(None, event),
-                task_count=0,
-            )
-            .on_conflict_do_nothing(index_elements=["template_name", "subject_kind", "subject_id"])
-        )
+        session.add(DeletedSubject(subject_kind=subject.kind, subject_id=subject.id))
         # Read after the lock: every task a concurrent creation made is committed and seen.
         tasks = session.scalars(
             select(Task).where(getattr(Task, field) == subject.id).with_for_update()

@@ -10,8 +10,7 @@ it: auto-generated tasks nobody started are deleted, every other task is kept an
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
 transaction-scoped advisory lock on the subject id, and a deletion leaves a tombstone (a
-generation record under a name no template can have) after which nothing more is generated
-for the subject.
+`deleted_subjects` row) after which nothing more is generated for the subject.
 """
 
 from __future__ import annotations

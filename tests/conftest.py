@@ -219,6 +219,22 @@ class BusStack:
             )
         return result
 
+    def relay_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `python -m obcms_platform.bus.cli ...` (`obcms-relay`) against this stack."""
+        result = subprocess.run(
+            [PYTHON, "-m", "obcms_platform.bus.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"relay cli {' '.join(args)} exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
     # --- Redis -----------------------------------------------------------------------
 
     def redis_client(self) -> redis.Redis:

@@ -236,6 +236,19 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- range $v.relay.sources }}
 {{- include "obcms.databaseUrlEnv" (dict "root" $root "service" .) }}
 {{- end }}
+{{- /* The redelivery sweeper reads each consumer's inbox and dead letters: the database of
+every service with an event worker (e.g. the gateway, which publishes nothing). */}}
+{{- $consumers := list }}
+{{- range $service, $worker := $v.workers }}
+{{- if $worker.enabled }}
+{{- $consumers = append $consumers $service }}
+{{- if not (has $service $v.relay.sources) }}
+{{- include "obcms.databaseUrlEnv" (dict "root" $root "service" $service) }}
+{{- end }}
+{{- end }}
+{{- end }}
+- name: OBCMS_RELAY_CONSUMERS
+  value: {{ join "," $consumers | quote }}
 {{- else }}
 {{- include "obcms.databaseUrlEnv" (dict "root" $root "service" $c.service) }}
 {{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY" "group" "internalToken" "key" $v.internalToken.publicKeyKey "inline" $v.internalToken.publicKey) }}

@@ -9,15 +9,17 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from celery import Celery
 from prometheus_client import start_http_server
 from sqlalchemy import MetaData
 
 from obcms_platform.bus import admin
 from obcms_platform.bus.relay import OutboxRelay, run_relays
+from obcms_platform.bus.sweeper import RedeliverySweeper, consumer_databases
 from obcms_platform.bus.tables import BusTables, bus_tables
 from obcms_platform.bus.worker import publisher_app
 from obcms_platform.db import Database
@@ -104,39 +106,113 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-relay_cli = typer.Typer(help="the outbox relay", no_args_is_help=False)
+relay_cli = typer.Typer(
+    help="the outbox relay (no command: run it) and its redelivery sweep",
+    no_args_is_help=False,
+)
 
 # Every service's outbox has the same shape; one definition reads them all.
 RELAY_TABLES = bus_tables(MetaData())
 
+SourcesOption = Annotated[
+    str, typer.Option(envvar="OBCMS_RELAY_SOURCES", help="services whose outboxes to relay")
+]
+RedisOption = Annotated[str, typer.Option(envvar="OBCMS_REDIS_URL")]
+ConsumersOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="OBCMS_RELAY_CONSUMERS",
+        help="consumers to sweep for (default: every one whose database URL is set)",
+    ),
+]
+LookbackOption = Annotated[
+    float,
+    typer.Option(envvar="OBCMS_RELAY_SWEEP_LOOKBACK_SECONDS", help="oldest events swept"),
+]
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
-@relay_cli.command()
+
+def _default_sweep_after() -> float:
+    """Twice the visibility timeout: by then Redis restored what a dead worker held."""
+    return 2.0 * float(os.environ.get("OBCMS_BUS_VISIBILITY_TIMEOUT", "300"))
+
+
+def _names(value: str | None) -> list[str] | None:
+    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]
+
+
+def _source_databases(sources: str) -> dict[str, Database]:
+    databases = {}
+    for name in _names(sources) or []:
+        url = os.environ.get(f"OBCMS_{name.upper()}_DATABASE_URL")
+        if not url:
+            typer.echo(f"OBCMS_{name.upper()}_DATABASE_URL is not set", err=True)
+            raise typer.Exit(2)
+        databases[name] = Database(url, pool_size=2, application_name=f"relay-{name}")
+    return databases
+
+
+def _sweeper(
+    sources: dict[str, Database],
+    consumers: str | None,
+    redis_url: str,
+    app: Celery,
+    after: float | None,
+    lookback: float,
+) -> RedeliverySweeper:
+    return RedeliverySweeper(
+        sources=sources,
+        consumers=consumer_databases(
+            _names(consumers), os.environ, application_name="relay-sweeper"
+        ),
+        tables=RELAY_TABLES,
+        app=app,
+        redis_url=redis_url,
+        after=timedelta(seconds=_default_sweep_after() if after is None else after),
+        lookback=timedelta(seconds=lookback),
+    )
+
+
+@relay_cli.callback(invoke_without_command=True)
 def relay(
-    sources: Annotated[
-        str,
-        typer.Option(envvar="OBCMS_RELAY_SOURCES", help="services whose outboxes to relay"),
-    ] = "tasks",
-    redis_url: Annotated[str, typer.Option(envvar="OBCMS_REDIS_URL")] = "redis://127.0.0.1:6379/0",
+    context: typer.Context,
+    sources: SourcesOption = "tasks",
+    redis_url: RedisOption = DEFAULT_REDIS,
     metrics_port: Annotated[int, typer.Option(envvar="OBCMS_RELAY_METRICS_PORT")] = 0,
     poll_interval: Annotated[float, typer.Option(envvar="OBCMS_RELAY_POLL_INTERVAL")] = 0.1,
     measure_interval: Annotated[
         float, typer.Option(envvar="OBCMS_RELAY_MEASURE_INTERVAL", help="metrics every N s")
     ] = 5.0,
+    consumers: ConsumersOption = None,
+    sweep_interval: Annotated[
+        float,
+        typer.Option(envvar="OBCMS_RELAY_SWEEP_INTERVAL", help="redelivery sweep every N s"),
+    ] = 60.0,
+    sweep_after: Annotated[
+        float | None,
+        typer.Option(
+            envvar="OBCMS_RELAY_SWEEP_AFTER_SECONDS",
+            help="events published longer ago than this may be lost (default 2 x visibility)",
+        ),
+    ] = None,
+    sweep_lookback: LookbackOption = 86_400.0,
 ) -> None:
-    """Relay the outboxes of SOURCES (each read from OBCMS_<SOURCE>_DATABASE_URL)."""
+    """Relay the outboxes of SOURCES (each read from OBCMS_<SOURCE>_DATABASE_URL) and sweep
+    for lost events (consumer databases from OBCMS_<CONSUMER>_DATABASE_URL)."""
+    if context.invoked_subcommand is not None:
+        return
     configure_logging("relay", os.environ.get("OBCMS_LOG_LEVEL", "INFO"))
     app = publisher_app(redis_url)
-    relays = []
-    for name in [s.strip() for s in sources.split(",") if s.strip()]:
-        url = os.environ.get(f"OBCMS_{name.upper()}_DATABASE_URL")
-        if not url:
-            typer.echo(f"OBCMS_{name.upper()}_DATABASE_URL is not set", err=True)
-            raise typer.Exit(2)
-        database = Database(url, pool_size=2, application_name=f"relay-{name}")
-        relays.append(OutboxRelay(name, database, RELAY_TABLES, app))
+    databases = _source_databases(sources)
+    relays = [
+        OutboxRelay(name, database, RELAY_TABLES, app) for name, database in databases.items()
+    ]
+    sweeper = _sweeper(databases, consumers, redis_url, app, sweep_after, sweep_lookback)
     if metrics_port:
         start_http_server(metrics_port)
-    logging.getLogger(__name__).info("relaying the outboxes of %s", sources)
+    logging.getLogger(__name__).info(
+        "relaying the outboxes of %s; sweeping for %s", sources, ",".join(sweeper.consumers)
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -146,7 +222,38 @@ def relay(
         poll_interval=poll_interval,
         measure_interval=measure_interval,
         stop=stop,
+        sweeper=sweeper if sweeper.consumers else None,
+        sweep_interval=sweep_interval,
     )
+
+
+@relay_cli.command("sweep")
+def sweep(
+    sources: SourcesOption = "tasks",
+    redis_url: RedisOption = DEFAULT_REDIS,
+    consumers: ConsumersOption = None,
+    after: Annotated[
+        float | None,
+        typer.Option(
+            envvar="OBCMS_RELAY_SWEEP_AFTER_SECONDS",
+            help="seconds since publishing after which a missing event is lost"
+            " (default 2 x OBCMS_BUS_VISIBILITY_TIMEOUT)",
+        ),
+    ] = None,
+    lookback: LookbackOption = 86_400.0,
+) -> None:
+    """Send again, once, every published event a consumer never received (see
+    obcms_platform.bus.sweeper); consumers whose queue is not empty are left alone."""
+    configure_logging("relay-sweep", os.environ.get("OBCMS_LOG_LEVEL", "WARNING"))
+    app = publisher_app(redis_url)
+    sweeper = _sweeper(_source_databases(sources), consumers, redis_url, app, after, lookback)
+    sent = sweeper.sweep()
+    for redelivery in sent:
+        typer.echo(
+            f"{redelivery.event_id}  {redelivery.event_type:<24} {redelivery.source}"
+            f" -> {redelivery.consumer}"
+        )
+    typer.echo(f"redelivered {len(sent)}")
 
 
 def main() -> None:

@@ -54,6 +54,15 @@ class EventConsumer:
         event = Event.model_validate(payload)
         handler = self.handlers.get(event.type)
         if handler is None:
+            # Recorded too: the redelivery sweeper (`sweeper`) takes an event this consumer
+            # is subscribed to but has no inbox row for as lost, and would resend it forever.
+            with self.database.session() as session:
+                session.execute(
+                    insert(self.tables.inbox)
+                    .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                    .on_conflict_do_nothing()
+                )
+                session.commit()
             return self._count(event.type, Outcome.IGNORED)
         started = time.perf_counter()
         with (

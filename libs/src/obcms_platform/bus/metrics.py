@@ -35,3 +35,8 @@ DEAD_LETTERS = Gauge(
     "obcms_bus_dead_letters", "Dead-lettered events not yet replayed.", ["service"]
 )
 QUEUE_LENGTH = Gauge("obcms_bus_queue_length", "Messages waiting in a consumer queue.", ["queue"])
+EVENTS_REDELIVERED = Counter(
+    "obcms_bus_events_redelivered_total",
+    "Published events the sweeper found lost for a consumer and sent to its queue again.",
+    ["consumer"],
+)

@@ -3,7 +3,8 @@
 Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so several relay replicas share the work
 without sending a row twice at the same time; a row is marked published only after the
 broker accepted it. A crash between the two re-sends the row later, which consumers absorb
-through their inbox.
+through their inbox. The relay also runs the redelivery sweeper (`sweeper`), which sends
+again the published events a consumer provably never received.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from obcms_platform.bus.metrics import (
     PUBLISH_FAILURES,
     QUEUE_LENGTH,
 )
+from obcms_platform.bus.sweeper import RedeliverySweeper
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import EXCHANGE, SUBSCRIPTIONS, all_queues, queue_name
 from obcms_platform.bus.worker import HANDLE_TASK
@@ -172,9 +174,22 @@ def run_relays(
     poll_interval: float = 0.1,
     measure_interval: float = 5.0,
     stop: threading.Event | None = None,
+    sweeper: RedeliverySweeper | None = None,
+    sweep_interval: float = 60.0,
 ) -> None:
-    """Relay every source in its own thread until `stop` is set."""
+    """Relay every source in its own thread until `stop` is set; with a `sweeper`, also
+    redeliver lost events every `sweep_interval` seconds (in a thread of its own)."""
     stop = stop or threading.Event()
+
+    def sweep_loop(sweeper: RedeliverySweeper) -> None:
+        while not stop.is_set():
+            try:
+                # One relay replica sweeps per interval; the others skip this round.
+                if sweeper.try_lock(sweep_interval * 0.9):
+                    sweeper.sweep()
+            except Exception as exc:  # a database or Redis down: try again next interval
+                logger.warning("redelivery sweep failed: %s", exc)
+            stop.wait(sweep_interval)
 
     def loop(relay: OutboxRelay) -> None:
         backoff = poll_interval
@@ -207,6 +222,10 @@ def run_relays(
         threading.Thread(target=loop, args=(relay,), name=f"relay-{relay.service}", daemon=True)
         for relay in relays
     ]
+    if sweeper is not None:
+        threads.append(
+            threading.Thread(target=sweep_loop, args=(sweeper,), name="sweeper", daemon=True)
+        )
     for thread in threads:
         thread.start()
     while not stop.is_set():

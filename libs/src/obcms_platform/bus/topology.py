@@ -53,3 +53,24 @@ def consumer_queue(consumer: str) -> Queue:
 
 def all_queues() -> list[Queue]:
     return [consumer_queue(consumer) for consumer in SUBSCRIPTIONS]
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: words split on ``.``; ``*`` is exactly one word, ``#`` zero or more."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[skip:]) for skip in range(len(words) + 1))
+    if not words:
+        return False
+    return (head == "*" or head == words[0]) and _match(rest, words[1:])
+
+
+def subscribes(consumer: str, event_type: str) -> bool:
+    """Whether `consumer`'s queue is bound to receive events of `event_type`."""
+    return any(topic_matches(pattern, event_type) for pattern in SUBSCRIPTIONS[consumer])

@@ -32,6 +32,7 @@ from obcms_platform.devstack.stack import (
     gateway_process,
     gateway_worker_process,
     processes,
+    relay_consumers,
     relay_sources,
     with_databases,
 )
@@ -136,6 +137,8 @@ def run() -> None:
                 **os.environ,
                 "OBCMS_REDIS_URL": redis_url,
                 "OBCMS_RELAY_SOURCES": relay_sources(),
+                # The sweeper reads these consumers' databases (every URL is in this env).
+                "OBCMS_RELAY_CONSUMERS": relay_consumers(),
                 "OBCMS_STATE_DIR": str(state),
                 **{
                     f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name]

@@ -135,3 +135,9 @@ def processes(services: tuple[ServiceSpec, ...] = SERVICES) -> list[ProcessSpec]
 
 def relay_sources(services: tuple[ServiceSpec, ...] = SERVICES) -> str:
     return ",".join(spec.name for spec in services)
+
+
+def relay_consumers(services: tuple[ServiceSpec, ...] = SERVICES) -> str:
+    """Every process with an event worker (the gateway too): the relay's redelivery sweeper
+    reads their inboxes, from the ``OBCMS_<NAME>_DATABASE_URL`` the stack passes to all."""
+    return ",".join(spec.name for spec in with_databases(services) if spec.has_worker)

@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from obcms_platform.auth import Role
-from obcms_platform.devstack.embedded import free_port, port_open
+from obcms_platform.devstack.embedded import port_open
 from obcms_platform.testing import auth_headers
-
-STARTUP_TIMEOUT = 120
-
-
-class RunningStack:
-    def __init__(self, env: dict[str, str]) -> None:
-        command = [str(Path(sys.executable).parent / "obcms-dev"), "run"]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            self.output.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"never saw {text!r}; output:\n{''.join(self.output)}")
-
-    def admin_password(self, gateway: str) -> str:
-        prefix = f"[obcms] gateway: {gateway} (login admin / "
-        line = next(line for line in self.output if line.startswith(prefix))
-        return line.strip().removeprefix(prefix).removesuffix(")")
-
-    def interrupt(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(60)
+from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
 
 def wait_for_linked_tasks(
@@ -94,23 +50,14 @@ def log_in_and_create_a_task(gateway: str, password: str, title: str) -> str:
         return browser.get("/oobc-management/staff/tasks/").text
 
 
-def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
-    ports = {
-        "OBCMS_TASKS_PORT": free_port(),
-        "OBCMS_PORTFOLIO_PORT": free_port(),
-        "OBCMS_CALENDAR_PORT": free_port(),
-        "OBCMS_DEV_POSTGRES_PORT": free_port(),
-        "OBCMS_DEV_REDIS_PORT": free_port(),
-        "OBCMS_PORT": free_port(),
-    }
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not (key.startswith("OBCMS_") and key.endswith("_URL"))
-        and key not in {"OBCMS_ADMIN_PASSWORD", "OBCMS_GATEWAY_ADMIN_PASSWORD"}
-    }
-    env.update({key: str(port) for key, port in ports.items()})
-    env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
+@pytest.fixture
+def state() -> Iterator[Path]:
+    with state_folder() as folder:
+        yield folder
+
+
+def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> None:
+    env, ports = stack_environment(state)
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
     calendar = f"http://127.0.0.1:{ports['OBCMS_CALENDAR_PORT']}"
@@ -119,13 +66,13 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) ->
 
     first = RunningStack(env)
     try:
-        first.wait_for("ready; press Ctrl-C")
+        first.wait_for()
         # Signed once the stack is up: internal tokens live 60 s, a cold start can take longer.
         headers = auth_headers(manager_id, [Role.MANAGER])
         assert any(f"tasks API: {base}/api/v1" in line for line in first.output)
         assert any(f"portfolio API: {portfolio}/api/v1" in line for line in first.output)
         password = first.admin_password(gateway)
-        assert password == (tmp_path / "state" / "admin_password").read_text().strip()
+        assert password == (state / "state" / "admin_password").read_text().strip()
         tasks_page = log_in_and_create_a_task(gateway, password, "Made through the gateway")
         assert "Made through the gateway" in tasks_page
         ppa = httpx.post(
@@ -165,7 +112,7 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(tmp_path: Path) ->
 
     second = RunningStack(env)
     try:
-        second.wait_for("ready; press Ctrl-C")
+        second.wait_for()
         headers = auth_headers(manager_id, [Role.MANAGER])
         again = httpx.get(f"{base}/api/v1/tasks/{task_id}", headers=headers)
         assert again.status_code == 200

@@ -1,0 +1,115 @@
+"""`obcms-dev run` (the `make run` stack) as a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from obcms_platform.devstack.embedded import free_port
+
+STARTUP_TIMEOUT = 120
+READY_LINE = "ready; press Ctrl-C"
+PORT_VARIABLES = (
+    "OBCMS_PORT",
+    "OBCMS_TASKS_PORT",
+    "OBCMS_CALENDAR_PORT",
+    "OBCMS_PORTFOLIO_PORT",
+    "OBCMS_DEV_POSTGRES_PORT",
+    "OBCMS_DEV_REDIS_PORT",
+)
+
+
+@contextlib.contextmanager
+def state_folder() -> Iterator[Path]:
+    """A private folder for the stack's state, deleted afterwards.
+
+    Not under pytest's basetemp: every pytest session that starts meanwhile resets
+    `/tmp/pytest-of-<user>` to mode 0700, after which the embedded PostgreSQL's system user
+    can no longer reach its data folder to stop."""
+    folder = Path(tempfile.mkdtemp(prefix="obcms-stack-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stack_environment(state: Path, **extra: str) -> tuple[dict[str, str], dict[str, int]]:
+    """The environment of a stack on free ports with its state in `state`, and the ports.
+
+    Server URLs and admin passwords of the calling environment are left out, so the stack
+    starts its own embedded servers."""
+    ports = {name: free_port() for name in PORT_VARIABLES}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not (key.startswith("OBCMS_") and key.endswith("_URL"))
+        and key not in {"OBCMS_ADMIN_PASSWORD", "OBCMS_GATEWAY_ADMIN_PASSWORD"}
+    }
+    env.update({key: str(port) for key, port in ports.items()})
+    env["OBCMS_STATE_DIR"] = str(state / "state")
+    env.update(extra)
+    return env, ports
+
+
+class RunningStack:
+    """`obcms-dev run` with its output pumped to a queue the test can wait on."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        command = [str(Path(sys.executable).parent / "obcms-dev"), "run"]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str = READY_LINE, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"never saw {text!r}; output:\n{self.rest()}")
+
+    def rest(self) -> str:
+        """Everything the stack printed so far."""
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return "".join(self.output)
+
+    def admin_password(self, gateway: str) -> str:
+        """The admin password the stack printed with the gateway's address."""
+        prefix = f"[obcms] gateway: {gateway} (login admin / "
+        line = next(line for line in self.output if line.startswith(prefix))
+        return line.strip().removeprefix(prefix).removesuffix(")")
+
+    def interrupt(self) -> int:
+        """Ctrl-C; the exit code (killed after 60 s without one)."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(10)

@@ -1,0 +1,442 @@
+"""The whole product in a real browser: one `obcms-dev run` stack (embedded PostgreSQL and
+Redis, the three services, their workers, the relay and the gateway) and Debian's Chromium
+driven by Playwright, walked the way a staff user or an admin would.
+
+Everything that crosses the bus (tasks generated for a new PPA, the PPA's progress after its
+tasks are completed) converges asynchronously: the tests reload the page until it shows the
+result, with generous timeouts, and never time anything. Full-page screenshots of the main
+pages land in `test-artifacts/screenshots/` at the repo root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
+
+ADMIN_PASSWORD = "e2e-" + uuid.uuid4().hex
+CHROMIUM = os.environ.get("OBCMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+OFFICE = ZoneInfo("Asia/Manila")
+CONVERGE_SECONDS = 60.0
+PPAS = "/oobc-management/portfolio/ppas/"
+TASKS = "/oobc-management/staff/tasks/"
+CALENDAR = "/oobc-management/staff/calendar/"
+RESOURCES = "/oobc-management/resources/"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:6]}"
+
+
+def office_today() -> str:
+    return datetime.now(OFFICE).date().isoformat()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def reload_until(page: Page, url: str, ready: Callable[[], bool], what: str) -> None:
+    """Load `url` again and again until `ready()` holds (bus work converging)."""
+    deadline = time.monotonic() + CONVERGE_SECONDS
+    while True:
+        page.goto(url)
+        if ready():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never showed {what}")
+        time.sleep(0.5)
+
+
+# --- the stack and the browser ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[str]:
+    """`obcms-dev run` in a fresh state folder on free ports; yields the gateway's URL.
+    (The dev stack seeds no demo data, so there is nothing to turn off.)"""
+    with state_folder() as state:
+        env, ports = stack_environment(state, OBCMS_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        stack = RunningStack(env)
+        try:
+            stack.wait_for()
+            yield f"http://127.0.0.1:{ports['OBCMS_PORT']}"
+        finally:
+            code = stack.interrupt()
+            assert code == 0, f"obcms-dev run exited with {code}:\n{stack.rest()}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert os.path.exists(CHROMIUM), f"Chromium is needed at {CHROMIUM}: run `make chromium`"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("admin (admin)")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, gateway: str) -> dict[str, Any]:
+    """The admin's browser session (cookies), signed in through the login form once."""
+    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
+    try:
+        page = context.new_page()
+        sign_in(page)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+def open_context(
+    browser: Browser, gateway: str, state: dict[str, Any], **options: Any
+) -> BrowserContext:
+    context = browser.new_context(
+        base_url=gateway, timezone_id="Asia/Manila", storage_state=state, **options
+    )
+    context.set_default_timeout(20_000)
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser, gateway: str, signed_in: dict[str, Any]) -> Iterator[BrowserContext]:
+    context = open_context(browser, gateway, signed_in)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def script_errors(page: Page) -> list[str]:
+    """Uncaught script errors of `page` from now on (filled as they happen)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.fixture(scope="module")
+def admin_headers(gateway: str) -> dict[str, str]:
+    reply = httpx.post(
+        f"{gateway}/api/v1/auth/token",
+        data={"username": "admin", "password": ADMIN_PASSWORD},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+# --- things made through the pages, shared by the tests ------------------------------------
+
+
+def create_ppa_through_the_form(page: Page, title: str, start_date: str) -> str:
+    page.goto(PPAS)
+    form = page.locator("#new form")
+    form.get_by_label("Title", exact=True).fill(title)
+    form.get_by_label("Category").select_option("oobc_ppa")
+    form.get_by_label("Start date").fill(start_date)
+    form.get_by_role("button", name="Create PPA").click()
+    page.wait_for_url(re.compile(r"/oobc-management/portfolio/ppas/[0-9a-f-]{36}/$"))
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    return page.url
+
+
+def task_links(page: Page) -> Locator:
+    return page.locator("#tasks tbody tr td a")
+
+
+def wait_for_generated_tasks(page: Page, ppa_url: str, count: int = 10) -> None:
+    reload_until(
+        page, ppa_url, lambda: task_links(page).count() == count, f"{count} generated tasks"
+    )
+
+
+@pytest.fixture(scope="module")
+def ppa(browser: Browser, gateway: str, signed_in: dict[str, Any]) -> dict[str, str]:
+    """An `oobc_ppa` PPA starting today, created through the PPA form."""
+    context = open_context(browser, gateway, signed_in)
+    try:
+        title = unique("Solar dryers for Datu Piang")
+        url = create_ppa_through_the_form(context.new_page(), title, office_today())
+        return {"title": title, "url": url}
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def resource(browser: Browser, gateway: str, signed_in: dict[str, Any]) -> str:
+    """A room (no approval needed), added through the resources page; returns its name."""
+    context = open_context(browser, gateway, signed_in)
+    try:
+        page = context.new_page()
+        page.goto(RESOURCES)
+        name = unique("Conference room")
+        form = page.locator("#resources form")
+        form.get_by_label("Name").fill(name)
+        form.get_by_label("Type").select_option("room")
+        form.get_by_label("Location").fill("Cotabato City")
+        form.get_by_role("button", name="Add resource").click()
+        expect(page.locator("#resources tbody tr", has_text=name)).to_be_visible()
+        return name
+    finally:
+        context.close()
+
+
+def book(page: Page, resource_name: str, start: str, end: str, notes: str) -> None:
+    page.goto(RESOURCES)
+    form = page.locator("#book form")
+    form.get_by_label("Resource").select_option(label=f"{resource_name} (room)")
+    form.get_by_label("Start").fill(start)
+    form.get_by_label("End").fill(end)
+    form.get_by_label("Notes").fill(notes)
+    form.get_by_role("button", name="Book", exact=True).click()
+
+
+# --- the tests ------------------------------------------------------------------------------
+
+
+def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) -> None:
+    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
+    try:
+        page = context.new_page()
+        response = page.goto(TASKS)
+        assert response is not None
+        # Without a session the page sends the browser to the login form.
+        expect(page).to_have_url(re.compile(r"/accounts/login/"))
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(ADMIN_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(re.escape(TASKS) + "$"))
+        expect(page.get_by_role("heading", name="Staff tasks")).to_be_visible()
+        expect(page.get_by_text("admin (admin)")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_new_ppa_gets_its_ten_generated_tasks(page: Page, ppa: dict[str, str]) -> None:
+    page.goto(ppa["url"])
+    expect(page.locator("#summary")).to_contain_text("oobc ppa")
+    wait_for_generated_tasks(page, ppa["url"])
+    expect(page.locator("#tasks h2")).to_have_text("Tasks (0 / 10 completed)")
+    screenshot(page, "ppa-detail")
+
+
+def test_completing_three_tasks_moves_the_ppa_progress_to_30(
+    page: Page, ppa: dict[str, str]
+) -> None:
+    errors = script_errors(page)
+    wait_for_generated_tasks(page, ppa["url"])
+    task_urls = [task_links(page).nth(i).get_attribute("href") for i in range(3)]
+    for url in task_urls:
+        assert url is not None
+        page.goto(url)
+        expect(page.get_by_role("link", name="open the ppa")).to_be_visible()
+        page.get_by_role("button", name="Mark complete").click()
+        expect(page.get_by_role("button", name="Reopen")).to_be_visible()
+        expect(page.locator("dl.facts .badge").first).to_have_text("completed")
+
+    progress = page.locator("#summary dd", has_text="linked tasks completed")
+    reload_until(
+        page,
+        ppa["url"],
+        lambda: "30.0 %" in (progress.text_content() or ""),
+        "progress 30.0 %",
+    )
+    expect(progress).to_contain_text("(3 of 10 linked tasks completed)")
+    expect(page.locator("#tasks h2")).to_have_text("Tasks (3 / 10 completed)")
+    screenshot(page, "ppa-detail")
+
+    page.goto(TASKS)
+    for url in task_urls:
+        row = page.locator("table tbody tr", has=page.locator(f"a[href='{url}']"))
+        expect(row.locator(".badge")).to_have_text("completed")
+    screenshot(page, "tasks-list")
+
+    page.goto("/oobc-management/portfolio/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    screenshot(page, "portfolio-dashboard")
+    assert errors == []
+
+
+def test_calendar_shows_every_module_and_filters_them_out(
+    page: Page, admin_headers: dict[str, str], ppa: dict[str, str], resource: str, gateway: str
+) -> None:
+    errors = script_errors(page)
+    today = office_today()
+    # coordination: a meeting through the JSON API with the admin's bearer token
+    meeting = unique("Coordination meeting")
+    reply = httpx.post(
+        f"{gateway}/api/v1/events",
+        json={
+            "title": meeting,
+            "event_type": "meeting",
+            "start": f"{today}T09:00:00+08:00",
+            "end": f"{today}T10:00:00+08:00",
+        },
+        headers=admin_headers,
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+
+    # staff: a leave request through the leave page
+    page.goto("/oobc-management/staff/leave/")
+    form = page.locator("#request form")
+    form.get_by_label("Type").select_option("official")
+    form.get_by_label("From").fill(today)
+    form.get_by_label("To").fill(today)
+    form.get_by_label("Reason").fill("Regional summit")
+    form.get_by_role("button", name="Submit request").click()
+    expect(page.get_by_role("heading", name="Leave request: official")).to_be_visible()
+    expect(page.get_by_text("Regional summit")).to_be_visible()
+
+    # resources: a booking through the resources page
+    book(page, resource, f"{today}T13:00", f"{today}T14:00", "Calendar check")
+    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/$"))
+
+    # mana: an assessment through the assessments page
+    assessment = unique("Rapid needs assessment")
+    page.goto("/oobc-management/portfolio/assessments/")
+    form = page.locator("#new form")
+    form.get_by_label("Title", exact=True).fill(assessment)
+    form.get_by_label("Planned start").fill(today)
+    form.get_by_label("Location").fill("Maguindanao")
+    form.get_by_role("button", name="Create assessment").click()
+    expect(page.get_by_text(assessment).first).to_be_visible()
+
+    entries = {
+        "coordination": meeting,
+        "staff": "Official leave",
+        "planning": f"{ppa['title']} (start)",
+        "mana": f"{assessment} (start)",
+        "resources": f"{resource} booking",
+    }
+
+    page.goto(CALENDAR)
+    page.get_by_role("button", name="List").click()
+
+    def entry(title: str) -> Locator:
+        return page.locator(".fc-list-event", has_text=title)
+
+    for title in entries.values():
+        expect(entry(title).first).to_be_visible()
+    screenshot(page, "calendar")
+
+    for module, title in entries.items():
+        other = next(t for m, t in entries.items() if m != module)
+        box = page.get_by_role("checkbox", name=module.capitalize(), exact=True)
+        box.uncheck()
+        expect(entry(title)).to_have_count(0)
+        expect(entry(other).first).to_be_visible()
+        box.check()
+        expect(entry(title).first).to_be_visible()
+    expect(page.locator("#calendar-status")).to_be_hidden()
+    assert errors == []
+
+
+def test_an_overlapping_booking_shows_the_conflict(page: Page, resource: str) -> None:
+    today = office_today()
+    book(page, resource, f"{today}T09:00", f"{today}T10:00", "Team planning")
+    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/$"))
+    expect(page.get_by_text("Team planning")).to_be_visible()
+
+    book(page, resource, f"{today}T09:30", f"{today}T10:30", "Overlapping")
+    alert = page.locator("#book").get_by_role("alert")
+    expect(alert).to_contain_text("Conflict (409)")
+    expect(alert).to_contain_text(f"{resource} is already booked from {today} 09:00")
+    expect(alert.get_by_role("link", name="see the conflicting booking")).to_be_visible()
+    # What was typed is kept next to the message.
+    expect(page.locator("#book form").get_by_label("Notes")).to_have_value("Overlapping")
+    screenshot(page, "resources")
+
+
+def test_maintenance_mode_shows_the_maintenance_page_then_pages_work_again(
+    page: Page, gateway: str, admin_headers: dict[str, str]
+) -> None:
+    def switch(enabled: bool) -> None:
+        reply = httpx.put(
+            f"{gateway}/api/v1/admin/maintenance",
+            json={"enabled": enabled, "message": "Back after the database upgrade."},
+            headers=admin_headers,
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+
+    statuses: list[int] = []
+
+    def status_is(expected: int) -> Callable[[], bool]:
+        return lambda: bool(statuses) and statuses[-1] == expected
+
+    page.on("response", lambda r: statuses.append(r.status) if r.url.endswith(TASKS) else None)
+    switch(True)
+    try:
+        reload_until(page, TASKS, status_is(503), "the maintenance page")
+        expect(page.get_by_role("heading", name="Scheduled Maintenance")).to_be_visible()
+        expect(page).to_have_title(re.compile("Scheduled maintenance"))
+        expect(page.get_by_text("Back after the database upgrade.")).to_be_visible()
+        screenshot(page, "maintenance")
+    finally:
+        switch(False)
+    reload_until(page, TASKS, status_is(200), "the tasks page again")
+    expect(page.get_by_role("heading", name="Staff tasks")).to_be_visible()
+
+
+def test_phone_viewport_has_no_horizontal_overflow(
+    browser: Browser, gateway: str, signed_in: dict[str, Any], ppa: dict[str, str]
+) -> None:
+    context = open_context(
+        browser,
+        gateway,
+        signed_in,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    overflow = "document.documentElement.scrollWidth <= window.innerWidth"
+    widths = "[document.documentElement.scrollWidth, window.innerWidth]"
+    try:
+        page = context.new_page()
+        page.goto(TASKS)
+        expect(page.locator("table tbody tr").first).to_be_visible()
+        assert page.evaluate(overflow), page.evaluate(widths)
+        screenshot(page, "tasks-list-phone")
+        page.goto(CALENDAR)
+        expect(page.locator(".fc-daygrid-day").first).to_be_visible()
+        expect(page.locator(".fc-event").first).to_be_visible()
+        assert page.evaluate(overflow), page.evaluate(widths)
+        screenshot(page, "calendar-phone")
+    finally:
+        context.close()

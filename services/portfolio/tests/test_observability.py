@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -23,6 +16,7 @@ from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
+from obcms_platform.testing.processes import Collector, serve_app, stop_and_read_logs
 from portfolio_service.app import create_app
 from portfolio_service.settings import PortfolioSettings
 
@@ -158,75 +152,6 @@ def test_readyz_turns_503_when_the_database_goes_away(
 # --- tracing and logs of a real process -------------------------------------------------
 
 
-class Collector:
-    """A minimal OTLP/HTTP endpoint recording what it receives."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, bytes]] = []
-        collector = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                collector.requests.append((self.path, body))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def traces(self) -> bytes:
-        return b"".join(body for path, body in self.requests if path == "/v1/traces")
-
-
-@pytest.fixture
-def collector() -> Iterator[Collector]:
-    instance = Collector()
-    yield instance
-    instance.server.shutdown()
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "portfolio_service.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(process.communicate()[0])
-
-
-def _stop(process: subprocess.Popen[str]) -> list[dict[str, object]]:
-    process.terminate()
-    output = process.communicate(timeout=30)[0]
-    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-
-
 def test_requests_are_traced_over_otlp_and_logged_with_trace_ids(
     collector: Collector, portfolio_db_url: str, redis_url: str, staff
 ) -> None:
@@ -239,7 +164,7 @@ def test_requests_are_traced_over_otlp_and_logged_with_trace_ids(
         "OTEL_SERVICE_NAME": "portfolio-under-test",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
     }
-    process = _serve(env, port)
+    process = serve_app("portfolio_service.app:create_app", env, port)
     try:
         response = httpx.get(f"http://127.0.0.1:{port}{DASHBOARD}", headers=staff.headers)
         assert response.status_code == 200, response.text
@@ -249,7 +174,7 @@ def test_requests_are_traced_over_otlp_and_logged_with_trace_ids(
         ):
             time.sleep(0.1)
     finally:
-        logs = _stop(process)
+        logs = stop_and_read_logs(process)
     exported = collector.traces()
     assert b"GET /api/v1/portfolio/dashboard" in exported
     assert b"portfolio-under-test" in exported

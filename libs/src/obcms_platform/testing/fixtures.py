@@ -20,6 +20,7 @@ from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from obcms_platform.testing.auth import Caller, make_caller
 from obcms_platform.testing.databases import PostgresServer
+from obcms_platform.testing.processes import Collector
 
 
 @contextlib.contextmanager
@@ -80,3 +81,11 @@ def manager() -> Caller:
 @pytest.fixture
 def admin() -> Caller:
     return make_caller(Role.ADMIN)
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    """An OTLP/HTTP endpoint that records what a traced process sends it."""
+    instance = Collector()
+    yield instance
+    instance.server.shutdown()

@@ -10,13 +10,13 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_WORKERS ?= 2
 
-SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src
+SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src ops/src
 PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml \
 	services/portfolio/pyproject.toml services/calendar/pyproject.toml \
-	gateway/pyproject.toml
+	gateway/pyproject.toml ops/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium vendor run test lint format clean reset
+.PHONY: help install chromium vendor run test lint audit format clean reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ lint: .venv/.synced ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(SOURCES)
+
+audit: .venv/.synced ## pip-audit of every pinned runtime package (needs PyPI's JSON API or OSV)
+	$(UV) export --frozen --no-dev --no-emit-workspace --no-hashes -o .tools/requirements-audit.txt
+	$(RUN) pip-audit --disable-pip --no-deps --progress-spinner off -r .tools/requirements-audit.txt
 
 format: .venv/.synced ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .

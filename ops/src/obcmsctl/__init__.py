@@ -1,0 +1,1 @@
+"""obcmsctl: the OBCMS operations CLI."""

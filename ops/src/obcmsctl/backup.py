@@ -1,0 +1,273 @@
+"""``obcmsctl backup`` and ``obcmsctl restore``: every service database, dumped together.
+
+A backup is a folder ``obcms-backup-<UTC time>`` with one ``pg_dump -Fc`` file per database
+and ``manifest.json`` (size, sha256 and Alembic revision of each). ``restore`` verifies the
+manifest (files present, sizes and checksums) before touching any database, then runs
+``pg_restore --clean --if-exists`` per database and checks the restored Alembic revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from obcms_platform import migrations
+from obcmsctl import pgtools, services
+from obcmsctl.output import fail, table
+
+MANIFEST = "manifest.json"
+FOLDER_PREFIX = "obcms-backup-"
+FORMAT = "pg_dump -Fc"
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _new_folder(out: Path, now: datetime) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    folder = out / f"{FOLDER_PREFIX}{stamp}"
+    number = 1
+    while folder.exists():
+        folder = out / f"{FOLDER_PREFIX}{stamp}-{number}"
+        number += 1
+    folder.mkdir()
+    return folder
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
+
+
+def create_backup(
+    out: Path, urls: dict[str, str], pg_bin: str | None = None, now: datetime | None = None
+) -> Path:
+    """Dump each database of `urls` (service name -> URL); returns the backup folder."""
+    created = now or datetime.now(UTC)
+    folder = _new_folder(out, created)
+    entries: dict[str, Any] = {}
+    try:
+        for name, url in urls.items():
+            dsn = services.libpq_dsn(url)
+            pg_dump = pgtools.find_tool("pg_dump", pgtools.server_major_version(dsn), pg_bin)
+            # The revision before the dump: a migration racing the backup shows as a mismatch
+            # at restore time rather than going unnoticed.
+            revision = migrations.current_revision(services.BY_NAME[name].package, url)
+            target = folder / f"{name}.dump"
+            _run(
+                [str(pg_dump), "--format=custom", "--no-owner", f"--file={target}", dsn],
+                f"pg_dump of {name}",
+            )
+            entries[name] = {
+                "file": target.name,
+                "size": target.stat().st_size,
+                "sha256": sha256(target),
+                "alembic_revision": revision,
+                "database": services.redacted(url),
+            }
+    except BaseException:
+        for leftover in folder.iterdir():
+            leftover.unlink()
+        folder.rmdir()
+        raise
+    manifest = {"created_at": created.isoformat(), "format": FORMAT, "databases": entries}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return folder
+
+
+def backup_folders(root: Path) -> list[Path]:
+    """Backup folders (with a manifest) directly under `root`, oldest first."""
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
+    return sorted(found, key=lambda p: read_manifest(p)["created_at"])
+
+
+def resolve_backup(path: Path) -> Path:
+    """`path` itself when it holds a manifest, else its newest backup folder."""
+    if (path / MANIFEST).is_file():
+        return path
+    folders = backup_folders(path)
+    if not folders:
+        raise BackupError(f"no backup (folder with {MANIFEST}) at {path}")
+    return folders[-1]
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / MANIFEST).read_text())
+    return data
+
+
+@dataclass(frozen=True)
+class Problem:
+    database: str
+    problem: str
+
+
+def verify(folder: Path, names: list[str]) -> list[Problem]:
+    """What is wrong with the backup of `names` in `folder` (empty when it is sound)."""
+    manifest = read_manifest(folder)
+    problems: list[Problem] = []
+    if manifest.get("format") != FORMAT:
+        problems.append(Problem("*", f"unknown format {manifest.get('format')!r}"))
+    for name in names:
+        entry = manifest["databases"].get(name)
+        if entry is None:
+            problems.append(Problem(name, "not in the manifest"))
+            continue
+        path = folder / entry["file"]
+        if not path.is_file():
+            problems.append(Problem(name, f"{entry['file']} is missing"))
+        elif path.stat().st_size != entry["size"]:
+            problems.append(
+                Problem(name, f"size {path.stat().st_size}, manifest says {entry['size']}")
+            )
+        elif sha256(path) != entry["sha256"]:
+            problems.append(Problem(name, "sha256 differs from the manifest"))
+    return problems
+
+
+def restore_backup(folder: Path, urls: dict[str, str], pg_bin: str | None = None) -> None:
+    problems = verify(folder, list(urls))
+    if problems:
+        raise BackupError(
+            "backup failed verification, nothing restored:\n"
+            + "\n".join(f"  {p.database}: {p.problem}" for p in problems)
+        )
+    manifest = read_manifest(folder)
+    for name, url in urls.items():
+        entry = manifest["databases"][name]
+        dsn = services.libpq_dsn(url)
+        pg_restore = pgtools.find_tool("pg_restore", pgtools.server_major_version(dsn), pg_bin)
+        _run(
+            [
+                str(pg_restore),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                f"--dbname={dsn}",
+                str(folder / entry["file"]),
+            ],
+            f"pg_restore of {name}",
+        )
+        revision = migrations.current_revision(services.BY_NAME[name].package, url)
+        if revision != entry["alembic_revision"]:
+            raise BackupError(
+                f"{name}: restored revision {revision}, manifest says {entry['alembic_revision']}"
+            )
+
+
+ServiceOption = Annotated[
+    list[str] | None,
+    typer.Option("--service", help="only these services (default: all four databases)"),
+]
+GatewayDb = Annotated[str | None, typer.Option(help="gateway database URL")]
+TasksDb = Annotated[str | None, typer.Option(help="tasks database URL")]
+PortfolioDb = Annotated[str | None, typer.Option(help="portfolio database URL")]
+CalendarDb = Annotated[str | None, typer.Option(help="calendar database URL")]
+PgBin = Annotated[str | None, typer.Option(help="folder with pg_dump/pg_restore")]
+
+
+def selected_urls(only: list[str] | None, options: dict[str, str | None]) -> dict[str, str]:
+    names = only or [service.name for service in services.ALL]
+    unknown = sorted(set(names) - set(services.BY_NAME))
+    if unknown:
+        raise fail(f"unknown service(s): {', '.join(unknown)}")
+    try:
+        return {
+            name: services.database_url(services.BY_NAME[name], options.get(name)) for name in names
+        }
+    except services.MissingDatabaseUrlError as exc:
+        raise fail(str(exc)) from exc
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def backup(
+        out: Annotated[Path, typer.Option(help="folder that receives the backup folder")],
+        service: ServiceOption = None,
+        gateway_db: GatewayDb = None,
+        tasks_db: TasksDb = None,
+        portfolio_db: PortfolioDb = None,
+        calendar_db: CalendarDb = None,
+        pg_bin: PgBin = None,
+    ) -> None:
+        """pg_dump -Fc of every service database into a timestamped folder with a manifest.
+        URLs default to OBCMS_<SERVICE>_DATABASE_URL."""
+        urls = selected_urls(
+            service,
+            {
+                "gateway": gateway_db,
+                "tasks": tasks_db,
+                "portfolio": portfolio_db,
+                "calendar": calendar_db,
+            },
+        )
+        try:
+            folder = create_backup(out, urls, pg_bin)
+        except (BackupError, pgtools.ToolNotFoundError) as exc:
+            raise fail(str(exc), 1) from exc
+        manifest = read_manifest(folder)
+        typer.echo(
+            table(
+                ["database", "size", "sha256", "alembic revision"],
+                [
+                    (name, e["size"], e["sha256"][:16], e["alembic_revision"])
+                    for name, e in manifest["databases"].items()
+                ],
+            )
+        )
+        typer.echo(f"backup: {folder}")
+
+    @app.command()
+    def restore(
+        from_: Annotated[
+            Path,
+            typer.Option("--from", help="a backup folder, or a folder of them (newest used)"),
+        ],
+        service: ServiceOption = None,
+        gateway_db: GatewayDb = None,
+        tasks_db: TasksDb = None,
+        portfolio_db: PortfolioDb = None,
+        calendar_db: CalendarDb = None,
+        pg_bin: PgBin = None,
+        yes: Annotated[bool, typer.Option("--yes", help="confirm: replaces live data")] = False,
+    ) -> None:
+        """Verify a backup's manifest, then pg_restore --clean --if-exists each database."""
+        if not yes:
+            raise fail("restore replaces the databases' contents; pass --yes to proceed")
+        urls = selected_urls(
+            service,
+            {
+                "gateway": gateway_db,
+                "tasks": tasks_db,
+                "portfolio": portfolio_db,
+                "calendar": calendar_db,
+            },
+        )
+        try:
+            folder = resolve_backup(from_)
+            restore_backup(folder, urls, pg_bin)
+        except (BackupError, pgtools.ToolNotFoundError) as exc:
+            raise fail(str(exc), 1) from exc
+        typer.echo(f"restored {', '.join(urls)} from {folder}")

@@ -1,0 +1,77 @@
+"""Rows the obcmsctl tests insert, through the services' own models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from calendar_service.calendar_events.models import Event, EventType
+from obcms_platform.db import normalise_url
+from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
+from portfolio_service.ppas.models import Ppa, PpaCategory
+from tasks_service.tasks.models import Task
+
+
+def add(url: str, *rows: object) -> None:
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all(rows)
+        session.commit()
+    engine.dispose()
+
+
+def ppa(title: str = "Solar dryers") -> Ppa:
+    return Ppa(id=uuid.uuid4(), title=title, category=PpaCategory.OOBC_PPA)
+
+
+def assessment() -> Assessment:
+    return Assessment(
+        id=uuid.uuid4(),
+        title="Baseline survey",
+        primary_methodology=Methodology.SURVEY,
+        assessment_level=AssessmentLevel.REGIONAL,
+    )
+
+
+def event() -> Event:
+    start = datetime(2027, 2, 1, 9, tzinfo=UTC)
+    return Event(
+        id=uuid.uuid4(),
+        title="Coordination meeting",
+        event_type=EventType.MEETING,
+        start=start,
+        end=start + timedelta(hours=2),
+        span_end=start + timedelta(hours=2),
+    )
+
+
+def task(title: str, **links: uuid.UUID) -> Task:
+    return Task(id=uuid.uuid4(), title=title, **links)
+
+
+def table_fingerprints(url: str) -> dict[str, tuple[int, str | None]]:
+    """Row count and md5 of the rows (ordered by id) of every table with an id column."""
+    import psycopg
+
+    from obcmsctl.services import libpq_dsn
+
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND column_name = 'id' ORDER BY table_name"
+            )
+        ]
+        result: dict[str, tuple[int, str | None]] = {}
+        for name in tables:
+            row = conn.execute(
+                f"SELECT count(*), md5(string_agg(t::text, '' ORDER BY id)) FROM {name} t"
+            ).fetchone()
+            assert row is not None
+            result[name] = (row[0], row[1])
+    return result

@@ -1,0 +1,194 @@
+"""`obcmsctl smoke` and `obcmsctl integrity` against a running `obcms-dev run` stack (the
+real binaries, with free ports), as after a deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from typer.testing import CliRunner
+
+from obcms_platform.auth import Role
+from obcms_platform.devstack.embedded import free_port
+from obcms_platform.testing import auth_headers
+from obcmsctl.cli import app
+
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 180
+HTTP_TIMEOUT = 30  # generous: the test machine may be busy
+
+
+class Stack:
+    """`obcms-dev run` in a subprocess, its output read by a thread."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [str(BIN / "obcms-dev"), "run"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            if "ready; press Ctrl-C" in line:
+                return
+        raise AssertionError("stack never became ready:\n" + "".join(self.output))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(60)
+
+
+def obcmsctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "obcmsctl"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command through Typer's runner: no interpreter start-up per call."""
+    result = CliRunner().invoke(app, list(args))
+    return subprocess.CompletedProcess(args, result.exit_code, result.output, "")
+
+
+def wait_for_tasks(tasks_api: str, ppa_id: str, count: int) -> None:
+    headers = auth_headers(uuid.uuid4(), [Role.MANAGER])
+    deadline = time.monotonic() + 60
+    found = 0
+    while time.monotonic() < deadline:
+        response = httpx.get(
+            f"{tasks_api}/api/v1/tasks",
+            params={"related_ppa_id": ppa_id},
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+        )
+        found = len(response.json()["items"])
+        if found == count:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{found} tasks for PPA {ppa_id}, not {count}")
+
+
+def test_smoke_and_integrity_against_a_running_stack(tmp_path: Path) -> None:
+    ports = {
+        name: free_port()
+        for name in (
+            "OBCMS_TASKS_PORT",
+            "OBCMS_PORTFOLIO_PORT",
+            "OBCMS_CALENDAR_PORT",
+            "OBCMS_DEV_POSTGRES_PORT",
+            "OBCMS_DEV_REDIS_PORT",
+            "OBCMS_PORT",
+        )
+    }
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not (key.startswith("OBCMS_") and key.endswith("_URL"))
+        and key not in {"OBCMS_ADMIN_PASSWORD", "OBCMS_GATEWAY_ADMIN_PASSWORD"}
+    }
+    env.update({key: str(port) for key, port in ports.items()})
+    env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
+    gateway = f"http://127.0.0.1:{ports['OBCMS_PORT']}"
+    tasks_api = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
+    portfolio_api = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
+    pg = f"postgresql+psycopg://postgres@127.0.0.1:{ports['OBCMS_DEV_POSTGRES_PORT']}"
+    databases = {name: f"{pg}/obcms_{name}" for name in ("tasks", "portfolio", "calendar")}
+
+    stack = Stack(env)
+    try:
+        stack.wait_ready()
+        password = (tmp_path / "state" / "admin_password").read_text().strip()
+
+        wrong = in_process("smoke", "--url", gateway, "--password", "not-the-password", "--json")
+        assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+        report = json.loads(wrong.stdout)
+        assert [(s["name"], s["ok"]) for s in report["steps"]] == [("login", False)]
+
+        title = f"Smoke {uuid.uuid4().hex[:8]}"
+        ok = obcmsctl("smoke", "--url", gateway, "--password", password, "--title", title)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        for step in ("login", "calendar", "tasks", "health"):
+            assert any(line.startswith(step) and " ok " in line for line in ok.stdout.splitlines())
+        assert title in ok.stdout
+
+        login = ["--url", gateway, "--password", password]
+        on = in_process("maintenance", "on", *login, "--message", "Upgrading", "--json")
+        assert on.returncode == 0, on.stdout + on.stderr
+        assert json.loads(on.stdout) == {"enabled": True, "message": "Upgrading"}
+        page = httpx.get(f"{gateway}/accounts/login/", timeout=HTTP_TIMEOUT)
+        assert page.status_code == 503
+        assert "Retry-After" in page.headers
+        during = in_process("smoke", *login)
+        assert during.returncode == 1
+        off = in_process("maintenance", "off", *login)
+        assert off.returncode == 0, off.stdout + off.stderr
+        assert off.stdout.startswith("maintenance off")
+        assert httpx.get(f"{gateway}/accounts/login/", timeout=HTTP_TIMEOUT).status_code == 200
+
+        ppa = httpx.post(
+            f"{portfolio_api}/api/v1/ppas",
+            json={"title": "Solar dryers", "category": "oobc_ppa", "start_date": "2027-01-04"},
+            headers=auth_headers(uuid.uuid4(), [Role.MANAGER]),
+            timeout=HTTP_TIMEOUT,
+        )
+        assert ppa.status_code == 201, ppa.text
+        ppa_id = ppa.json()["id"]
+        wait_for_tasks(tasks_api, ppa_id, 10)
+
+        db_env = {**env, **{f"OBCMS_{n.upper()}_DATABASE_URL": u for n, u in databases.items()}}
+        clean = obcmsctl("integrity", "--json", env=db_env)  # URLs from the environment
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert json.loads(clean.stdout) == {"ok": True, "orphans": []}
+
+        # Deleted behind the service's back (no outbox event): its ten tasks are orphans.
+        dsn = databases["portfolio"].replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(dsn) as conn:
+            conn.execute("DELETE FROM ppas WHERE id = %s", (ppa_id,))
+        broken = in_process(
+            "integrity",
+            "--tasks-db",
+            databases["tasks"],
+            "--portfolio-db",
+            databases["portfolio"],
+            "--calendar-db",
+            databases["calendar"],
+        )
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        assert "10 orphaned task reference(s)" in broken.stdout
+        assert ppa_id in broken.stdout
+    finally:
+        assert stack.stop() == 0

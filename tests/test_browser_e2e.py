@@ -10,7 +10,6 @@ pages land in `test-artifacts/screenshots/` at the repo root.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -22,21 +21,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from obcms_platform.testing.browser import chromium
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
 ADMIN_PASSWORD = "e2e-" + uuid.uuid4().hex
-CHROMIUM = os.environ.get("OBCMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 OFFICE = ZoneInfo("Asia/Manila")
 CONVERGE_SECONDS = 60.0
@@ -91,11 +81,8 @@ def gateway() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert os.path.exists(CHROMIUM), f"Chromium is needed at {CHROMIUM}: run `make chromium`"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def sign_in(page: Page) -> None:

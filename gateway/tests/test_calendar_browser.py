@@ -4,7 +4,6 @@ views work, and a click opens the details panel with the entry's link."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,27 +11,11 @@ import httpx
 import pytest
 from feed_helpers import ok, post, unique
 from gateway_helpers import ADMIN_PASSWORD, ServedApp, served, token_for
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
-
-CHROMIUM = os.environ.get("OBCMS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _chromium() -> str:
-    """Debian's Chromium (`make test` installs it with `make chromium`)."""
-    assert os.path.exists(CHROMIUM), f"Chromium is needed at {CHROMIUM}: run `make chromium`"
-    return CHROMIUM
+from obcms_platform.testing.browser import chromium
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +28,8 @@ def gateway(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

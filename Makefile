@@ -10,13 +10,14 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_WORKERS ?= 2
 
-SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src ops/src
+SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src ops/src \
+	bench/src
 PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml \
 	services/portfolio/pyproject.toml services/calendar/pyproject.toml \
-	gateway/pyproject.toml ops/pyproject.toml
+	gateway/pyproject.toml ops/pyproject.toml bench/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium vendor run test lint audit format clean reset
+.PHONY: help install chromium vendor run test test-reliability bench lint audit format clean reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +45,13 @@ run: .venv/.synced ## run the platform with embedded PostgreSQL and Redis (Ctrl-
 
 test: .venv/.synced chromium ## run the whole test suite against real PostgreSQL and Redis
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+test-reliability: .venv/.synced ## only the reliability suite (faults: killed workers, Redis, PostgreSQL, services)
+	$(RUN) pytest -m reliability $(PYTEST_ARGS) tests/reliability
+
+BENCH_SCALES ?= ref,x10,x100
+bench: .venv/.synced ## benchmarks: dataset, production-like stack, locust load; report in bench-results/
+	$(RUN) obcms-bench run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy
 	$(RUN) ruff check .

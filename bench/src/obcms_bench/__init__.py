@@ -1,0 +1,1 @@
+"""OBCMS benchmarks (`make bench`)."""

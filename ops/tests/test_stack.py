@@ -4,12 +4,8 @@ real binaries, with free ports), as after a deployment."""
 from __future__ import annotations
 
 import json
-import os
-import queue
-import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -19,52 +15,12 @@ import psycopg
 from typer.testing import CliRunner
 
 from obcms_platform.auth import Role
-from obcms_platform.devstack.embedded import free_port
 from obcms_platform.testing import auth_headers
+from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 from obcmsctl.cli import app
 
 BIN = Path(sys.executable).parent
-STARTUP_TIMEOUT = 180
 HTTP_TIMEOUT = 30  # generous: the test machine may be busy
-
-
-class Stack:
-    """`obcms-dev run` in a subprocess, its output read by a thread."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [str(BIN / "obcms-dev"), "run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            self.output.append(line)
-            if "ready; press Ctrl-C" in line:
-                return
-        raise AssertionError("stack never became ready:\n" + "".join(self.output))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(60)
 
 
 def obcmsctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -102,36 +58,23 @@ def wait_for_tasks(tasks_api: str, ppa_id: str, count: int) -> None:
     raise AssertionError(f"{found} tasks for PPA {ppa_id}, not {count}")
 
 
-def test_smoke_and_integrity_against_a_running_stack(tmp_path: Path) -> None:
-    ports = {
-        name: free_port()
-        for name in (
-            "OBCMS_TASKS_PORT",
-            "OBCMS_PORTFOLIO_PORT",
-            "OBCMS_CALENDAR_PORT",
-            "OBCMS_DEV_POSTGRES_PORT",
-            "OBCMS_DEV_REDIS_PORT",
-            "OBCMS_PORT",
-        )
-    }
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not (key.startswith("OBCMS_") and key.endswith("_URL"))
-        and key not in {"OBCMS_ADMIN_PASSWORD", "OBCMS_GATEWAY_ADMIN_PASSWORD"}
-    }
-    env.update({key: str(port) for key, port in ports.items()})
-    env["OBCMS_STATE_DIR"] = str(tmp_path / "state")
+def test_smoke_and_integrity_against_a_running_stack() -> None:
+    with state_folder() as folder:
+        check_smoke_and_integrity(folder)
+
+
+def check_smoke_and_integrity(folder: Path) -> None:
+    env, ports = stack_environment(folder)
     gateway = f"http://127.0.0.1:{ports['OBCMS_PORT']}"
     tasks_api = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio_api = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
     pg = f"postgresql+psycopg://postgres@127.0.0.1:{ports['OBCMS_DEV_POSTGRES_PORT']}"
     databases = {name: f"{pg}/obcms_{name}" for name in ("tasks", "portfolio", "calendar")}
 
-    stack = Stack(env)
+    stack = RunningStack(env)
     try:
-        stack.wait_ready()
-        password = (tmp_path / "state" / "admin_password").read_text().strip()
+        stack.wait_for()
+        password = stack.admin_password(gateway)
 
         wrong = in_process("smoke", "--url", gateway, "--password", "not-the-password", "--json")
         assert wrong.returncode == 1, wrong.stdout + wrong.stderr
@@ -191,4 +134,4 @@ def test_smoke_and_integrity_against_a_running_stack(tmp_path: Path) -> None:
         assert "10 orphaned task reference(s)" in broken.stdout
         assert ppa_id in broken.stdout
     finally:
-        assert stack.stop() == 0
+        assert stack.interrupt() == 0, stack.rest()

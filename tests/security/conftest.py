@@ -104,11 +104,25 @@ class GatewayUsers:
 
 
 @pytest.fixture(scope="session")
-def make_gateway_client(
+def make_gateway_settings(
     postgres_server: PostgresServer,
     redis_url: str,
     backends: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., GatewaySettings]:
+    """Settings of a new gateway on a fresh database in front of the served services."""
+
+    def make(**overrides: Any) -> GatewaySettings:
+        state = tmp_path_factory.mktemp("gateway")
+        settings = gateway_settings(postgres_server, redis_url, backends, state)
+        return settings.model_copy(update=overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_gateway_client(
+    make_gateway_settings: Callable[..., GatewaySettings],
 ) -> Callable[..., contextlib.AbstractContextManager[TestClient]]:
     """A context manager: an in-process gateway on a fresh database in front of the served
     services (its own app: a TestClient runs the app's event loop, which the app's Redis
@@ -116,9 +130,7 @@ def make_gateway_client(
 
     @contextlib.contextmanager
     def make(**overrides: Any) -> Iterator[TestClient]:
-        state = tmp_path_factory.mktemp("gateway")
-        settings = gateway_settings(postgres_server, redis_url, backends, state)
-        app = create_gateway_app(settings.model_copy(update=overrides))
+        app = create_gateway_app(make_gateway_settings(**overrides))
         with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
             yield client
 

@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway_service.auth.identity import ApiUser
 from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
 from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import NotFoundError, error_response, error_responses
+from obcms_platform.errors import NotFoundError, error_responses
 
 # First path segment under /api/v1 -> owning service.
 ROUTE_TABLE: dict[str, str] = {
@@ -47,7 +47,6 @@ HOP_BY_HOP = frozenset(
 # Never forwarded to a service: the caller's credentials and what httpx sets itself.
 REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
 RESPONSE_DROP = HOP_BY_HOP | {"set-cookie"}
-MAX_BODY_BYTES = 10 * 1024 * 1024
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 router = APIRouter(tags=["api facade"])
@@ -75,9 +74,7 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
     ]
     headers += list(backends.internal_headers(identity).items())
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "payload_too_large", "request body is too large")
+    body = await request.body()  # at most MAX_BODY_BYTES (BodySizeLimitMiddleware)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     outgoing = client.build_request(request.method, target, headers=headers, content=body)
     try:

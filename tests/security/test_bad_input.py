@@ -327,3 +327,24 @@ def test_gateway_feed_refuses_a_century_long_window_naming_end(gateway, path):
     assert 400 <= response.status_code < 500, response.text[:300]
     assert _error(response)["field"] == "end"
     assert f"at most {MAX_WINDOW_DAYS} days" in _error(response)["message"]
+
+
+def test_gateway_refuses_nul_in_a_new_user_naming_the_field(gateway):
+    client, admin = gateway
+    for field in ("username", "full_name"):
+        body = {"username": "nul-user", "password": "long-enough-password", field: "a\u0000b"}
+        response = client.post("/api/v1/users", json=body, headers=admin)
+        assert response.status_code == 422, response.text[:300]
+        assert _error(response)["field"] == field
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/accounts/login/"])
+def test_gateway_login_with_nul_in_the_credentials_is_refused_not_a_500(gateway, path):
+    client, _ = gateway
+    client.cookies.clear()
+    for credentials in (
+        {"username": "ad\u0000min", "password": "whatever"},
+        {"username": "admin", "password": "pass\u0000word"},
+    ):
+        response = client.post(path, data=credentials)
+        assert response.status_code in {401, 422}, f"{credentials}: {response.text[:300]}"

@@ -348,3 +348,19 @@ def test_gateway_login_with_nul_in_the_credentials_is_refused_not_a_500(gateway,
     ):
         response = client.post(path, data=credentials)
         assert response.status_code in {401, 422}, f"{credentials}: {response.text[:300]}"
+
+
+def test_gateway_forwards_an_odd_path_as_sent(gateway):
+    """The facade passes the path on still percent-encoded: the service sees the value the
+    caller sent (and refuses it) instead of the gateway failing on it."""
+    client, admin = gateway
+    control = client.get("/api/v1/tasks/%15%5B%0D", headers=admin)
+    assert control.status_code == 422, control.text[:300]
+    assert _error(control)["field"] == "task_id"
+    for path, name in (
+        ("/api/v1/task-templates/%C3%89k%C3%B6%15", "Ékö\u0015"),  # non-ASCII and a control
+        ("/api/v1/task-templates/abc%3Flimit=1", "abc?limit=1"),  # an encoded '?' stays
+    ):
+        response = client.get(path, headers=admin)
+        assert response.status_code == 404, response.text[:300]
+        assert _error(response)["message"] == f"task template {name} not found"

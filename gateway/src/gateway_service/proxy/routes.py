@@ -7,6 +7,8 @@ and headers such as ETag come back unchanged.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
@@ -58,6 +60,13 @@ def service_for(path: str) -> str | None:
     return ROUTE_TABLE.get(resource)
 
 
+def forwarded_path(request: Request) -> str:
+    """The path as the caller sent it, still percent-encoded: decoded, a control character
+    or a '?' in a path parameter would make another (or an invalid) URL upstream."""
+    raw: bytes = request.scope.get("raw_path") or quote(request.url.path).encode()
+    return raw.decode("latin-1")
+
+
 @router.api_route(
     f"{API_PREFIX}/{{path:path}}",
     methods=METHODS,
@@ -75,7 +84,7 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     ]
     headers += list(backends.internal_headers(identity).items())
     body = await request.body()  # at most MAX_BODY_BYTES (BodySizeLimitMiddleware)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     outgoing = client.build_request(request.method, target, headers=headers, content=body)
     try:
         upstream = await client.send(outgoing, stream=True)

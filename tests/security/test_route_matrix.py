@@ -1,6 +1,6 @@
 """The access matrix of every operation in the OpenAPI documents of the three services and
 the gateway: no credentials -> 401, a role below the one a route demands -> 403, bad internal
-tokens -> 401; and CSRF on every unsafe gateway route reached with a session cookie.
+tokens -> 401 (CSRF and the pages: test_csrf_and_pages.py).
 
 The routes and the role each needs are read from the apps themselves (their OpenAPI
 documents and route dependencies), so a new route is covered the day it is added."""

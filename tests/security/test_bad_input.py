@@ -12,14 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from security_helpers import SERVICES, operations, schema_app
 
-from obcms_platform.auth import Role
 from obcms_platform.feed import MAX_WINDOW_DAYS
 from obcms_platform.settings import ServiceSettings
-from obcms_platform.testing import make_caller
 
 MIB = 1024 * 1024
 DEFAULT_BODY_LIMIT = ServiceSettings.model_fields["max_body_bytes"].default
-ADMIN = make_caller(Role.ADMIN)
 
 # A valid body per service for a create route, so only the part under test is wrong.
 CREATES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -92,11 +89,11 @@ def gateway(gateway_client, gateway_users) -> tuple[TestClient, dict[str, str]]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_refuses_a_10_mib_body_with_413(service_clients, service):
+def test_service_refuses_a_10_mib_body_with_413(service_clients, service, admin):
     path, body = CREATES[service]
     huge = json.dumps({**body, "description": "x" * (10 * MIB)})
     response = service_clients[service].post(
-        path, content=huge, headers={**ADMIN.headers, "Content-Type": "application/json"}
+        path, content=huge, headers={**admin.headers, "Content-Type": "application/json"}
     )
     assert response.status_code == 413, response.text[:300]
     error = _error(response)
@@ -106,7 +103,9 @@ def test_service_refuses_a_10_mib_body_with_413(service_clients, service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_refuses_an_oversized_streamed_body_without_a_length(service_clients, service):
+def test_service_refuses_an_oversized_streamed_body_without_a_length(
+    service_clients, service, admin
+):
     """Chunked upload (no Content-Length): refused once the body passes the limit."""
     path, _ = CREATES[service]
     chunks = (
@@ -114,17 +113,17 @@ def test_service_refuses_an_oversized_streamed_body_without_a_length(service_cli
         for i in range(40)
     )
     response = service_clients[service].post(
-        path, content=chunks, headers={**ADMIN.headers, "Content-Type": "application/json"}
+        path, content=chunks, headers={**admin.headers, "Content-Type": "application/json"}
     )
     assert response.status_code == 413, response.text[:300]
     assert _error(response)["code"] == "payload_too_large"
 
 
-def test_the_body_limit_is_a_setting(make_service_app):
+def test_the_body_limit_is_a_setting(make_service_app, admin):
     with TestClient(make_service_app("tasks", max_body_bytes=4096)) as client:
         path, body = CREATES["tasks"]
-        small = client.post(path, json={**body, "description": "x" * 3000}, headers=ADMIN.headers)
-        large = client.post(path, json={**body, "description": "x" * 5000}, headers=ADMIN.headers)
+        small = client.post(path, json={**body, "description": "x" * 3000}, headers=admin.headers)
+        large = client.post(path, json={**body, "description": "x" * 5000}, headers=admin.headers)
     assert small.status_code == 201, small.text
     assert large.status_code == 413
     assert "4096 bytes" in _error(large)["message"]
@@ -154,10 +153,10 @@ def test_gateway_refuses_a_10_mib_body_on_its_api_the_facade_and_a_form(gateway)
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_refuses_json_nested_10000_deep_with_422(service_clients, service):
+def test_service_refuses_json_nested_10000_deep_with_422(service_clients, service, admin):
     path, _ = CREATES[service]
     response = service_clients[service].post(
-        path, content=_nested(10_000), headers={**ADMIN.headers, "Content-Type": "application/json"}
+        path, content=_nested(10_000), headers={**admin.headers, "Content-Type": "application/json"}
     )
     assert response.status_code == 422, response.text[:300]
     assert _error(response)["field"] == "body"
@@ -174,12 +173,12 @@ def test_gateway_refuses_json_nested_10000_deep_with_422(gateway):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_refuses_a_body_that_is_not_utf8_with_422(service_clients, service):
+def test_service_refuses_a_body_that_is_not_utf8_with_422(service_clients, service, admin):
     path, _ = CREATES[service]
     response = service_clients[service].post(
         path,
         content=b'{"title": "\xff\xfe"}',
-        headers={**ADMIN.headers, "Content-Type": "application/json"},
+        headers={**admin.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 422, response.text[:300]
     assert _error(response)["message"] == "body: must be UTF-8 encoded JSON"
@@ -189,10 +188,12 @@ def test_service_refuses_a_body_that_is_not_utf8_with_422(service_clients, servi
 
 
 @pytest.mark.parametrize(("service", "operation"), LIST_OPERATIONS)
-def test_huge_pagination_is_refused_naming_the_parameter(service_clients, service, operation):
+def test_huge_pagination_is_refused_naming_the_parameter(
+    service_clients, service, operation, admin
+):
     client = service_clients[service]
     for name, value in (("limit", 10**9), ("offset", 10**12), ("limit", 0), ("offset", -1)):
-        response = client.get(operation.url(), params={name: value}, headers=ADMIN.headers)
+        response = client.get(operation.url(), params={name: value}, headers=admin.headers)
         assert response.status_code == 422, f"{name}={value}: {response.text[:300]}"
         assert _error(response)["field"] == name
         assert _error(response)["message"].startswith(f"{name}: ")
@@ -210,31 +211,33 @@ def test_gateway_user_list_refuses_huge_pagination(gateway):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_nul_in_a_body_field_is_422_naming_it(service_clients, service):
+def test_nul_in_a_body_field_is_422_naming_it(service_clients, service, admin):
     path, body = CREATES[service]
     field = TEXT_FIELDS[service]
     response = service_clients[service].post(
-        path, json={**body, field: "before\u0000after"}, headers=ADMIN.headers
+        path, json={**body, field: "before\u0000after"}, headers=admin.headers
     )
     assert response.status_code == 422, response.text[:300]
     assert _error(response)["field"] == field
 
 
 @pytest.mark.parametrize(("service", "operation", "name"), TEXT_QUERY_PARAMETERS)
-def test_nul_in_a_query_parameter_is_422_naming_it(service_clients, service, operation, name):
+def test_nul_in_a_query_parameter_is_422_naming_it(
+    service_clients, service, operation, name, admin
+):
     # A window parameter comes with its valid partner: one alone is an error of its own.
     partner = {"start": {"end": "2026-04-01"}, "end": {"start": "2026-03-01"}}.get(name, {})
     response = service_clients[service].get(
-        operation.url(), params={name: "a\u0000b", **partner}, headers=ADMIN.headers
+        operation.url(), params={name: "a\u0000b", **partner}, headers=admin.headers
     )
     assert response.status_code == 422, f"?{name}: {response.status_code} {response.text[:300]}"
     assert _error(response)["field"] == name, response.text
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_nul_in_a_path_is_a_4xx(service_clients, service):
+def test_nul_in_a_path_is_a_4xx(service_clients, service, admin):
     path, _ = CREATES[service]
-    response = service_clients[service].get(f"{path}/a%00b", headers=ADMIN.headers)
+    response = service_clients[service].get(f"{path}/a%00b", headers=admin.headers)
     assert 400 <= response.status_code < 500, response.text[:300]
 
 
@@ -250,27 +253,27 @@ TRICKY_TEXT = [
 
 @pytest.mark.parametrize("text", TRICKY_TEXT)
 @pytest.mark.parametrize("service", SERVICES)
-def test_odd_text_is_stored_and_returned_verbatim(service_clients, service, text):
+def test_odd_text_is_stored_and_returned_verbatim(service_clients, service, text, admin):
     client = service_clients[service]
     path, body = CREATES[service]
     field = TEXT_FIELDS[service]
-    created = client.post(path, json={**body, field: text}, headers=ADMIN.headers)
+    created = client.post(path, json={**body, field: text}, headers=admin.headers)
     assert created.status_code == 201, created.text[:300]
     assert created.json()[field] == text
-    fetched = client.get(f"{path}/{created.json()['id']}", headers=ADMIN.headers)
+    fetched = client.get(f"{path}/{created.json()['id']}", headers=admin.headers)
     assert fetched.json()[field] == text
 
 
 @pytest.mark.parametrize("text", TRICKY_TEXT)
 @pytest.mark.parametrize("service", SERVICES)
-def test_odd_text_in_a_search_finds_exactly_what_contains_it(service_clients, service, text):
+def test_odd_text_in_a_search_finds_exactly_what_contains_it(service_clients, service, text, admin):
     client = service_clients[service]
     path, body = CREATES[service]
     field = TEXT_FIELDS[service]
     marker = f"{text} {service}-search"
-    client.post(path, json={**body, field: marker}, headers=ADMIN.headers)
-    client.post(path, json={**body, field: f"unrelated {service}-search"}, headers=ADMIN.headers)
-    found = client.get(path, params={"q": text}, headers=ADMIN.headers)
+    client.post(path, json={**body, field: marker}, headers=admin.headers)
+    client.post(path, json={**body, field: f"unrelated {service}-search"}, headers=admin.headers)
+    found = client.get(path, params={"q": text}, headers=admin.headers)
     assert found.status_code == 200, found.text[:300]
     titles = [item[field] for item in found.json()["items"]]
     assert marker in titles
@@ -281,8 +284,10 @@ def test_odd_text_in_a_search_finds_exactly_what_contains_it(service_clients, se
 
 
 @pytest.mark.parametrize(("service", "operation"), WINDOW_OPERATIONS)
-def test_service_refuses_a_century_long_window_naming_end(service_clients, service, operation):
-    response = service_clients[service].get(operation.url(), params=CENTURY, headers=ADMIN.headers)
+def test_service_refuses_a_century_long_window_naming_end(
+    service_clients, service, operation, admin
+):
+    response = service_clients[service].get(operation.url(), params=CENTURY, headers=admin.headers)
     assert response.status_code == 422, response.text[:300]
     assert _error(response)["field"] == "end"
     assert f"at most {MAX_WINDOW_DAYS} days" in _error(response)["message"]
@@ -290,7 +295,7 @@ def test_service_refuses_a_century_long_window_naming_end(service_clients, servi
 
 @pytest.mark.parametrize(("service", "operation"), WINDOW_OPERATIONS)
 def test_service_refuses_a_window_far_in_the_past_or_future_naming_it(
-    service_clients, service, operation
+    service_clients, service, operation, admin
 ):
     client = service_clients[service]
     for params, field in (
@@ -298,22 +303,22 @@ def test_service_refuses_a_window_far_in_the_past_or_future_naming_it(
         ({"start": "2026-01-01", "end": "9999-12-31"}, "end"),
         ({"start": "yesterday", "end": "2026-01-01"}, "start"),
     ):
-        response = client.get(operation.url(), params=params, headers=ADMIN.headers)
+        response = client.get(operation.url(), params=params, headers=admin.headers)
         assert response.status_code == 422, f"{params}: {response.text[:300]}"
         assert _error(response)["field"] == field
 
 
-def test_the_feed_window_limit_is_a_setting(make_service_app):
+def test_the_feed_window_limit_is_a_setting(make_service_app, admin):
     with TestClient(make_service_app("calendar", max_feed_window_days=31)) as client:
         month = client.get(
             "/api/v1/feed",
             params={"start": "2026-03-01", "end": "2026-04-01"},
-            headers=ADMIN.headers,
+            headers=admin.headers,
         )
         longer = client.get(
             "/api/v1/feed",
             params={"start": "2026-03-01", "end": "2026-04-02"},
-            headers=ADMIN.headers,
+            headers=admin.headers,
         )
     assert month.status_code == 200, month.text
     assert longer.status_code == 422

@@ -24,8 +24,6 @@ from schemathesis.specs.openapi.checks import (
 from security_helpers import schema_app
 
 from gateway_service.app import create_app as create_gateway_app
-from obcms_platform.auth import Role
-from obcms_platform.testing import make_caller
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 CONFIG = schemathesis.Config.from_dict(
@@ -53,8 +51,6 @@ portfolio_schema = _schema("portfolio")
 calendar_schema = _schema("calendar")
 gateway_schema = _schema("gateway")
 
-ADMIN = make_caller(Role.ADMIN)
-
 
 def _check(case: Any, base_url: str, headers: dict[str, str]) -> None:
     case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS, timeout=30)
@@ -62,20 +58,20 @@ def _check(case: Any, base_url: str, headers: dict[str, str]) -> None:
 
 @tasks_schema.parametrize()
 @EXAMPLES
-def test_tasks_api(case, backends):
-    _check(case, backends["tasks"], ADMIN.headers)
+def test_tasks_api(case, backends, admin):
+    _check(case, backends["tasks"], admin.headers)
 
 
 @portfolio_schema.parametrize()
 @EXAMPLES
-def test_portfolio_api(case, backends):
-    _check(case, backends["portfolio"], ADMIN.headers)
+def test_portfolio_api(case, backends, admin):
+    _check(case, backends["portfolio"], admin.headers)
 
 
 @calendar_schema.parametrize()
 @EXAMPLES
-def test_calendar_api(case, backends):
-    _check(case, backends["calendar"], ADMIN.headers)
+def test_calendar_api(case, backends, admin):
+    _check(case, backends["calendar"], admin.headers)
 
 
 # The gateway's own probes answer for it; service feeds are the gateway's aggregated feed.

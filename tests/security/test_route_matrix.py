@@ -171,3 +171,19 @@ def test_service_route_through_the_gateway_refuses_a_lower_role(
     """The gateway forwards the caller's own role: a staff token never gains a manager's."""
     response = _call(gateway_client, operation, gateway_users.headers(role.value))
     _assert_forbidden(response, operation.label, role)
+
+
+# --- what is open to anyone ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_probes_metrics_and_docs_need_no_credentials(service_clients, service):
+    client = service_clients[service]
+    for path in ("/healthz", "/metrics", "/openapi.json", "/docs"):
+        assert client.get(path).status_code == 200, f"{service} {path}"
+
+
+def test_gateway_probes_metrics_and_login_need_no_credentials(gateway_client):
+    gateway_client.cookies.clear()
+    for path in ("/healthz", "/metrics", "/accounts/login/", "/openapi.json"):
+        assert gateway_client.get(path).status_code == 200, path

@@ -3,8 +3,9 @@ facade, aggregated health and the server-rendered pages.
 
 Built from the same libs mechanisms as the services (error format, /healthz, /readyz,
 /metrics, access log, tracing), with the gateway's own middleware stack, outermost first:
-request telemetry -> gzip -> proxy headers (trusted proxies) -> security (hosts, HTTPS
-redirect, headers) -> maintenance -> CSRF -> feed cache invalidation on writes -> routes.
+request telemetry -> gzip -> body size limit -> proxy headers (trusted proxies) -> security
+(hosts, HTTPS redirect, headers) -> maintenance -> CSRF -> feed cache invalidation on writes
+-> routes.
 """
 
 from __future__ import annotations
@@ -50,8 +51,14 @@ from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
 from obcms_platform.db import Database
-from obcms_platform.errors import AppError, error_response, install_error_handlers
+from obcms_platform.errors import (
+    AppError,
+    error_response,
+    http_error_response,
+    install_error_handlers,
+)
 from obcms_platform.health import health_router
+from obcms_platform.limits import BodySizeLimitMiddleware
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
 from obcms_platform.settings import InsecureSettingsError, RunMode
@@ -93,11 +100,8 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Unknown pages and wrong methods: a page for people, the error format for the API."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     if _is_api(request):
-        return error_response(
-            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
-        )
+        return http_error_response(exc)
     return render(
         request,
         "error.html",
@@ -191,6 +195,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(RequestTelemetryMiddleware, service=SERVICE)
     instrument_app(app, database.engine, SERVICE)

@@ -14,6 +14,7 @@ from obcms_platform.auth import InternalTokenVerifier
 from obcms_platform.db import Database
 from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
+from obcms_platform.limits import BodySizeLimitMiddleware
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
 from obcms_platform.settings import ServiceSettings
@@ -70,6 +71,7 @@ def create_service_app(
     app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(RequestTelemetryMiddleware, service=service)
     instrument_app(app, database.engine, service)

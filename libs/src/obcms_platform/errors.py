@@ -143,6 +143,35 @@ def _constraint_field(exc: DBAPIError) -> str | None:
     return None
 
 
+# FastAPI answers a JSON body it cannot decode (not UTF-8, nested beyond the parser's
+# recursion limit...) with this 400; it is bad input like any other: 422 naming the body.
+_BODY_PARSE_FAILURE = "There was an error parsing the body"
+
+
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    if exc.status_code != 400 or exc.detail != _BODY_PARSE_FAILURE:
+        return None
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        return "body: must be UTF-8 encoded JSON"
+    if isinstance(exc.__cause__, RecursionError):
+        return "body: the JSON is nested too deeply"
+    return "body: cannot be parsed as JSON"
+
+
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """The error format for Starlette's and FastAPI's own HTTP errors (404, 405, bad body)."""
+    if message := _unreadable_body(exc):
+        return error_response(422, "validation_error", message, field="body")
+    code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+    field = "body" if exc.status_code == 413 else None
+    return error_response(
+        exc.status_code, code, str(exc.detail), field=field, headers=getattr(exc, "headers", None)
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -166,10 +195,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(
-            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
-        )
+        return http_error_response(exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -9,7 +9,8 @@ what those endpoints share:
 - the module names and the colour table;
 - the window (`TimeWindow`, `parse_moment`, `make_window`, the `FeedWindow` dependency):
   ISO dates or date-times, naive ones in the office's zone (Asia/Manila), ``end`` after
-  ``start``, at most `MAX_WINDOW_DAYS` days; no window: the current month ±1 month;
+  ``start``, at most the ``MAX_FEED_WINDOW_DAYS`` setting's days (default
+  `MAX_WINDOW_DAYS`); no window: the current month ±1 month;
 - the ``modules`` parameter (`parse_modules`, the `served_modules` dependency factory): a
   comma-separated list of known modules, unknown ones refused with 422 naming ``modules``;
   asking a service for a module another service serves is no error (it is just not served).
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from obcms_platform.errors import InvalidInputError
@@ -163,10 +164,16 @@ def _month_start(day: date, months: int) -> datetime:
 
 
 def make_window(
-    start: str | None, end: str | None, *, months_before: int = 1, months_after: int = 2
+    start: str | None,
+    end: str | None,
+    *,
+    months_before: int = 1,
+    months_after: int = 2,
+    max_days: int = MAX_WINDOW_DAYS,
 ) -> TimeWindow:
     """The window of ``?start=…&end=…``: both or neither (then from the first of the month
-    `months_before` months back to the first of the month `months_after` months ahead)."""
+    `months_before` months back to the first of the month `months_after` months ahead); a
+    longer one than `max_days` is refused, so a request's work stays bounded."""
     if (start is None) != (end is None):
         missing = "end" if end is None else "start"
         raise InvalidInputError(f"{missing}: give both start and end, or neither", field=missing)
@@ -176,10 +183,8 @@ def make_window(
     window = TimeWindow(parse_moment(start, "start"), parse_moment(end, "end"))
     if window.end <= window.start:
         raise InvalidInputError("end: must be after start", field="end")
-    if window.end - window.start > timedelta(days=MAX_WINDOW_DAYS):
-        raise InvalidInputError(
-            f"end: the window may span at most {MAX_WINDOW_DAYS} days", field="end"
-        )
+    if window.end - window.start > timedelta(days=max_days):
+        raise InvalidInputError(f"end: the window may span at most {max_days} days", field="end")
     return window
 
 
@@ -189,9 +194,17 @@ StartParam = Annotated[
 EndParam = Annotated[str | None, Query(description="window end, exclusive")]
 
 
-def feed_window(start: StartParam = None, end: EndParam = None) -> TimeWindow:
+def max_window_days(request: Request) -> int:
+    """The app's ``MAX_FEED_WINDOW_DAYS`` setting."""
+    days: int = request.app.state.settings.max_feed_window_days
+    return days
+
+
+def feed_window(request: Request, start: StartParam = None, end: EndParam = None) -> TimeWindow:
     """No window: the current month ±1 month."""
-    return make_window(start, end, months_before=1, months_after=2)
+    return make_window(
+        start, end, months_before=1, months_after=2, max_days=max_window_days(request)
+    )
 
 
 FeedWindow = Annotated[TimeWindow, Depends(feed_window)]

@@ -50,6 +50,11 @@ class ServiceSettings(BaseSettings):
     internal_token_issuer: str = "obcms-gateway"
     log_level: str = "INFO"
     max_page_size: int = Field(default=500, ge=1, le=10_000)
+    # Request guards (MAX_BODY_BYTES, MAX_FEED_WINDOW_DAYS): the largest request body, in
+    # bytes (larger: 413 before it is read whole), and the longest ?start=…&end=… window of
+    # the calendar feeds and ICS exports, in days (longer: 4xx naming `end`).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
+    max_feed_window_days: int = Field(default=400, ge=1, le=3660)
     bus_max_retries: int = Field(default=5, ge=0, le=50)
     bus_retry_base_seconds: float = Field(default=2.0, gt=0, le=300)
     bus_visibility_timeout: int = Field(default=300, ge=2, le=86_400)

@@ -35,7 +35,7 @@ from gateway_service.static_files import static_url
 from gateway_service.web import render
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_response, error_responses
-from obcms_platform.feed import make_window
+from obcms_platform.feed import max_window_days
 
 FEED_JSON = "/oobc-management/calendar/feed/json/"
 FEED_JSON_ALIAS = "/oobc-management/staff/calendar/feed/json/"
@@ -83,7 +83,7 @@ async def _feed(
     request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
 ) -> Feed:
     names = parse_modules(modules)
-    window = _parse_window(start, end)
+    window = _parse_window(start, end, max_window_days(request))
     return await _aggregator(request).build(identity, window, names)
 
 
@@ -104,11 +104,8 @@ async def _ics(
 ) -> Response:
     try:
         names = parse_modules(modules)
-        if start is None and end is None:
-            # A subscribing client sends no window: a month back to a year ahead.
-            window = make_window(None, None, months_before=1, months_after=12)
-        else:
-            window = _parse_window(start, end)
+        # A subscribing client sends no window: a month back to a year ahead.
+        window = _parse_window(start, end, max_window_days(request), months_after=12)
     except FeedParameterError as exc:
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
     feed = await _aggregator(request).build(identity, window, names)

@@ -42,10 +42,15 @@ def parse_modules(value: str | None) -> list[str]:
     return sorted(names)
 
 
-def parse_window(start: str | None, end: str | None) -> TimeWindow:
-    """The window (no window: the current month ±1 month); errors are 400s."""
+def parse_window(
+    start: str | None, end: str | None, max_days: int, *, months_after: int = 2
+) -> TimeWindow:
+    """The window (no window: from the current month's first day back one month to
+    `months_after` months ahead), at most `max_days` long; errors are 400s."""
     try:
-        return make_window(start, end, months_before=1, months_after=2)
+        return make_window(
+            start, end, months_before=1, months_after=months_after, max_days=max_days
+        )
     except AppError as exc:
         raise FeedParameterError(exc.message, field=exc.field) from None
 

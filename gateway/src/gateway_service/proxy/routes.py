@@ -7,6 +7,8 @@ and headers such as ETag come back unchanged.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
@@ -14,7 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway_service.auth.identity import ApiUser
 from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
 from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import NotFoundError, error_response, error_responses
+from obcms_platform.errors import NotFoundError, error_responses
 
 # First path segment under /api/v1 -> owning service.
 ROUTE_TABLE: dict[str, str] = {
@@ -47,7 +49,6 @@ HOP_BY_HOP = frozenset(
 # Never forwarded to a service: the caller's credentials and what httpx sets itself.
 REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
 RESPONSE_DROP = HOP_BY_HOP | {"set-cookie"}
-MAX_BODY_BYTES = 10 * 1024 * 1024
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 router = APIRouter(tags=["api facade"])
@@ -57,6 +58,13 @@ def service_for(path: str) -> str | None:
     """'/api/v1/tasks/123' -> 'tasks'."""
     resource = path.removeprefix(f"{API_PREFIX}/").split("/", 1)[0]
     return ROUTE_TABLE.get(resource)
+
+
+def forwarded_path(request: Request) -> str:
+    """The path as the caller sent it, still percent-encoded: decoded, a control character
+    or a '?' in a path parameter would make another (or an invalid) URL upstream."""
+    raw: bytes = request.scope.get("raw_path") or quote(request.url.path).encode()
+    return raw.decode("latin-1")
 
 
 @router.api_route(
@@ -75,10 +83,8 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
     ]
     headers += list(backends.internal_headers(identity).items())
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "payload_too_large", "request body is too large")
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    body = await request.body()  # at most MAX_BODY_BYTES (BodySizeLimitMiddleware)
+    target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     outgoing = client.build_request(request.method, target, headers=headers, content=body)
     try:
         upstream = await client.send(outgoing, stream=True)

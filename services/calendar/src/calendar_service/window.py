@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from obcms_platform.feed import EndParam, StartParam, TimeWindow, make_window
+from obcms_platform.feed import EndParam, StartParam, TimeWindow, make_window, max_window_days
 
 __all__ = ["IcsWindow", "TimeWindow"]
 
 
-def _ics_window(start: StartParam = None, end: EndParam = None) -> TimeWindow:
+def _ics_window(request: Request, start: StartParam = None, end: EndParam = None) -> TimeWindow:
     """No window (a subscribing client): from a month back to a year ahead."""
-    return make_window(start, end, months_before=1, months_after=12)
+    return make_window(
+        start, end, months_before=1, months_after=12, max_days=max_window_days(request)
+    )
 
 
 IcsWindow = Annotated[TimeWindow, Depends(_ics_window)]

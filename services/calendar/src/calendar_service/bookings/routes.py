@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from calendar_service.bookings import service
 from calendar_service.bookings.models import BookingStatus
@@ -17,7 +17,7 @@ from calendar_service.bookings.schemas import (
     BookingRead,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -27,6 +27,9 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/bookings", tags=["bookings"], responses=error_responses(401, 422)
 )
 
+# Declared on the route (not only checked in the service): a staff caller gets 403 before
+# the record is looked up, so the answer does not tell whether it exists.
+Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 Decision = Annotated[BookingDecision | None, Body()]
 
 
@@ -75,7 +78,7 @@ def _decide(
     session: DbSession,
     booking_id: uuid.UUID,
     to: BookingStatus,
-    principal: CurrentPrincipal,
+    principal: Principal,
     decision: BookingDecision | None,
 ) -> BookingRead:
     booking = service.decide(
@@ -91,7 +94,7 @@ def _decide(
 def approve_booking(
     booking_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Manager,
     decision: Decision = None,
 ) -> BookingRead:
     return _decide(session, booking_id, BookingStatus.APPROVED, principal, decision)
@@ -103,7 +106,7 @@ def approve_booking(
 def reject_booking(
     booking_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Manager,
     decision: Decision = None,
 ) -> BookingRead:
     return _decide(session, booking_id, BookingStatus.REJECTED, principal, decision)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
 from calendar_service.leaves.schemas import LeaveCreate, LeaveDecision, LeaveFilters, LeaveRead
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -21,6 +21,9 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/leaves", tags=["leave"], responses=error_responses(401, 422)
 )
 
+# Declared on the route (not only checked in the service): a staff caller gets 403 before
+# the record is looked up, so the answer does not tell whether it exists.
+Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 Decision = Annotated[LeaveDecision | None, Body()]
 
 
@@ -69,7 +72,7 @@ def get_leave(
     "/{leave_id}/approve", response_model=LeaveRead, responses=error_responses(403, 404, 409)
 )
 def approve_leave(
-    leave_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, decision: Decision = None
+    leave_id: uuid.UUID, session: DbSession, principal: Manager, decision: Decision = None
 ) -> LeaveRead:
     leave = service.decide(
         session, leave_id, LeaveStatus.APPROVED, principal, decision.reason if decision else None
@@ -82,7 +85,7 @@ def approve_leave(
     "/{leave_id}/reject", response_model=LeaveRead, responses=error_responses(403, 404, 409)
 )
 def reject_leave(
-    leave_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, decision: Decision = None
+    leave_id: uuid.UUID, session: DbSession, principal: Manager, decision: Decision = None
 ) -> LeaveRead:
     leave = service.decide(
         session, leave_id, LeaveStatus.REJECTED, principal, decision.reason if decision else None

@@ -54,7 +54,14 @@ def get_template(name: TemplateNameParam, session: DbSession, _: CurrentPrincipa
     return TemplateRead.model_validate(service.get_template(session, name))
 
 
-@router.put("/{name}", response_model=TemplateRead, responses=error_responses(403))
+@router.put(
+    "/{name}",
+    response_model=TemplateRead,
+    responses={
+        201: {"model": TemplateRead, "description": "created (no template had the name)"},
+        **error_responses(403),
+    },
+)
 def replace_template(
     name: Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")],
     body: TemplateBody,

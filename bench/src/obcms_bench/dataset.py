@@ -405,9 +405,7 @@ def count_records(databases: Mapping[str, ServiceDatabase]) -> dict[str, int]:
         "generated_tasks": count(
             "tasks", select(func.count()).select_from(Task).where(Task.auto_generated.is_(True))
         ),
-        "projected_tasks": count(
-            "portfolio", select(func.count()).select_from(PpaTaskProjection)
-        ),
+        "projected_tasks": count("portfolio", select(func.count()).select_from(PpaTaskProjection)),
     }
 
 

@@ -13,6 +13,9 @@ from obcms_platform.bus.cli import bus_cli
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.settings import ServiceSettings
 
+# Seconds a `serve --workers N` worker may take to start answering uvicorn's health check.
+WORKER_HEALTHCHECK_TIMEOUT = 60
+
 
 def service_cli(
     package: str,
@@ -31,7 +34,11 @@ def service_cli(
 
     @cli.command()
     def serve(
-        host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        reload: bool = False,
+        worker_healthcheck_timeout: int = WORKER_HEALTHCHECK_TIMEOUT,
     ) -> None:
         """Run the HTTP API with uvicorn."""
         uvicorn.run(
@@ -41,6 +48,9 @@ def service_cli(
             port=port,
             workers=workers,
             reload=reload,
+            # A worker answers uvicorn's health check only once it has imported the service;
+            # uvicorn's 5 s kill it and start another, forever, on a busy or small node.
+            timeout_worker_healthcheck=worker_healthcheck_timeout,
             log_config=None,
             access_log=False,  # the platform's middleware writes the access log
             proxy_headers=True,

@@ -183,5 +183,43 @@ def load(
             _say(f"{scale.name}: {loaded['counts']} in {loaded['seconds']}")
 
 
+@cli.command()
+def serve(
+    scale: Annotated[str, typer.Option(help="the dataset to serve (loaded when missing)")] = "ref",
+    workers: Annotated[int, typer.Option(help="uvicorn workers per API")] = 2,
+    state_dir: Annotated[Path, typer.Option(help="as for run")] = BENCH_DIR / ".state",
+) -> None:
+    """Start the stack on a dataset and keep it running (for profiling); Ctrl-C stops it."""
+    import time
+
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    password = _admin_password(state_dir)
+    (chosen,) = parse_scales(scale)
+    with ExitStack() as exit_stack:
+        servers = Servers(state_dir, exit_stack)
+        urls, _ = _dataset(servers, chosen, date.today().year, password, reload=False)
+        servers.flush_redis()
+        stack = Stack(
+            servers,
+            urls,
+            state_dir / "logs" / chosen.name,
+            workers=workers,
+            admin_password=password,
+        )
+        exit_stack.callback(stack.stop)
+        stack.start()
+        credentials = measure.login(stack.urls.gateway, password)
+        info = {**asdict(stack.urls), "token": credentials.token, "session": credentials.session}
+        (state_dir / "serving.json").write_text(json.dumps(info, indent=2))
+        _say(f"serving {chosen.name}: {json.dumps(info)}")
+        _say(f"details in {state_dir / 'serving.json'}; Ctrl-C stops")
+        try:
+            while not stack.group.exited():
+                time.sleep(1)
+        except KeyboardInterrupt:
+            _say("stopping ...")
+
+
 def main() -> None:
     cli()

@@ -81,7 +81,9 @@ def _with_port(spec: ProcessSpec, name: str, port: int, env: dict[str, str]) -> 
 def _with_workers(spec: ProcessSpec, workers: int) -> ProcessSpec:
     if "serve" not in spec.command or workers <= 1:
         return spec
-    return replace(spec, command=[*spec.command, "--workers", str(workers)])
+    timeout = str(STARTUP_TIMEOUT)
+    extra = ["--workers", str(workers), "--worker-healthcheck-timeout", timeout]
+    return replace(spec, command=[*spec.command, *extra])
 
 
 @dataclass
@@ -133,19 +135,16 @@ class Stack:
         self.group.start(spec, {"PROMETHEUS_MULTIPROC_DIR": str(folder)})
 
     def start(self) -> None:
-        for spec in processes():
-            self._start(spec)
-        for spec in processes():
-            self.group.wait_ready(spec.name, STARTUP_TIMEOUT)
+        """The services, then the gateways that front them (as `make run` does)."""
         gateway = gateway_process()
         cold = _with_port(
             gateway, COLD_GATEWAY, self._cold_port, {"OBCMS_GATEWAY_FEED_CACHE_TTL_SECONDS": "0"}
         )
-        for spec in (gateway, cold):
-            self._start(spec)
-        for spec in (gateway, cold):
-            self.group.wait_ready(spec.name, STARTUP_TIMEOUT)
-        self._start(gateway_worker_process())
+        for batch in (processes(), [gateway, cold, gateway_worker_process()]):
+            for spec in batch:
+                self._start(spec)
+            for spec in batch:
+                self.group.wait_ready(spec.name, STARTUP_TIMEOUT)
 
     def stop(self) -> None:
         self.group.stop_all()

@@ -6,11 +6,13 @@ import json
 import os
 import platform
 import secrets
+import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -35,6 +37,12 @@ cli = typer.Typer(
 @cli.callback()
 def _group() -> None:
     """OBCMS benchmarks (see bench/README.md)."""
+    # SIGTERM stops like Ctrl-C: every process the bench started, then the servers.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _say(message: str) -> None:

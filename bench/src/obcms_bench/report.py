@@ -61,13 +61,15 @@ def api_memory(scale: dict[str, Any]) -> dict[str, float]:
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target whose scale was run: value and whether it is met."""
+    """Every target measured in this run: value and whether it is met."""
     evaluated = []
     scales = results["scales"]
     for target in targets():
         if target.scale not in scales:
             continue
         value = _value(scales[target.scale], target)
+        if value is None:  # not measured in this run (--only)
+            continue
         evaluated.append(
             {
                 "scale": target.scale,
@@ -75,7 +77,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "metric": target.metric,
                 "limit": target.limit,
                 "value": value,
-                "met": value is not None and value <= target.limit,
+                "met": value <= target.limit,
             }
         )
     for name, scale in scales.items():

@@ -1,4 +1,9 @@
-"""The command line every service shares: serve, migrate, migration status."""
+"""The command line every service shares: serve, migrate, migration status.
+
+Each worker of ``serve --workers N`` re-imports this module (multiprocessing's spawn runs
+the parent's main module), so what only other commands need is imported inside them:
+Alembic alone would add about 10 MB to every API worker.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from collections.abc import Callable
 import typer
 import uvicorn
 
-from obcms_platform import migrations
 from obcms_platform.bus.cli import bus_cli
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.settings import ServiceSettings
@@ -59,16 +63,22 @@ def service_cli(
     @cli.command()
     def migrate(revision: str = "head") -> None:
         """Upgrade the service database to `revision` (default: head)."""
+        from obcms_platform import migrations
+
         migrations.upgrade(package, settings_factory().database_url, revision)
 
     @cli.command()
     def downgrade(revision: str) -> None:
         """Downgrade the service database to `revision` (tier-2 rollback)."""
+        from obcms_platform import migrations
+
         migrations.downgrade(package, settings_factory().database_url, revision)
 
     @cli.command("migration-status")
     def migration_status() -> None:
         """Print current and head revisions; exit 1 when migrations are pending."""
+        from obcms_platform import migrations
+
         current = migrations.current_revision(package, settings_factory().database_url)
         head = migrations.head_revision(package)
         typer.echo(f"current={current} head={head}")

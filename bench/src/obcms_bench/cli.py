@@ -191,6 +191,22 @@ def load(
             _say(f"{scale.name}: {loaded['counts']} in {loaded['seconds']}")
 
 
+@cli.command("report")
+def rewrite_report(
+    notes: Annotated[
+        Path | None, typer.Option(help="a Markdown file whose lines become the report's notes")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where results.json is")] = BENCH_DIR / "results",
+) -> None:
+    """Write REPORT.md and growth.png again from results.json (optionally with notes)."""
+    results = _previous(out)
+    if not results:
+        raise typer.BadParameter(f"no results.json in {out}", param_hint="--out")
+    if notes is not None:
+        results["notes"] = notes.read_text().splitlines()
+    typer.echo(report.write(results, out))
+
+
 @cli.command()
 def serve(
     scale: Annotated[str, typer.Option(help="the dataset to serve (loaded when missing)")] = "ref",

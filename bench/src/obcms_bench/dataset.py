@@ -267,9 +267,13 @@ def _in_parallel(jobs: Iterable[Callable[[], int]], bar: tqdm) -> None:
                     raise
         raise AssertionError("unreachable")
 
-    with ThreadPoolExecutor(max_workers=LOADERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=LOADERS)
+    try:
         for done in as_completed([pool.submit(attempt, job) for job in jobs]):
             bar.update(done.result())
+    finally:
+        # On an error or Ctrl-C: finish the running batches only.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _create(

@@ -50,7 +50,7 @@ test-reliability: .venv/.synced ## only the reliability suite (faults: killed wo
 	$(RUN) pytest -m reliability $(PYTEST_ARGS) tests/reliability
 
 BENCH_SCALES ?= ref,x10,x100
-bench: .venv/.synced ## benchmarks: dataset, production-like stack, locust load; report in bench-results/
+bench: .venv/.synced ## benchmarks: dataset, production-like stack, locust load; report in bench/results/
 	$(RUN) obcms-bench run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy

@@ -50,6 +50,7 @@ from gateway_service.static_files import VersionedStaticFiles
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
+from obcms_platform.app import GZIP_LEVEL
 from obcms_platform.db import Database
 from obcms_platform.errors import (
     AppError,
@@ -196,7 +197,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=SERVICE)
     instrument_app(app, database.engine, SERVICE)
     return app

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from gateway_service.db import bus
 from gateway_service.settings import GatewaySettings, get_settings
 from obcms_platform.auth import Role
-from obcms_platform.cli import service_cli
+from obcms_platform.cli import WORKER_HEALTHCHECK_TIMEOUT, service_cli
 from obcms_platform.db import Database
 
 app = service_cli("gateway_service", get_settings, bus=bus)
@@ -29,6 +29,7 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="default: OBCMS_PORT or 8000")] = None,
     workers: int = 1,
+    worker_healthcheck_timeout: int = WORKER_HEALTHCHECK_TIMEOUT,
 ) -> None:
     """Run the gateway with uvicorn."""
     uvicorn.run(
@@ -37,6 +38,7 @@ def serve(
         host=host,
         port=port or get_settings().port,
         workers=workers,
+        timeout_worker_healthcheck=worker_healthcheck_timeout,  # see obcms_platform.cli
         log_config=None,
         access_log=False,  # the platform's middleware writes the access log
         proxy_headers=False,

@@ -1,4 +1,9 @@
-"""The command line every service shares: serve, migrate, migration status."""
+"""The command line every service shares: serve, migrate, migration status.
+
+Each worker of ``serve --workers N`` re-imports this module (multiprocessing's spawn runs
+the parent's main module), so what only other commands need is imported inside them:
+Alembic alone would add about 10 MB to every API worker.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from collections.abc import Callable
 import typer
 import uvicorn
 
-from obcms_platform import migrations
 from obcms_platform.bus.cli import bus_cli
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.settings import ServiceSettings
+
+# Seconds a `serve --workers N` worker may take to start answering uvicorn's health check.
+WORKER_HEALTHCHECK_TIMEOUT = 60
 
 
 def service_cli(
@@ -31,7 +38,11 @@ def service_cli(
 
     @cli.command()
     def serve(
-        host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        reload: bool = False,
+        worker_healthcheck_timeout: int = WORKER_HEALTHCHECK_TIMEOUT,
     ) -> None:
         """Run the HTTP API with uvicorn."""
         uvicorn.run(
@@ -41,6 +52,9 @@ def service_cli(
             port=port,
             workers=workers,
             reload=reload,
+            # A worker answers uvicorn's health check only once it has imported the service;
+            # uvicorn's 5 s kill it and start another, forever, on a busy or small node.
+            timeout_worker_healthcheck=worker_healthcheck_timeout,
             log_config=None,
             access_log=False,  # the platform's middleware writes the access log
             proxy_headers=True,
@@ -49,16 +63,22 @@ def service_cli(
     @cli.command()
     def migrate(revision: str = "head") -> None:
         """Upgrade the service database to `revision` (default: head)."""
+        from obcms_platform import migrations
+
         migrations.upgrade(package, settings_factory().database_url, revision)
 
     @cli.command()
     def downgrade(revision: str) -> None:
         """Downgrade the service database to `revision` (tier-2 rollback)."""
+        from obcms_platform import migrations
+
         migrations.downgrade(package, settings_factory().database_url, revision)
 
     @cli.command("migration-status")
     def migration_status() -> None:
         """Print current and head revisions; exit 1 when migrations are pending."""
+        from obcms_platform import migrations
+
         current = migrations.current_revision(package, settings_factory().database_url)
         head = migrations.head_revision(package)
         typer.echo(f"current={current} head={head}")

@@ -13,7 +13,6 @@ and get 304 while nothing changed.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -95,8 +94,7 @@ async def _json(
     except FeedParameterError as exc:
         # JSON on the page path too: the calendar page's script reads it.
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
-    body = json.dumps(feed.payload(), separators=(",", ":")).encode()
-    return _conditional(request, feed.etag(), body, "application/json")
+    return _conditional(request, feed.etag(), feed.body(), "application/json")
 
 
 async def _ics(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ from gateway_service.feed.sources import (
     TIMEOUT,
     modules_of,
 )
-from gateway_service.proxy.clients import BackendClients
+from gateway_service.proxy.clients import UNCOMPRESSED, BackendClients
 from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import OFFICE_ZONE, TimeWindow
 
@@ -59,23 +60,28 @@ class Feed:
     events: list[dict[str, Any]]
     module_stats: dict[str, dict[str, int]]
 
-    def payload(self) -> dict[str, Any]:
+    def _content(self) -> dict[str, Any]:
         return {
-            "generated_at": self.generated_at.isoformat(),
             "modules": self.modules,
             "sources": self.sources,
             "events": self.events,
             "module_stats": self.module_stats,
         }
 
+    @cached_property
+    def _encoded_content(self) -> bytes:
+        # Entries keep the key order their service wrote (a cached part is the same JSON),
+        # so equal content encodes to equal bytes: serialised once for the body and the ETag.
+        return json.dumps(self._content(), separators=(",", ":")).encode()
+
+    def body(self) -> bytes:
+        """The feed payload (DOMAIN.md) as compact JSON, ``generated_at`` first."""
+        generated_at = json.dumps(self.generated_at.isoformat()).encode()
+        return b'{"generated_at":' + generated_at + b"," + self._encoded_content[1:]
+
     def etag(self) -> str:
         """Weak validator of everything but ``generated_at`` (which changes every time)."""
-        body = json.dumps(
-            [self.modules, self.sources, self.events, self.module_stats],
-            separators=(",", ":"),
-            sort_keys=True,
-        )
-        return f'W/"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+        return f'W/"{hashlib.sha256(self._encoded_content).hexdigest()[:32]}"'
 
 
 def _moment(value: str) -> datetime:
@@ -159,7 +165,7 @@ class FeedAggregator:
                 response = await client.get(
                     FEED_PATH,
                     params=params,
-                    headers=self.backends.internal_headers(identity),
+                    headers={**self.backends.internal_headers(identity), **UNCOMPRESSED},
                     timeout=httpx.Timeout(timeout),
                 )
             if response.status_code != 200:

@@ -31,9 +31,8 @@ from obcms_platform.devstack.stack import (
     SERVICES,
     gateway_process,
     gateway_worker_process,
+    process_environment,
     processes,
-    relay_consumers,
-    relay_sources,
     with_databases,
 )
 
@@ -133,18 +132,7 @@ def run() -> None:
             for spec in with_databases():
                 _say(f"migrating {spec.name} ...")
                 migrations.upgrade(spec.package, database_urls[spec.name])
-            env = {
-                **os.environ,
-                "OBCMS_REDIS_URL": redis_url,
-                "OBCMS_RELAY_SOURCES": relay_sources(),
-                # The sweeper reads these consumers' databases (every URL is in this env).
-                "OBCMS_RELAY_CONSUMERS": relay_consumers(),
-                "OBCMS_STATE_DIR": str(state),
-                **{
-                    f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name]
-                    for spec in with_databases()
-                },
-            }
+            env = {**os.environ, **process_environment(redis_url, database_urls, state)}
             group = ProcessGroup(state / "logs", env)
             exit_stack.callback(group.stop_all)
             for process in processes():

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,17 @@ def relay_consumers(services: tuple[ServiceSpec, ...] = SERVICES) -> str:
     """Every process with an event worker (the gateway too): the relay's redelivery sweeper
     reads their inboxes, from the ``OBCMS_<NAME>_DATABASE_URL`` the stack passes to all."""
     return ",".join(spec.name for spec in with_databases(services) if spec.has_worker)
+
+
+def process_environment(
+    redis_url: str, database_urls: Mapping[str, str], state: Path
+) -> dict[str, str]:
+    """What every process of the stack gets on top of the caller's environment."""
+    return {
+        "OBCMS_REDIS_URL": redis_url,
+        "OBCMS_RELAY_SOURCES": relay_sources(),
+        # The sweeper reads these consumers' databases (every URL is in this env).
+        "OBCMS_RELAY_CONSUMERS": relay_consumers(),
+        "OBCMS_STATE_DIR": str(state),
+        **{f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name] for spec in with_databases()},
+    }

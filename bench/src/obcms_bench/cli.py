@@ -1,0 +1,249 @@
+"""`obcms-bench`: dataset, production-like stack, locust load, report (`make bench`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import signal
+import sys
+from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from obcms_bench import dataset, measure, report
+from obcms_bench.load import LoadOptions
+from obcms_bench.scales import Scale, parse_scales
+from obcms_bench.stack import Servers, Stack
+
+BENCH_DIR = Path(__file__).resolve().parents[2]
+QUICK_SECONDS = 5
+QUICK_SAMPLES = 8
+
+cli = typer.Typer(
+    help="OBCMS benchmarks: generate a dataset per scale, start the stack as in production "
+    "(embedded PostgreSQL and Redis, several uvicorn workers per API), load it with locust "
+    "and write results.json, REPORT.md and growth.png.",
+    no_args_is_help=True,
+)
+
+
+@cli.callback()
+def _group() -> None:
+    """OBCMS benchmarks (see bench/README.md)."""
+    # SIGTERM stops like Ctrl-C: every process the bench started, then the servers.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _say(message: str) -> None:
+    typer.echo(f"[bench] {message}")
+
+
+def _admin_password(state: Path) -> str:
+    stored = state / "admin_password"
+    if not stored.exists():
+        stored.write_text(secrets.token_urlsafe(16))
+        stored.chmod(0o600)
+    return stored.read_text().strip()
+
+
+def _dataset(
+    servers: Servers, scale: Scale, year: int, password: str, reload: bool
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The scale's databases, loaded now or reused from an earlier run (a marker file)."""
+    marker = servers.state / "datasets" / f"{scale.name}.json"
+    if reload or not marker.exists() or json.loads(marker.read_text()).get("year") != year:
+        servers.drop_databases(scale.name)
+        marker.unlink(missing_ok=True)
+        urls = servers.databases(scale.name)
+        _say(f"{scale.name}: loading the dataset ...")
+        summary = dataset.load(urls, scale, year, password)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({**asdict(summary), "year": year}, indent=2))
+        return urls, {**asdict(summary), "reused": False}
+    _say(f"{scale.name}: reusing the dataset loaded earlier ({marker})")
+    return servers.databases(scale.name), {**json.loads(marker.read_text()), "reused": True}
+
+
+def _previous(out_dir: Path) -> dict[str, Any]:
+    path = out_dir / "results.json"
+    if path.exists():
+        previous: dict[str, Any] = json.loads(path.read_text())
+        return previous
+    return {}
+
+
+@cli.command()
+def run(
+    scales: Annotated[
+        str, typer.Option(help="comma-separated: ref, x10, x100 (any xN, also x0.1)")
+    ] = "ref,x10,x100",
+    quick: Annotated[
+        bool,
+        typer.Option(help=f"short runs: {QUICK_SECONDS} s per scenario, {QUICK_SAMPLES} samples"),
+    ] = False,
+    users: Annotated[int, typer.Option(help="concurrent locust users (no pauses)")] = 4,
+    seconds: Annotated[int, typer.Option(help="duration of each load scenario")] = 20,
+    workers: Annotated[int, typer.Option(help="uvicorn workers per API (services, gateway)")] = 2,
+    samples: Annotated[int, typer.Option(help="propagation samples per measurement")] = 30,
+    only: Annotated[
+        str,
+        typer.Option(
+            help="scenarios to run (comma-separated of feed_cold, feed_warm, feed_year_cold, "
+            "tasks, dashboard, pages, propagation); default all"
+        ),
+    ] = "",
+    reload: Annotated[bool, typer.Option(help="load the datasets again")] = False,
+    state_dir: Annotated[
+        Path, typer.Option(help="databases, logs, locust CSVs (kept: datasets are reused)")
+    ] = BENCH_DIR / ".state",
+    out: Annotated[
+        Path, typer.Option(help="results.json, REPORT.md, growth.png (merged per scale)")
+    ] = BENCH_DIR / "results",
+) -> None:
+    """Benchmark each scale and write the report; prints its tables."""
+    chosen = parse_scales(scales)
+    if quick:
+        seconds, samples = min(seconds, QUICK_SECONDS), min(samples, QUICK_SAMPLES)
+    wanted = {name.strip() for name in only.split(",") if name.strip()} or None
+    options = LoadOptions(users=users, seconds=seconds)
+    year = date.today().year
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o755)
+    password = _admin_password(state_dir)
+    results = _previous(out)
+    results.setdefault("scales", {})
+    with ExitStack() as exit_stack:
+        servers = Servers(state_dir, exit_stack)
+        for scale in chosen:
+            urls, loaded = _dataset(servers, scale, year, password, reload)
+            _say(f"{scale.name}: {loaded['counts']}")
+            servers.flush_redis()
+            stack = Stack(
+                servers,
+                urls,
+                state_dir / "logs" / scale.name,
+                workers=workers,
+                admin_password=password,
+            )
+            entry: dict[str, Any] = {"dataset": loaded}
+            try:
+                _say(f"{scale.name}: starting the stack (logs in {stack.group.log_dir}) ...")
+                stack.start()
+                credentials = measure.login(stack.urls.gateway, password)
+                entry["http"] = measure.run_scenarios(
+                    stack.urls,
+                    credentials,
+                    year,
+                    options,
+                    state_dir / "locust" / scale.name,
+                    wanted,
+                )
+                if wanted is None or "propagation" in wanted:
+                    _say(f"{scale.name}: propagation ({samples} samples) ...")
+                    entry["propagation"] = measure.propagation(
+                        stack.urls.gateway, credentials, year, samples
+                    )
+                entry["memory_mb"] = {
+                    name: round(value, 1) for name, value in stack.memory().items()
+                }
+            finally:
+                stack.stop()
+            results["scales"][scale.name] = entry
+            results["meta"] = {
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+                "command": " ".join(["obcms-bench", *sys.argv[1:]]),
+                "users": users,
+                "seconds": seconds,
+                "workers": workers,
+            }
+            text = report.write(results, out)
+    typer.echo(text)
+    _say(f"written: {out / 'results.json'}, {out / 'REPORT.md'}")
+
+
+@cli.command()
+def load(
+    scales: Annotated[str, typer.Option(help="comma-separated: ref, x10, x100")] = "ref",
+    state_dir: Annotated[Path, typer.Option(help="as for run")] = BENCH_DIR / ".state",
+) -> None:
+    """Only generate the datasets (again), e.g. to time the load of x100."""
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o755)
+    password = _admin_password(state_dir)
+    with ExitStack() as exit_stack:
+        servers = Servers(state_dir, exit_stack)
+        for scale in parse_scales(scales):
+            _, loaded = _dataset(servers, scale, date.today().year, password, reload=True)
+            _say(f"{scale.name}: {loaded['counts']} in {loaded['seconds']}")
+
+
+@cli.command("report")
+def rewrite_report(
+    notes: Annotated[
+        Path | None, typer.Option(help="a Markdown file whose lines become the report's notes")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where results.json is")] = BENCH_DIR / "results",
+) -> None:
+    """Write REPORT.md and growth.png again from results.json (optionally with notes)."""
+    results = _previous(out)
+    if not results:
+        raise typer.BadParameter(f"no results.json in {out}", param_hint="--out")
+    if notes is not None:
+        results["notes"] = notes.read_text().splitlines()
+    typer.echo(report.write(results, out))
+
+
+@cli.command()
+def serve(
+    scale: Annotated[str, typer.Option(help="the dataset to serve (loaded when missing)")] = "ref",
+    workers: Annotated[int, typer.Option(help="uvicorn workers per API")] = 2,
+    state_dir: Annotated[Path, typer.Option(help="as for run")] = BENCH_DIR / ".state",
+) -> None:
+    """Start the stack on a dataset and keep it running (for profiling); Ctrl-C stops it."""
+    import time
+
+    state_dir = state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    password = _admin_password(state_dir)
+    (chosen,) = parse_scales(scale)
+    with ExitStack() as exit_stack:
+        servers = Servers(state_dir, exit_stack)
+        urls, _ = _dataset(servers, chosen, date.today().year, password, reload=False)
+        servers.flush_redis()
+        stack = Stack(
+            servers,
+            urls,
+            state_dir / "logs" / chosen.name,
+            workers=workers,
+            admin_password=password,
+        )
+        exit_stack.callback(stack.stop)
+        stack.start()
+        credentials = measure.login(stack.urls.gateway, password)
+        info = {**asdict(stack.urls), "token": credentials.token, "session": credentials.session}
+        (state_dir / "serving.json").write_text(json.dumps(info, indent=2))
+        _say(f"serving {chosen.name}: {json.dumps(info)}")
+        _say(f"details in {state_dir / 'serving.json'}; Ctrl-C stops")
+        try:
+            while not stack.group.exited():
+                time.sleep(1)
+        except KeyboardInterrupt:
+            _say("stopping ...")
+
+
+def main() -> None:
+    cli()

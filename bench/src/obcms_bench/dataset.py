@@ -1,0 +1,478 @@
+"""The benchmark dataset, written through the services' own code paths, in bulk.
+
+Records are created in-process by the services' service-layer functions (`create_ppa`,
+`create_event`, `create_task` ...) with a session per batch, exactly what the routes call, so
+each record gets its outbox row like one made over HTTP. The outbox is then delivered
+in-process: every unpublished event is handed to the real handlers of every consumer the
+bus topology subscribes to it (`tasks_service.events.HANDLERS` generates the template tasks,
+`portfolio_service.events.HANDLERS` keeps the task projection and PPA progress), with the
+consumer's inbox row, and marked published. This is what the relay and the workers do, minus
+Redis and one transaction per event: handling a few hundred events per transaction is what
+makes x100 (about 320,000 tasks) load in minutes instead of hours. The gateway's consumer only
+gets its inbox rows (its handler just invalidates the feed cache, which the bench starts empty).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from calendar_service.bookings.models import Booking
+from calendar_service.bookings.schemas import BookingCreate
+from calendar_service.bookings.service import create_booking
+from calendar_service.calendar_events.models import Event as CalendarEvent
+from calendar_service.calendar_events.models import EventType
+from calendar_service.calendar_events.recurrence import Frequency
+from calendar_service.calendar_events.schemas import EventCreate, RecurrenceIn
+from calendar_service.calendar_events.service import create_event
+from calendar_service.leaves.models import LeaveType, StaffLeave
+from calendar_service.leaves.schemas import LeaveCreate
+from calendar_service.leaves.service import create_leave
+from calendar_service.resources.models import ResourceType
+from calendar_service.resources.schemas import ResourceCreate
+from calendar_service.resources.service import create_resource
+from obcms_bench.scales import Scale
+from obcms_platform.auth import Principal, Role
+from obcms_platform.bus import Event
+from obcms_platform.bus.consumer import Handler
+from obcms_platform.bus.tables import BusTables
+from obcms_platform.bus.topology import subscribes
+from obcms_platform.db import Database
+from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
+from portfolio_service.assessments.schemas import AssessmentCreate
+from portfolio_service.assessments.service import create_assessment
+from portfolio_service.events import HANDLERS as PORTFOLIO_HANDLERS
+from portfolio_service.ppas.models import Ppa, PpaCategory, PpaStatus, Sector
+from portfolio_service.ppas.schemas import PpaCreate
+from portfolio_service.ppas.service import create_ppa
+from portfolio_service.progress.models import PpaTaskProjection
+from tasks_service.events import HANDLERS as TASKS_HANDLERS
+from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
+from tasks_service.tasks.schemas import TaskCreate
+from tasks_service.tasks.service import create_task
+
+OFFICE = ZoneInfo("Asia/Manila")
+BATCH = 500  # records or events per transaction
+LOADERS = 4  # transactions at once
+DEADLOCK_RETRIES = 3
+ADMIN_USERNAME = "admin"
+
+
+@dataclass
+class ServiceDatabase:
+    name: str
+    database: Database
+    bus: BusTables
+
+
+@dataclass
+class DatasetSummary:
+    scale: str
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    admin_id: str = ""
+
+
+def open_databases(urls: Mapping[str, str]) -> dict[str, ServiceDatabase]:
+    """The databases of the services and the gateway (keys tasks, calendar, portfolio,
+    gateway), with every model loaded."""
+    from calendar_service import db as calendar_db
+    from gateway_service import db as gateway_db
+    from portfolio_service import db as portfolio_db
+    from tasks_service import db as tasks_db
+
+    modules = {
+        "tasks": tasks_db,
+        "calendar": calendar_db,
+        "portfolio": portfolio_db,
+        "gateway": gateway_db,
+    }
+    result = {}
+    for name, module in modules.items():
+        module.load_models()
+        database = Database(
+            urls[name], pool_size=LOADERS, statement_timeout_ms=0, application_name="bench-load"
+        )
+        result[name] = ServiceDatabase(name, database, module.bus)
+    return result
+
+
+def ensure_admin(gateway: ServiceDatabase, password: str) -> uuid.UUID:
+    """The gateway's `admin` (created as the gateway's start-up bootstrap would)."""
+    from gateway_service.users.models import User
+    from gateway_service.users.service import ensure_user
+
+    with gateway.database.session() as session:
+        ensure_user(session, ADMIN_USERNAME, password, Role.ADMIN)
+        session.commit()
+        admin_id = session.scalar(select(User.id).where(User.username == ADMIN_USERNAME))
+    assert admin_id is not None
+    return admin_id
+
+
+# --- the records -------------------------------------------------------------------------
+
+
+def _day(year: int, index: int, count: int) -> date:
+    """Record `index` of `count`, spread evenly over the year."""
+    return date(year, 1, 1) + timedelta(days=(index * 365) // max(count, 1))
+
+
+def _ppa(index: int, count: int, year: int) -> PpaCreate:
+    start = _day(year, index, count)
+    return PpaCreate(
+        title=f"PPA {index + 1}: community programme",
+        category=(PpaCategory.OOBC_PPA, PpaCategory.MOA_PPA)[index % 2],
+        status=(PpaStatus.PLANNING, PpaStatus.ONGOING)[index % 2],
+        sector=list(Sector)[index % len(Sector)],
+        fiscal_year=year,
+        start_date=start,
+        target_end_date=start + timedelta(days=180),
+        budget_allocation=Decimal(100_000 + (index % 50) * 10_000),
+    )
+
+
+# Event types in the mix: a third get a template (meeting 8, workshop 12, conference 15 tasks).
+EVENT_TYPES = (
+    EventType.MEETING,
+    EventType.CONSULTATION,
+    EventType.MEETING,
+    EventType.FIELD_VISIT,
+    EventType.WORKSHOP,
+    EventType.COURTESY_CALL,
+    EventType.CONFERENCE,
+    EventType.SEMINAR,
+    EventType.MEETING,
+    EventType.FORUM,
+)
+
+
+def _event(index: int, count: int, year: int) -> EventCreate:
+    day = _day(year, index, count)
+    start = datetime.combine(day, time(9 + index % 6), OFFICE)
+    recurring = index % 20 == 0  # one in twenty repeats weekly, eight times
+    return EventCreate(
+        title=f"Event {index + 1}",
+        event_type=EVENT_TYPES[index % len(EVENT_TYPES)],
+        start=start,
+        end=start + timedelta(hours=2),
+        venue="OOBC office",
+        recurrence=RecurrenceIn(freq=Frequency.WEEKLY, count=8) if recurring else None,
+    )
+
+
+# Templates of 10, 15, 20, 26 and 6 tasks (kii has none of its own: the basic one).
+METHODOLOGIES = (
+    Methodology.DESK_REVIEW,
+    Methodology.SURVEY,
+    Methodology.PARTICIPATORY,
+    Methodology.MIXED,
+    Methodology.KII,
+)
+LEVELS = list(AssessmentLevel)
+
+
+def _assessment(index: int, count: int, year: int) -> AssessmentCreate:
+    start = _day(year, index, count)
+    return AssessmentCreate(
+        title=f"MANA assessment {index + 1}",
+        primary_methodology=METHODOLOGIES[index % len(METHODOLOGIES)],
+        assessment_level=LEVELS[index % len(LEVELS)],
+        planned_start_date=start,
+        planned_end_date=start + timedelta(days=30),
+    )
+
+
+TASK_STATUSES = (
+    TaskStatus.NOT_STARTED,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.NOT_STARTED,
+    TaskStatus.COMPLETED,
+    TaskStatus.AT_RISK,
+)
+TASK_DOMAINS = list(TaskDomain)
+TASK_PRIORITIES = list(TaskPriority)
+
+
+def _task(index: int, count: int, year: int, admin_id: uuid.UUID) -> TaskCreate:
+    return TaskCreate(
+        title=f"Task {index + 1}",
+        domain=TASK_DOMAINS[index % len(TASK_DOMAINS)],
+        status=TASK_STATUSES[index % len(TASK_STATUSES)],
+        priority=TASK_PRIORITIES[index % len(TASK_PRIORITIES)],
+        due_date=_day(year, index, count),
+        # One in five is the admin's: the bench user's "my tasks".
+        assignee_ids=[admin_id] if index % 5 == 0 else [uuid.uuid4()],
+    )
+
+
+def _leave(index: int, count: int, year: int) -> LeaveCreate:
+    start = _day(year, index, count)
+    return LeaveCreate(
+        user_id=uuid.uuid4(),
+        leave_type=(LeaveType.VACATION, LeaveType.SICK, LeaveType.OFFICIAL)[index % 3],
+        start_date=start,
+        end_date=start + timedelta(days=2),
+    )
+
+
+RESOURCES = 5
+SLOTS_PER_DAY = 4
+
+
+def _booking(index: int, resource_ids: list[uuid.UUID], year: int) -> BookingCreate:
+    # Never overlapping: each (resource, day, two-hour slot) is used once.
+    per_day = len(resource_ids) * SLOTS_PER_DAY
+    day = date(year, 1, 2) + timedelta(days=index // per_day)
+    hour = 8 + 2 * (index % SLOTS_PER_DAY)
+    start = datetime.combine(day, time(hour), OFFICE)
+    return BookingCreate(
+        resource_id=resource_ids[(index // SLOTS_PER_DAY) % len(resource_ids)],
+        start=start,
+        end=start + timedelta(hours=2),
+    )
+
+
+def _batches(count: int) -> Iterator[range]:
+    for first in range(0, count, BATCH):
+        yield range(first, min(first + BATCH, count))
+
+
+def _in_parallel(jobs: Iterable[Callable[[], int]], bar: tqdm) -> None:
+    """Run `jobs` (each returns how much it did) on `LOADERS` connections at once.
+
+    The load waits on PostgreSQL round trips far more than on Python; a few connections
+    overlap those waits. A deadlock between two batches is retried (the rolled-back
+    batch left nothing behind, and the inbox would absorb any repeat anyway).
+    """
+
+    def attempt(job: Callable[[], int]) -> int:
+        for remaining in range(DEADLOCK_RETRIES, -1, -1):
+            try:
+                return job()
+            except OperationalError as exc:
+                if remaining == 0 or "deadlock" not in str(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    pool = ThreadPoolExecutor(max_workers=LOADERS)
+    try:
+        for done in as_completed([pool.submit(attempt, job) for job in jobs]):
+            bar.update(done.result())
+    finally:
+        # On an error or Ctrl-C: finish the running batches only.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _create(
+    target: ServiceDatabase, count: int, write: Callable[[Session, int], object], bar: tqdm
+) -> None:
+    def job(batch: range) -> int:
+        with target.database.session() as session:
+            for index in batch:
+                write(session, index)
+            session.commit()
+        return len(batch)
+
+    _in_parallel([partial(job, batch) for batch in _batches(count)], bar)
+
+
+def create_records(
+    databases: Mapping[str, ServiceDatabase], scale: Scale, year: int, admin_id: uuid.UUID
+) -> None:
+
+    admin = Principal(user_id=admin_id, roles=frozenset({Role.ADMIN}))
+    portfolio, calendar, tasks = databases["portfolio"], databases["calendar"], databases["tasks"]
+    counts = {what: scale.count(what) for what in ("ppas", "events", "assessments")}
+    counts |= {what: scale.count(what) for what in ("manual_tasks", "leave_requests", "bookings")}
+    with calendar.database.session() as session:
+        resource_ids = [
+            create_resource(
+                session, ResourceCreate(name=f"Room {number + 1}", resource_type=ResourceType.ROOM)
+            ).id
+            for number in range(RESOURCES)
+        ]
+        session.commit()
+    with tqdm(total=sum(counts.values()), desc=f"{scale.name}: records", unit="rec") as bar:
+        _create(
+            portfolio,
+            counts["ppas"],
+            lambda s, i: create_ppa(s, _ppa(i, counts["ppas"], year), admin),
+            bar,
+        )
+        _create(
+            portfolio,
+            counts["assessments"],
+            lambda s, i: create_assessment(s, _assessment(i, counts["assessments"], year), admin),
+            bar,
+        )
+        _create(
+            calendar,
+            counts["events"],
+            lambda s, i: create_event(s, _event(i, counts["events"], year), admin),
+            bar,
+        )
+        _create(
+            calendar,
+            counts["leave_requests"],
+            lambda s, i: create_leave(s, _leave(i, counts["leave_requests"], year), admin),
+            bar,
+        )
+        _create(
+            calendar,
+            counts["bookings"],
+            lambda s, i: create_booking(s, _booking(i, resource_ids, year), admin),
+            bar,
+        )
+        _create(
+            tasks,
+            counts["manual_tasks"],
+            lambda s, i: create_task(s, _task(i, counts["manual_tasks"], year, admin_id), admin),
+            bar,
+        )
+
+
+# --- delivering the outbox ---------------------------------------------------------------
+
+
+def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
+    return {"tasks": TASKS_HANDLERS, "portfolio": PORTFOLIO_HANDLERS, "gateway": {}}
+
+
+def _unpublished(source: ServiceDatabase) -> int:
+    outbox = source.bus.outbox
+    with source.database.session() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
+            or 0
+        )
+
+
+def _consume(
+    consumer: ServiceDatabase, handlers: Mapping[str, Handler], events: list[Event]
+) -> None:
+    """One transaction: the inbox rows, then each newly claimed event's handler."""
+    wanted = [event for event in events if subscribes(consumer.name, event.type)]
+    if not wanted:
+        return
+    inbox = consumer.bus.inbox
+    with consumer.database.session() as session:
+        claimed = set(
+            session.scalars(
+                insert(inbox)
+                .values(
+                    [
+                        {"consumer": consumer.name, "event_id": event.id, "event_type": event.type}
+                        for event in wanted
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+        )
+        for event in wanted:
+            handler = handlers.get(event.type)
+            if event.id in claimed and handler is not None:
+                handler(session, event)
+        session.commit()
+
+
+def deliver(source: ServiceDatabase, databases: Mapping[str, ServiceDatabase], desc: str) -> int:
+    """Deliver `source`'s unpublished outbox to its consumers; returns how many events."""
+    handlers = consumer_handlers()
+    outbox = source.bus.outbox
+    with source.database.session() as session:
+        ids = list(
+            session.scalars(
+                select(outbox.c.id)
+                .where(outbox.c.published_at.is_(None))
+                # One PPA's task events together: concurrent chunks then share at most a
+                # PPA at their edges, so locking its progress cannot deadlock.
+                .order_by(
+                    outbox.c.created_at,
+                    outbox.c.payload["data"]["related_ppa_id"].astext,
+                    outbox.c.id,
+                )
+            )
+        )
+
+    def job(chunk: list[uuid.UUID]) -> int:
+        with source.database.session() as session:
+            rows = session.execute(
+                select(outbox.c.id, outbox.c.payload).where(outbox.c.id.in_(chunk))
+            )
+            payloads = {row.id: row.payload for row in rows}
+        events = [Event.model_validate(payloads[event_id]) for event_id in chunk]
+        for name, handlers_of_consumer in handlers.items():
+            _consume(databases[name], handlers_of_consumer, events)
+        with source.database.session() as session:
+            session.execute(
+                update(outbox).where(outbox.c.id.in_(chunk)).values(published_at=datetime.now(UTC))
+            )
+            session.commit()
+        return len(chunk)
+
+    chunks = [ids[first : first + BATCH] for first in range(0, len(ids), BATCH)]
+    with tqdm(total=len(ids), desc=desc, unit="ev") as bar:
+        _in_parallel([partial(job, chunk) for chunk in chunks], bar)
+    return len(ids)
+
+
+# --- the whole load ----------------------------------------------------------------------
+
+
+def count_records(databases: Mapping[str, ServiceDatabase]) -> dict[str, int]:
+
+    def count(target: str, statement: object) -> int:
+        with databases[target].database.session() as session:
+            return int(session.scalar(statement) or 0)  # type: ignore[call-overload]
+
+    return {
+        "ppas": count("portfolio", select(func.count()).select_from(Ppa)),
+        "assessments": count("portfolio", select(func.count()).select_from(Assessment)),
+        "events": count("calendar", select(func.count()).select_from(CalendarEvent)),
+        "leave_requests": count("calendar", select(func.count()).select_from(StaffLeave)),
+        "bookings": count("calendar", select(func.count()).select_from(Booking)),
+        "tasks": count("tasks", select(func.count()).select_from(Task)),
+        "generated_tasks": count(
+            "tasks", select(func.count()).select_from(Task).where(Task.auto_generated.is_(True))
+        ),
+        "projected_tasks": count("portfolio", select(func.count()).select_from(PpaTaskProjection)),
+    }
+
+
+def load(urls: Mapping[str, str], scale: Scale, year: int, admin_password: str) -> DatasetSummary:
+    """Create the dataset of `scale` in the (migrated, empty) databases at `urls`."""
+    import time as clock
+
+    databases = open_databases(urls)
+    seconds: dict[str, float] = {}
+    try:
+        started = clock.perf_counter()
+        admin_id = ensure_admin(databases["gateway"], admin_password)
+        create_records(databases, scale, year, admin_id)
+        seconds["records"] = clock.perf_counter() - started
+        started = clock.perf_counter()
+        # Subjects first (their events generate tasks), then every task event.
+        for source in ("portfolio", "calendar", "tasks"):
+            deliver(databases[source], databases, f"{scale.name}: {source} events")
+        seconds["events"] = clock.perf_counter() - started
+        counts = count_records(databases)
+    finally:
+        for target in databases.values():
+            target.database.dispose()
+    return DatasetSummary(scale.name, counts, seconds, str(admin_id))

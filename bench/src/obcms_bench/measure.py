@@ -1,0 +1,227 @@
+"""What is measured on a running stack: the HTTP scenarios (through locust), event
+propagation latency and each process's memory."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from obcms_bench.load import LoadOptions, Request, run_locust
+from obcms_bench.stack import StackUrls
+
+FEED = "/api/v1/calendar/feed"
+POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    session: str
+
+
+def login(gateway: str, password: str) -> Credentials:
+    """A bearer token and a page session of `admin`."""
+    with httpx.Client(base_url=gateway, timeout=30) as client:
+        response = client.post(
+            "/api/v1/auth/token", data={"username": "admin", "password": password}
+        )
+        response.raise_for_status()
+        token = str(response.json()["access_token"])
+        response = client.post("/accounts/login/", data={"username": "admin", "password": password})
+        if response.status_code not in {200, 303} or "sessionid" not in client.cookies:
+            raise RuntimeError(f"login failed: HTTP {response.status_code}")
+        return Credentials(token, client.cookies["sessionid"])
+
+
+def _api(gateway: str, credentials: Credentials) -> httpx.Client:
+    return httpx.Client(
+        base_url=gateway,
+        timeout=30,
+        headers={"Authorization": f"Bearer {credentials.token}"},
+    )
+
+
+def month_window(year: int) -> str:
+    return f"start={year}-06-01&end={year}-07-01"
+
+
+def year_window(year: int) -> str:
+    return f"start={year}-01-01&end={year + 1}-01-01"
+
+
+def scenarios(urls: StackUrls, year: int, ppa_id: str) -> dict[str, list[Request]]:
+    """Scenario -> its requests (each scenario is one locust run, requests round-robin)."""
+    cold = urls.cold_gateway
+    month_start = date(year, 6, 1)
+    return {
+        "feed_cold": [
+            Request("feed: month, all modules, cold", f"{cold}{FEED}?{month_window(year)}")
+        ],
+        "feed_warm": [Request("feed: month, all modules, warm", f"{FEED}?{month_window(year)}")],
+        "feed_year_cold": [
+            Request("feed: year, all modules, cold", f"{cold}{FEED}?{year_window(year)}")
+        ],
+        "tasks": [
+            Request(
+                "tasks: my open",
+                "/api/v1/tasks?assignee=me&status=not_started&status=in_progress&status=at_risk",
+            ),
+            Request(
+                "tasks: domain+status+priority",
+                "/api/v1/tasks?domain=mana&status=not_started&priority=high",
+            ),
+            Request("tasks: of one PPA", f"/api/v1/tasks?related_ppa_id={ppa_id}"),
+            Request("tasks: overdue", "/api/v1/tasks?overdue=true"),
+            Request(
+                "tasks: due in a month",
+                f"/api/v1/tasks?due_after={month_start}&due_before={date(year, 6, 30)}",
+            ),
+        ],
+        "dashboard": [Request("dashboard", "/api/v1/portfolio/dashboard")],
+        "pages": [
+            Request("page: calendar", "/oobc-management/staff/calendar/", "session"),
+            Request("page: task list", "/oobc-management/staff/tasks/", "session"),
+            Request("page: portfolio dashboard", "/oobc-management/portfolio/", "session"),
+        ],
+    }
+
+
+def first_ppa_id(gateway: str, credentials: Credentials) -> str:
+    with _api(gateway, credentials) as client:
+        response = client.get("/api/v1/ppas", params={"limit": 1})
+        response.raise_for_status()
+        return str(response.json()["items"][0]["id"])
+
+
+def run_scenarios(
+    urls: StackUrls,
+    credentials: Credentials,
+    year: int,
+    options: LoadOptions,
+    out_dir: Path,
+    only: set[str] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Every scenario's rows; each request is made once first (the warm feed gets cached)."""
+    ppa_id = first_ppa_id(urls.gateway, credentials)
+    results: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=urls.gateway, timeout=60) as client:
+        for label, requests in scenarios(urls, year, ppa_id).items():
+            if only and label not in only:
+                continue
+            for request in requests:
+                auth = (
+                    {"Authorization": f"Bearer {credentials.token}"}
+                    if request.auth == "token"
+                    else {"Cookie": f"sessionid={credentials.session}"}
+                )
+                client.get(request.url, headers=auth).raise_for_status()
+            print(f"  load: {label} ({options.users} users, {options.seconds} s)", flush=True)
+            results |= run_locust(
+                requests,
+                host=urls.gateway,
+                token=credentials.token,
+                session=credentials.session,
+                options=options,
+                out_dir=out_dir,
+                label=label,
+            )
+    return results
+
+
+# --- propagation -------------------------------------------------------------------------
+
+
+def _wait(check: Callable[[], bool], timeout: float = 30) -> float:
+    """Seconds until `check()` holds (polled); raises after `timeout`."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if check():
+            return time.perf_counter() - started
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError("the change did not propagate within 30 s")
+
+
+def _summary(samples: list[float]) -> dict[str, Any]:
+    ordered = sorted(samples)
+    ms = [round(value * 1000, 1) for value in ordered]
+    p95_index = max(0, round(0.95 * len(ms)) - 1)
+    return {
+        "samples": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": ms[p95_index],
+        "max_ms": ms[-1],
+    }
+
+
+def _ppa_tasks(client: httpx.Client, ppa_id: str) -> list[dict[str, Any]]:
+    page = client.get("/api/v1/tasks", params={"related_ppa_id": ppa_id})
+    page.raise_for_status()
+    items: list[dict[str, Any]] = page.json()["items"]
+    return items
+
+
+def _progress(client: httpx.Client, ppa_id: str) -> int:
+    response = client.get(f"/api/v1/ppas/{ppa_id}")
+    response.raise_for_status()
+    return int(response.json()["progress"])
+
+
+def _probe(client: httpx.Client, year: int, number: int) -> tuple[str, float, float]:
+    """One sample: the new PPA's id, seconds until its tasks show, until its progress does."""
+    started = time.perf_counter()
+    response = client.post(
+        "/api/v1/ppas",
+        json={
+            "title": f"Propagation probe {number}",
+            "category": "oobc_ppa",
+            "start_date": f"{year}-03-01",
+        },
+    )
+    response.raise_for_status()
+    ppa_id = str(response.json()["id"])
+    _wait(lambda: len(_ppa_tasks(client, ppa_id)) == 10)
+    created = _since(started)
+    task_id = _ppa_tasks(client, ppa_id)[0]["id"]
+    started = time.perf_counter()
+    client.patch(f"/api/v1/tasks/{task_id}", json={"status": "completed"}).raise_for_status()
+    _wait(lambda: _progress(client, ppa_id) == 10)
+    return ppa_id, created, _since(started)
+
+
+def propagation(
+    gateway: str, credentials: Credentials, year: int, samples: int
+) -> dict[str, dict[str, Any]]:
+    """PPA created -> its 10 tasks listed; task completed -> the PPA's progress is 10.
+
+    Timed from just before the write is sent to the first read that shows the effect (reads
+    every 20 ms, through the gateway like a browser would). The PPAs are deleted afterwards
+    (their generated tasks go with them).
+    """
+    created: list[float] = []
+    completed: list[float] = []
+    ppa_ids: list[str] = []
+    with _api(gateway, credentials) as client:
+        try:
+            for number in range(1, samples + 1):
+                ppa_id, to_tasks, to_progress = _probe(client, year, number)
+                ppa_ids.append(ppa_id)
+                created.append(to_tasks)
+                completed.append(to_progress)
+        finally:
+            for ppa_id in ppa_ids:
+                client.delete(f"/api/v1/ppas/{ppa_id}")
+    return {
+        "ppa created -> 10 tasks visible": _summary(created),
+        "task completed -> PPA progress": _summary(completed),
+    }
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started

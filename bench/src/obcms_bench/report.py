@@ -1,0 +1,274 @@
+"""The results: targets met or missed, results.json, REPORT.md and growth.png."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FEED_MONTH_COLD = "feed: month, all modules, cold"
+FEED_MONTH_WARM = "feed: month, all modules, warm"
+FEED_YEAR_COLD = "feed: year, all modules, cold"
+DASHBOARD = "dashboard"
+TASK_ROWS = (
+    "tasks: my open",
+    "tasks: domain+status+priority",
+    "tasks: of one PPA",
+    "tasks: overdue",
+    "tasks: due in a month",
+)
+PAGE_ROWS = ("page: calendar", "page: task list", "page: portfolio dashboard")
+PROPAGATION_ROWS = ("ppa created -> 10 tasks visible", "task completed -> PPA progress")
+API_PROCESS_PREFIXES = ("tasks-api", "calendar-api", "portfolio-api", "gateway")
+MEMORY_LIMIT_MB = 150.0
+
+
+@dataclass(frozen=True)
+class Target:
+    scale: str
+    row: str
+    metric: str  # p50_ms, p95_ms, rss_mb
+    limit: float
+
+
+def targets() -> list[Target]:
+    """Issue 7's targets."""
+    rows = [
+        Target("ref", FEED_MONTH_COLD, "p50_ms", 60),
+        Target("ref", FEED_MONTH_WARM, "p50_ms", 10),
+        *(Target("ref", row, "p95_ms", 20) for row in TASK_ROWS),
+        Target("ref", DASHBOARD, "p95_ms", 30),
+        Target("x10", DASHBOARD, "p95_ms", 100),
+        *(Target("ref", row, "p95_ms", 1000) for row in PROPAGATION_ROWS),
+        *(Target("ref", row, "p95_ms", 100) for row in PAGE_ROWS),
+    ]
+    return rows
+
+
+def _value(scale: dict[str, Any], target: Target) -> float | None:
+    found = scale.get("http", {}).get(target.row) or scale.get("propagation", {}).get(target.row)
+    return None if found is None else float(found[target.metric])
+
+
+def api_memory(scale: dict[str, Any]) -> dict[str, float]:
+    """RSS of the API processes (uvicorn supervisors and workers, both gateways)."""
+    return {
+        name: value
+        for name, value in scale.get("memory_mb", {}).items()
+        if name.startswith(API_PROCESS_PREFIXES) and "worker" not in name.split("/")[0]
+    }
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target measured in this run: value and whether it is met."""
+    evaluated = []
+    scales = results["scales"]
+    for target in targets():
+        if target.scale not in scales:
+            continue
+        value = _value(scales[target.scale], target)
+        if value is None:  # not measured in this run (--only)
+            continue
+        evaluated.append(
+            {
+                "scale": target.scale,
+                "row": target.row,
+                "metric": target.metric,
+                "limit": target.limit,
+                "value": value,
+                "met": value <= target.limit,
+            }
+        )
+    for name, scale in scales.items():
+        memory = api_memory(scale)
+        if memory:
+            process, value = max(memory.items(), key=lambda item: item[1])
+            evaluated.append(
+                {
+                    "scale": name,
+                    "row": f"every API process RSS (largest: {process})",
+                    "metric": "rss_mb",
+                    "limit": MEMORY_LIMIT_MB,
+                    "value": round(value, 1),
+                    "met": value <= MEMORY_LIMIT_MB,
+                }
+            )
+    return evaluated
+
+
+# --- Markdown ----------------------------------------------------------------------------
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def growth_rows(results: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for name, scale in results["scales"].items():
+        http = scale.get("http", {})
+        counts = scale.get("dataset", {}).get("counts", {})
+
+        def p(row: str, metric: str, http: dict[str, Any] = http) -> str:
+            return _ms(http[row][metric]) if row in http else "-"
+
+        rows.append(
+            [
+                name,
+                counts.get("ppas", "-"),
+                counts.get("tasks", "-"),
+                p(FEED_MONTH_COLD, "p50_ms"),
+                p(FEED_MONTH_COLD, "p95_ms"),
+                p(FEED_YEAR_COLD, "p50_ms"),
+                p(FEED_YEAR_COLD, "p95_ms"),
+                p(DASHBOARD, "p50_ms"),
+                p(DASHBOARD, "p95_ms"),
+            ]
+        )
+    return rows
+
+
+GROWTH_HEADER = [
+    "scale",
+    "PPAs",
+    "tasks",
+    "month feed cold p50",
+    "p95",
+    "year feed cold p50",
+    "p95",
+    "dashboard p50",
+    "p95",
+]
+
+
+def markdown(results: dict[str, Any], chart: str | None) -> str:
+    meta = results["meta"]
+    lines = [
+        "# OBCMS benchmark report",
+        "",
+        f"Run {meta['finished_at']} on {meta['machine']}; options: `{meta['command']}`.",
+        f"Load: {meta['users']} locust users without pauses, {meta['seconds']} s per scenario; "
+        f"{meta['workers']} uvicorn workers per API. Times in ms.",
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _table(
+        ["scale", "what", "metric", "target", "measured", "result"],
+        [
+            [
+                row["scale"],
+                row["row"],
+                row["metric"],
+                f"<= {row['limit']:g}",
+                _ms(row["value"]),
+                "met" if row["met"] else "**missed**",
+            ]
+            for row in results["targets"]
+        ],
+    )
+    lines += ["", "## How cost grows", ""]
+    lines += _table(GROWTH_HEADER, growth_rows(results))
+    if chart:
+        lines += ["", f"![latency as data grows]({chart})"]
+    for name, scale in results["scales"].items():
+        dataset = scale["dataset"]
+        lines += ["", f"## Scale {name}", ""]
+        counts = ", ".join(f"{key} {value}" for key, value in dataset["counts"].items())
+        loaded = dataset.get("seconds", {})
+        timing = (
+            "reused from an earlier run"
+            if dataset.get("reused")
+            else ", ".join(f"{key} {value:.0f} s" for key, value in loaded.items())
+        )
+        lines += [f"Dataset: {counts} (load: {timing}).", ""]
+        lines += _table(
+            ["request", "p50", "p95", "p99", "mean", "req/s", "requests", "failures"],
+            [
+                [
+                    row,
+                    _ms(stats["p50_ms"]),
+                    _ms(stats["p95_ms"]),
+                    _ms(stats["p99_ms"]),
+                    _ms(stats["mean_ms"]),
+                    stats["rps"],
+                    int(stats["requests"]),
+                    int(stats["failures"]),
+                ]
+                for row, stats in scale.get("http", {}).items()
+            ],
+        )
+        if scale.get("propagation"):
+            lines += [""]
+            lines += _table(
+                ["propagation", "samples", "p50", "p95", "max"],
+                [
+                    [row, value["samples"], value["p50_ms"], value["p95_ms"], value["max_ms"]]
+                    for row, value in scale["propagation"].items()
+                ],
+            )
+        if scale.get("memory_mb"):
+            lines += [""]
+            lines += _table(
+                ["process", "RSS MB"],
+                [[name, f"{value:.0f}"] for name, value in scale["memory_mb"].items()],
+            )
+    notes = results.get("notes")
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> bool:
+    """Latency against the number of tasks, one line per request; False with < 2 scales."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [
+        scale for scale in results["scales"].values() if scale.get("http") and scale["dataset"]
+    ]
+    if len(scales) < 2:
+        return False
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    sizes = [scale["dataset"]["counts"]["tasks"] for scale in scales]
+    for row, metric in (
+        (FEED_MONTH_COLD, "p50_ms"),
+        (FEED_YEAR_COLD, "p50_ms"),
+        (DASHBOARD, "p95_ms"),
+        ("tasks: my open", "p95_ms"),
+    ):
+        values = [scale["http"].get(row, {}).get(metric) for scale in scales]
+        if all(value is not None for value in values):
+            axes.plot(sizes, values, marker="o", label=f"{row} ({metric.split('_')[0]})")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("tasks in the dataset")
+    axes.set_ylabel("latency (ms)")
+    axes.set_title("OBCMS: latency as data grows")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+def write(results: dict[str, Any], out_dir: Path) -> str:
+    """results.json, growth.png (with two scales or more) and REPORT.md; returns the
+    Markdown."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results["targets"] = evaluate(results)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    has_chart = chart(results, out_dir / "growth.png")
+    text = markdown(results, "growth.png" if has_chart else None)
+    (out_dir / "REPORT.md").write_text(text)
+    return text

@@ -1,0 +1,43 @@
+"""The dataset generator writes the stated volume through the services' code paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from obcms_bench.dataset import load
+from obcms_bench.scales import parse_scale
+from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
+
+PACKAGES = {
+    "tasks": "tasks_service",
+    "calendar": "calendar_service",
+    "portfolio": "portfolio_service",
+    "gateway": "gateway_service",
+}
+
+
+@pytest.fixture
+def database_urls(postgres_server: PostgresServer) -> dict[str, str]:
+    return {
+        name: ServiceDatabases(postgres_server, package).fresh()
+        for name, package in PACKAGES.items()
+    }
+
+
+def test_a_tenth_of_ref_has_a_tenth_of_the_records_and_their_generated_tasks(
+    database_urls: dict[str, str],
+) -> None:
+    summary = load(database_urls, parse_scale("x0.1"), 2027, "bench-password-1")
+
+    counts = summary.counts
+    assert counts["ppas"] == 10
+    assert counts["events"] == 20
+    assert counts["assessments"] == 5
+    assert counts["leave_requests"] == 1
+    assert counts["bookings"] == 2
+    # Ten per PPA; events: 3 meetings (8), a workshop (12) and a conference (15) in every
+    # ten (51 tasks); assessments: 10 + 15 + 20 + 26 + 6.
+    assert counts["generated_tasks"] == 10 * 10 + 2 * 51 + 77
+    assert counts["tasks"] == counts["generated_tasks"] + 50
+    # Every task event reached the portfolio's projection (PPA progress comes from it).
+    assert counts["projected_tasks"] == counts["tasks"]

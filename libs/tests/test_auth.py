@@ -2,8 +2,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from obcms_platform.auth import (
     InternalTokenVerifier,
@@ -13,18 +11,7 @@ from obcms_platform.auth import (
     sign_internal_token,
 )
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
-
-
-def _other_private_key() -> str:
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+from obcms_platform.testing.auth import other_private_key
 
 
 @pytest.fixture
@@ -51,7 +38,7 @@ def test_expired_token_is_refused(verifier):
 
 
 def test_token_signed_with_another_key_is_refused(verifier):
-    token = sign_internal_token(_other_private_key(), uuid.uuid4(), [Role.ADMIN])
+    token = sign_internal_token(other_private_key(), uuid.uuid4(), [Role.ADMIN])
     with pytest.raises(InvalidTokenError):
         verifier.verify(token)
 

@@ -16,8 +16,6 @@ from inspect import getclosurevars
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -30,6 +28,7 @@ from obcms_platform.auth import Role, require_role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
 from obcms_platform.auth.tokens import AUDIENCE
 from obcms_platform.settings import RunMode, ServiceSettings
+from obcms_platform.testing.auth import other_private_key
 from portfolio_service.app import create_app as create_portfolio_app
 from portfolio_service.settings import PortfolioSettings
 from tasks_service.app import create_app as create_tasks_app
@@ -164,20 +163,6 @@ def operations(
             role = required_role(route, extra_checks or {})
             found.append(Operation(method.upper(), path, spec, route, role))
     return found
-
-
-@cache
-def other_private_key() -> str:
-    """An Ed25519 key that is not the one the services trust."""
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:

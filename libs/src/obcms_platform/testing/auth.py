@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 
@@ -27,3 +30,16 @@ def make_caller(*roles: Role) -> Caller:
     """A new user with `roles` (staff when none)."""
     user_id = uuid.uuid4()
     return Caller(user_id, auth_headers(user_id, roles or (Role.STAFF,)))
+
+
+def other_private_key() -> str:
+    """A new Ed25519 private key (PEM) that no service trusts: signs forged tokens."""
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )

@@ -40,10 +40,13 @@ def create_ppa(
     data: PpaCreate, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> PpaRead:
     ppa = service.create_ppa(session, data, principal)
+    # Read the answer before committing: a lazy load after the commit (need links) could
+    # meet a database gone away and report a stored PPA as failed.
+    body = PpaRead.model_validate(ppa)
     session.commit()
     set_etag(response, ppa.version)
     response.headers["Location"] = f"{router.prefix}/{ppa.id}"
-    return PpaRead.model_validate(ppa)
+    return body
 
 
 @router.get("/{ppa_id}", response_model=PpaRead, responses=error_responses(404))
@@ -65,9 +68,10 @@ def update_ppa(
     response: Response,
 ) -> PpaRead:
     ppa = service.update_ppa(session, ppa_id, changes, expected_version)
+    body = PpaRead.model_validate(ppa)  # before the commit, as in create_ppa
     session.commit()
     set_etag(response, ppa.version)
-    return PpaRead.model_validate(ppa)
+    return body
 
 
 @router.delete(

@@ -68,10 +68,9 @@ def update_ppa(
     response: Response,
 ) -> PpaRead:
     ppa = service.update_ppa(session, ppa_id, changes, expected_version)
-    body = PpaRead.model_validate(ppa)  # before the commit, as in create_ppa
     session.commit()
     set_etag(response, ppa.version)
-    return body
+    return PpaRead.model_validate(ppa)
 
 
 @router.delete(

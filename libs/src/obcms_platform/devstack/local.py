@@ -104,10 +104,12 @@ class LocalStack:
         env: Mapping[str, str],
         exit_stack: ExitStack,
         say: Callable[[str], None] = _ignore,
+        ready_timeout: float = 90,
     ) -> None:
         self.state = state
         self.env = dict(env)
         self.say = say
+        self.ready_timeout = ready_timeout
         self.servers = Servers(state, env, exit_stack, say)
         redis_url = self.servers.redis_url()
         self.database_urls = self.servers.database_urls()
@@ -145,14 +147,14 @@ class LocalStack:
         for spec in services:
             self.group.start(spec)
         for spec in services:
-            self.group.wait_ready(spec.name)
+            self.group.wait_ready(spec.name, self.ready_timeout)
         for spec in gateway:
             self.start(spec.name)
 
     def start(self, name: str) -> None:
         """Start one process and wait until it is ready (APIs: /readyz answers 200)."""
         self.group.start(self.specs[name])
-        self.group.wait_ready(name)
+        self.group.wait_ready(name, self.ready_timeout)
 
     def stop(self, name: str) -> None:
         self.group.stop(name)

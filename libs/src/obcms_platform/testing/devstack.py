@@ -20,6 +20,8 @@ from obcms_platform.devstack.embedded import free_port
 from obcms_platform.devstack.local import LocalStack
 
 STARTUP_TIMEOUT = 120
+# Per process of `local_stack`: on a busy test machine six starting at once take a while.
+PROCESS_READY_TIMEOUT = 300
 READY_LINE = "ready; press Ctrl-C"
 PORT_VARIABLES = (
     "OBCMS_PORT",
@@ -125,7 +127,7 @@ def local_stack(env: dict[str, str]) -> Iterator[LocalStack]:
     state = Path(env["OBCMS_STATE_DIR"])
     state.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as exit_stack:
-        stack = LocalStack(state, env, exit_stack)
+        stack = LocalStack(state, env, exit_stack, ready_timeout=PROCESS_READY_TIMEOUT)
         stack.migrate()
         stack.start_all()
         yield stack

@@ -83,13 +83,10 @@ def create_event(
     data: EventCreate, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> EventRead:
     event = service.create_event(session, data, principal)
-    # Read the answer before committing: a lazy load after the commit (overrides) could
-    # meet a database gone away and report a stored event as failed.
-    body = EventRead.model_validate(event)
     session.commit()
     set_etag(response, event.version)
     response.headers["Location"] = f"{router.prefix}/{event.id}"
-    return body
+    return EventRead.model_validate(event)
 
 
 @router.get("/{event_id}", response_model=EventRead, responses=error_responses(404))

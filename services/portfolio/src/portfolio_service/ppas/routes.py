@@ -40,13 +40,10 @@ def create_ppa(
     data: PpaCreate, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> PpaRead:
     ppa = service.create_ppa(session, data, principal)
-    # Read the answer before committing: a lazy load after the commit (need links) could
-    # meet a database gone away and report a stored PPA as failed.
-    body = PpaRead.model_validate(ppa)
     session.commit()
     set_etag(response, ppa.version)
     response.headers["Location"] = f"{router.prefix}/{ppa.id}"
-    return body
+    return PpaRead.model_validate(ppa)
 
 
 @router.get("/{ppa_id}", response_model=PpaRead, responses=error_responses(404))

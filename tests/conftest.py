@@ -20,10 +20,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -37,16 +38,14 @@ from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
 from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import ProcessSpec
 from obcms_platform.settings import RunMode
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers
+from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers, wait_until
 from portfolio_service.app import create_app as create_portfolio_app
 from portfolio_service.settings import PortfolioSettings
 from tasks_service.app import create_app as create_tasks_app
 from tasks_service.settings import TasksSettings
 
-T = TypeVar("T")
-
-WAIT_TIMEOUT = 60.0
 API = "/api/v1"
+PPA_TASKS = 10  # the ppa_budget_cycle template's tasks
 PYTHON = sys.executable
 
 # Fast feedback in tests: short retry backoff, few retries, a quick relay.
@@ -57,24 +56,6 @@ DEFAULT_BUS_ENV = {
     "OBCMS_RELAY_MEASURE_INTERVAL": "0.5",
     "OBCMS_WORKER_CONCURRENCY": "2",
 }
-
-
-def wait_until(
-    predicate: Callable[[], T],
-    timeout: float = WAIT_TIMEOUT,
-    interval: float = 0.1,
-    message: str | Callable[[], str] = "condition",
-) -> T:
-    """Poll `predicate` until it returns something truthy; returns that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            text_ = message() if callable(message) else message
-            raise AssertionError(f"not reached within {timeout:.0f} s: {text_}")
-        time.sleep(interval)
 
 
 class BusStack:
@@ -282,6 +263,17 @@ class BusStack:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def create_ppas(
+        self, count: int, category: str = "oobc_ppa", *, concurrency: int = 8, **fields: Any
+    ) -> list[str]:
+        """Create `count` PPAs through the portfolio API, `concurrency` requests at a time;
+        their ids in creation order."""
+        with ThreadPoolExecutor(concurrency) as pool:
+            return [
+                ppa["id"]
+                for ppa in pool.map(lambda _: self.create_ppa(category, **fields), range(count))
+            ]
+
     def ppa(self, ppa_id: str) -> dict[str, Any]:
         response = self.portfolio.get(f"{API}/ppas/{ppa_id}", headers=self.headers)
         assert response.status_code == 200, response.text
@@ -327,6 +319,29 @@ class BusStack:
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def assert_each_ppa_has_its_cycle(self, ppa_ids: Iterable[str]) -> None:
+        """Exactly one budget cycle per PPA: 10 tasks, no (template, subject) twice."""
+        expected = set(ppa_ids)
+        counts = dict(
+            self.rows(
+                "tasks",
+                "SELECT related_ppa_id::text, count(*) FROM tasks"
+                " WHERE created_from_template = 'ppa_budget_cycle' GROUP BY related_ppa_id",
+            )
+        )
+        assert counts == dict.fromkeys(expected, PPA_TASKS)
+        duplicated_items = self.scalar(
+            "tasks",
+            "SELECT count(*) FROM (SELECT related_ppa_id, title FROM tasks"
+            " GROUP BY related_ppa_id, title HAVING count(*) > 1) AS twice",
+        )
+        assert duplicated_items == 0
+        generations = self.scalar(
+            "tasks",
+            "SELECT count(*) FROM template_generations WHERE template_name = 'ppa_budget_cycle'",
+        )
+        assert generations == len(expected)
 
     def wait_for_progress(self, ppa_id: str, progress: int) -> dict[str, Any]:
         current: dict[str, Any] = {}

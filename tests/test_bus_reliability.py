@@ -34,29 +34,6 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def assert_each_ppa_has_its_cycle(bus, ppa_ids: list[str]) -> None:
-    """Exactly one budget cycle per PPA: 10 tasks, no (template, subject) twice."""
-    counts = dict(
-        bus.rows(
-            "tasks",
-            "SELECT related_ppa_id::text, count(*) FROM tasks"
-            " WHERE created_from_template = 'ppa_budget_cycle' GROUP BY related_ppa_id",
-        )
-    )
-    assert counts == dict.fromkeys(ppa_ids, PPA_TASKS)
-    duplicated_items = bus.scalar(
-        "tasks",
-        "SELECT count(*) FROM (SELECT related_ppa_id, title FROM tasks"
-        " GROUP BY related_ppa_id, title HAVING count(*) > 1) AS twice",
-    )
-    assert duplicated_items == 0
-    generations = bus.scalar(
-        "tasks",
-        "SELECT count(*) FROM template_generations WHERE template_name = 'ppa_budget_cycle'",
-    )
-    assert generations == len(ppa_ids)
-
-
 def all_cycles_arrived(bus, count: int) -> None:
     bus.wait_until(
         lambda: bus.scalar("tasks", "SELECT count(*) FROM tasks") >= count * PPA_TASKS,
@@ -128,7 +105,7 @@ def test_worker_killed_mid_batch_redelivers_with_exactly_once_effect(make_stack)
 
     bus.start("tasks-worker")
     all_cycles_arrived(bus, len(ppas))
-    assert_each_ppa_has_its_cycle(bus, ppas)
+    bus.assert_each_ppa_has_its_cycle(ppas)
     assert bus.scalar("tasks", "SELECT count(*) FROM bus_inbox") == len(ppas)
 
 
@@ -164,7 +141,7 @@ def test_redis_outage_loses_nothing(make_stack) -> None:
 
     bus.start_redis()
     all_cycles_arrived(bus, 1 + len(during))
-    assert_each_ppa_has_its_cycle(bus, [first, *during])
+    bus.assert_each_ppa_has_its_cycle([first, *during])
     assert bus.outbox_backlog("portfolio") == 0
     bus.wait_until(
         lambda: metric(bus.metrics("relay"), "obcms_bus_outbox_backlog", service="portfolio") == 0,
@@ -188,7 +165,7 @@ def test_stopped_worker_finds_its_events_waiting(make_stack) -> None:
 
     bus.start("tasks-worker")
     all_cycles_arrived(bus, 1 + len(later))
-    assert_each_ppa_has_its_cycle(bus, [first, *later])
+    bus.assert_each_ppa_has_its_cycle([first, *later])
     assert bus.queue_length("tasks") == 0
 
 
@@ -242,7 +219,7 @@ def test_duplicate_delivery_has_one_effect(make_stack) -> None:
 
     bus.wait_until(duplicates_seen, message="both duplicates to be counted")
     bus.settled()
-    assert_each_ppa_has_its_cycle(bus, [ppa])
+    bus.assert_each_ppa_has_its_cycle([ppa])
     assert bus.ppa(ppa)["progress"] == 10
     handled = metric(
         bus.metrics("tasks-worker"),
@@ -297,7 +274,7 @@ def test_republish_since_resends_a_time_range_and_consumers_ignore_repeats(make_
 
     bus.wait_until(repeats_absorbed, message="every repeat to be counted as a duplicate")
     bus.settled()
-    assert_each_ppa_has_its_cycle(bus, ppas)
+    bus.assert_each_ppa_has_its_cycle(ppas)
     assert bus.ppa(ppas[0])["progress"] == 40
     assert bus.scalar("portfolio", "SELECT count(*) FROM bus_outbox") == portfolio_events
 
@@ -372,7 +349,7 @@ def test_failing_handler_dead_letters_and_replay_applies_after_the_fix(make_stac
     assert "replayed 1" in bus.cli("tasks", "bus", "replay", "--all").stdout
     bus.wait_for_tasks(PPA_TASKS, related_ppa_id=ppa)
     bus.settled()
-    assert_each_ppa_has_its_cycle(bus, [ppa])
+    bus.assert_each_ppa_has_its_cycle([ppa])
     assert bus.cli("tasks", "bus", "dead-letters").stdout.strip() == ""
     bus.wait_until(
         lambda: metric(bus.metrics("relay"), "obcms_bus_dead_letters", service="tasks") == 0,
@@ -410,7 +387,7 @@ def test_relay_replicas_publish_everything(make_stack) -> None:
         bus.start(name)
     ppas = [bus.create_ppa("oobc_ppa")["id"] for _ in range(12)]
     all_cycles_arrived(bus, len(ppas))
-    assert_each_ppa_has_its_cycle(bus, ppas)
+    bus.assert_each_ppa_has_its_cycle(ppas)
     for service in ("tasks", "portfolio"):
         assert bus.outbox_backlog(service) == 0
     # Every event was handled by its consumer (exactly one inbox record per event id).

@@ -7,6 +7,7 @@ Services hold their logic in functions that take a `Session` and never commit; t
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,7 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, func, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+logger = logging.getLogger(__name__)
 
 # Deterministic constraint names: migrations can drop them and error handlers can map a
 # violated constraint back to the field at fault (the part after "__").
@@ -109,7 +113,14 @@ def _request_session(request: Request) -> Iterator[Session]:
         yield session
     finally:
         # Anything the route did not commit is rolled back here.
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # The database went away (restart, failover): there is nothing left to roll
+            # back, and the answer is already on its way; raising here would cut it off.
+            # Drop the dead connection instead of returning it to the pool.
+            logger.warning("closing a session failed: %s", exc.orig)
+            session.invalidate()
 
 
 DbSession = Annotated[Session, Depends(_request_session)]

@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from obcms_platform.bus.consumer import EventConsumer, Handler
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import all_queues, consumer_queue
+from obcms_platform.bus.transport import TRANSPORT
 from obcms_platform.db import Database
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import instrument_engine
@@ -33,6 +34,8 @@ HANDLE_TASK = "obcms.bus.handle"
 def _base_config(broker_url: str, visibility_timeout: int) -> dict[str, Any]:
     return {
         "broker_url": broker_url,
+        # kombu's Redis transport, fixed so that a worker survives a Redis restart.
+        "broker_transport": TRANSPORT,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": visibility_timeout,

@@ -21,20 +21,10 @@ from typing import Annotated
 
 import typer
 
-from obcms_platform import migrations
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
-from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
-from obcms_platform.devstack.processes import ProcessGroup
-from obcms_platform.devstack.stack import (
-    GATEWAY,
-    SERVICES,
-    gateway_process,
-    gateway_worker_process,
-    process_environment,
-    processes,
-    with_databases,
-)
+from obcms_platform.devstack.local import LocalStack
+from obcms_platform.devstack.stack import GATEWAY, SERVICES
 
 cli = typer.Typer(help="Local OBCMS stack", no_args_is_help=True)
 
@@ -42,17 +32,6 @@ cli = typer.Typer(help="Local OBCMS stack", no_args_is_help=True)
 @cli.callback()
 def _group() -> None:
     """Local OBCMS stack (embedded PostgreSQL and Redis)."""
-
-
-DEFAULT_PG_PORT = 54329
-DEFAULT_REDIS_PORT = 63799
-
-
-def _port(variable: str, preferred: int) -> int:
-    """The port from `variable`, else `preferred` when free, else any free port."""
-    if os.environ.get(variable):
-        return int(os.environ[variable])
-    return preferred if not port_open(preferred) else free_port()
 
 
 def _state_dir() -> Path:
@@ -63,46 +42,6 @@ def _state_dir() -> Path:
 
 def _say(message: str) -> None:
     typer.echo(f"[obcms] {message}")
-
-
-class Servers:
-    """The embedded (or external) PostgreSQL and Redis of the local stack."""
-
-    def __init__(self, state: Path, exit_stack: ExitStack) -> None:
-        self.state = state
-        self.exit_stack = exit_stack
-
-    def redis_url(self) -> str:
-        external = os.environ.get("OBCMS_REDIS_URL")
-        if external:
-            _say(f"Redis: external ({external.split('@')[-1]})")
-            return external
-        redis = EmbeddedRedis(
-            self.state / "redis", port=_port("OBCMS_DEV_REDIS_PORT", DEFAULT_REDIS_PORT)
-        ).start()
-        self.exit_stack.callback(redis.stop)
-        _say(f"Redis: embedded at {redis.url} (data in {redis.data_dir})")
-        return redis.url
-
-    def database_urls(self) -> dict[str, str]:
-        external = {
-            spec.name: os.environ[f"{spec.env_prefix}DATABASE_URL"]
-            for spec in with_databases()
-            if os.environ.get(f"{spec.env_prefix}DATABASE_URL")
-        }
-        if len(external) == len(with_databases()):
-            _say("PostgreSQL: external")
-            return external
-        postgres = EmbeddedPostgres(
-            self.state / "postgres", port=_port("OBCMS_DEV_POSTGRES_PORT", DEFAULT_PG_PORT)
-        )
-        postgres.start()
-        self.exit_stack.callback(postgres.stop)
-        _say(f"PostgreSQL: embedded on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")
-        return {
-            spec.name: external.get(spec.name) or postgres.ensure_database(spec.database)
-            for spec in with_databases()
-        }
 
 
 def _admin_password(state: Path) -> str:
@@ -126,38 +65,24 @@ def run() -> None:
     state = _state_dir()
     with ExitStack() as exit_stack:
         try:
-            servers = Servers(state, exit_stack)
-            redis_url = servers.redis_url()
-            database_urls = servers.database_urls()
-            for spec in with_databases():
-                _say(f"migrating {spec.name} ...")
-                migrations.upgrade(spec.package, database_urls[spec.name])
-            env = {**os.environ, **process_environment(redis_url, database_urls, state)}
-            group = ProcessGroup(state / "logs", env)
-            exit_stack.callback(group.stop_all)
-            for process in processes():
-                group.start(process)
-            for process in processes():
-                group.wait_ready(process.name)
-            gateway = gateway_process()  # after the services it fronts
-            group.start(gateway)
-            group.wait_ready(gateway.name)
-            group.start(gateway_worker_process())
+            stack = LocalStack(state, os.environ, exit_stack, _say)
+            stack.migrate()
+            stack.start_all()
             for spec in SERVICES:
                 _say(
                     f"{spec.name} API: http://127.0.0.1:{spec.port}/api/v1 "
                     "(docs /docs, health /readyz, metrics /metrics)"
                 )
-            _say(f"workers and relay running; logs in {group.log_dir}")
+            _say(f"workers and relay running; logs in {stack.log_dir}")
             _say(f"gateway: {GATEWAY.url} (login admin / {_admin_password(state)})")
             (state / "stack.json").write_text(
                 json.dumps({spec.name: spec.url for spec in (*SERVICES, GATEWAY)}, indent=2)
             )
             _say("ready; press Ctrl-C to stop everything")
-            while not (exited := group.exited()):
+            while not (exited := stack.exited()):
                 time.sleep(0.5)
             name, code = exited[0]
-            raise RuntimeError(f"{name} exited with {code}; see {group.log_path(name)}")
+            raise RuntimeError(f"{name} exited with {code}; see {stack.group.log_path(name)}")
         except KeyboardInterrupt:
             _say("stopping ...")
         except RuntimeError as exc:

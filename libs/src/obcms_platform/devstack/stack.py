@@ -31,13 +31,19 @@ class ServiceSpec:
 
     @property
     def port(self) -> int:
-        """``OBCMS_<SERVICE>_PORT`` (or `port_variable`) overrides the default port."""
-        variable = self.port_variable or f"{self.env_prefix}PORT"
-        return int(os.environ.get(variable, self.default_port))
+        return self.port_in(os.environ)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.url_in(os.environ)
+
+    def port_in(self, env: Mapping[str, str]) -> int:
+        """``OBCMS_<SERVICE>_PORT`` (or `port_variable`) of `env` overrides the default."""
+        variable = self.port_variable or f"{self.env_prefix}PORT"
+        return int(env.get(variable, self.default_port))
+
+    def url_in(self, env: Mapping[str, str]) -> str:
+        return f"http://127.0.0.1:{self.port_in(env)}"
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,11 @@ def with_databases(services: tuple[ServiceSpec, ...] = SERVICES) -> tuple[Servic
     return (*services, GATEWAY)
 
 
-def gateway_process(services: tuple[ServiceSpec, ...] = SERVICES) -> ProcessSpec:
-    running = {spec.name: spec.url for spec in services}
+def gateway_process(
+    services: tuple[ServiceSpec, ...] = SERVICES, env: Mapping[str, str] = os.environ
+) -> ProcessSpec:
+    """The gateway in front of `services`, on the ports `env` gives them."""
+    running = {spec.name: spec.url_in(env) for spec in services}
     return ProcessSpec(
         name="gateway",
         command=[
@@ -86,9 +95,9 @@ def gateway_process(services: tuple[ServiceSpec, ...] = SERVICES) -> ProcessSpec
             "--host",
             "127.0.0.1",
             "--port",
-            str(GATEWAY.port),
+            str(GATEWAY.port_in(env)),
         ],
-        ready_url=f"{GATEWAY.url}/readyz",
+        ready_url=f"{GATEWAY.url_in(env)}/readyz",
         env={
             f"{GATEWAY.env_prefix}{name.upper()}_URL": running.get(name, "")
             for name in GATEWAY_BACKENDS
@@ -104,10 +113,14 @@ def gateway_worker_process() -> ProcessSpec:
     )
 
 
-def processes(services: tuple[ServiceSpec, ...] = SERVICES) -> list[ProcessSpec]:
+def processes(
+    services: tuple[ServiceSpec, ...] = SERVICES, env: Mapping[str, str] = os.environ
+) -> list[ProcessSpec]:
+    """Each service's API (on the port `env` gives it) and worker, then the relay."""
     python = sys.executable
     result = []
     for spec in services:
+        port = spec.port_in(env)
         result.append(
             ProcessSpec(
                 name=f"{spec.name}-api",
@@ -119,9 +132,9 @@ def processes(services: tuple[ServiceSpec, ...] = SERVICES) -> list[ProcessSpec]
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(spec.port),
+                    str(port),
                 ],
-                ready_url=f"http://127.0.0.1:{spec.port}/readyz",
+                ready_url=f"http://127.0.0.1:{port}/readyz",
             )
         )
         if spec.has_worker:

@@ -2,5 +2,13 @@
 
 from obcms_platform.testing.auth import Caller, auth_headers, make_caller
 from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
+from obcms_platform.testing.polling import wait_until
 
-__all__ = ["Caller", "PostgresServer", "ServiceDatabases", "auth_headers", "make_caller"]
+__all__ = [
+    "Caller",
+    "PostgresServer",
+    "ServiceDatabases",
+    "auth_headers",
+    "make_caller",
+    "wait_until",
+]

@@ -1,4 +1,5 @@
-"""`obcms-dev run` (the `make run` stack) as a subprocess for end-to-end tests."""
+"""The `make run` stack for end-to-end tests: `obcms-dev run` as a subprocess
+(`RunningStack`), or its processes run by the test one by one (`local_stack`)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from obcms_platform.devstack.embedded import free_port
+from obcms_platform.devstack.local import LocalStack
 
 STARTUP_TIMEOUT = 120
+# Per process of `local_stack`: on a busy test machine six starting at once take a while.
+PROCESS_READY_TIMEOUT = 300
 READY_LINE = "ready; press Ctrl-C"
 PORT_VARIABLES = (
     "OBCMS_PORT",
@@ -113,3 +117,17 @@ class RunningStack:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(10)
+
+
+@contextlib.contextmanager
+def local_stack(env: dict[str, str]) -> Iterator[LocalStack]:
+    """The stack `obcms-dev run` starts, with the environment `stack_environment` gives,
+    started and stopped by the test itself, so it can stop and start single processes
+    (`stack.stop("tasks-api")`, `stack.start("tasks-api")`)."""
+    state = Path(env["OBCMS_STATE_DIR"])
+    state.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as exit_stack:
+        stack = LocalStack(state, env, exit_stack, ready_timeout=PROCESS_READY_TIMEOUT)
+        stack.migrate()
+        stack.start_all()
+        yield stack

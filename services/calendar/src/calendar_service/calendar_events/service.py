@@ -192,6 +192,9 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         timezone=data.timezone,
         recurrence=_rule(data.recurrence, start, zone),
         created_by=principal.user_id,
+        # Known to be empty: never loaded lazily after the commit, when the database may
+        # be gone and a stored event would be reported as failed.
+        overrides=[],
     )
     _set_span(event)
     session.add(event)

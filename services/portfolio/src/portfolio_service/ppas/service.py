@@ -65,6 +65,10 @@ def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
     session.add(ppa)
     session.flush()
     create_stages(session, ppa.id)
+    # Load the new PPA's collections now, in its transaction: left to a lazy load while the
+    # answer is built after the commit, a database gone away meanwhile would turn a stored
+    # PPA into an error response.
+    session.refresh(ppa, ["milestones", "approval_history", "need_links"])
     outbox.add(session, "ppa.created", subject_id=ppa.id, data=event_data(ppa))
     return ppa
 

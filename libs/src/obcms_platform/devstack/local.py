@@ -1,0 +1,162 @@
+"""The local stack `make run` starts: servers, migrations, then every process in order.
+
+`obcms-dev run` drives it until Ctrl-C; tests drive it process by process (stop one
+service, start it again) through the same object, so both run the same stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+from obcms_platform import migrations
+from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
+from obcms_platform.devstack.processes import ProcessGroup
+from obcms_platform.devstack.stack import (
+    SERVICES,
+    ProcessSpec,
+    gateway_process,
+    gateway_worker_process,
+    process_environment,
+    processes,
+    with_databases,
+)
+
+DEFAULT_PG_PORT = 54329
+DEFAULT_REDIS_PORT = 63799
+
+
+def _ignore(message: str) -> None:
+    return None
+
+
+class Servers:
+    """The embedded (or external) PostgreSQL and Redis of the local stack."""
+
+    def __init__(
+        self,
+        state: Path,
+        env: Mapping[str, str],
+        exit_stack: ExitStack,
+        say: Callable[[str], None] = _ignore,
+    ) -> None:
+        self.state = state
+        self.env = env
+        self.exit_stack = exit_stack
+        self.say = say
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+
+    def _port(self, variable: str, preferred: int) -> int:
+        """The port from `variable`, else `preferred` when free, else any free port."""
+        if self.env.get(variable):
+            return int(self.env[variable])
+        return preferred if not port_open(preferred) else free_port()
+
+    def redis_url(self) -> str:
+        external = self.env.get("OBCMS_REDIS_URL")
+        if external:
+            self.say(f"Redis: external ({external.split('@')[-1]})")
+            return external
+        self.redis = EmbeddedRedis(
+            self.state / "redis", port=self._port("OBCMS_DEV_REDIS_PORT", DEFAULT_REDIS_PORT)
+        ).start()
+        self.exit_stack.callback(self.stop_redis)
+        self.say(f"Redis: embedded at {self.redis.url} (data in {self.redis.data_dir})")
+        return self.redis.url
+
+    def stop_redis(self) -> None:
+        if self.redis is not None:
+            self.redis.stop()
+
+    def database_urls(self) -> dict[str, str]:
+        external = {
+            spec.name: self.env[f"{spec.env_prefix}DATABASE_URL"]
+            for spec in with_databases()
+            if self.env.get(f"{spec.env_prefix}DATABASE_URL")
+        }
+        if len(external) == len(with_databases()):
+            self.say("PostgreSQL: external")
+            return external
+        postgres = EmbeddedPostgres(
+            self.state / "postgres", port=self._port("OBCMS_DEV_POSTGRES_PORT", DEFAULT_PG_PORT)
+        )
+        postgres.start()
+        self.postgres = postgres
+        self.exit_stack.callback(postgres.stop)
+        self.say(f"PostgreSQL: embedded on 127.0.0.1:{postgres.port} (data in {postgres.data_dir})")
+        return {
+            spec.name: external.get(spec.name) or postgres.ensure_database(spec.database)
+            for spec in with_databases()
+        }
+
+
+class LocalStack:
+    """Servers, migrations and processes of the local stack, each process by name
+    (``tasks-api``, ``tasks-worker``, ``calendar-api``, ``portfolio-api``,
+    ``portfolio-worker``, ``relay``, ``gateway``, ``gateway-worker``)."""
+
+    def __init__(
+        self,
+        state: Path,
+        env: Mapping[str, str],
+        exit_stack: ExitStack,
+        say: Callable[[str], None] = _ignore,
+        ready_timeout: float = 90,
+    ) -> None:
+        self.state = state
+        self.env = dict(env)
+        self.say = say
+        self.ready_timeout = ready_timeout
+        self.servers = Servers(state, env, exit_stack, say)
+        redis_url = self.servers.redis_url()
+        self.database_urls = self.servers.database_urls()
+        self.process_env = {
+            **self.env,
+            **process_environment(redis_url, self.database_urls, state),
+        }
+        self.group = ProcessGroup(state / "logs", self.process_env)
+        exit_stack.callback(self.group.stop_all)
+        services = processes(SERVICES, self.env)
+        # The gateway after the services it fronts; its worker last.
+        self.order = [
+            *services,
+            gateway_process(SERVICES, self.env),
+            gateway_worker_process(),
+        ]
+        self.specs: dict[str, ProcessSpec] = {spec.name: spec for spec in self.order}
+
+    def migrate(self) -> None:
+        for spec in with_databases():
+            self.say(f"migrating {spec.name} ...")
+            migrations.upgrade(spec.package, self.database_urls[spec.name])
+
+    def start_all(self) -> None:
+        """Every process, each group once the ones before it are ready."""
+        services, gateway = self.order[:-2], self.order[-2:]
+        for spec in services:
+            self.group.start(spec)
+        for spec in services:
+            self.group.wait_ready(spec.name, self.ready_timeout)
+        for spec in gateway:
+            self.start(spec.name)
+
+    def start(self, name: str) -> None:
+        """Start one process and wait until it is ready (APIs: /readyz answers 200)."""
+        self.group.start(self.specs[name])
+        self.group.wait_ready(name, self.ready_timeout)
+
+    def stop(self, name: str) -> None:
+        self.group.stop(name)
+
+    def log(self, name: str) -> str:
+        path = self.group.log_path(name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    @property
+    def log_dir(self) -> Path:
+        return self.group.log_dir
+
+    def exited(self) -> list[tuple[str, int]]:
+        return self.group.exited()

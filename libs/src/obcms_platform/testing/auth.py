@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -12,9 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 
+# Long enough for a whole test session: headers made at import time outlive the gateway's
+# 60 s production tokens while the suite runs for many minutes.
+TEST_TOKEN_TTL = timedelta(hours=2)
+
 
 def auth_headers(user_id: uuid.UUID, roles: Iterable[Role | str] = (Role.STAFF,)) -> dict[str, str]:
-    token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user_id, [Role(r) for r in roles])
+    token = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY, user_id, [Role(r) for r in roles], ttl=TEST_TOKEN_TTL
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

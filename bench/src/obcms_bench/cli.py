@@ -62,17 +62,20 @@ def _dataset(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The scale's databases, loaded now or reused from an earlier run (a marker file)."""
     marker = servers.state / "datasets" / f"{scale.name}.json"
-    if reload or not marker.exists() or json.loads(marker.read_text()).get("year") != year:
+    stored = json.loads(marker.read_text()) if marker.exists() else {}
+    if reload or (stored.get("year"), stored.get("years")) != (year, scale.years):
         servers.drop_databases(scale.name)
         marker.unlink(missing_ok=True)
         urls = servers.databases(scale.name)
         _say(f"{scale.name}: loading the dataset ...")
         summary = dataset.load(urls, scale, year, password)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({**asdict(summary), "year": year}, indent=2))
+        marker.write_text(
+            json.dumps({**asdict(summary), "year": year, "years": scale.years}, indent=2)
+        )
         return urls, {**asdict(summary), "reused": False}
     _say(f"{scale.name}: reusing the dataset loaded earlier ({marker})")
-    return servers.databases(scale.name), {**json.loads(marker.read_text()), "reused": True}
+    return servers.databases(scale.name), {**stored, "reused": True}
 
 
 def _previous(out_dir: Path) -> dict[str, Any]:

@@ -95,7 +95,19 @@ def run(
         bool,
         typer.Option(help=f"short runs: {QUICK_SECONDS} s per scenario, {QUICK_SAMPLES} samples"),
     ] = False,
-    users: Annotated[int, typer.Option(help="concurrent locust users (no pauses)")] = 4,
+    users: Annotated[
+        int,
+        typer.Option(
+            help="locust users (no pauses) for the latency percentiles: few enough that a "
+            "2-core box running locust and PostgreSQL too serves them without queueing"
+        ),
+    ] = 2,
+    throughput_users: Annotated[
+        int,
+        typer.Option(
+            help="locust users for a second run of each scenario, throughput only; 0 skips"
+        ),
+    ] = 4,
     seconds: Annotated[int, typer.Option(help="duration of each load scenario")] = 20,
     workers: Annotated[int, typer.Option(help="uvicorn workers per API (services, gateway)")] = 2,
     samples: Annotated[int, typer.Option(help="propagation samples per measurement")] = 30,
@@ -119,7 +131,7 @@ def run(
     if quick:
         seconds, samples = min(seconds, QUICK_SECONDS), min(samples, QUICK_SAMPLES)
     wanted = {name.strip() for name in only.split(",") if name.strip()} or None
-    options = LoadOptions(users=users, seconds=seconds)
+    options = LoadOptions(users=users, seconds=seconds, throughput_users=throughput_users)
     year = date.today().year
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +181,7 @@ def run(
                 "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
                 "command": " ".join(["obcms-bench", *sys.argv[1:]]),
                 "users": users,
+                "throughput_users": throughput_users,
                 "seconds": seconds,
                 "workers": workers,
             }

@@ -22,8 +22,13 @@ class Request:
 
 @dataclass(frozen=True)
 class LoadOptions:
+    """Each scenario runs twice, the same for every scenario: latency with `users` (few
+    enough for the box to serve without queueing much), then throughput with
+    `throughput_users` (0: not measured), whose requests/s are reported on their own."""
+
     users: int
     seconds: int
+    throughput_users: int = 0
 
 
 def _number(text: str) -> float:
@@ -58,7 +63,9 @@ def run_locust(
     options: LoadOptions,
     out_dir: Path,
     label: str,
+    users: int,
 ) -> dict[str, dict[str, float]]:
+    """One locust run of `users` users without pauses, `options.seconds` long."""
     out_dir.mkdir(parents=True, exist_ok=True)
     prefix = out_dir / label
     command = [
@@ -69,9 +76,9 @@ def run_locust(
         "--host",
         host,
         "-u",
-        str(options.users),
+        str(users),
         "-r",
-        str(options.users),
+        str(users),
         "-t",
         f"{options.seconds}s",
         "--csv",

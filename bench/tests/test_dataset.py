@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from obcms_bench.dataset import load
+from obcms_bench.dataset import History, load
 from obcms_bench.scales import parse_scale
 from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
 
@@ -41,3 +41,18 @@ def test_a_tenth_of_ref_has_a_tenth_of_the_records_and_their_generated_tasks(
     assert counts["tasks"] == counts["generated_tasks"] + 50
     # Every task event reached the portfolio's projection (PPA progress comes from it).
     assert counts["projected_tasks"] == counts["tasks"]
+
+
+def test_x10_is_ten_years_of_history_with_the_reference_year_as_dense_as_ref() -> None:
+    scale = parse_scale("x10")
+    history = History(2027, scale.years)
+    count = scale.count("manual_tasks")
+    days = [history.day(index, count) for index in range(count)]
+
+    assert min(days).year == 2018
+    assert max(days).year == 2027
+    in_june = [day for day in days if (day.year, day.month) == (2027, 6)]
+    ref_in_june = [
+        day for day in (History(2027, 1).day(index, 500) for index in range(500)) if day.month == 6
+    ]
+    assert abs(len(in_june) - len(ref_in_june)) <= 1

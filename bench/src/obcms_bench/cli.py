@@ -62,17 +62,20 @@ def _dataset(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The scale's databases, loaded now or reused from an earlier run (a marker file)."""
     marker = servers.state / "datasets" / f"{scale.name}.json"
-    if reload or not marker.exists() or json.loads(marker.read_text()).get("year") != year:
+    stored = json.loads(marker.read_text()) if marker.exists() else {}
+    if reload or (stored.get("year"), stored.get("years")) != (year, scale.years):
         servers.drop_databases(scale.name)
         marker.unlink(missing_ok=True)
         urls = servers.databases(scale.name)
         _say(f"{scale.name}: loading the dataset ...")
         summary = dataset.load(urls, scale, year, password)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({**asdict(summary), "year": year}, indent=2))
+        marker.write_text(
+            json.dumps({**asdict(summary), "year": year, "years": scale.years}, indent=2)
+        )
         return urls, {**asdict(summary), "reused": False}
     _say(f"{scale.name}: reusing the dataset loaded earlier ({marker})")
-    return servers.databases(scale.name), {**json.loads(marker.read_text()), "reused": True}
+    return servers.databases(scale.name), {**stored, "reused": True}
 
 
 def _previous(out_dir: Path) -> dict[str, Any]:
@@ -92,7 +95,19 @@ def run(
         bool,
         typer.Option(help=f"short runs: {QUICK_SECONDS} s per scenario, {QUICK_SAMPLES} samples"),
     ] = False,
-    users: Annotated[int, typer.Option(help="concurrent locust users (no pauses)")] = 4,
+    users: Annotated[
+        int,
+        typer.Option(
+            help="locust users (no pauses) for the latency percentiles: few enough that a "
+            "2-core box running locust and PostgreSQL too serves them without queueing"
+        ),
+    ] = 2,
+    throughput_users: Annotated[
+        int,
+        typer.Option(
+            help="locust users for a second run of each scenario, throughput only; 0 skips"
+        ),
+    ] = 4,
     seconds: Annotated[int, typer.Option(help="duration of each load scenario")] = 20,
     workers: Annotated[int, typer.Option(help="uvicorn workers per API (services, gateway)")] = 2,
     samples: Annotated[int, typer.Option(help="propagation samples per measurement")] = 30,
@@ -116,7 +131,7 @@ def run(
     if quick:
         seconds, samples = min(seconds, QUICK_SECONDS), min(samples, QUICK_SAMPLES)
     wanted = {name.strip() for name in only.split(",") if name.strip()} or None
-    options = LoadOptions(users=users, seconds=seconds)
+    options = LoadOptions(users=users, seconds=seconds, throughput_users=throughput_users)
     year = date.today().year
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -166,6 +181,7 @@ def run(
                 "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
                 "command": " ".join(["obcms-bench", *sys.argv[1:]]),
                 "users": users,
+                "throughput_users": throughput_users,
                 "seconds": seconds,
                 "workers": workers,
             }

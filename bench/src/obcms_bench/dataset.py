@@ -125,19 +125,39 @@ def ensure_admin(gateway: ServiceDatabase, password: str) -> uuid.UUID:
 # --- the records -------------------------------------------------------------------------
 
 
-def _day(year: int, index: int, count: int) -> date:
-    """Record `index` of `count`, spread evenly over the year."""
-    return date(year, 1, 1) + timedelta(days=(index * 365) // max(count, 1))
+@dataclass(frozen=True)
+class History:
+    """The years a scale's records span: `years` whole years ending with the reference year.
+
+    Scaled data is an organisation's accumulated history, not a denser calendar: every year
+    holds the reference volume, so a window of the reference year (the measured month and
+    year) holds about the same records at every scale while the tables grow with the scale.
+    """
+
+    reference_year: int
+    years: int
+
+    @property
+    def first_day(self) -> date:
+        return date(self.reference_year - self.years + 1, 1, 1)
+
+    @property
+    def days(self) -> int:
+        return (date(self.reference_year + 1, 1, 1) - self.first_day).days
+
+    def day(self, index: int, count: int) -> date:
+        """Record `index` of `count`, spread evenly over the history."""
+        return self.first_day + timedelta(days=(index * self.days) // max(count, 1))
 
 
-def _ppa(index: int, count: int, year: int) -> PpaCreate:
-    start = _day(year, index, count)
+def _ppa(index: int, count: int, history: History) -> PpaCreate:
+    start = history.day(index, count)
     return PpaCreate(
         title=f"PPA {index + 1}: community programme",
         category=(PpaCategory.OOBC_PPA, PpaCategory.MOA_PPA)[index % 2],
         status=(PpaStatus.PLANNING, PpaStatus.ONGOING)[index % 2],
         sector=list(Sector)[index % len(Sector)],
-        fiscal_year=year,
+        fiscal_year=start.year,
         start_date=start,
         target_end_date=start + timedelta(days=180),
         budget_allocation=Decimal(100_000 + (index % 50) * 10_000),
@@ -159,8 +179,8 @@ EVENT_TYPES = (
 )
 
 
-def _event(index: int, count: int, year: int) -> EventCreate:
-    day = _day(year, index, count)
+def _event(index: int, count: int, history: History) -> EventCreate:
+    day = history.day(index, count)
     start = datetime.combine(day, time(9 + index % 6), OFFICE)
     recurring = index % 20 == 0  # one in twenty repeats weekly, eight times
     return EventCreate(
@@ -184,8 +204,8 @@ METHODOLOGIES = (
 LEVELS = list(AssessmentLevel)
 
 
-def _assessment(index: int, count: int, year: int) -> AssessmentCreate:
-    start = _day(year, index, count)
+def _assessment(index: int, count: int, history: History) -> AssessmentCreate:
+    start = history.day(index, count)
     return AssessmentCreate(
         title=f"MANA assessment {index + 1}",
         primary_methodology=METHODOLOGIES[index % len(METHODOLOGIES)],
@@ -206,20 +226,20 @@ TASK_DOMAINS = list(TaskDomain)
 TASK_PRIORITIES = list(TaskPriority)
 
 
-def _task(index: int, count: int, year: int, admin_id: uuid.UUID) -> TaskCreate:
+def _task(index: int, count: int, history: History, admin_id: uuid.UUID) -> TaskCreate:
     return TaskCreate(
         title=f"Task {index + 1}",
         domain=TASK_DOMAINS[index % len(TASK_DOMAINS)],
         status=TASK_STATUSES[index % len(TASK_STATUSES)],
         priority=TASK_PRIORITIES[index % len(TASK_PRIORITIES)],
-        due_date=_day(year, index, count),
+        due_date=history.day(index, count),
         # One in five is the admin's: the bench user's "my tasks".
         assignee_ids=[admin_id] if index % 5 == 0 else [uuid.uuid4()],
     )
 
 
-def _leave(index: int, count: int, year: int) -> LeaveCreate:
-    start = _day(year, index, count)
+def _leave(index: int, count: int, history: History) -> LeaveCreate:
+    start = history.day(index, count)
     return LeaveCreate(
         user_id=uuid.uuid4(),
         leave_type=(LeaveType.VACATION, LeaveType.SICK, LeaveType.OFFICIAL)[index % 3],
@@ -232,14 +252,16 @@ RESOURCES = 5
 SLOTS_PER_DAY = 4
 
 
-def _booking(index: int, resource_ids: list[uuid.UUID], year: int) -> BookingCreate:
-    # Never overlapping: each (resource, day, two-hour slot) is used once.
-    per_day = len(resource_ids) * SLOTS_PER_DAY
-    day = date(year, 1, 2) + timedelta(days=index // per_day)
-    hour = 8 + 2 * (index % SLOTS_PER_DAY)
+def _booking(
+    index: int, count: int, resource_ids: list[uuid.UUID], history: History
+) -> BookingCreate:
+    # Never overlapping: spread over the days, and two on one day (more bookings than days)
+    # take another resource or two-hour slot.
+    day = history.day(index, count)
+    hour = 8 + 2 * ((index // len(resource_ids)) % SLOTS_PER_DAY)
     start = datetime.combine(day, time(hour), OFFICE)
     return BookingCreate(
-        resource_id=resource_ids[(index // SLOTS_PER_DAY) % len(resource_ids)],
+        resource_id=resource_ids[index % len(resource_ids)],
         start=start,
         end=start + timedelta(hours=2),
     )
@@ -290,7 +312,10 @@ def _create(
 
 
 def create_records(
-    databases: Mapping[str, ServiceDatabase], scale: Scale, year: int, admin_id: uuid.UUID
+    databases: Mapping[str, ServiceDatabase],
+    scale: Scale,
+    history: History,
+    admin_id: uuid.UUID,
 ) -> None:
 
     admin = Principal(user_id=admin_id, roles=frozenset({Role.ADMIN}))
@@ -309,37 +334,41 @@ def create_records(
         _create(
             portfolio,
             counts["ppas"],
-            lambda s, i: create_ppa(s, _ppa(i, counts["ppas"], year), admin),
+            lambda s, i: create_ppa(s, _ppa(i, counts["ppas"], history), admin),
             bar,
         )
         _create(
             portfolio,
             counts["assessments"],
-            lambda s, i: create_assessment(s, _assessment(i, counts["assessments"], year), admin),
+            lambda s, i: create_assessment(
+                s, _assessment(i, counts["assessments"], history), admin
+            ),
             bar,
         )
         _create(
             calendar,
             counts["events"],
-            lambda s, i: create_event(s, _event(i, counts["events"], year), admin),
+            lambda s, i: create_event(s, _event(i, counts["events"], history), admin),
             bar,
         )
         _create(
             calendar,
             counts["leave_requests"],
-            lambda s, i: create_leave(s, _leave(i, counts["leave_requests"], year), admin),
+            lambda s, i: create_leave(s, _leave(i, counts["leave_requests"], history), admin),
             bar,
         )
         _create(
             calendar,
             counts["bookings"],
-            lambda s, i: create_booking(s, _booking(i, resource_ids, year), admin),
+            lambda s, i: create_booking(
+                s, _booking(i, counts["bookings"], resource_ids, history), admin
+            ),
             bar,
         )
         _create(
             tasks,
             counts["manual_tasks"],
-            lambda s, i: create_task(s, _task(i, counts["manual_tasks"], year, admin_id), admin),
+            lambda s, i: create_task(s, _task(i, counts["manual_tasks"], history, admin_id), admin),
             bar,
         )
 
@@ -456,7 +485,8 @@ def count_records(databases: Mapping[str, ServiceDatabase]) -> dict[str, int]:
 
 
 def load(urls: Mapping[str, str], scale: Scale, year: int, admin_password: str) -> DatasetSummary:
-    """Create the dataset of `scale` in the (migrated, empty) databases at `urls`."""
+    """Create the dataset of `scale` in the (migrated, empty) databases at `urls`: `scale.years`
+    years of history ending with `year`, the reference year the bench measures."""
     import time as clock
 
     databases = open_databases(urls)
@@ -464,7 +494,7 @@ def load(urls: Mapping[str, str], scale: Scale, year: int, admin_password: str) 
     try:
         started = clock.perf_counter()
         admin_id = ensure_admin(databases["gateway"], admin_password)
-        create_records(databases, scale, year, admin_id)
+        create_records(databases, scale, History(year, scale.years), admin_id)
         seconds["records"] = clock.perf_counter() - started
         started = clock.perf_counter()
         # Subjects first (their events generate tasks), then every task event.

@@ -1,9 +1,9 @@
-"""Running locust headless as a subprocess and reading its stats CSV."""
+"""Running locust headless as a subprocess and reading its final JSON stats."""
 
 from __future__ import annotations
 
-import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -22,30 +22,47 @@ class Request:
 
 @dataclass(frozen=True)
 class LoadOptions:
+    """Each scenario runs twice, the same for every scenario: latency with `users` (few
+    enough for the box to serve without queueing much), then throughput with
+    `throughput_users` (0: not measured), whose requests/s are reported on their own."""
+
     users: int
     seconds: int
+    throughput_users: int = 0
 
 
-def _number(text: str) -> float:
-    return float(text) if text not in {"", "N/A"} else 0.0
+def percentile(response_times: dict[int, int], fraction: float) -> float:
+    """The `fraction` percentile (ms) of locust's response-time histogram (ms -> count)."""
+    ordered = sorted(response_times.items())
+    total = sum(count for _, count in ordered)
+    if not total:
+        return 0.0
+    wanted = math.ceil(fraction * total)
+    seen = 0
+    for milliseconds, count in ordered:
+        seen += count
+        if seen >= wanted:
+            return float(milliseconds)
+    return float(ordered[-1][0])
 
 
 def read_stats(path: Path) -> dict[str, dict[str, float]]:
-    """Per request name: p50/p95/p99 and mean (ms), requests/s, requests, failures."""
+    """Per request name: p50/p95/p99 and mean (ms), requests/s, requests, failures, from
+    locust's final JSON stats (every completed request; its CSV can miss the last ones)."""
     result = {}
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["Name"] == "Aggregated":
-                continue
-            result[row["Name"]] = {
-                "p50_ms": _number(row["50%"]),
-                "p95_ms": _number(row["95%"]),
-                "p99_ms": _number(row["99%"]),
-                "mean_ms": round(_number(row["Average Response Time"]), 1),
-                "rps": round(_number(row["Requests/s"]), 1),
-                "requests": _number(row["Request Count"]),
-                "failures": _number(row["Failure Count"]),
-            }
+    for entry in json.loads(path.read_text()):
+        requests = int(entry["num_requests"])
+        times = {int(ms): int(count) for ms, count in entry["response_times"].items()}
+        span = (entry["last_request_timestamp"] or entry["start_time"]) - entry["start_time"]
+        result[entry["name"]] = {
+            "p50_ms": percentile(times, 0.50),
+            "p95_ms": percentile(times, 0.95),
+            "p99_ms": percentile(times, 0.99),
+            "mean_ms": round(entry["total_response_time"] / requests, 1) if requests else 0.0,
+            "rps": round(requests / span, 1) if span > 0 else 0.0,
+            "requests": float(requests),
+            "failures": float(entry["num_failures"]),
+        }
     return result
 
 
@@ -58,7 +75,9 @@ def run_locust(
     options: LoadOptions,
     out_dir: Path,
     label: str,
+    users: int,
 ) -> dict[str, dict[str, float]]:
+    """One locust run of `users` users without pauses, `options.seconds` long."""
     out_dir.mkdir(parents=True, exist_ok=True)
     prefix = out_dir / label
     command = [
@@ -69,12 +88,12 @@ def run_locust(
         "--host",
         host,
         "-u",
-        str(options.users),
+        str(users),
         "-r",
-        str(options.users),
+        str(users),
         "-t",
         f"{options.seconds}s",
-        "--csv",
+        "--json-file",
         str(prefix),
         "--only-summary",
         "--loglevel",
@@ -90,4 +109,4 @@ def run_locust(
     }
     with (out_dir / f"{label}.log").open("wb") as log:
         subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-    return read_stats(Path(f"{prefix}_stats.csv"))
+    return read_stats(Path(f"{prefix}.json"))

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,16 +123,28 @@ def run_scenarios(
                     else {"Cookie": f"sessionid={credentials.session}"}
                 )
                 client.get(request.url, headers=auth).raise_for_status()
-            print(f"  load: {label} ({options.users} users, {options.seconds} s)", flush=True)
-            results |= run_locust(
+            run = partial(
+                run_locust,
                 requests,
                 host=urls.gateway,
                 token=credentials.token,
                 session=credentials.session,
                 options=options,
                 out_dir=out_dir,
-                label=label,
             )
+            print(f"  latency: {label} ({options.users} users, {options.seconds} s)", flush=True)
+            latency = run(label=label, users=options.users)
+            if options.throughput_users:
+                print(
+                    f"  throughput: {label} ({options.throughput_users} users, "
+                    f"{options.seconds} s)",
+                    flush=True,
+                )
+                throughput = run(label=f"{label}_throughput", users=options.throughput_users)
+                for name, stats in latency.items():
+                    stats["throughput_rps"] = throughput.get(name, {}).get("rps", 0.0)
+                    stats["throughput_failures"] = throughput.get(name, {}).get("failures", 0.0)
+            results |= latency
     return results
 
 

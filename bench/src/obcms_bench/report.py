@@ -148,14 +148,26 @@ GROWTH_HEADER = [
 ]
 
 
+def _throughput_note(meta: dict[str, Any]) -> str:
+    users = meta.get("throughput_users", 0)
+    if not users:
+        return "Throughput not measured separately (req/s: the latency run's)."
+    return (
+        f"Throughput: a second run of each scenario with {users} users, only its requests/s "
+        "(column 'req/s at N users'); its latencies are queueing and not reported."
+    )
+
+
 def markdown(results: dict[str, Any], chart: str | None) -> str:
     meta = results["meta"]
     lines = [
         "# OBCMS benchmark report",
         "",
         f"Run {meta['finished_at']} on {meta['machine']}; options: `{meta['command']}`.",
-        f"Load: {meta['users']} locust users without pauses, {meta['seconds']} s per scenario; "
-        f"{meta['workers']} uvicorn workers per API. Times in ms.",
+        f"Latency (every percentile): {meta['users']} locust users without pauses, "
+        f"{meta['seconds']} s per scenario, the same for every scenario. "
+        + _throughput_note(meta)
+        + f" {meta['workers']} uvicorn workers per API. Times in ms.",
         "",
         "## Targets",
         "",
@@ -190,7 +202,17 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
         )
         lines += [f"Dataset: {counts} (load: {timing}).", ""]
         lines += _table(
-            ["request", "p50", "p95", "p99", "mean", "req/s", "requests", "failures"],
+            [
+                "request",
+                "p50",
+                "p95",
+                "p99",
+                "mean",
+                "req/s",
+                "requests",
+                "failures",
+                f"req/s at {meta.get('throughput_users') or '-'} users",
+            ],
             [
                 [
                     row,
@@ -200,7 +222,8 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                     _ms(stats["mean_ms"]),
                     stats["rps"],
                     int(stats["requests"]),
-                    int(stats["failures"]),
+                    int(stats["failures"] + stats.get("throughput_failures", 0)),
+                    stats.get("throughput_rps", "-"),
                 ]
                 for row, stats in scale.get("http", {}).items()
             ],

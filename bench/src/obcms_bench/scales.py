@@ -1,4 +1,5 @@
-"""Dataset scales: `ref` is the original system's reference volume, `xN` is N times it."""
+"""Dataset scales: `ref` is one year at the original system's reference volume; `xN` is N
+years of history at that volume per year (N times the records, the same per month)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ class Scale:
 
     def count(self, what: str) -> int:
         return max(1, round(REFERENCE_COUNTS[what] * self.factor))
+
+    @property
+    def years(self) -> int:
+        """Years of history (a fraction of ref is one sparser year, for tests)."""
+        return max(1, round(self.factor))
 
 
 def parse_scale(text: str) -> Scale:

@@ -5,7 +5,8 @@
   status) and budget workflow stages by due date (``planning-stage-<id>``);
 - ``mana``: assessments' planned start and end dates (``mana-assessment-<id>-start|end``).
 
-One query per kind (at most four), each on B-tree indexes of its date columns (a
+One query per kind (at most four), of the columns the entries show (not whole ORM objects:
+a year's window holds thousands of rows), each on B-tree indexes of its date columns (a
 ``BitmapOr`` of the two indexes where an entry has two dates), whatever the number of rows.
 A date is in a window when it is one of the window's office-local days.
 """
@@ -66,7 +67,15 @@ def ppas_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
 def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     first, last = window.days()
     return (
-        select(Milestone, Ppa.title)
+        select(
+            Milestone.id,
+            Milestone.ppa_id,
+            Milestone.title,
+            Milestone.date,
+            Milestone.status,
+            Milestone.notes,
+            Ppa.title.label("ppa_title"),
+        )
         .join(Ppa, Ppa.id == Milestone.ppa_id)
         .where(_in(Milestone.date, first, last))
     )
@@ -75,15 +84,33 @@ def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
 def stages_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     first, last = window.days()
     return (
-        select(WorkflowStage, Ppa.title)
+        select(
+            WorkflowStage.id,
+            WorkflowStage.ppa_id,
+            WorkflowStage.stage,
+            WorkflowStage.status,
+            WorkflowStage.due_date,
+            WorkflowStage.owner_team_id,
+            WorkflowStage.notes,
+            Ppa.title.label("ppa_title"),
+        )
         .join(Ppa, Ppa.id == WorkflowStage.ppa_id)
         .where(WorkflowStage.due_date.is_not(None), _in(WorkflowStage.due_date, first, last))
     )
 
 
-def assessments_statement(window: TimeWindow) -> Select[tuple[Assessment]]:
+def assessments_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     first, last = window.days()
-    return select(Assessment).where(
+    return select(
+        Assessment.id,
+        Assessment.title,
+        Assessment.description,
+        Assessment.status,
+        Assessment.primary_methodology,
+        Assessment.assessment_level,
+        Assessment.planned_start_date,
+        Assessment.planned_end_date,
+    ).where(
         or_(
             _in(Assessment.planned_start_date, first, last),
             _in(Assessment.planned_end_date, first, last),
@@ -117,10 +144,10 @@ def ppa_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 
 def milestone_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
-    for milestone, ppa_title in session.execute(milestones_statement(window)):
+    for milestone in session.execute(milestones_statement(window)):
         yield all_day_entry(
             f"planning-entry-{milestone.ppa_id}-milestone-{milestone.id}",
-            f"{milestone.title} ({ppa_title})",
+            f"{milestone.title} ({milestone.ppa_title})",
             milestone.date,
             MILESTONE_COLOURS[milestone.status.value],
             extended_props(
@@ -136,12 +163,12 @@ def milestone_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 
 def stage_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
-    for stage, ppa_title in session.execute(stages_statement(window)):
+    for stage in session.execute(stages_statement(window)):
         assert stage.due_date is not None  # selected with one
         label = stage.stage.value.replace("_", " ").capitalize()
         yield all_day_entry(
             f"planning-stage-{stage.id}",
-            f"{label} due ({ppa_title})",
+            f"{label} due ({stage.ppa_title})",
             stage.due_date,
             WORKFLOW_STAGE_COLOUR,
             extended_props(
@@ -160,7 +187,7 @@ def stage_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
     first, last = window.days()
-    for assessment in session.scalars(assessments_statement(window)):
+    for assessment in session.execute(assessments_statement(window)):
         dates = {"start": assessment.planned_start_date, "end": assessment.planned_end_date}
         for key, label in ASSESSMENT_DATES:
             day = dates[key]

@@ -353,6 +353,28 @@ class BusStack:
         wait_until(reached, message=lambda: f"progress {current.get('progress')} != {progress}")
         return current
 
+    @contextlib.contextmanager
+    def tasks_worker_blocked(self, threads: int) -> Iterator[None]:
+        """Start the tasks worker with its handlers held: the tasks table is locked until the
+        block ends, which it enters once `threads` worker threads wait on that lock inside a
+        handler (so the worker holds delivered, unacknowledged messages)."""
+        with self.engines["tasks"].connect() as blocker:
+            blocker.execute(text("LOCK TABLE tasks IN SHARE MODE"))
+            self.start("tasks-worker")
+            self.wait_until(
+                lambda: (
+                    self.scalar(
+                        "tasks",
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND application_name = 'tasks-worker'",
+                    )
+                    == threads
+                ),
+                message=f"{threads} worker thread(s) to block inside a handler",
+            )
+            yield
+            blocker.rollback()
+
     def settled(self) -> None:
         """Wait until nothing is left in flight: outboxes sent and queues drained and acked.
 

@@ -83,24 +83,10 @@ def test_worker_killed_mid_batch_redelivers_with_exactly_once_effect(make_stack)
     ppas = [bus.create_ppa("oobc_ppa", start_date=date(2026, 1, 5))["id"] for _ in range(20)]
     bus.wait_until(lambda: bus.queue_length("tasks") == len(ppas), message="queued burst")
 
-    with bus.engines["tasks"].connect() as blocker:
-        blocker.execute(text("LOCK TABLE tasks IN SHARE MODE"))
-        bus.start("tasks-worker")
-        bus.wait_until(
-            lambda: (
-                bus.scalar(
-                    "tasks",
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND application_name = 'tasks-worker'",
-                )
-                == 2
-            ),
-            message="both worker threads to block inside a handler",
-        )
+    with bus.tasks_worker_blocked(2):
         held = bus.redis_client().hlen("unacked")
         assert held >= 2  # delivered, not acknowledged
         bus.kill("tasks-worker")
-        blocker.rollback()
     assert bus.scalar("tasks", "SELECT count(*) FROM tasks") == 0
 
     bus.start("tasks-worker")

@@ -6,22 +6,12 @@ import pytest
 
 from obcms_bench.dataset import History, load
 from obcms_bench.scales import parse_scale
-from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
-
-PACKAGES = {
-    "tasks": "tasks_service",
-    "calendar": "calendar_service",
-    "portfolio": "portfolio_service",
-    "gateway": "gateway_service",
-}
+from obcms_platform.testing.databases import PostgresServer, fresh_platform_databases
 
 
 @pytest.fixture
 def database_urls(postgres_server: PostgresServer) -> dict[str, str]:
-    return {
-        name: ServiceDatabases(postgres_server, package).fresh()
-        for name, package in PACKAGES.items()
-    }
+    return fresh_platform_databases(postgres_server)
 
 
 def test_a_tenth_of_ref_has_a_tenth_of_the_records_and_their_generated_tasks(

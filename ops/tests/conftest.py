@@ -9,20 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # ops_helpers (pytest runs in importlib mode)
 
-from obcms_platform.testing import PostgresServer, ServiceDatabases
-
-PACKAGES = {
-    "gateway": "gateway_service",
-    "tasks": "tasks_service",
-    "portfolio": "portfolio_service",
-    "calendar": "calendar_service",
-}
+from obcms_platform.testing import PostgresServer, fresh_platform_databases
 
 
 @pytest.fixture
 def databases(postgres_server: PostgresServer) -> dict[str, str]:
     """A fresh migrated database per service: name -> SQLAlchemy URL."""
-    return {
-        name: ServiceDatabases(postgres_server, package).fresh()
-        for name, package in PACKAGES.items()
-    }
+    return fresh_platform_databases(postgres_server)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 PPA_TASKS = 10
 
@@ -21,27 +20,13 @@ def test_a_busy_worker_survives_a_redis_restart(fault_bus: Any) -> None:
     held = int(bus.env["OBCMS_WORKER_CONCURRENCY"]) - 1
     ppas = bus.create_ppas(held)
     bus.wait_until(lambda: bus.queue_length("tasks") == held, message="queued events")
-    with bus.engines["tasks"].connect() as blocker:
-        blocker.execute(text("LOCK TABLE tasks IN SHARE MODE"))
-        bus.start("tasks-worker")
-        bus.wait_until(
-            lambda: (
-                bus.scalar(
-                    "tasks",
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND application_name = 'tasks-worker'",
-                )
-                == held
-            ),
-            message="the worker threads to block inside a handler",
-        )
+    with bus.tasks_worker_blocked(held):
         bus.stop_redis()
         bus.wait_until(
             lambda: "Connection to broker lost" in bus.log("tasks-worker"),
             message="the worker to notice",
         )
         bus.start_redis()
-        blocker.rollback()
     ppas += bus.create_ppas(5)  # and it goes on consuming
 
     bus.wait_until(

@@ -1,7 +1,11 @@
 """Test support shared by every service's suite: real PostgreSQL and Redis, tokens."""
 
 from obcms_platform.testing.auth import Caller, auth_headers, make_caller
-from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
+from obcms_platform.testing.databases import (
+    PostgresServer,
+    ServiceDatabases,
+    fresh_platform_databases,
+)
 from obcms_platform.testing.polling import wait_until
 
 __all__ = [
@@ -9,6 +13,7 @@ __all__ = [
     "PostgresServer",
     "ServiceDatabases",
     "auth_headers",
+    "fresh_platform_databases",
     "make_caller",
     "wait_until",
 ]

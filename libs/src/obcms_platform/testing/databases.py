@@ -20,6 +20,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from obcms_platform import migrations
+from obcms_platform.devstack.stack import with_databases
 
 
 @dataclass
@@ -93,3 +94,8 @@ class ServiceDatabases:
         name = f"{self.prefix}_{self.package}_{next(_database_numbers)}"
         self.server.clone(self.migrated_template(), name)
         return self.server.url(name)
+
+
+def fresh_platform_databases(server: PostgresServer) -> dict[str, str]:
+    """A fresh migrated database for each service and the gateway: name -> SQLAlchemy URL."""
+    return {spec.name: ServiceDatabases(server, spec.package).fresh() for spec in with_databases()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from gateway_helpers import (
@@ -12,6 +13,10 @@ from gateway_helpers import (
     login,
     token_for,
 )
+from sqlalchemy import create_engine, update
+
+from gateway_service.users.models import User
+from obcms_platform.db import normalise_url
 
 TASKS_CREATE = "/oobc-management/staff/tasks/create/"
 TASK_FORM = {"title": "CSRF probe", "domain": "general", "status": "not_started"}
@@ -243,3 +248,44 @@ def test_manager_logs_in_with_a_session_and_gets_the_manager_role(make_client, a
     assert client.get("/api/v1/users/me").json()["role"] == "manager"
     headers = token_for(make_client(), manager["username"], USER_PASSWORD)
     assert make_client().get("/api/v1/users", headers=headers).status_code == 403
+
+
+def _set_user(database_url: str, user_id: str, **values: object) -> None:
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(update(User).where(User.id == uuid.UUID(user_id)).values(**values))
+    engine.dispose()
+
+
+def test_a_deactivated_user_is_refused_once_the_identity_cache_expires(in_process):
+    client = in_process(identity_cache_seconds=1)
+    settings = client.app.state.settings
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    user = create_user(client, admin, "staff")
+    headers = token_for(client, user["username"], USER_PASSWORD)
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    _set_user(settings.database_url, user["id"], is_active=False)
+    # Within the cache time the resolved user is reused (no database read per request) ...
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    time.sleep(1.2)
+    # ... after it the deactivation applies, and it is not cached as a refusal either.
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+    _set_user(settings.database_url, user["id"], is_active=True)
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+
+
+def test_without_the_identity_cache_a_role_change_applies_to_the_next_request(in_process):
+    client = in_process(identity_cache_seconds=0)
+    settings = client.app.state.settings
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    user = create_user(client, admin, "staff")
+    headers = token_for(client, user["username"], USER_PASSWORD)
+    team = {"name": f"Team {uuid.uuid4().hex[:8]}"}
+    assert client.get("/api/v1/users", headers=headers).status_code == 403
+    assert client.post("/api/v1/teams", json=team, headers=headers).status_code == 403
+    _set_user(settings.database_url, user["id"], role="manager")
+    assert client.get("/api/v1/users/me", headers=headers).json()["role"] == "manager"
+    # The service sees the new role too: the internal token is not reused across roles.
+    assert client.post("/api/v1/teams", json=team, headers=headers).status_code == 201
+    _set_user(settings.database_url, user["id"], is_active=False)
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401

@@ -1,3 +1,4 @@
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from obcms_platform.auth import (
     sign_internal_token,
 )
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
+from obcms_platform.auth.tokens import CLOCK_LEEWAY_SECONDS
 from obcms_platform.testing.auth import other_private_key
 
 
@@ -73,3 +75,21 @@ def test_higher_roles_include_lower_ones():
     assert admin.has_role(Role.STAFF)
     assert not staff.has_role(Role.MANAGER)
     assert not Principal(uuid.uuid4()).has_role(Role.STAFF)
+
+
+def test_a_remembered_token_is_still_refused_after_it_expires(verifier):
+    user = uuid.uuid4()
+    # Expired 1 s short of the clock leeway: accepted now, refused a little over 1 s later.
+    expires = datetime.now(UTC) - timedelta(seconds=CLOCK_LEEWAY_SECONDS - 1)
+    token = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY,
+        user,
+        {Role.STAFF},
+        ttl=timedelta(seconds=10),
+        now=expires - timedelta(seconds=10),
+    )
+    assert verifier.verify(token).user_id == user
+    assert verifier.verify(token).user_id == user  # the second check is a lookup
+    time.sleep(1.2)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token)

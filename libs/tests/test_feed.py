@@ -3,6 +3,7 @@ cover the endpoints)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -74,7 +75,7 @@ def test_modules():
     assert caught.value.field == "modules"
     assert "parties" in caught.value.message
     dependency = feed.served_modules(feed.MODULE_STAFF)
-    assert dependency("staff,mana") == ["staff"]
+    assert asyncio.run(dependency("staff,mana")) == ["staff"]
     with pytest.raises(ValueError, match="served modules"):
         feed.served_modules("parties")
 

@@ -27,7 +27,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from gateway_service.auth.identity import LoginRequiredError
+from gateway_service.auth.identity import IdentityCache, LoginRequiredError
 from gateway_service.auth.routes import LOGIN_PATH
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.store import CredentialStore
@@ -172,6 +172,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.sessions = CredentialStore(redis_client, "session", settings.session_max_age_seconds)
     app.state.feed_cache = FeedCache(redis_client, settings.feed_cache_ttl_seconds)
     app.state.tokens = CredentialStore(redis_client, "token", settings.token_ttl_seconds)
+    app.state.identities = IdentityCache(settings.identity_cache_seconds)
     app.state.login_throttle = LoginThrottle(
         settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
     )

@@ -63,6 +63,10 @@ class GatewaySettings(ServiceSettings):
     session_cookie_name: ClassVar[str] = "sessionid"
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     token_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    # How long a worker reuses a resolved user (name, role, active) before reading the
+    # database again: a role change or deactivation made in the database applies within
+    # this time; logging out or revoking a credential applies at once. 0 = every request.
+    identity_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
     min_password_length: int = Field(default=8, ge=1, le=256)

@@ -18,7 +18,7 @@ what those endpoints share:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -200,7 +200,9 @@ def max_window_days(request: Request) -> int:
     return days
 
 
-def feed_window(request: Request, start: StartParam = None, end: EndParam = None) -> TimeWindow:
+async def feed_window(
+    request: Request, start: StartParam = None, end: EndParam = None
+) -> TimeWindow:
     """No window: the current month ±1 month."""
     return make_window(
         start, end, months_before=1, months_after=2, max_days=max_window_days(request)
@@ -236,7 +238,7 @@ def parse_modules(value: str | None, served: Sequence[str]) -> list[str]:
     return [name for name in served if name in names]
 
 
-def served_modules(*served: str) -> Callable[[str | None], list[str]]:
+def served_modules(*served: str) -> Callable[[str | None], Awaitable[list[str]]]:
     """A dependency reading ``?modules=`` for a service serving `served`::
 
     Modules = Annotated[list[str], Depends(served_modules(MODULE_PLANNING, MODULE_MANA))]
@@ -245,7 +247,7 @@ def served_modules(*served: str) -> Callable[[str | None], list[str]]:
     if unknown or not served:
         raise ValueError(f"served modules must be some of {MODULES}, not {sorted(unknown)}")
 
-    def modules(modules: ModulesParam = None) -> list[str]:
+    async def modules(modules: ModulesParam = None) -> list[str]:
         return parse_modules(modules, served)
 
     return modules

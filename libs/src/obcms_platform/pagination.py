@@ -26,7 +26,7 @@ class PageParams(BaseModel):
     offset: int
 
 
-def _page_params(
+async def _page_params(
     request: Request,
     limit: Annotated[int, Query(ge=1, description="page size")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")] = 0,

@@ -17,7 +17,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def _expected_version(
+async def _expected_version(
     if_match: Annotated[str | None, Header(description="ETag of the version being changed")] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
+from cachetools import TTLCache
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,27 @@ class Identity:
 
     def has_role(self, role: Role) -> bool:
         return self.principal.has_role(role)
+
+
+class IdentityCache:
+    """Resolved users by id, kept `ttl_seconds` per worker.
+
+    An authenticated request then costs one Redis lookup (its credential) and no database
+    round trip. Only active users are kept, so a credential of a missing or deactivated
+    user is checked against the database every time.
+    """
+
+    def __init__(self, ttl_seconds: float, max_users: int = 10_000) -> None:
+        self._identities: TTLCache[uuid.UUID, Identity] | None = (
+            TTLCache(maxsize=max_users, ttl=ttl_seconds) if ttl_seconds > 0 else None
+        )
+
+    def get(self, user_id: uuid.UUID) -> Identity | None:
+        return None if self._identities is None else self._identities.get(user_id)
+
+    def put(self, identity: Identity) -> None:
+        if self._identities is not None:
+            self._identities[identity.id] = identity
 
 
 class LoginRequiredError(AppError):
@@ -85,18 +107,26 @@ async def resolve_identity(request: Request) -> Identity | None:
     elif request.cookies.get(SESSION_COOKIE):
         sessions: CredentialStore = request.app.state.sessions
         user_id = await sessions.resolve(request.cookies[SESSION_COOKIE])
-    identity = None
-    if user_id is not None:
-        found = user_id
-
-        def load(session: Session) -> Identity | None:
-            user = users.get_user(session, found)
-            if user is None or not user.is_active:
-                return None
-            return Identity(user.id, user.username, user.full_name, user.role)
-
-        identity = await in_session(request, load)
+    identity = None if user_id is None else await _identity_of(request, user_id)
     request.state.identity = identity
+    return identity
+
+
+async def _identity_of(request: Request, user_id: uuid.UUID) -> Identity | None:
+    """The active user `user_id`, from this worker's cache or the database."""
+    cache: IdentityCache = request.app.state.identities
+    if (identity := cache.get(user_id)) is not None:
+        return identity
+
+    def load(session: Session) -> Identity | None:
+        user = users.get_user(session, user_id)
+        if user is None or not user.is_active:
+            return None
+        return Identity(user.id, user.username, user.full_name, user.role)
+
+    identity = await in_session(request, load)
+    if identity is not None:
+        cache.put(identity)
     return identity
 
 
@@ -119,7 +149,7 @@ async def _page_user(request: Request) -> Identity:
     return identity
 
 
-def _admin(identity: Annotated[Identity, Depends(_api_user)]) -> Identity:
+async def _admin(identity: Annotated[Identity, Depends(_api_user)]) -> Identity:
     if not identity.has_role(Role.ADMIN):
         raise ForbiddenError("this action needs the admin role")
     return identity

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from cachetools import TTLCache
 
 from gateway_service.auth.identity import Identity
 from gateway_service.settings import GatewaySettings
@@ -36,6 +37,12 @@ class BackendClients:
             )
             for name in settings.deployed_backends()
         }
+        # A signed token is reused for half its life, so a service always gets one with
+        # at least half its life left and sees the same token again (it remembers those
+        # it has verified).
+        self._tokens: TTLCache[Identity, str] = TTLCache(
+            maxsize=10_000, ttl=settings.internal_token_ttl_seconds / 2
+        )
 
     def client(self, name: str) -> httpx.AsyncClient:
         try:
@@ -46,13 +53,16 @@ class BackendClients:
             ) from None
 
     def internal_headers(self, identity: Identity) -> dict[str, str]:
-        token = sign_internal_token(
-            self.settings.internal_token_private_key,
-            identity.id,
-            identity.roles,
-            issuer=self.settings.internal_token_issuer,
-            ttl=timedelta(seconds=self.settings.internal_token_ttl_seconds),
-        )
+        token = self._tokens.get(identity)
+        if token is None:
+            token = sign_internal_token(
+                self.settings.internal_token_private_key,
+                identity.id,
+                identity.roles,
+                issuer=self.settings.internal_token_issuer,
+                ttl=timedelta(seconds=self.settings.internal_token_ttl_seconds),
+            )
+            self._tokens[identity] = token
         return {"Authorization": f"Bearer {token}"}
 
     async def call(

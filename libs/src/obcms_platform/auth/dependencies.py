@@ -1,8 +1,12 @@
-"""FastAPI dependencies: every service route needs a valid internal token."""
+"""FastAPI dependencies: every service route needs a valid internal token.
+
+They are ``async def`` although they do no I/O: FastAPI runs a plain ``def`` dependency in
+the thread pool, and a hop there and back costs more than verifying the token.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,7 +18,7 @@ from obcms_platform.errors import ForbiddenError, UnauthorizedError
 _bearer = HTTPBearer(auto_error=False, description="Internal token signed by the gateway")
 
 
-def _principal(
+async def _principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -32,10 +36,10 @@ def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def require_role(role: Role) -> Callable[[Principal], Principal]:
+def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency factory: the caller must hold `role` (or a higher one)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(role):
             raise ForbiddenError(f"this action needs the {role.value} role")
         return principal

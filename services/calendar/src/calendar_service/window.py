@@ -15,7 +15,9 @@ from obcms_platform.feed import EndParam, StartParam, TimeWindow, make_window, m
 __all__ = ["IcsWindow", "TimeWindow"]
 
 
-def _ics_window(request: Request, start: StartParam = None, end: EndParam = None) -> TimeWindow:
+async def _ics_window(
+    request: Request, start: StartParam = None, end: EndParam = None
+) -> TimeWindow:
     """No window (a subscribing client): from a month back to a year ahead."""
     return make_window(
         start, end, months_before=1, months_after=12, max_days=max_window_days(request)

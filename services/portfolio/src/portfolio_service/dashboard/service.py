@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Numeric, and_, cast, distinct, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    distinct,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from portfolio_service.dashboard.schemas import (
@@ -28,7 +42,7 @@ AT_RISK_MARGIN = 20  # percentage points of the planned period
 UNSPECIFIED = "unspecified"
 
 
-def at_risk_condition(today: date) -> ColumnElement[bool]:
+def at_risk_condition(today: ColumnElement[date]) -> ColumnElement[bool]:
     """A PPA is at risk (behind schedule) when it is planning or ongoing, has a start_date
     and a target_end_date, and the elapsed share of that period exceeds its progress by more
     than 20 percentage points: ``elapsed / period - progress / 100 > 0.2``.
@@ -38,7 +52,7 @@ def at_risk_condition(today: date) -> ColumnElement[bool]:
     never at risk and one past its target end is at risk below 80 % progress.
     """
     period = func.greatest(Ppa.target_end_date - Ppa.start_date, 1)
-    elapsed = literal(today, Date) - Ppa.start_date
+    elapsed = today - Ppa.start_date
     share = func.least(func.greatest(cast(elapsed, Numeric) / period, 0), 1)
     return and_(
         Ppa.status.in_([PpaStatus.PLANNING, PpaStatus.ONGOING]),
@@ -48,12 +62,29 @@ def at_risk_condition(today: date) -> ColumnElement[bool]:
     )
 
 
-def portfolio_dashboard(
-    session: Session, fiscal_year: int | None = None, today: date | None = None
-) -> Dashboard:
-    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
-    today = today or date.today()
-    scope = [Ppa.fiscal_year == fiscal_year] if fiscal_year is not None else []
+BREAKDOWNS: dict[str, tuple[Any, type[StrEnum]]] = {
+    "status": (Ppa.status, PpaStatus),
+    "category": (Ppa.category, PpaCategory),
+    "sector": (Ppa.sector, Sector),
+    "approval_status": (Ppa.approval_status, ApprovalStatus),
+}
+
+
+@dataclass(frozen=True)
+class DashboardQueries:
+    ppas: Select[Any]
+    funding: Select[Any]
+    upcoming: Select[Any]
+    needs: Select[Any]
+
+
+@cache
+def dashboard_queries(scoped: bool) -> DashboardQueries:
+    """The four statements, built once per process with `today`, `upcoming_end` and (when
+    `scoped`) `fiscal_year` as parameters: about 40 columns are not rebuilt and their cache
+    key not recomputed on every request."""
+    today = bindparam("today", type_=Date)
+    scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
     ppas_in_scope = select(Ppa.id).where(*scope)
 
     # 1. Counts, breakdowns, budget allocation and progress of the PPAs: one pass.
@@ -63,36 +94,20 @@ def portfolio_dashboard(
         func.avg(Ppa.progress).label("average_progress"),
         func.count().filter(at_risk_condition(today)).label("at_risk"),
     ]
-    breakdowns: dict[str, tuple[Any, type[StrEnum]]] = {
-        "status": (Ppa.status, PpaStatus),
-        "category": (Ppa.category, PpaCategory),
-        "sector": (Ppa.sector, Sector),
-        "approval_status": (Ppa.approval_status, ApprovalStatus),
-    }
-    for name, (column, values) in breakdowns.items():
+    for name, (column, values) in BREAKDOWNS.items():
         columns += [
             func.count().filter(column == value).label(f"{name}__{value.value}") for value in values
         ]
     columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED}"))
-    ppa_row = session.execute(select(*columns).select_from(Ppa).where(*scope)).one()._mapping
-
-    def breakdown(name: str) -> dict[str, int]:
-        prefix = f"{name}__"
-        return {
-            key.removeprefix(prefix): int(value)
-            for key, value in ppa_row.items()
-            if isinstance(key, str) and key.startswith(prefix)
-        }
+    ppas = select(*columns).select_from(Ppa).where(*scope)
 
     # 2. Funding of those PPAs by tranche type.
     funding = select(*tranche_sums()).select_from(FundingTranche)
-    if scope:
+    if scoped:
         funding = funding.where(FundingTranche.ppa_id.in_(ppas_in_scope))
-    sums = session.execute(funding).one()
-    figures = FundingFigures.from_sums(Decimal(ppa_row["budget_allocation"]), sums)
 
     # 3. Open milestones of the next 30 days (today included), soonest first.
-    upcoming = session.execute(
+    upcoming = (
         select(
             Milestone.id,
             Milestone.ppa_id,
@@ -104,24 +119,51 @@ def portfolio_dashboard(
         .join(Ppa, Ppa.id == Milestone.ppa_id)
         .where(
             Milestone.date >= today,
-            Milestone.date <= today + timedelta(days=UPCOMING_DAYS),
+            Milestone.date <= bindparam("upcoming_end", type_=Date),
             Milestone.status.not_in([MilestoneStatus.COMPLETED, MilestoneStatus.CANCELLED]),
             *scope,
         )
         .order_by(Milestone.date, Milestone.id)
         .limit(UPCOMING_LIMIT)
-    ).all()
+    )
 
     # 4. Needs coverage: every need, and those linked to at least one PPA in scope.
     addressed = select(func.count(distinct(NeedPpaLink.need_id)))
-    if scope:
+    if scoped:
         addressed = addressed.where(NeedPpaLink.ppa_id.in_(ppas_in_scope))
-    needs_row = session.execute(
-        select(
-            select(func.count()).select_from(Need).scalar_subquery().label("total"),
-            addressed.scalar_subquery().label("addressed"),
-        )
-    ).one()
+    needs = select(
+        select(func.count()).select_from(Need).scalar_subquery().label("total"),
+        addressed.scalar_subquery().label("addressed"),
+    )
+    return DashboardQueries(ppas, funding, upcoming, needs)
+
+
+def portfolio_dashboard(
+    session: Session, fiscal_year: int | None = None, today: date | None = None
+) -> Dashboard:
+    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
+    today = today or date.today()
+    queries = dashboard_queries(scoped=fiscal_year is not None)
+    params: dict[str, Any] = {
+        "today": today,
+        "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
+    }
+    if fiscal_year is not None:
+        params["fiscal_year"] = fiscal_year
+    ppa_row = session.execute(queries.ppas, params).one()._mapping
+
+    def breakdown(name: str) -> dict[str, int]:
+        prefix = f"{name}__"
+        return {
+            key.removeprefix(prefix): int(value)
+            for key, value in ppa_row.items()
+            if isinstance(key, str) and key.startswith(prefix)
+        }
+
+    sums = session.execute(queries.funding, params).one()
+    figures = FundingFigures.from_sums(Decimal(ppa_row["budget_allocation"]), sums)
+    upcoming = session.execute(queries.upcoming, params).all()
+    needs_row = session.execute(queries.needs, params).one()
 
     average = ppa_row["average_progress"]
     by_status = breakdown("status")

@@ -1,8 +1,8 @@
 """The JSON API facade: ``/api/v1/<resource>/...`` forwarded to the service that owns it.
 
 The route table below is the one place that maps a resource to its service. The request
-goes out with the caller's identity as a short-lived internal token; status, body (streamed)
-and headers such as ETag come back unchanged.
+goes out with the caller's identity as a short-lived internal token; status, body and
+headers such as ETag come back unchanged (a large body is streamed).
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ HOP_BY_HOP = frozenset(
 REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
 RESPONSE_DROP = HOP_BY_HOP | {"set-cookie"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# Larger (or unsized) answers, such as calendar exports, are streamed through.
+BUFFERED_BODY_BYTES = 256 * 1024
 
 router = APIRouter(tags=["api facade"])
 
@@ -90,15 +92,28 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         upstream = await client.send(outgoing, stream=True)
     except UNAVAILABLE as exc:
         raise unavailable(service, exc) from exc
-    response = StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
     # Raw pairs: repeated headers (Vary, Link...) pass through as they came.
-    response.raw_headers = [
+    response_headers = [
         (key.encode("latin-1"), value.encode("latin-1"))
         for key, value in upstream.headers.multi_items()
         if key.lower() not in RESPONSE_DROP
     ]
+    length = upstream.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFERED_BODY_BYTES:
+        # A small body (most API answers) goes out in one piece: cheaper than a stream,
+        # and a service failing halfway is still a clean 503.
+        try:
+            body = b"".join([chunk async for chunk in upstream.aiter_raw()])
+        except UNAVAILABLE as exc:
+            raise unavailable(service, exc) from exc
+        finally:
+            await upstream.aclose()
+        response = Response(body, status_code=upstream.status_code)
+    else:
+        response = StreamingResponse(
+            upstream.aiter_raw(),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
+    response.raw_headers = response_headers
     return response

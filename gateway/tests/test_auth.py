@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
+from collections.abc import Callable
 
 from gateway_helpers import (
     ADMIN_PASSWORD,
@@ -257,35 +259,36 @@ def _set_user(database_url: str, user_id: str, **values: object) -> None:
     engine.dispose()
 
 
+def _new_staff(client) -> tuple[dict[str, str], Callable[..., None]]:
+    """A new staff member's headers, and a function changing their row in the database."""
+    user = create_user(client, token_for(client, "admin", ADMIN_PASSWORD), "staff")
+    headers = token_for(client, user["username"], USER_PASSWORD)
+    return headers, functools.partial(_set_user, client.app.state.settings.database_url, user["id"])
+
+
 def test_a_deactivated_user_is_refused_once_the_identity_cache_expires(in_process):
     client = in_process(identity_cache_seconds=1)
-    settings = client.app.state.settings
-    admin = token_for(client, "admin", ADMIN_PASSWORD)
-    user = create_user(client, admin, "staff")
-    headers = token_for(client, user["username"], USER_PASSWORD)
+    headers, change = _new_staff(client)
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
-    _set_user(settings.database_url, user["id"], is_active=False)
+    change(is_active=False)
     # Within the cache time the resolved user is reused (no database read per request) ...
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
     time.sleep(1.2)
     # ... after it the deactivation applies, and it is not cached as a refusal either.
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
-    _set_user(settings.database_url, user["id"], is_active=True)
+    change(is_active=True)
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
 
 
 def test_without_the_identity_cache_a_role_change_applies_to_the_next_request(in_process):
     client = in_process(identity_cache_seconds=0)
-    settings = client.app.state.settings
-    admin = token_for(client, "admin", ADMIN_PASSWORD)
-    user = create_user(client, admin, "staff")
-    headers = token_for(client, user["username"], USER_PASSWORD)
+    headers, change = _new_staff(client)
     team = {"name": f"Team {uuid.uuid4().hex[:8]}"}
     assert client.get("/api/v1/users", headers=headers).status_code == 403
     assert client.post("/api/v1/teams", json=team, headers=headers).status_code == 403
-    _set_user(settings.database_url, user["id"], role="manager")
+    change(role="manager")
     assert client.get("/api/v1/users/me", headers=headers).json()["role"] == "manager"
     # The service sees the new role too: the internal token is not reused across roles.
     assert client.post("/api/v1/teams", json=team, headers=headers).status_code == 201
-    _set_user(settings.database_url, user["id"], is_active=False)
+    change(is_active=False)
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401

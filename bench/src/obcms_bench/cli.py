@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
+import httpx
 import typer
 
 from obcms_bench import dataset, measure, report
@@ -250,7 +251,13 @@ def serve(
         exit_stack.callback(stack.stop)
         stack.start()
         credentials = measure.login(stack.urls.gateway, password)
-        info = {**asdict(stack.urls), "token": credentials.token, "session": credentials.session}
+        info = {
+            **asdict(stack.urls),
+            "token": credentials.token,
+            "session": credentials.session,
+            "serve_pid": os.getpid(),
+            "pids": stack.pids(),
+        }
         (state_dir / "serving.json").write_text(json.dumps(info, indent=2))
         _say(f"serving {chosen.name}: {json.dumps(info)}")
         _say(f"details in {state_dir / 'serving.json'}; Ctrl-C stops")
@@ -259,6 +266,27 @@ def serve(
                 time.sleep(1)
         except KeyboardInterrupt:
             _say("stopping ...")
+
+
+@cli.command()
+def cost(
+    paths: Annotated[list[str], typer.Argument(help="gateway paths, e.g. /api/v1/teams")],
+    requests: Annotated[int, typer.Option(help="sequential requests per path")] = 300,
+    state_dir: Annotated[Path, typer.Option(help="as for serve")] = BENCH_DIR / ".state",
+) -> None:
+    """CPU time per request of every process of a running `serve` stack, path by path."""
+    from obcms_bench import cost as costs
+
+    state_dir = state_dir.resolve()
+    serving = state_dir / "serving.json"
+    if not serving.exists():
+        raise typer.BadParameter(f"{serving} is missing: start `obcms-bench serve` first")
+    info = json.loads(serving.read_text())
+    groups = costs.process_groups(info["pids"], info["serve_pid"], state_dir)
+    headers = {"Authorization": f"Bearer {info['token']}"}
+    with httpx.Client(base_url=info["gateway"], headers=headers, timeout=30) as client:
+        for path in paths:
+            typer.echo(costs.measure(client, groups, path, requests).line())
 
 
 def main() -> None:

@@ -149,6 +149,9 @@ class Stack:
     def stop(self) -> None:
         self.group.stop_all()
 
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, (_, process) in self.group.running.items()}
+
     def memory(self) -> dict[str, float]:
         """RSS in MB of every process, uvicorn's worker processes one by one."""
         result: dict[str, float] = {}

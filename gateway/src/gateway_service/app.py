@@ -50,7 +50,7 @@ from gateway_service.static_files import VersionedStaticFiles
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
-from obcms_platform.app import GZIP_LEVEL
+from obcms_platform.app import GZIP_LEVEL, frozen_startup_heap
 from obcms_platform.db import Database
 from obcms_platform.errors import (
     AppError,
@@ -154,7 +154,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # Not ready yet (database down or not migrated): /readyz tells; the next start
             # bootstraps.
             logger.error("admin bootstrap failed: %s", exc)
-        yield
+        with frozen_startup_heap():
+            yield
         await app.state.backends.aclose()
         await redis_client.aclose()
         database.dispose()

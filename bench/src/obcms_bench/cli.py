@@ -38,8 +38,10 @@ cli = typer.Typer(
 @cli.callback()
 def _group() -> None:
     """OBCMS benchmarks (see bench/README.md)."""
-    # SIGTERM stops like Ctrl-C: every process the bench started, then the servers.
+    # SIGTERM stops like Ctrl-C: every process the bench started, then the servers. Ctrl-C
+    # works even when started as a background job (which would inherit ignoring it).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

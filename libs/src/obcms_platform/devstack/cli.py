@@ -62,6 +62,9 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 def run() -> None:
     """Start embedded PostgreSQL and Redis, migrate, and run every process until Ctrl-C."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Started from a process that ignores Ctrl-C (a background job, nohup), Python would
+    # inherit the ignoring and the stack could only be killed, never stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     state = _state_dir()
     with ExitStack() as exit_stack:
         try:

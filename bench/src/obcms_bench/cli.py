@@ -284,11 +284,16 @@ def cost(
     if not serving.exists():
         raise typer.BadParameter(f"{serving} is missing: start `obcms-bench serve` first")
     info = json.loads(serving.read_text())
-    groups = costs.process_groups(info["pids"], info["serve_pid"], state_dir)
     headers = {"Authorization": f"Bearer {info['token']}"}
     with httpx.Client(base_url=info["gateway"], headers=headers, timeout=30) as client:
         for path in paths:
-            typer.echo(costs.measure(client, groups, path, requests).line())
+            cost = costs.measure(
+                client,
+                lambda: costs.process_groups(info["pids"], info["serve_pid"], state_dir),
+                path,
+                requests,
+            )
+            typer.echo(cost.line())
 
 
 def main() -> None:

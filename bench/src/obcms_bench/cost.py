@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,14 @@ def _cpu_seconds(groups: dict[str, list[psutil.Process]]) -> dict[str, float]:
 
 
 def measure(
-    client: httpx.Client, groups: dict[str, list[psutil.Process]], path: str, requests: int
+    client: httpx.Client,
+    find_groups: Callable[[], dict[str, list[psutil.Process]]],
+    path: str,
+    requests: int,
 ) -> Cost:
     for _ in range(20):  # warm: caches, prepared statements, keep-alive connections
         client.get(path).raise_for_status()
+    groups = find_groups()  # after warming: the database backends it opened count too
     before = _cpu_seconds(groups)
     durations = []
     for _ in range(requests):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from obcms_bench.dataset import History, load
@@ -46,3 +48,16 @@ def test_x10_is_ten_years_of_history_with_the_reference_year_as_dense_as_ref() -
         day for day in (History(2027, 1).day(index, 500) for index in range(500)) if day.month == 6
     ]
     assert abs(len(in_june) - len(ref_in_june)) <= 1
+
+
+def test_x100_is_fifty_storable_years_at_twice_the_density() -> None:
+    scale = parse_scale("x100")
+    history = History(2026, scale.years)
+    count = scale.count("ppas")
+    days = [history.day(index, count) for index in range(count)]
+
+    # The services refuse dates before 1970: a century of history would not load.
+    assert min(days) >= date(1977, 1, 1)
+    assert max(days).year == 2026
+    in_june = [day for day in days if (day.year, day.month) == (2026, 6)]
+    assert 15 <= len(in_june) <= 18  # ref has about 8 PPAs in June

@@ -1,5 +1,6 @@
 """Dataset scales: `ref` is one year at the original system's reference volume; `xN` is N
-years of history at that volume per year (N times the records, the same per month)."""
+years of history at that volume per year (N times the records, the same per month), up to
+`MAX_HISTORY_YEARS`: beyond it the years get denser (x100 is 50 years at twice the volume)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ REFERENCE_COUNTS = {
 }
 
 
+# The platform refuses dates before 1970 (and fiscal years before it), so a century of
+# history cannot be stored: 50 years back from the reference year always can.
+MAX_HISTORY_YEARS = 50
+
+
 @dataclass(frozen=True)
 class Scale:
     name: str
@@ -28,7 +34,7 @@ class Scale:
     @property
     def years(self) -> int:
         """Years of history (a fraction of ref is one sparser year, for tests)."""
-        return max(1, round(self.factor))
+        return min(MAX_HISTORY_YEARS, max(1, round(self.factor)))
 
 
 def parse_scale(text: str) -> Scale:

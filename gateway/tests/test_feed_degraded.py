@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from feed_helpers import FEED, PAGE_FEED
 from gateway_helpers import ADMIN_PASSWORD, served
 from starlette.testclient import TestClient
@@ -111,3 +111,44 @@ def test_a_failing_or_undeployed_service_gives_error(
         "tasks": "error",
         "portfolio": "ok",
     }
+
+
+MALFORMED_BODIES = {
+    "not JSON": b"<html>proxy error</html>",
+    "no events": b'{"start": "2031-05-01"}',
+    "events not a list": b'{"events": {"id": "task-1"}}',
+    "entry without start": b'{"events": [{"id": "task-1", "extendedProps": {}}]}',
+    "start not a date": b'{"events": [{"id": "task-1", "start": "May", "extendedProps": {}}]}',
+    "id not a string": b'{"events": [{"id": 1, "start": "2031-05-02", "extendedProps": {}}]}',
+}
+
+
+@pytest.fixture(scope="module")
+def malformed_backend() -> Iterator[tuple[str, dict[str, bytes]]]:
+    """A service whose feed answers 200 with the body in ``serving["body"]``."""
+    serving = {"body": b""}
+    app = FastAPI()
+
+    @app.get("/api/v1/feed")
+    def feed() -> Response:
+        return Response(serving["body"], media_type="application/json")
+
+    with served(app) as server:
+        yield server.url, serving
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+def test_a_service_answering_a_malformed_feed_gives_error(
+    in_process: Callable[..., TestClient],
+    calendar_backend: str,
+    malformed_backend: tuple[str, dict[str, bytes]],
+    body: bytes,
+):
+    url, serving = malformed_backend
+    serving["body"] = body
+    client = _signed_in(in_process(calendar_url=calendar_backend, tasks_url=url))
+    response = client.get(FEED, params=WINDOW)
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["sources"] == {"calendar": "ok", "tasks": "error", "portfolio": "ok"}
+    assert not [entry for entry in payload["events"] if entry["id"] == "task-1"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
-from gateway_helpers import USER_PASSWORD, create_user, served, token_for
+from feed_helpers import FEED
+from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, create_user, served, token_for
 
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import ServiceDatabases
@@ -188,3 +191,32 @@ def test_a_hung_service_times_out_as_503(in_process, silent_backend):
     health = client.get("/health/")
     assert health.status_code == 503
     assert health.json()["services"]["portfolio"] == "error"
+
+
+@pytest.fixture
+def gc_disabled() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_backend_answers_are_freed_without_a_garbage_collection(
+    in_process, calendar_backend, gc_disabled
+):
+    """A service's answer (a feed part can be megabytes) is freed once the gateway has
+    used it, not held until a full garbage collection."""
+    client = in_process(calendar_url=calendar_backend)
+    headers = token_for(client, "admin", ADMIN_PASSWORD)
+    window = {"start": "2031-05-01", "end": "2031-06-01"}
+    assert client.get(FEED, params=window, headers=headers).status_code == 200
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    assert client.get("/api/v1/tasks/not-a-uuid", headers=headers).status_code == 422
+    held = [
+        response.request.url
+        for response in gc.get_objects()
+        if isinstance(response, httpx.Response) and response.request.url.host != "testserver"
+    ]
+    assert held == []

@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -111,29 +110,25 @@ class FeedCache:
             return None
         return {source: int(value or 0) for source, value in zip(sources, values, strict=True)}
 
-    async def get_many(self, keys: Sequence[str]) -> list[list[dict[str, Any]] | None]:
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | str | None]:
+        """The cached parts (a source's feed body, as it answered) under `keys`; None where
+        there is none."""
         if not keys:
             return []
         try:
-            values = await self.client.mget(list(keys))
+            values: list[bytes | str | None] = await self.client.mget(list(keys))
         except RedisError as exc:
             logger.warning("feed cache unavailable: %s", exc)
             return [None] * len(keys)
-        parts: list[list[dict[str, Any]] | None] = []
-        for value in values:
-            try:
-                parts.append(json.loads(value) if value is not None else None)
-            except ValueError:
-                parts.append(None)
-        return parts
+        return values
 
-    async def put_many(self, parts: dict[str, list[dict[str, Any]]]) -> None:
+    async def put_many(self, parts: dict[str, bytes]) -> None:
         if not parts:
             return
         try:
             async with self.client.pipeline(transaction=False) as pipe:
-                for key, events in parts.items():
-                    pipe.set(key, json.dumps(events, separators=(",", ":")), ex=self.ttl)
+                for key, body in parts.items():
+                    pipe.set(key, body, ex=self.ttl)
                 await pipe.execute()
         except RedisError as exc:
             logger.warning("feed cache unavailable: %s", exc)

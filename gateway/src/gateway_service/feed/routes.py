@@ -108,7 +108,7 @@ async def _ics(
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
     feed = await _aggregator(request).build(identity, window, names)
     base_url = str(request.base_url).rstrip("/")
-    body = build_calendar(feed.events, base_url=base_url)
+    body = build_calendar(feed.events(), base_url=base_url)
     response = _conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
     response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
     return response

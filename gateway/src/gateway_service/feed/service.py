@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 import httpx
+import msgspec
 
 from gateway_service.auth.identity import Identity
 from gateway_service.feed.cache import FeedCache, part_key
@@ -46,10 +47,61 @@ FEED_PATH = f"{API_PREFIX}/feed"
 COMPLETED_STATUSES = frozenset({"completed", "approved", "enacted"})
 
 
+class _Props(msgspec.Struct):
+    module: str | None = None
+    status: str | None = None
+
+
+class _EntryKeys(msgspec.Struct):
+    """The fields of an entry the gateway reads; the entry itself passes through as raw JSON
+    (never parsed into dicts nor encoded again: a year's feed is megabytes)."""
+
+    id: str
+    start: str
+    extendedProps: _Props  # noqa: N815 - the feed format's name
+
+
+class _RawBody(msgspec.Struct):
+    events: list[msgspec.Raw]
+
+
+class _KeysBody(msgspec.Struct):
+    events: list[_EntryKeys]
+
+
+_RAW_DECODER = msgspec.json.Decoder(_RawBody)
+_KEYS_DECODER = msgspec.json.Decoder(_KeysBody)
+
+
+@dataclass(frozen=True)
+class Entry:
+    raw: msgspec.Raw
+    id: str
+    start: datetime
+    module: str | None
+    status: str | None
+
+
+def parse_part(body: bytes | str) -> list[Entry]:
+    """A source's feed body (``{"events": [...], ...}``) as entries; raises ValueError when
+    it is not one (not JSON, no ``events`` list, an entry without id, start or
+    extendedProps, a start that is not an ISO date or date-time)."""
+    try:
+        raws = _RAW_DECODER.decode(body).events
+        keys = _KEYS_DECODER.decode(body).events
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"not a feed body: {exc}") from None
+    return [
+        Entry(raw, key.id, _moment(key.start), key.extendedProps.module, key.extendedProps.status)
+        for raw, key in zip(raws, keys, strict=True)
+    ]
+
+
 @dataclass
 class SourceResult:
     status: str
-    events: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    body: bytes = b""
 
 
 @dataclass
@@ -57,31 +109,39 @@ class Feed:
     generated_at: datetime
     modules: list[str]
     sources: dict[str, str]
-    events: list[dict[str, Any]]
+    entries: list[Entry]
     module_stats: dict[str, dict[str, int]]
-
-    def _content(self) -> dict[str, Any]:
-        return {
-            "modules": self.modules,
-            "sources": self.sources,
-            "events": self.events,
-            "module_stats": self.module_stats,
-        }
 
     @cached_property
     def _encoded_content(self) -> bytes:
-        # Entries keep the key order their service wrote (a cached part is the same JSON),
-        # so equal content encodes to equal bytes: serialised once for the body and the ETag.
-        return json.dumps(self._content(), separators=(",", ":")).encode()
+        # Entries are the bytes their service wrote (a cached part is the same bytes), so
+        # equal content encodes to equal bytes: serialised once for the body and the ETag.
+        return msgspec.json.encode(
+            {
+                "modules": self.modules,
+                "sources": self.sources,
+                "events": [entry.raw for entry in self.entries],
+                "module_stats": self.module_stats,
+            }
+        )
 
     def body(self) -> bytes:
         """The feed payload (DOMAIN.md) as compact JSON, ``generated_at`` first."""
-        generated_at = json.dumps(self.generated_at.isoformat()).encode()
-        return b'{"generated_at":' + generated_at + b"," + self._encoded_content[1:]
+        generated_at = msgspec.json.encode(self.generated_at.isoformat())
+        return b"".join(
+            (b'{"generated_at":', generated_at, b",", memoryview(self._encoded_content)[1:])
+        )
 
     def etag(self) -> str:
         """Weak validator of everything but ``generated_at`` (which changes every time)."""
         return f'W/"{hashlib.sha256(self._encoded_content).hexdigest()[:32]}"'
+
+    def events(self) -> list[dict[str, Any]]:
+        """The entries as dicts (for the ICS rendering)."""
+        events: list[dict[str, Any]] = json.loads(
+            msgspec.json.encode([entry.raw for entry in self.entries])
+        )
+        return events
 
 
 def _moment(value: str) -> datetime:
@@ -92,50 +152,34 @@ def _moment(value: str) -> datetime:
     return parsed.astimezone(OFFICE_ZONE)
 
 
-def _start_key(entry: dict[str, Any]) -> tuple[datetime, str]:
-    return _moment(str(entry["start"])), str(entry["id"])
-
-
-def _valid(events: object) -> list[dict[str, Any]]:
-    """The entries of a service's body; raises ValueError when they are not feed entries."""
-    if not isinstance(events, list):
-        raise ValueError("events is not a list")
-    for entry in events:
-        if not isinstance(entry, dict) or not {"id", "start", "extendedProps"} <= entry.keys():
-            raise ValueError("not a feed entry")
-        _moment(str(entry["start"]))
-    return events
-
-
-def merge(parts: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def merge(parts: Sequence[list[Entry]]) -> list[Entry]:
     """All entries, sorted by start (then id), each id once (the first seen wins)."""
     seen: set[str] = set()
-    merged: list[dict[str, Any]] = []
-    for events in parts:
-        for entry in events:
-            if entry["id"] in seen:
+    merged: list[Entry] = []
+    for entries in parts:
+        for entry in entries:
+            if entry.id in seen:
                 continue
-            seen.add(entry["id"])
+            seen.add(entry.id)
             merged.append(entry)
-    merged.sort(key=_start_key)
+    merged.sort(key=lambda entry: (entry.start, entry.id))
     return merged
 
 
 def module_stats(
-    events: Sequence[dict[str, Any]], modules: Sequence[str], today: date
+    entries: Sequence[Entry], modules: Sequence[str], today: date
 ) -> dict[str, dict[str, int]]:
     """Per requested module: ``total`` entries; ``upcoming``: starting today or later
     (office time); ``completed``: status in `COMPLETED_STATUSES`."""
     stats = {name: {"total": 0, "upcoming": 0, "completed": 0} for name in modules}
-    for entry in events:
-        props = entry.get("extendedProps") or {}
-        counts = stats.get(str(props.get("module")))
+    for entry in entries:
+        counts = stats.get(str(entry.module))
         if counts is None:
             continue
         counts["total"] += 1
-        if _moment(str(entry["start"])).date() >= today:
+        if entry.start.date() >= today:
             counts["upcoming"] += 1
-        if props.get("status") in COMPLETED_STATUSES:
+        if entry.status in COMPLETED_STATUSES:
             counts["completed"] += 1
     return stats
 
@@ -176,9 +220,10 @@ class FeedAggregator:
                     extra={"source": source},
                 )
                 return SourceResult(ERROR)
-            events = _valid(response.json().get("events"))
+            body = response.content
+            entries = parse_part(body)
             outcome = OK
-            return SourceResult(OK, events)
+            return SourceResult(OK, entries, body)
         except (TimeoutError, httpx.TimeoutException):
             outcome = TIMEOUT
             logger.warning("feed source %s timed out", source, extra={"source": source})
@@ -209,9 +254,10 @@ class FeedAggregator:
                 )
         cached = await self.cache.get_many([keys[source] for source in asked if source in keys])
         results: dict[str, SourceResult] = {}
-        for source, events in zip([s for s in asked if s in keys], cached, strict=True):
-            if events is not None:
-                results[source] = SourceResult(OK, events)
+        for source, body in zip([s for s in asked if s in keys], cached, strict=True):
+            entries = _cached_entries(body)
+            if entries is not None:
+                results[source] = SourceResult(OK, entries)
                 FEED_CACHE.labels("hit").inc()
             else:
                 FEED_CACHE.labels("miss").inc()
@@ -222,12 +268,12 @@ class FeedAggregator:
         results.update(zip(missing, fetched, strict=True))
         await self.cache.put_many(
             {
-                keys[source]: result.events
+                keys[source]: result.body
                 for source, result in zip(missing, fetched, strict=True)
                 if result.status == OK and source in keys
             }
         )
-        events = merge([results[source].events for source in asked])
+        entries = merge([results[source].entries for source in asked])
         now = datetime.now(OFFICE_ZONE).replace(microsecond=0)
         return Feed(
             generated_at=now,
@@ -236,6 +282,16 @@ class FeedAggregator:
                 source: results[source].status if source in results else NOT_REQUESTED
                 for source in SOURCES
             },
-            events=events,
-            module_stats=module_stats(events, modules, now.date()),
+            entries=entries,
+            module_stats=module_stats(entries, modules, now.date()),
         )
+
+
+def _cached_entries(body: bytes | str | None) -> list[Entry] | None:
+    """A cached part's entries; None when there is none or it is unreadable (refetched)."""
+    if body is None:
+        return None
+    try:
+        return parse_part(body)
+    except ValueError:
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import timedelta
 
 import httpx
@@ -19,6 +20,15 @@ UNAVAILABLE = (httpx.TransportError,)
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
 
 
+async def _unbind_stream(response: httpx.Response) -> None:
+    """httpx 0.28 binds each response's stream back to the response (for ``elapsed``): the
+    cycle keeps the response and its body until a full garbage collection, megabytes after
+    a year's feed (encode/httpx#3733). The stream keeps a weak reference instead."""
+    stream = response.stream
+    if vars(stream).get("_response") is response:
+        vars(stream)["_response"] = weakref.proxy(response)
+
+
 class BackendClients:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -34,6 +44,7 @@ class BackendClients:
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
                 follow_redirects=False,
                 trust_env=False,
+                event_hooks={"response": [_unbind_stream]},
             )
             for name in settings.deployed_backends()
         }

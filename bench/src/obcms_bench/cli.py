@@ -274,6 +274,7 @@ def serve(
 def cost(
     paths: Annotated[list[str], typer.Argument(help="gateway paths, e.g. /api/v1/teams")],
     requests: Annotated[int, typer.Option(help="sequential requests per path")] = 300,
+    cold: Annotated[bool, typer.Option(help="through the gateway without the feed cache")] = False,
     state_dir: Annotated[Path, typer.Option(help="as for serve")] = BENCH_DIR / ".state",
 ) -> None:
     """CPU time per request of every process of a running `serve` stack, path by path."""
@@ -285,7 +286,8 @@ def cost(
         raise typer.BadParameter(f"{serving} is missing: start `obcms-bench serve` first")
     info = json.loads(serving.read_text())
     headers = {"Authorization": f"Bearer {info['token']}"}
-    with httpx.Client(base_url=info["gateway"], headers=headers, timeout=30) as client:
+    gateway = info["cold_gateway" if cold else "gateway"]
+    with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
         for path in paths:
             cost = costs.measure(
                 client,

@@ -4,6 +4,7 @@ cover the endpoints)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,7 +86,7 @@ def test_entry_renders_the_feed_format():
         feed.MODULE_STAFF, "task", 42, "not_started", "/x/", priority="high", relatedPpaId=None
     )
     entry = feed.all_day_entry("staff-task-42", "Task", date(2026, 12, 31), feed.TASK_COLOUR, props)
-    assert entry.to_feed().model_dump(exclude_none=True) == {
+    assert entry.to_feed() == {
         "id": "staff-task-42",
         "title": "Task",
         "start": "2026-12-31",
@@ -112,12 +113,18 @@ def test_entry_renders_the_feed_format():
         colour=feed.EVENT_COLOUR,
         props=props,
     )
-    assert timed.to_feed().start == "2026-12-31T00:00:00+08:00"
+    assert timed.to_feed()["start"] == "2026-12-31T00:00:00+08:00"
     # Sorted by local start; an all-day entry first among those of its day.
     assert [e.id for e in feed.sorted_entries([timed, entry])] == ["staff-task-42", "b"]
-    response = feed.feed_response(feed.make_window("2026-12-01", "2027-01-01"), ["staff"], [entry])
-    assert response.modules == ["staff"]
-    assert [e.id for e in response.events] == ["staff-task-42"]
+    response = feed.feed_response(
+        feed.make_window("2026-12-01", "2027-01-01"), ["staff"], [timed, entry]
+    )
+    assert response.media_type == "application/json"
+    body = feed.FeedResponse.model_validate_json(response.body)  # the documented schema
+    assert body.start == datetime(2026, 12, 1, tzinfo=feed.OFFICE_ZONE)
+    assert body.modules == ["staff"]
+    assert [e.id for e in body.events] == ["staff-task-42", "b"]
+    assert json.loads(response.body)["events"][0] == entry.to_feed()
 
 
 def test_colour_table():

@@ -38,16 +38,16 @@ def build_calendar(entries: Iterable[Entry], name: str = "OBCMS calendar") -> by
             start, end = start.astimezone(UTC), end.astimezone(UTC)
         vevent.add("dtstart", start)
         vevent.add("dtend", end)
-        lines = [f"Module: {props.module}", f"Category: {props.category}"]
-        lines.append(f"Status: {props.status}")
+        lines = [f"Module: {props['module']}", f"Category: {props['category']}"]
+        lines.append(f"Status: {props['status']}")
         if entry.description:
             lines.extend(["", entry.description])
         vevent.add("description", "\n".join(lines))
-        vevent.add("categories", [props.module])
+        vevent.add("categories", [props["module"]])
         if entry.location:
             vevent.add("location", entry.location)
-        if props.status in STATUS:
-            vevent.add("status", STATUS[props.status])
+        if props["status"] in STATUS:
+            vevent.add("status", STATUS[props["status"]])
         calendar.add_component(vevent)
     payload: bytes = calendar.to_ical()
     return payload

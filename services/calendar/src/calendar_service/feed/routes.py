@@ -30,10 +30,8 @@ Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 
-@router.get(f"{API_PREFIX}/feed", response_model=FeedResponse, response_model_exclude_none=True)
-def feed(
-    session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules
-) -> FeedResponse:
+@router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
+def feed(session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules) -> Response:
     return feed_response(window, modules, feed_entries(session, window, modules))
 
 

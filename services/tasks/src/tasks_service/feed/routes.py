@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
@@ -22,8 +22,6 @@ router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
 
 
-@router.get(f"{API_PREFIX}/feed", response_model=FeedResponse, response_model_exclude_none=True)
-def feed(
-    session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules
-) -> FeedResponse:
+@router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
+def feed(session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules) -> Response:
     return feed_response(window, modules, feed_entries(session, window, modules))

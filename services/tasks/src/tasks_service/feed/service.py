@@ -65,17 +65,18 @@ def window_tasks_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
 
 def task_entry(task: Row[Any]) -> Entry:
     assert task.due_date is not None  # selected with one
+    task_id = str(task.id)
     return all_day_entry(
-        f"staff-task-{task.id}",
+        f"staff-task-{task_id}",
         task.title,
         task.start_date or task.due_date,
         TASK_COLOUR,
         extended_props(
             MODULE_STAFF,
             CATEGORY,
-            task.id,
+            task_id,
             task.status.value,
-            f"/oobc-management/staff/tasks/{task.id}/",
+            f"/oobc-management/staff/tasks/{task_id}/",
             priority=task.priority.value,
             domain=task.domain.value,
             assigneeIds=[str(user) for user in task.assignee_ids],

@@ -73,7 +73,7 @@ def _ensure_single_active(session: Session, ceiling: BudgetCeiling) -> None:
             select(BudgetCeiling.id).where(
                 BudgetCeiling.sector == ceiling.sector,
                 BudgetCeiling.fiscal_year == ceiling.fiscal_year,
-                BudgetCeiling.is_active.is_(True),
+                BudgetCeiling.is_active,
                 BudgetCeiling.id != ceiling.id,
             )
         )
@@ -100,7 +100,7 @@ def ensure_within_ceiling(session: Session, ppa: Ppa) -> None:
         .where(
             BudgetCeiling.sector == ppa.sector,
             BudgetCeiling.fiscal_year == ppa.fiscal_year,
-            BudgetCeiling.is_active.is_(True),
+            BudgetCeiling.is_active,
         )
         .with_for_update()
     )

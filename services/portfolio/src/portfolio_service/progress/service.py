@@ -125,7 +125,9 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
             func.coalesce((completed * 100) // func.nullif(total, 0), 0).label("progress"),
         )
         .select_from(Ppa)
-        .outerjoin(live, and_(live.ppa_id == Ppa.id, live.deleted.is_(False)))
+        # `NOT deleted`, the partial index's own predicate: PostgreSQL does not match
+        # `deleted IS false` to it and scanned every task of the projection per event.
+        .outerjoin(live, and_(live.ppa_id == Ppa.id, ~live.deleted))
         .group_by(Ppa.id)
     )
     if ppa_ids is not None:

@@ -11,7 +11,7 @@ window's days), whatever the number of tasks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Row, Select, func, literal_column, select
@@ -24,7 +24,6 @@ from obcms_platform.feed import (
     TimeWindow,
     all_day_entry,
     extended_props,
-    sorted_entries,
 )
 from tasks_service.tasks.models import Task, calendar_span
 
@@ -90,9 +89,16 @@ def task_entry(task: Row[Any]) -> Entry:
     )
 
 
-def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
+# Rows fetched this many at a time (a server-side cursor): a year's tasks are thousands,
+# and fetched at once they sat in the worker's memory next to their entries.
+FEED_ROWS_PER_FETCH = 500
+
+
+def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> Iterator[Entry]:
+    """The entries of the window's tasks, as their rows arrive (unsorted: `feed_response`
+    sorts)."""
     if MODULE_STAFF not in set(modules):
-        return []
-    return sorted_entries(
-        task_entry(task) for task in session.execute(window_tasks_statement(window))
-    )
+        return
+    statement = window_tasks_statement(window).execution_options(yield_per=FEED_ROWS_PER_FETCH)
+    for task in session.execute(statement):
+        yield task_entry(task)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -74,7 +73,9 @@ _KEYS_DECODER = msgspec.json.Decoder(_KeysBody)
 
 
 @dataclass(frozen=True)
-class Entry:
+class ReceivedEntry:
+    """An entry of a source's part: its JSON as received, and what merging and counting read."""
+
     raw: msgspec.Raw
     id: str
     start: datetime
@@ -82,7 +83,7 @@ class Entry:
     status: str | None
 
 
-def parse_part(body: bytes | str) -> list[Entry]:
+def parse_part(body: bytes | str) -> list[ReceivedEntry]:
     """A source's feed body (``{"events": [...], ...}``) as entries; raises ValueError when
     it is not one (not JSON, no ``events`` list, an entry without id, start or
     extendedProps, a start that is not an ISO date or date-time)."""
@@ -92,7 +93,9 @@ def parse_part(body: bytes | str) -> list[Entry]:
     except msgspec.DecodeError as exc:
         raise ValueError(f"not a feed body: {exc}") from None
     return [
-        Entry(raw, key.id, _moment(key.start), key.extendedProps.module, key.extendedProps.status)
+        ReceivedEntry(
+            raw, key.id, _moment(key.start), key.extendedProps.module, key.extendedProps.status
+        )
         for raw, key in zip(raws, keys, strict=True)
     ]
 
@@ -100,7 +103,7 @@ def parse_part(body: bytes | str) -> list[Entry]:
 @dataclass
 class SourceResult:
     status: str
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[ReceivedEntry] = field(default_factory=list)
     body: bytes = b""
 
 
@@ -109,7 +112,7 @@ class Feed:
     generated_at: datetime
     modules: list[str]
     sources: dict[str, str]
-    entries: list[Entry]
+    entries: list[ReceivedEntry]
     module_stats: dict[str, dict[str, int]]
 
     @cached_property
@@ -138,7 +141,7 @@ class Feed:
 
     def events(self) -> list[dict[str, Any]]:
         """The entries as dicts (for the ICS rendering)."""
-        events: list[dict[str, Any]] = json.loads(
+        events: list[dict[str, Any]] = msgspec.json.decode(
             msgspec.json.encode([entry.raw for entry in self.entries])
         )
         return events
@@ -152,10 +155,10 @@ def _moment(value: str) -> datetime:
     return parsed.astimezone(OFFICE_ZONE)
 
 
-def merge(parts: Sequence[list[Entry]]) -> list[Entry]:
+def merge(parts: Sequence[list[ReceivedEntry]]) -> list[ReceivedEntry]:
     """All entries, sorted by start (then id), each id once (the first seen wins)."""
     seen: set[str] = set()
-    merged: list[Entry] = []
+    merged: list[ReceivedEntry] = []
     for entries in parts:
         for entry in entries:
             if entry.id in seen:
@@ -167,7 +170,7 @@ def merge(parts: Sequence[list[Entry]]) -> list[Entry]:
 
 
 def module_stats(
-    entries: Sequence[Entry], modules: Sequence[str], today: date
+    entries: Sequence[ReceivedEntry], modules: Sequence[str], today: date
 ) -> dict[str, dict[str, int]]:
     """Per requested module: ``total`` entries; ``upcoming``: starting today or later
     (office time); ``completed``: status in `COMPLETED_STATUSES`."""
@@ -287,7 +290,7 @@ class FeedAggregator:
         )
 
 
-def _cached_entries(body: bytes | str | None) -> list[Entry] | None:
+def _cached_entries(body: bytes | str | None) -> list[ReceivedEntry] | None:
     """A cached part's entries; None when there is none or it is unreadable (refetched)."""
     if body is None:
         return None

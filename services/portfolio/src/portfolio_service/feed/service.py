@@ -32,7 +32,6 @@ from obcms_platform.feed import (
     TimeWindow,
     all_day_entry,
     extended_props,
-    sorted_entries,
 )
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.milestones.models import Milestone
@@ -213,6 +212,7 @@ def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 
 def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
+    """The window's entries of the wanted modules (unsorted: `feed_response` sorts)."""
     wanted = set(modules)
     entries: list[Entry] = []
     if MODULE_PLANNING in wanted:
@@ -221,4 +221,4 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
         entries.extend(stage_entries(session, window))
     if MODULE_MANA in wanted:
         entries.extend(assessment_entries(session, window))
-    return sorted_entries(entries)
+    return entries

@@ -325,7 +325,7 @@ def test_calendar_shows_every_module_and_filters_them_out(
 
     entries = {
         "coordination": meeting,
-        "staff": "Official leave",
+        "staff": "On leave",  # who is away, never why (leave is private)
         "planning": f"{ppa['title']} (start)",
         "mana": f"{assessment} (start)",
         "resources": f"{resource} booking",

@@ -86,7 +86,8 @@ def test_subscriptions_use_topic_matching() -> None:
     assert subscribes("portfolio", "task.completed")
     assert not subscribes("portfolio", "ppa.created")
     assert subscribes("tasks", "ppa.created")
-    assert not subscribes("tasks", "ppa.updated")
+    assert subscribes("tasks", "ppa.updated")  # the PPA owners the task rules read
+    assert not subscribes("tasks", "milestone.created")
     assert subscribes("gateway", "booking.cancelled")
 
 

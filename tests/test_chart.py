@@ -144,7 +144,7 @@ def test_defaults_hold_no_working_secret() -> None:
         ({k: v for k, v in SECRETS.items() if k != "sessionSecret"}, "sessionSecret.value"),
         (merge(SECRETS, {"sessionSecret": {"value": "short"}}), "at least 50 characters"),
         (
-            merge(SECRETS, {"networkPolicy": {"enabled": False}}),
+            merge(SECRETS, {"gateway": {"trustedProxies": ["*"]}}),
             'gateway.trustedProxies must name the ingress controller\'s addresses, not "*"',
         ),
         (merge(SECRETS, {"relay": {"sources": ["tasks", "billing"]}}), "billing"),
@@ -357,7 +357,9 @@ def test_commands_and_environment() -> None:
     gateway = container_env(deployments["gateway"])
     assert gateway["OBCMS_GATEWAY_TASKS_URL"] == f"http://{RELEASE}-tasks:8000"
     assert gateway["OBCMS_GATEWAY_SECRET_KEY"] == f"secret:{RELEASE}-secrets/gateway-secret-key"
-    assert gateway["OBCMS_GATEWAY_TRUSTED_PROXIES"] == "*"
+    assert gateway["OBCMS_GATEWAY_TRUSTED_PROXIES"] == (
+        "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+    )
     assert gateway["OBCMS_GATEWAY_ALLOWED_HOSTS"] == ",".join(
         [
             f"{RELEASE}-gateway",
@@ -427,6 +429,34 @@ def test_hpa_on_and_off() -> None:
         assert hpa["apiVersion"] == "autoscaling/v2"
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     assert by_kind(render("inline"), "HorizontalPodAutoscaler") == []
+
+
+def test_apis_serve_metrics_on_a_port_the_ingress_does_not_reach() -> None:
+    objects = render("inline")
+    deployments = components(objects)
+    services = {s["metadata"]["name"]: s for s in by_kind(objects, "Service")}
+    policies = {p["metadata"]["name"]: p for p in by_kind(objects, "NetworkPolicy")}
+    for api in API_SERVICES:
+        container = pod_spec(deployments[api])["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"http": 8000, "metrics": 9100}, api
+        assert container_env(deployments[api])[f"OBCMS_{api.upper()}_METRICS_PORT"] == "9100"
+        service_ports = {
+            p["name"]: p["targetPort"] for p in services[f"{RELEASE}-{api}"]["spec"]["ports"]
+        }
+        assert service_ports == {"http": "http", "metrics": "metrics"}, api
+        # Prometheus may reach the metrics port only; the http port is for the ingress
+        # controller (gateway) or the gateway (services).
+        for rule in policies[f"{RELEASE}-{api}"]["spec"]["ingress"]:
+            ports_of_rule = [p["port"] for p in rule["ports"]]
+            is_prometheus = any(
+                peer.get("podSelector") == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+                for peer in rule["from"]
+            )
+            assert ports_of_rule == (["metrics"] if is_prometheus else ["http"]), (api, rule)
+    moved = components(render(merge(SECRETS, {"apis": {"gateway": {"metricsPort": 9400}}})))
+    assert container_env(moved["gateway"])["OBCMS_GATEWAY_METRICS_PORT"] == "9400"
+    assert "not" in render_error(merge(SECRETS, {"apis": {"tasks": {"metricsPort": 8000}}}))
 
 
 def test_several_uvicorn_workers_get_a_multiprocess_metrics_dir() -> None:
@@ -520,13 +550,12 @@ def test_service_monitor_scrapes_every_component() -> None:
     (monitor,) = by_kind(objects, "ServiceMonitor")
     spec = monitor["spec"]
     assert spec["namespaceSelector"] == {"matchNames": [RELEASE]}
-    ports = {e["port"] for e in spec["endpoints"]}
-    assert all(e["path"] == "/metrics" for e in spec["endpoints"])
+    # Only the metrics port: the APIs' `http` port (the one the ingress reaches) has none.
+    assert [(e["port"], e["path"]) for e in spec["endpoints"]] == [("metrics", "/metrics")]
     scraped = set()
     for service in by_kind(objects, "Service"):
         if selects(spec["selector"], service["metadata"]["labels"]):
-            (port,) = service["spec"]["ports"]
-            assert port["name"] in ports
+            assert "metrics" in {port["name"] for port in service["spec"]["ports"]}
             scraped.add(service["metadata"]["labels"]["app.kubernetes.io/component"])
     assert scraped == set(components(objects))
     assert {"tasks-worker", "portfolio-worker", "relay"} <= scraped

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from obcms_platform.auth import Role
+from obcms_platform.testing import make_caller
+
 API = "/api/v1"
 
 BUDGET_CYCLE = [
@@ -307,3 +310,51 @@ def test_updates_generate_nothing_more(shared_bus) -> None:
 
 
 pytestmark = pytest.mark.slow
+
+
+def test_a_ppas_tasks_are_worked_by_its_owners_and_its_progress_cannot_be_faked(
+    shared_bus,
+) -> None:
+    """The tasks service learns a PPA's owners from ppa.created / ppa.updated: its owners
+    complete the generated tasks (progress moves); another staff member may neither complete
+    them nor link a task of their own to the PPA, until the PPA's owners add them."""
+    bus = shared_bus
+    owner, colleague = make_caller(Role.STAFF), make_caller(Role.STAFF)
+    created = bus.portfolio.post(
+        f"{API}/ppas",
+        json={"title": "Owned PPA", "category": "oobc_ppa", "start_date": "2026-05-04"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    ppa = created.json()
+    tasks = bus.wait_for_tasks(10, related_ppa_id=ppa["id"])
+    first, second = tasks[0]["id"], tasks[1]["id"]
+
+    def complete(caller, task_id: str):
+        return bus.tasks.patch(
+            f"{API}/tasks/{task_id}", json={"status": "completed"}, headers=caller.headers
+        )
+
+    refused = complete(colleague, first)
+    assert refused.status_code == 403, refused.text
+    linked = bus.tasks.post(
+        f"{API}/tasks",
+        json={"title": "Mine", "related_ppa_id": ppa["id"], "status": "completed"},
+        headers=colleague.headers,
+    )
+    assert linked.status_code == 403, linked.text
+    assert complete(owner, first).status_code == 200
+    bus.wait_for_progress(ppa["id"], 10)
+
+    # The owner adds the colleague to the PPA's team: the tasks service hears of it.
+    added = bus.portfolio.patch(
+        f"{API}/ppas/{ppa['id']}",
+        json={"member_ids": [str(colleague.user_id)]},
+        headers=owner.headers,
+    )
+    assert added.status_code == 200, added.text
+    bus.wait_until(
+        lambda: complete(colleague, second).status_code == 200,
+        message="the colleague may work the PPA's tasks once a member",
+    )
+    bus.wait_for_progress(ppa["id"], 20)

@@ -58,7 +58,11 @@ def served(app: FastAPI) -> Iterator[ServedApp]:
 
 
 def login(client: httpx.Client, username: str, password: str, **extra: str) -> httpx.Response:
-    return client.post(LOGIN, data={"username": username, "password": password, **extra})
+    """The login form as a browser uses it: the page (csrftoken cookie), then the POST with
+    the form's csrftoken field."""
+    client.get(LOGIN)
+    form = {"username": username, "password": password, "csrftoken": client.cookies["csrftoken"]}
+    return client.post(LOGIN, data={**form, **extra})
 
 
 def token_for(client: httpx.Client, username: str, password: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -94,7 +95,13 @@ def seeded(gateway: ServedApp) -> Iterator[dict[str, Any]]:
             client,
             headers,
             "/leaves",
-            {"leave_type": "sick", "start_date": "2031-03-20", "end_date": "2031-03-20"},
+            # Filed for a colleague: nobody approves their own leave.
+            {
+                "user_id": str(uuid.uuid4()),
+                "leave_type": "sick",
+                "start_date": "2031-03-20",
+                "end_date": "2031-03-20",
+            },
         )
         ok(client.post(f"/api/v1/leaves/{approved_leave['id']}/approve", headers=headers), 200)
         room = post(

@@ -43,7 +43,7 @@ def production(**overrides: Any) -> dict[str, Any]:
         "mode": RunMode.PRODUCTION,
         "internal_token_private_key": private,
         "internal_token_public_key": public,
-        "secret_key": "s" * 64,
+        "secret_key": "C74C1Al9nJQuadytkAyemwMz-39MzJq3VWyue-zes_rvNmD2woIup7u",
         "allowed_hosts": [HOST],
         "argon2_time_cost": 2,
         "argon2_memory_cost_kib": 19_456,
@@ -72,7 +72,8 @@ def test_production_redirects_http_to_https(in_process):
 
 
 def test_behind_a_trusted_proxy_https_is_honoured_with_hsts_and_secure_cookies(in_process):
-    client = in_process(base_url=f"http://{HOST}", **production(trusted_proxies=["*"]))
+    # The TestClient's peer is "testclient"; production refuses "*".
+    client = in_process(base_url=f"http://{HOST}", **production(trusted_proxies=["testclient"]))
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
     page = client.get("/accounts/login/", headers=https)
     assert page.status_code == 200
@@ -163,7 +164,7 @@ def test_check_deploy_command(monkeypatch):
     for name, value in {
         "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": private,
         "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY": public,
-        "OBCMS_GATEWAY_SECRET_KEY": "k" * 64,
+        "OBCMS_GATEWAY_SECRET_KEY": "C74C1Al9nJQuadytkAyemwMz-39MzJq3VWyue-zes_rvNmD2woIup7u",
     }.items():
         monkeypatch.setenv(name, value)
     no_hosts = runner.invoke(cli, ["check-deploy"])

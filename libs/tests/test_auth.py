@@ -15,15 +15,17 @@ from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_
 from obcms_platform.auth.tokens import CLOCK_LEEWAY_SECONDS
 from obcms_platform.testing.auth import other_private_key
 
+SERVICE = "tasks"
+
 
 @pytest.fixture
 def verifier() -> InternalTokenVerifier:
-    return InternalTokenVerifier(DEV_INTERNAL_PUBLIC_KEY)
+    return InternalTokenVerifier(DEV_INTERNAL_PUBLIC_KEY, audience=SERVICE)
 
 
 def test_signed_token_round_trips_user_and_roles(verifier):
     user = uuid.uuid4()
-    token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, [Role.MANAGER])
+    token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, [Role.MANAGER], audience=SERVICE)
     principal = verifier.verify(token)
     assert principal == Principal(user_id=user, roles=frozenset({Role.MANAGER}))
 
@@ -33,6 +35,7 @@ def test_expired_token_is_refused(verifier):
         DEV_INTERNAL_PRIVATE_KEY,
         uuid.uuid4(),
         [Role.STAFF],
+        audience=SERVICE,
         now=datetime.now(UTC) - timedelta(minutes=5),
     )
     with pytest.raises(InvalidTokenError, match="expired"):
@@ -40,14 +43,18 @@ def test_expired_token_is_refused(verifier):
 
 
 def test_token_signed_with_another_key_is_refused(verifier):
-    token = sign_internal_token(other_private_key(), uuid.uuid4(), [Role.ADMIN])
+    token = sign_internal_token(other_private_key(), uuid.uuid4(), [Role.ADMIN], audience=SERVICE)
     with pytest.raises(InvalidTokenError):
         verifier.verify(token)
 
 
 def test_token_from_another_issuer_is_refused(verifier):
     token = sign_internal_token(
-        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.STAFF], issuer="someone-else"
+        DEV_INTERNAL_PRIVATE_KEY,
+        uuid.uuid4(),
+        [Role.STAFF],
+        audience=SERVICE,
+        issuer="someone-else",
     )
     with pytest.raises(InvalidTokenError, match="issuer"):
         verifier.verify(token)
@@ -55,7 +62,7 @@ def test_token_from_another_issuer_is_refused(verifier):
 
 def test_tampered_payload_is_refused(verifier):
     header, payload, signature = sign_internal_token(
-        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.STAFF]
+        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.STAFF], audience=SERVICE
     ).split(".")
     forged_payload = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
     with pytest.raises(InvalidTokenError):
@@ -85,6 +92,7 @@ def test_a_remembered_token_is_still_refused_after_it_expires(verifier):
         DEV_INTERNAL_PRIVATE_KEY,
         user,
         {Role.STAFF},
+        audience=SERVICE,
         ttl=timedelta(seconds=10),
         now=expires - timedelta(seconds=10),
     )

@@ -6,9 +6,11 @@ from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
 from obcms_platform.testing import auth_headers
 
-from .conftest import build_client
+from .conftest import ExampleSettings, build_client
 
-STAFF = auth_headers(uuid.uuid4(), [Role.STAFF])
+EXAMPLE = ExampleSettings.service_name  # the audience the example service accepts
+
+STAFF = auth_headers(uuid.uuid4(), [Role.STAFF], audience=EXAMPLE)
 
 
 def test_liveness_needs_no_dependencies(redis_url):
@@ -73,7 +75,7 @@ def test_forged_token_gets_401(example_client):
 def test_valid_token_identifies_the_caller(example_client):
     user = uuid.uuid4()
     response = example_client.get(
-        "/api/v1/widgets/whoami", headers=auth_headers(user, [Role.MANAGER])
+        "/api/v1/widgets/whoami", headers=auth_headers(user, [Role.MANAGER], audience=EXAMPLE)
     )
     assert response.status_code == 200
     assert response.json() == {"user_id": str(user), "roles": ["manager"]}
@@ -83,7 +85,7 @@ def test_role_check_gives_403(example_client):
     response = example_client.post("/api/v1/widgets/admin-only", headers=STAFF)
     assert response.status_code == 403
     assert "admin" in response.json()["error"]["message"]
-    admin = auth_headers(uuid.uuid4(), [Role.ADMIN])
+    admin = auth_headers(uuid.uuid4(), [Role.ADMIN], audience=EXAMPLE)
     assert example_client.post("/api/v1/widgets/admin-only", headers=admin).status_code == 200
 
 
@@ -147,7 +149,7 @@ def test_unknown_route_is_404_in_the_error_format(example_client):
 
 
 def test_metrics_expose_request_histogram_by_route_template(example_client):
-    user_headers = auth_headers(uuid.uuid4(), [Role.STAFF])
+    user_headers = auth_headers(uuid.uuid4(), [Role.STAFF], audience=EXAMPLE)
     for n in (1, 2, 3):
         assert example_client.get(f"/api/v1/widgets/query?n={n}", headers=user_headers).json() == n
     example_client.get("/api/v1/no/such/route")

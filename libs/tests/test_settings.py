@@ -1,6 +1,8 @@
 from typing import ClassVar
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PUBLIC_KEY
@@ -12,7 +14,12 @@ class ExampleSettings(ServiceSettings):
     service_name: ClassVar[str] = "example"
 
 
-OTHER_PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nnot-the-dev-key\n-----END PUBLIC KEY-----\n"
+OTHER_PUBLIC_KEY = (
+    Ed25519PrivateKey.generate()
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 
 
 def test_service_prefix_overrides_platform_wide_variable(monkeypatch):

@@ -155,7 +155,9 @@ def test_settings_production_needs_real_keys(
     assert _failed(checks) == {"settings:gateway"}
     assert "SECRET_KEY" in checks["settings:gateway"]["detail"]
 
-    monkeypatch.setenv("OBCMS_GATEWAY_SECRET_KEY", "s" * 64)
+    monkeypatch.setenv(
+        "OBCMS_GATEWAY_SECRET_KEY", "C74C1Al9nJQuadytkAyemwMz-39MzJq3VWyue-zes_rvNmD2woIup7u"
+    )
     monkeypatch.setenv("OBCMS_GATEWAY_ALLOWED_HOSTS", "obcms.example.org")
     code, checks = _preflight("--backup-dir", str(tmp_path), "--production")
     assert _failed(checks) == set()

@@ -26,7 +26,8 @@ from gateway_service.app import create_app as create_gateway_app
 from gateway_service.settings import GatewaySettings
 from obcms_platform.auth import Role, require_role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
-from obcms_platform.auth.tokens import AUDIENCE
+from obcms_platform.auth.tokens import SERVICE_AUDIENCES
+from obcms_platform.authz import RULE_ATTRIBUTE, Rule
 from obcms_platform.settings import RunMode, ServiceSettings
 from obcms_platform.testing.auth import other_private_key
 from portfolio_service.app import create_app as create_portfolio_app
@@ -120,9 +121,13 @@ _ROLE_CHECK = require_role(Role.STAFF).__qualname__
 
 
 def role_of(call: Callable[..., Any], extra_checks: dict[Callable[..., Any], Role]) -> Role | None:
-    """The role a dependency demands: a `require_role` check, or one of `extra_checks`."""
+    """The role a dependency demands: a `require_role` check, an `Authorize` rule that no
+    ownership satisfies, or one of `extra_checks`."""
     if call in extra_checks:
         return extra_checks[call]
+    rule = getattr(call, RULE_ATTRIBUTE, None)
+    if isinstance(rule, Rule):
+        return None if rule.owners or rule.role is Role.STAFF else rule.role
     if getattr(call, "__qualname__", None) == _ROLE_CHECK:
         role = getclosurevars(call).nonlocals["role"]
         assert isinstance(role, Role)
@@ -169,7 +174,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": "obcms-gateway",
-        "aud": AUDIENCE,
+        "aud": list(SERVICE_AUDIENCES),
         "sub": str(uuid.uuid4()),
         "roles": [Role.ADMIN.value],
         "iat": now,
@@ -191,17 +196,38 @@ def _hs256(claims: dict[str, Any], secret: bytes) -> str:
     return f"{header}.{payload}.{_b64(signature)}"
 
 
-def bad_internal_tokens() -> dict[str, str]:
-    """Internal tokens a service must refuse, by what is wrong with them (all claim admin)."""
+def bad_internal_tokens(service: str) -> dict[str, str]:
+    """Internal tokens `service` must refuse, by what is wrong with them (all claim admin;
+    but for the fault named, each is one every service would accept)."""
     user = uuid.uuid4()
     admin = [Role.ADMIN]
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    now = datetime.now(UTC)
+    an_hour_ago = now - timedelta(hours=1)
+    everyone = SERVICE_AUDIENCES
+    another_service = next(name for name in SERVICE_AUDIENCES if name != service)
     return {
-        "expired": sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, admin, now=an_hour_ago),
-        "signed by another key": sign_internal_token(other_private_key(), user, admin),
-        "wrong issuer": sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, admin, issuer="evil"),
+        "expired": sign_internal_token(
+            DEV_INTERNAL_PRIVATE_KEY, user, admin, audience=everyone, now=an_hour_ago
+        ),
+        "signed by another key": sign_internal_token(
+            other_private_key(), user, admin, audience=everyone
+        ),
+        "wrong issuer": sign_internal_token(
+            DEV_INTERNAL_PRIVATE_KEY, user, admin, audience=everyone, issuer="evil"
+        ),
         "wrong audience": jwt.encode(
             _claims(aud="someone-else"), DEV_INTERNAL_PRIVATE_KEY, algorithm="EdDSA"
+        ),
+        "for another service": sign_internal_token(
+            DEV_INTERNAL_PRIVATE_KEY, user, admin, audience=another_service
+        ),
+        "valid for 100 years": jwt.encode(
+            _claims(exp=now + timedelta(days=36_525)), DEV_INTERNAL_PRIVATE_KEY, algorithm="EdDSA"
+        ),
+        "issued in the future": jwt.encode(
+            _claims(iat=now + timedelta(hours=1), exp=now + timedelta(hours=1, minutes=1)),
+            DEV_INTERNAL_PRIVATE_KEY,
+            algorithm="EdDSA",
         ),
         "no subject": jwt.encode(_claims(sub=None), DEV_INTERNAL_PRIVATE_KEY, algorithm="EdDSA"),
         "subject not a uuid": jwt.encode(

@@ -6,11 +6,14 @@ stored verbatim), never a 500, and the work a request may cause stays bounded.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from security_helpers import SERVICES, operations, schema_app
+from gateway_helpers import ADMIN_PASSWORD, served, signed_in, token_for
+from security_helpers import SERVICES, api_routes, operations, schema_app
+from test_csrf_and_pages import concrete
 
 from obcms_platform.feed import MAX_WINDOW_DAYS
 from obcms_platform.settings import ServiceSettings
@@ -60,6 +63,12 @@ WINDOW_OPERATIONS = [
     for service in SERVICES
     for operation in operations(schema_app(service))
     if {"start", "end"} <= {p["name"] for p in operation.spec.get("parameters", [])}
+]
+# Every form a page posts to (login and logout included), read from the gateway app.
+PAGE_ACTIONS = [
+    pytest.param(route, id=route.path)
+    for route in api_routes(schema_app("gateway"))
+    if "POST" in route.methods and not route.path.startswith("/api/")
 ]
 GATEWAY_FEEDS = [
     "/api/v1/calendar/feed",
@@ -334,6 +343,66 @@ def test_gateway_feed_refuses_a_century_long_window_naming_end(gateway, path):
     assert f"at most {MAX_WINDOW_DAYS} days" in _error(response)["message"]
 
 
+def _daily_series(client: TestClient, admin: dict[str, str], count: int) -> None:
+    """A daily series in March 2041 (no other test uses that month), through the facade."""
+    response = client.post(
+        "/api/v1/events",
+        json={
+            **CREATES["calendar"][1],
+            "start": "2041-03-04T09:00:00+08:00",
+            "end": "2041-03-04T10:00:00+08:00",
+            "recurrence": {"freq": "daily", "count": count},
+        },
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+
+
+MARCH_2041 = {"start": "2041-03-01", "end": "2041-04-01", "modules": "coordination"}
+
+
+def test_the_gateway_feed_holds_at_most_its_entry_cap_and_says_so(make_gateway_client):
+    with make_gateway_client(max_feed_entries=5) as client:
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        _daily_series(client, admin, 8)
+        response = client.get("/api/v1/calendar/feed", params=MARCH_2041, headers=admin)
+        ics = client.get("/api/v1/calendar/feed.ics", params=MARCH_2041, headers=admin)
+        week = client.get(
+            "/api/v1/calendar/feed",
+            params={**MARCH_2041, "end": "2041-03-06"},
+            headers=admin,
+        )
+    assert response.status_code == 200, response.text[:300]
+    body = response.json()
+    assert (body["truncated"], body["entry_limit"]) == (True, 5)
+    assert [entry["start"][:10] for entry in body["events"]] == [
+        f"2041-03-{day:02d}" for day in range(4, 9)
+    ]  # the earliest five
+    for answer in (response, ics):
+        assert answer.headers["X-Feed-Truncated"] == "true"
+        assert answer.headers["X-Feed-Limit"] == "5"
+    assert ics.text.count("BEGIN:VEVENT") == 5
+    assert (week.json()["truncated"], len(week.json()["events"])) == (False, 2)
+    assert week.headers["X-Feed-Truncated"] == "false"
+
+
+def test_a_source_cut_short_at_its_own_cap_makes_the_gateway_feed_say_truncated(
+    make_service_app, make_gateway_client
+):
+    with (
+        served(make_service_app("calendar", max_feed_entries=3)) as calendar,
+        make_gateway_client(calendar_url=calendar.url) as client,
+    ):
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        _daily_series(client, admin, 8)
+        response = client.get("/api/v1/calendar/feed", params=MARCH_2041, headers=admin)
+    body = response.json()
+    assert body["sources"]["calendar"] == "ok"
+    assert len(body["events"]) == 3
+    assert (body["truncated"], body["entry_limit"]) == (True, 5000)
+    assert response.headers["X-Feed-Truncated"] == "true"
+
+
 def test_gateway_refuses_nul_in_a_new_user_naming_the_field(gateway):
     client, admin = gateway
     for field in ("username", "full_name"):
@@ -369,3 +438,110 @@ def test_gateway_forwards_an_odd_path_as_sent(gateway):
         response = client.get(path, headers=admin)
         assert response.status_code == 404, response.text[:300]
         assert _error(response)["message"] == f"task template {name} not found"
+
+
+# --- page forms ---------------------------------------------------------------------------
+
+
+def _multipart(**fields: str) -> dict[str, tuple[None, str]]:
+    """`files=` of a multipart form with these plain fields (what a browser sends for a
+    form with enctype="multipart/form-data")."""
+    return {name: (None, value) for name, value in fields.items()}
+
+
+@pytest.fixture(scope="module")
+def page_client(make_gateway_client) -> Iterator[TestClient]:
+    """A gateway of its own for these browser sessions (the module's keeps no cookies)."""
+    with make_gateway_client() as client:
+        yield client
+
+
+def _signed_in_again(client: TestClient) -> str:
+    """A fresh admin session on `client`; its CSRF token."""
+    client.cookies.clear()
+    signed_in(client, "admin", ADMIN_PASSWORD)
+    token: str = client.cookies["csrftoken"]
+    return token
+
+
+def test_the_page_actions_include_every_section():
+    paths = {param.values[0].path for param in PAGE_ACTIONS}
+    assert "/oobc-management/staff/tasks/create/" in paths
+    assert "/oobc-management/staff/leave/create/" in paths
+    assert "/oobc-management/resources/bookings/create/" in paths
+    assert len(paths) > 20
+
+
+@pytest.mark.parametrize("route", PAGE_ACTIONS)
+def test_a_page_action_posted_as_multipart_is_answered_like_the_url_encoded_form(
+    page_client, route
+):
+    """Multipart, with the CSRF token in the form or the header, gets the url-encoded form's
+    answer (a 4xx for these incomplete forms, never a 500); without a token, 403."""
+    client, path, form = page_client, concrete(route), {"title": "Multipart form"}
+    answers = {}
+    token = _signed_in_again(client)
+    answers["url-encoded"] = client.post(path, data={**form, "csrftoken": token})
+    token = _signed_in_again(client)
+    answers["multipart"] = client.post(path, files=_multipart(**form, csrftoken=token))
+    token = _signed_in_again(client)
+    answers["multipart, token in the header"] = client.post(
+        path, files=_multipart(**form), headers={"X-CSRFToken": token}
+    )
+    _signed_in_again(client)
+    answers["multipart, no token"] = client.post(path, files=_multipart(**form))
+    statuses = {how: response.status_code for how, response in answers.items()}
+    expected = answers["url-encoded"].status_code
+    assert expected < 500, statuses
+    assert statuses == {
+        "url-encoded": expected,
+        "multipart": expected,
+        "multipart, token in the header": expected,
+        "multipart, no token": 403,
+    }
+    assert "CSRF verification failed" in answers["multipart, no token"].text
+
+
+def test_a_task_created_from_a_multipart_form_has_its_fields(page_client):
+    client = page_client
+    client.cookies.clear()
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    token = _signed_in_again(client)
+    title = "Multipart task 📅"
+    response = client.post(
+        "/oobc-management/staff/tasks/create/",
+        files=_multipart(
+            title=title, domain="mana", status="not_started", priority="high", csrftoken=token
+        ),
+    )
+    assert response.status_code == 303, response.text[:300]
+    client.cookies.clear()
+    found = client.get("/api/v1/tasks", params={"q": title}, headers=admin).json()["items"]
+    assert [(task["title"], task["domain"], task["priority"]) for task in found] == [
+        (title, "mana", "high")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "field"),
+    [
+        pytest.param(b"--x--", "multipart/form-data", "body", id="multipart without boundary"),
+        pytest.param(
+            b'--x\r\nContent-Disposition: form-data; name="report"; filename="a.txt"\r\n\r\n'
+            b"data\r\n--x--\r\n",
+            "multipart/form-data;boundary=x",
+            "report",
+            id="a file part",
+        ),
+        pytest.param(b"title=caf\xe9", "application/x-www-form-urlencoded", "body", id="not UTF-8"),
+    ],
+)
+def test_a_page_form_that_cannot_be_read_is_422_naming_it(page_client, body, content_type, field):
+    for with_token in (False, True):
+        token = _signed_in_again(page_client)
+        headers = {"Content-Type": content_type, **({"X-CSRFToken": token} if with_token else {})}
+        response = page_client.post(
+            "/oobc-management/staff/tasks/create/", content=body, headers=headers
+        )
+        assert response.status_code == 422, f"{with_token}: {response.text[:300]}"
+        assert _error(response)["field"] == field

@@ -64,7 +64,7 @@ helm.sh/chart: {{ include "obcms.chart" .root }}
 
 {{/*
 The enabled components as YAML `items: [{name, kind, service, port, portName, image,
-pullPolicy, spec}]`; read with `include "obcms.components" . | fromYaml`.
+pullPolicy, spec}]` (APIs also `metricsPort`); read with `include "obcms.components" . | fromYaml`.
 */}}
 {{- define "obcms.components" -}}
 items:
@@ -75,6 +75,7 @@ items:
     service: {{ $service }}
     port: 8000
     portName: http
+    metricsPort: {{ $api.metricsPort }}
     image: {{ include "obcms.image" (dict "root" $ "image" $api.image) | quote }}
     pullPolicy: {{ $api.image.pullPolicy }}
     spec: {{ toJson $api }}
@@ -205,8 +206,8 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- if and $v.sessionSecret.value (lt (len $v.sessionSecret.value) 50) }}
 {{- fail "sessionSecret.value must be at least 50 characters" }}
 {{- end }}
-{{- if and $production (not $v.networkPolicy.enabled) (has "*" $v.gateway.trustedProxies) }}
-{{- fail "production without networkPolicy: gateway.trustedProxies must name the ingress controller's addresses, not \"*\"" }}
+{{- if and $production (has "*" $v.gateway.trustedProxies) }}
+{{- fail "production: gateway.trustedProxies must name the ingress controller's addresses, not \"*\" (any client could choose its address)" }}
 {{- end }}
 {{- if and (or $production $v.tests.enabled) (not (or $v.admin.existingSecret $v.admin.password)) }}
 {{- fail "admin.password (or admin.existingSecret) is required in production and for helm test (tests.enabled)" }}
@@ -272,6 +273,10 @@ every service with an event worker (e.g. the gateway, which publishes nothing). 
   value: {{ ternary (printf "http://%s:8000" (include "obcms.componentName" (dict "root" $root "component" $service))) "" $api.enabled | quote }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- if eq $c.kind "api" }}
+- name: OBCMS_{{ upper $c.service }}_METRICS_PORT
+  value: {{ $c.metricsPort | quote }}
 {{- end }}
 {{- if eq $c.kind "worker" }}
 - name: OBCMS_{{ upper $c.service }}_WORKER_METRICS_PORT
@@ -355,6 +360,11 @@ imagePullSecrets:
     - name: {{ $c.portName }}
       containerPort: {{ $c.port }}
       protocol: TCP
+    {{- if eq $c.kind "api" }}
+    - name: metrics
+      containerPort: {{ $c.metricsPort }}
+      protocol: TCP
+    {{- end }}
   {{- end }}
   {{- if eq $c.kind "api" }}
   startupProbe:
@@ -484,6 +494,12 @@ spec:
       port: {{ .c.port }}
       targetPort: {{ .c.portName }}
       protocol: TCP
+    {{- if eq .c.kind "api" }}
+    - name: metrics
+      port: {{ .c.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
+    {{- end }}
 {{- end -}}
 
 {{- define "obcms.hpa" -}}

@@ -4,8 +4,8 @@ facade, aggregated health and the server-rendered pages.
 Built from the same libs mechanisms as the services (error format, /healthz, /readyz,
 /metrics, access log, tracing), with the gateway's own middleware stack, outermost first:
 request telemetry -> gzip -> body size limit -> proxy headers (trusted proxies) -> security
-(hosts, HTTPS redirect, headers) -> maintenance -> CSRF -> feed cache invalidation on writes
--> routes.
+(hosts, HTTPS redirect, headers, no-store) -> maintenance -> CSRF -> feed cache invalidation
+on writes -> routes.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gateway_service.auth.identity import IdentityCache, LoginRequiredError
 from gateway_service.auth.routes import LOGIN_PATH
 from gateway_service.auth.routes import router as auth_router
-from gateway_service.auth.store import CredentialStore
+from gateway_service.auth.store import Credentials
 from gateway_service.auth.throttle import LoginThrottle
 from gateway_service.feed.cache import FeedCache
 from gateway_service.feed.invalidation import WriteInvalidationMiddleware
@@ -48,6 +48,7 @@ from gateway_service.settings import GatewaySettings, get_settings
 from gateway_service.static_files import MOUNT as VERSIONED_STATIC
 from gateway_service.static_files import VersionedStaticFiles
 from gateway_service.users.bootstrap import bootstrap_admin
+from gateway_service.users.passwords import HashingPool
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
 from obcms_platform.app import GZIP_LEVEL, frozen_startup_heap
@@ -61,7 +62,12 @@ from obcms_platform.errors import (
 from obcms_platform.health import health_router
 from obcms_platform.limits import BodySizeLimitMiddleware
 from obcms_platform.logging import configure_logging
-from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
+from obcms_platform.metrics import (
+    RequestTelemetryMiddleware,
+    instrument_engine,
+    metrics_router,
+    metrics_server,
+)
 from obcms_platform.settings import InsecureSettingsError, RunMode
 from obcms_platform.telemetry import instrument_app
 
@@ -154,35 +160,45 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # Not ready yet (database down or not migrated): /readyz tells; the next start
             # bootstraps.
             logger.error("admin bootstrap failed: %s", exc)
-        with frozen_startup_heap():
+        with metrics_server(settings.metrics_port), frozen_startup_heap():
             yield
         await app.state.backends.aclose()
         await redis_client.aclose()
+        app.state.password_hashing.shutdown()
         database.dispose()
 
     app = FastAPI(
         title="OBCMS gateway",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None,
+        openapi_url="/openapi.json" if settings.serves_api_docs else None,
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
     app.state.redis = redis_client
-    app.state.sessions = CredentialStore(redis_client, "session", settings.session_max_age_seconds)
+    app.state.credentials = Credentials.for_settings(redis_client, settings)
+    app.state.sessions = app.state.credentials.sessions
     app.state.feed_cache = FeedCache(redis_client, settings.feed_cache_ttl_seconds)
-    app.state.tokens = CredentialStore(redis_client, "token", settings.token_ttl_seconds)
+    app.state.tokens = app.state.credentials.tokens
     app.state.identities = IdentityCache(settings.identity_cache_seconds)
     app.state.login_throttle = LoginThrottle(
-        settings.redis_url, settings.login_max_failures, settings.login_failure_window_seconds
+        settings.redis_url,
+        account_max_failures=settings.login_max_failures,
+        address_max_failures=settings.login_address_max_failures,
+        window_seconds=settings.login_failure_window_seconds,
+    )
+    app.state.password_hashing = HashingPool(
+        settings.password_hashing_threads, settings.password_hashing_queue
     )
     install_error_handlers(app)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RedisError, _redis_down)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(health_router())
-    app.include_router(metrics_router)
+    if not settings.metrics_port:  # else on its own port, out of the ingress's reach
+        app.include_router(metrics_router)
     app.include_router(gateway_health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
@@ -194,7 +210,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
 
     app.add_middleware(WriteInvalidationMiddleware)
-    app.add_middleware(csrf_protect, settings=settings)
+    app.add_middleware(csrf_protect, settings=settings, login_path=LOGIN_PATH)
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

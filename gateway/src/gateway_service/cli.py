@@ -1,8 +1,13 @@
-"""`obcms-gateway`: serve, worker, migrations, bus operations, create-user, check-deploy."""
+"""`obcms-gateway`: serve, worker, migrations, bus operations, create-user, users (account
+management), check-deploy."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import sys
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -13,6 +18,13 @@ from gateway_service.settings import GatewaySettings, get_settings
 from obcms_platform.auth import Role
 from obcms_platform.cli import WORKER_HEALTHCHECK_TIMEOUT, service_cli
 from obcms_platform.db import Database
+from obcms_platform.errors import AppError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway_service.users.models import User
+    from gateway_service.users.service import AccountChange
 
 app = service_cli("gateway_service", get_settings, bus=bus)
 # The shared `serve` listens on 8000 unless told; the gateway's port comes from OBCMS_PORT,
@@ -79,6 +91,154 @@ def create_user(
         raise typer.Exit(1) from exc
     finally:
         database.dispose()
+
+
+users_cli = typer.Typer(
+    help="Manage accounts. Deactivating, changing a role or setting a password ends the "
+    "user's sessions and tokens at once (Redis: OBCMS_REDIS_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(users_cli, name="users")
+
+
+@users_cli.command("list")
+def list_users() -> None:
+    """Every account: username, role, active, last login (UTC), full name."""
+    from gateway_service.users.service import list_users as page_of_users
+    from obcms_platform.pagination import PageParams
+
+    database = Database(get_settings().database_url, pool_size=1)
+    try:
+        with database.session() as session:
+            offset, total = 0, 1
+            while offset < total:
+                users, total = page_of_users(session, PageParams(limit=500, offset=offset))
+                for user in users:
+                    last_login = (
+                        f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+                    )
+                    typer.echo(
+                        f"{user.username:<30} {user.role.value:<8} "
+                        f"{'active' if user.is_active else 'inactive':<9} {last_login:<17} "
+                        f"{user.full_name}"
+                    )
+                offset += len(users) or total
+    finally:
+        database.dispose()
+
+
+async def _end_credentials(user_id: uuid.UUID) -> int:
+    import redis.asyncio as aioredis
+
+    from gateway_service.auth.store import Credentials
+
+    settings = get_settings()
+    redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        return await Credentials.for_settings(redis, settings).revoke_user(user_id)
+    finally:
+        await redis.aclose()
+
+
+def _change_account(
+    username: str, change: Callable[[Session, User, GatewaySettings], AccountChange]
+) -> None:
+    """Apply `change` to the user `username`, commit, then end their credentials if needed."""
+    from redis.exceptions import RedisError
+
+    from gateway_service.users.service import find_user
+
+    settings = get_settings()
+    settings.configure_password_hashing()
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        with database.session() as session:
+            user = find_user(session, username)
+            if user is None:
+                typer.echo(f"error: no user {username!r}", err=True)
+                raise typer.Exit(1)
+            result = change(session, user, settings)
+            session.commit()
+            user_id, name, signs_out = result.user.id, result.user.username, result.signs_out
+    except AppError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    if not signs_out:
+        typer.echo(f"{name}: saved")
+        return
+    try:
+        ended = asyncio.run(_end_credentials(user_id))
+    except (RedisError, OSError) as exc:
+        typer.echo(
+            f"error: {name} is saved, but their sessions and tokens could not be ended "
+            f"({exc}); run the command again once Redis answers",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+    typer.echo(f"{name}: saved; {ended} session(s) and token(s) ended")
+
+
+def _set_active(active: bool) -> Callable[[Session, User, GatewaySettings], AccountChange]:
+    def change(session: Session, user: User, _: GatewaySettings) -> AccountChange:
+        from gateway_service.users.schemas import UserUpdate
+        from gateway_service.users.service import update_user
+
+        return update_user(session, user.id, UserUpdate(is_active=active), expected_version=None)
+
+    return change
+
+
+@users_cli.command()
+def deactivate(username: str) -> None:
+    """Deactivate USERNAME: they cannot sign in, and their sessions and tokens end."""
+    _change_account(username, _set_active(False))
+
+
+@users_cli.command()
+def reactivate(username: str) -> None:
+    """Let USERNAME sign in again."""
+    _change_account(username, _set_active(True))
+
+
+@users_cli.command("set-role")
+def set_role(
+    username: str, role: Annotated[Role, typer.Argument(help="staff, manager or admin")]
+) -> None:
+    """Give USERNAME another role (their sessions and tokens end)."""
+
+    def change(session: Session, user: User, _: GatewaySettings) -> AccountChange:
+        from gateway_service.users.schemas import UserUpdate
+        from gateway_service.users.service import update_user
+
+        return update_user(session, user.id, UserUpdate(role=role), expected_version=None)
+
+    _change_account(username, change)
+
+
+@users_cli.command("reset-password")
+def reset_password(
+    username: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the new password from standard input")
+    ] = False,
+) -> None:
+    """Set USERNAME's password, prompted for or from stdin (their sessions and tokens end)."""
+    # Never an argument: other users of the machine could read it in the process list.
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    def change(session: Session, user: User, settings: GatewaySettings) -> AccountChange:
+        from gateway_service.users.service import reset_password as set_password
+
+        return set_password(
+            session, user.id, password, min_password_length=settings.min_password_length
+        )
+
+    _change_account(username, change)
 
 
 @app.command("check-deploy")

@@ -16,12 +16,14 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode
 
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.auth.keys import is_dev_private_key, private_key_public_bytes
+from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
 from obcms_platform.settings import RunMode, ServiceSettings
 
 DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
 
 # Backends of the JSON API facade; each has `<name>_url` and `<name>_timeout_seconds`.
-BACKENDS = ("tasks", "portfolio", "calendar")
+BACKENDS = SERVICE_AUDIENCES
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -36,7 +38,9 @@ class GatewaySettings(ServiceSettings):
 
     # Signing key of the internal tokens the gateway sends to services (Ed25519 PEM).
     internal_token_private_key: str = DEV_INTERNAL_PRIVATE_KEY
-    internal_token_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    internal_token_ttl_seconds: int = Field(
+        default=60, ge=5, le=int(MAX_TOKEN_LIFETIME.total_seconds())
+    )
     # Signs the CSRF cookie (asgi-csrf / itsdangerous).
     secret_key: str = DEV_SECRET_KEY
 
@@ -62,14 +66,24 @@ class GatewaySettings(ServiceSettings):
     admin_password: str | None = None
     session_cookie_name: ClassVar[str] = "sessionid"
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    # A session unused this long ends (each request renews it, at most once a minute).
+    session_idle_seconds: int = Field(default=8 * 3600, ge=120)
     token_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
-    # How long a worker reuses a resolved user (name, role, active) before reading the
-    # database again: a role change or deactivation made in the database applies within
-    # this time; logging out or revoking a credential applies at once. 0 = every request.
+    # How long a worker reuses the user a credential resolved to (name, role, active) before
+    # reading the database again. Deactivation, role and password changes made through the
+    # gateway (API, pages, CLI) end the user's credentials, so they apply at once; a change
+    # made directly in the database applies within this time. 0 = every request.
     identity_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Failed logins allowed per window: per account (whatever the address) and per client
+    # address (whatever the usernames); over either, 429 with Retry-After before any hashing.
     login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_address_max_failures: int = Field(default=50, ge=1, le=100_000)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1, le=86_400)
-    min_password_length: int = Field(default=8, ge=1, le=256)
+    # Threads that hash passwords (each hash holds ARGON2_MEMORY_COST_KIB) and how many more
+    # logins may wait for one; beyond that a login is answered 503 at once.
+    password_hashing_threads: int = Field(default=2, ge=1, le=64)
+    password_hashing_queue: int = Field(default=32, ge=0, le=10_000)
+    min_password_length: int = Field(default=12, ge=1, le=256)
     # Argon2id cost (argon2-cffi defaults; check-deploy refuses less than OWASP's minimum).
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_cost_kib: int = Field(default=65_536, ge=64, le=4_194_304)
@@ -87,6 +101,9 @@ class GatewaySettings(ServiceSettings):
 
     # Production security (Django's check --deploy counterparts). None = mode default.
     allowed_hosts: CommaList = []
+    # Peers (addresses or networks) whose X-Forwarded-For/-Proto are believed: the client
+    # address is the last X-Forwarded-For entry not among them. "*" would believe the
+    # client's own first entry, so check-deploy refuses it in production.
     trusted_proxies: CommaList = ["127.0.0.1"]
     secure_ssl_redirect: bool | None = None
     session_cookie_secure: bool | None = None
@@ -98,6 +115,22 @@ class GatewaySettings(ServiceSettings):
         "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
         "base-uri 'self'; form-action 'self'; object-src 'none'"
     )
+
+    # /openapi.json (the API description): None = on in dev/test, off in production, where
+    # it would map the API for anyone. /docs and /redoc are never served: their pages load
+    # scripts from a CDN, which the Content-Security-Policy refuses.
+    api_docs: bool | None = None
+
+    @field_validator("internal_token_private_key")
+    @classmethod
+    def _private_key_parses(cls, value: str) -> str:
+        try:
+            private_key_public_bytes(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{cls.env_prefix}INTERNAL_TOKEN_PRIVATE_KEY is not a PEM Ed25519 private key"
+            ) from exc
+        return value
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
@@ -123,6 +156,10 @@ class GatewaySettings(ServiceSettings):
     @property
     def secure_csrf_cookie(self) -> bool:
         return not self.is_dev if self.csrf_cookie_secure is None else self.csrf_cookie_secure
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.is_dev if self.api_docs is None else self.api_docs
 
     @property
     def hsts_seconds(self) -> int:
@@ -154,10 +191,8 @@ class GatewaySettings(ServiceSettings):
     def dev_secret_values(self) -> dict[str, bool]:
         return {
             **super().dev_secret_values(),
-            "internal_token_private_key": (
-                self.internal_token_private_key == DEV_INTERNAL_PRIVATE_KEY
-            ),
-            "secret_key": self.secret_key == DEV_SECRET_KEY,
+            "internal_token_private_key": is_dev_private_key(self.internal_token_private_key),
+            "secret_key": self.secret_key.strip() == DEV_SECRET_KEY,
         }
 
 

@@ -17,7 +17,12 @@ from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
 from obcms_platform.limits import BodySizeLimitMiddleware
 from obcms_platform.logging import configure_logging
-from obcms_platform.metrics import RequestTelemetryMiddleware, instrument_engine, metrics_router
+from obcms_platform.metrics import (
+    RequestTelemetryMiddleware,
+    instrument_engine,
+    metrics_router,
+    metrics_server,
+)
 from obcms_platform.settings import ServiceSettings
 from obcms_platform.telemetry import instrument_app
 
@@ -57,6 +62,8 @@ def create_service_app(
 ) -> FastAPI:
     """Build a service: its routers, plus health, metrics, errors and tracing.
 
+    Metrics are served at /metrics, or with ``settings.metrics_port`` on that port only.
+
     Routers carry their full path prefix (``API_PREFIX`` + resource): FastAPI reports the
     route template of a request without include-time prefixes, and metrics label by it.
     """
@@ -77,7 +84,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         logger.info("starting %s", service, extra={"settings": settings.for_logging()})
-        with frozen_startup_heap():
+        with metrics_server(settings.metrics_port), frozen_startup_heap():
             yield
         await redis_client.aclose()
         database.dispose()
@@ -87,11 +94,14 @@ def create_service_app(
     app.state.database = database
     app.state.redis = redis_client
     app.state.token_verifier = InternalTokenVerifier(
-        settings.internal_token_public_key, issuer=settings.internal_token_issuer
+        settings.internal_token_public_key,
+        audience=service,
+        issuer=settings.internal_token_issuer,
     )
     install_error_handlers(app)
     app.include_router(health_router())
-    app.include_router(metrics_router)
+    if not settings.metrics_port:
+        app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -9,6 +9,10 @@ what those endpoints share:
   `feed_response`, the endpoint's JSON body written straight from the entries: a year's
   feed is thousands of entries, and a Pydantic model per entry and per ``extendedProps``
   was about half of the endpoint's CPU;
+- the entry cap: one answer holds at most the ``MAX_FEED_ENTRIES`` setting's entries
+  (`FeedLimit`), the earliest (`earliest`); the body says ``"truncated"`` and
+  ``"entry_limit"``, the headers ``X-Feed-Truncated`` and ``X-Feed-Limit`` (`limit_headers`),
+  so one user's records cannot make everyone's calendar arbitrarily heavy;
 - the module names and the colour table;
 - the window (`TimeWindow`, `parse_moment`, `make_window`, the `FeedWindow` dependency):
   ISO dates or date-times, naive ones in the office's zone (Asia/Manila), ``end`` after
@@ -21,10 +25,12 @@ what those endpoints share:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from operator import itemgetter
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -33,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 
 from obcms_platform.errors import InvalidInputError
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
+from obcms_platform.settings import ServiceSettings
 
 # --- modules ------------------------------------------------------------------------------
 
@@ -117,6 +124,8 @@ class FeedResponse(BaseModel):
     start: datetime
     end: datetime
     modules: list[str]
+    truncated: bool  # more entries than `entry_limit` were in the window: the latest left out
+    entry_limit: int
     events: list[FeedEntry]
 
 
@@ -215,6 +224,36 @@ async def feed_window(
 
 
 FeedWindow = Annotated[TimeWindow, Depends(feed_window)]
+
+# --- the entry cap ------------------------------------------------------------------------
+
+MAX_ENTRIES: int = ServiceSettings.model_fields["max_feed_entries"].default
+TRUNCATED_HEADER = "X-Feed-Truncated"
+LIMIT_HEADER = "X-Feed-Limit"
+
+T = TypeVar("T")
+
+
+def max_feed_entries(request: Request) -> int:
+    """The app's ``MAX_FEED_ENTRIES`` setting."""
+    entries: int = request.app.state.settings.max_feed_entries
+    return entries
+
+
+FeedLimit = Annotated[int, Depends(max_feed_entries)]
+
+
+def earliest(items: Iterable[T], limit: int, key: Callable[[T], Any]) -> tuple[list[T], bool]:
+    """The first `limit` items by `key`, sorted, and whether there were more (holding at
+    most `limit` + 1 of them at a time)."""
+    kept = heapq.nsmallest(limit + 1, items, key=key)
+    return kept[:limit], len(kept) > limit
+
+
+def limit_headers(truncated: bool, limit: int) -> dict[str, str]:
+    """The headers declaring a feed answer's cap and whether it cut the answer short."""
+    return {TRUNCATED_HEADER: "true" if truncated else "false", LIMIT_HEADER: str(limit)}
+
 
 # --- the modules parameter ----------------------------------------------------------------
 
@@ -350,19 +389,35 @@ def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=Entry.sort_key)
 
 
-def feed_response(window: TimeWindow, modules: Sequence[str], entries: Iterable[Entry]) -> Response:
-    """The endpoint's answer (`FeedResponse`): the window, the modules served, the entries
-    sorted.
+def feed_response(
+    window: TimeWindow,
+    modules: Sequence[str],
+    entries: Iterable[Entry],
+    *,
+    limit: int = MAX_ENTRIES,
+) -> Response:
+    """The endpoint's answer (`FeedResponse`): the window, the modules served, the first
+    `limit` entries sorted, and whether there were more.
 
     Each entry is encoded as it comes and only its bytes are kept until the body is written:
     with `entries` an iterator over streamed rows, a year's thousands of entries never all
     exist as objects at once (at x100, 20 year feeds two at a time left a tasks worker
     8-13 MB above its idle size instead of 22-25)."""
-    encoded = sorted((entry.sort_key(), _ENCODER.encode(entry.to_feed())) for entry in entries)
+    encoded, truncated = earliest(
+        ((entry.sort_key(), _ENCODER.encode(entry.to_feed())) for entry in entries),
+        limit,
+        key=itemgetter(0),
+    )
     body = {
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
         "modules": list(modules),
+        "truncated": truncated,
+        "entry_limit": limit,
         "events": [msgspec.Raw(chunk) for _, chunk in encoded],
     }
-    return Response(_ENCODER.encode(body), media_type="application/json")
+    return Response(
+        _ENCODER.encode(body),
+        media_type="application/json",
+        headers=limit_headers(truncated, limit),
+    )

@@ -3,14 +3,21 @@
 Bucket edges sit on the alert thresholds (0.1, 0.5, 1, 2 s) so alerts and dashboards read
 exact counts instead of interpolating. With several worker processes set
 ``PROMETHEUS_MULTIPROC_DIR`` and /metrics aggregates them.
+
+/metrics is served on the app's own port, or with ``METRICS_PORT`` on a port of its own,
+which the gateway's public ingress never reaches (``metrics_server``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -22,6 +29,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -121,12 +129,53 @@ def instrument_engine(engine: Engine, service: str) -> None:
             histogram.observe(time.perf_counter() - conn.info["obcms_query_started"].pop())
 
 
-def metrics_payload() -> bytes:
+def metrics_registry() -> CollectorRegistry:
+    """What /metrics shows: this process's metrics, or with ``PROMETHEUS_MULTIPROC_DIR``
+    those of every worker process (read from the folder at each scrape)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest(DEFAULT_REGISTRY)
+        return registry
+    return DEFAULT_REGISTRY
+
+
+def metrics_payload() -> bytes:
+    return generate_latest(metrics_registry())
+
+
+class _SharedPortServer(ThreadingWSGIServer):
+    """Every uvicorn worker process of a pod binds the metrics port, as they share the main
+    one (SO_REUSEPORT): the kernel hands each scrape to one of them, and with
+    ``PROMETHEUS_MULTIPROC_DIR`` each answers for all."""
+
+    allow_reuse_port = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged (the access log is the app's)."""
+
+
+@contextmanager
+def metrics_server(port: int, host: str = "0.0.0.0") -> Iterator[None]:  # noqa: S104
+    """Serve /metrics on `port` while the block runs (0: nothing, the app serves it)."""
+    if not port:
+        yield
+        return
+    server = make_server(
+        host,
+        port,
+        make_wsgi_app(metrics_registry()),
+        server_class=_SharedPortServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 metrics_router = APIRouter(tags=["operations"])

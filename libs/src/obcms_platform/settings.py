@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PUBLIC_KEY
+from obcms_platform.auth.keys import is_dev_public_key, public_key_bytes
 
 
 class RunMode(StrEnum):
@@ -50,16 +51,21 @@ class ServiceSettings(BaseSettings):
     internal_token_issuer: str = "obcms-gateway"
     log_level: str = "INFO"
     max_page_size: int = Field(default=500, ge=1, le=10_000)
-    # Request guards (MAX_BODY_BYTES, MAX_FEED_WINDOW_DAYS): the largest request body, in
-    # bytes (larger: 413 before it is read whole), and the longest ?start=…&end=… window of
-    # the calendar feeds and ICS exports, in days (longer: 4xx naming `end`).
+    # Request guards (MAX_BODY_BYTES, MAX_FEED_WINDOW_DAYS, MAX_FEED_ENTRIES): the largest
+    # request body, in bytes (larger: 413 before it is read whole), the longest
+    # ?start=…&end=… window of the calendar feeds and ICS exports, in days (longer: 4xx
+    # naming `end`), and the most entries one feed answer holds (the earliest; the answer
+    # says it was truncated).
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
     max_feed_window_days: int = Field(default=400, ge=1, le=3660)
+    max_feed_entries: int = Field(default=5000, ge=1, le=1_000_000)
     bus_max_retries: int = Field(default=5, ge=0, le=50)
     bus_retry_base_seconds: float = Field(default=2.0, gt=0, le=300)
     bus_visibility_timeout: int = Field(default=300, ge=2, le=86_400)
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     worker_metrics_port: int = Field(default=0, ge=0, le=65_535)
+    # Port of the API's /metrics (0: served on the API's own port, as in dev and tests).
+    metrics_port: int = Field(default=0, ge=0, le=65_535)
 
     @classmethod
     def settings_customise_sources(
@@ -77,6 +83,18 @@ class ServiceSettings(BaseSettings):
         sources.append(file_secret_settings)
         return tuple(sources)
 
+    @field_validator("internal_token_public_key")
+    @classmethod
+    def _public_key_parses(cls, value: str) -> str:
+        # In every mode: a key that does not load would turn every request into a 401.
+        try:
+            public_key_bytes(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{cls.env_prefix}INTERNAL_TOKEN_PUBLIC_KEY is not a PEM Ed25519 public key"
+            ) from exc
+        return value
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> ServiceSettings:
         if self.mode is RunMode.PRODUCTION:
@@ -89,13 +107,12 @@ class ServiceSettings(BaseSettings):
         return self
 
     def dev_secret_values(self) -> dict[str, bool]:
-        """Map of secret field name -> True when it still holds the shipped dev value.
+        """Map of secret field name -> True when it still holds the shipped dev value, by
+        value: the same key written otherwise (no final newline, CRLF, indented) is still it.
 
         Subclasses with more secrets extend this.
         """
-        return {
-            "internal_token_public_key": self.internal_token_public_key == DEV_INTERNAL_PUBLIC_KEY
-        }
+        return {"internal_token_public_key": is_dev_public_key(self.internal_token_public_key)}
 
     def for_logging(self) -> dict[str, Any]:
         """Settings safe to print: URLs without passwords, no keys."""

@@ -280,3 +280,15 @@ def test_a_racing_insert_is_refused_by_the_constraint_with_a_409(client, calenda
     assert isinstance(outcome[0], ConflictError)
     assert outcome[0].status_code == 409
     assert "Race room" in outcome[0].message
+
+
+def test_nobody_decides_their_own_booking(client, manager, admin):
+    room = make_resource(client, admin, name="Board room", booking_requires_approval=True)
+    own = book(
+        client, manager, room["id"], "2027-01-11T09:00:00+08:00", "2027-01-11T10:00:00+08:00"
+    )
+    assert own.status_code == 201, own.text
+    refused = client.post(f"/api/v1/bookings/{own.json()['id']}/approve", headers=manager.headers)
+    assert refused.status_code == 403, refused.text
+    approved = client.post(f"/api/v1/bookings/{own.json()['id']}/approve", headers=admin.headers)
+    assert approved.status_code == 200, approved.text

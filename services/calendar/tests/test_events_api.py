@@ -359,3 +359,26 @@ def test_moving_only_the_start_keeps_the_duration_and_search_finds_titles(client
     assert (
         client.get("/api/v1/events", params={"q": "x%"}, headers=staff.headers).json()["total"] == 0
     )
+
+
+def test_staff_cannot_make_someone_else_the_organizer(client, staff, other_staff, manager):
+    body = {
+        "title": "Meeting",
+        "event_type": "meeting",
+        "start": "2026-12-02T09:00:00+08:00",
+        "end": "2026-12-02T10:00:00+08:00",
+    }
+    someone = {**body, "organizer_id": str(other_staff.user_id)}
+    refused = client.post("/api/v1/events", json=someone, headers=staff.headers)
+    assert refused.status_code == 403, refused.text
+    yourself = client.post(
+        "/api/v1/events", json={**body, "organizer_id": str(staff.user_id)}, headers=staff.headers
+    )
+    assert yourself.status_code == 201, yourself.text
+    handed = client.patch(
+        f"/api/v1/events/{yourself.json()['id']}",
+        json={"organizer_id": str(other_staff.user_id)},
+        headers=staff.headers,
+    )
+    assert handed.status_code == 403, handed.text
+    assert client.post("/api/v1/events", json=someone, headers=manager.headers).status_code == 201

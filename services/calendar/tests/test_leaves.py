@@ -71,3 +71,58 @@ def test_leave_input_errors(client, staff):
     assert bad_date.json()["error"]["field"] == "start_date"
     unknown = client.post(f"/api/v1/leaves/{uuid.uuid4()}/approve", headers=staff.headers)
     assert unknown.status_code == 403  # the role is checked before the record
+
+
+def test_a_colleagues_leave_shows_who_and_when_but_not_why(client, staff, other_staff, manager):
+    """Leave is private: a colleague sees who is away and when; the person on leave, who
+    filed it and managers also see its type and reason (API, list, type filter, feed)."""
+    filed = file_leave(client, staff, leave_type="sick", reason="medical: surgery").json()
+    url = f"/api/v1/leaves/{filed['id']}"
+
+    seen = client.get(url, headers=other_staff.headers).json()
+    assert (seen["user_id"], seen["start_date"], seen["end_date"]) == (
+        str(staff.user_id),
+        filed["start_date"],
+        filed["end_date"],
+    )
+    assert seen["leave_type"] is None
+    assert seen["reason"] is None
+    listed = client.get(
+        "/api/v1/leaves", params={"user_id": str(staff.user_id)}, headers=other_staff.headers
+    ).json()["items"]
+    assert [(item["id"], item["leave_type"], item["reason"]) for item in listed] == [
+        (filed["id"], None, None)
+    ]
+    by_type = client.get(
+        "/api/v1/leaves", params={"leave_type": "sick"}, headers=other_staff.headers
+    ).json()
+    assert by_type["total"] == 0, "a type filter must not reveal a colleague's type"
+
+    for caller in (staff, manager):
+        own = client.get(url, headers=caller.headers).json()
+        assert (own["leave_type"], own["reason"]) == ("sick", "medical: surgery")
+    assert (
+        client.get("/api/v1/leaves", params={"leave_type": "sick"}, headers=manager.headers).json()[
+            "total"
+        ]
+        == 1
+    )
+
+    feed = client.get(
+        "/api/v1/feed",
+        params={"start": filed["start_date"], "end": "2027-01-31"},
+        headers=other_staff.headers,
+    ).json()
+    entry = next(e for e in feed["events"] if e["id"] == f"staff-leave-{filed['id']}")
+    assert entry["title"] == "On leave"
+    assert "sick" not in str(entry).lower()
+
+
+def test_nobody_decides_their_own_leave(client, manager, admin):
+    own = file_leave(client, manager).json()
+    for action in ("approve", "reject"):
+        refused = client.post(f"/api/v1/leaves/{own['id']}/{action}", headers=manager.headers)
+        assert refused.status_code == 403, refused.text
+        assert "own request" in refused.json()["error"]["message"]
+    approved = client.post(f"/api/v1/leaves/{own['id']}/approve", headers=admin.headers)
+    assert approved.status_code == 200, approved.text

@@ -30,6 +30,7 @@ ALLOWED = {
     ("stakeholder_consultation", "executive_approval"),
     ("executive_approval", "approved"),
     ("approved", "enacted"),
+    ("approved", "draft"),
     ("technical_review", "rejected"),
     ("budget_review", "rejected"),
     ("stakeholder_consultation", "rejected"),

@@ -28,7 +28,7 @@ def forged_headers(user_id: uuid.UUID) -> dict[str, str]:
     key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    token = sign_internal_token(key.decode(), user_id, [Role.ADMIN])
+    token = sign_internal_token(key.decode(), user_id, [Role.ADMIN], audience="portfolio")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -36,7 +36,11 @@ def test_every_api_route_needs_a_valid_token(client, staff):
     ppa = create_ppa(client, staff)
     pid = ppa["id"]
     expired = sign_internal_token(
-        DEV_INTERNAL_PRIVATE_KEY, uuid.uuid4(), [Role.ADMIN], ttl=timedelta(minutes=-10)
+        DEV_INTERNAL_PRIVATE_KEY,
+        uuid.uuid4(),
+        [Role.ADMIN],
+        audience="portfolio",
+        ttl=timedelta(minutes=-10),
     )
     bad_headers = [
         {},

@@ -34,13 +34,14 @@ def get_feed(client, caller, **params):
 
 
 @pytest.fixture
-def tasks(client, staff):
+def tasks(client, staff, manager):
     ppa, assessment, event = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     assignee = uuid.uuid4()
     made = {
+        # Linking a task to a PPA is its owners' or a manager's call.
         "due": create_task(
             client,
-            staff,
+            manager,
             title="Formulate PPA budget proposal",
             description="Draft it",
             domain="monitoring",

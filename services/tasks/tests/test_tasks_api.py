@@ -105,11 +105,11 @@ def test_create_with_every_field_reads_back_every_field(client, staff, other_sta
     assert fetched.json() == created
 
 
-def test_every_related_field_round_trips(client, staff):
+def test_every_related_field_round_trips(client, manager):
     for name in RELATED:
         value = str(uuid.uuid4())
-        task = create(client, staff, title=name, **{name: value})
-        stored = get(client, staff, task["id"])
+        task = create(client, manager, title=name, **{name: value})
+        stored = get(client, manager, task["id"])
         assert stored[name] == value
         assert [other for other in RELATED if stored[other] is not None] == [name]
 
@@ -248,9 +248,11 @@ def test_two_related_records_are_refused(client, staff):
     assert client.get(TASKS, headers=staff.headers).json()["total"] == 1
 
 
-def test_patching_another_related_record_replaces_the_old_one(client, staff):
+def test_patching_another_related_record_replaces_the_old_one(client, staff, manager):
     ppa_id, event_id, assessment_id = (str(uuid.uuid4()) for _ in range(3))
-    task = create(client, staff, related_ppa_id=ppa_id)
+    task = create(client, staff, assignee_ids=[str(staff.user_id)])
+    linked = patch(client, manager, task["id"], {"related_ppa_id": ppa_id})
+    assert linked.status_code == 200, linked.text
 
     moved = patch(client, staff, task["id"], {"related_event_id": event_id})
     assert moved.status_code == 200, moved.text
@@ -675,13 +677,16 @@ def test_manager_and_admin_can_change_and_delete_any_task(client, staff, other_s
         assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).status_code == 404
 
 
-def test_staff_can_edit_unassigned_tasks_but_not_delete_them(client, staff, other_staff):
+def test_an_unassigned_task_is_its_creators_until_assigned(client, staff, other_staff, manager):
+    """Unassigned work is not open to everyone (it used to be): its creator and managers."""
     task = create(client, staff)
     taken = patch(client, other_staff, task["id"], {"assignee_ids": [str(other_staff.user_id)]})
-    assert taken.status_code == 200, taken.text
-    assert taken.json()["assignee_ids"] == [str(other_staff.user_id)]
+    assert_error(taken, 403)
+    assigned = patch(client, manager, task["id"], {"assignee_ids": [str(other_staff.user_id)]})
+    assert assigned.status_code == 200, assigned.text
+    # Now assigned to other_staff: they work it, but only its creator deletes it.
+    assert patch(client, other_staff, task["id"], {"status": "in_progress"}).status_code == 200
     assert_error(client.delete(f"{TASKS}/{task['id']}", headers=other_staff.headers), 403)
-    # Now assigned to other_staff: a third staff member may no longer change it.
     third = make_caller(Role.STAFF)
     assert_error(patch(client, third, task["id"], {"title": "x"}), 403)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from typing import Annotated, TypeVar
 from cachetools import TTLCache
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-from gateway_service.auth.store import CredentialStore
+from gateway_service.auth.store import Credentials, CredentialStore
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service as users
+from gateway_service.users.passwords import HashingPool
 from obcms_platform.auth import Principal, Role
 from obcms_platform.db import Database
 from obcms_platform.errors import AppError, ForbiddenError, UnauthorizedError
@@ -47,24 +50,26 @@ class Identity:
 
 
 class IdentityCache:
-    """Resolved users by id, kept `ttl_seconds` per worker.
+    """Resolved users by credential, kept `ttl_seconds` per worker.
 
     An authenticated request then costs one Redis lookup (its credential) and no database
     round trip. Only active users are kept, so a credential of a missing or deactivated
-    user is checked against the database every time.
+    user is checked against the database every time. Keyed by the credential, not the user:
+    the changes that alter who a user is (role, deactivation, password) revoke the user's
+    credentials, and the new credential of the next sign-in is read from the database.
     """
 
-    def __init__(self, ttl_seconds: float, max_users: int = 10_000) -> None:
-        self._identities: TTLCache[uuid.UUID, Identity] | None = (
-            TTLCache(maxsize=max_users, ttl=ttl_seconds) if ttl_seconds > 0 else None
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self._identities: TTLCache[str, Identity] | None = (
+            TTLCache(maxsize=max_entries, ttl=ttl_seconds) if ttl_seconds > 0 else None
         )
 
-    def get(self, user_id: uuid.UUID) -> Identity | None:
-        return None if self._identities is None else self._identities.get(user_id)
+    def get(self, credential: str) -> Identity | None:
+        return None if self._identities is None else self._identities.get(credential)
 
-    def put(self, identity: Identity) -> None:
+    def put(self, credential: str, identity: Identity) -> None:
         if self._identities is not None:
-            self._identities[identity.id] = identity
+            self._identities[credential] = identity
 
 
 class LoginRequiredError(AppError):
@@ -74,8 +79,9 @@ class LoginRequiredError(AppError):
     code = "unauthorized"
 
 
-async def in_session(request: Request, work: Callable[[Session], T], *, commit: bool = False) -> T:
-    """Run `work` with a database session in a worker thread (the ORM is synchronous)."""
+def _unit_of_work(
+    request: Request, work: Callable[[Session], T], *, commit: bool
+) -> Callable[[], T]:
     database: Database = request.app.state.database
 
     def run() -> T:
@@ -85,37 +91,67 @@ async def in_session(request: Request, work: Callable[[Session], T], *, commit: 
                 session.commit()
             return result
 
-    return await asyncio.to_thread(run)
+    return run
+
+
+async def in_session(request: Request, work: Callable[[Session], T], *, commit: bool = False) -> T:
+    """Run `work` with a database session in a worker thread (the ORM is synchronous)."""
+    return await asyncio.to_thread(_unit_of_work(request, work, commit=commit))
+
+
+async def in_hashing_session(
+    request: Request, work: Callable[[Session], T], *, commit: bool = False
+) -> T:
+    """`in_session` on the password-hashing threads, for work that hashes a password (503
+    when they are all taken; see `users.passwords.HashingPool`)."""
+    hashing: HashingPool = request.app.state.password_hashing
+    return await hashing.run(_unit_of_work(request, work, commit=commit))
+
+
+# RFC 6750 b64token: what a bearer token may look like.
+BEARER_TOKEN_SYNTAX = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    """The token of an ``Authorization: Bearer <token>`` header, or None.
+
+    A blank or malformed token is no bearer token: such a request is not a bearer call, so
+    the CSRF check is not skipped for it (security/csrf.py asks this function).
+    """
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    token = token.lstrip(" ")
+    if scheme.lower() != "bearer" or not BEARER_TOKEN_SYNTAX.fullmatch(token):
+        return None
+    return token
+
+
+def presented_credential(request: Request) -> tuple[CredentialStore, str] | None:
+    """The credential of the request and its store: a bearer header wins over the cookie."""
+    if (token := bearer_token(request)) is not None:
+        return request.app.state.tokens, token
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        return request.app.state.sessions, session_id
+    return None
 
 
 async def resolve_identity(request: Request) -> Identity | None:
-    """The caller's identity, or None; a bearer header wins over the session cookie."""
+    """The caller's identity, or None."""
     if hasattr(request.state, "identity"):
         identity: Identity | None = request.state.identity
         return identity
-    token = bearer_token(request)
-    user_id: uuid.UUID | None = None
-    if token is not None:
-        tokens: CredentialStore = request.app.state.tokens
-        user_id = await tokens.resolve(token)
-    elif request.cookies.get(SESSION_COOKIE):
-        sessions: CredentialStore = request.app.state.sessions
-        user_id = await sessions.resolve(request.cookies[SESSION_COOKIE])
-    identity = None if user_id is None else await _identity_of(request, user_id)
+    identity = None
+    if (presented := presented_credential(request)) is not None:
+        store, secret = presented
+        if (user_id := await store.resolve(secret)) is not None:
+            identity = await _identity_of(request, store.key(secret), user_id)
     request.state.identity = identity
     return identity
 
 
-async def _identity_of(request: Request, user_id: uuid.UUID) -> Identity | None:
+async def _identity_of(request: Request, credential: str, user_id: uuid.UUID) -> Identity | None:
     """The active user `user_id`, from this worker's cache or the database."""
     cache: IdentityCache = request.app.state.identities
-    if (identity := cache.get(user_id)) is not None:
+    if (identity := cache.get(credential)) is not None:
         return identity
 
     def load(session: Session) -> Identity | None:
@@ -126,8 +162,37 @@ async def _identity_of(request: Request, user_id: uuid.UUID) -> Identity | None:
 
     identity = await in_session(request, load)
     if identity is not None:
-        cache.put(identity)
+        cache.put(credential, identity)
     return identity
+
+
+def set_session_cookie(response: Response, settings: GatewaySettings, session_id: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=settings.session_max_age_seconds,
+        path="/",
+        httponly=True,
+        secure=settings.secure_session_cookie,
+        samesite="lax",
+    )
+
+
+async def sign_out_everywhere(
+    request: Request, user_id: uuid.UUID, *, keep_caller: Response | None = None
+) -> None:
+    """End `user_id`'s sessions and tokens after a committed change to the account.
+
+    With `keep_caller` (the response to the user's own change) the caller stays signed in:
+    the bearer token of the request is kept, a browser session is replaced by a new one.
+    """
+    credentials: Credentials = request.app.state.credentials
+    presented = presented_credential(request) if keep_caller is not None else None
+    keep = presented[1] if presented and presented[0] is credentials.tokens else None
+    await credentials.revoke_user(user_id, keep=keep)
+    if keep_caller is not None and presented and presented[0] is credentials.sessions:
+        session_id = await credentials.sessions.issue(user_id)
+        set_session_cookie(keep_caller, request.app.state.settings, session_id)
 
 
 async def _api_user(request: Request) -> Identity:
@@ -155,7 +220,14 @@ async def _admin(identity: Annotated[Identity, Depends(_api_user)]) -> Identity:
     return identity
 
 
+async def _page_admin(identity: Annotated[Identity, Depends(_page_user)]) -> Identity:
+    if not identity.has_role(Role.ADMIN):
+        raise ForbiddenError("this page needs the admin role")
+    return identity
+
+
 ApiUser = Annotated[Identity, Depends(_api_user)]
 AdminUser = Annotated[Identity, Depends(_admin)]
 PageUser = Annotated[Identity, Depends(_page_user)]
+PageAdmin = Annotated[Identity, Depends(_page_admin)]
 OptionalUser = Annotated[Identity | None, Depends(resolve_identity)]

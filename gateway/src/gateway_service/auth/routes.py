@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from gateway_service.auth.identity import (
@@ -15,14 +14,17 @@ from gateway_service.auth.identity import (
     ApiUser,
     Identity,
     bearer_token,
-    in_session,
+    set_session_cookie,
 )
 from gateway_service.auth.store import CredentialStore
-from gateway_service.auth.throttle import LoginThrottle
+from gateway_service.auth.throttle import LoginThrottle, LoginThrottledError
+from gateway_service.security.csrf import rotate_csrf_token
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service as users
-from gateway_service.web import csrf_token, render, safe_next
+from gateway_service.users.passwords import HashingPool, HashingPoolFullError
+from gateway_service.web import render, safe_next
 from obcms_platform.app import API_PREFIX
+from obcms_platform.db import Database
 from obcms_platform.errors import UnauthorizedError, error_response, error_responses
 
 LOGIN_PATH = "/accounts/login/"
@@ -37,41 +39,42 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class ThrottledError(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-    @property
-    def message(self) -> str:
-        minutes = max(1, round(self.retry_after / 60))
-        return (
-            "Too many failed login attempts for this username from your address. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-        )
-
-
-def _client_ip(request: Request) -> str:
+def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
 async def _check_credentials(request: Request, username: str, password: str) -> Identity | None:
-    """Throttled credential check; raises ThrottledError when blocked."""
+    """The identity these credentials name, or None.
+
+    Raises LoginThrottledError when the account or the address is over its limit, before
+    any hashing, and HashingPoolFullError when the hashing threads are all taken. The user
+    lookup and the hash (a dummy one for an unknown username, so that timing does not tell
+    which usernames exist) run on the hashing pool, never on the threads that serve
+    signed-in requests.
+    """
+    if not username or not password:
+        return None
     throttle: LoginThrottle = request.app.state.login_throttle
-    ip = _client_ip(request)
-    blocked = await throttle.blocked_for(username, ip)
-    if blocked:
-        raise ThrottledError(blocked)
+    hashing: HashingPool = request.app.state.password_hashing
+    database: Database = request.app.state.database
+    address = _client_address(request)
+    await throttle.reserve(username, address)
 
-    def check(session: Session) -> Identity | None:
-        user = users.authenticate(session, username, password)
-        return None if user is None else Identity(user.id, user.username, user.full_name, user.role)
+    def check() -> Identity | None:
+        with database.session() as session:
+            user = users.authenticate(session, username, password)
+            session.commit()
+            if user is None:
+                return None
+            return Identity(user.id, user.username, user.full_name, user.role)
 
-    identity = await in_session(request, check, commit=True) if username and password else None
-    if identity is None:
-        await throttle.failed(username, ip)
-    else:
-        await throttle.succeeded(username, ip)
+    try:
+        identity = await hashing.run(check)
+    except Exception:
+        await throttle.release(username, address)  # never judged: not a failure
+        raise
+    if identity is not None:
+        await throttle.succeeded(username, address)
     return identity
 
 
@@ -92,13 +95,21 @@ async def login(
     context = {"next": target, "username": username}
     try:
         identity = await _check_credentials(request, username.strip(), password)
-    except ThrottledError as exc:
+    except LoginThrottledError as exc:
         return render(
             request,
             "login.html",
             {**context, "error": exc.message},
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
+        )
+    except HashingPoolFullError as exc:
+        return render(
+            request,
+            "login.html",
+            {**context, "error": exc.message},
+            status_code=exc.status_code,
+            headers=exc.headers(),
         )
     if identity is None:
         return render(
@@ -110,16 +121,8 @@ async def login(
         await sessions.revoke(old)
     session_id = await sessions.issue(identity.id)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=settings.session_max_age_seconds,
-        path="/",
-        httponly=True,
-        secure=settings.secure_session_cookie,
-        samesite="lax",
-    )
-    csrf_token(request)  # make sure the csrftoken cookie is set along with the session
+    set_session_cookie(response, settings, session_id)
+    rotate_csrf_token(response, settings)
     return response
 
 
@@ -136,7 +139,7 @@ async def logout(request: Request) -> Response:
 @router.post(
     f"{API_PREFIX}/auth/token",
     response_model=TokenResponse,
-    responses=error_responses(401, 429),
+    responses=error_responses(401, 429, 503),
 )
 async def issue_token(
     request: Request,
@@ -146,7 +149,7 @@ async def issue_token(
     settings: GatewaySettings = request.app.state.settings
     try:
         identity = await _check_credentials(request, username.strip(), password)
-    except ThrottledError as exc:
+    except LoginThrottledError as exc:
         return error_response(
             429, "too_many_attempts", exc.message, headers={"Retry-After": str(exc.retry_after)}
         )

@@ -8,7 +8,8 @@
 Page paths need a session (no login: redirect to the login form, or 401 for a JSON
 client); API paths need a bearer token or a session (401). The feed answers with a weak
 ETag of its content and ``Cache-Control: private, no-cache``: browsers revalidate every time
-and get 304 while nothing changed.
+and get 304 while nothing changed. ``X-Feed-Truncated`` and ``X-Feed-Limit`` declare the
+entry cap (``MAX_FEED_ENTRIES``) on the JSON and ICS answers alike.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ async def _json(
     except FeedParameterError as exc:
         # JSON on the page path too: the calendar page's script reads it.
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
-    return _conditional(request, feed.etag(), feed.body(), "application/json")
+    response = _conditional(request, feed.etag(), feed.body(), "application/json")
+    response.headers.update(feed.limit_headers())
+    return response
 
 
 async def _ics(
@@ -111,6 +114,7 @@ async def _ics(
     body = build_calendar(feed.events(), base_url=base_url)
     response = _conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
     response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
+    response.headers.update(feed.limit_headers())
     return response
 
 

@@ -5,6 +5,9 @@ part, each bounded by its own timeout (``<SOURCE>_FEED_TIMEOUT_SECONDS``). A sou
 is not deployed, refuses the connection, answers anything but 200 with a valid body, or
 raises, is reported as ``error``; one slower than its timeout as ``timeout``. Either way
 the feed is still served (200) with the other sources' entries.
+
+The merged feed holds at most the ``MAX_FEED_ENTRIES`` setting's entries, the earliest; it
+says ``"truncated": true`` when it left some out, or when a source did (at its own cap).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from gateway_service.feed.sources import (
 )
 from gateway_service.proxy.clients import UNCOMPRESSED, BackendClients
 from obcms_platform.app import API_PREFIX
-from obcms_platform.feed import OFFICE_ZONE, TimeWindow
+from obcms_platform.feed import OFFICE_ZONE, TimeWindow, limit_headers
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class _EntryKeys(msgspec.Struct):
 
 class _RawBody(msgspec.Struct):
     events: list[msgspec.Raw]
+    truncated: bool = False
 
 
 class _KeysBody(msgspec.Struct):
@@ -83,21 +87,30 @@ class ReceivedEntry:
     status: str | None
 
 
-def parse_part(body: bytes | str) -> list[ReceivedEntry]:
-    """A source's feed body (``{"events": [...], ...}``) as entries; raises ValueError when
-    it is not one (not JSON, no ``events`` list, an entry without id, start or
-    extendedProps, a start that is not an ISO date or date-time)."""
+@dataclass(frozen=True)
+class Part:
+    """A source's part of the feed: its entries, and whether it left some out (its cap)."""
+
+    entries: list[ReceivedEntry]
+    truncated: bool
+
+
+def parse_part(body: bytes | str) -> Part:
+    """A source's feed body (``{"events": [...], "truncated": ..., ...}``); raises
+    ValueError when it is not one (not JSON, no ``events`` list, an entry without id, start
+    or extendedProps, a start that is not an ISO date or date-time)."""
     try:
-        raws = _RAW_DECODER.decode(body).events
+        raw_body = _RAW_DECODER.decode(body)
         keys = _KEYS_DECODER.decode(body).events
     except msgspec.DecodeError as exc:
         raise ValueError(f"not a feed body: {exc}") from None
-    return [
+    entries = [
         ReceivedEntry(
             raw, key.id, _moment(key.start), key.extendedProps.module, key.extendedProps.status
         )
-        for raw, key in zip(raws, keys, strict=True)
+        for raw, key in zip(raw_body.events, keys, strict=True)
     ]
+    return Part(entries, raw_body.truncated)
 
 
 @dataclass
@@ -105,6 +118,7 @@ class SourceResult:
     status: str
     entries: list[ReceivedEntry] = field(default_factory=list)
     body: bytes = b""
+    truncated: bool = False
 
 
 @dataclass
@@ -114,6 +128,8 @@ class Feed:
     sources: dict[str, str]
     entries: list[ReceivedEntry]
     module_stats: dict[str, dict[str, int]]
+    truncated: bool
+    entry_limit: int
 
     @cached_property
     def _encoded_content(self) -> bytes:
@@ -123,6 +139,8 @@ class Feed:
             {
                 "modules": self.modules,
                 "sources": self.sources,
+                "truncated": self.truncated,
+                "entry_limit": self.entry_limit,
                 "events": [entry.raw for entry in self.entries],
                 "module_stats": self.module_stats,
             }
@@ -138,6 +156,9 @@ class Feed:
     def etag(self) -> str:
         """Weak validator of everything but ``generated_at`` (which changes every time)."""
         return f'W/"{hashlib.sha256(self._encoded_content).hexdigest()[:32]}"'
+
+    def limit_headers(self) -> dict[str, str]:
+        return limit_headers(self.truncated, self.entry_limit)
 
     def events(self) -> list[dict[str, Any]]:
         """The entries as dicts (for the ICS rendering)."""
@@ -212,7 +233,7 @@ class FeedAggregator:
                 response = await client.get(
                     FEED_PATH,
                     params=params,
-                    headers={**self.backends.internal_headers(identity), **UNCOMPRESSED},
+                    headers={**self.backends.internal_headers(source, identity), **UNCOMPRESSED},
                     timeout=httpx.Timeout(timeout),
                 )
             if response.status_code != 200:
@@ -224,9 +245,9 @@ class FeedAggregator:
                 )
                 return SourceResult(ERROR)
             body = response.content
-            entries = parse_part(body)
+            part = parse_part(body)
             outcome = OK
-            return SourceResult(OK, entries, body)
+            return SourceResult(OK, part.entries, body, part.truncated)
         except (TimeoutError, httpx.TimeoutException):
             outcome = TIMEOUT
             logger.warning("feed source %s timed out", source, extra={"source": source})
@@ -258,9 +279,9 @@ class FeedAggregator:
         cached = await self.cache.get_many([keys[source] for source in asked if source in keys])
         results: dict[str, SourceResult] = {}
         for source, body in zip([s for s in asked if s in keys], cached, strict=True):
-            entries = _cached_entries(body)
-            if entries is not None:
-                results[source] = SourceResult(OK, entries)
+            part = _cached_part(body)
+            if part is not None:
+                results[source] = SourceResult(OK, part.entries, truncated=part.truncated)
                 FEED_CACHE.labels("hit").inc()
             else:
                 FEED_CACHE.labels("miss").inc()
@@ -277,6 +298,9 @@ class FeedAggregator:
             }
         )
         entries = merge([results[source].entries for source in asked])
+        limit = self.settings.max_feed_entries
+        truncated = len(entries) > limit or any(results[source].truncated for source in asked)
+        del entries[limit:]
         now = datetime.now(OFFICE_ZONE).replace(microsecond=0)
         return Feed(
             generated_at=now,
@@ -287,11 +311,13 @@ class FeedAggregator:
             },
             entries=entries,
             module_stats=module_stats(entries, modules, now.date()),
+            truncated=truncated,
+            entry_limit=limit,
         )
 
 
-def _cached_entries(body: bytes | str | None) -> list[ReceivedEntry] | None:
-    """A cached part's entries; None when there is none or it is unreadable (refetched)."""
+def _cached_part(body: bytes | str | None) -> Part | None:
+    """A cached part; None when there is none or it is unreadable (refetched)."""
     if body is None:
         return None
     try:

@@ -48,10 +48,10 @@ class BackendClients:
             )
             for name in settings.deployed_backends()
         }
-        # A signed token is reused for half its life, so a service always gets one with
-        # at least half its life left and sees the same token again (it remembers those
-        # it has verified).
-        self._tokens: TTLCache[Identity, str] = TTLCache(
+        # A signed token (one per caller and service: its audience is that service alone)
+        # is reused for half its life, so a service always gets one with at least half its
+        # life left and sees the same token again (it remembers those it has verified).
+        self._tokens: TTLCache[tuple[str, Identity], str] = TTLCache(
             maxsize=10_000, ttl=settings.internal_token_ttl_seconds / 2
         )
 
@@ -63,17 +63,19 @@ class BackendClients:
                 f"the {name} service is not configured on this gateway", field=None
             ) from None
 
-    def internal_headers(self, identity: Identity) -> dict[str, str]:
-        token = self._tokens.get(identity)
+    def internal_headers(self, service: str, identity: Identity) -> dict[str, str]:
+        """The Authorization header of `identity`'s requests to `service` (and no other)."""
+        token = self._tokens.get((service, identity))
         if token is None:
             token = sign_internal_token(
                 self.settings.internal_token_private_key,
                 identity.id,
                 identity.roles,
+                audience=service,
                 issuer=self.settings.internal_token_issuer,
                 ttl=timedelta(seconds=self.settings.internal_token_ttl_seconds),
             )
-            self._tokens[identity] = token
+            self._tokens[service, identity] = token
         return {"Authorization": f"Bearer {token}"}
 
     async def call(
@@ -94,7 +96,7 @@ class BackendClients:
                 path,
                 params=params,
                 json=json,
-                headers={**self.internal_headers(identity), **UNCOMPRESSED},
+                headers={**self.internal_headers(service, identity), **UNCOMPRESSED},
             )
         except UNAVAILABLE as exc:
             raise unavailable(service, exc) from exc

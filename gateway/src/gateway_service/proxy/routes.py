@@ -3,10 +3,16 @@
 The route table below is the one place that maps a resource to its service. The request
 goes out with the caller's identity as a short-lived internal token; status, body and
 headers such as ETag come back unchanged (a large body is streamed).
+
+A path with a '.' or '..' segment is refused (400 naming ``path``) before it is routed:
+the service is chosen by the first segment, and the dot segments, collapsed on the way
+(httpx does it, percent-encoded or backslashed ones a server or proxy may), would take the
+request to another resource, another service's, or a service's own metrics and docs.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -16,7 +22,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway_service.auth.identity import ApiUser
 from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
 from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import NotFoundError, error_responses
+from obcms_platform.errors import AppError, NotFoundError, error_responses
 
 # First path segment under /api/v1 -> owning service.
 ROUTE_TABLE: dict[str, str] = {
@@ -55,6 +61,15 @@ BUFFERED_BODY_BYTES = 256 * 1024
 
 router = APIRouter(tags=["api facade"])
 
+# Segment separators as servers on the way may read them: '/' and '\\'.
+SEGMENT_SEPARATOR = re.compile(r"[/\\]")
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def has_dot_segment(path: str) -> bool:
+    """Whether the (percent-decoded) path has a '.' or '..' segment."""
+    return any(segment in DOT_SEGMENTS for segment in SEGMENT_SEPARATOR.split(path))
+
 
 def service_for(path: str) -> str | None:
     """'/api/v1/tasks/123' -> 'tasks'."""
@@ -73,9 +88,12 @@ def forwarded_path(request: Request) -> str:
     f"{API_PREFIX}/{{path:path}}",
     methods=METHODS,
     include_in_schema=False,
-    responses=error_responses(401, 404, 503),
+    responses=error_responses(400, 401, 404, 503),
 )
 async def forward(request: Request, path: str, identity: ApiUser) -> Response:
+    # The decoded path itself: `request.url.path` would stop at a decoded '?' or '#'.
+    if has_dot_segment(request.scope["path"]):
+        raise AppError("path: '.' and '..' segments are not allowed", field="path")
     service = service_for(request.url.path)
     if service is None:
         raise NotFoundError("API path", request.url.path)
@@ -84,7 +102,7 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     headers = [
         (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
     ]
-    headers += list(backends.internal_headers(identity).items())
+    headers += list(backends.internal_headers(service, identity).items())
     body = await request.body()  # at most MAX_BODY_BYTES (BodySizeLimitMiddleware)
     target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     outgoing = client.build_request(request.method, target, headers=headers, content=body)

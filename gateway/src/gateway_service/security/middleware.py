@@ -4,6 +4,10 @@ Runs inside uvicorn's ProxyHeadersMiddleware, so behind the ingress ``scope["sch
 the client's scheme from ``X-Forwarded-Proto`` (trusted proxies only). Probe and scrape
 paths skip the host check and the HTTPS redirect: the kubelet and Prometheus call the pod
 directly over plain HTTP.
+
+Every answer but a static file gets ``Cache-Control: no-store`` unless its route (or the
+service behind the JSON API) chose its own caching: pages, API data and bearer tokens are
+one user's, and no browser or proxy cache may keep them for the next person.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway_service.settings import GatewaySettings
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+STATIC_PREFIX = "/static/"
+NO_STORE = "no-store"
 
 
 class SecurityMiddleware:
@@ -33,6 +39,8 @@ class SecurityMiddleware:
         if settings.secure_hsts_include_subdomains:
             hsts += "; includeSubDomains"
         self.hsts = hsts if settings.hsts_seconds > 0 else None
+        # /metrics on a port of its own (METRICS_PORT) is no probe path of this one.
+        self.probe_paths = PROBE_PATHS - ({"/metrics"} if settings.metrics_port else set())
         hosts = settings.allowed_hosts or ["*"]
         self.host_checked = TrustedHostMiddleware(self._secured, allowed_hosts=hosts)
 
@@ -40,7 +48,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] in PROBE_PATHS:
+        if scope["path"] in self.probe_paths:
             await self._with_headers(scope, receive, send)
             return
         await self.host_checked(scope, receive, send)
@@ -55,6 +63,7 @@ class SecurityMiddleware:
 
     async def _with_headers(self, scope: Scope, receive: Receive, send: Send) -> None:
         secure = scope.get("scheme") == "https"
+        static_file = scope["path"].startswith(STATIC_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -65,6 +74,8 @@ class SecurityMiddleware:
                         headers.append(key, value)
                 if secure and self.hsts and "strict-transport-security" not in existing:
                     headers.append("Strict-Transport-Security", self.hsts)
+                if not static_file and "cache-control" not in existing:
+                    headers.append("Cache-Control", NO_STORE)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

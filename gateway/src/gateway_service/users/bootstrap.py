@@ -3,7 +3,8 @@
 Its password is ``OBCMS_ADMIN_PASSWORD``; without one, dev/test mode generates a password,
 prints it once and stores it in the state folder (``<OBCMS_STATE_DIR>/admin_password``, mode
 0600). Production without ``OBCMS_ADMIN_PASSWORD`` creates nothing (use
-``obcms-gateway create-user``). An existing admin is never changed.
+``obcms-gateway create-user``), nor does a password the policy refuses (logged as an error).
+An existing admin is never changed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import sys
 from pathlib import Path
 
 from gateway_service.settings import GatewaySettings
-from gateway_service.users.service import ensure_user
+from gateway_service.users.policy import check_password
+from gateway_service.users.service import ensure_user, find_user
 from obcms_platform.auth import Role
 from obcms_platform.db import Database
+from obcms_platform.errors import InvalidInputError
 
 ADMIN_USERNAME = "admin"
 PASSWORD_FILE = "admin_password"
@@ -39,6 +42,9 @@ def _write_private(path: Path, text: str) -> None:
 
 def bootstrap_admin(database: Database, settings: GatewaySettings) -> bool:
     """Create the admin account when missing; returns whether it was created."""
+    with database.session() as session:
+        if find_user(session, ADMIN_USERNAME) is not None:
+            return False
     password = settings.admin_password
     generated = False
     stored = password_file(settings)
@@ -54,6 +60,16 @@ def bootstrap_admin(database: Database, settings: GatewaySettings) -> bool:
         else:
             password = secrets.token_urlsafe(12)
             generated = True
+    try:
+        check_password(
+            password,
+            min_length=settings.min_password_length,
+            field="OBCMS_ADMIN_PASSWORD",
+            user_inputs=[ADMIN_USERNAME],
+        )
+    except InvalidInputError as exc:
+        logger.error("no admin account bootstrap: %s", exc.message)
+        return False
     with database.session() as session:
         created = ensure_user(session, ADMIN_USERNAME, password, Role.ADMIN)
         session.commit()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, String, Text, Uuid
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway_service.db import Base
@@ -13,14 +14,27 @@ from obcms_platform.auth import Role
 from obcms_platform.db import Timestamped, enum_column
 
 
+def canonical_username(username: str) -> str:
+    """The form two usernames share when people would take them for the same name."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
 class User(Timestamped, Base):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(150), unique=True)
+    # canonical_username(username), unique: `SecStaff1` cannot sit beside `secstaff1`. Null
+    # only for rows older than the column that clashed with an earlier user (migration 0003)
+    # or were created by the previous release during an upgrade.
+    username_canonical: Mapped[str | None] = mapped_column(String(150), unique=True)
     full_name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # IANA name; null = the office's time zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), default=Role.STAFF)
     password_hash: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The ETag of the account: bumped by the changes people make (not by a login).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))

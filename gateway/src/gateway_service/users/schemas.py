@@ -2,24 +2,90 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+import zoneinfo
 from datetime import datetime
+from functools import cache
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from obcms_platform.auth import Role
 from obcms_platform.schemas import RequestModel, ResponseModel
 
-Username = Annotated[str, Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")]
+# Letters that look alike across scripts ("admin" with a Cyrillic U+0430 "a") cannot be told apart
+# on screen: usernames keep to ASCII letters, digits and a few separators.
+USERNAME_CHARACTERS = re.compile(r"[A-Za-z0-9._@-]+")
+USERNAME_RULE = "use only ASCII letters, digits and . _ - @ (no spaces or accented letters)"
+
+
+def _safe_username(value: str) -> str:
+    if not USERNAME_CHARACTERS.fullmatch(value):
+        raise PydanticCustomError("username_characters", USERNAME_RULE)
+    return value
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _iana_time_zone(value: str) -> str:
+    if value not in time_zone_names():
+        raise PydanticCustomError(
+            "time_zone", "not an IANA time zone name such as Asia/Manila or UTC"
+        )
+    return value
+
+
+Username = Annotated[str, Field(min_length=1, max_length=150), AfterValidator(_safe_username)]
+# Kept exactly as typed (request models trim other text): login does not trim either.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024)
+]
+FullName = Annotated[str, Field(max_length=300)]
+Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_iana_time_zone)]
 
 
 class UserCreate(RequestModel):
     username: Username
-    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    password: Password
     role: Role = Role.STAFF
-    full_name: Annotated[str, Field(max_length=300)] = ""
-    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    full_name: FullName = ""
+    email: Email | None = None
+
+
+class UserUpdate(RequestModel):
+    """An admin's change to an account: absent (or null) fields are left as they are, except
+    `email`, which null clears."""
+
+    role: Role | None = None
+    is_active: bool | None = None
+    full_name: FullName | None = None
+    email: Email | None = None
+
+
+class ProfileUpdate(RequestModel):
+    """A user's change to their own profile: absent fields are left as they are; `email` or
+    `time_zone` null clears it (no time zone = the office's)."""
+
+    full_name: FullName | None = None
+    email: Email | None = None
+    time_zone: TimeZoneName | None = None
+
+
+class PasswordReset(RequestModel):
+    """An admin sets a new password (the user's sessions and tokens end)."""
+
+    password: Password
+
+
+class PasswordChange(RequestModel):
+    current_password: Password
+    new_password: Password
 
 
 class UserRead(ResponseModel):
@@ -27,7 +93,9 @@ class UserRead(ResponseModel):
     username: str
     full_name: str
     email: str | None
+    time_zone: str | None
     role: Role
     is_active: bool
     last_login_at: datetime | None
     created_at: datetime
+    version: int

@@ -1,35 +1,59 @@
-"""User domain logic: takes a session, never commits."""
+"""User domain logic: takes a session, never commits.
+
+The changes that end a user's sessions and tokens (deactivation, a role change, a new
+password) say so in their result; the caller revokes the credentials once the change is
+committed (`auth.store.Credentials.revoke_user`).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway_service.users.models import User
+from gateway_service.users.models import User, canonical_username
 from gateway_service.users.passwords import hash_password, needs_rehash, verify_password
-from gateway_service.users.schemas import UserCreate
+from gateway_service.users.policy import check_password
+from gateway_service.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from obcms_platform.auth import Role
-from obcms_platform.errors import ConflictError, InvalidInputError
+from obcms_platform.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from obcms_platform.pagination import PageParams, paginate
 
 
-def check_password_policy(password: str, min_length: int) -> None:
-    if len(password) < min_length:
-        raise InvalidInputError(
-            f"password: at least {min_length} characters are required", field="password"
-        )
+@dataclass(frozen=True)
+class AccountChange:
+    user: User
+    # The user's sessions and tokens must end (deactivated, new role or new password).
+    signs_out: bool
+
+
+def _personal_words(user: User | UserCreate) -> list[str]:
+    """What zxcvbn should count as known to an attacker."""
+    return [user.username, user.full_name, user.email or ""]
 
 
 def create_user(session: Session, data: UserCreate, *, min_password_length: int) -> User:
-    check_password_policy(data.password, min_password_length)
-    if session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise ConflictError(f"username: {data.username!r} already exists", field="username")
+    check_password(
+        data.password,
+        min_length=min_password_length,
+        field="password",
+        user_inputs=_personal_words(data),
+    )
+    if find_user(session, data.username) is not None:
+        raise _username_taken(data.username)
     user = User(
         username=data.username,
+        username_canonical=canonical_username(data.username),
         full_name=data.full_name,
         email=data.email,
         role=data.role,
@@ -37,8 +61,20 @@ def create_user(session: Session, data: UserCreate, *, min_password_length: int)
         is_active=True,
     )
     session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # created meanwhile by a concurrent request
+        raise _username_taken(data.username) from exc
     return user
+
+
+def _username_taken(username: str) -> ConflictError:
+    return ConflictError(
+        f"username: {username!r} already exists (names differing only in letter case are "
+        "the same name)",
+        field="username",
+    )
 
 
 def ensure_user(session: Session, username: str, password: str, role: Role) -> bool:
@@ -51,12 +87,13 @@ def ensure_user(session: Session, username: str, password: str, role: Role) -> b
         .values(
             id=uuid.uuid4(),
             username=username,
+            username_canonical=canonical_username(username),
             full_name="",
             role=role,
             password_hash=hash_password(password),
             is_active=True,
         )
-        .on_conflict_do_nothing(index_elements=["username"])
+        .on_conflict_do_nothing()
         .returning(User.id)
     )
     return session.execute(statement).scalar_one_or_none() is not None
@@ -67,7 +104,21 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    """The user `username` names: by canonical form (any letter case), or by exact name for
+    an account that has no canonical form (see `User.username_canonical`)."""
+    exact = User.username == username
+    statement = (
+        select(User)
+        .where(
+            or_(
+                User.username_canonical == canonical_username(username),
+                and_(User.username_canonical.is_(None), exact),
+            )
+        )
+        .order_by(exact.desc())
+        .limit(1)
+    )
+    return session.scalars(statement).first()
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -85,3 +136,116 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 def list_users(session: Session, page: PageParams) -> tuple[list[User], int]:
     return paginate(session, select(User).order_by(func.lower(User.username)), page)
+
+
+def _locked(session: Session, user_id: uuid.UUID) -> User:
+    user = session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        raise NotFoundError("user", user_id)
+    return user
+
+
+def _check_version(user: User, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != user.version:
+        raise PreconditionFailedError(
+            f"If-Match: user {user.username!r} is at version {user.version}, not "
+            f"{expected_version}; reload it and try again",
+            field="If-Match",
+        )
+
+
+def update_user(
+    session: Session, user_id: uuid.UUID, data: UserUpdate, *, expected_version: int | None
+) -> AccountChange:
+    """An admin's change: role, active flag, name, e-mail. Never leaves no active admin."""
+    may_remove_an_admin = (data.role not in (None, Role.ADMIN)) or data.is_active is False
+    # Lock the active admins (in id order, so two such changes cannot deadlock) before the
+    # user: two admins demoting each other at once must not both succeed.
+    admins = (
+        set(
+            session.scalars(
+                select(User.id)
+                .where(User.role == Role.ADMIN, User.is_active)
+                .order_by(User.id)
+                .with_for_update()
+            )
+        )
+        if may_remove_an_admin
+        else set()
+    )
+    user = _locked(session, user_id)
+    _check_version(user, expected_version)
+    role = data.role or user.role
+    is_active = user.is_active if data.is_active is None else data.is_active
+    if admins == {user.id} and (role is not Role.ADMIN or not is_active):
+        field = "is_active" if not is_active else "role"
+        raise ConflictError(
+            f"{field}: {user.username!r} is the last active admin; make another user an "
+            "admin first",
+            field=field,
+        )
+    # An inactive user keeps no credential (repeating a deactivation ends any left).
+    signs_out = role is not user.role or not is_active
+    user.role = role
+    user.is_active = is_active
+    if data.full_name is not None:
+        user.full_name = data.full_name
+    if "email" in data.model_fields_set:
+        user.email = data.email
+    user.version += 1
+    session.flush()
+    return AccountChange(user, signs_out)
+
+
+def update_profile(
+    session: Session, user_id: uuid.UUID, data: ProfileUpdate, *, expected_version: int | None
+) -> User:
+    """A user's change to their own name, e-mail and time zone."""
+    user = _locked(session, user_id)
+    _check_version(user, expected_version)
+    if data.full_name is not None:
+        user.full_name = data.full_name
+    if "email" in data.model_fields_set:
+        user.email = data.email
+    if "time_zone" in data.model_fields_set:
+        user.time_zone = data.time_zone
+    user.version += 1
+    session.flush()
+    return user
+
+
+def _set_password(user: User, password: str, *, min_password_length: int, field: str) -> None:
+    check_password(
+        password, min_length=min_password_length, field=field, user_inputs=_personal_words(user)
+    )
+    user.password_hash = hash_password(password)
+    user.version += 1
+
+
+def reset_password(
+    session: Session, user_id: uuid.UUID, password: str, *, min_password_length: int
+) -> AccountChange:
+    """An admin sets a new password for the user."""
+    user = _locked(session, user_id)
+    _set_password(user, password, min_password_length=min_password_length, field="password")
+    session.flush()
+    return AccountChange(user, signs_out=True)
+
+
+def change_password(
+    session: Session,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    *,
+    min_password_length: int,
+) -> AccountChange:
+    """The user replaces their own password, proving they know the current one."""
+    user = _locked(session, user_id)
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInputError(
+            "current_password: this is not your current password", field="current_password"
+        )
+    _set_password(user, new_password, min_password_length=min_password_length, field="new_password")
+    session.flush()
+    return AccountChange(user, signs_out=True)

@@ -1,9 +1,16 @@
-"""Short-lived internal tokens: the gateway signs (Ed25519), services only verify."""
+"""Short-lived internal tokens: the gateway signs (Ed25519), services only verify.
+
+Each token names the one service it is for (``aud``): a token seen on its way to the tasks
+service opens nothing at the portfolio service. Its lifetime (``exp - iat``) is bounded,
+so a token that leaks (a log line, a proxy) is worthless within the hour, however it was
+signed.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -12,8 +19,11 @@ import jwt
 from cachetools import TTLCache
 
 ALGORITHM = "EdDSA"
-AUDIENCE = "obcms-services"
+# The services behind the gateway; each accepts only tokens whose audience names it.
+SERVICE_AUDIENCES = ("tasks", "portfolio", "calendar")
 DEFAULT_TTL = timedelta(seconds=60)
+# The longest lifetime (exp - iat) a service accepts, and so the longest the gateway signs.
+MAX_TOKEN_LIFETIME = timedelta(seconds=3600)
 CLOCK_LEEWAY_SECONDS = 5
 # Verified tokens remembered per process; the gateway reuses a token for half its life.
 VERIFIED_TOKENS_KEPT = 1_000
@@ -41,7 +51,7 @@ class Principal:
 
 
 class InvalidTokenError(Exception):
-    """The internal token is missing, expired, forged or malformed."""
+    """The internal token is missing, expired, forged, malformed or not for this service."""
 
 
 def sign_internal_token(
@@ -49,14 +59,16 @@ def sign_internal_token(
     user_id: uuid.UUID,
     roles: frozenset[Role] | set[Role] | list[Role],
     *,
+    audience: str | Sequence[str],
     issuer: str = "obcms-gateway",
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
 ) -> str:
+    """A token for the service(s) named by `audience` (the gateway names exactly one)."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": issuer,
-        "aud": AUDIENCE,
+        "aud": audience if isinstance(audience, str) else list(audience),
         "sub": str(user_id),
         "roles": sorted(Role(r).value for r in roles),
         "iat": issued,
@@ -67,13 +79,17 @@ def sign_internal_token(
 
 
 class InternalTokenVerifier:
-    """Checks internal tokens; a token seen before costs a lookup, not a signature check.
+    """Checks the internal tokens of the service `audience`; a token seen before costs a
+    lookup, not a signature check.
 
     A remembered token is still refused once its ``exp`` (plus the clock leeway) has passed.
     """
 
-    def __init__(self, public_key_pem: str, issuer: str = "obcms-gateway") -> None:
+    def __init__(
+        self, public_key_pem: str, *, audience: str, issuer: str = "obcms-gateway"
+    ) -> None:
         self._key = public_key_pem
+        self._audience = audience
         self._issuer = issuer
         self._verified: TTLCache[str, tuple[Principal, float]] = TTLCache(
             maxsize=VERIFIED_TOKENS_KEPT, ttl=DEFAULT_TTL.total_seconds()
@@ -91,15 +107,20 @@ class InternalTokenVerifier:
 
     def _check(self, token: str) -> tuple[Principal, float]:
         try:
+            # PyJWT also refuses an `iat` later than now plus the leeway.
             claims = jwt.decode(
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
-                audience=AUDIENCE,
+                audience=self._audience,
                 issuer=self._issuer,
                 leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
+            lifetime = float(claims["exp"]) - float(claims["iat"])
+            longest = MAX_TOKEN_LIFETIME.total_seconds()
+            if lifetime > longest + CLOCK_LEEWAY_SECONDS:
+                raise InvalidTokenError(f"lifetime {lifetime:.0f} s is over {longest:.0f} s")
             principal = Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 roles=frozenset(Role(r) for r in claims.get("roles", [])),

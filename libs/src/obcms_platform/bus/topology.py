@@ -16,6 +16,7 @@ EXCHANGE = Exchange("obcms.events", type="topic", durable=True)
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "tasks": (
         "ppa.created",
+        "ppa.updated",
         "ppa.deleted",
         "ppa.approval_changed",
         "assessment.created",

@@ -23,6 +23,7 @@ import typer
 
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
 from obcms_platform.devstack.local import LocalStack
 from obcms_platform.devstack.stack import GATEWAY, SERVICES
 
@@ -98,12 +99,23 @@ def run() -> None:
 def token(
     role: Annotated[list[Role], typer.Option(help="role(s) to carry")] = [Role.STAFF],  # noqa: B006
     user: Annotated[str | None, typer.Option(help="user id (default: a new one)")] = None,
-    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(
+            help="lifetime in seconds", min=1, max=int(MAX_TOKEN_LIFETIME.total_seconds())
+        ),
+    ] = int(MAX_TOKEN_LIFETIME.total_seconds()),
 ) -> None:
     """Print an internal token signed with the development key (local stack only)."""
     user_id = uuid.UUID(user) if user else uuid.uuid4()
     typer.echo(
-        sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user_id, role, ttl=timedelta(seconds=ttl))
+        sign_internal_token(
+            DEV_INTERNAL_PRIVATE_KEY,
+            user_id,
+            role,
+            audience=SERVICE_AUDIENCES,
+            ttl=timedelta(seconds=ttl),
+        )
     )
 
 

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
 
-# Long enough for a whole test session: headers made at import time outlive the gateway's
-# 60 s production tokens while the suite runs for many minutes.
-TEST_TOKEN_TTL = timedelta(hours=2)
+# As long as a service accepts: headers made at import time outlive the gateway's 60 s
+# production tokens while the suite runs for many minutes.
+TEST_TOKEN_TTL = MAX_TOKEN_LIFETIME
 
 
-def auth_headers(user_id: uuid.UUID, roles: Iterable[Role | str] = (Role.STAFF,)) -> dict[str, str]:
+def auth_headers(
+    user_id: uuid.UUID,
+    roles: Iterable[Role | str] = (Role.STAFF,),
+    *,
+    audience: str | Sequence[str] = SERVICE_AUDIENCES,
+) -> dict[str, str]:
+    """Headers of a development-signed token; by default every service accepts it."""
     token = sign_internal_token(
-        DEV_INTERNAL_PRIVATE_KEY, user_id, [Role(r) for r in roles], ttl=TEST_TOKEN_TTL
+        DEV_INTERNAL_PRIVATE_KEY,
+        user_id,
+        [Role(r) for r in roles],
+        audience=audience,
+        ttl=TEST_TOKEN_TTL,
     )
     return {"Authorization": f"Bearer {token}"}
 

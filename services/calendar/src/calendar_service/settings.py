@@ -5,6 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
+from pydantic import Field
+
+from calendar_service.calendar_events.recurrence import MAX_COUNT
 from obcms_platform.settings import ServiceSettings
 
 
@@ -13,6 +16,14 @@ class CalendarSettings(ServiceSettings):
     service_name: ClassVar[str] = "calendar"
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_calendar"
+    # What one user's records may cost everyone's calendar (`limits.py`): a series' COUNT
+    # and how many years after its start its UNTIL may be, the days one event occurrence,
+    # one leave (both dates counted) and one booking may span. Beyond: 422 naming the field.
+    max_series_occurrences: int = Field(default=730, ge=1, le=MAX_COUNT)
+    max_series_years: int = Field(default=2, ge=1, le=100)
+    max_event_days: int = Field(default=31, ge=1, le=3660)
+    max_leave_days: int = Field(default=366, ge=1, le=3660)
+    max_booking_days: int = Field(default=31, ge=1, le=3660)
 
 
 @lru_cache

@@ -3,9 +3,10 @@
 Emitted (by tasks.service.announce): task.created, task.updated, task.completed,
 task.deleted, each with the task id, status, related ids and its row version.
 
-Consumed: PPA, assessment and calendar-event creation generate template tasks; an approval
-step creates one review task; deleting a PPA, assessment or event leaves no task pointing at
-it: auto-generated tasks nobody started are deleted, every other task is kept and unlinked.
+Consumed: a PPA's owners (ppa.created, ppa.updated) are kept for the task rules (authz.py);
+PPA, assessment and calendar-event creation generate template tasks; an approval step creates
+one review task; deleting a PPA, assessment or event leaves no task pointing at it:
+auto-generated tasks nobody started are deleted, every other task is kept and unlinked.
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
+from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
 from tasks_service.templates.models import DeletedSubject, SubjectKind
@@ -160,6 +162,27 @@ def on_ppa_approval_changed(session: Session, event: Event, subject: TemplateSub
     announce(session, "task.created", task)
 
 
+def on_ppa_owners_announced(session: Session, event: Event) -> None:
+    """Keep the PPA owners projection (the task rules of authz.py read it)."""
+    owner_ids = event.data.get("owner_ids")
+    if event.subject_id is None or not isinstance(owner_ids, list):
+        return  # announced by a release that did not name owners
+    ppa_owners.record(
+        session, event.subject_id, [uuid.UUID(str(owner)) for owner in owner_ids], event.occurred_at
+    )
+
+
+def on_ppa_created_event(session: Session, event: Event) -> None:
+    on_ppa_owners_announced(session, event)
+    on_ppa_created(session, event)
+
+
+def on_ppa_deleted(session: Session, event: Event) -> None:
+    unlink_ppa_tasks(session, event)
+    if event.subject_id is not None:
+        ppa_owners.forget(session, event.subject_id)
+
+
 def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
     field = RELATED_FIELD[kind]
 
@@ -184,10 +207,13 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
     return on_deleted
 
 
+unlink_ppa_tasks = _unlinker(SubjectKind.PPA)
+
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
-    "ppa.created": on_ppa_created,
+    "ppa.created": on_ppa_created_event,
+    "ppa.updated": on_ppa_owners_announced,
     "ppa.approval_changed": on_ppa_approval_changed,
-    "ppa.deleted": _unlinker(SubjectKind.PPA),
+    "ppa.deleted": on_ppa_deleted,
     "assessment.created": on_assessment_created,
     "assessment.deleted": _unlinker(SubjectKind.ASSESSMENT),
     "event.created": on_calendar_event_created,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
+from calendar_service.authz import BOOKING_CANCEL, BOOKING_CREATE, BOOKING_DECIDE
 from calendar_service.bookings import service
 from calendar_service.bookings.models import BookingStatus
 from calendar_service.bookings.schemas import (
@@ -17,7 +18,8 @@ from calendar_service.bookings.schemas import (
     BookingRead,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -29,7 +31,6 @@ router = APIRouter(
 
 # Declared on the route (not only checked in the service): a staff caller gets 403 before
 # the record is looked up, so the answer does not tell whether it exists.
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 Decision = Annotated[BookingDecision | None, Body()]
 
 
@@ -56,7 +57,10 @@ def list_bookings(
     responses=error_responses(409),
 )
 def create_booking(
-    data: BookingCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: BookingCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(BOOKING_CREATE)],
+    response: Response,
 ) -> BookingRead:
     booking = service.create_booking(session, data, principal)
     session.commit()
@@ -94,7 +98,7 @@ def _decide(
 def approve_booking(
     booking_id: uuid.UUID,
     session: DbSession,
-    principal: Manager,
+    principal: Annotated[Principal, Authorize(BOOKING_DECIDE)],
     decision: Decision = None,
 ) -> BookingRead:
     return _decide(session, booking_id, BookingStatus.APPROVED, principal, decision)
@@ -106,7 +110,7 @@ def approve_booking(
 def reject_booking(
     booking_id: uuid.UUID,
     session: DbSession,
-    principal: Manager,
+    principal: Annotated[Principal, Authorize(BOOKING_DECIDE)],
     decision: Decision = None,
 ) -> BookingRead:
     return _decide(session, booking_id, BookingStatus.REJECTED, principal, decision)
@@ -118,7 +122,7 @@ def reject_booking(
 def cancel_booking(
     booking_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(BOOKING_CANCEL)],
     decision: Decision = None,
 ) -> BookingRead:
     return _decide(session, booking_id, BookingStatus.CANCELLED, principal, decision)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from calendar_service.bookings.models import BookingStatus
 from calendar_service.calendar_events.schemas import Moment
+from calendar_service.limits import current_limits
+from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.schemas import RequestModel, ResponseModel
 
 Notes = Annotated[str, Field(max_length=5000)]
@@ -22,6 +24,21 @@ class BookingCreate(RequestModel):
     start: Moment
     end: Moment
     notes: Notes = ""
+
+    @field_validator("end")
+    @classmethod
+    def _at_most_max_booking_days(cls, end: datetime, info: ValidationInfo) -> datetime:
+        """MAX_BOOKING_DAYS (limits.py); an end not after the start is the service's error."""
+        start = info.data.get("start")
+        days = current_limits().booking_days
+        if start is not None and _office_time(end) - _office_time(start) > timedelta(days=days):
+            raise ValueError(f"a booking may last at most {days} days")
+        return end
+
+
+def _office_time(moment: datetime) -> datetime:
+    """Aware: a time without an offset is an office time."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=OFFICE_ZONE)
 
 
 class BookingDecision(RequestModel):

@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from calendar_service.authz import EVENT_CREATE, EVENT_WRITE
 from calendar_service.calendar_events import service
 from calendar_service.calendar_events.schemas import (
     EventCreate,
@@ -30,7 +31,8 @@ from calendar_service.calendar_events.schemas import (
     OverrideRead,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.feed import FeedWindow
@@ -80,7 +82,10 @@ def list_events(
 
 @router.post("", response_model=EventRead, status_code=status.HTTP_201_CREATED)
 def create_event(
-    data: EventCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: EventCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(EVENT_CREATE)],
+    response: Response,
 ) -> EventRead:
     event = service.create_event(session, data, principal)
     session.commit()
@@ -103,7 +108,7 @@ def update_event(
     event_id: uuid.UUID,
     changes: EventUpdate,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> EventRead:
@@ -119,7 +124,7 @@ def update_event(
 def delete_event(
     event_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
     expected_version: ExpectedVersion,
 ) -> Response:
     service.delete_event(session, event_id, principal, expected_version)
@@ -159,7 +164,7 @@ def change_occurrence(
     day: DayParam,
     change: OccurrenceChange,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
 ) -> OverrideRead:
     override = service.change_occurrence(session, event_id, _day(day), change, principal)
     session.commit()
@@ -172,7 +177,10 @@ def change_occurrence(
     responses=error_responses(403, 404, 409),
 )
 def cancel_occurrence(
-    event_id: uuid.UUID, day: DayParam, session: DbSession, principal: CurrentPrincipal
+    event_id: uuid.UUID,
+    day: DayParam,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
 ) -> OverrideRead:
     override = service.change_occurrence(
         session, event_id, _day(day), OccurrenceChange(cancelled=True), principal
@@ -190,7 +198,7 @@ def restore_occurrence(
     event_id: uuid.UUID,
     day: DayParam,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
     response: Response,
 ) -> EventRead:
     event = service.restore_occurrence(session, event_id, _day(day), principal)

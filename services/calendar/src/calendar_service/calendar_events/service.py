@@ -9,11 +9,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
+from calendar_service.authz import EVENT_ORGANIZER
 from calendar_service.calendar_events.models import Event, EventOccurrence
-from calendar_service.calendar_events.recurrence import Frequency, Rule, Series, aware
+from calendar_service.calendar_events.recurrence import (
+    Frequency,
+    Rule,
+    Series,
+    aware,
+    local_naive,
+)
 from calendar_service.calendar_events.schemas import (
     NON_NULLABLE_UPDATE_FIELDS,
     EventCreate,
@@ -24,10 +32,11 @@ from calendar_service.calendar_events.schemas import (
 )
 from calendar_service.db import outbox
 from calendar_service.events import EVENT_CREATED, EVENT_DELETED, EVENT_UPDATED
-from obcms_platform.auth import Principal, Role
+from calendar_service.limits import current_limits
+from obcms_platform.auth import Principal
+from obcms_platform.authz import Ownership, ensure
 from obcms_platform.errors import (
     ConflictError,
-    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
@@ -175,6 +184,8 @@ def occurrences(
 
 
 def create_event(session: Session, data: EventCreate, principal: Principal) -> Event:
+    if data.organizer_id is not None:
+        ensure(principal, EVENT_ORGANIZER, Ownership.of(data.organizer_id))
     zone = ZoneInfo(data.timezone)
     start, end = _times(data.start, data.end, data.all_day, zone)
     event = Event(
@@ -211,8 +222,9 @@ def update_event(
     expected_version: int | None = None,
 ) -> Event:
     event = _locked(session, event_id, expected_version)
-    _ensure_can_edit(event, principal)
     values = changes.model_dump(exclude_unset=True)
+    if values.get("organizer_id") not in (None, event.organizer_id):
+        ensure(principal, EVENT_ORGANIZER, Ownership.of(values["organizer_id"]))
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
             raise InvalidInputError(f"{name}: may not be null", field=name)
@@ -251,7 +263,6 @@ def delete_event(
     session: Session, event_id: uuid.UUID, principal: Principal, expected_version: int | None
 ) -> None:
     event = _locked(session, event_id, expected_version)
-    _ensure_can_edit(event, principal)
     final_version = event.version + 1
     session.delete(event)
     session.flush()
@@ -267,7 +278,6 @@ def change_occurrence(
 ) -> EventOccurrence:
     """Cancel or move one occurrence of a series (keyed by its original local date)."""
     event = _locked(session, event_id, None)
-    _ensure_can_edit(event, principal)
     series = series_of(event)
     if series is None:
         raise ConflictError(
@@ -299,6 +309,7 @@ def change_occurrence(
             end = override.end
         if end <= start:
             raise InvalidInputError("end: must be after start", field="end")
+        _refuse_too_long(start, end, zone)
         override.start, override.end = start, end
         override.title = change.title
         override.venue = change.venue
@@ -315,7 +326,6 @@ def restore_occurrence(
 ) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
     event = _locked(session, event_id, None)
-    _ensure_can_edit(event, principal)
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
@@ -371,7 +381,16 @@ def _times(
         end = aware(datetime.combine(last, time.min), zone)
     if end <= start:
         raise InvalidInputError("end: must be after start", field="end")
+    _refuse_too_long(start, end, zone)
     return start, end
+
+
+def _refuse_too_long(start: datetime, end: datetime, zone: ZoneInfo) -> None:
+    """One occurrence spans at most ``MAX_EVENT_DAYS`` days (of its zone's wall clock, so
+    that a DST change inside it does not count)."""
+    days = current_limits().event_days
+    if local_naive(end, zone) - local_naive(start, zone) > timedelta(days=days):
+        raise InvalidInputError(f"end: an event may last at most {days} days", field="end")
 
 
 def _rule(
@@ -392,6 +411,20 @@ def _rule(
     if recurrence.until is not None and recurrence.until < first_day:
         raise InvalidInputError(
             "recurrence.until: must not be before the event's start", field="recurrence.until"
+        )
+    # A series' cost bounds (limits.py).
+    limits = current_limits()
+    if recurrence.count is not None and recurrence.count > limits.series_occurrences:
+        raise InvalidInputError(
+            f"recurrence.count: a series may have at most {limits.series_occurrences} occurrences",
+            field="recurrence.count",
+        )
+    last_until = first_day + relativedelta(years=limits.series_years)
+    if recurrence.until is not None and recurrence.until > last_until:
+        raise InvalidInputError(
+            f"recurrence.until: at most {limits.series_years} years after the event's start "
+            f"(on or before {last_until})",
+            field="recurrence.until",
         )
     return Rule(
         freq=recurrence.freq,
@@ -432,11 +465,3 @@ def _locked(session: Session, event_id: uuid.UUID, expected_version: int | None)
             "reload and retry"
         )
     return event
-
-
-def _ensure_can_edit(event: Event, principal: Principal) -> None:
-    if principal.has_role(Role.MANAGER):
-        return
-    if principal.user_id in (event.organizer_id, event.created_by):
-        return
-    raise ForbiddenError("only the event's organizer, its creator or a manager may change it")

@@ -6,7 +6,8 @@
   only (default window: a month back to a year ahead).
 
 Windows longer than 400 days, and an end not after the start, are refused with 422. The
-window, ``modules`` and entry format are the shared ones of `obcms_platform.feed`.
+window, ``modules``, entry format and entry cap (``MAX_FEED_ENTRIES``, the earliest kept;
+the ICS answers declare it in the same headers) are the shared ones of `obcms_platform.feed`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.feed import FeedResponse, FeedWindow, feed_response, served_modules
+from obcms_platform.feed import (
+    Entry,
+    FeedLimit,
+    FeedResponse,
+    FeedWindow,
+    earliest,
+    feed_response,
+    limit_headers,
+    served_modules,
+)
 
 router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
@@ -31,8 +41,14 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 
 @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
-def feed(session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules) -> Response:
-    return feed_response(window, modules, feed_entries(session, window, modules))
+def feed(
+    session: DbSession,
+    _: CurrentPrincipal,
+    window: FeedWindow,
+    modules: Modules,
+    limit: FeedLimit,
+) -> Response:
+    return feed_response(window, modules, feed_entries(session, window, modules), limit=limit)
 
 
 @router.get(
@@ -41,10 +57,14 @@ def feed(session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: M
     responses={200: {"content": {"text/calendar": {}}}},
 )
 def feed_ics(
-    session: DbSession, _: CurrentPrincipal, window: IcsWindow, modules: Modules
+    session: DbSession, _: CurrentPrincipal, window: IcsWindow, modules: Modules, limit: FeedLimit
 ) -> Response:
-    entries = feed_entries(session, window, modules)
-    return Response(build_calendar(entries), media_type=ICS_MEDIA_TYPE)
+    entries, truncated = earliest(feed_entries(session, window, modules), limit, Entry.sort_key)
+    return Response(
+        build_calendar(entries),
+        media_type=ICS_MEDIA_TYPE,
+        headers=limit_headers(truncated, limit),
+    )
 
 
 @router.get(
@@ -52,10 +72,17 @@ def feed_ics(
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-def events_ics(session: DbSession, _: CurrentPrincipal, window: IcsWindow) -> Response:
-    entries = feed_entries(session, window, [MODULE_EVENTS])
+def events_ics(
+    session: DbSession, _: CurrentPrincipal, window: IcsWindow, limit: FeedLimit
+) -> Response:
+    entries, truncated = earliest(
+        feed_entries(session, window, [MODULE_EVENTS]), limit, Entry.sort_key
+    )
     return Response(
         build_calendar(entries, name="OBCMS events"),
         media_type=ICS_MEDIA_TYPE,
-        headers={"Content-Disposition": 'inline; filename="obcms-events.ics"'},
+        headers={
+            "Content-Disposition": 'inline; filename="obcms-events.ics"',
+            **limit_headers(truncated, limit),
+        },
     )

@@ -160,7 +160,9 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
     return [
         Entry(
             id=f"staff-leave-{leave.id}",
-            title=f"{leave.leave_type.value.capitalize()} leave",
+            # Shared by everyone who sees the calendar: who is away and when, never why
+            # (the leave's page shows its type to those who may see it).
+            title="On leave",
             start=leave.start_date,
             end=leave.end_date + timedelta(days=1),
             all_day=True,
@@ -172,7 +174,6 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
                 str(leave.id),
                 leave.status.value,
                 f"/oobc-management/staff/leave/{leave.id}/",
-                leaveType=leave.leave_type.value,
                 userId=str(leave.user_id),
             ),
         )

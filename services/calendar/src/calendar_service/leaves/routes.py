@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
+from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
 from calendar_service.leaves.schemas import LeaveCreate, LeaveDecision, LeaveFilters, LeaveRead
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -23,7 +25,6 @@ router = APIRouter(
 
 # Declared on the route (not only checked in the service): a staff caller gets 403 before
 # the record is looked up, so the answer does not tell whether it exists.
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 Decision = Annotated[LeaveDecision | None, Body()]
 
 
@@ -36,7 +37,7 @@ def list_leaves(
 ) -> Page[LeaveRead]:
     items, total = service.list_leaves(session, filters, page, principal)
     return Page[LeaveRead](
-        items=[LeaveRead.model_validate(item) for item in items],
+        items=[service.as_read(item, principal) for item in items],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -50,45 +51,54 @@ def list_leaves(
     responses=error_responses(403),
 )
 def create_leave(
-    data: LeaveCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: LeaveCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(LEAVE_CREATE)],
+    response: Response,
 ) -> LeaveRead:
     leave = service.create_leave(session, data, principal)
     session.commit()
     set_etag(response, leave.version)
     response.headers["Location"] = f"{router.prefix}/{leave.id}"
-    return LeaveRead.model_validate(leave)
+    return service.as_read(leave, principal)
 
 
 @router.get("/{leave_id}", response_model=LeaveRead, responses=error_responses(404))
 def get_leave(
-    leave_id: uuid.UUID, session: DbSession, _: CurrentPrincipal, response: Response
+    leave_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> LeaveRead:
     leave = service.get_leave(session, leave_id)
     set_etag(response, leave.version)
-    return LeaveRead.model_validate(leave)
+    return service.as_read(leave, principal)
 
 
 @router.post(
     "/{leave_id}/approve", response_model=LeaveRead, responses=error_responses(403, 404, 409)
 )
 def approve_leave(
-    leave_id: uuid.UUID, session: DbSession, principal: Manager, decision: Decision = None
+    leave_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(LEAVE_DECIDE)],
+    decision: Decision = None,
 ) -> LeaveRead:
     leave = service.decide(
         session, leave_id, LeaveStatus.APPROVED, principal, decision.reason if decision else None
     )
     session.commit()
-    return LeaveRead.model_validate(leave)
+    return service.as_read(leave, principal)
 
 
 @router.post(
     "/{leave_id}/reject", response_model=LeaveRead, responses=error_responses(403, 404, 409)
 )
 def reject_leave(
-    leave_id: uuid.UUID, session: DbSession, principal: Manager, decision: Decision = None
+    leave_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(LEAVE_DECIDE)],
+    decision: Decision = None,
 ) -> LeaveRead:
     leave = service.decide(
         session, leave_id, LeaveStatus.REJECTED, principal, decision.reason if decision else None
     )
     session.commit()
-    return LeaveRead.model_validate(leave)
+    return service.as_read(leave, principal)

@@ -6,9 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from calendar_service.leaves.models import LeaveStatus, LeaveType
+from calendar_service.limits import current_limits
 from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
 
 Reason = Annotated[str, Field(max_length=5000)]
@@ -23,20 +24,34 @@ class LeaveCreate(RequestModel):
     end_date: PlausibleDate
     reason: Reason = ""
 
+    @field_validator("end_date")
+    @classmethod
+    def _at_most_max_leave_days(cls, end_date: date, info: ValidationInfo) -> date:
+        """Both dates count (MAX_LEAVE_DAYS, limits.py); an end before the start is the
+        service's error."""
+        start_date = info.data.get("start_date")
+        days = current_limits().leave_days
+        if start_date is not None and (end_date - start_date).days + 1 > days:
+            raise ValueError(f"a leave may span at most {days} days")
+        return end_date
+
 
 class LeaveDecision(RequestModel):
     reason: Reason | None = None
 
 
 class LeaveRead(ResponseModel):
+    """`leave_type` and `reason` are null for a caller who may not see them (a colleague):
+    only the person on leave, who filed it, and managers do (authz.LEAVE_READ_PRIVATE)."""
+
     id: uuid.UUID
     user_id: uuid.UUID
-    leave_type: LeaveType
+    leave_type: LeaveType | None
     start_date: date
     end_date: date
     status: LeaveStatus
     approved_by: uuid.UUID | None
-    reason: str
+    reason: str | None
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime

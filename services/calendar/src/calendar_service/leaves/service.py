@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
+from calendar_service.authz import LEAVE_FOR_SOMEONE, LEAVE_READ_PRIVATE
 from calendar_service.db import outbox
 from calendar_service.events import LEAVE_CREATED, LEAVE_UPDATED
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
-from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters
-from obcms_platform.auth import Principal, Role
-from obcms_platform.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
+from obcms_platform.auth import Principal
+from obcms_platform.authz import Ownership, ensure
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 
 
@@ -36,6 +38,9 @@ def list_leaves(
         conditions.append(StaffLeave.status.in_(filters.status))
     if filters.leave_type:
         conditions.append(StaffLeave.leave_type.in_(filters.leave_type))
+        if not LEAVE_READ_PRIVATE.allows(principal):
+            # Filtering by type would tell a colleague's type: only leave one may read.
+            conditions.append(readable_by(principal))
     if filters.from_date is not None:
         conditions.append(StaffLeave.end_date >= filters.from_date)
     if filters.to_date is not None:
@@ -46,12 +51,24 @@ def list_leaves(
     return paginate(session, statement, page)
 
 
+def readable_by(principal: Principal) -> ColumnElement[bool]:
+    """Leave whose type and reason `principal` may see without a manager's role."""
+    return or_(StaffLeave.user_id == principal.user_id, StaffLeave.created_by == principal.user_id)
+
+
+def as_read(leave: StaffLeave, principal: Principal) -> LeaveRead:
+    """The leave as `principal` may see it: a colleague's without its type and reason."""
+    read = LeaveRead.model_validate(leave)
+    if LEAVE_READ_PRIVATE.allows(principal, Ownership.of(leave.user_id, leave.created_by)):
+        return read
+    return read.model_copy(update={"leave_type": None, "reason": None})
+
+
 def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> StaffLeave:
     if data.end_date < data.start_date:
         raise InvalidInputError("end_date: must not be before start_date", field="end_date")
     user_id = data.user_id or principal.user_id
-    if user_id != principal.user_id and not principal.has_role(Role.MANAGER):
-        raise ForbiddenError("filing leave for someone else needs the manager role")
+    ensure(principal, LEAVE_FOR_SOMEONE, Ownership.of(user_id))
     leave = StaffLeave(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -75,9 +92,7 @@ def decide(
     principal: Principal,
     reason: str | None = None,
 ) -> StaffLeave:
-    """Approve or reject pending leave (manager or admin)."""
-    if not principal.has_role(Role.MANAGER):
-        raise ForbiddenError(f"this action needs the {Role.MANAGER.value} role")
+    """Approve or reject pending leave (who may: authz.LEAVE_DECIDE)."""
     leave = session.scalar(select(StaffLeave).where(StaffLeave.id == leave_id).with_for_update())
     if leave is None:
         raise NotFoundError("leave", leave_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
+from calendar_service.authz import RESOURCE_WRITE
 from calendar_service.resources import service
 from calendar_service.resources.schemas import (
     ResourceCreate,
@@ -15,7 +16,8 @@ from calendar_service.resources.schemas import (
     ResourceUpdate,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -24,8 +26,6 @@ from obcms_platform.versioning import ExpectedVersion, set_etag
 router = APIRouter(
     prefix=f"{API_PREFIX}/resources", tags=["resources"], responses=error_responses(401, 422)
 )
-
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 
 
 @router.get("", response_model=Page[ResourceRead])
@@ -51,7 +51,10 @@ def list_resources(
     responses=error_responses(403, 409),
 )
 def create_resource(
-    data: ResourceCreate, session: DbSession, _: Manager, response: Response
+    data: ResourceCreate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(RESOURCE_WRITE)],
+    response: Response,
 ) -> ResourceRead:
     resource = service.create_resource(session, data)
     session.commit()
@@ -76,7 +79,7 @@ def update_resource(
     resource_id: uuid.UUID,
     changes: ResourceUpdate,
     session: DbSession,
-    _: Manager,
+    _: Annotated[Principal, Authorize(RESOURCE_WRITE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> ResourceRead:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.versioning import ExpectedVersion, set_etag
 from portfolio_service.approvals import service
 from portfolio_service.approvals.schemas import ApprovalHistoryRead, ApprovalRequest
+from portfolio_service.authz import PPA_APPROVAL
 from portfolio_service.ppas.schemas import PpaRead
 
 router = APIRouter(
@@ -22,15 +24,13 @@ router = APIRouter(
     responses=error_responses(401, 404, 422),
 )
 
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
-
 
 @router.post("", response_model=PpaRead, responses=error_responses(403, 409, 412))
 def change_approval(
     ppa_id: uuid.UUID,
     body: ApprovalRequest,
     session: DbSession,
-    principal: Manager,
+    principal: Annotated[Principal, Authorize(PPA_APPROVAL)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> PpaRead:

@@ -5,10 +5,11 @@
 
 Every review stage (technical_review, budget_review, stakeholder_consultation,
 executive_approval) may go to rejected, and rejected may go back to draft; any other move
-is refused with 409. Every move needs the manager role; the final approval (into approved,
-and on into enacted) needs admin. Entering budget_review checks the PPA against its
-sector's active budget ceiling. Each move is recorded (who, when, from, to, note) and
-announced as `ppa.approval_changed`.
+is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
+scope, frozen from budget review on). Every move needs the manager role (authz.py); the final
+approval (into approved, and on into enacted) and undoing it need admin. Entering
+budget_review checks the PPA against its sector's active budget ceiling. Each move is
+recorded (who, when, from, to, note) and announced as `ppa.approval_changed`.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ TRANSITIONS: dict[ApprovalStatus, frozenset[ApprovalStatus]] = {
     S.BUDGET_REVIEW: frozenset({S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.REJECTED}),
     S.STAKEHOLDER_CONSULTATION: frozenset({S.EXECUTIVE_APPROVAL, S.REJECTED}),
     S.EXECUTIVE_APPROVAL: frozenset({S.APPROVED, S.REJECTED}),
-    S.APPROVED: frozenset({S.ENACTED}),
+    S.APPROVED: frozenset({S.ENACTED, S.DRAFT}),
     S.ENACTED: frozenset(),
     S.REJECTED: frozenset({S.DRAFT}),
 }
 ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
+# Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
+ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
 
 
 def change_approval(
@@ -52,8 +55,6 @@ def change_approval(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Ppa:
-    if not principal.has_role(Role.MANAGER):
-        raise ForbiddenError("approval workflow moves need the manager role")
     ppa = locked_ppa(session, ppa_id, expected_version)
     current, target = ppa.approval_status, request.to
     allowed = TRANSITIONS[current]
@@ -63,8 +64,12 @@ def change_approval(
             f"to: a PPA in {current.value} cannot move to {target.value} (allowed: {options})",
             field="to",
         )
-    if target in ADMIN_TARGETS and not principal.has_role(Role.ADMIN):
-        raise ForbiddenError(f"moving a PPA to {target.value} needs the admin role")
+    if (target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES) and not principal.has_role(
+        Role.ADMIN
+    ):
+        raise ForbiddenError(
+            f"moving a PPA from {current.value} to {target.value} needs the admin role"
+        )
     if target is S.BUDGET_REVIEW:
         ensure_within_ceiling(session, ppa)
     ppa.approval_status = target

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
@@ -19,6 +20,7 @@ from portfolio_service.assessments.schemas import (
     AssessmentRead,
     AssessmentUpdate,
 )
+from portfolio_service.authz import ASSESSMENT_CREATE, ASSESSMENT_WRITE
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/assessments", tags=["assessments"], responses=error_responses(401, 422)
@@ -43,7 +45,10 @@ def list_assessments(
 
 @router.post("", response_model=AssessmentRead, status_code=status.HTTP_201_CREATED)
 def create_assessment(
-    data: AssessmentCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: AssessmentCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(ASSESSMENT_CREATE)],
+    response: Response,
 ) -> AssessmentRead:
     assessment = service.create_assessment(session, data, principal)
     session.commit()
@@ -60,7 +65,10 @@ def get_assessment(
 
 @router.patch("/{assessment_id}", response_model=AssessmentRead, responses=error_responses(404))
 def update_assessment(
-    assessment_id: uuid.UUID, changes: AssessmentUpdate, session: DbSession, _: CurrentPrincipal
+    assessment_id: uuid.UUID,
+    changes: AssessmentUpdate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(ASSESSMENT_WRITE)],
 ) -> AssessmentRead:
     assessment = service.update_assessment(session, assessment_id, changes)
     session.commit()
@@ -73,8 +81,10 @@ def update_assessment(
     responses=error_responses(403, 404),
 )
 def delete_assessment(
-    assessment_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal
+    assessment_id: uuid.UUID,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(ASSESSMENT_WRITE)],
 ) -> Response:
-    service.delete_assessment(session, assessment_id, principal)
+    service.delete_assessment(session, assessment_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

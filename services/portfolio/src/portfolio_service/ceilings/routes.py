@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from portfolio_service.authz import CEILING_WRITE
 from portfolio_service.ceilings import service
 from portfolio_service.ceilings.schemas import (
     CeilingCreate,
@@ -25,8 +27,6 @@ router = APIRouter(
     tags=["budget ceilings"],
     responses=error_responses(401, 422),
 )
-
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 
 
 @router.get("", response_model=Page[CeilingRead])
@@ -52,7 +52,10 @@ def list_ceilings(
     responses=error_responses(403, 409),
 )
 def create_ceiling(
-    data: CeilingCreate, session: DbSession, _: Manager, response: Response
+    data: CeilingCreate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(CEILING_WRITE)],
+    response: Response,
 ) -> CeilingRead:
     """Set a sector's ceiling for a fiscal year (manager); one active per sector and year."""
     ceiling = service.create_ceiling(session, data)
@@ -68,7 +71,10 @@ def get_ceiling(ceiling_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) 
 
 @router.patch("/{ceiling_id}", response_model=CeilingRead, responses=error_responses(403, 404, 409))
 def update_ceiling(
-    ceiling_id: uuid.UUID, changes: CeilingUpdate, session: DbSession, _: Manager
+    ceiling_id: uuid.UUID,
+    changes: CeilingUpdate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(CEILING_WRITE)],
 ) -> CeilingRead:
     ceiling = service.update_ceiling(session, ceiling_id, changes)
     session.commit()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from portfolio_service.authz import FUNDING_CREATE
 from portfolio_service.funding import service
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
 
@@ -19,8 +21,6 @@ router = APIRouter(
     tags=["funding"],
     responses=error_responses(401, 404, 422),
 )
-
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 
 
 @router.get("", response_model=FundingSummary)
@@ -37,7 +37,10 @@ def funding_summary(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) 
     responses=error_responses(403),
 )
 def add_tranche(
-    ppa_id: uuid.UUID, data: TrancheCreate, session: DbSession, principal: Manager
+    ppa_id: uuid.UUID,
+    data: TrancheCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(FUNDING_CREATE)],
 ) -> TrancheRead:
     """Record a tranche (manager)."""
     tranche = service.add_tranche(session, ppa_id, data, principal)

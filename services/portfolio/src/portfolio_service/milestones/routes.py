@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from portfolio_service.authz import MILESTONE_WRITE
 from portfolio_service.milestones import service
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
 
@@ -32,7 +35,7 @@ def create_milestone(
     ppa_id: uuid.UUID,
     data: MilestoneCreate,
     session: DbSession,
-    _: CurrentPrincipal,
+    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
     response: Response,
 ) -> MilestoneRead:
     milestone = service.create_milestone(session, ppa_id, data)
@@ -47,7 +50,7 @@ def update_milestone(
     milestone_id: uuid.UUID,
     changes: MilestoneUpdate,
     session: DbSession,
-    _: CurrentPrincipal,
+    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
 ) -> MilestoneRead:
     milestone = service.update_milestone(session, ppa_id, milestone_id, changes)
     session.commit()
@@ -56,7 +59,10 @@ def update_milestone(
 
 @router.delete("/{milestone_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_milestone(
-    ppa_id: uuid.UUID, milestone_id: uuid.UUID, session: DbSession, _: CurrentPrincipal
+    ppa_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
 ) -> Response:
     service.delete_milestone(session, ppa_id, milestone_id)
     session.commit()

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from portfolio_service.authz import NEED_CREATE, NEED_WRITE
 from portfolio_service.needs import service
 from portfolio_service.needs.schemas import (
     NeedCreate,
@@ -44,7 +46,10 @@ def list_needs(
 
 @router.post("", response_model=NeedRead, status_code=status.HTTP_201_CREATED)
 def create_need(
-    data: NeedCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: NeedCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(NEED_CREATE)],
+    response: Response,
 ) -> NeedRead:
     need = service.create_need(session, data, principal)
     session.commit()
@@ -59,7 +64,10 @@ def get_need(need_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> Nee
 
 @router.patch("/{need_id}", response_model=NeedRead, responses=error_responses(404))
 def update_need(
-    need_id: uuid.UUID, changes: NeedUpdate, session: DbSession, _: CurrentPrincipal
+    need_id: uuid.UUID,
+    changes: NeedUpdate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(NEED_WRITE)],
 ) -> NeedRead:
     need = service.update_need(session, need_id, changes)
     session.commit()
@@ -69,15 +77,20 @@ def update_need(
 @router.delete(
     "/{need_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404)
 )
-def delete_need(need_id: uuid.UUID, session: DbSession, principal: CurrentPrincipal) -> Response:
-    service.delete_need(session, need_id, principal)
+def delete_need(
+    need_id: uuid.UUID, session: DbSession, _: Annotated[Principal, Authorize(NEED_WRITE)]
+) -> Response:
+    service.delete_need(session, need_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/{need_id}/ppas", response_model=NeedRead, responses=error_responses(404))
 def replace_ppa_links(
-    need_id: uuid.UUID, body: NeedPpaLinks, session: DbSession, _: CurrentPrincipal
+    need_id: uuid.UUID,
+    body: NeedPpaLinks,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(NEED_WRITE)],
 ) -> NeedRead:
     """Replace the list of PPAs addressing the need (422 naming ppa_ids for an unknown PPA)."""
     need = service.replace_ppa_links(session, need_id, body.ppa_ids)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.auth import Principal, Role
-from obcms_platform.errors import ForbiddenError, InvalidInputError, NotFoundError
+from obcms_platform.auth import Principal
+from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.db import outbox
@@ -83,10 +83,8 @@ def update_need(session: Session, need_id: uuid.UUID, changes: NeedUpdate) -> Ne
     return need
 
 
-def delete_need(session: Session, need_id: uuid.UUID, principal: Principal) -> None:
+def delete_need(session: Session, need_id: uuid.UUID) -> None:
     need = _locked(session, need_id)
-    if not (principal.has_role(Role.MANAGER) or need.created_by == principal.user_id):
-        raise ForbiddenError("only the need's creator or a manager may delete it")
     session.delete(need)
     session.flush()
     _announce(session, need, deleted=True)

@@ -18,7 +18,9 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.db import Timestamped, enum_column
@@ -134,6 +136,11 @@ class Ppa(Timestamped, Base):
         enum_column(ApprovalStatus, "approval_status"), default=ApprovalStatus.DRAFT
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Who runs the PPA: with its creator, they own it (authz.py) and may change it.
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    member_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default=text("'{}'")
+    )
     # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

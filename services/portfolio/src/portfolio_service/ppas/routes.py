@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
+from portfolio_service.authz import PPA_CREATE, PPA_DELETE, PPA_UPDATE
 from portfolio_service.ppas import service
 from portfolio_service.ppas.schemas import PpaCreate, PpaFilters, PpaRead, PpaUpdate
 
@@ -37,7 +39,10 @@ def list_ppas(
 
 @router.post("", response_model=PpaRead, status_code=status.HTTP_201_CREATED)
 def create_ppa(
-    data: PpaCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: PpaCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(PPA_CREATE)],
+    response: Response,
 ) -> PpaRead:
     ppa = service.create_ppa(session, data, principal)
     session.commit()
@@ -60,7 +65,7 @@ def update_ppa(
     ppa_id: uuid.UUID,
     changes: PpaUpdate,
     session: DbSession,
-    _: CurrentPrincipal,
+    _: Annotated[Principal, Authorize(PPA_UPDATE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> PpaRead:
@@ -76,9 +81,9 @@ def update_ppa(
 def delete_ppa(
     ppa_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(PPA_DELETE)],
     expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_ppa(session, ppa_id, principal, expected_version)
+    service.delete_ppa(session, ppa_id, expected_version)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

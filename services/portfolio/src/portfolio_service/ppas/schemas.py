@@ -30,6 +30,8 @@ from portfolio_service.ppas.models import (
     Sector,
 )
 
+# A PPA's team: distinct people, a few dozen at most.
+PeopleList = Annotated[list[uuid.UUID], Field(max_length=50)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 
 
@@ -53,6 +55,8 @@ class PpaCreate(RequestModel):
     budget_allocation: Amount | None = None
     budget_ceiling: Amount | None = None
     budget_currency: Currency = "PHP"
+    lead_id: uuid.UUID | None = None
+    member_ids: PeopleList = []
 
 
 class PpaUpdate(RequestModel):
@@ -75,11 +79,22 @@ class PpaUpdate(RequestModel):
     budget_allocation: Amount | None = None
     budget_ceiling: Amount | None = None
     budget_currency: Currency | None = None
+    lead_id: uuid.UUID | None = None
+    member_ids: PeopleList | None = None
 
 
 # Fields that may not be set to null in a PATCH (they have no "empty" state).
 NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {"title", "summary", "category", "status", "priority", "implementing_office", "budget_currency"}
+    {
+        "title",
+        "summary",
+        "category",
+        "status",
+        "priority",
+        "implementing_office",
+        "budget_currency",
+        "member_ids",
+    }
 )
 
 
@@ -108,6 +123,8 @@ class PpaRead(ResponseModel):
     milestones: list[MilestoneRead]
     need_ids: list[uuid.UUID]
     created_by: uuid.UUID | None
+    lead_id: uuid.UUID | None
+    member_ids: list[uuid.UUID]
     created_at: datetime
     updated_at: datetime
     version: int

@@ -1,6 +1,7 @@
 """PPA domain logic. Functions take a session and never commit; the route does.
 
-Any staff member may create and edit PPAs; deleting one takes its creator or a manager.
+Who may create, change or delete a PPA is decided before these run (authz.py); what nobody
+may do (change the budget or scope of a PPA under review or approved) is refused here.
 `progress` comes from the linked tasks (progress.service) and `approval_status` from the
 approval workflow (approvals.service); neither is written here.
 """
@@ -13,14 +14,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.auth import Principal, Role
+from obcms_platform.auth import Principal
+from obcms_platform.authz import Ownership
 from obcms_platform.errors import (
-    ForbiddenError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from portfolio_service.authz import FROZEN_FIELDS
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
@@ -81,6 +84,7 @@ def update_ppa(
 ) -> Ppa:
     ppa = locked_ppa(session, ppa_id, expected_version)
     values = changes.model_dump(exclude_unset=True)
+    _ensure_not_frozen(ppa, values)
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
             raise InvalidInputError(f"{name}: may not be null", field=name)
@@ -94,13 +98,9 @@ def update_ppa(
     return ppa
 
 
-def delete_ppa(
-    session: Session, ppa_id: uuid.UUID, principal: Principal, expected_version: int | None
-) -> None:
+def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
     """Its milestones, workflow stages, approval history, funding and need links go too."""
     ppa = locked_ppa(session, ppa_id, expected_version)
-    if not (principal.has_role(Role.MANAGER) or ppa.created_by == principal.user_id):
-        raise ForbiddenError("only the PPA's creator or a manager may delete it")
     title = ppa.title
     session.delete(ppa)
     session.flush()
@@ -134,7 +134,28 @@ def event_data(ppa: Ppa) -> dict[str, Any]:
         "start_date": ppa.start_date.isoformat() if ppa.start_date else None,
         "target_end_date": ppa.target_end_date.isoformat() if ppa.target_end_date else None,
         "fiscal_year": ppa.fiscal_year,
+        # Who owns the PPA: the tasks service lets them work its tasks.
+        "owner_ids": sorted(str(owner) for owner in ppa_owner_ids(ppa)),
     }
+
+
+def ppa_owner_ids(ppa: Ppa) -> frozenset[uuid.UUID]:
+    return Ownership.of(ppa.created_by, ppa.lead_id, ppa.member_ids).owners
+
+
+def _ensure_not_frozen(ppa: Ppa, values: dict[str, Any]) -> None:
+    """Budget and scope under or past budget review change only through approval."""
+    if ppa.approval_status not in CEILING_STAGES:
+        return
+    changed = sorted(
+        name for name in FROZEN_FIELDS & values.keys() if getattr(ppa, name) != values[name]
+    )
+    if changed:
+        raise ConflictError(
+            f"{changed[0]}: the budget and scope of a PPA in {ppa.approval_status.value} are "
+            "frozen; send it back to draft through approval to change them",
+            field=changed[0],
+        )
 
 
 def _check_state(ppa: Ppa) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from portfolio_service.authz import WORKFLOW_UPDATE
 from portfolio_service.workflow import service
 from portfolio_service.workflow.models import BudgetStage
 from portfolio_service.workflow.schemas import StageRead, StageUpdate
@@ -33,7 +36,7 @@ def update_stage(
     stage: BudgetStage,
     changes: StageUpdate,
     session: DbSession,
-    _: CurrentPrincipal,
+    _: Annotated[Principal, Authorize(WORKFLOW_UPDATE)],
 ) -> StageRead:
     """Set status, due date, owner team or notes; 409 when completing out of order."""
     row = service.update_stage(session, ppa_id, stage, changes)

@@ -14,7 +14,13 @@ from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.feed import FeedResponse, FeedWindow, feed_response, served_modules
+from obcms_platform.feed import (
+    FeedLimit,
+    FeedResponse,
+    FeedWindow,
+    feed_response,
+    served_modules,
+)
 from tasks_service.feed.service import SERVED_MODULES, feed_entries
 
 router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
@@ -23,5 +29,11 @@ Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
 
 
 @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
-def feed(session: DbSession, _: CurrentPrincipal, window: FeedWindow, modules: Modules) -> Response:
-    return feed_response(window, modules, feed_entries(session, window, modules))
+def feed(
+    session: DbSession,
+    _: CurrentPrincipal,
+    window: FeedWindow,
+    modules: Modules,
+    limit: FeedLimit,
+) -> Response:
+    return feed_response(window, modules, feed_entries(session, window, modules), limit=limit)

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
+from tasks_service.authz import TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskUpdate
 
@@ -44,7 +46,10 @@ def list_tasks(
     responses=error_responses(409),
 )
 def create_task(
-    data: TaskCreate, session: DbSession, principal: CurrentPrincipal, response: Response
+    data: TaskCreate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(TASK_CREATE)],
+    response: Response,
 ) -> TaskRead:
     task = service.create_task(session, data, principal)
     session.commit()
@@ -67,7 +72,7 @@ def update_task(
     task_id: uuid.UUID,
     changes: TaskUpdate,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> TaskRead:
@@ -85,9 +90,9 @@ def update_task(
 def delete_task(
     task_id: uuid.UUID,
     session: DbSession,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Authorize(TASK_DELETE)],
     expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_task(session, task_id, principal, expected_version)
+    service.delete_task(session, task_id, expected_version)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,14 +11,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from obcms_platform.auth import Principal, Role
+from obcms_platform.auth import Principal
+from obcms_platform.authz import ensure
 from obcms_platform.errors import (
-    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from tasks_service.authz import TASK_LINK_PPA, ppa_owners
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
@@ -49,6 +50,8 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     task.id = uuid.uuid4()
     _apply_status(task, previous=None)
     _check_state(session, task)
+    if task.related_ppa_id is not None:
+        _ensure_may_link(session, task, principal)
     session.add(task)
     session.flush()
     announce(session, "task.created", task)
@@ -63,7 +66,6 @@ def update_task(
     expected_version: int | None = None,
 ) -> Task:
     task = _locked(session, task_id, expected_version)
-    _ensure_can_edit(session, task, principal)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
@@ -72,23 +74,21 @@ def update_task(
     if any(values.get(name) is not None for name in RELATED_FIELDS):
         for name in RELATED_FIELDS:
             values.setdefault(name, None)
-    previous = task.status
+    previous, previous_ppa_id = task.status, task.related_ppa_id
     for name, value in values.items():
         setattr(task, name, _hours(value) if name in HOURS_FIELDS else value)
     _apply_status(task, previous=previous)
     _check_state(session, task)
+    if task.related_ppa_id not in (None, previous_ppa_id):
+        _ensure_may_link(session, task, principal)
     session.flush()
     became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
     announce(session, "task.completed" if became_completed else "task.updated", task)
     return task
 
 
-def delete_task(
-    session: Session, task_id: uuid.UUID, principal: Principal, expected_version: int | None
-) -> None:
+def delete_task(session: Session, task_id: uuid.UUID, expected_version: int | None) -> None:
     task = _locked(session, task_id, expected_version)
-    if not (principal.has_role(Role.MANAGER) or task.created_by == principal.user_id):
-        raise ForbiddenError("only the task's creator or a manager may delete it")
     # No task may keep depending on one that no longer exists.
     session.execute(
         update(Task)
@@ -255,6 +255,11 @@ def _check_state(session: Session, task: Task) -> None:
         _check_dependencies(session, task.id, task.depends_on)
 
 
+def _ensure_may_link(session: Session, task: Task, principal: Principal) -> None:
+    assert task.related_ppa_id is not None
+    ensure(principal, TASK_LINK_PPA, ppa_owners(session, task.related_ppa_id))
+
+
 def _check_dependencies(
     session: Session, task_id: uuid.UUID, depends_on: Iterable[uuid.UUID]
 ) -> None:
@@ -282,15 +287,3 @@ def _check_dependencies(
         raise InvalidInputError(
             "depends_on: this dependency would create a cycle", field="depends_on"
         )
-
-
-def _ensure_can_edit(session: Session, task: Task, principal: Principal) -> None:
-    if principal.has_role(Role.MANAGER) or principal.user_id == task.created_by:
-        return
-    if principal.user_id in task.assignee_ids:
-        return
-    if set(task.team_ids) & set(team_ids_of_user(session, principal.user_id)):
-        return
-    if not task.assignee_ids and not task.team_ids:
-        return  # unassigned work is open to any staff member
-    raise ForbiddenError("only the task's creator, its assignees or a manager may change it")

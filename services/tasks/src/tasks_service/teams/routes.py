@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from tasks_service.authz import TEAM_CREATE, TEAM_UPDATE
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
 
@@ -49,7 +51,7 @@ def list_teams(
 def create_team(
     data: TeamCreate,
     session: DbSession,
-    _: Annotated[Principal, Depends(require_role(Role.MANAGER))],
+    _: Annotated[Principal, Authorize(TEAM_CREATE)],
     response: Response,
 ) -> TeamRead:
     team = service.create_team(session, data)
@@ -65,9 +67,12 @@ def get_team(team_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> Tea
 
 @router.patch("/{team_id}", response_model=TeamRead, responses=error_responses(403, 404, 409))
 def update_team(
-    team_id: uuid.UUID, changes: TeamUpdate, session: DbSession, principal: CurrentPrincipal
+    team_id: uuid.UUID,
+    changes: TeamUpdate,
+    session: DbSession,
+    _: Annotated[Principal, Authorize(TEAM_UPDATE)],
 ) -> TeamRead:
-    team = service.update_team(session, team_id, changes, principal)
+    team = service.update_team(session, team_id, changes)
     session.commit()
     return TeamRead.model_validate(team)
 
@@ -77,8 +82,8 @@ def replace_members(
     team_id: uuid.UUID,
     body: TeamMembersReplace,
     session: DbSession,
-    principal: CurrentPrincipal,
+    _: Annotated[Principal, Authorize(TEAM_UPDATE)],
 ) -> TeamRead:
-    team = service.replace_members(session, team_id, body.members, principal)
+    team = service.replace_members(session, team_id, body.members)
     session.commit()
     return TeamRead.model_validate(team)

@@ -10,10 +10,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.auth import Principal, Role
-from obcms_platform.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
-from tasks_service.teams.models import Team, TeamMember, TeamRole
+from tasks_service.teams.models import Team, TeamMember
 from tasks_service.teams.schemas import TeamCreate, TeamMemberIn, TeamUpdate
 
 
@@ -68,11 +67,8 @@ def create_team(session: Session, data: TeamCreate) -> Team:
     return team
 
 
-def update_team(
-    session: Session, team_id: uuid.UUID, changes: TeamUpdate, principal: Principal
-) -> Team:
+def update_team(session: Session, team_id: uuid.UUID, changes: TeamUpdate) -> Team:
     team = _locked(session, team_id)
-    _ensure_can_manage(team, principal)
     values = changes.model_dump(exclude_unset=True)
     for name in ("name", "slug", "is_active", "description"):
         if name in values and values[name] is None:
@@ -84,11 +80,8 @@ def update_team(
     return team
 
 
-def replace_members(
-    session: Session, team_id: uuid.UUID, members: Sequence[TeamMemberIn], principal: Principal
-) -> Team:
+def replace_members(session: Session, team_id: uuid.UUID, members: Sequence[TeamMemberIn]) -> Team:
     team = _locked(session, team_id)
-    _ensure_can_manage(team, principal)
     team.members.clear()
     session.flush()
     team.members.extend(_members(members))
@@ -142,11 +135,3 @@ def _ensure_unique(session: Session, team: Team) -> None:
         raise ConflictError(f"name: a team named {team.name!r} already exists", field="name")
     if any(row[1] for row in clashes):
         raise ConflictError(f"slug: a team with slug {team.slug!r} already exists", field="slug")
-
-
-def _ensure_can_manage(team: Team, principal: Principal) -> None:
-    if principal.has_role(Role.MANAGER):
-        return
-    if any(m.user_id == principal.user_id and m.role is TeamRole.LEAD for m in team.members):
-        return
-    raise ForbiddenError("only a manager or the team's lead may change the team")

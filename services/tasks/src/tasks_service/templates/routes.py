@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal, Role, require_role
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from tasks_service.authz import TEMPLATE_GENERATE, TEMPLATE_WRITE
 from tasks_service.tasks.schemas import TaskRead
 from tasks_service.templates import service
 from tasks_service.templates.schemas import (
@@ -26,7 +28,6 @@ router = APIRouter(
     responses=error_responses(401, 422),
 )
 
-Manager = Annotated[Principal, Depends(require_role(Role.MANAGER))]
 TemplateNameParam = Annotated[str, Path(max_length=100)]
 
 
@@ -43,7 +44,9 @@ def list_templates(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409),
 )
-def create_template(data: TemplateCreate, session: DbSession, _: Manager) -> TemplateRead:
+def create_template(
+    data: TemplateCreate, session: DbSession, _: Annotated[Principal, Authorize(TEMPLATE_WRITE)]
+) -> TemplateRead:
     template = service.create_template(session, data)
     session.commit()
     return TemplateRead.model_validate(template)
@@ -66,7 +69,7 @@ def replace_template(
     name: Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")],
     body: TemplateBody,
     session: DbSession,
-    _: Manager,
+    _: Annotated[Principal, Authorize(TEMPLATE_WRITE)],
     response: Response,
 ) -> TemplateRead:
     template, created = service.replace_template(session, name, body)
@@ -79,7 +82,9 @@ def replace_template(
 @router.delete(
     "/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404)
 )
-def delete_template(name: TemplateNameParam, session: DbSession, _: Manager) -> Response:
+def delete_template(
+    name: TemplateNameParam, session: DbSession, _: Annotated[Principal, Authorize(TEMPLATE_WRITE)]
+) -> Response:
     service.delete_template(session, name)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -92,7 +97,7 @@ def generate(
     name: TemplateNameParam,
     body: GenerateRequest,
     session: DbSession,
-    _: Manager,
+    _: Annotated[Principal, Authorize(TEMPLATE_GENERATE)],
     response: Response,
 ) -> GenerateResult:
     """Generate the template's tasks for a subject; a repeat for the same subject creates none."""

@@ -1,0 +1,360 @@
+"""Account pages: "My account" (profile, password) for everyone; "People" (accounts: role,
+active, password reset) for admins.
+
+They call the same user service as `/api/v1/users`, with the same effects: deactivating,
+changing a role or setting a password ends the user's sessions and tokens; changing one's
+own password ends the others and keeps this browser signed in with a new session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from gateway_service.auth.identity import (
+    PageAdmin,
+    PageUser,
+    in_hashing_session,
+    in_session,
+    sign_out_everywhere,
+)
+from gateway_service.pages.common import (
+    PAGE_SIZE,
+    FormError,
+    offset_param,
+    page_links,
+    parse_id,
+    read_form,
+    redirect,
+)
+from gateway_service.settings import GatewaySettings
+from gateway_service.users import service
+from gateway_service.users.models import User
+from gateway_service.users.schemas import ProfileUpdate, UserUpdate, time_zone_names
+from gateway_service.web import render
+from obcms_platform.auth import Role
+from obcms_platform.errors import AppError, InvalidInputError, NotFoundError, field_path
+from obcms_platform.feed import OFFICE_TIMEZONE
+from obcms_platform.pagination import PageParams
+
+MY_ACCOUNT = "/accounts/me/"
+PEOPLE = "/accounts/people/"
+PERSON = PEOPLE + "{user_id}/"
+ROLES = tuple(role.value for role in Role)
+
+# What the page says after a successful form (the redirect names it: ?done=<key>).
+DONE = {
+    "profile": "Your profile was saved.",
+    "password": "Your password was changed. Your other sessions and API tokens were ended.",
+    "saved": "The account was saved.",
+    "signed_out": "The account was saved. Its sessions and API tokens were ended: a new "
+    "role applies from its next sign-in.",
+    "deactivated": "The account was deactivated and its sessions and API tokens were ended.",
+    "reactivated": "The account was reactivated: it can sign in again.",
+    "reset": "The password was set. Tell it to its owner; their sessions and API tokens "
+    "were ended.",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def person_url(user_id: uuid.UUID | str) -> str:
+    return PERSON.format(user_id=user_id)
+
+
+def _done(request: Request) -> str | None:
+    return DONE.get(request.query_params.get("done", ""))
+
+
+def _min_length(request: Request) -> int:
+    settings: GatewaySettings = request.app.state.settings
+    return settings.min_password_length
+
+
+def _zone(user: User) -> ZoneInfo:
+    return ZoneInfo(user.time_zone or OFFICE_TIMEZONE)
+
+
+def local_time(value: datetime | None, zone: ZoneInfo) -> str:
+    """A moment as the reader's local date and time."""
+    if value is None:
+        return "never"
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+
+def _form_error(exc: AppError | ValidationError) -> FormError:
+    if isinstance(exc, AppError):
+        return FormError(exc.status_code, exc.message, exc.field)
+    first = exc.errors()[0]
+    field = field_path(first["loc"])
+    return FormError(422, f"{field}: {first['msg']}", field)
+
+
+def _expected_version(form: dict[str, str]) -> int | None:
+    raw = form.get("version", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInputError("version: not a version number; reload the page", field="version")
+    return int(raw)
+
+
+def _password(submitted: FormData, name: str) -> str:
+    """A password field as typed (`read_form` trims the other fields)."""
+    value = submitted.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _optional(form: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
+    """The submitted fields of `names`; an emptied one becomes null (cleared)."""
+    return {name: form[name] or None for name in names if name in form}
+
+
+# --- My account ---------------------------------------------------------------------------
+
+
+async def _account_page(
+    request: Request,
+    user: PageUser,
+    *,
+    profile_error: FormError | None = None,
+    password_error: FormError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        account = service.get_user(session, user.id)
+        if account is None:
+            raise NotFoundError("user", user.id)
+        return {"account": account, "last_login": local_time(account.last_login_at, _zone(account))}
+
+    context = await in_session(request, load)
+    error = profile_error or password_error
+    return render(
+        request,
+        "account.html",
+        {
+            **context,
+            "form": form or {},
+            "profile_error": profile_error,
+            "password_error": password_error,
+            "time_zones": sorted(time_zone_names()),
+            "office_time_zone": OFFICE_TIMEZONE,
+            "min_length": _min_length(request),
+            "done": None if error else _done(request),
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get(MY_ACCOUNT)
+async def my_account(request: Request, user: PageUser) -> Response:
+    return await _account_page(request, user)
+
+
+@router.post(MY_ACCOUNT)
+async def update_my_profile(request: Request, user: PageUser) -> Response:
+    form, _ = await read_form(request)
+    try:
+        data = ProfileUpdate.model_validate(
+            {
+                **({"full_name": form["full_name"]} if "full_name" in form else {}),
+                **_optional(form, ("email", "time_zone")),
+            }
+        )
+        expected_version = _expected_version(form)
+
+        def update(session: Session) -> None:
+            service.update_profile(session, user.id, data, expected_version=expected_version)
+
+        await in_session(request, update, commit=True)
+    except (AppError, ValidationError) as exc:
+        return await _account_page(request, user, profile_error=_form_error(exc), form=form)
+    return redirect(MY_ACCOUNT + "?done=profile")
+
+
+@router.post(MY_ACCOUNT + "password/")
+async def change_my_password(request: Request, user: PageUser) -> Response:
+    _, submitted = await read_form(request)
+    current, new, confirm = (
+        _password(submitted, name)
+        for name in ("current_password", "new_password", "new_password_confirm")
+    )
+    min_length = _min_length(request)
+    try:
+        if not current:
+            raise InvalidInputError(
+                "current_password: enter your current password", field="current_password"
+            )
+        if new != confirm:
+            raise InvalidInputError(
+                "new_password_confirm: the two new passwords differ",
+                field="new_password_confirm",
+            )
+
+        def change(session: Session) -> None:
+            service.change_password(session, user.id, current, new, min_password_length=min_length)
+
+        await in_hashing_session(request, change, commit=True)
+    except AppError as exc:
+        return await _account_page(request, user, password_error=_form_error(exc))
+    response = redirect(MY_ACCOUNT + "?done=password")
+    await sign_out_everywhere(request, user.id, keep_caller=response)
+    return response
+
+
+# --- People (admins) ----------------------------------------------------------------------
+
+
+@router.get(PEOPLE)
+async def people(request: Request, admin: PageAdmin) -> Response:
+    offset = offset_param(request)
+
+    def load(session: Session) -> dict[str, Any]:
+        viewer = service.get_user(session, admin.id)
+        zone = _zone(viewer) if viewer else ZoneInfo(OFFICE_TIMEZONE)
+        users, total = service.list_users(session, PageParams(limit=PAGE_SIZE, offset=offset))
+        rows = [{"user": u, "last_login": local_time(u.last_login_at, zone)} for u in users]
+        return {"rows": rows, "total": total}
+
+    context = await in_session(request, load)
+    return render(
+        request,
+        "users.html",
+        {"rows": context["rows"], "pages": page_links(request, context["total"], offset)},
+    )
+
+
+async def _person_page(
+    request: Request,
+    admin: PageAdmin,
+    user_id: uuid.UUID,
+    *,
+    error: FormError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        person = service.get_user(session, user_id)
+        if person is None:
+            raise NotFoundError("user", user_id)
+        viewer = service.get_user(session, admin.id)
+        zone = _zone(viewer) if viewer else ZoneInfo(OFFICE_TIMEZONE)
+        return {
+            "person": person,
+            "last_login": local_time(person.last_login_at, zone),
+            "created": local_time(person.created_at, zone),
+        }
+
+    context = await in_session(request, load)
+    return render(
+        request,
+        "users_detail.html",
+        {
+            **context,
+            "form": form or {},
+            "error": error,
+            "roles": ROLES,
+            "is_me": user_id == admin.id,
+            "min_length": _min_length(request),
+            "done": None if error else _done(request),
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+def _person_id(value: str) -> uuid.UUID:
+    return uuid.UUID(parse_id(value, "user"))
+
+
+@router.get(PERSON)
+async def person(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    return await _person_page(request, admin, _person_id(user_id))
+
+
+async def _change_person(
+    request: Request,
+    admin: PageAdmin,
+    user_id: uuid.UUID,
+    form: dict[str, str],
+    data: dict[str, Any],
+    done: str | None = None,
+) -> Response:
+    """Apply an admin's change; the success message is `done`, or says whether the user's
+    credentials were ended."""
+    try:
+        update = UserUpdate.model_validate(data)
+        expected_version = _expected_version(form)
+
+        def change(session: Session) -> bool:
+            result = service.update_user(
+                session, user_id, update, expected_version=expected_version
+            )
+            return result.signs_out
+
+        signs_out = await in_session(request, change, commit=True)
+    except (AppError, ValidationError) as exc:
+        return await _person_page(request, admin, user_id, error=_form_error(exc), form=form)
+    if signs_out:
+        await sign_out_everywhere(request, user_id)
+    message = done or ("signed_out" if signs_out else "saved")
+    return redirect(person_url(user_id) + f"?done={message}")
+
+
+@router.post(PERSON)
+async def update_person(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    person_id = _person_id(user_id)
+    form, _ = await read_form(request)
+    data = {
+        **({"full_name": form["full_name"]} if "full_name" in form else {}),
+        **({"role": form["role"]} if form.get("role") else {}),
+        **_optional(form, ("email",)),
+    }
+    return await _change_person(request, admin, person_id, form, data)
+
+
+@router.post(PERSON + "deactivate/")
+async def deactivate_person(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    person_id = _person_id(user_id)
+    form, _ = await read_form(request)
+    if form.get("confirm") != "yes":
+        error = FormError(422, "confirm: tick the box to confirm the deactivation", field="confirm")
+        return await _person_page(request, admin, person_id, error=error, form=form)
+    return await _change_person(
+        request, admin, person_id, form, {"is_active": False}, "deactivated"
+    )
+
+
+@router.post(PERSON + "reactivate/")
+async def reactivate_person(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    person_id = _person_id(user_id)
+    form, _ = await read_form(request)
+    return await _change_person(request, admin, person_id, form, {"is_active": True}, "reactivated")
+
+
+@router.post(PERSON + "password/")
+async def reset_person_password(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    person_id = _person_id(user_id)
+    _, submitted = await read_form(request)
+    password = _password(submitted, "password")
+    min_length = _min_length(request)
+    try:
+        if password != _password(submitted, "password_confirm"):
+            raise InvalidInputError(
+                "password_confirm: the two passwords differ", field="password_confirm"
+            )
+
+        def reset(session: Session) -> None:
+            service.reset_password(session, person_id, password, min_password_length=min_length)
+
+        await in_hashing_session(request, reset, commit=True)
+    except AppError as exc:
+        return await _person_page(request, admin, person_id, error=_form_error(exc))
+    await sign_out_everywhere(request, person_id)
+    return redirect(person_url(person_id) + "?done=reset")

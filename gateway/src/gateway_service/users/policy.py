@@ -1,0 +1,45 @@
+"""Password policy: a minimum length, and no common, breached or easily guessed password.
+
+The guessability check is zxcvbn (Dropbox's estimator): its offline lists hold the most
+common passwords of public breaches, English words, names and keyboard patterns, and it
+counts the user's own name and e-mail as known words. A password must reach score 3
+("safely unguessable": about 10^8 guesses or more).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from obcms_platform.errors import InvalidInputError
+
+MIN_SCORE = 3
+# zxcvbn refuses longer input (its matching is quadratic); a prefix this long that is
+# strong makes the whole password strong.
+CHECKED_LENGTH = 72
+# zxcvbn keeps the user's words in a module-level dictionary during a check.
+_zxcvbn_lock = threading.Lock()
+
+
+def check_password(
+    password: str, *, min_length: int, field: str, user_inputs: Iterable[str] = ()
+) -> None:
+    """Raise a 422 naming `field` when `password` breaks the policy."""
+    if len(password) < min_length:
+        raise InvalidInputError(
+            f"{field}: at least {min_length} characters are required", field=field
+        )
+    # Imported on first use: its word lists cost 15 MB that most processes never need.
+    from zxcvbn import zxcvbn
+
+    with _zxcvbn_lock:
+        verdict = zxcvbn(password[:CHECKED_LENGTH], user_inputs=[v for v in user_inputs if v])
+    if verdict["score"] < MIN_SCORE:
+        feedback = verdict["feedback"]
+        reasons = [feedback["warning"], *feedback["suggestions"]]
+        advice = " ".join(reason for reason in reasons if reason)
+        raise InvalidInputError(
+            f"{field}: this password is too easy to guess. "
+            + (advice or "Use a longer phrase of uncommon words."),
+            field=field,
+        )

@@ -1,0 +1,619 @@
+"""Account management: the admin API and pages (role, active, password reset), the user's own
+profile and password, the `users` commands, the password policy, canonical usernames, the
+end of a user's sessions and tokens at once, and idle sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    create_user,
+    csrf_header,
+    login,
+    signed_in,
+    submit,
+    token_for,
+)
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
+from typer.testing import CliRunner
+
+from gateway_service.cli import app as cli
+from gateway_service.settings import GatewaySettings, get_settings
+from gateway_service.users.bootstrap import bootstrap_admin
+from gateway_service.users.models import User
+from obcms_platform import migrations
+from obcms_platform.db import Database, normalise_url
+
+NEW_PASSWORD = "river-lantern-orchard-92"
+OTHER_PASSWORD = "copper-meadow-violin-47"
+IDLE_SECONDS = GatewaySettings.model_fields["session_idle_seconds"].default
+PEOPLE = "/accounts/people/"
+ME_PAGE = "/accounts/me/"
+
+
+def _error(response: Any) -> dict[str, Any]:
+    error: dict[str, Any] = response.json()["error"]
+    return error
+
+
+def _bearer(client: Any, username: str, password: str) -> dict[str, str]:
+    """A bearer token of `username` obtained without touching the client's cookies."""
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    try:
+        return token_for(client, username, password)
+    finally:
+        client.cookies.update(cookies)
+
+
+def _token_works(client: Any, headers: dict[str, str]) -> bool:
+    response = client.get("/api/v1/users/me", headers=headers)
+    assert response.status_code in {200, 401}, response.text
+    return response.status_code == 200
+
+
+def _session_works(client: Any, session_id: str) -> bool:
+    """Whether the browser session `session_id` is signed in (the client's jar is restored)."""
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    client.cookies.set("sessionid", session_id)
+    try:
+        response = client.get("/api/v1/users/me")
+    finally:
+        client.cookies.clear()
+        client.cookies.update(cookies)
+    assert response.status_code in {200, 401}, response.text
+    return response.status_code == 200
+
+
+def _session_of(client: Any, username: str, password: str = USER_PASSWORD) -> str:
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    try:
+        assert login(client, username, password).status_code == 303
+        return str(client.cookies["sessionid"])
+    finally:
+        client.cookies.clear()
+        client.cookies.update(cookies)
+
+
+def _patch(client: Any, admin: dict[str, str], user_id: str, **body: Any) -> Any:
+    return client.patch(f"/api/v1/users/{user_id}", json=body, headers=admin)
+
+
+# --- the admin API ------------------------------------------------------------------------
+
+
+def test_deactivation_ends_sessions_and_tokens_at_once_despite_the_identity_cache(in_process):
+    client = in_process(identity_cache_seconds=300)
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    user = create_user(client, admin)
+    token = _bearer(client, user["username"], USER_PASSWORD)
+    session_id = _session_of(client, user["username"])
+    assert _token_works(client, token)  # now cached
+    assert _session_works(client, session_id)
+
+    deactivated = _patch(client, admin, user["id"], is_active=False)
+    assert deactivated.status_code == 200, deactivated.text
+    assert deactivated.json()["is_active"] is False
+    assert not _token_works(client, token)
+    assert not _session_works(client, session_id)
+    refused = client.post(
+        "/api/v1/auth/token", data={"username": user["username"], "password": USER_PASSWORD}
+    )
+    assert refused.status_code == 401
+
+    assert _patch(client, admin, user["id"], is_active=True).status_code == 200
+    assert _token_works(client, _bearer(client, user["username"], USER_PASSWORD))
+
+
+def test_a_new_role_applies_at_once_despite_the_identity_cache(in_process):
+    client = in_process(identity_cache_seconds=300)
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    deputy = create_user(client, admin, "admin")
+    deputy_token = _bearer(client, deputy["username"], USER_PASSWORD)
+    assert client.get("/api/v1/users", headers=deputy_token).status_code == 200  # cached
+
+    demoted = _patch(client, admin, deputy["id"], role="staff")
+    assert demoted.status_code == 200, demoted.text
+    assert not _token_works(client, deputy_token)
+    again = _bearer(client, deputy["username"], USER_PASSWORD)
+    assert client.get("/api/v1/users/me", headers=again).json()["role"] == "staff"
+    assert client.get("/api/v1/users", headers=again).status_code == 403
+
+
+def test_an_account_carries_its_version_and_a_stale_if_match_is_412(make_client, admin_headers):
+    client = make_client()
+    user = create_user(client, admin_headers)
+    read = client.get(f"/api/v1/users/{user['id']}", headers=admin_headers)
+    assert read.status_code == 200
+    etag = read.headers["etag"]
+    changed = client.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"full_name": "Amina Datu", "email": "amina@example.org"},
+        headers={**admin_headers, "If-Match": etag},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["full_name"] == "Amina Datu"
+    assert changed.headers["etag"] != etag
+    stale = client.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"full_name": "Someone Else"},
+        headers={**admin_headers, "If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert _error(stale)["field"] == "If-Match"
+    assert client.get(f"/api/v1/users/{user['id']}", headers=admin_headers).json()["full_name"] == (
+        "Amina Datu"
+    )
+    unknown = client.patch(f"/api/v1/users/{uuid.uuid4()}", json={}, headers=admin_headers)
+    assert unknown.status_code == 404
+    staff = token_for(client, user["username"], USER_PASSWORD)
+    assert _patch(client, staff, user["id"], role="admin").status_code == 403
+
+
+def test_the_last_active_admin_cannot_deactivate_or_demote_themselves(in_process):
+    client = in_process()
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    me = client.get("/api/v1/users/me", headers=admin).json()
+    for change, field in (({"is_active": False}, "is_active"), ({"role": "manager"}, "role")):
+        refused = _patch(client, admin, me["id"], **change)
+        assert refused.status_code == 409, refused.text
+        assert _error(refused)["field"] == field
+        assert "last active admin" in _error(refused)["message"]
+    assert _token_works(client, admin)  # nothing changed, nothing ended
+    create_user(client, admin, "admin")
+    assert _patch(client, admin, me["id"], role="manager").status_code == 200
+
+
+def test_an_admin_password_reset_ends_the_users_credentials(make_client, admin_headers):
+    client = make_client()
+    user = create_user(client, admin_headers)
+    token = token_for(client, user["username"], USER_PASSWORD)
+    path = f"/api/v1/users/{user['id']}/password"
+    weak = client.post(path, json={"password": "password1234"}, headers=admin_headers)
+    assert weak.status_code == 422
+    assert _error(weak)["field"] == "password"
+    assert "too easy to guess" in _error(weak)["message"]
+    assert _token_works(client, token)
+
+    assert (
+        client.post(path, json={"password": NEW_PASSWORD}, headers=admin_headers).status_code == 204
+    )
+    assert not _token_works(client, token)
+    assert login(make_client(), user["username"], USER_PASSWORD).status_code == 401
+    assert login(make_client(), user["username"], NEW_PASSWORD).status_code == 303
+
+
+# --- my own account -----------------------------------------------------------------------
+
+
+def test_changing_my_password_keeps_this_token_and_ends_the_others(make_client, admin_headers):
+    client = make_client()
+    user = create_user(client, admin_headers)
+    mine = token_for(client, user["username"], USER_PASSWORD)
+    other_token = token_for(client, user["username"], USER_PASSWORD)
+    other_browser = _session_of(client, user["username"])
+    path = "/api/v1/users/me/password"
+
+    wrong = client.post(
+        path, json={"current_password": "not-it", "new_password": NEW_PASSWORD}, headers=mine
+    )
+    assert wrong.status_code == 422
+    assert _error(wrong)["field"] == "current_password"
+    weak = client.post(
+        path,
+        json={"current_password": USER_PASSWORD, "new_password": user["username"] + "1"},
+        headers=mine,
+    )
+    assert weak.status_code == 422
+    assert _error(weak)["field"] == "new_password"
+    assert _token_works(client, other_token)
+
+    changed = client.post(
+        path, json={"current_password": USER_PASSWORD, "new_password": NEW_PASSWORD}, headers=mine
+    )
+    assert changed.status_code == 204, changed.text
+    assert _token_works(client, mine)
+    assert not _token_works(client, other_token)
+    assert not _session_works(client, other_browser)
+    assert login(make_client(), user["username"], USER_PASSWORD).status_code == 401
+    assert login(make_client(), user["username"], NEW_PASSWORD).status_code == 303
+
+
+def test_changing_my_password_in_a_browser_gives_it_a_new_session(make_client, admin_headers):
+    user = create_user(make_client(), admin_headers)
+    browser = signed_in(make_client(), user["username"])
+    before = browser.cookies["sessionid"]
+    changed = browser.post(
+        "/api/v1/users/me/password",
+        json={"current_password": USER_PASSWORD, "new_password": NEW_PASSWORD},
+        headers=csrf_header(browser),
+    )
+    assert changed.status_code == 204, changed.text
+    after = browser.cookies["sessionid"]
+    assert after != before
+    assert browser.get("/api/v1/users/me").status_code == 200
+    assert not _session_works(make_client(), before)
+
+
+def test_my_profile_takes_an_iana_time_zone(make_client, staff):
+    client = make_client()
+    me = client.get("/api/v1/users/me", headers=staff["headers"])
+    assert me.json()["time_zone"] is None
+    for bad in ("Mars/Olympus_Mons", "../../etc/passwd", "+08:00"):
+        refused = client.patch(
+            "/api/v1/users/me", json={"time_zone": bad}, headers=staff["headers"]
+        )
+        assert refused.status_code == 422, bad
+        assert _error(refused)["field"] == "time_zone"
+        assert "IANA" in _error(refused)["message"]
+    saved = client.patch(
+        "/api/v1/users/me",
+        json={"time_zone": "Europe/Paris", "full_name": "Rafael Santos"},
+        headers={**staff["headers"], "If-Match": me.headers["etag"]},
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["time_zone"] == "Europe/Paris"
+    stale = client.patch(
+        "/api/v1/users/me",
+        json={"full_name": "x"},
+        headers={**staff["headers"], "If-Match": me.headers["etag"]},
+    )
+    assert stale.status_code == 412
+    cleared = client.patch("/api/v1/users/me", json={"time_zone": None}, headers=staff["headers"])
+    assert cleared.json()["time_zone"] is None
+    assert cleared.json()["full_name"] == "Rafael Santos"
+
+
+# --- password policy and usernames --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Xk9#mQ2z!", "at least 12 characters"),  # strong, but shorter than the minimum
+        ("password1234", "too easy to guess"),  # long enough, but among the most common
+        ("qwertyuiop123", "too easy to guess"),  # a keyboard row
+    ],
+)
+def test_new_passwords_follow_the_policy(make_client, admin_headers, password, reason):
+    response = make_client().post(
+        "/api/v1/users",
+        json={"username": f"p-{uuid.uuid4().hex[:8]}", "password": password},
+        headers=admin_headers,
+    )
+    assert response.status_code == 422, response.text
+    assert _error(response)["field"] == "password"
+    assert reason in _error(response)["message"]
+
+
+def test_usernames_differing_in_case_are_one_and_look_alikes_are_refused(
+    make_client, admin_headers
+):
+    client = make_client()
+    name = f"SecStaff{uuid.uuid4().hex[:6]}"
+    body = {"password": USER_PASSWORD}
+    first = client.post("/api/v1/users", json={**body, "username": name}, headers=admin_headers)
+    assert first.status_code == 201, first.text
+    clash = client.post(
+        "/api/v1/users", json={**body, "username": name.lower()}, headers=admin_headers
+    )
+    assert clash.status_code == 409
+    assert _error(clash)["field"] == "username"
+    for look_alike in ("\u0430dmin", "admin\u200b", "ad min", "\uff41dmin"):
+        refused = client.post(
+            "/api/v1/users", json={**body, "username": look_alike}, headers=admin_headers
+        )
+        assert refused.status_code == 422, look_alike
+        assert _error(refused)["field"] == "username"
+        assert "ASCII" in _error(refused)["message"]
+    # Signing in finds the account whatever the letter case typed.
+    assert login(make_client(), name.upper(), USER_PASSWORD).status_code == 303
+
+
+def test_a_weak_admin_password_setting_bootstraps_no_admin(make_settings):
+    settings = make_settings(admin_password="password1234")
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        assert bootstrap_admin(database, settings) is False
+        with database.session() as session:
+            assert session.scalars(select(User)).all() == []
+    finally:
+        database.dispose()
+
+
+def test_migration_backfills_canonical_names_and_keeps_the_previous_release_working(
+    gateway_databases,
+):
+    url = gateway_databases.empty(f"canon_{uuid.uuid4().hex[:6]}")
+    migrations.upgrade("gateway_service", url, "0002")
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    insert = text(
+        "INSERT INTO users (id, username, full_name, role, password_hash, is_active, created_at)"
+        " VALUES (:id, :name, '', 'staff', 'x', true, now() - make_interval(secs => :age))"
+    )
+    try:
+        with engine.begin() as conn:
+            for name, age in (("SecStaff1", 20), ("secstaff1", 10), ("maria", 5)):
+                conn.execute(insert, {"id": uuid.uuid4(), "name": name, "age": age})
+        migrations.upgrade("gateway_service", url)
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT username, username_canonical FROM users"))
+            canonical = dict(rows.tuples().all())
+            # The previous release inserts without the new columns.
+            conn.execute(insert, {"id": uuid.uuid4(), "name": "old-release", "age": 0})
+            version = conn.scalar(text("SELECT version FROM users WHERE username = 'old-release'"))
+    finally:
+        engine.dispose()
+    assert canonical == {"SecStaff1": "secstaff1", "secstaff1": None, "maria": "maria"}
+    assert version == 1
+
+
+# --- sessions: idle timeout ---------------------------------------------------------------
+
+
+def _session_key(session_id: str) -> str:
+    return "gateway:session:" + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def test_a_session_ends_when_idle_and_each_use_renews_it(make_client, redis_url, staff):
+    store = redis.Redis.from_url(redis_url)
+    try:
+        browser = signed_in(make_client(), staff["username"])
+        key = _session_key(browser.cookies["sessionid"])
+        idle = IDLE_SECONDS
+        assert idle - 5 <= store.ttl(key) <= idle  # the idle time, not the 14-day maximum age
+
+        store.expire(key, idle - 30)  # used 30 s ago: not written again
+        assert browser.get("/api/v1/users/me").status_code == 200
+        assert store.ttl(key) <= idle - 30
+        store.expire(key, idle - 600)  # unused for ten minutes: renewed
+        assert browser.get("/api/v1/users/me").status_code == 200
+        assert store.ttl(key) >= idle - 5
+
+        store.expire(key, 1)  # the idle time runs out
+        time.sleep(1.5)
+        assert browser.get("/api/v1/users/me").status_code == 401
+        assert browser.get(ME_PAGE).headers["location"].startswith("/accounts/login/")
+    finally:
+        store.close()
+
+
+def test_a_session_in_use_still_ends_at_its_maximum_age(make_client, redis_url, staff):
+    store = redis.Redis.from_url(redis_url)
+    try:
+        browser = signed_in(make_client(), staff["username"])
+        index = f"gateway:session-index:{staff['id']}"
+        digest = _session_key(browser.cookies["sessionid"]).rsplit(":", 1)[1]
+        store.zadd(index, {digest: time.time() - 1})  # its maximum age has passed
+        store.expire(_session_key(browser.cookies["sessionid"]), 3600)  # due for renewal
+        assert browser.get("/api/v1/users/me").status_code == 401
+    finally:
+        store.close()
+
+
+def test_a_session_from_before_idle_timeouts_is_ended_with_the_others(
+    make_client, admin_headers, redis_url
+):
+    """A session issued by the previous release (TTL = maximum age, in no index) gets the
+    idle time at its next use, and revoking the user's credentials ends it."""
+    store = redis.Redis.from_url(redis_url)
+    try:
+        user = create_user(make_client(), admin_headers)
+        old_session = uuid.uuid4().hex
+        store.set(_session_key(old_session), user["id"], ex=14 * 24 * 3600)
+        browser = make_client()
+        browser.cookies.set("sessionid", old_session)
+        assert browser.get("/api/v1/users/me").status_code == 200
+        assert store.ttl(_session_key(old_session)) <= IDLE_SECONDS
+        path = f"/api/v1/users/{user['id']}/password"
+        reset = make_client().post(path, json={"password": NEW_PASSWORD}, headers=admin_headers)
+        assert reset.status_code == 204
+        assert browser.get("/api/v1/users/me").status_code == 401
+    finally:
+        store.close()
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_for(monkeypatch, redis_url):
+    """Runs `obcms-gateway` against the database of a gateway made by `in_process`."""
+
+    def run(client: TestClient, *args: str, stdin: str | None = None) -> Any:
+        settings = client.app.state.settings
+        monkeypatch.setenv("OBCMS_GATEWAY_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv("OBCMS_GATEWAY_REDIS_URL", redis_url)
+        monkeypatch.setenv("OBCMS_GATEWAY_ARGON2_MEMORY_COST_KIB", "1024")
+        monkeypatch.setenv("OBCMS_GATEWAY_ARGON2_TIME_COST", "1")
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(cli, list(args), input=stdin)
+        finally:
+            get_settings.cache_clear()
+
+    return run
+
+
+def test_the_users_commands_manage_accounts_and_end_credentials(in_process, cli_for):
+    client = in_process(identity_cache_seconds=300)
+    admin = token_for(client, "admin", ADMIN_PASSWORD)
+    user = create_user(client, admin)
+    name = user["username"]
+    token = _bearer(client, name, USER_PASSWORD)
+    assert _token_works(client, token)
+
+    listed = cli_for(client, "users", "list")
+    assert listed.exit_code == 0, listed.output
+    assert name in listed.output
+    assert "admin" in listed.output
+
+    deactivated = cli_for(client, "users", "deactivate", name.upper())
+    assert deactivated.exit_code == 0, deactivated.output
+    assert "1 session(s) and token(s) ended" in deactivated.output
+    assert not _token_works(client, token)
+    assert "inactive" in cli_for(client, "users", "list").output
+
+    assert cli_for(client, "users", "reactivate", name).exit_code == 0
+    token = _bearer(client, name, USER_PASSWORD)
+    promoted = cli_for(client, "users", "set-role", name, "manager")
+    assert promoted.exit_code == 0, promoted.output
+    assert not _token_works(client, token)
+    token = _bearer(client, name, USER_PASSWORD)
+    assert client.get("/api/v1/users/me", headers=token).json()["role"] == "manager"
+
+    weak = cli_for(client, "users", "reset-password", name, "--password-stdin", stdin="123\n")
+    assert weak.exit_code == 1
+    assert "at least 12 characters" in weak.output
+    reset = cli_for(
+        client, "users", "reset-password", name, "--password-stdin", stdin=NEW_PASSWORD + "\n"
+    )
+    assert reset.exit_code == 0, reset.output
+    assert not _token_works(client, token)
+    assert _token_works(client, _bearer(client, name, NEW_PASSWORD))
+    prompted = cli_for(
+        client, "users", "reset-password", name, stdin=f"{OTHER_PASSWORD}\n{OTHER_PASSWORD}\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    assert OTHER_PASSWORD not in prompted.output  # the prompt does not echo it
+    assert _token_works(client, _bearer(client, name, OTHER_PASSWORD))
+
+    last_admin = cli_for(client, "users", "set-role", "admin", "staff")
+    assert last_admin.exit_code == 1
+    assert "last active admin" in last_admin.output
+    unknown = cli_for(client, "users", "deactivate", "nobody-" + uuid.uuid4().hex[:6])
+    assert unknown.exit_code == 1
+    assert "no user" in unknown.output
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def test_my_account_page_saves_the_profile_and_shows_errors_beside_fields(make_client, staff):
+    browser = signed_in(make_client(), staff["username"])
+    page = browser.get(ME_PAGE)
+    assert page.status_code == 200
+    assert staff["username"] in page.text
+    assert 'name="time_zone"' in page.text
+    assert f'name="csrftoken" value="{browser.cookies["csrftoken"]}"' in page.text
+
+    refused = submit(browser, ME_PAGE, {"full_name": "Noor", "time_zone": "Moon/Base"})
+    assert refused.status_code == 422
+    assert 'id="time_zone-error"' in refused.text
+    assert "IANA" in refused.text
+    assert 'value="Moon/Base"' in refused.text  # what was typed is kept
+
+    saved = submit(browser, ME_PAGE, {"full_name": "Noor Hassan", "time_zone": "Asia/Tokyo"})
+    assert saved.status_code == 303
+    shown = browser.get(saved.headers["location"])
+    assert "Your profile was saved." in shown.text
+    assert 'value="Noor Hassan"' in shown.text
+    assert "(Asia/Tokyo)" in shown.text  # the last sign-in, in my time zone
+
+
+def test_changing_my_password_on_the_page_keeps_me_signed_in(make_client, admin_headers):
+    user = create_user(make_client(), admin_headers)
+    browser = signed_in(make_client(), user["username"])
+    elsewhere = signed_in(make_client(), user["username"])
+    before = browser.cookies["sessionid"]
+    path = ME_PAGE + "password/"
+
+    mismatch = submit(
+        browser,
+        path,
+        {
+            "current_password": USER_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": OTHER_PASSWORD,
+        },
+    )
+    assert mismatch.status_code == 422
+    assert 'id="new_password_confirm-error"' in mismatch.text
+    wrong = submit(
+        browser,
+        path,
+        {
+            "current_password": "not-it",
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert wrong.status_code == 422
+    assert 'id="current_password-error"' in wrong.text
+
+    changed = submit(
+        browser,
+        path,
+        {
+            "current_password": USER_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 303
+    assert browser.cookies["sessionid"] != before
+    assert "Your password was changed." in browser.get(changed.headers["location"]).text
+    assert elsewhere.get("/api/v1/users/me").status_code == 401
+    assert login(make_client(), user["username"], NEW_PASSWORD).status_code == 303
+
+
+def test_the_people_page_is_for_admins(make_client, staff):
+    browser = signed_in(make_client(), staff["username"])
+    assert browser.get(PEOPLE).status_code == 403
+    assert 'href="/accounts/people/"' not in browser.get(ME_PAGE).text
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    listing = admin.get(PEOPLE)
+    assert listing.status_code == 200
+    assert 'href="/accounts/people/"' in listing.text  # in the menu
+    assert "admin" in listing.text
+
+
+def test_an_admin_deactivates_after_confirming_and_resets_a_password(make_client, admin_headers):
+    user = create_user(make_client(), admin_headers)
+    token = token_for(make_client(), user["username"], USER_PASSWORD)
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    person = PEOPLE + user["id"] + "/"
+    page = admin.get(person)
+    assert page.status_code == 200
+    assert 'name="confirm"' in page.text
+
+    unconfirmed = submit(admin, person + "deactivate/")
+    assert unconfirmed.status_code == 422
+    assert 'id="confirm-error"' in unconfirmed.text
+    assert _token_works(make_client(), token)
+    deactivated = submit(admin, person + "deactivate/", {"confirm": "yes"})
+    assert deactivated.status_code == 303
+    assert "was deactivated" in admin.get(deactivated.headers["location"]).text
+    assert not _token_works(make_client(), token)
+
+    assert submit(admin, person + "reactivate/").status_code == 303
+    weak = submit(
+        admin,
+        person + "password/",
+        {"password": "password1234", "password_confirm": "password1234"},
+    )
+    assert weak.status_code == 422
+    assert 'id="password-error"' in weak.text
+    reset = submit(
+        admin, person + "password/", {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    )
+    assert reset.status_code == 303
+    assert "The password was set." in admin.get(reset.headers["location"]).text
+    assert login(make_client(), user["username"], NEW_PASSWORD).status_code == 303
+
+    promoted = submit(admin, person, {"role": "manager", "full_name": "Lina", "email": ""})
+    assert promoted.status_code == 303
+    assert "Its sessions and API tokens were ended" in admin.get(promoted.headers["location"]).text
+    me = token_for(make_client(), user["username"], NEW_PASSWORD)
+    assert make_client().get("/api/v1/users/me", headers=me).json()["role"] == "manager"

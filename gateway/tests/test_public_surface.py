@@ -1,0 +1,225 @@
+"""What the gateway shows the internet: metrics and the API description stay off the public
+port in production, signed-in answers are never stored by a cache, each backend gets a token
+for itself alone, and check-deploy judges secrets by value."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from functools import cache
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from gateway_helpers import ADMIN_PASSWORD, signed_in
+from typer.testing import CliRunner
+
+from gateway_service.auth.identity import Identity
+from gateway_service.proxy.clients import BackendClients
+from gateway_service.settings import DEV_SECRET_KEY
+from gateway_service.static_files import static_url
+from obcms_platform.auth import Role
+from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
+from obcms_platform.devstack.embedded import free_port
+from obcms_platform.settings import RunMode
+
+HOST = "obcms.example.org"
+
+
+@cache
+def real_keys() -> tuple[str, str]:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def production(**overrides: Any) -> dict[str, Any]:
+    """Settings that pass check-deploy (as the chart runs the gateway)."""
+    private, public = real_keys()
+    values: dict[str, Any] = {
+        "mode": RunMode.PRODUCTION,
+        "internal_token_private_key": private,
+        "internal_token_public_key": public,
+        "secret_key": secrets.token_urlsafe(48),
+        "allowed_hosts": [HOST],
+        "argon2_time_cost": 2,
+        "argon2_memory_cost_kib": 19_456,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return values
+
+
+# --- metrics and the API description ---------------------------------------------------------
+
+
+def test_production_serves_metrics_on_their_own_port_only(in_process):
+    port = free_port()
+    client = in_process(base_url=f"https://{HOST}", **production(metrics_port=port))
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 404
+    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert scraped.status_code == 200
+    assert (
+        'obcms_http_requests_total{method="GET",route="/healthz",service="gateway"' in scraped.text
+    )
+
+
+def test_production_keeps_the_api_description_off_unless_asked(in_process):
+    client = in_process(base_url=f"https://{HOST}", **production())
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert client.get(path).status_code == 404, path
+    opted_in = in_process(base_url=f"https://{HOST}", **production(api_docs=True))
+    assert opted_in.get("/openapi.json").status_code == 200
+
+
+def test_dev_and_test_modes_keep_metrics_and_the_description_on_the_main_port(in_process):
+    client = in_process()
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+
+
+# --- no-store -----------------------------------------------------------------------------
+
+
+def test_signed_in_answers_are_never_stored(make_client):
+    client = make_client()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert token.status_code == 200, token.text
+    assert token.headers["cache-control"] == "no-store"
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for path in ("/api/v1/users/me", "/api/v1/tasks"):  # the gateway's own, a proxied one
+        response = client.get(path, headers=bearer)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+
+    browser = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    page = browser.get("/oobc-management/staff/tasks/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_static_files_keep_their_own_caching(make_client):
+    client = make_client()
+    versioned = client.get(static_url("obcms.css"))
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = client.get("/static/obcms.css")
+    assert plain.status_code == 200
+    assert "no-store" not in plain.headers.get("cache-control", "")
+
+
+# --- one internal token per backend ---------------------------------------------------------
+
+
+def test_each_backend_gets_a_token_valid_for_it_alone(
+    make_settings, tasks_backend, portfolio_backend
+):
+    backends = BackendClients(make_settings())
+    caller = Identity(id=uuid.uuid4(), username="someone", full_name="", role=Role.STAFF)
+    for_tasks = backends.internal_headers("tasks", caller)
+    for_portfolio = backends.internal_headers("portfolio", caller)
+    assert backends.internal_headers("tasks", caller) == for_tasks  # reused, not re-signed
+    assert for_portfolio != for_tasks
+    assert httpx.get(f"{tasks_backend}/api/v1/tasks", headers=for_tasks).status_code == 200
+    assert httpx.get(f"{portfolio_backend}/api/v1/ppas", headers=for_portfolio).status_code == 200
+    # A token captured on its way to the tasks service opens nothing at the portfolio service.
+    captured = httpx.get(f"{portfolio_backend}/api/v1/ppas", headers=for_tasks)
+    assert captured.status_code == 401
+    assert captured.json()["error"]["message"] == "invalid internal token"
+
+
+# --- check-deploy judges secrets by value ---------------------------------------------------
+
+
+def check_deploy(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
+    private, public = real_keys()
+    values = {
+        "OBCMS_MODE": "production",
+        "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": private,
+        "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY": public,
+        "OBCMS_GATEWAY_SECRET_KEY": secrets.token_urlsafe(48),
+        "OBCMS_GATEWAY_ALLOWED_HOSTS": HOST,
+        "OBCMS_GATEWAY_ARGON2_TIME_COST": "2",
+        "OBCMS_GATEWAY_ARGON2_MEMORY_COST_KIB": "19456",
+    }
+    values.update(env)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    from gateway_service.cli import app as cli  # here: its import reads the settings
+
+    result = CliRunner().invoke(cli, ["check-deploy"])
+    return result.exit_code, result.output
+
+
+def test_check_deploy_passes_real_secrets(monkeypatch):
+    code, output = check_deploy(monkeypatch)
+    assert code == 0, output
+    # A hexadecimal key (openssl rand -hex 32) is as good as any.
+    code, output = check_deploy(monkeypatch, OBCMS_GATEWAY_SECRET_KEY=secrets.token_hex(32))
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (
+            {"OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": DEV_INTERNAL_PRIVATE_KEY.rstrip("\n")},
+            "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY is the development default",
+        ),
+        (
+            {
+                "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": DEV_INTERNAL_PRIVATE_KEY.replace(
+                    "\n", "\r\n"
+                )
+            },
+            "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY is the development default",
+        ),
+        (
+            {"OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nnope\n"},
+            "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY is not a PEM Ed25519 private key",
+        ),
+        (
+            {"OBCMS_GATEWAY_SECRET_KEY": DEV_SECRET_KEY + " "},
+            "OBCMS_GATEWAY_SECRET_KEY is the development default",
+        ),
+        ({"OBCMS_GATEWAY_SECRET_KEY": "a" * 50}, "OBCMS_GATEWAY_SECRET_KEY is too predictable"),
+        (
+            {"OBCMS_GATEWAY_SECRET_KEY": "0123456789" * 6},
+            "OBCMS_GATEWAY_SECRET_KEY is too predictable",
+        ),
+        (
+            {"OBCMS_GATEWAY_SECRET_KEY": "correct-horse-" * 5},
+            "OBCMS_GATEWAY_SECRET_KEY is too predictable",
+        ),
+        (
+            {"OBCMS_GATEWAY_SECRET_KEY": "   " + secrets.token_urlsafe(30) + "   "},
+            "OBCMS_GATEWAY_SECRET_KEY must be at least 50 characters",
+        ),
+    ],
+    ids=[
+        "dev private key without its newline",
+        "dev private key with CRLF",
+        "a private key that does not parse",
+        "dev SECRET_KEY plus a space",
+        "SECRET_KEY of 50 a",
+        "SECRET_KEY of a repeated sequence",
+        "SECRET_KEY of a repeated phrase",
+        "SECRET_KEY short once stripped",
+    ],
+)
+def test_check_deploy_refuses_weak_or_development_secrets(monkeypatch, env, named):
+    code, output = check_deploy(monkeypatch, **env)
+    assert code == 1, output
+    assert named in output

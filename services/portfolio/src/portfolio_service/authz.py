@@ -1,0 +1,117 @@
+"""Who may change what in the portfolio (the rules of `obcms_platform.authz`).
+
+A PPA is owned by its creator, its lead and its team members; its milestones and budget
+workflow stages belong to it. An assessment or a need is owned by its creator. Managers may
+change any of them; reviews, approvals, funding and budget ceilings are managers' work. What
+nobody may do: change the budget or scope of a PPA in or past budget review (`FROZEN_FIELDS`),
+except by sending it back through the approval workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Role
+from obcms_platform.authz import Ownership, Rule
+from obcms_platform.errors import NotFoundError
+from portfolio_service.assessments.models import Assessment
+from portfolio_service.needs.models import Need
+from portfolio_service.ppas.models import Ppa
+
+
+def ppa_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
+    ppa_id = uuid.UUID(str(params["ppa_id"]))
+    row = session.execute(
+        select(Ppa.created_by, Ppa.lead_id, Ppa.member_ids).where(Ppa.id == ppa_id)
+    ).first()
+    if row is None:
+        raise NotFoundError("PPA", ppa_id)
+    return Ownership.of(row.created_by, row.lead_id, row.member_ids)
+
+
+def _assessment_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
+    assessment_id = uuid.UUID(str(params["assessment_id"]))
+    row = session.execute(
+        select(Assessment.created_by).where(Assessment.id == assessment_id)
+    ).first()
+    if row is None:
+        raise NotFoundError("assessment", assessment_id)
+    return Ownership.of(row.created_by)
+
+
+def _need_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
+    need_id = uuid.UUID(str(params["need_id"]))
+    row = session.execute(select(Need.created_by).where(Need.id == need_id)).first()
+    if row is None:
+        raise NotFoundError("need", need_id)
+    return Ownership.of(row.created_by)
+
+
+def _owned(action: str, summary: str, loader: Any, owners_are: str) -> Rule:
+    return Rule(
+        action, summary, role=Role.MANAGER, owners=True, loader=loader, owners_are=owners_are
+    )
+
+
+PPA_OWNERS = "the PPA's creator, lead and members"
+
+
+PPA_CREATE = Rule("ppa.create", "Create a PPA", role=Role.STAFF)
+PPA_UPDATE = _owned("ppa.update", "Change a PPA", ppa_owners, PPA_OWNERS)
+PPA_DELETE = _owned("ppa.delete", "Delete a PPA", ppa_owners, PPA_OWNERS)
+MILESTONE_WRITE = _owned(
+    "milestone.write", "Add, change or delete a PPA's milestones", ppa_owners, PPA_OWNERS
+)
+WORKFLOW_UPDATE = _owned(
+    "workflow.update", "Move a PPA's budget workflow stage", ppa_owners, PPA_OWNERS
+)
+PPA_APPROVAL = Rule(
+    "ppa.approval",
+    "Move a PPA through approval (approved and enacted need an admin)",
+    role=Role.MANAGER,
+)
+FUNDING_CREATE = Rule("funding.create", "Record a funding tranche", role=Role.MANAGER)
+CEILING_WRITE = Rule("ceiling.write", "Create or change a budget ceiling", role=Role.MANAGER)
+ASSESSMENT_CREATE = Rule("assessment.create", "Create an assessment", role=Role.STAFF)
+ASSESSMENT_WRITE = _owned(
+    "assessment.write", "Change or delete an assessment", _assessment_owners, "its creator"
+)
+NEED_CREATE = Rule("need.create", "Record a need", role=Role.STAFF)
+NEED_WRITE = _owned("need.write", "Change, link or delete a need", _need_owners, "its creator")
+
+RULES = (
+    PPA_CREATE,
+    PPA_UPDATE,
+    PPA_DELETE,
+    MILESTONE_WRITE,
+    WORKFLOW_UPDATE,
+    PPA_APPROVAL,
+    FUNDING_CREATE,
+    CEILING_WRITE,
+    ASSESSMENT_CREATE,
+    ASSESSMENT_WRITE,
+    NEED_CREATE,
+    NEED_WRITE,
+)
+
+# Budget and scope of a PPA under or past budget review: changed only after sending the PPA
+# back through approval (rejected -> draft, or approved -> draft by an admin).
+FROZEN_FIELDS = frozenset(
+    {
+        "title",
+        "summary",
+        "category",
+        "sector",
+        "appropriation_class",
+        "funding_source",
+        "fiscal_year",
+        "budget_allocation",
+        "budget_ceiling",
+        "budget_currency",
+    }
+)

@@ -1,0 +1,38 @@
+"""The PPA owners projection: recorded from portfolio events, read by the task rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from tasks_service.ppa_owners.models import PpaOwners
+
+
+def owners_of(session: Session, ppa_id: uuid.UUID | None) -> frozenset[uuid.UUID]:
+    """The PPA's owners; none when the PPA is unknown here (not announced, or deleted)."""
+    if ppa_id is None:
+        return frozenset()
+    owners = session.scalar(select(PpaOwners.owner_ids).where(PpaOwners.ppa_id == ppa_id))
+    return frozenset(owners or ())
+
+
+def record(
+    session: Session, ppa_id: uuid.UUID, owner_ids: list[uuid.UUID], as_of: datetime
+) -> None:
+    """Keep the newest announcement of the PPA's owners (events may arrive out of order)."""
+    statement = insert(PpaOwners).values(ppa_id=ppa_id, owner_ids=owner_ids, as_of=as_of)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PpaOwners.ppa_id],
+            set_={"owner_ids": statement.excluded.owner_ids, "as_of": statement.excluded.as_of},
+            where=PpaOwners.as_of < statement.excluded.as_of,
+        )
+    )
+
+
+def forget(session: Session, ppa_id: uuid.UUID) -> None:
+    session.execute(delete(PpaOwners).where(PpaOwners.ppa_id == ppa_id))

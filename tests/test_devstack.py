@@ -56,6 +56,8 @@ def state() -> Iterator[Path]:
         yield folder
 
 
+# Two whole local stacks start and stop: 290 s of the default 300 on a loaded 2-core machine.
+@pytest.mark.timeout(600)
 def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> None:
     env, ports = stack_environment(state)
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"

@@ -124,10 +124,10 @@ def update_event(
 def delete_event(
     event_id: uuid.UUID,
     session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
+    _: Annotated[Principal, Authorize(EVENT_WRITE)],
     expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_event(session, event_id, principal, expected_version)
+    service.delete_event(session, event_id, expected_version)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -198,10 +198,10 @@ def restore_occurrence(
     event_id: uuid.UUID,
     day: DayParam,
     session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
+    _: Annotated[Principal, Authorize(EVENT_WRITE)],
     response: Response,
 ) -> EventRead:
-    event = service.restore_occurrence(session, event_id, _day(day), principal)
+    event = service.restore_occurrence(session, event_id, _day(day))
     session.commit()
     set_etag(response, event.version)
     return EventRead.model_validate(event)

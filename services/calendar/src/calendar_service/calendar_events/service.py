@@ -259,9 +259,7 @@ def update_event(
     return event
 
 
-def delete_event(
-    session: Session, event_id: uuid.UUID, principal: Principal, expected_version: int | None
-) -> None:
+def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
     event = _locked(session, event_id, expected_version)
     final_version = event.version + 1
     session.delete(event)
@@ -321,9 +319,7 @@ def change_occurrence(
     return override
 
 
-def restore_occurrence(
-    session: Session, event_id: uuid.UUID, day: date, principal: Principal
-) -> Event:
+def restore_occurrence(session: Session, event_id: uuid.UUID, day: date) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
     event = _locked(session, event_id, None)
     override = next((o for o in event.overrides if o.occurrence_date == day), None)

@@ -30,20 +30,25 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: .venv/.synced ## create .venv with every package, pinned by uv.lock
+# axe-core for the browser tests' accessibility checks, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+install: .venv/.synced node_modules/.installed ## create .venv with every package (uv.lock) and node_modules (package-lock.json)
 
 chromium: ## Debian's Chromium for the browser tests (apt-get, as root, when missing)
 	@test -x /usr/bin/chromium || { \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-vendor: .venv/.synced ## re-fetch the gateway's vendored JS (FullCalendar, htmx, Chart.js) from npm
+vendor: .venv/.synced ## re-fetch the gateway's vendored JS (FullCalendar, Luxon, Tom Select, htmx, Chart.js) from npm
 	$(RUN) python gateway/scripts/vendor_static.py
 
 run: .venv/.synced ## run the platform with embedded PostgreSQL and Redis (Ctrl-C stops)
 	$(RUN) obcms-dev run
 
-test: .venv/.synced chromium ## run the whole test suite against real PostgreSQL and Redis
+test: .venv/.synced node_modules/.installed chromium ## run the whole test suite against real PostgreSQL and Redis
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-reliability: .venv/.synced ## only the reliability suite (faults: killed workers, Redis, PostgreSQL, services)
@@ -70,4 +75,4 @@ reset: ## delete the local state (.obcms: embedded databases, Redis data, logs)
 	rm -rf .obcms
 
 clean: ## delete the environments and caches (keeps .obcms)
-	rm -rf .venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv node_modules $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

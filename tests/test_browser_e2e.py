@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from gateway_service.formatting import label
 from obcms_platform.testing.browser import chromium
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
@@ -90,7 +91,7 @@ def sign_in(page: Page) -> None:
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("admin (admin)")).to_be_visible()
+    expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +205,7 @@ def resource(browser: Browser, gateway: str, signed_in: dict[str, Any]) -> str:
 def book(page: Page, resource_name: str, start: str, end: str, notes: str) -> None:
     page.goto(RESOURCES)
     form = page.locator("#book form")
-    form.get_by_label("Resource").select_option(label=f"{resource_name} (room)")
+    form.get_by_label("Resource").select_option(label=f"{resource_name} (Room)")
     form.get_by_label("Start").fill(start)
     form.get_by_label("End").fill(end)
     form.get_by_label("Notes").fill(notes)
@@ -227,7 +228,7 @@ def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) ->
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(re.compile(re.escape(TASKS) + "$"))
         expect(page.get_by_role("heading", name="Staff tasks")).to_be_visible()
-        expect(page.get_by_text("admin (admin)")).to_be_visible()
+        expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     finally:
         context.close()
@@ -235,7 +236,7 @@ def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) ->
 
 def test_a_new_ppa_gets_its_ten_generated_tasks(page: Page, ppa: dict[str, str]) -> None:
     page.goto(ppa["url"])
-    expect(page.locator("#summary")).to_contain_text("oobc ppa")
+    expect(page.locator("#summary")).to_contain_text("OOBC PPA")
     wait_for_generated_tasks(page, ppa["url"])
     expect(page.locator("#tasks h2")).to_have_text("Tasks (0 / 10 completed)")
     screenshot(page, "ppa-detail")
@@ -253,7 +254,7 @@ def test_completing_three_tasks_moves_the_ppa_progress_to_30(
         expect(page.get_by_role("link", name="open the ppa")).to_be_visible()
         page.get_by_role("button", name="Mark complete").click()
         expect(page.get_by_role("button", name="Reopen")).to_be_visible()
-        expect(page.locator("dl.facts .badge").first).to_have_text("completed")
+        expect(page.locator("dl.facts .badge").first).to_have_text("Completed")
 
     progress = page.locator("#summary dd", has_text="linked tasks completed")
     reload_until(
@@ -269,7 +270,7 @@ def test_completing_three_tasks_moves_the_ppa_progress_to_30(
     page.goto(TASKS)
     for url in task_urls:
         row = page.locator("table tbody tr", has=page.locator(f"a[href='{url}']"))
-        expect(row.locator(".badge")).to_have_text("completed")
+        expect(row.locator(".badge")).to_have_text("Completed")
     screenshot(page, "tasks-list")
 
     page.goto("/oobc-management/portfolio/")
@@ -343,7 +344,7 @@ def test_calendar_shows_every_module_and_filters_them_out(
 
     for module, title in entries.items():
         other = next(t for m, t in entries.items() if m != module)
-        box = page.get_by_role("checkbox", name=module.capitalize(), exact=True)
+        box = page.get_by_role("checkbox", name=label(module), exact=True)
         box.uncheck()
         expect(entry(title)).to_have_count(0)
         expect(entry(other).first).to_be_visible()
@@ -421,8 +422,8 @@ def test_phone_viewport_has_no_horizontal_overflow(
         assert page.evaluate(overflow), page.evaluate(widths)
         screenshot(page, "tasks-list-phone")
         page.goto(CALENDAR)
-        expect(page.locator(".fc-daygrid-day").first).to_be_visible()
-        expect(page.locator(".fc-event").first).to_be_visible()
+        expect(page.locator(".fc-listWeek-view")).to_be_visible()  # a phone's default
+        expect(page.locator(".fc-list-event").first).to_be_visible()
         assert page.evaluate(overflow), page.evaluate(widths)
         screenshot(page, "calendar-phone")
     finally:

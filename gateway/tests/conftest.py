@@ -15,6 +15,7 @@ import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
 sys.path.insert(0, str(Path(__file__).parent))  # gateway_helpers (pytest runs in importlib mode)
 
@@ -33,6 +34,7 @@ from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer, ServiceDatabases
+from obcms_platform.testing.browser import chromium
 from portfolio_service.app import create_app as create_portfolio_app
 from portfolio_service.settings import PortfolioSettings
 from tasks_service.app import create_app as create_tasks_app
@@ -122,10 +124,24 @@ def _maintenance_off(redis_url: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def gateway(make_settings: Callable[..., GatewaySettings]) -> Iterator[ServedApp]:
-    """A gateway served over real HTTP, shared by a test module."""
-    with served(create_app(make_settings())) as server:
+def gateway(
+    request: pytest.FixtureRequest, make_settings: Callable[..., GatewaySettings]
+) -> Iterator[ServedApp]:
+    """A gateway served over real HTTP, shared by a test module. It fronts the tasks and
+    portfolio services; a module that sets ``FRONTS_CALENDAR = True`` gets the calendar
+    service too."""
+    overrides = {}
+    if getattr(request.module, "FRONTS_CALENDAR", False):
+        overrides["calendar_url"] = request.getfixturevalue("calendar_backend")
+    with served(create_app(make_settings(**overrides))) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, shared by a test module's pages."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

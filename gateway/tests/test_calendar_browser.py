@@ -1,108 +1,578 @@
-"""The calendar page in a real browser (Debian's Chromium driven by Playwright): entries of
-every module render with their colours, the module filter refetches, the week and list
-views work, and a click opens the details panel with the entry's link."""
+"""The calendar page in a real browser (Debian's Chromium driven by Playwright) against the
+real calendar, tasks and portfolio services: entries of every module in their module's
+colour, the module filter, details over the grid with times in the viewer's zone, creating
+events by selecting a slot (one-off and weekly, through the form in a dialog), moving by drag
+(kept on reload; a stale drag is put back and says why), who may drag what, the phone's list
+view, axe-core on every view and screenshots of each view (test-artifacts/screenshots/).
+
+The browser runs in Berlin's zone on purpose: the page shows the viewer's zone (their
+profile's, the office's by default), never the browser's. The entries are in the week of
+Monday 9 October 2034, which no other test of the session uses."""
+
+# ruff: noqa: RUF001 - the page's dashes and quotes are the typographic ones
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from feed_helpers import ok, post, unique
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, served, token_for
-from playwright.sync_api import Browser, Page, expect
+from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
-from obcms_platform.testing.browser import chromium
+from gateway_service import formatting
+from obcms_platform.testing.axe import serious_violations, summary
 
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
-@pytest.fixture(scope="module")
-def gateway(
-    make_settings: Callable[..., GatewaySettings], calendar_backend: str
-) -> Iterator[ServedApp]:
-    with served(create_app(make_settings(calendar_url=calendar_backend))) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+CALENDAR = "/oobc-management/staff/calendar/"
+WEEK = "2034-10-09"  # a Monday
+BROWSER_ZONE = "Europe/Berlin"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+VIEWS = ("dayGridMonth", "timeGridWeek", "timeGridDay", "listWeek")
 
 
 @pytest.fixture(scope="module")
-def seeded(gateway: ServedApp) -> dict[str, Any]:
-    """This month's entries, so the calendar's initial month view shows them."""
+def api(gateway: ServedApp) -> Iterator[httpx.Client]:
+    """The admin's API client."""
     with httpx.Client(base_url=gateway.url, timeout=30) as client:
-        headers = token_for(client, "admin", ADMIN_PASSWORD)
-        today = client.get("/api/v1/calendar/feed", headers=headers).json()["generated_at"][:10]
-        task = post(client, headers, "/tasks", {"title": unique("Browser task"), "due_date": today})
-        event = post(
-            client,
+        client.headers.update(token_for(client, "admin", ADMIN_PASSWORD))
+        yield client
+
+
+def event_body(title: str, day: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": title,
+        "event_type": "meeting",
+        "start": f"{day}T{start}:00+08:00",
+        "end": f"{day}T{end}:00+08:00",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(api: httpx.Client) -> dict[str, Any]:
+    """Entries of every module in the week of WEEK, with a status cue of each kind (the
+    leave is pending) and a crowded Saturday (the month view's "+N more")."""
+    headers = dict(api.headers)
+    meeting = post(
+        api,
+        headers,
+        "/events",
+        event_body(unique("Meeting"), "2034-10-10", "09:00", "10:00", venue="Room 2"),
+    )
+    cancelled = post(
+        api,
+        headers,
+        "/events",
+        event_body(unique("Called off"), "2034-10-11", "15:00", "16:00", status="cancelled"),
+    )
+    task = post(api, headers, "/tasks", {"title": unique("Report"), "due_date": "2034-10-11"})
+    done = post(
+        api,
+        headers,
+        "/tasks",
+        {"title": unique("Filed"), "due_date": "2034-10-12", "status": "completed"},
+    )
+    leave = post(
+        api,
+        headers,
+        "/leaves",
+        {"leave_type": "official", "start_date": "2034-10-13", "end_date": "2034-10-13"},
+    )
+    ppa = post(
+        api,
+        headers,
+        "/ppas",
+        {"title": unique("Madrasah PPA"), "category": "obc_request", "start_date": WEEK},
+    )
+    crowd = [
+        post(
+            api,
             headers,
             "/events",
-            {
-                "title": unique("Browser meeting"),
-                "event_type": "consultation",
-                "start": f"{today}T09:00:00+08:00",
-                "end": f"{today}T10:00:00+08:00",
-            },
+            {**event_body(unique(f"Crowd {n}"), "2034-10-14", "08:00", "09:00"), "all_day": True},
         )
-        ppa = post(
-            client,
-            headers,
-            "/ppas",
-            {"title": unique("Browser PPA"), "category": "obc_request", "start_date": today},
-        )
-        ok(client.get("/api/v1/calendar/feed", headers=headers), 200)
-        return {"task": task, "event": event, "ppa": ppa}
+        for n in range(6)
+    ]
+    return {
+        "meeting": meeting,
+        "cancelled": cancelled,
+        "task": task,
+        "done": done,
+        "ppa": ppa,
+        "leave": leave,
+        "crowd": crowd,
+    }
+
+
+@pytest.fixture(scope="module")
+def staff(api: httpx.Client) -> dict[str, Any]:
+    """A staff member who owns nothing of the seeded entries, in London's zone."""
+    user = create_user(api, dict(api.headers))
+    client_headers = token_for(api, user["username"], USER_PASSWORD)
+    ok(
+        api.patch("/api/v1/users/me", json={"time_zone": "Europe/London"}, headers=client_headers),
+        200,
+    )
+    return {**user, "headers": client_headers}
 
 
 @pytest.fixture
-def page(browser: Browser, gateway: ServedApp) -> Iterator[Page]:
-    context = browser.new_context(base_url=gateway.url, timezone_id="Asia/Manila")
-    page = context.new_page()
-    page.goto("/accounts/login/?next=/oobc-management/staff/calendar/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/oobc-management/staff/calendar/")
-    yield page
-    context.close()
-
-
-def test_calendar_page_renders_filters_and_opens_details(page: Page, seeded: dict[str, Any]):
+def open_page(browser: Browser, gateway: ServedApp) -> Iterator[Callable[..., Page]]:
+    """Factory: a signed-in calendar page (admin by default) at a viewport size. No page may
+    raise a script error."""
+    contexts = []
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    task_title = seeded["task"]["title"]
-    task = page.locator(".fc-event", has_text=task_title)
-    expect(task).to_be_visible()
-    expect(page.locator(".fc-event", has_text=seeded["event"]["title"])).to_be_visible()
-    expect(page.locator(".fc-event", has_text=seeded["ppa"]["title"]).first).to_be_visible()
-    colour = task.evaluate("node => getComputedStyle(node).backgroundColor")
-    assert colour == "rgb(124, 58, 237)"  # #7c3aed
 
-    # Unticking a module refetches without it.
+    def open_page(
+        username: str = "admin", password: str = ADMIN_PASSWORD, viewport: dict[str, int] = DESKTOP
+    ) -> Page:
+        context = browser.new_context(
+            base_url=gateway.url, timezone_id=BROWSER_ZONE, viewport=viewport
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"/accounts/login/?next={CALENDAR}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{CALENDAR}")
+        loaded(page)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == []
+
+
+def loaded(page: Page) -> None:
+    expect(page.locator("#calendar-loading")).to_be_hidden()
+
+
+def show(page: Page, view: str, day: str = WEEK) -> None:
+    page.evaluate("([view, day]) => window.obcmsCalendar.changeView(view, day)", [view, day])
+    expect(page.locator(f".fc-{view}-view")).to_be_visible()
+    loaded(page)
+
+
+def entry(page: Page, title: str) -> Locator:
+    return page.locator(".fc-event", has_text=title)
+
+
+def centre(locator: Locator) -> tuple[float, float]:
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def slot(page: Page, day: str, time: str) -> tuple[float, float]:
+    """A point in the week view's `day` column at `time` (HH:MM, a slot's start)."""
+    row = page.locator(f"td.fc-timegrid-slot-lane[data-time='{time}:00']")
+    row.scroll_into_view_if_needed()
+    row_box = row.bounding_box()
+    column_box = page.locator(f"td.fc-timegrid-col[data-date='{day}']").bounding_box()
+    assert row_box is not None
+    assert column_box is not None
+    return column_box["x"] + column_box["width"] / 2, row_box["y"] + row_box["height"] / 2
+
+
+def drag(page: Page, source: tuple[float, float], target: tuple[float, float]) -> None:
+    page.mouse.move(*source)
+    page.mouse.down()
+    page.mouse.move(source[0] + 3, source[1] + 3, steps=3)
+    page.mouse.move(*target, steps=12)
+    page.mouse.up()
+
+
+def api_event(api: httpx.Client, event: dict[str, Any]) -> dict[str, Any]:
+    return ok(api.get(f"/api/v1/events/{event['id']}"), 200)
+
+
+def no_serious_violations(page: Page, where: str) -> None:
+    found = serious_violations(page)
+    assert found == [], f"{where}:\n{summary(found)}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"calendar-{name}.png")
+
+
+def on_screen(locator: Locator) -> bool:
+    """Whether the element is within the page's width (not cut off at either side)."""
+    box = locator.bounding_box()
+    width = locator.page.viewport_size["width"] if locator.page.viewport_size else 0
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def no_horizontal_scroll(page: Page) -> bool:
+    return bool(page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_entries_in_module_colours_and_details_over_the_grid(open_page, seeded):
+    page = open_page()
+    show(page, "dayGridMonth")
+    task = entry(page, seeded["task"]["title"])
+    expect(task).to_be_visible()
+    expect(entry(page, seeded["meeting"]["title"])).to_be_visible()
+    expect(entry(page, seeded["ppa"]["title"]).first).to_be_visible()
+    assert task.evaluate("node => getComputedStyle(node).backgroundColor") == "rgb(124, 58, 237)"
+    # Status shows by a second cue: struck through, a check mark, a dashed outline.
+    cancelled = entry(page, seeded["cancelled"]["title"]).locator(".fc-event-title")
+    assert "line-through" in cancelled.evaluate("node => getComputedStyle(node).textDecorationLine")
+    done = entry(page, seeded["done"]["title"]).locator(".fc-event-title")
+    assert done.evaluate("node => getComputedStyle(node, '::before').content") == '"✓ "'
+    pending = page.locator(".fc-daygrid-day[data-date='2034-10-13'] .fc-event")  # the leave
+    assert pending.evaluate("node => getComputedStyle(node).outlineStyle") == "dashed"
+    expect(page.locator("#calendar-legend")).to_contain_text("struck through")
+
+    # Unticking a module refetches without it; the page says it is loading meanwhile.
+    held: list[Route] = []
+    page.route("**/calendar/feed/json/?*", lambda route: held.append(route))
     page.uncheck("input[name=modules][value=staff]")
+    expect(page.locator("#calendar-loading")).to_be_visible()
+    expect(page.locator("#calendar-loading")).to_have_text("Loading the calendar…")
+    for route in held:
+        route.continue_()
+    page.unroute("**/calendar/feed/json/?*")
+    loaded(page)
     expect(task).to_have_count(0)
-    expect(page.locator(".fc-event", has_text=seeded["event"]["title"])).to_be_visible()
+    expect(entry(page, seeded["meeting"]["title"])).to_be_visible()
     page.check("input[name=modules][value=staff]")
     expect(task).to_be_visible()
 
-    # A click opens the details panel with the entry's link.
-    task.click()
-    panel = page.locator("#calendar-details")
-    expect(panel).to_be_visible()
-    expect(page.locator("#details-title")).to_have_text(task_title)
-    expect(page.locator("#details-module")).to_have_text("staff")
-    link = page.locator("#details-link")
-    assert link.get_attribute("href") == f"/oobc-management/staff/tasks/{seeded['task']['id']}/"
+    # Details over the grid: the grid keeps its width; times in the viewer's zone (the
+    # office's), not the browser's.
+    width = page.locator("#calendar").evaluate("node => node.offsetWidth")
+    entry(page, seeded["meeting"]["title"]).click()
+    details = page.locator("#calendar-details")
+    expect(details).to_be_visible()
+    expect(page.locator("#details-title")).to_have_text(seeded["meeting"]["title"])
+    expect(page.locator("#details-when")).to_have_text("Tue 10 Oct 2034, 09:00–10:00")
+    expect(page.locator("#details-module")).to_have_text("Coordination")
+    expect(page.locator("#details-venue")).to_have_text("Room 2")
+    event_page = f"/oobc-management/calendar/events/{seeded['meeting']['id']}/"
+    assert page.locator("#details-link").get_attribute("href") == event_page
+    assert page.locator("#details-edit").get_attribute("href") == event_page + "edit/"
+    assert page.locator("#details-delete").get_attribute("href") == event_page + "delete/"
+    assert page.locator("#calendar").evaluate("node => node.offsetWidth") == width
+    page.keyboard.press("Escape")
+    expect(details).to_be_hidden()
 
-    # Week and list views.
-    page.click(".fc-timeGridWeek-button")
-    expect(page.locator(".fc-timeGridWeek-view")).to_be_visible()
-    page.click(".fc-listMonth-button")
-    expect(page.locator(".fc-list-event", has_text=task_title)).to_be_visible()
-    assert errors == []
+    # The task's details: its due day, no event links.
+    task.click()
+    expect(page.locator("#details-when")).to_have_text("Wed 11 Oct 2034")
+    expect(page.locator("#details-status")).to_have_text("Not started")
+    expect(page.locator("#details-edit")).to_be_hidden()
+    assert page.locator("#details-link").get_attribute("href") == (
+        f"/oobc-management/staff/tasks/{seeded['task']['id']}/"
+    )
+    page.locator("#calendar-details [data-close]").click()
+    expect(details).to_be_hidden()
+
+
+def test_keyboard_reaches_more_link_and_entries(open_page, seeded):
+    page = open_page()
+    show(page, "dayGridMonth")
+    more = page.locator(".fc-daygrid-more-link").first
+    expect(more).to_be_visible()
+    more.focus()
+    page.keyboard.press("Enter")
+    popover = page.locator(".fc-popover")
+    expect(popover).to_be_visible()
+    expect(popover).to_contain_text(seeded["crowd"][0]["title"])
+    crowd = popover.locator(".fc-event", has_text=seeded["crowd"][5]["title"])
+    crowd.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#details-title")).to_have_text(seeded["crowd"][5]["title"])
+    page.keyboard.press("Escape")
+
+    # A day's column of the week view: Enter opens a new event on that day.
+    show(page, "timeGridWeek")
+    page.locator("td.fc-timegrid-col[data-date='2034-10-13']").focus()
+    page.keyboard.press("Enter")
+    form = page.locator("#event-dialog form")
+    expect(form.locator("input[name=start]")).to_have_value("2034-10-13T08:00")
+    page.keyboard.press("Escape")
+    expect(page.locator("#event-dialog")).to_be_hidden()
+
+
+def test_select_a_slot_creates_a_one_off_event(open_page, api, seeded):
+    page = open_page()
+    show(page, "timeGridWeek")
+    drag(page, slot(page, "2034-10-10", "11:00"), slot(page, "2034-10-10", "11:30"))
+    dialog = page.locator("#event-dialog")
+    expect(dialog).to_be_visible()
+    form = dialog.locator("form")
+    expect(form.locator("input[name=start]")).to_have_value("2034-10-10T11:00")
+    expect(form.locator("input[name=end]")).to_have_value("2034-10-10T12:00")
+    screenshot(page, "desktop-new-event")
+    title = unique("Planning session")
+    form.locator("input[name=title]").fill(title)
+    form.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text(f"Event “{title}” created")
+    created = page.locator("td.fc-timegrid-col[data-date='2034-10-10'] .fc-event", has_text=title)
+    expect(created).to_be_visible()
+    expect(created).to_contain_text("11:00")
+    found = ok(api.get("/api/v1/events", params={"q": title}), 200)["items"]
+    assert [(e["start"], e["end"]) for e in found] == [
+        ("2034-10-10T03:00:00Z", "2034-10-10T04:00:00Z")
+    ]
+
+
+def test_refused_form_stays_in_the_dialog_with_its_errors(open_page):
+    page = open_page()
+    page.click("#new-event")
+    dialog = page.locator("#event-dialog")
+    form = dialog.locator("form")
+    expect(form.locator("input[name=title]")).to_be_visible()
+    form.locator("input[name=title]").fill("")
+    form.locator("button[type=submit]").click()
+    expect(dialog).to_be_visible()
+    expect(form.locator(".field-error").first).to_be_visible()
+    expect(form.locator("input[name=title]")).to_have_attribute("aria-invalid", "true")
+    dialog.locator("[data-close]").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_weekly_event_through_the_dialogs_recurrence_fields(open_page, api):
+    page = open_page()
+    show(page, "timeGridWeek")
+    drag(page, slot(page, "2034-10-11", "16:00"), slot(page, "2034-10-11", "16:00"))
+    form = page.locator("#event-dialog form")
+    expect(form.locator("input[name=title]")).to_be_visible()
+    title = unique("Weekly check-in")
+    form.locator("input[name=title]").fill(title)
+    form.locator("select[name=repeats]").select_option("weekly")
+    form.locator("input[name=ends][value=after]").check()
+    form.locator("input[name=count]").fill("3")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#event-dialog")).to_be_hidden()
+    show(page, "dayGridMonth")
+    expect(entry(page, title)).to_have_count(3)
+    days = entry(page, title).evaluate_all("nodes => nodes.map(n => n.closest('td').dataset.date)")
+    assert days == ["2034-10-11", "2034-10-18", "2034-10-25"]
+    (series,) = ok(api.get("/api/v1/events", params={"q": title}), 200)["items"]
+    assert (series["recurrence"]["freq"], series["recurrence"]["count"]) == ("weekly", 3)
+    # A click on one slot: an hour from 16:00 office time.
+    assert (series["start"], series["end"]) == ("2034-10-11T08:00:00Z", "2034-10-11T09:00:00Z")
+
+
+def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, seeded):
+    event = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(unique("Movable"), "2034-10-10", "13:00", "14:00"),
+    )
+    series = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(
+            unique("Series"),
+            "2034-10-16",
+            "10:00",
+            "11:00",
+            recurrence={"freq": "weekly", "count": 3},
+        ),
+    )
+    page = open_page()
+    show(page, "timeGridWeek")
+    drag(page, centre(entry(page, event["title"])), slot(page, "2034-10-12", "13:00"))
+    expect(page.locator("#toast")).to_contain_text(
+        f"“{event['title']}” moved to Thu 12 Oct 2034, 13:00–14:00"
+    )
+
+    # The month view: a task moves to another due date.
+    show(page, "dayGridMonth")
+    task = seeded["task"]
+    drag(
+        page,
+        centre(entry(page, task["title"])),
+        centre(page.locator("td.fc-daygrid-day[data-date='2034-10-13']")),
+    )
+    expect(page.locator("#toast")).to_contain_text(f"“{task['title']}” moved to Fri 13 Oct 2034")
+
+    # An occurrence of a series moves alone.
+    show(page, "timeGridWeek", "2034-10-16")
+    drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-17", "10:00"))
+    expect(page.locator("#toast")).to_contain_text(
+        f"“{series['title']}” moved to Tue 17 Oct 2034, 10:00–11:00"
+    )
+
+    page.reload()
+    loaded(page)
+    show(page, "timeGridWeek")
+    moved = page.locator(
+        "td.fc-timegrid-col[data-date='2034-10-12'] .fc-event", has_text=event["title"]
+    )
+    expect(moved).to_contain_text("13:00")
+    expect(
+        page.locator(".fc-daygrid-day[data-date='2034-10-13'] .fc-event", has_text=task["title"])
+    ).to_be_visible()
+    assert (api_event(api, event)["start"], api_event(api, event)["end"]) == (
+        "2034-10-12T05:00:00Z",
+        "2034-10-12T06:00:00Z",
+    )
+    assert ok(api.get(f"/api/v1/tasks/{task['id']}"), 200)["due_date"] == "2034-10-13"
+    overrides = api_event(api, series)["overrides"]
+    assert [(o["occurrence_date"], o["start"]) for o in overrides] == [
+        ("2034-10-16", "2034-10-17T02:00:00Z")
+    ]
+    show(page, "timeGridWeek", "2034-10-16")
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-10-17'] .fc-event", has_text=series["title"]
+        )
+    ).to_be_visible()
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-10-16'] .fc-event", has_text=series["title"]
+        )
+    ).to_have_count(0)
+
+
+def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):
+    event = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(unique("Contested"), "2034-10-09", "13:00", "14:00"),
+    )
+    page = open_page()
+    show(page, "timeGridWeek")
+    source = centre(entry(page, event["title"]))
+    # Someone else moves it an hour later meanwhile: the page's version is stale.
+    ok(
+        api.patch(
+            f"/api/v1/events/{event['id']}",
+            json={"start": "2034-10-09T14:00:00+08:00", "end": "2034-10-09T15:00:00+08:00"},
+            headers={"If-Match": f'"{event["version"]}"'},
+        ),
+        200,
+    )
+    drag(page, source, slot(page, "2034-10-13", "13:00"))
+    status = page.locator("#calendar-status")
+    expect(status).to_contain_text(f"“{event['title']}” was not moved")
+    expect(status).to_contain_text("changed by someone else meanwhile")
+    # Put back, then shown where the other change put it.
+    on_monday = page.locator(
+        "td.fc-timegrid-col[data-date='2034-10-09'] .fc-event", has_text=event["title"]
+    )
+    expect(on_monday).to_contain_text("14:00")
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-10-13'] .fc-event", has_text=event["title"]
+        )
+    ).to_have_count(0)
+    assert api_event(api, event)["start"] == "2034-10-09T06:00:00Z"
+
+
+def test_only_what_a_person_may_change_can_be_dragged_and_times_in_their_zone(
+    open_page, api, seeded, staff
+):
+    own = post(
+        api, staff["headers"], "/tasks", {"title": unique("My own task"), "due_date": "2034-10-10"}
+    )
+    page = open_page(staff["username"], USER_PASSWORD)
+    show(page, "timeGridWeek")
+    assert "fc-event-draggable" in (entry(page, own["title"]).get_attribute("class") or "")
+    meeting = entry(page, seeded["meeting"]["title"])
+    assert "fc-event-draggable" not in (meeting.get_attribute("class") or "")
+    # London's zone: 09:00 in Manila is 02:00 in London (summer time until 29 October).
+    expect(meeting).to_contain_text("02:00")
+    meeting.click()
+    expect(page.locator("#details-when")).to_have_text("Tue 10 Oct 2034, 02:00–03:00")
+    expect(page.locator("#details-edit")).to_be_hidden()
+
+
+def test_format_helper_says_what_the_server_says(open_page):
+    page = open_page()
+    zone = formatting.zone_named(None)
+    cases = [
+        (
+            "moment",
+            ["2034-10-09T17:30:00Z"],
+            formatting.format_moment("2034-10-09T17:30:00Z", zone),
+        ),
+        ("moment", ["2034-10-10T09:05:00"], formatting.format_moment("2034-10-10T09:05:00", zone)),
+        ("day", ["2034-10-10"], formatting.format_day("2034-10-10", zone)),
+        ("day", ["2034-10-09T17:30:00Z"], formatting.format_day("2034-10-09T17:30:00Z", zone)),
+        (
+            "span",
+            ["2034-10-10T01:00:00Z", "2034-10-10T02:30:00Z", False],
+            formatting.format_span("2034-10-10T01:00:00Z", "2034-10-10T02:30:00Z", False, zone),
+        ),
+        (
+            "span",
+            ["2034-10-10T09:00:00+08:00", "2034-10-11T17:00:00+08:00", False],
+            formatting.format_span(
+                "2034-10-10T09:00:00+08:00", "2034-10-11T17:00:00+08:00", False, zone
+            ),
+        ),
+        (
+            "span",
+            ["2034-10-10", "2034-10-11", True],
+            formatting.format_span("2034-10-10", "2034-10-11", True, zone),
+        ),
+        (
+            "span",
+            ["2034-10-10", "2034-10-13", True],
+            formatting.format_span("2034-10-10", "2034-10-13", True, zone),
+        ),
+        ("label", ["not_started"], formatting.label("not_started")),
+        ("label", ["obc_request"], formatting.label("obc_request")),
+        ("moment", [None], formatting.format_moment(None, zone)),
+    ]
+    for name, arguments, expected in cases:
+        shown = page.evaluate(
+            "([name, args]) => window.obcmsFormat[name](...args)", [name, arguments]
+        )
+        assert shown == expected, (name, arguments)
+    assert formatting.format_span("2034-10-10T01:00:00Z", "2034-10-10T02:30:00Z", False, zone) == (
+        "Tue 10 Oct 2034, 09:00–10:30"
+    )
+
+
+def test_every_view_passes_axe_and_fits_a_phone(open_page, seeded):
+    page = open_page()
+    for view in VIEWS:
+        show(page, view)
+        screenshot(page, f"desktop-{view}")
+        no_serious_violations(page, f"desktop {view}")
+    entry(page, seeded["meeting"]["title"]).click()
+    expect(page.locator("#calendar-details")).to_be_visible()
+    screenshot(page, "desktop-details")
+    no_serious_violations(page, "desktop details")
+
+    phone = open_page(viewport=PHONE)
+    # The list view by default, its toolbar on screen, nothing wider than the screen.
+    expect(phone.locator(".fc-listWeek-view")).to_be_visible()
+    for button in (
+        ".fc-prev-button",
+        ".fc-next-button",
+        ".fc-today-button",
+        ".fc-dayGridMonth-button",
+    ):
+        assert on_screen(phone.locator(button)), button
+    assert no_horizontal_scroll(phone)
+    no_serious_violations(phone, "phone list")
+    for view in VIEWS:
+        show(phone, view)
+        screenshot(phone, f"phone-{view}")
+        assert no_horizontal_scroll(phone), view
+    # "New event" opens the form's page on a phone.
+    phone.click("#new-event")
+    phone.wait_for_url("**/oobc-management/calendar/events/new/")
+    assert no_horizontal_scroll(phone)

@@ -14,24 +14,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from feed_helpers import FEED, PAGE_FEED, feed, ids, ok, post, unique
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login, served
+from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login
 from icalendar import Calendar
 
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 MANILA = ZoneInfo("Asia/Manila")
 WINDOW = {"start": "2031-03-01", "end": "2031-04-01"}
 MODULES = ["coordination", "mana", "planning", "resources", "staff"]
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    make_settings: Callable[..., GatewaySettings], calendar_backend: str
-) -> Iterator[ServedApp]:
-    """This module's gateway fronts all three services."""
-    with served(create_app(make_settings(calendar_url=calendar_backend))) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -193,15 +183,15 @@ def test_all_five_modules_with_their_ids_and_colours(client, seeded):
     expected = {
         f"coordination-event-{seeded['event']['id']}": "#2563eb",
         f"staff-task-{seeded['task']['id']}": "#7c3aed",
-        f"staff-leave-{seeded['pending_leave']['id']}": "#f59e0b",
-        f"staff-leave-{seeded['approved_leave']['id']}": "#6366f1",
-        f"resources-booking-{seeded['booking']['id']}": "#059669",
-        f"planning-entry-{ppa}-start": "#14b8a6",
-        f"planning-entry-{ppa}-target_end": "#14b8a6",
-        f"planning-entry-{ppa}-milestone-{seeded['milestone']['id']}": "#22c55e",
-        f"planning-stage-{seeded['stage']['id']}": "#0ea5e9",
-        f"mana-assessment-{seeded['assessment']['id']}-start": "#d97706",
-        f"mana-assessment-{seeded['assessment']['id']}-end": "#d97706",
+        f"staff-leave-{seeded['pending_leave']['id']}": "#7c3aed",
+        f"staff-leave-{seeded['approved_leave']['id']}": "#7c3aed",
+        f"resources-booking-{seeded['booking']['id']}": "#be185d",
+        f"planning-entry-{ppa}-start": "#0f766e",
+        f"planning-entry-{ppa}-target_end": "#0f766e",
+        f"planning-entry-{ppa}-milestone-{seeded['milestone']['id']}": "#0f766e",
+        f"planning-stage-{seeded['stage']['id']}": "#0f766e",
+        f"mana-assessment-{seeded['assessment']['id']}-start": "#b45309",
+        f"mana-assessment-{seeded['assessment']['id']}-end": "#b45309",
     }
     for entry_id, colour in expected.items():
         assert entry_id in entries, entry_id
@@ -415,14 +405,15 @@ def test_ics_feed_parses_back(client, seeded):
         calendar = Calendar.from_ical(response.content)
         vevents = {str(v["UID"]): v for v in calendar.walk("VEVENT")}
         payload = feed(client, seeded["headers"], **WINDOW)
-        assert set(vevents) == {f"{entry_id}@obcms" for entry_id in ids(payload)}
-        task = vevents[f"staff-task-{seeded['task']['id']}@obcms"]
+        host = httpx.URL(client.base_url).host
+        assert set(vevents) == {f"{entry_id}@{host}" for entry_id in ids(payload)}
+        task = vevents[f"staff-task-{seeded['task']['id']}@{host}"]
         assert str(task["SUMMARY"]) == seeded["task"]["title"]
-        assert "Module: staff" in str(task["DESCRIPTION"])
+        assert str(task["DESCRIPTION"]).startswith("Staff · Task · ")
         assert task.decoded("DTSTART") == date(2031, 3, 14)
         assert task.decoded("DTEND") == date(2031, 3, 16)
-        meeting = vevents[f"coordination-event-{seeded['event']['id']}@obcms"]
-        assert "Module: coordination" in str(meeting["DESCRIPTION"])
+        meeting = vevents[f"coordination-event-{seeded['event']['id']}@{host}"]
+        assert str(meeting["DESCRIPTION"]).startswith("Coordination · Event · ")
         assert meeting.decoded("DTSTART") == datetime(2031, 3, 10, 1, 0, tzinfo=ZoneInfo("UTC"))
         assert meeting.decoded("DTEND") == datetime(2031, 3, 10, 2, 0, tzinfo=ZoneInfo("UTC"))
 

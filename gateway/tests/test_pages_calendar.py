@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, create_user, served, signed_in, submit
+from gateway_helpers import ADMIN_PASSWORD, create_user, signed_in, submit
 
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 RESOURCES = "/oobc-management/resources/"
 BOOKINGS = RESOURCES + "bookings/"
 LEAVE = "/oobc-management/staff/leave/"
 EVENTS = "/oobc-management/calendar/events/"
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    make_settings: Callable[..., GatewaySettings], calendar_backend: str
-) -> Iterator[ServedApp]:
-    """This module's gateway also fronts the calendar service."""
-    with served(create_app(make_settings(calendar_url=calendar_backend))) as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from gateway_helpers import ServedApp, served
+from gateway_helpers import ServedApp
 
-from gateway_service.app import create_app
 from gateway_service.proxy.routes import ROUTE_TABLE
-from gateway_service.settings import GatewaySettings
+
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 # Endpoints every service serves outside /api/v1.
 SERVICE_ENDPOINTS = ("metrics", "openapi.json", "docs", "healthz")
@@ -38,15 +37,6 @@ DOT_SPELLINGS = (
     ".",
     "%2e",
 )
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    make_settings: Callable[..., GatewaySettings], calendar_backend: str
-) -> Iterator[ServedApp]:
-    """This module's gateway fronts all three services."""
-    with served(create_app(make_settings(calendar_url=calendar_backend))) as server:
-        yield server
 
 
 def raw_get(gateway: ServedApp, path: str, headers: dict[str, str]) -> tuple[int, str]:

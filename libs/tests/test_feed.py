@@ -127,19 +127,25 @@ def test_entry_renders_the_feed_format():
     assert json.loads(response.body)["events"][0] == entry.to_feed()
 
 
-def test_colour_table():
-    assert feed.MILESTONE_COLOURS == {
-        "planned": "#14b8a6",
-        "completed": "#22c55e",
-        "delayed": "#f97316",
-        "at_risk": "#f97316",
-        "blocked": "#f43f5e",
-        "cancelled": "#94a3b8",
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_one_colour_per_module_readable_under_the_text_colour():
+    assert set(feed.MODULE_COLOURS) == set(feed.MODULES)
+    assert len(set(feed.MODULE_COLOURS.values())) == len(feed.MODULES)
+    text = _luminance(feed.TEXT_COLOUR)
+    for module, colour in feed.MODULE_COLOURS.items():
+        light, dark = sorted((text, _luminance(colour)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, module  # WCAG AA, normal text
+    # Each kind of entry takes its module's colour, whatever its status.
+    kinds = {
+        "coordination": {feed.EVENT_COLOUR},
+        "staff": {feed.TASK_COLOUR, feed.LEAVE_COLOUR},
+        "planning": {feed.PPA_COLOUR, feed.MILESTONE_COLOUR, feed.WORKFLOW_STAGE_COLOUR},
+        "mana": {feed.ASSESSMENT_COLOUR},
+        "resources": {feed.BOOKING_COLOUR},
     }
-    assert feed.LEAVE_COLOURS == {"approved": "#6366f1", "pending": "#f59e0b"}
-    assert feed.BOOKING_COLOURS == {"approved": "#059669", "pending": "#f59e0b"}
-    assert (feed.WORKFLOW_STAGE_COLOUR, feed.ASSESSMENT_COLOUR, feed.PPA_COLOUR) == (
-        "#0ea5e9",
-        "#d97706",
-        "#14b8a6",
-    )
+    assert kinds == {module: {colour} for module, colour in feed.MODULE_COLOURS.items()}

@@ -31,6 +31,8 @@ PAGES = [
     and not route.include_in_schema
     and not route.path.startswith("/api/")
     and route.path not in PROBE_PATHS | {"/accounts/login/"}
+    # Calendar subscriptions: the token in the address is the credential (no session).
+    and not route.path.startswith("/calendar/ics/")
 ]
 
 

@@ -35,6 +35,7 @@ from gateway_service.auth.throttle import LoginThrottle
 from gateway_service.feed.cache import FeedCache
 from gateway_service.feed.invalidation import WriteInvalidationMiddleware
 from gateway_service.feed.routes import router as feed_router
+from gateway_service.feed.subscriptions import router as subscriptions_router
 from gateway_service.health.routes import router as gateway_health_router
 from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
@@ -204,6 +205,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(maintenance_router)
     app.include_router(feed_router)
+    app.include_router(subscriptions_router)
     app.include_router(pages_router)
     app.include_router(proxy_router)  # last: its catch-all must not shadow the routes above
     app.mount(VERSIONED_STATIC, VersionedStaticFiles(), name="static-versioned")

@@ -41,7 +41,7 @@ class GatewaySettings(ServiceSettings):
     internal_token_ttl_seconds: int = Field(
         default=60, ge=5, le=int(MAX_TOKEN_LIFETIME.total_seconds())
     )
-    # Signs the CSRF cookie (asgi-csrf / itsdangerous).
+    # Signs the CSRF cookie (asgi-csrf / itsdangerous); seals calendar subscription tokens.
     secret_key: str = DEV_SECRET_KEY
 
     # Backends: base URLs (empty = not deployed) and per-service request timeouts.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import Response
+
+from gateway_service import formatting
+from gateway_service.static_files import static_url
+from obcms_platform.auth import Role
 
 templates = Jinja2Templates(
     env=Environment(
@@ -17,11 +22,51 @@ templates = Jinja2Templates(
         lstrip_blocks=True,
     )
 )
+formatting.register(templates.env)
+templates.env.globals["static_url"] = static_url
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """An entry of the layout's menu; `section`: current on the pages below it too."""
+
+    label: str
+    href: str
+    section: bool = False
+    role: Role = Role.STAFF
+
+    def is_current(self, path: str) -> bool:
+        return path.startswith(self.href) if self.section else path == self.href
+
 
 NAVIGATION = (
-    ("Home", "/"),
-    ("Tasks", "/oobc-management/staff/tasks/"),
+    NavLink("Home", "/"),
+    NavLink("Tasks", "/oobc-management/staff/tasks/"),
+    NavLink("Calendar", "/oobc-management/staff/calendar/"),
+    NavLink("My tasks", "/oobc-management/staff/tasks/mine/"),
+    NavLink("Portfolio", "/oobc-management/portfolio/"),
+    NavLink("PPAs", "/oobc-management/portfolio/ppas/", section=True),
+    NavLink("Assessments", "/oobc-management/portfolio/assessments/", section=True),
+    NavLink("Needs", "/oobc-management/portfolio/needs/", section=True),
+    NavLink("Resources", "/oobc-management/resources/", section=True),
+    NavLink("Leave", "/oobc-management/staff/leave/", section=True),
+    NavLink("People", "/accounts/people/", section=True, role=Role.ADMIN),
 )
+
+
+# What `?saved=<what>` makes a page say (its `saved_subject` first: "Event created"). A fixed
+# vocabulary: the query's text is never shown.
+SAVED_WORDS = frozenset(
+    {"created", "saved", "moved", "cancelled", "deleted", "booked", "approved", "rejected"}
+)
+
+
+def saved_message(request: Request, subject: str | None) -> str | None:
+    """The sentence for the page's ``?saved=`` value, if it is one of `SAVED_WORDS`."""
+    word = request.query_params.get("saved", "")
+    if word not in SAVED_WORDS:
+        return None
+    return f"{subject} {word}" if subject else word.capitalize()
 
 
 def csrf_token(request: Request) -> str:
@@ -38,13 +83,22 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    values = {
+    """Render template `name`; every page also gets the signed-in `user`, the `time_zone`
+    its times are shown in (the user's or the office's: an IANA name), whether the user may
+    change anyone's records (`may_edit_any`), and `notice` (a page's own message, else the
+    `?saved=` sentence, with the page's `saved_subject`), shown in the layout's status area."""
+    identity = getattr(request.state, "identity", None)
+    values: dict[str, Any] = {
         "csrf_token": csrf_token(request),
-        "user": getattr(request.state, "identity", None),
+        "user": identity,
+        "time_zone": formatting.zone_named(getattr(identity, "time_zone", None)).key,
+        "may_edit_any": identity is not None and identity.has_role(Role.MANAGER),
         "navigation": NAVIGATION,
         "path": request.url.path,
         **(context or {}),
     }
+    if not values.get("notice"):
+        values["notice"] = saved_message(request, values.get("saved_subject"))
     return templates.TemplateResponse(
         request, name, values, status_code=status_code, headers=headers
     )

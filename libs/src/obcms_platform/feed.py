@@ -13,7 +13,7 @@ what those endpoints share:
   (`FeedLimit`), the earliest (`earliest`); the body says ``"truncated"`` and
   ``"entry_limit"``, the headers ``X-Feed-Truncated`` and ``X-Feed-Limit`` (`limit_headers`),
   so one user's records cannot make everyone's calendar arbitrarily heavy;
-- the module names and the colour table;
+- the module names and their colours (one per module);
 - the window (`TimeWindow`, `parse_moment`, `make_window`, the `FeedWindow` dependency):
   ISO dates or date-times, naive ones in the office's zone (Asia/Manila), ``end`` after
   ``start``, at most the ``MAX_FEED_WINDOW_DAYS`` setting's days (default
@@ -26,6 +26,7 @@ what those endpoints share:
 from __future__ import annotations
 
 import heapq
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +38,7 @@ import msgspec
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from obcms_platform.authz import Ownership
 from obcms_platform.errors import InvalidInputError
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 from obcms_platform.settings import ServiceSettings
@@ -58,38 +60,23 @@ MODULES: tuple[str, ...] = (
 
 # --- colours (background; border the same) ------------------------------------------------
 
+# Colour means module only (the calendar's legend); status shows by a second cue on the page
+# (struck through, dashed, a check mark). The near-white text on every module colour meets
+# WCAG AA for normal text (at least 4.5:1: 4.9, 5.4, 5.2, 4.8 and 5.8 in this order).
 TEXT_COLOUR = "#f9fafb"
-EVENT_COLOUR = "#2563eb"
-TASK_COLOUR = "#7c3aed"
-LEAVE_APPROVED_COLOUR = "#6366f1"
-LEAVE_PENDING_COLOUR = "#f59e0b"
-PPA_COLOUR = "#14b8a6"
-MILESTONE_COMPLETED_COLOUR = "#22c55e"
-MILESTONE_DELAYED_COLOUR = "#f97316"  # delayed and at_risk
-MILESTONE_BLOCKED_COLOUR = "#f43f5e"
-MILESTONE_CANCELLED_COLOUR = "#94a3b8"
-WORKFLOW_STAGE_COLOUR = "#0ea5e9"
-ASSESSMENT_COLOUR = "#d97706"
-BOOKING_APPROVED_COLOUR = "#059669"
-BOOKING_PENDING_COLOUR = "#f59e0b"
-
-# By status value.
-LEAVE_COLOURS: dict[str, str] = {
-    "approved": LEAVE_APPROVED_COLOUR,
-    "pending": LEAVE_PENDING_COLOUR,
+MODULE_COLOURS: dict[str, str] = {
+    MODULE_COORDINATION: "#2563eb",
+    MODULE_STAFF: "#7c3aed",
+    MODULE_PLANNING: "#0f766e",
+    MODULE_MANA: "#b45309",
+    MODULE_RESOURCES: "#be185d",
 }
-BOOKING_COLOURS: dict[str, str] = {
-    "approved": BOOKING_APPROVED_COLOUR,
-    "pending": BOOKING_PENDING_COLOUR,
-}
-MILESTONE_COLOURS: dict[str, str] = {
-    "planned": PPA_COLOUR,
-    "completed": MILESTONE_COMPLETED_COLOUR,
-    "delayed": MILESTONE_DELAYED_COLOUR,
-    "at_risk": MILESTONE_DELAYED_COLOUR,
-    "blocked": MILESTONE_BLOCKED_COLOUR,
-    "cancelled": MILESTONE_CANCELLED_COLOUR,
-}
+# By kind of entry, for the services' feeds.
+EVENT_COLOUR = MODULE_COLOURS[MODULE_COORDINATION]
+TASK_COLOUR = LEAVE_COLOUR = MODULE_COLOURS[MODULE_STAFF]
+PPA_COLOUR = MILESTONE_COLOUR = WORKFLOW_STAGE_COLOUR = MODULE_COLOURS[MODULE_PLANNING]
+ASSESSMENT_COLOUR = MODULE_COLOURS[MODULE_MANA]
+BOOKING_COLOUR = MODULE_COLOURS[MODULE_RESOURCES]
 
 # --- the entry format ---------------------------------------------------------------------
 
@@ -380,6 +367,12 @@ def extended_props(
     }
     props.update((key, value) for key, value in extra.items() if value is not None)
     return props
+
+
+def user_ids(*people: uuid.UUID | Iterable[uuid.UUID] | None) -> list[str]:
+    """The distinct users among `people` (ids, groups of ids, None) as sorted strings: an
+    entry's ``ownerIds`` and ``peopleIds``."""
+    return sorted(str(user) for user in Ownership.of(*people).owners)
 
 
 _ENCODER = msgspec.json.Encoder()

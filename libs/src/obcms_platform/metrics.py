@@ -58,6 +58,9 @@ DB_QUERY_DURATION = Histogram(
 
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# A path parameter of this name is a credential (a calendar subscription's secret URL): the
+# access log writes the route's template, never the value.
+SECRET_PATH_PARAMETER = "{token}"
 access_log = logging.getLogger("obcms.access")
 
 
@@ -98,7 +101,7 @@ class RequestTelemetryMiddleware:
                 logging.DEBUG if scope["path"] in PROBE_PATHS else logging.INFO,
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                template if SECRET_PATH_PARAMETER in template else scope["path"],
                 status,
                 extra={
                     "route": template,

@@ -292,3 +292,94 @@ def test_nobody_decides_their_own_booking(client, manager, admin):
     assert refused.status_code == 403, refused.text
     approved = client.post(f"/api/v1/bookings/{own.json()['id']}/approve", headers=admin.headers)
     assert approved.status_code == 200, approved.text
+
+
+# --- bookings of an event, bookings of a resource's week ---------------------------------
+
+
+def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, manager):
+    room = make_resource(client, manager, name="Room B", resource_type="room")
+    event = client.post(
+        "/api/v1/events",
+        json={
+            "title": "Workshop",
+            "event_type": "workshop",
+            "start": "2027-01-12T09:00:00+08:00",
+            "end": "2027-01-12T12:00:00+08:00",
+        },
+        headers=staff.headers,
+    ).json()
+    for_event = book(
+        client,
+        staff,
+        room["id"],
+        "2027-01-12T08:30:00+08:00",
+        "2027-01-12T12:00:00+08:00",
+        event_id=event["id"],
+    )
+    assert for_event.status_code == 201, for_event.text
+    assert for_event.json()["event_id"] == event["id"]
+    other = book(
+        client, staff, room["id"], "2027-01-13T09:00:00+08:00", "2027-01-13T10:00:00+08:00"
+    )
+    assert other.json()["event_id"] is None
+    read = client.get(f"/api/v1/bookings/{for_event.json()['id']}", headers=staff.headers)
+    assert read.json()["event_id"] == event["id"]
+
+    listed = client.get(
+        "/api/v1/bookings", params={"event_id": event["id"]}, headers=staff.headers
+    ).json()
+    assert [item["id"] for item in listed["items"]] == [for_event.json()["id"]]
+
+    unknown = book(
+        client,
+        staff,
+        room["id"],
+        "2027-01-14T09:00:00+08:00",
+        "2027-01-14T10:00:00+08:00",
+        event_id=str(uuid.uuid4()),
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["field"] == "event_id"
+
+    # The event gone, its booking stays (the room is still held), no longer linked.
+    assert client.delete(f"/api/v1/events/{event['id']}", headers=staff.headers).status_code == 204
+    kept = client.get(f"/api/v1/bookings/{for_event.json()['id']}", headers=staff.headers)
+    assert (kept.json()["status"], kept.json()["event_id"]) == ("approved", None)
+
+
+def test_bookings_of_a_resource_overlapping_a_window(client, staff, manager):
+    van = make_resource(client, manager)
+    other_van = make_resource(client, manager, name="Van 2")
+    times = {
+        "before": ("2027-01-02T09:00:00+08:00", "2027-01-02T10:00:00+08:00"),
+        "ends at 20:00": ("2027-01-03T18:00:00+08:00", "2027-01-03T20:00:00+08:00"),
+        "across the start": ("2027-01-03T20:00:00+08:00", "2027-01-04T07:00:00+08:00"),
+        "inside": ("2027-01-05T09:00:00+08:00", "2027-01-05T10:00:00+08:00"),
+        "across the end": ("2027-01-10T23:00:00+08:00", "2027-01-11T01:00:00+08:00"),
+        "after": ("2027-01-11T01:00:00+08:00", "2027-01-11T03:00:00+08:00"),
+    }
+    ids = {}
+    for name, (start, end) in times.items():
+        response = book(client, staff, van["id"], start, end)
+        assert response.status_code == 201, response.text
+        ids[response.json()["id"]] = name
+    assert book(client, staff, other_van["id"], *times["inside"]).status_code == 201
+
+    def listed(ends_after, starts_before):
+        response = client.get(
+            "/api/v1/bookings",
+            params={
+                "resource_id": van["id"],
+                "ends_after": ends_after,
+                "starts_before": starts_before,
+            },
+            headers=staff.headers,
+        )
+        assert response.status_code == 200, response.text
+        return [ids[item["id"]] for item in response.json()["items"]]
+
+    week = listed("2027-01-04T00:00:00+08:00", "2027-01-11T00:00:00+08:00")
+    assert week == ["across the start", "inside", "across the end"]
+    # [start, end): a booking ending when the window begins is not in it.
+    assert listed("2027-01-03T20:00:00+08:00", "2027-01-04T00:00:00+08:00") == ["across the start"]

@@ -293,6 +293,18 @@ def test_requests_without_a_valid_token_get_401(shared_client):
         ({"recurrence": {"freq": "daily", "until": "2026-01-01"}}, "recurrence.until"),
         ({"recurrence": {"freq": "daily", "count": 100000}}, "recurrence.count"),
         ({"recurrence": {"freq": "daily", "bogus": 1}}, "recurrence.bogus"),
+        (
+            {"recurrence": {"freq": "monthly", "by_weekday": [5], "by_setpos": [0]}},
+            "recurrence.by_setpos[0]",
+        ),
+        (
+            {"recurrence": {"freq": "monthly", "by_weekday": [5], "by_setpos": [367]}},
+            "recurrence.by_setpos[0]",
+        ),
+        (
+            {"recurrence": {"freq": "yearly", "by_weekday": [5], "by_setpos": [1, -367]}},
+            "recurrence.by_setpos[1]",
+        ),
         ({"title": "a\x00b"}, "title"),
     ],
 )
@@ -307,6 +319,30 @@ def test_invalid_input_is_422_naming_the_field(shared_client, staff, changes, fi
     response = shared_client.post("/api/v1/events", json=body, headers=staff.headers)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("recurrence", "says"),
+    [
+        ({"freq": "monthly", "by_setpos": [2]}, "needs by_weekday or by_monthday"),
+        ({"freq": "weekly", "by_weekday": [2], "by_setpos": [2]}, "monthly or yearly"),
+        ({"freq": "daily", "by_monthday": [2], "by_setpos": [1]}, "monthly or yearly"),
+    ],
+)
+def test_setpos_only_picks_among_days_of_a_monthly_or_yearly_rule(
+    shared_client, staff, recurrence, says
+):
+    body = {
+        "title": "Meeting",
+        "event_type": "meeting",
+        "start": "2026-12-01T09:00:00+08:00",
+        "end": "2026-12-01T10:00:00+08:00",
+        "recurrence": recurrence,
+    }
+    response = shared_client.post("/api/v1/events", json=body, headers=staff.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "recurrence.by_setpos"
+    assert says in response.json()["error"]["message"]
 
 
 def test_patch_invalid_values_are_422(client, staff):
@@ -382,3 +418,146 @@ def test_staff_cannot_make_someone_else_the_organizer(client, staff, other_staff
     )
     assert handed.status_code == 403, handed.text
     assert client.post("/api/v1/events", json=someone, headers=manager.headers).status_code == 201
+
+
+# --- BYSETPOS over HTTP ------------------------------------------------------------------
+
+
+def test_last_friday_and_second_tuesday_series_list_their_occurrences(client, staff):
+    last_friday = make_event(
+        client,
+        staff,
+        title="Month-end review",
+        start="2026-12-25T15:00:00+08:00",
+        end="2026-12-25T16:00:00+08:00",
+        recurrence={"freq": "monthly", "by_weekday": [5], "by_setpos": [-1]},
+    )
+    assert last_friday["recurrence"]["by_setpos"] == [-1]
+    found = occurrences(client, staff, last_friday["id"], "2027-01-01", "2027-05-01")
+    assert [o["occurrence_date"] for o in found] == [
+        "2027-01-29",
+        "2027-02-26",
+        "2027-03-26",
+        "2027-04-30",
+    ]
+    second_tuesday = make_event(
+        client,
+        staff,
+        title="Partners' call",
+        start="2027-01-12T09:00:00",
+        end="2027-01-12T10:00:00",
+        timezone="America/New_York",
+        recurrence={"freq": "monthly", "by_weekday": [2], "by_setpos": [2]},
+    )
+    found = occurrences(client, staff, second_tuesday["id"], "2027-02-01", "2027-04-01")
+    # 09:00 New York time before and after DST begins (2027-03-14).
+    assert [o["start"] for o in found] == ["2027-02-09T14:00:00Z", "2027-03-09T14:00:00Z"]
+    found = occurrences(client, staff, second_tuesday["id"], "2027-04-01", "2027-05-01")
+    assert [o["start"] for o in found] == ["2027-04-13T13:00:00Z"]
+
+    feed = client.get(
+        "/api/v1/feed",
+        params={"start": "2027-04-01", "end": "2027-05-01", "modules": "coordination"},
+        headers=staff.headers,
+    ).json()
+    assert sorted((e["title"], e["start"]) for e in feed["events"]) == [
+        ("Month-end review", "2027-04-30T15:00:00+08:00"),
+        ("Partners' call", "2027-04-13T09:00:00-04:00"),
+    ]
+    # Moving one occurrence works by its date like any series'.
+    moved = client.put(
+        f"/api/v1/events/{last_friday['id']}/occurrences/20270430",
+        json={"start": "2027-04-29T15:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    not_one = client.put(
+        f"/api/v1/events/{last_friday['id']}/occurrences/20270423",
+        json={"cancelled": True},
+        headers=staff.headers,
+    )
+    assert not_one.status_code == 404
+
+
+def test_a_series_stored_before_setpos_reads_and_changes(client, session, staff):
+    """Rows written before BYSETPOS have no `by_setpos` key in their recurrence JSON."""
+    event_id = uuid.uuid4()
+    session.execute(
+        text(
+            'INSERT INTO events (id, title, description, event_type, status, start, "end",'
+            " all_day, venue, organizer_id, participant_ids, timezone, recurrence, span_end,"
+            " created_by, version, created_at, updated_at) VALUES (:id, 'Old weekly', '',"
+            " 'meeting', 'planned', '2026-12-07T01:00:00Z', '2026-12-07T02:00:00Z', false, '',"
+            " :me, '{}', 'Asia/Manila', CAST(:rule AS jsonb), NULL, :me, 1, now(), now())"
+        ),
+        {
+            "id": event_id,
+            "me": staff.user_id,
+            "rule": '{"freq": "weekly", "interval": 1, "by_weekday": [], "by_monthday": [],'
+            ' "count": null, "until": null, "exdates": []}',
+        },
+    )
+    session.commit()
+    read = client.get(f"/api/v1/events/{event_id}", headers=staff.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["recurrence"]["by_setpos"] == []
+    patched = client.patch(
+        f"/api/v1/events/{event_id}",
+        json={"start": "2026-12-08T09:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    dates = [
+        o["occurrence_date"]
+        for o in occurrences(client, staff, event_id, "2026-12-08", "2026-12-23")
+    ]
+    assert dates == ["2026-12-08", "2026-12-15", "2026-12-22"]
+
+
+# --- If-Match on the occurrence routes --------------------------------------------------
+
+
+def test_occurrence_routes_refuse_a_stale_if_match_with_412(client, staff):
+    series = make_event(
+        client,
+        staff,
+        start="2026-12-07T09:00:00+08:00",
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "weekly"},
+    )
+    url = f"/api/v1/events/{series['id']}/occurrences"
+    stale = {**staff.headers, "If-Match": '"1"'}
+
+    moved = client.put(
+        f"{url}/20261214",
+        json={"start": "2026-12-15T09:00:00+08:00"},
+        headers={**staff.headers, "If-Match": f'"{series["version"]}"'},
+    )
+    assert moved.status_code == 200, moved.text
+    version = client.get(f"/api/v1/events/{series['id']}", headers=staff.headers).json()["version"]
+    assert version > series["version"]
+    assert moved.headers["ETag"] == f'"{version}"'
+
+    refused = [
+        client.put(f"{url}/20261221", json={"cancelled": True}, headers=stale),
+        client.delete(f"{url}/20261221", headers=stale),
+        client.delete(f"{url}/20261214/override", headers=stale),
+    ]
+    assert [response.status_code for response in refused] == [412, 412, 412]
+    assert all("reload" in response.json()["error"]["message"] for response in refused)
+    after = occurrences(client, staff, series["id"], "2026-12-14", "2026-12-28")
+    # Nothing changed: the 14th is still moved, the 21st still there.
+    assert [(o["occurrence_date"], o["moved"]) for o in after] == [
+        ("2026-12-14", True),
+        ("2026-12-21", False),
+    ]
+
+    current = {**staff.headers, "If-Match": f'"{version}"'}
+    cancelled = client.delete(f"{url}/20261221", headers=current)
+    assert cancelled.status_code == 200, cancelled.text
+    restored = client.delete(
+        f"{url}/20261214/override",
+        headers={**staff.headers, "If-Match": cancelled.headers["ETag"]},
+    )
+    assert restored.status_code == 200, restored.text
+    assert restored.headers["ETag"] == f'"{restored.json()["version"]}"'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from calendar_service.feed.service import window_events_statement
+from calendar_service.calendar_events.service import window_events_statement
 from calendar_service.window import TimeWindow
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -152,6 +153,10 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
             "url": f"/oobc-management/calendar/events/{populated['single']['id']}/",
             "eventType": "workshop",
             "venue": "Marawi",
+            "ownerIds": [str(staff.user_id)],
+            "peopleIds": [str(staff.user_id)],
+            "version": 1,
+            "apiUrl": f"/api/v1/events/{populated['single']['id']}",
         },
     }
 
@@ -171,20 +176,20 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
 
     leave = by_id[f"staff-leave-{populated['approved_leave']['id']}"]
     assert (leave["start"], leave["end"], leave["allDay"]) == ("2026-12-21", "2026-12-24", True)
-    assert leave["backgroundColor"] == "#6366f1"
+    assert leave["backgroundColor"] == "#7c3aed"  # the staff module's
     assert leave["extendedProps"]["module"] == "staff"
     assert leave["extendedProps"]["category"] == "leave"
     assert leave["extendedProps"]["status"] == "approved"
-    assert by_id[f"staff-leave-{populated['pending_leave']['id']}"]["backgroundColor"] == "#f59e0b"
+    assert by_id[f"staff-leave-{populated['pending_leave']['id']}"]["backgroundColor"] == "#7c3aed"
     assert not [key for key in by_id if key.startswith("staff-leave-")][2:]  # rejected: not shown
 
     van = by_id[f"resources-booking-{populated['van_booking']['id']}"]
-    assert van["backgroundColor"] == "#059669"
+    assert van["backgroundColor"] == "#be185d"  # the resources module's
     assert van["start"] == "2026-12-10T07:00:00+08:00"
     assert van["extendedProps"]["module"] == "resources"
     assert van["extendedProps"]["status"] == "approved"
     room = by_id[f"resources-booking-{populated['room_booking']['id']}"]
-    assert room["backgroundColor"] == "#f59e0b"
+    assert room["backgroundColor"] == "#be185d"  # pending too: status is no colour
     assert len([key for key in by_id if key.startswith("resources-booking-")]) == 2  # not cancelled
 
     assert len(feed["events"]) == 1 + 3 + 1 + 2 + 2
@@ -407,3 +412,69 @@ def test_weekly_series_in_a_dst_zone_stays_at_local_time_in_the_feed(client, sta
         "2026-11-09T09:00:00-05:00",
         "2026-11-16T09:00:00-05:00",
     ]
+
+
+def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, manager):
+    colleague, guest = str(uuid.uuid4()), str(uuid.uuid4())
+    series = post(
+        client,
+        "/api/v1/events",
+        manager,
+        {
+            "title": "Planning",
+            "event_type": "planning",
+            "start": "2027-02-01T09:00:00+08:00",
+            "end": "2027-02-01T10:00:00+08:00",
+            "organizer_id": str(staff.user_id),
+            "participant_ids": [colleague, str(staff.user_id), guest],
+            "recurrence": {"freq": "weekly", "count": 2},
+        },
+    )
+    moved = client.put(
+        f"/api/v1/events/{series['id']}/occurrences/20270208",
+        json={"start": "2027-02-09T09:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    leave = post(
+        client,
+        "/api/v1/leaves",
+        manager,
+        {
+            "user_id": str(staff.user_id),
+            "leave_type": "sick",
+            "start_date": "2027-02-03",
+            "end_date": "2027-02-03",
+        },
+    )
+    van = post(client, "/api/v1/resources", manager, {"name": "Van 9", "resource_type": "vehicle"})
+    booking = post(
+        client,
+        "/api/v1/bookings",
+        staff,
+        {"resource_id": van["id"], "start": "2027-02-02T07:00:00", "end": "2027-02-02T18:00:00"},
+    )
+
+    feed = get_feed(client, staff, "2027-02-01", "2027-03-01")
+
+    props = {entry["id"]: entry["extendedProps"] for entry in feed["events"]}
+    owners = sorted([str(staff.user_id), str(manager.user_id)])  # organizer, creator
+    first = props[f"coordination-event-{series['id']}-20270201"]
+    moved_one = props[f"coordination-event-{series['id']}-20270208"]
+    for occurrence in (first, moved_one):
+        assert occurrence["ownerIds"] == owners
+        assert occurrence["peopleIds"] == sorted([*owners, colleague, guest])
+        assert occurrence["recurring"] is True
+        assert occurrence["apiUrl"] == f"/api/v1/events/{series['id']}"
+        assert occurrence["version"] == 2  # the moved occurrence changed the series
+    assert (first["occurrenceDate"], moved_one["moved"]) == ("20270201", True)
+    on_leave = props[f"staff-leave-{leave['id']}"]
+    assert on_leave["ownerIds"] == owners  # the person on leave and who filed it
+    assert on_leave["peopleIds"] == [str(staff.user_id)]
+    assert on_leave["version"] == 1
+    assert "apiUrl" not in on_leave
+    booked = props[f"resources-booking-{booking['id']}"]
+    assert (booked["ownerIds"], booked["peopleIds"]) == ([str(staff.user_id)], [str(staff.user_id)])
+    assert booked["version"] == 1
+    assert "apiUrl" not in booked
+    assert "recurring" not in booked

@@ -160,3 +160,34 @@ def test_the_overlap_constraint_exists_after_migration(calendar_db_url):
     assert "during WITH &&" in definition
     assert "pending" in definition
     assert "approved" in definition
+
+
+def test_bookings_event_id_is_expand_only(database_at):
+    """0002 adds a nullable column: the previous release's inserts (without it) work before
+    and after it, and its downgrade keeps every booking."""
+    url, database = database_at("mig_booking_event")
+    migrations.upgrade(PACKAGE, url, "0001")
+    insert_as_before = text(
+        'INSERT INTO bookings (id, resource_id, start, "end", status, booked_by, notes, version,'
+        " created_at, updated_at) SELECT gen_random_uuid(), id, :start, :start + interval '1h',"
+        " 'approved', gen_random_uuid(), '', 1, now(), now() FROM resources"
+    )
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO resources (id, name, resource_type, location, is_available,"
+                " booking_requires_approval, version, created_at, updated_at) VALUES"
+                " (gen_random_uuid(), 'Van', 'vehicle', '', true, false, 1, now(), now())"
+            )
+        )
+        connection.execute(insert_as_before, {"start": datetime(2027, 1, 4, 1, tzinfo=UTC)})
+    migrations.upgrade(PACKAGE, url)
+    with database.engine.begin() as connection:
+        connection.execute(insert_as_before, {"start": datetime(2027, 1, 5, 1, tzinfo=UTC)})
+        linked = connection.scalars(text("SELECT event_id FROM bookings")).all()
+    assert linked == [None, None]
+    migrations.downgrade(PACKAGE, url, "0001")
+    database.engine.dispose()
+    with database.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM bookings")) == 2
+    assert "event_id" not in {c["name"] for c in inspect(database.engine).get_columns("bookings")}

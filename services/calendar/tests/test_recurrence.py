@@ -144,3 +144,96 @@ def test_multi_day_occurrence_overlapping_the_window_start_is_included():
     s = series(datetime(2026, 6, 1, 20, tzinfo=MANILA), Rule(Frequency.WEEKLY), hours=30)
     found = s.occurrences(datetime(2026, 6, 9, tzinfo=MANILA), datetime(2026, 6, 10, tzinfo=MANILA))
     assert [o.original_date for o in found] == [date(2026, 6, 8)]
+
+
+# --- BYSETPOS: "last Friday", "second Tuesday" ------------------------------------------
+
+
+def test_monthly_last_friday_over_a_year_window():
+    s = series(
+        datetime(2026, 1, 30, 15, tzinfo=MANILA),  # the last Friday of January 2026
+        Rule(Frequency.MONTHLY, by_weekday=(5,), by_setpos=(-1,)),
+    )
+    found = local(s, datetime(2027, 1, 1, tzinfo=MANILA), datetime(2028, 1, 1, tzinfo=MANILA))
+    assert [d.date() for d in found] == [
+        date(2027, 1, 29),
+        date(2027, 2, 26),
+        date(2027, 3, 26),
+        date(2027, 4, 30),
+        date(2027, 5, 28),
+        date(2027, 6, 25),
+        date(2027, 7, 30),
+        date(2027, 8, 27),
+        date(2027, 9, 24),
+        date(2027, 10, 29),
+        date(2027, 11, 26),
+        date(2027, 12, 31),
+    ]
+    assert {d.hour for d in found} == {15}
+    assert s.has_occurrence_on(date(2027, 4, 30))
+    assert not s.has_occurrence_on(date(2027, 4, 23))  # a Friday, not the last one
+
+
+def test_monthly_second_tuesday_stays_0900_across_dst_in_new_york():
+    s = series(
+        datetime(2026, 1, 13, 9, tzinfo=NEW_YORK),  # the second Tuesday of January, EST
+        Rule(Frequency.MONTHLY, by_weekday=(2,), by_setpos=(2,)),
+    )
+    found = s.occurrences(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    assert [o.original_date for o in found] == [
+        date(2026, 2, 10),
+        date(2026, 3, 10),  # DST began on March 8
+        date(2026, 4, 14),
+        date(2026, 5, 12),
+        date(2026, 6, 9),
+        date(2026, 7, 14),
+        date(2026, 8, 11),
+        date(2026, 9, 8),
+        date(2026, 10, 13),
+        date(2026, 11, 10),  # DST ended on November 1
+    ]
+    assert {o.start.astimezone(NEW_YORK).strftime("%a %H:%M") for o in found} == {"Tue 09:00"}
+    utc_hours = {o.original_date: o.start.astimezone(UTC).hour for o in found}
+    assert utc_hours[date(2026, 2, 10)] == 14
+    assert utc_hours[date(2026, 3, 10)] == 13
+    assert utc_hours[date(2026, 11, 10)] == 14
+    assert s.has_occurrence_on(date(2026, 3, 10))
+    assert not s.has_occurrence_on(date(2026, 3, 3))  # the first Tuesday
+
+
+def test_setpos_rules_far_from_their_start_match_a_plain_rrule():
+    """The window expansion moves DTSTART near the window; with BYSETPOS it must still pick
+    the position within each whole month or year."""
+    start = datetime(2020, 1, 31, 8, tzinfo=MANILA)
+    rules = [
+        Rule(Frequency.MONTHLY, by_weekday=(5,), by_setpos=(-1,)),
+        Rule(Frequency.MONTHLY, interval=2, by_weekday=(2,), by_setpos=(2,)),
+        Rule(Frequency.MONTHLY, by_weekday=(1, 2, 3, 4, 5), by_setpos=(1, -1)),
+        Rule(Frequency.MONTHLY, by_monthday=(10, 20, 30), by_setpos=(-1,)),
+        Rule(Frequency.YEARLY, by_weekday=(1,), by_setpos=(-1,)),
+    ]
+    for rule in rules:
+        s = series(start, rule)
+        reference = rrule(
+            freq={"monthly": 1, "yearly": 0}[rule.freq.value],
+            interval=rule.interval,
+            dtstart=start.replace(tzinfo=None),
+            byweekday=[d - 1 for d in rule.by_weekday] or None,
+            bymonthday=list(rule.by_monthday) or None,
+            bysetpos=list(rule.by_setpos),
+            wkst=0,
+        ).between(datetime(2031, 3, 1), datetime(2033, 3, 1), inc=True)
+        window = (datetime(2031, 3, 1, tzinfo=MANILA), datetime(2033, 3, 1, tzinfo=MANILA))
+        found = [o.original_date for o in s.occurrences(*window)]
+        assert found == [d.date() for d in reference], rule
+        assert found
+        assert all(s.has_occurrence_on(day) for day in found[:5]), rule
+        assert not s.has_occurrence_on(found[0] - timedelta(days=1)), rule
+
+
+def test_rule_json_keeps_setpos_and_reads_rows_without_it():
+    rule = Rule(Frequency.MONTHLY, by_weekday=(5,), by_setpos=(-1,))
+    assert rule.to_json()["by_setpos"] == [-1]
+    assert Rule.from_json(rule.to_json()) == rule
+    old_row = {"freq": "monthly", "interval": 1, "by_weekday": [5], "by_monthday": []}
+    assert Rule.from_json(old_row).by_setpos == ()

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from obcms_platform.feed import TimeWindow
+from obcms_platform.testing import make_caller
 from portfolio_service.feed.service import (
     assessments_statement,
     milestones_statement,
@@ -24,14 +25,8 @@ from .helpers import ASSESSMENTS, PPAS, create_ppa
 MANILA = ZoneInfo("Asia/Manila")
 FEED = "/api/v1/feed"
 DECEMBER = {"start": "2026-12-01", "end": "2027-01-01"}
-MILESTONE_COLOURS = {
-    "completed": "#22c55e",
-    "delayed": "#f97316",
-    "at_risk": "#f97316",
-    "blocked": "#f43f5e",
-    "cancelled": "#94a3b8",
-    "planned": "#14b8a6",
-}
+MILESTONE_STATUSES = ("completed", "delayed", "at_risk", "blocked", "cancelled", "planned")
+PLANNING_COLOUR = "#0f766e"  # one colour per module, whatever the status
 
 
 def post(client, caller, path, body):
@@ -60,7 +55,7 @@ def portfolio(client, staff):
         client, staff, title="Road to Tugaya", start_date="2026-11-30", target_end_date="2027-01-01"
     )
     milestones = {}
-    for day, status in enumerate(MILESTONE_COLOURS, start=5):
+    for day, status in enumerate(MILESTONE_STATUSES, start=5):
         milestones[status] = post(
             client,
             staff,
@@ -128,7 +123,7 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
     assert set(by_id) == {
         f"planning-entry-{inside}-start",
         f"planning-entry-{inside}-target_end",
-        *(f"planning-entry-{outside}-milestone-{milestones[s]['id']}" for s in MILESTONE_COLOURS),
+        *(f"planning-entry-{outside}-milestone-{milestones[s]['id']}" for s in MILESTONE_STATUSES),
         f"planning-stage-{budget_call['id']}",
         f"mana-assessment-{starting}-start",
         f"mana-assessment-{ending}-end",
@@ -139,8 +134,8 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
         "start": "2026-12-01",
         "end": "2026-12-02",
         "allDay": True,
-        "backgroundColor": "#14b8a6",
-        "borderColor": "#14b8a6",
+        "backgroundColor": PLANNING_COLOUR,
+        "borderColor": PLANNING_COLOUR,
         "textColor": "#f9fafb",
         "extendedProps": {
             "module": "planning",
@@ -150,17 +145,21 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
             "url": f"/oobc-management/portfolio/ppas/{inside}/",
             "dateType": "start",
             "ppaCategory": "oobc_ppa",
+            # Its creator alone owns it; it has no lead or members whose calendars it is on.
+            "ownerIds": [str(staff.user_id)],
+            "peopleIds": [],
+            "version": portfolio["inside"]["version"],
         },
     }
     target_end = by_id[f"planning-entry-{inside}-target_end"]
     assert (target_end["start"], target_end["end"]) == ("2026-12-31", "2027-01-01")
-    assert target_end["backgroundColor"] == "#14b8a6"
+    assert target_end["backgroundColor"] == PLANNING_COLOUR
 
-    for status, colour in MILESTONE_COLOURS.items():
+    for status in MILESTONE_STATUSES:
         milestone = milestones[status]
         entry = by_id[f"planning-entry-{outside}-milestone-{milestone['id']}"]
         assert (entry["start"], entry["allDay"]) == (milestone["date"], True), status
-        assert entry["backgroundColor"] == entry["borderColor"] == colour, status
+        assert entry["backgroundColor"] == entry["borderColor"] == PLANNING_COLOUR, status
         assert entry["extendedProps"] == {
             "module": "planning",
             "category": "milestone",
@@ -168,11 +167,15 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
             "milestoneId": milestone["id"],
             "status": status,
             "url": f"/oobc-management/portfolio/ppas/{outside}/",
+            "ownerIds": [str(staff.user_id)],
+            "peopleIds": [],
+            "version": 1,
+            "apiUrl": f"/api/v1/ppas/{outside}/milestones/{milestone['id']}",
         }
 
     stage = by_id[f"planning-stage-{budget_call['id']}"]
     assert (stage["start"], stage["end"], stage["allDay"]) == ("2026-12-15", "2026-12-16", True)
-    assert stage["backgroundColor"] == "#0ea5e9"
+    assert stage["backgroundColor"] == PLANNING_COLOUR
     assert stage["title"] == "Budget call due (Road to Tugaya)"
     assert stage["extendedProps"] == {
         "module": "planning",
@@ -182,11 +185,14 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
         "stage": "budget_call",
         "status": "in_progress",
         "url": f"/oobc-management/portfolio/ppas/{outside}/",
+        "ownerIds": [str(staff.user_id)],
+        "peopleIds": [],
+        "version": 2,  # created with the PPA, then given its due date
     }
 
     start = by_id[f"mana-assessment-{starting}-start"]
     assert (start["start"], start["end"], start["allDay"]) == ("2026-12-20", "2026-12-21", True)
-    assert start["backgroundColor"] == "#d97706"
+    assert start["backgroundColor"] == "#b45309"
     assert start["extendedProps"] == {
         "module": "mana",
         "category": "assessment",
@@ -196,6 +202,9 @@ def test_entries_in_the_domain_format(client, staff, portfolio):
         "dateType": "start",
         "methodology": "survey",
         "assessmentLevel": "community",
+        "ownerIds": [str(staff.user_id)],
+        "peopleIds": [str(staff.user_id)],
+        "version": 1,
     }
     end = by_id[f"mana-assessment-{ending}-end"]
     assert (end["start"], end["end"]) == ("2026-12-31", "2027-01-01")
@@ -258,6 +267,62 @@ def test_bad_parameters_are_422(client, staff, params, field):
 
 def test_login_required(client):
     assert client.get(FEED, params=DECEMBER).status_code == 401
+
+
+def test_a_run_ppas_entries_belong_to_its_lead_and_members(client, staff):
+    lead, member, outsider = make_caller(), make_caller(), make_caller()
+    ppa = create_ppa(
+        client,
+        staff,
+        title="Madrasah support",
+        start_date="2026-12-01",
+        lead_id=str(lead.user_id),
+        member_ids=[str(member.user_id)],
+    )
+    milestone = post(
+        client, staff, f"{PPAS}/{ppa['id']}/milestones", {"title": "Turnover", "date": "2026-12-10"}
+    )
+    stage = client.patch(
+        f"{PPAS}/{ppa['id']}/workflow/budget_call",
+        json={"due_date": "2026-12-15"},
+        headers=staff.headers,
+    )
+    assert stage.status_code == 200, stage.text
+
+    def entries():
+        return {e["id"]: e["extendedProps"] for e in get_feed(client, staff, **DECEMBER)["events"]}
+
+    by_id = entries()
+    milestone_id = f"planning-entry-{ppa['id']}-milestone-{milestone['id']}"
+    ppa_id = ppa["id"]
+    owners = sorted(str(c.user_id) for c in (staff, lead, member))
+    people = sorted(str(c.user_id) for c in (lead, member))
+    for entry_id in (
+        milestone_id,
+        f"planning-entry-{ppa_id}-start",
+        f"planning-stage-{stage.json()['id']}",
+    ):
+        props = by_id[entry_id]
+        # The PPA's creator, lead and members may change it; it is on the lead's and the
+        # members' calendars.
+        assert (props["ownerIds"], props["peopleIds"]) == (owners, people), entry_id
+    # Only the milestone is moved by drag; the others change on their pages.
+    assert by_id[f"planning-entry-{ppa_id}-start"]["version"] == ppa["version"]
+    assert "apiUrl" not in by_id[f"planning-entry-{ppa_id}-start"]
+    assert "apiUrl" not in by_id[f"planning-stage-{stage.json()['id']}"]
+    props = by_id[milestone_id]
+    assert props["apiUrl"] == f"/api/v1/ppas/{ppa_id}/milestones/{milestone['id']}"
+
+    # What the entry says is what the API enforces: a member moves it with its version; an
+    # outsider may not; a copy older than the move is refused.
+    move = {"date": "2026-12-11"}
+    version = {"If-Match": f'"{props["version"]}"'}
+    moved = client.patch(props["apiUrl"], json=move, headers={**member.headers, **version})
+    assert moved.status_code == 200, moved.text
+    assert client.patch(props["apiUrl"], json=move, headers=outsider.headers).status_code == 403
+    stale = client.patch(props["apiUrl"], json=move, headers={**lead.headers, **version})
+    assert stale.status_code == 412, stale.text
+    assert entries()[milestone_id]["version"] == props["version"] + 1
 
 
 # Each bulk PPA (from :first, every :step-th day modulo :days) has a start and target end

@@ -127,6 +127,32 @@ def test_milestone_patch_validation_and_scoping(client, staff):
     assert client.get(url, headers=staff.headers).json() == [milestone]
 
 
+def test_milestone_writes_honour_if_match(client, staff):
+    ppa = create_ppa(client, staff)
+    url = f"{PPAS}/{ppa['id']}/milestones"
+    created = client.post(
+        url, json={"title": "Groundbreaking", "date": "2026-03-01"}, headers=staff.headers
+    )
+    assert (created.json()["version"], created.headers["ETag"]) == (1, '"1"')
+    milestone_url = f"{url}/{created.json()['id']}"
+
+    def at(version):
+        return {**staff.headers, "If-Match": f'"{version}"'}
+
+    # The calendar moves it to another day (a drag sends the new `date`).
+    moved = client.patch(milestone_url, json={"date": "2026-03-04"}, headers=at(1))
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["date"], moved.json()["version"]) == ("2026-03-04", 2)
+    assert moved.headers["ETag"] == '"2"'
+    # Whoever still holds version 1 is refused rather than undoing that move.
+    assert_error(client.patch(milestone_url, json={"date": "2026-03-09"}, headers=at(1)), 412)
+    assert_error(client.delete(milestone_url, headers=at(1)), 412)
+    assert [m["date"] for m in client.get(url, headers=staff.headers).json()] == ["2026-03-04"]
+    bad = {**staff.headers, "If-Match": "yesterday"}
+    assert_error(client.patch(milestone_url, json={"title": "x"}, headers=bad), 422, "If-Match")
+    assert client.delete(milestone_url, headers=at(2)).status_code == 204
+
+
 # --- budget workflow --------------------------------------------------------------------
 
 

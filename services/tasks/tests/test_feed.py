@@ -13,7 +13,9 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects import postgresql
 
 from obcms_platform.feed import TimeWindow
+from obcms_platform.testing import make_caller
 from tasks_service.feed.service import window_tasks_statement
+from tasks_service.ppa_owners.service import record as record_ppa_owners
 
 MANILA = ZoneInfo("Asia/Manila")
 FEED = "/api/v1/feed"
@@ -107,6 +109,11 @@ def test_task_entries_in_the_domain_format(client, staff, tasks):
             "url": f"/oobc-management/staff/tasks/{due['id']}/",
             "assigneeIds": [tasks["ids"]["assignee"]],
             "relatedPpaId": tasks["ids"]["ppa"],
+            # The manager linked it to a PPA they do not own (no owners announced here).
+            "ownerIds": [tasks["ids"]["assignee"]],
+            "peopleIds": [tasks["ids"]["assignee"]],
+            "version": 1,
+            "apiUrl": f"/api/v1/tasks/{due['id']}",
         },
     }
     span = feed["events"][0]
@@ -175,6 +182,80 @@ def test_login_required(client):
     assert client.get(FEED, params=DECEMBER).status_code == 401
 
 
+def entry_of(client, caller, task_id):
+    """The task's entry in the December feed."""
+    entries = get_feed(client, caller, **DECEMBER)["events"]
+    return next(e for e in entries if e["id"] == f"staff-task-{task_id}")["extendedProps"]
+
+
+def ids(*callers):
+    return sorted(str(caller.user_id) for caller in callers)
+
+
+def test_a_team_task_belongs_to_its_teams_members(client, staff, manager):
+    lead, member, assignee, outsider = (make_caller() for _ in range(4))
+    response = client.post(
+        "/api/v1/teams",
+        json={
+            "name": "Field Ops",
+            "members": [
+                {"user_id": str(lead.user_id), "role": "lead"},
+                {"user_id": str(member.user_id)},
+            ],
+        },
+        headers=manager.headers,
+    )
+    assert response.status_code == 201, response.text
+    task = create_task(
+        client,
+        staff,
+        due_date="2026-12-10",
+        team_ids=[response.json()["id"]],
+        assignee_ids=[str(assignee.user_id)],
+    )
+
+    props = entry_of(client, staff, task["id"])
+    # Its creator, assignee and team members may change it; it is on the calendars of the
+    # assignee and the team's members, not of whoever typed it in.
+    assert props["ownerIds"] == ids(staff, lead, member, assignee)
+    assert props["peopleIds"] == ids(lead, member, assignee)
+    assert (props["version"], props["apiUrl"]) == (1, f"/api/v1/tasks/{task['id']}")
+
+    # The facts are what the API enforces: a team member moves it with the entry's version.
+    move = {"due_date": "2026-12-11"}
+    headers = {"If-Match": f'"{props["version"]}"'}
+    moved = client.patch(props["apiUrl"], json=move, headers={**member.headers, **headers})
+    assert moved.status_code == 200, moved.text
+    refused = client.patch(props["apiUrl"], json=move, headers=outsider.headers)
+    assert refused.status_code == 403, refused.text
+    assert entry_of(client, staff, task["id"])["version"] == 2
+
+
+def test_a_task_of_a_ppa_owned_by_someone_else(client, session, staff, manager):
+    owner, co_owner, assignee = make_caller(), make_caller(), make_caller()
+    ppa = uuid.uuid4()
+    record_ppa_owners(
+        session, ppa, [owner.user_id, co_owner.user_id], datetime(2026, 1, 1, tzinfo=MANILA)
+    )
+    session.commit()
+    task = create_task(client, staff, due_date="2026-12-10", assignee_ids=[str(assignee.user_id)])
+    linked = client.patch(
+        f"/api/v1/tasks/{task['id']}", json={"related_ppa_id": str(ppa)}, headers=manager.headers
+    )
+    assert linked.status_code == 200, linked.text
+
+    props = entry_of(client, staff, task["id"])
+    # The PPA's owners work it; its creator, who does not own the PPA, no longer may.
+    assert props["ownerIds"] == ids(owner, co_owner, assignee)
+    assert props["peopleIds"] == ids(assignee)
+    assert props["version"] == 2
+    move = {"due_date": "2026-12-11"}
+    refused = client.patch(props["apiUrl"], json=move, headers=staff.headers)
+    assert refused.status_code == 403, refused.text
+    moved = client.patch(props["apiUrl"], json=move, headers=owner.headers)
+    assert moved.status_code == 200, moved.text
+
+
 BULK_TASKS = """
 INSERT INTO tasks (id, title, description, domain, status, priority, start_date, due_date,
                    progress, assignee_ids, team_ids, related_event_id, auto_generated,
@@ -214,7 +295,60 @@ def test_one_query_whatever_the_number_of_tasks(client, session, staff):
     bulk(session, 495)
     many, feed = count_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 500 - 495 // 10  # every tenth is linked to an event
-    assert few == many == 1
+    # The tasks, their teams' members, their PPAs' owners.
+    assert few == many == 3
+
+
+# Each bulk team has a lead and a member, one December task and the task's PPA two owners.
+BULK_TEAM_TASKS = [
+    """
+    INSERT INTO teams (id, name, slug, description, is_active)
+    SELECT id, 'Bulk team ' || id, 'bulk-team-' || id, '', true
+    FROM (SELECT gen_random_uuid() FROM generate_series(1, :n)) AS t(id)
+    """,
+    """
+    INSERT INTO team_members (team_id, user_id, role)
+    SELECT teams.id, gen_random_uuid(), role
+    FROM teams, unnest(ARRAY['lead', 'member']) AS role
+    WHERE NOT EXISTS (SELECT FROM team_members m WHERE m.team_id = teams.id)
+    """,
+    """
+    INSERT INTO tasks (id, title, description, domain, status, priority, due_date, progress,
+                       assignee_ids, team_ids, related_ppa_id, auto_generated, depends_on,
+                       version)
+    SELECT gen_random_uuid(), 'Team task', '', 'general', 'not_started', 'medium',
+           DATE '2026-12-10', 0, '{}', ARRAY[teams.id], gen_random_uuid(), false, '{}', 1
+    FROM teams WHERE NOT EXISTS (SELECT FROM tasks WHERE teams.id = ANY(tasks.team_ids))
+    """,
+    """
+    INSERT INTO ppa_owners (ppa_id, owner_ids, as_of)
+    SELECT related_ppa_id, ARRAY[gen_random_uuid(), gen_random_uuid()], now()
+    FROM tasks WHERE related_ppa_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+    """,
+]
+
+
+def bulk_team_tasks(session, n):
+    for statement in BULK_TEAM_TASKS:
+        session.execute(text(statement), {"n": n})
+    session.commit()
+
+
+def test_owners_and_people_cost_no_query_per_task_or_team(client, session, staff):
+    bulk_team_tasks(session, 3)
+    few, feed = count_statements(client, staff, **DECEMBER)
+    assert len(feed["events"]) == 3
+    bulk_team_tasks(session, 297)
+    many, feed = count_statements(client, staff, **DECEMBER)
+    assert len(feed["events"]) == 300
+    assert few == many == 3
+    # Every entry has its own team's two members and its own PPA's two owners.
+    for entry in feed["events"]:
+        props = entry["extendedProps"]
+        assert len(props["peopleIds"]) == 2
+        assert len(props["ownerIds"]) == 4
+        assert set(props["peopleIds"]) < set(props["ownerIds"])
 
 
 def test_the_window_query_uses_the_index(client, session):

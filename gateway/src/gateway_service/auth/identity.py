@@ -17,6 +17,7 @@ from starlette.responses import Response
 from gateway_service.auth.store import Credentials, CredentialStore
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service as users
+from gateway_service.users.models import User
 from gateway_service.users.passwords import HashingPool
 from obcms_platform.auth import Principal, Role
 from obcms_platform.db import Database
@@ -32,6 +33,11 @@ class Identity:
     username: str
     full_name: str
     role: Role
+    time_zone: str | None = None  # IANA name; None = the office's
+
+    @classmethod
+    def of(cls, user: User) -> Identity:
+        return cls(user.id, user.username, user.full_name, user.role, user.time_zone)
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -56,7 +62,9 @@ class IdentityCache:
     round trip. Only active users are kept, so a credential of a missing or deactivated
     user is checked against the database every time. Keyed by the credential, not the user:
     the changes that alter who a user is (role, deactivation, password) revoke the user's
-    credentials, and the new credential of the next sign-in is read from the database.
+    credentials, and the new credential of the next sign-in is read from the database. A
+    profile change (name, time zone) keeps the credentials: `profile_changed` forgets the
+    user here and gives the browser that made it a new session.
     """
 
     def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
@@ -70,6 +78,13 @@ class IdentityCache:
     def put(self, credential: str, identity: Identity) -> None:
         if self._identities is not None:
             self._identities[credential] = identity
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """Drop every cached identity of `user_id` (its profile changed)."""
+        if self._identities is not None:
+            stale = [key for key, known in self._identities.items() if known.id == user_id]
+            for key in stale:
+                self._identities.pop(key, None)
 
 
 class LoginRequiredError(AppError):
@@ -158,7 +173,7 @@ async def _identity_of(request: Request, credential: str, user_id: uuid.UUID) ->
         user = users.get_user(session, user_id)
         if user is None or not user.is_active:
             return None
-        return Identity(user.id, user.username, user.full_name, user.role)
+        return Identity.of(user)
 
     identity = await in_session(request, load)
     if identity is not None:
@@ -193,6 +208,26 @@ async def sign_out_everywhere(
     if keep_caller is not None and presented and presented[0] is credentials.sessions:
         session_id = await credentials.sessions.issue(user_id)
         set_session_cookie(keep_caller, request.app.state.settings, session_id)
+
+
+async def profile_changed(
+    request: Request, user_id: uuid.UUID, *, own_change: Response | None = None
+) -> None:
+    """After a committed change to `user_id`'s profile (full name, time zone): this worker
+    serves no cached identity of theirs any more, and with `own_change` (the response to
+    the user's own change from a browser) the browser gets a new session, unknown to every
+    worker's cache, so its next page reads the new profile wherever it lands (the other
+    workers' cached identities of the user's other credentials expire after
+    `identity_cache_seconds`)."""
+    cache: IdentityCache = request.app.state.identities
+    cache.forget_user(user_id)
+    presented = presented_credential(request)
+    credentials: Credentials = request.app.state.credentials
+    if own_change is None or presented is None or presented[0] is not credentials.sessions:
+        return
+    session_id = await credentials.sessions.issue(user_id)
+    set_session_cookie(own_change, request.app.state.settings, session_id)
+    await credentials.sessions.revoke(presented[1])
 
 
 async def _api_user(request: Request) -> Identity:

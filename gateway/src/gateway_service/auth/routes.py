@@ -66,7 +66,7 @@ async def _check_credentials(request: Request, username: str, password: str) -> 
             session.commit()
             if user is None:
                 return None
-            return Identity(user.id, user.username, user.full_name, user.role)
+            return Identity.of(user)
 
     try:
         identity = await hashing.run(check)

@@ -45,6 +45,11 @@ def _user_id(raw: bytes | str | None) -> uuid.UUID | None:
         return None
 
 
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) a secret is stored and looked up by (never the secret itself)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 class CredentialStore:
     def __init__(
         self,
@@ -60,9 +65,7 @@ class CredentialStore:
         # An idle time as long as the maximum age would never end anything sooner.
         self.idle_seconds = idle_seconds if idle_seconds and idle_seconds < ttl_seconds else None
 
-    @staticmethod
-    def _digest(secret: str) -> str:
-        return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+    _digest = staticmethod(secret_digest)
 
     def _key_of(self, digest: str) -> str:
         return f"gateway:{self.kind}:{digest}"

@@ -19,23 +19,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from gateway_service import formatting
 from gateway_service.auth.identity import ApiUser, Identity, PageUser
-from gateway_service.feed.cache import FeedCache
 from gateway_service.feed.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
 from gateway_service.feed.ics import build_calendar
 from gateway_service.feed.service import Feed, FeedAggregator
 from gateway_service.feed.sources import (
     ALL_MODULES,
-    SOURCE_MODULES,
     FeedParameterError,
     parse_modules,
 )
 from gateway_service.feed.sources import parse_window as _parse_window
-from gateway_service.static_files import static_url
+from gateway_service.pages.events import EVENT_NEW, EVENTS, tom_select_assets
 from gateway_service.web import render
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_response, error_responses
-from obcms_platform.feed import max_window_days
+from obcms_platform.feed import MODULE_COLOURS, max_window_days
 
 FEED_JSON = "/oobc-management/calendar/feed/json/"
 FEED_JSON_ALIAS = "/oobc-management/staff/calendar/feed/json/"
@@ -59,11 +58,10 @@ router = APIRouter(tags=["calendar feed"])
 
 
 def _aggregator(request: Request) -> FeedAggregator:
-    cache: FeedCache = request.app.state.feed_cache
-    return FeedAggregator(request.app.state.backends, cache)
+    return FeedAggregator.for_app(request.app.state)
 
 
-def _matches(request: Request, etag: str) -> bool:
+def etag_matches(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if not header:
         return False
@@ -72,9 +70,10 @@ def _matches(request: Request, etag: str) -> bool:
     return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in tags)
 
 
-def _conditional(request: Request, etag: str, body: bytes, media_type: str) -> Response:
+def conditional(request: Request, etag: str, body: bytes, media_type: str) -> Response:
+    """`body` with its validator, or 304 when the client's ``If-None-Match`` names it."""
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Cookie, Authorization"}
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
@@ -95,7 +94,7 @@ async def _json(
     except FeedParameterError as exc:
         # JSON on the page path too: the calendar page's script reads it.
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
-    response = _conditional(request, feed.etag(), feed.body(), "application/json")
+    response = conditional(request, feed.etag(), feed.body(), "application/json")
     response.headers.update(feed.limit_headers())
     return response
 
@@ -112,7 +111,7 @@ async def _ics(
     feed = await _aggregator(request).build(identity, window, names)
     base_url = str(request.base_url).rstrip("/")
     body = build_calendar(feed.events(), base_url=base_url)
-    response = _conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
+    response = conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
     response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
     response.headers.update(feed.limit_headers())
     return response
@@ -181,10 +180,7 @@ async def feed_api_ics(
 
 @router.get(CALENDAR_PAGE, include_in_schema=False)
 async def calendar_page(request: Request, user: PageUser) -> Response:
-    modules = [
-        {"name": name, "sources": [s for s, served in SOURCE_MODULES.items() if name in served]}
-        for name in ALL_MODULES
-    ]
+    modules = [{"name": name, "colour": MODULE_COLOURS[name]} for name in ALL_MODULES]
     return render(
         request,
         "calendar.html",
@@ -192,6 +188,10 @@ async def calendar_page(request: Request, user: PageUser) -> Response:
             "modules": modules,
             "feed_url": FEED_JSON,
             "ics_url": FEED_ICS,
-            "static_url": static_url,
+            "new_event_url": EVENT_NEW,
+            "events_url": EVENTS,
+            "tom_select": tom_select_assets(),
+            # The labels that are not just a code's words, for obcms-format.js.
+            "labels": formatting.LABELS,
         },
     )

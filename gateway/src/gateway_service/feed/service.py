@@ -7,7 +7,12 @@ raises, is reported as ``error``; one slower than its timeout as ``timeout``. Ei
 the feed is still served (200) with the other sources' entries.
 
 The merged feed holds at most the ``MAX_FEED_ENTRIES`` setting's entries, the earliest; it
-says ``"truncated": true`` when it left some out, or when a source did (at its own cap).
+says ``"truncated": true`` when it left some out, or when a source did (at its own cap). A
+window longer than the services answer (a subscription's) is asked for in pieces, merged.
+
+Leave entries come from the calendar service as "On leave"; the gateway, which knows the
+people, titles them with the person's full name (`LEAVE_TITLE`), looked up after the cache
+read (a changed name shows at once) and only for the leave entries served.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 import httpx
 import msgspec
+from sqlalchemy import select
+from starlette.datastructures import State
 
 from gateway_service.auth.identity import Identity
 from gateway_service.feed.cache import FeedCache, part_key
@@ -35,9 +43,12 @@ from gateway_service.feed.sources import (
     SOURCES,
     TIMEOUT,
     modules_of,
+    split_window,
 )
 from gateway_service.proxy.clients import UNCOMPRESSED, BackendClients
+from gateway_service.users.models import User
 from obcms_platform.app import API_PREFIX
+from obcms_platform.db import Database
 from obcms_platform.feed import OFFICE_ZONE, TimeWindow, limit_headers
 
 logger = logging.getLogger(__name__)
@@ -47,11 +58,14 @@ FEED_PATH = f"{API_PREFIX}/feed"
 # is done (task, event, milestone, workflow stage, assessment, PPA: `completed`) or the
 # request is settled (leave, booking: `approved`; a PPA's approval: `approved`, `enacted`).
 COMPLETED_STATUSES = frozenset({"completed", "approved", "enacted"})
+LEAVE_ID_PREFIX = "staff-leave-"
+LEAVE_TITLE = "{name} \N{EN DASH} on leave"
 
 
 class _Props(msgspec.Struct):
     module: str | None = None
     status: str | None = None
+    userId: str | None = None  # noqa: N815 - the feed format's name (leave: whose)
 
 
 class _EntryKeys(msgspec.Struct):
@@ -85,6 +99,7 @@ class ReceivedEntry:
     start: datetime
     module: str | None
     status: str | None
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,12 @@ def parse_part(body: bytes | str) -> Part:
         raise ValueError(f"not a feed body: {exc}") from None
     entries = [
         ReceivedEntry(
-            raw, key.id, _moment(key.start), key.extendedProps.module, key.extendedProps.status
+            raw,
+            key.id,
+            _moment(key.start),
+            key.extendedProps.module,
+            key.extendedProps.status,
+            key.extendedProps.userId,
         )
         for raw, key in zip(raw_body.events, keys, strict=True)
     ]
@@ -155,17 +175,30 @@ class Feed:
 
     def etag(self) -> str:
         """Weak validator of everything but ``generated_at`` (which changes every time)."""
-        return f'W/"{hashlib.sha256(self._encoded_content).hexdigest()[:32]}"'
+        return weak_etag(self._encoded_content)
 
     def limit_headers(self) -> dict[str, str]:
         return limit_headers(self.truncated, self.entry_limit)
 
     def events(self) -> list[dict[str, Any]]:
         """The entries as dicts (for the ICS rendering)."""
-        events: list[dict[str, Any]] = msgspec.json.decode(
-            msgspec.json.encode([entry.raw for entry in self.entries])
-        )
-        return events
+        return as_dicts(self.entries)
+
+
+def weak_etag(*chunks: bytes) -> str:
+    """A weak HTTP validator of content made of `chunks`."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def as_dicts(entries: Sequence[ReceivedEntry]) -> list[dict[str, Any]]:
+    """`entries` parsed into dicts (the ICS rendering reads every field)."""
+    events: list[dict[str, Any]] = msgspec.json.decode(
+        msgspec.json.encode([entry.raw for entry in entries])
+    )
+    return events
 
 
 def _moment(value: str) -> datetime:
@@ -208,11 +241,56 @@ def module_stats(
     return stats
 
 
+# Full names (or user names, for those without one) of gateway users by id string.
+NameLookup = Callable[[Collection[str]], Awaitable[dict[str, str]]]
+
+
+def user_names(database: Database) -> NameLookup:
+    """The `NameLookup` of the gateway's users table (one query per call)."""
+
+    def load(user_ids: Collection[str]) -> dict[str, str]:
+        ids = set()
+        for user_id in user_ids:
+            try:
+                ids.add(uuid.UUID(user_id))
+            except ValueError:
+                continue  # not one of ours: the entry keeps its title
+        if not ids:
+            return {}
+        with database.session() as session:
+            rows = session.execute(
+                select(User.id, User.full_name, User.username).where(User.id.in_(ids))
+            )
+            return {str(row.id): row.full_name or row.username for row in rows}
+
+    async def lookup(user_ids: Collection[str]) -> dict[str, str]:
+        return await asyncio.to_thread(load, user_ids)
+
+    return lookup
+
+
+def _titled(entry: ReceivedEntry, title: str) -> ReceivedEntry:
+    fields: dict[str, Any] = msgspec.json.decode(entry.raw)
+    fields["title"] = title
+    return replace(entry, raw=msgspec.Raw(msgspec.json.encode(fields)))
+
+
+def _combined(statuses: Sequence[str]) -> str:
+    """A source's status over the pieces of a window: the first that was not ok, else ok."""
+    return next((status for status in statuses if status != OK), OK)
+
+
 class FeedAggregator:
-    def __init__(self, backends: BackendClients, cache: FeedCache) -> None:
+    def __init__(self, backends: BackendClients, cache: FeedCache, names: NameLookup) -> None:
         self.backends = backends
         self.cache = cache
+        self.names = names
         self.settings = backends.settings
+
+    @classmethod
+    def for_app(cls, state: State) -> FeedAggregator:
+        """The aggregator of the app whose ``app.state`` is `state`."""
+        return cls(state.backends, state.feed_cache, user_names(state.database))
 
     async def _fetch(
         self, source: str, identity: Identity, window: TimeWindow, modules: list[str]
@@ -258,8 +336,10 @@ class FeedAggregator:
         finally:
             FEED_SOURCE_DURATION.labels(source, outcome).observe(time.perf_counter() - started)
 
-    async def build(self, identity: Identity, window: TimeWindow, modules: list[str]) -> Feed:
-        wanted = {source: modules_of(source, modules) for source in SOURCES}
+    async def _parts(
+        self, identity: Identity, window: TimeWindow, wanted: dict[str, list[str]]
+    ) -> dict[str, SourceResult]:
+        """The parts of the sources asked (those with `wanted` modules), cached or fetched."""
         asked = [source for source in SOURCES if wanted[source]]
         roles = [role.value for role in identity.roles]
         start, end = window.start.isoformat(), window.end.isoformat()
@@ -297,16 +377,53 @@ class FeedAggregator:
                 if result.status == OK and source in keys
             }
         )
-        entries = merge([results[source].entries for source in asked])
+        return results
+
+    async def _with_names(self, entries: list[ReceivedEntry]) -> list[ReceivedEntry]:
+        """`entries` with each leave entry titled by whose leave it is."""
+        people = {
+            entry.user_id
+            for entry in entries
+            if entry.id.startswith(LEAVE_ID_PREFIX) and entry.user_id
+        }
+        if not people:
+            return entries
+        names = await self.names(people)
+        return [
+            _titled(entry, LEAVE_TITLE.format(name=names[entry.user_id]))
+            if entry.id.startswith(LEAVE_ID_PREFIX) and entry.user_id in names
+            else entry
+            for entry in entries
+        ]
+
+    async def build(
+        self,
+        identity: Identity,
+        window: TimeWindow,
+        modules: list[str],
+        *,
+        max_days: int | None = None,
+    ) -> Feed:
+        """The feed of `window` (asked for in pieces of at most `max_days` when given)."""
+        wanted = {source: modules_of(source, modules) for source in SOURCES}
+        asked = [source for source in SOURCES if wanted[source]]
+        pieces = [window] if max_days is None else split_window(window, max_days)
+        parts = await asyncio.gather(*(self._parts(identity, piece, wanted) for piece in pieces))
+        entries = merge([results[source].entries for results in parts for source in asked])
         limit = self.settings.max_feed_entries
-        truncated = len(entries) > limit or any(results[source].truncated for source in asked)
+        truncated = len(entries) > limit or any(
+            results[source].truncated for results in parts for source in asked
+        )
         del entries[limit:]
+        entries = await self._with_names(entries)
         now = datetime.now(OFFICE_ZONE).replace(microsecond=0)
         return Feed(
             generated_at=now,
             modules=list(modules),
             sources={
-                source: results[source].status if source in results else NOT_REQUESTED
+                source: _combined([results[source].status for results in parts])
+                if source in asked
+                else NOT_REQUESTED
                 for source in SOURCES
             },
             entries=entries,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from obcms_platform.errors import AppError
 from obcms_platform.feed import MODULES, TimeWindow, make_window
@@ -53,6 +54,25 @@ def parse_window(
         )
     except AppError as exc:
         raise FeedParameterError(exc.message, field=exc.field) from None
+
+
+def subscription_window() -> TimeWindow:
+    """What a subscribed calendar client gets: from the first of the month three months back
+    to the end of the month a year ahead (so always at least twelve months ahead)."""
+    return make_window(None, None, months_before=3, months_after=13)
+
+
+def split_window(window: TimeWindow, max_days: int) -> list[TimeWindow]:
+    """`window` cut into consecutive windows of at most `max_days` each (the longest the
+    services answer)."""
+    step = timedelta(days=max_days)
+    pieces: list[TimeWindow] = []
+    start = window.start
+    while start < window.end:
+        end = min(start + step, window.end)
+        pieces.append(TimeWindow(start, end))
+        start = end
+    return pieces
 
 
 def modules_of(source: str, modules: Sequence[str]) -> list[str]:

@@ -9,9 +9,7 @@ own password ends the others and keeps this browser signed in with a new session
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -24,8 +22,10 @@ from gateway_service.auth.identity import (
     PageUser,
     in_hashing_session,
     in_session,
+    profile_changed,
     sign_out_everywhere,
 )
+from gateway_service.feed import subscriptions
 from gateway_service.pages.common import (
     PAGE_SIZE,
     FormError,
@@ -61,6 +61,8 @@ DONE = {
     "reactivated": "The account was reactivated: it can sign in again.",
     "reset": "The password was set. Tell it to its owner; their sessions and API tokens "
     "were ended.",
+    "calendar": "Your calendar address was regenerated: the old one no longer works. "
+    "Subscribe again with the new one.",
 }
 
 router = APIRouter(include_in_schema=False)
@@ -77,17 +79,6 @@ def _done(request: Request) -> str | None:
 def _min_length(request: Request) -> int:
     settings: GatewaySettings = request.app.state.settings
     return settings.min_password_length
-
-
-def _zone(user: User) -> ZoneInfo:
-    return ZoneInfo(user.time_zone or OFFICE_TIMEZONE)
-
-
-def local_time(value: datetime | None, zone: ZoneInfo) -> str:
-    """A moment as the reader's local date and time."""
-    if value is None:
-        return "never"
-    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 
 def _form_error(exc: AppError | ValidationError) -> FormError:
@@ -127,16 +118,18 @@ async def _account_page(
     *,
     profile_error: FormError | None = None,
     password_error: FormError | None = None,
+    subscription_error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     def load(session: Session) -> dict[str, Any]:
         account = service.get_user(session, user.id)
         if account is None:
             raise NotFoundError("user", user.id)
-        return {"account": account, "last_login": local_time(account.last_login_at, _zone(account))}
+        links = subscriptions.account_links(request, session, account)
+        return {"account": account, "calendar_links": links}
 
-    context = await in_session(request, load)
-    error = profile_error or password_error
+    context = await in_session(request, load, commit=True)  # a first look makes the token
+    error = profile_error or password_error or subscription_error
     return render(
         request,
         "account.html",
@@ -145,10 +138,11 @@ async def _account_page(
             "form": form or {},
             "profile_error": profile_error,
             "password_error": password_error,
+            "subscription_error": subscription_error,
             "time_zones": sorted(time_zone_names()),
             "office_time_zone": OFFICE_TIMEZONE,
             "min_length": _min_length(request),
-            "done": None if error else _done(request),
+            "notice": None if error else _done(request),
         },
         status_code=error.status if error else 200,
     )
@@ -177,7 +171,9 @@ async def update_my_profile(request: Request, user: PageUser) -> Response:
         await in_session(request, update, commit=True)
     except (AppError, ValidationError) as exc:
         return await _account_page(request, user, profile_error=_form_error(exc), form=form)
-    return redirect(MY_ACCOUNT + "?done=profile")
+    response = redirect(MY_ACCOUNT + "?done=profile")
+    await profile_changed(request, user.id, own_change=response)
+    return response
 
 
 @router.post(MY_ACCOUNT + "password/")
@@ -210,6 +206,18 @@ async def change_my_password(request: Request, user: PageUser) -> Response:
     return response
 
 
+@router.post(MY_ACCOUNT + "calendar-subscription/")
+async def regenerate_my_calendar_subscription(request: Request, user: PageUser) -> Response:
+    form, _ = await read_form(request)
+    if form.get("confirm") != "yes":
+        error = FormError(
+            422, "confirm: tick the box to confirm that the old address stops working", "confirm"
+        )
+        return await _account_page(request, user, subscription_error=error)
+    await subscriptions.regenerate(request, user.id)
+    return redirect(MY_ACCOUNT + "?done=calendar")
+
+
 # --- People (admins) ----------------------------------------------------------------------
 
 
@@ -217,18 +225,12 @@ async def change_my_password(request: Request, user: PageUser) -> Response:
 async def people(request: Request, admin: PageAdmin) -> Response:
     offset = offset_param(request)
 
-    def load(session: Session) -> dict[str, Any]:
-        viewer = service.get_user(session, admin.id)
-        zone = _zone(viewer) if viewer else ZoneInfo(OFFICE_TIMEZONE)
-        users, total = service.list_users(session, PageParams(limit=PAGE_SIZE, offset=offset))
-        rows = [{"user": u, "last_login": local_time(u.last_login_at, zone)} for u in users]
-        return {"rows": rows, "total": total}
+    def load(session: Session) -> tuple[list[User], int]:
+        return service.list_users(session, PageParams(limit=PAGE_SIZE, offset=offset))
 
-    context = await in_session(request, load)
+    users, total = await in_session(request, load)
     return render(
-        request,
-        "users.html",
-        {"rows": context["rows"], "pages": page_links(request, context["total"], offset)},
+        request, "users.html", {"users": users, "pages": page_links(request, total, offset)}
     )
 
 
@@ -240,30 +242,24 @@ async def _person_page(
     error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    def load(session: Session) -> dict[str, Any]:
+    def load(session: Session) -> User:
         person = service.get_user(session, user_id)
         if person is None:
             raise NotFoundError("user", user_id)
-        viewer = service.get_user(session, admin.id)
-        zone = _zone(viewer) if viewer else ZoneInfo(OFFICE_TIMEZONE)
-        return {
-            "person": person,
-            "last_login": local_time(person.last_login_at, zone),
-            "created": local_time(person.created_at, zone),
-        }
+        return person
 
-    context = await in_session(request, load)
+    person = await in_session(request, load)
     return render(
         request,
         "users_detail.html",
         {
-            **context,
+            "person": person,
             "form": form or {},
             "error": error,
             "roles": ROLES,
             "is_me": user_id == admin.id,
             "min_length": _min_length(request),
-            "done": None if error else _done(request),
+            "notice": None if error else _done(request),
         },
         status_code=error.status if error else 200,
     )
@@ -303,6 +299,8 @@ async def _change_person(
         return await _person_page(request, admin, user_id, error=_form_error(exc), form=form)
     if signs_out:
         await sign_out_everywhere(request, user_id)
+    else:
+        await profile_changed(request, user_id)
     message = done or ("signed_out" if signs_out else "saved")
     return redirect(person_url(user_id) + f"?done={message}")
 

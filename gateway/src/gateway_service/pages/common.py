@@ -93,6 +93,23 @@ URGENCY_LEVELS = ("immediate", "short_term", "medium_term", "long_term")
 FEASIBILITY = ("very_low", "low", "medium", "high", "very_high")
 
 # Calendar choices.
+EVENT_TYPES = (
+    "meeting",
+    "consultation",
+    "courtesy_call",
+    "workshop",
+    "forum",
+    "conference",
+    "seminar",
+    "field_visit",
+    "assessment",
+    "validation",
+    "orientation",
+    "briefing",
+    "planning",
+    "review",
+    "other",
+)
 RESOURCE_TYPES = ("vehicle", "equipment", "room", "facilitator")
 BOOKING_STATUSES = ("pending", "approved", "rejected", "cancelled")
 LEAVE_TYPES = ("vacation", "sick", "emergency", "official")
@@ -172,15 +189,16 @@ async def api(
     *,
     params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     json: object = None,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
-    """One call to `service` at `/api/v1{path}` as `user`."""
+    """One call to `service` at `/api/v1{path}` as `user` (`headers`: e.g. If-Match)."""
     backends: BackendClients = request.app.state.backends
     query = None
     if params is not None:
         items = params.items() if isinstance(params, Mapping) else params
         query = httpx.QueryParams([(k, str(v)) for k, v in items if v not in (None, "")])
     upstream = await backends.call(
-        service, method, f"{API_PREFIX}{path}", user, params=query, json=json
+        service, method, f"{API_PREFIX}{path}", user, params=query, json=json, headers=headers
     )
     if upstream.status_code >= 500:
         raise ServiceUnavailableError(
@@ -269,11 +287,10 @@ def is_admin(user: Identity) -> bool:
     return user.has_role(Role.ADMIN)
 
 
-async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
-    """id -> username of the gateway's users (for showing who booked, approved...)."""
-    wanted = {str(value) for value in ids if value}
+async def _users_by_id(request: Request, ids: Iterable[object]) -> dict[str, tuple[str, str]]:
+    """id -> (username, full name) of the gateway's users among `ids`."""
     keys = []
-    for value in wanted:
+    for value in {str(value) for value in ids if value}:
         try:
             keys.append(uuid.UUID(value))
         except ValueError:
@@ -281,11 +298,25 @@ async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
     if not keys:
         return {}
 
-    def load(session: Session) -> dict[str, str]:
-        rows = session.execute(select(User.id, User.username).where(User.id.in_(keys)))
-        return {str(row.id): row.username for row in rows}
+    def load(session: Session) -> dict[str, tuple[str, str]]:
+        rows = session.execute(
+            select(User.id, User.username, User.full_name).where(User.id.in_(keys))
+        )
+        return {str(row.id): (row.username, row.full_name) for row in rows}
 
     return await in_session(request, load)
+
+
+async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
+    """id -> how a page shows the person: the full name, the username when it is empty."""
+    users = await _users_by_id(request, ids)
+    return {key: full_name or username for key, (username, full_name) in users.items()}
+
+
+async def usernames(request: Request, ids: Iterable[object]) -> dict[str, str]:
+    """id -> username, for the forms that take people by username."""
+    users = await _users_by_id(request, ids)
+    return {key: username for key, (username, _) in users.items()}
 
 
 async def user_ids_for(request: Request, names: Iterable[str]) -> tuple[list[str], list[str]]:

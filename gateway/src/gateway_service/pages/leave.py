@@ -1,5 +1,5 @@
 """Staff leave pages (my requests, the request form, managers' pending queue with approve /
-reject) and the read-only calendar event detail page."""
+reject)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ from gateway_service.web import render
 
 LEAVE = "/oobc-management/staff/leave/"
 LEAVE_PAGE = LEAVE + "{leave_id}/"
-EVENT_PAGE = "/oobc-management/calendar/events/{event_id}/"
-CALENDAR_PAGE = "/oobc-management/staff/calendar/"
 
 router = APIRouter(include_in_schema=False)
 
@@ -127,18 +125,3 @@ async def leave_decide(request: Request, user: PageUser, leave_id: str, action: 
     if form.get("next") == "list":
         return await _leave_page(request, user, decision_error=reply.as_error())
     return await _leave_detail(request, user, leave_id, error=reply.as_error())
-
-
-@router.get(EVENT_PAGE)
-async def event_detail(request: Request, user: PageUser, event_id: str) -> Response:
-    event_id = parse_id(event_id, "event")
-    event = await fetch(request, user, "calendar", f"/events/{event_id}")
-    tasks = await fetch_items(request, user, "tasks", "/tasks", {"related_event_id": event_id})
-    names = await user_names(
-        request, [event["organizer_id"], event["created_by"], *event["participant_ids"]]
-    )
-    return render(
-        request,
-        "event_detail.html",
-        {"event": event, "tasks": tasks, "names": names, "calendar_page": CALENDAR_PAGE},
-    )

@@ -1,13 +1,17 @@
 """Resource and booking pages: resources (managers create them), bookings with the book
-form (a 409 overlap names the conflicting booking), approve / reject / cancel by role."""
+form (a 409 overlap names the conflicting booking), approve / reject / cancel by role, and
+each resource's page: its week of bookings (FullCalendar) and a book form."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from gateway_service import formatting
 from gateway_service.auth.identity import PageUser
 from gateway_service.pages.common import (
     BOOKING_STATUSES,
@@ -26,7 +30,9 @@ from gateway_service.pages.common import (
     redirect,
     user_names,
 )
+from gateway_service.pages.events import viewer_zone
 from gateway_service.web import render
+from obcms_platform.feed import make_window, max_window_days
 
 RESOURCES = "/oobc-management/resources/"
 BOOKING_PAGE = RESOURCES + "bookings/{booking_id}/"
@@ -111,6 +117,10 @@ async def resource_create(request: Request, user: PageUser) -> Response:
 async def booking_create(request: Request, user: PageUser) -> Response:
     form, _ = await read_form(request)
     payload = create_payload(form, ("resource_id", "start", "end", "notes"))
+    zone = formatting.zone_named(user.time_zone)  # the times typed are the booker's
+    for name in ("start", "end"):
+        if name in payload:
+            payload[name] = formatting.as_local(payload[name], zone)
     reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
     if reply.ok:
         return redirect(booking_url(reply.body["id"]))
@@ -168,3 +178,105 @@ async def booking_decide(
     if reply.ok:
         return redirect(booking_url(booking_id))
     return await _booking_page(request, user, booking_id, error=reply.as_error())
+
+
+# --- one resource: its week of bookings and a book form --------------------------------------
+
+RESOURCE_PAGE = RESOURCES + "{resource_id}/"
+# The bookings that hold a resource's time (rejected and cancelled ones free it).
+HOLDING = ("pending", "approved")
+
+
+async def _resource_page(
+    request: Request,
+    user: PageUser,
+    resource_id: str,
+    *,
+    error: FormError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    resource = await fetch(request, user, "calendar", f"/resources/{resource_id}")
+    try:  # ?date=YYYY-MM-DD: the week shown first (a booking's page links to it)
+        first_day = date.fromisoformat(request.query_params.get("date", "")).isoformat()
+    except ValueError:
+        first_day = ""
+    return render(
+        request,
+        "resource_detail.html",
+        {
+            "resource": resource,
+            "error": error,
+            "form": form or {},
+            "viewer_zone": viewer_zone(user).key,
+            "bookings_url": RESOURCE_PAGE.format(resource_id=resource_id) + "bookings.json",
+            "first_day": first_day,
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get(RESOURCE_PAGE)
+async def resource_detail(request: Request, user: PageUser, resource_id: str) -> Response:
+    return await _resource_page(request, user, parse_id(resource_id, "resource"))
+
+
+@router.get(RESOURCE_PAGE + "bookings.json")
+async def resource_bookings(
+    request: Request,
+    user: PageUser,
+    resource_id: str,
+    start: str | None = None,
+    end: str | None = None,
+) -> JSONResponse:
+    """The resource's bookings overlapping ``start``-``end`` as FullCalendar event objects
+    (times with their offset; FullCalendar shows them in the viewer's zone)."""
+    resource_id = parse_id(resource_id, "resource")
+    window = make_window(start, end, max_days=max_window_days(request))
+    bookings = await fetch_items(
+        request,
+        user,
+        "calendar",
+        "/bookings",
+        [
+            ("resource_id", resource_id),
+            *(("status", status) for status in HOLDING),
+            ("ends_after", window.start.isoformat()),
+            ("starts_before", window.end.isoformat()),
+        ],
+    )
+    names = await user_names(request, [b["booked_by"] for b in bookings])
+    return JSONResponse(
+        [
+            {
+                "id": b["id"],
+                "title": names.get(b["booked_by"], "Booked")
+                + (" (awaiting approval)" if b["status"] == "pending" else ""),
+                "start": b["start"],
+                "end": b["end"],
+                "url": booking_url(b["id"]),
+                "classNames": [f"booking-{b['status']}"],
+                "extendedProps": {"status": b["status"], "eventId": b.get("event_id")},
+            }
+            for b in bookings
+        ]
+    )
+
+
+@router.post(RESOURCE_PAGE + "book/")
+async def resource_book(request: Request, user: PageUser, resource_id: str) -> Response:
+    """Book this resource; the times are the viewer's (their zone, the office's by default)."""
+    resource_id = parse_id(resource_id, "resource")
+    form, _ = await read_form(request)
+    zone = viewer_zone(user)
+    payload: dict[str, Any] = {"resource_id": resource_id, "notes": form.get("notes", "")}
+    for name in ("start", "end"):
+        try:
+            moment = datetime.fromisoformat(form.get(name, ""))
+        except ValueError:
+            error = FormError(422, f"{name}: give a date and time", name)
+            return await _resource_page(request, user, resource_id, error=error, form=form)
+        payload[name] = moment.replace(tzinfo=zone).isoformat()
+    reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
+    if reply.ok:
+        return redirect(booking_url(reply.body["id"]))
+    return await _resource_page(request, user, resource_id, error=reply.as_error(), form=form)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
-from gateway_service.pages import account, assessments, leave, portfolio, resources, tasks
+from gateway_service.pages import account, assessments, events, leave, portfolio, resources, tasks
 from gateway_service.pages.common import (
     PAGE_SIZE,
     TASK_DOMAINS,
@@ -142,5 +142,5 @@ async def task_create(request: Request, user: PageUser) -> Response:
 
 
 # After the routes above: `/tasks/mine/` must win over `/tasks/{task_id}/`.
-for section in (tasks, portfolio, assessments, resources, leave, account):
+for section in (tasks, portfolio, assessments, resources, leave, events, account):
     router.include_router(section.router)

@@ -22,6 +22,7 @@ from gateway_service.pages.common import (
     update_payload,
     user_ids_for,
     user_names,
+    usernames,
 )
 from gateway_service.web import render
 
@@ -48,6 +49,7 @@ async def _task_page(
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     teams = await fetch_items(request, user, "tasks", "/teams")
     names = await user_names(request, [*task["assignee_ids"], task["created_by"]])
+    logins = await usernames(request, task["assignee_ids"])
     related = None
     if task.get("related_ppa_id"):
         related = ("PPA", f"/oobc-management/portfolio/ppas/{task['related_ppa_id']}/")
@@ -58,7 +60,7 @@ async def _task_page(
         )
     elif task.get("related_event_id"):
         related = ("Event", f"/oobc-management/calendar/events/{task['related_event_id']}/")
-    assignees = ", ".join(names.get(a, a) for a in task["assignee_ids"] if a != str(user.id))
+    assignees = ", ".join(logins.get(a, a) for a in task["assignee_ids"] if a != str(user.id))
     return render(
         request,
         "task_detail.html",

@@ -87,6 +87,7 @@ class BackendClients:
         *,
         params: httpx.QueryParams | None = None,
         json: object = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """One buffered request to a service as `identity` (pages); down -> 503 naming it."""
         client = self.client(service)
@@ -96,7 +97,11 @@ class BackendClients:
                 path,
                 params=params,
                 json=json,
-                headers={**self.internal_headers(service, identity), **UNCOMPRESSED},
+                headers={
+                    **(headers or {}),
+                    **self.internal_headers(service, identity),
+                    **UNCOMPRESSED,
+                },
             )
         except UNAVAILABLE as exc:
             raise unavailable(service, exc) from exc

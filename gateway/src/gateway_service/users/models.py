@@ -38,3 +38,8 @@ class User(Timestamped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The ETag of the account: bumped by the changes people make (not by a login).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # The personal calendar subscription (feed/subscriptions.py): the token's SHA-256, by
+    # which a calendar client's request is looked up, and the token sealed with a key
+    # derived from the gateway's SECRET_KEY, so the account page can show the URL again.
+    calendar_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    calendar_token_sealed: Mapped[str | None] = mapped_column(Text)

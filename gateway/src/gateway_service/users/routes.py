@@ -17,6 +17,7 @@ from gateway_service.auth.identity import (
     ApiUser,
     in_hashing_session,
     in_session,
+    profile_changed,
     sign_out_everywhere,
 )
 from gateway_service.settings import GatewaySettings
@@ -77,7 +78,9 @@ async def update_me(
         user = service.update_profile(session, identity.id, data, expected_version=expected_version)
         return _read(user, response)
 
-    return await in_session(request, update, commit=True)
+    updated = await in_session(request, update, commit=True)
+    await profile_changed(request, identity.id)
+    return updated
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(422))
@@ -161,6 +164,8 @@ async def update_user(
     user, signs_out = await in_session(request, update, commit=True)
     if signs_out:
         await sign_out_everywhere(request, user_id)
+    else:
+        await profile_changed(request, user_id)
     return user
 
 

@@ -186,6 +186,10 @@ def update_user(
         )
     # An inactive user keeps no credential (repeating a deactivation ends any left).
     signs_out = role is not user.role or not is_active
+    if not is_active:
+        # Nor a calendar subscription: reactivation must not revive an address that was
+        # handed around while the person was gone.
+        user.calendar_token_digest = user.calendar_token_sealed = None
     user.role = role
     user.is_active = is_active
     if data.full_name is not None:

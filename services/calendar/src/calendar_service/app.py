@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from calendar_service.bookings.routes import router as bookings_router
 from calendar_service.calendar_events.routes import router as events_router
+from calendar_service.conflicts.routes import router as conflicts_router
 from calendar_service.feed.routes import router as feed_router
 from calendar_service.leaves.routes import router as leaves_router
 from calendar_service.limits import CalendarLimits, CalendarLimitsMiddleware
@@ -19,8 +20,16 @@ def create_app(settings: CalendarSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="OBCMS calendar service",
-        # The feed router first: its `/events.ics` must not be read as an event id.
-        routers=[feed_router, events_router, resources_router, bookings_router, leaves_router],
+        # The feed and conflicts routers first: their `/events.ics` and `/events/conflicts`
+        # must not be read as event ids.
+        routers=[
+            feed_router,
+            conflicts_router,
+            events_router,
+            resources_router,
+            bookings_router,
+            leaves_router,
+        ],
     )
     app.add_middleware(CalendarLimitsMiddleware, limits=CalendarLimits.of(settings))
     return app

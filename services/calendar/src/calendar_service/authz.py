@@ -21,6 +21,24 @@ from calendar_service.leaves.models import StaffLeave
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
 from obcms_platform.errors import NotFoundError
+from obcms_platform.schemas import deduplicated
+
+
+def event_owner_ids(
+    organizer_id: uuid.UUID | None, created_by: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """An event's owners: its organizer and its creator (also the feed's ``ownerIds``)."""
+    return deduplicated([person for person in (organizer_id, created_by) if person])
+
+
+def booking_owner_ids(booked_by: uuid.UUID) -> list[uuid.UUID]:
+    """A booking's owner: its booker."""
+    return [booked_by]
+
+
+def leave_owner_ids(user_id: uuid.UUID, created_by: uuid.UUID | None) -> list[uuid.UUID]:
+    """A leave's owners: the person on leave and who filed it."""
+    return deduplicated([person for person in (user_id, created_by) if person])
 
 
 def _event_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
@@ -30,7 +48,7 @@ def _event_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     ).first()
     if row is None:
         raise NotFoundError("event", event_id)
-    return Ownership.of(row.organizer_id, row.created_by)
+    return Ownership.of(event_owner_ids(row.organizer_id, row.created_by))
 
 
 def _booking_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
@@ -38,7 +56,7 @@ def _booking_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     booker = session.execute(select(Booking.booked_by).where(Booking.id == booking_id)).first()
     if booker is None:
         raise NotFoundError("booking", booking_id)
-    return Ownership.of(booker.booked_by, requester=booker.booked_by)
+    return Ownership.of(booking_owner_ids(booker.booked_by), requester=booker.booked_by)
 
 
 def _leave_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
@@ -48,7 +66,7 @@ def _leave_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     ).first()
     if row is None:
         raise NotFoundError("leave", leave_id)
-    return Ownership.of(row.user_id, row.created_by, requester=row.user_id)
+    return Ownership.of(leave_owner_ids(row.user_id, row.created_by), requester=row.user_id)
 
 
 EVENT_CREATE = Rule("event.create", "Create an event", role=Role.STAFF)

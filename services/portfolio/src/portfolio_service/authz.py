@@ -10,8 +10,8 @@ except by sending it back through the approval workflow.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,14 +24,37 @@ from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
 
 
+class PpaPeople(Protocol):
+    """What of a PPA names its people (a `Ppa`, or a row of `PPA_PEOPLE_COLUMNS`)."""
+
+    @property
+    def created_by(self) -> uuid.UUID | None: ...
+    @property
+    def lead_id(self) -> uuid.UUID | None: ...
+    @property
+    def member_ids(self) -> Sequence[uuid.UUID]: ...
+
+
+# Selected beside other columns where many PPAs' owners are needed at once (the feed).
+PPA_PEOPLE_COLUMNS = (Ppa.created_by, Ppa.lead_id, Ppa.member_ids)
+
+
+def ppa_ownership(ppa: PpaPeople) -> Ownership:
+    """Who owns a PPA: its creator, lead and members."""
+    return Ownership.of(ppa.created_by, ppa.lead_id, ppa.member_ids)
+
+
 def ppa_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     ppa_id = uuid.UUID(str(params["ppa_id"]))
-    row = session.execute(
-        select(Ppa.created_by, Ppa.lead_id, Ppa.member_ids).where(Ppa.id == ppa_id)
-    ).first()
+    row = session.execute(select(*PPA_PEOPLE_COLUMNS).where(Ppa.id == ppa_id)).first()
     if row is None:
         raise NotFoundError("PPA", ppa_id)
-    return Ownership.of(row.created_by, row.lead_id, row.member_ids)
+    return ppa_ownership(row)
+
+
+def assessment_ownership(created_by: uuid.UUID | None) -> Ownership:
+    """Who owns an assessment: its creator."""
+    return Ownership.of(created_by)
 
 
 def _assessment_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
@@ -41,7 +64,7 @@ def _assessment_owners(session: Session, params: Mapping[str, Any]) -> Ownership
     ).first()
     if row is None:
         raise NotFoundError("assessment", assessment_id)
-    return Ownership.of(row.created_by)
+    return assessment_ownership(row.created_by)
 
 
 def _need_owners(session: Session, params: Mapping[str, Any]) -> Ownership:

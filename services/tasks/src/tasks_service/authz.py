@@ -11,16 +11,18 @@ is changed by its lead or a manager; templates are managers' work.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
 from obcms_platform.errors import NotFoundError
-from tasks_service.ppa_owners.service import owners_of
+from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
 
@@ -33,7 +35,61 @@ def _task(session: Session, params: Mapping[str, Any]) -> Task:
     return task
 
 
-def _creator_unless_foreign_ppa(task: Task, ppa_owners: frozenset[uuid.UUID]) -> uuid.UUID | None:
+class TaskPeople(Protocol):
+    """What of a task names the people around it (a `Task`, or a row of these columns)."""
+
+    @property
+    def created_by(self) -> uuid.UUID | None: ...
+    @property
+    def related_ppa_id(self) -> uuid.UUID | None: ...
+    @property
+    def assignee_ids(self) -> Sequence[uuid.UUID]: ...
+    @property
+    def team_ids(self) -> Sequence[uuid.UUID]: ...
+
+
+@dataclass(frozen=True)
+class TaskGroups:
+    """The groups some tasks name: their teams' members and their PPAs' owners, each read in
+    one query however many tasks there are (the feed asks for a window's worth)."""
+
+    team_members: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+    ppa_owners: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+
+    @classmethod
+    def load(cls, session: Session, team_ids: Ids, ppa_ids: Ids) -> TaskGroups:
+        members: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        if isinstance(team_ids, Select) or team_ids:
+            rows = session.execute(
+                select(TeamMember.team_id, TeamMember.user_id).where(
+                    TeamMember.team_id.in_(team_ids)
+                )
+            )
+            for row in rows:
+                members[row.team_id].add(row.user_id)
+        return cls(
+            {team: frozenset(users) for team, users in members.items()},
+            owners_by_ppa(session, ppa_ids),
+        )
+
+    def members_of(self, team_ids: Iterable[uuid.UUID]) -> frozenset[uuid.UUID]:
+        return frozenset().union(*(self.team_members.get(team, ()) for team in team_ids))
+
+    def workers(self, task: TaskPeople) -> Ownership:
+        """Who may work (change, complete) `task`."""
+        ppa = task.related_ppa_id
+        ppa_owners = frozenset() if ppa is None else self.ppa_owners.get(ppa, frozenset())
+        return Ownership.of(
+            _creator_unless_foreign_ppa(task, ppa_owners),
+            task.assignee_ids,
+            self.members_of(task.team_ids),
+            ppa_owners,
+        )
+
+
+def _creator_unless_foreign_ppa(
+    task: TaskPeople, ppa_owners: frozenset[uuid.UUID]
+) -> uuid.UUID | None:
     if task.related_ppa_id is None or task.created_by in ppa_owners:
         return task.created_by
     return None
@@ -41,17 +97,8 @@ def _creator_unless_foreign_ppa(task: Task, ppa_owners: frozenset[uuid.UUID]) ->
 
 def task_workers(session: Session, task: Task) -> Ownership:
     """Who may work (change, complete) `task`."""
-    ppa_owners = owners_of(session, task.related_ppa_id)
-    team_members = (
-        session.scalars(
-            select(TeamMember.user_id).where(TeamMember.team_id.in_(task.team_ids))
-        ).all()
-        if task.team_ids
-        else []
-    )
-    return Ownership.of(
-        _creator_unless_foreign_ppa(task, ppa_owners), task.assignee_ids, team_members, ppa_owners
-    )
+    ppa_ids = [] if task.related_ppa_id is None else [task.related_ppa_id]
+    return TaskGroups.load(session, task.team_ids, ppa_ids).workers(task)
 
 
 def _task_workers(session: Session, params: Mapping[str, Any]) -> Ownership:

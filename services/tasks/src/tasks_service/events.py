@@ -129,7 +129,8 @@ def on_assessment_created(session: Session, event: Event, subject: TemplateSubje
 @_live(SubjectKind.EVENT)
 def on_calendar_event_created(session: Session, event: Event, subject: TemplateSubject) -> None:
     template = EVENT_TEMPLATES.get(str(event.data.get("event_type", "")))
-    if template is None:
+    # The later half of a split series: its preparation tasks are the original's.
+    if template is None or event.data.get("split_from"):
         return
     generate_from_template(
         session,

@@ -56,6 +56,10 @@ class Booking(Timestamped, Base):
     booked_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The event the booking was made for (its page lists it); the booking outlives it.
+    event_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("events.id", ondelete="SET NULL")
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     resource: Mapped[Resource] = relationship(lazy="raise")
@@ -80,4 +84,5 @@ class Booking(Timestamped, Base):
         ),
         Index("ix_bookings__booked_by_start", "booked_by", "start"),
         Index("ix_bookings__resource_id_start", "resource_id", "start"),
+        Index("ix_bookings__event_id", "event_id", postgresql_where=text("event_id IS NOT NULL")),
     )

@@ -24,6 +24,7 @@ class BookingCreate(RequestModel):
     start: Moment
     end: Moment
     notes: Notes = ""
+    event_id: uuid.UUID | None = None  # the event it is for
 
     @field_validator("end")
     @classmethod
@@ -56,15 +57,21 @@ class BookingRead(ResponseModel):
     booked_by: uuid.UUID
     approved_by: uuid.UUID | None
     notes: str
+    event_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     version: int
 
 
 class BookingFilters(BaseModel):
+    """Times without an offset are office times."""
+
     resource_id: uuid.UUID | None = None
     status: list[BookingStatus] = []
     booked_by: uuid.UUID | None = None
     mine: bool = False
+    event_id: uuid.UUID | None = None
     starts_after: Moment | None = None
     starts_before: Moment | None = None
+    # With `starts_before`: the bookings overlapping [ends_after, starts_before).
+    ends_after: Moment | None = None

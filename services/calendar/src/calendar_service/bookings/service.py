@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from calendar_service.bookings.models import OVERLAP_CONSTRAINT, Booking, BookingStatus
 from calendar_service.bookings.schemas import BookingCreate, BookingFilters
+from calendar_service.calendar_events.models import Event
 from calendar_service.db import outbox
 from calendar_service.events import BOOKING_CREATED, BOOKING_UPDATED
 from calendar_service.resources.models import Resource
@@ -55,6 +56,10 @@ def list_bookings(
         conditions.append(Booking.start >= _aware(filters.starts_after))
     if filters.starts_before is not None:
         conditions.append(Booking.start < _aware(filters.starts_before))
+    if filters.ends_after is not None:
+        conditions.append(Booking.end > _aware(filters.ends_after))
+    if filters.event_id is not None:
+        conditions.append(Booking.event_id == filters.event_id)
     statement: Select[Any] = select(Booking).where(*conditions).order_by(Booking.start, Booking.id)
     return paginate(session, statement, page)
 
@@ -70,6 +75,8 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
         raise ConflictError(
             f"resource_id: {resource.name} is not available for booking", field="resource_id"
         )
+    if data.event_id is not None and session.get(Event, data.event_id) is None:
+        raise InvalidInputError(f"event_id: no event {data.event_id}", field="event_id")
     _refuse_overlap(session, resource, start, end)
     approved = not resource.booking_requires_approval
     booking = Booking(
@@ -82,6 +89,7 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
         # Approved at once by the rule "no approval needed", not by a person.
         approved_by=None,
         notes=data.notes,
+        event_id=data.event_id,
     )
     try:
         with session.begin_nested():

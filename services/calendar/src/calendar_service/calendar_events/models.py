@@ -83,7 +83,8 @@ class Event(Timestamped, Base):
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
-    # {"freq", "interval", "by_weekday", "by_monthday", "count", "until", "exdates"} or null.
+    # {"freq", "interval", "by_weekday", "by_monthday", "by_setpos", "count", "until",
+    # "exdates"} or null (`recurrence.Rule`; rows before BYSETPOS lack "by_setpos").
     recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # End of the last occurrence; null for a series without end. With `start` it bounds
     # every occurrence of the series (moved occurrences aside: see EventOccurrence).

@@ -11,13 +11,15 @@ Window expansion never walks from the series start: for a rule without COUNT, th
 DTSTART is moved forward by a whole number of periods (days, weeks, months, years times the
 interval) to just before the window. The parts RFC 5545 derives from DTSTART (weekday,
 day of month, month) are pinned explicitly first, so the moved rule produces exactly the
-original occurrences. A rule with COUNT must be counted from its start; COUNT is capped
-(`MAX_COUNT`), so that walk is bounded.
+original occurrences. BYSETPOS ("last Friday") needs nothing more: dateutil applies it to
+each whole period's set of days before dropping those before DTSTART, and a moved DTSTART is
+at least one period before the window. A rule with COUNT must be counted from its start;
+COUNT is capped (`MAX_COUNT`), so that walk is bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -54,6 +56,8 @@ class Rule:
     interval: int = 1
     by_weekday: tuple[int, ...] = ()  # ISO: 1 = Monday ... 7 = Sunday
     by_monthday: tuple[int, ...] = ()  # 1..31 or -31..-1 (from the month's end)
+    # Positions within each period's set of matching days: -1 = the last ("last Friday").
+    by_setpos: tuple[int, ...] = ()
     count: int | None = None
     until: date | None = None  # inclusive, local date
     exdates: frozenset[date] = frozenset()  # local dates of removed occurrences
@@ -65,6 +69,7 @@ class Rule:
             interval=int(data.get("interval") or 1),
             by_weekday=tuple(data.get("by_weekday") or ()),
             by_monthday=tuple(data.get("by_monthday") or ()),
+            by_setpos=tuple(data.get("by_setpos") or ()),  # absent in rows before BYSETPOS
             count=data.get("count"),
             until=date.fromisoformat(data["until"]) if data.get("until") else None,
             exdates=frozenset(date.fromisoformat(d) for d in data.get("exdates") or ()),
@@ -76,6 +81,7 @@ class Rule:
             "interval": self.interval,
             "by_weekday": list(self.by_weekday),
             "by_monthday": list(self.by_monthday),
+            "by_setpos": list(self.by_setpos),
             "count": self.count,
             "until": self.until.isoformat() if self.until else None,
             "exdates": sorted(d.isoformat() for d in self.exdates),
@@ -112,6 +118,8 @@ class Series:
             kwargs["byweekday"] = [d - 1 for d in rule.by_weekday]
         if rule.by_monthday:
             kwargs["bymonthday"] = list(rule.by_monthday)
+        if rule.by_setpos:
+            kwargs["bysetpos"] = list(rule.by_setpos)
         # Pin what RFC 5545 otherwise takes from DTSTART, so that a moved DTSTART (which may
         # land on a clipped day such as Feb 28) keeps the series' meaning.
         if rule.freq is Frequency.WEEKLY and not rule.by_weekday:
@@ -185,6 +193,21 @@ class Series:
         return any(
             local.date() == day
             for local in self.local_starts_between(midnight, midnight + timedelta(days=1))
+        )
+
+    def dates_among(self, days: Iterable[date]) -> set[date]:
+        """Those of `days` on which the series has a (not exdated) occurrence."""
+        wanted = set(days) - self.rule.exdates
+        if wanted and self.rule.count is not None:
+            # The whole series (at most MAX_COUNT) once, not a walk from its start per day.
+            return wanted & {local.date() for local in self.rrule()}
+        return {day for day in wanted if self.has_occurrence_on(day)}
+
+    def first_date(self) -> date | None:
+        """The local date of the first (not exdated) occurrence; None if there is none."""
+        return next(
+            (local.date() for local in self.rrule() if local.date() not in self.rule.exdates),
+            None,
         )
 
     def span_end(self) -> datetime | None:

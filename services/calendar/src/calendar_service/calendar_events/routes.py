@@ -8,7 +8,8 @@ Occurrence overrides of a series, keyed by the occurrence's original local date
 - ``DELETE /events/{id}/occurrences/{day}``: cancel the occurrence;
 - ``DELETE /events/{id}/occurrences/{day}/override``: undo either, back to the series.
 
-The series itself is untouched by all three.
+The series itself is untouched by all three; each takes the series' ``If-Match`` (412 when
+stale) and answers its new ``ETag``. ``POST /events/{id}/split`` is "this and following".
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from calendar_service.calendar_events.schemas import (
     OccurrenceChange,
     OccurrenceRead,
     OverrideRead,
+    SeriesSplit,
+    SplitRead,
 )
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
@@ -132,6 +135,30 @@ def delete_event(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post(
+    "/{event_id}/split",
+    response_model=SplitRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(403, 404, 409, 412),
+)
+def split_series(
+    event_id: uuid.UUID,
+    split: SeriesSplit,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> SplitRead:
+    """Split ("this and following"): the series ends before its occurrence on `from_date`; a new
+    series with `changes` applied starts there (201 with both; `Location`: the new one)."""
+    before, after = service.split_series(
+        session, event_id, split.from_date, split.changes, principal, expected_version
+    )
+    session.commit()
+    response.headers["Location"] = f"{router.prefix}/{after.id}"
+    return SplitRead(before=EventRead.model_validate(before), after=EventRead.model_validate(after))
+
+
 @router.get(
     "/{event_id}/occurrences", response_model=list[OccurrenceRead], responses=error_responses(404)
 )
@@ -154,10 +181,28 @@ def list_occurrences(
     ]
 
 
+def _changed_occurrence(
+    session: DbSession,
+    response: Response,
+    event_id: uuid.UUID,
+    day: str,
+    change: OccurrenceChange,
+    principal: Principal,
+    expected_version: int | None,
+) -> OverrideRead:
+    override = service.change_occurrence(
+        session, event_id, _day(day), change, principal, expected_version
+    )
+    session.commit()
+    # The series' new version: the ETag of the next change.
+    set_etag(response, override.event.version)
+    return OverrideRead.model_validate(override)
+
+
 @router.put(
     "/{event_id}/occurrences/{day}",
     response_model=OverrideRead,
-    responses=error_responses(403, 404, 409),
+    responses=error_responses(403, 404, 409, 412),
 )
 def change_occurrence(
     event_id: uuid.UUID,
@@ -165,43 +210,47 @@ def change_occurrence(
     change: OccurrenceChange,
     session: DbSession,
     principal: Annotated[Principal, Authorize(EVENT_WRITE)],
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> OverrideRead:
-    override = service.change_occurrence(session, event_id, _day(day), change, principal)
-    session.commit()
-    return OverrideRead.model_validate(override)
+    return _changed_occurrence(
+        session, response, event_id, day, change, principal, expected_version
+    )
 
 
 @router.delete(
     "/{event_id}/occurrences/{day}",
     response_model=OverrideRead,
-    responses=error_responses(403, 404, 409),
+    responses=error_responses(403, 404, 409, 412),
 )
 def cancel_occurrence(
     event_id: uuid.UUID,
     day: DayParam,
     session: DbSession,
     principal: Annotated[Principal, Authorize(EVENT_WRITE)],
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> OverrideRead:
-    override = service.change_occurrence(
-        session, event_id, _day(day), OccurrenceChange(cancelled=True), principal
+    cancel = OccurrenceChange(cancelled=True)
+    return _changed_occurrence(
+        session, response, event_id, day, cancel, principal, expected_version
     )
-    session.commit()
-    return OverrideRead.model_validate(override)
 
 
 @router.delete(
     "/{event_id}/occurrences/{day}/override",
     response_model=EventRead,
-    responses=error_responses(403, 404),
+    responses=error_responses(403, 404, 412),
 )
 def restore_occurrence(
     event_id: uuid.UUID,
     day: DayParam,
     session: DbSession,
     _: Annotated[Principal, Authorize(EVENT_WRITE)],
+    expected_version: ExpectedVersion,
     response: Response,
 ) -> EventRead:
-    event = service.restore_occurrence(session, event_id, _day(day))
+    event = service.restore_occurrence(session, event_id, _day(day), expected_version)
     session.commit()
     set_etag(response, event.version)
     return EventRead.model_validate(event)

@@ -46,6 +46,12 @@ def _monthday(value: int) -> int:
     return value
 
 
+def _setpos(value: int) -> int:
+    if value == 0:
+        raise ValueError("must be 1..366 or -366..-1 (counted from the period's end)")
+    return value
+
+
 def _sorted_unique(values: list[int]) -> list[int]:
     return sorted(set(values))
 
@@ -64,16 +70,24 @@ Monthdays = Annotated[
     Field(max_length=62),
     AfterValidator(_sorted_unique),
 ]
+SetPositions = Annotated[
+    list[Annotated[int, Field(ge=-366, le=366), AfterValidator(_setpos)]],
+    Field(max_length=50),
+    AfterValidator(_sorted_unique),
+]
 
 
 class RecurrenceIn(RequestModel):
-    """RFC 5545 RRULE parts. `by_weekday` uses ISO numbers (1 = Monday); `until` is an
+    """RFC 5545 RRULE parts. `by_weekday` uses ISO numbers (1 = Monday); `by_setpos` picks
+    among the days a monthly or yearly rule's `by_weekday` / `by_monthday` give in each
+    period (-1 = the last: "last Friday" is by_weekday [5], by_setpos [-1]); `until` is an
     inclusive local date; `exdates` are local dates of occurrences removed from the series."""
 
     freq: Frequency
     interval: Annotated[int, Field(ge=1, le=MAX_INTERVAL)] = 1
     by_weekday: Weekdays = []
     by_monthday: Monthdays = []
+    by_setpos: SetPositions = []
     count: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
     until: PlausibleDate | None = None
     exdates: Annotated[list[PlausibleDate], Field(max_length=1000)] = []
@@ -84,6 +98,7 @@ class RecurrenceRead(BaseModel):
     interval: int
     by_weekday: list[int]
     by_monthday: list[int]
+    by_setpos: list[int] = []  # absent in series stored before BYSETPOS
     count: int | None
     until: date | None
     exdates: list[date]
@@ -140,6 +155,15 @@ NON_NULLABLE_UPDATE_FIELDS = frozenset(
         "timezone",
     }
 )
+
+
+class SeriesSplit(RequestModel):
+    """Body of `POST /events/{id}/split` ("this and following"): `from_date` is the original
+    local date of the occurrence the new series starts with; `changes` apply to it (and to
+    the occurrences after it), as a PATCH of the event would."""
+
+    from_date: PlausibleDate
+    changes: EventUpdate = Field(default_factory=EventUpdate)
 
 
 class OverrideRead(ResponseModel):
@@ -202,3 +226,8 @@ class EventFilters(BaseModel):
     starts_before: Moment | None = None
     recurring: bool | None = None
     q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None
+
+
+class SplitRead(BaseModel):
+    before: EventRead  # the series, ending the day before `from_date`
+    after: EventRead  # the new series, from `from_date` on

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, raiseload
 
 from calendar_service.authz import EVENT_ORGANIZER
 from calendar_service.calendar_events.models import Event, EventOccurrence
@@ -41,7 +41,11 @@ from obcms_platform.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
+from obcms_platform.feed import TimeWindow
 from obcms_platform.pagination import PageParams, paginate
+
+# The fields of an update that change when the event (or its occurrences) happen.
+TIMING_FIELDS = frozenset({"start", "end", "all_day", "timezone", "recurrence"})
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,75 @@ def occurrences(
     return expand(event, event.overrides, window_start, window_end)
 
 
+def window_events_statement(
+    window: TimeWindow, *conditions: ColumnElement[bool]
+) -> Select[tuple[Event]]:
+    """Events (matching `conditions`) whose span overlaps the window: the GiST-indexed
+    query (a single event's span is its time; a series' its first start to its last end)."""
+    return (
+        select(Event)
+        .where(Event.span.op("&&")(func.tstzrange(window.start, window.end)), *conditions)
+        .options(raiseload(Event.overrides))
+    )
+
+
+def window_occurrences(
+    session: Session, window: TimeWindow, *conditions: ColumnElement[bool]
+) -> list[ExpandedOccurrence]:
+    """The occurrences overlapping the window of the events matching `conditions` (every
+    event without), overrides applied, occurrences moved into it from elsewhere included:
+    three queries at most, whatever the number of events."""
+    events = list(session.scalars(window_events_statement(window, *conditions)))
+    series = [event for event in events if event.recurrence is not None]
+    by_event: dict[uuid.UUID, list[EventOccurrence]] = {}
+    for override in _window_overrides(session, series, window, conditions):
+        by_event.setdefault(override.event_id, []).append(override)
+    # Series outside the window with an occurrence moved into it.
+    known = {event.id for event in events}
+    missing = [event_id for event_id in by_event if event_id not in known]
+    if missing:
+        events.extend(
+            session.scalars(
+                select(Event).where(Event.id.in_(missing)).options(raiseload(Event.overrides))
+            )
+        )
+    return [
+        item
+        for event in events
+        for item in expand(event, by_event.get(event.id, ()), window.start, window.end)
+    ]
+
+
+def _window_overrides(
+    session: Session,
+    series: list[Event],
+    window: TimeWindow,
+    conditions: tuple[ColumnElement[bool], ...],
+) -> list[EventOccurrence]:
+    """Overrides of `series` near the window, and occurrences (of events matching
+    `conditions`) moved into it."""
+    moved_here = and_(
+        ~EventOccurrence.cancelled,
+        EventOccurrence.start < window.end,
+        EventOccurrence.end > window.start,
+    )
+    if conditions:
+        moved_here = and_(
+            moved_here, EventOccurrence.event_id.in_(select(Event.id).where(*conditions))
+        )
+    condition = moved_here
+    if series:
+        longest = max(event.end - event.start for event in series)
+        first_day = (window.start - longest).date() - timedelta(days=2)
+        last_day = window.end.date() + timedelta(days=2)
+        near = and_(
+            EventOccurrence.event_id.in_([event.id for event in series]),
+            EventOccurrence.occurrence_date.between(first_day, last_day),
+        )
+        condition = or_(near, moved_here)
+    return list(session.scalars(select(EventOccurrence).where(condition)))
+
+
 # --- writing ---------------------------------------------------------------------------
 
 
@@ -222,13 +295,21 @@ def update_event(
     expected_version: int | None = None,
 ) -> Event:
     event = _locked(session, event_id, expected_version)
+    _apply(event, changes, principal)
+    session.flush()
+    announce(session, EVENT_UPDATED, event)
+    return event
+
+
+def _apply(event: Event, changes: EventUpdate, principal: Principal) -> None:
+    """Set the fields present in `changes` (timing ones re-checked as on create)."""
     values = changes.model_dump(exclude_unset=True)
     if values.get("organizer_id") not in (None, event.organizer_id):
         ensure(principal, EVENT_ORGANIZER, Ownership.of(values["organizer_id"]))
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
             raise InvalidInputError(f"{name}: may not be null", field=name)
-    timing = {"start", "end", "all_day", "timezone", "recurrence"} & values.keys()
+    timing = TIMING_FIELDS & values.keys()
     for name in ("title", "description", "event_type", "status", "venue", "organizer_id"):
         if name in values:
             setattr(event, name, values[name])
@@ -253,10 +334,81 @@ def update_event(
         event.start, event.end, event.all_day = start, end, all_day
         event.timezone, event.recurrence = zone_name, recurrence
         _set_span(event)
-        _drop_stale_overrides(session, event)
+        _drop_stale_overrides(event)
+
+
+def split_series(
+    session: Session,
+    event_id: uuid.UUID,
+    from_date: date,
+    changes: EventUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> tuple[Event, Event]:
+    """Split ("this and following"): the series ends before its occurrence on `from_date` (an
+    original local date) and a new series, with `changes` applied, starts there. Overrides
+    and exdates from `from_date` on go to the new series (if it still has their dates); a
+    COUNT is shared: the old series keeps the occurrences before, the new one the rest."""
+    old, series = _locked_series(session, event_id, expected_version, "from_date")
+    if not series.has_occurrence_on(from_date):
+        raise InvalidInputError(
+            f"from_date: the series has no occurrence on {from_date}", field="from_date"
+        )
+    if from_date == series.first_date():
+        raise InvalidInputError(
+            "from_date: that is the series' first occurrence; change the whole series instead",
+            field="from_date",
+        )
+    rule = series.rule
+    before_rule = replace(
+        rule,
+        until=from_date - timedelta(days=1),
+        exdates=frozenset(day for day in rule.exdates if day < from_date),
+    )
+    after_rule = replace(rule, exdates=rule.exdates - before_rule.exdates)
+    if rule.count is not None:
+        # COUNT counts the rule's dates, exdated ones too (RFC 5545).
+        kept = sum(1 for local in series.rrule() if local.date() < from_date)
+        before_rule = replace(before_rule, count=kept, until=None)
+        after_rule = replace(after_rule, count=rule.count - kept)
+    start = aware(datetime.combine(from_date, series.local_start.time()), series.zone)
+    new = Event(
+        id=uuid.uuid4(),
+        title=old.title,
+        description=old.description,
+        event_type=old.event_type,
+        status=old.status,
+        start=start,
+        end=start + series.duration,
+        all_day=old.all_day,
+        venue=old.venue,
+        organizer_id=old.organizer_id,
+        participant_ids=list(old.participant_ids),
+        timezone=old.timezone,
+        recurrence=after_rule.to_json(),
+        # The same people own both halves of the series.
+        created_by=old.created_by,
+        overrides=[],
+    )
+    retimed = bool(TIMING_FIELDS & changes.model_fields_set)
+    for override in [o for o in old.overrides if o.occurrence_date >= from_date]:
+        old.overrides.remove(override)
+        # New times for "this and following" are this occurrence's too, moved or not.
+        if not (retimed and override.occurrence_date == from_date):
+            new.overrides.append(override)
+    old.recurrence = before_rule.to_json()
+    _set_span(old)
+    _set_span(new)
+    try:
+        _apply(new, changes, principal)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"changes.{exc.message}", field=f"changes.{exc.field}") from exc
+    _drop_stale_exdates(new)
+    session.add(new)
     session.flush()
-    announce(session, EVENT_UPDATED, event)
-    return event
+    announce(session, EVENT_UPDATED, old)
+    announce(session, EVENT_CREATED, new, split_from=old.id)
+    return old, new
 
 
 def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
@@ -273,14 +425,10 @@ def change_occurrence(
     day: date,
     change: OccurrenceChange,
     principal: Principal,
+    expected_version: int | None = None,
 ) -> EventOccurrence:
     """Cancel or move one occurrence of a series (keyed by its original local date)."""
-    event = _locked(session, event_id, None)
-    series = series_of(event)
-    if series is None:
-        raise ConflictError(
-            f"event {event_id} is not recurring; change the event itself", field="day"
-        )
+    event, series = _locked_series(session, event_id, expected_version, "day")
     if not series.has_occurrence_on(day):
         raise NotFoundError(f"occurrence of event {event_id} on", day.isoformat())
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
@@ -319,9 +467,11 @@ def change_occurrence(
     return override
 
 
-def restore_occurrence(session: Session, event_id: uuid.UUID, day: date) -> Event:
+def restore_occurrence(
+    session: Session, event_id: uuid.UUID, day: date, expected_version: int | None = None
+) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
-    event = _locked(session, event_id, None)
+    event = _locked(session, event_id, expected_version)
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
@@ -332,8 +482,15 @@ def restore_occurrence(session: Session, event_id: uuid.UUID, day: date) -> Even
     return event
 
 
-def announce(session: Session, event_type: str, event: Event, version: int | None = None) -> None:
-    """Stage an event.* message in the outbox, in the caller's transaction."""
+def announce(
+    session: Session,
+    event_type: str,
+    event: Event,
+    version: int | None = None,
+    split_from: uuid.UUID | None = None,
+) -> None:
+    """Stage an event.* message in the outbox, in the caller's transaction. A series split
+    off another ("this and following") names it: it is a continuation, not a new event."""
     zone = ZoneInfo(event.timezone)
     outbox.add(
         session,
@@ -349,6 +506,7 @@ def announce(session: Session, event_type: str, event: Event, version: int | Non
             "all_day": event.all_day,
             "recurring": event.recurrence is not None,
             "version": version or event.version,
+            "split_from": str(split_from) if split_from else None,
         },
         version=version or event.version,
     )
@@ -403,6 +561,16 @@ def _rule(
             "recurrence.by_monthday: not allowed with a weekly rule (RFC 5545)",
             field="recurrence.by_monthday",
         )
+    if recurrence.by_setpos and recurrence.freq not in (Frequency.MONTHLY, Frequency.YEARLY):
+        raise InvalidInputError(
+            "recurrence.by_setpos: only with a monthly or yearly rule",
+            field="recurrence.by_setpos",
+        )
+    if recurrence.by_setpos and not (recurrence.by_weekday or recurrence.by_monthday):
+        raise InvalidInputError(
+            "recurrence.by_setpos: needs by_weekday or by_monthday to pick from",
+            field="recurrence.by_setpos",
+        )
     first_day = start.astimezone(zone).date()
     if recurrence.until is not None and recurrence.until < first_day:
         raise InvalidInputError(
@@ -427,6 +595,7 @@ def _rule(
         interval=recurrence.interval,
         by_weekday=tuple(recurrence.by_weekday),
         by_monthday=tuple(recurrence.by_monthday),
+        by_setpos=tuple(recurrence.by_setpos),
         count=recurrence.count,
         until=recurrence.until,
         exdates=frozenset(recurrence.exdates),
@@ -438,17 +607,41 @@ def _set_span(event: Event) -> None:
     event.span_end = event.end if series is None else series.span_end()
 
 
-def _drop_stale_overrides(session: Session, event: Event) -> None:
+def _drop_stale_overrides(event: Event) -> None:
     """After a timing change, overrides of dates that are no longer occurrences go."""
     series = series_of(event)
+    kept = series.dates_among(o.occurrence_date for o in event.overrides) if series else set()
     for override in list(event.overrides):
-        if series is None or not series.has_occurrence_on(override.occurrence_date):
+        if override.occurrence_date not in kept:
             event.overrides.remove(override)
+
+
+def _drop_stale_exdates(event: Event) -> None:
+    """Exdates of dates the rule no longer produces go (they would remove nothing)."""
+    series = series_of(event)
+    if series is None or not series.rule.exdates:
+        return
+    produced = replace(series, rule=replace(series.rule, exdates=frozenset()))
+    rule = replace(series.rule, exdates=frozenset(produced.dates_among(series.rule.exdates)))
+    event.recurrence = rule.to_json()
 
 
 def _touch(event: Event) -> None:
     # The series changed through one of its occurrences: a new version (ETag) and update time.
     event.updated_at = datetime.now(UTC)
+
+
+def _locked_series(
+    session: Session, event_id: uuid.UUID, expected_version: int | None, field: str
+) -> tuple[Event, Series]:
+    """A series, locked; 409 naming `field` (the occurrence asked for) if it is not one."""
+    event = _locked(session, event_id, expected_version)
+    series = series_of(event)
+    if series is None:
+        raise ConflictError(
+            f"event {event_id} is not recurring; change the event itself", field=field
+        )
+    return event, series
 
 
 def _locked(session: Session, event_id: uuid.UUID, expected_version: int | None) -> Event:

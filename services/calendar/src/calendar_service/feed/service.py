@@ -12,6 +12,11 @@ Every query is bounded by the window and backed by an index:
 - leave by the (start_date, end_date) index; bookings by the partial GiST index on
   ``during`` of pending-or-approved bookings.
 A feed costs at most six queries, whatever the number of events.
+
+Every entry a person can change says who may (``ownerIds``: the owners of `authz`), on whose
+calendars it belongs (``peopleIds``), and its row ``version`` (the ETag of ``If-Match``);
+events also their API path (``apiUrl``: the calendar may drag them) and, for occurrences of a
+series, ``recurring``.
 """
 
 from __future__ import annotations
@@ -19,20 +24,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select, text
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
+from calendar_service.authz import booking_owner_ids, event_owner_ids, leave_owner_ids
 from calendar_service.bookings.models import HOLDING, Booking
-from calendar_service.calendar_events.models import Event, EventOccurrence
-from calendar_service.calendar_events.service import expand
+from calendar_service.calendar_events.models import Event
+from calendar_service.calendar_events.service import window_occurrences
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
+from calendar_service.pages import booking_page, event_page, leave_page
 from calendar_service.resources.models import Resource
 from obcms_platform.feed import (
-    BOOKING_COLOURS,
+    BOOKING_COLOUR,
     EVENT_COLOUR,
-    LEAVE_COLOURS,
+    LEAVE_COLOUR,
     MODULE_COORDINATION,
     MODULE_RESOURCES,
     MODULE_STAFF,
@@ -41,6 +49,7 @@ from obcms_platform.feed import (
     TimeWindow,
     extended_props,
     sorted_entries,
+    user_ids,
 )
 
 MODULE_EVENTS = MODULE_COORDINATION
@@ -63,89 +72,62 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
     return sorted_entries(entries)
 
 
-def window_events_statement(window: TimeWindow) -> Select[tuple[Event]]:
-    """Events whose span overlaps the window (the GiST-indexed query)."""
-    return (
-        select(Event)
-        .where(Event.span.op("&&")(func.tstzrange(window.start, window.end)))
-        .options(raiseload(Event.overrides))
-    )
-
-
 def event_entries(session: Session, window: TimeWindow) -> list[Entry]:
-    events = list(session.scalars(window_events_statement(window)))
-    series = [event for event in events if event.recurrence is not None]
-    overrides = _overrides(session, series, window)
-    by_event: dict[uuid.UUID, list[EventOccurrence]] = {}
-    for override in overrides:
-        by_event.setdefault(override.event_id, []).append(override)
-    # Series outside the window with an occurrence moved into it.
-    known = {event.id for event in events}
-    missing = [event_id for event_id in by_event if event_id not in known]
-    if missing:
-        events.extend(
-            session.scalars(
-                select(Event).where(Event.id.in_(missing)).options(raiseload(Event.overrides))
+    entries: list[Entry] = []
+    facts: dict[uuid.UUID, dict[str, Any]] = {}
+    for item in window_occurrences(session, window):
+        event = item.event
+        if event.id not in facts:
+            facts[event.id] = _event_facts(event)
+        zone = ZoneInfo(event.timezone)
+        entry_id = f"coordination-event-{event.id}"
+        occurrence = None
+        if item.occurrence_date is not None:
+            occurrence = item.occurrence_date.strftime("%Y%m%d")
+            entry_id = f"{entry_id}-{occurrence}"
+        start: datetime | date = item.start
+        end: datetime | date = item.end
+        if event.all_day:
+            start = item.start.astimezone(zone).date()
+            end = max(item.end.astimezone(zone).date(), start + timedelta(days=1))
+        entries.append(
+            Entry(
+                id=entry_id,
+                title=item.title,
+                start=start,
+                end=end,
+                all_day=event.all_day,
+                colour=EVENT_COLOUR,
+                zone=zone,
+                description=event.description,
+                location=item.venue,
+                props=extended_props(
+                    MODULE_EVENTS,
+                    "event",
+                    str(event.id),
+                    event.status.value,
+                    event_page(event.id),
+                    eventType=event.event_type.value,
+                    venue=item.venue or None,
+                    occurrenceDate=occurrence,
+                    moved=item.moved if occurrence else None,
+                    **facts[event.id],
+                ),
             )
         )
-    entries: list[Entry] = []
-    for event in events:
-        zone = ZoneInfo(event.timezone)
-        for item in expand(event, by_event.get(event.id, ()), window.start, window.end):
-            entry_id = f"coordination-event-{event.id}"
-            occurrence = None
-            if item.occurrence_date is not None:
-                occurrence = item.occurrence_date.strftime("%Y%m%d")
-                entry_id = f"{entry_id}-{occurrence}"
-            start: datetime | date = item.start
-            end: datetime | date = item.end
-            if event.all_day:
-                start = item.start.astimezone(zone).date()
-                end = max(item.end.astimezone(zone).date(), start + timedelta(days=1))
-            entries.append(
-                Entry(
-                    id=entry_id,
-                    title=item.title,
-                    start=start,
-                    end=end,
-                    all_day=event.all_day,
-                    colour=EVENT_COLOUR,
-                    zone=zone,
-                    description=event.description,
-                    location=item.venue,
-                    props=extended_props(
-                        MODULE_EVENTS,
-                        "event",
-                        str(event.id),
-                        event.status.value,
-                        f"/oobc-management/calendar/events/{event.id}/",
-                        eventType=event.event_type.value,
-                        venue=item.venue or None,
-                        occurrenceDate=occurrence,
-                        moved=item.moved if occurrence else None,
-                    ),
-                )
-            )
     return entries
 
 
-def _overrides(session: Session, series: list[Event], window: TimeWindow) -> list[EventOccurrence]:
-    moved_here = and_(
-        ~EventOccurrence.cancelled,
-        EventOccurrence.start < window.end,
-        EventOccurrence.end > window.start,
-    )
-    condition = moved_here
-    if series:
-        longest = max(event.end - event.start for event in series)
-        first_day = (window.start - longest).date() - timedelta(days=2)
-        last_day = window.end.date() + timedelta(days=2)
-        near = and_(
-            EventOccurrence.event_id.in_([event.id for event in series]),
-            EventOccurrence.occurrence_date.between(first_day, last_day),
-        )
-        condition = or_(near, moved_here)
-    return list(session.scalars(select(EventOccurrence).where(condition)))
+def _event_facts(event: Event) -> dict[str, Any]:
+    """Who may change the event, on whose calendars it is, its version and API path."""
+    owners = event_owner_ids(event.organizer_id, event.created_by)
+    return {
+        "ownerIds": user_ids(owners),
+        "peopleIds": user_ids(owners, event.participant_ids),
+        "version": event.version,
+        "apiUrl": f"/api/v1/events/{event.id}",
+        "recurring": True if event.recurrence is not None else None,
+    }
 
 
 def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
@@ -166,15 +148,18 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
             start=leave.start_date,
             end=leave.end_date + timedelta(days=1),
             all_day=True,
-            colour=LEAVE_COLOURS[leave.status.value],
+            colour=LEAVE_COLOUR,
             zone=OFFICE_ZONE,
             props=extended_props(
                 MODULE_LEAVE,
                 "leave",
                 str(leave.id),
                 leave.status.value,
-                f"/oobc-management/staff/leave/{leave.id}/",
+                leave_page(leave.id),
                 userId=str(leave.user_id),
+                ownerIds=user_ids(leave_owner_ids(leave.user_id, leave.created_by)),
+                peopleIds=user_ids(leave.user_id),
+                version=leave.version,
             ),
         )
         for leave in leaves
@@ -197,7 +182,7 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
             start=booking.start,
             end=booking.end,
             all_day=False,
-            colour=BOOKING_COLOURS[booking.status.value],
+            colour=BOOKING_COLOUR,
             zone=OFFICE_ZONE,
             description=booking.notes,
             location=location,
@@ -206,9 +191,12 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
                 "booking",
                 str(booking.id),
                 booking.status.value,
-                f"/oobc-management/resources/bookings/{booking.id}/",
+                booking_page(booking.id),
                 resourceId=str(booking.resource_id),
                 resourceName=name,
+                ownerIds=user_ids(booking_owner_ids(booking.booked_by)),
+                peopleIds=user_ids(booking.booked_by),
+                version=booking.version,
             ),
         )
         for booking, name, location in rows

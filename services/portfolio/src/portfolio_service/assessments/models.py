@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, Uuid
+from sqlalchemy import CheckConstraint, Date, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
@@ -62,6 +62,10 @@ class Assessment(Timestamped, Base):
     location: Mapped[str] = mapped_column(String(255), default="")
     community: Mapped[str] = mapped_column(String(255), default="")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint(

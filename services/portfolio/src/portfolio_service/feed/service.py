@@ -5,6 +5,11 @@
   status) and budget workflow stages by due date (``planning-stage-<id>``);
 - ``mana``: assessments' planned start and end dates (``mana-assessment-<id>-start|end``).
 
+Every entry names who may change its record (``ownerIds``: the PPA's owners, or the
+assessment's, per authz.py), on whose calendars it belongs (``peopleIds``: the PPA's lead and
+members; the assessment's creator) and the record's ``version``; milestones, moved by drag,
+also the ``apiUrl`` the move patches.
+
 One query per kind (at most four), of the columns the entries show (not whole ORM objects:
 a year's window holds thousands of rows), each on B-tree indexes of its date columns (a
 ``BitmapOr`` of the two indexes where an entry has two dates), whatever the number of rows.
@@ -21,9 +26,10 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
     ASSESSMENT_COLOUR,
-    MILESTONE_COLOURS,
+    MILESTONE_COLOUR,
     MODULE_MANA,
     MODULE_PLANNING,
     PPA_COLOUR,
@@ -32,8 +38,15 @@ from obcms_platform.feed import (
     TimeWindow,
     all_day_entry,
     extended_props,
+    user_ids,
 )
 from portfolio_service.assessments.models import Assessment
+from portfolio_service.authz import (
+    PPA_PEOPLE_COLUMNS,
+    PpaPeople,
+    assessment_ownership,
+    ppa_ownership,
+)
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import WorkflowStage
@@ -52,14 +65,34 @@ def assessment_url(assessment_id: uuid.UUID) -> str:
     return f"/oobc-management/portfolio/assessments/{assessment_id}/"
 
 
+def milestone_api_url(ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> str:
+    return f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone_id}"
+
+
 def _in(column: Any, first: date, last: date) -> Any:
     return column.between(first, last)
+
+
+def ppa_facts(ppa: PpaPeople) -> dict[str, list[str]]:
+    """Who may change a PPA's entries (its owners) and on whose calendars they belong (its
+    lead and members)."""
+    return {
+        "ownerIds": user_ids(ppa_ownership(ppa).owners),
+        "peopleIds": user_ids(ppa.lead_id, ppa.member_ids),
+    }
 
 
 def ppas_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     first, last = window.days()
     return select(
-        Ppa.id, Ppa.title, Ppa.status, Ppa.category, Ppa.start_date, Ppa.target_end_date
+        Ppa.id,
+        Ppa.title,
+        Ppa.status,
+        Ppa.category,
+        Ppa.start_date,
+        Ppa.target_end_date,
+        Ppa.version,
+        *PPA_PEOPLE_COLUMNS,
     ).where(or_(_in(Ppa.start_date, first, last), _in(Ppa.target_end_date, first, last)))
 
 
@@ -73,7 +106,9 @@ def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
             Milestone.date,
             Milestone.status,
             Milestone.notes,
+            Milestone.version,
             Ppa.title.label("ppa_title"),
+            *PPA_PEOPLE_COLUMNS,
         )
         .join(Ppa, Ppa.id == Milestone.ppa_id)
         .where(_in(Milestone.date, first, last))
@@ -91,7 +126,9 @@ def stages_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
             WorkflowStage.due_date,
             WorkflowStage.owner_team_id,
             WorkflowStage.notes,
+            WorkflowStage.version,
             Ppa.title.label("ppa_title"),
+            *PPA_PEOPLE_COLUMNS,
         )
         .join(Ppa, Ppa.id == WorkflowStage.ppa_id)
         .where(WorkflowStage.due_date.is_not(None), _in(WorkflowStage.due_date, first, last))
@@ -109,6 +146,8 @@ def assessments_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
         Assessment.assessment_level,
         Assessment.planned_start_date,
         Assessment.planned_end_date,
+        Assessment.created_by,
+        Assessment.version,
     ).where(
         or_(
             _in(Assessment.planned_start_date, first, last),
@@ -138,6 +177,8 @@ def ppa_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
                     ppa_url(row.id),
                     dateType=key,
                     ppaCategory=row.category.value,
+                    **ppa_facts(row),
+                    version=row.version,
                 ),
             )
 
@@ -148,7 +189,7 @@ def milestone_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
             f"planning-entry-{milestone.ppa_id}-milestone-{milestone.id}",
             f"{milestone.title} ({milestone.ppa_title})",
             milestone.date,
-            MILESTONE_COLOURS[milestone.status.value],
+            MILESTONE_COLOUR,
             extended_props(
                 MODULE_PLANNING,
                 "milestone",
@@ -156,6 +197,9 @@ def milestone_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
                 milestone.status.value,
                 ppa_url(milestone.ppa_id),
                 milestoneId=str(milestone.id),
+                **ppa_facts(milestone),
+                version=milestone.version,
+                apiUrl=milestone_api_url(milestone.ppa_id, milestone.id),
             ),
             description=milestone.notes,
         )
@@ -179,6 +223,8 @@ def stage_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
                 stageId=str(stage.id),
                 stage=stage.stage.value,
                 ownerTeamId=str(stage.owner_team_id) if stage.owner_team_id else None,
+                **ppa_facts(stage),
+                version=stage.version,
             ),
             description=stage.notes,
         )
@@ -206,6 +252,10 @@ def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
                     dateType=key,
                     methodology=assessment.primary_methodology.value,
                     assessmentLevel=assessment.assessment_level.value,
+                    # It records its creator only (no lead): theirs to change, on their calendar.
+                    ownerIds=user_ids(assessment_ownership(assessment.created_by).owners),
+                    peopleIds=user_ids(assessment.created_by),
+                    version=assessment.version,
                 ),
                 description=assessment.description,
             )

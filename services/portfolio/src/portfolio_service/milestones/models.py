@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
@@ -33,6 +33,10 @@ class Milestone(Timestamped, Base):
         enum_column(MilestoneStatus, "status"), default=MilestoneStatus.PLANNED
     )
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         Index("ix_milestones__ppa_id_date", "ppa_id", "date"),

@@ -12,6 +12,7 @@ from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from obcms_platform.versioning import ExpectedVersion, set_etag
 from portfolio_service.authz import MILESTONE_WRITE
 from portfolio_service.milestones import service
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
@@ -41,29 +42,38 @@ def create_milestone(
     milestone = service.create_milestone(session, ppa_id, data)
     session.commit()
     response.headers["Location"] = f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone.id}"
+    set_etag(response, milestone.version)
     return MilestoneRead.model_validate(milestone)
 
 
-@router.patch("/{milestone_id}", response_model=MilestoneRead)
+@router.patch("/{milestone_id}", response_model=MilestoneRead, responses=error_responses(403, 412))
 def update_milestone(
     ppa_id: uuid.UUID,
     milestone_id: uuid.UUID,
     changes: MilestoneUpdate,
     session: DbSession,
     _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> MilestoneRead:
-    milestone = service.update_milestone(session, ppa_id, milestone_id, changes)
+    milestone = service.update_milestone(session, ppa_id, milestone_id, changes, expected_version)
     session.commit()
+    set_etag(response, milestone.version)
     return MilestoneRead.model_validate(milestone)
 
 
-@router.delete("/{milestone_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{milestone_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 412),
+)
 def delete_milestone(
     ppa_id: uuid.UUID,
     milestone_id: uuid.UUID,
     session: DbSession,
     _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
+    expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_milestone(session, ppa_id, milestone_id)
+    service.delete_milestone(session, ppa_id, milestone_id, expected_version)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

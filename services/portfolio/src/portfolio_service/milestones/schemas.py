@@ -33,5 +33,6 @@ class MilestoneRead(ResponseModel):
     date: dt.date
     status: MilestoneStatus
     notes: str
+    version: int
     created_at: dt.datetime
     updated_at: dt.datetime

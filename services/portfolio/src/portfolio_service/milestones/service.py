@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.errors import InvalidInputError, NotFoundError, PreconditionFailedError
 from portfolio_service.db import outbox
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneUpdate
@@ -35,9 +35,13 @@ def create_milestone(session: Session, ppa_id: uuid.UUID, data: MilestoneCreate)
 
 
 def update_milestone(
-    session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID, changes: MilestoneUpdate
+    session: Session,
+    ppa_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    changes: MilestoneUpdate,
+    expected_version: int | None = None,
 ) -> Milestone:
-    milestone = _get(session, ppa_id, milestone_id)
+    milestone = _locked(session, ppa_id, milestone_id, expected_version)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None:
@@ -48,17 +52,31 @@ def update_milestone(
     return milestone
 
 
-def delete_milestone(session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> None:
-    milestone = _get(session, ppa_id, milestone_id)
+def delete_milestone(
+    session: Session,
+    ppa_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> None:
+    milestone = _locked(session, ppa_id, milestone_id, expected_version)
     session.delete(milestone)
     session.flush()
     _announce(session, milestone, deleted=True)
 
 
-def _get(session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> Milestone:
+def _locked(
+    session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID, expected_version: int | None
+) -> Milestone:
+    """The PPA's milestone, row-locked for writing; with `expected_version` (from If-Match),
+    one changed since the caller read it is a 412."""
     milestone = session.get(Milestone, milestone_id, with_for_update=True)
     if milestone is None or milestone.ppa_id != ppa_id:
         raise NotFoundError("milestone", milestone_id)
+    if expected_version is not None and milestone.version != expected_version:
+        raise PreconditionFailedError(
+            f"milestone {milestone_id} is at version {milestone.version}, not "
+            f"{expected_version}; reload it"
+        )
     return milestone
 
 

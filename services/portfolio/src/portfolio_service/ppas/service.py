@@ -15,7 +15,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.authz import Ownership
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -23,7 +22,7 @@ from obcms_platform.errors import (
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from portfolio_service.authz import FROZEN_FIELDS
+from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
@@ -140,7 +139,7 @@ def event_data(ppa: Ppa) -> dict[str, Any]:
 
 
 def ppa_owner_ids(ppa: Ppa) -> frozenset[uuid.UUID]:
-    return Ownership.of(ppa.created_by, ppa.lead_id, ppa.member_ids).owners
+    return ppa_ownership(ppa).owners
 
 
 def _ensure_not_frozen(ppa: Ppa, values: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -59,6 +60,10 @@ class WorkflowStage(Timestamped, Base):
     owner_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     notes: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         UniqueConstraint("ppa_id", "stage"),

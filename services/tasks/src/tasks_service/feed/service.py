@@ -5,8 +5,14 @@ date, as an all-day entry; it is in a window when that span touches one of the w
 office-local days. Tasks without a due date are not on the calendar, and tasks linked to a
 calendar event (``related_event_id``) are shown through the event instead (DOMAIN.md).
 
-One query, on the partial GiST index ``ix_tasks__calendar_span`` (the task's span ``&&`` the
-window's days), whatever the number of tasks.
+An entry names who may change the task (``ownerIds``, the ``task.update`` rule of authz.py)
+and on whose calendars it belongs (``peopleIds``: its assignees and its teams' members), its
+``version`` and the ``apiUrl`` a move by drag patches.
+
+Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
+``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days); the members of their
+teams; the owners of their PPAs (both selecting the window's tasks again, so the tasks are
+still streamed rather than held).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 from sqlalchemy import Row, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
     MODULE_STAFF,
     TASK_COLOUR,
@@ -24,7 +31,9 @@ from obcms_platform.feed import (
     TimeWindow,
     all_day_entry,
     extended_props,
+    user_ids,
 )
+from tasks_service.authz import TaskGroups
 from tasks_service.tasks.models import Task, calendar_span
 
 SERVED_MODULES = (MODULE_STAFF,)
@@ -43,8 +52,11 @@ ENTRY_COLUMNS = (
     Task.priority,
     Task.domain,
     Task.assignee_ids,
+    Task.team_ids,
+    Task.created_by,
     Task.related_ppa_id,
     Task.related_assessment_id,
+    Task.version,
 )
 
 
@@ -62,7 +74,17 @@ def window_tasks_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     )
 
 
-def task_entry(task: Row[Any]) -> Entry:
+def window_groups(session: Session, window: TimeWindow) -> TaskGroups:
+    """The teams' members and PPAs' owners of the window's tasks."""
+    tasks = window_tasks_statement(window)
+    return TaskGroups.load(
+        session,
+        team_ids=tasks.with_only_columns(func.unnest(Task.team_ids)),
+        ppa_ids=tasks.with_only_columns(Task.related_ppa_id),
+    )
+
+
+def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
     assert task.due_date is not None  # selected with one
     task_id = str(task.id)
     return all_day_entry(
@@ -83,6 +105,10 @@ def task_entry(task: Row[Any]) -> Entry:
             relatedAssessmentId=(
                 str(task.related_assessment_id) if task.related_assessment_id else None
             ),
+            ownerIds=user_ids(groups.workers(task).owners),
+            peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
+            version=task.version,
+            apiUrl=f"{API_PREFIX}/tasks/{task_id}",
         ),
         last=task.due_date,
         description=task.description,
@@ -99,6 +125,7 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
     sorts)."""
     if MODULE_STAFF not in set(modules):
         return
+    groups = window_groups(session, window)
     statement = window_tasks_statement(window).execution_options(yield_per=FEED_ROWS_PER_FETCH)
     for task in session.execute(statement):
-        yield task_entry(task)
+        yield task_entry(task, groups)

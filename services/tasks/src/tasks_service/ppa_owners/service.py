@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from tasks_service.ppa_owners.models import PpaOwners
+
+# Ids given as such, or as a query selecting them (the feed's window of tasks).
+Ids = Collection[uuid.UUID] | Select[Any]
+
+
+def owners_by_ppa(session: Session, ppa_ids: Ids) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """The owners of each of the PPAs (ids, or a query selecting them), in one query; PPAs
+    unknown here (not announced, or deleted) are left out."""
+    if not isinstance(ppa_ids, Select) and not ppa_ids:
+        return {}
+    rows = session.execute(
+        select(PpaOwners.ppa_id, PpaOwners.owner_ids).where(PpaOwners.ppa_id.in_(ppa_ids))
+    )
+    return {row.ppa_id: frozenset(row.owner_ids) for row in rows}
 
 
 def owners_of(session: Session, ppa_id: uuid.UUID | None) -> frozenset[uuid.UUID]:
     """The PPA's owners; none when the PPA is unknown here (not announced, or deleted)."""
     if ppa_id is None:
         return frozenset()
-    owners = session.scalar(select(PpaOwners.owner_ids).where(PpaOwners.ppa_id == ppa_id))
-    return frozenset(owners or ())
+    return owners_by_ppa(session, [ppa_id]).get(ppa_id, frozenset())
 
 
 def record(

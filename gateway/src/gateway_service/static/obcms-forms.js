@@ -1,0 +1,186 @@
+/* Form enhancement: window.obcmsForms.enhance(root) sets up what is interactive inside root.
+ *
+ * - people pickers (select[data-people-picker]): Tom Select searching data-people-url?q=
+ *   (without Tom Select they stay plain multi-selects);
+ * - the event form's recurrence fields (shown only for the chosen "Repeats"), its all-day box
+ *   (date inputs instead of date-and-time ones) and its end following a moved start;
+ * - a resource's week ([data-resource-week]): FullCalendar timeGrid of its bookings in the
+ *   viewer's zone.
+ *
+ * Every page runs it on DOMContentLoaded; the calendar's dialog runs it on a fetched form.
+ * The forms work without it: the server renders every input and checks everything. */
+(function () {
+  "use strict";
+
+  var UNITS = { daily: "day", weekly: "week", monthly: "month", yearly: "year" };
+
+  function each(root, selector, action) {
+    Array.prototype.forEach.call(root.querySelectorAll(selector), action);
+  }
+
+  function peoplePicker(select) {
+    if (typeof window.TomSelect !== "function" || select.tomselect) return;
+    var url = select.getAttribute("data-people-url");
+    new window.TomSelect(select, {
+      plugins: ["remove_button"],
+      valueField: "id",
+      labelField: "name",
+      searchField: ["name"],
+      maxOptions: 50,
+      placeholder: "Type a name",
+      closeAfterSelect: true,
+      onItemAdd: function () {
+        this.setTextboxValue("");
+      },
+      load: function (query, callback) {
+        fetch(url + "?q=" + encodeURIComponent(query), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+          .then(function (response) {
+            return response.ok ? response.json() : [];
+          })
+          .then(callback, function () {
+            callback();
+          });
+      },
+    });
+  }
+
+  /* "2026-12-14T09:00" <-> milliseconds, read as UTC: only differences matter here. */
+  function toMillis(value) {
+    var parsed = Date.parse(value.length === 10 ? value + "T00:00Z" : value + "Z");
+    return isNaN(parsed) ? null : parsed;
+  }
+
+  function fromMillis(millis, dateOnly) {
+    var text = new Date(millis).toISOString();
+    return dateOnly ? text.slice(0, 10) : text.slice(0, 16);
+  }
+
+  function timing(form) {
+    var box = form.querySelector("[data-all-day]");
+    var start = form.querySelector("input[name=start][data-time-input]");
+    var end = form.querySelector("input[name=end][data-time-input]");
+    if (!box || !start || !end) return;
+    var previousStart = start.value;
+
+    function switchType(input, fallbackTime) {
+      var value = input.value;
+      if (box.checked && input.type !== "date") {
+        input.setAttribute("data-time", value.slice(11, 16));
+        input.type = "date";
+        input.value = value.slice(0, 10);
+      } else if (!box.checked && input.type !== "datetime-local") {
+        input.type = "datetime-local";
+        var time = input.getAttribute("data-time") || fallbackTime;
+        input.value = value ? value.slice(0, 10) + "T" + time : "";
+      }
+    }
+
+    function allDayChanged() {
+      switchType(start, "09:00");
+      switchType(end, "10:00");
+      previousStart = start.value;
+      each(form, "[data-timed-only]", function (element) {
+        element.hidden = box.checked;
+      });
+    }
+
+    // Moving the start moves the end with it (the same length), as calendars do.
+    function startChanged() {
+      var before = toMillis(previousStart);
+      var after = toMillis(start.value);
+      var last = toMillis(end.value);
+      if (before !== null && after !== null && last !== null) {
+        end.value = fromMillis(last + (after - before), box.checked);
+      }
+      previousStart = start.value;
+      monthDay(form, start.value);
+    }
+
+    box.addEventListener("change", allDayChanged);
+    start.addEventListener("change", startChanged);
+    allDayChanged();
+  }
+
+  function monthDay(form, value) {
+    var label = form.querySelector("[data-month-day]");
+    var day = parseInt(value.slice(8, 10), 10);
+    if (label && !isNaN(day)) label.textContent = "(day " + day + ")";
+  }
+
+  function recurrence(form) {
+    var repeats = form.querySelector("[data-repeats]");
+    if (!repeats) return;
+    var interval = form.querySelector("[data-interval]");
+    var unit = form.querySelector("[data-unit]");
+
+    function update() {
+      var freq = repeats.value;
+      each(form, "[data-repeat-only]", function (element) {
+        element.hidden = !freq;
+      });
+      each(form, "[data-show-for]", function (element) {
+        element.hidden = element.getAttribute("data-show-for") !== freq;
+      });
+      if (unit && interval) {
+        var count = parseInt(interval.value, 10);
+        unit.textContent = (UNITS[freq] || "time") + (count === 1 ? "" : "s");
+      }
+    }
+
+    repeats.addEventListener("change", update);
+    if (interval) interval.addEventListener("input", update);
+    update();
+  }
+
+  function resourceWeek(element) {
+    if (!window.FullCalendar || element.getAttribute("data-ready")) return;
+    element.setAttribute("data-ready", "true");
+    var narrow = window.matchMedia("(max-width: 40rem)");
+    var calendar = new window.FullCalendar.Calendar(element, {
+      initialView: narrow.matches ? "timeGridDay" : "timeGridWeek",
+      initialDate: element.getAttribute("data-initial-date") || undefined,
+      // The luxon plugin (loaded by the page) lets FullCalendar show a named zone.
+      timeZone: window.FullCalendar.Luxon3 ? element.getAttribute("data-time-zone") : "local",
+      events: element.getAttribute("data-bookings-url"),
+      firstDay: 1,
+      headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay" },
+      buttonIcons: false,
+      buttonText: { prev: "‹", next: "›", today: "Today", week: "Week", day: "Day" },
+      buttonHints: { prev: "Previous $0", next: "Next $0" },
+      dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" },
+      scrollTime: "08:00:00",
+      slotDuration: "00:30:00",
+      nowIndicator: true,
+      allDaySlot: false,
+      contentHeight: 560,
+      eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    });
+    calendar.render();
+    // A phone shows one day, a wider screen the week.
+    narrow.addEventListener("change", function () {
+      calendar.changeView(narrow.matches ? "timeGridDay" : "timeGridWeek");
+    });
+  }
+
+  function enhance(root) {
+    root = root || document;
+    each(root, "select[data-people-picker]", peoplePicker);
+    each(root, "form[data-event-form]", function (form) {
+      timing(form);
+      recurrence(form);
+      // A refused form: straight to the first input at fault.
+      var invalid = form.querySelector("[aria-invalid=true]");
+      if (invalid && !invalid.closest("[hidden]")) invalid.focus();
+    });
+    each(root, "[data-resource-week]", resourceWeek);
+  }
+
+  window.obcmsForms = { enhance: enhance };
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+  });
+})();

@@ -1,0 +1,300 @@
+"""The event form and a resource's week in a real browser (Debian's Chromium driven by
+Playwright): the people picker searching people.json by full name, the recurrence fields shown
+for the chosen "Repeats", the all-day box switching the time inputs, a resource's week in the
+viewer's zone, and screenshots of the event pages at desktop and phone widths
+(test-artifacts/screenshots/).
+
+The browser runs in Berlin's zone on purpose: the pages show the viewer's zone (the office's,
+Asia/Manila, for the admin), never the browser's. The dates are in March 2033, which no other
+test of the session uses."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, ServedApp, token_for
+from playwright.sync_api import Browser, Page, expect
+
+from obcms_platform.testing.axe import serious_violations, summary
+
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
+
+EVENTS = "/oobc-management/calendar/events/"
+NEW = EVENTS + "new/"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def api(gateway: ServedApp) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        client.headers.update(token_for(client, "admin", ADMIN_PASSWORD))
+        yield client
+
+
+@pytest.fixture
+def page(browser: Browser, gateway: ServedApp) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=gateway.url, timezone_id="Europe/Berlin", viewport=DESKTOP
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/")
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def _ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _screenshots(page: Page, name: str, phone_shows: str | None = None) -> None:
+    """The page at desktop and phone widths (once `phone_shows` is visible there); at 390 px
+    nothing scrolls sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    if phone_shows:
+        expect(page.locator(phone_shows)).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / f"{name}-phone.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name}: {overflow} px of horizontal scroll at 390 px"
+    page.set_viewport_size(DESKTOP)
+
+
+def test_people_picker_and_recurrence_fields(page: Page, api: httpx.Client):
+    marker = uuid.uuid4().hex[:6]
+    person = _ok(
+        api.post(
+            "/api/v1/users",
+            json={
+                "username": f"rosalinda-{marker}",
+                "password": "user-password-for-tests",
+                "full_name": f"Rosalinda Tan {marker}",
+            },
+        )
+    )
+    page.goto(f"{NEW}?start=2033-03-07T09:00:00%2B08:00&end=2033-03-07T10:00:00%2B08:00")
+    assert serious_violations(page) == [], summary(serious_violations(page))
+    start = page.locator("input[name=start]")
+    end = page.locator("input[name=end]")
+    rule = page.locator("[data-repeat-only]")
+    weekly = page.locator("[data-show-for=weekly]")
+    monthly = page.locator("[data-show-for=monthly]")
+    expect(rule).to_be_hidden()
+
+    page.select_option("select[name=repeats]", "monthly")
+    expect(monthly).to_be_visible()
+    expect(weekly).to_be_hidden()
+    expect(monthly).to_contain_text("(day 7)")
+    page.select_option("select[name=repeats]", "weekly")
+    expect(weekly).to_be_visible()
+    expect(monthly).to_be_hidden()
+    expect(page.locator("[data-unit]")).to_have_text("week")
+    page.fill("input[name=interval]", "2")
+    expect(page.locator("[data-unit]")).to_have_text("weeks")
+    expect(page.locator("input[name=weekdays][value='1']")).to_be_checked()  # the start's day
+    page.check("input[name=weekdays][value='3']")
+    page.check("input[name=ends][value=after]")
+    page.fill("input[name=count]", "4")
+
+    # All day: dates only; back: the times return.
+    page.check("input[name=all_day]")
+    expect(start).to_have_attribute("type", "date")
+    expect(start).to_have_value("2033-03-07")
+    page.uncheck("input[name=all_day]")
+    expect(start).to_have_attribute("type", "datetime-local")
+    expect(start).to_have_value("2033-03-07T09:00")
+    # Moving the start moves the end with it.
+    start.fill("2033-03-07T14:00")
+    expect(end).to_have_value("2033-03-07T15:00")
+
+    # The people picker searches people.json by full name.
+    page.fill("input[name=title]", f"Browser series {marker}")
+    picker = page.locator(".ts-control input")
+    picker.fill(f"Tan {marker}")
+    option = page.locator(".ts-dropdown .option", has_text=f"Rosalinda Tan {marker}")
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.locator(".ts-control .item", has_text=f"Rosalinda Tan {marker}")).to_be_visible()
+    _screenshots(page, "event-form")
+
+    page.click("form[data-event-form] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/calendar/events/[0-9a-f-]{36}/\?saved=created$"))
+    expect(page.locator("#toast")).to_have_text("Event created")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text(f"Rosalinda Tan {marker}")
+    expect(facts).to_contain_text("Every 2 weeks on Monday and Wednesday, 4 times")
+    expect(facts).to_contain_text("Mon 7 Mar 2033, 14:00–15:00")  # noqa: RUF001
+    event_id = page.url.split(EVENTS)[1].split("/")[0]
+    event = _ok(api.get(f"/api/v1/events/{event_id}"), 200)
+    assert event["participant_ids"] == [person["id"]]
+    occurrences = _ok(
+        api.get(
+            f"/api/v1/events/{event_id}/occurrences",
+            params={"start": "2033-03-01", "end": "2033-05-01"},
+        ),
+        200,
+    )
+    assert [o["occurrence_date"] for o in occurrences] == [
+        "2033-03-07",
+        "2033-03-09",
+        "2033-03-21",
+        "2033-03-23",
+    ]
+    assert serious_violations(page) == [], summary(serious_violations(page))
+    _screenshots(page, "event-page")
+
+    page.goto(f"{EVENTS}{event_id}/edit/?occurrence=2033-03-09")
+    expect(page.locator("input[name=start]")).to_have_value("2033-03-09T14:00")
+    expect(page.locator("input[name=scope][value=following]")).to_be_visible()
+    _screenshots(page, "event-edit")
+    page.goto(f"{EVENTS}{event_id}/cancel/?occurrence=2033-03-09")
+    assert serious_violations(page) == [], summary(serious_violations(page))
+    _screenshots(page, "event-cancel")
+
+    # Refused: every error beside its input, at once.
+    page.goto(NEW)
+    page.fill("input[name=title]", "")
+    page.select_option("select[name=repeats]", "daily")
+    page.check("input[name=ends][value=on]")
+    page.click("form[data-event-form] button[type=submit]")
+    expect(page.locator(".field-error")).to_have_count(2)
+    expect(page.locator("[role=alert]")).to_contain_text("Please correct the 2 fields")
+    assert serious_violations(page) == [], summary(serious_violations(page))
+    _screenshots(page, "event-form-errors")
+
+
+def test_resource_week_in_the_viewers_zone(page: Page, api: httpx.Client):
+    marker = uuid.uuid4().hex[:6]
+    van = _ok(
+        api.post("/api/v1/resources", json={"name": f"Van {marker}", "resource_type": "vehicle"})
+    )
+    _ok(
+        api.post(
+            "/api/v1/bookings",
+            json={
+                "resource_id": van["id"],
+                "start": "2033-03-08T08:00:00+08:00",
+                "end": "2033-03-08T09:30:00+08:00",
+            },
+        )
+    )
+    page.goto(f"/oobc-management/resources/{van['id']}/?date=2033-03-08")
+    booking = page.locator(".resource-week .fc-event")
+    expect(booking).to_have_count(1)
+    expect(booking).to_contain_text("08:00")  # Manila, not Berlin's 01:00
+    expect(booking).to_contain_text("admin")
+    assert serious_violations(page) == [], summary(serious_violations(page))
+    _screenshots(page, "resource-week", phone_shows=".resource-week .fc-timeGridDay-view")
+
+
+def _occurrences(api: httpx.Client, event_id: str) -> list[tuple[str, str]]:
+    """(original date, start in UTC) of each occurrence in April 2033."""
+    found = _ok(
+        api.get(
+            f"/api/v1/events/{event_id}/occurrences",
+            params={"start": "2033-04-01", "end": "2033-05-01"},
+        ),
+        200,
+    )
+    return [(o["occurrence_date"], o["start"][11:16]) for o in found]
+
+
+def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page, api: httpx.Client):
+    """A weekly check-in moves to 15:00 from its third Monday on; the second Monday is then
+    called off; a participant's approved leave on the last Monday is named on the page."""
+    marker = uuid.uuid4().hex[:6]
+    person = _ok(
+        api.post(
+            "/api/v1/users",
+            json={
+                "username": f"joy-{marker}",
+                "password": "user-password-for-tests",
+                "full_name": f"Joy Mangudadatu {marker}",
+            },
+        )
+    )
+    manager = _ok(
+        api.post(
+            "/api/v1/users",
+            json={
+                "username": f"approver-{marker}",
+                "password": "user-password-for-tests",
+                "full_name": f"Approver {marker}",
+                "role": "manager",
+            },
+        )
+    )
+    leave = _ok(
+        api.post(
+            "/api/v1/leaves",
+            json={
+                "user_id": person["id"],
+                "leave_type": "vacation",
+                "start_date": "2033-04-25",
+                "end_date": "2033-04-25",
+            },
+        )
+    )
+    approver = token_for(api, manager["username"], "user-password-for-tests")
+    _ok(api.post(f"/api/v1/leaves/{leave['id']}/approve", headers=approver), 200)
+    series = _ok(
+        api.post(
+            "/api/v1/events",
+            json={
+                "title": f"Weekly check-in {marker}",
+                "event_type": "meeting",
+                "start": "2033-04-04T10:00:00+08:00",
+                "end": "2033-04-04T11:00:00+08:00",
+                "participant_ids": [person["id"]],
+                "recurrence": {"freq": "weekly", "count": 4},
+            },
+        )
+    )
+
+    # This and following, from the third Monday: 15:00 instead of 10:00.
+    page.goto(f"{EVENTS}{series['id']}/edit/?occurrence=2033-04-18")
+    start = page.locator("input[name=start]")
+    expect(start).to_have_value("2033-04-18T10:00")
+    start.fill("2033-04-18T15:00")
+    expect(page.locator("input[name=end]")).to_have_value("2033-04-18T16:00")
+    page.check("input[name=scope][value=following]")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(re.compile(r".*/calendar/events/[0-9a-f-]{36}/\?saved=saved.*"))
+    later_id = page.url.split(EVENTS)[1].split("/")[0]
+    assert later_id != series["id"]
+    expect(page.locator("#toast")).to_contain_text("saved")
+    expect(page.locator("dl.facts")).to_contain_text("Mon 18 Apr 2033, 15:00–16:00")  # noqa: RUF001
+    # The participant's leave on the last Monday is named (never its type or reason).
+    expect(page.locator("#conflicts")).to_contain_text(
+        f"Joy Mangudadatu {marker} is on leave Mon 25 Apr 2033"
+    )
+    expect(page.locator("#conflicts")).not_to_contain_text("vacation")
+    assert _occurrences(api, series["id"]) == [("2033-04-04", "02:00"), ("2033-04-11", "02:00")]
+    assert _occurrences(api, later_id) == [("2033-04-18", "07:00"), ("2033-04-25", "07:00")]
+
+    # One occurrence of the earlier half called off, after a confirmation.
+    page.goto(f"{EVENTS}{series['id']}/cancel/?occurrence=2033-04-11")
+    page.check("input[name=scope][value=this]")
+    page.locator("form button.danger").click()
+    page.wait_for_url(re.compile(rf".*/calendar/events/{series['id']}/\?saved=cancelled.*"))
+    expect(page.locator("#toast")).to_contain_text("cancelled")
+    assert _occurrences(api, series["id"]) == [("2033-04-04", "02:00")]
+    assert _occurrences(api, later_id) == [("2033-04-18", "07:00"), ("2033-04-25", "07:00")]

@@ -1,0 +1,107 @@
+"""The layout of every page (base.html) in a real browser (Debian's Chromium): the menu folds
+behind a "Menu" button on a phone and opens and closes by keyboard, it is plain on a desktop,
+the status area says what `?saved=` names (never the query's own text), no page scrolls
+sideways at 390 px, and axe-core finds nothing critical or serious. Screenshots of each page
+at both sizes go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, ServedApp
+from playwright.sync_api import Browser, Page, expect
+
+from obcms_platform.testing.axe import serious_violations, summary
+
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PAGES = {
+    "home": "/",
+    "tasks": "/oobc-management/staff/tasks/",
+    "ppas": "/oobc-management/portfolio/ppas/",
+    "resources": "/oobc-management/resources/",
+    "leave": "/oobc-management/staff/leave/",
+    "account": "/accounts/me/",
+}
+
+
+def _signed_in(browser: Browser, gateway: ServedApp, viewport: dict[str, int]) -> Page:
+    context = browser.new_context(base_url=gateway.url, viewport=viewport)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Welcome, admin")).to_be_visible()
+    return page
+
+
+def test_the_menu_folds_on_a_phone_and_works_by_keyboard(browser: Browser, gateway: ServedApp):
+    page = _signed_in(browser, gateway, PHONE)
+    menu = page.get_by_role("button", name="Menu")
+    links = page.get_by_role("navigation", name="Main")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(links).to_be_hidden()
+
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(links.get_by_role("link", name="Resources")).to_be_visible()
+    page.keyboard.press("Tab")  # into the menu, then out of it with Escape
+    expect(links.get_by_role("link", name="Home")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(links).to_be_hidden()
+    expect(menu).to_be_focused()
+    page.keyboard.press("Space")
+    links.get_by_role("link", name="Resources").click()
+    expect(page.get_by_role("heading", name="Resources and bookings")).to_be_visible()
+    assert page.get_by_role("status").count() == 0  # no message without `?saved=`
+    page.context.close()
+
+
+def test_the_menu_is_plain_on_a_desktop(browser: Browser, gateway: ServedApp):
+    page = _signed_in(browser, gateway, DESKTOP)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Leave")
+    ).to_be_visible()
+    page.context.close()
+
+
+def test_the_status_area_says_what_worked_in_words_of_its_own(browser: Browser, gateway: ServedApp):
+    page = _signed_in(browser, gateway, DESKTOP)
+    status = page.locator("#toast[role=status]")
+    page.goto("/oobc-management/staff/tasks/?saved=deleted")
+    expect(status).to_have_text("Deleted")
+    page.goto("/oobc-management/staff/tasks/?saved=<b>you+were+hacked</b>")
+    expect(status).to_be_empty()
+    expect(page.get_by_text("you were hacked")).to_have_count(0)
+    page.evaluate("window.obcmsToast('Event moved')")
+    expect(status).to_have_text("Event moved")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_every_section_fits_the_screen_and_passes_axe(
+    browser: Browser, gateway: ServedApp, size: str, viewport: dict[str, int]
+):
+    page = _signed_in(browser, gateway, viewport)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, path in PAGES.items():
+        page.goto(path)
+        sideways = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if sideways > 0:
+            problems.append(f"{path}: {sideways} px wider than the screen")
+        if found := serious_violations(page):
+            problems.append(f"{path}:\n{summary(found)}")
+        page.screenshot(path=SCREENSHOTS / f"layout-{name}-{size}.png", full_page=True)
+    assert not problems, "\n".join(problems)
+    page.context.close()

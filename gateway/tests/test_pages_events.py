@@ -1,0 +1,724 @@
+"""The event pages against the real calendar service: the new-event form (page and the
+calendar dialog's fragment), repeats in words, errors beside their fields, editing a series
+at each scope with If-Match, cancel and delete behind a confirmation, conflicts, bookings
+made from the form, who may change what, the people search and a resource's week."""
+
+# ruff: noqa: RUF001 - the pages' dashes and quotes are the typographic ones
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, signed_in, submit
+
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
+
+EVENTS = "/oobc-management/calendar/events/"
+NEW = EVENTS + "new/"
+PEOPLE = "/oobc-management/people.json"
+RESOURCES = "/oobc-management/resources/"
+FRAGMENT = {"X-Fragment": "form"}
+
+
+@pytest.fixture
+def admin(make_client) -> httpx.Client:
+    return signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+
+def _person(make_client, admin_headers, full_name: str, role: str = "staff") -> dict[str, Any]:
+    username = f"{role}-{uuid.uuid4().hex[:10]}"
+    response = make_client().post(
+        "/api/v1/users",
+        json={
+            "username": username,
+            "password": "user-password-for-tests",
+            "role": role,
+            "full_name": full_name,
+        },
+        headers=admin_headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _form(**values: Any) -> dict[str, Any]:
+    """The new-event form as a browser submits it (unticked boxes absent)."""
+    data: dict[str, Any] = {
+        "title": "",
+        "event_type": "meeting",
+        "venue": "",
+        "description": "",
+        "start": "2031-06-02T09:00",
+        "end": "2031-06-02T10:00",
+        "timezone": "Asia/Manila",
+        "repeats": "",
+        "interval": "1",
+        "monthly_by": "date",
+        "setpos": "1",
+        "setpos_weekday": "1",
+        "ends": "never",
+        "until": "",
+        "count": "",
+        "resource_id": "",
+    }
+    data.update(values)
+    return data
+
+
+def _event_id(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(
+        re.escape(EVENTS) + r"([0-9a-f-]{36})/(\?.*)?", response.headers["location"]
+    )
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+def _create(client: httpx.Client, **values: Any) -> str:
+    return _event_id(submit(client, NEW, _form(**values)))
+
+
+def _api_event(client: httpx.Client, headers: dict[str, str], event_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/events/{event_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _occurrences(
+    client: httpx.Client, headers: dict[str, str], event_id: str, start: str, end: str
+) -> list[dict[str, Any]]:
+    response = client.get(
+        f"/api/v1/events/{event_id}/occurrences",
+        params={"start": start, "end": end},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _local_starts(occurrences: list[dict[str, Any]]) -> list[str]:
+    """Occurrence starts as Manila wall-clock "YYYY-MM-DDTHH:MM"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Manila")
+    return [
+        datetime.fromisoformat(o["start"]).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        for o in occurrences
+    ]
+
+
+def _field_error(page: str, name: str) -> str:
+    found = re.search(rf'<span class="field-error" id="ev-{name}-error">([^<]*)</span>', page)
+    assert found, f"no error beside {name}"
+    return found.group(1)
+
+
+def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin_headers):
+    maria = _person(make_client, admin_headers, "Maria Santos")
+    marker = uuid.uuid4().hex[:8]
+
+    form = admin.get(
+        NEW, params={"start": "2031-06-02T09:00:00+08:00", "end": "2031-06-02T10:30:00+08:00"}
+    )
+    assert form.status_code == 200
+    assert 'value="2031-06-02T09:00"' in form.text
+    assert 'value="2031-06-02T10:30"' in form.text
+    assert ">Courtesy call</option>" in form.text  # types by their labels
+    assert "<html" in form.text
+    fragment = admin.get(
+        NEW, params={"start": "2031-06-02", "end": "2031-06-04", "all_day": "1"}, headers=FRAGMENT
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith("<form")
+    # FullCalendar's all-day selection ends the next day; the form's last day is inclusive.
+    assert 'name="start" type="date" value="2031-06-02"' in fragment.text
+    assert 'name="end" type="date" value="2031-06-03"' in fragment.text
+
+    created = submit(
+        admin,
+        NEW,
+        _form(
+            title=f"Budget hearing {marker}",
+            venue="OOBC hall",
+            participant_ids=[maria["id"]],
+            start="2031-06-02T09:00",
+            end="2031-06-02T10:30",
+        ),
+    )
+    event_id = _event_id(created)
+    assert "saved=created" in created.headers["location"]
+    page = admin.get(created.headers["location"])
+    assert page.status_code == 200
+    assert "Event created" in page.text
+    assert f"Budget hearing {marker}" in page.text
+    assert "Mon 2 Jun 2031, 09:00–10:30" in page.text
+    assert "Maria Santos" in page.text
+    assert maria["username"] not in page.text
+    assert "2031-06-02T01:00" not in page.text  # no raw ISO time
+    event = _api_event(admin, admin_headers, event_id)
+    assert event["participant_ids"] == [maria["id"]]
+    assert event["start"].startswith("2031-06-02T01:00:00")  # 09:00 Manila
+
+    # The calendar's dialog: the same form, answered with JSON.
+    dialog = admin.post(
+        NEW,
+        data={
+            **_form(
+                title=f"Dialog event {marker}", all_day="1", start="2031-06-03", end="2031-06-04"
+            ),
+            "csrftoken": admin.cookies["csrftoken"],
+        },
+        headers={**FRAGMENT, "X-CSRFToken": admin.cookies["csrftoken"]},
+    )
+    assert dialog.status_code == 201, dialog.text
+    body = dialog.json()
+    assert body["message"] == f"Event “Dialog event {marker}” created"
+    assert re.fullmatch(re.escape(EVENTS) + r"[0-9a-f-]{36}/", body["url"])
+    assert isinstance(body["warnings"], list)
+    all_day = admin.get(body["url"]).text
+    assert "Tue 3 Jun 2031 – Wed 4 Jun 2031" in all_day
+    refused = admin.post(
+        NEW,
+        data={**_form(title=""), "csrftoken": admin.cookies["csrftoken"]},
+        headers={**FRAGMENT, "X-CSRFToken": admin.cookies["csrftoken"]},
+    )
+    assert refused.status_code == 422
+    assert "<html" not in refused.text
+    assert _field_error(refused.text, "title") == "Give the event a title"
+
+
+def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    weekly = _create(
+        admin,
+        title=f"Weekly sync {marker}",
+        start="2031-06-02T09:00",
+        end="2031-06-02T10:00",
+        repeats="weekly",
+        weekdays=["1", "3"],
+        ends="on",
+        until="2031-06-30",
+    )
+    page = admin.get(f"{EVENTS}{weekly}/").text
+    assert "Every week on Monday and Wednesday, until Mon 30 Jun 2031" in page
+    starts = _local_starts(_occurrences(admin, admin_headers, weekly, "2031-06-01", "2031-07-31"))
+    assert starts == [
+        "2031-06-02T09:00",
+        "2031-06-04T09:00",
+        "2031-06-09T09:00",
+        "2031-06-11T09:00",
+        "2031-06-16T09:00",
+        "2031-06-18T09:00",
+        "2031-06-23T09:00",
+        "2031-06-25T09:00",
+        "2031-06-30T09:00",
+    ]
+
+    second_tuesday = _create(
+        admin,
+        title=f"Monthly review {marker}",
+        start="2031-07-08T14:00",
+        end="2031-07-08T15:00",
+        repeats="monthly",
+        monthly_by="weekday",
+        setpos="2",
+        setpos_weekday="2",
+        ends="after",
+        count="4",
+    )
+    page = admin.get(f"{EVENTS}{second_tuesday}/").text
+    assert "Every month on the second Tuesday, 4 times" in page
+    starts = _local_starts(
+        _occurrences(admin, admin_headers, second_tuesday, "2031-07-01", "2031-12-31")
+    )
+    assert starts == [
+        "2031-07-08T14:00",
+        "2031-08-12T14:00",
+        "2031-09-09T14:00",
+        "2031-10-14T14:00",
+    ]
+    last_friday = _create(
+        admin,
+        title=f"Month-end report {marker}",
+        start="2031-07-25T16:00",
+        end="2031-07-25T17:00",
+        repeats="monthly",
+        interval="2",
+        monthly_by="weekday",
+        setpos="-1",
+        setpos_weekday="5",
+    )
+    page = admin.get(f"{EVENTS}{last_friday}/").text
+    assert "Every 2 months on the last Friday" in page
+    starts = _local_starts(
+        _occurrences(admin, admin_headers, last_friday, "2031-07-01", "2032-01-01")
+    )
+    assert starts == ["2031-07-25T16:00", "2031-09-26T16:00", "2031-11-28T16:00"]
+    # The edit form reads the rule back as it was chosen.
+    edit = admin.get(f"{EVENTS}{last_friday}/edit/").text
+    assert re.search(r'<option value="-1" selected>last</option>', edit)
+    assert re.search(r'<option value="5" selected>Friday</option>', edit)
+
+
+def test_every_error_beside_its_field_at_once(admin):
+    marker = uuid.uuid4().hex[:8]
+    refused = submit(
+        admin,
+        NEW,
+        _form(
+            title="",
+            venue=f"Room {marker}",
+            start="2031-06-02T11:00",
+            end="2031-06-02T10:00",
+            repeats="weekly",
+            interval="0",
+            ends="on",
+            until="",
+            timezone="Mars/Olympus",
+        ),
+    )
+    assert refused.status_code == 422
+    page = refused.text
+    assert "Please correct the 5 fields marked below." in page
+    assert _field_error(page, "title") == "Give the event a title"
+    assert _field_error(page, "end") == "The end must be after the start"
+    assert _field_error(page, "interval") == "A whole number from 1 to 1000"
+    assert _field_error(page, "until") == "Give the date of the last occurrence"
+    assert _field_error(page, "timezone") == "Choose a time zone from the list"
+    assert f'value="Room {marker}"' in page  # what was typed is kept
+    assert 'value="2031-06-02T11:00"' in page
+    assert '<option value="weekly" selected>' in page
+
+    # The service's own refusal lands beside the input too (recurrence.until -> until).
+    too_long = submit(
+        admin,
+        NEW,
+        _form(title=f"Too long {marker}", repeats="daily", ends="on", until="2039-01-01"),
+    )
+    assert too_long.status_code == 422
+    assert "years after the event" in _field_error(too_long.text, "until")
+    assert "recurrence.until" not in too_long.text
+
+
+def test_stale_version_is_refused_and_their_change_kept(make_client, admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    event_id = _create(
+        admin, title=f"Planning {marker}", start="2031-08-04T09:00", end="2031-08-04T10:00"
+    )
+    edit = admin.get(f"{EVENTS}{event_id}/edit/")
+    version = re.search(r'name="version" value="(\d+)"', edit.text).group(1)
+    theirs = make_client().patch(
+        f"/api/v1/events/{event_id}",
+        json={"title": f"Their title {marker}"},
+        headers={**admin_headers, "If-Match": f'"{version}"'},
+    )
+    assert theirs.status_code == 200, theirs.text
+    mine = submit(
+        admin,
+        f"{EVENTS}{event_id}/edit/",
+        _form(
+            title=f"My title {marker}",
+            version=version,
+            start="2031-08-04T09:00",
+            end="2031-08-04T10:00",
+        ),
+    )
+    assert mine.status_code == 412
+    assert "Someone changed this event meanwhile — reload to see their change" in mine.text
+    assert f'value="My title {marker}"' in mine.text  # what I typed, to copy
+    assert _api_event(admin, admin_headers, event_id)["title"] == f"Their title {marker}"
+
+
+def test_series_edits_at_each_scope(admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    series = _create(
+        admin,
+        title=f"Standup {marker}",
+        venue="Room 1",
+        start="2031-09-01T09:00",
+        end="2031-09-01T09:30",
+        repeats="weekly",
+        weekdays=["1"],
+        ends="after",
+        count="8",
+    )
+    window = ("2031-09-01", "2031-11-01")
+
+    def edit(day: str, **values: Any) -> httpx.Response:
+        page = admin.get(f"{EVENTS}{series}/edit/", params={"occurrence": day})
+        assert page.status_code == 200
+        assert 'name="scope" value="this"' in page.text
+        version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+        start = re.search(r'name="start" type="datetime-local" value="([^"]+)"', page.text).group(1)
+        end = re.search(r'name="end" type="datetime-local" value="([^"]+)"', page.text).group(1)
+        data = _form(
+            title=f"Standup {marker}",
+            venue="Room 1",
+            start=start,
+            end=end,
+            repeats="weekly",
+            weekdays=["1"],
+            ends="after",
+            count="8",
+            version=version,
+        )
+        data.update(values)
+        return submit(admin, f"{EVENTS}{series}/edit/?occurrence={day}", data)
+
+    # A series needs the scope.
+    missing = edit("2031-09-08", title="x")
+    missing_scope = missing.text
+    assert missing.status_code == 422
+    assert _field_error(missing_scope, "scope") == "Choose which occurrences to change"
+
+    # This occurrence: moved an hour later, the others stay.
+    this = edit("2031-09-15", scope="this", start="2031-09-15T10:00", end="2031-09-15T10:30")
+    assert this.status_code == 303, this.text
+    starts = _local_starts(_occurrences(admin, admin_headers, series, *window))
+    assert starts[:4] == [
+        "2031-09-01T09:00",
+        "2031-09-08T09:00",
+        "2031-09-15T10:00",
+        "2031-09-22T09:00",
+    ]
+    page = admin.get(this.headers["location"]).text
+    assert "Occurrence saved" in page
+    assert "moved to Mon 15 Sep 2031, 10:00–10:30" in page
+    # A day the series has no occurrence on is no page.
+    assert (
+        admin.get(f"{EVENTS}{series}/edit/", params={"occurrence": "2031-09-16"}).status_code == 404
+    )
+    assert admin.get(f"{EVENTS}{series}/", params={"occurrence": "2031-09-16"}).status_code == 404
+    # Only times, title and venue are an occurrence's own.
+    refused = edit("2031-09-22", scope="this", event_type="workshop")
+    assert refused.status_code == 422
+    assert "All occurrences" in _field_error(refused.text, "event_type")
+
+    # This and following: the series ends before, a new one carries the change.
+    following = edit("2031-10-06", scope="following", title=f"Standup v2 {marker}")
+    assert following.status_code == 303, following.text
+    after_id = _event_id(following)
+    assert after_id != series
+    before = _api_event(admin, admin_headers, series)
+    assert before["title"] == f"Standup {marker}"
+    assert _local_starts(_occurrences(admin, admin_headers, series, *window)) == [
+        "2031-09-01T09:00",
+        "2031-09-08T09:00",
+        "2031-09-15T10:00",
+        "2031-09-22T09:00",
+        "2031-09-29T09:00",
+    ]
+    after = _occurrences(admin, admin_headers, after_id, *window)
+    assert _local_starts(after) == ["2031-10-06T09:00", "2031-10-13T09:00", "2031-10-20T09:00"]
+    assert {o["title"] for o in after} == {f"Standup v2 {marker}"}
+
+    # All occurrences: a new venue and half an hour later, from any occurrence.
+    page = admin.get(f"{EVENTS}{after_id}/edit/", params={"occurrence": "2031-10-13"}).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    every = submit(
+        admin,
+        f"{EVENTS}{after_id}/edit/?occurrence=2031-10-13",
+        _form(
+            title=f"Standup v2 {marker}",
+            venue="Room 2",
+            start="2031-10-13T09:30",
+            end="2031-10-13T10:00",
+            repeats="weekly",
+            weekdays=["1"],
+            ends="after",
+            count="3",
+            version=version,
+            scope="all",
+        ),
+    )
+    assert every.status_code == 303, every.text
+    after = _occurrences(admin, admin_headers, after_id, *window)
+    assert _local_starts(after) == ["2031-10-06T09:30", "2031-10-13T09:30", "2031-10-20T09:30"]
+    assert {o["venue"] for o in after} == {"Room 2"}
+
+
+def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    series = _create(
+        admin,
+        title=f"Clinic {marker}",
+        start="2031-11-03T13:00",
+        end="2031-11-03T14:00",
+        repeats="weekly",
+        weekdays=["1"],
+        ends="after",
+        count="4",
+    )
+    confirm = admin.get(f"{EVENTS}{series}/cancel/", params={"occurrence": "2031-11-10"})
+    assert confirm.status_code == 200
+    assert "The occurrence of Mon 10 Nov 2031, 13:00–14:00" in confirm.text
+    for scope in ("this", "following", "all"):
+        assert f'name="scope" value="{scope}"' in confirm.text
+    version = re.search(r'name="version" value="(\d+)"', confirm.text).group(1)
+    no_scope = submit(
+        admin, f"{EVENTS}{series}/cancel/?occurrence=2031-11-10", {"version": version}
+    )
+    assert no_scope.status_code == 422
+    cancelled = submit(
+        admin,
+        f"{EVENTS}{series}/cancel/?occurrence=2031-11-10",
+        {"version": version, "scope": "this"},
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    starts = _local_starts(_occurrences(admin, admin_headers, series, "2031-11-01", "2031-12-31"))
+    assert starts == ["2031-11-03T13:00", "2031-11-17T13:00", "2031-11-24T13:00"]
+    page = admin.get(cancelled.headers["location"]).text
+    assert "Occurrence cancelled" in page
+    assert "Mon 10 Nov 2031</a>: cancelled" in page
+
+    # Delete asks first: the GET changes nothing.
+    ask = admin.get(f"{EVENTS}{series}/delete/")
+    assert ask.status_code == 200
+    assert "cannot be undone" in ask.text
+    assert _api_event(admin, admin_headers, series)["title"] == f"Clinic {marker}"
+    version = re.search(r'name="version" value="(\d+)"', ask.text).group(1)
+    deleted = submit(admin, f"{EVENTS}{series}/delete/", {"version": version, "scope": "all"})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/oobc-management/staff/calendar/?saved=deleted"
+    gone = admin.get(f"/api/v1/events/{series}", headers=admin_headers)
+    assert gone.status_code == 404
+    assert admin.get(f"{EVENTS}{series}/").status_code == 404
+
+
+def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    ana = _person(make_client, admin_headers, f"Ana Reyes {marker}")
+    ben = _person(make_client, admin_headers, f"Ben Cruz {marker}")
+    leave = make_client().post(
+        "/api/v1/leaves",
+        json={
+            "user_id": ana["id"],
+            "leave_type": "vacation",
+            "start_date": "2031-12-01",
+            "end_date": "2031-12-01",
+            "reason": "private reason",
+        },
+        headers=admin_headers,
+    )
+    assert leave.status_code == 201, leave.text
+    manager = _person(make_client, admin_headers, f"Approver {marker}", role="manager")
+    from gateway_helpers import token_for
+
+    approver = token_for(make_client(), manager["username"], "user-password-for-tests")
+    approved = make_client().post(f"/api/v1/leaves/{leave.json()['id']}/approve", headers=approver)
+    assert approved.status_code == 200, approved.text
+    other = _create(
+        admin,
+        title=f"Budget hearing {marker}",
+        participant_ids=[ben["id"]],
+        start="2031-12-01T09:00",
+        end="2031-12-01T10:00",
+    )
+    hall = make_client().post(
+        "/api/v1/resources",
+        json={"name": f"Hall {marker}", "resource_type": "room"},
+        headers=admin_headers,
+    )
+    assert hall.status_code == 201, hall.text
+    booking = make_client().post(
+        "/api/v1/bookings",
+        json={
+            "resource_id": hall.json()["id"],
+            "start": "2031-12-01T10:30:00+08:00",
+            "end": "2031-12-01T12:00:00+08:00",
+        },
+        headers=admin_headers,
+    )
+    assert booking.status_code == 201, booking.text
+    created = submit(
+        admin,
+        NEW,
+        _form(
+            title=f"Field visit {marker}",
+            venue=f"Hall {marker}",
+            participant_ids=[ana["id"], ben["id"]],
+            start="2031-12-01T09:30",
+            end="2031-12-01T11:00",
+        ),
+    )
+    page = admin.get(created.headers["location"]).text
+    assert f"Ana Reyes {marker} is on leave Mon 1 Dec 2031" in page
+    assert f"Ben Cruz {marker} is in ‘Budget hearing {marker}’ Mon 1 Dec 2031, 09:00–10:00" in page
+    assert f'href="{EVENTS}{other}/"' in page
+    assert f"Hall {marker} is booked Mon 1 Dec 2031, 10:30–12:00" in page
+    assert f'href="{RESOURCES}bookings/{booking.json()["id"]}/"' in page
+    assert "private reason" not in page
+    # The calendar's dialog is told the same, as warnings beside its success.
+    dialog = admin.post(
+        NEW,
+        data={
+            **_form(
+                title=f"Second visit {marker}",
+                participant_ids=[ana["id"]],
+                start="2031-12-01T13:00",
+                end="2031-12-01T14:00",
+            ),
+            "csrftoken": admin.cookies["csrftoken"],
+        },
+        headers={**FRAGMENT, "X-CSRFToken": admin.cookies["csrftoken"]},
+    )
+    assert dialog.status_code == 201, dialog.text
+    assert f"Ana Reyes {marker} is on leave Mon 1 Dec 2031" in dialog.json()["warnings"]
+    assert "Vacation" not in page
+
+
+def test_booking_from_the_form_and_the_refused_one(admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    made = submit(
+        admin,
+        RESOURCES + "create/",
+        {"name": f"Van {marker}", "resource_type": "vehicle", "location": "Cotabato"},
+    )
+    assert made.status_code == 303, made.text
+    resources = admin.get("/api/v1/resources", params={"q": marker}, headers=admin_headers).json()
+    van = resources["items"][0]["id"]
+    first = submit(
+        admin,
+        NEW,
+        _form(
+            title=f"Trip {marker}",
+            resource_id=van,
+            start="2032-01-05T07:00",
+            end="2032-01-05T12:00",
+        ),
+    )
+    first_id = _event_id(first)
+    page = admin.get(first.headers["location"]).text
+    assert "was not booked" not in page
+    assert f"Van {marker}" in page
+    assert "Mon 5 Jan 2032, 07:00–12:00" in page
+    bookings = admin.get(
+        "/api/v1/bookings", params={"event_id": first_id}, headers=admin_headers
+    ).json()["items"]
+    assert [b["resource_id"] for b in bookings] == [van]
+    assert bookings[0]["event_id"] == first_id
+
+    second = submit(
+        admin,
+        NEW,
+        _form(
+            title=f"Second trip {marker}",
+            resource_id=van,
+            start="2032-01-05T11:00",
+            end="2032-01-05T13:00",
+        ),
+    )
+    second_id = _event_id(second)  # the event stays
+    page = admin.get(second.headers["location"]).text
+    assert f"Van {marker} was not booked: it is already booked at that time" in page
+    assert f'href="{RESOURCES}bookings/{bookings[0]["id"]}/"' in page
+    assert _api_event(admin, admin_headers, second_id)["title"] == f"Second trip {marker}"
+
+
+def test_someone_who_does_not_own_the_event_may_not_change_it(make_client, admin, admin_headers):
+    staff_user = _person(make_client, admin_headers, "Carla Dizon")
+    staff = signed_in(make_client(), staff_user["username"])
+    marker = uuid.uuid4().hex[:8]
+    event_id = _create(
+        admin, title=f"Admin's meeting {marker}", start="2032-02-02T09:00", end="2032-02-02T10:00"
+    )
+    page = staff.get(f"{EVENTS}{event_id}/")
+    assert page.status_code == 200
+    assert f"{EVENTS}{event_id}/edit/" not in page.text
+    assert f"{EVENTS}{event_id}/delete/" not in page.text
+    assert f"{EVENTS}{event_id}/edit/" in admin.get(f"{EVENTS}{event_id}/").text
+    version = str(_api_event(admin, admin_headers, event_id)["version"])
+    refused = submit(
+        staff,
+        f"{EVENTS}{event_id}/edit/",
+        _form(title="Mine now", version=version, start="2032-02-02T09:00", end="2032-02-02T10:00"),
+    )
+    assert refused.status_code == 403
+    assert "You may not change this event" in refused.text
+    deleting = submit(staff, f"{EVENTS}{event_id}/delete/", {"version": version})
+    assert deleting.status_code == 403
+    assert "You may not change this event" in deleting.text
+    assert _api_event(admin, admin_headers, event_id)["title"] == f"Admin's meeting {marker}"
+
+    # Their own event they may change.
+    own = _create(
+        staff, title=f"Carla's call {marker}", start="2032-02-03T09:00", end="2032-02-03T10:00"
+    )
+    assert f"{EVENTS}{own}/edit/" in staff.get(f"{EVENTS}{own}/").text
+
+
+def test_people_search(make_client, admin, admin_headers):
+    marker = uuid.uuid4().hex[:6]
+    found = _person(make_client, admin_headers, f"Zenaida {marker} Lim")
+    gone = _person(make_client, admin_headers, f"Zenaida {marker} Former")
+    off = make_client().patch(
+        f"/api/v1/users/{gone['id']}", json={"is_active": False}, headers=admin_headers
+    )
+    assert off.status_code == 200, off.text
+    anonymous = make_client().get(PEOPLE, params={"q": marker})
+    assert anonymous.status_code == 303
+    answer = admin.get(PEOPLE, params={"q": marker.upper()})
+    assert answer.status_code == 200
+    assert answer.json() == [{"id": found["id"], "name": f"Zenaida {marker} Lim"}]
+    by_username = admin.get(PEOPLE, params={"q": found["username"]}).json()
+    assert [p["id"] for p in by_username] == [found["id"]]
+    for index in range(21):
+        _person(make_client, admin_headers, f"Many {marker} {index:02}")
+    many = admin.get(PEOPLE, params={"q": f"Many {marker}"}).json()
+    assert len(many) == 20
+    assert many[0]["name"] == f"Many {marker} 00"
+
+
+def test_resource_page_week_and_booking(make_client, admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    made = submit(
+        admin,
+        RESOURCES + "create/",
+        {"name": f"Hall {marker}", "resource_type": "room", "capacity": "40"},
+    )
+    assert made.status_code == 303
+    hall = admin.get("/api/v1/resources", params={"q": marker}, headers=admin_headers).json()[
+        "items"
+    ][0]["id"]
+    listing = admin.get(RESOURCES).text
+    assert f'href="{RESOURCES}{hall}/"' in listing
+    page = admin.get(f"{RESOURCES}{hall}/")
+    assert page.status_code == 200
+    assert f"Hall {marker}" in page.text
+    assert "data-resource-week" in page.text
+    booked = submit(
+        admin,
+        f"{RESOURCES}{hall}/book/",
+        {"start": "2032-03-01T08:00", "end": "2032-03-01T09:30", "notes": "orientation"},
+    )
+    assert booked.status_code == 303, booked.text
+    clash = submit(
+        admin,
+        f"{RESOURCES}{hall}/book/",
+        {"start": "2032-03-01T09:00", "end": "2032-03-01T10:00"},
+    )
+    assert clash.status_code == 409
+    assert "already booked" in clash.text
+    week = admin.get(
+        f"{RESOURCES}{hall}/bookings.json",
+        params={"start": "2032-02-29T00:00:00+08:00", "end": "2032-03-07T00:00:00+08:00"},
+    )
+    assert week.status_code == 200
+    entries = week.json()
+    assert len(entries) == 1
+    assert entries[0]["start"].startswith("2032-03-01T00:00:00")  # 08:00 Manila, in UTC
+    assert entries[0]["url"] == booked.headers["location"]
+    assert entries[0]["title"] == "admin"
+    other_week = admin.get(
+        f"{RESOURCES}{hall}/bookings.json",
+        params={"start": "2032-03-07T00:00:00+08:00", "end": "2032-03-14T00:00:00+08:00"},
+    )
+    assert other_week.json() == []
+    bad = admin.get(f"{RESOURCES}{hall}/bookings.json", params={"start": "soon", "end": "later"})
+    assert bad.status_code == 422

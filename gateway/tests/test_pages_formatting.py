@@ -1,0 +1,379 @@
+"""Every page shows local time, labels and full names: one record of every kind is seeded
+through the API, then every HTML page the gateway serves is read as a person sees it (the
+text outside tags, scripts and styles) for raw ISO timestamps, raw enum codes and login
+names. The page routes come from the app itself, so a new page joins the walk the day it is
+added (or the walk fails until it knows the record its path names).
+
+Also: the time zone of a person's profile changes how every page shows them times, at once
+(despite the identity cache)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import routing
+from fastapi.routing import APIRoute
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    ServedApp,
+    served,
+    signed_in,
+    submit,
+    token_for,
+)
+
+from calendar_service.bookings.models import BookingStatus
+from calendar_service.calendar_events.models import EventStatus, EventType
+from calendar_service.leaves.models import LeaveStatus, LeaveType
+from calendar_service.resources.models import ResourceType
+from gateway_service.app import create_app
+from gateway_service.formatting import DASH
+from gateway_service.settings import GatewaySettings
+from obcms_platform.auth import Role
+from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
+from portfolio_service.funding.models import TrancheType
+from portfolio_service.milestones.models import MilestoneStatus
+from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
+from portfolio_service.ppas.models import (
+    AppropriationClass,
+    ApprovalStatus,
+    FundingSource,
+    PpaCategory,
+    PpaPriority,
+    PpaStatus,
+    Sector,
+)
+from portfolio_service.workflow.models import BudgetStage, StageStatus
+from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
+
+ME_PAGE = "/accounts/me/"
+PEOPLE = "/accounts/people/"
+# GET routes outside the API that answer data, not pages (JSON, ICS, metrics).
+DATA_ROUTE = re.compile(r"^/(api|metrics)\b|(\.json|\.ics|/json/|/ics/)$")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SNAKE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+DOMAIN_ENUMS: tuple[type[StrEnum], ...] = (
+    BookingStatus,
+    EventStatus,
+    EventType,
+    LeaveStatus,
+    LeaveType,
+    ResourceType,
+    AssessmentLevel,
+    AssessmentStatus,
+    Methodology,
+    TrancheType,
+    MilestoneStatus,
+    Feasibility,
+    NeedStatus,
+    UrgencyLevel,
+    AppropriationClass,
+    ApprovalStatus,
+    FundingSource,
+    PpaCategory,
+    PpaPriority,
+    PpaStatus,
+    Sector,
+    BudgetStage,
+    StageStatus,
+    TaskDomain,
+    TaskPriority,
+    TaskStatus,
+    Role,
+)
+# The codes a person must never read: those of several words.
+DOMAIN_CODES = frozenset(m.value for enum in DOMAIN_ENUMS for m in enum if "_" in m.value)
+
+
+class _VisibleText(HTMLParser):
+    """The text a browser shows: outside tags (attributes), scripts and styles."""
+
+    HIDDEN = frozenset({"script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self._hidden_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN and self._hidden_depth:
+            self._hidden_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden_depth:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    make_settings: Callable[..., GatewaySettings], calendar_backend: str
+) -> Iterator[ServedApp]:
+    """A gateway fronting the calendar service too, whose identity cache would serve a
+    stale profile for minutes if a profile change did not reach it."""
+    app = create_app(make_settings(calendar_url=calendar_backend, identity_cache_seconds=300))
+    with served(app) as server:
+        yield server
+
+
+@dataclass
+class Seeded:
+    """One record of every kind (ids by the path parameter that names them)."""
+
+    ids: dict[str, str]
+    person: dict[str, Any]  # a staff member with a full name, named by the records
+
+
+def _created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture(scope="module")
+def seeded(gateway: ServedApp) -> Iterator[Seeded]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        marker = uuid.uuid4().hex[:8]
+        person = _created(
+            client.post(
+                "/api/v1/users",
+                json={
+                    "username": f"amina-{marker}",
+                    "full_name": "Amina Dalandan",
+                    "password": USER_PASSWORD,
+                    "role": "staff",
+                },
+                headers=admin,
+            )
+        )
+        staff = token_for(client, person["username"], USER_PASSWORD)
+
+        def post(path: str, body: dict[str, Any], as_: dict[str, str] = admin) -> dict[str, Any]:
+            return _created(client.post(f"/api/v1{path}", json=body, headers=as_))
+
+        ppa = post(
+            "/ppas",
+            {
+                "title": f"Peace dialogue {marker}",
+                "category": "oobc_ppa",
+                "status": "on_hold",
+                "priority": "urgent",
+                "sector": "peace_security",
+                "appropriation_class": "mooe",
+                "funding_source": "lgu_counterpart",
+                "fiscal_year": 2031,
+                "start_date": "2031-01-06",
+                "target_end_date": "2031-12-15",
+                "budget_allocation": "250000",
+            },
+        )
+        post(f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"})
+        post(
+            f"/ppas/{ppa['id']}/funding",
+            {"tranche_type": "allocation", "amount": "100000", "date": "2031-02-01"},
+        )
+        post(f"/ppas/{ppa['id']}/approval", {"to": "technical_review", "note": "ready"})
+        stage = client.patch(
+            f"/api/v1/ppas/{ppa['id']}/workflow/budget_call",
+            json={"status": "completed", "due_date": "2031-01-31"},
+            headers=admin,
+        )
+        assert stage.status_code == 200, stage.text
+        assessment = post(
+            "/assessments",
+            {
+                "title": f"Needs of Datu Piang {marker}",
+                "primary_methodology": "desk_review",
+                "assessment_level": "city_municipal",
+                "status": "data_collection",
+                "planned_start_date": "2031-04-01",
+                "planned_end_date": "2031-04-30",
+            },
+        )
+        need = post(
+            "/needs",
+            {
+                "title": f"Potable water {marker}",
+                "status": "in_progress",
+                "urgency_level": "short_term",
+                "feasibility": "very_high",
+                "assessment_id": assessment["id"],
+                "ppa_ids": [ppa["id"]],
+            },
+        )
+        task = post(
+            "/tasks",
+            {
+                "title": f"Draft the concept note {marker}",
+                "domain": "project_central",
+                "status": "completed",
+                "priority": "critical",
+                "start_date": "2031-02-02",
+                "due_date": "2031-02-20",
+                "assignee_ids": [person["id"]],
+                "related_ppa_id": ppa["id"],
+            },
+        )
+        event = post(
+            "/events",
+            {
+                "title": f"Field visit {marker}",
+                "event_type": "field_visit",
+                "start": "2031-06-02T09:00:00+08:00",
+                "end": "2031-06-02T10:30:00+08:00",
+                "venue": "Cotabato City",
+                "organizer_id": person["id"],
+                "participant_ids": [person["id"]],
+            },
+        )
+        resource = post(
+            "/resources",
+            {"name": f"Van {marker}", "resource_type": "vehicle", "location": "Cotabato"},
+        )
+        booking = post(
+            "/bookings",
+            {
+                "resource_id": resource["id"],
+                "start": "2031-12-09T07:00:00+08:00",
+                "end": "2031-12-09T12:00:00+08:00",
+            },
+            as_=staff,
+        )
+        leave = post(
+            "/leaves",
+            {
+                "user_id": person["id"],
+                "leave_type": "vacation",
+                "start_date": "2031-07-01",
+                "end_date": "2031-07-03",
+            },
+        )
+        yield Seeded(
+            ids={
+                "task_id": task["id"],
+                "ppa_id": ppa["id"],
+                "assessment_id": assessment["id"],
+                "need_id": need["id"],
+                "event_id": event["id"],
+                "resource_id": resource["id"],
+                "booking_id": booking["id"],
+                "leave_id": leave["id"],
+                "user_id": person["id"],
+            },
+            person=person,
+        )
+
+
+def page_routes(app_routes: list[Any]) -> list[APIRoute]:
+    """The gateway's GET routes that answer pages (its JSON API and data feeds aside)."""
+    return [
+        route
+        for route in routing._iter_included_route_candidates(app_routes)
+        if isinstance(route, APIRoute)
+        and "GET" in route.methods
+        and not route.include_in_schema
+        and not DATA_ROUTE.search(route.path)
+    ]
+
+
+# Path parameters that are not records: every value a page accepts.
+PATH_WORDS = {"action": ("cancel", "delete")}
+
+
+def _paths_of(route: APIRoute, ids: dict[str, str]) -> list[str]:
+    """The route's path for the seeded records (one per word of a word parameter)."""
+    paths = [route.path]
+    for parameter in route.dependant.path_params:
+        values = PATH_WORDS.get(parameter.name) or (
+            (ids[parameter.name],) if parameter.name in ids else ()
+        )
+        assert values, (
+            f"the page {route.path} names a {parameter.name}: seed such a record in this test"
+        )
+        paths = [path.replace(f"{{{parameter.name}}}", value) for path in paths for value in values]
+    return paths
+
+
+def test_every_page_shows_local_times_labels_and_full_names(
+    gateway: ServedApp, seeded: Seeded, make_client
+):
+    routes = page_routes(gateway.server.config.app.routes)
+    assert len(routes) > 15, [route.path for route in routes]
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    login_name = seeded.person["username"]
+    problems: list[str] = []
+    for path in (path for route in routes for path in _paths_of(route, seeded.ids)):
+        page = admin.get(path)
+        if page.status_code != 200 or "text/html" not in page.headers["content-type"]:
+            problems.append(f"{path}: {page.status_code} {page.headers['content-type']}")
+            continue
+        text = visible_text(page.text)
+        problems += [f"{path}: ISO date {found!r}" for found in ISO_DATE.findall(text)]
+        problems += [
+            f"{path}: code {found!r}" for found in SNAKE_WORD.findall(text) if found in DOMAIN_CODES
+        ]
+        if login_name in text and not path.startswith(PEOPLE):
+            problems.append(f"{path}: the login name {login_name!r} instead of the full name")
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+def test_the_pages_show_the_seeded_facts_in_words(seeded: Seeded, make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    ids = seeded.ids
+    task = visible_text(admin.get(f"/oobc-management/staff/tasks/{ids['task_id']}/").text)
+    assert "Amina Dalandan" in task
+    assert "Project central" in task
+    assert "Sun 2 Feb 2031 / Thu 20 Feb 2031" in task
+    ppa = visible_text(admin.get(f"/oobc-management/portfolio/ppas/{ids['ppa_id']}/").text)
+    for words in ("OOBC PPA", "On hold", "Peace and security", "LGU counterpart", "MOOE"):
+        assert words in ppa, words
+    assert "Sun 2 Mar 2031" in ppa  # the milestone
+    booking = admin.get(f"/oobc-management/resources/bookings/{ids['booking_id']}/").text
+    assert f"Tue 9 Dec 2031, 07:00{DASH}12:00" in visible_text(booking)
+    leave = visible_text(admin.get(f"/oobc-management/staff/leave/{ids['leave_id']}/").text)
+    assert f"Tue 1 Jul 2031 {DASH} Thu 3 Jul 2031" in leave
+    assert "Amina Dalandan" in leave
+
+
+def test_my_time_zone_changes_the_times_of_every_page_at_once(seeded: Seeded, make_client):
+    person = signed_in(make_client(), seeded.person["username"])
+    booking = f"/oobc-management/resources/bookings/{seeded.ids['booking_id']}/"
+    before = person.get(booking).text
+    assert f"Tue 9 Dec 2031, 07:00{DASH}12:00" in visible_text(before)  # office time by default
+    assert 'data-time-zone="Asia/Manila"' in before
+
+    saved = submit(
+        person, ME_PAGE, {"full_name": "Amina Dalandan", "time_zone": "America/New_York"}
+    )
+    assert saved.status_code == 303
+    after = person.get(booking).text
+    assert f"Mon 8 Dec 2031, 18:00{DASH}23:00" in visible_text(after)
+    assert 'data-time-zone="America/New_York"' in after
+    bookings = visible_text(person.get("/oobc-management/resources/").text)
+    assert f"Mon 8 Dec 2031, 18:00{DASH}23:00" in bookings
+
+    # A change through the API reaches the pages of the browser session at once too.
+    token = token_for(make_client(), seeded.person["username"], USER_PASSWORD)
+    api = make_client().patch("/api/v1/users/me", json={"time_zone": None}, headers=token)
+    assert api.status_code == 200, api.text
+    assert f"Tue 9 Dec 2031, 07:00{DASH}12:00" in visible_text(person.get(booking).text)

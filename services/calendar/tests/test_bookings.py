@@ -297,7 +297,7 @@ def test_nobody_decides_their_own_booking(client, manager, admin):
 # --- bookings of an event, bookings of a resource's week ---------------------------------
 
 
-def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, manager):
+def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, other_staff, manager):
     room = make_resource(client, manager, name="Room B", resource_type="room")
     event = client.post(
         "/api/v1/events",
@@ -319,6 +319,16 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, man
     )
     assert for_event.status_code == 201, for_event.text
     assert for_event.json()["event_id"] == event["id"]
+    # A colleague cannot attach a booking to an event that is not theirs.
+    foreign = book(
+        client,
+        other_staff,
+        room["id"],
+        "2027-01-12T13:00:00+08:00",
+        "2027-01-12T14:00:00+08:00",
+        event_id=event["id"],
+    )
+    assert foreign.status_code == 403, foreign.text
     other = book(
         client, staff, room["id"], "2027-01-13T09:00:00+08:00", "2027-01-13T10:00:00+08:00"
     )

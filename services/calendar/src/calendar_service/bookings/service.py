@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from calendar_service.authz import EVENT_WRITE, event_owner_ids
 from calendar_service.bookings.models import OVERLAP_CONSTRAINT, Booking, BookingStatus
 from calendar_service.bookings.schemas import BookingCreate, BookingFilters
 from calendar_service.calendar_events.models import Event
@@ -22,6 +23,7 @@ from calendar_service.db import outbox
 from calendar_service.events import BOOKING_CREATED, BOOKING_UPDATED
 from calendar_service.resources.models import Resource
 from obcms_platform.auth import Principal
+from obcms_platform.authz import Ownership, ensure
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -75,8 +77,16 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
         raise ConflictError(
             f"resource_id: {resource.name} is not available for booking", field="resource_id"
         )
-    if data.event_id is not None and session.get(Event, data.event_id) is None:
-        raise InvalidInputError(f"event_id: no event {data.event_id}", field="event_id")
+    if data.event_id is not None:
+        event = session.get(Event, data.event_id)
+        if event is None:
+            raise InvalidInputError(f"event_id: no event {data.event_id}", field="event_id")
+        # Booking for an event is arranging it: its owners' (or a manager's) act.
+        ensure(
+            principal,
+            EVENT_WRITE,
+            Ownership.of(*event_owner_ids(event.organizer_id, event.created_by)),
+        )
     _refuse_overlap(session, resource, start, end)
     approved = not resource.booking_requires_approval
     booking = Booking(

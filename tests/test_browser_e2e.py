@@ -151,14 +151,18 @@ def admin_headers(gateway: str) -> dict[str, str]:
 
 def create_ppa_through_the_form(page: Page, title: str, start_date: str) -> str:
     page.goto(PPAS)
-    form = page.locator("#new form")
+    page.get_by_role("link", name="New PPA").click()
+    form = page.locator("main form").first
     form.get_by_label("Title", exact=True).fill(title)
     form.get_by_label("Category").select_option("oobc_ppa")
     form.get_by_label("Start date").fill(start_date)
     form.get_by_role("button", name="Create PPA").click()
-    page.wait_for_url(re.compile(r"/oobc-management/portfolio/ppas/[0-9a-f-]{36}/$"))
+    page.wait_for_url(
+        re.compile(r"/oobc-management/portfolio/ppas/[0-9a-f-]{36}/(\?saved=created)?$")
+    )
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
-    return page.url
+    expect(page.locator("#toast")).to_have_text("PPA created")
+    return page.url.split("?")[0]
 
 
 def task_links(page: Page) -> Locator:
@@ -227,7 +231,7 @@ def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) ->
         page.get_by_label("Password").fill(ADMIN_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(re.compile(re.escape(TASKS) + "$"))
-        expect(page.get_by_role("heading", name="Staff tasks")).to_be_visible()
+        expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
         expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     finally:
@@ -317,8 +321,11 @@ def test_calendar_shows_every_module_and_filters_them_out(
     # mana: an assessment through the assessments page
     assessment = unique("Rapid needs assessment")
     page.goto("/oobc-management/portfolio/assessments/")
-    form = page.locator("#new form")
+    page.get_by_role("link", name="New assessment").click()
+    form = page.locator("main form").first
     form.get_by_label("Title", exact=True).fill(assessment)
+    form.get_by_label("Methodology").select_option("desk_review")
+    form.get_by_label("Level").select_option("regional")
     form.get_by_label("Planned start").fill(today)
     form.get_by_label("Location").fill("Maguindanao")
     form.get_by_role("button", name="Create assessment").click()
@@ -398,7 +405,7 @@ def test_maintenance_mode_shows_the_maintenance_page_then_pages_work_again(
     finally:
         switch(False)
     reload_until(page, TASKS, status_is(200), "the tasks page again")
-    expect(page.get_by_role("heading", name="Staff tasks")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
 
 
 def test_phone_viewport_has_no_horizontal_overflow(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import port_open
 from obcms_platform.testing import auth_headers
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
+
+# A cold start on a loaded 2-core machine plus the demo organisation.
+DEMO_STARTUP_TIMEOUT = 360
+DEMO_LOGIN = re.compile(r"\[obcms\] demo login \((\w+)\): (\S+) / (\S+) \((.+)\)")
 
 
 def wait_for_linked_tasks(
@@ -47,7 +52,84 @@ def log_in_and_create_a_task(gateway: str, password: str, title: str) -> str:
         assert created.status_code == 303, created.text
         health = browser.get("/health/")
         assert health.status_code == 200, health.text
-        return browser.get("/oobc-management/staff/tasks/").text
+        # Searched for: the demo organisation's tasks fill the first pages.
+        return browser.get("/oobc-management/staff/tasks/", params={"q": "gateway"}).text
+
+
+def demo_logins(output: list[str]) -> dict[str, tuple[str, str, str]]:
+    """username -> (role, password, full name) of the demo logins `obcms-dev run` printed."""
+    found = (DEMO_LOGIN.match(line.strip()) for line in output)
+    return {m[2]: (m[1], m[3], m[4]) for m in found if m}
+
+
+def bearer(gateway: str, username: str, password: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{gateway}/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def demo_counts(gateway: str, admin: dict[str, str]) -> dict[str, int]:
+    """How many of each kind of record the gateway's API lists (tasks aside: template
+    generation may still be adding some)."""
+    return {
+        kind: httpx.get(f"{gateway}/api/v1/{kind}", headers=admin).json()["total"]
+        for kind in (
+            "users",
+            "teams",
+            "ppas",
+            "assessments",
+            "needs",
+            "events",
+            "bookings",
+            "leaves",
+            "resources",
+        )
+    }
+
+
+def check_demo_organisation(gateway: str, logins: dict[str, tuple[str, str, str]]) -> None:
+    """What a newcomer finds after `make run`, read through the gateway's API."""
+    assert sorted(role for role, _, _ in logins.values()) == ["manager", "staff", "staff"]
+    manager_name = next(name for name, (role, _, _) in logins.items() if role == "manager")
+    manager = bearer(gateway, manager_name, logins[manager_name][1])
+    me = httpx.get(f"{gateway}/api/v1/users/me", headers=manager).json()
+    assert me["full_name"] == logins[manager_name][2]
+
+    ppas = httpx.get(f"{gateway}/api/v1/ppas", params={"limit": 100}, headers=manager).json()
+    assert ppas["total"] >= 6
+    assert len({ppa["sector"] for ppa in ppas["items"]}) >= 5
+    assert {"approved", "technical_review", "draft"} <= {
+        ppa["approval_status"] for ppa in ppas["items"]
+    }
+    # A planned OOBC PPA's ten template tasks (and its review stage's) come over the bus.
+    planned = next(
+        ppa
+        for ppa in ppas["items"]
+        if ppa["category"] == "oobc_ppa" and ppa["status"] == "planning"
+    )
+    deadline = time.monotonic() + 60
+    generated: list[dict] = []
+    while len(generated) < 10 and time.monotonic() < deadline:
+        linked = httpx.get(
+            f"{gateway}/api/v1/tasks", params={"related_ppa_id": planned["id"]}, headers=manager
+        ).json()["items"]
+        generated = [task for task in linked if task["auto_generated"]]
+        time.sleep(0.3)
+    assert len(generated) >= 10, generated
+
+    events = httpx.get(f"{gateway}/api/v1/events", params={"limit": 100}, headers=manager)
+    assert any(event["recurrence"] for event in events.json()["items"]), events.text
+    leaves = httpx.get(f"{gateway}/api/v1/leaves", headers=manager).json()["items"]
+    assert {"pending", "approved"} <= {leave["status"] for leave in leaves}
+    bookings = httpx.get(f"{gateway}/api/v1/bookings", headers=manager).json()["items"]
+    assert {"pending", "approved"} <= {booking["status"] for booking in bookings}
+    for status in ("not_started", "in_progress", "at_risk", "completed"):
+        tasks = httpx.get(f"{gateway}/api/v1/tasks", params={"status": status}, headers=manager)
+        assert tasks.json()["total"] > 0, status
+    overdue = httpx.get(f"{gateway}/api/v1/tasks", params={"overdue": "true"}, headers=manager)
+    assert overdue.json()["total"] > 0
 
 
 @pytest.fixture
@@ -59,7 +141,7 @@ def state() -> Iterator[Path]:
 # Two whole local stacks start and stop: 290 s of the default 300 on a loaded 2-core machine.
 @pytest.mark.timeout(600)
 def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> None:
-    env, ports = stack_environment(state)
+    env, ports = stack_environment(state, OBCMS_DEMO_DATA="1")
     base = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
     calendar = f"http://127.0.0.1:{ports['OBCMS_CALENDAR_PORT']}"
@@ -68,13 +150,15 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
 
     first = RunningStack(env)
     try:
-        first.wait_for()
+        first.wait_for(timeout=DEMO_STARTUP_TIMEOUT)
         # Signed once the stack is up: internal tokens live 60 s, a cold start can take longer.
         headers = auth_headers(manager_id, [Role.MANAGER])
         assert any(f"tasks API: {base}/api/v1" in line for line in first.output)
         assert any(f"portfolio API: {portfolio}/api/v1" in line for line in first.output)
         password = first.admin_password(gateway)
         assert password == (state / "state" / "admin_password").read_text().strip()
+        logins = demo_logins(first.output)
+        check_demo_organisation(gateway, logins)
         tasks_page = log_in_and_create_a_task(gateway, password, "Made through the gateway")
         assert "Made through the gateway" in tasks_page
         ppa = httpx.post(
@@ -107,6 +191,7 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
         )
         assert created.status_code == 201, created.text
         task_id = created.json()["id"]
+        before_restart = demo_counts(gateway, bearer(gateway, "admin", password))
     finally:
         assert first.interrupt() == 0
     for name, port in ports.items():
@@ -122,9 +207,14 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
         templates = httpx.get(f"{base}/api/v1/task-templates", headers=headers).json()
         assert len(templates) == 9
         assert second.admin_password(gateway) == password
+        # The demo is loaded once: the same logins, nothing added.
+        assert not any("loading the demo" in line for line in second.output)
+        assert demo_logins(second.output) == logins
+        after_restart = demo_counts(gateway, bearer(gateway, "admin", password))
+        assert after_restart == before_restart
         with httpx.Client(base_url=gateway) as browser:
             assert log_in(browser, password).status_code == 303
-            page = browser.get("/oobc-management/staff/tasks/")
+            page = browser.get("/oobc-management/staff/tasks/", params={"q": "gateway"})
             assert "Made through the gateway" in page.text
     finally:
         assert second.interrupt() == 0

@@ -108,6 +108,15 @@ PACKAGES = (
             ("package/LICENSE.md", "LICENSE.md"),
         ),
     ),
+    # Drag and drop of the task board's cards between columns.
+    Package(
+        name="sortablejs",
+        version="1.15.6",
+        integrity="sha512-aNfiuwMEpfBM/CN6LY0ibyhxPfPbyFeBTYJKCvzkJ2GkUpazIt3H+QIPAMHwqQ7tMKaHz1Qj+rJJCqljnf4p3A==",
+        folder="sortablejs",
+        licence="MIT",
+        files=(("package/Sortable.min.js", "Sortable.min.js"), ("package/LICENSE", "LICENSE")),
+    ),
 )
 
 

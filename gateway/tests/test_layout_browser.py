@@ -36,7 +36,7 @@ def _signed_in(browser: Browser, gateway: ServedApp, viewport: dict[str, int]) -
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Welcome, admin")).to_be_visible()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
     return page
 
 
@@ -77,7 +77,7 @@ def test_the_status_area_says_what_worked_in_words_of_its_own(browser: Browser, 
     page = _signed_in(browser, gateway, DESKTOP)
     status = page.locator("#toast[role=status]")
     page.goto("/oobc-management/staff/tasks/?saved=deleted")
-    expect(status).to_have_text("Deleted")
+    expect(status).to_have_text("Task deleted")
     page.goto("/oobc-management/staff/tasks/?saved=<b>you+were+hacked</b>")
     expect(status).to_be_empty()
     expect(page.get_by_text("you were hacked")).to_have_count(0)

@@ -187,7 +187,9 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "budget_allocation": "250000",
             },
         )
-        post(f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"})
+        milestone = post(
+            f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"}
+        )
         post(
             f"/ppas/{ppa['id']}/funding",
             {"tranche_type": "allocation", "amount": "100000", "date": "2031-02-01"},
@@ -272,6 +274,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
             ids={
                 "task_id": task["id"],
                 "ppa_id": ppa["id"],
+                "milestone_id": milestone["id"],
                 "assessment_id": assessment["id"],
                 "need_id": need["id"],
                 "event_id": event["id"],

@@ -22,8 +22,9 @@ def _marker() -> str:
 
 def _created_id(response: httpx.Response, prefix: str) -> str:
     assert response.status_code == 303, response.text
-    match = re.fullmatch(re.escape(prefix) + r"([0-9a-f-]{36})/", response.headers["location"])
-    assert match, response.headers["location"]
+    location = response.headers["location"]
+    match = re.fullmatch(re.escape(prefix) + r"([0-9a-f-]{36})/(\?saved=created)?", location)
+    assert match, location
     return match.group(1)
 
 
@@ -99,7 +100,7 @@ def test_ppa_detail_milestones_workflow_funding_and_edit(make_client):
 
     early = submit(client, page + "workflow/formulation/", {"status": "completed"})
     assert early.status_code == 409
-    assert "Conflict (409)" in early.text
+    assert re.search(r'role="alert">\s*<p>[^<]*cannot be completed before', early.text)
     assert (
         submit(client, page + "workflow/budget_call/", {"status": "completed"}).status_code == 303
     )
@@ -211,14 +212,14 @@ def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     )
     need_page = client.get(f"{NEEDS}{need}/")
     assert need_page.status_code == 200
-    assert f"School {marker}" in need_page.text  # offered in the multi-select
-    linked = submit(client, f"{NEEDS}{need}/ppas/", {"ppa_ids": ppa})
+    assert f"School {marker}" in need_page.text  # offered in the picker
+    linked = submit(client, f"{NEEDS}{need}/ppas/", {"ppa_id": ppa})
     assert linked.status_code == 303
     assert f'href="{PPAS}{ppa}/">School {marker}' in client.get(f"{NEEDS}{need}/").text
     assert f"Classrooms {marker}" in client.get(f"{PPAS}{ppa}/").text
-    bad_link = submit(client, f"{NEEDS}{need}/ppas/", {"ppa_ids": "not-an-id"})
+    bad_link = submit(client, f"{NEEDS}{need}/ppas/", {"ppa_id": "not-an-id"})
     assert bad_link.status_code == 422
-    assert "ppa_ids" in bad_link.text
+    assert "Choose a PPA from the list" in bad_link.text
 
     invalid = submit(
         client, NEEDS + "create/", {"title": f"Too severe {marker}", "impact_severity": "9"}
@@ -295,3 +296,181 @@ def test_dashboard_and_unknown_records(make_client):
         assert "Not found" in missing.text
     gone = submit(client, f"{PPAS}{uuid.uuid4()}/milestones/", {"title": "x", "date": "2031-01-01"})
     assert gone.status_code == 404
+
+
+# -- forms that help (issue 15) --------------------------------------------------------------
+
+
+def _field_error(page: str, name: str) -> str:
+    """The error shown beside input `name` (the span its aria-describedby names)."""
+    assert re.search(rf'name="{name}"[^>]*aria-invalid="true"', page), name
+    found = re.search(rf'id="f-{name}-error">([^<]*)<', page)
+    assert found, name
+    return found.group(1)
+
+
+def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    assert 'href="/oobc-management/portfolio/ppas/new/"' in client.get(PPAS).text
+    assert 'action="/oobc-management/portfolio/ppas/create/"' not in client.get(PPAS).text
+    new_form = client.get(PPAS + "new/")
+    assert new_form.status_code == 200
+    assert 'name="lead_id"' in new_form.text
+    assert "data-people-picker" in new_form.text
+
+    refused = submit(
+        client,
+        PPAS + "create/",
+        {
+            "title": f"Two errors {marker}",
+            "category": "moa_ppa",
+            "fiscal_year": "27",
+            "budget_allocation": "lots",
+        },
+    )
+    assert refused.status_code == 422
+    assert "fiscal year" in _field_error(refused.text, "fiscal_year").lower()
+    assert _field_error(refused.text, "budget_allocation") == (
+        "Budget allocation must be a number, e.g. 1500000"
+    )
+    assert "Please correct the 2 fields marked below." in refused.text
+    assert f'value="Two errors {marker}"' in refused.text
+    assert "No PPAs match." in client.get(PPAS, params={"q": marker}).text  # nothing created
+
+    lead = client.get("/oobc-management/people.json", params={"q": "admin"}).json()[0]
+    created = submit(
+        client,
+        PPAS + "create/",
+        {
+            "title": f"Separators {marker}",
+            "category": "moa_ppa",
+            "fiscal_year": "2027",
+            "budget_allocation": "1,500,000",
+            "lead_id": lead["id"],
+        },
+    )
+    ppa = _created_id(created, PPAS)
+    page = client.get(created.headers["location"]).text
+    assert "PPA created" in page
+    assert "1,500,000.00" in page
+    assert lead["name"] in page
+    for anchor in ("#summary", "#funding", "#milestones", "#workflow", "#approval", "#tasks"):
+        assert f'href="{anchor}"' in page, anchor
+    assert ppa in page
+
+
+def test_stale_ppa_edit_keeps_what_was_typed(make_client, admin_headers):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    ppa = _create_ppa(client, f"Stale {marker}")
+    form = client.get(f"{PPAS}{ppa}/edit/").text
+    version = re.search(r'name="version" value="(\d+)"', form)
+    assert version
+    other = make_client().patch(
+        f"/api/v1/ppas/{ppa}", json={"priority": "urgent"}, headers=admin_headers
+    )
+    assert other.status_code == 200, other.text
+    stale = submit(
+        client,
+        f"{PPAS}{ppa}/edit/",
+        {
+            "version": version.group(1),
+            "title": f"Mine {marker}",
+            "category": "moa_ppa",
+            "budget_currency": "PHP",
+        },
+    )
+    assert stale.status_code == 412
+    assert "Someone changed this PPA meanwhile" in stale.text
+    assert f'value="Mine {marker}"' in stale.text
+    assert f'href="{PPAS}{ppa}/"' in stale.text  # the way to review their change
+    api_view = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
+    assert api_view["title"] == f"Stale {marker}"
+    assert api_view["priority"] == "urgent"
+
+
+def test_deleting_a_ppa_and_a_milestone_asks_first(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    ppa = _create_ppa(client, f"Doomed {marker}")
+    page = f"{PPAS}{ppa}/"
+    assert submit(client, page + "milestones/", {"title": "M1", "date": "2031-01-01"})
+    detail = client.get(page).text
+    assert f'href="{page}delete/"' in detail
+    assert f'action="{page}delete/"' not in detail  # no one-click delete
+    milestone = re.search(rf'href="{re.escape(page)}milestones/([0-9a-f-]{{36}})/delete/"', detail)
+    assert milestone
+    confirm = client.get(f"{page}milestones/{milestone.group(1)}/delete/")
+    assert confirm.status_code == 200
+    assert "Delete the milestone “M1”?" in confirm.text
+    assert client.get(page).text.count(">M1<") == 1  # still there after the question
+    gone = submit(client, f"{page}milestones/{milestone.group(1)}/delete/", {})
+    assert gone.status_code == 303
+    after = client.get(gone.headers["location"]).text
+    assert "Milestone deleted" in after
+    assert ">M1<" not in after
+
+    question = client.get(page + "delete/")
+    assert question.status_code == 200
+    assert f"Delete the PPA “Doomed {marker}”?" in question.text
+    assert client.get(page).status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', question.text)
+    assert version
+    deleted = submit(client, page + "delete/", {"version": version.group(1)})
+    assert deleted.status_code == 303
+    assert "PPA deleted" in client.get(deleted.headers["location"]).text
+    assert client.get(page).status_code == 404
+
+
+def test_need_ppa_links_are_added_and_removed_one_at_a_time(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    first = _create_ppa(client, f"First {marker}")
+    second = _create_ppa(client, f"Second {marker}")
+    assert "New need" in client.get(NEEDS).text
+    bad = submit(client, NEEDS + "create/", {"title": "", "impact_severity": "9"})
+    assert bad.status_code == 422
+    assert "Give the title" in _field_error(bad.text, "title")
+    assert "from 1 to 5" in _field_error(bad.text, "impact_severity")
+    need = _created_id(
+        submit(
+            client,
+            NEEDS + "create/",
+            {"title": f"Water {marker}", "affected_population": "12,000"},
+        ),
+        NEEDS,
+    )
+    need_page = f"{NEEDS}{need}/"
+    assert submit(client, need_page + "ppas/", {"ppa_id": first}).status_code == 303
+    added = submit(client, need_page + "ppas/", {"ppa_id": second})
+    assert added.status_code == 303
+    shown = client.get(added.headers["location"]).text
+    assert "PPA linked to this need" in shown
+    assert f"First {marker}" in shown
+    assert f"Second {marker}" in shown
+    assert "12000" in shown
+
+    remove = f"{need_page}ppas/{first}/remove/"
+    question = client.get(remove)
+    assert question.status_code == 200
+    assert f"Remove the link to “First {marker}”?" in question.text
+    removed = submit(client, remove, {})
+    assert removed.status_code == 303
+    after = client.get(removed.headers["location"]).text
+    assert "PPA link removed" in after
+    assert f'href="{PPAS}{second}/">Second {marker}' in after
+    assert f'href="{PPAS}{first}/">First {marker}' not in after
+
+
+def test_assessment_form_errors_beside_fields(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    assert client.get(ASSESSMENTS + "new/").status_code == 200
+    refused = submit(
+        client,
+        ASSESSMENTS + "create/",
+        {"title": "x", "planned_start_date": "soon", "assessment_level": "barangay"},
+    )
+    assert refused.status_code == 422
+    assert "Choose a methodology" in _field_error(refused.text, "primary_methodology")
+    assert "must be a date" in _field_error(refused.text, "planned_start_date")

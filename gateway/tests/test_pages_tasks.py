@@ -19,9 +19,20 @@ def _create_task(client: httpx.Client, title: str, **fields: str) -> str:
         {"title": title, "domain": "general", "status": "not_started", **fields},
     )
     assert created.status_code == 303, created.text
-    listing = client.get(TASKS, params={"status": fields.get("status", "not_started")})
-    found = re.search(rf'href="{TASKS}([0-9a-f-]{{36}})/">{re.escape(title)}<', listing.text)
-    assert found, "the list links the new task"
+    found = re.search(rf"{TASKS}([0-9a-f-]{{36}})/\?saved=created$", created.headers["location"])
+    assert found, "creating a task opens it"
+    return found.group(1)
+
+
+def _person_id(client: httpx.Client, name: str) -> str:
+    people = client.get("/oobc-management/people.json", params={"q": name}).json()
+    assert people, name
+    return str(people[0]["id"])
+
+
+def _version(client: httpx.Client, task_id: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', client.get(f"{TASKS}{task_id}/").text)
+    assert found
     return found.group(1)
 
 
@@ -58,20 +69,20 @@ def test_task_detail_edit_complete_reopen_and_delete(make_client, admin_headers)
             "priority": "critical",
             "start_date": "2031-01-05",
             "due_date": "2031-01-20",
-            "assignees": "",
-            "assign_to_me": "1",
+            "assignee_ids": _person_id(client, "admin"),
             "team_ids": team.json()["id"],
+            "version": _version(client, task),
             "csrftoken": client.cookies["csrftoken"],
         },
     )
     assert edited.status_code == 303
-    assert edited.headers["location"] == page
-    after = client.get(page).text
+    assert edited.headers["location"] == page + "?saved=saved"
+    after = client.get(edited.headers["location"]).text
+    assert "Task saved" in after
     assert f"Final memo {marker}" in after
     assert "2031-01-20" in after
-    assert "admin (me)" in after
-    assert f"Team {marker}</option>" in after
-    assert "selected>" in after
+    assert "(me)" in after
+    assert re.search(rf"checked> Team {marker}<", after), "the team's box is ticked"
 
     mine = client.get(TASKS + "mine/")
     assert mine.status_code == 200
@@ -85,14 +96,31 @@ def test_task_detail_edit_complete_reopen_and_delete(make_client, admin_headers)
     assert submit(client, page + "reopen/").status_code == 303
     assert "badge-in_progress" in client.get(page).text
 
-    invalid = submit(client, page + "edit/", {"title": "x", "due_date": "someday"})
+    # Every error beside its field, at once; what was typed stays in the form.
+    invalid = submit(
+        client,
+        page + "edit/",
+        {"title": "", "due_date": "someday", "description": f"kept {marker}"},
+    )
     assert invalid.status_code == 422
-    assert "due_date" in invalid.text
-    unknown_user = submit(client, page + "edit/", {"title": "x", "assignees": "nobody-here"})
+    assert 'id="task-title-error"' in invalid.text
+    assert 'id="task-due_date-error"' in invalid.text
+    assert "Please correct the 2 fields marked below" in invalid.text
+    assert invalid.text.count('aria-invalid="true"') == 2
+    assert f"kept {marker}</textarea>" in invalid.text
+    unknown_user = submit(client, page + "edit/", {"title": "x", "assignee_ids": "not-a-user-id"})
     assert unknown_user.status_code == 422
-    assert "assignee_ids" in unknown_user.text
+    assert 'id="task-assignee_ids-error"' in unknown_user.text
 
-    assert submit(client, page + "delete/").status_code == 303
+    # Delete asks first, then says it worked.
+    asked = client.get(page + "delete/")
+    assert asked.status_code == 200
+    assert "Yes, delete the task" in asked.text
+    assert client.get(page).status_code == 200, "asking deletes nothing"
+    deleted = submit(client, page + "delete/", {"version": _version(client, task)})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == TASKS + "?saved=deleted"
+    assert "Task deleted" in client.get(deleted.headers["location"]).text
     assert client.get(page).status_code == 404
 
 
@@ -101,22 +129,19 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     marker = uuid.uuid4().hex[:8]
     task = _create_task(admin, f"Admin only {marker}")
     # Unassigned work is open to everyone; assigned to the admin it is not.
-    mine = submit(
-        admin, f"{TASKS}{task}/edit/", {"title": f"Admin only {marker}", "assign_to_me": "1"}
-    )
-    assert mine.status_code == 303
+    # Created without assignees, the task is its creator's: no longer open to everyone.
     user = create_user(make_client(), admin_headers, "staff")
     staff = signed_in(make_client(), user["username"])
     assert staff.get(f"{TASKS}{task}/").status_code == 200
     refused = submit(staff, f"{TASKS}{task}/complete/")
     assert refused.status_code == 403
-    assert "Not allowed (403)" in refused.text
+    assert "You may not change this task" in refused.text
     assert submit(staff, f"{TASKS}{task}/delete/").status_code == 403
     # Assigning by user name makes the staff member an assignee: now they may complete it.
     assigned = submit(
         admin,
         f"{TASKS}{task}/edit/",
-        {"title": f"Admin only {marker}", "assignees": user["username"]},
+        {"title": f"Admin only {marker}", "assignee_ids": user["id"]},
     )
     assert assigned.status_code == 303
     assert submit(staff, f"{TASKS}{task}/complete/").status_code == 303
@@ -155,3 +180,147 @@ def test_a_section_whose_service_is_not_deployed_gives_the_503_page(make_client)
         assert "Service unavailable" in page.text
     refused = submit(client, "/oobc-management/staff/leave/create/", {"leave_type": "sick"})
     assert refused.status_code == 503
+
+
+def test_list_searches_filters_sorts_and_names_the_assignees(make_client, admin_headers):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    colleague = create_user(make_client(), admin_headers, "staff")
+    named = make_client().patch(
+        f"/api/v1/users/{colleague['id']}",
+        json={"full_name": f"Amina Kalim {marker}"},
+        headers=admin_headers,
+    )
+    assert named.status_code == 200, named.text
+    late = _create_task(admin, f"Zebra census {marker}", due_date="2020-01-02")
+    _create_task(admin, f"Alpha survey {marker}", assignee_ids=colleague["id"])
+    unowned = make_client().post(
+        "/api/v1/tasks", json={"title": f"Nobody's job {marker}"}, headers=admin_headers
+    )
+    assert unowned.status_code == 201
+
+    found = admin.get(TASKS, params={"q": "census"}).text
+    assert f"Zebra census {marker}" in found
+    assert f"Alpha survey {marker}" not in found
+    # Overdue says so in words, not only in red; a task made here is its maker's.
+    row = found[found.index(f"{TASKS}{late}/") :]
+    assert "Overdue" in row[: row.index("</tr>")]
+    assert f"{TASKS}{late}/" in admin.get(TASKS + "mine/", params={"q": marker}).text
+
+    by_title = admin.get(TASKS, params={"q": marker, "sort": "title"}).text
+    order = [by_title.index(title) for title in ("Alpha survey", "Nobody&#39;s job", "Zebra")]
+    assert order == sorted(order)
+    reversed_ = admin.get(TASKS, params={"q": marker, "sort": "-title"}).text
+    assert reversed_.index("Zebra") < reversed_.index("Alpha survey")
+    assert 'aria-sort="descending"' in reversed_
+    assert f"Amina Kalim {marker}" in by_title, "the assignee column shows full names"
+
+    theirs = admin.get(TASKS, params={"q": marker, "assignee": colleague["id"]}).text
+    assert f"Alpha survey {marker}" in theirs
+    assert "Zebra census" not in theirs
+    nobodys = admin.get(TASKS, params={"q": marker, "assignee": "none"}).text
+    assert f"Nobody&#39;s job {marker}" in nobodys
+    assert "Alpha survey" not in nobodys
+    overdue = admin.get(TASKS, params={"q": marker, "due": "overdue"}).text
+    assert "Zebra census" in overdue
+    assert "Alpha survey" not in overdue
+    ranged = admin.get(
+        TASKS,
+        params={"q": marker, "due": "range", "due_after": "2020-01-01", "due_before": "2020-01-31"},
+    ).text
+    assert "Zebra census" in ranged
+    assert "Alpha survey" not in ranged
+    for name in ("q", "assignee", "team", "status", "priority", "domain", "due"):
+        assert f'name="{name}"' in by_title
+    assert by_title.count("<label") >= 7, "every filter control is labelled"
+
+
+def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    ids = [_create_task(admin, f"Bulk {marker} {n}") for n in range(4)]
+    versions = {task: _version(admin, task) for task in ids}
+    # Someone changes the last one after the list was drawn.
+    changed = submit(admin, f"{TASKS}{ids[3]}/start/", {"version": versions[ids[3]]})
+    assert changed.status_code == 303
+    done = admin.post(
+        TASKS + "bulk/",
+        data={
+            "item": [f"{task}:{versions[task]}" for task in ids],
+            "set_status": "completed",
+            "next": TASKS + f"?q={marker}",
+            "csrftoken": admin.cookies["csrftoken"],
+        },
+    )
+    assert done.status_code == 200, done.text
+    assert "3 tasks completed; 1 was not changed" in done.text
+    assert (
+        f'href="{TASKS}{ids[3]}/">Bulk {marker} 3</a>: it was changed by someone else' in done.text
+    )
+    listing = admin.get(TASKS, params={"q": marker, "status": "completed"}).text
+    assert all(f"Bulk {marker} {n}" in listing for n in range(3))
+    assert f"Bulk {marker} 3" not in listing
+    nothing = submit(admin, TASKS + "bulk/", {"set_status": "completed"})
+    assert nothing.status_code == 422
+    assert "Select at least one task" in nothing.text
+
+
+def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(admin, f"Shared memo {marker}")
+    opened = _version(admin, task)
+    meanwhile = submit(admin, f"{TASKS}{task}/edit/", {"priority": "critical", "version": opened})
+    assert meanwhile.status_code == 303
+    stale = submit(
+        admin,
+        f"{TASKS}{task}/edit/",
+        {"title": f"My new title {marker}", "priority": "low", "version": opened},
+    )
+    assert stale.status_code == 412
+    assert "changed by someone else since you opened it" in stale.text
+    assert "Review the current version" in stale.text
+    assert f'value="My new title {marker}"' in stale.text
+    after = admin.get(f"{TASKS}{task}/").text
+    assert "critical" in after.lower()
+    assert f"My new title {marker}" not in after
+
+
+def test_quick_actions_and_the_board(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(admin, f"Board card {marker}")
+    back = f"{TASKS}?q={marker}"
+    started = submit(
+        admin, f"{TASKS}{task}/start/", {"next": back, "version": _version(admin, task)}
+    )
+    assert started.status_code == 303
+    assert started.headers["location"] == back + "&saved=started"
+    assert "Task started" in admin.get(started.headers["location"]).text
+    elsewhere = submit(admin, f"{TASKS}{task}/complete/", {"next": "https://evil.example/"})
+    assert elsewhere.headers["location"] == f"{TASKS}{task}/?saved=completed"
+
+    board = admin.get(TASKS, params={"view": "board", "group": "status", "q": marker}).text
+    assert all(
+        f">{title}" in board for title in ("Not started", "In progress", "At risk", "Completed")
+    )
+    assert f'data-task="{task}"' in board
+    assert "Move to" in board
+    json = {"Accept": "application/json", "X-CSRFToken": admin.cookies["csrftoken"]}
+    version = _version(admin, task)
+    moved = admin.post(
+        f"{TASKS}{task}/move/",
+        data={"field": "status", "value": "at_risk", "version": version},
+        headers=json,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["version"] == int(version) + 1
+    refused = admin.post(
+        f"{TASKS}{task}/move/",
+        data={"field": "status", "value": "in_progress", "version": version},
+        headers=json,
+    )
+    assert refused.status_code == 412
+    assert "changed this task meanwhile" in refused.json()["message"]
+    by_priority = admin.get(TASKS, params={"view": "board", "group": "priority", "q": marker}).text
+    assert ">Critical" in by_priority

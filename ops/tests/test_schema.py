@@ -31,13 +31,13 @@ def test_tier_two_downgrades_a_populated_database_and_plan_shows_the_way_back(
     add(databases["tasks"], *[task(f"T{n}", related_ppa_id=the_ppa.id) for n in range(25)])
     before = table_fingerprints(databases["tasks"])["tasks"]
     head = migrations.head_revision("tasks_service")
-    assert head == "0006"
+    assert head == "0007"
     assert all(plan["to_apply"] == [] for plan in _plan(databases).values())
 
     args = ["rollback", "--tier", "2", "--service", "tasks", "--revision", "0003"]
     refused = runner.invoke(app, [*args, "--db", databases["tasks"]])
     assert refused.exit_code == 2
-    assert "undoing 0006, 0005, 0004" in refused.output
+    assert "undoing 0007, 0006, 0005, 0004" in refused.output
     assert "--yes" in refused.output
     assert migrations.current_revision("tasks_service", databases["tasks"]) == head
 
@@ -49,13 +49,13 @@ def test_tier_two_downgrades_a_populated_database_and_plan_shows_the_way_back(
     plans = _plan(databases)
     assert plans["tasks"]["current"] == "0003"
     assert plans["tasks"]["head"] == head
-    assert plans["tasks"]["to_apply"] == ["0004", "0005", "0006"]
+    assert plans["tasks"]["to_apply"] == ["0004", "0005", "0006", "0007"]
     assert plans["portfolio"]["to_apply"] == []
     text = runner.invoke(
         app, ["migrate", "--plan", "--service", "tasks", "--tasks-db", databases["tasks"]]
     )
     assert "0003" in text.output
-    assert "0004, 0005, 0006" in text.output
+    assert "0004, 0005, 0006, 0007" in text.output
 
     migrations.upgrade("tasks_service", databases["tasks"])
     assert _plan(databases)["tasks"]["to_apply"] == []

@@ -58,6 +58,7 @@ NAVIGATION = (
 # vocabulary: the query's text is never shown.
 SAVED_WORDS = frozenset(
     {"created", "saved", "moved", "cancelled", "deleted", "booked", "approved", "rejected"}
+    | {"completed", "started", "reopened", "assigned"}  # the task list's quick actions
 )
 
 

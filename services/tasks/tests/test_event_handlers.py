@@ -45,3 +45,83 @@ def test_the_later_half_of_a_split_series_gets_no_second_set(session: Session) -
     HANDLERS["event.created"](session, event)
     session.flush()
     assert _tasks_of(session, event) == 0
+
+
+# --- generated tasks are owned --------------------------------------------------------------
+
+
+def _created(kind: str, **data: object) -> Event:
+    return Event.new(
+        kind,
+        producer="test",
+        subject_id=uuid.uuid4(),
+        data={
+            name: str(value) if isinstance(value, uuid.UUID) else value
+            for name, value in data.items()
+        },
+    )
+
+
+def _assignees(session: Session, column: object, event: Event) -> set[tuple[uuid.UUID, ...]]:
+    """The distinct assignee lists of the subject's tasks (empty when it has no tasks)."""
+    rows = session.scalars(select(Task.assignee_ids).where(column == event.subject_id))
+    return {tuple(ids) for ids in rows}
+
+
+def test_a_ppas_generated_tasks_go_to_its_lead_else_its_creator(session: Session) -> None:
+    lead, creator = uuid.uuid4(), uuid.uuid4()
+    led = _created(
+        "ppa.created", title="Road", category="oobc_ppa", lead_id=lead, created_by=creator
+    )
+    unled = _created(
+        "ppa.created", title="Bridge", category="moa_ppa", lead_id=None, created_by=creator
+    )
+    for event in (led, unled):
+        HANDLERS["ppa.created"](session, event)
+    session.flush()
+    led_tasks = _assignees(session, Task.related_ppa_id, led)
+    assert led_tasks == {(lead,)}
+    unled_tasks = _assignees(session, Task.related_ppa_id, unled)
+    assert unled_tasks == {(creator,)}
+
+
+def test_an_assessments_generated_tasks_go_to_its_creator(session: Session) -> None:
+    creator = uuid.uuid4()
+    event = _created(
+        "assessment.created", title="Survey", primary_methodology="survey", created_by=creator
+    )
+    HANDLERS["assessment.created"](session, event)
+    session.flush()
+    tasks = _assignees(session, Task.related_assessment_id, event)
+    assert tasks == {(creator,)}
+
+
+def test_an_events_generated_tasks_go_to_its_organizer_else_its_creator(session: Session) -> None:
+    organizer, creator = uuid.uuid4(), uuid.uuid4()
+    start = "2026-12-14T09:00:00+08:00"
+    organized = _created(
+        "event.created",
+        event_type="meeting",
+        start=start,
+        organizer_id=organizer,
+        created_by=creator,
+    )
+    unorganized = _created(
+        "event.created", event_type="workshop", start=start, organizer_id=None, created_by=creator
+    )
+    for event in (organized, unorganized):
+        HANDLERS["event.created"](session, event)
+    session.flush()
+    tasks = _assignees(session, Task.related_event_id, organized)
+    assert tasks == {(organizer,)}
+    tasks = _assignees(session, Task.related_event_id, unorganized)
+    assert tasks == {(creator,)}
+
+
+def test_an_announcement_naming_no_one_leaves_the_tasks_unassigned(session: Session) -> None:
+    # Announced by a release before owners were named (or naming something not an id).
+    event = _created("ppa.created", title="Old", category="oobc_ppa", lead_id="not-an-id")
+    HANDLERS["ppa.created"](session, event)
+    session.flush()
+    tasks = _assignees(session, Task.related_ppa_id, event)
+    assert tasks == {()}

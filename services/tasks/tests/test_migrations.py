@@ -229,3 +229,66 @@ def test_schema_drift_would_be_detected(tasks_db_url):
         (diff[0] if isinstance(diff, tuple) else diff[0][0]) for diff in _differences(tasks_db_url)
     }
     assert reported == {"add_index", "modify_type"}
+
+
+def test_0007_assigns_unowned_generated_ppa_tasks_to_the_ppas_known_owners(database_at):
+    url, database = database_at("mig_owned")
+    migrations.upgrade(PACKAGE, url, "0006")
+    lead, member, someone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    known_ppa, unknown_ppa, team_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # name: (related column, subject, template, assignees, teams)
+    rows = {
+        "generated": ("related_ppa_id", known_ppa, "ppa_budget_cycle", [], []),
+        "already assigned": ("related_ppa_id", known_ppa, "ppa_budget_cycle", [someone], []),
+        "a team's": ("related_ppa_id", known_ppa, "ppa_budget_cycle", [], [team_id]),
+        "approval review": ("related_ppa_id", known_ppa, None, [], []),
+        "ppa unknown here": ("related_ppa_id", unknown_ppa, "ppa_budget_cycle", [], []),
+        "assessment's": ("related_assessment_id", uuid.uuid4(), "mana_assessment_basic", [], []),
+    }
+    ids = {name: uuid.uuid4() for name in rows}
+    with database.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO ppa_owners (ppa_id, owner_ids, as_of) VALUES (:ppa, :owners, now())"),
+            {"ppa": known_ppa, "owners": [lead, member]},
+        )
+        for name, (column, subject, template, assignees, teams) in rows.items():
+            connection.execute(
+                text(
+                    f"INSERT INTO tasks (id, title, description, domain, status, priority, "
+                    f"progress, auto_generated, created_from_template, assignee_ids, team_ids, "
+                    f"depends_on, version, {column}) VALUES (:id, :title, '', 'general', "
+                    f"'not_started', 'medium', 0, true, :template, :assignees, :teams, '{{}}', "
+                    f"1, :subject)"
+                ),
+                {
+                    "id": ids[name],
+                    "title": name,
+                    "template": template,
+                    "assignees": assignees,
+                    "teams": teams,
+                    "subject": subject,
+                },
+            )
+
+    migrations.upgrade(PACKAGE, url)
+
+    with database.session() as session:
+        stored = {
+            task.title: (sorted(task.assignee_ids), task.version)
+            for task in session.scalars(select(Task))
+        }
+    assert stored == {
+        "generated": (sorted([lead, member]), 2),
+        "already assigned": ([someone], 1),
+        "a team's": ([], 1),
+        "approval review": ([], 1),
+        "ppa unknown here": ([], 1),
+        "assessment's": ([], 1),
+    }
+    # Down and up again: nothing breaks, nothing is assigned twice.
+    migrations.downgrade(PACKAGE, url, "0006")
+    migrations.upgrade(PACKAGE, url)
+    with database.session() as session:
+        task = session.get(Task, ids["generated"])
+        assert task is not None
+        assert (sorted(task.assignee_ids), task.version) == (sorted([lead, member]), 2)

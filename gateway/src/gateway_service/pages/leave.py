@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
+from gateway_service.pages import home
 from gateway_service.pages.common import (
     LEAVE_TYPES,
     FormError,
@@ -120,6 +121,10 @@ async def leave_decide(request: Request, user: PageUser, leave_id: str, action: 
     form, _ = await read_form(request)
     body = {"reason": form["reason"]} if form.get("reason") else None
     reply = await api(request, user, "calendar", "POST", f"/leaves/{leave_id}/{action}", json=body)
+    if form.get("next") == "home":
+        if reply.ok:
+            return redirect(home.done_url("leave", f"{action}d"))
+        return await home.home_page(request, user, error=reply.as_error())
     if reply.ok:
         return redirect(LEAVE if form.get("next") == "list" else leave_url(leave_id))
     if form.get("next") == "list":

@@ -1,5 +1,9 @@
-"""Portfolio pages: the dashboard, the PPA list / create form and the PPA detail page
-(milestones, budget workflow, approval, funding, linked needs, tasks, progress)."""
+"""Portfolio pages: the dashboard, the PPA list, the PPA form (new and edit, with If-Match),
+the PPA page in sections (summary, budget & funding, milestones, workflow, approval, needs,
+tasks) and the confirmation pages of deletions.
+
+Every action redirects with ``?saved=<key>``; the page says the sentence `NOTICES` holds for
+that key (a fixed vocabulary: the query's text is never shown)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from starlette.responses import Response
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
+    CHOICES_LIMIT,
     FUNDING_SOURCES,
     MILESTONE_STATUSES,
     PAGE_SIZE,
@@ -22,9 +27,7 @@ from gateway_service.pages.common import (
     SECTORS,
     STAGE_STATUSES,
     TRANCHE_TYPES,
-    FormError,
     api,
-    create_payload,
     fetch,
     fetch_items,
     is_admin,
@@ -34,47 +37,73 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
-    update_payload,
     user_names,
     vendored,
 )
+from gateway_service.pages.events import active_people, tom_select_assets
+from gateway_service.pages.record_forms import Field, Parsed, parse, people_ids, service_errors
 from gateway_service.web import render
+from obcms_platform.errors import NotFoundError
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
+PPA_NEW = PPAS + "new/"
 PPA_PAGE = PPAS + "{ppa_id}/"
-LIST_FILTERS = ("category", "status", "sector", "fiscal_year", "q")
+LIST_FILTERS = ("category", "status", "sector", "fiscal_year", "approval_status", "q")
+STALE_PPA = "Someone changed this PPA meanwhile. Your input is kept below"
+
 PPA_FIELDS = (
-    "title",
-    "summary",
-    "category",
-    "status",
-    "priority",
-    "sector",
-    "appropriation_class",
-    "funding_source",
-    "implementing_office",
-    "fiscal_year",
-    "plan_year",
-    "start_date",
-    "target_end_date",
-    "actual_end_date",
-    "budget_allocation",
-    "budget_ceiling",
-    "budget_currency",
+    Field("title", "Title", required=True),
+    Field("category", "Category", "choice", required=True, choices=PPA_CATEGORIES),
+    Field("status", "Status", "choice", choices=PPA_STATUSES),
+    Field("priority", "Priority", "choice", choices=PPA_PRIORITIES),
+    Field("sector", "Sector", "choice", choices=SECTORS, clearable=True),
+    Field(
+        "appropriation_class",
+        "Appropriation class",
+        "choice",
+        choices=APPROPRIATION_CLASSES,
+        clearable=True,
+    ),
+    Field("funding_source", "Funding source", "choice", choices=FUNDING_SOURCES, clearable=True),
+    Field("implementing_office", "Implementing office", max_length=255),
+    Field("fiscal_year", "Fiscal year", "year", clearable=True),
+    Field("plan_year", "Plan year", "year", clearable=True),
+    Field("start_date", "Start date", "date", clearable=True),
+    Field("target_end_date", "Target end date", "date", clearable=True),
+    Field("actual_end_date", "Actual end date", "date", clearable=True),
+    Field("budget_allocation", "Budget allocation", "amount", clearable=True),
+    Field("budget_ceiling", "Budget ceiling", "amount", clearable=True),
+    Field("budget_currency", "Currency", max_length=3),
+    Field("summary", "Summary", max_length=20_000),
+    Field("lead_id", "Lead", "id", clearable=True),
+    Field("member_ids", "Members", "id"),
 )
-PPA_CLEARABLE = (
-    "sector",
-    "appropriation_class",
-    "funding_source",
-    "fiscal_year",
-    "plan_year",
-    "start_date",
-    "target_end_date",
-    "actual_end_date",
-    "budget_allocation",
-    "budget_ceiling",
+MILESTONE_FIELDS = (
+    Field("title", "Milestone title", required=True),
+    Field("date", "Milestone date", "date", required=True),
+    Field("status", "Status", "choice", choices=MILESTONE_STATUSES),
+    Field("notes", "Notes", max_length=20_000),
 )
+TRANCHE_FIELDS = (
+    Field("tranche_type", "Tranche type", "choice", required=True, choices=TRANCHE_TYPES),
+    Field("amount", "Amount", "signed_amount", required=True),
+    Field("date", "Date", "date", required=True),
+    Field("notes", "Notes", max_length=5_000),
+)
+
+# `?saved=<key>` -> what the page says.
+NOTICES = {
+    "created": "PPA created",
+    "saved": "PPA saved",
+    "deleted": "PPA deleted",
+    "milestone-added": "Milestone added",
+    "milestone-saved": "Milestone updated",
+    "milestone-deleted": "Milestone deleted",
+    "stage-saved": "Workflow stage updated",
+    "decision": "Approval decision recorded",
+    "tranche-added": "Tranche recorded",
+}
 
 # The approval workflow (DOMAIN.md), used to offer only the moves the service accepts; the
 # portfolio service decides (409 for a refused move, 403 for a missing role).
@@ -93,8 +122,13 @@ ADMIN_TARGETS = frozenset({"approved", "enacted"})
 router = APIRouter(include_in_schema=False)
 
 
-def ppa_url(ppa_id: str) -> str:
-    return PPA_PAGE.format(ppa_id=ppa_id)
+def ppa_url(ppa_id: str, saved: str = "", anchor: str = "") -> str:
+    query = f"?saved={saved}" if saved else ""
+    return PPA_PAGE.format(ppa_id=ppa_id) + query + (f"#{anchor}" if anchor else "")
+
+
+def notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("saved", ""))
 
 
 def approval_moves(user: Identity, current: str) -> list[str]:
@@ -121,15 +155,18 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     data: dict[str, Any] | None = reply.body if reply.ok else None
     charts = None
     if data is not None:
+        budget = data["budget"]
         charts = {
             "status": data["by_status"],
             "category": data["by_category"],
             "sector": data["by_sector"],
             "approval": data["by_approval_status"],
+            # The PPAs' own allocation first: it shows even before any tranche is recorded.
             "budget": {
-                "allocated": data["budget"]["allocated"],
-                "obligated": data["budget"]["obligated"],
-                "disbursed": data["budget"]["disbursed"],
+                "budget_allocation": budget["budget_allocation"],
+                "allocated": budget["allocated"],
+                "obligated": budget["obligated"],
+                "disbursed": budget["disbursed"],
             },
         }
     return render(
@@ -146,16 +183,11 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     )
 
 
-# -- PPA list and create ---------------------------------------------------------------------
+# -- PPA list --------------------------------------------------------------------------------
 
 
-async def _ppa_list_page(
-    request: Request,
-    user: PageUser,
-    *,
-    form: dict[str, str] | None = None,
-    error: FormError | None = None,
-) -> Response:
+@router.get(PPAS)
+async def ppa_list(request: Request, user: PageUser) -> Response:
     filters = [(k, v) for k, v in request.query_params.multi_items() if k in LIST_FILTERS and v]
     offset = offset_param(request)
     reply = await api(
@@ -169,7 +201,6 @@ async def _ppa_list_page(
     ppas: list[dict[str, Any]] = reply.body["items"] if reply.ok else []
     total = reply.body["total"] if reply.ok else 0
     list_error = None if reply.ok else reply.as_error()
-    status = error.status if error else (list_error.status if list_error else 200)
     return render(
         request,
         "ppas.html",
@@ -177,9 +208,66 @@ async def _ppa_list_page(
             "ppas": ppas,
             "filters": dict(filters),
             "pages": page_links(request, total, offset),
-            "form": form or {},
-            "error": error,
             "list_error": list_error,
+            "notice": notice(request),
+            "categories": PPA_CATEGORIES,
+            "statuses": PPA_STATUSES,
+            "sectors": SECTORS,
+        },
+        status_code=list_error.status if list_error else 200,
+    )
+
+
+# -- the PPA form (new and edit) -------------------------------------------------------------
+
+
+def _form_of_ppa(ppa: dict[str, Any]) -> dict[str, Any]:
+    """A PPA as the form shows it (amounts plain, members a list)."""
+    form: dict[str, Any] = {}
+    for spec in PPA_FIELDS:
+        value = ppa.get(spec.name)
+        if spec.name == "member_ids":
+            form[spec.name] = [str(person) for person in value or []]
+        else:
+            form[spec.name] = "" if value is None else str(value)
+    return form
+
+
+def _typed(form: dict[str, str], members: list[str]) -> dict[str, Any]:
+    return {**form, "member_ids": members}
+
+
+async def _ppa_form(
+    request: Request,
+    user: PageUser,
+    form: dict[str, Any],
+    *,
+    ppa: dict[str, Any] | None = None,
+    version: str = "",
+    errors: dict[str, str] | None = None,
+    general: str | None = None,
+    stale: bool = False,
+    status: int = 200,
+) -> Response:
+    chosen = [form.get("lead_id") or "", *form.get("member_ids", [])]
+    everyone = await active_people(request, limit=CHOICES_LIMIT)
+    names = await user_names(request, chosen)
+    people = [*({"id": i, "name": n} for i, n in names.items()), *everyone]
+    unique = list({person["id"]: person for person in people}.values())
+    return render(
+        request,
+        "ppa_form.html",
+        {
+            "ppa": ppa,
+            "form": form,
+            "version": version,
+            "errors": errors or {},
+            "general_error": general,
+            "stale": stale,
+            "people": unique,
+            "tom_select": tom_select_assets(),
+            "action": (PPA_PAGE.format(ppa_id=ppa["id"]) + "edit/") if ppa else PPAS + "create/",
+            "back": ppa_url(ppa["id"]) if ppa else PPAS,
             "categories": PPA_CATEGORIES,
             "statuses": PPA_STATUSES,
             "priorities": PPA_PRIORITIES,
@@ -191,23 +279,192 @@ async def _ppa_list_page(
     )
 
 
-@router.get(PPAS)
-async def ppa_list(request: Request, user: PageUser) -> Response:
-    return await _ppa_list_page(request, user)
+async def _read_ppa_form(
+    request: Request, *, edit: bool
+) -> tuple[dict[str, str], Parsed, list[str]]:
+    form, submitted = await read_form(request)
+    members = [str(value) for value in submitted.getlist("member_ids")]
+    specs = [spec for spec in PPA_FIELDS if spec.name != "member_ids"]
+    parsed = parse(form, specs, edit=edit)
+    # The picker sends nothing when emptied: an edit form says it carries members.
+    if not edit or "members_shown" in form:
+        people_ids(members, "Members", parsed, "member_ids")
+    return form, parsed, members
+
+
+@router.get(PPA_NEW)
+async def ppa_new(request: Request, user: PageUser) -> Response:
+    return await _ppa_form(request, user, {"status": "planning", "priority": "medium"})
 
 
 @router.post(PPAS + "create/")
 async def ppa_create(request: Request, user: PageUser) -> Response:
-    form, _ = await read_form(request)
+    form, parsed, members = await _read_ppa_form(request, edit=False)
+    typed = _typed(form, members)
+    if parsed.errors:
+        return await _ppa_form(request, user, typed, errors=parsed.errors, status=422)
+    reply = await api(request, user, "portfolio", "POST", "/ppas", json=parsed.payload)
+    if reply.ok:
+        return redirect(ppa_url(reply.body["id"], "created"))
+    errors, general = service_errors(reply, PPA_FIELDS, stale=STALE_PPA)
+    return await _ppa_form(
+        request, user, typed, errors=errors, general=general, status=reply.status
+    )
+
+
+@router.get(PPA_PAGE + "edit/")
+async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
+    return await _ppa_form(request, user, _form_of_ppa(ppa), ppa=ppa, version=str(ppa["version"]))
+
+
+@router.post(PPA_PAGE + "edit/")
+async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
+    form, parsed, members = await _read_ppa_form(request, edit=True)
+    typed = _typed(form, members)
+    version = form.get("version", "")
+    if parsed.errors:
+        return await _ppa_form(
+            request, user, typed, ppa=ppa, version=version, errors=parsed.errors, status=422
+        )
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    path = f"/ppas/{ppa_id}"
     reply = await api(
-        request, user, "portfolio", "POST", "/ppas", json=create_payload(form, PPA_FIELDS)
+        request, user, "portfolio", "PATCH", path, json=parsed.payload, headers=headers
     )
     if reply.ok:
-        return redirect(ppa_url(reply.body["id"]))
-    return await _ppa_list_page(request, user, form=form, error=reply.as_error())
+        return redirect(ppa_url(ppa_id, "saved"))
+    errors, general = service_errors(reply, PPA_FIELDS, stale=STALE_PPA)
+    # After a 412 the form keeps what was typed, at the current version: saving again is a
+    # deliberate choice after reviewing the other change.
+    return await _ppa_form(
+        request,
+        user,
+        typed,
+        ppa=ppa,
+        version=str(ppa["version"]) if reply.status == 412 else version,
+        errors=errors,
+        general=general,
+        stale=reply.status == 412,
+        status=reply.status,
+    )
 
 
-# -- PPA detail ------------------------------------------------------------------------------
+# -- deletions (a confirmation page first) ---------------------------------------------------
+
+
+async def _confirm(
+    request: Request,
+    *,
+    heading: str,
+    consequence: str,
+    post_to: str,
+    back: str,
+    version: object = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "ppa_confirm.html",
+        {
+            "heading": heading,
+            "consequence": consequence,
+            "post_to": post_to,
+            "back": back,
+            "version": version,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+@router.get(PPA_PAGE + "delete/")
+async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
+    return await _confirm(
+        request,
+        heading=f"Delete the PPA “{ppa['title']}”?",
+        consequence="Its milestones, workflow, funding and approval history go with it; "
+        "this cannot be undone.",
+        post_to=PPA_PAGE.format(ppa_id=ppa["id"]) + "delete/",
+        back=ppa_url(ppa["id"]),
+        version=ppa["version"],
+    )
+
+
+@router.post(PPA_PAGE + "delete/")
+async def ppa_delete(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
+    form, _ = await read_form(request)
+    version = form.get("version", "")
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    reply = await api(request, user, "portfolio", "DELETE", f"/ppas/{ppa_id}", headers=headers)
+    if reply.ok:
+        return redirect(PPAS + "?saved=deleted")
+    _, general = service_errors(
+        reply, (), stale="Someone changed this PPA meanwhile: review it before deleting"
+    )
+    return await _confirm(
+        request,
+        heading=f"Delete the PPA “{ppa['title']}”?",
+        consequence="This cannot be undone.",
+        post_to=PPA_PAGE.format(ppa_id=ppa_id) + "delete/",
+        back=ppa_url(ppa_id),
+        version=ppa["version"],
+        error=general,
+        status=reply.status,
+    )
+
+
+def _milestone(ppa: dict[str, Any], milestone_id: str) -> dict[str, Any]:
+    for milestone in ppa["milestones"]:
+        if milestone["id"] == milestone_id:
+            found: dict[str, Any] = milestone
+            return found
+    raise NotFoundError("milestone", milestone_id)
+
+
+@router.get(PPA_PAGE + "milestones/{milestone_id}/delete/")
+async def milestone_delete_confirm(
+    request: Request, user: PageUser, ppa_id: str, milestone_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
+    milestone = _milestone(ppa, parse_id(milestone_id, "milestone"))
+    return await _confirm(
+        request,
+        heading=f"Delete the milestone “{milestone['title']}”?",
+        consequence=f"It is removed from the PPA “{ppa['title']}”; this cannot be undone.",
+        post_to=PPA_PAGE.format(ppa_id=ppa_id) + f"milestones/{milestone['id']}/delete/",
+        back=ppa_url(ppa_id, anchor="milestones"),
+        version=milestone.get("version"),
+    )
+
+
+@router.post(PPA_PAGE + "milestones/{milestone_id}/delete/")
+async def milestone_delete(
+    request: Request, user: PageUser, ppa_id: str, milestone_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    milestone_id = parse_id(milestone_id, "milestone")
+    form, _ = await read_form(request)
+    version = form.get("version", "")
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
+    reply = await api(request, user, "portfolio", "DELETE", path, headers=headers)
+    if reply.ok:
+        return redirect(ppa_url(ppa_id, "milestone-deleted", "milestones"))
+    _, general = service_errors(reply, (), stale="Someone changed this milestone meanwhile")
+    return await _ppa_page(
+        request, user, ppa_id, section="milestones", general=general, status=reply.status
+    )
+
+
+# -- the PPA page ----------------------------------------------------------------------------
 
 
 async def _ppa_page(
@@ -216,8 +473,10 @@ async def _ppa_page(
     ppa_id: str,
     *,
     section: str | None = None,
-    error: FormError | None = None,
+    errors: dict[str, str] | None = None,
+    general: str | None = None,
     form: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
     workflow, funding, needs, tasks = await asyncio.gather(
@@ -228,7 +487,10 @@ async def _ppa_page(
     )
     done = sum(1 for task in tasks if task["status"] == "completed")
     history = ppa["approval_history"]
-    names = await user_names(request, [entry["changed_by"] for entry in history])
+    names = await user_names(
+        request,
+        [entry["changed_by"] for entry in history] + [ppa["lead_id"], *ppa["member_ids"]],
+    )
     return render(
         request,
         "ppa_detail.html",
@@ -244,20 +506,15 @@ async def _ppa_page(
             "moves": approval_moves(user, ppa["approval_status"]),
             "can_manage": is_manager(user),
             "section": section,
-            "error": error,
+            "errors": errors or {},
+            "general_error": general,
             "form": form or {},
-            "edit": form if section == "edit" and form else ppa,
-            "categories": PPA_CATEGORIES,
-            "statuses": PPA_STATUSES,
-            "priorities": PPA_PRIORITIES,
-            "sectors": SECTORS,
-            "appropriation_classes": APPROPRIATION_CLASSES,
-            "funding_sources": FUNDING_SOURCES,
+            "notice": notice(request),
             "milestone_statuses": MILESTONE_STATUSES,
             "stage_statuses": STAGE_STATUSES,
             "tranche_types": TRANCHE_TYPES,
         },
-        status_code=error.status if error else 200,
+        status_code=status,
     )
 
 
@@ -273,32 +530,36 @@ async def _submit(
     section: str,
     method: str,
     path: str,
-    payload: dict[str, Any] | None,
+    parsed: Parsed,
     form: dict[str, str],
+    specs: tuple[Field, ...],
     *,
-    success: str | None = None,
+    saved: str,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    reply = await api(request, user, "portfolio", method, path, json=payload)
-    if reply.ok:
-        return redirect(success or ppa_url(ppa_id) + f"#{section}")
-    return await _ppa_page(
-        request, user, ppa_id, section=section, error=reply.as_error(), form=form
+    """Send a section's form (when it passed the checks); refused -> the page at the
+    section, with the errors beside the inputs."""
+    if parsed.errors:
+        return await _ppa_page(
+            request, user, ppa_id, section=section, errors=parsed.errors, form=form, status=422
+        )
+    reply = await api(
+        request, user, "portfolio", method, path, json=parsed.payload, headers=headers
     )
-
-
-@router.post(PPA_PAGE + "edit/")
-async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    form, _ = await read_form(request)
-    payload = update_payload(form, PPA_FIELDS, PPA_CLEARABLE)
-    return await _submit(request, user, ppa_id, "edit", "PATCH", f"/ppas/{ppa_id}", payload, form)
-
-
-@router.post(PPA_PAGE + "delete/")
-async def ppa_delete(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    return await _submit(
-        request, user, ppa_id, "edit", "DELETE", f"/ppas/{ppa_id}", None, {}, success=PPAS
+    if reply.ok:
+        return redirect(ppa_url(ppa_id, saved, section))
+    errors, general = service_errors(
+        reply, specs, stale="Someone changed this meanwhile: reload the page to see it"
+    )
+    return await _ppa_page(
+        request,
+        user,
+        ppa_id,
+        section=section,
+        errors=errors,
+        general=general,
+        form=form,
+        status=reply.status,
     )
 
 
@@ -306,9 +567,19 @@ async def ppa_delete(request: Request, user: PageUser, ppa_id: str) -> Response:
 async def milestone_add(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, _ = await read_form(request)
-    payload = create_payload(form, ("title", "date", "status", "notes"))
+    parsed = parse(form, MILESTONE_FIELDS)
+    path = f"/ppas/{ppa_id}/milestones"
     return await _submit(
-        request, user, ppa_id, "milestones", "POST", f"/ppas/{ppa_id}/milestones", payload, form
+        request,
+        user,
+        ppa_id,
+        "milestones",
+        "POST",
+        path,
+        parsed,
+        form,
+        MILESTONE_FIELDS,
+        saved="milestone-added",
     )
 
 
@@ -319,34 +590,69 @@ async def milestone_update(
     ppa_id = parse_id(ppa_id, "PPA")
     milestone_id = parse_id(milestone_id, "milestone")
     form, _ = await read_form(request)
-    payload = update_payload(form, ("title", "date", "status", "notes"))
+    parsed = parse(form, MILESTONE_FIELDS, edit=True)
+    version = form.get("version", "")
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
     path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
-    return await _submit(request, user, ppa_id, "milestones", "PATCH", path, payload, form)
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        "milestones",
+        "PATCH",
+        path,
+        parsed,
+        form,
+        MILESTONE_FIELDS,
+        saved="milestone-saved",
+        headers=headers,
+    )
 
 
 @router.post(PPA_PAGE + "workflow/{stage}/")
 async def stage_update(request: Request, user: PageUser, ppa_id: str, stage: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, _ = await read_form(request)
-    payload = update_payload(form, ("status", "due_date", "notes"), ("due_date",))
+    specs = (
+        Field("status", "Stage status", "choice", choices=STAGE_STATUSES),
+        Field("due_date", "Due date", "date", clearable=True),
+        Field("notes", "Notes", max_length=20_000),
+    )
+    parsed = parse(form, specs, edit=True)
     form["stage"] = stage
     path = f"/ppas/{ppa_id}/workflow/{stage}"
-    return await _submit(request, user, ppa_id, "workflow", "PATCH", path, payload, form)
+    # A stage is changed from its row: refusals show above the table, not beside an input.
+    return await _submit(
+        request, user, ppa_id, "workflow", "PATCH", path, parsed, form, (), saved="stage-saved"
+    )
 
 
 @router.post(PPA_PAGE + "approval/")
 async def approval_move(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, _ = await read_form(request)
-    payload = {"to": form.get("to", ""), "note": form.get("note", "")}
+    parsed = Parsed(payload={"to": form.get("to", ""), "note": form.get("note", "")})
     path = f"/ppas/{ppa_id}/approval"
-    return await _submit(request, user, ppa_id, "approval", "POST", path, payload, form)
+    return await _submit(
+        request, user, ppa_id, "approval", "POST", path, parsed, form, (), saved="decision"
+    )
 
 
 @router.post(PPA_PAGE + "funding/")
 async def tranche_add(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, _ = await read_form(request)
-    payload = create_payload(form, ("tranche_type", "amount", "date", "notes"))
+    parsed = parse(form, TRANCHE_FIELDS)
     path = f"/ppas/{ppa_id}/funding"
-    return await _submit(request, user, ppa_id, "funding", "POST", path, payload, form)
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        "funding",
+        "POST",
+        path,
+        parsed,
+        form,
+        TRANCHE_FIELDS,
+        saved="tranche-added",
+    )

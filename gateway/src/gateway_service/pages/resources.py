@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import PageUser
+from gateway_service.pages import home
 from gateway_service.pages.common import (
     BOOKING_STATUSES,
     PAGE_SIZE,
@@ -37,6 +38,7 @@ from obcms_platform.feed import make_window, max_window_days
 RESOURCES = "/oobc-management/resources/"
 BOOKING_PAGE = RESOURCES + "bookings/{booking_id}/"
 DECISIONS = ("approve", "reject", "cancel")
+DECIDED = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -175,6 +177,10 @@ async def booking_decide(
     reply = await api(
         request, user, "calendar", "POST", f"/bookings/{booking_id}/{action}", json=body
     )
+    if form.get("next") == "home":
+        if reply.ok:
+            return redirect(home.done_url("booking", DECIDED[action]))
+        return await home.home_page(request, user, error=reply.as_error())
     if reply.ok:
         return redirect(booking_url(booking_id))
     return await _booking_page(request, user, booking_id, error=reply.as_error())

@@ -1,35 +1,102 @@
-"""Task detail page: edit form, complete / reopen, delete."""
+"""Task pages: the work list and the board over the same URL filters, the bulk edit, the
+quick actions (complete, start, take), the new-task form, the detail/edit form (which carries
+the task's version: a stale save is refused, never an overwrite) and delete (asked first).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from gateway_service.auth.identity import PageUser
+from gateway_service import formatting
+from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.pages.common import (
+    CHOICES_LIMIT,
+    PAGE_SIZE,
     TASK_DOMAINS,
     TASK_PRIORITIES,
     TASK_STATUSES,
-    FormError,
+    Reply,
     api,
     fetch,
     fetch_items,
+    offset_param,
+    page_links,
     parse_id,
     read_form,
     redirect,
-    update_payload,
-    user_ids_for,
     user_names,
-    usernames,
 )
-from gateway_service.web import render
+from gateway_service.pages.events import PEOPLE_JSON, active_people, tom_select_assets
+from gateway_service.web import render, wants_json
+from obcms_platform.errors import error_response
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
+MY_TASKS = TASKS_PAGE + "mine/"
+TASK_NEW = TASKS_PAGE + "new/"
+TASK_CREATE = TASKS_PAGE + "create/"
+TASK_BULK = TASKS_PAGE + "bulk/"
 TASK_PAGE = TASKS_PAGE + "{task_id}/"
-EDIT_FIELDS = ("title", "description", "domain", "status", "priority", "start_date", "due_date")
-CLEARABLE = ("start_date", "due_date")
+
+# Query parameters passed to `GET /tasks` as they are (the service validates them).
+PASSED_FILTERS = (
+    "q",
+    "assignee",
+    "team",
+    "status",
+    "priority",
+    "domain",
+    "related_ppa_id",
+    "related_assessment_id",
+    "related_event_id",
+)
+DUE_CHOICES = {
+    "overdue": "Overdue",
+    "today": "Due today",
+    "week": "Due this week",
+    "range": "Between…",
+}
+# Column header -> the service's sort key; "assignee" sorts the shown page by name only
+# (the service cannot sort by a person's name).
+SORT_COLUMNS = {
+    "title": "Title",
+    "assignee": "Assignees",
+    "status": "Status",
+    "priority": "Priority",
+    "due_date": "Due",
+    "created_at": "Created",
+}
+DEFAULT_SORT = "-created_at"  # newest first, as the original list (the guide checks it)
+BOARD_GROUPS = ("status", "priority", "assignee", "team")
+BOARD_LIMIT = 200  # cards on one board (the filters narrow it)
+# The fields a board drag or a card's menu changes (the groups where a column is a value).
+MOVABLE = {"status": TASK_STATUSES, "priority": TASK_PRIORITIES}
+# Form inputs of the task form -> the API's fields (errors land beside these inputs).
+FORM_FIELDS = (
+    "title",
+    "description",
+    "domain",
+    "status",
+    "priority",
+    "start_date",
+    "due_date",
+    "assignee_ids",
+    "team_ids",
+)
+CLEARABLE_DATES = ("start_date", "due_date")
+QUICK_ACTIONS = {
+    "complete": ({"status": "completed"}, "completed"),
+    "start": ({"status": "in_progress"}, "started"),
+    "reopen": ({"status": "in_progress"}, "reopened"),
+}
+STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,98 +105,612 @@ def task_url(task_id: str) -> str:
     return TASK_PAGE.format(task_id=task_id)
 
 
-async def _task_page(
+def _today(user: Identity) -> date:
+    return datetime.now(formatting.zone_named(user.time_zone)).date()
+
+
+def _local_path(value: str, fallback: str) -> str:
+    """A redirect target from a form: only a path of this site (no other host)."""
+    parts = urlsplit(value)
+    if value.startswith("/") and not value.startswith("//") and not parts.netloc:
+        return value
+    return fallback
+
+
+def _with_saved(url: str, word: str) -> str:
+    return url + ("&" if "?" in url else "?") + f"saved={word}"
+
+
+# --- the list and the board ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The page's URL filters and the `GET /tasks` query they make."""
+
+    filters: dict[str, str]
+    params: list[tuple[str, str]]
+    sort: str
+    view: str
+    group: str
+
+
+def _list_query(request: Request, user: Identity, *, mine: bool) -> ListQuery:
+    query = request.query_params
+    params = [(k, v) for k, v in query.multi_items() if k in PASSED_FILTERS and v]
+    if mine:
+        params = [(k, v) for k, v in params if k != "assignee"] + [("assignee", "me")]
+    filters = {k: v for k, v in params}
+    due = query.get("due", "")
+    today = _today(user)
+    if due == "overdue":
+        params.append(("overdue", "true"))
+    elif due == "today":
+        params += [("due_after", today.isoformat()), ("due_before", today.isoformat())]
+    elif due == "week":
+        monday = today - timedelta(days=today.weekday())
+        params += [
+            ("due_after", monday.isoformat()),
+            ("due_before", (monday + timedelta(days=6)).isoformat()),
+        ]
+    elif due == "range":
+        for name in ("due_after", "due_before"):
+            if value := query.get(name, "").strip():
+                params.append((name, value))
+                filters[name] = value
+    if due in DUE_CHOICES:
+        filters["due"] = due
+    sort = query.get("sort", DEFAULT_SORT)
+    if sort.removeprefix("-") not in SORT_COLUMNS:
+        sort = DEFAULT_SORT
+    view = "board" if query.get("view") == "board" else "list"
+    group = query.get("group", "status")
+    if group not in BOARD_GROUPS:
+        group = "status"
+    return ListQuery(filters, params, sort, view, group)
+
+
+def _sort_links(request: Request, current: str) -> dict[str, dict[str, str]]:
+    """Each sortable column: the URL sorting by it (reversed when it is the current sort)
+    and its aria-sort value."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in {"sort", "offset"}]
+    links = {}
+    for column in SORT_COLUMNS:
+        ascending = current == column
+        target = f"-{column}" if ascending else column
+        state = "ascending" if ascending else "descending" if current == f"-{column}" else "none"
+        url = "?" + str(httpx.QueryParams([*kept, ("sort", target)]))
+        links[column] = {"url": url, "state": state}
+    return links
+
+
+async def _list_tasks(
     request: Request,
-    user: PageUser,
-    task_id: str,
-    *,
-    error: FormError | None = None,
-    form: dict[str, str] | None = None,
-) -> Response:
-    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
-    teams = await fetch_items(request, user, "tasks", "/teams")
-    names = await user_names(request, [*task["assignee_ids"], task["created_by"]])
-    logins = await usernames(request, task["assignee_ids"])
-    related = None
-    if task.get("related_ppa_id"):
-        related = ("PPA", f"/oobc-management/portfolio/ppas/{task['related_ppa_id']}/")
-    elif task.get("related_assessment_id"):
-        related = (
-            "Assessment",
-            f"/oobc-management/portfolio/assessments/{task['related_assessment_id']}/",
+    user: Identity,
+    params: list[tuple[str, str]],
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int, str | None, int]:
+    """One page of tasks: (items, total, the service's refusal of the filters, status)."""
+    service_sort = "-created_at" if sort.removeprefix("-") == "assignee" else sort
+    reply = await api(
+        request,
+        user,
+        "tasks",
+        "GET",
+        "/tasks",
+        params=[*params, ("limit", str(limit)), ("offset", str(offset)), ("sort", service_sort)],
+    )
+    if reply.ok:
+        return reply.body["items"], reply.body["total"], None, 200
+    return [], 0, reply.message, reply.status
+
+
+def _board_columns(
+    tasks: list[dict[str, Any]],
+    group: str,
+    names: dict[str, str],
+    teams: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The board's columns in order, each with its cards (a task with two assignees or teams
+    shows in each of their columns)."""
+    columns: dict[str, dict[str, Any]] = {}
+    if group in MOVABLE:
+        for value in MOVABLE[group]:
+            columns[value] = {"key": value, "title": formatting.label(value), "tasks": []}
+        for task in tasks:
+            columns[task[group]]["tasks"].append(task)
+        return list(columns.values())
+    field, lookup, nobody = (
+        ("assignee_ids", names, "Unassigned")
+        if group == "assignee"
+        else ("team_ids", teams, "No team")
+    )
+    for task in tasks:
+        for key in task[field] or [""]:
+            title = lookup.get(key, "Unknown") if key else nobody
+            columns.setdefault(key, {"key": key, "title": title, "tasks": []})["tasks"].append(task)
+    return sorted(
+        columns.values(), key=lambda column: (column["key"] == "", column["title"].lower())
+    )
+
+
+async def _task_list_page(request: Request, user: Identity, *, mine: bool = False) -> Response:
+    listing = _list_query(request, user, mine=mine)
+    offset = offset_param(request)
+    board = listing.view == "board"
+    tasks, total, list_error, status = await _list_tasks(
+        request,
+        user,
+        listing.params,
+        listing.sort,
+        BOARD_LIMIT if board else PAGE_SIZE,
+        0 if board else offset,
+    )
+    people = {a for task in tasks for a in task["assignee_ids"]}
+    if listing.filters.get("assignee") not in (None, "me", "none"):
+        people.add(listing.filters["assignee"])
+    names = await user_names(request, people)
+    if listing.sort.removeprefix("-") == "assignee":
+        tasks.sort(
+            key=lambda t: [names.get(a, "").lower() for a in t["assignee_ids"]] or ["\uffff"],
+            reverse=listing.sort.startswith("-"),
         )
-    elif task.get("related_event_id"):
-        related = ("Event", f"/oobc-management/calendar/events/{task['related_event_id']}/")
-    assignees = ", ".join(logins.get(a, a) for a in task["assignee_ids"] if a != str(user.id))
+    team_list = await fetch_items(request, user, "tasks", "/teams")
+    teams = {team["id"]: team["name"] for team in team_list}
     return render(
         request,
-        "task_detail.html",
+        "tasks.html",
         {
-            "task": task,
-            "teams": teams,
+            "tasks": tasks,
+            "total": total,
             "names": names,
-            "related": related,
-            "assigned_to_me": str(user.id) in task["assignee_ids"],
-            "assignees_text": form.get("assignees", assignees) if form else assignees,
-            "form": form or task,
-            "error": error,
+            "teams": team_list,
+            "team_names": teams,
+            "filters": listing.filters,
+            "sort": listing.sort,
+            "sort_links": _sort_links(request, listing.sort),
+            "columns": SORT_COLUMNS,
+            "view": listing.view,
+            "group": listing.group,
+            "board": _board_columns(tasks, listing.group, names, teams) if board else [],
+            "movable": MOVABLE.get(listing.group, ()),
+            "list_error": list_error,
             "domains": TASK_DOMAINS,
             "statuses": TASK_STATUSES,
             "priorities": TASK_PRIORITIES,
+            "due_choices": DUE_CHOICES,
+            "groups": BOARD_GROUPS,
+            "pages": page_links(request, total, offset),
+            "mine": mine,
+            "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+            "tom_select": tom_select_assets(),
+            "people_url": PEOPLE_JSON,
+            "saved_subject": "Task",
         },
-        status_code=error.status if error else 200,
+        status_code=status,
     )
+
+
+@router.get(TASKS_PAGE)
+async def task_list(request: Request, user: PageUser) -> Response:
+    return await _task_list_page(request, user)
+
+
+@router.get(MY_TASKS)
+async def my_tasks(request: Request, user: PageUser) -> Response:
+    """Tasks assigned to me, directly or through one of my teams."""
+    return await _task_list_page(request, user, mine=True)
+
+
+# --- errors beside the form's fields --------------------------------------------------------
+
+
+def field_errors(reply: Reply) -> tuple[dict[str, str], str | None]:
+    """A refusal as {form field: message} and what belongs to no field."""
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    details: list[tuple[str, str]] = []
+    if isinstance(error, dict):
+        for item in error.get("details") or []:
+            details.append((str(item.get("field") or ""), str(item.get("message", ""))))
+        if not details:
+            details.append((str(error.get("field") or ""), str(error.get("message", ""))))
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    for name, message in details:
+        field = name.split(".")[0].split("[")[0]
+        if message.startswith(f"{name}: "):
+            message = message[len(name) + 2 :]
+        message = message[:1].upper() + message[1:]
+        if field in FORM_FIELDS:
+            errors.setdefault(field, message)
+        elif message:
+            general.append(message)
+    if not details:
+        general.append(reply.message)
+    return errors, " ".join(general) or None
+
+
+# --- the form (new and edit) ----------------------------------------------------------------
+
+
+@dataclass
+class TaskForm:
+    """What the form shows: the values as typed, or the task's."""
+
+    title: str = ""
+    description: str = ""
+    domain: str = "general"
+    status: str = "not_started"
+    priority: str = "medium"
+    start_date: str = ""
+    due_date: str = ""
+    assignee_ids: list[str] | None = None
+    team_ids: list[str] | None = None
+    version: str = ""
+    # The inputs the submission had (a PATCH changes only those).
+    present: frozenset[str] = frozenset(FORM_FIELDS)
+
+    @classmethod
+    def of_task(cls, task: dict[str, Any]) -> TaskForm:
+        return cls(
+            title=task["title"],
+            description=task["description"],
+            domain=task["domain"],
+            status=task["status"],
+            priority=task["priority"],
+            start_date=task["start_date"] or "",
+            due_date=task["due_date"] or "",
+            assignee_ids=list(task["assignee_ids"]),
+            team_ids=list(task["team_ids"]),
+            version=str(task["version"]),
+        )
+
+    @classmethod
+    async def submitted(cls, request: Request) -> TaskForm:
+        values, raw = await read_form(request)
+
+        def chosen(name: str) -> list[str]:
+            return [v for v in raw.getlist(name) if isinstance(v, str) and v]
+
+        return cls(
+            **{name: values.get(name, "") for name in FORM_FIELDS[:7]},
+            assignee_ids=chosen("assignee_ids"),
+            team_ids=chosen("team_ids"),
+            version=values.get("version", ""),
+            present=frozenset(name for name in FORM_FIELDS if name in raw),
+        )
+
+    def problems(self) -> dict[str, str]:
+        """What the form can tell before asking the service, in words (all at once)."""
+        found: dict[str, str] = {}
+        if "title" in self.present and not self.title:
+            found["title"] = "Enter a title"
+        for name in CLEARABLE_DATES:
+            value = getattr(self, name, "")
+            if value:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    found[name] = "Enter a date, e.g. 2026-12-14"
+        return found
+
+    def payload(self, *, new: bool) -> dict[str, Any]:
+        """The API body: the submitted inputs; an emptied date clears it on an edit."""
+        body: dict[str, Any] = {}
+        for name in self.present:
+            value = getattr(self, name)
+            if name in CLEARABLE_DATES:
+                if value or not new:
+                    body[name] = value or None
+            elif isinstance(value, list) or value or name in {"title", "description"}:
+                body[name] = value
+        if new:
+            body.setdefault("assignee_ids", self.assignee_ids or [])
+        return body
+
+
+async def _form_page(
+    request: Request,
+    user: Identity,
+    form: TaskForm,
+    *,
+    task: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    general: str | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+) -> Response:
+    teams = await fetch_items(request, user, "tasks", "/teams")
+    people = await active_people(request, limit=CHOICES_LIMIT)
+    listed = {person["id"] for person in people}
+    missing = [p for p in form.assignee_ids or [] if p not in listed]
+    extra = [task["created_by"]] if task and task.get("created_by") else []
+    names = await user_names(request, [*missing, *extra, *(task["assignee_ids"] if task else [])])
+    people += [{"id": p, "name": names.get(p, p)} for p in missing]
+    related = None
+    if task and task.get("related_ppa_id"):
+        related = ("PPA", f"/oobc-management/portfolio/ppas/{task['related_ppa_id']}/")
+    elif task and task.get("related_assessment_id"):
+        related = (
+            "assessment",
+            f"/oobc-management/portfolio/assessments/{task['related_assessment_id']}/",
+        )
+    elif task and task.get("related_event_id"):
+        related = ("event", f"/oobc-management/calendar/events/{task['related_event_id']}/")
+    return render(
+        request,
+        "task_detail.html" if task else "task_form.html",
+        {
+            "task": task,
+            "form": form,
+            "errors": errors or {},
+            "general_error": general,
+            "conflict": conflict,
+            "people": people,
+            "names": names,
+            "teams": teams,
+            "related": related,
+            "domains": TASK_DOMAINS,
+            "statuses": TASK_STATUSES,
+            "priorities": TASK_PRIORITIES,
+            "tom_select": tom_select_assets(),
+            "people_url": PEOPLE_JSON,
+            "saved_subject": "Task",
+        },
+        status_code=status,
+    )
+
+
+@router.get(TASK_NEW)
+async def task_new(request: Request, user: PageUser) -> Response:
+    return await _form_page(request, user, TaskForm())
+
+
+@router.post(TASK_CREATE)
+async def task_create(request: Request, user: PageUser) -> Response:
+    form = await TaskForm.submitted(request)
+    # A task made here is its maker's unless the form names its people.
+    if not form.assignee_ids:
+        form.assignee_ids = [str(user.id)]
+    problems = form.problems()
+    if problems:
+        if wants_json(request):
+            field, message = next(iter(problems.items()))
+            return error_response(422, "validation_error", f"{field}: {message}", field=field)
+        return await _form_page(request, user, form, errors=problems, status=422)
+    reply = await api(request, user, "tasks", "POST", "/tasks", json=form.payload(new=True))
+    if wants_json(request):
+        return JSONResponse(reply.body, status_code=reply.status)
+    if reply.ok:
+        return redirect(_with_saved(task_url(reply.body["id"]), "created"))
+    errors, general = field_errors(reply)
+    return await _form_page(
+        request, user, form, errors=errors, general=general, status=reply.status
+    )
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+BULK_OUTCOMES = {
+    403: "you may not change it",
+    404: "it no longer exists",
+    412: "it was changed by someone else meanwhile — review it",
+    422: "the change was refused",
+}
+
+
+def _bulk_changes(values: dict[str, str], user: Identity) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if values.get("set_status"):
+        changes["status"] = values["set_status"]
+    if values.get("set_priority"):
+        changes["priority"] = values["set_priority"]
+    if values.get("set_due_date"):
+        changes["due_date"] = values["set_due_date"]
+    assignee = values.get("set_assignee", "")
+    if assignee == "me":
+        changes["assignee_ids"] = [str(user.id)]
+    elif assignee == "none":
+        changes["assignee_ids"] = []
+    elif assignee:
+        changes["assignee_ids"] = [assignee]
+    return changes
+
+
+def _bulk_summary(changes: dict[str, Any], done: int) -> str:
+    tasks = f"{done} task{'' if done == 1 else 's'}"
+    if changes.get("status") == "completed":
+        return f"{tasks} completed"
+    return f"{tasks} changed"
+
+
+@router.post(TASK_BULK)
+async def task_bulk(request: Request, user: PageUser) -> Response:
+    values, raw = await read_form(request)
+    back = _local_path(values.get("next", ""), TASKS_PAGE)
+    items = []
+    for entry in raw.getlist("item"):
+        task_id, _, version = str(entry).partition(":")
+        if version.isdigit():
+            items.append({"id": task_id, "version": int(version)})
+    changes = _bulk_changes(values, user)
+    problem = None
+    if not items:
+        problem = "Select at least one task (the boxes in the first column)."
+    elif not changes:
+        problem = "Choose what to set: a status, an assignee, a priority or a due date."
+    if problem:
+        return render(
+            request, "task_bulk.html", {"problem": problem, "back": back}, status_code=422
+        )
+    reply = await api(
+        request, user, "tasks", "PATCH", "/tasks", json={"items": items, "changes": changes}
+    )
+    if not reply.ok:
+        errors, general = field_errors(reply)
+        message = general or "; ".join(errors.values()) or reply.message
+        return render(
+            request, "task_bulk.html", {"problem": message, "back": back}, status_code=reply.status
+        )
+    results = reply.body["results"]
+    failed = [r for r in results if r["status"] != 200]
+    done = len(results) - len(failed)
+    ids = [str(r["id"]) for r in failed]
+    titles = {}
+    for task_id in ids:
+        found = await api(request, user, "tasks", "GET", f"/tasks/{task_id}")
+        titles[task_id] = found.body["title"] if found.ok else "a task that no longer exists"
+    failures = [
+        {
+            "id": str(r["id"]),
+            "title": titles[str(r["id"])],
+            "url": task_url(str(r["id"])),
+            "reason": BULK_OUTCOMES.get(r["status"], "it was refused")
+            if r["status"] != 422 or not r.get("error")
+            else str(r["error"].get("message") or BULK_OUTCOMES[422]),
+            "status": r["status"],
+        }
+        for r in failed
+    ]
+    return render(
+        request,
+        "task_bulk.html",
+        {"summary": _bulk_summary(changes, done), "failures": failures, "back": back},
+    )
+
+
+# --- one task ------------------------------------------------------------------------------
+
+
+async def _who_changed(request: Request, task: dict[str, Any]) -> str:
+    changer = task.get("updated_by")
+    if not changer:
+        return "someone else"
+    names = await user_names(request, [changer])
+    return names.get(str(changer), "someone else")
 
 
 @router.get(TASK_PAGE)
 async def task_detail(request: Request, user: PageUser, task_id: str) -> Response:
-    return await _task_page(request, user, parse_id(task_id, "task"))
-
-
-async def _patch(
-    request: Request, user: PageUser, task_id: str, payload: dict[str, Any], form: dict[str, str]
-) -> Response:
-    reply = await api(request, user, "tasks", "PATCH", f"/tasks/{task_id}", json=payload)
-    if reply.ok:
-        return redirect(task_url(task_id))
-    return await _task_page(request, user, task_id, error=reply.as_error(), form=form)
+    task = await fetch(request, user, "tasks", f"/tasks/{parse_id(task_id, 'task')}")
+    return await _form_page(request, user, TaskForm.of_task(task), task=task)
 
 
 @router.post(TASK_PAGE + "edit/")
 async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
     task_id = parse_id(task_id, "task")
-    form, submitted = await read_form(request)
-    payload = update_payload(form, EDIT_FIELDS, CLEARABLE)
-    entries = [part.strip() for part in form.get("assignees", "").replace(";", ",").split(",")]
-    ids, unknown = await user_ids_for(request, entries)
-    if unknown:
-        error = FormError(422, f"assignee_ids: no user {unknown[0]!r}", "assignee_ids")
-        return await _task_page(request, user, task_id, error=error, form=form)
-    if form.get("assign_to_me"):
-        ids.append(str(user.id))
-    payload["assignee_ids"] = list(dict.fromkeys(ids))
-    payload["team_ids"] = [
-        value for value in submitted.getlist("team_ids") if isinstance(value, str) and value
-    ]
-    return await _patch(request, user, task_id, payload, form)
+    form = await TaskForm.submitted(request)
+    problems = form.problems()
+    if problems:
+        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+        return await _form_page(request, user, form, task=task, errors=problems, status=422)
+    headers = {"If-Match": f'"{form.version}"'} if form.version.isdigit() else None
+    reply = await api(
+        request,
+        user,
+        "tasks",
+        "PATCH",
+        f"/tasks/{task_id}",
+        json=form.payload(new=False),
+        headers=headers,
+    )
+    if reply.ok:
+        return redirect(_with_saved(task_url(task_id), "saved"))
+    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    if reply.status == 412:
+        who = await _who_changed(request, task)
+        return await _form_page(
+            request, user, form, task=task, conflict=STALE.format(who=who), status=412
+        )
+    errors, general = field_errors(reply)
+    return await _form_page(
+        request, user, form, task=task, errors=errors, general=general, status=reply.status
+    )
 
 
-@router.post(TASK_PAGE + "complete/")
-async def task_complete(request: Request, user: PageUser, task_id: str) -> Response:
-    task_id = parse_id(task_id, "task")
-    return await _patch(request, user, task_id, {"status": "completed"}, {})
+async def _change(
+    request: Request, user: Identity, task_id: str, changes: dict[str, Any], version: str
+) -> Reply:
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    return await api(
+        request, user, "tasks", "PATCH", f"/tasks/{task_id}", json=changes, headers=headers
+    )
 
 
-@router.post(TASK_PAGE + "reopen/")
-async def task_reopen(request: Request, user: PageUser, task_id: str) -> Response:
-    task_id = parse_id(task_id, "task")
-    return await _patch(request, user, task_id, {"status": "in_progress"}, {})
+def _refusal(reply: Reply) -> str:
+    if reply.status == 412:
+        return "Someone changed this task meanwhile — reload to see their change"
+    if reply.status == 403:
+        return "You may not change this task (only its assignees, its creator or a manager may)"
+    return reply.message
+
+
+@router.get(TASK_PAGE + "delete/")
+async def task_delete_confirm(request: Request, user: PageUser, task_id: str) -> Response:
+    task = await fetch(request, user, "tasks", f"/tasks/{parse_id(task_id, 'task')}")
+    return render(request, "task_delete.html", {"task": task})
 
 
 @router.post(TASK_PAGE + "delete/")
 async def task_delete(request: Request, user: PageUser, task_id: str) -> Response:
     task_id = parse_id(task_id, "task")
-    reply = await api(request, user, "tasks", "DELETE", f"/tasks/{task_id}")
+    values, _ = await read_form(request)
+    version = values.get("version", "")
+    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    reply = await api(request, user, "tasks", "DELETE", f"/tasks/{task_id}", headers=headers)
     if reply.ok:
-        return redirect(TASKS_PAGE)
-    return await _task_page(request, user, task_id, error=reply.as_error())
+        return redirect(_with_saved(TASKS_PAGE, "deleted"))
+    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    return await _form_page(
+        request,
+        user,
+        TaskForm.of_task(task),
+        task=task,
+        general=_refusal(reply),
+        status=reply.status,
+    )
+
+
+# Last: `{action}` would otherwise take `delete/`.
+@router.post(TASK_PAGE + "{action}/")
+async def task_quick_action(
+    request: Request, user: PageUser, task_id: str, action: str
+) -> Response:
+    """Complete / start / reopen / take (assign to me), and a board move (`field`, `value`):
+    a redirect back with the toast, or JSON for the board's script."""
+    task_id = parse_id(task_id, "task")
+    values, _ = await read_form(request)
+    if action == "take":
+        changes: dict[str, Any] = {"assignee_ids": [str(user.id)]}
+        word = "assigned"
+    elif action == "move":
+        field, value = values.get("field", ""), values.get("value", "")
+        if value not in MOVABLE.get(field, ()):
+            return JSONResponse(
+                {"error": {"code": "validation_error", "message": "value: not a column"}},
+                status_code=422,
+            )
+        changes, word = {field: value}, "moved"
+    elif action in QUICK_ACTIONS:
+        changes, word = QUICK_ACTIONS[action]
+    else:
+        return Response(status_code=404)
+    reply = await _change(request, user, task_id, changes, values.get("version", ""))
+    if wants_json(request):
+        if reply.ok:
+            return JSONResponse({"version": reply.body["version"], "message": f"Task {word}"})
+        return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
+    if reply.ok:
+        return redirect(_with_saved(_local_path(values.get("next", ""), task_url(task_id)), word))
+    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    return await _form_page(
+        request,
+        user,
+        TaskForm.of_task(task),
+        task=task,
+        general=_refusal(reply),
+        status=reply.status,
+    )

@@ -4,6 +4,7 @@
  *   (without Tom Select they stay plain multi-selects);
  * - the event form's recurrence fields (shown only for the chosen "Repeats"), its all-day box
  *   (date inputs instead of date-and-time ones) and its end following a moved start;
+ * - portfolio forms (form[data-record-form]): focus on the first input at fault;
  * - a resource's week ([data-resource-week]): FullCalendar timeGrid of its bookings in the
  *   viewer's zone.
  *
@@ -166,16 +167,23 @@
     });
   }
 
+  // A refused form: straight to the first input at fault (the first such form of the page).
+  function focusFirstError(form) {
+    var invalid = form.querySelector("[aria-invalid=true]");
+    if (invalid && !invalid.closest("[hidden]") && !document.querySelector(":focus[aria-invalid=true]")) {
+      invalid.focus();
+    }
+  }
+
   function enhance(root) {
     root = root || document;
     each(root, "select[data-people-picker]", peoplePicker);
     each(root, "form[data-event-form]", function (form) {
       timing(form);
       recurrence(form);
-      // A refused form: straight to the first input at fault.
-      var invalid = form.querySelector("[aria-invalid=true]");
-      if (invalid && !invalid.closest("[hidden]")) invalid.focus();
+      focusFirstError(form);
     });
+    each(root, "form[data-record-form]", focusFirstError);
     each(root, "[data-resource-week]", resourceWeek);
   }
 

@@ -19,11 +19,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
+import httpx
 import typer
 
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
+from obcms_platform.devstack import demo
 from obcms_platform.devstack.local import LocalStack
 from obcms_platform.devstack.stack import GATEWAY, SERVICES
 
@@ -59,9 +61,41 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _load_demo(state: Path) -> None:
+    """The demo organisation (once per state folder) and its logins; a failure is told, the
+    stack runs on."""
+    first = not demo.is_loaded(state)
+    if first:
+        _say("loading the demo organisation ...")
+    try:
+        logins = demo.ensure_demo(GATEWAY.url, state, os.environ)
+    except (demo.DemoDataError, httpx.HTTPError) as exc:
+        _say(f"demo data not (completely) loaded: {exc}; `make reset` starts over")
+        return
+    if first:
+        _say(
+            f"demo organisation loaded: {len(demo.PEOPLE)} people, teams, PPAs, assessments, "
+            "needs, events, bookings, leave and tasks around today"
+        )
+    for login in logins:
+        _say(
+            f"demo login ({login.role.value}): {login.username} / {login.password} "
+            f"({login.full_name})"
+        )
+
+
 @cli.command()
-def run() -> None:
-    """Start embedded PostgreSQL and Redis, migrate, and run every process until Ctrl-C."""
+def run(
+    empty: Annotated[
+        bool,
+        typer.Option(
+            "--empty",
+            help=f"start without the demo organisation (or {demo.DEMO_DATA_VARIABLE}=0)",
+        ),
+    ] = False,
+) -> None:
+    """Start embedded PostgreSQL and Redis, migrate, and run every process until Ctrl-C;
+    a fresh state folder gets the demo organisation unless `--empty`."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     # Started from a process that ignores Ctrl-C (a background job, nohup), Python would
     # inherit the ignoring and the stack could only be killed, never stopped.
@@ -79,6 +113,8 @@ def run() -> None:
                 )
             _say(f"workers and relay running; logs in {stack.log_dir}")
             _say(f"gateway: {GATEWAY.url} (login admin / {_admin_password(state)})")
+            if demo.demo_wanted(os.environ, empty):
+                _load_demo(state)
             (state / "stack.json").write_text(
                 json.dumps({spec.name: spec.url for spec in (*SERVICES, GATEWAY)}, indent=2)
             )

@@ -52,7 +52,8 @@ def stack_environment(state: Path, **extra: str) -> tuple[dict[str, str], dict[s
     """The environment of a stack on free ports with its state in `state`, and the ports.
 
     Server URLs and admin passwords of the calling environment are left out, so the stack
-    starts its own embedded servers."""
+    starts its own embedded servers; it starts empty unless `extra` asks for the demo data
+    (``OBCMS_DEMO_DATA="1"``)."""
     ports = {name: free_port() for name in PORT_VARIABLES}
     env = {
         key: value
@@ -62,6 +63,7 @@ def stack_environment(state: Path, **extra: str) -> tuple[dict[str, str], dict[s
     }
     env.update({key: str(port) for key, port in ports.items()})
     env["OBCMS_STATE_DIR"] = str(state / "state")
+    env["OBCMS_DEMO_DATA"] = "0"
     env.update(extra)
     return env, ports
 

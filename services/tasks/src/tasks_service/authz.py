@@ -136,6 +136,12 @@ TASK_UPDATE = Rule(
     owners_are="its assignees, its teams' members, its PPA's owners; its creator unless the "
     "task is of a PPA the creator does not own",
 )
+# The route's rule; each task of the batch is then checked against `task.update`.
+TASK_BULK_UPDATE = Rule(
+    "task.bulk_update",
+    "Change several tasks at once (each task as `task.update` allows)",
+    role=Role.STAFF,
+)
 TASK_DELETE = Rule(
     "task.delete",
     "Delete a task",
@@ -164,6 +170,7 @@ TEMPLATE_GENERATE = Rule("template.generate", "Generate a template's tasks for a
 RULES = (
     TASK_CREATE,
     TASK_UPDATE,
+    TASK_BULK_UPDATE,
     TASK_DELETE,
     TASK_LINK_PPA,
     TEAM_CREATE,

@@ -4,9 +4,11 @@ Emitted (by tasks.service.announce): task.created, task.updated, task.completed,
 task.deleted, each with the task id, status, related ids and its row version.
 
 Consumed: a PPA's owners (ppa.created, ppa.updated) are kept for the task rules (authz.py);
-PPA, assessment and calendar-event creation generate template tasks; an approval step creates
-one review task; deleting a PPA, assessment or event leaves no task pointing at it:
-auto-generated tasks nobody started are deleted, every other task is kept and unlinked.
+PPA, assessment and calendar-event creation generate template tasks, assigned to the record's
+owner (`OWNER_FIELDS`); an approval step creates one review task, left unassigned (reviewing
+is managers' work, not the PPA owner's); deleting a PPA, assessment or event leaves no task
+pointing at it: auto-generated tasks nobody started are deleted, every other task is kept and
+unlinked.
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
@@ -67,10 +69,31 @@ def _date(value: object, event: Event) -> date:
     return event.occurred_at.astimezone(OFFICE_TIMEZONE).date()
 
 
+# Who owns a new record, in the order asked: its generated tasks are assigned to the first
+# of these its `*.created` data names (an assessment's lead, once the portfolio records one).
+OWNER_FIELDS = {
+    SubjectKind.PPA: ("lead_id", "created_by"),
+    SubjectKind.ASSESSMENT: ("lead_id", "created_by"),
+    SubjectKind.EVENT: ("organizer_id", "created_by"),
+}
+
+
+def _owner(kind: SubjectKind, event: Event) -> uuid.UUID | None:
+    for field in OWNER_FIELDS[kind]:
+        value = event.data.get(field)
+        if not value:
+            continue
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            continue  # not an id: a producer's slip must not stop the tasks being generated
+    return None
+
+
 def _subject(kind: SubjectKind, event: Event) -> TemplateSubject:
     if event.subject_id is None:
         raise ValueError(f"{event.type} event {event.id} has no subject_id")
-    return TemplateSubject(kind=kind, id=event.subject_id)
+    return TemplateSubject(kind=kind, id=event.subject_id, owner_id=_owner(kind, event))
 
 
 def _lock_live_subject(session: Session, kind: SubjectKind, event: Event) -> TemplateSubject | None:

@@ -492,11 +492,18 @@ def announce(
     """Stage an event.* message in the outbox, in the caller's transaction. A series split
     off another ("this and following") names it: it is a continuation, not a new event."""
     zone = ZoneInfo(event.timezone)
+    # A new event names its owners: the tasks service assigns its generated tasks to them.
+    owners = (
+        {"organizer_id": event.organizer_id, "created_by": event.created_by}
+        if event_type == EVENT_CREATED
+        else {}
+    )
     outbox.add(
         session,
         event_type,
         subject_id=event.id,
         data={
+            **{name: str(person) if person else None for name, person in owners.items()},
             "event_id": str(event.id),
             "title": event.title,
             "event_type": event.event_type.value,

@@ -58,7 +58,9 @@ def create_assessment(session: Session, data: AssessmentCreate, principal: Princ
     _check_state(assessment)
     session.add(assessment)
     session.flush()
-    outbox.add(session, "assessment.created", subject_id=assessment.id, data=event_data(assessment))
+    # Its creator (an assessment records no lead): the tasks service assigns its tasks to them.
+    announced = event_data(assessment) | {"created_by": str(principal.user_id)}
+    outbox.add(session, "assessment.created", subject_id=assessment.id, data=announced)
     return assessment
 
 

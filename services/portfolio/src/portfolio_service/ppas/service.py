@@ -71,7 +71,10 @@ def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
     # answer is built after the commit, a database gone away meanwhile would turn a stored
     # PPA into an error response.
     session.refresh(ppa, ["milestones", "approval_history", "need_links"])
-    outbox.add(session, "ppa.created", subject_id=ppa.id, data=event_data(ppa))
+    # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
+    people = {"lead_id": ppa.lead_id, "created_by": ppa.created_by}
+    announced = event_data(ppa) | {name: str(p) if p else None for name, p in people.items()}
+    outbox.add(session, "ppa.created", subject_id=ppa.id, data=announced)
     return ppa
 
 

@@ -65,6 +65,13 @@ PRIORITY_RANK = {
     TaskPriority.HIGH: 2,
     TaskPriority.CRITICAL: 3,
 }
+# The order of work: what has not started comes first, what is done last.
+STATUS_RANK = {
+    TaskStatus.NOT_STARTED: 0,
+    TaskStatus.IN_PROGRESS: 1,
+    TaskStatus.AT_RISK: 2,
+    TaskStatus.COMPLETED: 3,
+}
 
 
 def calendar_span(start_date: Any, due_date: Any) -> ColumnElement[Any]:

@@ -14,9 +14,16 @@ from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
-from tasks_service.authz import TASK_CREATE, TASK_DELETE, TASK_UPDATE
+from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.tasks import service
-from tasks_service.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskUpdate
+from tasks_service.tasks.schemas import (
+    TaskBulkResults,
+    TaskBulkUpdate,
+    TaskCreate,
+    TaskFilters,
+    TaskRead,
+    TaskUpdate,
+)
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422)
@@ -56,6 +63,18 @@ def create_task(
     set_etag(response, task.version)
     response.headers["Location"] = f"{router.prefix}/{task.id}"
     return TaskRead.model_validate(task)
+
+
+@router.patch("", response_model=TaskBulkResults)
+def bulk_update_tasks(
+    request: TaskBulkUpdate,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(TASK_BULK_UPDATE)],
+) -> TaskBulkResults:
+    """The same changes to many tasks; each task answers as its own PATCH would."""
+    results = service.bulk_update_tasks(session, request, principal)
+    session.commit()
+    return TaskBulkResults(results=results)
 
 
 @router.get("/{task_id}", response_model=TaskRead, responses=error_responses(404))

@@ -7,7 +7,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, PlainValidator, computed_field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    PlainValidator,
+    computed_field,
+    field_validator,
+)
 
 from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, deduplicated
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
@@ -120,6 +127,68 @@ class TaskRead(ResponseModel):
         )
 
 
+BULK_MAX_ITEMS = 200
+
+
+class TaskVersion(RequestModel):
+    """A task of a bulk change, at the version the caller last saw."""
+
+    id: uuid.UUID
+    version: Annotated[int, Field(ge=1)]
+
+
+def _distinct_tasks(items: list[TaskVersion]) -> list[TaskVersion]:
+    ids = [item.id for item in items]
+    repeated = next((task_id for task_id in ids if ids.count(task_id) > 1), None)
+    if repeated is not None:
+        raise ValueError(f"task {repeated} is listed more than once")
+    return items
+
+
+class TaskBulkChanges(RequestModel):
+    """What a work list changes on many tasks at once; null clears the due date."""
+
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: PlausibleDate | None = None
+    assignee_ids: IdList | None = None
+
+
+class TaskBulkUpdate(RequestModel):
+    items: Annotated[
+        list[TaskVersion],
+        Field(min_length=1, max_length=BULK_MAX_ITEMS),
+        AfterValidator(_distinct_tasks),
+    ]
+    changes: TaskBulkChanges
+
+    @field_validator("changes")
+    @classmethod
+    def _changes_something(cls, changes: TaskBulkChanges) -> TaskBulkChanges:
+        if not changes.model_fields_set:
+            raise ValueError("must name at least one of " + ", ".join(TaskBulkChanges.model_fields))
+        return changes
+
+
+class ItemError(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class TaskBulkResult(BaseModel):
+    """One task's outcome: the status a single PATCH of it would have answered."""
+
+    id: str
+    status: int
+    task: TaskRead | None
+    error: ItemError | None
+
+
+class TaskBulkResults(BaseModel):
+    results: list[TaskBulkResult]
+
+
 class TaskSort(StrEnum):
     DUE_DATE = "due_date"
     DUE_DATE_DESC = "-due_date"
@@ -129,23 +198,40 @@ class TaskSort(StrEnum):
     CREATED_AT_DESC = "-created_at"
     UPDATED_AT_DESC = "-updated_at"
     TITLE = "title"
+    TITLE_DESC = "-title"
+    # By the work's progress: not started, in progress, at risk, completed.
+    STATUS = "status"
+    STATUS_DESC = "-status"
 
 
-def _assignee(value: object) -> uuid.UUID | Literal["me"]:
+class DueShortcut(StrEnum):
+    """Due-date windows a work list asks for, counted in the server's today (as `overdue`)."""
+
+    TODAY = "today"
+    WEEK = "week"  # today and the six days after it
+    OVERDUE = "overdue"  # open and due before today
+
+
+AssigneeKeyword = Literal["me", "none"]
+
+
+def _assignee(value: object) -> uuid.UUID | AssigneeKeyword:
     if isinstance(value, uuid.UUID):
         return value
     if value == "me":
         return "me"
+    if value == "none":
+        return "none"
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise ValueError("must be a user id or 'me'") from None
+        raise ValueError("must be a user id, 'me' or 'none'") from None
 
 
 # One validator rather than a union, so that an error names `assignee`, not `assignee.uuid`.
 Assignee = Annotated[
-    uuid.UUID | Literal["me"],
-    PlainValidator(_assignee, json_schema_input_type=uuid.UUID | Literal["me"]),
+    uuid.UUID | AssigneeKeyword,
+    PlainValidator(_assignee, json_schema_input_type=uuid.UUID | AssigneeKeyword),
 ]
 
 
@@ -163,6 +249,7 @@ class TaskFilters(BaseModel):
     due_after: PlausibleDate | None = None
     due_before: PlausibleDate | None = None
     overdue: bool | None = None
+    due: DueShortcut | None = None
     auto_generated: bool | None = None
     created_from_template: Annotated[str, AfterValidator(_no_nul)] | None = None
     q: Annotated[str, Field(max_length=200), AfterValidator(_no_nul)] | None = None

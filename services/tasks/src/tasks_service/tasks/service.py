@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,19 +14,25 @@ from sqlalchemy.orm import Session
 from obcms_platform.auth import Principal
 from obcms_platform.authz import ensure
 from obcms_platform.errors import (
+    AppError,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from tasks_service.authz import TASK_LINK_PPA, ppa_owners
+from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
-from tasks_service.tasks.models import PRIORITY_RANK, Task, TaskStatus
+from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
     NON_NULLABLE_UPDATE_FIELDS,
     RELATED_FIELDS,
+    DueShortcut,
+    ItemError,
+    TaskBulkResult,
+    TaskBulkUpdate,
     TaskCreate,
     TaskFilters,
+    TaskRead,
     TaskSort,
     TaskUpdate,
 )
@@ -85,6 +91,36 @@ def update_task(
     became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
     announce(session, "task.completed" if became_completed else "task.updated", task)
     return task
+
+
+def bulk_update_tasks(
+    session: Session, request: TaskBulkUpdate, principal: Principal
+) -> list[TaskBulkResult]:
+    """Apply one set of changes to many tasks, each as its own PATCH would: found, then
+    worked by the caller, then at the version the caller saw. Each task changes in a
+    savepoint, so one refused task leaves the others' changes (and events) in place."""
+    values = request.changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
+            raise InvalidInputError(f"changes.{name}: may not be null", field=f"changes.{name}")
+    changes = TaskUpdate(**values)
+    results: dict[uuid.UUID, TaskBulkResult] = {}
+    # Locked in id order, so two bulk changes of overlapping tasks queue instead of deadlocking.
+    for item in sorted(request.items, key=lambda item: item.id):
+        try:
+            with session.begin_nested():
+                task = _locked(session, item.id, expected_version=None)
+                ensure(principal, TASK_UPDATE, task_workers(session, task))
+                task = update_task(session, item.id, changes, principal, item.version)
+            results[item.id] = TaskBulkResult(
+                id=str(item.id), status=200, task=TaskRead.model_validate(task), error=None
+            )
+        except AppError as exc:
+            error = ItemError(code=exc.code, message=exc.message, field=exc.field)
+            results[item.id] = TaskBulkResult(
+                id=str(item.id), status=exc.status_code, task=None, error=error
+            )
+    return [results[item.id] for item in request.items]
 
 
 def delete_task(session: Session, task_id: uuid.UUID, expected_version: int | None) -> None:
@@ -149,7 +185,9 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.status.in_(filters.status))
     if filters.priority:
         conditions.append(Task.priority.in_(filters.priority))
-    if filters.assignee is not None:
+    if filters.assignee == "none":
+        conditions.append(unassigned())
+    elif filters.assignee is not None:
         assignee = principal.user_id if filters.assignee == "me" else filters.assignee
         conditions.append(assigned_to(session, assignee))
     if filters.team is not None:
@@ -162,21 +200,27 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.due_date >= filters.due_after)
     if filters.due_before is not None:
         conditions.append(Task.due_date <= filters.due_before)
+    today = date.today()
+    # Spelled out for NULL due dates: NOT (open AND NULL) would be NULL, dropping open tasks
+    # without a due date from overdue=false.
+    overdue = and_(
+        Task.status != TaskStatus.COMPLETED, Task.due_date.is_not(None), Task.due_date < today
+    )
     if filters.overdue is not None:
-        # Spelled out for NULL due dates: NOT (open AND NULL) would be NULL, dropping
-        # open tasks without a due date from overdue=false.
-        overdue = and_(
-            Task.status != TaskStatus.COMPLETED,
-            Task.due_date.is_not(None),
-            Task.due_date < date.today(),
-        )
         conditions.append(overdue if filters.overdue else not_(overdue))
+    if filters.due is DueShortcut.TODAY:
+        conditions.append(Task.due_date == today)
+    elif filters.due is DueShortcut.WEEK:
+        conditions.append(Task.due_date.between(today, today + timedelta(days=6)))
+    elif filters.due is DueShortcut.OVERDUE:
+        conditions.append(overdue)
     if filters.auto_generated is not None:
         conditions.append(Task.auto_generated.is_(filters.auto_generated))
     if filters.created_from_template is not None:
         conditions.append(Task.created_from_template == filters.created_from_template)
-    if filters.q:
-        pattern = f"%{_escape_like(filters.q)}%"
+    # Every word of `q`, in any order, in the title or the description (case-insensitive).
+    for word in (filters.q or "").split():
+        pattern = f"%{_escape_like(word)}%"
         conditions.append(
             or_(
                 Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")
@@ -192,8 +236,14 @@ def assigned_to(session: Session, user_id: uuid.UUID) -> ColumnElement[bool]:
     return or_(direct, Task.team_ids.overlap(teams)) if teams else direct
 
 
+def unassigned() -> ColumnElement[bool]:
+    """Nobody is assigned: no person and no team."""
+    return and_(func.cardinality(Task.assignee_ids) == 0, func.cardinality(Task.team_ids) == 0)
+
+
 def _ordering(sort: TaskSort) -> list[Any]:
     priority_rank = case(PRIORITY_RANK, value=Task.priority)
+    status_rank = case(STATUS_RANK, value=Task.status)
     return {
         TaskSort.DUE_DATE: [Task.due_date.asc().nulls_last(), Task.id],
         TaskSort.DUE_DATE_DESC: [Task.due_date.desc().nulls_last(), Task.id],
@@ -203,6 +253,9 @@ def _ordering(sort: TaskSort) -> list[Any]:
         TaskSort.CREATED_AT_DESC: [Task.created_at.desc(), Task.id],
         TaskSort.UPDATED_AT_DESC: [Task.updated_at.desc(), Task.id],
         TaskSort.TITLE: [Task.title.asc(), Task.id],
+        TaskSort.TITLE_DESC: [Task.title.desc(), Task.id],
+        TaskSort.STATUS: [status_rank.asc(), Task.due_date.asc().nulls_last(), Task.id],
+        TaskSort.STATUS_DESC: [status_rank.desc(), Task.due_date.asc().nulls_last(), Task.id],
     }[sort]
 
 

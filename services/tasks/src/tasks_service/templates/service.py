@@ -44,6 +44,8 @@ class TemplateSubject:
 
     kind: SubjectKind
     id: uuid.UUID
+    # Who the record's generated tasks are assigned to (template items name no one).
+    owner_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def generate_from_template(
             estimated_hours=item.estimated_hours,
             created_from_template=name,
             auto_generated=True,
+            assignee_ids=[] if subject.owner_id is None else [subject.owner_id],
             **{related_field: subject.id},
         )
         for item in template.items

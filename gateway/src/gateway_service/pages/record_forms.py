@@ -1,0 +1,169 @@
+"""The portfolio forms' inputs (PPA, assessment, need, milestone, tranche): each field's kind,
+its check with human wording, and the service's refusals placed beside the input at fault.
+
+Every input is checked here so that all errors show at once, each beside its field; the
+service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
+typed is dropped: a value that cannot be read is an error, never an omitted field.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from gateway_service.pages.common import Reply
+
+Kind = Literal["text", "choice", "year", "amount", "signed_amount", "date", "number", "id"]
+
+# The portfolio service's bounds (portfolio_service/fields.py), repeated so that every error
+# shows at once; the service checks them again.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+AMOUNT_SEPARATORS = re.compile(r"[,\s_]")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form: `name` as the service calls it, `title` as people read it."""
+
+    name: str
+    title: str
+    kind: Kind = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    max_length: int = 300
+    low: int = 0
+    high: int = 1_000_000_000
+    clearable: bool = False  # an emptied input clears the value (null) on edit
+
+
+@dataclass
+class Parsed:
+    """The service's payload and the errors by input name (empty when all is well)."""
+
+    payload: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _amount(text: str, title: str, signed: bool) -> tuple[str | None, str | None]:
+    """(the amount as the service reads it, the error): "1,500,000" is 1500000."""
+    example = f"{title} must be a number, e.g. 1500000"
+    try:
+        value = Decimal(AMOUNT_SEPARATORS.sub("", text.removeprefix("₱")))
+    except InvalidOperation:
+        return None, example
+    if not value.is_finite():
+        return None, example
+    if value < 0 and not signed:
+        return None, f"{title} cannot be negative"
+    if abs(value) > MAX_AMOUNT:
+        return None, f"{title} is too large (at most 999,999,999,999.99)"
+    if value != value.quantize(Decimal("0.01")):
+        return None, f"{title} may have at most two decimals (centavos)"
+    return str(value), None
+
+
+def _check(spec: Field, text: str) -> tuple[Any, str | None]:
+    """(the service's value, the error) of a non-empty input."""
+    if spec.kind == "text":
+        if len(text) > spec.max_length:
+            return None, f"{spec.title} may have at most {spec.max_length} characters"
+        return text, None
+    if spec.kind == "choice":
+        if text not in spec.choices:
+            return None, f"Choose a {spec.title.lower()} from the list"
+        return text, None
+    if spec.kind == "year":
+        if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+            return None, f"{spec.title} must be a four-digit year, e.g. {date.today().year}"
+        return int(text), None
+    if spec.kind in ("amount", "signed_amount"):
+        return _amount(text, spec.title, signed=spec.kind == "signed_amount")
+    if spec.kind == "date":
+        try:
+            return date.fromisoformat(text).isoformat(), None
+        except ValueError:
+            return None, f"{spec.title} must be a date, e.g. {date.today().isoformat()}"
+    if spec.kind == "number":
+        plain = AMOUNT_SEPARATORS.sub("", text)
+        if not plain.isdigit() or not spec.low <= int(plain) <= spec.high:
+            return None, f"{spec.title} must be a whole number from {spec.low:,} to {spec.high:,}"
+        return int(plain), None
+    try:  # id: a person, an assessment...
+        return str(uuid.UUID(text)), None
+    except ValueError:
+        return None, f"Choose the {spec.title.lower()} from the list"
+
+
+def parse(form: Mapping[str, str], specs: Iterable[Field], *, edit: bool = False) -> Parsed:
+    """Check every input of `specs` in `form`. A new record omits empty inputs (the service's
+    defaults apply); an edit sends what was submitted, an emptied optional input as null
+    (`clearable`) or "" (text)."""
+    parsed = Parsed()
+    for spec in specs:
+        if edit and spec.name not in form:
+            continue
+        text = form.get(spec.name, "")
+        if not text:
+            if spec.required:
+                verb = "Choose a" if spec.kind == "choice" else "Give the"
+                parsed.errors[spec.name] = f"{verb} {spec.title.lower()}"
+            elif edit and spec.clearable:
+                parsed.payload[spec.name] = None
+            elif edit and spec.kind == "text":
+                parsed.payload[spec.name] = ""
+            continue
+        value, error = _check(spec, text)
+        if error:
+            parsed.errors[spec.name] = error
+        else:
+            parsed.payload[spec.name] = value
+    return parsed
+
+
+def people_ids(values: Iterable[object], title: str, parsed: Parsed, name: str) -> None:
+    """A people picker's chosen ids into `parsed` (an id that is not one: an error)."""
+    chosen = [str(value).strip() for value in values if str(value).strip()]
+    ids: list[str] = []
+    for value in chosen:
+        try:
+            ids.append(str(uuid.UUID(value)))
+        except ValueError:
+            parsed.errors[name] = f"Choose the {title.lower()} from the list of people"
+            return
+    parsed.payload[name] = list(dict.fromkeys(ids))
+
+
+def service_errors(
+    reply: Reply, specs: Iterable[Field], *, stale: str
+) -> tuple[dict[str, str], str | None]:
+    """A refusal as errors beside the inputs of `specs`, and what belongs to no input (a 412
+    is `stale`)."""
+    if reply.status == 412:
+        return {}, stale
+    titles = {spec.name: spec.title for spec in specs}
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    details: list[tuple[str, str]] = []
+    if isinstance(error, dict):
+        details = [
+            (str(item.get("field") or ""), str(item.get("message", "")))
+            for item in error.get("details") or []
+        ] or [(str(error.get("field") or ""), str(error.get("message", "")))]
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    for path, message in details:
+        name = path.split(".")[0].split("[")[0]
+        if message.startswith(f"{path}: "):
+            message = message[len(path) + 2 :]
+        if name in titles:
+            errors.setdefault(name, f"{titles[name]}: {message}")
+        elif message:
+            general.append(message[:1].upper() + message[1:])
+    if not errors and not general:
+        general.append(reply.message)
+    return errors, " ".join(general) or None

@@ -1,0 +1,108 @@
+/* The task list and board (templates/tasks.html). Everything works without it: the forms post
+ * and the server redirects back. With it:
+ * - "select all" ticks every task's box for the bulk change;
+ * - the due filter's dates show only for "Between…";
+ * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
+ *   priority with the version the card was drawn at; a refusal puts the card back and says why.
+ *   Each card's "Move to" menu is the keyboard's way to do the same. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function say(message) {
+    var status = document.querySelector("[data-task-status]");
+    if (status) status.textContent = message;
+    if (window.obcmsToast) window.obcmsToast(message);
+  }
+
+  function selectAll(root) {
+    var box = root.querySelector("[data-select-all]");
+    if (!box) return;
+    box.addEventListener("change", function () {
+      root.querySelectorAll('input[name="item"]').forEach(function (item) {
+        item.checked = box.checked;
+      });
+    });
+  }
+
+  function dueRange(root) {
+    var due = root.querySelector("[data-due]");
+    if (!due) return;
+    function update() {
+      root.querySelectorAll("[data-due-range]").forEach(function (label) {
+        label.hidden = due.value !== "range";
+      });
+    }
+    due.addEventListener("change", update);
+    update();
+  }
+
+  function move(card, field, value) {
+    var body = new URLSearchParams();
+    body.set("field", field);
+    body.set("value", value);
+    body.set("version", card.dataset.version);
+    return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/move/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: body,
+    }).then(function (response) {
+      return response.json().then(
+        function (reply) {
+          return { ok: response.ok, reply: reply };
+        },
+        function () {
+          return { ok: false, reply: { message: "The move failed (" + response.status + ")" } };
+        }
+      );
+    });
+  }
+
+  function board(root) {
+    var element = root.querySelector("[data-board]");
+    var field = element && element.dataset.field;
+    if (!field || typeof window.Sortable !== "function") return;
+    element.querySelectorAll("[data-column]").forEach(function (list) {
+      new window.Sortable(list, {
+        group: "tasks",
+        animation: 150,
+        filter: "select, button, input",
+        preventOnFilter: false,
+        onEnd: function (event) {
+          if (event.from === event.to) return;
+          var card = event.item;
+          var value = event.to.dataset.column;
+          var title = card.dataset.title;
+          move(card, field, value)
+            .catch(function () {
+              return { ok: false, reply: { message: "The server could not be reached" } };
+            })
+            .then(function (result) {
+              if (result.ok) {
+                card.dataset.version = result.reply.version;
+                var version = card.querySelector('input[name="version"]');
+                if (version) version.value = result.reply.version;
+                var menu = card.querySelector("[data-move]");
+                if (menu) menu.value = value;
+                say("“" + title + "” moved to " + event.to.closest("section").querySelector("h2").firstChild.textContent.trim());
+              } else {
+                event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
+                say("“" + title + "” was not moved: " + result.reply.message);
+              }
+            });
+        },
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    selectAll(document);
+    dueRange(document);
+    board(document);
+  });
+})();

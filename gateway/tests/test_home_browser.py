@@ -1,0 +1,150 @@
+"""The "My work" home page in a real browser (Debian's Chromium): a staff user finds their
+overdue task and completes it in one click, a manager approves a leave request from it;
+axe-core finds nothing critical or serious on a desktop and at 390 px, where nothing scrolls
+sideways. Screenshots go to test-artifacts/screenshots/home-*.png."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, token_for
+from playwright.sync_api import Browser, Page, expect
+
+from gateway_service import formatting
+from obcms_platform.testing.axe import serious_violations, summary
+
+FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def people(gateway: ServedApp) -> dict[str, Any]:
+    """A staff member with an overdue task, a task due today and a pending leave request, a
+    colleague with an overdue task of their own, and a manager."""
+    marker = uuid.uuid4().hex[:6]
+    today = datetime.now(formatting.OFFICE_ZONE).date()
+    with httpx.Client(base_url=gateway.url, timeout=30) as api:
+        admin = token_for(api, "admin", ADMIN_PASSWORD)
+        found: dict[str, Any] = {"marker": marker}
+        for role, name in (
+            ("staff", "Hana Field Officer"),
+            ("staff", "Ivan Colleague"),
+            ("manager", "Jude Division Chief"),
+        ):
+            username = f"{role}-{uuid.uuid4().hex[:8]}"
+            created = api.post(
+                "/api/v1/users",
+                json={
+                    "username": username,
+                    "password": USER_PASSWORD,
+                    "role": role,
+                    "full_name": name,
+                },
+                headers=admin,
+            )
+            assert created.status_code == 201, created.text
+            found[name.split()[0].lower()] = {
+                **created.json(),
+                "headers": token_for(api, username, USER_PASSWORD),
+            }
+        hana, ivan = found["hana"], found["ivan"]
+        for owner, title, due in (
+            (hana, f"Encode the consultation notes {marker}", today - timedelta(days=2)),
+            (hana, f"Confirm the venue {marker}", today),
+            (ivan, f"Colleague task {marker}", today - timedelta(days=2)),
+        ):
+            task = api.post(
+                "/api/v1/tasks",
+                json={"title": title, "due_date": due.isoformat(), "assignee_ids": [owner["id"]]},
+                headers=owner["headers"],
+            )
+            assert task.status_code == 201, task.text
+        start = today + timedelta(days=20)
+        leave = api.post(
+            "/api/v1/leaves",
+            json={
+                "leave_type": "vacation",
+                "start_date": start.isoformat(),
+                "end_date": start.isoformat(),
+                "reason": f"wedding {marker}",
+            },
+            headers=hana["headers"],
+        )
+        assert leave.status_code == 201, leave.text
+        found["leave"] = leave.json()
+    return found
+
+
+def _signed_in(browser: Browser, gateway: ServedApp, username: str, viewport: Any) -> Page:
+    context = browser.new_context(base_url=gateway.url, viewport=viewport)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(USER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My work", exact=True)).to_be_visible()
+    return page
+
+
+def test_my_overdue_task_is_listed_and_completed_in_one_click(
+    browser: Browser, gateway: ServedApp, people: dict[str, Any]
+):
+    marker = people["marker"]
+    page = _signed_in(browser, gateway, people["hana"]["username"], DESKTOP)
+    overdue = page.locator("section", has=page.get_by_role("heading", name="Overdue"))
+    expect(overdue.get_by_role("heading")).to_have_text("Overdue (1)")
+    expect(
+        overdue.get_by_role("link", name=f"Encode the consultation notes {marker}")
+    ).to_be_visible()
+    expect(page.get_by_text(f"Colleague task {marker}")).to_have_count(0)
+    today = page.locator("section", has=page.get_by_role("heading", name="Due today"))
+    expect(today.get_by_role("link", name=f"Confirm the venue {marker}")).to_be_visible()
+    expect(page.get_by_role("heading", name="Waiting for my decision")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "home-staff-desktop.png"), full_page=True)
+    violations = serious_violations(page)
+    assert not violations, summary(violations)
+
+    overdue.get_by_role("button", name=f"Complete “Encode the consultation notes {marker}”").click()
+    expect(page.get_by_role("status")).to_have_text("Task completed")
+    expect(overdue.get_by_text("Nothing overdue.")).to_be_visible()
+    page.context.close()
+
+
+def test_a_manager_approves_leave_from_home(
+    browser: Browser, gateway: ServedApp, people: dict[str, Any]
+):
+    marker = people["marker"]
+    page = _signed_in(browser, gateway, people["jude"]["username"], DESKTOP)
+    leave = page.locator("li", has_text=f"wedding {marker}")
+    expect(leave).to_contain_text("Hana Field Officer")
+    page.screenshot(path=str(SCREENSHOTS / "home-manager-desktop.png"), full_page=True)
+    violations = serious_violations(page)
+    assert not violations, summary(violations)
+    leave.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_have_text("Leave request approved")
+    expect(page.get_by_text(f"wedding {marker}")).to_have_count(0)
+    expect(page).to_have_url(f"{gateway.url}/?saved=approved&subject=leave")
+    page.context.close()
+
+
+@pytest.mark.parametrize("who", ["hana", "jude"])
+def test_the_phone_layout_fits_and_passes_axe(
+    browser: Browser, gateway: ServedApp, people: dict[str, Any], who: str
+):
+    page = _signed_in(browser, gateway, people[who]["username"], PHONE)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px"
+    role = "staff" if who == "hana" else "manager"
+    page.screenshot(path=str(SCREENSHOTS / f"home-{role}-phone.png"), full_page=True)
+    violations = serious_violations(page)
+    assert not violations, summary(violations)
+    page.context.close()

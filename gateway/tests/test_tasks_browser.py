@@ -1,0 +1,155 @@
+"""The task list and board in a real browser (Debian's Chromium driven by Playwright), as a
+staff user: dragging a card to "In progress", search, bulk complete, assigning by typing a
+colleague's first name, a stale edit showing the conflict, delete asking first, axe-core on the
+list and the board at desktop and phone widths (no sideways scroll at 390 px) and screenshots
+(test-artifacts/screenshots/tasks-*.png)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from playwright.sync_api import Browser, Page, expect
+
+from obcms_platform.testing.axe import serious_violations, summary
+
+TASKS = "/oobc-management/staff/tasks/"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def staff(gateway: ServedApp) -> dict[str, Any]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        marker = uuid.uuid4().hex[:6]
+        people = {}
+        for key, full_name in (
+            ("me", f"Nurhan Ali {marker}"),
+            ("colleague", f"Farida Usman {marker}"),
+        ):
+            user = create_user(client, admin)
+            named = client.patch(
+                f"/api/v1/users/{user['id']}", json={"full_name": full_name}, headers=admin
+            )
+            assert named.status_code == 200, named.text
+            people[key] = {**user, "full_name": full_name}
+        people["marker"] = marker
+        return people
+
+
+@pytest.fixture
+def api(gateway: ServedApp, staff: dict[str, Any]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        client.headers.update(token_for(client, staff["me"]["username"], USER_PASSWORD))
+        yield client
+
+
+@pytest.fixture
+def page(browser: Browser, gateway: ServedApp, staff: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(base_url=gateway.url, viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", staff["me"]["username"])
+    page.fill("input[name=password]", USER_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/")
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def _task(api: httpx.Client, staff: dict[str, Any], title: str, **fields: Any) -> dict[str, Any]:
+    created = api.post(
+        "/api/v1/tasks", json={"title": title, "assignee_ids": [staff["me"]["id"]], **fields}
+    )
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+def _check_page(page: Page, name: str) -> None:
+    """axe at desktop and phone widths, no sideways scroll at 390 px, and screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, width in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(width)
+        found = serious_violations(page)
+        assert found == [], f"{name} {size}: " + summary(found)
+        page.screenshot(path=SCREENSHOTS / f"tasks-{name}-{size}.png", full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: {overflow} px of horizontal scroll at 390 px"
+    page.set_viewport_size(DESKTOP)
+
+
+def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staff: dict[str, Any]):
+    marker = staff["marker"]
+    card = _task(api, staff, f"Draft briefing {marker}", due_date="2020-02-03")
+    page.goto(f"{TASKS}?view=board&group=status&q={marker}")
+    _check_page(page, "board")
+    target = page.locator('[data-column="in_progress"]')
+    page.locator(f'[data-task="{card["id"]}"]').drag_to(target)
+    expect(page.locator("[data-task-status]")).to_contain_text("moved to In progress")
+    page.goto(f"{TASKS}?q={marker}&status=in_progress")
+    expect(page.locator(f'tr[data-task="{card["id"]}"]')).to_be_visible()
+
+    # Search by one word of a title.
+    for n in range(3):
+        _task(api, staff, f"Quarterly report {marker} part{n}")
+    page.goto(TASKS)
+    page.fill("input[name=q]", "quarterly")
+    page.click(".task-filters button[type=submit]")
+    rows = page.locator("tbody tr", has_text=f"Quarterly report {marker}")
+    expect(rows).to_have_count(3)
+    _check_page(page, "list")
+
+    # Bulk-complete the three.
+    for n in range(3):
+        page.check(f'tr:has-text("part{n}") input[name=item]')
+    page.select_option("select[name=set_status]", "completed")
+    page.click("#bulk button[type=submit]")
+    expect(page.locator("[data-bulk-summary]")).to_contain_text("3 tasks completed")
+    page.goto(f"{TASKS}?q=quarterly&status=completed")
+    expect(page.locator("tbody tr", has_text=f"Quarterly report {marker}")).to_have_count(3)
+
+
+def test_assign_by_first_name_stale_edit_and_delete(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    marker = staff["marker"]
+    task = _task(api, staff, f"Venue booking {marker}")
+    page.goto(f"{TASKS}{task['id']}/")
+    picker = page.locator("#edit .ts-control input")
+    picker.fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
+    page.click("#edit button[type=submit]")
+    expect(page.locator("dl.facts")).to_contain_text(staff["colleague"]["full_name"])
+
+    # Someone else saves while this form is open: the save is refused, the typing kept.
+    page.goto(f"{TASKS}{task['id']}/")
+    current = api.get(f"/api/v1/tasks/{task['id']}").json()
+    changed = api.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"priority": "critical"},
+        headers={"If-Match": f'"{current["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    page.fill("#edit input[name=title]", f"Venue booking moved {marker}")
+    page.click("#edit button[type=submit]")
+    expect(page.locator("[data-conflict]")).to_contain_text("since you opened it")
+    expect(page.locator("#edit input[name=title]")).to_have_value(f"Venue booking moved {marker}")
+    assert api.get(f"/api/v1/tasks/{task['id']}").json()["priority"] == "critical"
+
+    # Delete asks first.
+    page.click("text=Delete task…")
+    expect(page.locator("h1")).to_contain_text("Delete")
+    page.click("text=Yes, delete the task")
+    expect(page.locator("#toast")).to_contain_text("Task deleted")
+    assert api.get(f"/api/v1/tasks/{task['id']}").status_code == 404

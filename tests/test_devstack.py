@@ -158,6 +158,7 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
         password = first.admin_password(gateway)
         assert password == (state / "state" / "admin_password").read_text().strip()
         logins = demo_logins(first.output)
+        assert logins, first.rest()
         check_demo_organisation(gateway, logins)
         tasks_page = log_in_and_create_a_task(gateway, password, "Made through the gateway")
         assert "Made through the gateway" in tasks_page

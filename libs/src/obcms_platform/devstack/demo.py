@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ DEMO_DATA_VARIABLE = "OBCMS_DEMO_DATA"
 # Parallel requests: enough to hide latency, few enough for a 2-core machine.
 WORKERS = 6
 TIMEOUT_SECONDS = 60
+RETRIES = 4
+RETRY_PAUSE_SECONDS = 2.0
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -120,19 +123,38 @@ def admin_password(state: Path, env: Mapping[str, str]) -> str | None:
     return stored.read_text().strip() if stored.exists() else None
 
 
+def _send(client: httpx.Client, method: str, path: str, **request: Any) -> httpx.Response:
+    """One request, tried again after a 503 or a failed connection: on a busy machine a
+    service can be briefly over its timeout or password-hashing queue while the demo loads."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            answer = client.request(method, path, **request)
+        except httpx.TransportError:
+            if attempt == RETRIES:
+                raise
+        else:
+            if answer.status_code != 503 or attempt == RETRIES:
+                return answer
+        time.sleep(attempt * RETRY_PAUSE_SECONDS)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 class Gateway:
     """JSON calls to the gateway as one signed-in person (a bearer token)."""
 
     def __init__(self, client: httpx.Client, username: str, password: str) -> None:
         self.client = client
-        answer = client.post(
-            "/api/v1/auth/token", data={"username": username, "password": password}
+        answer = _send(
+            client,
+            "POST",
+            "/api/v1/auth/token",
+            data={"username": username, "password": password},
         )
         _check(answer, f"sign in as {username}")
         self.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
     def call(self, method: str, path: str, body: object = None) -> Any:
-        answer = self.client.request(method, path, json=body, headers=self.headers)
+        answer = _send(self.client, method, path, json=body, headers=self.headers)
         _check(answer, f"{method} {path}")
         return answer.json() if answer.content else None
 

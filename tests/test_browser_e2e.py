@@ -27,6 +27,9 @@ from gateway_service.formatting import label
 from obcms_platform.testing.browser import chromium
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 ADMIN_PASSWORD = "e2e-" + uuid.uuid4().hex
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 OFFICE = ZoneInfo("Asia/Manila")

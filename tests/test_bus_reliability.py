@@ -19,6 +19,9 @@ from sqlalchemy import text
 from obcms_platform.bus import Event
 from obcms_platform.bus.worker import HANDLE_TASK, publisher_app, retry_delay
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 API = "/api/v1"
 PPA_TASKS = 10
 

@@ -16,6 +16,9 @@ from obcms_platform.bus import Event
 from obcms_platform.bus.topology import subscribes, topic_matches
 from obcms_platform.bus.worker import HANDLE_TASK, publisher_app
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 API = "/api/v1"
 PPA_TASKS = 10
 

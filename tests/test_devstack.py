@@ -16,6 +16,9 @@ from obcms_platform.devstack.embedded import port_open
 from obcms_platform.testing import auth_headers
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 # A cold start on a loaded 2-core machine plus the demo organisation.
 DEMO_STARTUP_TIMEOUT = 360
 DEMO_LOGIN = re.compile(r"\[obcms\] demo login \((\w+)\): (\S+) / (\S+) \((.+)\)")

@@ -1,32 +1,17 @@
 """The layout of every page (base.html) in a real browser (Debian's Chromium): the menu folds
 behind a "Menu" button on a phone and opens and closes by keyboard, it is plain on a desktop,
-the status area says what `?saved=` names (never the query's own text), no page scrolls
-sideways at 390 px, and axe-core finds nothing critical or serious. Screenshots of each page
-at both sizes go to test-artifacts/screenshots/."""
+and the status area says what `?saved=` names (never the query's own text). That every page
+fits a phone and passes axe-core: test_pages_formatting.py walks them all."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from gateway_helpers import ADMIN_PASSWORD, ServedApp
 from playwright.sync_api import Browser, Page, expect
-
-from obcms_platform.testing.axe import serious_violations, summary
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PAGES = {
-    "home": "/",
-    "tasks": "/oobc-management/staff/tasks/",
-    "ppas": "/oobc-management/portfolio/ppas/",
-    "resources": "/oobc-management/resources/",
-    "leave": "/oobc-management/staff/leave/",
-    "account": "/accounts/me/",
-}
 
 
 def _signed_in(browser: Browser, gateway: ServedApp, viewport: dict[str, int]) -> Page:
@@ -83,25 +68,4 @@ def test_the_status_area_says_what_worked_in_words_of_its_own(browser: Browser, 
     expect(page.get_by_text("you were hacked")).to_have_count(0)
     page.evaluate("window.obcmsToast('Event moved')")
     expect(status).to_have_text("Event moved")
-    page.context.close()
-
-
-@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
-def test_every_section_fits_the_screen_and_passes_axe(
-    browser: Browser, gateway: ServedApp, size: str, viewport: dict[str, int]
-):
-    page = _signed_in(browser, gateway, viewport)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for name, path in PAGES.items():
-        page.goto(path)
-        sideways = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        if sideways > 0:
-            problems.append(f"{path}: {sideways} px wider than the screen")
-        if found := serious_violations(page):
-            problems.append(f"{path}:\n{summary(found)}")
-        page.screenshot(path=SCREENSHOTS / f"layout-{name}-{size}.png", full_page=True)
-    assert not problems, "\n".join(problems)
     page.context.close()

@@ -4,6 +4,10 @@ text outside tags, scripts and styles) for raw ISO timestamps, raw enum codes an
 names. The page routes come from the app itself, so a new page joins the walk the day it is
 added (or the walk fails until it knows the record its path names).
 
+The same walk in a real browser (Debian's Chromium), on a desktop and on a 390 px phone: no
+page scrolls sideways (nor hides a sideways scroll inside it), axe-core finds nothing
+critical or serious, and a screenshot of each goes to test-artifacts/screenshots/pages/.
+
 Also: the time zone of a person's profile changes how every page shows them times, at once
 (despite the identity cache)."""
 
@@ -13,9 +17,12 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -30,30 +37,41 @@ from gateway_helpers import (
     submit,
     token_for,
 )
+from playwright.sync_api import Browser, Page, expect
 
-from calendar_service.bookings.models import BookingStatus
-from calendar_service.calendar_events.models import EventStatus, EventType
-from calendar_service.leaves.models import LeaveStatus, LeaveType
-from calendar_service.resources.models import ResourceType
 from gateway_service.app import create_app
 from gateway_service.formatting import DASH
 from gateway_service.settings import GatewaySettings
 from obcms_platform.auth import Role
-from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
-from portfolio_service.funding.models import TrancheType
-from portfolio_service.milestones.models import MilestoneStatus
-from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
-from portfolio_service.ppas.models import (
+from obcms_platform.testing.axe import serious_violations, summary
+from obcms_platform.vocabulary import (
     AppropriationClass,
     ApprovalStatus,
+    AssessmentLevel,
+    AssessmentStatus,
+    BookingStatus,
+    BudgetStage,
+    EventStatus,
+    EventType,
+    Feasibility,
     FundingSource,
+    LeaveStatus,
+    LeaveType,
+    Methodology,
+    MilestoneStatus,
+    NeedStatus,
     PpaCategory,
     PpaPriority,
     PpaStatus,
+    ResourceType,
     Sector,
+    StageStatus,
+    TaskDomain,
+    TaskPriority,
+    TaskStatus,
+    TrancheType,
+    UrgencyLevel,
 )
-from portfolio_service.workflow.models import BudgetStage, StageStatus
-from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
@@ -380,3 +398,160 @@ def test_my_time_zone_changes_the_times_of_every_page_at_once(seeded: Seeded, ma
     api = make_client().patch("/api/v1/users/me", json={"time_zone": None}, headers=token)
     assert api.status_code == 200, api.text
     assert f"Tue 9 Dec 2031, 07:00{DASH}12:00" in visible_text(person.get(booking).text)
+
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "pages"
+# Boxes inside the page that scroll sideways: a phone's reader misses what they hide, unless
+# the box says so (a labelled region one can scroll by keyboard: genuinely tabular data).
+HIDDEN_SCROLLERS = """() => [...document.querySelectorAll("body *")]
+  .filter((box) => ["auto", "scroll"].includes(getComputedStyle(box).overflowX)
+    && box.scrollWidth > box.clientWidth + 1
+    && !(box.getAttribute("role") === "region" && box.tabIndex >= 0
+         && (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby"))))
+  .map((box) => box.tagName.toLowerCase() + (box.id ? "#" + box.id : "")
+    + [...box.classList].map((name) => "." + name).join(""))"""
+# What colour alone would say: a badge without its glyph, a row or card marked overdue (in
+# red) without the word.
+COLOUR_ONLY = """() => [
+  ...[...document.querySelectorAll(".badge")]
+    .filter((badge) => ["none", "normal"].includes(getComputedStyle(badge, "::before").content))
+    .map((badge) => `the badge "${badge.textContent.trim()}" has no glyph`),
+  ...[...document.querySelectorAll(".overdue")]
+    .filter((late) => !/overdue/i.test(late.textContent))
+    .map((late) => `a ${late.tagName.toLowerCase()} is overdue only in red`),
+]"""
+# Pages a route serves for a query of its own.
+QUERY_VIEWS = ("/oobc-management/staff/tasks/?view=board",)
+# The pages a staff member sees otherwise than an admin (their own work, fewer actions).
+STAFF_PAGES = (
+    "/",
+    "/oobc-management/staff/tasks/",
+    "/oobc-management/staff/tasks/?view=board",
+    "/oobc-management/staff/tasks/{task_id}/",
+)
+
+
+@pytest.fixture(scope="module")
+def busy_week(gateway: ServedApp, seeded: Seeded) -> None:
+    """The seeded staff member's week as the pages show it at their busiest: work overdue, at
+    risk and due today, an event in two days, and a title with a web address in it that no
+    line can break."""
+    today = datetime.now(ZoneInfo("Asia/Manila")).date()
+    person = seeded.person["id"]
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        for title, status, priority, due in (
+            (
+                "Send the minutes to https://drive.example.gov.ph/oobc/minutes/"
+                "peace-dialogue-cotabato-city-final-version-3.pdf",
+                "in_progress",
+                "high",
+                today - timedelta(days=3),
+            ),
+            ("Confirm the venue with the barangay", "at_risk", "critical", today),
+            ("Book the van for the field visit", "not_started", "low", today + timedelta(days=2)),
+        ):
+            _created(
+                client.post(
+                    "/api/v1/tasks",
+                    json={
+                        "title": title,
+                        "domain": "project_central",
+                        "status": status,
+                        "priority": priority,
+                        "due_date": due.isoformat(),
+                        "assignee_ids": [person],
+                        "related_ppa_id": seeded.ids["ppa_id"],
+                    },
+                    headers=admin,
+                )
+            )
+        start = datetime.combine(today + timedelta(days=2), datetime.min.time()).replace(
+            hour=9, tzinfo=ZoneInfo("Asia/Manila")
+        )
+        _created(
+            client.post(
+                "/api/v1/events",
+                json={
+                    "title": "Coordination meeting with the provincial planning office",
+                    "event_type": "meeting",
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=2)).isoformat(),
+                    "venue": "Cotabato City",
+                    "organizer_id": person,
+                    "participant_ids": [person],
+                },
+                headers=admin,
+            )
+        )
+
+
+def _browser_signed_in(
+    browser: Browser, gateway: ServedApp, username: str, password: str, viewport: dict[str, int]
+) -> Page:
+    page = browser.new_context(base_url=gateway.url, viewport=viewport).new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    return page
+
+
+def _slug(path: str, ids: dict[str, str]) -> str:
+    """A file name for the page: its path with the seeded ids named by their parameter."""
+    for name, value in ids.items():
+        path = path.replace(value, name.removesuffix("_id"))
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+def _layout_problems(page: Page, path: str, shot: Path) -> list[str]:
+    """What is wrong with the page at `path` in the browser: an answer other than a page,
+    scrolling sideways, a state told by colour alone, axe-core's critical and serious
+    findings. Screenshots it to `shot`."""
+    response = page.goto(path)
+    page.wait_for_load_state("networkidle")  # the scripts' fetches (the calendar's events)
+    if response is None or response.status != 200:
+        return [f"{path}: {response.status if response else 'no response'}"]
+    problems = []
+    sideways = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if sideways > 0:
+        problems.append(f"{path}: {sideways} px wider than the screen")
+    problems += [f"{path}: {found} scrolls sideways" for found in page.evaluate(HIDDEN_SCROLLERS)]
+    problems += [f"{path}: {found}" for found in page.evaluate(COLOUR_ONLY)]
+    if found := serious_violations(page):
+        problems.append(f"{path}:\n{summary(found)}")
+    page.screenshot(path=shot, full_page=True)
+    return problems
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_every_page_fits_the_screen_and_passes_axe(
+    browser: Browser,
+    gateway: ServedApp,
+    seeded: Seeded,
+    busy_week: None,
+    size: str,
+    viewport: dict[str, int],
+):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    routes = page_routes(gateway.server.config.app.routes)
+    paths = [path for route in routes for path in _paths_of(route, seeded.ids)] + [*QUERY_VIEWS]
+    admin = _browser_signed_in(browser, gateway, "admin", ADMIN_PASSWORD, viewport)
+    problems = []
+    for path in paths:
+        shot = SCREENSHOTS / f"{_slug(path, seeded.ids)}-{size}.png"
+        problems += _layout_problems(admin, path, shot)
+    admin.context.close()
+
+    staff = _browser_signed_in(browser, gateway, seeded.person["username"], USER_PASSWORD, viewport)
+    for template in STAFF_PAGES:
+        path = template.format(**seeded.ids)
+        shot = SCREENSHOTS / f"staff-{_slug(path, seeded.ids)}-{size}.png"
+        problems += [f"(staff) {found}" for found in _layout_problems(staff, path, shot)]
+    staff.context.close()
+    assert not problems, "\n".join(problems)

@@ -1,5 +1,6 @@
 """Portfolio pages against the real tasks and portfolio services: dashboard, PPA list /
-create / detail (milestones, workflow, approval, funding, needs, tasks), assessments, needs."""
+create / detail (milestones, workflow, approval, funding, needs, tasks), assessments, needs:
+their edit forms (If-Match, "changed by …"), deletions asked first, links one at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import uuid
 from datetime import date, timedelta
 
 import httpx
-from gateway_helpers import ADMIN_PASSWORD, create_user, signed_in, submit
+import pytest
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    create_user,
+    signed_in,
+    submit,
+    token_for,
+)
 
 PPAS = "/oobc-management/portfolio/ppas/"
 DASHBOARD = "/oobc-management/portfolio/"
@@ -382,7 +391,7 @@ def test_stale_ppa_edit_keeps_what_was_typed(make_client, admin_headers):
         },
     )
     assert stale.status_code == 412
-    assert "Someone changed this PPA meanwhile" in stale.text
+    assert "This PPA was changed by admin since you opened it" in stale.text
     assert f'value="Mine {marker}"' in stale.text
     assert f'href="{PPAS}{ppa}/"' in stale.text  # the way to review their change
     api_view = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
@@ -446,21 +455,23 @@ def test_need_ppa_links_are_added_and_removed_one_at_a_time(make_client):
     added = submit(client, need_page + "ppas/", {"ppa_id": second})
     assert added.status_code == 303
     shown = client.get(added.headers["location"]).text
-    assert "PPA linked to this need" in shown
+    assert "PPA linked" in shown
     assert f"First {marker}" in shown
     assert f"Second {marker}" in shown
     assert "12000" in shown
 
+    # Removed by its own button (undone by linking again): the other link stays.
     remove = f"{need_page}ppas/{first}/remove/"
-    question = client.get(remove)
-    assert question.status_code == 200
-    assert f"Remove the link to “First {marker}”?" in question.text
+    assert f'action="{remove}"' in shown
     removed = submit(client, remove, {})
     assert removed.status_code == 303
     after = client.get(removed.headers["location"]).text
-    assert "PPA link removed" in after
+    assert "PPA unlinked" in after
     assert f'href="{PPAS}{second}/">Second {marker}' in after
     assert f'href="{PPAS}{first}/">First {marker}' not in after
+    again = submit(client, remove, {})  # already gone: the page says so
+    assert again.status_code == 404
+    assert "not found" in again.text
 
 
 def test_assessment_form_errors_beside_fields(make_client):
@@ -474,3 +485,190 @@ def test_assessment_form_errors_beside_fields(make_client):
     assert refused.status_code == 422
     assert "Choose a methodology" in _field_error(refused.text, "primary_methodology")
     assert "must be a date" in _field_error(refused.text, "planned_start_date")
+
+
+# -- edit and delete of assessments and needs; who changed what (issue 15) -------------------
+
+RECORDS = {
+    "assessment": (
+        ASSESSMENTS,
+        "/api/v1/assessments",
+        {"title": "Survey", "primary_methodology": "survey", "assessment_level": "barangay"},
+    ),
+    "need": (NEEDS, "/api/v1/needs", {"title": "Water", "impact_severity": 4}),
+}
+
+
+def _person(make_client, admin_headers, role: str, full_name: str) -> dict:
+    """A user with a full name, their bearer headers and a signed-in page client."""
+    user = create_user(make_client(), admin_headers, role)
+    named = make_client().patch(
+        f"/api/v1/users/{user['id']}", json={"full_name": full_name}, headers=admin_headers
+    )
+    assert named.status_code == 200, named.text
+    return {
+        **user,
+        "headers": token_for(make_client(), user["username"], USER_PASSWORD),
+        "pages": signed_in(make_client(), user["username"]),
+    }
+
+
+def _version(page: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', page)
+    assert found, "no version in the form"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("kind", list(RECORDS))
+def test_edit_carries_the_version_and_a_stale_save_names_who_changed(
+    make_client, admin_headers, kind
+):
+    pages_root, api_root, body = RECORDS[kind]
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
+    boss = _person(make_client, admin_headers, "manager", f"Bashir Manager {marker}")
+    record = make_client().post(
+        api_root, json={**body, "title": f"Mine {marker}"}, headers=owner["headers"]
+    )
+    assert record.status_code == 201, record.text
+    page = f"{pages_root}{record.json()['id']}/"
+    client = owner["pages"]
+    assert f'href="{page}edit/"' in client.get(page).text
+
+    form = client.get(page + "edit/")
+    assert form.status_code == 200
+    assert f'value="Mine {marker}"' in form.text
+    version = _version(form.text)
+    theirs = make_client().patch(
+        f"{api_root}/{record.json()['id']}",
+        json={"community": f"Theirs {marker}"},
+        headers=boss["headers"],
+    )
+    assert theirs.status_code == 200, theirs.text
+
+    typed = {**{k: str(v) for k, v in body.items()}, "title": f"Typed {marker}"}
+    stale = submit(client, page + "edit/", {**typed, "version": version})
+    assert stale.status_code == 412
+    assert f"This {kind} was changed by Bashir Manager {marker} since you opened it" in stale.text
+    assert f'value="Typed {marker}"' in stale.text  # what was typed is kept
+    current = _version(stale.text)
+    assert current != version
+    assert (
+        make_client()
+        .get(f"{api_root}/{record.json()['id']}", headers=owner["headers"])
+        .json()["title"]
+        == f"Mine {marker}"
+    )
+
+    # Errors beside their fields, all at once, nothing saved.
+    refused = submit(
+        client, page + "edit/", {**typed, "title": "", "impact_severity": "9", "version": current}
+    )
+    assert refused.status_code == 422
+    assert "Give the title" in _field_error(refused.text, "title")
+
+    saved = submit(client, page + "edit/", {**typed, "version": current})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == page + "?saved=saved"
+    shown = client.get(saved.headers["location"]).text
+    assert f"{kind.capitalize()} saved" in shown
+    assert f"Typed {marker}" in shown
+    stored = make_client().get(f"{api_root}/{record.json()['id']}", headers=owner["headers"])
+    assert stored.json()["community"] == f"Theirs {marker}"  # the other change stays
+    assert stored.json()["updated_by"] == owner["id"]
+
+
+@pytest.mark.parametrize("kind", list(RECORDS))
+def test_only_owners_and_managers_edit_or_delete_and_delete_asks_first(
+    make_client, admin_headers, kind
+):
+    pages_root, api_root, body = RECORDS[kind]
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
+    other = _person(make_client, admin_headers, "staff", f"Other {marker}")
+    made = make_client().post(
+        api_root, json={**body, "title": f"Kept {marker}"}, headers=owner["headers"]
+    )
+    assert made.status_code == 201, made.text
+    record_id = made.json()["id"]
+    page = f"{pages_root}{record_id}/"
+
+    # Another staff member sees the record but no Edit or Delete, and may not use them.
+    seen = other["pages"].get(page)
+    assert seen.status_code == 200
+    assert f"Kept {marker}" in seen.text
+    assert f'href="{page}edit/"' not in seen.text
+    assert f'href="{page}delete/"' not in seen.text
+    for path in (page + "edit/", page + "delete/"):
+        assert other["pages"].get(path).status_code == 403, path
+    typed = {**{k: str(v) for k, v in body.items()}, "title": "Taken", "version": "1"}
+    assert submit(other["pages"], page + "edit/", typed).status_code == 403
+    refused = submit(other["pages"], page + "delete/", {"version": "1"})
+    assert refused.status_code == 403
+    assert f"Delete the {kind} “Kept {marker}”?" in refused.text
+
+    # The owner is asked first; a change meanwhile stops the deletion and says by whom.
+    client = owner["pages"]
+    assert f'href="{page}delete/"' in client.get(page).text
+    question = client.get(page + "delete/")
+    assert question.status_code == 200
+    assert f"Delete the {kind} “Kept {marker}”?" in question.text
+    version = _version(question.text)
+    changed = make_client().patch(
+        f"{api_root}/{record_id}", json={"description": "more"}, headers=admin_headers
+    )
+    assert changed.status_code == 200, changed.text
+    stale = submit(client, page + "delete/", {"version": version})
+    assert stale.status_code == 412
+    assert f"This {kind} was changed by admin since you opened it" in stale.text
+    assert client.get(page).status_code == 200
+
+    deleted = submit(client, page + "delete/", {"version": _version(stale.text)})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == pages_root + "?saved=deleted"
+    assert f"{kind.capitalize()} deleted" in client.get(deleted.headers["location"]).text
+    assert client.get(page).status_code == 404
+
+
+def test_a_ppa_page_links_and_unlinks_needs_one_at_a_time(make_client, admin_headers):
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
+    other = _person(make_client, admin_headers, "staff", f"Other {marker}")
+    api = make_client()
+    ppa = _create_ppa(owner["pages"], f"Wells {marker}")
+    mine, kept = (
+        api.post("/api/v1/needs", json={"title": f"{t} {marker}"}, headers=owner["headers"])
+        for t in ("Pumps", "Pipes")
+    )
+    theirs = api.post(
+        "/api/v1/needs", json={"title": f"Theirs {marker}"}, headers=other["headers"]
+    ).json()
+    page = f"{PPAS}{ppa}/"
+    client = owner["pages"]
+    offered = client.get(page).text
+    assert f'value="{mine.json()["id"]}"' in offered  # "Link a need" offers the owner's needs
+    assert f'value="{theirs["id"]}"' not in offered  # ...not those they may not change
+
+    for need in (mine.json(), kept.json()):
+        linked = submit(client, page + "needs/", {"need_id": need["id"]})
+        assert linked.status_code == 303
+        assert linked.headers["location"] == page + "?saved=linked#needs"
+    shown = client.get(page + "?saved=linked").text
+    assert "Need linked to this PPA" in shown
+    assert f"Pumps {marker}" in shown
+    assert f"Pipes {marker}" in shown
+
+    removed = submit(client, f"{page}needs/{mine.json()['id']}/remove/", {})
+    assert removed.status_code == 303
+    after = client.get(removed.headers["location"]).text
+    assert "Need link removed" in after
+    assert f'href="{NEEDS}{mine.json()["id"]}/">Pumps' not in after
+    assert f'href="{NEEDS}{kept.json()["id"]}/">Pipes' in after
+    stored = api.get(f"/api/v1/needs/{kept.json()['id']}", headers=owner["headers"]).json()
+    assert stored["ppa_ids"] == [ppa]
+
+    refused = submit(client, page + "needs/", {"need_id": theirs["id"]})
+    assert refused.status_code == 403
+    unchosen = submit(client, page + "needs/", {"need_id": ""})
+    assert unchosen.status_code == 422
+    assert _field_error(unchosen.text, "need_id") == "Choose a need from the list"

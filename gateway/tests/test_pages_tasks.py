@@ -1,5 +1,6 @@
 """Task pages against the real tasks service: list pagination and filters, "My tasks", the
-detail page with its edit form, complete / reopen and delete."""
+detail page with its edit form, complete / reopen and delete, and the tasks a task waits for
+(added and removed one at a time)."""
 
 from __future__ import annotations
 
@@ -278,7 +279,8 @@ def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
         {"title": f"My new title {marker}", "priority": "low", "version": opened},
     )
     assert stale.status_code == 412
-    assert "changed by someone else since you opened it" in stale.text
+    # The service says who made the last change: here the admin, in another tab.
+    assert "This task was changed by admin since you opened it" in stale.text
     assert "Review the current version" in stale.text
     assert f'value="My new title {marker}"' in stale.text
     after = admin.get(f"{TASKS}{task}/").text
@@ -324,3 +326,83 @@ def test_quick_actions_and_the_board(make_client):
     assert "changed this task meanwhile" in refused.json()["message"]
     by_priority = admin.get(TASKS, params={"view": "board", "group": "priority", "q": marker}).text
     assert ">Critical" in by_priority
+
+
+def _waits_for(page: str) -> str:
+    """The "Waits for" section of a task page."""
+    start = page.index('id="waits-for"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_waits_for_adds_lists_and_removes_one_task_at_a_time(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    invitations = _create_task(admin, f"Print invitations {marker}")
+    venue = _create_task(admin, f"Book the venue {marker}", due_date="2031-03-09")
+    page = f"{TASKS}{invitations}/"
+    assert "No other task" in _waits_for(admin.get(page).text)
+
+    found = admin.get(TASKS + "search.json", params={"q": f"venue {marker}"})
+    assert found.status_code == 200
+    assert found.json() == [
+        {"id": venue, "title": f"Book the venue {marker}", "status_label": "Not started"}
+    ]
+
+    added = submit(admin, page + "dependencies/", {"depends_on": venue})
+    assert added.status_code == 303, added.text
+    assert added.headers["location"] == page + "?saved=added#waits-for"
+    shown = admin.get(added.headers["location"]).text
+    assert "Dependency added" in shown
+    section = _waits_for(shown)
+    assert f'href="{TASKS}{venue}/">Book the venue {marker}</a>' in section
+    assert "Not started" in section
+    assert "due Sun 9 Mar 2031" in section
+    assert "Waiting for 1 task<" in shown
+
+    # Saving the edit form keeps the link: the form has no dependency input to drop it.
+    saved = submit(
+        admin, page + "edit/", {"title": f"Print invitations {marker}", "priority": "high"}
+    )
+    assert saved.status_code == 303
+    assert f"Book the venue {marker}" in _waits_for(admin.get(page).text)
+
+    # The venue waiting for the invitations would be a cycle: refused, in words, beside the
+    # control.
+    cycle = submit(admin, f"{TASKS}{venue}/dependencies/", {"depends_on": invitations})
+    assert cycle.status_code == 422
+    refusal = re.search(r'id="dependency-error"[^>]*>([^<]+)<', cycle.text)
+    assert refusal, cycle.text
+    assert refusal.group(1) == "This dependency would create a cycle"
+    assert 'aria-invalid="true" aria-describedby="dependency-error"' in cycle.text
+    nothing = submit(admin, page + "dependencies/", {"depends_on": ""})
+    assert nothing.status_code == 422
+    assert "Choose a task from the list" in nothing.text
+
+    # Once the venue is booked, the invitations wait for nothing more.
+    assert submit(admin, f"{TASKS}{venue}/complete/").status_code == 303
+    done = admin.get(page).text
+    assert "Waiting for" not in done
+    assert "Completed" in _waits_for(done)
+
+    removed = submit(admin, f"{page}dependencies/{venue}/remove/")
+    assert removed.status_code == 303
+    assert removed.headers["location"] == page + "?saved=removed#waits-for"
+    after = admin.get(removed.headers["location"]).text
+    assert "Dependency removed" in after
+    assert f"Book the venue {marker}" not in _waits_for(after)
+    again = submit(admin, f"{page}dependencies/{venue}/remove/")
+    assert again.status_code == 404
+    assert "no longer waits for that one" in again.text
+
+
+def test_waits_for_refuses_someone_who_may_not_change_the_task(make_client, admin_headers):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    theirs = _create_task(admin, f"Admin's report {marker}")
+    other = _create_task(admin, f"Gather data {marker}")
+    user = create_user(make_client(), admin_headers, "staff")
+    staff = signed_in(make_client(), user["username"])
+    refused = submit(staff, f"{TASKS}{theirs}/dependencies/", {"depends_on": other})
+    assert refused.status_code == 403
+    assert "You may not change this task" in refused.text
+    assert "No other task" in _waits_for(admin.get(f"{TASKS}{theirs}/").text)

@@ -1,8 +1,9 @@
 """The task list and board in a real browser (Debian's Chromium driven by Playwright), as a
 staff user: dragging a card to "In progress", search, bulk complete, assigning by typing a
-colleague's first name, a stale edit showing the conflict, delete asking first, axe-core on the
-list and the board at desktop and phone widths (no sideways scroll at 390 px) and screenshots
-(test-artifacts/screenshots/tasks-*.png)."""
+colleague's first name, a stale edit showing the conflict, delete asking first, a task made to
+wait for another by typing part of its title (and unmade), axe-core on the list, the board and
+a task page at desktop and phone widths (no sideways scroll at 390 px) and screenshots
+(test-artifacts/screenshots/tasks-*.png, task-dependencies.png)."""
 
 from __future__ import annotations
 
@@ -153,3 +154,40 @@ def test_assign_by_first_name_stale_edit_and_delete(
     page.click("text=Yes, delete the task")
     expect(page.locator("#toast")).to_contain_text("Task deleted")
     assert api.get(f"/api/v1/tasks/{task['id']}").status_code == 404
+
+
+def test_waits_for_by_typing_part_of_a_title_then_remove(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    marker = staff["marker"]
+    task = _task(api, staff, f"Send the invitations {marker}")
+    venue = _task(api, staff, f"Confirm the venue {marker}", due_date="2031-03-09")
+    page.goto(f"{TASKS}{task['id']}/")
+    section = page.locator("#waits-for")
+
+    # By keyboard: type part of the title, pick it with Enter, Tab to "Add", Enter.
+    section.locator(".ts-control input").fill(f"venue {marker}")
+    option = page.locator(".ts-dropdown .option", has_text=venue["title"])
+    expect(option).to_be_visible()
+    expect(option).to_contain_text("Not started")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(section.get_by_role("button", name="Add")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#toast")).to_contain_text("Dependency added")
+    listed = section.locator("[data-dependencies] li")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(venue["title"])
+    expect(listed).to_contain_text("Not started")
+    expect(page.locator("[data-waiting]")).to_have_text("Waiting for 1 task")
+    assert api.get(f"/api/v1/tasks/{task['id']}").json()["depends_on"] == [venue["id"]]
+    _check_page(page, "dependencies")
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "task-dependencies.png", full_page=True)
+
+    listed.get_by_role("button", name=f"Remove “{venue['title']}”").click()
+    expect(page.locator("#toast")).to_contain_text("Dependency removed")
+    expect(section.locator("[data-dependencies]")).to_have_count(0)
+    expect(page.locator("[data-waiting]")).to_have_count(0)
+    assert api.get(f"/api/v1/tasks/{task['id']}").json()["depends_on"] == []

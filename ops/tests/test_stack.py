@@ -12,12 +12,16 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import auth_headers
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 from obcmsctl.cli import app
+
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 HTTP_TIMEOUT = 30  # generous: the test machine may be busy

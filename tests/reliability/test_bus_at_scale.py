@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 API = "/api/v1"
 PPAS = 1_000
 PPA_TASKS = 10

@@ -17,6 +17,9 @@ from obcms_platform.devstack.local import LocalStack
 from obcms_platform.testing import wait_until
 from obcms_platform.testing.devstack import local_stack, stack_environment, state_folder
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 ADMIN_PASSWORD = "reliability-admin-password"
 SOURCES = ("tasks", "portfolio", "calendar")
 PPA_TASKS = 10

@@ -71,7 +71,10 @@ def _post(client: TestClient, caller: Caller, path: str, body: dict[str, Any]) -
 
 
 def _task(client: TestClient, owner: Caller) -> dict[str, str]:
-    return {"task_id": _post(client, owner, "tasks", {"title": "Owned task"})["id"]}
+    """A task, and another for the routes about one of its dependencies."""
+    task = _post(client, owner, "tasks", {"title": "Owned task"})
+    other = _post(client, owner, "tasks", {"title": "Another task"})
+    return {"task_id": task["id"], "other_id": other["id"]}
 
 
 def _team(client: TestClient, owner: Caller) -> dict[str, str]:
@@ -98,7 +101,9 @@ def _assessment(client: TestClient, owner: Caller) -> dict[str, str]:
 
 
 def _need(client: TestClient, owner: Caller) -> dict[str, str]:
-    return {"need_id": _post(client, owner, "needs", {"title": "Owned need"})["id"]}
+    """A need, and a PPA for the routes about one of its links."""
+    need = _post(client, owner, "needs", {"title": "Owned need"})
+    return {"need_id": need["id"], "ppa_id": _ppa(client, owner)["ppa_id"]}
 
 
 def _event(client: TestClient, owner: Caller) -> dict[str, str]:
@@ -136,11 +141,11 @@ def _leave(client: TestClient, owner: Caller) -> dict[str, str]:
 # The record a path is about, by its path parameters (the most specific first).
 MAKERS: list[tuple[str, Callable[[TestClient, Caller], dict[str, str]]]] = [
     ("milestone_id", _milestone),
+    ("need_id", _need),
     ("ppa_id", _ppa),
     ("task_id", _task),
     ("team_id", _team),
     ("assessment_id", _assessment),
-    ("need_id", _need),
     ("event_id", _event),
     ("booking_id", _booking),
     ("leave_id", _leave),

@@ -59,6 +59,8 @@ NAVIGATION = (
 SAVED_WORDS = frozenset(
     {"created", "saved", "moved", "cancelled", "deleted", "booked", "approved", "rejected"}
     | {"completed", "started", "reopened", "assigned"}  # the task list's quick actions
+    | {"added", "removed"}  # a task's dependencies ("Dependency added")
+    | {"linked", "unlinked"}  # links added or removed one at a time (a need's PPAs)
 )
 
 

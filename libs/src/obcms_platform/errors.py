@@ -80,8 +80,8 @@ class NotFoundError(AppError):
     status_code = 404
     code = "not_found"
 
-    def __init__(self, resource: str, key: object) -> None:
-        super().__init__(f"{resource} {key} not found")
+    def __init__(self, resource: str, key: object, *, field: str | None = None) -> None:
+        super().__init__(f"{resource} {key} not found", field=field)
 
 
 class ConflictError(AppError):

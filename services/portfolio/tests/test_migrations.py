@@ -199,3 +199,34 @@ def test_schema_drift_would_be_detected(portfolio_db_url):
         for diff in _differences(portfolio_db_url)
     }
     assert reported == {"add_index", "modify_type"}
+
+
+def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database_at):
+    url, database = database_at("mig_updated_by")
+    migrations.upgrade(PACKAGE, url, "0004")
+    creator = uuid.uuid4()
+    rows = {
+        "ppas": "INSERT INTO ppas (id, title, summary, category, status, priority,"
+        " implementing_office, budget_currency, progress, approval_status, created_by, version)"
+        " VALUES (:id, 'Old', '', 'oobc_ppa', 'planning', 'medium', '', 'PHP', 0, 'draft',"
+        " :creator, 1)",
+        "assessments": "INSERT INTO assessments (id, title, description, primary_methodology,"
+        " status, assessment_level, location, community, created_by)"
+        " VALUES (:id, 'Old', '', 'survey', 'planning', 'regional', '', '', :creator)",
+        "needs": "INSERT INTO needs (id, title, description, status, urgency_level,"
+        " impact_severity, feasibility, community, created_by)"
+        " VALUES (:id, 'Old', '', 'identified', 'medium_term', 3, 'medium', '', :creator)",
+    }
+    with database.engine.begin() as connection:
+        for statement in rows.values():
+            connection.execute(text(statement), {"id": uuid.uuid4(), "creator": creator})
+    database.engine.dispose()
+
+    migrations.upgrade(PACKAGE, url)
+    with database.engine.connect() as connection:
+        for table in rows:
+            stored = connection.execute(text(f"SELECT updated_by FROM {table}")).scalar_one()
+            assert stored == creator, table
+        assert connection.execute(text("SELECT version FROM needs")).scalar_one() == 1
+    database.engine.dispose()
+    migrations.downgrade(PACKAGE, url, "0004")

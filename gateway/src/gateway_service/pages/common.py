@@ -29,91 +29,62 @@ from gateway_service.users.models import User
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import Role
 from obcms_platform.errors import AppError, NotFoundError, ServiceUnavailableError
+from obcms_platform.vocabulary import (
+    AppropriationClass,
+    AssessmentLevel,
+    AssessmentStatus,
+    BookingStatus,
+    EventType,
+    Feasibility,
+    FundingSource,
+    LeaveStatus,
+    LeaveType,
+    Methodology,
+    MilestoneStatus,
+    NeedStatus,
+    PpaCategory,
+    PpaPriority,
+    PpaStatus,
+    ResourceType,
+    Sector,
+    StageStatus,
+    TaskDomain,
+    TaskPriority,
+    TaskStatus,
+    TrancheType,
+    UrgencyLevel,
+    values,
+)
 
 PAGE_SIZE = 50
 CHOICES_LIMIT = 500  # option lists (PPAs, resources, teams) fetched for selects
 
-# Task choices (DOMAIN.md; the tasks service validates).
-TASK_DOMAINS = (
-    "general",
-    "communities",
-    "mana",
-    "coordination",
-    "monitoring",
-    "policy",
-    "services",
-    "municipal",
-    "data",
-    "project_central",
-)
-TASK_STATUSES = ("not_started", "in_progress", "at_risk", "completed")
-TASK_PRIORITIES = ("low", "medium", "high", "critical")
+# The choices the forms offer: the vocabulary's codes, in its order (the services validate).
+TASK_DOMAINS = values(TaskDomain)
+TASK_STATUSES = values(TaskStatus)
+TASK_PRIORITIES = values(TaskPriority)
 
-# Portfolio choices.
-PPA_CATEGORIES = ("oobc_ppa", "moa_ppa", "obc_request")
-PPA_STATUSES = ("planning", "ongoing", "completed", "on_hold", "cancelled")
-PPA_PRIORITIES = ("low", "medium", "high", "urgent")
-SECTORS = ("economic", "social", "infrastructure", "environment", "governance", "peace_security")
-APPROPRIATION_CLASSES = ("ps", "mooe", "co")
-FUNDING_SOURCES = ("gaa", "block_grant", "lgu_counterpart", "donor", "internal", "others")
-MILESTONE_STATUSES = ("planned", "completed", "delayed", "at_risk", "blocked", "cancelled")
-STAGE_STATUSES = ("not_started", "in_progress", "completed", "blocked")
-TRANCHE_TYPES = ("allocation", "obligation", "disbursement", "adjustment")
-METHODOLOGIES = (
-    "desk_review",
-    "survey",
-    "kii",
-    "workshop",
-    "participatory",
-    "observation",
-    "mixed",
-    "other",
-)
-ASSESSMENT_STATUSES = (
-    "planning",
-    "preparation",
-    "data_collection",
-    "analysis",
-    "reporting",
-    "completed",
-    "cancelled",
-)
-ASSESSMENT_LEVELS = ("regional", "provincial", "city_municipal", "barangay", "community")
-NEED_STATUSES = (
-    "identified",
-    "validated",
-    "prioritized",
-    "planned",
-    "in_progress",
-    "completed",
-    "deferred",
-    "rejected",
-)
-URGENCY_LEVELS = ("immediate", "short_term", "medium_term", "long_term")
-FEASIBILITY = ("very_low", "low", "medium", "high", "very_high")
+PPA_CATEGORIES = values(PpaCategory)
+PPA_STATUSES = values(PpaStatus)
+PPA_PRIORITIES = values(PpaPriority)
+SECTORS = values(Sector)
+APPROPRIATION_CLASSES = values(AppropriationClass)
+FUNDING_SOURCES = values(FundingSource)
+MILESTONE_STATUSES = values(MilestoneStatus)
+STAGE_STATUSES = values(StageStatus)
+TRANCHE_TYPES = values(TrancheType)
+METHODOLOGIES = values(Methodology)
+ASSESSMENT_STATUSES = values(AssessmentStatus)
+ASSESSMENT_LEVELS = values(AssessmentLevel)
+NEED_STATUSES = values(NeedStatus)
+URGENCY_LEVELS = values(UrgencyLevel)
+FEASIBILITY = values(Feasibility)
 
-# Calendar choices.
-EVENT_TYPES = (
-    "meeting",
-    "consultation",
-    "courtesy_call",
-    "workshop",
-    "forum",
-    "conference",
-    "seminar",
-    "field_visit",
-    "assessment",
-    "validation",
-    "orientation",
-    "briefing",
-    "planning",
-    "review",
-    "other",
-)
-RESOURCE_TYPES = ("vehicle", "equipment", "room", "facilitator")
-BOOKING_STATUSES = ("pending", "approved", "rejected", "cancelled")
-LEAVE_TYPES = ("vacation", "sick", "emergency", "official")
-LEAVE_STATUSES = ("pending", "approved", "rejected")
+EVENT_TYPES = values(EventType)
+RESOURCE_TYPES = values(ResourceType)
+BOOKING_STATUSES = values(BookingStatus)
+LEAVE_TYPES = values(LeaveType)
+LEAVE_STATUSES = values(LeaveStatus)
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -311,6 +282,17 @@ async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
     """id -> how a page shows the person: the full name, the username when it is empty."""
     users = await _users_by_id(request, ids)
     return {key: full_name or username for key, (username, full_name) in users.items()}
+
+
+async def who_changed(request: Request, record: Mapping[str, Any]) -> str:
+    """The full name of whoever last changed `record` (its `updated_by`), for "changed by X
+    since you opened it"; "someone else" when the service does not say (an automatic
+    change) or the person is unknown."""
+    changer = record.get("updated_by")
+    if not changer:
+        return "someone else"
+    names = await user_names(request, [changer])
+    return names.get(str(changer), "someone else")
 
 
 async def usernames(request: Request, ids: Iterable[object]) -> dict[str, str]:

@@ -50,6 +50,7 @@ from gateway_service.users.models import User
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
+from obcms_platform.vocabulary import Frequency
 
 EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
@@ -61,8 +62,13 @@ PEOPLE_LIMIT = 20
 FRAGMENT_HEADER = "x-fragment"
 TOM_SELECT = ("vendor/tom-select/tom-select.complete.min.js", "vendor/tom-select/tom-select.css")
 
-# Recurrence choices (the calendar service validates).
-FREQUENCIES = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
+# Recurrence choices (the calendar service validates), each with its unit ("every 2 weeks").
+FREQUENCIES = {
+    Frequency.DAILY: "day",
+    Frequency.WEEKLY: "week",
+    Frequency.MONTHLY: "month",
+    Frequency.YEARLY: "year",
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 POSITIONS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 SCOPES = {

@@ -1,6 +1,6 @@
 """Portfolio pages: the dashboard, the PPA list, the PPA form (new and edit, with If-Match),
-the PPA page in sections (summary, budget & funding, milestones, workflow, approval, needs,
-tasks) and the confirmation pages of deletions.
+the PPA page in sections (summary, budget & funding, milestones, workflow, approval, needs
+linked and unlinked one at a time, tasks) and the confirmation pages of deletions.
 
 Every action redirects with ``?saved=<key>``; the page says the sentence `NOTICES` holds for
 that key (a fixed vocabulary: the query's text is never shown)."""
@@ -27,6 +27,7 @@ from gateway_service.pages.common import (
     SECTORS,
     STAGE_STATUSES,
     TRANCHE_TYPES,
+    UUID_PATTERN,
     api,
     fetch,
     fetch_items,
@@ -41,7 +42,16 @@ from gateway_service.pages.common import (
     vendored,
 )
 from gateway_service.pages.events import active_people, tom_select_assets
-from gateway_service.pages.record_forms import Field, Parsed, parse, people_ids, service_errors
+from gateway_service.pages.record_forms import (
+    Field,
+    Parsed,
+    changed_since,
+    ensure_may_change,
+    may_change,
+    parse,
+    people_ids,
+    service_errors,
+)
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError
 
@@ -50,7 +60,6 @@ PPAS = "/oobc-management/portfolio/ppas/"
 PPA_NEW = PPAS + "new/"
 PPA_PAGE = PPAS + "{ppa_id}/"
 LIST_FILTERS = ("category", "status", "sector", "fiscal_year", "approval_status", "q")
-STALE_PPA = "Someone changed this PPA meanwhile. Your input is kept below"
 
 PPA_FIELDS = (
     Field("title", "Title", required=True),
@@ -103,6 +112,8 @@ NOTICES = {
     "stage-saved": "Workflow stage updated",
     "decision": "Approval decision recorded",
     "tranche-added": "Tranche recorded",
+    "linked": "Need linked to this PPA",
+    "unlinked": "Need link removed",
 }
 
 # The approval workflow (DOMAIN.md), used to offer only the moves the service accepts; the
@@ -264,6 +275,8 @@ async def _ppa_form(
             "errors": errors or {},
             "general_error": general,
             "stale": stale,
+            # After a stale save: what the PPA holds now, beside each input.
+            "stored_now": _form_of_ppa(ppa) if stale and ppa else {},
             "people": unique,
             "tom_select": tom_select_assets(),
             "action": (PPA_PAGE.format(ppa_id=ppa["id"]) + "edit/") if ppa else PPAS + "create/",
@@ -306,7 +319,7 @@ async def ppa_create(request: Request, user: PageUser) -> Response:
     reply = await api(request, user, "portfolio", "POST", "/ppas", json=parsed.payload)
     if reply.ok:
         return redirect(ppa_url(reply.body["id"], "created"))
-    errors, general = service_errors(reply, PPA_FIELDS, stale=STALE_PPA)
+    errors, general = service_errors(reply, PPA_FIELDS)
     return await _ppa_form(
         request, user, typed, errors=errors, general=general, status=reply.status
     )
@@ -315,6 +328,7 @@ async def ppa_create(request: Request, user: PageUser) -> Response:
 @router.get(PPA_PAGE + "edit/")
 async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
+    ensure_may_change(user, ppa, "PPA")
     return await _ppa_form(request, user, _form_of_ppa(ppa), ppa=ppa, version=str(ppa["version"]))
 
 
@@ -336,7 +350,12 @@ async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
     )
     if reply.ok:
         return redirect(ppa_url(ppa_id, "saved"))
-    errors, general = service_errors(reply, PPA_FIELDS, stale=STALE_PPA)
+    stale = reply.status == 412
+    if stale:
+        ppa = await fetch(request, user, "portfolio", path)
+    errors, general = service_errors(
+        reply, PPA_FIELDS, stale=await changed_since(request, "PPA", ppa) if stale else None
+    )
     # After a 412 the form keeps what was typed, at the current version: saving again is a
     # deliberate choice after reviewing the other change.
     return await _ppa_form(
@@ -344,10 +363,10 @@ async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
         user,
         typed,
         ppa=ppa,
-        version=str(ppa["version"]) if reply.status == 412 else version,
+        version=str(ppa["version"]) if stale else version,
         errors=errors,
         general=general,
-        stale=reply.status == 412,
+        stale=stale,
         status=reply.status,
     )
 
@@ -355,7 +374,7 @@ async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
 # -- deletions (a confirmation page first) ---------------------------------------------------
 
 
-async def _confirm(
+async def confirm_page(
     request: Request,
     *,
     heading: str,
@@ -384,7 +403,8 @@ async def _confirm(
 @router.get(PPA_PAGE + "delete/")
 async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
-    return await _confirm(
+    ensure_may_change(user, ppa, "PPA")
+    return await confirm_page(
         request,
         heading=f"Delete the PPA “{ppa['title']}”?",
         consequence="Its milestones, workflow, funding and approval history go with it; "
@@ -405,10 +425,17 @@ async def ppa_delete(request: Request, user: PageUser, ppa_id: str) -> Response:
     reply = await api(request, user, "portfolio", "DELETE", f"/ppas/{ppa_id}", headers=headers)
     if reply.ok:
         return redirect(PPAS + "?saved=deleted")
+    stale = reply.status == 412
+    if stale:
+        ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
     _, general = service_errors(
-        reply, (), stale="Someone changed this PPA meanwhile: review it before deleting"
+        reply,
+        (),
+        stale=await changed_since(request, "PPA", ppa) + ": review it before deleting"
+        if stale
+        else None,
     )
-    return await _confirm(
+    return await confirm_page(
         request,
         heading=f"Delete the PPA “{ppa['title']}”?",
         consequence="This cannot be undone.",
@@ -435,7 +462,7 @@ async def milestone_delete_confirm(
     ppa_id = parse_id(ppa_id, "PPA")
     ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
     milestone = _milestone(ppa, parse_id(milestone_id, "milestone"))
-    return await _confirm(
+    return await confirm_page(
         request,
         heading=f"Delete the milestone “{milestone['title']}”?",
         consequence=f"It is removed from the PPA “{ppa['title']}”; this cannot be undone.",
@@ -479,12 +506,17 @@ async def _ppa_page(
     status: int = 200,
 ) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
-    workflow, funding, needs, tasks = await asyncio.gather(
+    workflow, funding, needs, every_need, tasks = await asyncio.gather(
         fetch(request, user, "portfolio", f"/ppas/{ppa_id}/workflow"),
         fetch(request, user, "portfolio", f"/ppas/{ppa_id}/funding"),
         fetch_items(request, user, "portfolio", "/needs", {"ppa_id": ppa_id}),
+        fetch_items(request, user, "portfolio", "/needs"),
         fetch_items(request, user, "tasks", "/tasks", {"related_ppa_id": ppa_id}),
     )
+    # The needs this user may link here (their own; any for a manager), newest first.
+    linkable = [
+        need for need in every_need if need["id"] not in ppa["need_ids"] and may_change(user, need)
+    ]
     done = sum(1 for task in tasks if task["status"] == "completed")
     history = ppa["approval_history"]
     names = await user_names(
@@ -499,12 +531,15 @@ async def _ppa_page(
             "workflow": workflow,
             "funding": funding,
             "needs": needs,
+            "linkable_needs": linkable,
+            "may_change_need": {need["id"]: may_change(user, need) for need in needs},
             "tasks": tasks,
             "tasks_done": done,
             "history": history,
             "names": names,
             "moves": approval_moves(user, ppa["approval_status"]),
             "can_manage": is_manager(user),
+            "may_change": may_change(user, ppa),
             "section": section,
             "errors": errors or {},
             "general_error": general,
@@ -655,4 +690,30 @@ async def tranche_add(request: Request, user: PageUser, ppa_id: str) -> Response
         form,
         TRANCHE_FIELDS,
         saved="tranche-added",
+    )
+
+
+# -- the needs a PPA addresses, linked and unlinked one at a time -----------------------------
+
+
+@router.post(PPA_PAGE + "needs/")
+async def need_link(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    form, _ = await read_form(request)
+    need_id = form.get("need_id", "")
+    chosen = UUID_PATTERN.fullmatch(need_id)
+    parsed = Parsed() if chosen else Parsed(errors={"need_id": "Choose a need from the list"})
+    path = f"/needs/{need_id}/ppas/{ppa_id}"
+    return await _submit(
+        request, user, ppa_id, "needs", "PUT", path, parsed, form, (), saved="linked"
+    )
+
+
+@router.post(PPA_PAGE + "needs/{need_id}/remove/")
+async def need_unlink(request: Request, user: PageUser, ppa_id: str, need_id: str) -> Response:
+    ppa_id, need_id = parse_id(ppa_id, "PPA"), parse_id(need_id, "need")
+    form, _ = await read_form(request)
+    path = f"/needs/{need_id}/ppas/{ppa_id}"
+    return await _submit(
+        request, user, ppa_id, "needs", "DELETE", path, Parsed(), form, (), saved="unlinked"
     )

@@ -1,5 +1,6 @@
 """The portfolio forms' inputs (PPA, assessment, need, milestone, tranche): each field's kind,
-its check with human wording, and the service's refusals placed beside the input at fault.
+its check with human wording, the service's refusals placed beside the input at fault, and
+who may change a record (to offer only the buttons that work).
 
 Every input is checked here so that all errors show at once, each beside its field; the
 service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
@@ -16,7 +17,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from gateway_service.pages.common import Reply
+from fastapi import Request
+
+from gateway_service.auth.identity import Identity
+from gateway_service.pages.common import Reply, is_manager, who_changed
+from obcms_platform.errors import ForbiddenError
 
 Kind = Literal["text", "choice", "year", "amount", "signed_amount", "date", "number", "id"]
 
@@ -139,12 +144,31 @@ def people_ids(values: Iterable[object], title: str, parsed: Parsed, name: str) 
     parsed.payload[name] = list(dict.fromkeys(ids))
 
 
+def may_change(user: Identity, record: Mapping[str, Any]) -> bool:
+    """The portfolio's ownership rules (authz.py) as a page applies them to offer Edit,
+    Delete and link buttons: a manager, or an owner of `record` (its creator; a PPA's lead
+    and members too). The service stays the judge."""
+    owners = {record.get("created_by"), record.get("lead_id"), *record.get("member_ids", ())}
+    return is_manager(user) or str(user.id) in owners
+
+
+def ensure_may_change(user: Identity, record: Mapping[str, Any], thing: str) -> None:
+    """Edit and delete pages are for those who may change the record (a 403 page else)."""
+    if not may_change(user, record):
+        raise ForbiddenError(f"Only its owners or a manager may change or delete this {thing}")
+
+
+async def changed_since(request: Request, thing: str, record: Mapping[str, Any]) -> str:
+    """What a stale save (412) says: who changed `record` (its current state)."""
+    return f"This {thing} was changed by {await who_changed(request, record)} since you opened it"
+
+
 def service_errors(
-    reply: Reply, specs: Iterable[Field], *, stale: str
+    reply: Reply, specs: Iterable[Field], *, stale: str | None = None
 ) -> tuple[dict[str, str], str | None]:
     """A refusal as errors beside the inputs of `specs`, and what belongs to no input (a 412
-    is `stale`)."""
-    if reply.status == 412:
+    is `stale`, when given)."""
+    if reply.status == 412 and stale is not None:
         return {}, stale
     titles = {spec.name: spec.title for spec in specs}
     error = reply.body.get("error") if isinstance(reply.body, dict) else None

@@ -1,6 +1,7 @@
 """Task pages: the work list and the board over the same URL filters, the bulk edit, the
 quick actions (complete, start, take), the new-task form, the detail/edit form (which carries
-the task's version: a stale save is refused, never an overwrite) and delete (asked first).
+the task's version: a stale save is refused, never an overwrite), the tasks a task waits for
+(added and removed one at a time, never through the form) and delete (asked first).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gateway_service.pages.common import (
     TASK_DOMAINS,
     TASK_PRIORITIES,
     TASK_STATUSES,
+    UUID_PATTERN,
     Reply,
     api,
     fetch,
@@ -33,6 +35,7 @@ from gateway_service.pages.common import (
     read_form,
     redirect,
     user_names,
+    who_changed,
 )
 from gateway_service.pages.events import PEOPLE_JSON, active_people, tom_select_assets
 from gateway_service.web import render, wants_json
@@ -44,6 +47,10 @@ TASK_NEW = TASKS_PAGE + "new/"
 TASK_CREATE = TASKS_PAGE + "create/"
 TASK_BULK = TASKS_PAGE + "bulk/"
 TASK_PAGE = TASKS_PAGE + "{task_id}/"
+TASK_SEARCH = TASKS_PAGE + "search.json"
+SEARCH_LIMIT = 20
+# `?saved=` words of the "Waits for" section ("Dependency added"), not of the task.
+DEPENDENCY_SAVED = ("added", "removed")
 
 # Query parameters passed to `GET /tasks` as they are (the service validates them).
 PASSED_FILTERS = (
@@ -420,9 +427,11 @@ async def _form_page(
     errors: dict[str, str] | None = None,
     general: str | None = None,
     conflict: str | None = None,
+    dependency_error: str | None = None,
     status: int = 200,
 ) -> Response:
     teams = await fetch_items(request, user, "tasks", "/teams")
+    dependencies = await _dependencies(request, user, task) if task else []
     people = await active_people(request, limit=CHOICES_LIMIT)
     listed = {person["id"] for person in people}
     missing = [p for p in form.assignee_ids or [] if p not in listed]
@@ -457,10 +466,29 @@ async def _form_page(
             "priorities": TASK_PRIORITIES,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
-            "saved_subject": "Task",
+            "dependencies": dependencies,
+            "waiting": sum(dependency["status"] != "completed" for dependency in dependencies),
+            "dependency_error": dependency_error,
+            "search_url": TASK_SEARCH,
+            "saved_subject": "Dependency"
+            if request.query_params.get("saved") in DEPENDENCY_SAVED
+            else "Task",
         },
         status_code=status,
     )
+
+
+async def _dependencies(
+    request: Request, user: Identity, task: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The tasks `task` waits for, in the order they were added."""
+    if not task["depends_on"]:
+        return []
+    params = [("id", other) for other in task["depends_on"]]
+    found = {
+        other["id"]: other for other in await fetch_items(request, user, "tasks", "/tasks", params)
+    }
+    return [found[other] for other in task["depends_on"] if other in found]
 
 
 @router.get(TASK_NEW)
@@ -585,12 +613,23 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
 # --- one task ------------------------------------------------------------------------------
 
 
-async def _who_changed(request: Request, task: dict[str, Any]) -> str:
-    changer = task.get("updated_by")
-    if not changer:
-        return "someone else"
-    names = await user_names(request, [changer])
-    return names.get(str(changer), "someone else")
+@router.get(TASK_SEARCH)
+async def task_search(request: Request, user: PageUser, q: str = "") -> JSONResponse:
+    """The task picker's search by title: ``[{"id", "title", "status_label"}]``, by title."""
+    params = {"q": q.strip()[:200], "sort": "title", "limit": SEARCH_LIMIT}
+    reply = await api(request, user, "tasks", "GET", "/tasks", params=params)
+    if not reply.ok:
+        return JSONResponse(reply.body, status_code=reply.status)
+    return JSONResponse(
+        [
+            {
+                "id": task["id"],
+                "title": task["title"],
+                "status_label": formatting.label(task["status"]),
+            }
+            for task in reply.body["items"]
+        ]
+    )
 
 
 @router.get(TASK_PAGE)
@@ -621,7 +660,7 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
         return redirect(_with_saved(task_url(task_id), "saved"))
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     if reply.status == 412:
-        who = await _who_changed(request, task)
+        who = await who_changed(request, task)
         return await _form_page(
             request, user, form, task=task, conflict=STALE.format(who=who), status=412
         )
@@ -646,6 +685,55 @@ def _refusal(reply: Reply) -> str:
     if reply.status == 403:
         return "You may not change this task (only its assignees, its creator or a manager may)"
     return reply.message
+
+
+# --- what a task waits for ---------------------------------------------------------------------
+
+
+async def _dependency_change(
+    request: Request, user: Identity, task_id: str, method: str, other_id: str, word: str
+) -> Response:
+    """PUT or DELETE one dependency; back to the task, or its page saying why not."""
+    reply = await api(request, user, "tasks", method, f"/tasks/{task_id}/dependencies/{other_id}")
+    if reply.ok:
+        return redirect(_with_saved(task_url(task_id), word) + "#waits-for")
+    if reply.status == 404 and method == "DELETE":
+        problem = "This task no longer waits for that one (reload the page)"
+    elif reply.status in (403, 412):
+        problem = _refusal(reply)
+    else:
+        problem = field_errors(reply)[1] or reply.message
+    return await _dependency_refused(request, user, task_id, problem, reply.status)
+
+
+async def _dependency_refused(
+    request: Request, user: Identity, task_id: str, problem: str, status: int
+) -> Response:
+    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    return await _form_page(
+        request, user, TaskForm.of_task(task), task=task, dependency_error=problem, status=status
+    )
+
+
+@router.post(TASK_PAGE + "dependencies/")
+async def task_dependency_add(request: Request, user: PageUser, task_id: str) -> Response:
+    """The task waits for the one chosen in the picker (`depends_on`)."""
+    task_id = parse_id(task_id, "task")
+    values, _ = await read_form(request)
+    other_id = values.get("depends_on", "").strip()
+    if not UUID_PATTERN.fullmatch(other_id):
+        problem = "Choose a task from the list (type part of its title)"
+        return await _dependency_refused(request, user, task_id, problem, 422)
+    return await _dependency_change(request, user, task_id, "PUT", other_id, "added")
+
+
+@router.post(TASK_PAGE + "dependencies/{other_id}/remove/")
+async def task_dependency_remove(
+    request: Request, user: PageUser, task_id: str, other_id: str
+) -> Response:
+    task_id = parse_id(task_id, "task")
+    other_id = parse_id(other_id, "task")
+    return await _dependency_change(request, user, task_id, "DELETE", other_id, "removed")
 
 
 @router.get(TASK_PAGE + "delete/")

@@ -159,6 +159,10 @@
       contentHeight: 560,
       eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      // The hours scroll in a box of their own, which a keyboard reaches through a day.
+      dayCellDidMount: function (arg) {
+        if (arg.el.classList.contains("fc-timegrid-col")) arg.el.tabIndex = 0;
+      },
     });
     calendar.render();
     // A phone shows one day, a wider screen the week.

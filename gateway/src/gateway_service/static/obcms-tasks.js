@@ -1,10 +1,14 @@
-/* The task list and board (templates/tasks.html). Everything works without it: the forms post
- * and the server redirects back. With it:
+/* The task list and board (templates/tasks.html) and a task's "Waits for" section
+ * (task_detail.html). Everything works without it: the forms post and the server redirects
+ * back. With it:
  * - "select all" ticks every task's box for the bulk change;
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
- *   Each card's "Move to" menu is the keyboard's way to do the same. */
+ *   Each card's "Move to" menu is the keyboard's way to do the same;
+ * - the "Add a task it waits for" select (select[data-task-picker]) is a Tom Select searching
+ *   tasks by title (data-search-url?q=), leaving out the ids of data-exclude (the task itself
+ *   and those it already waits for). */
 (function () {
   "use strict";
 
@@ -100,9 +104,53 @@
     });
   }
 
+  function taskPicker(select) {
+    if (typeof window.TomSelect !== "function" || select.tomselect) return;
+    var url = select.getAttribute("data-search-url");
+    var excluded = (select.getAttribute("data-exclude") || "").split(" ");
+    new window.TomSelect(select, {
+      valueField: "id",
+      labelField: "title",
+      searchField: ["title"],
+      maxOptions: 20,
+      placeholder: "Type part of its title",
+      load: function (query, callback) {
+        fetch(url + "?q=" + encodeURIComponent(query), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+          .then(function (response) {
+            return response.ok ? response.json() : [];
+          })
+          .then(
+            function (tasks) {
+              callback(
+                tasks.filter(function (task) {
+                  return excluded.indexOf(task.id) < 0;
+                })
+              );
+            },
+            function () {
+              callback();
+            }
+          );
+      },
+      render: {
+        option: function (task, escape) {
+          var status = task.status_label ? ' <span class="muted">' + escape(task.status_label) + "</span>" : "";
+          return "<div>" + escape(task.title) + status + "</div>";
+        },
+        no_results: function () {
+          return '<div class="no-results">No task with that in its title</div>';
+        },
+      },
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     selectAll(document);
     dueRange(document);
     board(document);
+    document.querySelectorAll("select[data-task-picker]").forEach(taskPicker);
   });
 })();

@@ -1,6 +1,7 @@
-// The layout's behaviour on every page (base.html): the collapsible menu on narrow screens
-// and the status area ("toast") that says an action worked. A file, not inline script: the
-// Content-Security-Policy allows scripts from 'self' only.
+// The layout's behaviour on every page (base.html): the collapsible menu on narrow screens,
+// tables that become cards on phones, and the status area ("toast") that says an action
+// worked. A file, not inline script: the Content-Security-Policy allows scripts from 'self'
+// only.
 (function () {
   "use strict";
 
@@ -45,10 +46,45 @@
     });
   }
 
+  // Below 600 px a table's rows become cards (obcms.css, `table.stacks`): each cell is named
+  // by its column's heading, copied into its data-label (a label the server wrote stays).
+  // A table of label and value pairs (rows of th, td, th, td) keeps its pairs side by side
+  // (`table.pairs`). Without this script a table scrolls inside its card.
+  function setUpTables() {
+    Array.prototype.forEach.call(document.querySelectorAll("main table"), function (table) {
+      if (table.closest(".fc")) return; // FullCalendar's grids are its own
+      var heads = table.tHead && table.tHead.rows.length ? table.tHead.rows[0].cells : null;
+      var rows = Array.prototype.slice.call(table.tBodies).reduce(function (all, body) {
+        return all.concat(Array.prototype.slice.call(body.rows));
+      }, []);
+      if (heads) {
+        rows.forEach(function (row) {
+          if (row.cells.length !== heads.length) return; // a row that spans: a message
+          Array.prototype.forEach.call(row.cells, function (cell, column) {
+            var name = heads[column].textContent.trim();
+            if (name && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", name);
+          });
+        });
+        table.classList.add("stacks");
+      } else if (rows.length && rows.every(function (row) {
+        return Array.prototype.every.call(row.cells, function (cell, column) {
+          return cell.tagName === (column % 2 ? "TD" : "TH");
+        }) && row.cells.length % 2 === 0;
+      })) {
+        table.classList.add("pairs");
+      }
+    });
+  }
+
+  function setUp() {
+    setUpMenu();
+    setUpTables();
+  }
+
   window.obcmsToast = toast;
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUpMenu);
+    document.addEventListener("DOMContentLoaded", setUp);
   } else {
-    setUpMenu();
+    setUp();
   }
 })();

@@ -225,6 +225,7 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
                 remove(session, task)
             else:
                 setattr(task, field, None)
+                task.updated_by = None  # the service's change, not a person's
                 session.flush()
                 announce(session, "task.updated", task)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,17 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from calendar_service.db import Base
 from calendar_service.resources.models import Resource
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import BookingStatus as BookingStatus
 
 OVERLAP_CONSTRAINT = "ex_bookings__resource_id_during"
 # Statuses that hold the resource.
 HOLDING = "status IN ('pending', 'approved')"
-
-
-class BookingStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
 
 
 class Booking(Timestamped, Base):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -27,38 +26,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from calendar_service.db import Base
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import EventStatus as EventStatus
+from obcms_platform.vocabulary import EventType as EventType
 
 DEFAULT_TIMEZONE = "Asia/Manila"
-
-
-class EventType(StrEnum):
-    MEETING = "meeting"
-    CONSULTATION = "consultation"
-    COURTESY_CALL = "courtesy_call"
-    WORKSHOP = "workshop"
-    FORUM = "forum"
-    CONFERENCE = "conference"
-    SEMINAR = "seminar"
-    FIELD_VISIT = "field_visit"
-    ASSESSMENT = "assessment"
-    VALIDATION = "validation"
-    ORIENTATION = "orientation"
-    BRIEFING = "briefing"
-    PLANNING = "planning"
-    REVIEW = "review"
-    OTHER = "other"
-
-
-class EventStatus(StrEnum):
-    DRAFT = "draft"
-    PLANNED = "planned"
-    SCHEDULED = "scheduled"
-    CONFIRMED = "confirmed"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    POSTPONED = "postponed"
-    RESCHEDULED = "rescheduled"
 
 
 class Event(Timestamped, Base):

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, Index, Integer, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from calendar_service.db import Base
 from obcms_platform.db import Timestamped, enum_column
-
-
-class LeaveType(StrEnum):
-    VACATION = "vacation"
-    SICK = "sick"
-    EMERGENCY = "emergency"
-    OFFICIAL = "official"
-
-
-class LeaveStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+from obcms_platform.vocabulary import LeaveStatus as LeaveStatus
+from obcms_platform.vocabulary import LeaveType as LeaveType
 
 
 class StaffLeave(Timestamped, Base):

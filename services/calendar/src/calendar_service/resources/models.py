@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from calendar_service.db import Base
 from obcms_platform.db import Timestamped, enum_column
-
-
-class ResourceType(StrEnum):
-    VEHICLE = "vehicle"
-    EQUIPMENT = "equipment"
-    ROOM = "room"
-    FACILITATOR = "facilitator"
+from obcms_platform.vocabulary import ResourceType as ResourceType
 
 
 class Resource(Timestamped, Base):

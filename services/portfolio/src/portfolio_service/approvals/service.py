@@ -73,6 +73,7 @@ def change_approval(
     if target is S.BUDGET_REVIEW:
         ensure_within_ceiling(session, ppa)
     ppa.approval_status = target
+    ppa.updated_by = principal.user_id
     session.add(
         ApprovalHistory(
             id=uuid.uuid4(),

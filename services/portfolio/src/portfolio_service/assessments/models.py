@@ -4,42 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import AssessmentLevel as AssessmentLevel
+from obcms_platform.vocabulary import AssessmentStatus as AssessmentStatus
+from obcms_platform.vocabulary import Methodology as Methodology
 from portfolio_service.db import Base
-
-
-class Methodology(StrEnum):
-    DESK_REVIEW = "desk_review"
-    SURVEY = "survey"
-    KII = "kii"
-    WORKSHOP = "workshop"
-    PARTICIPATORY = "participatory"
-    OBSERVATION = "observation"
-    MIXED = "mixed"
-    OTHER = "other"
-
-
-class AssessmentStatus(StrEnum):
-    PLANNING = "planning"
-    PREPARATION = "preparation"
-    DATA_COLLECTION = "data_collection"
-    ANALYSIS = "analysis"
-    REPORTING = "reporting"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class AssessmentLevel(StrEnum):
-    REGIONAL = "regional"
-    PROVINCIAL = "provincial"
-    CITY_MUNICIPAL = "city_municipal"
-    BARANGAY = "barangay"
-    COMMUNITY = "community"
 
 
 class Assessment(Timestamped, Base):
@@ -62,6 +35,8 @@ class Assessment(Timestamped, Base):
     location: Mapped[str] = mapped_column(String(255), default="")
     community: Mapped[str] = mapped_column(String(255), default="")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The user whose API write changed it last; null after an automatic change (the bus).
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 

@@ -13,6 +13,7 @@ from obcms_platform.authz import Authorize
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from obcms_platform.versioning import ExpectedVersion, set_etag
 from portfolio_service.assessments import service
 from portfolio_service.assessments.schemas import (
     AssessmentCreate,
@@ -52,39 +53,50 @@ def create_assessment(
 ) -> AssessmentRead:
     assessment = service.create_assessment(session, data, principal)
     session.commit()
+    set_etag(response, assessment.version)
     response.headers["Location"] = f"{router.prefix}/{assessment.id}"
     return AssessmentRead.model_validate(assessment)
 
 
 @router.get("/{assessment_id}", response_model=AssessmentRead, responses=error_responses(404))
 def get_assessment(
-    assessment_id: uuid.UUID, session: DbSession, _: CurrentPrincipal
+    assessment_id: uuid.UUID, session: DbSession, _: CurrentPrincipal, response: Response
 ) -> AssessmentRead:
-    return AssessmentRead.model_validate(service.get_assessment(session, assessment_id))
+    assessment = service.get_assessment(session, assessment_id)
+    set_etag(response, assessment.version)
+    return AssessmentRead.model_validate(assessment)
 
 
-@router.patch("/{assessment_id}", response_model=AssessmentRead, responses=error_responses(404))
+@router.patch(
+    "/{assessment_id}", response_model=AssessmentRead, responses=error_responses(404, 412)
+)
 def update_assessment(
     assessment_id: uuid.UUID,
     changes: AssessmentUpdate,
     session: DbSession,
-    _: Annotated[Principal, Authorize(ASSESSMENT_WRITE)],
+    principal: Annotated[Principal, Authorize(ASSESSMENT_WRITE)],
+    expected_version: ExpectedVersion,
+    response: Response,
 ) -> AssessmentRead:
-    assessment = service.update_assessment(session, assessment_id, changes)
+    assessment = service.update_assessment(
+        session, assessment_id, changes, principal, expected_version
+    )
     session.commit()
+    set_etag(response, assessment.version)
     return AssessmentRead.model_validate(assessment)
 
 
 @router.delete(
     "/{assessment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(403, 404),
+    responses=error_responses(403, 404, 412),
 )
 def delete_assessment(
     assessment_id: uuid.UUID,
     session: DbSession,
     _: Annotated[Principal, Authorize(ASSESSMENT_WRITE)],
+    expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_assessment(session, assessment_id)
+    service.delete_assessment(session, assessment_id, expected_version)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -53,8 +53,10 @@ class AssessmentRead(ResponseModel):
     location: str
     community: str
     created_by: uuid.UUID | None
+    updated_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
 class AssessmentFilters(BaseModel):

@@ -22,7 +22,7 @@ from portfolio_service.assessments.schemas import (
     AssessmentFilters,
     AssessmentUpdate,
 )
-from portfolio_service.db import outbox
+from portfolio_service.db import locked, outbox
 from portfolio_service.search import text_matches
 
 
@@ -54,7 +54,12 @@ def list_assessments(
 
 
 def create_assessment(session: Session, data: AssessmentCreate, principal: Principal) -> Assessment:
-    assessment = Assessment(**data.model_dump(), id=uuid.uuid4(), created_by=principal.user_id)
+    assessment = Assessment(
+        **data.model_dump(),
+        id=uuid.uuid4(),
+        created_by=principal.user_id,
+        updated_by=principal.user_id,
+    )
     _check_state(assessment)
     session.add(assessment)
     session.flush()
@@ -65,22 +70,29 @@ def create_assessment(session: Session, data: AssessmentCreate, principal: Princ
 
 
 def update_assessment(
-    session: Session, assessment_id: uuid.UUID, changes: AssessmentUpdate
+    session: Session,
+    assessment_id: uuid.UUID,
+    changes: AssessmentUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
 ) -> Assessment:
-    assessment = _locked(session, assessment_id)
+    assessment = locked(session, Assessment, assessment_id, "assessment", expected_version)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name not in NULLABLE_UPDATE_FIELDS:
             raise InvalidInputError(f"{name}: may not be null", field=name)
         setattr(assessment, name, value)
+    assessment.updated_by = principal.user_id
     _check_state(assessment)
     session.flush()
     outbox.add(session, "assessment.updated", subject_id=assessment.id, data=event_data(assessment))
     return assessment
 
 
-def delete_assessment(session: Session, assessment_id: uuid.UUID) -> None:
-    assessment = _locked(session, assessment_id)
+def delete_assessment(
+    session: Session, assessment_id: uuid.UUID, expected_version: int | None = None
+) -> None:
+    assessment = locked(session, Assessment, assessment_id, "assessment", expected_version)
     title = assessment.title
     session.delete(assessment)
     session.flush()
@@ -97,13 +109,6 @@ def event_data(assessment: Assessment) -> dict[str, Any]:
         "planned_start_date": start.isoformat() if start else None,
         "planned_end_date": end.isoformat() if end else None,
     }
-
-
-def _locked(session: Session, assessment_id: uuid.UUID) -> Assessment:
-    assessment = session.get(Assessment, assessment_id, with_for_update=True)
-    if assessment is None:
-        raise NotFoundError("assessment", assessment_id)
-    return assessment
 
 
 def _check_state(assessment: Assessment) -> None:

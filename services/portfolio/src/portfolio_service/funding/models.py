@@ -5,20 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import TrancheType as TrancheType
 from portfolio_service.db import Base
-
-
-class TrancheType(StrEnum):
-    ALLOCATION = "allocation"
-    OBLIGATION = "obligation"
-    DISBURSEMENT = "disbursement"
-    ADJUSTMENT = "adjustment"  # corrects the allocated amount; may be negative
 
 
 class FundingTranche(Timestamped, Base):

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import MilestoneStatus as MilestoneStatus
 from portfolio_service.db import Base
-
-
-class MilestoneStatus(StrEnum):
-    PLANNED = "planned"
-    COMPLETED = "completed"
-    DELAYED = "delayed"
-    AT_RISK = "at_risk"
-    BLOCKED = "blocked"
-    CANCELLED = "cancelled"
 
 
 class Milestone(Timestamped, Base):

@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import InvalidInputError, NotFoundError, PreconditionFailedError
-from portfolio_service.db import outbox
+from obcms_platform.errors import InvalidInputError, NotFoundError
+from portfolio_service.db import locked, outbox
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneUpdate
 from portfolio_service.ppas.models import Ppa
@@ -67,16 +67,11 @@ def delete_milestone(
 def _locked(
     session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID, expected_version: int | None
 ) -> Milestone:
-    """The PPA's milestone, row-locked for writing; with `expected_version` (from If-Match),
-    one changed since the caller read it is a 412."""
-    milestone = session.get(Milestone, milestone_id, with_for_update=True)
-    if milestone is None or milestone.ppa_id != ppa_id:
+    """The PPA's milestone, row-locked for writing (`db.locked`: a stale `expected_version`
+    is a 412)."""
+    milestone = locked(session, Milestone, milestone_id, "milestone", expected_version)
+    if milestone.ppa_id != ppa_id:
         raise NotFoundError("milestone", milestone_id)
-    if expected_version is not None and milestone.version != expected_version:
-        raise PreconditionFailedError(
-            f"milestone {milestone_id} is at version {milestone.version}, not "
-            f"{expected_version}; reload it"
-        )
     return milestone
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -22,33 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import Feasibility as Feasibility
+from obcms_platform.vocabulary import NeedStatus as NeedStatus
+from obcms_platform.vocabulary import UrgencyLevel as UrgencyLevel
 from portfolio_service.db import Base
-
-
-class NeedStatus(StrEnum):
-    IDENTIFIED = "identified"
-    VALIDATED = "validated"
-    PRIORITIZED = "prioritized"
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    DEFERRED = "deferred"
-    REJECTED = "rejected"
-
-
-class UrgencyLevel(StrEnum):
-    IMMEDIATE = "immediate"
-    SHORT_TERM = "short_term"
-    MEDIUM_TERM = "medium_term"
-    LONG_TERM = "long_term"
-
-
-class Feasibility(StrEnum):
-    VERY_LOW = "very_low"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    VERY_HIGH = "very_high"
 
 
 class Need(Timestamped, Base):
@@ -73,6 +49,10 @@ class Need(Timestamped, Base):
         ForeignKey("assessments.id", ondelete="SET NULL")
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The user whose API write changed it last; null after an automatic change (the bus).
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     ppa_links: Mapped[list[NeedPpaLink]] = relationship(
         cascade="all, delete-orphan",
@@ -80,6 +60,8 @@ class Need(Timestamped, Base):
         lazy="selectin",
         order_by="NeedPpaLink.ppa_id",
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("impact_severity BETWEEN 1 AND 5", name="impact_severity"),

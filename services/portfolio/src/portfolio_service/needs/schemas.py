@@ -66,8 +66,10 @@ class NeedRead(ResponseModel):
     assessment_id: uuid.UUID | None
     ppa_ids: list[uuid.UUID]
     created_by: uuid.UUID | None
+    updated_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
 class NeedFilters(BaseModel):

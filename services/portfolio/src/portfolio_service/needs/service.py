@@ -1,7 +1,8 @@
 """Needs and their links to PPAs. Functions take a session and never commit.
 
-Any staff member may record and edit needs and link them to PPAs; deleting a need takes
-its creator or a manager.
+Any staff member may record a need; changing, linking or deleting one takes its creator or a
+manager (authz.py). A change of its links is a change of the need: its version moves on and
+it names who made it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.assessments.models import Assessment
-from portfolio_service.db import outbox
+from portfolio_service.db import locked, outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.needs.schemas import (
     NULLABLE_UPDATE_FIELDS,
@@ -60,7 +62,9 @@ def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tupl
 
 def create_need(session: Session, data: NeedCreate, principal: Principal) -> Need:
     values = data.model_dump(exclude={"ppa_ids"})
-    need = Need(**values, id=uuid.uuid4(), created_by=principal.user_id)
+    need = Need(
+        **values, id=uuid.uuid4(), created_by=principal.user_id, updated_by=principal.user_id
+    )
     _check_assessment(session, need.assessment_id)
     need.ppa_links = _links(session, data.ppa_ids)
     session.add(need)
@@ -69,13 +73,20 @@ def create_need(session: Session, data: NeedCreate, principal: Principal) -> Nee
     return need
 
 
-def update_need(session: Session, need_id: uuid.UUID, changes: NeedUpdate) -> Need:
-    need = _locked(session, need_id)
+def update_need(
+    session: Session,
+    need_id: uuid.UUID,
+    changes: NeedUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Need:
+    need = locked(session, Need, need_id, "need", expected_version)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name not in NULLABLE_UPDATE_FIELDS:
             raise InvalidInputError(f"{name}: may not be null", field=name)
         setattr(need, name, value)
+    need.updated_by = principal.user_id
     if "assessment_id" in values:
         _check_assessment(session, need.assessment_id)
     session.flush()
@@ -83,19 +94,67 @@ def update_need(session: Session, need_id: uuid.UUID, changes: NeedUpdate) -> Ne
     return need
 
 
-def delete_need(session: Session, need_id: uuid.UUID) -> None:
-    need = _locked(session, need_id)
+def delete_need(session: Session, need_id: uuid.UUID, expected_version: int | None = None) -> None:
+    need = locked(session, Need, need_id, "need", expected_version)
     session.delete(need)
     session.flush()
     _announce(session, need, deleted=True)
 
 
-def replace_ppa_links(session: Session, need_id: uuid.UUID, ppa_ids: Sequence[uuid.UUID]) -> Need:
-    need = _locked(session, need_id)
+def replace_ppa_links(
+    session: Session,
+    need_id: uuid.UUID,
+    ppa_ids: Sequence[uuid.UUID],
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Need:
+    need = locked(session, Need, need_id, "need", expected_version)
     links = _links(session, ppa_ids)
     need.ppa_links.clear()
     session.flush()
     need.ppa_links.extend(links)
+    return _links_changed(session, need, principal)
+
+
+def link_ppa(
+    session: Session,
+    need_id: uuid.UUID,
+    ppa_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Need:
+    """Add one PPA to those addressing the need; one already linked changes nothing. The
+    need's row lock queues concurrent link changes, so none is lost."""
+    need = locked(session, Need, need_id, "need", expected_version)
+    if ppa_id in need.ppa_ids:
+        return need
+    if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
+        raise InvalidInputError(f"ppa_id: unknown PPA {ppa_id}", field="ppa_id")
+    need.ppa_links.append(NeedPpaLink(ppa_id=ppa_id))
+    return _links_changed(session, need, principal)
+
+
+def unlink_ppa(
+    session: Session,
+    need_id: uuid.UUID,
+    ppa_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Need:
+    """Remove one PPA from those addressing the need (404 naming ppa_id when not linked)."""
+    need = locked(session, Need, need_id, "need", expected_version)
+    link = next((link for link in need.ppa_links if link.ppa_id == ppa_id), None)
+    if link is None:
+        raise NotFoundError("ppa_id: link to PPA", ppa_id, field="ppa_id")
+    need.ppa_links.remove(link)
+    return _links_changed(session, need, principal)
+
+
+def _links_changed(session: Session, need: Need, principal: Principal) -> Need:
+    """Record who changed the need's links; the row is updated even when the same person
+    changed it last, so its version (the ETag) moves on with the links."""
+    need.updated_by = principal.user_id
+    flag_modified(need, "updated_by")
     session.flush()
     session.refresh(need)
     _announce(session, need)
@@ -120,13 +179,6 @@ def _check_assessment(session: Session, assessment_id: uuid.UUID | None) -> None
         raise InvalidInputError(
             f"assessment_id: unknown assessment {assessment_id}", field="assessment_id"
         )
-
-
-def _locked(session: Session, need_id: uuid.UUID) -> Need:
-    need = session.get(Need, need_id, with_for_update=True)
-    if need is None:
-        raise NotFoundError("need", need_id)
-    return need
 
 
 def _announce(session: Session, need: Need, *, deleted: bool = False) -> None:

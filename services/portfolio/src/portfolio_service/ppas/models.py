@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -24,68 +23,19 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import AppropriationClass as AppropriationClass
+from obcms_platform.vocabulary import ApprovalStatus as ApprovalStatus
+from obcms_platform.vocabulary import FundingSource as FundingSource
+from obcms_platform.vocabulary import PpaCategory as PpaCategory
+from obcms_platform.vocabulary import PpaPriority as PpaPriority
+from obcms_platform.vocabulary import PpaStatus as PpaStatus
+from obcms_platform.vocabulary import Sector as Sector
 from portfolio_service.db import Base
 
 if TYPE_CHECKING:
     from portfolio_service.approvals.models import ApprovalHistory
     from portfolio_service.milestones.models import Milestone
     from portfolio_service.needs.models import NeedPpaLink
-
-
-class PpaCategory(StrEnum):
-    OOBC_PPA = "oobc_ppa"
-    MOA_PPA = "moa_ppa"
-    OBC_REQUEST = "obc_request"
-
-
-class PpaStatus(StrEnum):
-    PLANNING = "planning"
-    ONGOING = "ongoing"
-    COMPLETED = "completed"
-    ON_HOLD = "on_hold"
-    CANCELLED = "cancelled"
-
-
-class PpaPriority(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-class Sector(StrEnum):
-    ECONOMIC = "economic"
-    SOCIAL = "social"
-    INFRASTRUCTURE = "infrastructure"
-    ENVIRONMENT = "environment"
-    GOVERNANCE = "governance"
-    PEACE_SECURITY = "peace_security"
-
-
-class AppropriationClass(StrEnum):
-    PS = "ps"
-    MOOE = "mooe"
-    CO = "co"
-
-
-class FundingSource(StrEnum):
-    GAA = "gaa"
-    BLOCK_GRANT = "block_grant"
-    LGU_COUNTERPART = "lgu_counterpart"
-    DONOR = "donor"
-    INTERNAL = "internal"
-    OTHERS = "others"
-
-
-class ApprovalStatus(StrEnum):
-    DRAFT = "draft"
-    TECHNICAL_REVIEW = "technical_review"
-    BUDGET_REVIEW = "budget_review"
-    STAKEHOLDER_CONSULTATION = "stakeholder_consultation"
-    EXECUTIVE_APPROVAL = "executive_approval"
-    APPROVED = "approved"
-    ENACTED = "enacted"
-    REJECTED = "rejected"
 
 
 # Approval stages whose PPAs count against their sector's budget ceiling.
@@ -136,6 +86,8 @@ class Ppa(Timestamped, Base):
         enum_column(ApprovalStatus, "approval_status"), default=ApprovalStatus.DRAFT
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The user whose API write changed it last; null after an automatic change (the bus).
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Who runs the PPA: with its creator, they own it (authz.py) and may change it.
     lead_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     member_ids: Mapped[list[uuid.UUID]] = mapped_column(

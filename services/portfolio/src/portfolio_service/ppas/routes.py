@@ -65,11 +65,11 @@ def update_ppa(
     ppa_id: uuid.UUID,
     changes: PpaUpdate,
     session: DbSession,
-    _: Annotated[Principal, Authorize(PPA_UPDATE)],
+    principal: Annotated[Principal, Authorize(PPA_UPDATE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> PpaRead:
-    ppa = service.update_ppa(session, ppa_id, changes, expected_version)
+    ppa = service.update_ppa(session, ppa_id, changes, principal, expected_version)
     session.commit()
     set_etag(response, ppa.version)
     return PpaRead.model_validate(ppa)

@@ -123,6 +123,7 @@ class PpaRead(ResponseModel):
     milestones: list[MilestoneRead]
     need_ids: list[uuid.UUID]
     created_by: uuid.UUID | None
+    updated_by: uuid.UUID | None
     lead_id: uuid.UUID | None
     member_ids: list[uuid.UUID]
     created_at: datetime

@@ -15,16 +15,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    PreconditionFailedError,
-)
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
-from portfolio_service.db import outbox
+from portfolio_service.db import locked, outbox
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
     NON_NULLABLE_UPDATE_FIELDS,
@@ -47,22 +42,17 @@ def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
 
 
 def locked_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None = None) -> Ppa:
-    """Load the PPA for writing; row-locked so concurrent writers queue instead of racing.
-
-    With `expected_version` (from If-Match), a PPA changed since the caller read it is a 412.
-    """
-    ppa = session.get(Ppa, ppa_id, with_for_update=True)
-    if ppa is None:
-        raise NotFoundError("PPA", ppa_id)
-    if expected_version is not None and ppa.version != expected_version:
-        raise PreconditionFailedError(
-            f"PPA {ppa_id} is at version {ppa.version}, not {expected_version}; reload it"
-        )
-    return ppa
+    """Load the PPA for writing (`db.locked`: row-locked; a stale `expected_version` is 412)."""
+    return locked(session, Ppa, ppa_id, "PPA", expected_version)
 
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
-    ppa = Ppa(**data.model_dump(), id=uuid.uuid4(), created_by=principal.user_id)
+    ppa = Ppa(
+        **data.model_dump(),
+        id=uuid.uuid4(),
+        created_by=principal.user_id,
+        updated_by=principal.user_id,
+    )
     _check_state(ppa)
     session.add(ppa)
     session.flush()
@@ -82,6 +72,7 @@ def update_ppa(
     session: Session,
     ppa_id: uuid.UUID,
     changes: PpaUpdate,
+    principal: Principal,
     expected_version: int | None = None,
 ) -> Ppa:
     ppa = locked_ppa(session, ppa_id, expected_version)
@@ -92,6 +83,7 @@ def update_ppa(
             raise InvalidInputError(f"{name}: may not be null", field=name)
     for name, value in values.items():
         setattr(ppa, name, value)
+    ppa.updated_by = principal.user_id
     _check_state(ppa)
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, Index, Integer, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import enum_column
+from obcms_platform.vocabulary import TaskStatus as TaskStatus
 from portfolio_service.db import Base
-
-
-class TaskStatus(StrEnum):
-    """The tasks service's task statuses, as its events carry them."""
-
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    AT_RISK = "at_risk"
-    COMPLETED = "completed"
 
 
 class PpaTaskProjection(Base):

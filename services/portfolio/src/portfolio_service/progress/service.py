@@ -139,7 +139,8 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
             Ppa.id == computed.c.ppa_id,
             Ppa.progress.is_distinct_from(computed.c.progress),
         )
-        .values(progress=computed.c.progress, version=Ppa.version + 1)
+        # An automatic change: nobody's "changed by" (the pages say "someone else").
+        .values(progress=computed.c.progress, version=Ppa.version + 1, updated_by=None)
         .execution_options(synchronize_session=False)
     )
     return int(cast(CursorResult[Any], result).rowcount)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -22,28 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import BudgetStage as BudgetStage
+from obcms_platform.vocabulary import StageStatus as StageStatus
 from portfolio_service.db import Base
 
-
-class BudgetStage(StrEnum):
-    """The stages in their order (budget call first, accountability last)."""
-
-    BUDGET_CALL = "budget_call"
-    FORMULATION = "formulation"
-    TECHNICAL_HEARING = "technical_hearing"
-    LEGISLATION = "legislation"
-    EXECUTION = "execution"
-    ACCOUNTABILITY = "accountability"
-
-
 STAGE_ORDER: dict[BudgetStage, int] = {stage: index for index, stage in enumerate(BudgetStage, 1)}
-
-
-class StageStatus(StrEnum):
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    BLOCKED = "blocked"
 
 
 class WorkflowStage(Timestamped, Base):

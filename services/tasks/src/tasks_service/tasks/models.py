@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -29,35 +28,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import TaskDomain as TaskDomain
+from obcms_platform.vocabulary import TaskPriority as TaskPriority
+from obcms_platform.vocabulary import TaskStatus as TaskStatus
 from tasks_service.db import Base
-
-
-class TaskStatus(StrEnum):
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    AT_RISK = "at_risk"
-    COMPLETED = "completed"
-
-
-class TaskPriority(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class TaskDomain(StrEnum):
-    GENERAL = "general"
-    COMMUNITIES = "communities"
-    MANA = "mana"
-    COORDINATION = "coordination"
-    MONITORING = "monitoring"
-    POLICY = "policy"
-    SERVICES = "services"
-    MUNICIPAL = "municipal"
-    DATA = "data"
-    PROJECT_CENTRAL = "project_central"
-
 
 PRIORITY_RANK = {
     TaskPriority.LOW: 0,
@@ -123,6 +97,8 @@ class Task(Timestamped, Base):
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Whose request made the last change; None when the service did (handlers, generation).
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -112,6 +112,46 @@ def delete_task(
     principal: Annotated[Principal, Authorize(TASK_DELETE)],
     expected_version: ExpectedVersion,
 ) -> Response:
-    service.delete_task(session, task_id, expected_version)
+    service.delete_task(session, task_id, expected_version, principal)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/{task_id}/dependencies/{other_id}",
+    response_model=TaskRead,
+    responses=error_responses(403, 404, 412),
+)
+def add_dependency(
+    task_id: uuid.UUID,
+    other_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> TaskRead:
+    """The task waits for task `other_id` (already waiting: unchanged)."""
+    task = service.add_dependency(session, task_id, other_id, principal, expected_version)
+    session.commit()
+    set_etag(response, task.version)
+    return TaskRead.model_validate(task)
+
+
+@router.delete(
+    "/{task_id}/dependencies/{other_id}",
+    response_model=TaskRead,
+    responses=error_responses(403, 404, 412),
+)
+def remove_dependency(
+    task_id: uuid.UUID,
+    other_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
+    expected_version: ExpectedVersion,
+    response: Response,
+) -> TaskRead:
+    """The task no longer waits for task `other_id` (404 when it did not)."""
+    task = service.remove_dependency(session, task_id, other_id, principal, expected_version)
+    session.commit()
+    set_etag(response, task.version)
+    return TaskRead.model_validate(task)

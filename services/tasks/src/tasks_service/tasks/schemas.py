@@ -113,6 +113,8 @@ class TaskRead(ResponseModel):
     actual_hours: float | None
     depends_on: list[uuid.UUID]
     created_by: uuid.UUID | None
+    # Whose request made the last change; null when the service did (a handler, generation).
+    updated_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -238,6 +240,7 @@ Assignee = Annotated[
 class TaskFilters(BaseModel):
     """Every list filter of API.md; all combine with AND, repeated values within one OR."""
 
+    id: Annotated[list[uuid.UUID], Field(max_length=200)] = []
     domain: list[TaskDomain] = []
     status: list[TaskStatus] = []
     priority: list[TaskPriority] = []

@@ -39,6 +39,9 @@ from tasks_service.tasks.schemas import (
 from tasks_service.teams.service import existing_team_ids, team_ids_of_user
 
 HOURS_FIELDS = ("estimated_hours", "actual_hours")
+# The advisory lock key of dependency changes (any constant other locks of this database
+# do not use: theirs are derived from record ids).
+DEPENDENCY_GRAPH_LOCK = 0x7461736B_64657073  # "taskdeps"
 
 
 def get_task(session: Session, task_id: uuid.UUID) -> Task:
@@ -52,9 +55,13 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     values = data.model_dump()
     for name in HOURS_FIELDS:
         values[name] = _hours(values[name])
-    task = Task(**values, created_by=principal.user_id, completed_at=None)
+    task = Task(
+        **values, created_by=principal.user_id, updated_by=principal.user_id, completed_at=None
+    )
     task.id = uuid.uuid4()
     _apply_status(task, previous=None)
+    if task.depends_on:
+        _lock_dependency_graph(session)
     _check_state(session, task)
     if task.related_ppa_id is not None:
         _ensure_may_link(session, task, principal)
@@ -83,7 +90,10 @@ def update_task(
     previous, previous_ppa_id = task.status, task.related_ppa_id
     for name, value in values.items():
         setattr(task, name, _hours(value) if name in HOURS_FIELDS else value)
+    task.updated_by = principal.user_id
     _apply_status(task, previous=previous)
+    if "depends_on" in values:
+        _lock_dependency_graph(session)
     _check_state(session, task)
     if task.related_ppa_id not in (None, previous_ppa_id):
         _ensure_may_link(session, task, principal)
@@ -123,13 +133,61 @@ def bulk_update_tasks(
     return [results[item.id] for item in request.items]
 
 
-def delete_task(session: Session, task_id: uuid.UUID, expected_version: int | None) -> None:
+def add_dependency(
+    session: Session,
+    task_id: uuid.UUID,
+    dependency_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Task:
+    """Make the task wait for another one; already waiting for it, the task is unchanged.
+    Refused as a PATCH of `depends_on` would be: itself, an unknown task, a cycle."""
+    task = _locked(session, task_id, expected_version)
+    if dependency_id in task.depends_on:
+        return task
+    _lock_dependency_graph(session)
+    _check_dependencies(session, task.id, [dependency_id])
+    return _change_dependencies(session, task, [*task.depends_on, dependency_id], principal)
+
+
+def remove_dependency(
+    session: Session,
+    task_id: uuid.UUID,
+    dependency_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Task:
+    """Stop the task waiting for another one (404 when it does not)."""
+    task = _locked(session, task_id, expected_version)
+    if dependency_id not in task.depends_on:
+        raise NotFoundError("depends_on: dependency on task", dependency_id, field="depends_on")
+    remaining = [other for other in task.depends_on if other != dependency_id]
+    return _change_dependencies(session, task, remaining, principal)
+
+
+def _change_dependencies(
+    session: Session, task: Task, depends_on: list[uuid.UUID], principal: Principal
+) -> Task:
+    task.depends_on = depends_on
+    task.updated_by = principal.user_id
+    session.flush()
+    announce(session, "task.updated", task)
+    return task
+
+
+def delete_task(
+    session: Session, task_id: uuid.UUID, expected_version: int | None, principal: Principal
+) -> None:
     task = _locked(session, task_id, expected_version)
     # No task may keep depending on one that no longer exists.
     session.execute(
         update(Task)
         .where(Task.depends_on.contains([task_id]))
-        .values(depends_on=func.array_remove(Task.depends_on, task_id), version=Task.version + 1)
+        .values(
+            depends_on=func.array_remove(Task.depends_on, task_id),
+            version=Task.version + 1,
+            updated_by=principal.user_id,
+        )
         .execution_options(synchronize_session=False)
     )
     remove(session, task)
@@ -179,6 +237,8 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
             "due_before: must not be earlier than due_after", field="due_before"
         )
     conditions: list[ColumnElement[bool]] = []
+    if filters.id:
+        conditions.append(Task.id.in_(filters.id))
     if filters.domain:
         conditions.append(Task.domain.in_(filters.domain))
     if filters.status:
@@ -311,6 +371,13 @@ def _check_state(session: Session, task: Task) -> None:
 def _ensure_may_link(session: Session, task: Task, principal: Principal) -> None:
     assert task.related_ppa_id is not None
     ensure(principal, TASK_LINK_PPA, ppa_owners(session, task.related_ppa_id))
+
+
+def _lock_dependency_graph(session: Session) -> None:
+    """Serialise changes of dependencies until the transaction ends: two tasks made to wait
+    for each other at the same time would each pass the cycle check without it. Taken after
+    the task's row lock and followed by no other row lock, so it cannot deadlock."""
+    session.execute(select(func.pg_advisory_xact_lock(DEPENDENCY_GRAPH_LOCK)))
 
 
 def _check_dependencies(

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import TeamRole as TeamRole
 from tasks_service.db import Base
-
-
-class TeamRole(StrEnum):
-    LEAD = "lead"
-    COORDINATOR = "coordinator"
-    MEMBER = "member"
 
 
 class Team(Timestamped, Base):

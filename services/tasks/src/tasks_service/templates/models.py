@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -24,16 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.vocabulary import SubjectKind as SubjectKind
 from tasks_service.db import Base
 from tasks_service.tasks.models import TaskDomain, TaskPriority
-
-
-class SubjectKind(StrEnum):
-    """What a generated task set hangs off; decides the `related_*_id` it fills."""
-
-    PPA = "ppa"
-    ASSESSMENT = "assessment"
-    EVENT = "event"
 
 
 class TaskTemplate(Timestamped, Base):

@@ -1,0 +1,222 @@
+"""The portfolio pages in a real browser (Debian's Chromium driven by Playwright), as a staff
+user: a PPA form with two errors shows both beside their fields (aria-invalid, the first
+focused) and takes "1,500,000" as a budget; deleting a PPA asks first; a need's PPAs are
+linked and removed one at a time; a stale need edit names who changed it. axe-core on the
+pages at desktop and phone widths (no sideways scroll at 390 px), and screenshots
+(test-artifacts/screenshots/portfolio-*.png)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from playwright.sync_api import Browser, Page, expect
+
+from obcms_platform.testing.axe import serious_violations, summary
+
+PPAS = "/oobc-management/portfolio/ppas/"
+NEEDS = "/oobc-management/portfolio/needs/"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def people(gateway: ServedApp) -> dict[str, Any]:
+    """Me (staff) and a manager who changes my records meanwhile, both with full names."""
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        admin = token_for(client, "admin", ADMIN_PASSWORD)
+        marker = uuid.uuid4().hex[:6]
+        found: dict[str, Any] = {"marker": marker}
+        for key, role, full_name in (
+            ("me", "staff", f"Nasser Ampatuan {marker}"),
+            ("manager", "manager", f"Rohaida Sinsuat {marker}"),
+        ):
+            user = create_user(client, admin, role)
+            named = client.patch(
+                f"/api/v1/users/{user['id']}", json={"full_name": full_name}, headers=admin
+            )
+            assert named.status_code == 200, named.text
+            found[key] = {
+                **user,
+                "full_name": full_name,
+                "headers": token_for(client, user["username"], USER_PASSWORD),
+            }
+        return found
+
+
+@pytest.fixture
+def api(gateway: ServedApp) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def page(browser: Browser, gateway: ServedApp, people: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(base_url=gateway.url, viewport=DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", people["me"]["username"])
+    page.fill("input[name=password]", USER_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/")
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def _created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _check_page(page: Page, name: str) -> None:
+    """axe at desktop and phone widths, no sideways scroll at 390 px, and screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        found = serious_violations(page)
+        assert found == [], f"{name} {size}: " + summary(found)
+        page.screenshot(path=SCREENSHOTS / f"portfolio-{name}-{size}.png", full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} {size}: {overflow} px of horizontal scroll"
+    page.set_viewport_size(DESKTOP)
+
+
+def test_ppa_form_errors_amounts_and_delete_asks_first(page: Page, people: dict[str, Any]):
+    marker = people["marker"]
+    page.goto(PPAS + "new/")
+    page.select_option("select[name=category]", "moa_ppa")
+    page.fill("input[name=budget_allocation]", "abc")
+    page.click("main button[type=submit]")
+
+    title = page.locator("input[name=title]")
+    budget = page.locator("input[name=budget_allocation]")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(budget).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-title-error")).to_have_text("Give the title")
+    expect(page.locator("#f-budget_allocation-error")).to_have_text(
+        "Budget allocation must be a number, e.g. 1500000"
+    )
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the 2 fields marked below.")
+    expect(title).to_be_focused()
+    expect(budget).to_have_value("abc")  # what was typed stays
+    _check_page(page, "ppa-form-errors")
+
+    title.fill(f"Solar dryers {marker}")
+    budget.fill("1,500,000")
+    page.click("main button[type=submit]")
+    expect(page.locator("#toast")).to_have_text("PPA created")
+    expect(page.locator("#funding")).to_contain_text("1,500,000.00")
+    ppa_url = page.url.split("?")[0]
+
+    # Delete asks first; "Keep it" keeps the PPA, "Yes, delete" removes it.
+    page.get_by_role("link", name="Delete PPA…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Delete the PPA “Solar dryers {marker}”?"
+    )
+    page.get_by_role("link", name="Keep it").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Solar dryers {marker}")
+    page.get_by_role("link", name="Delete PPA…").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.locator("#toast")).to_have_text("PPA deleted")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Programs, projects and activities")
+    assert page.request.get(ppa_url).status == 404
+
+
+def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
+    page: Page, api: httpx.Client, people: dict[str, Any]
+):
+    marker = people["marker"]
+    me = people["me"]["headers"]
+    kept, added = (
+        _created(
+            api.post(
+                "/api/v1/ppas",
+                json={"title": f"{title} {marker}", "category": "oobc_ppa"},
+                headers=me,
+            )
+        )
+        for title in ("Water system", "Hygiene kits")
+    )
+    need = _created(
+        api.post(
+            "/api/v1/needs",
+            json={"title": f"Clean water {marker}", "ppa_ids": [kept["id"]], "community": "Tugaya"},
+            headers=me,
+        )
+    )
+    need_page = f"{NEEDS}{need['id']}/"
+    links = page.locator("#ppas ul")
+    page.goto(need_page)
+    page.get_by_label("Link a PPA").select_option(label=f"Hygiene kits {marker}")
+    page.get_by_role("button", name="Link PPA").click()
+    expect(page.locator("#toast")).to_have_text("PPA linked")
+    expect(links.get_by_role("link", name=f"Water system {marker}")).to_be_visible()
+    expect(links.get_by_role("link", name=f"Hygiene kits {marker}")).to_be_visible()
+    both = api.get(f"/api/v1/needs/{need['id']}", headers=me).json()["ppa_ids"]
+    assert sorted(both) == sorted([kept["id"], added["id"]])
+    _check_page(page, "need")
+
+    page.get_by_role("button", name=f"Remove the link to Hygiene kits {marker}").click()
+    expect(page.locator("#toast")).to_have_text("PPA unlinked")
+    expect(links.get_by_role("link", name=f"Hygiene kits {marker}")).to_have_count(0)
+    expect(links.get_by_role("link", name=f"Water system {marker}")).to_be_visible()
+    stored = api.get(f"/api/v1/needs/{need['id']}", headers=me).json()
+    assert stored["ppa_ids"] == [kept["id"]]
+
+    # The PPA page lists the need, with its Remove button.
+    links.get_by_role("link", name=f"Water system {marker}").click()
+    needs = page.locator("#needs")
+    expect(needs.get_by_role("link", name=f"Clean water {marker}")).to_be_visible()
+    expect(
+        needs.get_by_role("button", name=f"Remove the link to Clean water {marker}")
+    ).to_be_visible()
+    _check_page(page, "ppa")
+    page.goto(need_page)
+
+    # The manager changes the need while my edit form is open: my save is refused, kept.
+    page.get_by_role("link", name="Edit need").click()
+    changed = api.patch(
+        f"/api/v1/needs/{need['id']}",
+        json={"urgency_level": "immediate"},
+        headers={**people["manager"]["headers"], "If-Match": f'"{stored["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    page.fill("input[name=title]", f"Clean water for 300 families {marker}")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"This need was changed by {people['manager']['full_name']} since you opened it"
+    )
+    expect(page.locator("input[name=title]")).to_have_value(
+        f"Clean water for 300 families {marker}"
+    )
+    assert api.get(f"/api/v1/needs/{need['id']}", headers=me).json()["title"] == (
+        f"Clean water {marker}"
+    )
+    # Beside my inputs, what is saved now where it differs; saving again is deliberate.
+    urgency = page.locator("label", has=page.locator("select[name=urgency_level]"))
+    expect(urgency.locator(".stored-now")).to_have_text("Now saved: Immediate")
+    title = page.locator("label", has=page.locator("input[name=title]"))
+    expect(title.locator(".stored-now")).to_have_text(f"Now saved: Clean water {marker}")
+    page.screenshot(path=SCREENSHOTS / "portfolio-need-stale-desktop.png", full_page=True)
+    page.select_option("select[name=urgency_level]", "immediate")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#toast")).to_have_text("Need saved")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Clean water for 300 families {marker}"
+    )
+    expect(page.locator("dl.facts")).to_contain_text("Immediate")
+    stored = api.get(f"/api/v1/needs/{need['id']}", headers=me).json()
+    assert (stored["title"], stored["urgency_level"]) == (
+        f"Clean water for 300 families {marker}",
+        "immediate",
+    )

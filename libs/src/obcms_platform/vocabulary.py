@@ -1,0 +1,328 @@
+"""The domain's vocabulary: every enum of the services' records (DOMAIN.md), declared once.
+
+The services store these values (their models import the classes from here; each column
+names its own database type, so moving a class changes no schema) and the gateway offers
+them as form choices, so neither keeps a copy that could drift. Labels for people are the
+gateway's (`gateway_service.formatting`); the codes are these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Tasks service.
+
+
+class TaskStatus(StrEnum):
+    """Where a task's work stands (the portfolio service's progress counts these too)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    AT_RISK = "at_risk"
+    COMPLETED = "completed"
+
+
+class TaskPriority(StrEnum):
+    """How urgent a task is, lowest first."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class TaskDomain(StrEnum):
+    """The area of OOBC's work a task (or a task template) belongs to."""
+
+    GENERAL = "general"
+    COMMUNITIES = "communities"
+    MANA = "mana"
+    COORDINATION = "coordination"
+    MONITORING = "monitoring"
+    POLICY = "policy"
+    SERVICES = "services"
+    MUNICIPAL = "municipal"
+    DATA = "data"
+    PROJECT_CENTRAL = "project_central"
+
+
+class TeamRole(StrEnum):
+    """A member's role in a team."""
+
+    LEAD = "lead"
+    COORDINATOR = "coordinator"
+    MEMBER = "member"
+
+
+class SubjectKind(StrEnum):
+    """What a generated task set hangs off; decides the `related_*_id` it fills."""
+
+    PPA = "ppa"
+    ASSESSMENT = "assessment"
+    EVENT = "event"
+
+
+# Portfolio service.
+
+
+class PpaCategory(StrEnum):
+    """Whose PPA it is: OOBC's own, another ministry's, or a community's request."""
+
+    OOBC_PPA = "oobc_ppa"
+    MOA_PPA = "moa_ppa"
+    OBC_REQUEST = "obc_request"
+
+
+class PpaStatus(StrEnum):
+    """Where a PPA's implementation stands."""
+
+    PLANNING = "planning"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+
+class PpaPriority(StrEnum):
+    """How urgent a PPA is, lowest first."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Sector(StrEnum):
+    """The sector a PPA serves (budget ceilings are per sector)."""
+
+    ECONOMIC = "economic"
+    SOCIAL = "social"
+    INFRASTRUCTURE = "infrastructure"
+    ENVIRONMENT = "environment"
+    GOVERNANCE = "governance"
+    PEACE_SECURITY = "peace_security"
+
+
+class AppropriationClass(StrEnum):
+    """The budget class of a PPA's appropriation (personnel, operating, capital)."""
+
+    PS = "ps"
+    MOOE = "mooe"
+    CO = "co"
+
+
+class FundingSource(StrEnum):
+    """Where a PPA's money comes from."""
+
+    GAA = "gaa"
+    BLOCK_GRANT = "block_grant"
+    LGU_COUNTERPART = "lgu_counterpart"
+    DONOR = "donor"
+    INTERNAL = "internal"
+    OTHERS = "others"
+
+
+class ApprovalStatus(StrEnum):
+    """A PPA's place in the approval workflow (DOMAIN.md names the moves)."""
+
+    DRAFT = "draft"
+    TECHNICAL_REVIEW = "technical_review"
+    BUDGET_REVIEW = "budget_review"
+    STAKEHOLDER_CONSULTATION = "stakeholder_consultation"
+    EXECUTIVE_APPROVAL = "executive_approval"
+    APPROVED = "approved"
+    ENACTED = "enacted"
+    REJECTED = "rejected"
+
+
+class MilestoneStatus(StrEnum):
+    """Where a PPA's milestone stands."""
+
+    PLANNED = "planned"
+    COMPLETED = "completed"
+    DELAYED = "delayed"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class BudgetStage(StrEnum):
+    """The stages in their order (budget call first, accountability last)."""
+
+    BUDGET_CALL = "budget_call"
+    FORMULATION = "formulation"
+    TECHNICAL_HEARING = "technical_hearing"
+    LEGISLATION = "legislation"
+    EXECUTION = "execution"
+    ACCOUNTABILITY = "accountability"
+
+
+class StageStatus(StrEnum):
+    """Where one budget workflow stage of a PPA stands."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class TrancheType(StrEnum):
+    """What a funding tranche records."""
+
+    ALLOCATION = "allocation"
+    OBLIGATION = "obligation"
+    DISBURSEMENT = "disbursement"
+    ADJUSTMENT = "adjustment"  # corrects the allocated amount; may be negative
+
+
+class Methodology(StrEnum):
+    """How a MANA assessment gathers its data."""
+
+    DESK_REVIEW = "desk_review"
+    SURVEY = "survey"
+    KII = "kii"
+    WORKSHOP = "workshop"
+    PARTICIPATORY = "participatory"
+    OBSERVATION = "observation"
+    MIXED = "mixed"
+    OTHER = "other"
+
+
+class AssessmentStatus(StrEnum):
+    """Where a MANA assessment stands, in the order of its work."""
+
+    PLANNING = "planning"
+    PREPARATION = "preparation"
+    DATA_COLLECTION = "data_collection"
+    ANALYSIS = "analysis"
+    REPORTING = "reporting"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class AssessmentLevel(StrEnum):
+    """The administrative level an assessment covers, widest first."""
+
+    REGIONAL = "regional"
+    PROVINCIAL = "provincial"
+    CITY_MUNICIPAL = "city_municipal"
+    BARANGAY = "barangay"
+    COMMUNITY = "community"
+
+
+class NeedStatus(StrEnum):
+    """Where a community need stands, from found to met (or set aside)."""
+
+    IDENTIFIED = "identified"
+    VALIDATED = "validated"
+    PRIORITIZED = "prioritized"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DEFERRED = "deferred"
+    REJECTED = "rejected"
+
+
+class UrgencyLevel(StrEnum):
+    """How soon a need must be met."""
+
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short_term"
+    MEDIUM_TERM = "medium_term"
+    LONG_TERM = "long_term"
+
+
+class Feasibility(StrEnum):
+    """How feasible meeting a need is, lowest first."""
+
+    VERY_LOW = "very_low"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+# Calendar service.
+
+
+class EventType(StrEnum):
+    """What kind of gathering a calendar event is."""
+
+    MEETING = "meeting"
+    CONSULTATION = "consultation"
+    COURTESY_CALL = "courtesy_call"
+    WORKSHOP = "workshop"
+    FORUM = "forum"
+    CONFERENCE = "conference"
+    SEMINAR = "seminar"
+    FIELD_VISIT = "field_visit"
+    ASSESSMENT = "assessment"
+    VALIDATION = "validation"
+    ORIENTATION = "orientation"
+    BRIEFING = "briefing"
+    PLANNING = "planning"
+    REVIEW = "review"
+    OTHER = "other"
+
+
+class EventStatus(StrEnum):
+    """Where a calendar event stands."""
+
+    DRAFT = "draft"
+    PLANNED = "planned"
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+    RESCHEDULED = "rescheduled"
+
+
+class Frequency(StrEnum):
+    """How often a recurring event repeats (RFC 5545 FREQ)."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+class ResourceType(StrEnum):
+    """What kind of bookable resource it is."""
+
+    VEHICLE = "vehicle"
+    EQUIPMENT = "equipment"
+    ROOM = "room"
+    FACILITATOR = "facilitator"
+
+
+class BookingStatus(StrEnum):
+    """Where a resource booking stands (pending and approved ones hold the resource)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class LeaveType(StrEnum):
+    """Why a person is away."""
+
+    VACATION = "vacation"
+    SICK = "sick"
+    EMERGENCY = "emergency"
+    OFFICIAL = "official"
+
+
+class LeaveStatus(StrEnum):
+    """Where a leave request stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def values(enum_class: type[StrEnum]) -> tuple[str, ...]:
+    """The codes of `enum_class`, in its declared order (form choices, filters)."""
+    return tuple(member.value for member in enum_class)

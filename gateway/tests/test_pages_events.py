@@ -330,9 +330,24 @@ def test_stale_version_is_refused_and_their_change_kept(make_client, admin, admi
         ),
     )
     assert mine.status_code == 412
-    assert "Someone changed this event meanwhile — reload to see their change" in mine.text
+    assert "This event was changed by admin since you opened it" in mine.text
     assert f'value="My title {marker}"' in mine.text  # what I typed, to copy
     assert _api_event(admin, admin_headers, event_id)["title"] == f"Their title {marker}"
+    # The form now carries the stored version: saving again replaces their change knowingly.
+    current = re.search(r'name="version" value="(\d+)"', mine.text).group(1)
+    assert int(current) > int(version)
+    again = submit(
+        admin,
+        f"{EVENTS}{event_id}/edit/",
+        _form(
+            title=f"My title {marker}",
+            version=current,
+            start="2031-08-04T09:00",
+            end="2031-08-04T10:00",
+        ),
+    )
+    assert again.status_code in (200, 303), again.text
+    assert _api_event(admin, admin_headers, event_id)["title"] == f"My title {marker}"
 
 
 def test_series_edits_at_each_scope(admin, admin_headers):

@@ -53,6 +53,17 @@ def task(title: str, **links: uuid.UUID) -> Task:
     return Task(id=uuid.uuid4(), title=title, **links)
 
 
+def table_rows(url: str, table: str) -> list[dict[str, object]]:
+    """Every row of `table`, ordered by id, as column -> value."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from obcmsctl.services import libpq_dsn
+
+    with psycopg.connect(libpq_dsn(url), row_factory=dict_row) as conn:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
 def table_fingerprints(url: str) -> dict[str, tuple[int, str | None]]:
     """Row count and md5 of the rows (ordered by id) of every table with an id column."""
     import psycopg

@@ -100,9 +100,13 @@ class ServiceUnavailableError(AppError):
 
 
 def field_path(loc: Sequence[int | str]) -> str | None:
-    """('body', 'items', 0, 'title') -> 'items[0].title'; the request part is dropped."""
+    """('body', 'items', 0, 'title') -> 'items[0].title'; the request part is dropped. A
+    query parameter, header or cookie is named alone: the place of a repeated value
+    (`?id=…&id=…`) is no index a caller could see."""
     parts = list(loc)
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+    if parts and parts[0] in {"query", "header", "cookie"}:
+        parts = parts[1:2]
+    elif parts and parts[0] in {"body", "path"}:
         parts = parts[1:]
     path = ""
     for part in parts:

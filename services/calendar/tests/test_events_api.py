@@ -561,3 +561,43 @@ def test_occurrence_routes_refuse_a_stale_if_match_with_412(client, staff):
     )
     assert restored.status_code == 200, restored.text
     assert restored.headers["ETag"] == f'"{restored.json()["version"]}"'
+
+
+def test_updated_by_names_who_last_changed_the_event_or_one_of_its_occurrences(
+    client, staff, manager
+):
+    series = make_event(
+        client,
+        staff,
+        start="2026-12-07T09:00:00+08:00",
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "weekly"},
+    )
+    assert series["updated_by"] == str(staff.user_id)
+    url = f"/api/v1/events/{series['id']}"
+
+    changed = client.patch(url, json={"venue": "Marawi"}, headers=manager.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["updated_by"] == str(manager.user_id)
+    assert changed.json()["created_by"] == str(staff.user_id)
+
+    moved = client.put(
+        f"{url}/occurrences/20261214",
+        json={"start": "2026-12-14T13:00:00+08:00"},
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert client.get(url, headers=staff.headers).json()["updated_by"] == str(staff.user_id)
+
+    restored = client.delete(f"{url}/occurrences/20261214/override", headers=manager.headers)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["updated_by"] == str(manager.user_id)
+
+    split = client.post(
+        f"{url}/split",
+        json={"from_date": "2026-12-21", "changes": {"venue": "Iligan"}},
+        headers=staff.headers,
+    )
+    assert split.status_code == 201, split.text
+    assert split.json()["before"]["updated_by"] == str(staff.user_id)
+    assert split.json()["after"]["updated_by"] == str(staff.user_id)

@@ -44,6 +44,7 @@ from gateway_service.pages.common import (
     read_form,
     redirect,
     user_names,
+    who_changed,
 )
 from gateway_service.static_files import STATIC_DIR, static_url
 from gateway_service.users.models import User
@@ -90,6 +91,7 @@ MAX_COUNT = 5000
 # Who `?saved=<word>` (the layout's vocabulary) speaks of, by the scope of the change.
 SAVED_SUBJECTS = {"this": "Occurrence", "following": "This and following occurrences"}
 STALE = "Someone changed this event meanwhile — reload to see their change"
+STALE_KEPT = "Your input is kept below: save again to replace their change, or reload to see it"
 
 # The service's input names -> the form's (a refusal is shown beside the input at fault).
 FORM_FIELDS = {
@@ -517,6 +519,10 @@ def parse_event_form(
         "recurrence": recurrence,
     }
     return ParsedEvent(body, times[0], times[1]), errors
+
+
+async def _changed_by(request: Request, event: dict[str, Any]) -> str:
+    return f"This event was changed by {await who_changed(request, event)} since you opened it"
 
 
 FORBIDDEN_CHANGE = "You may not change this event: only its organizer, its creator or a manager may"
@@ -1004,6 +1010,22 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         path = f"/events/{event_id}"
         reply = await api(request, user, "calendar", "PATCH", path, json=changes, headers=if_match)
         query = {"saved": "saved"}
+    if reply.status == 412:
+        # What was typed stays, at the version now stored: saving again replaces their change.
+        event, occurrence = await _event_and_occurrence(request, user, event_id)
+        return await _form_response(
+            request,
+            user,
+            form,
+            action=action,
+            errors={},
+            general=f"{await _changed_by(request, event)}. {STALE_KEPT}",
+            status=412,
+            event=event,
+            occurrence=occurrence,
+            version=str(event["version"]),
+            scope=scope,
+        )
     if not reply.ok:
         field_errors, general = errors_of(reply)
         return await again(field_errors, general, reply.status)
@@ -1092,8 +1114,9 @@ async def event_cancel_or_delete(
             status=422,
         )
     if version != str(event["version"]):
+        stale = f"{await _changed_by(request, event)}: review it before you {action} it"
         return await _confirm_page(
-            request, event, occurrence, action, error=STALE, scope=scope, status=412
+            request, event, occurrence, action, error=stale, scope=scope, status=412
         )
     if scope == "following" and occurrence is not None and occurrence.day == _first_day(event):
         scope = "all"

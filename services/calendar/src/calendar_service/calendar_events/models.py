@@ -64,6 +64,8 @@ class Event(Timestamped, Base):
         TSTZRANGE, Computed("tstzrange(start, span_end)", persisted=True)
     )
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Whoever last changed the event through the API (its pages name them on a stale save).
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     overrides: Mapped[list[EventOccurrence]] = relationship(

@@ -246,11 +246,11 @@ def restore_occurrence(
     event_id: uuid.UUID,
     day: DayParam,
     session: DbSession,
-    _: Annotated[Principal, Authorize(EVENT_WRITE)],
+    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
     expected_version: ExpectedVersion,
     response: Response,
 ) -> EventRead:
-    event = service.restore_occurrence(session, event_id, _day(day), expected_version)
+    event = service.restore_occurrence(session, event_id, _day(day), principal, expected_version)
     session.commit()
     set_etag(response, event.version)
     return EventRead.model_validate(event)

@@ -191,6 +191,7 @@ class EventRead(ResponseModel):
     recurrence: RecurrenceRead | None
     overrides: list[OverrideRead]
     created_by: uuid.UUID | None
+    updated_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     version: int

@@ -276,6 +276,7 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         timezone=data.timezone,
         recurrence=_rule(data.recurrence, start, zone),
         created_by=principal.user_id,
+        updated_by=principal.user_id,
         # Known to be empty: never loaded lazily after the commit, when the database may
         # be gone and a stored event would be reported as failed.
         overrides=[],
@@ -304,6 +305,7 @@ def update_event(
 def _apply(event: Event, changes: EventUpdate, principal: Principal) -> None:
     """Set the fields present in `changes` (timing ones re-checked as on create)."""
     values = changes.model_dump(exclude_unset=True)
+    event.updated_by = principal.user_id
     if values.get("organizer_id") not in (None, event.organizer_id):
         ensure(principal, EVENT_ORGANIZER, Ownership.of(values["organizer_id"]))
     for name, value in values.items():
@@ -388,6 +390,7 @@ def split_series(
         recurrence=after_rule.to_json(),
         # The same people own both halves of the series.
         created_by=old.created_by,
+        updated_by=principal.user_id,
         overrides=[],
     )
     retimed = bool(TIMING_FIELDS & changes.model_fields_set)
@@ -397,6 +400,7 @@ def split_series(
         if not (retimed and override.occurrence_date == from_date):
             new.overrides.append(override)
     old.recurrence = before_rule.to_json()
+    old.updated_by = principal.user_id
     _set_span(old)
     _set_span(new)
     try:
@@ -436,7 +440,7 @@ def change_occurrence(
         override = EventOccurrence(id=uuid.uuid4(), event_id=event.id, occurrence_date=day)
         event.overrides.append(override)
     override.cancelled = change.cancelled
-    override.updated_by = principal.user_id
+    override.updated_by = event.updated_by = principal.user_id
     if change.cancelled:
         override.start = override.end = None
         override.title = override.venue = None
@@ -468,7 +472,11 @@ def change_occurrence(
 
 
 def restore_occurrence(
-    session: Session, event_id: uuid.UUID, day: date, expected_version: int | None = None
+    session: Session,
+    event_id: uuid.UUID,
+    day: date,
+    principal: Principal,
+    expected_version: int | None = None,
 ) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
     event = _locked(session, event_id, expected_version)
@@ -476,6 +484,7 @@ def restore_occurrence(
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
     event.overrides.remove(override)
+    event.updated_by = principal.user_id
     _touch(event)
     session.flush()
     announce(session, EVENT_UPDATED, event)

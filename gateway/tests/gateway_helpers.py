@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
 
 from gateway_service.settings import GatewaySettings
 from obcms_platform.devstack.embedded import free_port
@@ -20,6 +21,8 @@ from obcms_platform.devstack.embedded import free_port
 ADMIN_PASSWORD = "admin-password-for-tests"
 USER_PASSWORD = "user-password-for-tests"
 LOGIN = "/accounts/login/"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 class ServedApp:
@@ -101,3 +104,46 @@ def signed_in(client: httpx.Client, username: str, password: str = USER_PASSWORD
     response = login(client, username, password)
     assert response.status_code == 303, response.text
     return client
+
+
+def signed_in_page(
+    browser: Browser,
+    base_url: str,
+    username: str,
+    password: str,
+    viewport: dict[str, int],
+    errors: list[str] | None = None,
+    **context_options: Any,
+) -> Page:
+    """A page of a new browser context signed in through the login form, on "My work". With
+    `errors`, the page's uncaught script errors are appended to it (from before the login)."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, **context_options)
+    page = context.new_page()
+    if errors is not None:
+        page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(LOGIN)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My work", exact=True)).to_be_visible()
+    return page
+
+
+@contextlib.contextmanager
+def browser_session(
+    browser: Browser,
+    base_url: str,
+    username: str,
+    password: str,
+    viewport: dict[str, int],
+    **context_options: Any,
+) -> Iterator[Page]:
+    """A signed-in page (see `signed_in_page`); its context is closed at the end, and then no
+    script error may have happened on it."""
+    errors: list[str] = []
+    page = signed_in_page(
+        browser, base_url, username, password, viewport, errors, **context_options
+    )
+    yield page
+    page.context.close()
+    assert errors == [], errors

@@ -20,7 +20,15 @@ from typing import Any
 import httpx
 import pytest
 from feed_helpers import ok, post, unique
-from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    USER_PASSWORD,
+    ServedApp,
+    create_user,
+    token_for,
+)
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from gateway_service import formatting
@@ -31,8 +39,6 @@ FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 CALENDAR = "/oobc-management/staff/calendar/"
 WEEK = "2034-10-09"  # a Monday
 BROWSER_ZONE = "Europe/Berlin"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWS = ("dayGridMonth", "timeGridWeek", "timeGridDay", "listWeek")
 

@@ -18,7 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    ServedApp,
+    browser_session,
+    token_for,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from obcms_platform.testing.axe import serious_violations, summary
@@ -27,8 +34,6 @@ FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 EVENTS = "/oobc-management/calendar/events/"
 NEW = EVENTS + "new/"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -41,20 +46,10 @@ def api(gateway: ServedApp) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Browser, gateway: ServedApp) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=gateway.url, timezone_id="Europe/Berlin", viewport=DESKTOP
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/")
-    yield page
-    context.close()
-    assert errors == [], errors
+    with browser_session(
+        browser, gateway.url, "admin", ADMIN_PASSWORD, DESKTOP, timezone_id="Europe/Berlin"
+    ) as page:
+        yield page
 
 
 def _ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:

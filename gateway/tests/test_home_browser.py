@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    USER_PASSWORD,
+    ServedApp,
+    signed_in_page,
+    token_for,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from gateway_service import formatting
@@ -20,8 +28,6 @@ from obcms_platform.testing.axe import serious_violations, summary
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -84,14 +90,7 @@ def people(gateway: ServedApp) -> dict[str, Any]:
 
 
 def _signed_in(browser: Browser, gateway: ServedApp, username: str, viewport: Any) -> Page:
-    context = browser.new_context(base_url=gateway.url, viewport=viewport)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(USER_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My work", exact=True)).to_be_visible()
-    return page
+    return signed_in_page(browser, gateway.url, username, USER_PASSWORD, viewport)
 
 
 def test_my_overdue_task_is_listed_and_completed_in_one_click(

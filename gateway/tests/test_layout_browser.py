@@ -5,24 +5,14 @@ fits a phone and passes axe-core: test_pages_formatting.py walks them all."""
 
 from __future__ import annotations
 
-from gateway_helpers import ADMIN_PASSWORD, ServedApp
+from gateway_helpers import ADMIN_PASSWORD, DESKTOP, PHONE, ServedApp, signed_in_page
 from playwright.sync_api import Browser, Page, expect
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
 
 def _signed_in(browser: Browser, gateway: ServedApp, viewport: dict[str, int]) -> Page:
-    context = browser.new_context(base_url=gateway.url, viewport=viewport)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My work")).to_be_visible()
-    return page
+    return signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport)
 
 
 def test_the_menu_folds_on_a_phone_and_works_by_keyboard(browser: Browser, gateway: ServedApp):

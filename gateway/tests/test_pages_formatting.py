@@ -30,14 +30,17 @@ from fastapi import routing
 from fastapi.routing import APIRoute
 from gateway_helpers import (
     ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
     USER_PASSWORD,
     ServedApp,
     served,
     signed_in,
+    signed_in_page,
     submit,
     token_for,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page
 
 from gateway_service.app import create_app
 from gateway_service.formatting import DASH
@@ -400,8 +403,6 @@ def test_my_time_zone_changes_the_times_of_every_page_at_once(seeded: Seeded, ma
     assert f"Tue 9 Dec 2031, 07:00{DASH}12:00" in visible_text(person.get(booking).text)
 
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "pages"
 # Boxes inside the page that scroll sideways: a phone's reader misses what they hide, unless
 # the box says so (a labelled region one can scroll by keyboard: genuinely tabular data).
@@ -488,18 +489,6 @@ def busy_week(gateway: ServedApp, seeded: Seeded) -> None:
         )
 
 
-def _browser_signed_in(
-    browser: Browser, gateway: ServedApp, username: str, password: str, viewport: dict[str, int]
-) -> Page:
-    page = browser.new_context(base_url=gateway.url, viewport=viewport).new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My work")).to_be_visible()
-    return page
-
-
 def _slug(path: str, ids: dict[str, str]) -> str:
     """A file name for the page: its path with the seeded ids named by their parameter."""
     for name, value in ids.items():
@@ -541,14 +530,14 @@ def test_every_page_fits_the_screen_and_passes_axe(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     routes = page_routes(gateway.server.config.app.routes)
     paths = [path for route in routes for path in _paths_of(route, seeded.ids)] + [*QUERY_VIEWS]
-    admin = _browser_signed_in(browser, gateway, "admin", ADMIN_PASSWORD, viewport)
+    admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport)
     problems = []
     for path in paths:
         shot = SCREENSHOTS / f"{_slug(path, seeded.ids)}-{size}.png"
         problems += _layout_problems(admin, path, shot)
     admin.context.close()
 
-    staff = _browser_signed_in(browser, gateway, seeded.person["username"], USER_PASSWORD, viewport)
+    staff = signed_in_page(browser, gateway.url, seeded.person["username"], USER_PASSWORD, viewport)
     for template in STAFF_PAGES:
         path = template.format(**seeded.ids)
         shot = SCREENSHOTS / f"staff-{_slug(path, seeded.ids)}-{size}.png"

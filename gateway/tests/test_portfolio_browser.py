@@ -14,15 +14,22 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    USER_PASSWORD,
+    ServedApp,
+    browser_session,
+    create_user,
+    token_for,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from obcms_platform.testing.axe import serious_violations, summary
 
 PPAS = "/oobc-management/portfolio/ppas/"
 NEEDS = "/oobc-management/portfolio/needs/"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -58,18 +65,10 @@ def api(gateway: ServedApp) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Browser, gateway: ServedApp, people: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(base_url=gateway.url, viewport=DESKTOP)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", people["me"]["username"])
-    page.fill("input[name=password]", USER_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/")
-    yield page
-    context.close()
-    assert errors == [], errors
+    with browser_session(
+        browser, gateway.url, people["me"]["username"], USER_PASSWORD, DESKTOP
+    ) as page:
+        yield page
 
 
 def _created(response: httpx.Response) -> dict[str, Any]:

@@ -14,14 +14,21 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, ServedApp, create_user, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    USER_PASSWORD,
+    ServedApp,
+    browser_session,
+    create_user,
+    token_for,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from obcms_platform.testing.axe import serious_violations, summary
 
 TASKS = "/oobc-management/staff/tasks/"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -54,18 +61,10 @@ def api(gateway: ServedApp, staff: dict[str, Any]) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def page(browser: Browser, gateway: ServedApp, staff: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(base_url=gateway.url, viewport=DESKTOP)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", staff["me"]["username"])
-    page.fill("input[name=password]", USER_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/")
-    yield page
-    context.close()
-    assert errors == [], errors
+    with browser_session(
+        browser, gateway.url, staff["me"]["username"], USER_PASSWORD, DESKTOP
+    ) as page:
+        yield page
 
 
 def _task(api: httpx.Client, staff: dict[str, Any], title: str, **fields: Any) -> dict[str, Any]:

@@ -79,8 +79,7 @@ def gateway() -> Iterator[str]:
             stack.wait_for()
             yield f"http://127.0.0.1:{ports['OBCMS_PORT']}"
         finally:
-            code = stack.interrupt()
-            assert code == 0, f"obcms-dev run exited with {code}:\n{stack.rest()}"
+            stack.stop_cleanly()
 
 
 @pytest.fixture(scope="module")

@@ -197,7 +197,7 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
         task_id = created.json()["id"]
         before_restart = demo_counts(gateway, bearer(gateway, "admin", password))
     finally:
-        assert first.interrupt() == 0
+        first.stop_cleanly()
     for name, port in ports.items():
         assert not port_open(port), f"{name} {port} still open after Ctrl-C"
 
@@ -221,4 +221,4 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
             page = browser.get("/oobc-management/staff/tasks/", params={"q": "gateway"})
             assert "Made through the gateway" in page.text
     finally:
-        assert second.interrupt() == 0
+        second.stop_cleanly()

@@ -138,4 +138,4 @@ def check_smoke_and_integrity(folder: Path) -> None:
         assert "10 orphaned task reference(s)" in broken.stdout
         assert ppa_id in broken.stdout
     finally:
-        assert stack.interrupt() == 0, stack.rest()
+        stack.stop_cleanly()

@@ -1,12 +1,21 @@
-"""The gateway's declarative base (it owns identity: users, roles, password hashes) and its
-bus tables (its worker consumes events to invalidate the feed cache; it publishes none)."""
+"""The gateway's declarative base (it owns identity: users, roles, password hashes), its
+bus tables (its worker consumes events to invalidate the feed cache; it publishes none) and
+its unit of work (`in_session`)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
+from fastapi import Request
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from gateway_service.users.passwords import HashingPool
 from obcms_platform.bus import bus_tables
-from obcms_platform.db import service_metadata
+from obcms_platform.db import Database, service_metadata
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -19,3 +28,32 @@ bus = bus_tables(Base.metadata)
 def load_models() -> None:
     """Import every model module so `Base.metadata` is complete (Alembic, tests)."""
     from gateway_service.users import models as _users  # noqa: F401
+
+
+def _unit_of_work(
+    request: Request, work: Callable[[Session], T], *, commit: bool
+) -> Callable[[], T]:
+    database: Database = request.app.state.database
+
+    def run() -> T:
+        with database.session() as session:
+            result = work(session)
+            if commit:
+                session.commit()
+            return result
+
+    return run
+
+
+async def in_session(request: Request, work: Callable[[Session], T], *, commit: bool = False) -> T:
+    """Run `work` with a database session in a worker thread (the ORM is synchronous)."""
+    return await asyncio.to_thread(_unit_of_work(request, work, commit=commit))
+
+
+async def in_hashing_session(
+    request: Request, work: Callable[[Session], T], *, commit: bool = False
+) -> T:
+    """`in_session` on the password-hashing threads, for work that hashes a password (503
+    when they are all taken; see `users.passwords.HashingPool`)."""
+    hashing: HashingPool = request.app.state.password_hashing
+    return await hashing.run(_unit_of_work(request, work, commit=commit))

@@ -392,6 +392,12 @@ def test_moving_only_the_start_keeps_the_duration_and_search_finds_titles(client
     )
     found = client.get("/api/v1/events", params={"q": "hearing"}, headers=staff.headers).json()
     assert [item["id"] for item in found["items"]] == [event["id"]]
+    # Like every other list's `q`: each word, in any order, anywhere in the title.
+    for q in ("PREP budget", "  hear  get "):
+        found = client.get("/api/v1/events", params={"q": q}, headers=staff.headers).json()
+        assert [item["id"] for item in found["items"]] == [event["id"]], q
+    unmatched = client.get("/api/v1/events", params={"q": "budget review"}, headers=staff.headers)
+    assert unmatched.json()["items"] == []
     assert (
         client.get("/api/v1/events", params={"q": "x%"}, headers=staff.headers).json()["total"] == 0
     )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from cachetools import TTLCache
 from fastapi import Depends, Request
@@ -15,16 +13,14 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from gateway_service.auth.store import Credentials, CredentialStore
+from gateway_service.db import in_session
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service as users
 from gateway_service.users.models import User
-from gateway_service.users.passwords import HashingPool
 from obcms_platform.auth import Principal, Role
-from obcms_platform.db import Database
 from obcms_platform.errors import AppError, ForbiddenError, UnauthorizedError
 
 SESSION_COOKIE = GatewaySettings.session_cookie_name
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,35 +88,6 @@ class LoginRequiredError(AppError):
 
     status_code = 401
     code = "unauthorized"
-
-
-def _unit_of_work(
-    request: Request, work: Callable[[Session], T], *, commit: bool
-) -> Callable[[], T]:
-    database: Database = request.app.state.database
-
-    def run() -> T:
-        with database.session() as session:
-            result = work(session)
-            if commit:
-                session.commit()
-            return result
-
-    return run
-
-
-async def in_session(request: Request, work: Callable[[Session], T], *, commit: bool = False) -> T:
-    """Run `work` with a database session in a worker thread (the ORM is synchronous)."""
-    return await asyncio.to_thread(_unit_of_work(request, work, commit=commit))
-
-
-async def in_hashing_session(
-    request: Request, work: Callable[[Session], T], *, commit: bool = False
-) -> T:
-    """`in_session` on the password-hashing threads, for work that hashes a password (503
-    when they are all taken; see `users.passwords.HashingPool`)."""
-    hashing: HashingPool = request.app.state.password_hashing
-    return await hashing.run(_unit_of_work(request, work, commit=commit))
 
 
 # RFC 6750 b64token: what a bearer token may look like.
@@ -265,4 +232,3 @@ ApiUser = Annotated[Identity, Depends(_api_user)]
 AdminUser = Annotated[Identity, Depends(_admin)]
 PageUser = Annotated[Identity, Depends(_page_user)]
 PageAdmin = Annotated[Identity, Depends(_page_admin)]
-OptionalUser = Annotated[Identity | None, Depends(resolve_identity)]

@@ -40,8 +40,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from gateway_service.auth.identity import Identity, in_session
+from gateway_service.auth.identity import Identity
 from gateway_service.auth.store import secret_digest
+from gateway_service.db import in_session
 from gateway_service.feed.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
 from gateway_service.feed.ics import build_calendar
 from gateway_service.feed.routes import conditional, etag_matches

@@ -20,11 +20,10 @@ from starlette.responses import Response
 from gateway_service.auth.identity import (
     PageAdmin,
     PageUser,
-    in_hashing_session,
-    in_session,
     profile_changed,
     sign_out_everywhere,
 )
+from gateway_service.db import in_hashing_session, in_session
 from gateway_service.feed import subscriptions
 from gateway_service.pages.common import (
     PAGE_SIZE,

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway_service.auth.identity import Identity, in_session
+from gateway_service.auth.identity import Identity
+from gateway_service.db import in_session
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.users.models import User
 from obcms_platform.app import API_PREFIX
@@ -37,7 +38,6 @@ from obcms_platform.vocabulary import (
     EventType,
     Feasibility,
     FundingSource,
-    LeaveStatus,
     LeaveType,
     Methodology,
     MilestoneStatus,
@@ -84,7 +84,6 @@ EVENT_TYPES = values(EventType)
 RESOURCE_TYPES = values(ResourceType)
 BOOKING_STATUSES = values(BookingStatus)
 LEAVE_TYPES = values(LeaveType)
-LEAVE_STATUSES = values(LeaveStatus)
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -141,6 +140,56 @@ def error_message(body: Any, fallback: str) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return str(body["error"].get("message") or fallback)
     return fallback
+
+
+def refusal_errors(
+    reply: Reply,
+    inputs: Mapping[str, str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    nested_under: str = "",
+    stale: str | None = None,
+    forbidden: str | None = None,
+) -> tuple[dict[str, str], str | None]:
+    """A service's refusal as {form input: message} beside the inputs, and what belongs to
+    no input.
+
+    `inputs` maps the service's field (its dotted path without list indices, or the path's
+    first name) to the form's input; `labels` puts an input's label before its message;
+    `nested_under` is the body key the form's fields are sent under (an occurrence's
+    `changes`). A 412 is `stale` and a 403 starts with `forbidden`, when given.
+    """
+    if reply.status == 412 and stale is not None:
+        return {}, stale
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    details: list[tuple[str, str]] = []
+    if isinstance(error, dict):
+        details = [
+            (str(item.get("field") or ""), str(item.get("message", "")))
+            for item in error.get("details") or []
+        ] or [(str(error.get("field") or ""), str(error.get("message", "")))]
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    for name, message in details:
+        path = name.removeprefix(f"{nested_under}.") if nested_under else name
+        plain = ".".join(part.split("[")[0] for part in path.split("."))
+        target = inputs.get(plain) or inputs.get(plain.split(".")[0])
+        for said in (name, path):  # the service may start the message with the field's path
+            if said and message.startswith(f"{said}: "):
+                message = message[len(said) + 2 :]
+                break
+        label = (labels or {}).get(target or "")
+        if target and label:
+            errors.setdefault(target, f"{label}: {message}")
+        elif target:
+            errors.setdefault(target, message[:1].upper() + message[1:])
+        elif message:
+            general.append(message[:1].upper() + message[1:])
+    if not errors and not general:
+        general.append(reply.message)
+    if reply.status == 403 and forbidden is not None:
+        general.insert(0, forbidden)
+    return errors, " ".join(general) or None
 
 
 def parse_id(value: str, what: str) -> str:

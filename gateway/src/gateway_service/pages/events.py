@@ -29,7 +29,8 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gateway_service import formatting
-from gateway_service.auth.identity import Identity, PageUser, in_session
+from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.db import in_session
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     EVENT_TYPES,
@@ -43,6 +44,7 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
+    refusal_errors,
     user_names,
     who_changed,
 )
@@ -529,37 +531,11 @@ FORBIDDEN_CHANGE = "You may not change this event: only its organizer, its creat
 
 
 def errors_of(reply: Reply, forbidden: str = FORBIDDEN_CHANGE) -> tuple[dict[str, str], str | None]:
-    """A refusal as errors beside the form's inputs, and what belongs to no input
-    (`forbidden`: the words of a 403, before the service's reason)."""
-    if reply.status == 412:
-        return {}, STALE
-    details: list[tuple[str | None, str]] = []
-    error = reply.body.get("error") if isinstance(reply.body, dict) else None
-    if isinstance(error, dict):
-        for item in error.get("details") or []:
-            details.append((item.get("field"), str(item.get("message", ""))))
-        if not details:
-            details.append((error.get("field"), str(error.get("message", ""))))
-    if not details:
-        return {}, reply.message
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    for name, message in details:
-        path = (name or "").removeprefix("changes.")
-        plain = ".".join(part.split("[")[0] for part in path.split("."))
-        target = FORM_FIELDS.get(plain) or FORM_FIELDS.get(plain.split(".")[0])
-        if name and message.startswith(f"{name}: "):
-            message = message[len(name) + 2 :]
-        elif path and message.startswith(f"{path}: "):
-            message = message[len(path) + 2 :]
-        message = message[:1].upper() + message[1:]
-        if target and target not in errors:
-            errors[target] = message
-        elif not target:
-            general.append(message)
-    if reply.status == 403:
-        general.insert(0, forbidden)
-    return errors, " ".join(general) or None
+    """`refusal_errors` beside the event form's inputs (`forbidden`: the words of a 403,
+    before the service's reason)."""
+    return refusal_errors(
+        reply, FORM_FIELDS, nested_under="changes", stale=STALE, forbidden=forbidden
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from fastapi import Request
 
 from gateway_service.auth.identity import Identity
-from gateway_service.pages.common import Reply, is_manager, who_changed
+from gateway_service.pages.common import Reply, is_manager, refusal_errors, who_changed
 from obcms_platform.errors import ForbiddenError
 
 Kind = Literal["text", "choice", "year", "amount", "signed_amount", "date", "number", "id"]
@@ -166,28 +166,7 @@ async def changed_since(request: Request, thing: str, record: Mapping[str, Any])
 def service_errors(
     reply: Reply, specs: Iterable[Field], *, stale: str | None = None
 ) -> tuple[dict[str, str], str | None]:
-    """A refusal as errors beside the inputs of `specs`, and what belongs to no input (a 412
-    is `stale`, when given)."""
-    if reply.status == 412 and stale is not None:
-        return {}, stale
+    """`refusal_errors` beside the inputs of `specs`, each message after its input's title (a
+    412 is `stale`, when given)."""
     titles = {spec.name: spec.title for spec in specs}
-    error = reply.body.get("error") if isinstance(reply.body, dict) else None
-    details: list[tuple[str, str]] = []
-    if isinstance(error, dict):
-        details = [
-            (str(item.get("field") or ""), str(item.get("message", "")))
-            for item in error.get("details") or []
-        ] or [(str(error.get("field") or ""), str(error.get("message", "")))]
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    for path, message in details:
-        name = path.split(".")[0].split("[")[0]
-        if message.startswith(f"{path}: "):
-            message = message[len(path) + 2 :]
-        if name in titles:
-            errors.setdefault(name, f"{titles[name]}: {message}")
-        elif message:
-            general.append(message[:1].upper() + message[1:])
-    if not errors and not general:
-        general.append(reply.message)
-    return errors, " ".join(general) or None
+    return refusal_errors(reply, {name: name for name in titles}, labels=titles, stale=stale)

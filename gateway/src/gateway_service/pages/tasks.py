@@ -34,6 +34,7 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
+    refusal_errors,
     user_names,
     who_changed,
 )
@@ -97,6 +98,7 @@ FORM_FIELDS = (
     "assignee_ids",
     "team_ids",
 )
+FORM_INPUTS = {name: name for name in FORM_FIELDS}  # the service's field -> the form's input
 CLEARABLE_DATES = ("start_date", "due_date")
 QUICK_ACTIONS = {
     "complete": ({"status": "completed"}, "completed"),
@@ -311,34 +313,6 @@ async def my_tasks(request: Request, user: PageUser) -> Response:
     return await _task_list_page(request, user, mine=True)
 
 
-# --- errors beside the form's fields --------------------------------------------------------
-
-
-def field_errors(reply: Reply) -> tuple[dict[str, str], str | None]:
-    """A refusal as {form field: message} and what belongs to no field."""
-    error = reply.body.get("error") if isinstance(reply.body, dict) else None
-    details: list[tuple[str, str]] = []
-    if isinstance(error, dict):
-        for item in error.get("details") or []:
-            details.append((str(item.get("field") or ""), str(item.get("message", ""))))
-        if not details:
-            details.append((str(error.get("field") or ""), str(error.get("message", ""))))
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    for name, message in details:
-        field = name.split(".")[0].split("[")[0]
-        if message.startswith(f"{name}: "):
-            message = message[len(name) + 2 :]
-        message = message[:1].upper() + message[1:]
-        if field in FORM_FIELDS:
-            errors.setdefault(field, message)
-        elif message:
-            general.append(message)
-    if not details:
-        general.append(reply.message)
-    return errors, " ".join(general) or None
-
-
 # --- the form (new and edit) ----------------------------------------------------------------
 
 
@@ -513,7 +487,7 @@ async def task_create(request: Request, user: PageUser) -> Response:
         return JSONResponse(reply.body, status_code=reply.status)
     if reply.ok:
         return redirect(_with_saved(task_url(reply.body["id"]), "created"))
-    errors, general = field_errors(reply)
+    errors, general = refusal_errors(reply, FORM_INPUTS)
     return await _form_page(
         request, user, form, errors=errors, general=general, status=reply.status
     )
@@ -578,7 +552,7 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         request, user, "tasks", "PATCH", "/tasks", json={"items": items, "changes": changes}
     )
     if not reply.ok:
-        errors, general = field_errors(reply)
+        errors, general = refusal_errors(reply, FORM_INPUTS)
         message = general or "; ".join(errors.values()) or reply.message
         return render(
             request, "task_bulk.html", {"problem": message, "back": back}, status_code=reply.status
@@ -664,7 +638,7 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
         return await _form_page(
             request, user, form, task=task, conflict=STALE.format(who=who), status=412
         )
-    errors, general = field_errors(reply)
+    errors, general = refusal_errors(reply, FORM_INPUTS)
     return await _form_page(
         request, user, form, task=task, errors=errors, general=general, status=reply.status
     )
@@ -702,7 +676,7 @@ async def _dependency_change(
     elif reply.status in (403, 412):
         problem = _refusal(reply)
     else:
-        problem = field_errors(reply)[1] or reply.message
+        problem = refusal_errors(reply, FORM_INPUTS)[1] or reply.message
     return await _dependency_refused(request, user, task_id, problem, reply.status)
 
 

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from gateway_service.auth.identity import (
     AdminUser,
     ApiUser,
-    in_hashing_session,
-    in_session,
     profile_changed,
     sign_out_everywhere,
 )
+from gateway_service.db import in_hashing_session, in_session
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User

@@ -72,6 +72,7 @@ class RunningStack:
     """`obcms-dev run` with its output pumped to a queue the test can wait on."""
 
     def __init__(self, env: dict[str, str]) -> None:
+        self.log_dir = Path(env["OBCMS_STATE_DIR"]) / "logs"
         command = [str(Path(sys.executable).parent / "obcms-dev"), "run"]
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -119,6 +120,18 @@ class RunningStack:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(10)
+
+    def stop_cleanly(self) -> None:
+        """Ctrl-C; fails unless the stack exits 0, with what it printed and the end of every
+        process's log (a process that died under it names itself there)."""
+        code = self.interrupt()
+        if code == 0:
+            return
+        logs = "".join(
+            f"\n--- {log.name} (last lines) ---\n" + "\n".join(log.read_text().splitlines()[-25:])
+            for log in sorted(self.log_dir.glob("*.log"))
+        )
+        raise AssertionError(f"obcms-dev run exited with {code}:\n{self.rest()}{logs}")
 
 
 @contextlib.contextmanager

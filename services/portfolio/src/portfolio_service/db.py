@@ -1,16 +1,11 @@
-"""The portfolio service's declarative base, its bus tables, its outbox and the row lock every
-write of a versioned record takes."""
+"""The portfolio service's declarative base, its bus tables and its outbox."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Protocol, TypeVar
-
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase
 
 from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import service_metadata
-from obcms_platform.errors import NotFoundError, PreconditionFailedError
 
 
 class Base(DeclarativeBase):
@@ -19,36 +14,6 @@ class Base(DeclarativeBase):
 
 bus = bus_tables(Base.metadata)
 outbox = Outbox(bus.outbox, producer="portfolio")
-
-
-class Versioned(Protocol):
-    """A row with a `version` (SQLAlchemy's `version_id_col`)."""
-
-    @property
-    def version(self) -> int: ...
-
-
-VersionedRow = TypeVar("VersionedRow", bound=Versioned)
-
-
-def locked(
-    session: Session,
-    model: type[VersionedRow],
-    row_id: uuid.UUID,
-    noun: str,
-    expected_version: int | None = None,
-) -> VersionedRow:
-    """The record `row_id` of `model` (`noun` in messages), loaded for writing: row-locked so
-    that concurrent writers queue instead of racing. With `expected_version` (If-Match), a
-    record changed since the caller read it is a 412."""
-    row = session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(noun, row_id)
-    if expected_version is not None and row.version != expected_version:
-        raise PreconditionFailedError(
-            f"{noun} {row_id} is at version {row.version}, not {expected_version}; reload it"
-        )
-    return row
 
 
 def load_models() -> None:

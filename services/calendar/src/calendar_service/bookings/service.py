@@ -31,6 +31,7 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
@@ -126,9 +127,7 @@ def decide(
     notes: str | None = None,
 ) -> Booking:
     """Approve, reject or cancel (who may: authz.BOOKING_DECIDE and BOOKING_CANCEL)."""
-    booking = session.scalar(select(Booking).where(Booking.id == booking_id).with_for_update())
-    if booking is None:
-        raise NotFoundError("booking", booking_id)
+    booking = locked(session, Booking, booking_id, what="booking")
     allowed_from: tuple[BookingStatus, ...] = (
         HOLDING_STATUSES if to is BookingStatus.CANCELLED else (BookingStatus.PENDING,)
     )

@@ -39,10 +39,10 @@ from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
-    PreconditionFailedError,
 )
 from obcms_platform.feed import TimeWindow
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 
 # The fields of an update that change when the event (or its occurrences) happen.
 TIMING_FIELDS = frozenset({"start", "end", "all_day", "timezone", "recurrence"})
@@ -92,8 +92,7 @@ def list_events(
             Event.recurrence.is_not(None) if filters.recurring else Event.recurrence.is_(None)
         )
     if filters.q:
-        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(Event.title.ilike(pattern + "%", escape="\\"))
+        conditions.append(text_match(filters.q, Event.title))
     statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)
     return paginate(session, statement, page)
 
@@ -295,7 +294,7 @@ def update_event(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Event:
-    event = _locked(session, event_id, expected_version)
+    event = locked(session, Event, event_id, expected_version, what="event")
     _apply(event, changes, principal)
     session.flush()
     announce(session, EVENT_UPDATED, event)
@@ -416,7 +415,7 @@ def split_series(
 
 
 def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
-    event = _locked(session, event_id, expected_version)
+    event = locked(session, Event, event_id, expected_version, what="event")
     final_version = event.version + 1
     session.delete(event)
     session.flush()
@@ -479,7 +478,7 @@ def restore_occurrence(
     expected_version: int | None = None,
 ) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
-    event = _locked(session, event_id, expected_version)
+    event = locked(session, Event, event_id, expected_version, what="event")
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
@@ -651,22 +650,10 @@ def _locked_series(
     session: Session, event_id: uuid.UUID, expected_version: int | None, field: str
 ) -> tuple[Event, Series]:
     """A series, locked; 409 naming `field` (the occurrence asked for) if it is not one."""
-    event = _locked(session, event_id, expected_version)
+    event = locked(session, Event, event_id, expected_version, what="event")
     series = series_of(event)
     if series is None:
         raise ConflictError(
             f"event {event_id} is not recurring; change the event itself", field=field
         )
     return event, series
-
-
-def _locked(session: Session, event_id: uuid.UUID, expected_version: int | None) -> Event:
-    event = session.scalar(select(Event).where(Event.id == event_id).with_for_update())
-    if event is None:
-        raise NotFoundError("event", event_id)
-    if expected_version is not None and event.version != expected_version:
-        raise PreconditionFailedError(
-            f"event {event_id} is at version {event.version}, not {expected_version}; "
-            "reload and retry"
-        )
-    return event

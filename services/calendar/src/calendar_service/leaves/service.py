@@ -17,6 +17,7 @@ from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked
 
 
 def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
@@ -93,9 +94,7 @@ def decide(
     reason: str | None = None,
 ) -> StaffLeave:
     """Approve or reject pending leave (who may: authz.LEAVE_DECIDE)."""
-    leave = session.scalar(select(StaffLeave).where(StaffLeave.id == leave_id).with_for_update())
-    if leave is None:
-        raise NotFoundError("leave", leave_id)
+    leave = locked(session, StaffLeave, leave_id, what="leave")
     if leave.status is not LeaveStatus.PENDING:
         verb = "approve" if to is LeaveStatus.APPROVED else "reject"
         raise ConflictError(

@@ -19,9 +19,9 @@ from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
-    PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 
 
 def get_resource(session: Session, resource_id: uuid.UUID) -> Resource:
@@ -40,8 +40,7 @@ def list_resources(
     if filters.is_available is not None:
         conditions.append(Resource.is_available.is_(filters.is_available))
     if filters.q:
-        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(Resource.name.ilike(f"%{escaped}%", escape="\\"))
+        conditions.append(text_match(filters.q, Resource.name))
     statement: Select[Any] = select(Resource).where(*conditions).order_by(Resource.name)
     return paginate(session, statement, page)
 
@@ -60,13 +59,7 @@ def update_resource(
     changes: ResourceUpdate,
     expected_version: int | None,
 ) -> Resource:
-    resource = session.scalar(select(Resource).where(Resource.id == resource_id).with_for_update())
-    if resource is None:
-        raise NotFoundError("resource", resource_id)
-    if expected_version is not None and resource.version != expected_version:
-        raise PreconditionFailedError(
-            f"resource {resource_id} is at version {resource.version}, not {expected_version}"
-        )
+    resource = locked(session, Resource, resource_id, expected_version, what="resource")
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal, Role
 from obcms_platform.errors import ConflictError, ForbiddenError, NotFoundError
+from obcms_platform.records import locked
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.approvals.schemas import ApprovalRequest
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import ApprovalStatus, Ppa
-from portfolio_service.ppas.service import locked_ppa
 
 S = ApprovalStatus
 REVIEW_STAGES = frozenset(
@@ -55,7 +55,7 @@ def change_approval(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Ppa:
-    ppa = locked_ppa(session, ppa_id, expected_version)
+    ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
     current, target = ppa.approval_status, request.to
     allowed = TRANSITIONS[current]
     if target not in allowed:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from obcms_platform.auth import Principal
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.assessments.schemas import (
     NULLABLE_UPDATE_FIELDS,
@@ -22,8 +23,7 @@ from portfolio_service.assessments.schemas import (
     AssessmentFilters,
     AssessmentUpdate,
 )
-from portfolio_service.db import locked, outbox
-from portfolio_service.search import text_matches
+from portfolio_service.db import outbox
 
 
 def get_assessment(session: Session, assessment_id: uuid.UUID) -> Assessment:
@@ -44,7 +44,7 @@ def list_assessments(
     if filters.assessment_level:
         conditions.append(Assessment.assessment_level.in_(filters.assessment_level))
     if filters.q:
-        conditions.append(text_matches(filters.q, Assessment.title))
+        conditions.append(text_match(filters.q, Assessment.title))
     statement = (
         select(Assessment)
         .where(*conditions)
@@ -76,7 +76,7 @@ def update_assessment(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Assessment:
-    assessment = locked(session, Assessment, assessment_id, "assessment", expected_version)
+    assessment = locked(session, Assessment, assessment_id, expected_version, what="assessment")
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name not in NULLABLE_UPDATE_FIELDS:
@@ -92,7 +92,7 @@ def update_assessment(
 def delete_assessment(
     session: Session, assessment_id: uuid.UUID, expected_version: int | None = None
 ) -> None:
-    assessment = locked(session, Assessment, assessment_id, "assessment", expected_version)
+    assessment = locked(session, Assessment, assessment_id, expected_version, what="assessment")
     title = assessment.title
     session.delete(assessment)
     session.flush()

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.errors import InvalidInputError, NotFoundError
-from portfolio_service.db import locked, outbox
+from obcms_platform.records import locked
+from portfolio_service.db import outbox
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneUpdate
 from portfolio_service.ppas.models import Ppa
@@ -67,9 +68,9 @@ def delete_milestone(
 def _locked(
     session: Session, ppa_id: uuid.UUID, milestone_id: uuid.UUID, expected_version: int | None
 ) -> Milestone:
-    """The PPA's milestone, row-locked for writing (`db.locked`: a stale `expected_version`
+    """The PPA's milestone, row-locked for writing (`locked`: a stale `expected_version`
     is a 412)."""
-    milestone = locked(session, Milestone, milestone_id, "milestone", expected_version)
+    milestone = locked(session, Milestone, milestone_id, expected_version, what="milestone")
     if milestone.ppa_id != ppa_id:
         raise NotFoundError("milestone", milestone_id)
     return milestone

@@ -17,8 +17,9 @@ from sqlalchemy.orm.attributes import flag_modified
 from obcms_platform.auth import Principal
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 from portfolio_service.assessments.models import Assessment
-from portfolio_service.db import locked, outbox
+from portfolio_service.db import outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.needs.schemas import (
     NULLABLE_UPDATE_FIELDS,
@@ -27,7 +28,6 @@ from portfolio_service.needs.schemas import (
     NeedUpdate,
 )
 from portfolio_service.ppas.models import Ppa
-from portfolio_service.search import text_matches
 
 
 def get_need(session: Session, need_id: uuid.UUID) -> Need:
@@ -55,7 +55,7 @@ def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tupl
         addressed = exists().where(NeedPpaLink.need_id == Need.id)
         conditions.append(addressed if filters.addressed else ~addressed)
     if filters.q:
-        conditions.append(text_matches(filters.q, Need.title, Need.description))
+        conditions.append(text_match(filters.q, Need.title, Need.description))
     statement = select(Need).where(*conditions).order_by(Need.created_at.desc(), Need.id)
     return paginate(session, statement, page)
 
@@ -80,7 +80,7 @@ def update_need(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Need:
-    need = locked(session, Need, need_id, "need", expected_version)
+    need = locked(session, Need, need_id, expected_version, what="need")
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name not in NULLABLE_UPDATE_FIELDS:
@@ -95,7 +95,7 @@ def update_need(
 
 
 def delete_need(session: Session, need_id: uuid.UUID, expected_version: int | None = None) -> None:
-    need = locked(session, Need, need_id, "need", expected_version)
+    need = locked(session, Need, need_id, expected_version, what="need")
     session.delete(need)
     session.flush()
     _announce(session, need, deleted=True)
@@ -108,7 +108,7 @@ def replace_ppa_links(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Need:
-    need = locked(session, Need, need_id, "need", expected_version)
+    need = locked(session, Need, need_id, expected_version, what="need")
     links = _links(session, ppa_ids)
     need.ppa_links.clear()
     session.flush()
@@ -125,7 +125,7 @@ def link_ppa(
 ) -> Need:
     """Add one PPA to those addressing the need; one already linked changes nothing. The
     need's row lock queues concurrent link changes, so none is lost."""
-    need = locked(session, Need, need_id, "need", expected_version)
+    need = locked(session, Need, need_id, expected_version, what="need")
     if ppa_id in need.ppa_ids:
         return need
     if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
@@ -142,7 +142,7 @@ def unlink_ppa(
     expected_version: int | None = None,
 ) -> Need:
     """Remove one PPA from those addressing the need (404 naming ppa_id when not linked)."""
-    need = locked(session, Need, need_id, "need", expected_version)
+    need = locked(session, Need, need_id, expected_version, what="need")
     link = next((link for link in need.ppa_links if link.ppa_id == ppa_id), None)
     if link is None:
         raise NotFoundError("ppa_id: link to PPA", ppa_id, field="ppa_id")

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
-from portfolio_service.db import locked, outbox
+from portfolio_service.db import outbox
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
     NON_NULLABLE_UPDATE_FIELDS,
@@ -27,7 +28,6 @@ from portfolio_service.ppas.schemas import (
     PpaFilters,
     PpaUpdate,
 )
-from portfolio_service.search import text_matches
 from portfolio_service.workflow.service import create_stages
 
 # A change of one of these re-checks the budget ceiling of a PPA already counted against it.
@@ -39,11 +39,6 @@ def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
     if ppa is None:
         raise NotFoundError("PPA", ppa_id)
     return ppa
-
-
-def locked_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None = None) -> Ppa:
-    """Load the PPA for writing (`db.locked`: row-locked; a stale `expected_version` is 412)."""
-    return locked(session, Ppa, ppa_id, "PPA", expected_version)
 
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
@@ -75,7 +70,7 @@ def update_ppa(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Ppa:
-    ppa = locked_ppa(session, ppa_id, expected_version)
+    ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
     values = changes.model_dump(exclude_unset=True)
     _ensure_not_frozen(ppa, values)
     for name, value in values.items():
@@ -94,7 +89,7 @@ def update_ppa(
 
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
     """Its milestones, workflow stages, approval history, funding and need links go too."""
-    ppa = locked_ppa(session, ppa_id, expected_version)
+    ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
     title = ppa.title
     session.delete(ppa)
     session.flush()
@@ -114,7 +109,7 @@ def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[
     if filters.approval_status:
         conditions.append(Ppa.approval_status.in_(filters.approval_status))
     if filters.q:
-        conditions.append(text_matches(filters.q, Ppa.title, Ppa.summary))
+        conditions.append(text_match(filters.q, Ppa.title, Ppa.summary))
     statement = select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
     return paginate(session, statement, page)
 

@@ -17,9 +17,9 @@ from obcms_platform.errors import (
     AppError,
     InvalidInputError,
     NotFoundError,
-    PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked, text_match
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
@@ -78,7 +78,7 @@ def update_task(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Task:
-    task = _locked(session, task_id, expected_version)
+    task = locked(session, Task, task_id, expected_version, what="task")
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
@@ -119,7 +119,7 @@ def bulk_update_tasks(
     for item in sorted(request.items, key=lambda item: item.id):
         try:
             with session.begin_nested():
-                task = _locked(session, item.id, expected_version=None)
+                task = locked(session, Task, item.id, what="task")
                 ensure(principal, TASK_UPDATE, task_workers(session, task))
                 task = update_task(session, item.id, changes, principal, item.version)
             results[item.id] = TaskBulkResult(
@@ -142,7 +142,7 @@ def add_dependency(
 ) -> Task:
     """Make the task wait for another one; already waiting for it, the task is unchanged.
     Refused as a PATCH of `depends_on` would be: itself, an unknown task, a cycle."""
-    task = _locked(session, task_id, expected_version)
+    task = locked(session, Task, task_id, expected_version, what="task")
     if dependency_id in task.depends_on:
         return task
     _lock_dependency_graph(session)
@@ -158,7 +158,7 @@ def remove_dependency(
     expected_version: int | None = None,
 ) -> Task:
     """Stop the task waiting for another one (404 when it does not)."""
-    task = _locked(session, task_id, expected_version)
+    task = locked(session, Task, task_id, expected_version, what="task")
     if dependency_id not in task.depends_on:
         raise NotFoundError("depends_on: dependency on task", dependency_id, field="depends_on")
     remaining = [other for other in task.depends_on if other != dependency_id]
@@ -178,7 +178,7 @@ def _change_dependencies(
 def delete_task(
     session: Session, task_id: uuid.UUID, expected_version: int | None, principal: Principal
 ) -> None:
-    task = _locked(session, task_id, expected_version)
+    task = locked(session, Task, task_id, expected_version, what="task")
     # No task may keep depending on one that no longer exists.
     session.execute(
         update(Task)
@@ -278,14 +278,8 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.auto_generated.is_(filters.auto_generated))
     if filters.created_from_template is not None:
         conditions.append(Task.created_from_template == filters.created_from_template)
-    # Every word of `q`, in any order, in the title or the description (case-insensitive).
-    for word in (filters.q or "").split():
-        pattern = f"%{_escape_like(word)}%"
-        conditions.append(
-            or_(
-                Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")
-            )
-        )
+    if filters.q:
+        conditions.append(text_match(filters.q, Task.title, Task.description))
     return select(Task).where(*conditions).order_by(*_ordering(filters.sort))
 
 
@@ -319,24 +313,8 @@ def _ordering(sort: TaskSort) -> list[Any]:
     }[sort]
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _hours(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 2)))
-
-
-def _locked(session: Session, task_id: uuid.UUID, expected_version: int | None) -> Task:
-    """Load the task for writing; row-locked so concurrent writers queue instead of racing."""
-    task = session.get(Task, task_id, with_for_update=True)
-    if task is None:
-        raise NotFoundError("task", task_id)
-    if expected_version is not None and task.version != expected_version:
-        raise PreconditionFailedError(
-            f"task {task_id} is at version {task.version}, not {expected_version}; reload it"
-        )
-    return task
 
 
 def _apply_status(task: Task, previous: TaskStatus | None) -> None:

@@ -37,12 +37,16 @@ from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
 from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import ProcessSpec
-from obcms_platform.settings import RunMode
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers, wait_until
-from portfolio_service.app import create_app as create_portfolio_app
-from portfolio_service.settings import PortfolioSettings
-from tasks_service.app import create_app as create_tasks_app
-from tasks_service.settings import TasksSettings
+from obcms_platform.registry import PORTFOLIO, TASKS, Deployable
+from obcms_platform.testing import (
+    PostgresServer,
+    ServiceDatabases,
+    auth_headers,
+    deadline,
+    wait_until,
+)
+from obcms_platform.testing.service_fixtures import service_app, service_settings
+from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT
 
 API = "/api/v1"
 PPA_TASKS = 10  # the ppa_budget_cycle template's tasks
@@ -94,34 +98,17 @@ class BusStack:
             "portfolio": create_engine(self.portfolio_db_url, pool_size=2),
         }
         self._exit = contextlib.ExitStack()
-        self.tasks = self._exit.enter_context(
-            TestClient(
-                create_tasks_app(
-                    TasksSettings(
-                        database_url=self.tasks_db_url,
-                        redis_url=self.redis_url,
-                        mode=RunMode.TEST,
-                    )
-                ),
-                raise_server_exceptions=False,
-            )
-        )
-        self.portfolio = self._exit.enter_context(
-            TestClient(
-                create_portfolio_app(
-                    PortfolioSettings(
-                        database_url=self.portfolio_db_url,
-                        redis_url=self.redis_url,
-                        mode=RunMode.TEST,
-                    )
-                ),
-                raise_server_exceptions=False,
-            )
-        )
+        self.tasks = self._client(TASKS, self.tasks_db_url)
+        self.portfolio = self._client(PORTFOLIO, self.portfolio_db_url)
         self.user_id = uuid.uuid4()
         LIVE_STACKS.append(self)
 
     wait_until = staticmethod(wait_until)
+
+    def _client(self, service: Deployable, database_url: str) -> TestClient:
+        """An in-process client of `service`'s API on this stack's database and Redis."""
+        app = service_app(service, service_settings(service, database_url, self.redis_url))
+        return self._exit.enter_context(TestClient(app, raise_server_exceptions=False))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -151,12 +138,33 @@ class BusStack:
         self.processes.start(ProcessSpec(name=name, command=command), extra_env=env)
 
     def start_all(self) -> None:
-        for name in ("relay", "tasks-worker", "portfolio-worker"):
+        """Start the relay and both workers; returns once all three are ready."""
+        names = ("relay", "tasks-worker", "portfolio-worker")
+        for name in names:
             self.start(name)
+        self.wait_ready(*names)
+
+    def wait_ready(self, *names: str) -> None:
+        """Wait until each process serves its metrics: a worker does once it consumes
+        (Celery's worker_ready), the relay once it is up. Fails at once, with its log, if
+        one exits instead."""
+        for name in names:
+
+            def serving(name: str = name) -> bool:
+                exited = dict(self.processes.exited())
+                if name in exited:
+                    raise AssertionError(f"{name} exited with {exited[name]}:\n{self.log(name)}")
+                return bool(self.metrics(name))
+
+            wait_until(
+                serving,
+                timeout=PROCESS_READY_TIMEOUT,
+                message=f"{name} to be ready (serve its metrics)",
+            )
 
     def stop(self, name: str) -> None:
         """Stop gracefully (SIGTERM: a Celery worker finishes what it holds first)."""
-        self.processes.stop(name, timeout=30)
+        self.processes.stop(name, timeout=deadline(30))
 
     def kill(self, name: str) -> None:
         """SIGKILL: no cleanup, no acknowledgement of what it was handling."""
@@ -191,7 +199,7 @@ class BusStack:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=deadline(120),
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -207,7 +215,7 @@ class BusStack:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=deadline(120),
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -455,12 +463,12 @@ class BusStack:
 
 @pytest.fixture(scope="session")
 def tasks_databases(postgres_server: PostgresServer) -> ServiceDatabases:
-    return ServiceDatabases(postgres_server, "tasks_service")
+    return ServiceDatabases(postgres_server, TASKS.package)
 
 
 @pytest.fixture(scope="session")
 def portfolio_databases(postgres_server: PostgresServer) -> ServiceDatabases:
-    return ServiceDatabases(postgres_server, "portfolio_service")
+    return ServiceDatabases(postgres_server, PORTFOLIO.package)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ pages land in `test-artifacts/screenshots/` at the repo root.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -24,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from gateway_service.formatting import label
+from obcms_platform.testing import deadline, wait_until
 from obcms_platform.testing.browser import chromium
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
@@ -33,7 +33,10 @@ pytestmark = pytest.mark.slow
 ADMIN_PASSWORD = "e2e-" + uuid.uuid4().hex
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 OFFICE = ZoneInfo("Asia/Manila")
+# Seconds on a quiet machine, scaled by OBCMS_TEST_TIME_SCALE.
 CONVERGE_SECONDS = 60.0
+PAGE_TIMEOUT = 20
+HTTP_TIMEOUT = deadline(30)
 PPAS = "/oobc-management/portfolio/ppas/"
 TASKS = "/oobc-management/staff/tasks/"
 CALENDAR = "/oobc-management/staff/calendar/"
@@ -55,14 +58,17 @@ def screenshot(page: Page, name: str) -> None:
 
 def reload_until(page: Page, url: str, ready: Callable[[], bool], what: str) -> None:
     """Load `url` again and again until `ready()` holds (bus work converging)."""
-    deadline = time.monotonic() + CONVERGE_SECONDS
-    while True:
+
+    def reloaded_and_ready() -> bool:
         page.goto(url)
-        if ready():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} never showed {what}")
-        time.sleep(0.5)
+        return ready()
+
+    wait_until(
+        reloaded_and_ready,
+        timeout=CONVERGE_SECONDS,
+        interval=0.5,
+        message=f"{url} to show {what}",
+    )
 
 
 # --- the stack and the browser ------------------------------------------------------------
@@ -114,7 +120,7 @@ def open_context(
     context = browser.new_context(
         base_url=gateway, timezone_id="Asia/Manila", storage_state=state, **options
     )
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(deadline(PAGE_TIMEOUT) * 1000)
     return context
 
 
@@ -142,7 +148,7 @@ def admin_headers(gateway: str) -> dict[str, str]:
     reply = httpx.post(
         f"{gateway}/api/v1/auth/token",
         data={"username": "admin", "password": ADMIN_PASSWORD},
-        timeout=30,
+        timeout=HTTP_TIMEOUT,
     )
     assert reply.status_code == 200, reply.text
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
@@ -301,7 +307,7 @@ def test_calendar_shows_every_module_and_filters_them_out(
             "end": f"{today}T10:00:00+08:00",
         },
         headers=admin_headers,
-        timeout=30,
+        timeout=HTTP_TIMEOUT,
     )
     assert reply.status_code == 201, reply.text
 
@@ -387,7 +393,7 @@ def test_maintenance_mode_shows_the_maintenance_page_then_pages_work_again(
             f"{gateway}/api/v1/admin/maintenance",
             json={"enabled": enabled, "message": "Back after the database upgrade."},
             headers=admin_headers,
-            timeout=30,
+            timeout=HTTP_TIMEOUT,
         )
         assert reply.status_code == 200, reply.text
 

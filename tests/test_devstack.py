@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import port_open
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import auth_headers, wait_until
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
@@ -29,14 +28,14 @@ def wait_for_linked_tasks(
 ) -> list[dict]:
     """Poll the tasks API until the tasks linked by `link` (e.g. related_ppa_id) number
     `count`: generated or removed over the bus."""
-    deadline = time.monotonic() + 60
     tasks: list[dict] = []
-    while time.monotonic() < deadline:
-        tasks = httpx.get(f"{base}/api/v1/tasks", params=link, headers=headers).json()["items"]
-        if len(tasks) == count:
-            return tasks
-        time.sleep(0.3)
-    raise AssertionError(f"{len(tasks)} tasks, not {count}, linked by {link}")
+
+    def arrived() -> bool:
+        tasks[:] = httpx.get(f"{base}/api/v1/tasks", params=link, headers=headers).json()["items"]
+        return len(tasks) == count
+
+    wait_until(arrived, message=lambda: f"{len(tasks)} tasks, not {count}, linked by {link}")
+    return tasks
 
 
 def log_in(browser: httpx.Client, password: str) -> httpx.Response:
@@ -112,15 +111,16 @@ def check_demo_organisation(gateway: str, logins: dict[str, tuple[str, str, str]
         for ppa in ppas["items"]
         if ppa["category"] == "oobc_ppa" and ppa["status"] == "planning"
     )
-    deadline = time.monotonic() + 60
     generated: list[dict] = []
-    while len(generated) < 10 and time.monotonic() < deadline:
+
+    def generated_arrived() -> bool:
         linked = httpx.get(
             f"{gateway}/api/v1/tasks", params={"related_ppa_id": planned["id"]}, headers=manager
         ).json()["items"]
-        generated = [task for task in linked if task["auto_generated"]]
-        time.sleep(0.3)
-    assert len(generated) >= 10, generated
+        generated[:] = [task for task in linked if task["auto_generated"]]
+        return len(generated) >= 10
+
+    wait_until(generated_arrived, message=lambda: f"10 generated tasks: {generated}")
 
     events = httpx.get(f"{gateway}/api/v1/events", params={"limit": 100}, headers=manager)
     assert any(event["recurrence"] for event in events.json()["items"]), events.text

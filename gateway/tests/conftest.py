@@ -28,57 +28,50 @@ from gateway_helpers import (
     token_for,
 )
 
-from calendar_service.app import create_app as create_calendar_app
-from calendar_service.settings import CalendarSettings
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
+from obcms_platform.registry import CALENDAR, GATEWAY, PORTFOLIO, TASKS
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer, ServiceDatabases
 from obcms_platform.testing.browser import chromium
-from portfolio_service.app import create_app as create_portfolio_app
-from portfolio_service.settings import PortfolioSettings
-from tasks_service.app import create_app as create_tasks_app
-from tasks_service.settings import TasksSettings
+from obcms_platform.testing.service_fixtures import service_app, service_settings
 
 
 @pytest.fixture(scope="session")
 def gateway_databases(postgres_server: PostgresServer) -> ServiceDatabases:
-    return ServiceDatabases(postgres_server, "gateway_service")
+    return ServiceDatabases(postgres_server, GATEWAY.package)
 
 
 @pytest.fixture(scope="session")
 def tasks_database(postgres_server: PostgresServer) -> str:
     """The database URL of the session's tasks service."""
-    return ServiceDatabases(postgres_server, "tasks_service").fresh()
+    return ServiceDatabases(postgres_server, TASKS.package).fresh()
 
 
 @pytest.fixture(scope="session")
 def portfolio_database(postgres_server: PostgresServer) -> str:
     """The database URL of the session's portfolio service."""
-    return ServiceDatabases(postgres_server, "portfolio_service").fresh()
+    return ServiceDatabases(postgres_server, PORTFOLIO.package).fresh()
 
 
 @pytest.fixture(scope="session")
 def tasks_backend(tasks_database: str, redis_url: str) -> Iterator[str]:
-    url = tasks_database
-    settings = TasksSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
-    with served(create_tasks_app(settings)) as server:
+    with served(service_app(TASKS, service_settings(TASKS, tasks_database, redis_url))) as server:
         yield server.url
 
 
 @pytest.fixture(scope="session")
 def portfolio_backend(portfolio_database: str, redis_url: str) -> Iterator[str]:
-    url = portfolio_database
-    settings = PortfolioSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
-    with served(create_portfolio_app(settings)) as server:
+    with served(
+        service_app(PORTFOLIO, service_settings(PORTFOLIO, portfolio_database, redis_url))
+    ) as server:
         yield server.url
 
 
 @pytest.fixture(scope="session")
 def calendar_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
-    url = ServiceDatabases(postgres_server, "calendar_service").fresh()
-    settings = CalendarSettings(database_url=url, redis_url=redis_url, mode=RunMode.TEST)
-    with served(create_calendar_app(settings)) as server:
+    url = ServiceDatabases(postgres_server, CALENDAR.package).fresh()
+    with served(service_app(CALENDAR, service_settings(CALENDAR, url, redis_url))) as server:
         yield server.url
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -39,7 +38,9 @@ from obcms_platform.bus.consumer import EventConsumer, Outcome
 from obcms_platform.bus.topology import EXCHANGE, all_queues
 from obcms_platform.bus.worker import HANDLE_TASK, publisher_app
 from obcms_platform.db import Database
+from obcms_platform.testing import wait_until
 from obcms_platform.testing.auth import auth_headers
+from obcms_platform.testing.timing import deadline
 from tasks_service.db import bus as tasks_bus
 from tasks_service.events import HANDLERS as TASKS_HANDLERS
 
@@ -255,14 +256,15 @@ def test_the_gateway_worker_process_invalidates_on_a_published_event(
             routing_key="task.updated",
             declare=all_queues(),
         )
-        deadline = time.monotonic() + 60
-        while int(client.get(generation_key("tasks")) or 0) == before:
+
+        def invalidated() -> bool:
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-            time.sleep(0.1)
+            return int(client.get(generation_key("tasks")) or 0) != before
+
+        wait_until(invalidated, message=lambda: (tmp_path / "worker.log").read_text())
     finally:
         worker.terminate()
-        worker.wait(30)
+        worker.wait(deadline(30))
         log.close()
         client.close()
     assert int(redis.Redis.from_url(redis_url).get(generation_key("calendar")) or 0) == (

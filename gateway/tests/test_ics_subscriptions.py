@@ -285,6 +285,35 @@ def test_vevents_carry_location_description_sequence_and_the_calendar_its_name(g
     assert int(meeting["SEQUENCE"]) > sequence
 
 
+def test_an_events_venue_and_description_reach_the_subscription(gateway, world):
+    """What a calendar client shows of an event: where (LOCATION) and what it is about (the
+    event's own description, after the kind and the page's address)."""
+    day = datetime.now(MANILA).date() + timedelta(days=12)
+    with _client(gateway) as client:
+        briefing = post(
+            client,
+            world["admin"],
+            "/events",
+            {
+                "title": unique("Budget briefing"),
+                "event_type": "briefing",
+                "start": _at(day, 9),
+                "end": _at(day, 11),
+                "venue": "Session hall, 2nd floor",
+                "description": "Bring the Q3 figures.\nAgenda: ceilings, then funding.",
+                "participant_ids": [world["ana"]["id"]],
+            },
+        )
+    calendar = _calendar(_addresses(gateway, world["ana"]["username"])["mine"])
+    vevent = _vevents(calendar)[f"coordination-event-{briefing['id']}"]
+    assert str(vevent["LOCATION"]) == "Session hall, 2nd floor"
+    page = f"{gateway.url}/oobc-management/calendar/events/{briefing['id']}/"
+    assert str(vevent["DESCRIPTION"]) == (
+        f"Coordination · Event · Planned\n{page}\n\n"
+        "Bring the Q3 figures.\nAgenda: ceilings, then funding."
+    )
+
+
 def test_regenerate_ends_the_old_address_and_the_page_keeps_showing_the_new_one(gateway, world):
     username = world["ana"]["username"]
     old = _addresses(gateway, username)["mine"]

@@ -195,6 +195,17 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     assert wrong.status_code == 409
     assert "cannot move to enacted" in wrong.text
 
+    for stage in ("budget_review", "executive_approval", "approved"):
+        assert submit(admin, page + "approval/", {"to": stage}).status_code == 303, stage
+    approved = admin.get(page).text
+    # The portfolio service's own rules: an admin may enact or undo the approval.
+    assert 'value="enacted"' in approved
+    assert 'value="draft"' in approved
+    manager_user = create_user(make_client(), admin_headers, "manager")
+    manager_page = signed_in(make_client(), manager_user["username"]).get(page).text
+    assert 'value="enacted"' not in manager_page
+    assert 'value="draft"' not in manager_page
+
 
 def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)

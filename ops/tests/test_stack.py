@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,15 +15,16 @@ import pytest
 from typer.testing import CliRunner
 
 from obcms_platform.auth import Role
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import auth_headers, wait_until
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
+from obcms_platform.testing.timing import deadline
 from obcmsctl.cli import app
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-HTTP_TIMEOUT = 30  # generous: the test machine may be busy
+HTTP_TIMEOUT = deadline(30)  # generous: the test machine may be busy
 
 
 def obcmsctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,7 +33,7 @@ def obcmsctl(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=deadline(120),
         check=False,
     )
 
@@ -46,9 +46,10 @@ def in_process(*args: str) -> subprocess.CompletedProcess[str]:
 
 def wait_for_tasks(tasks_api: str, ppa_id: str, count: int) -> None:
     headers = auth_headers(uuid.uuid4(), [Role.MANAGER])
-    deadline = time.monotonic() + 60
     found = 0
-    while time.monotonic() < deadline:
+
+    def arrived() -> bool:
+        nonlocal found
         response = httpx.get(
             f"{tasks_api}/api/v1/tasks",
             params={"related_ppa_id": ppa_id},
@@ -56,10 +57,9 @@ def wait_for_tasks(tasks_api: str, ppa_id: str, count: int) -> None:
             timeout=HTTP_TIMEOUT,
         )
         found = len(response.json()["items"])
-        if found == count:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{found} tasks for PPA {ppa_id}, not {count}")
+        return found == count
+
+    wait_until(arrived, message=lambda: f"{found} tasks for PPA {ppa_id}, not {count}")
 
 
 def test_smoke_and_integrity_against_a_running_stack() -> None:

@@ -19,7 +19,13 @@ from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedPostgres, free_port
 from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import SERVICES, processes
-from obcms_platform.testing import PostgresServer, ServiceDatabases, auth_headers, wait_until
+from obcms_platform.testing import (
+    PostgresServer,
+    ServiceDatabases,
+    auth_headers,
+    deadline,
+    wait_until,
+)
 from obcms_platform.testing.devstack import state_folder
 
 WRITERS_PER_SERVICE = 3
@@ -65,7 +71,7 @@ class Load:
         return outcome
 
     def writer(self, service: str) -> None:
-        with httpx.Client(base_url=self.urls[service], timeout=30) as client:
+        with httpx.Client(base_url=self.urls[service], timeout=deadline(30)) as client:
             while not self.stop.is_set():
                 self.write(client, service)
 
@@ -104,7 +110,7 @@ def apis(private_postgres: EmbeddedPostgres, redis_url: str) -> Iterator[dict[st
             for spec in processes(services, env):
                 if spec.name.endswith("-api"):
                     group.start(spec)
-                    group.wait_ready(spec.name)
+                    group.wait_ready(spec.name, deadline(90))
             yield {
                 spec.name: ServedApi(
                     spec.url_in(env), env[f"{spec.env_prefix}DATABASE_URL"].rsplit("/", 1)[1]
@@ -146,7 +152,7 @@ def test_postgres_restart_under_load_fails_cleanly_and_loses_nothing(
                 lambda service=service: load.count(service, 503) >= 5,
                 message=f"{service} to answer 503 while the database is down",
             )
-            ready = httpx.get(f"{apis[service].url}/readyz", timeout=30)
+            ready = httpx.get(f"{apis[service].url}/readyz", timeout=deadline(30))
             assert ready.status_code == 503
             assert ready.json()["failed"] == ["database"]
 
@@ -164,9 +170,9 @@ def test_postgres_restart_under_load_fails_cleanly_and_loses_nothing(
 
     # The pools recovered: from now on every write succeeds, on the same processes.
     for service in WRITES:
-        with httpx.Client(base_url=apis[service].url, timeout=30) as client:
+        with httpx.Client(base_url=apis[service].url, timeout=deadline(30)) as client:
             assert [load.write(client, service).status for _ in range(20)] == [201] * 20
-        assert httpx.get(f"{apis[service].url}/readyz", timeout=30).status_code == 200
+        assert httpx.get(f"{apis[service].url}/readyz", timeout=deadline(30)).status_code == 200
 
     unexpected = [outcome for outcome in load.outcomes if outcome.status not in {201, 503}]
     assert unexpected == []

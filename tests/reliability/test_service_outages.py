@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from obcms_platform.devstack.local import LocalStack
-from obcms_platform.testing import wait_until
+from obcms_platform.testing import deadline, wait_until
 from obcms_platform.testing.devstack import local_stack, stack_environment, state_folder
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
@@ -68,7 +68,7 @@ def gateway() -> Iterator[Gateway]:
         env, ports = stack_environment(folder, OBCMS_ADMIN_PASSWORD=ADMIN_PASSWORD)
         with local_stack(env) as stack:
             base = f"http://127.0.0.1:{ports['OBCMS_PORT']}"
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with httpx.Client(base_url=base, timeout=deadline(30)) as client:
                 token = client.post(
                     "/api/v1/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD}
                 )

@@ -31,8 +31,10 @@ from security_helpers import SERVICES
 
 from gateway_service.app import create_app as create_gateway_app
 from gateway_service.settings import GatewaySettings
+from obcms_platform import registry
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer, ServiceDatabases
+from obcms_platform.testing.service_fixtures import service_app, service_settings
 
 MAINTENANCE_KEY = "gateway:maintenance"
 
@@ -41,7 +43,7 @@ def gateway_settings(
     postgres_server: PostgresServer, redis_url: str, backends: dict[str, str], state: Path
 ) -> GatewaySettings:
     return GatewaySettings(
-        database_url=ServiceDatabases(postgres_server, "gateway_service").fresh(),
+        database_url=ServiceDatabases(postgres_server, registry.GATEWAY.package).fresh(),
         redis_url=redis_url,
         mode=RunMode.TEST,
         tasks_url=backends["tasks"],
@@ -61,12 +63,9 @@ def make_service_app(postgres_server: PostgresServer, redis_url: str) -> Callabl
     """A service app (by name) on a fresh database; keyword arguments override settings."""
 
     def make(name: str, **overrides: Any) -> FastAPI:
-        kind = SERVICES[name]
-        url = ServiceDatabases(postgres_server, kind.package).fresh()
-        settings = kind.settings(
-            database_url=url, redis_url=redis_url, mode=RunMode.TEST, **overrides
-        )
-        return kind.create_app(settings)
+        service = SERVICES[name]
+        url = ServiceDatabases(postgres_server, service.package).fresh()
+        return service_app(service, service_settings(service, url, redis_url, **overrides))
 
     return make
 

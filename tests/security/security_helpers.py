@@ -20,43 +20,25 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from calendar_service.app import create_app as create_calendar_app
-from calendar_service.settings import CalendarSettings
-from gateway_service.app import create_app as create_gateway_app
-from gateway_service.settings import GatewaySettings
+from obcms_platform import registry
 from obcms_platform.auth import Role, require_role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY, DEV_INTERNAL_PUBLIC_KEY
 from obcms_platform.auth.tokens import SERVICE_AUDIENCES
 from obcms_platform.authz import RULE_ATTRIBUTE, Rule
-from obcms_platform.settings import RunMode, ServiceSettings
+from obcms_platform.registry import Deployable
+from obcms_platform.settings import RunMode
 from obcms_platform.testing.auth import other_private_key
-from portfolio_service.app import create_app as create_portfolio_app
-from portfolio_service.settings import PortfolioSettings
-from tasks_service.app import create_app as create_tasks_app
-from tasks_service.settings import TasksSettings
+from obcms_platform.testing.service_fixtures import service_app
 
-
-@dataclass(frozen=True)
-class ServiceKind:
-    create_app: Callable[[Any], FastAPI]
-    settings: type[ServiceSettings]
-    package: str
-
-
-SERVICES: dict[str, ServiceKind] = {
-    "tasks": ServiceKind(create_tasks_app, TasksSettings, "tasks_service"),
-    "portfolio": ServiceKind(create_portfolio_app, PortfolioSettings, "portfolio_service"),
-    "calendar": ServiceKind(create_calendar_app, CalendarSettings, "calendar_service"),
-}
+# The services behind the gateway, by name, in the registry's order.
+SERVICES: dict[str, Deployable] = {service.name: service for service in registry.SERVICES}
 
 
 @cache
 def schema_app(name: str) -> FastAPI:
     """An app built only to read its OpenAPI document at collection time (no database)."""
-    if name == "gateway":
-        return create_gateway_app(GatewaySettings(mode=RunMode.TEST))
-    kind = SERVICES[name]
-    return kind.create_app(kind.settings(mode=RunMode.TEST))
+    deployable = registry.by_name(name)
+    return service_app(deployable, deployable.settings_type()(mode=RunMode.TEST))
 
 
 # Open to anyone: probes, the gateway's aggregated health and the token endpoint (login).

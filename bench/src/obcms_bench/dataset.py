@@ -14,6 +14,7 @@ gets its inbox rows (its handler just invalidates the feed cache, which the benc
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -44,6 +45,7 @@ from calendar_service.resources.models import ResourceType
 from calendar_service.resources.schemas import ResourceCreate
 from calendar_service.resources.service import create_resource
 from obcms_bench.scales import Scale
+from obcms_platform import registry
 from obcms_platform.auth import Principal, Role
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
@@ -86,26 +88,19 @@ class DatasetSummary:
 
 
 def open_databases(urls: Mapping[str, str]) -> dict[str, ServiceDatabase]:
-    """The databases of the services and the gateway (keys tasks, calendar, portfolio,
-    gateway), with every model loaded."""
-    from calendar_service import db as calendar_db
-    from gateway_service import db as gateway_db
-    from portfolio_service import db as portfolio_db
-    from tasks_service import db as tasks_db
-
-    modules = {
-        "tasks": tasks_db,
-        "calendar": calendar_db,
-        "portfolio": portfolio_db,
-        "gateway": gateway_db,
-    }
+    """The databases of the registry's deployables (keys their names), with every model
+    loaded."""
     result = {}
-    for name, module in modules.items():
+    for deployable in registry.DEPLOYABLES:
+        module = importlib.import_module(f"{deployable.package}.db")
         module.load_models()
         database = Database(
-            urls[name], pool_size=LOADERS, statement_timeout_ms=0, application_name="bench-load"
+            urls[deployable.name],
+            pool_size=LOADERS,
+            statement_timeout_ms=0,
+            application_name="bench-load",
         )
-        result[name] = ServiceDatabase(name, database, module.bus)
+        result[deployable.name] = ServiceDatabase(deployable.name, database, module.bus)
     return result
 
 
@@ -378,17 +373,6 @@ def create_records(
 
 def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
     return {"tasks": TASKS_HANDLERS, "portfolio": PORTFOLIO_HANDLERS, "gateway": {}}
-
-
-def _unpublished(source: ServiceDatabase) -> int:
-    outbox = source.bus.outbox
-    with source.database.session() as session:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            )
-            or 0
-        )
 
 
 def _consume(

@@ -107,8 +107,7 @@ class Stack:
     ) -> None:
         self.servers = servers
         # devstack reads the ports from these variables.
-        ports = {spec.env_prefix + "PORT": free_port() for spec in SERVICES}
-        ports["OBCMS_PORT"] = free_port()
+        ports = {spec.port_setting: free_port() for spec in (*SERVICES, GATEWAY)}
         os.environ.update({name: str(port) for name, port in ports.items()})
         env = {
             **os.environ,

@@ -1,8 +1,8 @@
 """The gateway FastAPI app: identity, CSRF, security headers, maintenance, the JSON API
 facade, aggregated health and the server-rendered pages.
 
-Built from the same libs mechanisms as the services (error format, /healthz, /readyz,
-/metrics, access log, tracing), with the gateway's own middleware stack, outermost first:
+Built on the services' app factory (error format, /healthz, /readyz, /metrics, access log,
+tracing) extended with the gateway's parts; its middleware stack, outermost first:
 request telemetry -> gzip -> body size limit -> proxy headers (trusted proxies) -> security
 (hosts, HTTPS redirect, headers, no-store) -> maintenance -> CSRF -> feed cache invalidation
 on writes -> routes.
@@ -16,14 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -52,28 +50,11 @@ from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.passwords import HashingPool
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
-from obcms_platform.app import GZIP_LEVEL, frozen_startup_heap
-from obcms_platform.db import Database
-from obcms_platform.errors import (
-    AppError,
-    error_response,
-    http_error_response,
-    install_error_handlers,
-)
-from obcms_platform.health import health_router
-from obcms_platform.limits import BodySizeLimitMiddleware
-from obcms_platform.logging import configure_logging
-from obcms_platform.metrics import (
-    RequestTelemetryMiddleware,
-    instrument_engine,
-    metrics_router,
-    metrics_server,
-)
+from obcms_platform.app import create_service_app
+from obcms_platform.errors import AppError, error_response, http_error_response
 from obcms_platform.settings import InsecureSettingsError, RunMode
-from obcms_platform.telemetry import instrument_app
 
 logger = logging.getLogger(__name__)
-SERVICE = "gateway"
 
 
 def _is_api(request: Request) -> bool:
@@ -133,52 +114,25 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    if settings.mode is RunMode.PRODUCTION and (problems := deploy_problems(settings)):
-        raise InsecureSettingsError("refusing to start in production mode: " + "; ".join(problems))
-    configure_logging(SERVICE, settings.log_level)
-    settings.configure_password_hashing()
-    database = Database(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
-        application_name=SERVICE,
-    )
-    instrument_engine(database.engine, SERVICE)
-    redis_client = aioredis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
-    )
+@asynccontextmanager
+async def _backends_and_admin(app: FastAPI) -> AsyncIterator[None]:
+    settings: GatewaySettings = app.state.settings
+    app.state.backends = BackendClients(settings)
+    try:
+        await asyncio.to_thread(bootstrap_admin, app.state.database, settings)
+    except SQLAlchemyError as exc:
+        # Not ready yet (database down or not migrated): /readyz tells; the next start
+        # bootstraps.
+        logger.error("admin bootstrap failed: %s", exc)
+    yield
+    await app.state.backends.aclose()
+    app.state.password_hashing.shutdown()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logger.info("starting %s", SERVICE, extra={"settings": settings.for_logging()})
-        app.state.backends = BackendClients(settings)
-        try:
-            await asyncio.to_thread(bootstrap_admin, database, settings)
-        except SQLAlchemyError as exc:
-            # Not ready yet (database down or not migrated): /readyz tells; the next start
-            # bootstraps.
-            logger.error("admin bootstrap failed: %s", exc)
-        with metrics_server(settings.metrics_port), frozen_startup_heap():
-            yield
-        await app.state.backends.aclose()
-        await redis_client.aclose()
-        app.state.password_hashing.shutdown()
-        database.dispose()
 
-    app = FastAPI(
-        title="OBCMS gateway",
-        version="0.1.0",
-        lifespan=lifespan,
-        openapi_url="/openapi.json" if settings.serves_api_docs else None,
-        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it
-        redoc_url=None,
-    )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.redis = redis_client
+def _add_gateway_parts(app: FastAPI, settings: GatewaySettings) -> None:
+    """Sessions, identities, throttling and hashing; the page-or-JSON error handlers; static
+    files; and the gateway's middleware (inside the platform's), outermost first."""
+    redis_client = app.state.redis
     app.state.credentials = Credentials.for_settings(redis_client, settings)
     app.state.sessions = app.state.credentials.sessions
     app.state.feed_cache = FeedCache(redis_client, settings.feed_cache_ttl_seconds)
@@ -193,31 +147,39 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.password_hashing = HashingPool(
         settings.password_hashing_threads, settings.password_hashing_queue
     )
-    install_error_handlers(app)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RedisError, _redis_down)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(health_router())
-    if not settings.metrics_port:  # else on its own port, out of the ingress's reach
-        app.include_router(metrics_router)
-    app.include_router(gateway_health_router)
-    app.include_router(auth_router)
-    app.include_router(users_router)
-    app.include_router(maintenance_router)
-    app.include_router(feed_router)
-    app.include_router(subscriptions_router)
-    app.include_router(pages_router)
-    app.include_router(proxy_router)  # last: its catch-all must not shadow the routes above
     app.mount(VERSIONED_STATIC, VersionedStaticFiles(), name="static-versioned")
     app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
-
+    # Added innermost first: each add_middleware wraps the ones before it.
     app.add_middleware(WriteInvalidationMiddleware)
     app.add_middleware(csrf_protect, settings=settings, login_path=LOGIN_PATH)
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
-    app.add_middleware(RequestTelemetryMiddleware, service=SERVICE)
-    instrument_app(app, database.engine, SERVICE)
-    return app
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.mode is RunMode.PRODUCTION and (problems := deploy_problems(settings)):
+        raise InsecureSettingsError("refusing to start in production mode: " + "; ".join(problems))
+    settings.configure_password_hashing()
+    return create_service_app(
+        settings,
+        title="OBCMS gateway",
+        routers=[
+            gateway_health_router,
+            auth_router,
+            users_router,
+            maintenance_router,
+            feed_router,
+            subscriptions_router,
+            pages_router,
+            proxy_router,  # last: its catch-all must not shadow the routes above
+        ],
+        openapi_url="/openapi.json" if settings.serves_api_docs else None,
+        interactive_docs=False,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it
+        extend=lambda app: _add_gateway_parts(app, settings),
+        lifespan=_backends_and_admin,
+    )

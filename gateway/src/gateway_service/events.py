@@ -1,10 +1,10 @@
 """What the gateway does with other services' events: invalidate the feed cache.
 
 The gateway's queue is bound to every event family that can change the calendar feed
-(``task.*``, ``event.*``, ``ppa.*``, ``assessment.*``, ``milestone.*``, ``workflow_stage.*``,
-``need.*``, ``booking.*``, ``leave.*``; see ``obcms_platform.bus.topology``). Each event bumps
-the feed-cache generation of the sources it can affect (`feed.cache.EVENT_SOURCES`), so the
-next feed load asks those services again. Handlers match by event family, so an event type
+(``task.*``, ``event.*``, ``ppa.*`` ...: the families the registry's feed sources publish or
+are changed by, ``obcms_platform.registry.feed_invalidation``). Each event bumps the
+feed-cache generation of the sources it can affect (`feed.cache.EVENT_SOURCES`), so the next
+feed load asks those services again. Handlers match by event family, so an event type
 added later (``booking.cancelled``) invalidates too without a change here.
 
 The consumer records the event id in the gateway's inbox in the same transaction; a bump

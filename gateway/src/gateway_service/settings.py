@@ -17,13 +17,17 @@ from pydantic_settings import NoDecode
 
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.auth.keys import is_dev_private_key, private_key_public_bytes
-from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
+from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME
+from obcms_platform.registry import CALENDAR, GATEWAY, PORTFOLIO, SERVICES, TASKS
 from obcms_platform.settings import RunMode, ServiceSettings
 
 DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
 
-# Backends of the JSON API facade; each has `<name>_url` and `<name>_timeout_seconds`.
-BACKENDS = SERVICE_AUDIENCES
+# Backends of the JSON API facade: the registry's services. Each has `<name>_url` and
+# `<name>_timeout_seconds` (and, serving the feed, `<name>_feed_timeout_seconds`), explicit
+# fields so each keeps its variable (OBCMS_GATEWAY_TASKS_URL...); tests/test_registry.py
+# checks that they are exactly the registry's.
+BACKENDS: tuple[str, ...] = tuple(service.name for service in SERVICES)
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -33,7 +37,7 @@ class GatewaySettings(ServiceSettings):
     service_name: ClassVar[str] = "gateway"
 
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_gateway"
-    port: int = Field(default=8000, ge=1, le=65_535)
+    port: int = Field(default=GATEWAY.default_port, ge=1, le=65_535)
     state_dir: Path = Path(".obcms")
 
     # Signing key of the internal tokens the gateway sends to services (Ed25519 PEM).
@@ -45,9 +49,9 @@ class GatewaySettings(ServiceSettings):
     secret_key: str = DEV_SECRET_KEY
 
     # Backends: base URLs (empty = not deployed) and per-service request timeouts.
-    tasks_url: str = "http://127.0.0.1:8001"
-    portfolio_url: str = "http://127.0.0.1:8003"
-    calendar_url: str = "http://127.0.0.1:8002"
+    tasks_url: str = TASKS.default_url
+    portfolio_url: str = PORTFOLIO.default_url
+    calendar_url: str = CALENDAR.default_url
     tasks_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     portfolio_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     calendar_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

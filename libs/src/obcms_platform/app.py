@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
@@ -34,6 +34,8 @@ API_PREFIX = "/api/v1"
 # on a month's calendar feed (114 kB) for 3% fewer bytes (bench/REPORT.md).
 GZIP_LEVEL = 6
 
+AppLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
 
 @contextmanager
 def frozen_startup_heap() -> Iterator[None]:
@@ -59,6 +61,10 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
+    openapi_url: str | None = "/openapi.json",
+    interactive_docs: bool = True,
+    extend: Callable[[FastAPI], None] | None = None,
+    lifespan: AppLifespan | None = None,
 ) -> FastAPI:
     """Build a service: its routers, plus health, metrics, errors and tracing.
 
@@ -66,6 +72,13 @@ def create_service_app(
 
     Routers carry their full path prefix (``API_PREFIX`` + resource): FastAPI reports the
     route template of a request without include-time prefixes, and metrics label by it.
+
+    An app that is more than a service (the gateway) adds its parts without the services
+    paying for them: `extend` runs once the state (settings, database, redis), the error
+    handlers and the routers are in place, and may add state, handlers, mounts and
+    middleware (which runs inside the platform's telemetry, gzip and body size limit);
+    `lifespan` runs inside the platform's, while the database and Redis are open.
+    `interactive_docs=False` drops /docs and /redoc; `openapi_url=None` the schema too.
     """
     service = settings.service_name
     configure_logging(service, settings.log_level)
@@ -82,14 +95,22 @@ def create_service_app(
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def platform_lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("starting %s", service, extra={"settings": settings.for_logging()})
-        with metrics_server(settings.metrics_port), frozen_startup_heap():
-            yield
+        async with lifespan(app) if lifespan else nullcontext():
+            with metrics_server(settings.metrics_port), frozen_startup_heap():
+                yield
         await redis_client.aclose()
         database.dispose()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=platform_lifespan,
+        openapi_url=openapi_url,
+        docs_url="/docs" if interactive_docs else None,
+        redoc_url="/redoc" if interactive_docs else None,
+    )
     app.state.settings = settings
     app.state.database = database
     app.state.redis = redis_client
@@ -104,6 +125,8 @@ def create_service_app(
         app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
+    if extend:
+        extend(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=service)

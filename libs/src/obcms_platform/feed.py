@@ -4,8 +4,9 @@ Each service serves its part of the feed at ``GET /api/v1/feed?start=…&end=…
 the gateway calls them concurrently and merges the entries. This module is the one copy of
 what those endpoints share:
 
-- the entry format (`FeedEntry`, `ExtendedProps`, `FeedResponse`: the documented schema) and
-  `Entry`, a feed entry with typed times (that the calendar's ICS export reads), and
+- the entry format (`FeedEntry`, `ExtendedProps`, `FeedResponse`: the documented schema,
+  with an optional ``location`` and ``description`` that `obcms_platform.ics` writes) and
+  `Entry`, a feed entry with typed times, and
   `feed_response`, the endpoint's JSON body written straight from the entries: a year's
   feed is thousands of entries, and a Pydantic model per entry and per ``extendedProps``
   was about half of the endpoint's CPU;
@@ -105,6 +106,9 @@ class FeedEntry(BaseModel):
     borderColor: str  # noqa: N815
     textColor: str  # noqa: N815
     extendedProps: ExtendedProps  # noqa: N815
+    # Where and what, for calendar clients (ICS LOCATION and DESCRIPTION); left out if empty.
+    location: str | None = None
+    description: str | None = None
 
 
 class FeedResponse(BaseModel):
@@ -311,7 +315,7 @@ class Entry:
 
     def to_feed(self) -> dict[str, Any]:
         """The entry in the feed format (`FeedEntry`)."""
-        return {
+        entry: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "start": _iso(self.start, self.zone),
@@ -322,6 +326,11 @@ class Entry:
             "textColor": TEXT_COLOUR,
             "extendedProps": self.props,
         }
+        if self.location:
+            entry["location"] = self.location
+        if self.description:
+            entry["description"] = self.description
+        return entry
 
     def sort_key(self) -> tuple[str, str]:
         """By local start (all-day entries at the start of their day), then id."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
@@ -19,6 +20,15 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: Iterable[object], total: int, params: PageParams) -> Self:
+        """The page `params` asked for of a list of `total` items: `items` are records (read
+        by attribute into `T`) or already `T`."""
+        return cls.model_validate(
+            {"items": list(items), "total": total, "limit": params.limit, "offset": params.offset},
+            from_attributes=True,
+        )
 
 
 class PageParams(BaseModel):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from obcms_platform.errors import InvalidInputError
 
 T = TypeVar("T")
 
@@ -40,6 +42,32 @@ class RequestModel(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         return refuse_nul(value)
+
+
+class UpdateModel(RequestModel):
+    """A PATCH body: every field is optional and only the fields sent change. Null clears
+    only the fields named in `clearable` (those with an empty state); for any other field
+    it is refused, as the column has no empty state to clear to."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # A misspelt name would leave its field refusing null with no hint why.
+        unknown = cls.clearable - cls.model_fields.keys()
+        if unknown:
+            raise TypeError(f"{cls.__name__}.clearable names no field: {sorted(unknown)}")
+
+    def changes(self, *, field_prefix: str = "") -> dict[str, Any]:
+        """The fields sent, by name, to apply; a 422 naming (after `field_prefix`, the path
+        of this body in the request) the first one sent as null that may not be cleared."""
+        values = self.model_dump(exclude_unset=True)
+        for name, value in values.items():
+            if value is None and name not in self.clearable:
+                field = f"{field_prefix}{name}"
+                raise InvalidInputError(f"{field}: may not be null", field=field)
+        return values
 
 
 class ResponseModel(BaseModel):

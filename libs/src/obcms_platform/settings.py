@@ -8,6 +8,7 @@ overrides it for one.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -123,3 +124,49 @@ class ServiceSettings(BaseSettings):
             "database": make_url(self.database_url).render_as_string(hide_password=True),
             "redis": self.redis_url.split("@")[-1],
         }
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+class RelaySettings(ServiceSettings):
+    """The outbox relay and its redelivery sweeper (``obcms-relay``): ``OBCMS_RELAY_*``, then
+    the platform-wide ``OBCMS_*`` (``OBCMS_REDIS_URL``, ``OBCMS_BUS_VISIBILITY_TIMEOUT``)."""
+
+    env_prefix: ClassVar[str] = "OBCMS_RELAY_"
+    service_name: ClassVar[str] = "relay"
+
+    # Comma-separated service names: whose outboxes to relay, and which consumers to sweep
+    # for (None: every subscribed consumer whose database URL is set).
+    sources: str = "tasks"
+    consumers: str | None = None
+    poll_interval: float = Field(default=0.1, gt=0)
+    measure_interval: float = Field(default=5.0, gt=0)
+    sweep_interval: float = Field(default=60.0, gt=0)
+    sweep_after_seconds: float | None = Field(default=None, gt=0)
+    sweep_lookback_seconds: float = Field(default=86_400.0, gt=0)
+
+    @property
+    def source_names(self) -> list[str]:
+        return _names(self.sources)
+
+    @property
+    def consumer_names(self) -> list[str] | None:
+        return None if self.consumers is None else _names(self.consumers)
+
+    @property
+    def sweep_after(self) -> float:
+        """Seconds after publishing when an event missing from a consumer is lost: by default
+        twice the visibility timeout, by when Redis restored what a dead worker held."""
+        if self.sweep_after_seconds is not None:
+            return self.sweep_after_seconds
+        return 2.0 * self.bus_visibility_timeout
+
+    def dev_secret_values(self) -> dict[str, bool]:
+        # The relay checks no internal tokens: the shipped public key is no risk here.
+        return {}
+
+    def database_url_of(self, service: str) -> str | None:
+        """``OBCMS_<SERVICE>_DATABASE_URL``: the variable the service itself reads."""
+        return os.environ.get(f"OBCMS_{service.upper()}_DATABASE_URL") or None

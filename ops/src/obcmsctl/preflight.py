@@ -19,21 +19,16 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from calendar_service.settings import CalendarSettings
 from gateway_service.security.checks import deploy_problems
 from gateway_service.settings import GatewaySettings
 from obcms_platform import migrations
 from obcms_platform.settings import RunMode, ServiceSettings
 from obcmsctl import backup, services
 from obcmsctl.output import emit_json, table
-from portfolio_service.settings import PortfolioSettings
-from tasks_service.settings import TasksSettings
 
+# Each deployable's own settings class, imported from the registry's path.
 SETTINGS: dict[str, type[ServiceSettings]] = {
-    "gateway": GatewaySettings,
-    "tasks": TasksSettings,
-    "portfolio": PortfolioSettings,
-    "calendar": CalendarSettings,
+    service.name: service.settings_type() for service in services.ALL
 }
 
 

@@ -7,28 +7,19 @@ services themselves read).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
+from obcms_platform import registry
 from obcms_platform.db import normalise_url
 
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    package: str  # its Alembic history is <package>:migrations
-
-    @property
-    def url_variable(self) -> str:
-        return f"OBCMS_{self.name.upper()}_DATABASE_URL"
-
-
-GATEWAY = Service("gateway", "gateway_service")
-TASKS = Service("tasks", "tasks_service")
-PORTFOLIO = Service("portfolio", "portfolio_service")
-CALENDAR = Service("calendar", "calendar_service")
-ALL: tuple[Service, ...] = (GATEWAY, TASKS, PORTFOLIO, CALENDAR)
+# A deployable with a database: the registry's (its Alembic history is <package>:migrations).
+Service = registry.Deployable
+GATEWAY = registry.GATEWAY
+TASKS = registry.TASKS
+PORTFOLIO = registry.PORTFOLIO
+CALENDAR = registry.CALENDAR
+ALL: tuple[Service, ...] = registry.DEPLOYABLES
 BY_NAME = {service.name: service for service in ALL}
 
 
@@ -38,10 +29,10 @@ class MissingDatabaseUrlError(ValueError):
 
 def database_url(service: Service, option: str | None = None) -> str:
     """The option, else the environment variable; a clear error when neither is set."""
-    url = option or os.environ.get(service.url_variable)
+    url = option or os.environ.get(service.database_url_variable)
     if not url:
         raise MissingDatabaseUrlError(
-            f"no database URL for {service.name}: pass it or set {service.url_variable}"
+            f"no database URL for {service.name}: pass it or set {service.database_url_variable}"
         )
     return normalise_url(url)
 

@@ -145,6 +145,7 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
         "backgroundColor": "#2563eb",
         "borderColor": "#2563eb",
         "textColor": "#f9fafb",
+        "location": "Marawi",  # where, for calendar clients (ICS LOCATION)
         "extendedProps": {
             "module": "coordination",
             "category": "event",

@@ -18,16 +18,6 @@ CEILINGS = "/api/v1/budget-ceilings"
 DASHBOARD = "/api/v1/portfolio/dashboard"
 
 
-def assert_error(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["message"]
-    if field is not None:
-        assert error["field"] == field, error
-    return dict(error)
-
-
 def create_ppa(client: TestClient, caller: Any, **fields: Any) -> dict[str, Any]:
     fields.setdefault("title", "A PPA")
     fields.setdefault("category", "oobc_ppa")

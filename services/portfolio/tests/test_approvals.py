@@ -8,13 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert
 
 from obcms_platform.auth import Role
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import assert_error, auth_headers
 from portfolio_service.ppas.models import ApprovalStatus, Ppa
 
 from .helpers import (
     CEILINGS,
     PPAS,
-    assert_error,
     create_ppa,
     get_ppa,
     outbox_rows,

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from obcms_platform.testing import assert_error
 from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
 from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
 
-from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, assert_error, create_ppa, get_ppa, outbox_rows
+from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, create_ppa, get_ppa, outbox_rows
 
 ASSESSMENT_BODY: dict[str, Any] = {
     "title": "MANA of Barangay Tugaya",

@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlalchemy import event, insert, update
 
+from obcms_platform.testing import assert_error
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import Ppa
 
-from .helpers import DASHBOARD, assert_error
+from .helpers import DASHBOARD
 
 TODAY = date.today()
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .helpers import PPAS, assert_error, create_ppa, get_ppa, outbox_rows
+from obcms_platform.testing import assert_error
+
+from .helpers import PPAS, create_ppa, get_ppa, outbox_rows
 
 STAGES = [
     "budget_call",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from obcms_platform.testing import assert_error
 from portfolio_service.progress.service import apply_task_event
 
 from .helpers import (
     ASSESSMENTS,
     NEEDS,
     PPAS,
-    assert_error,
     create_ppa,
     get_ppa,
     outbox_rows,

@@ -16,11 +16,12 @@ from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
+from obcms_platform.testing import assert_error
 from obcms_platform.testing.processes import Collector, serve_app, stop_and_read_logs
 from portfolio_service.app import create_app
 from portfolio_service.settings import PortfolioSettings
 
-from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, PPAS, assert_error, create_ppa
+from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, PPAS, create_ppa
 
 
 def forged_headers(user_id: uuid.UUID) -> dict[str, str]:

@@ -4,7 +4,9 @@ person's assessment or need, and an approved PPA's budget moved while it stayed 
 
 from __future__ import annotations
 
-from .helpers import ASSESSMENTS, NEEDS, PPAS, assert_error, create_ppa, get_ppa
+from obcms_platform.testing import assert_error
+
+from .helpers import ASSESSMENTS, NEEDS, PPAS, create_ppa, get_ppa
 
 
 def _walk_to_approved(client, admin, ppa_id: str) -> None:

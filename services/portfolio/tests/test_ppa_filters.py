@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from obcms_platform.testing import assert_error
 from portfolio_service.ppas.models import Ppa
 
-from .helpers import PPAS, assert_error
+from .helpers import PPAS
 
 CATEGORIES = ["oobc_ppa", "moa_ppa", "obc_request"]
 STATUSES = ["planning", "ongoing", "completed", "on_hold", "cancelled"]

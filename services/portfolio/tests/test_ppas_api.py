@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from obcms_platform.testing import assert_error
 from portfolio_service.ppas.models import (
     AppropriationClass,
     FundingSource,
@@ -20,7 +21,6 @@ from portfolio_service.ppas.models import (
 
 from .helpers import (
     PPAS,
-    assert_error,
     create_ppa,
     get_ppa,
     outbox_count,

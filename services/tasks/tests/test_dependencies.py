@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
-from obcms_platform.testing import Caller
+from obcms_platform.testing import Caller, assert_error
 from tasks_service.db import bus
 from tasks_service.events import HANDLERS
 
@@ -40,13 +40,6 @@ def link(client: TestClient, caller: Caller, task_id: str, other_id: str, **head
 
 def unlink(client: TestClient, caller: Caller, task_id: str, other_id: str) -> Any:
     return client.delete(f"{TASKS}/{task_id}/dependencies/{other_id}", headers=caller.headers)
-
-
-def assert_error(response: Any, status: int, field: str | None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert error["field"] == field, error
-    return error
 
 
 def announced(session: Session, task_id: str) -> list[str]:

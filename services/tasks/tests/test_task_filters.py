@@ -13,7 +13,7 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import assert_error, auth_headers
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.teams.models import Team, TeamMember
 
@@ -160,15 +160,6 @@ def listing(client, caller, params: Any = None, status: int = 200) -> dict[str, 
     response = client.get(TASKS, params=params, headers=caller.headers)
     assert response.status_code == status, response.text
     return response.json()
-
-
-def assert_error(response: Any, status: int, field: str | None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["message"]
-    assert error["field"] == field, error
-    return error
 
 
 # Each case: (query parameters built from the seed, expected task names).

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from obcms_platform.auth import Role
-from obcms_platform.testing import Caller, make_caller
+from obcms_platform.testing import Caller, assert_error, make_caller
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 TASKS = "/api/v1/tasks"
@@ -36,16 +36,6 @@ def get(client: TestClient, caller: Caller, task_id: str) -> dict[str, Any]:
 
 def patch(client: TestClient, caller: Caller, task_id: str, body: Any, **headers: str) -> Any:
     return client.patch(f"{TASKS}/{task_id}", json=body, headers={**caller.headers, **headers})
-
-
-def assert_error(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["message"]
-    if field is not None:
-        assert error["field"] == field, error
-    return error
 
 
 def make_team(client: TestClient, manager: Caller, name: str, *members: uuid.UUID) -> str:

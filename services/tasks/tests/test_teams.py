@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from obcms_platform.auth import Role
 from obcms_platform.db import Database
-from obcms_platform.testing import auth_headers
+from obcms_platform.testing import assert_error, auth_headers
 from tasks_service.teams.models import Team, TeamMember, TeamRole
 
 TEAMS = "/api/v1/teams"
@@ -25,15 +25,6 @@ def create_team(client, manager, name="Field Operations", **extra):
     response = client.post(TEAMS, json={"name": name, **extra}, headers=manager.headers)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def assert_error(response, status: int, field: str | None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["field"] == field
-    assert error["message"]
-    return error
 
 
 # --- create -------------------------------------------------------------------------------

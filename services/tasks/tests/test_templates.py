@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from obcms_platform.db import Database
+from obcms_platform.testing import assert_error
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.templates.models import SubjectKind, TemplateGeneration
 from tasks_service.templates.service import TemplateSubject, generate_from_template
@@ -71,15 +72,6 @@ def generate_body(kind: str = "ppa", subject_id: uuid.UUID | None = None, **extr
         "base_date": BASE.isoformat(),
         **extra,
     }
-
-
-def assert_error(response, status: int, field: str | None) -> dict:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["field"] == field
-    assert error["message"]
-    return error
 
 
 # --- the shipped catalogue ----------------------------------------------------------------

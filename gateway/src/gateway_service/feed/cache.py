@@ -34,24 +34,15 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway_service.feed.sources import SOURCES
+from obcms_platform import registry
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "gateway:feed"
 
-# Event type prefix -> the sources whose feed it can change. Unknown types bump all.
-EVENT_SOURCES: dict[str, tuple[str, ...]] = {
-    "task": ("tasks",),
-    # Deleting an event also unlinks its tasks (they then show as tasks of their own).
-    "event": ("calendar", "tasks"),
-    "booking": ("calendar",),
-    "leave": ("calendar",),
-    "ppa": ("portfolio",),
-    "assessment": ("portfolio",),
-    "milestone": ("portfolio",),
-    "workflow_stage": ("portfolio",),
-    "need": ("portfolio",),
-}
+# Event type prefix -> the sources whose feed it can change (the registry's `publishes` and
+# `feed_changed_by`: deleting an event also unlinks its tasks). Unknown types bump all.
+EVENT_SOURCES: dict[str, tuple[str, ...]] = registry.feed_invalidation()
 
 
 def sources_for_event(event_type: str) -> tuple[str, ...]:

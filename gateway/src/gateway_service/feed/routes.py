@@ -21,8 +21,6 @@ from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import ApiUser, Identity, PageUser
-from gateway_service.feed.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
-from gateway_service.feed.ics import build_calendar
 from gateway_service.feed.service import Feed, FeedAggregator
 from gateway_service.feed.sources import (
     ALL_MODULES,
@@ -35,6 +33,8 @@ from gateway_service.web import render
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_response, error_responses
 from obcms_platform.feed import MODULE_COLOURS, max_window_days
+from obcms_platform.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
+from obcms_platform.ics import build_calendar
 
 FEED_JSON = "/oobc-management/calendar/feed/json/"
 FEED_JSON_ALIAS = "/oobc-management/staff/calendar/feed/json/"
@@ -110,7 +110,7 @@ async def _ics(
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
     feed = await _aggregator(request).build(identity, window, names)
     base_url = str(request.base_url).rstrip("/")
-    body = build_calendar(feed.events(), base_url=base_url)
+    body = build_calendar(feed.events(), base_url=base_url, label=formatting.label)
     response = conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
     response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
     response.headers.update(feed.limit_headers())

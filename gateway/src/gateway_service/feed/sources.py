@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from obcms_platform import registry
 from obcms_platform.errors import AppError
 from obcms_platform.feed import MODULES, TimeWindow, make_window
 
-# Source (backend service) -> the modules its /api/v1/feed serves (DOMAIN.md).
-SOURCE_MODULES: dict[str, tuple[str, ...]] = {
-    "calendar": ("coordination", "staff", "resources"),  # events, leave, bookings
-    "tasks": ("staff",),  # tasks (those linked to an event show through the event)
-    "portfolio": ("planning", "mana"),  # PPA dates, milestones, stages; assessments
-}
+# Source (backend service) -> the modules its /api/v1/feed serves (DOMAIN.md; the registry).
+SOURCE_MODULES: dict[str, tuple[str, ...]] = registry.feed_sources()
 SOURCES: tuple[str, ...] = tuple(SOURCE_MODULES)
 ALL_MODULES: tuple[str, ...] = tuple(sorted(MODULES))
 

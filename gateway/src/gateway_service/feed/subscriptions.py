@@ -43,16 +43,17 @@ from starlette.responses import Response
 from gateway_service.auth.identity import Identity
 from gateway_service.auth.store import secret_digest
 from gateway_service.db import in_session
-from gateway_service.feed.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
-from gateway_service.feed.ics import build_calendar
 from gateway_service.feed.routes import conditional, etag_matches
 from gateway_service.feed.service import FeedAggregator, ReceivedEntry, as_dicts, weak_etag
 from gateway_service.feed.sources import ALL_MODULES, subscription_window
+from gateway_service.formatting import label
 from gateway_service.settings import GatewaySettings
 from gateway_service.users.models import User
 from obcms_platform.auth import Role
 from obcms_platform.errors import AppError, NotFoundError
 from obcms_platform.feed import max_window_days
+from obcms_platform.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
+from obcms_platform.ics import build_calendar
 
 PREFIX = "/calendar/ics/{token}/"
 MINE = PREFIX + "mine.ics"
@@ -176,7 +177,7 @@ async def _calendar(request: Request, token: str, *, team: bool) -> Response:
     body = (
         b""
         if etag_matches(request, etag)
-        else build_calendar(as_dicts(entries), base_url=base_url, name=name)
+        else build_calendar(as_dicts(entries), base_url=base_url, name=name, label=label)
     )
     response = conditional(request, etag, body, ICS_MEDIA_TYPE)
     filename = "obcms-team.ics" if team else "obcms-mine.ics"

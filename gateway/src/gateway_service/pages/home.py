@@ -32,6 +32,7 @@ from gateway_service.pages.common import (
 )
 from gateway_service.pages.events import viewer_zone
 from gateway_service.web import render
+from obcms_platform.approval import REVIEW_STAGES
 from obcms_platform.errors import ServiceUnavailableError
 from obcms_platform.feed import TimeWindow, max_window_days
 
@@ -39,13 +40,6 @@ HOME = "/"
 SHOWN = 20  # items listed per section (the heading counts them all)
 EVENT_DAYS = 14
 OPEN_TASK_STATUSES = tuple(status for status in TASK_STATUSES if status != "completed")
-# The approval stages in which a PPA waits for a manager's (or, last, an admin's) move.
-REVIEW_STAGES = (
-    "technical_review",
-    "budget_review",
-    "stakeholder_consultation",
-    "executive_approval",
-)
 # `?subject=` of the page routes that return here -> the toast's subject ("Task completed").
 SUBJECTS = {"task": "Task", "leave": "Leave request", "booking": "Booking"}
 

@@ -53,7 +53,9 @@ from gateway_service.pages.record_forms import (
     service_errors,
 )
 from gateway_service.web import render
+from obcms_platform.approval import offered_moves
 from obcms_platform.errors import NotFoundError
+from obcms_platform.vocabulary import ApprovalStatus
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -116,20 +118,6 @@ NOTICES = {
     "unlinked": "Need link removed",
 }
 
-# The approval workflow (DOMAIN.md), used to offer only the moves the service accepts; the
-# portfolio service decides (409 for a refused move, 403 for a missing role).
-APPROVAL_MOVES: dict[str, tuple[str, ...]] = {
-    "draft": ("technical_review",),
-    "technical_review": ("budget_review", "rejected"),
-    "budget_review": ("stakeholder_consultation", "executive_approval", "rejected"),
-    "stakeholder_consultation": ("executive_approval", "rejected"),
-    "executive_approval": ("approved", "rejected"),
-    "approved": ("enacted",),
-    "enacted": (),
-    "rejected": ("draft",),
-}
-ADMIN_TARGETS = frozenset({"approved", "enacted"})
-
 router = APIRouter(include_in_schema=False)
 
 
@@ -145,7 +133,7 @@ def notice(request: Request) -> str | None:
 def approval_moves(user: Identity, current: str) -> list[str]:
     if not is_manager(user):
         return []
-    return [m for m in APPROVAL_MOVES.get(current, ()) if m not in ADMIN_TARGETS or is_admin(user)]
+    return [move.value for move in offered_moves(ApprovalStatus(current), admin=is_admin(user))]
 
 
 # -- dashboard -------------------------------------------------------------------------------

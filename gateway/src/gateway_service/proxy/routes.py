@@ -1,6 +1,6 @@
 """The JSON API facade: ``/api/v1/<resource>/...`` forwarded to the service that owns it.
 
-The route table below is the one place that maps a resource to its service. The request
+The route table is the registry's: each service declares the resources it owns. The request
 goes out with the caller's identity as a short-lived internal token; status, body and
 headers such as ETag come back unchanged (a large body is streamed).
 
@@ -21,24 +21,12 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway_service.auth.identity import ApiUser
 from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
+from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import AppError, NotFoundError, error_responses
 
 # First path segment under /api/v1 -> owning service.
-ROUTE_TABLE: dict[str, str] = {
-    "tasks": "tasks",
-    "teams": "tasks",
-    "task-templates": "tasks",
-    "ppas": "portfolio",
-    "budget-ceilings": "portfolio",
-    "assessments": "portfolio",
-    "needs": "portfolio",
-    "portfolio": "portfolio",
-    "events": "calendar",
-    "resources": "calendar",
-    "bookings": "calendar",
-    "leaves": "calendar",
-}
+ROUTE_TABLE: dict[str, str] = registry.route_table()
 
 HOP_BY_HOP = frozenset(
     {

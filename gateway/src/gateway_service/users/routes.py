@@ -125,12 +125,7 @@ async def create_user(
 async def list_users(request: Request, _: AdminUser, page: Pagination) -> Page[UserRead]:
     def load(session: Session) -> Page[UserRead]:
         items, total = service.list_users(session, page)
-        return Page[UserRead](
-            items=[UserRead.model_validate(u) for u in items],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return Page[UserRead].of(items, total, page)
 
     return await in_session(request, load)
 

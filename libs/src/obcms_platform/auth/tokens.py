@@ -18,9 +18,11 @@ from enum import StrEnum
 import jwt
 from cachetools import TTLCache
 
+from obcms_platform.registry import SERVICES
+
 ALGORITHM = "EdDSA"
 # The services behind the gateway; each accepts only tokens whose audience names it.
-SERVICE_AUDIENCES = ("tasks", "portfolio", "calendar")
+SERVICE_AUDIENCES: tuple[str, ...] = tuple(service.name for service in SERVICES)
 DEFAULT_TTL = timedelta(seconds=60)
 # The longest lifetime (exp - iat) a service accepts, and so the longest the gateway signs.
 MAX_TOKEN_LIFETIME = timedelta(seconds=3600)

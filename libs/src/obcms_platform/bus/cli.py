@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import threading
 import uuid
@@ -18,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import MetaData
 
 from obcms_platform.bus.tables import BusTables, bus_tables
 from obcms_platform.db import Database
+from obcms_platform.settings import RelaySettings
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -128,37 +129,41 @@ relay_cli = typer.Typer(
 # Every service's outbox has the same shape; one definition reads them all.
 RELAY_TABLES = bus_tables(MetaData())
 
+# Each option overrides its variable of RelaySettings (OBCMS_RELAY_<OPTION>).
 SourcesOption = Annotated[
-    str, typer.Option(envvar="OBCMS_RELAY_SOURCES", help="services whose outboxes to relay")
+    str | None,
+    typer.Option(help="services whose outboxes to relay (OBCMS_RELAY_SOURCES; default tasks)"),
 ]
-RedisOption = Annotated[str, typer.Option(envvar="OBCMS_REDIS_URL")]
+RedisOption = Annotated[str | None, typer.Option(help="(OBCMS_REDIS_URL)")]
 ConsumersOption = Annotated[
     str | None,
     typer.Option(
-        envvar="OBCMS_RELAY_CONSUMERS",
-        help="consumers to sweep for (default: every one whose database URL is set)",
+        help="consumers to sweep for (OBCMS_RELAY_CONSUMERS; default every one whose database"
+        " URL is set)"
     ),
 ]
 LookbackOption = Annotated[
-    float,
-    typer.Option(envvar="OBCMS_RELAY_SWEEP_LOOKBACK_SECONDS", help="oldest events swept"),
+    float | None,
+    typer.Option(help="oldest events swept, in seconds (OBCMS_RELAY_SWEEP_LOOKBACK_SECONDS)"),
 ]
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
-def _default_sweep_after() -> float:
-    """Twice the visibility timeout: by then Redis restored what a dead worker held."""
-    return 2.0 * float(os.environ.get("OBCMS_BUS_VISIBILITY_TIMEOUT", "300"))
+def _relay_settings(**options: Any) -> RelaySettings:
+    """The relay's settings, with the options given on the command line in place of their
+    variables; bad values end the command as a usage error would."""
+    try:
+        return RelaySettings(
+            **{name: value for name, value in options.items() if value is not None}
+        )
+    except ValidationError as exc:
+        typer.echo(f"invalid relay settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
-def _names(value: str | None) -> list[str] | None:
-    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]
-
-
-def _source_databases(sources: str) -> dict[str, Database]:
+def _source_databases(settings: RelaySettings) -> dict[str, Database]:
     databases = {}
-    for name in _names(sources) or []:
-        url = os.environ.get(f"OBCMS_{name.upper()}_DATABASE_URL")
+    for name in settings.source_names:
+        url = settings.database_url_of(name)
         if not url:
             typer.echo(f"OBCMS_{name.upper()}_DATABASE_URL is not set", err=True)
             raise typer.Exit(2)
@@ -167,51 +172,50 @@ def _source_databases(sources: str) -> dict[str, Database]:
 
 
 def _sweeper(
-    sources: dict[str, Database],
-    consumers: str | None,
-    redis_url: str,
-    app: Celery,
-    after: float | None,
-    lookback: float,
+    settings: RelaySettings, sources: dict[str, Database], app: Celery
 ) -> RedeliverySweeper:
     from obcms_platform.bus.sweeper import RedeliverySweeper, consumer_databases
 
     return RedeliverySweeper(
         sources=sources,
         consumers=consumer_databases(
-            _names(consumers), os.environ, application_name="relay-sweeper"
+            settings.consumer_names, settings.database_url_of, application_name="relay-sweeper"
         ),
         tables=RELAY_TABLES,
         app=app,
-        redis_url=redis_url,
-        after=timedelta(seconds=_default_sweep_after() if after is None else after),
-        lookback=timedelta(seconds=lookback),
+        redis_url=settings.redis_url,
+        after=timedelta(seconds=settings.sweep_after),
+        lookback=timedelta(seconds=settings.sweep_lookback_seconds),
     )
 
 
 @relay_cli.callback(invoke_without_command=True)
 def relay(
     context: typer.Context,
-    sources: SourcesOption = "tasks",
-    redis_url: RedisOption = DEFAULT_REDIS,
-    metrics_port: Annotated[int, typer.Option(envvar="OBCMS_RELAY_METRICS_PORT")] = 0,
-    poll_interval: Annotated[float, typer.Option(envvar="OBCMS_RELAY_POLL_INTERVAL")] = 0.1,
+    sources: SourcesOption = None,
+    redis_url: RedisOption = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="(OBCMS_RELAY_METRICS_PORT; default 0, none)")
+    ] = None,
+    poll_interval: Annotated[
+        float | None, typer.Option(help="(OBCMS_RELAY_POLL_INTERVAL; default 0.1)")
+    ] = None,
     measure_interval: Annotated[
-        float, typer.Option(envvar="OBCMS_RELAY_MEASURE_INTERVAL", help="metrics every N s")
-    ] = 5.0,
+        float | None,
+        typer.Option(help="metrics every N s (OBCMS_RELAY_MEASURE_INTERVAL; default 5)"),
+    ] = None,
     consumers: ConsumersOption = None,
     sweep_interval: Annotated[
-        float,
-        typer.Option(envvar="OBCMS_RELAY_SWEEP_INTERVAL", help="redelivery sweep every N s"),
-    ] = 60.0,
+        float | None,
+        typer.Option(help="redelivery sweep every N s (OBCMS_RELAY_SWEEP_INTERVAL; default 60)"),
+    ] = None,
     sweep_after: Annotated[
         float | None,
         typer.Option(
-            envvar="OBCMS_RELAY_SWEEP_AFTER_SECONDS",
             help="events published longer ago than this may be lost (default 2 x visibility)",
         ),
     ] = None,
-    sweep_lookback: LookbackOption = 86_400.0,
+    sweep_lookback: LookbackOption = None,
 ) -> None:
     """Relay the outboxes of SOURCES (each read from OBCMS_<SOURCE>_DATABASE_URL) and sweep
     for lost events (consumer databases from OBCMS_<CONSUMER>_DATABASE_URL)."""
@@ -223,55 +227,77 @@ def relay(
     from obcms_platform.bus.worker import publisher_app
     from obcms_platform.logging import configure_logging
 
-    configure_logging("relay", os.environ.get("OBCMS_LOG_LEVEL", "INFO"))
-    app = publisher_app(redis_url)
-    databases = _source_databases(sources)
+    settings = _relay_settings(
+        sources=sources,
+        redis_url=redis_url,
+        metrics_port=metrics_port,
+        poll_interval=poll_interval,
+        measure_interval=measure_interval,
+        consumers=consumers,
+        sweep_interval=sweep_interval,
+        sweep_after_seconds=sweep_after,
+        sweep_lookback_seconds=sweep_lookback,
+    )
+    configure_logging("relay", settings.log_level)
+    app = publisher_app(settings.redis_url)
+    databases = _source_databases(settings)
     relays = [
         OutboxRelay(name, database, RELAY_TABLES, app) for name, database in databases.items()
     ]
-    sweeper = _sweeper(databases, consumers, redis_url, app, sweep_after, sweep_lookback)
-    if metrics_port:
-        start_http_server(metrics_port)
+    sweeper = _sweeper(settings, databases, app)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
     logging.getLogger(__name__).info(
-        "relaying the outboxes of %s; sweeping for %s", sources, ",".join(sweeper.consumers)
+        "relaying the outboxes of %s; sweeping for %s",
+        settings.sources,
+        ",".join(sweeper.consumers),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_relays(
         relays,
-        redis_url,
-        poll_interval=poll_interval,
-        measure_interval=measure_interval,
+        settings.redis_url,
+        poll_interval=settings.poll_interval,
+        measure_interval=settings.measure_interval,
         stop=stop,
         sweeper=sweeper if sweeper.consumers else None,
-        sweep_interval=sweep_interval,
+        sweep_interval=settings.sweep_interval,
     )
 
 
 @relay_cli.command("sweep")
 def sweep(
-    sources: SourcesOption = "tasks",
-    redis_url: RedisOption = DEFAULT_REDIS,
+    sources: SourcesOption = None,
+    redis_url: RedisOption = None,
     consumers: ConsumersOption = None,
     after: Annotated[
         float | None,
         typer.Option(
-            envvar="OBCMS_RELAY_SWEEP_AFTER_SECONDS",
             help="seconds since publishing after which a missing event is lost"
             " (default 2 x OBCMS_BUS_VISIBILITY_TIMEOUT)",
         ),
     ] = None,
-    lookback: LookbackOption = 86_400.0,
+    lookback: LookbackOption = None,
 ) -> None:
     """Send again, once, every published event a consumer never received (see
     obcms_platform.bus.sweeper); consumers whose queue is not empty are left alone."""
     from obcms_platform.bus.worker import publisher_app
     from obcms_platform.logging import configure_logging
 
-    configure_logging("relay-sweep", os.environ.get("OBCMS_LOG_LEVEL", "WARNING"))
-    app = publisher_app(redis_url)
-    sweeper = _sweeper(_source_databases(sources), consumers, redis_url, app, after, lookback)
+    settings = _relay_settings(
+        sources=sources,
+        redis_url=redis_url,
+        consumers=consumers,
+        sweep_after_seconds=after,
+        sweep_lookback_seconds=lookback,
+    )
+    # A command run by hand: quiet unless a level is asked for.
+    configure_logging(
+        "relay-sweep", settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    )
+    app = publisher_app(settings.redis_url)
+    sweeper = _sweeper(settings, _source_databases(settings), app)
     sent = sweeper.sweep()
     for redelivery in sent:
         typer.echo(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus.envelope import Event
+from obcms_platform.contracts import EventContract, Payload
 
 
 class Outbox:
@@ -21,14 +21,21 @@ class Outbox:
     def add(
         self,
         session: Session,
-        event_type: str,
+        contract: EventContract[Payload],
+        payload: Payload,
         *,
         subject_id: uuid.UUID | None,
-        data: dict[str, Any],
         version: int = 1,
     ) -> Event:
+        """Stage an event of `contract`'s type carrying `payload` (its declared model)."""
+        if not isinstance(payload, contract.payload):
+            raise TypeError(f"{contract.name} carries {contract.payload.__name__}")
         event = Event.new(
-            event_type, producer=self.producer, subject_id=subject_id, data=data, version=version
+            contract.name,
+            producer=self.producer,
+            subject_id=subject_id,
+            data=payload.data(),
+            version=version,
         )
         session.execute(
             insert(self.table).values(

@@ -44,7 +44,7 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -235,7 +235,10 @@ def held_event_ids(unacked: Iterable[bytes | str]) -> set[uuid.UUID]:
 
 
 def consumer_databases(
-    names: Iterable[str] | None, environ: Mapping[str, str], *, application_name: str
+    names: Iterable[str] | None,
+    database_url_of: Callable[[str], str | None],
+    *,
+    application_name: str,
 ) -> dict[str, Database]:
     """Databases of the consumers to sweep for: `names`, or every subscribed consumer whose
     ``OBCMS_<CONSUMER>_DATABASE_URL`` is set. Unknown or unconfigured ones are skipped with
@@ -246,7 +249,7 @@ def consumer_databases(
         if name not in SUBSCRIPTIONS:
             logger.warning("sweeper: %s is not a consumer (topology.SUBSCRIPTIONS); skipped", name)
             continue
-        url = environ.get(f"OBCMS_{name.upper()}_DATABASE_URL")
+        url = database_url_of(name)
         if not url:
             logger.warning(
                 "sweeper: OBCMS_%s_DATABASE_URL is not set; events to %s are not swept",

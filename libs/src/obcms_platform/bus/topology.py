@@ -9,35 +9,12 @@ from __future__ import annotations
 
 from kombu.entity import Exchange, Queue, binding
 
+from obcms_platform import registry
+
 EXCHANGE = Exchange("obcms.events", type="topic", durable=True)
 
-# Consuming service -> routing-key patterns it handles. Add a consumer here when its worker
-# exists: a declared queue nobody consumes grows without bound.
-SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "tasks": (
-        "ppa.created",
-        "ppa.updated",
-        "ppa.deleted",
-        "ppa.approval_changed",
-        "assessment.created",
-        "assessment.deleted",
-        "event.created",
-        "event.deleted",
-    ),
-    "portfolio": ("task.*",),
-    # Every change that shows on the calendar feed invalidates the gateway's feed cache.
-    "gateway": (
-        "task.*",
-        "event.*",
-        "ppa.*",
-        "assessment.*",
-        "milestone.*",
-        "workflow_stage.*",
-        "need.*",
-        "booking.*",
-        "leave.*",
-    ),
-}
+# Consuming deployable -> routing-key patterns it handles (the registry's `consumes`).
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = registry.subscriptions()
 
 
 def queue_name(consumer: str) -> str:

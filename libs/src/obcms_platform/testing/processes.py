@@ -7,12 +7,13 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
 from obcms_platform.devstack.embedded import free_port
+from obcms_platform.testing.polling import wait_until
+from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT, deadline
 
 
 class Collector:
@@ -61,19 +62,32 @@ def serve_app(app_factory: str, env: dict[str, str], port: int) -> subprocess.Po
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def answered_or_exited() -> bool:
+        if process.poll() is not None:
+            return True
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(process.communicate()[0])
+            return False
+
+    try:
+        wait_until(
+            answered_or_exited,
+            timeout=PROCESS_READY_TIMEOUT,
+            message=f"{app_factory} to answer /healthz",
+        )
+        if process.poll() is None:
+            return process
+        failure = f"{app_factory} exited with {process.returncode}"
+    except AssertionError as timed_out:
+        process.kill()
+        failure = str(timed_out)
+    raise AssertionError(f"{failure}; its output:\n{process.communicate()[0]}")
 
 
 def stop_and_read_logs(process: subprocess.Popen[str]) -> list[dict[str, object]]:
     """Terminate the process; its JSON log lines."""
     process.terminate()
-    output = process.communicate(timeout=30)[0]
+    output = process.communicate(timeout=deadline(30))[0]
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]

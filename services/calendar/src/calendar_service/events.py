@@ -1,6 +1,7 @@
 """The calendar service on the bus.
 
-Emitted, each in the transaction of the change it announces (outbox):
+Emitted, each in the transaction of the change it announces (outbox); the names and
+payloads are declared in `obcms_platform.contracts`:
 
 - ``event.created``, ``event.updated``, ``event.deleted``: subject the calendar event; data
   ``event_id``, ``title``, ``event_type``, ``start``/``end`` (ISO 8601 in the event's own time
@@ -14,13 +15,3 @@ Emitted, each in the transaction of the change it announces (outbox):
 Consumed: nothing. The calendar service needs no other service's events, so it has no bus
 queue and no worker; the outbox relay publishes its outbox.
 """
-
-from __future__ import annotations
-
-EVENT_CREATED = "event.created"
-EVENT_UPDATED = "event.updated"
-EVENT_DELETED = "event.deleted"
-BOOKING_CREATED = "booking.created"
-BOOKING_UPDATED = "booking.updated"
-LEAVE_CREATED = "leave.created"
-LEAVE_UPDATED = "leave.updated"

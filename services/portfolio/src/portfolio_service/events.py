@@ -1,13 +1,10 @@
 """Events: what this service emits (through its outbox) and the handlers it consumes with.
 
 Emitted, always in the transaction of the change they announce (`outbox.add`; services
-never commit):
+never commit); their payloads are declared in `obcms_platform.contracts`:
 
-- ``ppa.created`` / ``ppa.updated``: title, category, status, start_date, target_end_date,
-  fiscal_year; ``ppa.deleted``: title.
-- ``ppa.approval_changed``: title, from, to, changed_on (ISO date).
-- ``assessment.created`` / ``assessment.updated``: title, primary_methodology, status,
-  planned_start_date, planned_end_date; ``assessment.deleted``: title.
+- ``ppa.created`` / ``ppa.updated`` / ``ppa.deleted``, ``ppa.approval_changed``.
+- ``assessment.created`` / ``assessment.updated`` / ``assessment.deleted``.
 - ``milestone.changed``, ``workflow_stage.changed``, ``need.changed``: calendar and cache
   invalidation (what changed, ``deleted`` when it is gone).
 
@@ -23,11 +20,12 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
+from obcms_platform.contracts import TASK_COMPLETED, TASK_CREATED, TASK_DELETED, TASK_UPDATED
 from portfolio_service.progress.service import apply_task_event
 
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
-    "task.created": apply_task_event,
-    "task.updated": apply_task_event,
-    "task.completed": apply_task_event,
-    "task.deleted": apply_task_event,
+    TASK_CREATED.name: apply_task_event,
+    TASK_UPDATED.name: apply_task_event,
+    TASK_COMPLETED.name: apply_task_event,
+    TASK_DELETED.name: apply_task_event,
 }

@@ -20,22 +20,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
+from obcms_platform.contracts import (
+    ASSESSMENT_CREATED,
+    ASSESSMENT_DELETED,
+    EVENT_CREATED,
+    EVENT_DELETED,
+    PPA_APPROVAL_CHANGED,
+    PPA_CREATED,
+    PPA_DELETED,
+    PPA_UPDATED,
+    TASK_CREATED,
+    TASK_UPDATED,
+    AssessmentCreated,
+    CalendarEventCreated,
+    EventPayload,
+    PpaApprovalChanged,
+    PpaChanged,
+    PpaCreated,
+)
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
-from tasks_service.templates.models import DeletedSubject, SubjectKind
+from tasks_service.templates.models import SubjectKind
 from tasks_service.templates.service import (
     RELATED_FIELD,
     TemplateSubject,
     generate_from_template,
 )
+from tasks_service.tombstones import DeletedSubject
 
 # Dates without a time ("today", "the event's day") are the office's dates.
 OFFICE_TIMEZONE = ZoneInfo("Asia/Manila")
@@ -62,60 +82,51 @@ APPROVAL_TASKS: dict[str, tuple[str, int, TaskPriority]] = {
 }
 
 
-def _date(value: object, event: Event) -> date:
-    """An ISO date from the event data, else the day the event happened (office time)."""
-    if isinstance(value, str) and value:
-        return date.fromisoformat(value[:10])
+def _date(value: date | datetime | None, event: Event) -> date:
+    """The announced day (of a moment: in its own offset), else the day the event happened
+    (office time)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if value is not None:
+        return value
     return event.occurred_at.astimezone(OFFICE_TIMEZONE).date()
 
 
-# Who owns a new record, in the order asked: its generated tasks are assigned to the first
-# of these its `*.created` data names (an assessment's lead, once the portfolio records one).
-OWNER_FIELDS = {
-    SubjectKind.PPA: ("lead_id", "created_by"),
-    SubjectKind.ASSESSMENT: ("lead_id", "created_by"),
-    SubjectKind.EVENT: ("organizer_id", "created_by"),
-}
-
-
-def _owner(kind: SubjectKind, event: Event) -> uuid.UUID | None:
-    for field in OWNER_FIELDS[kind]:
-        value = event.data.get(field)
-        if not value:
-            continue
-        try:
-            return uuid.UUID(str(value))
-        except ValueError:
-            continue  # not an id: a producer's slip must not stop the tasks being generated
-    return None
-
-
-def _subject(kind: SubjectKind, event: Event) -> TemplateSubject:
+def _subject(kind: SubjectKind, event: Event, owner_id: uuid.UUID | None) -> TemplateSubject:
     if event.subject_id is None:
         raise ValueError(f"{event.type} event {event.id} has no subject_id")
-    return TemplateSubject(kind=kind, id=event.subject_id, owner_id=_owner(kind, event))
+    return TemplateSubject(kind=kind, id=event.subject_id, owner_id=owner_id)
 
 
-def _lock_live_subject(session: Session, kind: SubjectKind, event: Event) -> TemplateSubject | None:
+def _lock_live_subject(
+    session: Session, kind: SubjectKind, event: Event, owner_id: uuid.UUID | None = None
+) -> TemplateSubject | None:
     """Serialise the handlers of one subject; None once its deletion was handled."""
-    subject = _subject(kind, event)
+    subject = _subject(kind, event, owner_id)
     key = int.from_bytes(subject.id.bytes[:8], "big", signed=True)
     session.execute(select(func.pg_advisory_xact_lock(key)))
     deleted = session.get(DeletedSubject, (subject.kind, subject.id))
     return None if deleted is not None else subject
 
 
-SubjectHandler = Callable[[Session, Event, TemplateSubject], None]
+Data = TypeVar("Data", bound=EventPayload)
+SubjectHandler = Callable[[Session, Event, Data, TemplateSubject], None]
 
 
-def _live(kind: SubjectKind) -> Callable[[SubjectHandler], Callable[[Session, Event], None]]:
-    """A handler of a subject's event that runs under the subject's lock, unless deleted."""
+def _live(
+    kind: SubjectKind,
+    payload: type[Data],
+    owner: Callable[[Data], uuid.UUID | None] = lambda data: None,
+) -> Callable[[SubjectHandler[Data]], Callable[[Session, Event], None]]:
+    """A handler of a subject's event, given its `payload`, that runs under the subject's
+    lock, unless deleted. Its generated tasks are assigned to the record's `owner`."""
 
-    def wrap(handler: SubjectHandler) -> Callable[[Session, Event], None]:
+    def wrap(handler: SubjectHandler[Data]) -> Callable[[Session, Event], None]:
         def handle(session: Session, event: Event) -> None:
-            subject = _lock_live_subject(session, kind, event)
+            data = payload.of(event)
+            subject = _lock_live_subject(session, kind, event, owner(data))
             if subject is not None:
-                handler(session, event, subject)
+                handler(session, event, data, subject)
 
         handle.__name__ = handler.__name__
         handle.__doc__ = handler.__doc__
@@ -124,76 +135,86 @@ def _live(kind: SubjectKind) -> Callable[[SubjectHandler], Callable[[Session, Ev
     return wrap
 
 
-@_live(SubjectKind.PPA)
-def on_ppa_created(session: Session, event: Event, subject: TemplateSubject) -> None:
-    if event.data.get("category") not in PPA_TEMPLATE_CATEGORIES:
+@_live(SubjectKind.PPA, PpaCreated, owner=lambda data: data.lead_id or data.created_by)
+def on_ppa_created(
+    session: Session, event: Event, data: PpaCreated, subject: TemplateSubject
+) -> None:
+    if data.category not in PPA_TEMPLATE_CATEGORIES:
         return
     generate_from_template(
         session,
         "ppa_budget_cycle",
         subject,
-        _date(event.data.get("start_date"), event),
-        {"ppa_title": str(event.data.get("title", ""))},
+        _date(data.start_date, event),
+        {"ppa_title": data.title},
     )
 
 
-@_live(SubjectKind.ASSESSMENT)
-def on_assessment_created(session: Session, event: Event, subject: TemplateSubject) -> None:
-    methodology = str(event.data.get("primary_methodology", ""))
+# An assessment records no lead (yet): its tasks go to its creator.
+@_live(SubjectKind.ASSESSMENT, AssessmentCreated, owner=lambda data: data.created_by)
+def on_assessment_created(
+    session: Session, event: Event, data: AssessmentCreated, subject: TemplateSubject
+) -> None:
+    methodology = data.primary_methodology or ""
     generate_from_template(
         session,
         ASSESSMENT_TEMPLATES.get(methodology, ASSESSMENT_FALLBACK_TEMPLATE),
         subject,
-        _date(event.data.get("planned_start_date"), event),
-        {"assessment_title": str(event.data.get("title", ""))},
+        _date(data.planned_start_date, event),
+        {"assessment_title": data.title},
     )
 
 
-@_live(SubjectKind.EVENT)
-def on_calendar_event_created(session: Session, event: Event, subject: TemplateSubject) -> None:
-    template = EVENT_TEMPLATES.get(str(event.data.get("event_type", "")))
+@_live(
+    SubjectKind.EVENT,
+    CalendarEventCreated,
+    owner=lambda data: data.organizer_id or data.created_by,
+)
+def on_calendar_event_created(
+    session: Session, event: Event, data: CalendarEventCreated, subject: TemplateSubject
+) -> None:
+    template = EVENT_TEMPLATES.get(data.event_type or "")
     # The later half of a split series: its preparation tasks are the original's.
-    if template is None or event.data.get("split_from"):
+    if template is None or data.split_from:
         return
     generate_from_template(
         session,
         template,
         subject,
-        _date(event.data.get("start"), event),
-        {"event_title": str(event.data.get("title", ""))},
+        _date(data.start, event),
+        {"event_title": data.title},
     )
 
 
-@_live(SubjectKind.PPA)
-def on_ppa_approval_changed(session: Session, event: Event, subject: TemplateSubject) -> None:
-    stage = str(event.data.get("to", ""))
-    if stage not in APPROVAL_TASKS:
+@_live(SubjectKind.PPA, PpaApprovalChanged)
+def on_ppa_approval_changed(
+    session: Session, event: Event, data: PpaApprovalChanged, subject: TemplateSubject
+) -> None:
+    if data.to not in APPROVAL_TASKS:
         return
-    title, days, priority = APPROVAL_TASKS[stage]
+    title, days, priority = APPROVAL_TASKS[data.to]
     task = Task(
         id=uuid.uuid4(),
-        title=title.format(title=event.data.get("title") or "PPA")[:300],
-        description=str(event.data.get("note") or ""),
+        title=title.format(title=data.title or "PPA")[:300],
+        description=data.note or "",
         domain=TaskDomain.PROJECT_CENTRAL,
         status=TaskStatus.NOT_STARTED,
         priority=priority,
-        due_date=_date(event.data.get("changed_on"), event) + timedelta(days=days),
+        due_date=_date(data.changed_on, event) + timedelta(days=days),
         related_ppa_id=subject.id,
         auto_generated=True,
     )
     session.add(task)
     session.flush()
-    announce(session, "task.created", task)
+    announce(session, TASK_CREATED, task)
 
 
 def on_ppa_owners_announced(session: Session, event: Event) -> None:
     """Keep the PPA owners projection (the task rules of authz.py read it)."""
-    owner_ids = event.data.get("owner_ids")
-    if event.subject_id is None or not isinstance(owner_ids, list):
+    owner_ids = PpaChanged.of(event).owner_ids
+    if event.subject_id is None or owner_ids is None:
         return  # announced by a release that did not name owners
-    ppa_owners.record(
-        session, event.subject_id, [uuid.UUID(str(owner)) for owner in owner_ids], event.occurred_at
-    )
+    ppa_owners.record(session, event.subject_id, owner_ids, event.occurred_at)
 
 
 def on_ppa_created_event(session: Session, event: Event) -> None:
@@ -227,7 +248,7 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
                 setattr(task, field, None)
                 task.updated_by = None  # the service's change, not a person's
                 session.flush()
-                announce(session, "task.updated", task)
+                announce(session, TASK_UPDATED, task)
 
     return on_deleted
 
@@ -235,12 +256,12 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
 unlink_ppa_tasks = _unlinker(SubjectKind.PPA)
 
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
-    "ppa.created": on_ppa_created_event,
-    "ppa.updated": on_ppa_owners_announced,
-    "ppa.approval_changed": on_ppa_approval_changed,
-    "ppa.deleted": on_ppa_deleted,
-    "assessment.created": on_assessment_created,
-    "assessment.deleted": _unlinker(SubjectKind.ASSESSMENT),
-    "event.created": on_calendar_event_created,
-    "event.deleted": _unlinker(SubjectKind.EVENT),
+    PPA_CREATED.name: on_ppa_created_event,
+    PPA_UPDATED.name: on_ppa_owners_announced,
+    PPA_APPROVAL_CHANGED.name: on_ppa_approval_changed,
+    PPA_DELETED.name: on_ppa_deleted,
+    ASSESSMENT_CREATED.name: on_assessment_created,
+    ASSESSMENT_DELETED.name: _unlinker(SubjectKind.ASSESSMENT),
+    EVENT_CREATED.name: on_calendar_event_created,
+    EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
 }

@@ -42,12 +42,7 @@ def list_bookings(
     filters: Annotated[BookingFilters, Query()],
 ) -> Page[BookingRead]:
     items, total = service.list_bookings(session, filters, page, principal)
-    return Page[BookingRead](
-        items=[BookingRead.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[BookingRead].of(items, total, page)
 
 
 @router.post(

@@ -20,10 +20,15 @@ from calendar_service.bookings.models import OVERLAP_CONSTRAINT, Booking, Bookin
 from calendar_service.bookings.schemas import BookingCreate, BookingFilters
 from calendar_service.calendar_events.models import Event
 from calendar_service.db import outbox
-from calendar_service.events import BOOKING_CREATED, BOOKING_UPDATED
 from calendar_service.resources.models import Resource
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
+from obcms_platform.contracts import (
+    BOOKING_CREATED,
+    BOOKING_UPDATED,
+    BookingChanged,
+    EventContract,
+)
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -150,20 +155,20 @@ def decide(
     return booking
 
 
-def announce(session: Session, event_type: str, booking: Booking) -> None:
+def announce(session: Session, contract: EventContract[BookingChanged], booking: Booking) -> None:
     outbox.add(
         session,
-        event_type,
+        contract,
+        BookingChanged(
+            booking_id=booking.id,
+            resource_id=booking.resource_id,
+            start=booking.start,
+            end=booking.end,
+            status=booking.status,
+            booked_by=booking.booked_by,
+            version=booking.version,
+        ),
         subject_id=booking.id,
-        data={
-            "booking_id": str(booking.id),
-            "resource_id": str(booking.resource_id),
-            "start": booking.start.isoformat(),
-            "end": booking.end.isoformat(),
-            "status": booking.status.value,
-            "booked_by": str(booking.booked_by),
-            "version": booking.version,
-        },
         version=booking.version,
     )
 

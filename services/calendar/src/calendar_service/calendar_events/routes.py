@@ -75,12 +75,7 @@ def list_events(
     filters: Annotated[EventFilters, Query()],
 ) -> Page[EventRead]:
     items, total = service.list_events(session, filters, page)
-    return Page[EventRead](
-        items=[EventRead.model_validate(event) for event in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[EventRead].of(items, total, page)
 
 
 @router.post("", response_model=EventRead, status_code=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, ClassVar
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -19,6 +19,7 @@ from obcms_platform.schemas import (
     RequestModel,
     ResponseModel,
     TextWithoutNul,
+    UpdateModel,
     deduplicated,
 )
 
@@ -123,9 +124,11 @@ class EventCreate(RequestModel):
     recurrence: RecurrenceIn | None = None
 
 
-class EventUpdate(RequestModel):
-    """Partial update: only the fields present change; `recurrence: null` ends a series
-    (it becomes its first occurrence)."""
+class EventUpdate(UpdateModel):
+    """Partial update: only the fields present change; null clears the organizer, and
+    `recurrence: null` ends a series (it becomes its first occurrence)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"organizer_id", "recurrence"})
 
     title: Title | None = None
     description: Description | None = None
@@ -139,22 +142,6 @@ class EventUpdate(RequestModel):
     participant_ids: IdList | None = None
     timezone: TimeZoneName | None = None
     recurrence: RecurrenceIn | None = None
-
-
-NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "event_type",
-        "status",
-        "start",
-        "end",
-        "all_day",
-        "venue",
-        "participant_ids",
-        "timezone",
-    }
-)
 
 
 class SeriesSplit(RequestModel):

@@ -23,7 +23,6 @@ from calendar_service.calendar_events.recurrence import (
     local_naive,
 )
 from calendar_service.calendar_events.schemas import (
-    NON_NULLABLE_UPDATE_FIELDS,
     EventCreate,
     EventFilters,
     EventUpdate,
@@ -31,10 +30,17 @@ from calendar_service.calendar_events.schemas import (
     RecurrenceIn,
 )
 from calendar_service.db import outbox
-from calendar_service.events import EVENT_CREATED, EVENT_DELETED, EVENT_UPDATED
 from calendar_service.limits import current_limits
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
+from obcms_platform.contracts import (
+    EVENT_CREATED,
+    EVENT_DELETED,
+    EVENT_UPDATED,
+    CalendarEventChanged,
+    CalendarEventCreated,
+    EventContract,
+)
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -303,13 +309,10 @@ def update_event(
 
 def _apply(event: Event, changes: EventUpdate, principal: Principal) -> None:
     """Set the fields present in `changes` (timing ones re-checked as on create)."""
-    values = changes.model_dump(exclude_unset=True)
+    values = changes.changes()
     event.updated_by = principal.user_id
     if values.get("organizer_id") not in (None, event.organizer_id):
         ensure(principal, EVENT_ORGANIZER, Ownership.of(values["organizer_id"]))
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
     timing = TIMING_FIELDS & values.keys()
     for name in ("title", "description", "event_type", "status", "venue", "organizer_id"):
         if name in values:
@@ -492,7 +495,7 @@ def restore_occurrence(
 
 def announce(
     session: Session,
-    event_type: str,
+    contract: EventContract[CalendarEventChanged],
     event: Event,
     version: int | None = None,
     split_from: uuid.UUID | None = None,
@@ -500,31 +503,24 @@ def announce(
     """Stage an event.* message in the outbox, in the caller's transaction. A series split
     off another ("this and following") names it: it is a continuation, not a new event."""
     zone = ZoneInfo(event.timezone)
-    # A new event names its owners: the tasks service assigns its generated tasks to them.
-    owners = (
-        {"organizer_id": event.organizer_id, "created_by": event.created_by}
-        if event_type == EVENT_CREATED
-        else {}
-    )
-    outbox.add(
-        session,
-        event_type,
-        subject_id=event.id,
-        data={
-            **{name: str(person) if person else None for name, person in owners.items()},
-            "event_id": str(event.id),
-            "title": event.title,
-            "event_type": event.event_type.value,
-            "start": event.start.astimezone(zone).isoformat(),
-            "end": event.end.astimezone(zone).isoformat(),
-            "status": event.status.value,
-            "all_day": event.all_day,
-            "recurring": event.recurrence is not None,
-            "version": version or event.version,
-            "split_from": str(split_from) if split_from else None,
-        },
+    payload = CalendarEventChanged(
+        event_id=event.id,
+        title=event.title,
+        event_type=event.event_type,
+        start=event.start.astimezone(zone),
+        end=event.end.astimezone(zone),
+        status=event.status,
+        all_day=event.all_day,
+        recurring=event.recurrence is not None,
         version=version or event.version,
+        split_from=split_from,
     )
+    if contract is EVENT_CREATED:
+        # A new event names its owners: the tasks service assigns its generated tasks to them.
+        payload = CalendarEventCreated(
+            **payload.model_dump(), organizer_id=event.organizer_id, created_by=event.created_by
+        )
+    outbox.add(session, contract, payload, subject_id=event.id, version=version or event.version)
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 
 Windows longer than 400 days, and an end not after the start, are refused with 422. The
 window, ``modules``, entry format and entry cap (``MAX_FEED_ENTRIES``, the earliest kept;
-the ICS answers declare it in the same headers) are the shared ones of `obcms_platform.feed`.
+the ICS answers declare it in the same headers) are the shared ones of `obcms_platform.feed`;
+the ICS is written by `obcms_platform.ics`, as the gateway's is. (The gateway serves its own
+aggregated ICS and does not route these two paths.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from calendar_service.feed.ics import build_calendar
 from calendar_service.feed.service import MODULE_EVENTS, SERVED_MODULES, feed_entries
 from calendar_service.window import IcsWindow
 from obcms_platform.app import API_PREFIX
@@ -33,11 +34,12 @@ from obcms_platform.feed import (
     limit_headers,
     served_modules,
 )
+from obcms_platform.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
+from obcms_platform.ics import build_calendar
 
 router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
 Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
-ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 
 @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
@@ -61,7 +63,7 @@ def feed_ics(
 ) -> Response:
     entries, truncated = earliest(feed_entries(session, window, modules), limit, Entry.sort_key)
     return Response(
-        build_calendar(entries),
+        build_calendar(entry.to_feed() for entry in entries),
         media_type=ICS_MEDIA_TYPE,
         headers=limit_headers(truncated, limit),
     )
@@ -79,7 +81,7 @@ def events_ics(
         feed_entries(session, window, [MODULE_EVENTS]), limit, Entry.sort_key
     )
     return Response(
-        build_calendar(entries, name="OBCMS events"),
+        build_calendar((entry.to_feed() for entry in entries), name="OBCMS events"),
         media_type=ICS_MEDIA_TYPE,
         headers={
             "Content-Disposition": 'inline; filename="obcms-events.ics"',

@@ -168,7 +168,7 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
 
 def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
     rows = session.execute(
-        select(Booking, Resource.name, Resource.location)
+        select(Booking, Resource.name)
         .join(Resource, Resource.id == Booking.resource_id)
         .where(
             text(f"bookings.{HOLDING}"),
@@ -185,7 +185,7 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
             colour=BOOKING_COLOUR,
             zone=OFFICE_ZONE,
             description=booking.notes,
-            location=location,
+            location=name,  # the booked resource (a room, a vehicle) is where it happens
             props=extended_props(
                 MODULE_BOOKINGS,
                 "booking",
@@ -199,5 +199,5 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
                 version=booking.version,
             ),
         )
-        for booking, name, location in rows
+        for booking, name in rows
     ]

@@ -36,12 +36,7 @@ def list_leaves(
     filters: Annotated[LeaveFilters, Query()],
 ) -> Page[LeaveRead]:
     items, total = service.list_leaves(session, filters, page, principal)
-    return Page[LeaveRead](
-        items=[service.as_read(item, principal) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[LeaveRead].of([service.as_read(item, principal) for item in items], total, page)
 
 
 @router.post(

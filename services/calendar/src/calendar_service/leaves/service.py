@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from calendar_service.authz import LEAVE_FOR_SOMEONE, LEAVE_READ_PRIVATE
 from calendar_service.db import outbox
-from calendar_service.events import LEAVE_CREATED, LEAVE_UPDATED
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
 from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
+from obcms_platform.contracts import LEAVE_CREATED, LEAVE_UPDATED, EventContract, LeaveChanged
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import locked
@@ -109,19 +109,19 @@ def decide(
     return leave
 
 
-def announce(session: Session, event_type: str, leave: StaffLeave) -> None:
+def announce(session: Session, contract: EventContract[LeaveChanged], leave: StaffLeave) -> None:
     outbox.add(
         session,
-        event_type,
+        contract,
+        LeaveChanged(
+            leave_id=leave.id,
+            user_id=leave.user_id,
+            leave_type=leave.leave_type,
+            start_date=leave.start_date,
+            end_date=leave.end_date,
+            status=leave.status,
+            version=leave.version,
+        ),
         subject_id=leave.id,
-        data={
-            "leave_id": str(leave.id),
-            "user_id": str(leave.user_id),
-            "leave_type": leave.leave_type.value,
-            "start_date": leave.start_date.isoformat(),
-            "end_date": leave.end_date.isoformat(),
-            "status": leave.status.value,
-            "version": leave.version,
-        },
         version=leave.version,
     )

@@ -36,12 +36,7 @@ def list_resources(
     filters: Annotated[ResourceFilters, Query()],
 ) -> Page[ResourceRead]:
     items, total = service.list_resources(session, filters, page)
-    return Page[ResourceRead](
-        items=[ResourceRead.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[ResourceRead].of(items, total, page)
 
 
 @router.post(

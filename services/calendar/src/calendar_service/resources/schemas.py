@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
 from calendar_service.resources.models import ResourceType
-from obcms_platform.schemas import RequestModel, ResponseModel, TextWithoutNul
+from obcms_platform.schemas import RequestModel, ResponseModel, TextWithoutNul, UpdateModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Location = Annotated[str, Field(max_length=300)]
@@ -25,18 +25,17 @@ class ResourceCreate(RequestModel):
     booking_requires_approval: bool = False
 
 
-class ResourceUpdate(RequestModel):
+class ResourceUpdate(UpdateModel):
+    """Partial update: only the fields present change; null clears the capacity."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"capacity"})
+
     name: Name | None = None
     resource_type: ResourceType | None = None
     capacity: Capacity | None = None
     location: Location | None = None
     is_available: bool | None = None
     booking_requires_approval: bool | None = None
-
-
-NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {"name", "resource_type", "location", "is_available", "booking_requires_approval"}
-)
 
 
 class ResourceRead(ResponseModel):

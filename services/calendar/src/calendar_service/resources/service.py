@@ -10,14 +10,12 @@ from sqlalchemy.orm import Session
 
 from calendar_service.resources.models import Resource
 from calendar_service.resources.schemas import (
-    NON_NULLABLE_UPDATE_FIELDS,
     ResourceCreate,
     ResourceFilters,
     ResourceUpdate,
 )
 from obcms_platform.errors import (
     ConflictError,
-    InvalidInputError,
     NotFoundError,
 )
 from obcms_platform.pagination import PageParams, paginate
@@ -60,10 +58,7 @@ def update_resource(
     expected_version: int | None,
 ) -> Resource:
     resource = locked(session, Resource, resource_id, expected_version, what="resource")
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    values = changes.changes()
     if "name" in values:
         _ensure_unique_name(session, values["name"], resource_id)
     for name, value in values.items():

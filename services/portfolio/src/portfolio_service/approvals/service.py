@@ -1,4 +1,5 @@
-"""The approval workflow of a PPA (DOMAIN.md). Functions take a session and never commit.
+"""The approval workflow of a PPA (DOMAIN.md; its rules are `obcms_platform.approval`,
+which the gateway reads too). Functions take a session and never commit.
 
     draft -> technical_review -> budget_review -> (stakeholder_consultation ->)
     executive_approval -> approved -> enacted
@@ -20,7 +21,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from obcms_platform.approval import TRANSITIONS, needs_admin
 from obcms_platform.auth import Principal, Role
+from obcms_platform.contracts import PPA_APPROVAL_CHANGED, PpaApprovalChanged
 from obcms_platform.errors import ConflictError, ForbiddenError, NotFoundError
 from obcms_platform.records import locked
 from portfolio_service.approvals.models import ApprovalHistory
@@ -30,22 +33,6 @@ from portfolio_service.db import outbox
 from portfolio_service.ppas.models import ApprovalStatus, Ppa
 
 S = ApprovalStatus
-REVIEW_STAGES = frozenset(
-    {S.TECHNICAL_REVIEW, S.BUDGET_REVIEW, S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL}
-)
-TRANSITIONS: dict[ApprovalStatus, frozenset[ApprovalStatus]] = {
-    S.DRAFT: frozenset({S.TECHNICAL_REVIEW}),
-    S.TECHNICAL_REVIEW: frozenset({S.BUDGET_REVIEW, S.REJECTED}),
-    S.BUDGET_REVIEW: frozenset({S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.REJECTED}),
-    S.STAKEHOLDER_CONSULTATION: frozenset({S.EXECUTIVE_APPROVAL, S.REJECTED}),
-    S.EXECUTIVE_APPROVAL: frozenset({S.APPROVED, S.REJECTED}),
-    S.APPROVED: frozenset({S.ENACTED, S.DRAFT}),
-    S.ENACTED: frozenset(),
-    S.REJECTED: frozenset({S.DRAFT}),
-}
-ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
-# Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
-ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
 
 
 def change_approval(
@@ -64,9 +51,7 @@ def change_approval(
             f"to: a PPA in {current.value} cannot move to {target.value} (allowed: {options})",
             field="to",
         )
-    if (target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES) and not principal.has_role(
-        Role.ADMIN
-    ):
+    if needs_admin(current, target) and not principal.has_role(Role.ADMIN):
         raise ForbiddenError(
             f"moving a PPA from {current.value} to {target.value} needs the admin role"
         )
@@ -89,15 +74,15 @@ def change_approval(
     session.expire(ppa, ["approval_history"])
     outbox.add(
         session,
-        "ppa.approval_changed",
+        PPA_APPROVAL_CHANGED,
+        PpaApprovalChanged(
+            title=ppa.title,
+            from_=current,
+            to=target,
+            note=request.note,
+            changed_on=date.today(),
+        ),
         subject_id=ppa.id,
-        data={
-            "title": ppa.title,
-            "from": current.value,
-            "to": target.value,
-            "note": request.note,
-            "changed_on": date.today().isoformat(),
-        },
     )
     return ppa
 

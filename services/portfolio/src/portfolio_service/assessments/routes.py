@@ -36,12 +36,7 @@ def list_assessments(
     filters: Annotated[AssessmentFilters, Query()],
 ) -> Page[AssessmentRead]:
     items, total = service.list_assessments(session, filters, page)
-    return Page[AssessmentRead](
-        items=[AssessmentRead.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[AssessmentRead].of(items, total, page)
 
 
 @router.post("", response_model=AssessmentRead, status_code=status.HTTP_201_CREATED)

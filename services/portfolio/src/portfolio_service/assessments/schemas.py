@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import ClassVar
 
 from pydantic import BaseModel
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
 from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
 from portfolio_service.fields import LongText, SearchText, ShortText, Title
 
@@ -24,8 +25,10 @@ class AssessmentCreate(RequestModel):
     community: ShortText = ""
 
 
-class AssessmentUpdate(RequestModel):
+class AssessmentUpdate(UpdateModel):
     """Partial update: only the fields present change; null clears a planned date."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"planned_start_date", "planned_end_date"})
 
     title: Title | None = None
     description: LongText | None = None
@@ -36,9 +39,6 @@ class AssessmentUpdate(RequestModel):
     planned_end_date: PlausibleDate | None = None
     location: ShortText | None = None
     community: ShortText | None = None
-
-
-NULLABLE_UPDATE_FIELDS = frozenset({"planned_start_date", "planned_end_date"})
 
 
 class AssessmentRead(ResponseModel):

@@ -7,18 +7,24 @@ manager (its needs stay, without the link to it).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
+from obcms_platform.contracts import (
+    ASSESSMENT_CREATED,
+    ASSESSMENT_DELETED,
+    ASSESSMENT_UPDATED,
+    AssessmentChanged,
+    AssessmentCreated,
+    RecordDeleted,
+)
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import locked, text_match
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.assessments.schemas import (
-    NULLABLE_UPDATE_FIELDS,
     AssessmentCreate,
     AssessmentFilters,
     AssessmentUpdate,
@@ -64,8 +70,10 @@ def create_assessment(session: Session, data: AssessmentCreate, principal: Princ
     session.add(assessment)
     session.flush()
     # Its creator (an assessment records no lead): the tasks service assigns its tasks to them.
-    announced = event_data(assessment) | {"created_by": str(principal.user_id)}
-    outbox.add(session, "assessment.created", subject_id=assessment.id, data=announced)
+    announced = AssessmentCreated(
+        **event_data(assessment).model_dump(), created_by=principal.user_id
+    )
+    outbox.add(session, ASSESSMENT_CREATED, announced, subject_id=assessment.id)
     return assessment
 
 
@@ -77,15 +85,12 @@ def update_assessment(
     expected_version: int | None = None,
 ) -> Assessment:
     assessment = locked(session, Assessment, assessment_id, expected_version, what="assessment")
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name not in NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    for name, value in changes.changes().items():
         setattr(assessment, name, value)
     assessment.updated_by = principal.user_id
     _check_state(assessment)
     session.flush()
-    outbox.add(session, "assessment.updated", subject_id=assessment.id, data=event_data(assessment))
+    outbox.add(session, ASSESSMENT_UPDATED, event_data(assessment), subject_id=assessment.id)
     return assessment
 
 
@@ -96,19 +101,18 @@ def delete_assessment(
     title = assessment.title
     session.delete(assessment)
     session.flush()
-    outbox.add(session, "assessment.deleted", subject_id=assessment_id, data={"title": title})
+    outbox.add(session, ASSESSMENT_DELETED, RecordDeleted(title=title), subject_id=assessment_id)
 
 
-def event_data(assessment: Assessment) -> dict[str, Any]:
-    """The `data` of `assessment.created` and `assessment.updated`."""
-    start, end = assessment.planned_start_date, assessment.planned_end_date
-    return {
-        "title": assessment.title,
-        "primary_methodology": assessment.primary_methodology.value,
-        "status": assessment.status.value,
-        "planned_start_date": start.isoformat() if start else None,
-        "planned_end_date": end.isoformat() if end else None,
-    }
+def event_data(assessment: Assessment) -> AssessmentChanged:
+    """The payload of `assessment.updated` (and the most of `assessment.created`)."""
+    return AssessmentChanged(
+        title=assessment.title,
+        primary_methodology=assessment.primary_methodology,
+        status=assessment.status,
+        planned_start_date=assessment.planned_start_date,
+        planned_end_date=assessment.planned_end_date,
+    )
 
 
 def _check_state(assessment: Assessment) -> None:

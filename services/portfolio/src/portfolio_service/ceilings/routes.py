@@ -37,12 +37,7 @@ def list_ceilings(
     filters: Annotated[CeilingFilters, Query()],
 ) -> Page[CeilingRead]:
     items, total = service.list_ceilings(session, filters, page)
-    return Page[CeilingRead](
-        items=[CeilingRead.model_validate(ceiling) for ceiling in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[CeilingRead].of(items, total, page)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from obcms_platform.schemas import RequestModel, ResponseModel
+from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel
 from portfolio_service.fields import Amount, FiscalYear, Money, Note
 from portfolio_service.ppas.models import Sector
 
@@ -20,7 +20,7 @@ class CeilingCreate(RequestModel):
     notes: Note = ""
 
 
-class CeilingUpdate(RequestModel):
+class CeilingUpdate(UpdateModel):
     """Partial update: only the fields present change; none of them may be null."""
 
     sector: Sector | None = None

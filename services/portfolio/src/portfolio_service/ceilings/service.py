@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import ConflictError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.ceilings.schemas import CeilingCreate, CeilingFilters, CeilingUpdate
@@ -54,10 +54,7 @@ def update_ceiling(
     ceiling = session.get(BudgetCeiling, ceiling_id, with_for_update=True)
     if ceiling is None:
         raise NotFoundError("budget ceiling", ceiling_id)
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    for name, value in changes.changes().items():
         setattr(ceiling, name, value)
     _ensure_single_active(session, ceiling)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
 from portfolio_service.fields import LongText, Title
 from portfolio_service.milestones.models import MilestoneStatus
 
@@ -17,7 +17,7 @@ class MilestoneCreate(RequestModel):
     notes: LongText = ""
 
 
-class MilestoneUpdate(RequestModel):
+class MilestoneUpdate(UpdateModel):
     """Partial update: only the fields present change; none of them may be null."""
 
     title: Title | None = None

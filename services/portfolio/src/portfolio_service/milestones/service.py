@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.contracts import MILESTONE_CHANGED, MilestoneChanged
+from obcms_platform.errors import NotFoundError
 from obcms_platform.records import locked
 from portfolio_service.db import outbox
 from portfolio_service.milestones.models import Milestone
@@ -43,10 +44,7 @@ def update_milestone(
     expected_version: int | None = None,
 ) -> Milestone:
     milestone = _locked(session, ppa_id, milestone_id, expected_version)
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    for name, value in changes.changes().items():
         setattr(milestone, name, value)
     session.flush()
     _announce(session, milestone)
@@ -84,13 +82,13 @@ def _ensure_ppa(session: Session, ppa_id: uuid.UUID) -> None:
 def _announce(session: Session, milestone: Milestone, *, deleted: bool = False) -> None:
     outbox.add(
         session,
-        "milestone.changed",
+        MILESTONE_CHANGED,
+        MilestoneChanged(
+            ppa_id=milestone.ppa_id,
+            title=milestone.title,
+            date=milestone.date,
+            status=milestone.status,
+            deleted=deleted,
+        ),
         subject_id=milestone.id,
-        data={
-            "ppa_id": str(milestone.ppa_id),
-            "title": milestone.title,
-            "date": milestone.date.isoformat(),
-            "status": milestone.status.value,
-            "deleted": deleted,
-        },
     )

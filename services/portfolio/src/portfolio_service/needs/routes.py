@@ -37,12 +37,7 @@ def list_needs(
     filters: Annotated[NeedFilters, Query()],
 ) -> Page[NeedRead]:
     items, total = service.list_needs(session, filters, page)
-    return Page[NeedRead](
-        items=[NeedRead.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[NeedRead].of(items, total, page)
 
 
 @router.post("", response_model=NeedRead, status_code=status.HTTP_201_CREATED)

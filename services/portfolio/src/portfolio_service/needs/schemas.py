@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from obcms_platform.schemas import RequestModel, ResponseModel, deduplicated
+from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel, deduplicated
 from portfolio_service.fields import LongText, SearchText, ShortText, Title
 from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
 
@@ -30,8 +30,10 @@ class NeedCreate(RequestModel):
     ppa_ids: PpaIds = []
 
 
-class NeedUpdate(RequestModel):
+class NeedUpdate(UpdateModel):
     """Partial update: only the fields present change; null clears an optional field."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"affected_population", "assessment_id"})
 
     title: Title | None = None
     description: LongText | None = None
@@ -42,9 +44,6 @@ class NeedUpdate(RequestModel):
     affected_population: Population | None = None
     community: ShortText | None = None
     assessment_id: uuid.UUID | None = None
-
-
-NULLABLE_UPDATE_FIELDS = frozenset({"affected_population", "assessment_id"})
 
 
 class NeedPpaLinks(RequestModel):

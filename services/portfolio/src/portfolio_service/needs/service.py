@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from obcms_platform.auth import Principal
+from obcms_platform.contracts import NEED_CHANGED, NeedChanged
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import locked, text_match
@@ -22,7 +23,6 @@ from portfolio_service.assessments.models import Assessment
 from portfolio_service.db import outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.needs.schemas import (
-    NULLABLE_UPDATE_FIELDS,
     NeedCreate,
     NeedFilters,
     NeedUpdate,
@@ -81,10 +81,8 @@ def update_need(
     expected_version: int | None = None,
 ) -> Need:
     need = locked(session, Need, need_id, expected_version, what="need")
-    values = changes.model_dump(exclude_unset=True)
+    values = changes.changes()
     for name, value in values.items():
-        if value is None and name not in NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
         setattr(need, name, value)
     need.updated_by = principal.user_id
     if "assessment_id" in values:
@@ -184,12 +182,12 @@ def _check_assessment(session: Session, assessment_id: uuid.UUID | None) -> None
 def _announce(session: Session, need: Need, *, deleted: bool = False) -> None:
     outbox.add(
         session,
-        "need.changed",
+        NEED_CHANGED,
+        NeedChanged(
+            title=need.title,
+            status=need.status,
+            ppa_ids=[] if deleted else list(need.ppa_ids),
+            deleted=deleted,
+        ),
         subject_id=need.id,
-        data={
-            "title": need.title,
-            "status": need.status.value,
-            "ppa_ids": [] if deleted else [str(ppa_id) for ppa_id in need.ppa_ids],
-            "deleted": deleted,
-        },
     )

@@ -29,12 +29,7 @@ def list_ppas(
     filters: Annotated[PpaFilters, Query()],
 ) -> Page[PpaRead]:
     items, total = service.list_ppas(session, filters, page)
-    return Page[PpaRead](
-        items=[PpaRead.model_validate(ppa) for ppa in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[PpaRead].of(items, total, page)
 
 
 @router.post("", response_model=PpaRead, status_code=status.HTTP_201_CREATED)

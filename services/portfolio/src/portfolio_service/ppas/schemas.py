@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
 from portfolio_service.approvals.schemas import ApprovalHistoryRead
 from portfolio_service.fields import (
     Amount,
@@ -59,8 +59,24 @@ class PpaCreate(RequestModel):
     member_ids: PeopleList = []
 
 
-class PpaUpdate(RequestModel):
+class PpaUpdate(UpdateModel):
     """Partial update: only the fields present change; null clears an optional field."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "sector",
+            "appropriation_class",
+            "funding_source",
+            "fiscal_year",
+            "plan_year",
+            "start_date",
+            "target_end_date",
+            "actual_end_date",
+            "budget_allocation",
+            "budget_ceiling",
+            "lead_id",
+        }
+    )
 
     title: Title | None = None
     summary: LongText | None = None
@@ -81,21 +97,6 @@ class PpaUpdate(RequestModel):
     budget_currency: Currency | None = None
     lead_id: uuid.UUID | None = None
     member_ids: PeopleList | None = None
-
-
-# Fields that may not be set to null in a PATCH (they have no "empty" state).
-NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {
-        "title",
-        "summary",
-        "category",
-        "status",
-        "priority",
-        "implementing_office",
-        "budget_currency",
-        "member_ids",
-    }
-)
 
 
 class PpaRead(ResponseModel):

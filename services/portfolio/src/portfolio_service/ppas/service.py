@@ -15,6 +15,14 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
+from obcms_platform.contracts import (
+    PPA_CREATED,
+    PPA_DELETED,
+    PPA_UPDATED,
+    PpaChanged,
+    PpaCreated,
+    RecordDeleted,
+)
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import locked, text_match
@@ -23,7 +31,6 @@ from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
-    NON_NULLABLE_UPDATE_FIELDS,
     PpaCreate,
     PpaFilters,
     PpaUpdate,
@@ -57,9 +64,10 @@ def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
     # PPA into an error response.
     session.refresh(ppa, ["milestones", "approval_history", "need_links"])
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
-    people = {"lead_id": ppa.lead_id, "created_by": ppa.created_by}
-    announced = event_data(ppa) | {name: str(p) if p else None for name, p in people.items()}
-    outbox.add(session, "ppa.created", subject_id=ppa.id, data=announced)
+    announced = PpaCreated(
+        **event_data(ppa).model_dump(), lead_id=ppa.lead_id, created_by=ppa.created_by
+    )
+    outbox.add(session, PPA_CREATED, announced, subject_id=ppa.id)
     return ppa
 
 
@@ -71,11 +79,8 @@ def update_ppa(
     expected_version: int | None = None,
 ) -> Ppa:
     ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
-    values = changes.model_dump(exclude_unset=True)
+    values = changes.changes()
     _ensure_not_frozen(ppa, values)
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
     for name, value in values.items():
         setattr(ppa, name, value)
     ppa.updated_by = principal.user_id
@@ -83,7 +88,7 @@ def update_ppa(
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)
     session.flush()
-    outbox.add(session, "ppa.updated", subject_id=ppa.id, data=event_data(ppa))
+    outbox.add(session, PPA_UPDATED, event_data(ppa), subject_id=ppa.id)
     return ppa
 
 
@@ -93,7 +98,7 @@ def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None
     title = ppa.title
     session.delete(ppa)
     session.flush()
-    outbox.add(session, "ppa.deleted", subject_id=ppa_id, data={"title": title})
+    outbox.add(session, PPA_DELETED, RecordDeleted(title=title), subject_id=ppa_id)
 
 
 def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
@@ -114,18 +119,18 @@ def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[
     return paginate(session, statement, page)
 
 
-def event_data(ppa: Ppa) -> dict[str, Any]:
-    """The `data` of `ppa.created` and `ppa.updated`."""
-    return {
-        "title": ppa.title,
-        "category": ppa.category.value,
-        "status": ppa.status.value,
-        "start_date": ppa.start_date.isoformat() if ppa.start_date else None,
-        "target_end_date": ppa.target_end_date.isoformat() if ppa.target_end_date else None,
-        "fiscal_year": ppa.fiscal_year,
+def event_data(ppa: Ppa) -> PpaChanged:
+    """The payload of `ppa.updated` (and the most of `ppa.created`)."""
+    return PpaChanged(
+        title=ppa.title,
+        category=ppa.category,
+        status=ppa.status,
+        start_date=ppa.start_date,
+        target_end_date=ppa.target_end_date,
+        fiscal_year=ppa.fiscal_year,
         # Who owns the PPA: the tasks service lets them work its tasks.
-        "owner_ids": sorted(str(owner) for owner in ppa_owner_ids(ppa)),
-    }
+        owner_ids=sorted(ppa_owner_ids(ppa), key=str),
+    )
 
 
 def ppa_owner_ids(ppa: Ppa) -> frozenset[uuid.UUID]:

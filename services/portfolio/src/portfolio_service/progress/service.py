@@ -12,25 +12,14 @@ import uuid
 from collections.abc import Collection
 from typing import Any, cast
 
-from pydantic import BaseModel, Field
 from sqlalchemy import CursorResult, Row, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
+from obcms_platform.contracts import TASK_DELETED, TaskChanged
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
-
-TASK_DELETED = "task.deleted"
-
-
-class TaskEventData(BaseModel):
-    """The `data` of every `task.*` event (`version` is the task's row version)."""
-
-    task_id: uuid.UUID
-    related_ppa_id: uuid.UUID | None = None
-    status: TaskStatus
-    version: int = Field(ge=1)
 
 
 def apply_task_event(session: Session, event: Event) -> None:
@@ -39,16 +28,15 @@ def apply_task_event(session: Session, event: Event) -> None:
     The event is applied only when it carries a newer task version than the projection
     holds, so a stale, repeated or out-of-order event changes nothing; a deleted task's
     tombstone is never overwritten. The PPAs the task left and joined get their progress
-    recomputed. Raises ValueError on a malformed event (the consumer retries, then
-    dead-letters it).
+    recomputed. Raises ValidationError on a malformed event (the worker dead-letters it).
     """
-    data = TaskEventData.model_validate(event.data)
-    affected = _apply(session, data, deleted=event.type == TASK_DELETED)
+    data = TaskChanged.of(event)
+    affected = _apply(session, data, deleted=event.type == TASK_DELETED.name)
     if affected:
         recompute_progress(session, affected)
 
 
-def _apply(session: Session, data: TaskEventData, *, deleted: bool) -> set[uuid.UUID]:
+def _apply(session: Session, data: TaskChanged, *, deleted: bool) -> set[uuid.UUID]:
     """Record the task's new state when newer; returns the PPAs whose counts may change."""
     stored = _stored(session, data.task_id)
     if stored is None:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import ClassVar
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import PlausibleDate, ResponseModel, UpdateModel
 from portfolio_service.fields import LongText
 from portfolio_service.workflow.models import BudgetStage, StageStatus
 
 
-class StageUpdate(RequestModel):
+class StageUpdate(UpdateModel):
     """Partial update: only the fields present change; null clears due_date or owner."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"due_date", "owner_team_id"})
 
     status: StageStatus | None = None
     due_date: PlausibleDate | None = None
     owner_team_id: uuid.UUID | None = None
     notes: LongText | None = None
-
-
-NON_NULLABLE_UPDATE_FIELDS = frozenset({"status", "notes"})
 
 
 class StageRead(ResponseModel):

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.contracts import WORKFLOW_STAGE_CHANGED, WorkflowStageChanged
+from obcms_platform.errors import ConflictError, NotFoundError
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import (
@@ -22,7 +23,7 @@ from portfolio_service.workflow.models import (
     StageStatus,
     WorkflowStage,
 )
-from portfolio_service.workflow.schemas import NON_NULLABLE_UPDATE_FIELDS, StageUpdate
+from portfolio_service.workflow.schemas import StageUpdate
 
 
 def create_stages(session: Session, ppa_id: uuid.UUID) -> None:
@@ -47,10 +48,7 @@ def update_stage(
     row = by_sequence.get(sequence)
     if row is None:
         raise NotFoundError("workflow stage", f"{stage.value} of PPA {ppa_id}")
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    values = changes.changes()
     new_status = values.get("status", row.status)
     if new_status is StageStatus.COMPLETED and row.status is not StageStatus.COMPLETED:
         previous = by_sequence.get(sequence - 1)
@@ -77,14 +75,11 @@ def update_stage(
     session.flush()
     outbox.add(
         session,
-        "workflow_stage.changed",
+        WORKFLOW_STAGE_CHANGED,
+        WorkflowStageChanged(
+            ppa_id=ppa_id, stage=row.stage, status=row.status, due_date=row.due_date
+        ),
         subject_id=row.id,
-        data={
-            "ppa_id": str(ppa_id),
-            "stage": row.stage.value,
-            "status": row.status.value,
-            "due_date": row.due_date.isoformat() if row.due_date else None,
-        },
     )
     return row
 

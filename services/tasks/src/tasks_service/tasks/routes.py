@@ -38,12 +38,7 @@ def list_tasks(
     filters: Annotated[TaskFilters, Query()],
 ) -> Page[TaskRead]:
     items, total = service.list_tasks(session, filters, page, principal)
-    return Page[TaskRead](
-        items=[TaskRead.model_validate(task) for task in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[TaskRead].of(items, total, page)
 
 
 @router.post(

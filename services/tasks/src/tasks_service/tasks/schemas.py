@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,19 +16,18 @@ from pydantic import (
     field_validator,
 )
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, deduplicated
+from obcms_platform.schemas import (
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+    TextWithoutNul,
+    UpdateModel,
+    deduplicated,
+)
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Title = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_nul)]
-Description = Annotated[str, Field(max_length=20_000), AfterValidator(_no_nul)]
+Title = Annotated[TextWithoutNul, Field(min_length=1, max_length=300)]
+Description = Annotated[TextWithoutNul, Field(max_length=20_000)]
 Hours = Annotated[float, Field(ge=0, le=100_000)]
 IdList = Annotated[list[uuid.UUID], Field(max_length=200), AfterValidator(deduplicated)]
 
@@ -54,8 +53,20 @@ class TaskCreate(RequestModel):
     depends_on: IdList = []
 
 
-class TaskUpdate(RequestModel):
+class TaskUpdate(UpdateModel):
     """Partial update: only the fields present change; null clears an optional field."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "start_date",
+            "due_date",
+            "related_ppa_id",
+            "related_assessment_id",
+            "related_event_id",
+            "estimated_hours",
+            "actual_hours",
+        }
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -73,22 +84,6 @@ class TaskUpdate(RequestModel):
     estimated_hours: Hours | None = None
     actual_hours: Hours | None = None
     depends_on: IdList | None = None
-
-
-# Fields that may not be set to null in a PATCH (they have no "empty" state).
-NON_NULLABLE_UPDATE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "domain",
-        "status",
-        "priority",
-        "progress",
-        "assignee_ids",
-        "team_ids",
-        "depends_on",
-    }
-)
 
 
 class TaskRead(ResponseModel):
@@ -147,8 +142,10 @@ def _distinct_tasks(items: list[TaskVersion]) -> list[TaskVersion]:
     return items
 
 
-class TaskBulkChanges(RequestModel):
+class TaskBulkChanges(UpdateModel):
     """What a work list changes on many tasks at once; null clears the due date."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"due_date"})
 
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
@@ -254,6 +251,6 @@ class TaskFilters(BaseModel):
     overdue: bool | None = None
     due: DueShortcut | None = None
     auto_generated: bool | None = None
-    created_from_template: Annotated[str, AfterValidator(_no_nul)] | None = None
-    q: Annotated[str, Field(max_length=200), AfterValidator(_no_nul)] | None = None
+    created_from_template: TextWithoutNul | None = None
+    q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None
     sort: TaskSort = TaskSort.DUE_DATE

@@ -13,6 +13,14 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
 from obcms_platform.authz import ensure
+from obcms_platform.contracts import (
+    TASK_COMPLETED,
+    TASK_CREATED,
+    TASK_DELETED,
+    TASK_UPDATED,
+    EventContract,
+    TaskChanged,
+)
 from obcms_platform.errors import (
     AppError,
     InvalidInputError,
@@ -24,7 +32,6 @@ from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_wor
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
-    NON_NULLABLE_UPDATE_FIELDS,
     RELATED_FIELDS,
     DueShortcut,
     ItemError,
@@ -67,7 +74,7 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
         _ensure_may_link(session, task, principal)
     session.add(task)
     session.flush()
-    announce(session, "task.created", task)
+    announce(session, TASK_CREATED, task)
     return task
 
 
@@ -79,10 +86,7 @@ def update_task(
     expected_version: int | None = None,
 ) -> Task:
     task = locked(session, Task, task_id, expected_version, what="task")
-    values = changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
+    values = changes.changes()
     # Setting one related record replaces another one (only one may be set at a time).
     if any(values.get(name) is not None for name in RELATED_FIELDS):
         for name in RELATED_FIELDS:
@@ -99,7 +103,7 @@ def update_task(
         _ensure_may_link(session, task, principal)
     session.flush()
     became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
-    announce(session, "task.completed" if became_completed else "task.updated", task)
+    announce(session, TASK_COMPLETED if became_completed else TASK_UPDATED, task)
     return task
 
 
@@ -109,11 +113,7 @@ def bulk_update_tasks(
     """Apply one set of changes to many tasks, each as its own PATCH would: found, then
     worked by the caller, then at the version the caller saw. Each task changes in a
     savepoint, so one refused task leaves the others' changes (and events) in place."""
-    values = request.changes.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name in NON_NULLABLE_UPDATE_FIELDS:
-            raise InvalidInputError(f"changes.{name}: may not be null", field=f"changes.{name}")
-    changes = TaskUpdate(**values)
+    changes = TaskUpdate(**request.changes.changes(field_prefix="changes."))
     results: dict[uuid.UUID, TaskBulkResult] = {}
     # Locked in id order, so two bulk changes of overlapping tasks queue instead of deadlocking.
     for item in sorted(request.items, key=lambda item: item.id):
@@ -171,7 +171,7 @@ def _change_dependencies(
     task.depends_on = depends_on
     task.updated_by = principal.user_id
     session.flush()
-    announce(session, "task.updated", task)
+    announce(session, TASK_UPDATED, task)
     return task
 
 
@@ -198,30 +198,31 @@ def remove(session: Session, task: Task) -> None:
     final_version = task.version + 1
     session.delete(task)
     session.flush()
-    announce(session, "task.deleted", task, version=final_version)
+    announce(session, TASK_DELETED, task, version=final_version)
 
 
-def announce(session: Session, event_type: str, task: Task, version: int | None = None) -> None:
+def announce(
+    session: Session,
+    contract: EventContract[TaskChanged],
+    task: Task,
+    version: int | None = None,
+) -> None:
     """Stage a task event in the outbox, in the caller's transaction."""
     outbox.add(
         session,
-        event_type,
+        contract,
+        TaskChanged(
+            task_id=task.id,
+            title=task.title,
+            status=task.status,
+            due_date=task.due_date,
+            related_ppa_id=task.related_ppa_id,
+            related_assessment_id=task.related_assessment_id,
+            related_event_id=task.related_event_id,
+            version=version or task.version,
+        ),
         subject_id=task.id,
-        data={
-            "task_id": str(task.id),
-            "title": task.title,
-            "status": task.status.value,
-            "due_date": task.due_date.isoformat() if task.due_date else None,
-            "related_ppa_id": _str_or_none(task.related_ppa_id),
-            "related_assessment_id": _str_or_none(task.related_assessment_id),
-            "related_event_id": _str_or_none(task.related_event_id),
-            "version": version or task.version,
-        },
     )
-
-
-def _str_or_none(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def list_tasks(

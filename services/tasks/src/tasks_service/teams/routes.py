@@ -34,12 +34,7 @@ def list_teams(
     items, total = service.list_teams(
         session, page, member=principal.user_id if mine else member, active=active
     )
-    return Page[TeamRead](
-        items=[TeamRead.model_validate(team) for team in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[TeamRead].of(items, total, page)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from obcms_platform.schemas import RequestModel, ResponseModel
+from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel
 from tasks_service.teams.models import TeamRole
 
 TeamName = Annotated[str, Field(min_length=1, max_length=150)]
@@ -28,7 +28,9 @@ class TeamCreate(RequestModel):
     members: Annotated[list[TeamMemberIn], Field(max_length=500)] = []
 
 
-class TeamUpdate(RequestModel):
+class TeamUpdate(UpdateModel):
+    """Partial update: only the fields present change; none of them may be null."""
+
     name: TeamName | None = None
     slug: Slug | None = None
     description: Annotated[str, Field(max_length=5_000)] | None = None

@@ -69,11 +69,7 @@ def create_team(session: Session, data: TeamCreate) -> Team:
 
 def update_team(session: Session, team_id: uuid.UUID, changes: TeamUpdate) -> Team:
     team = _locked(session, team_id)
-    values = changes.model_dump(exclude_unset=True)
-    for name in ("name", "slug", "is_active", "description"):
-        if name in values and values[name] is None:
-            raise InvalidInputError(f"{name}: may not be null", field=name)
-    for name, value in values.items():
+    for name, value in changes.changes().items():
         setattr(team, name, value)
     _ensure_unique(session, team)
     session.flush()

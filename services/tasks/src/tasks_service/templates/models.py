@@ -85,16 +85,3 @@ class TemplateGeneration(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("template_name", "subject_kind", "subject_id"),)
-
-
-class DeletedSubject(Base):
-    """A PPA, assessment or calendar event whose deletion was handled: its creation or
-    approval events, retried or arriving late, must generate nothing any more."""
-
-    __tablename__ = "deleted_subjects"
-
-    subject_kind: Mapped[SubjectKind] = mapped_column(
-        enum_column(SubjectKind, "subject_kind"), primary_key=True
-    )
-    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

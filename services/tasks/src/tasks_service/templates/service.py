@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from obcms_platform.contracts import TASK_CREATED
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce
@@ -173,7 +174,7 @@ def generate_from_template(
     session.add_all(tasks)
     session.flush()
     for task in tasks:
-        announce(session, "task.created", task)
+        announce(session, TASK_CREATED, task)
     return Generation(created=True, tasks=tasks, base_date=base_date)
 
 

@@ -1,0 +1,48 @@
+"""The PPA approval workflow's rules (DOMAIN.md), declared once: the portfolio service enforces
+them and the gateway offers only the moves they allow.
+
+    draft -> technical_review -> budget_review -> (stakeholder_consultation ->)
+    executive_approval -> approved -> enacted
+
+Every review stage may go to rejected, and rejected back to draft. The final approval (into
+approved, and on into enacted) and undoing it (approved back to draft) need the admin role.
+"""
+
+from __future__ import annotations
+
+from obcms_platform.vocabulary import ApprovalStatus
+
+S = ApprovalStatus
+
+# The stages in which a PPA waits for a manager's (or, last, an admin's) move.
+REVIEW_STAGES: tuple[ApprovalStatus, ...] = (
+    S.TECHNICAL_REVIEW,
+    S.BUDGET_REVIEW,
+    S.STAKEHOLDER_CONSULTATION,
+    S.EXECUTIVE_APPROVAL,
+)
+# From -> the moves allowed, in the order a page offers them.
+TRANSITIONS: dict[ApprovalStatus, tuple[ApprovalStatus, ...]] = {
+    S.DRAFT: (S.TECHNICAL_REVIEW,),
+    S.TECHNICAL_REVIEW: (S.BUDGET_REVIEW, S.REJECTED),
+    S.BUDGET_REVIEW: (S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.REJECTED),
+    S.STAKEHOLDER_CONSULTATION: (S.EXECUTIVE_APPROVAL, S.REJECTED),
+    S.EXECUTIVE_APPROVAL: (S.APPROVED, S.REJECTED),
+    S.APPROVED: (S.ENACTED, S.DRAFT),
+    S.ENACTED: (),
+    S.REJECTED: (S.DRAFT,),
+}
+ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
+# Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
+ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
+
+
+def needs_admin(current: ApprovalStatus, target: ApprovalStatus) -> bool:
+    return target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES
+
+
+def offered_moves(current: ApprovalStatus, *, admin: bool) -> tuple[ApprovalStatus, ...]:
+    """The moves from `current` a manager (`admin`: an admin) may make."""
+    return tuple(
+        target for target in TRANSITIONS[current] if admin or not needs_admin(current, target)
+    )

@@ -1,0 +1,295 @@
+"""Event contracts: the name and payload model of every event type on the bus, declared once.
+
+Producers publish a payload model (`Outbox.add(session, PPA_CREATED, PpaCreated(...), ...)`);
+consumers read one back (`PpaCreated.of(event)`). On the wire nothing changes: the envelope's
+``data`` is the model dumped to JSON (dates and ids as ISO strings and text, date-times as
+Python's ``isoformat``), so releases before and after this module interoperate.
+
+Consumers accept what older releases sent (outbox rows written by them may still be
+relayed): unknown fields are ignored, and the fields of the consumed types default to what
+the consumers read before for a missing key. A payload that does not validate raises
+pydantic's ``ValidationError``: the worker dead-letters it at once as a poison message.
+
+Codes of the domain's vocabularies travel as plain strings: a code a consumer's release does
+not know yet must not make a poison message of the event (task status, which the portfolio
+projection stores, is the exception and has always been checked).
+
+A new event type: its payload model here, its `EventContract` constant, its entry in
+`CONTRACTS`; then its producer's publishing call (its family in the producer's registry
+entry) and, for a consumer, its routing key in the registry and its handler.
+`tests/test_event_contracts.py` checks they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from obcms_platform.vocabulary import TaskStatus
+
+if TYPE_CHECKING:  # the bus's outbox imports this module
+    from obcms_platform.bus.envelope import Event
+
+
+class EventPayload(BaseModel):
+    """The ``data`` of an event of some type."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True)
+
+    @classmethod
+    def of(cls, event: Event) -> Self:
+        """The event's data as this payload; raises ValidationError (a poison message)."""
+        return cls.model_validate(event.data)
+
+    def data(self) -> dict[str, Any]:
+        """The envelope's ``data``: what producers sent before this module existed."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+Payload = TypeVar("Payload", bound=EventPayload)
+# Covariant: a type whose payload extends another's (`ppa.created`'s extends `ppa.updated`'s)
+# may be passed where the other is expected; the outbox checks the payload's exact model.
+PayloadCo = TypeVar("PayloadCo", bound=EventPayload, covariant=True)
+
+
+@dataclass(frozen=True)
+class EventContract(Generic[PayloadCo]):
+    """An event type: its routing key and its payload model. Its publisher is the service
+    whose registry entry (`obcms_platform.registry`) publishes the key's family."""
+
+    name: str
+    payload: type[PayloadCo]
+
+    @property
+    def family(self) -> str:
+        """``ppa`` of ``ppa.created``: what the registry and the topic patterns name."""
+        return self.name.partition(".")[0]
+
+
+def _id_or_none(value: object) -> object:
+    """An owner a consumer cannot read names no one: a producer's slip must not stop the
+    tasks being generated."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+OwnerId = Annotated[uuid.UUID | None, BeforeValidator(_id_or_none)]
+# A moment with its offset as the producer wrote it (`start[:10]` is the local day); pydantic
+# would write a UTC offset as ``Z``.
+IsoDateTime = Annotated[dt.datetime, PlainSerializer(dt.datetime.isoformat, return_type=str)]
+
+
+# --- tasks --------------------------------------------------------------------------------
+
+
+class TaskChanged(EventPayload):
+    """``task.created|updated|completed|deleted``; `version` is the task's row version (of a
+    deleted task, its last + 1, so no late update revives it)."""
+
+    task_id: uuid.UUID
+    title: str = ""
+    status: TaskStatus
+    due_date: dt.date | None = None
+    related_ppa_id: uuid.UUID | None = None
+    related_assessment_id: uuid.UUID | None = None
+    related_event_id: uuid.UUID | None = None
+    version: int = Field(ge=1)
+
+
+TASK_CREATED = EventContract("task.created", TaskChanged)
+TASK_UPDATED = EventContract("task.updated", TaskChanged)
+TASK_COMPLETED = EventContract("task.completed", TaskChanged)
+TASK_DELETED = EventContract("task.deleted", TaskChanged)
+
+
+# --- portfolio ----------------------------------------------------------------------------
+
+
+class RecordDeleted(EventPayload):
+    """``ppa.deleted``, ``assessment.deleted``: the subject id is the record's."""
+
+    title: str = ""
+
+
+class PpaChanged(EventPayload):
+    """``ppa.updated``."""
+
+    title: str = ""
+    category: str | None = None
+    status: str | None = None
+    start_date: dt.date | None = None
+    target_end_date: dt.date | None = None
+    fiscal_year: int | None = None
+    # Who owns the PPA (the tasks service lets them work its tasks); None from a release
+    # that did not name owners.
+    owner_ids: list[uuid.UUID] | None = None
+
+
+class PpaCreated(PpaChanged):
+    """``ppa.created``: the tasks service assigns the generated tasks to its lead, else its
+    creator."""
+
+    lead_id: OwnerId = None
+    created_by: OwnerId = None
+
+
+class PpaApprovalChanged(EventPayload):
+    """``ppa.approval_changed``: a move between approval stages."""
+
+    title: str = ""
+    from_: str | None = Field(
+        default=None, validation_alias=AliasChoices("from", "from_"), serialization_alias="from"
+    )
+    to: str = ""
+    note: str | None = None
+    changed_on: dt.date | None = None
+
+
+class AssessmentChanged(EventPayload):
+    """``assessment.updated``."""
+
+    title: str = ""
+    primary_methodology: str | None = None
+    status: str | None = None
+    planned_start_date: dt.date | None = None
+    planned_end_date: dt.date | None = None
+
+
+class AssessmentCreated(AssessmentChanged):
+    """``assessment.created``: an assessment records no lead; its tasks go to its creator."""
+
+    created_by: OwnerId = None
+
+
+class MilestoneChanged(EventPayload):
+    """``milestone.changed`` (created, updated, or gone: `deleted`)."""
+
+    ppa_id: uuid.UUID
+    title: str
+    date: dt.date
+    status: str
+    deleted: bool
+
+
+class WorkflowStageChanged(EventPayload):
+    """``workflow_stage.changed``."""
+
+    ppa_id: uuid.UUID
+    stage: str
+    status: str
+    due_date: dt.date | None
+
+
+class NeedChanged(EventPayload):
+    """``need.changed`` (created, updated, linked, or gone: `deleted`, with no PPAs)."""
+
+    title: str
+    status: str
+    ppa_ids: list[uuid.UUID]
+    deleted: bool
+
+
+PPA_CREATED = EventContract("ppa.created", PpaCreated)
+PPA_UPDATED = EventContract("ppa.updated", PpaChanged)
+PPA_DELETED = EventContract("ppa.deleted", RecordDeleted)
+PPA_APPROVAL_CHANGED = EventContract("ppa.approval_changed", PpaApprovalChanged)
+ASSESSMENT_CREATED = EventContract("assessment.created", AssessmentCreated)
+ASSESSMENT_UPDATED = EventContract("assessment.updated", AssessmentChanged)
+ASSESSMENT_DELETED = EventContract("assessment.deleted", RecordDeleted)
+MILESTONE_CHANGED = EventContract("milestone.changed", MilestoneChanged)
+WORKFLOW_STAGE_CHANGED = EventContract("workflow_stage.changed", WorkflowStageChanged)
+NEED_CHANGED = EventContract("need.changed", NeedChanged)
+
+
+# --- calendar -----------------------------------------------------------------------------
+
+
+class CalendarEventChanged(EventPayload):
+    """``event.updated``, ``event.deleted`` (an occurrence override is an update). `start`
+    and `end` are in the event's own time zone. A series split off another ("this and
+    following") names it in `split_from`."""
+
+    event_id: uuid.UUID | None = None
+    title: str = ""
+    event_type: str | None = None
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None
+    status: str | None = None
+    all_day: bool = False
+    recurring: bool = False
+    version: int | None = None
+    split_from: uuid.UUID | None = None
+
+
+class CalendarEventCreated(CalendarEventChanged):
+    """``event.created``: the tasks service assigns the generated tasks to its organizer,
+    else its creator."""
+
+    organizer_id: OwnerId = None
+    created_by: OwnerId = None
+
+
+class BookingChanged(EventPayload):
+    """``booking.created``, ``booking.updated`` (status changes)."""
+
+    booking_id: uuid.UUID
+    resource_id: uuid.UUID
+    start: IsoDateTime
+    end: IsoDateTime
+    status: str
+    booked_by: uuid.UUID
+    version: int
+
+
+class LeaveChanged(EventPayload):
+    """``leave.created``, ``leave.updated`` (approved or rejected)."""
+
+    leave_id: uuid.UUID
+    user_id: uuid.UUID
+    leave_type: str
+    start_date: dt.date
+    end_date: dt.date
+    status: str
+    version: int
+
+
+EVENT_CREATED = EventContract("event.created", CalendarEventCreated)
+EVENT_UPDATED = EventContract("event.updated", CalendarEventChanged)
+EVENT_DELETED = EventContract("event.deleted", CalendarEventChanged)
+BOOKING_CREATED = EventContract("booking.created", BookingChanged)
+BOOKING_UPDATED = EventContract("booking.updated", BookingChanged)
+LEAVE_CREATED = EventContract("leave.created", LeaveChanged)
+LEAVE_UPDATED = EventContract("leave.updated", LeaveChanged)
+
+
+CONTRACTS: tuple[EventContract[Any], ...] = (
+    TASK_CREATED,
+    TASK_UPDATED,
+    TASK_COMPLETED,
+    TASK_DELETED,
+    PPA_CREATED,
+    PPA_UPDATED,
+    PPA_DELETED,
+    PPA_APPROVAL_CHANGED,
+    ASSESSMENT_CREATED,
+    ASSESSMENT_UPDATED,
+    ASSESSMENT_DELETED,
+    MILESTONE_CHANGED,
+    WORKFLOW_STAGE_CHANGED,
+    NEED_CHANGED,
+    EVENT_CREATED,
+    EVENT_UPDATED,
+    EVENT_DELETED,
+    BOOKING_CREATED,
+    BOOKING_UPDATED,
+    LEAVE_CREATED,
+    LEAVE_UPDATED,
+)

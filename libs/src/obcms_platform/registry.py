@@ -1,0 +1,186 @@
+"""The platform registry: every deployable (the services and the gateway) and what it serves,
+declared once.
+
+The dev stack, the bus topology, the gateway (backends, API routing, feed sources, feed cache
+invalidation), ``obcmsctl`` and the bench read these declarations; tests check the chart's
+values, the services' OpenAPI documents and the feed modules against them. Services are named
+by package and settings path only: libs never import a service.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from obcms_platform.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class Deployable:
+    name: str  # also its database (obcms_<name>) and settings prefix (OBCMS_<NAME>_)
+    package: str  # Python package: <package>.cli runs it, <package>:migrations is its schema
+    settings_class: str  # "module:Class" of its settings (a ServiceSettings)
+    default_port: int
+    port_variable: str = ""  # empty: OBCMS_<NAME>_PORT
+    api_resources: tuple[str, ...] = ()  # first path segments under /api/v1 that it owns
+    feed_modules: tuple[str, ...] = ()  # the modules its /api/v1/feed serves
+    publishes: tuple[str, ...] = ()  # event families it announces (``<family>.<change>``)
+    consumes: tuple[str, ...] = ()  # routing-key patterns its event worker handles
+    # Other deployables' event families that change what its feed shows.
+    feed_changed_by: tuple[str, ...] = ()
+
+    @property
+    def has_worker(self) -> bool:
+        """An event worker runs exactly for a consumer (a queue nobody reads grows forever)."""
+        return bool(self.consumes)
+
+    @property
+    def env_prefix(self) -> str:
+        return f"OBCMS_{self.name.upper()}_"
+
+    @property
+    def database(self) -> str:
+        return f"obcms_{self.name}"
+
+    @property
+    def database_url_variable(self) -> str:
+        return f"{self.env_prefix}DATABASE_URL"
+
+    @property
+    def port_setting(self) -> str:
+        return self.port_variable or f"{self.env_prefix}PORT"
+
+    @property
+    def default_url(self) -> str:
+        return f"http://127.0.0.1:{self.default_port}"
+
+    @property
+    def port(self) -> int:
+        return self.port_in(os.environ)
+
+    @property
+    def url(self) -> str:
+        return self.url_in(os.environ)
+
+    def port_in(self, env: Mapping[str, str]) -> int:
+        """The port variable of `env` overrides the default."""
+        return int(env.get(self.port_setting, self.default_port))
+
+    def url_in(self, env: Mapping[str, str]) -> str:
+        return f"http://127.0.0.1:{self.port_in(env)}"
+
+    def settings_type(self) -> type[ServiceSettings]:
+        """The settings class, imported from its path."""
+        from obcms_platform.settings import ServiceSettings
+
+        module, _, name = self.settings_class.partition(":")
+        found = getattr(importlib.import_module(module), name)
+        if not (isinstance(found, type) and issubclass(found, ServiceSettings)):
+            raise TypeError(f"{self.settings_class} is not a ServiceSettings class")
+        return found
+
+
+TASKS = Deployable(
+    name="tasks",
+    package="tasks_service",
+    settings_class="tasks_service.settings:TasksSettings",
+    default_port=8001,
+    api_resources=("tasks", "teams", "task-templates"),
+    # Tasks linked to an event show through the event.
+    feed_modules=("staff",),
+    publishes=("task",),
+    # PPAs and assessments generate template tasks; events are linked to tasks.
+    consumes=(
+        "ppa.created",
+        "ppa.updated",
+        "ppa.deleted",
+        "ppa.approval_changed",
+        "assessment.created",
+        "assessment.deleted",
+        "event.created",
+        "event.deleted",
+    ),
+    # Deleting a calendar event unlinks its tasks (they then show as tasks of their own).
+    feed_changed_by=("event",),
+)
+PORTFOLIO = Deployable(
+    name="portfolio",
+    package="portfolio_service",
+    settings_class="portfolio_service.settings:PortfolioSettings",
+    default_port=8003,
+    api_resources=("ppas", "budget-ceilings", "assessments", "needs", "portfolio"),
+    feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
+    publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
+    consumes=("task.*",),  # the per-PPA task projection and PPA progress
+)
+CALENDAR = Deployable(
+    name="calendar",
+    package="calendar_service",
+    settings_class="calendar_service.settings:CalendarSettings",
+    default_port=8002,
+    api_resources=("events", "resources", "bookings", "leaves"),
+    feed_modules=("coordination", "staff", "resources"),  # events, leave, bookings
+    publishes=("event", "booking", "leave"),
+)
+# The services behind the gateway, in the order they are listed everywhere.
+SERVICES: tuple[Deployable, ...] = (TASKS, PORTFOLIO, CALENDAR)
+
+
+def feed_invalidation(services: tuple[Deployable, ...] = SERVICES) -> dict[str, tuple[str, ...]]:
+    """Event family -> the services whose feed an event of it can change."""
+    families = dict.fromkeys(family for service in services for family in service.publishes)
+    return {
+        family: tuple(
+            service.name
+            for service in services
+            if service.feed_modules
+            and (family in service.publishes or family in service.feed_changed_by)
+        )
+        for family in families
+    }
+
+
+# The public entry point. Its worker drops cached feed parts on every event that can change
+# a feed (`feed_invalidation`).
+GATEWAY = Deployable(
+    name="gateway",
+    package="gateway_service",
+    settings_class="gateway_service.settings:GatewaySettings",
+    default_port=8000,
+    port_variable="OBCMS_PORT",
+    consumes=tuple(f"{family}.*" for family, sources in feed_invalidation().items() if sources),
+)
+# Everything deployed, each with its own database: the gateway first, then the services.
+DEPLOYABLES: tuple[Deployable, ...] = (GATEWAY, *SERVICES)
+
+
+def by_name(name: str) -> Deployable:
+    """The deployable called `name`; KeyError naming the known ones otherwise."""
+    for deployable in DEPLOYABLES:
+        if deployable.name == name:
+            return deployable
+    known = ", ".join(deployable.name for deployable in DEPLOYABLES)
+    raise KeyError(f"no deployable {name!r} (known: {known})")
+
+
+def route_table(services: tuple[Deployable, ...] = SERVICES) -> dict[str, str]:
+    """First path segment under /api/v1 -> the service that owns it."""
+    return {resource: service.name for service in services for resource in service.api_resources}
+
+
+def feed_sources(services: tuple[Deployable, ...] = SERVICES) -> dict[str, tuple[str, ...]]:
+    """Service -> the feed modules it serves (only services with a feed)."""
+    return {service.name: service.feed_modules for service in services if service.feed_modules}
+
+
+def subscriptions(
+    deployables: tuple[Deployable, ...] = DEPLOYABLES,
+) -> dict[str, tuple[str, ...]]:
+    """Consumer -> the routing-key patterns its queue is bound to."""
+    return {
+        deployable.name: deployable.consumes for deployable in deployables if deployable.consumes
+    }

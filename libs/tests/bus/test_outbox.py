@@ -1,0 +1,66 @@
+"""Writing events: the outbox row is part of the producer's transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from obcms_platform.bus import Event, Outbox
+from obcms_platform.contracts import EventContract, EventPayload
+
+
+class Noted(EventPayload):
+    title: str
+
+
+class Other(EventPayload):
+    title: str
+
+
+NOTED = EventContract("ppa.created", Noted)
+
+
+def test_an_added_event_is_written_with_its_envelope_when_the_transaction_commits(
+    bus_db,
+) -> None:
+    outbox = Outbox(bus_db.tables.outbox, producer="portfolio")
+    subject = uuid.uuid4()
+    with bus_db.database.session() as session:
+        event = outbox.add(session, NOTED, Noted(title="Roads"), subject_id=subject)
+        session.commit()
+    with bus_db.database.session() as session:
+        row = session.execute(select(bus_db.tables.outbox)).one()
+    assert (row.id, row.event_type, row.published_at, row.attempts) == (
+        event.id,
+        "ppa.created",
+        None,
+        0,
+    )
+    stored = Event.model_validate(row.payload)
+    assert stored == event
+    assert (stored.producer, stored.subject_id, stored.data) == (
+        "portfolio",
+        subject,
+        {"title": "Roads"},
+    )
+    assert Noted.of(stored) == Noted(title="Roads")
+
+
+def test_a_rolled_back_change_sends_nothing(bus_db) -> None:
+    outbox = Outbox(bus_db.tables.outbox, producer="portfolio")
+    with bus_db.database.session() as session:
+        outbox.add(session, NOTED, Noted(title="Roads"), subject_id=uuid.uuid4())
+        session.rollback()
+    with bus_db.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(bus_db.tables.outbox)) == 0
+
+
+def test_a_payload_of_another_model_is_refused(bus_db) -> None:
+    outbox = Outbox(bus_db.tables.outbox, producer="portfolio")
+    with (
+        bus_db.database.session() as session,
+        pytest.raises(TypeError, match=r"ppa\.created carries Noted"),
+    ):
+        outbox.add(session, NOTED, Other(title="Roads"), subject_id=None)  # type: ignore[arg-type]

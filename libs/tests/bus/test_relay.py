@@ -1,0 +1,96 @@
+"""The outbox relay on a real Redis: each unpublished row reaches the queue of every consumer
+bound to its routing key, and is marked published only then."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from obcms_platform.bus import Outbox
+from obcms_platform.bus.relay import OutboxRelay
+from obcms_platform.bus.topology import SUBSCRIPTIONS, subscribes
+from obcms_platform.bus.worker import publisher_app
+from obcms_platform.contracts import EventContract, EventPayload
+
+
+class Changed(EventPayload):
+    title: str
+
+
+CONTRACTS = [EventContract(name, Changed) for name in ("ppa.created", "task.completed")]
+
+
+def _add(bus_db: Any, count: int = 1) -> list[str]:
+    """`count` events of each of `CONTRACTS`, alternating, each written by a transaction of
+    its own (rows of one transaction share its time)."""
+    outbox = Outbox(bus_db.tables.outbox, producer="portfolio")
+    ids = []
+    for n in range(count):
+        for contract in CONTRACTS:
+            with bus_db.database.session() as session:
+                event = outbox.add(session, contract, Changed(title=f"#{n}"), subject_id=None)
+                session.commit()
+            ids.append(str(event.id))
+    return ids
+
+
+def test_published_rows_reach_every_bound_queue_once(bus_db, queued, publisher) -> None:
+    ids = _add(bus_db)
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    assert relay.publish_pending() == 2
+    assert relay.publish_pending() == 0  # published rows are not sent again
+    for consumer in SUBSCRIPTIONS:
+        expected = [
+            event_id
+            for event_id, contract in zip(ids, CONTRACTS, strict=True)
+            if subscribes(consumer, contract.name)
+        ]
+        assert queued(consumer) == expected, consumer
+    # Both types have a consumer today; what the test relies on:
+    assert queued("tasks") == [ids[0]]
+    assert queued("portfolio") == [ids[1]]
+    with bus_db.database.session() as session:
+        rows = session.execute(select(bus_db.tables.outbox)).all()
+    assert all(row.published_at is not None and row.attempts == 1 for row in rows)
+
+
+def test_rows_go_out_in_batches_in_the_order_they_were_written(bus_db, queued, publisher) -> None:
+    ids = _add(bus_db, count=3)
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher, batch_size=4)
+    assert [relay.publish_pending() for _ in range(3)] == [4, 2, 0]
+    tasks = [event_id for n, event_id in enumerate(ids) if n % 2 == 0]
+    assert queued("tasks") == tasks
+
+
+def test_an_unreachable_broker_leaves_the_row_unpublished_with_its_error(bus_db) -> None:
+    (first, _) = _add(bus_db)
+    # Nothing listens on port 1: the connection is refused at once.
+    unreachable = publisher_app("redis://127.0.0.1:1/0")
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, unreachable)
+    with pytest.raises(Exception, match=r"(?i)refused|connect"):
+        relay.publish_pending()
+    relay.reset_broker()
+    with bus_db.database.session() as session:
+        rows = {str(row.id): row for row in session.execute(select(bus_db.tables.outbox))}
+    assert all(row.published_at is None for row in rows.values())
+    assert rows[first].attempts == 1
+    assert rows[first].last_error
+
+
+def test_purge_drops_what_is_past_retention_only(bus_db, publisher) -> None:
+    old, recent = _add(bus_db)
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    outbox = bus_db.tables.outbox
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == uuid.UUID(old))
+            .values(published_at=outbox.c.created_at - relay.retention * 2)
+        )
+    relay.purge()
+    with bus_db.database.session() as session:
+        left = {str(event_id) for event_id in session.scalars(select(outbox.c.id))}
+    assert left == {recent}

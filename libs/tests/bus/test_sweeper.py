@@ -1,0 +1,134 @@
+"""The redelivery sweeper: a published event that a consumer provably never received (not in
+its queue, not held unacknowledged, not in its inbox, not parked as a dead letter) is sent
+again to that consumer's queue alone, once."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, update
+
+from obcms_platform.bus import Event
+from obcms_platform.bus.sweeper import Redelivery, RedeliverySweeper, held_event_ids
+from obcms_platform.bus.topology import SUBSCRIPTIONS, queue_name
+
+
+def _published(bus_db: Any, event_type: str, *, published: bool = True) -> uuid.UUID:
+    """An outbox row of `event_type`, published a minute ago (or not yet)."""
+    event = Event.new(event_type, producer="portfolio", subject_id=None, data={})
+    outbox = bus_db.tables.outbox
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(
+            insert(outbox).values(
+                id=event.id,
+                event_type=event.type,
+                payload=event.model_dump(mode="json"),
+                published_at=func.now() - timedelta(minutes=1) if published else None,
+            )
+        )
+    return event.id
+
+
+def _unacked_entry(event_id: uuid.UUID) -> str:
+    """A message as kombu's Redis transport keeps it in ``unacked`` while a worker holds it."""
+    body = json.dumps([[{"id": str(event_id), "type": "ppa.created"}], {}, {}])
+    message = {
+        "body": base64.b64encode(body.encode()).decode(),
+        "properties": {"body_encoding": "base64"},
+    }
+    return json.dumps([message, "", "tasks.events"])
+
+
+def test_only_the_lost_event_is_sent_again_and_only_to_its_consumer(
+    bus_db, bus_redis, bus_redis_url, publisher, queued
+) -> None:
+    handled = _published(bus_db, "ppa.created")
+    lost = _published(bus_db, "ppa.created")
+    parked = _published(bus_db, "ppa.created")
+    held = _published(bus_db, "ppa.created")
+    _published(bus_db, "ppa.created", published=False)  # still the relay's to send
+    _published(bus_db, "milestone.created")  # no queue of the consumer is bound to it
+    tables = bus_db.tables
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(
+            insert(tables.inbox).values(
+                consumer="tasks", event_id=handled, event_type="ppa.created"
+            )
+        )
+        connection.execute(
+            insert(tables.dead_letters).values(
+                id=uuid.uuid4(),
+                consumer="tasks",
+                event_id=parked,
+                event_type="ppa.created",
+                payload={},
+                error="ValueError",
+                attempts=6,
+            )
+        )
+    bus_redis.hset("unacked", "tag-1", _unacked_entry(held))
+    sweeper = RedeliverySweeper(
+        sources={"portfolio": bus_db.database},
+        consumers={"tasks": bus_db.database},
+        tables=tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
+    assert sweeper.sweep() == [Redelivery("tasks", "portfolio", lost, "ppa.created")]
+    assert queued("tasks") == [str(lost)]
+    others = [consumer for consumer in SUBSCRIPTIONS if consumer != "tasks"]
+    assert all(bus_redis.llen(queue_name(consumer)) == 0 for consumer in others)
+
+    # Waiting in its queue now: not lost, not sent twice.
+    assert sweeper.sweep() == []
+    assert queued("tasks") == [str(lost)]
+
+
+def test_a_dead_letter_replayed_long_ago_without_inbox_row_is_lost_again(
+    bus_db, bus_redis, bus_redis_url, publisher
+) -> None:
+    replayed = _published(bus_db, "ppa.created")
+    dead = bus_db.tables.dead_letters
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(
+            insert(dead).values(
+                id=uuid.uuid4(),
+                consumer="tasks",
+                event_id=replayed,
+                event_type="ppa.created",
+                payload={},
+                error="ValueError",
+                attempts=6,
+            )
+        )
+    sweeper = RedeliverySweeper(
+        sources={"portfolio": bus_db.database},
+        consumers={"tasks": bus_db.database},
+        tables=bus_db.tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
+    assert sweeper.sweep() == []  # parked: it waits for an operator
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(update(dead).values(replayed_at=func.now() - timedelta(minutes=5)))
+    assert [sent.event_id for sent in sweeper.sweep()] == [replayed]
+
+
+def test_held_event_ids_reads_our_messages_and_skips_anything_else() -> None:
+    ours = uuid.uuid4()
+    plain = json.dumps([{"body": json.dumps([[{"id": str(ours)}], {}, {}])}, "", "q"])
+    assert held_event_ids([_unacked_entry(ours), plain.encode(), b"junk", "[]"]) == {ours}
+
+
+def test_one_relay_replica_takes_the_sweep_lock(bus_redis_url, publisher, bus_db) -> None:
+    def sweeper() -> RedeliverySweeper:
+        return RedeliverySweeper({}, {}, bus_db.tables, publisher, bus_redis_url)
+
+    assert sweeper().try_lock(30) is True
+    assert sweeper().try_lock(30) is False

@@ -123,7 +123,7 @@ CALENDAR = Deployable(
     settings_class="calendar_service.settings:CalendarSettings",
     default_port=8002,
     api_resources=("events", "resources", "bookings", "leaves"),
-    feed_modules=("coordination", "staff", "resources"),  # events, leave, bookings
+    feed_modules=("coordination", "resources", "staff"),  # events, bookings, leave
     publishes=("event", "booking", "leave"),
 )
 # The services behind the gateway, in the order they are listed everywhere.

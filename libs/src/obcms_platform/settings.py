@@ -144,7 +144,7 @@ class RelaySettings(ServiceSettings):
     poll_interval: float = Field(default=0.1, gt=0)
     measure_interval: float = Field(default=5.0, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
-    sweep_after_seconds: float | None = Field(default=None, gt=0)
+    sweep_after_seconds: float | None = Field(default=None, ge=0)
     sweep_lookback_seconds: float = Field(default=86_400.0, gt=0)
 
     @property

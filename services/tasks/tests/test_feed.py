@@ -93,6 +93,8 @@ def test_task_entries_in_the_domain_format(client, staff, tasks):
     assert feed["events"][2] == {
         "id": f"staff-task-{due['id']}",
         "title": "Formulate PPA budget proposal",
+        # What ICS subscribers see as DESCRIPTION.
+        "description": "Draft it",
         "start": "2026-12-10",
         "end": "2026-12-11",
         "allDay": True,

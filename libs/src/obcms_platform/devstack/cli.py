@@ -93,6 +93,14 @@ def run(
             help=f"start without the demo organisation (or {demo.DEMO_DATA_VARIABLE}=0)",
         ),
     ] = False,
+    ready_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="OBCMS_DEV_READY_TIMEOUT",
+            min=1,
+            help="seconds each process may take to answer /readyz (a busy machine wants more)",
+        ),
+    ] = 90,
 ) -> None:
     """Start embedded PostgreSQL and Redis, migrate, and run every process until Ctrl-C;
     a fresh state folder gets the demo organisation unless `--empty`."""
@@ -103,7 +111,7 @@ def run(
     state = _state_dir()
     with ExitStack() as exit_stack:
         try:
-            stack = LocalStack(state, os.environ, exit_stack, _say)
+            stack = LocalStack(state, os.environ, exit_stack, _say, ready_timeout)
             stack.migrate()
             stack.start_all()
             for spec in SERVICES:

@@ -65,6 +65,7 @@ def stack_environment(state: Path, **extra: str) -> tuple[dict[str, str], dict[s
     env.update({key: str(port) for key, port in ports.items()})
     env["OBCMS_STATE_DIR"] = str(state / "state")
     env["OBCMS_DEMO_DATA"] = "0"
+    env["OBCMS_DEV_READY_TIMEOUT"] = str(deadline(PROCESS_READY_TIMEOUT))
     env.update(extra)
     return env, ports
 

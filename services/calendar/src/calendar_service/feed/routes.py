@@ -16,41 +16,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
-from calendar_service.feed.service import MODULE_EVENTS, SERVED_MODULES, feed_entries
+from calendar_service.feed.service import MODULE_EVENTS, feed_entries
 from calendar_service.window import IcsWindow
+from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
-from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
     FeedLimit,
-    FeedResponse,
-    FeedWindow,
     earliest,
-    feed_response,
     limit_headers,
     served_modules,
 )
+from obcms_platform.feed_routes import feed_router
 from obcms_platform.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
 from obcms_platform.ics import build_calendar
 
-router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
+router = feed_router(registry.CALENDAR, feed_entries)
 
-Modules = Annotated[list[str], Depends(served_modules(*SERVED_MODULES))]
-
-
-@router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
-def feed(
-    session: DbSession,
-    _: CurrentPrincipal,
-    window: FeedWindow,
-    modules: Modules,
-    limit: FeedLimit,
-) -> Response:
-    return feed_response(window, modules, feed_entries(session, window, modules), limit=limit)
+Modules = Annotated[list[str], Depends(served_modules(*registry.CALENDAR.feed_modules))]
 
 
 @router.get(

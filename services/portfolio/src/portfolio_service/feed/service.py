@@ -51,7 +51,6 @@ from portfolio_service.milestones.models import Milestone
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import WorkflowStage
 
-SERVED_MODULES = (MODULE_PLANNING, MODULE_MANA)
 # The dates an entry is made of, with their id suffix and title suffix.
 PPA_DATES = (("start", "start"), ("target_end", "target end"))
 ASSESSMENT_DATES = (("start", "start"), ("end", "end"))

@@ -36,7 +36,6 @@ from obcms_platform.feed import (
 from tasks_service.authz import TaskGroups
 from tasks_service.tasks.models import Task, calendar_span
 
-SERVED_MODULES = (MODULE_STAFF,)
 CATEGORY = "task"
 
 

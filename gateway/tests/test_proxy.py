@@ -12,6 +12,9 @@ import pytest
 from feed_helpers import FEED
 from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, create_user, served, token_for
 
+from gateway_service.proxy.clients import BackendClients
+from gateway_service.settings import GatewaySettings
+from obcms_platform.cli import SERVICE_KEEP_ALIVE_SECONDS
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import ServiceDatabases
 from tasks_service.app import create_app as create_tasks_app
@@ -220,3 +223,14 @@ def test_backend_answers_are_freed_without_a_garbage_collection(
         if isinstance(response, httpx.Response) and response.request.url.host != "testserver"
     ]
     assert held == []
+
+
+def test_pooled_connections_are_given_up_before_the_service_closes_them():
+    """A request sent on a keep-alive connection the service is just closing fails as
+    "unreachable": the gateway's pool must drop idle connections sooner than the services'
+    uvicorn closes them (with both at their 5 s defaults, a busy machine hit it)."""
+    clients = BackendClients(GatewaySettings(mode=RunMode.TEST))
+    assert clients.clients, "no backend client to check"
+    for name, client in clients.clients.items():
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        assert pool._keepalive_expiry < SERVICE_KEEP_ALIVE_SECONDS / 2, name

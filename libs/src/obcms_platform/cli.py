@@ -19,6 +19,8 @@ from obcms_platform.settings import ServiceSettings
 
 # Seconds a `serve --workers N` worker may take to start answering uvicorn's health check.
 WORKER_HEALTHCHECK_TIMEOUT = 60
+# Seconds an idle client connection stays open (clients must give theirs up sooner).
+SERVICE_KEEP_ALIVE_SECONDS = 75
 
 
 def service_cli(
@@ -55,6 +57,10 @@ def service_cli(
             # A worker answers uvicorn's health check only once it has imported the service;
             # uvicorn's 5 s kill it and start another, forever, on a busy or small node.
             timeout_worker_healthcheck=worker_healthcheck_timeout,
+            # Idle connections stay open longer than the gateway's pool keeps them
+            # (`KEEPALIVE_EXPIRY_SECONDS` there): with uvicorn's 5 s, equal to httpx's, the
+            # gateway now and then sent a request on a connection the service was closing.
+            timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
             log_config=None,
             access_log=False,  # the platform's middleware writes the access log
             proxy_headers=True,

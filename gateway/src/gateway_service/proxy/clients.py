@@ -29,6 +29,12 @@ async def _unbind_stream(response: httpx.Response) -> None:
         vars(stream)["_response"] = weakref.proxy(response)
 
 
+# An idle pooled connection is given up well before the service closes it
+# (`obcms_platform.cli.SERVICE_KEEP_ALIVE_SECONDS`), so no request goes out on a
+# connection the service is closing (it fails as "unreachable").
+KEEPALIVE_EXPIRY_SECONDS = 30.0
+
+
 class BackendClients:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -41,7 +47,11 @@ class BackendClients:
                         settings.service_connect_timeout_seconds, settings.backend_timeout(name)
                     ),
                 ),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                limits=httpx.Limits(
+                    max_connections=200,
+                    max_keepalive_connections=50,
+                    keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+                ),
                 follow_redirects=False,
                 trust_env=False,
                 event_hooks={"response": [_unbind_stream]},

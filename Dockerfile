@@ -15,7 +15,7 @@ COPY . .
 # The gateway's package is gateway/, a service's services/<name>/; both are obcms-<name>.
 RUN if [ "$SERVICE" = gateway ]; then source=gateway; else source="services/$SERVICE"; fi \
     && if [ -z "$SERVICE" ] || [ ! -f "$source/pyproject.toml" ]; then \
-        echo "SERVICE: give --build-arg SERVICE=gateway|tasks|portfolio|calendar" >&2; exit 1; \
+        echo "SERVICE: give --build-arg SERVICE=gateway|tasks|portfolio|calendar|notifications (a deployable of the registry)" >&2; exit 1; \
     fi \
     && uv export --frozen --no-dev --no-emit-workspace --no-hashes --package "obcms-$SERVICE" \
         -o /tmp/requirements.txt \

@@ -10,11 +10,11 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --frozen --no-sync
 PYTEST_WORKERS ?= 2
 
-SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src gateway/src ops/src \
-	bench/src
+SOURCES := libs/src services/tasks/src services/portfolio/src services/calendar/src \
+	services/notifications/src gateway/src ops/src bench/src
 PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pyproject.toml \
 	services/portfolio/pyproject.toml services/calendar/pyproject.toml \
-	gateway/pyproject.toml ops/pyproject.toml bench/pyproject.toml
+	services/notifications/pyproject.toml gateway/pyproject.toml ops/pyproject.toml bench/pyproject.toml
 
 .DEFAULT_GOAL := help
 .PHONY: help install chromium vendor run test test-reliability bench lint audit format clean reset
@@ -48,8 +48,11 @@ vendor: .venv/.synced ## re-fetch the gateway's vendored JS (FullCalendar, Luxon
 run: .venv/.synced ## run the platform with embedded PostgreSQL and Redis (Ctrl-C stops)
 	$(RUN) obcms-dev run
 
+# One file per worker (a file's stacks and fixtures start once), in the order the root
+# conftest sorts them (slow files first); xdist would otherwise reorder the files by
+# their number of tests and leave the long one-test files as the run's tail.
 test: .venv/.synced node_modules/.installed chromium ## run the whole test suite against real PostgreSQL and Redis
-	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-reliability: .venv/.synced ## only the reliability suite (faults: killed workers, Redis, PostgreSQL, services)
 	$(RUN) pytest -m reliability $(PYTEST_ARGS) tests/reliability

@@ -321,6 +321,14 @@ class BusStack:
         wait_until(arrived, message=lambda: f"{len(seen)} of {count} tasks for {filters}")
         return seen
 
+    def wait_for_cycles(self, count: int) -> None:
+        """Poll until `count` budget cycles' worth of tasks exist, then until the bus settles."""
+        self.wait_until(
+            lambda: self.scalar("tasks", "SELECT count(*) FROM tasks") >= count * PPA_TASKS,
+            message=lambda: f"{self.scalar('tasks', 'SELECT count(*) FROM tasks')} tasks",
+        )
+        self.settled()
+
     def set_task_status(self, task_id: str, status: str) -> dict[str, Any]:
         response = self.tasks.patch(
             f"{API}/tasks/{task_id}", json={"status": status}, headers=self.headers
@@ -369,6 +377,8 @@ class BusStack:
         with self.engines["tasks"].connect() as blocker:
             blocker.execute(text("LOCK TABLE tasks IN SHARE MODE"))
             self.start("tasks-worker")
+            # Its start-up has the process deadline; only then do threads take events.
+            self.wait_ready("tasks-worker")
             self.wait_until(
                 lambda: (
                     self.scalar(

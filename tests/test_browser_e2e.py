@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from gateway_service.formatting import label
+from obcms_platform.mailcatcher import read_maildir
 from obcms_platform.testing import deadline, wait_until
 from obcms_platform.testing.browser import chromium
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
@@ -75,17 +76,23 @@ def reload_until(page: Page, url: str, ready: Callable[[], bool], what: str) -> 
 
 
 @pytest.fixture(scope="module")
-def gateway() -> Iterator[str]:
+def state() -> Iterator[Path]:
+    """The stack's state folder (its data, logs and caught mail)."""
+    with state_folder() as folder:
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def gateway(state: Path) -> Iterator[str]:
     """`obcms-dev run` in a fresh state folder on free ports; yields the gateway's URL.
     (The dev stack seeds no demo data, so there is nothing to turn off.)"""
-    with state_folder() as state:
-        env, ports = stack_environment(state, OBCMS_ADMIN_PASSWORD=ADMIN_PASSWORD)
-        stack = RunningStack(env)
-        try:
-            stack.wait_for()
-            yield f"http://127.0.0.1:{ports['OBCMS_PORT']}"
-        finally:
-            stack.stop_cleanly()
+    env, ports = stack_environment(state, OBCMS_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    stack = RunningStack(env)
+    try:
+        stack.wait_for()
+        yield f"http://127.0.0.1:{ports['OBCMS_PORT']}"
+    finally:
+        stack.stop_cleanly()
 
 
 @pytest.fixture(scope="module")
@@ -441,5 +448,155 @@ def test_phone_viewport_has_no_horizontal_overflow(
         expect(page.locator(".fc-list-event").first).to_be_visible()
         assert page.evaluate(overflow), page.evaluate(widths)
         screenshot(page, "calendar-phone")
+    finally:
+        context.close()
+
+
+# --- notifications: across the bus to the inbox and the SMTP server -----------------------
+
+
+USER_PASSWORD = "notify-" + uuid.uuid4().hex
+
+
+def _token(gateway: str, username: str, password: str) -> dict[str, str]:
+    reply = httpx.post(
+        f"{gateway}/api/v1/auth/token",
+        data={"username": username, "password": password},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def amina(gateway: str, admin_headers: dict[str, str]) -> dict[str, Any]:
+    """A staff member with an address, as the admin creates her."""
+    username = unique("amina")
+    reply = httpx.post(
+        f"{gateway}/api/v1/users",
+        json={
+            "username": username,
+            "password": USER_PASSWORD,
+            "role": "staff",
+            "full_name": "Amina Kusain",
+            "email": f"{username}@example.org",
+        },
+        headers=admin_headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert reply.status_code == 201, reply.text
+    return {**reply.json(), "headers": _token(gateway, username, USER_PASSWORD)}
+
+
+def _inbox(gateway: str, person: dict[str, Any]) -> list[dict[str, Any]]:
+    reply = httpx.get(
+        f"{gateway}/api/v1/notifications", headers=person["headers"], timeout=HTTP_TIMEOUT
+    )
+    assert reply.status_code == 200, reply.text
+    items: list[dict[str, Any]] = reply.json()["items"]
+    return items
+
+
+def _mail_to(state: Path, address: str) -> list[Any]:
+    return [m for m in read_maildir(state / "state" / "mail") if address in str(m["To"])]
+
+
+def _assign_task(gateway: str, admin_headers: dict[str, str], person: dict[str, Any]) -> str:
+    title = unique("Prepare the briefing")
+    reply = httpx.post(
+        f"{gateway}/api/v1/tasks",
+        json={"title": title, "assignee_ids": [person["id"]]},
+        headers=admin_headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert reply.status_code == 201, reply.text
+    return title
+
+
+def test_an_assignment_reaches_the_inbox_and_the_smtp_server_once(
+    gateway: str, state: Path, admin_headers: dict[str, str], amina: dict[str, Any]
+) -> None:
+    title = _assign_task(gateway, admin_headers, amina)
+
+    def notified() -> list[dict[str, Any]]:
+        return [n for n in _inbox(gateway, amina) if title in n["title"]]
+
+    wait_until(lambda: len(notified()) == 1, CONVERGE_SECONDS, message="the in-app notification")
+    wait_until(
+        lambda: any(title in str(m["Subject"]) for m in _mail_to(state, amina["email"])),
+        CONVERGE_SECONDS,
+        message="the email at the SMTP server",
+    )
+    [email] = [m for m in _mail_to(state, amina["email"]) if title in str(m["Subject"])]
+    assert email["To"] == f"Amina Kusain <{amina['email']}>"
+    assert "/go/task/" in email.get_body(("plain",)).get_content()
+    assert email.get_body(("html",)) is not None
+    assert len(notified()) == 1
+
+
+def test_approving_leave_tells_the_requester(
+    gateway: str, state: Path, admin_headers: dict[str, str], amina: dict[str, Any]
+) -> None:
+    filed = httpx.post(
+        f"{gateway}/api/v1/leaves",
+        json={"leave_type": "vacation", "start_date": "2031-12-21", "end_date": "2031-12-23"},
+        headers=amina["headers"],
+        timeout=HTTP_TIMEOUT,
+    )
+    assert filed.status_code == 201, filed.text
+    approved = httpx.post(
+        f"{gateway}/api/v1/leaves/{filed.json()['id']}/approve",
+        headers=admin_headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert approved.status_code == 200, approved.text
+    expected = "Your vacation leave (Sun 21 Dec 2031 \N{EN DASH} Tue 23 Dec 2031) was approved"
+    wait_until(
+        lambda: any(n["title"] == expected for n in _inbox(gateway, amina)),
+        CONVERGE_SECONDS,
+        message="the decision in the requester's inbox",
+    )
+    wait_until(
+        lambda: any(m["Subject"] == expected for m in _mail_to(state, amina["email"])),
+        CONVERGE_SECONDS,
+        message="the decision by email",
+    )
+
+
+def test_the_bell_rises_with_an_assignment_and_falls_when_read(
+    browser: Browser, gateway: str, admin_headers: dict[str, str], amina: dict[str, Any]
+) -> None:
+    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
+    context.set_default_timeout(deadline(PAGE_TIMEOUT) * 1000)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(amina["username"])
+        page.get_by_label("Password").fill(USER_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        bell = page.locator(".bell")
+
+        def bell_says(label: str) -> bool:
+            # The count arrives after the page: the script marks the bell when it has it.
+            page.wait_for_function("document.querySelector('.bell').dataset.unread !== undefined")
+            return bell.get_attribute("aria-label") == label
+
+        page.goto("/notifications/")
+        if page.get_by_role("button", name="Mark all as read").count():
+            page.get_by_role("button", name="Mark all as read").click()
+        expect(bell).to_have_attribute("aria-label", "Notifications")
+        title = _assign_task(gateway, admin_headers, amina)
+        reload_until(
+            page,
+            "/",
+            lambda: bell_says("Notifications, 1 unread"),
+            "the bell counting the new assignment",
+        )
+        bell.click()
+        expect(page.get_by_text(title)).to_be_visible()
+        screenshot(page, "notifications-e2e")
+        page.get_by_role("button", name="Mark all as read").click()
+        expect(page.locator("#toast")).to_have_text("All marked as read")
+        expect(bell.locator(".bell-count")).to_be_hidden()
     finally:
         context.close()

@@ -7,29 +7,19 @@ from the list and nothing else. ``RPOP`` of the queue's list does precisely that
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 
 from obcms_platform.bus import Event
 from obcms_platform.bus.worker import HANDLE_TASK, publisher_app
+from obcms_platform.testing import metric_value
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
 pytestmark = pytest.mark.slow
 
 API = "/api/v1"
 PPA_TASKS = 10
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        sample_labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
-        if all(sample_labels.get(key) == value for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def lose_one(bus, consumer: str) -> None:
@@ -172,7 +162,9 @@ def test_the_relay_sweeps_periodically(make_stack) -> None:
     bus.settled()
 
     def counted() -> float:
-        return metric(bus.metrics("relay"), "obcms_bus_events_redelivered_total", consumer="tasks")
+        return metric_value(
+            bus.metrics("relay"), "obcms_bus_events_redelivered_total", consumer="tasks"
+        )
 
     bus.wait_until(counted, message="the redelivery to be counted")
     assert counted() == 1

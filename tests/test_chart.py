@@ -20,6 +20,8 @@ import promql_parser
 import pytest
 import yaml
 
+from obcms_platform import registry
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from test_chart_support import (
@@ -31,6 +33,7 @@ from test_chart_support import (
     ROOT,
     SCENARIOS,
     SECRETS,
+    SERVICES,
     by_kind,
     components,
     container_env,
@@ -55,6 +58,8 @@ STANDARD_LABELS = (
     "app.kubernetes.io/managed-by",
     "helm.sh/chart",
 )
+# The notifications beat's component name.
+BEAT = "notifications-beat"
 # Labels Prometheus adds to every scraped series (ServiceMonitor target labels).
 TARGET_LABELS = {"namespace", "pod", "job", "instance", "container", "endpoint", "le"}
 
@@ -95,6 +100,7 @@ def test_expected_components_are_rendered() -> None:
     deployments = {d["metadata"]["name"] for d in by_kind(render("inline"), "Deployment")}
     expected = {f"{RELEASE}-{s}" for s in API_SERVICES}
     expected |= {f"{RELEASE}-{s}-worker" for s in DEFAULT_WORKERS} | {f"{RELEASE}-relay"}
+    expected |= {f"{RELEASE}-{BEAT}"}
     assert deployments == expected
 
 
@@ -180,11 +186,7 @@ def test_inline_secrets_are_a_hook_created_before_the_migrations() -> None:
     annotations = secret["metadata"]["annotations"]
     assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
     assert int(annotations["helm.sh/hook-weight"]) < 0
-    assert set(secret["stringData"]) == {
-        "gateway-database-url",
-        "tasks-database-url",
-        "portfolio-database-url",
-        "calendar-database-url",
+    assert set(secret["stringData"]) == {f"{s}-database-url" for s in API_SERVICES} | {
         "redis-url",
         "internal-token-public-key",
         "internal-token-private-key",
@@ -260,7 +262,9 @@ def test_every_deployment_has_a_pdb_service_account_and_service(scenario: str) -
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         account = accounts[pod_spec(deployment)["serviceAccountName"]]
         assert account["automountServiceAccountToken"] is False
-        assert [p for p in pdbs if selects(p["spec"]["selector"], labels)], deployment
+        # The beat is one Recreate pod: a PDB would block every node drain.
+        is_beat = labels["app.kubernetes.io/component"] == BEAT
+        assert bool([p for p in pdbs if selects(p["spec"]["selector"], labels)]) != is_beat
         assert [s for s in services if s["spec"]["selector"].items() <= labels.items()]
     for job in by_kind(objects, "Job"):
         assert pod_spec(job)["serviceAccountName"] in accounts
@@ -304,7 +308,7 @@ def test_network_policy_rules() -> None:
     egress = policies[f"{RELEASE}-egress-dependencies"]["spec"]["egress"]
     assert sorted(p["port"] for rule in egress for p in rule["ports"]) == [53, 53, 5432, 6379]
     prometheus_ns = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
-    for service in ("tasks", "portfolio", "calendar"):
+    for service in SERVICES:
         rules = policies[f"{RELEASE}-{service}"]["spec"]["ingress"]
         peers = [peer for rule in rules for peer in rule["from"]]
         assert {"podSelector": {"matchLabels": selector_labels("gateway")}} in peers
@@ -321,7 +325,7 @@ def test_network_policy_rules() -> None:
         for p in gateway_peers
     )
     backends = gateway["egress"][0]["to"][0]["podSelector"]["matchExpressions"][1]["values"]
-    assert sorted(backends) == ["calendar", "portfolio", "tasks"]
+    assert sorted(backends) == sorted(SERVICES)
     for worker in ("tasks-worker", "portfolio-worker", "relay"):
         rules = policies[f"{RELEASE}-{worker}"]["spec"]["ingress"]
         assert [p["port"] for rule in rules for p in rule["ports"]] == ["metrics"]
@@ -375,11 +379,11 @@ def test_commands_and_environment() -> None:
     relay = deployments["relay"]
     assert pod_spec(relay)["containers"][0]["command"] == ["obcms-relay"]
     relay_env = container_env(relay)
-    assert relay_env["OBCMS_RELAY_SOURCES"] == "tasks,portfolio,calendar"
+    # Every deployable with an outbox (the gateway announces user changes), none without.
+    publishers = [d.name for d in registry.DEPLOYABLES if d.publishes]
+    assert relay_env["OBCMS_RELAY_SOURCES"] == ",".join(publishers)
     assert relay_env["OBCMS_RELAY_METRICS_PORT"] == "9102"
-    assert {f"OBCMS_{s.upper()}_DATABASE_URL" for s in ("tasks", "portfolio", "calendar")} <= set(
-        relay_env
-    )
+    assert {f"OBCMS_{s.upper()}_DATABASE_URL" for s in API_SERVICES} <= set(relay_env)
 
 
 def test_workers_are_a_value() -> None:
@@ -424,6 +428,11 @@ def test_hpa_on_and_off() -> None:
         h["spec"]["scaleTargetRef"]["name"]: h for h in by_kind(with_hpa, "HorizontalPodAutoscaler")
     }
     for deployment in by_kind(with_hpa, "Deployment"):
+        if deployment["metadata"]["name"] == f"{RELEASE}-{BEAT}":
+            # Never autoscaled: one beat, whatever the others do.
+            assert deployment["spec"]["replicas"] == 1
+            assert deployment["metadata"]["name"] not in hpas
+            continue
         assert "replicas" not in deployment["spec"]
         hpa = hpas[deployment["metadata"]["name"]]
         assert hpa["apiVersion"] == "autoscaling/v2"
@@ -664,6 +673,204 @@ def test_dashboards_are_valid_and_use_exported_metrics() -> None:
                     assert labels <= metrics[name] | TARGET_LABELS, (path.name, name, labels)
 
 
+# ------------------------------------------------------------------ notifications
+
+SMTP: dict[str, Any] = {
+    "smtp": {
+        "host": "smtp.example.gov",
+        "port": 2525,
+        "security": "tls",
+        "from": "OBCMS <obcms@example.gov>",
+        "existingSecret": "mail-login",
+        "usernameKey": "user",
+        "passwordKey": "pass",
+    },
+    "notifications": {"publicUrl": "https://obcms.example.gov"},
+    "networkPolicy": {"smtp": {"to": [{"ipBlock": {"cidr": "192.0.2.25/32"}}]}},
+}
+SMTP_ENV = {
+    "OBCMS_NOTIFICATIONS_SMTP_HOST": "smtp.example.gov",
+    "OBCMS_NOTIFICATIONS_SMTP_PORT": "2525",
+    "OBCMS_NOTIFICATIONS_SMTP_SECURITY": "tls",
+    "OBCMS_NOTIFICATIONS_MAIL_FROM": "OBCMS <obcms@example.gov>",
+    "OBCMS_NOTIFICATIONS_SMTP_USERNAME": "secret:mail-login/user",
+    "OBCMS_NOTIFICATIONS_SMTP_PASSWORD": "secret:mail-login/pass",
+}
+
+
+def test_the_beat_is_one_recreate_replica_that_sends_the_mail() -> None:
+    objects = render(merge(SCENARIOS["hpa"], SMTP))
+    beat = components(objects)[BEAT]
+    assert beat["spec"]["replicas"] == 1
+    assert beat["spec"]["strategy"] == {"type": "Recreate"}
+    (container,) = pod_spec(beat)["containers"]
+    assert container["command"] == ["obcms-notifications", "beat"]
+    assert container["image"].startswith("obcms/notifications:")
+    assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    env = container_env(beat)
+    assert SMTP_ENV.items() <= env.items()
+    assert env["OBCMS_NOTIFICATIONS_BEAT_METRICS_PORT"] == "9100"
+    assert env["OBCMS_NOTIFICATIONS_BEAT_TICK_SECONDS"] == "60"
+    assert env["OBCMS_NOTIFICATIONS_PUBLIC_URL"] == "https://obcms.example.gov"
+    assert env["OBCMS_NOTIFICATIONS_DATABASE_URL"].startswith("secret:")
+    labels = beat["spec"]["template"]["metadata"]["labels"]
+    for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
+        targets = [
+            o
+            for o in by_kind(objects, kind)
+            if o["spec"].get("scaleTargetRef", {}).get("name") == beat["metadata"]["name"]
+            or selects(o["spec"].get("selector", {"matchLabels": {"none": "x"}}), labels)
+        ]
+        assert targets == [], kind
+
+
+def test_only_the_beat_gets_smtp_credentials_and_egress() -> None:
+    objects = render(merge(SECRETS, SMTP))
+    for obj in objects:
+        if pod_spec(obj) is None or obj["metadata"]["name"] == f"{RELEASE}-{BEAT}":
+            continue
+        smtp_env = {
+            name
+            for container in pod_spec(obj)["containers"]
+            for name in (e["name"] for e in container.get("env", []))
+            if "SMTP" in name or "MAIL_FROM" in name
+        }
+        assert smtp_env == set(), obj["metadata"]["name"]
+    policies = by_kind(objects, "NetworkPolicy")
+    smtp_rules = {
+        p["metadata"]["name"]: rule
+        for p in policies
+        for rule in p["spec"].get("egress", [])
+        if any(port["port"] == 2525 for port in rule["ports"])
+    }
+    assert list(smtp_rules) == [f"{RELEASE}-{BEAT}"]
+    assert smtp_rules[f"{RELEASE}-{BEAT}"]["to"] == [{"ipBlock": {"cidr": "192.0.2.25/32"}}]
+    # The beat keeps the dependencies' egress (its database) besides SMTP.
+    beat_labels = components(objects)[BEAT]["spec"]["template"]["metadata"]["labels"]
+    egress_ports = {
+        port["port"]
+        for p in policies
+        if selects(p["spec"]["podSelector"], beat_labels)
+        for rule in p["spec"].get("egress", [])
+        for port in rule["ports"]
+    }
+    assert {53, 5432, 2525} <= egress_ports
+    # Without a host there is nothing to reach, and no egress is opened.
+    quiet = by_kind(render("inline"), "NetworkPolicy")
+    assert not [
+        p for p in quiet if p["metadata"]["name"] == f"{RELEASE}-{BEAT}" and p["spec"].get("egress")
+    ]
+
+
+def test_inline_smtp_credentials_go_to_the_charts_secret() -> None:
+    values = merge(
+        SECRETS,
+        merge(SMTP, {"smtp": {"existingSecret": "", "username": "mailer", "password": "pw"}}),
+    )
+    objects = render(values)
+    (secret,) = by_kind(objects, "Secret")
+    assert secret["stringData"]["user"] == "mailer"  # under smtp.usernameKey/passwordKey
+    assert secret["stringData"]["pass"] == "pw"
+    env = container_env(components(objects)[BEAT])
+    assert env["OBCMS_NOTIFICATIONS_SMTP_PASSWORD"] == f"secret:{RELEASE}-secrets/pass"
+    # No credentials: the server takes mail without login, and no variable is set.
+    anonymous = merge(SECRETS, merge(SMTP, {"smtp": {"existingSecret": ""}}))
+    assert "OBCMS_NOTIFICATIONS_SMTP_PASSWORD" not in container_env(
+        components(render(anonymous))[BEAT]
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {
+                "apis": {"notifications": {"enabled": False}},
+                "workers": {"notifications": {"enabled": False}},
+            },
+            "beat.enabled needs apis.notifications enabled",
+        ),
+        ({"smtp": {"from": ""}}, "smtp.from (the sender address) is required with smtp.host"),
+        (
+            {"smtp": {"existingSecret": "", "username": "mailer"}},
+            "smtp.username and smtp.password go together",
+        ),
+        ({"smtp": {"security": "none"}}, "production: smtp.security none"),
+        ({"notifications": {"publicUrl": ""}}, "notifications.publicUrl"),
+        ({"smtp": {"security": "ssl"}}, "at '/smtp/security': value must be one of"),
+        ({"beat": {"replicas": 2}}, "at '/beat': additional properties 'replicas' not allowed"),
+        ({"smtp": {"from": "nobody"}}, "at '/smtp/from': 'nobody' does not match"),
+    ],
+)
+def test_refuses_a_beat_or_smtp_setup_that_cannot_work(
+    override: dict[str, Any], message: str
+) -> None:
+    assert message in render_error(merge(merge(SECRETS, SMTP), override))
+
+
+def test_public_url_of_the_links_in_emails() -> None:
+    with_ingress = components(render("ingress"))
+    for component in ("notifications", "notifications-worker", BEAT):
+        env = container_env(with_ingress[component])
+        assert env["OBCMS_NOTIFICATIONS_PUBLIC_URL"] == "https://obcms.example.gov", component
+    assert "OBCMS_NOTIFICATIONS_PUBLIC_URL" not in container_env(with_ingress["tasks"])
+    given = merge(SCENARIOS["ingress"], {"notifications": {"publicUrl": "https://mail.example"}})
+    env = container_env(components(render(given))[BEAT])
+    assert env["OBCMS_NOTIFICATIONS_PUBLIC_URL"] == "https://mail.example"
+    # Neither: the service's own default; mail stays unsent in production (NOTES say so).
+    assert "OBCMS_NOTIFICATIONS_PUBLIC_URL" not in container_env(components(render("inline"))[BEAT])
+
+
+def test_notes_say_mail_is_kept_unsent_without_an_smtp_host() -> None:
+    def notes(values: dict[str, Any]) -> str:
+        with helm.Chart.load(CHART) as chart:
+            rendered = chart.render(values, name=RELEASE, namespace=RELEASE)
+        return rendered[f"{CHART.name}/templates/NOTES.txt"]
+
+    assert "smtp.host is empty, so notification emails are kept unsent" in notes(SECRETS)
+    assert "kept unsent" not in notes(merge(SECRETS, SMTP))
+    assert "kept unsent" not in notes(SCENARIOS["dev"])
+
+
+def test_notifications_alerts() -> None:
+    values = merge(SCENARIOS["monitoring"], {"beat": {"tickSeconds": 30}})
+    (rule,) = by_kind(render(values), "PrometheusRule")
+    rules = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    late = rules["ObcmsScheduledJobLate"]["expr"]
+    # Two periods: two ticks for the ticking jobs, two hours for the hourly housekeeping.
+    assert 'job_name!="housekeeping"}) > 60 ' in late
+    assert late.endswith('job_name="housekeeping"}) > 7200')
+    leader = rules["ObcmsBeatNotLeading"]
+    assert leader["expr"].startswith("max(obcms_beat_leader{")
+    assert "absent(obcms_beat_leader{" in leader["expr"]
+    assert leader["for"] == "5m"
+    failed = rules["ObcmsEmailFailures"]["expr"]
+    assert 'channel="email", outcome="failed"}[15m])) > 0' in failed
+    assert rules["ObcmsEmailRetries"]["expr"].endswith('outcome="retried"}[15m])) > 10')
+    # The guide's "Celery down" covers the beat too.
+    beat_down = [r for r in rules.values() if r.get("labels", {}).get("component") == BEAT]
+    assert [r["alert"] for r in beat_down] == ["ObcmsWorkerDown"]
+    # No beat, no beat alerts.
+    (quiet,) = by_kind(render(merge(values, {"beat": {"enabled": False}})), "PrometheusRule")
+    names = {r["alert"] for group in quiet["spec"]["groups"] for r in group["rules"]}
+    assert not names & {"ObcmsScheduledJobLate", "ObcmsBeatNotLeading", "ObcmsEmailFailures"}
+
+
+def test_bus_dashboard_shows_notifications() -> None:
+    dashboard = json.loads((CHART / "dashboards" / "obcms-bus.json").read_text())
+    names = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in promql_metric_names(target["expr"])
+    }
+    assert {
+        "obcms_notifications_sent_total",
+        "obcms_job_last_success_timestamp_seconds",
+        "obcms_beat_leader",
+    } <= names
+
+
 # ------------------------------------------------------------------ k8s/ and skaffold
 
 
@@ -690,7 +897,7 @@ def test_k8s_manifests_are_valid() -> None:
     assert "appendonly yes" in redis_conf
     assert "maxmemory-policy noeviction" in redis_conf
     init = configs["obcms-dev-postgresql-init"]["data"]["10-obcms-databases.sh"]
-    assert "for service in gateway tasks portfolio calendar" in init
+    assert f"for service in {' '.join(API_SERVICES)}" in init
     assert "CREATE DATABASE" in init
     # The dev values point at exactly these databases and this Redis.
     dev = yaml.safe_load((CHART / "values-dev.yaml").read_text())
@@ -714,10 +921,7 @@ def test_skaffold_builds_every_image_and_sets_them_by_artifact_name() -> None:
     artifacts = {a["image"]: a["docker"] for a in config["build"]["artifacts"]}
     # One Dockerfile; the build argument names the service of each image.
     assert {image: docker["buildArgs"]["SERVICE"] for image, docker in artifacts.items()} == {
-        "obcms/tasks": "tasks",
-        "obcms/portfolio": "portfolio",
-        "obcms/calendar": "calendar",
-        "obcms/gateway": "gateway",
+        f"obcms/{name}": name for name in API_SERVICES
     }
     assert {docker["dockerfile"] for docker in artifacts.values()} == {"Dockerfile"}
     assert (ROOT / "Dockerfile").is_file()

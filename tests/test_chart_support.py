@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,17 @@ import helm_python as helm
 import promql_parser
 import yaml
 
+from obcms_platform import registry
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "obcms"
 K8S = ROOT / "k8s"
 RELEASE = "obcms"
-API_SERVICES = ("gateway", "tasks", "portfolio", "calendar")
-DEFAULT_WORKERS = ("tasks", "portfolio", "gateway")
+API_SERVICES = tuple(deployable.name for deployable in registry.DEPLOYABLES)
+SERVICES = tuple(service.name for service in registry.SERVICES)  # behind the gateway
+DEFAULT_WORKERS = tuple(
+    deployable.name for deployable in registry.DEPLOYABLES if deployable.has_worker
+)
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -216,9 +222,18 @@ def exported_metrics() -> dict[str, frozenset[str]]:
     """Series names the platform code exports (with suffixes) -> their label names."""
     from prometheus_client.metrics import MetricWrapperBase
 
-    import obcms_platform.bus.metrics
-    import obcms_platform.metrics
-
+    # The platform's metrics and the notifications service's own (sent_total, the jobs'
+    # last success, the beat lock).
+    modules = [
+        importlib.import_module(name)
+        for name in (
+            "obcms_platform.metrics",
+            "obcms_platform.bus.metrics",
+            "notifications_service.delivery.service",
+            "notifications_service.jobs.service",
+            "notifications_service.jobs.beat",
+        )
+    ]
     suffixes = {
         "counter": ("_total",),
         "gauge": ("",),
@@ -226,7 +241,7 @@ def exported_metrics() -> dict[str, frozenset[str]]:
         "summary": ("_count", "_sum", ""),
     }
     names: dict[str, frozenset[str]] = {}
-    for module in (obcms_platform.metrics, obcms_platform.bus.metrics):
+    for module in modules:
         for value in vars(module).values():
             if not isinstance(value, MetricWrapperBase):
                 continue

@@ -7,12 +7,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from obcms_platform.testing import assert_error, deadline, wait_until
+from obcms_platform.testing import assert_error, deadline, metric_value, wait_until
 from obcms_platform.testing.timing import TIME_SCALE_VARIABLE, time_scale
 
 # Two tests that each take 2 s, one with its own `timeout` marker of 1 s, one under the
@@ -34,16 +35,20 @@ def test_configured():
 
 
 def run_pytest(folder: Path, scale: str) -> subprocess.CompletedProcess[str]:
-    """pytest with the platform's plugin on `folder`, OBCMS_TEST_TIME_SCALE=`scale`."""
+    """pytest with the platform's plugin on `folder`, OBCMS_TEST_TIME_SCALE=`scale`.
+
+    Only the two plugins the check needs are loaded (not every installed one, which
+    doubles the interpreter's start-up); pytest-timeout first, as the platform's imports it."""
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "test_slow.py").write_text(SLOW_TESTS)
     return subprocess.run(
         [
-            *(sys.executable, "-m", "pytest", "-p", "obcms_platform.testing.fixtures"),
-            *("-p", "no:cacheprovider", "-p", "no:locust", "--timeout", "1", "-q"),
-            str(folder),
+            *(sys.executable, "-m", "pytest", "-p", "pytest_timeout"),
+            *("-p", "obcms_platform.testing.fixtures", "-p", "no:cacheprovider"),
+            *("--timeout", "1", "-q", str(folder)),
         ],
         cwd=folder,
-        env={**os.environ, TIME_SCALE_VARIABLE: scale},
+        env={**os.environ, TIME_SCALE_VARIABLE: scale, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         capture_output=True,
         text=True,
         # A new interpreter loads the platform's plugins: slow on a busy machine.
@@ -52,11 +57,12 @@ def run_pytest(folder: Path, scale: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_time_scale_stretches_every_test_timeout(tmp_path: Path) -> None:
-    scaled = run_pytest(tmp_path, "5")
+    # Both sessions at once (one core each): an interpreter's start-up, then 4 s of sleep.
+    with ThreadPoolExecutor(2) as sessions:
+        scaled, quiet = sessions.map(lambda scale: run_pytest(tmp_path / scale, scale), ("5", "1"))
     assert scaled.returncode == 0, scaled.stdout + scaled.stderr
     assert "2 passed" in scaled.stdout
 
-    quiet = run_pytest(tmp_path, "1")
     assert quiet.returncode == 1, quiet.stdout + quiet.stderr
     assert "2 failed" in quiet.stdout
     assert "Timeout" in quiet.stdout
@@ -113,3 +119,17 @@ def test_assert_error_checks_the_one_error_shape_and_the_field() -> None:
     no_code = {"error": {"status": 422, "message": "m", "field": "due"}}
     with pytest.raises(AssertionError):
         assert_error(error_response(422, no_code), 422, "due")
+
+
+def test_metric_value_reads_one_labelled_sample_of_prometheus_text() -> None:
+    exposition = (
+        "# HELP obcms_bus_events_consumed_total Events consumed.\n"
+        "# TYPE obcms_bus_events_consumed_total counter\n"
+        'obcms_bus_events_consumed_total{consumer="tasks",outcome="handled"} 3.0\n'
+        'obcms_bus_events_consumed_total{consumer="tasks",outcome="duplicate"} 1.0\n'
+    )
+    name = "obcms_bus_events_consumed_total"
+    assert metric_value(exposition, name, consumer="tasks", outcome="duplicate") == 1
+    assert metric_value(exposition, name, outcome="handled") == 3  # a subset of the labels
+    assert metric_value(exposition, name, consumer="portfolio") == 0  # not counted yet
+    assert metric_value("", name) == 0  # the process is not serving

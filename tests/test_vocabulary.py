@@ -12,9 +12,9 @@ from types import ModuleType
 
 import sqlalchemy
 
-from obcms_platform import vocabulary
+from obcms_platform import registry, vocabulary
 
-SERVICES = ("tasks_service", "portfolio_service", "calendar_service")
+SERVICES = tuple(service.package for service in registry.SERVICES)
 
 
 def _service_db(service: str) -> ModuleType:

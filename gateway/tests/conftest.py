@@ -30,7 +30,7 @@ from gateway_helpers import (
 
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
-from obcms_platform.registry import CALENDAR, GATEWAY, PORTFOLIO, TASKS
+from obcms_platform.registry import CALENDAR, GATEWAY, NOTIFICATIONS, PORTFOLIO, TASKS
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer, ServiceDatabases
 from obcms_platform.testing.browser import chromium
@@ -76,6 +76,19 @@ def calendar_backend(postgres_server: PostgresServer, redis_url: str) -> Iterato
 
 
 @pytest.fixture(scope="session")
+def notifications_database(postgres_server: PostgresServer) -> str:
+    """The database URL of the session's notifications service (tests fill inboxes here)."""
+    return ServiceDatabases(postgres_server, NOTIFICATIONS.package).fresh()
+
+
+@pytest.fixture(scope="session")
+def notifications_backend(notifications_database: str, redis_url: str) -> Iterator[str]:
+    settings = service_settings(NOTIFICATIONS, notifications_database, redis_url)
+    with served(service_app(NOTIFICATIONS, settings)) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
 def make_settings(
     gateway_databases: ServiceDatabases,
     redis_url: str,
@@ -93,8 +106,10 @@ def make_settings(
             "tasks_url": tasks_backend,
             "portfolio_url": portfolio_backend,
             "calendar_url": "",  # the calendar service is not part of these tests
+            "notifications_url": "",  # nor the notifications service
             "admin_password": ADMIN_PASSWORD,
-            "state_dir": tmp_path_factory.mktemp("state"),
+            "state_dir": (state := tmp_path_factory.mktemp("state")),
+            "dev_mailbox_dir": state / "mail",
             # Cheap hashing keeps the many logins of the suite fast.
             "argon2_time_cost": 1,
             "argon2_memory_cost_kib": 1024,
@@ -122,10 +137,12 @@ def gateway(
 ) -> Iterator[ServedApp]:
     """A gateway served over real HTTP, shared by a test module. It fronts the tasks and
     portfolio services; a module that sets ``FRONTS_CALENDAR = True`` gets the calendar
-    service too."""
+    service too, ``FRONTS_NOTIFICATIONS = True`` the notifications service."""
     overrides = {}
     if getattr(request.module, "FRONTS_CALENDAR", False):
         overrides["calendar_url"] = request.getfixturevalue("calendar_backend")
+    if getattr(request.module, "FRONTS_NOTIFICATIONS", False):
+        overrides["notifications_url"] = request.getfixturevalue("notifications_backend")
     with served(create_app(make_settings(**overrides))) as server:
         yield server
 

@@ -3,26 +3,66 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from gateway_service.settings import GatewaySettings
 from obcms_platform.devstack.embedded import free_port
+from obcms_platform.settings import RunMode
+from obcms_platform.testing.axe import serious_violations, summary
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 USER_PASSWORD = "user-password-for-tests"
 LOGIN = "/accounts/login/"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+HOST = "obcms.example.org"  # the public host of the production settings
+
+
+@cache
+def real_keys() -> tuple[str, str]:
+    """A real Ed25519 key pair (PEM: private, public), not the dev one check-deploy refuses."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def production(**overrides: Any) -> dict[str, Any]:
+    """Settings that pass check-deploy (as the chart runs the gateway), with `overrides`."""
+    private, public = real_keys()
+    values: dict[str, Any] = {
+        "mode": RunMode.PRODUCTION,
+        "internal_token_private_key": private,
+        "internal_token_public_key": public,
+        "secret_key": secrets.token_urlsafe(48),
+        "allowed_hosts": [HOST],
+        "argon2_time_cost": 2,
+        "argon2_memory_cost_kib": 19_456,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return values
 
 
 class ServedApp:
@@ -147,3 +187,17 @@ def browser_session(
     yield page
     page.context.close()
     assert errors == [], errors
+
+
+def check_page(page: Page, name: str) -> None:
+    """axe at desktop and phone widths, no sideways scroll at 390 px, and a screenshot of
+    each (`SCREENSHOTS/<name>-desktop.png`...)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        found = serious_violations(page)
+        assert found == [], f"{name} {size}: " + summary(found)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} {size}: {overflow} px of horizontal scroll"
+    page.set_viewport_size(DESKTOP)

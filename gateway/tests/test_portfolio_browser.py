@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,20 +16,18 @@ import pytest
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
-    PHONE,
+    SCREENSHOTS,
     USER_PASSWORD,
     ServedApp,
     browser_session,
+    check_page,
     create_user,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
 
-from obcms_platform.testing.axe import serious_violations, summary
-
 PPAS = "/oobc-management/portfolio/ppas/"
 NEEDS = "/oobc-management/portfolio/needs/"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +74,6 @@ def _created(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _check_page(page: Page, name: str) -> None:
-    """axe at desktop and phone widths, no sideways scroll at 390 px, and screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        found = serious_violations(page)
-        assert found == [], f"{name} {size}: " + summary(found)
-        page.screenshot(path=SCREENSHOTS / f"portfolio-{name}-{size}.png", full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} {size}: {overflow} px of horizontal scroll"
-    page.set_viewport_size(DESKTOP)
-
-
 def test_ppa_form_errors_amounts_and_delete_asks_first(page: Page, people: dict[str, Any]):
     marker = people["marker"]
     page.goto(PPAS + "new/")
@@ -108,7 +92,7 @@ def test_ppa_form_errors_amounts_and_delete_asks_first(page: Page, people: dict[
     expect(page.get_by_role("alert")).to_contain_text("Please correct the 2 fields marked below.")
     expect(title).to_be_focused()
     expect(budget).to_have_value("abc")  # what was typed stays
-    _check_page(page, "ppa-form-errors")
+    check_page(page, "portfolio-ppa-form-errors")
 
     title.fill(f"Solar dryers {marker}")
     budget.fill("1,500,000")
@@ -163,7 +147,7 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
     expect(links.get_by_role("link", name=f"Hygiene kits {marker}")).to_be_visible()
     both = api.get(f"/api/v1/needs/{need['id']}", headers=me).json()["ppa_ids"]
     assert sorted(both) == sorted([kept["id"], added["id"]])
-    _check_page(page, "need")
+    check_page(page, "portfolio-need")
 
     page.get_by_role("button", name=f"Remove the link to Hygiene kits {marker}").click()
     expect(page.locator("#toast")).to_have_text("PPA unlinked")
@@ -179,7 +163,7 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
     expect(
         needs.get_by_role("button", name=f"Remove the link to Clean water {marker}")
     ).to_be_visible()
-    _check_page(page, "ppa")
+    check_page(page, "portfolio-ppa")
     page.goto(need_page)
 
     # The manager changes the need while my edit form is open: my save is refused, kept.

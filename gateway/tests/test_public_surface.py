@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from functools import cache
-from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from gateway_helpers import ADMIN_PASSWORD, signed_in
+from gateway_helpers import ADMIN_PASSWORD, HOST, production, real_keys, signed_in
 from typer.testing import CliRunner
 
 from gateway_service.auth.identity import Identity
@@ -23,41 +19,6 @@ from gateway_service.static_files import static_url
 from obcms_platform.auth import Role
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import free_port
-from obcms_platform.settings import RunMode
-
-HOST = "obcms.example.org"
-
-
-@cache
-def real_keys() -> tuple[str, str]:
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def production(**overrides: Any) -> dict[str, Any]:
-    """Settings that pass check-deploy (as the chart runs the gateway)."""
-    private, public = real_keys()
-    values: dict[str, Any] = {
-        "mode": RunMode.PRODUCTION,
-        "internal_token_private_key": private,
-        "internal_token_public_key": public,
-        "secret_key": secrets.token_urlsafe(48),
-        "allowed_hosts": [HOST],
-        "argon2_time_cost": 2,
-        "argon2_memory_cost_kib": 19_456,
-        "argon2_parallelism": 1,
-    }
-    values.update(overrides)
-    return values
-
 
 # --- metrics and the API description ---------------------------------------------------------
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from gateway_helpers import ADMIN_PASSWORD
+from gateway_helpers import ADMIN_PASSWORD, HOST, production, real_keys
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -17,40 +12,6 @@ from gateway_service.cli import app as cli
 from gateway_service.security.checks import deploy_problems
 from gateway_service.settings import GatewaySettings
 from obcms_platform.settings import InsecureSettingsError, RunMode
-
-HOST = "obcms.example.org"
-
-
-@cache
-def real_keys() -> tuple[str, str]:
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def production(**overrides: Any) -> dict[str, Any]:
-    private, public = real_keys()
-    values: dict[str, Any] = {
-        "mode": RunMode.PRODUCTION,
-        "internal_token_private_key": private,
-        "internal_token_public_key": public,
-        "secret_key": "C74C1Al9nJQuadytkAyemwMz-39MzJq3VWyue-zes_rvNmD2woIup7u",
-        "allowed_hosts": [HOST],
-        "argon2_time_cost": 2,
-        "argon2_memory_cost_kib": 19_456,
-        "argon2_parallelism": 1,
-    }
-    values.update(overrides)
-    return values
 
 
 def test_every_response_carries_the_security_headers(in_process):

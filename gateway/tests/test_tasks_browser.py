@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,19 +16,17 @@ import pytest
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
-    PHONE,
+    SCREENSHOTS,
     USER_PASSWORD,
     ServedApp,
     browser_session,
+    check_page,
     create_user,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
 
-from obcms_platform.testing.axe import serious_violations, summary
-
 TASKS = "/oobc-management/staff/tasks/"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -76,24 +73,11 @@ def _task(api: httpx.Client, staff: dict[str, Any], title: str, **fields: Any) -
     return body
 
 
-def _check_page(page: Page, name: str) -> None:
-    """axe at desktop and phone widths, no sideways scroll at 390 px, and screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for size, width in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(width)
-        found = serious_violations(page)
-        assert found == [], f"{name} {size}: " + summary(found)
-        page.screenshot(path=SCREENSHOTS / f"tasks-{name}-{size}.png", full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow} px of horizontal scroll at 390 px"
-    page.set_viewport_size(DESKTOP)
-
-
 def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staff: dict[str, Any]):
     marker = staff["marker"]
     card = _task(api, staff, f"Draft briefing {marker}", due_date="2020-02-03")
     page.goto(f"{TASKS}?view=board&group=status&q={marker}")
-    _check_page(page, "board")
+    check_page(page, "tasks-board")
     target = page.locator('[data-column="in_progress"]')
     page.locator(f'[data-task="{card["id"]}"]').drag_to(target)
     expect(page.locator("[data-task-status]")).to_contain_text("moved to In progress")
@@ -108,7 +92,7 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     page.click(".task-filters button[type=submit]")
     rows = page.locator("tbody tr", has_text=f"Quarterly report {marker}")
     expect(rows).to_have_count(3)
-    _check_page(page, "list")
+    check_page(page, "tasks-list")
 
     # Bulk-complete the three.
     for n in range(3):
@@ -181,7 +165,7 @@ def test_waits_for_by_typing_part_of_a_title_then_remove(
     expect(listed).to_contain_text("Not started")
     expect(page.locator("[data-waiting]")).to_have_text("Waiting for 1 task")
     assert api.get(f"/api/v1/tasks/{task['id']}").json()["depends_on"] == [venue["id"]]
-    _check_page(page, "dependencies")
+    check_page(page, "tasks-dependencies")
     section.scroll_into_view_if_needed()
     page.screenshot(path=SCREENSHOTS / "task-dependencies.png", full_page=True)
 

@@ -1,17 +1,32 @@
-"""The row lock with its version check, and the `q` text filter, on a real PostgreSQL."""
+"""Loading, locking, changing and filtering records, and the `q` text filter, on a real
+PostgreSQL."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from obcms_platform.auth import Principal
 from obcms_platform.db import normalise_url, service_metadata
-from obcms_platform.errors import NotFoundError, PreconditionFailedError
-from obcms_platform.records import locked, text_match
+from obcms_platform.errors import ConflictError, NotFoundError, PreconditionFailedError
+from obcms_platform.records import (
+    apply_changes,
+    columns_or_404,
+    delete_row,
+    ensure_status,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+    with_line,
+)
 from obcms_platform.testing import PostgresServer
 
 
@@ -25,6 +40,8 @@ class Note(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(String(200))
+    pinned: Mapped[bool] = mapped_column(default=False)
+    updated_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
@@ -41,8 +58,8 @@ def session(postgres_server: PostgresServer) -> Iterator[Session]:
     engine.dispose()
 
 
-def _note(session: Session, title: str, body: str | None = None) -> Note:
-    note = Note(title=title, body=body)
+def _note(session: Session, title: str, body: str | None = None, *, pinned: bool = False) -> Note:
+    note = Note(title=title, body=body, pinned=pinned)
     session.add(note)
     session.flush()
     return note
@@ -95,3 +112,98 @@ def test_text_match_needs_every_word_in_any_column_ignoring_case(session: Sessio
     assert _titles(session, "finance budget") == {"Budget review"}
     assert _titles(session, "  TEAM  ") == {"Budget review", "Budget draft"}
     assert _titles(session, " ") == {"Budget review", "Budget draft", "Finance onboarding"}
+
+
+def test_get_or_404_finds_the_row_or_is_not_found_naming_it(session: Session) -> None:
+    note = _note(session, "plan")
+    assert get_or_404(session, Note, note.id, what="note") is note
+    missing = uuid.uuid4()
+    with pytest.raises(NotFoundError) as raised:
+        get_or_404(session, Note, missing, what="note")
+    assert raised.value.status_code == 404
+    assert raised.value.message == f"note {missing} not found"
+
+
+def test_apply_changes_sets_the_fields_sent_and_who_sent_them(session: Session) -> None:
+    note = _note(session, "plan", "first draft")
+    editor = Principal(user_id=uuid.uuid4())
+    apply_changes(note, {"title": "plan B"}, by=editor)
+    session.flush()
+    assert (note.title, note.body, note.updated_by, note.version) == (
+        "plan B",
+        "first draft",
+        editor.user_id,
+        2,
+    )
+    apply_changes(note, {"body": None})
+    session.flush()
+    assert (note.body, note.updated_by, note.version) == (None, editor.user_id, 3)
+
+
+class NoteFilters(BaseModel):
+    title: list[str] = []
+    body: str | None = None
+    pinned: bool | None = None
+
+
+def _filtered(session: Session, filters: NoteFilters) -> set[str]:
+    conditions = field_conditions(Note, filters, "title", "body", "pinned")
+    return set(session.scalars(select(Note.title).where(*conditions)))
+
+
+def test_field_conditions_filter_by_the_filters_given(session: Session) -> None:
+    _note(session, "a", "x", pinned=True)
+    _note(session, "b", "x")
+    _note(session, "c", "y", pinned=True)
+    assert _filtered(session, NoteFilters()) == {"a", "b", "c"}
+    assert _filtered(session, NoteFilters(title=["a", "b"])) == {"a", "b"}
+    assert _filtered(session, NoteFilters(body="x")) == {"a", "b"}
+    assert _filtered(session, NoteFilters(pinned=False)) == {"b"}
+    assert _filtered(session, NoteFilters(title=["a", "c"], pinned=True, body="y")) == {"c"}
+
+
+def test_delete_row_deletes_now_and_gives_the_version_past_its_last(session: Session) -> None:
+    note = _note(session, "plan")
+    note.title = "plan B"
+    session.flush()  # now at version 2
+    assert delete_row(session, note) == 3
+    assert session.scalar(select(Note.id).where(Note.id == note.id)) is None
+    assert note.title == "plan B"
+
+
+def test_columns_or_404_reads_only_the_columns_asked_for(session: Session) -> None:
+    note = _note(session, "plan", "draft")
+    row = columns_or_404(session, Note, note.id, Note.title, Note.body, what="note")
+    assert tuple(row) == ("plan", "draft")
+    missing = uuid.uuid4()
+    with pytest.raises(NotFoundError) as raised:
+        columns_or_404(session, Note, missing, Note.title, what="note")
+    assert raised.value.message == f"note {missing} not found"
+
+
+def test_insert_row_inserts_now_with_its_defaults(session: Session) -> None:
+    note = Note(title="plan")
+    insert_row(session, note)
+    assert (note.version, note.pinned) == (1, False)
+    assert session.scalar(select(Note.title).where(Note.id == note.id)) == "plan"
+
+
+class Stage(enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+def test_ensure_status_refuses_a_transition_from_another_status_naming_status() -> None:
+    ensure_status(Stage.PENDING, (Stage.PENDING,), refused="approve leave")
+    with pytest.raises(ConflictError) as raised:
+        ensure_status(Stage.APPROVED, (Stage.PENDING,), refused="approve leave")
+    assert raised.value.status_code == 409
+    assert raised.value.field == "status"
+    assert raised.value.message == "status: cannot approve leave that is approved"
+
+
+def test_with_line_adds_a_given_line_below_the_text() -> None:
+    assert with_line("", "on site") == "on site"
+    assert with_line("projector", "on site") == "projector\non site"
+    assert with_line("projector", None) == "projector"
+    assert with_line("projector", "") == "projector"

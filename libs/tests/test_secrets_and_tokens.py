@@ -21,6 +21,7 @@ from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer
+from obcms_platform.testing.auth import other_private_key
 
 from .conftest import ExampleSettings, example_router
 
@@ -133,15 +134,7 @@ def test_the_service_refuses_a_bad_token_with_one_fixed_message(example_client, 
 
 
 def test_library_error_text_stays_out_of_the_401(example_client):
-    other_key = (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    other_key = other_private_key()
     expired = claims(
         iat=datetime.now(UTC) - timedelta(hours=1),
         exp=datetime.now(UTC) - timedelta(minutes=50),

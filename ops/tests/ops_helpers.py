@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -11,9 +13,34 @@ from sqlalchemy.pool import NullPool
 
 from calendar_service.calendar_events.models import Event, EventType
 from obcms_platform.db import normalise_url
+from obcms_platform.devstack.embedded import free_port
+from obcms_platform.registry import Deployable
 from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
 from portfolio_service.ppas.models import Ppa, PpaCategory
 from tasks_service.tasks.models import Task
+
+
+def database_options(
+    databases: dict[str, str], only: Iterable[Deployable] | None = None
+) -> list[str]:
+    """``--<name>-db <url>`` for each database (of `only`, when given)."""
+    names = list(databases) if only is None else [deployable.name for deployable in only]
+    return [option for name in names for option in (f"--{name}-db", databases[name])]
+
+
+def unreachable_kubeconfig(folder: Path) -> Path:
+    """A kubeconfig whose cluster is a free local port: every call fails to connect."""
+    kubeconfig = folder / "kubeconfig"
+    kubeconfig.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{free_port()}"}}}}]
+users: [{{name: u, user: {{token: t}}}}]
+contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
+current-context: x
+"""
+    )
+    return kubeconfig
 
 
 def add(url: str, *rows: object) -> None:

@@ -6,22 +6,23 @@ import json
 from pathlib import Path
 
 import psycopg
-from ops_helpers import add, assessment, event, ppa, table_fingerprints, task
+from ops_helpers import (
+    add,
+    assessment,
+    database_options,
+    event,
+    ppa,
+    table_fingerprints,
+    task,
+)
 from typer.testing import CliRunner
 
-from obcms_platform import migrations
+from obcms_platform import migrations, registry
 from obcmsctl.backup import MANIFEST
 from obcmsctl.cli import app
 from obcmsctl.services import libpq_dsn
 
 runner = CliRunner()
-
-
-def _db_options(databases: dict[str, str]) -> list[str]:
-    options: list[str] = []
-    for name, url in databases.items():
-        options += [f"--{name}-db", url]
-    return options
 
 
 def test_backup_wipe_restore_gives_identical_tables(
@@ -37,15 +38,15 @@ def test_backup_wipe_restore_gives_identical_tables(
     before = {name: table_fingerprints(url) for name, url in databases.items()}
     assert before["tasks"]["tasks"][0] == 40
 
-    result = runner.invoke(app, ["backup", "--out", str(tmp_path), *_db_options(databases)])
+    result = runner.invoke(app, ["backup", "--out", str(tmp_path), *database_options(databases)])
     assert result.exit_code == 0, result.output
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("obcms-backup-")]
     manifest = json.loads((folder / MANIFEST).read_text())
-    assert set(manifest["databases"]) == {"gateway", "tasks", "portfolio", "calendar"}
+    assert set(manifest["databases"]) == {d.name for d in registry.DEPLOYABLES}
     for name, entry in manifest["databases"].items():
         assert entry["size"] == (folder / entry["file"]).stat().st_size > 0
         assert len(entry["sha256"]) == 64
-        assert entry["alembic_revision"] == migrations.head_revision(f"{name}_service")
+        assert entry["alembic_revision"] == migrations.head_revision(registry.by_name(name).package)
 
     # Wipe: delete every task, and drop the portfolio's PPA tables outright.
     with psycopg.connect(libpq_dsn(databases["tasks"])) as conn:
@@ -54,12 +55,12 @@ def test_backup_wipe_restore_gives_identical_tables(
         conn.execute("DROP TABLE ppas CASCADE")
     assert table_fingerprints(databases["tasks"])["tasks"][0] == 0
 
-    refused = runner.invoke(app, ["restore", "--from", str(tmp_path), *_db_options(databases)])
+    refused = runner.invoke(app, ["restore", "--from", str(tmp_path), *database_options(databases)])
     assert refused.exit_code == 2
     assert "--yes" in refused.output
 
     result = runner.invoke(
-        app, ["restore", "--from", str(tmp_path), "--yes", *_db_options(databases)]
+        app, ["restore", "--from", str(tmp_path), "--yes", *database_options(databases)]
     )
     assert result.exit_code == 0, result.output
     after = {name: table_fingerprints(url) for name, url in databases.items()}

@@ -16,9 +16,9 @@ from kubernetes.client import (
     V1ObjectMeta,
     V1PodTemplateSpec,
 )
+from ops_helpers import unreachable_kubeconfig
 from typer.testing import CliRunner
 
-from obcms_platform.devstack.embedded import free_port
 from obcmsctl.cli import app
 from obcmsctl.deploy import parse_sets
 from obcmsctl.rollout import deployment_state
@@ -117,16 +117,7 @@ def test_deploy_backs_up_then_stops_at_an_unreachable_cluster(
 ) -> None:
     for name, url in databases.items():
         monkeypatch.setenv(f"OBCMS_{name.upper()}_DATABASE_URL", url)
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{free_port()}"}}}}]
-users: [{{name: u, user: {{token: t}}}}]
-contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
-current-context: x
-"""
-    )
+    kubeconfig = unreachable_kubeconfig(tmp_path)
     result = _deploy(tmp_path, "--kubeconfig", str(kubeconfig), "--yes", "--json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)

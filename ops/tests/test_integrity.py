@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 
-from ops_helpers import add, assessment, event, ppa, task
+from ops_helpers import add, assessment, database_options, event, ppa, task
 from typer.testing import CliRunner
 
 from obcmsctl.cli import app
+from obcmsctl.integrity import DATABASES
 
 runner = CliRunner()
 
@@ -18,12 +19,7 @@ def _run(databases: dict[str, str], *extra: str):
         app,
         [
             "integrity",
-            "--tasks-db",
-            databases["tasks"],
-            "--portfolio-db",
-            databases["portfolio"],
-            "--calendar-db",
-            databases["calendar"],
+            *database_options(databases, DATABASES),
             *extra,
         ],
     )
@@ -74,8 +70,8 @@ def test_task_pointing_at_a_missing_ppa_fails_and_is_named(databases: dict[str, 
 
 def test_urls_come_from_the_environment(databases: dict[str, str], monkeypatch) -> None:
     add(databases["tasks"], task("Orphan", related_assessment_id=uuid.uuid4()))
-    for name in ("tasks", "portfolio", "calendar"):
-        monkeypatch.setenv(f"OBCMS_{name.upper()}_DATABASE_URL", databases[name])
+    for service in DATABASES:
+        monkeypatch.setenv(service.database_url_variable, databases[service.name])
     result = runner.invoke(app, ["integrity"])
     assert result.exit_code == 1, result.output
     assert "related_assessment_id" in result.output

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from obcms_platform import migrations
+from obcms_platform import migrations, registry
 from obcmsctl.backup import create_backup
 from obcmsctl.cli import app
 
@@ -137,9 +137,7 @@ def test_settings_production_needs_real_keys(
     create_backup(tmp_path, deployed)
     code, checks = _preflight("--backup-dir", str(tmp_path), "--production")
     assert code == 1
-    assert _failed(checks) == {
-        f"settings:{n}" for n in ("gateway", "tasks", "portfolio", "calendar")
-    }
+    assert _failed(checks) == {f"settings:{d.name}" for d in registry.DEPLOYABLES}
     assert "not 'production'" in checks["settings:tasks"]["detail"]
 
     monkeypatch.setenv("OBCMS_MODE", "production")

@@ -6,19 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ops_helpers import add, ppa, table_rows, task
+from ops_helpers import add, database_options, ppa, table_rows, task, unreachable_kubeconfig
 from typer.testing import CliRunner
 
 from obcms_platform import migrations
-from obcms_platform.devstack.embedded import free_port
 from obcmsctl.cli import app
 
 runner = CliRunner()
 
 
 def _plan(databases: dict[str, str]) -> dict[str, dict]:
-    options = [f"--{name}-db={url}" for name, url in databases.items()]
-    result = runner.invoke(app, ["migrate", "--plan", "--json", *options])
+    result = runner.invoke(app, ["migrate", "--plan", "--json", *database_options(databases)])
     assert result.exit_code == 0, result.output
     return {plan["service"]: plan for plan in json.loads(result.output)}
 
@@ -107,16 +105,7 @@ def test_tiers_one_and_three_refusals(tmp_path: Path) -> None:
 
 def test_tier_one_reports_an_unreachable_cluster(tmp_path: Path) -> None:
     """The SDK call is made; with no cluster at the kubeconfig's address it fails cleanly."""
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{free_port()}"}}}}]
-users: [{{name: u, user: {{token: t}}}}]
-contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
-current-context: x
-"""
-    )
+    kubeconfig = unreachable_kubeconfig(tmp_path)
     result = runner.invoke(
         app,
         ["rollback", "--tier", "1", "--release", "obcms", "--kubeconfig", str(kubeconfig), "--yes"],

@@ -12,12 +12,14 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from ops_helpers import database_options
 from typer.testing import CliRunner
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import auth_headers, wait_until
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 from obcms_platform.testing.timing import deadline
+from obcmsctl import integrity
 from obcmsctl.cli import app
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
@@ -73,7 +75,7 @@ def check_smoke_and_integrity(folder: Path) -> None:
     tasks_api = f"http://127.0.0.1:{ports['OBCMS_TASKS_PORT']}"
     portfolio_api = f"http://127.0.0.1:{ports['OBCMS_PORTFOLIO_PORT']}"
     pg = f"postgresql+psycopg://postgres@127.0.0.1:{ports['OBCMS_DEV_POSTGRES_PORT']}"
-    databases = {name: f"{pg}/obcms_{name}" for name in ("tasks", "portfolio", "calendar")}
+    databases = {d.name: f"{pg}/{d.database}" for d in integrity.DATABASES}
 
     stack = RunningStack(env)
     try:
@@ -125,15 +127,7 @@ def check_smoke_and_integrity(folder: Path) -> None:
         dsn = databases["portfolio"].replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(dsn) as conn:
             conn.execute("DELETE FROM ppas WHERE id = %s", (ppa_id,))
-        broken = in_process(
-            "integrity",
-            "--tasks-db",
-            databases["tasks"],
-            "--portfolio-db",
-            databases["portfolio"],
-            "--calendar-db",
-            databases["calendar"],
-        )
+        broken = in_process("integrity", *database_options(databases))
         assert broken.returncode == 1, broken.stdout + broken.stderr
         assert "10 orphaned task reference(s)" in broken.stdout
         assert ppa_id in broken.stdout

@@ -28,6 +28,9 @@ from obcms_platform.testing import (
 )
 from obcms_platform.testing.devstack import state_folder
 
+# Started first (see the root conftest): minutes of work each, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 WRITERS_PER_SERVICE = 3
 # What each service is asked to write, and the table the write lands in.
 WRITES = {

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+# Started first (see the root conftest): a minute or more, that must not be the tail.
+pytestmark = pytest.mark.slow
+
 PPA_TASKS = 10
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from obcms_platform import registry
 from obcms_platform.devstack.local import LocalStack
 from obcms_platform.testing import deadline, wait_until
 from obcms_platform.testing.devstack import local_stack, stack_environment, state_folder
@@ -21,7 +22,7 @@ from obcms_platform.testing.devstack import local_stack, stack_environment, stat
 pytestmark = pytest.mark.slow
 
 ADMIN_PASSWORD = "reliability-admin-password"
-SOURCES = ("tasks", "portfolio", "calendar")
+SOURCES = tuple(registry.feed_sources())
 PPA_TASKS = 10
 MEETING_TASKS = 8
 

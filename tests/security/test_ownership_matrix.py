@@ -19,11 +19,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from notifications_service import authz as notifications_authz
+from notifications_service.db import load_models as load_notification_models
+from notifications_service.events import handlers as notification_handlers
+from notifications_service.settings import NotificationsSettings
 from security_helpers import SERVICES, UNSAFE_METHODS, Operation, operations, schema_app
 
 from calendar_service import authz as calendar_authz
 from obcms_platform.auth import Principal, Role
 from obcms_platform.authz import Authorize, Ownership, Rule, ensure, rule_table, rules_of
+from obcms_platform.bus import Event
+from obcms_platform.contracts import TASK_CREATED, USER_CHANGED, TaskChanged, UserChanged
 from obcms_platform.errors import ForbiddenError
 from obcms_platform.testing import Caller, make_caller
 from portfolio_service import authz as portfolio_authz
@@ -34,6 +40,7 @@ RULE_SETS = {
     "tasks": tasks_authz.RULES,
     "portfolio": portfolio_authz.RULES,
     "calendar": calendar_authz.RULES,
+    "notifications": notifications_authz.RULES,
 }
 
 WRITE_OPERATIONS = [
@@ -138,6 +145,40 @@ def _leave(client: TestClient, owner: Caller) -> dict[str, str]:
     return {"leave_id": _post(client, owner, "leaves", body)["id"]}
 
 
+def _notification(client: TestClient, owner: Caller) -> dict[str, str]:
+    """A notification to `owner`, made as the bus makes one: their account is announced,
+    then a task is assigned to them."""
+    load_notification_models()
+    handlers = notification_handlers(NotificationsSettings())
+    task_id = uuid.uuid4()
+    announced = [
+        Event.new(
+            USER_CHANGED.name,
+            producer="gateway",
+            subject_id=owner.user_id,
+            data=UserChanged(user_id=owner.user_id, role=Role.STAFF, active=True, version=1).data(),
+        ),
+        Event.new(
+            TASK_CREATED.name,
+            producer="tasks",
+            subject_id=task_id,
+            data=TaskChanged(
+                task_id=task_id,
+                title="Owned task",
+                status="not_started",
+                assignee_ids=[owner.user_id],
+                version=1,
+            ).data(),
+        ),
+    ]
+    with client.app.state.database.session() as session:  # type: ignore[attr-defined]
+        for event in announced:
+            handlers[event.type](session, event)
+        session.commit()
+    inbox = client.get("/api/v1/notifications", headers=owner.headers).json()["items"]
+    return {"notification_id": inbox[0]["id"]}
+
+
 # The record a path is about, by its path parameters (the most specific first).
 MAKERS: list[tuple[str, Callable[[TestClient, Caller], dict[str, str]]]] = [
     ("milestone_id", _milestone),
@@ -149,6 +190,7 @@ MAKERS: list[tuple[str, Callable[[TestClient, Caller], dict[str, str]]]] = [
     ("event_id", _event),
     ("booking_id", _booking),
     ("leave_id", _leave),
+    ("notification_id", _notification),
 ]
 
 OWNED_OPERATIONS = [p for p in WRITE_OPERATIONS if _rule(p.values[1]).needs_record]

@@ -81,6 +81,20 @@ def _dataset(
     return servers.databases(scale.name), {**stored, "reused": True}
 
 
+def _stack_on(
+    servers: Servers, urls: dict[str, str], scale: Scale, workers: int, password: str
+) -> Stack:
+    """A stack over the scale's databases, on an empty Redis, logging under its name."""
+    servers.flush_redis()
+    return Stack(
+        servers,
+        urls,
+        servers.state / "logs" / scale.name,
+        workers=workers,
+        admin_password=password,
+    )
+
+
 def _previous(out_dir: Path) -> dict[str, Any]:
     path = out_dir / "results.json"
     if path.exists():
@@ -147,14 +161,7 @@ def run(
         for scale in chosen:
             urls, loaded = _dataset(servers, scale, year, password, reload)
             _say(f"{scale.name}: {loaded['counts']}")
-            servers.flush_redis()
-            stack = Stack(
-                servers,
-                urls,
-                state_dir / "logs" / scale.name,
-                workers=workers,
-                admin_password=password,
-            )
+            stack = _stack_on(servers, urls, scale, workers, password)
             entry: dict[str, Any] = {"dataset": loaded}
             try:
                 _say(f"{scale.name}: starting the stack (logs in {stack.group.log_dir}) ...")
@@ -242,14 +249,7 @@ def serve(
     with ExitStack() as exit_stack:
         servers = Servers(state_dir, exit_stack)
         urls, _ = _dataset(servers, chosen, date.today().year, password, reload=False)
-        servers.flush_redis()
-        stack = Stack(
-            servers,
-            urls,
-            state_dir / "logs" / chosen.name,
-            workers=workers,
-            admin_password=password,
-        )
+        stack = _stack_on(servers, urls, chosen, workers, password)
         exit_stack.callback(stack.stop)
         stack.start()
         credentials = measure.login(stack.urls.gateway, password)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from obcms_platform import registry
+
 FEED_MONTH_COLD = "feed: month, all modules, cold"
 FEED_MONTH_WARM = "feed: month, all modules, warm"
 FEED_YEAR_COLD = "feed: year, all modules, cold"
@@ -20,7 +22,11 @@ TASK_ROWS = (
 )
 PAGE_ROWS = ("page: calendar", "page: task list", "page: portfolio dashboard")
 PROPAGATION_ROWS = ("ppa created -> 10 tasks visible", "task completed -> PPA progress")
-API_PROCESS_PREFIXES = ("tasks-api", "calendar-api", "portfolio-api", "gateway")
+# The dev stack's API processes: "<service>-api" and the gateway.
+API_PROCESS_PREFIXES = (
+    *(f"{service.name}-api" for service in registry.SERVICES),
+    registry.GATEWAY.name,
+)
 MEMORY_LIMIT_MB = 150.0
 
 

@@ -1,7 +1,7 @@
 {{/*
 The one set of named templates behind every workload. A "component" is one Deployment:
-an API (gateway, tasks, portfolio, calendar), an event worker (<service>-worker) or the
-relay. "obcms.components" lists the enabled ones with their values block; the templates
+an API (gateway, tasks, portfolio, calendar, notifications), an event worker
+(<service>-worker), the relay or the notifications beat. "obcms.components" lists the enabled ones with their values block; the templates
 below turn one of them into a ServiceAccount, Deployment, Service, HPA and PDB.
 */}}
 
@@ -111,6 +111,21 @@ items:
     pullPolicy: {{ $api.image.pullPolicy }}
     spec: {{ toJson .Values.relay }}
 {{- end }}
+{{- if .Values.beat.enabled }}
+{{- $api := .Values.apis.notifications | default dict }}
+{{- if not $api.enabled }}
+{{- fail "beat.enabled needs apis.notifications enabled (the beat runs from its image, on its database); set beat.enabled=false without it" }}
+{{- end }}
+  - name: notifications-beat
+    kind: beat
+    service: notifications
+    port: {{ .Values.beat.metricsPort }}
+    portName: metrics
+    image: {{ include "obcms.image" (dict "root" . "image" $api.image) | quote }}
+    pullPolicy: {{ $api.image.pullPolicy }}
+    {{- /* Exactly one replica, never autoscaled, no PDB: see beat in values.yaml. */}}
+    spec: {{ merge (dict "replicas" 1 "autoscaling" (dict "enabled" false) "pdb" (dict "enabled" false)) .Values.beat | toJson }}
+{{- end }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- secrets */}}
@@ -149,11 +164,19 @@ has no existingSecret. Rendered as YAML (empty when nothing is inline).
 {{- if and (not $v.admin.existingSecret) $v.admin.password }}
 {{ $v.admin.passwordKey }}: {{ $v.admin.password | quote }}
 {{- end }}
+{{- if not $v.smtp.existingSecret }}
+{{- if $v.smtp.username }}
+{{ $v.smtp.usernameKey }}: {{ $v.smtp.username | quote }}
+{{- end }}
+{{- if $v.smtp.password }}
+{{ $v.smtp.passwordKey }}: {{ $v.smtp.password | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/*
 A secret env var, or nothing when the secret is not configured.
-Args: root, env (variable name), group (database|redis|internalToken|admin), key (the key
+Args: root, env (variable name), group (database|redis|internalToken|admin|smtp), key (the key
 inside the Secret), inline (the inline value, "" when not given).
 */}}
 {{- define "obcms.secretEnv" -}}
@@ -215,6 +238,29 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- if and $v.ingress.enabled $v.ingress.tls.enabled (not (or $v.ingress.tls.secretName $v.ingress.tls.clusterIssuer)) }}
 {{- fail "ingress.tls: set secretName (an existing certificate Secret) or clusterIssuer (cert-manager)" }}
 {{- end }}
+{{- if and $v.beat.enabled $v.smtp.host }}
+{{- if not $v.smtp.from }}
+{{- fail "smtp.from (the sender address) is required with smtp.host" }}
+{{- end }}
+{{- if and (not $v.smtp.existingSecret) (ne (empty $v.smtp.username) (empty $v.smtp.password)) }}
+{{- fail "smtp.username and smtp.password go together (or use smtp.existingSecret)" }}
+{{- end }}
+{{- if and $production (eq $v.smtp.security "none") (or $v.smtp.existingSecret $v.smtp.username) }}
+{{- fail "production: smtp.security none would send the SMTP password in clear; use starttls or tls" }}
+{{- end }}
+{{- if and $production (not (include "obcms.notificationsPublicUrl" .)) }}
+{{- fail "production: notifications.publicUrl (or ingress.enabled with ingress.host) is required to send mail: every link in an email starts with it" }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* OBCMS_NOTIFICATIONS_PUBLIC_URL: notifications.publicUrl, else the Ingress's address. */}}
+{{- define "obcms.notificationsPublicUrl" -}}
+{{- if .Values.notifications.publicUrl -}}
+{{- .Values.notifications.publicUrl -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "https://%s" .Values.ingress.host -}}
+{{- end -}}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- pods */}}
@@ -278,6 +324,29 @@ every service with an event worker (e.g. the gateway, which publishes nothing). 
 - name: OBCMS_{{ upper $c.service }}_METRICS_PORT
   value: {{ $c.metricsPort | quote }}
 {{- end }}
+{{- if and (eq $c.service "notifications") (ne $c.kind "migrate") (include "obcms.notificationsPublicUrl" $root) }}
+- name: OBCMS_NOTIFICATIONS_PUBLIC_URL
+  value: {{ include "obcms.notificationsPublicUrl" $root | quote }}
+{{- end }}
+{{- if eq $c.kind "beat" }}
+- name: OBCMS_NOTIFICATIONS_BEAT_METRICS_PORT
+  value: {{ $c.port | quote }}
+- name: OBCMS_NOTIFICATIONS_BEAT_TICK_SECONDS
+  value: {{ $c.spec.tickSeconds | quote }}
+{{- /* Only the beat sends mail: no other pod gets the SMTP settings or credentials. */}}
+- name: OBCMS_NOTIFICATIONS_SMTP_HOST
+  value: {{ $v.smtp.host | quote }}
+- name: OBCMS_NOTIFICATIONS_SMTP_PORT
+  value: {{ $v.smtp.port | quote }}
+- name: OBCMS_NOTIFICATIONS_SMTP_SECURITY
+  value: {{ $v.smtp.security | quote }}
+{{- with $v.smtp.from }}
+- name: OBCMS_NOTIFICATIONS_MAIL_FROM
+  value: {{ . | quote }}
+{{- end }}
+{{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_NOTIFICATIONS_SMTP_USERNAME" "group" "smtp" "key" $v.smtp.usernameKey "inline" $v.smtp.username) }}
+{{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_NOTIFICATIONS_SMTP_PASSWORD" "group" "smtp" "key" $v.smtp.passwordKey "inline" $v.smtp.password) }}
+{{- end }}
 {{- if eq $c.kind "worker" }}
 - name: OBCMS_{{ upper $c.service }}_WORKER_METRICS_PORT
   value: {{ $c.port | quote }}
@@ -323,6 +392,8 @@ every service with an event worker (e.g. the gateway, which publishes nothing). 
 ["obcms-{{ $c.service }}", "worker"]
 {{- else if eq $c.kind "relay" -}}
 ["obcms-relay"]
+{{- else if eq $c.kind "beat" -}}
+["obcms-{{ $c.service }}", "beat"]
 {{- else -}}
 ["obcms-{{ $c.service }}", "migrate"]
 {{- end -}}
@@ -429,10 +500,15 @@ spec:
     matchLabels:
       {{- include "obcms.selectorLabels" $ref | nindent 6 }}
   strategy:
+    {{- if eq $c.kind "beat" }}
+    # One beat at a time: the old pod stops before the new one starts.
+    type: Recreate
+    {{- else }}
     type: RollingUpdate
     rollingUpdate:
       maxSurge: 25%
       maxUnavailable: {{ ternary 0 1 (eq $c.kind "api") }}
+    {{- end }}
   template:
     metadata:
       labels:

@@ -127,6 +127,22 @@ def list_users() -> None:
         database.dispose()
 
 
+@users_cli.command("announce")
+def announce_users() -> None:
+    """Announce every account on the bus again (``user.changed``), e.g. after an upgrade that
+    added the notifications service; repeating it changes nothing."""
+    from gateway_service.users.service import announce_all
+
+    database = Database(get_settings().database_url, pool_size=1)
+    try:
+        with database.session() as session:
+            count = announce_all(session)
+            session.commit()
+    finally:
+        database.dispose()
+    typer.echo(f"announced {count} accounts")
+
+
 async def _end_credentials(user_id: uuid.UUID) -> int:
     import redis.asyncio as aioredis
 

@@ -1,6 +1,6 @@
 """The gateway's declarative base (it owns identity: users, roles, password hashes), its
-bus tables (its worker consumes events to invalidate the feed cache; it publishes none) and
-its unit of work (`in_session`)."""
+bus tables (its worker consumes events to invalidate the feed cache; its outbox announces
+user accounts) and its unit of work (`in_session`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import Request
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from gateway_service.users.passwords import HashingPool
-from obcms_platform.bus import bus_tables
+from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import Database, service_metadata
 
 T = TypeVar("T")
@@ -23,6 +23,7 @@ class Base(DeclarativeBase):
 
 
 bus = bus_tables(Base.metadata)
+outbox = Outbox(bus.outbox, producer="gateway")
 
 
 def load_models() -> None:

@@ -18,7 +18,7 @@ from pydantic_settings import NoDecode
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.auth.keys import is_dev_private_key, private_key_public_bytes
 from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME
-from obcms_platform.registry import CALENDAR, GATEWAY, PORTFOLIO, SERVICES, TASKS
+from obcms_platform.registry import CALENDAR, GATEWAY, NOTIFICATIONS, PORTFOLIO, SERVICES, TASKS
 from obcms_platform.settings import RunMode, ServiceSettings
 
 DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
@@ -39,6 +39,9 @@ class GatewaySettings(ServiceSettings):
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_gateway"
     port: int = Field(default=GATEWAY.default_port, ge=1, le=65_535)
     state_dir: Path = Path(".obcms")
+    # Development only: the mail catcher's folder (a Maildir) that `make run` sends the
+    # platform's email to; its messages show at /dev/mailbox/. Ignored in production.
+    dev_mailbox_dir: Path | None = None
 
     # Signing key of the internal tokens the gateway sends to services (Ed25519 PEM).
     internal_token_private_key: str = DEV_INTERNAL_PRIVATE_KEY
@@ -52,9 +55,11 @@ class GatewaySettings(ServiceSettings):
     tasks_url: str = TASKS.default_url
     portfolio_url: str = PORTFOLIO.default_url
     calendar_url: str = CALENDAR.default_url
+    notifications_url: str = NOTIFICATIONS.default_url
     tasks_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     portfolio_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     calendar_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    notifications_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     service_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+from obcms_platform.auth.tokens import Role
 from obcms_platform.vocabulary import TaskStatus
 
 if TYPE_CHECKING:  # the bus's outbox imports this module
@@ -102,6 +103,10 @@ class TaskChanged(EventPayload):
     related_assessment_id: uuid.UUID | None = None
     related_event_id: uuid.UUID | None = None
     version: int = Field(ge=1)
+    # Who it is for, whether a template made it, and who made the change (None: the system).
+    assignee_ids: list[uuid.UUID] = []
+    auto_generated: bool = False
+    changed_by: OwnerId = None
 
 
 TASK_CREATED = EventContract("task.created", TaskChanged)
@@ -227,13 +232,15 @@ class CalendarEventChanged(EventPayload):
     recurring: bool = False
     version: int | None = None
     split_from: uuid.UUID | None = None
+    organizer_id: OwnerId = None
+    participant_ids: list[uuid.UUID] = []
+    changed_by: OwnerId = None
 
 
 class CalendarEventCreated(CalendarEventChanged):
     """``event.created``: the tasks service assigns the generated tasks to its organizer,
     else its creator."""
 
-    organizer_id: OwnerId = None
     created_by: OwnerId = None
 
 
@@ -247,6 +254,7 @@ class BookingChanged(EventPayload):
     status: str
     booked_by: uuid.UUID
     version: int
+    decided_by: OwnerId = None  # who approved or rejected it
 
 
 class LeaveChanged(EventPayload):
@@ -259,6 +267,7 @@ class LeaveChanged(EventPayload):
     end_date: dt.date
     status: str
     version: int
+    decided_by: OwnerId = None  # who approved or rejected it
 
 
 EVENT_CREATED = EventContract("event.created", CalendarEventCreated)
@@ -268,6 +277,25 @@ BOOKING_CREATED = EventContract("booking.created", BookingChanged)
 BOOKING_UPDATED = EventContract("booking.updated", BookingChanged)
 LEAVE_CREATED = EventContract("leave.created", LeaveChanged)
 LEAVE_UPDATED = EventContract("leave.updated", LeaveChanged)
+
+
+# --- gateway (identity) -------------------------------------------------------------------
+
+
+class UserChanged(EventPayload):
+    """``user.changed``: a user account as other services may know it (no secrets), on
+    creation and every change; `version` is the account's row version."""
+
+    user_id: uuid.UUID
+    full_name: str = ""
+    email: str | None = None
+    time_zone: str | None = None
+    role: Role
+    active: bool
+    version: int = Field(ge=1)
+
+
+USER_CHANGED = EventContract("user.changed", UserChanged)
 
 
 CONTRACTS: tuple[EventContract[Any], ...] = (
@@ -292,4 +320,5 @@ CONTRACTS: tuple[EventContract[Any], ...] = (
     BOOKING_UPDATED,
     LEAVE_CREATED,
     LEAVE_UPDATED,
+    USER_CHANGED,
 )

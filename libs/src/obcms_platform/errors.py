@@ -100,7 +100,8 @@ class ServiceUnavailableError(AppError):
 
 
 def field_path(loc: Sequence[int | str]) -> str | None:
-    """('body', 'items', 0, 'title') -> 'items[0].title'; the request part is dropped. A
+    """('body', 'items', 0, 'title') -> 'items[0].title'; the request part is dropped, and
+    so is pydantic's ``[key]`` after a refused key of a mapping (``channels.pigeon``). A
     query parameter, header or cookie is named alone: the place of a repeated value
     (`?id=…&id=…`) is no index a caller could see."""
     parts = list(loc)
@@ -110,6 +111,8 @@ def field_path(loc: Sequence[int | str]) -> str | None:
         parts = parts[1:]
     path = ""
     for part in parts:
+        if part == "[key]":  # pydantic's marker of a refused mapping key: the key names it
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:

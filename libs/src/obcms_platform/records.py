@@ -1,19 +1,25 @@
-"""Reading records for writing, and the `q` text filter: one mechanism each for every service.
+"""Reading, changing and listing records: one mechanism each for every service.
 
-`locked` is how a write loads its record: row-locked (SELECT … FOR UPDATE) so that concurrent
-writers queue instead of racing, and, given the version the caller read (If-Match), a 412 when
-the record changed since. `text_match` is what a list's `q` means everywhere.
+`get_or_404` is how a read loads its record. `locked` is how a write loads it: row-locked
+(SELECT … FOR UPDATE) so that concurrent writers queue instead of racing, and, given the
+version the caller read (If-Match), a 412 when the record changed since. `apply_changes` is
+how a PATCH lands on it. `field_conditions` turns a list's plain filters into conditions, and
+`text_match` is what a list's `q` means everywhere.
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from obcms_platform.errors import NotFoundError, PreconditionFailedError
+from obcms_platform.auth import Principal
+from obcms_platform.errors import ConflictError, NotFoundError, PreconditionFailedError
 
 
 class Versioned(Protocol):
@@ -24,6 +30,34 @@ class Versioned(Protocol):
 
 
 VersionedRow = TypeVar("VersionedRow", bound=Versioned)
+Record = TypeVar("Record")
+Found = TypeVar("Found")
+
+
+def get_or_404(
+    session: Session, model: type[Record], row_id: Any, *, what: str, for_update: bool = False
+) -> Record:
+    """The record `row_id` of `model` (`what` in messages); 404 when there is none.
+    `for_update` row-locks it, for a write to a record without a version."""
+    return _found(session.get(model, row_id, with_for_update=for_update), row_id, what)
+
+
+def columns_or_404(
+    session: Session,
+    model: type[Any],
+    row_id: uuid.UUID,
+    *columns: QueryableAttribute[Any],
+    what: str,
+) -> Row[Any]:
+    """Only `columns` of the record `row_id` of `model` (`what` in messages), for a check
+    that needs no more of it; 404 when there is none."""
+    return _found(session.execute(select(*columns).where(model.id == row_id)).first(), row_id, what)
+
+
+def _found(row: Found | None, row_id: object, what: str) -> Found:
+    if row is None:
+        raise NotFoundError(what, row_id)
+    return row
 
 
 def locked(
@@ -36,14 +70,76 @@ def locked(
 ) -> VersionedRow:
     """The record `row_id` of `model` (`what` in messages), row-locked for writing: 404 when
     there is none; with `expected_version` (If-Match), 412 when it is at another version."""
-    row = session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(what, row_id)
+    row = get_or_404(session, model, row_id, what=what, for_update=True)
     if expected_version is not None and row.version != expected_version:
         raise PreconditionFailedError(
             f"{what} {row_id} is at version {row.version}, not {expected_version}; reload it"
         )
     return row
+
+
+def insert_row(session: Session, row: object) -> None:
+    """Insert `row` now (flushed: its defaults are set, and a constraint refusing it answers
+    here, not at the commit)."""
+    session.add(row)
+    session.flush()
+
+
+def delete_row(session: Session, row: Versioned) -> int:
+    """Delete `row` now (flushed: a constraint refusing it answers here, not at the commit)
+    and return the version its deletion event carries: one past its last, so that no late
+    update of it revives it. Its loaded fields stay readable, to announce it."""
+    final_version = row.version + 1
+    session.delete(row)
+    session.flush()
+    return final_version
+
+
+def apply_changes(
+    record: object, values: Mapping[str, Any], *, by: Principal | None = None
+) -> None:
+    """Set the fields a PATCH sent (`UpdateModel.changes()`) on `record`; `by`, the user
+    whose API write this is, is recorded as its `updated_by`. The version moves on when the
+    session flushes (SQLAlchemy's `version_id_col`)."""
+    if by is not None:
+        values = {**values, "updated_by": by.user_id}
+    for name, value in values.items():
+        setattr(record, name, value)
+
+
+def ensure_status(current: enum.Enum, allowed: Collection[enum.Enum], *, refused: str) -> None:
+    """A 409 naming `status` unless the record's `current` status is one of `allowed`;
+    `refused` says what may not be done ("approve a booking")."""
+    if current not in allowed:
+        raise ConflictError(f"status: cannot {refused} that is {current.value}", field="status")
+
+
+def with_line(text: str, line: str | None) -> str:
+    """`text` with `line` (a decision's note or reason, when given) added on a line of its own."""
+    if not line:
+        return text
+    return f"{text}\n{line}".strip() if text else line
+
+
+def field_conditions(
+    model: type[Any], filters: BaseModel, *names: str
+) -> list[ColumnElement[bool]]:
+    """One condition for each of the filters `names` that was given, on `model`'s column of
+    the same name: a list is any of its values, true/false is that flag, anything else
+    equality. Unset (None) and empty-list filters do not filter."""
+    conditions: list[ColumnElement[bool]] = []
+    for name in names:
+        value = getattr(filters, name)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        column = getattr(model, name)
+        if isinstance(value, list):
+            conditions.append(column.in_(value))
+        elif isinstance(value, bool):
+            conditions.append(column.is_(value))
+        else:
+            conditions.append(column == value)
+    return conditions
 
 
 def _escape_like(value: str) -> str:

@@ -32,6 +32,8 @@ class Deployable:
     consumes: tuple[str, ...] = ()  # routing-key patterns its event worker handles
     # Other deployables' event families that change what its feed shows.
     feed_changed_by: tuple[str, ...] = ()
+    # Long-running commands besides ``serve`` and ``worker`` (``<package>.cli <command>``).
+    processes: tuple[str, ...] = ()
 
     @property
     def has_worker(self) -> bool:
@@ -126,8 +128,30 @@ CALENDAR = Deployable(
     feed_modules=("coordination", "resources", "staff"),  # events, bookings, leave
     publishes=("event", "booking", "leave"),
 )
+NOTIFICATIONS = Deployable(
+    name="notifications",
+    package="notifications_service",
+    settings_class="notifications_service.settings:NotificationsSettings",
+    default_port=8004,
+    api_resources=("notifications", "notification-preferences"),
+    # Who must hear of what: assignments, decisions, approval moves, invitations; the people
+    # (addresses, time zones, roles) from the gateway.
+    consumes=(
+        "user.changed",
+        "task.*",
+        "leave.*",
+        "booking.*",
+        "ppa.created",
+        "ppa.updated",
+        "ppa.deleted",
+        "ppa.approval_changed",
+        "event.*",
+    ),
+    # The scheduled jobs and the email sender (one acts at a time: `jobs/beat.py`).
+    processes=("beat",),
+)
 # The services behind the gateway, in the order they are listed everywhere.
-SERVICES: tuple[Deployable, ...] = (TASKS, PORTFOLIO, CALENDAR)
+SERVICES: tuple[Deployable, ...] = (TASKS, PORTFOLIO, CALENDAR, NOTIFICATIONS)
 
 
 def feed_invalidation(services: tuple[Deployable, ...] = SERVICES) -> dict[str, tuple[str, ...]]:
@@ -144,14 +168,16 @@ def feed_invalidation(services: tuple[Deployable, ...] = SERVICES) -> dict[str, 
     }
 
 
-# The public entry point. Its worker drops cached feed parts on every event that can change
-# a feed (`feed_invalidation`).
+# The public entry point; it owns identity and announces every change of a user account.
+# Its worker drops cached feed parts on every event that can change a feed
+# (`feed_invalidation`).
 GATEWAY = Deployable(
     name="gateway",
     package="gateway_service",
     settings_class="gateway_service.settings:GatewaySettings",
     default_port=8000,
     port_variable="OBCMS_PORT",
+    publishes=("user",),
     consumes=tuple(f"{family}.*" for family, sources in feed_invalidation().items() if sources),
 )
 # Everything deployed, each with its own database: the gateway first, then the services.

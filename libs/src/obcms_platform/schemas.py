@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from obcms_platform.errors import InvalidInputError
 
@@ -89,3 +89,6 @@ def deduplicated(values: list[T]) -> list[T]:
 
 
 TextWithoutNul = Annotated[str, AfterValidator(refuse_nul)]
+
+# A list's `q`: the words to look for (`records.text_match`).
+SearchText = Annotated[TextWithoutNul, Field(max_length=200)]

@@ -43,6 +43,19 @@ def _unacked_entry(event_id: uuid.UUID) -> str:
     return json.dumps([message, "", "tasks.events"])
 
 
+def _parked_in_tasks(tables, event_id):
+    """The insert of a dead letter: the ppa.created `event_id` the tasks consumer gave up on."""
+    return insert(tables.dead_letters).values(
+        id=uuid.uuid4(),
+        consumer="tasks",
+        event_id=event_id,
+        event_type="ppa.created",
+        payload={},
+        error="ValueError",
+        attempts=6,
+    )
+
+
 def test_only_the_lost_event_is_sent_again_and_only_to_its_consumer(
     bus_db, bus_redis, bus_redis_url, publisher, queued
 ) -> None:
@@ -59,17 +72,7 @@ def test_only_the_lost_event_is_sent_again_and_only_to_its_consumer(
                 consumer="tasks", event_id=handled, event_type="ppa.created"
             )
         )
-        connection.execute(
-            insert(tables.dead_letters).values(
-                id=uuid.uuid4(),
-                consumer="tasks",
-                event_id=parked,
-                event_type="ppa.created",
-                payload={},
-                error="ValueError",
-                attempts=6,
-            )
-        )
+        connection.execute(_parked_in_tasks(tables, parked))
     bus_redis.hset("unacked", "tag-1", _unacked_entry(held))
     sweeper = RedeliverySweeper(
         sources={"portfolio": bus_db.database},
@@ -95,17 +98,7 @@ def test_a_dead_letter_replayed_long_ago_without_inbox_row_is_lost_again(
     replayed = _published(bus_db, "ppa.created")
     dead = bus_db.tables.dead_letters
     with bus_db.database.engine.begin() as connection:
-        connection.execute(
-            insert(dead).values(
-                id=uuid.uuid4(),
-                consumer="tasks",
-                event_id=replayed,
-                event_type="ppa.created",
-                payload={},
-                error="ValueError",
-                attempts=6,
-            )
-        )
+        connection.execute(_parked_in_tasks(bus_db.tables, replayed))
     sweeper = RedeliverySweeper(
         sources={"portfolio": bus_db.database},
         consumers={"tasks": bus_db.database},

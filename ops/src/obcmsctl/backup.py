@@ -179,16 +179,12 @@ def restore_backup(folder: Path, urls: dict[str, str], pg_bin: str | None = None
 
 ServiceOption = Annotated[
     list[str] | None,
-    typer.Option("--service", help="only these services (default: all four databases)"),
+    typer.Option("--service", help="only these services (default: every database)"),
 ]
-GatewayDb = Annotated[str | None, typer.Option(help="gateway database URL")]
-TasksDb = Annotated[str | None, typer.Option(help="tasks database URL")]
-PortfolioDb = Annotated[str | None, typer.Option(help="portfolio database URL")]
-CalendarDb = Annotated[str | None, typer.Option(help="calendar database URL")]
 PgBin = Annotated[str | None, typer.Option(help="folder with pg_dump/pg_restore")]
 
 
-def selected_urls(only: list[str] | None, options: dict[str, str | None]) -> dict[str, str]:
+def selected_urls(only: list[str] | None, options: services.DatabaseOptions) -> dict[str, str]:
     names = only or [service.name for service in services.ALL]
     unknown = sorted(set(names) - set(services.BY_NAME))
     if unknown:
@@ -203,26 +199,17 @@ def selected_urls(only: list[str] | None, options: dict[str, str | None]) -> dic
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @services.with_database_options(services.ALL)
     def backup(
         out: Annotated[Path, typer.Option(help="folder that receives the backup folder")],
         service: ServiceOption = None,
-        gateway_db: GatewayDb = None,
-        tasks_db: TasksDb = None,
-        portfolio_db: PortfolioDb = None,
-        calendar_db: CalendarDb = None,
+        *,
+        databases: services.DatabaseOptions,
         pg_bin: PgBin = None,
     ) -> None:
         """pg_dump -Fc of every service database into a timestamped folder with a manifest.
         URLs default to OBCMS_<SERVICE>_DATABASE_URL."""
-        urls = selected_urls(
-            service,
-            {
-                "gateway": gateway_db,
-                "tasks": tasks_db,
-                "portfolio": portfolio_db,
-                "calendar": calendar_db,
-            },
-        )
+        urls = selected_urls(service, databases)
         try:
             folder = create_backup(out, urls, pg_bin)
         except (BackupError, pgtools.ToolNotFoundError) as exc:
@@ -240,31 +227,22 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"backup: {folder}")
 
     @app.command()
+    @services.with_database_options(services.ALL)
     def restore(
         from_: Annotated[
             Path,
             typer.Option("--from", help="a backup folder, or a folder of them (newest used)"),
         ],
         service: ServiceOption = None,
-        gateway_db: GatewayDb = None,
-        tasks_db: TasksDb = None,
-        portfolio_db: PortfolioDb = None,
-        calendar_db: CalendarDb = None,
+        *,
+        databases: services.DatabaseOptions,
         pg_bin: PgBin = None,
         yes: Annotated[bool, typer.Option("--yes", help="confirm: replaces live data")] = False,
     ) -> None:
         """Verify a backup's manifest, then pg_restore --clean --if-exists each database."""
         if not yes:
             raise fail("restore replaces the databases' contents; pass --yes to proceed")
-        urls = selected_urls(
-            service,
-            {
-                "gateway": gateway_db,
-                "tasks": tasks_db,
-                "portfolio": portfolio_db,
-                "calendar": calendar_db,
-            },
-        )
+        urls = selected_urls(service, databases)
         try:
             folder = resolve_backup(from_)
             restore_backup(folder, urls, pg_bin)

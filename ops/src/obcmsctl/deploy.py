@@ -8,7 +8,7 @@ integrity. Stops at the first failed step; the report names it and the backup to
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from obcmsctl import backup, helm, integrity, rollout, smoke
-from obcmsctl.output import emit_json, fail, table
+from obcmsctl.output import fail, report_outcomes
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,7 @@ def register(app: typer.Typer) -> None:
         outcomes: list[Outcome] = []
 
         def finish() -> None:
-            failed = [o for o in outcomes if not o.ok]
-            if json_output:
-                emit_json({"ok": not failed, "steps": [asdict(o) for o in outcomes]})
-            else:
-                typer.echo(
-                    table(
-                        ["step", "result", "detail"],
-                        [(o.step, "ok" if o.ok else "FAILED", o.detail) for o in outcomes],
-                    )
-                )
-            if failed:
-                raise typer.Exit(1)
+            report_outcomes("step", outcomes, json_output)
 
         try:
             folder = backup.create_backup(backup_dir, urls)
@@ -125,6 +114,6 @@ def register(app: typer.Typer) -> None:
         title = f"obcmsctl deploy {datetime.now(UTC):%Y-%m-%d %H:%M:%S}"
         for step in smoke.run_smoke(url, username, password, title):
             outcomes.append(Outcome(f"smoke {step.name}", step.ok, step.detail))
-        orphans = integrity.find_orphans({n: urls[n] for n in ("tasks", "portfolio", "calendar")})
+        orphans = integrity.find_orphans({d.name: urls[d.name] for d in integrity.DATABASES})
         outcomes.append(Outcome("integrity", not orphans, f"{len(orphans)} orphaned reference(s)"))
         finish()

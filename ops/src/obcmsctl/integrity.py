@@ -31,6 +31,11 @@ LINKS: tuple[Link, ...] = (
     Link("related_assessment_id", services.PORTFOLIO, "assessments"),
     Link("related_event_id", services.CALENDAR, "events"),
 )
+# The databases the check reads: the tasks' and those owning what tasks link to.
+DATABASES: tuple[services.Service, ...] = (
+    services.TASKS,
+    *dict.fromkeys(link.service for link in LINKS),
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def missing_ids(owner_dsn: str, table: str, ids: list[uuid.UUID]) -> set[uuid.UU
 
 
 def find_orphans(urls: dict[str, str]) -> list[Orphan]:
-    """`urls` maps tasks, portfolio and calendar to their database URLs."""
+    """`urls` maps each of `DATABASES` (by name) to its database URL."""
     tasks_dsn = services.libpq_dsn(urls["tasks"])
     orphans: list[Orphan] = []
     for link in LINKS:
@@ -95,19 +100,17 @@ def find_orphans(urls: dict[str, str]) -> list[Orphan]:
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @services.with_database_options(DATABASES)
     def integrity(
-        tasks_db: Annotated[str | None, typer.Option(help="tasks database URL")] = None,
-        portfolio_db: Annotated[str | None, typer.Option(help="portfolio database URL")] = None,
-        calendar_db: Annotated[str | None, typer.Option(help="calendar database URL")] = None,
+        databases: services.DatabaseOptions,
         json_output: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Cross-service orphans: tasks linked to PPAs, assessments or events that no longer
         exist. Exit 1 when any is found. URLs default to OBCMS_<SERVICE>_DATABASE_URL."""
         try:
             urls = {
-                "tasks": services.database_url(services.TASKS, tasks_db),
-                "portfolio": services.database_url(services.PORTFOLIO, portfolio_db),
-                "calendar": services.database_url(services.CALENDAR, calendar_db),
+                name: services.database_url(services.BY_NAME[name], url)
+                for name, url in databases.items()
             }
         except services.MissingDatabaseUrlError as exc:
             raise fail(str(exc)) from exc

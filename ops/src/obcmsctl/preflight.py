@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +24,7 @@ from gateway_service.settings import GatewaySettings
 from obcms_platform import migrations
 from obcms_platform.settings import RunMode, ServiceSettings
 from obcmsctl import backup, services
-from obcmsctl.output import emit_json, table
+from obcmsctl.output import report_outcomes
 
 # Each deployable's own settings class, imported from the registry's path.
 SETTINGS: dict[str, type[ServiceSettings]] = {
@@ -39,7 +39,7 @@ class Check:
     detail: str
 
 
-def migration_checks(urls: dict[str, str | None]) -> list[Check]:
+def migration_checks(urls: services.DatabaseOptions) -> list[Check]:
     checks: list[Check] = []
     for service in services.ALL:
         name = f"migrations:{service.name}"
@@ -108,7 +108,7 @@ def backup_check(backup_dir: Path | None, max_age_hours: float, now: datetime) -
 
 
 def run_checks(
-    urls: dict[str, str | None],
+    urls: services.DatabaseOptions,
     backup_dir: Path | None,
     max_age_hours: float,
     production: bool,
@@ -123,6 +123,7 @@ def run_checks(
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @services.with_database_options(services.ALL)
     def preflight(
         backup_dir: Annotated[
             Path | None, typer.Option(help="where `obcmsctl backup` writes backups")
@@ -133,33 +134,13 @@ def register(app: typer.Typer) -> None:
         production: Annotated[
             bool, typer.Option("--production", help="require production mode everywhere")
         ] = False,
-        gateway_db: backup.GatewayDb = None,
-        tasks_db: backup.TasksDb = None,
-        portfolio_db: backup.PortfolioDb = None,
-        calendar_db: backup.CalendarDb = None,
+        *,
+        databases: services.DatabaseOptions,
         json_output: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Pending migrations, settings sanity and a recent backup; exit 1 on any failure.
         Settings and URLs come from the environment (OBCMS_*), as the services read them."""
-        urls = {
-            "gateway": gateway_db,
-            "tasks": tasks_db,
-            "portfolio": portfolio_db,
-            "calendar": calendar_db,
-        }
-        checks = run_checks(urls, backup_dir, max_age_hours, production)
+        checks = run_checks(databases, backup_dir, max_age_hours, production)
         failed = [check for check in checks if not check.ok]
-        if json_output:
-            emit_json({"ok": not failed, "checks": [asdict(check) for check in checks]})
-        else:
-            typer.echo(
-                table(
-                    ["check", "result", "detail"],
-                    [(c.name, "ok" if c.ok else "FAILED", c.detail) for c in checks],
-                )
-            )
-            typer.echo(
-                f"preflight: {len(failed)} check(s) failed" if failed else "preflight: all ok"
-            )
-        if failed:
-            raise typer.Exit(1)
+        summary = f"preflight: {len(failed)} check(s) failed" if failed else "preflight: all ok"
+        report_outcomes("check", checks, json_output, summary)

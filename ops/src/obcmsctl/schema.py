@@ -88,30 +88,21 @@ DbOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @services.with_database_options(services.ALL)
     def migrate(
         plan: Annotated[bool, typer.Option("--plan", help="show what would be applied")] = False,
         service: Annotated[
             list[str] | None, typer.Option("--service", help="only these services")
         ] = None,
-        gateway_db: backup.GatewayDb = None,
-        tasks_db: backup.TasksDb = None,
-        portfolio_db: backup.PortfolioDb = None,
-        calendar_db: backup.CalendarDb = None,
+        *,
+        databases: services.DatabaseOptions,
         json_output: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Migration plan per database: current -> head and the revisions to apply.
         (The chart's pre-upgrade Jobs apply them; this command only plans.)"""
         if not plan:
             raise fail("only --plan is supported: the release's migration Jobs apply them")
-        urls = backup.selected_urls(
-            service,
-            {
-                "gateway": gateway_db,
-                "tasks": tasks_db,
-                "portfolio": portfolio_db,
-                "calendar": calendar_db,
-            },
-        )
+        urls = backup.selected_urls(service, databases)
         plans = [plan_for(services.BY_NAME[name], url) for name, url in urls.items()]
         if json_output:
             emit_json([asdict(p) for p in plans])

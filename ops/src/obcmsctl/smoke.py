@@ -11,14 +11,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
 import typer
 
-from obcmsctl.output import emit_json, table
+from obcmsctl.output import report_outcomes
 
 LOGIN = "/accounts/login/"
 CALENDAR_PAGE = "/oobc-management/staff/calendar/"
@@ -135,15 +135,4 @@ def register(app: typer.Typer) -> None:
         Exit 1 when any fails."""
         task_title = title or f"obcmsctl smoke {datetime.now(UTC):%Y-%m-%d %H:%M:%S}"
         steps = run_smoke(url, username, password, task_title, timeout)
-        failed = [step for step in steps if not step.ok]
-        if json_output:
-            emit_json({"ok": not failed, "steps": [asdict(step) for step in steps]})
-        else:
-            typer.echo(
-                table(
-                    ["step", "result", "detail"],
-                    [(s.name, "ok" if s.ok else "FAILED", s.detail) for s in steps],
-                )
-            )
-        if failed:
-            raise typer.Exit(1)
+        report_outcomes("step", steps, json_output)

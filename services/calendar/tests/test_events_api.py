@@ -14,18 +14,38 @@ from calendar_service.db import bus
 MANILA = ZoneInfo("Asia/Manila")
 
 
+# A valid create body; each test changes what it is about.
+MEETING = {
+    "title": "Meeting",
+    "event_type": "meeting",
+    "start": "2026-12-01T09:00:00+08:00",
+    "end": "2026-12-01T10:00:00+08:00",
+}
+
+
 def make_event(client, caller, **overrides):
-    body = {
-        "title": "Coordination meeting",
-        "event_type": "meeting",
-        "start": "2026-12-01T09:00:00+08:00",
-        "end": "2026-12-01T10:00:00+08:00",
-        "venue": "Cotabato City",
-    }
-    body.update(overrides)
+    body = {**MEETING, "title": "Coordination meeting", "venue": "Cotabato City", **overrides}
     response = client.post("/api/v1/events", json=body, headers=caller.headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def make_series(client, caller, recurrence):
+    """A one-hour series from Monday 2026-12-07, 09:00."""
+    return make_event(
+        client,
+        caller,
+        start="2026-12-07T09:00:00+08:00",
+        end="2026-12-07T10:00:00+08:00",
+        recurrence=recurrence,
+    )
+
+
+def refused_create(client, caller, **changes):
+    """The error of a create with `changes` to a valid body (which must be a 422)."""
+    response = client.post("/api/v1/events", json={**MEETING, **changes}, headers=caller.headers)
+    assert response.status_code == 422, response.text
+    return response.json()["error"]
 
 
 def occurrences(client, caller, event_id, start, end):
@@ -189,13 +209,7 @@ def test_recurring_series_with_moved_and_cancelled_occurrences(client, session, 
 
 
 def test_occurrence_override_of_a_date_the_series_does_not_have(client, staff):
-    series = make_event(
-        client,
-        staff,
-        start="2026-12-07T09:00:00+08:00",
-        end="2026-12-07T10:00:00+08:00",
-        recurrence={"freq": "weekly"},
-    )
+    series = make_series(client, staff, {"freq": "weekly"})
     response = client.delete(
         f"/api/v1/events/{series['id']}/occurrences/20261208", headers=staff.headers
     )
@@ -213,13 +227,7 @@ def test_occurrence_override_of_a_date_the_series_does_not_have(client, staff):
 
 
 def test_changing_the_series_drops_overrides_of_dates_it_no_longer_has(client, staff):
-    series = make_event(
-        client,
-        staff,
-        start="2026-12-07T09:00:00+08:00",
-        end="2026-12-07T10:00:00+08:00",
-        recurrence={"freq": "daily"},
-    )
+    series = make_series(client, staff, {"freq": "daily"})
     for day in ("20261208", "20261209"):
         client.delete(f"/api/v1/events/{series['id']}/occurrences/{day}", headers=staff.headers)
     patched = client.patch(
@@ -309,16 +317,7 @@ def test_requests_without_a_valid_token_get_401(shared_client):
     ],
 )
 def test_invalid_input_is_422_naming_the_field(shared_client, staff, changes, field):
-    body = {
-        "title": "Meeting",
-        "event_type": "meeting",
-        "start": "2026-12-01T09:00:00+08:00",
-        "end": "2026-12-01T10:00:00+08:00",
-    }
-    body.update(changes)
-    response = shared_client.post("/api/v1/events", json=body, headers=staff.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
+    assert refused_create(shared_client, staff, **changes)["field"] == field
 
 
 @pytest.mark.parametrize(
@@ -332,17 +331,9 @@ def test_invalid_input_is_422_naming_the_field(shared_client, staff, changes, fi
 def test_setpos_only_picks_among_days_of_a_monthly_or_yearly_rule(
     shared_client, staff, recurrence, says
 ):
-    body = {
-        "title": "Meeting",
-        "event_type": "meeting",
-        "start": "2026-12-01T09:00:00+08:00",
-        "end": "2026-12-01T10:00:00+08:00",
-        "recurrence": recurrence,
-    }
-    response = shared_client.post("/api/v1/events", json=body, headers=staff.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == "recurrence.by_setpos"
-    assert says in response.json()["error"]["message"]
+    error = refused_create(shared_client, staff, recurrence=recurrence)
+    assert error["field"] == "recurrence.by_setpos"
+    assert says in error["message"]
 
 
 def test_patch_invalid_values_are_422(client, staff):
@@ -524,13 +515,7 @@ def test_a_series_stored_before_setpos_reads_and_changes(client, session, staff)
 
 
 def test_occurrence_routes_refuse_a_stale_if_match_with_412(client, staff):
-    series = make_event(
-        client,
-        staff,
-        start="2026-12-07T09:00:00+08:00",
-        end="2026-12-07T10:00:00+08:00",
-        recurrence={"freq": "weekly"},
-    )
+    series = make_series(client, staff, {"freq": "weekly"})
     url = f"/api/v1/events/{series['id']}/occurrences"
     stale = {**staff.headers, "If-Match": '"1"'}
 
@@ -572,13 +557,7 @@ def test_occurrence_routes_refuse_a_stale_if_match_with_412(client, staff):
 def test_updated_by_names_who_last_changed_the_event_or_one_of_its_occurrences(
     client, staff, manager
 ):
-    series = make_event(
-        client,
-        staff,
-        start="2026-12-07T09:00:00+08:00",
-        end="2026-12-07T10:00:00+08:00",
-        recurrence={"freq": "weekly"},
-    )
+    series = make_series(client, staff, {"freq": "weekly"})
     assert series["updated_by"] == str(staff.user_id)
     url = f"/api/v1/events/{series['id']}"
 

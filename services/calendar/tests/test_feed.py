@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from calendar_service.calendar_events.service import window_events_statement
 from calendar_service.window import TimeWindow
+from obcms_platform.testing.service_probes import recorded_statements, refused_feed
 
 MANILA = ZoneInfo("Asia/Manila")
 
@@ -221,9 +221,7 @@ def test_feed_modules_and_window_bounds(client, staff, populated):
     ],
 )
 def test_bad_windows_are_422(shared_client, staff, params, field):
-    response = shared_client.get("/api/v1/feed", params=params, headers=staff.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
+    assert refused_feed(shared_client, staff, **params)["field"] == field
 
 
 def test_default_window_is_this_month_plus_minus_one(shared_client, staff):
@@ -317,16 +315,8 @@ def test_one_month_window_among_10000_events_is_exact_and_index_backed(client, s
     start = datetime(2024, 3, 1, tzinfo=MANILA)
     end = datetime(2024, 4, 1, tzinfo=MANILA)
     engine = client.app.state.database.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine) as statements:
         feed = get_feed(client, staff, start.isoformat(), end.isoformat(), modules="coordination")
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
 
     # The expected single events, independently: every 5 hours from 2020-01-01 09:00 +08.
     origin = datetime(2020, 1, 1, 9, tzinfo=MANILA)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
@@ -21,6 +18,12 @@ from calendar_service.leaves.models import LeaveType, StaffLeave
 from calendar_service.resources.models import Resource, ResourceType
 from obcms_platform import migrations
 from obcms_platform.db import Database, normalise_url
+from obcms_platform.testing.migrations import (
+    EmptyDatabase,
+    assert_round_trip,
+    empty_databases,
+    schema_differences,
+)
 
 PACKAGE = "calendar_service"
 SERVICE_TABLES = {
@@ -36,22 +39,8 @@ SERVICE_TABLES = {
 
 
 @pytest.fixture
-def database_at(calendar_databases) -> Iterator:
-    opened: list[Database] = []
-
-    def make(suffix: str) -> tuple[str, Database]:
-        url = calendar_databases.empty(suffix)
-        database = Database(url, pool_size=1)
-        opened.append(database)
-        return url, database
-
-    yield make
-    for database in opened:
-        database.dispose()
-
-
-def tables(database: Database) -> set[str]:
-    return set(inspect(database.engine).get_table_names())
+def database_at(calendar_databases) -> Iterator[EmptyDatabase]:
+    yield from empty_databases(calendar_databases)
 
 
 def populate(database: Database) -> uuid.UUID:
@@ -93,26 +82,20 @@ def populate(database: Database) -> uuid.UUID:
 
 def test_upgrade_downgrade_upgrade_with_data(database_at):
     url, database = database_at("mig_round_trip")
-    migrations.upgrade(PACKAGE, url)
-    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
-    assert tables(database) >= SERVICE_TABLES
-    resource_id = populate(database)
-    with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Event)) == 1
-        assert session.scalar(select(func.count()).select_from(EventOccurrence)) == 1
+    resource_ids = []
 
-    migrations.downgrade(PACKAGE, url, "base")
-    database.engine.dispose()
-    assert migrations.current_revision(PACKAGE, url) is None
-    assert tables(database) <= {"alembic_version"}
+    def with_data() -> None:
+        resource_ids.append(populate(database))
+        with database.session() as session:
+            assert session.scalar(select(func.count()).select_from(Event)) == 1
+            assert session.scalar(select(func.count()).select_from(EventOccurrence)) == 1
 
-    migrations.upgrade(PACKAGE, url)
-    assert tables(database) >= SERVICE_TABLES
+    assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
     # The re-created schema works, constraint included.
     new_resource_id = populate(database)
-    assert new_resource_id != resource_id
+    assert new_resource_id not in resource_ids
     with database.session() as session:
         session.add(
             Booking(
@@ -127,22 +110,9 @@ def test_upgrade_downgrade_upgrade_with_data(database_at):
             session.flush()
 
 
-def _differences(url: str) -> list:
-    load_models()
-    engine = create_engine(normalise_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection, warnings.catch_warnings():
-            warnings.simplefilter("error", UserWarning)
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
-            )
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
 def test_models_match_migrated_schema(calendar_db_url):
-    assert _differences(calendar_db_url) == []
+    load_models()
+    assert schema_differences(calendar_db_url, Base.metadata) == []
 
 
 def test_the_overlap_constraint_exists_after_migration(calendar_db_url):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -47,20 +45,3 @@ def outbox_rows(database: Database, event_type: str | None = None) -> list[dict[
 def outbox_count(database: Database) -> int:
     with database.engine.connect() as connection:
         return int(connection.execute(text("SELECT count(*) FROM bus_outbox")).scalar_one())
-
-
-def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Start every call at the same moment (one thread each) and return their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import assert_error, auth_headers
+from obcms_platform.testing.service_probes import run_concurrently
 from portfolio_service.ppas.models import ApprovalStatus, Ppa
 
 from .helpers import (
@@ -17,7 +18,6 @@ from .helpers import (
     create_ppa,
     get_ppa,
     outbox_rows,
-    run_concurrently,
 )
 
 # Every allowed move (DOMAIN.md).

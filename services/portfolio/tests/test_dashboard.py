@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import insert, update
 
 from obcms_platform.testing import assert_error
+from obcms_platform.testing.service_probes import recorded_statements
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.needs.models import Need, NeedPpaLink
@@ -330,21 +329,6 @@ def test_dashboard_validation_and_credentials(client, staff):
 # --- query count ------------------------------------------------------------------------
 
 
-@contextmanager
-def counted_statements(client) -> Iterator[list[str]]:
-    engine = client.app.state.database.engine
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def bulk_portfolio(session, count: int) -> None:
     ppas = [
         ppa_row(
@@ -385,9 +369,9 @@ def bulk_portfolio(session, count: int) -> None:
     session.commit()
 
 
-def dashboard_statements(client, staff) -> tuple[list[str], dict[str, Any]]:
+def dashboard_statements(client, staff) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     get_dashboard(client, staff)  # warm up: the connection, the token verifier
-    with counted_statements(client) as statements:
+    with recorded_statements(client.app.state.database.engine) as statements:
         board = get_dashboard(client, staff, fiscal_year=2026)
         board_all = get_dashboard(client, staff)
     assert board["total_ppas"] == board_all["total_ppas"]

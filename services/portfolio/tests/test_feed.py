@@ -7,12 +7,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from obcms_platform.feed import TimeWindow
 from obcms_platform.testing import make_caller
+from obcms_platform.testing.service_probes import (
+    FEED,
+    count_feed_statements,
+    get_feed,
+    refused_feed,
+)
 from portfolio_service.feed.service import (
     assessments_statement,
     milestones_statement,
@@ -23,7 +28,6 @@ from portfolio_service.feed.service import (
 from .helpers import ASSESSMENTS, PPAS, create_ppa
 
 MANILA = ZoneInfo("Asia/Manila")
-FEED = "/api/v1/feed"
 DECEMBER = {"start": "2026-12-01", "end": "2027-01-01"}
 MILESTONE_STATUSES = ("completed", "delayed", "at_risk", "blocked", "cancelled", "planned")
 PLANNING_COLOUR = "#0f766e"  # one colour per module, whatever the status
@@ -32,12 +36,6 @@ PLANNING_COLOUR = "#0f766e"  # one colour per module, whatever the status
 def post(client, caller, path, body):
     response = client.post(path, json=body, headers=caller.headers)
     assert response.status_code == 201, response.text
-    return response.json()
-
-
-def get_feed(client, caller, **params):
-    response = client.get(FEED, params=params, headers=caller.headers)
-    assert response.status_code == 200, response.text
     return response.json()
 
 
@@ -260,9 +258,7 @@ def test_modules_filter(client, staff, portfolio):
     ],
 )
 def test_bad_parameters_are_422(client, staff, params, field):
-    response = client.get(FEED, params=params, headers=staff.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
+    assert refused_feed(client, staff, **params)["field"] == field
 
 
 def test_login_required(client):
@@ -367,33 +363,18 @@ def bulk(session, n, first="2026-12-01", step=1, days=5):
     session.commit()
 
 
-def count_statements(client, caller, **params):
-    engine = client.app.state.database.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        feed = get_feed(client, caller, **params)
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
-    return len(statements), feed
-
-
 def test_a_fixed_number_of_queries_whatever_the_number_of_rows(client, session, staff):
     # Starts on Dec 1-5: start, milestone, stage, target end (Dec 21-25), assessment start
     # and end (Dec 16-20) all in December: 6 entries per bulk PPA.
     bulk(session, 5)
-    few, feed = count_statements(client, staff, **DECEMBER)
+    few, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 5 * 6
     bulk(session, 495)
-    many, feed = count_statements(client, staff, **DECEMBER)
+    many, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 500 * 6
     assert len({entry["id"] for entry in feed["events"]}) == 500 * 6
     assert few == many == 4
-    assert count_statements(client, staff, modules="mana", **DECEMBER)[0] == 1
+    assert count_feed_statements(client, staff, modules="mana", **DECEMBER)[0] == 1
 
 
 def test_the_window_queries_use_the_date_indexes(client, session):

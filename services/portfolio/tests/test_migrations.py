@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, select, text
 
 from obcms_platform import migrations
-from obcms_platform.db import Database, normalise_url
+from obcms_platform.db import Database
+from obcms_platform.testing.migrations import (
+    EmptyDatabase,
+    assert_round_trip,
+    difference_kinds_after,
+    empty_databases,
+    schema_differences,
+)
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
 from portfolio_service.ceilings.models import BudgetCeiling
@@ -47,23 +50,9 @@ SERVICE_TABLES = {
 
 
 @pytest.fixture
-def database_at(portfolio_databases) -> Iterator:
-    opened: list[Database] = []
-
-    def make(suffix: str) -> tuple[str, Database]:
-        url = portfolio_databases.empty(suffix)
-        database = Database(url, pool_size=1)
-        opened.append(database)
-        return url, database
-
+def database_at(portfolio_databases) -> Iterator[EmptyDatabase]:
     load_models()
-    yield make
-    for database in opened:
-        database.dispose()
-
-
-def tables(database: Database) -> set[str]:
-    return set(inspect(database.engine).get_table_names())
+    yield from empty_databases(portfolio_databases)
 
 
 def count(database: Database, model) -> int:
@@ -127,40 +116,30 @@ def populate(database: Database) -> uuid.UUID:
 
 def test_full_round_trip_with_data(database_at):
     url, database = database_at("mig_round_trip")
-    assert tables(database) == set()
 
-    migrations.upgrade(PACKAGE, url)
-    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
-    assert tables(database) >= SERVICE_TABLES
+    def with_data() -> None:
+        ppa_id = populate(database)
+        with database.session() as session:
+            stored = session.get(Ppa, ppa_id)
+            assert stored is not None
+            assert stored.need_ids != []
+            assert [m.title for m in stored.milestones] == ["Kick-off"]
+            assert len(stored.approval_history) == 1
+        for model, expected in [
+            (Ppa, 1),
+            (WorkflowStage, 6),
+            (Milestone, 1),
+            (FundingTranche, 1),
+            (Need, 1),
+            (NeedPpaLink, 1),
+            (PpaTaskProjection, 1),
+            (BudgetCeiling, 1),
+            (Assessment, 1),
+            (ApprovalHistory, 1),
+        ]:
+            assert count(database, model) == expected, model
 
-    ppa_id = populate(database)
-    with database.session() as session:
-        stored = session.get(Ppa, ppa_id)
-        assert stored is not None
-        assert stored.need_ids != []
-        assert [m.title for m in stored.milestones] == ["Kick-off"]
-        assert len(stored.approval_history) == 1
-    for model, expected in [
-        (Ppa, 1),
-        (WorkflowStage, 6),
-        (Milestone, 1),
-        (FundingTranche, 1),
-        (Need, 1),
-        (NeedPpaLink, 1),
-        (PpaTaskProjection, 1),
-        (BudgetCeiling, 1),
-        (Assessment, 1),
-        (ApprovalHistory, 1),
-    ]:
-        assert count(database, model) == expected, model
-
-    migrations.downgrade(PACKAGE, url, "base")
-    database.engine.dispose()
-    assert migrations.current_revision(PACKAGE, url) is None
-    assert tables(database) <= {"alembic_version"}
-
-    migrations.upgrade(PACKAGE, url)
-    assert tables(database) >= SERVICE_TABLES
+    assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
     assert count(database, Ppa) == 0
     assert count(database, WorkflowStage) == 0
     # The re-created schema works with the same data again.
@@ -169,36 +148,21 @@ def test_full_round_trip_with_data(database_at):
     assert count(database, WorkflowStage) == 6
 
 
-def _differences(url: str) -> list:
-    load_models()
-    engine = create_engine(normalise_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection, warnings.catch_warnings():
-            warnings.simplefilter("error", UserWarning)
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
-            )
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
 def test_models_match_migrated_schema(portfolio_db_url):
-    assert _differences(portfolio_db_url) == []
+    load_models()
+    assert schema_differences(portfolio_db_url, Base.metadata) == []
 
 
 def test_schema_drift_would_be_detected(portfolio_db_url):
     """The comparison above is meaningful: a schema drifted from the models is reported."""
-    engine = create_engine(normalise_url(portfolio_db_url), poolclass=NullPool)
-    with engine.begin() as connection:
-        connection.execute(text("DROP INDEX ix_ppas__status"))
-        connection.execute(text("ALTER TABLE milestones ALTER COLUMN title TYPE varchar(200)"))
-    engine.dispose()
-    reported = {
-        (diff[0] if isinstance(diff, tuple) else diff[0][0])
-        for diff in _differences(portfolio_db_url)
-    }
-    assert reported == {"add_index", "modify_type"}
+    load_models()
+    drifted = difference_kinds_after(
+        portfolio_db_url,
+        Base.metadata,
+        "DROP INDEX ix_ppas__status",
+        "ALTER TABLE milestones ALTER COLUMN title TYPE varchar(200)",
+    )
+    assert drifted == {"add_index", "modify_type"}
 
 
 def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database_at):

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from obcms_platform.testing import assert_error
+from obcms_platform.testing.service_probes import run_concurrently
 from portfolio_service.progress.service import apply_task_event
 
 from .helpers import (
@@ -16,7 +17,6 @@ from .helpers import (
     create_ppa,
     get_ppa,
     outbox_rows,
-    run_concurrently,
 )
 from .test_assessments_needs import create_assessment, create_need
 from .test_progress import task_event

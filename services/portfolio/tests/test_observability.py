@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from datetime import timedelta
 
-import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from obcms_platform import registry
 from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import assert_error
-from obcms_platform.testing.processes import Collector, serve_app, stop_and_read_logs
+from obcms_platform.testing.auth import other_private_key
+from obcms_platform.testing.processes import Collector
+from obcms_platform.testing.service_probes import assert_traced_and_logged
 from portfolio_service.app import create_app
 from portfolio_service.settings import PortfolioSettings
 
@@ -26,10 +24,7 @@ from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, PPAS, create_ppa
 
 def forged_headers(user_id: uuid.UUID) -> dict[str, str]:
     """A well-formed token signed with a key the service does not trust."""
-    key = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    token = sign_internal_token(key.decode(), user_id, [Role.ADMIN], audience="portfolio")
+    token = sign_internal_token(other_private_key(), user_id, [Role.ADMIN], audience="portfolio")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -160,35 +155,6 @@ def test_readyz_turns_503_when_the_database_goes_away(
 def test_requests_are_traced_over_otlp_and_logged_with_trace_ids(
     collector: Collector, portfolio_db_url: str, redis_url: str, staff
 ) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "OBCMS_PORTFOLIO_DATABASE_URL": portfolio_db_url,
-        "OBCMS_PORTFOLIO_REDIS_URL": redis_url,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
-        "OTEL_SERVICE_NAME": "portfolio-under-test",
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-    }
-    process = serve_app("portfolio_service.app:create_app", env, port)
-    try:
-        response = httpx.get(f"http://127.0.0.1:{port}{DASHBOARD}", headers=staff.headers)
-        assert response.status_code == 200, response.text
-        deadline = time.monotonic() + 10
-        while (
-            b"/api/v1/portfolio/dashboard" not in collector.traces() and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
-    finally:
-        logs = stop_and_read_logs(process)
-    exported = collector.traces()
-    assert b"GET /api/v1/portfolio/dashboard" in exported
-    assert b"portfolio-under-test" in exported
-    assert b"SELECT" in exported
-    access = [line for line in logs if line.get("logger") == "obcms.access"]
-    assert access, logs
-    assert access[0]["route"] == "/api/v1/portfolio/dashboard"
-    assert access[0]["status"] == 200
-    trace_id = access[0]["trace_id"]
-    assert isinstance(trace_id, str)
-    assert len(trace_id) == 32
-    assert trace_id != "0" * 32
+    assert_traced_and_logged(
+        registry.PORTFOLIO, collector, portfolio_db_url, redis_url, DASHBOARD, staff.headers
+    )

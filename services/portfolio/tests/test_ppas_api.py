@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from obcms_platform.testing import assert_error
+from obcms_platform.testing.service_probes import run_concurrently
 from portfolio_service.ppas.models import (
     AppropriationClass,
     FundingSource,
@@ -25,7 +26,6 @@ from .helpers import (
     get_ppa,
     outbox_count,
     outbox_rows,
-    run_concurrently,
 )
 
 FULL_BODY: dict[str, Any] = {
@@ -65,6 +65,21 @@ ENUMS: dict[str, set[str]] = {
 }
 
 
+# Fields a PPA may leave empty: absent they are null, and null clears them.
+OPTIONAL_FIELDS = (
+    "sector",
+    "appropriation_class",
+    "funding_source",
+    "fiscal_year",
+    "plan_year",
+    "start_date",
+    "target_end_date",
+    "actual_end_date",
+    "budget_allocation",
+    "budget_ceiling",
+)
+
+
 def patch(client, caller, ppa_id: str, body: Any, **headers: str) -> Any:
     return client.patch(f"{PPAS}/{ppa_id}", json=body, headers={**caller.headers, **headers})
 
@@ -102,18 +117,7 @@ def test_defaults(client, staff):
     assert ppa["budget_currency"] == "PHP"
     assert ppa["summary"] == ""
     assert ppa["implementing_office"] == ""
-    for name in (
-        "sector",
-        "appropriation_class",
-        "funding_source",
-        "fiscal_year",
-        "plan_year",
-        "start_date",
-        "target_end_date",
-        "actual_end_date",
-        "budget_allocation",
-        "budget_ceiling",
-    ):
+    for name in OPTIONAL_FIELDS:
         assert ppa[name] is None, name
     assert ppa["progress"] == 0
     assert ppa["approval_status"] == "draft"
@@ -289,22 +293,10 @@ def test_null_for_a_non_nullable_field_is_refused(client, staff):
 
 def test_null_clears_optional_fields(client, staff):
     ppa = create_ppa(client, staff, **{k: v for k, v in FULL_BODY.items()})
-    optional = [
-        "sector",
-        "appropriation_class",
-        "funding_source",
-        "fiscal_year",
-        "plan_year",
-        "start_date",
-        "target_end_date",
-        "actual_end_date",
-        "budget_allocation",
-        "budget_ceiling",
-    ]
-    response = patch(client, staff, ppa["id"], dict.fromkeys(optional))
+    response = patch(client, staff, ppa["id"], dict.fromkeys(OPTIONAL_FIELDS))
     assert response.status_code == 200, response.text
     stored = get_ppa(client, staff, ppa["id"])
-    for name in optional:
+    for name in OPTIONAL_FIELDS:
         assert stored[name] is None, name
     assert stored["title"] == FULL_BODY["title"]
 

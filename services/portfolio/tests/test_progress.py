@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, text, update
 from typer.testing import CliRunner
 
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import EventConsumer, Outcome
+from obcms_platform.testing.service_probes import recorded_statements
 from portfolio_service.cli import app as cli
 from portfolio_service.db import bus
 from portfolio_service.events import HANDLERS
@@ -352,19 +352,11 @@ def test_recomputing_one_ppa_reads_only_its_tasks(client, staff, session, ppa):
     session.commit()
     session.execute(text("ANALYZE ppa_task_projection"))
     session.commit()
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "ppa_task_projection" in statement:
-            statements.append((statement, parameters))
-
     engine = session.get_bind()
-    sa_event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded_statements(engine) as recorded:
         assert recompute_progress(session, {pid}) == 1
         session.commit()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", capture)
+    statements = [(sql, params) for sql, params in recorded if "ppa_task_projection" in sql]
     assert progress(client, staff, pid) == 33  # 3 of the 9 live tasks
     assert len(statements) == 1
     sql, parameters = statements[0]

@@ -4,9 +4,7 @@ when the service itself did (an event handler, a generated task)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,22 +13,11 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
 from obcms_platform.testing import Caller, assert_error
+from obcms_platform.testing.service_probes import run_concurrently
 from tasks_service.db import bus
 from tasks_service.events import HANDLERS
 
-TASKS = "/api/v1/tasks"
-
-
-def create(client: TestClient, caller: Caller, **fields: Any) -> dict[str, Any]:
-    response = client.post(TASKS, json={"title": "A task", **fields}, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def get(client: TestClient, caller: Caller, task_id: str) -> dict[str, Any]:
-    response = client.get(f"{TASKS}/{task_id}", headers=caller.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+from .helpers import TASKS, create, get
 
 
 def link(client: TestClient, caller: Caller, task_id: str, other_id: str, **headers: str) -> Any:
@@ -137,26 +124,10 @@ def test_if_match_is_honoured_when_sent(client, staff):
     assert fresh.status_code == 200, fresh.text
 
 
-def _run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def test_concurrent_adds_of_different_dependencies_are_all_kept(client, staff):
     task = create(client, staff)
     others = [create(client, staff, title=f"Step {n}")["id"] for n in range(4)]
-    responses = _run_concurrently(
+    responses = run_concurrently(
         [lambda other=other: link(client, staff, task["id"], other) for other in others]
     )
     assert [r.status_code for r in responses] == [200] * len(others), [r.text for r in responses]
@@ -167,7 +138,7 @@ def test_concurrent_adds_of_different_dependencies_are_all_kept(client, staff):
 
 def test_two_tasks_made_to_wait_for_each_other_at_once_make_no_cycle(client, staff):
     a, b = create(client, staff, title="A"), create(client, staff, title="B")
-    responses = _run_concurrently(
+    responses = run_concurrently(
         [
             lambda: link(client, staff, a["id"], b["id"]),
             lambda: link(client, staff, b["id"], a["id"]),

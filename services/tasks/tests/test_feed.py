@@ -8,17 +8,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, text
 from sqlalchemy.dialects import postgresql
 
 from obcms_platform.feed import TimeWindow
 from obcms_platform.testing import make_caller
+from obcms_platform.testing.service_probes import (
+    FEED,
+    count_feed_statements,
+    get_feed,
+    refused_feed,
+)
 from tasks_service.feed.service import window_tasks_statement
 from tasks_service.ppa_owners.service import record as record_ppa_owners
 
 MANILA = ZoneInfo("Asia/Manila")
-FEED = "/api/v1/feed"
 DECEMBER = {"start": "2026-12-01", "end": "2027-01-01"}
 
 
@@ -26,12 +30,6 @@ def create_task(client, caller, **body):
     body.setdefault("title", "A task")
     response = client.post("/api/v1/tasks", json=body, headers=caller.headers)
     assert response.status_code == 201, response.text
-    return response.json()
-
-
-def get_feed(client, caller, **params):
-    response = client.get(FEED, params=params, headers=caller.headers)
-    assert response.status_code == 200, response.text
     return response.json()
 
 
@@ -175,9 +173,7 @@ def test_modules_filter(client, staff, tasks):
     ],
 )
 def test_bad_parameters_are_422(client, staff, params, field):
-    response = client.get(FEED, params=params, headers=staff.headers)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
+    assert refused_feed(client, staff, **params)["field"] == field
 
 
 def test_login_required(client):
@@ -275,27 +271,12 @@ def bulk(session, n, first="2026-12-01", step=1, days=31):
     session.commit()
 
 
-def count_statements(client, caller, **params):
-    engine = client.app.state.database.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        feed = get_feed(client, caller, **params)
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
-    return len(statements), feed
-
-
 def test_one_query_whatever_the_number_of_tasks(client, session, staff):
     bulk(session, 5)
-    few, feed = count_statements(client, staff, **DECEMBER)
+    few, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 5 - 0  # none of 1..5 is event-linked
     bulk(session, 495)
-    many, feed = count_statements(client, staff, **DECEMBER)
+    many, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 500 - 495 // 10  # every tenth is linked to an event
     # The tasks, their teams' members, their PPAs' owners.
     assert few == many == 3
@@ -339,10 +320,10 @@ def bulk_team_tasks(session, n):
 
 def test_owners_and_people_cost_no_query_per_task_or_team(client, session, staff):
     bulk_team_tasks(session, 3)
-    few, feed = count_statements(client, staff, **DECEMBER)
+    few, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 3
     bulk_team_tasks(session, 297)
-    many, feed = count_statements(client, staff, **DECEMBER)
+    many, feed = count_feed_statements(client, staff, **DECEMBER)
     assert len(feed["events"]) == 300
     assert few == many == 3
     # Every entry has its own team's two members and its own PPA's two owners.

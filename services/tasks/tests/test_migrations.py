@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, select, text
 
 from obcms_platform import migrations
-from obcms_platform.db import Database, normalise_url
+from obcms_platform.db import Database
+from obcms_platform.testing.migrations import (
+    EmptyDatabase,
+    assert_round_trip,
+    difference_kinds_after,
+    empty_databases,
+    schema_differences,
+)
 from tasks_service.db import Base, load_models
 from tasks_service.tasks.models import Task, TaskDomain, TaskStatus
 from tasks_service.teams.models import Team, TeamMember, TeamRole
@@ -53,23 +56,8 @@ SHIPPED_ITEMS = 10 + 10 + 15 + 20 + 26 + 6 + 8 + 12 + 15
 
 
 @pytest.fixture
-def database_at(tasks_databases) -> Iterator:
-    """Factory: an empty database's URL plus an ORM Database on it, disposed afterwards."""
-    opened: list[Database] = []
-
-    def make(suffix: str) -> tuple[str, Database]:
-        url = tasks_databases.empty(suffix)
-        database = Database(url, pool_size=1)
-        opened.append(database)
-        return url, database
-
-    yield make
-    for database in opened:
-        database.dispose()
-
-
-def tables(database: Database) -> set[str]:
-    return set(inspect(database.engine).get_table_names())
+def database_at(tasks_databases) -> Iterator[EmptyDatabase]:
+    yield from empty_databases(tasks_databases)
 
 
 def template_names(database: Database) -> set[str]:
@@ -84,48 +72,41 @@ def count(database: Database, model) -> int:
 
 def test_full_round_trip_with_data(database_at):
     url, database = database_at("mig_round_trip")
-    assert tables(database) == set()
+    ppa_id = uuid.uuid4()
 
-    migrations.upgrade(PACKAGE, url)
-    assert migrations.current_revision(PACKAGE, url) == migrations.head_revision(PACKAGE)
-    assert tables(database) >= SERVICE_TABLES
-    assert template_names(database) == SHIPPED
-    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
-
-    user, team_id, ppa_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    with database.session() as session:
-        team = Team(id=team_id, name="Field Ops", slug="field-ops", description="")
-        team.members = [TeamMember(user_id=user, role=TeamRole.LEAD)]
-        session.add(team)
-        session.add(
-            Task(
-                title="Hand-made task",
-                domain=TaskDomain.POLICY,
-                assignee_ids=[user, uuid.uuid4()],
-                team_ids=[team_id],
-                depends_on=[uuid.uuid4()],
+    def with_data() -> None:
+        assert template_names(database) == SHIPPED
+        assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
+        user, team_id = uuid.uuid4(), uuid.uuid4()
+        with database.session() as session:
+            team = Team(id=team_id, name="Field Ops", slug="field-ops", description="")
+            team.members = [TeamMember(user_id=user, role=TeamRole.LEAD)]
+            session.add(team)
+            session.add(
+                Task(
+                    title="Hand-made task",
+                    domain=TaskDomain.POLICY,
+                    assignee_ids=[user, uuid.uuid4()],
+                    team_ids=[team_id],
+                    depends_on=[uuid.uuid4()],
+                )
             )
-        )
-        generate_from_template(
-            session, "ppa_budget_cycle", TemplateSubject(SubjectKind.PPA, ppa_id), date(2026, 1, 5)
-        )
-        session.commit()
-    with database.session() as session:
-        stored = session.scalar(select(Task).where(Task.title == "Hand-made task"))
-        assert stored.assignee_ids[0] == user
-        assert stored.team_ids == [team_id]
-        assert stored.status is TaskStatus.NOT_STARTED
-        assert session.scalar(select(func.count()).select_from(Task)) == 11
-        assert session.scalar(select(func.count()).select_from(TeamMember)) == 1
+            generate_from_template(
+                session,
+                "ppa_budget_cycle",
+                TemplateSubject(SubjectKind.PPA, ppa_id),
+                date(2026, 1, 5),
+            )
+            session.commit()
+        with database.session() as session:
+            stored = session.scalar(select(Task).where(Task.title == "Hand-made task"))
+            assert stored.assignee_ids[0] == user
+            assert stored.team_ids == [team_id]
+            assert stored.status is TaskStatus.NOT_STARTED
+            assert session.scalar(select(func.count()).select_from(Task)) == 11
+            assert session.scalar(select(func.count()).select_from(TeamMember)) == 1
 
-    migrations.downgrade(PACKAGE, url, "base")
-    database.engine.dispose()
-    assert migrations.current_revision(PACKAGE, url) is None
-    assert tables(database) & SERVICE_TABLES == set()
-    assert tables(database) <= {"alembic_version"}
-
-    migrations.upgrade(PACKAGE, url)
-    assert tables(database) >= SERVICE_TABLES
+    assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
     assert template_names(database) == SHIPPED
     assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
     assert count(database, Task) == 0
@@ -200,35 +181,21 @@ def test_reupgrade_keeps_a_recreated_shipped_template(database_at):
     assert count(database, TaskTemplateItem) == SHIPPED_ITEMS - 6 + 2
 
 
-def _differences(url: str) -> list:
-    load_models()
-    engine = create_engine(normalise_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as connection, warnings.catch_warnings():
-            warnings.simplefilter("error", UserWarning)  # alembic warns on an index it skips
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
-            )
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
 def test_models_match_migrated_schema(tasks_db_url):
-    assert _differences(tasks_db_url) == []
+    load_models()
+    assert schema_differences(tasks_db_url, Base.metadata) == []
 
 
 def test_schema_drift_would_be_detected(tasks_db_url):
     """The comparison above is meaningful: a schema drifted from the models is reported."""
-    engine = create_engine(normalise_url(tasks_db_url), poolclass=NullPool)
-    with engine.begin() as connection:
-        connection.execute(text("DROP INDEX uq_teams__name"))
-        connection.execute(text("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(200)"))
-    engine.dispose()
-    reported = {
-        (diff[0] if isinstance(diff, tuple) else diff[0][0]) for diff in _differences(tasks_db_url)
-    }
-    assert reported == {"add_index", "modify_type"}
+    load_models()
+    drifted = difference_kinds_after(
+        tasks_db_url,
+        Base.metadata,
+        "DROP INDEX uq_teams__name",
+        "ALTER TABLE tasks ALTER COLUMN title TYPE varchar(200)",
+    )
+    assert drifted == {"add_index", "modify_type"}
 
 
 def test_0007_assigns_unowned_generated_ppa_tasks_to_the_ppas_known_owners(database_at):

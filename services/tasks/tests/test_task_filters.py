@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import assert_error, auth_headers
+from obcms_platform.testing.service_probes import recorded_statements
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.teams.models import Team, TeamMember
 
@@ -617,17 +618,9 @@ def test_my_open_tasks_among_ten_thousand(client, session):
 def explain_route_queries(client, params, headers) -> list[tuple[str, str]]:
     """EXPLAIN every statement on `tasks` that one GET of the list route runs."""
     engine = client.app.state.database.engine
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "FROM tasks" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded_statements(engine) as recorded:
         response = client.get(TASKS, params=params, headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    statements = [(sql, parameters) for sql, parameters in recorded if "FROM tasks" in sql]
     assert response.status_code == 200, response.text
     assert len(statements) == 2  # the count and the page
     with engine.connect() as connection:

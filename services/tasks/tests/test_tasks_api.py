@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,24 +12,13 @@ from fastapi.testclient import TestClient
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import Caller, assert_error, make_caller
+from obcms_platform.testing.service_probes import run_concurrently
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
-TASKS = "/api/v1/tasks"
+from .helpers import TASKS, create, get
+
 RELATED = ("related_ppa_id", "related_assessment_id", "related_event_id")
 TODAY = date.today()
-
-
-def create(client: TestClient, caller: Caller, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("title", "A task")
-    response = client.post(TASKS, json=fields, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def get(client: TestClient, caller: Caller, task_id: str) -> dict[str, Any]:
-    response = client.get(f"{TASKS}/{task_id}", headers=caller.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def patch(client: TestClient, caller: Caller, task_id: str, body: Any, **headers: str) -> Any:
@@ -561,26 +548,10 @@ def test_a_failed_patch_changes_nothing(client, staff):
     assert (stored["priority"], stored["version"]) == ("low", 1)
 
 
-def _run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def test_concurrent_patches_of_the_same_version_exactly_one_wins(client, staff):
     task = create(client, staff)
     titles = [f"edit {n}" for n in range(5)]
-    responses = _run_concurrently(
+    responses = run_concurrently(
         [
             lambda title=title: patch(
                 client, staff, task["id"], {"title": title}, **{"If-Match": '"1"'}
@@ -610,7 +581,7 @@ def test_concurrent_patches_without_if_match_all_apply(client, staff):
         {"domain": "policy"},
         {"estimated_hours": 3},
     ]
-    responses = _run_concurrently(
+    responses = run_concurrently(
         [lambda body=body: patch(client, staff, task["id"], body) for body in fields]
     )
     assert [r.status_code for r in responses] == [200] * len(fields), [r.text for r in responses]

@@ -14,14 +14,15 @@ entry cap (``MAX_FEED_ENTRIES``) on the JSON and ICS answers alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import ApiUser, Identity, PageUser
-from gateway_service.feed.service import Feed, FeedAggregator
+from gateway_service.feed.service import FeedAggregator
 from gateway_service.feed.sources import (
     ALL_MODULES,
     FeedParameterError,
@@ -78,19 +79,31 @@ def conditional(request: Request, etag: str, body: bytes, media_type: str) -> Re
     return Response(body, media_type=media_type, headers=headers)
 
 
-async def _feed(
-    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
-) -> Feed:
-    names = parse_modules(modules)
-    window = _parse_window(start, end, max_window_days(request))
-    return await _aggregator(request).build(identity, window, names)
+@dataclass(frozen=True)
+class FeedQuery:
+    """The window and modules a feed request asks for, as sent (checked when the feed is
+    built)."""
+
+    start: str | None
+    end: str | None
+    modules: str | None
 
 
-async def _json(
-    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
-) -> Response:
+def _feed_query(
+    start: StartParam = None, end: EndParam = None, modules: ModulesParam = None
+) -> FeedQuery:
+    return FeedQuery(start, end, modules)
+
+
+# The query parameters every feed path takes, declared once.
+FeedQueryParams = Annotated[FeedQuery, Depends(_feed_query)]
+
+
+async def _json(request: Request, identity: Identity, query: FeedQuery) -> Response:
     try:
-        feed = await _feed(request, identity, start, end, modules)
+        names = parse_modules(query.modules)
+        window = _parse_window(query.start, query.end, max_window_days(request))
+        feed = await _aggregator(request).build(identity, window, names)
     except FeedParameterError as exc:
         # JSON on the page path too: the calendar page's script reads it.
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
@@ -99,13 +112,11 @@ async def _json(
     return response
 
 
-async def _ics(
-    request: Request, identity: Identity, start: str | None, end: str | None, modules: str | None
-) -> Response:
+async def _ics(request: Request, identity: Identity, query: FeedQuery) -> Response:
     try:
-        names = parse_modules(modules)
+        names = parse_modules(query.modules)
         # A subscribing client sends no window: a month back to a year ahead.
-        window = _parse_window(start, end, max_window_days(request), months_after=12)
+        window = _parse_window(query.start, query.end, max_window_days(request), months_after=12)
     except FeedParameterError as exc:
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
     feed = await _aggregator(request).build(identity, window, names)
@@ -119,14 +130,8 @@ async def _ics(
 
 @router.get(FEED_JSON, include_in_schema=False)
 @router.get(FEED_JSON_ALIAS, include_in_schema=False)
-async def feed_page_json(
-    request: Request,
-    user: PageUser,
-    start: StartParam = None,
-    end: EndParam = None,
-    modules: ModulesParam = None,
-) -> Response:
-    return await _json(request, user, start, end, modules)
+async def feed_page_json(request: Request, user: PageUser, query: FeedQueryParams) -> Response:
+    return await _json(request, user, query)
 
 
 @router.get(
@@ -137,26 +142,14 @@ async def feed_page_json(
         **error_responses(400, 401),
     },
 )
-async def feed_api_json(
-    request: Request,
-    user: ApiUser,
-    start: StartParam = None,
-    end: EndParam = None,
-    modules: ModulesParam = None,
-) -> Response:
+async def feed_api_json(request: Request, user: ApiUser, query: FeedQueryParams) -> Response:
     """The aggregated calendar feed of the window and modules."""
-    return await _json(request, user, start, end, modules)
+    return await _json(request, user, query)
 
 
 @router.get(FEED_ICS, include_in_schema=False)
-async def feed_page_ics(
-    request: Request,
-    user: PageUser,
-    start: StartParam = None,
-    end: EndParam = None,
-    modules: ModulesParam = None,
-) -> Response:
-    return await _ics(request, user, start, end, modules)
+async def feed_page_ics(request: Request, user: PageUser, query: FeedQueryParams) -> Response:
+    return await _ics(request, user, query)
 
 
 @router.get(
@@ -167,15 +160,9 @@ async def feed_page_ics(
         **error_responses(400, 401),
     },
 )
-async def feed_api_ics(
-    request: Request,
-    user: ApiUser,
-    start: StartParam = None,
-    end: EndParam = None,
-    modules: ModulesParam = None,
-) -> Response:
+async def feed_api_ics(request: Request, user: ApiUser, query: FeedQueryParams) -> Response:
     """The aggregated calendar feed as ``text/calendar`` (default: a month back, a year ahead)."""
-    return await _ics(request, user, start, end, modules)
+    return await _ics(request, user, query)
 
 
 @router.get(CALENDAR_PAGE, include_in_schema=False)

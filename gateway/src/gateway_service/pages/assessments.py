@@ -8,6 +8,8 @@ record (`may_change`); the service stays the judge."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,28 +22,29 @@ from gateway_service.pages.common import (
     FEASIBILITY,
     METHODOLOGIES,
     NEED_STATUSES,
-    PAGE_SIZE,
     URGENCY_LEVELS,
     UUID_PATTERN,
     FormError,
-    Reply,
     api,
     fetch,
     fetch_items,
-    offset_param,
-    page_links,
+    fetch_page,
     parse_id,
+    query_filters,
     read_form,
     redirect,
 )
-from gateway_service.pages.portfolio import confirm_page
 from gateway_service.pages.record_forms import (
+    Deletion,
     Field,
-    changed_since,
+    FormState,
+    confirm_page,
+    delete_record,
     ensure_may_change,
     may_change,
     parse,
-    service_errors,
+    save_edit,
+    save_new,
 )
 from gateway_service.web import render
 
@@ -77,39 +80,20 @@ LINK_WORDS = frozenset({"linked", "unlinked"})
 router = APIRouter(include_in_schema=False)
 
 
-def _if_match(version: str) -> dict[str, str] | None:
-    return {"If-Match": f'"{version}"'} if version.isdigit() else None
+def _form_of(specs: tuple[Field, ...]) -> Callable[[dict[str, Any]], dict[str, str]]:
+    """How its edit form shows a record of `specs`."""
+
+    def as_form(record: dict[str, Any]) -> dict[str, str]:
+        return {
+            spec.name: "" if record.get(spec.name) is None else str(record[spec.name])
+            for spec in specs
+        }
+
+    return as_form
 
 
-def _form_of(record: dict[str, Any], specs: tuple[Field, ...]) -> dict[str, str]:
-    """A record as its edit form shows it."""
-    return {
-        spec.name: "" if record.get(spec.name) is None else str(record[spec.name]) for spec in specs
-    }
-
-
-async def _stale_or_none(
-    request: Request, reply: Reply, thing: str, record: dict[str, Any]
-) -> str | None:
-    """After a 412, who changed `record` (its current state), else None."""
-    return await changed_since(request, thing, record) if reply.status == 412 else None
-
-
-async def _paged(
-    request: Request, user: PageUser, path: str, filters: list[tuple[str, str]]
-) -> tuple[list[dict[str, Any]], dict[str, Any], FormError | None]:
-    offset = offset_param(request)
-    reply = await api(
-        request,
-        user,
-        "portfolio",
-        "GET",
-        path,
-        params=[*filters, ("limit", PAGE_SIZE), ("offset", offset)],
-    )
-    if not reply.ok:
-        return [], page_links(request, 0, 0), reply.as_error()
-    return reply.body["items"], page_links(request, reply.body["total"], offset), None
+_assessment_as_form = _form_of(ASSESSMENT_FIELDS)
+_need_as_form = _form_of(NEED_FIELDS)
 
 
 # -- assessments -----------------------------------------------------------------------------
@@ -117,9 +101,8 @@ async def _paged(
 
 @router.get(ASSESSMENTS)
 async def assessment_list(request: Request, user: PageUser) -> Response:
-    keys = ("status", "primary_methodology", "assessment_level", "q")
-    filters = [(k, v) for k, v in request.query_params.multi_items() if k in keys and v]
-    items, pages, list_error = await _paged(request, user, "/assessments", filters)
+    filters = query_filters(request, ("status", "primary_methodology", "assessment_level", "q"))
+    items, pages, list_error = await fetch_page(request, user, "portfolio", "/assessments", filters)
     return render(
         request,
         "assessments.html",
@@ -137,57 +120,42 @@ async def assessment_list(request: Request, user: PageUser) -> Response:
     )
 
 
-def _assessment_form(
-    request: Request,
-    form: dict[str, str],
-    *,
-    assessment: dict[str, Any] | None = None,
-    version: str = "",
-    errors: dict[str, str] | None = None,
-    general: str | None = None,
-    stale: bool = False,
-    status: int = 200,
+async def _assessment_form(
+    request: Request, form: dict[str, str], state: FormState = FormState()
 ) -> Response:
-    """The new or edit form; after a stale save (`stale`) each input also says what
-    `assessment` (its current state) holds now."""
+    assessment = state.record
     page = ASSESSMENT_PAGE.format(assessment_id=assessment["id"]) if assessment else None
     return render(
         request,
         "assessment_form.html",
         {
             "assessment": assessment,
-            "form": form,
-            "version": version,
-            "errors": errors or {},
-            "general_error": general,
-            "stale": stale,
-            "stored_now": _form_of(assessment, ASSESSMENT_FIELDS) if stale and assessment else {},
-            "action": page + "edit/" if page else ASSESSMENTS + "create/",
-            "back": page or ASSESSMENTS,
+            **state.context(form, _assessment_as_form, page, ASSESSMENTS),
             "methodologies": METHODOLOGIES,
             "statuses": ASSESSMENT_STATUSES,
             "levels": ASSESSMENT_LEVELS,
         },
-        status_code=status,
+        status_code=state.status,
     )
 
 
 @router.get(ASSESSMENTS + "new/")
 async def assessment_new(request: Request, user: PageUser) -> Response:
-    return _assessment_form(request, {"status": "planning"})
+    return await _assessment_form(request, {"status": "planning"})
 
 
 @router.post(ASSESSMENTS + "create/")
 async def assessment_create(request: Request, user: PageUser) -> Response:
     form, _ = await read_form(request)
-    parsed = parse(form, ASSESSMENT_FIELDS)
-    if parsed.errors:
-        return _assessment_form(request, form, errors=parsed.errors, status=422)
-    reply = await api(request, user, "portfolio", "POST", "/assessments", json=parsed.payload)
-    if reply.ok:
-        return redirect(ASSESSMENT_PAGE.format(assessment_id=reply.body["id"]) + "?saved=created")
-    errors, general = service_errors(reply, ASSESSMENT_FIELDS)
-    return _assessment_form(request, form, errors=errors, general=general, status=reply.status)
+    return await save_new(
+        request,
+        user,
+        "/assessments",
+        parse(form, ASSESSMENT_FIELDS),
+        ASSESSMENT_FIELDS,
+        partial(_assessment_form, request, form),
+        lambda new_id: ASSESSMENT_PAGE.format(assessment_id=new_id) + "?saved=created",
+    )
 
 
 @router.get(ASSESSMENT_PAGE)
@@ -219,63 +187,39 @@ async def assessment_edit_form(request: Request, user: PageUser, assessment_id: 
     path = f"/assessments/{parse_id(assessment_id, 'assessment')}"
     assessment = await fetch(request, user, "portfolio", path)
     ensure_may_change(user, assessment, "assessment")
-    form = _form_of(assessment, ASSESSMENT_FIELDS)
-    return _assessment_form(
-        request, form, assessment=assessment, version=str(assessment["version"])
+    return await _assessment_form(
+        request,
+        _assessment_as_form(assessment),
+        FormState(assessment, str(assessment["version"])),
     )
 
 
 @router.post(ASSESSMENT_PAGE + "edit/")
 async def assessment_edit(request: Request, user: PageUser, assessment_id: str) -> Response:
-    path = f"/assessments/{parse_id(assessment_id, 'assessment')}"
-    assessment = await fetch(request, user, "portfolio", path)
+    assessment_id = parse_id(assessment_id, "assessment")
     form, _ = await read_form(request)
-    version = form.get("version", "")
-    parsed = parse(form, ASSESSMENT_FIELDS, edit=True)
-    if parsed.errors:
-        return _assessment_form(
-            request,
-            form,
-            assessment=assessment,
-            version=version,
-            errors=parsed.errors,
-            status=422,
-        )
-    reply = await api(
-        request, user, "portfolio", "PATCH", path, json=parsed.payload, headers=_if_match(version)
-    )
-    if reply.ok:
-        return redirect(ASSESSMENT_PAGE.format(assessment_id=assessment["id"]) + "?saved=saved")
-    stale = reply.status == 412
-    if stale:
-        assessment = await fetch(request, user, "portfolio", path)
-    errors, general = service_errors(
-        reply,
-        ASSESSMENT_FIELDS,
-        stale=await _stale_or_none(request, reply, "assessment", assessment),
-    )
-    # The typed values stay, at the current version: saving again overwrites knowingly.
-    return _assessment_form(
+    return await save_edit(
         request,
-        form,
-        assessment=assessment,
-        version=str(assessment["version"]) if stale else version,
-        errors=errors,
-        general=general,
-        stale=stale,
-        status=reply.status,
+        user,
+        f"/assessments/{assessment_id}",
+        "assessment",
+        parsed=parse(form, ASSESSMENT_FIELDS, edit=True),
+        version=form.get("version", ""),
+        specs=ASSESSMENT_FIELDS,
+        show_form=partial(_assessment_form, request, form),
+        saved_url=ASSESSMENT_PAGE.format(assessment_id=assessment_id) + "?saved=saved",
     )
 
 
-def _assessment_deletion(assessment: dict[str, Any]) -> dict[str, Any]:
+def _assessment_deletion(assessment: dict[str, Any]) -> Deletion:
     page = ASSESSMENT_PAGE.format(assessment_id=assessment["id"])
-    return {
-        "heading": f"Delete the assessment “{assessment['title']}”?",
-        "consequence": "Its needs stay, no longer linked to it; this cannot be undone.",
-        "post_to": page + "delete/",
-        "back": page,
-        "version": assessment["version"],
-    }
+    return Deletion(
+        heading=f"Delete the assessment “{assessment['title']}”?",
+        consequence="Its needs stay, no longer linked to it; this cannot be undone.",
+        post_to=page + "delete/",
+        back=page,
+        version=assessment["version"],
+    )
 
 
 @router.get(ASSESSMENT_PAGE + "delete/")
@@ -285,25 +229,18 @@ async def assessment_delete_confirm(
     path = f"/assessments/{parse_id(assessment_id, 'assessment')}"
     assessment = await fetch(request, user, "portfolio", path)
     ensure_may_change(user, assessment, "assessment")
-    return await confirm_page(request, **_assessment_deletion(assessment))
+    return await confirm_page(request, _assessment_deletion(assessment))
 
 
 @router.post(ASSESSMENT_PAGE + "delete/")
 async def assessment_delete(request: Request, user: PageUser, assessment_id: str) -> Response:
-    path = f"/assessments/{parse_id(assessment_id, 'assessment')}"
-    assessment = await fetch(request, user, "portfolio", path)
-    form, _ = await read_form(request)
-    reply = await api(
-        request, user, "portfolio", "DELETE", path, headers=_if_match(form.get("version", ""))
-    )
-    if reply.ok:
-        return redirect(ASSESSMENTS + "?saved=deleted")
-    if reply.status == 412:
-        assessment = await fetch(request, user, "portfolio", path)
-    stale = await _stale_or_none(request, reply, "assessment", assessment)
-    _, general = service_errors(reply, (), stale=stale and stale + ": review it before deleting")
-    return await confirm_page(
-        request, **_assessment_deletion(assessment), error=general, status=reply.status
+    return await delete_record(
+        request,
+        user,
+        f"/assessments/{parse_id(assessment_id, 'assessment')}",
+        "assessment",
+        deletion=_assessment_deletion,
+        deleted_url=ASSESSMENTS + "?saved=deleted",
     )
 
 
@@ -312,9 +249,8 @@ async def assessment_delete(request: Request, user: PageUser, assessment_id: str
 
 @router.get(NEEDS)
 async def need_list(request: Request, user: PageUser) -> Response:
-    keys = ("status", "urgency_level", "addressed", "q")
-    filters = [(k, v) for k, v in request.query_params.multi_items() if k in keys and v]
-    items, pages, list_error = await _paged(request, user, "/needs", filters)
+    filters = query_filters(request, ("status", "urgency_level", "addressed", "q"))
+    items, pages, list_error = await fetch_page(request, user, "portfolio", "/needs", filters)
     assessments = await fetch_items(request, user, "portfolio", "/assessments")
     return render(
         request,
@@ -334,40 +270,23 @@ async def need_list(request: Request, user: PageUser) -> Response:
 
 
 async def _need_form(
-    request: Request,
-    user: PageUser,
-    form: dict[str, str],
-    *,
-    need: dict[str, Any] | None = None,
-    version: str = "",
-    errors: dict[str, str] | None = None,
-    general: str | None = None,
-    stale: bool = False,
-    status: int = 200,
+    request: Request, user: PageUser, form: dict[str, str], state: FormState = FormState()
 ) -> Response:
-    """The new or edit form; after a stale save (`stale`) each input also says what `need`
-    (its current state) holds now."""
     assessments = await fetch_items(request, user, "portfolio", "/assessments")
+    need = state.record
     page = NEED_PAGE.format(need_id=need["id"]) if need else None
     return render(
         request,
         "need_form.html",
         {
             "need": need,
-            "form": form,
-            "version": version,
-            "errors": errors or {},
-            "general_error": general,
-            "stale": stale,
-            "stored_now": _form_of(need, NEED_FIELDS) if stale and need else {},
-            "action": page + "edit/" if page else NEEDS + "create/",
-            "back": page or NEEDS,
+            **state.context(form, _need_as_form, page, NEEDS),
             "assessments": assessments,
             "statuses": NEED_STATUSES,
             "urgency_levels": URGENCY_LEVELS,
             "feasibility": FEASIBILITY,
         },
-        status_code=status,
+        status_code=state.status,
     )
 
 
@@ -386,15 +305,14 @@ async def need_new(request: Request, user: PageUser) -> Response:
 @router.post(NEEDS + "create/")
 async def need_create(request: Request, user: PageUser) -> Response:
     form, _ = await read_form(request)
-    parsed = parse(form, NEED_FIELDS)
-    if parsed.errors:
-        return await _need_form(request, user, form, errors=parsed.errors, status=422)
-    reply = await api(request, user, "portfolio", "POST", "/needs", json=parsed.payload)
-    if reply.ok:
-        return redirect(NEED_PAGE.format(need_id=reply.body["id"]) + "?saved=created")
-    errors, general = service_errors(reply, NEED_FIELDS)
-    return await _need_form(
-        request, user, form, errors=errors, general=general, status=reply.status
+    return await save_new(
+        request,
+        user,
+        "/needs",
+        parse(form, NEED_FIELDS),
+        NEED_FIELDS,
+        partial(_need_form, request, user, form),
+        lambda new_id: NEED_PAGE.format(need_id=new_id) + "?saved=created",
     )
 
 
@@ -440,79 +358,56 @@ async def need_detail(request: Request, user: PageUser, need_id: str) -> Respons
 async def need_edit_form(request: Request, user: PageUser, need_id: str) -> Response:
     need = await fetch(request, user, "portfolio", f"/needs/{parse_id(need_id, 'need')}")
     ensure_may_change(user, need, "need")
-    form = _form_of(need, NEED_FIELDS)
-    return await _need_form(request, user, form, need=need, version=str(need["version"]))
+    return await _need_form(
+        request, user, _need_as_form(need), FormState(need, str(need["version"]))
+    )
 
 
 @router.post(NEED_PAGE + "edit/")
 async def need_edit(request: Request, user: PageUser, need_id: str) -> Response:
-    path = f"/needs/{parse_id(need_id, 'need')}"
-    need = await fetch(request, user, "portfolio", path)
+    need_id = parse_id(need_id, "need")
     form, _ = await read_form(request)
-    version = form.get("version", "")
-    parsed = parse(form, NEED_FIELDS, edit=True)
-    if parsed.errors:
-        return await _need_form(
-            request, user, form, need=need, version=version, errors=parsed.errors, status=422
-        )
-    reply = await api(
-        request, user, "portfolio", "PATCH", path, json=parsed.payload, headers=_if_match(version)
-    )
-    if reply.ok:
-        return redirect(NEED_PAGE.format(need_id=need["id"]) + "?saved=saved")
-    stale = reply.status == 412
-    if stale:
-        need = await fetch(request, user, "portfolio", path)
-    errors, general = service_errors(
-        reply, NEED_FIELDS, stale=await _stale_or_none(request, reply, "need", need)
-    )
-    # The typed values stay, at the current version: saving again overwrites knowingly.
-    return await _need_form(
+    return await save_edit(
         request,
         user,
-        form,
-        need=need,
-        version=str(need["version"]) if stale else version,
-        errors=errors,
-        general=general,
-        stale=stale,
-        status=reply.status,
+        f"/needs/{need_id}",
+        "need",
+        parsed=parse(form, NEED_FIELDS, edit=True),
+        version=form.get("version", ""),
+        specs=NEED_FIELDS,
+        show_form=partial(_need_form, request, user, form),
+        saved_url=NEED_PAGE.format(need_id=need_id) + "?saved=saved",
     )
 
 
-def _need_deletion(need: dict[str, Any]) -> dict[str, Any]:
+def _need_deletion(need: dict[str, Any]) -> Deletion:
     page = NEED_PAGE.format(need_id=need["id"])
-    return {
-        "heading": f"Delete the need “{need['title']}”?",
-        "consequence": "Its links to PPAs go with it (the PPAs stay); this cannot be undone.",
-        "post_to": page + "delete/",
-        "back": page,
-        "version": need["version"],
-    }
+    return Deletion(
+        heading=f"Delete the need “{need['title']}”?",
+        consequence="Its links to PPAs go with it (the PPAs stay); this cannot be undone.",
+        post_to=page + "delete/",
+        back=page,
+        version=need["version"],
+    )
 
 
 @router.get(NEED_PAGE + "delete/")
 async def need_delete_confirm(request: Request, user: PageUser, need_id: str) -> Response:
     need = await fetch(request, user, "portfolio", f"/needs/{parse_id(need_id, 'need')}")
     ensure_may_change(user, need, "need")
-    return await confirm_page(request, **_need_deletion(need))
+    return await confirm_page(request, _need_deletion(need))
 
 
 @router.post(NEED_PAGE + "delete/")
 async def need_delete(request: Request, user: PageUser, need_id: str) -> Response:
-    path = f"/needs/{parse_id(need_id, 'need')}"
-    need = await fetch(request, user, "portfolio", path)
-    form, _ = await read_form(request)
-    reply = await api(
-        request, user, "portfolio", "DELETE", path, headers=_if_match(form.get("version", ""))
+    return await delete_record(
+        request,
+        user,
+        f"/needs/{parse_id(need_id, 'need')}",
+        "need",
+        deletion=_need_deletion,
+        deleted_url=NEEDS + "?saved=deleted",
     )
-    if reply.ok:
-        return redirect(NEEDS + "?saved=deleted")
-    if reply.status == 412:
-        need = await fetch(request, user, "portfolio", path)
-    stale = await _stale_or_none(request, reply, "need", need)
-    _, general = service_errors(reply, (), stale=stale and stale + ": review it before deleting")
-    return await confirm_page(request, **_need_deletion(need), error=general, status=reply.status)
 
 
 # -- a need's PPAs, one at a time ----------------------------------------------------------

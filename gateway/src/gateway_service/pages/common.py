@@ -263,6 +263,35 @@ async def fetch_items(
     return items
 
 
+async def fetch_page(
+    request: Request,
+    user: Identity,
+    service: str,
+    path: str,
+    filters: list[tuple[str, str]],
+) -> tuple[list[dict[str, Any]], dict[str, Any], FormError | None]:
+    """One page of a paginated list at the request's `?offset=`: (its items, its previous/next
+    links, the service's refusal). A refused list is an empty page beside its error."""
+    offset = offset_param(request)
+    params = [*filters, ("limit", PAGE_SIZE), ("offset", offset)]
+    reply = await api(request, user, service, "GET", path, params=params)
+    if not reply.ok:
+        return [], page_links(request, 0, offset), reply.as_error()
+    return reply.body["items"], page_links(request, reply.body["total"], offset), None
+
+
+def query_filters(request: Request, names: Iterable[str]) -> list[tuple[str, str]]:
+    """The non-empty query parameters among `names`, passed on as they are (the service
+    validates them)."""
+    wanted = set(names)
+    return [(k, v) for k, v in request.query_params.multi_items() if k in wanted and v]
+
+
+def if_match(version: str) -> dict[str, str] | None:
+    """The If-Match header of the version a form was read at (none when it carries none)."""
+    return {"If-Match": f'"{version}"'} if version.isdigit() else None
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

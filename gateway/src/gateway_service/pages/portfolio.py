@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,7 +22,6 @@ from gateway_service.pages.common import (
     CHOICES_LIMIT,
     FUNDING_SOURCES,
     MILESTONE_STATUSES,
-    PAGE_SIZE,
     PPA_CATEGORIES,
     PPA_PRIORITIES,
     PPA_STATUSES,
@@ -31,11 +32,12 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
+    fetch_page,
+    if_match,
     is_admin,
     is_manager,
-    offset_param,
-    page_links,
     parse_id,
+    query_filters,
     read_form,
     redirect,
     user_names,
@@ -43,13 +45,18 @@ from gateway_service.pages.common import (
 )
 from gateway_service.pages.events import active_people, tom_select_assets
 from gateway_service.pages.record_forms import (
+    Deletion,
     Field,
+    FormState,
     Parsed,
-    changed_since,
+    confirm_page,
+    delete_record,
     ensure_may_change,
     may_change,
     parse,
     people_ids,
+    save_edit,
+    save_new,
     service_errors,
 )
 from gateway_service.web import render
@@ -187,26 +194,15 @@ async def dashboard(request: Request, user: PageUser) -> Response:
 
 @router.get(PPAS)
 async def ppa_list(request: Request, user: PageUser) -> Response:
-    filters = [(k, v) for k, v in request.query_params.multi_items() if k in LIST_FILTERS and v]
-    offset = offset_param(request)
-    reply = await api(
-        request,
-        user,
-        "portfolio",
-        "GET",
-        "/ppas",
-        params=[*filters, ("limit", PAGE_SIZE), ("offset", offset)],
-    )
-    ppas: list[dict[str, Any]] = reply.body["items"] if reply.ok else []
-    total = reply.body["total"] if reply.ok else 0
-    list_error = None if reply.ok else reply.as_error()
+    filters = query_filters(request, LIST_FILTERS)
+    ppas, pages, list_error = await fetch_page(request, user, "portfolio", "/ppas", filters)
     return render(
         request,
         "ppas.html",
         {
             "ppas": ppas,
             "filters": dict(filters),
-            "pages": page_links(request, total, offset),
+            "pages": pages,
             "list_error": list_error,
             "notice": notice(request),
             "categories": PPA_CATEGORIES,
@@ -237,38 +233,22 @@ def _typed(form: dict[str, str], members: list[str]) -> dict[str, Any]:
 
 
 async def _ppa_form(
-    request: Request,
-    user: PageUser,
-    form: dict[str, Any],
-    *,
-    ppa: dict[str, Any] | None = None,
-    version: str = "",
-    errors: dict[str, str] | None = None,
-    general: str | None = None,
-    stale: bool = False,
-    status: int = 200,
+    request: Request, user: PageUser, form: dict[str, Any], state: FormState = FormState()
 ) -> Response:
     chosen = [form.get("lead_id") or "", *form.get("member_ids", [])]
     everyone = await active_people(request, limit=CHOICES_LIMIT)
     names = await user_names(request, chosen)
     people = [*({"id": i, "name": n} for i, n in names.items()), *everyone]
     unique = list({person["id"]: person for person in people}.values())
+    ppa = state.record
     return render(
         request,
         "ppa_form.html",
         {
             "ppa": ppa,
-            "form": form,
-            "version": version,
-            "errors": errors or {},
-            "general_error": general,
-            "stale": stale,
-            # After a stale save: what the PPA holds now, beside each input.
-            "stored_now": _form_of_ppa(ppa) if stale and ppa else {},
+            **state.context(form, _form_of_ppa, ppa_url(ppa["id"]) if ppa else None, PPAS),
             "people": unique,
             "tom_select": tom_select_assets(),
-            "action": (PPA_PAGE.format(ppa_id=ppa["id"]) + "edit/") if ppa else PPAS + "create/",
-            "back": ppa_url(ppa["id"]) if ppa else PPAS,
             "categories": PPA_CATEGORIES,
             "statuses": PPA_STATUSES,
             "priorities": PPA_PRIORITIES,
@@ -276,7 +256,7 @@ async def _ppa_form(
             "appropriation_classes": APPROPRIATION_CLASSES,
             "funding_sources": FUNDING_SOURCES,
         },
-        status_code=status,
+        status_code=state.status,
     )
 
 
@@ -301,15 +281,14 @@ async def ppa_new(request: Request, user: PageUser) -> Response:
 @router.post(PPAS + "create/")
 async def ppa_create(request: Request, user: PageUser) -> Response:
     form, parsed, members = await _read_ppa_form(request, edit=False)
-    typed = _typed(form, members)
-    if parsed.errors:
-        return await _ppa_form(request, user, typed, errors=parsed.errors, status=422)
-    reply = await api(request, user, "portfolio", "POST", "/ppas", json=parsed.payload)
-    if reply.ok:
-        return redirect(ppa_url(reply.body["id"], "created"))
-    errors, general = service_errors(reply, PPA_FIELDS)
-    return await _ppa_form(
-        request, user, typed, errors=errors, general=general, status=reply.status
+    return await save_new(
+        request,
+        user,
+        "/ppas",
+        parsed,
+        PPA_FIELDS,
+        partial(_ppa_form, request, user, _typed(form, members)),
+        lambda new_id: ppa_url(new_id, "created"),
     )
 
 
@@ -317,83 +296,33 @@ async def ppa_create(request: Request, user: PageUser) -> Response:
 async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
     ensure_may_change(user, ppa, "PPA")
-    return await _ppa_form(request, user, _form_of_ppa(ppa), ppa=ppa, version=str(ppa["version"]))
+    return await _ppa_form(request, user, _form_of_ppa(ppa), FormState(ppa, str(ppa["version"])))
 
 
 @router.post(PPA_PAGE + "edit/")
 async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
-    ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
     form, parsed, members = await _read_ppa_form(request, edit=True)
-    typed = _typed(form, members)
-    version = form.get("version", "")
-    if parsed.errors:
-        return await _ppa_form(
-            request, user, typed, ppa=ppa, version=version, errors=parsed.errors, status=422
-        )
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
-    path = f"/ppas/{ppa_id}"
-    reply = await api(
-        request, user, "portfolio", "PATCH", path, json=parsed.payload, headers=headers
-    )
-    if reply.ok:
-        return redirect(ppa_url(ppa_id, "saved"))
-    stale = reply.status == 412
-    if stale:
-        ppa = await fetch(request, user, "portfolio", path)
-    errors, general = service_errors(
-        reply, PPA_FIELDS, stale=await changed_since(request, "PPA", ppa) if stale else None
-    )
     # After a 412 the form keeps what was typed, at the current version: saving again is a
     # deliberate choice after reviewing the other change.
-    return await _ppa_form(
+    return await save_edit(
         request,
         user,
-        typed,
-        ppa=ppa,
-        version=str(ppa["version"]) if stale else version,
-        errors=errors,
-        general=general,
-        stale=stale,
-        status=reply.status,
+        f"/ppas/{ppa_id}",
+        "PPA",
+        parsed=parsed,
+        version=form.get("version", ""),
+        specs=PPA_FIELDS,
+        show_form=partial(_ppa_form, request, user, _typed(form, members)),
+        saved_url=ppa_url(ppa_id, "saved"),
     )
 
 
 # -- deletions (a confirmation page first) ---------------------------------------------------
 
 
-async def confirm_page(
-    request: Request,
-    *,
-    heading: str,
-    consequence: str,
-    post_to: str,
-    back: str,
-    version: object = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "ppa_confirm.html",
-        {
-            "heading": heading,
-            "consequence": consequence,
-            "post_to": post_to,
-            "back": back,
-            "version": version,
-            "error": error,
-        },
-        status_code=status,
-    )
-
-
-@router.get(PPA_PAGE + "delete/")
-async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
-    ensure_may_change(user, ppa, "PPA")
-    return await confirm_page(
-        request,
+def _ppa_deletion(ppa: dict[str, Any]) -> Deletion:
+    return Deletion(
         heading=f"Delete the PPA “{ppa['title']}”?",
         consequence="Its milestones, workflow, funding and approval history go with it; "
         "this cannot be undone.",
@@ -403,35 +332,27 @@ async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> R
     )
 
 
+def _ppa_deletion_refused(ppa: dict[str, Any]) -> Deletion:
+    """The confirmation again after a refusal: its consequence said in short."""
+    return replace(_ppa_deletion(ppa), consequence="This cannot be undone.")
+
+
+@router.get(PPA_PAGE + "delete/")
+async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
+    ensure_may_change(user, ppa, "PPA")
+    return await confirm_page(request, _ppa_deletion(ppa))
+
+
 @router.post(PPA_PAGE + "delete/")
 async def ppa_delete(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
-    form, _ = await read_form(request)
-    version = form.get("version", "")
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
-    reply = await api(request, user, "portfolio", "DELETE", f"/ppas/{ppa_id}", headers=headers)
-    if reply.ok:
-        return redirect(PPAS + "?saved=deleted")
-    stale = reply.status == 412
-    if stale:
-        ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
-    _, general = service_errors(
-        reply,
-        (),
-        stale=await changed_since(request, "PPA", ppa) + ": review it before deleting"
-        if stale
-        else None,
-    )
-    return await confirm_page(
+    return await delete_record(
         request,
-        heading=f"Delete the PPA “{ppa['title']}”?",
-        consequence="This cannot be undone.",
-        post_to=PPA_PAGE.format(ppa_id=ppa_id) + "delete/",
-        back=ppa_url(ppa_id),
-        version=ppa["version"],
-        error=general,
-        status=reply.status,
+        user,
+        f"/ppas/{parse_id(ppa_id, 'PPA')}",
+        "PPA",
+        deletion=_ppa_deletion_refused,
+        deleted_url=PPAS + "?saved=deleted",
     )
 
 
@@ -452,11 +373,13 @@ async def milestone_delete_confirm(
     milestone = _milestone(ppa, parse_id(milestone_id, "milestone"))
     return await confirm_page(
         request,
-        heading=f"Delete the milestone “{milestone['title']}”?",
-        consequence=f"It is removed from the PPA “{ppa['title']}”; this cannot be undone.",
-        post_to=PPA_PAGE.format(ppa_id=ppa_id) + f"milestones/{milestone['id']}/delete/",
-        back=ppa_url(ppa_id, anchor="milestones"),
-        version=milestone.get("version"),
+        Deletion(
+            heading=f"Delete the milestone “{milestone['title']}”?",
+            consequence=f"It is removed from the PPA “{ppa['title']}”; this cannot be undone.",
+            post_to=PPA_PAGE.format(ppa_id=ppa_id) + f"milestones/{milestone['id']}/delete/",
+            back=ppa_url(ppa_id, anchor="milestones"),
+            version=milestone.get("version"),
+        ),
     )
 
 
@@ -467,9 +390,8 @@ async def milestone_delete(
     ppa_id = parse_id(ppa_id, "PPA")
     milestone_id = parse_id(milestone_id, "milestone")
     form, _ = await read_form(request)
-    version = form.get("version", "")
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
     path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
+    headers = if_match(form.get("version", ""))
     reply = await api(request, user, "portfolio", "DELETE", path, headers=headers)
     if reply.ok:
         return redirect(ppa_url(ppa_id, "milestone-deleted", "milestones"))
@@ -614,8 +536,6 @@ async def milestone_update(
     milestone_id = parse_id(milestone_id, "milestone")
     form, _ = await read_form(request)
     parsed = parse(form, MILESTONE_FIELDS, edit=True)
-    version = form.get("version", "")
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
     path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
     return await _submit(
         request,
@@ -628,7 +548,7 @@ async def milestone_update(
         form,
         MILESTONE_FIELDS,
         saved="milestone-saved",
-        headers=headers,
+        headers=if_match(form.get("version", "")),
     )
 
 

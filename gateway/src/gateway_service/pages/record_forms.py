@@ -1,6 +1,7 @@
 """The portfolio forms' inputs (PPA, assessment, need, milestone, tranche): each field's kind,
 its check with human wording, the service's refusals placed beside the input at fault, and
-who may change a record (to offer only the buttons that work).
+who may change a record (to offer only the buttons that work); and the one way a record is
+created, saved (If-Match; a stale save names who changed it) and deleted (asked first).
 
 Every input is checked here so that all errors show at once, each beside its field; the
 service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
@@ -11,17 +12,31 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from fastapi import Request
+from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity
-from gateway_service.pages.common import Reply, is_manager, refusal_errors, who_changed
+from gateway_service.pages.common import (
+    Reply,
+    api,
+    fetch,
+    if_match,
+    is_manager,
+    read_form,
+    redirect,
+    refusal_errors,
+    who_changed,
+)
+from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError
+
+SERVICE = "portfolio"  # the service every record of these forms lives in
 
 Kind = Literal["text", "choice", "year", "amount", "signed_amount", "date", "number", "id"]
 
@@ -170,3 +185,156 @@ def service_errors(
     412 is `stale`, when given)."""
     titles = {spec.name: spec.title for spec in specs}
     return refusal_errors(reply, {name: name for name in titles}, labels=titles, stale=stale)
+
+
+# -- the record's form, shown new, refused or stale ------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormState:
+    """How a new or edit form shows: the record edited (None: a new one), the version the
+    form carries, the errors beside the inputs and above them, whether the save was stale
+    (each input then also says what the record holds now), and the page's status."""
+
+    record: dict[str, Any] | None = None
+    version: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    general: str | None = None
+    stale: bool = False
+    status: int = 200
+
+    def context(
+        self,
+        form: Mapping[str, Any],
+        as_form: Callable[[dict[str, Any]], Mapping[str, Any]],
+        page: str | None,
+        listing: str,
+    ) -> dict[str, Any]:
+        """The template values every record form shares: `as_form` shows the record as the
+        form does, `page` is the record's page (None when new), `listing` its list's URL."""
+        return {
+            "form": form,
+            "version": self.version,
+            "errors": self.errors,
+            "general_error": self.general,
+            "stale": self.stale,
+            "stored_now": as_form(self.record) if self.stale and self.record else {},
+            "action": page + "edit/" if page else listing + "create/",
+            "back": page or listing,
+        }
+
+
+ShowForm = Callable[[FormState], Awaitable[Response]]
+
+
+async def save_new(
+    request: Request,
+    user: Identity,
+    path: str,
+    parsed: Parsed,
+    specs: Iterable[Field],
+    show_form: ShowForm,
+    created_url: Callable[[str], str],
+) -> Response:
+    """POST a checked form at `path`: to the new record's page (`created_url` of its id), or
+    the form again with the errors."""
+    if parsed.errors:
+        return await show_form(FormState(errors=parsed.errors, status=422))
+    reply = await api(request, user, SERVICE, "POST", path, json=parsed.payload)
+    if reply.ok:
+        return redirect(created_url(reply.body["id"]))
+    errors, general = service_errors(reply, specs)
+    return await show_form(FormState(errors=errors, general=general, status=reply.status))
+
+
+async def save_edit(
+    request: Request,
+    user: Identity,
+    path: str,
+    thing: str,
+    *,
+    parsed: Parsed,
+    version: str,
+    specs: Iterable[Field],
+    show_form: ShowForm,
+    saved_url: str,
+) -> Response:
+    """PATCH the record at `path` with a checked form, at the `version` it was read at: to
+    `saved_url`, or the form again with the errors (a stale save names who changed it)."""
+    record: dict[str, Any] = await fetch(request, user, SERVICE, path)
+    if parsed.errors:
+        return await show_form(FormState(record, version, parsed.errors, status=422))
+    reply = await api(
+        request, user, SERVICE, "PATCH", path, json=parsed.payload, headers=if_match(version)
+    )
+    if reply.ok:
+        return redirect(saved_url)
+    stale = reply.status == 412
+    if stale:
+        record = await fetch(request, user, SERVICE, path)
+    errors, general = service_errors(
+        reply, specs, stale=await changed_since(request, thing, record) if stale else None
+    )
+    # The typed values stay, at the current version: saving again overwrites knowingly.
+    current = str(record["version"]) if stale else version
+    return await show_form(FormState(record, current, errors, general, stale, reply.status))
+
+
+# -- deletions (a confirmation page first) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """The confirmation page of a deletion: what it asks, what follows, where it posts (with
+    the record's version) and where "Cancel" goes."""
+
+    heading: str
+    consequence: str
+    post_to: str
+    back: str
+    version: object = None
+
+
+async def confirm_page(
+    request: Request, deletion: Deletion, *, error: str | None = None, status: int = 200
+) -> Response:
+    return render(
+        request,
+        "ppa_confirm.html",
+        {
+            "heading": deletion.heading,
+            "consequence": deletion.consequence,
+            "post_to": deletion.post_to,
+            "back": deletion.back,
+            "version": deletion.version,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+async def delete_record(
+    request: Request,
+    user: Identity,
+    path: str,
+    thing: str,
+    *,
+    deletion: Callable[[dict[str, Any]], Deletion],
+    deleted_url: str,
+) -> Response:
+    """DELETE the record at `path` at the version the confirmation carried: to
+    `deleted_url`, or the confirmation again with the refusal (a stale one names who changed
+    the record)."""
+    record: dict[str, Any] = await fetch(request, user, SERVICE, path)
+    form, _ = await read_form(request)
+    reply = await api(
+        request, user, SERVICE, "DELETE", path, headers=if_match(form.get("version", ""))
+    )
+    if reply.ok:
+        return redirect(deleted_url)
+    stale = None
+    if reply.status == 412:
+        record = await fetch(request, user, SERVICE, path)
+        stale = await changed_since(request, thing, record) + ": review it before deleting"
+    _, general = service_errors(reply, (), stale=stale)
+    return await confirm_page(request, deletion(record), error=general, status=reply.status)

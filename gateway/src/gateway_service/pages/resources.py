@@ -16,17 +16,16 @@ from gateway_service.auth.identity import PageUser
 from gateway_service.pages import home
 from gateway_service.pages.common import (
     BOOKING_STATUSES,
-    PAGE_SIZE,
     RESOURCE_TYPES,
     FormError,
     api,
     create_payload,
     fetch,
     fetch_items,
+    fetch_page,
     is_manager,
-    offset_param,
-    page_links,
     parse_id,
+    query_filters,
     read_form,
     redirect,
     user_names,
@@ -56,20 +55,8 @@ async def _resources_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     resources = await fetch_items(request, user, "calendar", "/resources")
-    keys = ("status", "resource_id", "mine")
-    filters = [(k, v) for k, v in request.query_params.multi_items() if k in keys and v]
-    offset = offset_param(request)
-    reply = await api(
-        request,
-        user,
-        "calendar",
-        "GET",
-        "/bookings",
-        params=[*filters, ("limit", PAGE_SIZE), ("offset", offset)],
-    )
-    bookings: list[dict[str, Any]] = reply.body["items"] if reply.ok else []
-    total = reply.body["total"] if reply.ok else 0
-    list_error = None if reply.ok else reply.as_error()
+    filters = query_filters(request, ("status", "resource_id", "mine"))
+    bookings, pages, list_error = await fetch_page(request, user, "calendar", "/bookings", filters)
     names = await user_names(request, [b["booked_by"] for b in bookings])
     status = error.status if error else (list_error.status if list_error else 200)
     return render(
@@ -80,7 +67,7 @@ async def _resources_page(
             "resource_names": {r["id"]: r["name"] for r in resources},
             "bookings": bookings,
             "names": names,
-            "pages": page_links(request, total, offset),
+            "pages": pages,
             "filters": dict(filters),
             "section": section,
             "error": error,

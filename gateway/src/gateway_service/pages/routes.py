@@ -1,5 +1,5 @@
 """Server-rendered pages: home; the sections' routers (tasks, portfolio, resources, leave,
-events, account) are included below."""
+events, account, notifications) are included below."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway_service.pages import (
     events,
     home,
     leave,
+    notifications,
     portfolio,
     resources,
     tasks,
@@ -19,5 +20,15 @@ from gateway_service.pages import (
 router = APIRouter(include_in_schema=False)
 
 
-for section in (home, tasks, portfolio, assessments, resources, leave, events, account):
+for section in (
+    home,
+    tasks,
+    portfolio,
+    assessments,
+    resources,
+    leave,
+    events,
+    account,
+    notifications,
+):
     router.include_router(section.router)

@@ -76,9 +76,42 @@
     });
   }
 
+  // The bell: the number of unread notifications, read when the page opens, every minute
+  // and when the tab comes back into view. Without this script it is a link to the inbox.
+  var BELL_SECONDS = 60;
+  function setUpBell() {
+    var bell = document.querySelector(".bell[data-count-url]");
+    if (!bell) {
+      return;
+    }
+    var badge = bell.querySelector(".bell-count");
+    function show(unread) {
+      var known = typeof unread === "number";
+      badge.hidden = !known || unread === 0;
+      badge.textContent = known ? (unread > 99 ? "99+" : String(unread)) : "";
+      bell.setAttribute(
+        "aria-label",
+        known && unread ? "Notifications, " + unread + " unread" : "Notifications"
+      );
+      bell.dataset.unread = known ? String(unread) : "";
+    }
+    function refresh() {
+      fetch(bell.dataset.countUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { unread: null }; })
+        .then(function (body) { show(body.unread); })
+        .catch(function () { show(null); });
+    }
+    refresh();
+    window.setInterval(refresh, BELL_SECONDS * 1000);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") refresh();
+    });
+  }
+
   function setUp() {
     setUpMenu();
     setUpTables();
+    setUpBell();
   }
 
   window.obcmsToast = toast;

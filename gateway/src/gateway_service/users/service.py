@@ -16,11 +16,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway_service.db import outbox
 from gateway_service.users.models import User, canonical_username
 from gateway_service.users.passwords import hash_password, needs_rehash, verify_password
 from gateway_service.users.policy import check_password
 from gateway_service.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from obcms_platform.auth import Role
+from obcms_platform.contracts import USER_CHANGED, UserChanged
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -66,7 +68,36 @@ def create_user(session: Session, data: UserCreate, *, min_password_length: int)
             session.flush()
     except IntegrityError as exc:  # created meanwhile by a concurrent request
         raise _username_taken(data.username) from exc
+    announce(session, user)
     return user
+
+
+def announce(session: Session, user: User) -> None:
+    """Stage ``user.changed`` (the account as other services may know it: no secrets) in the
+    caller's transaction: the notifications service keeps its addresses and time zones."""
+    outbox.add(
+        session,
+        USER_CHANGED,
+        UserChanged(
+            user_id=user.id,
+            full_name=user.full_name,
+            email=user.email,
+            time_zone=user.time_zone,
+            role=user.role,
+            active=user.is_active,
+            version=user.version,
+        ),
+        subject_id=user.id,
+    )
+
+
+def announce_all(session: Session) -> int:
+    """Announce every account again (after an upgrade that added a consumer); consumers
+    keep the newest version they saw, so repeating this changes nothing."""
+    users = list(session.scalars(select(User).order_by(User.id)))
+    for user in users:
+        announce(session, user)
+    return len(users)
 
 
 def _username_taken(username: str) -> ConflictError:
@@ -96,7 +127,13 @@ def ensure_user(session: Session, username: str, password: str, role: Role) -> b
         .on_conflict_do_nothing()
         .returning(User.id)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    created = session.execute(statement).scalar_one_or_none()
+    if created is None:
+        return False
+    user = session.get(User, created)
+    assert user is not None
+    announce(session, user)
+    return True
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
@@ -198,6 +235,7 @@ def update_user(
         user.email = data.email
     user.version += 1
     session.flush()
+    announce(session, user)
     return AccountChange(user, signs_out)
 
 
@@ -215,6 +253,7 @@ def update_profile(
         user.time_zone = data.time_zone
     user.version += 1
     session.flush()
+    announce(session, user)
     return user
 
 

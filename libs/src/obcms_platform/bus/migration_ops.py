@@ -11,6 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from obcms_platform.migration_ops import (
+    create_indexes,
+    drop_tables,
+    primary_key,
+    timestamp_column,
+    unique_constraint,
+)
+
 
 def create_bus_tables() -> None:
     """Create bus_outbox, bus_inbox and bus_dead_letters with their indexes."""
@@ -23,46 +31,32 @@ def create_bus_tables() -> None:
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        timestamp_column("failed_at"),
         sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_bus_dead_letters")),
-        sa.UniqueConstraint(
-            "consumer", "event_id", name=op.f("uq_bus_dead_letters__consumer_event_id")
-        ),
+        primary_key("bus_dead_letters", "id"),
+        unique_constraint("bus_dead_letters", "consumer", "event_id"),
     )
     op.create_table(
         "bus_inbox",
         sa.Column("consumer", sa.String(length=100), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column(
-            "handled_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_bus_inbox")),
+        timestamp_column("handled_at"),
+        primary_key("bus_inbox", "consumer", "event_id"),
     )
-    op.create_index("ix_bus_inbox__handled_at", "bus_inbox", ["handled_at"], unique=False)
+    create_indexes("bus_inbox", "handled_at")
     op.create_table(
         "bus_outbox",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp_column("created_at"),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_bus_outbox")),
+        primary_key("bus_outbox", "id"),
     )
-    op.create_index("ix_bus_outbox__created_at", "bus_outbox", ["created_at"], unique=False)
+    create_indexes("bus_outbox", "created_at")
     op.create_index(
         "ix_bus_outbox__unpublished",
         "bus_outbox",
@@ -74,13 +68,4 @@ def create_bus_tables() -> None:
 
 def drop_bus_tables() -> None:
     """Drop what `create_bus_tables` created."""
-    op.drop_index(
-        "ix_bus_outbox__unpublished",
-        table_name="bus_outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_index("ix_bus_outbox__created_at", table_name="bus_outbox")
-    op.drop_table("bus_outbox")
-    op.drop_index("ix_bus_inbox__handled_at", table_name="bus_inbox")
-    op.drop_table("bus_inbox")
-    op.drop_table("bus_dead_letters")
+    drop_tables("bus_outbox", "bus_inbox", "bus_dead_letters")

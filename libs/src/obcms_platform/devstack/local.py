@@ -14,6 +14,7 @@ from obcms_platform import migrations
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, port_open
 from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import (
+    GATEWAY,
     SERVICES,
     ProcessSpec,
     gateway_process,
@@ -22,9 +23,11 @@ from obcms_platform.devstack.stack import (
     processes,
     with_databases,
 )
+from obcms_platform.mailcatcher import MailCatcher
 
 DEFAULT_PG_PORT = 54329
 DEFAULT_REDIS_PORT = 63799
+DEFAULT_SMTP_PORT = 8025
 
 
 def _ignore(message: str) -> None:
@@ -70,6 +73,15 @@ class Servers:
         if self.redis is not None:
             self.redis.stop()
 
+    def mail_catcher(self) -> MailCatcher:
+        """The SMTP server the stack's mail goes to, keeping it in ``<state>/mail``."""
+        catcher = MailCatcher(
+            self.state / "mail", port=self._port("OBCMS_DEV_SMTP_PORT", DEFAULT_SMTP_PORT)
+        ).start()
+        self.exit_stack.callback(catcher.stop)
+        self.say(f"Mail: caught at smtp://127.0.0.1:{catcher.port} (kept in {catcher.maildir})")
+        return catcher
+
     def database_urls(self) -> dict[str, str]:
         external = {
             spec.name: self.env[f"{spec.env_prefix}DATABASE_URL"]
@@ -94,8 +106,9 @@ class Servers:
 
 class LocalStack:
     """Servers, migrations and processes of the local stack, each process by name
-    (``tasks-api``, ``tasks-worker``, ``calendar-api``, ``portfolio-api``,
-    ``portfolio-worker``, ``relay``, ``gateway``, ``gateway-worker``)."""
+    (``<service>-api``, for a consumer ``<service>-worker``, and its other processes, e.g.
+    ``notifications-beat``, of every registered service; ``relay``, ``gateway``,
+    ``gateway-worker``)."""
 
     def __init__(
         self,
@@ -112,9 +125,16 @@ class LocalStack:
         self.servers = Servers(state, env, exit_stack, say)
         redis_url = self.servers.redis_url()
         self.database_urls = self.servers.database_urls()
+        self.mail = self.servers.mail_catcher()
         self.process_env = {
             **self.env,
-            **process_environment(redis_url, self.database_urls, state),
+            **process_environment(
+                redis_url,
+                self.database_urls,
+                state,
+                smtp_port=self.mail.port,
+                public_url=GATEWAY.url_in(self.env),
+            ),
         }
         self.group = ProcessGroup(state / "logs", self.process_env)
         exit_stack.callback(self.group.stop_all)

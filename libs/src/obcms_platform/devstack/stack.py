@@ -91,19 +91,21 @@ def processes(
                 ready_url=f"http://127.0.0.1:{port}/readyz",
             )
         )
-        if spec.has_worker:
-            result.append(
-                ProcessSpec(
-                    name=f"{spec.name}-worker",
-                    command=[python, "-m", f"{spec.package}.cli", "worker"],
-                )
+        commands = ("worker",) * spec.has_worker + spec.processes
+        result.extend(
+            ProcessSpec(
+                name=f"{spec.name}-{command}",
+                command=[python, "-m", f"{spec.package}.cli", command],
             )
+            for command in commands
+        )
     result.append(ProcessSpec(name="relay", command=[python, "-m", "obcms_platform.bus.cli"]))
     return result
 
 
 def relay_sources(services: tuple[Deployable, ...] = SERVICES) -> str:
-    return ",".join(spec.name for spec in services if spec.publishes)
+    """Every publisher's outbox (the gateway's too: it announces user accounts)."""
+    return ",".join(spec.name for spec in with_databases(services) if spec.publishes)
 
 
 def relay_consumers(services: tuple[Deployable, ...] = SERVICES) -> str:
@@ -113,10 +115,27 @@ def relay_consumers(services: tuple[Deployable, ...] = SERVICES) -> str:
 
 
 def process_environment(
-    redis_url: str, database_urls: Mapping[str, str], state: Path
+    redis_url: str,
+    database_urls: Mapping[str, str],
+    state: Path,
+    smtp_port: int | None = None,
+    public_url: str = GATEWAY.default_url,
 ) -> dict[str, str]:
-    """What every process of the stack gets on top of the caller's environment."""
+    """What every process of the stack gets on top of the caller's environment; with
+    `smtp_port`, the local mail catcher's address (mail is kept in ``<state>/mail``, which
+    the gateway's development mailbox page shows)."""
+    mail = (
+        {
+            "OBCMS_SMTP_HOST": "127.0.0.1",
+            "OBCMS_SMTP_PORT": str(smtp_port),
+            "OBCMS_PUBLIC_URL": public_url,
+            "OBCMS_DEV_MAILBOX_DIR": str(state / "mail"),
+        }
+        if smtp_port
+        else {}
+    )
     return {
+        **mail,
         "OBCMS_REDIS_URL": redis_url,
         "OBCMS_RELAY_SOURCES": relay_sources(),
         # The sweeper reads these consumers' databases (every URL is in this env).

@@ -8,6 +8,7 @@ from obcms_platform.testing.databases import (
     ServiceDatabases,
     fresh_platform_databases,
 )
+from obcms_platform.testing.metrics import metric_value
 from obcms_platform.testing.polling import wait_until
 from obcms_platform.testing.timing import deadline
 
@@ -20,5 +21,6 @@ __all__ = [
     "deadline",
     "fresh_platform_databases",
     "make_caller",
+    "metric_value",
     "wait_until",
 ]

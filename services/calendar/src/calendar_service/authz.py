@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendar_service.bookings.models import Booking
@@ -20,7 +19,7 @@ from calendar_service.calendar_events.models import Event
 from calendar_service.leaves.models import StaffLeave
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
-from obcms_platform.errors import NotFoundError
+from obcms_platform.records import columns_or_404
 from obcms_platform.schemas import deduplicated
 
 
@@ -43,29 +42,23 @@ def leave_owner_ids(user_id: uuid.UUID, created_by: uuid.UUID | None) -> list[uu
 
 def _event_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     event_id = uuid.UUID(str(params["event_id"]))
-    row = session.execute(
-        select(Event.organizer_id, Event.created_by).where(Event.id == event_id)
-    ).first()
-    if row is None:
-        raise NotFoundError("event", event_id)
+    row = columns_or_404(
+        session, Event, event_id, Event.organizer_id, Event.created_by, what="event"
+    )
     return Ownership.of(event_owner_ids(row.organizer_id, row.created_by))
 
 
 def _booking_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     booking_id = uuid.UUID(str(params["booking_id"]))
-    booker = session.execute(select(Booking.booked_by).where(Booking.id == booking_id)).first()
-    if booker is None:
-        raise NotFoundError("booking", booking_id)
+    booker = columns_or_404(session, Booking, booking_id, Booking.booked_by, what="booking")
     return Ownership.of(booking_owner_ids(booker.booked_by), requester=booker.booked_by)
 
 
 def _leave_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     leave_id = uuid.UUID(str(params["leave_id"]))
-    row = session.execute(
-        select(StaffLeave.user_id, StaffLeave.created_by).where(StaffLeave.id == leave_id)
-    ).first()
-    if row is None:
-        raise NotFoundError("leave", leave_id)
+    row = columns_or_404(
+        session, StaffLeave, leave_id, StaffLeave.user_id, StaffLeave.created_by, what="leave"
+    )
     return Ownership.of(leave_owner_ids(row.user_id, row.created_by), requester=row.user_id)
 
 

@@ -13,12 +13,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
-from obcms_platform.errors import NotFoundError
+from obcms_platform.records import columns_or_404
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
@@ -46,9 +45,7 @@ def ppa_ownership(ppa: PpaPeople) -> Ownership:
 
 def ppa_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     ppa_id = uuid.UUID(str(params["ppa_id"]))
-    row = session.execute(select(*PPA_PEOPLE_COLUMNS).where(Ppa.id == ppa_id)).first()
-    if row is None:
-        raise NotFoundError("PPA", ppa_id)
+    row = columns_or_404(session, Ppa, ppa_id, *PPA_PEOPLE_COLUMNS, what="PPA")
     return ppa_ownership(row)
 
 
@@ -59,19 +56,15 @@ def assessment_ownership(created_by: uuid.UUID | None) -> Ownership:
 
 def _assessment_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     assessment_id = uuid.UUID(str(params["assessment_id"]))
-    row = session.execute(
-        select(Assessment.created_by).where(Assessment.id == assessment_id)
-    ).first()
-    if row is None:
-        raise NotFoundError("assessment", assessment_id)
+    row = columns_or_404(
+        session, Assessment, assessment_id, Assessment.created_by, what="assessment"
+    )
     return assessment_ownership(row.created_by)
 
 
 def _need_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
     need_id = uuid.UUID(str(params["need_id"]))
-    row = session.execute(select(Need.created_by).where(Need.id == need_id)).first()
-    if row is None:
-        raise NotFoundError("need", need_id)
+    row = columns_or_404(session, Need, need_id, Need.created_by, what="need")
     return Ownership.of(row.created_by)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
-from obcms_platform.errors import NotFoundError
+from obcms_platform.records import get_or_404
 from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
@@ -29,10 +29,7 @@ from tasks_service.teams.models import Team, TeamMember, TeamRole
 
 def _task(session: Session, params: Mapping[str, Any]) -> Task:
     task_id = uuid.UUID(str(params["task_id"]))
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFoundError("task", task_id)
-    return task
+    return get_or_404(session, Task, task_id, what="task")
 
 
 class TaskPeople(Protocol):
@@ -113,8 +110,7 @@ def _task_keepers(session: Session, params: Mapping[str, Any]) -> Ownership:
 
 def _team_leads(session: Session, params: Mapping[str, Any]) -> Ownership:
     team_id = uuid.UUID(str(params["team_id"]))
-    if session.get(Team, team_id) is None:
-        raise NotFoundError("team", team_id)
+    get_or_404(session, Team, team_id, what="team")
     leads = session.scalars(
         select(TeamMember.user_id).where(
             TeamMember.team_id == team_id, TeamMember.role == TeamRole.LEAD

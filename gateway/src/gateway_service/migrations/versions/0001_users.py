@@ -1,18 +1,17 @@
-"""users
-
-Revision ID: 0001
-Revises:
-"""
-
-from collections.abc import Sequence
+"""users"""
 
 import sqlalchemy as sa
 from alembic import op
 
+from obcms_platform.migration_ops import (
+    enum_column,
+    primary_key,
+    timestamp_columns,
+    unique_constraint,
+)
+
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -22,36 +21,13 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=150), nullable=False),
         sa.Column("full_name", sa.String(length=300), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column(
-            "role",
-            sa.Enum(
-                "staff",
-                "manager",
-                "admin",
-                name="role",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("role", "staff", "manager", "admin"),
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("username", name=op.f("uq_users__username")),
+        *timestamp_columns(),
+        primary_key("users", "id"),
+        unique_constraint("users", "username"),
     )
 
 

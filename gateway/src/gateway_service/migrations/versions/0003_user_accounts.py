@@ -2,22 +2,18 @@
 
 Expand-only: the previous release ignores the new columns (its inserts leave
 `username_canonical` and `time_zone` null and `version` at its default).
-
-Revision ID: 0003
-Revises: 0002
 """
 
 import logging
 import unicodedata
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from obcms_platform.migration_ops import add_version_column
+
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 logger = logging.getLogger("alembic.runtime.migration")
 
@@ -25,9 +21,7 @@ logger = logging.getLogger("alembic.runtime.migration")
 def upgrade() -> None:
     op.add_column("users", sa.Column("username_canonical", sa.String(length=150), nullable=True))
     op.add_column("users", sa.Column("time_zone", sa.String(length=64), nullable=True))
-    op.add_column(
-        "users", sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
-    )
+    add_version_column("users")
     # Backfill with the rule of `users.models.canonical_username` as it is at this revision.
     # The oldest of the users whose names clash keeps the canonical form; the others stay
     # null (they still sign in with their exact username) and are named in the log.

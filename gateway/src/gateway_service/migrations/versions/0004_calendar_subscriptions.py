@@ -1,20 +1,13 @@
 """calendar subscriptions: each user's ICS token (its digest, and the token sealed)
 
 Expand-only: the previous release ignores the new columns.
-
-Revision ID: 0004
-Revises: 0003
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

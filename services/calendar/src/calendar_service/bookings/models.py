@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     Text,
     Uuid,
     text,
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from calendar_service.db import Base
 from calendar_service.resources.models import Resource
+from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import BookingStatus as BookingStatus
 
@@ -30,10 +30,9 @@ OVERLAP_CONSTRAINT = "ex_bookings__resource_id_during"
 HOLDING = "status IN ('pending', 'approved')"
 
 
-class Booking(Timestamped, Base):
+class Booking(Identified, Versioned, Timestamped, Base):
     __tablename__ = "bookings"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     resource_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("resources.id", ondelete="RESTRICT")
     )
@@ -53,11 +52,8 @@ class Booking(Timestamped, Base):
     event_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("events.id", ondelete="SET NULL")
     )
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     resource: Mapped[Resource] = relationship(lazy="raise")
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint('"end" > start', name="end"),

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,30 +32,22 @@ from obcms_platform.contracts import (
 from obcms_platform.errors import (
     ConflictError,
     InvalidInputError,
-    NotFoundError,
 )
 from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked
+from obcms_platform.records import ensure_status, field_conditions, get_or_404, locked, with_line
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
 
 def get_booking(session: Session, booking_id: uuid.UUID) -> Booking:
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFoundError("booking", booking_id)
-    return booking
+    return get_or_404(session, Booking, booking_id, what="booking")
 
 
 def list_bookings(
     session: Session, filters: BookingFilters, page: PageParams, principal: Principal
 ) -> tuple[list[Booking], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.resource_id is not None:
-        conditions.append(Booking.resource_id == filters.resource_id)
-    if filters.status:
-        conditions.append(Booking.status.in_(filters.status))
+    conditions = field_conditions(Booking, filters, "resource_id", "status", "event_id")
     if filters.mine:
         conditions.append(Booking.booked_by == principal.user_id)
     elif filters.booked_by is not None:
@@ -66,8 +58,6 @@ def list_bookings(
         conditions.append(Booking.start < _aware(filters.starts_before))
     if filters.ends_after is not None:
         conditions.append(Booking.end > _aware(filters.ends_after))
-    if filters.event_id is not None:
-        conditions.append(Booking.event_id == filters.event_id)
     statement: Select[Any] = select(Booking).where(*conditions).order_by(Booking.start, Booking.id)
     return paginate(session, statement, page)
 
@@ -136,20 +126,16 @@ def decide(
     allowed_from: tuple[BookingStatus, ...] = (
         HOLDING_STATUSES if to is BookingStatus.CANCELLED else (BookingStatus.PENDING,)
     )
-    if booking.status not in allowed_from:
-        verb = {
-            BookingStatus.APPROVED: "approve",
-            BookingStatus.REJECTED: "reject",
-            BookingStatus.CANCELLED: "cancel",
-        }[to]
-        raise ConflictError(
-            f"status: cannot {verb} a booking that is {booking.status.value}", field="status"
-        )
+    verb = {
+        BookingStatus.APPROVED: "approve",
+        BookingStatus.REJECTED: "reject",
+        BookingStatus.CANCELLED: "cancel",
+    }[to]
+    ensure_status(booking.status, allowed_from, refused=f"{verb} a booking")
     booking.status = to
     if to in (BookingStatus.APPROVED, BookingStatus.REJECTED):
         booking.approved_by = principal.user_id
-    if notes:
-        booking.notes = f"{booking.notes}\n{notes}".strip() if booking.notes else notes
+    booking.notes = with_line(booking.notes, notes)
     session.flush()
     announce(session, BOOKING_UPDATED, booking)
     return booking
@@ -167,6 +153,7 @@ def announce(session: Session, contract: EventContract[BookingChanged], booking:
             status=booking.status,
             booked_by=booking.booked_by,
             version=booking.version,
+            decided_by=booking.approved_by,
         ),
         subject_id=booking.id,
         version=booking.version,

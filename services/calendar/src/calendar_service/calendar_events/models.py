@@ -14,7 +14,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from calendar_service.db import Base
+from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import EventStatus as EventStatus
 from obcms_platform.vocabulary import EventType as EventType
@@ -32,13 +32,12 @@ from obcms_platform.vocabulary import EventType as EventType
 DEFAULT_TIMEZONE = "Asia/Manila"
 
 
-class Event(Timestamped, Base):
+class Event(Identified, Authored, Versioned, Timestamped, Base):
     """A calendar event; with `recurrence` it is a series whose first occurrence is
     `start`-`end`, expanded in `timezone` (wall-clock times stay put across DST)."""
 
     __tablename__ = "events"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     event_type: Mapped[EventType] = mapped_column(enum_column(EventType, "event_type"))
@@ -63,10 +62,6 @@ class Event(Timestamped, Base):
     span: Mapped[Range[datetime]] = mapped_column(
         TSTZRANGE, Computed("tstzrange(start, span_end)", persisted=True)
     )
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # Whoever last changed the event through the API (its pages name them on a stale save).
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     overrides: Mapped[list[EventOccurrence]] = relationship(
         back_populates="event",
@@ -75,8 +70,6 @@ class Event(Timestamped, Base):
         lazy="selectin",
         order_by="EventOccurrence.occurrence_date",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint('"end" > start', name="end"),
@@ -91,13 +84,12 @@ class Event(Timestamped, Base):
     )
 
 
-class EventOccurrence(Base):
+class EventOccurrence(Identified, Base):
     """One occurrence of a series changed on its own: cancelled, or moved (new start/end and
     optionally a different title or venue). Keyed by the occurrence's original local date."""
 
     __tablename__ = "event_occurrences"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("events.id", ondelete="CASCADE"))
     occurrence_date: Mapped[date] = mapped_column(Date)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -18,7 +18,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, status
 
 from calendar_service.authz import EVENT_CREATE, EVENT_WRITE
 from calendar_service.calendar_events import service
@@ -34,14 +34,12 @@ from calendar_service.calendar_events.schemas import (
     SplitRead,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.feed import FeedWindow
-from obcms_platform.pagination import Page, Pagination
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
-from obcms_platform.versioning import ExpectedVersion, set_etag
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/events", tags=["events"], responses=error_responses(401, 422)
@@ -67,67 +65,14 @@ def _day(value: str) -> date:
     return day
 
 
-@router.get("", response_model=Page[EventRead])
-def list_events(
-    session: DbSession,
-    _: CurrentPrincipal,
-    page: Pagination,
-    filters: Annotated[EventFilters, Query()],
-) -> Page[EventRead]:
-    items, total = service.list_events(session, filters, page)
-    return Page[EventRead].of(items, total, page)
+events = ResourceRoutes(router, "event", EventRead)
+events.list(EventFilters, service.list_events)
+events.create(EventCreate, service.create_event, EVENT_CREATE)
+events.get(service.get_event)
+events.update(EventUpdate, service.update_event, EVENT_WRITE, errors=(403, 404, 412))
+events.delete(service.delete_event, EVENT_WRITE)
 
-
-@router.post("", response_model=EventRead, status_code=status.HTTP_201_CREATED)
-def create_event(
-    data: EventCreate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_CREATE)],
-    response: Response,
-) -> EventRead:
-    event = service.create_event(session, data, principal)
-    session.commit()
-    set_etag(response, event.version)
-    response.headers["Location"] = f"{router.prefix}/{event.id}"
-    return EventRead.model_validate(event)
-
-
-@router.get("/{event_id}", response_model=EventRead, responses=error_responses(404))
-def get_event(
-    event_id: uuid.UUID, session: DbSession, _: CurrentPrincipal, response: Response
-) -> EventRead:
-    event = service.get_event(session, event_id)
-    set_etag(response, event.version)
-    return EventRead.model_validate(event)
-
-
-@router.patch("/{event_id}", response_model=EventRead, responses=error_responses(403, 404, 412))
-def update_event(
-    event_id: uuid.UUID,
-    changes: EventUpdate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> EventRead:
-    event = service.update_event(session, event_id, changes, principal, expected_version)
-    session.commit()
-    set_etag(response, event.version)
-    return EventRead.model_validate(event)
-
-
-@router.delete(
-    "/{event_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404, 412)
-)
-def delete_event(
-    event_id: uuid.UUID,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-) -> Response:
-    service.delete_event(session, event_id, expected_version)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+EventWrite = Annotated[Write, Writes(EVENT_WRITE)]
 
 
 @router.post(
@@ -136,21 +81,19 @@ def delete_event(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 404, 409, 412),
 )
-def split_series(
-    event_id: uuid.UUID,
-    split: SeriesSplit,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> SplitRead:
+def split_series(event_id: uuid.UUID, split: SeriesSplit, write: EventWrite) -> SplitRead:
     """Split ("this and following"): the series ends before its occurrence on `from_date`; a new
     series with `changes` applied starts there (201 with both; `Location`: the new one)."""
     before, after = service.split_series(
-        session, event_id, split.from_date, split.changes, principal, expected_version
+        write.session,
+        event_id,
+        split.from_date,
+        split.changes,
+        write.principal,
+        write.expected_version,
     )
-    session.commit()
-    response.headers["Location"] = f"{router.prefix}/{after.id}"
+    write.session.commit()
+    write.response.headers["Location"] = f"{router.prefix}/{after.id}"
     return SplitRead(before=EventRead.model_validate(before), after=EventRead.model_validate(after))
 
 
@@ -177,20 +120,13 @@ def list_occurrences(
 
 
 def _changed_occurrence(
-    session: DbSession,
-    response: Response,
-    event_id: uuid.UUID,
-    day: str,
-    change: OccurrenceChange,
-    principal: Principal,
-    expected_version: int | None,
+    write: Write, event_id: uuid.UUID, day: str, change: OccurrenceChange
 ) -> OverrideRead:
     override = service.change_occurrence(
-        session, event_id, _day(day), change, principal, expected_version
+        write.session, event_id, _day(day), change, write.principal, write.expected_version
     )
-    session.commit()
     # The series' new version: the ETag of the next change.
-    set_etag(response, override.event.version)
+    write.saved(override.event)
     return OverrideRead.model_validate(override)
 
 
@@ -200,17 +136,9 @@ def _changed_occurrence(
     responses=error_responses(403, 404, 409, 412),
 )
 def change_occurrence(
-    event_id: uuid.UUID,
-    day: DayParam,
-    change: OccurrenceChange,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
+    event_id: uuid.UUID, day: DayParam, change: OccurrenceChange, write: EventWrite
 ) -> OverrideRead:
-    return _changed_occurrence(
-        session, response, event_id, day, change, principal, expected_version
-    )
+    return _changed_occurrence(write, event_id, day, change)
 
 
 @router.delete(
@@ -218,18 +146,8 @@ def change_occurrence(
     response_model=OverrideRead,
     responses=error_responses(403, 404, 409, 412),
 )
-def cancel_occurrence(
-    event_id: uuid.UUID,
-    day: DayParam,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> OverrideRead:
-    cancel = OccurrenceChange(cancelled=True)
-    return _changed_occurrence(
-        session, response, event_id, day, cancel, principal, expected_version
-    )
+def cancel_occurrence(event_id: uuid.UUID, day: DayParam, write: EventWrite) -> OverrideRead:
+    return _changed_occurrence(write, event_id, day, OccurrenceChange(cancelled=True))
 
 
 @router.delete(
@@ -237,15 +155,8 @@ def cancel_occurrence(
     response_model=EventRead,
     responses=error_responses(403, 404, 412),
 )
-def restore_occurrence(
-    event_id: uuid.UUID,
-    day: DayParam,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(EVENT_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> EventRead:
-    event = service.restore_occurrence(session, event_id, _day(day), principal, expected_version)
-    session.commit()
-    set_etag(response, event.version)
-    return EventRead.model_validate(event)
+def restore_occurrence(event_id: uuid.UUID, day: DayParam, write: EventWrite) -> EventRead:
+    event = service.restore_occurrence(
+        write.session, event_id, _day(day), write.principal, write.expected_version
+    )
+    return write.respond(event, EventRead)

@@ -18,7 +18,7 @@ from obcms_platform.schemas import (
     PlausibleDate,
     RequestModel,
     ResponseModel,
-    TextWithoutNul,
+    SearchText,
     UpdateModel,
     deduplicated,
 )
@@ -213,7 +213,7 @@ class EventFilters(BaseModel):
     starts_after: Moment | None = None
     starts_before: Moment | None = None
     recurring: bool | None = None
-    q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None
+    q: SearchText | None = None
 
 
 class SplitRead(BaseModel):

@@ -48,7 +48,14 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import TimeWindow
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    delete_row,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 
 # The fields of an update that change when the event (or its occurrences) happen.
 TIMING_FIELDS = frozenset({"start", "end", "all_day", "timezone", "recurrence"})
@@ -71,20 +78,13 @@ class ExpandedOccurrence:
 
 
 def get_event(session: Session, event_id: uuid.UUID) -> Event:
-    event = session.get(Event, event_id)
-    if event is None:
-        raise NotFoundError("event", event_id)
-    return event
+    return get_or_404(session, Event, event_id, what="event")
 
 
 def list_events(
     session: Session, filters: EventFilters, page: PageParams
 ) -> tuple[list[Event], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.event_type:
-        conditions.append(Event.event_type.in_(filters.event_type))
-    if filters.status:
-        conditions.append(Event.status.in_(filters.status))
+    conditions = field_conditions(Event, filters, "event_type", "status")
     if filters.participant is not None:
         conditions.append(Event.participant_ids.contains([filters.participant]))
     if filters.organizer is not None:
@@ -287,8 +287,7 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         overrides=[],
     )
     _set_span(event)
-    session.add(event)
-    session.flush()
+    insert_row(session, event)
     announce(session, EVENT_CREATED, event)
     return event
 
@@ -410,8 +409,7 @@ def split_series(
     except InvalidInputError as exc:
         raise InvalidInputError(f"changes.{exc.message}", field=f"changes.{exc.field}") from exc
     _drop_stale_exdates(new)
-    session.add(new)
-    session.flush()
+    insert_row(session, new)
     announce(session, EVENT_UPDATED, old)
     announce(session, EVENT_CREATED, new, split_from=old.id)
     return old, new
@@ -419,10 +417,7 @@ def split_series(
 
 def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
     event = locked(session, Event, event_id, expected_version, what="event")
-    final_version = event.version + 1
-    session.delete(event)
-    session.flush()
-    announce(session, EVENT_DELETED, event, version=final_version)
+    announce(session, EVENT_DELETED, event, version=delete_row(session, event))
 
 
 def change_occurrence(
@@ -514,12 +509,15 @@ def announce(
         recurring=event.recurrence is not None,
         version=version or event.version,
         split_from=split_from,
+        # Who attends (the notifications service tells them) and who made the change.
+        organizer_id=event.organizer_id,
+        participant_ids=list(event.participant_ids),
+        changed_by=event.updated_by,
     )
     if contract is EVENT_CREATED:
-        # A new event names its owners: the tasks service assigns its generated tasks to them.
-        payload = CalendarEventCreated(
-            **payload.model_dump(), organizer_id=event.organizer_id, created_by=event.created_by
-        )
+        # A new event names its creator too: the tasks service assigns its generated tasks
+        # to the organizer, else the creator.
+        payload = CalendarEventCreated(**payload.model_dump(), created_by=event.created_by)
     outbox.add(session, contract, payload, subject_id=event.id, version=version or event.version)
 
 

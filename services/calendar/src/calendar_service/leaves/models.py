@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, Index, Integer, Text, Uuid
+from sqlalchemy import CheckConstraint, Date, Index, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from calendar_service.db import Base
+from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import LeaveStatus as LeaveStatus
 from obcms_platform.vocabulary import LeaveType as LeaveType
 
 
-class StaffLeave(Timestamped, Base):
+class StaffLeave(Identified, Versioned, Timestamped, Base):
     __tablename__ = "staff_leaves"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     leave_type: Mapped[LeaveType] = mapped_column(enum_column(LeaveType, "leave_type"))
     start_date: Mapped[date] = mapped_column(Date)
@@ -28,9 +28,6 @@ class StaffLeave(Timestamped, Base):
     approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("start_date <= end_date", name="end_date"),

@@ -15,16 +15,20 @@ from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
 from obcms_platform.contracts import LEAVE_CREATED, LEAVE_UPDATED, EventContract, LeaveChanged
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked
+from obcms_platform.records import (
+    ensure_status,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    with_line,
+)
 
 
 def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
-    leave = session.get(StaffLeave, leave_id)
-    if leave is None:
-        raise NotFoundError("leave", leave_id)
-    return leave
+    return get_or_404(session, StaffLeave, leave_id, what="leave")
 
 
 def list_leaves(
@@ -35,8 +39,7 @@ def list_leaves(
         conditions.append(StaffLeave.user_id == principal.user_id)
     elif filters.user_id is not None:
         conditions.append(StaffLeave.user_id == filters.user_id)
-    if filters.status:
-        conditions.append(StaffLeave.status.in_(filters.status))
+    conditions += field_conditions(StaffLeave, filters, "status")
     if filters.leave_type:
         conditions.append(StaffLeave.leave_type.in_(filters.leave_type))
         if not LEAVE_READ_PRIVATE.allows(principal):
@@ -80,8 +83,7 @@ def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> S
         reason=data.reason,
         created_by=principal.user_id,
     )
-    session.add(leave)
-    session.flush()
+    insert_row(session, leave)
     announce(session, LEAVE_CREATED, leave)
     return leave
 
@@ -95,15 +97,11 @@ def decide(
 ) -> StaffLeave:
     """Approve or reject pending leave (who may: authz.LEAVE_DECIDE)."""
     leave = locked(session, StaffLeave, leave_id, what="leave")
-    if leave.status is not LeaveStatus.PENDING:
-        verb = "approve" if to is LeaveStatus.APPROVED else "reject"
-        raise ConflictError(
-            f"status: cannot {verb} leave that is {leave.status.value}", field="status"
-        )
+    verb = "approve" if to is LeaveStatus.APPROVED else "reject"
+    ensure_status(leave.status, (LeaveStatus.PENDING,), refused=f"{verb} leave")
     leave.status = to
     leave.approved_by = principal.user_id
-    if reason:
-        leave.reason = f"{leave.reason}\n{reason}".strip() if leave.reason else reason
+    leave.reason = with_line(leave.reason, reason)
     session.flush()
     announce(session, LEAVE_UPDATED, leave)
     return leave
@@ -121,6 +119,7 @@ def announce(session: Session, contract: EventContract[LeaveChanged], leave: Sta
             end_date=leave.end_date,
             status=leave.status,
             version=leave.version,
+            decided_by=leave.approved_by,
         ),
         subject_id=leave.id,
         version=leave.version,

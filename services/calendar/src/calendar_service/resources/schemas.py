@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, Field
 
 from calendar_service.resources.models import ResourceType
-from obcms_platform.schemas import RequestModel, ResponseModel, TextWithoutNul, UpdateModel
+from obcms_platform.schemas import RequestModel, ResponseModel, SearchText, UpdateModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Location = Annotated[str, Field(max_length=300)]
@@ -54,4 +54,4 @@ class ResourceRead(ResponseModel):
 class ResourceFilters(BaseModel):
     resource_type: list[ResourceType] = []
     is_available: bool | None = None
-    q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None
+    q: SearchText | None = None

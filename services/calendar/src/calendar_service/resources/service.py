@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from calendar_service.resources.models import Resource
@@ -16,27 +16,26 @@ from calendar_service.resources.schemas import (
 )
 from obcms_platform.errors import (
     ConflictError,
-    NotFoundError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    apply_changes,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 
 
 def get_resource(session: Session, resource_id: uuid.UUID) -> Resource:
-    resource = session.get(Resource, resource_id)
-    if resource is None:
-        raise NotFoundError("resource", resource_id)
-    return resource
+    return get_or_404(session, Resource, resource_id, what="resource")
 
 
 def list_resources(
     session: Session, filters: ResourceFilters, page: PageParams
 ) -> tuple[list[Resource], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.resource_type:
-        conditions.append(Resource.resource_type.in_(filters.resource_type))
-    if filters.is_available is not None:
-        conditions.append(Resource.is_available.is_(filters.is_available))
+    conditions = field_conditions(Resource, filters, "resource_type", "is_available")
     if filters.q:
         conditions.append(text_match(filters.q, Resource.name))
     statement: Select[Any] = select(Resource).where(*conditions).order_by(Resource.name)
@@ -46,8 +45,7 @@ def list_resources(
 def create_resource(session: Session, data: ResourceCreate) -> Resource:
     _ensure_unique_name(session, data.name, None)
     resource = Resource(id=uuid.uuid4(), **data.model_dump())
-    session.add(resource)
-    session.flush()
+    insert_row(session, resource)
     return resource
 
 
@@ -61,8 +59,7 @@ def update_resource(
     values = changes.changes()
     if "name" in values:
         _ensure_unique_name(session, values["name"], resource_id)
-    for name, value in values.items():
-        setattr(resource, name, value)
+    apply_changes(resource, values)
     session.flush()
     return resource
 

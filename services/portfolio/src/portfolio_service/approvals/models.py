@@ -8,15 +8,15 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Identified
 from obcms_platform.db import enum_column
 from portfolio_service.db import Base
 from portfolio_service.ppas.models import ApprovalStatus
 
 
-class ApprovalHistory(Base):
+class ApprovalHistory(Identified, Base):
     __tablename__ = "approval_history"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
     from_status: Mapped[ApprovalStatus] = mapped_column(enum_column(ApprovalStatus, "from_status"))
     to_status: Mapped[ApprovalStatus] = mapped_column(enum_column(ApprovalStatus, "to_status"))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.versioning import ExpectedVersion, set_etag
+from obcms_platform.resource_routes import Write, Writes
 from portfolio_service.approvals import service
 from portfolio_service.approvals.schemas import ApprovalHistoryRead, ApprovalRequest
 from portfolio_service.authz import PPA_APPROVAL
@@ -27,18 +26,13 @@ router = APIRouter(
 
 @router.post("", response_model=PpaRead, responses=error_responses(403, 409, 412))
 def change_approval(
-    ppa_id: uuid.UUID,
-    body: ApprovalRequest,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(PPA_APPROVAL)],
-    expected_version: ExpectedVersion,
-    response: Response,
+    ppa_id: uuid.UUID, body: ApprovalRequest, write: Annotated[Write, Writes(PPA_APPROVAL)]
 ) -> PpaRead:
     """Move the PPA along the approval workflow (manager; into approved or enacted: admin)."""
-    ppa = service.change_approval(session, ppa_id, body, principal, expected_version)
-    session.commit()
-    set_etag(response, ppa.version)
-    return PpaRead.model_validate(ppa)
+    ppa = service.change_approval(
+        write.session, ppa_id, body, write.principal, write.expected_version
+    )
+    return write.respond(ppa, PpaRead)
 
 
 @router.get("", response_model=list[ApprovalHistoryRead])

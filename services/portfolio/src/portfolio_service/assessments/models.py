@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import AssessmentLevel as AssessmentLevel
 from obcms_platform.vocabulary import AssessmentStatus as AssessmentStatus
@@ -15,10 +15,10 @@ from obcms_platform.vocabulary import Methodology as Methodology
 from portfolio_service.db import Base
 
 
-class Assessment(Timestamped, Base):
+class Assessment(Identified, Authored, Versioned, Timestamped, Base):
     __tablename__ = "assessments"
+    version_server_default = True
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     primary_methodology: Mapped[Methodology] = mapped_column(
@@ -34,13 +34,6 @@ class Assessment(Timestamped, Base):
     planned_end_date: Mapped[date | None] = mapped_column(Date)
     location: Mapped[str] = mapped_column(String(255), default="")
     community: Mapped[str] = mapped_column(String(255), default="")
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # The user whose API write changed it last; null after an automatic change (the bus).
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
@@ -20,9 +20,17 @@ from obcms_platform.contracts import (
     AssessmentCreated,
     RecordDeleted,
 )
-from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.errors import InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    apply_changes,
+    delete_row,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.assessments.schemas import (
     AssessmentCreate,
@@ -33,22 +41,15 @@ from portfolio_service.db import outbox
 
 
 def get_assessment(session: Session, assessment_id: uuid.UUID) -> Assessment:
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None:
-        raise NotFoundError("assessment", assessment_id)
-    return assessment
+    return get_or_404(session, Assessment, assessment_id, what="assessment")
 
 
 def list_assessments(
     session: Session, filters: AssessmentFilters, page: PageParams
 ) -> tuple[list[Assessment], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.status:
-        conditions.append(Assessment.status.in_(filters.status))
-    if filters.primary_methodology:
-        conditions.append(Assessment.primary_methodology.in_(filters.primary_methodology))
-    if filters.assessment_level:
-        conditions.append(Assessment.assessment_level.in_(filters.assessment_level))
+    conditions = field_conditions(
+        Assessment, filters, "status", "primary_methodology", "assessment_level"
+    )
     if filters.q:
         conditions.append(text_match(filters.q, Assessment.title))
     statement = (
@@ -67,8 +68,7 @@ def create_assessment(session: Session, data: AssessmentCreate, principal: Princ
         updated_by=principal.user_id,
     )
     _check_state(assessment)
-    session.add(assessment)
-    session.flush()
+    insert_row(session, assessment)
     # Its creator (an assessment records no lead): the tasks service assigns its tasks to them.
     announced = AssessmentCreated(
         **event_data(assessment).model_dump(), created_by=principal.user_id
@@ -85,9 +85,7 @@ def update_assessment(
     expected_version: int | None = None,
 ) -> Assessment:
     assessment = locked(session, Assessment, assessment_id, expected_version, what="assessment")
-    for name, value in changes.changes().items():
-        setattr(assessment, name, value)
-    assessment.updated_by = principal.user_id
+    apply_changes(assessment, changes.changes(), by=principal)
     _check_state(assessment)
     session.flush()
     outbox.add(session, ASSESSMENT_UPDATED, event_data(assessment), subject_id=assessment.id)
@@ -98,10 +96,9 @@ def delete_assessment(
     session: Session, assessment_id: uuid.UUID, expected_version: int | None = None
 ) -> None:
     assessment = locked(session, Assessment, assessment_id, expected_version, what="assessment")
-    title = assessment.title
-    session.delete(assessment)
-    session.flush()
-    outbox.add(session, ASSESSMENT_DELETED, RecordDeleted(title=title), subject_id=assessment_id)
+    delete_row(session, assessment)
+    announced = RecordDeleted(title=assessment.title)
+    outbox.add(session, ASSESSMENT_DELETED, announced, subject_id=assessment_id)
 
 
 def event_data(assessment: Assessment) -> AssessmentChanged:

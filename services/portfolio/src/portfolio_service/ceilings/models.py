@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Numeric, SmallInteger, Text, Uuid, text
+from sqlalchemy import Boolean, CheckConstraint, Index, Numeric, SmallInteger, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from portfolio_service.db import Base
 from portfolio_service.ppas.models import Sector
 
 
-class BudgetCeiling(Timestamped, Base):
+class BudgetCeiling(Identified, Timestamped, Base):
     __tablename__ = "budget_ceilings"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     sector: Mapped[Sector] = mapped_column(enum_column(Sector, "sector"))
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))

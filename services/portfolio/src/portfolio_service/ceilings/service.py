@@ -8,33 +8,31 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.errors import ConflictError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import apply_changes, field_conditions, get_or_404, insert_row
 from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.ceilings.schemas import CeilingCreate, CeilingFilters, CeilingUpdate
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 
 
 def get_ceiling(session: Session, ceiling_id: uuid.UUID) -> BudgetCeiling:
-    ceiling = session.get(BudgetCeiling, ceiling_id)
-    if ceiling is None:
-        raise NotFoundError("budget ceiling", ceiling_id)
-    return ceiling
+    return get_or_404(session, BudgetCeiling, ceiling_id, what="budget ceiling")
 
 
 def list_ceilings(
     session: Session, filters: CeilingFilters, page: PageParams
 ) -> tuple[list[BudgetCeiling], int]:
-    statement = select(BudgetCeiling).order_by(
-        BudgetCeiling.fiscal_year.desc(),
-        BudgetCeiling.sector,
-        BudgetCeiling.created_at,
-        BudgetCeiling.id,
+    statement = (
+        select(BudgetCeiling)
+        .where(*field_conditions(BudgetCeiling, filters, "sector", "fiscal_year"))
+        .order_by(
+            BudgetCeiling.fiscal_year.desc(),
+            BudgetCeiling.sector,
+            BudgetCeiling.created_at,
+            BudgetCeiling.id,
+        )
     )
-    if filters.sector is not None:
-        statement = statement.where(BudgetCeiling.sector == filters.sector)
-    if filters.fiscal_year is not None:
-        statement = statement.where(BudgetCeiling.fiscal_year == filters.fiscal_year)
     if filters.active is not None:
         statement = statement.where(BudgetCeiling.is_active.is_(filters.active))
     return paginate(session, statement, page)
@@ -43,19 +41,15 @@ def list_ceilings(
 def create_ceiling(session: Session, data: CeilingCreate) -> BudgetCeiling:
     ceiling = BudgetCeiling(**data.model_dump())
     _ensure_single_active(session, ceiling)
-    session.add(ceiling)
-    session.flush()
+    insert_row(session, ceiling)
     return ceiling
 
 
 def update_ceiling(
     session: Session, ceiling_id: uuid.UUID, changes: CeilingUpdate
 ) -> BudgetCeiling:
-    ceiling = session.get(BudgetCeiling, ceiling_id, with_for_update=True)
-    if ceiling is None:
-        raise NotFoundError("budget ceiling", ceiling_id)
-    for name, value in changes.changes().items():
-        setattr(ceiling, name, value)
+    ceiling = get_or_404(session, BudgetCeiling, ceiling_id, what="budget ceiling", for_update=True)
+    apply_changes(ceiling, changes.changes())
     _ensure_single_active(session, ceiling)
     session.flush()
     return ceiling

@@ -9,15 +9,15 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TrancheType as TrancheType
 from portfolio_service.db import Base
 
 
-class FundingTranche(Timestamped, Base):
+class FundingTranche(Identified, Timestamped, Base):
     __tablename__ = "funding_tranches"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
     tranche_type: Mapped[TrancheType] = mapped_column(enum_column(TrancheType, "tranche_type"))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from obcms_platform.resource_routes import Write, Writes
 from portfolio_service.authz import FUNDING_CREATE
 from portfolio_service.funding import service
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
@@ -39,10 +39,8 @@ def funding_summary(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) 
 def add_tranche(
     ppa_id: uuid.UUID,
     data: TrancheCreate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(FUNDING_CREATE)],
+    write: Annotated[Write, Writes(FUNDING_CREATE, if_match=False)],
 ) -> TrancheRead:
     """Record a tranche (manager)."""
-    tranche = service.add_tranche(session, ppa_id, data, principal)
-    session.commit()
-    return TrancheRead.model_validate(tranche)
+    tranche = service.add_tranche(write.session, ppa_id, data, write.principal)
+    return write.respond(tranche, TrancheRead, etag=False)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import NotFoundError
+from obcms_platform.records import insert_row
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
 from portfolio_service.ppas.models import Ppa
@@ -90,8 +91,7 @@ def add_tranche(
     tranche = FundingTranche(
         id=uuid.uuid4(), ppa_id=ppa_id, created_by=principal.user_id, **data.model_dump()
     )
-    session.add(tranche)
-    session.flush()
+    insert_row(session, tranche)
     return tranche
 
 

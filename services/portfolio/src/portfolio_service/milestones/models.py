@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import MilestoneStatus as MilestoneStatus
 from portfolio_service.db import Base
 
 
-class Milestone(Timestamped, Base):
+class Milestone(Identified, Versioned, Timestamped, Base):
     __tablename__ = "milestones"
+    version_server_default = True
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
     date: Mapped[dt.date] = mapped_column(Date)
@@ -24,10 +25,6 @@ class Milestone(Timestamped, Base):
         enum_column(MilestoneStatus, "status"), default=MilestoneStatus.PLANNED
     )
     notes: Mapped[str] = mapped_column(Text, default="")
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         Index("ix_milestones__ppa_id_date", "ppa_id", "date"),

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.versioning import ExpectedVersion, set_etag
+from obcms_platform.resource_routes import Write, Writes
 from portfolio_service.authz import MILESTONE_WRITE
 from portfolio_service.milestones import service
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
@@ -22,6 +21,8 @@ router = APIRouter(
     tags=["milestones"],
     responses=error_responses(401, 404, 422),
 )
+
+MilestoneWrite = Annotated[Write, Writes(MILESTONE_WRITE)]
 
 
 @router.get("", response_model=list[MilestoneRead])
@@ -35,31 +36,21 @@ def list_milestones(
 def create_milestone(
     ppa_id: uuid.UUID,
     data: MilestoneCreate,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
-    response: Response,
+    write: Annotated[Write, Writes(MILESTONE_WRITE, if_match=False)],
 ) -> MilestoneRead:
-    milestone = service.create_milestone(session, ppa_id, data)
-    session.commit()
-    response.headers["Location"] = f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone.id}"
-    set_etag(response, milestone.version)
-    return MilestoneRead.model_validate(milestone)
+    milestone = service.create_milestone(write.session, ppa_id, data)
+    write.response.headers["Location"] = f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone.id}"
+    return write.respond(milestone, MilestoneRead)
 
 
 @router.patch("/{milestone_id}", response_model=MilestoneRead, responses=error_responses(403, 412))
 def update_milestone(
-    ppa_id: uuid.UUID,
-    milestone_id: uuid.UUID,
-    changes: MilestoneUpdate,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
-    expected_version: ExpectedVersion,
-    response: Response,
+    ppa_id: uuid.UUID, milestone_id: uuid.UUID, changes: MilestoneUpdate, write: MilestoneWrite
 ) -> MilestoneRead:
-    milestone = service.update_milestone(session, ppa_id, milestone_id, changes, expected_version)
-    session.commit()
-    set_etag(response, milestone.version)
-    return MilestoneRead.model_validate(milestone)
+    milestone = service.update_milestone(
+        write.session, ppa_id, milestone_id, changes, write.expected_version
+    )
+    return write.respond(milestone, MilestoneRead)
 
 
 @router.delete(
@@ -67,13 +58,6 @@ def update_milestone(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(403, 412),
 )
-def delete_milestone(
-    ppa_id: uuid.UUID,
-    milestone_id: uuid.UUID,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(MILESTONE_WRITE)],
-    expected_version: ExpectedVersion,
-) -> Response:
-    service.delete_milestone(session, ppa_id, milestone_id, expected_version)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+def delete_milestone(ppa_id: uuid.UUID, milestone_id: uuid.UUID, write: MilestoneWrite) -> Response:
+    service.delete_milestone(write.session, ppa_id, milestone_id, write.expected_version)
+    return write.no_content()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.contracts import MILESTONE_CHANGED, MilestoneChanged
 from obcms_platform.errors import NotFoundError
-from obcms_platform.records import locked
+from obcms_platform.records import apply_changes, delete_row, insert_row, locked
 from portfolio_service.db import outbox
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneUpdate
@@ -30,8 +30,7 @@ def list_milestones(session: Session, ppa_id: uuid.UUID) -> list[Milestone]:
 def create_milestone(session: Session, ppa_id: uuid.UUID, data: MilestoneCreate) -> Milestone:
     _ensure_ppa(session, ppa_id)
     milestone = Milestone(id=uuid.uuid4(), ppa_id=ppa_id, **data.model_dump())
-    session.add(milestone)
-    session.flush()
+    insert_row(session, milestone)
     _announce(session, milestone)
     return milestone
 
@@ -44,8 +43,7 @@ def update_milestone(
     expected_version: int | None = None,
 ) -> Milestone:
     milestone = _locked(session, ppa_id, milestone_id, expected_version)
-    for name, value in changes.changes().items():
-        setattr(milestone, name, value)
+    apply_changes(milestone, changes.changes())
     session.flush()
     _announce(session, milestone)
     return milestone
@@ -58,8 +56,7 @@ def delete_milestone(
     expected_version: int | None = None,
 ) -> None:
     milestone = _locked(session, ppa_id, milestone_id, expected_version)
-    session.delete(milestone)
-    session.flush()
+    delete_row(session, milestone)
     _announce(session, milestone, deleted=True)
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    Uuid,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import Feasibility as Feasibility
 from obcms_platform.vocabulary import NeedStatus as NeedStatus
@@ -27,10 +27,10 @@ from obcms_platform.vocabulary import UrgencyLevel as UrgencyLevel
 from portfolio_service.db import Base
 
 
-class Need(Timestamped, Base):
+class Need(Identified, Authored, Versioned, Timestamped, Base):
     __tablename__ = "needs"
+    version_server_default = True
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[NeedStatus] = mapped_column(
@@ -48,11 +48,6 @@ class Need(Timestamped, Base):
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assessments.id", ondelete="SET NULL")
     )
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # The user whose API write changed it last; null after an automatic change (the bus).
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     ppa_links: Mapped[list[NeedPpaLink]] = relationship(
         cascade="all, delete-orphan",
@@ -60,8 +55,6 @@ class Need(Timestamped, Base):
         lazy="selectin",
         order_by="NeedPpaLink.ppa_id",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("impact_severity BETWEEN 1 AND 5", name="impact_severity"),

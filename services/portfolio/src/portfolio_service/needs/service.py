@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -18,7 +18,15 @@ from obcms_platform.auth import Principal
 from obcms_platform.contracts import NEED_CHANGED, NeedChanged
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    apply_changes,
+    delete_row,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.db import outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
@@ -31,22 +39,13 @@ from portfolio_service.ppas.models import Ppa
 
 
 def get_need(session: Session, need_id: uuid.UUID) -> Need:
-    need = session.get(Need, need_id)
-    if need is None:
-        raise NotFoundError("need", need_id)
-    return need
+    return get_or_404(session, Need, need_id, what="need")
 
 
 def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tuple[list[Need], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.status:
-        conditions.append(Need.status.in_(filters.status))
-    if filters.urgency_level:
-        conditions.append(Need.urgency_level.in_(filters.urgency_level))
-    if filters.feasibility:
-        conditions.append(Need.feasibility.in_(filters.feasibility))
-    if filters.assessment_id is not None:
-        conditions.append(Need.assessment_id == filters.assessment_id)
+    conditions = field_conditions(
+        Need, filters, "status", "urgency_level", "feasibility", "assessment_id"
+    )
     if filters.ppa_id is not None:
         conditions.append(
             exists().where(NeedPpaLink.need_id == Need.id, NeedPpaLink.ppa_id == filters.ppa_id)
@@ -67,8 +66,7 @@ def create_need(session: Session, data: NeedCreate, principal: Principal) -> Nee
     )
     _check_assessment(session, need.assessment_id)
     need.ppa_links = _links(session, data.ppa_ids)
-    session.add(need)
-    session.flush()
+    insert_row(session, need)
     _announce(session, need)
     return need
 
@@ -82,9 +80,7 @@ def update_need(
 ) -> Need:
     need = locked(session, Need, need_id, expected_version, what="need")
     values = changes.changes()
-    for name, value in values.items():
-        setattr(need, name, value)
-    need.updated_by = principal.user_id
+    apply_changes(need, values, by=principal)
     if "assessment_id" in values:
         _check_assessment(session, need.assessment_id)
     session.flush()
@@ -94,8 +90,7 @@ def update_need(
 
 def delete_need(session: Session, need_id: uuid.UUID, expected_version: int | None = None) -> None:
     need = locked(session, Need, need_id, expected_version, what="need")
-    session.delete(need)
-    session.flush()
+    delete_row(session, need)
     _announce(session, need, deleted=True)
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Index,
-    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import AppropriationClass as AppropriationClass
 from obcms_platform.vocabulary import ApprovalStatus as ApprovalStatus
@@ -50,10 +50,9 @@ CEILING_STAGES = frozenset(
 )
 
 
-class Ppa(Timestamped, Base):
+class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     __tablename__ = "ppas"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[PpaCategory] = mapped_column(enum_column(PpaCategory, "category"))
@@ -85,16 +84,11 @@ class Ppa(Timestamped, Base):
     approval_status: Mapped[ApprovalStatus] = mapped_column(
         enum_column(ApprovalStatus, "approval_status"), default=ApprovalStatus.DRAFT
     )
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # The user whose API write changed it last; null after an automatic change (the bus).
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # Who runs the PPA: with its creator, they own it (authz.py) and may change it.
     lead_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     member_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     milestones: Mapped[list[Milestone]] = relationship(
         viewonly=True, lazy="selectin", order_by="[Milestone.date, Milestone.id]"
@@ -107,8 +101,6 @@ class Ppa(Timestamped, Base):
     need_links: Mapped[list[NeedPpaLink]] = relationship(
         viewonly=True, lazy="selectin", order_by="NeedPpaLink.need_id"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
@@ -23,9 +23,17 @@ from obcms_platform.contracts import (
     PpaCreated,
     RecordDeleted,
 )
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    apply_changes,
+    delete_row,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
@@ -42,10 +50,7 @@ CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year"})
 
 
 def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
-    ppa = session.get(Ppa, ppa_id)
-    if ppa is None:
-        raise NotFoundError("PPA", ppa_id)
-    return ppa
+    return get_or_404(session, Ppa, ppa_id, what="PPA")
 
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
@@ -56,8 +61,7 @@ def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
         updated_by=principal.user_id,
     )
     _check_state(ppa)
-    session.add(ppa)
-    session.flush()
+    insert_row(session, ppa)
     create_stages(session, ppa.id)
     # Load the new PPA's collections now, in its transaction: left to a lazy load while the
     # answer is built after the commit, a database gone away meanwhile would turn a stored
@@ -81,9 +85,7 @@ def update_ppa(
     ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
     values = changes.changes()
     _ensure_not_frozen(ppa, values)
-    for name, value in values.items():
-        setattr(ppa, name, value)
-    ppa.updated_by = principal.user_id
+    apply_changes(ppa, values, by=principal)
     _check_state(ppa)
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)
@@ -95,24 +97,14 @@ def update_ppa(
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
     """Its milestones, workflow stages, approval history, funding and need links go too."""
     ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
-    title = ppa.title
-    session.delete(ppa)
-    session.flush()
-    outbox.add(session, PPA_DELETED, RecordDeleted(title=title), subject_id=ppa_id)
+    delete_row(session, ppa)
+    outbox.add(session, PPA_DELETED, RecordDeleted(title=ppa.title), subject_id=ppa_id)
 
 
 def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.category:
-        conditions.append(Ppa.category.in_(filters.category))
-    if filters.status:
-        conditions.append(Ppa.status.in_(filters.status))
-    if filters.sector:
-        conditions.append(Ppa.sector.in_(filters.sector))
-    if filters.fiscal_year is not None:
-        conditions.append(Ppa.fiscal_year == filters.fiscal_year)
-    if filters.approval_status:
-        conditions.append(Ppa.approval_status.in_(filters.approval_status))
+    conditions = field_conditions(
+        Ppa, filters, "category", "status", "sector", "fiscal_year", "approval_status"
+    )
     if filters.q:
         conditions.append(text_match(filters.q, Ppa.title, Ppa.summary))
     statement = select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)

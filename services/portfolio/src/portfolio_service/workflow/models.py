@@ -11,7 +11,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import BudgetStage as BudgetStage
 from obcms_platform.vocabulary import StageStatus as StageStatus
@@ -28,10 +28,10 @@ from portfolio_service.db import Base
 STAGE_ORDER: dict[BudgetStage, int] = {stage: index for index, stage in enumerate(BudgetStage, 1)}
 
 
-class WorkflowStage(Timestamped, Base):
+class WorkflowStage(Identified, Versioned, Timestamped, Base):
     __tablename__ = "budget_workflow_stages"
+    version_server_default = True
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     ppa_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ppas.id", ondelete="CASCADE"))
     stage: Mapped[BudgetStage] = mapped_column(enum_column(BudgetStage, "stage"))
     sequence: Mapped[int] = mapped_column(SmallInteger)
@@ -42,10 +42,6 @@ class WorkflowStage(Timestamped, Base):
     owner_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     notes: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         UniqueConstraint("ppa_id", "stage"),

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from obcms_platform.resource_routes import Write, Writes
 from portfolio_service.authz import WORKFLOW_UPDATE
 from portfolio_service.workflow import service
 from portfolio_service.workflow.models import BudgetStage
@@ -35,10 +35,8 @@ def update_stage(
     ppa_id: uuid.UUID,
     stage: BudgetStage,
     changes: StageUpdate,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(WORKFLOW_UPDATE)],
+    write: Annotated[Write, Writes(WORKFLOW_UPDATE, if_match=False)],
 ) -> StageRead:
     """Set status, due date, owner team or notes; 409 when completing out of order."""
-    row = service.update_stage(session, ppa_id, stage, changes)
-    session.commit()
-    return StageRead.model_validate(row)
+    row = service.update_stage(write.session, ppa_id, stage, changes)
+    return write.respond(row, StageRead, etag=False)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.contracts import WORKFLOW_STAGE_CHANGED, WorkflowStageChanged
 from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.records import apply_changes
 from portfolio_service.db import outbox
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import (
@@ -66,8 +67,7 @@ def update_stage(
                 "is completed",
                 field="status",
             )
-    for name, value in values.items():
-        setattr(row, name, value)
+    apply_changes(row, values)
     if row.status is StageStatus.COMPLETED:
         row.completed_at = row.completed_at or datetime.now(UTC)
     else:

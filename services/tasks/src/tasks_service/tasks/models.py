@@ -14,7 +14,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
-    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
@@ -61,10 +61,9 @@ def calendar_span(start_date: Any, due_date: Any) -> ColumnElement[Any]:
 CALENDAR_TASKS = "due_date IS NOT NULL AND related_event_id IS NULL"
 
 
-class Task(Timestamped, Base):
+class Task(Identified, Authored, Versioned, Timestamped, Base):
     __tablename__ = "tasks"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     domain: Mapped[TaskDomain] = mapped_column(
@@ -96,13 +95,6 @@ class Task(Timestamped, Base):
     depends_on: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
-    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # Whose request made the last change; None when the service did (handlers, generation).
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    # Optimistic locking: a concurrent update of a stale copy fails instead of winning.
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),

@@ -1,19 +1,15 @@
-"""Task routes: parse, call the service, commit, respond."""
+"""Task routes: the standard ones of a resource, the bulk change and the dependencies."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
-from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.pagination import Page, Pagination
-from obcms_platform.versioning import ExpectedVersion, set_etag
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
@@ -29,87 +25,24 @@ router = APIRouter(
     prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422)
 )
 
+tasks = ResourceRoutes(router, "task", TaskRead)
+tasks.list(TaskFilters, service.list_tasks)
+tasks.create(TaskCreate, service.create_task, TASK_CREATE, errors=(409,))
+tasks.get(service.get_task)
+tasks.update(TaskUpdate, service.update_task, TASK_UPDATE, errors=(403, 404, 409, 412))
+tasks.delete(service.delete_task, TASK_DELETE)
 
-@router.get("", response_model=Page[TaskRead])
-def list_tasks(
-    session: DbSession,
-    principal: CurrentPrincipal,
-    page: Pagination,
-    filters: Annotated[TaskFilters, Query()],
-) -> Page[TaskRead]:
-    items, total = service.list_tasks(session, filters, page, principal)
-    return Page[TaskRead].of(items, total, page)
-
-
-@router.post(
-    "",
-    response_model=TaskRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409),
-)
-def create_task(
-    data: TaskCreate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_CREATE)],
-    response: Response,
-) -> TaskRead:
-    task = service.create_task(session, data, principal)
-    session.commit()
-    set_etag(response, task.version)
-    response.headers["Location"] = f"{router.prefix}/{task.id}"
-    return TaskRead.model_validate(task)
+TaskWrite = Annotated[Write, Writes(TASK_UPDATE)]
 
 
 @router.patch("", response_model=TaskBulkResults)
 def bulk_update_tasks(
-    request: TaskBulkUpdate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_BULK_UPDATE)],
+    request: TaskBulkUpdate, write: Annotated[Write, Writes(TASK_BULK_UPDATE, if_match=False)]
 ) -> TaskBulkResults:
     """The same changes to many tasks; each task answers as its own PATCH would."""
-    results = service.bulk_update_tasks(session, request, principal)
-    session.commit()
+    results = service.bulk_update_tasks(write.session, request, write.principal)
+    write.session.commit()
     return TaskBulkResults(results=results)
-
-
-@router.get("/{task_id}", response_model=TaskRead, responses=error_responses(404))
-def get_task(
-    task_id: uuid.UUID, session: DbSession, _: CurrentPrincipal, response: Response
-) -> TaskRead:
-    task = service.get_task(session, task_id)
-    set_etag(response, task.version)
-    return TaskRead.model_validate(task)
-
-
-@router.patch("/{task_id}", response_model=TaskRead, responses=error_responses(403, 404, 409, 412))
-def update_task(
-    task_id: uuid.UUID,
-    changes: TaskUpdate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> TaskRead:
-    task = service.update_task(session, task_id, changes, principal, expected_version)
-    session.commit()
-    set_etag(response, task.version)
-    return TaskRead.model_validate(task)
-
-
-@router.delete(
-    "/{task_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(403, 404, 412),
-)
-def delete_task(
-    task_id: uuid.UUID,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_DELETE)],
-    expected_version: ExpectedVersion,
-) -> Response:
-    service.delete_task(session, task_id, expected_version, principal)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put(
@@ -117,19 +50,12 @@ def delete_task(
     response_model=TaskRead,
     responses=error_responses(403, 404, 412),
 )
-def add_dependency(
-    task_id: uuid.UUID,
-    other_id: uuid.UUID,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> TaskRead:
+def add_dependency(task_id: uuid.UUID, other_id: uuid.UUID, write: TaskWrite) -> TaskRead:
     """The task waits for task `other_id` (already waiting: unchanged)."""
-    task = service.add_dependency(session, task_id, other_id, principal, expected_version)
-    session.commit()
-    set_etag(response, task.version)
-    return TaskRead.model_validate(task)
+    task = service.add_dependency(
+        write.session, task_id, other_id, write.principal, write.expected_version
+    )
+    return write.respond(task, TaskRead)
 
 
 @router.delete(
@@ -137,16 +63,9 @@ def add_dependency(
     response_model=TaskRead,
     responses=error_responses(403, 404, 412),
 )
-def remove_dependency(
-    task_id: uuid.UUID,
-    other_id: uuid.UUID,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(TASK_UPDATE)],
-    expected_version: ExpectedVersion,
-    response: Response,
-) -> TaskRead:
+def remove_dependency(task_id: uuid.UUID, other_id: uuid.UUID, write: TaskWrite) -> TaskRead:
     """The task no longer waits for task `other_id` (404 when it did not)."""
-    task = service.remove_dependency(session, task_id, other_id, principal, expected_version)
-    session.commit()
-    set_etag(response, task.version)
-    return TaskRead.model_validate(task)
+    task = service.remove_dependency(
+        write.session, task_id, other_id, write.principal, write.expected_version
+    )
+    return write.respond(task, TaskRead)

@@ -20,6 +20,7 @@ from obcms_platform.schemas import (
     PlausibleDate,
     RequestModel,
     ResponseModel,
+    SearchText,
     TextWithoutNul,
     UpdateModel,
     deduplicated,
@@ -252,5 +253,5 @@ class TaskFilters(BaseModel):
     due: DueShortcut | None = None
     auto_generated: bool | None = None
     created_from_template: TextWithoutNul | None = None
-    q: Annotated[TextWithoutNul, Field(max_length=200)] | None = None
+    q: SearchText | None = None
     sort: TaskSort = TaskSort.DUE_DATE

@@ -27,7 +27,14 @@ from obcms_platform.errors import (
     NotFoundError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import locked, text_match
+from obcms_platform.records import (
+    delete_row,
+    field_conditions,
+    get_or_404,
+    insert_row,
+    locked,
+    text_match,
+)
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
@@ -52,10 +59,7 @@ DEPENDENCY_GRAPH_LOCK = 0x7461736B_64657073  # "taskdeps"
 
 
 def get_task(session: Session, task_id: uuid.UUID) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFoundError("task", task_id)
-    return task
+    return get_or_404(session, Task, task_id, what="task")
 
 
 def create_task(session: Session, data: TaskCreate, principal: Principal) -> Task:
@@ -72,8 +76,7 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     _check_state(session, task)
     if task.related_ppa_id is not None:
         _ensure_may_link(session, task, principal)
-    session.add(task)
-    session.flush()
+    insert_row(session, task)
     announce(session, TASK_CREATED, task)
     return task
 
@@ -195,10 +198,7 @@ def delete_task(
 
 def remove(session: Session, task: Task) -> None:
     """Delete a task and announce it (its last version + 1, so no late update revives it)."""
-    final_version = task.version + 1
-    session.delete(task)
-    session.flush()
-    announce(session, TASK_DELETED, task, version=final_version)
+    announce(session, TASK_DELETED, task, version=delete_row(session, task))
 
 
 def announce(
@@ -220,6 +220,9 @@ def announce(
             related_assessment_id=task.related_assessment_id,
             related_event_id=task.related_event_id,
             version=version or task.version,
+            assignee_ids=list(task.assignee_ids),
+            auto_generated=task.auto_generated,
+            changed_by=task.updated_by,
         ),
         subject_id=task.id,
     )
@@ -237,15 +240,9 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         raise InvalidInputError(
             "due_before: must not be earlier than due_after", field="due_before"
         )
-    conditions: list[ColumnElement[bool]] = []
-    if filters.id:
-        conditions.append(Task.id.in_(filters.id))
-    if filters.domain:
-        conditions.append(Task.domain.in_(filters.domain))
-    if filters.status:
-        conditions.append(Task.status.in_(filters.status))
-    if filters.priority:
-        conditions.append(Task.priority.in_(filters.priority))
+    conditions = field_conditions(
+        Task, filters, "id", "domain", "status", "priority", *RELATED_FIELDS
+    )
     if filters.assignee == "none":
         conditions.append(unassigned())
     elif filters.assignee is not None:
@@ -253,10 +250,6 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(assigned_to(session, assignee))
     if filters.team is not None:
         conditions.append(Task.team_ids.contains([filters.team]))
-    for name in RELATED_FIELDS:
-        value = getattr(filters, name)
-        if value is not None:
-            conditions.append(getattr(Task, name) == value)
     if filters.due_after is not None:
         conditions.append(Task.due_date >= filters.due_after)
     if filters.due_before is not None:
@@ -275,10 +268,7 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.due_date.between(today, today + timedelta(days=6)))
     elif filters.due is DueShortcut.OVERDUE:
         conditions.append(overdue)
-    if filters.auto_generated is not None:
-        conditions.append(Task.auto_generated.is_(filters.auto_generated))
-    if filters.created_from_template is not None:
-        conditions.append(Task.created_from_template == filters.created_from_template)
+    conditions += field_conditions(Task, filters, "auto_generated", "created_from_template")
     if filters.q:
         conditions.append(text_match(filters.q, Task.title, Task.description))
     return select(Task).where(*conditions).order_by(*_ordering(filters.sort))

@@ -7,15 +7,15 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TeamRole as TeamRole
 from tasks_service.db import Base
 
 
-class Team(Timestamped, Base):
+class Team(Identified, Timestamped, Base):
     __tablename__ = "teams"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(150))
     slug: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")

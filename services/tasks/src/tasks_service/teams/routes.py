@@ -1,18 +1,19 @@
-"""Team routes: parse, call the service, commit, respond."""
+"""Team routes: the standard ones of a resource (unversioned: no ETag, no If-Match), the list
+by member and the members."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
 from tasks_service.authz import TEAM_CREATE, TEAM_UPDATE
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
@@ -37,48 +38,17 @@ def list_teams(
     return Page[TeamRead].of(items, total, page)
 
 
-@router.post(
-    "",
-    response_model=TeamRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=error_responses(403, 409),
-)
-def create_team(
-    data: TeamCreate,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(TEAM_CREATE)],
-    response: Response,
-) -> TeamRead:
-    team = service.create_team(session, data)
-    session.commit()
-    response.headers["Location"] = f"{router.prefix}/{team.id}"
-    return TeamRead.model_validate(team)
-
-
-@router.get("/{team_id}", response_model=TeamRead, responses=error_responses(404))
-def get_team(team_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> TeamRead:
-    return TeamRead.model_validate(service.get_team(session, team_id))
-
-
-@router.patch("/{team_id}", response_model=TeamRead, responses=error_responses(403, 404, 409))
-def update_team(
-    team_id: uuid.UUID,
-    changes: TeamUpdate,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(TEAM_UPDATE)],
-) -> TeamRead:
-    team = service.update_team(session, team_id, changes)
-    session.commit()
-    return TeamRead.model_validate(team)
+teams = ResourceRoutes(router, "team", TeamRead, versioned=False)
+teams.create(TeamCreate, service.create_team, TEAM_CREATE, errors=(403, 409))
+teams.get(service.get_team)
+teams.update(TeamUpdate, service.update_team, TEAM_UPDATE, errors=(403, 404, 409))
 
 
 @router.put("/{team_id}/members", response_model=TeamRead, responses=error_responses(403, 404))
 def replace_members(
     team_id: uuid.UUID,
     body: TeamMembersReplace,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(TEAM_UPDATE)],
+    write: Annotated[Write, Writes(TEAM_UPDATE, if_match=False)],
 ) -> TeamRead:
-    team = service.replace_members(session, team_id, body.members)
-    session.commit()
-    return TeamRead.model_validate(team)
+    team = service.replace_members(write.session, team_id, body.members)
+    return write.respond(team, TeamRead, etag=False)

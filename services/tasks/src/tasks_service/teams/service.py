@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import apply_changes, get_or_404, insert_row
 from tasks_service.teams.models import Team, TeamMember
 from tasks_service.teams.schemas import TeamCreate, TeamMemberIn, TeamUpdate
 
@@ -34,10 +35,7 @@ def _free_slug(session: Session, base: str) -> str:
 
 
 def get_team(session: Session, team_id: uuid.UUID) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise NotFoundError("team", team_id)
-    return team
+    return get_or_404(session, Team, team_id, what="team")
 
 
 def list_teams(
@@ -62,22 +60,20 @@ def create_team(session: Session, data: TeamCreate) -> Team:
     )
     _ensure_unique(session, team)
     team.members = _members(data.members)
-    session.add(team)
-    session.flush()
+    insert_row(session, team)
     return team
 
 
 def update_team(session: Session, team_id: uuid.UUID, changes: TeamUpdate) -> Team:
-    team = _locked(session, team_id)
-    for name, value in changes.changes().items():
-        setattr(team, name, value)
+    team = get_or_404(session, Team, team_id, what="team", for_update=True)
+    apply_changes(team, changes.changes())
     _ensure_unique(session, team)
     session.flush()
     return team
 
 
 def replace_members(session: Session, team_id: uuid.UUID, members: Sequence[TeamMemberIn]) -> Team:
-    team = _locked(session, team_id)
+    team = get_or_404(session, Team, team_id, what="team", for_update=True)
     team.members.clear()
     session.flush()
     team.members.extend(_members(members))
@@ -106,13 +102,6 @@ def _members(members: Sequence[TeamMemberIn]) -> list[TeamMember]:
         seen.add(member.user_id)
         result.append(TeamMember(user_id=member.user_id, role=member.role))
     return result
-
-
-def _locked(session: Session, team_id: uuid.UUID) -> Team:
-    team = session.get(Team, team_id, with_for_update=True)
-    if team is None:
-        raise NotFoundError("team", team_id)
-    return team
 
 
 def _ensure_unique(session: Session, team: Team) -> None:

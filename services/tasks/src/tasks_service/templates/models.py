@@ -22,16 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import SubjectKind as SubjectKind
 from tasks_service.db import Base
 from tasks_service.tasks.models import TaskDomain, TaskPriority
 
 
-class TaskTemplate(Timestamped, Base):
+class TaskTemplate(Identified, Timestamped, Base):
     __tablename__ = "task_templates"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     domain: Mapped[TaskDomain] = mapped_column(
         enum_column(TaskDomain, "domain"), default=TaskDomain.GENERAL
@@ -47,10 +47,9 @@ class TaskTemplate(Timestamped, Base):
     )
 
 
-class TaskTemplateItem(Base):
+class TaskTemplateItem(Identified, Base):
     __tablename__ = "task_template_items"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     template_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("task_templates.id", ondelete="CASCADE")
     )
@@ -71,12 +70,11 @@ class TaskTemplateItem(Base):
     )
 
 
-class TemplateGeneration(Base):
+class TemplateGeneration(Identified, Base):
     """One row per (template, subject) ever generated: a redelivered trigger creates nothing."""
 
     __tablename__ = "template_generations"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     template_name: Mapped[str] = mapped_column(String(100))
     subject_kind: Mapped[SubjectKind] = mapped_column(enum_column(SubjectKind, "subject_kind"))
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)

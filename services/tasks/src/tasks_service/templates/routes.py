@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
+from obcms_platform.resource_routes import Write, Writes
 from tasks_service.authz import TEMPLATE_GENERATE, TEMPLATE_WRITE
 from tasks_service.tasks.schemas import TaskRead
 from tasks_service.templates import service
@@ -29,6 +29,7 @@ router = APIRouter(
 )
 
 TemplateNameParam = Annotated[str, Path(max_length=100)]
+TemplateWrite = Annotated[Write, Writes(TEMPLATE_WRITE, if_match=False)]
 
 
 @router.get("", response_model=list[TemplateRead])
@@ -44,12 +45,9 @@ def list_templates(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(403, 409),
 )
-def create_template(
-    data: TemplateCreate, session: DbSession, _: Annotated[Principal, Authorize(TEMPLATE_WRITE)]
-) -> TemplateRead:
-    template = service.create_template(session, data)
-    session.commit()
-    return TemplateRead.model_validate(template)
+def create_template(data: TemplateCreate, write: TemplateWrite) -> TemplateRead:
+    template = service.create_template(write.session, data)
+    return write.respond(template, TemplateRead, etag=False)
 
 
 @router.get("/{name}", response_model=TemplateRead, responses=error_responses(404))
@@ -68,26 +66,20 @@ def get_template(name: TemplateNameParam, session: DbSession, _: CurrentPrincipa
 def replace_template(
     name: Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")],
     body: TemplateBody,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(TEMPLATE_WRITE)],
-    response: Response,
+    write: TemplateWrite,
 ) -> TemplateRead:
-    template, created = service.replace_template(session, name, body)
-    session.commit()
+    template, created = service.replace_template(write.session, name, body)
     if created:
-        response.status_code = status.HTTP_201_CREATED
-    return TemplateRead.model_validate(template)
+        write.response.status_code = status.HTTP_201_CREATED
+    return write.respond(template, TemplateRead, etag=False)
 
 
 @router.delete(
     "/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404)
 )
-def delete_template(
-    name: TemplateNameParam, session: DbSession, _: Annotated[Principal, Authorize(TEMPLATE_WRITE)]
-) -> Response:
-    service.delete_template(session, name)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+def delete_template(name: TemplateNameParam, write: TemplateWrite) -> Response:
+    service.delete_template(write.session, name)
+    return write.no_content()
 
 
 @router.post(
@@ -96,17 +88,17 @@ def delete_template(
 def generate(
     name: TemplateNameParam,
     body: GenerateRequest,
-    session: DbSession,
-    _: Annotated[Principal, Authorize(TEMPLATE_GENERATE)],
-    response: Response,
+    write: Annotated[Write, Writes(TEMPLATE_GENERATE, if_match=False)],
 ) -> GenerateResult:
     """Generate the template's tasks for a subject; a repeat for the same subject creates none."""
     subject = service.TemplateSubject(kind=body.subject_kind, id=body.subject_id)
     generation = service.generate_from_template(
-        session, name, subject, body.base_date, body.context
+        write.session, name, subject, body.base_date, body.context
     )
-    session.commit()
-    response.status_code = status.HTTP_201_CREATED if generation.created else status.HTTP_200_OK
+    write.session.commit()
+    write.response.status_code = (
+        status.HTTP_201_CREATED if generation.created else status.HTTP_200_OK
+    )
     return GenerateResult(
         template=name,
         subject_kind=subject.kind,

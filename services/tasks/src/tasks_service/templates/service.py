@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.contracts import TASK_CREATED
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.records import insert_row
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce
 from tasks_service.templates.models import (
@@ -78,8 +79,7 @@ def create_template(session: Session, data: TemplateCreate) -> TaskTemplate:
         raise ConflictError(f"name: template {data.name!r} already exists", field="name")
     template = TaskTemplate(name=data.name)
     _apply_body(template, data)
-    session.add(template)
-    session.flush()
+    insert_row(session, template)
     return template
 
 

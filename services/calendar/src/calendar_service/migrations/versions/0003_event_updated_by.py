@@ -3,25 +3,18 @@ meets a newer version)
 
 Expand-only: the previous release ignores the new column. Existing events start with their
 creator.
-
-Revision ID: 0003
-Revises: 0002
 """
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
+
+from obcms_platform.migration_ops import add_updated_by_column
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("events", sa.Column("updated_by", sa.Uuid(), nullable=True))
-    op.execute("UPDATE events SET updated_by = created_by")
+    add_updated_by_column("events")
 
 
 def downgrade() -> None:

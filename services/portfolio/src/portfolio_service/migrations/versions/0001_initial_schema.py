@@ -1,20 +1,43 @@
-"""initial schema
-
-Revision ID: 0001
-Revises:
-"""
-
-from collections.abc import Sequence
+"""initial schema"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
+from obcms_platform.migration_ops import (
+    create_indexes,
+    create_set_values_index,
+    create_trigram_index,
+    drop_tables,
+    enum_column,
+    foreign_key,
+    primary_key,
+    timestamp_column,
+    timestamp_columns,
+    unique_constraint,
+)
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+SECTORS = (
+    "economic",
+    "social",
+    "infrastructure",
+    "environment",
+    "governance",
+    "peace_security",
+)
+APPROVAL_STATUSES = (
+    "draft",
+    "technical_review",
+    "budget_review",
+    "stakeholder_consultation",
+    "executive_approval",
+    "approved",
+    "enacted",
+    "rejected",
+)
 
 
 def upgrade() -> None:
@@ -27,141 +50,65 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column(
+        enum_column(
             "primary_methodology",
-            sa.Enum(
-                "desk_review",
-                "survey",
-                "kii",
-                "workshop",
-                "participatory",
-                "observation",
-                "mixed",
-                "other",
-                name="primary_methodology",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
+            "desk_review",
+            "survey",
+            "kii",
+            "workshop",
+            "participatory",
+            "observation",
+            "mixed",
+            "other",
         ),
-        sa.Column(
+        enum_column(
             "status",
-            sa.Enum(
-                "planning",
-                "preparation",
-                "data_collection",
-                "analysis",
-                "reporting",
-                "completed",
-                "cancelled",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
+            "planning",
+            "preparation",
+            "data_collection",
+            "analysis",
+            "reporting",
+            "completed",
+            "cancelled",
         ),
-        sa.Column(
+        enum_column(
             "assessment_level",
-            sa.Enum(
-                "regional",
-                "provincial",
-                "city_municipal",
-                "barangay",
-                "community",
-                name="assessment_level",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
+            "regional",
+            "provincial",
+            "city_municipal",
+            "barangay",
+            "community",
         ),
         sa.Column("planned_start_date", sa.Date(), nullable=True),
         sa.Column("planned_end_date", sa.Date(), nullable=True),
         sa.Column("location", sa.String(length=255), nullable=False),
         sa.Column("community", sa.String(length=255), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint(
             "planned_start_date IS NULL OR planned_end_date IS NULL OR planned_start_date <= planned_end_date",
             name=op.f("ck_assessments__planned_end_date"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments")),
+        primary_key("assessments", "id"),
     )
-    op.create_index(
-        "ix_assessments__planned_start_date_id",
-        "assessments",
-        ["planned_start_date", "id"],
-        unique=False,
-    )
-    op.create_index("ix_assessments__status", "assessments", ["status"], unique=False)
-    op.create_index(
-        "ix_assessments__title_trgm",
-        "assessments",
-        ["title"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
+    create_indexes("assessments", ("planned_start_date", "id"), "status")
+    create_trigram_index("assessments", "title")
     op.create_table(
         "budget_ceilings",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "sector",
-            sa.Enum(
-                "economic",
-                "social",
-                "infrastructure",
-                "environment",
-                "governance",
-                "peace_security",
-                name="sector",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("sector", *SECTORS),
         sa.Column("fiscal_year", sa.SmallInteger(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint("amount >= 0", name=op.f("ck_budget_ceilings__amount")),
         sa.CheckConstraint(
             "fiscal_year BETWEEN 1970 AND 2199", name=op.f("ck_budget_ceilings__fiscal_year")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_budget_ceilings")),
+        primary_key("budget_ceilings", "id"),
     )
-    op.create_index(
-        "ix_budget_ceilings__fiscal_year_sector",
-        "budget_ceilings",
-        ["fiscal_year", "sector"],
-        unique=False,
-    )
+    create_indexes("budget_ceilings", ("fiscal_year", "sector"))
     op.create_index(
         "uq_budget_ceilings__is_active",
         "budget_ceilings",
@@ -173,29 +120,11 @@ def upgrade() -> None:
         "ppa_task_projection",
         sa.Column("task_id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=True),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "not_started",
-                "in_progress",
-                "at_risk",
-                "completed",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("status", "not_started", "in_progress", "at_risk", "completed"),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("task_id", name=op.f("pk_ppa_task_projection")),
+        timestamp_column("updated_at"),
+        primary_key("ppa_task_projection", "task_id"),
     )
     op.create_index(
         "ix_ppa_task_projection__ppa_id_status",
@@ -209,91 +138,19 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column(
-            "category",
-            sa.Enum(
-                "oobc_ppa",
-                "moa_ppa",
-                "obc_request",
-                name="category",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "planning",
-                "ongoing",
-                "completed",
-                "on_hold",
-                "cancelled",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "priority",
-            sa.Enum(
-                "low",
-                "medium",
-                "high",
-                "urgent",
-                name="priority",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "sector",
-            sa.Enum(
-                "economic",
-                "social",
-                "infrastructure",
-                "environment",
-                "governance",
-                "peace_security",
-                name="sector",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=True,
-        ),
-        sa.Column(
-            "appropriation_class",
-            sa.Enum(
-                "ps",
-                "mooe",
-                "co",
-                name="appropriation_class",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=True,
-        ),
-        sa.Column(
+        enum_column("category", "oobc_ppa", "moa_ppa", "obc_request"),
+        enum_column("status", "planning", "ongoing", "completed", "on_hold", "cancelled"),
+        enum_column("priority", "low", "medium", "high", "urgent"),
+        enum_column("sector", *SECTORS, nullable=True),
+        enum_column("appropriation_class", "ps", "mooe", "co", nullable=True),
+        enum_column(
             "funding_source",
-            sa.Enum(
-                "gaa",
-                "block_grant",
-                "lgu_counterpart",
-                "donor",
-                "internal",
-                "others",
-                name="funding_source",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            "gaa",
+            "block_grant",
+            "lgu_counterpart",
+            "donor",
+            "internal",
+            "others",
             nullable=True,
         ),
         sa.Column("implementing_office", sa.String(length=255), nullable=False),
@@ -306,38 +163,10 @@ def upgrade() -> None:
         sa.Column("budget_ceiling", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("budget_currency", sa.String(length=3), nullable=False),
         sa.Column("progress", sa.SmallInteger(), nullable=False),
-        sa.Column(
-            "approval_status",
-            sa.Enum(
-                "draft",
-                "technical_review",
-                "budget_review",
-                "stakeholder_consultation",
-                "executive_approval",
-                "approved",
-                "enacted",
-                "rejected",
-                name="approval_status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("approval_status", *APPROVAL_STATUSES),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint("budget_currency ~ '^[A-Z]{3}$'", name=op.f("ck_ppas__budget_currency")),
         sa.CheckConstraint(
             "budget_allocation >= 0 AND (budget_ceiling IS NULL OR budget_allocation <= budget_ceiling)",
@@ -355,139 +184,51 @@ def upgrade() -> None:
             "start_date IS NULL OR target_end_date IS NULL OR start_date <= target_end_date",
             name=op.f("ck_ppas__target_end_date"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ppas")),
+        primary_key("ppas", "id"),
     )
-    op.create_index("ix_ppas__category_status", "ppas", ["category", "status"], unique=False)
-    op.create_index("ix_ppas__created_at_id", "ppas", ["created_at", "id"], unique=False)
-    op.create_index("ix_ppas__fiscal_year_status", "ppas", ["fiscal_year", "status"], unique=False)
-    op.create_index(
-        "ix_ppas__sector_fiscal_year_approval_status",
+    create_indexes(
         "ppas",
-        ["sector", "fiscal_year", "approval_status"],
-        unique=False,
+        ("category", "status"),
+        ("created_at", "id"),
+        ("fiscal_year", "status"),
+        ("sector", "fiscal_year", "approval_status"),
+        "status",
     )
-    op.create_index("ix_ppas__status", "ppas", ["status"], unique=False)
-    op.create_index(
-        "ix_ppas__summary_trgm",
-        "ppas",
-        ["summary"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"summary": "gin_trgm_ops"},
-    )
-    op.create_index(
-        "ix_ppas__title_trgm",
-        "ppas",
-        ["title"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
+    create_trigram_index("ppas", "summary")
+    create_trigram_index("ppas", "title")
     op.create_table(
         "approval_history",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "from_status",
-            sa.Enum(
-                "draft",
-                "technical_review",
-                "budget_review",
-                "stakeholder_consultation",
-                "executive_approval",
-                "approved",
-                "enacted",
-                "rejected",
-                name="from_status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "to_status",
-            sa.Enum(
-                "draft",
-                "technical_review",
-                "budget_review",
-                "stakeholder_consultation",
-                "executive_approval",
-                "approved",
-                "enacted",
-                "rejected",
-                name="to_status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("from_status", *APPROVAL_STATUSES),
+        enum_column("to_status", *APPROVAL_STATUSES),
         sa.Column("changed_by", sa.Uuid(), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["ppa_id"], ["ppas.id"], name=op.f("fk_approval_history__ppa_id"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_approval_history")),
+        foreign_key("approval_history", "ppa_id", "ppas", ondelete="CASCADE"),
+        primary_key("approval_history", "id"),
     )
-    op.create_index(
-        "ix_approval_history__ppa_id_changed_at",
-        "approval_history",
-        ["ppa_id", "changed_at"],
-        unique=False,
-    )
+    create_indexes("approval_history", ("ppa_id", "changed_at"))
     op.create_table(
         "budget_workflow_stages",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
-        sa.Column(
+        enum_column(
             "stage",
-            sa.Enum(
-                "budget_call",
-                "formulation",
-                "technical_hearing",
-                "legislation",
-                "execution",
-                "accountability",
-                name="stage",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
+            "budget_call",
+            "formulation",
+            "technical_hearing",
+            "legislation",
+            "execution",
+            "accountability",
         ),
         sa.Column("sequence", sa.SmallInteger(), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "not_started",
-                "in_progress",
-                "completed",
-                "blocked",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("status", "not_started", "in_progress", "completed", "blocked"),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("owner_team_id", sa.Uuid(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint(
             "(status = 'completed') = (completed_at IS NOT NULL)",
             name=op.f("ck_budget_workflow_stages__completed_at"),
@@ -495,108 +236,40 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "sequence BETWEEN 1 AND 6", name=op.f("ck_budget_workflow_stages__sequence")
         ),
-        sa.ForeignKeyConstraint(
-            ["ppa_id"],
-            ["ppas.id"],
-            name=op.f("fk_budget_workflow_stages__ppa_id"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_budget_workflow_stages")),
-        sa.UniqueConstraint(
-            "ppa_id", "sequence", name=op.f("uq_budget_workflow_stages__ppa_id_sequence")
-        ),
-        sa.UniqueConstraint(
-            "ppa_id", "stage", name=op.f("uq_budget_workflow_stages__ppa_id_stage")
-        ),
+        foreign_key("budget_workflow_stages", "ppa_id", "ppas", ondelete="CASCADE"),
+        primary_key("budget_workflow_stages", "id"),
+        unique_constraint("budget_workflow_stages", "ppa_id", "sequence"),
+        unique_constraint("budget_workflow_stages", "ppa_id", "stage"),
     )
     op.create_table(
         "funding_tranches",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "tranche_type",
-            sa.Enum(
-                "allocation",
-                "obligation",
-                "disbursement",
-                "adjustment",
-                name="tranche_type",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("tranche_type", "allocation", "obligation", "disbursement", "adjustment"),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint(
             "amount > 0 OR (tranche_type = 'adjustment' AND amount <> 0)",
             name=op.f("ck_funding_tranches__amount"),
         ),
-        sa.ForeignKeyConstraint(
-            ["ppa_id"], ["ppas.id"], name=op.f("fk_funding_tranches__ppa_id"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_funding_tranches")),
+        foreign_key("funding_tranches", "ppa_id", "ppas", ondelete="CASCADE"),
+        primary_key("funding_tranches", "id"),
     )
-    op.create_index(
-        "ix_funding_tranches__ppa_id_tranche_type",
-        "funding_tranches",
-        ["ppa_id", "tranche_type"],
-        unique=False,
-    )
+    create_indexes("funding_tranches", ("ppa_id", "tranche_type"))
     op.create_table(
         "milestones",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "planned",
-                "completed",
-                "delayed",
-                "at_risk",
-                "blocked",
-                "cancelled",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("status", "planned", "completed", "delayed", "at_risk", "blocked", "cancelled"),
         sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["ppa_id"], ["ppas.id"], name=op.f("fk_milestones__ppa_id"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_milestones")),
+        *timestamp_columns(),
+        foreign_key("milestones", "ppa_id", "ppas", ondelete="CASCADE"),
+        primary_key("milestones", "id"),
     )
     op.create_index(
         "ix_milestones__open_date",
@@ -605,193 +278,64 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("status NOT IN ('completed', 'cancelled')"),
     )
-    op.create_index("ix_milestones__ppa_id_date", "milestones", ["ppa_id", "date"], unique=False)
+    create_indexes("milestones", ("ppa_id", "date"))
     op.create_table(
         "needs",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column(
+        enum_column(
             "status",
-            sa.Enum(
-                "identified",
-                "validated",
-                "prioritized",
-                "planned",
-                "in_progress",
-                "completed",
-                "deferred",
-                "rejected",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
+            "identified",
+            "validated",
+            "prioritized",
+            "planned",
+            "in_progress",
+            "completed",
+            "deferred",
+            "rejected",
         ),
-        sa.Column(
-            "urgency_level",
-            sa.Enum(
-                "immediate",
-                "short_term",
-                "medium_term",
-                "long_term",
-                name="urgency_level",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("urgency_level", "immediate", "short_term", "medium_term", "long_term"),
         sa.Column("impact_severity", sa.SmallInteger(), nullable=False),
-        sa.Column(
-            "feasibility",
-            sa.Enum(
-                "very_low",
-                "low",
-                "medium",
-                "high",
-                "very_high",
-                name="feasibility",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("feasibility", "very_low", "low", "medium", "high", "very_high"),
         sa.Column("affected_population", sa.Integer(), nullable=True),
         sa.Column("community", sa.String(length=255), nullable=False),
         sa.Column("assessment_id", sa.Uuid(), nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamp_columns(),
         sa.CheckConstraint("affected_population >= 0", name=op.f("ck_needs__affected_population")),
         sa.CheckConstraint(
             "impact_severity BETWEEN 1 AND 5", name=op.f("ck_needs__impact_severity")
         ),
-        sa.ForeignKeyConstraint(
-            ["assessment_id"],
-            ["assessments.id"],
-            name=op.f("fk_needs__assessment_id"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_needs")),
+        foreign_key("needs", "assessment_id", "assessments", ondelete="SET NULL"),
+        primary_key("needs", "id"),
     )
-    op.create_index(
-        "ix_needs__assessment_id",
-        "needs",
-        ["assessment_id"],
-        unique=False,
-        postgresql_where=sa.text("assessment_id IS NOT NULL"),
-    )
-    op.create_index("ix_needs__created_at_id", "needs", ["created_at", "id"], unique=False)
-    op.create_index("ix_needs__status", "needs", ["status"], unique=False)
-    op.create_index(
-        "ix_needs__title_trgm",
-        "needs",
-        ["title"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
+    create_set_values_index("needs", "assessment_id")
+    create_indexes("needs", ("created_at", "id"), "status")
+    create_trigram_index("needs", "title")
     op.create_table(
         "need_ppa_links",
         sa.Column("need_id", sa.Uuid(), nullable=False),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["need_id"], ["needs.id"], name=op.f("fk_need_ppa_links__need_id"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["ppa_id"], ["ppas.id"], name=op.f("fk_need_ppa_links__ppa_id"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("need_id", "ppa_id", name=op.f("pk_need_ppa_links")),
+        timestamp_column("created_at"),
+        foreign_key("need_ppa_links", "need_id", "needs", ondelete="CASCADE"),
+        foreign_key("need_ppa_links", "ppa_id", "ppas", ondelete="CASCADE"),
+        primary_key("need_ppa_links", "need_id", "ppa_id"),
     )
-    op.create_index("ix_need_ppa_links__ppa_id", "need_ppa_links", ["ppa_id"], unique=False)
+    create_indexes("need_ppa_links", "ppa_id")
 
 
 def downgrade() -> None:
     drop_bus_tables()
-    op.drop_index("ix_need_ppa_links__ppa_id", table_name="need_ppa_links")
-    op.drop_table("need_ppa_links")
-    op.drop_index(
-        "ix_needs__title_trgm",
-        table_name="needs",
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
+    drop_tables(
+        "need_ppa_links",
+        "needs",
+        "milestones",
+        "funding_tranches",
+        "budget_workflow_stages",
+        "approval_history",
+        "ppas",
+        "ppa_task_projection",
+        "budget_ceilings",
+        "assessments",
     )
-    op.drop_index("ix_needs__status", table_name="needs")
-    op.drop_index("ix_needs__created_at_id", table_name="needs")
-    op.drop_index(
-        "ix_needs__assessment_id",
-        table_name="needs",
-        postgresql_where=sa.text("assessment_id IS NOT NULL"),
-    )
-    op.drop_table("needs")
-    op.drop_index("ix_milestones__ppa_id_date", table_name="milestones")
-    op.drop_index(
-        "ix_milestones__open_date",
-        table_name="milestones",
-        postgresql_where=sa.text("status NOT IN ('completed', 'cancelled')"),
-    )
-    op.drop_table("milestones")
-    op.drop_index("ix_funding_tranches__ppa_id_tranche_type", table_name="funding_tranches")
-    op.drop_table("funding_tranches")
-    op.drop_table("budget_workflow_stages")
-    op.drop_index("ix_approval_history__ppa_id_changed_at", table_name="approval_history")
-    op.drop_table("approval_history")
-    op.drop_index(
-        "ix_ppas__title_trgm",
-        table_name="ppas",
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
-    op.drop_index(
-        "ix_ppas__summary_trgm",
-        table_name="ppas",
-        postgresql_using="gin",
-        postgresql_ops={"summary": "gin_trgm_ops"},
-    )
-    op.drop_index("ix_ppas__status", table_name="ppas")
-    op.drop_index("ix_ppas__sector_fiscal_year_approval_status", table_name="ppas")
-    op.drop_index("ix_ppas__fiscal_year_status", table_name="ppas")
-    op.drop_index("ix_ppas__created_at_id", table_name="ppas")
-    op.drop_index("ix_ppas__category_status", table_name="ppas")
-    op.drop_table("ppas")
-    op.drop_index(
-        "ix_ppa_task_projection__ppa_id_status",
-        table_name="ppa_task_projection",
-        postgresql_where=sa.text("ppa_id IS NOT NULL AND NOT deleted"),
-    )
-    op.drop_table("ppa_task_projection")
-    op.drop_index(
-        "uq_budget_ceilings__is_active",
-        table_name="budget_ceilings",
-        postgresql_where=sa.text("is_active"),
-    )
-    op.drop_index("ix_budget_ceilings__fiscal_year_sector", table_name="budget_ceilings")
-    op.drop_table("budget_ceilings")
-    op.drop_index(
-        "ix_assessments__title_trgm",
-        table_name="assessments",
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
-    op.drop_index("ix_assessments__status", table_name="assessments")
-    op.drop_index("ix_assessments__planned_start_date_id", table_name="assessments")
-    op.drop_table("assessments")

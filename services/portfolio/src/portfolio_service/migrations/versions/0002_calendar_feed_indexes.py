@@ -1,45 +1,27 @@
-"""calendar feed indexes: PPA, milestone, workflow stage and assessment dates
+"""calendar feed indexes: PPA, milestone, workflow stage and assessment dates"""
 
-Revision ID: 0002
-Revises: 0001
-"""
-
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
+from obcms_platform.migration_ops import (
+    create_indexes,
+    create_set_values_index,
+    drop_indexes,
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-STAGES_DUE = sa.text("due_date IS NOT NULL")
 
 
 def upgrade() -> None:
-    op.create_index("ix_ppas__start_date", "ppas", ["start_date"], unique=False)
-    op.create_index("ix_ppas__target_end_date", "ppas", ["target_end_date"], unique=False)
-    op.create_index("ix_milestones__date", "milestones", ["date"], unique=False)
-    op.create_index(
-        "ix_budget_workflow_stages__due_date",
-        "budget_workflow_stages",
-        ["due_date"],
-        unique=False,
-        postgresql_where=STAGES_DUE,
-    )
-    op.create_index(
-        "ix_assessments__planned_end_date", "assessments", ["planned_end_date"], unique=False
-    )
+    create_indexes("ppas", "start_date", "target_end_date")
+    create_indexes("milestones", "date")
+    create_set_values_index("budget_workflow_stages", "due_date")
+    create_indexes("assessments", "planned_end_date")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_assessments__planned_end_date", table_name="assessments")
-    op.drop_index(
+    drop_indexes(
+        "ix_assessments__planned_end_date",
         "ix_budget_workflow_stages__due_date",
-        table_name="budget_workflow_stages",
-        postgresql_where=STAGES_DUE,
+        "ix_milestones__date",
+        "ix_ppas__target_end_date",
+        "ix_ppas__start_date",
     )
-    op.drop_index("ix_milestones__date", table_name="milestones")
-    op.drop_index("ix_ppas__target_end_date", table_name="ppas")
-    op.drop_index("ix_ppas__start_date", table_name="ppas")

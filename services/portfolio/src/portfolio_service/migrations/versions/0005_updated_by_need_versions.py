@@ -3,31 +3,22 @@
 A stale save then names the person ("changed by … since you opened it"); a need gets an ETag
 and If-Match like PPAs and assessments. Expand-only: existing rows count their creator as the
 last to change them and start at version 1; the previous release ignores the columns.
-
-Revision ID: 0005
-Revises: 0004
 """
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
+
+from obcms_platform.migration_ops import add_updated_by_column, add_version_column
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES = ("ppas", "assessments", "needs")
 
 
 def upgrade() -> None:
     for table in TABLES:
-        op.add_column(table, sa.Column("updated_by", sa.Uuid(), nullable=True))
-        op.execute(f"UPDATE {table} SET updated_by = created_by")
-    op.add_column(
-        "needs", sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
-    )
+        add_updated_by_column(table)
+    add_version_column("needs")
 
 
 def downgrade() -> None:

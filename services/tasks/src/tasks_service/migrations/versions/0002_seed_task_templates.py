@@ -3,14 +3,10 @@
 The catalogue is frozen with this revision (seed/task_templates_v1.json); later catalogue
 changes come as new revisions. Ids are derived from template names so the downgrade removes
 exactly these templates.
-
-Revision ID: 0002
-Revises: 0001
 """
 
 import json
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +15,6 @@ from alembic import context, op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "seed" / "task_templates_v1.json"
 NAMESPACE = uuid.UUID("6f1c0d1e-8a5b-4f43-9b7a-0b5e3c1d2a10")

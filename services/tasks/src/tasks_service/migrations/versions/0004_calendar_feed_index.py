@@ -1,18 +1,12 @@
-"""calendar feed index: tasks by the days they cover
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-from collections.abc import Sequence
+"""calendar feed index: tasks by the days they cover"""
 
 import sqlalchemy as sa
 from alembic import op
 
+from obcms_platform.migration_ops import drop_indexes
+
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -27,9 +21,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_tasks__calendar_span",
-        table_name="tasks",
-        postgresql_using="gist",
-        postgresql_where=sa.text("due_date IS NOT NULL AND related_event_id IS NULL"),
-    )
+    drop_indexes("ix_tasks__calendar_span")

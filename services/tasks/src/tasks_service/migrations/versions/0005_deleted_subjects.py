@@ -1,44 +1,25 @@
-"""deleted subjects: PPAs, assessments and events whose deletion the tasks service handled
-
-Revision ID: 0005
-Revises: 0004
-"""
-
-from collections.abc import Sequence
+"""deleted subjects: PPAs, assessments and events whose deletion the tasks service handled"""
 
 import sqlalchemy as sa
 from alembic import op
 
+from obcms_platform.migration_ops import (
+    enum_column,
+    primary_key,
+    timestamp_column,
+)
+
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     op.create_table(
         "deleted_subjects",
-        sa.Column(
-            "subject_kind",
-            sa.Enum(
-                "ppa",
-                "assessment",
-                "event",
-                name="subject_kind",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
-            nullable=False,
-        ),
+        enum_column("subject_kind", "ppa", "assessment", "event"),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "deleted_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("subject_kind", "subject_id", name=op.f("pk_deleted_subjects")),
+        timestamp_column("deleted_at"),
+        primary_key("deleted_subjects", "subject_kind", "subject_id"),
     )
 
 

@@ -16,19 +16,12 @@ generated, and no consumer of task events keeps their assignees.
 
 Downgrade leaves the assignments in place: after the upgrade people may have kept or changed
 them, and they are valid data for the previous release too.
-
-Revision ID: 0007
-Revises: 0006
 """
-
-from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

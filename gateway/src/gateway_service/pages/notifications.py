@@ -1,0 +1,258 @@
+"""The person's notifications: the inbox page (grouped by day, mark one or all read), the
+bell's count, the preferences page, the record links of messages (``/go/<record>/<id>``),
+and in development the mailbox of what the platform "sent"."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from gateway_service.auth.identity import PageUser
+from gateway_service.pages.assessments import ASSESSMENT_PAGE, NEED_PAGE
+from gateway_service.pages.common import (
+    UpstreamError,
+    api,
+    fetch,
+    fetch_page,
+    if_match,
+    parse_id,
+    read_form,
+    redirect,
+    refusal_errors,
+)
+from gateway_service.pages.events import EVENT_PAGE
+from gateway_service.pages.leave import LEAVE_PAGE
+from gateway_service.pages.portfolio import PPA_PAGE
+from gateway_service.pages.resources import BOOKING_PAGE
+from gateway_service.pages.tasks import TASK_PAGE
+from gateway_service.settings import GatewaySettings
+from gateway_service.web import render
+from obcms_platform.errors import NotFoundError, ServiceUnavailableError
+from obcms_platform.formatting import format_day, zone_named
+from obcms_platform.links import LINK_PREFIX, Record
+from obcms_platform.mailcatcher import read_maildir
+from obcms_platform.settings import RunMode
+
+NOTIFICATIONS = "/notifications/"
+PREFERENCES = NOTIFICATIONS + "preferences/"
+MAILBOX = "/dev/mailbox/"
+SERVICE = "notifications"
+
+# Where a message's record link lands.
+RECORD_PAGES: dict[Record, str] = {
+    Record.TASK: TASK_PAGE,
+    Record.PPA: PPA_PAGE,
+    Record.ASSESSMENT: ASSESSMENT_PAGE,
+    Record.NEED: NEED_PAGE,
+    Record.EVENT: EVENT_PAGE,
+    Record.LEAVE: LEAVE_PAGE,
+    Record.BOOKING: BOOKING_PAGE,
+}
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# What the page says after `?done=`: a fixed vocabulary, the query's text is never shown.
+DONE = {
+    "read": "Marked as read",
+    "unread": "Marked as unread",
+    "all_read": "All marked as read",
+    "saved": "Preferences saved",
+}
+CHANNELS = ("both", "in_app", "email", "digest", "off")
+PREFERENCE_INPUTS = ("digest_time", "quiet_start", "quiet_end", "event_lead_minutes")
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get(LINK_PREFIX + "{record}/{record_id}")
+async def open_record(record: str, record_id: str, user: PageUser) -> Response:
+    """A message's link: the record's page (the login page first, when signed out)."""
+    try:
+        page = RECORD_PAGES[Record(record)]
+    except ValueError:
+        raise NotFoundError("record kind", record) from None
+    return redirect(PLACEHOLDER.sub(parse_id(record_id, record), page))
+
+
+@router.get(NOTIFICATIONS + "count.json")
+async def unread_count(request: Request, user: PageUser) -> JSONResponse:
+    """The bell's number (null while the notifications service cannot say)."""
+    try:
+        reply = await api(request, user, SERVICE, "GET", "/notifications/unread-count")
+    except ServiceUnavailableError:
+        return JSONResponse({"unread": None})
+    return JSONResponse({"unread": reply.body["unread"] if reply.ok else None})
+
+
+def _days(items: list[dict[str, Any]], zone_name: str | None) -> list[tuple[str, list[Any]]]:
+    """The notifications under the day they came, in the viewer's zone: "Today",
+    "Yesterday", then the date."""
+    zone = zone_named(zone_name)
+    today = datetime.now(zone).date()
+
+    def day_of(item: dict[str, Any]) -> str:
+        day = datetime.fromisoformat(item["created_at"]).astimezone(zone).date()
+        if day == today:
+            return "Today"
+        if day == today - timedelta(days=1):
+            return "Yesterday"
+        return format_day(day)
+
+    return [(day, list(group)) for day, group in groupby(items, key=day_of)]
+
+
+@router.get(NOTIFICATIONS)
+async def notifications_page(request: Request, user: PageUser) -> Response:
+    unread_only = request.query_params.get("unread") == "1"
+    filters = [("unread", "true")] if unread_only else []
+    items, pages, error = await fetch_page(request, user, SERVICE, "/notifications", filters)
+    count = await fetch(request, user, SERVICE, "/notifications/unread-count")
+    return render(
+        request,
+        "notifications.html",
+        {
+            "days": _days(items, user.time_zone),
+            "pages": pages,
+            "error": error,
+            "unread": count["unread"],
+            "unread_only": unread_only,
+            "notice": DONE.get(request.query_params.get("done", "")),
+        },
+        status_code=error.status if error else 200,
+    )
+
+
+def _back(form: dict[str, str], done: str) -> Response:
+    """To the inbox as it was (the unread filter kept), saying what was done."""
+    filtered = "unread=1&" if form.get("unread") == "1" else ""
+    return redirect(f"{NOTIFICATIONS}?{filtered}done={done}")
+
+
+@router.post(NOTIFICATIONS + "{notification_id}/{action}/")
+async def mark(request: Request, user: PageUser, notification_id: str, action: str) -> Response:
+    """``read`` / ``unread`` one notification; ``open`` marks it read and goes to its record."""
+    if action not in {"read", "unread", "open"}:
+        raise NotFoundError("action", action)
+    form, _ = await read_form(request)
+    state = "unread" if action == "unread" else "read"
+    notification_path = f"/notifications/{parse_id(notification_id, 'notification')}/{state}"
+    reply = await api(request, user, SERVICE, "POST", notification_path)
+    if not reply.ok:
+        raise UpstreamError(reply.status, reply.message, field=reply.field)
+    if action == "open":
+        return redirect(reply.body["link"] or NOTIFICATIONS)
+    return _back(form, action)
+
+
+@router.post(NOTIFICATIONS + "read-all/")
+async def mark_all(request: Request, user: PageUser) -> Response:
+    form, _ = await read_form(request)
+    reply = await api(request, user, SERVICE, "POST", "/notifications/read-all")
+    if not reply.ok:
+        raise UpstreamError(reply.status, reply.message, field=reply.field)
+    return _back(form, "all_read")
+
+
+def _preferences_page(
+    request: Request,
+    preferences: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    general_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    shown = form or {
+        **{name: _clock(preferences[name]) for name in PREFERENCE_INPUTS[:3]},
+        "event_lead_minutes": str(preferences["event_lead_minutes"]),
+        **{f"channel_{c['kind']}": c["channel"] for c in preferences["kinds"]},
+    }
+    return render(
+        request,
+        "notification_preferences.html",
+        {
+            "preferences": preferences,
+            "form": shown,
+            "errors": errors or {},
+            "general_error": general_error,
+            "channels": CHANNELS,
+            "notice": DONE.get(request.query_params.get("done", "")),
+        },
+        status_code=status_code,
+    )
+
+
+def _clock(value: str | None) -> str:
+    """``07:30:00`` as the time input shows it (``07:30``)."""
+    return value[:5] if value else ""
+
+
+@router.get(PREFERENCES)
+async def preferences_page(request: Request, user: PageUser) -> Response:
+    preferences = await fetch(request, user, SERVICE, "/notification-preferences")
+    return _preferences_page(request, preferences)
+
+
+@router.post(PREFERENCES)
+async def save_preferences(request: Request, user: PageUser) -> Response:
+    form, _ = await read_form(request)
+    kinds = [name.removeprefix("channel_") for name in form if name.startswith("channel_")]
+    payload: dict[str, Any] = {
+        "digest_time": form.get("digest_time") or None,
+        # Emptied quiet hours mean none.
+        "quiet_start": form.get("quiet_start") or None,
+        "quiet_end": form.get("quiet_end") or None,
+        "event_lead_minutes": form.get("event_lead_minutes") or None,
+        "channels": {kind: form[f"channel_{kind}"] for kind in kinds},
+    }
+    reply = await api(
+        request,
+        user,
+        SERVICE,
+        "PATCH",
+        "/notification-preferences",
+        json=payload,
+        headers=if_match(form.get("version", "")),
+    )
+    if reply.ok:
+        return redirect(PREFERENCES + "?done=saved")
+    errors, general = refusal_errors(
+        reply,
+        {
+            **{name: name for name in PREFERENCE_INPUTS},
+            **{f"channels.{kind}": f"channel_{kind}" for kind in kinds},
+        },
+        stale="Someone changed your preferences meanwhile (another tab?): reload the page "
+        "to see them, then save again",
+    )
+    preferences = await fetch(request, user, SERVICE, "/notification-preferences")
+    return _preferences_page(
+        request,
+        preferences,
+        form=form,
+        errors=errors,
+        general_error=general,
+        status_code=reply.status,
+    )
+
+
+@router.get(MAILBOX)
+async def mailbox_page(request: Request, user: PageUser) -> Response:
+    """Development only: the email `make run` caught instead of sending, newest first."""
+    settings: GatewaySettings = request.app.state.settings
+    if settings.mode is RunMode.PRODUCTION or settings.dev_mailbox_dir is None:
+        raise NotFoundError("page", MAILBOX)
+    messages = [
+        {
+            "from": message["From"],
+            "to": message["To"],
+            "subject": message["Subject"],
+            "date": message["Date"],
+            "text": (message.get_body(("plain",)) or message).get_content(),
+        }
+        for message in reversed(read_maildir(settings.dev_mailbox_dir))
+    ]
+    return render(request, "dev_mailbox.html", {"messages": messages})

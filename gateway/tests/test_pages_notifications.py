@@ -1,0 +1,253 @@
+"""The notifications pages: the inbox grouped by day with mark read / all read, the bell's
+count rising and falling in a real browser, the preferences form with its errors beside the
+fields and its version, record links that land on the record's page, and the development
+mailbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import smtplib
+import uuid
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    USER_PASSWORD,
+    browser_session,
+    check_page,
+    create_user,
+    signed_in,
+    submit,
+    token_for,
+)
+from notifications_service.db import load_models
+from notifications_service.events import handlers
+from notifications_service.settings import NotificationsSettings
+from playwright.sync_api import Browser, expect
+
+from obcms_platform.bus import Event
+from obcms_platform.contracts import TASK_CREATED, USER_CHANGED, TaskChanged, UserChanged
+from obcms_platform.db import Database
+from obcms_platform.mailcatcher import MailCatcher
+
+FRONTS_NOTIFICATIONS = True
+INBOX = "/notifications/"
+PREFERENCES = "/notifications/preferences/"
+
+
+@pytest.fixture(scope="module")
+def inboxes(notifications_database: str) -> Iterator[Callable[..., list[str]]]:
+    """Fills a person's inbox the way the bus does: their account, then tasks assigned to
+    them (one notification each); returns the task ids."""
+    load_models()
+    database = Database(notifications_database, pool_size=1)
+    table = handlers(NotificationsSettings(database_url=notifications_database))
+
+    def handle(contract: Any, payload: Any, subject: uuid.UUID) -> None:
+        event = Event.new(contract.name, producer="test", subject_id=subject, data=payload.data())
+        with database.session() as session:
+            table[event.type](session, event)
+            session.commit()
+
+    def assign(person: dict[str, Any], *titles: str) -> list[str]:
+        user_id = uuid.UUID(person["id"])
+        handle(
+            USER_CHANGED,
+            UserChanged(
+                user_id=user_id,
+                full_name=person.get("full_name") or "Amina Kusain",
+                email="amina@example.org",
+                role=person["role"],
+                active=True,
+                version=1,
+            ),
+            user_id,
+        )
+        ids = []
+        for title in titles:
+            task_id = uuid.uuid4()
+            handle(
+                TASK_CREATED,
+                TaskChanged(
+                    task_id=task_id,
+                    title=title,
+                    status="not_started",
+                    due_date=dt.date(2031, 3, 14),
+                    assignee_ids=[user_id],
+                    version=1,
+                ),
+                task_id,
+            )
+            ids.append(str(task_id))
+        return ids
+
+    yield assign
+    database.dispose()
+
+
+@pytest.fixture
+def person(make_client: Callable[[], httpx.Client]) -> dict[str, Any]:
+    admin = token_for(make_client(), "admin", ADMIN_PASSWORD)
+    return create_user(make_client(), admin, "staff")
+
+
+def test_the_inbox_groups_by_day_and_marks_read(
+    make_client: Callable[[], httpx.Client],
+    person: dict[str, Any],
+    inboxes: Callable[..., list[str]],
+) -> None:
+    inboxes(person, "Draft the work plan", "Book the venue")
+    client = signed_in(make_client(), person["username"])
+    page = client.get(INBOX)
+    assert page.status_code == 200, page.text
+    assert "2 unread" in page.text
+    assert "Today" in page.text
+    assert "A colleague assigned you \u201cBook the venue\u201d" in page.text
+    assert "Due Fri 14 Mar 2031." in page.text
+    assert page.text.index("Book the venue") < page.text.index("Draft the work plan")
+
+    listed = client.get(
+        "/api/v1/notifications", headers=token_for(make_client(), person["username"], USER_PASSWORD)
+    )
+    first = listed.json()["items"][0]["id"]
+    marked = submit(client, f"{INBOX}{first}/read/", {"unread": ""})
+    assert marked.status_code == 303
+    assert marked.headers["location"] == f"{INBOX}?done=read"
+    after = client.get(marked.headers["location"])
+    assert "Marked as read" in after.text
+    assert "1 unread" in after.text
+    assert client.get(f"{INBOX}count.json").json() == {"unread": 1}
+    assert "Draft the work plan" in client.get(f"{INBOX}?unread=1").text
+    assert "Book the venue" not in client.get(f"{INBOX}?unread=1").text
+
+    everything = submit(client, f"{INBOX}read-all/", {"unread": "1"})
+    assert everything.headers["location"] == f"{INBOX}?unread=1&done=all_read"
+    done = client.get(everything.headers["location"])
+    assert "All marked as read" in done.text
+    assert "Nothing unread" in done.text
+    assert client.get(f"{INBOX}count.json").json() == {"unread": 0}
+
+
+def test_opening_a_notification_marks_it_read_and_lands_on_its_record(
+    make_client: Callable[[], httpx.Client],
+    person: dict[str, Any],
+    inboxes: Callable[..., list[str]],
+) -> None:
+    [task_id] = inboxes(person, "Review the MOA")
+    client = signed_in(make_client(), person["username"])
+    headers = token_for(make_client(), person["username"], USER_PASSWORD)
+    [item] = client.get("/api/v1/notifications", headers=headers).json()["items"]
+    opened = submit(client, f"{INBOX}{item['id']}/open/")
+    assert opened.headers["location"] == f"/go/task/{task_id}"
+    landed = client.get(opened.headers["location"])
+    assert landed.status_code == 303
+    assert landed.headers["location"] == f"/oobc-management/staff/tasks/{task_id}/"
+    assert client.get(f"{INBOX}count.json").json() == {"unread": 0}
+    # Another person cannot mark it; an unknown kind of record is no page.
+    other = create_user(make_client(), token_for(make_client(), "admin", ADMIN_PASSWORD))
+    stranger = signed_in(make_client(), other["username"])
+    assert submit(stranger, f"{INBOX}{item['id']}/unread/").status_code == 403
+    assert client.get(f"/go/spaceship/{task_id}").status_code == 404
+    # Signed out, a link from an email goes through the login page and back.
+    signed_out = make_client().get(f"/go/task/{task_id}")
+    assert signed_out.status_code in {302, 303}
+    assert "next=/go/task/" in httpx.URL(signed_out.headers["location"]).query.decode().replace(
+        "%2F", "/"
+    )
+
+
+def test_preferences_are_saved_with_their_version_and_errors_beside_the_fields(
+    make_client: Callable[[], httpx.Client], person: dict[str, Any]
+) -> None:
+    client = signed_in(make_client(), person["username"])
+    page = client.get(PREFERENCES)
+    assert page.status_code == 200
+    assert 'value="07:30"' in page.text
+    assert "A task is assigned to me" in page.text
+    assert "Inbox and email (default)" in page.text
+    form = {
+        "version": "0",
+        "digest_time": "06:45",
+        "event_lead_minutes": "15",
+        "quiet_start": "",
+        "quiet_end": "",
+        "channel_task_assigned": "email",
+        "channel_task_due_soon": "off",
+    }
+    saved = submit(client, PREFERENCES, form)
+    assert saved.status_code == 303, saved.text
+    shown = client.get(saved.headers["location"])
+    assert "Preferences saved" in shown.text
+    assert 'value="06:45"' in shown.text
+    assert '<option value="email" selected>' in shown.text
+    # Half a quiet period: the error stands beside the missing input, what was typed stays.
+    refused = submit(client, PREFERENCES, {**form, "version": "1", "quiet_start": "22:00"})
+    assert refused.status_code == 422
+    assert 'id="f-quiet_end-error"' in refused.text
+    quiet_end = re.search(r'<input name="quiet_end"[^>]*>', refused.text)
+    assert quiet_end is not None
+    assert 'aria-invalid="true"' in quiet_end.group()
+    assert 'aria-describedby="f-quiet_end-error"' in quiet_end.group()
+    assert 'value="22:00"' in refused.text
+    # A second tab still at version 0.
+    stale = submit(client, PREFERENCES, {**form, "digest_time": "09:00"})
+    assert stale.status_code == 412
+    assert "Someone changed your preferences meanwhile" in stale.text
+
+
+def test_the_development_mailbox_shows_what_was_caught(
+    make_client: Callable[[], httpx.Client], gateway: Any, person: dict[str, Any]
+) -> None:
+    settings = gateway.server.config.app.state.settings
+    catcher = MailCatcher(settings.dev_mailbox_dir).start()
+    try:
+        message = EmailMessage()
+        message["From"], message["To"] = "OBCMS <obcms@localhost>", "amina@example.org"
+        message["Subject"] = "Your OBCMS digest: 2 items"
+        message.set_content("\u201cBook the venue\u201d is due in 2 days")
+        with smtplib.SMTP(catcher.host, catcher.port) as smtp:
+            smtp.send_message(message)
+    finally:
+        catcher.stop()
+    page = signed_in(make_client(), person["username"]).get("/dev/mailbox/")
+    assert page.status_code == 200
+    assert "Your OBCMS digest: 2 items" in page.text
+    assert "\u201cBook the venue\u201d is due in 2 days" in page.text
+
+
+def test_the_bell_counts_unread_in_the_browser_and_the_pages_pass_axe(
+    browser: Browser,
+    gateway: Any,
+    person: dict[str, Any],
+    inboxes: Callable[..., list[str]],
+) -> None:
+    inboxes(person, "Draft the work plan", "Book the venue")
+    with browser_session(browser, gateway.url, person["username"], USER_PASSWORD, DESKTOP) as page:
+        bell = page.locator(".bell")
+        expect(bell).to_have_attribute("aria-label", "Notifications, 2 unread")
+        expect(bell.locator(".bell-count")).to_have_text("2")
+        bell.click()
+        expect(page).to_have_url(f"{gateway.url}{INBOX}")
+        check_page(page, "notifications")
+        page.get_by_role("button", name="Mark as read").first.click()
+        expect(page.locator("#toast")).to_have_text("Marked as read")
+        expect(bell).to_have_attribute("aria-label", "Notifications, 1 unread")
+        page.get_by_role("button", name="Mark all as read").click()
+        expect(bell.locator(".bell-count")).to_be_hidden()
+        expect(bell).to_have_attribute("aria-label", "Notifications")
+        # A new assignment shows when the tab comes back (or within a minute).
+        inboxes(person, "Prepare the briefing")
+        page.reload()
+        expect(bell.locator(".bell-count")).to_have_text("1")
+        page.goto(PREFERENCES)
+        check_page(page, "notification-preferences")
+        page.get_by_label("Quiet hours from").fill("22:00")
+        page.get_by_role("button", name="Save preferences").click()
+        expect(page.locator("#f-quiet_end-error")).to_be_visible()
+        check_page(page, "notification-preferences-error")

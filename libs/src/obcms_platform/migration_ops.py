@@ -1,0 +1,115 @@
+"""Column factories and Alembic operations that the services' migrations share.
+
+Append-only: a released migration calls these, so a helper's output is never changed once a
+migration uses it; a different schema gets a new helper, called from a new migration. Chosen
+over version suffixes in the names because every helper here is a first version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def enum_column(name: str, *values: str, nullable: bool = False) -> sa.Column[Any]:
+    """VARCHAR(32) with a CHECK of `values` named after the column (`db.enum_column`'s type)."""
+    return sa.Column(
+        name,
+        sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=32),
+        nullable=nullable,
+    )
+
+
+def timestamp_column(name: str) -> sa.Column[Any]:
+    """NOT NULL timestamptz that the server sets to now() on insert."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
+
+
+def timestamp_columns() -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """created_at and updated_at (`db.Timestamped`)."""
+    return timestamp_column("created_at"), timestamp_column("updated_at")
+
+
+def uuid_array_column(name: str) -> sa.Column[Any]:
+    """NOT NULL uuid[] that starts empty."""
+    return sa.Column(
+        name, postgresql.ARRAY(sa.Uuid()), server_default=sa.text("'{}'"), nullable=False
+    )
+
+
+def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+    """Primary key `pk_<table>` of `columns`."""
+    return sa.PrimaryKeyConstraint(*columns, name=op.f(f"pk_{table}"))
+
+
+def unique_constraint(table: str, *columns: str) -> sa.UniqueConstraint:
+    """Unique constraint `uq_<table>__<columns joined by _>`."""
+    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}__{'_'.join(columns)}"))
+
+
+def foreign_key(table: str, column: str, target: str, *, ondelete: str) -> sa.ForeignKeyConstraint:
+    """Foreign key `fk_<table>__<column>` from `column` to `<target>.id`."""
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}__{column}"), ondelete=ondelete
+    )
+
+
+def create_indexes(table: str, *keys: str | tuple[str, ...]) -> None:
+    """Plain btree indexes, one per key (a column or a tuple of them), named
+    `ix_<table>__<columns joined by _>`."""
+    for key in keys:
+        columns = [key] if isinstance(key, str) else list(key)
+        op.create_index(f"ix_{table}__{'_'.join(columns)}", table, columns, unique=False)
+
+
+def create_trigram_index(table: str, column: str) -> None:
+    """GIN trigram index `ix_<table>__<column>_trgm` (the `q` text filter; needs pg_trgm)."""
+    op.create_index(
+        f"ix_{table}__{column}_trgm",
+        table,
+        [column],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    )
+
+
+def create_set_values_index(table: str, column: str) -> None:
+    """Index `ix_<table>__<column>` of the rows where `column` is not null."""
+    op.create_index(
+        f"ix_{table}__{column}",
+        table,
+        [column],
+        unique=False,
+        postgresql_where=sa.text(f"{column} IS NOT NULL"),
+    )
+
+
+def drop_indexes(*names: str) -> None:
+    """Drop indexes in the order given (PostgreSQL's DROP INDEX needs only their names)."""
+    for name in names:
+        op.drop_index(name)
+
+
+def drop_tables(*names: str) -> None:
+    """Drop tables, with their indexes and constraints, in the order given."""
+    for name in names:
+        op.drop_table(name)
+
+
+def add_version_column(table: str) -> None:
+    """Row version for ETags and If-Match; existing rows start at 1."""
+    op.add_column(
+        table, sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
+    )
+
+
+def add_updated_by_column(table: str) -> None:
+    """Who changed a row last; existing rows count their creator."""
+    op.add_column(table, sa.Column("updated_by", sa.Uuid(), nullable=True))
+    op.execute(f"UPDATE {table} SET updated_by = created_by")

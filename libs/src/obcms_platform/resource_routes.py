@@ -1,0 +1,381 @@
+"""The routes of a standard resource, declared once; and the one way a write route answers.
+
+Every resource's routes do the same: parse, call the service, commit, answer the record as its
+read model. `ResourceRoutes` generates them from the service functions: list (pagination and
+the filters model, a `Page`), create (201 with ``Location``), get, update (``If-Match``) and
+delete (204), and status moves (``POST /{id}/approve``); a versioned resource answers its
+record's version as the ``ETag``.
+
+Any other write route (an action on a record: link, approve, split…) takes a `Write` through
+`Writes(rule)`: the session, the caller the rule let through, the ``If-Match`` version and the
+response; `Write.respond` commits and answers.
+
+The service functions are called with the session and the route's values positionally, and
+with ``principal=`` (the caller) and ``expected_version=`` (If-Match) only when they declare
+those parameters; a function that cannot take the call is refused when the route is declared.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations of the dependencies
+# made here, which name the rule local to the function making them.
+
+import inspect
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi.params import Depends as DependsParam
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize, Rule
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from obcms_platform.pagination import Page, Pagination
+from obcms_platform.versioning import ExpectedVersion, set_etag
+
+ReadT = TypeVar("ReadT", bound=BaseModel)
+RecordT = TypeVar("RecordT")
+
+# The values a service function receives by keyword, when it declares them.
+CALLER = "principal"
+EXPECTED_VERSION = "expected_version"
+
+
+@dataclass(frozen=True)
+class Write:
+    """What a write route works with: the request's session, the caller its rule let through,
+    the version the caller read (If-Match; None when not sent or the route takes none) and the
+    response (for its headers)."""
+
+    session: Session
+    principal: Principal
+    expected_version: int | None
+    response: Response
+
+    def saved(self, record: RecordT, *, etag: bool = True) -> RecordT:
+        """`record` once the transaction is committed, its version the response's ETag (not
+        with `etag` False: a record without a version, or a route that answers none)."""
+        self.session.commit()
+        if etag:
+            set_etag(self.response, getattr(record, "version"))  # noqa: B009 - any versioned record
+        return record
+
+    def respond(self, record: object, read: type[ReadT], *, etag: bool = True) -> ReadT:
+        """Commit, and answer `record` as `read` (its version as the ETag unless `etag` is
+        False)."""
+        return read.model_validate(self.saved(record, etag=etag))
+
+    def no_content(self) -> Response:
+        """Commit, and answer 204 (a deletion)."""
+        self.session.commit()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def Writes(rule: Rule, *, if_match: bool = True) -> DependsParam:  # noqa: N802 - like Depends
+    """The dependency giving a write route its `Write`, after `rule` let the caller through;
+    with `if_match`, the route takes the ``If-Match`` header."""
+    if if_match:
+
+        async def versioned(
+            session: DbSession,
+            principal: Annotated[Principal, Authorize(rule)],
+            expected_version: ExpectedVersion,
+            response: Response,
+        ) -> Write:
+            return Write(session, principal, expected_version, response)
+
+        dependency: DependsParam = Depends(versioned)
+        return dependency
+
+    async def unversioned(
+        session: DbSession, principal: Annotated[Principal, Authorize(rule)], response: Response
+    ) -> Write:
+        return Write(session, principal, None, response)
+
+    dependency = Depends(unversioned)
+    return dependency
+
+
+def _service_call(
+    function: Callable[..., RecordT], positional: int, *keywords: str
+) -> Callable[..., RecordT]:
+    """`function` called with `positional` values and those of `keywords` it declares; refused
+    (TypeError) now when it needs other values."""
+    declared = inspect.signature(function).parameters
+    passed = tuple(name for name in keywords if name in declared)
+    inspect.signature(function).bind(*range(positional), **dict.fromkeys(passed))
+
+    def call(*values: Any, **by_name: Any) -> RecordT:
+        return function(*values, **{name: by_name[name] for name in passed})
+
+    return call
+
+
+def _endpoint(
+    handle: Callable[..., Any], *parameters: tuple[Any, ...], returns: Any = Any
+) -> Callable[..., Any]:
+    """An endpoint calling `handle` with its values by name; FastAPI reads `parameters` (name,
+    annotation[, default]) as its signature, the types being known only when the route is
+    declared."""
+
+    def endpoint(**values: Any) -> Any:
+        return handle(**values)
+
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotation,
+                default=default[0] if default else inspect.Parameter.empty,
+            )
+            for name, annotation, *default in parameters
+        ],
+        return_annotation=returns,
+    )
+    setattr(endpoint, "__signature__", signature)  # noqa: B010 - not an attribute mypy knows
+    return endpoint
+
+
+class ResourceRoutes(Generic[ReadT]):
+    """The standard routes of the resource `name` (``need``) on `router`, whose prefix is the
+    collection's path: ``/{name}_id`` is one record, `plural` (default `name` + ``s``) names
+    the list, and the routes are named as the hand-written ones were (``list_needs``,
+    ``create_need``, ``get_need``, ``update_need``, ``delete_need``), which names their
+    OpenAPI operations.
+
+    `read` is the answer; `present` turns a record into it for the caller (default: its
+    fields as they are). A `versioned` resource answers its version as ETag and its update and
+    delete take If-Match.
+    """
+
+    def __init__(
+        self,
+        router: APIRouter,
+        name: str,
+        read: type[ReadT],
+        *,
+        plural: str | None = None,
+        versioned: bool = True,
+        present: Callable[[Any, Principal], ReadT] | None = None,
+    ) -> None:
+        self.router = router
+        self.name = name
+        self.plural = plural or f"{name}s"
+        self.read = read
+        self.versioned = versioned
+        self.present = present
+        self.record_id = f"{name}_id"
+
+    def _answer(self, record: Any, principal: Principal) -> ReadT:
+        if self.present is not None:
+            return self.present(record, principal)
+        return self.read.model_validate(record)
+
+    def _saved(self, write: Write, record: Any) -> ReadT:
+        return self._answer(write.saved(record, etag=self.versioned), write.principal)
+
+    def list(
+        self,
+        filters_model: type[BaseModel],
+        find: Callable[..., tuple[Sequence[Any], int]],
+        *,
+        errors: Iterable[int] = (),
+    ) -> None:
+        """``GET ""``: `find(session, filters, page[, principal=])` → (records, total)."""
+        call = _service_call(find, 3, CALLER)
+        # The concrete page model (its OpenAPI schema: `Page_NeedRead_`), of a read model known
+        # only here; mypy takes the subscript for a type.
+        page_model = Page[self.read]  # type: ignore[name-defined]
+
+        def handle(session: Session, principal: Principal, page: Any, filters: Any) -> Any:
+            records, total = call(session, filters, page, principal=principal)
+            if self.present is not None:
+                records = [self.present(record, principal) for record in records]
+            return page_model.of(records, total, page)
+
+        self.router.add_api_route(
+            "",
+            _endpoint(
+                handle,
+                ("session", DbSession),
+                ("principal", CurrentPrincipal),
+                ("page", Pagination),
+                ("filters", Annotated[filters_model, Query()]),
+            ),
+            methods=["GET"],
+            name=f"list_{self.plural}",
+            response_model=page_model,
+            responses=error_responses(*errors),
+        )
+
+    def create(
+        self,
+        body: type[BaseModel],
+        create: Callable[..., Any],
+        rule: Rule,
+        *,
+        errors: Iterable[int] = (),
+        description: str | None = None,
+    ) -> None:
+        """``POST ""``: `create(session, data[, principal=])` → the new record (201, its
+        address in ``Location``)."""
+        call = _service_call(create, 2, CALLER)
+
+        def handle(data: Any, write: Write) -> ReadT:
+            record = call(write.session, data, principal=write.principal)
+            write.response.headers["Location"] = f"{self.router.prefix}/{record.id}"
+            return self._saved(write, record)
+
+        self.router.add_api_route(
+            "",
+            _endpoint(
+                handle,
+                ("data", body),
+                ("write", Annotated[Write, Writes(rule, if_match=False)]),
+            ),
+            methods=["POST"],
+            name=f"create_{self.name}",
+            response_model=self.read,
+            status_code=status.HTTP_201_CREATED,
+            responses=error_responses(*errors),
+            description=description,
+        )
+
+    def get(self, get: Callable[[Session, uuid.UUID], Any]) -> None:
+        """``GET /{id}``: `get(session, id)` → the record (404 when there is none)."""
+
+        def handle(session: Session, principal: Principal, response: Response, **ids: Any) -> Any:
+            record = get(session, ids[self.record_id])
+            if self.versioned:
+                set_etag(response, record.version)
+            return self._answer(record, principal)
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("session", DbSession),
+                ("principal", CurrentPrincipal),
+                ("response", Response),
+            ),
+            methods=["GET"],
+            name=f"get_{self.name}",
+            response_model=self.read,
+            responses=error_responses(404),
+        )
+
+    def update(
+        self,
+        body: type[BaseModel],
+        update: Callable[..., Any],
+        rule: Rule,
+        *,
+        errors: Iterable[int],
+    ) -> None:
+        """``PATCH /{id}``: `update(session, id, changes[, principal=][, expected_version=])`
+        → the changed record."""
+        keywords = (CALLER, EXPECTED_VERSION) if self.versioned else (CALLER,)
+        call = _service_call(update, 3, *keywords)
+        self._check_takes_version(update)
+
+        def handle(changes: Any, write: Write, **ids: Any) -> ReadT:
+            record = call(
+                write.session,
+                ids[self.record_id],
+                changes,
+                principal=write.principal,
+                expected_version=write.expected_version,
+            )
+            return self._saved(write, record)
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("changes", body),
+                ("write", Annotated[Write, Writes(rule, if_match=self.versioned)]),
+            ),
+            methods=["PATCH"],
+            name=f"update_{self.name}",
+            response_model=self.read,
+            responses=error_responses(*errors),
+        )
+
+    def delete(
+        self, delete: Callable[..., None], rule: Rule, *, errors: Iterable[int] = (403, 404, 412)
+    ) -> None:
+        """``DELETE /{id}``: `delete(session, id[, expected_version=][, principal=])` (204)."""
+        call = _service_call(delete, 2, EXPECTED_VERSION, CALLER)
+        self._check_takes_version(delete)
+
+        def handle(write: Write, **ids: Any) -> Response:
+            call(
+                write.session,
+                ids[self.record_id],
+                expected_version=write.expected_version,
+                principal=write.principal,
+            )
+            return write.no_content()
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("write", Annotated[Write, Writes(rule, if_match=self.versioned)]),
+                returns=Response,
+            ),
+            methods=["DELETE"],
+            name=f"delete_{self.name}",
+            response_model=None,
+            status_code=status.HTTP_204_NO_CONTENT,
+            responses=error_responses(*errors),
+        )
+
+    def transition(
+        self,
+        verb: str,
+        to: object,
+        decide: Callable[[Session, uuid.UUID, Any, Principal, str | None], Any],
+        rule: Rule,
+        *,
+        body: type[BaseModel],
+        note: str,
+        errors: Iterable[int] = (403, 404, 409),
+    ) -> None:
+        """``POST /{id}/{verb}`` (``approve``): `decide(session, id, to, principal, note)` moves
+        the record to status `to`, the note being the `note` field of the optional `body`;
+        answers the record without an ETag."""
+        if note not in body.model_fields:
+            raise TypeError(f"{body.__name__} has no field {note}")
+
+        def handle(write: Write, decision: BaseModel | None, **ids: Any) -> ReadT:
+            text = getattr(decision, note) if decision is not None else None
+            record = decide(write.session, ids[self.record_id], to, write.principal, text)
+            return self._answer(write.saved(record, etag=False), write.principal)
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}/{verb}",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("write", Annotated[Write, Writes(rule, if_match=False)]),
+                ("decision", Annotated[body | None, Body()], None),
+            ),
+            methods=["POST"],
+            name=f"{verb}_{self.name}",
+            response_model=self.read,
+            responses=error_responses(*errors),
+        )
+
+    def _check_takes_version(self, function: Callable[..., Any]) -> None:
+        # A versioned resource's writes take If-Match: a service function ignoring it would
+        # let a stale write through.
+        if self.versioned and EXPECTED_VERSION not in inspect.signature(function).parameters:
+            raise TypeError(f"{function.__name__}: a versioned {self.name} needs expected_version")

@@ -1,0 +1,289 @@
+"""The standard routes of a resource, generated from its service functions, on a real
+PostgreSQL: what a client of any service sees of list, create, get, update, delete and of an
+action taking `Writes`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlalchemy import String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from obcms_platform.app import create_service_app
+from obcms_platform.auth import Principal, Role
+from obcms_platform.authz import Rule
+from obcms_platform.db import normalise_url, service_metadata
+from obcms_platform.errors import NotFoundError, error_responses
+from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import locked
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.schemas import RequestModel, ResponseModel
+from obcms_platform.settings import RunMode
+from obcms_platform.testing import PostgresServer, auth_headers
+
+from .conftest import ExampleSettings
+
+AUDIENCE = ExampleSettings.service_name
+STAFF = auth_headers(uuid.uuid4(), [Role.STAFF], audience=AUDIENCE)
+MANAGER = auth_headers(uuid.uuid4(), [Role.MANAGER], audience=AUDIENCE)
+NOTE_WRITE = Rule("note.write", "change a note")
+NOTES = "/api/v1/notes"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+class Note(Base):
+    __tablename__ = "resource_routes_test_note"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(200))
+    author: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    remark: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class NoteRead(ResponseModel):
+    id: uuid.UUID
+    title: str
+    author: uuid.UUID
+    status: str
+    remark: str | None
+
+
+class NoteCreate(RequestModel):
+    title: str
+
+
+class NoteUpdate(RequestModel):
+    title: str
+
+
+class NoteClosing(RequestModel):
+    why: str | None = None
+
+
+class NoteFilters(BaseModel):
+    title: str | None = None
+
+
+def list_notes(session: Session, filters: NoteFilters, page: PageParams) -> tuple[list[Note], int]:
+    statement = select(Note).order_by(Note.title)
+    if filters.title is not None:
+        statement = statement.where(Note.title == filters.title)
+    return paginate(session, statement, page)
+
+
+def create_note(session: Session, data: NoteCreate, principal: Principal) -> Note:
+    note = Note(title=data.title, author=principal.user_id)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def get_note(session: Session, note_id: uuid.UUID) -> Note:
+    note = session.get(Note, note_id)
+    if note is None:
+        raise NotFoundError("note", note_id)
+    return note
+
+
+def update_note(
+    session: Session, note_id: uuid.UUID, changes: NoteUpdate, expected_version: int | None
+) -> Note:
+    note = locked(session, Note, note_id, expected_version, what="note")
+    note.title = changes.title
+    session.flush()
+    return note
+
+
+def delete_note(session: Session, note_id: uuid.UUID, expected_version: int | None) -> None:
+    session.delete(locked(session, Note, note_id, expected_version, what="note"))
+    session.flush()
+
+
+def decide_note(
+    session: Session, note_id: uuid.UUID, to: str, principal: Principal, remark: str | None
+) -> Note:
+    note = locked(session, Note, note_id, what="note")
+    note.status, note.remark = to, remark
+    session.flush()
+    return note
+
+
+def _router() -> APIRouter:
+    router = APIRouter(prefix=NOTES, tags=["notes"], responses=error_responses(401, 422))
+    notes = ResourceRoutes(router, "note", NoteRead)
+    notes.list(NoteFilters, list_notes)
+    notes.create(NoteCreate, create_note, NOTE_WRITE, errors=(409,))
+    notes.get(get_note)
+    notes.update(NoteUpdate, update_note, NOTE_WRITE, errors=(404, 412))
+    notes.delete(delete_note, NOTE_WRITE)
+    notes.transition("close", "closed", decide_note, NOTE_WRITE, body=NoteClosing, note="why")
+
+    @router.post("/{note_id}/shout", response_model=NoteRead)
+    def shout_note(note_id: uuid.UUID, write: Annotated[Write, Writes(NOTE_WRITE)]) -> NoteRead:
+        note = locked(write.session, Note, note_id, write.expected_version, what="note")
+        note.title = note.title.upper()
+        return write.respond(note, NoteRead)
+
+    return router
+
+
+@pytest.fixture(scope="module")
+def client(postgres_server: PostgresServer, redis_url: str) -> Iterator[TestClient]:
+    database_url = postgres_server.url("postgres")
+    engine = create_engine(normalise_url(database_url))
+    Base.metadata.create_all(engine)
+    settings = ExampleSettings(database_url=database_url, redis_url=redis_url, mode=RunMode.TEST)
+    app = create_service_app(settings, title="notes", routers=[_router()])
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def _create(client: TestClient, title: str) -> dict[str, str]:
+    response = client.post(NOTES, json={"title": title}, headers=MANAGER)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_create_answers_201_with_the_address_and_version_of_the_new_record(client):
+    response = client.post(NOTES, json={"title": "plan"}, headers=MANAGER)
+    assert response.status_code == 201
+    note = response.json()
+    assert note["title"] == "plan"
+    assert response.headers["Location"] == f"{NOTES}/{note['id']}"
+    assert response.headers["ETag"] == '"1"'
+    fetched = client.get(response.headers["Location"], headers=STAFF)
+    assert fetched.status_code == 200
+    assert fetched.json() == note
+    assert fetched.headers["ETag"] == '"1"'
+
+
+def test_the_rule_refuses_a_write_before_the_service_runs(client):
+    response = client.post(NOTES, json={"title": "sneaky"}, headers=STAFF)
+    assert response.status_code == 403
+    assert "change a note" in response.json()["error"]["message"]
+    listed = client.get(NOTES, params={"title": "sneaky"}, headers=STAFF).json()
+    assert listed["total"] == 0
+
+
+def test_list_pages_and_filters(client):
+    for title in ("list-a", "list-b", "list-c"):
+        _create(client, title)
+    response = client.get(NOTES, params={"title": "list-b", "limit": 1}, headers=STAFF)
+    assert response.status_code == 200
+    page = response.json()
+    assert [item["title"] for item in page["items"]] == ["list-b"]
+    assert (page["total"], page["limit"], page["offset"]) == (1, 1, 0)
+    too_big = client.get(NOTES, params={"limit": 10_000}, headers=STAFF)
+    assert too_big.status_code == 422
+    assert too_big.json()["error"]["field"] == "limit"
+
+
+def test_update_is_guarded_by_if_match_and_answers_the_new_version(client):
+    note = _create(client, "draft")
+    address = f"{NOTES}/{note['id']}"
+    stale = client.patch(address, json={"title": "x"}, headers={**MANAGER, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    response = client.patch(
+        address, json={"title": "final"}, headers={**MANAGER, "If-Match": '"1"'}
+    )
+    assert response.status_code == 200
+    assert response.json()["title"] == "final"
+    assert response.headers["ETag"] == '"2"'
+    assert client.get(address, headers=STAFF).json()["title"] == "final"
+
+
+def test_delete_answers_204_and_the_record_is_gone(client):
+    note = _create(client, "doomed")
+    address = f"{NOTES}/{note['id']}"
+    assert client.delete(address, headers={**MANAGER, "If-Match": '"5"'}).status_code == 412
+    response = client.delete(address, headers={**MANAGER, "If-Match": '"1"'})
+    assert response.status_code == 204
+    assert response.content == b""
+    missing = client.get(address, headers=STAFF)
+    assert missing.status_code == 404
+
+
+def test_an_unknown_or_malformed_id_is_a_clean_error(client):
+    assert client.get(f"{NOTES}/{uuid.uuid4()}", headers=STAFF).status_code == 404
+    malformed = client.get(f"{NOTES}/not-an-id", headers=STAFF)
+    assert malformed.status_code == 422
+    assert malformed.json()["error"]["field"] == "note_id"
+
+
+def test_an_action_through_writes_commits_and_answers_the_new_version(client):
+    note = _create(client, "quiet")
+    address = f"{NOTES}/{note['id']}/shout"
+    assert client.post(address, headers={**MANAGER, "If-Match": '"9"'}).status_code == 412
+    assert client.post(address, headers=STAFF).status_code == 403
+    response = client.post(address, headers={**MANAGER, "If-Match": '"1"'})
+    assert response.status_code == 200
+    assert response.json()["title"] == "QUIET"
+    assert response.headers["ETag"] == '"2"'
+    assert client.get(f"{NOTES}/{note['id']}", headers=STAFF).json()["title"] == "QUIET"
+
+
+def test_the_generated_routes_document_themselves_as_hand_written_ones_would(client):
+    operations = client.app.openapi()["paths"]
+    assert operations[NOTES]["get"]["operationId"] == "list_notes_api_v1_notes_get"
+    assert operations[NOTES]["post"]["operationId"] == "create_note_api_v1_notes_post"
+    one = operations[f"{NOTES}/{{note_id}}"]
+    assert one["patch"]["operationId"] == "update_note_api_v1_notes__note_id__patch"
+    assert {p["name"] for p in one["patch"]["parameters"]} == {"note_id", "if-match"}
+    assert {p["name"] for p in one["get"]["parameters"]} == {"note_id"}
+    assert set(one["delete"]["responses"]) == {"204", "401", "403", "404", "412", "422"}
+    listed = {p["name"] for p in operations[NOTES]["get"]["parameters"]}
+    assert listed == {"title", "limit", "offset"}
+    assert operations[NOTES]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Page_NoteRead_"}
+
+
+def test_a_service_function_that_cannot_take_the_call_is_refused_when_declared():
+    notes = ResourceRoutes(APIRouter(prefix="/notes"), "note", NoteRead)
+
+    def update_ignoring_if_match(session: Session, note_id: uuid.UUID, changes: NoteUpdate) -> Note:
+        raise AssertionError("never called")
+
+    with pytest.raises(TypeError, match="expected_version"):
+        notes.update(NoteUpdate, update_ignoring_if_match, NOTE_WRITE, errors=())
+
+    def create_wanting_more(session: Session, data: NoteCreate, tag: str) -> Note:
+        raise AssertionError("never called")
+
+    with pytest.raises(TypeError):
+        notes.create(NoteCreate, create_wanting_more, NOTE_WRITE)
+
+
+def test_a_transition_moves_the_record_with_the_optional_note(client):
+    with_note, without = _create(client, "closing"), _create(client, "closing too")
+    refused = client.post(f"{NOTES}/{with_note['id']}/close", headers=STAFF)
+    assert refused.status_code == 403
+    response = client.post(
+        f"{NOTES}/{with_note['id']}/close", json={"why": "done"}, headers=MANAGER
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["remark"]) == ("closed", "done")
+    assert "ETag" not in response.headers
+    bare = client.post(f"{NOTES}/{without['id']}/close", headers=MANAGER)
+    assert (bare.json()["status"], bare.json()["remark"]) == ("closed", None)
+    typo = client.post(f"{NOTES}/{without['id']}/close", json={"wy": "x"}, headers=MANAGER)
+    assert typo.status_code == 422
+    assert client.get(f"{NOTES}/{with_note['id']}", headers=STAFF).json()["status"] == "closed"
+    operation = client.app.openapi()["paths"][f"{NOTES}/{{note_id}}/close"]["post"]
+    assert operation["operationId"] == "close_note_api_v1_notes__note_id__close_post"

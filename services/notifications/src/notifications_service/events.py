@@ -1,0 +1,484 @@
+"""What the notifications service does with other services' events: keep its view of the
+people, tasks, calendar events, PPAs and waiting requests, and notify whoever must know.
+
+Every handler runs once per event (the bus inbox); each notification's key names its cause,
+so a repeated announcement (a replay, an event republished) notifies nobody twice. Events of
+one record may be handled at the same time or out of order: handlers take a transaction
+lock on the record and ignore an announcement older than the one kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from notifications_service.kinds import Kind
+from notifications_service.notifications.service import Message, notify, summarise
+from notifications_service.projections.models import (
+    PendingRequest,
+    WatchedEvent,
+    WatchedPpa,
+    WatchedTask,
+)
+from notifications_service.recipients import service as recipients
+from notifications_service.recipients.models import Recipient
+from notifications_service.settings import NotificationsSettings
+from obcms_platform import contracts as c
+from obcms_platform.approval import REVIEW_STAGES
+from obcms_platform.bus import Event
+from obcms_platform.bus.consumer import Handler
+from obcms_platform.formatting import format_day, format_span, label, quoted
+from obcms_platform.links import Record, record_link
+from obcms_platform.vocabulary import ApprovalStatus, BookingStatus, LeaveStatus, TaskStatus
+
+# The status of a task kept after its deletion.
+DELETED = "deleted"
+
+Payload = TypeVar("Payload", bound=c.EventPayload)
+Reaction = Callable[[Session, NotificationsSettings, Event, Payload], None]
+
+
+def _lock(session: Session, record_id: uuid.UUID) -> None:
+    """Serialise the handlers of one record (worker threads take events in parallel)."""
+    key = int.from_bytes(record_id.bytes[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _name(session: Session, user_id: uuid.UUID | None) -> str:
+    person = session.get(Recipient, user_id) if user_id else None
+    return (person.full_name if person else "") or "A colleague"
+
+
+# People.
+
+
+def on_user(
+    session: Session, settings: NotificationsSettings, event: Event, user: c.UserChanged
+) -> None:
+    recipients.record(session, user)
+
+
+# Tasks.
+
+
+def _generated_for(session: Session, task: c.TaskChanged) -> tuple[str, str, uuid.UUID] | None:
+    """(what, link, id) of the record a generated task was made for."""
+    if task.related_ppa_id:
+        ppa = session.get(WatchedPpa, task.related_ppa_id)
+        title = f"the PPA {quoted(ppa.title)}" if ppa else "a PPA"
+        return title, record_link(Record.PPA, task.related_ppa_id), task.related_ppa_id
+    if task.related_assessment_id:
+        return (
+            "an assessment",
+            record_link(Record.ASSESSMENT, task.related_assessment_id),
+            task.related_assessment_id,
+        )
+    if task.related_event_id:
+        return "an event", record_link(Record.EVENT, task.related_event_id), task.related_event_id
+    return None
+
+
+def on_task(
+    session: Session, settings: NotificationsSettings, event: Event, task: c.TaskChanged
+) -> None:
+    _lock(session, task.task_id)
+    kept = session.get(WatchedTask, task.task_id)
+    if kept is not None and (kept.version >= task.version or kept.status == DELETED):
+        return  # an older announcement arriving late, or one of a deleted task
+    before_assignees = set(kept.assignee_ids) if kept else set()
+    before_due = kept.due_date if kept else None
+    values = {
+        "title": task.title,
+        "status": task.status,
+        "due_date": task.due_date,
+        "assignee_ids": list(task.assignee_ids),
+        "version": task.version,
+    }
+    statement = insert(WatchedTask).values(task_id=task.task_id, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[WatchedTask.task_id], set_=values)
+    )
+    if task.status == TaskStatus.COMPLETED:
+        return
+    link = record_link(Record.TASK, task.task_id)
+    due = f"Due {format_day(task.due_date)}." if task.due_date else ""
+    newly_assigned = [person for person in task.assignee_ids if person not in before_assignees]
+    generated = _generated_for(session, task) if task.auto_generated and kept is None else None
+    if generated is not None:
+        what, subject_link, subject_id = generated
+        summarise(
+            session,
+            newly_assigned,
+            Message(
+                Kind.TASKS_GENERATED,
+                f"New tasks for you on {what}",
+                dedup_key=f"tasks_generated:{subject_id}",
+                link=subject_link,
+            ),
+            actor=task.changed_by,
+            now=event.occurred_at,
+        )
+    elif newly_assigned:
+        notify(
+            session,
+            settings,
+            newly_assigned,
+            Message(
+                Kind.TASK_ASSIGNED,
+                f"{_name(session, task.changed_by)} assigned you {quoted(task.title)}",
+                dedup_key=f"task_assigned:{task.task_id}:{task.version}",
+                body=due,
+                link=link,
+            ),
+            actor=task.changed_by,
+            now=event.occurred_at,
+        )
+    if kept is not None and task.due_date != before_due:
+        still_assigned = [person for person in task.assignee_ids if person in before_assignees]
+        notify(
+            session,
+            settings,
+            still_assigned,
+            Message(
+                Kind.TASK_DUE_CHANGED,
+                f"{quoted(task.title)} is now due {format_day(task.due_date)}"
+                if task.due_date
+                else f"{quoted(task.title)} no longer has a due date",
+                dedup_key=f"task_due_changed:{task.task_id}:{task.version}",
+                link=link,
+            ),
+            actor=task.changed_by,
+            now=event.occurred_at,
+        )
+
+
+def on_task_deleted(
+    session: Session, settings: NotificationsSettings, event: Event, task: c.TaskChanged
+) -> None:
+    """Kept as deleted (at its version), so a late update does not bring it back."""
+    _lock(session, task.task_id)
+    values = {"status": DELETED, "assignee_ids": [], "version": task.version}
+    statement = insert(WatchedTask).values(task_id=task.task_id, title=task.title, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[WatchedTask.task_id], set_=values)
+    )
+
+
+# Requests waiting for a manager.
+
+
+def _wait_for_decision(
+    session: Session,
+    settings: NotificationsSettings,
+    event: Event,
+    subject: tuple[str, uuid.UUID],
+    message: Message,
+    *,
+    admins_only: bool = False,
+) -> None:
+    subject_type, subject_id = subject
+    values = {"title": message.title[:300], "link": message.link, "since": event.occurred_at}
+    statement = insert(PendingRequest).values(
+        subject_type=subject_type, subject_id=subject_id, **values
+    )
+    session.execute(
+        statement.on_conflict_do_nothing(
+            index_elements=[PendingRequest.subject_type, PendingRequest.subject_id]
+        )
+    )
+    notify(
+        session,
+        settings,
+        recipients.deciders(session, admins_only=admins_only),
+        message,
+        now=event.occurred_at,
+    )
+
+
+def _decided(session: Session, subject_type: str, subject_id: uuid.UUID) -> None:
+    session.execute(
+        delete(PendingRequest).where(
+            PendingRequest.subject_type == subject_type, PendingRequest.subject_id == subject_id
+        )
+    )
+
+
+def on_leave(
+    session: Session, settings: NotificationsSettings, event: Event, leave: c.LeaveChanged
+) -> None:
+    _lock(session, leave.leave_id)
+    days = format_span(leave.start_date, leave.end_date)
+    link = record_link(Record.LEAVE, leave.leave_id)
+    what = f"{label(leave.leave_type).lower()} leave"
+    if leave.status == LeaveStatus.PENDING:
+        _wait_for_decision(
+            session,
+            settings,
+            event,
+            ("leave", leave.leave_id),
+            Message(
+                Kind.DECISION_NEEDED,
+                f"{_name(session, leave.user_id)} asks for {what}, {days}",
+                dedup_key=f"decision_needed:leave:{leave.leave_id}:{leave.version}",
+                link=link,
+            ),
+        )
+        return
+    _decided(session, "leave", leave.leave_id)
+    notify(
+        session,
+        settings,
+        [leave.user_id],
+        Message(
+            Kind.LEAVE_DECIDED,
+            f"Your {what} ({days}) was {label(leave.status).lower()}",
+            dedup_key=f"leave_decided:{leave.leave_id}:{leave.version}",
+            link=link,
+        ),
+        actor=leave.decided_by,
+        now=event.occurred_at,
+    )
+
+
+def on_booking(
+    session: Session, settings: NotificationsSettings, event: Event, booking: c.BookingChanged
+) -> None:
+    _lock(session, booking.booking_id)
+    link = record_link(Record.BOOKING, booking.booking_id)
+    when = format_span(booking.start, booking.end)
+    if booking.status == BookingStatus.PENDING:
+        _wait_for_decision(
+            session,
+            settings,
+            event,
+            ("booking", booking.booking_id),
+            Message(
+                Kind.DECISION_NEEDED,
+                f"{_name(session, booking.booked_by)} asks to book a resource, {when}",
+                dedup_key=f"decision_needed:booking:{booking.booking_id}:{booking.version}",
+                link=link,
+            ),
+        )
+        return
+    _decided(session, "booking", booking.booking_id)
+    if booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED}:
+        notify(
+            session,
+            settings,
+            [booking.booked_by],
+            Message(
+                Kind.BOOKING_DECIDED,
+                f"Your booking ({when}) was {label(booking.status).lower()}",
+                dedup_key=f"booking_decided:{booking.booking_id}:{booking.version}",
+                link=link,
+            ),
+            actor=booking.decided_by,
+            now=event.occurred_at,
+        )
+
+
+# PPAs and their approval.
+
+
+def on_ppa(
+    session: Session, settings: NotificationsSettings, event: Event, ppa: c.PpaChanged
+) -> None:
+    if event.subject_id is None:
+        return
+    _lock(session, event.subject_id)
+    values: dict[str, object] = {"title": ppa.title}
+    if ppa.owner_ids is not None:
+        values["owner_ids"] = list(ppa.owner_ids)
+    statement = insert(WatchedPpa).values(ppa_id=event.subject_id, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[WatchedPpa.ppa_id], set_=values)
+    )
+
+
+def on_ppa_deleted(
+    session: Session, settings: NotificationsSettings, event: Event, ppa: c.RecordDeleted
+) -> None:
+    if event.subject_id is None:
+        return
+    _lock(session, event.subject_id)
+    session.execute(delete(WatchedPpa).where(WatchedPpa.ppa_id == event.subject_id))
+    _decided(session, "ppa_approval", event.subject_id)
+
+
+def on_approval(
+    session: Session,
+    settings: NotificationsSettings,
+    event: Event,
+    move: c.PpaApprovalChanged,
+) -> None:
+    """A review stage waits for managers (the executive approval: for admins); the PPA's
+    owners hear of every move."""
+    if event.subject_id is None:
+        return
+    ppa_id = event.subject_id
+    _lock(session, ppa_id)
+    link = record_link(Record.PPA, ppa_id)
+    title = quoted(move.title)
+    stage = label(move.to).lower()
+    _decided(session, "ppa_approval", ppa_id)
+    if move.to in REVIEW_STAGES:
+        _wait_for_decision(
+            session,
+            settings,
+            event,
+            ("ppa_approval", ppa_id),
+            Message(
+                Kind.DECISION_NEEDED,
+                f"The PPA {title} waits for {stage}",
+                dedup_key=f"decision_needed:ppa:{event.id}",
+                link=link,
+            ),
+            admins_only=move.to == ApprovalStatus.EXECUTIVE_APPROVAL,
+        )
+    ppa = session.get(WatchedPpa, ppa_id)
+    notify(
+        session,
+        settings,
+        ppa.owner_ids if ppa else [],
+        Message(
+            Kind.APPROVAL_MOVED,
+            f"Your PPA {title} moved to {stage}",
+            dedup_key=f"approval_moved:{event.id}",
+            body=move.note or "",
+            link=link,
+        ),
+        now=event.occurred_at,
+    )
+
+
+# Calendar events.
+
+
+def _attendees(data: c.CalendarEventChanged) -> list[uuid.UUID]:
+    people = [*data.participant_ids, *([data.organizer_id] if data.organizer_id else [])]
+    return list(dict.fromkeys(people))
+
+
+def on_calendar_event(
+    session: Session,
+    settings: NotificationsSettings,
+    event: Event,
+    data: c.CalendarEventChanged,
+) -> None:
+    event_id = data.event_id or event.subject_id
+    if event_id is None:
+        return
+    _lock(session, event_id)
+    kept = session.get(WatchedEvent, event_id)
+    version = data.version or 0
+    if kept is not None and (kept.version >= version or kept.cancelled):
+        return
+    attendees = _attendees(data)
+    cancelled = data.status == "cancelled" or event.type == c.EVENT_DELETED.name
+    start = _moment(data.start)
+    values = {
+        "title": data.title,
+        "start": start,
+        "all_day": data.all_day,
+        "cancelled": cancelled,
+        "attendee_ids": [] if data.recurring else attendees,
+        "version": version,
+    }
+    statement = insert(WatchedEvent).values(event_id=event_id, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[WatchedEvent.event_id], set_=values)
+    )
+    link = record_link(Record.EVENT, event_id)
+    title = quoted(data.title)
+    when = format_span(data.start, data.end, data.all_day)
+    before = set(kept.attendee_ids) if kept else set()
+    if cancelled:
+        notify(
+            session,
+            settings,
+            attendees,
+            Message(
+                Kind.EVENT_CANCELLED,
+                f"{title} ({when}) is cancelled",
+                dedup_key=f"event_cancelled:{event_id}",
+                link=link,
+            ),
+            actor=data.changed_by,
+            now=event.occurred_at,
+        )
+        return
+    invited = [person for person in attendees if person not in before]
+    notify(
+        session,
+        settings,
+        invited,
+        Message(
+            Kind.EVENT_INVITED,
+            f"You are invited to {title}, {when}",
+            dedup_key=f"event_invited:{event_id}",
+            link=link,
+        ),
+        actor=data.changed_by,
+        now=event.occurred_at,
+    )
+    moved = kept is not None and (kept.start != start or kept.title != data.title)
+    if moved:
+        notify(
+            session,
+            settings,
+            [person for person in attendees if person in before],
+            Message(
+                Kind.EVENT_CHANGED,
+                f"{title} changed: now {when}",
+                dedup_key=f"event_changed:{event_id}:{version}",
+                link=link,
+            ),
+            actor=data.changed_by,
+            now=event.occurred_at,
+        )
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _reacting(
+    contract: c.EventContract[Payload], reaction: Reaction[Payload], settings: NotificationsSettings
+) -> Handler:
+    def handle(session: Session, event: Event) -> None:
+        reaction(session, settings, event, contract.payload.of(event))
+
+    return handle
+
+
+def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
+    """Event type -> handler, for the worker (the registry's `consumes` binds the queue)."""
+    reactions: list[tuple[c.EventContract[Any], Reaction[Any]]] = [
+        (c.USER_CHANGED, on_user),
+        (c.TASK_CREATED, on_task),
+        (c.TASK_UPDATED, on_task),
+        (c.TASK_COMPLETED, on_task),
+        (c.TASK_DELETED, on_task_deleted),
+        (c.LEAVE_CREATED, on_leave),
+        (c.LEAVE_UPDATED, on_leave),
+        (c.BOOKING_CREATED, on_booking),
+        (c.BOOKING_UPDATED, on_booking),
+        (c.PPA_CREATED, on_ppa),
+        (c.PPA_UPDATED, on_ppa),
+        (c.PPA_DELETED, on_ppa_deleted),
+        (c.PPA_APPROVAL_CHANGED, on_approval),
+        (c.EVENT_CREATED, on_calendar_event),
+        (c.EVENT_UPDATED, on_calendar_event),
+        (c.EVENT_DELETED, on_calendar_event),
+    ]
+    return {
+        contract.name: _reacting(contract, reaction, settings) for contract, reaction in reactions
+    }

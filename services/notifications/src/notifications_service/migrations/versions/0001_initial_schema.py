@@ -1,0 +1,205 @@
+"""initial schema: recipients, preferences, notifications, outgoing email, the scheduled
+jobs' runs and digests, the projections of tasks, events, PPAs and waiting requests, and
+the event bus tables"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
+from obcms_platform.migration_ops import (
+    create_indexes,
+    drop_tables,
+    enum_column,
+    primary_key,
+    timestamp_column,
+    timestamp_columns,
+)
+
+revision: str = "0001"
+down_revision: str | None = None
+
+KINDS = (
+    "task_assigned",
+    "task_due_changed",
+    "tasks_generated",
+    "task_due_soon",
+    "task_due_today",
+    "task_overdue",
+    "leave_decided",
+    "booking_decided",
+    "decision_needed",
+    "approval_moved",
+    "event_invited",
+    "event_changed",
+    "event_cancelled",
+    "event_reminder",
+    "manager_queue",
+)
+
+
+def _uuid_array(name: str) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(name, sa.ARRAY(sa.Uuid()), nullable=False)
+
+
+def upgrade() -> None:
+    create_bus_tables()
+    op.create_table(
+        "recipients",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("full_name", sa.String(length=300), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("time_zone", sa.String(length=64), nullable=True),
+        enum_column("role", "staff", "manager", "admin"),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("source_version", sa.Integer(), nullable=False),
+        *timestamp_columns(),
+        primary_key("recipients", "user_id"),
+    )
+    op.create_table(
+        "delivery_settings",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("digest_time", sa.Time(), nullable=False),
+        sa.Column("quiet_start", sa.Time(), nullable=True),
+        sa.Column("quiet_end", sa.Time(), nullable=True),
+        sa.Column("event_lead_minutes", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        *timestamp_columns(),
+        primary_key("delivery_settings", "user_id"),
+    )
+    op.create_table(
+        "kind_preferences",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        enum_column("kind", *KINDS),
+        enum_column("channel", "both", "in_app", "email", "digest", "off"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["delivery_settings.user_id"],
+            name=op.f("fk_kind_preferences__user_id"),
+            ondelete="CASCADE",
+        ),
+        primary_key("kind_preferences", "user_id", "kind"),
+    )
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("recipient_id", sa.Uuid(), nullable=False),
+        enum_column("kind", *KINDS),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("link", sa.String(length=500), nullable=False),
+        sa.Column("dedup_key", sa.String(length=200), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("in_app", sa.Boolean(), nullable=False),
+        sa.Column("in_digest", sa.Boolean(), nullable=False),
+        timestamp_column("created_at"),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        primary_key("notifications", "id"),
+        sa.UniqueConstraint("recipient_id", "dedup_key", name="uq_notifications__recipient_key"),
+    )
+    create_indexes("notifications", ("recipient_id", "created_at"))
+    op.create_index(
+        "ix_notifications__unread",
+        "notifications",
+        ["recipient_id"],
+        postgresql_where="read_at IS NULL AND in_app",
+    )
+    op.create_index(
+        "ix_notifications__digest", "notifications", ["recipient_id"], postgresql_where="in_digest"
+    )
+    op.create_table(
+        "outgoing_emails",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("recipient_id", sa.Uuid(), nullable=False),
+        sa.Column("to_address", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("text_body", sa.Text(), nullable=False),
+        sa.Column("html_body", sa.Text(), nullable=False),
+        sa.Column("dedup_key", sa.String(length=200), nullable=False),
+        enum_column("state", "pending", "sent", "failed"),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        timestamp_column("created_at"),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        primary_key("outgoing_emails", "id"),
+        sa.UniqueConstraint("recipient_id", "dedup_key", name="uq_outgoing_emails__recipient_key"),
+    )
+    op.create_index(
+        "ix_outgoing_emails__due",
+        "outgoing_emails",
+        ["next_attempt_at"],
+        postgresql_where="state = 'pending'",
+    )
+    op.create_table(
+        "job_runs",
+        sa.Column("job", sa.String(length=64), nullable=False),
+        sa.Column("period", sa.String(length=64), nullable=False),
+        sa.Column("runner", sa.String(length=200), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notified", sa.Integer(), nullable=False),
+        primary_key("job_runs", "job", "period"),
+    )
+    op.create_table(
+        "digest_days",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("items", sa.Integer(), nullable=False),
+        primary_key("digest_days", "user_id", "day"),
+    )
+    op.create_table(
+        "watched_tasks",
+        sa.Column("task_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        _uuid_array("assignee_ids"),
+        sa.Column("version", sa.Integer(), nullable=False),
+        primary_key("watched_tasks", "task_id"),
+    )
+    create_indexes("watched_tasks", "due_date")
+    op.create_table(
+        "watched_events",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("start", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("all_day", sa.Boolean(), nullable=False),
+        sa.Column("cancelled", sa.Boolean(), nullable=False),
+        _uuid_array("attendee_ids"),
+        sa.Column("version", sa.Integer(), nullable=False),
+        primary_key("watched_events", "event_id"),
+    )
+    create_indexes("watched_events", "start")
+    op.create_table(
+        "watched_ppas",
+        sa.Column("ppa_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        _uuid_array("owner_ids"),
+        primary_key("watched_ppas", "ppa_id"),
+    )
+    op.create_table(
+        "pending_requests",
+        sa.Column("subject_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("link", sa.String(length=500), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        primary_key("pending_requests", "subject_type", "subject_id"),
+    )
+
+
+def downgrade() -> None:
+    drop_tables(
+        "pending_requests",
+        "watched_ppas",
+        "watched_events",
+        "watched_tasks",
+        "digest_days",
+        "job_runs",
+        "outgoing_emails",
+        "notifications",
+        "kind_preferences",
+        "delivery_settings",
+        "recipients",
+    )
+    drop_bus_tables()

@@ -1,0 +1,90 @@
+"""The caller's own inbox: list, unread count, mark read/unread, mark all read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from notifications_service.authz import INBOX_MARK_ALL, NOTIFICATION_MARK
+from notifications_service.notifications import service
+from notifications_service.notifications.schemas import (
+    MarkedRead,
+    NotificationFilters,
+    NotificationRead,
+    UnreadCount,
+)
+from obcms_platform.app import API_PREFIX
+from obcms_platform.auth import CurrentPrincipal, Principal
+from obcms_platform.authz import Authorize
+from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
+from obcms_platform.pagination import Page, Pagination
+
+router = APIRouter(
+    prefix=f"{API_PREFIX}/notifications",
+    tags=["notifications"],
+    responses=error_responses(401, 422),
+)
+
+
+@router.get("", response_model=Page[NotificationRead])
+def list_notifications(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    filters: Annotated[NotificationFilters, Query()],
+) -> Page[NotificationRead]:
+    """The caller's notifications, newest first (`unread=true`: only those not read)."""
+    items, total = service.list_mine(session, principal.user_id, filters, page)
+    return Page[NotificationRead].of(items, total, page)
+
+
+@router.get("/unread-count", response_model=UnreadCount)
+def unread_count(session: DbSession, principal: CurrentPrincipal) -> UnreadCount:
+    return UnreadCount(unread=service.unread_count(session, principal.user_id))
+
+
+@router.post("/read-all", response_model=MarkedRead)
+def mark_all_read(
+    session: DbSession, principal: Annotated[Principal, Authorize(INBOX_MARK_ALL)]
+) -> MarkedRead:
+    marked = service.mark_all_read(session, principal.user_id)
+    session.commit()
+    return MarkedRead(marked=marked)
+
+
+def _mark(
+    session: Session, principal: Principal, notification_id: uuid.UUID, *, read: bool
+) -> NotificationRead:
+    found = service.mark_read(session, principal.user_id, notification_id, read=read)
+    session.commit()
+    return NotificationRead.model_validate(found)
+
+
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationRead,
+    responses=error_responses(403, 404),
+)
+def mark_read(
+    notification_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
+) -> NotificationRead:
+    return _mark(session, principal, notification_id, read=True)
+
+
+@router.post(
+    "/{notification_id}/unread",
+    response_model=NotificationRead,
+    responses=error_responses(403, 404),
+)
+def mark_unread(
+    notification_id: uuid.UUID,
+    session: DbSession,
+    principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
+) -> NotificationRead:
+    return _mark(session, principal, notification_id, read=False)

@@ -1,0 +1,60 @@
+"""What this service keeps of other services' records, from their events, to remind people
+and to know who must act: tasks with their assignees and due dates, calendar events with
+their participants, PPAs with their owners, and requests waiting for a manager."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ARRAY, Boolean, Date, DateTime, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from notifications_service.db import Base
+
+
+class WatchedTask(Base):
+    __tablename__ = "watched_tasks"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    assignee_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_watched_tasks__due_date", "due_date"),)
+
+
+class WatchedEvent(Base):
+    __tablename__ = "watched_events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    attendee_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_watched_events__start", "start"),)
+
+
+class WatchedPpa(Base):
+    __tablename__ = "watched_ppas"
+
+    ppa_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    owner_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+
+
+class PendingRequest(Base):
+    """A leave, booking or PPA approval step waiting for a manager since `since`."""
+
+    __tablename__ = "pending_requests"
+
+    subject_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,109 @@
+"""Email over a real SMTP server: text and HTML parts, retries with backoff while the server
+refuses, nothing lost and nothing sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from notifications_service.delivery.models import EmailState
+from notifications_service.delivery.service import send_due
+from notifications_service.settings import NotificationsSettings
+from sqlalchemy.orm import Session
+
+from obcms_platform.contracts import TASK_CREATED, TaskChanged
+from obcms_platform.db import Database
+from obcms_platform.mailcatcher import MailCatcher
+
+from .people import Person, event, handle, outgoing
+
+
+def _assign(session: Session, settings: NotificationsSettings, person: Person) -> uuid.UUID:
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(
+            TASK_CREATED,
+            TaskChanged(
+                task_id=task_id,
+                title="Book the venue",
+                status="not_started",
+                assignee_ids=[person.user_id],
+                version=1,
+            ),
+            task_id,
+        ),
+    )
+    return task_id
+
+
+def _smtp(settings: NotificationsSettings, server: MailCatcher) -> NotificationsSettings:
+    return settings.model_copy(
+        update={"smtp_host": server.host, "smtp_port": server.port, "email_retry_base_seconds": 60}
+    )
+
+
+def test_an_email_arrives_with_text_and_html_parts(
+    session: Session, database: Database, settings: NotificationsSettings, smtp_server: MailCatcher
+) -> None:
+    amina = Person()
+    handle(session, settings, amina.announced())
+    task_id = _assign(session, settings, amina)
+    report = send_due(database, _smtp(settings, smtp_server))
+    assert report.sent == 1
+    [received] = smtp_server.messages()
+    assert received["To"] == "Amina Kusain <amina@example.org>"
+    assert received["Subject"] == "A colleague assigned you \u201cBook the venue\u201d"
+    assert f"/go/task/{task_id}" in received.get_body(("plain",)).get_content()
+    assert (
+        f'href="{settings.public_url}/go/task/{task_id}"'
+        in received.get_body(("html",)).get_content()
+    )
+    assert send_due(database, _smtp(settings, smtp_server)).sent == 0  # nothing twice
+    assert len(smtp_server.messages()) == 1
+
+
+def test_a_refusing_server_gets_retries_with_backoff_and_nothing_is_lost(
+    session: Session, database: Database, settings: NotificationsSettings, smtp_server: MailCatcher
+) -> None:
+    amina = Person()
+    handle(session, settings, amina.announced())
+    _assign(session, settings, amina)
+    smtp_server.refusing = True
+    first = send_due(database, _smtp(settings, smtp_server))
+    assert (first.sent, first.retried) == (0, 1)
+    assert "451" in first.errors[0]
+    [email] = outgoing(session, amina)
+    assert email.state == EmailState.PENDING
+    assert email.attempts == 1
+    waited = email.next_attempt_at - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(seconds=50) < waited <= dt.timedelta(seconds=60)
+    # Not due yet: nothing is tried before the backoff ends.
+    smtp_server.refusing = False
+    assert send_due(database, _smtp(settings, smtp_server)).sent == 0
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+    assert send_due(database, _smtp(settings, smtp_server), now=later).sent == 1
+    assert len(smtp_server.messages()) == 1
+    [email] = outgoing(session, amina)
+    assert email.state == EmailState.SENT
+    assert email.attempts == 2
+
+
+def test_a_server_that_never_answers_ends_as_failed_after_the_last_attempt(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    handle(session, settings, amina.announced())
+    _assign(session, settings, amina)
+    from obcms_platform.mailcatcher import free_port
+
+    down = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": free_port(), "email_max_attempts": 2}
+    )
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert send_due(database, down).retried == 1
+    assert send_due(database, down, now=far).failed == 1
+    [email] = outgoing(session, amina)
+    assert email.state == EmailState.FAILED
+    assert "Connection refused" in email.last_error

@@ -1,0 +1,327 @@
+"""What people are notified of when things happen elsewhere: assignments, decisions, approval
+moves and invitations, each once, to the right people, by their preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from notifications_service.kinds import Channel, Kind
+from notifications_service.preferences import service as preferences
+from notifications_service.preferences.schemas import PreferencesUpdate
+from notifications_service.settings import NotificationsSettings
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Role
+from obcms_platform.contracts import (
+    EVENT_CREATED,
+    EVENT_DELETED,
+    EVENT_UPDATED,
+    LEAVE_CREATED,
+    LEAVE_UPDATED,
+    PPA_APPROVAL_CHANGED,
+    PPA_CREATED,
+    TASK_CREATED,
+    TASK_DELETED,
+    TASK_UPDATED,
+    CalendarEventChanged,
+    CalendarEventCreated,
+    LeaveChanged,
+    PpaApprovalChanged,
+    PpaCreated,
+    TaskChanged,
+)
+from obcms_platform.vocabulary import TaskStatus
+
+from .people import Person, event, handle, inbox, outgoing
+
+MANILA = dt.timezone(dt.timedelta(hours=8))
+
+
+def _task(
+    task_id: uuid.UUID,
+    assignees: list[uuid.UUID],
+    *,
+    version: int,
+    due: dt.date | None = dt.date(2026, 12, 18),
+    by: uuid.UUID | None = None,
+    generated_for: uuid.UUID | None = None,
+    status: TaskStatus = TaskStatus.NOT_STARTED,
+) -> TaskChanged:
+    return TaskChanged(
+        task_id=task_id,
+        title="Draft the work and financial plan",
+        status=status,
+        due_date=due,
+        assignee_ids=assignees,
+        version=version,
+        changed_by=by,
+        auto_generated=generated_for is not None,
+        related_ppa_id=generated_for,
+    )
+
+
+def test_an_assignment_reaches_the_assignee_once_in_the_inbox_and_by_email(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina, boss = Person(), Person(full_name="Datu Piang", email="datu@example.org")
+    handle(session, settings, amina.announced(), boss.announced())
+    task_id = uuid.uuid4()
+    assigned = event(
+        TASK_CREATED, _task(task_id, [amina.user_id], version=1, by=boss.user_id), task_id
+    )
+    handle(session, settings, assigned)
+    # The same announcement again (a replay) and a later edit that keeps her assigned.
+    handle(session, settings, assigned.model_copy(update={"id": uuid.uuid4()}))
+    handle(
+        session,
+        settings,
+        event(TASK_UPDATED, _task(task_id, [amina.user_id], version=2, by=boss.user_id), task_id),
+    )
+
+    [notification] = inbox(session, amina)
+    assert notification.kind == Kind.TASK_ASSIGNED
+    assert (
+        notification.title
+        == "Datu Piang assigned you \u201cDraft the work and financial plan\u201d"
+    )
+    assert notification.body == "Due Fri 18 Dec 2026."
+    assert notification.link == f"/go/task/{task_id}"
+    [email] = outgoing(session, amina)
+    assert email.to_address == "Amina Kusain <amina@example.org>"
+    assert "Draft the work and financial plan" in email.subject
+    assert f"{settings.public_url}/go/task/{task_id}" in email.text_body
+    assert f'href="{settings.public_url}/go/task/{task_id}"' in email.html_body
+    # Who assigned it is not told of their own action.
+    assert inbox(session, boss) == []
+
+
+def test_reassigning_tells_the_new_assignee_not_the_old_and_due_changes_tell_the_rest(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina, bai = Person(), Person(full_name="Bai Lumna", email="bai@example.org")
+    handle(session, settings, amina.announced(), bai.announced())
+    task_id = uuid.uuid4()
+    handle(
+        session, settings, event(TASK_CREATED, _task(task_id, [amina.user_id], version=1), task_id)
+    )
+    handle(
+        session,
+        settings,
+        event(TASK_UPDATED, _task(task_id, [amina.user_id, bai.user_id], version=2), task_id),
+        event(
+            TASK_UPDATED,
+            _task(task_id, [amina.user_id, bai.user_id], version=3, due=dt.date(2026, 12, 21)),
+            task_id,
+        ),
+    )
+    assert [n.kind for n in inbox(session, amina)] == [Kind.TASK_ASSIGNED, Kind.TASK_DUE_CHANGED]
+    assert inbox(session, amina)[1].title.endswith("is now due Mon 21 Dec 2026")
+    assert [n.kind for n in inbox(session, bai)] == [Kind.TASK_ASSIGNED, Kind.TASK_DUE_CHANGED]
+
+
+def test_late_and_deleted_task_announcements_notify_nobody(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina, bai = Person(), Person(email="bai@example.org")
+    handle(session, settings, amina.announced(), bai.announced())
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(task_id, [amina.user_id], version=1), task_id),
+        event(TASK_DELETED, _task(task_id, [amina.user_id], version=3), task_id),
+        # Version 2 (assigning Bai) arrives after the deletion.
+        event(TASK_UPDATED, _task(task_id, [amina.user_id, bai.user_id], version=2), task_id),
+    )
+    assert inbox(session, bai) == []
+
+
+def test_generated_tasks_are_one_growing_summary_per_person_and_record(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    lead = Person()
+    handle(session, settings, lead.announced())
+    ppa_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(
+            PPA_CREATED,
+            PpaCreated(title="Farm-to-market road", owner_ids=[lead.user_id]),
+            ppa_id,
+        ),
+    )
+    for version in range(1, 4):
+        task_id = uuid.uuid4()
+        handle(
+            session,
+            settings,
+            event(
+                TASK_CREATED,
+                _task(task_id, [lead.user_id], version=version, generated_for=ppa_id),
+                task_id,
+            ),
+        )
+    [summary] = inbox(session, lead)
+    assert summary.kind == Kind.TASKS_GENERATED
+    assert summary.count == 3
+    assert summary.title == "New tasks for you on the PPA \u201cFarm-to-market road\u201d"
+    assert summary.link == f"/go/ppa/{ppa_id}"
+    assert outgoing(session, lead) == []  # summaries wait for the digest
+
+
+def test_leave_asks_managers_and_its_decision_tells_the_requester(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    colleague = Person(full_name="Norhan M", email="norhan@example.org")
+    handle(session, settings, amina.announced(), manager.announced(), colleague.announced())
+    leave_id = uuid.uuid4()
+
+    def leave(status: str, version: int) -> LeaveChanged:
+        return LeaveChanged(
+            leave_id=leave_id,
+            user_id=amina.user_id,
+            leave_type="vacation",
+            start_date=dt.date(2026, 12, 21),
+            end_date=dt.date(2026, 12, 23),
+            status=status,
+            version=version,
+            decided_by=manager.user_id if status != "pending" else None,
+        )
+
+    handle(session, settings, event(LEAVE_CREATED, leave("pending", 1), leave_id))
+    [ask] = inbox(session, manager)
+    assert ask.kind == Kind.DECISION_NEEDED
+    assert (
+        ask.title == "Amina Kusain asks for vacation leave, Mon 21 Dec 2026 \u2013 Wed 23 Dec 2026"
+    )
+    assert inbox(session, colleague) == []
+
+    handle(session, settings, event(LEAVE_UPDATED, leave("approved", 2), leave_id))
+    [decided] = inbox(session, amina)
+    assert decided.kind == Kind.LEAVE_DECIDED
+    assert decided.title == (
+        "Your vacation leave (Mon 21 Dec 2026 \u2013 Wed 23 Dec 2026) was approved"
+    )
+    assert len(outgoing(session, amina)) == 1
+
+
+def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    owner = Person()
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    admin = Person(full_name="Director", email="director@example.org", role=Role.ADMIN)
+    handle(session, settings, owner.announced(), manager.announced(), admin.announced())
+    ppa_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(PPA_CREATED, PpaCreated(title="Madrasah support", owner_ids=[owner.user_id]), ppa_id),
+        event(
+            PPA_APPROVAL_CHANGED,
+            PpaApprovalChanged(title="Madrasah support", from_="draft", to="technical_review"),
+            ppa_id,
+        ),
+    )
+    assert [n.title for n in inbox(session, manager)] == [
+        "The PPA \u201cMadrasah support\u201d waits for technical review"
+    ]
+    assert [n.title for n in inbox(session, owner)] == [
+        "Your PPA \u201cMadrasah support\u201d moved to technical review"
+    ]
+    handle(
+        session,
+        settings,
+        event(
+            PPA_APPROVAL_CHANGED,
+            PpaApprovalChanged(
+                title="Madrasah support", from_="budget_review", to="executive_approval"
+            ),
+            ppa_id,
+        ),
+    )
+    # The last step is an admin's: managers are not asked for it.
+    assert len(inbox(session, manager)) == 1
+    assert [n.kind for n in inbox(session, admin)] == [Kind.DECISION_NEEDED, Kind.DECISION_NEEDED]
+
+
+def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    organizer, guest = (
+        Person(),
+        Person(full_name="Bai Lumna", email="bai@example.org", time_zone="Europe/London"),
+    )
+    handle(session, settings, organizer.announced(), guest.announced())
+    event_id = uuid.uuid4()
+    start = dt.datetime(2026, 12, 14, 9, 0, tzinfo=MANILA)
+
+    def meeting(version: int, begins: dt.datetime) -> CalendarEventCreated:
+        return CalendarEventCreated(
+            event_id=event_id,
+            title="Coordination meeting",
+            start=begins,
+            end=begins + dt.timedelta(hours=1),
+            version=version,
+            organizer_id=organizer.user_id,
+            participant_ids=[guest.user_id],
+            changed_by=organizer.user_id,
+        )
+
+    handle(session, settings, event(EVENT_CREATED, meeting(1, start), event_id))
+    handle(
+        session,
+        settings,
+        event(
+            EVENT_UPDATED,
+            CalendarEventChanged(**meeting(2, start + dt.timedelta(days=1)).model_dump()),
+            event_id,
+        ),
+        event(EVENT_DELETED, CalendarEventChanged(**meeting(3, start).model_dump()), event_id),
+    )
+    assert [n.kind for n in inbox(session, guest)] == [
+        Kind.EVENT_INVITED,
+        Kind.EVENT_CHANGED,
+        Kind.EVENT_CANCELLED,
+    ]
+    assert inbox(session, guest)[0].title == (
+        "You are invited to \u201cCoordination meeting\u201d, Mon 14 Dec 2026, 09:00\u201310:00"
+    )
+    assert inbox(session, organizer) == []
+
+
+def test_preferences_choose_the_channel_and_quiet_hours_hold_email_back(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    quiet, silent = Person(), Person(email="silent@example.org")
+    handle(session, settings, quiet.announced(), silent.announced())
+    preferences.update(
+        session,
+        quiet.user_id,
+        PreferencesUpdate(
+            quiet_start=dt.time(0, 0),
+            quiet_end=dt.time(23, 59),
+            channels={Kind.TASK_ASSIGNED: Channel.EMAIL},
+        ),
+        None,
+    )
+    preferences.update(
+        session, silent.user_id, PreferencesUpdate(channels={Kind.TASK_ASSIGNED: Channel.OFF}), None
+    )
+    session.commit()
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(task_id, [quiet.user_id, silent.user_id], version=1), task_id),
+    )
+    [note] = inbox(session, quiet)
+    assert note.in_app is False  # email only: not in the inbox
+    [email] = outgoing(session, quiet)
+    assert email.next_attempt_at.astimezone(MANILA).time() == dt.time(23, 59)
+    assert inbox(session, silent) == []
+    assert outgoing(session, silent) == []

@@ -1,0 +1,155 @@
+"""The scheduled jobs with a controlled clock: reminders once however often they run, the
+digest at each person's hour in their own time zone, managers' queues, housekeeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from notifications_service.jobs.service import jobs, run
+from notifications_service.kinds import Kind
+from notifications_service.preferences import service as preferences
+from notifications_service.preferences.schemas import PreferencesUpdate
+from notifications_service.settings import NotificationsSettings
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Role
+from obcms_platform.contracts import LEAVE_CREATED, TASK_CREATED, LeaveChanged, TaskChanged
+from obcms_platform.db import Database
+
+from .people import Person, event, handle, inbox, outgoing
+
+UTC = dt.UTC
+
+
+def _run(
+    database: Database, settings: NotificationsSettings, name: str, at: dt.datetime
+) -> int | None:
+    return run(database, settings, jobs(settings)[name], at, "test")
+
+
+def _due_task(
+    session: Session, settings: NotificationsSettings, person: Person, due: dt.date
+) -> uuid.UUID:
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(
+            TASK_CREATED,
+            TaskChanged(
+                task_id=task_id,
+                title="Submit the quarterly report",
+                status="in_progress",
+                due_date=due,
+                assignee_ids=[person.user_id],
+                version=1,
+            ),
+            task_id,
+        ),
+    )
+    return task_id
+
+
+def test_a_task_due_in_two_days_is_reminded_once_however_often_the_job_runs(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    handle(session, settings, amina.announced())
+    _due_task(session, settings, amina, dt.date(2026, 12, 16))
+    # 14 Dec in Manila from 00:30 local (16:30 UTC the day before) through the day.
+    start = dt.datetime(2026, 12, 13, 16, 30, tzinfo=UTC)
+    for minutes in range(0, 600, 45):
+        _run(database, settings, "task_reminders", start + dt.timedelta(minutes=minutes))
+    kinds = [n.kind for n in inbox(session, amina) if n.kind != Kind.TASK_ASSIGNED]
+    assert kinds == [Kind.TASK_DUE_SOON]
+    # On the due day it is due today; a day later, overdue; each once.
+    for day in (2, 3):
+        for hour in (1, 9):
+            _run(database, settings, "task_reminders", start + dt.timedelta(days=day, hours=hour))
+    kinds = [n.kind for n in inbox(session, amina) if n.kind != Kind.TASK_ASSIGNED]
+    assert kinds == [Kind.TASK_DUE_SOON, Kind.TASK_DUE_TODAY, Kind.TASK_OVERDUE]
+
+
+def test_a_period_runs_once_and_a_repeat_is_refused(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    at = dt.datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
+    assert _run(database, settings, "housekeeping", at) == 0
+    assert _run(database, settings, "housekeeping", at + dt.timedelta(minutes=5)) is None
+
+
+def test_the_digest_arrives_at_each_persons_hour_in_their_time_zone_and_only_once(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    manila = Person()
+    london = Person(full_name="Bai Lumna", email="bai@example.org", time_zone="Europe/London")
+    handle(session, settings, manila.announced(), london.announced())
+    preferences.update(session, london.user_id, PreferencesUpdate(digest_time=dt.time(8, 0)), None)
+    session.commit()
+    for person in (manila, london):
+        _due_task(session, settings, person, dt.date(2026, 12, 16))
+
+    def digests(person: Person) -> list[str]:
+        return [email.subject for email in outgoing(session, person) if "digest" in email.subject]
+
+    def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+
+    # 07:00 on 14 Dec in Manila (23:00 UTC on the 13th): Manila's reminder, its digest not
+    # yet (07:30); London's 13 Dec digest time has passed, with nothing waiting.
+    _run(database, settings, "task_reminders", at(13, 23))
+    _run(database, settings, "digest", at(13, 23))
+    assert digests(manila) == []
+    assert digests(london) == []
+    # 07:31 in Manila: its digest.
+    _run(database, settings, "digest", at(13, 23, 31))
+    assert digests(manila) == ["Your OBCMS digest: 1 item"]
+    # 01:00 on 14 Dec in London: its reminder, which waits for London's 08:00.
+    _run(database, settings, "task_reminders", at(14, 1))
+    _run(database, settings, "digest", at(14, 1))
+    assert digests(london) == []
+    # 08:00 in London; later runs that day send nothing twice.
+    for hour in (8, 9, 15):
+        _run(database, settings, "digest", at(14, hour))
+    assert digests(manila) == ["Your OBCMS digest: 1 item"]
+    assert digests(london) == ["Your OBCMS digest: 1 item"]
+    [email] = [e for e in outgoing(session, london) if "digest" in e.subject]
+    assert "Your OBCMS digest for Mon 14 Dec 2026" in email.text_body
+    assert "\u201cSubmit the quarterly report\u201d is due in 2 days" in email.text_body
+
+
+def test_managers_hear_of_requests_waiting_too_long_once_a_day(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina, manager = (
+        Person(),
+        Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER),
+    )
+    handle(session, settings, amina.announced(), manager.announced())
+    asked = dt.datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
+    leave_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(
+            LEAVE_CREATED,
+            LeaveChanged(
+                leave_id=leave_id,
+                user_id=amina.user_id,
+                leave_type="sick",
+                start_date=dt.date(2026, 12, 21),
+                end_date=dt.date(2026, 12, 21),
+                status="pending",
+                version=1,
+            ),
+            leave_id,
+            at=asked,
+        ),
+    )
+    _run(database, settings, "manager_queues", asked + dt.timedelta(hours=2))
+    assert [n.kind for n in inbox(session, manager)] == [Kind.DECISION_NEEDED]
+    for hours in (25, 26, 30):
+        _run(database, settings, "manager_queues", asked + dt.timedelta(hours=hours))
+    queue = [n for n in inbox(session, manager) if n.kind == Kind.MANAGER_QUEUE]
+    assert [n.title for n in queue] == ["1 request waited more than 24 hours for a decision"]

@@ -471,7 +471,7 @@ def _token(gateway: str, username: str, password: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def amina(gateway: str, admin_headers: dict[str, str]) -> dict[str, Any]:
     """A staff member with an address, as the admin creates her."""
-    username = unique("amina")
+    username = f"amina-{uuid.uuid4().hex[:8]}"
     reply = httpx.post(
         f"{gateway}/api/v1/users",
         json={

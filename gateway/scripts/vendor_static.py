@@ -4,8 +4,9 @@ Fetches pinned npm tarballs, checks each against the registry's published integr
 (sha512), extracts only the files the pages use into
 ``src/gateway_service/static/vendor/<name>/`` and writes ``VENDORED.md`` (versions,
 licences, sources and the sha256 of every vendored file). Standard library only; run it
-again after changing a pin (and its integrity, from ``npm view <pkg>@<version>
-dist.integrity``). ``--check`` verifies the vendored files against VENDORED.md offline.
+again after changing a pin in ``vendor_packages.toml`` (and its integrity, from ``npm
+view <pkg>@<version> dist.integrity``). ``--check`` verifies the vendored files against
+VENDORED.md offline.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import io
 import re
 import sys
 import tarfile
+import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 REGISTRY = "https://registry.npmjs.org"
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "src" / "gateway_service" / "static" / "vendor"
+PACKAGES_FILE = Path(__file__).with_name("vendor_packages.toml")
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Package:
     integrity: str  # the registry's dist.integrity of the tarball
     folder: str  # under static/vendor/
     licence: str
-    files: tuple[tuple[str, str], ...]  # (path in the tarball, vendored name)
+    files: tuple[str, ...]  # paths in the tarball, vendored under their base names
 
     @property
     def tarball_url(self) -> str:
@@ -40,84 +43,13 @@ class Package:
         return f"{REGISTRY}/{self.name}/-/{base}-{self.version}.tgz"
 
 
-PACKAGES = (
-    Package(
-        name="fullcalendar",
-        version="6.1.21",
-        integrity="sha512-yGZhflQmfCJKmmOlwJcQ0MPNAYABieaiJp9AaRgHBMRIUxNA+VFa6mkIbVNpjdSZIy9AY2HwteTt58tJ+3ktuQ==",
-        folder="fullcalendar",
-        licence="MIT",
-        files=(
-            ("package/index.global.min.js", "index.global.min.js"),
-            ("package/LICENSE.md", "LICENSE.md"),
-        ),
-    ),
-    Package(
-        name="htmx.org",
-        version="2.0.11",
-        integrity="sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA==",
-        folder="htmx",
-        licence="0BSD",
-        files=(("package/dist/htmx.min.js", "htmx.min.js"), ("package/LICENSE", "LICENSE")),
-    ),
-    Package(
-        name="chart.js",
-        version="4.6.1",
-        integrity="sha512-hJyniucsFmq//EvXYvJ6c6mahPoI3kaxdjVH8awTaJ/fDNWeSqqqArixMJWkWNN6fcYvPU3HneSANFNYtRi61g==",
-        folder="chartjs",
-        licence="MIT",
-        files=(
-            ("package/dist/chart.umd.min.js", "chart.umd.min.js"),
-            ("package/LICENSE.md", "LICENSE.md"),
-        ),
-    ),
-    # The people picker of the event forms.
-    Package(
-        name="tom-select",
-        version="2.6.2",
-        integrity="sha512-eiXIkk82XzzUTOVQDFpy+ZGejuqdTvMukyUyeZBQaKnqW42UoTiTZnrod/eX0rkqJEc4rZY9DZ3zdjV07i29wQ==",
-        folder="tom-select",
-        licence="Apache-2.0",
-        files=(
-            ("package/dist/js/tom-select.complete.min.js", "tom-select.complete.min.js"),
-            ("package/dist/css/tom-select.css", "tom-select.css"),
-            ("package/LICENSE", "LICENSE"),
-        ),
-    ),
-    # Named time zones for FullCalendar: the calendar shows the viewer's zone, not the
-    # browser's (luxon first, then the connector, which registers itself globally).
-    Package(
-        name="luxon",
-        version="3.7.2",
-        integrity="sha512-vtEhXh/gNjI9Yg1u4jX/0YVPMvxzHuGgCm6tC5kZyb08yjGWGnqAjGJvcXbqQR2P3MyMEFnRbpcdFS6PBcLqew==",
-        folder="luxon",
-        licence="MIT",
-        files=(
-            ("package/build/global/luxon.min.js", "luxon.min.js"),
-            ("package/LICENSE.md", "LICENSE.md"),
-        ),
-    ),
-    Package(
-        name="@fullcalendar/luxon3",
-        version="6.1.21",
-        integrity="sha512-jlRhmxyut94fH7RbdsAexkmR9eJsVeavjVTk94M8GKPiAgEf2q3urFe4rFI5+ThwSTkOX8MPcfFIg8+uvKKZCQ==",
-        folder="fullcalendar-luxon3",
-        licence="MIT",
-        files=(
-            ("package/index.global.min.js", "index.global.min.js"),
-            ("package/LICENSE.md", "LICENSE.md"),
-        ),
-    ),
-    # Drag and drop of the task board's cards between columns.
-    Package(
-        name="sortablejs",
-        version="1.15.6",
-        integrity="sha512-aNfiuwMEpfBM/CN6LY0ibyhxPfPbyFeBTYJKCvzkJ2GkUpazIt3H+QIPAMHwqQ7tMKaHz1Qj+rJJCqljnf4p3A==",
-        folder="sortablejs",
-        licence="MIT",
-        files=(("package/Sortable.min.js", "Sortable.min.js"), ("package/LICENSE", "LICENSE")),
-    ),
-)
+def load_packages() -> tuple[Package, ...]:
+    """The pins, declared as data in vendor_packages.toml beside this script."""
+    table = tomllib.loads(PACKAGES_FILE.read_text())
+    return tuple(Package(**{**entry, "files": tuple(entry["files"])}) for entry in table["package"])
+
+
+PACKAGES = load_packages()
 
 
 def fetch(package: Package) -> bytes:
@@ -137,7 +69,8 @@ def extract(package: Package, data: bytes) -> dict[str, str]:
     target.mkdir(parents=True, exist_ok=True)
     digests: dict[str, str] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        for member_name, vendored in package.files:
+        for member_name in package.files:
+            vendored = member_name.rsplit("/", 1)[-1]
             member = archive.extractfile(member_name)
             if member is None:
                 raise SystemExit(f"{package.name}: {member_name} is not a file")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -14,6 +13,7 @@ from gateway_service.db import bus as gateway_bus
 from gateway_service.events import handlers as gateway_handlers
 from obcms_platform.bus.consumer import EventConsumer, Outcome
 from obcms_platform.db import Database
+from obcms_platform.testing.metrics import metric_value
 
 FEED = "/api/v1/calendar/feed"
 PAGE_FEED = "/oobc-management/calendar/feed/json/"
@@ -43,25 +43,29 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def outbox_events(database_url: str, event_type: str, subject_id: str) -> list[dict[str, Any]]:
-    """The envelopes a service wrote to its outbox for one subject (what its relay publishes)."""
+def _outbox_payloads(
+    database_url: str, where: str, params: tuple[str, str]
+) -> list[dict[str, Any]]:
     with psycopg.connect(_dsn(database_url)) as conn:
         rows = conn.execute(
-            "SELECT payload FROM bus_outbox WHERE event_type = %s "
-            "AND payload->>'subject_id' = %s ORDER BY created_at",
-            (event_type, subject_id),
+            f"SELECT payload FROM bus_outbox WHERE {where} ORDER BY created_at", params
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def outbox_events(database_url: str, event_type: str, subject_id: str) -> list[dict[str, Any]]:
+    """The envelopes a service wrote to its outbox for one subject (what its relay publishes)."""
+    return _outbox_payloads(
+        database_url,
+        "event_type = %s AND payload->>'subject_id' = %s",
+        (event_type, subject_id),
+    )
 
 
 def outbox_events_like(database_url: str, pattern: str, since: str) -> list[dict[str, Any]]:
-    with psycopg.connect(_dsn(database_url)) as conn:
-        rows = conn.execute(
-            "SELECT payload FROM bus_outbox WHERE event_type LIKE %s AND created_at >= %s "
-            "ORDER BY created_at",
-            (pattern, since),
-        ).fetchall()
-    return [row[0] for row in rows]
+    return _outbox_payloads(
+        database_url, "event_type LIKE %s AND created_at >= %s", (pattern, since)
+    )
 
 
 def database_now(database_url: str) -> str:
@@ -85,13 +89,7 @@ def handle_in_gateway(database_url: str, redis_url: str, events: list[dict[str, 
 
 def metric(client: httpx.Client, name: str, **labels: str) -> float:
     """The value of one sample on the gateway's /metrics (0 when absent)."""
-    text = client.get("/metrics").text
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
-    for line in text.splitlines():
-        match = re.fullmatch(rf"{re.escape(name)}\{{(.*)\}} (\S+)", line)
-        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
-            return float(match.group(2))
-    return 0.0
+    return metric_value(client.get("/metrics").text, name, **labels)
 
 
 def unique(label: str) -> str:

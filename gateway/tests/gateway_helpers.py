@@ -115,14 +115,15 @@ def token_for(client: httpx.Client, username: str, password: str) -> dict[str, s
 
 
 def create_user(
-    client: httpx.Client, admin_headers: dict[str, str], role: str = "staff"
+    client: httpx.Client,
+    admin_headers: dict[str, str],
+    role: str = "staff",
+    full_name: str | None = None,
 ) -> dict[str, Any]:
-    username = f"{role}-{uuid.uuid4().hex[:10]}"
-    response = client.post(
-        "/api/v1/users",
-        json={"username": username, "password": USER_PASSWORD, "role": role},
-        headers=admin_headers,
-    )
+    body = {"username": f"{role}-{uuid.uuid4().hex[:10]}", "password": USER_PASSWORD, "role": role}
+    if full_name is not None:
+        body["full_name"] = full_name
+    response = client.post("/api/v1/users", json=body, headers=admin_headers)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -138,6 +139,20 @@ def state_file(settings: GatewaySettings) -> Path:
 def submit(client: httpx.Client, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
     """A page form POST carrying the CSRF form field, as a browser sends it."""
     return client.post(path, data={**(data or {}), "csrftoken": client.cookies["csrftoken"]})
+
+
+def session_works(client: httpx.Client, session_id: str) -> bool:
+    """Whether the browser session `session_id` is signed in (the client's jar is restored)."""
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    client.cookies.set("sessionid", session_id)
+    try:
+        response = client.get("/api/v1/users/me")
+    finally:
+        client.cookies.clear()
+        client.cookies.update(cookies)
+    assert response.status_code in {200, 401}, response.text
+    return response.status_code == 200
 
 
 def signed_in(client: httpx.Client, username: str, password: str = USER_PASSWORD) -> httpx.Client:

@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from gateway_helpers import (
     create_user,
     csrf_header,
     login,
+    session_works,
     signed_in,
     submit,
     token_for,
@@ -61,20 +63,6 @@ def _token_works(client: Any, headers: dict[str, str]) -> bool:
     return response.status_code == 200
 
 
-def _session_works(client: Any, session_id: str) -> bool:
-    """Whether the browser session `session_id` is signed in (the client's jar is restored)."""
-    cookies = dict(client.cookies)
-    client.cookies.clear()
-    client.cookies.set("sessionid", session_id)
-    try:
-        response = client.get("/api/v1/users/me")
-    finally:
-        client.cookies.clear()
-        client.cookies.update(cookies)
-    assert response.status_code in {200, 401}, response.text
-    return response.status_code == 200
-
-
 def _session_of(client: Any, username: str, password: str = USER_PASSWORD) -> str:
     cookies = dict(client.cookies)
     client.cookies.clear()
@@ -100,13 +88,13 @@ def test_deactivation_ends_sessions_and_tokens_at_once_despite_the_identity_cach
     token = _bearer(client, user["username"], USER_PASSWORD)
     session_id = _session_of(client, user["username"])
     assert _token_works(client, token)  # now cached
-    assert _session_works(client, session_id)
+    assert session_works(client, session_id)
 
     deactivated = _patch(client, admin, user["id"], is_active=False)
     assert deactivated.status_code == 200, deactivated.text
     assert deactivated.json()["is_active"] is False
     assert not _token_works(client, token)
-    assert not _session_works(client, session_id)
+    assert not session_works(client, session_id)
     refused = client.post(
         "/api/v1/auth/token", data={"username": user["username"], "password": USER_PASSWORD}
     )
@@ -225,7 +213,7 @@ def test_changing_my_password_keeps_this_token_and_ends_the_others(make_client, 
     assert changed.status_code == 204, changed.text
     assert _token_works(client, mine)
     assert not _token_works(client, other_token)
-    assert not _session_works(client, other_browser)
+    assert not session_works(client, other_browser)
     assert login(make_client(), user["username"], USER_PASSWORD).status_code == 401
     assert login(make_client(), user["username"], NEW_PASSWORD).status_code == 303
 
@@ -243,7 +231,7 @@ def test_changing_my_password_in_a_browser_gives_it_a_new_session(make_client, a
     after = browser.cookies["sessionid"]
     assert after != before
     assert browser.get("/api/v1/users/me").status_code == 200
-    assert not _session_works(make_client(), before)
+    assert not session_works(make_client(), before)
 
 
 def test_my_profile_takes_an_iana_time_zone(make_client, staff):
@@ -527,40 +515,23 @@ def test_changing_my_password_on_the_page_keeps_me_signed_in(make_client, admin_
     browser = signed_in(make_client(), user["username"])
     elsewhere = signed_in(make_client(), user["username"])
     before = browser.cookies["sessionid"]
-    path = ME_PAGE + "password/"
 
-    mismatch = submit(
-        browser,
-        path,
-        {
-            "current_password": USER_PASSWORD,
+    def change(current: str, confirmation: str) -> httpx.Response:
+        values = {
+            "current_password": current,
             "new_password": NEW_PASSWORD,
-            "new_password_confirm": OTHER_PASSWORD,
-        },
-    )
+            "new_password_confirm": confirmation,
+        }
+        return submit(browser, ME_PAGE + "password/", values)
+
+    mismatch = change(USER_PASSWORD, OTHER_PASSWORD)
     assert mismatch.status_code == 422
     assert 'id="new_password_confirm-error"' in mismatch.text
-    wrong = submit(
-        browser,
-        path,
-        {
-            "current_password": "not-it",
-            "new_password": NEW_PASSWORD,
-            "new_password_confirm": NEW_PASSWORD,
-        },
-    )
+    wrong = change("not-it", NEW_PASSWORD)
     assert wrong.status_code == 422
     assert 'id="current_password-error"' in wrong.text
 
-    changed = submit(
-        browser,
-        path,
-        {
-            "current_password": USER_PASSWORD,
-            "new_password": NEW_PASSWORD,
-            "new_password_confirm": NEW_PASSWORD,
-        },
-    )
+    changed = change(USER_PASSWORD, NEW_PASSWORD)
     assert changed.status_code == 303
     assert browser.cookies["sessionid"] != before
     assert "Your password was changed." in browser.get(changed.headers["location"]).text

@@ -24,6 +24,7 @@ from gateway_helpers import (
     PHONE,
     ServedApp,
     browser_session,
+    create_user,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
@@ -75,16 +76,7 @@ def _screenshots(page: Page, name: str, phone_shows: str | None = None) -> None:
 
 def test_people_picker_and_recurrence_fields(page: Page, api: httpx.Client):
     marker = uuid.uuid4().hex[:6]
-    person = _ok(
-        api.post(
-            "/api/v1/users",
-            json={
-                "username": f"rosalinda-{marker}",
-                "password": "user-password-for-tests",
-                "full_name": f"Rosalinda Tan {marker}",
-            },
-        )
-    )
+    person = create_user(api, {}, full_name=f"Rosalinda Tan {marker}")
     page.goto(f"{NEW}?start=2033-03-07T09:00:00%2B08:00&end=2033-03-07T10:00:00%2B08:00")
     assert serious_violations(page) == [], summary(serious_violations(page))
     start = page.locator("input[name=start]")
@@ -216,16 +208,7 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
     """A weekly check-in moves to 15:00 from its third Monday on; the second Monday is then
     called off; a participant's approved leave on the last Monday is named on the page."""
     marker = uuid.uuid4().hex[:6]
-    person = _ok(
-        api.post(
-            "/api/v1/users",
-            json={
-                "username": f"joy-{marker}",
-                "password": "user-password-for-tests",
-                "full_name": f"Joy Mangudadatu {marker}",
-            },
-        )
-    )
+    person = create_user(api, {}, full_name=f"Joy Mangudadatu {marker}")
     manager = _ok(
         api.post(
             "/api/v1/users",

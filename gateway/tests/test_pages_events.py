@@ -112,6 +112,16 @@ def _local_starts(occurrences: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _create_series(
+    client: httpx.Client, headers: dict[str, str], window: tuple[str, str], **values: Any
+) -> tuple[str, str, list[str]]:
+    """A repeating event made through the form: its id, its page, and the Manila wall-clock
+    starts of its occurrences in `window`."""
+    event_id = _create(client, **values)
+    page = client.get(f"{EVENTS}{event_id}/").text
+    return event_id, page, _local_starts(_occurrences(client, headers, event_id, *window))
+
+
 def _field_error(page: str, name: str) -> str:
     found = re.search(rf'<span class="field-error" id="ev-{name}-error">([^<]*)</span>', page)
     assert found, f"no error beside {name}"
@@ -195,8 +205,10 @@ def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin
 
 def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
-    weekly = _create(
+    _, page, starts = _create_series(
         admin,
+        admin_headers,
+        ("2031-06-01", "2031-07-31"),
         title=f"Weekly sync {marker}",
         start="2031-06-02T09:00",
         end="2031-06-02T10:00",
@@ -205,9 +217,7 @@ def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
         ends="on",
         until="2031-06-30",
     )
-    page = admin.get(f"{EVENTS}{weekly}/").text
     assert "Every week on Monday and Wednesday, until Mon 30 Jun 2031" in page
-    starts = _local_starts(_occurrences(admin, admin_headers, weekly, "2031-06-01", "2031-07-31"))
     assert starts == [
         "2031-06-02T09:00",
         "2031-06-04T09:00",
@@ -220,8 +230,10 @@ def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
         "2031-06-30T09:00",
     ]
 
-    second_tuesday = _create(
+    _, page, starts = _create_series(
         admin,
+        admin_headers,
+        ("2031-07-01", "2031-12-31"),
         title=f"Monthly review {marker}",
         start="2031-07-08T14:00",
         end="2031-07-08T15:00",
@@ -232,19 +244,17 @@ def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
         ends="after",
         count="4",
     )
-    page = admin.get(f"{EVENTS}{second_tuesday}/").text
     assert "Every month on the second Tuesday, 4 times" in page
-    starts = _local_starts(
-        _occurrences(admin, admin_headers, second_tuesday, "2031-07-01", "2031-12-31")
-    )
     assert starts == [
         "2031-07-08T14:00",
         "2031-08-12T14:00",
         "2031-09-09T14:00",
         "2031-10-14T14:00",
     ]
-    last_friday = _create(
+    last_friday, page, starts = _create_series(
         admin,
+        admin_headers,
+        ("2031-07-01", "2032-01-01"),
         title=f"Month-end report {marker}",
         start="2031-07-25T16:00",
         end="2031-07-25T17:00",
@@ -254,11 +264,7 @@ def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
         setpos="-1",
         setpos_weekday="5",
     )
-    page = admin.get(f"{EVENTS}{last_friday}/").text
     assert "Every 2 months on the last Friday" in page
-    starts = _local_starts(
-        _occurrences(admin, admin_headers, last_friday, "2031-07-01", "2032-01-01")
-    )
     assert starts == ["2031-07-25T16:00", "2031-09-26T16:00", "2031-11-28T16:00"]
     # The edit form reads the rule back as it was chosen.
     edit = admin.get(f"{EVENTS}{last_friday}/edit/").text

@@ -78,8 +78,9 @@ from obcms_platform.vocabulary import (
 
 ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
-# GET routes outside the API that answer data, not pages (JSON, ICS, metrics).
-DATA_ROUTE = re.compile(r"^/(api|metrics)\b|(\.json|\.ics|/json/|/ics/)$")
+# GET routes outside the API that answer data, not pages (JSON, ICS, metrics), and the record
+# links of messages (`/go/<record>/<id>`: redirects to the record's page, walked itself).
+DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/)$")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SNAKE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 DOMAIN_ENUMS: tuple[type[StrEnum], ...] = (
@@ -147,11 +148,19 @@ def visible_text(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def gateway(
-    make_settings: Callable[..., GatewaySettings], calendar_backend: str
+    make_settings: Callable[..., GatewaySettings],
+    calendar_backend: str,
+    notifications_backend: str,
 ) -> Iterator[ServedApp]:
     """A gateway fronting the calendar service too, whose identity cache would serve a
     stale profile for minutes if a profile change did not reach it."""
-    app = create_app(make_settings(calendar_url=calendar_backend, identity_cache_seconds=300))
+    app = create_app(
+        make_settings(
+            calendar_url=calendar_backend,
+            notifications_url=notifications_backend,
+            identity_cache_seconds=300,
+        )
+    )
     with served(app) as server:
         yield server
 

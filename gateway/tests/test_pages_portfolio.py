@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -530,19 +531,35 @@ def _version(page: str) -> str:
     return found.group(1)
 
 
+def _owned_record(
+    make_client: Any,
+    admin_headers: dict[str, str],
+    kind: str,
+    title: str,
+    someone: tuple[str, str],
+) -> tuple[str, dict[str, Any], dict[str, Any], str, str]:
+    """A `kind` record "`title` <marker>" made by a staff owner, and `someone` else (role,
+    name): the marker, the owner, the other person, the record's id and its page."""
+    pages_root, api_root, body = RECORDS[kind]
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
+    other = _person(make_client, admin_headers, someone[0], f"{someone[1]} {marker}")
+    made = make_client().post(
+        api_root, json={**body, "title": f"{title} {marker}"}, headers=owner["headers"]
+    )
+    assert made.status_code == 201, made.text
+    record_id: str = made.json()["id"]
+    return marker, owner, other, record_id, f"{pages_root}{record_id}/"
+
+
 @pytest.mark.parametrize("kind", list(RECORDS))
 def test_edit_carries_the_version_and_a_stale_save_names_who_changed(
     make_client, admin_headers, kind
 ):
-    pages_root, api_root, body = RECORDS[kind]
-    marker = _marker()
-    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
-    boss = _person(make_client, admin_headers, "manager", f"Bashir Manager {marker}")
-    record = make_client().post(
-        api_root, json={**body, "title": f"Mine {marker}"}, headers=owner["headers"]
+    _, api_root, body = RECORDS[kind]
+    marker, owner, boss, record_id, page = _owned_record(
+        make_client, admin_headers, kind, "Mine", ("manager", "Bashir Manager")
     )
-    assert record.status_code == 201, record.text
-    page = f"{pages_root}{record.json()['id']}/"
     client = owner["pages"]
     assert f'href="{page}edit/"' in client.get(page).text
 
@@ -551,7 +568,7 @@ def test_edit_carries_the_version_and_a_stale_save_names_who_changed(
     assert f'value="Mine {marker}"' in form.text
     version = _version(form.text)
     theirs = make_client().patch(
-        f"{api_root}/{record.json()['id']}",
+        f"{api_root}/{record_id}",
         json={"community": f"Theirs {marker}"},
         headers=boss["headers"],
     )
@@ -565,9 +582,7 @@ def test_edit_carries_the_version_and_a_stale_save_names_who_changed(
     current = _version(stale.text)
     assert current != version
     assert (
-        make_client()
-        .get(f"{api_root}/{record.json()['id']}", headers=owner["headers"])
-        .json()["title"]
+        make_client().get(f"{api_root}/{record_id}", headers=owner["headers"]).json()["title"]
         == f"Mine {marker}"
     )
 
@@ -584,7 +599,7 @@ def test_edit_carries_the_version_and_a_stale_save_names_who_changed(
     shown = client.get(saved.headers["location"]).text
     assert f"{kind.capitalize()} saved" in shown
     assert f"Typed {marker}" in shown
-    stored = make_client().get(f"{api_root}/{record.json()['id']}", headers=owner["headers"])
+    stored = make_client().get(f"{api_root}/{record_id}", headers=owner["headers"])
     assert stored.json()["community"] == f"Theirs {marker}"  # the other change stays
     assert stored.json()["updated_by"] == owner["id"]
 
@@ -594,15 +609,9 @@ def test_only_owners_and_managers_edit_or_delete_and_delete_asks_first(
     make_client, admin_headers, kind
 ):
     pages_root, api_root, body = RECORDS[kind]
-    marker = _marker()
-    owner = _person(make_client, admin_headers, "staff", f"Owner {marker}")
-    other = _person(make_client, admin_headers, "staff", f"Other {marker}")
-    made = make_client().post(
-        api_root, json={**body, "title": f"Kept {marker}"}, headers=owner["headers"]
+    marker, owner, other, record_id, page = _owned_record(
+        make_client, admin_headers, kind, "Kept", ("staff", "Other")
     )
-    assert made.status_code == 201, made.text
-    record_id = made.json()["id"]
-    page = f"{pages_root}{record_id}/"
 
     # Another staff member sees the record but no Edit or Delete, and may not use them.
     seen = other["pages"].get(page)

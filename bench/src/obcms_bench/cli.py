@@ -22,6 +22,7 @@ from obcms_bench import dataset, measure, report
 from obcms_bench.load import LoadOptions
 from obcms_bench.scales import Scale, parse_scales
 from obcms_bench.stack import Servers, Stack
+from obcms_platform import registry
 
 BENCH_DIR = Path(__file__).resolve().parents[2]
 QUICK_SECONDS = 5
@@ -66,7 +67,10 @@ def _dataset(
     """The scale's databases, loaded now or reused from an earlier run (a marker file)."""
     marker = servers.state / "datasets" / f"{scale.name}.json"
     stored = json.loads(marker.read_text()) if marker.exists() else {}
-    if reload or (stored.get("year"), stored.get("years")) != (year, scale.years):
+    # A dataset loaded before a deployable was added lacks its data: loaded again.
+    deployables = [deployable.name for deployable in registry.DEPLOYABLES]
+    wanted = (year, scale.years, deployables)
+    if reload or (stored.get("year"), stored.get("years"), stored.get("deployables")) != wanted:
         servers.drop_databases(scale.name)
         marker.unlink(missing_ok=True)
         urls = servers.databases(scale.name)
@@ -74,7 +78,15 @@ def _dataset(
         summary = dataset.load(urls, scale, year, password)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(
-            json.dumps({**asdict(summary), "year": year, "years": scale.years}, indent=2)
+            json.dumps(
+                {
+                    **asdict(summary),
+                    "year": year,
+                    "years": scale.years,
+                    "deployables": deployables,
+                },
+                indent=2,
+            )
         )
         return urls, {**asdict(summary), "reused": False}
     _say(f"{scale.name}: reusing the dataset loaded earlier ({marker})")
@@ -132,7 +144,7 @@ def run(
         str,
         typer.Option(
             help="scenarios to run (comma-separated of feed_cold, feed_warm, feed_year_cold, "
-            "tasks, dashboard, pages, propagation); default all"
+            "tasks, dashboard, pages, propagation, notifications); default all"
         ),
     ] = "",
     reload: Annotated[bool, typer.Option(help="load the datasets again")] = False,
@@ -180,6 +192,14 @@ def run(
                     entry["propagation"] = measure.propagation(
                         stack.urls.gateway, credentials, year, samples
                     )
+                if wanted is None or "notifications" in wanted:
+                    _say(f"{scale.name}: notifications (a 1,000-task burst, the digest) ...")
+                    entry["notifications"] = {
+                        "fanout": measure.notification_fanout(
+                            stack.urls.gateway, credentials, year
+                        ),
+                        "jobs": measure.digest_job(urls[registry.NOTIFICATIONS.name], year),
+                    }
                 entry["memory_mb"] = {
                     name: round(value, 1) for name, value in stack.memory().items()
                 }

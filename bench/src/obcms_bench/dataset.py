@@ -24,6 +24,8 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from notifications_service.events import handlers as notification_handlers
+from notifications_service.settings import NotificationsSettings
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
@@ -372,7 +374,13 @@ def create_records(
 
 
 def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
-    return {"tasks": TASKS_HANDLERS, "portfolio": PORTFOLIO_HANDLERS, "gateway": {}}
+    return {
+        "tasks": TASKS_HANDLERS,
+        "portfolio": PORTFOLIO_HANDLERS,
+        # Its handlers read only the defaults of its settings (links, the office's zone).
+        "notifications": notification_handlers(NotificationsSettings()),
+        "gateway": {},
+    }
 
 
 def _consume(
@@ -481,8 +489,9 @@ def load(urls: Mapping[str, str], scale: Scale, year: int, admin_password: str) 
         create_records(databases, scale, History(year, scale.years), admin_id)
         seconds["records"] = clock.perf_counter() - started
         started = clock.perf_counter()
-        # Subjects first (their events generate tasks), then every task event.
-        for source in ("portfolio", "calendar", "tasks"):
+        # People first (the gateway's accounts), subjects next (their events generate
+        # tasks), then every task event.
+        for source in ("gateway", "portfolio", "calendar", "tasks"):
             deliver(databases[source], databases, f"{scale.name}: {source} events")
         seconds["events"] = clock.perf_counter() - started
         counts = count_records(databases)

@@ -7,7 +7,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -238,3 +238,78 @@ def propagation(
 
 def _since(started: float) -> float:
     return time.perf_counter() - started
+
+
+# --- notifications -----------------------------------------------------------------------
+
+FANOUT_PPAS = 100  # x 10 generated tasks each: a 1,000-task generation burst
+
+
+def _generated_summaries(client: httpx.Client, ppa_ids: set[str]) -> int:
+    """How many generated tasks the admin's inbox counts for `ppa_ids` (one summary each)."""
+    response = client.get("/api/v1/notifications", params={"limit": 500})
+    response.raise_for_status()
+    return sum(
+        item["count"]
+        for item in response.json()["items"]
+        if item["kind"] == "tasks_generated" and item["link"].rsplit("/", 1)[-1] in ppa_ids
+    )
+
+
+def notification_fanout(
+    gateway: str, credentials: Credentials, year: int, ppas: int = FANOUT_PPAS
+) -> dict[str, Any]:
+    """A burst of `ppas` new PPAs (10 generated tasks each, assigned to their owner, the
+    admin): seconds from the first create to every generated task counted in the owner's
+    inbox, through the tasks worker, the relay and the notifications worker."""
+    ppa_ids: set[str] = set()
+    with _api(gateway, credentials) as client:
+        try:
+            started = time.perf_counter()
+            for number in range(ppas):
+                body = {
+                    "title": f"Fan-out PPA {number}",
+                    "category": "oobc_ppa",
+                    "start_date": f"{year}-03-02",
+                    "fiscal_year": year,
+                }
+                response = client.post("/api/v1/ppas", json=body)
+                response.raise_for_status()
+                ppa_ids.add(str(response.json()["id"]))
+            posted = _since(started)
+            expected = ppas * 10
+            _wait(lambda: _generated_summaries(client, ppa_ids) >= expected, timeout=600)
+            seconds = _since(started)
+        finally:
+            for ppa_id in ppa_ids:
+                client.delete(f"/api/v1/ppas/{ppa_id}")
+    return {
+        "tasks": ppas * 10,
+        "posting_s": round(posted, 2),
+        "every_notification_s": round(seconds, 2),
+        "tasks_per_s": round(ppas * 10 / seconds, 1),
+    }
+
+
+def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
+    """The reminder and digest jobs on the scale's data, for 08:00 Manila of a working day
+    of the reference year: each job's duration and what it sent."""
+    from notifications_service.db import load_models
+    from notifications_service.jobs.service import jobs, run
+    from notifications_service.settings import NotificationsSettings
+
+    from obcms_platform.db import Database
+
+    load_models()
+    settings = NotificationsSettings(database_url=notifications_database_url)
+    database = Database(notifications_database_url, pool_size=1)
+    moment = datetime(year, 6, 15, 0, 0, tzinfo=UTC)  # 08:00 in Manila
+    found: dict[str, Any] = {}
+    try:
+        for name in ("task_reminders", "digest"):
+            started = time.perf_counter()
+            done = run(database, settings, jobs(settings)[name], moment, "bench")
+            found[name] = {"ms": round(_since(started) * 1000, 1), "sent": done}
+    finally:
+        database.dispose()
+    return found

@@ -243,6 +243,24 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                     for row, value in scale["propagation"].items()
                 ],
             )
+        if scale.get("notifications"):
+            fanout, jobs = scale["notifications"]["fanout"], scale["notifications"]["jobs"]
+            lines += [""]
+            lines += _table(
+                ["notifications", "value"],
+                [
+                    [
+                        f"{fanout['tasks']}-task burst -> every notification (s)",
+                        fanout["every_notification_s"],
+                    ],
+                    ["... of which posting the PPAs (s)", fanout["posting_s"]],
+                    ["generated tasks notified per second", fanout["tasks_per_s"]],
+                    *(
+                        [f"{name} job (ms; sent)", f"{value['ms']}; {value['sent']}"]
+                        for name, value in jobs.items()
+                    ),
+                ],
+            )
         if scale.get("memory_mb"):
             lines += [""]
             lines += _table(

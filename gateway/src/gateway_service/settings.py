@@ -30,6 +30,9 @@ DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0
 BACKENDS: tuple[str, ...] = tuple(service.name for service in SERVICES)
 
 CommaList = Annotated[list[str], NoDecode]
+# A backend's request timeout, and how long its part of the calendar feed may take.
+BackendTimeout = Annotated[float, Field(gt=0, le=300)]
+FeedSourceTimeout = Annotated[float, Field(gt=0, le=60)]
 
 
 class GatewaySettings(ServiceSettings):
@@ -56,19 +59,19 @@ class GatewaySettings(ServiceSettings):
     portfolio_url: str = PORTFOLIO.default_url
     calendar_url: str = CALENDAR.default_url
     notifications_url: str = NOTIFICATIONS.default_url
-    tasks_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    portfolio_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    calendar_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    notifications_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    tasks_timeout_seconds: BackendTimeout = 10.0
+    portfolio_timeout_seconds: BackendTimeout = 10.0
+    calendar_timeout_seconds: BackendTimeout = 10.0
+    notifications_timeout_seconds: BackendTimeout = 10.0
     service_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # Calendar feed: how long each source may take (a slower one is reported as "timeout"
     # and the feed is served without it) and how long an aggregated part stays cached in
     # Redis at most (bus events and the gateway's own writes invalidate it sooner; 0 = off).
-    tasks_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    portfolio_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    calendar_feed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    tasks_feed_timeout_seconds: FeedSourceTimeout = 5.0
+    portfolio_feed_timeout_seconds: FeedSourceTimeout = 5.0
+    calendar_feed_timeout_seconds: FeedSourceTimeout = 5.0
     feed_cache_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
 
     # Identity.

@@ -22,12 +22,14 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsParam
-from sqlalchemy.orm import Session
+from sqlalchemy import Row
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from obcms_platform.auth.dependencies import CurrentPrincipal
 from obcms_platform.auth.tokens import Principal, Role
 from obcms_platform.db import DbSession
 from obcms_platform.errors import ForbiddenError
+from obcms_platform.records import columns_or_404
 
 # The attribute of an `Authorize` dependency that names its rule (read by the security suite).
 RULE_ATTRIBUTE = "__authz_rule__"
@@ -56,6 +58,23 @@ class Ownership:
 # Reads a record's owners from the request's session and path parameters; raises NotFoundError
 # for an unknown record.
 OwnershipLoader = Callable[[Session, Mapping[str, Any]], Ownership]
+
+
+def owners_loader(
+    model: type[Any],
+    *columns: QueryableAttribute[Any],
+    param: str,
+    what: str,
+    owners: Callable[[Row[Any]], Ownership],
+) -> OwnershipLoader:
+    """The loader of the `model` record named by the path parameter `param`: it reads only
+    `columns` of it (404 naming `what` when there is none) and `owners` says who owns it."""
+
+    def load(session: Session, params: Mapping[str, Any]) -> Ownership:
+        row_id = uuid.UUID(str(params[param]))
+        return owners(columns_or_404(session, model, row_id, *columns, what=what))
+
+    return load
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -76,6 +76,14 @@ def locked(
             f"{what} {row_id} is at version {row.version}, not {expected_version}; reload it"
         )
     return row
+
+
+def new_record(model: Callable[..., Record], principal: Principal, **values: Any) -> Record:
+    """A new record of `model` (an `Authored` one) holding `values`, with a fresh id and
+    `principal`, whose API write creates it, as its creator and last editor."""
+    return model(
+        **values, id=uuid.uuid4(), created_by=principal.user_id, updated_by=principal.user_id
+    )
 
 
 def insert_row(session: Session, row: object) -> None:

@@ -18,6 +18,8 @@ from calendar_service.settings import CalendarSettings
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import ServiceDatabases
 
+from .helpers import change_occurrence
+
 EVENT = {
     "title": "Stand-up",
     "event_type": "meeting",
@@ -151,10 +153,13 @@ def test_neither_a_patch_nor_a_moved_occurrence_can_stretch_an_event(client, sta
         json={**EVENT, "recurrence": {"freq": "weekly", "count": 4}},
         headers=staff.headers,
     ).json()
-    moved = client.put(
-        f"/api/v1/events/{series['id']}/occurrences/20261208",
-        json={"start": "2026-12-08T09:00:00+08:00", "end": "2027-02-08T09:00:00+08:00"},
-        headers=staff.headers,
+    moved = change_occurrence(
+        client,
+        staff,
+        series["id"],
+        "20261208",
+        start="2026-12-08T09:00:00+08:00",
+        end="2027-02-08T09:00:00+08:00",
     )
     _refused(moved, "end")
     assert (

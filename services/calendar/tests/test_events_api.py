@@ -11,6 +11,8 @@ from sqlalchemy import select, text
 
 from calendar_service.db import bus
 
+from .helpers import change_occurrence
+
 MANILA = ZoneInfo("Asia/Manila")
 
 
@@ -159,14 +161,14 @@ def test_recurring_series_with_moved_and_cancelled_occurrences(client, session, 
     assert [o["occurrence_date"] for o in before] == ["2026-12-07", "2026-12-14", "2026-12-16"]
 
     # Move Monday the 14th to Tuesday the 15th, 14:00, in another room.
-    moved = client.put(
-        f"/api/v1/events/{event_id}/occurrences/20261214",
-        json={
-            "start": "2026-12-15T14:00:00+08:00",
-            "end": "2026-12-15T15:30:00+08:00",
-            "venue": "Room 2",
-        },
-        headers=staff.headers,
+    moved = change_occurrence(
+        client,
+        staff,
+        event_id,
+        "20261214",
+        start="2026-12-15T14:00:00+08:00",
+        end="2026-12-15T15:30:00+08:00",
+        venue="Room 2",
     )
     assert moved.status_code == 200, moved.text
     # Cancel Wednesday the 16th.
@@ -462,17 +464,11 @@ def test_last_friday_and_second_tuesday_series_list_their_occurrences(client, st
         ("Partners' call", "2027-04-13T09:00:00-04:00"),
     ]
     # Moving one occurrence works by its date like any series'.
-    moved = client.put(
-        f"/api/v1/events/{last_friday['id']}/occurrences/20270430",
-        json={"start": "2027-04-29T15:00:00+08:00"},
-        headers=staff.headers,
+    moved = change_occurrence(
+        client, staff, last_friday["id"], "20270430", start="2027-04-29T15:00:00+08:00"
     )
     assert moved.status_code == 200, moved.text
-    not_one = client.put(
-        f"/api/v1/events/{last_friday['id']}/occurrences/20270423",
-        json={"cancelled": True},
-        headers=staff.headers,
-    )
+    not_one = change_occurrence(client, staff, last_friday["id"], "20270423", cancelled=True)
     assert not_one.status_code == 404
 
 
@@ -566,10 +562,8 @@ def test_updated_by_names_who_last_changed_the_event_or_one_of_its_occurrences(
     assert changed.json()["updated_by"] == str(manager.user_id)
     assert changed.json()["created_by"] == str(staff.user_id)
 
-    moved = client.put(
-        f"{url}/occurrences/20261214",
-        json={"start": "2026-12-14T13:00:00+08:00"},
-        headers=staff.headers,
+    moved = change_occurrence(
+        client, staff, series["id"], "20261214", start="2026-12-14T13:00:00+08:00"
     )
     assert moved.status_code == 200, moved.text
     assert client.get(url, headers=staff.headers).json()["updated_by"] == str(staff.user_id)

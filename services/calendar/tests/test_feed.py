@@ -15,6 +15,8 @@ from calendar_service.calendar_events.service import window_events_statement
 from calendar_service.window import TimeWindow
 from obcms_platform.testing.service_probes import recorded_statements, refused_feed
 
+from .helpers import change_occurrence
+
 MANILA = ZoneInfo("Asia/Manila")
 
 
@@ -366,10 +368,13 @@ def test_an_occurrence_moved_outside_its_series_span_shows_in_its_new_window(cli
             "recurrence": {"freq": "daily", "count": 3},
         },
     )
-    moved = client.put(
-        f"/api/v1/events/{series['id']}/occurrences/20261203",
-        json={"start": "2027-01-15T09:00:00+08:00", "end": "2027-01-15T12:00:00+08:00"},
-        headers=staff.headers,
+    moved = change_occurrence(
+        client,
+        staff,
+        series["id"],
+        "20261203",
+        start="2027-01-15T09:00:00+08:00",
+        end="2027-01-15T12:00:00+08:00",
     )
     assert moved.status_code == 200, moved.text
     december = get_feed(client, staff, "2026-12-01", "2027-01-01", modules="coordination")
@@ -421,10 +426,8 @@ def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, 
             "recurrence": {"freq": "weekly", "count": 2},
         },
     )
-    moved = client.put(
-        f"/api/v1/events/{series['id']}/occurrences/20270208",
-        json={"start": "2027-02-09T09:00:00+08:00"},
-        headers=staff.headers,
+    moved = change_occurrence(
+        client, staff, series["id"], "20270208", start="2027-02-09T09:00:00+08:00"
     )
     assert moved.status_code == 200, moved.text
     leave = post(

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from calendar_service.db import bus
 
+from .helpers import change_occurrence
+
 
 def make_event(client, caller, **fields):
     body = {
@@ -56,17 +58,13 @@ def test_split_at_the_third_occurrence_with_a_new_time(client, session, staff):
     series = make_event(client, staff, recurrence={"freq": "weekly", "exdates": ["2027-01-11"]})
     url = f"/api/v1/events/{series['id']}/occurrences"
     # Before the split point: the 14th moved to Tuesday the 15th.
-    moved_before = client.put(
-        f"{url}/20261214",
-        json={"start": "2026-12-15T09:00:00+08:00"},
-        headers=staff.headers,
+    moved_before = change_occurrence(
+        client, staff, series["id"], "20261214", start="2026-12-15T09:00:00+08:00"
     )
     assert moved_before.status_code == 200, moved_before.text
     # After it: the 28th moved to Tuesday the 29th, January 4 cancelled.
-    moved_after = client.put(
-        f"{url}/20261228",
-        json={"start": "2026-12-29T11:00:00+08:00"},
-        headers=staff.headers,
+    moved_after = change_occurrence(
+        client, staff, series["id"], "20261228", start="2026-12-29T11:00:00+08:00"
     )
     assert moved_after.status_code == 200, moved_after.text
     assert client.delete(f"{url}/20270104", headers=staff.headers).status_code == 200
@@ -148,12 +146,11 @@ def test_a_count_series_splits_its_count(client, staff):
 
 def test_new_times_from_a_moved_occurrence_apply_to_it_too(client, staff):
     series = make_event(client, staff)
-    url = f"/api/v1/events/{series['id']}/occurrences"
-    moved = client.put(
-        f"{url}/20261221", json={"start": "2026-12-22T09:00:00+08:00"}, headers=staff.headers
+    moved = change_occurrence(
+        client, staff, series["id"], "20261221", start="2026-12-22T09:00:00+08:00"
     )
     assert moved.status_code == 200, moved.text
-    renamed = client.put(f"{url}/20261228", json={"title": "Year-end"}, headers=staff.headers)
+    renamed = change_occurrence(client, staff, series["id"], "20261228", title="Year-end")
     assert renamed.status_code == 200, renamed.text
     series = current(client, staff, series["id"])
 

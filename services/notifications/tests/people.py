@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import uuid
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from notifications_service.delivery.models import OutgoingEmail
 from notifications_service.events import handlers
@@ -16,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.bus import Event
-from obcms_platform.contracts import USER_CHANGED, EventContract, EventPayload, UserChanged
+from obcms_platform.contracts import (
+    TASK_CREATED,
+    USER_CHANGED,
+    EventContract,
+    EventPayload,
+    TaskChanged,
+    UserChanged,
+)
+from obcms_platform.vocabulary import TaskStatus
 
 _versions = itertools.count(1)
 
@@ -63,23 +72,44 @@ class Person:
         )
 
 
-def inbox(session: Session, person: Person) -> list[Notification]:
+Kept = TypeVar("Kept", Notification, OutgoingEmail)
+
+
+def _kept_for(session: Session, model: type[Kept], person: Person) -> list[Kept]:
     session.expire_all()
     return list(
         session.scalars(
-            select(Notification)
-            .where(Notification.recipient_id == person.user_id)
-            .order_by(Notification.created_at)
+            select(model).where(model.recipient_id == person.user_id).order_by(model.created_at)
         )
     )
+
+
+def inbox(session: Session, person: Person) -> list[Notification]:
+    return _kept_for(session, Notification, person)
 
 
 def outgoing(session: Session, person: Person) -> list[OutgoingEmail]:
-    session.expire_all()
-    return list(
-        session.scalars(
-            select(OutgoingEmail)
-            .where(OutgoingEmail.recipient_id == person.user_id)
-            .order_by(OutgoingEmail.created_at)
-        )
+    return _kept_for(session, OutgoingEmail, person)
+
+
+def assign_task(
+    session: Session,
+    settings: NotificationsSettings,
+    assignees: list[uuid.UUID],
+    title: str,
+    *,
+    status: TaskStatus = TaskStatus.NOT_STARTED,
+    due: dt.date | None = None,
+) -> uuid.UUID:
+    """Announce (and handle) a new task of `assignees`; its id."""
+    task_id = uuid.uuid4()
+    task = TaskChanged(
+        task_id=task_id,
+        title=title,
+        status=status,
+        due_date=due,
+        assignee_ids=assignees,
+        version=1,
     )
+    handle(session, settings, event(TASK_CREATED, task, task_id))
+    return task_id

@@ -9,11 +9,10 @@ from fastapi.testclient import TestClient
 from notifications_service.settings import NotificationsSettings
 from sqlalchemy.orm import Session
 
-from obcms_platform.contracts import TASK_CREATED, TaskChanged
 from obcms_platform.testing.assertions import assert_error
 from obcms_platform.testing.auth import Caller
 
-from .people import Person, event, handle
+from .people import Person, assign_task, handle
 
 
 def _assign_tasks(
@@ -22,22 +21,7 @@ def _assign_tasks(
     person = Person(user_id=caller.user_id)
     handle(session, settings, person.announced())
     for number in range(count):
-        task_id = uuid.uuid4()
-        handle(
-            session,
-            settings,
-            event(
-                TASK_CREATED,
-                TaskChanged(
-                    task_id=task_id,
-                    title=f"Task {number}",
-                    status="not_started",
-                    assignee_ids=[caller.user_id],
-                    version=1,
-                ),
-                task_id,
-            ),
-        )
+        assign_task(session, settings, [caller.user_id], f"Task {number}")
 
 
 def test_the_inbox_counts_unread_and_marks_one_or_all_read(

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,10 +18,9 @@ from notifications_service.settings import NotificationsSettings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.contracts import TASK_CREATED, TaskChanged
 from obcms_platform.testing.timing import deadline
 
-from .people import Person, event, handle, inbox
+from .people import Person, assign_task, handle, inbox
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -73,23 +71,9 @@ def test_one_beat_acts_and_a_killed_holder_hands_over_without_a_double_send(
 ) -> None:
     amina = Person()
     handle(session, settings, amina.announced())
-    task_id = uuid.uuid4()
     due = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    handle(
-        session,
-        settings,
-        event(
-            TASK_CREATED,
-            TaskChanged(
-                task_id=task_id,
-                title="File the report",
-                status="not_started",
-                due_date=due + dt.timedelta(days=2),
-                assignee_ids=[amina.user_id],
-                version=1,
-            ),
-            task_id,
-        ),
+    assign_task(
+        session, settings, [amina.user_id], "File the report", due=due + dt.timedelta(days=2)
     )
     _wait_for(lambda: sum(len(p) for p in _runners(session).values()) >= 3, 60, "three runs")
     [holder] = _runners(session)

@@ -11,31 +11,14 @@ from notifications_service.delivery.service import send_due
 from notifications_service.settings import NotificationsSettings
 from sqlalchemy.orm import Session
 
-from obcms_platform.contracts import TASK_CREATED, TaskChanged
 from obcms_platform.db import Database
 from obcms_platform.mailcatcher import MailCatcher
 
-from .people import Person, event, handle, outgoing
+from .people import Person, assign_task, handle, outgoing
 
 
 def _assign(session: Session, settings: NotificationsSettings, person: Person) -> uuid.UUID:
-    task_id = uuid.uuid4()
-    handle(
-        session,
-        settings,
-        event(
-            TASK_CREATED,
-            TaskChanged(
-                task_id=task_id,
-                title="Book the venue",
-                status="not_started",
-                assignee_ids=[person.user_id],
-                version=1,
-            ),
-            task_id,
-        ),
-    )
-    return task_id
+    return assign_task(session, settings, [person.user_id], "Book the venue")
 
 
 def _smtp(settings: NotificationsSettings, server: MailCatcher) -> NotificationsSettings:

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
+from notifications_service.cli import app as cli
 from notifications_service.jobs.service import jobs, run
 from notifications_service.kinds import Kind
 from notifications_service.preferences import service as preferences
 from notifications_service.preferences.schemas import PreferencesUpdate
-from notifications_service.settings import NotificationsSettings
+from notifications_service.settings import NotificationsSettings, get_settings
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from obcms_platform.auth import Role
-from obcms_platform.contracts import LEAVE_CREATED, TASK_CREATED, LeaveChanged, TaskChanged
+from obcms_platform.contracts import LEAVE_CREATED, LeaveChanged
 from obcms_platform.db import Database
+from obcms_platform.vocabulary import TaskStatus
 
-from .people import Person, event, handle, inbox, outgoing
+from .people import Person, assign_task, event, handle, inbox, outgoing
 
 UTC = dt.UTC
 
@@ -31,24 +35,14 @@ def _run(
 def _due_task(
     session: Session, settings: NotificationsSettings, person: Person, due: dt.date
 ) -> uuid.UUID:
-    task_id = uuid.uuid4()
-    handle(
+    return assign_task(
         session,
         settings,
-        event(
-            TASK_CREATED,
-            TaskChanged(
-                task_id=task_id,
-                title="Submit the quarterly report",
-                status="in_progress",
-                due_date=due,
-                assignee_ids=[person.user_id],
-                version=1,
-            ),
-            task_id,
-        ),
+        [person.user_id],
+        "Submit the quarterly report",
+        status=TaskStatus.IN_PROGRESS,
+        due=due,
     )
-    return task_id
 
 
 def test_a_task_due_in_two_days_is_reminded_once_however_often_the_job_runs(
@@ -153,3 +147,25 @@ def test_managers_hear_of_requests_waiting_too_long_once_a_day(
         _run(database, settings, "manager_queues", asked + dt.timedelta(hours=hours))
     queue = [n for n in inbox(session, manager) if n.kind == Kind.MANAGER_QUEUE]
     assert [n.title for n in queue] == ["1 request waited more than 24 hours for a decision"]
+
+
+def test_an_operator_runs_a_job_for_any_moment_once_per_period(
+    notifications_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OBCMS_NOTIFICATIONS_DATABASE_URL", notifications_db_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        first = runner.invoke(cli, ["jobs", "run", "digest", "--at", "2026-12-14T00:00:00+00:00"])
+        again = runner.invoke(cli, ["jobs", "run", "digest", "--at", "2026-12-14T00:00:30+00:00"])
+        naive = runner.invoke(cli, ["jobs", "run", "digest", "--at", "2026-12-14T08:00:00"])
+        unknown = runner.invoke(cli, ["jobs", "run", "weather"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "digest: 0"
+    assert again.output.strip() == "digest: period already ran"
+    assert naive.exit_code == 2
+    assert "with its offset" in naive.output
+    assert unknown.exit_code == 2
+    assert "no job 'weather'" in unknown.output

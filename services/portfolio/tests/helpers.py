@@ -14,6 +14,15 @@ ASSESSMENTS = "/api/v1/assessments"
 NEEDS = "/api/v1/needs"
 CEILINGS = "/api/v1/budget-ceilings"
 DASHBOARD = "/api/v1/portfolio/dashboard"
+# A PPA's workflow stages, in their documented order.
+STAGES = [
+    "budget_call",
+    "formulation",
+    "technical_hearing",
+    "legislation",
+    "execution",
+    "accountability",
+]
 
 
 def create_ppa(client: TestClient, caller: Any, **fields: Any) -> dict[str, Any]:

@@ -7,17 +7,7 @@ from typing import Any
 
 from obcms_platform.testing import assert_error
 
-from .helpers import PPAS, create_ppa, get_ppa, outbox_rows
-
-STAGES = [
-    "budget_call",
-    "formulation",
-    "technical_hearing",
-    "legislation",
-    "execution",
-    "accountability",
-]
-
+from .helpers import PPAS, STAGES, create_ppa, get_ppa, outbox_rows
 
 # --- milestones -------------------------------------------------------------------------
 

@@ -11,21 +11,14 @@ import pytest
 from sqlalchemy import insert
 
 from obcms_platform.testing import assert_error
+from obcms_platform.vocabulary import PpaCategory, PpaStatus, Sector, values
 from portfolio_service.ppas.models import Ppa
 
 from .helpers import PPAS
 
-CATEGORIES = ["oobc_ppa", "moa_ppa", "obc_request"]
-STATUSES = ["planning", "ongoing", "completed", "on_hold", "cancelled"]
-SECTORS = [
-    "economic",
-    "social",
-    "infrastructure",
-    "environment",
-    "governance",
-    "peace_security",
-    None,
-]
+CATEGORIES = values(PpaCategory)
+STATUSES = values(PpaStatus)
+SECTORS = [*values(Sector), None]
 YEARS = [2025, 2026, None]
 WORDS = ["Water system", "Madrasah classroom", "Road to barangay", "Seaweed farming"]
 

@@ -10,7 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from obcms_platform.testing import assert_error
-from obcms_platform.testing.service_probes import run_concurrently
+from obcms_platform.testing.concurrent_writes import (
+    assert_concurrent_changes_all_apply,
+    one_concurrent_change_wins,
+)
 from portfolio_service.ppas.models import (
     AppropriationClass,
     FundingSource,
@@ -22,6 +25,7 @@ from portfolio_service.ppas.models import (
 
 from .helpers import (
     PPAS,
+    STAGES,
     create_ppa,
     get_ppa,
     outbox_count,
@@ -462,14 +466,7 @@ def test_creating_a_ppa_creates_its_six_workflow_stages_in_order(client, staff):
     response = client.get(f"{PPAS}/{ppa['id']}/workflow", headers=staff.headers)
     assert response.status_code == 200, response.text
     stages = response.json()
-    assert [s["stage"] for s in stages] == [
-        "budget_call",
-        "formulation",
-        "technical_hearing",
-        "legislation",
-        "execution",
-        "accountability",
-    ]
+    assert [s["stage"] for s in stages] == STAGES
     assert [s["sequence"] for s in stages] == [1, 2, 3, 4, 5, 6]
     assert {s["status"] for s in stages} == {"not_started"}
     assert {s["ppa_id"] for s in stages} == {ppa["id"]}
@@ -496,18 +493,13 @@ def test_etag_and_if_match(client, staff):
 
 def test_concurrent_patches_of_the_same_version_exactly_one_wins(client, staff):
     ppa = create_ppa(client, staff)
-    titles = [f"writer {i}" for i in range(4)]
-    results = run_concurrently(
-        [
-            (lambda t=t: patch(client, staff, ppa["id"], {"title": t}, **{"If-Match": '"1"'}))
-            for t in titles
-        ]
+    winner, losers = one_concurrent_change_wins(
+        lambda change: patch(client, staff, ppa["id"], change, **{"If-Match": '"1"'}),
+        [{"title": f"writer {i}"} for i in range(4)],
     )
-    statuses = sorted(r.status_code for r in results)
-    assert statuses == [200, 412, 412, 412], [r.text for r in results]
-    winner = next(r for r in results if r.status_code == 200).json()
+    assert [r.status_code for r in losers] == [412] * 3, [r.text for r in losers]
     stored = get_ppa(client, staff, ppa["id"])
-    assert stored["title"] == winner["title"]
+    assert stored["title"] == winner.json()["title"]
     assert stored["version"] == 2
 
 
@@ -519,10 +511,8 @@ def test_concurrent_patches_without_if_match_all_apply(client, staff):
         {"sector": "social"},
         {"implementing_office": "MOST"},
     ]
-    results = run_concurrently([(lambda c=c: patch(client, staff, ppa["id"], c)) for c in changes])
-    assert [r.status_code for r in results] == [200] * 4, [r.text for r in results]
-    stored = get_ppa(client, staff, ppa["id"])
-    for change in changes:
-        for name, value in change.items():
-            assert stored[name] == value, name
-    assert stored["version"] == 5
+    assert_concurrent_changes_all_apply(
+        lambda change: patch(client, staff, ppa["id"], change),
+        lambda: get_ppa(client, staff, ppa["id"]),
+        changes,
+    )

@@ -22,6 +22,8 @@ from obcms_platform.testing.service_probes import (
 from tasks_service.feed.service import window_tasks_statement
 from tasks_service.ppa_owners.service import record as record_ppa_owners
 
+from .helpers import create_team
+
 MANILA = ZoneInfo("Asia/Manila")
 DECEMBER = {"start": "2026-12-01", "end": "2027-01-01"}
 
@@ -192,23 +194,20 @@ def ids(*callers):
 
 def test_a_team_task_belongs_to_its_teams_members(client, staff, manager):
     lead, member, assignee, outsider = (make_caller() for _ in range(4))
-    response = client.post(
-        "/api/v1/teams",
-        json={
-            "name": "Field Ops",
-            "members": [
-                {"user_id": str(lead.user_id), "role": "lead"},
-                {"user_id": str(member.user_id)},
-            ],
-        },
-        headers=manager.headers,
+    team = create_team(
+        client,
+        manager,
+        "Field Ops",
+        members=[
+            {"user_id": str(lead.user_id), "role": "lead"},
+            {"user_id": str(member.user_id)},
+        ],
     )
-    assert response.status_code == 201, response.text
     task = create_task(
         client,
         staff,
         due_date="2026-12-10",
-        team_ids=[response.json()["id"]],
+        team_ids=[team["id"]],
         assignee_ids=[str(assignee.user_id)],
     )
 

@@ -18,7 +18,8 @@ from obcms_platform.testing.service_probes import recorded_statements
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.teams.models import Team, TeamMember
 
-TASKS = "/api/v1/tasks"
+from .helpers import TASKS, create_team
+
 TODAY = date.today()
 
 
@@ -312,19 +313,15 @@ def test_every_filter_alone_and_combined(client, staff, seed):
 def test_assignee_me_means_directly_or_through_a_team(client, staff, other_staff, manager):
     member = staff
     outsider = other_staff
-    response = client.post(
-        "/api/v1/teams",
-        json={
-            "name": "MANA survey team",
-            "members": [
-                {"user_id": str(member.user_id), "role": "member"},
-                {"user_id": str(manager.user_id), "role": "lead"},
-            ],
-        },
-        headers=manager.headers,
-    )
-    assert response.status_code == 201, response.text
-    team_id = response.json()["id"]
+    team_id = create_team(
+        client,
+        manager,
+        "MANA survey team",
+        members=[
+            {"user_id": str(member.user_id), "role": "member"},
+            {"user_id": str(manager.user_id), "role": "lead"},
+        ],
+    )["id"]
 
     def create(**fields):
         response = client.post(TASKS, json=fields, headers=manager.headers)

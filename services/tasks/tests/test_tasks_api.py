@@ -12,10 +12,13 @@ from fastapi.testclient import TestClient
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import Caller, assert_error, make_caller
-from obcms_platform.testing.service_probes import run_concurrently
+from obcms_platform.testing.concurrent_writes import (
+    assert_concurrent_changes_all_apply,
+    one_concurrent_change_wins,
+)
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
-from .helpers import TASKS, create, get
+from .helpers import TASKS, create, create_team, get
 
 RELATED = ("related_ppa_id", "related_assessment_id", "related_event_id")
 TODAY = date.today()
@@ -26,13 +29,7 @@ def patch(client: TestClient, caller: Caller, task_id: str, body: Any, **headers
 
 
 def make_team(client: TestClient, manager: Caller, name: str, *members: uuid.UUID) -> str:
-    response = client.post(
-        "/api/v1/teams",
-        json={"name": name, "members": [{"user_id": str(m)} for m in members]},
-        headers=manager.headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return create_team(client, manager, name, members=[{"user_id": str(m)} for m in members])["id"]
 
 
 # --- create and read --------------------------------------------------------------------
@@ -550,21 +547,12 @@ def test_a_failed_patch_changes_nothing(client, staff):
 
 def test_concurrent_patches_of_the_same_version_exactly_one_wins(client, staff):
     task = create(client, staff)
-    titles = [f"edit {n}" for n in range(5)]
-    responses = run_concurrently(
-        [
-            lambda title=title: patch(
-                client, staff, task["id"], {"title": title}, **{"If-Match": '"1"'}
-            )
-            for title in titles
-        ]
+    winner, losers = one_concurrent_change_wins(
+        lambda change: patch(client, staff, task["id"], change, **{"If-Match": '"1"'}),
+        [{"title": f"edit {n}"} for n in range(5)],
     )
-    codes = [r.status_code for r in responses]
-    assert codes.count(200) == 1, [r.text for r in responses]
-    losers = [r for r in responses if r.status_code != 200]
     assert all(r.status_code in (409, 412) for r in losers), [r.text for r in losers]
     assert all(r.json()["error"]["status"] == r.status_code for r in losers)
-    winner = next(r for r in responses if r.status_code == 200)
     assert winner.headers["ETag"] == '"2"'
     stored = get(client, staff, task["id"])
     assert stored["title"] == winner.json()["title"]
@@ -581,15 +569,11 @@ def test_concurrent_patches_without_if_match_all_apply(client, staff):
         {"domain": "policy"},
         {"estimated_hours": 3},
     ]
-    responses = run_concurrently(
-        [lambda body=body: patch(client, staff, task["id"], body) for body in fields]
+    assert_concurrent_changes_all_apply(
+        lambda body: patch(client, staff, task["id"], body),
+        lambda: get(client, staff, task["id"]),
+        fields,
     )
-    assert [r.status_code for r in responses] == [200] * len(fields), [r.text for r in responses]
-    stored = get(client, staff, task["id"])
-    for body in fields:
-        for name, value in body.items():
-            assert stored[name] == value
-    assert stored["version"] == 1 + len(fields)
 
 
 # --- permissions --------------------------------------------------------------------------

@@ -14,17 +14,11 @@ from obcms_platform.db import Database
 from obcms_platform.testing import assert_error, auth_headers
 from tasks_service.teams.models import Team, TeamMember, TeamRole
 
-TEAMS = "/api/v1/teams"
+from .helpers import TEAMS, create_team
 
 
 def headers_of(user_id: uuid.UUID, role: Role = Role.STAFF) -> dict[str, str]:
     return auth_headers(user_id, (role,))
-
-
-def create_team(client, manager, name="Field Operations", **extra):
-    response = client.post(TEAMS, json={"name": name, **extra}, headers=manager.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 # --- create -------------------------------------------------------------------------------

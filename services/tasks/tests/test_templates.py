@@ -74,6 +74,17 @@ def generate_body(kind: str = "ppa", subject_id: uuid.UUID | None = None, **extr
     }
 
 
+def generated_tasks(client, caller, template: str, kind: str, *args, **extra) -> list[dict]:
+    """Generate `template`'s tasks for a `kind` record (`generate_body`'s other arguments)."""
+    response = client.post(
+        f"{TEMPLATES}/{template}/generate",
+        json=generate_body(kind, *args, **extra),
+        headers=caller.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["tasks"]
+
+
 # --- the shipped catalogue ----------------------------------------------------------------
 
 
@@ -309,13 +320,10 @@ def test_escaped_braces_are_literal(client, manager):
     items = [{"title": "Fill {{form}} for {event_title}"}]
     response = client.post(TEMPLATES, json=template_body(items=items), headers=manager.headers)
     assert response.status_code == 201, response.text
-    generated = client.post(
-        f"{TEMPLATES}/site_visit/generate",
-        json=generate_body("event", context={"event_title": "Cotabato"}),
-        headers=manager.headers,
+    generated = generated_tasks(
+        client, manager, "site_visit", "event", context={"event_title": "Cotabato"}
     )
-    assert generated.status_code == 201, generated.text
-    assert [t["title"] for t in generated.json()["tasks"]] == ["Fill {form} for Cotabato"]
+    assert [t["title"] for t in generated] == ["Fill {form} for Cotabato"]
 
 
 # --- generation: the Python function ------------------------------------------------------
@@ -462,13 +470,14 @@ def test_same_subject_id_of_another_kind_is_another_subject(client, manager):
 
 def test_event_placeholders_rendered_from_context(client, manager):
     event_id = uuid.uuid4()
-    response = client.post(
-        f"{TEMPLATES}/event_meeting_standard/generate",
-        json=generate_body("event", event_id, context={"event_title": "Board Meeting"}),
-        headers=manager.headers,
+    tasks = generated_tasks(
+        client,
+        manager,
+        "event_meeting_standard",
+        "event",
+        event_id,
+        context={"event_title": "Board Meeting"},
     )
-    assert response.status_code == 201, response.text
-    tasks = response.json()["tasks"]
     assert len(tasks) == 8
     titles = {t["title"] for t in tasks}
     assert "Circulate agenda for Board Meeting" in titles
@@ -482,37 +491,29 @@ def test_event_placeholders_rendered_from_context(client, manager):
 
 
 def test_missing_context_falls_back_to_a_default_word(client, manager):
-    response = client.post(
-        f"{TEMPLATES}/event_meeting_standard/generate",
-        json=generate_body("event"),
-        headers=manager.headers,
-    )
-    assert response.status_code == 201, response.text
-    titles = {t["title"] for t in response.json()["tasks"]}
+    titles = {
+        t["title"] for t in generated_tasks(client, manager, "event_meeting_standard", "event")
+    }
     assert "Circulate agenda for event" in titles
     assert not any("{" in title or "}" in title for title in titles)
 
 
 def test_blank_context_value_falls_back_to_a_default_word(client, manager):
-    response = client.post(
-        f"{TEMPLATES}/mana_assessment_basic/generate",
-        json=generate_body("assessment", context={"assessment_title": "   "}),
-        headers=manager.headers,
+    tasks = generated_tasks(
+        client, manager, "mana_assessment_basic", "assessment", context={"assessment_title": "   "}
     )
-    assert response.status_code == 201, response.text
-    assert "Plan assessment" in {t["title"] for t in response.json()["tasks"]}
+    assert "Plan assessment" in {t["title"] for t in tasks}
 
 
 def test_braces_in_context_values_are_kept_verbatim(client, manager):
-    response = client.post(
-        f"{TEMPLATES}/event_meeting_standard/generate",
-        json=generate_body("event", context={"event_title": "Q{1} review {ppa_title}"}),
-        headers=manager.headers,
+    tasks = generated_tasks(
+        client,
+        manager,
+        "event_meeting_standard",
+        "event",
+        context={"event_title": "Q{1} review {ppa_title}"},
     )
-    assert response.status_code == 201, response.text
-    assert "Circulate agenda for Q{1} review {ppa_title}" in {
-        t["title"] for t in response.json()["tasks"]
-    }
+    assert "Circulate agenda for Q{1} review {ppa_title}" in {t["title"] for t in tasks}
 
 
 def test_concurrent_generation_creates_one_set(tasks_db_url, session):

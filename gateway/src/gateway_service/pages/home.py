@@ -25,9 +25,11 @@ from gateway_service.feed.service import FeedAggregator, as_dicts
 from gateway_service.pages.common import (
     TASK_STATUSES,
     FormError,
+    Reply,
     UpstreamError,
     fetch,
     is_manager,
+    redirect,
     user_names,
 )
 from gateway_service.pages.events import viewer_zone
@@ -49,6 +51,15 @@ router = APIRouter(include_in_schema=False)
 def done_url(subject: str, word: str) -> str:
     """Home with the toast saying what was just done (`word`: one of web.SAVED_WORDS)."""
     return HOME + "?" + urlencode({"saved": word, "subject": subject})
+
+
+async def back_home(
+    request: Request, user: Identity, reply: Reply, subject: str, word: str
+) -> Response:
+    """After a decision made on Home: back there with the toast, or Home with the refusal."""
+    if reply.ok:
+        return redirect(done_url(subject, word))
+    return await home_page(request, user, error=reply.as_error())
 
 
 @dataclass

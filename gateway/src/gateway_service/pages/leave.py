@@ -122,9 +122,7 @@ async def leave_decide(request: Request, user: PageUser, leave_id: str, action: 
     body = {"reason": form["reason"]} if form.get("reason") else None
     reply = await api(request, user, "calendar", "POST", f"/leaves/{leave_id}/{action}", json=body)
     if form.get("next") == "home":
-        if reply.ok:
-            return redirect(home.done_url("leave", f"{action}d"))
-        return await home.home_page(request, user, error=reply.as_error())
+        return await home.back_home(request, user, reply, "leave", f"{action}d")
     if reply.ok:
         return redirect(LEAVE if form.get("next") == "list" else leave_url(leave_id))
     if form.get("next") == "list":

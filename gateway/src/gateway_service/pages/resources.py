@@ -165,9 +165,7 @@ async def booking_decide(
         request, user, "calendar", "POST", f"/bookings/{booking_id}/{action}", json=body
     )
     if form.get("next") == "home":
-        if reply.ok:
-            return redirect(home.done_url("booking", DECIDED[action]))
-        return await home.home_page(request, user, error=reply.as_error())
+        return await home.back_home(request, user, reply, "booking", DECIDED[action])
     if reply.ok:
         return redirect(booking_url(booking_id))
     return await _booking_page(request, user, booking_id, error=reply.as_error())

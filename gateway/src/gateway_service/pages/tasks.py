@@ -29,6 +29,7 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
+    if_match,
     offset_param,
     page_links,
     parse_id,
@@ -620,7 +621,7 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
     if problems:
         task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
         return await _form_page(request, user, form, task=task, errors=problems, status=422)
-    headers = {"If-Match": f'"{form.version}"'} if form.version.isdigit() else None
+    headers = if_match(form.version)
     reply = await api(
         request,
         user,
@@ -647,7 +648,7 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
 async def _change(
     request: Request, user: Identity, task_id: str, changes: dict[str, Any], version: str
 ) -> Reply:
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
+    headers = if_match(version)
     return await api(
         request, user, "tasks", "PATCH", f"/tasks/{task_id}", json=changes, headers=headers
     )
@@ -716,15 +717,10 @@ async def task_delete_confirm(request: Request, user: PageUser, task_id: str) ->
     return render(request, "task_delete.html", {"task": task})
 
 
-@router.post(TASK_PAGE + "delete/")
-async def task_delete(request: Request, user: PageUser, task_id: str) -> Response:
-    task_id = parse_id(task_id, "task")
-    values, _ = await read_form(request)
-    version = values.get("version", "")
-    headers = {"If-Match": f'"{version}"'} if version.isdigit() else None
-    reply = await api(request, user, "tasks", "DELETE", f"/tasks/{task_id}", headers=headers)
-    if reply.ok:
-        return redirect(_with_saved(TASKS_PAGE, "deleted"))
+async def _refused_action_page(
+    request: Request, user: Identity, task_id: str, reply: Reply
+) -> Response:
+    """The task's form again, with why the backend refused a delete or a quick action."""
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     return await _form_page(
         request,
@@ -734,6 +730,17 @@ async def task_delete(request: Request, user: PageUser, task_id: str) -> Respons
         general=_refusal(reply),
         status=reply.status,
     )
+
+
+@router.post(TASK_PAGE + "delete/")
+async def task_delete(request: Request, user: PageUser, task_id: str) -> Response:
+    task_id = parse_id(task_id, "task")
+    values, _ = await read_form(request)
+    headers = if_match(values.get("version", ""))
+    reply = await api(request, user, "tasks", "DELETE", f"/tasks/{task_id}", headers=headers)
+    if reply.ok:
+        return redirect(_with_saved(TASKS_PAGE, "deleted"))
+    return await _refused_action_page(request, user, task_id, reply)
 
 
 # Last: `{action}` would otherwise take `delete/`.
@@ -767,12 +774,4 @@ async def task_quick_action(
         return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
     if reply.ok:
         return redirect(_with_saved(_local_path(values.get("next", ""), task_url(task_id)), word))
-    task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
-    return await _form_page(
-        request,
-        user,
-        TaskForm.of_task(task),
-        task=task,
-        general=_refusal(reply),
-        status=reply.status,
-    )
+    return await _refused_action_page(request, user, task_id, reply)

@@ -49,6 +49,19 @@
     window.location.href = "/accounts/login/?next=" + encodeURIComponent(window.location.pathname);
   }
 
+  /* GET `url` as the signed-in user: the response when it is ok; signed out, to the sign-in
+   * page; else an error naming `what` answered. */
+  function read(url, headers, what) {
+    return fetch(url, { credentials: "same-origin", headers: headers }).then(function (response) {
+      if (response.status === 401) {
+        signIn();
+        throw new Error("signed out");
+      }
+      if (!response.ok) throw new Error(what + " answered " + response.status);
+      return response;
+    });
+  }
+
   function mayChange(props) {
     return Boolean(props.apiUrl) && (mayEditAny || (props.ownerIds || []).indexOf(userId) !== -1);
   }
@@ -117,16 +130,8 @@
         end: info.endStr,
         modules: modules.join(","),
       });
-      fetch(feedUrl + "?" + params.toString(), {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      })
+      read(feedUrl + "?" + params.toString(), { Accept: "application/json" }, "the calendar feed")
         .then(function (response) {
-          if (response.status === 401) {
-            signIn();
-            throw new Error("signed out");
-          }
-          if (!response.ok) throw new Error("the calendar feed answered " + response.status);
           return response.json();
         })
         .then(function (feed) {
@@ -356,16 +361,8 @@
       formBody.textContent = "Loading the form…";
       showFormError("");
       formDialog.showModal();
-      fetch(url, {
-        credentials: "same-origin",
-        headers: { "X-Fragment": "form", Accept: "text/html" },
-      })
+      read(url, { "X-Fragment": "form", Accept: "text/html" }, "the form")
         .then(function (response) {
-          if (response.status === 401) {
-            signIn();
-            throw new Error("signed out");
-          }
-          if (!response.ok) throw new Error("the form answered " + response.status);
           return response.text();
         })
         .then(showForm)

@@ -1,4 +1,5 @@
-/* Form enhancement: window.obcmsForms.enhance(root) sets up what is interactive inside root.
+/* Form enhancement: window.obcmsForms.enhance(root) sets up what is interactive inside root
+ * (and window.obcmsForms.searchLoader is the search of every Tom Select, obcms-tasks.js's too).
  *
  * - people pickers (select[data-people-picker]): Tom Select searching data-people-url?q=
  *   (without Tom Select they stay plain multi-selects);
@@ -19,6 +20,28 @@
     Array.prototype.forEach.call(root.querySelectorAll(selector), action);
   }
 
+  /* A Tom Select `load`: the JSON list that url?q=<query> answers, `keep` filtering it (none
+   * when the search fails). */
+  function searchLoader(url, keep) {
+    return function (query, callback) {
+      fetch(url + "?q=" + encodeURIComponent(query), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : [];
+        })
+        .then(
+          function (items) {
+            callback(keep ? items.filter(keep) : items);
+          },
+          function () {
+            callback();
+          }
+        );
+    };
+  }
+
   function peoplePicker(select) {
     if (typeof window.TomSelect !== "function" || select.tomselect) return;
     var url = select.getAttribute("data-people-url");
@@ -33,18 +56,7 @@
       onItemAdd: function () {
         this.setTextboxValue("");
       },
-      load: function (query, callback) {
-        fetch(url + "?q=" + encodeURIComponent(query), {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-        })
-          .then(function (response) {
-            return response.ok ? response.json() : [];
-          })
-          .then(callback, function () {
-            callback();
-          });
-      },
+      load: searchLoader(url),
     });
   }
 
@@ -191,7 +203,7 @@
     each(root, "[data-resource-week]", resourceWeek);
   }
 
-  window.obcmsForms = { enhance: enhance };
+  window.obcmsForms = { enhance: enhance, searchLoader: searchLoader };
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
   });

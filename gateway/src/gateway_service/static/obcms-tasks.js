@@ -8,7 +8,7 @@
  *   Each card's "Move to" menu is the keyboard's way to do the same;
  * - the "Add a task it waits for" select (select[data-task-picker]) is a Tom Select searching
  *   tasks by title (data-search-url?q=), leaving out the ids of data-exclude (the task itself
- *   and those it already waits for). */
+ *   and those it already waits for), through obcms-forms.js (loaded before it). */
 (function () {
   "use strict";
 
@@ -114,27 +114,9 @@
       searchField: ["title"],
       maxOptions: 20,
       placeholder: "Type part of its title",
-      load: function (query, callback) {
-        fetch(url + "?q=" + encodeURIComponent(query), {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-        })
-          .then(function (response) {
-            return response.ok ? response.json() : [];
-          })
-          .then(
-            function (tasks) {
-              callback(
-                tasks.filter(function (task) {
-                  return excluded.indexOf(task.id) < 0;
-                })
-              );
-            },
-            function () {
-              callback();
-            }
-          );
-      },
+      load: window.obcmsForms.searchLoader(url, function (task) {
+        return excluded.indexOf(task.id) < 0;
+      }),
       render: {
         option: function (task, escape) {
           var status = task.status_label ? ' <span class="muted">' + escape(task.status_label) + "</span>" : "";

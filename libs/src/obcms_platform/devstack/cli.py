@@ -121,6 +121,7 @@ def run(
                 )
             _say(f"workers and relay running; logs in {stack.log_dir}")
             _say(f"gateway: {GATEWAY.url} (login admin / {_admin_password(state)})")
+            _say(f"email is caught, not sent: {GATEWAY.url}/dev/mailbox/")
             if demo.demo_wanted(os.environ, empty):
                 _load_demo(state)
             (state / "stack.json").write_text(

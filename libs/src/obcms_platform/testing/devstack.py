@@ -18,19 +18,20 @@ from pathlib import Path
 
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.devstack.local import LocalStack
+from obcms_platform.registry import DEPLOYABLES
 from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT, deadline
 
 # Seconds on a quiet machine; every wait scales them by OBCMS_TEST_TIME_SCALE.
 STARTUP_TIMEOUT = 120
 INTERRUPT_TIMEOUT = 60
 READY_LINE = "ready; press Ctrl-C"
+# Every port the stack listens on: each deployable's, and its embedded servers' (several
+# stacks run at once in the suite).
 PORT_VARIABLES = (
-    "OBCMS_PORT",
-    "OBCMS_TASKS_PORT",
-    "OBCMS_CALENDAR_PORT",
-    "OBCMS_PORTFOLIO_PORT",
+    *(deployable.port_setting for deployable in DEPLOYABLES),
     "OBCMS_DEV_POSTGRES_PORT",
     "OBCMS_DEV_REDIS_PORT",
+    "OBCMS_DEV_SMTP_PORT",
 )
 
 

@@ -9,17 +9,12 @@ for a colleague, or making someone else an event's organizer, is a manager's act
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from calendar_service.bookings.models import Booking
 from calendar_service.calendar_events.models import Event
 from calendar_service.leaves.models import StaffLeave
 from obcms_platform.auth import Role
-from obcms_platform.authz import Ownership, Rule
-from obcms_platform.records import columns_or_404
+from obcms_platform.authz import Ownership, Rule, owners_loader
 from obcms_platform.schemas import deduplicated
 
 
@@ -40,26 +35,31 @@ def leave_owner_ids(user_id: uuid.UUID, created_by: uuid.UUID | None) -> list[uu
     return deduplicated([person for person in (user_id, created_by) if person])
 
 
-def _event_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    event_id = uuid.UUID(str(params["event_id"]))
-    row = columns_or_404(
-        session, Event, event_id, Event.organizer_id, Event.created_by, what="event"
-    )
-    return Ownership.of(event_owner_ids(row.organizer_id, row.created_by))
-
-
-def _booking_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    booking_id = uuid.UUID(str(params["booking_id"]))
-    booker = columns_or_404(session, Booking, booking_id, Booking.booked_by, what="booking")
-    return Ownership.of(booking_owner_ids(booker.booked_by), requester=booker.booked_by)
-
-
-def _leave_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    leave_id = uuid.UUID(str(params["leave_id"]))
-    row = columns_or_404(
-        session, StaffLeave, leave_id, StaffLeave.user_id, StaffLeave.created_by, what="leave"
-    )
-    return Ownership.of(leave_owner_ids(row.user_id, row.created_by), requester=row.user_id)
+_event_owners = owners_loader(
+    Event,
+    Event.organizer_id,
+    Event.created_by,
+    param="event_id",
+    what="event",
+    owners=lambda row: Ownership.of(event_owner_ids(row.organizer_id, row.created_by)),
+)
+_booking_owners = owners_loader(
+    Booking,
+    Booking.booked_by,
+    param="booking_id",
+    what="booking",
+    owners=lambda row: Ownership.of(booking_owner_ids(row.booked_by), requester=row.booked_by),
+)
+_leave_owners = owners_loader(
+    StaffLeave,
+    StaffLeave.user_id,
+    StaffLeave.created_by,
+    param="leave_id",
+    what="leave",
+    owners=lambda row: Ownership.of(
+        leave_owner_ids(row.user_id, row.created_by), requester=row.user_id
+    ),
+)
 
 
 EVENT_CREATE = Rule("event.create", "Create an event", role=Role.STAFF)

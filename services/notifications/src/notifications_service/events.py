@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -209,78 +210,110 @@ def _decided(session: Session, subject_type: str, subject_id: uuid.UUID) -> None
     )
 
 
-def on_leave(
-    session: Session, settings: NotificationsSettings, event: Event, leave: c.LeaveChanged
+@dataclass(frozen=True)
+class _Request:
+    """A leave or booking request as its decision handler needs it."""
+
+    record: Record  # its value: the pending request's type, and part of the notifications' keys
+    record_id: uuid.UUID
+    version: int
+    pending: bool
+    status: str
+    requester: uuid.UUID
+    decided_by: uuid.UUID | None
+    asks: str  # what the requester asks for, after their name
+    outcome: str  # what the requester hears, before "was approved"
+    decided_kind: Kind
+    tells_requester: bool  # whether this decision reaches the requester
+
+
+def _on_request(
+    session: Session, settings: NotificationsSettings, event: Event, request: _Request
 ) -> None:
-    _lock(session, leave.leave_id)
-    days = format_span(leave.start_date, leave.end_date)
-    link = record_link(Record.LEAVE, leave.leave_id)
-    what = f"{label(leave.leave_type).lower()} leave"
-    if leave.status == LeaveStatus.PENDING:
+    """A pending request waits for the deciders; a decided one stops waiting and (if it
+    tells) reaches whoever asked."""
+    _lock(session, request.record_id)
+    subject_type, link = request.record.value, record_link(request.record, request.record_id)
+    if request.pending:
         _wait_for_decision(
             session,
             settings,
             event,
-            ("leave", leave.leave_id),
+            (subject_type, request.record_id),
             Message(
                 Kind.DECISION_NEEDED,
-                f"{_name(session, leave.user_id)} asks for {what}, {days}",
-                dedup_key=f"decision_needed:leave:{leave.leave_id}:{leave.version}",
+                f"{_name(session, request.requester)} {request.asks}",
+                dedup_key=f"{Kind.DECISION_NEEDED.value}:{subject_type}:"
+                f"{request.record_id}:{request.version}",
                 link=link,
             ),
         )
         return
-    _decided(session, "leave", leave.leave_id)
-    notify(
+    _decided(session, subject_type, request.record_id)
+    if request.tells_requester:
+        notify(
+            session,
+            settings,
+            [request.requester],
+            Message(
+                request.decided_kind,
+                f"{request.outcome} was {label(request.status).lower()}",
+                dedup_key=f"{request.decided_kind.value}:{request.record_id}:{request.version}",
+                link=link,
+            ),
+            actor=request.decided_by,
+            now=event.occurred_at,
+        )
+
+
+def on_leave(
+    session: Session, settings: NotificationsSettings, event: Event, leave: c.LeaveChanged
+) -> None:
+    days = format_span(leave.start_date, leave.end_date)
+    what = f"{label(leave.leave_type).lower()} leave"
+    _on_request(
         session,
         settings,
-        [leave.user_id],
-        Message(
-            Kind.LEAVE_DECIDED,
-            f"Your {what} ({days}) was {label(leave.status).lower()}",
-            dedup_key=f"leave_decided:{leave.leave_id}:{leave.version}",
-            link=link,
+        event,
+        _Request(
+            Record.LEAVE,
+            leave.leave_id,
+            leave.version,
+            leave.status == LeaveStatus.PENDING,
+            leave.status,
+            requester=leave.user_id,
+            decided_by=leave.decided_by,
+            asks=f"asks for {what}, {days}",
+            outcome=f"Your {what} ({days})",
+            decided_kind=Kind.LEAVE_DECIDED,
+            tells_requester=True,
         ),
-        actor=leave.decided_by,
-        now=event.occurred_at,
     )
 
 
 def on_booking(
     session: Session, settings: NotificationsSettings, event: Event, booking: c.BookingChanged
 ) -> None:
-    _lock(session, booking.booking_id)
-    link = record_link(Record.BOOKING, booking.booking_id)
     when = format_span(booking.start, booking.end)
-    if booking.status == BookingStatus.PENDING:
-        _wait_for_decision(
-            session,
-            settings,
-            event,
-            ("booking", booking.booking_id),
-            Message(
-                Kind.DECISION_NEEDED,
-                f"{_name(session, booking.booked_by)} asks to book a resource, {when}",
-                dedup_key=f"decision_needed:booking:{booking.booking_id}:{booking.version}",
-                link=link,
-            ),
-        )
-        return
-    _decided(session, "booking", booking.booking_id)
-    if booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED}:
-        notify(
-            session,
-            settings,
-            [booking.booked_by],
-            Message(
-                Kind.BOOKING_DECIDED,
-                f"Your booking ({when}) was {label(booking.status).lower()}",
-                dedup_key=f"booking_decided:{booking.booking_id}:{booking.version}",
-                link=link,
-            ),
-            actor=booking.decided_by,
-            now=event.occurred_at,
-        )
+    _on_request(
+        session,
+        settings,
+        event,
+        _Request(
+            Record.BOOKING,
+            booking.booking_id,
+            booking.version,
+            booking.status == BookingStatus.PENDING,
+            booking.status,
+            requester=booking.booked_by,
+            decided_by=booking.decided_by,
+            asks=f"asks to book a resource, {when}",
+            outcome=f"Your booking ({when})",
+            decided_kind=Kind.BOOKING_DECIDED,
+            # Whoever cancels their own booking needs no word of it.
+            tells_requester=booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED},
+        ),
+    )
 
 
 # PPAs and their approval.

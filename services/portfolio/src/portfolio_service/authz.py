@@ -10,14 +10,11 @@ except by sending it back through the approval workflow.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
-
-from sqlalchemy.orm import Session
+from collections.abc import Sequence
+from typing import Protocol
 
 from obcms_platform.auth import Role
-from obcms_platform.authz import Ownership, Rule
-from obcms_platform.records import columns_or_404
+from obcms_platform.authz import Ownership, OwnershipLoader, Rule, owners_loader
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
@@ -43,10 +40,9 @@ def ppa_ownership(ppa: PpaPeople) -> Ownership:
     return Ownership.of(ppa.created_by, ppa.lead_id, ppa.member_ids)
 
 
-def ppa_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    ppa_id = uuid.UUID(str(params["ppa_id"]))
-    row = columns_or_404(session, Ppa, ppa_id, *PPA_PEOPLE_COLUMNS, what="PPA")
-    return ppa_ownership(row)
+ppa_owners = owners_loader(
+    Ppa, *PPA_PEOPLE_COLUMNS, param="ppa_id", what="PPA", owners=ppa_ownership
+)
 
 
 def assessment_ownership(created_by: uuid.UUID | None) -> Ownership:
@@ -54,21 +50,23 @@ def assessment_ownership(created_by: uuid.UUID | None) -> Ownership:
     return Ownership.of(created_by)
 
 
-def _assessment_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    assessment_id = uuid.UUID(str(params["assessment_id"]))
-    row = columns_or_404(
-        session, Assessment, assessment_id, Assessment.created_by, what="assessment"
-    )
-    return assessment_ownership(row.created_by)
+_assessment_owners = owners_loader(
+    Assessment,
+    Assessment.created_by,
+    param="assessment_id",
+    what="assessment",
+    owners=lambda row: assessment_ownership(row.created_by),
+)
+_need_owners = owners_loader(
+    Need,
+    Need.created_by,
+    param="need_id",
+    what="need",
+    owners=lambda row: Ownership.of(row.created_by),
+)
 
 
-def _need_owners(session: Session, params: Mapping[str, Any]) -> Ownership:
-    need_id = uuid.UUID(str(params["need_id"]))
-    row = columns_or_404(session, Need, need_id, Need.created_by, what="need")
-    return Ownership.of(row.created_by)
-
-
-def _owned(action: str, summary: str, loader: Any, owners_are: str) -> Rule:
+def _owned(action: str, summary: str, loader: OwnershipLoader, owners_are: str) -> Rule:
     return Rule(
         action, summary, role=Role.MANAGER, owners=True, loader=loader, owners_are=owners_are
     )

@@ -54,6 +54,7 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    new_record,
     text_match,
 )
 
@@ -266,8 +267,9 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         ensure(principal, EVENT_ORGANIZER, Ownership.of(data.organizer_id))
     zone = ZoneInfo(data.timezone)
     start, end = _times(data.start, data.end, data.all_day, zone)
-    event = Event(
-        id=uuid.uuid4(),
+    event = new_record(
+        Event,
+        principal,
         title=data.title,
         description=data.description,
         event_type=data.event_type,
@@ -280,8 +282,6 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         participant_ids=data.participant_ids,
         timezone=data.timezone,
         recurrence=_rule(data.recurrence, start, zone),
-        created_by=principal.user_id,
-        updated_by=principal.user_id,
         # Known to be empty: never loaded lazily after the commit, when the database may
         # be gone and a stored event would be reported as failed.
         overrides=[],

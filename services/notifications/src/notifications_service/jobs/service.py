@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Gauge
@@ -40,6 +41,8 @@ from obcms_platform.vocabulary import TaskStatus
 
 logger = logging.getLogger(__name__)
 
+Watched = TypeVar("Watched", WatchedTask, WatchedEvent)
+
 LAST_SUCCESS = Gauge(
     "obcms_job_last_success_timestamp_seconds",
     "When each scheduled job last finished without error (Unix time).",
@@ -51,6 +54,21 @@ LAST_SUCCESS = Gauge(
 OVERDUE_LOOKBACK_DAYS = 7
 # The longest lead time an event reminder may have (the preferences' upper bound).
 MAX_EVENT_LEAD = timedelta(days=7)
+
+
+def _each_active(
+    session: Session, records: Sequence[Watched], people_of: Callable[[Watched], list[uuid.UUID]]
+) -> list[tuple[Watched, uuid.UUID, Recipient]]:
+    """(record, person, recipient) for each active person of each record, in order."""
+    people = recipients.active(
+        session, (person for record in records for person in people_of(record))
+    )
+    return [
+        (record, person, people[person])
+        for record in records
+        for person in people_of(record)
+        if person in people
+    ]
 
 
 def task_reminders(session: Session, settings: NotificationsSettings, now: datetime) -> int:
@@ -66,38 +84,32 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
             WatchedTask.assignee_ids != [],
         )
     ).all()
-    people = recipients.active(session, (person for task in tasks for person in task.assignee_ids))
     sent = 0
-    for task in tasks:
+    for task, person, recipient in _each_active(session, tasks, lambda task: task.assignee_ids):
         assert task.due_date is not None
-        for person in task.assignee_ids:
-            if person not in people:
-                continue
-            today = now.astimezone(
-                recipients.zone(people[person], settings.default_time_zone)
-            ).date()
-            days_left = (task.due_date - today).days
-            if days_left == 2:
-                kind, title = Kind.TASK_DUE_SOON, f"{quoted(task.title)} is due in 2 days"
-            elif days_left == 0:
-                kind, title = Kind.TASK_DUE_TODAY, f"{quoted(task.title)} is due today"
-            elif -OVERDUE_LOOKBACK_DAYS <= days_left < 0:
-                kind, title = Kind.TASK_OVERDUE, f"{quoted(task.title)} is overdue"
-            else:
-                continue
-            sent += notify(
-                session,
-                settings,
-                [person],
-                Message(
-                    kind,
-                    title,
-                    dedup_key=f"{kind.value}:{task.task_id}:{task.due_date}",
-                    body=f"Due {format_day(task.due_date)}.",
-                    link=record_link(Record.TASK, task.task_id),
-                ),
-                now=now,
-            )
+        today = now.astimezone(recipients.zone(recipient, settings.default_time_zone)).date()
+        days_left = (task.due_date - today).days
+        if days_left == 2:
+            kind, title = Kind.TASK_DUE_SOON, f"{quoted(task.title)} is due in 2 days"
+        elif days_left == 0:
+            kind, title = Kind.TASK_DUE_TODAY, f"{quoted(task.title)} is due today"
+        elif -OVERDUE_LOOKBACK_DAYS <= days_left < 0:
+            kind, title = Kind.TASK_OVERDUE, f"{quoted(task.title)} is overdue"
+        else:
+            continue
+        sent += notify(
+            session,
+            settings,
+            [person],
+            Message(
+                kind,
+                title,
+                dedup_key=f"{kind.value}:{task.task_id}:{task.due_date}",
+                body=f"Due {format_day(task.due_date)}.",
+                link=record_link(Record.TASK, task.task_id),
+            ),
+            now=now,
+        )
     return sent
 
 
@@ -111,37 +123,34 @@ def event_reminders(session: Session, settings: NotificationsSettings, now: date
             WatchedEvent.attendee_ids != [],
         )
     ).all()
-    people = recipients.active(
-        session, (person for event in events for person in event.attendee_ids)
-    )
+    attending = _each_active(session, events, lambda event: event.attendee_ids)
     chosen = {
         row.user_id: row.event_lead_minutes
         for row in session.scalars(
-            select(DeliverySettings).where(DeliverySettings.user_id.in_(list(people)))
+            select(DeliverySettings).where(
+                DeliverySettings.user_id.in_(list({person for _, person, _ in attending}))
+            )
         )
     }
     sent = 0
-    for event in events:
+    for event, person, recipient in attending:
         assert event.start is not None
-        for person in event.attendee_ids:
-            if person not in people:
-                continue
-            lead = timedelta(minutes=chosen.get(person, DEFAULT_EVENT_LEAD_MINUTES))
-            if event.start - lead > now:
-                continue
-            zone = recipients.zone(people[person], settings.default_time_zone)
-            sent += notify(
-                session,
-                settings,
-                [person],
-                Message(
-                    Kind.EVENT_REMINDER,
-                    f"{quoted(event.title)} starts at {format_moment(event.start, zone)}",
-                    dedup_key=f"event_reminder:{event.event_id}:{event.start.isoformat()}",
-                    link=record_link(Record.EVENT, event.event_id),
-                ),
-                now=now,
-            )
+        lead = timedelta(minutes=chosen.get(person, DEFAULT_EVENT_LEAD_MINUTES))
+        if event.start - lead > now:
+            continue
+        zone = recipients.zone(recipient, settings.default_time_zone)
+        sent += notify(
+            session,
+            settings,
+            [person],
+            Message(
+                Kind.EVENT_REMINDER,
+                f"{quoted(event.title)} starts at {format_moment(event.start, zone)}",
+                dedup_key=f"event_reminder:{event.event_id}:{event.start.isoformat()}",
+                link=record_link(Record.EVENT, event.event_id),
+            ),
+            now=now,
+        )
     return sent
 
 

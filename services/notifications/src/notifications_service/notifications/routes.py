@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -56,35 +57,25 @@ def mark_all_read(
     return MarkedRead(marked=marked)
 
 
-def _mark(
-    session: Session, principal: Principal, notification_id: uuid.UUID, *, read: bool
-) -> NotificationRead:
-    found = service.mark_read(session, principal.user_id, notification_id, read=read)
-    session.commit()
-    return NotificationRead.model_validate(found)
+def _marking(read: bool) -> Callable[[uuid.UUID, Session, Principal], NotificationRead]:
+    """The endpoint marking one of the caller's notifications read (or unread again)."""
+
+    def mark(
+        notification_id: uuid.UUID,
+        session: DbSession,
+        principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
+    ) -> NotificationRead:
+        found = service.mark_read(session, principal.user_id, notification_id, read=read)
+        session.commit()
+        return NotificationRead.model_validate(found)
+
+    return mark
 
 
-@router.post(
-    "/{notification_id}/read",
-    response_model=NotificationRead,
-    responses=error_responses(403, 404),
-)
-def mark_read(
-    notification_id: uuid.UUID,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
-) -> NotificationRead:
-    return _mark(session, principal, notification_id, read=True)
-
-
-@router.post(
-    "/{notification_id}/unread",
-    response_model=NotificationRead,
-    responses=error_responses(403, 404),
-)
-def mark_unread(
-    notification_id: uuid.UUID,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
-) -> NotificationRead:
-    return _mark(session, principal, notification_id, read=False)
+for state, read in (("read", True), ("unread", False)):
+    router.post(
+        f"/{{notification_id}}/{state}",
+        name=f"mark_{state}",
+        response_model=NotificationRead,
+        responses=error_responses(403, 404),
+    )(_marking(read))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from notifications_service.delivery import service as delivery
@@ -34,6 +34,34 @@ class Message:
     link: str = ""
 
 
+def _reached(
+    session: Session, people: Iterable[uuid.UUID], kind: Kind, actor: uuid.UUID | None
+) -> tuple[dict[uuid.UUID, Recipient], dict[uuid.UUID, Channel]]:
+    """The active people among `people` but `actor` (who did it), and the channel each chose
+    for `kind`, leaving out those who turned it off."""
+    targets = recipients.active(session, (person for person in people if person != actor))
+    chosen = preferences.channels(session, targets, kind)
+    return targets, {
+        person: channel for person, channel in chosen.items() if channel is not Channel.OFF
+    }
+
+
+def _stored(
+    person: uuid.UUID, message: Message, channel: Channel, *, in_digest: bool, at: datetime
+) -> Insert:
+    return insert(Notification).values(
+        recipient_id=person,
+        kind=message.kind,
+        title=message.title[:300],
+        body=message.body,
+        link=message.link,
+        dedup_key=message.dedup_key,
+        in_app=channel.in_app,
+        in_digest=in_digest,
+        created_at=at,
+    )
+
+
 def notify(
     session: Session,
     settings: NotificationsSettings,
@@ -46,25 +74,11 @@ def notify(
     """Notify each of `people` (but not `actor`, who did it) once per `message.dedup_key`,
     on the channel they chose for its kind; how many were notified anew."""
     moment = now or datetime.now(UTC)
-    targets = recipients.active(session, (person for person in people if person != actor))
-    chosen = preferences.channels(session, targets, message.kind)
+    targets, chosen = _reached(session, people, message.kind, actor)
     created = 0
     for person, channel in chosen.items():
-        if channel is Channel.OFF:
-            continue
         stored = session.execute(
-            insert(Notification)
-            .values(
-                recipient_id=person,
-                kind=message.kind,
-                title=message.title[:300],
-                body=message.body,
-                link=message.link,
-                dedup_key=message.dedup_key,
-                in_app=channel.in_app,
-                in_digest=channel is Channel.DIGEST,
-                created_at=moment,
-            )
+            _stored(person, message, channel, in_digest=channel is Channel.DIGEST, at=moment)
             .on_conflict_do_nothing(constraint="uq_notifications__recipient_key")
             .returning(Notification.id)
         ).first()
@@ -116,20 +130,14 @@ def summarise(
     """One growing notification per person for many like things ("5 tasks generated for
     ..."): the first stores it, each next one counts, and it shows as unread again.
     Summaries never email at once; with the digest channel they go out in the digest."""
-    targets = recipients.active(session, (person for person in people if person != actor))
-    for person, channel in preferences.channels(session, targets, message.kind).items():
-        if channel is Channel.OFF:
-            continue
-        statement = insert(Notification).values(
-            recipient_id=person,
-            kind=message.kind,
-            title=message.title[:300],
-            body=message.body,
-            link=message.link,
-            dedup_key=message.dedup_key,
-            in_app=channel.in_app,
+    _, chosen = _reached(session, people, message.kind, actor)
+    for person, channel in chosen.items():
+        statement = _stored(
+            person,
+            message,
+            channel,
             in_digest=channel in {Channel.DIGEST, Channel.EMAIL, Channel.BOTH},
-            created_at=now or datetime.now(UTC),
+            at=now or datetime.now(UTC),
         )
         session.execute(
             statement.on_conflict_do_update(

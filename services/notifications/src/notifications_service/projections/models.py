@@ -8,44 +8,55 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import ARRAY, Boolean, Date, DateTime, Index, Integer, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from notifications_service.db import Base
 
 
-class WatchedTask(Base):
+def _people() -> MappedColumn[list[uuid.UUID]]:
+    """The people of a record (its assignees, attendees or owners)."""
+    return mapped_column(ARRAY(Uuid), default=list)
+
+
+class _Titled:
+    title: Mapped[str] = mapped_column(String(300), default="")
+
+
+class _Announced(_Titled):
+    """A record kept at the version of its last announcement (an older one arriving late is
+    ignored)."""
+
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WatchedTask(_Announced, Base):
     __tablename__ = "watched_tasks"
 
     task_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    title: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(32))
     due_date: Mapped[date | None] = mapped_column(Date)
-    assignee_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
-    version: Mapped[int] = mapped_column(Integer, default=0)
+    assignee_ids: Mapped[list[uuid.UUID]] = _people()
 
     __table_args__ = (Index("ix_watched_tasks__due_date", "due_date"),)
 
 
-class WatchedEvent(Base):
+class WatchedEvent(_Announced, Base):
     __tablename__ = "watched_events"
 
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    title: Mapped[str] = mapped_column(String(300), default="")
     start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
-    attendee_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
-    version: Mapped[int] = mapped_column(Integer, default=0)
+    attendee_ids: Mapped[list[uuid.UUID]] = _people()
 
     __table_args__ = (Index("ix_watched_events__start", "start"),)
 
 
-class WatchedPpa(Base):
+class WatchedPpa(_Titled, Base):
     __tablename__ = "watched_ppas"
 
     ppa_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    title: Mapped[str] = mapped_column(String(300), default="")
-    owner_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    owner_ids: Mapped[list[uuid.UUID]] = _people()
 
 
 class PendingRequest(Base):

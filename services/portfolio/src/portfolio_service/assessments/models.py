@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import AssessmentLevel as AssessmentLevel
 from obcms_platform.vocabulary import AssessmentStatus as AssessmentStatus
 from obcms_platform.vocabulary import Methodology as Methodology
@@ -45,10 +46,5 @@ class Assessment(Identified, Authored, Versioned, Timestamped, Base):
         # The calendar feed: planned ends in a window (starts: the index above).
         Index("ix_assessments__planned_end_date", "planned_end_date"),
         Index("ix_assessments__status", "status"),
-        Index(
-            "ix_assessments__title_trgm",
-            "title",
-            postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
-        ),
+        trigram_index("assessments", "title"),
     )

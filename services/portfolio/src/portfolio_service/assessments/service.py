@@ -29,6 +29,7 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    new_record,
     text_match,
 )
 from portfolio_service.assessments.models import Assessment
@@ -61,12 +62,7 @@ def list_assessments(
 
 
 def create_assessment(session: Session, data: AssessmentCreate, principal: Principal) -> Assessment:
-    assessment = Assessment(
-        **data.model_dump(),
-        id=uuid.uuid4(),
-        created_by=principal.user_id,
-        updated_by=principal.user_id,
-    )
+    assessment = new_record(Assessment, principal, **data.model_dump())
     _check_state(assessment)
     insert_row(session, assessment)
     # Its creator (an assessment records no lead): the tasks service assigns its tasks to them.

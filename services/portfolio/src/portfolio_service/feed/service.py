@@ -52,8 +52,12 @@ from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import WorkflowStage
 
 # The dates an entry is made of, with their id suffix and title suffix.
-PPA_DATES = (("start", "start"), ("target_end", "target end"))
-ASSESSMENT_DATES = (("start", "start"), ("end", "end"))
+# A record's dates on the calendar: (its entry's dateType, its label, its column).
+PPA_DATES = (("start", "start", "start_date"), ("target_end", "target end", "target_end_date"))
+ASSESSMENT_DATES = (
+    ("start", "start", "planned_start_date"),
+    ("end", "end", "planned_end_date"),
+)
 
 
 def ppa_url(ppa_id: uuid.UUID) -> str:
@@ -70,6 +74,18 @@ def milestone_api_url(ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> str:
 
 def _in(column: Any, first: date, last: date) -> Any:
     return column.between(first, last)
+
+
+def _dates_within(
+    days: tuple[date, date], row: Any, dates: Iterable[tuple[str, str, str]]
+) -> Iterator[tuple[str, str, date]]:
+    """The `dates` of `row` (key, label, column) set and within `days` (first, last), with
+    their day."""
+    first, last = days
+    for key, label, column in dates:
+        day = getattr(row, column)
+        if day is not None and first <= day <= last:
+            yield key, label, day
 
 
 def ppa_facts(ppa: PpaPeople) -> dict[str, list[str]]:
@@ -156,13 +172,9 @@ def assessments_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
 
 
 def ppa_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
-    first, last = window.days()
+    days = window.days()
     for row in session.execute(ppas_statement(window)):
-        dates = {"start": row.start_date, "target_end": row.target_end_date}
-        for key, label in PPA_DATES:
-            day = dates[key]
-            if day is None or not first <= day <= last:
-                continue
+        for key, label, day in _dates_within(days, row, PPA_DATES):
             yield all_day_entry(
                 f"planning-entry-{row.id}-{key}",
                 f"{row.title} ({label})",
@@ -230,13 +242,9 @@ def stage_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 
 def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
-    first, last = window.days()
+    days = window.days()
     for assessment in session.execute(assessments_statement(window)):
-        dates = {"start": assessment.planned_start_date, "end": assessment.planned_end_date}
-        for key, label in ASSESSMENT_DATES:
-            day = dates[key]
-            if day is None or not first <= day <= last:
-                continue
+        for key, label, day in _dates_within(days, assessment, ASSESSMENT_DATES):
             yield all_day_entry(
                 f"mana-assessment-{assessment.id}-{key}",
                 f"{assessment.title} ({label})",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import Feasibility as Feasibility
 from obcms_platform.vocabulary import NeedStatus as NeedStatus
 from obcms_platform.vocabulary import UrgencyLevel as UrgencyLevel
@@ -66,12 +67,7 @@ class Need(Identified, Authored, Versioned, Timestamped, Base):
             "assessment_id",
             postgresql_where=text("assessment_id IS NOT NULL"),
         ),
-        Index(
-            "ix_needs__title_trgm",
-            "title",
-            postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
-        ),
+        trigram_index("needs", "title"),
     )
 
     @property

@@ -25,6 +25,7 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    new_record,
     text_match,
 )
 from portfolio_service.assessments.models import Assessment
@@ -60,10 +61,7 @@ def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tupl
 
 
 def create_need(session: Session, data: NeedCreate, principal: Principal) -> Need:
-    values = data.model_dump(exclude={"ppa_ids"})
-    need = Need(
-        **values, id=uuid.uuid4(), created_by=principal.user_id, updated_by=principal.user_id
-    )
+    need = new_record(Need, principal, **data.model_dump(exclude={"ppa_ids"}))
     _check_assessment(session, need.assessment_id)
     need.ppa_links = _links(session, data.ppa_ids)
     insert_row(session, need)

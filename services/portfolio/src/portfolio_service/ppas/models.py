@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import AppropriationClass as AppropriationClass
 from obcms_platform.vocabulary import ApprovalStatus as ApprovalStatus
 from obcms_platform.vocabulary import FundingSource as FundingSource
@@ -138,18 +139,8 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
             "approval_status",
         ),
         # `q`: substring search in title and summary.
-        Index(
-            "ix_ppas__title_trgm",
-            "title",
-            postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_ppas__summary_trgm",
-            "summary",
-            postgresql_using="gin",
-            postgresql_ops={"summary": "gin_trgm_ops"},
-        ),
+        trigram_index("ppas", "title"),
+        trigram_index("ppas", "summary"),
     )
 
     @property

@@ -32,6 +32,7 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    new_record,
     text_match,
 )
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
@@ -54,12 +55,7 @@ def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
 
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
-    ppa = Ppa(
-        **data.model_dump(),
-        id=uuid.uuid4(),
-        created_by=principal.user_id,
-        updated_by=principal.user_id,
-    )
+    ppa = new_record(Ppa, principal, **data.model_dump())
     _check_state(ppa)
     insert_row(session, ppa)
     create_stages(session, ppa.id)

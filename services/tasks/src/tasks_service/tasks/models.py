@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
 from obcms_platform.vocabulary import TaskStatus as TaskStatus
@@ -143,16 +144,6 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
             "related_event_id",
             postgresql_where=text("related_event_id IS NOT NULL"),
         ),
-        Index(
-            "ix_tasks__title_trgm",
-            "title",
-            postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
-        ),
-        Index(
-            "ix_tasks__description_trgm",
-            "description",
-            postgresql_using="gin",
-            postgresql_ops={"description": "gin_trgm_ops"},
-        ),
+        trigram_index("tasks", "title"),
+        trigram_index("tasks", "description"),
     )

@@ -33,6 +33,7 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    new_record,
     text_match,
 )
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
@@ -66,10 +67,7 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     values = data.model_dump()
     for name in HOURS_FIELDS:
         values[name] = _hours(values[name])
-    task = Task(
-        **values, created_by=principal.user_id, updated_by=principal.user_id, completed_at=None
-    )
-    task.id = uuid.uuid4()
+    task = new_record(Task, principal, **values, completed_at=None)
     _apply_status(task, previous=None)
     if task.depends_on:
         _lock_dependency_graph(session)

@@ -2,6 +2,8 @@
 jobs' runs and digests, the projections of tasks, events, PPAs and waiting requests, and
 the event bus tables"""
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,8 +39,25 @@ KINDS = (
 )
 
 
-def _uuid_array(name: str) -> sa.Column:  # type: ignore[type-arg]
+def _uuid_array(name: str) -> sa.Column[Any]:
     return sa.Column(name, sa.ARRAY(sa.Uuid()), nullable=False)
+
+
+def _create_watched_table(
+    table: str, key: str, *columns: sa.Column[Any], people: str, versioned: bool = True
+) -> None:
+    """A projection of another service's record: its id, title, `columns`, its people and
+    (if `versioned`) the version last announced."""
+    version = [sa.Column("version", sa.Integer(), nullable=False)] if versioned else []
+    op.create_table(
+        table,
+        sa.Column(key, sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        *columns,
+        _uuid_array(people),
+        *version,
+        primary_key(table, key),
+    )
 
 
 def upgrade() -> None:
@@ -147,36 +166,24 @@ def upgrade() -> None:
         sa.Column("items", sa.Integer(), nullable=False),
         primary_key("digest_days", "user_id", "day"),
     )
-    op.create_table(
+    _create_watched_table(
         "watched_tasks",
-        sa.Column("task_id", sa.Uuid(), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
+        "task_id",
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
-        _uuid_array("assignee_ids"),
-        sa.Column("version", sa.Integer(), nullable=False),
-        primary_key("watched_tasks", "task_id"),
+        people="assignee_ids",
     )
     create_indexes("watched_tasks", "due_date")
-    op.create_table(
+    _create_watched_table(
         "watched_events",
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
+        "event_id",
         sa.Column("start", sa.DateTime(timezone=True), nullable=True),
         sa.Column("all_day", sa.Boolean(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
-        _uuid_array("attendee_ids"),
-        sa.Column("version", sa.Integer(), nullable=False),
-        primary_key("watched_events", "event_id"),
+        people="attendee_ids",
     )
     create_indexes("watched_events", "start")
-    op.create_table(
-        "watched_ppas",
-        sa.Column("ppa_id", sa.Uuid(), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        _uuid_array("owner_ids"),
-        primary_key("watched_ppas", "ppa_id"),
-    )
+    _create_watched_table("watched_ppas", "ppa_id", people="owner_ids", versioned=False)
     op.create_table(
         "pending_requests",
         sa.Column("subject_type", sa.String(length=32), nullable=False),

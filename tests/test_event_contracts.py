@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import redis
-from notifications_service import events as notifications_events
-from notifications_service.settings import NotificationsSettings
 
 from gateway_service.events import FeedInvalidationHandlers
+from notifications_service import events as notifications_events
+from notifications_service.settings import NotificationsSettings
 from obcms_platform import contracts
 from obcms_platform.bus import Event, topology
 from obcms_platform.bus.consumer import Handler

@@ -26,11 +26,11 @@ from gateway_helpers import (
     submit,
     token_for,
 )
+from playwright.sync_api import Browser, expect
+
 from notifications_service.db import load_models
 from notifications_service.events import handlers
 from notifications_service.settings import NotificationsSettings
-from playwright.sync_api import Browser, expect
-
 from obcms_platform.bus import Event
 from obcms_platform.contracts import TASK_CREATED, USER_CHANGED, TaskChanged, UserChanged
 from obcms_platform.db import Database

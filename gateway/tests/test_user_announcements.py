@@ -71,7 +71,16 @@ def test_creating_and_changing_an_account_announces_it_without_secrets(
     assert mine[0].email == "amina@example.org"
     assert mine[0].full_name == "Amina Kusain"
     raw: Any = mine[0].data()
-    assert set(raw) == {"user_id", "full_name", "email", "time_zone", "role", "active", "version"}
+    assert set(raw) == {
+        "user_id",
+        "username",
+        "full_name",
+        "email",
+        "time_zone",
+        "role",
+        "active",
+        "version",
+    }
 
 
 def test_every_account_can_be_announced_again(

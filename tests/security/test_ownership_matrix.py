@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from security_helpers import SERVICES, UNSAFE_METHODS, Operation, operations, schema_app
+
+from calendar_service import authz as calendar_authz
 from notifications_service import authz as notifications_authz
 from notifications_service.db import load_models as load_notification_models
 from notifications_service.events import handlers as notification_handlers
 from notifications_service.settings import NotificationsSettings
-from security_helpers import SERVICES, UNSAFE_METHODS, Operation, operations, schema_app
-
-from calendar_service import authz as calendar_authz
 from obcms_platform.auth import Principal, Role
 from obcms_platform.authz import Authorize, Ownership, Rule, ensure, rule_table, rules_of
 from obcms_platform.bus import Event

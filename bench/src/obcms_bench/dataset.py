@@ -24,8 +24,6 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from notifications_service.events import handlers as notification_handlers
-from notifications_service.settings import NotificationsSettings
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
@@ -46,6 +44,8 @@ from calendar_service.leaves.service import create_leave
 from calendar_service.resources.models import ResourceType
 from calendar_service.resources.schemas import ResourceCreate
 from calendar_service.resources.service import create_resource
+from notifications_service.events import handlers as notification_handlers
+from notifications_service.settings import NotificationsSettings
 from obcms_bench.scales import Scale
 from obcms_platform import registry
 from obcms_platform.auth import Principal, Role

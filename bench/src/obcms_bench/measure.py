@@ -297,7 +297,6 @@ def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
     from notifications_service.db import load_models
     from notifications_service.jobs.service import jobs, run
     from notifications_service.settings import NotificationsSettings
-
     from obcms_platform.db import Database
 
     load_models()

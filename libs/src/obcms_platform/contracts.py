@@ -287,6 +287,7 @@ class UserChanged(EventPayload):
     creation and every change; `version` is the account's row version."""
 
     user_id: uuid.UUID
+    username: str = ""
     full_name: str = ""
     email: str | None = None
     time_zone: str | None = None

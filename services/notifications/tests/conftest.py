@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from notifications_service.db import load_models
 
+from notifications_service.db import load_models
 from obcms_platform import registry
 from obcms_platform.mailcatcher import MailCatcher
 from obcms_platform.testing.service_fixtures import service_fixtures

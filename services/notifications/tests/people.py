@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from notifications_service.delivery.models import OutgoingEmail
 from notifications_service.events import handlers
 from notifications_service.notifications.models import Notification
 from notifications_service.settings import NotificationsSettings
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from obcms_platform.auth import Role
 from obcms_platform.bus import Event
 from obcms_platform.contracts import (
@@ -55,12 +55,14 @@ class Person:
     email: str | None = "amina@example.org"
     time_zone: str | None = "Asia/Manila"
     role: Role = Role.STAFF
+    username: str = "amina.kusain"
 
     def announced(self, *, active: bool = True, version: int | None = None) -> Event:
         return event(
             USER_CHANGED,
             UserChanged(
                 user_id=self.user_id,
+                username=self.username,
                 full_name=self.full_name,
                 email=self.email,
                 time_zone=self.time_zone,

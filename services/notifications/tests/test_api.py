@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 from fastapi.testclient import TestClient
-from notifications_service.settings import NotificationsSettings
 from sqlalchemy.orm import Session
 
+from notifications_service.settings import NotificationsSettings
 from obcms_platform.testing.assertions import assert_error
 from obcms_platform.testing.auth import Caller
 

@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from notifications_service.jobs.models import JobRun
-from notifications_service.kinds import Kind
-from notifications_service.settings import NotificationsSettings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications_service.jobs.models import JobRun
+from notifications_service.kinds import Kind
+from notifications_service.settings import NotificationsSettings
 from obcms_platform.testing.timing import deadline
 
 from .people import Person, assign_task, handle, inbox

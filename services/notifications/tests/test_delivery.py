@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy.orm import Session
+
 from notifications_service.delivery.models import EmailState
 from notifications_service.delivery.service import send_due
 from notifications_service.settings import NotificationsSettings
-from sqlalchemy.orm import Session
-
 from obcms_platform.db import Database
 from obcms_platform.mailcatcher import MailCatcher
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy.orm import Session
+
 from notifications_service.kinds import Channel, Kind
 from notifications_service.preferences import service as preferences
 from notifications_service.preferences.schemas import PreferencesUpdate
 from notifications_service.settings import NotificationsSettings
-from sqlalchemy.orm import Session
-
 from obcms_platform.auth import Role
 from obcms_platform.contracts import (
     EVENT_CREATED,
@@ -325,3 +325,19 @@ def test_preferences_choose_the_channel_and_quiet_hours_hold_email_back(
     assert email.next_attempt_at.astimezone(MANILA).time() == dt.time(23, 59)
     assert inbox(session, silent) == []
     assert outgoing(session, silent) == []
+
+
+def test_who_acted_is_named_by_full_name_else_user_name(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    admin = Person(full_name="", username="admin", email=None, role=Role.ADMIN)
+    handle(session, settings, amina.announced(), admin.announced())
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(task_id, [amina.user_id], version=1, by=admin.user_id), task_id),
+    )
+    [notification] = inbox(session, amina)
+    assert notification.title.startswith("admin assigned you ")

@@ -7,17 +7,22 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
 from notifications_service.cli import app as cli
 from notifications_service.jobs.service import jobs, run
 from notifications_service.kinds import Kind
 from notifications_service.preferences import service as preferences
 from notifications_service.preferences.schemas import PreferencesUpdate
 from notifications_service.settings import NotificationsSettings, get_settings
-from sqlalchemy.orm import Session
-from typer.testing import CliRunner
-
 from obcms_platform.auth import Role
-from obcms_platform.contracts import LEAVE_CREATED, LeaveChanged
+from obcms_platform.contracts import (
+    EVENT_CREATED,
+    LEAVE_CREATED,
+    CalendarEventCreated,
+    LeaveChanged,
+)
 from obcms_platform.db import Database
 from obcms_platform.vocabulary import TaskStatus
 
@@ -169,3 +174,67 @@ def test_an_operator_runs_a_job_for_any_moment_once_per_period(
     assert "with its offset" in naive.output
     assert unknown.exit_code == 2
     assert "no job 'weather'" in unknown.output
+
+
+def test_attendees_are_reminded_of_an_event_once_at_their_own_lead_time(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    early, default = Person(), Person(full_name="Bai Lumna", email="bai@example.org")
+    handle(session, settings, early.announced(), default.announced())
+    preferences.update(session, early.user_id, PreferencesUpdate(event_lead_minutes=120), None)
+    session.commit()
+    event_id = uuid.uuid4()
+    start = dt.datetime(2026, 12, 14, 2, 0, tzinfo=UTC)  # 10:00 in Manila
+    handle(
+        session,
+        settings,
+        event(
+            EVENT_CREATED,
+            CalendarEventCreated(
+                event_id=event_id,
+                title="Coordination meeting",
+                start=start,
+                end=start + dt.timedelta(hours=1),
+                version=1,
+                participant_ids=[early.user_id, default.user_id],
+            ),
+            event_id,
+        ),
+    )
+
+    def reminded(person: Person) -> list[str]:
+        return [n.title for n in inbox(session, person) if n.kind == Kind.EVENT_REMINDER]
+
+    # 2 h 30 before: nobody; 1 h 50 before: the one who asked for 2 h; 25 min before: the
+    # default 30 min lead; later runs remind nobody again.
+    for minutes_before in (150, 110, 25, 10, 1):
+        _run(database, settings, "event_reminders", start - dt.timedelta(minutes=minutes_before))
+        if minutes_before == 110:
+            assert reminded(default) == []
+    assert reminded(early) == ["\u201cCoordination meeting\u201d starts at Mon 14 Dec 2026, 10:00"]
+    assert len(reminded(default)) == 1
+    # Event reminders go by email at once (beside the invitation's email).
+    subjects = [email.subject for email in outgoing(session, early)]
+    assert subjects == [
+        "You are invited to \u201cCoordination meeting\u201d, Mon 14 Dec 2026, 10:00\u201311:00",
+        "\u201cCoordination meeting\u201d starts at Mon 14 Dec 2026, 10:00",
+    ]
+
+
+def test_housekeeping_drops_read_notifications_after_the_retention_period(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    handle(session, settings, amina.announced())
+    _due_task(session, settings, amina, dt.date(2026, 12, 16))
+    [unread] = inbox(session, amina)
+    old = Person(full_name="Old Reader", email="old@example.org")
+    handle(session, settings, old.announced())
+    _due_task(session, settings, old, dt.date(2026, 12, 16))
+    [read] = inbox(session, old)
+    read.read_at = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    session.commit()
+    later = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(days=settings.retention_days + 1)
+    assert _run(database, settings, "housekeeping", later) == 1
+    assert inbox(session, old) == []
+    assert [n.id for n in inbox(session, amina)] == [unread.id]

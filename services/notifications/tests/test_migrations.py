@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
+
 from notifications_service.db import Base, load_models
 from notifications_service.kinds import Kind
 from notifications_service.notifications.models import Notification
-from sqlalchemy import func, select
-
 from obcms_platform.testing.migrations import (
     EmptyDatabase,
     assert_round_trip,

@@ -80,6 +80,7 @@ def announce(session: Session, user: User) -> None:
         USER_CHANGED,
         UserChanged(
             user_id=user.id,
+            username=user.username,
             full_name=user.full_name,
             email=user.email,
             time_zone=user.time_zone,

@@ -22,7 +22,9 @@ from obcms_platform.registry import DEPLOYABLES
 from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT, deadline
 
 # Seconds on a quiet machine; every wait scales them by OBCMS_TEST_TIME_SCALE.
-STARTUP_TIMEOUT = 120
+# The whole stack: as long as one process may take (its processes start together), the
+# embedded servers and migrations besides; a wait ends as soon as the stack is ready.
+STARTUP_TIMEOUT = PROCESS_READY_TIMEOUT + 60
 INTERRUPT_TIMEOUT = 60
 READY_LINE = "ready; press Ctrl-C"
 # Every port the stack listens on: each deployable's, and its embedded servers' (several

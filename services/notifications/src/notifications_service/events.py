@@ -52,8 +52,11 @@ def _lock(session: Session, record_id: uuid.UUID) -> None:
 
 
 def _name(session: Session, user_id: uuid.UUID | None) -> str:
+    """Who did it, as people know them: their full name, else their user name."""
     person = session.get(Recipient, user_id) if user_id else None
-    return (person.full_name if person else "") or "A colleague"
+    if person is None:
+        return "A colleague"
+    return person.full_name or person.username or "A colleague"
 
 
 # People.

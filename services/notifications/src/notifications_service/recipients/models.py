@@ -17,6 +17,7 @@ class Recipient(Timestamped, Base):
     __tablename__ = "recipients"
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), default="")
     full_name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(320))
     time_zone: Mapped[str | None] = mapped_column(String(64))

@@ -20,6 +20,7 @@ def record(session: Session, user: UserChanged) -> None:
     ignored (events may arrive out of order)."""
     values = {
         "user_id": user.user_id,
+        "username": user.username,
         "full_name": user.full_name,
         "email": user.email,
         "time_zone": user.time_zone,

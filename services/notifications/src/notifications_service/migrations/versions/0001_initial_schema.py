@@ -65,6 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "recipients",
         sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("username", sa.String(length=150), nullable=False),
         sa.Column("full_name", sa.String(length=300), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("time_zone", sa.String(length=64), nullable=True),

@@ -80,9 +80,13 @@ def test_the_dev_stack_runs_a_worker_for_each_consumer_and_relays_each_publisher
         "relay",
         *(f"{s.name}-api" for s in SERVICES),
         *(f"{s.name}-worker" for s in SERVICES if s.consumes),
+        *(f"{s.name}-{command}" for s in SERVICES for command in s.processes),
     }
+    assert "notifications-beat" in names
     assert set(stack.relay_consumers().split(",")) == set(topology.SUBSCRIPTIONS)
-    assert set(stack.relay_sources().split(",")) == {s.name for s in SERVICES if s.publishes}
+    # Every publisher's outbox, the gateway's too (it announces accounts).
+    assert set(stack.relay_sources().split(",")) == {d.name for d in DEPLOYABLES if d.publishes}
+    assert "gateway" in stack.relay_sources().split(",")
     gateway = stack.gateway_process(SERVICES, env)
     assert gateway.env == {
         f"OBCMS_GATEWAY_{s.name.upper()}_URL": f"http://127.0.0.1:{env[s.port_setting]}"

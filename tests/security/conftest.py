@@ -46,9 +46,7 @@ def gateway_settings(
         database_url=ServiceDatabases(postgres_server, registry.GATEWAY.package).fresh(),
         redis_url=redis_url,
         mode=RunMode.TEST,
-        tasks_url=backends["tasks"],
-        portfolio_url=backends["portfolio"],
-        calendar_url=backends["calendar"],
+        **{f"{name}_url": url for name, url in backends.items()},
         admin_password=ADMIN_PASSWORD,
         state_dir=state,
         # Cheap hashing: the suite signs in many times.

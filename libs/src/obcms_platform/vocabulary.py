@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# People's roles are identity's (`auth.tokens`); a service storing one (the notifications
+# service's recipients) reads it here like every other stored code.
+from obcms_platform.auth.tokens import Role as Role
+
 # Tasks service.
 
 
@@ -321,6 +325,48 @@ class LeaveStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+# Notifications service.
+
+
+class NotificationChannel(StrEnum):
+    """How one kind of notification reaches a person."""
+
+    BOTH = "both"  # in the inbox and by email at once
+    IN_APP = "in_app"  # in the inbox only
+    EMAIL = "email"  # by email only
+    DIGEST = "digest"  # in the inbox, and by email in the daily digest
+    OFF = "off"
+
+
+class NotificationKind(StrEnum):
+    """What a person is notified of (each with its label and default channel in the
+    notifications service's `kinds.py`)."""
+
+    TASK_ASSIGNED = "task_assigned"
+    TASK_DUE_CHANGED = "task_due_changed"
+    TASKS_GENERATED = "tasks_generated"
+    TASK_DUE_SOON = "task_due_soon"
+    TASK_DUE_TODAY = "task_due_today"
+    TASK_OVERDUE = "task_overdue"
+    LEAVE_DECIDED = "leave_decided"
+    BOOKING_DECIDED = "booking_decided"
+    DECISION_NEEDED = "decision_needed"
+    APPROVAL_MOVED = "approval_moved"
+    EVENT_INVITED = "event_invited"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_REMINDER = "event_reminder"
+    MANAGER_QUEUE = "manager_queue"
+
+
+class EmailState(StrEnum):
+    """Where an outgoing email stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # given up after the last attempt
 
 
 def values(enum_class: type[StrEnum]) -> tuple[str, ...]:

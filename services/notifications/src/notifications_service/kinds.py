@@ -4,43 +4,15 @@ these with their labels; the gateway shows what the API says)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from obcms_platform.vocabulary import NotificationChannel as Channel
+from obcms_platform.vocabulary import NotificationKind as Kind
 
-class Channel(StrEnum):
-    """How one kind of notification reaches a person."""
+__all__ = ["EMAIL_AT_ONCE", "IN_APP", "KINDS", "Channel", "Kind", "KindInfo"]
 
-    BOTH = "both"  # in the inbox and by email at once
-    IN_APP = "in_app"  # in the inbox only
-    EMAIL = "email"  # by email only
-    DIGEST = "digest"  # in the inbox, and by email in the daily digest
-    OFF = "off"
-
-    @property
-    def in_app(self) -> bool:
-        return self in {Channel.BOTH, Channel.IN_APP, Channel.DIGEST}
-
-    @property
-    def email_now(self) -> bool:
-        return self in {Channel.BOTH, Channel.EMAIL}
-
-
-class Kind(StrEnum):
-    TASK_ASSIGNED = "task_assigned"
-    TASK_DUE_CHANGED = "task_due_changed"
-    TASKS_GENERATED = "tasks_generated"
-    TASK_DUE_SOON = "task_due_soon"
-    TASK_DUE_TODAY = "task_due_today"
-    TASK_OVERDUE = "task_overdue"
-    LEAVE_DECIDED = "leave_decided"
-    BOOKING_DECIDED = "booking_decided"
-    DECISION_NEEDED = "decision_needed"
-    APPROVAL_MOVED = "approval_moved"
-    EVENT_INVITED = "event_invited"
-    EVENT_CHANGED = "event_changed"
-    EVENT_CANCELLED = "event_cancelled"
-    EVENT_REMINDER = "event_reminder"
-    MANAGER_QUEUE = "manager_queue"
+# The inbox shows these; these email at once (the digest channel emails in the digest).
+IN_APP = frozenset({Channel.BOTH, Channel.IN_APP, Channel.DIGEST})
+EMAIL_AT_ONCE = frozenset({Channel.BOTH, Channel.EMAIL})
 
 
 @dataclass(frozen=True)

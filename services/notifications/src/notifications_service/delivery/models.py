@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifications_service.db import Base
 from obcms_platform.db import enum_column
-
-
-class EmailState(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"  # given up after the last attempt
+from obcms_platform.vocabulary import EmailState as EmailState
 
 
 class OutgoingEmail(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from notifications_service.delivery import service as delivery
 from notifications_service.delivery.service import SENT
-from notifications_service.kinds import Channel, Kind
+from notifications_service.kinds import EMAIL_AT_ONCE, IN_APP, Channel, Kind
 from notifications_service.notifications.models import Notification
 from notifications_service.notifications.schemas import NotificationFilters
 from notifications_service.preferences import service as preferences
@@ -56,7 +56,7 @@ def _stored(
         body=message.body,
         link=message.link,
         dedup_key=message.dedup_key,
-        in_app=channel.in_app,
+        in_app=channel in IN_APP,
         in_digest=in_digest,
         created_at=at,
     )
@@ -85,9 +85,9 @@ def notify(
         if stored is None:
             continue
         created += 1
-        if channel.in_app:
+        if channel in IN_APP:
             SENT.labels("in_app", "stored").inc()
-        if channel.email_now:
+        if channel in EMAIL_AT_ONCE:
             email(session, settings, targets[person], message, now=moment)
     return created
 

@@ -28,8 +28,11 @@ from notifications_service.jobs.models import DigestDay, JobRun
 from notifications_service.kinds import Kind
 from notifications_service.notifications.models import Notification
 from notifications_service.notifications.service import Message, notify
-from notifications_service.preferences import service as preferences
-from notifications_service.preferences.models import DEFAULT_EVENT_LEAD_MINUTES, DeliverySettings
+from notifications_service.preferences.models import (
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_EVENT_LEAD_MINUTES,
+    DeliverySettings,
+)
 from notifications_service.projections.models import PendingRequest, WatchedEvent, WatchedTask
 from notifications_service.recipients import service as recipients
 from notifications_service.recipients.models import Recipient
@@ -164,14 +167,18 @@ def digest(session: Session, settings: NotificationsSettings, now: datetime) -> 
             select(Recipient).where(Recipient.active, Recipient.email.is_not(None))
         )
     }
+    # One query for everyone's chosen time (this runs every tick, for every person).
+    chosen = {
+        user_id: digest_time
+        for user_id, digest_time in session.execute(
+            select(DeliverySettings.user_id, DeliverySettings.digest_time)
+        )
+    }
     due: dict[uuid.UUID, tuple[datetime, ZoneInfo]] = {}
     for person, recipient in people.items():
         zone = recipients.zone(recipient, settings.default_time_zone)
         local = now.astimezone(zone)
-        if (
-            local.time().replace(tzinfo=None)
-            >= preferences.delivery_settings(session, person).digest_time
-        ):
+        if local.time().replace(tzinfo=None) >= chosen.get(person, DEFAULT_DIGEST_TIME):
             due[person] = (local, zone)
     taken = {
         (user_id, day)

@@ -15,6 +15,7 @@ gets its inbox rows (its handler just invalidates the feed cache, which the benc
 from __future__ import annotations
 
 import importlib
+import random
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
+from time import sleep as pause
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -70,7 +72,9 @@ from tasks_service.tasks.service import create_task
 OFFICE = ZoneInfo("Asia/Manila")
 BATCH = 500  # records or events per transaction
 LOADERS = 4  # transactions at once
-DEADLOCK_RETRIES = 3
+# Batches of task events meet on the notifications service's per-record summaries too:
+# retried after a short random pause, so two batches that deadlocked do not meet again.
+DEADLOCK_RETRIES = 10
 ADMIN_USERNAME = "admin"
 
 
@@ -284,6 +288,7 @@ def _in_parallel(jobs: Iterable[Callable[[], int]], bar: tqdm) -> None:
             except OperationalError as exc:
                 if remaining == 0 or "deadlock" not in str(exc):
                     raise
+                pause(random.uniform(0.05, 0.5))
         raise AssertionError("unreachable")
 
     pool = ThreadPoolExecutor(max_workers=LOADERS)

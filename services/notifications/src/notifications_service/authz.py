@@ -7,24 +7,17 @@ inbox, and nobody else's: those routes name no other person.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy.orm import Session
-
 from notifications_service.notifications.models import Notification
 from obcms_platform.auth import Role
-from obcms_platform.authz import Ownership, Rule
-from obcms_platform.records import columns_or_404
+from obcms_platform.authz import Ownership, Rule, owners_loader
 
-
-def _recipient(session: Session, params: Mapping[str, Any]) -> Ownership:
-    notification_id = uuid.UUID(str(params["notification_id"]))
-    row = columns_or_404(
-        session, Notification, notification_id, Notification.recipient_id, what="notification"
-    )
-    return Ownership.of(row.recipient_id)
+_recipient = owners_loader(
+    Notification,
+    Notification.recipient_id,
+    param="notification_id",
+    what="notification",
+    owners=lambda row: Ownership.of(row.recipient_id),
+)
 
 
 NOTIFICATION_MARK = Rule(

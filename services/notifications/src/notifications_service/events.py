@@ -10,14 +10,14 @@ lock on the record and ignore an announcement older than the one kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from notifications_service.kinds import Kind
 from notifications_service.notifications.service import Message, notify, summarise
@@ -49,6 +49,19 @@ def _lock(session: Session, record_id: uuid.UUID) -> None:
     """Serialise the handlers of one record (worker threads take events in parallel)."""
     key = int.from_bytes(record_id.bytes[:8], "big", signed=True)
     session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _keep(
+    session: Session,
+    key: InstrumentedAttribute[uuid.UUID],
+    record_id: uuid.UUID,
+    values: Mapping[str, object],
+    **on_insert: object,
+) -> None:
+    """Keep `values` of the record `record_id` in its projection (the table of `key`, its
+    primary key): inserted the first time (with `on_insert` too), updated after."""
+    statement = insert(key.class_).values({key.key: record_id, **on_insert, **values})
+    session.execute(statement.on_conflict_do_update(index_elements=[key], set_=dict(values)))
 
 
 def _name(session: Session, user_id: uuid.UUID | None) -> str:
@@ -104,10 +117,7 @@ def on_task(
         "assignee_ids": list(task.assignee_ids),
         "version": task.version,
     }
-    statement = insert(WatchedTask).values(task_id=task.task_id, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=[WatchedTask.task_id], set_=values)
-    )
+    _keep(session, WatchedTask.task_id, task.task_id, values)
     if task.status == TaskStatus.COMPLETED:
         return
     link = record_link(Record.TASK, task.task_id)
@@ -168,10 +178,7 @@ def on_task_deleted(
     """Kept as deleted (at its version), so a late update does not bring it back."""
     _lock(session, task.task_id)
     values = {"status": DELETED, "assignee_ids": [], "version": task.version}
-    statement = insert(WatchedTask).values(task_id=task.task_id, title=task.title, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=[WatchedTask.task_id], set_=values)
-    )
+    _keep(session, WatchedTask.task_id, task.task_id, values, title=task.title)
 
 
 # Requests waiting for a manager.
@@ -331,10 +338,7 @@ def on_ppa(
     values: dict[str, object] = {"title": ppa.title}
     if ppa.owner_ids is not None:
         values["owner_ids"] = list(ppa.owner_ids)
-    statement = insert(WatchedPpa).values(ppa_id=event.subject_id, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=[WatchedPpa.ppa_id], set_=values)
-    )
+    _keep(session, WatchedPpa.ppa_id, event.subject_id, values)
 
 
 def on_ppa_deleted(
@@ -426,10 +430,7 @@ def on_calendar_event(
         "attendee_ids": [] if data.recurring else attendees,
         "version": version,
     }
-    statement = insert(WatchedEvent).values(event_id=event_id, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=[WatchedEvent.event_id], set_=values)
-    )
+    _keep(session, WatchedEvent.event_id, event_id, values)
     link = record_link(Record.EVENT, event_id)
     title = quoted(data.title)
     when = format_span(data.start, data.end, data.all_day)

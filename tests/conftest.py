@@ -43,6 +43,7 @@ from obcms_platform.testing import (
     ServiceDatabases,
     auth_headers,
     deadline,
+    metric_value,
     wait_until,
 )
 from obcms_platform.testing.service_fixtures import service_app, service_settings
@@ -192,26 +193,29 @@ class BusStack:
             return ""
         return response.text if response.status_code == 200 else ""
 
+    def consumed(self, consumer: str, event_type: str, outcome: str) -> float:
+        """How many `event_type` events the worker of `consumer` counted with `outcome`."""
+        return metric_value(
+            self.metrics(f"{consumer}-worker"),
+            "obcms_bus_events_consumed_total",
+            consumer=consumer,
+            event_type=event_type,
+            outcome=outcome,
+        )
+
     def cli(self, service: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `python -m <service>_service.cli ...` against this stack."""
-        result = subprocess.run(
-            [PYTHON, "-m", f"{service}_service.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=deadline(120),
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"{service} cli {' '.join(args)} exited {result.returncode}\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result
+        return self._run_module(f"{service}_service.cli", f"{service} cli", args, check)
 
     def relay_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `python -m obcms_platform.bus.cli ...` (`obcms-relay`) against this stack."""
+        return self._run_module("obcms_platform.bus.cli", "relay cli", args, check)
+
+    def _run_module(
+        self, module: str, label: str, args: tuple[str, ...], check: bool
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [PYTHON, "-m", "obcms_platform.bus.cli", *args],
+            [PYTHON, "-m", module, *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -219,7 +223,7 @@ class BusStack:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"relay cli {' '.join(args)} exited {result.returncode}\n"
+                f"{label} {' '.join(args)} exited {result.returncode}\n"
                 f"{result.stdout}\n{result.stderr}"
             )
         return result
@@ -335,6 +339,26 @@ class BusStack:
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def set_template_active(self, name: str, active: bool) -> None:
+        """Switch a task template on or off through the API, its items unchanged (while the
+        budget cycle is off, the tasks worker fails on every new PPA)."""
+        url = f"{API}/task-templates/{name}"
+        template = self.tasks.get(url, headers=self.headers)
+        assert template.status_code == 200, template.text
+        body = template.json()
+        keys = ("title", "description", "priority", "estimated_hours", "days_from_start")
+        response = self.tasks.put(
+            url,
+            json={
+                "domain": body["domain"],
+                "description": body["description"],
+                "is_active": active,
+                "items": [{key: item[key] for key in keys} for item in body["items"]],
+            },
+            headers=self.headers,
+        )
+        assert response.status_code == 200, response.text
 
     def assert_each_ppa_has_its_cycle(self, ppa_ids: Iterable[str]) -> None:
         """Exactly one budget cycle per PPA: 10 tasks, no (template, subject) twice."""

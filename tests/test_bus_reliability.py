@@ -151,35 +151,15 @@ def test_duplicate_delivery_has_one_effect(make_stack) -> None:
 
     def duplicates_seen() -> bool:
         return (
-            metric_value(
-                bus.metrics("tasks-worker"),
-                "obcms_bus_events_consumed_total",
-                consumer="tasks",
-                event_type="ppa.created",
-                outcome="duplicate",
-            )
-            == 1
-            and metric_value(
-                bus.metrics("portfolio-worker"),
-                "obcms_bus_events_consumed_total",
-                consumer="portfolio",
-                event_type="task.completed",
-                outcome="duplicate",
-            )
-            == 1
+            bus.consumed("tasks", "ppa.created", "duplicate") == 1
+            and bus.consumed("portfolio", "task.completed", "duplicate") == 1
         )
 
     bus.wait_until(duplicates_seen, message="both duplicates to be counted")
     bus.settled()
     bus.assert_each_ppa_has_its_cycle([ppa])
     assert bus.ppa(ppa)["progress"] == 10
-    handled = metric_value(
-        bus.metrics("tasks-worker"),
-        "obcms_bus_events_consumed_total",
-        consumer="tasks",
-        event_type="ppa.created",
-        outcome="handled",
-    )
+    handled = bus.consumed("tasks", "ppa.created", "handled")
     assert handled == 1
 
 
@@ -205,21 +185,9 @@ def test_republish_since_resends_a_time_range_and_consumers_ignore_repeats(make_
     assert f"queued {task_events} events" in out
 
     def repeats_absorbed() -> bool:
-        tasks_side = metric_value(
-            bus.metrics("tasks-worker"),
-            "obcms_bus_events_consumed_total",
-            consumer="tasks",
-            event_type="ppa.created",
-            outcome="duplicate",
-        )
+        tasks_side = bus.consumed("tasks", "ppa.created", "duplicate")
         portfolio_side = sum(
-            metric_value(
-                bus.metrics("portfolio-worker"),
-                "obcms_bus_events_consumed_total",
-                consumer="portfolio",
-                event_type=event_type,
-                outcome="duplicate",
-            )
+            bus.consumed("portfolio", event_type, "duplicate")
             for event_type in ("task.created", "task.completed")
         )
         return tasks_side == len(ppas) and portfolio_side == task_events

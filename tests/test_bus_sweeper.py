@@ -97,21 +97,7 @@ def test_dead_lettered_and_ignored_events_are_not_resent(make_stack) -> None:
     bus = make_stack()
     bus.start("relay")
     bus.start("tasks-worker")
-    template = bus.tasks.get(f"{API}/task-templates/ppa_budget_cycle", headers=bus.headers)
-    assert template.status_code == 200, template.text
-    body = template.json()
-    keys = ("title", "description", "priority", "estimated_hours", "days_from_start")
-    response = bus.tasks.put(
-        f"{API}/task-templates/ppa_budget_cycle",
-        json={
-            "domain": body["domain"],
-            "description": body["description"],
-            "is_active": False,
-            "items": [{key: item[key] for key in keys} for item in body["items"]],
-        },
-        headers=bus.headers,
-    )
-    assert response.status_code == 200, response.text
+    bus.set_template_active("ppa_budget_cycle", False)
     bus.create_ppa("oobc_ppa")
     bus.wait_until(
         lambda: bus.scalar("tasks", "SELECT count(*) FROM bus_dead_letters") == 1,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from itertools import combinations
 
 import pytest
 
-from obcms_bench.dataset import History, load
+from obcms_bench.dataset import BATCH, History, chunk_by_record, load
 from obcms_bench.scales import parse_scale
 from obcms_platform.testing.databases import PostgresServer, fresh_platform_databases
 
@@ -61,3 +63,18 @@ def test_x100_is_fifty_storable_years_at_twice_the_density() -> None:
     assert max(days).year == 2026
     in_june = [day for day in days if (day.year, day.month) == (2026, 6)]
     assert 15 <= len(in_june) <= 18  # ref has about 8 PPAs in June
+
+
+def test_delivery_chunks_never_split_the_events_of_one_locked_record() -> None:
+    # Seven generated tasks of each of 120 PPAs, then 30 manual tasks (each its own record),
+    # in the order `deliver` reads them: concurrent chunks must not share a PPA.
+    keyed_ids = [(uuid.uuid4(), f"ppa-{ppa:03}") for ppa in range(120) for _ in range(7)]
+    keyed_ids += [(uuid.uuid4(), f"task-{task:03}") for task in range(30)]
+    record_of = dict(keyed_ids)
+
+    chunks = chunk_by_record(keyed_ids)
+
+    assert [event_id for chunk in chunks for event_id in chunk] == [id_ for id_, _ in keyed_ids]
+    records = [{record_of[event_id] for event_id in chunk} for chunk in chunks]
+    assert all(not first & second for first, second in combinations(records, 2))
+    assert all(BATCH <= len(chunk) < BATCH + 7 for chunk in chunks[:-1])

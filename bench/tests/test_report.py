@@ -81,3 +81,25 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
     assert "| x10 | 1028 | 32900 | 55 | 110 | 165 | 220 | 60 | 120 |" in markdown
     assert "![latency as data grows](growth.png)" in markdown
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_run_of_some_scenarios_keeps_the_numbers_it_did_not_measure_again() -> None:
+    earlier = _scale(32900, 55, 120)
+    earlier["notifications"] = {"fanout": {"seconds": 400.0}, "jobs": {"digest_ms": 900.0}}
+    # `--only notifications,tasks`: those numbers, the dataset and memory, nothing else.
+    again = {
+        "dataset": {"counts": {"ppas": 1028, "tasks": 32900}, "seconds": {}, "reused": True},
+        "http": {"tasks: my open": _row(7, 11)},
+        "notifications": {"fanout": {"seconds": 365.0}, "jobs": {"digest_ms": 650.0}},
+        "memory_mb": {"tasks-api": 125.0},
+    }
+
+    merged = report.merge_scale(earlier, again)
+
+    assert merged["notifications"] == again["notifications"]
+    assert merged["http"]["tasks: my open"]["p95_ms"] == 11
+    assert merged["http"][report.FEED_MONTH_COLD] == earlier["http"][report.FEED_MONTH_COLD]  # type: ignore[index]
+    assert merged["http"][report.DASHBOARD]["p95_ms"] == 120
+    assert merged["propagation"] == earlier["propagation"]
+    assert merged["dataset"]["reused"] is True
+    assert merged["memory_mb"]["tasks-api"] == 125.0

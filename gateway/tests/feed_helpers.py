@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from gateway_helpers import ok
 from sqlalchemy.engine import make_url
 
 from gateway_service.db import bus as gateway_bus
@@ -17,16 +18,6 @@ from obcms_platform.testing.metrics import metric_value
 
 FEED = "/api/v1/calendar/feed"
 PAGE_FEED = "/oobc-management/calendar/feed/json/"
-
-
-def ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def post(client: httpx.Client, headers: dict[str, str], path: str, json: Any) -> dict[str, Any]:
-    return ok(client.post(f"/api/v1{path}", json=json, headers=headers))
 
 
 def feed(

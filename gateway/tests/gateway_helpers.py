@@ -14,14 +14,13 @@ from typing import Any
 
 import httpx
 import uvicorn
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from gateway_service.settings import GatewaySettings
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
+from obcms_platform.testing.auth import new_key_pair
 from obcms_platform.testing.axe import serious_violations, summary
 
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -35,17 +34,9 @@ HOST = "obcms.example.org"  # the public host of the production settings
 
 @cache
 def real_keys() -> tuple[str, str]:
-    """A real Ed25519 key pair (PEM: private, public), not the dev one check-deploy refuses."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    """A real Ed25519 key pair (PEM: private, public), not the dev one check-deploy refuses;
+    one for the whole session."""
+    return new_key_pair()
 
 
 def production(**overrides: Any) -> dict[str, Any]:
@@ -108,6 +99,18 @@ def login(client: httpx.Client, username: str, password: str, **extra: str) -> h
     return client.post(LOGIN, data={**form, **extra})
 
 
+def ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
+    """The answer's JSON body, once its status is `status` (else the failure shows the body)."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def post(client: httpx.Client, headers: dict[str, str], path: str, json: Any) -> dict[str, Any]:
+    """The record created by POSTing `json` to the API's `path` (a 201 is required)."""
+    return ok(client.post(f"/api/v1{path}", json=json, headers=headers))
+
+
 def token_for(client: httpx.Client, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
@@ -123,9 +126,15 @@ def create_user(
     body = {"username": f"{role}-{uuid.uuid4().hex[:10]}", "password": USER_PASSWORD, "role": role}
     if full_name is not None:
         body["full_name"] = full_name
-    response = client.post("/api/v1/users", json=body, headers=admin_headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return post(client, admin_headers, "/users", body)
+
+
+def person(
+    client: httpx.Client, admin_headers: dict[str, str], role: str, full_name: str
+) -> dict[str, Any]:
+    """A new user with a full name, and their API headers (`headers`)."""
+    user = create_user(client, admin_headers, role, full_name)
+    return {**user, "headers": token_for(client, user["username"], USER_PASSWORD)}
 
 
 def csrf_header(client: httpx.Client) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from feed_helpers import ok, post, unique
+from feed_helpers import unique
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
@@ -27,6 +27,8 @@ from gateway_helpers import (
     USER_PASSWORD,
     ServedApp,
     create_user,
+    ok,
+    post,
     token_for,
 )
 from playwright.sync_api import Browser, Locator, Page, Route, expect

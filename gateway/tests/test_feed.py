@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from feed_helpers import FEED, PAGE_FEED, feed, ids, ok, post, unique
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login
+from feed_helpers import FEED, PAGE_FEED, feed, ids, unique
+from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login, ok, post
 from icalendar import Calendar
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too

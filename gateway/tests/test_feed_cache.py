@@ -20,13 +20,20 @@ from feed_helpers import (
     handle_in_gateway,
     ids,
     metric,
-    ok,
     outbox_events,
     outbox_events_like,
-    post,
     unique,
 )
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login, served, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    ServedApp,
+    csrf_header,
+    login,
+    ok,
+    post,
+    served,
+    token_for,
+)
 from sqlalchemy import select
 
 from gateway_service.app import create_app

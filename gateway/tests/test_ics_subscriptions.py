@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from feed_helpers import FEED, feed, ok, post, unique
+from feed_helpers import FEED, feed, unique
 from gateway_helpers import (
     ADMIN_PASSWORD,
-    USER_PASSWORD,
     ServedApp,
+    ok,
+    person,
+    post,
     signed_in,
     submit,
     token_for,
@@ -38,17 +40,6 @@ def _client(gateway: ServedApp) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, timeout=60, follow_redirects=False)
 
 
-def _person(client: httpx.Client, admin: dict[str, str], role: str, name: str) -> dict[str, Any]:
-    username = f"{role}-{uuid.uuid4().hex[:10]}"
-    user = post(
-        client,
-        admin,
-        "/users",
-        {"username": username, "password": USER_PASSWORD, "role": role, "full_name": name},
-    )
-    return {**user, "headers": token_for(client, username, USER_PASSWORD)}
-
-
 def _at(day: date, hour: int) -> str:
     return datetime.combine(day, time(hour), MANILA).isoformat()
 
@@ -60,9 +51,9 @@ def world(gateway: ServedApp) -> Iterator[dict[str, Any]]:
     (staff) with his own leave and an event without Ana; Mara, a manager."""
     with _client(gateway) as client:
         admin = token_for(client, "admin", ADMIN_PASSWORD)
-        ana = _person(client, admin, "staff", unique("Ana Cruz"))
-        ben = _person(client, admin, "staff", unique("Ben Reyes"))
-        mara = _person(client, admin, "manager", unique("Mara Santos"))
+        ana = person(client, admin, "staff", unique("Ana Cruz"))
+        ben = person(client, admin, "staff", unique("Ben Reyes"))
+        mara = person(client, admin, "manager", unique("Mara Santos"))
         day = datetime.now(MANILA).date() + timedelta(days=10)
         meeting = post(
             client,
@@ -355,7 +346,7 @@ def test_the_team_calendar_is_for_managers_and_wrong_addresses_are_404(gateway, 
 def test_a_deactivated_users_address_stops_working(gateway, make_settings):
     with _client(gateway) as client:
         admin = token_for(client, "admin", ADMIN_PASSWORD)
-        leaver = _person(client, admin, "staff", unique("Leaving Person"))
+        leaver = person(client, admin, "staff", unique("Leaving Person"))
         address = _addresses(gateway, leaver["username"])["mine"]
         assert _fetch(address).status_code == 200
         response = client.patch(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, create_user, signed_in, submit
+from gateway_helpers import ADMIN_PASSWORD, create_user, post, signed_in, submit
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
@@ -180,19 +180,19 @@ def test_leave_requests_and_decisions(make_client, staff_user):
 def test_event_detail_page(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]
-    event = make_client().post(
-        "/api/v1/events",
-        json={
+    event = post(
+        make_client(),
+        admin_headers,
+        "/events",
+        {
             "title": f"Coordination meeting {marker}",
             "event_type": "meeting",
             "start": "2031-06-02T09:00:00+08:00",
             "end": "2031-06-02T10:00:00+08:00",
             "venue": "OOBC hall",
         },
-        headers=admin_headers,
     )
-    assert event.status_code == 201, event.text
-    page = client.get(f"{EVENTS}{event.json()['id']}/")
+    page = client.get(f"{EVENTS}{event['id']}/")
     assert page.status_code == 200
     assert f"Coordination meeting {marker}" in page.text
     assert "OOBC hall" in page.text

@@ -13,7 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, signed_in, submit
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    create_user,
+    post,
+    signed_in,
+    submit,
+    token_for,
+)
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
@@ -27,22 +35,6 @@ FRAGMENT = {"X-Fragment": "form"}
 @pytest.fixture
 def admin(make_client) -> httpx.Client:
     return signed_in(make_client(), "admin", ADMIN_PASSWORD)
-
-
-def _person(make_client, admin_headers, full_name: str, role: str = "staff") -> dict[str, Any]:
-    username = f"{role}-{uuid.uuid4().hex[:10]}"
-    response = make_client().post(
-        "/api/v1/users",
-        json={
-            "username": username,
-            "password": "user-password-for-tests",
-            "role": role,
-            "full_name": full_name,
-        },
-        headers=admin_headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def _form(**values: Any) -> dict[str, Any]:
@@ -129,7 +121,7 @@ def _field_error(page: str, name: str) -> str:
 
 
 def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin_headers):
-    maria = _person(make_client, admin_headers, "Maria Santos")
+    maria = create_user(make_client(), admin_headers, "staff", "Maria Santos")
     marker = uuid.uuid4().hex[:8]
 
     form = admin.get(
@@ -203,71 +195,77 @@ def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin
     assert _field_error(refused.text, "title") == "Give the event a title"
 
 
+# Repeating events made through the form: (title, the window read back, the form's values,
+# the rule as the page words it, the Manila wall-clock starts in the window).
+SERIES_CASES: tuple[tuple[str, tuple[str, str], dict[str, Any], str, list[str]], ...] = (
+    (
+        "Weekly sync",
+        ("2031-06-01", "2031-07-31"),
+        {
+            "start": "2031-06-02T09:00",
+            "end": "2031-06-02T10:00",
+            "repeats": "weekly",
+            "weekdays": ["1", "3"],
+            "ends": "on",
+            "until": "2031-06-30",
+        },
+        "Every week on Monday and Wednesday, until Mon 30 Jun 2031",
+        [
+            "2031-06-02T09:00",
+            "2031-06-04T09:00",
+            "2031-06-09T09:00",
+            "2031-06-11T09:00",
+            "2031-06-16T09:00",
+            "2031-06-18T09:00",
+            "2031-06-23T09:00",
+            "2031-06-25T09:00",
+            "2031-06-30T09:00",
+        ],
+    ),
+    (
+        "Monthly review",
+        ("2031-07-01", "2031-12-31"),
+        {
+            "start": "2031-07-08T14:00",
+            "end": "2031-07-08T15:00",
+            "repeats": "monthly",
+            "monthly_by": "weekday",
+            "setpos": "2",
+            "setpos_weekday": "2",
+            "ends": "after",
+            "count": "4",
+        },
+        "Every month on the second Tuesday, 4 times",
+        ["2031-07-08T14:00", "2031-08-12T14:00", "2031-09-09T14:00", "2031-10-14T14:00"],
+    ),
+    (
+        "Month-end report",
+        ("2031-07-01", "2032-01-01"),
+        {
+            "start": "2031-07-25T16:00",
+            "end": "2031-07-25T17:00",
+            "repeats": "monthly",
+            "interval": "2",
+            "monthly_by": "weekday",
+            "setpos": "-1",
+            "setpos_weekday": "5",
+        },
+        "Every 2 months on the last Friday",
+        ["2031-07-25T16:00", "2031-09-26T16:00", "2031-11-28T16:00"],
+    ),
+)
+
+
 def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
-    _, page, starts = _create_series(
-        admin,
-        admin_headers,
-        ("2031-06-01", "2031-07-31"),
-        title=f"Weekly sync {marker}",
-        start="2031-06-02T09:00",
-        end="2031-06-02T10:00",
-        repeats="weekly",
-        weekdays=["1", "3"],
-        ends="on",
-        until="2031-06-30",
-    )
-    assert "Every week on Monday and Wednesday, until Mon 30 Jun 2031" in page
-    assert starts == [
-        "2031-06-02T09:00",
-        "2031-06-04T09:00",
-        "2031-06-09T09:00",
-        "2031-06-11T09:00",
-        "2031-06-16T09:00",
-        "2031-06-18T09:00",
-        "2031-06-23T09:00",
-        "2031-06-25T09:00",
-        "2031-06-30T09:00",
-    ]
-
-    _, page, starts = _create_series(
-        admin,
-        admin_headers,
-        ("2031-07-01", "2031-12-31"),
-        title=f"Monthly review {marker}",
-        start="2031-07-08T14:00",
-        end="2031-07-08T15:00",
-        repeats="monthly",
-        monthly_by="weekday",
-        setpos="2",
-        setpos_weekday="2",
-        ends="after",
-        count="4",
-    )
-    assert "Every month on the second Tuesday, 4 times" in page
-    assert starts == [
-        "2031-07-08T14:00",
-        "2031-08-12T14:00",
-        "2031-09-09T14:00",
-        "2031-10-14T14:00",
-    ]
-    last_friday, page, starts = _create_series(
-        admin,
-        admin_headers,
-        ("2031-07-01", "2032-01-01"),
-        title=f"Month-end report {marker}",
-        start="2031-07-25T16:00",
-        end="2031-07-25T17:00",
-        repeats="monthly",
-        interval="2",
-        monthly_by="weekday",
-        setpos="-1",
-        setpos_weekday="5",
-    )
-    assert "Every 2 months on the last Friday" in page
-    assert starts == ["2031-07-25T16:00", "2031-09-26T16:00", "2031-11-28T16:00"]
-    # The edit form reads the rule back as it was chosen.
-    edit = admin.get(f"{EVENTS}{last_friday}/edit/").text
+    for title, window, values, rule, expected_starts in SERIES_CASES:
+        last_series, page, starts = _create_series(
+            admin, admin_headers, window, title=f"{title} {marker}", **values
+        )
+        assert rule in page
+        assert starts == expected_starts
+    # The edit form reads the last (the last-Friday) rule back as it was chosen.
+    edit = admin.get(f"{EVENTS}{last_series}/edit/").text
     assert re.search(r'<option value="-1" selected>last</option>', edit)
     assert re.search(r'<option value="5" selected>Friday</option>', edit)
 
@@ -514,25 +512,23 @@ def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers)
 
 def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
-    ana = _person(make_client, admin_headers, f"Ana Reyes {marker}")
-    ben = _person(make_client, admin_headers, f"Ben Cruz {marker}")
-    leave = make_client().post(
-        "/api/v1/leaves",
-        json={
+    ana = create_user(make_client(), admin_headers, "staff", f"Ana Reyes {marker}")
+    ben = create_user(make_client(), admin_headers, "staff", f"Ben Cruz {marker}")
+    leave = post(
+        make_client(),
+        admin_headers,
+        "/leaves",
+        {
             "user_id": ana["id"],
             "leave_type": "vacation",
             "start_date": "2031-12-01",
             "end_date": "2031-12-01",
             "reason": "private reason",
         },
-        headers=admin_headers,
     )
-    assert leave.status_code == 201, leave.text
-    manager = _person(make_client, admin_headers, f"Approver {marker}", role="manager")
-    from gateway_helpers import token_for
-
-    approver = token_for(make_client(), manager["username"], "user-password-for-tests")
-    approved = make_client().post(f"/api/v1/leaves/{leave.json()['id']}/approve", headers=approver)
+    manager = create_user(make_client(), admin_headers, "manager", f"Approver {marker}")
+    approver = token_for(make_client(), manager["username"], USER_PASSWORD)
+    approved = make_client().post(f"/api/v1/leaves/{leave['id']}/approve", headers=approver)
     assert approved.status_code == 200, approved.text
     other = _create(
         admin,
@@ -541,22 +537,22 @@ def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
         start="2031-12-01T09:00",
         end="2031-12-01T10:00",
     )
-    hall = make_client().post(
-        "/api/v1/resources",
-        json={"name": f"Hall {marker}", "resource_type": "room"},
-        headers=admin_headers,
+    hall = post(
+        make_client(),
+        admin_headers,
+        "/resources",
+        {"name": f"Hall {marker}", "resource_type": "room"},
     )
-    assert hall.status_code == 201, hall.text
-    booking = make_client().post(
-        "/api/v1/bookings",
-        json={
-            "resource_id": hall.json()["id"],
+    booking = post(
+        make_client(),
+        admin_headers,
+        "/bookings",
+        {
+            "resource_id": hall["id"],
             "start": "2031-12-01T10:30:00+08:00",
             "end": "2031-12-01T12:00:00+08:00",
         },
-        headers=admin_headers,
     )
-    assert booking.status_code == 201, booking.text
     created = submit(
         admin,
         NEW,
@@ -573,7 +569,7 @@ def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
     assert f"Ben Cruz {marker} is in ‘Budget hearing {marker}’ Mon 1 Dec 2031, 09:00–10:00" in page
     assert f'href="{EVENTS}{other}/"' in page
     assert f"Hall {marker} is booked Mon 1 Dec 2031, 10:30–12:00" in page
-    assert f'href="{RESOURCES}bookings/{booking.json()["id"]}/"' in page
+    assert f'href="{RESOURCES}bookings/{booking["id"]}/"' in page
     assert "private reason" not in page
     # The calendar's dialog is told the same, as warnings beside its success.
     dialog = admin.post(
@@ -643,7 +639,7 @@ def test_booking_from_the_form_and_the_refused_one(admin, admin_headers):
 
 
 def test_someone_who_does_not_own_the_event_may_not_change_it(make_client, admin, admin_headers):
-    staff_user = _person(make_client, admin_headers, "Carla Dizon")
+    staff_user = create_user(make_client(), admin_headers, "staff", "Carla Dizon")
     staff = signed_in(make_client(), staff_user["username"])
     marker = uuid.uuid4().hex[:8]
     event_id = _create(
@@ -676,8 +672,8 @@ def test_someone_who_does_not_own_the_event_may_not_change_it(make_client, admin
 
 def test_people_search(make_client, admin, admin_headers):
     marker = uuid.uuid4().hex[:6]
-    found = _person(make_client, admin_headers, f"Zenaida {marker} Lim")
-    gone = _person(make_client, admin_headers, f"Zenaida {marker} Former")
+    found = create_user(make_client(), admin_headers, "staff", f"Zenaida {marker} Lim")
+    gone = create_user(make_client(), admin_headers, "staff", f"Zenaida {marker} Former")
     off = make_client().patch(
         f"/api/v1/users/{gone['id']}", json={"is_active": False}, headers=admin_headers
     )
@@ -690,7 +686,7 @@ def test_people_search(make_client, admin, admin_headers):
     by_username = admin.get(PEOPLE, params={"q": found["username"]}).json()
     assert [p["id"] for p in by_username] == [found["id"]]
     for index in range(21):
-        _person(make_client, admin_headers, f"Many {marker} {index:02}")
+        create_user(make_client(), admin_headers, "staff", f"Many {marker} {index:02}")
     many = admin.get(PEOPLE, params={"q": f"Many {marker}"}).json()
     assert len(many) == 20
     assert many[0]["name"] == f"Many {marker} 00"

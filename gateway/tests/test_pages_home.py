@@ -11,7 +11,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, signed_in, submit, token_for
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    person,
+    post,
+    signed_in,
+    submit,
+    token_for,
+)
 
 from gateway_service import formatting
 
@@ -27,29 +34,11 @@ def _today() -> date:
     return datetime.now(formatting.OFFICE_ZONE).date()
 
 
-def _person(client: httpx.Client, admin: dict[str, str], role: str, name: str) -> dict[str, Any]:
-    """A user with a full name, and their API headers."""
-    username = f"{role}-{uuid.uuid4().hex[:10]}"
-    created = client.post(
-        "/api/v1/users",
-        json={"username": username, "password": USER_PASSWORD, "role": role, "full_name": name},
-        headers=admin,
-    )
-    assert created.status_code == 201, created.text
-    return {**created.json(), "headers": token_for(client, username, USER_PASSWORD)}
-
-
-def _post(client: httpx.Client, headers: dict[str, str], path: str, body: dict[str, Any]) -> Any:
-    response = client.post(f"/api/v1{path}", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def _task(
     client: httpx.Client, owner: dict[str, Any], title: str, due: date, **extra: Any
 ) -> dict[str, Any]:
     body = {"title": title, "due_date": due.isoformat(), "assignee_ids": [owner["id"]], **extra}
-    task: dict[str, Any] = _post(client, owner["headers"], "/tasks", body)
+    task: dict[str, Any] = post(client, owner["headers"], "/tasks", body)
     return task
 
 
@@ -72,20 +61,20 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
     make_client, admin_headers
 ):
     api = make_client()
-    me = _person(api, admin_headers, "staff", "Amina Staff")
-    colleague = _person(api, admin_headers, "staff", "Basil Colleague")
+    me = person(api, admin_headers, "staff", "Amina Staff")
+    colleague = person(api, admin_headers, "staff", "Basil Colleague")
     marker = uuid.uuid4().hex[:8]
     today = _today()
     mine = _task(api, me, f"Submit travel report {marker}", today - timedelta(days=3))
     _task(api, colleague, f"Colleague late memo {marker}", today - timedelta(days=3))
     _task(api, me, f"Call the barangay {marker}", today, priority="high")
-    team = _post(
+    team = post(
         api,
         admin_headers,
         "/teams",
         {"name": f"Field team {marker}", "members": [{"user_id": me["id"]}]},
     )
-    _post(
+    post(
         api,
         colleague["headers"],
         "/tasks",
@@ -98,7 +87,7 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
     )
     # A weekly meeting that started two weeks ago: its next occurrence is within 14 days.
     start = datetime.combine(today - timedelta(days=14), datetime.min.time()).replace(hour=9)
-    _post(
+    post(
         api,
         admin_headers,
         "/events",
@@ -111,7 +100,7 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
             "recurrence": {"freq": "weekly"},
         },
     )
-    _post(
+    post(
         api,
         admin_headers,
         "/events",
@@ -149,7 +138,7 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
 
 def test_staff_complete_an_overdue_task_from_home(make_client, admin_headers):
     api = make_client()
-    me = _person(api, admin_headers, "staff", "Carmen Staff")
+    me = person(api, admin_headers, "staff", "Carmen Staff")
     marker = uuid.uuid4().hex[:8]
     task = _task(api, me, f"File the receipts {marker}", _today() - timedelta(days=1))
     client = signed_in(make_client(), me["username"])
@@ -174,11 +163,11 @@ def test_staff_complete_an_overdue_task_from_home(make_client, admin_headers):
 
 def test_manager_approves_leave_and_a_booking_from_home(make_client, admin_headers):
     api = make_client()
-    staff = _person(api, admin_headers, "staff", "Dalia Requester")
-    manager = _person(api, admin_headers, "manager", "Emil Manager")
+    staff = person(api, admin_headers, "staff", "Dalia Requester")
+    manager = person(api, admin_headers, "manager", "Emil Manager")
     marker = uuid.uuid4().hex[:8]
     start = _today() + timedelta(days=30)
-    leave = _post(
+    leave = post(
         api,
         staff["headers"],
         "/leaves",
@@ -189,13 +178,13 @@ def test_manager_approves_leave_and_a_booking_from_home(make_client, admin_heade
             "reason": f"family visit {marker}",
         },
     )
-    van = _post(
+    van = post(
         api,
         admin_headers,
         "/resources",
         {"name": f"Van {marker}", "resource_type": "vehicle", "booking_requires_approval": True},
     )
-    booking = _post(
+    booking = post(
         api,
         staff["headers"],
         "/bookings",
@@ -234,7 +223,7 @@ def test_manager_approves_leave_and_a_booking_from_home(make_client, admin_heade
     assert f"Van {marker}" not in back.text
 
     # Staff may not decide: refused on the home page itself, with the reason.
-    other = _post(
+    other = post(
         api,
         manager["headers"],
         "/leaves",
@@ -248,9 +237,9 @@ def test_manager_approves_leave_and_a_booking_from_home(make_client, admin_heade
 
 def test_manager_sees_ppas_in_review(make_client, admin_headers):
     api = make_client()
-    manager = _person(api, admin_headers, "manager", "Fatima Reviewer")
+    manager = person(api, admin_headers, "manager", "Fatima Reviewer")
     marker = uuid.uuid4().hex[:8]
-    ppa = _post(
+    ppa = post(
         api,
         admin_headers,
         "/ppas",
@@ -262,7 +251,7 @@ def test_manager_sees_ppas_in_review(make_client, admin_headers):
         headers=admin_headers,
     )
     assert moved.status_code == 200, moved.text
-    draft = _post(
+    draft = post(
         api, admin_headers, "/ppas", {"title": f"Draft only {marker}", "category": "oobc_ppa"}
     )
 
@@ -278,7 +267,7 @@ def test_a_service_down_leaves_the_rest_of_the_page(in_process):
     # A gateway whose calendar service is unreachable (nothing listens on port 9).
     client = in_process(calendar_url="http://127.0.0.1:9")
     admin = token_for(client, "admin", ADMIN_PASSWORD)
-    me = _person(client, admin, "manager", "Gil Degraded")
+    me = person(client, admin, "manager", "Gil Degraded")
     marker = uuid.uuid4().hex[:8]
     _task(client, me, f"Still listed {marker}", _today() - timedelta(days=2))
     signed_in(client, me["username"])

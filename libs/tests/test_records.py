@@ -6,6 +6,9 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterator
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -18,12 +21,14 @@ from obcms_platform.errors import ConflictError, NotFoundError, PreconditionFail
 from obcms_platform.records import (
     apply_changes,
     columns_or_404,
+    decide,
     delete_row,
     ensure_status,
     field_conditions,
     get_or_404,
     insert_row,
     locked,
+    model_of,
     text_match,
     with_line,
 )
@@ -75,10 +80,11 @@ def test_locked_returns_the_row_at_the_expected_version(session: Session) -> Non
     assert locked(session, Note, note.id, what="note") is note
 
 
-def test_locked_missing_row_is_not_found_naming_it(session: Session) -> None:
+@pytest.mark.parametrize("fetch", [locked, get_or_404])
+def test_a_missing_row_is_not_found_naming_it(session: Session, fetch: Any) -> None:
     missing = uuid.uuid4()
     with pytest.raises(NotFoundError) as raised:
-        locked(session, Note, missing, what="note")
+        fetch(session, Note, missing, what="note")
     assert raised.value.status_code == 404
     assert raised.value.message == f"note {missing} not found"
 
@@ -114,14 +120,9 @@ def test_text_match_needs_every_word_in_any_column_ignoring_case(session: Sessio
     assert _titles(session, " ") == {"Budget review", "Budget draft", "Finance onboarding"}
 
 
-def test_get_or_404_finds_the_row_or_is_not_found_naming_it(session: Session) -> None:
+def test_get_or_404_finds_the_row(session: Session) -> None:
     note = _note(session, "plan")
     assert get_or_404(session, Note, note.id, what="note") is note
-    missing = uuid.uuid4()
-    with pytest.raises(NotFoundError) as raised:
-        get_or_404(session, Note, missing, what="note")
-    assert raised.value.status_code == 404
-    assert raised.value.message == f"note {missing} not found"
 
 
 def test_apply_changes_sets_the_fields_sent_and_who_sent_them(session: Session) -> None:
@@ -202,8 +203,82 @@ def test_ensure_status_refuses_a_transition_from_another_status_naming_status() 
     assert raised.value.message == "status: cannot approve leave that is approved"
 
 
+def test_decide_moves_the_status_naming_who_decided_and_adding_the_note() -> None:
+    manager = Principal(user_id=uuid.uuid4())
+    leave = SimpleNamespace(status=Stage.PENDING, approved_by=None, reason="family")
+
+    decide(
+        leave,
+        Stage.APPROVED,
+        (Stage.PENDING,),
+        refused="approve leave",
+        by=manager,
+        note_field="reason",
+        note="enjoy",
+    )
+
+    assert (leave.status, leave.approved_by, leave.reason) == (
+        Stage.APPROVED,
+        manager.user_id,
+        "family\nenjoy",
+    )
+
+
+def test_decide_by_nobody_keeps_who_decided_before_and_refuses_another_status() -> None:
+    approver = uuid.uuid4()
+    booking = SimpleNamespace(status=Stage.APPROVED, approved_by=approver, notes="projector")
+    reopen = partial(
+        decide,
+        to=Stage.PENDING,
+        allowed=(Stage.APPROVED,),
+        refused="reopen a booking",
+        by=None,
+        note_field="notes",
+    )
+
+    reopen(booking, note=None)
+    assert (booking.status, booking.approved_by, booking.notes) == (
+        Stage.PENDING,
+        approver,
+        "projector",
+    )
+    with pytest.raises(ConflictError, match="cannot reopen a booking that is pending"):
+        reopen(booking, note="again")
+    assert booking.notes == "projector"
+
+
 def test_with_line_adds_a_given_line_below_the_text() -> None:
     assert with_line("", "on site") == "on site"
     assert with_line("projector", "on site") == "projector\non site"
     assert with_line("projector", None) == "projector"
     assert with_line("projector", "") == "projector"
+
+
+class _Figures(BaseModel):
+    total: int
+    share: float
+    label: str
+
+
+class _Counts:
+    total = 8
+
+    @property
+    def share(self) -> float:
+        return self.total / 10
+
+
+def test_model_of_reads_attributes_by_field_name_and_takes_the_values_given() -> None:
+    assert model_of(_Figures, _Counts(), label="eight") == _Figures(
+        total=8, share=0.8, label="eight"
+    )
+
+
+def test_model_of_refuses_a_source_lacking_a_field() -> None:
+    with pytest.raises(AttributeError, match="label"):
+        model_of(_Figures, _Counts())
+
+
+def test_model_of_refuses_a_value_naming_no_field() -> None:
+    with pytest.raises(TypeError, match="title"):
+        model_of(_Figures, _Counts(), label="eight", title="eight")

@@ -1,6 +1,6 @@
 """The standard routes of a resource, generated from its service functions, on a real
-PostgreSQL: what a client of any service sees of list, create, get, update, delete and of an
-action taking `Writes`."""
+PostgreSQL: what a client of any service sees of list, create, get, update, delete, of links
+to other records and of an action taking `Writes`."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from obcms_platform.app import create_service_app
 from obcms_platform.auth import Principal, Role
 from obcms_platform.authz import Rule
 from obcms_platform.db import normalise_url, service_metadata
-from obcms_platform.errors import NotFoundError, error_responses
+from obcms_platform.errors import NotFoundError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import locked
-from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from obcms_platform.schemas import RequestModel, ResponseModel
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import PostgresServer, auth_headers
@@ -34,6 +34,7 @@ STAFF = auth_headers(uuid.uuid4(), [Role.STAFF], audience=AUDIENCE)
 MANAGER = auth_headers(uuid.uuid4(), [Role.MANAGER], audience=AUDIENCE)
 NOTE_WRITE = Rule("note.write", "change a note")
 NOTES = "/api/v1/notes"
+FOLLOW_DESCRIPTION = "The note comes after note `other_id`."
 
 
 class Base(DeclarativeBase):
@@ -48,6 +49,7 @@ class Note(Base):
     author: Mapped[uuid.UUID]
     status: Mapped[str] = mapped_column(String(20), default="open")
     remark: Mapped[str | None] = mapped_column(String(200))
+    follows: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
@@ -58,6 +60,7 @@ class NoteRead(ResponseModel):
     author: uuid.UUID
     status: str
     remark: str | None
+    follows: uuid.UUID | None
 
 
 class NoteCreate(RequestModel):
@@ -120,8 +123,36 @@ def decide_note(
     return note
 
 
+def follow_note(
+    session: Session,
+    note_id: uuid.UUID,
+    other_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None,
+) -> Note:
+    note = locked(session, Note, note_id, expected_version, what="note")
+    note.follows = get_note(session, other_id).id
+    session.flush()
+    return note
+
+
+def unfollow_note(
+    session: Session,
+    note_id: uuid.UUID,
+    other_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None,
+) -> Note:
+    note = locked(session, Note, note_id, expected_version, what="note")
+    if note.follows != other_id:
+        raise NotFoundError("followed note", other_id)
+    note.follows = None
+    session.flush()
+    return note
+
+
 def _router() -> APIRouter:
-    router = APIRouter(prefix=NOTES, tags=["notes"], responses=error_responses(401, 422))
+    router = collection_router("notes")
     notes = ResourceRoutes(router, "note", NoteRead)
     notes.list(NoteFilters, list_notes)
     notes.create(NoteCreate, create_note, NOTE_WRITE, errors=(409,))
@@ -129,6 +160,16 @@ def _router() -> APIRouter:
     notes.update(NoteUpdate, update_note, NOTE_WRITE, errors=(404, 412))
     notes.delete(delete_note, NOTE_WRITE)
     notes.transition("close", "closed", decide_note, NOTE_WRITE, body=NoteClosing, note="why")
+    notes.links(
+        "follows",
+        "other_id",
+        follow_note,
+        unfollow_note,
+        NOTE_WRITE,
+        errors=(404, 412),
+        add_description=FOLLOW_DESCRIPTION,
+        remove_description="The note no longer comes after note `other_id`.",
+    )
 
     @router.post("/{note_id}/shout", response_model=NoteRead)
     def shout_note(note_id: uuid.UUID, write: Annotated[Write, Writes(NOTE_WRITE)]) -> NoteRead:
@@ -287,3 +328,30 @@ def test_a_transition_moves_the_record_with_the_optional_note(client):
     assert client.get(f"{NOTES}/{with_note['id']}", headers=STAFF).json()["status"] == "closed"
     operation = client.app.openapi()["paths"][f"{NOTES}/{{note_id}}/close"]["post"]
     assert operation["operationId"] == "close_note_api_v1_notes__note_id__close_post"
+
+
+def test_a_link_to_another_record_is_made_and_undone_under_if_match(client):
+    note, other = _create(client, "second"), _create(client, "first")
+    address = f"{NOTES}/{note['id']}/follows/{other['id']}"
+    assert client.put(address, headers=STAFF).status_code == 403
+    assert client.put(address, headers={**MANAGER, "If-Match": '"4"'}).status_code == 412
+    unknown = client.put(f"{NOTES}/{note['id']}/follows/{uuid.uuid4()}", headers=MANAGER)
+    assert unknown.status_code == 404
+    linked = client.put(address, headers={**MANAGER, "If-Match": '"1"'})
+    assert linked.status_code == 200
+    assert linked.json()["follows"] == other["id"]
+    assert linked.headers["ETag"] == '"2"'
+    assert client.get(f"{NOTES}/{note['id']}", headers=STAFF).json()["follows"] == other["id"]
+    assert client.delete(address, headers={**MANAGER, "If-Match": '"1"'}).status_code == 412
+    unlinked = client.delete(address, headers={**MANAGER, "If-Match": '"2"'})
+    assert unlinked.status_code == 200
+    assert unlinked.json()["follows"] is None
+    assert unlinked.headers["ETag"] == '"3"'
+    assert client.delete(address, headers=MANAGER).status_code == 404
+    operations = client.app.openapi()["paths"][f"{NOTES}/{{note_id}}/follows/{{other_id}}"]
+    assert operations["put"]["operationId"] == (
+        "follow_note_api_v1_notes__note_id__follows__other_id__put"
+    )
+    assert operations["put"]["description"] == FOLLOW_DESCRIPTION
+    assert operations["put"]["tags"] == ["notes"]
+    assert set(operations["delete"]["responses"]) == {"200", "401", "404", "412", "422"}

@@ -59,3 +59,13 @@ def test_unknown_mode_is_refused(monkeypatch):
 def test_log_view_hides_the_database_password():
     settings = ExampleSettings(database_url="postgresql://app:s3cret@db:5432/example")
     assert "s3cret" not in str(settings.for_logging())
+
+
+def test_a_service_named_once_reads_its_own_variables(monkeypatch):
+    class NamedSettings(ServiceSettings):
+        service_name: ClassVar[str] = "named"
+
+    monkeypatch.setenv("OBCMS_REDIS_URL", "redis://shared:6379/0")
+    monkeypatch.setenv("OBCMS_NAMED_REDIS_URL", "redis://own:6379/0")
+    settings = NamedSettings()
+    assert settings.redis_url == "redis://own:6379/0"

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from obcms_platform import migrations, registry
+from obcms_platform.testing.auth import new_key_pair
 from obcmsctl.backup import create_backup
 from obcmsctl.cli import app
 
@@ -116,21 +115,6 @@ def test_backup_missing_old_or_corrupt_fails(deployed: dict[str, str], tmp_path:
     assert "portfolio: size" in checks["backup"]["detail"]
 
 
-def _keypair() -> tuple[str, str]:
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def test_settings_production_needs_real_keys(
     deployed: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,7 +130,7 @@ def test_settings_production_needs_real_keys(
     assert "development default" in checks["settings:tasks"]["detail"]
     assert "development default" in checks["settings:gateway"]["detail"]
 
-    private, public = _keypair()
+    private, public = new_key_pair()
     monkeypatch.setenv("OBCMS_INTERNAL_TOKEN_PUBLIC_KEY", public)
     monkeypatch.setenv("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY", private)
     code, checks = _preflight("--backup-dir", str(tmp_path), "--production")

@@ -205,7 +205,9 @@ def run(
                 }
             finally:
                 stack.stop()
-            results["scales"][scale.name] = entry
+            # A run of some scenarios keeps the scale's other numbers measured earlier.
+            earlier = results["scales"].get(scale.name, {})
+            results["scales"][scale.name] = report.merge_scale(earlier, entry)
             results["meta"] = {
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",

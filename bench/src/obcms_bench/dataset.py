@@ -15,7 +15,6 @@ gets its inbox rows (its handler just invalidates the feed cache, which the benc
 from __future__ import annotations
 
 import importlib
-import random
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,12 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
-from time import sleep as pause
+from itertools import groupby
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -72,9 +71,6 @@ from tasks_service.tasks.service import create_task
 OFFICE = ZoneInfo("Asia/Manila")
 BATCH = 500  # records or events per transaction
 LOADERS = 4  # transactions at once
-# Batches of task events meet on the notifications service's per-record summaries too:
-# retried after a short random pause, so two batches that deadlocked do not meet again.
-DEADLOCK_RETRIES = 10
 ADMIN_USERNAME = "admin"
 
 
@@ -277,23 +273,11 @@ def _in_parallel(jobs: Iterable[Callable[[], int]], bar: tqdm) -> None:
     """Run `jobs` (each returns how much it did) on `LOADERS` connections at once.
 
     The load waits on PostgreSQL round trips far more than on Python; a few connections
-    overlap those waits. A deadlock between two batches is retried (the rolled-back
-    batch left nothing behind, and the inbox would absorb any repeat anyway).
+    overlap those waits.
     """
-
-    def attempt(job: Callable[[], int]) -> int:
-        for remaining in range(DEADLOCK_RETRIES, -1, -1):
-            try:
-                return job()
-            except OperationalError as exc:
-                if remaining == 0 or "deadlock" not in str(exc):
-                    raise
-                pause(random.uniform(0.05, 0.5))
-        raise AssertionError("unreachable")
-
     pool = ThreadPoolExecutor(max_workers=LOADERS)
     try:
-        for done in as_completed([pool.submit(attempt, job) for job in jobs]):
+        for done in as_completed([pool.submit(job) for job in jobs]):
             bar.update(done.result())
     finally:
         # On an error or Ctrl-C: finish the running batches only.
@@ -417,24 +401,39 @@ def _consume(
         session.commit()
 
 
+def chunk_by_record(keyed_ids: Iterable[tuple[uuid.UUID, str]]) -> list[list[uuid.UUID]]:
+    """`BATCH`-sized chunks of event ids (each with the record its handlers lock, in that
+    order), never splitting one record's events: concurrent chunks then lock nothing in
+    common, so they can neither deadlock nor wait on each other."""
+    chunks: list[list[uuid.UUID]] = []
+    for _, events in groupby(keyed_ids, key=itemgetter(1)):
+        if not chunks or len(chunks[-1]) >= BATCH:
+            chunks.append([])
+        chunks[-1].extend(event_id for event_id, _ in events)
+    return chunks
+
+
 def deliver(source: ServiceDatabase, databases: Mapping[str, ServiceDatabase], desc: str) -> int:
     """Deliver `source`'s unpublished outbox to its consumers; returns how many events."""
     handlers = consumer_handlers()
     outbox = source.bus.outbox
+    data = outbox.c.payload["data"]
+    # What the consumers lock for an event: a generated task's subject (the portfolio's PPA
+    # progress, the notifications' summary per person and subject), else its own record.
+    locked = func.coalesce(
+        data["related_ppa_id"].astext,
+        data["related_assessment_id"].astext,
+        data["related_event_id"].astext,
+        outbox.c.payload["subject_id"].astext,
+        cast(outbox.c.id, String),
+    )
     with source.database.session() as session:
-        ids = list(
-            session.scalars(
-                select(outbox.c.id)
-                .where(outbox.c.published_at.is_(None))
-                # One PPA's task events together: concurrent chunks then share at most a
-                # PPA at their edges, so locking its progress cannot deadlock.
-                .order_by(
-                    outbox.c.created_at,
-                    outbox.c.payload["data"]["related_ppa_id"].astext,
-                    outbox.c.id,
-                )
-            )
-        )
+        keyed_ids = session.execute(
+            select(outbox.c.id, locked)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(locked, outbox.c.created_at, outbox.c.id)
+        ).tuples()
+        chunks = chunk_by_record(keyed_ids)
 
     def job(chunk: list[uuid.UUID]) -> int:
         with source.database.session() as session:
@@ -452,10 +451,10 @@ def deliver(source: ServiceDatabase, databases: Mapping[str, ServiceDatabase], d
             session.commit()
         return len(chunk)
 
-    chunks = [ids[first : first + BATCH] for first in range(0, len(ids), BATCH)]
-    with tqdm(total=len(ids), desc=desc, unit="ev") as bar:
+    total = sum(map(len, chunks))
+    with tqdm(total=total, desc=desc, unit="ev") as bar:
         _in_parallel([partial(job, chunk) for chunk in chunks], bar)
-    return len(ids)
+    return total
 
 
 # --- the whole load ----------------------------------------------------------------------

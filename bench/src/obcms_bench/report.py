@@ -309,6 +309,18 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     return True
 
 
+def merge_scale(earlier: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
+    """A scale's numbers after a run that measured `measured` (a run of some scenarios):
+    each section's rows measured again replace the earlier ones, the others are kept."""
+    merged = dict(earlier)
+    for section, rows in measured.items():
+        kept = earlier.get(section)
+        merged[section] = (
+            {**kept, **rows} if isinstance(kept, dict) and isinstance(rows, dict) else rows
+        )
+    return merged
+
+
 def write(results: dict[str, Any], out_dir: Path) -> str:
     """results.json, growth.png (with two scales or more) and REPORT.md; returns the
     Markdown."""

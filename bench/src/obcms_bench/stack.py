@@ -17,23 +17,24 @@ from pathlib import Path
 import psutil
 import redis
 
-from obcms_platform import migrations
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+from obcms_platform.devstack.local import migrate_databases, process_batches
 from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import (
     GATEWAY,
     SERVICES,
     ProcessSpec,
-    gateway_process,
-    gateway_worker_process,
     process_environment,
-    processes,
     with_databases,
 )
 
 COLD_GATEWAY = "gateway-cold"
 # Several workers of every API import at once on a small, shared machine.
 STARTUP_TIMEOUT = 300
+
+
+def _database_name(scale: str, service: str) -> str:
+    return f"bench_{scale.replace('.', '_')}_{service}"
 
 
 class Servers:
@@ -49,11 +50,11 @@ class Servers:
 
     def databases(self, scale: str) -> dict[str, str]:
         """The migrated databases of one scale (``bench_<scale>_<service>``), by service."""
-        urls = {}
-        for spec in with_databases():
-            name = f"bench_{scale.replace('.', '_')}_{spec.name}"
-            urls[spec.name] = self.postgres.ensure_database(name)
-            migrations.upgrade(spec.package, urls[spec.name])
+        urls = {
+            spec.name: self.postgres.ensure_database(_database_name(scale, spec.name))
+            for spec in with_databases()
+        }
+        migrate_databases(urls)
         return urls
 
     def drop_databases(self, scale: str) -> None:
@@ -61,7 +62,7 @@ class Servers:
 
         with psycopg.connect(self.postgres.dsn(), autocommit=True) as conn:
             for spec in with_databases():
-                name = f"bench_{scale.replace('.', '_')}_{spec.name}"
+                name = _database_name(scale, spec.name)
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def flush_redis(self) -> None:
@@ -135,11 +136,11 @@ class Stack:
 
     def start(self) -> None:
         """The services, then the gateways that front them (as `make run` does)."""
-        gateway = gateway_process()
+        services, (gateway, gateway_worker) = process_batches()
         cold = _with_port(
             gateway, COLD_GATEWAY, self._cold_port, {"OBCMS_GATEWAY_FEED_CACHE_TTL_SECONDS": "0"}
         )
-        for batch in (processes(), [gateway, cold, gateway_worker_process()]):
+        for batch in (services, [gateway, cold, gateway_worker]):
             for spec in batch:
                 self._start(spec)
             for spec in batch:

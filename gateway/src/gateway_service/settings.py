@@ -19,7 +19,7 @@ from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.auth.keys import is_dev_private_key, private_key_public_bytes
 from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME
 from obcms_platform.registry import CALENDAR, GATEWAY, NOTIFICATIONS, PORTFOLIO, SERVICES, TASKS
-from obcms_platform.settings import RunMode, ServiceSettings
+from obcms_platform.settings import RunMode, ServiceSettings, service_database_url
 
 DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
 
@@ -36,10 +36,9 @@ FeedSourceTimeout = Annotated[float, Field(gt=0, le=60)]
 
 
 class GatewaySettings(ServiceSettings):
-    env_prefix: ClassVar[str] = "OBCMS_GATEWAY_"
     service_name: ClassVar[str] = "gateway"
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_gateway"
+    database_url: str = service_database_url(service_name)
     port: int = Field(default=GATEWAY.default_port, ge=1, le=65_535)
     state_dir: Path = Path(".obcms")
     # Development only: the mail catcher's folder (a Maildir) that `make run` sends the

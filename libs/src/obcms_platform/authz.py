@@ -77,6 +77,20 @@ def owners_loader(
     return load
 
 
+def owned_by(
+    column: QueryableAttribute[uuid.UUID | None], *, param: str, what: str
+) -> OwnershipLoader:
+    """The loader of a record whose one owner is the person in `column` (its creator, its
+    recipient): `owners_loader` of that column's model, reading only it."""
+    return owners_loader(
+        column.parent.class_,
+        column,
+        param=param,
+        what=what,
+        owners=lambda row: Ownership.of(row[0]),
+    )
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may perform `action` (``"ppa.update"``).
@@ -97,6 +111,20 @@ class Rule:
     loader: OwnershipLoader | None = field(default=None, compare=False, repr=False)
     # Who the owners are, in words (the documentation's table).
     owners_are: str = ""
+
+    @classmethod
+    def owned(
+        cls,
+        action: str,
+        summary: str,
+        *,
+        loader: OwnershipLoader,
+        owners_are: str,
+        role: Role | None = Role.MANAGER,
+    ) -> Rule:
+        """A rule about a route's record: its owners (read by `loader`) may, and so may holders
+        of `role`."""
+        return cls(action, summary, role=role, owners=True, loader=loader, owners_are=owners_are)
 
     @property
     def needs_record(self) -> bool:

@@ -1,6 +1,7 @@
 """Event contracts: the name and payload model of every event type on the bus, declared once.
 
-Producers publish a payload model (`Outbox.add(session, PPA_CREATED, PpaCreated(...), ...)`);
+Producers publish a payload model (`Outbox.add(session, PPA_CREATED, PpaCreated(...), ...)`),
+built from the record it announces (`PpaCreated.of_record(ppa, ...)`) when it copies one;
 consumers read one back (`PpaCreated.of(event)`). On the wire nothing changes: the envelope's
 ``data`` is the model dumped to JSON (dates and ids as ISO strings and text, date-times as
 Python's ``isoformat``), so releases before and after this module interoperate.
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from obcms_platform.auth.tokens import Role
+from obcms_platform.records import model_of
 from obcms_platform.vocabulary import TaskStatus
 
 if TYPE_CHECKING:  # the bus's outbox imports this module
@@ -45,6 +47,12 @@ class EventPayload(BaseModel):
     def of(cls, event: Event) -> Self:
         """The event's data as this payload; raises ValidationError (a poison message)."""
         return cls.model_validate(event.data)
+
+    @classmethod
+    def of_record(cls, record: object, **values: Any) -> Self:
+        """The payload announcing `record` (`records.model_of`: its attributes by field name,
+        but the `values` given, such as the record's id under the payload's name)."""
+        return model_of(cls, record, **values)
 
     def data(self) -> dict[str, Any]:
         """The envelope's ``data``: what producers sent before this module existed."""
@@ -230,6 +238,12 @@ class CalendarEventChanged(EventPayload):
     status: str | None = None
     all_day: bool = False
     recurring: bool = False
+    # A series' occurrences as RFC 5545 lines (DTSTART, RRULE, EXDATE, RDATE) in naive local
+    # times of `timezone`, for `dateutil.rrule.rrulestr`, overrides applied: a cancelled
+    # occurrence is an EXDATE, a moved one an EXDATE and an RDATE at its new start. None for
+    # a single event (and in messages from before it was announced).
+    recurrence: str | None = None
+    timezone: str | None = None  # the event's IANA time zone
     version: int | None = None
     split_from: uuid.UUID | None = None
     organizer_id: OwnerId = None

@@ -7,6 +7,7 @@ over version suffixes in the names because every helper here is a first version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,13 +82,7 @@ def create_trigram_index(table: str, column: str) -> None:
 
 def create_set_values_index(table: str, column: str) -> None:
     """Index `ix_<table>__<column>` of the rows where `column` is not null."""
-    op.create_index(
-        f"ix_{table}__{column}",
-        table,
-        [column],
-        unique=False,
-        postgresql_where=sa.text(f"{column} IS NOT NULL"),
-    )
+    create_named_index(table, column, [column], where=f"{column} IS NOT NULL")
 
 
 def drop_indexes(*names: str) -> None:
@@ -113,3 +108,72 @@ def add_updated_by_column(table: str) -> None:
     """Who changed a row last; existing rows count their creator."""
     op.add_column(table, sa.Column("updated_by", sa.Uuid(), nullable=True))
     op.execute(f"UPDATE {table} SET updated_by = created_by")
+
+
+def id_column() -> sa.Column[Any]:
+    """NOT NULL uuid `id`, a table's key (`columns.Identified`)."""
+    return sa.Column("id", sa.Uuid(), nullable=False)
+
+
+def versioned_columns(*, authored: bool) -> tuple[sa.Column[Any], ...]:
+    """The tail of a record edited with If-Match: created_by (if `authored`), a NOT NULL
+    version without default, created_at and updated_at (`columns.Authored`, `Versioned`)."""
+    author = (sa.Column("created_by", sa.Uuid(), nullable=True),) if authored else ()
+    return (
+        *author,
+        sa.Column("version", sa.Integer(), nullable=False),
+        *timestamp_columns(),
+    )
+
+
+def range_column(name: str, expression: str) -> sa.Column[Any]:
+    """NOT NULL tstzrange that PostgreSQL computes and stores from `expression`."""
+    return sa.Column(
+        name, postgresql.TSTZRANGE(), sa.Computed(expression, persisted=True), nullable=False
+    )
+
+
+def create_named_index(
+    table: str,
+    label: str,
+    columns: Sequence[str],
+    *,
+    where: str | None = None,
+    using: str | None = None,
+    unique: bool = False,
+) -> None:
+    """Index `ix_<table>__<label>` (`uq_…` if `unique`) of `columns`: partial if `where`,
+    of access method `using` (btree if None)."""
+    op.create_index(
+        f"{'uq' if unique else 'ix'}_{table}__{label}",
+        table,
+        list(columns),
+        unique=unique,
+        postgresql_using=using,
+        postgresql_where=sa.text(where) if where else None,
+    )
+
+
+def user_identity_columns() -> tuple[sa.Column[Any], ...]:
+    """username, full_name and email, as a user account (and its copies) names a person."""
+    return (
+        sa.Column("username", sa.String(length=150), nullable=False),
+        sa.Column("full_name", sa.String(length=300), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+    )
+
+
+def add_unique_constraint(table: str, *columns: str) -> None:
+    """Add `unique_constraint(table, *columns)` to an existing table."""
+    op.create_unique_constraint(op.f(f"uq_{table}__{'_'.join(columns)}"), table, list(columns))
+
+
+def drop_unique_constraint(table: str, *columns: str) -> None:
+    """Drop what `add_unique_constraint` added."""
+    op.drop_constraint(op.f(f"uq_{table}__{'_'.join(columns)}"), table, type_="unique")
+
+
+def drop_columns(table: str, *names: str) -> None:
+    """Drop columns of `table` in the order given."""
+    for name in names:
+        op.drop_column(table, name)

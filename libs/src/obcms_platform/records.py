@@ -3,8 +3,9 @@
 `get_or_404` is how a read loads its record. `locked` is how a write loads it: row-locked
 (SELECT … FOR UPDATE) so that concurrent writers queue instead of racing, and, given the
 version the caller read (If-Match), a 412 when the record changed since. `apply_changes` is
-how a PATCH lands on it. `field_conditions` turns a list's plain filters into conditions, and
-`text_match` is what a list's `q` means everywhere.
+how a PATCH lands on it, and `model_of` how its event's payload (or an answer) copies it.
+`field_conditions` turns a list's plain filters into conditions, and `text_match` is what a
+list's `q` means everywhere.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Versioned(Protocol):
 VersionedRow = TypeVar("VersionedRow", bound=Versioned)
 Record = TypeVar("Record")
 Found = TypeVar("Found")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def get_or_404(
@@ -122,11 +124,44 @@ def ensure_status(current: enum.Enum, allowed: Collection[enum.Enum], *, refused
         raise ConflictError(f"status: cannot {refused} that is {current.value}", field="status")
 
 
+def decide(
+    record: Any,
+    to: enum.Enum,
+    allowed: Collection[enum.Enum],
+    *,
+    refused: str,
+    by: Principal | None,
+    note_field: str,
+    note: str | None,
+) -> None:
+    """Move `record`'s status to `to`: a 409 unless its status is one of `allowed`
+    (`ensure_status`, `refused` saying what). `by`, who decided, is recorded as its
+    `approved_by` (None: a move nobody decides, such as a cancellation); `note`, when given,
+    is added to its `note_field`."""
+    ensure_status(record.status, allowed, refused=refused)
+    record.status = to
+    if by is not None:
+        record.approved_by = by.user_id
+    setattr(record, note_field, with_line(getattr(record, note_field), note))
+
+
 def with_line(text: str, line: str | None) -> str:
     """`text` with `line` (a decision's note or reason, when given) added on a line of its own."""
     if not line:
         return text
     return f"{text}\n{line}".strip() if text else line
+
+
+def model_of(model: type[Model], source: object, **values: Any) -> Model:
+    """A `model` (an event's payload, an answer) of `source`: each field its attribute of the
+    same name, but those given in `values` (one `source` keeps under another name or not at
+    all). A field `source` lacks raises AttributeError and a value naming no field TypeError:
+    a slip, not a silently defaulted field."""
+    unknown = values.keys() - model.model_fields.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    read = {name: getattr(source, name) for name in model.model_fields.keys() - values.keys()}
+    return model.model_validate({**read, **values})
 
 
 def field_conditions(

@@ -1,10 +1,14 @@
 """The routes of a standard resource, declared once; and the one way a write route answers.
 
+`collection_router("needs")` is the router of a collection: its address under the API prefix,
+its OpenAPI tag and the errors every route of it may answer.
+
 Every resource's routes do the same: parse, call the service, commit, answer the record as its
 read model. `ResourceRoutes` generates them from the service functions: list (pagination and
 the filters model, a `Page`), create (201 with ``Location``), get, update (``If-Match``) and
-delete (204), and status moves (``POST /{id}/approve``); a versioned resource answers its
-record's version as the ``ETag``.
+delete (204), status moves (``POST /{id}/approve``) and links to other records (``PUT`` and
+``DELETE /{id}/dependencies/{other_id}``); a versioned resource answers its record's version
+as the ``ETag``.
 
 Any other write route (an action on a record: link, approve, split…) takes a `Write` through
 `Writes(rule)`: the session, the caller the rule let through, the ``If-Match`` version and the
@@ -29,6 +33,7 @@ from fastapi.params import Depends as DependsParam
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
 from obcms_platform.db import DbSession
@@ -42,6 +47,22 @@ RecordT = TypeVar("RecordT")
 # The values a service function receives by keyword, when it declares them.
 CALLER = "principal"
 EXPECTED_VERSION = "expected_version"
+
+# How a link between a record and another is made or undone: (session, the record's id, the
+# other's id, the caller, the If-Match version) → the record.
+LinkChange = Callable[[Session, uuid.UUID, uuid.UUID, Principal, int | None], Any]
+
+
+def collection_router(
+    path: str, *, tag: str | None = None, errors: Iterable[int] = ()
+) -> APIRouter:
+    """The router of the collection at ``/api/v1/{path}``, its operations grouped under `tag`
+    (default: `path`); each may answer 401 (not signed in), 422 (bad input) and `errors`."""
+    return APIRouter(
+        prefix=f"{API_PREFIX}/{path}",
+        tags=[tag or path],
+        responses=error_responses(401, *errors, 422),
+    )
 
 
 @dataclass(frozen=True)
@@ -372,6 +393,62 @@ class ResourceRoutes(Generic[ReadT]):
             name=f"{verb}_{self.name}",
             response_model=self.read,
             responses=error_responses(*errors),
+        )
+
+    def links(
+        self,
+        segment: str,
+        other: str,
+        add: LinkChange,
+        remove: LinkChange,
+        rule: Rule,
+        *,
+        errors: Iterable[int],
+        add_description: str,
+        remove_description: str,
+    ) -> None:
+        """``PUT /{id}/{segment}/{other}`` links the record to the record `other` names,
+        ``DELETE`` on the same address undoes it: `add` and `remove` make the change and the
+        routes answer the record. Each route is named after its function (``link_ppa``)."""
+        for method, change, description in (
+            ("PUT", add, add_description),
+            ("DELETE", remove, remove_description),
+        ):
+            self._link_route(method, segment, other, change, rule, errors, description)
+
+    def _link_route(
+        self,
+        method: str,
+        segment: str,
+        other: str,
+        change: LinkChange,
+        rule: Rule,
+        errors: Iterable[int],
+        description: str,
+    ) -> None:
+        def handle(write: Write, **ids: Any) -> ReadT:
+            record = change(
+                write.session,
+                ids[self.record_id],
+                ids[other],
+                write.principal,
+                write.expected_version,
+            )
+            return self._saved(write, record)
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}/{segment}/{{{other}}}",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                (other, uuid.UUID),
+                ("write", Annotated[Write, Writes(rule, if_match=self.versioned)]),
+            ),
+            methods=[method],
+            name=change.__name__,
+            response_model=self.read,
+            responses=error_responses(*errors),
+            description=description,
         )
 
     def _check_takes_version(self, function: Callable[..., Any]) -> None:

@@ -90,5 +90,11 @@ def deduplicated(values: list[T]) -> list[T]:
 
 TextWithoutNul = Annotated[str, AfterValidator(refuse_nul)]
 
+# The text fields of every service's records: a title (its column is a String(300)), a long
+# text (a description, a summary) and a note (a reason, a comment).
+Title = Annotated[TextWithoutNul, Field(min_length=1, max_length=300)]
+LongText = Annotated[TextWithoutNul, Field(max_length=20_000)]
+Note = Annotated[TextWithoutNul, Field(max_length=5_000)]
+
 # A list's `q`: the words to look for (`records.text_match`).
 SearchText = Annotated[TextWithoutNul, Field(max_length=200)]

@@ -30,12 +30,23 @@ class RunMode(StrEnum):
     PRODUCTION = "production"
 
 
+# The local PostgreSQL of development and `make run`: each deployable's default database.
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def service_database_url(service_name: str) -> str:
+    """A service's default `database_url`: its own local database, ``obcms_<name>`` (the
+    registry's `Deployable.database`)."""
+    return f"{LOCAL_POSTGRES}/obcms_{service_name}"
+
+
 class InsecureSettingsError(ValueError):
     """Raised at start-up when a non-dev process is configured with a dev secret."""
 
 
 class ServiceSettings(BaseSettings):
-    """Settings every OBCMS process shares."""
+    """Settings every OBCMS process shares. A subclass names its `service_name`; its
+    `env_prefix` follows from it (``OBCMS_<NAME>_``, the registry's `Deployable.env_prefix`)."""
 
     env_prefix: ClassVar[str] = "OBCMS_"
     service_name: ClassVar[str] = "obcms"
@@ -43,7 +54,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     mode: RunMode = RunMode.DEV
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms"
+    database_url: str = f"{LOCAL_POSTGRES}/obcms"
     redis_url: str = "redis://127.0.0.1:6379/0"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
@@ -67,6 +78,12 @@ class ServiceSettings(BaseSettings):
     worker_metrics_port: int = Field(default=0, ge=0, le=65_535)
     # Port of the API's /metrics (0: served on the API's own port, as in dev and tests).
     metrics_port: int = Field(default=0, ge=0, le=65_535)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "env_prefix" not in vars(cls):
+            cls.env_prefix = f"OBCMS_{cls.service_name.upper()}_"
 
     @classmethod
     def settings_customise_sources(
@@ -134,7 +151,6 @@ class RelaySettings(ServiceSettings):
     """The outbox relay and its redelivery sweeper (``obcms-relay``): ``OBCMS_RELAY_*``, then
     the platform-wide ``OBCMS_*`` (``OBCMS_REDIS_URL``, ``OBCMS_BUS_VISIBILITY_TIMEOUT``)."""
 
-    env_prefix: ClassVar[str] = "OBCMS_RELAY_"
     service_name: ClassVar[str] = "relay"
 
     # Comma-separated service names: whose outboxes to relay, and which consumers to sweep

@@ -19,6 +19,8 @@ from obcms_platform.db import Database
 from obcms_platform.errors import ConflictError
 from obcms_platform.testing import auth_headers
 
+from .helpers import create_event
+
 
 def make_resource(client, manager, **overrides):
     body = {"name": "Van 1", "resource_type": "vehicle", "capacity": 12, "location": "Motorpool"}
@@ -299,16 +301,16 @@ def test_nobody_decides_their_own_booking(client, manager, admin):
 
 def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, other_staff, manager):
     room = make_resource(client, manager, name="Room B", resource_type="room")
-    event = client.post(
-        "/api/v1/events",
-        json={
+    event = create_event(
+        client,
+        staff,
+        {
             "title": "Workshop",
             "event_type": "workshop",
             "start": "2027-01-12T09:00:00+08:00",
             "end": "2027-01-12T12:00:00+08:00",
         },
-        headers=staff.headers,
-    ).json()
+    )
     for_event = book(
         client,
         staff,

@@ -18,7 +18,7 @@ from calendar_service.settings import CalendarSettings
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import ServiceDatabases
 
-from .helpers import change_occurrence
+from .helpers import change_occurrence, create_event
 
 EVENT = {
     "title": "Stand-up",
@@ -141,18 +141,14 @@ def test_an_event_of_31_days_is_accepted(client, staff):
 
 
 def test_neither_a_patch_nor_a_moved_occurrence_can_stretch_an_event(client, staff):
-    event = client.post("/api/v1/events", json=EVENT, headers=staff.headers).json()
+    event = create_event(client, staff, EVENT)
     stretched = client.patch(
         f"/api/v1/events/{event['id']}",
         json={"end": "2027-03-01T09:00:00+08:00"},
         headers=staff.headers,
     )
     _refused(stretched, "end")
-    series = client.post(
-        "/api/v1/events",
-        json={**EVENT, "recurrence": {"freq": "weekly", "count": 4}},
-        headers=staff.headers,
-    ).json()
+    series = create_event(client, staff, {**EVENT, "recurrence": {"freq": "weekly", "count": 4}})
     moved = change_occurrence(
         client,
         staff,

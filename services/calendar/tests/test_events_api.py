@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from calendar_service.db import bus
 
-from .helpers import change_occurrence
+from .helpers import change_occurrence, create_event
 
 MANILA = ZoneInfo("Asia/Manila")
 
@@ -27,9 +27,7 @@ MEETING = {
 
 def make_event(client, caller, **overrides):
     body = {**MEETING, "title": "Coordination meeting", "venue": "Cotabato City", **overrides}
-    response = client.post("/api/v1/events", json=body, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return create_event(client, caller, body)
 
 
 def make_series(client, caller, recurrence):

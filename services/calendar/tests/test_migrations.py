@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
@@ -19,10 +19,12 @@ from calendar_service.resources.models import Resource, ResourceType
 from obcms_platform import migrations
 from obcms_platform.db import Database, normalise_url
 from obcms_platform.testing.migrations import (
+    BUS_TABLES,
     EmptyDatabase,
+    assert_models_match,
     assert_round_trip,
     empty_databases,
-    schema_differences,
+    row_count,
 )
 
 PACKAGE = "calendar_service"
@@ -32,9 +34,7 @@ SERVICE_TABLES = {
     "resources",
     "bookings",
     "staff_leaves",
-    "bus_outbox",
-    "bus_inbox",
-    "bus_dead_letters",
+    *BUS_TABLES,
 }
 
 
@@ -86,13 +86,11 @@ def test_upgrade_downgrade_upgrade_with_data(database_at):
 
     def with_data() -> None:
         resource_ids.append(populate(database))
-        with database.session() as session:
-            assert session.scalar(select(func.count()).select_from(Event)) == 1
-            assert session.scalar(select(func.count()).select_from(EventOccurrence)) == 1
+        assert row_count(database, Event) == 1
+        assert row_count(database, EventOccurrence) == 1
 
     assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
-    with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Event)) == 0
+    assert row_count(database, Event) == 0
     # The re-created schema works, constraint included.
     new_resource_id = populate(database)
     assert new_resource_id not in resource_ids
@@ -111,8 +109,7 @@ def test_upgrade_downgrade_upgrade_with_data(database_at):
 
 
 def test_models_match_migrated_schema(calendar_db_url):
-    load_models()
-    assert schema_differences(calendar_db_url, Base.metadata) == []
+    assert_models_match(calendar_db_url, Base.metadata, load_models)
 
 
 def test_the_overlap_constraint_exists_after_migration(calendar_db_url):

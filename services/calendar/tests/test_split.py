@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from calendar_service.db import bus
 
-from .helpers import change_occurrence
+from .helpers import change_occurrence, create_event
 
 
 def make_event(client, caller, **fields):
@@ -19,10 +19,7 @@ def make_event(client, caller, **fields):
         "venue": "Room 1",
         "recurrence": {"freq": "weekly"},
     }
-    body.update(fields)
-    response = client.post("/api/v1/events", json=body, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return create_event(client, caller, {**body, **fields})
 
 
 def current(client, caller, event_id):

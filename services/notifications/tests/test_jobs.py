@@ -19,6 +19,7 @@ from notifications_service.settings import NotificationsSettings, get_settings
 from obcms_platform.auth import Role
 from obcms_platform.contracts import (
     EVENT_CREATED,
+    EVENT_UPDATED,
     LEAVE_CREATED,
     CalendarEventCreated,
     LeaveChanged,
@@ -37,25 +38,75 @@ def _run(
     return run(database, settings, jobs(settings)[name], at, "test")
 
 
-def _due_task(
-    session: Session, settings: NotificationsSettings, person: Person, due: dt.date
-) -> uuid.UUID:
+def _due_task(session: Session, settings: NotificationsSettings, person: Person) -> uuid.UUID:
+    """A task of `person` due on 16 Dec 2026."""
     return assign_task(
         session,
         settings,
         [person.user_id],
         "Submit the quarterly report",
         status=TaskStatus.IN_PROGRESS,
-        due=due,
+        due=dt.date(2026, 12, 16),
     )
+
+
+def _known(session: Session, settings: NotificationsSettings, person: Person) -> Person:
+    """`person`, announced to the service."""
+    handle(session, settings, person.announced())
+    return person
+
+
+def _with_a_due_task(session: Session, settings: NotificationsSettings, person: Person) -> Person:
+    """`person`, announced, with a task due on 16 Dec 2026 (`_due_task`)."""
+    _due_task(session, settings, _known(session, settings, person))
+    return person
+
+
+def _announce_event(
+    session: Session,
+    settings: NotificationsSettings,
+    attendees: list[Person],
+    start: dt.datetime,
+    *,
+    title: str = "Coordination meeting",
+    event_id: uuid.UUID | None = None,
+    version: int = 1,
+    recurrence: str | None = None,
+    timezone: str | None = None,
+) -> uuid.UUID:
+    """Announce (and handle) a one-hour event of `attendees` (a series with `recurrence`,
+    RFC 5545 lines in local times of `timezone`, as the calendar sends it); its id."""
+    event_id = event_id or uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(
+            EVENT_CREATED if version == 1 else EVENT_UPDATED,
+            CalendarEventCreated(
+                event_id=event_id,
+                title=title,
+                start=start,
+                end=start + dt.timedelta(hours=1),
+                version=version,
+                participant_ids=[person.user_id for person in attendees],
+                recurring=recurrence is not None,
+                recurrence=recurrence,
+                timezone=timezone,
+            ),
+            event_id,
+        ),
+    )
+    return event_id
+
+
+def _reminders(session: Session, person: Person) -> list[str]:
+    return [n.title for n in inbox(session, person) if n.kind == Kind.EVENT_REMINDER]
 
 
 def test_a_task_due_in_two_days_is_reminded_once_however_often_the_job_runs(
     session: Session, database: Database, settings: NotificationsSettings
 ) -> None:
-    amina = Person()
-    handle(session, settings, amina.announced())
-    _due_task(session, settings, amina, dt.date(2026, 12, 16))
+    amina = _with_a_due_task(session, settings, Person())
     # 14 Dec in Manila from 00:30 local (16:30 UTC the day before) through the day.
     start = dt.datetime(2026, 12, 13, 16, 30, tzinfo=UTC)
     for minutes in range(0, 600, 45):
@@ -87,7 +138,7 @@ def test_the_digest_arrives_at_each_persons_hour_in_their_time_zone_and_only_onc
     preferences.update(session, london.user_id, PreferencesUpdate(digest_time=dt.time(8, 0)), None)
     session.commit()
     for person in (manila, london):
-        _due_task(session, settings, person, dt.date(2026, 12, 16))
+        _due_task(session, settings, person)
 
     def digests(person: Person) -> list[str]:
         return [email.subject for email in outgoing(session, person) if "digest" in email.subject]
@@ -183,36 +234,18 @@ def test_attendees_are_reminded_of_an_event_once_at_their_own_lead_time(
     handle(session, settings, early.announced(), default.announced())
     preferences.update(session, early.user_id, PreferencesUpdate(event_lead_minutes=120), None)
     session.commit()
-    event_id = uuid.uuid4()
     start = dt.datetime(2026, 12, 14, 2, 0, tzinfo=UTC)  # 10:00 in Manila
-    handle(
-        session,
-        settings,
-        event(
-            EVENT_CREATED,
-            CalendarEventCreated(
-                event_id=event_id,
-                title="Coordination meeting",
-                start=start,
-                end=start + dt.timedelta(hours=1),
-                version=1,
-                participant_ids=[early.user_id, default.user_id],
-            ),
-            event_id,
-        ),
-    )
-
-    def reminded(person: Person) -> list[str]:
-        return [n.title for n in inbox(session, person) if n.kind == Kind.EVENT_REMINDER]
-
+    _announce_event(session, settings, [early, default], start)
     # 2 h 30 before: nobody; 1 h 50 before: the one who asked for 2 h; 25 min before: the
     # default 30 min lead; later runs remind nobody again.
     for minutes_before in (150, 110, 25, 10, 1):
         _run(database, settings, "event_reminders", start - dt.timedelta(minutes=minutes_before))
         if minutes_before == 110:
-            assert reminded(default) == []
-    assert reminded(early) == ["\u201cCoordination meeting\u201d starts at Mon 14 Dec 2026, 10:00"]
-    assert len(reminded(default)) == 1
+            assert _reminders(session, default) == []
+    assert _reminders(session, early) == [
+        "\u201cCoordination meeting\u201d starts at Mon 14 Dec 2026, 10:00"
+    ]
+    assert len(_reminders(session, default)) == 1
     # Event reminders go by email at once (beside the invitation's email).
     subjects = [email.subject for email in outgoing(session, early)]
     assert subjects == [
@@ -221,16 +254,129 @@ def test_attendees_are_reminded_of_an_event_once_at_their_own_lead_time(
     ]
 
 
+# Monday 09:00 in Manila, weekly from 7 Dec 2026, as the calendar announces the series.
+WEEKLY_STAFF_MEETING = "DTSTART:20261207T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO"
+FIRST_MEETING = dt.datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+
+
+def _staff_meeting(
+    session: Session,
+    settings: NotificationsSettings,
+    attendee: Person,
+    recurrence: str = WEEKLY_STAFF_MEETING,
+    *,
+    start: dt.datetime = FIRST_MEETING,
+    timezone: str = "Asia/Manila",
+    event_id: uuid.UUID | None = None,
+    version: int = 1,
+) -> uuid.UUID:
+    """Announce a staff meeting series of `attendee` (`recurrence` from `start` in
+    `timezone`); its id."""
+    return _announce_event(
+        session,
+        settings,
+        [attendee],
+        start,
+        title="Weekly staff meeting",
+        event_id=event_id,
+        version=version,
+        recurrence=recurrence,
+        timezone=timezone,
+    )
+
+
+def _run_around(
+    database: Database,
+    settings: NotificationsSettings,
+    starts: list[dt.datetime],
+    minutes_before: tuple[int, ...] = (90, 40, 25, 10, 1, -5),
+) -> None:
+    """Run the event reminders at `minutes_before` each of `starts` (negative: after)."""
+    for start in starts:
+        for minutes in minutes_before:
+            _run(database, settings, "event_reminders", start - dt.timedelta(minutes=minutes))
+
+
+def test_each_occurrence_of_a_weekly_event_is_reminded_once_at_the_lead_time(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina = _known(session, settings, Person())
+    _staff_meeting(session, settings, amina)
+    second = FIRST_MEETING + dt.timedelta(weeks=1)
+    # 40 minutes before the first: the 30-minute lead has not come.
+    _run_around(database, settings, [FIRST_MEETING], minutes_before=(90, 40))
+    assert _reminders(session, amina) == []
+    _run_around(database, settings, [FIRST_MEETING, second])
+    _run_around(database, settings, [FIRST_MEETING, second], minutes_before=(20, 15))
+    assert _reminders(session, amina) == [
+        "\u201cWeekly staff meeting\u201d starts at Mon 7 Dec 2026, 09:00",
+        "\u201cWeekly staff meeting\u201d starts at Mon 14 Dec 2026, 09:00",
+    ]
+
+
+def test_a_cancelled_occurrence_is_not_reminded_and_a_moved_one_at_its_new_time(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    amina = _known(session, settings, Person())
+    series = _staff_meeting(session, settings, amina)
+    # The 14th cancelled, the 21st moved to Tuesday the 22nd, 14:00.
+    _staff_meeting(
+        session,
+        settings,
+        amina,
+        f"{WEEKLY_STAFF_MEETING}\nEXDATE:20261214T090000,20261221T090000\nRDATE:20261222T140000",
+        event_id=series,
+        version=2,
+    )
+    weeks = [FIRST_MEETING + dt.timedelta(weeks=week) for week in (2, 3)]
+    moved = dt.datetime(2026, 12, 22, 6, 0, tzinfo=UTC)
+    _run_around(database, settings, [FIRST_MEETING + dt.timedelta(weeks=1), *weeks, moved])
+    assert _reminders(session, amina) == [
+        "\u201cWeekly staff meeting\u201d starts at Tue 22 Dec 2026, 14:00",
+        "\u201cWeekly staff meeting\u201d starts at Mon 28 Dec 2026, 09:00",
+    ]
+
+
+def test_a_weekly_meeting_is_reminded_at_its_local_hour_across_a_dst_change(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    bai = _known(
+        session,
+        settings,
+        Person(full_name="Bai Lumna", email="bai@example.org", time_zone="Europe/London"),
+    )
+    # Monday 09:00 in London: 08:00 UTC in summer time, 09:00 UTC after 25 Oct 2026.
+    summer = dt.datetime(2026, 10, 19, 8, 0, tzinfo=UTC)
+    _staff_meeting(
+        session,
+        settings,
+        bai,
+        "DTSTART:20261019T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO",
+        start=summer,
+        timezone="Europe/London",
+    )
+    winter = dt.datetime(2026, 10, 26, 9, 0, tzinfo=UTC)
+    # An hour before 09:00 in winter is 25 minutes before 08:00 UTC: not yet.
+    _run_around(database, settings, [winter], minutes_before=(85,))
+    _run_around(database, settings, [summer])
+    assert _reminders(session, bai) == [
+        "\u201cWeekly staff meeting\u201d starts at Mon 19 Oct 2026, 09:00"
+    ]
+    _run_around(database, settings, [winter], minutes_before=(25,))
+    assert _reminders(session, bai) == [
+        "\u201cWeekly staff meeting\u201d starts at Mon 19 Oct 2026, 09:00",
+        "\u201cWeekly staff meeting\u201d starts at Mon 26 Oct 2026, 09:00",
+    ]
+
+
 def test_housekeeping_drops_read_notifications_after_the_retention_period(
     session: Session, database: Database, settings: NotificationsSettings
 ) -> None:
-    amina = Person()
-    handle(session, settings, amina.announced())
-    _due_task(session, settings, amina, dt.date(2026, 12, 16))
+    amina = _with_a_due_task(session, settings, Person())
     [unread] = inbox(session, amina)
-    old = Person(full_name="Old Reader", email="old@example.org")
-    handle(session, settings, old.announced())
-    _due_task(session, settings, old, dt.date(2026, 12, 16))
+    old = _with_a_due_task(
+        session, settings, Person(full_name="Old Reader", email="old@example.org")
+    )
     [read] = inbox(session, old)
     read.read_at = dt.datetime(2026, 1, 1, tzinfo=UTC)
     session.commit()

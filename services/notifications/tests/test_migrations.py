@@ -7,16 +7,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
 
 from notifications_service.db import Base, load_models
 from notifications_service.kinds import Kind
 from notifications_service.notifications.models import Notification
 from obcms_platform.testing.migrations import (
+    BUS_TABLES,
     EmptyDatabase,
+    assert_models_match,
     assert_round_trip,
     empty_databases,
-    schema_differences,
+    row_count,
 )
 
 PACKAGE = "notifications_service"
@@ -32,9 +33,7 @@ SERVICE_TABLES = {
     "watched_events",
     "watched_ppas",
     "pending_requests",
-    "bus_outbox",
-    "bus_inbox",
-    "bus_dead_letters",
+    *BUS_TABLES,
 }
 
 
@@ -58,13 +57,11 @@ def test_upgrade_downgrade_upgrade_with_data(database_at) -> None:
                 )
             )
             session.commit()
-            assert session.scalar(select(func.count()).select_from(Notification)) == 1
+        assert row_count(database, Notification) == 1
 
     assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
-    with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    assert row_count(database, Notification) == 0
 
 
 def test_models_match_migrated_schema(notifications_db_url: str) -> None:
-    load_models()
-    assert schema_differences(notifications_db_url, Base.metadata) == []
+    assert_models_match(notifications_db_url, Base.metadata, load_models)

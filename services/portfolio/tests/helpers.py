@@ -8,21 +8,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from obcms_platform.db import Database
+from obcms_platform.vocabulary import BudgetStage
 
 PPAS = "/api/v1/ppas"
 ASSESSMENTS = "/api/v1/assessments"
 NEEDS = "/api/v1/needs"
 CEILINGS = "/api/v1/budget-ceilings"
 DASHBOARD = "/api/v1/portfolio/dashboard"
-# A PPA's workflow stages, in their documented order.
-STAGES = [
-    "budget_call",
-    "formulation",
-    "technical_hearing",
-    "legislation",
-    "execution",
-    "accountability",
-]
+# A PPA's workflow stages, in their documented order (the enum declares them in it).
+STAGES = [stage.value for stage in BudgetStage]
 
 
 def create_ppa(client: TestClient, caller: Any, **fields: Any) -> dict[str, Any]:

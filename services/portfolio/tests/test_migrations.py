@@ -8,16 +8,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from obcms_platform import migrations
 from obcms_platform.db import Database
 from obcms_platform.testing.migrations import (
+    BUS_TABLES,
     EmptyDatabase,
+    assert_drift_reported,
+    assert_models_match,
     assert_round_trip,
-    difference_kinds_after,
     empty_databases,
-    schema_differences,
+    row_count,
 )
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
@@ -43,9 +45,7 @@ SERVICE_TABLES = {
     "needs",
     "need_ppa_links",
     "ppa_task_projection",
-    "bus_outbox",
-    "bus_inbox",
-    "bus_dead_letters",
+    *BUS_TABLES,
 }
 
 
@@ -53,11 +53,6 @@ SERVICE_TABLES = {
 def database_at(portfolio_databases) -> Iterator[EmptyDatabase]:
     load_models()
     yield from empty_databases(portfolio_databases)
-
-
-def count(database: Database, model) -> int:
-    with database.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def populate(database: Database) -> uuid.UUID:
@@ -137,32 +132,29 @@ def test_full_round_trip_with_data(database_at):
             (Assessment, 1),
             (ApprovalHistory, 1),
         ]:
-            assert count(database, model) == expected, model
+            assert row_count(database, model) == expected, model
 
     assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
-    assert count(database, Ppa) == 0
-    assert count(database, WorkflowStage) == 0
+    assert row_count(database, Ppa) == 0
+    assert row_count(database, WorkflowStage) == 0
     # The re-created schema works with the same data again.
     populate(database)
-    assert count(database, Ppa) == 1
-    assert count(database, WorkflowStage) == 6
+    assert row_count(database, Ppa) == 1
+    assert row_count(database, WorkflowStage) == 6
 
 
 def test_models_match_migrated_schema(portfolio_db_url):
-    load_models()
-    assert schema_differences(portfolio_db_url, Base.metadata) == []
+    assert_models_match(portfolio_db_url, Base.metadata, load_models)
 
 
 def test_schema_drift_would_be_detected(portfolio_db_url):
-    """The comparison above is meaningful: a schema drifted from the models is reported."""
-    load_models()
-    drifted = difference_kinds_after(
+    assert_drift_reported(
         portfolio_db_url,
         Base.metadata,
-        "DROP INDEX ix_ppas__status",
-        "ALTER TABLE milestones ALTER COLUMN title TYPE varchar(200)",
+        load_models,
+        dropped_index="ix_ppas__status",
+        narrowed_column=("milestones", "title"),
     )
-    assert drifted == {"add_index", "modify_type"}
 
 
 def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database_at):

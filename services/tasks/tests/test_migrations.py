@@ -13,10 +13,11 @@ from obcms_platform import migrations
 from obcms_platform.db import Database
 from obcms_platform.testing.migrations import (
     EmptyDatabase,
+    assert_drift_reported,
+    assert_models_match,
     assert_round_trip,
-    difference_kinds_after,
     empty_databases,
-    schema_differences,
+    row_count,
 )
 from tasks_service.db import Base, load_models
 from tasks_service.tasks.models import Task, TaskDomain, TaskStatus
@@ -65,18 +66,13 @@ def template_names(database: Database) -> set[str]:
         return set(session.scalars(select(TaskTemplate.name)))
 
 
-def count(database: Database, model) -> int:
-    with database.session() as session:
-        return session.scalar(select(func.count()).select_from(model))
-
-
 def test_full_round_trip_with_data(database_at):
     url, database = database_at("mig_round_trip")
     ppa_id = uuid.uuid4()
 
     def with_data() -> None:
         assert template_names(database) == SHIPPED
-        assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
+        assert row_count(database, TaskTemplateItem) == SHIPPED_ITEMS
         user, team_id = uuid.uuid4(), uuid.uuid4()
         with database.session() as session:
             team = Team(id=team_id, name="Field Ops", slug="field-ops", description="")
@@ -108,9 +104,9 @@ def test_full_round_trip_with_data(database_at):
 
     assert_round_trip(PACKAGE, url, database.engine, SERVICE_TABLES, with_data)
     assert template_names(database) == SHIPPED
-    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS
-    assert count(database, Task) == 0
-    assert count(database, Team) == 0
+    assert row_count(database, TaskTemplateItem) == SHIPPED_ITEMS
+    assert row_count(database, Task) == 0
+    assert row_count(database, Team) == 0
 
     # The re-created schema works: generating again is allowed (the old record is gone).
     with database.session() as session:
@@ -150,11 +146,11 @@ def test_downgrade_0002_removes_exactly_the_shipped_templates(database_at):
     database.engine.dispose()
     assert migrations.current_revision(PACKAGE, url) == "0001"
     assert template_names(database) == {"site_visit"}
-    assert count(database, TaskTemplateItem) == 2  # the shipped items went with their templates
+    assert row_count(database, TaskTemplateItem) == 2  # the shipped items went with their templates
 
     migrations.upgrade(PACKAGE, url)
     assert template_names(database) == SHIPPED | {"site_visit"}
-    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS + 2
+    assert row_count(database, TaskTemplateItem) == SHIPPED_ITEMS + 2
 
 
 def test_reupgrade_keeps_a_recreated_shipped_template(database_at):
@@ -178,24 +174,21 @@ def test_reupgrade_keeps_a_recreated_shipped_template(database_at):
             select(TaskTemplate).where(TaskTemplate.name == "mana_assessment_basic")
         )
         assert [item.title for item in kept.items] == ["Visit {event_title}", "Report"]
-    assert count(database, TaskTemplateItem) == SHIPPED_ITEMS - 6 + 2
+    assert row_count(database, TaskTemplateItem) == SHIPPED_ITEMS - 6 + 2
 
 
 def test_models_match_migrated_schema(tasks_db_url):
-    load_models()
-    assert schema_differences(tasks_db_url, Base.metadata) == []
+    assert_models_match(tasks_db_url, Base.metadata, load_models)
 
 
 def test_schema_drift_would_be_detected(tasks_db_url):
-    """The comparison above is meaningful: a schema drifted from the models is reported."""
-    load_models()
-    drifted = difference_kinds_after(
+    assert_drift_reported(
         tasks_db_url,
         Base.metadata,
-        "DROP INDEX uq_teams__name",
-        "ALTER TABLE tasks ALTER COLUMN title TYPE varchar(200)",
+        load_models,
+        dropped_index="uq_teams__name",
+        narrowed_column=("tasks", "title"),
     )
-    assert drifted == {"add_index", "modify_type"}
 
 
 def test_0007_assigns_unowned_generated_ppa_tasks_to_the_ppas_known_owners(database_at):

@@ -28,9 +28,7 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
-    fetch_page,
     parse_id,
-    query_filters,
     read_form,
     redirect,
 )
@@ -38,9 +36,10 @@ from gateway_service.pages.record_forms import (
     Deletion,
     Field,
     FormState,
-    confirm_page,
+    confirm_deletion,
     delete_record,
     ensure_may_change,
+    list_page,
     may_change,
     parse,
     save_edit,
@@ -63,6 +62,13 @@ ASSESSMENT_FIELDS = (
     Field("community", "Community", max_length=255),
     Field("description", "Description", max_length=20_000),
 )
+# The choices a list's filters and a form's selects offer (the templates' names for them).
+ASSESSMENT_CHOICES = {
+    "methodologies": METHODOLOGIES,
+    "statuses": ASSESSMENT_STATUSES,
+    "levels": ASSESSMENT_LEVELS,
+}
+NEED_CHOICES = {"statuses": NEED_STATUSES, "urgency_levels": URGENCY_LEVELS}
 NEED_FIELDS = (
     Field("title", "Title", required=True),
     Field("status", "Status", "choice", choices=NEED_STATUSES),
@@ -101,23 +107,9 @@ _need_as_form = _form_of(NEED_FIELDS)
 
 @router.get(ASSESSMENTS)
 async def assessment_list(request: Request, user: PageUser) -> Response:
-    filters = query_filters(request, ("status", "primary_methodology", "assessment_level", "q"))
-    items, pages, list_error = await fetch_page(request, user, "portfolio", "/assessments", filters)
-    return render(
-        request,
-        "assessments.html",
-        {
-            "assessments": items,
-            "pages": pages,
-            "filters": dict(filters),
-            "list_error": list_error,
-            "methodologies": METHODOLOGIES,
-            "statuses": ASSESSMENT_STATUSES,
-            "levels": ASSESSMENT_LEVELS,
-            "saved_subject": "Assessment",
-        },
-        status_code=list_error.status if list_error else 200,
-    )
+    filters = ("status", "primary_methodology", "assessment_level", "q")
+    context = {**ASSESSMENT_CHOICES, "saved_subject": "Assessment"}
+    return await list_page(request, user, "assessments.html", "/assessments", filters, context)
 
 
 async def _assessment_form(
@@ -131,9 +123,7 @@ async def _assessment_form(
         {
             "assessment": assessment,
             **state.context(form, _assessment_as_form, page, ASSESSMENTS),
-            "methodologies": METHODOLOGIES,
-            "statuses": ASSESSMENT_STATUSES,
-            "levels": ASSESSMENT_LEVELS,
+            **ASSESSMENT_CHOICES,
         },
         status_code=state.status,
     )
@@ -212,13 +202,11 @@ async def assessment_edit(request: Request, user: PageUser, assessment_id: str) 
 
 
 def _assessment_deletion(assessment: dict[str, Any]) -> Deletion:
-    page = ASSESSMENT_PAGE.format(assessment_id=assessment["id"])
-    return Deletion(
+    return Deletion.of_record(
+        assessment,
+        ASSESSMENT_PAGE.format(assessment_id=assessment["id"]),
         heading=f"Delete the assessment “{assessment['title']}”?",
         consequence="Its needs stay, no longer linked to it; this cannot be undone.",
-        post_to=page + "delete/",
-        back=page,
-        version=assessment["version"],
     )
 
 
@@ -227,9 +215,7 @@ async def assessment_delete_confirm(
     request: Request, user: PageUser, assessment_id: str
 ) -> Response:
     path = f"/assessments/{parse_id(assessment_id, 'assessment')}"
-    assessment = await fetch(request, user, "portfolio", path)
-    ensure_may_change(user, assessment, "assessment")
-    return await confirm_page(request, _assessment_deletion(assessment))
+    return await confirm_deletion(request, user, path, "assessment", _assessment_deletion)
 
 
 @router.post(ASSESSMENT_PAGE + "delete/")
@@ -249,24 +235,14 @@ async def assessment_delete(request: Request, user: PageUser, assessment_id: str
 
 @router.get(NEEDS)
 async def need_list(request: Request, user: PageUser) -> Response:
-    filters = query_filters(request, ("status", "urgency_level", "addressed", "q"))
-    items, pages, list_error = await fetch_page(request, user, "portfolio", "/needs", filters)
     assessments = await fetch_items(request, user, "portfolio", "/assessments")
-    return render(
-        request,
-        "needs.html",
-        {
-            "needs": items,
-            "pages": pages,
-            "filters": dict(filters),
-            "list_error": list_error,
-            "assessment_titles": {a["id"]: a["title"] for a in assessments},
-            "statuses": NEED_STATUSES,
-            "urgency_levels": URGENCY_LEVELS,
-            "saved_subject": "Need",
-        },
-        status_code=list_error.status if list_error else 200,
-    )
+    context = {
+        **NEED_CHOICES,
+        "assessment_titles": {a["id"]: a["title"] for a in assessments},
+        "saved_subject": "Need",
+    }
+    filters = ("status", "urgency_level", "addressed", "q")
+    return await list_page(request, user, "needs.html", "/needs", filters, context)
 
 
 async def _need_form(
@@ -282,8 +258,7 @@ async def _need_form(
             "need": need,
             **state.context(form, _need_as_form, page, NEEDS),
             "assessments": assessments,
-            "statuses": NEED_STATUSES,
-            "urgency_levels": URGENCY_LEVELS,
+            **NEED_CHOICES,
             "feasibility": FEASIBILITY,
         },
         status_code=state.status,
@@ -381,21 +356,18 @@ async def need_edit(request: Request, user: PageUser, need_id: str) -> Response:
 
 
 def _need_deletion(need: dict[str, Any]) -> Deletion:
-    page = NEED_PAGE.format(need_id=need["id"])
-    return Deletion(
+    return Deletion.of_record(
+        need,
+        NEED_PAGE.format(need_id=need["id"]),
         heading=f"Delete the need “{need['title']}”?",
         consequence="Its links to PPAs go with it (the PPAs stay); this cannot be undone.",
-        post_to=page + "delete/",
-        back=page,
-        version=need["version"],
     )
 
 
 @router.get(NEED_PAGE + "delete/")
 async def need_delete_confirm(request: Request, user: PageUser, need_id: str) -> Response:
-    need = await fetch(request, user, "portfolio", f"/needs/{parse_id(need_id, 'need')}")
-    ensure_may_change(user, need, "need")
-    return await confirm_page(request, _need_deletion(need))
+    path = f"/needs/{parse_id(need_id, 'need')}"
+    return await confirm_deletion(request, user, path, "need", _need_deletion)
 
 
 @router.post(NEED_PAGE + "delete/")

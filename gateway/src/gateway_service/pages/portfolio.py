@@ -32,12 +32,10 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
-    fetch_page,
     if_match,
     is_admin,
     is_manager,
     parse_id,
-    query_filters,
     read_form,
     redirect,
     user_names,
@@ -49,9 +47,11 @@ from gateway_service.pages.record_forms import (
     Field,
     FormState,
     Parsed,
+    confirm_deletion,
     confirm_page,
     delete_record,
     ensure_may_change,
+    list_page,
     may_change,
     parse,
     people_ids,
@@ -194,23 +194,13 @@ async def dashboard(request: Request, user: PageUser) -> Response:
 
 @router.get(PPAS)
 async def ppa_list(request: Request, user: PageUser) -> Response:
-    filters = query_filters(request, LIST_FILTERS)
-    ppas, pages, list_error = await fetch_page(request, user, "portfolio", "/ppas", filters)
-    return render(
-        request,
-        "ppas.html",
-        {
-            "ppas": ppas,
-            "filters": dict(filters),
-            "pages": pages,
-            "list_error": list_error,
-            "notice": notice(request),
-            "categories": PPA_CATEGORIES,
-            "statuses": PPA_STATUSES,
-            "sectors": SECTORS,
-        },
-        status_code=list_error.status if list_error else 200,
-    )
+    context = {
+        "notice": notice(request),
+        "categories": PPA_CATEGORIES,
+        "statuses": PPA_STATUSES,
+        "sectors": SECTORS,
+    }
+    return await list_page(request, user, "ppas.html", "/ppas", LIST_FILTERS, context)
 
 
 # -- the PPA form (new and edit) -------------------------------------------------------------
@@ -322,13 +312,12 @@ async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
 
 
 def _ppa_deletion(ppa: dict[str, Any]) -> Deletion:
-    return Deletion(
+    return Deletion.of_record(
+        ppa,
+        ppa_url(ppa["id"]),
         heading=f"Delete the PPA “{ppa['title']}”?",
         consequence="Its milestones, workflow, funding and approval history go with it; "
         "this cannot be undone.",
-        post_to=PPA_PAGE.format(ppa_id=ppa["id"]) + "delete/",
-        back=ppa_url(ppa["id"]),
-        version=ppa["version"],
     )
 
 
@@ -339,9 +328,8 @@ def _ppa_deletion_refused(ppa: dict[str, Any]) -> Deletion:
 
 @router.get(PPA_PAGE + "delete/")
 async def ppa_delete_confirm(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa = await fetch(request, user, "portfolio", f"/ppas/{parse_id(ppa_id, 'PPA')}")
-    ensure_may_change(user, ppa, "PPA")
-    return await confirm_page(request, _ppa_deletion(ppa))
+    path = f"/ppas/{parse_id(ppa_id, 'PPA')}"
+    return await confirm_deletion(request, user, path, "PPA", _ppa_deletion)
 
 
 @router.post(PPA_PAGE + "delete/")

@@ -1,7 +1,8 @@
 """The portfolio forms' inputs (PPA, assessment, need, milestone, tranche): each field's kind,
 its check with human wording, the service's refusals placed beside the input at fault, and
-who may change a record (to offer only the buttons that work); and the one way a record is
-created, saved (If-Match; a stale save names who changed it) and deleted (asked first).
+who may change a record (to offer only the buttons that work); and the one way records are
+listed (a page of them), created, saved (If-Match; a stale save names who changed it) and
+deleted (asked first).
 
 Every input is checked here so that all errors show at once, each beside its field; the
 service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
@@ -26,8 +27,10 @@ from gateway_service.pages.common import (
     Reply,
     api,
     fetch,
+    fetch_page,
     if_match,
     is_manager,
+    query_filters,
     read_form,
     redirect,
     refusal_errors,
@@ -294,6 +297,13 @@ class Deletion:
     back: str
     version: object = None
 
+    @classmethod
+    def of_record(
+        cls, record: Mapping[str, Any], page: str, heading: str, consequence: str
+    ) -> Deletion:
+        """Deleting `record` from its `page`: posted to the page's delete/ at its version."""
+        return cls(heading, consequence, page + "delete/", page, record["version"])
+
 
 async def confirm_page(
     request: Request, deletion: Deletion, *, error: str | None = None, status: int = 200
@@ -311,6 +321,19 @@ async def confirm_page(
         },
         status_code=status,
     )
+
+
+async def confirm_deletion(
+    request: Request,
+    user: Identity,
+    path: str,
+    thing: str,
+    deletion: Callable[[dict[str, Any]], Deletion],
+) -> Response:
+    """The question before deleting the record at `path`, asked only of who may change it."""
+    record: dict[str, Any] = await fetch(request, user, SERVICE, path)
+    ensure_may_change(user, record, thing)
+    return await confirm_page(request, deletion(record))
 
 
 async def delete_record(
@@ -338,3 +361,29 @@ async def delete_record(
         stale = await changed_since(request, thing, record) + ": review it before deleting"
     _, general = service_errors(reply, (), stale=stale)
     return await confirm_page(request, deletion(record), error=general, status=reply.status)
+
+
+async def list_page(
+    request: Request,
+    user: Identity,
+    template: str,
+    path: str,
+    filter_names: Iterable[str],
+    context: Mapping[str, Any],
+) -> Response:
+    """One page of the records at `path` filtered by the request's `filter_names`: the
+    template gets them as `items` beside `context` (a refused list shows its error)."""
+    filters = query_filters(request, filter_names)
+    items, pages, list_error = await fetch_page(request, user, SERVICE, path, filters)
+    return render(
+        request,
+        template,
+        {
+            "items": items,
+            "pages": pages,
+            "filters": dict(filters),
+            "list_error": list_error,
+            **context,
+        },
+        status_code=list_error.status if list_error else 200,
+    )

@@ -78,16 +78,7 @@ def announce(session: Session, user: User) -> None:
     outbox.add(
         session,
         USER_CHANGED,
-        UserChanged(
-            user_id=user.id,
-            username=user.username,
-            full_name=user.full_name,
-            email=user.email,
-            time_zone=user.time_zone,
-            role=user.role,
-            active=user.is_active,
-            version=user.version,
-        ),
+        UserChanged.of_record(user, user_id=user.id, active=user.is_active),
         subject_id=user.id,
     )
 
@@ -230,13 +221,7 @@ def update_user(
         user.calendar_token_digest = user.calendar_token_sealed = None
     user.role = role
     user.is_active = is_active
-    if data.full_name is not None:
-        user.full_name = data.full_name
-    if "email" in data.model_fields_set:
-        user.email = data.email
-    user.version += 1
-    session.flush()
-    announce(session, user)
+    _save_profile(session, user, data)
     return AccountChange(user, signs_out)
 
 
@@ -246,16 +231,22 @@ def update_profile(
     """A user's change to their own name, e-mail and time zone."""
     user = _locked(session, user_id)
     _check_version(user, expected_version)
+    if "time_zone" in data.model_fields_set:
+        user.time_zone = data.time_zone
+    _save_profile(session, user, data)
+    return user
+
+
+def _save_profile(session: Session, user: User, data: UserUpdate | ProfileUpdate) -> None:
+    """Set the name (never cleared) and the e-mail (cleared by a null) that `data` sent, and
+    store and announce the account's change at its next version."""
     if data.full_name is not None:
         user.full_name = data.full_name
     if "email" in data.model_fields_set:
         user.email = data.email
-    if "time_zone" in data.model_fields_set:
-        user.time_zone = data.time_zone
     user.version += 1
     session.flush()
     announce(session, user)
-    return user
 
 
 def _set_password(user: User, password: str, *, min_password_length: int, field: str) -> None:

@@ -13,7 +13,9 @@ from sqlalchemy.dialects import postgresql
 
 from obcms_platform.migration_ops import (
     create_indexes,
+    create_named_index,
     drop_tables,
+    id_column,
     primary_key,
     timestamp_column,
     unique_constraint,
@@ -24,7 +26,7 @@ def create_bus_tables() -> None:
     """Create bus_outbox, bus_inbox and bus_dead_letters with their indexes."""
     op.create_table(
         "bus_dead_letters",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("consumer", sa.String(length=100), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("event_type", sa.String(length=100), nullable=False),
@@ -47,7 +49,7 @@ def create_bus_tables() -> None:
     create_indexes("bus_inbox", "handled_at")
     op.create_table(
         "bus_outbox",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("event_type", sa.String(length=100), nullable=False),
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         timestamp_column("created_at"),
@@ -57,13 +59,7 @@ def create_bus_tables() -> None:
         primary_key("bus_outbox", "id"),
     )
     create_indexes("bus_outbox", "created_at")
-    op.create_index(
-        "ix_bus_outbox__unpublished",
-        "bus_outbox",
-        ["created_at"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
+    create_named_index("bus_outbox", "unpublished", ["created_at"], where="published_at IS NULL")
 
 
 def drop_bus_tables() -> None:

@@ -702,10 +702,18 @@ class _Loader:
             self.ids[key] = record["id"]
 
     def bookings_and_leave(self, manager: Gateway, norhana: Gateway, rashid: Gateway) -> None:
-        def booking(by: Gateway, resource: str, start: str, end: str, notes: str) -> Any:
+        def booking(
+            by: Gateway, resource: str, start: tuple[int, int], end: tuple[int, int], notes: str
+        ) -> Any:
+            """`start` and `end` are (day from today, office hour)."""
             return by.post(
                 "/api/v1/bookings",
-                {"resource_id": self.ids[resource], "start": start, "end": end, "notes": notes},
+                {
+                    "resource_id": self.ids[resource],
+                    "start": _office_time(self.day(start[0]), start[1]),
+                    "end": _office_time(self.day(end[0]), end[1]),
+                    "notes": notes,
+                },
             )
 
         def leave(by: Gateway, kind: str, start: int, end: int, reason: str) -> Any:
@@ -721,26 +729,10 @@ class _Loader:
 
         # Started together; the ones a manager decides are approved below.
         van_trip, _, _, sick, _, _ = _together(
+            lambda: booking(rashid, "van", (8, 6), (9, 19), "Field visit to the mangrove sites"),
+            lambda: booking(norhana, "van", (3, 9), (3, 18), "Consultation in Rio Hondo"),
             lambda: booking(
-                rashid,
-                "van",
-                _office_time(self.day(8), 6),
-                _office_time(self.day(9), 19),
-                "Field visit to the mangrove sites",
-            ),
-            lambda: booking(
-                norhana,
-                "van",
-                _office_time(self.day(3), 9),
-                _office_time(self.day(3), 18),
-                "Consultation in Rio Hondo",
-            ),
-            lambda: booking(
-                norhana,
-                "room",
-                _office_time(self.day(1), 13),
-                _office_time(self.day(1), 15),
-                "Planning session: halal livelihood PPA",
+                norhana, "room", (1, 13), (1, 15), "Planning session: halal livelihood PPA"
             ),
             lambda: leave(rashid, "sick", -9, -8, "Flu"),
             lambda: leave(norhana, "vacation", 14, 18, "Family visit in Marawi"),

@@ -6,8 +6,10 @@ service, start it again) through the same object, so both run the same stack.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from obcms_platform import migrations
@@ -34,22 +36,33 @@ def _ignore(message: str) -> None:
     return None
 
 
+def process_batches(
+    env: Mapping[str, str] = os.environ,
+) -> tuple[list[ProcessSpec], list[ProcessSpec]]:
+    """The services' processes, then the gateway and its worker: a batch starts once the one
+    before it is ready, as the gateway fronts the services."""
+    return processes(SERVICES, env), [gateway_process(SERVICES, env), gateway_worker_process()]
+
+
+def migrate_databases(
+    database_urls: Mapping[str, str], say: Callable[[str], None] = _ignore
+) -> None:
+    """Upgrade the database of everything that has one (`database_urls` by name) to head."""
+    for spec in with_databases():
+        say(f"migrating {spec.name} ...")
+        migrations.upgrade(spec.package, database_urls[spec.name])
+
+
+@dataclass
 class Servers:
     """The embedded (or external) PostgreSQL and Redis of the local stack."""
 
-    def __init__(
-        self,
-        state: Path,
-        env: Mapping[str, str],
-        exit_stack: ExitStack,
-        say: Callable[[str], None] = _ignore,
-    ) -> None:
-        self.state = state
-        self.env = env
-        self.exit_stack = exit_stack
-        self.say = say
-        self.postgres: EmbeddedPostgres | None = None
-        self.redis: EmbeddedRedis | None = None
+    state: Path
+    env: Mapping[str, str]
+    exit_stack: ExitStack
+    say: Callable[[str], None] = _ignore
+    postgres: EmbeddedPostgres | None = field(default=None, init=False)
+    redis: EmbeddedRedis | None = field(default=None, init=False)
 
     def _port(self, variable: str, preferred: int) -> int:
         """The port from `variable`, else `preferred` when free, else any free port."""
@@ -138,23 +151,17 @@ class LocalStack:
         }
         self.group = ProcessGroup(state / "logs", self.process_env)
         exit_stack.callback(self.group.stop_all)
-        services = processes(SERVICES, self.env)
-        # The gateway after the services it fronts; its worker last.
-        self.order = [
-            *services,
-            gateway_process(SERVICES, self.env),
-            gateway_worker_process(),
-        ]
-        self.specs: dict[str, ProcessSpec] = {spec.name: spec for spec in self.order}
+        self.batches = process_batches(self.env)
+        self.specs: dict[str, ProcessSpec] = {
+            spec.name: spec for batch in self.batches for spec in batch
+        }
 
     def migrate(self) -> None:
-        for spec in with_databases():
-            self.say(f"migrating {spec.name} ...")
-            migrations.upgrade(spec.package, self.database_urls[spec.name])
+        migrate_databases(self.database_urls, self.say)
 
     def start_all(self) -> None:
         """Every process, each group once the ones before it are ready."""
-        services, gateway = self.order[:-2], self.order[-2:]
+        services, gateway = self.batches
         for spec in services:
             self.group.start(spec)
         for spec in services:

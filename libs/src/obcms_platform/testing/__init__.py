@@ -1,7 +1,7 @@
 """Test support shared by every service's suite: real PostgreSQL and Redis, tokens,
 assertions and one time scale for deadlines."""
 
-from obcms_platform.testing.assertions import assert_error
+from obcms_platform.testing.assertions import assert_error, wrongly_refused
 from obcms_platform.testing.auth import Caller, auth_headers, make_caller
 from obcms_platform.testing.databases import (
     PostgresServer,
@@ -23,4 +23,5 @@ __all__ = [
     "make_caller",
     "metric_value",
     "wait_until",
+    "wrongly_refused",
 ]

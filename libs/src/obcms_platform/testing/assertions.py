@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import httpx
@@ -36,3 +37,19 @@ def assert_error(
     if field is not ANY_FIELD:
         assert error.field == field, body
     return dict(body["error"])
+
+
+def wrongly_refused(
+    cases: Iterable[tuple[Any, str]], send: Callable[[Any], httpx.Response]
+) -> list[tuple[Any, str, int, Any]]:
+    """The (input, field, status, field named) of each case whose `send(input)` is not a 422
+    with a message naming `field` (a list-valued field may name its position: "status[0]").
+    Collected rather than asserted one by one, so that a failure lists every wrong case."""
+    wrong = []
+    for given, field in cases:
+        response = send(given)
+        error = response.json().get("error") or {}
+        named = (error.get("field") or "").split("[")[0]
+        if response.status_code != 422 or named != field or not error.get("message"):
+            wrong.append((given, field, response.status_code, error.get("field")))
+    return wrong

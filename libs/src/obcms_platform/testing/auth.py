@@ -49,14 +49,20 @@ def make_caller(*roles: Role) -> Caller:
     return Caller(user_id, auth_headers(user_id, roles or (Role.STAFF,)))
 
 
-def other_private_key() -> str:
-    """A new Ed25519 private key (PEM) that no service trusts: signs forged tokens."""
-    return (
-        Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+def new_key_pair() -> tuple[str, str]:
+    """A new Ed25519 key pair (PEM: private, public), not the development one."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+    return private, public
+
+
+def other_private_key() -> str:
+    """A new Ed25519 private key (PEM) that no service trusts: signs forged tokens."""
+    return new_key_pair()[0]

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from obcms_platform import migrations
 from obcms_platform.devstack.stack import with_databases
@@ -99,3 +102,24 @@ class ServiceDatabases:
 def fresh_platform_databases(server: PostgresServer) -> dict[str, str]:
     """A fresh migrated database for each service and the gateway: name -> SQLAlchemy URL."""
     return {spec.name: ServiceDatabases(server, spec.package).fresh() for spec in with_databases()}
+
+
+# A CHECK of an enum column as PostgreSQL prints it: `... ARRAY['a'::character varying, ...]`.
+_CHECKED_LITERAL = re.compile(r"'((?:[^']|'')*)'::")
+
+
+def checked_values(session: Session, table: str, column: str) -> set[str]:
+    """The values the migrated CHECK constraint of the enum column `table.column` allows:
+    what the database stores, to compare with the enum the API accepts."""
+    definitions = session.scalars(
+        text(
+            "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+            " WHERE c.contype = 'c' AND c.conrelid = CAST(:table AS regclass)"
+            " AND a.attname = :column AND cardinality(c.conkey) = 1"
+        ),
+        {"table": table, "column": column},
+    ).all()
+    listed = [_CHECKED_LITERAL.findall(definition) for definition in definitions]
+    [values] = [found for found in listed if found]  # one single-column CHECK lists them
+    return {value.replace("''", "'") for value in values}

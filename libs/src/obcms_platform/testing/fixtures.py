@@ -73,24 +73,26 @@ def redis_url() -> Iterator[str]:
             server.stop()
 
 
-@pytest.fixture
-def staff() -> Caller:
-    return make_caller(Role.STAFF)
+def _caller_fixture(name: str, role: Role) -> object:
+    """Fixture `name`: a new user with `role`, another one in every test."""
+
+    @pytest.fixture(name=name)
+    def caller() -> Caller:
+        return make_caller(role)
+
+    return caller
 
 
-@pytest.fixture
-def other_staff() -> Caller:
-    return make_caller(Role.STAFF)
-
-
-@pytest.fixture
-def manager() -> Caller:
-    return make_caller(Role.MANAGER)
-
-
-@pytest.fixture
-def admin() -> Caller:
-    return make_caller(Role.ADMIN)
+# `other_staff` is a second staff member, for what one user may do to another's records.
+staff, other_staff, manager, admin = (
+    _caller_fixture(name, role)
+    for name, role in [
+        ("staff", Role.STAFF),
+        ("other_staff", Role.STAFF),
+        ("manager", Role.MANAGER),
+        ("admin", Role.ADMIN),
+    ]
+)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
 from sqlalchemy.pool import NullPool
 
 from obcms_platform import migrations
@@ -17,6 +17,9 @@ from obcms_platform.db import Database, normalise_url
 from obcms_platform.testing.databases import ServiceDatabases
 
 EmptyDatabase = Callable[[str], tuple[str, Database]]
+
+# What `bus.migration_ops.create_bus_tables` creates in every service's database.
+BUS_TABLES = frozenset({"bus_outbox", "bus_inbox", "bus_dead_letters"})
 
 
 def empty_databases(service_databases: ServiceDatabases) -> Iterator[EmptyDatabase]:
@@ -37,6 +40,12 @@ def empty_databases(service_databases: ServiceDatabases) -> Iterator[EmptyDataba
 
 def table_names(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
+
+
+def row_count(database: Database, model: Any) -> int:
+    """How many rows the table of `model` (an ORM class) holds."""
+    with database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def assert_round_trip(
@@ -96,3 +105,30 @@ def difference_kinds_after(url: str, metadata: MetaData, *statements: str) -> se
         diff[0] if isinstance(diff, tuple) else diff[0][0]
         for diff in schema_differences(url, metadata)
     }
+
+
+def assert_models_match(url: str, metadata: MetaData, load_models: Callable[[], None]) -> None:
+    """The schema migrated at `url` is what the models (loaded by `load_models`) declare."""
+    load_models()
+    assert schema_differences(url, metadata) == []
+
+
+def assert_drift_reported(
+    url: str,
+    metadata: MetaData,
+    load_models: Callable[[], None],
+    *,
+    dropped_index: str,
+    narrowed_column: tuple[str, str],
+) -> None:
+    """The comparison of `assert_models_match` is meaningful: after dropping `dropped_index`
+    and narrowing `narrowed_column` (table, column) to varchar(200), both are reported."""
+    load_models()
+    table, column = narrowed_column
+    drifted = difference_kinds_after(
+        url,
+        metadata,
+        f"DROP INDEX {dropped_index}",
+        f"ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar(200)",
+    )
+    assert drifted == {"add_index", "modify_type"}

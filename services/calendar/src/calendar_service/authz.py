@@ -71,10 +71,9 @@ EVENT_ORGANIZER = Rule(
     owners=True,
     owners_are="the organizer named (yourself)",
 )
-EVENT_WRITE = Rule(
+EVENT_WRITE = Rule.owned(
     "event.write",
     "Change, move, cancel or delete an event or one occurrence",
-    owners=True,
     loader=_event_owners,
     owners_are="its organizer and its creator",
 )
@@ -87,12 +86,8 @@ BOOKING_DECIDE = Rule(
     loader=_booking_owners,
     owners_are="its booker (the requester)",
 )
-BOOKING_CANCEL = Rule(
-    "booking.cancel",
-    "Cancel a booking",
-    owners=True,
-    loader=_booking_owners,
-    owners_are="its booker",
+BOOKING_CANCEL = Rule.owned(
+    "booking.cancel", "Cancel a booking", loader=_booking_owners, owners_are="its booker"
 )
 LEAVE_CREATE = Rule("leave.create", "File leave", role=Role.STAFF)
 LEAVE_FOR_SOMEONE = Rule(

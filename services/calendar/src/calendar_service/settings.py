@@ -8,14 +8,13 @@ from typing import ClassVar
 from pydantic import Field
 
 from calendar_service.calendar_events.recurrence import MAX_COUNT
-from obcms_platform.settings import ServiceSettings
+from obcms_platform.settings import ServiceSettings, service_database_url
 
 
 class CalendarSettings(ServiceSettings):
-    env_prefix: ClassVar[str] = "OBCMS_CALENDAR_"
     service_name: ClassVar[str] = "calendar"
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_calendar"
+    database_url: str = service_database_url(service_name)
     # What one user's records may cost everyone's calendar (`limits.py`): a series' COUNT
     # and how many years after its start its UNTIL may be, the days one event occurrence,
     # one leave (both dates counted) and one booking may span. Beyond: 422 naming the field.

@@ -9,23 +9,13 @@ from __future__ import annotations
 
 from notifications_service.notifications.models import Notification
 from obcms_platform.auth import Role
-from obcms_platform.authz import Ownership, Rule, owners_loader
+from obcms_platform.authz import Rule, owned_by
 
-_recipient = owners_loader(
-    Notification,
-    Notification.recipient_id,
-    param="notification_id",
-    what="notification",
-    owners=lambda row: Ownership.of(row.recipient_id),
-)
-
-
-NOTIFICATION_MARK = Rule(
+NOTIFICATION_MARK = Rule.owned(
     "notification.mark",
     "Mark a notification read or unread",
     role=None,
-    owners=True,
-    loader=_recipient,
+    loader=owned_by(Notification.recipient_id, param="notification_id", what="notification"),
     owners_are="the person it was sent to",
 )
 INBOX_MARK_ALL = Rule("inbox.mark_all", "Mark all of one's own notifications read", role=Role.STAFF)

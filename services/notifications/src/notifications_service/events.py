@@ -10,7 +10,7 @@ lock on the record and ignore an announcement older than the one kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -62,6 +62,33 @@ def _keep(
     primary key): inserted the first time (with `on_insert` too), updated after."""
     statement = insert(key.class_).values({key.key: record_id, **on_insert, **values})
     session.execute(statement.on_conflict_do_update(index_elements=[key], set_=dict(values)))
+
+
+def _tell(
+    session: Session,
+    settings: NotificationsSettings,
+    event: Event,
+    people: Iterable[uuid.UUID],
+    message: tuple[Kind, str],
+    cause: tuple[object, ...],
+    *,
+    link: str,
+    body: str = "",
+    actor: uuid.UUID | None = None,
+) -> None:
+    """Notify `people` of what `event` announced (`message`: its kind and title), at the
+    event's time; once per kind and `cause` (what it is about: a record and the version
+    announcing it, or the event itself), which make its key."""
+    kind, title = message
+    key = ":".join(str(part) for part in (kind.value, *cause))
+    notify(
+        session,
+        settings,
+        people,
+        Message(kind, title, dedup_key=key, body=body, link=link),
+        actor=actor,
+        now=event.occurred_at,
+    )
 
 
 def _name(session: Session, user_id: uuid.UUID | None) -> str:
@@ -139,36 +166,36 @@ def on_task(
             now=event.occurred_at,
         )
     elif newly_assigned:
-        notify(
+        _tell(
             session,
             settings,
+            event,
             newly_assigned,
-            Message(
+            (
                 Kind.TASK_ASSIGNED,
                 f"{_name(session, task.changed_by)} assigned you {quoted(task.title)}",
-                dedup_key=f"task_assigned:{task.task_id}:{task.version}",
-                body=due,
-                link=link,
             ),
+            (task.task_id, task.version),
+            body=due,
+            link=link,
             actor=task.changed_by,
-            now=event.occurred_at,
         )
     if kept is not None and task.due_date != before_due:
         still_assigned = [person for person in task.assignee_ids if person in before_assignees]
-        notify(
+        now_due = (
+            f"is now due {format_day(task.due_date)}"
+            if task.due_date
+            else "no longer has a due date"
+        )
+        _tell(
             session,
             settings,
+            event,
             still_assigned,
-            Message(
-                Kind.TASK_DUE_CHANGED,
-                f"{quoted(task.title)} is now due {format_day(task.due_date)}"
-                if task.due_date
-                else f"{quoted(task.title)} no longer has a due date",
-                dedup_key=f"task_due_changed:{task.task_id}:{task.version}",
-                link=link,
-            ),
+            (Kind.TASK_DUE_CHANGED, f"{quoted(task.title)} {now_due}"),
+            (task.task_id, task.version),
+            link=link,
             actor=task.changed_by,
-            now=event.occurred_at,
         )
 
 
@@ -189,12 +216,16 @@ def _wait_for_decision(
     settings: NotificationsSettings,
     event: Event,
     subject: tuple[str, uuid.UUID],
-    message: Message,
+    title: str,
+    cause: tuple[object, ...],
     *,
+    link: str,
     admins_only: bool = False,
 ) -> None:
+    """The request `subject` waits for the deciders (admins only, or managers too), who
+    are told `title` once per `cause`."""
     subject_type, subject_id = subject
-    values = {"title": message.title[:300], "link": message.link, "since": event.occurred_at}
+    values = {"title": title[:300], "link": link, "since": event.occurred_at}
     statement = insert(PendingRequest).values(
         subject_type=subject_type, subject_id=subject_id, **values
     )
@@ -203,12 +234,14 @@ def _wait_for_decision(
             index_elements=[PendingRequest.subject_type, PendingRequest.subject_id]
         )
     )
-    notify(
+    _tell(
         session,
         settings,
+        event,
         recipients.deciders(session, admins_only=admins_only),
-        message,
-        now=event.occurred_at,
+        (Kind.DECISION_NEEDED, title),
+        cause,
+        link=link,
     )
 
 
@@ -250,29 +283,22 @@ def _on_request(
             settings,
             event,
             (subject_type, request.record_id),
-            Message(
-                Kind.DECISION_NEEDED,
-                f"{_name(session, request.requester)} {request.asks}",
-                dedup_key=f"{Kind.DECISION_NEEDED.value}:{subject_type}:"
-                f"{request.record_id}:{request.version}",
-                link=link,
-            ),
+            f"{_name(session, request.requester)} {request.asks}",
+            (subject_type, request.record_id, request.version),
+            link=link,
         )
         return
     _decided(session, subject_type, request.record_id)
     if request.tells_requester:
-        notify(
+        _tell(
             session,
             settings,
+            event,
             [request.requester],
-            Message(
-                request.decided_kind,
-                f"{request.outcome} was {label(request.status).lower()}",
-                dedup_key=f"{request.decided_kind.value}:{request.record_id}:{request.version}",
-                link=link,
-            ),
+            (request.decided_kind, f"{request.outcome} was {label(request.status).lower()}"),
+            (request.record_id, request.version),
+            link=link,
             actor=request.decided_by,
-            now=event.occurred_at,
         )
 
 
@@ -373,27 +399,21 @@ def on_approval(
             settings,
             event,
             ("ppa_approval", ppa_id),
-            Message(
-                Kind.DECISION_NEEDED,
-                f"The PPA {title} waits for {stage}",
-                dedup_key=f"decision_needed:ppa:{event.id}",
-                link=link,
-            ),
+            f"The PPA {title} waits for {stage}",
+            ("ppa", event.id),
+            link=link,
             admins_only=move.to == ApprovalStatus.EXECUTIVE_APPROVAL,
         )
     ppa = session.get(WatchedPpa, ppa_id)
-    notify(
+    _tell(
         session,
         settings,
+        event,
         ppa.owner_ids if ppa else [],
-        Message(
-            Kind.APPROVAL_MOVED,
-            f"Your PPA {title} moved to {stage}",
-            dedup_key=f"approval_moved:{event.id}",
-            body=move.note or "",
-            link=link,
-        ),
-        now=event.occurred_at,
+        (Kind.APPROVAL_MOVED, f"Your PPA {title} moved to {stage}"),
+        (event.id,),
+        body=move.note or "",
+        link=link,
     )
 
 
@@ -422,12 +442,17 @@ def on_calendar_event(
     attendees = _attendees(data)
     cancelled = data.status == "cancelled" or event.type == c.EVENT_DELETED.name
     start = _moment(data.start)
+    # A series announced without its recurrence (a message from before it was) cannot be
+    # expanded: nobody is reminded of it, rather than of its first occurrence only.
+    expandable = not data.recurring or (data.recurrence is not None and data.timezone is not None)
     values = {
         "title": data.title,
         "start": start,
         "all_day": data.all_day,
         "cancelled": cancelled,
-        "attendee_ids": [] if data.recurring else attendees,
+        "attendee_ids": attendees if expandable else [],
+        "recurrence": data.recurrence,
+        "time_zone": data.timezone,
         "version": version,
     }
     _keep(session, WatchedEvent.event_id, event_id, values)
@@ -436,48 +461,39 @@ def on_calendar_event(
     when = format_span(data.start, data.end, data.all_day)
     before = set(kept.attendee_ids) if kept else set()
     if cancelled:
-        notify(
+        _tell(
             session,
             settings,
+            event,
             attendees,
-            Message(
-                Kind.EVENT_CANCELLED,
-                f"{title} ({when}) is cancelled",
-                dedup_key=f"event_cancelled:{event_id}",
-                link=link,
-            ),
+            (Kind.EVENT_CANCELLED, f"{title} ({when}) is cancelled"),
+            (event_id,),
+            link=link,
             actor=data.changed_by,
-            now=event.occurred_at,
         )
         return
     invited = [person for person in attendees if person not in before]
-    notify(
+    _tell(
         session,
         settings,
+        event,
         invited,
-        Message(
-            Kind.EVENT_INVITED,
-            f"You are invited to {title}, {when}",
-            dedup_key=f"event_invited:{event_id}",
-            link=link,
-        ),
+        (Kind.EVENT_INVITED, f"You are invited to {title}, {when}"),
+        (event_id,),
+        link=link,
         actor=data.changed_by,
-        now=event.occurred_at,
     )
     moved = kept is not None and (kept.start != start or kept.title != data.title)
     if moved:
-        notify(
+        _tell(
             session,
             settings,
+            event,
             [person for person in attendees if person in before],
-            Message(
-                Kind.EVENT_CHANGED,
-                f"{title} changed: now {when}",
-                dedup_key=f"event_changed:{event_id}:{version}",
-                link=link,
-            ),
+            (Kind.EVENT_CHANGED, f"{title} changed: now {when}"),
+            (event_id, version),
+            link=link,
             actor=data.changed_by,
-            now=event.occurred_at,
         )
 
 

@@ -7,14 +7,13 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from obcms_platform.settings import ServiceSettings
+from obcms_platform.settings import ServiceSettings, service_database_url
 
 
 class NotificationsSettings(ServiceSettings):
-    env_prefix: ClassVar[str] = "OBCMS_NOTIFICATIONS_"
     service_name: ClassVar[str] = "notifications"
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_notifications"
+    database_url: str = service_database_url(service_name)
     # Links in messages point here (the gateway's public address).
     public_url: str = "http://127.0.0.1:8000"
     # Outgoing mail. With `smtp_host` empty, emails are kept as "not sent" (nothing lost).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from obcms_platform.auth import Role
-from obcms_platform.authz import Ownership, OwnershipLoader, Rule, owners_loader
+from obcms_platform.authz import Ownership, Rule, owned_by, owners_loader
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
@@ -50,39 +50,26 @@ def assessment_ownership(created_by: uuid.UUID | None) -> Ownership:
     return Ownership.of(created_by)
 
 
-_assessment_owners = owners_loader(
-    Assessment,
-    Assessment.created_by,
-    param="assessment_id",
-    what="assessment",
-    owners=lambda row: assessment_ownership(row.created_by),
-)
-_need_owners = owners_loader(
-    Need,
-    Need.created_by,
-    param="need_id",
-    what="need",
-    owners=lambda row: Ownership.of(row.created_by),
-)
-
-
-def _owned(action: str, summary: str, loader: OwnershipLoader, owners_are: str) -> Rule:
-    return Rule(
-        action, summary, role=Role.MANAGER, owners=True, loader=loader, owners_are=owners_are
-    )
-
+_assessment_owners = owned_by(Assessment.created_by, param="assessment_id", what="assessment")
+_need_owners = owned_by(Need.created_by, param="need_id", what="need")
 
 PPA_OWNERS = "the PPA's creator, lead and members"
 
 
 PPA_CREATE = Rule("ppa.create", "Create a PPA", role=Role.STAFF)
-PPA_UPDATE = _owned("ppa.update", "Change a PPA", ppa_owners, PPA_OWNERS)
-PPA_DELETE = _owned("ppa.delete", "Delete a PPA", ppa_owners, PPA_OWNERS)
-MILESTONE_WRITE = _owned(
-    "milestone.write", "Add, change or delete a PPA's milestones", ppa_owners, PPA_OWNERS
+PPA_UPDATE = Rule.owned("ppa.update", "Change a PPA", loader=ppa_owners, owners_are=PPA_OWNERS)
+PPA_DELETE = Rule.owned("ppa.delete", "Delete a PPA", loader=ppa_owners, owners_are=PPA_OWNERS)
+MILESTONE_WRITE = Rule.owned(
+    "milestone.write",
+    "Add, change or delete a PPA's milestones",
+    loader=ppa_owners,
+    owners_are=PPA_OWNERS,
 )
-WORKFLOW_UPDATE = _owned(
-    "workflow.update", "Move a PPA's budget workflow stage", ppa_owners, PPA_OWNERS
+WORKFLOW_UPDATE = Rule.owned(
+    "workflow.update",
+    "Move a PPA's budget workflow stage",
+    loader=ppa_owners,
+    owners_are=PPA_OWNERS,
 )
 PPA_APPROVAL = Rule(
     "ppa.approval",
@@ -92,11 +79,16 @@ PPA_APPROVAL = Rule(
 FUNDING_CREATE = Rule("funding.create", "Record a funding tranche", role=Role.MANAGER)
 CEILING_WRITE = Rule("ceiling.write", "Create or change a budget ceiling", role=Role.MANAGER)
 ASSESSMENT_CREATE = Rule("assessment.create", "Create an assessment", role=Role.STAFF)
-ASSESSMENT_WRITE = _owned(
-    "assessment.write", "Change or delete an assessment", _assessment_owners, "its creator"
+ASSESSMENT_WRITE = Rule.owned(
+    "assessment.write",
+    "Change or delete an assessment",
+    loader=_assessment_owners,
+    owners_are="its creator",
 )
 NEED_CREATE = Rule("need.create", "Record a need", role=Role.STAFF)
-NEED_WRITE = _owned("need.write", "Change, link or delete a need", _need_owners, "its creator")
+NEED_WRITE = Rule.owned(
+    "need.write", "Change, link or delete a need", loader=_need_owners, owners_are="its creator"
+)
 
 RULES = (
     PPA_CREATE,

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer
 
+from obcms_platform.schemas import LongText as LongText
+from obcms_platform.schemas import Note as Note
 from obcms_platform.schemas import TextWithoutNul
+from obcms_platform.schemas import Title as Title
 
-Title = Annotated[str, Field(min_length=1, max_length=300)]
-LongText = Annotated[str, Field(max_length=20_000)]
-Note = Annotated[str, Field(max_length=5_000)]
 ShortText = Annotated[str, Field(max_length=255)]
 FiscalYear = Annotated[int, Field(ge=1970, le=2199)]
 

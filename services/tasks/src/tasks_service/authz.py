@@ -124,10 +124,9 @@ def ppa_owners(session: Session, ppa_id: uuid.UUID) -> Ownership:
 
 
 TASK_CREATE = Rule("task.create", "Create a task", role=Role.STAFF)
-TASK_UPDATE = Rule(
+TASK_UPDATE = Rule.owned(
     "task.update",
     "Change or complete a task",
-    owners=True,
     loader=_task_workers,
     owners_are="its assignees, its teams' members, its PPA's owners; its creator unless the "
     "task is of a PPA the creator does not own",
@@ -138,10 +137,9 @@ TASK_BULK_UPDATE = Rule(
     "Change several tasks at once (each task as `task.update` allows)",
     role=Role.STAFF,
 )
-TASK_DELETE = Rule(
+TASK_DELETE = Rule.owned(
     "task.delete",
     "Delete a task",
-    owners=True,
     loader=_task_keepers,
     owners_are="its PPA's owners; its creator unless the task is of a PPA the creator does not own",
 )
@@ -153,12 +151,8 @@ TASK_LINK_PPA = Rule(
     owners_are="the PPA's owners (as the portfolio announced them)",
 )
 TEAM_CREATE = Rule("team.create", "Create a team")
-TEAM_UPDATE = Rule(
-    "team.update",
-    "Change a team or its members",
-    owners=True,
-    loader=_team_leads,
-    owners_are="its leads",
+TEAM_UPDATE = Rule.owned(
+    "team.update", "Change a team or its members", loader=_team_leads, owners_are="its leads"
 )
 TEMPLATE_WRITE = Rule("template.write", "Create, change or delete a task template")
 TEMPLATE_GENERATE = Rule("template.generate", "Generate a template's tasks for a record")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
-from obcms_platform.settings import ServiceSettings
+from obcms_platform.settings import ServiceSettings, service_database_url
 
 
 class TasksSettings(ServiceSettings):
-    env_prefix: ClassVar[str] = "OBCMS_TASKS_"
     service_name: ClassVar[str] = "tasks"
 
-    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/obcms_tasks"
+    database_url: str = service_database_url(service_name)
 
 
 @lru_cache

@@ -5,9 +5,11 @@ from alembic import op
 
 from obcms_platform.migration_ops import (
     enum_column,
+    id_column,
     primary_key,
     timestamp_columns,
     unique_constraint,
+    user_identity_columns,
 )
 
 revision: str = "0001"
@@ -17,10 +19,8 @@ down_revision: str | None = None
 def upgrade() -> None:
     op.create_table(
         "users",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("username", sa.String(length=150), nullable=False),
-        sa.Column("full_name", sa.String(length=300), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=True),
+        id_column(),
+        *user_identity_columns(),
         enum_column("role", "staff", "manager", "admin"),
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),

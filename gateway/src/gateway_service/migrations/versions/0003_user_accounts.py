@@ -10,7 +10,12 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-from obcms_platform.migration_ops import add_version_column
+from obcms_platform.migration_ops import (
+    add_unique_constraint,
+    add_version_column,
+    drop_columns,
+    drop_unique_constraint,
+)
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -51,13 +56,9 @@ def upgrade() -> None:
         connection.execute(
             sa.update(users).where(users.c.id == user_id).values(username_canonical=canonical)
         )
-    op.create_unique_constraint(
-        op.f("uq_users__username_canonical"), "users", ["username_canonical"]
-    )
+    add_unique_constraint("users", "username_canonical")
 
 
 def downgrade() -> None:
-    op.drop_constraint(op.f("uq_users__username_canonical"), "users", type_="unique")
-    op.drop_column("users", "version")
-    op.drop_column("users", "time_zone")
-    op.drop_column("users", "username_canonical")
+    drop_unique_constraint("users", "username_canonical")
+    drop_columns("users", "version", "time_zone", "username_canonical")

@@ -3,8 +3,6 @@ cancels. An overlapping booking of the same resource is refused with 409."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from calendar_service.authz import BOOKING_CANCEL, BOOKING_CREATE, BOOKING_DECIDE
 from calendar_service.bookings import service
 from calendar_service.bookings.models import BookingStatus
@@ -14,13 +12,9 @@ from calendar_service.bookings.schemas import (
     BookingFilters,
     BookingRead,
 )
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/bookings", tags=["bookings"], responses=error_responses(401, 422)
-)
+router = collection_router("bookings")
 
 bookings = ResourceRoutes(router, "booking", BookingRead)
 bookings.list(BookingFilters, service.list_bookings)

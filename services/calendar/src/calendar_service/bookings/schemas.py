@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ValidationInfo, field_validator
 
 from calendar_service.bookings.models import BookingStatus
 from calendar_service.calendar_events.schemas import Moment
 from calendar_service.limits import current_limits
 from obcms_platform.feed import OFFICE_ZONE
-from obcms_platform.schemas import RequestModel, ResponseModel
-
-Notes = Annotated[str, Field(max_length=5000)]
+from obcms_platform.schemas import Note, RequestModel, ResponseModel
 
 
 class BookingCreate(RequestModel):
@@ -23,7 +20,7 @@ class BookingCreate(RequestModel):
     resource_id: uuid.UUID
     start: Moment
     end: Moment
-    notes: Notes = ""
+    notes: Note = ""
     event_id: uuid.UUID | None = None  # the event it is for
 
     @field_validator("end")
@@ -45,7 +42,7 @@ def _office_time(moment: datetime) -> datetime:
 class BookingDecision(RequestModel):
     """Optional body of approve / reject / cancel."""
 
-    notes: Notes | None = None
+    notes: Note | None = None
 
 
 class BookingRead(ResponseModel):

@@ -21,6 +21,7 @@ from calendar_service.bookings.schemas import BookingCreate, BookingFilters
 from calendar_service.calendar_events.models import Event
 from calendar_service.db import outbox
 from calendar_service.resources.models import Resource
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
 from obcms_platform.contracts import (
@@ -35,19 +36,18 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import ensure_status, field_conditions, get_or_404, locked, with_line
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
 
 
 def get_booking(session: Session, booking_id: uuid.UUID) -> Booking:
-    return get_or_404(session, Booking, booking_id, what="booking")
+    return records.get_or_404(session, Booking, booking_id, what="booking")
 
 
 def list_bookings(
     session: Session, filters: BookingFilters, page: PageParams, principal: Principal
 ) -> tuple[list[Booking], int]:
-    conditions = field_conditions(Booking, filters, "resource_id", "status", "event_id")
+    conditions = records.field_conditions(Booking, filters, "resource_id", "status", "event_id")
     if filters.mine:
         conditions.append(Booking.booked_by == principal.user_id)
     elif filters.booked_by is not None:
@@ -99,8 +99,7 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
     )
     try:
         with session.begin_nested():
-            session.add(booking)
-            session.flush()
+            records.insert_row(session, booking)
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if constraint != OVERLAP_CONSTRAINT:
@@ -122,7 +121,7 @@ def decide(
     notes: str | None = None,
 ) -> Booking:
     """Approve, reject or cancel (who may: authz.BOOKING_DECIDE and BOOKING_CANCEL)."""
-    booking = locked(session, Booking, booking_id, what="booking")
+    booking = records.locked(session, Booking, booking_id, what="booking")
     allowed_from: tuple[BookingStatus, ...] = (
         HOLDING_STATUSES if to is BookingStatus.CANCELLED else (BookingStatus.PENDING,)
     )
@@ -131,11 +130,16 @@ def decide(
         BookingStatus.REJECTED: "reject",
         BookingStatus.CANCELLED: "cancel",
     }[to]
-    ensure_status(booking.status, allowed_from, refused=f"{verb} a booking")
-    booking.status = to
-    if to in (BookingStatus.APPROVED, BookingStatus.REJECTED):
-        booking.approved_by = principal.user_id
-    booking.notes = with_line(booking.notes, notes)
+    records.decide(
+        booking,
+        to,
+        allowed_from,
+        refused=f"{verb} a booking",
+        # A cancellation is the booker's withdrawal, not a decision: who approved it stays.
+        by=None if to is BookingStatus.CANCELLED else principal,
+        note_field="notes",
+        note=notes,
+    )
     session.flush()
     announce(session, BOOKING_UPDATED, booking)
     return booking
@@ -145,16 +149,7 @@ def announce(session: Session, contract: EventContract[BookingChanged], booking:
     outbox.add(
         session,
         contract,
-        BookingChanged(
-            booking_id=booking.id,
-            resource_id=booking.resource_id,
-            start=booking.start,
-            end=booking.end,
-            status=booking.status,
-            booked_by=booking.booked_by,
-            version=booking.version,
-            decided_by=booking.approved_by,
-        ),
+        BookingChanged.of_record(booking, booking_id=booking.id, decided_by=booking.approved_by),
         subject_id=booking.id,
         version=booking.version,
     )

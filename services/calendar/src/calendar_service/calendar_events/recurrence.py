@@ -19,7 +19,7 @@ COUNT is capped (`MAX_COUNT`), so that walk is bounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -133,6 +133,26 @@ class Series:
         elif rule.until is not None:
             kwargs["until"] = datetime.combine(rule.until, time(23, 59, 59))
         return rrule(**kwargs)
+
+    def rfc5545(self, overridden: Mapping[date, datetime | None]) -> str:
+        """The series' occurrences as RFC 5545 lines (DTSTART, RRULE, EXDATE, RDATE) in naive
+        local times of its zone, for `dateutil.rrule.rrulestr`. `overridden` maps an
+        occurrence's original date to its new start, or to None if it is cancelled: it is
+        excluded at its original time and (if moved) added at its new one."""
+        excluded = self.rule.exdates | overridden.keys()
+        added = [
+            local_naive(start, self.zone)
+            for day, start in overridden.items()
+            if start is not None and day not in self.rule.exdates
+        ]
+        at = self.local_start.time()
+        lines = [str(self.rrule())]
+        if excluded:
+            exdates = (datetime.combine(day, at) for day in sorted(excluded))
+            lines.append("EXDATE:" + ",".join(f"{moment:%Y%m%dT%H%M%S}" for moment in exdates))
+        if added:
+            lines.append("RDATE:" + ",".join(f"{moment:%Y%m%dT%H%M%S}" for moment in sorted(added)))
+        return "\n".join(lines)
 
     def aligned_start(self, not_after: datetime) -> datetime:
         """The latest DTSTART of the form start + k periods (k ≥ 0) at least one period

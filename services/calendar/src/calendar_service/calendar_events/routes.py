@@ -18,7 +18,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
 from calendar_service.authz import EVENT_CREATE, EVENT_WRITE
 from calendar_service.calendar_events import service
@@ -33,17 +33,14 @@ from calendar_service.calendar_events.schemas import (
     SeriesSplit,
     SplitRead,
 )
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.feed import FeedWindow
-from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/events", tags=["events"], responses=error_responses(401, 422)
-)
+router = collection_router("events")
 
 DayParam = Annotated[
     str, Path(description="original local date of the occurrence, YYYYMMDD", max_length=10)

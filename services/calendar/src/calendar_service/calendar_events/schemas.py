@@ -15,10 +15,12 @@ from calendar_service.calendar_events.recurrence import MAX_COUNT, MAX_INTERVAL,
 from obcms_platform.schemas import (
     EARLIEST_DATE,
     LATEST_DATE,
+    LongText,
     PlausibleDate,
     RequestModel,
     ResponseModel,
     SearchText,
+    Title,
     UpdateModel,
     deduplicated,
 )
@@ -58,8 +60,6 @@ def _sorted_unique(values: list[int]) -> list[int]:
 
 
 Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
-Title = Annotated[str, Field(min_length=1, max_length=300)]
-Description = Annotated[str, Field(max_length=20_000)]
 Venue = Annotated[str, Field(max_length=300)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
 IdList = Annotated[list[uuid.UUID], Field(max_length=500), AfterValidator(deduplicated)]
@@ -111,7 +111,7 @@ class EventCreate(RequestModel):
     the same day means one day)."""
 
     title: Title
-    description: Description = ""
+    description: LongText = ""
     event_type: EventType
     status: EventStatus = EventStatus.PLANNED
     start: Moment
@@ -131,7 +131,7 @@ class EventUpdate(UpdateModel):
     clearable: ClassVar[frozenset[str]] = frozenset({"organizer_id", "recurrence"})
 
     title: Title | None = None
-    description: Description | None = None
+    description: LongText | None = None
     event_type: EventType | None = None
     status: EventStatus | None = None
     start: Moment | None = None

@@ -31,6 +31,7 @@ from calendar_service.calendar_events.schemas import (
 )
 from calendar_service.db import outbox
 from calendar_service.limits import current_limits
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
 from obcms_platform.contracts import (
@@ -48,15 +49,6 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import TimeWindow
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    delete_row,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    new_record,
-    text_match,
-)
 
 # The fields of an update that change when the event (or its occurrences) happen.
 TIMING_FIELDS = frozenset({"start", "end", "all_day", "timezone", "recurrence"})
@@ -79,13 +71,13 @@ class ExpandedOccurrence:
 
 
 def get_event(session: Session, event_id: uuid.UUID) -> Event:
-    return get_or_404(session, Event, event_id, what="event")
+    return records.get_or_404(session, Event, event_id, what="event")
 
 
 def list_events(
     session: Session, filters: EventFilters, page: PageParams
 ) -> tuple[list[Event], int]:
-    conditions = field_conditions(Event, filters, "event_type", "status")
+    conditions = records.field_conditions(Event, filters, "event_type", "status")
     if filters.participant is not None:
         conditions.append(Event.participant_ids.contains([filters.participant]))
     if filters.organizer is not None:
@@ -99,7 +91,7 @@ def list_events(
             Event.recurrence.is_not(None) if filters.recurring else Event.recurrence.is_(None)
         )
     if filters.q:
-        conditions.append(text_match(filters.q, Event.title))
+        conditions.append(records.text_match(filters.q, Event.title))
     statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)
     return paginate(session, statement, page)
 
@@ -267,7 +259,7 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         ensure(principal, EVENT_ORGANIZER, Ownership.of(data.organizer_id))
     zone = ZoneInfo(data.timezone)
     start, end = _times(data.start, data.end, data.all_day, zone)
-    event = new_record(
+    event = records.new_record(
         Event,
         principal,
         title=data.title,
@@ -287,7 +279,7 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
         overrides=[],
     )
     _set_span(event)
-    insert_row(session, event)
+    records.insert_row(session, event)
     announce(session, EVENT_CREATED, event)
     return event
 
@@ -299,7 +291,7 @@ def update_event(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Event:
-    event = locked(session, Event, event_id, expected_version, what="event")
+    event = records.locked(session, Event, event_id, expected_version, what="event")
     _apply(event, changes, principal)
     session.flush()
     announce(session, EVENT_UPDATED, event)
@@ -409,15 +401,15 @@ def split_series(
     except InvalidInputError as exc:
         raise InvalidInputError(f"changes.{exc.message}", field=f"changes.{exc.field}") from exc
     _drop_stale_exdates(new)
-    insert_row(session, new)
+    records.insert_row(session, new)
     announce(session, EVENT_UPDATED, old)
     announce(session, EVENT_CREATED, new, split_from=old.id)
     return old, new
 
 
 def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
-    event = locked(session, Event, event_id, expected_version, what="event")
-    announce(session, EVENT_DELETED, event, version=delete_row(session, event))
+    event = records.locked(session, Event, event_id, expected_version, what="event")
+    announce(session, EVENT_DELETED, event, version=records.delete_row(session, event))
 
 
 def change_occurrence(
@@ -476,7 +468,7 @@ def restore_occurrence(
     expected_version: int | None = None,
 ) -> Event:
     """Remove an occurrence's override: it is again as the series says."""
-    event = locked(session, Event, event_id, expected_version, what="event")
+    event = records.locked(session, Event, event_id, expected_version, what="event")
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
@@ -498,6 +490,7 @@ def announce(
     """Stage an event.* message in the outbox, in the caller's transaction. A series split
     off another ("this and following") names it: it is a continuation, not a new event."""
     zone = ZoneInfo(event.timezone)
+    series = series_of(event)
     payload = CalendarEventChanged(
         event_id=event.id,
         title=event.title,
@@ -506,7 +499,14 @@ def announce(
         end=event.end.astimezone(zone),
         status=event.status,
         all_day=event.all_day,
-        recurring=event.recurrence is not None,
+        recurring=series is not None,
+        # The series with its overrides, for consumers to expand (reminders per occurrence).
+        recurrence=series.rfc5545(
+            {o.occurrence_date: None if o.cancelled else o.start for o in event.overrides}
+        )
+        if series
+        else None,
+        timezone=event.timezone,
         version=version or event.version,
         split_from=split_from,
         # Who attends (the notifications service tells them) and who made the change.
@@ -644,7 +644,7 @@ def _locked_series(
     session: Session, event_id: uuid.UUID, expected_version: int | None, field: str
 ) -> tuple[Event, Series]:
     """A series, locked; 409 naming `field` (the occurrence asked for) if it is not one."""
-    event = locked(session, Event, event_id, expected_version, what="event")
+    event = records.locked(session, Event, event_id, expected_version, what="event")
     series = series_of(event)
     if series is None:
         raise ConflictError(

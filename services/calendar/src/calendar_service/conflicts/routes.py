@@ -12,19 +12,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from calendar_service.conflicts import service
 from calendar_service.conflicts.schemas import ConflictQuery, ConflictsRead
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.feed import max_window_days
+from obcms_platform.resource_routes import collection_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/events", tags=["events"], responses=error_responses(401, 422)
-)
+router = collection_router("events")
 
 
 @router.get("/conflicts", response_model=ConflictsRead)

@@ -3,19 +3,13 @@ sees a leave as `service.as_read` shows it to them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
 from calendar_service.leaves.schemas import LeaveCreate, LeaveDecision, LeaveFilters, LeaveRead
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/leaves", tags=["leave"], responses=error_responses(401, 422)
-)
+router = collection_router("leaves", tag="leave")
 
 leaves = ResourceRoutes(router, "leave", LeaveRead, present=service.as_read)
 leaves.list(LeaveFilters, service.list_leaves)

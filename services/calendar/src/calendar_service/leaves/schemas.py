@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ValidationInfo, field_validator
 
 from calendar_service.leaves.models import LeaveStatus, LeaveType
 from calendar_service.limits import current_limits
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
-
-Reason = Annotated[str, Field(max_length=5000)]
+from obcms_platform.schemas import Note, PlausibleDate, RequestModel, ResponseModel
 
 
 class LeaveCreate(RequestModel):
@@ -22,7 +19,7 @@ class LeaveCreate(RequestModel):
     leave_type: LeaveType
     start_date: PlausibleDate
     end_date: PlausibleDate
-    reason: Reason = ""
+    reason: Note = ""
 
     @field_validator("end_date")
     @classmethod
@@ -37,7 +34,7 @@ class LeaveCreate(RequestModel):
 
 
 class LeaveDecision(RequestModel):
-    reason: Reason | None = None
+    reason: Note | None = None
 
 
 class LeaveRead(ResponseModel):

@@ -12,23 +12,16 @@ from calendar_service.authz import LEAVE_FOR_SOMEONE, LEAVE_READ_PRIVATE
 from calendar_service.db import outbox
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
 from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.authz import Ownership, ensure
 from obcms_platform.contracts import LEAVE_CREATED, LEAVE_UPDATED, EventContract, LeaveChanged
 from obcms_platform.errors import InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    ensure_status,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    with_line,
-)
 
 
 def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
-    return get_or_404(session, StaffLeave, leave_id, what="leave")
+    return records.get_or_404(session, StaffLeave, leave_id, what="leave")
 
 
 def list_leaves(
@@ -39,7 +32,7 @@ def list_leaves(
         conditions.append(StaffLeave.user_id == principal.user_id)
     elif filters.user_id is not None:
         conditions.append(StaffLeave.user_id == filters.user_id)
-    conditions += field_conditions(StaffLeave, filters, "status")
+    conditions += records.field_conditions(StaffLeave, filters, "status")
     if filters.leave_type:
         conditions.append(StaffLeave.leave_type.in_(filters.leave_type))
         if not LEAVE_READ_PRIVATE.allows(principal):
@@ -83,7 +76,7 @@ def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> S
         reason=data.reason,
         created_by=principal.user_id,
     )
-    insert_row(session, leave)
+    records.insert_row(session, leave)
     announce(session, LEAVE_CREATED, leave)
     return leave
 
@@ -96,12 +89,17 @@ def decide(
     reason: str | None = None,
 ) -> StaffLeave:
     """Approve or reject pending leave (who may: authz.LEAVE_DECIDE)."""
-    leave = locked(session, StaffLeave, leave_id, what="leave")
+    leave = records.locked(session, StaffLeave, leave_id, what="leave")
     verb = "approve" if to is LeaveStatus.APPROVED else "reject"
-    ensure_status(leave.status, (LeaveStatus.PENDING,), refused=f"{verb} leave")
-    leave.status = to
-    leave.approved_by = principal.user_id
-    leave.reason = with_line(leave.reason, reason)
+    records.decide(
+        leave,
+        to,
+        (LeaveStatus.PENDING,),
+        refused=f"{verb} leave",
+        by=principal,
+        note_field="reason",
+        note=reason,
+    )
     session.flush()
     announce(session, LEAVE_UPDATED, leave)
     return leave
@@ -111,16 +109,7 @@ def announce(session: Session, contract: EventContract[LeaveChanged], leave: Sta
     outbox.add(
         session,
         contract,
-        LeaveChanged(
-            leave_id=leave.id,
-            user_id=leave.user_id,
-            leave_type=leave.leave_type,
-            start_date=leave.start_date,
-            end_date=leave.end_date,
-            status=leave.status,
-            version=leave.version,
-            decided_by=leave.approved_by,
-        ),
+        LeaveChanged.of_record(leave, leave_id=leave.id, decided_by=leave.approved_by),
         subject_id=leave.id,
         version=leave.version,
     )

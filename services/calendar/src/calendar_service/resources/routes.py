@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from calendar_service.authz import RESOURCE_WRITE
 from calendar_service.resources import service
 from calendar_service.resources.schemas import (
@@ -12,13 +10,9 @@ from calendar_service.resources.schemas import (
     ResourceRead,
     ResourceUpdate,
 )
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/resources", tags=["resources"], responses=error_responses(401, 422)
-)
+router = collection_router("resources")
 
 resources = ResourceRoutes(router, "resource", ResourceRead)
 resources.list(ResourceFilters, service.list_resources)

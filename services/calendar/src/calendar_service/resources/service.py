@@ -14,30 +14,23 @@ from calendar_service.resources.schemas import (
     ResourceFilters,
     ResourceUpdate,
 )
+from obcms_platform import records
 from obcms_platform.errors import (
     ConflictError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    apply_changes,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    text_match,
-)
 
 
 def get_resource(session: Session, resource_id: uuid.UUID) -> Resource:
-    return get_or_404(session, Resource, resource_id, what="resource")
+    return records.get_or_404(session, Resource, resource_id, what="resource")
 
 
 def list_resources(
     session: Session, filters: ResourceFilters, page: PageParams
 ) -> tuple[list[Resource], int]:
-    conditions = field_conditions(Resource, filters, "resource_type", "is_available")
+    conditions = records.field_conditions(Resource, filters, "resource_type", "is_available")
     if filters.q:
-        conditions.append(text_match(filters.q, Resource.name))
+        conditions.append(records.text_match(filters.q, Resource.name))
     statement: Select[Any] = select(Resource).where(*conditions).order_by(Resource.name)
     return paginate(session, statement, page)
 
@@ -45,7 +38,7 @@ def list_resources(
 def create_resource(session: Session, data: ResourceCreate) -> Resource:
     _ensure_unique_name(session, data.name, None)
     resource = Resource(id=uuid.uuid4(), **data.model_dump())
-    insert_row(session, resource)
+    records.insert_row(session, resource)
     return resource
 
 
@@ -55,11 +48,11 @@ def update_resource(
     changes: ResourceUpdate,
     expected_version: int | None,
 ) -> Resource:
-    resource = locked(session, Resource, resource_id, expected_version, what="resource")
+    resource = records.locked(session, Resource, resource_id, expected_version, what="resource")
     values = changes.changes()
     if "name" in values:
         _ensure_unique_name(session, values["name"], resource_id)
-    apply_changes(resource, values)
+    records.apply_changes(resource, values)
     session.flush()
     return resource
 

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
 from prometheus_client import Gauge
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -44,7 +45,8 @@ from obcms_platform.vocabulary import TaskStatus
 
 logger = logging.getLogger(__name__)
 
-Watched = TypeVar("Watched", WatchedTask, WatchedEvent)
+# A task, or an occurrence of an event: (the event, its start).
+Watched = TypeVar("Watched", WatchedTask, tuple[WatchedEvent, datetime])
 
 LAST_SUCCESS = Gauge(
     "obcms_job_last_success_timestamp_seconds",
@@ -116,17 +118,39 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
     return sent
 
 
+def _starts_between(event: WatchedEvent, after: datetime, before: datetime) -> list[datetime]:
+    """The starts of the event's occurrences in (after, before]: its own, or a series'
+    expanded in its time zone (a 09:00 meeting stays at 09:00 local across DST changes)."""
+    if event.recurrence is None or event.time_zone is None:
+        assert event.start is not None
+        return [event.start] if after < event.start <= before else []
+    zone = ZoneInfo(event.time_zone)
+    series = rrulestr(event.recurrence, forceset=True)
+    # The rule runs on naive local times; a day each side absorbs the zone's offset.
+    local = series.between(
+        after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1),
+        before.astimezone(zone).replace(tzinfo=None) + timedelta(days=1),
+    )
+    starts = (moment.replace(tzinfo=zone).astimezone(UTC) for moment in local)
+    return [start for start in starts if after < start <= before]
+
+
 def event_reminders(session: Session, settings: NotificationsSettings, now: datetime) -> int:
-    """Each attendee is reminded once, their chosen lead time before the event starts."""
+    """Each attendee is reminded once of each occurrence, their chosen lead time before it
+    starts."""
+    horizon = now + MAX_EVENT_LEAD
     events = session.scalars(
         select(WatchedEvent).where(
-            WatchedEvent.start > now,
-            WatchedEvent.start <= now + MAX_EVENT_LEAD,
+            # A series' first start may be long past (or a moved occurrence before it).
+            or_(WatchedEvent.recurrence.is_not(None), WatchedEvent.start.between(now, horizon)),
             WatchedEvent.cancelled.is_(False),
             WatchedEvent.attendee_ids != [],
         )
     ).all()
-    attending = _each_active(session, events, lambda event: event.attendee_ids)
+    occurrences = [
+        (event, start) for event in events for start in _starts_between(event, now, horizon)
+    ]
+    attending = _each_active(session, occurrences, lambda occurrence: occurrence[0].attendee_ids)
     chosen = {
         row.user_id: row.event_lead_minutes
         for row in session.scalars(
@@ -136,10 +160,9 @@ def event_reminders(session: Session, settings: NotificationsSettings, now: date
         )
     }
     sent = 0
-    for event, person, recipient in attending:
-        assert event.start is not None
+    for (event, start), person, recipient in attending:
         lead = timedelta(minutes=chosen.get(person, DEFAULT_EVENT_LEAD_MINUTES))
-        if event.start - lead > now:
+        if start - lead > now:
             continue
         zone = recipients.zone(recipient, settings.default_time_zone)
         sent += notify(
@@ -148,8 +171,8 @@ def event_reminders(session: Session, settings: NotificationsSettings, now: date
             [person],
             Message(
                 Kind.EVENT_REMINDER,
-                f"{quoted(event.title)} starts at {format_moment(event.start, zone)}",
-                dedup_key=f"event_reminder:{event.event_id}:{event.start.isoformat()}",
+                f"{quoted(event.title)} starts at {format_moment(start, zone)}",
+                dedup_key=f"event_reminder:{event.event_id}:{start.isoformat()}",
                 link=record_link(Record.EVENT, event.event_id),
             ),
             now=now,

@@ -6,8 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from sqlalchemy.orm import Session
+from fastapi import Query
 
 from notifications_service.authz import INBOX_MARK_ALL, NOTIFICATION_MARK
 from notifications_service.notifications import service
@@ -17,18 +16,13 @@ from notifications_service.notifications.schemas import (
     NotificationRead,
     UnreadCount,
 )
-from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
+from obcms_platform.resource_routes import Write, Writes, collection_router
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/notifications",
-    tags=["notifications"],
-    responses=error_responses(401, 422),
-)
+router = collection_router("notifications")
 
 
 @router.get("", response_model=Page[NotificationRead])
@@ -49,25 +43,23 @@ def unread_count(session: DbSession, principal: CurrentPrincipal) -> UnreadCount
 
 
 @router.post("/read-all", response_model=MarkedRead)
-def mark_all_read(
-    session: DbSession, principal: Annotated[Principal, Authorize(INBOX_MARK_ALL)]
-) -> MarkedRead:
-    marked = service.mark_all_read(session, principal.user_id)
-    session.commit()
+def mark_all_read(write: Annotated[Write, Writes(INBOX_MARK_ALL, if_match=False)]) -> MarkedRead:
+    marked = service.mark_all_read(write.session, write.principal.user_id)
+    write.session.commit()
     return MarkedRead(marked=marked)
 
 
-def _marking(read: bool) -> Callable[[uuid.UUID, Session, Principal], NotificationRead]:
+def _marking(read: bool) -> Callable[[uuid.UUID, Write], NotificationRead]:
     """The endpoint marking one of the caller's notifications read (or unread again)."""
 
     def mark(
         notification_id: uuid.UUID,
-        session: DbSession,
-        principal: Annotated[Principal, Authorize(NOTIFICATION_MARK)],
+        write: Annotated[Write, Writes(NOTIFICATION_MARK, if_match=False)],
     ) -> NotificationRead:
-        found = service.mark_read(session, principal.user_id, notification_id, read=read)
-        session.commit()
-        return NotificationRead.model_validate(found)
+        found = service.mark_read(
+            write.session, write.principal.user_id, notification_id, read=read
+        )
+        return write.respond(found, NotificationRead, etag=False)
 
     return mark
 

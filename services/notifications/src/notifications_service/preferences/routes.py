@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from sqlalchemy.orm import Session
 
 from notifications_service.authz import PREFERENCES_UPDATE
@@ -16,18 +16,13 @@ from notifications_service.preferences.schemas import (
     PreferencesRead,
     PreferencesUpdate,
 )
-from obcms_platform.app import API_PREFIX
-from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize
+from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.versioning import ExpectedVersion, set_etag
+from obcms_platform.resource_routes import Write, Writes, collection_router
+from obcms_platform.versioning import set_etag
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/notification-preferences",
-    tags=["notification-preferences"],
-    responses=error_responses(401, 422),
-)
+router = collection_router("notification-preferences")
 
 
 def _read(session: Session, settings: DeliverySettings, response: Response) -> PreferencesRead:
@@ -56,12 +51,10 @@ def get_preferences(
 
 @router.patch("", response_model=PreferencesRead, responses=error_responses(412))
 def update_preferences(
-    changes: PreferencesUpdate,
-    session: DbSession,
-    principal: Annotated[Principal, Authorize(PREFERENCES_UPDATE)],
-    expected_version: ExpectedVersion,
-    response: Response,
+    changes: PreferencesUpdate, write: Annotated[Write, Writes(PREFERENCES_UPDATE)]
 ) -> PreferencesRead:
-    settings = service.update(session, principal.user_id, changes, expected_version)
-    session.commit()
-    return _read(session, settings, response)
+    settings = service.update(
+        write.session, write.principal.user_id, changes, write.expected_version
+    )
+    write.session.commit()
+    return _read(write.session, settings, write.response)

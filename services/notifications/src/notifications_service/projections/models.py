@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, Boolean, Date, DateTime, Index, Integer, String, Uuid
+from sqlalchemy import ARRAY, Boolean, Date, DateTime, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from notifications_service.db import Base
@@ -48,6 +48,10 @@ class WatchedEvent(_Announced, Base):
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     attendee_ids: Mapped[list[uuid.UUID]] = _people()
+    # A series: its occurrences as the calendar announces them (RFC 5545 lines in naive
+    # local times of `time_zone`, see `contracts.CalendarEventChanged`); `start` is its first.
+    recurrence: Mapped[str | None] = mapped_column(Text)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_watched_events__start", "start"),)
 

@@ -5,23 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes
+from obcms_platform.resource_routes import Write, Writes, collection_router
 from portfolio_service.approvals import service
 from portfolio_service.approvals.schemas import ApprovalHistoryRead, ApprovalRequest
 from portfolio_service.authz import PPA_APPROVAL
 from portfolio_service.ppas.schemas import PpaRead
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/approval",
-    tags=["approvals"],
-    responses=error_responses(401, 404, 422),
-)
+router = collection_router("ppas/{ppa_id}/approval", tag="approvals", errors=(404,))
 
 
 @router.post("", response_model=PpaRead, responses=error_responses(403, 409, 412))

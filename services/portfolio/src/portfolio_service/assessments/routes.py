@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.assessments import service
 from portfolio_service.assessments.schemas import (
     AssessmentCreate,
@@ -16,9 +12,7 @@ from portfolio_service.assessments.schemas import (
 )
 from portfolio_service.authz import ASSESSMENT_CREATE, ASSESSMENT_WRITE
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/assessments", tags=["assessments"], responses=error_responses(401, 422)
-)
+router = collection_router("assessments")
 
 assessments = ResourceRoutes(router, "assessment", AssessmentRead)
 assessments.list(AssessmentFilters, service.list_assessments)

@@ -3,11 +3,7 @@ If-Match)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.authz import CEILING_WRITE
 from portfolio_service.ceilings import service
 from portfolio_service.ceilings.schemas import (
@@ -17,11 +13,7 @@ from portfolio_service.ceilings.schemas import (
     CeilingUpdate,
 )
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/budget-ceilings",
-    tags=["budget ceilings"],
-    responses=error_responses(401, 422),
-)
+router = collection_router("budget-ceilings", tag="budget ceilings")
 
 ceilings = ResourceRoutes(router, "ceiling", CeilingRead, versioned=False)
 ceilings.list(CeilingFilters, service.list_ceilings)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
-from obcms_platform.errors import error_responses
+from obcms_platform.resource_routes import collection_router
 from portfolio_service.dashboard import service
 from portfolio_service.dashboard.schemas import Dashboard
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/portfolio", tags=["dashboard"], responses=error_responses(401, 422)
-)
+router = collection_router("portfolio", tag="dashboard")
 
 
 @router.get("/dashboard", response_model=Dashboard)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from obcms_platform.records import model_of
 from portfolio_service.dashboard.schemas import (
     BudgetFigures,
     Dashboard,
@@ -175,16 +176,8 @@ def portfolio_dashboard(
         by_category=breakdown("category"),
         by_sector=breakdown("sector"),
         by_approval_status=breakdown("approval_status"),
-        budget=BudgetFigures(
-            budget_allocation=figures.budget_allocation or Decimal(0),
-            allocations=figures.allocations,
-            adjustments=figures.adjustments,
-            allocated=figures.allocated,
-            obligated=figures.obligated,
-            disbursed=figures.disbursed,
-            obligation_rate=figures.obligation_rate,
-            disbursement_rate=figures.disbursement_rate,
-            utilization_rate=figures.utilization_rate,
+        budget=model_of(
+            BudgetFigures, figures, budget_allocation=figures.budget_allocation or Decimal(0)
         ),
         average_progress=(
             None

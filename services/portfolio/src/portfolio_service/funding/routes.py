@@ -5,22 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes
+from obcms_platform.resource_routes import Write, Writes, collection_router
 from portfolio_service.authz import FUNDING_CREATE
 from portfolio_service.funding import service
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/funding",
-    tags=["funding"],
-    responses=error_responses(401, 404, 422),
-)
+router = collection_router("ppas/{ppa_id}/funding", tag="funding", errors=(404,))
 
 
 @router.get("", response_model=FundingSummary)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import NotFoundError
-from obcms_platform.records import insert_row
+from obcms_platform.records import insert_row, model_of
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
 from portfolio_service.ppas.models import Ppa
@@ -103,19 +103,10 @@ def funding_summary(session: Session, ppa_id: uuid.UUID) -> FundingSummary:
         .where(FundingTranche.ppa_id == ppa_id)
         .order_by(FundingTranche.date, FundingTranche.created_at, FundingTranche.id)
     )
-    figures = FundingFigures.from_sums(budget_allocation, sums)
-    return FundingSummary(
+    return model_of(
+        FundingSummary,
+        FundingFigures.from_sums(budget_allocation, sums),
         ppa_id=ppa_id,
-        budget_allocation=figures.budget_allocation,
-        allocations=figures.allocations,
-        adjustments=figures.adjustments,
-        allocated=figures.allocated,
-        obligated=figures.obligated,
-        disbursed=figures.disbursed,
-        obligation_rate=figures.obligation_rate,
-        disbursement_rate=figures.disbursement_rate,
-        utilization_rate=figures.utilization_rate,
-        under_obligated=figures.under_obligated,
         tranches=[TrancheRead.model_validate(tranche) for tranche in tranches],
     )
 

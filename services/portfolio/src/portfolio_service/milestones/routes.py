@@ -5,22 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes
+from obcms_platform.resource_routes import Write, Writes, collection_router
 from portfolio_service.authz import MILESTONE_WRITE
 from portfolio_service.milestones import service
 from portfolio_service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/milestones",
-    tags=["milestones"],
-    responses=error_responses(401, 404, 422),
-)
+router = collection_router("ppas/{ppa_id}/milestones", tag="milestones", errors=(404,))
 
 MilestoneWrite = Annotated[Write, Writes(MILESTONE_WRITE)]
 

@@ -80,12 +80,6 @@ def _announce(session: Session, milestone: Milestone, *, deleted: bool = False) 
     outbox.add(
         session,
         MILESTONE_CHANGED,
-        MilestoneChanged(
-            ppa_id=milestone.ppa_id,
-            title=milestone.title,
-            date=milestone.date,
-            status=milestone.status,
-            deleted=deleted,
-        ),
+        MilestoneChanged.of_record(milestone, deleted=deleted),
         subject_id=milestone.id,
     )

@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from portfolio_service.authz import NEED_CREATE, NEED_WRITE
 from portfolio_service.needs import service
 from portfolio_service.needs.schemas import (
@@ -20,9 +17,7 @@ from portfolio_service.needs.schemas import (
     NeedUpdate,
 )
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/needs", tags=["needs"], responses=error_responses(401, 422)
-)
+router = collection_router("needs")
 
 needs = ResourceRoutes(router, "need", NeedRead)
 needs.list(NeedFilters, service.list_needs)
@@ -43,23 +38,19 @@ def replace_ppa_links(need_id: uuid.UUID, body: NeedPpaLinks, write: NeedWrite) 
     return write.respond(need, NeedRead)
 
 
-@router.put(
-    "/{need_id}/ppas/{ppa_id}", response_model=NeedRead, responses=error_responses(404, 412)
+needs.links(
+    "ppas",
+    "ppa_id",
+    service.link_ppa,
+    service.unlink_ppa,
+    NEED_WRITE,
+    errors=(404, 412),
+    add_description=(
+        "Add one PPA to those addressing the need, keeping the others (already linked: 200,\n"
+        "unchanged; an unknown PPA: 422 naming ppa_id)."
+    ),
+    remove_description=(
+        "Remove one PPA from those addressing the need, keeping the others (not linked: 404\n"
+        "naming ppa_id)."
+    ),
 )
-def link_ppa(need_id: uuid.UUID, ppa_id: uuid.UUID, write: NeedWrite) -> NeedRead:
-    """Add one PPA to those addressing the need, keeping the others (already linked: 200,
-    unchanged; an unknown PPA: 422 naming ppa_id)."""
-    need = service.link_ppa(write.session, need_id, ppa_id, write.principal, write.expected_version)
-    return write.respond(need, NeedRead)
-
-
-@router.delete(
-    "/{need_id}/ppas/{ppa_id}", response_model=NeedRead, responses=error_responses(404, 412)
-)
-def unlink_ppa(need_id: uuid.UUID, ppa_id: uuid.UUID, write: NeedWrite) -> NeedRead:
-    """Remove one PPA from those addressing the need, keeping the others (not linked: 404
-    naming ppa_id)."""
-    need = service.unlink_ppa(
-        write.session, need_id, ppa_id, write.principal, write.expected_version
-    )
-    return write.respond(need, NeedRead)

@@ -14,20 +14,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import NEED_CHANGED, NeedChanged
 from obcms_platform.errors import InvalidInputError, NotFoundError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    apply_changes,
-    delete_row,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    new_record,
-    text_match,
-)
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.db import outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
@@ -40,11 +31,11 @@ from portfolio_service.ppas.models import Ppa
 
 
 def get_need(session: Session, need_id: uuid.UUID) -> Need:
-    return get_or_404(session, Need, need_id, what="need")
+    return records.get_or_404(session, Need, need_id, what="need")
 
 
 def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tuple[list[Need], int]:
-    conditions = field_conditions(
+    conditions = records.field_conditions(
         Need, filters, "status", "urgency_level", "feasibility", "assessment_id"
     )
     if filters.ppa_id is not None:
@@ -55,16 +46,16 @@ def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tupl
         addressed = exists().where(NeedPpaLink.need_id == Need.id)
         conditions.append(addressed if filters.addressed else ~addressed)
     if filters.q:
-        conditions.append(text_match(filters.q, Need.title, Need.description))
+        conditions.append(records.text_match(filters.q, Need.title, Need.description))
     statement = select(Need).where(*conditions).order_by(Need.created_at.desc(), Need.id)
     return paginate(session, statement, page)
 
 
 def create_need(session: Session, data: NeedCreate, principal: Principal) -> Need:
-    need = new_record(Need, principal, **data.model_dump(exclude={"ppa_ids"}))
+    need = records.new_record(Need, principal, **data.model_dump(exclude={"ppa_ids"}))
     _check_assessment(session, need.assessment_id)
     need.ppa_links = _links(session, data.ppa_ids)
-    insert_row(session, need)
+    records.insert_row(session, need)
     _announce(session, need)
     return need
 
@@ -76,9 +67,9 @@ def update_need(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Need:
-    need = locked(session, Need, need_id, expected_version, what="need")
+    need = records.locked(session, Need, need_id, expected_version, what="need")
     values = changes.changes()
-    apply_changes(need, values, by=principal)
+    records.apply_changes(need, values, by=principal)
     if "assessment_id" in values:
         _check_assessment(session, need.assessment_id)
     session.flush()
@@ -87,8 +78,8 @@ def update_need(
 
 
 def delete_need(session: Session, need_id: uuid.UUID, expected_version: int | None = None) -> None:
-    need = locked(session, Need, need_id, expected_version, what="need")
-    delete_row(session, need)
+    need = records.locked(session, Need, need_id, expected_version, what="need")
+    records.delete_row(session, need)
     _announce(session, need, deleted=True)
 
 
@@ -99,7 +90,7 @@ def replace_ppa_links(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Need:
-    need = locked(session, Need, need_id, expected_version, what="need")
+    need = records.locked(session, Need, need_id, expected_version, what="need")
     links = _links(session, ppa_ids)
     need.ppa_links.clear()
     session.flush()
@@ -116,7 +107,7 @@ def link_ppa(
 ) -> Need:
     """Add one PPA to those addressing the need; one already linked changes nothing. The
     need's row lock queues concurrent link changes, so none is lost."""
-    need = locked(session, Need, need_id, expected_version, what="need")
+    need = records.locked(session, Need, need_id, expected_version, what="need")
     if ppa_id in need.ppa_ids:
         return need
     if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
@@ -133,7 +124,7 @@ def unlink_ppa(
     expected_version: int | None = None,
 ) -> Need:
     """Remove one PPA from those addressing the need (404 naming ppa_id when not linked)."""
-    need = locked(session, Need, need_id, expected_version, what="need")
+    need = records.locked(session, Need, need_id, expected_version, what="need")
     link = next((link for link in need.ppa_links if link.ppa_id == ppa_id), None)
     if link is None:
         raise NotFoundError("ppa_id: link to PPA", ppa_id, field="ppa_id")
@@ -176,11 +167,6 @@ def _announce(session: Session, need: Need, *, deleted: bool = False) -> None:
     outbox.add(
         session,
         NEED_CHANGED,
-        NeedChanged(
-            title=need.title,
-            status=need.status,
-            ppa_ids=[] if deleted else list(need.ppa_ids),
-            deleted=deleted,
-        ),
+        NeedChanged.of_record(need, ppa_ids=[] if deleted else need.ppa_ids, deleted=deleted),
         subject_id=need.id,
     )

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes
+from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.authz import PPA_CREATE, PPA_DELETE, PPA_UPDATE
 from portfolio_service.ppas import service
 from portfolio_service.ppas.schemas import PpaCreate, PpaFilters, PpaRead, PpaUpdate
 
-router = APIRouter(prefix=f"{API_PREFIX}/ppas", tags=["PPAs"], responses=error_responses(401, 422))
+router = collection_router("ppas", tag="PPAs")
 
 ppas = ResourceRoutes(router, "ppa", PpaRead)
 ppas.list(PpaFilters, service.list_ppas)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import (
     PPA_CREATED,
@@ -25,16 +26,6 @@ from obcms_platform.contracts import (
 )
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    apply_changes,
-    delete_row,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    new_record,
-    text_match,
-)
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
@@ -51,22 +42,20 @@ CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year"})
 
 
 def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
-    return get_or_404(session, Ppa, ppa_id, what="PPA")
+    return records.get_or_404(session, Ppa, ppa_id, what="PPA")
 
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
-    ppa = new_record(Ppa, principal, **data.model_dump())
+    ppa = records.new_record(Ppa, principal, **data.model_dump())
     _check_state(ppa)
-    insert_row(session, ppa)
+    records.insert_row(session, ppa)
     create_stages(session, ppa.id)
     # Load the new PPA's collections now, in its transaction: left to a lazy load while the
     # answer is built after the commit, a database gone away meanwhile would turn a stored
     # PPA into an error response.
     session.refresh(ppa, ["milestones", "approval_history", "need_links"])
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
-    announced = PpaCreated(
-        **event_data(ppa).model_dump(), lead_id=ppa.lead_id, created_by=ppa.created_by
-    )
+    announced = PpaCreated.of_record(ppa, owner_ids=_owner_ids(ppa))
     outbox.add(session, PPA_CREATED, announced, subject_id=ppa.id)
     return ppa
 
@@ -78,47 +67,39 @@ def update_ppa(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Ppa:
-    ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
+    ppa = records.locked(session, Ppa, ppa_id, expected_version, what="PPA")
     values = changes.changes()
     _ensure_not_frozen(ppa, values)
-    apply_changes(ppa, values, by=principal)
+    records.apply_changes(ppa, values, by=principal)
     _check_state(ppa)
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)
     session.flush()
-    outbox.add(session, PPA_UPDATED, event_data(ppa), subject_id=ppa.id)
+    announced = PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa))
+    outbox.add(session, PPA_UPDATED, announced, subject_id=ppa.id)
     return ppa
 
 
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
     """Its milestones, workflow stages, approval history, funding and need links go too."""
-    ppa = locked(session, Ppa, ppa_id, expected_version, what="PPA")
-    delete_row(session, ppa)
+    ppa = records.locked(session, Ppa, ppa_id, expected_version, what="PPA")
+    records.delete_row(session, ppa)
     outbox.add(session, PPA_DELETED, RecordDeleted(title=ppa.title), subject_id=ppa_id)
 
 
 def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
-    conditions = field_conditions(
+    conditions = records.field_conditions(
         Ppa, filters, "category", "status", "sector", "fiscal_year", "approval_status"
     )
     if filters.q:
-        conditions.append(text_match(filters.q, Ppa.title, Ppa.summary))
+        conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
     statement = select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
     return paginate(session, statement, page)
 
 
-def event_data(ppa: Ppa) -> PpaChanged:
-    """The payload of `ppa.updated` (and the most of `ppa.created`)."""
-    return PpaChanged(
-        title=ppa.title,
-        category=ppa.category,
-        status=ppa.status,
-        start_date=ppa.start_date,
-        target_end_date=ppa.target_end_date,
-        fiscal_year=ppa.fiscal_year,
-        # Who owns the PPA: the tasks service lets them work its tasks.
-        owner_ids=sorted(ppa_owner_ids(ppa), key=str),
-    )
+def _owner_ids(ppa: Ppa) -> list[uuid.UUID]:
+    """Who owns the PPA, as its events name them: the tasks service lets them work its tasks."""
+    return sorted(ppa_owner_ids(ppa), key=str)
 
 
 def ppa_owner_ids(ppa: Ppa) -> frozenset[uuid.UUID]:

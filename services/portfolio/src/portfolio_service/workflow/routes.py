@@ -5,23 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes
+from obcms_platform.resource_routes import Write, Writes, collection_router
 from portfolio_service.authz import WORKFLOW_UPDATE
 from portfolio_service.workflow import service
 from portfolio_service.workflow.models import BudgetStage
 from portfolio_service.workflow.schemas import StageRead, StageUpdate
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/ppas/{{ppa_id}}/workflow",
-    tags=["budget workflow"],
-    responses=error_responses(401, 404, 422),
-)
+router = collection_router("ppas/{ppa_id}/workflow", tag="budget workflow", errors=(404,))
 
 
 @router.get("", response_model=list[StageRead])

@@ -76,9 +76,7 @@ def update_stage(
     outbox.add(
         session,
         WORKFLOW_STAGE_CHANGED,
-        WorkflowStageChanged(
-            ppa_id=ppa_id, stage=row.stage, status=row.status, due_date=row.due_date
-        ),
+        WorkflowStageChanged.of_record(row),
         subject_id=row.id,
     )
     return row

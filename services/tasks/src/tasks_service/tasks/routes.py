@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
@@ -21,9 +16,7 @@ from tasks_service.tasks.schemas import (
     TaskUpdate,
 )
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/tasks", tags=["tasks"], responses=error_responses(401, 422)
-)
+router = collection_router("tasks")
 
 tasks = ResourceRoutes(router, "task", TaskRead)
 tasks.list(TaskFilters, service.list_tasks)
@@ -31,8 +24,6 @@ tasks.create(TaskCreate, service.create_task, TASK_CREATE, errors=(409,))
 tasks.get(service.get_task)
 tasks.update(TaskUpdate, service.update_task, TASK_UPDATE, errors=(403, 404, 409, 412))
 tasks.delete(service.delete_task, TASK_DELETE)
-
-TaskWrite = Annotated[Write, Writes(TASK_UPDATE)]
 
 
 @router.patch("", response_model=TaskBulkResults)
@@ -45,27 +36,13 @@ def bulk_update_tasks(
     return TaskBulkResults(results=results)
 
 
-@router.put(
-    "/{task_id}/dependencies/{other_id}",
-    response_model=TaskRead,
-    responses=error_responses(403, 404, 412),
+tasks.links(
+    "dependencies",
+    "other_id",
+    service.add_dependency,
+    service.remove_dependency,
+    TASK_UPDATE,
+    errors=(403, 404, 412),
+    add_description="The task waits for task `other_id` (already waiting: unchanged).",
+    remove_description="The task no longer waits for task `other_id` (404 when it did not).",
 )
-def add_dependency(task_id: uuid.UUID, other_id: uuid.UUID, write: TaskWrite) -> TaskRead:
-    """The task waits for task `other_id` (already waiting: unchanged)."""
-    task = service.add_dependency(
-        write.session, task_id, other_id, write.principal, write.expected_version
-    )
-    return write.respond(task, TaskRead)
-
-
-@router.delete(
-    "/{task_id}/dependencies/{other_id}",
-    response_model=TaskRead,
-    responses=error_responses(403, 404, 412),
-)
-def remove_dependency(task_id: uuid.UUID, other_id: uuid.UUID, write: TaskWrite) -> TaskRead:
-    """The task no longer waits for task `other_id` (404 when it did not)."""
-    task = service.remove_dependency(
-        write.session, task_id, other_id, write.principal, write.expected_version
-    )
-    return write.respond(task, TaskRead)

@@ -17,18 +17,18 @@ from pydantic import (
 )
 
 from obcms_platform.schemas import (
+    LongText,
     PlausibleDate,
     RequestModel,
     ResponseModel,
     SearchText,
     TextWithoutNul,
+    Title,
     UpdateModel,
     deduplicated,
 )
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
-Title = Annotated[TextWithoutNul, Field(min_length=1, max_length=300)]
-Description = Annotated[TextWithoutNul, Field(max_length=20_000)]
 Hours = Annotated[float, Field(ge=0, le=100_000)]
 IdList = Annotated[list[uuid.UUID], Field(max_length=200), AfterValidator(deduplicated)]
 
@@ -37,7 +37,7 @@ RELATED_FIELDS = ("related_ppa_id", "related_assessment_id", "related_event_id")
 
 class TaskCreate(RequestModel):
     title: Title
-    description: Description = ""
+    description: LongText = ""
     domain: TaskDomain = TaskDomain.GENERAL
     status: TaskStatus = TaskStatus.NOT_STARTED
     priority: TaskPriority = TaskPriority.MEDIUM
@@ -70,7 +70,7 @@ class TaskUpdate(UpdateModel):
     )
 
     title: Title | None = None
-    description: Description | None = None
+    description: LongText | None = None
     domain: TaskDomain | None = None
     status: TaskStatus | None = None
     priority: TaskPriority | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.authz import ensure
 from obcms_platform.contracts import (
@@ -27,15 +28,6 @@ from obcms_platform.errors import (
     NotFoundError,
 )
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import (
-    delete_row,
-    field_conditions,
-    get_or_404,
-    insert_row,
-    locked,
-    new_record,
-    text_match,
-)
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
@@ -60,21 +52,21 @@ DEPENDENCY_GRAPH_LOCK = 0x7461736B_64657073  # "taskdeps"
 
 
 def get_task(session: Session, task_id: uuid.UUID) -> Task:
-    return get_or_404(session, Task, task_id, what="task")
+    return records.get_or_404(session, Task, task_id, what="task")
 
 
 def create_task(session: Session, data: TaskCreate, principal: Principal) -> Task:
     values = data.model_dump()
     for name in HOURS_FIELDS:
         values[name] = _hours(values[name])
-    task = new_record(Task, principal, **values, completed_at=None)
+    task = records.new_record(Task, principal, **values, completed_at=None)
     _apply_status(task, previous=None)
     if task.depends_on:
         _lock_dependency_graph(session)
     _check_state(session, task)
     if task.related_ppa_id is not None:
         _ensure_may_link(session, task, principal)
-    insert_row(session, task)
+    records.insert_row(session, task)
     announce(session, TASK_CREATED, task)
     return task
 
@@ -86,7 +78,7 @@ def update_task(
     principal: Principal,
     expected_version: int | None = None,
 ) -> Task:
-    task = locked(session, Task, task_id, expected_version, what="task")
+    task = records.locked(session, Task, task_id, expected_version, what="task")
     values = changes.changes()
     # Setting one related record replaces another one (only one may be set at a time).
     if any(values.get(name) is not None for name in RELATED_FIELDS):
@@ -120,7 +112,7 @@ def bulk_update_tasks(
     for item in sorted(request.items, key=lambda item: item.id):
         try:
             with session.begin_nested():
-                task = locked(session, Task, item.id, what="task")
+                task = records.locked(session, Task, item.id, what="task")
                 ensure(principal, TASK_UPDATE, task_workers(session, task))
                 task = update_task(session, item.id, changes, principal, item.version)
             results[item.id] = TaskBulkResult(
@@ -143,7 +135,7 @@ def add_dependency(
 ) -> Task:
     """Make the task wait for another one; already waiting for it, the task is unchanged.
     Refused as a PATCH of `depends_on` would be: itself, an unknown task, a cycle."""
-    task = locked(session, Task, task_id, expected_version, what="task")
+    task = records.locked(session, Task, task_id, expected_version, what="task")
     if dependency_id in task.depends_on:
         return task
     _lock_dependency_graph(session)
@@ -159,7 +151,7 @@ def remove_dependency(
     expected_version: int | None = None,
 ) -> Task:
     """Stop the task waiting for another one (404 when it does not)."""
-    task = locked(session, Task, task_id, expected_version, what="task")
+    task = records.locked(session, Task, task_id, expected_version, what="task")
     if dependency_id not in task.depends_on:
         raise NotFoundError("depends_on: dependency on task", dependency_id, field="depends_on")
     remaining = [other for other in task.depends_on if other != dependency_id]
@@ -179,7 +171,7 @@ def _change_dependencies(
 def delete_task(
     session: Session, task_id: uuid.UUID, expected_version: int | None, principal: Principal
 ) -> None:
-    task = locked(session, Task, task_id, expected_version, what="task")
+    task = records.locked(session, Task, task_id, expected_version, what="task")
     # No task may keep depending on one that no longer exists.
     session.execute(
         update(Task)
@@ -196,7 +188,7 @@ def delete_task(
 
 def remove(session: Session, task: Task) -> None:
     """Delete a task and announce it (its last version + 1, so no late update revives it)."""
-    announce(session, TASK_DELETED, task, version=delete_row(session, task))
+    announce(session, TASK_DELETED, task, version=records.delete_row(session, task))
 
 
 def announce(
@@ -209,18 +201,8 @@ def announce(
     outbox.add(
         session,
         contract,
-        TaskChanged(
-            task_id=task.id,
-            title=task.title,
-            status=task.status,
-            due_date=task.due_date,
-            related_ppa_id=task.related_ppa_id,
-            related_assessment_id=task.related_assessment_id,
-            related_event_id=task.related_event_id,
-            version=version or task.version,
-            assignee_ids=list(task.assignee_ids),
-            auto_generated=task.auto_generated,
-            changed_by=task.updated_by,
+        TaskChanged.of_record(
+            task, task_id=task.id, version=version or task.version, changed_by=task.updated_by
         ),
         subject_id=task.id,
     )
@@ -238,7 +220,7 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         raise InvalidInputError(
             "due_before: must not be earlier than due_after", field="due_before"
         )
-    conditions = field_conditions(
+    conditions = records.field_conditions(
         Task, filters, "id", "domain", "status", "priority", *RELATED_FIELDS
     )
     if filters.assignee == "none":
@@ -266,9 +248,9 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.due_date.between(today, today + timedelta(days=6)))
     elif filters.due is DueShortcut.OVERDUE:
         conditions.append(overdue)
-    conditions += field_conditions(Task, filters, "auto_generated", "created_from_template")
+    conditions += records.field_conditions(Task, filters, "auto_generated", "created_from_template")
     if filters.q:
-        conditions.append(text_match(filters.q, Task.title, Task.description))
+        conditions.append(records.text_match(filters.q, Task.title, Task.description))
     return select(Task).where(*conditions).order_by(*_ordering(filters.sort))
 
 

@@ -6,21 +6,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
-from obcms_platform.resource_routes import ResourceRoutes, Write, Writes
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TEAM_CREATE, TEAM_UPDATE
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/teams", tags=["teams"], responses=error_responses(401, 422)
-)
+router = collection_router("teams")
 
 
 @router.get("", response_model=Page[TeamRead])

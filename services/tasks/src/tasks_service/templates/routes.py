@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
-from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes
+from obcms_platform.resource_routes import Write, Writes, collection_router
 from tasks_service.authz import TEMPLATE_GENERATE, TEMPLATE_WRITE
 from tasks_service.tasks.schemas import TaskRead
 from tasks_service.templates import service
@@ -22,11 +21,7 @@ from tasks_service.templates.schemas import (
     TemplateRead,
 )
 
-router = APIRouter(
-    prefix=f"{API_PREFIX}/task-templates",
-    tags=["task templates"],
-    responses=error_responses(401, 422),
-)
+router = collection_router("task-templates", tag="task templates")
 
 TemplateNameParam = Annotated[str, Path(max_length=100)]
 TemplateWrite = Annotated[Write, Writes(TEMPLATE_WRITE, if_match=False)]

@@ -8,19 +8,19 @@ from typing import Annotated
 
 from pydantic import Field
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import LongText, Note, PlausibleDate, RequestModel, ResponseModel, Title
 from tasks_service.tasks.models import TaskDomain, TaskPriority
-from tasks_service.tasks.schemas import TaskRead
+from tasks_service.tasks.schemas import Hours, TaskRead
 from tasks_service.templates.models import SubjectKind
 
 TemplateName = Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class TemplateItemIn(RequestModel):
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20_000)] = ""
+    title: Title
+    description: LongText = ""
     priority: TaskPriority = TaskPriority.MEDIUM
-    estimated_hours: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    estimated_hours: Hours | None = None
     days_from_start: Annotated[int, Field(ge=0, le=3_650)] = 0
 
 
@@ -28,7 +28,7 @@ class TemplateBody(RequestModel):
     """A whole template; items are given in order (their sequence is their position)."""
 
     domain: TaskDomain = TaskDomain.GENERAL
-    description: Annotated[str, Field(max_length=5_000)] = ""
+    description: Note = ""
     is_active: bool = True
     items: Annotated[list[TemplateItemIn], Field(min_length=1, max_length=200)]
 

@@ -12,18 +12,24 @@ from sqlalchemy.dialects import postgresql
 from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
 from obcms_platform.migration_ops import (
     create_indexes,
+    create_named_index,
     drop_tables,
     enum_column,
     foreign_key,
+    id_column,
     primary_key,
+    range_column,
     timestamp_column,
-    timestamp_columns,
     unique_constraint,
     uuid_array_column,
+    versioned_columns,
 )
 
 revision: str = "0001"
 down_revision: str | None = None
+
+# The bookings that hold their resource: the no-overlap constraint and its index cover these.
+HOLDING_STATUSES = "status IN ('pending', 'approved')"
 
 
 def upgrade() -> None:
@@ -32,7 +38,7 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.create_table(
         "events",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         enum_column(
@@ -74,15 +80,8 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("recurrence", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("span_end", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "span",
-            postgresql.TSTZRANGE(),
-            sa.Computed("tstzrange(start, span_end)", persisted=True),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        range_column("span", "tstzrange(start, span_end)"),
+        *versioned_columns(authored=True),
         sa.CheckConstraint('"end" > start', name=op.f("ck_events__end")),
         sa.CheckConstraint(
             'recurrence IS NOT NULL OR span_end = "end"', name=op.f("ck_events__single_event_span")
@@ -93,33 +92,26 @@ def upgrade() -> None:
         primary_key("events", "id"),
     )
     create_indexes("events", "organizer_id")
-    op.create_index(
-        "ix_events__participant_ids",
-        "events",
-        ["participant_ids"],
-        unique=False,
-        postgresql_using="gin",
-    )
-    op.create_index("ix_events__span", "events", ["span"], unique=False, postgresql_using="gist")
+    create_named_index("events", "participant_ids", ["participant_ids"], using="gin")
+    create_named_index("events", "span", ["span"], using="gist")
     create_indexes("events", ("start", "id"))
     op.create_table(
         "resources",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("name", sa.String(length=200), nullable=False),
         enum_column("resource_type", "vehicle", "equipment", "room", "facilitator"),
         sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("location", sa.String(length=300), nullable=False),
         sa.Column("is_available", sa.Boolean(), nullable=False),
         sa.Column("booking_requires_approval", sa.Boolean(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=False),
         sa.CheckConstraint("capacity >= 0", name=op.f("ck_resources__capacity")),
         primary_key("resources", "id"),
         unique_constraint("resources", "name"),
     )
     op.create_table(
         "staff_leaves",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         enum_column("leave_type", "vacation", "sick", "emergency", "official"),
         sa.Column("start_date", sa.Date(), nullable=False),
@@ -127,35 +119,27 @@ def upgrade() -> None:
         enum_column("status", "pending", "approved", "rejected"),
         sa.Column("approved_by", sa.Uuid(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=True),
         sa.CheckConstraint("start_date <= end_date", name=op.f("ck_staff_leaves__end_date")),
         primary_key("staff_leaves", "id"),
     )
     create_indexes("staff_leaves", ("start_date", "end_date"), ("user_id", "start_date"))
     op.create_table(
         "bookings",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("resource_id", sa.Uuid(), nullable=False),
         sa.Column("start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("end", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "during",
-            postgresql.TSTZRANGE(),
-            sa.Computed('tstzrange(start, "end")', persisted=True),
-            nullable=False,
-        ),
+        range_column("during", 'tstzrange(start, "end")'),
         enum_column("status", "pending", "approved", "rejected", "cancelled"),
         sa.Column("booked_by", sa.Uuid(), nullable=False),
         sa.Column("approved_by", sa.Uuid(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=False),
         postgresql.ExcludeConstraint(
             (sa.column("resource_id"), "="),
             (sa.column("during"), "&&"),
-            where=sa.text("status IN ('pending', 'approved')"),
+            where=sa.text(HOLDING_STATUSES),
             using="gist",
             name="ex_bookings__resource_id_during",
         ),
@@ -164,18 +148,13 @@ def upgrade() -> None:
         primary_key("bookings", "id"),
     )
     create_indexes("bookings", ("booked_by", "start"))
-    op.create_index(
-        "ix_bookings__holding_during",
-        "bookings",
-        ["during"],
-        unique=False,
-        postgresql_using="gist",
-        postgresql_where=sa.text("status IN ('pending', 'approved')"),
+    create_named_index(
+        "bookings", "holding_during", ["during"], using="gist", where=HOLDING_STATUSES
     )
     create_indexes("bookings", ("resource_id", "start"))
     op.create_table(
         "event_occurrences",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("occurrence_date", sa.Date(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
@@ -193,13 +172,7 @@ def upgrade() -> None:
         primary_key("event_occurrences", "id"),
         unique_constraint("event_occurrences", "event_id", "occurrence_date"),
     )
-    op.create_index(
-        "ix_event_occurrences__moved_start",
-        "event_occurrences",
-        ["start"],
-        unique=False,
-        postgresql_where=sa.text("NOT cancelled"),
-    )
+    create_named_index("event_occurrences", "moved_start", ["start"], where="NOT cancelled")
 
 
 def downgrade() -> None:

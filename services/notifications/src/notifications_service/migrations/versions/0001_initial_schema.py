@@ -10,11 +10,15 @@ from alembic import op
 from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
 from obcms_platform.migration_ops import (
     create_indexes,
+    create_named_index,
     drop_tables,
     enum_column,
+    id_column,
     primary_key,
     timestamp_column,
     timestamp_columns,
+    user_identity_columns,
+    versioned_columns,
 )
 
 revision: str = "0001"
@@ -65,9 +69,7 @@ def upgrade() -> None:
     op.create_table(
         "recipients",
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("username", sa.String(length=150), nullable=False),
-        sa.Column("full_name", sa.String(length=300), nullable=False),
-        sa.Column("email", sa.String(length=320), nullable=True),
+        *user_identity_columns(),
         sa.Column("time_zone", sa.String(length=64), nullable=True),
         enum_column("role", "staff", "manager", "admin"),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -82,8 +84,7 @@ def upgrade() -> None:
         sa.Column("quiet_start", sa.Time(), nullable=True),
         sa.Column("quiet_end", sa.Time(), nullable=True),
         sa.Column("event_lead_minutes", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=False),
         primary_key("delivery_settings", "user_id"),
     )
     op.create_table(
@@ -101,7 +102,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "notifications",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("recipient_id", sa.Uuid(), nullable=False),
         enum_column("kind", *KINDS),
         sa.Column("title", sa.String(length=300), nullable=False),
@@ -117,18 +118,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("recipient_id", "dedup_key", name="uq_notifications__recipient_key"),
     )
     create_indexes("notifications", ("recipient_id", "created_at"))
-    op.create_index(
-        "ix_notifications__unread",
-        "notifications",
-        ["recipient_id"],
-        postgresql_where="read_at IS NULL AND in_app",
+    create_named_index(
+        "notifications", "unread", ["recipient_id"], where="read_at IS NULL AND in_app"
     )
-    op.create_index(
-        "ix_notifications__digest", "notifications", ["recipient_id"], postgresql_where="in_digest"
-    )
+    create_named_index("notifications", "digest", ["recipient_id"], where="in_digest")
     op.create_table(
         "outgoing_emails",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("recipient_id", sa.Uuid(), nullable=False),
         sa.Column("to_address", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
@@ -144,12 +140,7 @@ def upgrade() -> None:
         primary_key("outgoing_emails", "id"),
         sa.UniqueConstraint("recipient_id", "dedup_key", name="uq_outgoing_emails__recipient_key"),
     )
-    op.create_index(
-        "ix_outgoing_emails__due",
-        "outgoing_emails",
-        ["next_attempt_at"],
-        postgresql_where="state = 'pending'",
-    )
+    create_named_index("outgoing_emails", "due", ["next_attempt_at"], where="state = 'pending'")
     op.create_table(
         "job_runs",
         sa.Column("job", sa.String(length=64), nullable=False),

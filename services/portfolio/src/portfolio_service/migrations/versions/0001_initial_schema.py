@@ -6,15 +6,18 @@ from alembic import op
 from obcms_platform.bus.migration_ops import create_bus_tables, drop_bus_tables
 from obcms_platform.migration_ops import (
     create_indexes,
+    create_named_index,
     create_set_values_index,
     create_trigram_index,
     drop_tables,
     enum_column,
     foreign_key,
+    id_column,
     primary_key,
     timestamp_column,
     timestamp_columns,
     unique_constraint,
+    versioned_columns,
 )
 
 revision: str = "0001"
@@ -47,7 +50,7 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_table(
         "assessments",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         enum_column(
@@ -95,7 +98,7 @@ def upgrade() -> None:
     create_trigram_index("assessments", "title")
     op.create_table(
         "budget_ceilings",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         enum_column("sector", *SECTORS),
         sa.Column("fiscal_year", sa.SmallInteger(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
@@ -109,12 +112,8 @@ def upgrade() -> None:
         primary_key("budget_ceilings", "id"),
     )
     create_indexes("budget_ceilings", ("fiscal_year", "sector"))
-    op.create_index(
-        "uq_budget_ceilings__is_active",
-        "budget_ceilings",
-        ["sector", "fiscal_year"],
-        unique=True,
-        postgresql_where=sa.text("is_active"),
+    create_named_index(
+        "budget_ceilings", "is_active", ["sector", "fiscal_year"], where="is_active", unique=True
     )
     op.create_table(
         "ppa_task_projection",
@@ -126,16 +125,15 @@ def upgrade() -> None:
         timestamp_column("updated_at"),
         primary_key("ppa_task_projection", "task_id"),
     )
-    op.create_index(
-        "ix_ppa_task_projection__ppa_id_status",
+    create_named_index(
         "ppa_task_projection",
+        "ppa_id_status",
         ["ppa_id", "status"],
-        unique=False,
-        postgresql_where=sa.text("ppa_id IS NOT NULL AND NOT deleted"),
+        where="ppa_id IS NOT NULL AND NOT deleted",
     )
     op.create_table(
         "ppas",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         enum_column("category", "oobc_ppa", "moa_ppa", "obc_request"),
@@ -164,9 +162,7 @@ def upgrade() -> None:
         sa.Column("budget_currency", sa.String(length=3), nullable=False),
         sa.Column("progress", sa.SmallInteger(), nullable=False),
         enum_column("approval_status", *APPROVAL_STATUSES),
-        sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=True),
         sa.CheckConstraint("budget_currency ~ '^[A-Z]{3}$'", name=op.f("ck_ppas__budget_currency")),
         sa.CheckConstraint(
             "budget_allocation >= 0 AND (budget_ceiling IS NULL OR budget_allocation <= budget_ceiling)",
@@ -198,7 +194,7 @@ def upgrade() -> None:
     create_trigram_index("ppas", "title")
     op.create_table(
         "approval_history",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
         enum_column("from_status", *APPROVAL_STATUSES),
         enum_column("to_status", *APPROVAL_STATUSES),
@@ -211,7 +207,7 @@ def upgrade() -> None:
     create_indexes("approval_history", ("ppa_id", "changed_at"))
     op.create_table(
         "budget_workflow_stages",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
         enum_column(
             "stage",
@@ -243,7 +239,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "funding_tranches",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
         enum_column("tranche_type", "allocation", "obligation", "disbursement", "adjustment"),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
@@ -261,7 +257,7 @@ def upgrade() -> None:
     create_indexes("funding_tranches", ("ppa_id", "tranche_type"))
     op.create_table(
         "milestones",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("ppa_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
@@ -271,17 +267,13 @@ def upgrade() -> None:
         foreign_key("milestones", "ppa_id", "ppas", ondelete="CASCADE"),
         primary_key("milestones", "id"),
     )
-    op.create_index(
-        "ix_milestones__open_date",
-        "milestones",
-        ["date"],
-        unique=False,
-        postgresql_where=sa.text("status NOT IN ('completed', 'cancelled')"),
+    create_named_index(
+        "milestones", "open_date", ["date"], where="status NOT IN ('completed', 'cancelled')"
     )
     create_indexes("milestones", ("ppa_id", "date"))
     op.create_table(
         "needs",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         enum_column(

@@ -5,16 +5,19 @@ from alembic import op
 
 from obcms_platform.migration_ops import (
     create_indexes,
+    create_named_index,
     create_set_values_index,
     create_trigram_index,
     drop_tables,
     enum_column,
     foreign_key,
+    id_column,
     primary_key,
     timestamp_column,
     timestamp_columns,
     unique_constraint,
     uuid_array_column,
+    versioned_columns,
 )
 
 revision: str = "0001"
@@ -41,7 +44,7 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_table(
         "task_templates",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("name", sa.String(length=100), nullable=False),
         enum_column("domain", *DOMAINS),
         sa.Column("description", sa.Text(), nullable=False),
@@ -52,7 +55,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "tasks",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         enum_column("domain", *DOMAINS),
@@ -72,9 +75,7 @@ def upgrade() -> None:
         sa.Column("estimated_hours", sa.Numeric(precision=8, scale=2), nullable=True),
         sa.Column("actual_hours", sa.Numeric(precision=8, scale=2), nullable=True),
         uuid_array_column("depends_on"),
-        sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        *timestamp_columns(),
+        *versioned_columns(authored=True),
         sa.CheckConstraint(
             "(status = 'completed') = (completed_at IS NOT NULL)",
             name=op.f("ck_tasks__completed_at"),
@@ -92,30 +93,20 @@ def upgrade() -> None:
         ),
         primary_key("tasks", "id"),
     )
-    op.create_index(
-        "ix_tasks__assignee_ids", "tasks", ["assignee_ids"], unique=False, postgresql_using="gin"
-    )
+    create_named_index("tasks", "assignee_ids", ["assignee_ids"], using="gin")
     create_trigram_index("tasks", "description")
     create_indexes("tasks", ("domain", "status", "due_date"), ("due_date", "id"))
-    op.create_index(
-        "ix_tasks__open_due_date",
-        "tasks",
-        ["due_date"],
-        unique=False,
-        postgresql_where=sa.text("status <> 'completed'"),
-    )
+    create_named_index("tasks", "open_due_date", ["due_date"], where="status <> 'completed'")
     create_indexes("tasks", ("priority", "due_date"))
     create_set_values_index("tasks", "related_assessment_id")
     create_set_values_index("tasks", "related_event_id")
     create_set_values_index("tasks", "related_ppa_id")
     create_indexes("tasks", ("status", "due_date"))
-    op.create_index(
-        "ix_tasks__team_ids", "tasks", ["team_ids"], unique=False, postgresql_using="gin"
-    )
+    create_named_index("tasks", "team_ids", ["team_ids"], using="gin")
     create_trigram_index("tasks", "title")
     op.create_table(
         "teams",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("name", sa.String(length=150), nullable=False),
         sa.Column("slug", sa.String(length=160), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
@@ -127,7 +118,7 @@ def upgrade() -> None:
     op.create_index("uq_teams__slug", "teams", [sa.literal_column("lower(slug)")], unique=True)
     op.create_table(
         "template_generations",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("template_name", sa.String(length=100), nullable=False),
         enum_column("subject_kind", "ppa", "assessment", "event"),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
@@ -139,7 +130,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "task_template_items",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        id_column(),
         sa.Column("template_id", sa.Uuid(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from obcms_platform.bus import Event, Outbox
 from obcms_platform.contracts import EventContract, EventPayload
+from obcms_platform.testing.service_probes import recorded_statements
 
 
 class Noted(EventPayload):
@@ -64,3 +65,24 @@ def test_a_payload_of_another_model_is_refused(bus_db) -> None:
         pytest.raises(TypeError, match=r"ppa\.created carries Noted"),
     ):
         outbox.add(session, NOTED, Other(title="Roads"), subject_id=None)  # type: ignore[arg-type]
+
+
+def test_many_events_are_staged_in_one_statement_each_with_its_subject(bus_db) -> None:
+    outbox = Outbox(bus_db.tables.outbox, producer="tasks")
+    subjects = [uuid.uuid4() for _ in range(10)]
+    with bus_db.database.session() as session:
+        with recorded_statements(bus_db.database.engine) as recorded:
+            events = outbox.add_all(
+                session, NOTED, [(Noted(title=f"Task {n}"), s) for n, s in enumerate(subjects)]
+            )
+        session.commit()
+    assert len([sql for sql, _ in recorded if sql.startswith("INSERT INTO bus_outbox")]) == 1
+    with bus_db.database.session() as session:
+        stored = {
+            Event.model_validate(payload).subject_id: Event.model_validate(payload)
+            for payload in session.scalars(select(bus_db.tables.outbox.c.payload))
+        }
+    assert stored == {event.subject_id: event for event in events}
+    assert [stored[s].data["title"] for s in subjects] == [f"Task {n}" for n in range(10)]
+    with bus_db.database.session() as session:
+        assert outbox.add_all(session, NOTED, []) == []

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
+from obcms_platform.testing.service_probes import recorded_statements
+from tasks_service.db import bus
 from tasks_service.events import HANDLERS
 from tasks_service.tasks.models import Task
 
@@ -125,3 +127,17 @@ def test_an_announcement_naming_no_one_leaves_the_tasks_unassigned(session: Sess
     session.flush()
     tasks = _assignees(session, Task.related_ppa_id, event)
     assert tasks == {()}
+
+
+def test_a_generation_announces_its_ten_tasks_in_one_outbox_statement(session: Session) -> None:
+    event = _created("ppa.created", title="Road", category="oobc_ppa", created_by=uuid.uuid4())
+    with recorded_statements(session.get_bind()) as recorded:
+        HANDLERS["ppa.created"](session, event)
+        session.flush()
+    assert len([sql for sql, _ in recorded if sql.startswith("INSERT INTO bus_outbox")]) == 1
+    announced = session.execute(
+        select(bus.outbox.c.payload).where(bus.outbox.c.event_type == "task.created")
+    ).scalars()
+    assert sorted(Event.model_validate(payload).subject_id for payload in announced) == sorted(
+        session.scalars(select(Task.id).where(Task.related_ppa_id == event.subject_id))
+    )

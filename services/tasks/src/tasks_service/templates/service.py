@@ -17,7 +17,7 @@ from obcms_platform.contracts import TASK_CREATED
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.records import insert_row
 from tasks_service.tasks.models import Task, TaskStatus
-from tasks_service.tasks.service import announce
+from tasks_service.tasks.service import announce_all
 from tasks_service.templates.models import (
     SubjectKind,
     TaskTemplate,
@@ -173,8 +173,7 @@ def generate_from_template(
     ]
     session.add_all(tasks)
     session.flush()
-    for task in tasks:
-        announce(session, TASK_CREATED, task)
+    announce_all(session, TASK_CREATED, tasks)
     return Generation(created=True, tasks=tasks, base_date=base_date)
 
 

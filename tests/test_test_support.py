@@ -13,7 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from obcms_platform.testing import assert_error, deadline, metric_value, wait_until
+from obcms_platform.testing import (
+    assert_error,
+    deadline,
+    metric_value,
+    wait_for_progress,
+    wait_until,
+)
 from obcms_platform.testing.timing import TIME_SCALE_VARIABLE, time_scale
 
 # Two tests that each take 2 s, one with its own `timeout` marker of 1 s, one under the
@@ -97,6 +103,27 @@ def test_waits_last_the_scaled_deadline(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(AssertionError, match=r"not reached within 1 s: never"):
         wait_until(lambda: False, timeout=50, message="never")
     assert time.monotonic() - started < 10
+
+
+def test_a_progress_wait_outlasts_any_fixed_total_while_the_count_moves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A count that moves every 0.2 s reaches its target after 1.2 s under a 0.5 s stall
+    limit; a count that stops moving is given up after the stall limit, saying where it
+    stuck."""
+    monkeypatch.setenv(TIME_SCALE_VARIABLE, "1")
+    started = time.monotonic()
+
+    def steady() -> int:
+        return int((time.monotonic() - started) / 0.2)
+
+    assert wait_for_progress(steady, 6, stall=0.5, interval=0.05) >= 6
+    assert time.monotonic() - started >= 1.2
+
+    stopped_at = time.monotonic()
+    with pytest.raises(AssertionError, match=r"stuck for 1 s: tasks at 3 of 10"):
+        wait_for_progress(lambda: 3, 10, stall=1, interval=0.05, message="tasks")
+    assert time.monotonic() - stopped_at < 5
 
 
 def error_response(status: int, body: object) -> httpx.Response:

@@ -31,3 +31,26 @@ def wait_until(
             text_ = message() if callable(message) else message
             raise AssertionError(f"not reached within {limit:.0f} s: {text_}")
         time.sleep(interval)
+
+
+def wait_for_progress(
+    count: Callable[[], int],
+    target: int,
+    stall: float = WAIT_TIMEOUT,
+    interval: float = 0.1,
+    message: str = "count",
+) -> int:
+    """Poll `count` until it reaches `target`; returns it. A loaded machine converges
+    slowly but steadily, so this gives up only when the count has not moved for `stall`
+    seconds (scaled by ``OBCMS_TEST_TIME_SCALE``), never after a fixed total."""
+    limit = deadline(stall)
+    last = count()
+    moved_at = time.monotonic()
+    while last < target:
+        if time.monotonic() - moved_at > limit:
+            raise AssertionError(f"stuck for {limit:.0f} s: {message} at {last} of {target}")
+        time.sleep(interval)
+        now = count()
+        if now != last:
+            last, moved_at = now, time.monotonic()
+    return last

@@ -1,29 +1,54 @@
-"""The dataset generator writes the stated volume through the services' code paths."""
+"""The dataset generator writes the stated volume through the services' code paths, for an
+office whose people the notifications service knows."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
+from typing import Any
 
 import pytest
+from sqlalchemy import Select, func, select
 
-from obcms_bench.dataset import BATCH, History, chunk_by_record, load
-from obcms_bench.scales import parse_scale
+from gateway_service.users.models import User
+from notifications_service.recipients.models import Recipient
+from obcms_bench.dataset import BATCH, DatasetSummary, History, chunk_by_record, load
+from obcms_bench.measure import digest_job
+from obcms_bench.scales import STAFF, parse_scale
+from obcms_platform.db import Database
 from obcms_platform.testing.databases import PostgresServer, fresh_platform_databases
+from tasks_service.tasks.models import Task
+
+YEAR = 2027
 
 
-@pytest.fixture
-def database_urls(postgres_server: PostgresServer) -> dict[str, str]:
-    return fresh_platform_databases(postgres_server)
+@dataclass(frozen=True)
+class LoadedDataset:
+    urls: dict[str, str]
+    summary: DatasetSummary
+
+
+@pytest.fixture(scope="module")
+def tenth_of_ref(postgres_server: PostgresServer) -> LoadedDataset:
+    urls = fresh_platform_databases(postgres_server)
+    return LoadedDataset(urls, load(urls, parse_scale("x0.1"), YEAR, "bench-password-1"))
+
+
+def _rows(url: str, statement: Select[Any]) -> list[Any]:
+    database = Database(url, pool_size=1)
+    try:
+        with database.session() as session:
+            return list(session.execute(statement).all())
+    finally:
+        database.dispose()
 
 
 def test_a_tenth_of_ref_has_a_tenth_of_the_records_and_their_generated_tasks(
-    database_urls: dict[str, str],
+    tenth_of_ref: LoadedDataset,
 ) -> None:
-    summary = load(database_urls, parse_scale("x0.1"), 2027, "bench-password-1")
-
-    counts = summary.counts
+    counts = tenth_of_ref.summary.counts
     assert counts["ppas"] == 10
     assert counts["events"] == 20
     assert counts["assessments"] == 5
@@ -35,6 +60,43 @@ def test_a_tenth_of_ref_has_a_tenth_of_the_records_and_their_generated_tasks(
     assert counts["tasks"] == counts["generated_tasks"] + 50
     # Every task event reached the portfolio's projection (PPA progress comes from it).
     assert counts["projected_tasks"] == counts["tasks"]
+
+
+def test_a_tenth_of_ref_is_an_office_whose_people_the_notifications_service_knows(
+    tenth_of_ref: LoadedDataset,
+) -> None:
+    urls = tenth_of_ref.urls
+    admin_id = uuid.UUID(tenth_of_ref.summary.admin_id)
+    person = (User.id, User.full_name, User.email, User.time_zone)
+    staff = _rows(urls["gateway"], select(*person).where(User.id != admin_id))
+    known = (Recipient.user_id, Recipient.full_name, Recipient.email, Recipient.time_zone)
+    recipients = _rows(urls["notifications"], select(*known).where(Recipient.user_id != admin_id))
+
+    assert len(staff) == STAFF
+    assert all(name and email and zone == "Asia/Manila" for _, name, email, zone in staff)
+    assert set(recipients) == set(staff)
+    # Every task is the admin's or a staff member's, the manual ones one in five the admin's.
+    assignees = _rows(urls["tasks"], select(func.unnest(Task.assignee_ids)).distinct())
+    assert {assignee for (assignee,) in assignees} <= {admin_id} | {row[0] for row in staff}
+    manual = _rows(urls["tasks"], select(Task.assignee_ids).where(Task.auto_generated.is_(False)))
+    assert sum(ids == [admin_id] for (ids,) in manual) == len(manual) // 5
+
+
+def test_the_digest_at_eight_in_manila_emails_each_person_due_with_something_waiting(
+    tenth_of_ref: LoadedDataset,
+) -> None:
+    jobs = digest_job(tenth_of_ref.urls["notifications"], YEAR)
+    again = digest_job(tenth_of_ref.urls["notifications"], YEAR)
+
+    digest = jobs["digest"]
+    # Everyone with an address: the admin, as the gateway bootstraps it, has none.
+    assert digest["due"] == STAFF
+    assert digest["waiting"] > 0
+    assert digest["sent"] == digest["waiting"]  # one email per person, none for no news
+    assert jobs["task_reminders"]["sent"] >= digest["waiting"]
+    # Measured in a transaction rolled back: a reused dataset measures the same.
+    sent_and_due = {name: (job["sent"], job.get("due")) for name, job in jobs.items()}
+    assert {name: (job["sent"], job.get("due")) for name, job in again.items()} == sent_and_due
 
 
 def test_x10_is_ten_years_of_history_with_the_reference_year_as_dense_as_ref() -> None:

@@ -59,6 +59,18 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
         },
         "scales": {"ref": _scale(3290, 50, 25), "x10": _scale(32900, 55, 120)},
     }
+    results["scales"]["x10"]["notifications"] = {  # type: ignore[index]
+        "fanout": {
+            "tasks": 1000,
+            "posting_s": 20.0,
+            "every_notification_s": 80.0,
+            "tasks_per_s": 12.5,
+        },
+        "jobs": {
+            "task_reminders": {"ms": 3900.0, "sent": 72},
+            "digest": {"ms": 450.0, "sent": 41, "due": 60, "waiting": 41},
+        },
+    }
 
     markdown = report.write(results, tmp_path)
 
@@ -79,6 +91,11 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
     assert markdown == (tmp_path / "REPORT.md").read_text()
     assert f"| ref | {report.FEED_MONTH_WARM} | p50_ms | <= 10 | 12 | **missed** |" in markdown
     assert "| x10 | 1028 | 32900 | 55 | 110 | 165 | 220 | 60 | 120 |" in markdown
+    assert "| task_reminders job (ms; sent) | 3900.0; 72 |" in markdown
+    assert (
+        "| digest job (ms; sent; people due; with something waiting) | 450.0; 41; 60; 41 |"
+        in markdown
+    )
     assert "![latency as data grows](growth.png)" in markdown
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

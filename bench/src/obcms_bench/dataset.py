@@ -10,11 +10,17 @@ consumer's inbox row, and marked published. This is what the relay and the worke
 Redis and one transaction per event: handling a few hundred events per transaction is what
 makes x100 (about 320,000 tasks) load in minutes instead of hours. The gateway's consumer only
 gets its inbox rows (its handler just invalidates the feed cache, which the bench starts empty).
+
+The records belong to an office: the admin and `STAFF` people with names, addresses and the
+office's time zone, made by the gateway's own `create_user` and `update_profile` (so each is
+announced to the notifications service as over HTTP). One record in five of each kind is the
+admin's (the bench user's "my tasks"); the others go round the staff.
 """
 
 from __future__ import annotations
 
 import importlib
+import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -47,7 +53,7 @@ from calendar_service.resources.schemas import ResourceCreate
 from calendar_service.resources.service import create_resource
 from notifications_service.events import handlers as notification_handlers
 from notifications_service.settings import NotificationsSettings
-from obcms_bench.scales import Scale
+from obcms_bench.scales import STAFF, Scale
 from obcms_platform import registry
 from obcms_platform.auth import Principal, Role
 from obcms_platform.bus import Event
@@ -119,6 +125,65 @@ def ensure_admin(gateway: ServiceDatabase, password: str) -> uuid.UUID:
     return admin_id
 
 
+GIVEN_NAMES = ("Maria", "Jose", "Aisah", "Datu", "Norhana", "Ramon", "Bai", "Omar", "Liza", "Amir")
+SURNAMES = ("Santos", "Ampatuan", "Reyes", "Mangudadatu", "Dimaporo", "Cruz")
+
+
+def hire_staff(gateway: ServiceDatabase) -> tuple[uuid.UUID, ...]:
+    """The office's `STAFF` people, each created and then given the office's time zone as
+    the gateway does it (two `user.changed` announcements); nobody logs in as them, so each
+    gets a random password."""
+    from gateway_service.settings import GatewaySettings
+    from gateway_service.users.schemas import ProfileUpdate, UserCreate
+    from gateway_service.users.service import create_user, update_profile
+
+    min_length = GatewaySettings.model_fields["min_password_length"].default
+    staff = []
+    with gateway.database.session() as session:
+        for number in range(STAFF):
+            given = GIVEN_NAMES[number % len(GIVEN_NAMES)]
+            surname = SURNAMES[number // len(GIVEN_NAMES) % len(SURNAMES)]
+            # Past the names' combinations, a number keeps the usernames apart.
+            lap = number // (len(GIVEN_NAMES) * len(SURNAMES)) or ""
+            username = f"{given}.{surname}{lap}".lower()
+            user = create_user(
+                session,
+                UserCreate(
+                    username=username,
+                    password=secrets.token_urlsafe(18),
+                    full_name=f"{given} {surname}",
+                    email=f"{username}@oobc.example",
+                ),
+                min_password_length=min_length,
+            )
+            update_profile(
+                session, user.id, ProfileUpdate(time_zone=OFFICE.key), expected_version=None
+            )
+            staff.append(user.id)
+        session.commit()
+    return tuple(staff)
+
+
+@dataclass(frozen=True)
+class Office:
+    admin_id: uuid.UUID
+    staff_ids: tuple[uuid.UUID, ...]
+
+    def owner(self, index: int) -> uuid.UUID:
+        """Who record `index` of a kind belongs to: one in five the admin's (the bench user's
+        "my tasks"), the others round the staff in turn."""
+        if index % 5 == 0:
+            return self.admin_id
+        # The rank of `index` among the records that are not the admin's.
+        return self.staff_ids[(index - index // 5 - 1) % len(self.staff_ids)]
+
+    def principal(self, user_id: uuid.UUID) -> Principal:
+        return Principal(
+            user_id=user_id,
+            roles=frozenset({Role.ADMIN if user_id == self.admin_id else Role.STAFF}),
+        )
+
+
 # --- the records -------------------------------------------------------------------------
 
 
@@ -147,7 +212,7 @@ class History:
         return self.first_day + timedelta(days=(index * self.days) // max(count, 1))
 
 
-def _ppa(index: int, count: int, history: History) -> PpaCreate:
+def _ppa(index: int, count: int, history: History, office: Office) -> PpaCreate:
     start = history.day(index, count)
     return PpaCreate(
         title=f"PPA {index + 1}: community programme",
@@ -158,6 +223,8 @@ def _ppa(index: int, count: int, history: History) -> PpaCreate:
         start_date=start,
         target_end_date=start + timedelta(days=180),
         budget_allocation=Decimal(100_000 + (index % 50) * 10_000),
+        # Its lead gets its generated tasks.
+        lead_id=office.owner(index),
     )
 
 
@@ -176,7 +243,7 @@ EVENT_TYPES = (
 )
 
 
-def _event(index: int, count: int, history: History) -> EventCreate:
+def _event(index: int, count: int, history: History, office: Office) -> EventCreate:
     day = history.day(index, count)
     start = datetime.combine(day, time(9 + index % 6), OFFICE)
     recurring = index % 20 == 0  # one in twenty repeats weekly, eight times
@@ -187,6 +254,8 @@ def _event(index: int, count: int, history: History) -> EventCreate:
         end=start + timedelta(hours=2),
         venue="OOBC office",
         recurrence=RecurrenceIn(freq=Frequency.WEEKLY, count=8) if recurring else None,
+        # Its organiser gets its generated tasks.
+        organizer_id=office.owner(index),
     )
 
 
@@ -223,22 +292,21 @@ TASK_DOMAINS = list(TaskDomain)
 TASK_PRIORITIES = list(TaskPriority)
 
 
-def _task(index: int, count: int, history: History, admin_id: uuid.UUID) -> TaskCreate:
+def _task(index: int, count: int, history: History, office: Office) -> TaskCreate:
     return TaskCreate(
         title=f"Task {index + 1}",
         domain=TASK_DOMAINS[index % len(TASK_DOMAINS)],
         status=TASK_STATUSES[index % len(TASK_STATUSES)],
         priority=TASK_PRIORITIES[index % len(TASK_PRIORITIES)],
         due_date=history.day(index, count),
-        # One in five is the admin's: the bench user's "my tasks".
-        assignee_ids=[admin_id] if index % 5 == 0 else [uuid.uuid4()],
+        assignee_ids=[office.owner(index)],
     )
 
 
-def _leave(index: int, count: int, history: History) -> LeaveCreate:
+def _leave(index: int, count: int, history: History, office: Office) -> LeaveCreate:
     start = history.day(index, count)
     return LeaveCreate(
-        user_id=uuid.uuid4(),
+        user_id=office.staff_ids[index % len(office.staff_ids)],
         leave_type=(LeaveType.VACATION, LeaveType.SICK, LeaveType.OFFICIAL)[index % 3],
         start_date=start,
         end_date=start + timedelta(days=2),
@@ -301,10 +369,9 @@ def create_records(
     databases: Mapping[str, ServiceDatabase],
     scale: Scale,
     history: History,
-    admin_id: uuid.UUID,
+    office: Office,
 ) -> None:
-
-    admin = Principal(user_id=admin_id, roles=frozenset({Role.ADMIN}))
+    admin = office.principal(office.admin_id)
     portfolio, calendar, tasks = databases["portfolio"], databases["calendar"], databases["tasks"]
     counts = {what: scale.count(what) for what in ("ppas", "events", "assessments")}
     counts |= {what: scale.count(what) for what in ("manual_tasks", "leave_requests", "bookings")}
@@ -320,27 +387,30 @@ def create_records(
         _create(
             portfolio,
             counts["ppas"],
-            lambda s, i: create_ppa(s, _ppa(i, counts["ppas"], history), admin),
+            lambda s, i: create_ppa(s, _ppa(i, counts["ppas"], history, office), admin),
             bar,
         )
         _create(
             portfolio,
             counts["assessments"],
+            # An assessment names no lead: its creator gets its generated tasks.
             lambda s, i: create_assessment(
-                s, _assessment(i, counts["assessments"], history), admin
+                s, _assessment(i, counts["assessments"], history), office.principal(office.owner(i))
             ),
             bar,
         )
         _create(
             calendar,
             counts["events"],
-            lambda s, i: create_event(s, _event(i, counts["events"], history), admin),
+            lambda s, i: create_event(s, _event(i, counts["events"], history, office), admin),
             bar,
         )
         _create(
             calendar,
             counts["leave_requests"],
-            lambda s, i: create_leave(s, _leave(i, counts["leave_requests"], history), admin),
+            lambda s, i: create_leave(
+                s, _leave(i, counts["leave_requests"], history, office), admin
+            ),
             bar,
         )
         _create(
@@ -354,7 +424,7 @@ def create_records(
         _create(
             tasks,
             counts["manual_tasks"],
-            lambda s, i: create_task(s, _task(i, counts["manual_tasks"], history, admin_id), admin),
+            lambda s, i: create_task(s, _task(i, counts["manual_tasks"], history, office), admin),
             bar,
         )
 
@@ -490,7 +560,8 @@ def load(urls: Mapping[str, str], scale: Scale, year: int, admin_password: str) 
     try:
         started = clock.perf_counter()
         admin_id = ensure_admin(databases["gateway"], admin_password)
-        create_records(databases, scale, History(year, scale.years), admin_id)
+        office = Office(admin_id, hire_staff(databases["gateway"]))
+        create_records(databases, scale, History(year, scale.years), office)
         seconds["records"] = clock.perf_counter() - started
         started = clock.perf_counter()
         # People first (the gateway's accounts), subjects next (their events generate

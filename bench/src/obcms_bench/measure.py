@@ -292,11 +292,18 @@ def notification_fanout(
 
 
 def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
-    """The reminder and digest jobs on the scale's data, for 08:00 Manila of a working day
-    of the reference year: each job's duration and what it sent."""
+    """The reminder and digest jobs on the scale's data, one after the other as the beat
+    runs them, for 08:00 Manila of a working day of the reference year: each job's duration
+    and what it sent; for the digest also the people due (at 08:00 everyone with an address,
+    the default digest time being 07:30) and how many of them had something waiting. In one
+    transaction rolled back afterwards, so a reused dataset measures the same."""
+    from sqlalchemy import func, select
+
     from notifications_service.db import load_models
-    from notifications_service.jobs.service import jobs, run
+    from notifications_service.jobs.models import DigestDay
+    from notifications_service.jobs.service import jobs
     from notifications_service.settings import NotificationsSettings
+    from obcms_bench.dataset import OFFICE
     from obcms_platform.db import Database
 
     load_models()
@@ -305,10 +312,20 @@ def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
     moment = datetime(year, 6, 15, 0, 0, tzinfo=UTC)  # 08:00 in Manila
     found: dict[str, Any] = {}
     try:
-        for name in ("task_reminders", "digest"):
-            started = time.perf_counter()
-            done = run(database, settings, jobs(settings)[name], moment, "bench")
-            found[name] = {"ms": round(_since(started) * 1000, 1), "sent": done}
+        with database.session() as session:
+            for name in ("task_reminders", "digest"):
+                started = time.perf_counter()
+                sent = jobs(settings)[name].run(session, settings, moment)
+                session.flush()
+                found[name] = {"ms": round(_since(started) * 1000, 1), "sent": sent}
+            # The digest takes each due person's day, with how many items waited for them.
+            due, waiting = session.execute(
+                select(func.count(), func.count().filter(DigestDay.items > 0)).where(
+                    DigestDay.day == moment.astimezone(OFFICE).date()
+                )
+            ).one()
+            found["digest"] |= {"due": due, "waiting": waiting}
+            session.rollback()
     finally:
         database.dispose()
     return found

@@ -255,10 +255,7 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                     ],
                     ["... of which posting the PPAs (s)", fanout["posting_s"]],
                     ["generated tasks notified per second", fanout["tasks_per_s"]],
-                    *(
-                        [f"{name} job (ms; sent)", f"{value['ms']}; {value['sent']}"]
-                        for name, value in jobs.items()
-                    ),
+                    *(_job_row(name, value) for name, value in jobs.items()),
                 ],
             )
         if scale.get("memory_mb"):
@@ -271,6 +268,17 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
     if notes:
         lines += ["", "## Notes", "", *notes]
     return "\n".join(lines) + "\n"
+
+
+def _job_row(name: str, job: dict[str, Any]) -> list[Any]:
+    """A scheduled job's duration and what it sent; the digest's also out of how many people
+    were due and had something waiting."""
+    if "due" not in job:
+        return [f"{name} job (ms; sent)", f"{job['ms']}; {job['sent']}"]
+    return [
+        f"{name} job (ms; sent; people due; with something waiting)",
+        f"{job['ms']}; {job['sent']}; {job['due']}; {job['waiting']}",
+    ]
 
 
 def chart(results: dict[str, Any], path: Path) -> bool:

@@ -17,6 +17,10 @@ REFERENCE_COUNTS = {
     "bookings": 20,
 }
 
+# The office's people (besides the admin): the same head-count at every scale, since an
+# office does not grow with the years of history it keeps.
+STAFF = 60
+
 
 # The platform refuses dates before 1970 (and fiscal years before it), so a century of
 # history cannot be stored: 50 years back from the reference year always can.

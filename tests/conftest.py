@@ -44,7 +44,7 @@ from obcms_platform.testing import (
     auth_headers,
     deadline,
     metric_value,
-    wait_for_progress,
+    wait_for_count,
     wait_until,
 )
 from obcms_platform.testing.service_fixtures import service_app, service_settings
@@ -329,7 +329,7 @@ class BusStack:
     def wait_for_cycles(self, count: int) -> None:
         """Poll until `count` budget cycles' worth of tasks exist (as long as they keep
         coming: a loaded machine generates slowly), then until the bus settles."""
-        wait_for_progress(
+        wait_for_count(
             lambda: int(self.scalar("tasks", "SELECT count(*) FROM tasks")),
             count * PPA_TASKS,
             message="tasks",

@@ -17,7 +17,7 @@ from obcms_platform.testing import (
     assert_error,
     deadline,
     metric_value,
-    wait_for_progress,
+    wait_for_count,
     wait_until,
 )
 from obcms_platform.testing.timing import TIME_SCALE_VARIABLE, time_scale
@@ -105,7 +105,7 @@ def test_waits_last_the_scaled_deadline(monkeypatch: pytest.MonkeyPatch) -> None
     assert time.monotonic() - started < 10
 
 
-def test_a_progress_wait_outlasts_any_fixed_total_while_the_count_moves(
+def test_a_count_wait_outlasts_any_fixed_total_while_the_count_moves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A count that moves every 0.2 s reaches its target after 1.2 s under a 0.5 s stall
@@ -117,12 +117,12 @@ def test_a_progress_wait_outlasts_any_fixed_total_while_the_count_moves(
     def steady() -> int:
         return int((time.monotonic() - started) / 0.2)
 
-    assert wait_for_progress(steady, 6, stall=0.5, interval=0.05) >= 6
+    assert wait_for_count(steady, 6, stall=0.5, interval=0.05) >= 6
     assert time.monotonic() - started >= 1.2
 
     stopped_at = time.monotonic()
     with pytest.raises(AssertionError, match=r"stuck for 1 s: tasks at 3 of 10"):
-        wait_for_progress(lambda: 3, 10, stall=1, interval=0.05, message="tasks")
+        wait_for_count(lambda: 3, 10, stall=1, interval=0.05, message="tasks")
     assert time.monotonic() - stopped_at < 5
 
 

@@ -9,7 +9,7 @@ from obcms_platform.testing.databases import (
     fresh_platform_databases,
 )
 from obcms_platform.testing.metrics import metric_value
-from obcms_platform.testing.polling import wait_for_progress, wait_until
+from obcms_platform.testing.polling import wait_for_count, wait_until
 from obcms_platform.testing.timing import deadline
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "fresh_platform_databases",
     "make_caller",
     "metric_value",
-    "wait_for_progress",
+    "wait_for_count",
     "wait_until",
     "wrongly_refused",
 ]

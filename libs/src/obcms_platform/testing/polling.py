@@ -33,7 +33,7 @@ def wait_until(
         time.sleep(interval)
 
 
-def wait_for_progress(
+def wait_for_count(
     count: Callable[[], int],
     target: int,
     stall: float = WAIT_TIMEOUT,

@@ -7,10 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer
 
-from obcms_platform.schemas import LongText as LongText
-from obcms_platform.schemas import Note as Note
 from obcms_platform.schemas import TextWithoutNul
-from obcms_platform.schemas import Title as Title
 
 ShortText = Annotated[str, Field(max_length=255)]
 FiscalYear = Annotated[int, Field(ge=1970, le=2199)]

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from obcms_platform.schemas import RequestModel, ResponseModel
-from portfolio_service.fields import Note
+from obcms_platform.schemas import Note, RequestModel, ResponseModel
 from portfolio_service.ppas.models import ApprovalStatus
 
 

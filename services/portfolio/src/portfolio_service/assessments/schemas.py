@@ -8,9 +8,16 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
+from obcms_platform.schemas import (
+    LongText,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+    Title,
+    UpdateModel,
+)
 from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
-from portfolio_service.fields import LongText, SearchText, ShortText, Title
+from portfolio_service.fields import SearchText, ShortText
 
 
 class AssessmentCreate(RequestModel):

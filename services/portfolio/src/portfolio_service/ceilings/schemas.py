@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel
-from portfolio_service.fields import Amount, FiscalYear, Money, Note
+from obcms_platform.schemas import Note, RequestModel, ResponseModel, UpdateModel
+from portfolio_service.fields import Amount, FiscalYear, Money
 from portfolio_service.ppas.models import Sector
 
 

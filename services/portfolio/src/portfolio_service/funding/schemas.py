@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from pydantic import ValidationInfo, field_validator
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel
-from portfolio_service.fields import Money, Note, SignedAmount
+from obcms_platform.schemas import Note, PlausibleDate, RequestModel, ResponseModel
+from portfolio_service.fields import Money, SignedAmount
 from portfolio_service.funding.models import TrancheType
 
 

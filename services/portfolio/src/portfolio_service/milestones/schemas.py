@@ -5,8 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
-from portfolio_service.fields import LongText, Title
+from obcms_platform.schemas import (
+    LongText,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+    Title,
+    UpdateModel,
+)
 from portfolio_service.milestones.models import MilestoneStatus
 
 

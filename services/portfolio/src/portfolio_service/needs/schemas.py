@@ -8,8 +8,15 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel, deduplicated
-from portfolio_service.fields import LongText, SearchText, ShortText, Title
+from obcms_platform.schemas import (
+    LongText,
+    RequestModel,
+    ResponseModel,
+    Title,
+    UpdateModel,
+    deduplicated,
+)
+from portfolio_service.fields import SearchText, ShortText
 from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
 
 Severity = Annotated[int, Field(ge=1, le=5, description="1 (minor) to 5 (critical)")]

@@ -8,17 +8,16 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from obcms_platform.schemas import PlausibleDate, RequestModel, ResponseModel, UpdateModel
-from portfolio_service.approvals.schemas import ApprovalHistoryRead
-from portfolio_service.fields import (
-    Amount,
-    FiscalYear,
+from obcms_platform.schemas import (
     LongText,
-    Money,
-    SearchText,
-    ShortText,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
     Title,
+    UpdateModel,
 )
+from portfolio_service.approvals.schemas import ApprovalHistoryRead
+from portfolio_service.fields import Amount, FiscalYear, Money, SearchText, ShortText
 from portfolio_service.milestones.schemas import MilestoneRead
 from portfolio_service.ppas.models import (
     AppropriationClass,

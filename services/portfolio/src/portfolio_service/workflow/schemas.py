@@ -6,8 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import ClassVar
 
-from obcms_platform.schemas import PlausibleDate, ResponseModel, UpdateModel
-from portfolio_service.fields import LongText
+from obcms_platform.schemas import LongText, PlausibleDate, ResponseModel, UpdateModel
 from portfolio_service.workflow.models import BudgetStage, StageStatus
 
 

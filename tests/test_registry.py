@@ -68,6 +68,9 @@ def test_settings_class_is_the_deployables(deployable: Deployable) -> None:
     assert settings.env_prefix == deployable.env_prefix
     assert settings.service_name == deployable.name
     assert settings.__module__.split(".", 1)[0] == deployable.package
+    # Its default database is the one the registry names (dev stack, obcmsctl, the chart).
+    default_url = settings.model_fields["database_url"].default
+    assert default_url.rsplit("/", 1)[1] == deployable.database
 
 
 @pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.name)

@@ -184,7 +184,7 @@ def occurrences(
 
 def window_events_statement(
     window: TimeWindow, *conditions: ColumnElement[bool]
-) -> Select[tuple[Event]]:
+) -> Select[Event]:
     """Events (matching `conditions`) whose span overlaps the window: the GiST-indexed
     query (a single event's span is its time; a series' its first start to its last end)."""
     return (

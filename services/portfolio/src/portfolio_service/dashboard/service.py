@@ -73,10 +73,10 @@ BREAKDOWNS: dict[str, tuple[Any, type[StrEnum]]] = {
 
 @dataclass(frozen=True)
 class DashboardQueries:
-    ppas: Select[Any]
-    funding: Select[Any]
-    upcoming: Select[Any]
-    needs: Select[Any]
+    ppas: Select[*tuple[Any, ...]]
+    funding: Select[*tuple[Any, ...]]
+    upcoming: Select[*tuple[Any, ...]]
+    needs: Select[*tuple[Any, ...]]
 
 
 @cache

@@ -97,7 +97,7 @@ def ppa_facts(ppa: PpaPeople) -> dict[str, list[str]]:
     }
 
 
-def ppas_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+def ppas_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     first, last = window.days()
     return select(
         Ppa.id,
@@ -111,7 +111,7 @@ def ppas_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     ).where(or_(_in(Ppa.start_date, first, last), _in(Ppa.target_end_date, first, last)))
 
 
-def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+def milestones_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     first, last = window.days()
     return (
         select(
@@ -130,7 +130,7 @@ def milestones_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     )
 
 
-def stages_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+def stages_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     first, last = window.days()
     return (
         select(
@@ -150,7 +150,7 @@ def stages_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
     )
 
 
-def assessments_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+def assessments_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     first, last = window.days()
     return select(
         Assessment.id,

@@ -74,7 +74,7 @@ def _apply(session: Session, data: TaskChanged, *, deleted: bool) -> set[uuid.UU
     return _ids(previous_ppa, data.related_ppa_id)
 
 
-def _stored(session: Session, task_id: uuid.UUID) -> Row[Any] | None:
+def _stored(session: Session, task_id: uuid.UUID) -> Row[uuid.UUID | None, int, bool] | None:
     """The projection row of the task, locked: events of one task apply one at a time."""
     return session.execute(
         select(PpaTaskProjection.ppa_id, PpaTaskProjection.version, PpaTaskProjection.deleted)

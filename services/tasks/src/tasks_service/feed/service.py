@@ -59,7 +59,7 @@ ENTRY_COLUMNS = (
 )
 
 
-def window_tasks_statement(window: TimeWindow) -> Select[tuple[Any, ...]]:
+def window_tasks_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     """The tasks on the calendar whose span overlaps the window's days (index-backed), with
     the columns of their entries."""
     first, last = window.days()

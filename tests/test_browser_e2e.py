@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from gateway_service.formatting import label
 from obcms_platform.mailcatcher import read_maildir
 from obcms_platform.testing import deadline, wait_until
-from obcms_platform.testing.browser import chromium
+from obcms_platform.testing.browser import chromium, new_context
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
 
 # Started first (see the root conftest): minutes of work each, that must not be the tail.
@@ -36,7 +36,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screensh
 OFFICE = ZoneInfo("Asia/Manila")
 # Seconds on a quiet machine, scaled by OBCMS_TEST_TIME_SCALE.
 CONVERGE_SECONDS = 60.0
-PAGE_TIMEOUT = 20
 HTTP_TIMEOUT = deadline(30)
 PPAS = "/oobc-management/portfolio/ppas/"
 TASKS = "/oobc-management/staff/tasks/"
@@ -112,7 +111,7 @@ def sign_in(page: Page) -> None:
 @pytest.fixture(scope="module")
 def signed_in(browser: Browser, gateway: str) -> dict[str, Any]:
     """The admin's browser session (cookies), signed in through the login form once."""
-    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
+    context = new_context(browser, base_url=gateway, timezone_id="Asia/Manila")
     try:
         page = context.new_page()
         sign_in(page)
@@ -124,11 +123,9 @@ def signed_in(browser: Browser, gateway: str) -> dict[str, Any]:
 def open_context(
     browser: Browser, gateway: str, state: dict[str, Any], **options: Any
 ) -> BrowserContext:
-    context = browser.new_context(
-        base_url=gateway, timezone_id="Asia/Manila", storage_state=state, **options
+    return new_context(
+        browser, base_url=gateway, timezone_id="Asia/Manila", storage_state=state, **options
     )
-    context.set_default_timeout(deadline(PAGE_TIMEOUT) * 1000)
-    return context
 
 
 @pytest.fixture
@@ -235,7 +232,7 @@ def book(page: Page, resource_name: str, start: str, end: str, notes: str) -> No
 
 
 def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) -> None:
-    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
+    context = new_context(browser, base_url=gateway, timezone_id="Asia/Manila")
     try:
         page = context.new_page()
         response = page.goto(TASKS)
@@ -566,8 +563,7 @@ def test_approving_leave_tells_the_requester(
 def test_the_bell_rises_with_an_assignment_and_falls_when_read(
     browser: Browser, gateway: str, admin_headers: dict[str, str], amina: dict[str, Any]
 ) -> None:
-    context = browser.new_context(base_url=gateway, timezone_id="Asia/Manila")
-    context.set_default_timeout(deadline(PAGE_TIMEOUT) * 1000)
+    context = new_context(browser, base_url=gateway, timezone_id="Asia/Manila")
     try:
         page = context.new_page()
         page.goto("/accounts/login/")
@@ -578,7 +574,7 @@ def test_the_bell_rises_with_an_assignment_and_falls_when_read(
 
         def bell_says(label: str) -> bool:
             # The count arrives after the page: the script marks the bell when it has it.
-            page.wait_for_function("document.querySelector('.bell').dataset.unread !== undefined")
+            page.locator(".bell[data-unread]").wait_for(state="attached")
             return bell.get_attribute("aria-label") == label
 
         page.goto("/notifications/")

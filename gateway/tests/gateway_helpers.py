@@ -22,6 +22,7 @@ from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
 from obcms_platform.testing.auth import new_key_pair
 from obcms_platform.testing.axe import serious_violations, summary
+from obcms_platform.testing.browser import new_context
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 USER_PASSWORD = "user-password-for-tests"
@@ -181,7 +182,7 @@ def signed_in_page(
 ) -> Page:
     """A page of a new browser context signed in through the login form, on "My work". With
     `errors`, the page's uncaught script errors are appended to it (from before the login)."""
-    context = browser.new_context(base_url=base_url, viewport=viewport, **context_options)
+    context = new_context(browser, base_url=base_url, viewport=viewport, **context_options)
     page = context.new_page()
     if errors is not None:
         page.on("pageerror", lambda error: errors.append(str(error)))

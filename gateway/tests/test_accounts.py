@@ -337,7 +337,7 @@ def test_migration_backfills_canonical_names_and_keeps_the_previous_release_work
         migrations.upgrade("gateway_service", url)
         with engine.begin() as conn:
             rows = conn.execute(text("SELECT username, username_canonical FROM users"))
-            canonical = dict(rows.tuples().all())
+            canonical = dict(rows.all())
             # The previous release inserts without the new columns.
             conn.execute(insert, {"id": uuid.uuid4(), "name": "old-release", "age": 0})
             version = conn.scalar(text("SELECT version FROM users WHERE username = 'old-release'"))

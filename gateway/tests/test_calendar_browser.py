@@ -35,6 +35,7 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from gateway_service import formatting
 from obcms_platform.testing.axe import serious_violations, summary
+from obcms_platform.testing.browser import new_context
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
@@ -141,8 +142,8 @@ def open_page(browser: Browser, gateway: ServedApp) -> Iterator[Callable[..., Pa
     def open_page(
         username: str = "admin", password: str = ADMIN_PASSWORD, viewport: dict[str, int] = DESKTOP
     ) -> Page:
-        context = browser.new_context(
-            base_url=gateway.url, timezone_id=BROWSER_ZONE, viewport=viewport
+        context = new_context(
+            browser, base_url=gateway.url, timezone_id=BROWSER_ZONE, viewport=viewport
         )
         contexts.append(context)
         page = context.new_page()

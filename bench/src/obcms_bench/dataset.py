@@ -502,7 +502,7 @@ def deliver(source: ServiceDatabase, databases: Mapping[str, ServiceDatabase], d
             select(outbox.c.id, locked)
             .where(outbox.c.published_at.is_(None))
             .order_by(locked, outbox.c.created_at, outbox.c.id)
-        ).tuples()
+        ).all()
         chunks = chunk_by_record(keyed_ids)
 
     def job(chunk: list[uuid.UUID]) -> int:

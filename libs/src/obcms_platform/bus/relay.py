@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 from celery import Celery
+from kombu.entity import Queue
 from sqlalchemy import delete, func, select, update
 
 from obcms_platform.bus.metrics import (
@@ -48,6 +49,8 @@ class OutboxRelay:
     batch_size: int = 200
     retention: timedelta = timedelta(days=14)
     _last_error: str | None = field(default=None, init=False)
+    # Declared before each publish (kombu skips what this connection already declared).
+    _queues: list[Queue] = field(default_factory=all_queues, init=False)
     _connection: Any = field(default=None, init=False)
     _producer: Any = field(default=None, init=False)
 
@@ -99,9 +102,13 @@ class OutboxRelay:
                             task_id=str(row.id),
                             exchange=EXCHANGE,
                             routing_key=row.event_type,
-                            declare=all_queues(),
+                            declare=self._queues,
                             producer=producer,
                             retry=False,
+                            # Shown by monitoring tools instead of the arguments: Celery
+                            # would otherwise format every payload with saferepr.
+                            argsrepr=row.event_type,
+                            kwargsrepr="{}",
                         )
                     except Exception as exc:  # the broker refused or is unreachable
                         failure = exc

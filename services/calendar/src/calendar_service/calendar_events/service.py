@@ -182,9 +182,7 @@ def occurrences(
     return expand(event, event.overrides, window_start, window_end)
 
 
-def window_events_statement(
-    window: TimeWindow, *conditions: ColumnElement[bool]
-) -> Select[Event]:
+def window_events_statement(window: TimeWindow, *conditions: ColumnElement[bool]) -> Select[Event]:
     """Events (matching `conditions`) whose span overlaps the window: the GiST-indexed
     query (a single event's span is its time; a series' its first start to its last end)."""
     return (

@@ -406,3 +406,41 @@ def test_waits_for_refuses_someone_who_may_not_change_the_task(make_client, admi
     assert refused.status_code == 403
     assert "You may not change this task" in refused.text
     assert "No other task" in _waits_for(admin.get(f"{TASKS}{theirs}/").text)
+
+
+def test_the_task_page_shows_who_changed_what_in_words_and_local_time(make_client, admin_headers):
+    """The activity stream: newest first, full names, labels not codes, the viewer's time."""
+    marker = uuid.uuid4().hex[:8]
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    task = _create_task(admin, f"Brief {marker}", priority="high")
+    manager = create_user(make_client(), admin_headers, "manager", full_name=f"Rosa Dizon {marker}")
+    editor = signed_in(make_client(), manager["username"])
+    edited = editor.post(
+        f"{TASKS}{task}/edit/",
+        data={
+            "title": f"Brief {marker}",
+            "domain": "general",
+            "status": "at_risk",
+            "priority": "critical",
+            "due_date": "2031-01-20",
+            "version": _version(editor, task),
+            "csrftoken": editor.cookies["csrftoken"],
+        },
+    )
+    assert edited.status_code == 303, edited.text
+
+    page = admin.get(f"{TASKS}{task}/").text
+    stream = page[page.index('id="activity"') :]
+    stream = stream[: stream.index("</section>")]
+    entries = re.findall(r"<li>\s*<p><strong>(.*?)</strong> (.*?) · <time", stream)
+    assert entries == [(f"Rosa Dizon {marker}", "changed"), ("admin", "created it")]
+    changes = [
+        re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(\w[^<]*:.*?)</li>", stream)
+    ]
+    assert "Status: Not started → At risk" in changes
+    assert "Priority: High → Critical" in changes
+    assert "Due date: Mon 20 Jan 2031" in changes
+    assert "not_started" not in stream
+    assert "at_risk" not in stream
+    # When, in the viewer's time: "Sat 5 Dec 2026, 09:00".
+    assert re.search(r"<time [^>]*>\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2}</time>", stream)

@@ -131,6 +131,18 @@ def test_assign_by_first_name_stale_edit_and_delete(
     expect(page.locator("#edit input[name=title]")).to_have_value(f"Venue booking moved {marker}")
     assert api.get(f"/api/v1/tasks/{task['id']}").json()["priority"] == "critical"
 
+    # The activity stream: who changed what, newest first, in words and full names.
+    page.goto(f"{TASKS}{task['id']}/")
+    stream = page.locator("[data-activity] > li")
+    expect(stream).to_have_count(3)
+    expect(stream.nth(0)).to_contain_text(f"{staff['me']['full_name']} changed")
+    expect(stream.nth(0)).to_contain_text("Priority: Medium → Critical")
+    expect(stream.nth(1)).to_contain_text(f"Assignees: Nurhan Ali {marker} →")
+    expect(stream.nth(1)).to_contain_text(staff["colleague"]["full_name"])
+    expect(stream.nth(2)).to_contain_text(f"{staff['me']['full_name']} created it")
+    check_page(page, "task-activity")
+    page.locator("#activity").screenshot(path=SCREENSHOTS / "task-activity.png")
+
     # Delete asks first.
     page.click("text=Delete task…")
     expect(page.locator("h1")).to_contain_text("Delete")

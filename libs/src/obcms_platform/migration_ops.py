@@ -177,3 +177,46 @@ def drop_columns(table: str, *names: str) -> None:
     """Drop columns of `table` in the order given."""
     for name in names:
         op.drop_column(table, name)
+
+
+def create_history_table() -> None:
+    """`history.history_table`'s `record_history`, append-only: a trigger refuses every UPDATE,
+    DELETE and TRUNCATE of it."""
+    op.create_table(
+        "record_history",
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("record_type", sa.String(length=50), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("record_version", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("cause", sa.Text(), nullable=True),
+        sa.Column("changes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_record_history")),
+    )
+    op.create_index(
+        "ix_record_history__record", "record_history", ["record_type", "record_id", "at"]
+    )
+    op.create_index("ix_record_history__at", "record_history", ["at"])
+    op.execute(
+        "CREATE FUNCTION record_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN RAISE EXCEPTION 'record_history is append-only: % refused', TG_OP"
+        " USING ERRCODE = 'insufficient_privilege'; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER record_history_append_only BEFORE UPDATE OR DELETE ON record_history"
+        " FOR EACH ROW EXECUTE FUNCTION record_history_append_only()"
+    )
+    op.execute(
+        "CREATE TRIGGER record_history_no_truncate BEFORE TRUNCATE ON record_history"
+        " FOR EACH STATEMENT EXECUTE FUNCTION record_history_append_only()"
+    )
+
+
+def drop_history_table() -> None:
+    """Drop what `create_history_table` created."""
+    op.drop_table("record_history")
+    op.execute("DROP FUNCTION record_history_append_only()")

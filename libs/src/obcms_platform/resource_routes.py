@@ -33,6 +33,7 @@ from fastapi.params import Depends as DependsParam
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from obcms_platform import history
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
@@ -106,6 +107,7 @@ def Writes(rule: Rule, *, if_match: bool = True) -> DependsParam:  # noqa: N802 
             expected_version: ExpectedVersion,
             response: Response,
         ) -> Write:
+            history.acting_as(session, principal.user_id)
             return Write(session, principal, expected_version, response)
 
         dependency: DependsParam = Depends(versioned)
@@ -114,6 +116,7 @@ def Writes(rule: Rule, *, if_match: bool = True) -> DependsParam:  # noqa: N802 
     async def unversioned(
         session: DbSession, principal: Annotated[Principal, Authorize(rule)], response: Response
     ) -> Write:
+        history.acting_as(session, principal.user_id)
         return Write(session, principal, None, response)
 
     dependency = Depends(unversioned)
@@ -287,6 +290,37 @@ class ResourceRoutes(Generic[ReadT]):
             methods=["GET"],
             name=f"get_{self.name}",
             response_model=self.read,
+            responses=error_responses(404),
+        )
+
+    def history(
+        self,
+        kept: history.RecordHistory,
+        get: Callable[[Session, uuid.UUID], Any],
+        *,
+        may_read_private: Callable[[Any, Principal], bool] | None = None,
+    ) -> None:
+        """``GET /{id}/history``: the record's changes, newest first, from `kept` (404 when
+        `get` finds no record); its private fields' values only for whom `may_read_private`
+        (the record, the caller) allows."""
+
+        def handle(session: Session, principal: Principal, page: Any, **ids: Any) -> Any:
+            record = get(session, ids[self.record_id])
+            private = may_read_private is None or may_read_private(record, principal)
+            return kept.entries(session, self.name, record.id, page, may_read_private=private)
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}/history",
+            _endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("session", DbSession),
+                ("principal", CurrentPrincipal),
+                ("page", Pagination),
+            ),
+            methods=["GET"],
+            name=f"get_{self.name}_history",
+            response_model=Page[history.HistoryEntry],
             responses=error_responses(404),
         )
 

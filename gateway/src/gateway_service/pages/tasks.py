@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     PAGE_SIZE,
@@ -407,6 +408,9 @@ async def _form_page(
 ) -> Response:
     teams = await fetch_items(request, user, "tasks", "/teams")
     dependencies = await _dependencies(request, user, task) if task else []
+    changes, change_count = (
+        await activity(request, user, "tasks", f"/tasks/{task['id']}") if task else ([], 0)
+    )
     people = await active_people(request, limit=CHOICES_LIMIT)
     listed = {person["id"] for person in people}
     missing = [p for p in form.assignee_ids or [] if p not in listed]
@@ -436,6 +440,8 @@ async def _form_page(
             "names": names,
             "teams": teams,
             "related": related,
+            "activity": changes,
+            "activity_total": change_count,
             "domains": TASK_DOMAINS,
             "statuses": TASK_STATUSES,
             "priorities": TASK_PRIORITIES,

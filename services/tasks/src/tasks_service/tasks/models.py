@@ -32,7 +32,7 @@ from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
 from obcms_platform.vocabulary import TaskStatus as TaskStatus
-from tasks_service.db import Base
+from tasks_service.db import Base, history
 
 PRIORITY_RANK = {
     TaskPriority.LOW: 0,
@@ -147,3 +147,6 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
         trigram_index("tasks", "title"),
         trigram_index("tasks", "description"),
     )
+
+
+history.keep(Task, "task")

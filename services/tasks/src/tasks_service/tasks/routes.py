@@ -6,6 +6,7 @@ from typing import Annotated
 
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
+from tasks_service.db import history
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
     TaskBulkResults,
@@ -24,6 +25,7 @@ tasks.create(TaskCreate, service.create_task, TASK_CREATE, errors=(409,))
 tasks.get(service.get_task)
 tasks.update(TaskUpdate, service.update_task, TASK_UPDATE, errors=(403, 404, 409, 412))
 tasks.delete(service.delete_task, TASK_DELETE)
+tasks.history(history, service.get_task)
 
 
 @router.patch("", response_model=TaskBulkResults)

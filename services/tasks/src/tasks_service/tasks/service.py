@@ -27,6 +27,7 @@ from obcms_platform.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from obcms_platform.history import because
 from obcms_platform.pagination import PageParams, paginate
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
@@ -111,7 +112,10 @@ def bulk_update_tasks(
     # Locked in id order, so two bulk changes of overlapping tasks queue instead of deadlocking.
     for item in sorted(request.items, key=lambda item: item.id):
         try:
-            with session.begin_nested():
+            with (
+                because(session, f"bulk change of {len(request.items)} tasks"),
+                session.begin_nested(),
+            ):
                 task = records.locked(session, Task, item.id, what="task")
                 ensure(principal, TASK_UPDATE, task_workers(session, task))
                 task = update_task(session, item.id, changes, principal, item.version)

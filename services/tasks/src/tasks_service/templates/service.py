@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.contracts import TASK_CREATED
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.history import because
 from obcms_platform.records import insert_row
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce_all
@@ -171,8 +172,9 @@ def generate_from_template(
         )
         for item in template.items
     ]
-    session.add_all(tasks)
-    session.flush()
+    with because(session, f"generated from {subject.kind} {subject.id}"):
+        session.add_all(tasks)
+        session.flush()
     announce_all(session, TASK_CREATED, tasks)
     return Generation(created=True, tasks=tasks, base_date=base_date)
 

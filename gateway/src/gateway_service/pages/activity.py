@@ -1,0 +1,116 @@
+"""A record's activity stream: its change history (`GET …/{id}/history`) as a page shows it,
+newest first: when (the viewer's time), who (full name; "Automatic" for a change nobody made
+through the API), why, and each field from what to what in words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from gateway_service.auth.identity import Identity
+from gateway_service.formatting import label
+from gateway_service.pages.common import api, user_names
+
+# How many changes a record's page shows (the API pages through all of them).
+SHOWN = 20
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+PEOPLE_FIELDS = frozenset({"assignee_ids", "lead_id", "organizer_id", "owner_id"})
+# Fields whose values are codes of a vocabulary, shown as words ("not_started" -> "Not started").
+CODE_FIELDS = frozenset(
+    {"status", "priority", "domain", "category", "sector", "approval_status", "event_type"}
+)
+FIELD_NAMES = {
+    "assignee_ids": "Assignees",
+    "team_ids": "Teams",
+    "depends_on": "Waits for",
+    "related_ppa_id": "Related PPA",
+    "related_assessment_id": "Related assessment",
+    "related_event_id": "Related event",
+    "created_from_template": "Template",
+}
+ACTIONS = {"created": "created it", "updated": "changed", "deleted": "deleted it"}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str | None
+    new: str | None
+    kind: str  # "day", "moment" or "text": how the template shows `old` and `new`
+
+
+@dataclass(frozen=True)
+class Activity:
+    at: str
+    who: str
+    action: str
+    cause: str | None
+    changes: list[Change]
+
+
+async def activity(
+    request: Request, user: Identity, service: str, path: str
+) -> tuple[list[Activity], int]:
+    """The last `SHOWN` changes of the record at `path` (``/tasks/{id}``) and how many there
+    are in all; none when the service keeps no history of it or refuses."""
+    reply = await api(request, user, service, "GET", f"{path}/history", params={"limit": SHOWN})
+    if not reply.ok:
+        return [], 0
+    entries: list[dict[str, Any]] = reply.body["items"]
+    people = {entry["actor_id"] for entry in entries if entry["actor_id"]}
+    for entry in entries:
+        for change in entry["changes"]:
+            if change["field"] in PEOPLE_FIELDS:
+                people.update(_ids(change["old"]) + _ids(change["new"]))
+    names = await user_names(request, people)
+    return [
+        Activity(
+            at=entry["at"],
+            who=names.get(entry["actor_id"], "Someone") if entry["actor_id"] else "Automatic",
+            action=ACTIONS.get(entry["action"], label(entry["action"])),
+            cause=entry["cause"],
+            changes=[_change(change, names) for change in entry["changes"]],
+        )
+        for entry in entries
+    ], int(reply.body["total"])
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)] if value else []
+
+
+def _change(change: dict[str, Any], names: dict[str, str]) -> Change:
+    field = change["field"]
+    old, new = change["old"], change["new"]
+    kind = "text"
+    if isinstance(new or old, str) and DAY.match(new or old):
+        kind = "day"
+    elif isinstance(new or old, str) and MOMENT.match(new or old):
+        kind = "moment"
+    return Change(
+        field=FIELD_NAMES.get(field, label(field)),
+        old=_shown(field, old, names),
+        new=_shown(field, new, names),
+        kind=kind,
+    )
+
+
+def _shown(field: str, value: Any, names: dict[str, str]) -> str | None:
+    """The value in words: None stays None (the template says "—")."""
+    if value is None or value == []:
+        return None
+    if field in PEOPLE_FIELDS:
+        return ", ".join(names.get(person, "unknown user") for person in _ids(value))
+    if field in CODE_FIELDS:
+        return label(value)
+    if isinstance(value, list):
+        return f"{len(value)} linked"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -192,6 +192,13 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     history = admin.get(page).text
     assert f"looks fine {marker}" in history
     assert "badge-technical_review" in history
+    # The activity stream: the move with its note as the reason; the refused ones left nothing.
+    stream = history[history.index('id="activity"') :]
+    assert stream.count("</strong> changed ·") == 1
+    assert stream.count("</strong> created it ·") == 1
+    assert "<strong>admin</strong> changed" in stream
+    assert f"(looks fine {marker})" in stream
+    assert "Approval status: <del>Draft</del> → <ins>Technical review</ins>" in stream
     wrong = submit(admin, page + "approval/", {"to": "enacted"})
     assert wrong.status_code == 409
     assert "cannot move to enacted" in wrong.text

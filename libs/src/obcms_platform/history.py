@@ -85,8 +85,9 @@ def acting_as(session: Session, user_id: uuid.UUID | None) -> None:
 
 
 @contextlib.contextmanager
-def because(session: Session, cause: str) -> Iterator[None]:
-    """The changes `session` flushes inside the block are made for `cause`."""
+def because(session: Session, cause: str | None) -> Iterator[None]:
+    """The changes `session` flushes inside the block are made for `cause` (None: for no
+    stated reason)."""
     previous = session.info.get(CAUSE)
     session.info[CAUSE] = cause
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from obcmsctl import backup, cache, deploy, integrity, maintenance, preflight, schema, smoke
+from obcmsctl import audit, backup, cache, deploy, integrity, maintenance, preflight, schema, smoke
 
 app = typer.Typer(help="OBCMS operations CLI", no_args_is_help=True)
 
@@ -15,6 +15,7 @@ def _group() -> None:
 
 
 integrity.register(app)
+audit.register(app)
 backup.register(app)
 preflight.register(app)
 schema.register(app)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import service_metadata
+from obcms_platform.history import RecordHistory, history_table
 
 
 class Base(DeclarativeBase):
@@ -14,6 +15,7 @@ class Base(DeclarativeBase):
 
 bus = bus_tables(Base.metadata)
 outbox = Outbox(bus.outbox, producer="portfolio")
+history = RecordHistory(history_table(Base.metadata))
 
 
 def load_models() -> None:

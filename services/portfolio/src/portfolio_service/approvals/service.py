@@ -25,6 +25,7 @@ from obcms_platform.approval import TRANSITIONS, needs_admin
 from obcms_platform.auth import Principal, Role
 from obcms_platform.contracts import PPA_APPROVAL_CHANGED, PpaApprovalChanged
 from obcms_platform.errors import ConflictError, ForbiddenError, NotFoundError
+from obcms_platform.history import because
 from obcms_platform.records import locked
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.approvals.schemas import ApprovalRequest
@@ -59,18 +60,19 @@ def change_approval(
         ensure_within_ceiling(session, ppa)
     ppa.approval_status = target
     ppa.updated_by = principal.user_id
-    session.add(
-        ApprovalHistory(
-            id=uuid.uuid4(),
-            ppa_id=ppa.id,
-            from_status=current,
-            to_status=target,
-            changed_by=principal.user_id,
-            changed_at=datetime.now(UTC),
-            note=request.note,
+    with because(session, request.note or None):
+        session.add(
+            ApprovalHistory(
+                id=uuid.uuid4(),
+                ppa_id=ppa.id,
+                from_status=current,
+                to_status=target,
+                changed_by=principal.user_id,
+                changed_at=datetime.now(UTC),
+                note=request.note,
+            )
         )
-    )
-    session.flush()
+        session.flush()
     session.expire(ppa, ["approval_history"])
     outbox.add(
         session,

@@ -31,7 +31,7 @@ from obcms_platform.vocabulary import PpaCategory as PpaCategory
 from obcms_platform.vocabulary import PpaPriority as PpaPriority
 from obcms_platform.vocabulary import PpaStatus as PpaStatus
 from obcms_platform.vocabulary import Sector as Sector
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 if TYPE_CHECKING:
     from portfolio_service.approvals.models import ApprovalHistory
@@ -146,3 +146,6 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     @property
     def need_ids(self) -> list[uuid.UUID]:
         return [link.need_id for link in self.need_links]
+
+
+history.keep(Ppa, "ppa")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.authz import PPA_CREATE, PPA_DELETE, PPA_UPDATE
+from portfolio_service.db import history
 from portfolio_service.ppas import service
 from portfolio_service.ppas.schemas import PpaCreate, PpaFilters, PpaRead, PpaUpdate
 
@@ -15,3 +16,4 @@ ppas.create(PpaCreate, service.create_ppa, PPA_CREATE)
 ppas.get(service.get_ppa)
 ppas.update(PpaUpdate, service.update_ppa, PPA_UPDATE, errors=(404, 409, 412))
 ppas.delete(service.delete_ppa, PPA_DELETE)
+ppas.history(history, service.get_ppa)

@@ -18,11 +18,9 @@ from portfolio_service.ppas.models import Ppa
 
 from .helpers import DASHBOARD
 
-TODAY = date.today()
-
 
 def day(offset: int) -> date:
-    return TODAY + timedelta(days=offset)
+    return date.today() + timedelta(days=offset)
 
 
 def ppa_row(key: str, **fields: Any) -> dict[str, Any]:
@@ -197,7 +195,7 @@ def test_exact_figures_for_the_whole_portfolio(client, staff, session):
     ppas = known_dataset(session)
     board = get_dashboard(client, staff)
     assert board["fiscal_year"] is None
-    assert board["as_of"] == TODAY.isoformat()
+    assert board["as_of"] == date.today().isoformat()
     assert board["total_ppas"] == 8
     assert board["by_status"] == {
         "planning": 3,
@@ -239,7 +237,7 @@ def test_exact_figures_for_the_whole_portfolio(client, staff, session):
         "ppa_id": str(ppas["P1"]["id"]),
         "ppa_title": "P1",
         "title": "M1",
-        "date": TODAY.isoformat(),
+        "date": date.today().isoformat(),
         "status": "planned",
     }
     assert [m["date"] for m in upcoming] == [

@@ -20,11 +20,9 @@ from tasks_service.teams.models import Team, TeamMember
 
 from .helpers import TASKS, create_team
 
-TODAY = date.today()
-
 
 def day(offset: int) -> date:
-    return TODAY + timedelta(days=offset)
+    return date.today() + timedelta(days=offset)
 
 
 @dataclass
@@ -554,7 +552,7 @@ def test_my_open_tasks_among_ten_thousand(client, session):
     dues = [item["due_date"] for item in page["items"]]
     expected_first = sorted(
         (row for row in my_open),
-        key=lambda row: (row["due_date"] is None, row["due_date"] or TODAY, str(row["id"])),
+        key=lambda row: (row["due_date"] is None, row["due_date"] or date.today(), str(row["id"])),
     )[:100]
     assert [item["id"] for item in page["items"]] == [str(row["id"]) for row in expected_first]
     assert dues == sorted(dues, key=lambda d: (d is None, d or ""))
@@ -569,7 +567,7 @@ def test_my_open_tasks_among_ten_thousand(client, session):
         and row["domain"] in (TaskDomain.MANA, TaskDomain.POLICY, TaskDomain.GENERAL)
     ]
     overdue_mine = [
-        row for row in my_open if row["due_date"] is not None and row["due_date"] < TODAY
+        row for row in my_open if row["due_date"] is not None and row["due_date"] < date.today()
     ]
     response = client.get(
         TASKS,

@@ -22,7 +22,6 @@ from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 from .helpers import TASKS, create, create_team, get
 
 RELATED = ("related_ppa_id", "related_assessment_id", "related_event_id")
-TODAY = date.today()
 
 
 def patch(client: TestClient, caller: Caller, task_id: str, body: Any, **headers: str) -> Any:
@@ -46,8 +45,8 @@ def test_create_with_every_field_reads_back_every_field(client, staff, other_sta
         "domain": "mana",
         "status": "in_progress",
         "priority": "high",
-        "start_date": (TODAY + timedelta(days=2)).isoformat(),
-        "due_date": (TODAY + timedelta(days=20)).isoformat(),
+        "start_date": (date.today() + timedelta(days=2)).isoformat(),
+        "due_date": (date.today() + timedelta(days=20)).isoformat(),
         "progress": 40,
         "assignee_ids": [str(staff.user_id), str(other_staff.user_id)],
         "team_ids": [team_id],
@@ -622,14 +621,14 @@ def test_an_unassigned_task_is_its_creators_until_assigned(client, staff, other_
 
 
 def test_is_overdue(client, staff):
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
     cases = [
         ({"due_date": yesterday}, True),
         ({"due_date": yesterday, "status": "in_progress"}, True),
         ({"due_date": yesterday, "status": "at_risk"}, True),
         ({"due_date": yesterday, "status": "completed"}, False),
-        ({"due_date": TODAY.isoformat()}, False),
-        ({"due_date": (TODAY + timedelta(days=1)).isoformat()}, False),
+        ({"due_date": date.today().isoformat()}, False),
+        ({"due_date": (date.today() + timedelta(days=1)).isoformat()}, False),
         ({}, False),
     ]
     for fields, overdue in cases:

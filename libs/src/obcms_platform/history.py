@@ -120,7 +120,7 @@ class HistoryEntry(BaseModel):
 @dataclass(frozen=True)
 class KeptRecord:
     """A model whose history is kept: its `record_type` (``task``) and its fields whose values
-    only some may read (`private`, masked by `HistoryReader`)."""
+    only some may read (`private`, masked by `RecordHistory.entries`)."""
 
     record_type: str
     private: frozenset[str] = frozenset()
@@ -216,6 +216,8 @@ class RecordHistory:
 
 def _changes(record: object, action: str) -> list[dict[str, Any]]:
     """The kept fields `action` changed on `record`: (field, old, new) as JSON."""
+    if action == Action.DELETED:
+        return []
     state = instance_state(record)
     changes = []
     for column in state.mapper.column_attrs:
@@ -228,8 +230,6 @@ def _changes(record: object, action: str) -> list[dict[str, Any]]:
             old, new = None, attribute.value
             if new in (None, "", []):
                 continue
-        elif action == Action.DELETED:
-            continue
         else:
             history = attribute.history
             if not history.has_changes():

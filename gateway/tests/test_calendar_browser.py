@@ -485,6 +485,9 @@ def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):
             "td.fc-timegrid-col[data-date='2034-10-13'] .fc-event", has_text=event["title"]
         )
     ).to_have_count(0)
+    loaded(page)
+    # The reason stays once the refetched calendar is shown: it is not the feed's to clear.
+    expect(status).to_contain_text("changed by someone else meanwhile")
     assert api_event(api, event)["start"] == "2034-10-09T06:00:00Z"
 
 

@@ -116,6 +116,15 @@
       status.hidden = !text;
     }
 
+    // What the last feed load said; a later load clears only that, never what a move said
+    // (a refused drag refetches, and its reason must stay until the next move).
+    var feedWarning = "";
+    function showFeedWarning(text) {
+      if (text) showStatus(text);
+      else if (feedWarning && status.textContent === feedWarning) showStatus("");
+      feedWarning = text;
+    }
+
     // --- reading the feed ---------------------------------------------------------------
 
     function loadFeed(info, success, failure) {
@@ -138,7 +147,7 @@
           var missing = Object.keys(feed.sources).filter(function (name) {
             return feed.sources[name] === "error" || feed.sources[name] === "timeout";
           });
-          showStatus(
+          showFeedWarning(
             missing.length
               ? "Some entries are missing: the " + missing.join(", ") +
                   " service did not answer in time. Try again shortly."
@@ -147,7 +156,7 @@
           success(feed.events);
         })
         .catch(function (error) {
-          showStatus("The calendar could not be loaded: " + error.message);
+          showFeedWarning("The calendar could not be loaded: " + error.message);
           failure(error);
         });
     }

@@ -13,6 +13,8 @@ import psycopg
 from ops_helpers import add, database_options, task
 from typer.testing import CliRunner
 
+from calendar_service.resources.models import Resource, ResourceType
+from gateway_service.users.models import User
 from obcmsctl import services
 from obcmsctl.cli import app
 
@@ -70,7 +72,7 @@ def test_export_since_a_moment_as_csv_and_json_lines(databases: dict[str, str]) 
     entries = [json.loads(line) for line in everything.stdout.splitlines() if line]
     assert [entry["cause"] for entry in entries[:1]] == ["imported"]
     assert len(entries) == len(rows) + 1
-    assert "4 change(s) from portfolio, tasks" in everything.stderr
+    assert "4 change(s) from calendar, gateway, portfolio, tasks" in everything.stderr
 
 
 def test_export_writes_a_file_and_refuses_a_bad_moment(databases: dict[str, str], tmp_path) -> None:
@@ -84,3 +86,26 @@ def test_export_writes_a_file_and_refuses_a_bad_moment(databases: dict[str, str]
     refused = _export(databases, "--since", "last tuesday")
     assert refused.exit_code == 2
     assert "--since" in refused.output
+
+
+def test_export_includes_the_calendar_and_gateway_histories(databases: dict[str, str]) -> None:
+    add(
+        databases["calendar"],
+        Resource(id=uuid.uuid4(), name="Van 1", resource_type=ResourceType.VEHICLE),
+    )
+    add(
+        databases["gateway"],
+        User(username="ana", full_name="Ana Cruz", password_hash="$argon2id$secret"),
+    )
+    result = _export(databases, "--since", "2020-01-01", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in result.stdout.splitlines() if line]
+    by_service = {entry["service"]: entry for entry in entries}
+    assert set(by_service) == {"calendar", "gateway"}
+    assert by_service["calendar"]["record_type"] == "resource"
+    assert {"field": "name", "old": None, "new": "Van 1"} in by_service["calendar"]["changes"]
+    user = by_service["gateway"]
+    assert user["record_type"] == "user"
+    assert {"field": "full_name", "old": None, "new": "Ana Cruz"} in user["changes"]
+    assert "argon2" not in result.stdout
+    assert "no history kept by notifications" in result.stderr

@@ -1,10 +1,11 @@
 """The gateway's declarative base (it owns identity: users, roles, password hashes), its
 bus tables (its worker consumes events to invalidate the feed cache; its outbox announces
-user accounts) and its unit of work (`in_session`)."""
+user accounts), the accounts' change history and its unit of work (`in_session`)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from gateway_service.users.passwords import HashingPool
 from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import Database, service_metadata
+from obcms_platform.history import RecordHistory, acting_as, history_table
 
 T = TypeVar("T")
 
@@ -24,6 +26,7 @@ class Base(DeclarativeBase):
 
 bus = bus_tables(Base.metadata)
 outbox = Outbox(bus.outbox, producer="gateway")
+history = RecordHistory(history_table(Base.metadata))
 
 
 def load_models() -> None:
@@ -32,12 +35,13 @@ def load_models() -> None:
 
 
 def _unit_of_work(
-    request: Request, work: Callable[[Session], T], *, commit: bool
+    request: Request, work: Callable[[Session], T], *, commit: bool, actor: uuid.UUID | None
 ) -> Callable[[], T]:
     database: Database = request.app.state.database
 
     def run() -> T:
         with database.session() as session:
+            acting_as(session, actor)
             result = work(session)
             if commit:
                 session.commit()
@@ -46,15 +50,26 @@ def _unit_of_work(
     return run
 
 
-async def in_session(request: Request, work: Callable[[Session], T], *, commit: bool = False) -> T:
-    """Run `work` with a database session in a worker thread (the ORM is synchronous)."""
-    return await asyncio.to_thread(_unit_of_work(request, work, commit=commit))
+async def in_session(
+    request: Request,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = False,
+    actor: uuid.UUID | None = None,
+) -> T:
+    """Run `work` with a database session in a worker thread (the ORM is synchronous); the
+    changes it makes are `actor`'s in the history (None: nobody's)."""
+    return await asyncio.to_thread(_unit_of_work(request, work, commit=commit, actor=actor))
 
 
 async def in_hashing_session(
-    request: Request, work: Callable[[Session], T], *, commit: bool = False
+    request: Request,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = False,
+    actor: uuid.UUID | None = None,
 ) -> T:
     """`in_session` on the password-hashing threads, for work that hashes a password (503
     when they are all taken; see `users.passwords.HashingPool`)."""
     hashing: HashingPool = request.app.state.password_hashing
-    return await hashing.run(_unit_of_work(request, work, commit=commit))
+    return await hashing.run(_unit_of_work(request, work, commit=commit, actor=actor))

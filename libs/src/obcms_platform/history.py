@@ -2,7 +2,9 @@
 
 Written in the transaction of the change, like the outbox: a service declares its history
 table (`history_table`) and the records it keeps the history of (`RecordHistory.keep`), and
-every flush of one of those records adds its entries, whichever code path changed it. Who:
+every flush of one of those records adds its entries, whichever code path changed it; a
+change the ORM does not see (a set-based UPDATE or INSERT) adds its own with
+`RecordHistory.add`. Who:
 the user of the API write (`Writes` marks the session with `acting_as`), else nobody (an
 automatic change). Why: what the code doing the change says with `because` ("generated from
 PPA …", a bulk edit's label), else nothing.
@@ -119,11 +121,24 @@ class HistoryEntry(BaseModel):
 
 @dataclass(frozen=True)
 class KeptRecord:
-    """A model whose history is kept: its `record_type` (``task``) and its fields whose values
-    only some may read (`private`, masked by `RecordHistory.entries`)."""
+    """A model whose history is kept: its `record_type` (``task``), its fields whose values
+    only some may read (`private`, masked by `RecordHistory.entries`) and those never written
+    to the history at all (`unrecorded`: secrets, and what changes without anyone changing
+    the record)."""
 
     record_type: str
     private: frozenset[str] = frozenset()
+    unrecorded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """A change the ORM did not flush: the record, its version after it, and each changed
+    field's (old, new) value."""
+
+    record_id: uuid.UUID
+    record_version: int | None
+    fields: dict[str, tuple[Any, Any]]
 
 
 @dataclass
@@ -133,22 +148,82 @@ class RecordHistory:
     table: Table
     kept: dict[type[Any], KeptRecord] = field(default_factory=dict)
 
-    def keep(self, model: type[Any], record_type: str, *, private: Iterable[str] = ()) -> None:
+    def keep(
+        self,
+        model: type[Any],
+        record_type: str,
+        *,
+        private: Iterable[str] = (),
+        unrecorded: Iterable[str] = (),
+    ) -> None:
         """Keep the history of `model`'s records (``task``), from the next flush on."""
         if not self.kept:
             event.listen(Session, "after_flush", self._after_flush)
-        self.kept[model] = KeptRecord(record_type, frozenset(private))
+        self.kept[model] = KeptRecord(record_type, frozenset(private), frozenset(unrecorded))
+
+    def add(
+        self,
+        session: Session,
+        model: type[Any],
+        changes: Iterable[RecordChange],
+        action: str = Action.UPDATED,
+    ) -> None:
+        """Add the entries of changes of `model`'s records that no flush made (a set-based
+        statement's), in the session's transaction, by its actor, for its cause."""
+        kept = self.kept[model]
+        self._insert(
+            session,
+            [
+                self._row(
+                    session,
+                    kept,
+                    change.record_id,
+                    change.record_version,
+                    action,
+                    [
+                        _field_change(name, old, new, long_text=False)
+                        for name, (old, new) in change.fields.items()
+                        if name not in kept.unrecorded
+                    ],
+                )
+                for change in changes
+            ],
+        )
 
     def _after_flush(self, session: Session, _: UOWTransaction) -> None:
         # After the flush the versions are the new ones, and until the flush ends each
         # attribute's history still holds its value before.
-        rows = [
-            *self._entries(session, session.new, Action.CREATED),
-            *self._entries(session, session.dirty, Action.UPDATED),
-            *self._entries(session, session.deleted, Action.DELETED),
-        ]
+        self._insert(
+            session,
+            [
+                *self._entries(session, session.new, Action.CREATED),
+                *self._entries(session, session.dirty, Action.UPDATED),
+                *self._entries(session, session.deleted, Action.DELETED),
+            ],
+        )
+
+    def _insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         if rows:
             session.connection().execute(insert(self.table), rows)
+
+    @staticmethod
+    def _row(
+        session: Session,
+        kept: KeptRecord,
+        record_id: uuid.UUID,
+        record_version: int | None,
+        action: str,
+        changes: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        return {
+            "record_type": kept.record_type,
+            "record_id": record_id,
+            "record_version": record_version,
+            "action": action,
+            "actor_id": session.info.get(ACTOR),
+            "cause": session.info.get(CAUSE),
+            "changes": changes,
+        }
 
     def _entries(
         self, session: Session, records: Iterable[object], action: str
@@ -157,18 +232,17 @@ class RecordHistory:
             kept = self.kept.get(type(record))
             if kept is None:
                 continue
-            changes = _changes(record, action)
+            changes = _changes(record, action, kept.unrecorded)
             if action == Action.UPDATED and not changes:
                 continue
-            yield {
-                "record_type": kept.record_type,
-                "record_id": getattr(record, "id"),  # noqa: B009 - any kept record
-                "record_version": getattr(record, "version", None),
-                "action": action,
-                "actor_id": session.info.get(ACTOR),
-                "cause": session.info.get(CAUSE),
-                "changes": changes,
-            }
+            yield self._row(
+                session,
+                kept,
+                getattr(record, "id"),  # noqa: B009 - any kept record
+                getattr(record, "version", None),
+                action,
+                changes,
+            )
 
     def entries(
         self,
@@ -214,15 +288,16 @@ class RecordHistory:
         return Page[HistoryEntry].of(items, total, params)
 
 
-def _changes(record: object, action: str) -> list[dict[str, Any]]:
-    """The kept fields `action` changed on `record`: (field, old, new) as JSON."""
+def _changes(record: object, action: str, unrecorded: frozenset[str]) -> list[dict[str, Any]]:
+    """The kept fields `action` changed on `record`: (field, old, new) as JSON. Columns the
+    database computes from others (`Computed`) are left out: their sources are recorded."""
     if action == Action.DELETED:
         return []
     state = instance_state(record)
     changes = []
     for column in state.mapper.column_attrs:
         name = column.key
-        if name in BOOKKEEPING:
+        if name in BOOKKEEPING or name in unrecorded or column.columns[0].computed is not None:
             continue
         attribute = state.attrs[name]
         long_text = isinstance(column.columns[0].type, Text)
@@ -238,11 +313,14 @@ def _changes(record: object, action: str) -> list[dict[str, Any]]:
             new = history.added[0] if history.added else None
             if old == new:
                 continue
-        changes.append(
-            {
-                "field": name,
-                "old": None if long_text else to_jsonable_python(old),
-                "new": to_jsonable_python(new),
-            }
-        )
+        changes.append(_field_change(name, old, new, long_text=long_text))
     return changes
+
+
+def _field_change(name: str, old: Any, new: Any, *, long_text: bool) -> dict[str, Any]:
+    """One field's change as stored: JSON values; of long text, only the new text."""
+    return {
+        "field": name,
+        "old": None if long_text else to_jsonable_python(old),
+        "new": to_jsonable_python(new),
+    }

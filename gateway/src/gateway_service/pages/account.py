@@ -23,8 +23,9 @@ from gateway_service.auth.identity import (
     profile_changed,
     sign_out_everywhere,
 )
-from gateway_service.db import in_hashing_session, in_session
+from gateway_service.db import history, in_hashing_session, in_session
 from gateway_service.feed import subscriptions
+from gateway_service.pages.activity import SHOWN, stream
 from gateway_service.pages.common import (
     PAGE_SIZE,
     FormError,
@@ -42,7 +43,8 @@ from gateway_service.web import render
 from obcms_platform.auth import Role
 from obcms_platform.errors import AppError, InvalidInputError, NotFoundError, field_path
 from obcms_platform.feed import OFFICE_TIMEZONE
-from obcms_platform.pagination import PageParams
+from obcms_platform.history import HistoryEntry
+from obcms_platform.pagination import Page, PageParams
 
 MY_ACCOUNT = "/accounts/me/"
 PEOPLE = "/accounts/people/"
@@ -167,7 +169,7 @@ async def update_my_profile(request: Request, user: PageUser) -> Response:
         def update(session: Session) -> None:
             service.update_profile(session, user.id, data, expected_version=expected_version)
 
-        await in_session(request, update, commit=True)
+        await in_session(request, update, commit=True, actor=user.id)
     except (AppError, ValidationError) as exc:
         return await _account_page(request, user, profile_error=_form_error(exc), form=form)
     response = redirect(MY_ACCOUNT + "?done=profile")
@@ -197,7 +199,7 @@ async def change_my_password(request: Request, user: PageUser) -> Response:
         def change(session: Session) -> None:
             service.change_password(session, user.id, current, new, min_password_length=min_length)
 
-        await in_hashing_session(request, change, commit=True)
+        await in_hashing_session(request, change, commit=True, actor=user.id)
     except AppError as exc:
         return await _account_page(request, user, password_error=_form_error(exc))
     response = redirect(MY_ACCOUNT + "?done=password")
@@ -241,13 +243,19 @@ async def _person_page(
     error: FormError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    def load(session: Session) -> User:
+    def load(session: Session) -> tuple[User, Page[HistoryEntry]]:
         person = service.get_user(session, user_id)
         if person is None:
             raise NotFoundError("user", user_id)
-        return person
+        changes = history.entries(
+            session, "user", user_id, PageParams(limit=SHOWN, offset=0), may_read_private=True
+        )
+        return person, changes
 
-    person = await in_session(request, load)
+    person, changes = await in_session(request, load)
+    entries, change_count = await stream(
+        request, [entry.model_dump(mode="json") for entry in changes.items], changes.total
+    )
     return render(
         request,
         "users_detail.html",
@@ -257,6 +265,8 @@ async def _person_page(
             "error": error,
             "roles": ROLES,
             "is_me": user_id == admin.id,
+            "activity": entries,
+            "activity_total": change_count,
             "min_length": _min_length(request),
             "notice": None if error else _done(request),
         },
@@ -293,7 +303,7 @@ async def _change_person(
             )
             return result.signs_out
 
-        signs_out = await in_session(request, change, commit=True)
+        signs_out = await in_session(request, change, commit=True, actor=admin.id)
     except (AppError, ValidationError) as exc:
         return await _person_page(request, admin, user_id, error=_form_error(exc), form=form)
     if signs_out:
@@ -350,7 +360,7 @@ async def reset_person_password(request: Request, admin: PageAdmin, user_id: str
         def reset(session: Session) -> None:
             service.reset_password(session, person_id, password, min_password_length=min_length)
 
-        await in_hashing_session(request, reset, commit=True)
+        await in_hashing_session(request, reset, commit=True, actor=admin.id)
     except AppError as exc:
         return await _person_page(request, admin, person_id, error=_form_error(exc))
     await sign_out_everywhere(request, person_id)

@@ -18,10 +18,38 @@ from gateway_service.pages.common import api, user_names
 SHOWN = 20
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T")
-PEOPLE_FIELDS = frozenset({"assignee_ids", "lead_id", "organizer_id", "owner_id"})
+PEOPLE_FIELDS = frozenset(
+    {
+        "assignee_ids",
+        "lead_id",
+        "organizer_id",
+        "owner_id",
+        "participant_ids",
+        "approved_by",
+        "booked_by",
+        "user_id",
+    }
+)
 # Fields whose values are codes of a vocabulary, shown as words ("not_started" -> "Not started").
 CODE_FIELDS = frozenset(
-    {"status", "priority", "domain", "category", "sector", "approval_status", "event_type"}
+    {
+        "status",
+        "priority",
+        "domain",
+        "category",
+        "sector",
+        "approval_status",
+        "event_type",
+        "primary_methodology",
+        "assessment_level",
+        "urgency_level",
+        "feasibility",
+        "leave_type",
+        "resource_type",
+        "role",
+        "stage",
+        "tranche_type",
+    }
 )
 FIELD_NAMES = {
     "assignee_ids": "Assignees",
@@ -31,6 +59,14 @@ FIELD_NAMES = {
     "related_assessment_id": "Related assessment",
     "related_event_id": "Related event",
     "created_from_template": "Template",
+    "ppa_ids": "Addressed by PPAs",
+    "participant_ids": "Participants",
+    "organizer_id": "Organizer",
+    "approved_by": "Decided by",
+    "booked_by": "Booked by",
+    "user_id": "Person on leave",
+    "is_active": "Active",
+    "email": "E-mail",
 }
 ACTIONS = {"created": "created it", "updated": "changed", "deleted": "deleted it"}
 
@@ -60,7 +96,14 @@ async def activity(
     reply = await api(request, user, service, "GET", f"{path}/history", params={"limit": SHOWN})
     if not reply.ok:
         return [], 0
-    entries: list[dict[str, Any]] = reply.body["items"]
+    return await stream(request, reply.body["items"], int(reply.body["total"]))
+
+
+async def stream(
+    request: Request, entries: list[dict[str, Any]], total: int
+) -> tuple[list[Activity], int]:
+    """History `entries` (as JSON) in words, and `total`, as `activity` answers them (the
+    gateway's own records' history is read from its database, not over HTTP)."""
     people = {entry["actor_id"] for entry in entries if entry["actor_id"]}
     for entry in entries:
         for change in entry["changes"]:
@@ -76,7 +119,7 @@ async def activity(
             changes=[_change(change, names) for change in entry["changes"]],
         )
         for entry in entries
-    ], int(reply.body["total"])
+    ], total
 
 
 def _ids(value: Any) -> list[str]:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
+from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     ASSESSMENT_LEVELS,
     ASSESSMENT_STATUSES,
@@ -158,6 +159,9 @@ async def assessment_detail(request: Request, user: PageUser, assessment_id: str
     needs = await fetch_items(
         request, user, "portfolio", "/needs", {"assessment_id": assessment_id}
     )
+    changes, change_count = await activity(
+        request, user, "portfolio", f"/assessments/{assessment_id}"
+    )
     return render(
         request,
         "assessment_detail.html",
@@ -167,6 +171,8 @@ async def assessment_detail(request: Request, user: PageUser, assessment_id: str
             "tasks_done": sum(1 for task in tasks if task["status"] == "completed"),
             "needs": needs,
             "may_change": may_change(user, assessment),
+            "activity": changes,
+            "activity_total": change_count,
             "saved_subject": "Assessment",
         },
     )
@@ -307,6 +313,7 @@ async def _need_page(
             request, user, "portfolio", "GET", f"/assessments/{need['assessment_id']}"
         )
         assessment = reply.body if reply.ok else None
+    changes, change_count = await activity(request, user, "portfolio", f"/needs/{need_id}")
     saved = request.query_params.get("saved", "")
     return render(
         request,
@@ -318,6 +325,8 @@ async def _need_page(
             "assessment": assessment,
             "error": error,
             "may_change": may_change(user, need),
+            "activity": changes,
+            "activity_total": change_count,
             "saved_subject": "PPA" if saved in LINK_WORDS else "Need",
         },
         status_code=error.status if error else 200,

@@ -31,6 +31,7 @@ from starlette.responses import Response
 from gateway_service import formatting
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.db import in_session
+from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     EVENT_TYPES,
@@ -820,6 +821,7 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             url = f"{RESOURCES}bookings/{clash.group(0)}/"
         text = booking_warning(resource_names[resource_id], status)
         warnings.append({"text": text, "url": url})
+    changes, change_count = await activity(request, user, "calendar", f"/events/{event_id}")
     first = _moment(event["start"])
     repeats = (
         describe_recurrence(event["recurrence"], first, ZoneInfo(event["timezone"]))
@@ -839,6 +841,8 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             "resource_names": resource_names,
             "conflicts": await conflict_notes(request, user, event_id),
             "may_change": may_change(user, event),
+            "activity": changes,
+            "activity_total": change_count,
             "saved_subject": SAVED_SUBJECTS.get(query.get("scope", ""), "Event"),
             "warnings": warnings,
             "calendar_page": CALENDAR_PAGE,

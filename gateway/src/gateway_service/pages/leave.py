@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
 from gateway_service.pages import home
+from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     LEAVE_TYPES,
     FormError,
@@ -93,6 +94,7 @@ async def _leave_detail(
 ) -> Response:
     leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
     names = await user_names(request, [leave["user_id"], leave["approved_by"]])
+    changes, change_count = await activity(request, user, "calendar", f"/leaves/{leave_id}")
     return render(
         request,
         "leave_detail.html",
@@ -100,6 +102,8 @@ async def _leave_detail(
             "leave": leave,
             "names": names,
             "can_decide": is_manager(user) and leave["status"] == "pending",
+            "activity": changes,
+            "activity_total": change_count,
             "error": error,
         },
         status_code=error.status if error else 200,

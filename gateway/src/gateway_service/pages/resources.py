@@ -14,6 +14,7 @@ from starlette.responses import Response
 from gateway_service import formatting
 from gateway_service.auth.identity import PageUser
 from gateway_service.pages import home
+from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     BOOKING_STATUSES,
     RESOURCE_TYPES,
@@ -125,6 +126,7 @@ async def _booking_page(
     reply = await api(request, user, "calendar", "GET", f"/resources/{booking['resource_id']}")
     resource = reply.body if reply.ok else None
     names = await user_names(request, [booking["booked_by"], booking["approved_by"]])
+    changes, change_count = await activity(request, user, "calendar", f"/bookings/{booking_id}")
     holding = booking["status"] in ("pending", "approved")
     actions = []
     if is_manager(user) and booking["status"] == "pending":
@@ -139,6 +141,8 @@ async def _booking_page(
             "resource": resource,
             "names": names,
             "actions": actions,
+            "activity": changes,
+            "activity_total": change_count,
             "error": error,
         },
         status_code=error.status if error else 200,

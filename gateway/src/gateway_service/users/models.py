@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway_service.db import Base
+from gateway_service.db import Base, history
 from obcms_platform.auth import Role
 from obcms_platform.db import Timestamped, enum_column
 
@@ -43,3 +43,12 @@ class User(Timestamped, Base):
     # derived from the gateway's SECRET_KEY, so the account page can show the URL again.
     calendar_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     calendar_token_sealed: Mapped[str | None] = mapped_column(Text)
+
+
+# Never in the history: the password's hash and the calendar token (secrets), nor the login
+# time (a login changes no one's account).
+history.keep(
+    User,
+    "user",
+    unrecorded=("password_hash", "calendar_token_digest", "calendar_token_sealed", "last_login_at"),
+)

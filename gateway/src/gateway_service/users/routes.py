@@ -18,7 +18,7 @@ from gateway_service.auth.identity import (
     profile_changed,
     sign_out_everywhere,
 )
-from gateway_service.db import in_hashing_session, in_session
+from gateway_service.db import history, in_hashing_session, in_session
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User
@@ -31,7 +31,9 @@ from gateway_service.users.schemas import (
     UserUpdate,
 )
 from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import NotFoundError, error_responses
+from obcms_platform.auth import Role
+from obcms_platform.errors import ForbiddenError, NotFoundError, error_responses
+from obcms_platform.history import HistoryEntry
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
 
@@ -77,7 +79,7 @@ async def update_me(
         user = service.update_profile(session, identity.id, data, expected_version=expected_version)
         return _read(user, response)
 
-    updated = await in_session(request, update, commit=True)
+    updated = await in_session(request, update, commit=True, actor=identity.id)
     await profile_changed(request, identity.id)
     return updated
 
@@ -97,7 +99,7 @@ async def change_my_password(request: Request, data: PasswordChange, identity: A
             min_password_length=min_length,
         )
 
-    await in_hashing_session(request, change, commit=True)
+    await in_hashing_session(request, change, commit=True, actor=identity.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     await sign_out_everywhere(request, identity.id, keep_caller=response)
     return response
@@ -110,7 +112,7 @@ async def change_my_password(request: Request, data: PasswordChange, identity: A
     responses=error_responses(403, 409, 422, 503),
 )
 async def create_user(
-    request: Request, response: Response, data: UserCreate, _: AdminUser
+    request: Request, response: Response, data: UserCreate, admin: AdminUser
 ) -> UserRead:
     min_length = _min_length(request)
 
@@ -118,7 +120,7 @@ async def create_user(
         user = service.create_user(session, data, min_password_length=min_length)
         return _read(user, response)
 
-    return await in_hashing_session(request, create, commit=True)
+    return await in_hashing_session(request, create, commit=True, actor=admin.id)
 
 
 @router.get("", response_model=Page[UserRead], responses=error_responses(403))
@@ -137,6 +139,27 @@ async def get_user(
     return await _load(request, response, user_id)
 
 
+@router.get(
+    "/{user_id}/history",
+    response_model=Page[HistoryEntry],
+    responses=error_responses(403, 404),
+)
+async def user_history(
+    request: Request, user_id: uuid.UUID, identity: ApiUser, page: Pagination
+) -> Page[HistoryEntry]:
+    """The account's changes, newest first (an admin's, or one's own); never a password or
+    token."""
+    if user_id != identity.id and not identity.has_role(Role.ADMIN):
+        raise ForbiddenError("this account's history is its owner's and admins'")
+
+    def load(session: Session) -> Page[HistoryEntry]:
+        if service.get_user(session, user_id) is None:
+            raise NotFoundError("user", user_id)
+        return history.entries(session, "user", user_id, page, may_read_private=True)
+
+    return await in_session(request, load)
+
+
 @router.patch(
     "/{user_id}", response_model=UserRead, responses=error_responses(403, 404, 409, 412, 422)
 )
@@ -145,7 +168,7 @@ async def update_user(
     response: Response,
     user_id: uuid.UUID,
     data: UserUpdate,
-    _: AdminUser,
+    admin: AdminUser,
     expected_version: ExpectedVersion,
 ) -> UserRead:
     """Change a user's role, active flag, full name or e-mail. Deactivating or changing the
@@ -155,7 +178,7 @@ async def update_user(
         change = service.update_user(session, user_id, data, expected_version=expected_version)
         return _read(change.user, response), change.signs_out
 
-    user, signs_out = await in_session(request, update, commit=True)
+    user, signs_out = await in_session(request, update, commit=True, actor=admin.id)
     if signs_out:
         await sign_out_everywhere(request, user_id)
     else:
@@ -169,7 +192,7 @@ async def update_user(
     responses=error_responses(403, 404, 422, 503),
 )
 async def reset_password(
-    request: Request, user_id: uuid.UUID, data: PasswordReset, _: AdminUser
+    request: Request, user_id: uuid.UUID, data: PasswordReset, admin: AdminUser
 ) -> Response:
     """Set a user's password (tell it to them); their sessions and tokens end."""
     min_length = _min_length(request)
@@ -177,6 +200,6 @@ async def reset_password(
     def reset(session: Session) -> None:
         service.reset_password(session, user_id, data.password, min_password_length=min_length)
 
-    await in_hashing_session(request, reset, commit=True)
+    await in_hashing_session(request, reset, commit=True, actor=admin.id)
     await sign_out_everywhere(request, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

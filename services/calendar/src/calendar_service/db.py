@@ -1,4 +1,5 @@
-"""The calendar service's declarative base, its bus tables and its outbox."""
+"""The calendar service's declarative base, its bus tables, its outbox and its records'
+change history."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from obcms_platform.bus import Outbox, bus_tables
 from obcms_platform.db import service_metadata
+from obcms_platform.history import RecordHistory, history_table
 
 
 class Base(DeclarativeBase):
@@ -14,6 +16,7 @@ class Base(DeclarativeBase):
 
 bus = bus_tables(Base.metadata)
 outbox = Outbox(bus.outbox, producer="calendar")
+history = RecordHistory(history_table(Base.metadata))
 
 
 def load_models() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from obcms_platform.cli import service_cli
 from obcms_platform.db import Database
+from obcms_platform.history import because
 from portfolio_service.db import bus, load_models
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.progress.service import recompute_progress as recompute
@@ -34,7 +35,8 @@ def recompute_progress(
             if ppa is not None and session.scalar(select(Ppa.id).where(Ppa.id == ppa)) is None:
                 typer.echo(f"PPA {ppa} not found", err=True)
                 raise typer.Exit(1)
-            changed = recompute(session, None if ppa is None else [ppa])
+            with because(session, "progress recomputed by obcms-portfolio recompute-progress"):
+                changed = recompute(session, None if ppa is None else [ppa])
             session.commit()
     finally:
         database.dispose()

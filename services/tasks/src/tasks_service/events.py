@@ -46,6 +46,7 @@ from obcms_platform.contracts import (
     PpaChanged,
     PpaCreated,
 )
+from obcms_platform.history import because
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
@@ -205,7 +206,8 @@ def on_ppa_approval_changed(
         auto_generated=True,
     )
     session.add(task)
-    session.flush()
+    with because(session, f"generated from PPA {subject.id} moving to {data.to}"):
+        session.flush()
     announce(session, TASK_CREATED, task)
 
 
@@ -241,14 +243,15 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
         tasks = session.scalars(
             select(Task).where(getattr(Task, field) == subject.id).with_for_update()
         ).all()
-        for task in tasks:
-            if task.auto_generated and task.status is TaskStatus.NOT_STARTED:
-                remove(session, task)
-            else:
-                setattr(task, field, None)
-                task.updated_by = None  # the service's change, not a person's
-                session.flush()
-                announce(session, TASK_UPDATED, task)
+        with because(session, f"{subject.kind} {subject.id} deleted"):
+            for task in tasks:
+                if task.auto_generated and task.status is TaskStatus.NOT_STARTED:
+                    remove(session, task)
+                else:
+                    setattr(task, field, None)
+                    task.updated_by = None  # the service's change, not a person's
+                    session.flush()
+                    announce(session, TASK_UPDATED, task)
 
     return on_deleted
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from calendar_service.db import Base
+from calendar_service.db import Base, history
 from calendar_service.resources.models import Resource
 from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
@@ -75,3 +75,6 @@ class Booking(Identified, Versioned, Timestamped, Base):
         Index("ix_bookings__resource_id_start", "resource_id", "start"),
         Index("ix_bookings__event_id", "event_id", postgresql_where=text("event_id IS NOT NULL")),
     )
+
+
+history.keep(Booking, "booking")

@@ -12,6 +12,7 @@ from calendar_service.bookings.schemas import (
     BookingFilters,
     BookingRead,
 )
+from calendar_service.db import history
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 
 router = collection_router("bookings")
@@ -20,6 +21,7 @@ bookings = ResourceRoutes(router, "booking", BookingRead)
 bookings.list(BookingFilters, service.list_bookings)
 bookings.create(BookingCreate, service.create_booking, BOOKING_CREATE, errors=(409,))
 bookings.get(service.get_booking)
+bookings.history(history, service.get_booking)
 
 # Each decision's rule is declared on the route (not only checked in the service): a staff
 # caller gets 403 before the record is looked up, so the answer does not tell whether it exists.

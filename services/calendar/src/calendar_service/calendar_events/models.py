@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from calendar_service.db import Base
+from calendar_service.db import Base, history
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import EventStatus as EventStatus
@@ -117,3 +117,6 @@ class EventOccurrence(Identified, Base):
             postgresql_where=text("NOT cancelled"),
         ),
     )
+
+
+history.keep(Event, "event")

@@ -33,6 +33,7 @@ from calendar_service.calendar_events.schemas import (
     SeriesSplit,
     SplitRead,
 )
+from calendar_service.db import history
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
@@ -66,6 +67,7 @@ events = ResourceRoutes(router, "event", EventRead)
 events.list(EventFilters, service.list_events)
 events.create(EventCreate, service.create_event, EVENT_CREATE)
 events.get(service.get_event)
+events.history(history, service.get_event)
 events.update(EventUpdate, service.update_event, EVENT_WRITE, errors=(403, 404, 412))
 events.delete(service.delete_event, EVENT_WRITE)
 

@@ -8,11 +8,14 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, Index, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from calendar_service.db import Base
+from calendar_service.db import Base, history
 from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import LeaveStatus as LeaveStatus
 from obcms_platform.vocabulary import LeaveType as LeaveType
+
+# What only the person on leave, who filed it and managers may read (authz.LEAVE_READ_PRIVATE).
+PRIVATE_FIELDS = ("leave_type", "reason")
 
 
 class StaffLeave(Identified, Versioned, Timestamped, Base):
@@ -35,3 +38,6 @@ class StaffLeave(Identified, Versioned, Timestamped, Base):
         Index("ix_staff_leaves__start_date_end_date", "start_date", "end_date"),
         Index("ix_staff_leaves__user_id_start_date", "user_id", "start_date"),
     )
+
+
+history.keep(StaffLeave, "leave", private=PRIVATE_FIELDS)

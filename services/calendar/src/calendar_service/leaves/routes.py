@@ -4,6 +4,7 @@ sees a leave as `service.as_read` shows it to them."""
 from __future__ import annotations
 
 from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE
+from calendar_service.db import history
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
 from calendar_service.leaves.schemas import LeaveCreate, LeaveDecision, LeaveFilters, LeaveRead
@@ -15,6 +16,7 @@ leaves = ResourceRoutes(router, "leave", LeaveRead, present=service.as_read)
 leaves.list(LeaveFilters, service.list_leaves)
 leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403,))
 leaves.get(service.get_leave)
+leaves.history(history, service.get_leave, may_read_private=service.may_read_private)
 
 # Each decision's rule is declared on the route (not only checked in the service): a staff
 # caller gets 403 before the record is looked up, so the answer does not tell whether it exists.

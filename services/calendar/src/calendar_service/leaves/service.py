@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from calendar_service.authz import LEAVE_FOR_SOMEONE, LEAVE_READ_PRIVATE
 from calendar_service.db import outbox
-from calendar_service.leaves.models import LeaveStatus, StaffLeave
+from calendar_service.leaves.models import PRIVATE_FIELDS, LeaveStatus, StaffLeave
 from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
 from obcms_platform import records
 from obcms_platform.auth import Principal
@@ -53,12 +53,18 @@ def readable_by(principal: Principal) -> ColumnElement[bool]:
     return or_(StaffLeave.user_id == principal.user_id, StaffLeave.created_by == principal.user_id)
 
 
+def may_read_private(leave: StaffLeave, principal: Principal) -> bool:
+    """Whether `principal` may see the leave's type and reason (its `PRIVATE_FIELDS`), in
+    the leave itself and in its history."""
+    return LEAVE_READ_PRIVATE.allows(principal, Ownership.of(leave.user_id, leave.created_by))
+
+
 def as_read(leave: StaffLeave, principal: Principal) -> LeaveRead:
     """The leave as `principal` may see it: a colleague's without its type and reason."""
     read = LeaveRead.model_validate(leave)
-    if LEAVE_READ_PRIVATE.allows(principal, Ownership.of(leave.user_id, leave.created_by)):
+    if may_read_private(leave, principal):
         return read
-    return read.model_copy(update={"leave_type": None, "reason": None})
+    return read.model_copy(update=dict.fromkeys(PRIVATE_FIELDS))
 
 
 def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> StaffLeave:

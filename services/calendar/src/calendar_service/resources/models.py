@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from calendar_service.db import Base
+from calendar_service.db import Base, history
 from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import ResourceType as ResourceType
@@ -22,3 +22,6 @@ class Resource(Identified, Versioned, Timestamped, Base):
     booking_requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (CheckConstraint("capacity >= 0", name="capacity"),)
+
+
+history.keep(Resource, "resource")

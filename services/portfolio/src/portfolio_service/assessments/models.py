@@ -13,7 +13,7 @@ from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import AssessmentLevel as AssessmentLevel
 from obcms_platform.vocabulary import AssessmentStatus as AssessmentStatus
 from obcms_platform.vocabulary import Methodology as Methodology
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 
 class Assessment(Identified, Authored, Versioned, Timestamped, Base):
@@ -48,3 +48,6 @@ class Assessment(Identified, Authored, Versioned, Timestamped, Base):
         Index("ix_assessments__status", "status"),
         trigram_index("assessments", "title"),
     )
+
+
+history.keep(Assessment, "assessment")

@@ -11,6 +11,7 @@ from portfolio_service.assessments.schemas import (
     AssessmentUpdate,
 )
 from portfolio_service.authz import ASSESSMENT_CREATE, ASSESSMENT_WRITE
+from portfolio_service.db import history
 
 router = collection_router("assessments")
 
@@ -18,5 +19,6 @@ assessments = ResourceRoutes(router, "assessment", AssessmentRead)
 assessments.list(AssessmentFilters, service.list_assessments)
 assessments.create(AssessmentCreate, service.create_assessment, ASSESSMENT_CREATE)
 assessments.get(service.get_assessment)
+assessments.history(history, service.get_assessment)
 assessments.update(AssessmentUpdate, service.update_assessment, ASSESSMENT_WRITE, errors=(404, 412))
 assessments.delete(service.delete_assessment, ASSESSMENT_WRITE)

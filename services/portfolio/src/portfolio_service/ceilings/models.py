@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 from portfolio_service.ppas.models import Sector
 
 
@@ -36,3 +36,6 @@ class BudgetCeiling(Identified, Timestamped, Base):
         ),
         Index("ix_budget_ceilings__fiscal_year_sector", "fiscal_year", "sector"),
     )
+
+
+history.keep(BudgetCeiling, "ceiling")

@@ -12,6 +12,7 @@ from portfolio_service.ceilings.schemas import (
     CeilingRead,
     CeilingUpdate,
 )
+from portfolio_service.db import history
 
 router = collection_router("budget-ceilings", tag="budget ceilings")
 
@@ -27,4 +28,5 @@ ceilings.create(
     ),
 )
 ceilings.get(service.get_ceiling)
+ceilings.history(history, service.get_ceiling)
 ceilings.update(CeilingUpdate, service.update_ceiling, CEILING_WRITE, errors=(403, 404, 409))

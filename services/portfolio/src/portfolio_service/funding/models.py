@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TrancheType as TrancheType
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 
 class FundingTranche(Identified, Timestamped, Base):
@@ -32,3 +32,6 @@ class FundingTranche(Identified, Timestamped, Base):
         # Per-PPA totals by type (funding summary, dashboard).
         Index("ix_funding_tranches__ppa_id_tranche_type", "ppa_id", "tranche_type"),
     )
+
+
+history.keep(FundingTranche, "funding_tranche")

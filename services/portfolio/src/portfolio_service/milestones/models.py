@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import MilestoneStatus as MilestoneStatus
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 
 class Milestone(Identified, Versioned, Timestamped, Base):
@@ -37,3 +37,6 @@ class Milestone(Identified, Versioned, Timestamped, Base):
             postgresql_where=text("status NOT IN ('completed', 'cancelled')"),
         ),
     )
+
+
+history.keep(Milestone, "milestone")

@@ -25,7 +25,7 @@ from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import Feasibility as Feasibility
 from obcms_platform.vocabulary import NeedStatus as NeedStatus
 from obcms_platform.vocabulary import UrgencyLevel as UrgencyLevel
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 
 class Need(Identified, Authored, Versioned, Timestamped, Base):
@@ -90,3 +90,6 @@ class NeedPpaLink(Base):
 
     # The primary key serves lookups by need; PPA-side lookups (need_ids, coverage) use this.
     __table_args__ = (Index("ix_need_ppa_links__ppa_id", "ppa_id"),)
+
+
+history.keep(Need, "need")

@@ -8,6 +8,7 @@ from typing import Annotated
 from obcms_platform.errors import error_responses
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from portfolio_service.authz import NEED_CREATE, NEED_WRITE
+from portfolio_service.db import history
 from portfolio_service.needs import service
 from portfolio_service.needs.schemas import (
     NeedCreate,
@@ -23,6 +24,7 @@ needs = ResourceRoutes(router, "need", NeedRead)
 needs.list(NeedFilters, service.list_needs)
 needs.create(NeedCreate, service.create_need, NEED_CREATE)
 needs.get(service.get_need)
+needs.history(history, service.get_need)
 needs.update(NeedUpdate, service.update_need, NEED_WRITE, errors=(404, 412))
 needs.delete(service.delete_need, NEED_WRITE)
 

@@ -18,9 +18,10 @@ from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import NEED_CHANGED, NeedChanged
 from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.history import RecordChange
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.assessments.models import Assessment
-from portfolio_service.db import outbox
+from portfolio_service.db import history, outbox
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.needs.schemas import (
     NeedCreate,
@@ -92,10 +93,11 @@ def replace_ppa_links(
 ) -> Need:
     need = records.locked(session, Need, need_id, expected_version, what="need")
     links = _links(session, ppa_ids)
+    before = need.ppa_ids
     need.ppa_links.clear()
     session.flush()
     need.ppa_links.extend(links)
-    return _links_changed(session, need, principal)
+    return _links_changed(session, need, principal, before)
 
 
 def link_ppa(
@@ -112,8 +114,9 @@ def link_ppa(
         return need
     if session.scalar(select(Ppa.id).where(Ppa.id == ppa_id)) is None:
         raise InvalidInputError(f"ppa_id: unknown PPA {ppa_id}", field="ppa_id")
+    before = need.ppa_ids
     need.ppa_links.append(NeedPpaLink(ppa_id=ppa_id))
-    return _links_changed(session, need, principal)
+    return _links_changed(session, need, principal, before)
 
 
 def unlink_ppa(
@@ -128,17 +131,27 @@ def unlink_ppa(
     link = next((link for link in need.ppa_links if link.ppa_id == ppa_id), None)
     if link is None:
         raise NotFoundError("ppa_id: link to PPA", ppa_id, field="ppa_id")
+    before = need.ppa_ids
     need.ppa_links.remove(link)
-    return _links_changed(session, need, principal)
+    return _links_changed(session, need, principal, before)
 
 
-def _links_changed(session: Session, need: Need, principal: Principal) -> Need:
+def _links_changed(
+    session: Session, need: Need, principal: Principal, before: list[uuid.UUID]
+) -> Need:
     """Record who changed the need's links; the row is updated even when the same person
-    changed it last, so its version (the ETag) moves on with the links."""
+    changed it last, so its version (the ETag) moves on with the links. The links are rows
+    of their own: the need's history gets their change (`before` → now) explicitly."""
     need.updated_by = principal.user_id
     flag_modified(need, "updated_by")
     session.flush()
     session.refresh(need)
+    if sorted(before) != sorted(need.ppa_ids):
+        history.add(
+            session,
+            Need,
+            [RecordChange(need.id, need.version, {"ppa_ids": (before, need.ppa_ids)})],
+        )
     _announce(session, need)
     return need
 

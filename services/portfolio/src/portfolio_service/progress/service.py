@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, and_, func, select, update
+from sqlalchemy import Row, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus import Event
 from obcms_platform.contracts import TASK_DELETED, TaskChanged
+from obcms_platform.history import RecordChange, because
+from portfolio_service.db import history
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
 
@@ -33,7 +34,9 @@ def apply_task_event(session: Session, event: Event) -> None:
     data = TaskChanged.of(event)
     affected = _apply(session, data, deleted=event.type == TASK_DELETED.name)
     if affected:
-        recompute_progress(session, affected)
+        task = f'"{data.title}"' if data.title else str(data.task_id)
+        with because(session, f"progress from task {task}"):
+            recompute_progress(session, affected)
 
 
 def _apply(session: Session, data: TaskChanged, *, deleted: bool) -> set[uuid.UUID]:
@@ -91,7 +94,8 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
     """Recompute `progress` of the given PPAs (all when None) in one statement.
 
     PPAs that do not exist are skipped. A PPA whose progress changes gets a new version
-    (its ETag changes). Returns how many PPAs changed.
+    (its ETag changes) and a history entry (old → new, for the session's cause: the ORM's
+    flush does not see this statement). Returns how many PPAs changed.
     """
     # Lock the PPAs first (in a fixed order). Two task events of one PPA handled at once
     # would otherwise each count with the other's change still uncommitted, and the second
@@ -110,6 +114,7 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
     computed_query = (
         select(
             Ppa.id.label("ppa_id"),
+            Ppa.progress.label("previous"),
             func.coalesce((completed * 100) // func.nullif(total, 0), 0).label("progress"),
         )
         .select_from(Ppa)
@@ -121,7 +126,7 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
     if ppa_ids is not None:
         computed_query = computed_query.where(Ppa.id.in_(list(ppa_ids)))
     computed = computed_query.subquery("computed")
-    result = session.execute(
+    changed = session.execute(
         update(Ppa)
         .where(
             Ppa.id == computed.c.ppa_id,
@@ -129,6 +134,15 @@ def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None =
         )
         # An automatic change: nobody's "changed by" (the pages say "someone else").
         .values(progress=computed.c.progress, version=Ppa.version + 1, updated_by=None)
+        .returning(Ppa.id, Ppa.version, computed.c.previous, Ppa.progress)
         .execution_options(synchronize_session=False)
+    ).all()
+    history.add(
+        session,
+        Ppa,
+        [
+            RecordChange(ppa_id, version, {"progress": (previous, progress)})
+            for ppa_id, version, previous, progress in changed
+        ],
     )
-    return int(cast(CursorResult[Any], result).rowcount)
+    return len(changed)

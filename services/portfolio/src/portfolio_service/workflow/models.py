@@ -23,7 +23,7 @@ from obcms_platform.columns import Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import BudgetStage as BudgetStage
 from obcms_platform.vocabulary import StageStatus as StageStatus
-from portfolio_service.db import Base
+from portfolio_service.db import Base, history
 
 STAGE_ORDER: dict[BudgetStage, int] = {stage: index for index, stage in enumerate(BudgetStage, 1)}
 
@@ -55,3 +55,6 @@ class WorkflowStage(Identified, Versioned, Timestamped, Base):
             postgresql_where=text("due_date IS NOT NULL"),
         ),
     )
+
+
+history.keep(WorkflowStage, "workflow_stage")

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.contracts import WORKFLOW_STAGE_CHANGED, WorkflowStageChanged
 from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.history import Action, RecordChange, because
 from obcms_platform.records import apply_changes
-from portfolio_service.db import outbox
+from portfolio_service.db import history, outbox
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import (
     STAGE_ORDER,
@@ -28,13 +29,33 @@ from portfolio_service.workflow.schemas import StageUpdate
 
 
 def create_stages(session: Session, ppa_id: uuid.UUID) -> None:
+    """The PPA's six stages, in one statement (their history entries said explicitly)."""
+    ids = {stage: uuid.uuid4() for stage in STAGE_ORDER}
     session.execute(
         insert(WorkflowStage),
         [
-            {"id": uuid.uuid4(), "ppa_id": ppa_id, "stage": stage, "sequence": sequence}
+            {"id": ids[stage], "ppa_id": ppa_id, "stage": stage, "sequence": sequence}
             for stage, sequence in STAGE_ORDER.items()
         ],
     )
+    with because(session, f"created with PPA {ppa_id}"):
+        history.add(
+            session,
+            WorkflowStage,
+            [
+                RecordChange(
+                    ids[stage],
+                    1,
+                    {
+                        "stage": (None, stage),
+                        "sequence": (None, sequence),
+                        "status": (None, StageStatus.NOT_STARTED),
+                    },
+                )
+                for stage, sequence in STAGE_ORDER.items()
+            ],
+            Action.CREATED,
+        )
 
 
 def list_stages(session: Session, ppa_id: uuid.UUID) -> list[WorkflowStage]:

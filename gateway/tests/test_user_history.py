@@ -55,9 +55,13 @@ def test_an_accounts_history_names_the_admin_and_never_a_secret(make_client, adm
     answer = client.get(f"{path}/history", headers=admin_headers)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    # The password reset and the login changed nothing that is recorded.
-    assert body["total"] == 3
-    mine, admins, creation = body["items"]
+    # The password reset is recorded without any value; the login changed nothing recorded.
+    assert body["total"] == 4
+    mine, reset_entry, admins, creation = body["items"]
+    assert reset_entry["actor_id"] == admin_id
+    assert reset_entry["changes"] == [
+        {"field": "password_hash", "old": None, "new": None, "redacted": True}
+    ]
     assert mine["actor_id"] == user["id"]
     assert [(c["field"], c["old"], c["new"]) for c in mine["changes"]] == [
         ("full_name", "Ana M. Cruz", "Ana Maria Cruz")
@@ -71,7 +75,6 @@ def test_an_accounts_history_names_the_admin_and_never_a_secret(make_client, adm
     assert creation["actor_id"] == admin_id
     fields = {c["field"] for entry in body["items"] for c in entry["changes"]}
     assert not fields & {
-        "password_hash",
         "calendar_token_digest",
         "calendar_token_sealed",
         "last_login_at",
@@ -91,8 +94,10 @@ def test_an_accounts_history_names_the_admin_and_never_a_secret(make_client, adm
     assert entries == [
         ("Ana Maria Cruz", "changed"),
         ("admin", "changed"),
+        ("admin", "changed"),
         ("admin", "created it"),
     ]
+    assert "Password: changed" in changes
     assert "Role: Staff → Manager" in changes
     assert "Full name: Ana M. Cruz → Ana Maria Cruz" in changes
 

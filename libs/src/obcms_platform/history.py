@@ -99,11 +99,13 @@ def because(session: Session, cause: str | None) -> Iterator[None]:
 
 
 class FieldChange(BaseModel):
-    """One field of one change: `old` and `new` as JSON; long text keeps only the new text."""
+    """One field of one change: `old` and `new` as JSON; long text keeps only the new text; a
+    `redacted` field (a password) says only that it changed."""
 
     field: str
     old: Any = None
     new: Any = None
+    redacted: bool = False
 
 
 class HistoryEntry(BaseModel):
@@ -122,13 +124,15 @@ class HistoryEntry(BaseModel):
 @dataclass(frozen=True)
 class KeptRecord:
     """A model whose history is kept: its `record_type` (``task``), its fields whose values
-    only some may read (`private`, masked by `RecordHistory.entries`) and those never written
-    to the history at all (`unrecorded`: secrets, and what changes without anyone changing
-    the record)."""
+    only some may read (`private`, masked by `RecordHistory.entries`), those whose change is
+    recorded without any value (`redacted`: a password's hash, whose reset auditors must see)
+    and those never written to the history at all (`unrecorded`: other secrets, and what
+    changes without anyone changing the record)."""
 
     record_type: str
     private: frozenset[str] = frozenset()
     unrecorded: frozenset[str] = frozenset()
+    redacted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -155,11 +159,14 @@ class RecordHistory:
         *,
         private: Iterable[str] = (),
         unrecorded: Iterable[str] = (),
+        redacted: Iterable[str] = (),
     ) -> None:
         """Keep the history of `model`'s records (``task``), from the next flush on."""
         if not self.kept:
             event.listen(Session, "after_flush", self._after_flush)
-        self.kept[model] = KeptRecord(record_type, frozenset(private), frozenset(unrecorded))
+        self.kept[model] = KeptRecord(
+            record_type, frozenset(private), frozenset(unrecorded), frozenset(redacted)
+        )
 
     def add(
         self,
@@ -232,7 +239,7 @@ class RecordHistory:
             kept = self.kept.get(type(record))
             if kept is None:
                 continue
-            changes = _changes(record, action, kept.unrecorded)
+            changes = _changes(record, action, kept)
             if action == Action.UPDATED and not changes:
                 continue
             yield self._row(
@@ -288,7 +295,7 @@ class RecordHistory:
         return Page[HistoryEntry].of(items, total, params)
 
 
-def _changes(record: object, action: str, unrecorded: frozenset[str]) -> list[dict[str, Any]]:
+def _changes(record: object, action: str, kept: KeptRecord) -> list[dict[str, Any]]:
     """The kept fields `action` changed on `record`: (field, old, new) as JSON. Columns the
     database computes from others (`Computed`) are left out: their sources are recorded."""
     if action == Action.DELETED:
@@ -297,7 +304,7 @@ def _changes(record: object, action: str, unrecorded: frozenset[str]) -> list[di
     changes = []
     for column in state.mapper.column_attrs:
         name = column.key
-        if name in BOOKKEEPING or name in unrecorded or column.columns[0].computed is not None:
+        if name in BOOKKEEPING or name in kept.unrecorded or column.columns[0].computed is not None:
             continue
         attribute = state.attrs[name]
         long_text = isinstance(column.columns[0].type, Text)
@@ -313,7 +320,10 @@ def _changes(record: object, action: str, unrecorded: frozenset[str]) -> list[di
             new = history.added[0] if history.added else None
             if old == new:
                 continue
-        changes.append(_field_change(name, old, new, long_text=long_text))
+        if name in kept.redacted:
+            changes.append({"field": name, "old": None, "new": None, "redacted": True})
+        else:
+            changes.append(_field_change(name, old, new, long_text=long_text))
     return changes
 
 

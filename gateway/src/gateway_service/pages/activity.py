@@ -60,6 +60,7 @@ FIELD_NAMES = {
     "related_event_id": "Related event",
     "created_from_template": "Template",
     "ppa_ids": "Addressed by PPAs",
+    "password_hash": "Password",
     "participant_ids": "Participants",
     "organizer_id": "Organizer",
     "approved_by": "Decided by",
@@ -130,6 +131,10 @@ def _ids(value: Any) -> list[str]:
 
 def _change(change: dict[str, Any], names: dict[str, str]) -> Change:
     field = change["field"]
+    if change.get("redacted"):
+        return Change(
+            field=FIELD_NAMES.get(field, label(field)), old=None, new="changed", kind="text"
+        )
     old, new = change["old"], change["new"]
     kind = "text"
     if isinstance(new or old, str) and DAY.match(new or old):

@@ -45,10 +45,12 @@ class User(Timestamped, Base):
     calendar_token_sealed: Mapped[str | None] = mapped_column(Text)
 
 
-# Never in the history: the password's hash and the calendar token (secrets), nor the login
-# time (a login changes no one's account).
+# In the history: that the password changed (a reset is an auditor's question), never its
+# hash; never the calendar token (a secret), nor the login time (a login changes no one's
+# account).
 history.keep(
     User,
     "user",
-    unrecorded=("password_hash", "calendar_token_digest", "calendar_token_sealed", "last_login_at"),
+    redacted=("password_hash",),
+    unrecorded=("calendar_token_digest", "calendar_token_sealed", "last_login_at"),
 )

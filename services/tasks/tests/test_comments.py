@@ -59,7 +59,8 @@ def test_a_comment_is_posted_listed_newest_first_and_rendered_from_markdown(
         '<p>See <a href="https://example.org/plan" rel="noopener noreferrer nofollow">'
         "https://example.org/plan</a></p>\n"
     )
-    assert listed[1]["edited_at"] is None and listed[1]["editable_until"] is not None
+    assert listed[1]["edited_at"] is None
+    assert listed[1]["editable_until"] is not None
 
 
 class _Markup(HTMLParser):
@@ -226,9 +227,12 @@ def test_delete_by_author_or_manager_leaves_deleted_in_the_stream(
     listed = {c["id"]: c for c in comments_of(client, other_staff, task)}
     assert len(listed) == 2
     for deleted, by in ((listed[mine["id"]], staff), (listed[moderated["id"]], manager)):
-        assert deleted["body"] is None and deleted["body_html"] is None
-        assert deleted["deleted_by"] == str(by.user_id) and deleted["deleted_at"] is not None
-        assert deleted["mention_ids"] == [] and deleted["editable_until"] is None
+        assert deleted["body"] is None
+        assert deleted["body_html"] is None
+        assert deleted["deleted_by"] == str(by.user_id)
+        assert deleted["deleted_at"] is not None
+        assert deleted["mention_ids"] == []
+        assert deleted["editable_until"] is None
         assert deleted["version"] == 2
 
     # Deleting again changes nothing, whatever version it names; editing is refused.

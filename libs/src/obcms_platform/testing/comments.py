@@ -24,7 +24,8 @@ def post_comment(
 ) -> httpx.Response:
     """POST a comment on `record` (``/api/v1/tasks/<id>``)."""
     data = {"body": body, "mention_ids": [str(person) for person in mentions or []]}
-    return client.post(f"{record}/comments", json=data, headers=caller.headers)
+    response: httpx.Response = client.post(f"{record}/comments", json=data, headers=caller.headers)
+    return response
 
 
 def comment(
@@ -61,14 +62,18 @@ def edit_comment(
 ) -> httpx.Response:
     headers = {**caller.headers, **({"If-Match": f'"{version}"'} if version else {})}
     data = {"body": body, "mention_ids": [str(person) for person in mentions or []]}
-    return client.patch(f"{record}/comments/{comment_id}", json=data, headers=headers)
+    response: httpx.Response = client.patch(
+        f"{record}/comments/{comment_id}", json=data, headers=headers
+    )
+    return response
 
 
 def delete_comment(
     client: TestClient, caller: Caller, record: str, comment_id: str, *, version: int | None = None
 ) -> httpx.Response:
     headers = {**caller.headers, **({"If-Match": f'"{version}"'} if version else {})}
-    return client.delete(f"{record}/comments/{comment_id}", headers=headers)
+    response: httpx.Response = client.delete(f"{record}/comments/{comment_id}", headers=headers)
+    return response
 
 
 def comments_posted(session: Session, outbox: Table) -> list[CommentPosted]:

@@ -86,9 +86,7 @@ class Comments(Generic[CommentT]):
         for record in self.on:
             orm_event.listen(record.model, "after_delete", self._forgetting(record))
 
-    def _forgetting(
-        self, record: CommentedRecord
-    ) -> Callable[[Mapper[Any], Connection, Any], None]:
+    def _forgetting(self, record: CommentedRecord) -> AfterDelete:
         table = self.model.__table__  # type: ignore[attr-defined]
 
         def forget(_: Mapper[Any], connection: Connection, deleted: Any) -> None:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from obcms_platform.settings import ServiceSettings
 
 
+# The event family of comments (``comment.posted``), announced by each service keeping them.
+COMMENT_FAMILY = "comment"
+
+
 @dataclass(frozen=True)
 class Deployable:
     name: str  # also its database (obcms_<name>) and settings prefix (OBCMS_<NAME>_)
@@ -34,6 +38,15 @@ class Deployable:
     feed_changed_by: tuple[str, ...] = ()
     # Long-running commands besides ``serve`` and ``worker`` (``<package>.cli <command>``).
     processes: tuple[str, ...] = ()
+    # The records it keeps comments on (`obcms_platform.comments`): it announces the
+    # ``comment`` family too, a family several services publish.
+    comments_on: tuple[str, ...] = ()
+
+    @property
+    def announces(self) -> tuple[str, ...]:
+        """Every event family it publishes: its own, and ``comment`` if it keeps comments.
+        Comments change no feed: `feed_invalidation` reads `publishes` only."""
+        return (*self.publishes, COMMENT_FAMILY) if self.comments_on else self.publishes
 
     @property
     def has_worker(self) -> bool:
@@ -95,6 +108,7 @@ TASKS = Deployable(
     # Tasks linked to an event show through the event.
     feed_modules=("staff",),
     publishes=("task",),
+    comments_on=("task",),
     # PPAs and assessments generate template tasks; events are linked to tasks.
     consumes=(
         "ppa.created",
@@ -117,6 +131,7 @@ PORTFOLIO = Deployable(
     api_resources=("ppas", "budget-ceilings", "assessments", "needs", "portfolio"),
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
+    comments_on=("ppa", "assessment", "need"),
     consumes=("task.*",),  # the per-PPA task projection and PPA progress
 )
 CALENDAR = Deployable(
@@ -127,6 +142,7 @@ CALENDAR = Deployable(
     api_resources=("events", "resources", "bookings", "leaves"),
     feed_modules=("coordination", "resources", "staff"),  # events, bookings, leave
     publishes=("event", "booking", "leave"),
+    comments_on=("event",),
 )
 NOTIFICATIONS = Deployable(
     name="notifications",
@@ -146,6 +162,7 @@ NOTIFICATIONS = Deployable(
         "ppa.deleted",
         "ppa.approval_changed",
         "event.*",
+        "comment.posted",  # mentions
     ),
     # The scheduled jobs and the email sender (one acts at a time: `jobs/beat.py`).
     processes=("beat",),

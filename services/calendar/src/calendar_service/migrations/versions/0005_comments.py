@@ -5,8 +5,8 @@ A new table. Expand-only: the previous release neither reads nor writes it.
 
 from obcms_platform.migration_ops import create_comments_table, drop_comments_table
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 
 
 def upgrade() -> None:

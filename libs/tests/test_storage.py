@@ -14,6 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from obcms_platform.devstack.stack import process_environment
+from obcms_platform.registry import DEPLOYABLES
 from obcms_platform.settings import DEFAULT_ATTACHMENT_TYPES, ServiceSettings
 from obcms_platform.storage import (
     CHUNK_BYTES,
@@ -31,6 +33,7 @@ class FilesSettings(ServiceSettings):
     service_name: ClassVar[str] = "files"
 
 
+DATABASES = {spec.name: f"postgresql://db/{spec.name}" for spec in DEPLOYABLES}
 KEY = "tasks/task/0b5f0000-0000-4000-8000-000000000001/0b5f0000-0000-4000-8000-0000000000aa"
 
 
@@ -266,3 +269,19 @@ def test_bad_attachment_settings_are_refused_naming_them(
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValidationError, match=named):
         FilesSettings()
+
+
+def test_make_run_keeps_every_services_attachments_in_the_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shell set up for something else (a bucket, another folder) does not leak into it.
+    monkeypatch.setenv("OBCMS_ATTACHMENTS_STORAGE", "s3")
+    monkeypatch.setenv("OBCMS_S3_BUCKET", "production-files")
+    monkeypatch.setenv("OBCMS_ATTACHMENTS_DIR", str(tmp_path / "elsewhere"))
+    env = process_environment("redis://127.0.0.1:6379/0", DATABASES, tmp_path / "state")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # not the default .obcms of the working folder
+    storage = storage_from_settings(FilesSettings(), "files")
+    storage.put(KEY, io.BytesIO(b"kept"), content_type="text/plain")
+    assert (tmp_path / "state" / "attachments" / KEY).read_bytes() == b"kept"

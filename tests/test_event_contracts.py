@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import importlib
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +37,7 @@ from obcms_platform.contracts import (
     TaskChanged,
 )
 from obcms_platform.registry import DEPLOYABLES
+from obcms_platform.storage import LocalStorage
 from portfolio_service import events as portfolio_events
 from tasks_service import events as tasks_events
 
@@ -44,8 +46,8 @@ NAMES = [contract.name for contract in CONTRACTS]
 
 def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
     return {
-        "tasks": tasks_events.HANDLERS,
-        "portfolio": portfolio_events.HANDLERS,
+        "tasks": tasks_events.handlers(LocalStorage(Path(tempfile.gettempdir()))),
+        "portfolio": portfolio_events.handlers(LocalStorage(Path(tempfile.gettempdir()))),
         "notifications": notifications_events.handlers(NotificationsSettings()),
         # Handles by family; a Redis client connects only when a handler runs.
         "gateway": FeedInvalidationHandlers(redis.Redis()),

@@ -89,6 +89,16 @@ class ConflictError(AppError):
     code = "conflict"
 
 
+class PayloadTooLargeError(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class PreconditionFailedError(AppError):
     status_code = 412
     code = "precondition_failed"
@@ -173,7 +183,8 @@ def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     if message := _unreadable_body(exc):
         return error_response(422, "validation_error", message, field="body")
     code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-    field = "body" if exc.status_code == 413 else None
+    # A body over the size limit names the body, or the file of an upload (`limits`).
+    field = getattr(exc, "field", "body") if exc.status_code == 413 else None
     return error_response(
         exc.status_code, code, str(exc.detail), field=field, headers=getattr(exc, "headers", None)
     )

@@ -99,8 +99,10 @@ TASKS = Deployable(
     # Tasks linked to an event show through the event.
     feed_modules=("staff",),
     publishes=("task",),
-    # PPAs and assessments generate template tasks; events are linked to tasks.
+    # PPAs and assessments generate template tasks; events are linked to tasks; a deleted
+    # task's files go (its own event).
     consumes=(
+        "task.deleted",
         "ppa.created",
         "ppa.updated",
         "ppa.deleted",
@@ -122,7 +124,9 @@ PORTFOLIO = Deployable(
     api_resources=("ppas", "budget-ceilings", "assessments", "needs", "portfolio"),
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
-    consumes=("task.*",),  # the per-PPA task projection and PPA progress
+    # The per-PPA task projection and PPA progress; a deleted PPA's or assessment's files go
+    # (its own events).
+    consumes=("task.*", "ppa.deleted", "assessment.deleted"),
     stores_files=True,  # on PPAs and assessments
 )
 CALENDAR = Deployable(

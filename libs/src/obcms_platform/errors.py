@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,9 @@ HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_t
 
 
 def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        # Starlette's 400 for a multipart form it cannot parse (an attachment upload's).
+        return f"body: not a readable multipart form ({exc.detail})"
     if exc.status_code != 400 or exc.detail != _BODY_PARSE_FAILURE:
         return None
     if isinstance(exc.__cause__, UnicodeDecodeError):

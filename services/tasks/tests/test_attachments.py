@@ -245,6 +245,16 @@ def test_an_empty_or_missing_file_is_422(client, staff, files_dir):
     assert_nothing_stored(client, staff, task["id"], files_dir)
 
 
+def test_a_broken_multipart_form_is_422_naming_the_body(client, staff):
+    task = create(client, staff)
+    response = client.post(
+        attachments_of(task["id"]),
+        content=b"--xyz\r\n['True', 8815]--xyz--\r\n",
+        headers={**staff.headers, "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert "multipart" in assert_error(response, 422, "body")["message"]
+
+
 def test_a_file_the_scan_refuses_is_422_with_its_reason(client, staff, files_dir):
     task = create(client, staff)
     response = upload(client, staff, task["id"], EICAR, filename="eicar.txt")

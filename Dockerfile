@@ -25,6 +25,10 @@ RUN if [ "$SERVICE" = gateway ]; then source=gateway; else source="services/$SER
 
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
+# libmagic: python-magic sniffs the type of every attachment (`obcms_platform.attachments`).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmagic1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 obcms \
     && useradd --system --uid 10001 --gid obcms --no-create-home --shell /usr/sbin/nologin obcms
 COPY --from=build /opt/venv /opt/venv

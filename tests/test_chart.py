@@ -946,3 +946,97 @@ def test_skaffold_builds_every_image_and_sets_them_by_artifact_name() -> None:
     dev_values = yaml.safe_load((CHART / "values-dev.yaml").read_text())
     assert dev_values["maintenanceMode"] is False
     assert all(api["replicas"] == 1 for api in dev_values["apis"].values())
+
+
+# ------------------------------------------------------------------ attachments
+
+FILE_SERVICES = tuple(deployable.name for deployable in registry.file_stores())
+
+
+def test_the_services_that_store_files_get_the_bucket_and_its_credentials() -> None:
+    deployments = components(render("existing"))
+    for name, deployment in deployments.items():
+        env = container_env(deployment)
+        service = name.removesuffix("-worker")
+        if service in FILE_SERVICES:
+            assert env["OBCMS_ATTACHMENTS_STORAGE"] == "s3", name
+            assert env["OBCMS_S3_BUCKET"] == "obcms-attachments"
+            assert env["OBCMS_S3_REGION"] == "ap-southeast-1"
+            assert env["OBCMS_S3_ENDPOINT_URL"] == "https://s3.example.gov"
+            assert env["AWS_ACCESS_KEY_ID"] == "secret:s3-credentials/id"
+            assert env["AWS_SECRET_ACCESS_KEY"] == "secret:s3-credentials/secret"
+            assert env["OBCMS_ATTACHMENT_MAX_BYTES"] == "10485760"
+            assert env["OBCMS_ATTACHMENT_MAX_PER_RECORD"] == "20"
+        else:
+            # No other pod holds the storage's credentials.
+            assert not {"AWS_ACCESS_KEY_ID", "OBCMS_S3_BUCKET"} & set(env), name
+    # The gateway lets an upload as large as the services accept through.
+    assert container_env(deployments["gateway"])["OBCMS_ATTACHMENT_MAX_BYTES"] == "10485760"
+    # The migration Jobs need no storage.
+    for job in by_kind(render("existing"), "Job"):
+        assert "OBCMS_S3_BUCKET" not in container_env(job)
+
+
+def test_without_an_existing_secret_the_bucket_credentials_come_from_elsewhere() -> None:
+    env = container_env(components(render("inline"))["tasks"])
+    assert env["OBCMS_S3_BUCKET"] == "obcms-attachments"
+    assert "OBCMS_S3_ENDPOINT_URL" not in env  # AWS itself
+    assert "AWS_ACCESS_KEY_ID" not in env
+    (secret,) = by_kind(render("inline"), "Secret")
+    assert not any("s3" in key or "access" in key for key in secret["stringData"])
+
+
+def test_only_the_services_that_store_files_reach_the_object_storage() -> None:
+    policies = {p["metadata"]["name"]: p for p in by_kind(render("inline"), "NetworkPolicy")}
+    reaching = {
+        name.removeprefix(f"{RELEASE}-")
+        for name, policy in policies.items()
+        if any(
+            port.get("port") == 443
+            for rule in policy["spec"].get("egress", [])
+            for port in rule.get("ports", [])
+        )
+    }
+    assert reaching == {f"{s}{kind}" for s in FILE_SERVICES for kind in ("", "-worker")}
+
+
+def test_dev_values_keep_files_in_each_pods_folder() -> None:
+    deployments = components(render("dev"))
+    tasks = deployments["tasks"]
+    env = container_env(tasks)
+    assert env["OBCMS_ATTACHMENTS_STORAGE"] == "local"
+    folder = env["OBCMS_ATTACHMENTS_DIR"]
+    spec = pod_spec(tasks)
+    assert spec is not None
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    assert mounts["attachments"] == folder
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["attachments"]["emptyDir"]["sizeLimit"] == "1Gi"
+    assert "attachments" not in {v["name"] for v in pod_spec(deployments["calendar"])["volumes"]}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"attachments": {"s3": {"bucket": ""}}}, "attachments.s3.bucket is required"),
+        ({"attachments": {"storage": "local"}}, "production: attachments.storage local"),
+        ({"attachments": {"storage": "ftp"}}, "/attachments/storage"),
+        ({"attachments": {"s3": {"bucket": "Not_A_Bucket"}}}, "/attachments/s3/bucket"),
+        ({"attachments": {"s3": {"endpoint": "s3.example.gov"}}}, "/attachments/s3/endpoint"),
+        ({"attachments": {"s3": {"accessKey": "AKIA"}}}, "accessKey"),
+        ({"attachments": {"maxBytes": 0}}, "/attachments/maxBytes"),
+        ({"attachments": {"maxPerRecord": "many"}}, "/attachments/maxPerRecord"),
+    ],
+)
+def test_refuses_attachment_storage_that_cannot_work(
+    override: dict[str, Any], message: str
+) -> None:
+    assert message in render_error(merge(SECRETS, override))
+
+
+def test_the_chart_and_the_registry_agree_on_the_services_that_store_files() -> None:
+    with helm.Chart.load(CHART) as chart:
+        helpers = (CHART / "templates" / "_helpers.tpl").read_text()
+        assert chart.values["attachments"]["storage"] == "s3"
+    listed = helpers.split('define "obcms.fileServices" -}}\n', 1)[1].split("\n", 1)[0]
+    assert tuple(listed.split(",")) == FILE_SERVICES

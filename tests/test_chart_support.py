@@ -47,6 +47,8 @@ SECRETS: dict[str, Any] = {
     "internalToken": {"publicKey": "-----BEGIN PUBLIC KEY-----", "privateKey": "-----BEGIN"},
     "sessionSecret": {"value": "s" * 64},
     "admin": {"password": "a-real-password"},
+    # Credentials of the bucket from boto3's other sources (workload identity).
+    "attachments": {"s3": {"bucket": "obcms-attachments"}},
 }
 EXISTING: dict[str, Any] = {
     "database": {
@@ -61,6 +63,16 @@ EXISTING: dict[str, Any] = {
     },
     "sessionSecret": {"existingSecret": "gateway-key", "key": "key"},
     "admin": {"existingSecret": "admin-pw", "passwordKey": "pw"},
+    "attachments": {
+        "s3": {
+            "endpoint": "https://s3.example.gov",
+            "bucket": "obcms-attachments",
+            "region": "ap-southeast-1",
+            "existingSecret": "s3-credentials",
+            "accessKeyIdKey": "id",
+            "secretAccessKeyKey": "secret",
+        }
+    },
 }
 MONITORING: dict[str, Any] = {
     "monitoring": {

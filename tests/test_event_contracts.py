@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import importlib
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,7 @@ from obcms_platform.contracts import (
     TaskChanged,
 )
 from obcms_platform.registry import COMMENT_FAMILY, DEPLOYABLES
+from obcms_platform.storage import LocalStorage
 from portfolio_service import events as portfolio_events
 from portfolio_service.comments import models as portfolio_comments
 from tasks_service import events as tasks_events
@@ -47,8 +49,8 @@ NAMES = [contract.name for contract in CONTRACTS]
 
 def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
     return {
-        "tasks": tasks_events.HANDLERS,
-        "portfolio": portfolio_events.HANDLERS,
+        "tasks": tasks_events.handlers(LocalStorage(Path(tempfile.gettempdir()))),
+        "portfolio": portfolio_events.handlers(LocalStorage(Path(tempfile.gettempdir()))),
         "notifications": notifications_events.handlers(NotificationsSettings()),
         # Handles by family; a Redis client connects only when a handler runs.
         "gateway": FeedInvalidationHandlers(redis.Redis()),

@@ -37,11 +37,19 @@ def test_feed_modules_are_the_platforms_and_each_has_a_source() -> None:
 
 
 def test_every_consumed_pattern_matches_a_family_someone_else_publishes() -> None:
+    """Except its own records' deletions, which a deployable storing files consumes to remove
+    their files."""
     for deployable in DEPLOYABLES:
         others = {f for d in DEPLOYABLES if d is not deployable for f in d.announces}
         for pattern in deployable.consumes:
-            family = pattern.partition(".")[0]
-            assert family in others, f"{deployable.name} consumes {pattern}: nobody publishes it"
+            family, _, change = pattern.partition(".")
+            if family in deployable.publishes:
+                assert change == "deleted", (deployable.name, pattern)
+                assert deployable.stores_files, (deployable.name, pattern)
+            else:
+                assert family in others, (
+                    f"{deployable.name} consumes {pattern}: nobody publishes it"
+                )
 
 
 def test_feed_changing_families_are_published_by_another_service() -> None:

@@ -16,3 +16,14 @@ from obcms_platform.testing import PostgresServer, fresh_platform_databases
 def databases(postgres_server: PostgresServer) -> dict[str, str]:
     """A fresh migrated database per service: name -> SQLAlchemy URL."""
     return fresh_platform_databases(postgres_server)
+
+
+@pytest.fixture(autouse=True)
+def attachments_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's services store files in a folder of its own: backup and restore never
+    read or replace the attachments of a `make run` in the working folder."""
+    for variable in ("ATTACHMENTS_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL"):
+        monkeypatch.delenv(f"OBCMS_{variable}", raising=False)
+    folder = tmp_path / "attachments"
+    monkeypatch.setenv("OBCMS_ATTACHMENTS_DIR", str(folder))
+    return folder

@@ -41,7 +41,7 @@ def test_clean_links_pass(databases: dict[str, str]) -> None:
     assert "no orphaned task references" in result.output
     result = _run(databases, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"ok": True, "orphans": []}
+    assert json.loads(result.output) == {"ok": True, "orphans": [], "files": []}
 
 
 def test_task_pointing_at_a_missing_ppa_fails_and_is_named(databases: dict[str, str]) -> None:

@@ -32,6 +32,7 @@ from obcms_platform.bus import Event
 from obcms_platform.contracts import TASK_CREATED, USER_CHANGED, TaskChanged, UserChanged
 from obcms_platform.errors import ForbiddenError
 from obcms_platform.testing import Caller, make_caller
+from obcms_platform.testing.files import PDF
 from portfolio_service import authz as portfolio_authz
 from tasks_service import authz as tasks_authz
 
@@ -225,8 +226,26 @@ def _maker(operation: Operation) -> Callable[[TestClient, Caller], dict[str, str
             if "comment_id" in names:
                 collection = operation.path.removeprefix("/api/v1/").split("/", 1)[0]
                 return _commented(maker, collection, name)
+            if "attachment_id" in names:
+                return _with_attachment(maker, operation.path)
             return maker
     raise AssertionError(f"{operation.label}: no record maker for {sorted(names)}")
+
+
+def _with_attachment(
+    maker: Callable[[TestClient, Caller], dict[str, str]], path: str
+) -> Callable[[TestClient, Caller], dict[str, str]]:
+    """The record `maker` makes, with a file its owner attached to it."""
+
+    def make(client: TestClient, owner: Caller) -> dict[str, str]:
+        params = maker(client, owner)
+        attachments = path.partition("/{attachment_id}")[0].format(**params)
+        response = client.post(
+            attachments, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=owner.headers
+        )
+        return {**params, "attachment_id": _created(response)["id"]}
+
+    return make
 
 
 @pytest.mark.parametrize(("service", "operation"), OWNED_OPERATIONS)

@@ -235,6 +235,16 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- if and (or $production $v.tests.enabled) (not (or $v.admin.existingSecret $v.admin.password)) }}
 {{- fail "admin.password (or admin.existingSecret) is required in production and for helm test (tests.enabled)" }}
 {{- end }}
+{{- $filesStored := false }}
+{{- range splitList "," (include "obcms.fileServices" .) }}
+{{- if (index $v.apis . | default dict).enabled }}{{ $filesStored = true }}{{ end }}
+{{- end }}
+{{- if and $filesStored (eq $v.attachments.storage "s3") (not $v.attachments.s3.bucket) }}
+{{- fail "attachments.s3.bucket is required with attachments.storage s3 (or storage local, for development only)" }}
+{{- end }}
+{{- if and $filesStored $production (eq $v.attachments.storage "local") }}
+{{- fail "production: attachments.storage local keeps files in each pod, lost with it; use s3" }}
+{{- end }}
 {{- if and $v.ingress.enabled $v.ingress.tls.enabled (not (or $v.ingress.tls.secretName $v.ingress.tls.clusterIssuer)) }}
 {{- fail "ingress.tls: set secretName (an existing certificate Secret) or clusterIssuer (cert-manager)" }}
 {{- end }}
@@ -261,6 +271,61 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- else if .Values.ingress.enabled -}}
 {{- printf "https://%s" .Values.ingress.host -}}
 {{- end -}}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- attachments */}}
+
+{{/* The services whose records carry attachments (the registry's `stores_files`). */}}
+{{- define "obcms.fileServices" -}}
+tasks,portfolio
+{{- end -}}
+
+{{/* "true" when component `c` stores files (its API or worker), else "". Args: root, c. */}}
+{{- define "obcms.storesFiles" -}}
+{{- if and (has .c.service (splitList "," (include "obcms.fileServices" .root))) (has .c.kind (list "api" "worker")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when component `c` keeps files in its own folder (storage local). */}}
+{{- define "obcms.localFiles" -}}
+{{- if and (include "obcms.storesFiles" .) (eq .root.Values.attachments.storage "local") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The storage settings of a component that stores files. Args: root, c. */}}
+{{- define "obcms.attachmentsEnv" -}}
+{{- $a := .root.Values.attachments -}}
+- name: OBCMS_ATTACHMENT_MAX_PER_RECORD
+  value: {{ $a.maxPerRecord | int64 | quote }}
+- name: OBCMS_ATTACHMENTS_STORAGE
+  value: {{ $a.storage | quote }}
+{{- if eq $a.storage "s3" }}
+- name: OBCMS_S3_BUCKET
+  value: {{ $a.s3.bucket | quote }}
+- name: OBCMS_S3_REGION
+  value: {{ $a.s3.region | quote }}
+{{- with $a.s3.endpoint }}
+- name: OBCMS_S3_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $a.s3.existingSecret }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $a.s3.accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $a.s3.secretAccessKeyKey }}
+{{- end }}
+{{- else }}
+- name: OBCMS_ATTACHMENTS_DIR
+  value: /var/lib/obcms/attachments
+{{- end }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- pods */}}
@@ -352,6 +417,13 @@ every service with an event worker (e.g. the gateway, which publishes nothing). 
   value: {{ $c.port | quote }}
 - name: OBCMS_{{ upper $c.service }}_WORKER_CONCURRENCY
   value: {{ $c.spec.concurrency | quote }}
+{{- end }}
+{{- if or (include "obcms.storesFiles" .) (and (eq $c.kind "api") (eq $c.service "gateway")) }}
+- name: OBCMS_ATTACHMENT_MAX_BYTES
+  value: {{ $v.attachments.maxBytes | int64 | quote }}
+{{- end }}
+{{- if include "obcms.storesFiles" . }}
+{{- include "obcms.attachmentsEnv" . | nindent 0 }}
 {{- end }}
 {{- if and (eq $c.kind "api") (gt (int $c.spec.uvicornWorkers) 1) }}
 - name: PROMETHEUS_MULTIPROC_DIR
@@ -466,6 +538,10 @@ imagePullSecrets:
     - name: prometheus-multiproc
       mountPath: /var/run/obcms/prometheus
     {{- end }}
+    {{- if include "obcms.localFiles" . }}
+    - name: attachments
+      mountPath: /var/lib/obcms/attachments
+    {{- end }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- objects */}}
@@ -530,6 +606,11 @@ spec:
         - name: prometheus-multiproc
           emptyDir:
             sizeLimit: 64Mi
+        {{- end }}
+        {{- if include "obcms.localFiles" . }}
+        - name: attachments
+          emptyDir:
+            sizeLimit: {{ $root.Values.attachments.localSizeLimit }}
         {{- end }}
       {{- with $c.spec.nodeSelector }}
       nodeSelector:

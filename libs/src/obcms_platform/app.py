@@ -15,7 +15,7 @@ from obcms_platform.auth import InternalTokenVerifier
 from obcms_platform.db import Database
 from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
-from obcms_platform.limits import BodySizeLimitMiddleware
+from obcms_platform.limits import BodySizeLimitMiddleware, UploadLimit
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import (
     RequestTelemetryMiddleware,
@@ -127,7 +127,11 @@ def create_service_app(
         app.include_router(router)
     if extend:
         extend(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload=UploadLimit.attachments(API_PREFIX, settings.attachment_max_bytes),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=service)
     instrument_app(app, database.engine, service)

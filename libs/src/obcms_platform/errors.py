@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,16 @@ class NotFoundError(AppError):
 class ConflictError(AppError):
     status_code = 409
     code = "conflict"
+
+
+class PayloadTooLargeError(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class PreconditionFailedError(AppError):
@@ -159,6 +170,9 @@ HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_t
 
 
 def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        # Starlette's 400 for a multipart form it cannot parse (an attachment upload's).
+        return f"body: not a readable multipart form ({exc.detail})"
     if exc.status_code != 400 or exc.detail != _BODY_PARSE_FAILURE:
         return None
     if isinstance(exc.__cause__, UnicodeDecodeError):
@@ -173,7 +187,8 @@ def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     if message := _unreadable_body(exc):
         return error_response(422, "validation_error", message, field="body")
     code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-    field = "body" if exc.status_code == 413 else None
+    # A body over the size limit names the body, or the file of an upload (`limits`).
+    field = getattr(exc, "field", "body") if exc.status_code == 413 else None
     return error_response(
         exc.status_code, code, str(exc.detail), field=field, headers=getattr(exc, "headers", None)
     )

@@ -252,3 +252,29 @@ def replace_enum_values(table: str, column: str, *values: str) -> None:
     name = op.f(f"ck_{table}__{column}")
     op.drop_constraint(name, table, type_="check")
     op.create_check_constraint(name, table, sa.column(column).in_(values))
+
+
+def create_attachments_table() -> None:
+    """`attachments.AttachmentColumns`' table: the files attached to a service's records
+    (the files themselves are in `storage`)."""
+    op.create_table(
+        "attachments",
+        id_column(),
+        sa.Column("record_type", sa.String(length=50), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=255), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("storage_key", sa.String(length=500), nullable=False),
+        sa.Column("uploaded_by", sa.Uuid(), nullable=False),
+        timestamp_column("uploaded_at"),
+        primary_key("attachments", "id"),
+        unique_constraint("attachments", "storage_key"),
+    )
+    create_indexes("attachments", ("record_type", "record_id"))
+
+
+def drop_attachments_table() -> None:
+    """Drop what `create_attachments_table` created."""
+    op.drop_table("attachments")

@@ -48,6 +48,11 @@ class Deployable:
         Comments change no feed: `feed_invalidation` reads `publishes` only."""
         return (*self.publishes, COMMENT_FAMILY) if self.comments_on else self.publishes
 
+    # Its records carry attachments: files in its storage (`obcms_platform.storage`) under
+    # ``<name>/``, one row each in its ``attachments`` table. Backup, restore and the
+    # integrity check cover them; the chart gives its API and worker the storage settings.
+    stores_files: bool = False
+
     @property
     def has_worker(self) -> bool:
         """An event worker runs exactly for a consumer (a queue nobody reads grows forever)."""
@@ -109,8 +114,10 @@ TASKS = Deployable(
     feed_modules=("staff",),
     publishes=("task",),
     comments_on=("task",),
-    # PPAs and assessments generate template tasks; events are linked to tasks.
+    # PPAs and assessments generate template tasks; events are linked to tasks; a deleted
+    # task's files go (its own event).
     consumes=(
+        "task.deleted",
         "ppa.created",
         "ppa.updated",
         "ppa.deleted",
@@ -122,6 +129,7 @@ TASKS = Deployable(
     ),
     # Deleting a calendar event unlinks its tasks (they then show as tasks of their own).
     feed_changed_by=("event",),
+    stores_files=True,  # on tasks
 )
 PORTFOLIO = Deployable(
     name="portfolio",
@@ -132,7 +140,10 @@ PORTFOLIO = Deployable(
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
     comments_on=("ppa", "assessment", "need"),
-    consumes=("task.*",),  # the per-PPA task projection and PPA progress
+    # The per-PPA task projection and PPA progress; a deleted PPA's or assessment's files go
+    # (its own events).
+    consumes=("task.*", "ppa.deleted", "assessment.deleted"),
+    stores_files=True,  # on PPAs and assessments
 )
 CALENDAR = Deployable(
     name="calendar",
@@ -227,3 +238,8 @@ def subscriptions(
     return {
         deployable.name: deployable.consumes for deployable in deployables if deployable.consumes
     }
+
+
+def file_stores(deployables: tuple[Deployable, ...] = DEPLOYABLES) -> tuple[Deployable, ...]:
+    """The deployables whose records carry attachments."""
+    return tuple(deployable for deployable in deployables if deployable.stores_files)

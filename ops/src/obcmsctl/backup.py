@@ -1,15 +1,21 @@
-"""``obcmsctl backup`` and ``obcmsctl restore``: every service database, dumped together.
+"""``obcmsctl backup`` and ``obcmsctl restore``: every service database, dumped together,
+and the attachments of the services that store files.
 
-A backup is a folder ``obcms-backup-<UTC time>`` with one ``pg_dump -Fc`` file per database
-and ``manifest.json`` (size, sha256 and Alembic revision of each). ``restore`` verifies the
-manifest (files present, sizes and checksums) before touching any database, then runs
-``pg_restore --clean --if-exists`` per database and checks the restored Alembic revision.
+A backup is a folder ``obcms-backup-<UTC time>`` with one ``pg_dump -Fc`` file per database,
+a copy of every stored file under ``files/<key>`` and ``manifest.json`` (size, sha256 and
+Alembic revision of each dump; size and sha256 of each file). The files are copied after
+the dumps: every attachment row of a dump has its file, unless the record was deleted while
+the backup ran. ``restore`` verifies the manifest (dumps and files present, sizes and
+checksums) before touching anything, then runs ``pg_restore --clean --if-exists`` per
+database and checks the restored Alembic revision, then makes each service's storage (local
+folder or S3 bucket, as configured now) hold exactly the backed-up files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,12 +25,16 @@ from typing import Annotated, Any
 import typer
 
 from obcms_platform import migrations
-from obcmsctl import pgtools, services
+from obcms_platform.storage import FileStorage, StoredFileMissingError, checked_key
+from obcmsctl import files, pgtools, services
 from obcmsctl.output import fail, table
 
 MANIFEST = "manifest.json"
 FOLDER_PREFIX = "obcms-backup-"
 FORMAT = "pg_dump -Fc"
+FILES = "files"
+# A restored file whose row is gone (or a table without the column) gets this type.
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
 
 
 class BackupError(RuntimeError):
@@ -57,13 +67,38 @@ def _run(command: list[str], what: str) -> None:
         raise BackupError(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
 
 
+def _copy_files(folder: Path, service: str, storage: FileStorage) -> dict[str, Any]:
+    """Every file of `service` into ``files/<key>``: key -> size and sha256."""
+    entries: dict[str, Any] = {}
+    for key in storage.keys(files.prefix(service)):
+        target = folder / FILES / checked_key(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        try:
+            chunks = storage.open(key)
+        except StoredFileMissingError:
+            continue  # deleted (with its record) since it was listed
+        with target.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+        entries[key] = {"size": target.stat().st_size, "sha256": digest.hexdigest()}
+    return entries
+
+
 def create_backup(
-    out: Path, urls: dict[str, str], pg_bin: str | None = None, now: datetime | None = None
+    out: Path,
+    urls: dict[str, str],
+    pg_bin: str | None = None,
+    now: datetime | None = None,
+    storages: dict[str, FileStorage] | None = None,
 ) -> Path:
-    """Dump each database of `urls` (service name -> URL); returns the backup folder."""
+    """Dump each database of `urls` (service name -> URL), then copy the files of each
+    service in `storages` (service name -> its storage); returns the backup folder."""
     created = now or datetime.now(UTC)
     folder = _new_folder(out, created)
     entries: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
     try:
         for name, url in urls.items():
             dsn = services.libpq_dsn(url)
@@ -83,12 +118,17 @@ def create_backup(
                 "alembic_revision": revision,
                 "database": services.redacted(url),
             }
+        for name, storage in (storages or {}).items():
+            stored[name] = _copy_files(folder, name, storage)
     except BaseException:
-        for leftover in folder.iterdir():
-            leftover.unlink()
-        folder.rmdir()
+        shutil.rmtree(folder)
         raise
-    manifest = {"created_at": created.isoformat(), "format": FORMAT, "databases": entries}
+    manifest = {
+        "created_at": created.isoformat(),
+        "format": FORMAT,
+        "databases": entries,
+        "files": stored,
+    }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return folder
 
@@ -122,8 +162,19 @@ class Problem:
     problem: str
 
 
+def _verify_file(path: Path, entry: dict[str, Any]) -> str | None:
+    if not path.is_file():
+        return "is missing"
+    if path.stat().st_size != entry["size"]:
+        return f"size {path.stat().st_size}, manifest says {entry['size']}"
+    if sha256(path) != entry["sha256"]:
+        return "sha256 differs from the manifest"
+    return None
+
+
 def verify(folder: Path, names: list[str]) -> list[Problem]:
-    """What is wrong with the backup of `names` in `folder` (empty when it is sound)."""
+    """What is wrong with the backup of `names` in `folder` (empty when it is sound): its
+    dumps and its files."""
     manifest = read_manifest(folder)
     problems: list[Problem] = []
     if manifest.get("format") != FORMAT:
@@ -142,10 +193,39 @@ def verify(folder: Path, names: list[str]) -> list[Problem]:
             )
         elif sha256(path) != entry["sha256"]:
             problems.append(Problem(name, "sha256 differs from the manifest"))
+    stored: dict[str, Any] = manifest.get(FILES, {})
+    for name in names:
+        for key, entry in stored.get(name, {}).items():
+            problem = _verify_file(folder / FILES / checked_key(key), entry)
+            if problem:
+                problems.append(Problem(name, f"file {key} {problem}"))
     return problems
 
 
-def restore_backup(folder: Path, urls: dict[str, str], pg_bin: str | None = None) -> None:
+def _restore_files(
+    folder: Path, service: str, entries: dict[str, Any], storage: FileStorage, url: str | None
+) -> None:
+    """Put every backed-up file of `service` back and remove the files it did not have
+    then: the storage matches the restored database."""
+    rows = files.attachment_rows(url) if url else None
+    content_types = {row.storage_key: row.content_type for row in rows or []}
+    for key in entries:
+        with (folder / FILES / checked_key(key)).open("rb") as data:
+            storage.put(key, data, content_type=content_types.get(key, UNKNOWN_CONTENT_TYPE))
+    for key in list(storage.keys(files.prefix(service))):
+        if key not in entries:
+            storage.delete(key)
+
+
+def restore_backup(
+    folder: Path,
+    urls: dict[str, str],
+    pg_bin: str | None = None,
+    storages: dict[str, FileStorage] | None = None,
+) -> None:
+    """Restore the databases of `urls` and the files of each service in `storages` (each
+    also in `urls`) that the backup holds files of; a backup made before attachments holds
+    none, and that service's storage stays as it is."""
     problems = verify(folder, list(urls))
     if problems:
         raise BackupError(
@@ -175,6 +255,10 @@ def restore_backup(folder: Path, urls: dict[str, str], pg_bin: str | None = None
             raise BackupError(
                 f"{name}: restored revision {revision}, manifest says {entry['alembic_revision']}"
             )
+    stored: dict[str, Any] = manifest.get(FILES, {})
+    for name, storage in (storages or {}).items():
+        if name in stored:
+            _restore_files(folder, name, stored[name], storage, urls.get(name))
 
 
 ServiceOption = Annotated[
@@ -211,8 +295,9 @@ def register(app: typer.Typer) -> None:
         URLs default to OBCMS_<SERVICE>_DATABASE_URL."""
         urls = selected_urls(service, databases)
         try:
-            folder = create_backup(out, urls, pg_bin)
-        except (BackupError, pgtools.ToolNotFoundError) as exc:
+            storages = files.storages_of(urls)
+            folder = create_backup(out, urls, pg_bin, storages=storages)
+        except (BackupError, pgtools.ToolNotFoundError, files.StorageSettingsError) as exc:
             raise fail(str(exc), 1) from exc
         manifest = read_manifest(folder)
         typer.echo(
@@ -224,6 +309,9 @@ def register(app: typer.Typer) -> None:
                 ],
             )
         )
+        for name, entries in manifest[FILES].items():
+            total = sum(entry["size"] for entry in entries.values())
+            typer.echo(f"files of {name}: {len(entries)} ({total} bytes)")
         typer.echo(f"backup: {folder}")
 
     @app.command()
@@ -239,13 +327,15 @@ def register(app: typer.Typer) -> None:
         pg_bin: PgBin = None,
         yes: Annotated[bool, typer.Option("--yes", help="confirm: replaces live data")] = False,
     ) -> None:
-        """Verify a backup's manifest, then pg_restore --clean --if-exists each database."""
+        """Verify a backup's manifest, then pg_restore --clean --if-exists each database and
+        put the backed-up files back into each service's storage (removing files it did not
+        hold)."""
         if not yes:
             raise fail("restore replaces the databases' contents; pass --yes to proceed")
         urls = selected_urls(service, databases)
         try:
             folder = resolve_backup(from_)
-            restore_backup(folder, urls, pg_bin)
-        except (BackupError, pgtools.ToolNotFoundError) as exc:
+            restore_backup(folder, urls, pg_bin, storages=files.storages_of(urls))
+        except (BackupError, pgtools.ToolNotFoundError, files.StorageSettingsError) as exc:
             raise fail(str(exc), 1) from exc
         typer.echo(f"restored {', '.join(urls)} from {folder}")

@@ -91,7 +91,9 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
     ]
     headers += list(backends.internal_headers(service, identity).items())
-    body = await request.body()  # at most MAX_BODY_BYTES (BodySizeLimitMiddleware)
+    # At most MAX_BODY_BYTES, an attachment upload ATTACHMENT_MAX_BYTES and its form's own
+    # bytes (BodySizeLimitMiddleware).
+    body = await request.body()
     target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     outgoing = client.build_request(request.method, target, headers=headers, content=body)
     try:

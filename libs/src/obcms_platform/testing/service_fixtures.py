@@ -9,7 +9,9 @@ A service's ``tests/conftest.py`` takes them in by name::
 from __future__ import annotations
 
 import importlib
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +28,10 @@ from obcms_platform.testing.databases import PostgresServer, ServiceDatabases
 def service_settings(
     service: Deployable, database_url: str, redis_url: str, **overrides: Any
 ) -> Any:
-    """Test-mode settings of `service` (its settings class, as the registry names it)."""
+    """Test-mode settings of `service` (its settings class, as the registry names it); its
+    attachments in a new temporary folder unless `overrides` name one (never the state
+    folder of `make run`)."""
+    overrides.setdefault("attachments_dir", Path(tempfile.mkdtemp(prefix="obcms-attachments-")))
     return service.settings_type()(
         database_url=database_url, redis_url=redis_url, mode=RunMode.TEST, **overrides
     )

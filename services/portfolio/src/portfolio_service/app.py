@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from obcms_platform.app import create_service_app
+from obcms_platform.attachments import serve_attachments
 from portfolio_service.approvals.routes import router as approvals_router
 from portfolio_service.assessments.routes import router as assessments_router
+from portfolio_service.attachments.routes import assessments_router as assessment_files_router
+from portfolio_service.attachments.routes import ppas_router as ppa_files_router
 from portfolio_service.ceilings.routes import router as ceilings_router
 from portfolio_service.comments.routes import routers as comment_routers
 from portfolio_service.dashboard.routes import router as dashboard_router
@@ -22,20 +25,24 @@ from portfolio_service.workflow.routes import router as workflow_router
 
 def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
     load_models()
+    settings = settings or get_settings()
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="OBCMS portfolio service",
         routers=[
             ppas_router,
+            ppa_files_router,
             milestones_router,
             workflow_router,
             approvals_router,
             funding_router,
             ceilings_router,
             assessments_router,
+            assessment_files_router,
             needs_router,
             dashboard_router,
             feed_router,
             *comment_routers,
         ],
+        extend=serve_attachments(settings),
     )

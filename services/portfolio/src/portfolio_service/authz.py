@@ -1,10 +1,11 @@
 """Who may change what in the portfolio (the rules of `obcms_platform.authz`).
 
 A PPA is owned by its creator, its lead and its team members; its milestones and budget
-workflow stages belong to it. An assessment or a need is owned by its creator. Managers may
-change any of them; reviews, approvals, funding and budget ceilings are managers' work. What
-nobody may do: change the budget or scope of a PPA in or past budget review (`FROZEN_FIELDS`),
-except by sending it back through the approval workflow.
+workflow stages belong to it. An assessment or a need is owned by its creator. A file
+attached to a PPA or an assessment is deleted by its uploader, the record's owners or a
+manager. Managers may change any of them; reviews, approvals, funding and budget ceilings
+are managers' work. What nobody may do: change the budget or scope of a PPA in or past
+budget review (`FROZEN_FIELDS`), except by sending it back through the approval workflow.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+from obcms_platform.attachments import attachment_rules
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule, owned_by, owners_loader
 from obcms_platform.comments import CommentRules
 from portfolio_service.assessments.models import Assessment
+from portfolio_service.attachments.models import ASSESSMENT_FILES, PPA_FILES
 from portfolio_service.comments.models import Comment
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
@@ -87,6 +90,12 @@ ASSESSMENT_WRITE = Rule.owned(
     loader=_assessment_owners,
     owners_are="its creator",
 )
+# Attaching takes reading the record; deleting a file takes its uploader, the record's owners
+# or a manager.
+PPA_ATTACHMENTS = attachment_rules(PPA_FILES, owners=ppa_owners, owners_are=PPA_OWNERS)
+ASSESSMENT_ATTACHMENTS = attachment_rules(
+    ASSESSMENT_FILES, owners=_assessment_owners, owners_are="the assessment's creator"
+)
 NEED_CREATE = Rule("need.create", "Record a need", role=Role.STAFF)
 NEED_WRITE = Rule.owned(
     "need.write", "Change, link or delete a need", loader=_need_owners, owners_are="its creator"
@@ -105,6 +114,10 @@ RULES = (
     CEILING_WRITE,
     ASSESSMENT_CREATE,
     ASSESSMENT_WRITE,
+    PPA_ATTACHMENTS.upload,
+    PPA_ATTACHMENTS.delete,
+    ASSESSMENT_ATTACHMENTS.upload,
+    ASSESSMENT_ATTACHMENTS.delete,
     NEED_CREATE,
     NEED_WRITE,
     *COMMENT_RULES.all,

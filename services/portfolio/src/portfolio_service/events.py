@@ -9,8 +9,10 @@ never commit); their payloads are declared in `obcms_platform.contracts`:
   invalidation (what changed, ``deleted`` when it is gone).
 
 Consumed: ``task.created|updated|completed|deleted`` keep the per-PPA task projection and
-PPA progress current (`progress.service`). The worker calls ``HANDLERS[event.type]``
-with its session and the event, and commits.
+PPA progress current (`progress.service`); its own ``ppa.deleted`` and
+``assessment.deleted`` remove the record's attached files (`handlers`: the worker's
+storage). The worker calls the handler of the event's type with its session and the event,
+and commits.
 """
 
 from __future__ import annotations
@@ -19,8 +21,19 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from obcms_platform.attachments import removing_files
 from obcms_platform.bus import Event
-from obcms_platform.contracts import TASK_COMPLETED, TASK_CREATED, TASK_DELETED, TASK_UPDATED
+from obcms_platform.bus.consumer import Handler
+from obcms_platform.contracts import (
+    ASSESSMENT_DELETED,
+    PPA_DELETED,
+    TASK_COMPLETED,
+    TASK_CREATED,
+    TASK_DELETED,
+    TASK_UPDATED,
+)
+from obcms_platform.storage import FileStorage
+from portfolio_service.attachments.models import ASSESSMENT_FILES, PPA_FILES
 from portfolio_service.progress.service import apply_task_event
 
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
@@ -29,3 +42,13 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     TASK_COMPLETED.name: apply_task_event,
     TASK_DELETED.name: apply_task_event,
 }
+
+
+def handlers(storage: FileStorage) -> dict[str, Handler]:
+    """Every handler of the worker: `HANDLERS`, and a deleted PPA's or assessment's files
+    removed from `storage`."""
+    return {
+        **HANDLERS,
+        PPA_DELETED.name: removing_files(storage, PPA_FILES),
+        ASSESSMENT_DELETED.name: removing_files(storage, ASSESSMENT_FILES),
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from obcms_platform.app import create_service_app
+from obcms_platform.attachments import serve_attachments
+from tasks_service.attachments.routes import router as attachments_router
 from tasks_service.comments.routes import routers as comment_routers
 from tasks_service.feed.routes import router as feed_router
 from tasks_service.settings import TasksSettings, get_settings
@@ -14,8 +16,17 @@ from tasks_service.templates.routes import router as templates_router
 
 
 def create_app(settings: TasksSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return create_service_app(
-        settings or get_settings(),
+        settings,
         title="OBCMS tasks service",
-        routers=[tasks_router, teams_router, templates_router, feed_router, *comment_routers],
+        routers=[
+            tasks_router,
+            attachments_router,
+            teams_router,
+            templates_router,
+            feed_router,
+            *comment_routers,
+        ],
+        extend=serve_attachments(settings),
     )

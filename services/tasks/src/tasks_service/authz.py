@@ -4,8 +4,9 @@ A task is worked by its assignees, the members of its teams and, for a task of a
 PPA's owners (the `ppa_owners` projection). Its creator owns it too, unless it belongs to a
 PPA they do not own: completing tasks is how a PPA's progress moves, so nobody fakes another
 person's progress. A task nobody owns (generated, unassigned) is managers' work until it is
-assigned. Deleting takes the creator (or, for a PPA's task, its owners) or a manager. A team
-is changed by its lead or a manager; templates are managers' work.
+assigned. Deleting takes the creator (or, for a PPA's task, its owners) or a manager. A file
+attached to a task is deleted by its uploader, the task's workers or a manager. A team is
+changed by its lead or a manager; templates are managers' work.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import Any, Protocol
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from obcms_platform.attachments import attachment_rules
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
 from obcms_platform.comments import CommentRules
 from obcms_platform.records import get_or_404
+from tasks_service.attachments.models import TASK_FILES
 from tasks_service.comments.models import Comment
 from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
@@ -156,6 +159,13 @@ TEAM_CREATE = Rule("team.create", "Create a team")
 TEAM_UPDATE = Rule.owned(
     "team.update", "Change a team or its members", loader=_team_leads, owners_are="its leads"
 )
+# Attaching takes reading the task; deleting a file takes its uploader, the task's workers or
+# a manager.
+TASK_ATTACHMENTS = attachment_rules(
+    TASK_FILES,
+    owners=_task_workers,
+    owners_are=TASK_UPDATE.owners_are,
+)
 TEMPLATE_WRITE = Rule("template.write", "Create, change or delete a task template")
 TEMPLATE_GENERATE = Rule("template.generate", "Generate a template's tasks for a record")
 COMMENT_RULES = CommentRules.of(Comment)
@@ -166,6 +176,8 @@ RULES = (
     TASK_BULK_UPDATE,
     TASK_DELETE,
     TASK_LINK_PPA,
+    TASK_ATTACHMENTS.upload,
+    TASK_ATTACHMENTS.delete,
     TEAM_CREATE,
     TEAM_UPDATE,
     TEMPLATE_WRITE,

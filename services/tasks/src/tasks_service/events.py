@@ -8,7 +8,8 @@ PPA, assessment and calendar-event creation generate template tasks, assigned to
 owner (`OWNER_FIELDS`); an approval step creates one review task, left unassigned (reviewing
 is managers' work, not the PPA owner's); deleting a PPA, assessment or event leaves no task
 pointing at it: auto-generated tasks nobody started are deleted, every other task is kept and
-unlinked.
+unlinked. Its own task.deleted removes the task's attached files (`handlers`: the worker's
+storage).
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
@@ -27,7 +28,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from obcms_platform.attachments import removing_files
 from obcms_platform.bus import Event
+from obcms_platform.bus.consumer import Handler
 from obcms_platform.contracts import (
     ASSESSMENT_CREATED,
     ASSESSMENT_DELETED,
@@ -38,6 +41,7 @@ from obcms_platform.contracts import (
     PPA_DELETED,
     PPA_UPDATED,
     TASK_CREATED,
+    TASK_DELETED,
     TASK_UPDATED,
     AssessmentCreated,
     CalendarEventCreated,
@@ -47,6 +51,8 @@ from obcms_platform.contracts import (
     PpaCreated,
 )
 from obcms_platform.history import because
+from obcms_platform.storage import FileStorage
+from tasks_service.attachments.models import TASK_FILES
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
@@ -268,3 +274,9 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     EVENT_CREATED.name: on_calendar_event_created,
     EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
 }
+
+
+def handlers(storage: FileStorage) -> dict[str, Handler]:
+    """Every handler of the worker: `HANDLERS`, and a deleted task's files removed from
+    `storage` (the service's own ``task.deleted``)."""
+    return {**HANDLERS, TASK_DELETED.name: removing_files(storage, TASK_FILES)}

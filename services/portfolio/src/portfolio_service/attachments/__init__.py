@@ -1,0 +1,1 @@
+"""Files attached to PPAs and assessments (`obcms_platform.attachments`)."""

@@ -1,0 +1,1 @@
+"""Files attached to tasks (`obcms_platform.attachments`)."""

@@ -31,9 +31,11 @@ from starlette.responses import Response
 from gateway_service import formatting
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.db import in_session
+from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     EVENT_TYPES,
+    PEOPLE_JSON,
     UUID_PATTERN,
     FormError,
     Reply,
@@ -59,7 +61,6 @@ EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
 EVENT_PAGE = EVENTS + "{event_id}/"
 CALENDAR_PAGE = "/oobc-management/staff/calendar/"
-PEOPLE_JSON = "/oobc-management/people.json"
 RESOURCES = "/oobc-management/resources/"
 PEOPLE_LIMIT = 20
 FRAGMENT_HEADER = "x-fragment"
@@ -826,11 +827,15 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
         if event["recurrence"]
         else None
     )
+    collab = await panel(request, user, "event", event_id)
     return render(
         request,
         "event_detail.html",
         {
             "event": event,
+            "activity": collab.entries,
+            "activity_total": collab.history_total,
+            "collab": collab,
             "occurrence": occurrence,
             "repeats": repeats,
             "tasks": tasks,

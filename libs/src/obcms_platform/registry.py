@@ -34,6 +34,10 @@ class Deployable:
     feed_changed_by: tuple[str, ...] = ()
     # Long-running commands besides ``serve`` and ``worker`` (``<package>.cli <command>``).
     processes: tuple[str, ...] = ()
+    # Its records carry attachments: files in its storage (`obcms_platform.storage`) under
+    # ``<name>/``, one row each in its ``attachments`` table. Backup, restore and the
+    # integrity check cover them; the chart gives its API and worker the storage settings.
+    stores_files: bool = False
 
     @property
     def has_worker(self) -> bool:
@@ -108,6 +112,7 @@ TASKS = Deployable(
     ),
     # Deleting a calendar event unlinks its tasks (they then show as tasks of their own).
     feed_changed_by=("event",),
+    stores_files=True,  # on tasks
 )
 PORTFOLIO = Deployable(
     name="portfolio",
@@ -118,6 +123,7 @@ PORTFOLIO = Deployable(
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
     consumes=("task.*",),  # the per-PPA task projection and PPA progress
+    stores_files=True,  # on PPAs and assessments
 )
 CALENDAR = Deployable(
     name="calendar",
@@ -210,3 +216,8 @@ def subscriptions(
     return {
         deployable.name: deployable.consumes for deployable in deployables if deployable.consumes
     }
+
+
+def file_stores(deployables: tuple[Deployable, ...] = DEPLOYABLES) -> tuple[Deployable, ...]:
+    """The deployables whose records carry attachments."""
+    return tuple(deployable for deployable in deployables if deployable.stores_files)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -32,6 +34,25 @@ class RunMode(StrEnum):
 
 # The local PostgreSQL of development and `make run`: each deployable's default database.
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+# The types an attachment may be, found by content sniffing (never by the name): documents,
+# pictures, plain text and tables, and the OOXML / OpenDocument office formats.
+DEFAULT_ATTACHMENT_TYPES: tuple[str, ...] = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+ATTACHMENTS_FOLDER = "attachments"
 
 
 def service_database_url(service_name: str) -> str:
@@ -78,6 +99,26 @@ class ServiceSettings(BaseSettings):
     worker_metrics_port: int = Field(default=0, ge=0, le=65_535)
     # Port of the API's /metrics (0: served on the API's own port, as in dev and tests).
     metrics_port: int = Field(default=0, ge=0, le=65_535)
+    # Where attachments are stored (`obcms_platform.storage`): "local", a folder
+    # (ATTACHMENTS_DIR, by default `<OBCMS_STATE_DIR>/attachments`: development and `make run`),
+    # or "s3", a bucket of S3-compatible object storage (S3_BUCKET, S3_ENDPOINT_URL for a
+    # server other than AWS; credentials from boto3's standard AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY).
+    attachments_storage: Literal["local", "s3"] = "local"
+    attachments_dir: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    # Attachment limits: the largest file in bytes, the most files on one record, and the
+    # types allowed (sniffed from the content; comma-separated in the environment).
+    attachment_max_bytes: int = Field(default=10 * 1_048_576, ge=1, le=5 * 1024**3)
+    attachment_max_per_record: int = Field(default=20, ge=1, le=10_000)
+    attachment_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES), min_length=1
+    )
+    # The virus-scan extension point: "module:function", called with every upload before it
+    # is stored; it refuses one by raising `AttachmentRejected(reason)`. None: no scan.
+    attachment_scan_hook: str | None = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -112,6 +153,52 @@ class ServiceSettings(BaseSettings):
                 f"{cls.env_prefix}INTERNAL_TOKEN_PUBLIC_KEY is not a PEM Ed25519 public key"
             ) from exc
         return value
+
+    @field_validator("attachment_types", mode="before")
+    @classmethod
+    def _types_from_comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip().lower() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _types_are_mime_types(cls, value: list[str]) -> list[str]:
+        for name in value:
+            kind, slash, subtype = name.partition("/")
+            if not (kind and slash and subtype) or " " in name:
+                raise ValueError(
+                    f"{cls.env_prefix}ATTACHMENT_TYPES: {name!r} is not a MIME type (type/subtype)"
+                )
+        return [name.lower() for name in value]
+
+    @field_validator("attachment_scan_hook")
+    @classmethod
+    def _hook_names_a_function(cls, value: str | None) -> str | None:
+        if value is not None:
+            module, colon, function = value.partition(":")
+            if not (module and colon and function):
+                raise ValueError(
+                    f'{cls.env_prefix}ATTACHMENT_SCAN_HOOK: {value!r} is not "module:function"'
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _storage_is_complete(self) -> ServiceSettings:
+        if self.attachments_storage == "s3" and not self.s3_bucket:
+            raise ValueError(
+                f"{self.env_prefix}S3_BUCKET is required when "
+                f"{self.env_prefix}ATTACHMENTS_STORAGE is s3"
+            )
+        return self
+
+    @property
+    def attachments_path(self) -> Path:
+        """The local storage's folder: ATTACHMENTS_DIR, else ``attachments`` in the state
+        folder (``OBCMS_STATE_DIR``, by default ``.obcms``) that `make run` keeps."""
+        if self.attachments_dir is not None:
+            return self.attachments_dir
+        return Path(os.environ.get("OBCMS_STATE_DIR", ".obcms")) / ATTACHMENTS_FOLDER
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> ServiceSettings:

@@ -14,6 +14,7 @@ from pathlib import Path
 from obcms_platform.registry import GATEWAY as GATEWAY
 from obcms_platform.registry import SERVICES as SERVICES
 from obcms_platform.registry import Deployable
+from obcms_platform.settings import ATTACHMENTS_FOLDER
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def process_environment(
 ) -> dict[str, str]:
     """What every process of the stack gets on top of the caller's environment; with
     `smtp_port`, the local mail catcher's address (mail is kept in ``<state>/mail``, which
-    the gateway's development mailbox page shows)."""
+    the gateway's development mailbox page shows). Attachments are kept in
+    ``<state>/attachments``."""
     mail = (
         {
             "OBCMS_SMTP_HOST": "127.0.0.1",
@@ -141,6 +143,9 @@ def process_environment(
         # The sweeper reads these consumers' databases (every URL is in this env).
         "OBCMS_RELAY_CONSUMERS": relay_consumers(),
         "OBCMS_STATE_DIR": str(state),
+        # Attachments in a folder of the state: every service's files, kept across restarts.
+        "OBCMS_ATTACHMENTS_STORAGE": "local",
+        "OBCMS_ATTACHMENTS_DIR": str(state / ATTACHMENTS_FOLDER),
         # As in the images: glibc's default of 8 malloc arenas per core lets a process with
         # a thread pool keep memory it freed (RSS grows after one large feed).
         "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),

@@ -22,6 +22,7 @@ from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 from obcms_platform.testing.auth import Caller, make_caller
 from obcms_platform.testing.databases import PostgresServer
 from obcms_platform.testing.processes import Collector
+from obcms_platform.testing.s3 import S3Server, run_s3_server
 from obcms_platform.testing.timing import scale_test_timeouts, time_scale
 
 
@@ -101,3 +102,9 @@ def collector() -> Iterator[Collector]:
     instance = Collector()
     yield instance
     instance.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server (moto's) that checks signatures: see `testing.s3`."""
+    yield from run_s3_server()

@@ -302,7 +302,7 @@ def test_attach_list_download_and_delete_through_the_pages(people):
     assert stream[0].startswith(f"{author['name']} attached “Budget plan.pdf”")
 
     [attachment] = ok(client.get(f"/api/v1/ppas/{ppa['id']}/attachments"), 200)["items"]
-    link = f"{page}attachments/{attachment['id']}/"
+    link = f"{page}attachments/{attachment['id']}/download/"
     assert f'href="{link}"' in listed
     download = other["pages"].get(link)  # any reader of the PPA
     assert download.status_code == 200
@@ -312,7 +312,7 @@ def test_attach_list_download_and_delete_through_the_pages(people):
     assert "Budget" in download.headers["content-disposition"]
     assert download.headers["x-content-type-options"] == "nosniff"
     assert "no-store" in download.headers["cache-control"]
-    assert other["pages"].get(f"{page}attachments/{uuid.uuid4()}/").status_code == 404
+    assert other["pages"].get(f"{page}attachments/{uuid.uuid4()}/download/").status_code == 404
     # Never a static path: the files are not under /static/.
     assert "/static/" not in link
 

@@ -598,7 +598,7 @@ def collaboration_router(pages: Mapping[str, RecordPage]) -> APIRouter:
             continue
         files = record.page + "attachments/"
         router.add_api_route(files, routes.upload, methods=["POST"])
-        router.add_api_route(files + "{attachment_id}/", routes.download, methods=["GET"])
+        router.add_api_route(files + "{attachment_id}/download/", routes.download, methods=["GET"])
         router.add_api_route(
             files + "{attachment_id}/delete/", routes.confirm_file_delete, methods=["GET"]
         )

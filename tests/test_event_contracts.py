@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import redis
 
+from calendar_service.comments import models as calendar_comments
 from gateway_service.events import FeedInvalidationHandlers
 from notifications_service import events as notifications_events
 from notifications_service.settings import NotificationsSettings
@@ -35,9 +36,11 @@ from obcms_platform.contracts import (
     PpaCreated,
     TaskChanged,
 )
-from obcms_platform.registry import DEPLOYABLES
+from obcms_platform.registry import COMMENT_FAMILY, DEPLOYABLES
 from portfolio_service import events as portfolio_events
+from portfolio_service.comments import models as portfolio_comments
 from tasks_service import events as tasks_events
+from tasks_service.comments import models as tasks_comments
 
 NAMES = [contract.name for contract in CONTRACTS]
 
@@ -109,16 +112,34 @@ def _referenced_names(package: str) -> set[str]:
 def unpublished_types(declared: tuple[EventContract[Any], ...] = CONTRACTS) -> list[str]:
     """Declared types whose family no service publishes, or whose publisher never names them
     (a producer publishes a type by naming its constant: `outbox.add(session, PPA_CREATED,
-    ...)`)."""
+    ...)`). Comments are announced by the shared mechanism each service keeping them wires
+    (`obcms_platform.comments`): the only family of several publishers."""
     constants = {value.name: name for name, value in vars(contracts).items() if value in CONTRACTS}
     problems = []
     for contract in declared:
-        publishers = [each for each in DEPLOYABLES if contract.family in each.publishes]
-        if len(publishers) != 1:
+        publishers = [each for each in DEPLOYABLES if contract.family in each.announces]
+        shared = contract.family == COMMENT_FAMILY
+        if not publishers or (len(publishers) > 1 and not shared):
             problems.append(f"{contract.name} is published by {len(publishers)} services")
-        elif constants.get(contract.name) not in _referenced_names(publishers[0].package):
-            problems.append(f"{publishers[0].name} never publishes {contract.name}")
+            continue
+        for publisher in publishers:
+            package = "obcms_platform.comments" if shared else publisher.package
+            if constants.get(contract.name) not in _referenced_names(package):
+                problems.append(f"{publisher.name} never publishes {contract.name}")
     return problems
+
+
+def test_each_service_keeping_comments_wires_them_on_the_records_it_declares() -> None:
+    kept = {
+        "tasks": tasks_comments.COMMENTS,
+        "portfolio": portfolio_comments.COMMENTS,
+        "calendar": calendar_comments.COMMENTS,
+    }
+    assert {each.name for each in DEPLOYABLES if each.comments_on} == set(kept)
+    for name, comments in kept.items():
+        declared = next(each.comments_on for each in DEPLOYABLES if each.name == name)
+        assert tuple(record.record_type.value for record in comments.on) == declared
+        assert comments.outbox.producer == name
 
 
 def test_every_handler_key_is_a_declared_event_type() -> None:
@@ -144,7 +165,7 @@ def test_every_declared_type_is_published_by_its_service() -> None:
 
 def test_every_published_family_has_declared_types() -> None:
     families = {contract.family for contract in CONTRACTS}
-    published = {family for each in DEPLOYABLES for family in each.publishes}
+    published = {family for each in DEPLOYABLES for family in each.announces}
     assert published == families
 
 

@@ -38,7 +38,7 @@ def test_feed_modules_are_the_platforms_and_each_has_a_source() -> None:
 
 def test_every_consumed_pattern_matches_a_family_someone_else_publishes() -> None:
     for deployable in DEPLOYABLES:
-        others = {f for d in DEPLOYABLES if d is not deployable for f in d.publishes}
+        others = {f for d in DEPLOYABLES if d is not deployable for f in d.announces}
         for pattern in deployable.consumes:
             family = pattern.partition(".")[0]
             assert family in others, f"{deployable.name} consumes {pattern}: nobody publishes it"

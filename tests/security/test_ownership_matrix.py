@@ -205,10 +205,26 @@ ACTORS = {
 }
 
 
+def _commented(
+    record: Callable[[TestClient, Caller], dict[str, str]], collection: str, param: str
+) -> Callable[[TestClient, Caller], dict[str, str]]:
+    """The maker of a comment by the owner, on a record `record` makes."""
+
+    def make(client: TestClient, owner: Caller) -> dict[str, str]:
+        params = record(client, owner)
+        path = f"{collection}/{params[param]}/comments"
+        return {**params, "comment_id": _post(client, owner, path, {"body": "Owned"})["id"]}
+
+    return make
+
+
 def _maker(operation: Operation) -> Callable[[TestClient, Caller], dict[str, str]]:
     names = set(re.findall(r"{(\w+)}", operation.path))
     for name, maker in MAKERS:
         if name in names:
+            if "comment_id" in names:
+                collection = operation.path.removeprefix("/api/v1/").split("/", 1)[0]
+                return _commented(maker, collection, name)
             return maker
     raise AssertionError(f"{operation.label}: no record maker for {sorted(names)}")
 
@@ -265,6 +281,23 @@ def test_the_matrix_expects_what_the_issue_demands():
         assert not rule.allows(principal(manager, Role.MANAGER), own_request), rule.action
         assert not rule.allows(principal(manager, Role.ADMIN), own_request), rule.action
         assert rule.allows(principal(other, Role.MANAGER), own_request), rule.action
+
+
+def test_only_its_author_edits_a_comment_and_its_author_or_a_manager_deletes_it():
+    author, other = make_caller(Role.STAFF), make_caller(Role.STAFF)
+    written = Ownership.of(author.user_id)
+    for rules in (
+        tasks_authz.COMMENT_RULES,
+        portfolio_authz.COMMENT_RULES,
+        calendar_authz.COMMENT_RULES,
+    ):
+        assert rules.create.allows(Principal(other.user_id, frozenset({Role.STAFF})))
+        for role in Role:
+            assert rules.edit.allows(Principal(author.user_id, frozenset({role})), written)
+            assert not rules.edit.allows(Principal(other.user_id, frozenset({role})), written)
+        assert rules.delete.allows(Principal(author.user_id, frozenset({Role.STAFF})), written)
+        assert not rules.delete.allows(Principal(other.user_id, frozenset({Role.STAFF})), written)
+        assert rules.delete.allows(Principal(other.user_id, frozenset({Role.MANAGER})), written)
 
 
 # --- the documentation -------------------------------------------------------------------

@@ -313,6 +313,27 @@ class UserChanged(EventPayload):
 USER_CHANGED = EventContract("user.changed", UserChanged)
 
 
+# --- comments (each service keeping comments on its records announces them) ---------------
+
+
+class CommentPosted(EventPayload):
+    """``comment.posted``: a comment on the record `record_type` `record_id` (its title when
+    the comment was written), posted or edited. `mention_ids` are the people it newly
+    mentions: all of a new comment's, only those an edit adds (an edit adding nobody is not
+    announced). `excerpt` is the start of its text, plain."""
+
+    comment_id: uuid.UUID
+    record_type: str
+    record_id: uuid.UUID
+    record_title: str = ""
+    author_id: uuid.UUID
+    mention_ids: list[uuid.UUID] = []
+    excerpt: str = ""
+
+
+COMMENT_POSTED = EventContract("comment.posted", CommentPosted)
+
+
 CONTRACTS: tuple[EventContract[Any], ...] = (
     TASK_CREATED,
     TASK_UPDATED,
@@ -336,4 +357,5 @@ CONTRACTS: tuple[EventContract[Any], ...] = (
     LEAVE_CREATED,
     LEAVE_UPDATED,
     USER_CHANGED,
+    COMMENT_POSTED,
 )

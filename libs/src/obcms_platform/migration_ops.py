@@ -220,3 +220,35 @@ def drop_history_table() -> None:
     """Drop what `create_history_table` created."""
     op.drop_table("record_history")
     op.execute("DROP FUNCTION record_history_append_only()")
+
+
+def create_comments_table() -> None:
+    """`comments.CommentColumns`' `comments` table, listed by record in time order."""
+    op.create_table(
+        "comments",
+        id_column(),
+        sa.Column("record_type", sa.String(length=20), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("author_id", sa.Uuid(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        uuid_array_column("mention_ids"),
+        timestamp_column("created_at"),
+        sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deleted_by", sa.Uuid(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        primary_key("comments", "id"),
+    )
+    create_indexes("comments", ("record_type", "record_id", "created_at"))
+
+
+def drop_comments_table() -> None:
+    """Drop what `create_comments_table` created."""
+    op.drop_table("comments")
+
+
+def replace_enum_values(table: str, column: str, *values: str) -> None:
+    """Let `enum_column` `column` of `table` hold exactly `values` (its CHECK replaced)."""
+    name = op.f(f"ck_{table}__{column}")
+    op.drop_constraint(name, table, type_="check")
+    op.create_check_constraint(name, table, sa.column(column).in_(values))

@@ -73,11 +73,19 @@ def locked(
     """The record `row_id` of `model` (`what` in messages), row-locked for writing: 404 when
     there is none; with `expected_version` (If-Match), 412 when it is at another version."""
     row = get_or_404(session, model, row_id, what=what, for_update=True)
+    check_version(row, row_id, expected_version, what=what)
+    return row
+
+
+def check_version(
+    row: Versioned, row_id: uuid.UUID, expected_version: int | None, *, what: str
+) -> None:
+    """412 unless `row` (the record `row_id`, `what` in messages) is at `expected_version`
+    (If-Match; None: any version)."""
     if expected_version is not None and row.version != expected_version:
         raise PreconditionFailedError(
             f"{what} {row_id} is at version {row.version}, not {expected_version}; reload it"
         )
-    return row
 
 
 def new_record(model: Callable[..., Record], principal: Principal, **values: Any) -> Record:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from obcms_platform.settings import ServiceSettings
 
 
+# The event family of comments (``comment.posted``), announced by each service keeping them.
+COMMENT_FAMILY = "comment"
+
+
 @dataclass(frozen=True)
 class Deployable:
     name: str  # also its database (obcms_<name>) and settings prefix (OBCMS_<NAME>_)
@@ -38,6 +42,15 @@ class Deployable:
     # ``<name>/``, one row each in its ``attachments`` table. Backup, restore and the
     # integrity check cover them; the chart gives its API and worker the storage settings.
     stores_files: bool = False
+    # The records it keeps comments on (`obcms_platform.comments`): it announces the
+    # ``comment`` family too, a family several services publish.
+    comments_on: tuple[str, ...] = ()
+
+    @property
+    def announces(self) -> tuple[str, ...]:
+        """Every event family it publishes: its own, and ``comment`` if it keeps comments.
+        Comments change no feed: `feed_invalidation` reads `publishes` only."""
+        return (*self.publishes, COMMENT_FAMILY) if self.comments_on else self.publishes
 
     @property
     def has_worker(self) -> bool:
@@ -99,6 +112,7 @@ TASKS = Deployable(
     # Tasks linked to an event show through the event.
     feed_modules=("staff",),
     publishes=("task",),
+    comments_on=("task",),
     # PPAs and assessments generate template tasks; events are linked to tasks.
     consumes=(
         "ppa.created",
@@ -122,6 +136,7 @@ PORTFOLIO = Deployable(
     api_resources=("ppas", "budget-ceilings", "assessments", "needs", "portfolio"),
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
+    comments_on=("ppa", "assessment", "need"),
     consumes=("task.*",),  # the per-PPA task projection and PPA progress
     stores_files=True,  # on PPAs and assessments
 )
@@ -133,6 +148,7 @@ CALENDAR = Deployable(
     api_resources=("events", "resources", "bookings", "leaves"),
     feed_modules=("coordination", "resources", "staff"),  # events, bookings, leave
     publishes=("event", "booking", "leave"),
+    comments_on=("event",),
 )
 NOTIFICATIONS = Deployable(
     name="notifications",
@@ -152,6 +168,7 @@ NOTIFICATIONS = Deployable(
         "ppa.deleted",
         "ppa.approval_changed",
         "event.*",
+        "comment.posted",  # mentions
     ),
     # The scheduled jobs and the email sender (one acts at a time: `jobs/beat.py`).
     processes=("beat",),

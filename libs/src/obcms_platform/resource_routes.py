@@ -138,14 +138,14 @@ def _service_call(
     return call
 
 
-def _endpoint(
+def endpoint(
     handle: Callable[..., Any], *parameters: tuple[Any, ...], returns: Any = Any
 ) -> Callable[..., Any]:
     """An endpoint calling `handle` with its values by name; FastAPI reads `parameters` (name,
     annotation[, default]) as its signature, the types being known only when the route is
     declared."""
 
-    def endpoint(**values: Any) -> Any:
+    def route(**values: Any) -> Any:
         return handle(**values)
 
     signature = inspect.Signature(
@@ -160,8 +160,8 @@ def _endpoint(
         ],
         return_annotation=returns,
     )
-    setattr(endpoint, "__signature__", signature)  # noqa: B010 - not an attribute mypy knows
-    return endpoint
+    setattr(route, "__signature__", signature)  # noqa: B010 - not an attribute mypy knows
+    return route
 
 
 class ResourceRoutes(Generic[ReadT]):
@@ -223,7 +223,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             "",
-            _endpoint(
+            endpoint(
                 handle,
                 ("session", DbSession),
                 ("principal", CurrentPrincipal),
@@ -256,7 +256,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             "",
-            _endpoint(
+            endpoint(
                 handle,
                 ("data", body),
                 ("write", Annotated[Write, Writes(rule, if_match=False)]),
@@ -280,7 +280,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 ("session", DbSession),
@@ -311,7 +311,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}/history",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 ("session", DbSession),
@@ -350,7 +350,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 ("changes", body),
@@ -380,7 +380,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 ("write", Annotated[Write, Writes(rule, if_match=self.versioned)]),
@@ -417,7 +417,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}/{verb}",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 ("write", Annotated[Write, Writes(rule, if_match=False)]),
@@ -472,7 +472,7 @@ class ResourceRoutes(Generic[ReadT]):
 
         self.router.add_api_route(
             f"/{{{self.record_id}}}/{segment}/{{{other}}}",
-            _endpoint(
+            endpoint(
                 handle,
                 (self.record_id, uuid.UUID),
                 (other, uuid.UUID),

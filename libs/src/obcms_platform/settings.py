@@ -92,6 +92,8 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
     max_feed_window_days: int = Field(default=400, ge=1, le=3660)
     max_feed_entries: int = Field(default=5000, ge=1, le=1_000_000)
+    # How long after posting its author may edit a comment (`obcms_platform.comments`).
+    comment_edit_window_seconds: int = Field(default=900, ge=0, le=86_400)
     bus_max_retries: int = Field(default=5, ge=0, le=50)
     bus_retry_base_seconds: float = Field(default=2.0, gt=0, le=300)
     bus_visibility_timeout: int = Field(default=300, ge=2, le=86_400)

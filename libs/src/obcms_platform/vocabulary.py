@@ -359,6 +359,7 @@ class NotificationKind(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     EVENT_REMINDER = "event_reminder"
     MANAGER_QUEUE = "manager_queue"
+    MENTIONED = "mentioned"
 
 
 class EmailState(StrEnum):

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from calendar_service.bookings.routes import router as bookings_router
 from calendar_service.calendar_events.routes import router as events_router
+from calendar_service.comments.routes import routers as comment_routers
 from calendar_service.conflicts.routes import router as conflicts_router
 from calendar_service.feed.routes import router as feed_router
 from calendar_service.leaves.routes import router as leaves_router
@@ -29,6 +30,7 @@ def create_app(settings: CalendarSettings | None = None) -> FastAPI:
             resources_router,
             bookings_router,
             leaves_router,
+            *comment_routers,
         ],
     )
     app.add_middleware(CalendarLimitsMiddleware, limits=CalendarLimits.of(settings))

@@ -12,9 +12,11 @@ import uuid
 
 from calendar_service.bookings.models import Booking
 from calendar_service.calendar_events.models import Event
+from calendar_service.comments.models import Comment
 from calendar_service.leaves.models import StaffLeave
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule, owners_loader
+from obcms_platform.comments import CommentRules
 from obcms_platform.schemas import deduplicated
 
 
@@ -112,6 +114,8 @@ LEAVE_READ_PRIVATE = Rule(
     owners_are="the person on leave and who filed it",
 )
 
+COMMENT_RULES = CommentRules.of(Comment)
+
 RULES = (
     EVENT_CREATE,
     EVENT_ORGANIZER,
@@ -124,4 +128,5 @@ RULES = (
     LEAVE_FOR_SOMEONE,
     LEAVE_DECIDE,
     LEAVE_READ_PRIVATE,
+    *COMMENT_RULES.all,
 )

@@ -20,5 +20,6 @@ def load_models() -> None:
     """Import every model module so `Base.metadata` is complete (Alembic, tests)."""
     from calendar_service.bookings import models as _bookings  # noqa: F401
     from calendar_service.calendar_events import models as _events  # noqa: F401
+    from calendar_service.comments import models as _comments  # noqa: F401
     from calendar_service.leaves import models as _leaves  # noqa: F401
     from calendar_service.resources import models as _resources  # noqa: F401

@@ -1,5 +1,6 @@
 """What the notifications service does with other services' events: keep its view of the
-people, tasks, calendar events, PPAs and waiting requests, and notify whoever must know.
+people, tasks, calendar events, PPAs and waiting requests, and notify whoever must know
+(comments: the people they mention).
 
 Every handler runs once per event (the bus inbox); each notification's key names its cause,
 so a repeated announcement (a replay, an event republished) notifies nobody twice. Events of
@@ -497,6 +498,31 @@ def on_calendar_event(
         )
 
 
+# Comments.
+
+
+def on_comment(
+    session: Session, settings: NotificationsSettings, event: Event, comment: c.CommentPosted
+) -> None:
+    """The people a comment newly mentions hear of it, once per comment (an edit mentioning
+    them again tells them nothing more); its author never hears of their own mention."""
+    record = Record(comment.record_type)
+    what = label(record)
+    what = what if what.isupper() else what.lower()  # "PPA", "task"
+    author = _name(session, comment.author_id)
+    _tell(
+        session,
+        settings,
+        event,
+        comment.mention_ids,
+        (Kind.MENTIONED, f"{author} mentioned you on {what} {quoted(comment.record_title)}"),
+        (comment.comment_id,),
+        link=record_link(record, comment.record_id),
+        body=comment.excerpt,
+        actor=comment.author_id,
+    )
+
+
 def _moment(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -531,6 +557,7 @@ def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
         (c.EVENT_CREATED, on_calendar_event),
         (c.EVENT_UPDATED, on_calendar_event),
         (c.EVENT_DELETED, on_calendar_event),
+        (c.COMMENT_POSTED, on_comment),
     ]
     return {
         contract.name: _reacting(contract, reaction, settings) for contract, reaction in reactions

@@ -38,4 +38,5 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.EVENT_CANCELLED: KindInfo("An event I attend is cancelled", Channel.BOTH),
     Kind.EVENT_REMINDER: KindInfo("An event I attend is about to start", Channel.EMAIL),
     Kind.MANAGER_QUEUE: KindInfo("Requests have waited long for a decision", Channel.DIGEST),
+    Kind.MENTIONED: KindInfo("Someone mentions me in a comment", Channel.BOTH),
 }

@@ -8,6 +8,7 @@ from obcms_platform.app import create_service_app
 from portfolio_service.approvals.routes import router as approvals_router
 from portfolio_service.assessments.routes import router as assessments_router
 from portfolio_service.ceilings.routes import router as ceilings_router
+from portfolio_service.comments.routes import routers as comment_routers
 from portfolio_service.dashboard.routes import router as dashboard_router
 from portfolio_service.db import load_models
 from portfolio_service.feed.routes import router as feed_router
@@ -35,5 +36,6 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             needs_router,
             dashboard_router,
             feed_router,
+            *comment_routers,
         ],
     )

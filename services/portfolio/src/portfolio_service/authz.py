@@ -15,7 +15,9 @@ from typing import Protocol
 
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule, owned_by, owners_loader
+from obcms_platform.comments import CommentRules
 from portfolio_service.assessments.models import Assessment
+from portfolio_service.comments.models import Comment
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
 
@@ -90,6 +92,8 @@ NEED_WRITE = Rule.owned(
     "need.write", "Change, link or delete a need", loader=_need_owners, owners_are="its creator"
 )
 
+COMMENT_RULES = CommentRules.of(Comment)
+
 RULES = (
     PPA_CREATE,
     PPA_UPDATE,
@@ -103,6 +107,7 @@ RULES = (
     ASSESSMENT_WRITE,
     NEED_CREATE,
     NEED_WRITE,
+    *COMMENT_RULES.all,
 )
 
 # Budget and scope of a PPA under or past budget review: changed only after sending the PPA

@@ -27,6 +27,7 @@ def load_models() -> None:
     from portfolio_service.approvals import models as _approvals  # noqa: F401
     from portfolio_service.assessments import models as _assessments  # noqa: F401
     from portfolio_service.ceilings import models as _ceilings  # noqa: F401
+    from portfolio_service.comments import models as _comments  # noqa: F401
     from portfolio_service.funding import models as _funding  # noqa: F401
     from portfolio_service.milestones import models as _milestones  # noqa: F401
     from portfolio_service.needs import models as _needs  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from obcms_platform.app import create_service_app
+from tasks_service.comments.routes import routers as comment_routers
 from tasks_service.feed.routes import router as feed_router
 from tasks_service.settings import TasksSettings, get_settings
 from tasks_service.tasks.routes import router as tasks_router
@@ -16,5 +17,5 @@ def create_app(settings: TasksSettings | None = None) -> FastAPI:
     return create_service_app(
         settings or get_settings(),
         title="OBCMS tasks service",
-        routers=[tasks_router, teams_router, templates_router, feed_router],
+        routers=[tasks_router, teams_router, templates_router, feed_router, *comment_routers],
     )

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
+from obcms_platform.comments import CommentRules
 from obcms_platform.records import get_or_404
+from tasks_service.comments.models import Comment
 from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
@@ -156,6 +158,7 @@ TEAM_UPDATE = Rule.owned(
 )
 TEMPLATE_WRITE = Rule("template.write", "Create, change or delete a task template")
 TEMPLATE_GENERATE = Rule("template.generate", "Generate a template's tasks for a record")
+COMMENT_RULES = CommentRules.of(Comment)
 
 RULES = (
     TASK_CREATE,
@@ -167,4 +170,5 @@ RULES = (
     TEAM_UPDATE,
     TEMPLATE_WRITE,
     TEMPLATE_GENERATE,
+    *COMMENT_RULES.all,
 )

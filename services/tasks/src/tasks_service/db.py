@@ -21,6 +21,7 @@ history = RecordHistory(history_table(Base.metadata))
 def load_models() -> None:
     """Import every model module so `Base.metadata` is complete (Alembic, tests)."""
     from tasks_service import tombstones as _tombstones  # noqa: F401
+    from tasks_service.comments import models as _comments  # noqa: F401
     from tasks_service.ppa_owners import models as _ppa_owners  # noqa: F401
     from tasks_service.tasks import models as _tasks  # noqa: F401
     from tasks_service.teams import models as _teams  # noqa: F401

@@ -71,7 +71,7 @@ def _comments(client: httpx.Client, headers: dict[str, str], path: str) -> list[
 def _stream(html: str) -> list[str]:
     """The activity stream's entries as text, in page order."""
     section = html.split('id="activity"', 1)[1].split("</ol>", 1)[0]
-    entries = re.split(r"<li[ >]", section)[1:]
+    entries = re.split(r"<li\b[^>]*>", section)[1:]
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", entry)).strip() for entry in entries]
 
 
@@ -151,8 +151,8 @@ def test_raw_html_in_a_comment_never_reaches_the_page(people):
     shown = client.get(page).text
     comment = shown.split('class="comment-body">', 1)[1].split("</div>", 1)[0]
     assert "<script" not in comment
-    assert "javascript:" not in comment
-    assert "onerror" not in comment
+    assert "<a " not in comment  # a javascript: link stays text
+    assert "<img" not in comment
 
 
 def test_edit_at_its_version_by_its_author_and_delete_by_author_or_manager(people):

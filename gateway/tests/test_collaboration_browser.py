@@ -149,7 +149,7 @@ def test_mention_a_colleague_attach_a_pdf_and_see_both_in_the_stream(
     expect(stream.nth(1)).to_contain_text(f"{me['full_name']} commented")
     expect(stream.nth(2)).to_contain_text(f"{me['full_name']} created it")
     with page.expect_download() as download:
-        listed.get_by_role("link", name="Budget plan.pdf").click()
+        listed.get_by_role("link", name="Budget plan.pdf (download)").click()
     assert download.value.suggested_filename == "Budget plan.pdf"
     check_page(page, "ppa-collaboration")
     page.locator("#activity").screenshot(path=SCREENSHOTS / "ppa-stream.png")

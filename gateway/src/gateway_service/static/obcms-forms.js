@@ -229,6 +229,13 @@
     var query = null;
     var asked = 0;
 
+    // Closed by the person (Escape, leaving the box): answers still on their way are dropped.
+    function dismiss() {
+      asked++;
+      query = null;
+      close();
+    }
+
     function close() {
       list.hidden = true;
       list.textContent = "";
@@ -319,6 +326,11 @@
 
     textarea.addEventListener("input", lookUp);
     textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && query) {
+        event.preventDefault();
+        dismiss();
+        return;
+      }
       if (list.hidden) return;
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
@@ -327,12 +339,9 @@
       } else if ((event.key === "Enter" || event.key === "Tab") && active >= 0) {
         event.preventDefault();
         choose(active);
-      } else if (event.key === "Escape") {
-        event.preventDefault();
-        close();
       }
     });
-    textarea.addEventListener("blur", close);
+    textarea.addEventListener("blur", dismiss);
   }
 
   function enhance(root) {

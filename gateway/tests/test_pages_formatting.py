@@ -80,7 +80,9 @@ ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
 # GET routes outside the API that answer data, not pages (JSON, ICS, metrics), and the record
 # links of messages (`/go/<record>/<id>`: redirects to the record's page, walked itself).
-DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/)$")
+DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/|/download/)$")
+# A small PDF (the services sniff what a file is).
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SNAKE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 DOMAIN_ENUMS: tuple[type[StrEnum], ...] = (
@@ -300,8 +302,28 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "end_date": "2031-07-03",
             },
         )
+        # What people add to records: a comment (by the staff member: a full name to show)
+        # and a file on each kind of record that takes files.
+        comment = post(
+            f"/tasks/{task['id']}/comments", {"body": "Seen, **thanks**", "mention_ids": []}, staff
+        )
+        files = {}
+        for kind, path in (
+            ("task", f"/tasks/{task['id']}"),
+            ("ppa", f"/ppas/{ppa['id']}"),
+            ("assessment", f"/assessments/{assessment['id']}"),
+        ):
+            files[f"{kind}_attachment_id"] = _created(
+                client.post(
+                    f"/api/v1{path}/attachments",
+                    files={"file": ("plan.pdf", PDF, "application/pdf")},
+                    headers=admin,
+                )
+            )["id"]
         yield Seeded(
             ids={
+                "comment_id": comment["id"],
+                **files,
                 "task_id": task["id"],
                 "ppa_id": ppa["id"],
                 "milestone_id": milestone["id"],
@@ -331,15 +353,31 @@ def page_routes(app_routes: list[Any]) -> list[APIRoute]:
 
 # Path parameters that are not records: every value a page accepts.
 PATH_WORDS = {"action": ("cancel", "delete")}
+# The comments and files of a record (pages/collaboration.py) name it `record_id` whatever
+# its kind: the kind is the page's, and an attachment is one of that record's.
+RECORD_PAGES = {
+    "/oobc-management/staff/tasks/": "task",
+    "/oobc-management/portfolio/ppas/": "ppa",
+    "/oobc-management/portfolio/assessments/": "assessment",
+    "/oobc-management/portfolio/needs/": "need",
+    "/oobc-management/calendar/events/": "event",
+}
+
+
+def _seeded_name(route: APIRoute, parameter: str) -> str:
+    """The seeded id a path parameter stands for."""
+    if parameter not in ("record_id", "attachment_id"):
+        return parameter
+    kind = next(kind for page, kind in RECORD_PAGES.items() if route.path.startswith(page))
+    return f"{kind}_id" if parameter == "record_id" else f"{kind}_attachment_id"
 
 
 def _paths_of(route: APIRoute, ids: dict[str, str]) -> list[str]:
     """The route's path for the seeded records (one per word of a word parameter)."""
     paths = [route.path]
     for parameter in route.dependant.path_params:
-        values = PATH_WORDS.get(parameter.name) or (
-            (ids[parameter.name],) if parameter.name in ids else ()
-        )
+        seeded = _seeded_name(route, parameter.name)
+        values = PATH_WORDS.get(parameter.name) or ((ids[seeded],) if seeded in ids else ())
         assert values, (
             f"the page {route.path} names a {parameter.name}: seed such a record in this test"
         )

@@ -37,6 +37,7 @@ from gateway_service.feed.subscriptions import router as subscriptions_router
 from gateway_service.health.routes import router as gateway_health_router
 from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
+from gateway_service.pages.collaboration import accepts_files
 from gateway_service.pages.routes import router as pages_router
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.proxy.routes import router as proxy_router
@@ -154,7 +155,9 @@ def _add_gateway_parts(app: FastAPI, settings: GatewaySettings) -> None:
     app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
     # Added innermost first: each add_middleware wraps the ones before it.
     app.add_middleware(WriteInvalidationMiddleware)
-    app.add_middleware(csrf_protect, settings=settings, login_path=LOGIN_PATH)
+    app.add_middleware(
+        csrf_protect, settings=settings, login_path=LOGIN_PATH, accepts_files=accepts_files
+    )
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

@@ -79,7 +79,21 @@ def _span_filter(
     return format_span(start, end, all_day, zone, zone_named(day_zone) if day_zone else None)
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: "820 bytes", "12 KB", "3.4 MB" (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.1f} MB".replace(".0 MB", " MB")
+
+
 def register(environment: Environment) -> None:
     environment.filters.update(
-        moment=_moment_filter, day=_day_filter, span=_span_filter, label=label
+        moment=_moment_filter,
+        day=_day_filter,
+        span=_span_filter,
+        label=label,
+        file_size=file_size,
     )

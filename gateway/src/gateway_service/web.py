@@ -64,9 +64,23 @@ SAVED_WORDS = frozenset(
 )
 
 
+# `?saved=` values that are a whole sentence, whatever the page: what people added to a
+# record's page (its comments and files, `pages/collaboration.py`).
+SAVED_SENTENCES = {
+    "comment-posted": "Comment posted",
+    "comment-saved": "Comment saved",
+    "comment-deleted": "Comment deleted",
+    "file-attached": "File attached",
+    "file-deleted": "File deleted",
+}
+
+
 def saved_message(request: Request, subject: str | None) -> str | None:
-    """The sentence for the page's ``?saved=`` value, if it is one of `SAVED_WORDS`."""
+    """The sentence for the page's ``?saved=`` value, if it is one of `SAVED_SENTENCES` or
+    `SAVED_WORDS`."""
     word = request.query_params.get("saved", "")
+    if word in SAVED_SENTENCES:
+        return SAVED_SENTENCES[word]
     if word not in SAVED_WORDS:
         return None
     return f"{subject} {word}" if subject else word.capitalize()

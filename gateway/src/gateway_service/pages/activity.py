@@ -1,12 +1,15 @@
 """A record's activity stream: its change history (`GET …/{id}/history`) as a page shows it,
 newest first: when (the viewer's time), who (full name; "Automatic" for a change nobody made
-through the API), why, and each field from what to what in words."""
+through the API), why, and each field from what to what in words; merged (`merged`) with
+its comments and file uploads, so that one stream tells everything that happened to it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import Request
 
@@ -87,6 +90,45 @@ class Activity:
     action: str
     cause: str | None
     changes: list[Change]
+    kind: Literal["change"] = "change"
+
+
+@dataclass(frozen=True)
+class CommentEntry:
+    """A comment in the stream: `body_html` is the service's sanitised rendering (the only
+    text a page shows unescaped); a deleted comment has none and says so."""
+
+    at: str
+    who: str
+    id: str
+    body: str
+    body_html: str
+    mentions: list[tuple[str, str]]  # (id, full name) of the people it mentions
+    version: int
+    edited: bool
+    deleted: bool
+    may_edit: bool
+    may_delete: bool
+    kind: Literal["comment"] = "comment"
+
+
+@dataclass(frozen=True)
+class UploadEntry:
+    """A file attached to the record (while it is attached)."""
+
+    at: str
+    who: str
+    filename: str
+    kind: Literal["upload"] = "upload"
+
+
+Entry = Activity | CommentEntry | UploadEntry
+
+
+def merged(*streams: Iterable[Entry]) -> list[Entry]:
+    """One stream, newest first (times compared as moments, whatever their offset)."""
+    entries = [entry for stream in streams for entry in stream]
+    return sorted(entries, key=lambda entry: datetime.fromisoformat(entry.at), reverse=True)
 
 
 async def activity(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
-from gateway_service.pages.activity import activity
+from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     ASSESSMENT_LEVELS,
     ASSESSMENT_STATUSES,
@@ -159,9 +159,8 @@ async def assessment_detail(request: Request, user: PageUser, assessment_id: str
     needs = await fetch_items(
         request, user, "portfolio", "/needs", {"assessment_id": assessment_id}
     )
-    changes, change_count = await activity(
-        request, user, "portfolio", f"/assessments/{assessment_id}"
-    )
+    owner = may_change(user, assessment)
+    collab = await panel(request, user, "assessment", assessment_id, may_change_record=owner)
     return render(
         request,
         "assessment_detail.html",
@@ -170,9 +169,10 @@ async def assessment_detail(request: Request, user: PageUser, assessment_id: str
             "tasks": tasks,
             "tasks_done": sum(1 for task in tasks if task["status"] == "completed"),
             "needs": needs,
-            "may_change": may_change(user, assessment),
-            "activity": changes,
-            "activity_total": change_count,
+            "may_change": owner,
+            "activity": collab.entries,
+            "activity_total": collab.history_total,
+            "collab": collab,
             "saved_subject": "Assessment",
         },
     )
@@ -313,20 +313,21 @@ async def _need_page(
             request, user, "portfolio", "GET", f"/assessments/{need['assessment_id']}"
         )
         assessment = reply.body if reply.ok else None
-    changes, change_count = await activity(request, user, "portfolio", f"/needs/{need_id}")
     saved = request.query_params.get("saved", "")
+    collab = await panel(request, user, "need", need_id)
     return render(
         request,
         "need_detail.html",
         {
             "need": need,
+            "activity": collab.entries,
+            "activity_total": collab.history_total,
+            "collab": collab,
             "linkable": [ppa for ppa in ppas if ppa["id"] not in need["ppa_ids"]],
             "titles": titles,
             "assessment": assessment,
             "error": error,
             "may_change": may_change(user, need),
-            "activity": changes,
-            "activity_total": change_count,
             "saved_subject": "PPA" if saved in LINK_WORDS else "Need",
         },
         status_code=error.status if error else 200,

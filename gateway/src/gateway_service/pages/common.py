@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 
 from gateway_service.auth.identity import Identity
 from gateway_service.db import in_session
-from gateway_service.proxy.clients import BackendClients
+from gateway_service.proxy.clients import BackendClients, FilePart
 from gateway_service.users.models import User
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import Role
@@ -57,6 +57,7 @@ from obcms_platform.vocabulary import (
 )
 
 PAGE_SIZE = 50
+PEOPLE_JSON = "/oobc-management/people.json"  # the people picker's search (events.py)
 CHOICES_LIMIT = 500  # option lists (PPAs, resources, teams) fetched for selects
 
 # The choices the forms offer: the vocabulary's codes, in its order (the services validate).
@@ -209,16 +210,25 @@ async def api(
     *,
     params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     json: object = None,
+    files: Mapping[str, FilePart] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Reply:
-    """One call to `service` at `/api/v1{path}` as `user` (`headers`: e.g. If-Match)."""
+    """One call to `service` at `/api/v1{path}` as `user` (`headers`: e.g. If-Match;
+    `files`: a multipart body)."""
     backends: BackendClients = request.app.state.backends
     query = None
     if params is not None:
         items = params.items() if isinstance(params, Mapping) else params
         query = httpx.QueryParams([(k, str(v)) for k, v in items if v not in (None, "")])
     upstream = await backends.call(
-        service, method, f"{API_PREFIX}{path}", user, params=query, json=json, headers=headers
+        service,
+        method,
+        f"{API_PREFIX}{path}",
+        user,
+        params=query,
+        json=json,
+        files=files,
+        headers=headers,
     )
     if upstream.status_code >= 500:
         raise ServiceUnavailableError(

@@ -31,10 +31,11 @@ from starlette.responses import Response
 from gateway_service import formatting
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.db import in_session
-from gateway_service.pages.activity import activity
+from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     EVENT_TYPES,
+    PEOPLE_JSON,
     UUID_PATTERN,
     FormError,
     Reply,
@@ -60,7 +61,6 @@ EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
 EVENT_PAGE = EVENTS + "{event_id}/"
 CALENDAR_PAGE = "/oobc-management/staff/calendar/"
-PEOPLE_JSON = "/oobc-management/people.json"
 RESOURCES = "/oobc-management/resources/"
 PEOPLE_LIMIT = 20
 FRAGMENT_HEADER = "x-fragment"
@@ -821,18 +821,21 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             url = f"{RESOURCES}bookings/{clash.group(0)}/"
         text = booking_warning(resource_names[resource_id], status)
         warnings.append({"text": text, "url": url})
-    changes, change_count = await activity(request, user, "calendar", f"/events/{event_id}")
     first = _moment(event["start"])
     repeats = (
         describe_recurrence(event["recurrence"], first, ZoneInfo(event["timezone"]))
         if event["recurrence"]
         else None
     )
+    collab = await panel(request, user, "event", event_id)
     return render(
         request,
         "event_detail.html",
         {
             "event": event,
+            "activity": collab.entries,
+            "activity_total": collab.history_total,
+            "collab": collab,
             "occurrence": occurrence,
             "repeats": repeats,
             "tasks": tasks,
@@ -841,8 +844,6 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             "resource_names": resource_names,
             "conflicts": await conflict_notes(request, user, event_id),
             "may_change": may_change(user, event),
-            "activity": changes,
-            "activity_total": change_count,
             "saved_subject": SAVED_SUBJECTS.get(query.get("scope", ""), "Event"),
             "warnings": warnings,
             "calendar_page": CALENDAR_PAGE,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
-from gateway_service.pages.activity import activity
+from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
     CHOICES_LIMIT,
@@ -417,7 +417,7 @@ async def _ppa_page(
         need for need in every_need if need["id"] not in ppa["need_ids"] and may_change(user, need)
     ]
     done = sum(1 for task in tasks if task["status"] == "completed")
-    changes, change_count = await activity(request, user, "portfolio", f"/ppas/{ppa_id}")
+    collab = await panel(request, user, "ppa", ppa_id, may_change_record=may_change(user, ppa))
     history = ppa["approval_history"]
     names = await user_names(
         request,
@@ -437,8 +437,9 @@ async def _ppa_page(
             "tasks_done": done,
             "history": history,
             "names": names,
-            "activity": changes,
-            "activity_total": change_count,
+            "activity": collab.entries,
+            "activity_total": collab.history_total,
+            "collab": collab,
             "moves": approval_moves(user, ppa["approval_status"]),
             "can_manage": is_manager(user),
             "may_change": may_change(user, ppa),

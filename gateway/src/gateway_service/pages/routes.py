@@ -1,5 +1,6 @@
 """Server-rendered pages: home; the sections' routers (tasks, portfolio, resources, leave,
-events, account, notifications) are included below."""
+events, account, notifications) are included below, after the comments and attachments of
+every record's page (`collaboration`), which render a record's own page after a refusal."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter
 from gateway_service.pages import (
     account,
     assessments,
+    collaboration,
     events,
     home,
     leave,
@@ -19,6 +21,17 @@ from gateway_service.pages import (
 
 router = APIRouter(include_in_schema=False)
 
+router.include_router(
+    collaboration.collaboration_router(
+        {
+            "task": tasks.task_detail,
+            "ppa": portfolio.ppa_detail,
+            "assessment": assessments.assessment_detail,
+            "need": assessments.need_detail,
+            "event": events.event_detail,
+        }
+    )
+)
 
 for section in (
     home,

@@ -18,10 +18,11 @@ from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import Identity, PageUser
-from gateway_service.pages.activity import activity
+from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     CHOICES_LIMIT,
     PAGE_SIZE,
+    PEOPLE_JSON,
     TASK_DOMAINS,
     TASK_PRIORITIES,
     TASK_STATUSES,
@@ -40,7 +41,7 @@ from gateway_service.pages.common import (
     user_names,
     who_changed,
 )
-from gateway_service.pages.events import PEOPLE_JSON, active_people, tom_select_assets
+from gateway_service.pages.events import active_people, tom_select_assets
 from gateway_service.web import render, wants_json
 from obcms_platform.errors import error_response
 
@@ -408,8 +409,11 @@ async def _form_page(
 ) -> Response:
     teams = await fetch_items(request, user, "tasks", "/teams")
     dependencies = await _dependencies(request, user, task) if task else []
-    changes, change_count = (
-        await activity(request, user, "tasks", f"/tasks/{task['id']}") if task else ([], 0)
+    owners = {task.get("created_by"), *task["assignee_ids"]} if task else set()
+    collab = (
+        await panel(request, user, "task", task["id"], may_change_record=str(user.id) in owners)
+        if task
+        else None
     )
     people = await active_people(request, limit=CHOICES_LIMIT)
     listed = {person["id"] for person in people}
@@ -440,8 +444,9 @@ async def _form_page(
             "names": names,
             "teams": teams,
             "related": related,
-            "activity": changes,
-            "activity_total": change_count,
+            "activity": collab.entries if collab else [],
+            "activity_total": collab.history_total if collab else 0,
+            "collab": collab,
             "domains": TASK_DOMAINS,
             "statuses": TASK_STATUSES,
             "priorities": TASK_PRIORITIES,

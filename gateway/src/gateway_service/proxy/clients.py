@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import IO
 
 import httpx
 from cachetools import TTLCache
@@ -18,6 +20,8 @@ UNAVAILABLE = (httpx.TransportError,)
 # For a body the gateway reads itself (feed parts, page data): compressing it in the service
 # and inflating it here only costs CPU on both sides of a local hop.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
+# A file part of a multipart body: (its name, its content, its declared type).
+FilePart = tuple[str, IO[bytes], str]
 
 
 async def _unbind_stream(response: httpx.Response) -> None:
@@ -97,9 +101,11 @@ class BackendClients:
         *,
         params: httpx.QueryParams | None = None,
         json: object = None,
+        files: Mapping[str, FilePart] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """One buffered request to a service as `identity` (pages); down -> 503 naming it."""
+        """One buffered request to a service as `identity` (pages); down -> 503 naming it.
+        `files` makes it a multipart body (an attachment forwarded by its page)."""
         client = self.client(service)
         try:
             return await client.request(
@@ -107,12 +113,25 @@ class BackendClients:
                 path,
                 params=params,
                 json=json,
+                files=files,
                 headers={
                     **(headers or {}),
                     **self.internal_headers(service, identity),
                     **UNCOMPRESSED,
                 },
             )
+        except UNAVAILABLE as exc:
+            raise unavailable(service, exc) from exc
+
+    async def open_stream(self, service: str, path: str, identity: Identity) -> httpx.Response:
+        """A GET whose body is read later, chunk by chunk (a file download): the caller
+        closes the answer (`aclose`); down -> 503 naming the service."""
+        client = self.client(service)
+        # Identity encoding: the body goes on to the browser as it comes.
+        headers = {**self.internal_headers(service, identity), **UNCOMPRESSED}
+        request = client.build_request("GET", path, headers=headers)
+        try:
+            return await client.send(request, stream=True)
         except UNAVAILABLE as exc:
             raise unavailable(service, exc) from exc
 

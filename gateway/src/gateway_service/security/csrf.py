@@ -15,6 +15,7 @@ The token is rotated at login (`rotate_csrf_token`): one planted before sign-in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from asgi_csrf import (
@@ -30,7 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway_service.auth.identity import bearer_token
-from gateway_service.security.forms import readable_forms
+from gateway_service.security.forms import readable_forms, uploads_restored
 from gateway_service.settings import GatewaySettings
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_response
@@ -101,16 +102,23 @@ def rotate_csrf_token(response: Response, settings: GatewaySettings) -> None:
     )
 
 
-def csrf_protect(app: ASGIApp, settings: GatewaySettings, login_path: str) -> ASGIApp:
-    """`app` behind asgi-csrf.
+def csrf_protect(
+    app: ASGIApp,
+    settings: GatewaySettings,
+    login_path: str,
+    accepts_files: Callable[[str], bool] = lambda path: False,
+) -> ASGIApp:
+    """`app` behind asgi-csrf; `accepts_files(path)`: the page route at `path` takes a file
+    (see `readable_forms`).
 
     asgi-csrf hands the app a copy of the scope; the route the router matched is copied back
     so that the request metrics outside still label by route template.
     """
+    routes = uploads_restored(app)
 
     async def record_route(scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await app(scope, receive, send)
+            await routes(scope, receive, send)
         finally:
             holder = scope.get(ROUTE_HOLDER)
             if holder is not None and "route" in scope:
@@ -128,7 +136,7 @@ def csrf_protect(app: ASGIApp, settings: GatewaySettings, login_path: str) -> AS
     )
 
     # asgi-csrf fails on form bodies it cannot read: it is given only readable ones.
-    protected = readable_forms(protected)
+    protected = readable_forms(protected, accepts_files)
 
     def exempt(scope: Scope) -> bool:
         if scope["path"] == login_path:

@@ -6,6 +6,10 @@
  * - the event form's recurrence fields (shown only for the chosen "Repeats"), its all-day box
  *   (date inputs instead of date-and-time ones) and its end following a moved start;
  * - portfolio forms (form[data-record-form]): focus on the first input at fault;
+ * - comment textareas (textarea[data-mentions]): typing "@" and part of a name offers people
+ *   (data-people-url?q=) in a listbox under the textarea (arrows, Enter or Tab to choose,
+ *   Escape to close); choosing writes "@Full Name" and adds a hidden mention_ids input (the
+ *   server keeps only the people whose "@Full Name" is still in the text);
  * - a resource's week ([data-resource-week]): FullCalendar timeGrid of its bookings in the
  *   viewer's zone.
  *
@@ -191,6 +195,155 @@
     }
   }
 
+  var mentionBoxes = 0;
+
+  /* The "@part of a name" just before the caret (up to two words), or null. */
+  function mentionQuery(textarea) {
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var match = /(^|\s)@([^\s@]*(?: [^\s@]*)?)$/.exec(before);
+    return match ? { start: before.length - match[2].length - 1, text: match[2] } : null;
+  }
+
+  function mentions(textarea) {
+    if (textarea.getAttribute("data-mentions-ready")) return;
+    textarea.setAttribute("data-mentions-ready", "true");
+    var form = textarea.form;
+    var holder = form.querySelector("[data-mention-ids]");
+    var url = textarea.getAttribute("data-people-url");
+    var id = "mention-list-" + ++mentionBoxes;
+    var list = document.createElement("ul");
+    list.id = id;
+    list.className = "mention-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "People to mention");
+    list.hidden = true;
+    var status = document.createElement("p");
+    status.className = "sr-only";
+    status.setAttribute("role", "status");
+    textarea.parentNode.appendChild(list);
+    textarea.parentNode.appendChild(status);
+    textarea.setAttribute("aria-autocomplete", "list");
+    textarea.setAttribute("aria-controls", id);
+    var people = [];
+    var active = -1;
+    var query = null;
+    var asked = 0;
+
+    // Closed by the person (Escape, leaving the box): answers still on their way are dropped.
+    function dismiss() {
+      asked++;
+      query = null;
+      close();
+    }
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      people = [];
+      active = -1;
+      textarea.removeAttribute("aria-activedescendant");
+    }
+
+    function highlight(index) {
+      active = index;
+      Array.prototype.forEach.call(list.children, function (option, at) {
+        option.setAttribute("aria-selected", at === index ? "true" : "false");
+      });
+      if (index >= 0) textarea.setAttribute("aria-activedescendant", id + "-" + index);
+    }
+
+    function show(found) {
+      close();
+      people = found;
+      if (!found.length) {
+        status.textContent = "Nobody matches “" + query.text + "”";
+        return;
+      }
+      found.forEach(function (person, at) {
+        var option = document.createElement("li");
+        option.id = id + "-" + at;
+        option.setAttribute("role", "option");
+        option.textContent = person.name;
+        // mousedown: chosen before the textarea loses its focus.
+        option.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          choose(at);
+        });
+        list.appendChild(option);
+      });
+      list.hidden = false;
+      highlight(0);
+      status.textContent =
+        found.length + (found.length === 1 ? " person" : " people") + " found: up and down arrows to move, Enter to choose";
+    }
+
+    function choose(index) {
+      var person = people[index];
+      if (!person || !query) return;
+      var text = textarea.value;
+      var inserted = "@" + person.name + " ";
+      var end = query.start + 1 + query.text.length;
+      textarea.value = text.slice(0, query.start) + inserted + text.slice(end);
+      var caret = query.start + inserted.length;
+      textarea.setSelectionRange(caret, caret);
+      if (!holder.querySelector('input[value="' + person.id + '"]')) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = "mention_ids";
+        hidden.value = person.id;
+        hidden.setAttribute("data-name", person.name);
+        holder.appendChild(hidden);
+      }
+      status.textContent = person.name + " will be mentioned";
+      query = null;
+      close();
+      textarea.focus();
+    }
+
+    function lookUp() {
+      query = mentionQuery(textarea);
+      if (!query) {
+        close();
+        return;
+      }
+      var ask = ++asked;
+      fetch(url + "?q=" + encodeURIComponent(query.text), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : [];
+        })
+        .then(
+          function (found) {
+            if (ask === asked && query) show(found.slice(0, 8));
+          },
+          function () {
+            close();
+          }
+        );
+    }
+
+    textarea.addEventListener("input", lookUp);
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && query) {
+        event.preventDefault();
+        dismiss();
+        return;
+      }
+      if (list.hidden) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : people.length - 1;
+        highlight((active + step) % people.length);
+      } else if ((event.key === "Enter" || event.key === "Tab") && active >= 0) {
+        event.preventDefault();
+        choose(active);
+      }
+    });
+    textarea.addEventListener("blur", dismiss);
+  }
+
   function enhance(root) {
     root = root || document;
     each(root, "select[data-people-picker]", peoplePicker);
@@ -200,6 +353,8 @@
       focusFirstError(form);
     });
     each(root, "form[data-record-form]", focusFirstError);
+    each(root, "form[data-comment-form]", focusFirstError);
+    each(root, "textarea[data-mentions]", mentions);
     each(root, "[data-resource-week]", resourceWeek);
   }
 

@@ -135,6 +135,18 @@ def test_mention_a_colleague_attach_a_pdf_and_see_both_in_the_stream(
     expect(stream.first).to_contain_text(f"{me['full_name']} commented")
     expect(stream.first).to_contain_text(f"@{colleague['full_name']} before Friday.")
 
+    # A file past the limit is refused before it is sent, beside the input.
+    too_large = PDF + b"0" * (10 * 1024 * 1024)
+    page.get_by_label("Attach a file").set_input_files(
+        files=[{"name": "Scan.pdf", "mimeType": "application/pdf", "buffer": too_large}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#attachment-error")).to_have_text(
+        "“Scan.pdf” is larger than the limit of 10 MB"
+    )
+    expect(page.get_by_label("Attach a file")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[data-attachments] li")).to_have_count(0)
+
     # Attach a PDF: listed in words, and the newest entry of the stream.
     page.get_by_label("Attach a file").set_input_files(
         files=[{"name": "Budget plan.pdf", "mimeType": "application/pdf", "buffer": PDF}]

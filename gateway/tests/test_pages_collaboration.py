@@ -344,6 +344,12 @@ def test_refused_uploads_say_why_beside_the_file_input(people, make_client):
     assert 'id="attachment-error" role="alert">' in wrong_type.text
     assert "Attach a PDF, an image" in wrong_type.text
 
+    # Past the limit (10 MiB by default): refused beside the input, in words.
+    too_large = _upload(client, page, "scan.pdf", PDF + b"0" * (10 * 1024 * 1024))
+    assert too_large.status_code == 413
+    assert 'id="attachment-error" role="alert">' in too_large.text
+    assert "“scan.pdf” is larger than the limit of 10 MB" in too_large.text
+
     empty = _upload(client, page, "empty.pdf", b"")
     assert empty.status_code == 422
     assert 'id="attachment-error"' in empty.text

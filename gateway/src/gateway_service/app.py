@@ -37,7 +37,7 @@ from gateway_service.feed.subscriptions import router as subscriptions_router
 from gateway_service.health.routes import router as gateway_health_router
 from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
-from gateway_service.pages.collaboration import accepts_files
+from gateway_service.pages.collaboration import UPLOAD_PATH, accepts_files
 from gateway_service.pages.routes import router as pages_router
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.proxy.routes import router as proxy_router
@@ -185,4 +185,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         interactive_docs=False,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it
         extend=lambda app: _add_gateway_parts(app, settings),
         lifespan=_backends_and_admin,
+        upload_pages=UPLOAD_PATH,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 
@@ -65,6 +66,7 @@ def create_service_app(
     interactive_docs: bool = True,
     extend: Callable[[FastAPI], None] | None = None,
     lifespan: AppLifespan | None = None,
+    upload_pages: re.Pattern[str] | None = None,
 ) -> FastAPI:
     """Build a service: its routers, plus health, metrics, errors and tracing.
 
@@ -79,6 +81,8 @@ def create_service_app(
     middleware (which runs inside the platform's telemetry, gzip and body size limit);
     `lifespan` runs inside the platform's, while the database and Redis are open.
     `interactive_docs=False` drops /docs and /redoc; `openapi_url=None` the schema too.
+    `upload_pages` matches the app's page routes taking an attachment's file (the gateway's
+    forms): their bodies may be as large as an upload to the API.
     """
     service = settings.service_name
     configure_logging(service, settings.log_level)
@@ -130,7 +134,9 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        upload=UploadLimit.attachments(API_PREFIX, settings.attachment_max_bytes),
+        upload=UploadLimit.attachments(
+            API_PREFIX, settings.attachment_max_bytes, pages=upload_pages
+        ),
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=service)

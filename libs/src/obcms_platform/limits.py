@@ -53,10 +53,14 @@ class UploadLimit:
     field: str = "file"
 
     @classmethod
-    def attachments(cls, api_prefix: str, file_max_bytes: int) -> UploadLimit:
-        """Uploads to any record's attachments (``{api_prefix}/<records>/<id>/attachments``)
-        of files up to `file_max_bytes`."""
-        path = re.compile(rf"{re.escape(api_prefix)}/[^/]+/[^/]+/{ATTACHMENTS_SEGMENT}/?")
+    def attachments(
+        cls, api_prefix: str, file_max_bytes: int, *, pages: re.Pattern[str] | None = None
+    ) -> UploadLimit:
+        """Uploads to any record's attachments (``{api_prefix}/<records>/<id>/attachments``,
+        and the page routes `pages` matches: the gateway's upload forms) of files up to
+        `file_max_bytes`."""
+        api = rf"{re.escape(api_prefix)}/[^/]+/[^/]+/{ATTACHMENTS_SEGMENT}/?"
+        path = re.compile(f"(?:{api})|(?:{pages.pattern})" if pages else api)
         return cls(path, file_max_bytes + MULTIPART_OVERHEAD_BYTES, file_max_bytes)
 
     def applies(self, scope: Scope) -> bool:

@@ -210,6 +210,7 @@ class Panel:
     people_url: str = PEOPLE_JSON
     hint: str = MARKDOWN_HINT
     max_file_size: str = ""
+    max_bytes: int = 0
 
 
 def _moment(value: str) -> datetime:
@@ -289,6 +290,7 @@ async def panel(
         draft=refusal.draft if refusal and refusal.draft else Draft(),
         file_error=refusal.file_error if refusal else None,
         max_file_size=file_size(settings.attachment_max_bytes),
+        max_bytes=settings.attachment_max_bytes,
     )
 
 

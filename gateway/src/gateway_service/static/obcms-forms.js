@@ -10,6 +10,9 @@
  *   (data-people-url?q=) in a listbox under the textarea (arrows, Enter or Tab to choose,
  *   Escape to close); choosing writes "@Full Name" and adds a hidden mention_ids input (the
  *   server keeps only the people whose "@Full Name" is still in the text);
+ * - file inputs with a limit (input[data-max-bytes]): a file past it is refused before it is
+ *   sent, beside the input in the server's words (the server refuses it too, but only once
+ *   the whole file has travelled);
  * - a resource's week ([data-resource-week]): FullCalendar timeGrid of its bookings in the
  *   viewer's zone.
  *
@@ -344,6 +347,35 @@
     textarea.addEventListener("blur", dismiss);
   }
 
+  function fileLimit(input) {
+    var form = input.form;
+    var max = Number(input.getAttribute("data-max-bytes"));
+    if (!form || !max) return;
+    form.addEventListener("submit", function (event) {
+      var file = input.files && input.files[0];
+      if (!file || file.size <= max) return;
+      event.preventDefault();
+      var id = input.getAttribute("data-error-id") || input.id + "-error";
+      var error = document.getElementById(id);
+      if (!error) {
+        error = document.createElement("p");
+        error.className = "field-error";
+        error.id = id;
+        error.setAttribute("role", "alert");
+        input.insertAdjacentElement("afterend", error);
+        input.setAttribute(
+          "aria-describedby",
+          ((input.getAttribute("aria-describedby") || "") + " " + id).trim()
+        );
+      }
+      error.textContent =
+        "\u201c" + file.name + "\u201d is larger than the limit of " +
+        input.getAttribute("data-max-size");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    });
+  }
+
   function enhance(root) {
     root = root || document;
     each(root, "select[data-people-picker]", peoplePicker);
@@ -356,6 +388,7 @@
     each(root, "form[data-comment-form]", focusFirstError);
     each(root, "textarea[data-mentions]", mentions);
     each(root, "[data-resource-week]", resourceWeek);
+    each(root, "input[data-max-bytes]", fileLimit);
   }
 
   window.obcmsForms = { enhance: enhance, searchLoader: searchLoader };

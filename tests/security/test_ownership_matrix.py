@@ -103,6 +103,27 @@ def _milestone(client: TestClient, owner: Caller) -> dict[str, str]:
     return {**params, "milestone_id": milestone["id"]}
 
 
+def _indicator(client: TestClient, owner: Caller) -> dict[str, str]:
+    """An indicator of a PPA, with an actual recorded."""
+    params = _ppa(client, owner)
+    indicators = f"ppas/{params['ppa_id']}/indicators"
+    body = {
+        "name": "Owned",
+        "kind": "output",
+        "baseline": 0,
+        "target": 10,
+        "target_date": "2027-06-30",
+    }
+    indicator = _post(client, owner, indicators, body)
+    actual = _post(
+        client,
+        owner,
+        f"{indicators}/{indicator['id']}/actuals",
+        {"period_end": "2026-01-31", "value": 1},
+    )
+    return {**params, "indicator_id": indicator["id"], "actual_id": actual["id"]}
+
+
 def _assessment(client: TestClient, owner: Caller) -> dict[str, str]:
     body = {"title": "Owned", "primary_methodology": "survey", "assessment_level": "regional"}
     return {"assessment_id": _post(client, owner, "assessments", body)["id"]}
@@ -183,6 +204,7 @@ def _notification(client: TestClient, owner: Caller) -> dict[str, str]:
 # The record a path is about, by its path parameters (the most specific first).
 MAKERS: list[tuple[str, Callable[[TestClient, Caller], dict[str, str]]]] = [
     ("milestone_id", _milestone),
+    ("indicator_id", _indicator),
     ("need_id", _need),
     ("ppa_id", _ppa),
     ("task_id", _task),

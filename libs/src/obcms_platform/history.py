@@ -297,14 +297,21 @@ class RecordHistory:
 
 def _changes(record: object, action: str, kept: KeptRecord) -> list[dict[str, Any]]:
     """The kept fields `action` changed on `record`: (field, old, new) as JSON. Columns the
-    database computes from others (`Computed`) are left out: their sources are recorded."""
+    database computes from others (`Computed`) are left out: their sources are recorded; and
+    so are attributes read from other tables (a `column_property` of a subquery)."""
     if action == Action.DELETED:
         return []
     state = instance_state(record)
     changes = []
     for column in state.mapper.column_attrs:
         name = column.key
-        if name in BOOKKEEPING or name in kept.unrecorded or column.columns[0].computed is not None:
+        stored = column.columns[0]
+        if (
+            name in BOOKKEEPING
+            or name in kept.unrecorded
+            or not isinstance(stored, Column)
+            or stored.computed is not None
+        ):
             continue
         attribute = state.attrs[name]
         long_text = isinstance(column.columns[0].type, Text)

@@ -179,6 +179,24 @@ class TrancheType(StrEnum):
     ADJUSTMENT = "adjustment"  # corrects the allocated amount; may be negative
 
 
+class IndicatorKind(StrEnum):
+    """What a PPA's indicator measures: its outputs (what it delivers) or outcomes (the change
+    they bring)."""
+
+    OUTPUT = "output"
+    OUTCOME = "outcome"
+
+
+class IndicatorStatus(StrEnum):
+    """Where an indicator stands: its attainment at its latest actual against the share of
+    the time to its target date elapsed by then (`indicators.service`), or no attainment to
+    measure (no actual yet, or a target equal to the baseline)."""
+
+    ON_TRACK = "on_track"
+    BEHIND = "behind"
+    NO_DATA = "no_data"
+
+
 class Methodology(StrEnum):
     """How a MANA assessment gathers its data."""
 

@@ -12,9 +12,11 @@ from sqlalchemy import insert, update
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import recorded_statements
 from portfolio_service.funding.models import FundingTranche
+from portfolio_service.indicators.models import Indicator, IndicatorActual
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import Ppa
+from portfolio_service.status_updates.models import StatusUpdate
 
 from .helpers import DASHBOARD
 
@@ -189,6 +191,14 @@ def test_empty_portfolio(client, staff):
     assert board["budget"]["utilization_rate"] is None
     assert board["upcoming_milestones"] == []
     assert board["needs"] == {"total": 0, "addressed": 0, "coverage_percent": None}
+    assert board["indicators"] == {
+        "total": 0,
+        "on_track": 0,
+        "behind": 0,
+        "no_data": 0,
+        "average_attainment": None,
+    }
+    assert board["stale_updates"] == {"stale_days": 30, "total": 0, "ppas": []}
 
 
 def test_exact_figures_for_the_whole_portfolio(client, staff, session):
@@ -324,6 +334,140 @@ def test_dashboard_validation_and_credentials(client, staff):
     )
 
 
+# --- M&E: indicator attainment and PPAs without a recent update -------------------------
+
+
+def monitored_dataset(session) -> dict[str, dict[str, Any]]:
+    """Five PPAs with indicators and status updates (created and last updated days ago)."""
+    created = {"A": -100, "B": -100, "C": -10, "D": -100, "E": -90}
+    rows = {
+        "A": ppa_row("A", status="ongoing", fiscal_year=2026, start_date=day(-100)),
+        "B": ppa_row("B", status="ongoing", fiscal_year=2025, start_date=day(-100)),
+        "C": ppa_row("C", status="planning"),
+        "D": ppa_row("D", status="completed"),
+        "E": ppa_row("E", status="on_hold", fiscal_year=2025),
+    }
+    for key, row in rows.items():
+        row["created_at"] = day(created[key])
+    session.execute(insert(Ppa), list(rows.values()))
+    session.execute(
+        insert(StatusUpdate),
+        [
+            {
+                "id": uuid.uuid4(),
+                "ppa_id": rows[key]["id"],
+                "as_of": day(offset),
+                "narrative": "n",
+                "ppa_progress": 0,
+                "author_id": uuid.uuid4(),
+            }
+            for key, offset in (("A", -60), ("A", -40), ("B", -5))
+        ],
+    )
+    # (PPA, baseline, target, the actual 50 days ago or None); period: day -100 to day 100.
+    indicators = [
+        ("A", 0, 100, 60),  # 60 % of the way, 25 % of the time: on track
+        ("A", 50, 0, 45),  # decreasing, 10 % of the way: behind
+        ("B", 0, 10, 15),  # 150 %, counted as 100 in the average: on track
+        ("B", 0, 10, None),  # no actual: no data
+        ("B", 5, 5, 6),  # target = baseline: no data
+    ]
+    for key, baseline, target, value in indicators:
+        indicator_id = uuid.uuid4()
+        session.execute(
+            insert(Indicator),
+            [
+                {
+                    "id": indicator_id,
+                    "ppa_id": rows[key]["id"],
+                    "name": "i",
+                    "kind": "outcome",
+                    "baseline": baseline,
+                    "target": target,
+                    "target_date": day(100),
+                }
+            ],
+        )
+        if value is not None:
+            session.execute(
+                insert(IndicatorActual),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "indicator_id": indicator_id,
+                        "period_end": day(-50),
+                        "value": value,
+                    }
+                ],
+            )
+    session.commit()
+    return rows
+
+
+def test_indicator_attainment_for_the_portfolio_and_one_fiscal_year(client, staff, session):
+    monitored_dataset(session)
+    assert get_dashboard(client, staff)["indicators"] == {
+        "total": 5,
+        "on_track": 2,
+        "behind": 1,
+        "no_data": 2,
+        "average_attainment": 56.7,  # (60 + 10 + 100) / 3
+    }
+    assert get_dashboard(client, staff, fiscal_year=2026)["indicators"] == {
+        "total": 2,
+        "on_track": 1,
+        "behind": 1,
+        "no_data": 0,
+        "average_attainment": 35.0,
+    }
+
+
+def test_open_ppas_without_an_update_for_n_days_longest_silent_first(client, staff, session):
+    rows = monitored_dataset(session)
+    stale = get_dashboard(client, staff)["stale_updates"]
+    # E: never updated, created 90 days ago; A: last update 40 days ago. B was updated 5 days
+    # ago, C created 10 days ago, and D is completed.
+    assert stale == {
+        "stale_days": 30,
+        "total": 2,
+        "ppas": [
+            {"id": str(rows["E"]["id"]), "title": "E", "status": "on_hold", "last_update_on": None},
+            {
+                "id": str(rows["A"]["id"]),
+                "title": "A",
+                "status": "ongoing",
+                "last_update_on": day(-40).isoformat(),
+            },
+        ],
+    }
+    titles = [
+        p["title"] for p in get_dashboard(client, staff, stale_days=7)["stale_updates"]["ppas"]
+    ]
+    assert titles == ["E", "A", "C"]
+    assert [
+        p["title"] for p in get_dashboard(client, staff, stale_days=60)["stale_updates"]["ppas"]
+    ] == ["E"]
+    in_2026 = get_dashboard(client, staff, fiscal_year=2026, stale_days=7)["stale_updates"]
+    assert [p["title"] for p in in_2026["ppas"]] == ["A"]
+    for bad in ("0", "366", "x"):
+        assert_error(
+            client.get(DASHBOARD, params={"stale_days": bad}, headers=staff.headers),
+            422,
+            "stale_days",
+        )
+
+
+def test_the_stale_list_is_capped_but_counts_them_all(client, staff, session):
+    session.execute(
+        insert(Ppa),
+        [ppa_row(f"S{i:02}", status="ongoing", created_at=day(-40 - i)) for i in range(25)],
+    )
+    session.commit()
+    stale = get_dashboard(client, staff)["stale_updates"]
+    assert stale["total"] == 25
+    assert [p["title"] for p in stale["ppas"]] == [f"S{i:02}" for i in range(24, 4, -1)]
+
+
 # --- query count ------------------------------------------------------------------------
 
 
@@ -358,6 +502,41 @@ def bulk_portfolio(session, count: int) -> None:
             for i, p in enumerate(ppas)
         ],
     )
+    indicators = [
+        {
+            "id": uuid.uuid4(),
+            "ppa_id": p["id"],
+            "name": "i",
+            "kind": "output",
+            "baseline": 0,
+            "target": 10,
+            "target_date": day(30),
+        }
+        for p in ppas
+    ]
+    session.execute(insert(Indicator), indicators)
+    session.execute(
+        insert(IndicatorActual),
+        [
+            {"id": uuid.uuid4(), "indicator_id": i["id"], "period_end": day(-d), "value": d}
+            for i in indicators
+            for d in (1, 2)
+        ],
+    )
+    session.execute(
+        insert(StatusUpdate),
+        [
+            {
+                "id": uuid.uuid4(),
+                "ppa_id": p["id"],
+                "as_of": day(-(i % 60)),
+                "narrative": "n",
+                "ppa_progress": 0,
+                "author_id": uuid.uuid4(),
+            }
+            for i, p in enumerate(ppas)
+        ],
+    )
     needs = [{"id": uuid.uuid4(), "title": f"need {i}"} for i in range(count)]
     session.execute(insert(Need), needs)
     session.execute(
@@ -386,5 +565,7 @@ def test_query_count_does_not_grow_with_the_portfolio(client, staff, session):
     assert large_board["needs"]["total"] == 200
     assert large_board["needs"]["addressed"] == 3 + 98  # every other need of each batch
     assert len(large_board["upcoming_milestones"]) == 10
+    assert large_board["indicators"]["total"] == 200
+    assert large_board["stale_updates"]["total"] > 20
     assert len(large) == len(small)
     assert len(large) <= 2 * 6  # two requests, a handful of aggregate statements each

@@ -16,10 +16,12 @@ from portfolio_service.dashboard.routes import router as dashboard_router
 from portfolio_service.db import load_models
 from portfolio_service.feed.routes import router as feed_router
 from portfolio_service.funding.routes import router as funding_router
+from portfolio_service.indicators.routes import router as indicators_router
 from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
 from portfolio_service.ppas.routes import router as ppas_router
 from portfolio_service.settings import PortfolioSettings, get_settings
+from portfolio_service.status_updates.routes import router as status_updates_router
 from portfolio_service.workflow.routes import router as workflow_router
 
 
@@ -33,6 +35,8 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             ppas_router,
             ppa_files_router,
             milestones_router,
+            indicators_router,
+            status_updates_router,
             workflow_router,
             approvals_router,
             funding_router,

@@ -1,11 +1,12 @@
 """Who may change what in the portfolio (the rules of `obcms_platform.authz`).
 
-A PPA is owned by its creator, its lead and its team members; its milestones and budget
-workflow stages belong to it. An assessment or a need is owned by its creator. A file
-attached to a PPA or an assessment is deleted by its uploader, the record's owners or a
-manager. Managers may change any of them; reviews, approvals, funding and budget ceilings
-are managers' work. What nobody may do: change the budget or scope of a PPA in or past
-budget review (`FROZEN_FIELDS`), except by sending it back through the approval workflow.
+A PPA is owned by its creator, its lead and its team members; its milestones, budget
+workflow stages, indicators (with their actuals) and status updates belong to it. An
+assessment or a need is owned by its creator. A file attached to a PPA or an assessment is
+deleted by its uploader, the record's owners or a manager. Managers may change any of them;
+reviews, approvals, funding and budget ceilings are managers' work. What nobody may do:
+change the budget or scope of a PPA in or past budget review (`FROZEN_FIELDS`), except by
+sending it back through the approval workflow.
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ MILESTONE_WRITE = Rule.owned(
     loader=ppa_owners,
     owners_are=PPA_OWNERS,
 )
+INDICATOR_WRITE = Rule.owned(
+    "indicator.write",
+    "Add, change or delete a PPA's indicators and their actuals",
+    loader=ppa_owners,
+    owners_are=PPA_OWNERS,
+)
+STATUS_UPDATE_CREATE = Rule.owned(
+    "status_update.create",
+    "Add a status update to a PPA's log",
+    loader=ppa_owners,
+    owners_are=PPA_OWNERS,
+)
 WORKFLOW_UPDATE = Rule.owned(
     "workflow.update",
     "Move a PPA's budget workflow stage",
@@ -108,6 +121,8 @@ RULES = (
     PPA_UPDATE,
     PPA_DELETE,
     MILESTONE_WRITE,
+    INDICATOR_WRITE,
+    STATUS_UPDATE_CREATE,
     WORKFLOW_UPDATE,
     PPA_APPROVAL,
     FUNDING_CREATE,

@@ -30,8 +30,10 @@ def load_models() -> None:
     from portfolio_service.ceilings import models as _ceilings  # noqa: F401
     from portfolio_service.comments import models as _comments  # noqa: F401
     from portfolio_service.funding import models as _funding  # noqa: F401
+    from portfolio_service.indicators import models as _indicators  # noqa: F401
     from portfolio_service.milestones import models as _milestones  # noqa: F401
     from portfolio_service.needs import models as _needs  # noqa: F401
     from portfolio_service.ppas import models as _ppas  # noqa: F401
     from portfolio_service.progress import models as _progress  # noqa: F401
+    from portfolio_service.status_updates import models as _status_updates  # noqa: F401
     from portfolio_service.workflow import models as _workflow  # noqa: F401

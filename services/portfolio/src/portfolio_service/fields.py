@@ -16,6 +16,11 @@ FiscalYear = Annotated[int, Field(ge=1970, le=2199)]
 # number or a numeric string with at most two decimals; responses carry JSON numbers.
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 SignedAmount = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
-Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+AS_JSON_NUMBER = PlainSerializer(float, return_type=float, when_used="json")
+Money = Annotated[Decimal, AS_JSON_NUMBER]
+
+# An indicator's values (a count, a rate, a share): exact like money, and signed (a change).
+Measure = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+Measured = Annotated[Decimal, AS_JSON_NUMBER]
 
 SearchText = Annotated[TextWithoutNul, Field(min_length=1, max_length=200)]

@@ -20,7 +20,11 @@ def dashboard(
     session: DbSession,
     _: CurrentPrincipal,
     fiscal_year: Annotated[int | None, Query(ge=1970, le=2199)] = None,
+    stale_days: Annotated[
+        int, Query(ge=1, le=365, description="days without a status update that make a PPA stale")
+    ] = service.STALE_DAYS,
 ) -> Dashboard:
-    """Totals, breakdowns, budget figures, progress, at-risk PPAs, upcoming milestones and
-    needs coverage, for one fiscal year or the whole portfolio."""
-    return service.portfolio_dashboard(session, fiscal_year)
+    """Totals, breakdowns, budget figures, progress, at-risk PPAs, upcoming milestones, needs
+    coverage, indicator attainment and PPAs without a recent status update, for one fiscal
+    year or the whole portfolio."""
+    return service.portfolio_dashboard(session, fiscal_year, stale_days=stale_days)

@@ -8,6 +8,7 @@ from datetime import date
 from obcms_platform.schemas import ResponseModel
 from portfolio_service.fields import Money
 from portfolio_service.milestones.models import MilestoneStatus
+from portfolio_service.ppas.models import PpaStatus
 
 
 class BudgetFigures(ResponseModel):
@@ -46,6 +47,35 @@ class NeedsCoverage(ResponseModel):
     coverage_percent: float | None
 
 
+class IndicatorAttainment(ResponseModel):
+    """The indicators of the PPAs in scope by where they stand (`IndicatorRead`); average:
+    of their attainments, each counted between 0 and 100 (one far past its target does not
+    hide one behind), one decimal; null when none has an attainment."""
+
+    total: int
+    on_track: int
+    behind: int
+    no_data: int
+    average_attainment: float | None
+
+
+class StalePpa(ResponseModel):
+    id: uuid.UUID
+    title: str
+    status: PpaStatus
+    last_update_on: date | None
+
+
+class StaleUpdates(ResponseModel):
+    """Open PPAs (not completed or cancelled) whose last status update (or, with none, whose
+    creation) is `stale_days` or more days old: `total` of them, the longest silent first in
+    `ppas` (at most 20)."""
+
+    stale_days: int
+    total: int
+    ppas: list[StalePpa]
+
+
 class Dashboard(ResponseModel):
     fiscal_year: int | None
     as_of: date
@@ -61,3 +91,5 @@ class Dashboard(ResponseModel):
     at_risk: int
     upcoming_milestones: list[UpcomingMilestone]
     needs: NeedsCoverage
+    indicators: IndicatorAttainment
+    stale_updates: StaleUpdates

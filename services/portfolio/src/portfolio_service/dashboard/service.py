@@ -1,4 +1,4 @@
-"""The portfolio dashboard: four aggregate queries, whatever the size of the portfolio."""
+"""The portfolio dashboard: six aggregate queries, whatever the size of the portfolio."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     cast,
     distinct,
     func,
+    null,
     select,
 )
 from sqlalchemy.orm import Session
@@ -28,11 +30,16 @@ from obcms_platform.records import model_of
 from portfolio_service.dashboard.schemas import (
     BudgetFigures,
     Dashboard,
+    IndicatorAttainment,
     NeedsCoverage,
+    StalePpa,
+    StaleUpdates,
     UpcomingMilestone,
 )
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.funding.service import FundingFigures, percent, tranche_sums
+from portfolio_service.indicators.models import Indicator, IndicatorStatus
+from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
@@ -41,6 +48,10 @@ UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
 AT_RISK_MARGIN = 20  # percentage points of the planned period
 UNSPECIFIED = "unspecified"
+STALE_DAYS = 30  # default of `stale_days`
+STALE_LIMIT = 20
+# PPAs expected to report: not completed or cancelled.
+REPORTING_STATUSES = (PpaStatus.PLANNING, PpaStatus.ONGOING, PpaStatus.ON_HOLD)
 
 
 def at_risk_condition(today: ColumnElement[date]) -> ColumnElement[bool]:
@@ -77,13 +88,15 @@ class DashboardQueries:
     funding: Select[*tuple[Any, ...]]
     upcoming: Select[*tuple[Any, ...]]
     needs: Select[*tuple[Any, ...]]
+    indicators: Select[*tuple[Any, ...]]
+    stale: Select[*tuple[Any, ...]]
 
 
 @cache
 def dashboard_queries(scoped: bool) -> DashboardQueries:
-    """The four statements, built once per process with `today`, `upcoming_end` and (when
-    `scoped`) `fiscal_year` as parameters: about 40 columns are not rebuilt and their cache
-    key not recomputed on every request."""
+    """The six statements, built once per process with `today`, `upcoming_end`,
+    `stale_since` and (when `scoped`) `fiscal_year` as parameters: about 40 columns are not
+    rebuilt and their cache key not recomputed on every request."""
     today = bindparam("today", type_=Date)
     scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
     ppas_in_scope = select(Ppa.id).where(*scope)
@@ -136,18 +149,60 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
         select(func.count()).select_from(Need).scalar_subquery().label("total"),
         addressed.scalar_subquery().label("addressed"),
     )
-    return DashboardQueries(ppas, funding, upcoming, needs)
+
+    # 5. Indicators of the PPAs in scope by where they stand, and their average attainment.
+    figures = indicator_figures(Indicator.id)[0].where(*scope).subquery()
+    counts = [
+        func.count().filter(figures.c.status == status.value).label(status.value)
+        for status in IndicatorStatus
+    ]
+    # GREATEST and LEAST skip nulls: an indicator without attainment must stay out.
+    capped = case(
+        (figures.c.attainment.is_(None), null()),
+        else_=func.least(func.greatest(figures.c.attainment, 0), 100),
+    )
+    indicators = select(
+        func.count().label("total"),
+        *counts,
+        func.round(func.avg(capped), 1).label("average_attainment"),
+    ).select_from(figures)
+
+    # 6. Open PPAs silent since `stale_since` (by their last update, else their creation),
+    # the longest silent first, with how many there are in all.
+    silent_since = func.coalesce(Ppa.last_update_on, cast(Ppa.created_at, Date))
+    stale = (
+        select(
+            Ppa.id,
+            Ppa.title,
+            Ppa.status,
+            Ppa.last_update_on.label("last_update_on"),
+            func.count().over().label("total"),
+        )
+        .where(
+            Ppa.status.in_(REPORTING_STATUSES),
+            silent_since <= bindparam("stale_since", type_=Date),
+            *scope,
+        )
+        .order_by(silent_since, Ppa.id)
+        .limit(STALE_LIMIT)
+    )
+    return DashboardQueries(ppas, funding, upcoming, needs, indicators, stale)
 
 
 def portfolio_dashboard(
-    session: Session, fiscal_year: int | None = None, today: date | None = None
+    session: Session,
+    fiscal_year: int | None = None,
+    today: date | None = None,
+    stale_days: int = STALE_DAYS,
 ) -> Dashboard:
-    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
+    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them; and
+    the indicators' attainment and the PPAs without a status update for `stale_days`."""
     today = today or date.today()
     queries = dashboard_queries(scoped=fiscal_year is not None)
     params: dict[str, Any] = {
         "today": today,
         "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
+        "stale_since": today - timedelta(days=stale_days),
     }
     if fiscal_year is not None:
         params["fiscal_year"] = fiscal_year
@@ -165,6 +220,8 @@ def portfolio_dashboard(
     figures = FundingFigures.from_sums(Decimal(ppa_row["budget_allocation"]), sums)
     upcoming = session.execute(queries.upcoming, params).all()
     needs_row = session.execute(queries.needs, params).one()
+    indicator_row = session.execute(queries.indicators, params).one()
+    stale = session.execute(queries.stale, params).all()
 
     average = ppa_row["average_progress"]
     by_status = breakdown("status")
@@ -192,5 +249,21 @@ def portfolio_dashboard(
             total=needs_row.total,
             addressed=needs_row.addressed,
             coverage_percent=percent(Decimal(needs_row.addressed), Decimal(needs_row.total)),
+        ),
+        indicators=IndicatorAttainment(
+            total=indicator_row.total,
+            on_track=indicator_row.on_track,
+            behind=indicator_row.behind,
+            no_data=indicator_row.no_data,
+            average_attainment=(
+                None
+                if indicator_row.average_attainment is None
+                else float(indicator_row.average_attainment)
+            ),
+        ),
+        stale_updates=StaleUpdates(
+            stale_days=stale_days,
+            total=stale[0].total if stale else 0,
+            ppas=[StalePpa.model_validate(row) for row in stale],
         ),
     )

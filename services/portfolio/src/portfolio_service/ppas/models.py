@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
@@ -32,6 +34,7 @@ from obcms_platform.vocabulary import PpaPriority as PpaPriority
 from obcms_platform.vocabulary import PpaStatus as PpaStatus
 from obcms_platform.vocabulary import Sector as Sector
 from portfolio_service.db import Base, history
+from portfolio_service.status_updates.models import StatusUpdate
 
 if TYPE_CHECKING:
     from portfolio_service.approvals.models import ApprovalHistory
@@ -143,9 +146,21 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
         trigram_index("ppas", "summary"),
     )
 
+    if TYPE_CHECKING:
+        # Declared below, once the class (its `id`) exists.
+        last_update_on: Mapped[date | None]
+
     @property
     def need_ids(self) -> list[uuid.UUID]:
         return [link.need_id for link in self.need_links]
 
+
+# The day of the PPA's latest status update (null: none yet), read with the PPA.
+Ppa.last_update_on = column_property(
+    select(func.max(StatusUpdate.as_of))
+    .where(StatusUpdate.ppa_id == Ppa.id)
+    .correlate_except(StatusUpdate)
+    .scalar_subquery()
+)
 
 history.keep(Ppa, "ppa")

@@ -122,6 +122,7 @@ class PpaRead(ResponseModel):
     approval_history: list[ApprovalHistoryRead]
     milestones: list[MilestoneRead]
     need_ids: list[uuid.UUID]
+    last_update_on: date | None
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
     lead_id: uuid.UUID | None

@@ -1,0 +1,239 @@
+"""Indicators of a PPA and their actuals, and where each stands. Functions take a session and
+never commit.
+
+Attainment is (latest actual - baseline) / (target - baseline) x 100: the share of the change
+from baseline to target made so far, whichever way the target lies (a decreasing indicator
+has a negative change to make). Where an indicator stands compares it with the share of its
+period elapsed when that actual was measured (`IndicatorRead`). Both are SQL expressions,
+computed once for the PPA page and the dashboard alike (`indicator_figures`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Numeric, Select, case, cast, func, null, select, true
+from sqlalchemy.orm import Session
+
+from obcms_platform.auth import Principal
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.records import (
+    apply_changes,
+    columns_or_404,
+    delete_row,
+    get_or_404,
+    insert_row,
+    locked,
+    new_record,
+)
+from portfolio_service.indicators.models import Indicator, IndicatorActual, IndicatorStatus
+from portfolio_service.indicators.schemas import (
+    ActualCreate,
+    ActualRead,
+    IndicatorCreate,
+    IndicatorRead,
+    IndicatorUpdate,
+)
+from portfolio_service.ppas.models import Ppa
+
+NOT_MEASURED_YET = "No actual recorded yet"
+TARGET_IS_BASELINE = "The target equals the baseline: there is no change to attain"
+
+
+@dataclass(frozen=True)
+class IndicatorFigures:
+    """The figures of an indicator as labelled columns (`indicator_figures`)."""
+
+    attainment: Any
+    expected: Any
+    status: Any
+
+
+def indicator_figures(*leading: Any) -> tuple[Select[Any], IndicatorFigures]:
+    """`leading` columns (or entities) of each indicator, then its attainment, expected share
+    and status; its PPA is joined (to filter by it)."""
+    latest = (
+        select(IndicatorActual.value, IndicatorActual.period_end)
+        .where(IndicatorActual.indicator_id == Indicator.id)
+        .order_by(IndicatorActual.period_end.desc())
+        .limit(1)
+        .lateral("latest_actual")
+    )
+    change = Indicator.target - Indicator.baseline
+    attainment = case(
+        (change == 0, null()),
+        else_=func.round((latest.c.value - Indicator.baseline) * 100 / change, 1),
+    )
+    start = func.coalesce(Ppa.start_date, cast(Indicator.created_at, Date))
+    # A period of 0 days (or a target date before the start) counts as 1 day: all elapsed.
+    period = func.greatest(Indicator.target_date - start, 1)
+    share = func.least(func.greatest(cast(latest.c.period_end - start, Numeric) / period, 0), 1)
+    # GREATEST and LEAST skip nulls: without an actual (or a change to make), no expectation.
+    expected = case(
+        (change == 0, null()),
+        (latest.c.period_end.is_(None), null()),
+        else_=func.round(share * 100, 1),
+    )
+    status = case(
+        (attainment.is_(None), IndicatorStatus.NO_DATA.value),
+        (attainment >= expected, IndicatorStatus.ON_TRACK.value),
+        else_=IndicatorStatus.BEHIND.value,
+    )
+    figures = IndicatorFigures(
+        attainment.label("attainment"), expected.label("expected"), status.label("status")
+    )
+    statement = (
+        select(*leading, figures.attainment, figures.expected, figures.status)
+        .select_from(Indicator)
+        .join(Ppa, Ppa.id == Indicator.ppa_id)
+        .outerjoin(latest, true())
+    )
+    return statement, figures
+
+
+def list_indicators(session: Session, ppa_id: uuid.UUID) -> list[IndicatorRead]:
+    _ensure_ppa(session, ppa_id)
+    statement, _ = indicator_figures(Indicator)
+    rows = session.execute(
+        statement.where(Indicator.ppa_id == ppa_id).order_by(Indicator.created_at, Indicator.id)
+    )
+    return [_read(*row) for row in rows]
+
+
+def indicator_read(session: Session, indicator_id: uuid.UUID) -> IndicatorRead:
+    """One indicator as the API answers it (its actuals and figures read afresh)."""
+    statement, _ = indicator_figures(Indicator)
+    row = session.execute(
+        statement.where(Indicator.id == indicator_id).execution_options(populate_existing=True)
+    ).one()
+    return _read(*row)
+
+
+def _read(indicator: Indicator, attainment: Any, expected: Any, status: str) -> IndicatorRead:
+    latest = indicator.actuals[0] if indicator.actuals else None
+    note = None
+    if latest is None:
+        note = NOT_MEASURED_YET
+    elif indicator.target == indicator.baseline:
+        note = TARGET_IS_BASELINE
+    return IndicatorRead.model_validate(
+        {
+            **{name: getattr(indicator, name) for name in _INDICATOR_FIELDS},
+            "latest_actual": ActualRead.model_validate(latest) if latest else None,
+            "actuals": [ActualRead.model_validate(actual) for actual in indicator.actuals],
+            "attainment": None if attainment is None else float(attainment),
+            "expected": None if expected is None else float(expected),
+            "status": IndicatorStatus(status),
+            "attainment_note": note,
+        }
+    )
+
+
+_INDICATOR_FIELDS = IndicatorRead.model_fields.keys() - {
+    "latest_actual",
+    "actuals",
+    "attainment",
+    "expected",
+    "status",
+    "attainment_note",
+}
+
+
+def create_indicator(
+    session: Session, ppa_id: uuid.UUID, data: IndicatorCreate, principal: Principal
+) -> Indicator:
+    _ensure_ppa(session, ppa_id)
+    indicator = new_record(Indicator, principal, ppa_id=ppa_id, **data.model_dump())
+    insert_row(session, indicator)
+    return indicator
+
+
+def update_indicator(
+    session: Session,
+    ppa_id: uuid.UUID,
+    indicator_id: uuid.UUID,
+    changes: IndicatorUpdate,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Indicator:
+    indicator = _locked(session, ppa_id, indicator_id, expected_version)
+    apply_changes(indicator, changes.changes(), by=principal)
+    session.flush()
+    return indicator
+
+
+def delete_indicator(
+    session: Session,
+    ppa_id: uuid.UUID,
+    indicator_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> None:
+    """Its actuals go with it."""
+    delete_row(session, _locked(session, ppa_id, indicator_id, expected_version))
+
+
+def record_actual(
+    session: Session,
+    ppa_id: uuid.UUID,
+    indicator_id: uuid.UUID,
+    data: ActualCreate,
+    principal: Principal,
+    today: date | None = None,
+) -> IndicatorActual:
+    """One actual per period end: a second is a 409 (a correction deletes the first). The
+    indicator is row-locked, so two simultaneous actuals of one period queue and the second
+    is refused the same way; periods may be recorded in any order."""
+    if data.period_end > (today or date.today()):
+        raise InvalidInputError(
+            "period_end: an actual is measured at a period's end, which must not be in the future",
+            field="period_end",
+        )
+    _locked(session, ppa_id, indicator_id, None)
+    recorded = session.scalar(
+        select(IndicatorActual.id).where(
+            IndicatorActual.indicator_id == indicator_id,
+            IndicatorActual.period_end == data.period_end,
+        )
+    )
+    if recorded is not None:
+        raise ConflictError(
+            f"period_end: an actual for the period ending {data.period_end} is already "
+            "recorded; delete it to record that period again",
+            field="period_end",
+        )
+    actual = IndicatorActual(
+        id=uuid.uuid4(),
+        indicator_id=indicator_id,
+        recorded_by=principal.user_id,
+        **data.model_dump(),
+    )
+    insert_row(session, actual)
+    return actual
+
+
+def delete_actual(
+    session: Session, ppa_id: uuid.UUID, indicator_id: uuid.UUID, actual_id: uuid.UUID
+) -> None:
+    _locked(session, ppa_id, indicator_id, None)
+    actual = get_or_404(session, IndicatorActual, actual_id, what="actual", for_update=True)
+    if actual.indicator_id != indicator_id:
+        raise NotFoundError("actual", actual_id)
+    session.delete(actual)
+    session.flush()
+
+
+def _locked(
+    session: Session, ppa_id: uuid.UUID, indicator_id: uuid.UUID, expected_version: int | None
+) -> Indicator:
+    """The PPA's indicator, row-locked for writing (a stale `expected_version` is a 412)."""
+    indicator = locked(session, Indicator, indicator_id, expected_version, what="indicator")
+    if indicator.ppa_id != ppa_id:
+        raise NotFoundError("indicator", indicator_id)
+    return indicator
+
+
+def _ensure_ppa(session: Session, ppa_id: uuid.UUID) -> None:
+    columns_or_404(session, Ppa, ppa_id, Ppa.id, what="PPA")

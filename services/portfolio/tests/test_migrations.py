@@ -26,10 +26,12 @@ from portfolio_service.assessments.models import Assessment, AssessmentLevel, Me
 from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.db import Base, load_models
 from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.indicators.models import Indicator, IndicatorActual, IndicatorKind
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, Sector
 from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
+from portfolio_service.status_updates.models import StatusUpdate
 from portfolio_service.workflow.models import WorkflowStage
 from portfolio_service.workflow.service import create_stages
 
@@ -45,6 +47,9 @@ SERVICE_TABLES = {
     "needs",
     "need_ppa_links",
     "ppa_task_projection",
+    "indicators",
+    "indicator_actuals",
+    "status_updates",
     *BUS_TABLES,
 }
 
@@ -57,6 +62,7 @@ def database_at(portfolio_databases) -> Iterator[EmptyDatabase]:
 
 def populate(database: Database) -> uuid.UUID:
     ppa_id, need_id, assessment_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    indicator_id = uuid.uuid4()
     with database.session() as session:
         session.add(
             Ppa(
@@ -99,9 +105,31 @@ def populate(database: Database) -> uuid.UUID:
                 PpaTaskProjection(
                     task_id=uuid.uuid4(), ppa_id=ppa_id, status=TaskStatus.COMPLETED, version=1
                 ),
+                Indicator(
+                    id=indicator_id,
+                    ppa_id=ppa_id,
+                    name="Households with safe water",
+                    kind=IndicatorKind.OUTCOME,
+                    baseline=Decimal(10),
+                    target=Decimal(110),
+                    target_date=date(2026, 12, 31),
+                ),
+                StatusUpdate(
+                    ppa_id=ppa_id,
+                    as_of=date(2026, 3, 31),
+                    narrative="Pipes procured",
+                    progress=40,
+                    ppa_progress=30,
+                    author_id=uuid.uuid4(),
+                ),
             ]
         )
         session.flush()
+        session.add(
+            IndicatorActual(
+                indicator_id=indicator_id, period_end=date(2026, 3, 31), value=Decimal(60)
+            )
+        )
         session.add(Need(id=need_id, title="Clean water", assessment_id=assessment_id))
         session.flush()
         session.add(NeedPpaLink(need_id=need_id, ppa_id=ppa_id))
@@ -120,6 +148,7 @@ def test_full_round_trip_with_data(database_at):
             assert stored.need_ids != []
             assert [m.title for m in stored.milestones] == ["Kick-off"]
             assert len(stored.approval_history) == 1
+            assert stored.last_update_on == date(2026, 3, 31)
         for model, expected in [
             (Ppa, 1),
             (WorkflowStage, 6),
@@ -131,6 +160,9 @@ def test_full_round_trip_with_data(database_at):
             (BudgetCeiling, 1),
             (Assessment, 1),
             (ApprovalHistory, 1),
+            (Indicator, 1),
+            (IndicatorActual, 1),
+            (StatusUpdate, 1),
         ]:
             assert row_count(database, model) == expected, model
 

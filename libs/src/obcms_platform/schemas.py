@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -81,6 +81,16 @@ def _plausible_date(value: date) -> date:
 
 
 PlausibleDate = Annotated[date, AfterValidator(_plausible_date)]
+
+# The last time zone to reach a new day (UTC+14, Line Islands).
+_LAST_ZONE = timezone(timedelta(hours=14))
+
+
+def today_somewhere() -> date:
+    """The latest day that is today anywhere: a date reporting what has happened (a status
+    update, an indicator's actual) is in the future only after it, so that no user's local
+    today is refused by a server a day behind them."""
+    return datetime.now(_LAST_ZONE).date()
 
 
 def deduplicated(values: list[T]) -> list[T]:

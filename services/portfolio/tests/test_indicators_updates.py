@@ -179,12 +179,13 @@ def test_invalid_indicators_and_actuals_are_422_naming_the_field(client, staff):
             client.patch(f"{url}/{made['id']}", json=changes, headers=staff.headers), 422, field
         )
     actuals = f"{url}/{made['id']}/actuals"
-    tomorrow = str(date.today() + timedelta(days=1))
+    # Two days ahead: past today in every time zone.
+    future = str(date.today() + timedelta(days=2))
     for body, field in [
         ({"value": 1}, "period_end"),
         ({"period_end": "2025-03-31"}, "value"),
         ({"period_end": "2025-03-31", "value": "many"}, "value"),
-        ({"period_end": tomorrow, "value": 1}, "period_end"),
+        ({"period_end": future, "value": 1}, "period_end"),
         ({"period_end": "2025-03-31", "value": 1, "note": "n" * 5001}, "note"),
     ]:
         assert_error(client.post(actuals, json=body, headers=staff.headers), 422, field)
@@ -356,11 +357,12 @@ def test_the_update_log_is_newest_first_and_the_ppa_knows_its_last_update(client
 
 def test_invalid_updates_are_422_naming_the_field(client, staff):
     ppa = create_ppa(client, staff)
-    tomorrow = str(date.today() + timedelta(days=1))
+    # Two days ahead: past today in every time zone.
+    future = str(date.today() + timedelta(days=2))
     for fields, field in [
         ({"narrative": ""}, "narrative"),
         ({"narrative": "   "}, "narrative"),
-        ({"as_of": tomorrow}, "as_of"),
+        ({"as_of": future}, "as_of"),
         ({"as_of": "someday"}, "as_of"),
         ({"progress": 101}, "progress"),
         ({"progress": -1}, "progress"),

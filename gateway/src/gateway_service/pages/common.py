@@ -38,6 +38,7 @@ from obcms_platform.vocabulary import (
     EventType,
     Feasibility,
     FundingSource,
+    IndicatorKind,
     LeaveType,
     Methodology,
     MilestoneStatus,
@@ -72,6 +73,7 @@ SECTORS = values(Sector)
 APPROPRIATION_CLASSES = values(AppropriationClass)
 FUNDING_SOURCES = values(FundingSource)
 MILESTONE_STATUSES = values(MilestoneStatus)
+INDICATOR_KINDS = values(IndicatorKind)
 STAGE_STATUSES = values(StageStatus)
 TRANCHE_TYPES = values(TrancheType)
 METHODOLOGIES = values(Methodology)

@@ -1,6 +1,7 @@
 """Portfolio pages: the dashboard, the PPA list, the PPA form (new and edit, with If-Match),
-the PPA page in sections (summary, budget & funding, milestones, workflow, approval, needs
-linked and unlinked one at a time, tasks) and the confirmation pages of deletions.
+the PPA page in sections (summary, budget & funding, milestones, indicators with their
+actuals, the status-update log, workflow, approval, needs linked and unlinked one at a time,
+tasks) and the confirmation pages of deletions.
 
 Every action redirects with ``?saved=<key>``; the page says the sentence `NOTICES` holds for
 that key (a fixed vocabulary: the query's text is never shown)."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -22,6 +24,7 @@ from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
     CHOICES_LIMIT,
     FUNDING_SOURCES,
+    INDICATOR_KINDS,
     MILESTONE_STATUSES,
     PPA_CATEGORIES,
     PPA_PRIORITIES,
@@ -42,7 +45,7 @@ from gateway_service.pages.common import (
     user_names,
     vendored,
 )
-from gateway_service.pages.events import active_people, tom_select_assets
+from gateway_service.pages.events import active_people, tom_select_assets, viewer_zone
 from gateway_service.pages.record_forms import (
     Deletion,
     Field,
@@ -104,6 +107,26 @@ MILESTONE_FIELDS = (
     Field("status", "Status", "choice", choices=MILESTONE_STATUSES),
     Field("notes", "Notes", max_length=20_000),
 )
+INDICATOR_FIELDS = (
+    Field("name", "Indicator name", required=True),
+    Field("kind", "Kind", "choice", required=True, choices=INDICATOR_KINDS),
+    Field("unit", "Unit", max_length=50),
+    Field("baseline", "Baseline", "measure", required=True),
+    Field("target", "Target", "measure", required=True),
+    Field("target_date", "Target date", "date", required=True),
+)
+ACTUAL_FIELDS = (
+    Field("period_end", "Period end", "date", required=True),
+    Field("value", "Value", "measure", required=True),
+    Field("note", "Note", max_length=5_000),
+)
+UPDATE_FIELDS = (
+    Field("as_of", "As of", "date", required=True),
+    Field("narrative", "Narrative", required=True, max_length=20_000),
+    Field("progress", "Progress (%)", "number", low=0, high=100),
+    Field("issues", "Issues and challenges", max_length=20_000),
+    Field("next_steps", "Next steps", max_length=20_000),
+)
 TRANCHE_FIELDS = (
     Field("tranche_type", "Tranche type", "choice", required=True, choices=TRANCHE_TYPES),
     Field("amount", "Amount", "signed_amount", required=True),
@@ -119,6 +142,12 @@ NOTICES = {
     "milestone-added": "Milestone added",
     "milestone-saved": "Milestone updated",
     "milestone-deleted": "Milestone deleted",
+    "indicator-added": "Indicator added",
+    "indicator-saved": "Indicator updated",
+    "indicator-deleted": "Indicator deleted",
+    "actual-recorded": "Actual recorded",
+    "actual-deleted": "Actual deleted",
+    "update-added": "Status update added",
     "stage-saved": "Workflow stage updated",
     "decision": "Approval decision recorded",
     "tranche-added": "Tranche recorded",
@@ -150,13 +179,14 @@ def approval_moves(user: Identity, current: str) -> list[str]:
 @router.get(DASHBOARD)
 async def dashboard(request: Request, user: PageUser) -> Response:
     fiscal_year = request.query_params.get("fiscal_year", "")
+    stale_days = request.query_params.get("stale_days", "")
     reply = await api(
         request,
         user,
         "portfolio",
         "GET",
         "/portfolio/dashboard",
-        params={"fiscal_year": fiscal_year},
+        params={"fiscal_year": fiscal_year, "stale_days": stale_days},
     )
     error = None if reply.ok else reply.as_error()
     data: dict[str, Any] | None = reply.body if reply.ok else None
@@ -183,6 +213,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             "data": data,
             "error": error,
             "fiscal_year": fiscal_year,
+            "stale_days": stale_days,
             "chart_js": vendored("chart"),
             "charts_json": json.dumps(charts).replace("<", "\\u003c") if charts else None,
         },
@@ -377,16 +408,32 @@ async def milestone_delete(
     request: Request, user: PageUser, ppa_id: str, milestone_id: str
 ) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
-    milestone_id = parse_id(milestone_id, "milestone")
+    path = f"/ppas/{ppa_id}/milestones/{parse_id(milestone_id, 'milestone')}"
+    return await _delete_part(
+        request, user, ppa_id, path, "milestones", "milestone-deleted", thing="milestone"
+    )
+
+
+async def _delete_part(
+    request: Request,
+    user: PageUser,
+    ppa_id: str,
+    path: str,
+    section: str,
+    saved: str,
+    *,
+    thing: str,
+) -> Response:
+    """Delete a part of the PPA (a milestone, an indicator, an actual) at the version its
+    confirmation carried, when it has one; refused: the PPA page at `section`, saying why."""
     form, _ = await read_form(request)
-    path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
     headers = if_match(form.get("version", ""))
     reply = await api(request, user, "portfolio", "DELETE", path, headers=headers)
     if reply.ok:
-        return redirect(ppa_url(ppa_id, "milestone-deleted", "milestones"))
-    _, general = service_errors(reply, (), stale="Someone changed this milestone meanwhile")
+        return redirect(ppa_url(ppa_id, saved, section))
+    _, general = service_errors(reply, (), stale=f"Someone changed this {thing} meanwhile")
     return await _ppa_page(
-        request, user, ppa_id, section="milestones", general=general, status=reply.status
+        request, user, ppa_id, section=section, general=general, status=reply.status
     )
 
 
@@ -405,9 +452,11 @@ async def _ppa_page(
     status: int = 200,
 ) -> Response:
     ppa = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}")
-    workflow, funding, needs, every_need, tasks = await asyncio.gather(
+    workflow, funding, indicators, updates, needs, every_need, tasks = await asyncio.gather(
         fetch(request, user, "portfolio", f"/ppas/{ppa_id}/workflow"),
         fetch(request, user, "portfolio", f"/ppas/{ppa_id}/funding"),
+        fetch(request, user, "portfolio", f"/ppas/{ppa_id}/indicators"),
+        fetch(request, user, "portfolio", f"/ppas/{ppa_id}/updates"),
         fetch_items(request, user, "portfolio", "/needs", {"ppa_id": ppa_id}),
         fetch_items(request, user, "portfolio", "/needs"),
         fetch_items(request, user, "tasks", "/tasks", {"related_ppa_id": ppa_id}),
@@ -421,7 +470,9 @@ async def _ppa_page(
     history = ppa["approval_history"]
     names = await user_names(
         request,
-        [entry["changed_by"] for entry in history] + [ppa["lead_id"], *ppa["member_ids"]],
+        [entry["changed_by"] for entry in history]
+        + [update["author_id"] for update in updates]
+        + [ppa["lead_id"], *ppa["member_ids"]],
     )
     return render(
         request,
@@ -430,6 +481,8 @@ async def _ppa_page(
             "ppa": ppa,
             "workflow": workflow,
             "funding": funding,
+            "indicators": indicators,
+            "updates": updates,
             "needs": needs,
             "linkable_needs": linkable,
             "may_change_need": {need["id"]: may_change(user, need) for need in needs},
@@ -449,6 +502,9 @@ async def _ppa_page(
             "form": form or {},
             "notice": notice(request),
             "milestone_statuses": MILESTONE_STATUSES,
+            "indicator_kinds": INDICATOR_KINDS,
+            # A new status update's day: the viewer's today.
+            "today": datetime.now(viewer_zone(user)).date().isoformat(),
             "stage_statuses": STAGE_STATUSES,
             "tranche_types": TRANCHE_TYPES,
         },
@@ -542,6 +598,173 @@ async def milestone_update(
         MILESTONE_FIELDS,
         saved="milestone-saved",
         headers=if_match(form.get("version", "")),
+    )
+
+
+# -- indicators, their actuals and the status-update log ---------------------------------------
+
+
+@router.post(PPA_PAGE + "indicators/")
+async def indicator_add(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    form, _ = await read_form(request)
+    parsed = parse(form, INDICATOR_FIELDS)
+    path = f"/ppas/{ppa_id}/indicators"
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        "indicators",
+        "POST",
+        path,
+        parsed,
+        form,
+        INDICATOR_FIELDS,
+        saved="indicator-added",
+    )
+
+
+@router.post(PPA_PAGE + "indicators/{indicator_id}/")
+async def indicator_update(
+    request: Request, user: PageUser, ppa_id: str, indicator_id: str
+) -> Response:
+    """An indicator's edit form (each has its own, in the section `indicator-<id>`)."""
+    ppa_id = parse_id(ppa_id, "PPA")
+    indicator_id = parse_id(indicator_id, "indicator")
+    form, _ = await read_form(request)
+    parsed = parse(form, INDICATOR_FIELDS, edit=True)
+    path = f"/ppas/{ppa_id}/indicators/{indicator_id}"
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        f"indicator-{indicator_id}",
+        "PATCH",
+        path,
+        parsed,
+        form,
+        INDICATOR_FIELDS,
+        saved="indicator-saved",
+        headers=if_match(form.get("version", "")),
+    )
+
+
+@router.post(PPA_PAGE + "actuals/")
+async def actual_record(request: Request, user: PageUser, ppa_id: str) -> Response:
+    """ "Record an actual": the indicator is chosen in the form."""
+    ppa_id = parse_id(ppa_id, "PPA")
+    form, _ = await read_form(request)
+    parsed = parse(form, ACTUAL_FIELDS)
+    indicator_id = form.get("indicator_id", "")
+    if not UUID_PATTERN.fullmatch(indicator_id):
+        parsed.errors["indicator_id"] = "Choose the indicator from the list"
+    path = f"/ppas/{ppa_id}/indicators/{indicator_id}/actuals"
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        "actuals",
+        "POST",
+        path,
+        parsed,
+        form,
+        ACTUAL_FIELDS,
+        saved="actual-recorded",
+    )
+
+
+async def _indicator(request: Request, user: PageUser, ppa_id: str, indicator_id: str) -> Any:
+    indicators = await fetch(request, user, "portfolio", f"/ppas/{ppa_id}/indicators")
+    for indicator in indicators:
+        if indicator["id"] == indicator_id:
+            return indicator
+    raise NotFoundError("indicator", indicator_id)
+
+
+@router.get(PPA_PAGE + "indicators/{indicator_id}/delete/")
+async def indicator_delete_confirm(
+    request: Request, user: PageUser, ppa_id: str, indicator_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    indicator = await _indicator(request, user, ppa_id, parse_id(indicator_id, "indicator"))
+    count = len(indicator["actuals"])
+    return await confirm_page(
+        request,
+        Deletion(
+            heading=f"Delete the indicator “{indicator['name']}”?",
+            consequence=f"Its {count} recorded actual{'' if count == 1 else 's'} go with it; "
+            "this cannot be undone.",
+            post_to=PPA_PAGE.format(ppa_id=ppa_id) + f"indicators/{indicator['id']}/delete/",
+            back=ppa_url(ppa_id, anchor="indicators"),
+            version=indicator["version"],
+        ),
+    )
+
+
+@router.post(PPA_PAGE + "indicators/{indicator_id}/delete/")
+async def indicator_delete(
+    request: Request, user: PageUser, ppa_id: str, indicator_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    path = f"/ppas/{ppa_id}/indicators/{parse_id(indicator_id, 'indicator')}"
+    return await _delete_part(
+        request, user, ppa_id, path, "indicators", "indicator-deleted", thing="indicator"
+    )
+
+
+@router.get(PPA_PAGE + "indicators/{indicator_id}/actuals/{actual_id}/delete/")
+async def actual_delete_confirm(
+    request: Request, user: PageUser, ppa_id: str, indicator_id: str, actual_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    indicator = await _indicator(request, user, ppa_id, parse_id(indicator_id, "indicator"))
+    actual_id = parse_id(actual_id, "actual")
+    actual = next((a for a in indicator["actuals"] if a["id"] == actual_id), None)
+    if actual is None:
+        raise NotFoundError("actual", actual_id)
+    return await confirm_page(
+        request,
+        Deletion(
+            heading=f"Delete the actual of “{indicator['name']}” for the period ending "
+            f"{actual['period_end']}?",
+            consequence="The indicator's attainment is then that of its latest other actual; "
+            "record the period again to correct it.",
+            post_to=PPA_PAGE.format(ppa_id=ppa_id)
+            + f"indicators/{indicator['id']}/actuals/{actual_id}/delete/",
+            back=ppa_url(ppa_id, anchor=f"indicator-{indicator['id']}"),
+        ),
+    )
+
+
+@router.post(PPA_PAGE + "indicators/{indicator_id}/actuals/{actual_id}/delete/")
+async def actual_delete(
+    request: Request, user: PageUser, ppa_id: str, indicator_id: str, actual_id: str
+) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    indicator_id = parse_id(indicator_id, "indicator")
+    path = f"/ppas/{ppa_id}/indicators/{indicator_id}/actuals/{parse_id(actual_id, 'actual')}"
+    return await _delete_part(
+        request, user, ppa_id, path, "indicators", "actual-deleted", thing="actual"
+    )
+
+
+@router.post(PPA_PAGE + "updates/")
+async def update_add(request: Request, user: PageUser, ppa_id: str) -> Response:
+    ppa_id = parse_id(ppa_id, "PPA")
+    form, _ = await read_form(request)
+    parsed = parse(form, UPDATE_FIELDS)
+    path = f"/ppas/{ppa_id}/updates"
+    return await _submit(
+        request,
+        user,
+        ppa_id,
+        "updates",
+        "POST",
+        path,
+        parsed,
+        form,
+        UPDATE_FIELDS,
+        saved="update-added",
     )
 
 

@@ -41,7 +41,9 @@ from obcms_platform.errors import ForbiddenError
 
 SERVICE = "portfolio"  # the service every record of these forms lives in
 
-Kind = Literal["text", "choice", "year", "amount", "signed_amount", "date", "number", "id"]
+Kind = Literal[
+    "text", "choice", "year", "amount", "signed_amount", "measure", "date", "number", "id"
+]
 
 # The portfolio service's bounds (portfolio_service/fields.py), repeated so that every error
 # shows at once; the service checks them again.
@@ -73,8 +75,11 @@ class Parsed:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _amount(text: str, title: str, signed: bool) -> tuple[str | None, str | None]:
-    """(the amount as the service reads it, the error): "1,500,000" is 1500000."""
+def _amount(
+    text: str, title: str, signed: bool, *, money: bool = True
+) -> tuple[str | None, str | None]:
+    """(the amount as the service reads it, the error): "1,500,000" is 1500000. Not `money`:
+    a measured value (an indicator's), with the same bounds."""
     example = f"{title} must be a number, e.g. 1500000"
     try:
         value = Decimal(AMOUNT_SEPARATORS.sub("", text.removeprefix("₱")))
@@ -87,7 +92,7 @@ def _amount(text: str, title: str, signed: bool) -> tuple[str | None, str | None
     if abs(value) > MAX_AMOUNT:
         return None, f"{title} is too large (at most 999,999,999,999.99)"
     if value != value.quantize(Decimal("0.01")):
-        return None, f"{title} may have at most two decimals (centavos)"
+        return None, f"{title} may have at most two decimals" + (" (centavos)" if money else "")
     return str(value), None
 
 
@@ -107,6 +112,8 @@ def _check(spec: Field, text: str) -> tuple[Any, str | None]:
         return int(text), None
     if spec.kind in ("amount", "signed_amount"):
         return _amount(text, spec.title, signed=spec.kind == "signed_amount")
+    if spec.kind == "measure":
+        return _amount(text, spec.title, signed=True, money=False)
     if spec.kind == "date":
         try:
             return date.fromisoformat(text).isoformat(), None

@@ -29,6 +29,7 @@ from obcms_platform.records import (
     locked,
     new_record,
 )
+from obcms_platform.schemas import today_somewhere
 from portfolio_service.indicators.models import Indicator, IndicatorActual, IndicatorStatus
 from portfolio_service.indicators.schemas import (
     ActualCreate,
@@ -186,7 +187,7 @@ def record_actual(
     """One actual per period end: a second is a 409 (a correction deletes the first). The
     indicator is row-locked, so two simultaneous actuals of one period queue and the second
     is refused the same way; periods may be recorded in any order."""
-    if data.period_end > (today or date.today()):
+    if data.period_end > (today or today_somewhere()):
         raise InvalidInputError(
             "period_end: an actual is measured at a period's end, which must not be in the future",
             field="period_end",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from obcms_platform.auth import Principal
 from obcms_platform.errors import InvalidInputError
 from obcms_platform.records import columns_or_404, insert_row
+from obcms_platform.schemas import today_somewhere
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.status_updates.models import StatusUpdate
 from portfolio_service.status_updates.schemas import StatusUpdateCreate
@@ -40,7 +41,7 @@ def add_update(
     today: date | None = None,
 ) -> StatusUpdate:
     """A back-dated update (as_of before the latest) takes its place in the log by its day."""
-    if data.as_of > (today or date.today()):
+    if data.as_of > (today or today_somewhere()):
         raise InvalidInputError(
             "as_of: an update reports what has happened; the day must not be in the future",
             field="as_of",

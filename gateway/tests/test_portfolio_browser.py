@@ -1,9 +1,10 @@
 """The portfolio pages in a real browser (Debian's Chromium driven by Playwright), as a staff
 user: a PPA form with two errors shows both beside their fields (aria-invalid, the first
 focused) and takes "1,500,000" as a budget; deleting a PPA asks first; a need's PPAs are
-linked and removed one at a time; a stale need edit names who changed it. axe-core on the
-pages at desktop and phone widths (no sideways scroll at 390 px), and screenshots
-(test-artifacts/screenshots/portfolio-*.png)."""
+linked and removed one at a time; a PPA's indicator, actual and status update are added on
+its page; a stale need edit names who changed it. axe-core on the pages at desktop and phone
+widths (no sideways scroll at 390 px), and screenshots (test-artifacts/screenshots/
+portfolio-*.png)."""
 
 from __future__ import annotations
 
@@ -163,6 +164,29 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
     expect(
         needs.get_by_role("button", name=f"Remove the link to Clean water {marker}")
     ).to_be_visible()
+
+    # M&E on the same page: an indicator, its first actual and a status update.
+    add = page.locator("form[action$='/indicators/']")
+    add.locator("input[name=name]").fill(f"Households served {marker}")
+    add.locator("input[name=baseline]").fill("10")
+    add.locator("input[name=target]").fill("110")
+    add.locator("input[name=target_date]").fill("2026-12-31")
+    add.get_by_role("button", name="Add indicator").click()
+    expect(page.locator("#toast")).to_have_text("Indicator added")
+    record = page.locator("form[action$='/actuals/']")
+    record.get_by_label("Indicator").select_option(label=f"Households served {marker}")
+    record.locator("input[name=period_end]").fill("2026-06-30")
+    record.locator("input[name=value]").fill("60")
+    record.get_by_role("button", name="Record actual").click()
+    expect(page.locator("#toast")).to_have_text("Actual recorded")
+    expect(page.locator("#indicators")).to_contain_text("50.0 %")
+    update = page.locator("form[action$='/updates/']")
+    update.locator("textarea[name=narrative]").fill(f"Pipes laid {marker}")
+    update.get_by_role("button", name="Add update").click()
+    expect(page.locator("#toast")).to_have_text("Status update added")
+    log = page.locator("#updates")
+    expect(log).to_contain_text(f"Pipes laid {marker}")
+    expect(log).to_contain_text(f"by {people['me']['full_name']}")
     check_page(page, "portfolio-ppa")
     page.goto(need_page)
 

@@ -151,7 +151,7 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
     )
 
     # 5. Indicators of the PPAs in scope by where they stand, and their average attainment.
-    figures = indicator_figures(Indicator.id)[0].where(*scope).subquery()
+    figures = indicator_figures(Indicator.id).where(*scope).subquery()
     counts = [
         func.count().filter(figures.c.status == status.value).label(status.value)
         for status in IndicatorStatus

@@ -11,7 +11,6 @@ computed once for the PPA page and the dashboard alike (`indicator_figures`).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,13 +26,13 @@ from obcms_platform.records import (
     get_or_404,
     insert_row,
     locked,
+    model_of,
     new_record,
 )
 from obcms_platform.schemas import today_somewhere
 from portfolio_service.indicators.models import Indicator, IndicatorActual, IndicatorStatus
 from portfolio_service.indicators.schemas import (
     ActualCreate,
-    ActualRead,
     IndicatorCreate,
     IndicatorRead,
     IndicatorUpdate,
@@ -44,18 +43,9 @@ NOT_MEASURED_YET = "No actual recorded yet"
 TARGET_IS_BASELINE = "The target equals the baseline: there is no change to attain"
 
 
-@dataclass(frozen=True)
-class IndicatorFigures:
-    """The figures of an indicator as labelled columns (`indicator_figures`)."""
-
-    attainment: Any
-    expected: Any
-    status: Any
-
-
-def indicator_figures(*leading: Any) -> tuple[Select[Any], IndicatorFigures]:
-    """`leading` columns (or entities) of each indicator, then its attainment, expected share
-    and status; its PPA is joined (to filter by it)."""
+def indicator_figures(*leading: Any) -> Select[Any]:
+    """`leading` columns (or entities) of each indicator, then its `attainment`, `expected`
+    share and `status`; its PPA is joined (to filter by it)."""
     latest = (
         select(IndicatorActual.value, IndicatorActual.period_end)
         .where(IndicatorActual.indicator_id == Indicator.id)
@@ -83,32 +73,35 @@ def indicator_figures(*leading: Any) -> tuple[Select[Any], IndicatorFigures]:
         (attainment >= expected, IndicatorStatus.ON_TRACK.value),
         else_=IndicatorStatus.BEHIND.value,
     )
-    figures = IndicatorFigures(
-        attainment.label("attainment"), expected.label("expected"), status.label("status")
-    )
-    statement = (
-        select(*leading, figures.attainment, figures.expected, figures.status)
+    return (
+        select(
+            *leading,
+            attainment.label("attainment"),
+            expected.label("expected"),
+            status.label("status"),
+        )
         .select_from(Indicator)
         .join(Ppa, Ppa.id == Indicator.ppa_id)
         .outerjoin(latest, true())
     )
-    return statement, figures
 
 
 def list_indicators(session: Session, ppa_id: uuid.UUID) -> list[IndicatorRead]:
     _ensure_ppa(session, ppa_id)
-    statement, _ = indicator_figures(Indicator)
     rows = session.execute(
-        statement.where(Indicator.ppa_id == ppa_id).order_by(Indicator.created_at, Indicator.id)
+        indicator_figures(Indicator)
+        .where(Indicator.ppa_id == ppa_id)
+        .order_by(Indicator.created_at, Indicator.id)
     )
     return [_read(*row) for row in rows]
 
 
 def indicator_read(session: Session, indicator_id: uuid.UUID) -> IndicatorRead:
     """One indicator as the API answers it (its actuals and figures read afresh)."""
-    statement, _ = indicator_figures(Indicator)
     row = session.execute(
-        statement.where(Indicator.id == indicator_id).execution_options(populate_existing=True)
+        indicator_figures(Indicator)
+        .where(Indicator.id == indicator_id)
+        .execution_options(populate_existing=True)
     ).one()
     return _read(*row)
 
@@ -120,27 +113,15 @@ def _read(indicator: Indicator, attainment: Any, expected: Any, status: str) -> 
         note = NOT_MEASURED_YET
     elif indicator.target == indicator.baseline:
         note = TARGET_IS_BASELINE
-    return IndicatorRead.model_validate(
-        {
-            **{name: getattr(indicator, name) for name in _INDICATOR_FIELDS},
-            "latest_actual": ActualRead.model_validate(latest) if latest else None,
-            "actuals": [ActualRead.model_validate(actual) for actual in indicator.actuals],
-            "attainment": None if attainment is None else float(attainment),
-            "expected": None if expected is None else float(expected),
-            "status": IndicatorStatus(status),
-            "attainment_note": note,
-        }
+    return model_of(
+        IndicatorRead,
+        indicator,
+        latest_actual=latest,
+        attainment=None if attainment is None else float(attainment),
+        expected=None if expected is None else float(expected),
+        status=IndicatorStatus(status),
+        attainment_note=note,
     )
-
-
-_INDICATOR_FIELDS = IndicatorRead.model_fields.keys() - {
-    "latest_actual",
-    "actuals",
-    "attainment",
-    "expected",
-    "status",
-    "attainment_note",
-}
 
 
 def create_indicator(

@@ -18,7 +18,7 @@ from obcms_platform.migration_ops import (
     versioned_columns,
 )
 
-revision: str = "0010"
+revision: str = "0009"
 down_revision: str | None = "0008"
 
 

@@ -46,6 +46,26 @@ class NeedsCoverage(ResponseModel):
     coverage_percent: float | None
 
 
+class UnderObligatedPpa(ResponseModel):
+    id: uuid.UUID
+    title: str
+    allocated: Money
+    obligated: Money
+    obligation_rate: float
+
+
+class QuarterUnderObligation(ResponseModel):
+    """The PPAs under-obligated at the end of the last completed quarter: counting the
+    tranches dated up to `quarter_end`, an obligation rate below 75 % of what was allocated
+    (PPAs with nothing allocated have no rate). Lowest rate first, at most 20; `total`
+    counts them all."""
+
+    quarter: str
+    quarter_end: date
+    total: int
+    ppas: list[UnderObligatedPpa]
+
+
 class Dashboard(ResponseModel):
     fiscal_year: int | None
     as_of: date
@@ -61,3 +81,4 @@ class Dashboard(ResponseModel):
     at_risk: int
     upcoming_milestones: list[UpcomingMilestone]
     needs: NeedsCoverage
+    under_obligated: QuarterUnderObligation

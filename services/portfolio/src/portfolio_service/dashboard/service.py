@@ -1,4 +1,4 @@
-"""The portfolio dashboard: four aggregate queries, whatever the size of the portfolio."""
+"""The portfolio dashboard: five aggregate queries, whatever the size of the portfolio."""
 
 from __future__ import annotations
 
@@ -29,16 +29,25 @@ from portfolio_service.dashboard.schemas import (
     BudgetFigures,
     Dashboard,
     NeedsCoverage,
+    QuarterUnderObligation,
+    UnderObligatedPpa,
     UpcomingMilestone,
 )
-from portfolio_service.funding.models import FundingTranche
-from portfolio_service.funding.service import FundingFigures, percent, tranche_sums
+from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.funding.service import (
+    ALLOCATING,
+    UNDER_OBLIGATED_BELOW,
+    FundingFigures,
+    percent,
+    tranche_sums,
+)
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
+UNDER_OBLIGATED_LIMIT = 20
 AT_RISK_MARGIN = 20  # percentage points of the planned period
 UNSPECIFIED = "unspecified"
 
@@ -77,13 +86,14 @@ class DashboardQueries:
     funding: Select[*tuple[Any, ...]]
     upcoming: Select[*tuple[Any, ...]]
     needs: Select[*tuple[Any, ...]]
+    under_obligated: Select[*tuple[Any, ...]]
 
 
 @cache
 def dashboard_queries(scoped: bool) -> DashboardQueries:
-    """The four statements, built once per process with `today`, `upcoming_end` and (when
-    `scoped`) `fiscal_year` as parameters: about 40 columns are not rebuilt and their cache
-    key not recomputed on every request."""
+    """The five statements, built once per process with `today`, `upcoming_end`,
+    `quarter_end` and (when `scoped`) `fiscal_year` as parameters: about 40 columns are not
+    rebuilt and their cache key not recomputed on every request."""
     today = bindparam("today", type_=Date)
     scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
     ppas_in_scope = select(Ppa.id).where(*scope)
@@ -136,7 +146,44 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
         select(func.count()).select_from(Need).scalar_subquery().label("total"),
         addressed.scalar_subquery().label("addressed"),
     )
-    return DashboardQueries(ppas, funding, upcoming, needs)
+
+    # 5. PPAs under-obligated at the end of the last completed quarter, lowest rate first.
+    amount = FundingTranche.amount
+    at_quarter_end = (
+        select(
+            FundingTranche.ppa_id,
+            func.coalesce(
+                func.sum(amount).filter(FundingTranche.tranche_type.in_(ALLOCATING)), 0
+            ).label("allocated"),
+            func.coalesce(
+                func.sum(amount).filter(FundingTranche.tranche_type == TrancheType.OBLIGATION), 0
+            ).label("obligated"),
+        )
+        .where(FundingTranche.date <= bindparam("quarter_end", type_=Date))
+        .group_by(FundingTranche.ppa_id)
+        .subquery()
+    )
+    allocated, obligated = at_quarter_end.c.allocated, at_quarter_end.c.obligated
+    under_obligated = (
+        select(
+            Ppa.id,
+            Ppa.title,
+            allocated,
+            obligated,
+            func.count().over().label("total"),
+        )
+        .join(at_quarter_end, at_quarter_end.c.ppa_id == Ppa.id)
+        .where(allocated > 0, obligated * 100 < allocated * UNDER_OBLIGATED_BELOW, *scope)
+        .order_by(obligated / allocated, Ppa.title, Ppa.id)
+        .limit(UNDER_OBLIGATED_LIMIT)
+    )
+    return DashboardQueries(ppas, funding, upcoming, needs, under_obligated)
+
+
+def last_quarter_end(today: date) -> date:
+    """The last day of the last quarter (of the calendar year) completed before `today`."""
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    return quarter_start - timedelta(days=1)
 
 
 def portfolio_dashboard(
@@ -145,9 +192,11 @@ def portfolio_dashboard(
     """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
     today = today or date.today()
     queries = dashboard_queries(scoped=fiscal_year is not None)
+    quarter_end = last_quarter_end(today)
     params: dict[str, Any] = {
         "today": today,
         "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
+        "quarter_end": quarter_end,
     }
     if fiscal_year is not None:
         params["fiscal_year"] = fiscal_year
@@ -165,6 +214,7 @@ def portfolio_dashboard(
     figures = FundingFigures.from_sums(Decimal(ppa_row["budget_allocation"]), sums)
     upcoming = session.execute(queries.upcoming, params).all()
     needs_row = session.execute(queries.needs, params).one()
+    under_obligated = session.execute(queries.under_obligated, params).all()
 
     average = ppa_row["average_progress"]
     by_status = breakdown("status")
@@ -192,5 +242,20 @@ def portfolio_dashboard(
             total=needs_row.total,
             addressed=needs_row.addressed,
             coverage_percent=percent(Decimal(needs_row.addressed), Decimal(needs_row.total)),
+        ),
+        under_obligated=QuarterUnderObligation(
+            quarter=f"{quarter_end.year} Q{quarter_end.month // 3}",
+            quarter_end=quarter_end,
+            total=under_obligated[0].total if under_obligated else 0,
+            ppas=[
+                UnderObligatedPpa(
+                    id=row.id,
+                    title=row.title,
+                    allocated=row.allocated,
+                    obligated=row.obligated,
+                    obligation_rate=percent(row.obligated, row.allocated) or 0.0,
+                )
+                for row in under_obligated
+            ],
         ),
     )

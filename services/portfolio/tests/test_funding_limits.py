@@ -242,12 +242,12 @@ def test_tranches_and_reversals_show_in_the_ppa_history(client, staff, manager):
     reversal, obligated, allocated = entries[:3]
     assert reversal["actor_id"] == str(manager.user_id)
     assert reversal["cause"] == (
-        "reversal of the obligation of 2026-02-01: Charged to the wrong PPA"
+        "reversal of the obligation of Sun 1 Feb 2026: Charged to the wrong PPA"
     )
     assert [(c["field"], c["old"], c["new"]) for c in reversal["changes"]] == [
         ("obligated", "600.00", "0.00")
     ]
-    assert obligated["cause"] == "obligation of 2026-02-01"
+    assert obligated["cause"] == "obligation of Sun 1 Feb 2026"
     assert [(c["field"], c["old"], c["new"]) for c in obligated["changes"]] == [
         ("obligated", "0.00", "600.00")
     ]

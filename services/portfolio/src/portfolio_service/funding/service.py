@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, NotFoundError
-from obcms_platform.feed import OFFICE_ZONE
+from obcms_platform.formatting import OFFICE_ZONE, format_day
 from obcms_platform.history import RecordChange, because
 from obcms_platform.records import insert_row, model_of
 from portfolio_service.ceilings.service import locked_active_ceiling
@@ -205,7 +205,7 @@ def add_tranche(
     tranche = FundingTranche(
         id=uuid.uuid4(), ppa_id=ppa_id, created_by=principal.user_id, **data.model_dump()
     )
-    _record(session, ppa, tranche, cause=f"{data.tranche_type.value} of {data.date.isoformat()}")
+    _record(session, ppa, tranche, cause=f"{data.tranche_type.value} of {format_day(data.date)}")
     return tranche
 
 
@@ -239,7 +239,7 @@ def reverse_tranche(
     )
     if earlier is not None:
         raise ConflictError(
-            f"tranche_id: this {kind} was already reversed on {earlier.date.isoformat()} "
+            f"tranche_id: this {kind} was already reversed on {format_day(earlier.date)} "
             f"({earlier.reason})",
             field="tranche_id",
         )
@@ -257,7 +257,7 @@ def reverse_tranche(
         session,
         ppa,
         reversal,
-        cause=f"reversal of the {kind} of {original.date.isoformat()}: {data.reason}",
+        cause=f"reversal of the {kind} of {format_day(original.date)}: {data.reason}",
     )
     return reversal
 

@@ -222,7 +222,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
         milestone = post(
             f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"}
         )
-        post(
+        tranche = post(
             f"/ppas/{ppa['id']}/funding",
             {"tranche_type": "allocation", "amount": "100000", "date": "2031-02-01"},
         )
@@ -327,6 +327,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "task_id": task["id"],
                 "ppa_id": ppa["id"],
                 "milestone_id": milestone["id"],
+                "tranche_id": tranche["id"],
                 "assessment_id": assessment["id"],
                 "need_id": need["id"],
                 "event_id": event["id"],

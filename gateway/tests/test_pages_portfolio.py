@@ -699,3 +699,96 @@ def test_a_ppa_page_links_and_unlinks_needs_one_at_a_time(make_client, admin_hea
     unchosen = submit(client, page + "needs/", {"need_id": ""})
     assert unchosen.status_code == 422
     assert _field_error(unchosen.text, "need_id") == "Choose a need from the list"
+
+
+# -- funding within its limits, corrected by reversal (issue 19) ------------------------------
+
+
+def _reverse_links(page: str, ppa_page: str) -> list[str]:
+    return re.findall(rf'href="({re.escape(ppa_page)}funding/[0-9a-f-]{{36}}/reverse/)"', page)
+
+
+def test_a_refused_tranche_says_why_beside_the_amount_and_a_reversal_asks_the_reason(
+    make_client, admin_headers
+):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    page = f"{PPAS}{_create_ppa(client, f'Funded {marker}', budget_allocation='1000')}/"
+    for kind, amount in (("allocation", "800"), ("obligation", "600")):
+        body = {"tranche_type": kind, "amount": amount, "date": "2031-01-10"}
+        assert submit(client, page + "funding/", body).status_code == 303
+    too_much = submit(
+        client,
+        page + "funding/",
+        {"tranche_type": "disbursement", "amount": "5,000", "date": "2031-01-20"},
+    )
+    assert too_much.status_code == 409
+    assert _field_error(too_much.text, "amount") == (
+        "Amount: disbursements would total ₱5,000.00, more than the ₱600.00 obligated"
+    )
+    assert 'name="amount" type="text" value="5,000"' in too_much.text  # what was typed stays
+
+    detail = client.get(page).text
+    obligation_link, allocation_link = _reverse_links(detail, page)[::-1]
+    assert len(_reverse_links(detail, page)) == 2
+
+    staff_user = create_user(make_client(), admin_headers, "staff")
+    staff = signed_in(make_client(), staff_user["username"])
+    assert _reverse_links(staff.get(page).text, page) == []
+    assert staff.get(obligation_link).status_code == 403
+    assert submit(staff, obligation_link, {"reason": "Not mine"}).status_code == 403
+
+    question = client.get(obligation_link)
+    assert question.status_code == 200
+    assert "Reverse the obligation of" in question.text
+    assert "600.00" in question.text
+    assert '<textarea name="reason"' in question.text
+    assert _reverse_links(client.get(page).text, page) != []  # nothing reversed by asking
+    empty = submit(client, obligation_link, {"reason": ""})
+    assert empty.status_code == 422
+    assert _field_error(empty.text, "reason") == "Give the reason"
+    short = submit(client, obligation_link, {"reason": "ab"})
+    assert short.status_code == 422
+    assert "at least 3" in _field_error(short.text, "reason")
+
+    done = submit(client, obligation_link, {"reason": f"Charged to the wrong PPA {marker}"})
+    assert done.status_code == 303
+    assert done.headers["location"] == page + "?saved=tranche-reversed#funding"
+    after = client.get(done.headers["location"]).text
+    assert "Tranche reversed" in after
+    assert f"Reversal of the obligation of Fri 10 Jan 2031: Charged to the wrong PPA {marker}" in (
+        after
+    )
+    assert ">reversed</span> on" in after
+    assert _reverse_links(after, page) == [allocation_link]  # neither it nor its reversal
+    stream = after[after.index('id="activity"') :]
+    assert f"Charged to the wrong PPA {marker}" in stream
+    assert "Obligated" in stream
+
+    again = submit(client, obligation_link, {"reason": "Once more"})
+    assert again.status_code == 409
+    assert "already reversed" in again.text
+    # Without the obligation, reversing the allocation stays within the limits; an
+    # obligation again, then a reversal of the allocation is refused in words.
+    obligation = {"tranche_type": "obligation", "amount": "100", "date": "2031-02-01"}
+    assert submit(client, page + "funding/", obligation).status_code == 303
+    refused = submit(client, allocation_link, {"reason": "Budget withdrawn"})
+    assert refused.status_code == 409
+    assert "less than the ₱100.00 obligated" in refused.text
+
+
+def test_the_dashboard_flags_ppas_under_obligated_at_the_quarter_end(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    first_of_quarter = date(date.today().year, (date.today().month - 1) // 3 * 3 + 1, 1)
+    quarter_end = (first_of_quarter - timedelta(days=1)).isoformat()
+    low = _create_ppa(client, f"Slow {marker}", fiscal_year="2037")
+    for kind, amount in (("allocation", "1000"), ("obligation", "100")):
+        body = {"tranche_type": kind, "amount": amount, "date": quarter_end}
+        assert submit(client, f"{PPAS}{low}/funding/", body).status_code == 303
+    board = client.get(DASHBOARD, params={"fiscal_year": "2037"}).text
+    assert "under-obligated at the end of" in board
+    section = board[board.index('id="under-obligated"') :]
+    assert "⚠ 1 PPA under-obligated: below the 75 % obligation rate" in section
+    assert f"Slow {marker}</a>" in section
+    assert "10.00 %" in section

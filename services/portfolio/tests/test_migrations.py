@@ -218,3 +218,40 @@ def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database
         assert connection.execute(text("SELECT version FROM needs")).scalar_one() == 1
     database.engine.dispose()
     migrations.downgrade(PACKAGE, url, "0004")
+
+
+def test_0010_going_down_deletes_each_reversal_with_the_tranche_it_reverses(database_at):
+    url, database = database_at("mig_reversals")
+    migrations.upgrade(PACKAGE, url)
+    ppa_id = populate(database)  # with an allocation of 500,000.00
+    reversed_id = uuid.uuid4()
+    with database.session() as session:
+        session.add(
+            FundingTranche(
+                id=reversed_id,
+                ppa_id=ppa_id,
+                tranche_type=TrancheType.OBLIGATION,
+                amount=Decimal("100.00"),
+                date=date(2026, 2, 1),
+            )
+        )
+        session.flush()
+        session.add(
+            FundingTranche(
+                ppa_id=ppa_id,
+                tranche_type=TrancheType.OBLIGATION,
+                amount=Decimal("-100.00"),
+                date=date(2026, 2, 2),
+                reverses_id=reversed_id,
+                reason="Wrong PPA",
+            )
+        )
+        session.commit()
+    database.engine.dispose()
+
+    migrations.downgrade(PACKAGE, url, "0009")
+    with database.engine.connect() as connection:
+        amounts = connection.execute(text("SELECT amount FROM funding_tranches")).scalars()
+        assert list(amounts) == [Decimal("500000.00")]
+    database.engine.dispose()
+    migrations.upgrade(PACKAGE, url)

@@ -294,13 +294,17 @@ def test_under_obligated_below_75_percent(client, staff, manager):
 def test_rates_without_denominators_are_null(client, staff, manager):
     ppa = create_ppa(client, staff)  # no budget_allocation
     pid = ppa["id"]
-    assert tranche(client, manager, pid, "disbursement", 10).status_code == 201
     figures = summary(client, staff, pid)
     assert figures["budget_allocation"] is None
     assert figures["obligation_rate"] is None
     assert figures["disbursement_rate"] is None
     assert figures["utilization_rate"] is None
     assert figures["under_obligated"] is False
+    for kind, amount in [("allocation", 10), ("obligation", 10), ("disbursement", 5)]:
+        assert tranche(client, manager, pid, kind, amount).status_code == 201
+    figures = summary(client, staff, pid)
+    assert (figures["obligation_rate"], figures["disbursement_rate"]) == (100.0, 50.0)
+    assert figures["utilization_rate"] is None  # no budget allocation to compare with
 
 
 INVALID_TRANCHES: list[tuple[dict[str, Any], str]] = [
@@ -329,6 +333,7 @@ def test_invalid_tranches_are_422(client, staff, manager):
 def test_negative_adjustment_is_allowed_and_funding_needs_a_manager(client, staff, manager):
     ppa = create_ppa(client, staff)
     assert_error(tranche(client, staff, ppa["id"], "allocation", 5), 403)
+    assert tranche(client, manager, ppa["id"], "allocation", 100).status_code == 201
     response = tranche(client, manager, ppa["id"], "adjustment", "-12.50")
     assert response.status_code == 201, response.text
     assert response.json()["amount"] == -12.5

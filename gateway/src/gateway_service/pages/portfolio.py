@@ -1,7 +1,8 @@
 """Portfolio pages: the dashboard, the PPA list, the PPA form (new and edit, with If-Match),
 the PPA page in sections (summary, budget & funding, milestones, indicators with their
 actuals, the status-update log, workflow, approval, needs linked and unlinked one at a time,
-tasks) and the confirmation pages of deletions.
+tasks), the confirmation pages of deletions and the reversal of a funding tranche (its reason
+asked first).
 
 Every action redirects with ``?saved=<key>``; the page says the sentence `NOTICES` holds for
 that key (a fixed vocabulary: the query's text is never shown)."""
@@ -65,7 +66,7 @@ from gateway_service.pages.record_forms import (
 )
 from gateway_service.web import render
 from obcms_platform.approval import offered_moves
-from obcms_platform.errors import NotFoundError
+from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.vocabulary import ApprovalStatus
 
 DASHBOARD = "/oobc-management/portfolio/"
@@ -127,6 +128,7 @@ UPDATE_FIELDS = (
     Field("issues", "Issues and challenges", max_length=20_000),
     Field("next_steps", "Next steps", max_length=20_000),
 )
+REVERSAL_FIELDS = (Field("reason", "Reason", required=True, max_length=500),)
 TRANCHE_FIELDS = (
     Field("tranche_type", "Tranche type", "choice", required=True, choices=TRANCHE_TYPES),
     Field("amount", "Amount", "signed_amount", required=True),
@@ -151,6 +153,7 @@ NOTICES = {
     "stage-saved": "Workflow stage updated",
     "decision": "Approval decision recorded",
     "tranche-added": "Tranche recorded",
+    "tranche-reversed": "Tranche reversed: the reversal is recorded beside it",
     "linked": "Need linked to this PPA",
     "unlinked": "Need link removed",
 }
@@ -483,6 +486,7 @@ async def _ppa_page(
             "funding": funding,
             "indicators": indicators,
             "updates": updates,
+            "tranches_by_id": {tranche["id"]: tranche for tranche in funding["tranches"]},
             "needs": needs,
             "linkable_needs": linkable,
             "may_change_need": {need["id"]: may_change(user, need) for need in needs},
@@ -814,6 +818,85 @@ async def tranche_add(request: Request, user: PageUser, ppa_id: str) -> Response
         form,
         TRANCHE_FIELDS,
         saved="tranche-added",
+    )
+
+
+# -- correcting a tranche: its reversal, with the reason asked first --------------------------
+
+
+def _reversal_page(
+    request: Request,
+    ppa: dict[str, Any],
+    tranche: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    general: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "tranche_reversal.html",
+        {
+            "ppa": ppa,
+            "tranche": tranche,
+            "post_to": PPA_PAGE.format(ppa_id=ppa["id"]) + f"funding/{tranche['id']}/reverse/",
+            "back": ppa_url(ppa["id"], anchor="funding"),
+            "form": form or {},
+            "errors": errors or {},
+            "general_error": general,
+        },
+        status_code=status,
+    )
+
+
+async def _reversible(
+    request: Request, user: PageUser, ppa_id: str, tranche_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The PPA and its tranche `tranche_id`, for a manager (a 403 page else)."""
+    if not is_manager(user):
+        raise ForbiddenError("Reversing a funding tranche needs the manager role")
+    ppa_id, tranche_id = parse_id(ppa_id, "PPA"), parse_id(tranche_id, "tranche")
+    ppa, funding = await asyncio.gather(
+        fetch(request, user, "portfolio", f"/ppas/{ppa_id}"),
+        fetch(request, user, "portfolio", f"/ppas/{ppa_id}/funding"),
+    )
+    for tranche in funding["tranches"]:
+        if tranche["id"] == tranche_id:
+            return ppa, tranche
+    raise NotFoundError("tranche", tranche_id)
+
+
+@router.get(PPA_PAGE + "funding/{tranche_id}/reverse/")
+async def tranche_reverse_confirm(
+    request: Request, user: PageUser, ppa_id: str, tranche_id: str
+) -> Response:
+    ppa, tranche = await _reversible(request, user, ppa_id, tranche_id)
+    return _reversal_page(request, ppa, tranche)
+
+
+@router.post(PPA_PAGE + "funding/{tranche_id}/reverse/")
+async def tranche_reverse(
+    request: Request, user: PageUser, ppa_id: str, tranche_id: str
+) -> Response:
+    ppa, tranche = await _reversible(request, user, ppa_id, tranche_id)
+    form, _ = await read_form(request)
+    parsed = parse(form, REVERSAL_FIELDS)
+    if parsed.errors:
+        return _reversal_page(request, ppa, tranche, form=form, errors=parsed.errors, status=422)
+    path = f"/ppas/{ppa['id']}/funding/{tranche['id']}/reversal"
+    reply = await api(request, user, "portfolio", "POST", path, json=parsed.payload)
+    if reply.ok:
+        return redirect(ppa_url(ppa["id"], "tranche-reversed", "funding"))
+    errors, general = service_errors(reply, REVERSAL_FIELDS)
+    return _reversal_page(
+        request,
+        ppa,
+        tranche,
+        form=form,
+        errors=errors,
+        general=general or ("Please correct the reason" if errors else None),
+        status=reply.status,
     )
 
 

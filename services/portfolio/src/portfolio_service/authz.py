@@ -95,6 +95,7 @@ PPA_APPROVAL = Rule(
     role=Role.MANAGER,
 )
 FUNDING_CREATE = Rule("funding.create", "Record a funding tranche", role=Role.MANAGER)
+FUNDING_REVERSE = Rule("funding.reverse", "Reverse a funding tranche", role=Role.MANAGER)
 CEILING_WRITE = Rule("ceiling.write", "Create or change a budget ceiling", role=Role.MANAGER)
 ASSESSMENT_CREATE = Rule("assessment.create", "Create an assessment", role=Role.STAFF)
 ASSESSMENT_WRITE = Rule.owned(
@@ -126,6 +127,7 @@ RULES = (
     WORKFLOW_UPDATE,
     PPA_APPROVAL,
     FUNDING_CREATE,
+    FUNDING_REVERSE,
     CEILING_WRITE,
     ASSESSMENT_CREATE,
     ASSESSMENT_WRITE,

@@ -13,7 +13,7 @@ from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import apply_changes, field_conditions, get_or_404, insert_row
 from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.ceilings.schemas import CeilingCreate, CeilingFilters, CeilingUpdate
-from portfolio_service.ppas.models import CEILING_STAGES, Ppa
+from portfolio_service.ppas.models import CEILING_STAGES, Ppa, Sector
 
 
 def get_ceiling(session: Session, ceiling_id: uuid.UUID) -> BudgetCeiling:
@@ -76,6 +76,23 @@ def _ensure_single_active(session: Session, ceiling: BudgetCeiling) -> None:
         )
 
 
+def locked_active_ceiling(
+    session: Session, sector: Sector, fiscal_year: int
+) -> BudgetCeiling | None:
+    """The active ceiling of `sector` in `fiscal_year`, row-locked: the checks against one
+    ceiling (a PPA entering budget review, an allocation recorded) run one at a time. Taken
+    after the PPA's own lock, never before, so that no two writers wait on each other."""
+    return session.scalar(
+        select(BudgetCeiling)
+        .where(
+            BudgetCeiling.sector == sector,
+            BudgetCeiling.fiscal_year == fiscal_year,
+            BudgetCeiling.is_active,
+        )
+        .with_for_update()
+    )
+
+
 def ensure_within_ceiling(session: Session, ppa: Ppa) -> None:
     """Refuse (409 naming budget_allocation) a PPA that would take its sector over budget.
 
@@ -86,15 +103,7 @@ def ensure_within_ceiling(session: Session, ppa: Ppa) -> None:
     """
     if ppa.sector is None or ppa.fiscal_year is None:
         return
-    ceiling = session.scalar(
-        select(BudgetCeiling)
-        .where(
-            BudgetCeiling.sector == ppa.sector,
-            BudgetCeiling.fiscal_year == ppa.fiscal_year,
-            BudgetCeiling.is_active,
-        )
-        .with_for_update()
-    )
+    ceiling = locked_active_ceiling(session, ppa.sector, ppa.fiscal_year)
     if ceiling is None:
         return
     committed = session.scalar(

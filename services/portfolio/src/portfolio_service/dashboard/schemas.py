@@ -76,6 +76,26 @@ class StaleUpdates(ResponseModel):
     ppas: list[StalePpa]
 
 
+class UnderObligatedPpa(ResponseModel):
+    id: uuid.UUID
+    title: str
+    allocated: Money
+    obligated: Money
+    obligation_rate: float
+
+
+class QuarterUnderObligation(ResponseModel):
+    """The PPAs under-obligated at the end of the last completed quarter: counting the
+    tranches dated up to `quarter_end`, an obligation rate below 75 % of what was allocated
+    (PPAs with nothing allocated have no rate). Lowest rate first, at most 20; `total`
+    counts them all."""
+
+    quarter: str
+    quarter_end: date
+    total: int
+    ppas: list[UnderObligatedPpa]
+
+
 class Dashboard(ResponseModel):
     fiscal_year: int | None
     as_of: date
@@ -93,3 +113,4 @@ class Dashboard(ResponseModel):
     needs: NeedsCoverage
     indicators: IndicatorAttainment
     stale_updates: StaleUpdates
+    under_obligated: QuarterUnderObligation

@@ -1,4 +1,4 @@
-"""The portfolio dashboard: six aggregate queries, whatever the size of the portfolio."""
+"""The portfolio dashboard: seven aggregate queries, whatever the size of the portfolio."""
 
 from __future__ import annotations
 
@@ -32,12 +32,20 @@ from portfolio_service.dashboard.schemas import (
     Dashboard,
     IndicatorAttainment,
     NeedsCoverage,
+    QuarterUnderObligation,
     StalePpa,
     StaleUpdates,
+    UnderObligatedPpa,
     UpcomingMilestone,
 )
-from portfolio_service.funding.models import FundingTranche
-from portfolio_service.funding.service import FundingFigures, percent, tranche_sums
+from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.funding.service import (
+    ALLOCATING,
+    UNDER_OBLIGATED_BELOW,
+    FundingFigures,
+    percent,
+    tranche_sums,
+)
 from portfolio_service.indicators.models import Indicator, IndicatorStatus
 from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
@@ -46,6 +54,7 @@ from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaS
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
+UNDER_OBLIGATED_LIMIT = 20
 AT_RISK_MARGIN = 20  # percentage points of the planned period
 UNSPECIFIED = "unspecified"
 STALE_DAYS = 30  # default of `stale_days`
@@ -90,13 +99,14 @@ class DashboardQueries:
     needs: Select[*tuple[Any, ...]]
     indicators: Select[*tuple[Any, ...]]
     stale: Select[*tuple[Any, ...]]
+    under_obligated: Select[*tuple[Any, ...]]
 
 
 @cache
 def dashboard_queries(scoped: bool) -> DashboardQueries:
-    """The six statements, built once per process with `today`, `upcoming_end`,
-    `stale_since` and (when `scoped`) `fiscal_year` as parameters: about 40 columns are not
-    rebuilt and their cache key not recomputed on every request."""
+    """The seven statements, built once per process with `today`, `upcoming_end`,
+    `stale_since`, `quarter_end` and (when `scoped`) `fiscal_year` as parameters: about 40
+    columns are not rebuilt and their cache key not recomputed on every request."""
     today = bindparam("today", type_=Date)
     scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
     ppas_in_scope = select(Ppa.id).where(*scope)
@@ -186,7 +196,44 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
         .order_by(silent_since, Ppa.id)
         .limit(STALE_LIMIT)
     )
-    return DashboardQueries(ppas, funding, upcoming, needs, indicators, stale)
+
+    # 7. PPAs under-obligated at the end of the last completed quarter, lowest rate first.
+    amount = FundingTranche.amount
+    at_quarter_end = (
+        select(
+            FundingTranche.ppa_id,
+            func.coalesce(
+                func.sum(amount).filter(FundingTranche.tranche_type.in_(ALLOCATING)), 0
+            ).label("allocated"),
+            func.coalesce(
+                func.sum(amount).filter(FundingTranche.tranche_type == TrancheType.OBLIGATION), 0
+            ).label("obligated"),
+        )
+        .where(FundingTranche.date <= bindparam("quarter_end", type_=Date))
+        .group_by(FundingTranche.ppa_id)
+        .subquery()
+    )
+    allocated, obligated = at_quarter_end.c.allocated, at_quarter_end.c.obligated
+    under_obligated = (
+        select(
+            Ppa.id,
+            Ppa.title,
+            allocated,
+            obligated,
+            func.count().over().label("total"),
+        )
+        .join(at_quarter_end, at_quarter_end.c.ppa_id == Ppa.id)
+        .where(allocated > 0, obligated * 100 < allocated * UNDER_OBLIGATED_BELOW, *scope)
+        .order_by(obligated / allocated, Ppa.title, Ppa.id)
+        .limit(UNDER_OBLIGATED_LIMIT)
+    )
+    return DashboardQueries(ppas, funding, upcoming, needs, indicators, stale, under_obligated)
+
+
+def last_quarter_end(today: date) -> date:
+    """The last day of the last quarter (of the calendar year) completed before `today`."""
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    return quarter_start - timedelta(days=1)
 
 
 def portfolio_dashboard(
@@ -199,10 +246,12 @@ def portfolio_dashboard(
     the indicators' attainment and the PPAs without a status update for `stale_days`."""
     today = today or date.today()
     queries = dashboard_queries(scoped=fiscal_year is not None)
+    quarter_end = last_quarter_end(today)
     params: dict[str, Any] = {
         "today": today,
         "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
         "stale_since": today - timedelta(days=stale_days),
+        "quarter_end": quarter_end,
     }
     if fiscal_year is not None:
         params["fiscal_year"] = fiscal_year
@@ -222,6 +271,7 @@ def portfolio_dashboard(
     needs_row = session.execute(queries.needs, params).one()
     indicator_row = session.execute(queries.indicators, params).one()
     stale = session.execute(queries.stale, params).all()
+    under_obligated = session.execute(queries.under_obligated, params).all()
 
     average = ppa_row["average_progress"]
     by_status = breakdown("status")
@@ -265,5 +315,20 @@ def portfolio_dashboard(
             stale_days=stale_days,
             total=stale[0].total if stale else 0,
             ppas=[StalePpa.model_validate(row) for row in stale],
+        ),
+        under_obligated=QuarterUnderObligation(
+            quarter=f"{quarter_end.year} Q{quarter_end.month // 3}",
+            quarter_end=quarter_end,
+            total=under_obligated[0].total if under_obligated else 0,
+            ppas=[
+                UnderObligatedPpa(
+                    id=row.id,
+                    title=row.title,
+                    allocated=row.allocated,
+                    obligated=row.obligated,
+                    obligation_rate=percent(row.obligated, row.allocated) or 0.0,
+                )
+                for row in under_obligated
+            ],
         ),
     )

@@ -1,4 +1,9 @@
-"""Funding tranches of a PPA: allocations, obligations, disbursements and adjustments."""
+"""Funding tranches of a PPA: allocations, obligations, disbursements and adjustments.
+
+A tranche is never edited or deleted (but with its PPA): a mistake is corrected by a reversal,
+a tranche of the same type and the opposite amount that names the tranche it reverses and
+why. A tranche is reversed at most once, and a reversal is not reversed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,16 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, Text, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Identified
@@ -24,11 +38,20 @@ class FundingTranche(Identified, Timestamped, Base):
     date: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("funding_tranches.id", ondelete="CASCADE")
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
         CheckConstraint(
-            "amount > 0 OR (tranche_type = 'adjustment' AND amount <> 0)", name="amount"
+            "amount > 0 OR (tranche_type = 'adjustment' AND amount <> 0)"
+            " OR (reverses_id IS NOT NULL AND amount < 0)",
+            name="amount",
         ),
+        CheckConstraint("reverses_id IS NULL OR reason <> ''", name="reason"),
+        # At most one reversal of a tranche (also when two are sent at once).
+        UniqueConstraint("reverses_id"),
         # Per-PPA totals by type (funding summary, dashboard).
         Index("ix_funding_tranches__ppa_id_tranche_type", "ppa_id", "tranche_type"),
     )

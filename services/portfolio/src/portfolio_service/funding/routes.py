@@ -11,9 +11,14 @@ from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.resource_routes import Write, Writes, collection_router
-from portfolio_service.authz import FUNDING_CREATE
+from portfolio_service.authz import FUNDING_CREATE, FUNDING_REVERSE
 from portfolio_service.funding import service
-from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
+from portfolio_service.funding.schemas import (
+    FundingSummary,
+    ReversalCreate,
+    TrancheCreate,
+    TrancheRead,
+)
 
 router = collection_router("ppas/{ppa_id}/funding", tag="funding", errors=(404,))
 
@@ -29,13 +34,34 @@ def funding_summary(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) 
     "",
     response_model=TrancheRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(403),
+    responses=error_responses(403, 409),
 )
 def add_tranche(
     ppa_id: uuid.UUID,
     data: TrancheCreate,
     write: Annotated[Write, Writes(FUNDING_CREATE, if_match=False)],
 ) -> TrancheRead:
-    """Record a tranche (manager)."""
+    """Record a tranche (manager); refused (409) when it would take obligations over the
+    allocated total, disbursements over the obligated one, or the allocated total over the
+    PPA's budget allocation or its sector's budget ceiling."""
     tranche = service.add_tranche(write.session, ppa_id, data, write.principal)
     return write.respond(tranche, TrancheRead, etag=False)
+
+
+@router.post(
+    "/{tranche_id}/reversal",
+    response_model=TrancheRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(403, 409),
+)
+def reverse_tranche(
+    ppa_id: uuid.UUID,
+    tranche_id: uuid.UUID,
+    data: ReversalCreate,
+    write: Annotated[Write, Writes(FUNDING_REVERSE, if_match=False)],
+) -> TrancheRead:
+    """Correct a tranche (manager): record its reversal, the same type with the opposite
+    amount and the reason. A tranche is reversed at most once and a reversal never; refused
+    (409) when the PPA's totals without the tranche would break a limit."""
+    reversal = service.reverse_tranche(write.session, ppa_id, tranche_id, data, write.principal)
+    return write.respond(reversal, TrancheRead, etag=False)

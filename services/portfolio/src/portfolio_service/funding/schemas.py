@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import StringConstraints, ValidationInfo, field_validator
 
-from obcms_platform.schemas import Note, PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import (
+    Note,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+    TextWithoutNul,
+)
 from portfolio_service.fields import Money, SignedAmount
 from portfolio_service.funding.models import TrancheType
 
@@ -30,13 +37,28 @@ class TrancheCreate(RequestModel):
         return amount
 
 
+ReversalReason = Annotated[TextWithoutNul, StringConstraints(min_length=3, max_length=500)]
+
+
+class ReversalCreate(RequestModel):
+    """Why a tranche is reversed: kept on the reversal and in the PPA's history."""
+
+    reason: ReversalReason
+
+
 class TrancheRead(ResponseModel):
+    """A tranche; a reversal names the tranche it reverses (`reverses_id`) and why
+    (`reason`), and a reversed tranche its reversal (`reversed_by_id`)."""
+
     id: uuid.UUID
     ppa_id: uuid.UUID
     tranche_type: TrancheType
     amount: Money
     date: dt.date
     notes: str
+    reverses_id: uuid.UUID | None
+    reason: str
+    reversed_by_id: uuid.UUID | None = None
     created_by: uuid.UUID | None
     created_at: dt.datetime
 
@@ -47,7 +69,8 @@ class FundingSummary(ResponseModel):
     allocated = allocation tranches + adjustments; obligation rate = obligated / allocated;
     disbursement rate = disbursed / obligated; utilization = disbursed / the PPA's
     budget_allocation (all x 100, two decimals). A rate is null when its denominator is 0
-    (or unset). Under-obligated: an obligation rate below 75 %.
+    (or unset). Under-obligated: an obligation rate below 75 %. Reversals count in every
+    total (they carry the opposite amount).
     """
 
     ppa_id: uuid.UUID

@@ -1,21 +1,41 @@
-"""Funding tranches and the figures derived from them. Functions never commit."""
+"""Funding tranches and the figures derived from them. Functions never commit.
+
+A tranche or a reversal is recorded only within the limits of its PPA: obligations may not
+exceed what is allocated (allocations and adjustments), disbursements what is obligated, and
+the allocated total the PPA's own budget_allocation (when set); across the portfolio, the
+allocated total of a sector's PPAs of one fiscal year may not exceed its active budget
+ceiling. The PPA's row is locked before its totals are summed, so that tranches of one PPA
+are checked one at a time and two at once cannot together pass a limit; the ceiling's row,
+locked next, does the same for the PPAs of a sector. Each tranche moves one of the PPA's
+totals, and is kept in the PPA's history as that change.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Label, func, select
+from sqlalchemy import ColumnElement, Label, func, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import NotFoundError
+from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.formatting import OFFICE_ZONE, format_day
+from obcms_platform.history import RecordChange, because
 from obcms_platform.records import insert_row, model_of
+from portfolio_service.ceilings.service import locked_active_ceiling
+from portfolio_service.db import history
 from portfolio_service.funding.models import FundingTranche, TrancheType
-from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
-from portfolio_service.ppas.models import Ppa
+from portfolio_service.funding.schemas import (
+    FundingSummary,
+    ReversalCreate,
+    TrancheCreate,
+    TrancheRead,
+)
+from portfolio_service.ppas.models import Ppa, Sector
 
 UNDER_OBLIGATED_BELOW = Decimal(75)
 CENT = Decimal("0.01")
@@ -27,6 +47,33 @@ def percent(numerator: Decimal, denominator: Decimal | None) -> float | None:
     if denominator is None or denominator <= 0:
         return None
     return float((numerator * 100 / denominator).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+# The field of `FundingFigures` each type of tranche adds to.
+FIGURE_OF = {
+    TrancheType.ALLOCATION: "allocations",
+    TrancheType.ADJUSTMENT: "adjustments",
+    TrancheType.OBLIGATION: "obligated",
+    TrancheType.DISBURSEMENT: "disbursed",
+}
+# The PPA total (as its funding summary names it) each type of tranche moves.
+TOTAL_OF = {
+    TrancheType.ALLOCATION: "allocated",
+    TrancheType.ADJUSTMENT: "allocated",
+    TrancheType.OBLIGATION: "obligated",
+    TrancheType.DISBURSEMENT: "disbursed",
+}
+ALLOCATING = (TrancheType.ALLOCATION, TrancheType.ADJUSTMENT)
+CURRENCY_SYMBOLS = {"PHP": "₱"}
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """An amount as a person reads it: ₱1,234,567.50 (a currency without a symbol here by
+    its code: USD 1,234.50)."""
+    sign = "-" if amount < 0 else ""
+    figure = f"{abs(amount):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +109,10 @@ class FundingFigures:
             return False
         return self.obligated * 100 < self.allocated * UNDER_OBLIGATED_BELOW
 
+    def with_tranche(self, kind: TrancheType, amount: Decimal) -> FundingFigures:
+        """The figures once a tranche of `kind` and `amount` is added."""
+        return replace(self, **{FIGURE_OF[kind]: getattr(self, FIGURE_OF[kind]) + amount})
+
     @classmethod
     def from_sums(cls, budget_allocation: Decimal | None, sums: Any) -> FundingFigures:
         """From a row holding the `tranche_sums()` columns."""
@@ -84,31 +135,253 @@ def tranche_sums() -> list[Label[Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class FundingLimit:
+    """A PPA total (`lower`) that may not exceed another figure of the PPA (`upper`): how the
+    refusal names each, the first as a total, the second as the limit (`{}`: its amount)."""
+
+    lower: str
+    upper: str
+    lower_total: str
+    upper_total: str
+    lower_as_floor: str
+    upper_as_limit: str
+
+
+LIMITS = (
+    FundingLimit(
+        "allocated",
+        "budget_allocation",
+        "allocations and adjustments",
+        "the budget allocation",
+        "the {} allocated",
+        "the PPA's budget allocation of {}",
+    ),
+    FundingLimit(
+        "obligated",
+        "allocated",
+        "obligations",
+        "allocations and adjustments",
+        "the {} obligated",
+        "the {} allocated",
+    ),
+    FundingLimit(
+        "disbursed",
+        "obligated",
+        "disbursements",
+        "obligations",
+        "the {} already disbursed",
+        "the {} obligated",
+    ),
+)
+
+
+def ensure_within_limits(before: FundingFigures, after: FundingFigures, currency: str) -> None:
+    """Refuse (409 naming `amount`) a tranche that takes a PPA total past its limit, or
+    further past it (`before`: the figures without it; `after`: with it)."""
+    for limit in LIMITS:
+        lower, upper = getattr(after, limit.lower), getattr(after, limit.upper)
+        if upper is None or lower <= upper:
+            continue
+        if lower - upper <= getattr(before, limit.lower) - getattr(before, limit.upper):
+            continue  # over the limit already (an older record), and not further now
+        if lower != getattr(before, limit.lower):
+            refusal = (
+                f"{limit.lower_total} would total {money(lower, currency)}, more than "
+                + limit.upper_as_limit.format(money(upper, currency))
+            )
+        else:
+            refusal = (
+                f"{limit.upper_total} would total {money(upper, currency)}, less than "
+                + limit.lower_as_floor.format(money(lower, currency))
+            )
+        raise ConflictError(f"amount: {refusal}", field="amount")
+
+
 def add_tranche(
     session: Session, ppa_id: uuid.UUID, data: TrancheCreate, principal: Principal
 ) -> FundingTranche:
-    _ppa(session, ppa_id)
+    ppa = _locked_ppa(session, ppa_id)
     tranche = FundingTranche(
         id=uuid.uuid4(), ppa_id=ppa_id, created_by=principal.user_id, **data.model_dump()
     )
-    insert_row(session, tranche)
+    _record(session, ppa, tranche, cause=f"{data.tranche_type.value} of {format_day(data.date)}")
     return tranche
+
+
+def reverse_tranche(
+    session: Session,
+    ppa_id: uuid.UUID,
+    tranche_id: uuid.UUID,
+    data: ReversalCreate,
+    principal: Principal,
+) -> FundingTranche:
+    """Record the reversal of a tranche: the same type, the opposite amount, dated today (the
+    office's), naming the tranche and the reason. Refused (409) for a reversal, a tranche
+    reversed already, or when the PPA's totals without the tranche would break a limit."""
+    ppa = _locked_ppa(session, ppa_id)
+    original = session.scalar(
+        select(FundingTranche).where(
+            FundingTranche.id == tranche_id, FundingTranche.ppa_id == ppa_id
+        )
+    )
+    if original is None:
+        raise NotFoundError("funding tranche", tranche_id)
+    kind = original.tranche_type.value
+    if original.reverses_id is not None:
+        raise ConflictError(
+            f"tranche_id: this {kind} is itself a reversal and cannot be reversed; record a "
+            "new tranche instead",
+            field="tranche_id",
+        )
+    earlier = session.scalar(
+        select(FundingTranche).where(FundingTranche.reverses_id == original.id)
+    )
+    if earlier is not None:
+        raise ConflictError(
+            f"tranche_id: this {kind} was already reversed on {format_day(earlier.date)} "
+            f"({earlier.reason})",
+            field="tranche_id",
+        )
+    reversal = FundingTranche(
+        id=uuid.uuid4(),
+        ppa_id=ppa_id,
+        tranche_type=original.tranche_type,
+        amount=-original.amount,
+        date=datetime.now(OFFICE_ZONE).date(),
+        reverses_id=original.id,
+        reason=data.reason,
+        created_by=principal.user_id,
+    )
+    _record(
+        session,
+        ppa,
+        reversal,
+        cause=f"reversal of the {kind} of {format_day(original.date)}: {data.reason}",
+    )
+    return reversal
+
+
+def _record(session: Session, ppa: LockedPpa, tranche: FundingTranche, *, cause: str) -> None:
+    """Insert `tranche` of the locked `ppa` when the PPA's totals with it stay within the
+    limits, and keep the total it moves in the PPA's history."""
+    before = _figures(session, ppa)
+    after = before.with_tranche(tranche.tranche_type, tranche.amount)
+    ensure_within_limits(before, after, ppa.budget_currency)
+    if tranche.tranche_type in ALLOCATING:
+        _ensure_within_sector_ceiling(session, ppa, tranche.amount)
+    insert_row(session, tranche)
+    total = TOTAL_OF[tranche.tranche_type]
+    old, new = (getattr(figures, total).quantize(CENT) for figures in (before, after))
+    with because(session, cause):
+        history.add(session, Ppa, [RecordChange(ppa.id, ppa.version, {total: (old, new)})])
+
+
+def _ensure_within_sector_ceiling(session: Session, ppa: LockedPpa, added: Decimal) -> None:
+    """Refuse (409 naming `amount`) an allocation that takes the allocated total of the PPAs
+    of the PPA's sector and fiscal year over its active budget ceiling."""
+    if added <= 0 or ppa.sector is None or ppa.fiscal_year is None:
+        return
+    ceiling = locked_active_ceiling(session, ppa.sector, ppa.fiscal_year)
+    if ceiling is None:
+        return
+    allocated = _allocated(session, Ppa.sector == ppa.sector, Ppa.fiscal_year == ppa.fiscal_year)
+    if allocated + added > ceiling.amount:
+        currency = ppa.budget_currency
+        raise ConflictError(
+            f"amount: allocations and adjustments of the {ppa.sector.value} PPAs of fiscal "
+            f"year {ppa.fiscal_year} would total {money(allocated + added, currency)}, more "
+            f"than the sector's budget ceiling of {money(ceiling.amount, currency)}",
+            field="amount",
+        )
+
+
+def ensure_budget_covers_allocations(session: Session, ppa: Ppa) -> None:
+    """Refuse (409 naming budget_allocation) a PPA's budget allocation below what its
+    tranches allocate already (the PPA's row is locked by its update)."""
+    if ppa.budget_allocation is None:
+        return
+    allocated = _allocated(session, FundingTranche.ppa_id == ppa.id)
+    if ppa.budget_allocation < allocated:
+        currency = ppa.budget_currency
+        raise ConflictError(
+            f"budget_allocation: {money(ppa.budget_allocation, currency)} is less than the "
+            f"{money(allocated, currency)} its tranches allocate already; reverse an "
+            "allocation first",
+            field="budget_allocation",
+        )
+
+
+def _allocated(session: Session, *conditions: ColumnElement[bool]) -> Decimal:
+    """The allocated total (allocations and adjustments) of the tranches of the PPAs that
+    meet `conditions`."""
+    allocated = session.scalar(
+        select(func.coalesce(func.sum(FundingTranche.amount), 0))
+        .join(Ppa, Ppa.id == FundingTranche.ppa_id)
+        .where(FundingTranche.tranche_type.in_(ALLOCATING), *conditions)
+    )
+    return allocated or Decimal(0)
 
 
 def funding_summary(session: Session, ppa_id: uuid.UUID) -> FundingSummary:
     budget_allocation = _ppa(session, ppa_id)
     sums = session.execute(select(*tranche_sums()).where(FundingTranche.ppa_id == ppa_id)).one()
-    tranches = session.scalars(
-        select(FundingTranche)
-        .where(FundingTranche.ppa_id == ppa_id)
-        .order_by(FundingTranche.date, FundingTranche.created_at, FundingTranche.id)
+    tranches = list(
+        session.scalars(
+            select(FundingTranche)
+            .where(FundingTranche.ppa_id == ppa_id)
+            .order_by(FundingTranche.date, FundingTranche.created_at, FundingTranche.id)
+        )
     )
+    reversed_by = {t.reverses_id: t.id for t in tranches if t.reverses_id is not None}
     return model_of(
         FundingSummary,
         FundingFigures.from_sums(budget_allocation, sums),
         ppa_id=ppa_id,
-        tranches=[TrancheRead.model_validate(tranche) for tranche in tranches],
+        tranches=[
+            TrancheRead.model_validate(tranche).model_copy(
+                update={"reversed_by_id": reversed_by.get(tranche.id)}
+            )
+            for tranche in tranches
+        ],
     )
+
+
+def _figures(session: Session, ppa: LockedPpa) -> FundingFigures:
+    sums = session.execute(select(*tranche_sums()).where(FundingTranche.ppa_id == ppa.id)).one()
+    return FundingFigures.from_sums(ppa.budget_allocation, sums)
+
+
+@dataclass(frozen=True)
+class LockedPpa:
+    """What the funding checks read of a PPA whose row is locked until the commit."""
+
+    id: uuid.UUID
+    version: int
+    budget_allocation: Decimal | None
+    budget_currency: str
+    sector: Sector | None
+    fiscal_year: int | None
+
+
+def _locked_ppa(session: Session, ppa_id: uuid.UUID) -> LockedPpa:
+    """The PPA, its row locked until the commit: the tranches of one PPA are recorded one at
+    a time. NotFoundError when there is none."""
+    row = session.execute(
+        select(
+            Ppa.id,
+            Ppa.version,
+            Ppa.budget_allocation,
+            Ppa.budget_currency,
+            Ppa.sector,
+            Ppa.fiscal_year,
+        )
+        .where(Ppa.id == ppa_id)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError("PPA", ppa_id)
+    return LockedPpa(*row)
 
 
 def _ppa(session: Session, ppa_id: uuid.UUID) -> Decimal | None:

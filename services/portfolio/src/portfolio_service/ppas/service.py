@@ -29,6 +29,7 @@ from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
+from portfolio_service.funding.service import ensure_budget_covers_allocations
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
     PpaCreate,
@@ -74,6 +75,8 @@ def update_ppa(
     _check_state(ppa)
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)
+    if "budget_allocation" in values:
+        ensure_budget_covers_allocations(session, ppa)
     session.flush()
     announced = PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa))
     outbox.add(session, PPA_UPDATED, announced, subject_id=ppa.id)

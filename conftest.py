@@ -8,5 +8,15 @@ pytest_plugins = ["obcms_platform.testing.fixtures"]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `slow` (whole stacks for minutes) run first: with `--dist loadfile
     --no-loadscope-reorder` (`make test`) the workers take files in this order, so the long
-    ones overlap the many short ones instead of running alone at the end."""
+    ones overlap the many short ones instead of running alone at the end.
+
+    Every item gets an id of its own. Schemathesis names one test per API operation
+    (``test_tasks_api[GET /api/v1/tasks]``), but pytest 9.2 builds an item's node id from its
+    function's name and its parametrization, which schemathesis does not use: every
+    operation's test had the function's id, and xdist, which schedules by id, ran one
+    operation per schema under `make test`. Such an item gets its operation as its params."""
+    for item in items:
+        operation = item.name.partition("[")[2].removesuffix("]")
+        if operation and "[" not in item.nodeid:
+            item._id = item._id.with_params(operation)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -121,7 +121,7 @@ def check_smoke_and_integrity(folder: Path) -> None:
         db_env = {**env, **{f"OBCMS_{n.upper()}_DATABASE_URL": u for n, u in databases.items()}}
         clean = obcmsctl("integrity", "--json", env=db_env)  # URLs from the environment
         assert clean.returncode == 0, clean.stdout + clean.stderr
-        assert json.loads(clean.stdout) == {"ok": True, "orphans": []}
+        assert json.loads(clean.stdout) == {"ok": True, "orphans": [], "files": []}
 
         # Deleted behind the service's back (no outbox event): its ten tasks are orphans.
         dsn = databases["portfolio"].replace("postgresql+psycopg", "postgresql")

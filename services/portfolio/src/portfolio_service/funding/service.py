@@ -7,14 +7,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Label, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Label, Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import NotFoundError
-from obcms_platform.records import insert_row, model_of
+from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import field_conditions, insert_row, model_of
 from portfolio_service.funding.models import FundingTranche, TrancheType
-from portfolio_service.funding.schemas import FundingSummary, TrancheCreate, TrancheRead
+from portfolio_service.funding.schemas import (
+    FundingSummary,
+    TrancheCreate,
+    TrancheFilters,
+    TrancheRead,
+)
 from portfolio_service.ppas.models import Ppa
 
 UNDER_OBLIGATED_BELOW = Decimal(75)
@@ -93,6 +99,36 @@ def add_tranche(
     )
     insert_row(session, tranche)
     return tranche
+
+
+def list_tranches(
+    session: Session, filters: TrancheFilters, page: PageParams
+) -> tuple[list[FundingTranche], int]:
+    return paginate(session, filtered_tranches(session, filters), page)
+
+
+def filtered_tranches(session: Session, filters: TrancheFilters) -> Select[FundingTranche]:
+    """The tranches of every PPA the filters select, newest first (the list's pages)."""
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InvalidInputError("date_to: must not be earlier than date_from", field="date_to")
+    conditions = field_conditions(FundingTranche, filters, "ppa_id", "tranche_type")
+    if filters.date_from is not None:
+        conditions.append(FundingTranche.date >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(FundingTranche.date <= filters.date_to)
+    ppa_conditions = field_conditions(Ppa, filters, "fiscal_year", "sector")
+    if ppa_conditions:
+        conditions.append(exists().where(Ppa.id == FundingTranche.ppa_id, *ppa_conditions))
+    return (
+        select(FundingTranche)
+        .where(*conditions)
+        .order_by(FundingTranche.date.desc(), FundingTranche.created_at.desc(), FundingTranche.id)
+    )
+
+
+def exported_tranches(session: Session, filters: TrancheFilters) -> Select[FundingTranche]:
+    """The list's tranches with their PPA (its title is a column of the export)."""
+    return filtered_tranches(session, filters).options(joinedload(FundingTranche.ppa))
 
 
 def funding_summary(session: Session, ppa_id: uuid.UUID) -> FundingSummary:

@@ -141,6 +141,7 @@ def test_a_title_a_spreadsheet_would_run_as_a_formula_stays_text(client, staff):
     header, *cells = workbook_rows(
         client.get(PPAS, params={"format": "xlsx"}, headers=staff.headers)
     )
+    assert header[0] == "Title"
     assert [row[0] for row in cells] == ["-5 days", "=HYPERLINK(1)"]
 
 

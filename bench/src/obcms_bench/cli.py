@@ -144,7 +144,7 @@ def run(
         str,
         typer.Option(
             help="scenarios to run (comma-separated of feed_cold, feed_warm, feed_year_cold, "
-            "tasks, dashboard, pages, propagation, notifications); default all"
+            "tasks, dashboard, pages, propagation, notifications, exports); default all"
         ),
     ] = "",
     reload: Annotated[bool, typer.Option(help="load the datasets again")] = False,
@@ -200,6 +200,11 @@ def run(
                         ),
                         "jobs": measure.digest_job(urls[registry.NOTIFICATIONS.name], year),
                     }
+                if wanted is None or "exports" in wanted:
+                    _say(f"{scale.name}: exports (every task and PPA as CSV and Excel) ...")
+                    entry["exports"] = measure.exports(
+                        stack.urls.gateway, credentials, stack.memory
+                    )
                 entry["memory_mb"] = {
                     name: round(value, 1) for name, value in stack.memory().items()
                 }

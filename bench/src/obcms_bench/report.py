@@ -258,6 +258,33 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                     *(_job_row(name, value) for name, value in jobs.items()),
                 ],
             )
+        if scale.get("exports"):
+            lines += [""]
+            lines += _table(
+                [
+                    "export",
+                    "rows",
+                    "s",
+                    "rows/s",
+                    "MB",
+                    "serving RSS before MB",
+                    "peak MB",
+                    "largest growth MB",
+                ],
+                [
+                    [
+                        name,
+                        value["rows"],
+                        value["seconds"],
+                        value["rows_per_s"],
+                        value["mb"],
+                        value["rss_before_mb"],
+                        value["rss_peak_mb"],
+                        value["rss_growth_mb"],
+                    ]
+                    for name, value in scale["exports"].items()
+                ],
+            )
         if scale.get("memory_mb"):
             lines += [""]
             lines += _table(

@@ -136,7 +136,14 @@ PORTFOLIO = Deployable(
     package="portfolio_service",
     settings_class="portfolio_service.settings:PortfolioSettings",
     default_port=8003,
-    api_resources=("ppas", "budget-ceilings", "assessments", "needs", "portfolio"),
+    api_resources=(
+        "ppas",
+        "budget-ceilings",
+        "funding-tranches",
+        "assessments",
+        "needs",
+        "portfolio",
+    ),
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),
     comments_on=("ppa", "assessment", "need"),

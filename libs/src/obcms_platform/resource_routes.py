@@ -5,8 +5,9 @@ its OpenAPI tag and the errors every route of it may answer.
 
 Every resource's routes do the same: parse, call the service, commit, answer the record as its
 read model. `ResourceRoutes` generates them from the service functions: list (pagination and
-the filters model, a `Page`), create (201 with ``Location``), get, update (``If-Match``) and
-delete (204), status moves (``POST /{id}/approve``) and links to other records (``PUT`` and
+the filters model, a `Page`; with an `Export`, every matching record as a CSV or Excel file),
+create (201 with ``Location``), get, update (``If-Match``) and delete (204), status moves
+(``POST /{id}/approve``) and links to other records (``PUT`` and
 ``DELETE /{id}/dependencies/{other_id}``); a versioned resource answers its record's version
 as the ``ETag``.
 
@@ -26,19 +27,24 @@ import inspect
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.params import Depends as DependsParam
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from obcms_platform import history
+from obcms_platform import exports, history
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
-from obcms_platform.db import DbSession
-from obcms_platform.errors import error_responses
+from obcms_platform.db import Database, DbSession
+from obcms_platform.errors import InvalidInputError, error_responses
+from obcms_platform.exports import EXPORT_CONTENT, Export, ExportFormat
+from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
 
@@ -193,6 +199,7 @@ class ResourceRoutes(Generic[ReadT]):
         self.versioned = versioned
         self.present = present
         self.record_id = f"{name}_id"
+        self.export: Export | None = None
 
     def _answer(self, record: Any, principal: Principal) -> ReadT:
         if self.present is not None:
@@ -208,14 +215,30 @@ class ResourceRoutes(Generic[ReadT]):
         find: Callable[..., tuple[Sequence[Any], int]],
         *,
         errors: Iterable[int] = (),
+        export: Export | None = None,
     ) -> None:
-        """``GET ""``: `find(session, filters, page[, principal=])` → (records, total)."""
+        """``GET ""``: `find(session, filters, page[, principal=])` → (records, total).
+
+        With an `export`, ``?format=csv`` or ``xlsx`` answers every record `export.query`
+        selects with the same filters, as a file (`obcms_platform.exports`); a list without
+        one refuses those formats."""
         call = _service_call(find, 3, CALLER)
+        self.export = export
+        query = _service_call(export.query, 2, CALLER) if export is not None else None
         # The concrete page model (its OpenAPI schema: `Page_NeedRead_`), of a read model known
         # only here; mypy takes the subscript for a type.
         page_model = Page[self.read]  # type: ignore[name-defined]
 
-        def handle(session: Session, principal: Principal, page: Any, filters: Any) -> Any:
+        def handle(
+            request: Request,
+            session: Session,
+            principal: Principal,
+            page: Any,
+            filters: Any,
+            format: ExportFormat,
+        ) -> Any:
+            if format is not ExportFormat.JSON:
+                return self._export(request, session, principal, filters, format, query)
             records, total = call(session, filters, page, principal=principal)
             if self.present is not None:
                 records = [self.present(record, principal) for record in records]
@@ -225,15 +248,66 @@ class ResourceRoutes(Generic[ReadT]):
             "",
             endpoint(
                 handle,
+                ("request", Request),
                 ("session", DbSession),
                 ("principal", CurrentPrincipal),
                 ("page", Pagination),
                 ("filters", Annotated[filters_model, Query()]),
+                (
+                    "format",
+                    Annotated[
+                        ExportFormat,
+                        Query(
+                            description="json: one page; csv or xlsx: every matching "
+                            "record as a file" + ("" if export else " (not for this list)")
+                        ),
+                    ],
+                    ExportFormat.JSON,
+                ),
             ),
             methods=["GET"],
             name=f"list_{self.plural}",
             response_model=page_model,
-            responses=error_responses(*errors),
+            responses={
+                **({200: {"content": EXPORT_CONTENT}} if export else {}),
+                **error_responses(*errors),
+            },
+        )
+
+    def _export(
+        self,
+        request: Request,
+        session: Session,
+        principal: Principal,
+        filters: BaseModel,
+        export_format: ExportFormat,
+        query: Callable[..., Select[Any]] | None,
+    ) -> StreamingResponse:
+        """Every record the list's filters select, as a file in `export_format`."""
+        if self.export is None or query is None:
+            raise InvalidInputError(
+                f"format: the {self.plural} list is not exported; use json", field="format"
+            )
+        for paging in ("limit", "offset"):
+            if paging in request.query_params:
+                raise InvalidInputError(
+                    f"{paging}: an export holds every matching record; leave out limit and offset",
+                    field=paging,
+                )
+        statement = query(session, filters, principal=principal)
+        present = self.present
+        database: Database = request.app.state.database
+        records = exports.rows(
+            database.session,
+            statement,
+            (lambda record: present(record, principal)) if present is not None else None,
+        )
+        return exports.export_response(
+            self.export,
+            export_format,
+            records,
+            today=datetime.now(OFFICE_ZONE).date(),
+            title=self.plural.replace("_", " ").capitalize(),
         )
 
     def create(

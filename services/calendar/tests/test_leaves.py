@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import uuid
 
 from sqlalchemy import select
@@ -126,3 +127,25 @@ def test_nobody_decides_their_own_leave(client, manager, admin):
         assert "own request" in refused.json()["error"]["message"]
     approved = client.post(f"/api/v1/leaves/{own['id']}/approve", headers=admin.headers)
     assert approved.status_code == 200, approved.text
+
+
+def test_a_leave_export_hides_a_colleagues_type_and_reason_as_the_list_does(
+    client, staff, other_staff, manager
+):
+    filed = file_leave(client, staff, leave_type="sick", reason="medical: surgery").json()
+
+    def exported(caller):
+        response = client.get(
+            "/api/v1/leaves",
+            params={"user_id": str(staff.user_id), "format": "csv"},
+            headers=caller.headers,
+        )
+        assert response.status_code == 200, response.text
+        text = response.content.decode("utf-8-sig")
+        return [
+            (row["Leave id"], row["Type"], row["Reason"])
+            for row in csv.DictReader(text.splitlines())
+        ]
+
+    assert exported(other_staff) == [(filed["id"], "", "")]
+    assert exported(manager) == [(filed["id"], "Sick", "medical: surgery")]

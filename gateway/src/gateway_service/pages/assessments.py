@@ -40,6 +40,7 @@ from gateway_service.pages.record_forms import (
     confirm_deletion,
     delete_record,
     ensure_may_change,
+    export_list,
     list_page,
     may_change,
     parse,
@@ -106,11 +107,24 @@ _need_as_form = _form_of(NEED_FIELDS)
 # -- assessments -----------------------------------------------------------------------------
 
 
+ASSESSMENT_FILTERS = ("status", "primary_methodology", "assessment_level", "q")
+NEED_FILTERS = ("status", "urgency_level", "addressed", "q")
+
+
 @router.get(ASSESSMENTS)
 async def assessment_list(request: Request, user: PageUser) -> Response:
-    filters = ("status", "primary_methodology", "assessment_level", "q")
     context = {**ASSESSMENT_CHOICES, "saved_subject": "Assessment"}
-    return await list_page(request, user, "assessments.html", "/assessments", filters, context)
+    return await list_page(
+        request, user, "assessments.html", "/assessments", ASSESSMENT_FILTERS, context
+    )
+
+
+@router.get(ASSESSMENTS + "export/")
+async def assessment_export(request: Request, user: PageUser) -> Response:
+    """The assessment list's rows under the page's filters, as CSV or Excel."""
+    return await export_list(
+        request, user, "/assessments", ASSESSMENT_FILTERS, "the assessment list"
+    )
 
 
 async def _assessment_form(
@@ -247,8 +261,13 @@ async def need_list(request: Request, user: PageUser) -> Response:
         "assessment_titles": {a["id"]: a["title"] for a in assessments},
         "saved_subject": "Need",
     }
-    filters = ("status", "urgency_level", "addressed", "q")
-    return await list_page(request, user, "needs.html", "/needs", filters, context)
+    return await list_page(request, user, "needs.html", "/needs", NEED_FILTERS, context)
+
+
+@router.get(NEEDS + "export/")
+async def need_export(request: Request, user: PageUser) -> Response:
+    """The need list's rows under the page's filters, as CSV or Excel."""
+    return await export_list(request, user, "/needs", NEED_FILTERS, "the need list")
 
 
 async def _need_form(

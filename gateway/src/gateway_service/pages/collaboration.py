@@ -28,17 +28,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.formatting import file_size
 from gateway_service.pages.activity import CommentEntry, Entry, UploadEntry, activity, merged
 from gateway_service.pages.common import (
     PEOPLE_JSON,
-    UpstreamError,
     api,
+    download,
     error_message,
     if_match,
     is_manager,
@@ -49,23 +48,13 @@ from gateway_service.pages.common import (
     user_names,
 )
 from gateway_service.pages.record_forms import Deletion, confirm_page
-from gateway_service.proxy.clients import BackendClients
-from obcms_platform.app import API_PREFIX
-from obcms_platform.errors import NotFoundError, ServiceUnavailableError
+from obcms_platform.errors import NotFoundError
 
 COMMENTS_SHOWN = 100  # the newest comments a page shows (the API pages through all)
 ATTACHMENTS_SHOWN = 100  # more than a record may hold (attachment_max_per_record)
 # The service's bound on a comment (CommentCreate.body), checked here too so the page says it.
 MAX_COMMENT = 10_000
 MARKDOWN_HINT = "Markdown works: **bold**, _italic_, lists, links. Type @ to mention someone."
-# Headers of a download passed on to the browser as the service sent them.
-DOWNLOAD_HEADERS = (
-    "content-type",
-    "content-length",
-    "content-disposition",
-    "x-content-type-options",
-    "cache-control",
-)
 # The allowed attachment types (the services' `attachment_types` setting) in words.
 FILE_TYPES = {
     "application/pdf": "PDF document",
@@ -501,31 +490,8 @@ class _Routes:
     ) -> Response:
         record_id = parse_id(record_id, self.record.title)
         attachment_id = parse_id(attachment_id, "attachment")
-        backends: BackendClients = request.app.state.backends
-        path = f"{API_PREFIX}{self.record.api_path(record_id)}/attachments/{attachment_id}/content"
-        upstream = await backends.open_stream(self.record.service, path, user)
-        if upstream.status_code != 200:
-            await upstream.aread()
-            await upstream.aclose()
-            if upstream.status_code >= 500:
-                message = f"the {self.record.service} service answered {upstream.status_code}"
-                raise ServiceUnavailableError(message + "; try again shortly")
-            try:
-                body = upstream.json()
-            except ValueError:
-                body = None
-            raise UpstreamError(
-                upstream.status_code, error_message(body, "the file cannot be downloaded")
-            )
-        return StreamingResponse(
-            upstream.aiter_raw(),
-            headers={
-                name: upstream.headers[name]
-                for name in DOWNLOAD_HEADERS
-                if name in upstream.headers
-            },
-            background=BackgroundTask(upstream.aclose),
-        )
+        path = f"{self.record.api_path(record_id)}/attachments/{attachment_id}/content"
+        return await download(request, user, self.record.service, path, "the file")
 
     async def _attachment(
         self, request: Request, user: Identity, record_id: str, attachment_id: str

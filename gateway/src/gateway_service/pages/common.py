@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from gateway_service.auth.identity import Identity
@@ -241,6 +242,53 @@ async def api(
     except ValueError:
         body = None
     return Reply(upstream.status_code, body)
+
+
+# Headers of a download passed on to the browser as the service sent them.
+DOWNLOAD_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "x-content-type-options",
+    "cache-control",
+)
+
+
+async def download(
+    request: Request,
+    user: Identity,
+    service: str,
+    path: str,
+    what: str,
+    *,
+    params: Iterable[tuple[str, str]] = (),
+) -> StreamingResponse:
+    """The file `service` answers at `/api/v1{path}` for `user`, streamed to the browser as
+    it comes (never held whole); a refusal is the page's error, in the service's words (or
+    "`what` cannot be downloaded")."""
+    backends: BackendClients = request.app.state.backends
+    query = httpx.QueryParams([(name, value) for name, value in params if value])
+    upstream = await backends.open_stream(service, f"{API_PREFIX}{path}", user, params=query)
+    if upstream.status_code != 200:
+        await upstream.aread()
+        await upstream.aclose()
+        if upstream.status_code >= 500:
+            message = f"the {service} service answered {upstream.status_code}"
+            raise ServiceUnavailableError(message + "; try again shortly")
+        try:
+            body = upstream.json()
+        except ValueError:
+            body = None
+        raise UpstreamError(
+            upstream.status_code, error_message(body, f"{what} cannot be downloaded")
+        )
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        headers={
+            name: upstream.headers[name] for name in DOWNLOAD_HEADERS if name in upstream.headers
+        },
+        background=BackgroundTask(upstream.aclose),
+    )
 
 
 async def fetch(

@@ -56,6 +56,7 @@ from gateway_service.pages.record_forms import (
     confirm_page,
     delete_record,
     ensure_may_change,
+    export_list,
     list_page,
     may_change,
     parse,
@@ -236,6 +237,12 @@ async def ppa_list(request: Request, user: PageUser) -> Response:
         "sectors": SECTORS,
     }
     return await list_page(request, user, "ppas.html", "/ppas", LIST_FILTERS, context)
+
+
+@router.get(PPAS + "export/")
+async def ppa_export(request: Request, user: PageUser) -> Response:
+    """The PPA list's rows under the page's filters, as CSV or Excel."""
+    return await export_list(request, user, "/ppas", LIST_FILTERS, "the PPA list")
 
 
 # -- the PPA form (new and edit) -------------------------------------------------------------

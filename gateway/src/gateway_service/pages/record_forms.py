@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import Request
 from starlette.responses import Response
@@ -26,6 +27,7 @@ from gateway_service.auth.identity import Identity
 from gateway_service.pages.common import (
     Reply,
     api,
+    download,
     fetch,
     fetch_page,
     if_match,
@@ -370,6 +372,18 @@ async def delete_record(
     return await confirm_page(request, deletion(record), error=general, status=reply.status)
 
 
+async def export_list(
+    request: Request, user: Identity, path: str, filter_names: Iterable[str], what: str
+) -> Response:
+    """Every record of the list at `path` that the request's `filter_names` select (the ones
+    its page passes on), as the file of the request's ``?format=`` (csv or xlsx), streamed."""
+    params = [
+        *query_filters(request, filter_names),
+        ("format", request.query_params.get("format") or "csv"),
+    ]
+    return await download(request, user, SERVICE, path, what, params=params)
+
+
 async def list_page(
     request: Request,
     user: Identity,
@@ -389,6 +403,7 @@ async def list_page(
             "items": items,
             "pages": pages,
             "filters": dict(filters),
+            "export_query": urlencode(filters),
             "list_error": list_error,
             **context,
         },

@@ -29,6 +29,7 @@ from gateway_service.pages.common import (
     UUID_PATTERN,
     Reply,
     api,
+    download,
     fetch,
     fetch_items,
     if_match,
@@ -196,6 +197,11 @@ def _sort_links(request: Request, current: str) -> dict[str, dict[str, str]]:
     return links
 
 
+def _service_sort(sort: str) -> str:
+    """The service's order of the page's `sort` (by assignee: the page sorts by name)."""
+    return "-created_at" if sort.removeprefix("-") == "assignee" else sort
+
+
 async def _list_tasks(
     request: Request,
     user: Identity,
@@ -205,14 +211,18 @@ async def _list_tasks(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int, str | None, int]:
     """One page of tasks: (items, total, the service's refusal of the filters, status)."""
-    service_sort = "-created_at" if sort.removeprefix("-") == "assignee" else sort
     reply = await api(
         request,
         user,
         "tasks",
         "GET",
         "/tasks",
-        params=[*params, ("limit", str(limit)), ("offset", str(offset)), ("sort", service_sort)],
+        params=[
+            *params,
+            ("limit", str(limit)),
+            ("offset", str(offset)),
+            ("sort", _service_sort(sort)),
+        ],
     )
     if reply.ok:
         return reply.body["items"], reply.body["total"], None, 200
@@ -314,6 +324,28 @@ async def task_list(request: Request, user: PageUser) -> Response:
 async def my_tasks(request: Request, user: PageUser) -> Response:
     """Tasks assigned to me, directly or through one of my teams."""
     return await _task_list_page(request, user, mine=True)
+
+
+async def _task_export(request: Request, user: Identity, *, mine: bool) -> Response:
+    """Every task the list page's filters select, in its order (the service's: by assignee is
+    by creation), as the file of ``?format=`` (csv or xlsx)."""
+    listing = _list_query(request, user, mine=mine)
+    params = [
+        *listing.params,
+        ("sort", _service_sort(listing.sort)),
+        ("format", request.query_params.get("format") or "csv"),
+    ]
+    return await download(request, user, "tasks", "/tasks", "the task list", params=params)
+
+
+@router.get(TASKS_PAGE + "export/")
+async def task_export(request: Request, user: PageUser) -> Response:
+    return await _task_export(request, user, mine=False)
+
+
+@router.get(MY_TASKS + "export/")
+async def my_task_export(request: Request, user: PageUser) -> Response:
+    return await _task_export(request, user, mine=True)
 
 
 # --- the form (new and edit) ----------------------------------------------------------------

@@ -123,13 +123,20 @@ class BackendClients:
         except UNAVAILABLE as exc:
             raise unavailable(service, exc) from exc
 
-    async def open_stream(self, service: str, path: str, identity: Identity) -> httpx.Response:
-        """A GET whose body is read later, chunk by chunk (a file download): the caller
-        closes the answer (`aclose`); down -> 503 naming the service."""
+    async def open_stream(
+        self,
+        service: str,
+        path: str,
+        identity: Identity,
+        *,
+        params: httpx.QueryParams | None = None,
+    ) -> httpx.Response:
+        """A GET whose body is read later, chunk by chunk (a file download, an export): the
+        caller closes the answer (`aclose`); down -> 503 naming the service."""
         client = self.client(service)
         # Identity encoding: the body goes on to the browser as it comes.
         headers = {**self.internal_headers(service, identity), **UNCOMPRESSED}
-        request = client.build_request("GET", path, headers=headers)
+        request = client.build_request("GET", path, params=params, headers=headers)
         try:
             return await client.send(request, stream=True)
         except UNAVAILABLE as exc:

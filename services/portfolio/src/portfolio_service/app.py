@@ -16,6 +16,7 @@ from portfolio_service.dashboard.routes import router as dashboard_router
 from portfolio_service.db import load_models
 from portfolio_service.feed.routes import router as feed_router
 from portfolio_service.funding.routes import router as funding_router
+from portfolio_service.funding.routes import tranches_router
 from portfolio_service.indicators.routes import router as indicators_router
 from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
@@ -40,6 +41,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             workflow_router,
             approvals_router,
             funding_router,
+            tranches_router,
             ceilings_router,
             assessments_router,
             assessment_files_router,

@@ -7,13 +7,24 @@ from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE
 from calendar_service.db import history
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
-from calendar_service.leaves.schemas import LeaveCreate, LeaveDecision, LeaveFilters, LeaveRead
+from calendar_service.leaves.schemas import (
+    LEAVE_EXPORT_COLUMNS,
+    LeaveCreate,
+    LeaveDecision,
+    LeaveFilters,
+    LeaveRead,
+)
+from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 
 router = collection_router("leaves", tag="leave")
 
 leaves = ResourceRoutes(router, "leave", LeaveRead, present=service.as_read)
-leaves.list(LeaveFilters, service.list_leaves)
+leaves.list(
+    LeaveFilters,
+    service.list_leaves,
+    export=Export("leave", LEAVE_EXPORT_COLUMNS, service.filtered_leaves),
+)
 leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403,))
 leaves.get(service.get_leave)
 leaves.history(history, service.get_leave, may_read_private=service.may_read_private)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationInfo, field_validator
 
 from calendar_service.leaves.models import LeaveStatus, LeaveType
 from calendar_service.limits import current_limits
+from obcms_platform.exports import field
 from obcms_platform.schemas import Note, PlausibleDate, RequestModel, ResponseModel
 
 
@@ -62,3 +63,18 @@ class LeaveFilters(BaseModel):
     leave_type: list[LeaveType] = []
     from_date: PlausibleDate | None = None  # leave ending on or after
     to_date: PlausibleDate | None = None  # leave starting on or before
+
+
+# The columns of the leave list's export, of each leave as the list shows it to the caller
+# (a colleague's type and reason empty); people as their user ids.
+LEAVE_EXPORT_COLUMNS = (
+    field("user_id", "On leave (user id)"),
+    field("leave_type", "Type"),
+    field("start_date", "From"),
+    field("end_date", "To (inclusive)"),
+    field("status", "Status"),
+    field("reason", "Reason"),
+    field("approved_by", "Decided by (user id)"),
+    field("id", "Leave id"),
+    field("created_at", "Filed"),
+)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
@@ -27,6 +26,14 @@ def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
 def list_leaves(
     session: Session, filters: LeaveFilters, page: PageParams, principal: Principal
 ) -> tuple[list[StaffLeave], int]:
+    return paginate(session, filtered_leaves(session, filters, principal), page)
+
+
+def filtered_leaves(
+    session: Session, filters: LeaveFilters, principal: Principal
+) -> Select[StaffLeave]:
+    """The leave the list's filters select for `principal`, in its order (its pages, its
+    export; each shown as `as_read` shows it to them)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.mine:
         conditions.append(StaffLeave.user_id == principal.user_id)
@@ -42,10 +49,7 @@ def list_leaves(
         conditions.append(StaffLeave.end_date >= filters.from_date)
     if filters.to_date is not None:
         conditions.append(StaffLeave.start_date <= filters.to_date)
-    statement: Select[Any] = (
-        select(StaffLeave).where(*conditions).order_by(StaffLeave.start_date, StaffLeave.id)
-    )
-    return paginate(session, statement, page)
+    return select(StaffLeave).where(*conditions).order_by(StaffLeave.start_date, StaffLeave.id)
 
 
 def readable_by(principal: Principal) -> ColumnElement[bool]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.assessments import service
 from portfolio_service.assessments.schemas import (
+    ASSESSMENT_EXPORT_COLUMNS,
     AssessmentCreate,
     AssessmentFilters,
     AssessmentRead,
@@ -16,7 +18,11 @@ from portfolio_service.db import history
 router = collection_router("assessments")
 
 assessments = ResourceRoutes(router, "assessment", AssessmentRead)
-assessments.list(AssessmentFilters, service.list_assessments)
+assessments.list(
+    AssessmentFilters,
+    service.list_assessments,
+    export=Export("assessments", ASSESSMENT_EXPORT_COLUMNS, service.filtered_assessments),
+)
 assessments.create(AssessmentCreate, service.create_assessment, ASSESSMENT_CREATE)
 assessments.get(service.get_assessment)
 assessments.history(history, service.get_assessment)

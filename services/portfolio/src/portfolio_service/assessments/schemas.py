@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
+from obcms_platform.exports import field
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -71,3 +72,21 @@ class AssessmentFilters(BaseModel):
     primary_methodology: list[Methodology] = []
     assessment_level: list[AssessmentLevel] = []
     q: SearchText | None = None
+
+
+# The columns of the assessment list's export; people as their user ids.
+ASSESSMENT_EXPORT_COLUMNS = (
+    field("title", "Title"),
+    field("primary_methodology", "Methodology"),
+    field("status", "Status"),
+    field("assessment_level", "Level"),
+    field("planned_start_date", "Planned start"),
+    field("planned_end_date", "Planned end"),
+    field("location", "Location"),
+    field("community", "Community"),
+    field("description", "Description"),
+    field("id", "Assessment id"),
+    field("created_by", "Created by (user id)"),
+    field("created_at", "Created"),
+    field("updated_at", "Updated"),
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
@@ -39,17 +39,21 @@ def get_assessment(session: Session, assessment_id: uuid.UUID) -> Assessment:
 def list_assessments(
     session: Session, filters: AssessmentFilters, page: PageParams
 ) -> tuple[list[Assessment], int]:
+    return paginate(session, filtered_assessments(session, filters), page)
+
+
+def filtered_assessments(session: Session, filters: AssessmentFilters) -> Select[Assessment]:
+    """The assessments the list's filters select, in its order (its pages, its export)."""
     conditions = records.field_conditions(
         Assessment, filters, "status", "primary_methodology", "assessment_level"
     )
     if filters.q:
         conditions.append(records.text_match(filters.q, Assessment.title))
-    statement = (
+    return (
         select(Assessment)
         .where(*conditions)
         .order_by(Assessment.planned_start_date.desc().nulls_last(), Assessment.id)
     )
-    return paginate(session, statement, page)
 
 
 def create_assessment(session: Session, data: AssessmentCreate, principal: Principal) -> Assessment:

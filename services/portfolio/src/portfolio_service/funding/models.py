@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,12 +22,15 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TrancheType as TrancheType
 from portfolio_service.db import Base, history
+
+if TYPE_CHECKING:
+    from portfolio_service.ppas.models import Ppa
 
 
 class FundingTranche(Identified, Timestamped, Base):
@@ -42,6 +46,9 @@ class FundingTranche(Identified, Timestamped, Base):
         ForeignKey("funding_tranches.id", ondelete="CASCADE")
     )
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Its PPA's title in the tranche list's export, loaded by the query that needs it; any
+    # other read of it would be a query per tranche.
+    ppa: Mapped[Ppa] = relationship(viewonly=True, lazy="raise")
 
     __table_args__ = (
         CheckConstraint(

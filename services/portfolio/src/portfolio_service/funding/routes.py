@@ -1,4 +1,5 @@
-"""Funding routes (under a PPA): parse, call the service, commit, respond."""
+"""Funding routes: a PPA's funding (its summary, a new tranche) and the tranches of every PPA
+(a list with filters, exported as CSV or Excel)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ from fastapi import status
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
-from obcms_platform.resource_routes import Write, Writes, collection_router
+from obcms_platform.exports import Export
+from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from portfolio_service.authz import FUNDING_CREATE, FUNDING_REVERSE
 from portfolio_service.funding import service
 from portfolio_service.funding.schemas import (
+    TRANCHE_EXPORT_COLUMNS,
     FundingSummary,
     ReversalCreate,
     TrancheCreate,
+    TrancheFilters,
     TrancheRead,
 )
 
 router = collection_router("ppas/{ppa_id}/funding", tag="funding", errors=(404,))
+tranches_router = collection_router("funding-tranches", tag="funding")
+
+tranches = ResourceRoutes(tranches_router, "funding_tranche", TrancheRead, versioned=False)
+tranches.list(
+    TrancheFilters,
+    service.list_tranches,
+    export=Export("funding-tranches", TRANCHE_EXPORT_COLUMNS, service.exported_tranches),
+)
 
 
 @router.get("", response_model=FundingSummary)

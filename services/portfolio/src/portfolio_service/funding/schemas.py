@@ -7,8 +7,9 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
+from obcms_platform.exports import Column, field
 from obcms_platform.schemas import (
     Note,
     PlausibleDate,
@@ -16,8 +17,9 @@ from obcms_platform.schemas import (
     ResponseModel,
     TextWithoutNul,
 )
-from portfolio_service.fields import Money, SignedAmount
+from portfolio_service.fields import FiscalYear, Money, SignedAmount
 from portfolio_service.funding.models import TrancheType
+from portfolio_service.ppas.models import Sector
 
 
 class TrancheCreate(RequestModel):
@@ -85,3 +87,31 @@ class FundingSummary(ResponseModel):
     utilization_rate: float | None
     under_obligated: bool
     tranches: list[TrancheRead]
+
+
+class TrancheFilters(BaseModel):
+    """The filters of the tranche list across PPAs; all combine with AND, repeated values
+    within one OR. Dates are inclusive; fiscal year and sector are the PPA's."""
+
+    ppa_id: Annotated[list[uuid.UUID], Field(max_length=200)] = []
+    tranche_type: list[TrancheType] = []
+    date_from: PlausibleDate | None = None
+    date_to: PlausibleDate | None = None
+    fiscal_year: FiscalYear | None = None
+    sector: list[Sector] = []
+
+
+# The columns of the tranche list's export (its query loads each tranche's PPA).
+TRANCHE_EXPORT_COLUMNS = (
+    Column("PPA", lambda tranche: tranche.ppa.title),
+    field("tranche_type", "Type"),
+    field("amount", "Amount"),
+    field("date", "Date"),
+    field("notes", "Notes"),
+    field("reason", "Reversal reason"),
+    field("reverses_id", "Reverses tranche id"),
+    field("ppa_id", "PPA id"),
+    field("id", "Tranche id"),
+    field("created_by", "Recorded by (user id)"),
+    field("created_at", "Recorded"),
+)

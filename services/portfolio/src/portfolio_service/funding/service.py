@@ -18,14 +18,15 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Label, Select, exists, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.formatting import OFFICE_ZONE, format_day
 from obcms_platform.history import RecordChange, because
-from obcms_platform.records import insert_row, model_of
+from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import field_conditions, insert_row, model_of
 from portfolio_service.ceilings.service import locked_active_ceiling
 from portfolio_service.db import history
 from portfolio_service.funding.models import FundingTranche, TrancheType
@@ -33,6 +34,7 @@ from portfolio_service.funding.schemas import (
     FundingSummary,
     ReversalCreate,
     TrancheCreate,
+    TrancheFilters,
     TrancheRead,
 )
 from portfolio_service.ppas.models import Ppa, Sector
@@ -321,6 +323,36 @@ def _allocated(session: Session, *conditions: ColumnElement[bool]) -> Decimal:
         .where(FundingTranche.tranche_type.in_(ALLOCATING), *conditions)
     )
     return allocated or Decimal(0)
+
+
+def list_tranches(
+    session: Session, filters: TrancheFilters, page: PageParams
+) -> tuple[list[FundingTranche], int]:
+    return paginate(session, filtered_tranches(session, filters), page)
+
+
+def filtered_tranches(session: Session, filters: TrancheFilters) -> Select[FundingTranche]:
+    """The tranches of every PPA the filters select, newest first (the list's pages)."""
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InvalidInputError("date_to: must not be earlier than date_from", field="date_to")
+    conditions = field_conditions(FundingTranche, filters, "ppa_id", "tranche_type")
+    if filters.date_from is not None:
+        conditions.append(FundingTranche.date >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(FundingTranche.date <= filters.date_to)
+    ppa_conditions = field_conditions(Ppa, filters, "fiscal_year", "sector")
+    if ppa_conditions:
+        conditions.append(exists().where(Ppa.id == FundingTranche.ppa_id, *ppa_conditions))
+    return (
+        select(FundingTranche)
+        .where(*conditions)
+        .order_by(FundingTranche.date.desc(), FundingTranche.created_at.desc(), FundingTranche.id)
+    )
+
+
+def exported_tranches(session: Session, filters: TrancheFilters) -> Select[FundingTranche]:
+    """The list's tranches with their PPA (its title is a column of the export)."""
+    return filtered_tranches(session, filters).options(joinedload(FundingTranche.ppa))
 
 
 def funding_summary(session: Session, ppa_id: uuid.UUID) -> FundingSummary:

@@ -6,11 +6,13 @@ import uuid
 from typing import Annotated
 
 from obcms_platform.errors import error_responses
+from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from portfolio_service.authz import NEED_CREATE, NEED_WRITE
 from portfolio_service.db import history
 from portfolio_service.needs import service
 from portfolio_service.needs.schemas import (
+    NEED_EXPORT_COLUMNS,
     NeedCreate,
     NeedFilters,
     NeedPpaLinks,
@@ -21,7 +23,11 @@ from portfolio_service.needs.schemas import (
 router = collection_router("needs")
 
 needs = ResourceRoutes(router, "need", NeedRead)
-needs.list(NeedFilters, service.list_needs)
+needs.list(
+    NeedFilters,
+    service.list_needs,
+    export=Export("needs", NEED_EXPORT_COLUMNS, service.exported_needs),
+)
 needs.create(NeedCreate, service.create_need, NEED_CREATE)
 needs.get(service.get_need)
 needs.history(history, service.get_need)

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from obcms_platform.exports import field
 from obcms_platform.schemas import (
     LongText,
     RequestModel,
@@ -86,3 +87,22 @@ class NeedFilters(BaseModel):
     ppa_id: uuid.UUID | None = None
     addressed: bool | None = None
     q: SearchText | None = None
+
+
+# The columns of the need list's export; people as their user ids.
+NEED_EXPORT_COLUMNS = (
+    field("title", "Title"),
+    field("status", "Status"),
+    field("urgency_level", "Urgency"),
+    field("impact_severity", "Impact severity (1-5)"),
+    field("feasibility", "Feasibility"),
+    field("affected_population", "Affected population"),
+    field("community", "Community"),
+    field("assessment_id", "Assessment id"),
+    field("ppa_ids", "Addressed by PPAs (ids)"),
+    field("description", "Description"),
+    field("id", "Need id"),
+    field("created_by", "Created by (user id)"),
+    field("created_at", "Created"),
+    field("updated_at", "Updated"),
+)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from obcms_platform import records
@@ -36,6 +36,11 @@ def get_need(session: Session, need_id: uuid.UUID) -> Need:
 
 
 def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tuple[list[Need], int]:
+    return paginate(session, filtered_needs(session, filters), page)
+
+
+def filtered_needs(session: Session, filters: NeedFilters) -> Select[Need]:
+    """The needs the list's filters select, in its order (its pages, its export)."""
     conditions = records.field_conditions(
         Need, filters, "status", "urgency_level", "feasibility", "assessment_id"
     )
@@ -48,8 +53,12 @@ def list_needs(session: Session, filters: NeedFilters, page: PageParams) -> tupl
         conditions.append(addressed if filters.addressed else ~addressed)
     if filters.q:
         conditions.append(records.text_match(filters.q, Need.title, Need.description))
-    statement = select(Need).where(*conditions).order_by(Need.created_at.desc(), Need.id)
-    return paginate(session, statement, page)
+    return select(Need).where(*conditions).order_by(Need.created_at.desc(), Need.id)
+
+
+def exported_needs(session: Session, filters: NeedFilters) -> Select[Need]:
+    """The list's needs with the PPAs addressing each (a column of the export)."""
+    return filtered_needs(session, filters).options(selectinload(Need.ppa_links))
 
 
 def create_need(session: Session, data: NeedCreate, principal: Principal) -> Need:

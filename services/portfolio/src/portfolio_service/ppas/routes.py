@@ -1,17 +1,28 @@
-"""PPA routes: the standard ones of a resource."""
+"""PPA routes: the standard ones of a resource, the list exported as CSV or Excel."""
 
 from __future__ import annotations
 
+from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.authz import PPA_CREATE, PPA_DELETE, PPA_UPDATE
 from portfolio_service.db import history
 from portfolio_service.ppas import service
-from portfolio_service.ppas.schemas import PpaCreate, PpaFilters, PpaRead, PpaUpdate
+from portfolio_service.ppas.schemas import (
+    PPA_EXPORT_COLUMNS,
+    PpaCreate,
+    PpaFilters,
+    PpaRead,
+    PpaUpdate,
+)
 
 router = collection_router("ppas", tag="PPAs")
 
 ppas = ResourceRoutes(router, "ppa", PpaRead)
-ppas.list(PpaFilters, service.list_ppas)
+ppas.list(
+    PpaFilters,
+    service.list_ppas,
+    export=Export("ppas", PPA_EXPORT_COLUMNS, service.filtered_ppas),
+)
 ppas.create(PpaCreate, service.create_ppa, PPA_CREATE)
 ppas.get(service.get_ppa)
 ppas.update(PpaUpdate, service.update_ppa, PPA_UPDATE, errors=(404, 409, 412))

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
+from obcms_platform.exports import field
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -141,3 +142,32 @@ class PpaFilters(BaseModel):
     fiscal_year: FiscalYear | None = None
     approval_status: list[ApprovalStatus] = []
     q: SearchText | None = None
+
+
+# The columns of the PPA list's export, as its form names them; people as their user ids.
+PPA_EXPORT_COLUMNS = (
+    field("title", "Title"),
+    field("category", "Category"),
+    field("status", "Status"),
+    field("priority", "Priority"),
+    field("sector", "Sector"),
+    field("appropriation_class", "Appropriation class"),
+    field("funding_source", "Funding source"),
+    field("implementing_office", "Implementing office"),
+    field("fiscal_year", "Fiscal year"),
+    field("plan_year", "Plan year"),
+    field("start_date", "Start date"),
+    field("target_end_date", "Target end date"),
+    field("actual_end_date", "Actual end date"),
+    field("budget_allocation", "Budget allocation"),
+    field("budget_ceiling", "Budget ceiling"),
+    field("budget_currency", "Currency"),
+    field("progress", "Progress (%)"),
+    field("approval_status", "Approval status"),
+    field("lead_id", "Lead (user id)"),
+    field("member_ids", "Members (user ids)"),
+    field("summary", "Summary"),
+    field("id", "PPA id"),
+    field("created_at", "Created"),
+    field("updated_at", "Updated"),
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
@@ -91,13 +91,17 @@ def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None
 
 
 def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
+    return paginate(session, filtered_ppas(session, filters), page)
+
+
+def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
+    """The PPAs the list's filters select, in its order (its pages, its export)."""
     conditions = records.field_conditions(
         Ppa, filters, "category", "status", "sector", "fiscal_year", "approval_status"
     )
     if filters.q:
         conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
-    statement = select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
-    return paginate(session, statement, page)
+    return select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
 
 
 def _owner_ids(ppa: Ppa) -> list[uuid.UUID]:

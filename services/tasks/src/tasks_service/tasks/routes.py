@@ -1,14 +1,17 @@
-"""Task routes: the standard ones of a resource, the bulk change and the dependencies."""
+"""Task routes: the standard ones of a resource (the list exported as CSV or Excel), the bulk
+change and the dependencies."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.db import history
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
+    TASK_EXPORT_COLUMNS,
     TaskBulkResults,
     TaskBulkUpdate,
     TaskCreate,
@@ -20,7 +23,11 @@ from tasks_service.tasks.schemas import (
 router = collection_router("tasks")
 
 tasks = ResourceRoutes(router, "task", TaskRead)
-tasks.list(TaskFilters, service.list_tasks)
+tasks.list(
+    TaskFilters,
+    service.list_tasks,
+    export=Export("tasks", TASK_EXPORT_COLUMNS, service.filtered_tasks),
+)
 tasks.create(TaskCreate, service.create_task, TASK_CREATE, errors=(409,))
 tasks.get(service.get_task)
 tasks.update(TaskUpdate, service.update_task, TASK_UPDATE, errors=(403, 404, 409, 412))

@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from obcms_platform.exports import field
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -255,3 +256,31 @@ class TaskFilters(BaseModel):
     created_from_template: TextWithoutNul | None = None
     q: SearchText | None = None
     sort: TaskSort = TaskSort.DUE_DATE
+
+
+# The columns of the task list's export; people and teams as their ids.
+TASK_EXPORT_COLUMNS = (
+    field("title", "Title"),
+    field("domain", "Domain"),
+    field("status", "Status"),
+    field("priority", "Priority"),
+    field("start_date", "Start date"),
+    field("due_date", "Due date"),
+    field("completed_at", "Completed"),
+    field("progress", "Progress (%)"),
+    field("assignee_ids", "Assignees (user ids)"),
+    field("team_ids", "Teams (ids)"),
+    field("related_ppa_id", "PPA id"),
+    field("related_assessment_id", "Assessment id"),
+    field("related_event_id", "Event id"),
+    field("created_from_template", "Template"),
+    field("auto_generated", "Generated"),
+    field("estimated_hours", "Estimated hours"),
+    field("actual_hours", "Actual hours"),
+    field("depends_on", "Waits for (task ids)"),
+    field("description", "Description"),
+    field("id", "Task id"),
+    field("created_by", "Created by (user id)"),
+    field("created_at", "Created"),
+    field("updated_at", "Updated"),
+)

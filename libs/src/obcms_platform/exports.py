@@ -1,0 +1,238 @@
+"""Exports of a list as CSV or Excel: every matching row, streamed.
+
+A list route that declares an `Export` answers ``?format=csv`` and ``?format=xlsx`` (and
+``json``, the page of the list, by default) from the same filters model and the same query as
+its JSON page: all the rows that match, not one page (``limit`` and ``offset`` are refused
+with the format, not silently ignored). The rows are read with a server-side cursor,
+`ROWS_PER_FETCH` at a time, and written out as they come, so an export of 100,000 rows holds
+one fetch in memory, not the list:
+
+- CSV (RFC 4180, the `csv` module) is UTF-8 with a byte order mark, so that Excel reads its
+  accents; each fetch's rows go out as one chunk of the response.
+- Excel is written by xlsxwriter in `constant_memory` mode (each row goes to a temporary file
+  once the next starts; strings inline, not in a shared table) and then sent in chunks: an
+  xlsx is a zip, whose directory is known only at the end, so its first byte leaves once the
+  last row is written.
+
+Each resource declares its columns once (`Column`): a header in words and the value of a row.
+Values are written as people read them: codes as their labels ("Not started"), dates and
+date-times as dates in Excel (typed cells; office time), amounts and counts as numbers, ids as
+text. A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is
+written as text: in CSV behind an apostrophe, in Excel as a string cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
+from operator import attrgetter
+from typing import IO, Any
+
+import xlsxwriter
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, lazyload
+
+from obcms_platform.formatting import OFFICE_ZONE, label
+
+# Rows fetched from the server-side cursor at a time, and written out as one CSV chunk.
+ROWS_PER_FETCH = 1_000
+# The bytes of a finished workbook sent at a time.
+FILE_CHUNK_BYTES = 64 * 1024
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+DATE_FORMAT = "yyyy-mm-dd"
+MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
+AMOUNT_FORMAT = "#,##0.00"
+
+
+class ExportFormat(StrEnum):
+    """What a list route answers: its page as JSON, or every matching row as a file."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+# A cell's value: what a `Column` gives, written as its type says (None: an empty cell).
+Cell = str | int | float | Decimal | date | datetime | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: its `header` in words and the `value` of a row (a record, or
+    the read model the list answers when the resource presents its records per caller)."""
+
+    header: str
+    value: Callable[[Any], object]
+
+
+def field(name: str, header: str) -> Column:
+    """The column of a row's attribute `name`."""
+    return Column(header, attrgetter(name))
+
+
+@dataclass(frozen=True)
+class Export:
+    """How a list is exported: the file's `name` (``ppas`` → ``ppas-2026-12-06.csv``), its
+    `columns`, and `query(session, filters[, principal=])`, the statement of every matching
+    row in the list's order (the one its JSON page paginates)."""
+
+    name: str
+    columns: Sequence[Column]
+    query: Callable[..., Select[Any]]
+
+
+def cell(value: object) -> Cell:
+    """`value` as a cell: codes as words, a moment in office time (a spreadsheet has no time
+    zones), ids and lists as text; nothing (None, an empty text) an empty cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, Enum):
+        return label(value)
+    if isinstance(value, datetime):
+        moment = value.astimezone(OFFICE_ZONE) if value.tzinfo else value
+        return moment.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, int | float | Decimal | date | str):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return "; ".join(str(cell(item)) for item in value)
+    return str(value)
+
+
+def file_name(export: Export, export_format: ExportFormat, today: date) -> str:
+    return f"{export.name}-{today.isoformat()}.{export_format.value}"
+
+
+def rows(
+    open_session: Callable[[], Session],
+    statement: Select[Any],
+    present: Callable[[Any], Any] | None = None,
+) -> Iterator[Any]:
+    """The records of `statement` through a server-side cursor, `ROWS_PER_FETCH` at a time,
+    each as `present` makes it (when given). The session is the export's own, opened when the
+    first row is asked for and closed after the last (or when the download is abandoned):
+    the response outlives the route that made it."""
+    # Columns read a record's own fields: its collections, loaded with each fetch for a JSON
+    # page, stay unloaded unless a column reads one.
+    statement = statement.options(lazyload("*")).execution_options(yield_per=ROWS_PER_FETCH)
+    with open_session() as session:
+        fetched = session.scalars(statement)
+        for record in fetched:
+            yield present(record) if present is not None else record
+
+
+def csv_chunks(columns: Sequence[Column], records: Iterable[Any]) -> Iterator[bytes]:
+    """The CSV file of `records`: the header, then a chunk per `ROWS_PER_FETCH` rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\N{BYTE ORDER MARK}")
+    writer.writerow([column.header for column in columns])
+    for written, record in enumerate(records, start=1):
+        writer.writerow([_csv_text(cell(column.value(record))) for column in columns])
+        if written % ROWS_PER_FETCH == 0:
+            yield _drained(buffer)
+    yield _drained(buffer)
+
+
+def _drained(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode()
+
+
+def _csv_text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, str):
+        return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    return str(value) if not isinstance(value, date) else value.isoformat()
+
+
+def xlsx_chunks(title: str, columns: Sequence[Column], records: Iterable[Any]) -> Iterator[bytes]:
+    """The Excel workbook of `records` (one sheet named `title`, its header row frozen), in
+    chunks once written: in constant-memory mode each row leaves memory as the next starts."""
+    with tempfile.TemporaryFile() as spool:
+        _write_workbook(spool, title, columns, records)
+        spool.seek(0)
+        while chunk := spool.read(FILE_CHUNK_BYTES):
+            yield chunk
+
+
+def _write_workbook(
+    spool: IO[bytes], title: str, columns: Sequence[Column], records: Iterable[Any]
+) -> None:
+    workbook = xlsxwriter.Workbook(spool, {"constant_memory": True})
+    header = workbook.add_format({"bold": True})
+    day = workbook.add_format({"num_format": DATE_FORMAT})
+    moment = workbook.add_format({"num_format": MOMENT_FORMAT})
+    amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
+    sheet = workbook.add_worksheet(title[:31])
+    sheet.freeze_panes(1, 0)
+    for index, column in enumerate(columns):
+        sheet.set_column(index, index, max(12, min(len(column.header) + 2, 40)))
+        sheet.write_string(0, index, column.header, header)
+    for row, record in enumerate(records, start=1):
+        for index, column in enumerate(columns):
+            value = cell(column.value(record))
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(row, index, value)
+            elif isinstance(value, datetime):
+                sheet.write_datetime(row, index, value, moment)
+            elif isinstance(value, date):
+                sheet.write_datetime(row, index, value, day)
+            elif isinstance(value, Decimal):
+                sheet.write_number(row, index, float(value), amount)
+            else:
+                sheet.write_number(row, index, value)
+    workbook.close()
+
+
+def export_response(
+    export: Export,
+    export_format: ExportFormat,
+    records: Iterable[Any],
+    *,
+    today: date,
+    title: str,
+) -> StreamingResponse:
+    """The download of `records` in `export_format` (CSV or Excel), streamed."""
+    if export_format is ExportFormat.CSV:
+        body, media_type = csv_chunks(export.columns, records), CSV_MEDIA_TYPE
+    else:
+        body, media_type = xlsx_chunks(title, export.columns, records), XLSX_MEDIA_TYPE
+    return StreamingResponse(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{file_name(export, export_format, today)}"'
+            ),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# The OpenAPI description of a list route's 200 in every format.
+EXPORT_CONTENT: dict[str, Any] = {
+    "text/csv": {"schema": {"type": "string"}},
+    XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+}

@@ -1,0 +1,74 @@
+"""The task list exported as CSV and Excel: the rows the JSON list has for the same filters
+(the caller's own "me" included), in its order, with typed cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+import openpyxl
+
+from obcms_platform.testing import assert_error
+
+from .helpers import TASKS, create
+
+
+def every_id(client, caller, params: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    while True:
+        page = client.get(
+            TASKS, params={**params, "limit": 2, "offset": len(found)}, headers=caller.headers
+        ).json()
+        found += [item["id"] for item in page["items"]]
+        if len(found) >= page["total"]:
+            return found
+
+
+def test_my_open_tasks_export_as_the_list_shows_them(client, staff, other_staff):
+    mine = [
+        create(
+            client,
+            staff,
+            title=f"Draft report {day}",
+            assignee_ids=[str(staff.user_id)],
+            due_date=f"2026-12-{day:02d}",
+            priority="high",
+            estimated_hours=1.5,
+        )
+        for day in (3, 1, 2, 9, 5)
+    ]
+    create(client, staff, title="Someone else's", assignee_ids=[str(other_staff.user_id)])
+    create(client, staff, title="Done", assignee_ids=[str(staff.user_id)], status="completed")
+    filters = {"assignee": "me", "status": ["not_started", "in_progress"], "sort": "due_date"}
+    listed = every_id(client, staff, filters)
+    assert sorted(listed) == sorted(task["id"] for task in mine)
+
+    response = client.get(TASKS, params={**filters, "format": "csv"}, headers=staff.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [row["Task id"] for row in rows] == listed
+    assert [row["Due date"] for row in rows][:2] == ["2026-12-01", "2026-12-02"]
+    assert {(row["Priority"], row["Assignees (user ids)"]) for row in rows} == {
+        ("High", str(staff.user_id))
+    }
+
+    workbook = client.get(TASKS, params={**filters, "format": "xlsx"}, headers=staff.headers)
+    assert workbook.status_code == 200, workbook.text
+    assert 'filename="tasks-' in workbook.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    column = {name: index for index, name in enumerate(header)}
+    assert [row[column["Task id"]] for row in cells] == listed
+    assert cells[0][column["Due date"]] == datetime(2026, 12, 1)
+    assert cells[0][column["Estimated hours"]] == 1.5
+    assert cells[0][column["Status"]] == "Not started"
+
+
+def test_an_export_is_refused_as_the_list_is(client, staff):
+    params = {"due_after": "2026-12-10", "due_before": "2026-12-01", "format": "csv"}
+    assert_error(client.get(TASKS, params=params, headers=staff.headers), 422, "due_before")
+    params = {"format": "pdf"}
+    assert_error(client.get(TASKS, params=params, headers=staff.headers), 422, "format")

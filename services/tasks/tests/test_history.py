@@ -161,3 +161,68 @@ def test_the_history_is_append_only(client, session: Session, staff, statement: 
     session.rollback()
     assert session.scalar(text("SELECT count(*) FROM record_history")) == 1
     assert session.scalar(text("SELECT count(*) FROM tasks")) == 1
+
+
+def test_a_teams_renaming_and_its_members_are_recorded(client, manager, staff, other_staff):
+    created = client.post(
+        "/api/v1/teams",
+        json={"name": "Field Ops", "members": [{"user_id": str(staff.user_id), "role": "lead"}]},
+        headers=manager.headers,
+    )
+    assert created.status_code == 201, created.text
+    team = created.json()
+    path = f"/api/v1/teams/{team['id']}"
+    renamed = client.patch(path, json={"name": "Field Operations"}, headers=manager.headers)
+    assert renamed.status_code == 200, renamed.text
+    replaced = client.put(
+        f"{path}/members",
+        json={"members": [{"user_id": str(other_staff.user_id), "role": "member"}]},
+        headers=manager.headers,
+    )
+    assert replaced.status_code == 200, replaced.text
+    # The same members again change nothing, and record nothing.
+    again = client.put(
+        f"{path}/members",
+        json={"members": [{"user_id": str(other_staff.user_id), "role": "member"}]},
+        headers=manager.headers,
+    )
+    assert again.status_code == 200, again.text
+
+    answer = client.get(f"{path}/history", headers=staff.headers)
+    assert answer.status_code == 200, answer.text
+    members, rename, creation = answer.json()["items"]
+    assert all(entry["actor_id"] == str(manager.user_id) for entry in (members, rename, creation))
+    assert changed(members) == {
+        "members": (
+            [{"user_id": str(staff.user_id), "role": "lead"}],
+            [{"user_id": str(other_staff.user_id), "role": "member"}],
+        )
+    }
+    assert changed(rename)["name"] == ("Field Ops", "Field Operations")
+    assert creation["action"] == "created"
+    missing = client.get(f"/api/v1/teams/{uuid.uuid4()}/history", headers=staff.headers)
+    assert missing.status_code == 404
+
+
+def test_a_template_edit_is_recorded_with_who_made_it(client, manager, session: Session) -> None:
+    path = "/api/v1/task-templates/ppa_budget_cycle"
+    template = client.get(path, headers=manager.headers).json()
+    body = {
+        "domain": template["domain"],
+        "description": "The budget cycle, from the call to accountability",
+        "items": [
+            {key: value for key, value in item.items() if key != "sequence"}
+            for item in template["items"]
+        ],
+    }
+    edited = client.put(path, json=body, headers=manager.headers)
+    assert edited.status_code == 200, edited.text
+    row = session.execute(
+        text(
+            "SELECT actor_id, changes FROM record_history WHERE record_type = 'task_template' "
+            "AND record_id = CAST(:id AS uuid) AND action = 'updated' ORDER BY seq DESC LIMIT 1"
+        ),
+        {"id": template["id"]},
+    ).one()
+    assert row.actor_id == manager.user_id
+    assert {change["field"] for change in row.changes} >= {"description"}

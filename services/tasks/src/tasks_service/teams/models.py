@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import TeamRole as TeamRole
-from tasks_service.db import Base
+from tasks_service.db import Base, history
 
 
 class Team(Identified, Timestamped, Base):
@@ -47,3 +47,7 @@ class TeamMember(Base):
     team: Mapped[Team] = relationship(back_populates="members")
 
     __table_args__ = (Index("ix_team_members__user_id", "user_id"),)
+
+
+# A team's own fields; its members, replaced as a whole, are recorded by `replace_members`.
+history.keep(Team, "team")

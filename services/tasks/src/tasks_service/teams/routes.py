@@ -14,6 +14,7 @@ from obcms_platform.errors import error_responses
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TEAM_CREATE, TEAM_UPDATE
+from tasks_service.db import history
 from tasks_service.teams import service
 from tasks_service.teams.schemas import TeamCreate, TeamMembersReplace, TeamRead, TeamUpdate
 
@@ -38,6 +39,7 @@ def list_teams(
 teams = ResourceRoutes(router, "team", TeamRead, versioned=False)
 teams.create(TeamCreate, service.create_team, TEAM_CREATE, errors=(403, 409))
 teams.get(service.get_team)
+teams.history(history, service.get_team)
 teams.update(TeamUpdate, service.update_team, TEAM_UPDATE, errors=(403, 404, 409))
 
 

@@ -11,8 +11,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.errors import ConflictError, InvalidInputError
+from obcms_platform.history import RecordChange
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import apply_changes, get_or_404, insert_row
+from tasks_service.db import history
 from tasks_service.teams.models import Team, TeamMember
 from tasks_service.teams.schemas import TeamCreate, TeamMemberIn, TeamUpdate
 
@@ -74,12 +76,21 @@ def update_team(session: Session, team_id: uuid.UUID, changes: TeamUpdate) -> Te
 
 def replace_members(session: Session, team_id: uuid.UUID, members: Sequence[TeamMemberIn]) -> Team:
     team = get_or_404(session, Team, team_id, what="team", for_update=True)
+    before = _roster(team)
     team.members.clear()
     session.flush()
     team.members.extend(_members(members))
     session.flush()
     session.refresh(team)
+    after = _roster(team)
+    if after != before:
+        history.add(session, Team, [RecordChange(team.id, None, {"members": (before, after)})])
     return team
+
+
+def _roster(team: Team) -> list[dict[str, str]]:
+    """The team's members as its history records them: each person and role, by id."""
+    return [{"user_id": str(member.user_id), "role": member.role.value} for member in team.members]
 
 
 def team_ids_of_user(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:

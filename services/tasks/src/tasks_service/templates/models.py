@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.vocabulary import SubjectKind as SubjectKind
-from tasks_service.db import Base
+from tasks_service.db import Base, history
 from tasks_service.tasks.models import TaskDomain, TaskPriority
 
 
@@ -83,3 +83,10 @@ class TemplateGeneration(Identified, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (UniqueConstraint("template_name", "subject_kind", "subject_id"),)
+
+
+# Templates are edited through the API (`PUT /task-templates/{name}`): who changed which
+# template and its items is recorded; a generation is bookkeeping of the tasks it made,
+# which are recorded themselves.
+history.keep(TaskTemplate, "task_template")
+history.keep(TaskTemplateItem, "task_template_item")

@@ -25,9 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from obcms_platform.records import model_of
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, PpaTag
 from portfolio_service.dashboard.schemas import (
+    Beneficiaries,
     BudgetFigures,
     Dashboard,
+    DashboardFilters,
     NeedsCoverage,
     UpcomingMilestone,
 )
@@ -36,6 +39,7 @@ from portfolio_service.funding.service import FundingFigures, percent, tranche_s
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
+from portfolio_service.ppas.service import RECORD_FILTERS
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
@@ -80,12 +84,21 @@ class DashboardQueries:
 
 
 @cache
-def dashboard_queries(scoped: bool) -> DashboardQueries:
-    """The four statements, built once per process with `today`, `upcoming_end` and (when
-    `scoped`) `fiscal_year` as parameters: about 40 columns are not rebuilt and their cache
-    key not recomputed on every request."""
+def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
+    """The four statements, built once per process and set of `filtered` names (the
+    `DashboardFilters` given) with `today`, `upcoming_end` and the filters' values as
+    parameters: about 60 columns are not rebuilt and their cache key not recomputed on
+    every request."""
     today = bindparam("today", type_=Date)
-    scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
+    scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] * (
+        "fiscal_year" in filtered
+    )
+    scope += [
+        column.overlap(bindparam(name, type_=column.type))
+        for name, column in RECORD_FILTERS.items()
+        if name in filtered
+    ]
+    scoped = bool(scope)
     ppas_in_scope = select(Ppa.id).where(*scope)
 
     # 1. Counts, breakdowns, budget allocation and progress of the PPAs: one pass.
@@ -100,6 +113,17 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
             func.count().filter(column == value).label(f"{name}__{value.value}") for value in values
         ]
     columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED}"))
+    columns += [
+        func.count().filter(Ppa.sdgs.any_() == goal).label(f"sdg__{goal}")
+        for goal in SUSTAINABLE_DEVELOPMENT_GOALS
+    ]
+    columns += [
+        func.count().filter(Ppa.tags.any_() == tag).label(f"tag__{tag.value}") for tag in PpaTag
+    ]
+    columns += [
+        func.coalesce(func.sum(Ppa.beneficiaries_targeted), 0).label("beneficiaries_targeted"),
+        func.coalesce(func.sum(Ppa.beneficiaries_reached), 0).label("beneficiaries_reached"),
+    ]
     ppas = select(*columns).select_from(Ppa).where(*scope)
 
     # 2. Funding of those PPAs by tranche type.
@@ -140,17 +164,19 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
 
 
 def portfolio_dashboard(
-    session: Session, fiscal_year: int | None = None, today: date | None = None
+    session: Session, filters: DashboardFilters | None = None, today: date | None = None
 ) -> Dashboard:
-    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them."""
+    """Everything DOMAIN.md lists for the dashboard, for the PPAs `filters` selects (all of
+    them when none), with their SDGs, tags and beneficiaries."""
+    filters = filters or DashboardFilters()
     today = today or date.today()
-    queries = dashboard_queries(scoped=fiscal_year is not None)
+    given = filters.model_dump(exclude_defaults=True)
+    queries = dashboard_queries(frozenset(given))
     params: dict[str, Any] = {
         "today": today,
         "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
+        **given,
     }
-    if fiscal_year is not None:
-        params["fiscal_year"] = fiscal_year
     ppa_row = session.execute(queries.ppas, params).one()._mapping
 
     def breakdown(name: str) -> dict[str, int]:
@@ -169,13 +195,18 @@ def portfolio_dashboard(
     average = ppa_row["average_progress"]
     by_status = breakdown("status")
     return Dashboard(
-        fiscal_year=fiscal_year,
+        fiscal_year=filters.fiscal_year,
         as_of=today,
         total_ppas=ppa_row["total"],
         by_status=by_status,
         by_category=breakdown("category"),
         by_sector=breakdown("sector"),
         by_approval_status=breakdown("approval_status"),
+        by_sdg=breakdown("sdg"),
+        by_tag=breakdown("tag"),
+        beneficiaries=Beneficiaries(
+            targeted=ppa_row["beneficiaries_targeted"], reached=ppa_row["beneficiaries_reached"]
+        ),
         budget=model_of(
             BudgetFigures, figures, budget_allocation=figures.budget_allocation or Decimal(0)
         ),

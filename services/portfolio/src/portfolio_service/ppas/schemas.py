@@ -16,8 +16,22 @@ from obcms_platform.schemas import (
     Title,
     UpdateModel,
 )
+from obcms_platform.vocabulary import AreaLevel, PpaTag
 from portfolio_service.approvals.schemas import ApprovalHistoryRead
-from portfolio_service.fields import Amount, FiscalYear, Money, SearchText, ShortText
+from portfolio_service.fields import (
+    Amount,
+    Coverage,
+    FiscalYear,
+    Headcount,
+    Money,
+    ProvinceCode,
+    RegionCode,
+    Sdg,
+    Sdgs,
+    SearchText,
+    ShortText,
+    Tags,
+)
 from portfolio_service.milestones.schemas import MilestoneRead
 from portfolio_service.ppas.models import (
     AppropriationClass,
@@ -56,6 +70,17 @@ class PpaCreate(RequestModel):
     budget_currency: Currency = "PHP"
     lead_id: uuid.UUID | None = None
     member_ids: PeopleList = []
+    coverage: Coverage = []
+    communities: LongText = ""
+    implementing_partner: ShortText = ""
+    moa_reference: ShortText = ""
+    moa_date: PlausibleDate | None = None
+    beneficiaries_targeted: Headcount | None = None
+    beneficiaries_reached: Headcount | None = None
+    tags: Tags = []
+    sdgs: Sdgs = []
+    accomplishments: LongText = ""
+    challenges: LongText = ""
 
 
 class PpaUpdate(UpdateModel):
@@ -74,6 +99,9 @@ class PpaUpdate(UpdateModel):
             "budget_allocation",
             "budget_ceiling",
             "lead_id",
+            "moa_date",
+            "beneficiaries_targeted",
+            "beneficiaries_reached",
         }
     )
 
@@ -96,6 +124,27 @@ class PpaUpdate(UpdateModel):
     budget_currency: Currency | None = None
     lead_id: uuid.UUID | None = None
     member_ids: PeopleList | None = None
+    coverage: Coverage | None = None
+    communities: LongText | None = None
+    implementing_partner: ShortText | None = None
+    moa_reference: ShortText | None = None
+    moa_date: PlausibleDate | None = None
+    beneficiaries_targeted: Headcount | None = None
+    beneficiaries_reached: Headcount | None = None
+    tags: Tags | None = None
+    sdgs: Sdgs | None = None
+    accomplishments: LongText | None = None
+    challenges: LongText | None = None
+
+
+class CoveredArea(ResponseModel):
+    """One area of a PPA's coverage, named: `label` adds its municipality and province (a
+    code that a later PSGC release dropped stays in `coverage`, unnamed)."""
+
+    code: str
+    name: str
+    level: AreaLevel
+    label: str
 
 
 class PpaRead(ResponseModel):
@@ -126,6 +175,19 @@ class PpaRead(ResponseModel):
     updated_by: uuid.UUID | None
     lead_id: uuid.UUID | None
     member_ids: list[uuid.UUID]
+    coverage: list[str]
+    coverage_areas: list[CoveredArea]
+    communities: str
+    implementing_partner: str
+    moa_reference: str
+    moa_date: date | None
+    beneficiaries_targeted: int | None
+    beneficiaries_reached: int | None
+    cost_per_beneficiary: Money | None
+    tags: list[PpaTag]
+    sdgs: list[int]
+    accomplishments: str
+    challenges: str
     created_at: datetime
     updated_at: datetime
     version: int
@@ -140,3 +202,8 @@ class PpaFilters(BaseModel):
     fiscal_year: FiscalYear | None = None
     approval_status: list[ApprovalStatus] = []
     q: SearchText | None = None
+    # PPAs covering any part of the region or province (a barangay of it counts).
+    region: list[RegionCode] = []
+    province: list[ProvinceCode] = []
+    tag: list[PpaTag] = []
+    sdg: list[Sdg] = []

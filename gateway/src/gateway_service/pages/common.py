@@ -45,6 +45,7 @@ from obcms_platform.vocabulary import (
     PpaCategory,
     PpaPriority,
     PpaStatus,
+    PpaTag,
     ResourceType,
     Sector,
     StageStatus,
@@ -71,6 +72,7 @@ PPA_PRIORITIES = values(PpaPriority)
 SECTORS = values(Sector)
 APPROPRIATION_CLASSES = values(AppropriationClass)
 FUNDING_SOURCES = values(FundingSource)
+PPA_TAGS = values(PpaTag)
 MILESTONE_STATUSES = values(MilestoneStatus)
 STAGE_STATUSES = values(StageStatus)
 TRANCHE_TYPES = values(TrancheType)

@@ -201,7 +201,8 @@ def test_list_and_dashboard_filter_by_province_region_tag_and_sdg(make_client):
     in_cotabato = client.get(DASHBOARD, params={"fiscal_year": "2033", "province": COTABATO})
     assert in_cotabato.status_code == 200
     kpi = re.search(r"<strong>(\d+)</strong><span>PPAs in FY 2033", in_cotabato.text)
-    assert kpi and kpi.group(1) == "1"
+    assert kpi
+    assert kpi.group(1) == "1"
     # The breakdown's links keep the dashboard's filters, replacing the one they set.
     assert f"?tag=ip&amp;fiscal_year=2033&amp;province={COTABATO}" in in_cotabato.text
     assert f'<option value="{COTABATO}" selected>' in in_cotabato.text

@@ -260,7 +260,7 @@ def test_dashboard_breaks_down_by_sdg_and_tag_and_filters_by_province(client, st
     province = dashboard(client, staff, province=MAGUINDANAO_DEL_SUR)
     assert province["total_ppas"] == 4
     assert province["by_tag"] == {"gad": 2, "ccet": 1, "ip": 1, "peace": 0}
-    assert province["by_sdg"]["5"] == 1 and province["by_sdg"]["16"] == 0
+    assert (province["by_sdg"]["5"], province["by_sdg"]["16"]) == (1, 0)
     assert province["budget"]["budget_allocation"] == 2000.0
     assert province["beneficiaries"] == {"targeted": 400, "reached": 150}
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from obcms_platform import migrations
 from obcms_platform.db import Database
@@ -186,3 +187,51 @@ def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database
         assert connection.execute(text("SELECT version FROM needs")).scalar_one() == 1
     database.engine.dispose()
     migrations.downgrade(PACKAGE, url, "0004")
+
+
+def test_0009_gives_existing_ppas_an_empty_record_and_checks_tags_and_goals(database_at):
+    url, database = database_at("mig_ppa_record")
+    migrations.upgrade(PACKAGE, url, "0008")
+    ppa_id = uuid.uuid4()
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ppas (id, title, summary, category, status, priority,"
+                " implementing_office, budget_currency, progress, approval_status, version)"
+                " VALUES (:id, 'Old', '', 'oobc_ppa', 'planning', 'medium', '', 'PHP', 0,"
+                " 'draft', 1)"
+            ),
+            {"id": ppa_id},
+        )
+    database.engine.dispose()
+
+    migrations.upgrade(PACKAGE, url)
+    with database.session() as session:
+        stored = session.get(Ppa, ppa_id)
+        assert stored is not None
+        assert (stored.coverage, stored.coverage_scope, stored.tags, stored.sdgs) == (
+            [],
+            [],
+            [],
+            [],
+        )
+        assert (stored.communities, stored.implementing_partner, stored.accomplishments) == (
+            "",
+            "",
+            "",
+        )
+        assert stored.beneficiaries_targeted is None
+        assert stored.cost_per_beneficiary is None
+    for column, value in (("sdgs", "{18}"), ("tags", "{gender}"), ("beneficiaries_reached", "-1")):
+        with pytest.raises(IntegrityError), database.engine.begin() as connection:
+            connection.execute(text(f"UPDATE ppas SET {column} = :value"), {"value": value})
+    database.engine.dispose()
+
+    migrations.downgrade(PACKAGE, url, "0008")
+    with database.engine.connect() as connection:
+        columns = connection.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = 'ppas'")
+        ).scalars()
+        assert "coverage" not in set(columns)
+        assert connection.execute(text("SELECT title FROM ppas")).scalar_one() == "Old"
+    database.engine.dispose()

@@ -192,20 +192,22 @@ def test_0005_counts_the_creator_as_the_last_to_change_existing_records(database
 def test_0009_gives_existing_ppas_an_empty_record_and_checks_tags_and_goals(database_at):
     url, database = database_at("mig_ppa_record")
     migrations.upgrade(PACKAGE, url, "0008")
+    # As the previous release inserts a PPA: before the migration and, during a rolling
+    # upgrade, after it.
+    previous_release_insert = text(
+        "INSERT INTO ppas (id, title, summary, category, status, priority,"
+        " implementing_office, budget_currency, progress, approval_status, version)"
+        " VALUES (:id, 'Old', '', 'oobc_ppa', 'planning', 'medium', '', 'PHP', 0, 'draft', 1)"
+    )
     ppa_id = uuid.uuid4()
     with database.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO ppas (id, title, summary, category, status, priority,"
-                " implementing_office, budget_currency, progress, approval_status, version)"
-                " VALUES (:id, 'Old', '', 'oobc_ppa', 'planning', 'medium', '', 'PHP', 0,"
-                " 'draft', 1)"
-            ),
-            {"id": ppa_id},
-        )
+        connection.execute(previous_release_insert, {"id": ppa_id})
     database.engine.dispose()
 
     migrations.upgrade(PACKAGE, url)
+    with database.engine.begin() as connection:
+        connection.execute(previous_release_insert, {"id": uuid.uuid4()})
+        connection.execute(text("DELETE FROM ppas WHERE id != :id"), {"id": ppa_id})
     with database.session() as session:
         stored = session.get(Ppa, ppa_id)
         assert stored is not None

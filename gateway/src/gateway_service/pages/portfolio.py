@@ -305,8 +305,10 @@ def _typed(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
 def _chosen_areas(codes: list[str]) -> list[dict[str, str]]:
     """The coverage picker's chosen options: each place named (a code no longer in the PSGC
     data by its code)."""
-    areas = gazetteer().areas
-    return [{"id": code, "name": areas[code].label if code in areas else code} for code in codes]
+    places = gazetteer()
+    return [
+        {"id": code, "name": area.label if (area := places.get(code)) else code} for code in codes
+    ]
 
 
 async def _ppa_form(
@@ -356,7 +358,7 @@ def _check_list(name: str, chosen: list[str], parsed: Parsed) -> None:
         people_ids(chosen, "Members", parsed, name)
         return
     offered: Any = {
-        "coverage": gazetteer().areas,
+        "coverage": gazetteer(),
         "tags": PPA_TAGS,
         "sdgs": SDG_CODES,
     }[name]

@@ -104,10 +104,10 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     coverage_scope: Mapped[list[str]] = mapped_column(
         ARRAY(String(10)), default=list, server_default=text("'{}'")
     )
-    communities: Mapped[str] = mapped_column(Text, default="")
+    communities: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Who carries it out with OOBC, and the memorandum of agreement that says so.
-    implementing_partner: Mapped[str] = mapped_column(String(255), default="")
-    moa_reference: Mapped[str] = mapped_column(String(255), default="")
+    implementing_partner: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    moa_reference: Mapped[str] = mapped_column(String(255), default="", server_default="")
     moa_date: Mapped[date | None] = mapped_column(Date)
     beneficiaries_targeted: Mapped[int | None] = mapped_column(Integer)
     beneficiaries_reached: Mapped[int | None] = mapped_column(Integer)
@@ -118,8 +118,8 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     sdgs: Mapped[list[int]] = mapped_column(
         ARRAY(SmallInteger), default=list, server_default=text("'{}'")
     )
-    accomplishments: Mapped[str] = mapped_column(Text, default="")
-    challenges: Mapped[str] = mapped_column(Text, default="")
+    accomplishments: Mapped[str] = mapped_column(Text, default="", server_default="")
+    challenges: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     milestones: Mapped[list[Milestone]] = relationship(
         viewonly=True, lazy="selectin", order_by="[Milestone.date, Milestone.id]"
@@ -193,8 +193,8 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
 
     @property
     def coverage_areas(self) -> list[Area]:
-        areas = gazetteer().areas
-        return [areas[code] for code in self.coverage if code in areas]
+        places = gazetteer()
+        return [area for code in self.coverage if (area := places.get(code)) is not None]
 
     @property
     def cost_per_beneficiary(self) -> Decimal | None:

@@ -2,8 +2,9 @@
 partner and MOA, beneficiaries targeted and reached, expenditure tags, SDGs, accomplishments
 and challenges
 
-Expand-only: every new column has a default (existing PPAs cover nothing yet, have no tags
-and no SDGs); the previous release ignores them.
+Expand-only: every new column is nullable or has a server default (existing PPAs cover
+nothing yet, have no tags and no SDGs), so the previous release, which ignores them, still
+inserts PPAs.
 """
 
 import sqlalchemy as sa
@@ -38,12 +39,10 @@ def upgrade() -> None:
     )
     for name in TEXT_COLUMNS:
         op.add_column("ppas", sa.Column(name, sa.Text(), server_default="", nullable=False))
-        op.alter_column("ppas", name, server_default=None)
     for name in ("implementing_partner", "moa_reference"):
         op.add_column(
             "ppas", sa.Column(name, sa.String(length=255), server_default="", nullable=False)
         )
-        op.alter_column("ppas", name, server_default=None)
     op.add_column("ppas", sa.Column("moa_date", sa.Date(), nullable=True))
     for name in ("beneficiaries_targeted", "beneficiaries_reached"):
         op.add_column("ppas", sa.Column(name, sa.Integer(), nullable=True))

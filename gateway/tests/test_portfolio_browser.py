@@ -1,7 +1,9 @@
 """The portfolio pages in a real browser (Debian's Chromium driven by Playwright), as a staff
 user: a PPA form with two errors shows both beside their fields (aria-invalid, the first
 focused) and takes "1,500,000" as a budget; deleting a PPA asks first; a need's PPAs are
-linked and removed one at a time; a stale need edit names who changed it. axe-core on the
+linked and removed one at a time; a stale need edit names who changed it; a PPA's coverage
+is picked by a barangay's name, its tags and SDGs checked, shown in words and filtered by
+province. axe-core on the
 pages at desktop and phone widths (no sideways scroll at 390 px), and screenshots
 (test-artifacts/screenshots/portfolio-*.png)."""
 

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.formatting import format_day
 from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
@@ -867,7 +868,7 @@ async def actual_delete_confirm(
         request,
         Deletion(
             heading=f"Delete the actual of “{indicator['name']}” for the period ending "
-            f"{actual['period_end']}?",
+            f"{format_day(actual['period_end'])}?",
             consequence="The indicator's attainment is then that of its latest other actual; "
             "record the period again to correct it.",
             post_to=PPA_PAGE.format(ppa_id=ppa_id)

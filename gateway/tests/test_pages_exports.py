@@ -1,6 +1,6 @@
 """The Export menu of the list pages: its links carry the page's filters, and the file they
-download through the gateway holds exactly the rows the page shows (PPAs, needs,
-assessments, my tasks)."""
+download through the gateway holds exactly the rows the page shows (PPAs, also filtered by
+the PPA record's province and tag; needs, assessments, my tasks)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ PPAS = "/oobc-management/portfolio/ppas/"
 NEEDS = "/oobc-management/portfolio/needs/"
 ASSESSMENTS = "/oobc-management/portfolio/assessments/"
 MY_TASKS = "/oobc-management/staff/tasks/mine/"
+
+MAGUINDANAO_DEL_SUR = "1908800000"
+ALONGANAN = "1908807001"  # a barangay of Datu Piang, Maguindanao del Sur
+MIDSAYAP = "1204709000"  # a municipality of Cotabato, Region XII
 
 
 def export_links(page: httpx.Response) -> dict[str, str]:
@@ -77,6 +81,39 @@ def test_ppa_export_links_carry_the_filters_and_hold_the_rows_shown(make_client)
         r'attachment; filename="ppas-\d{4}-\d{2}-\d{2}\.xlsx"', excel.headers["content-disposition"]
     )
     assert excel_column(excel, "Title") == shown
+
+
+def test_ppa_export_follows_the_record_filters_and_carries_the_record(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    for index, record in enumerate(
+        (
+            {"coverage": [ALONGANAN], "tags": ["gad", "peace"], "sdgs": ["5", "16"]},
+            {"coverage": [ALONGANAN], "tags": ["ip"]},
+            {"coverage": [MIDSAYAP], "tags": ["gad"]},
+            {"coverage": [ALONGANAN], "tags": ["gad"], "beneficiaries_targeted": "400"},
+        )
+    ):
+        data = {"title": f"Record {marker} {index}", "category": "oobc_ppa", **record}
+        assert submit(client, PPAS + "create/", data).status_code == 303
+
+    filters = {"q": marker, "province": MAGUINDANAO_DEL_SUR, "tag": "gad"}
+    page = client.get(PPAS, params=filters)
+    shown = shown_titles(page, PPAS)
+    assert shown == [f"Record {marker} {index}" for index in (3, 0)]
+    links = export_links(page)
+    assert dict(httpx.QueryParams(links["CSV"].split("?", 1)[1])) == {"format": "csv", **filters}
+
+    exported = client.get(links["CSV"])
+    assert csv_column(exported, "Title") == shown
+    assert csv_column(exported, "Coverage (PSGC codes)") == [ALONGANAN, ALONGANAN]
+    assert csv_column(exported, "Tags") == [
+        "GAD-responsive",
+        "GAD-responsive; Supports the peace agenda",
+    ]
+    assert csv_column(exported, "SDGs") == ["", "SDG 5; SDG 16"]
+    assert csv_column(exported, "Beneficiaries targeted") == ["400", ""]
+    assert excel_column(client.get(links["Excel"]), "Title") == shown
 
 
 def test_need_and_assessment_exports_follow_their_pages(make_client):

@@ -78,9 +78,10 @@ from obcms_platform.vocabulary import (
 
 ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
-# GET routes outside the API that answer data, not pages (JSON, ICS, metrics), and the record
-# links of messages (`/go/<record>/<id>`: redirects to the record's page, walked itself).
-DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/|/download/)$")
+# GET routes outside the API that answer data, not pages (JSON, ICS, metrics, the lists'
+# exports), and the record links of messages (`/go/<record>/<id>`: redirects to the record's
+# page, walked itself).
+DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/|/download/|/export/)$")
 # A small PDF (the services sniff what a file is).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -217,7 +218,25 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "start_date": "2031-01-06",
                 "target_end_date": "2031-12-15",
                 "budget_allocation": "250000",
+                "coverage": ["1908807001"],  # a barangay of Datu Piang
+                "tags": ["gad", "peace"],
+                "sdgs": [5, 16],
+                "beneficiaries_targeted": 1200,
             },
+        )
+        indicator = post(
+            f"/ppas/{ppa['id']}/indicators",
+            {
+                "name": "Households reached",
+                "kind": "output",
+                "baseline": "0",
+                "target": "1200",
+                "target_date": "2031-12-15",
+            },
+        )
+        actual = post(
+            f"/ppas/{ppa['id']}/indicators/{indicator['id']}/actuals",
+            {"period_end": "2026-03-31", "value": "300"},
         )
         milestone = post(
             f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"}
@@ -327,6 +346,8 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "task_id": task["id"],
                 "ppa_id": ppa["id"],
                 "milestone_id": milestone["id"],
+                "indicator_id": indicator["id"],
+                "actual_id": actual["id"],
                 "tranche_id": tranche["id"],
                 "assessment_id": assessment["id"],
                 "need_id": need["id"],

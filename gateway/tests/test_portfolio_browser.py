@@ -2,9 +2,10 @@
 user: a PPA form with two errors shows both beside their fields (aria-invalid, the first
 focused) and takes "1,500,000" as a budget; deleting a PPA asks first; a need's PPAs are
 linked and removed one at a time; a PPA's indicator, actual and status update are added on
-its page; a stale need edit names who changed it. axe-core on the pages at desktop and phone
-widths (no sideways scroll at 390 px), and screenshots (test-artifacts/screenshots/
-portfolio-*.png)."""
+its page; a stale need edit names who changed it; a PPA's coverage is picked by a barangay's
+name, its tags and SDGs checked, shown in words and filtered by province. axe-core on the
+pages at desktop and phone widths (no sideways scroll at 390 px), and screenshots
+(test-artifacts/screenshots/portfolio-*.png)."""
 
 from __future__ import annotations
 
@@ -227,3 +228,52 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
         f"Clean water for 300 families {marker}",
         "immediate",
     )
+
+
+def test_ppa_coverage_tags_and_sdgs_through_the_form(page: Page, api: httpx.Client, people):
+    """The place picker finds a barangay by name; the tags and goals are checkboxes; the PPA
+    page says them in words and the list finds the PPA by the barangay's province."""
+    marker = people["marker"]
+    page.goto(PPAS + "new/")
+    page.fill("input[name=title]", f"Seaweed farming {marker}")
+    page.select_option("select[name=category]", "oobc_ppa")
+    picker = page.locator("label", has_text="Places covered").locator(".ts-control input")
+    picker.fill("alonganan datu")
+    page.locator(
+        ".ts-dropdown .option", has_text="Alonganan, Datu Piang, Maguindanao del Sur"
+    ).click()
+    page.fill("input[name=beneficiaries_targeted]", "200")
+    page.fill("input[name=budget_allocation]", "50,000")
+    page.get_by_label("GAD-responsive").check()
+    page.get_by_label("14 · Life below water").check()
+    page.get_by_label("5 · Gender equality").check()
+    check_page(page, "portfolio-ppa-record-form")
+    page.click("main button[type=submit]")
+
+    expect(page.locator("#toast")).to_have_text("PPA created")
+    record = page.locator("#record")
+    expect(record).to_contain_text("Alonganan, Datu Piang, Maguindanao del Sur (barangay)")
+    expect(record).to_contain_text("GAD-responsive")
+    expect(record).to_contain_text("SDG 5 · Gender equality; SDG 14 · Life below water")
+    expect(record).to_contain_text("250.00 PHP")  # the cost per beneficiary
+    check_page(page, "portfolio-ppa-record")
+    ppa_id = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    stored = api.get(f"/api/v1/ppas/{ppa_id}", headers=people["me"]["headers"]).json()
+    assert (stored["coverage"], stored["tags"], stored["sdgs"]) == (
+        ["1908807001"],
+        ["gad"],
+        [5, 14],
+    )
+
+    page.goto(PPAS + f"?q={marker}")
+    page.get_by_label("province").select_option(
+        label="Maguindanao del Sur, Bangsamoro Autonomous Region In Muslim Mindanao (BARMM)"
+    )
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name=f"Seaweed farming {marker}")).to_be_visible()
+    page.get_by_label("province").select_option(
+        label="Basilan, Bangsamoro Autonomous Region In Muslim Mindanao (BARMM)"
+    )
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No PPAs match.")).to_be_visible()
+    check_page(page, "portfolio-ppas-filtered")

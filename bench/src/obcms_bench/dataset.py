@@ -27,9 +27,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, func, select, update
@@ -61,6 +62,8 @@ from obcms_platform.bus.consumer import Handler
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import subscribes
 from obcms_platform.db import Database
+from obcms_platform.psgc import gazetteer
+from obcms_platform.vocabulary import AreaLevel, PpaTag
 from portfolio_service.assessments.models import Assessment, AssessmentLevel, Methodology
 from portfolio_service.assessments.schemas import AssessmentCreate
 from portfolio_service.assessments.service import create_assessment
@@ -212,9 +215,43 @@ class History:
         return self.first_day + timedelta(days=(index * self.days) // max(count, 1))
 
 
+# The PPA record's coverage: the barangays of the regions OOBC serves most, one or two per PPA
+# spread over all of them; the filtered dashboard of the benchmark is one of their provinces.
+COVERED_REGIONS = ("1900000000", "1200000000")  # BARMM, Region XII (SOCCSKSARGEN)
+BENCH_PROVINCE = "1908800000"  # Maguindanao del Sur
+
+
+@cache
+def _covered_barangays() -> tuple[str, ...]:
+    return tuple(
+        area.code
+        for region in COVERED_REGIONS
+        for area in gazetteer().search(within=region, levels=(AreaLevel.BARANGAY,), limit=100_000)
+    )
+
+
+def _record(index: int) -> dict[str, Any]:
+    """The PPA record's fields of PPA `index`: coverage, beneficiaries, tags and goals."""
+    barangays = _covered_barangays()
+    coverage = [barangays[(index * 7919) % len(barangays)]]
+    if index % 3 == 0:
+        coverage.append(barangays[(index * 104_729) % len(barangays)])
+    tags = [tag for tag, every in zip(PpaTag, (2, 3, 5, 4), strict=True) if index % every == 0]
+    return {
+        "coverage": coverage,
+        "communities": f"Community {index % 97 + 1}",
+        "implementing_partner": f"Partner {index % 40 + 1}",
+        "beneficiaries_targeted": 100 + index % 900,
+        "beneficiaries_reached": index % 100,
+        "tags": tags,
+        "sdgs": [index % 17 + 1, (index * 7) % 17 + 1],
+    }
+
+
 def _ppa(index: int, count: int, history: History, office: Office) -> PpaCreate:
     start = history.day(index, count)
     return PpaCreate(
+        **_record(index),
         title=f"PPA {index + 1}: community programme",
         category=(PpaCategory.OOBC_PPA, PpaCategory.MOA_PPA)[index % 2],
         status=(PpaStatus.PLANNING, PpaStatus.ONGOING)[index % 2],

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from obcms_bench.dataset import BENCH_PROVINCE
 from obcms_bench.load import LoadOptions, Request, run_locust
 from obcms_bench.stack import StackUrls
 
@@ -86,7 +87,13 @@ def scenarios(urls: StackUrls, year: int, ppa_id: str) -> dict[str, list[Request
                 f"/api/v1/tasks?due_after={month_start}&due_before={date(year, 6, 30)}",
             ),
         ],
-        "dashboard": [Request("dashboard", "/api/v1/portfolio/dashboard")],
+        "dashboard": [
+            Request("dashboard", "/api/v1/portfolio/dashboard"),
+            Request(
+                "dashboard: province+tag+sdg",
+                f"/api/v1/portfolio/dashboard?province={BENCH_PROVINCE}&tag=gad&sdg=5",
+            ),
+        ],
         "pages": [
             Request("page: calendar", "/oobc-management/staff/calendar/", "session"),
             Request("page: task list", "/oobc-management/staff/tasks/", "session"),

@@ -47,6 +47,12 @@ LABELS: dict[str, str] = {
     "desk_review": "Desk review",
     "ppa": "PPA",
     "ics": "ICS",
+    # A PPA's expenditure tags and its coverage's levels.
+    "gad": "GAD-responsive",
+    "ccet": "Climate change expenditure (CCET)",
+    "ip": "Benefits Indigenous Peoples",
+    "peace": "Supports the peace agenda",
+    "city_municipality": "City / municipality",
     # How a notification reaches a person (the notifications service's channels).
     "both": "Inbox and email",
     "in_app": "Inbox only",

@@ -139,6 +139,49 @@ class ApprovalStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class PpaTag(StrEnum):
+    """The expenditure tags of a PPA (the original's compliance flags): gender and
+    development, climate change expenditure, Indigenous Peoples, the peace agenda."""
+
+    GAD = "gad"
+    CCET = "ccet"
+    IP = "ip"
+    PEACE = "peace"
+
+
+# The 17 Sustainable Development Goals (United Nations, 2015) a PPA may contribute to, by
+# number: PPAs store the numbers, pages say the names.
+SUSTAINABLE_DEVELOPMENT_GOALS: dict[int, str] = {
+    1: "No poverty",
+    2: "Zero hunger",
+    3: "Good health and well-being",
+    4: "Quality education",
+    5: "Gender equality",
+    6: "Clean water and sanitation",
+    7: "Affordable and clean energy",
+    8: "Decent work and economic growth",
+    9: "Industry, innovation and infrastructure",
+    10: "Reduced inequalities",
+    11: "Sustainable cities and communities",
+    12: "Responsible consumption and production",
+    13: "Climate action",
+    14: "Life below water",
+    15: "Life on land",
+    16: "Peace, justice and strong institutions",
+    17: "Partnerships for the goals",
+}
+
+
+class AreaLevel(StrEnum):
+    """The level of a PSGC area (`obcms_platform.psgc`), widest first."""
+
+    REGION = "region"
+    PROVINCE = "province"
+    CITY_MUNICIPALITY = "city_municipality"
+    SUBMUNICIPALITY = "submunicipality"
+    BARANGAY = "barangay"
+
+
 class MilestoneStatus(StrEnum):
     """Where a PPA's milestone stands."""
 

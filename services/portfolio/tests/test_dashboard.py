@@ -11,6 +11,7 @@ from sqlalchemy import insert, update
 
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import recorded_statements
+from portfolio_service.dashboard.service import last_quarter_end
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.indicators.models import Indicator, IndicatorActual
 from portfolio_service.milestones.models import Milestone
@@ -466,6 +467,54 @@ def test_the_stale_list_is_capped_but_counts_them_all(client, staff, session):
     stale = get_dashboard(client, staff)["stale_updates"]
     assert stale["total"] == 25
     assert [p["title"] for p in stale["ppas"]] == [f"S{i:02}" for i in range(24, 4, -1)]
+
+
+def test_the_record_filters_scope_indicators_stale_ppas_and_under_obligation(
+    client, staff, session
+):
+    rows = monitored_dataset(session)
+    session.execute(update(Ppa).where(Ppa.id == rows["A"]["id"]).values(tags=["gad"], sdgs=[5]))
+    # A and B under-obligated at the last quarter's end (10 % and 20 % obligated).
+    quarter_end = last_quarter_end(date.today())
+    session.execute(
+        insert(FundingTranche),
+        [
+            {
+                "id": uuid.uuid4(),
+                "ppa_id": rows[key]["id"],
+                "tranche_type": kind,
+                "amount": amount,
+                "date": quarter_end,
+            }
+            for key, obligated in (("A", 10), ("B", 20))
+            for kind, amount in (("allocation", 100), ("obligation", obligated))
+        ],
+    )
+    session.commit()
+    everything = get_dashboard(client, staff, stale_days=7)
+    assert everything["indicators"]["total"] == 5
+    assert [p["title"] for p in everything["stale_updates"]["ppas"]] == ["E", "A", "C"]
+    assert [p["title"] for p in everything["under_obligated"]["ppas"]] == ["A", "B"]
+
+    # `stale_days` still says which are stale; the tag (or the goal) says which PPAs count.
+    for scope in ({"tag": "gad"}, {"sdg": 5}):
+        tagged = get_dashboard(client, staff, stale_days=7, **scope)
+        assert tagged["total_ppas"] == 1
+        assert tagged["indicators"] == {
+            "total": 2,
+            "on_track": 1,
+            "behind": 1,
+            "no_data": 0,
+            "average_attainment": 35.0,
+        }
+        assert tagged["stale_updates"]["stale_days"] == 7
+        assert [p["title"] for p in tagged["stale_updates"]["ppas"]] == ["A"]
+        assert [p["title"] for p in tagged["under_obligated"]["ppas"]] == ["A"]
+        assert tagged["under_obligated"]["total"] == 1
+    nothing = get_dashboard(client, staff, tag="peace")
+    assert nothing["indicators"]["total"] == 0
+    assert nothing["stale_updates"]["total"] == 0
+    assert nothing["under_obligated"]["total"] == 0
 
 
 # --- query count ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from obcms_platform import migrations
 from obcms_platform.db import Database
@@ -255,3 +256,53 @@ def test_0010_going_down_deletes_each_reversal_with_the_tranche_it_reverses(data
         assert list(amounts) == [Decimal("500000.00")]
     database.engine.dispose()
     migrations.upgrade(PACKAGE, url)
+
+
+def test_0011_gives_existing_ppas_an_empty_record_and_checks_tags_and_goals(database_at):
+    url, database = database_at("mig_ppa_record")
+    migrations.upgrade(PACKAGE, url, "0010")
+    # As the previous release inserts a PPA: before the migration and, during a rolling
+    # upgrade, after it.
+    previous_release_insert = text(
+        "INSERT INTO ppas (id, title, summary, category, status, priority,"
+        " implementing_office, budget_currency, progress, approval_status, version)"
+        " VALUES (:id, 'Old', '', 'oobc_ppa', 'planning', 'medium', '', 'PHP', 0, 'draft', 1)"
+    )
+    ppa_id = uuid.uuid4()
+    with database.engine.begin() as connection:
+        connection.execute(previous_release_insert, {"id": ppa_id})
+    database.engine.dispose()
+
+    migrations.upgrade(PACKAGE, url)
+    with database.engine.begin() as connection:
+        connection.execute(previous_release_insert, {"id": uuid.uuid4()})
+        connection.execute(text("DELETE FROM ppas WHERE id != :id"), {"id": ppa_id})
+    with database.session() as session:
+        stored = session.get(Ppa, ppa_id)
+        assert stored is not None
+        assert (stored.coverage, stored.coverage_scope, stored.tags, stored.sdgs) == (
+            [],
+            [],
+            [],
+            [],
+        )
+        assert (stored.communities, stored.implementing_partner, stored.accomplishments) == (
+            "",
+            "",
+            "",
+        )
+        assert stored.beneficiaries_targeted is None
+        assert stored.cost_per_beneficiary is None
+    for column, value in (("sdgs", "{18}"), ("tags", "{gender}"), ("beneficiaries_reached", "-1")):
+        with pytest.raises(IntegrityError), database.engine.begin() as connection:
+            connection.execute(text(f"UPDATE ppas SET {column} = :value"), {"value": value})
+    database.engine.dispose()
+
+    migrations.downgrade(PACKAGE, url, "0010")
+    with database.engine.connect() as connection:
+        columns = connection.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = 'ppas'")
+        ).scalars()
+        assert "coverage" not in set(columns)
+        assert connection.execute(text("SELECT title FROM ppas")).scalar_one() == "Old"
+    database.engine.dispose()

@@ -47,6 +47,7 @@ from obcms_platform.vocabulary import (
     PpaCategory,
     PpaPriority,
     PpaStatus,
+    PpaTag,
     ResourceType,
     Sector,
     StageStatus,
@@ -73,6 +74,7 @@ PPA_PRIORITIES = values(PpaPriority)
 SECTORS = values(Sector)
 APPROPRIATION_CLASSES = values(AppropriationClass)
 FUNDING_SOURCES = values(FundingSource)
+PPA_TAGS = values(PpaTag)
 MILESTONE_STATUSES = values(MilestoneStatus)
 INDICATOR_KINDS = values(IndicatorKind)
 STAGE_STATUSES = values(StageStatus)

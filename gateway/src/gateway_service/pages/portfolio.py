@@ -13,13 +13,17 @@ import asyncio
 import json
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.formatting import format_day
 from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
@@ -30,6 +34,7 @@ from gateway_service.pages.common import (
     PPA_CATEGORIES,
     PPA_PRIORITIES,
     PPA_STATUSES,
+    PPA_TAGS,
     SECTORS,
     STAGE_STATUSES,
     TRANCHE_TYPES,
@@ -41,6 +46,7 @@ from gateway_service.pages.common import (
     is_admin,
     is_manager,
     parse_id,
+    query_filters,
     read_form,
     redirect,
     user_names,
@@ -68,13 +74,28 @@ from gateway_service.pages.record_forms import (
 from gateway_service.web import render
 from obcms_platform.approval import offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
-from obcms_platform.vocabulary import ApprovalStatus
+from obcms_platform.psgc import Area, gazetteer
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, ApprovalStatus, AreaLevel
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
 PPA_NEW = PPAS + "new/"
 PPA_PAGE = PPAS + "{ppa_id}/"
-LIST_FILTERS = ("category", "status", "sector", "fiscal_year", "approval_status", "q")
+PLACES_JSON = "/oobc-management/places.json"  # the coverage picker's search
+PLACES_LIMIT = 30
+# The filters on the PPA record (the list's and the dashboard's alike).
+RECORD_FILTERS = ("region", "province", "tag", "sdg")
+LIST_FILTERS = (
+    "category",
+    "status",
+    "sector",
+    "fiscal_year",
+    "approval_status",
+    "q",
+    *RECORD_FILTERS,
+)
+DASHBOARD_FILTERS = ("fiscal_year", *RECORD_FILTERS)
+SDG_CODES = tuple(str(goal) for goal in SUSTAINABLE_DEVELOPMENT_GOALS)
 
 PPA_FIELDS = (
     Field("title", "Title", required=True),
@@ -102,7 +123,33 @@ PPA_FIELDS = (
     Field("summary", "Summary", max_length=20_000),
     Field("lead_id", "Lead", "id", clearable=True),
     Field("member_ids", "Members", "id"),
+    Field("coverage", "Coverage", "id"),
+    Field("communities", "Communities", max_length=20_000),
+    Field("implementing_partner", "Implementing partner", max_length=255),
+    Field("moa_reference", "MOA reference", max_length=255),
+    Field("moa_date", "MOA date", "date", clearable=True),
+    Field(
+        "beneficiaries_targeted",
+        "Beneficiaries targeted",
+        "number",
+        clearable=True,
+        high=2_000_000_000,
+    ),
+    Field(
+        "beneficiaries_reached",
+        "Beneficiaries reached",
+        "number",
+        clearable=True,
+        high=2_000_000_000,
+    ),
+    Field("tags", "Tags", "choice", choices=PPA_TAGS),
+    Field("sdgs", "SDGs", "choice", choices=SDG_CODES),
+    Field("accomplishments", "Accomplishments", max_length=20_000),
+    Field("challenges", "Challenges", max_length=20_000),
 )
+# Inputs sending a list (a picker, checkboxes): none of them is sent when all are cleared, so
+# an edit form says it carries each with a hidden "<name>_shown".
+LIST_INPUTS = ("member_ids", "coverage", "tags", "sdgs")
 MILESTONE_FIELDS = (
     Field("title", "Milestone title", required=True),
     Field("date", "Milestone date", "date", required=True),
@@ -180,9 +227,41 @@ def approval_moves(user: Identity, current: str) -> list[str]:
 # -- dashboard -------------------------------------------------------------------------------
 
 
+@cache
+def regions_and_provinces() -> tuple[list[Area], list[Area]]:
+    """The places the list and the dashboard filter by, by name."""
+    by_level = gazetteer().search(levels=(AreaLevel.REGION, AreaLevel.PROVINCE), limit=500)
+    return (
+        [area for area in by_level if area.level == AreaLevel.REGION],
+        [area for area in by_level if area.level == AreaLevel.PROVINCE],
+    )
+
+
+def record_filter_choices() -> dict[str, Any]:
+    """What the record filters offer: regions, provinces, tags and goals."""
+    regions, provinces = regions_and_provinces()
+    return {
+        "regions": regions,
+        "provinces": provinces,
+        "tags": PPA_TAGS,
+        "sdg_names": SUSTAINABLE_DEVELOPMENT_GOALS,
+    }
+
+
+@router.get(PLACES_JSON)
+async def places(request: Request, user: PageUser, q: str = "") -> JSONResponse:
+    """The coverage picker's search: ``[{"id": PSGC code, "name": with its province}]``,
+    widest places first, at most 30."""
+    found = gazetteer().search(q.strip()[:100], limit=PLACES_LIMIT)
+    return JSONResponse([{"id": area.code, "name": area.label} for area in found])
+
+
 @router.get(DASHBOARD)
 async def dashboard(request: Request, user: PageUser) -> Response:
+    filters = query_filters(request, DASHBOARD_FILTERS)
     fiscal_year = request.query_params.get("fiscal_year", "")
+    # How long without a status update makes a PPA stale: the dashboard's own setting, not a
+    # filter of its PPAs (its links to the PPA list leave it out).
     stale_days = request.query_params.get("stale_days", "")
     reply = await api(
         request,
@@ -190,7 +269,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         "portfolio",
         "GET",
         "/portfolio/dashboard",
-        params={"fiscal_year": fiscal_year, "stale_days": stale_days},
+        params=[*filters, ("stale_days", stale_days)],
     )
     error = None if reply.ok else reply.as_error()
     data: dict[str, Any] | None = reply.body if reply.ok else None
@@ -218,6 +297,15 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             "error": error,
             "fiscal_year": fiscal_year,
             "stale_days": stale_days,
+            "filters": dict(filters),
+            # The dashboard's filters, carried by its links to the PPA list (a breakdown's
+            # link by tag or SDG replaces that filter, not adds a choice to it).
+            "scope_query": urlencode(filters),
+            "scope_except": {
+                name: urlencode([pair for pair in filters if pair[0] != name])
+                for name in RECORD_FILTERS
+            },
+            **record_filter_choices(),
             "chart_js": vendored("chart"),
             "charts_json": json.dumps(charts).replace("<", "\\u003c") if charts else None,
         },
@@ -235,6 +323,7 @@ async def ppa_list(request: Request, user: PageUser) -> Response:
         "categories": PPA_CATEGORIES,
         "statuses": PPA_STATUSES,
         "sectors": SECTORS,
+        **record_filter_choices(),
     }
     return await list_page(request, user, "ppas.html", "/ppas", LIST_FILTERS, context)
 
@@ -253,15 +342,24 @@ def _form_of_ppa(ppa: dict[str, Any]) -> dict[str, Any]:
     form: dict[str, Any] = {}
     for spec in PPA_FIELDS:
         value = ppa.get(spec.name)
-        if spec.name == "member_ids":
-            form[spec.name] = [str(person) for person in value or []]
+        if spec.name in LIST_INPUTS:
+            form[spec.name] = [str(each) for each in value or []]
         else:
             form[spec.name] = "" if value is None else str(value)
     return form
 
 
-def _typed(form: dict[str, str], members: list[str]) -> dict[str, Any]:
-    return {**form, "member_ids": members}
+def _typed(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    return {**form, **lists}
+
+
+def _chosen_areas(codes: list[str]) -> list[dict[str, str]]:
+    """The coverage picker's chosen options: each place named (a code no longer in the PSGC
+    data by its code)."""
+    places = gazetteer()
+    return [
+        {"id": code, "name": area.label if (area := places.get(code)) else code} for code in codes
+    ]
 
 
 async def _ppa_form(
@@ -287,22 +385,54 @@ async def _ppa_form(
             "sectors": SECTORS,
             "appropriation_classes": APPROPRIATION_CLASSES,
             "funding_sources": FUNDING_SOURCES,
+            "places_url": PLACES_JSON,
+            "chosen_areas": _chosen_areas(form.get("coverage", [])),
+            # Without the picker's search the select offers the regions and provinces.
+            "wide_areas": [area for areas in regions_and_provinces() for area in areas],
+            "tags": PPA_TAGS,
+            "sdg_names": SUSTAINABLE_DEVELOPMENT_GOALS,
         },
         status_code=state.status,
     )
 
 
+def _list_values(submitted: FormData) -> dict[str, list[str]]:
+    return {
+        name: [str(value).strip() for value in submitted.getlist(name) if str(value).strip()]
+        for name in LIST_INPUTS
+    }
+
+
+def _check_list(name: str, chosen: list[str], parsed: Parsed) -> None:
+    """A list input's values into `parsed`, each once (one not offered: an error)."""
+    if name == "member_ids":
+        people_ids(chosen, "Members", parsed, name)
+        return
+    offered: Any = {
+        "coverage": gazetteer(),
+        "tags": PPA_TAGS,
+        "sdgs": SDG_CODES,
+    }[name]
+    unknown = [value for value in chosen if value not in offered]
+    if unknown:
+        what = {"coverage": "places", "tags": "tags", "sdgs": "goals"}[name]
+        parsed.errors[name] = f"Choose {what} from the list ({', '.join(unknown)} is not one)"
+        return
+    unique = list(dict.fromkeys(chosen))
+    parsed.payload[name] = [int(goal) for goal in unique] if name == "sdgs" else unique
+
+
 async def _read_ppa_form(
     request: Request, *, edit: bool
-) -> tuple[dict[str, str], Parsed, list[str]]:
+) -> tuple[dict[str, str], Parsed, dict[str, list[str]]]:
     form, submitted = await read_form(request)
-    members = [str(value) for value in submitted.getlist("member_ids")]
-    specs = [spec for spec in PPA_FIELDS if spec.name != "member_ids"]
+    lists = _list_values(submitted)
+    specs = [spec for spec in PPA_FIELDS if spec.name not in LIST_INPUTS]
     parsed = parse(form, specs, edit=edit)
-    # The picker sends nothing when emptied: an edit form says it carries members.
-    if not edit or "members_shown" in form:
-        people_ids(members, "Members", parsed, "member_ids")
-    return form, parsed, members
+    for name, chosen in lists.items():
+        if not edit or f"{name}_shown" in form:
+            _check_list(name, chosen, parsed)
+    return form, parsed, lists
 
 
 @router.get(PPA_NEW)
@@ -312,14 +442,14 @@ async def ppa_new(request: Request, user: PageUser) -> Response:
 
 @router.post(PPAS + "create/")
 async def ppa_create(request: Request, user: PageUser) -> Response:
-    form, parsed, members = await _read_ppa_form(request, edit=False)
+    form, parsed, lists = await _read_ppa_form(request, edit=False)
     return await save_new(
         request,
         user,
         "/ppas",
         parsed,
         PPA_FIELDS,
-        partial(_ppa_form, request, user, _typed(form, members)),
+        partial(_ppa_form, request, user, _typed(form, lists)),
         lambda new_id: ppa_url(new_id, "created"),
     )
 
@@ -334,7 +464,7 @@ async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Respon
 @router.post(PPA_PAGE + "edit/")
 async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
-    form, parsed, members = await _read_ppa_form(request, edit=True)
+    form, parsed, lists = await _read_ppa_form(request, edit=True)
     # After a 412 the form keeps what was typed, at the current version: saving again is a
     # deliberate choice after reviewing the other change.
     return await save_edit(
@@ -345,7 +475,7 @@ async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
         parsed=parsed,
         version=form.get("version", ""),
         specs=PPA_FIELDS,
-        show_form=partial(_ppa_form, request, user, _typed(form, members)),
+        show_form=partial(_ppa_form, request, user, _typed(form, lists)),
         saved_url=ppa_url(ppa_id, "saved"),
     )
 
@@ -512,6 +642,7 @@ async def _ppa_page(
             "general_error": general,
             "form": form or {},
             "notice": notice(request),
+            "sdg_names": SUSTAINABLE_DEVELOPMENT_GOALS,
             "milestone_statuses": MILESTONE_STATUSES,
             "indicator_kinds": INDICATOR_KINDS,
             # A new status update's day: the viewer's today.
@@ -737,7 +868,7 @@ async def actual_delete_confirm(
         request,
         Deletion(
             heading=f"Delete the actual of “{indicator['name']}” for the period ending "
-            f"{actual['period_end']}?",
+            f"{format_day(actual['period_end'])}?",
             consequence="The indicator's attainment is then that of its latest other actual; "
             "record the period again to correct it.",
             post_to=PPA_PAGE.format(ppa_id=ppa_id)

@@ -3,6 +3,10 @@
  *
  * - people pickers (select[data-people-picker]): Tom Select searching data-people-url?q=
  *   (without Tom Select they stay plain multi-selects);
+ * - place pickers (select[data-place-picker], a PPA's coverage): Tom Select searching the
+ *   PSGC places at data-places-url?q= (regions first, then provinces, cities and
+ *   municipalities, barangays, each with its province); without it, a multi-select of the
+ *   regions and provinces;
  * - the event form's recurrence fields (shown only for the chosen "Repeats"), its all-day box
  *   (date inputs instead of date-and-time ones) and its end following a moved start;
  * - portfolio forms (form[data-record-form]): focus on the first input at fault;
@@ -64,6 +68,25 @@
         this.setTextboxValue("");
       },
       load: searchLoader(url),
+    });
+  }
+
+  function placePicker(select) {
+    if (typeof window.TomSelect !== "function" || select.tomselect) return;
+    new window.TomSelect(select, {
+      plugins: ["remove_button"],
+      valueField: "id",
+      labelField: "name",
+      searchField: ["name"],
+      // The server orders the answers (widest places first): keep its order.
+      sortField: [{ field: "$order" }],
+      maxOptions: 50,
+      placeholder: "Type a region, province, municipality or barangay",
+      closeAfterSelect: true,
+      onItemAdd: function () {
+        this.setTextboxValue("");
+      },
+      load: searchLoader(select.getAttribute("data-places-url")),
     });
   }
 
@@ -379,6 +402,7 @@
   function enhance(root) {
     root = root || document;
     each(root, "select[data-people-picker]", peoplePicker);
+    each(root, "select[data-place-picker]", placePicker);
     each(root, "form[data-event-form]", function (form) {
       timing(form);
       recurrence(form);

@@ -10,7 +10,7 @@ from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
 from obcms_platform.resource_routes import collection_router
 from portfolio_service.dashboard import service
-from portfolio_service.dashboard.schemas import Dashboard
+from portfolio_service.dashboard.schemas import Dashboard, DashboardFilters
 
 router = collection_router("portfolio", tag="dashboard")
 
@@ -19,12 +19,13 @@ router = collection_router("portfolio", tag="dashboard")
 def dashboard(
     session: DbSession,
     _: CurrentPrincipal,
-    fiscal_year: Annotated[int | None, Query(ge=1970, le=2199)] = None,
+    filters: Annotated[DashboardFilters, Query()],
     stale_days: Annotated[
         int, Query(ge=1, le=365, description="days without a status update that make a PPA stale")
     ] = service.STALE_DAYS,
 ) -> Dashboard:
     """Totals, breakdowns, budget figures, progress, at-risk PPAs, upcoming milestones, needs
-    coverage, indicator attainment and PPAs without a recent status update, for one fiscal
-    year or the whole portfolio."""
-    return service.portfolio_dashboard(session, fiscal_year, stale_days=stale_days)
+    coverage, indicator attainment and PPAs without a recent status update, for the PPAs the
+    filters select (one fiscal year, region, province, tag, SDG) or the whole portfolio.
+    `stale_days` says which PPAs are stale; it selects none."""
+    return service.portfolio_dashboard(session, filters, stale_days=stale_days)

@@ -5,10 +5,30 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from pydantic import BaseModel
+
 from obcms_platform.schemas import ResponseModel
-from portfolio_service.fields import Money
+from obcms_platform.vocabulary import PpaTag
+from portfolio_service.fields import FiscalYear, Money, ProvinceCode, RegionCode, Sdg
 from portfolio_service.milestones.models import MilestoneStatus
 from portfolio_service.ppas.models import PpaStatus
+
+
+class DashboardFilters(BaseModel):
+    """Which PPAs the dashboard sums up: the PPA list's filters of the same names."""
+
+    fiscal_year: FiscalYear | None = None
+    region: list[RegionCode] = []
+    province: list[ProvinceCode] = []
+    tag: list[PpaTag] = []
+    sdg: list[Sdg] = []
+
+
+class Beneficiaries(ResponseModel):
+    """Sums over the PPAs in scope that give the number."""
+
+    targeted: int
+    reached: int
 
 
 class BudgetFigures(ResponseModel):
@@ -104,6 +124,10 @@ class Dashboard(ResponseModel):
     by_category: dict[str, int]
     by_sector: dict[str, int]
     by_approval_status: dict[str, int]
+    # PPAs by SDG ("1".."17") and by tag: a PPA counts under each of its goals and tags.
+    by_sdg: dict[str, int]
+    by_tag: dict[str, int]
+    beneficiaries: Beneficiaries
     budget: BudgetFigures
     average_progress: float | None
     ongoing: int

@@ -27,9 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from obcms_platform.records import model_of
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, PpaTag
 from portfolio_service.dashboard.schemas import (
+    Beneficiaries,
     BudgetFigures,
     Dashboard,
+    DashboardFilters,
     IndicatorAttainment,
     NeedsCoverage,
     QuarterUnderObligation,
@@ -51,6 +54,7 @@ from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
+from portfolio_service.ppas.service import RECORD_FILTERS
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
@@ -103,12 +107,21 @@ class DashboardQueries:
 
 
 @cache
-def dashboard_queries(scoped: bool) -> DashboardQueries:
-    """The seven statements, built once per process with `today`, `upcoming_end`,
-    `stale_since`, `quarter_end` and (when `scoped`) `fiscal_year` as parameters: about 40
-    columns are not rebuilt and their cache key not recomputed on every request."""
+def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
+    """The seven statements, built once per process and set of `filtered` names (the
+    `DashboardFilters` given) with `today`, `upcoming_end`, `stale_since`, `quarter_end` and
+    the filters' values as parameters: about 60 columns are not rebuilt and their cache key
+    not recomputed on every request. Every statement counts the PPAs the filters select."""
     today = bindparam("today", type_=Date)
-    scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] if scoped else []
+    scope = [Ppa.fiscal_year == bindparam("fiscal_year", type_=Integer)] * (
+        "fiscal_year" in filtered
+    )
+    scope += [
+        column.overlap(bindparam(name, type_=column.type))
+        for name, column in RECORD_FILTERS.items()
+        if name in filtered
+    ]
+    scoped = bool(scope)
     ppas_in_scope = select(Ppa.id).where(*scope)
 
     # 1. Counts, breakdowns, budget allocation and progress of the PPAs: one pass.
@@ -123,6 +136,17 @@ def dashboard_queries(scoped: bool) -> DashboardQueries:
             func.count().filter(column == value).label(f"{name}__{value.value}") for value in values
         ]
     columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED}"))
+    columns += [
+        func.count().filter(Ppa.sdgs.any_() == goal).label(f"sdg__{goal}")
+        for goal in SUSTAINABLE_DEVELOPMENT_GOALS
+    ]
+    columns += [
+        func.count().filter(Ppa.tags.any_() == tag).label(f"tag__{tag.value}") for tag in PpaTag
+    ]
+    columns += [
+        func.coalesce(func.sum(Ppa.beneficiaries_targeted), 0).label("beneficiaries_targeted"),
+        func.coalesce(func.sum(Ppa.beneficiaries_reached), 0).label("beneficiaries_reached"),
+    ]
     ppas = select(*columns).select_from(Ppa).where(*scope)
 
     # 2. Funding of those PPAs by tranche type.
@@ -238,23 +262,25 @@ def last_quarter_end(today: date) -> date:
 
 def portfolio_dashboard(
     session: Session,
-    fiscal_year: int | None = None,
+    filters: DashboardFilters | None = None,
     today: date | None = None,
     stale_days: int = STALE_DAYS,
 ) -> Dashboard:
-    """Everything DOMAIN.md lists for the dashboard, for one fiscal year or all of them; and
-    the indicators' attainment and the PPAs without a status update for `stale_days`."""
+    """Everything DOMAIN.md lists for the dashboard, for the PPAs `filters` selects (all of
+    them when none), with their SDGs, tags and beneficiaries; and the indicators' attainment
+    and the PPAs without a status update for `stale_days`."""
+    filters = filters or DashboardFilters()
     today = today or date.today()
-    queries = dashboard_queries(scoped=fiscal_year is not None)
+    given = filters.model_dump(exclude_defaults=True)
+    queries = dashboard_queries(frozenset(given))
     quarter_end = last_quarter_end(today)
     params: dict[str, Any] = {
         "today": today,
         "upcoming_end": today + timedelta(days=UPCOMING_DAYS),
         "stale_since": today - timedelta(days=stale_days),
         "quarter_end": quarter_end,
+        **given,
     }
-    if fiscal_year is not None:
-        params["fiscal_year"] = fiscal_year
     ppa_row = session.execute(queries.ppas, params).one()._mapping
 
     def breakdown(name: str) -> dict[str, int]:
@@ -276,13 +302,18 @@ def portfolio_dashboard(
     average = ppa_row["average_progress"]
     by_status = breakdown("status")
     return Dashboard(
-        fiscal_year=fiscal_year,
+        fiscal_year=filters.fiscal_year,
         as_of=today,
         total_ppas=ppa_row["total"],
         by_status=by_status,
         by_category=breakdown("category"),
         by_sector=breakdown("sector"),
         by_approval_status=breakdown("approval_status"),
+        by_sdg=breakdown("sdg"),
+        by_tag=breakdown("tag"),
+        beneficiaries=Beneficiaries(
+            targeted=ppa_row["beneficiaries_targeted"], reached=ppa_row["beneficiaries_reached"]
+        ),
         budget=model_of(
             BudgetFigures, figures, budget_allocation=figures.budget_allocation or Decimal(0)
         ),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
     Date,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -26,6 +27,8 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.model_indexes import trigram_index
+from obcms_platform.psgc import Area, gazetteer
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, PpaTag
 from obcms_platform.vocabulary import AppropriationClass as AppropriationClass
 from obcms_platform.vocabulary import ApprovalStatus as ApprovalStatus
 from obcms_platform.vocabulary import FundingSource as FundingSource
@@ -94,6 +97,33 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
 
+    # Where it works: PSGC codes at any level (`obcms_platform.psgc`) and, in words, the
+    # communities there.
+    coverage: Mapped[list[str]] = mapped_column(
+        ARRAY(String(10)), default=list, server_default=text("'{}'")
+    )
+    # The coverage's codes with all their ancestors, derived on every save: "PPAs in this
+    # province" are those whose scope holds the province's code.
+    coverage_scope: Mapped[list[str]] = mapped_column(
+        ARRAY(String(10)), default=list, server_default=text("'{}'")
+    )
+    communities: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Who carries it out with OOBC, and the memorandum of agreement that says so.
+    implementing_partner: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    moa_reference: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    moa_date: Mapped[date | None] = mapped_column(Date)
+    beneficiaries_targeted: Mapped[int | None] = mapped_column(Integer)
+    beneficiaries_reached: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), default=list, server_default=text("'{}'")
+    )
+    # Numbers of the Sustainable Development Goals it contributes to (1..17).
+    sdgs: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), default=list, server_default=text("'{}'")
+    )
+    accomplishments: Mapped[str] = mapped_column(Text, default="", server_default="")
+    challenges: Mapped[str] = mapped_column(Text, default="", server_default="")
+
     milestones: Mapped[list[Milestone]] = relationship(
         viewonly=True, lazy="selectin", order_by="[Milestone.date, Milestone.id]"
     )
@@ -125,6 +155,16 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
             "start_date IS NULL OR actual_end_date IS NULL OR start_date <= actual_end_date",
             name="actual_end_date",
         ),
+        CheckConstraint("beneficiaries_targeted >= 0", name="beneficiaries_targeted"),
+        CheckConstraint("beneficiaries_reached >= 0", name="beneficiaries_reached"),
+        CheckConstraint(
+            f"tags <@ ARRAY[{', '.join(repr(tag.value) for tag in PpaTag)}]::varchar[]",
+            name="tags",
+        ),
+        CheckConstraint(
+            f"sdgs <@ ARRAY[{', '.join(map(str, SUSTAINABLE_DEVELOPMENT_GOALS))}]::smallint[]",
+            name="sdgs",
+        ),
         # Default listing order.
         Index("ix_ppas__created_at_id", "created_at", "id"),
         # The calendar feed: start and target end dates in a window.
@@ -141,6 +181,10 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
             "fiscal_year",
             "approval_status",
         ),
+        # The region, province, tag and SDG filters of the list and the dashboard.
+        Index("ix_ppas__coverage_scope", "coverage_scope", postgresql_using="gin"),
+        Index("ix_ppas__tags", "tags", postgresql_using="gin"),
+        Index("ix_ppas__sdgs", "sdgs", postgresql_using="gin"),
         # `q`: substring search in title and summary.
         trigram_index("ppas", "title"),
         trigram_index("ppas", "summary"),
@@ -154,6 +198,20 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     def need_ids(self) -> list[uuid.UUID]:
         return [link.need_id for link in self.need_links]
 
+    @property
+    def coverage_areas(self) -> list[Area]:
+        places = gazetteer()
+        return [area for code in self.coverage if (area := places.get(code)) is not None]
+
+    @property
+    def cost_per_beneficiary(self) -> Decimal | None:
+        """The budget allocation per targeted beneficiary, to the centavo (shown, never
+        stored: it follows both numbers)."""
+        if self.budget_allocation is None or not self.beneficiaries_targeted:
+            return None
+        share = self.budget_allocation / self.beneficiaries_targeted
+        return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
 
 # The day of the PPA's latest status update (null: none yet), read with the PPA.
 Ppa.last_update_on = column_property(
@@ -163,4 +221,5 @@ Ppa.last_update_on = column_property(
     .scalar_subquery()
 )
 
-history.keep(Ppa, "ppa")
+# The scope follows the coverage: its changes are the coverage's, recorded there.
+history.keep(Ppa, "ppa", unrecorded=("coverage_scope",))

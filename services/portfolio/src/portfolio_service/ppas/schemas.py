@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from obcms_platform.exports import field
+from obcms_platform.exports import Column, field
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -17,8 +17,22 @@ from obcms_platform.schemas import (
     Title,
     UpdateModel,
 )
+from obcms_platform.vocabulary import AreaLevel, PpaTag
 from portfolio_service.approvals.schemas import ApprovalHistoryRead
-from portfolio_service.fields import Amount, FiscalYear, Money, SearchText, ShortText
+from portfolio_service.fields import (
+    Amount,
+    Coverage,
+    FiscalYear,
+    Headcount,
+    Money,
+    ProvinceCode,
+    RegionCode,
+    Sdg,
+    Sdgs,
+    SearchText,
+    ShortText,
+    Tags,
+)
 from portfolio_service.milestones.schemas import MilestoneRead
 from portfolio_service.ppas.models import (
     AppropriationClass,
@@ -57,6 +71,17 @@ class PpaCreate(RequestModel):
     budget_currency: Currency = "PHP"
     lead_id: uuid.UUID | None = None
     member_ids: PeopleList = []
+    coverage: Coverage = []
+    communities: LongText = ""
+    implementing_partner: ShortText = ""
+    moa_reference: ShortText = ""
+    moa_date: PlausibleDate | None = None
+    beneficiaries_targeted: Headcount | None = None
+    beneficiaries_reached: Headcount | None = None
+    tags: Tags = []
+    sdgs: Sdgs = []
+    accomplishments: LongText = ""
+    challenges: LongText = ""
 
 
 class PpaUpdate(UpdateModel):
@@ -75,6 +100,9 @@ class PpaUpdate(UpdateModel):
             "budget_allocation",
             "budget_ceiling",
             "lead_id",
+            "moa_date",
+            "beneficiaries_targeted",
+            "beneficiaries_reached",
         }
     )
 
@@ -97,6 +125,27 @@ class PpaUpdate(UpdateModel):
     budget_currency: Currency | None = None
     lead_id: uuid.UUID | None = None
     member_ids: PeopleList | None = None
+    coverage: Coverage | None = None
+    communities: LongText | None = None
+    implementing_partner: ShortText | None = None
+    moa_reference: ShortText | None = None
+    moa_date: PlausibleDate | None = None
+    beneficiaries_targeted: Headcount | None = None
+    beneficiaries_reached: Headcount | None = None
+    tags: Tags | None = None
+    sdgs: Sdgs | None = None
+    accomplishments: LongText | None = None
+    challenges: LongText | None = None
+
+
+class CoveredArea(ResponseModel):
+    """One area of a PPA's coverage, named: `label` adds its municipality and province (a
+    code that a later PSGC release dropped stays in `coverage`, unnamed)."""
+
+    code: str
+    name: str
+    level: AreaLevel
+    label: str
 
 
 class PpaRead(ResponseModel):
@@ -128,6 +177,19 @@ class PpaRead(ResponseModel):
     updated_by: uuid.UUID | None
     lead_id: uuid.UUID | None
     member_ids: list[uuid.UUID]
+    coverage: list[str]
+    coverage_areas: list[CoveredArea]
+    communities: str
+    implementing_partner: str
+    moa_reference: str
+    moa_date: date | None
+    beneficiaries_targeted: int | None
+    beneficiaries_reached: int | None
+    cost_per_beneficiary: Money | None
+    tags: list[PpaTag]
+    sdgs: list[int]
+    accomplishments: str
+    challenges: str
     created_at: datetime
     updated_at: datetime
     version: int
@@ -142,9 +204,15 @@ class PpaFilters(BaseModel):
     fiscal_year: FiscalYear | None = None
     approval_status: list[ApprovalStatus] = []
     q: SearchText | None = None
+    # PPAs covering any part of the region or province (a barangay of it counts).
+    region: list[RegionCode] = []
+    province: list[ProvinceCode] = []
+    tag: list[PpaTag] = []
+    sdg: list[Sdg] = []
 
 
-# The columns of the PPA list's export, as its form names them; people as their user ids.
+# The columns of the PPA list's export, as its form names them; people as their user ids,
+# places as their PSGC codes, tags in words.
 PPA_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("category", "Category"),
@@ -166,6 +234,17 @@ PPA_EXPORT_COLUMNS = (
     field("approval_status", "Approval status"),
     field("lead_id", "Lead (user id)"),
     field("member_ids", "Members (user ids)"),
+    field("coverage", "Coverage (PSGC codes)"),
+    field("communities", "Communities"),
+    field("implementing_partner", "Implementing partner"),
+    field("moa_reference", "MOA reference"),
+    field("moa_date", "MOA date"),
+    field("beneficiaries_targeted", "Beneficiaries targeted"),
+    field("beneficiaries_reached", "Beneficiaries reached"),
+    Column("Tags", lambda ppa: [PpaTag(tag) for tag in ppa.tags]),
+    Column("SDGs", lambda ppa: [f"SDG {goal}" for goal in ppa.sdgs]),
+    field("accomplishments", "Accomplishments"),
+    field("challenges", "Challenges"),
     field("summary", "Summary"),
     field("id", "PPA id"),
     field("created_at", "Created"),

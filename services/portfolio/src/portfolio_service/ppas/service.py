@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
@@ -26,6 +26,7 @@ from obcms_platform.contracts import (
 )
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.psgc import gazetteer
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.db import outbox
@@ -38,6 +39,16 @@ from portfolio_service.ppas.schemas import (
 )
 from portfolio_service.workflow.service import create_stages
 
+# The filters on the PPA record's arrays, of the list and the dashboard alike: a PPA matches
+# when its column holds any of the values given. A region or province matches the PPAs
+# covering any part of it (a barangay of it counts: `coverage_scope` holds the ancestors).
+RECORD_FILTERS: dict[str, Any] = {
+    "region": Ppa.coverage_scope,
+    "province": Ppa.coverage_scope,
+    "tag": Ppa.tags,
+    "sdg": Ppa.sdgs,
+}
+
 # A change of one of these re-checks the budget ceiling of a PPA already counted against it.
 CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year"})
 
@@ -48,6 +59,7 @@ def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
 
 def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
     ppa = records.new_record(Ppa, principal, **data.model_dump())
+    ppa.coverage_scope = gazetteer().scope(ppa.coverage)
     _check_state(ppa)
     records.insert_row(session, ppa)
     create_stages(session, ppa.id)
@@ -70,6 +82,8 @@ def update_ppa(
 ) -> Ppa:
     ppa = records.locked(session, Ppa, ppa_id, expected_version, what="PPA")
     values = changes.changes()
+    if "coverage" in values:
+        values["coverage_scope"] = gazetteer().scope(values["coverage"])
     _ensure_not_frozen(ppa, values)
     records.apply_changes(ppa, values, by=principal)
     _check_state(ppa)
@@ -99,9 +113,20 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     conditions = records.field_conditions(
         Ppa, filters, "category", "status", "sector", "fiscal_year", "approval_status"
     )
+    conditions += record_conditions(filters)
     if filters.q:
         conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
     return select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
+
+
+def record_conditions(filters: PpaFilters) -> list[ColumnElement[bool]]:
+    """The conditions of the `RECORD_FILTERS` that `filters` gives (an empty list does not
+    filter)."""
+    return [
+        column.overlap(getattr(filters, name))
+        for name, column in RECORD_FILTERS.items()
+        if getattr(filters, name)
+    ]
 
 
 def _owner_ids(ppa: Ppa) -> list[uuid.UUID]:

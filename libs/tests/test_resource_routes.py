@@ -233,6 +233,10 @@ def test_list_pages_and_filters(client):
     too_big = client.get(NOTES, params={"limit": 10_000}, headers=STAFF)
     assert too_big.status_code == 422
     assert too_big.json()["error"]["field"] == "limit"
+    # This list has no export: a file is refused naming `format`, not sent as JSON.
+    as_file = client.get(NOTES, params={"format": "csv"}, headers=STAFF)
+    assert as_file.status_code == 422
+    assert as_file.json()["error"]["field"] == "format"
 
 
 def test_update_is_guarded_by_if_match_and_answers_the_new_version(client):
@@ -289,7 +293,8 @@ def test_the_generated_routes_document_themselves_as_hand_written_ones_would(cli
     assert {p["name"] for p in one["get"]["parameters"]} == {"note_id"}
     assert set(one["delete"]["responses"]) == {"204", "401", "403", "404", "412", "422"}
     listed = {p["name"] for p in operations[NOTES]["get"]["parameters"]}
-    assert listed == {"title", "limit", "offset"}
+    # `format` too: a list without an export answers JSON only, and says so.
+    assert listed == {"title", "limit", "offset", "format"}
     assert operations[NOTES]["get"]["responses"]["200"]["content"]["application/json"][
         "schema"
     ] == {"$ref": "#/components/schemas/Page_NoteRead_"}

@@ -31,9 +31,12 @@ class Versioned:
         server_default = text("1") if cls.version_server_default else None
         return mapped_column(Integer, default=1, server_default=server_default)
 
+    # `eager_defaults`: what the server sets on a write (`updated_at`) comes back with the
+    # statement (RETURNING), so the answer built after the commit reads nothing more from a
+    # database that may be gone by then.
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (a declared_attr takes the class)
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.__table__.c.version, "eager_defaults": True}  # type: ignore[attr-defined]
 
 
 class Authored:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.concurrent_writes import (
@@ -501,3 +501,38 @@ def test_concurrent_patches_without_if_match_all_apply(client, staff):
         lambda: get_ppa(client, staff, ppa["id"]),
         changes,
     )
+
+
+def test_the_answer_of_a_write_reads_nothing_after_its_commit(client, staff):
+    """Whatever the answer shows is read in the write's transaction: a database gone away
+    between the commit and the answer must not turn a stored PPA into a 500 (the PostgreSQL
+    restart test found `last_update_on` read lazily after the commit)."""
+    engine = client.app.state.database.engine
+    trail: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        trail.append(sql)
+
+    def committed(conn: Any) -> None:
+        trail.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", committed)
+    try:
+        created = client.post(
+            PPAS, json={"title": "Solar dryers", "category": "oobc_ppa"}, headers=staff.headers
+        )
+        assert created.status_code == 201, created.text
+        assert trail[-1] == "COMMIT", trail[trail.index("COMMIT") :]
+        trail.clear()
+        ppa = created.json()
+        patched = client.patch(
+            f"{PPAS}/{ppa['id']}",
+            json={"title": "Solar dryers for Datu Odin"},
+            headers={**staff.headers, "If-Match": f'"{ppa["version"]}"'},
+        )
+        assert patched.status_code == 200, patched.text
+        assert trail[-1] == "COMMIT", trail[trail.index("COMMIT") :]
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", committed)

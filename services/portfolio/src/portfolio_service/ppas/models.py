@@ -213,12 +213,15 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
         return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-# The day of the PPA's latest status update (null: none yet), read with the PPA.
+# The day of the PPA's latest status update (null: none yet), read with the PPA. A change of
+# the PPA's own row does not move it (`expire_on_flush=False`): its answer after the commit
+# must not have to read the database again, which may be gone by then (a 500, not a 503).
 Ppa.last_update_on = column_property(
     select(func.max(StatusUpdate.as_of))
     .where(StatusUpdate.ppa_id == Ppa.id)
     .correlate_except(StatusUpdate)
-    .scalar_subquery()
+    .scalar_subquery(),
+    expire_on_flush=False,
 )
 
 # The scope follows the coverage: its changes are the coverage's, recorded there.

@@ -63,10 +63,10 @@ def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
     _check_state(ppa)
     records.insert_row(session, ppa)
     create_stages(session, ppa.id)
-    # Load the new PPA's collections now, in its transaction: left to a lazy load while the
-    # answer is built after the commit, a database gone away meanwhile would turn a stored
-    # PPA into an error response.
-    session.refresh(ppa, ["milestones", "approval_history", "need_links"])
+    # Load the new PPA's collections and last update now, in its transaction: left to a lazy
+    # load while the answer is built after the commit, a database gone away meanwhile would
+    # turn a stored PPA into an error response.
+    session.refresh(ppa, ["milestones", "approval_history", "need_links", "last_update_on"])
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
     announced = PpaCreated.of_record(ppa, owner_ids=_owner_ids(ppa))
     outbox.add(session, PPA_CREATED, announced, subject_id=ppa.id)

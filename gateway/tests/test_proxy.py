@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import http.client
+import json
 import socket
 import uuid
 from collections.abc import Iterator
@@ -107,6 +109,31 @@ def test_compressed_bodies_stream_through_unchanged(make_client, staff):
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"  # compressed by the service
     assert len(response.json()["items"]) == 30
+
+
+def test_a_client_that_asks_for_no_encoding_gets_plain_json_with_single_headers(
+    gateway, make_client, staff
+):
+    client = make_client()
+    for number in range(30):
+        client.post("/api/v1/tasks", json={"title": f"Plain {number}"}, headers=staff["headers"])
+    # No Accept-Encoding at all, as curl sends by default.
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
+    try:
+        connection.putrequest("GET", "/api/v1/tasks?limit=30", skip_accept_encoding=True)
+        for name, value in staff["headers"].items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = response.read()
+        names = [name.lower() for name, _ in response.getheaders()]
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert response.getheader("content-encoding") is None
+    assert len(json.loads(body)["items"]) == 30
+    assert names.count("date") == 1, response.getheaders()
+    assert names.count("server") <= 1, response.getheaders()
 
 
 def test_portfolio_routes_reach_the_portfolio_service(make_client, admin_headers):

@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gateway_service.auth.identity import ApiUser
-from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
+from gateway_service.proxy.clients import UNAVAILABLE, UNCOMPRESSED, BackendClients, unavailable
 from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import AppError, NotFoundError, error_responses
@@ -42,7 +42,8 @@ HOP_BY_HOP = frozenset(
 )
 # Never forwarded to a service: the caller's credentials and what httpx sets itself.
 REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
-RESPONSE_DROP = HOP_BY_HOP | {"set-cookie"}
+# The gateway's own server sets `date` and `server`: the service's would make them appear twice.
+RESPONSE_DROP = HOP_BY_HOP | {"set-cookie", "date", "server"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 # Larger (or unsized) answers, such as calendar exports, are streamed through.
 BUFFERED_BODY_BYTES = 256 * 1024
@@ -91,6 +92,10 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
     ]
     headers += list(backends.internal_headers(service, identity).items())
+    if "accept-encoding" not in request.headers:
+        # Else httpx asks for gzip on the caller's behalf and the compressed body would reach a
+        # client that cannot read it (plain curl).
+        headers += list(UNCOMPRESSED.items())
     # At most MAX_BODY_BYTES, an attachment upload ATTACHMENT_MAX_BYTES and its form's own
     # bytes (BodySizeLimitMiddleware).
     body = await request.body()

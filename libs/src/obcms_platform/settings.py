@@ -246,7 +246,8 @@ class RelaySettings(ServiceSettings):
     # for (None: every subscribed consumer whose database URL is set).
     sources: str = "tasks"
     consumers: str | None = None
-    poll_interval: float = Field(default=0.1, gt=0)
+    # The safety poll: inserts wake the relay at once (LISTEN/NOTIFY).
+    poll_interval: float = Field(default=5.0, gt=0)
     measure_interval: float = Field(default=5.0, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     sweep_after_seconds: float | None = Field(default=None, ge=0)

@@ -3,17 +3,21 @@ bound to its routing key, and is marked published only then."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from obcms_platform.bus import Outbox
-from obcms_platform.bus.relay import OutboxRelay
+from obcms_platform.bus.relay import OutboxRelay, run_relays
 from obcms_platform.bus.topology import SUBSCRIPTIONS, subscribes
 from obcms_platform.bus.worker import publisher_app
 from obcms_platform.contracts import EventContract, EventPayload
+from obcms_platform.testing.timing import deadline
 
 
 class Changed(EventPayload):
@@ -94,3 +98,48 @@ def test_purge_drops_what_is_past_retention_only(bus_db, publisher) -> None:
     with bus_db.database.session() as session:
         left = {str(event_id) for event_id in session.scalars(select(outbox.c.id))}
     assert left == {recent}
+
+
+def _published(bus_db: Any, event_id: str) -> bool:
+    outbox = bus_db.tables.outbox
+    with bus_db.database.session() as session:
+        published_at = session.scalar(
+            select(outbox.c.published_at).where(outbox.c.id == uuid.UUID(event_id))
+        )
+    return published_at is not None
+
+
+def _eventually(condition: Callable[[], bool], seconds: float) -> bool:
+    until = time.monotonic() + deadline(seconds)
+    while time.monotonic() < until:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher, bus_redis_url) -> None:
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    stop = threading.Event()
+    # A safety poll far beyond the test: only the inserts' notifications can wake the relay.
+    relaying = threading.Thread(
+        target=run_relays,
+        args=([relay], bus_redis_url),
+        kwargs={"poll_interval": 600, "measure_interval": 600, "stop": stop},
+    )
+    relaying.start()
+    try:
+        first, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, first), 10)
+        with bus_db.database.session() as session:  # rolled back: notifies nobody
+            Outbox(bus_db.tables.outbox, producer="portfolio").add(
+                session, CONTRACTS[0], Changed(title="never"), subject_id=None
+            )
+            session.rollback()
+        # The relay is asleep now: the next insert is published well within its poll.
+        second, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, second), 10)
+    finally:
+        stop.set()
+        relaying.join(10)
+    assert not relaying.is_alive()  # stopping does not wait out the poll

@@ -10,6 +10,7 @@ from celery import Celery
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
+from obcms_platform.bus.outbox import notify_relay
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import queue_name
 from obcms_platform.bus.worker import HANDLE_TASK
@@ -64,7 +65,10 @@ def republish(
     )
     if event_type:
         statement = statement.where(outbox.c.event_type == event_type)
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    queued = int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    if queued:
+        notify_relay(session)
+    return queued
 
 
 def outbox_status(session: Session, tables: BusTables) -> dict[str, Any]:

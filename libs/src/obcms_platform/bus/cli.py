@@ -198,7 +198,11 @@ def relay(
         int | None, typer.Option(help="(OBCMS_RELAY_METRICS_PORT; default 0, none)")
     ] = None,
     poll_interval: Annotated[
-        float | None, typer.Option(help="(OBCMS_RELAY_POLL_INTERVAL; default 0.1)")
+        float | None,
+        typer.Option(
+            help="read the outbox at least every N s; inserts wake the relay at once "
+            "(OBCMS_RELAY_POLL_INTERVAL; default 5)"
+        ),
     ] = None,
     measure_interval: Annotated[
         float | None,

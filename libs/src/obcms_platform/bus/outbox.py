@@ -5,11 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus.envelope import Event
 from obcms_platform.contracts import EventContract, Payload
+
+# Every outbox insert notifies this channel (PostgreSQL delivers it at commit, and not at all
+# on rollback); the relay LISTENs on it instead of polling (`relay.OutboxListener`).
+OUTBOX_CHANNEL = "obcms_outbox"
+
+
+def notify_relay(session: Session) -> None:
+    """Wake the relay at commit: rows were made unpublished other than by `Outbox.add_all`."""
+    session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
 
 
 class Outbox:
@@ -56,8 +65,9 @@ class Outbox:
                 )
             )
         if events:
-            session.execute(
-                insert(self.table).values(
+            inserted = (
+                insert(self.table)
+                .values(
                     [
                         {
                             "id": event.id,
@@ -67,5 +77,12 @@ class Outbox:
                         for event in events
                     ]
                 )
+                .returning(literal_column("1"))
+                .cte("inserted")
+            )
+            # The rows and their notification in one round trip (a data-modifying CTE always
+            # runs to completion, whatever the outer query reads of it).
+            session.execute(
+                select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(inserted).limit(1)
             )
         return events

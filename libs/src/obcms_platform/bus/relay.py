@@ -5,6 +5,10 @@ without sending a row twice at the same time; a row is marked published only aft
 broker accepted it. A crash between the two re-sends the row later, which consumers absorb
 through their inbox. The relay also runs the redelivery sweeper (`sweeper`), which sends
 again the published events a consumer provably never received.
+
+An idle relay sleeps: each outbox insert notifies ``OUTBOX_CHANNEL`` and the relay waits on
+that (LISTEN), reading the outbox when woken and, as a safety net (a lost listening
+connection, a pooler that drops LISTEN), every ``poll_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import redis
 from celery import Celery
 from kombu.entity import Queue
@@ -29,6 +34,7 @@ from obcms_platform.bus.metrics import (
     PUBLISH_FAILURES,
     QUEUE_LENGTH,
 )
+from obcms_platform.bus.outbox import OUTBOX_CHANNEL
 from obcms_platform.bus.sweeper import RedeliverySweeper
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import EXCHANGE, SUBSCRIPTIONS, all_queues, queue_name
@@ -36,6 +42,11 @@ from obcms_platform.bus.worker import HANDLE_TASK
 from obcms_platform.db import Database
 
 logger = logging.getLogger(__name__)
+
+# Longest a wait for a notification runs before the stop flag is looked at again.
+STOP_CHECK_SECONDS = 1.0
+# First pause before listening again after the listening connection failed.
+RELISTEN_FIRST_SECONDS = 0.5
 
 
 @dataclass
@@ -164,6 +175,76 @@ class OutboxRelay:
             )
 
 
+class OutboxListener:
+    """One connection LISTENing on a database's outbox channel. Opened (again) by `listen`,
+    given up on any error: the relay then falls back on its safety poll until it reconnects."""
+
+    def __init__(self, database: Database) -> None:
+        self.conninfo = database.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self.connection: psycopg.Connection[Any] | None = None
+        # Seconds until the next attempt to listen again, doubled on each failure.
+        self.retry = RELISTEN_FIRST_SECONDS
+
+    def listen(self) -> bool:
+        """Listen if not listening yet; whether listening. Called before the outbox is read,
+        so an insert committed between the read and the wait still wakes the wait."""
+        if self.connection is not None:
+            return True
+        try:
+            self.connection = psycopg.connect(
+                self.conninfo, autocommit=True, application_name="obcms-relay-listener"
+            )
+            self.connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        except psycopg.Error as exc:
+            logger.warning("outbox notifications unavailable (polling instead): %s", exc)
+            self.close()
+            return False
+        self.retry = RELISTEN_FIRST_SECONDS
+        return True
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """Return when an insert was notified, `stop` is set, or after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if self.connection is None:
+                # Not listening (a restarted database, a pooler without LISTEN): try again
+                # ever less often; once listening, the outbox is read at once.
+                stop.wait(min(remaining, self.retry))
+                self.retry = min(self.retry * 2, timeout)
+                if not stop.is_set() and self.listen():
+                    return
+                continue
+            try:
+                notified = any(
+                    True
+                    for _ in self.connection.notifies(
+                        timeout=min(remaining, STOP_CHECK_SECONDS), stop_after=1
+                    )
+                )
+                if notified:
+                    # One read serves every insert notified so far.
+                    for _ in self.connection.notifies(timeout=0):
+                        pass
+                    return
+            except psycopg.Error as exc:
+                logger.warning("outbox notifications lost (polling until reconnected): %s", exc)
+                self.close()
+                return
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:  # already broken
+                logger.debug("closing a failed listening connection", exc_info=True)
+
+
 def measure_queues(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     try:
@@ -178,14 +259,16 @@ def run_relays(
     relays: list[OutboxRelay],
     redis_url: str,
     *,
-    poll_interval: float = 0.1,
+    poll_interval: float = 5.0,
     measure_interval: float = 5.0,
     stop: threading.Event | None = None,
     sweeper: RedeliverySweeper | None = None,
     sweep_interval: float = 60.0,
+    purge_interval: float = 600.0,
 ) -> None:
-    """Relay every source in its own thread until `stop` is set; with a `sweeper`, also
-    redeliver lost events every `sweep_interval` seconds (in a thread of its own)."""
+    """Relay every source in its own thread until `stop` is set, woken by each outbox insert
+    and at least every `poll_interval` seconds; with a `sweeper`, also redeliver lost events
+    every `sweep_interval` seconds (in a thread of its own)."""
     stop = stop or threading.Event()
 
     def sweep_loop(sweeper: RedeliverySweeper) -> None:
@@ -199,13 +282,15 @@ def run_relays(
             stop.wait(sweep_interval)
 
     def loop(relay: OutboxRelay) -> None:
-        backoff = poll_interval
-        last_measure = float("-inf")
+        listener = OutboxListener(relay.database)
+        backoff = 0.0
+        last_measure = last_purge = float("-inf")
         while not stop.is_set():
+            listener.listen()
             sent = 0
             try:
                 sent = relay.publish_pending()
-                backoff = poll_interval
+                backoff = 0.0
             except Exception as exc:
                 logger.warning("relay %s: %s", relay.service, exc)
                 # Drop the broker connection: after a Redis restart the queues and bindings
@@ -214,16 +299,23 @@ def run_relays(
                 backoff = min(max(backoff * 2, 0.5), 5.0)
             # Measured whether or not the broker is up: a growing backlog while Redis is
             # down is exactly what the backlog and oldest-age metrics are for.
-            if time.monotonic() - last_measure > measure_interval:
+            now = time.monotonic()
+            if now - last_measure > measure_interval:
                 try:
                     relay.measure()
-                    relay.purge()
+                    if now - last_purge > purge_interval:
+                        relay.purge()
+                        last_purge = now
                 except Exception as exc:
                     logger.warning("relay %s: measuring failed: %s", relay.service, exc)
-                last_measure = time.monotonic()
+                last_measure = now
             if sent == relay.batch_size:
                 continue
-            stop.wait(backoff)
+            if backoff:
+                stop.wait(backoff)
+            else:
+                listener.wait(min(poll_interval, measure_interval), stop)
+        listener.close()
 
     threads = [
         threading.Thread(target=loop, args=(relay,), name=f"relay-{relay.service}", daemon=True)

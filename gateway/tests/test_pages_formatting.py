@@ -246,6 +246,17 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
             {"tranche_type": "allocation", "amount": "100000", "date": "2031-02-01"},
         )
         post(f"/ppas/{ppa['id']}/approval", {"to": "technical_review", "note": "ready"})
+        # A soft ceiling the PPA would go over: the approval queue flags it in words.
+        ceiling = post(
+            "/budget-ceilings",
+            {
+                "sector": "peace_security",
+                "fiscal_year": 2031,
+                "funding_source": "lgu_counterpart",
+                "enforcement": "soft",
+                "amount": "200000",
+            },
+        )
         stage = client.patch(
             f"/api/v1/ppas/{ppa['id']}/workflow/budget_call",
             json={"status": "completed", "due_date": "2031-01-31"},
@@ -349,6 +360,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "indicator_id": indicator["id"],
                 "actual_id": actual["id"],
                 "tranche_id": tranche["id"],
+                "ceiling_id": ceiling["id"],
                 "assessment_id": assessment["id"],
                 "need_id": need["id"],
                 "event_id": event["id"],
@@ -374,7 +386,7 @@ def page_routes(app_routes: list[Any]) -> list[APIRoute]:
 
 
 # Path parameters that are not records: every value a page accepts.
-PATH_WORDS = {"action": ("cancel", "delete")}
+PATH_WORDS = {"action": ("cancel", "delete"), "decision": ("return", "reject")}
 # The comments and files of a record (pages/collaboration.py) name it `record_id` whatever
 # its kind: the kind is the page's, and an attachment is one of that record's.
 RECORD_PAGES = {

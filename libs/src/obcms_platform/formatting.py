@@ -19,6 +19,7 @@ The calendar's script formats in the browser with the same patterns (``obcms-for
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from obcms_platform.feed import OFFICE_TIMEZONE
@@ -163,6 +164,19 @@ def label(value: object) -> str:
         return LABELS[code]
     words = code.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+# Currencies written with their symbol; any other by its code.
+CURRENCY_SYMBOLS = {"PHP": "\N{PESO SIGN}"}
+
+
+def money(amount: Decimal, currency: str = "PHP") -> str:
+    """An amount as a person reads it: \N{PESO SIGN}1,234,567.50 (a currency without a
+    symbol here by its code: USD 1,234.50)."""
+    sign = "-" if amount < 0 else ""
+    figure = f"{abs(amount):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"
 
 
 def quoted(text: str) -> str:

@@ -139,6 +139,7 @@ PORTFOLIO = Deployable(
     api_resources=(
         "ppas",
         "budget-ceilings",
+        "approval-queue",
         "funding-tranches",
         "assessments",
         "needs",

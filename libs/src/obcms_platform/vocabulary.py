@@ -126,6 +126,13 @@ class FundingSource(StrEnum):
     OTHERS = "others"
 
 
+class CeilingEnforcement(StrEnum):
+    """What a budget ceiling does to a PPA that would take its commitments over it."""
+
+    HARD = "hard"  # refused
+    SOFT = "soft"  # allowed, and flagged for the approvers
+
+
 class ApprovalStatus(StrEnum):
     """A PPA's place in the approval workflow (DOMAIN.md names the moves)."""
 

@@ -120,8 +120,9 @@ def test_a_sector_ceiling_limits_the_allocations_of_all_its_ppas(client, staff, 
     )
     recorded(client, manager, first, "allocation", 600_000)
     assert refusal(tranche(client, manager, second, "allocation", 500_000)) == (
-        "amount: allocations and adjustments of the economic PPAs of fiscal year 2026 would "
-        "total ₱1,100,000.00, more than the sector's budget ceiling of ₱1,000,000.00"
+        "amount: allocations and adjustments under the hard ceiling for economic 2026 (all "
+        "sources) would total ₱1,100,000.00, more than its ₱1,000,000.00 (headroom "
+        "₱400,000.00)"
     )
     recorded(client, manager, second, "allocation", 400_000)
     recorded(client, manager, other_year, "allocation", 5_000_000)  # another year's

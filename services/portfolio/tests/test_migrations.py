@@ -306,3 +306,53 @@ def test_0011_gives_existing_ppas_an_empty_record_and_checks_tags_and_goals(data
         assert "coverage" not in set(columns)
         assert connection.execute(text("SELECT title FROM ppas")).scalar_one() == "Old"
     database.engine.dispose()
+
+
+def test_0013_makes_existing_ceilings_hard_for_all_sources_one_active_per_source(database_at):
+    url, database = database_at("mig_ceiling_sources")
+    migrations.upgrade(PACKAGE, url, "0011")
+    # As the previous release inserts a ceiling: before the migration and, during a rolling
+    # upgrade, after it.
+    previous_release_insert = text(
+        "INSERT INTO budget_ceilings (id, sector, fiscal_year, amount, is_active, notes)"
+        " VALUES (:id, :sector, 2027, 1000, true, '')"
+    )
+    ceiling_id = uuid.uuid4()
+    with database.engine.begin() as connection:
+        connection.execute(previous_release_insert, {"id": ceiling_id, "sector": "social"})
+    database.engine.dispose()
+
+    migrations.upgrade(PACKAGE, url)
+    with database.engine.begin() as connection:
+        connection.execute(previous_release_insert, {"id": uuid.uuid4(), "sector": "economic"})
+    with database.session() as session:
+        stored = session.get(BudgetCeiling, ceiling_id)
+        assert stored is not None
+        assert (stored.enforcement.value, stored.funding_source, stored.version) == (
+            "hard",
+            None,
+            1,
+        )
+    insert = text(
+        "INSERT INTO budget_ceilings (id, sector, fiscal_year, funding_source, enforcement,"
+        " amount, is_active, notes) VALUES (gen_random_uuid(), 'social', 2027, :source,"
+        " :enforcement, 10, true, '')"
+    )
+    with database.engine.begin() as connection:
+        connection.execute(insert, {"source": "gaa", "enforcement": "soft"})
+    # A second active one for all sources, or for GAA again, is refused by the index.
+    for source in (None, "gaa"):
+        with pytest.raises(IntegrityError), database.engine.begin() as connection:
+            connection.execute(insert, {"source": source, "enforcement": "hard"})
+    with pytest.raises(IntegrityError), database.engine.begin() as connection:
+        connection.execute(insert, {"source": "donor", "enforcement": "firm"})
+    database.engine.dispose()
+
+    migrations.downgrade(PACKAGE, url, "0011")
+    with database.engine.connect() as connection:
+        active = connection.execute(
+            text("SELECT sector FROM budget_ceilings WHERE is_active ORDER BY sector")
+        ).scalars()
+        # The GAA ceiling is deactivated: the previous release would hold the whole sector to it.
+        assert list(active) == ["economic", "social"]
+    database.engine.dispose()

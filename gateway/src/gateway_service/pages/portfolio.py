@@ -263,13 +263,16 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     # How long without a status update makes a PPA stale: the dashboard's own setting, not a
     # filter of its PPAs (its links to the PPA list leave it out).
     stale_days = request.query_params.get("stale_days", "")
-    reply = await api(
-        request,
-        user,
-        "portfolio",
-        "GET",
-        "/portfolio/dashboard",
-        params=[*filters, ("stale_days", stale_days)],
+    reply, queue = await asyncio.gather(
+        api(
+            request,
+            user,
+            "portfolio",
+            "GET",
+            "/portfolio/dashboard",
+            params=[*filters, ("stale_days", stale_days)],
+        ),
+        api(request, user, "portfolio", "GET", "/approval-queue"),
     )
     error = None if reply.ok else reply.as_error()
     data: dict[str, Any] | None = reply.body if reply.ok else None
@@ -297,6 +300,8 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             "error": error,
             "fiscal_year": fiscal_year,
             "stale_days": stale_days,
+            # The link to the approval queue, with how many PPAs wait there for this viewer.
+            "approval_queue": queue.body if queue.ok else None,
             "filters": dict(filters),
             # The dashboard's filters, carried by its links to the PPA list (a breakdown's
             # link by tag or SDG replaces that filter, not adds a choice to it).

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from gateway_service.pages import (
     account,
+    approvals,
     assessments,
     collaboration,
     events,
@@ -37,6 +38,7 @@ for section in (
     home,
     tasks,
     portfolio,
+    approvals,
     assessments,
     resources,
     leave,

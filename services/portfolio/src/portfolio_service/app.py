@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from obcms_platform.app import create_service_app
 from obcms_platform.attachments import serve_attachments
+from portfolio_service.approval_queue.routes import router as approval_queue_router
 from portfolio_service.approvals.routes import router as approvals_router
 from portfolio_service.assessments.routes import router as assessments_router
 from portfolio_service.attachments.routes import assessments_router as assessment_files_router
@@ -43,6 +44,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             funding_router,
             tranches_router,
             ceilings_router,
+            approval_queue_router,
             assessments_router,
             assessment_files_router,
             needs_router,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainSerializer
@@ -22,6 +22,16 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 SignedAmount = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
 AS_JSON_NUMBER = PlainSerializer(float, return_type=float, when_used="json")
 Money = Annotated[Decimal, AS_JSON_NUMBER]
+CENT = Decimal("0.01")
+
+
+def percent(numerator: Decimal, denominator: Decimal | None) -> float | None:
+    """numerator / denominator x 100, two decimals (half up, computed exactly: 1 of 800 is
+    0.13, not the 0.12 that float rounding gives); None when the denominator is not > 0."""
+    if denominator is None or denominator <= 0:
+        return None
+    return float((numerator * 100 / denominator).quantize(CENT, rounding=ROUND_HALF_UP))
+
 
 # An indicator's values (a count, a rate, a share): exact like money, and signed (a change).
 Measure = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]

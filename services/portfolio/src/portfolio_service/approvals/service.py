@@ -9,7 +9,8 @@ executive_approval) may go to rejected, and rejected may go back to draft; any o
 is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
 scope, frozen from budget review on). Every move needs the manager role (authz.py); the final
 approval (into approved, and on into enacted) and undoing it need admin. Entering
-budget_review checks the PPA against its sector's active budget ceiling. Each move is
+budget_review checks the PPA against the active budget ceilings of its sector, fiscal year
+and funding source: over a hard one is refused, over a soft one is noted in the move. Each move is
 recorded (who, when, from, to, note) and announced as `ppa.approval_changed`.
 """
 
@@ -56,11 +57,12 @@ def change_approval(
         raise ForbiddenError(
             f"moving a PPA from {current.value} to {target.value} needs the admin role"
         )
-    if target is S.BUDGET_REVIEW:
-        ensure_within_ceiling(session, ppa)
+    # Over a soft ceiling: allowed, and said in the move's note for the approvers after.
+    flags = ensure_within_ceiling(session, ppa) if target is S.BUDGET_REVIEW else []
+    note = "; ".join([request.note, *flags] if request.note else flags)
     ppa.approval_status = target
     ppa.updated_by = principal.user_id
-    with because(session, request.note or None):
+    with because(session, note or None):
         session.add(
             ApprovalHistory(
                 id=uuid.uuid4(),
@@ -69,7 +71,7 @@ def change_approval(
                 to_status=target,
                 changed_by=principal.user_id,
                 changed_at=datetime.now(UTC),
-                note=request.note,
+                note=note,
             )
         )
         session.flush()
@@ -81,7 +83,7 @@ def change_approval(
             title=ppa.title,
             from_=current,
             to=target,
-            note=request.note,
+            note=note,
             changed_on=date.today(),
         ),
         subject_id=ppa.id,

@@ -1,19 +1,39 @@
-"""Budget ceilings and the check against them. Functions take a session and never commit."""
+"""Budget ceilings and the checks against them. Functions take a session and never commit.
+
+A PPA is held to every active ceiling of its sector and fiscal year that applies to its
+funding source: the one for that source and the all-sources one (a PPA without a source
+only to the latter). What counts against a ceiling ("committed") is the budget allocation
+of the PPAs it applies to that are in budget review or a later approval stage. Going over a
+hard ceiling is refused (409 naming the ceiling, the amount over and the headroom); going
+over a soft one is allowed and flagged in words the approval history and the approval
+queue show. The ceilings' rows are locked (in id order) before their commitments are
+summed, so that checks against one ceiling run one at a time.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.errors import ConflictError
+from obcms_platform.formatting import label, money
 from obcms_platform.pagination import PageParams, paginate
-from obcms_platform.records import apply_changes, field_conditions, get_or_404, insert_row
-from portfolio_service.ceilings.models import BudgetCeiling
-from portfolio_service.ceilings.schemas import CeilingCreate, CeilingFilters, CeilingUpdate
-from portfolio_service.ppas.models import CEILING_STAGES, Ppa, Sector
+from obcms_platform.records import apply_changes, field_conditions, get_or_404, insert_row, locked
+from portfolio_service.ceilings.models import BudgetCeiling, CeilingEnforcement
+from portfolio_service.ceilings.schemas import (
+    CeilingCreate,
+    CeilingFilters,
+    CeilingUpdate,
+    CeilingUsage,
+    UsageFilters,
+)
+from portfolio_service.fields import percent
+from portfolio_service.ppas.models import CEILING_STAGES, FundingSource, Ppa, Sector
 
 
 def get_ceiling(session: Session, ceiling_id: uuid.UUID) -> BudgetCeiling:
@@ -25,10 +45,15 @@ def list_ceilings(
 ) -> tuple[list[BudgetCeiling], int]:
     statement = (
         select(BudgetCeiling)
-        .where(*field_conditions(BudgetCeiling, filters, "sector", "fiscal_year"))
+        .where(
+            *field_conditions(
+                BudgetCeiling, filters, "sector", "fiscal_year", "funding_source", "enforcement"
+            )
+        )
         .order_by(
             BudgetCeiling.fiscal_year.desc(),
             BudgetCeiling.sector,
+            BudgetCeiling.funding_source.nulls_first(),
             BudgetCeiling.created_at,
             BudgetCeiling.id,
         )
@@ -46,13 +71,25 @@ def create_ceiling(session: Session, data: CeilingCreate) -> BudgetCeiling:
 
 
 def update_ceiling(
-    session: Session, ceiling_id: uuid.UUID, changes: CeilingUpdate
+    session: Session,
+    ceiling_id: uuid.UUID,
+    changes: CeilingUpdate,
+    expected_version: int | None = None,
 ) -> BudgetCeiling:
-    ceiling = get_or_404(session, BudgetCeiling, ceiling_id, what="budget ceiling", for_update=True)
+    ceiling = locked(session, BudgetCeiling, ceiling_id, expected_version, what="budget ceiling")
     apply_changes(ceiling, changes.changes())
     _ensure_single_active(session, ceiling)
     session.flush()
     return ceiling
+
+
+def ceiling_name(ceiling: BudgetCeiling) -> str:
+    """The ceiling as a sentence names it: "GAA infrastructure 2027", "infrastructure 2027
+    (all sources)"."""
+    sector_year = f"{label(ceiling.sector).lower()} {ceiling.fiscal_year}"
+    if ceiling.funding_source is None:
+        return f"{sector_year} (all sources)"
+    return f"{label(ceiling.funding_source)} {sector_year}"
 
 
 def _ensure_single_active(session: Session, ceiling: BudgetCeiling) -> None:
@@ -64,61 +101,230 @@ def _ensure_single_active(session: Session, ceiling: BudgetCeiling) -> None:
             select(BudgetCeiling.id).where(
                 BudgetCeiling.sector == ceiling.sector,
                 BudgetCeiling.fiscal_year == ceiling.fiscal_year,
+                BudgetCeiling.funding_source.is_not_distinct_from(ceiling.funding_source),
                 BudgetCeiling.is_active,
                 BudgetCeiling.id != ceiling.id,
             )
         )
     if other is not None:
         raise ConflictError(
-            f"is_active: {ceiling.sector.value} {ceiling.fiscal_year} already has an active "
-            f"ceiling ({other}); deactivate it first",
+            f"is_active: {ceiling_name(ceiling)} already has an active ceiling ({other}); "
+            "deactivate it first",
             field="is_active",
         )
 
 
-def locked_active_ceiling(
-    session: Session, sector: Sector, fiscal_year: int
-) -> BudgetCeiling | None:
-    """The active ceiling of `sector` in `fiscal_year`, row-locked: the checks against one
-    ceiling (a PPA entering budget review, an allocation recorded) run one at a time. Taken
-    after the PPA's own lock, never before, so that no two writers wait on each other."""
-    return session.scalar(
-        select(BudgetCeiling)
-        .where(
-            BudgetCeiling.sector == sector,
-            BudgetCeiling.fiscal_year == fiscal_year,
-            BudgetCeiling.is_active,
+def _applying_to(
+    sector: Sector, fiscal_year: int, funding_source: FundingSource | None
+) -> list[ColumnElement[bool]]:
+    """The active ceilings that hold PPAs of `sector`, `fiscal_year` and `funding_source`."""
+    sources: ColumnElement[bool] = BudgetCeiling.funding_source.is_(None)
+    if funding_source is not None:
+        sources = or_(sources, BudgetCeiling.funding_source == funding_source)
+    return [
+        BudgetCeiling.sector == sector,
+        BudgetCeiling.fiscal_year == fiscal_year,
+        BudgetCeiling.is_active.is_(True),
+        sources,
+    ]
+
+
+def locked_applicable_ceilings(
+    session: Session, sector: Sector, fiscal_year: int, funding_source: FundingSource | None
+) -> list[BudgetCeiling]:
+    """The active ceilings a PPA of `sector`, `fiscal_year` and `funding_source` is held to,
+    row-locked in id order (so that two checks sharing two ceilings never wait on each
+    other). Taken after the PPA's own lock, never before."""
+    return list(
+        session.scalars(
+            select(BudgetCeiling)
+            .where(*_applying_to(sector, fiscal_year, funding_source))
+            .order_by(BudgetCeiling.id)
+            .with_for_update()
         )
-        .with_for_update()
     )
 
 
-def ensure_within_ceiling(session: Session, ppa: Ppa) -> None:
-    """Refuse (409 naming budget_allocation) a PPA that would take its sector over budget.
+def ppas_held_by(ceiling: BudgetCeiling) -> list[ColumnElement[bool]]:
+    """The PPAs `ceiling` applies to, whatever their approval stage."""
+    conditions = [Ppa.sector == ceiling.sector, Ppa.fiscal_year == ceiling.fiscal_year]
+    if ceiling.funding_source is not None:
+        conditions.append(Ppa.funding_source == ceiling.funding_source)
+    return conditions
 
-    Committed: the allocations of the other PPAs of the same sector and fiscal year that are
-    in budget review or a later approval stage. Committed plus this PPA's allocation may not
-    exceed the active ceiling. No sector, no fiscal year or no active ceiling: allowed. The
-    ceiling row is locked, so concurrent checks against one ceiling run one at a time.
+
+def committed_against(
+    session: Session, ceiling: BudgetCeiling, *, excluding: uuid.UUID | None = None
+) -> Decimal:
+    """The budget allocations counted against `ceiling` (but that of the PPA `excluding`)."""
+    conditions = [*ppas_held_by(ceiling), Ppa.approval_status.in_(CEILING_STAGES)]
+    if excluding is not None:
+        conditions.append(Ppa.id != excluding)
+    committed = session.scalar(
+        select(func.coalesce(func.sum(Ppa.budget_allocation), 0)).where(*conditions)
+    )
+    return committed or Decimal(0)
+
+
+@dataclass(frozen=True)
+class CeilingImpact:
+    """What a PPA's allocation does to one ceiling: the others' commitments, and the
+    headroom left with it (negative: over)."""
+
+    ceiling: BudgetCeiling
+    committed_by_others: Decimal
+    allocation: Decimal
+
+    @property
+    def headroom_after(self) -> Decimal:
+        return self.ceiling.amount - self.committed_by_others - self.allocation
+
+    @property
+    def over_by(self) -> Decimal:
+        return max(-self.headroom_after, Decimal(0))
+
+    @property
+    def flag(self) -> str | None:
+        """In words, when the allocation takes the ceiling over."""
+        if self.over_by <= 0:
+            return None
+        return (
+            f"over the {self.ceiling.enforcement.value} ceiling for "
+            f"{ceiling_name(self.ceiling)} by {money(self.over_by)}"
+        )
+
+
+def ensure_within_ceiling(session: Session, ppa: Ppa) -> list[str]:
+    """Refuse (409 naming budget_allocation) a PPA whose allocation would take a hard
+    ceiling it is held to over; the flags, in words, of the soft ceilings it takes over.
+
+    No sector or no fiscal year: held to none.
     """
     if ppa.sector is None or ppa.fiscal_year is None:
-        return
-    ceiling = locked_active_ceiling(session, ppa.sector, ppa.fiscal_year)
-    if ceiling is None:
-        return
-    committed = session.scalar(
-        select(func.coalesce(func.sum(Ppa.budget_allocation), 0)).where(
-            Ppa.sector == ppa.sector,
-            Ppa.fiscal_year == ppa.fiscal_year,
-            Ppa.approval_status.in_(CEILING_STAGES),
-            Ppa.id != ppa.id,
-        )
-    ) or Decimal(0)
+        return []
     allocation = ppa.budget_allocation or Decimal(0)
-    if committed + allocation > ceiling.amount:
-        raise ConflictError(
-            f"budget_allocation: {allocation:,.2f} would take the {ppa.sector.value} "
-            f"{ppa.fiscal_year} commitments to {committed + allocation:,.2f}, over the "
-            f"ceiling of {ceiling.amount:,.2f} ({committed:,.2f} already committed)",
-            field="budget_allocation",
+    impacts = [
+        CeilingImpact(ceiling, committed_against(session, ceiling, excluding=ppa.id), allocation)
+        for ceiling in locked_applicable_ceilings(
+            session, ppa.sector, ppa.fiscal_year, ppa.funding_source
         )
+    ]
+    for impact in impacts:
+        if impact.over_by > 0 and impact.ceiling.enforcement is CeilingEnforcement.HARD:
+            ceiling = impact.ceiling
+            headroom = max(ceiling.amount - impact.committed_by_others, Decimal(0))
+            raise ConflictError(
+                f"budget_allocation: {money(allocation)} would take the commitments under the "
+                f"hard ceiling for {ceiling_name(ceiling)} "
+                f"({money(ceiling.amount)}) over by {money(impact.over_by)}; its headroom is "
+                f"{money(headroom)} ({money(impact.committed_by_others)} already committed)",
+                field="budget_allocation",
+            )
+    return [flag for impact in impacts if (flag := impact.flag) is not None]
+
+
+def ceiling_impacts(session: Session, ppas: Iterable[Ppa]) -> dict[uuid.UUID, list[CeilingImpact]]:
+    """For each PPA, what approving it does to the active ceilings it is held to (read
+    without locks: what a queue shows, not what a check decides)."""
+    wanted = [ppa for ppa in ppas if ppa.sector is not None and ppa.fiscal_year is not None]
+    if not wanted:
+        return {}
+    ceilings = list(
+        session.scalars(
+            select(BudgetCeiling).where(
+                BudgetCeiling.is_active,
+                BudgetCeiling.fiscal_year.in_({ppa.fiscal_year for ppa in wanted}),
+            )
+        )
+    )
+    committed = _committed_by_key(session, {ceiling.fiscal_year for ceiling in ceilings})
+    impacts: dict[uuid.UUID, list[CeilingImpact]] = {}
+    for ppa in wanted:
+        counted = ppa.approval_status in CEILING_STAGES
+        allocation = ppa.budget_allocation or Decimal(0)
+        found = []
+        for ceiling in ceilings:
+            if (ceiling.sector, ceiling.fiscal_year) != (ppa.sector, ppa.fiscal_year) or (
+                ceiling.funding_source not in (None, ppa.funding_source)
+            ):
+                continue
+            total = _committed_under(ceiling, committed)
+            others = total - allocation if counted else total
+            found.append(CeilingImpact(ceiling, others, allocation))
+        impacts[ppa.id] = sorted(found, key=lambda impact: impact.ceiling.funding_source is None)
+    return impacts
+
+
+CommittedByKey = dict[tuple[Sector, int, FundingSource | None], Decimal]
+
+
+def _committed_by_key(session: Session, fiscal_years: set[int]) -> CommittedByKey:
+    """The committed allocations of the fiscal years, by (sector, year, funding source)."""
+    if not fiscal_years:
+        return {}
+    rows = session.execute(
+        select(
+            Ppa.sector,
+            Ppa.fiscal_year,
+            Ppa.funding_source,
+            func.coalesce(func.sum(Ppa.budget_allocation), 0),
+        )
+        .where(Ppa.approval_status.in_(CEILING_STAGES), Ppa.fiscal_year.in_(fiscal_years))
+        .group_by(Ppa.sector, Ppa.fiscal_year, Ppa.funding_source)
+    )
+    return {
+        (sector, year, source): total or Decimal(0)
+        for sector, year, source, total in rows
+        if sector is not None and year is not None
+    }
+
+
+def _committed_under(ceiling: BudgetCeiling, committed: CommittedByKey) -> Decimal:
+    return sum(
+        (
+            total
+            for (sector, year, source), total in committed.items()
+            if (sector, year) == (ceiling.sector, ceiling.fiscal_year)
+            and ceiling.funding_source in (None, source)
+        ),
+        Decimal(0),
+    )
+
+
+def ceiling_usage(session: Session, filters: UsageFilters) -> list[CeilingUsage]:
+    """The active ceilings (of the filters) with what is committed against each."""
+    ceilings = list(
+        session.scalars(
+            select(BudgetCeiling)
+            .where(
+                BudgetCeiling.is_active,
+                *field_conditions(BudgetCeiling, filters, "sector", "fiscal_year"),
+            )
+            .order_by(
+                BudgetCeiling.fiscal_year.desc(),
+                BudgetCeiling.sector,
+                BudgetCeiling.funding_source.nulls_first(),
+            )
+        )
+    )
+    committed = _committed_by_key(session, {ceiling.fiscal_year for ceiling in ceilings})
+    usage = []
+    for ceiling in ceilings:
+        total = _committed_under(ceiling, committed)
+        usage.append(
+            CeilingUsage(
+                id=ceiling.id,
+                sector=ceiling.sector,
+                fiscal_year=ceiling.fiscal_year,
+                funding_source=ceiling.funding_source,
+                enforcement=ceiling.enforcement,
+                name=ceiling_name(ceiling),
+                amount=ceiling.amount,
+                committed=total,
+                headroom=ceiling.amount - total,
+                percent=percent(total, ceiling.amount),
+                over=total > ceiling.amount,
+                version=ceiling.version,
+            )
+        )
+    return usage

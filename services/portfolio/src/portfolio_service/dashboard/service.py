@@ -41,12 +41,12 @@ from portfolio_service.dashboard.schemas import (
     UnderObligatedPpa,
     UpcomingMilestone,
 )
+from portfolio_service.fields import percent
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.service import (
     ALLOCATING,
     UNDER_OBLIGATED_BELOW,
     FundingFigures,
-    percent,
     tranche_sums,
 )
 from portfolio_service.indicators.models import Indicator, IndicatorStatus

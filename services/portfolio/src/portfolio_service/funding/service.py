@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Label, Select, exists, func, select
@@ -23,12 +23,18 @@ from sqlalchemy.orm import Session, joinedload
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
-from obcms_platform.formatting import OFFICE_ZONE, format_day
+from obcms_platform.formatting import OFFICE_ZONE, format_day, money
 from obcms_platform.history import RecordChange, because
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import field_conditions, insert_row, model_of
-from portfolio_service.ceilings.service import locked_active_ceiling
+from portfolio_service.ceilings.models import CeilingEnforcement
+from portfolio_service.ceilings.service import (
+    ceiling_name,
+    locked_applicable_ceilings,
+    ppas_held_by,
+)
 from portfolio_service.db import history
+from portfolio_service.fields import CENT, percent
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.schemas import (
     FundingSummary,
@@ -37,18 +43,9 @@ from portfolio_service.funding.schemas import (
     TrancheFilters,
     TrancheRead,
 )
-from portfolio_service.ppas.models import Ppa, Sector
+from portfolio_service.ppas.models import FundingSource, Ppa, Sector
 
 UNDER_OBLIGATED_BELOW = Decimal(75)
-CENT = Decimal("0.01")
-
-
-def percent(numerator: Decimal, denominator: Decimal | None) -> float | None:
-    """numerator / denominator x 100, two decimals (half up, computed exactly: 1 of 800 is
-    0.13, not the 0.12 that float rounding gives); None when the denominator is not > 0."""
-    if denominator is None or denominator <= 0:
-        return None
-    return float((numerator * 100 / denominator).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 # The field of `FundingFigures` each type of tranche adds to.
@@ -66,16 +63,6 @@ TOTAL_OF = {
     TrancheType.DISBURSEMENT: "disbursed",
 }
 ALLOCATING = (TrancheType.ALLOCATION, TrancheType.ADJUSTMENT)
-CURRENCY_SYMBOLS = {"PHP": "₱"}
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """An amount as a person reads it: ₱1,234,567.50 (a currency without a symbol here by
-    its code: USD 1,234.50)."""
-    sign = "-" if amount < 0 else ""
-    figure = f"{abs(amount):,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"
 
 
 @dataclass(frozen=True)
@@ -281,21 +268,26 @@ def _record(session: Session, ppa: LockedPpa, tranche: FundingTranche, *, cause:
 
 def _ensure_within_sector_ceiling(session: Session, ppa: LockedPpa, added: Decimal) -> None:
     """Refuse (409 naming `amount`) an allocation that takes the allocated total of the PPAs
-    of the PPA's sector and fiscal year over its active budget ceiling."""
+    a hard ceiling holds (its sector and fiscal year; its funding source, if it has one) over
+    it. Soft ceilings do not refuse."""
     if added <= 0 or ppa.sector is None or ppa.fiscal_year is None:
         return
-    ceiling = locked_active_ceiling(session, ppa.sector, ppa.fiscal_year)
-    if ceiling is None:
-        return
-    allocated = _allocated(session, Ppa.sector == ppa.sector, Ppa.fiscal_year == ppa.fiscal_year)
-    if allocated + added > ceiling.amount:
-        currency = ppa.budget_currency
-        raise ConflictError(
-            f"amount: allocations and adjustments of the {ppa.sector.value} PPAs of fiscal "
-            f"year {ppa.fiscal_year} would total {money(allocated + added, currency)}, more "
-            f"than the sector's budget ceiling of {money(ceiling.amount, currency)}",
-            field="amount",
-        )
+    for ceiling in locked_applicable_ceilings(
+        session, ppa.sector, ppa.fiscal_year, ppa.funding_source
+    ):
+        if ceiling.enforcement is not CeilingEnforcement.HARD:
+            continue
+        allocated = _allocated(session, *ppas_held_by(ceiling))
+        if allocated + added > ceiling.amount:
+            currency = ppa.budget_currency
+            headroom = max(ceiling.amount - allocated, Decimal(0))
+            raise ConflictError(
+                f"amount: allocations and adjustments under the hard ceiling for "
+                f"{ceiling_name(ceiling)} would total {money(allocated + added, currency)}, "
+                f"more than its {money(ceiling.amount, currency)} (headroom "
+                f"{money(headroom, currency)})",
+                field="amount",
+            )
 
 
 def ensure_budget_covers_allocations(session: Session, ppa: Ppa) -> None:
@@ -394,6 +386,7 @@ class LockedPpa:
     budget_currency: str
     sector: Sector | None
     fiscal_year: int | None
+    funding_source: FundingSource | None
 
 
 def _locked_ppa(session: Session, ppa_id: uuid.UUID) -> LockedPpa:
@@ -407,6 +400,7 @@ def _locked_ppa(session: Session, ppa_id: uuid.UUID) -> LockedPpa:
             Ppa.budget_currency,
             Ppa.sector,
             Ppa.fiscal_year,
+            Ppa.funding_source,
         )
         .where(Ppa.id == ppa_id)
         .with_for_update()

@@ -50,7 +50,7 @@ RECORD_FILTERS: dict[str, Any] = {
 }
 
 # A change of one of these re-checks the budget ceiling of a PPA already counted against it.
-CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year"})
+CEILING_FIELDS = frozenset({"budget_allocation", "sector", "fiscal_year", "funding_source"})
 
 
 def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:

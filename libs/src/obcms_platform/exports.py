@@ -232,12 +232,15 @@ def export_response(
     *,
     today: date,
     title: str,
+    columns: Sequence[Column] | None = None,
 ) -> StreamingResponse:
-    """The download of `records` in `export_format` (CSV or Excel), streamed."""
+    """The download of `records` in `export_format` (CSV or Excel), streamed; `columns`, when
+    given, some of the export's (an import's template: those an import reads)."""
+    columns = export.columns if columns is None else columns
     if export_format is ExportFormat.CSV:
-        body, media_type = csv_chunks(export.columns, records), CSV_MEDIA_TYPE
+        body, media_type = csv_chunks(columns, records), CSV_MEDIA_TYPE
     else:
-        body, media_type = xlsx_chunks(title, export.columns, records), XLSX_MEDIA_TYPE
+        body, media_type = xlsx_chunks(title, columns, records), XLSX_MEDIA_TYPE
     return StreamingResponse(
         body,
         media_type=media_type,

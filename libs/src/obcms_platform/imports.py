@@ -36,13 +36,13 @@ from typing import Annotated, Any, BinaryIO, TypeVar
 
 import openpyxl
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from obcms_platform.attachments import FILE_FIELD, sniffed_type
-from obcms_platform.auth import Principal
+from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Rule
 from obcms_platform.errors import (
     AppError,
@@ -53,8 +53,14 @@ from obcms_platform.errors import (
     UnsupportedMediaTypeError,
     error_responses,
 )
-from obcms_platform.exports import XLSX_MEDIA_TYPE, Column, Export
-from obcms_platform.formatting import label
+from obcms_platform.exports import (
+    XLSX_MEDIA_TYPE,
+    Column,
+    Export,
+    ExportFormat,
+    export_response,
+)
+from obcms_platform.formatting import OFFICE_ZONE, label
 from obcms_platform.limits import IMPORT_SEGMENT
 from obcms_platform.resource_routes import Write, Writes, endpoint
 from obcms_platform.settings import ServiceSettings
@@ -181,10 +187,11 @@ class ImportReport(BaseModel):
 
 
 class ImportRefused(BaseModel):
-    """The answer of an import with problems (422): the error format, and the report."""
+    """The answer of an import with problems (422): the error format, and the report (none
+    when the request itself is refused: a form without its file, a sheet over the limit)."""
 
     error: ErrorBody
-    report: ImportReport
+    report: ImportReport | None = None
 
 
 # --- reading a workbook ------------------------------------------------------------------------
@@ -448,7 +455,8 @@ def _checked_upload(given: UploadFile, max_bytes: int) -> BinaryIO:
 
 def import_route(router: APIRouter, importer: Import, rule: Rule) -> None:
     """``POST /import`` on the collection's `router`: the workbook's records created as one
-    transaction under `rule` (who may create one may import them), or checked only."""
+    transaction under `rule`, or checked only; and ``GET /import/template``, the empty
+    workbook to fill in."""
     plural = importer.export.name
 
     def handle(
@@ -504,6 +512,31 @@ def import_route(router: APIRouter, importer: Import, rule: Rule) -> None:
             "the report of every row's problems and nothing written; otherwise 201 with the "
             "ids created, or 422 with the report. 413 over the upload size limit, 415 when "
             "the file is not a workbook, 422 naming `file` past the row limit."
+        ),
+    )
+
+    def template(principal: Principal) -> StreamingResponse:
+        """Any signed-in caller's (`principal`): the layout is no secret of the records."""
+        columns = [column for column in importer.export.columns if column.imported]
+        return export_response(
+            importer.export,
+            ExportFormat.XLSX,
+            [],
+            today=datetime.now(OFFICE_ZONE).date(),
+            title=plural.replace("_", " ").capitalize(),
+            columns=columns,
+        )
+
+    router.add_api_route(
+        f"/{IMPORT_SEGMENT}/template",
+        endpoint(template, ("principal", CurrentPrincipal)),
+        methods=["GET"],
+        name=f"{plural}_import_template",
+        response_class=StreamingResponse,
+        responses={200: {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+        description=(
+            f"An empty Excel workbook of {plural} to fill in: the header row of the columns "
+            "an import reads (the export's, less those the service sets)."
         ),
     )
 

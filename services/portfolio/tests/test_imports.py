@@ -340,3 +340,22 @@ def test_staff_and_anonymous_callers_may_not_import(client, staff, session, path
     anonymous = client.post(f"{path}/import", files={"file": ("in.xlsx", content)})
     assert_error(anonymous, 401)
     assert count(session, "ppas") == count(session, "needs") == 0
+
+
+def test_the_template_has_the_columns_an_import_reads_and_fills_in(client, staff, manager):
+    response = client.get(f"{NEEDS}/import/template", headers=staff.headers)
+
+    assert response.status_code == 200, response.text
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[:3] == ["Title", "Status", "Urgency"]
+    assert "Need id" in headers
+    assert not SERVICE_SET & set(headers)
+    assert sheet.max_row == 1
+    sheet.append(["Clean water", "Validated", "Immediate"])
+    filled = io.BytesIO()
+    sheet.parent.save(filled)
+    imported = import_file(client, manager, NEEDS, filled.getvalue())
+    assert imported.status_code == 201, imported.text
+    need = client.get(f"{NEEDS}/{imported.json()['ids'][0]}", headers=staff.headers).json()
+    assert (need["status"], need["urgency_level"]) == ("validated", "immediate")

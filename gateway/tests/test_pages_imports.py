@@ -92,7 +92,8 @@ def test_a_bad_row_is_shown_then_the_fixed_file_is_imported(make_client):
     assert done.status_code == 200, done.text
     assert "2 PPAs imported." in done.text
     listed = client.get(PPAS, params={"q": marker}).text
-    assert f"Roads {marker}" in listed and f"Wells {marker}" in listed
+    assert f"Roads {marker}" in listed
+    assert f"Wells {marker}" in listed
     again = client.post(action.group(1), data={"csrftoken": client.cookies["csrftoken"]})
     assert again.status_code == 404
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -38,6 +39,7 @@ from gateway_service.health.routes import router as gateway_health_router
 from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
 from gateway_service.pages.collaboration import UPLOAD_PATH, accepts_files
+from gateway_service.pages.imports import WORKBOOK_PATH, takes_workbook
 from gateway_service.pages.routes import router as pages_router
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.proxy.routes import router as proxy_router
@@ -156,7 +158,10 @@ def _add_gateway_parts(app: FastAPI, settings: GatewaySettings) -> None:
     # Added innermost first: each add_middleware wraps the ones before it.
     app.add_middleware(WriteInvalidationMiddleware)
     app.add_middleware(
-        csrf_protect, settings=settings, login_path=LOGIN_PATH, accepts_files=accepts_files
+        csrf_protect,
+        settings=settings,
+        login_path=LOGIN_PATH,
+        accepts_files=lambda path: accepts_files(path) or takes_workbook(path),
     )
     app.add_middleware(MaintenanceMiddleware, redis=redis_client, settings=settings)
     app.add_middleware(SecurityMiddleware, settings=settings)
@@ -185,5 +190,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         interactive_docs=False,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it
         extend=lambda app: _add_gateway_parts(app, settings),
         lifespan=_backends_and_admin,
-        upload_pages=UPLOAD_PATH,
+        # An attachment's upload form, and the import page's workbook.
+        upload_pages=re.compile(f"(?:{UPLOAD_PATH.pattern})|(?:{WORKBOOK_PATH.pattern})"),
     )

@@ -134,9 +134,7 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        upload=UploadLimit.attachments(
-            API_PREFIX, settings.attachment_max_bytes, pages=upload_pages
-        ),
+        upload=UploadLimit.uploads(API_PREFIX, settings.attachment_max_bytes, pages=upload_pages),
     )
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=service)

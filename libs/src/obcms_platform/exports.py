@@ -14,7 +14,8 @@ one fetch in memory, not the list:
   xlsx is a zip, whose directory is known only at the end, so its first byte leaves once the
   last row is written.
 
-Each resource declares its columns once (`Column`): a header in words and the value of a row.
+Each resource declares its columns once (`Column`): a header in words, the value of a row and,
+for a column an import fills (`obcms_platform.imports`), how its cell is read back (`Imported`).
 Values are written as people read them: codes as their labels ("Not started"), dates and
 date-times as dates in Excel (typed cells; office time), amounts and counts as numbers, ids as
 text. A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is
@@ -68,18 +69,37 @@ class ExportFormat(StrEnum):
 Cell = str | int | float | Decimal | date | datetime | None
 
 
+# How an import reads a cell back: its value as the workbook holds it (never empty: an empty
+# cell leaves the field out) → the value of the create schema's field; ValueError, in words
+# a person reads beside the cell, when it cannot be read.
+CellReader = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import makes of a column: the create schema's field `into` (or the record's
+    id, `imports.RECORD_ID`), read by `read`."""
+
+    into: str
+    read: CellReader
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an export: its `header` in words and the `value` of a row (a record, or
-    the read model the list answers when the resource presents its records per caller)."""
+    the read model the list answers when the resource presents its records per caller); and
+    `imported`, how an import fills a field from it (None: a computed or read-only column,
+    which an import ignores)."""
 
     header: str
     value: Callable[[Any], object]
+    imported: Imported | None = None
 
 
-def field(name: str, header: str) -> Column:
-    """The column of a row's attribute `name`."""
-    return Column(header, attrgetter(name))
+def field(name: str, header: str, read: CellReader | None = None) -> Column:
+    """The column of a row's attribute `name`; with `read`, an import fills the field `name`
+    with what `read` makes of the cell."""
+    return Column(header, attrgetter(name), Imported(name, read) if read else None)
 
 
 @dataclass(frozen=True)
@@ -212,12 +232,15 @@ def export_response(
     *,
     today: date,
     title: str,
+    columns: Sequence[Column] | None = None,
 ) -> StreamingResponse:
-    """The download of `records` in `export_format` (CSV or Excel), streamed."""
+    """The download of `records` in `export_format` (CSV or Excel), streamed; `columns`, when
+    given, some of the export's (an import's template: those an import reads)."""
+    columns = export.columns if columns is None else columns
     if export_format is ExportFormat.CSV:
-        body, media_type = csv_chunks(export.columns, records), CSV_MEDIA_TYPE
+        body, media_type = csv_chunks(columns, records), CSV_MEDIA_TYPE
     else:
-        body, media_type = xlsx_chunks(title, export.columns, records), XLSX_MEDIA_TYPE
+        body, media_type = xlsx_chunks(title, columns, records), XLSX_MEDIA_TYPE
     return StreamingResponse(
         body,
         media_type=media_type,

@@ -4,10 +4,11 @@ A body larger than ``max_body_bytes`` (the ``MAX_BODY_BYTES`` setting) is refuse
 in the error format: at once when ``Content-Length`` declares it, otherwise as soon as the
 streamed body passes the limit, so an oversized upload is never held in memory whole.
 
-A file upload to a record's attachments (``POST /api/v1/<records>/<id>/attachments``) may be
-larger: up to ``ATTACHMENT_MAX_BYTES`` plus the multipart form's own bytes (`UploadLimit`);
-past that it is refused the same way, naming ``file``. The upload route itself refuses a
-file over ``ATTACHMENT_MAX_BYTES`` whose form still fits.
+A file upload to a record's attachments (``POST /api/v1/<records>/<id>/attachments``) or an
+import's workbook (``POST /api/v1/<records>/import``) may be larger: up to
+``ATTACHMENT_MAX_BYTES`` plus the multipart form's own bytes (`UploadLimit`); past that it is
+refused the same way, naming ``file``. The upload route itself refuses a file over
+``ATTACHMENT_MAX_BYTES`` whose form still fits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from obcms_platform.errors import error_response
 PAYLOAD_TOO_LARGE = 413
 # The path segment of a record's attachments, under the record's own address.
 ATTACHMENTS_SEGMENT = "attachments"
+# The path segment of a collection's import, under the collection's address.
+IMPORT_SEGMENT = "import"
 # What a multipart form adds to its file: boundaries, the part's headers (a long file name
 # among them) and any other small field.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -53,13 +56,16 @@ class UploadLimit:
     field: str = "file"
 
     @classmethod
-    def attachments(
+    def uploads(
         cls, api_prefix: str, file_max_bytes: int, *, pages: re.Pattern[str] | None = None
     ) -> UploadLimit:
-        """Uploads to any record's attachments (``{api_prefix}/<records>/<id>/attachments``,
-        and the page routes `pages` matches: the gateway's upload forms) of files up to
-        `file_max_bytes`."""
-        api = rf"{re.escape(api_prefix)}/[^/]+/[^/]+/{ATTACHMENTS_SEGMENT}/?"
+        """Uploads to any record's attachments (``{api_prefix}/<records>/<id>/attachments``),
+        to any collection's import (``{api_prefix}/<records>/import``) and to the page routes
+        `pages` matches (the gateway's upload forms), of files up to `file_max_bytes`."""
+        api = (
+            rf"{re.escape(api_prefix)}/[^/]+/"
+            rf"(?:[^/]+/{ATTACHMENTS_SEGMENT}|{IMPORT_SEGMENT})/?"
+        )
         path = re.compile(f"(?:{api})|(?:{pages.pattern})" if pages else api)
         return cls(path, file_max_bytes + MULTIPART_OVERHEAD_BYTES, file_max_bytes)
 

@@ -88,11 +88,21 @@ def check_version(
         )
 
 
-def new_record(model: Callable[..., Record], principal: Principal, **values: Any) -> Record:
-    """A new record of `model` (an `Authored` one) holding `values`, with a fresh id and
-    `principal`, whose API write creates it, as its creator and last editor."""
+def new_record(
+    model: Callable[..., Record],
+    principal: Principal,
+    *,
+    record_id: uuid.UUID | None = None,
+    **values: Any,
+) -> Record:
+    """A new record of `model` (an `Authored` one) holding `values`, with a fresh id (or
+    `record_id`, an imported record's own) and `principal`, whose API write creates it, as
+    its creator and last editor."""
     return model(
-        **values, id=uuid.uuid4(), created_by=principal.user_id, updated_by=principal.user_id
+        **values,
+        id=record_id or uuid.uuid4(),
+        created_by=principal.user_id,
+        updated_by=principal.user_id,
     )
 
 

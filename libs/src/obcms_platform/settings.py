@@ -118,6 +118,9 @@ class ServiceSettings(BaseSettings):
     attachment_types: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES), min_length=1
     )
+    # The most rows one import of a workbook may hold (`obcms_platform.imports`); its file
+    # is an upload, as large as an attachment may be.
+    import_max_rows: int = Field(default=5000, ge=1, le=100_000)
     # The virus-scan extension point: "module:function", called with every upload before it
     # is stored; it refuses one by raising `AttachmentRejected(reason)`. None: no scan.
     attachment_scan_hook: str | None = None

@@ -63,6 +63,8 @@ PPA_OWNERS = "the PPA's creator, lead and members"
 
 
 PPA_CREATE = Rule("ppa.create", "Create a PPA", role=Role.STAFF)
+# Many records at once, each under its own id: a manager's work, as funding is.
+PPA_IMPORT = Rule("ppa.import", "Import PPAs from an Excel workbook", role=Role.MANAGER)
 PPA_UPDATE = Rule.owned("ppa.update", "Change a PPA", loader=ppa_owners, owners_are=PPA_OWNERS)
 PPA_DELETE = Rule.owned("ppa.delete", "Delete a PPA", loader=ppa_owners, owners_are=PPA_OWNERS)
 MILESTONE_WRITE = Rule.owned(
@@ -111,6 +113,7 @@ ASSESSMENT_ATTACHMENTS = attachment_rules(
     ASSESSMENT_FILES, owners=_assessment_owners, owners_are="the assessment's creator"
 )
 NEED_CREATE = Rule("need.create", "Record a need", role=Role.STAFF)
+NEED_IMPORT = Rule("need.import", "Import needs from an Excel workbook", role=Role.MANAGER)
 NEED_WRITE = Rule.owned(
     "need.write", "Change, link or delete a need", loader=_need_owners, owners_are="its creator"
 )
@@ -119,6 +122,7 @@ COMMENT_RULES = CommentRules.of(Comment)
 
 RULES = (
     PPA_CREATE,
+    PPA_IMPORT,
     PPA_UPDATE,
     PPA_DELETE,
     MILESTONE_WRITE,
@@ -136,6 +140,7 @@ RULES = (
     ASSESSMENT_ATTACHMENTS.upload,
     ASSESSMENT_ATTACHMENTS.delete,
     NEED_CREATE,
+    NEED_IMPORT,
     NEED_WRITE,
     *COMMENT_RULES.all,
 )

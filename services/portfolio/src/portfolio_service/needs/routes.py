@@ -1,4 +1,5 @@
-"""Need routes: the standard ones, and the PPAs addressing a need."""
+"""Need routes: the standard ones (the list exported as CSV or Excel and imported from
+Excel), and the PPAs addressing a need."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 
 from obcms_platform.errors import error_responses
 from obcms_platform.exports import Export
+from obcms_platform.imports import Import, import_route
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
-from portfolio_service.authz import NEED_CREATE, NEED_WRITE
+from portfolio_service.authz import NEED_CREATE, NEED_IMPORT, NEED_WRITE
 from portfolio_service.db import history
 from portfolio_service.needs import service
 from portfolio_service.needs.schemas import (
@@ -21,13 +23,16 @@ from portfolio_service.needs.schemas import (
 )
 
 router = collection_router("needs")
+NEED_EXPORT = Export("needs", NEED_EXPORT_COLUMNS, service.exported_needs)
 
 needs = ResourceRoutes(router, "need", NeedRead)
 needs.list(
     NeedFilters,
     service.list_needs,
-    export=Export("needs", NEED_EXPORT_COLUMNS, service.exported_needs),
+    export=NEED_EXPORT,
 )
+# Before the routes of one need: ``/import`` is no need's id.
+import_route(router, Import(NEED_EXPORT, NeedCreate, service.create_need, "need"), NEED_IMPORT)
 needs.create(NeedCreate, service.create_need, NEED_CREATE)
 needs.get(service.get_need)
 needs.history(history, service.get_need)

@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, BaseModel, Field
 
 from obcms_platform.exports import field
+from obcms_platform.imports import choice, identifier, listed, text, whole_number
 from obcms_platform.schemas import (
     LongText,
     RequestModel,
@@ -89,19 +90,21 @@ class NeedFilters(BaseModel):
     q: SearchText | None = None
 
 
-# The columns of the need list's export; people as their user ids.
+# The columns of the need list's export; people as their user ids. An import
+# (`obcms_platform.imports`) reads back every column with a reader; the creator and the
+# moments are the service's.
 NEED_EXPORT_COLUMNS = (
-    field("title", "Title"),
-    field("status", "Status"),
-    field("urgency_level", "Urgency"),
-    field("impact_severity", "Impact severity (1-5)"),
-    field("feasibility", "Feasibility"),
-    field("affected_population", "Affected population"),
-    field("community", "Community"),
-    field("assessment_id", "Assessment id"),
-    field("ppa_ids", "Addressed by PPAs (ids)"),
-    field("description", "Description"),
-    field("id", "Need id"),
+    field("title", "Title", text),
+    field("status", "Status", choice(NeedStatus)),
+    field("urgency_level", "Urgency", choice(UrgencyLevel)),
+    field("impact_severity", "Impact severity (1-5)", whole_number),
+    field("feasibility", "Feasibility", choice(Feasibility)),
+    field("affected_population", "Affected population", whole_number),
+    field("community", "Community", text),
+    field("assessment_id", "Assessment id", identifier),
+    field("ppa_ids", "Addressed by PPAs (ids)", listed(identifier)),
+    field("description", "Description", text),
+    field("id", "Need id", identifier),
     field("created_by", "Created by (user id)"),
     field("created_at", "Created"),
     field("updated_at", "Updated"),

@@ -61,8 +61,13 @@ def exported_needs(session: Session, filters: NeedFilters) -> Select[Need]:
     return filtered_needs(session, filters).options(selectinload(Need.ppa_links))
 
 
-def create_need(session: Session, data: NeedCreate, principal: Principal) -> Need:
-    need = records.new_record(Need, principal, **data.model_dump(exclude={"ppa_ids"}))
+def create_need(
+    session: Session, data: NeedCreate, principal: Principal, record_id: uuid.UUID | None = None
+) -> Need:
+    """A new need; `record_id` keeps an imported one's id (`obcms_platform.imports`)."""
+    need = records.new_record(
+        Need, principal, record_id=record_id, **data.model_dump(exclude={"ppa_ids"})
+    )
     _check_assessment(session, need.assessment_id)
     need.ppa_links = _links(session, data.ppa_ids)
     records.insert_row(session, need)

@@ -8,7 +8,16 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from obcms_platform.exports import Column, field
+from obcms_platform.exports import Column, Imported, field
+from obcms_platform.imports import (
+    amount,
+    choice,
+    day,
+    identifier,
+    listed,
+    text,
+    whole_number,
+)
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -211,42 +220,64 @@ class PpaFilters(BaseModel):
     sdg: list[Sdg] = []
 
 
+# A goal as the export writes it: "SDG 5".
+SDG_PREFIX = "SDG "
+
+
+def _goal(value: object) -> int:
+    """A goal read back: "SDG 5", or its number alone."""
+    words = text(value).strip()
+    if words.casefold().startswith(SDG_PREFIX.casefold()):
+        words = words[len(SDG_PREFIX) :]
+    return whole_number(words)
+
+
 # The columns of the PPA list's export, as its form names them; people as their user ids,
-# places as their PSGC codes, tags in words.
+# places as their PSGC codes, tags in words. An import (`obcms_platform.imports`) reads
+# back every column with a reader; progress, approval status and the moments are the
+# service's.
 PPA_EXPORT_COLUMNS = (
-    field("title", "Title"),
-    field("category", "Category"),
-    field("status", "Status"),
-    field("priority", "Priority"),
-    field("sector", "Sector"),
-    field("appropriation_class", "Appropriation class"),
-    field("funding_source", "Funding source"),
-    field("implementing_office", "Implementing office"),
-    field("fiscal_year", "Fiscal year"),
-    field("plan_year", "Plan year"),
-    field("start_date", "Start date"),
-    field("target_end_date", "Target end date"),
-    field("actual_end_date", "Actual end date"),
-    field("budget_allocation", "Budget allocation"),
-    field("budget_ceiling", "Budget ceiling"),
-    field("budget_currency", "Currency"),
+    field("title", "Title", text),
+    field("category", "Category", choice(PpaCategory)),
+    field("status", "Status", choice(PpaStatus)),
+    field("priority", "Priority", choice(PpaPriority)),
+    field("sector", "Sector", choice(Sector)),
+    field("appropriation_class", "Appropriation class", choice(AppropriationClass)),
+    field("funding_source", "Funding source", choice(FundingSource)),
+    field("implementing_office", "Implementing office", text),
+    field("fiscal_year", "Fiscal year", whole_number),
+    field("plan_year", "Plan year", whole_number),
+    field("start_date", "Start date", day),
+    field("target_end_date", "Target end date", day),
+    field("actual_end_date", "Actual end date", day),
+    field("budget_allocation", "Budget allocation", amount),
+    field("budget_ceiling", "Budget ceiling", amount),
+    field("budget_currency", "Currency", text),
     field("progress", "Progress (%)"),
     field("approval_status", "Approval status"),
-    field("lead_id", "Lead (user id)"),
-    field("member_ids", "Members (user ids)"),
-    field("coverage", "Coverage (PSGC codes)"),
-    field("communities", "Communities"),
-    field("implementing_partner", "Implementing partner"),
-    field("moa_reference", "MOA reference"),
-    field("moa_date", "MOA date"),
-    field("beneficiaries_targeted", "Beneficiaries targeted"),
-    field("beneficiaries_reached", "Beneficiaries reached"),
-    Column("Tags", lambda ppa: [PpaTag(tag) for tag in ppa.tags]),
-    Column("SDGs", lambda ppa: [f"SDG {goal}" for goal in ppa.sdgs]),
-    field("accomplishments", "Accomplishments"),
-    field("challenges", "Challenges"),
-    field("summary", "Summary"),
-    field("id", "PPA id"),
+    field("lead_id", "Lead (user id)", identifier),
+    field("member_ids", "Members (user ids)", listed(identifier)),
+    field("coverage", "Coverage (PSGC codes)", listed(text)),
+    field("communities", "Communities", text),
+    field("implementing_partner", "Implementing partner", text),
+    field("moa_reference", "MOA reference", text),
+    field("moa_date", "MOA date", day),
+    field("beneficiaries_targeted", "Beneficiaries targeted", whole_number),
+    field("beneficiaries_reached", "Beneficiaries reached", whole_number),
+    Column(
+        "Tags",
+        lambda ppa: [PpaTag(tag) for tag in ppa.tags],
+        Imported("tags", listed(choice(PpaTag))),
+    ),
+    Column(
+        "SDGs",
+        lambda ppa: [f"{SDG_PREFIX}{goal}" for goal in ppa.sdgs],
+        Imported("sdgs", listed(_goal)),
+    ),
+    field("accomplishments", "Accomplishments", text),
+    field("challenges", "Challenges", text),
+    field("summary", "Summary", text),
+    field("id", "PPA id", identifier),
     field("created_at", "Created"),
     field("updated_at", "Updated"),
 )

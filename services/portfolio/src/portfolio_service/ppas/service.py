@@ -57,8 +57,11 @@ def get_ppa(session: Session, ppa_id: uuid.UUID) -> Ppa:
     return records.get_or_404(session, Ppa, ppa_id, what="PPA")
 
 
-def create_ppa(session: Session, data: PpaCreate, principal: Principal) -> Ppa:
-    ppa = records.new_record(Ppa, principal, **data.model_dump())
+def create_ppa(
+    session: Session, data: PpaCreate, principal: Principal, record_id: uuid.UUID | None = None
+) -> Ppa:
+    """A new PPA; `record_id` keeps an imported one's id (`obcms_platform.imports`)."""
+    ppa = records.new_record(Ppa, principal, record_id=record_id, **data.model_dump())
     ppa.coverage_scope = gazetteer().scope(ppa.coverage)
     _check_state(ppa)
     records.insert_row(session, ppa)

@@ -17,6 +17,7 @@ from gateway_service.pages import (
     portfolio,
     resources,
     tasks,
+    timeline,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +38,7 @@ for section in (
     home,
     tasks,
     portfolio,
+    timeline,
     assessments,
     resources,
     leave,

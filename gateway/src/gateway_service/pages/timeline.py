@@ -182,7 +182,7 @@ async def portfolio_timeline(request: Request, user: PageUser) -> Response:
             "statuses": PPA_STATUSES,
             "sectors": SECTORS,
             **record_filter_choices(),
-            **_chart_context(rows, "Month"),
+            **_chart_context(rows, "Week"),
         },
         status_code=error.status if error else 200,
     )

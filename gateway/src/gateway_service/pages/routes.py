@@ -19,6 +19,7 @@ from gateway_service.pages import (
     portfolio,
     resources,
     tasks,
+    timeline,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +42,7 @@ for section in (
     portfolio,
     approvals,
     imports,
+    timeline,
     assessments,
     resources,
     leave,

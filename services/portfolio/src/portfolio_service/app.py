@@ -24,6 +24,7 @@ from portfolio_service.needs.routes import router as needs_router
 from portfolio_service.ppas.routes import router as ppas_router
 from portfolio_service.settings import PortfolioSettings, get_settings
 from portfolio_service.status_updates.routes import router as status_updates_router
+from portfolio_service.timeline.routes import router as timeline_router
 from portfolio_service.workflow.routes import router as workflow_router
 
 
@@ -49,6 +50,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             assessment_files_router,
             needs_router,
             dashboard_router,
+            timeline_router,
             feed_router,
             *comment_routers,
         ],

@@ -13,6 +13,7 @@ from tasks_service.settings import TasksSettings, get_settings
 from tasks_service.tasks.routes import router as tasks_router
 from tasks_service.teams.routes import router as teams_router
 from tasks_service.templates.routes import router as templates_router
+from tasks_service.timeline.routes import router as timeline_router
 
 
 def create_app(settings: TasksSettings | None = None) -> FastAPI:
@@ -21,6 +22,7 @@ def create_app(settings: TasksSettings | None = None) -> FastAPI:
         settings,
         title="OBCMS tasks service",
         routers=[
+            timeline_router,
             tasks_router,
             attachments_router,
             teams_router,

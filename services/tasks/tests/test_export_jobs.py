@@ -126,8 +126,10 @@ def test_a_job_writes_exactly_what_the_download_gives_as_the_requester(
 
     done = job_of(client, staff, job["id"])
     assert (done["status"], done["rows_done"], done["rows_total"]) == ("done", 3, 3)
-    assert done["downloadable"] and done["error"] is None
-    assert done["file_name"].startswith("tasks-") and done["file_name"].endswith(".csv")
+    assert done["downloadable"]
+    assert done["error"] is None
+    assert done["file_name"].startswith("tasks-")
+    assert done["file_name"].endswith(".csv")
     content = client.get(f"{EXPORTS}/{job['id']}/content", headers=staff.headers)
     assert content.status_code == 200, content.text
     assert content.headers["content-type"] == "text/csv; charset=utf-8"
@@ -287,7 +289,8 @@ def test_a_job_whose_worker_died_is_run_again_by_the_next_delivery(
     with pytest.raises(SystemExit):
         runner(database, DyingStorage(files_dir), lease=timedelta(0), progress_rows=100).run(job_id)
     died = job_of(client, staff, job["id"])
-    assert died["status"] == "running" and died["rows_done"] > 0
+    assert died["status"] == "running"
+    assert died["rows_done"] > 0
     assert not stored(files_dir, job["id"]).exists()
 
     # Its lease has run out: the event, back on the queue, finds the job and finishes it.
@@ -352,9 +355,11 @@ def test_a_failure_ends_the_job_as_failed_with_a_message_for_people(
     ran = runner(database, BrokenStorage(files_dir)).run(uuid.UUID(job["id"]))
     assert ran is ExportJobStatus.FAILED
     failed = job_of(client, staff, job["id"])
-    assert failed["status"] == "failed" and not failed["downloadable"]
+    assert failed["status"] == "failed"
+    assert not failed["downloadable"]
     assert failed["error"].startswith("The export could not be written. Try again")
-    assert "disk full" not in failed["error"] and job["id"] in failed["error"]
+    assert "disk full" not in failed["error"]
+    assert job["id"] in failed["error"]
     content = client.get(f"{EXPORTS}/{job['id']}/content", headers=staff.headers)
     assert_error(content, 404, "export_id")
     # Failed is final: a delivery again runs nothing.
@@ -371,7 +376,8 @@ def test_a_file_whose_time_is_up_is_deleted(client, staff, database, session, fi
     assert not stored(files_dir, expired["id"]).exists()
     assert stored(files_dir, kept["id"]).exists()
     gone = job_of(client, staff, expired["id"])
-    assert gone["status"] == "done" and not gone["downloadable"]
+    assert gone["status"] == "done"
+    assert not gone["downloadable"]
     content = client.get(f"{EXPORTS}/{expired['id']}/content", headers=staff.headers)
     assert_error(content, 404, "export_id")
     # The kept one's time is up too: the next cleanup removes it, once.

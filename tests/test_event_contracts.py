@@ -37,7 +37,7 @@ from obcms_platform.contracts import (
     PpaCreated,
     TaskChanged,
 )
-from obcms_platform.registry import COMMENT_FAMILY, DEPLOYABLES
+from obcms_platform.registry import COMMENT_FAMILY, DEPLOYABLES, EXPORT_FAMILY
 from obcms_platform.storage import LocalStorage
 from portfolio_service import events as portfolio_events
 from portfolio_service.comments import models as portfolio_comments
@@ -45,6 +45,11 @@ from tasks_service import events as tasks_events
 from tasks_service.comments import models as tasks_comments
 
 NAMES = [contract.name for contract in CONTRACTS]
+# Families several services announce through one mechanism: the module naming their types.
+SHARED_FAMILIES = {
+    COMMENT_FAMILY: "obcms_platform.comments",
+    EXPORT_FAMILY: "obcms_platform.export_jobs",
+}
 
 
 def consumer_handlers() -> dict[str, Mapping[str, Handler]]:
@@ -114,18 +119,18 @@ def _referenced_names(package: str) -> set[str]:
 def unpublished_types(declared: tuple[EventContract[Any], ...] = CONTRACTS) -> list[str]:
     """Declared types whose family no service publishes, or whose publisher never names them
     (a producer publishes a type by naming its constant: `outbox.add(session, PPA_CREATED,
-    ...)`). Comments are announced by the shared mechanism each service keeping them wires
-    (`obcms_platform.comments`): the only family of several publishers."""
+    ...)`). Comments and export jobs are announced by the shared mechanism each service
+    keeping them wires (`SHARED_FAMILIES`): the only families of several publishers."""
     constants = {value.name: name for name, value in vars(contracts).items() if value in CONTRACTS}
     problems = []
     for contract in declared:
         publishers = [each for each in DEPLOYABLES if contract.family in each.announces]
-        shared = contract.family == COMMENT_FAMILY
+        shared = contract.family in SHARED_FAMILIES
         if not publishers or (len(publishers) > 1 and not shared):
             problems.append(f"{contract.name} is published by {len(publishers)} services")
             continue
         for publisher in publishers:
-            package = "obcms_platform.comments" if shared else publisher.package
+            package = SHARED_FAMILIES[contract.family] if shared else publisher.package
             if constants.get(contract.name) not in _referenced_names(package):
                 problems.append(f"{publisher.name} never publishes {contract.name}")
     return problems

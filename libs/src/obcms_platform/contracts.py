@@ -334,6 +334,34 @@ class CommentPosted(EventPayload):
 COMMENT_POSTED = EventContract("comment.posted", CommentPosted)
 
 
+# --- export jobs (each service running them announces its own) -----------------------------
+
+
+class ExportRequested(EventPayload):
+    """``export.requested``: a background export (`obcms_platform.export_jobs`) waits for
+    its service's own worker; only that service acts on it (`Event.producer`)."""
+
+    job_id: uuid.UUID
+    resource: str
+
+
+class ExportCompleted(EventPayload):
+    """``export.completed``: the file of export `job_id` of `service` is ready for its
+    requester, until `expires_at`."""
+
+    job_id: uuid.UUID
+    service: str
+    resource: str
+    format: str
+    requested_by: uuid.UUID
+    rows: int = Field(ge=0)
+    expires_at: IsoDateTime
+
+
+EXPORT_REQUESTED = EventContract("export.requested", ExportRequested)
+EXPORT_COMPLETED = EventContract("export.completed", ExportCompleted)
+
+
 CONTRACTS: tuple[EventContract[Any], ...] = (
     TASK_CREATED,
     TASK_UPDATED,
@@ -358,4 +386,6 @@ CONTRACTS: tuple[EventContract[Any], ...] = (
     LEAVE_UPDATED,
     USER_CHANGED,
     COMMENT_POSTED,
+    EXPORT_REQUESTED,
+    EXPORT_COMPLETED,
 )

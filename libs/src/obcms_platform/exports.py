@@ -37,9 +37,11 @@ from typing import IO, Any
 
 import xlsxwriter
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, lazyload
 
+from obcms_platform.auth import Principal
 from obcms_platform.formatting import OFFICE_ZONE, label
 
 # Rows fetched from the server-side cursor at a time, and written out as one CSV chunk.
@@ -111,6 +113,24 @@ class Export:
     name: str
     columns: Sequence[Column]
     query: Callable[..., Select[Any]]
+
+
+@dataclass(frozen=True)
+class ExportableList:
+    """A list whose export may also run as a background job (`obcms_platform.export_jobs`):
+    its `export`, its `filters_model`, `query(session, filters, principal=)` (the export's
+    statement), `present` (a record as the caller reads it, when the list presents records
+    per caller) and the sheet's `title`: what its ``?format=`` download uses."""
+
+    export: Export
+    filters_model: type[BaseModel]
+    query: Callable[..., Select[Any]]
+    present: Callable[[Any, Principal], Any] | None
+    title: str
+
+    @property
+    def resource(self) -> str:
+        return self.export.name
 
 
 def cell(value: object) -> Cell:

@@ -26,3 +26,8 @@ LINK_PREFIX = "/go/"
 
 def record_link(record: Record, record_id: uuid.UUID | str) -> str:
     return f"{LINK_PREFIX}{record.value}/{record_id}"
+
+
+def export_link(service: str, job_id: uuid.UUID | str) -> str:
+    """The gateway's page of a background export (`export_jobs`): its progress, its file."""
+    return f"/exports/{service}/{job_id}/"

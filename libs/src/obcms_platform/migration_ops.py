@@ -278,3 +278,37 @@ def create_attachments_table() -> None:
 def drop_attachments_table() -> None:
     """Drop what `create_attachments_table` created."""
     op.drop_table("attachments")
+
+
+def create_export_jobs_table() -> None:
+    """`export_jobs.ExportJobColumns`' table: the background exports of a service's lists
+    (their files are in `storage`)."""
+    op.create_table(
+        "export_jobs",
+        id_column(),
+        sa.Column("resource", sa.String(length=50), nullable=False),
+        enum_column("format", "json", "csv", "xlsx"),
+        sa.Column("filters", postgresql.JSONB(), nullable=False),
+        sa.Column("requested_by", sa.Uuid(), nullable=False),
+        sa.Column("requester_roles", postgresql.ARRAY(sa.String(length=32)), nullable=False),
+        enum_column("status", "queued", "running", "done", "failed"),
+        sa.Column("rows_total", sa.Integer(), nullable=True),
+        sa.Column("rows_done", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.String(length=500), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=100), nullable=True),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp_column("created_at"),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        primary_key("export_jobs", "id"),
+    )
+    create_indexes("export_jobs", ("requested_by", "created_at"), "expires_at")
+
+
+def drop_export_jobs_table() -> None:
+    """Drop what `create_export_jobs_table` created."""
+    op.drop_table("export_jobs")

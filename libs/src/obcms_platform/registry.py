@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # The event family of comments (``comment.posted``), announced by each service keeping them.
 COMMENT_FAMILY = "comment"
+# The event family of background exports (``export.requested``, ``export.completed``).
+EXPORT_FAMILY = "export"
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,19 @@ class Deployable:
     # The records it keeps comments on (`obcms_platform.comments`): it announces the
     # ``comment`` family too, a family several services publish.
     comments_on: tuple[str, ...] = ()
+    # It exports lists in the background (`obcms_platform.export_jobs`): it announces the
+    # ``export`` family, and its worker runs its own ``export.requested``.
+    export_jobs: bool = False
 
     @property
     def announces(self) -> tuple[str, ...]:
-        """Every event family it publishes: its own, and ``comment`` if it keeps comments.
-        Comments change no feed: `feed_invalidation` reads `publishes` only."""
-        return (*self.publishes, COMMENT_FAMILY) if self.comments_on else self.publishes
+        """Every event family it publishes: its own, ``comment`` if it keeps comments and
+        ``export`` if it runs export jobs. Neither changes a feed: `feed_invalidation` reads
+        `publishes` only."""
+        shared = ((COMMENT_FAMILY,) if self.comments_on else ()) + (
+            (EXPORT_FAMILY,) if self.export_jobs else ()
+        )
+        return (*self.publishes, *shared)
 
     # Its records carry attachments: files in its storage (`obcms_platform.storage`) under
     # ``<name>/``, one row each in its ``attachments`` table. Backup, restore and the
@@ -126,10 +135,12 @@ TASKS = Deployable(
         "assessment.deleted",
         "event.created",
         "event.deleted",
+        "export.requested",  # its own export jobs
     ),
     # Deleting a calendar event unlinks its tasks (they then show as tasks of their own).
     feed_changed_by=("event",),
     stores_files=True,  # on tasks
+    export_jobs=True,
 )
 PORTFOLIO = Deployable(
     name="portfolio",
@@ -150,8 +161,9 @@ PORTFOLIO = Deployable(
     comments_on=("ppa", "assessment", "need"),
     # The per-PPA task projection and PPA progress; a deleted PPA's or assessment's files go
     # (its own events).
-    consumes=("task.*", "ppa.deleted", "assessment.deleted"),
+    consumes=("task.*", "ppa.deleted", "assessment.deleted", "export.requested"),
     stores_files=True,  # on PPAs and assessments
+    export_jobs=True,
 )
 CALENDAR = Deployable(
     name="calendar",
@@ -182,6 +194,7 @@ NOTIFICATIONS = Deployable(
         "ppa.approval_changed",
         "event.*",
         "comment.posted",  # mentions
+        "export.completed",  # the requester's file is ready
     ),
     # The scheduled jobs and the email sender (one acts at a time: `jobs/beat.py`).
     processes=("beat",),

@@ -43,7 +43,7 @@ from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
 from obcms_platform.db import Database, DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
-from obcms_platform.exports import EXPORT_CONTENT, Export, ExportFormat
+from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.versioning import ExpectedVersion, set_etag
@@ -200,6 +200,8 @@ class ResourceRoutes(Generic[ReadT]):
         self.present = present
         self.record_id = f"{name}_id"
         self.export: Export | None = None
+        # The list as a background export job reads it (`export_jobs`), once it has one.
+        self.exportable: ExportableList | None = None
 
     def _answer(self, record: Any, principal: Principal) -> ReadT:
         if self.present is not None:
@@ -225,6 +227,10 @@ class ResourceRoutes(Generic[ReadT]):
         call = _service_call(find, 3, CALLER)
         self.export = export
         query = _service_call(export.query, 2, CALLER) if export is not None else None
+        if export is not None and query is not None:
+            self.exportable = ExportableList(
+                export, filters_model, query, self.present, self._sheet_title()
+            )
         # The concrete page model (its OpenAPI schema: `Page_NeedRead_`), of a read model known
         # only here; mypy takes the subscript for a type.
         page_model = Page[self.read]  # type: ignore[name-defined]
@@ -307,8 +313,11 @@ class ResourceRoutes(Generic[ReadT]):
             export_format,
             records,
             today=datetime.now(OFFICE_ZONE).date(),
-            title=self.plural.replace("_", " ").capitalize(),
+            title=self._sheet_title(),
         )
+
+    def _sheet_title(self) -> str:
+        return self.plural.replace("_", " ").capitalize()
 
     def create(
         self,

@@ -124,6 +124,11 @@ class ServiceSettings(BaseSettings):
     # The virus-scan extension point: "module:function", called with every upload before it
     # is stored; it refuses one by raising `AttachmentRejected(reason)`. None: no scan.
     attachment_scan_hook: str | None = None
+    # Background exports (`export_jobs`): a worker's claim on a job without a heartbeat, the
+    # rows between two progress commits (each one a heartbeat), how long a file is kept.
+    export_lease_seconds: int = Field(default=120, ge=1, le=86_400)
+    export_progress_rows: int = Field(default=1_000, ge=1, le=1_000_000)
+    export_retention_hours: int = Field(default=72, ge=1, le=24 * 90)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -428,6 +428,16 @@ class NotificationKind(StrEnum):
     EVENT_REMINDER = "event_reminder"
     MANAGER_QUEUE = "manager_queue"
     MENTIONED = "mentioned"
+    EXPORT_READY = "export_ready"
+
+
+class ExportJobStatus(StrEnum):
+    """Where a background export (`obcms_platform.export_jobs`) stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class EmailState(StrEnum):

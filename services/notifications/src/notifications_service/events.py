@@ -35,8 +35,8 @@ from obcms_platform import contracts as c
 from obcms_platform.approval import REVIEW_STAGES
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
-from obcms_platform.formatting import format_day, format_span, label, quoted
-from obcms_platform.links import Record, record_link
+from obcms_platform.formatting import format_day, format_moment, format_span, label, quoted
+from obcms_platform.links import Record, export_link, record_link
 from obcms_platform.vocabulary import ApprovalStatus, BookingStatus, LeaveStatus, TaskStatus
 
 # The status of a task kept after its deletion.
@@ -523,6 +523,27 @@ def on_comment(
     )
 
 
+# Exports.
+
+
+def on_export_completed(
+    session: Session, settings: NotificationsSettings, event: Event, ready: c.ExportCompleted
+) -> None:
+    """The requester of a background export hears that its file is ready, once per job."""
+    rows = f"{ready.rows:,} row{'' if ready.rows == 1 else 's'}"
+    what = ready.resource.replace("-", " ")
+    _tell(
+        session,
+        settings,
+        event,
+        [ready.requested_by],
+        (Kind.EXPORT_READY, f"Your export of {what} is ready: {rows}, {ready.format.upper()}"),
+        (ready.job_id,),
+        link=export_link(ready.service, ready.job_id),
+        body=f"Download it before {format_moment(ready.expires_at)}.",
+    )
+
+
 def _moment(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -558,6 +579,7 @@ def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
         (c.EVENT_UPDATED, on_calendar_event),
         (c.EVENT_DELETED, on_calendar_event),
         (c.COMMENT_POSTED, on_comment),
+        (c.EXPORT_COMPLETED, on_export_completed),
     ]
     return {
         contract.name: _reacting(contract, reaction, settings) for contract, reaction in reactions

@@ -39,4 +39,5 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.EVENT_REMINDER: KindInfo("An event I attend is about to start", Channel.EMAIL),
     Kind.MANAGER_QUEUE: KindInfo("Requests have waited long for a decision", Channel.DIGEST),
     Kind.MENTIONED: KindInfo("Someone mentions me in a comment", Channel.BOTH),
+    Kind.EXPORT_READY: KindInfo("My export is ready to download", Channel.IN_APP),
 }

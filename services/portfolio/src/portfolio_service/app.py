@@ -15,6 +15,7 @@ from portfolio_service.ceilings.routes import router as ceilings_router
 from portfolio_service.comments.routes import routers as comment_routers
 from portfolio_service.dashboard.routes import router as dashboard_router
 from portfolio_service.db import load_models
+from portfolio_service.exports.routes import router as exports_router
 from portfolio_service.feed.routes import router as feed_router
 from portfolio_service.funding.routes import router as funding_router
 from portfolio_service.funding.routes import tranches_router
@@ -53,6 +54,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             timeline_router,
             feed_router,
             *comment_routers,
+            exports_router,
         ],
         extend=serve_attachments(settings),
     )

@@ -19,9 +19,11 @@ from obcms_platform.attachments import attachment_rules
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule, owned_by, owners_loader
 from obcms_platform.comments import CommentRules
+from obcms_platform.export_jobs import export_job_rules
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.attachments.models import ASSESSMENT_FILES, PPA_FILES
 from portfolio_service.comments.models import Comment
+from portfolio_service.exports.models import ExportJob
 from portfolio_service.needs.models import Need
 from portfolio_service.ppas.models import Ppa
 
@@ -119,6 +121,7 @@ NEED_WRITE = Rule.owned(
 )
 
 COMMENT_RULES = CommentRules.of(Comment)
+EXPORT_RULES = export_job_rules(ExportJob)
 
 RULES = (
     PPA_CREATE,
@@ -143,6 +146,8 @@ RULES = (
     NEED_IMPORT,
     NEED_WRITE,
     *COMMENT_RULES.all,
+    EXPORT_RULES.request,
+    EXPORT_RULES.read,
 )
 
 # Budget and scope of a PPA under or past budget review: changed only after sending the PPA

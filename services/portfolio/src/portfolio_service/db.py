@@ -29,6 +29,7 @@ def load_models() -> None:
     from portfolio_service.attachments import models as _attachments  # noqa: F401
     from portfolio_service.ceilings import models as _ceilings  # noqa: F401
     from portfolio_service.comments import models as _comments  # noqa: F401
+    from portfolio_service.exports import models as _exports  # noqa: F401
     from portfolio_service.funding import models as _funding  # noqa: F401
     from portfolio_service.indicators import models as _indicators  # noqa: F401
     from portfolio_service.milestones import models as _milestones  # noqa: F401

@@ -26,14 +26,17 @@ from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
 from obcms_platform.contracts import (
     ASSESSMENT_DELETED,
+    EXPORT_REQUESTED,
     PPA_DELETED,
     TASK_COMPLETED,
     TASK_CREATED,
     TASK_DELETED,
     TASK_UPDATED,
 )
+from obcms_platform.export_jobs import ExportJobLimits, runner_in, running_jobs
 from obcms_platform.storage import FileStorage
 from portfolio_service.attachments.models import ASSESSMENT_FILES, PPA_FILES
+from portfolio_service.exports.service import PORTFOLIO_EXPORTS
 from portfolio_service.progress.service import apply_task_event
 
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
@@ -44,11 +47,16 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
 }
 
 
-def handlers(storage: FileStorage) -> dict[str, Handler]:
-    """Every handler of the worker: `HANDLERS`, and a deleted PPA's or assessment's files
-    removed from `storage`."""
+def handlers(
+    storage: FileStorage, export_limits: ExportJobLimits = ExportJobLimits()
+) -> dict[str, Handler]:
+    """Every handler of the worker: `HANDLERS`, a deleted PPA's or assessment's files
+    removed from `storage`, and its export jobs run into it (its own ``export.requested``)."""
     return {
         **HANDLERS,
         PPA_DELETED.name: removing_files(storage, PPA_FILES),
         ASSESSMENT_DELETED.name: removing_files(storage, ASSESSMENT_FILES),
+        EXPORT_REQUESTED.name: running_jobs(
+            runner_in(PORTFOLIO_EXPORTS, storage, export_limits), PORTFOLIO_EXPORTS.service
+        ),
     }

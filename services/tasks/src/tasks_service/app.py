@@ -8,6 +8,7 @@ from obcms_platform.app import create_service_app
 from obcms_platform.attachments import serve_attachments
 from tasks_service.attachments.routes import router as attachments_router
 from tasks_service.comments.routes import routers as comment_routers
+from tasks_service.exports.routes import router as exports_router
 from tasks_service.feed.routes import router as feed_router
 from tasks_service.settings import TasksSettings, get_settings
 from tasks_service.tasks.routes import router as tasks_router
@@ -29,6 +30,7 @@ def create_app(settings: TasksSettings | None = None) -> FastAPI:
             templates_router,
             feed_router,
             *comment_routers,
+            exports_router,
         ],
         extend=serve_attachments(settings),
     )

@@ -24,9 +24,11 @@ from obcms_platform.attachments import attachment_rules
 from obcms_platform.auth import Role
 from obcms_platform.authz import Ownership, Rule
 from obcms_platform.comments import CommentRules
+from obcms_platform.export_jobs import export_job_rules
 from obcms_platform.records import get_or_404
 from tasks_service.attachments.models import TASK_FILES
 from tasks_service.comments.models import Comment
+from tasks_service.exports.models import ExportJob
 from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
@@ -169,6 +171,7 @@ TASK_ATTACHMENTS = attachment_rules(
 TEMPLATE_WRITE = Rule("template.write", "Create, change or delete a task template")
 TEMPLATE_GENERATE = Rule("template.generate", "Generate a template's tasks for a record")
 COMMENT_RULES = CommentRules.of(Comment)
+EXPORT_RULES = export_job_rules(ExportJob)
 
 RULES = (
     TASK_CREATE,
@@ -183,4 +186,6 @@ RULES = (
     TEMPLATE_WRITE,
     TEMPLATE_GENERATE,
     *COMMENT_RULES.all,
+    EXPORT_RULES.request,
+    EXPORT_RULES.read,
 )

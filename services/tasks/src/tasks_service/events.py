@@ -9,7 +9,7 @@ owner (`OWNER_FIELDS`); an approval step creates one review task, left unassigne
 is managers' work, not the PPA owner's); deleting a PPA, assessment or event leaves no task
 pointing at it: auto-generated tasks nobody started are deleted, every other task is kept and
 unlinked. Its own task.deleted removes the task's attached files (`handlers`: the worker's
-storage).
+storage), and its own export.requested runs the export job it announces.
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
@@ -36,6 +36,7 @@ from obcms_platform.contracts import (
     ASSESSMENT_DELETED,
     EVENT_CREATED,
     EVENT_DELETED,
+    EXPORT_REQUESTED,
     PPA_APPROVAL_CHANGED,
     PPA_CREATED,
     PPA_DELETED,
@@ -50,9 +51,11 @@ from obcms_platform.contracts import (
     PpaChanged,
     PpaCreated,
 )
+from obcms_platform.export_jobs import ExportJobLimits, runner_in, running_jobs
 from obcms_platform.history import because
 from obcms_platform.storage import FileStorage
 from tasks_service.attachments.models import TASK_FILES
+from tasks_service.exports.service import TASK_EXPORTS
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, remove
@@ -276,7 +279,16 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
 }
 
 
-def handlers(storage: FileStorage) -> dict[str, Handler]:
-    """Every handler of the worker: `HANDLERS`, and a deleted task's files removed from
-    `storage` (the service's own ``task.deleted``)."""
-    return {**HANDLERS, TASK_DELETED.name: removing_files(storage, TASK_FILES)}
+def handlers(
+    storage: FileStorage, export_limits: ExportJobLimits = ExportJobLimits()
+) -> dict[str, Handler]:
+    """Every handler of the worker: `HANDLERS`, a deleted task's files removed from
+    `storage` (the service's own ``task.deleted``) and its export jobs run into it (its own
+    ``export.requested``)."""
+    return {
+        **HANDLERS,
+        TASK_DELETED.name: removing_files(storage, TASK_FILES),
+        EXPORT_REQUESTED.name: running_jobs(
+            runner_in(TASK_EXPORTS, storage, export_limits), TASK_EXPORTS.service
+        ),
+    }

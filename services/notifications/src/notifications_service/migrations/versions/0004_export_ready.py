@@ -1,0 +1,44 @@
+"""a new kind of notification: `export_ready` (my background export's file is ready)
+
+Expand-only: the previous release never writes the new kind. Going down deletes the
+notifications and preferences of it, which the previous release could not read.
+"""
+
+from alembic import op
+
+from obcms_platform.migration_ops import replace_enum_values
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+
+KINDS = (
+    "task_assigned",
+    "task_due_changed",
+    "tasks_generated",
+    "task_due_soon",
+    "task_due_today",
+    "task_overdue",
+    "leave_decided",
+    "booking_decided",
+    "decision_needed",
+    "approval_moved",
+    "event_invited",
+    "event_changed",
+    "event_cancelled",
+    "event_reminder",
+    "manager_queue",
+    "mentioned",
+)
+NEW_KIND = "export_ready"
+TABLES = ("notifications", "kind_preferences")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        replace_enum_values(table, "kind", *KINDS, NEW_KIND)
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.execute(f"DELETE FROM {table} WHERE kind = '{NEW_KIND}'")
+        replace_enum_values(table, "kind", *KINDS)

@@ -1,0 +1,43 @@
+"""A background export's requester hears its file is ready: in the inbox (by default, no
+email), once per job, with the link to the export's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from notifications_service.kinds import Kind
+from notifications_service.settings import NotificationsSettings
+from obcms_platform.contracts import EXPORT_COMPLETED, ExportCompleted
+
+from .people import Person, event, handle, inbox, outgoing
+
+
+def test_the_requester_is_told_once_in_the_inbox_with_the_link(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    ana, bai = Person(full_name="Ana Reyes"), Person(full_name="Bai Lumna")
+    handle(session, settings, ana.announced(), bai.announced())
+    job_id = uuid.uuid4()
+    ready = ExportCompleted(
+        job_id=job_id,
+        service="portfolio",
+        resource="funding-tranches",
+        format="xlsx",
+        requested_by=ana.user_id,
+        rows=12_500,
+        expires_at=datetime(2026, 12, 9, 4, 0, tzinfo=UTC),
+    )
+    completed = event(EXPORT_COMPLETED, ready, job_id)
+    handle(session, settings, completed)
+    handle(session, settings, completed.model_copy(update={"id": uuid.uuid4()}))
+
+    [notification] = inbox(session, ana)
+    assert notification.kind == Kind.EXPORT_READY
+    assert notification.title == "Your export of funding tranches is ready: 12,500 rows, XLSX"
+    assert notification.link == f"/exports/portfolio/{job_id}/"
+    assert notification.body == "Download it before Wed 9 Dec 2026, 12:00."
+    assert outgoing(session, ana) == []
+    assert inbox(session, bai) == []

@@ -1,0 +1,1 @@
+"""The task list exported in the background (`obcms_platform.export_jobs`)."""

@@ -1,0 +1,9 @@
+"""Routes of the background exports: ``/api/v1/exports``."""
+
+from __future__ import annotations
+
+from obcms_platform.export_jobs import ExportJobRoutes
+from tasks_service.authz import EXPORT_RULES
+from tasks_service.exports.service import TASK_EXPORTS
+
+router = ExportJobRoutes(TASK_EXPORTS, EXPORT_RULES).router

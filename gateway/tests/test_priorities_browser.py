@@ -115,7 +115,7 @@ def test_the_board_explains_each_score_and_its_coverage(
     assert community["ppa"]["title"] in text
     assert "No PPA" in text
     # Road (30 + 24 + 8 + 13) and Water are high priority; Water has a PPA, Road none.
-    assert "1 of the 2 high-priority needs (score 60 or more) are addressed by no PPA" in text
+    assert "1 of the 2 high-priority needs (score 60 or more) is addressed by no PPA" in text
     assert "3 needs shown, 2 of them ranked by a manager" in text
     # Staff see no move buttons.
     assert "Move to" not in text

@@ -259,7 +259,9 @@ def test_a_move_is_in_the_need_history_and_moves_the_others_versions(client, sta
     entry = client.get(f"{NEEDS}/{second['id']}/history", headers=staff.headers).json()["items"][0]
     assert entry["actor_id"] == str(manager.user_id)
     assert entry["record_version"] == moved["version"]
-    assert entry["changes"] == [{"field": "priority_rank", "old": None, "new": 1, "redacted": False}]
+    assert entry["changes"] == [
+        {"field": "priority_rank", "old": None, "new": 1, "redacted": False}
+    ]
     assert entry["at"]
 
     pushed = client.get(f"{NEEDS}/{first['id']}", headers=staff.headers).json()
@@ -285,7 +287,8 @@ def test_rank_refusals(client, staff, manager, other_staff):
     assert_error(client.put(url, json={"rank": 1, "x": 1}, headers=manager.headers), 422, "x")
     assert_error(rank(client, manager, {**need, "id": str(uuid.uuid4())}, 1), 404)
     assert_error(rank(client, manager, need, 1, version=need["version"] + 5), 412, None)
-    assert client.get(f"{NEEDS}/{need['id']}", headers=staff.headers).json()["priority_rank"] is None
+    after = client.get(f"{NEEDS}/{need['id']}", headers=staff.headers).json()
+    assert after["priority_rank"] is None
 
 
 def test_a_second_move_from_the_same_stale_copy_is_refused(client, staff, manager):

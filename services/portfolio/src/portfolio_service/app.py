@@ -23,6 +23,7 @@ from portfolio_service.indicators.routes import router as indicators_router
 from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
 from portfolio_service.ppas.routes import router as ppas_router
+from portfolio_service.priorities.routes import router as priorities_router
 from portfolio_service.settings import PortfolioSettings, get_settings
 from portfolio_service.status_updates.routes import router as status_updates_router
 from portfolio_service.timeline.routes import router as timeline_router
@@ -49,6 +50,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             approval_queue_router,
             assessments_router,
             assessment_files_router,
+            priorities_router,
             needs_router,
             dashboard_router,
             timeline_router,

@@ -4,9 +4,9 @@ A PPA is owned by its creator, its lead and its team members; its milestones, bu
 workflow stages, indicators (with their actuals) and status updates belong to it. An
 assessment or a need is owned by its creator. A file attached to a PPA or an assessment is
 deleted by its uploader, the record's owners or a manager. Managers may change any of them;
-reviews, approvals, funding and budget ceilings are managers' work. What nobody may do:
-change the budget or scope of a PPA in or past budget review (`FROZEN_FIELDS`), except by
-sending it back through the approval workflow.
+reviews, approvals, funding, budget ceilings and the needs' ranks are managers' work. What
+nobody may do: change the budget or scope of a PPA in or past budget review
+(`FROZEN_FIELDS`), except by sending it back through the approval workflow.
 """
 
 from __future__ import annotations
@@ -119,6 +119,9 @@ NEED_IMPORT = Rule("need.import", "Import needs from an Excel workbook", role=Ro
 NEED_WRITE = Rule.owned(
     "need.write", "Change, link or delete a need", loader=_need_owners, owners_are="its creator"
 )
+NEED_RANK = Rule(
+    "need.rank", "Set, move or clear a need's rank on the prioritisation board", role=Role.MANAGER
+)
 
 COMMENT_RULES = CommentRules.of(Comment)
 EXPORT_RULES = export_job_rules(ExportJob)
@@ -145,6 +148,7 @@ RULES = (
     NEED_CREATE,
     NEED_IMPORT,
     NEED_WRITE,
+    NEED_RANK,
     *COMMENT_RULES.all,
     EXPORT_RULES.request,
     EXPORT_RULES.read,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -26,6 +27,7 @@ from obcms_platform.vocabulary import Feasibility as Feasibility
 from obcms_platform.vocabulary import NeedStatus as NeedStatus
 from obcms_platform.vocabulary import UrgencyLevel as UrgencyLevel
 from portfolio_service.db import Base, history
+from portfolio_service.priorities.score import Priority, ScoreComponent, priority_of
 
 
 class Need(Identified, Authored, Versioned, Timestamped, Base):
@@ -49,6 +51,9 @@ class Need(Identified, Authored, Versioned, Timestamped, Base):
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assessments.id", ondelete="SET NULL")
     )
+    # A manager's place for the need on the prioritisation board, above every need without
+    # one: 1, 2, … without gaps (`priorities.service` moves the others to keep it so).
+    priority_rank: Mapped[int | None] = mapped_column(Integer)
 
     ppa_links: Mapped[list[NeedPpaLink]] = relationship(
         cascade="all, delete-orphan",
@@ -60,6 +65,9 @@ class Need(Identified, Authored, Versioned, Timestamped, Base):
     __table_args__ = (
         CheckConstraint("impact_severity BETWEEN 1 AND 5", name="impact_severity"),
         CheckConstraint("affected_population >= 0", name="affected_population"),
+        CheckConstraint("priority_rank >= 1", name="priority_rank"),
+        # Checked at the end of each statement, so one UPDATE may shift a run of ranks by one.
+        UniqueConstraint("priority_rank", deferrable=True, initially="IMMEDIATE"),
         Index("ix_needs__created_at_id", "created_at", "id"),
         Index("ix_needs__status", "status"),
         Index(
@@ -73,6 +81,25 @@ class Need(Identified, Authored, Versioned, Timestamped, Base):
     @property
     def ppa_ids(self) -> list[uuid.UUID]:
         return [link.ppa_id for link in self.ppa_links]
+
+    @property
+    def priority(self) -> Priority:
+        return priority_of(
+            self.urgency_level, self.impact_severity, self.feasibility, self.affected_population
+        )
+
+    # The priority as the need's answer and its export read it.
+    @property
+    def priority_score(self) -> int:
+        return self.priority.score
+
+    @property
+    def priority_components(self) -> tuple[ScoreComponent, ...]:
+        return self.priority.components
+
+    @property
+    def priority_explanation(self) -> str:
+        return self.priority.explanation
 
 
 class NeedPpaLink(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -20,6 +21,7 @@ from obcms_platform.schemas import (
 )
 from portfolio_service.fields import SearchText, ShortText
 from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
+from portfolio_service.priorities.score import MAX_SCORE
 
 Severity = Annotated[int, Field(ge=1, le=5, description="1 (minor) to 5 (critical)")]
 Population = Annotated[int, Field(ge=0, le=1_000_000_000)]
@@ -61,6 +63,23 @@ class NeedPpaLinks(RequestModel):
     ppa_ids: PpaIds
 
 
+class PriorityComponent(ResponseModel):
+    """One factor's share of a need's priority score."""
+
+    factor: str = Field(description="urgency, impact_severity, feasibility or affected_population")
+    reason: str = Field(description="the factor's value in words, e.g. 'Immediate urgency'")
+    points: int
+    max_points: int
+
+
+class NeedSort(StrEnum):
+    """The order of the need list: newest first, or the prioritisation board's (manually
+    ranked needs first in rank order, then the others by priority score, highest first)."""
+
+    NEWEST = "newest"
+    PRIORITY = "priority"
+
+
 class NeedRead(ResponseModel):
     id: uuid.UUID
     title: str
@@ -73,6 +92,12 @@ class NeedRead(ResponseModel):
     community: str
     assessment_id: uuid.UUID | None
     ppa_ids: list[uuid.UUID]
+    priority_rank: int | None = Field(
+        description="a manager's place for the need on the board, above the score's order"
+    )
+    priority_score: int = Field(ge=0, le=MAX_SCORE, description="0 (lowest) to 100")
+    priority_components: list[PriorityComponent]
+    priority_explanation: str = Field(description="the score in words, factor by factor")
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
     created_at: datetime
@@ -85,15 +110,19 @@ class NeedFilters(BaseModel):
     urgency_level: list[UrgencyLevel] = []
     feasibility: list[Feasibility] = []
     assessment_id: uuid.UUID | None = None
+    community: ShortText | None = Field(None, description="exactly this community (any case)")
     ppa_id: uuid.UUID | None = None
     addressed: bool | None = None
     q: SearchText | None = None
+    sort: NeedSort = NeedSort.NEWEST
 
 
 # The columns of the need list's export; people as their user ids. An import
 # (`obcms_platform.imports`) reads back every column with a reader; the creator and the
 # moments are the service's.
 NEED_EXPORT_COLUMNS = (
+    field("priority_rank", "Rank"),
+    field("priority_score", "Priority score (0-100)"),
     field("title", "Title", text),
     field("status", "Status", choice(NeedStatus)),
     field("urgency_level", "Urgency", choice(UrgencyLevel)),
@@ -103,6 +132,7 @@ NEED_EXPORT_COLUMNS = (
     field("community", "Community", text),
     field("assessment_id", "Assessment id", identifier),
     field("ppa_ids", "Addressed by PPAs (ids)", listed(identifier)),
+    field("priority_explanation", "Why this score"),
     field("description", "Description", text),
     field("id", "Need id", identifier),
     field("created_by", "Created by (user id)"),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from obcms_platform import records
@@ -26,9 +27,11 @@ from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.needs.schemas import (
     NeedCreate,
     NeedFilters,
+    NeedSort,
     NeedUpdate,
 )
 from portfolio_service.ppas.models import Ppa
+from portfolio_service.priorities import service as ranks
 
 
 def get_need(session: Session, need_id: uuid.UUID) -> Need:
@@ -53,7 +56,16 @@ def filtered_needs(session: Session, filters: NeedFilters) -> Select[Need]:
         conditions.append(addressed if filters.addressed else ~addressed)
     if filters.q:
         conditions.append(records.text_match(filters.q, Need.title, Need.description))
-    return select(Need).where(*conditions).order_by(Need.created_at.desc(), Need.id)
+    if filters.community:
+        conditions.append(func.lower(Need.community) == filters.community.lower())
+    return select(Need).where(*conditions).order_by(*_order(filters.sort))
+
+
+def _order(sort: NeedSort) -> tuple[ColumnElement[Any] | QueryableAttribute[Any], ...]:
+    newest = (Need.created_at.desc(), Need.id)
+    if sort is NeedSort.PRIORITY:
+        return (Need.priority_rank.asc().nulls_last(), ranks.PRIORITY_SCORE.desc(), *newest)
+    return newest
 
 
 def exported_needs(session: Session, filters: NeedFilters) -> Select[Need]:
@@ -93,8 +105,12 @@ def update_need(
 
 
 def delete_need(session: Session, need_id: uuid.UUID, expected_version: int | None = None) -> None:
+    ranks.lock(session)
     need = records.locked(session, Need, need_id, expected_version, what="need")
+    rank = need.priority_rank
     records.delete_row(session, need)
+    if rank is not None:
+        ranks.close_gap(session, rank)
     _announce(session, need, deleted=True)
 
 

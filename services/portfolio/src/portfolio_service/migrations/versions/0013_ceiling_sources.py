@@ -16,7 +16,7 @@ from alembic import op
 from obcms_platform.migration_ops import add_version_column, drop_columns, drop_indexes
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 
 TABLE = "budget_ceilings"
 UNIQUE_ACTIVE = f"uq_{TABLE}__is_active"

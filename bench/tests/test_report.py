@@ -72,6 +72,9 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
         },
     }
 
+    results["scales"]["ref"]["idle_cpu_ms_per_s"] = {"relay": 2.5, "postgres": 1.0}  # type: ignore[index]
+    results["scales"]["x10"]["idle_cpu_ms_per_s"] = {"relay": 54.0, "gateway": 4.0}  # type: ignore[index]
+
     markdown = report.write(results, tmp_path)
 
     written = json.loads((tmp_path / "results.json").read_text())
@@ -96,6 +99,9 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
         "| digest job (ms; sent; people due; with something waiting) | 450.0; 41; 60; 41 |"
         in markdown
     )
+    assert verdicts[("ref", "idle stack, CPU per second")] is True  # 3.5 <= 10
+    assert verdicts[("x10", "idle stack, CPU per second")] is False  # 58 > 10
+    assert "| whole stack | 58.0 |" in markdown
     assert "![latency as data grows](growth.png)" in markdown
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -8,6 +8,7 @@ import platform
 import secrets
 import signal
 import sys
+import time
 from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from obcms_bench import cost as costs
 from obcms_bench import dataset, measure, report
 from obcms_bench.load import LoadOptions
 from obcms_bench.scales import Scale, parse_scales
@@ -26,6 +28,8 @@ from obcms_platform import registry
 
 BENCH_DIR = Path(__file__).resolve().parents[2]
 QUICK_SECONDS = 5
+# Seconds a started stack is left alone before its idle cost is measured.
+IDLE_SETTLE_SECONDS = 10
 QUICK_SAMPLES = 8
 
 cli = typer.Typer(
@@ -143,8 +147,9 @@ def run(
     only: Annotated[
         str,
         typer.Option(
-            help="scenarios to run (comma-separated of feed_cold, feed_warm, feed_year_cold, "
-            "tasks, dashboard, pages, propagation, notifications, exports); default all"
+            help="scenarios to run (comma-separated of idle, feed_cold, feed_warm, "
+            "feed_year_cold, tasks, dashboard, pages, propagation, notifications, exports); "
+            "default all"
         ),
     ] = "",
     reload: Annotated[bool, typer.Option(help="load the datasets again")] = False,
@@ -179,6 +184,12 @@ def run(
                 _say(f"{scale.name}: starting the stack (logs in {stack.group.log_dir}) ...")
                 stack.start()
                 credentials = measure.login(stack.urls.gateway, password)
+                if wanted is None or "idle" in wanted:
+                    _say(f"{scale.name}: idle ({seconds} s with no request) ...")
+                    time.sleep(IDLE_SETTLE_SECONDS)  # the start's own work (migrations, caches)
+                    entry["idle_cpu_ms_per_s"] = costs.idle(
+                        costs.process_groups(stack.pids(), os.getpid(), state_dir), seconds
+                    )
                 entry["http"] = measure.run_scenarios(
                     stack.urls,
                     credentials,
@@ -305,7 +316,6 @@ def cost(
     state_dir: Annotated[Path, typer.Option(help="as for serve")] = BENCH_DIR / ".state",
 ) -> None:
     """CPU time per request of every process of a running `serve` stack, path by path."""
-    from obcms_bench import cost as costs
 
     state_dir = state_dir.resolve()
     serving = state_dir / "serving.json"

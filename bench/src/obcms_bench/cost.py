@@ -69,6 +69,15 @@ def _cpu_seconds(groups: dict[str, list[psutil.Process]]) -> dict[str, float]:
     return seconds
 
 
+def idle(groups: dict[str, list[psutil.Process]], seconds: float) -> dict[str, float]:
+    """CPU ms per second that each process group uses while nobody asks anything of the
+    stack: the price of an installation at rest (relay, health, metrics, schedulers)."""
+    before, started = _cpu_seconds(groups), time.monotonic()
+    time.sleep(seconds)
+    after, elapsed = _cpu_seconds(groups), time.monotonic() - started
+    return {name: round((after[name] - before[name]) / elapsed * 1000, 2) for name in groups}
+
+
 def measure(
     client: httpx.Client,
     find_groups: Callable[[], dict[str, list[psutil.Process]]],

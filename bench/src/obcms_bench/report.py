@@ -30,6 +30,8 @@ API_PROCESS_PREFIXES = (
     registry.GATEWAY.name,
 )
 MEMORY_LIMIT_MB = 150.0
+# Issue 20: an installation at rest costs (nearly) nothing.
+IDLE_LIMIT_MS_PER_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,19 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                     "limit": MEMORY_LIMIT_MB,
                     "value": round(value, 1),
                     "met": value <= MEMORY_LIMIT_MB,
+                }
+            )
+        idle = scale.get("idle_cpu_ms_per_s")
+        if idle:
+            total = round(sum(idle.values()), 2)
+            evaluated.append(
+                {
+                    "scale": name,
+                    "row": "idle stack, CPU per second",
+                    "metric": "cpu_ms_per_s",
+                    "limit": IDLE_LIMIT_MS_PER_S,
+                    "value": total,
+                    "met": total <= IDLE_LIMIT_MS_PER_S,
                 }
             )
     return evaluated
@@ -289,6 +304,21 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                         value["rss_growth_mb"],
                     ]
                     for name, value in scale["exports"].items()
+                ],
+            )
+        if scale.get("idle_cpu_ms_per_s"):
+            idle = scale["idle_cpu_ms_per_s"]
+            lines += [
+                "",
+                "Idle: CPU ms per second with no request "
+                f"(target: the whole stack <= {IDLE_LIMIT_MS_PER_S:g})",
+                "",
+            ]
+            lines += _table(
+                ["process", "CPU ms/s"],
+                [
+                    *([name, value] for name, value in sorted(idle.items())),
+                    ["whole stack", round(sum(idle.values()), 2)],
                 ],
             )
         if scale.get("memory_mb"):

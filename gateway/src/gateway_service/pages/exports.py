@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,6 +34,7 @@ from gateway_service.pages.common import (
 from gateway_service.settings import GatewaySettings
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError
+from obcms_platform.formatting import format_day, label, quoted
 from obcms_platform.links import export_link
 from obcms_platform.registry import SERVICES
 from obcms_platform.vocabulary import ExportJobStatus
@@ -94,6 +95,26 @@ def _collection(service: str) -> str:
     return f"/{resource}"
 
 
+def _filter_words(filters: dict[str, Any]) -> list[tuple[str, str]]:
+    """A job's filters as people read them: "Search: “clinic”", "Status: Not started, …",
+    days as days."""
+    shown = []
+    for name, value in sorted(filters.items()):
+        values = value if isinstance(value, list) else [value]
+        if name == "q":
+            shown.append(("Search", quoted(str(value))))
+            continue
+        words = []
+        for one in values:
+            text = str(one)
+            try:
+                words.append(format_day(date.fromisoformat(text)))
+            except ValueError:
+                words.append(label(text))
+        shown.append((label(name), ", ".join(words)))
+    return shown
+
+
 def _shown(service: str, job: dict[str, Any]) -> dict[str, Any]:
     """A job as the pages show it: with its page, its list's name and what to do next."""
     return {
@@ -101,6 +122,7 @@ def _shown(service: str, job: dict[str, Any]) -> dict[str, Any]:
         "service": service,
         "page": export_link(service, job["id"]),
         "list_name": LIST_NAMES.get(job["resource"], job["resource"].replace("-", " ")),
+        "filter_words": _filter_words(job["filters"]),
         "unfinished": job["status"] in UNFINISHED,
         "expired": job["status"] == ExportJobStatus.DONE and not job["downloadable"],
     }

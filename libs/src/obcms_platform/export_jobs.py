@@ -4,8 +4,8 @@ worker into the storage, downloaded by their requester once done.
 A list that answers ``?format=csv|xlsx`` (`ResourceRoutes.list` with an `Export`) is also an
 `ExportableList`: a service declares the ones it exports in the background (`ExportJobs`, with
 its ``export_jobs`` table made of `ExportJobColumns`) and `ExportJobRoutes` serves
-``/api/v1/<service>-exports`` (the registry's `exports_resource`: the gateway routes it to its
-service as any other resource): a request (202 with ``Location``; its filters are checked by the list's
+``/api/v1/<service>-exports`` (the registry's `exports_resource`, which the gateway routes as
+any other resource): a request (202 with ``Location``; its filters are checked by the list's
 own filters model, so a job is refused as the list would refuse the same query), a job's
 progress, its file and the caller's jobs. Only the requester and admins see a job or its file.
 
@@ -19,8 +19,9 @@ every `ExportJobLimits.progress_rows` rows in a short transaction of its own, wh
 lease (the heartbeat). A worker that dies leaves its job `running` with a lease that runs
 out; its event, unacknowledged, comes back and the next delivery claims the job again and
 writes it from the start. A job `done` or `failed` is never run again, whatever is replayed.
-The end commits `done` with ``export.completed`` or `failed` with a message for people and
-``export.failed`` (either way the notifications service tells the requester); then files whose time is up are deleted.
+The end commits `done` with ``export.completed``, or `failed` with a message for people and
+``export.failed``: either way the notifications service tells the requester. Then files
+whose time is up are deleted.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of the endpoints

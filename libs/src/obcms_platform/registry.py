@@ -259,9 +259,7 @@ def by_name(name: str) -> Deployable:
 
 def route_table(services: tuple[Deployable, ...] = SERVICES) -> dict[str, str]:
     """First path segment under /api/v1 -> the service that owns it."""
-    return {
-        resource: service.name for service in services for resource in service.owned_resources
-    }
+    return {resource: service.name for service in services for resource in service.owned_resources}
 
 
 def feed_sources(services: tuple[Deployable, ...] = SERVICES) -> dict[str, tuple[str, ...]]:

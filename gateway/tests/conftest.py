@@ -55,16 +55,27 @@ def portfolio_database(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def tasks_backend(tasks_database: str, redis_url: str) -> Iterator[str]:
-    with served(service_app(TASKS, service_settings(TASKS, tasks_database, redis_url))) as server:
+def service_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The storage folder of the session's tasks and portfolio services (each keeps its files
+    under its own name): where a test's export job writes."""
+    return tmp_path_factory.mktemp("service-files")
+
+
+@pytest.fixture(scope="session")
+def tasks_backend(tasks_database: str, redis_url: str, service_files: Path) -> Iterator[str]:
+    settings = service_settings(TASKS, tasks_database, redis_url, attachments_dir=service_files)
+    with served(service_app(TASKS, settings)) as server:
         yield server.url
 
 
 @pytest.fixture(scope="session")
-def portfolio_backend(portfolio_database: str, redis_url: str) -> Iterator[str]:
-    with served(
-        service_app(PORTFOLIO, service_settings(PORTFOLIO, portfolio_database, redis_url))
-    ) as server:
+def portfolio_backend(
+    portfolio_database: str, redis_url: str, service_files: Path
+) -> Iterator[str]:
+    settings = service_settings(
+        PORTFOLIO, portfolio_database, redis_url, attachments_dir=service_files
+    )
+    with served(service_app(PORTFOLIO, settings)) as server:
         yield server.url
 
 

@@ -350,8 +350,16 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                     headers=admin,
                 )
             )["id"]
+        # A background export (the tasks service's; no worker runs it here: it waits).
+        export = client.post(
+            "/api/v1/tasks-exports",
+            json={"resource": "tasks", "format": "csv", "filters": {"status": "not_started"}},
+            headers=admin,
+        )
+        assert export.status_code == 202, export.text
         yield Seeded(
             ids={
+                "export_id": export.json()["id"],
                 "comment_id": comment["id"],
                 **files,
                 "task_id": task["id"],
@@ -386,7 +394,11 @@ def page_routes(app_routes: list[Any]) -> list[APIRoute]:
 
 
 # Path parameters that are not records: every value a page accepts.
-PATH_WORDS = {"action": ("cancel", "delete"), "decision": ("return", "reject")}
+PATH_WORDS = {
+    "action": ("cancel", "delete"),
+    "decision": ("return", "reject"),
+    "service": ("tasks",),  # of the seeded export
+}
 # The comments and files of a record (pages/collaboration.py) name it `record_id` whatever
 # its kind: the kind is the page's, and an attachment is one of that record's.
 RECORD_PAGES = {

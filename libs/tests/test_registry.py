@@ -25,9 +25,9 @@ def test_names_ports_and_port_variables_are_unique() -> None:
 
 def test_each_api_resource_has_one_owner() -> None:
     """Two services claiming a resource would route it silently to the last one."""
-    claimed = [resource for service in SERVICES for resource in service.api_resources]
+    claimed = [resource for service in SERVICES for resource in service.owned_resources]
     assert _repeated(claimed) == []
-    assert GATEWAY.api_resources == ()  # the gateway forwards; it owns no resource
+    assert GATEWAY.owned_resources == ()  # the gateway forwards; it owns no resource
 
 
 def test_feed_modules_are_the_platforms_and_each_has_a_source() -> None:

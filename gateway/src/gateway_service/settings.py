@@ -73,6 +73,10 @@ class GatewaySettings(ServiceSettings):
     calendar_feed_timeout_seconds: FeedSourceTimeout = 5.0
     feed_cache_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
 
+    # A list's Export menu downloads at once up to this many rows; a longer list's export
+    # runs in the background (a job with a progress page and a download link).
+    export_inline_max_rows: int = Field(default=5_000, ge=0)
+
     # Identity.
     admin_password: str | None = None
     session_cookie_name: ClassVar[str] = "sessionid"

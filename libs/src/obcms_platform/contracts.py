@@ -358,8 +358,21 @@ class ExportCompleted(EventPayload):
     expires_at: IsoDateTime
 
 
+class ExportFailed(EventPayload):
+    """``export.failed``: export `job_id` of `service` ended without a file; `error` says
+    why, in words for its requester."""
+
+    job_id: uuid.UUID
+    service: str
+    resource: str
+    format: str
+    requested_by: uuid.UUID
+    error: str
+
+
 EXPORT_REQUESTED = EventContract("export.requested", ExportRequested)
 EXPORT_COMPLETED = EventContract("export.completed", ExportCompleted)
+EXPORT_FAILED = EventContract("export.failed", ExportFailed)
 
 
 CONTRACTS: tuple[EventContract[Any], ...] = (
@@ -388,4 +401,5 @@ CONTRACTS: tuple[EventContract[Any], ...] = (
     COMMENT_POSTED,
     EXPORT_REQUESTED,
     EXPORT_COMPLETED,
+    EXPORT_FAILED,
 )

@@ -4,7 +4,8 @@ worker into the storage, downloaded by their requester once done.
 A list that answers ``?format=csv|xlsx`` (`ResourceRoutes.list` with an `Export`) is also an
 `ExportableList`: a service declares the ones it exports in the background (`ExportJobs`, with
 its ``export_jobs`` table made of `ExportJobColumns`) and `ExportJobRoutes` serves
-``/api/v1/exports``: a request (202 with ``Location``; its filters are checked by the list's
+``/api/v1/<service>-exports`` (the registry's `exports_resource`, which the gateway routes as
+any other resource): a request (202 with ``Location``; its filters are checked by the list's
 own filters model, so a job is refused as the list would refuse the same query), a job's
 progress, its file and the caller's jobs. Only the requester and admins see a job or its file.
 
@@ -18,8 +19,9 @@ every `ExportJobLimits.progress_rows` rows in a short transaction of its own, wh
 lease (the heartbeat). A worker that dies leaves its job `running` with a lease that runs
 out; its event, unacknowledged, comes back and the next delivery claims the job again and
 writes it from the start. A job `done` or `failed` is never run again, whatever is replayed.
-The end commits `done` with ``export.completed`` (the notifications service tells the
-requester) or `failed` with a message for people; then files whose time is up are deleted.
+The end commits `done` with ``export.completed``, or `failed` with a message for people and
+``export.failed``: either way the notifications service tells the requester. Then files
+whose time is up are deleted.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of the endpoints
@@ -31,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, get_origin
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -53,7 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from obcms_platform import exports
+from obcms_platform import exports, registry
 from obcms_platform.attachments import content_disposition
 from obcms_platform.auth import CurrentPrincipal, Principal, Role
 from obcms_platform.authz import Authorize, Rule, owned_by
@@ -62,8 +64,10 @@ from obcms_platform.bus.consumer import Handler
 from obcms_platform.columns import Identified
 from obcms_platform.contracts import (
     EXPORT_COMPLETED,
+    EXPORT_FAILED,
     EXPORT_REQUESTED,
     ExportCompleted,
+    ExportFailed,
     ExportRequested,
 )
 from obcms_platform.db import DbSession, enum_column
@@ -78,8 +82,8 @@ from obcms_platform.vocabulary import ExportJobStatus
 
 logger = logging.getLogger(__name__)
 
-# The API's collection, in every service running export jobs.
-EXPORTS_PATH = "exports"
+# The storage's folder of a service's export files (``{service}/exports/{job_id}``).
+EXPORTS_FOLDER = "exports"
 # The formats a job writes (a JSON page is never a job).
 FILE_FORMATS = (ExportFormat.CSV, ExportFormat.XLSX)
 MEDIA_TYPES = {ExportFormat.CSV: exports.CSV_MEDIA_TYPE, ExportFormat.XLSX: exports.XLSX_MEDIA_TYPE}
@@ -204,7 +208,7 @@ class ExportJobs:
         object.__setattr__(self, "catalog", {listed.resource: listed for listed in self.lists})
 
     def key(self, job_id: uuid.UUID) -> str:
-        return f"{self.service}/{EXPORTS_PATH}/{job_id}"
+        return f"{self.service}/{EXPORTS_FOLDER}/{job_id}"
 
     def find(self, session: Session, job_id: uuid.UUID) -> ExportJobColumns:
         job = session.get(self.model, job_id)
@@ -237,8 +241,15 @@ def checked_filters(listed: ExportableList, given: Mapping[str, Any]) -> BaseMod
                 f"filters.{name}: the {listed.resource} list has no such filter",
                 field=f"filters.{name}",
             )
+    # A filter of several values given one value, as its query parameter given once reads.
+    read = {
+        name: [value]
+        if get_origin(known[name].annotation) is list and not isinstance(value, list)
+        else value
+        for name, value in given.items()
+    }
     try:
-        return listed.filters_model.model_validate(dict(given))
+        return listed.filters_model.model_validate(read)
     except ValidationError as exc:
         error = exc.errors()[0]
         # The filter, not the position of a repeated value in it.
@@ -472,18 +483,30 @@ class ExportRunner:
             message = UNEXPECTED_FAILURE.format(job_id=job_id)
         model = self.jobs.model
         with self.open_session() as session:
-            session.execute(
-                update(model)
+            job = session.scalars(
+                select(model)
                 .where(model.id == job_id, model.claimed_by == worker)
-                .values(
-                    status=ExportJobStatus.FAILED,
-                    error=message,
-                    finished_at=func.now(),
-                    claimed_by=None,
-                    lease_expires_at=None,
+                .with_for_update()
+            ).one_or_none()
+            if job is not None:  # else claimed by another worker meanwhile: its run ends it
+                job.status = ExportJobStatus.FAILED
+                job.error = message
+                job.finished_at = session.scalar(select(func.now()))
+                job.claimed_by = job.lease_expires_at = None
+                self.jobs.outbox.add(
+                    session,
+                    EXPORT_FAILED,
+                    ExportFailed(
+                        job_id=job.id,
+                        service=self.jobs.service,
+                        resource=job.resource,
+                        format=job.format.value,
+                        requested_by=job.requested_by,
+                        error=message,
+                    ),
+                    subject_id=job.id,
                 )
-            )
-            session.commit()
+                session.commit()
         self.storage.delete(self.jobs.key(job_id))
 
     def remove_expired(self) -> int:
@@ -618,11 +641,14 @@ def _job_path(router: APIRouter, job_id: uuid.UUID) -> str:
 
 
 class ExportJobRoutes:
-    """``/api/v1/exports``: POST a job (202 with ``Location``), GET the caller's jobs;
-    ``/{export_id}`` a job's progress; ``/{export_id}/content`` its file."""
+    """``/api/v1/<service>-exports``: POST a job (202 with ``Location``), GET the caller's
+    jobs; ``/{export_id}`` a job's progress; ``/{export_id}/content`` its file."""
 
     def __init__(self, jobs: ExportJobs, rules: ExportJobRules) -> None:
-        self.router = collection_router(EXPORTS_PATH)
+        resource = registry.by_name(jobs.service).exports_resource
+        if resource is None:
+            raise TypeError(f"the registry declares no export jobs of {jobs.service}")
+        self.router = collection_router(resource, tag="exports")
         self.jobs = jobs
         self.rules = rules
         self._request()

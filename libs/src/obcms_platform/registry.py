@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 # The event family of comments (``comment.posted``), announced by each service keeping them.
 COMMENT_FAMILY = "comment"
-# The event family of background exports (``export.requested``, ``export.completed``).
+# The event family of background exports (``export.requested``, ``export.completed``,
+# ``export.failed``).
 EXPORT_FAMILY = "export"
 
 
@@ -56,6 +57,19 @@ class Deployable:
             (EXPORT_FAMILY,) if self.export_jobs else ()
         )
         return (*self.publishes, *shared)
+
+    @property
+    def exports_resource(self) -> str | None:
+        """The API collection of its export jobs (``/api/v1/tasks-exports``): named for the
+        service, since several keep export jobs and the gateway routes by the first segment."""
+        return f"{self.name}-exports" if self.export_jobs else None
+
+    @property
+    def owned_resources(self) -> tuple[str, ...]:
+        """Every first path segment under /api/v1 that it answers: its `api_resources` and
+        the collection of its export jobs."""
+        exports = self.exports_resource
+        return (*self.api_resources, exports) if exports else self.api_resources
 
     # Its records carry attachments: files in its storage (`obcms_platform.storage`) under
     # ``<name>/``, one row each in its ``attachments`` table. Backup, restore and the
@@ -195,6 +209,7 @@ NOTIFICATIONS = Deployable(
         "event.*",
         "comment.posted",  # mentions
         "export.completed",  # the requester's file is ready
+        "export.failed",  # or it could not be written
     ),
     # The scheduled jobs and the email sender (one acts at a time: `jobs/beat.py`).
     processes=("beat",),
@@ -244,7 +259,7 @@ def by_name(name: str) -> Deployable:
 
 def route_table(services: tuple[Deployable, ...] = SERVICES) -> dict[str, str]:
     """First path segment under /api/v1 -> the service that owns it."""
-    return {resource: service.name for service in services for resource in service.api_resources}
+    return {resource: service.name for service in services for resource in service.owned_resources}
 
 
 def feed_sources(services: tuple[Deployable, ...] = SERVICES) -> dict[str, tuple[str, ...]]:

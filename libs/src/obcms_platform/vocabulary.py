@@ -429,6 +429,7 @@ class NotificationKind(StrEnum):
     MANAGER_QUEUE = "manager_queue"
     MENTIONED = "mentioned"
     EXPORT_READY = "export_ready"
+    EXPORT_FAILED = "export_failed"
 
 
 class ExportJobStatus(StrEnum):

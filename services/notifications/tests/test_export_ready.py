@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from notifications_service.kinds import Kind
 from notifications_service.settings import NotificationsSettings
-from obcms_platform.contracts import EXPORT_COMPLETED, ExportCompleted
+from obcms_platform.contracts import EXPORT_COMPLETED, EXPORT_FAILED, ExportCompleted, ExportFailed
 
 from .people import Person, event, handle, inbox, outgoing
 
@@ -39,5 +39,33 @@ def test_the_requester_is_told_once_in_the_inbox_with_the_link(
     assert notification.title == "Your export of funding tranches is ready: 12,500 rows, XLSX"
     assert notification.link == f"/exports/portfolio/{job_id}/"
     assert notification.body == "Download it before Wed 9 Dec 2026, 12:00."
+    assert outgoing(session, ana) == []
+    assert inbox(session, bai) == []
+
+
+def test_a_failed_export_tells_its_requester_why_once(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    ana, bai = Person(full_name="Ana Reyes"), Person(full_name="Bai Lumna")
+    handle(session, settings, ana.announced(), bai.announced())
+    job_id = uuid.uuid4()
+    why = "The export could not be written. Try again; if it fails again, tell an administrator."
+    failed = ExportFailed(
+        job_id=job_id,
+        service="tasks",
+        resource="tasks",
+        format="csv",
+        requested_by=ana.user_id,
+        error=why,
+    )
+    announced = event(EXPORT_FAILED, failed, job_id)
+    handle(session, settings, announced)
+    handle(session, settings, announced.model_copy(update={"id": uuid.uuid4()}))
+
+    [notification] = inbox(session, ana)
+    assert notification.kind == Kind.EXPORT_FAILED
+    assert notification.title == "Your export of tasks could not be made"
+    assert notification.body == why
+    assert notification.link == f"/exports/tasks/{job_id}/"
     assert outgoing(session, ana) == []
     assert inbox(session, bai) == []

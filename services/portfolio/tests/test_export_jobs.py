@@ -26,7 +26,7 @@ from portfolio_service.events import handlers
 from .helpers import PPAS
 from .test_exports import TRANCHES, seed  # noqa: F401 - the seeded PPAs fixture
 
-EXPORTS = "/api/v1/exports"
+EXPORTS = "/api/v1/portfolio-exports"
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from tasks_service.tasks.models import Task, TaskDomain
 
 from .helpers import TASKS, create
 
-EXPORTS = "/api/v1/exports"
+EXPORTS = "/api/v1/tasks-exports"
 
 
 @pytest.fixture

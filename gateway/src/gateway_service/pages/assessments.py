@@ -115,7 +115,13 @@ NEED_FILTERS = ("status", "urgency_level", "addressed", "q")
 async def assessment_list(request: Request, user: PageUser) -> Response:
     context = {**ASSESSMENT_CHOICES, "saved_subject": "Assessment"}
     return await list_page(
-        request, user, "assessments.html", "/assessments", ASSESSMENT_FILTERS, context
+        request,
+        user,
+        "assessments.html",
+        "/assessments",
+        ASSESSMENT_FILTERS,
+        context,
+        exported_as="assessments",
     )
 
 
@@ -261,7 +267,9 @@ async def need_list(request: Request, user: PageUser) -> Response:
         "assessment_titles": {a["id"]: a["title"] for a in assessments},
         "saved_subject": "Need",
     }
-    return await list_page(request, user, "needs.html", "/needs", NEED_FILTERS, context)
+    return await list_page(
+        request, user, "needs.html", "/needs", NEED_FILTERS, context, exported_as="needs"
+    )
 
 
 @router.get(NEEDS + "export/")

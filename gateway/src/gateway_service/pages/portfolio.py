@@ -330,7 +330,9 @@ async def ppa_list(request: Request, user: PageUser) -> Response:
         "sectors": SECTORS,
         **record_filter_choices(),
     }
-    return await list_page(request, user, "ppas.html", "/ppas", LIST_FILTERS, context)
+    return await list_page(
+        request, user, "ppas.html", "/ppas", LIST_FILTERS, context, exported_as="ppas"
+    )
 
 
 @router.get(PPAS + "export/")

@@ -38,6 +38,7 @@ from gateway_service.pages.common import (
     refusal_errors,
     who_changed,
 )
+from gateway_service.pages.exports import background_export
 from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError
 
@@ -391,11 +392,15 @@ async def list_page(
     path: str,
     filter_names: Iterable[str],
     context: Mapping[str, Any],
+    *,
+    exported_as: str,
 ) -> Response:
     """One page of the records at `path` filtered by the request's `filter_names`: the
-    template gets them as `items` beside `context` (a refused list shows its error)."""
+    template gets them as `items` beside `context` (a refused list shows its error), and the
+    job its Export menu starts when the list is long (the service's export `exported_as`)."""
     filters = query_filters(request, filter_names)
     items, pages, list_error = await fetch_page(request, user, SERVICE, path, filters)
+    background = background_export(request, SERVICE, exported_as, filters, pages["total"])
     return render(
         request,
         template,
@@ -404,6 +409,7 @@ async def list_page(
             "pages": pages,
             "filters": dict(filters),
             "export_query": urlencode(filters),
+            "background_export": background,
             "list_error": list_error,
             **context,
         },

@@ -1,6 +1,7 @@
 """Server-rendered pages: home; the sections' routers (tasks, portfolio, resources, leave,
-events, account, notifications) are included below, after the comments and attachments of
-every record's page (`collaboration`), which render a record's own page after a refusal."""
+events, account, notifications, exports) are included below, after the comments and
+attachments of every record's page (`collaboration`), which render a record's own page after
+a refusal."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gateway_service.pages import (
     assessments,
     collaboration,
     events,
+    exports,
     home,
     imports,
     leave,
@@ -51,5 +53,6 @@ for section in (
     events,
     account,
     notifications,
+    exports,
 ):
     router.include_router(section.router)

@@ -43,6 +43,7 @@ from gateway_service.pages.common import (
     who_changed,
 )
 from gateway_service.pages.events import active_people, tom_select_assets
+from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
 from obcms_platform.errors import error_response
 
@@ -305,6 +306,9 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "due_choices": DUE_CHOICES,
             "groups": BOARD_GROUPS,
             "pages": page_links(request, total, offset),
+            "background_export": background_export(
+                request, "tasks", "tasks", _export_filters(listing), total
+            ),
             "mine": mine,
             "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
             "tom_select": tom_select_assets(),
@@ -326,13 +330,18 @@ async def my_tasks(request: Request, user: PageUser) -> Response:
     return await _task_list_page(request, user, mine=True)
 
 
+def _export_filters(listing: ListQuery) -> list[tuple[str, str]]:
+    """The service's filters of the tasks the list page shows, in its order (the service's:
+    by assignee is by creation)."""
+    return [*listing.params, ("sort", _service_sort(listing.sort))]
+
+
 async def _task_export(request: Request, user: Identity, *, mine: bool) -> Response:
-    """Every task the list page's filters select, in its order (the service's: by assignee is
-    by creation), as the file of ``?format=`` (csv or xlsx)."""
+    """Every task the list page's filters select, in its order, as the file of ``?format=``
+    (csv or xlsx)."""
     listing = _list_query(request, user, mine=mine)
     params = [
-        *listing.params,
-        ("sort", _service_sort(listing.sort)),
+        *_export_filters(listing),
         ("format", request.query_params.get("format") or "csv"),
     ]
     return await download(request, user, "tasks", "/tasks", "the task list", params=params)

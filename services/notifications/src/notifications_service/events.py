@@ -544,6 +544,23 @@ def on_export_completed(
     )
 
 
+def on_export_failed(
+    session: Session, settings: NotificationsSettings, event: Event, failed: c.ExportFailed
+) -> None:
+    """The requester of a background export hears that it failed, and why, once per job."""
+    what = failed.resource.replace("-", " ")
+    _tell(
+        session,
+        settings,
+        event,
+        [failed.requested_by],
+        (Kind.EXPORT_FAILED, f"Your export of {what} could not be made"),
+        (failed.job_id,),
+        link=export_link(failed.service, failed.job_id),
+        body=failed.error,
+    )
+
+
 def _moment(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -580,6 +597,7 @@ def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
         (c.EVENT_DELETED, on_calendar_event),
         (c.COMMENT_POSTED, on_comment),
         (c.EXPORT_COMPLETED, on_export_completed),
+        (c.EXPORT_FAILED, on_export_failed),
     ]
     return {
         contract.name: _reacting(contract, reaction, settings) for contract, reaction in reactions

@@ -40,4 +40,5 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.MANAGER_QUEUE: KindInfo("Requests have waited long for a decision", Channel.DIGEST),
     Kind.MENTIONED: KindInfo("Someone mentions me in a comment", Channel.BOTH),
     Kind.EXPORT_READY: KindInfo("My export is ready to download", Channel.IN_APP),
+    Kind.EXPORT_FAILED: KindInfo("My export could not be made", Channel.IN_APP),
 }

@@ -1,4 +1,4 @@
-"""Routes of the background exports: ``/api/v1/exports``."""
+"""Routes of the background exports: ``/api/v1/tasks-exports``."""
 
 from __future__ import annotations
 

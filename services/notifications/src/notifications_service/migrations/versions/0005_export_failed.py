@@ -1,0 +1,45 @@
+"""a new kind of notification: `export_failed` (my background export could not be made)
+
+Expand-only: the previous release never writes the new kind. Going down deletes the
+notifications and preferences of it, which the previous release could not read.
+"""
+
+from alembic import op
+
+from obcms_platform.migration_ops import replace_enum_values
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+
+KINDS = (
+    "task_assigned",
+    "task_due_changed",
+    "tasks_generated",
+    "task_due_soon",
+    "task_due_today",
+    "task_overdue",
+    "leave_decided",
+    "booking_decided",
+    "decision_needed",
+    "approval_moved",
+    "event_invited",
+    "event_changed",
+    "event_cancelled",
+    "event_reminder",
+    "manager_queue",
+    "mentioned",
+    "export_ready",
+)
+NEW_KIND = "export_failed"
+TABLES = ("notifications", "kind_preferences")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        replace_enum_values(table, "kind", *KINDS, NEW_KIND)
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.execute(f"DELETE FROM {table} WHERE kind = '{NEW_KIND}'")
+        replace_enum_values(table, "kind", *KINDS)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import Enum
 from operator import attrgetter
 from typing import IO, Any
 
@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from obcms_platform.auth import Principal
 from obcms_platform.formatting import OFFICE_ZONE, label
+from obcms_platform.vocabulary import ExportFormat as ExportFormat
 
 # Rows fetched from the server-side cursor at a time, and written out as one CSV chunk.
 ROWS_PER_FETCH = 1_000
@@ -57,14 +58,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
 AMOUNT_FORMAT = "#,##0.00"
-
-
-class ExportFormat(StrEnum):
-    """What a list route answers: its page as JSON, or every matching row as a file."""
-
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
 
 
 # A cell's value: what a `Column` gives, written as its type says (None: an empty cell).

@@ -432,6 +432,14 @@ class NotificationKind(StrEnum):
     EXPORT_FAILED = "export_failed"
 
 
+class ExportFormat(StrEnum):
+    """What a list route answers: its page as JSON, or every matching row as a file."""
+
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
 class ExportJobStatus(StrEnum):
     """Where a background export (`obcms_platform.export_jobs`) stands."""
 

@@ -129,10 +129,10 @@ def test_dragging_a_milestone_moves_its_date_and_others_are_read_only(
     page.goto(f"{TIMELINE}?q={marker}&group_by=status")
     row = f"milestone-{milestone['id']}"
     expect(page.locator(f'.bar-wrapper[data-id="{row}"]')).to_have_class(
-        "bar-wrapper tl-milestone-movable"
+        "bar-wrapper tl-milestone tl-status-planned tl-movable"
     )
     expect(page.locator(f'.bar-wrapper[data-id="milestone-{theirs["id"]}"]')).to_have_class(
-        "bar-wrapper tl-milestone"
+        "bar-wrapper tl-milestone tl-status-planned"
     )
     expect(page.locator(".tl-group .bar-label").first).to_have_text("Planning: 2 PPAs")
     table = page.locator(".timeline-table")

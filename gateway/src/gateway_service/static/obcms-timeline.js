@@ -227,6 +227,8 @@
       today_button: false,
       // Weekends shaded are stripes across months of PPAs, not information.
       holidays: {},
+      // A long bar's name follows the sideways scroll, so it stays on screen on a phone.
+      auto_move_label: true,
       view_mode_select: false,
       infinite_padding: false,
       container_height: "auto",

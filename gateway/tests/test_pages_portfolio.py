@@ -163,6 +163,48 @@ def test_ppa_detail_milestones_workflow_funding_and_edit(make_client):
     assert "budget_currency" in bad_edit.text
 
 
+def test_a_milestones_row_changes_its_date_with_the_version_it_was_shown_at(
+    make_client, admin_headers
+):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    page = f"{PPAS}{_create_ppa(client, f'Dam {marker}')}/"
+    submit(client, page + "milestones/", {"title": f"Survey {marker}", "date": "2031-02-01"})
+    row = re.search(
+        rf'action="{re.escape(page)}milestones/([0-9a-f-]{{36}})/".*?'
+        r'name="version" value="(\d+)".*?name="date" value="2031-02-01"',
+        client.get(page).text,
+        re.S,
+    )
+    assert row
+    milestone, version = row.groups()
+    action = f"{page}milestones/{milestone}/"
+
+    moved = submit(client, action, {"version": version, "date": "2031-03-15", "status": "planned"})
+    assert moved.status_code == 303
+    detail = client.get(page).text
+    assert "Sat 15 Mar 2031" in detail
+    assert 'name="date" value="2031-03-15"' in detail
+
+    # The version shown before that move is stale now: refused, the date kept.
+    stale = submit(client, action, {"version": version, "date": "2031-04-01"})
+    assert stale.status_code == 412
+    assert "changed" in stale.text
+    emptied = submit(client, action, {"version": str(int(version) + 1), "date": ""})
+    assert emptied.status_code == 422
+    assert "Give the milestone date" in emptied.text
+    bad = submit(client, action, {"version": str(int(version) + 1), "date": "15/03/2031"})
+    assert bad.status_code == 422
+    staff_user = create_user(make_client(), admin_headers, "staff")
+    staff = signed_in(make_client(), staff_user["username"])
+    refused = submit(staff, action, {"version": str(int(version) + 1), "date": "2031-05-01"})
+    assert refused.status_code == 403
+    stored = make_client().get(
+        f"/api/v1/ppas/{page.split('/')[-2]}/milestones", headers=admin_headers
+    )
+    assert [each["date"] for each in stored.json()] == ["2031-03-15"]
+
+
 def test_approval_moves_by_role_with_history(make_client, admin_headers):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()

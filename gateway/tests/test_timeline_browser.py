@@ -111,6 +111,16 @@ def _bar_x(page: Page, row_id: str) -> float:
     return float(x)
 
 
+def _drawn_box(page: Page, row_id: str) -> Any:
+    """The bar's box on the screen once its growing-in animation has ended."""
+    bar = f'.bar-wrapper[data-id="{row_id}"] .bar'
+    page.wait_for_function(
+        "bar => Math.abs(bar.getBoundingClientRect().width - bar.width.baseVal.value) < 1",
+        arg=page.locator(bar).element_handle(),
+    )
+    return page.locator(bar).bounding_box()
+
+
 def _milestone(api: httpx.Client, headers: dict[str, str], ppa: dict[str, Any], mid: str) -> Any:
     milestones = _ok(api.get(f"{PPAS}/{ppa['id']}/milestones", headers=headers))
     return next(each for each in milestones if each["id"] == mid)
@@ -129,10 +139,10 @@ def test_dragging_a_milestone_moves_its_date_and_others_are_read_only(
     page.goto(f"{TIMELINE}?q={marker}&group_by=status")
     row = f"milestone-{milestone['id']}"
     expect(page.locator(f'.bar-wrapper[data-id="{row}"]')).to_have_class(
-        "bar-wrapper tl-milestone-movable"
+        "bar-wrapper tl-milestone tl-status-planned tl-movable"
     )
     expect(page.locator(f'.bar-wrapper[data-id="milestone-{theirs["id"]}"]')).to_have_class(
-        "bar-wrapper tl-milestone"
+        "bar-wrapper tl-milestone tl-status-planned"
     )
     expect(page.locator(".tl-group .bar-label").first).to_have_text("Planning: 2 PPAs")
     table = page.locator(".timeline-table")
@@ -238,6 +248,45 @@ def test_dragging_a_task_on_a_ppas_timeline_moves_its_due_date(
     expect(page.locator(f'[data-row="{task["id"]}"][data-date-field="due_date"]')).to_have_text(
         format_day(date.fromisoformat(stored["due_date"]))
     )
+
+
+def test_by_month_bars_span_their_months_and_a_dragged_milestone_lands_on_the_dropped_day(
+    page: Page, api: httpx.Client, people: dict[str, Any]
+):
+    marker = people["marker"] + "d"
+    mine, milestone = _ppa_with_milestone(
+        api, people["me"]["headers"], f"Bridge {marker}", f"Pouring {marker}"
+    )
+    page.goto(f"{TIMELINE}?q={marker}")
+    # January to June opens by month.
+    expect(page.get_by_role("button", name="Month", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    column = page.evaluate(
+        "getComputedStyle(document.querySelector('.gantt-container'))"
+        ".getPropertyValue('--gv-column-width')"
+    )
+    assert column == "120px"
+    ppa_bar = _drawn_box(page, f"ppa-{mine['id']}")
+    assert 5.5 * 120 < ppa_bar["width"] < 6.5 * 120  # six months drawn, not one column
+    assert ppa_bar["height"] >= 26  # the bar fills its row (38 px), not a thin line
+
+    # By month a drag snaps to weeks: 150 px is five weeks on, whatever the month's length.
+    row = f"milestone-{milestone['id']}"
+    before = _bar_x(page, row)
+    _drag(page, row, 150)
+    expect(page.locator("#toast")).to_contain_text(f"“Pouring {marker}” moved to Mon 5 Apr 2027")
+    moved = _milestone(api, people["me"]["headers"], mine, milestone["id"])
+    assert moved["date"] == "2027-04-05"
+    expect(page.locator(f'[data-row="{row}"][data-date-field="date"]')).to_have_text(
+        "Mon 5 Apr 2027"
+    )
+    # Drawn on its new day in the other scales too.
+    page.get_by_role("button", name="Week", exact=True).click()
+    page.get_by_role("button", name="Month", exact=True).click()
+    assert _bar_x(page, row) > before
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(_shot("timeline-portfolio-month-phone")), full_page=True)
 
 
 def _shot(name: str) -> Any:

@@ -10,6 +10,7 @@ beside the chart, dates in words, for the keyboard and screen readers."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,8 +37,12 @@ PPA_TIMELINE = PPA_PAGE + "timeline/"
 ASSESSMENT_PAGE = "/oobc-management/portfolio/assessments/{assessment_id}/"
 ASSESSMENT_TIMELINE = ASSESSMENT_PAGE + "timeline/"
 GROUPINGS = ("sector", "status")
-# The chart's scales (frappe-gantt's view modes), and the one each chart opens in.
+# The chart's scales (frappe-gantt's view modes).
 VIEW_MODES = ("Day", "Week", "Month", "Year")
+# A chart opens in the first scale whose limit (days from its first row's start to its last
+# row's end) its rows fit in, so about a screen holds them: a month by days, a quarter by
+# weeks, a few years by months (a year of PPAs: January to December), longer by years.
+VIEW_MODE_SPANS = (("Day", 31), ("Week", 120), ("Month", 4 * 366))
 
 router = APIRouter(include_in_schema=False)
 
@@ -182,18 +187,28 @@ async def portfolio_timeline(request: Request, user: PageUser) -> Response:
             "statuses": PPA_STATUSES,
             "sectors": SECTORS,
             **record_filter_choices(),
-            **_chart_context(rows, "Week"),
+            **_chart_context(rows),
         },
         status_code=error.status if error else 200,
     )
 
 
-def _chart_context(rows: list[dict[str, Any]], view_mode: str) -> dict[str, Any]:
+def view_mode_for(rows: list[dict[str, Any]]) -> str:
+    """The scale a chart of `rows` opens in (see `VIEW_MODE_SPANS`)."""
+    if not rows:
+        return "Month"
+    first = min(date.fromisoformat(row["start"]) for row in rows)
+    last = max(date.fromisoformat(row["end"]) for row in rows)
+    span = (last - first).days + 1
+    return next((mode for mode, limit in VIEW_MODE_SPANS if span <= limit), "Year")
+
+
+def _chart_context(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "chart_json": _chart_json(rows),
         "chart_rows": len(rows),
         "view_modes": VIEW_MODES,
-        "view_mode": view_mode,
+        "view_mode": view_mode_for(rows),
         "gantt": gantt_assets(),
     }
 
@@ -251,7 +266,7 @@ async def _tasks_page(
             "titles": titles,
             "total": body["total"],
             "shown": body["shown"],
-            **_chart_context(_task_rows(tasks), "Week"),
+            **_chart_context(_task_rows(tasks)),
         },
     )
 

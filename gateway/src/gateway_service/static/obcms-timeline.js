@@ -2,7 +2,10 @@
  * <script id="timeline-rows">, each {id, name, start, end, kind, movable, url, status, and
  * for a movable one apiUrl, version, dateFields}.
  *
- * - The scale buttons switch the chart between days, weeks, months and years.
+ * - The scale buttons switch the chart between days, weeks, months and years; it opens in the
+ *   scale the page chose for the rows' span, scrolled to the first of them.
+ * - Each bar is coloured by its record's status (obcms-timeline.css; the legend says which);
+ *   a group's row is a header: a shaded row with a thin line over its PPAs' span.
  * - A click on a bar opens its name, dates in words and a link to its page.
  * - Rows the service lets the viewer change (`movable`) can be dragged to another day: the
  *   move PATCHes the record's date fields (a milestone's date; a task's due date, and its
@@ -17,6 +20,12 @@
 
   var MESSAGE_KEY = "obcms-timeline-message";
   var DAY = 86400000;
+  // Days in one step of the chart's scales: frappe-gantt draws a duration in months as days
+  // over 30 and in years as days over 365, and so does a move here.
+  var DAYS_PER_UNIT = { day: 1, month: 30, year: 365 };
+  // The narrowest a bar is drawn (a one-day milestone is 4 px wide by month), so it can be
+  // seen, clicked and dragged.
+  var MIN_BAR_WIDTH = 14;
   var format = window.obcmsFormat;
 
   function csrfToken() {
@@ -32,20 +41,14 @@
     return "“" + title + "”";
   }
 
-  // A local date (the chart's) as YYYY-MM-DD.
-  function isoDay(date) {
-    function two(number) {
-      return (number < 10 ? "0" : "") + number;
-    }
-    return date.getFullYear() + "-" + two(date.getMonth() + 1) + "-" + two(date.getDate());
-  }
-
   function shiftDay(day, days) {
     return new Date(Date.parse(day + "T00:00:00Z") + days * DAY).toISOString().slice(0, 10);
   }
 
-  function daysBetween(from, to) {
-    return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / DAY);
+  // A YYYY-MM-DD day as the chart's local midnight.
+  function localDay(day) {
+    var parts = day.split("-").map(Number);
+    return new Date(parts[0], parts[1] - 1, parts[2]);
   }
 
   function start() {
@@ -56,7 +59,9 @@
     var rows = JSON.parse(data.textContent);
     var byId = {};
     rows.forEach(function (row) {
-      row.custom_class = "tl-" + row.kind + (row.movable ? "-movable" : "");
+      // One class only: frappe-gantt adds it with classList.add. The status and whether it
+      // moves are added after each drawing (`decorate`).
+      row.custom_class = "tl-" + row.kind;
       row.drawnStart = row.start;
       row.drawnEnd = row.end;
       byId[row.id] = row;
@@ -114,11 +119,30 @@
       });
     }
 
-    function move(task, newStart) {
+    // Puts a row's bar on its dates: frappe-gantt's own dates of a dragged bar are cut to the
+    // first of a month (or year) in those scales.
+    function placeAt(row) {
+      row._start = localDay(row.drawnStart);
+      row._end = new Date(localDay(row.drawnEnd).getTime() + DAY);
+      gantt.change_view_mode(gantt.options.view_mode, true);
+    }
+
+    // A drag's days: how far the bar went on the scale, so a move by month lands on the day
+    // it was dropped on (its snapping: a week by month, 30 days by year).
+    function draggedDays(task) {
+      var bar = gantt.get_bar(task.id);
+      var columns = (bar.$bar.getX() - bar.$bar.ox) / gantt.config.column_width;
+      return Math.round(columns * gantt.config.step * DAYS_PER_UNIT[gantt.config.unit]);
+    }
+
+    function move(task) {
       var row = byId[task.id];
-      var day = isoDay(newStart);
-      var shift = daysBetween(row.drawnStart, day);
-      if (!shift) return;
+      var shift = draggedDays(task);
+      if (!shift) {
+        placeAt(row);
+        return;
+      }
+      var day = shiftDay(row.drawnStart, shift);
       var body = {};
       row.dateFields.forEach(function (field) {
         body[field] = shiftDay(field === "due_date" ? row.drawnEnd : row.drawnStart, shift);
@@ -144,7 +168,8 @@
             return response.json().then(function (saved) {
               row.version = saved.version;
               row.drawnStart = day;
-              if (row.drawnEnd) row.drawnEnd = shiftDay(row.drawnEnd, shift);
+              row.drawnEnd = shiftDay(row.drawnEnd, shift);
+              placeAt(row);
               showDates(row, saved);
               toast(quoted(row.name) + " moved to " + format.day(day));
             });
@@ -158,6 +183,27 @@
         });
     }
 
+    // After each drawing: the bars' status and movability as classes, the group rows shaded
+    // as headers, the shortest bars widened to be seen and grabbed.
+    function decorate(chart) {
+      var gridRows = chart.$svg.querySelectorAll(".grid-row");
+      chart.bars.forEach(function (bar) {
+        var row = byId[bar.task.id];
+        if (row.status) bar.group.classList.add("tl-status-" + row.status);
+        if (row.movable) bar.group.classList.add("tl-movable");
+        if (row.kind === "group" && gridRows[bar.task._index]) {
+          gridRows[bar.task._index].classList.add("tl-group-row");
+        }
+        if (bar.$bar.getWidth() < MIN_BAR_WIDTH) {
+          bar.$bar.querySelectorAll("animate").forEach(function (animation) {
+            animation.remove();
+          });
+          bar.$bar.setAttribute("width", MIN_BAR_WIDTH);
+          bar.update_label_position();
+        }
+      });
+    }
+
     var pending = null;
     document.addEventListener("mouseup", function () {
       // After the chart's own mouseup (which says the bar's last date).
@@ -165,23 +211,29 @@
         if (!pending) return;
         var moved = pending;
         pending = null;
-        move(moved.task, moved.start);
+        move(moved.task);
       }, 0);
     });
 
     var gantt = new window.Gantt(element, rows, {
       view_mode: element.dataset.initialView || "Month",
+      scroll_to: rows.reduce(function (first, row) {
+        return row.start < first ? row.start : first;
+      }, rows[0].start),
       readonly_progress: true,
       // A drag moves the whole bar: the resize handles are hidden (obcms-timeline.css), not
       // left out with fixed_duration, whose bars throw on every move in frappe-gantt 1.2.2.
       move_dependencies: false, // one record per move
       today_button: false,
+      // Weekends shaded are stripes across months of PPAs, not information.
+      holidays: {},
+      // A long bar's name follows the sideways scroll, so it stays on screen on a phone.
+      auto_move_label: true,
       view_mode_select: false,
       infinite_padding: false,
-      scroll_to: "start",
       container_height: "auto",
-      bar_height: 24,
-      padding: 14,
+      bar_height: 26,
+      padding: 12,
       popup_on: "click",
       popup: function (ctx) {
         var row = byId[ctx.task.id];
@@ -199,8 +251,11 @@
         }
       },
       // Said on every step of a drag: the move is sent once, when the mouse button is up.
-      on_date_change: function (task, newStart) {
-        pending = { task: task, start: newStart };
+      on_date_change: function (task) {
+        pending = { task: task };
+      },
+      on_view_change: function () {
+        decorate(this);
       },
     });
 

@@ -21,6 +21,7 @@ from portfolio_service.indicators.routes import router as indicators_router
 from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
 from portfolio_service.ppas.routes import router as ppas_router
+from portfolio_service.reports.routes import router as reports_router
 from portfolio_service.settings import PortfolioSettings, get_settings
 from portfolio_service.status_updates.routes import router as status_updates_router
 from portfolio_service.workflow.routes import router as workflow_router
@@ -47,6 +48,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             assessment_files_router,
             needs_router,
             dashboard_router,
+            reports_router,
             feed_router,
             *comment_routers,
         ],

@@ -19,6 +19,7 @@ The calendar's script formats in the browser with the same patterns (``obcms-for
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from obcms_platform.feed import OFFICE_TIMEZONE
@@ -168,3 +169,16 @@ def label(value: object) -> str:
 def quoted(text: str) -> str:
     """A title as it stands in a sentence: “Draft the plan”."""
     return f"\N{LEFT DOUBLE QUOTATION MARK}{text}\N{RIGHT DOUBLE QUOTATION MARK}"
+
+
+CURRENCY_SYMBOLS = {"PHP": "\N{PESO SIGN}"}
+
+
+def money(amount: Decimal | float, currency: str = "PHP") -> str:
+    """An amount as a person reads it: ₱1,234,567.50 (a currency without a symbol here by
+    its code: USD 1,234.50)."""
+    amount = Decimal(str(amount))
+    sign = "-" if amount < 0 else ""
+    figure = f"{abs(amount):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"

@@ -15,6 +15,7 @@ from gateway_service.pages import (
     leave,
     notifications,
     portfolio,
+    reports,
     resources,
     tasks,
 )
@@ -37,6 +38,7 @@ for section in (
     home,
     tasks,
     portfolio,
+    reports,
     assessments,
     resources,
     leave,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
-from obcms_platform.formatting import OFFICE_ZONE, format_day
+from obcms_platform.formatting import OFFICE_ZONE, format_day, money
 from obcms_platform.history import RecordChange, because
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import field_conditions, insert_row, model_of
@@ -66,18 +66,6 @@ TOTAL_OF = {
     TrancheType.DISBURSEMENT: "disbursed",
 }
 ALLOCATING = (TrancheType.ALLOCATION, TrancheType.ADJUSTMENT)
-CURRENCY_SYMBOLS = {"PHP": "₱"}
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """An amount as a person reads it: ₱1,234,567.50 (a currency without a symbol here by
-    its code: USD 1,234.50)."""
-    sign = "-" if amount < 0 else ""
-    figure = f"{abs(amount):,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"
-
-
 @dataclass(frozen=True)
 class FundingFigures:
     """Sums of tranches by type and the rates of DOMAIN.md (one PPA or a whole portfolio)."""

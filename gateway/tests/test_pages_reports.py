@@ -18,18 +18,21 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, signed_in, token_for
+from gateway_helpers import ADMIN_PASSWORD, SCREENSHOTS, signed_in, token_for
 from pypdf import PdfReader
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
 BUDGET_EXECUTION = "/oobc-management/portfolio/reports/budget-execution/"
 REPORT = "/oobc-management/portfolio/report.pdf"
+DOCUMENTS = SCREENSHOTS / "reports"
 
 
-def pdf_text(response: httpx.Response) -> tuple[int, str]:
-    """(page count, text) of a PDF download."""
+def pdf_text(response: httpx.Response, keep_as: str) -> tuple[int, str]:
+    """(page count, text) of a PDF download, kept beside the screenshots as `keep_as`."""
     assert response.status_code == 200, response.text[:500]
+    DOCUMENTS.mkdir(parents=True, exist_ok=True)
+    (DOCUMENTS / keep_as).write_bytes(response.content)
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("attachment;")
     assert response.headers["content-disposition"].endswith('.pdf"')
@@ -188,7 +191,7 @@ def test_budget_execution_files_carry_the_page_filters(make_client, portfolio):
     header, *cells = list(sheet.iter_rows(values_only=True))
     assert cells[1][header.index("Obligation rate (%)")] == 75.0
 
-    pages, text = pdf_text(client.get(links["PDF"]))
+    pages, text = pdf_text(client.get(links["PDF"]), "budget-execution.pdf")
     assert pages == 1
     for words in (
         "Budget execution",
@@ -210,7 +213,7 @@ def test_the_ppa_brief_is_one_page_with_its_figures_and_chart(make_client, portf
     detail = client.get(f"{PPAS}{ppa['id']}/")
     assert f'href="{PPAS}{ppa["id"]}/brief.pdf" download>Download brief (PDF)' in detail.text
 
-    pages, text = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"))
+    pages, text = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief.pdf")
 
     assert pages == 1
     for words in (
@@ -248,7 +251,7 @@ def test_the_portfolio_report_has_the_dashboards_filters_tables_and_charts(make_
     assert link
     assert f"fiscal_year={year}" in link.group(1)
 
-    pages, text = pdf_text(client.get(link.group(1).replace("&amp;", "&")))
+    pages, text = pdf_text(client.get(link.group(1).replace("&amp;", "&")), "portfolio-report.pdf")
 
     assert pages >= 1
     for words in (

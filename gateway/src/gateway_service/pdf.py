@@ -101,8 +101,11 @@ def _compact_pesos(value: float) -> str:
 
 
 def budget_bars(title: str, figures: Mapping[str, float | None], width: int = 640) -> Markup:
-    """One bar per budget figure of `figures` (`BUDGET_SERIES`), each bar's amount printed."""
-    keys = [key for key in BUDGET_SERIES if key in figures]
+    """One bar per budget figure of `figures` (`BUDGET_SERIES`), named and coloured as on the
+    dashboard, each bar's amount printed at its end."""
+    # Drawn from the bottom up: the first figure comes last to stand on top.
+    keys = [key for key in reversed(BUDGET_SERIES) if key in figures]
+    largest = max((float(figures[key] or 0) for key in keys), default=0.0)
     chart = pygal.HorizontalBar(
         title=title,
         width=width,
@@ -111,14 +114,22 @@ def budget_bars(title: str, figures: Mapping[str, float | None], width: int = 64
         disable_xml_declaration=True,
         js=[],
         print_values=True,
+        print_values_position="top",
+        show_x_guides=False,
         show_y_guides=False,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=len(keys),
+        show_x_labels=False,
+        show_legend=False,
         value_formatter=_compact_pesos,
         margin=4,
+        spacing=6,
+        # Room past the longest bar for its printed amount.
+        range=(0, largest * 1.3 or 1),
     )
-    for key in keys:
-        chart.add(BUDGET_SERIES[key][0], [float(figures[key] or 0)])
+    chart.x_labels = [BUDGET_SERIES[key][0] for key in keys]
+    chart.add(
+        "Amount",
+        [{"value": float(figures[key] or 0), "color": BUDGET_SERIES[key][1]} for key in keys],
+    )
     return _svg(chart)
 
 
@@ -152,7 +163,7 @@ def grouped_bars(
 
 
 def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Markup:
-    """One bar per (label, count) of `counts`, each count printed."""
+    """One bar per (label, count) of `counts`, each labelled with its count."""
     chart = pygal.HorizontalBar(
         title=title,
         width=width,
@@ -160,13 +171,16 @@ def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Marku
         style=_style(PALETTE),
         disable_xml_declaration=True,
         js=[],
-        print_values=True,
         show_legend=False,
+        show_x_guides=False,
         show_y_guides=False,
+        show_x_labels=False,
         margin=4,
     )
-    chart.x_labels = list(counts)
-    chart.add("PPAs", list(counts.values()))
+    # Drawn from the bottom up: the first comes last to stand on top.
+    shown = list(reversed(counts.items()))
+    chart.x_labels = [f"{name} ({count})" for name, count in shown]
+    chart.add("PPAs", [count for _, count in shown])
     return _svg(chart)
 
 

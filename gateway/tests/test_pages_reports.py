@@ -138,8 +138,8 @@ def test_budget_execution_page_shows_pesos_percent_and_totals(make_client, portf
     assert table
     rows = re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row) for row in rows]
-    # Sectors in their order (economic first); the obligation 150,000 of 200,000 allocated; 60,000 disbursed
-    # once the 90,000 is reversed; the economic PPA has nothing to divide by.
+    # Sectors in their order (economic first); the obligation 150,000 of 200,000 allocated;
+    # 60,000 disbursed once the 90,000 is reversed; the economic PPA has nothing to divide by.
     assert cells[2] == [
         str(year),
         "Social",

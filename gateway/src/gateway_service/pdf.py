@@ -3,10 +3,13 @@ the gateway's templates, with its formatting filters, made into PDF by WeasyPrin
 charts, drawn server-side by pygal as SVG whose text stays text (a PDF reader finds and copies
 the charts' labels and figures).
 
-WeasyPrint is large and a document takes it tens to hundreds of milliseconds of CPU: it runs
-in a worker process (`anyio.to_process`, HTML in, PDF bytes out), never imported by the
-gateway's own process, whose event loop keeps serving meanwhile. The workers are anyio's: at
-most one per CPU, kept for the next document while they are needed."""
+WeasyPrint is large (about 50 MB once loaded) and a document takes it a few hundred
+milliseconds of CPU: it runs in a worker process (`anyio.to_process`, HTML in, PDF bytes out;
+`gateway_service.pdf_writer`), never loaded by the gateway's own process, whose event loop and
+memory stay as they were. The workers are anyio's: at most one per CPU, started at the first
+document (a worker loads the gateway's modules, as a child of its main module, and then
+WeasyPrint: seconds) and kept for the next while documents are asked for (ended after 5 idle
+minutes)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from markupsafe import Markup
 from pygal.style import Style
 from starlette.responses import Response
 
-from gateway_service import formatting
+from gateway_service import formatting, pdf_writer
 from gateway_service.web import templates
 from obcms_platform.formatting import money
 
@@ -35,15 +38,6 @@ BUDGET_SERIES = {
 }
 PALETTE = ("#0b5394", "#3d85c6", "#6aa84f", "#e69138", "#674ea7", "#45818e", "#999999")
 FONT = "DejaVu Sans, sans-serif"
-
-
-def write_pdf(html: str) -> bytes:
-    """`html` as a PDF (in a worker process: see the module's docstring)."""
-    # Imported here: only the worker processes load it.
-    import weasyprint
-
-    document: bytes = weasyprint.HTML(string=html).write_pdf()
-    return document
 
 
 async def pdf_response(
@@ -62,7 +56,7 @@ async def pdf_response(
             **context,
         }
     )
-    document = await to_process.run_sync(write_pdf, page)
+    document = await to_process.run_sync(pdf_writer.write_pdf, page)
     return Response(
         document,
         media_type=PDF_MEDIA_TYPE,

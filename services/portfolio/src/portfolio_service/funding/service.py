@@ -66,6 +66,8 @@ TOTAL_OF = {
     TrancheType.DISBURSEMENT: "disbursed",
 }
 ALLOCATING = (TrancheType.ALLOCATION, TrancheType.ADJUSTMENT)
+
+
 @dataclass(frozen=True)
 class FundingFigures:
     """Sums of tranches by type and the rates of DOMAIN.md (one PPA or a whole portfolio)."""

@@ -172,7 +172,7 @@ def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Marku
         margin=4,
     )
     # Drawn from the bottom up: the first comes last to stand on top.
-    shown = list(reversed(counts.items()))
+    shown = list(counts.items())[::-1]
     chart.x_labels = [f"{name} ({count})" for name, count in shown]
     chart.add("PPAs", [count for _, count in shown])
     return _svg(chart)

@@ -247,6 +247,65 @@ def test_the_ppa_brief_is_one_page_with_its_figures_and_chart(make_client, portf
     assert "weasyprint" not in sys.modules
 
 
+def test_a_full_ppa_brief_still_fits_one_page(make_client, api):
+    """A PPA with all a brief shows at its fullest: a long summary and update, six indicators
+    with actuals, eight milestones."""
+    year = random.randint(2100, 2199)
+    ppa = post(
+        api,
+        "/ppas",
+        {
+            "title": "Community water systems for IP and Moro settlements of the Pulangi valley",
+            "category": "oobc_ppa",
+            "sector": "infrastructure",
+            "fiscal_year": year,
+            "budget_allocation": "12500000",
+            "summary": "Level II water systems, " * 40,
+            "coverage": ["1908807001", "1204709000"],
+            "tags": ["ip", "peace"],
+            "sdgs": [6, 16],
+            "implementing_partner": "Provincial engineering office",
+        },
+    )
+    for index in range(6):
+        post(
+            api,
+            f"/ppas/{ppa['id']}/indicators",
+            {
+                "name": f"Households served in cluster {index + 1}",
+                "kind": "outcome",
+                "unit": "households",
+                "baseline": "0",
+                "target": "250",
+                "target_date": f"{year}-12-15",
+            },
+        )
+    for index in range(8):
+        post(
+            api,
+            f"/ppas/{ppa['id']}/milestones",
+            {"title": f"Cluster {index + 1} handed over", "date": f"{year}-0{index + 1}-15"},
+        )
+    post(
+        api,
+        f"/ppas/{ppa['id']}/updates",
+        {
+            "as_of": date.today().isoformat(),
+            "narrative": "Drilling continued in three clusters. " * 20,
+            "issues": "Right-of-way agreements pending. " * 10,
+            "next_steps": "Procure pumps and tanks. " * 10,
+        },
+    )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+    pages, text = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief-full.pdf")
+
+    assert pages == 1
+    assert "Households served in cluster 6" in text
+    assert "Cluster 8 handed over" in text
+    assert "₱12,500,000.00" in text
+
+
 def test_the_portfolio_report_has_the_dashboards_filters_tables_and_charts(make_client, portfolio):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     year = portfolio["year"]

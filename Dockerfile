@@ -26,8 +26,10 @@ RUN if [ "$SERVICE" = gateway ]; then source=gateway; else source="services/$SER
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
 # libmagic: python-magic sniffs the type of every attachment (`obcms_platform.attachments`).
+# Pango and the DejaVu fonts: WeasyPrint lays out the gateway's PDF reports with them.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmagic1 \
+    && apt-get install -y --no-install-recommends libmagic1 libpango-1.0-0 libpangoft2-1.0-0 \
+        libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 obcms \
     && useradd --system --uid 10001 --gid obcms --no-create-home --shell /usr/sbin/nologin obcms

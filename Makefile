@@ -17,7 +17,7 @@ PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pypro
 	services/notifications/pyproject.toml gateway/pyproject.toml ops/pyproject.toml bench/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install libmagic bytecode chromium vendor run test test-reliability bench lint audit format clean reset
+.PHONY: help install libmagic pango bytecode chromium vendor run test test-reliability bench lint audit format clean reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,12 +41,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-install: .venv/.synced node_modules/.installed libmagic ## create .venv with every package (uv.lock) and node_modules (package-lock.json)
+install: .venv/.synced node_modules/.installed libmagic pango ## create .venv with every package (uv.lock) and node_modules (package-lock.json)
 
 libmagic: ## libmagic, with which attachments' types are sniffed (apt-get, as root, when missing)
 	@ldconfig -p | grep -q 'libmagic\.so\.1 ' || { \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmagic1; }
+
+pango: ## Pango and fonts, with which WeasyPrint lays out the PDF reports (apt-get, as root, when missing)
+	@{ ldconfig -p | grep -q 'libpangoft2-1\.0\.so\.0 ' && fc-list | grep -q 'DejaVuSans\.ttf'; } || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; }
 
 chromium: ## Debian's Chromium for the browser tests (apt-get, as root, when missing)
 	@test -x /usr/bin/chromium || { \

@@ -122,3 +122,12 @@ def test_empty_and_unreadable_values():
     assert format_day("") == "—"
     assert format_span(None, None) == "—"
     assert format_moment("soon") == "soon"  # shown as given rather than lost
+
+
+def test_amounts_read_as_pesos_and_rates_as_percent():
+    source = (
+        "{{ a|pesos }} | {{ b|pesos }} | {{ c|pesos('USD') }} | {{ none|pesos }}"
+        " | {{ r|percent }} | {{ none|percent }}"
+    )
+    shown = _render(source, a=1234567.5, b="-250", c=12, none=None, r=55.263)
+    assert shown == "₱1,234,567.50 | -₱250.00 | USD 12.00 | — | 55.3 % | —"

@@ -79,9 +79,11 @@ from obcms_platform.vocabulary import (
 ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
 # GET routes outside the API that answer data, not pages (JSON, ICS, metrics, the lists'
-# exports), and the record links of messages (`/go/<record>/<id>`: redirects to the record's
-# page, walked itself).
-DATA_ROUTE = re.compile(r"^/(api|metrics|go)\b|(\.json|\.ics|/json/|/ics/|/download/|/export/)$")
+# exports, the PDF reports), and the record links of messages (`/go/<record>/<id>`:
+# redirects to the record's page, walked itself).
+DATA_ROUTE = re.compile(
+    r"^/(api|metrics|go)\b|(\.json|\.ics|\.pdf|/json/|/ics/|/download/|/export/)$"
+)
 # A small PDF (the services sniff what a file is).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -636,4 +638,52 @@ def test_every_page_fits_the_screen_and_passes_axe(
         shot = SCREENSHOTS / f"staff-{_slug(path, seeded.ids)}-{size}.png"
         problems += [f"(staff) {found}" for found in _layout_problems(staff, path, shot)]
     staff.context.close()
+    assert not problems, "\n".join(problems)
+
+
+PRINTS = SCREENSHOTS.parent / "print"
+# In print, what must not show (the menu, buttons, forms and filters, export menus), and what
+# must: the page's content and its print header (title, day printed).
+PRINT_CHECK = """() => {
+  const shown = (box) => box.checkVisibility();
+  const hidden = ["header.top", ".export-menu", "main form", "main button", "main a.button",
+                  ".actions", ".skip-link"]
+    .flatMap((selector) => [...document.querySelectorAll(selector)].filter(shown)
+      .map(() => selector + " prints"));
+  const main = document.querySelector("main");
+  const head = document.querySelector(".print-head");
+  return [
+    ...new Set(hidden),
+    ...(main && shown(main) && main.innerText.trim() ? [] : ["no content prints"]),
+    ...(head && shown(head) && /Printed \\w{3} \\d{1,2} \\w{3} \\d{4}/.test(head.innerText)
+      ? [] : ["no print header with the day printed"]),
+    ...(main && main.getBoundingClientRect().width >= window.innerWidth - 2
+      ? [] : ["the content is not full width"]),
+  ];
+}"""
+
+
+def test_every_page_prints_its_content_without_menu_or_forms(
+    browser: Browser, gateway: ServedApp, seeded: Seeded
+):
+    routes = page_routes(gateway.server.config.app.routes)
+    paths = [path for route in routes for path in _paths_of(route, seeded.ids)]
+    admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, DESKTOP)
+    admin.emulate_media(media="print")
+    problems = []
+    for path in paths:
+        response = admin.goto(path)
+        if response is None or response.status != 200:
+            problems.append(f"{path}: {response.status if response else 'no response'}")
+            continue
+        problems += [f"{path}: {found}" for found in admin.evaluate(PRINT_CHECK)]
+    PRINTS.mkdir(parents=True, exist_ok=True)
+    for name, path in (
+        ("dashboard", "/oobc-management/portfolio/"),
+        ("ppa", f"/oobc-management/portfolio/ppas/{seeded.ids['ppa_id']}/"),
+    ):
+        admin.goto(path)
+        admin.wait_for_load_state("networkidle")
+        (PRINTS / f"{name}.pdf").write_bytes(admin.pdf(format="A4"))
+    admin.context.close()
     assert not problems, "\n".join(problems)

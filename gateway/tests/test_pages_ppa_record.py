@@ -207,13 +207,17 @@ def test_list_and_dashboard_filter_by_province_region_tag_and_sdg(make_client):
     assert f"?tag=ip&amp;fiscal_year=2033&amp;province={COTABATO}" in in_cotabato.text
     assert f'<option value="{COTABATO}" selected>' in in_cotabato.text
     # How long without an update makes a PPA stale is the dashboard's own setting, beside its
-    # filters: its links to the PPA list leave it out.
+    # filters: its links to the PPA list leave it out (its report, which lists the stale
+    # PPAs, keeps it).
     quieter = client.get(
         DASHBOARD, params={"fiscal_year": "2033", "province": COTABATO, "stale_days": "60"}
     )
     assert "No status update for 60 days or more (0)" in quieter.text
     assert f'?tag=ip&amp;fiscal_year=2033&amp;province={COTABATO}"' in quieter.text
-    assert "stale_days=" not in quieter.text
+    assert not re.search(r'href="/oobc-management/portfolio/ppas/[^"]*stale_days=', quieter.text)
+    assert "report.pdf?fiscal_year=2033&amp;province=" + COTABATO + "&amp;stale_days=60" in (
+        quieter.text
+    )
     refused = client.get(DASHBOARD, params={"sdg": "18"})
     assert refused.status_code == 422
     assert "sdg" in refused.text

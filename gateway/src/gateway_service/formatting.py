@@ -3,7 +3,9 @@
 - ``moment``: a date-time (aware `datetime` or ISO string with offset) in the viewer's zone;
 - ``day``: a date (`date`, ISO date, or a date-time read in the viewer's zone);
 - ``span(start, end, all_day=False, day_zone=None)``: a range (see `format_span`);
-- ``label``: an enum value as words.
+- ``label``: an enum value as words;
+- ``pesos(currency="PHP")``: an amount with its currency (₱1,234.50; none: an em dash);
+- ``percent``: a rate as "55.3 %" (none: an em dash, a rate whose denominator was 0).
 
 The calendar's script formats in the browser with the same patterns (``obcms-format.js``).
 """
@@ -11,6 +13,7 @@ The calendar's script formats in the browser with the same patterns (``obcms-for
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +33,7 @@ from obcms_platform.formatting import (
     format_moment,
     format_span,
     label,
+    money,
     zone_named,
 )
 
@@ -89,6 +93,14 @@ def file_size(size: int) -> str:
     return f"{megabytes:.1f} MB".replace(".0 MB", " MB")
 
 
+def pesos(value: float | str | None, currency: str = "PHP") -> str:
+    return EMPTY if value is None else money(Decimal(str(value)), currency)
+
+
+def percent(value: float | None) -> str:
+    return EMPTY if value is None else f"{value:.1f} %"
+
+
 def register(environment: Environment) -> None:
     environment.filters.update(
         moment=_moment_filter,
@@ -96,4 +108,6 @@ def register(environment: Environment) -> None:
         span=_span_filter,
         label=label,
         file_size=file_size,
+        pesos=pesos,
+        percent=percent,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -101,14 +102,18 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render template `name`; every page also gets the signed-in `user`, the `time_zone`
-    its times are shown in (the user's or the office's: an IANA name), whether the user may
-    change anyone's records (`may_edit_any`), and `notice` (a page's own message, else the
-    `?saved=` sentence, with the page's `saved_subject`), shown in the layout's status area."""
+    its times are shown in (the user's or the office's: an IANA name), the day `printed_on`,
+    whether the user may change anyone's records (`may_edit_any`), and `notice` (a page's
+    own message, else the `?saved=` sentence, with the page's `saved_subject`), shown in the
+    layout's status area."""
     identity = getattr(request.state, "identity", None)
+    zone = formatting.zone_named(getattr(identity, "time_zone", None))
     values: dict[str, Any] = {
         "csrf_token": csrf_token(request),
         "user": identity,
-        "time_zone": formatting.zone_named(getattr(identity, "time_zone", None)).key,
+        "time_zone": zone.key,
+        # The day a printed copy of the page says it was printed (its print header).
+        "printed_on": formatting.format_day(datetime.now(zone), zone),
         "may_edit_any": identity is not None and identity.has_role(Role.MANAGER),
         "navigation": NAVIGATION,
         "path": request.url.path,

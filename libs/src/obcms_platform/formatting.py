@@ -166,19 +166,20 @@ def label(value: object) -> str:
     return words[:1].upper() + words[1:]
 
 
+def quoted(text: str) -> str:
+    """A title as it stands in a sentence: “Draft the plan”."""
+    return f"\N{LEFT DOUBLE QUOTATION MARK}{text}\N{RIGHT DOUBLE QUOTATION MARK}"
+
+
 # Currencies written with their symbol; any other by its code.
 CURRENCY_SYMBOLS = {"PHP": "\N{PESO SIGN}"}
 
 
-def money(amount: Decimal, currency: str = "PHP") -> str:
-    """An amount as a person reads it: \N{PESO SIGN}1,234,567.50 (a currency without a
-    symbol here by its code: USD 1,234.50)."""
+def money(amount: Decimal | float, currency: str = "PHP") -> str:
+    """An amount as a person reads it: ₱1,234,567.50 (a currency without a symbol here by
+    its code: USD 1,234.50)."""
+    amount = Decimal(str(amount))
     sign = "-" if amount < 0 else ""
     figure = f"{abs(amount):,.2f}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{sign}{symbol}{figure}" if symbol else f"{sign}{currency} {figure}"
-
-
-def quoted(text: str) -> str:
-    """A title as it stands in a sentence: “Draft the plan”."""
-    return f"\N{LEFT DOUBLE QUOTATION MARK}{text}\N{RIGHT DOUBLE QUOTATION MARK}"

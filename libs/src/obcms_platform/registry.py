@@ -169,6 +169,7 @@ PORTFOLIO = Deployable(
         "assessments",
         "needs",
         "portfolio",
+        "reports",
     ),
     feed_modules=("planning", "mana"),  # PPA dates, milestones, stages; assessments
     publishes=("ppa", "assessment", "milestone", "workflow_stage", "need"),

@@ -306,6 +306,10 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             # The dashboard's filters, carried by its links to the PPA list (a breakdown's
             # link by tag or SDG replaces that filter, not adds a choice to it).
             "scope_query": urlencode(filters),
+            # The portfolio report (PDF) of what the dashboard shows, its stale_days included.
+            "report_query": urlencode(
+                [*filters, ("stale_days", stale_days)] if stale_days else filters
+            ),
             "scope_except": {
                 name: urlencode([pair for pair in filters if pair[0] != name])
                 for name in RECORD_FILTERS

@@ -1,4 +1,4 @@
-// Dashboard charts: draws every <canvas data-chart="key"> from the JSON block
+// Dashboard and budget-execution charts: draws every <canvas data-chart="key"> from the JSON block
 // #dashboard-data when the vendored Chart.js is loaded; the tables stay as the fallback.
 // Statuses are coloured by meaning (done green, under way blue, at risk amber, stopped red,
 // not started grey) and every slice is named in the legend: colour is never the only cue.
@@ -49,6 +49,27 @@
     });
   }
 
+  // Budget execution: allocated, obligated and disbursed side by side for each sector.
+  function executionChart(canvas, series) {
+    var names = ["allocated", "obligated", "disbursed"];
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: series.labels,
+        datasets: names.map(function (k) {
+          return { label: BUDGET[k][0], data: series[k], backgroundColor: BUDGET[k][1] };
+        })
+      },
+      options: {
+        responsive: true,
+        plugins: { legend: { display: true, position: "bottom" } },
+        scales: { y: { beginAtZero: true, suggestedMax: 1, ticks: { callback: function (v) {
+          return "₱" + Number(v).toLocaleString("en-PH", { notation: "compact" });
+        } } } }
+      }
+    });
+  }
+
   function draw() {
     var source = document.getElementById("dashboard-data");
     if (!source || typeof window.Chart === "undefined") { return; }
@@ -58,6 +79,7 @@
       var series = data[key];
       if (!series) { return; }
       if (key === "budget") { budgetChart(canvas, series); return; }
+      if (key === "execution") { executionChart(canvas, series); return; }
       var codes = Object.keys(series);
       new window.Chart(canvas, {
         type: "doughnut",

@@ -24,6 +24,7 @@ from portfolio_service.milestones.routes import router as milestones_router
 from portfolio_service.needs.routes import router as needs_router
 from portfolio_service.ppas.routes import router as ppas_router
 from portfolio_service.priorities.routes import router as priorities_router
+from portfolio_service.reports.routes import router as reports_router
 from portfolio_service.settings import PortfolioSettings, get_settings
 from portfolio_service.status_updates.routes import router as status_updates_router
 from portfolio_service.timeline.routes import router as timeline_router
@@ -54,6 +55,7 @@ def create_app(settings: PortfolioSettings | None = None) -> FastAPI:
             needs_router,
             dashboard_router,
             timeline_router,
+            reports_router,
             feed_router,
             *comment_routers,
             exports_router,

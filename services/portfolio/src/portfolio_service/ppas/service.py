@@ -29,6 +29,7 @@ from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
+from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.db import outbox
 from portfolio_service.funding.service import ensure_budget_covers_allocations
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
@@ -122,9 +123,9 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     return select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
 
 
-def record_conditions(filters: PpaFilters) -> list[ColumnElement[bool]]:
+def record_conditions(filters: PpaFilters | DashboardFilters) -> list[ColumnElement[bool]]:
     """The conditions of the `RECORD_FILTERS` that `filters` gives (an empty list does not
-    filter)."""
+    filter): the PPA list's, or the dashboard's and its reports'."""
     return [
         column.overlap(getattr(filters, name))
         for name, column in RECORD_FILTERS.items()

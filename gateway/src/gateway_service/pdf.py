@@ -1,0 +1,182 @@
+"""PDF documents (the PPA brief, the portfolio report, the budget-execution report): HTML from
+the gateway's templates, with its formatting filters, made into PDF by WeasyPrint; and their
+charts, drawn server-side by pygal as SVG whose text stays text (a PDF reader finds and copies
+the charts' labels and figures).
+
+WeasyPrint is large (about 50 MB once loaded) and a document takes it a few hundred
+milliseconds of CPU: it runs in a worker process (`anyio.to_process`, HTML in, PDF bytes out;
+`gateway_service.pdf_writer`), never loaded by the gateway's own process, whose event loop and
+memory stay as they were. The workers are anyio's: at most one per CPU, started at the first
+document (a worker loads the gateway's modules, as a child of its main module, and then
+WeasyPrint: seconds) and kept for the next while documents are asked for (ended after 5 idle
+minutes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pygal
+from anyio import to_process
+from fastapi import Request
+from markupsafe import Markup
+from pygal.style import Style
+from starlette.responses import Response
+
+from gateway_service import formatting, pdf_writer
+from gateway_service.web import templates
+from obcms_platform.formatting import money
+
+PDF_MEDIA_TYPE = "application/pdf"
+# The series of a budget chart: its words and colour (as the dashboard's Chart.js charts).
+BUDGET_SERIES = {
+    "budget_allocation": ("Budget allocation", "#0b5394"),
+    "allocated": ("Allocated", "#3d85c6"),
+    "obligated": ("Obligated", "#e69138"),
+    "disbursed": ("Disbursed", "#6aa84f"),
+}
+PALETTE = ("#0b5394", "#3d85c6", "#6aa84f", "#e69138", "#674ea7", "#45818e", "#999999")
+FONT = "DejaVu Sans, sans-serif"
+
+
+async def pdf_response(
+    request: Request, template: str, context: dict[str, Any], name: str
+) -> Response:
+    """The PDF of `template` rendered with `context`, the signed-in user, their time zone
+    (dates as every page shows them) and the moment it is `printed`, as the download
+    `name`."""
+    identity = getattr(request.state, "identity", None)
+    zone = formatting.zone_named(getattr(identity, "time_zone", None))
+    page = templates.get_template(template).render(
+        {
+            "user": identity,
+            "time_zone": zone.key,
+            "printed": formatting.format_moment(datetime.now(zone), zone),
+            **context,
+        }
+    )
+    document = await to_process.run_sync(pdf_writer.write_pdf, page)
+    return Response(
+        document,
+        media_type=PDF_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _style(colours: Sequence[str]) -> Style:
+    return Style(
+        font_family=FONT,
+        background="white",
+        plot_background="white",
+        foreground="#222",
+        foreground_strong="#111",
+        foreground_subtle="#666",
+        colors=tuple(colours),
+        title_font_size=15,
+        label_font_size=11,
+        major_label_font_size=11,
+        legend_font_size=11,
+        value_font_size=10,
+    )
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> Markup:
+    """The chart as inline SVG: no XML declaration, no script (a PDF runs none)."""
+    return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal's own escaped SVG
+
+
+def _compact_pesos(value: float) -> str:
+    return money(round(value), "PHP").removesuffix(".00")
+
+
+def budget_bars(title: str, figures: Mapping[str, float | None], width: int = 640) -> Markup:
+    """One bar per budget figure of `figures` (`BUDGET_SERIES`), named and coloured as on the
+    dashboard, each bar's amount printed at its end."""
+    # Drawn from the bottom up: the first figure comes last to stand on top.
+    keys = [key for key in reversed(BUDGET_SERIES) if key in figures]
+    largest = max((float(figures[key] or 0) for key in keys), default=0.0)
+    chart = pygal.HorizontalBar(
+        title=title,
+        width=width,
+        height=50 + 30 * len(keys),
+        style=_style([BUDGET_SERIES[key][1] for key in keys]),
+        disable_xml_declaration=True,
+        js=[],
+        print_values=True,
+        print_values_position="top",
+        show_x_guides=False,
+        show_y_guides=False,
+        show_x_labels=False,
+        show_legend=False,
+        value_formatter=_compact_pesos,
+        margin=4,
+        spacing=6,
+        # Room past the longest bar for its printed amount.
+        range=(0, largest * 1.3 or 1),
+    )
+    chart.x_labels = [BUDGET_SERIES[key][0] for key in keys]
+    chart.add(
+        "Amount",
+        [{"value": float(figures[key] or 0), "color": BUDGET_SERIES[key][1]} for key in keys],
+    )
+    return _svg(chart)
+
+
+def grouped_bars(
+    title: str, groups: Sequence[str], series: Mapping[str, Sequence[float]], width: int = 640
+) -> Markup:
+    """Bars of each of `series` (name: amount per group) side by side for every group (e.g.
+    allocated, obligated and disbursed per sector), amounts in pesos."""
+    names = list(series)
+    chart = pygal.Bar(
+        title=title,
+        width=width,
+        height=300,
+        style=_style(
+            [
+                BUDGET_SERIES.get(key, (key, colour))[1]
+                for key, colour in zip(names, PALETTE, strict=False)
+            ]
+        ),
+        disable_xml_declaration=True,
+        js=[],
+        x_labels=list(groups),
+        legend_at_bottom=True,
+        legend_at_bottom_columns=len(names),
+        value_formatter=_compact_pesos,
+        margin=4,
+    )
+    for name in names:
+        chart.add(BUDGET_SERIES.get(name, (name, ""))[0], [float(value) for value in series[name]])
+    return _svg(chart)
+
+
+def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Markup:
+    """One bar per (label, count) of `counts`, each labelled with its count."""
+    chart = pygal.HorizontalBar(
+        title=title,
+        width=width,
+        height=60 + 26 * max(len(counts), 1),
+        style=_style(PALETTE),
+        disable_xml_declaration=True,
+        js=[],
+        show_legend=False,
+        show_x_guides=False,
+        show_y_guides=False,
+        show_x_labels=False,
+        margin=4,
+    )
+    # Drawn from the bottom up: the first comes last to stand on top.
+    shown = list(counts.items())[::-1]
+    chart.x_labels = [f"{name} ({count})" for name, count in shown]
+    chart.add("PPAs", [count for _, count in shown])
+    return _svg(chart)
+
+
+def document_name(kind: str, today: date) -> str:
+    return f"{kind}-{today.isoformat()}.pdf"

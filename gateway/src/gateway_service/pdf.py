@@ -6,10 +6,10 @@ the charts' labels and figures).
 WeasyPrint is large (about 50 MB once loaded) and a document takes it a few hundred
 milliseconds of CPU: it runs in a worker process (`anyio.to_process`, HTML in, PDF bytes out;
 `gateway_service.pdf_writer`), never loaded by the gateway's own process, whose event loop and
-memory stay as they were. The workers are anyio's: at most one per CPU, started at the first
-document (a worker loads the gateway's modules, as a child of its main module, and then
-WeasyPrint: seconds) and kept for the next while documents are asked for (ended after 5 idle
-minutes)."""
+memory stay as they were. The workers are anyio's, at most ``OBCMS_GATEWAY_PDF_WORKERS`` (1)
+at a time, started at the first document (a worker loads the gateway's modules, as a child of
+its main module, and then WeasyPrint: seconds) and kept for the next while documents are
+asked for (ended after 5 idle minutes)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pygal
-from anyio import to_process
+from anyio import CapacityLimiter, to_process
 from fastapi import Request
 from markupsafe import Markup
 from pygal.style import Style
@@ -40,6 +40,15 @@ PALETTE = ("#0b5394", "#3d85c6", "#6aa84f", "#e69138", "#674ea7", "#45818e", "#9
 FONT = "DejaVu Sans, sans-serif"
 
 
+def _worker_limit(request: Request) -> CapacityLimiter:
+    """The app's cap on PDF worker processes, made at its first document (in its event loop)."""
+    limiter: CapacityLimiter | None = getattr(request.app.state, "pdf_workers", None)
+    if limiter is None:
+        limiter = CapacityLimiter(request.app.state.settings.pdf_workers)
+        request.app.state.pdf_workers = limiter
+    return limiter
+
+
 async def pdf_response(
     request: Request, template: str, context: dict[str, Any], name: str
 ) -> Response:
@@ -56,7 +65,7 @@ async def pdf_response(
             **context,
         }
     )
-    document = await to_process.run_sync(pdf_writer.write_pdf, page)
+    document = await to_process.run_sync(pdf_writer.write_pdf, page, limiter=_worker_limit(request))
     return Response(
         document,
         media_type=PDF_MEDIA_TYPE,

@@ -76,6 +76,10 @@ class GatewaySettings(ServiceSettings):
     # A list's Export menu downloads at once up to this many rows; a longer list's export
     # runs in the background (a job with a progress page and a download link).
     export_inline_max_rows: int = Field(default=5_000, ge=0)
+    # PDF documents render in worker processes of their own (each holds WeasyPrint and the
+    # gateway's modules, about 200 MB): at most this many per gateway process, whatever CPU
+    # count the node reports to a pod.
+    pdf_workers: int = Field(default=1, ge=1, le=8)
 
     # Identity.
     admin_password: str | None = None

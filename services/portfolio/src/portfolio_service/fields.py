@@ -13,7 +13,7 @@ from obcms_platform.psgc import CODE_PATTERN, gazetteer
 from obcms_platform.schemas import TextWithoutNul, deduplicated
 from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, AreaLevel, PpaTag
 
-ShortText = Annotated[str, Field(max_length=255)]
+ShortText = Annotated[TextWithoutNul, Field(max_length=255)]
 FiscalYear = Annotated[int, Field(ge=1970, le=2199)]
 
 # Money is exact: Numeric(14, 2) in the database, Decimal in Python. Requests accept a

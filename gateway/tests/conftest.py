@@ -80,9 +80,15 @@ def portfolio_backend(
 
 
 @pytest.fixture(scope="session")
-def calendar_backend(postgres_server: PostgresServer, redis_url: str) -> Iterator[str]:
-    url = ServiceDatabases(postgres_server, CALENDAR.package).fresh()
-    with served(service_app(CALENDAR, service_settings(CALENDAR, url, redis_url))) as server:
+def calendar_database(postgres_server: PostgresServer) -> str:
+    """The database URL of the session's calendar service."""
+    return ServiceDatabases(postgres_server, CALENDAR.package).fresh()
+
+
+@pytest.fixture(scope="session")
+def calendar_backend(calendar_database: str, redis_url: str) -> Iterator[str]:
+    settings = service_settings(CALENDAR, calendar_database, redis_url)
+    with served(service_app(CALENDAR, settings)) as server:
         yield server.url
 
 

@@ -72,6 +72,9 @@ class GatewaySettings(ServiceSettings):
     portfolio_feed_timeout_seconds: FeedSourceTimeout = 5.0
     calendar_feed_timeout_seconds: FeedSourceTimeout = 5.0
     feed_cache_ttl_seconds: int = Field(default=300, ge=0, le=86_400)
+    # A finished feed answer larger than this is not kept (a year's feed at the reference
+    # volume is 1.4 MB, its gzip a tenth of that): a huge window must not flood Redis.
+    feed_answer_max_bytes: int = Field(default=8_000_000, ge=0)
 
     # A list's Export menu downloads at once up to this many rows; a longer list's export
     # runs in the background (a job with a progress page and a download link).

@@ -20,6 +20,14 @@ the caller's roles. The feed payload is the same for every signed-in user today 
 services do not filter by user); the roles are in the key so that a service that starts
 filtering by role cannot leak one role's view to another. The user id is not: per-user
 entries would multiply the cache without a reason.
+
+On top of the parts, the *finished answer* (the bytes sent, per content-encoding, with its
+ETag and headers) is kept under a key holding the generations of every source it was built
+from, plus ``people`` (the gateway's users' names, which title leave entries: bumped when a
+user's name may change) and the request's shape. A warm load then costs one round trip for
+the generations and one for the answer, and a matching ``If-None-Match`` is answered from
+the stored ETag without reading the body. A change to any source it was built from makes it
+unreachable, like its parts; answers with a failed source are never stored.
 """
 
 from __future__ import annotations
@@ -27,11 +35,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from gateway_service.feed.sources import SOURCES
 from obcms_platform import registry
@@ -39,6 +49,10 @@ from obcms_platform import registry
 logger = logging.getLogger(__name__)
 
 PREFIX = "gateway:feed"
+# The generation of the users' names the gateway titles leave entries with.
+PEOPLE = "people"
+# The fields of a stored answer (a Redis hash): its headers, and the body per encoding.
+_META = "meta"
 
 # Event type prefix -> the sources whose feed it can change (the registry's `publishes` and
 # `feed_changed_by`: deleting an event also unlinks its tasks). Unknown types bump all.
@@ -68,6 +82,27 @@ def part_key(
     )
     digest = hashlib.sha256(shape.encode()).hexdigest()[:32]
     return f"{PREFIX}:part:{source}:{generation}:{digest}"
+
+
+def answer_key(generations: Mapping[str, int], shape: Sequence[str]) -> str:
+    """The key of a finished answer built at `generations` for a request of `shape`."""
+    built_from = json.dumps([sorted(generations.items()), list(shape)], separators=(",", ":"))
+    digest = hashlib.sha256(built_from.encode()).hexdigest()[:32]
+    return f"{PREFIX}:answer:{digest}"
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A finished answer as read back: its headers (JSON, as stored) and the body in the
+    encoding asked for (None when only the headers were read, or it has none in that
+    encoding)."""
+
+    meta: bytes
+    body: bytes | None
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
 
 
 def bump_sync(client: redis.Redis, sources: Iterable[str]) -> None:
@@ -120,6 +155,42 @@ class FeedCache:
             async with self.client.pipeline(transaction=False) as pipe:
                 for key, body in parts.items():
                     pipe.set(key, body, ex=self.ttl)
+                await pipe.execute()
+        except RedisError as exc:
+            logger.warning("feed cache unavailable: %s", exc)
+
+    async def answer(self, key: str, encoding: str, *, with_body: bool) -> StoredAnswer | None:
+        """The stored answer under `key` (its body in `encoding` when `with_body`); None when
+        there is none."""
+        if not self.enabled:
+            return None
+        try:
+            fields = [_META, encoding] if with_body else [_META]
+            values: list[bytes | str | None] = await self.client.hmget(key, fields)
+        except RedisError as exc:
+            logger.warning("feed cache unavailable: %s", exc)
+            return None
+        meta = _as_bytes(values[0])
+        if meta is None:
+            return None
+        return StoredAnswer(meta, _as_bytes(values[1]) if with_body else None)
+
+    async def answer_body(self, key: str, encoding: str) -> bytes | None:
+        try:
+            body: bytes | str | None = await self.client.hget(key, encoding)
+        except RedisError as exc:
+            logger.warning("feed cache unavailable: %s", exc)
+            return None
+        return _as_bytes(body)
+
+    async def put_answer(self, key: str, meta: bytes, bodies: Mapping[str, bytes]) -> None:
+        """Store an answer at once (a reader never sees its headers without its bodies)."""
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                fields: dict[FieldT, EncodableT] = {_META: meta}
+                fields.update(bodies.items())
+                pipe.hset(key, mapping=fields)
+                pipe.expire(key, self.ttl)
                 await pipe.execute()
         except RedisError as exc:
             logger.warning("feed cache unavailable: %s", exc)

@@ -4,13 +4,15 @@ Pure ASGI (no buffering): on an unsafe request whose response status is 2xx or 3
 form redirects after success), the owning source's generation is bumped *before* the
 response starts, so the caller's next feed load already misses the old cache. Bus events
 do the same for changes made elsewhere (another replica, a worker, a generated task).
+A write to the gateway's own accounts may rename someone, whose leave entries the finished
+answers title: it bumps ``people``.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway_service.feed.cache import FeedCache
+from gateway_service.feed.cache import PEOPLE, FeedCache
 from gateway_service.feed.sources import SOURCES
 from gateway_service.proxy.routes import service_for
 from obcms_platform.app import API_PREFIX
@@ -23,9 +25,13 @@ NO_FEED_PREFIXES = (
     f"{API_PREFIX}/users",
     f"{API_PREFIX}/admin/",
 )
+# Writes that may change a user's name (the API's and the account pages').
+NAME_PREFIXES = (f"{API_PREFIX}/users", "/accounts/me/", "/accounts/people/")
 
 
-def sources_for_write(path: str) -> tuple[str, ...]:
+def generations_for_write(path: str) -> tuple[str, ...]:
+    if path.startswith(NAME_PREFIXES):
+        return (PEOPLE,)
     if path.startswith(NO_FEED_PREFIXES):
         return ()
     if path.startswith(f"{API_PREFIX}/"):
@@ -42,7 +48,7 @@ class WriteInvalidationMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        sources = sources_for_write(scope["path"])
+        sources = generations_for_write(scope["path"])
         cache: FeedCache | None = getattr(scope["app"].state, "feed_cache", None)
         if not sources or cache is None:
             await self.app(scope, receive, send)

@@ -16,3 +16,8 @@ FEED_CACHE = Counter(
     "Calendar feed cache lookups (one per requested source), by result (hit, miss).",
     ["result"],
 )
+FEED_ANSWER_CACHE = Counter(
+    "obcms_feed_answer_cache_total",
+    "Finished calendar feed answers looked up in the cache, by result (hit, miss).",
+    ["result"],
+)

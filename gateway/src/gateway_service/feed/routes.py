@@ -7,9 +7,9 @@
 
 Page paths need a session (no login: redirect to the login form, or 401 for a JSON
 client); API paths need a bearer token or a session (401). The feed answers with a weak
-ETag of its content and ``Cache-Control: private, no-cache``: browsers revalidate every time
-and get 304 while nothing changed. ``X-Feed-Truncated`` and ``X-Feed-Limit`` declare the
-entry cap (``MAX_FEED_ENTRIES``) on the JSON and ICS answers alike.
+ETag of its content (304 while nothing changed) and is served from the stored answer when
+warm (`answers.py`). ``X-Feed-Truncated`` and ``X-Feed-Limit`` declare the entry cap
+(``MAX_FEED_ENTRIES``) on the JSON and ICS answers alike.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from starlette.responses import Response
 
 from gateway_service import formatting
 from gateway_service.auth.identity import ApiUser, Identity, PageUser
-from gateway_service.feed.service import FeedAggregator
+from gateway_service.feed.answers import Rendered, feed_answer
+from gateway_service.feed.service import Feed
 from gateway_service.feed.sources import (
     ALL_MODULES,
     FeedParameterError,
@@ -43,7 +44,6 @@ FEED_ICS = "/oobc-management/calendar/feed/ics/"
 API_FEED = f"{API_PREFIX}/calendar/feed"
 API_FEED_ICS = f"{API_PREFIX}/calendar/feed.ics"
 CALENDAR_PAGE = "/oobc-management/staff/calendar/"
-CACHE_CONTROL = "private, no-cache"
 
 StartParam = Annotated[
     str | None,
@@ -56,27 +56,6 @@ ModulesParam = Annotated[
 ]
 
 router = APIRouter(tags=["calendar feed"])
-
-
-def _aggregator(request: Request) -> FeedAggregator:
-    return FeedAggregator.for_app(request.app.state)
-
-
-def etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    wanted = etag.removeprefix("W/")
-    tags = [tag.strip() for tag in header.split(",")]
-    return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in tags)
-
-
-def conditional(request: Request, etag: str, body: bytes, media_type: str) -> Response:
-    """`body` with its validator, or 304 when the client's ``If-None-Match`` names it."""
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Cookie, Authorization"}
-    if etag_matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -103,13 +82,14 @@ async def _json(request: Request, identity: Identity, query: FeedQuery) -> Respo
     try:
         names = parse_modules(query.modules)
         window = _parse_window(query.start, query.end, max_window_days(request))
-        feed = await _aggregator(request).build(identity, window, names)
     except FeedParameterError as exc:
         # JSON on the page path too: the calendar page's script reads it.
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
-    response = conditional(request, feed.etag(), feed.body(), "application/json")
-    response.headers.update(feed.limit_headers())
-    return response
+
+    def render(feed: Feed) -> Rendered:
+        return Rendered(feed.body(), feed.etag(), "application/json", feed.limit_headers())
+
+    return await feed_answer(request, identity, window, names, variant=["json"], render=render)
 
 
 async def _ics(request: Request, identity: Identity, query: FeedQuery) -> Response:
@@ -119,13 +99,19 @@ async def _ics(request: Request, identity: Identity, query: FeedQuery) -> Respon
         window = _parse_window(query.start, query.end, max_window_days(request), months_after=12)
     except FeedParameterError as exc:
         return error_response(exc.status_code, exc.code, exc.message, field=exc.field)
-    feed = await _aggregator(request).build(identity, window, names)
     base_url = str(request.base_url).rstrip("/")
-    body = build_calendar(feed.events(), base_url=base_url, label=formatting.label)
-    response = conditional(request, feed.etag(), body, ICS_MEDIA_TYPE)
-    response.headers["Content-Disposition"] = 'inline; filename="obcms-calendar.ics"'
-    response.headers.update(feed.limit_headers())
-    return response
+
+    def render(feed: Feed) -> Rendered:
+        body = build_calendar(feed.events(), base_url=base_url, label=formatting.label)
+        headers = {
+            "Content-Disposition": 'inline; filename="obcms-calendar.ics"',
+            **feed.limit_headers(),
+        }
+        return Rendered(body, feed.etag(), ICS_MEDIA_TYPE, headers)
+
+    return await feed_answer(
+        request, identity, window, names, variant=["ics", base_url], render=render
+    )
 
 
 @router.get(FEED_JSON, include_in_schema=False)

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -179,6 +179,11 @@ class Feed:
 
     def limit_headers(self) -> dict[str, str]:
         return limit_headers(self.truncated, self.entry_limit)
+
+    @property
+    def complete(self) -> bool:
+        """Every source asked answered (a degraded feed is never kept as a finished answer)."""
+        return all(status in (OK, NOT_REQUESTED) for status in self.sources.values())
 
     def events(self) -> list[dict[str, Any]]:
         """The entries as dicts (for the ICS rendering)."""
@@ -337,13 +342,17 @@ class FeedAggregator:
             FEED_SOURCE_DURATION.labels(source, outcome).observe(time.perf_counter() - started)
 
     async def _parts(
-        self, identity: Identity, window: TimeWindow, wanted: dict[str, list[str]]
+        self,
+        identity: Identity,
+        window: TimeWindow,
+        wanted: dict[str, list[str]],
+        generations: Mapping[str, int] | None,
     ) -> dict[str, SourceResult]:
-        """The parts of the sources asked (those with `wanted` modules), cached or fetched."""
+        """The parts of the sources asked (those with `wanted` modules), cached (at
+        `generations`; None: uncached) or fetched."""
         asked = [source for source in SOURCES if wanted[source]]
         roles = [role.value for role in identity.roles]
         start, end = window.start.isoformat(), window.end.isoformat()
-        generations = await self.cache.generations(asked)
         keys: dict[str, str] = {}
         if generations is not None:
             for source in asked:
@@ -403,12 +412,19 @@ class FeedAggregator:
         modules: list[str],
         *,
         max_days: int | None = None,
+        generations: Mapping[str, int] | None = None,
     ) -> Feed:
-        """The feed of `window` (asked for in pieces of at most `max_days` when given)."""
+        """The feed of `window` (asked for in pieces of at most `max_days` when given), from
+        parts cached at `generations` (read now when not given: a caller keying something
+        on them reads them first, so what it stores is never newer than what it read)."""
         wanted = {source: modules_of(source, modules) for source in SOURCES}
         asked = [source for source in SOURCES if wanted[source]]
+        if generations is None:
+            generations = await self.cache.generations(asked)
         pieces = [window] if max_days is None else split_window(window, max_days)
-        parts = await asyncio.gather(*(self._parts(identity, piece, wanted) for piece in pieces))
+        parts = await asyncio.gather(
+            *(self._parts(identity, piece, wanted, generations) for piece in pieces)
+        )
         entries = merge([results[source].entries for results in parts for source in asked])
         limit = self.settings.max_feed_entries
         truncated = len(entries) > limit or any(

@@ -43,7 +43,7 @@ from starlette.responses import Response
 from gateway_service.auth.identity import Identity
 from gateway_service.auth.store import secret_digest
 from gateway_service.db import in_session
-from gateway_service.feed.routes import conditional, etag_matches
+from gateway_service.feed.answers import conditional, etag_matches
 from gateway_service.feed.service import FeedAggregator, ReceivedEntry, as_dicts, weak_etag
 from gateway_service.feed.sources import ALL_MODULES, subscription_window
 from gateway_service.formatting import label

@@ -240,7 +240,8 @@ def test_saturation_reports_what_one_more_worker_per_api_adds(tmp_path: Path) ->
     markdown = report.write(results, tmp_path)
 
     assert (
-        "| scenario | req/s, 2 workers per API | req/s, 3 workers per API | gained "
+        "| scenario | req/s, 2 workers per API | req/s, 3 workers per API "
+        "| one more worker per API adds "
         "| steps (users req/s) |" in markdown
     )
     assert (

@@ -246,7 +246,7 @@ def saturation_by_scenario(runs: list[dict[str, Any]]) -> dict[str, dict[str, An
 
 def saturation_table(saturation: dict[str, dict[str, Any]]) -> list[str]:
     """Each scenario's requests/s at saturation with the fewest workers per API and with the
-    most, and what the added workers gained."""
+    most, and what the added workers add."""
     counts = sorted({int(workers) for run in saturation.values() for workers in run})
     fewest, most = str(counts[0]), str(counts[-1])
 
@@ -273,7 +273,7 @@ def saturation_table(saturation: dict[str, dict[str, Any]]) -> list[str]:
             "scenario",
             f"req/s, {fewest} workers per API",
             f"req/s, {most} workers per API",
-            "gained",
+            "one more worker per API adds",
             "steps (users req/s)",
         ],
         rows,

@@ -12,6 +12,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ QUICK_SECONDS = 5
 # Seconds a started stack is left alone before its idle cost is measured.
 IDLE_SETTLE_SECONDS = 10
 QUICK_SAMPLES = 8
+QUICK_CPU_REQUESTS = 20
 
 cli = typer.Typer(
     help="OBCMS benchmarks: generate a dataset per scale, start the stack as in production "
@@ -111,6 +113,22 @@ def _stack_on(
     )
 
 
+def _saturation(
+    stack: Stack,
+    credentials: measure.Credentials,
+    scale: Scale,
+    year: int,
+    options: LoadOptions,
+    state_dir: Path,
+) -> dict[str, Any]:
+    """The stack's requests/s at saturation, scenario by scenario, with its worker count."""
+    _say(f"{scale.name}: requests/s at saturation, {stack.workers} workers per API ...")
+    found = measure.saturation(
+        stack.urls, credentials, year, options, state_dir / "locust" / scale.name, stack.workers
+    )
+    return {"workers": stack.workers, "scenarios": found}
+
+
 def _previous(out_dir: Path) -> dict[str, Any]:
     path = out_dir / "results.json"
     if path.exists():
@@ -126,7 +144,10 @@ def run(
     ] = "ref,x10,x100",
     quick: Annotated[
         bool,
-        typer.Option(help=f"short runs: {QUICK_SECONDS} s per scenario, {QUICK_SAMPLES} samples"),
+        typer.Option(
+            help=f"short runs: {QUICK_SECONDS} s per scenario, {QUICK_SAMPLES} samples, "
+            f"{QUICK_CPU_REQUESTS} requests for the CPU per request"
+        ),
     ] = False,
     users: Annotated[
         int,
@@ -144,12 +165,20 @@ def run(
     seconds: Annotated[int, typer.Option(help="duration of each load scenario")] = 20,
     workers: Annotated[int, typer.Option(help="uvicorn workers per API (services, gateway)")] = 2,
     samples: Annotated[int, typer.Option(help="propagation samples per measurement")] = 30,
+    cpu_requests: Annotated[
+        int,
+        typer.Option(
+            help="sequential requests per HTTP request of a scenario for its CPU per request "
+            "per process; 0 skips"
+        ),
+    ] = 50,
     only: Annotated[
         str,
         typer.Option(
             help="scenarios to run (comma-separated of idle, feed_cold, feed_warm, "
-            "feed_year_cold, tasks, dashboard, pages, propagation, notifications, exports); "
-            "default all"
+            "feed_year_cold, feed_year_warm, tasks, dashboard, pages, propagation, "
+            "notifications, exports); default all. Also `saturation`, never run by default: "
+            "req/s at saturation with --workers and with one more worker per API"
         ),
     ] = "",
     reload: Annotated[bool, typer.Option(help="load the datasets again")] = False,
@@ -164,7 +193,9 @@ def run(
     chosen = parse_scales(scales)
     if quick:
         seconds, samples = min(seconds, QUICK_SECONDS), min(samples, QUICK_SAMPLES)
+        cpu_requests = min(cpu_requests, QUICK_CPU_REQUESTS)
     wanted = {name.strip() for name in only.split(",") if name.strip()} or None
+    saturation = wanted is not None and "saturation" in wanted
     options = LoadOptions(users=users, seconds=seconds, throughput_users=throughput_users)
     year = date.today().year
     state_dir = state_dir.resolve()
@@ -180,15 +211,19 @@ def run(
             _say(f"{scale.name}: {loaded['counts']}")
             stack = _stack_on(servers, urls, scale, workers, password)
             entry: dict[str, Any] = {"dataset": loaded}
+            saturated: list[dict[str, Any]] = []
             try:
                 _say(f"{scale.name}: starting the stack (logs in {stack.group.log_dir}) ...")
                 stack.start()
                 credentials = measure.login(stack.urls.gateway, password)
+                find_groups = partial(costs.process_groups, stack.pids(), os.getpid(), state_dir)
                 if wanted is None or "idle" in wanted:
                     _say(f"{scale.name}: idle ({seconds} s with no request) ...")
                     time.sleep(IDLE_SETTLE_SECONDS)  # the start's own work (migrations, caches)
-                    entry["idle_cpu_ms_per_s"] = costs.idle(
-                        costs.process_groups(stack.pids(), os.getpid(), state_dir), seconds
+                    entry["idle_cpu_ms_per_s"] = costs.idle(find_groups(), seconds)
+                if cpu_requests:
+                    entry["cpu_per_request"] = measure.cpu_per_request(
+                        stack.urls, credentials, year, find_groups, cpu_requests, wanted
                     )
                 entry["http"] = measure.run_scenarios(
                     stack.urls,
@@ -219,8 +254,25 @@ def run(
                 entry["memory_mb"] = {
                     name: round(value, 1) for name, value in stack.memory().items()
                 }
+                if saturation:
+                    saturated.append(
+                        _saturation(stack, credentials, scale, year, options, state_dir)
+                    )
             finally:
                 stack.stop()
+            if saturation:
+                # One more replica of every API: the premise of scaling out on load.
+                stack = _stack_on(servers, urls, scale, workers + 1, password)
+                try:
+                    _say(f"{scale.name}: starting the stack with {workers + 1} workers per API")
+                    stack.start()
+                    credentials = measure.login(stack.urls.gateway, password)
+                    saturated.append(
+                        _saturation(stack, credentials, scale, year, options, state_dir)
+                    )
+                finally:
+                    stack.stop()
+                entry["saturation"] = report.saturation_by_scenario(saturated)
             # A run of some scenarios keeps the scale's other numbers measured earlier.
             earlier = results["scales"].get(scale.name, {})
             results["scales"][scale.name] = report.merge_scale(earlier, entry)
@@ -232,6 +284,7 @@ def run(
                 "throughput_users": throughput_users,
                 "seconds": seconds,
                 "workers": workers,
+                "cpu_requests": cpu_requests,
             }
             text = report.write(results, out)
     typer.echo(text)

@@ -25,11 +25,16 @@ class Cost:
     wall_p95_ms: float
     cpu_ms: dict[str, float]  # per request, by process group
 
+    @property
+    def total_ms(self) -> float:
+        """CPU ms per request of the whole stack."""
+        return sum(self.cpu_ms.values())
+
     def line(self) -> str:
         cpu = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(self.cpu_ms.items()))
         return (
             f"{self.path}\n  wall p50 {self.wall_p50_ms:.2f} ms, p95 {self.wall_p95_ms:.2f} ms; "
-            f"CPU ms per request: {cpu}, total {sum(self.cpu_ms.values()):.2f}"
+            f"CPU ms per request: {cpu}, total {self.total_ms:.2f}"
         )
 
 

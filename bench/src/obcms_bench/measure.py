@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
+from obcms_bench import cost as costs
 from obcms_bench.dataset import BENCH_PROVINCE
 from obcms_bench.load import LoadOptions, Request, run_locust
 from obcms_bench.stack import StackUrls
@@ -71,6 +73,7 @@ def scenarios(urls: StackUrls, year: int, ppa_id: str) -> dict[str, list[Request
         "feed_year_cold": [
             Request("feed: year, all modules, cold", f"{cold}{FEED}?{year_window(year)}")
         ],
+        "feed_year_warm": [Request("feed: year, all modules, warm", f"{FEED}?{year_window(year)}")],
         "tasks": [
             Request(
                 "tasks: my open",
@@ -125,12 +128,7 @@ def run_scenarios(
             if only and label not in only:
                 continue
             for request in requests:
-                auth = (
-                    {"Authorization": f"Bearer {credentials.token}"}
-                    if request.auth == "token"
-                    else {"Cookie": f"sessionid={credentials.session}"}
-                )
-                client.get(request.url, headers=auth).raise_for_status()
+                client.get(request.url, headers=_auth(request, credentials)).raise_for_status()
             run = partial(
                 run_locust,
                 requests,
@@ -154,6 +152,104 @@ def run_scenarios(
                     stats["throughput_failures"] = throughput.get(name, {}).get("failures", 0.0)
             results |= latency
     return results
+
+
+def _auth(request: Request, credentials: Credentials) -> dict[str, str]:
+    """The headers of `request`'s kind of user: a bearer token, or the pages' session."""
+    if request.auth == "token":
+        return {"Authorization": f"Bearer {credentials.token}"}
+    return {"Cookie": f"sessionid={credentials.session}"}
+
+
+def cpu_per_request(
+    urls: StackUrls,
+    credentials: Credentials,
+    year: int,
+    find_groups: Callable[[], dict[str, list[psutil.Process]]],
+    requests: int,
+    only: set[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Each HTTP scenario's requests made `requests` times one after the other through the
+    gateway (`cost.measure`): the CPU ms per request of every process group, their total and
+    the wall time. Unlike the locust runs' latency, this barely moves with the machine's load."""
+    ppa_id = first_ppa_id(urls.gateway, credentials)
+    measured: dict[str, dict[str, Any]] = {}
+    with httpx.Client(base_url=urls.gateway, timeout=60) as client:
+        for label, scenario in scenarios(urls, year, ppa_id).items():
+            if only and label not in only:
+                continue
+            print(f"  CPU per request: {label} ({requests} requests each)", flush=True)
+            for request in scenario:
+                client.headers = httpx.Headers(_auth(request, credentials))
+                cost = costs.measure(client, find_groups, request.url, requests)
+                measured[request.name] = {
+                    "requests": cost.requests,
+                    "wall_p50_ms": round(cost.wall_p50_ms, 2),
+                    "wall_p95_ms": round(cost.wall_p95_ms, 2),
+                    "cpu_ms": {name: round(ms, 2) for name, ms in sorted(cost.cpu_ms.items())},
+                    "total_ms": round(cost.total_ms, 2),
+                }
+    return measured
+
+
+# The scenarios whose requests/s at saturation are measured (`--only saturation`): the month
+# feed (cold: every service; warm: the gateway's cache), the task queries and the dashboard.
+SATURATION_SCENARIOS = ("feed_cold", "feed_warm", "tasks", "dashboard")
+SATURATION_FIRST_USERS = 2
+SATURATION_MAX_USERS = 32
+# Doubling the users gains less than this factor of requests/s: saturated.
+SATURATION_GAIN = 1.1
+
+
+def saturation(
+    urls: StackUrls,
+    credentials: Credentials,
+    year: int,
+    options: LoadOptions,
+    out_dir: Path,
+    workers: int,
+) -> dict[str, dict[str, Any]]:
+    """Requests/s at saturation of each of `SATURATION_SCENARIOS` on a stack of `workers`
+    uvicorn workers per API: locust users without pauses, doubled from 2 until the scenario's
+    requests/s grow by less than 10 % (or at 32 users); the best step's requests/s and users,
+    and every step as [users, req/s]."""
+    ppa_id = first_ppa_id(urls.gateway, credentials)
+    every = scenarios(urls, year, ppa_id)
+    found: dict[str, dict[str, Any]] = {}
+    with httpx.Client(base_url=urls.gateway, timeout=60) as client:
+        for label in SATURATION_SCENARIOS:
+            requests = every[label]
+            for request in requests:
+                client.get(request.url, headers=_auth(request, credentials)).raise_for_status()
+            steps: list[list[float]] = []
+            failures = 0.0
+            users = SATURATION_FIRST_USERS
+            while users <= SATURATION_MAX_USERS:
+                print(f"  saturation: {label} ({workers} workers, {users} users)", flush=True)
+                stats = run_locust(
+                    requests,
+                    host=urls.gateway,
+                    token=credentials.token,
+                    session=credentials.session,
+                    options=options,
+                    out_dir=out_dir,
+                    label=f"{label}_saturation_{workers}w_{users}u",
+                    users=users,
+                )
+                rows = [stats.get(request.name, {}) for request in requests]
+                steps.append([users, round(sum(row.get("rps", 0.0) for row in rows), 1)])
+                failures += sum(row.get("failures", 0.0) for row in rows)
+                if len(steps) > 1 and steps[-1][1] < steps[-2][1] * SATURATION_GAIN:
+                    break
+                users *= 2
+            best_users, best_rps = max(steps, key=lambda step: step[1])
+            found[label] = {
+                "rps": best_rps,
+                "users": int(best_users),
+                "steps": steps,
+                "failures": int(failures),
+            }
+    return found
 
 
 # --- propagation -------------------------------------------------------------------------

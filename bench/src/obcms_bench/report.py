@@ -12,6 +12,7 @@ from obcms_platform import registry
 FEED_MONTH_COLD = "feed: month, all modules, cold"
 FEED_MONTH_WARM = "feed: month, all modules, warm"
 FEED_YEAR_COLD = "feed: year, all modules, cold"
+FEED_YEAR_WARM = "feed: year, all modules, warm"
 DASHBOARD = "dashboard"
 # The dashboard of the PPAs in one province with one tag and one SDG (the PPA record's filters).
 DASHBOARD_FILTERED = "dashboard: province+tag+sdg"
@@ -32,18 +33,23 @@ API_PROCESS_PREFIXES = (
 MEMORY_LIMIT_MB = 150.0
 # Issue 20: an installation at rest costs (nearly) nothing.
 IDLE_LIMIT_MS_PER_S = 10.0
+# A process group under this many CPU ms per request in every row gets no column of its own
+# in the CPU-per-request table (its share goes to "others"): the kernel counts CPU time in
+# 10 ms ticks, so below a millisecond a group's share over a few dozen requests is mostly a
+# tick more or less.
+CPU_COLUMN_MIN_MS = 1.0
 
 
 @dataclass(frozen=True)
 class Target:
     scale: str
     row: str
-    metric: str  # p50_ms, p95_ms, rss_mb
+    metric: str  # p50_ms, p95_ms (latency); cpu_ms (whole stack's CPU per request)
     limit: float
 
 
 def targets() -> list[Target]:
-    """Issue 7's targets."""
+    """Issue 7's latency targets and issue 20's CPU per request (of the whole stack)."""
     rows = [
         Target("ref", FEED_MONTH_COLD, "p50_ms", 60),
         Target("ref", FEED_MONTH_WARM, "p50_ms", 10),
@@ -52,11 +58,21 @@ def targets() -> list[Target]:
         Target("x10", DASHBOARD, "p95_ms", 100),
         *(Target("ref", row, "p95_ms", 1000) for row in PROPAGATION_ROWS),
         *(Target("ref", row, "p95_ms", 100) for row in PAGE_ROWS),
+        Target("ref", FEED_YEAR_WARM, "cpu_ms", 3),
+        Target("x10", FEED_YEAR_WARM, "cpu_ms", 3),
+        Target("ref", FEED_YEAR_COLD, "cpu_ms", 40),
+        Target("ref", FEED_MONTH_COLD, "cpu_ms", 12),
+        *(Target("ref", row, "cpu_ms", 8) for row in TASK_ROWS),
+        Target("ref", DASHBOARD, "cpu_ms", 8),
+        Target("ref", DASHBOARD_FILTERED, "cpu_ms", 8),
     ]
     return rows
 
 
 def _value(scale: dict[str, Any], target: Target) -> float | None:
+    if target.metric == "cpu_ms":
+        cpu = scale.get("cpu_per_request", {}).get(target.row)
+        return None if cpu is None else float(cpu["total_ms"])
     found = scale.get("http", {}).get(target.row) or scale.get("propagation", {}).get(target.row)
     return None if found is None else float(found[target.metric])
 
@@ -185,6 +201,85 @@ def _throughput_note(meta: dict[str, Any]) -> str:
     )
 
 
+def cpu_columns(cpu: dict[str, dict[str, Any]]) -> list[str]:
+    """The process groups given a column of the CPU-per-request table: those that cost at
+    least `CPU_COLUMN_MIN_MS` per request in some row, the costliest over all rows first."""
+    shown = {
+        name
+        for row in cpu.values()
+        for name, ms in row["cpu_ms"].items()
+        if ms >= CPU_COLUMN_MIN_MS
+    }
+    spent = {name: sum(row["cpu_ms"].get(name, 0.0) for row in cpu.values()) for name in shown}
+    return sorted(shown, key=lambda name: (-spent[name], name))
+
+
+def cpu_table(cpu: dict[str, dict[str, Any]]) -> list[str]:
+    """Requests x process groups: CPU ms per request, the rest in "others", the total and
+    the wall time's median."""
+    columns = cpu_columns(cpu)
+    rows = []
+    for request, measured in cpu.items():
+        by_group = measured["cpu_ms"]
+        others = sum(ms for name, ms in by_group.items() if name not in columns)
+        rows.append(
+            [
+                request,
+                *(f"{by_group.get(name, 0.0):.2f}" for name in columns),
+                f"{others:.2f}",
+                f"**{measured['total_ms']:.2f}**",
+                f"{measured['wall_p50_ms']:.1f}",
+            ]
+        )
+    return _table(["request", *columns, "others", "total", "wall p50"], rows)
+
+
+def saturation_by_scenario(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Scenario -> worker count -> its saturation, from one saturation run per worker count
+    (``{"workers": n, "scenarios": {scenario: saturation}}``)."""
+    found: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for scenario, saturated in run["scenarios"].items():
+            found.setdefault(scenario, {})[str(run["workers"])] = saturated
+    return found
+
+
+def saturation_table(saturation: dict[str, dict[str, Any]]) -> list[str]:
+    """Each scenario's requests/s at saturation with the fewest workers per API and with the
+    most, and what the added workers add."""
+    counts = sorted({int(workers) for run in saturation.values() for workers in run})
+    fewest, most = str(counts[0]), str(counts[-1])
+
+    def at(run: dict[str, Any], workers: str) -> str:
+        if workers not in run:
+            return "-"
+        return f"{run[workers]['rps']:g} ({run[workers]['users']} users)"
+
+    rows = []
+    for scenario, run in saturation.items():
+        gained = (
+            f"{(run[most]['rps'] / run[fewest]['rps'] - 1) * 100:+.0f} %"
+            if fewest != most and fewest in run and most in run and run[fewest]["rps"]
+            else "-"
+        )
+        steps = "; ".join(
+            f"{workers} w: "
+            + ", ".join(f"{users:g}u {rps:g}" for users, rps in run[workers]["steps"])
+            for workers in sorted(run, key=int)
+        )
+        rows.append([scenario, at(run, fewest), at(run, most), gained, steps])
+    return _table(
+        [
+            "scenario",
+            f"req/s, {fewest} workers per API",
+            f"req/s, {most} workers per API",
+            "one more worker per API adds",
+            "steps (users req/s)",
+        ],
+        rows,
+    )
+
+
 def markdown(results: dict[str, Any], chart: str | None) -> str:
     meta = results["meta"]
     lines = [
@@ -255,6 +350,30 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                 for row, stats in scale.get("http", {}).items()
             ],
         )
+        if scale.get("cpu_per_request"):
+            cpu = scale["cpu_per_request"]
+            requests = sorted({int(row["requests"]) for row in cpu.values()})
+            lines += [
+                "",
+                "CPU ms per request, by process group: "
+                + "/".join(str(count) for count in requests)
+                + " requests one after the other through the gateway after 20 to warm up, "
+                "the CPU time (user + system) of every process meanwhile divided by the "
+                "requests (counted in 10 ms ticks: each process's share is within 10 ms "
+                f"divided by the requests); groups under {CPU_COLUMN_MIN_MS:g} ms in every "
+                "row are summed in `others`; wall p50 in ms",
+                "",
+            ]
+            lines += cpu_table(cpu)
+        if scale.get("saturation"):
+            lines += [
+                "",
+                "Requests/s at saturation: locust users without pauses, doubled until the "
+                "scenario's requests/s (all its requests) grow by less than 10 %; the best "
+                "step, then every step. Locust shares the machine's CPUs with the stack.",
+                "",
+            ]
+            lines += saturation_table(scale["saturation"])
         if scale.get("propagation"):
             lines += [""]
             lines += _table(

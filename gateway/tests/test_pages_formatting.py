@@ -643,7 +643,7 @@ def test_every_page_fits_the_screen_and_passes_axe(
 
 PRINTS = SCREENSHOTS.parent / "print"
 # In print, what must not show (the menu, buttons, forms and filters, export menus), and what
-# must: the page's content and its print header (title, day printed).
+# must: the page's content and, above it, its print header (title, day printed).
 PRINT_CHECK = """() => {
   const shown = (box) => box.checkVisibility();
   const hidden = ["header.top", ".export-menu", "main form", "main button", "main a.button",
@@ -657,6 +657,8 @@ PRINT_CHECK = """() => {
     ...(main && shown(main) && main.innerText.trim() ? [] : ["no content prints"]),
     ...(head && shown(head) && /Printed \\w{3} \\d{1,2} \\w{3} \\d{4}/.test(head.innerText)
       ? [] : ["no print header with the day printed"]),
+    ...(head && main && head.getBoundingClientRect().bottom <= main.getBoundingClientRect().top
+      ? [] : ["the print header is not above the content"]),
     ...(main && main.getBoundingClientRect().width >= window.innerWidth - 2
       ? [] : ["the content is not full width"]),
   ];

@@ -435,17 +435,22 @@ def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
     return found
 
 
-# The exports measured: every task and every PPA, as CSV and as Excel, through the gateway.
+# The exports measured through the gateway, downloaded while the service reads the rows: every
+# task and every PPA as CSV (streamed), the PPAs as Excel (a workbook is written whole before
+# it is sent, so a list answers at most `export_xlsx_max_rows` rows as one while you wait).
 EXPORTS = {
     "tasks_csv": "/api/v1/tasks?format=csv",
-    "tasks_xlsx": "/api/v1/tasks?format=xlsx",
     "ppas_csv": "/api/v1/ppas?format=csv",
     "ppas_xlsx": "/api/v1/ppas?format=xlsx",
 }
-# Processes whose memory an export of tasks may grow: the service serving it and the gateway
-# streaming it through (each uvicorn worker on its own).
-EXPORT_SERVERS = ("tasks-api", "gateway")
+# ... and as background jobs (requested, run by the service's worker, then downloaded): every
+# task as Excel, at any scale. (name: (jobs collection, list, format))
+EXPORT_JOBS = {"tasks_xlsx_job": ("tasks-exports", "tasks", "xlsx")}
+# Processes whose memory an export of tasks may grow: the service serving it, its worker
+# running the job and the gateway streaming it through (each uvicorn worker on its own).
+EXPORT_SERVERS = ("tasks-api", "tasks-worker", "gateway")
 RSS_SAMPLE_SECONDS = 0.05
+JOB_POLL_SECONDS = 0.25
 
 
 def _serving_rss(memory: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -461,17 +466,54 @@ def _sample(
             peak[process] = max(peak.get(process, 0.0), value)
 
 
+def _download(client: httpx.Client, path: str) -> int:
+    """The size of the file at `path`, read as it arrives."""
+    size = 0
+    with client.stream("GET", path) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            size += len(chunk)
+    return size
+
+
+def _run_job(client: httpx.Client, collection: str, resource: str, file_format: str) -> int:
+    """Request an export job of every record of `resource`, wait until its worker has written
+    the file, and download it: the file's size."""
+    requested = client.post(
+        f"/api/v1/{collection}", json={"resource": resource, "format": file_format}
+    )
+    requested.raise_for_status()
+    job_path = requested.headers["Location"]
+    while True:
+        job = client.get(job_path)
+        job.raise_for_status()
+        status = job.json()["status"]
+        if status == "done":
+            return _download(client, f"{job_path}/content")
+        if status == "failed":
+            raise RuntimeError(f"the export job {job_path} failed: {job.json()['error']}")
+        time.sleep(JOB_POLL_SECONDS)
+
+
 def exports(
     gateway: str, credentials: Credentials, memory: Callable[[], dict[str, float]]
 ) -> dict[str, Any]:
-    """Rows/s of each export (the list's total over the time to receive the whole file) and,
-    for each, the RSS of the serving processes before it and at its peak (sampled every
-    50 ms meanwhile): flat when the rows stream."""
+    """Rows/s of each export (the list's total over the time to receive the whole file, a
+    job's from its request) and, for each, the RSS of the serving processes before it and at
+    its peak (sampled every 50 ms meanwhile): flat when the rows stream."""
     measured: dict[str, Any] = {}
+    runs: dict[str, tuple[str, Callable[[httpx.Client], int]]] = {
+        name: (path.split("?")[0], partial(_download, path=path)) for name, path in EXPORTS.items()
+    }
+    for name, (collection, resource, file_format) in EXPORT_JOBS.items():
+        runs[name] = (
+            f"/api/v1/{resource}",
+            partial(_run_job, collection=collection, resource=resource, file_format=file_format),
+        )
     with _api(gateway, credentials) as client:
         client.timeout = httpx.Timeout(600)
-        for name, path in EXPORTS.items():
-            listed = client.get(path.split("?")[0], params={"limit": 1})
+        for name, (listing, run) in runs.items():
+            listed = client.get(listing, params={"limit": 1})
             listed.raise_for_status()
             rows = int(listed.json()["total"])
             before = _serving_rss(memory)
@@ -481,12 +523,8 @@ def exports(
             sampler = threading.Thread(target=_sample, args=(memory, done, peak), daemon=True)
             sampler.start()
             started = time.perf_counter()
-            size = 0
             try:
-                with client.stream("GET", path) as response:
-                    response.raise_for_status()
-                    for chunk in response.iter_raw():
-                        size += len(chunk)
+                size = run(client)
             finally:
                 done.set()
                 sampler.join()

@@ -34,10 +34,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.params import Depends as DependsParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from obcms_platform import exports, history
+from obcms_platform import exports, history, registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
@@ -46,6 +46,7 @@ from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.pagination import Page, Pagination
+from obcms_platform.settings import ServiceSettings
 from obcms_platform.versioning import ExpectedVersion, set_etag
 
 ReadT = TypeVar("ReadT", bound=BaseModel)
@@ -301,6 +302,8 @@ class ResourceRoutes(Generic[ReadT]):
                     field=paging,
                 )
         statement = query(session, filters, principal=principal)
+        if export_format is ExportFormat.XLSX:
+            self._refuse_large_workbook(request, session, statement)
         present = self.present
         database: Database = request.app.state.database
         records = exports.rows(
@@ -314,6 +317,31 @@ class ResourceRoutes(Generic[ReadT]):
             records,
             today=datetime.now(OFFICE_ZONE).date(),
             title=self._sheet_title(),
+        )
+
+    def _refuse_large_workbook(
+        self, request: Request, session: Session, statement: Select[Any]
+    ) -> None:
+        """422 on `format` when the workbook would hold more rows than one built while the
+        client waits may (`export_xlsx_max_rows`), saying what to do instead."""
+        settings: ServiceSettings = request.app.state.settings
+        most = settings.export_xlsx_max_rows
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = session.scalar(counted) or 0
+        if total <= most:
+            return
+        jobs = registry.by_name(settings.service_name).exports_resource
+        background = (
+            f", or export it in the background (POST {API_PREFIX}/{jobs} with "
+            f'{{"resource": "{self.plural}", "format": "xlsx", "filters": {{...}}}})'
+            if jobs
+            else ""
+        )
+        raise InvalidInputError(
+            f"format: an Excel file of {total:,} {self.plural.replace('_', ' ')} is too large to "
+            f"build while you wait (at most {most:,} rows); narrow the filters, ask for "
+            f"format=csv, which streams any number of rows{background}",
+            field="format",
         )
 
     def _sheet_title(self) -> str:

@@ -132,6 +132,30 @@ def test_excel_export_has_the_header_words_and_typed_cells(client, staff, seed):
     assert isinstance(row[column["Created"]], datetime)
 
 
+def test_an_excel_file_too_large_to_build_while_waiting_is_refused_with_the_ways_out(
+    client, settings, staff, seed
+):
+    # A workbook is written whole before its first byte leaves: a large one would outlast
+    # the gateway's backend timeout and reach the client as a 503.
+    settings.export_xlsx_max_rows = 1_000
+
+    refused = client.get(PPAS, params={"format": "xlsx"}, headers=staff.headers)
+
+    error = assert_error(refused, 422, "format")
+    assert "1,260 ppas" in error["message"]
+    assert "at most 1,000 rows" in error["message"]
+    assert "format=csv" in error["message"]
+    assert "POST /api/v1/portfolio-exports" in error["message"]
+    streamed = client.get(PPAS, params={"format": "csv"}, headers=staff.headers)
+    assert len(csv_rows(streamed)) == SEEDED
+    narrowed = {"fiscal_year": 2025}
+    header, *rows = workbook_rows(
+        client.get(PPAS, params={**narrowed, "format": "xlsx"}, headers=staff.headers)
+    )
+    assert [row[header.index("PPA id")] for row in rows] == json_ids(client, staff, PPAS, narrowed)
+    assert len(rows) == SEEDED // 2
+
+
 def test_a_title_a_spreadsheet_would_run_as_a_formula_stays_text(client, staff):
     create_ppa(client, staff, title="=HYPERLINK(1)")
     create_ppa(client, staff, title="-5 days")

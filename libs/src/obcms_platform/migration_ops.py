@@ -254,6 +254,24 @@ def replace_enum_values(table: str, column: str, *values: str) -> None:
     op.create_check_constraint(name, table, sa.column(column).in_(values))
 
 
+def add_enum_value(tables: Sequence[str], column: str, values: Sequence[str], new: str) -> None:
+    """Let `column` of each of `tables` hold `new` besides `values` (the upgrade of a new
+    kind: expand-only, the previous release never writes it)."""
+    for table in tables:
+        replace_enum_values(table, column, *values, new)
+
+
+def remove_enum_value(
+    tables: Sequence[str], column: str, values: Sequence[str], added: str
+) -> None:
+    """Undo `add_enum_value`: the rows holding `added`, which the previous release could not
+    read, are deleted, and `column` holds `values` again."""
+    for table in tables:
+        rows = sa.table(table, sa.column(column))
+        op.execute(sa.delete(rows).where(rows.c[column] == added))
+        replace_enum_values(table, column, *values)
+
+
 def create_attachments_table() -> None:
     """`attachments.AttachmentColumns`' table: the files attached to a service's records
     (the files themselves are in `storage`)."""

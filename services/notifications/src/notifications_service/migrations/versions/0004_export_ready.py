@@ -4,9 +4,7 @@ Expand-only: the previous release never writes the new kind. Going down deletes 
 notifications and preferences of it, which the previous release could not read.
 """
 
-from alembic import op
-
-from obcms_platform.migration_ops import replace_enum_values
+from obcms_platform.migration_ops import add_enum_value, remove_enum_value
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -34,11 +32,8 @@ TABLES = ("notifications", "kind_preferences")
 
 
 def upgrade() -> None:
-    for table in TABLES:
-        replace_enum_values(table, "kind", *KINDS, NEW_KIND)
+    add_enum_value(TABLES, "kind", KINDS, NEW_KIND)
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        op.execute(f"DELETE FROM {table} WHERE kind = '{NEW_KIND}'")
-        replace_enum_values(table, "kind", *KINDS)
+    remove_enum_value(TABLES, "kind", KINDS, NEW_KIND)

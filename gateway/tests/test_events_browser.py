@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from gateway_helpers import (
     ServedApp,
     browser_session,
     create_user,
+    ok,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
@@ -51,12 +51,6 @@ def page(browser: Browser, gateway: ServedApp) -> Iterator[Page]:
         browser, gateway.url, "admin", ADMIN_PASSWORD, DESKTOP, timezone_id="Europe/Berlin"
     ) as page:
         yield page
-
-
-def _ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _screenshots(page: Page, name: str, phone_shows: str | None = None) -> None:
@@ -130,9 +124,9 @@ def test_people_picker_and_recurrence_fields(page: Page, api: httpx.Client):
     expect(facts).to_contain_text("Every 2 weeks on Monday and Wednesday, 4 times")
     expect(facts).to_contain_text("Mon 7 Mar 2033, 14:00–15:00")  # noqa: RUF001
     event_id = page.url.split(EVENTS)[1].split("/")[0]
-    event = _ok(api.get(f"/api/v1/events/{event_id}"), 200)
+    event = ok(api.get(f"/api/v1/events/{event_id}"), 200)
     assert event["participant_ids"] == [person["id"]]
-    occurrences = _ok(
+    occurrences = ok(
         api.get(
             f"/api/v1/events/{event_id}/occurrences",
             params={"start": "2033-03-01", "end": "2033-05-01"},
@@ -170,10 +164,10 @@ def test_people_picker_and_recurrence_fields(page: Page, api: httpx.Client):
 
 def test_resource_week_in_the_viewers_zone(page: Page, api: httpx.Client):
     marker = uuid.uuid4().hex[:6]
-    van = _ok(
+    van = ok(
         api.post("/api/v1/resources", json={"name": f"Van {marker}", "resource_type": "vehicle"})
     )
-    _ok(
+    ok(
         api.post(
             "/api/v1/bookings",
             json={
@@ -194,7 +188,7 @@ def test_resource_week_in_the_viewers_zone(page: Page, api: httpx.Client):
 
 def _occurrences(api: httpx.Client, event_id: str) -> list[tuple[str, str]]:
     """(original date, start in UTC) of each occurrence in April 2033."""
-    found = _ok(
+    found = ok(
         api.get(
             f"/api/v1/events/{event_id}/occurrences",
             params={"start": "2033-04-01", "end": "2033-05-01"},
@@ -209,7 +203,7 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
     called off; a participant's approved leave on the last Monday is named on the page."""
     marker = uuid.uuid4().hex[:6]
     person = create_user(api, {}, full_name=f"Joy Mangudadatu {marker}")
-    manager = _ok(
+    manager = ok(
         api.post(
             "/api/v1/users",
             json={
@@ -220,7 +214,7 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
             },
         )
     )
-    leave = _ok(
+    leave = ok(
         api.post(
             "/api/v1/leaves",
             json={
@@ -232,8 +226,8 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
         )
     )
     approver = token_for(api, manager["username"], "user-password-for-tests")
-    _ok(api.post(f"/api/v1/leaves/{leave['id']}/approve", headers=approver), 200)
-    series = _ok(
+    ok(api.post(f"/api/v1/leaves/{leave['id']}/approve", headers=approver), 200)
+    series = ok(
         api.post(
             "/api/v1/events",
             json={

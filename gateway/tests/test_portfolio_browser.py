@@ -23,7 +23,8 @@ from gateway_helpers import (
     ServedApp,
     browser_session,
     check_page,
-    create_user,
+    ok,
+    person,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
@@ -43,16 +44,7 @@ def people(gateway: ServedApp) -> dict[str, Any]:
             ("me", "staff", f"Nasser Ampatuan {marker}"),
             ("manager", "manager", f"Rohaida Sinsuat {marker}"),
         ):
-            user = create_user(client, admin, role)
-            named = client.patch(
-                f"/api/v1/users/{user['id']}", json={"full_name": full_name}, headers=admin
-            )
-            assert named.status_code == 200, named.text
-            found[key] = {
-                **user,
-                "full_name": full_name,
-                "headers": token_for(client, user["username"], USER_PASSWORD),
-            }
+            found[key] = person(client, admin, role, full_name)
         return found
 
 
@@ -68,12 +60,6 @@ def page(browser: Browser, gateway: ServedApp, people: dict[str, Any]) -> Iterat
         browser, gateway.url, people["me"]["username"], USER_PASSWORD, DESKTOP
     ) as page:
         yield page
-
-
-def _created(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_ppa_form_errors_amounts_and_delete_asks_first(page: Page, people: dict[str, Any]):
@@ -123,7 +109,7 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
     marker = people["marker"]
     me = people["me"]["headers"]
     kept, added = (
-        _created(
+        ok(
             api.post(
                 "/api/v1/ppas",
                 json={"title": f"{title} {marker}", "category": "oobc_ppa"},
@@ -132,7 +118,7 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
         )
         for title in ("Water system", "Hygiene kits")
     )
-    need = _created(
+    need = ok(
         api.post(
             "/api/v1/needs",
             json={"title": f"Clean water {marker}", "ppa_ids": [kept["id"]], "community": "Tugaya"},

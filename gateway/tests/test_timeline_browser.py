@@ -23,6 +23,7 @@ from gateway_helpers import (
     browser_session,
     check_page,
     create_user,
+    ok,
     token_for,
 )
 from playwright.sync_api import Browser, Page, expect
@@ -59,16 +60,10 @@ def page(browser: Browser, gateway: ServedApp, people: dict[str, Any]) -> Iterat
         yield page
 
 
-def _ok(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code in (200, 201), response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _ppa_with_milestone(
     api: httpx.Client, headers: dict[str, str], title: str, milestone: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    ppa = _ok(
+    ppa = ok(
         api.post(
             PPAS,
             json={
@@ -81,7 +76,7 @@ def _ppa_with_milestone(
             headers=headers,
         )
     )
-    created = _ok(
+    created = ok(
         api.post(
             f"{PPAS}/{ppa['id']}/milestones",
             json={"title": milestone, "date": "2027-03-01"},
@@ -122,7 +117,7 @@ def _drawn_box(page: Page, row_id: str) -> Any:
 
 
 def _milestone(api: httpx.Client, headers: dict[str, str], ppa: dict[str, Any], mid: str) -> Any:
-    milestones = _ok(api.get(f"{PPAS}/{ppa['id']}/milestones", headers=headers))
+    milestones = ok(api.get(f"{PPAS}/{ppa['id']}/milestones", headers=headers), 200)
     return next(each for each in milestones if each["id"] == mid)
 
 
@@ -180,12 +175,13 @@ def test_a_drag_after_someone_elses_change_is_refused_and_the_bar_goes_back(
     row = f"milestone-{milestone['id']}"
     before = _bar_x(page, row)
     # The manager renames it meanwhile: the page's version is stale.
-    _ok(
+    ok(
         api.patch(
             f"{PPAS}/{mine['id']}/milestones/{milestone['id']}",
             json={"title": f"Household survey {marker}"},
             headers={**people["manager"]["headers"], "If-Match": f'"{milestone["version"]}"'},
-        )
+        ),
+        200,
     )
     _drag(page, row, 150)
     status = page.locator("#timeline-status")
@@ -205,7 +201,7 @@ def test_dragging_a_task_on_a_ppas_timeline_moves_its_due_date(
 ):
     marker = people["marker"] + "c"
     ppa, _ = _ppa_with_milestone(api, people["me"]["headers"], f"Road {marker}", "Survey")
-    first = _ok(
+    first = ok(
         api.post(
             "/api/v1/tasks",
             json={
@@ -218,7 +214,7 @@ def test_dragging_a_task_on_a_ppas_timeline_moves_its_due_date(
             headers=people["admin"],
         )
     )
-    task = _ok(
+    task = ok(
         api.post(
             "/api/v1/tasks",
             json={
@@ -242,7 +238,7 @@ def test_dragging_a_task_on_a_ppas_timeline_moves_its_due_date(
 
     _drag(page, task["id"], 150)
     expect(page.locator("#toast")).to_contain_text(f"“Tender {marker}” moved to")
-    stored = _ok(api.get(f"/api/v1/tasks/{task['id']}", headers=people["me"]["headers"]))
+    stored = ok(api.get(f"/api/v1/tasks/{task['id']}", headers=people["me"]["headers"]), 200)
     assert stored["due_date"] > "2027-02-10"
     assert stored["start_date"] is None  # a task with only a due date keeps only that
     expect(page.locator(f'[data-row="{task["id"]}"][data-date-field="due_date"]')).to_have_text(

@@ -435,20 +435,22 @@ def digest_job(notifications_database_url: str, year: int) -> dict[str, Any]:
     return found
 
 
-# The exports measured through the gateway, downloaded while the service reads the rows: every
-# task and every PPA as CSV (streamed), the PPAs as Excel (a workbook is written whole before
-# it is sent, so a list answers at most `export_xlsx_max_rows` rows as one while you wait).
+# The exports measured through the gateway: every task and every PPA as CSV, downloaded
+# while the service reads the rows (streamed), and as Excel in a background job (requested,
+# run by the service's worker, then downloaded): a list answers only a small workbook while
+# the client waits (`export_xlsx_max_cells`), since one is written whole before it is sent.
 EXPORTS = {
     "tasks_csv": "/api/v1/tasks?format=csv",
     "ppas_csv": "/api/v1/ppas?format=csv",
-    "ppas_xlsx": "/api/v1/ppas?format=xlsx",
 }
-# ... and as background jobs (requested, run by the service's worker, then downloaded): every
-# task as Excel, at any scale. (name: (jobs collection, list, format))
-EXPORT_JOBS = {"tasks_xlsx_job": ("tasks-exports", "tasks", "xlsx")}
-# Processes whose memory an export of tasks may grow: the service serving it, its worker
-# running the job and the gateway streaming it through (each uvicorn worker on its own).
-EXPORT_SERVERS = ("tasks-api", "tasks-worker", "gateway")
+# name: (jobs collection, list, format)
+EXPORT_JOBS = {
+    "tasks_xlsx_job": ("tasks-exports", "tasks", "xlsx"),
+    "ppas_xlsx_job": ("portfolio-exports", "ppas", "xlsx"),
+}
+# Processes whose memory an export may grow: the service serving it, its worker running
+# the job and the gateway streaming it through (each uvicorn worker on its own).
+EXPORT_SERVERS = ("tasks-api", "tasks-worker", "portfolio-api", "portfolio-worker", "gateway")
 RSS_SAMPLE_SECONDS = 0.05
 JOB_POLL_SECONDS = 0.25
 

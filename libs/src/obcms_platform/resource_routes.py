@@ -303,7 +303,7 @@ class ResourceRoutes(Generic[ReadT]):
                 )
         statement = query(session, filters, principal=principal)
         if export_format is ExportFormat.XLSX:
-            self._refuse_large_workbook(request, session, statement)
+            self._refuse_large_workbook(request, session, statement, self.export)
         present = self.present
         database: Database = request.app.state.database
         records = exports.rows(
@@ -320,12 +320,12 @@ class ResourceRoutes(Generic[ReadT]):
         )
 
     def _refuse_large_workbook(
-        self, request: Request, session: Session, statement: Select[Any]
+        self, request: Request, session: Session, statement: Select[Any], export: Export
     ) -> None:
-        """422 on `format` when the workbook would hold more rows than one built while the
-        client waits may (`export_xlsx_max_rows`), saying what to do instead."""
+        """422 on `format` when the workbook would hold more cells than one built while the
+        client waits may (`export_xlsx_max_cells`), saying what to do instead."""
         settings: ServiceSettings = request.app.state.settings
-        most = settings.export_xlsx_max_rows
+        most = max(1, settings.export_xlsx_max_cells // len(export.columns))
         counted = select(func.count()).select_from(statement.order_by(None).subquery())
         total = session.scalar(counted) or 0
         if total <= most:
@@ -333,14 +333,15 @@ class ResourceRoutes(Generic[ReadT]):
         jobs = registry.by_name(settings.service_name).exports_resource
         background = (
             f", or export it in the background (POST {API_PREFIX}/{jobs} with "
-            f'{{"resource": "{self.plural}", "format": "xlsx", "filters": {{...}}}})'
+            f'{{"resource": "{export.name}", "format": "xlsx", "filters": {{...}}}})'
             if jobs
             else ""
         )
         raise InvalidInputError(
             f"format: an Excel file of {total:,} {self.plural.replace('_', ' ')} is too large to "
-            f"build while you wait (at most {most:,} rows); narrow the filters, ask for "
-            f"format=csv, which streams any number of rows{background}",
+            f"build while you wait (at most {most:,} of them, {len(export.columns)} "
+            f"columns each); narrow the filters, ask for format=csv, which streams any number "
+            f"of rows{background}",
             field="format",
         )
 

@@ -129,10 +129,11 @@ class ServiceSettings(BaseSettings):
     export_lease_seconds: int = Field(default=120, ge=1, le=86_400)
     export_progress_rows: int = Field(default=1_000, ge=1, le=1_000_000)
     export_retention_hours: int = Field(default=72, ge=1, le=24 * 90)
-    # The most rows a list answers as Excel while the client waits: a workbook is a zip,
-    # written whole before its first byte leaves (about 5,000 rows a second), so a larger
-    # one would outlast the gateway's backend timeout. Larger: CSV (streamed) or a job.
-    export_xlsx_max_rows: int = Field(default=20_000, ge=1, le=1_048_575)
+    # The most cells (rows x columns) a list answers as Excel while the client waits: a
+    # workbook is a zip, written whole before its first byte leaves (about 50,000 cells a
+    # second on a loaded 2-core machine), so a larger one would outlast the gateway's backend
+    # timeout. Larger: CSV (streamed) or a background job.
+    export_xlsx_max_cells: int = Field(default=250_000, ge=1, le=100_000_000)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

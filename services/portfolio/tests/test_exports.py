@@ -20,6 +20,7 @@ from obcms_platform.formatting import label
 from obcms_platform.testing import assert_error
 from obcms_platform.vocabulary import PpaCategory, PpaStatus, Sector, values
 from portfolio_service.ppas.models import Ppa
+from portfolio_service.ppas.schemas import PPA_EXPORT_COLUMNS
 
 from .helpers import ASSESSMENTS, NEEDS, PPAS, create_ppa
 
@@ -137,13 +138,13 @@ def test_an_excel_file_too_large_to_build_while_waiting_is_refused_with_the_ways
 ):
     # A workbook is written whole before its first byte leaves: a large one would outlast
     # the gateway's backend timeout and reach the client as a 503.
-    settings.export_xlsx_max_rows = 1_000
+    settings.export_xlsx_max_cells = 1_000 * len(PPA_EXPORT_COLUMNS)
 
     refused = client.get(PPAS, params={"format": "xlsx"}, headers=staff.headers)
 
     error = assert_error(refused, 422, "format")
     assert "1,260 ppas" in error["message"]
-    assert "at most 1,000 rows" in error["message"]
+    assert f"at most 1,000 of them, {len(PPA_EXPORT_COLUMNS)} columns each" in error["message"]
     assert "format=csv" in error["message"]
     assert "POST /api/v1/portfolio-exports" in error["message"]
     streamed = client.get(PPAS, params={"format": "csv"}, headers=staff.headers)

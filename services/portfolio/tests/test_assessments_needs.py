@@ -12,7 +12,17 @@ from obcms_platform.testing.databases import checked_values
 from portfolio_service.assessments.models import AssessmentLevel, AssessmentStatus, Methodology
 from portfolio_service.needs.models import Feasibility, NeedStatus, UrgencyLevel
 
-from .helpers import ASSESSMENTS, DASHBOARD, NEEDS, create_ppa, get_ppa, outbox_rows
+from .helpers import (
+    ASSESSMENTS,
+    DASHBOARD,
+    NEEDS,
+    create_assessment,
+    create_need,
+    create_ppa,
+    get_ppa,
+    outbox_rows,
+    put_links,
+)
 
 ASSESSMENT_BODY: dict[str, Any] = {
     "title": "MANA of Barangay Tugaya",
@@ -25,28 +35,6 @@ ASSESSMENT_BODY: dict[str, Any] = {
     "location": "Tugaya, Lanao del Sur",
     "community": "Tugaya OBC",
 }
-
-
-def create_assessment(client, caller, **fields: Any) -> dict[str, Any]:
-    body = {
-        "title": "An assessment",
-        "primary_methodology": "survey",
-        "assessment_level": "community",
-    }
-    response = client.post(ASSESSMENTS, json={**body, **fields}, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def create_need(client, caller, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("title", "A need")
-    response = client.post(NEEDS, json=fields, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def put_links(client, caller, need_id: str, ppa_ids: list[str]):
-    return client.put(f"{NEEDS}/{need_id}/ppas", json={"ppa_ids": ppa_ids}, headers=caller.headers)
 
 
 # --- assessments ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from obcms_platform.testing.service_fixtures import service_settings
 from portfolio_service.db import bus
 from portfolio_service.events import handlers
 
-from .helpers import ASSESSMENTS, PPAS, create_ppa, outbox_rows
+from .helpers import ASSESSMENTS, PPAS, create_assessment, create_ppa, outbox_rows
 
 
 @pytest.fixture
@@ -35,13 +35,6 @@ def files_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(files_dir: Path, portfolio_db_url: str, redis_url: str) -> Any:
     return service_settings(PORTFOLIO, portfolio_db_url, redis_url, attachments_dir=files_dir)
-
-
-def create_assessment(client: TestClient, caller: Caller) -> dict[str, Any]:
-    body = {"title": "MANA 2027", "primary_methodology": "survey", "assessment_level": "regional"}
-    response = client.post(ASSESSMENTS, json=body, headers=caller.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def upload(

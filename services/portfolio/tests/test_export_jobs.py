@@ -23,8 +23,8 @@ from obcms_platform.vocabulary import PpaStatus, values
 from portfolio_service.db import bus
 from portfolio_service.events import handlers
 
-from .helpers import PPAS
-from .test_exports import TRANCHES, seed  # noqa: F401 - the seeded PPAs fixture
+from .helpers import PPAS, TRANCHES
+from .test_exports import seed  # noqa: F401 - the seeded PPAs fixture
 
 EXPORTS = "/api/v1/portfolio-exports"
 

@@ -3,8 +3,6 @@ Excel: every row the JSON list has for the same filters, in its order, typed cel
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import re
 import uuid
@@ -12,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 import pytest
 from sqlalchemy import insert
 
@@ -22,10 +19,8 @@ from obcms_platform.vocabulary import PpaCategory, PpaStatus, Sector, values
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.ppas.schemas import PPA_EXPORT_COLUMNS
 
-from .helpers import ASSESSMENTS, NEEDS, PPAS, create_ppa
+from .helpers import ASSESSMENTS, NEEDS, PPAS, TRANCHES, create_ppa, csv_rows, workbook_rows
 
-TRANCHES = "/api/v1/funding-tranches"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # More than one fetch of the export's server-side cursor (1,000 rows).
 SEEDED = 1_260
 
@@ -69,20 +64,6 @@ def json_ids(client, caller, path: str, params: dict[str, Any]) -> list[str]:
         found += [item["id"] for item in page.json()["items"]]
         if len(found) >= page.json()["total"]:
             return found
-
-
-def csv_rows(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith("\N{BYTE ORDER MARK}".encode())
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-
-
-def workbook_rows(response) -> list[tuple[Any, ...]]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == XLSX
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
-    return list(sheet.iter_rows(values_only=True))
 
 
 def test_csv_export_has_every_row_the_filtered_list_has_in_its_order(client, staff, seed):

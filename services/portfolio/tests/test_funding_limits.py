@@ -14,8 +14,7 @@ from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import run_concurrently
 from portfolio_service.dashboard.service import last_quarter_end
 
-from .helpers import CEILINGS, DASHBOARD, PPAS, create_ppa
-from .test_milestones_workflow_funding import summary, tranche
+from .helpers import CEILINGS, DASHBOARD, PPAS, create_ppa, summary, tranche
 
 
 def refusal(response) -> str:

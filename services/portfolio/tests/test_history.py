@@ -12,9 +12,18 @@ from sqlalchemy import select
 from portfolio_service.db import history
 from portfolio_service.events import HANDLERS
 
-from .helpers import ASSESSMENTS, CEILINGS, NEEDS, PPAS, STAGES, create_ppa
-from .test_assessments_needs import create_assessment, create_need, put_links
-from .test_progress import task_event
+from .helpers import (
+    ASSESSMENTS,
+    CEILINGS,
+    NEEDS,
+    PPAS,
+    STAGES,
+    create_assessment,
+    create_need,
+    create_ppa,
+    put_links,
+    task_event,
+)
 
 
 def changes(entry) -> dict[str, tuple[object, object]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from obcms_platform.testing import assert_error
 
-from .helpers import PPAS, STAGES, create_ppa, get_ppa, outbox_rows
+from .helpers import PPAS, STAGES, create_ppa, get_ppa, outbox_rows, summary, tranche
 
 # --- milestones -------------------------------------------------------------------------
 
@@ -224,20 +224,6 @@ def test_stage_fields_and_validation(client, staff):
 
 
 # --- funding ----------------------------------------------------------------------------
-
-
-def tranche(client, caller, ppa_id, kind, amount, day="2026-02-01"):
-    return client.post(
-        f"{PPAS}/{ppa_id}/funding",
-        json={"tranche_type": kind, "amount": amount, "date": day},
-        headers=caller.headers,
-    )
-
-
-def summary(client, caller, ppa_id):
-    response = client.get(f"{PPAS}/{ppa_id}/funding", headers=caller.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_rates_with_exact_numbers(client, staff, manager):

@@ -16,12 +16,13 @@ from .helpers import (
     ASSESSMENTS,
     NEEDS,
     PPAS,
+    create_assessment,
+    create_need,
     create_ppa,
     get_ppa,
     outbox_rows,
+    task_event,
 )
-from .test_assessments_needs import create_assessment, create_need
-from .test_progress import task_event
 
 
 def _get(client, caller, url: str) -> dict[str, Any]:

@@ -18,9 +18,7 @@ from obcms_platform.testing.service_probes import run_concurrently
 from obcms_platform.vocabulary import Feasibility, UrgencyLevel
 from portfolio_service.priorities.score import MAX_SCORE, priority_of, score_expression
 
-from .helpers import NEEDS, create_ppa
-from .test_assessments_needs import create_need
-from .test_exports import csv_rows, workbook_rows
+from .helpers import NEEDS, create_need, create_ppa, csv_rows, workbook_rows
 
 SUMMARY = f"{NEEDS}/priority-summary"
 

@@ -27,25 +27,7 @@ from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
 from portfolio_service.progress.service import apply_task_event, recompute_progress
 from portfolio_service.settings import get_settings
 
-from .helpers import create_ppa, get_ppa
-
-
-def task_event(kind: str, task_id: uuid.UUID, ppa_id: Any, status: str, version: int) -> Event:
-    return Event(
-        type=f"task.{kind}",
-        producer="tasks",
-        subject_id=task_id,
-        data={
-            "task_id": str(task_id),
-            "title": "a task",
-            "status": status,
-            "related_ppa_id": None if ppa_id is None else str(ppa_id),
-            "related_assessment_id": None,
-            "related_event_id": None,
-            "due_date": None,
-            "version": version,
-        },
-    )
+from .helpers import create_ppa, get_ppa, task_event
 
 
 def apply(session, *events: Event) -> None:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +38,7 @@ from gateway_helpers import (
     signed_in_page,
     submit,
     token_for,
+    visible_text,
 )
 from playwright.sync_api import Browser, Page
 
@@ -119,36 +119,6 @@ DOMAIN_ENUMS: tuple[type[StrEnum], ...] = (
 )
 # The codes a person must never read: those of several words.
 DOMAIN_CODES = frozenset(m.value for enum in DOMAIN_ENUMS for m in enum if "_" in m.value)
-
-
-class _VisibleText(HTMLParser):
-    """The text a browser shows: outside tags (attributes), scripts and styles."""
-
-    HIDDEN = frozenset({"script", "style", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.HIDDEN:
-            self._hidden_depth += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN and self._hidden_depth:
-            self._hidden_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden_depth:
-            self.parts.append(data)
-
-
-def visible_text(html: str) -> str:
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    return " ".join(" ".join(parser.parts).split())
 
 
 @pytest.fixture(scope="module")

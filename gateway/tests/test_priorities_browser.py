@@ -27,9 +27,9 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
 from playwright.sync_api import Browser, Page, expect
-from test_pages_formatting import visible_text
 
 BOARD = "/oobc-management/portfolio/needs/priorities/"
 

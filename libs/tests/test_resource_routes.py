@@ -12,7 +12,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy import String, create_engine, select
+from sqlalchemy import String, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from obcms_platform.app import create_service_app
@@ -360,3 +360,37 @@ def test_a_link_to_another_record_is_made_and_undone_under_if_match(client):
     assert operations["put"]["description"] == FOLLOW_DESCRIPTION
     assert operations["put"]["tags"] == ["notes"]
     assert set(operations["delete"]["responses"]) == {"200", "401", "404", "412", "422"}
+
+
+def test_a_page_total_is_exact_whether_or_not_it_was_counted(client):
+    for _ in range(5):
+        _create(client, "paged")
+    for limit, offset in ((2, 0), (2, 2), (2, 4), (5, 0), (10, 0), (2, 6), (3, 3)):
+        page = client.get(
+            NOTES, params={"title": "paged", "limit": limit, "offset": offset}, headers=STAFF
+        ).json()
+        assert page["total"] == 5, (limit, offset)
+        assert len(page["items"]) == max(0, min(limit, 5 - offset)), (limit, offset)
+
+
+def test_a_list_that_fits_its_page_is_answered_without_counting(client):
+    for _ in range(3):
+        _create(client, "counted")
+    engine = client.app.state.database.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        fits = client.get(NOTES, params={"title": "counted", "limit": 5}, headers=STAFF)
+        counted_fits = [s for s in statements if "count(" in s.lower()]
+        statements.clear()
+        full = client.get(NOTES, params={"title": "counted", "limit": 2}, headers=STAFF)
+        counted_full = [s for s in statements if "count(" in s.lower()]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert fits.json()["total"] == full.json()["total"] == 3
+    assert counted_fits == []  # a page with room left is the whole list
+    assert len(counted_full) == 1  # a full page may have more after it

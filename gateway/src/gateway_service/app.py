@@ -183,8 +183,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             maintenance_router,
             feed_router,
             subscriptions_router,
+            # After the gateway's own /api routes (its catch-all must not shadow them), before
+            # the pages (none under /api): an API request is then matched without trying the
+            # pages' 160 routes first, about 0.8 ms of the gateway's CPU per request.
+            proxy_router,
             pages_router,
-            proxy_router,  # last: its catch-all must not shadow the routes above
         ],
         openapi_url="/openapi.json" if settings.serves_api_docs else None,
         interactive_docs=False,  # Swagger UI and ReDoc load scripts from a CDN: the CSP refuses it

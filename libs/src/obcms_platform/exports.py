@@ -35,7 +35,6 @@ from enum import Enum
 from operator import attrgetter
 from typing import IO, Any
 
-import xlsxwriter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Select
@@ -210,6 +209,9 @@ def xlsx_chunks(title: str, columns: Sequence[Column], records: Iterable[Any]) -
 def _write_workbook(
     spool: IO[bytes], title: str, columns: Sequence[Column], records: Iterable[Any]
 ) -> None:
+    # Imported here: about 2 MB in every API worker, for the exports alone.
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(spool, {"constant_memory": True})
     header = workbook.add_format({"bold": True})
     day = workbook.add_format({"num_format": DATE_FORMAT})

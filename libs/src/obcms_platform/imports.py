@@ -34,7 +34,6 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Annotated, Any, BinaryIO, TypeVar
 
-import openpyxl
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
@@ -266,6 +265,10 @@ def _place_columns(importer: Import, headers: Sequence[Any]) -> _Sheet:
 
 def _open_rows(content: BinaryIO) -> Iterator[tuple[Any, ...]]:
     """The rows of the workbook's first sheet, read as they come (read-only mode)."""
+    # Imported here: openpyxl brings numpy and Pillow, about 20 MB in every API worker of a
+    # service with imports, for a page that is used now and then.
+    import openpyxl
+
     content.seek(0)
     try:
         workbook = openpyxl.load_workbook(content, read_only=True, data_only=True)

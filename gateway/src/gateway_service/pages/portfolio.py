@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import cache, partial
@@ -710,96 +711,67 @@ async def _submit(
     )
 
 
-@router.post(PPA_PAGE + "milestones/")
-async def milestone_add(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    form, _ = await read_form(request)
-    parsed = parse(form, MILESTONE_FIELDS)
-    path = f"/ppas/{ppa_id}/milestones"
-    return await _submit(
-        request,
-        user,
-        ppa_id,
-        "milestones",
-        "POST",
-        path,
-        parsed,
-        form,
-        MILESTONE_FIELDS,
-        saved="milestone-added",
-    )
+def _part_forms(
+    collection: str,
+    thing: str,
+    fields: tuple[Field, ...],
+    *,
+    edit_section: Callable[[str], str] | None = None,
+) -> None:
+    """The add form of a PPA's `collection` (its section has the collection's name) and,
+    with `edit_section` (the section of one, by its id), each one's edit form, sent at the
+    version it showed."""
+
+    async def add(request: Request, user: PageUser, ppa_id: str) -> Response:
+        ppa_id = parse_id(ppa_id, "PPA")
+        form, _ = await read_form(request)
+        return await _submit(
+            request,
+            user,
+            ppa_id,
+            collection,
+            "POST",
+            f"/ppas/{ppa_id}/{collection}",
+            parse(form, fields),
+            form,
+            fields,
+            saved=f"{thing}-added",
+        )
+
+    router.post(PPA_PAGE + f"{collection}/", name=f"{thing}_add")(add)
+    if edit_section is None:
+        return
+
+    async def edit(request: Request, user: PageUser, ppa_id: str, part_id: str) -> Response:
+        ppa_id = parse_id(ppa_id, "PPA")
+        part_id = parse_id(part_id, thing)
+        form, _ = await read_form(request)
+        return await _submit(
+            request,
+            user,
+            ppa_id,
+            edit_section(part_id),
+            "PATCH",
+            f"/ppas/{ppa_id}/{collection}/{part_id}",
+            parse(form, fields, edit=True),
+            form,
+            fields,
+            saved=f"{thing}-saved",
+            headers=if_match(form.get("version", "")),
+        )
+
+    router.post(PPA_PAGE + f"{collection}/{{part_id}}/", name=f"{thing}_update")(edit)
 
 
-@router.post(PPA_PAGE + "milestones/{milestone_id}/")
-async def milestone_update(
-    request: Request, user: PageUser, ppa_id: str, milestone_id: str
-) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    milestone_id = parse_id(milestone_id, "milestone")
-    form, _ = await read_form(request)
-    parsed = parse(form, MILESTONE_FIELDS, edit=True)
-    path = f"/ppas/{ppa_id}/milestones/{milestone_id}"
-    return await _submit(
-        request,
-        user,
-        ppa_id,
-        "milestones",
-        "PATCH",
-        path,
-        parsed,
-        form,
-        MILESTONE_FIELDS,
-        saved="milestone-saved",
-        headers=if_match(form.get("version", "")),
-    )
+_part_forms("milestones", "milestone", MILESTONE_FIELDS, edit_section=lambda _: "milestones")
+# Each indicator has its own edit form, in the section `indicator-<id>`.
+_part_forms(
+    "indicators", "indicator", INDICATOR_FIELDS, edit_section=lambda part: f"indicator-{part}"
+)
+_part_forms("updates", "update", UPDATE_FIELDS)
 
 
 # -- indicators, their actuals and the status-update log ---------------------------------------
-
-
-@router.post(PPA_PAGE + "indicators/")
-async def indicator_add(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    form, _ = await read_form(request)
-    parsed = parse(form, INDICATOR_FIELDS)
-    path = f"/ppas/{ppa_id}/indicators"
-    return await _submit(
-        request,
-        user,
-        ppa_id,
-        "indicators",
-        "POST",
-        path,
-        parsed,
-        form,
-        INDICATOR_FIELDS,
-        saved="indicator-added",
-    )
-
-
-@router.post(PPA_PAGE + "indicators/{indicator_id}/")
-async def indicator_update(
-    request: Request, user: PageUser, ppa_id: str, indicator_id: str
-) -> Response:
-    """An indicator's edit form (each has its own, in the section `indicator-<id>`)."""
-    ppa_id = parse_id(ppa_id, "PPA")
-    indicator_id = parse_id(indicator_id, "indicator")
-    form, _ = await read_form(request)
-    parsed = parse(form, INDICATOR_FIELDS, edit=True)
-    path = f"/ppas/{ppa_id}/indicators/{indicator_id}"
-    return await _submit(
-        request,
-        user,
-        ppa_id,
-        f"indicator-{indicator_id}",
-        "PATCH",
-        path,
-        parsed,
-        form,
-        INDICATOR_FIELDS,
-        saved="indicator-saved",
-        headers=if_match(form.get("version", "")),
-    )
 
 
 @router.post(PPA_PAGE + "actuals/")
@@ -898,26 +870,6 @@ async def actual_delete(
     path = f"/ppas/{ppa_id}/indicators/{indicator_id}/actuals/{parse_id(actual_id, 'actual')}"
     return await _delete_part(
         request, user, ppa_id, path, "indicators", "actual-deleted", thing="actual"
-    )
-
-
-@router.post(PPA_PAGE + "updates/")
-async def update_add(request: Request, user: PageUser, ppa_id: str) -> Response:
-    ppa_id = parse_id(ppa_id, "PPA")
-    form, _ = await read_form(request)
-    parsed = parse(form, UPDATE_FIELDS)
-    path = f"/ppas/{ppa_id}/updates"
-    return await _submit(
-        request,
-        user,
-        ppa_id,
-        "updates",
-        "POST",
-        path,
-        parsed,
-        form,
-        UPDATE_FIELDS,
-        saved="update-added",
     )
 
 

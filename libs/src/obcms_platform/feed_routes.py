@@ -24,17 +24,35 @@ from obcms_platform.feed import (
     FeedResponse,
     FeedWindow,
     TimeWindow,
-    feed_response,
+    encoded_entries,
+    encoded_feed_response,
     served_modules,
 )
 from obcms_platform.registry import Deployable
 
 # How a service finds its entries of the modules asked for in a window.
 FeedEntries = Callable[[Session, TimeWindow, list[str]], Iterable[Entry]]
+# The same, encoded (each entry's JSON with its `Entry.sort_key`), of at least the earliest
+# `limit` + 1 entries when there are more (so the answer can say it is truncated).
+EncodedFeedEntries = Callable[
+    [Session, TimeWindow, list[str], int], Iterable[tuple[tuple[str, str], bytes]]
+]
 
 
 def feed_router(service: Deployable, entries: FeedEntries) -> APIRouter:
     """The ``/api/v1/feed`` route of `service`, its entries found by `entries`."""
+
+    def encoded(
+        session: Session, window: TimeWindow, modules: list[str], limit: int
+    ) -> Iterable[tuple[tuple[str, str], bytes]]:
+        return encoded_entries(entries(session, window, modules))
+
+    return encoded_feed_router(service, encoded)
+
+
+def encoded_feed_router(service: Deployable, entries: EncodedFeedEntries) -> APIRouter:
+    """The ``/api/v1/feed`` route of `service`, its entries found already encoded by
+    `entries` (written by PostgreSQL: `obcms_platform.feed.sql_all_day_entry`)."""
     router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
     @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
@@ -45,6 +63,7 @@ def feed_router(service: Deployable, entries: FeedEntries) -> APIRouter:
         modules: Annotated[list[str], Depends(served_modules(*service.feed_modules))],
         limit: FeedLimit,
     ) -> Response:
-        return feed_response(window, modules, entries(session, window, modules), limit=limit)
+        found = entries(session, window, modules, limit)
+        return encoded_feed_response(window, modules, found, limit=limit)
 
     return router

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from obcms_platform import registry
-from obcms_platform.feed_routes import feed_router
+from obcms_platform.feed_routes import encoded_feed_router
 from tasks_service.feed.service import feed_entries
 
-router = feed_router(registry.TASKS, feed_entries)
+router = encoded_feed_router(registry.TASKS, feed_entries)

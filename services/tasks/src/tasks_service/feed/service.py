@@ -10,17 +10,23 @@ and on whose calendars it belongs (``peopleIds``: its assignees and its teams' m
 ``version`` and the ``apiUrl`` a move by drag patches.
 
 Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
-``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days); the members of their
-teams; the owners of their PPAs (both selecting the window's tasks again, so the tasks are
-still streamed rather than held).
+``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
+``MAX_FEED_ENTRIES`` of them with each entry's JSON written by PostgreSQL
+(`obcms_platform.feed.sql_all_day_entry`); the members of their teams; the owners of their
+PPAs (both selecting the window's tasks again). ``ownerIds`` and ``peopleIds`` are the
+``task.update`` rule's (`TaskGroups.workers`), computed once per distinct group of people
+(a PPA's generated tasks share theirs) and spliced into the entries. `task_entry` builds the
+same entry in Python from a row (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, literal_column, select
+from sqlalchemy import ARRAY, Row, Select, Text, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
@@ -30,7 +36,12 @@ from obcms_platform.feed import (
     Entry,
     TimeWindow,
     all_day_entry,
+    encoded_facts,
+    entry_bytes,
     extended_props,
+    sql_all_day_entry,
+    sql_entry_id,
+    sql_extended_props,
     user_ids,
 )
 from tasks_service.authz import TaskGroups
@@ -114,17 +125,89 @@ def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
     )
 
 
-# Rows fetched this many at a time (a server-side cursor): a year's tasks are thousands,
-# and fetched at once they sat in the worker's memory next to their entries.
-FEED_ROWS_PER_FETCH = 500
+def window_entries_statement(window: TimeWindow, limit: int) -> Select[*tuple[Any, ...]]:
+    """The earliest `limit` + 1 entries of the window's tasks (by start, then id), each as
+    its JSON without ownerIds and peopleIds (``entry``, ``props``), with its sort key (``first``,
+    ``entry_id``) and its people as text (``people``: the key of its owners)."""
+    first = func.coalesce(Task.start_date, Task.due_date)
+    entry_id = sql_entry_id("staff-task-", Task.id)
+    people = func.concat_ws(
+        " ",
+        func.coalesce(cast(Task.created_by, Text), ""),
+        func.coalesce(cast(Task.related_ppa_id, Text), ""),
+        func.array_to_string(Task.assignee_ids, ","),
+        func.array_to_string(Task.team_ids, ","),
+    )
+    return (
+        window_tasks_statement(window)
+        .with_only_columns(
+            sql_all_day_entry(
+                entry_id,
+                Task.title,
+                first,
+                TASK_COLOUR,
+                last=Task.due_date,
+                description=Task.description,
+            ).label("entry"),
+            sql_extended_props(
+                MODULE_STAFF,
+                CATEGORY,
+                Task.id,
+                Task.status,
+                sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
+                priority=Task.priority,
+                domain=Task.domain,
+                assigneeIds=cast(Task.assignee_ids, ARRAY(Text)),
+                relatedPpaId=Task.related_ppa_id,
+                relatedAssessmentId=Task.related_assessment_id,
+                version=Task.version,
+                apiUrl=sql_entry_id(f"{API_PREFIX}/tasks/", Task.id),
+            ).label("props"),
+            first.label("first"),
+            entry_id.label("entry_id"),
+            people.label("people"),
+        )
+        .order_by(first, Task.id)
+        .limit(limit + 1)
+    )
 
 
-def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> Iterator[Entry]:
-    """The entries of the window's tasks, as their rows arrive (unsorted: `feed_response`
-    sorts)."""
+@dataclass(frozen=True)
+class TaskPeopleIds:
+    """The people columns of a task (`TaskPeople`), read back from the query's ``people``
+    text (ids as text are cheaper than UUIDs when most rows share their people)."""
+
+    created_by: uuid.UUID | None
+    related_ppa_id: uuid.UUID | None
+    assignee_ids: list[uuid.UUID]
+    team_ids: list[uuid.UUID]
+
+    @classmethod
+    def parse(cls, people: str) -> TaskPeopleIds:
+        created_by, ppa, assignees, teams = people.split(" ")
+        return cls(
+            uuid.UUID(created_by) if created_by else None,
+            uuid.UUID(ppa) if ppa else None,
+            [uuid.UUID(user) for user in assignees.split(",") if user],
+            [uuid.UUID(team) for team in teams.split(",") if team],
+        )
+
+
+def feed_entries(
+    session: Session, window: TimeWindow, modules: Iterable[str], limit: int
+) -> Iterator[tuple[tuple[str, str], bytes]]:
+    """The encoded entries of the window's earliest `limit` + 1 tasks, sorted, each with its
+    sort key (`obcms_platform.feed.encoded_feed_response` cuts and wraps them)."""
     if MODULE_STAFF not in set(modules):
         return
     groups = window_groups(session, window)
-    statement = window_tasks_statement(window).execution_options(yield_per=FEED_ROWS_PER_FETCH)
-    for task in session.execute(statement):
-        yield task_entry(task, groups)
+    facts: dict[str, bytes] = {}
+    for row in session.execute(window_entries_statement(window, limit)):
+        people = facts.get(row.people)
+        if people is None:
+            task = TaskPeopleIds.parse(row.people)
+            people = facts[row.people] = encoded_facts(
+                ownerIds=user_ids(groups.workers(task).owners),
+                peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
+            )
+        yield (row.first.isoformat(), row.entry_id), entry_bytes(row.entry, row.props, people)

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Text, cast, func, literal, literal_column, true
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal, literal_column
 from sqlalchemy.orm import QueryableAttribute
 
 from obcms_platform.authz import Ownership
@@ -443,12 +443,14 @@ def encoded_feed_response(
 
 # A year's feed is thousands of entries. Built in Python, each cost tens of µs (a row, UUIDs
 # made and turned back into strings, two dicts, the encoding); written by PostgreSQL in the
-# query that finds them (`json_build_object`, about a µs each) the service only joins bytes.
+# query that finds them, the service only joins bytes. They are written as text pieces
+# joined (`sql_json_object`): about 2 µs per entry, where `json_build_object` took 5 and
+# `json_strip_nulls` (to leave nulls out) 4 more. Only what a person typed is escaped
+# (`json_text`); ids, dates, numbers and enum values have nothing to escape (`json_word`).
 # These mirror `Entry.to_feed` and `extended_props` key by key: nulls are left out (as
 # `extended_props` drops None), an empty description too. Only who may change a record
 # (``ownerIds``, ``peopleIds``) is not written there: it is the service's authz rule, in
 # Python, computed once per distinct group of people and spliced in (`entry_bytes`).
-
 
 # A column or SQL expression.
 SqlValue = ColumnElement[Any] | QueryableAttribute[Any]
@@ -458,30 +460,63 @@ def _text(value: str) -> ColumnElement[str]:
     return literal(value, Text)
 
 
+def json_text(value: SqlValue) -> ColumnElement[str]:
+    """`value` (text a person wrote, a date) as JSON, escaped; NULL stays NULL."""
+    return cast(func.to_json(value), Text)
+
+
+def json_word(value: SqlValue) -> ColumnElement[str]:
+    """`value` as a JSON string, for text with nothing to escape (an id, an enum value, a
+    path of them); NULL stays NULL."""
+    return _text('"').concat(cast(value, Text)).concat('"')
+
+
+def json_number(value: SqlValue) -> ColumnElement[str]:
+    """An integer column as JSON; NULL stays NULL."""
+    return cast(value, Text)
+
+
+def json_ids(ids: SqlValue) -> ColumnElement[str]:
+    """An array of UUIDs as a JSON array of strings, in its order."""
+    return case(
+        (func.cardinality(ids) == 0, _text("[]")),
+        else_=_text('["').concat(func.array_to_string(ids, '","')).concat('"]'),
+    )
+
+
+def json_constant(value: str | bool) -> ColumnElement[str]:
+    """A constant as JSON."""
+    return _text(_ENCODER.encode(value).decode())
+
+
+def sql_json_object(**fields: ColumnElement[str]) -> ColumnElement[str]:
+    """A JSON object of `fields` (their JSON text, in order), those that are NULL left out
+    (the first must never be)."""
+    pieces: list[ColumnElement[str]] = [_text("{")]
+    for index, (key, value) in enumerate(fields.items()):
+        prefix = ("," if index else "") + _ENCODER.encode(key).decode() + ":"
+        pieces.append(_text(prefix).concat(value))
+    pieces.append(_text("}"))
+    return func.concat(*pieces)
+
+
 def sql_extended_props(
     module: str,
     category: str,
     object_id: SqlValue,
     status: SqlValue,
     url: SqlValue,
-    **extra: SqlValue,
+    **extra: ColumnElement[str],
 ) -> ColumnElement[str]:
-    """`extended_props` of a row, as JSON text written by PostgreSQL."""
-    pairs: list[SqlValue] = [
-        _text("module"),
-        _text(module),
-        _text("category"),
-        _text(category),
-        _text("objectId"),
-        cast(object_id, Text),
-        _text("status"),
-        status,
-        _text("url"),
-        url,
-    ]
-    for key, value in extra.items():
-        pairs.extend((_text(key), value))
-    return cast(func.json_strip_nulls(func.json_build_object(*pairs)), Text)
+    """`extended_props` of a row as JSON text; `extra` as JSON text (`json_word`, ...)."""
+    return sql_json_object(
+        module=json_constant(module),
+        category=json_constant(category),
+        objectId=json_word(object_id),
+        status=json_word(status),
+        url=json_word(url),
+        **extra,
+    )
 
 
 def sql_all_day_entry(
@@ -494,34 +529,25 @@ def sql_all_day_entry(
     description: SqlValue | None = None,
 ) -> ColumnElement[str]:
     """`all_day_entry(...).to_feed()` without its ``extendedProps`` (`entry_bytes` adds
-    them), as JSON text written by PostgreSQL: from `first` to `last` (inclusive; default:
-    `first`)."""
+    them), as JSON text: from `first` to `last` (inclusive; default: `first`)."""
     end = (first if last is None else last) + literal_column("1")
-    pairs: list[SqlValue] = [
-        _text("id"),
-        entry_id,
-        _text("title"),
-        title,
-        _text("start"),
-        first,
-        _text("end"),
-        end,
-        _text("allDay"),
-        true(),
-        _text("backgroundColor"),
-        _text(colour),
-        _text("borderColor"),
-        _text(colour),
-        _text("textColor"),
-        _text(TEXT_COLOUR),
-    ]
+    fields = {
+        "id": json_word(entry_id),
+        "title": json_text(title),
+        "start": json_text(first),
+        "end": json_text(end),
+        "allDay": json_constant(True),
+        "backgroundColor": json_constant(colour),
+        "borderColor": json_constant(colour),
+        "textColor": json_constant(TEXT_COLOUR),
+    }
     if description is not None:
-        pairs.extend((_text("description"), func.nullif(description, "")))
-    return cast(func.json_strip_nulls(func.json_build_object(*pairs)), Text)
+        fields["description"] = json_text(func.nullif(description, ""))
+    return sql_json_object(**fields)
 
 
 def sql_entry_id(prefix: str, *parts: SqlValue | str) -> ColumnElement[str]:
-    """An entry id: `prefix` and `parts` (ids, words) joined as text."""
+    """An entry id (or path): `prefix` and `parts` (ids, words) joined as text."""
     joined: ColumnElement[str] = _text(prefix)
     for part in parts:
         joined = joined.concat(_text(part) if isinstance(part, str) else cast(part, Text))

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
@@ -46,6 +46,9 @@ from obcms_platform.feed import (
     encoded_facts,
     entry_bytes,
     extended_props,
+    json_constant,
+    json_number,
+    json_word,
     sql_all_day_entry,
     sql_entry_id,
     sql_extended_props,
@@ -320,9 +323,9 @@ def ppa_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
             Ppa.id,
             Ppa.status,
             _ppa_url(Ppa.id),
-            dateType=literal(key, Text),
-            ppaCategory=Ppa.category,
-            version=Ppa.version,
+            dateType=json_constant(key),
+            ppaCategory=json_word(Ppa.category),
+            version=json_number(Ppa.version),
         )
         columns.extend(
             (
@@ -351,10 +354,10 @@ def milestone_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
             Milestone.ppa_id,
             Milestone.status,
             _ppa_url(Milestone.ppa_id),
-            milestoneId=cast(Milestone.id, Text),
-            version=Milestone.version,
-            apiUrl=sql_entry_id(
-                f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id
+            milestoneId=json_word(Milestone.id),
+            version=json_number(Milestone.version),
+            apiUrl=json_word(
+                sql_entry_id(f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id)
             ),
         ).label("props"),
         entry_id.label("entry_id"),
@@ -382,10 +385,10 @@ def stage_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
             WorkflowStage.ppa_id,
             WorkflowStage.status,
             _ppa_url(WorkflowStage.ppa_id),
-            stageId=cast(WorkflowStage.id, Text),
-            stage=WorkflowStage.stage,
-            ownerTeamId=WorkflowStage.owner_team_id,
-            version=WorkflowStage.version,
+            stageId=json_word(WorkflowStage.id),
+            stage=json_word(WorkflowStage.stage),
+            ownerTeamId=json_word(WorkflowStage.owner_team_id),
+            version=json_number(WorkflowStage.version),
         ).label("props"),
         entry_id.label("entry_id"),
         WorkflowStage.due_date.label("day"),
@@ -413,10 +416,10 @@ def assessment_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]
             Assessment.id,
             Assessment.status,
             sql_entry_id("/oobc-management/portfolio/assessments/", Assessment.id, "/"),
-            dateType=literal(key, Text),
-            methodology=Assessment.primary_methodology,
-            assessmentLevel=Assessment.assessment_level,
-            version=Assessment.version,
+            dateType=json_constant(key),
+            methodology=json_word(Assessment.primary_methodology),
+            assessmentLevel=json_word(Assessment.assessment_level),
+            version=json_number(Assessment.version),
         )
         columns.extend(
             (

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Row, Select, Text, cast, func, literal_column, select
+from sqlalchemy import Row, Select, Text, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
@@ -39,6 +39,9 @@ from obcms_platform.feed import (
     encoded_facts,
     entry_bytes,
     extended_props,
+    json_ids,
+    json_number,
+    json_word,
     sql_all_day_entry,
     sql_entry_id,
     sql_extended_props,
@@ -155,13 +158,13 @@ def window_entries_statement(window: TimeWindow, limit: int) -> Select[*tuple[An
                 Task.id,
                 Task.status,
                 sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
-                priority=Task.priority,
-                domain=Task.domain,
-                assigneeIds=cast(Task.assignee_ids, ARRAY(Text)),
-                relatedPpaId=Task.related_ppa_id,
-                relatedAssessmentId=Task.related_assessment_id,
-                version=Task.version,
-                apiUrl=sql_entry_id(f"{API_PREFIX}/tasks/", Task.id),
+                priority=json_word(Task.priority),
+                domain=json_word(Task.domain),
+                assigneeIds=json_ids(Task.assignee_ids),
+                relatedPpaId=json_word(Task.related_ppa_id),
+                relatedAssessmentId=json_word(Task.related_assessment_id),
+                version=json_number(Task.version),
+                apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/tasks/", Task.id)),
             ).label("props"),
             first.label("first"),
             entry_id.label("entry_id"),

@@ -38,7 +38,18 @@ from zoneinfo import ZoneInfo
 import msgspec
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Text, case, cast, func, literal, literal_column
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+)
 from sqlalchemy.orm import QueryableAttribute
 
 from obcms_platform.authz import Ownership
@@ -552,6 +563,22 @@ def sql_entry_id(prefix: str, *parts: SqlValue | str) -> ColumnElement[str]:
     for part in parts:
         joined = joined.concat(_text(part) if isinstance(part, str) else cast(part, Text))
     return joined
+
+
+# The window's first and last office-local days (`TimeWindow.days`) and the rows to read, as
+# bound parameters: an entries statement is built once (its expressions are hundreds of
+# SQLAlchemy objects, whose building and cache key cost more than the query) and executed
+# with `window_parameters`.
+FIRST_DAY = bindparam("first_day", type_=Date)
+LAST_DAY = bindparam("last_day", type_=Date)
+ROWS = bindparam("rows", type_=Integer)
+
+
+def window_parameters(window: TimeWindow, limit: int) -> dict[str, Any]:
+    """The values of `FIRST_DAY`, `LAST_DAY` and `ROWS` (`limit` + 1: one more than an
+    answer holds tells it is truncated)."""
+    first, last = window.days()
+    return {"first_day": first, "last_day": last, "rows": limit + 1}
 
 
 def entry_bytes(entry: str, props: str, facts: bytes = b"{}") -> bytes:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, case, cast, func, or_, select
@@ -34,6 +35,8 @@ from sqlalchemy.orm import Session
 from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
     ASSESSMENT_COLOUR,
+    FIRST_DAY,
+    LAST_DAY,
     MILESTONE_COLOUR,
     MODULE_MANA,
     MODULE_PLANNING,
@@ -53,6 +56,7 @@ from obcms_platform.feed import (
     sql_entry_id,
     sql_extended_props,
     user_ids,
+    window_parameters,
 )
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.authz import (
@@ -86,7 +90,11 @@ def milestone_api_url(ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> str:
     return f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone_id}"
 
 
-def _in(column: Any, first: date, last: date) -> Any:
+# A day, or the bound parameter of one (`FIRST_DAY`, `LAST_DAY`).
+Day = date | SqlValue
+
+
+def _in(column: Any, first: Day, last: Day) -> Any:
     return column.between(first, last)
 
 
@@ -112,7 +120,10 @@ def ppa_facts(ppa: PpaPeople) -> dict[str, list[str]]:
 
 
 def ppas_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _ppas_between(*window.days())
+
+
+def _ppas_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return select(
         Ppa.id,
         Ppa.title,
@@ -126,7 +137,10 @@ def ppas_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def milestones_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _milestones_between(*window.days())
+
+
+def _milestones_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Milestone.id,
@@ -145,7 +159,10 @@ def milestones_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def stages_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _stages_between(*window.days())
+
+
+def _stages_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return (
         select(
             WorkflowStage.id,
@@ -165,7 +182,10 @@ def stages_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def assessments_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _assessments_between(*window.days())
+
+
+def _assessments_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return select(
         Assessment.id,
         Assessment.title,
@@ -299,13 +319,13 @@ def _ppa_url(ppa_id: SqlValue) -> ColumnElement[str]:
     return sql_entry_id("/oobc-management/portfolio/ppas/", ppa_id, "/")
 
 
-def _within(day: SqlValue, window: TimeWindow, entry: ColumnElement[str]) -> ColumnElement[Any]:
+def _within(day: SqlValue, entry: ColumnElement[str]) -> ColumnElement[Any]:
     """`entry` when `day` is one of the window's days, else NULL."""
-    first, last = window.days()
-    return case((_in(day, first, last), entry))
+    return case((_in(day, FIRST_DAY, LAST_DAY), entry))
 
 
-def ppa_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
+@cache
+def ppa_entries_statement() -> Select[*tuple[Any, ...]]:
     """`ppas_statement` with the JSON of each PPA's start and target end entries (NULL for a
     date outside the window)."""
     columns: list[Any] = []
@@ -329,18 +349,19 @@ def ppa_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
         )
         columns.extend(
             (
-                _within(day, window, entry).label(f"{key}_entry"),
+                _within(day, entry).label(f"{key}_entry"),
                 props.label(f"{key}_props"),
                 sql_entry_id("planning-entry-", Ppa.id, f"-{key}").label(f"{key}_id"),
                 day.label(f"{key}_day"),
             )
         )
-    return ppas_statement(window).with_only_columns(*columns, *PPA_PEOPLE_COLUMNS)
+    return _ppas_between(FIRST_DAY, LAST_DAY).with_only_columns(*columns, *PPA_PEOPLE_COLUMNS)
 
 
-def milestone_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
+@cache
+def milestone_entries_statement() -> Select[*tuple[Any, ...]]:
     entry_id = sql_entry_id("planning-entry-", Milestone.ppa_id, "-milestone-", Milestone.id)
-    return milestones_statement(window).with_only_columns(
+    return _milestones_between(FIRST_DAY, LAST_DAY).with_only_columns(
         sql_all_day_entry(
             entry_id,
             Milestone.title.concat(" (").concat(Ppa.title).concat(")"),
@@ -366,12 +387,13 @@ def milestone_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     )
 
 
-def stage_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
+@cache
+def stage_entries_statement() -> Select[*tuple[Any, ...]]:
     entry_id = sql_entry_id("planning-stage-", WorkflowStage.id)
     # "budget_call" -> "Budget call": the stage's words, capitalised as `stage_entries` does.
     words = func.replace(cast(WorkflowStage.stage, Text), "_", " ")
     label = func.upper(func.left(words, 1)).concat(func.lower(func.substr(words, 2)))
-    return stages_statement(window).with_only_columns(
+    return _stages_between(FIRST_DAY, LAST_DAY).with_only_columns(
         sql_all_day_entry(
             entry_id,
             label.concat(" due (").concat(Ppa.title).concat(")"),
@@ -396,7 +418,8 @@ def stage_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     )
 
 
-def assessment_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
+@cache
+def assessment_entries_statement() -> Select[*tuple[Any, ...]]:
     """`assessments_statement` with the JSON of each assessment's start and end entries
     (NULL for a date outside the window)."""
     columns: list[Any] = []
@@ -423,13 +446,15 @@ def assessment_entries_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]
         )
         columns.extend(
             (
-                _within(day, window, entry).label(f"{key}_entry"),
+                _within(day, entry).label(f"{key}_entry"),
                 props.label(f"{key}_props"),
                 entry_id.label(f"{key}_id"),
                 day.label(f"{key}_day"),
             )
         )
-    return assessments_statement(window).with_only_columns(*columns, Assessment.created_by)
+    return _assessments_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        *columns, Assessment.created_by
+    )
 
 
 EncodedEntry = tuple[tuple[str, str], bytes]
@@ -475,17 +500,18 @@ def encoded_feed_entries(
     `encoded_feed_response` sorts and cuts; `limit` is its)."""
     wanted = set(modules)
     facts = _Facts()
+    parameters = window_parameters(window, limit)
     if MODULE_PLANNING in wanted:
         ppa_keys = [key for key, _, _ in PPA_DATES]
-        for row in session.execute(ppa_entries_statement(window)):
+        for row in session.execute(ppa_entries_statement(), parameters):
             yield from _dated(row, ppa_keys, facts.of_ppa(row))
-        for statement in (milestone_entries_statement, stage_entries_statement):
-            for row in session.execute(statement(window)):
+        for statement in (milestone_entries_statement(), stage_entries_statement()):
+            for row in session.execute(statement, parameters):
                 yield (
                     (row.day.isoformat(), row.entry_id),
                     entry_bytes(row.entry, row.props, facts.of_ppa(row)),
                 )
     if MODULE_MANA in wanted:
         assessment_keys = [key for key, _, _ in ASSESSMENT_DATES]
-        for row in session.execute(assessment_entries_statement(window)):
+        for row in session.execute(assessment_entries_statement(), parameters):
             yield from _dated(row, assessment_keys, facts.of_assessment(row.created_by))

@@ -24,6 +24,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, Select, Text, cast, func, literal_column, select
@@ -31,9 +33,13 @@ from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
+    FIRST_DAY,
+    LAST_DAY,
     MODULE_STAFF,
+    ROWS,
     TASK_COLOUR,
     Entry,
+    SqlValue,
     TimeWindow,
     all_day_entry,
     encoded_facts,
@@ -46,6 +52,7 @@ from obcms_platform.feed import (
     sql_entry_id,
     sql_extended_props,
     user_ids,
+    window_parameters,
 )
 from tasks_service.authz import TaskGroups
 from tasks_service.tasks.models import Task, calendar_span
@@ -76,7 +83,11 @@ ENTRY_COLUMNS = (
 def window_tasks_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     """The tasks on the calendar whose span overlaps the window's days (index-backed), with
     the columns of their entries."""
-    first, last = window.days()
+    return _tasks_within(*window.days())
+
+
+def _tasks_within(first: date | SqlValue, last: date | SqlValue) -> Select[*tuple[Any, ...]]:
+    """The tasks on the calendar whose span overlaps the days from `first` to `last`."""
     return select(*ENTRY_COLUMNS).where(
         # The index's predicate (CALENDAR_TASKS), so the planner may use it.
         Task.due_date.is_not(None),
@@ -128,10 +139,12 @@ def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
     )
 
 
-def window_entries_statement(window: TimeWindow, limit: int) -> Select[*tuple[Any, ...]]:
-    """The earliest `limit` + 1 entries of the window's tasks (by start, then id), each as
-    its JSON without ownerIds and peopleIds (``entry``, ``props``), with its sort key (``first``,
-    ``entry_id``) and its people as text (``people``: the key of its owners)."""
+@cache
+def window_entries_statement() -> Select[*tuple[Any, ...]]:
+    """The earliest entries of the window's tasks (by start, then id; parameters:
+    `window_parameters`), each as its JSON without ownerIds and peopleIds (``entry``,
+    ``props``), with its sort key (``first``, ``entry_id``) and its people as text
+    (``people``: the key of its owners)."""
     first = func.coalesce(Task.start_date, Task.due_date)
     entry_id = sql_entry_id("staff-task-", Task.id)
     people = func.concat_ws(
@@ -142,7 +155,7 @@ def window_entries_statement(window: TimeWindow, limit: int) -> Select[*tuple[An
         func.array_to_string(Task.team_ids, ","),
     )
     return (
-        window_tasks_statement(window)
+        _tasks_within(FIRST_DAY, LAST_DAY)
         .with_only_columns(
             sql_all_day_entry(
                 entry_id,
@@ -171,7 +184,7 @@ def window_entries_statement(window: TimeWindow, limit: int) -> Select[*tuple[An
             people.label("people"),
         )
         .order_by(first, Task.id)
-        .limit(limit + 1)
+        .limit(ROWS)
     )
 
 
@@ -205,7 +218,8 @@ def feed_entries(
         return
     groups = window_groups(session, window)
     facts: dict[str, bytes] = {}
-    for row in session.execute(window_entries_statement(window, limit)):
+    rows = session.execute(window_entries_statement(), window_parameters(window, limit))
+    for row in rows:
         people = facts.get(row.people)
         if people is None:
             task = TaskPeopleIds.parse(row.people)

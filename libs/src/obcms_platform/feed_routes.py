@@ -21,38 +21,35 @@ from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
     FeedLimit,
+    FeedPage,
     FeedResponse,
     FeedWindow,
     TimeWindow,
     encoded_entries,
-    encoded_feed_response,
+    page_of,
+    page_response,
     served_modules,
 )
 from obcms_platform.registry import Deployable
 
 # How a service finds its entries of the modules asked for in a window.
 FeedEntries = Callable[[Session, TimeWindow, list[str]], Iterable[Entry]]
-# The same, encoded (each entry's JSON with its `Entry.sort_key`), of at least the earliest
-# `limit` + 1 entries when there are more (so the answer can say it is truncated).
-EncodedFeedEntries = Callable[
-    [Session, TimeWindow, list[str], int], Iterable[tuple[tuple[str, str], bytes]]
-]
+# How a service finds its page of entries (at most `limit`, sorted) of the modules asked for
+# in a window, already encoded (written by PostgreSQL: `obcms_platform.feed.sql_all_day_entry`).
+FeedPages = Callable[[Session, TimeWindow, list[str], int], FeedPage]
 
 
 def feed_router(service: Deployable, entries: FeedEntries) -> APIRouter:
     """The ``/api/v1/feed`` route of `service`, its entries found by `entries`."""
 
-    def encoded(
-        session: Session, window: TimeWindow, modules: list[str], limit: int
-    ) -> Iterable[tuple[tuple[str, str], bytes]]:
-        return encoded_entries(entries(session, window, modules))
+    def page(session: Session, window: TimeWindow, modules: list[str], limit: int) -> FeedPage:
+        return page_of(encoded_entries(entries(session, window, modules)), limit)
 
-    return encoded_feed_router(service, encoded)
+    return paged_feed_router(service, page)
 
 
-def encoded_feed_router(service: Deployable, entries: EncodedFeedEntries) -> APIRouter:
-    """The ``/api/v1/feed`` route of `service`, its entries found already encoded by
-    `entries` (written by PostgreSQL: `obcms_platform.feed.sql_all_day_entry`)."""
+def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
+    """The ``/api/v1/feed`` route of `service`, its entries found by `pages`."""
     router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
     @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
@@ -63,7 +60,7 @@ def encoded_feed_router(service: Deployable, entries: EncodedFeedEntries) -> API
         modules: Annotated[list[str], Depends(served_modules(*service.feed_modules))],
         limit: FeedLimit,
     ) -> Response:
-        found = entries(session, window, modules, limit)
-        return encoded_feed_response(window, modules, found, limit=limit)
+        page = pages(session, window, modules, limit)
+        return page_response(window, modules, page, limit=limit)
 
     return router

@@ -42,7 +42,9 @@ from obcms_platform.feed import (
     MODULE_PLANNING,
     PPA_COLOUR,
     WORKFLOW_STAGE_COLOUR,
+    EncodedEntry,
     Entry,
+    FeedPage,
     SqlValue,
     TimeWindow,
     all_day_entry,
@@ -52,6 +54,7 @@ from obcms_platform.feed import (
     json_constant,
     json_number,
     json_word,
+    page_of,
     sql_all_day_entry,
     sql_entry_id,
     sql_extended_props,
@@ -457,9 +460,6 @@ def assessment_entries_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-EncodedEntry = tuple[tuple[str, str], bytes]
-
-
 class _Facts:
     """Each PPA's (or assessment creator's) ``ownerIds`` and ``peopleIds``, encoded once."""
 
@@ -497,7 +497,7 @@ def encoded_feed_entries(
     session: Session, window: TimeWindow, modules: Iterable[str], limit: int
 ) -> Iterator[EncodedEntry]:
     """The window's entries of the wanted modules, written by PostgreSQL (unsorted:
-    `encoded_feed_response` sorts and cuts; `limit` is its)."""
+    `feed_page` sorts and cuts)."""
     wanted = set(modules)
     facts = _Facts()
     parameters = window_parameters(window, limit)
@@ -515,3 +515,8 @@ def encoded_feed_entries(
         assessment_keys = [key for key, _, _ in ASSESSMENT_DATES]
         for row in session.execute(assessment_entries_statement(), parameters):
             yield from _dated(row, assessment_keys, facts.of_assessment(row.created_by))
+
+
+def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
+    """The window's first `limit` entries of the wanted modules, written by PostgreSQL."""
+    return page_of(encoded_feed_entries(session, window, modules, limit), limit)

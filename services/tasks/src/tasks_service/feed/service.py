@@ -12,17 +12,17 @@ and on whose calendars it belongs (``peopleIds``: its assignees and its teams' m
 Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
 ``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
 ``MAX_FEED_ENTRIES`` of them with each entry's JSON written by PostgreSQL
-(`obcms_platform.feed.sql_all_day_entry`); the members of their teams; the owners of their
-PPAs (both selecting the window's tasks again). ``ownerIds`` and ``peopleIds`` are the
-``task.update`` rule's (`TaskGroups.workers`), computed once per distinct group of people
-(a PPA's generated tasks share theirs) and spliced into the entries. `task_entry` builds the
-same entry in Python from a row (the reference the tests compare the SQL's with).
+(`obcms_platform.feed.sql_all_day_entry`), joined into one text; the members of their teams;
+the owners of their PPAs (both selecting the window's tasks again). ``ownerIds`` and
+``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`), computed once per
+distinct group of people and put where PostgreSQL marked them (`with_facts`). `task_entry`
+builds the same entry in Python from a row (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -36,14 +36,13 @@ from obcms_platform.feed import (
     FIRST_DAY,
     LAST_DAY,
     MODULE_STAFF,
-    ROWS,
     TASK_COLOUR,
     Entry,
+    FeedPage,
     SqlValue,
     TimeWindow,
     all_day_entry,
     encoded_facts,
-    entry_bytes,
     extended_props,
     json_ids,
     json_number,
@@ -51,8 +50,11 @@ from obcms_platform.feed import (
     sql_all_day_entry,
     sql_entry_id,
     sql_extended_props,
+    sql_joined_page,
+    sql_marked_entry,
     user_ids,
     window_parameters,
+    with_facts,
 )
 from tasks_service.authz import TaskGroups
 from tasks_service.tasks.models import Task, calendar_span
@@ -140,13 +142,12 @@ def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
 
 
 @cache
-def window_entries_statement() -> Select[*tuple[Any, ...]]:
-    """The earliest entries of the window's tasks (by start, then id; parameters:
-    `window_parameters`), each as its JSON without ownerIds and peopleIds (``entry``,
-    ``props``), with its sort key (``first``, ``entry_id``) and its people as text
-    (``people``: the key of its owners)."""
+def window_page_statement() -> Select[Any]:
+    """The page of the window's tasks (parameters: `window_parameters`; `sql_joined_page`):
+    the earliest entries (by start, then id), each written by PostgreSQL with its people
+    (who made it, its PPA, assignees and teams, as text) marked where ownerIds and
+    peopleIds go."""
     first = func.coalesce(Task.start_date, Task.due_date)
-    entry_id = sql_entry_id("staff-task-", Task.id)
     people = func.concat_ws(
         " ",
         func.coalesce(cast(Task.created_by, Text), ""),
@@ -154,44 +155,41 @@ def window_entries_statement() -> Select[*tuple[Any, ...]]:
         func.array_to_string(Task.assignee_ids, ","),
         func.array_to_string(Task.team_ids, ","),
     )
-    return (
-        _tasks_within(FIRST_DAY, LAST_DAY)
-        .with_only_columns(
-            sql_all_day_entry(
-                entry_id,
-                Task.title,
-                first,
-                TASK_COLOUR,
-                last=Task.due_date,
-                description=Task.description,
-            ).label("entry"),
-            sql_extended_props(
-                MODULE_STAFF,
-                CATEGORY,
-                Task.id,
-                Task.status,
-                sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
-                priority=json_word(Task.priority),
-                domain=json_word(Task.domain),
-                assigneeIds=json_ids(Task.assignee_ids),
-                relatedPpaId=json_word(Task.related_ppa_id),
-                relatedAssessmentId=json_word(Task.related_assessment_id),
-                version=json_number(Task.version),
-                apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/tasks/", Task.id)),
-            ).label("props"),
-            first.label("first"),
-            entry_id.label("entry_id"),
-            people.label("people"),
-        )
-        .order_by(first, Task.id)
-        .limit(ROWS)
+    entry = sql_all_day_entry(
+        sql_entry_id("staff-task-", Task.id),
+        Task.title,
+        first,
+        TASK_COLOUR,
+        last=Task.due_date,
+        description=Task.description,
     )
+    props = sql_extended_props(
+        MODULE_STAFF,
+        CATEGORY,
+        Task.id,
+        Task.status,
+        sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
+        priority=json_word(Task.priority),
+        domain=json_word(Task.domain),
+        assigneeIds=json_ids(Task.assignee_ids),
+        relatedPpaId=json_word(Task.related_ppa_id),
+        relatedAssessmentId=json_word(Task.related_assessment_id),
+        version=json_number(Task.version),
+        apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/tasks/", Task.id)),
+    )
+    order = (first, Task.id)
+    entries = (
+        _tasks_within(FIRST_DAY, LAST_DAY)
+        .with_only_columns(sql_marked_entry(entry, props, people))
+        .order_by(*order)
+    )
+    return sql_joined_page(entries, func.row_number().over(order_by=order))
 
 
 @dataclass(frozen=True)
 class TaskPeopleIds:
-    """The people columns of a task (`TaskPeople`), read back from the query's ``people``
-    text (ids as text are cheaper than UUIDs when most rows share their people)."""
+    """The people columns of a task (`TaskPeople`), read back from an entry's marked people
+    (ids as text are cheaper than UUIDs when many entries share their people)."""
 
     created_by: uuid.UUID | None
     related_ppa_id: uuid.UUID | None
@@ -209,22 +207,22 @@ class TaskPeopleIds:
         )
 
 
-def feed_entries(
-    session: Session, window: TimeWindow, modules: Iterable[str], limit: int
-) -> Iterator[tuple[tuple[str, str], bytes]]:
-    """The encoded entries of the window's earliest `limit` + 1 tasks, sorted, each with its
-    sort key (`obcms_platform.feed.encoded_feed_response` cuts and wraps them)."""
+def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
+    """The window's first `limit` task entries, sorted, written by PostgreSQL but for who
+    may change each and on whose calendars it is (the ``task.update`` rule's
+    `TaskGroups.workers`), computed once per distinct people."""
     if MODULE_STAFF not in set(modules):
-        return
+        return FeedPage(b"", truncated=False)
     groups = window_groups(session, window)
-    facts: dict[str, bytes] = {}
-    rows = session.execute(window_entries_statement(), window_parameters(window, limit))
-    for row in rows:
-        people = facts.get(row.people)
-        if people is None:
-            task = TaskPeopleIds.parse(row.people)
-            people = facts[row.people] = encoded_facts(
-                ownerIds=user_ids(groups.workers(task).owners),
-                peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
-            )
-        yield (row.first.isoformat(), row.entry_id), entry_bytes(row.entry, row.props, people)
+
+    @cache
+    def facts(people: str) -> str:
+        task = TaskPeopleIds.parse(people)
+        encoded = encoded_facts(
+            ownerIds=user_ids(groups.workers(task).owners),
+            peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
+        )
+        return "," + encoded[1:-1].decode()
+
+    found, joined = session.execute(window_page_statement(), window_parameters(window, limit)).one()
+    return FeedPage(with_facts(joined or "", facts), truncated=found > limit)

@@ -189,39 +189,51 @@ def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, 
         last=last,
         description=text,
     ).to_feed()
+    entry = feed.sql_all_day_entry(
+        feed.sql_entry_id("staff-task-", "42"),
+        literal(text),
+        literal(first),
+        feed.TASK_COLOUR,
+        last=literal(last),
+        description=literal(text),
+    )
+    props = feed.sql_extended_props(
+        "staff",
+        "task",
+        literal(user),
+        literal("not_started"),
+        literal("/x/"),
+        title=feed.json_text(literal(text)),
+        none=feed.json_word(null()),
+        ids=feed.json_ids(literal([other, user], ARRAY(Uuid))),
+        noIds=feed.json_ids(literal([], ARRAY(Uuid))),
+        version=feed.json_number(literal(3)),
+        flag=feed.json_constant("word"),
+    )
     statement = select(
-        feed.sql_all_day_entry(
-            feed.sql_entry_id("staff-task-", "42"),
-            literal(text),
-            literal(first),
-            feed.TASK_COLOUR,
-            last=literal(last),
-            description=literal(text),
-        ),
-        feed.sql_extended_props(
-            "staff",
-            "task",
-            literal(user),
-            literal("not_started"),
-            literal("/x/"),
-            title=feed.json_text(literal(text)),
-            none=feed.json_word(null()),
-            ids=feed.json_ids(literal([other, user], ARRAY(Uuid))),
-            noIds=feed.json_ids(literal([], ARRAY(Uuid))),
-            version=feed.json_number(literal(3)),
-            flag=feed.json_constant("word"),
-        ),
+        entry.text(),
+        props.text(),
+        feed.sql_marked_entry(entry, props, literal("the people")),
         # No description: the key is left out, as an empty one.
         feed.sql_all_day_entry(
             literal("a"), literal(text), literal(first), "#000000", description=literal("")
-        ),
+        ).text(),
     )
     engine = create_engine(normalise_url(postgres_server.url("postgres")))
     try:
         with engine.connect() as connection:
-            entry, props, undescribed = connection.execute(statement).one()
+            entry_text, props_text, marked, undescribed = connection.execute(statement).one()
     finally:
         engine.dispose()
-    written = json.loads(feed.entry_bytes(entry, props, feed.encoded_facts(**facts)))
-    assert written == expected
+    encoded_facts = feed.encoded_facts(**facts)
+    assert json.loads(feed.entry_bytes(entry_text, props_text, encoded_facts)) == expected
+    people = []
+
+    def facts_of(marked_people: str) -> str:
+        people.append(marked_people)
+        return "," + encoded_facts[1:-1].decode()
+
+    joined = feed.with_facts(",".join([marked, marked]), facts_of)
+    assert json.loads(b"[" + joined + b"]") == [expected, expected]
+    assert people == ["the people", "the people"]
     assert "description" not in json.loads(undescribed)

@@ -352,8 +352,8 @@ def ppa_entries_statement() -> Select[*tuple[Any, ...]]:
         )
         columns.extend(
             (
-                _within(day, entry).label(f"{key}_entry"),
-                props.label(f"{key}_props"),
+                _within(day, entry.text()).label(f"{key}_entry"),
+                props.text().label(f"{key}_props"),
                 sql_entry_id("planning-entry-", Ppa.id, f"-{key}").label(f"{key}_id"),
                 day.label(f"{key}_day"),
             )
@@ -371,7 +371,9 @@ def milestone_entries_statement() -> Select[*tuple[Any, ...]]:
             Milestone.date,
             MILESTONE_COLOUR,
             description=Milestone.notes,
-        ).label("entry"),
+        )
+        .text()
+        .label("entry"),
         sql_extended_props(
             MODULE_PLANNING,
             "milestone",
@@ -383,7 +385,9 @@ def milestone_entries_statement() -> Select[*tuple[Any, ...]]:
             apiUrl=json_word(
                 sql_entry_id(f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id)
             ),
-        ).label("props"),
+        )
+        .text()
+        .label("props"),
         entry_id.label("entry_id"),
         Milestone.date.label("day"),
         *PPA_PEOPLE_COLUMNS,
@@ -403,7 +407,9 @@ def stage_entries_statement() -> Select[*tuple[Any, ...]]:
             WorkflowStage.due_date,
             WORKFLOW_STAGE_COLOUR,
             description=WorkflowStage.notes,
-        ).label("entry"),
+        )
+        .text()
+        .label("entry"),
         sql_extended_props(
             MODULE_PLANNING,
             "workflow_stage",
@@ -414,7 +420,9 @@ def stage_entries_statement() -> Select[*tuple[Any, ...]]:
             stage=json_word(WorkflowStage.stage),
             ownerTeamId=json_word(WorkflowStage.owner_team_id),
             version=json_number(WorkflowStage.version),
-        ).label("props"),
+        )
+        .text()
+        .label("props"),
         entry_id.label("entry_id"),
         WorkflowStage.due_date.label("day"),
         *PPA_PEOPLE_COLUMNS,
@@ -449,8 +457,8 @@ def assessment_entries_statement() -> Select[*tuple[Any, ...]]:
         )
         columns.extend(
             (
-                _within(day, entry).label(f"{key}_entry"),
-                props.label(f"{key}_props"),
+                _within(day, entry.text()).label(f"{key}_entry"),
+                props.text().label(f"{key}_props"),
                 entry_id.label(f"{key}_id"),
                 day.label(f"{key}_day"),
             )

@@ -333,3 +333,32 @@ def test_degraded_and_oversized_answers_are_not_stored(make_settings, calendar_b
         expected = "error" if setting == "calendar down" else "ok"
         assert response.json()["sources"]["calendar"] == expected
         assert metric(client, "obcms_feed_answer_cache_total", result="miss") == misses + 2
+
+
+def test_a_cold_answer_is_compressed_only_for_a_client_that_takes_gzip(
+    client, admin, make_settings, calendar_backend
+):
+    for day in ("2033-02-10", "2033-02-11", "2033-02-12"):  # enough to be worth compressing
+        post = client.post(
+            "/api/v1/tasks", json={"title": unique("Cold"), "due_date": day}, headers=admin
+        )
+        assert post.status_code == 201, post.text
+    cold_settings = make_settings(calendar_url=calendar_backend, feed_cache_ttl_seconds=0)
+    with (
+        served(create_app(cold_settings)) as cold_gateway,
+        httpx.Client(base_url=cold_gateway.url, timeout=30) as cold_client,
+    ):
+        cold_admin = token_for(cold_client, "admin", ADMIN_PASSWORD)
+        compressed = _raw(cold_client, FEED, {**cold_admin, **GZIP})
+        plain = _raw(cold_client, FEED, {**cold_admin, **IDENTITY})
+        unchanged = _raw(
+            cold_client, FEED, {**cold_admin, **GZIP, "If-None-Match": plain.headers["etag"]}
+        )
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in compressed.headers["vary"].lower()
+    assert int(compressed.headers["content-length"]) == len(compressed.content)
+    assert "content-encoding" not in plain.headers
+    assert STAMPS.sub(b"", gzip.decompress(compressed.content)) == STAMPS.sub(b"", plain.content)
+    assert compressed.headers["etag"] == plain.headers["etag"]
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert "content-encoding" not in unchanged.headers

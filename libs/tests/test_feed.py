@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import ARRAY, Uuid, create_engine, literal, null, select
 
 from obcms_platform import feed
+from obcms_platform.db import normalise_url
 from obcms_platform.errors import InvalidInputError
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -149,3 +152,88 @@ def test_one_colour_per_module_readable_under_the_text_colour():
         "resources": {feed.BOOKING_COLOUR},
     }
     assert kinds == {module: {colour} for module, colour in feed.MODULE_COLOURS.items()}
+
+
+NASTY_TEXTS = [
+    "Plain",
+    'Quote " backslash \\ slash /',
+    "Line\nbreak, tab\t, bell \x07, unit separator \x1f",
+    "“Curly” ñ 漢字 😀 </script>",
+]
+
+
+@pytest.mark.parametrize("text", NASTY_TEXTS)
+def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, text):
+    user, other = uuid.uuid4(), uuid.uuid4()
+    first, last = date(2026, 12, 30), date(2027, 1, 2)
+    facts = {"ownerIds": [str(user)], "peopleIds": []}
+    expected = feed.all_day_entry(
+        "staff-task-42",
+        text,
+        first,
+        feed.TASK_COLOUR,
+        feed.extended_props(
+            "staff",
+            "task",
+            user,
+            "not_started",
+            "/x/",
+            title=text,
+            none=None,
+            ids=[str(other), str(user)],
+            noIds=[],
+            version=3,
+            flag="word",
+            **facts,
+        ),
+        last=last,
+        description=text,
+    ).to_feed()
+    entry = feed.sql_all_day_entry(
+        feed.sql_entry_id("staff-task-", "42"),
+        literal(text),
+        literal(first),
+        feed.TASK_COLOUR,
+        last=literal(last),
+        description=literal(text),
+    )
+    props = feed.sql_extended_props(
+        "staff",
+        "task",
+        literal(user),
+        literal("not_started"),
+        literal("/x/"),
+        title=feed.json_text(literal(text)),
+        none=feed.json_word(null()),
+        ids=feed.json_ids(literal([other, user], ARRAY(Uuid))),
+        noIds=feed.json_ids(literal([], ARRAY(Uuid))),
+        version=feed.json_number(literal(3)),
+        flag=feed.json_constant("word"),
+    )
+    statement = select(
+        entry.text(),
+        props.text(),
+        feed.sql_marked_entry(entry, props, literal("the people")),
+        # No description: the key is left out, as an empty one.
+        feed.sql_all_day_entry(
+            literal("a"), literal(text), literal(first), "#000000", description=literal("")
+        ).text(),
+    )
+    engine = create_engine(normalise_url(postgres_server.url("postgres")))
+    try:
+        with engine.connect() as connection:
+            entry_text, props_text, marked, undescribed = connection.execute(statement).one()
+    finally:
+        engine.dispose()
+    encoded_facts = feed.encoded_facts(**facts)
+    assert json.loads(feed.entry_bytes(entry_text, props_text, encoded_facts)) == expected
+    people = []
+
+    def facts_of(marked_people: str) -> str:
+        people.append(marked_people)
+        return "," + encoded_facts[1:-1].decode()
+
+    joined = feed.with_facts(",".join([marked, marked]), facts_of)
+    assert json.loads(b"[" + joined + b"]") == [expected, expected]
+    assert people == ["the people", "the people"]
+    assert "description" not in json.loads(undescribed)

@@ -21,20 +21,35 @@ from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
     FeedLimit,
+    FeedPage,
     FeedResponse,
     FeedWindow,
     TimeWindow,
-    feed_response,
+    encoded_entries,
+    page_of,
+    page_response,
     served_modules,
 )
 from obcms_platform.registry import Deployable
 
 # How a service finds its entries of the modules asked for in a window.
 FeedEntries = Callable[[Session, TimeWindow, list[str]], Iterable[Entry]]
+# How a service finds its page of entries (at most `limit`, sorted) of the modules asked for
+# in a window, already encoded (written by PostgreSQL: `obcms_platform.feed.sql_all_day_entry`).
+FeedPages = Callable[[Session, TimeWindow, list[str], int], FeedPage]
 
 
 def feed_router(service: Deployable, entries: FeedEntries) -> APIRouter:
     """The ``/api/v1/feed`` route of `service`, its entries found by `entries`."""
+
+    def page(session: Session, window: TimeWindow, modules: list[str], limit: int) -> FeedPage:
+        return page_of(encoded_entries(entries(session, window, modules)), limit)
+
+    return paged_feed_router(service, page)
+
+
+def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
+    """The ``/api/v1/feed`` route of `service`, its entries found by `pages`."""
     router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
     @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
@@ -45,6 +60,7 @@ def feed_router(service: Deployable, entries: FeedEntries) -> APIRouter:
         modules: Annotated[list[str], Depends(served_modules(*service.feed_modules))],
         limit: FeedLimit,
     ) -> Response:
-        return feed_response(window, modules, entries(session, window, modules), limit=limit)
+        page = pages(session, window, modules, limit)
+        return page_response(window, modules, page, limit=limit)
 
     return router

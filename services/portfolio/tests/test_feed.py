@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from obcms_platform.feed import TimeWindow
+from obcms_platform.feed import Entry, TimeWindow
 from obcms_platform.testing import make_caller
 from obcms_platform.testing.service_probes import (
     FEED,
@@ -20,6 +20,7 @@ from obcms_platform.testing.service_probes import (
 )
 from portfolio_service.feed.service import (
     assessments_statement,
+    feed_entries,
     milestones_statement,
     ppas_statement,
     stages_statement,
@@ -407,3 +408,33 @@ def test_the_window_queries_use_the_date_indexes(client, session):
         for index in indexes:
             assert index in text_plan, text_plan
         assert f"Seq Scan on {table}" not in text_plan, text_plan
+
+
+def test_entries_written_by_postgresql_are_those_python_builds(client, session, staff, portfolio):
+    # Every kind of entry (the fixture's PPAs, milestones of every status, stages,
+    # assessments), titles and notes with quotes, accents and control characters, a PPA with
+    # a lead and members, and a few hundred bulk rows.
+    lead, member = make_caller(), make_caller()
+    ppa = create_ppa(
+        client,
+        staff,
+        title='Quote " \\ “curly” ñ',
+        start_date="2026-12-02",
+        target_end_date="2027-03-01",
+        lead_id=str(lead.user_id),
+        member_ids=[str(member.user_id)],
+    )
+    post(
+        client,
+        staff,
+        f"{PPAS}/{ppa['id']}/milestones",
+        {"title": "Tab\tand newline", "date": "2026-12-03", "notes": "Line one\nline two"},
+    )
+    bulk(session, 100)
+
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    by_python = sorted(feed_entries(session, window, ["planning", "mana"]), key=Entry.sort_key)
+    served = get_feed(client, staff, **DECEMBER)["events"]
+    assert len(served) == len(by_python) > 100 * 6
+    for entry, expected in zip(served, by_python, strict=True):
+        assert entry == expected.to_feed()

@@ -3,6 +3,7 @@ index-backed query."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, text
 from sqlalchemy.dialects import postgresql
 
-from obcms_platform.feed import TimeWindow
+from obcms_platform.feed import Entry, FeedPage, TimeWindow
 from obcms_platform.testing import make_caller
 from obcms_platform.testing.service_probes import (
     FEED,
@@ -19,7 +20,12 @@ from obcms_platform.testing.service_probes import (
     get_feed,
     refused_feed,
 )
-from tasks_service.feed.service import window_tasks_statement
+from tasks_service.feed.service import (
+    feed_page,
+    task_entry,
+    window_groups,
+    window_tasks_statement,
+)
 from tasks_service.ppa_owners.service import record as record_ppa_owners
 
 from .helpers import create_team
@@ -361,3 +367,64 @@ def test_the_window_query_uses_the_index(client, session):
             )
         ).scalar_one()
     assert found == expected > 0
+
+
+def test_entries_written_by_postgresql_are_those_python_builds(client, session, staff, manager):
+    # Every kind of task the feed shows: a team's, a PPA's (owned by others, and unknown),
+    # an assessment's, with a span, completed, a description of quotes, accents, a newline
+    # and a tab, or none; then a few hundred more.
+    owner = make_caller()
+    team = create_team(client, manager, "Writers", members=[{"user_id": str(owner.user_id)}])
+    owned_ppa, unknown_ppa = uuid.uuid4(), uuid.uuid4()
+    record_ppa_owners(session, owned_ppa, [owner.user_id], datetime(2026, 1, 1, tzinfo=MANILA))
+    session.commit()
+    create_task(
+        client,
+        manager,
+        title='Quote " and \\ backslash, “curly” ñ',
+        description="Line one\nline\ttwo </script>",
+        due_date="2026-12-10",
+        team_ids=[team["id"]],
+        related_ppa_id=str(owned_ppa),
+        priority="critical",
+    )
+    create_task(client, manager, due_date="2026-12-02", related_ppa_id=str(unknown_ppa))
+    create_task(
+        client,
+        staff,
+        start_date="2026-11-20",
+        due_date="2026-12-01",
+        related_assessment_id=str(uuid.uuid4()),
+        status="completed",
+    )
+    bulk(session, 200)
+    bulk_team_tasks(session, 20)
+
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    groups = window_groups(session, window)
+    by_python = sorted(
+        (task_entry(row, groups) for row in session.execute(window_tasks_statement(window))),
+        key=Entry.sort_key,
+    )
+    served = get_feed(client, staff, **DECEMBER)["events"]
+    assert len(served) == len(by_python) == 3 + 200 - 20 + 20
+    for entry, expected in zip(served, by_python, strict=True):
+        assert entry == expected.to_feed()
+
+
+def test_the_page_holds_the_earliest_entries_up_to_the_cap(session):
+    bulk(session, 6)  # none of 1..6 is event-linked; due December 2..7
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+
+    def page(limit):
+        found = feed_page(session, window, ["staff"], limit)
+        return [entry["start"] for entry in json.loads(b"[" + found.events + b"]")], found
+
+    starts, everything = page(6)
+    assert len(starts) == 6
+    assert starts == sorted(starts)
+    assert not everything.truncated
+    cut, first_three = page(3)
+    assert (cut, first_three.truncated) == (starts[:3], True)
+    empty = TimeWindow(datetime(2030, 1, 1, tzinfo=MANILA), datetime(2030, 2, 1, tzinfo=MANILA))
+    assert feed_page(session, empty, ["staff"], 3) == FeedPage(b"", truncated=False)

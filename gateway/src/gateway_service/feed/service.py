@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import httpx
@@ -206,8 +206,10 @@ def as_dicts(entries: Sequence[ReceivedEntry]) -> list[dict[str, Any]]:
     return events
 
 
+@lru_cache(maxsize=4096)
 def _moment(value: str) -> datetime:
-    """An entry's start or end (ISO date or date-time) as an aware office-time date-time."""
+    """An entry's start or end (ISO date or date-time) as an aware office-time date-time
+    (remembered: a year's thousands of entries start on a few hundred days)."""
     parsed = datetime.fromisoformat(value)
     if not isinstance(parsed, datetime) or parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=OFFICE_ZONE)

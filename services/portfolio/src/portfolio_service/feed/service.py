@@ -14,6 +14,11 @@ One query per kind (at most four), of the columns the entries show (not whole OR
 a year's window holds thousands of rows), each on B-tree indexes of its date columns (a
 ``BitmapOr`` of the two indexes where an entry has two dates), whatever the number of rows.
 A date is in a window when it is one of the window's office-local days.
+
+Each entry's JSON is written by PostgreSQL in that query (`obcms_platform.feed.sql_all_day_entry`),
+but for ``ownerIds`` and ``peopleIds``, the authz rules' (`ppa_facts`), computed once per PPA
+or creator and spliced in. The ``*_entries`` functions build the same entries in Python from
+the rows (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
@@ -21,24 +26,40 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
     ASSESSMENT_COLOUR,
+    FIRST_DAY,
+    LAST_DAY,
     MILESTONE_COLOUR,
     MODULE_MANA,
     MODULE_PLANNING,
     PPA_COLOUR,
     WORKFLOW_STAGE_COLOUR,
+    EncodedEntry,
     Entry,
+    FeedPage,
+    SqlValue,
     TimeWindow,
     all_day_entry,
+    encoded_facts,
+    entry_bytes,
     extended_props,
+    json_constant,
+    json_number,
+    json_word,
+    page_of,
+    sql_all_day_entry,
+    sql_entry_id,
+    sql_extended_props,
     user_ids,
+    window_parameters,
 )
 from portfolio_service.assessments.models import Assessment
 from portfolio_service.authz import (
@@ -72,7 +93,11 @@ def milestone_api_url(ppa_id: uuid.UUID, milestone_id: uuid.UUID) -> str:
     return f"{API_PREFIX}/ppas/{ppa_id}/milestones/{milestone_id}"
 
 
-def _in(column: Any, first: date, last: date) -> Any:
+# A day, or the bound parameter of one (`FIRST_DAY`, `LAST_DAY`).
+Day = date | SqlValue
+
+
+def _in(column: Any, first: Day, last: Day) -> Any:
     return column.between(first, last)
 
 
@@ -98,7 +123,10 @@ def ppa_facts(ppa: PpaPeople) -> dict[str, list[str]]:
 
 
 def ppas_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _ppas_between(*window.days())
+
+
+def _ppas_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return select(
         Ppa.id,
         Ppa.title,
@@ -112,7 +140,10 @@ def ppas_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def milestones_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _milestones_between(*window.days())
+
+
+def _milestones_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Milestone.id,
@@ -131,7 +162,10 @@ def milestones_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def stages_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _stages_between(*window.days())
+
+
+def _stages_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return (
         select(
             WorkflowStage.id,
@@ -151,7 +185,10 @@ def stages_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
 
 
 def assessments_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
-    first, last = window.days()
+    return _assessments_between(*window.days())
+
+
+def _assessments_between(first: Day, last: Day) -> Select[*tuple[Any, ...]]:
     return select(
         Assessment.id,
         Assessment.title,
@@ -269,7 +306,7 @@ def assessment_entries(session: Session, window: TimeWindow) -> Iterator[Entry]:
 
 
 def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
-    """The window's entries of the wanted modules (unsorted: `feed_response` sorts)."""
+    """The window's entries of the wanted modules, built in Python (unsorted)."""
     wanted = set(modules)
     entries: list[Entry] = []
     if MODULE_PLANNING in wanted:
@@ -279,3 +316,215 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
     if MODULE_MANA in wanted:
         entries.extend(assessment_entries(session, window))
     return entries
+
+
+def _ppa_url(ppa_id: SqlValue) -> ColumnElement[str]:
+    return sql_entry_id("/oobc-management/portfolio/ppas/", ppa_id, "/")
+
+
+def _within(day: SqlValue, entry: ColumnElement[str]) -> ColumnElement[Any]:
+    """`entry` when `day` is one of the window's days, else NULL."""
+    return case((_in(day, FIRST_DAY, LAST_DAY), entry))
+
+
+@cache
+def ppa_entries_statement() -> Select[*tuple[Any, ...]]:
+    """`ppas_statement` with the JSON of each PPA's start and target end entries (NULL for a
+    date outside the window)."""
+    columns: list[Any] = []
+    for key, label, column in PPA_DATES:
+        day = getattr(Ppa, column)
+        entry = sql_all_day_entry(
+            sql_entry_id("planning-entry-", Ppa.id, f"-{key}"),
+            Ppa.title.concat(f" ({label})"),
+            day,
+            PPA_COLOUR,
+        )
+        props = sql_extended_props(
+            MODULE_PLANNING,
+            "ppa",
+            Ppa.id,
+            Ppa.status,
+            _ppa_url(Ppa.id),
+            dateType=json_constant(key),
+            ppaCategory=json_word(Ppa.category),
+            version=json_number(Ppa.version),
+        )
+        columns.extend(
+            (
+                _within(day, entry.text()).label(f"{key}_entry"),
+                props.text().label(f"{key}_props"),
+                sql_entry_id("planning-entry-", Ppa.id, f"-{key}").label(f"{key}_id"),
+                day.label(f"{key}_day"),
+            )
+        )
+    return _ppas_between(FIRST_DAY, LAST_DAY).with_only_columns(*columns, *PPA_PEOPLE_COLUMNS)
+
+
+@cache
+def milestone_entries_statement() -> Select[*tuple[Any, ...]]:
+    entry_id = sql_entry_id("planning-entry-", Milestone.ppa_id, "-milestone-", Milestone.id)
+    return _milestones_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        sql_all_day_entry(
+            entry_id,
+            Milestone.title.concat(" (").concat(Ppa.title).concat(")"),
+            Milestone.date,
+            MILESTONE_COLOUR,
+            description=Milestone.notes,
+        )
+        .text()
+        .label("entry"),
+        sql_extended_props(
+            MODULE_PLANNING,
+            "milestone",
+            Milestone.ppa_id,
+            Milestone.status,
+            _ppa_url(Milestone.ppa_id),
+            milestoneId=json_word(Milestone.id),
+            version=json_number(Milestone.version),
+            apiUrl=json_word(
+                sql_entry_id(f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id)
+            ),
+        )
+        .text()
+        .label("props"),
+        entry_id.label("entry_id"),
+        Milestone.date.label("day"),
+        *PPA_PEOPLE_COLUMNS,
+    )
+
+
+@cache
+def stage_entries_statement() -> Select[*tuple[Any, ...]]:
+    entry_id = sql_entry_id("planning-stage-", WorkflowStage.id)
+    # "budget_call" -> "Budget call": the stage's words, capitalised as `stage_entries` does.
+    words = func.replace(cast(WorkflowStage.stage, Text), "_", " ")
+    label = func.upper(func.left(words, 1)).concat(func.lower(func.substr(words, 2)))
+    return _stages_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        sql_all_day_entry(
+            entry_id,
+            label.concat(" due (").concat(Ppa.title).concat(")"),
+            WorkflowStage.due_date,
+            WORKFLOW_STAGE_COLOUR,
+            description=WorkflowStage.notes,
+        )
+        .text()
+        .label("entry"),
+        sql_extended_props(
+            MODULE_PLANNING,
+            "workflow_stage",
+            WorkflowStage.ppa_id,
+            WorkflowStage.status,
+            _ppa_url(WorkflowStage.ppa_id),
+            stageId=json_word(WorkflowStage.id),
+            stage=json_word(WorkflowStage.stage),
+            ownerTeamId=json_word(WorkflowStage.owner_team_id),
+            version=json_number(WorkflowStage.version),
+        )
+        .text()
+        .label("props"),
+        entry_id.label("entry_id"),
+        WorkflowStage.due_date.label("day"),
+        *PPA_PEOPLE_COLUMNS,
+    )
+
+
+@cache
+def assessment_entries_statement() -> Select[*tuple[Any, ...]]:
+    """`assessments_statement` with the JSON of each assessment's start and end entries
+    (NULL for a date outside the window)."""
+    columns: list[Any] = []
+    for key, label, column in ASSESSMENT_DATES:
+        day = getattr(Assessment, column)
+        entry_id = sql_entry_id("mana-assessment-", Assessment.id, f"-{key}")
+        entry = sql_all_day_entry(
+            entry_id,
+            Assessment.title.concat(f" ({label})"),
+            day,
+            ASSESSMENT_COLOUR,
+            description=Assessment.description,
+        )
+        props = sql_extended_props(
+            MODULE_MANA,
+            "assessment",
+            Assessment.id,
+            Assessment.status,
+            sql_entry_id("/oobc-management/portfolio/assessments/", Assessment.id, "/"),
+            dateType=json_constant(key),
+            methodology=json_word(Assessment.primary_methodology),
+            assessmentLevel=json_word(Assessment.assessment_level),
+            version=json_number(Assessment.version),
+        )
+        columns.extend(
+            (
+                _within(day, entry.text()).label(f"{key}_entry"),
+                props.text().label(f"{key}_props"),
+                entry_id.label(f"{key}_id"),
+                day.label(f"{key}_day"),
+            )
+        )
+    return _assessments_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        *columns, Assessment.created_by
+    )
+
+
+class _Facts:
+    """Each PPA's (or assessment creator's) ``ownerIds`` and ``peopleIds``, encoded once."""
+
+    def __init__(self) -> None:
+        self.encoded: dict[tuple[Any, ...], bytes] = {}
+
+    def of_ppa(self, row: Any) -> bytes:
+        key = (row.created_by, row.lead_id, tuple(row.member_ids))
+        found = self.encoded.get(key)
+        if found is None:
+            found = self.encoded[key] = encoded_facts(**ppa_facts(row))
+        return found
+
+    def of_assessment(self, created_by: uuid.UUID | None) -> bytes:
+        key = ("assessment", created_by)
+        found = self.encoded.get(key)
+        if found is None:
+            found = self.encoded[key] = encoded_facts(
+                ownerIds=user_ids(assessment_ownership(created_by).owners),
+                peopleIds=user_ids(created_by),
+            )
+        return found
+
+
+def _dated(row: Any, keys: Iterable[str], facts: bytes) -> Iterator[EncodedEntry]:
+    """The entries of `row`'s dates that are in the window (``<key>_entry`` not NULL)."""
+    for key in keys:
+        entry = getattr(row, f"{key}_entry")
+        if entry is not None:
+            sort_key = (getattr(row, f"{key}_day").isoformat(), getattr(row, f"{key}_id"))
+            yield sort_key, entry_bytes(entry, getattr(row, f"{key}_props"), facts)
+
+
+def encoded_feed_entries(
+    session: Session, window: TimeWindow, modules: Iterable[str], limit: int
+) -> Iterator[EncodedEntry]:
+    """The window's entries of the wanted modules, written by PostgreSQL (unsorted:
+    `feed_page` sorts and cuts)."""
+    wanted = set(modules)
+    facts = _Facts()
+    parameters = window_parameters(window, limit)
+    if MODULE_PLANNING in wanted:
+        ppa_keys = [key for key, _, _ in PPA_DATES]
+        for row in session.execute(ppa_entries_statement(), parameters):
+            yield from _dated(row, ppa_keys, facts.of_ppa(row))
+        for statement in (milestone_entries_statement(), stage_entries_statement()):
+            for row in session.execute(statement, parameters):
+                yield (
+                    (row.day.isoformat(), row.entry_id),
+                    entry_bytes(row.entry, row.props, facts.of_ppa(row)),
+                )
+    if MODULE_MANA in wanted:
+        assessment_keys = [key for key, _, _ in ASSESSMENT_DATES]
+        for row in session.execute(assessment_entries_statement(), parameters):
+            yield from _dated(row, assessment_keys, facts.of_assessment(row.created_by))
+
+
+def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
+    """The window's first `limit` entries of the wanted modules, written by PostgreSQL."""
+    return page_of(encoded_feed_entries(session, window, modules, limit), limit)

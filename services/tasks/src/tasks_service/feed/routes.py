@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from obcms_platform import registry
-from obcms_platform.feed_routes import feed_router
-from tasks_service.feed.service import feed_entries
+from obcms_platform.feed_routes import paged_feed_router
+from tasks_service.feed.service import feed_page
 
-router = feed_router(registry.TASKS, feed_entries)
+router = paged_feed_router(registry.TASKS, feed_page)

@@ -10,28 +10,51 @@ and on whose calendars it belongs (``peopleIds``: its assignees and its teams' m
 ``version`` and the ``apiUrl`` a move by drag patches.
 
 Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
-``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days); the members of their
-teams; the owners of their PPAs (both selecting the window's tasks again, so the tasks are
-still streamed rather than held).
+``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
+``MAX_FEED_ENTRIES`` of them with each entry's JSON written by PostgreSQL
+(`obcms_platform.feed.sql_all_day_entry`), joined into one text; the members of their teams;
+the owners of their PPAs (both selecting the window's tasks again). ``ownerIds`` and
+``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`), computed once per
+distinct group of people and put where PostgreSQL marked them (`with_facts`). `task_entry`
+builds the same entry in Python from a row (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, func, literal_column, select
+from sqlalchemy import Row, Select, Text, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
+    FIRST_DAY,
+    LAST_DAY,
     MODULE_STAFF,
     TASK_COLOUR,
     Entry,
+    FeedPage,
+    SqlValue,
     TimeWindow,
     all_day_entry,
+    encoded_facts,
     extended_props,
+    json_ids,
+    json_number,
+    json_word,
+    sql_all_day_entry,
+    sql_entry_id,
+    sql_extended_props,
+    sql_joined_page,
+    sql_marked_entry,
     user_ids,
+    window_parameters,
+    with_facts,
 )
 from tasks_service.authz import TaskGroups
 from tasks_service.tasks.models import Task, calendar_span
@@ -62,7 +85,11 @@ ENTRY_COLUMNS = (
 def window_tasks_statement(window: TimeWindow) -> Select[*tuple[Any, ...]]:
     """The tasks on the calendar whose span overlaps the window's days (index-backed), with
     the columns of their entries."""
-    first, last = window.days()
+    return _tasks_within(*window.days())
+
+
+def _tasks_within(first: date | SqlValue, last: date | SqlValue) -> Select[*tuple[Any, ...]]:
+    """The tasks on the calendar whose span overlaps the days from `first` to `last`."""
     return select(*ENTRY_COLUMNS).where(
         # The index's predicate (CALENDAR_TASKS), so the planner may use it.
         Task.due_date.is_not(None),
@@ -114,17 +141,88 @@ def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
     )
 
 
-# Rows fetched this many at a time (a server-side cursor): a year's tasks are thousands,
-# and fetched at once they sat in the worker's memory next to their entries.
-FEED_ROWS_PER_FETCH = 500
+@cache
+def window_page_statement() -> Select[Any]:
+    """The page of the window's tasks (parameters: `window_parameters`; `sql_joined_page`):
+    the earliest entries (by start, then id), each written by PostgreSQL with its people
+    (who made it, its PPA, assignees and teams, as text) marked where ownerIds and
+    peopleIds go."""
+    first = func.coalesce(Task.start_date, Task.due_date)
+    people = func.concat_ws(
+        " ",
+        func.coalesce(cast(Task.created_by, Text), ""),
+        func.coalesce(cast(Task.related_ppa_id, Text), ""),
+        func.array_to_string(Task.assignee_ids, ","),
+        func.array_to_string(Task.team_ids, ","),
+    )
+    entry = sql_all_day_entry(
+        sql_entry_id("staff-task-", Task.id),
+        Task.title,
+        first,
+        TASK_COLOUR,
+        last=Task.due_date,
+        description=Task.description,
+    )
+    props = sql_extended_props(
+        MODULE_STAFF,
+        CATEGORY,
+        Task.id,
+        Task.status,
+        sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
+        priority=json_word(Task.priority),
+        domain=json_word(Task.domain),
+        assigneeIds=json_ids(Task.assignee_ids),
+        relatedPpaId=json_word(Task.related_ppa_id),
+        relatedAssessmentId=json_word(Task.related_assessment_id),
+        version=json_number(Task.version),
+        apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/tasks/", Task.id)),
+    )
+    order = (first, Task.id)
+    entries = (
+        _tasks_within(FIRST_DAY, LAST_DAY)
+        .with_only_columns(sql_marked_entry(entry, props, people))
+        .order_by(*order)
+    )
+    return sql_joined_page(entries, func.row_number().over(order_by=order))
 
 
-def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> Iterator[Entry]:
-    """The entries of the window's tasks, as their rows arrive (unsorted: `feed_response`
-    sorts)."""
+@dataclass(frozen=True)
+class TaskPeopleIds:
+    """The people columns of a task (`TaskPeople`), read back from an entry's marked people
+    (ids as text are cheaper than UUIDs when many entries share their people)."""
+
+    created_by: uuid.UUID | None
+    related_ppa_id: uuid.UUID | None
+    assignee_ids: list[uuid.UUID]
+    team_ids: list[uuid.UUID]
+
+    @classmethod
+    def parse(cls, people: str) -> TaskPeopleIds:
+        created_by, ppa, assignees, teams = people.split(" ")
+        return cls(
+            uuid.UUID(created_by) if created_by else None,
+            uuid.UUID(ppa) if ppa else None,
+            [uuid.UUID(user) for user in assignees.split(",") if user],
+            [uuid.UUID(team) for team in teams.split(",") if team],
+        )
+
+
+def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
+    """The window's first `limit` task entries, sorted, written by PostgreSQL but for who
+    may change each and on whose calendars it is (the ``task.update`` rule's
+    `TaskGroups.workers`), computed once per distinct people."""
     if MODULE_STAFF not in set(modules):
-        return
+        return FeedPage(b"", truncated=False)
     groups = window_groups(session, window)
-    statement = window_tasks_statement(window).execution_options(yield_per=FEED_ROWS_PER_FETCH)
-    for task in session.execute(statement):
-        yield task_entry(task, groups)
+
+    @cache
+    def facts(people: str) -> str:
+        task = TaskPeopleIds.parse(people)
+        encoded = encoded_facts(
+            ownerIds=user_ids(groups.workers(task).owners),
+            peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
+        )
+        return "," + encoded[1:-1].decode()
+
+    found, joined = session.execute(window_page_statement(), window_parameters(window, limit)).one()
+    return FeedPage(with_facts(joined or "", facts), truncated=found > limit)

@@ -71,9 +71,6 @@ class Cluster:
         out = self.helm("history", release, "-n", namespace, "-o", "json").stdout
         return [(r["revision"], r["status"], r["description"]) for r in json.loads(out)]
 
-    def create_namespace(self, name: str) -> None:
-        self.core.create_namespace({"metadata": {"name": name}})
-
     def create_secret(self, namespace: str, name: str, data: dict[str, str]) -> None:
         self.core.create_namespaced_secret(
             namespace, {"metadata": {"name": name}, "type": "Opaque", "stringData": data}

@@ -171,12 +171,16 @@ def cluster(
 
 @pytest.fixture(scope="module")
 def production(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The release installed as charts/README.md says: namespace and existing Secrets
-    first, then `helm upgrade --install` with production values (existing Secrets, Ingress
-    with TLS, ServiceMonitor, PrometheusRule, dashboards, HPAs, several uvicorn workers)."""
+    """The release installed as charts/README.md says: k8s/namespace.yaml (Pod Security
+    "restricted" enforced: admission checks every pod of the chart) and the existing
+    Secrets first, then `helm upgrade --install` with production values (existing Secrets,
+    Ingress with TLS, ServiceMonitor, PrometheusRule, dashboards, HPAs, several uvicorn
+    workers)."""
     values = tmp_path_factory.mktemp("values") / "production.yaml"
     values.write_text(yaml.safe_dump(PRODUCTION))
-    cluster.create_namespace(NAMESPACE)
+    namespace = yaml.safe_load((ROOT / "k8s" / "namespace.yaml").read_text())
+    assert namespace["metadata"]["name"] == NAMESPACE
+    cluster.core.create_namespace(namespace)
     for name, data in production_secrets(PRODUCTION).items():
         cluster.create_secret(NAMESPACE, name, data)
     cluster.helm(

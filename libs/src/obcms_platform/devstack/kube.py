@@ -18,6 +18,7 @@ import datetime
 import ipaddress
 import json
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -356,6 +357,9 @@ class LocalControlPlane:
             f"--config={self._kwok_config()}",
             "--manage-nodes-with-annotation-selector={}={}".format(*KWOK_NODE_ANNOTATION),
             f"--server-address=127.0.0.1:{free_port()}",
+            # Node leases renewed (the heartbeat stage): nodes stay Ready for the
+            # controller manager's node lifecycle controller, as kwokctl runs it.
+            "--node-lease-duration-seconds=40",
         )
 
     def _kwok_config(self) -> Path:
@@ -430,12 +434,9 @@ class LocalControlPlane:
     def _client(self) -> httpx.Client:
         assert self.ca is not None
         assert self.admin is not None
-        return httpx.Client(
-            base_url=self.server,
-            verify=str(self.ca.path),
-            cert=(str(self.admin.certificate), str(self.admin.key)),
-            timeout=30,
-        )
+        tls = ssl.create_default_context(cafile=str(self.ca.path))
+        tls.load_cert_chain(self.admin.certificate, self.admin.key)
+        return httpx.Client(base_url=self.server, verify=tls, timeout=30)
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         """One API call as the cluster admin; the decoded answer (fails on an error)."""

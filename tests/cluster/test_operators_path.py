@@ -14,6 +14,7 @@ are the real ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -30,6 +31,8 @@ import pytest
 import yaml
 from cluster_support import CHART, ROOT, Cluster, production_secrets, wait_for
 from kubernetes import client, watch
+from test_chart_support import SCENARIOS, by_kind, render
+from urllib3.exceptions import ProtocolError
 
 from obcms_platform.devstack.kube import FAILING_JOB_TAG_SUFFIX, LocalControlPlane
 from obcms_platform.registry import DEPLOYABLES
@@ -37,14 +40,11 @@ from obcms_platform.testing.devstack import RunningStack, stack_environment, sta
 from obcms_platform.testing.timing import deadline
 from obcmsctl import rollout
 
-sys.path.insert(0, str(ROOT / "tests"))
-
-from test_chart_support import SCENARIOS, by_kind, render
-
 # Minutes of work in one file (one control plane, one dev stack): started first.
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 RELEASE = NAMESPACE = "obcms"
+SMOKE_TEST = f"{RELEASE}-smoke-test"
 API_SERVICES = tuple(deployable.name for deployable in DEPLOYABLES)
 PRODUCTION = SCENARIOS["production"]
 WAIT = ("--wait", "--timeout", f"{deadline(120):.0f}s")
@@ -112,9 +112,11 @@ class Watching:
         stream = watch.Watch()
         self.watches.append(stream)
         version = method(NAMESPACE).metadata.resource_version
-        yield from stream.stream(
-            method, NAMESPACE, resource_version=version, timeout_seconds=int(deadline(300))
-        )
+        # The connection ends under a stopped watch (ProtocolError): what it saw is kept.
+        with contextlib.suppress(ProtocolError):
+            yield from stream.stream(
+                method, NAMESPACE, resource_version=version, timeout_seconds=int(deadline(300))
+            )
 
     def _jobs(self) -> None:
         for event in self._stream(self.cluster.batch.list_namespaced_job):
@@ -257,13 +259,16 @@ def test_api_server_accepts_policies_budgets_autoscalers_and_monitoring(
         ),
         "every PodDisruptionBudget to count its healthy pods",
     )
-    # Every NetworkPolicy selects pods of the release.
+    # Every NetworkPolicy selects pods of the release (the smoke test's: see `helm test`).
     for network_policy in on_server["NetworkPolicy"]:
-        labels = network_policy.spec.pod_selector.match_labels or {}
-        selector = ",".join(f"{key}={value}" for key, value in labels.items())
-        assert cluster.core.list_namespaced_pod(NAMESPACE, label_selector=selector).items, (
-            network_policy.metadata.name
-        )
+        if network_policy.metadata.name != SMOKE_TEST:
+            assert selected_pods(cluster, network_policy), network_policy.metadata.name
+
+
+def selected_pods(cluster: Cluster, network_policy: Any) -> list[Any]:
+    labels = network_policy.spec.pod_selector.match_labels or {}
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    return list(cluster.core.list_namespaced_pod(NAMESPACE, label_selector=selector).items)
 
 
 def test_pods_get_no_kubernetes_api_access_and_need_none(
@@ -315,11 +320,18 @@ def test_helm_test_runs_as_the_readmes_document_it(cluster: Cluster, production:
     assert f"Smoke tests: {shlex.join(command)}\n" in notes
     assert command[0] == "helm"
     result = cluster.helm(*command[1:])
-    assert f"TEST SUITE:     {RELEASE}-smoke-test" in result.stdout
+    assert f"TEST SUITE:     {SMOKE_TEST}" in result.stdout
     assert "Phase:          Succeeded" in result.stdout
-    # The Job stays for `kubectl logs job/obcms-smoke-test` until the next `helm test`.
-    job = cluster.batch.read_namespaced_job(f"{RELEASE}-smoke-test", NAMESPACE)
+    # The Job stays for `kubectl logs job/obcms-smoke-test` until the next `helm test`; its
+    # pod is the one its NetworkPolicy selects.
+    job = cluster.batch.read_namespaced_job(SMOKE_TEST, NAMESPACE)
     assert job.status.succeeded == 1
+    policy = client.NetworkingV1Api(cluster.api).read_namespaced_network_policy(
+        SMOKE_TEST, NAMESPACE
+    )
+    (pod,) = selected_pods(cluster, policy)
+    assert pod.metadata.labels["job-name"] == SMOKE_TEST
+    assert pod.status.phase == "Succeeded"
 
 
 # ------------------------------------------------------------------ upgrade, rollback
@@ -430,17 +442,15 @@ def test_obcmsctl_deploy_end_to_end(
         **cluster.env,
         **{d.database_url_variable: f"{postgres}/{d.database}" for d in DEPLOYABLES},
     }
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "obcmsctl"), "deploy",
-            "--chart", str(CHART), "--release", RELEASE, "--namespace", NAMESPACE,
-            "--kubeconfig", str(cluster.plane.kubeconfig),
-            "--url", gateway, "--password", stack.admin_password(gateway),
-            "--backup-dir", str(tmp_path / "backups"),
-            *[f"--set=apis.{service}.image.tag=0.4.0" for service in API_SERVICES],
-            "--yes", "--json",
-        ],
-        env=deploy_env, capture_output=True, text=True, timeout=deadline(480), check=False,
+    result = obcmsctl(
+        "deploy",
+        "--chart", str(CHART), "--release", RELEASE, "--namespace", NAMESPACE,
+        "--kubeconfig", str(cluster.plane.kubeconfig),
+        "--url", gateway, "--password", stack.admin_password(gateway),
+        "--backup-dir", str(tmp_path / "backups"),
+        *[f"--set=apis.{service}.image.tag=0.4.0" for service in API_SERVICES],
+        "--yes", "--json",
+        env=deploy_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     steps = {step["step"]: step for step in json.loads(result.stdout)["steps"]}
@@ -461,3 +471,39 @@ def test_obcmsctl_deploy_end_to_end(
     images = deployment_images(cluster)
     assert all(image.endswith(":0.4.0") for image in images.values()), images
     assert cluster.history(RELEASE, NAMESPACE)[-1][:2] == (7, "deployed")
+
+    # Tier 1 through obcmsctl (the SDK), then the helm CLI again: Helm 4 applies
+    # server-side, and each tool takes over the fields the other applied last.
+    rollback = obcmsctl(
+        "rollback", "--tier", "1", "--release", RELEASE, "--namespace", NAMESPACE,
+        "--kubeconfig", str(cluster.plane.kubeconfig), "--yes", env=deploy_env,
+    )  # fmt: skip
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert cluster.history(RELEASE, NAMESPACE)[-1] == (8, "deployed", "Rollback to 6")
+    rolled_out(cluster)
+    assert all(image.endswith(":0.1.0") for image in deployment_images(cluster).values())
+    cluster.helm(*documented_maintenance_command()[1:], *WAIT)
+    gateway_env = cluster.deployments(NAMESPACE)[f"{RELEASE}-gateway"].spec.template.spec
+    maintenance = {e.name: e.value for e in gateway_env.containers[0].env}
+    assert maintenance["OBCMS_GATEWAY_MAINTENANCE_MODE"] == "true"
+
+
+def obcmsctl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "obcmsctl"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=deadline(480),
+        check=False,
+    )
+
+
+def documented_maintenance_command() -> list[str]:
+    """The README's `helm upgrade ... --set maintenanceMode=true`, as typed."""
+    (line,) = [
+        line.split("#")[0]
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("helm upgrade ") and "maintenanceMode=true" in line
+    ]
+    return shlex.split(line)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -30,10 +32,11 @@ from typing import Any
 import pytest
 import yaml
 from cluster_support import CHART, ROOT, Cluster, production_secrets, wait_for
-from kubernetes import client, watch
+from kubernetes import client, config, watch
 from test_chart_support import SCENARIOS, by_kind, render
 from urllib3.exceptions import ProtocolError
 
+from obcms_platform.devstack.embedded import port_open
 from obcms_platform.devstack.kube import FAILING_JOB_TAG_SUFFIX, LocalControlPlane
 from obcms_platform.registry import DEPLOYABLES
 from obcms_platform.testing.devstack import RunningStack, stack_environment, state_folder
@@ -507,3 +510,40 @@ def documented_maintenance_command() -> list[str]:
         if line.startswith("helm upgrade ") and "maintenanceMode=true" in line
     ]
     return shlex.split(line)
+
+
+# ------------------------------------------------------------------ make kube
+
+
+def test_obcms_dev_kube_serves_a_control_plane_until_ctrl_c(tmp_path: Path) -> None:
+    """`make kube`: the developer's control plane, its kubeconfig printed, stopped by Ctrl-C
+    with every process of it."""
+    with contextlib.ExitStack() as cleanup:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "obcms-dev"), "kube", "--nodes", "1"],
+            env={**os.environ, "OBCMS_STATE_DIR": str(tmp_path)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        cleanup.callback(process.kill)
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line)
+            if "ready; press Ctrl-C" in line:
+                break
+        output = "".join(lines)
+        assert "ready; press Ctrl-C" in output, output
+        kubeconfig = tmp_path / "kube" / "admin.kubeconfig"
+        assert f"export KUBECONFIG={kubeconfig}" in output
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        (node,) = client.CoreV1Api(api_client).list_node().items
+        assert node.metadata.annotations["kwok.x-k8s.io/node"] == "fake"
+        api_port = int(api_client.configuration.host.rsplit(":", 1)[1])
+        assert port_open(api_port)
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(deadline(60)) == 0
+        assert "stopped" in process.stdout.read()
+        assert not port_open(api_port)

@@ -23,9 +23,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,72 +78,68 @@ def rolled_out(cluster: Cluster) -> list[rollout.RolloutState]:
 
 @dataclass
 class Observed:
-    """What a watch saw while Helm worked: (seconds since start, name, image, state)."""
+    """What the watches saw while Helm worked: Jobs (name, image, state, completion time)
+    and the ReplicaSets created (name, image, creation time)."""
 
-    jobs: list[tuple[float, str, str, str]] = field(default_factory=list)
-    replica_sets: list[tuple[float, str, str]] = field(default_factory=list)
+    jobs: list[tuple[str, str, str, datetime | None]] = field(default_factory=list)
+    replica_sets: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 class Watching:
-    """Watches Jobs and ReplicaSets of the namespace in two threads during a Helm command,
-    so a test can tell what happened in which order (Jobs run and are deleted within the
-    command; timestamps on objects are whole seconds)."""
+    """Watches Jobs and ReplicaSets of the namespace in two threads during a Helm command
+    (its Jobs run and are deleted within it), each from the namespace's state at the start,
+    so nothing that happens meanwhile is missed however late a watch connects."""
 
     def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
         self.observed = Observed()
-        self.start = time.monotonic()
         self.watches: list[watch.Watch] = []
-        self.threads = [
-            threading.Thread(target=self._jobs, daemon=True),
-            threading.Thread(target=self._replica_sets, daemon=True),
-        ]
+        self.sources = (
+            (cluster.batch.list_namespaced_job, self._job),
+            (cluster.apps.list_namespaced_replica_set, self._replica_set),
+        )
+        self.closed = False
 
     def __enter__(self) -> Observed:
-        for thread in self.threads:
+        for method, handle in self.sources:
+            # Listed before Helm starts: the watch goes on from this version.
+            version = method(NAMESPACE).metadata.resource_version
+            thread = threading.Thread(
+                target=self._watch, args=(method, version, handle), daemon=True
+            )
             thread.start()
-        time.sleep(0.5)  # both watches established before Helm starts (no list: only news)
         return self.observed
 
     def __exit__(self, *exc_info: object) -> None:
+        # A watch only notices stop() at its next event: the threads are left to end
+        # with their connection (daemons), and what they see from now on is not kept.
+        self.closed = True
         for stream in self.watches:
             stream.stop()
-        for thread in self.threads:
-            thread.join(timeout=10)
 
-    def _stream(self, method: Any) -> Iterator[dict[str, Any]]:
+    def _watch(self, method: Any, version: str, handle: Any) -> None:
         stream = watch.Watch()
         self.watches.append(stream)
-        version = method(NAMESPACE).metadata.resource_version
         # The connection ends under a stopped watch (ProtocolError): what it saw is kept.
         with contextlib.suppress(ProtocolError):
-            yield from stream.stream(
+            for event in stream.stream(
                 method, NAMESPACE, resource_version=version, timeout_seconds=int(deadline(300))
-            )
+            ):
+                if self.closed:
+                    return
+                handle(event)
 
-    def _jobs(self) -> None:
-        for event in self._stream(self.cluster.batch.list_namespaced_job):
-            job = event["object"]
-            state = (
-                "succeeded"
-                if job.status.succeeded
-                else "failed"
-                if job.status.failed
-                else event["type"].lower()
-            )
-            image = job.spec.template.spec.containers[0].image
-            self.observed.jobs.append(
-                (time.monotonic() - self.start, job.metadata.name, image, state)
-            )
+    def _job(self, event: dict[str, Any]) -> None:
+        job = event["object"]
+        state = "succeeded" if job.status.succeeded else "failed" if job.status.failed else ""
+        image = job.spec.template.spec.containers[0].image
+        self.observed.jobs.append((job.metadata.name, image, state, job.status.completion_time))
 
-    def _replica_sets(self) -> None:
-        for event in self._stream(self.cluster.apps.list_namespaced_replica_set):
-            if event["type"] == "ADDED":
-                replica_set = event["object"]
-                image = replica_set.spec.template.spec.containers[0].image
-                self.observed.replica_sets.append(
-                    (time.monotonic() - self.start, replica_set.metadata.name, image)
-                )
+    def _replica_set(self, event: dict[str, Any]) -> None:
+        if event["type"] == "ADDED":
+            replica_set = event["object"]
+            image = replica_set.spec.template.spec.containers[0].image
+            created = replica_set.metadata.creation_timestamp
+            self.observed.replica_sets.append((replica_set.metadata.name, image, created))
 
 
 # ------------------------------------------------------------------ fixtures
@@ -355,16 +351,17 @@ def test_upgrade_with_a_new_image_migrates_before_the_rollout(
 
     # Each API's schema migration (`obcms-<service> migrate`, the new image) succeeded ...
     migrations = {
-        name: (seen, image)
-        for seen, name, image, state in observed.jobs
+        name: (image, completed)
+        for name, image, state, completed in observed.jobs
         if "-migrate-" in name and state == "succeeded"
     }
     assert set(migrations) == {f"{RELEASE}-migrate-{service}" for service in API_SERVICES}
-    assert all(image.endswith(":0.2.0") for _, image in migrations.values())
-    # ... before the first Pod template of the new image existed.
-    new_replica_sets = [seen for seen, _, image in observed.replica_sets if ":0.2.0" in image]
-    assert new_replica_sets
-    assert max(seen for seen, _ in migrations.values()) < min(new_replica_sets)
+    assert all(image.endswith(":0.2.0") for image, _ in migrations.values())
+    # ... before the first Pod template of the new image existed (whole seconds; that Helm
+    # waits for them at all: the failed migration below).
+    created = [when for _, image, when in observed.replica_sets if image.endswith(":0.2.0")]
+    assert created
+    assert max(completed for _, completed in migrations.values() if completed) <= min(created)
 
 
 def test_failed_migration_stops_the_upgrade_before_any_deployment_changes(
@@ -395,7 +392,7 @@ def test_rollback_restores_the_first_revision_without_hooks(
     rolled_out(cluster)
     images = deployment_images(cluster)
     assert all(image.endswith(":0.1.0") for image in images.values()), images  # appVersion
-    assert not [name for _, name, _, _ in observed.jobs if "-migrate-" in name]
+    assert not [name for name, _, _, _ in observed.jobs if "-migrate-" in name]
     assert cluster.history(RELEASE, NAMESPACE) == [
         (1, "superseded", "Install complete"),
         (2, "superseded", "Upgrade complete"),

@@ -21,7 +21,7 @@ import os
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -460,12 +460,6 @@ class LocalControlPlane:
     def stop(self) -> None:
         """Everything stopped, the last started first (etcd last)."""
         self.processes.stop_all()
-
-
-@contextlib.contextmanager
-def local_control_plane(folder: Path, **options: Any) -> Iterator[LocalControlPlane]:
-    with LocalControlPlane(folder, **options) as plane:
-        yield plane
 
 
 FAILING_JOB_STAGE = f"""\

@@ -17,7 +17,7 @@ PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pypro
 	services/notifications/pyproject.toml gateway/pyproject.toml ops/pyproject.toml bench/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install libmagic pango bytecode chromium vendor run test test-reliability bench lint audit format clean reset
+.PHONY: help install libmagic pango bytecode chromium vendor run kube kube-binaries test test-reliability bench lint audit format clean reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,10 +64,19 @@ vendor: .venv/.synced ## re-fetch the gateway's vendored JS (FullCalendar, Luxon
 run: bytecode ## run the platform with embedded PostgreSQL and Redis (Ctrl-C stops)
 	$(RUN) obcms-dev run
 
+# The local Kubernetes control plane (ops/kube-local): built once from the Go module proxy,
+# ~1,100 CPU-seconds the first time, cached by version in $OBCMS_KUBE_CACHE (default
+# ~/.cache/obcms-kube), outside the repository; a second run only checks the cache.
+kube-binaries: ## build the local control plane's binaries (etcd, Kubernetes, KWOK, helm) once
+	@bash ops/kube-local/build.sh >/dev/null
+
+kube: bytecode kube-binaries ## run a local Kubernetes control plane with simulated nodes (Ctrl-C stops)
+	$(RUN) obcms-dev kube
+
 # One file per worker (a file's stacks and fixtures start once), in the order the root
 # conftest sorts them (slow files first); xdist would otherwise reorder the files by
 # their number of tests and leave the long one-test files as the run's tail.
-test: bytecode node_modules/.installed chromium ## run the whole test suite against real PostgreSQL and Redis
+test: bytecode node_modules/.installed chromium kube-binaries ## run the whole test suite against real PostgreSQL and Redis
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-reliability: bytecode ## only the reliability suite (faults: killed workers, Redis, PostgreSQL, services)

@@ -1,9 +1,9 @@
 """``obcmsctl deploy``: the guide's deployment as one command, with a report.
 
-backup (every database) -> ``helm upgrade --reuse-values --wait`` (the chart's pre-upgrade
-Jobs migrate) -> wait for every Deployment of the release to roll out -> smoke tests ->
-integrity. Stops at the first failed step; the report names it and the backup to restore
-(``obcmsctl rollback --tier 3``). Needs a cluster for the Helm and rollout steps.
+backup (every database) -> ``helm upgrade --reuse-values --wait --force-conflicts`` (the
+chart's pre-upgrade Jobs migrate) -> wait for every Deployment of the release to roll out ->
+smoke tests -> integrity. Stops at the first failed step; the report names it and the
+backup to restore (``obcmsctl rollback --tier 3``). Needs a cluster for the Helm and rollout steps.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
             outcomes.append(Outcome("helm upgrade", False, f"{exc} {restore_hint}"))
             finish()
             return
-        outcomes.append(Outcome("helm upgrade", True, f"revision {result.get('version')}"))
+        outcomes.append(Outcome("helm upgrade", True, f"revision {result['revision']}"))
         try:
             states = rollout.wait_for_rollout(release, namespace, kubeconfig, timeout)
         except Exception as exc:

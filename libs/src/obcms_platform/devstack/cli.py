@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 import uuid
@@ -26,6 +27,7 @@ from obcms_platform.auth import Role, sign_internal_token
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
 from obcms_platform.devstack import demo
+from obcms_platform.devstack.kube import LocalControlPlane
 from obcms_platform.devstack.local import LocalStack
 from obcms_platform.devstack.stack import GATEWAY, SERVICES
 
@@ -138,6 +140,34 @@ def run(
             _say(f"error: {exc}; stopping")
             raise typer.Exit(1) from exc
     _say("stopped")
+
+
+@cli.command()
+def kube(
+    nodes: Annotated[int, typer.Option(min=1, help="simulated (KWOK) nodes")] = 3,
+) -> None:
+    """Run a local Kubernetes control plane (etcd, API server, controllers, scheduler, KWOK
+    nodes) on loopback until Ctrl-C; its state and kubeconfig in `OBCMS_STATE_DIR`/kube."""
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    folder = _state_dir() / "kube"
+    shutil.rmtree(folder, ignore_errors=True)  # a fresh cluster each time: new CA, empty etcd
+    folder.mkdir(parents=True)
+    plane = LocalControlPlane(folder, nodes=nodes, say=_say)
+    try:
+        with plane:
+            _say(f"export KUBECONFIG={plane.kubeconfig}")
+            _say(f"helm: {plane.binaries / 'helm'}; logs in {plane.processes.log_dir}")
+            _say("ready; press Ctrl-C to stop the control plane")
+            while not (exited := plane.processes.exited()):
+                time.sleep(0.5)
+            name, code = exited[0]
+            raise RuntimeError(f"{name} exited with {code}; see {plane.processes.log_path(name)}")
+    except KeyboardInterrupt:
+        _say("stopped")
+    except RuntimeError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from exc
 
 
 @cli.command()

@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import delete, func, select, update
 
 from obcms_platform.bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
-from obcms_platform.bus.outbox import OUTBOX_CHANNEL
+from obcms_platform.bus.outbox import OUTBOX_CHANNEL, notify_relay
 from obcms_platform.bus.sweeper import RedeliverySweeper
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import EXCHANGE, SUBSCRIPTIONS, all_queues, queue_name
@@ -41,8 +41,6 @@ from obcms_platform.db import Database
 
 logger = logging.getLogger(__name__)
 
-# Longest a wait for a notification runs before the stop flag is looked at again.
-STOP_CHECK_SECONDS = 1.0
 # First pause before listening again after the listening connection failed.
 RELISTEN_FIRST_SECONDS = 0.5
 # How long one scrape's counts answer the next scrapes: a burst of scrapes (several
@@ -228,11 +226,9 @@ class OutboxListener:
                     return
                 continue
             try:
+                # Stopping wakes this wait too: `run_relays` then notifies every source.
                 notified = any(
-                    True
-                    for _ in self.connection.notifies(
-                        timeout=min(remaining, STOP_CHECK_SECONDS), stop_after=1
-                    )
+                    True for _ in self.connection.notifies(timeout=remaining, stop_after=1)
                 )
                 if notified:
                     # One read serves every insert notified so far.
@@ -372,5 +368,11 @@ def run_relays(
     for thread in threads:
         thread.start()
     stop.wait()
+    for relay in relays:  # wake each source's listener, asleep until its next safety poll
+        try:
+            with relay.database.engine.begin() as connection:
+                notify_relay(connection)
+        except Exception as exc:  # its database is down: its thread waits out one poll
+            logger.warning("relay %s: waking it to stop failed: %s", relay.service, exc)
     for thread in threads:
         thread.join(10)

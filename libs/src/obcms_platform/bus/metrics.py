@@ -6,7 +6,10 @@ scrapes the relay, not on a timer (`obcms_platform.bus.relay.BacklogCollector`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
 
 EVENTS_PUBLISHED = Counter(
     "obcms_bus_events_published_total",
@@ -33,4 +36,33 @@ EVENTS_REDELIVERED = Counter(
     "obcms_bus_events_redelivered_total",
     "Published events the sweeper found lost for a consumer and sent to its queue again.",
     ["consumer"],
+)
+
+
+@dataclass(frozen=True)
+class ScrapedGauge:
+    """A gauge whose value is read when Prometheus scrapes (by a collector), not kept."""
+
+    name: str
+    documentation: str
+    label: str
+
+    def family(self) -> GaugeMetricFamily:
+        """An empty family of this gauge, for one scrape's samples."""
+        return GaugeMetricFamily(self.name, self.documentation, labels=[self.label])
+
+
+OUTBOX_BACKLOG = ScrapedGauge(
+    "obcms_bus_outbox_backlog", "Outbox events not yet published.", "service"
+)
+OUTBOX_OLDEST_AGE = ScrapedGauge(
+    "obcms_bus_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox event (0 when none).",
+    "service",
+)
+DEAD_LETTERS = ScrapedGauge(
+    "obcms_bus_dead_letters", "Dead-lettered events not yet replayed.", "service"
+)
+QUEUE_LENGTH = ScrapedGauge(
+    "obcms_bus_queue_length", "Messages waiting in a consumer queue.", "queue"
 )

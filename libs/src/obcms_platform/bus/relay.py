@@ -27,11 +27,18 @@ import psycopg
 import redis
 from celery import Celery
 from kombu.entity import Queue
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import delete, func, select, update
 
-from obcms_platform.bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
+from obcms_platform.bus.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    PUBLISH_FAILURES,
+    QUEUE_LENGTH,
+)
 from obcms_platform.bus.outbox import OUTBOX_CHANNEL, notify_relay
 from obcms_platform.bus.sweeper import RedeliverySweeper
 from obcms_platform.bus.tables import BusTables
@@ -261,6 +268,11 @@ class BacklogCollector(Collector):
         self._read_at = float("-inf")
         self._metrics: list[Metric] = []
 
+    def describe(self) -> Iterator[Metric]:
+        """The families without samples: registering reads nothing."""
+        for gauge in (OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, DEAD_LETTERS, QUEUE_LENGTH):
+            yield gauge.family()
+
     def collect(self) -> Iterator[Metric]:
         with self._lock:  # the metrics server answers scrapes in threads
             if time.monotonic() - self._read_at >= SCRAPE_CACHE_SECONDS:
@@ -269,20 +281,8 @@ class BacklogCollector(Collector):
             yield from self._metrics
 
     def _read(self) -> list[Metric]:
-        backlog = GaugeMetricFamily(
-            "obcms_bus_outbox_backlog", "Outbox events not yet published.", labels=["service"]
-        )
-        oldest_age = GaugeMetricFamily(
-            "obcms_bus_outbox_oldest_age_seconds",
-            "Age of the oldest unpublished outbox event (0 when none).",
-            labels=["service"],
-        )
-        dead_letters = GaugeMetricFamily(
-            "obcms_bus_dead_letters", "Dead-lettered events not yet replayed.", labels=["service"]
-        )
-        queue_length = GaugeMetricFamily(
-            "obcms_bus_queue_length", "Messages waiting in a consumer queue.", labels=["queue"]
-        )
+        backlog, oldest_age = OUTBOX_BACKLOG.family(), OUTBOX_OLDEST_AGE.family()
+        dead_letters, queue_length = DEAD_LETTERS.family(), QUEUE_LENGTH.family()
         for relay in self.relays:
             try:
                 state = relay.measure()
@@ -298,7 +298,7 @@ class BacklogCollector(Collector):
                 queue_length.add_metric([name], int(self.redis.llen(name)))
         except redis.RedisError as exc:
             logger.warning("queue lengths unavailable: %s", exc)
-            queue_length = GaugeMetricFamily(queue_length.name, queue_length.documentation)
+            queue_length = QUEUE_LENGTH.family()
         return [backlog, oldest_age, dead_letters, queue_length]
 
 

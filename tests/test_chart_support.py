@@ -234,6 +234,8 @@ def exported_metrics() -> dict[str, frozenset[str]]:
     """Series names the platform code exports (with suffixes) -> their label names."""
     from prometheus_client.metrics import MetricWrapperBase
 
+    from obcms_platform.bus.metrics import ScrapedGauge
+
     # The platform's metrics and the notifications service's own (sent_total, the jobs'
     # last success, the beat lock).
     modules = [
@@ -255,6 +257,9 @@ def exported_metrics() -> dict[str, frozenset[str]]:
     names: dict[str, frozenset[str]] = {}
     for module in modules:
         for value in vars(module).values():
+            if isinstance(value, ScrapedGauge):  # the relay's, read at scrape time
+                names[value.name] = frozenset({value.label})
+                continue
             if not isinstance(value, MetricWrapperBase):
                 continue
             (family,) = value.describe()

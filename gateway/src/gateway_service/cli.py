@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 
 from gateway_service.db import bus
 from gateway_service.settings import GatewaySettings, get_settings
+from obcms_platform import serving
 from obcms_platform.auth import Role
 from obcms_platform.cli import WORKER_HEALTHCHECK_TIMEOUT, service_cli
 from obcms_platform.db import Database
@@ -44,9 +44,8 @@ def serve(
     worker_healthcheck_timeout: int = WORKER_HEALTHCHECK_TIMEOUT,
 ) -> None:
     """Run the gateway with uvicorn."""
-    uvicorn.run(
+    serving.serve(
         "gateway_service.app:create_app",
-        factory=True,
         host=host,
         port=port or get_settings().port,
         workers=workers,

@@ -11,8 +11,8 @@ import importlib
 from collections.abc import Callable
 
 import typer
-import uvicorn
 
+from obcms_platform import serving
 from obcms_platform.bus.cli import bus_cli
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.settings import ServiceSettings
@@ -47,9 +47,8 @@ def service_cli(
         worker_healthcheck_timeout: int = WORKER_HEALTHCHECK_TIMEOUT,
     ) -> None:
         """Run the HTTP API with uvicorn."""
-        uvicorn.run(
+        serving.serve(
             f"{package}.app:create_app",
-            factory=True,
             host=host,
             port=port,
             workers=workers,

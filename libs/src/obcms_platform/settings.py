@@ -260,8 +260,7 @@ class RelaySettings(ServiceSettings):
     sources: str = "tasks"
     consumers: str | None = None
     # The safety poll: inserts wake the relay at once (LISTEN/NOTIFY).
-    poll_interval: float = Field(default=5.0, gt=0)
-    measure_interval: float = Field(default=5.0, gt=0)
+    poll_interval: float = Field(default=30.0, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     sweep_after_seconds: float | None = Field(default=None, ge=0)
     sweep_lookback_seconds: float = Field(default=86_400.0, gt=0)

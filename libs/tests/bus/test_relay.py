@@ -10,13 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 
 from obcms_platform.bus import Outbox
-from obcms_platform.bus.relay import OutboxRelay, run_relays
-from obcms_platform.bus.topology import SUBSCRIPTIONS, subscribes
+from obcms_platform.bus import relay as relay_module
+from obcms_platform.bus.relay import BacklogCollector, OutboxRelay, run_relays
+from obcms_platform.bus.topology import SUBSCRIPTIONS, queue_name, subscribes
 from obcms_platform.bus.worker import publisher_app
 from obcms_platform.contracts import EventContract, EventPayload
+from obcms_platform.db import Database
 from obcms_platform.testing.timing import deadline
 
 
@@ -118,14 +121,14 @@ def _eventually(condition: Callable[[], bool], seconds: float) -> bool:
     return condition()
 
 
-def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher, bus_redis_url) -> None:
+def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher) -> None:
     relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
     stop = threading.Event()
     # A safety poll far beyond the test: only the inserts' notifications can wake the relay.
     relaying = threading.Thread(
         target=run_relays,
-        args=([relay], bus_redis_url),
-        kwargs={"poll_interval": 600, "measure_interval": 600, "stop": stop},
+        args=([relay],),
+        kwargs={"poll_interval": 600, "stop": stop},
     )
     relaying.start()
     try:
@@ -143,3 +146,61 @@ def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher, bus_re
         stop.set()
         relaying.join(10)
     assert not relaying.is_alive()  # stopping does not wait out the poll
+
+
+def _scrape(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, labels)
+
+
+def test_the_backlog_gauges_are_read_when_scraped(
+    bus_db, publisher, bus_redis_url, monkeypatch
+) -> None:
+    # No relay loop runs: only the scrape itself can see the inserts and the publishing.
+    monkeypatch.setattr(relay_module, "SCRAPE_CACHE_SECONDS", 0.0)
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector([relay], bus_redis_url))
+    assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 0
+    assert _scrape(registry, "obcms_bus_outbox_oldest_age_seconds", service="portfolio") == 0
+    _add(bus_db)
+    assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 2
+    age = _scrape(registry, "obcms_bus_outbox_oldest_age_seconds", service="portfolio")
+    assert age is not None
+    assert age > 0
+    assert relay.publish_pending() == 2
+    assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 0
+    assert _scrape(registry, "obcms_bus_outbox_oldest_age_seconds", service="portfolio") == 0
+    assert _scrape(registry, "obcms_bus_dead_letters", service="portfolio") == 0
+    # Each event type has one consumer (see the first test): one message in each queue.
+    for consumer in ("tasks", "portfolio"):
+        assert _scrape(registry, "obcms_bus_queue_length", queue=queue_name(consumer)) == 1
+
+
+def test_a_burst_of_scrapes_counts_once(bus_db, publisher, bus_redis_url) -> None:
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector([relay], bus_redis_url))
+    assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 0
+    _add(bus_db)
+    # Within SCRAPE_CACHE_SECONDS the first scrape's counts answer again...
+    assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 0
+    # ... and after it the next scrape counts afresh.
+    assert _eventually(
+        lambda: _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 2,
+        10 * relay_module.SCRAPE_CACHE_SECONDS,
+    )
+
+
+def test_a_source_or_redis_that_cannot_be_read_is_left_out_of_the_scrape(bus_db, publisher) -> None:
+    readable = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    # Nothing listens on port 1: the database of this source is down.
+    down = Database("postgresql+psycopg://relay@127.0.0.1:1/tasks", pool_size=1)
+    unreadable = OutboxRelay("tasks", down, bus_db.tables, publisher)
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector([readable, unreadable], "redis://127.0.0.1:1/0"))
+    try:
+        assert _scrape(registry, "obcms_bus_outbox_backlog", service="portfolio") == 0
+        assert _scrape(registry, "obcms_bus_outbox_backlog", service="tasks") is None
+        assert _scrape(registry, "obcms_bus_queue_length", queue=queue_name("tasks")) is None
+    finally:
+        down.dispose()

@@ -7,10 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import event, func, insert, update
 
 from obcms_platform.bus import Event
 from obcms_platform.bus.sweeper import Redelivery, RedeliverySweeper, held_event_ids
@@ -125,3 +126,65 @@ def test_one_relay_replica_takes_the_sweep_lock(bus_redis_url, publisher, bus_db
 
     assert sweeper().try_lock(30) is True
     assert sweeper().try_lock(30) is False
+
+
+def _taken_by_tasks(bus_db: Any, *event_ids: uuid.UUID) -> None:
+    with bus_db.database.engine.begin() as connection:
+        for event_id in event_ids:
+            connection.execute(
+                insert(bus_db.tables.inbox).values(
+                    consumer="tasks", event_id=event_id, event_type="ppa.created"
+                )
+            )
+
+
+def _inbox_reads(bus_db: Any) -> Callable[[], int]:
+    """How many statements have read an inbox since this was called."""
+    reads = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "bus_inbox" in statement:
+            reads.append(statement)
+
+    event.listen(bus_db.database.engine, "before_cursor_execute", count)
+    return lambda: len(reads)
+
+
+def test_a_sweep_reads_only_what_came_after_the_events_every_consumer_took(
+    bus_db, bus_redis, bus_redis_url, publisher
+) -> None:
+    first = _published(bus_db, "ppa.created")
+    recent = _published(bus_db, "ppa.created")
+    last = _published(bus_db, "ppa.created")
+    _taken_by_tasks(bus_db, first, last)
+    outbox = bus_db.tables.outbox
+    with bus_db.database.engine.begin() as connection:  # published a moment ago: not due
+        connection.execute(
+            update(outbox).where(outbox.c.id == recent).values(published_at=func.now())
+        )
+    sweeper = RedeliverySweeper(
+        sources={"portfolio": bus_db.database},
+        consumers={"tasks": bus_db.database},
+        tables=bus_db.tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
+    assert sweeper.sweep() == []
+    # Due now and never taken: found although an event after it was taken.
+    with bus_db.database.engine.begin() as connection:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == recent)
+            .values(published_at=func.now() - timedelta(minutes=1))
+        )
+    assert [sent.event_id for sent in sweeper.sweep()] == [recent]
+    bus_redis.delete(queue_name("tasks"))  # the tasks worker takes the copy sent again
+    _taken_by_tasks(bus_db, recent)
+    assert sweeper.sweep() == []  # reads all three, each taken: the mark passes them
+    inbox_reads = _inbox_reads(bus_db)
+    assert sweeper.sweep() == []
+    assert inbox_reads() == 0  # nothing after the mark: no inbox is asked
+    lost = _published(bus_db, "ppa.created")
+    assert [sent.event_id for sent in sweeper.sweep()] == [lost]
+    assert inbox_reads() == 1  # for the new event alone

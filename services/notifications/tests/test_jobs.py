@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy import event as engine_events
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -119,6 +121,29 @@ def test_a_task_due_in_two_days_is_reminded_once_however_often_the_job_runs(
             _run(database, settings, "task_reminders", start + dt.timedelta(days=day, hours=hour))
     kinds = [n.kind for n in inbox(session, amina) if n.kind != Kind.TASK_ASSIGNED]
     assert kinds == [Kind.TASK_DUE_SOON, Kind.TASK_DUE_TODAY, Kind.TASK_OVERDUE]
+
+
+def test_a_tick_that_finds_every_reminder_sent_asks_once_and_writes_none(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    for _ in range(3):
+        _with_a_due_task(session, settings, Person())
+    at = dt.datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    assert _run(database, settings, "task_reminders", at) == 3
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine_events.listen(database.engine, "before_cursor_execute", record)
+    try:
+        assert _run(database, settings, "task_reminders", at + dt.timedelta(minutes=1)) == 0
+    finally:
+        engine_events.remove(database.engine, "before_cursor_execute", record)
+    # Each tick re-reads the due tasks; reminded ones cost one query for all, not a
+    # notify (three statements) each.
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT INTO NOTIF")]
+    assert sum("FROM notifications" in s for s in statements) == 1
 
 
 def test_a_period_runs_once_and_a_repeat_is_refused(

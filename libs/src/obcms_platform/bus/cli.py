@@ -201,12 +201,8 @@ def relay(
         float | None,
         typer.Option(
             help="read the outbox at least every N s; inserts wake the relay at once "
-            "(OBCMS_RELAY_POLL_INTERVAL; default 5)"
+            "(OBCMS_RELAY_POLL_INTERVAL; default 30)"
         ),
-    ] = None,
-    measure_interval: Annotated[
-        float | None,
-        typer.Option(help="metrics every N s (OBCMS_RELAY_MEASURE_INTERVAL; default 5)"),
     ] = None,
     consumers: ConsumersOption = None,
     sweep_interval: Annotated[
@@ -225,9 +221,9 @@ def relay(
     for lost events (consumer databases from OBCMS_<CONSUMER>_DATABASE_URL)."""
     if context.invoked_subcommand is not None:
         return
-    from prometheus_client import start_http_server
+    from prometheus_client import REGISTRY, start_http_server
 
-    from obcms_platform.bus.relay import OutboxRelay, run_relays
+    from obcms_platform.bus.relay import BacklogCollector, OutboxRelay, run_relays
     from obcms_platform.bus.worker import publisher_app
     from obcms_platform.logging import configure_logging
 
@@ -236,7 +232,6 @@ def relay(
         redis_url=redis_url,
         metrics_port=metrics_port,
         poll_interval=poll_interval,
-        measure_interval=measure_interval,
         consumers=consumers,
         sweep_interval=sweep_interval,
         sweep_after_seconds=sweep_after,
@@ -250,6 +245,7 @@ def relay(
     ]
     sweeper = _sweeper(settings, databases, app)
     if settings.metrics_port:
+        REGISTRY.register(BacklogCollector(relays, settings.redis_url))
         start_http_server(settings.metrics_port)
     logging.getLogger(__name__).info(
         "relaying the outboxes of %s; sweeping for %s",
@@ -261,9 +257,7 @@ def relay(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_relays(
         relays,
-        settings.redis_url,
         poll_interval=settings.poll_interval,
-        measure_interval=settings.measure_interval,
         stop=stop,
         sweeper=sweeper if sweeper.consumers else None,
         sweep_interval=settings.sweep_interval,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Table, func, insert, literal_column, select
+from sqlalchemy import Connection, Table, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus.envelope import Event
@@ -16,8 +16,9 @@ from obcms_platform.contracts import EventContract, Payload
 OUTBOX_CHANNEL = "obcms_outbox"
 
 
-def notify_relay(session: Session) -> None:
-    """Wake the relay at commit: rows were made unpublished other than by `Outbox.add_all`."""
+def notify_relay(session: Session | Connection) -> None:
+    """Wake the relay at commit: rows were made unpublished other than by `Outbox.add_all`,
+    or the relay is stopping."""
     session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
 
 

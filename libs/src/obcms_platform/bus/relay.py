@@ -8,7 +8,9 @@ again the published events a consumer provably never received.
 
 An idle relay sleeps: each outbox insert notifies ``OUTBOX_CHANNEL`` and the relay waits on
 that (LISTEN), reading the outbox when woken and, as a safety net (a lost listening
-connection, a pooler that drops LISTEN), every ``poll_interval`` seconds.
+connection, a pooler that drops LISTEN), every ``poll_interval`` seconds. Its gauges (the
+backlog, the oldest unpublished event, the dead letters, the queue lengths) are read when
+Prometheus scrapes them (`BacklogCollector`), so between scrapes nothing is counted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,6 +27,8 @@ import psycopg
 import redis
 from celery import Celery
 from kombu.entity import Queue
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import delete, func, select, update
 
 from obcms_platform.bus.metrics import (
@@ -34,7 +39,7 @@ from obcms_platform.bus.metrics import (
     PUBLISH_FAILURES,
     QUEUE_LENGTH,
 )
-from obcms_platform.bus.outbox import OUTBOX_CHANNEL
+from obcms_platform.bus.outbox import OUTBOX_CHANNEL, notify_relay
 from obcms_platform.bus.sweeper import RedeliverySweeper
 from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import EXCHANGE, SUBSCRIPTIONS, all_queues, queue_name
@@ -43,10 +48,20 @@ from obcms_platform.db import Database
 
 logger = logging.getLogger(__name__)
 
-# Longest a wait for a notification runs before the stop flag is looked at again.
-STOP_CHECK_SECONDS = 1.0
 # First pause before listening again after the listening connection failed.
 RELISTEN_FIRST_SECONDS = 0.5
+# How long one scrape's counts answer the next scrapes: a burst of scrapes (several
+# Prometheus servers, a probe) costs the database one count.
+SCRAPE_CACHE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """What is waiting in one service's outbox, read at one moment."""
+
+    backlog: int  # events not yet published
+    oldest_age: float  # seconds since the oldest of them was written (0 when none)
+    dead_letters: int  # dead-lettered events not yet replayed
 
 
 @dataclass
@@ -144,7 +159,7 @@ class OutboxRelay:
             raise failure
         return len(sent)
 
-    def measure(self) -> None:
+    def measure(self) -> OutboxState:
         outbox, dead = self.tables.outbox, self.tables.dead_letters
         with self.database.engine.connect() as connection:
             backlog, oldest = connection.execute(
@@ -156,9 +171,7 @@ class OutboxRelay:
                 ).where(outbox.c.published_at.is_(None))
             ).one()
             dead_count = connection.scalar(select(func.count()).where(dead.c.replayed_at.is_(None)))
-        OUTBOX_BACKLOG.labels(self.service).set(backlog)
-        OUTBOX_OLDEST_AGE.labels(self.service).set(float(oldest))
-        DEAD_LETTERS.labels(self.service).set(dead_count or 0)
+        return OutboxState(int(backlog), float(oldest), int(dead_count or 0))
 
     def purge(self) -> None:
         """Drop published outbox rows and inbox records older than the retention period."""
@@ -220,11 +233,9 @@ class OutboxListener:
                     return
                 continue
             try:
+                # Stopping wakes this wait too: `run_relays` then notifies every source.
                 notified = any(
-                    True
-                    for _ in self.connection.notifies(
-                        timeout=min(remaining, STOP_CHECK_SECONDS), stop_after=1
-                    )
+                    True for _ in self.connection.notifies(timeout=remaining, stop_after=1)
                 )
                 if notified:
                     # One read serves every insert notified so far.
@@ -245,22 +256,56 @@ class OutboxListener:
                 logger.debug("closing a failed listening connection", exc_info=True)
 
 
-def measure_queues(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        for consumer in SUBSCRIPTIONS:
-            name = queue_name(consumer)
-            QUEUE_LENGTH.labels(name).set(int(client.llen(name)))
-    finally:
-        client.close()
+class BacklogCollector(Collector):
+    """The relay's gauges, read at scrape time: each relay's outbox state and the length of
+    every consumer queue. A source or Redis that cannot be read is left out of that scrape
+    (and logged) rather than shown with an old value."""
+
+    def __init__(self, relays: list[OutboxRelay], redis_url: str) -> None:
+        self.relays = relays
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._lock = threading.Lock()
+        self._read_at = float("-inf")
+        self._metrics: list[Metric] = []
+
+    def describe(self) -> Iterator[Metric]:
+        """The families without samples: registering reads nothing."""
+        for gauge in (OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, DEAD_LETTERS, QUEUE_LENGTH):
+            yield gauge.family()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:  # the metrics server answers scrapes in threads
+            if time.monotonic() - self._read_at >= SCRAPE_CACHE_SECONDS:
+                self._metrics = self._read()
+                self._read_at = time.monotonic()
+            yield from self._metrics
+
+    def _read(self) -> list[Metric]:
+        backlog, oldest_age = OUTBOX_BACKLOG.family(), OUTBOX_OLDEST_AGE.family()
+        dead_letters, queue_length = DEAD_LETTERS.family(), QUEUE_LENGTH.family()
+        for relay in self.relays:
+            try:
+                state = relay.measure()
+            except Exception as exc:  # its database is down: the other sources still count
+                logger.warning("relay %s: measuring failed: %s", relay.service, exc)
+                continue
+            backlog.add_metric([relay.service], state.backlog)
+            oldest_age.add_metric([relay.service], state.oldest_age)
+            dead_letters.add_metric([relay.service], state.dead_letters)
+        try:
+            for consumer in SUBSCRIPTIONS:
+                name = queue_name(consumer)
+                queue_length.add_metric([name], int(self.redis.llen(name)))
+        except redis.RedisError as exc:
+            logger.warning("queue lengths unavailable: %s", exc)
+            queue_length = QUEUE_LENGTH.family()
+        return [backlog, oldest_age, dead_letters, queue_length]
 
 
 def run_relays(
     relays: list[OutboxRelay],
-    redis_url: str,
     *,
-    poll_interval: float = 5.0,
-    measure_interval: float = 5.0,
+    poll_interval: float = 30.0,
     stop: threading.Event | None = None,
     sweeper: RedeliverySweeper | None = None,
     sweep_interval: float = 60.0,
@@ -284,7 +329,7 @@ def run_relays(
     def loop(relay: OutboxRelay) -> None:
         listener = OutboxListener(relay.database)
         backoff = 0.0
-        last_measure = last_purge = float("-inf")
+        last_purge = float("-inf")
         while not stop.is_set():
             listener.listen()
             sent = 0
@@ -297,24 +342,19 @@ def run_relays(
                 # must be declared again on a fresh connection.
                 relay.reset_broker()
                 backoff = min(max(backoff * 2, 0.5), 5.0)
-            # Measured whether or not the broker is up: a growing backlog while Redis is
-            # down is exactly what the backlog and oldest-age metrics are for.
             now = time.monotonic()
-            if now - last_measure > measure_interval:
+            if now - last_purge > purge_interval:
                 try:
-                    relay.measure()
-                    if now - last_purge > purge_interval:
-                        relay.purge()
-                        last_purge = now
+                    relay.purge()
                 except Exception as exc:
-                    logger.warning("relay %s: measuring failed: %s", relay.service, exc)
-                last_measure = now
+                    logger.warning("relay %s: purging failed: %s", relay.service, exc)
+                last_purge = now
             if sent == relay.batch_size:
                 continue
             if backoff:
                 stop.wait(backoff)
             else:
-                listener.wait(min(poll_interval, measure_interval), stop)
+                listener.wait(poll_interval, stop)
         listener.close()
 
     threads = [
@@ -327,11 +367,12 @@ def run_relays(
         )
     for thread in threads:
         thread.start()
-    while not stop.is_set():
+    stop.wait()
+    for relay in relays:  # wake each source's listener, asleep until its next safety poll
         try:
-            measure_queues(redis_url)
-        except redis.RedisError as exc:
-            logger.warning("queue lengths unavailable: %s", exc)
-        stop.wait(measure_interval)
+            with relay.database.engine.begin() as connection:
+                notify_relay(connection)
+        except Exception as exc:  # its database is down: its thread waits out one poll
+            logger.warning("relay %s: waking it to stop failed: %s", relay.service, exc)
     for thread in threads:
         thread.join(10)

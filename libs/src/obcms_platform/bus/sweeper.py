@@ -34,8 +34,15 @@ counts them and each is logged. A resent message lost again is found by a later 
 Cost: set-based and bounded. The outbox window is read in keyset pages of ``batch_size``
 rows (id and type only; payloads are fetched only for lost events); per page, each consumer
 database answers one ``event_id = ANY(...)`` query. A consumer with a non-empty queue is
-skipped without touching its database. Several relay replicas take a Redis lock so that one
-of them sweeps per interval (a double sweep would only cost duplicates the inbox absorbs).
+skipped without touching its database. Each sweeper remembers, per source, up to which
+event (in ``created_at, id`` order) every event was in its consumers' inboxes, and the next
+sweep reads only what comes after it: an idle installation's sweep reads nothing. The mark
+passes only events published more than ``after`` ago and taken by every subscribed consumer
+(not parked: a replayed dead letter may be lost again), and stops at the first other one;
+an event written by a transaction that commits more than ``after`` after it began could
+fall behind the mark (statements time out long before). Several relay replicas take a
+Redis lock so that one of them sweeps per interval (a double sweep would only cost
+duplicates the inbox absorbs).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +93,8 @@ class RedeliverySweeper:
     after: timedelta = timedelta(seconds=600)
     lookback: timedelta = timedelta(hours=24)
     batch_size: int = 1000
+    # Per source, the last event of the prefix known taken by every consumer (see above).
+    _taken_until: dict[str, tuple[datetime, uuid.UUID]] = field(default_factory=dict, init=False)
 
     def sweep(self) -> list[Redelivery]:
         """One sweep over every source; returns what was sent again."""
@@ -108,15 +117,22 @@ class RedeliverySweeper:
     ) -> list[Redelivery]:
         outbox = self.tables.outbox
         sent: list[Redelivery] = []
-        cursor: tuple[datetime, uuid.UUID] | None = None
+        # The mark moves only while every consumer is looked at (none skipped for its queue).
+        marking = set(consumers) == set(self.consumers)
+        cursor = self._taken_until.get(source)
         while True:
+            # Unpublished and recent rows too (not swept yet, but they stop the mark).
             statement = (
-                select(outbox.c.id, outbox.c.event_type, outbox.c.created_at)
-                .where(
-                    outbox.c.created_at >= func.now() - self.lookback,
-                    outbox.c.published_at.is_not(None),
-                    outbox.c.published_at < func.now() - self.after,
+                select(
+                    outbox.c.id,
+                    outbox.c.event_type,
+                    outbox.c.created_at,
+                    (
+                        outbox.c.published_at.is_not(None)
+                        & (outbox.c.published_at < func.now() - self.after)
+                    ).label("due"),
                 )
+                .where(outbox.c.created_at >= func.now() - self.lookback)
                 .order_by(outbox.c.created_at, outbox.c.id)
                 .limit(self.batch_size)
             )
@@ -130,38 +146,50 @@ class RedeliverySweeper:
             if not rows:
                 return sent
             cursor = (rows[-1].created_at, rows[-1].id)
+            due = [row for row in rows if row.due]
             lost: dict[uuid.UUID, list[str]] = {}
+            untaken: set[uuid.UUID] = set(held)
             for consumer in consumers:
                 wanted = {
                     row.id: row.event_type
-                    for row in rows
+                    for row in due
                     if row.id not in held and subscribes(consumer, row.event_type)
                 }
                 if not wanted:
                     continue
-                for event_id in set(wanted) - self._received(consumer, wanted):
+                taken, parked = self._received(consumer, wanted)
+                untaken |= set(wanted) - taken
+                for event_id in set(wanted) - taken - parked:
                     lost.setdefault(event_id, []).append(consumer)
             if lost:
                 sent += self._resend(source, database, lost)
+            for row in rows:
+                if not marking or not row.due or row.id in untaken:
+                    marking = False
+                    break
+                self._taken_until[source] = (row.created_at, row.id)
             if len(rows) < self.batch_size:
                 return sent
 
-    def _received(self, consumer: str, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-        """Of `event_ids`, those `consumer` took (inbox) or parked (dead letters)."""
+    def _received(
+        self, consumer: str, event_ids: Iterable[uuid.UUID]
+    ) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+        """Of `event_ids`, those `consumer` took (inbox), and those it parked (dead letters)."""
         inbox, dead = self.tables.inbox, self.tables.dead_letters
         ids = list(event_ids)
         statement = union(
-            select(inbox.c.event_id).where(
+            select(inbox.c.event_id, literal(True).label("taken")).where(
                 inbox.c.consumer == consumer, inbox.c.event_id == _any(ids)
             ),
-            select(dead.c.event_id).where(
+            select(dead.c.event_id, literal(False).label("taken")).where(
                 dead.c.consumer == consumer,
                 dead.c.event_id == _any(ids),
                 or_(dead.c.replayed_at.is_(None), dead.c.replayed_at > func.now() - self.after),
             ),
         )
         with self.consumers[consumer].engine.connect() as connection:
-            return set(connection.scalars(statement))
+            rows = connection.execute(statement).all()
+        return {row[0] for row in rows if row[1]}, {row[0] for row in rows if not row[1]}
 
     def _resend(
         self, source: str, database: Database, lost: dict[uuid.UUID, list[str]]

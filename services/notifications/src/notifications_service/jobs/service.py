@@ -28,7 +28,7 @@ from notifications_service.events import DELETED
 from notifications_service.jobs.models import DigestDay, JobRun
 from notifications_service.kinds import Kind
 from notifications_service.notifications.models import Notification
-from notifications_service.notifications.service import Message, notify
+from notifications_service.notifications.service import Message, notified, notify
 from notifications_service.preferences.models import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_EVENT_LEAD_MINUTES,
@@ -89,7 +89,7 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
             WatchedTask.assignee_ids != [],
         )
     ).all()
-    sent = 0
+    due: list[tuple[uuid.UUID, Message]] = []
     for task, person, recipient in _each_active(session, tasks, lambda task: task.assignee_ids):
         assert task.due_date is not None
         today = now.astimezone(recipients.zone(recipient, settings.default_time_zone)).date()
@@ -102,20 +102,30 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
             kind, title = Kind.TASK_OVERDUE, f"{quoted(task.title)} is overdue"
         else:
             continue
-        sent += notify(
-            session,
-            settings,
-            [person],
-            Message(
-                kind,
-                title,
-                dedup_key=f"{kind.value}:{task.task_id}:{task.due_date}",
-                body=f"Due {format_day(task.due_date)}.",
-                link=record_link(Record.TASK, task.task_id),
-            ),
-            now=now,
+        message = Message(
+            kind,
+            title,
+            dedup_key=f"{kind.value}:{task.task_id}:{task.due_date}",
+            body=f"Due {format_day(task.due_date)}.",
+            link=record_link(Record.TASK, task.task_id),
         )
-    return sent
+        due.append((person, message))
+    return _notify_anew(session, settings, due, now)
+
+
+def _notify_anew(
+    session: Session,
+    settings: NotificationsSettings,
+    due: list[tuple[uuid.UUID, Message]],
+    now: datetime,
+) -> int:
+    """Notify each (person, message) not notified yet: most were, at an earlier tick."""
+    done = notified(session, ((person, message.dedup_key) for person, message in due))
+    return sum(
+        notify(session, settings, [person], message, now=now)
+        for person, message in due
+        if (person, message.dedup_key) not in done
+    )
 
 
 def _starts_between(event: WatchedEvent, after: datetime, before: datetime) -> list[datetime]:
@@ -159,25 +169,20 @@ def event_reminders(session: Session, settings: NotificationsSettings, now: date
             )
         )
     }
-    sent = 0
+    due: list[tuple[uuid.UUID, Message]] = []
     for (event, start), person, recipient in attending:
         lead = timedelta(minutes=chosen.get(person, DEFAULT_EVENT_LEAD_MINUTES))
         if start - lead > now:
             continue
         zone = recipients.zone(recipient, settings.default_time_zone)
-        sent += notify(
-            session,
-            settings,
-            [person],
-            Message(
-                Kind.EVENT_REMINDER,
-                f"{quoted(event.title)} starts at {format_moment(start, zone)}",
-                dedup_key=f"event_reminder:{event.event_id}:{start.isoformat()}",
-                link=record_link(Record.EVENT, event.event_id),
-            ),
-            now=now,
+        message = Message(
+            Kind.EVENT_REMINDER,
+            f"{quoted(event.title)} starts at {format_moment(start, zone)}",
+            dedup_key=f"event_reminder:{event.event_id}:{start.isoformat()}",
+            link=record_link(Record.EVENT, event.event_id),
         )
-    return sent
+        due.append((person, message))
+    return _notify_anew(session, settings, due, now)
 
 
 def digest(session: Session, settings: NotificationsSettings, now: datetime) -> int:

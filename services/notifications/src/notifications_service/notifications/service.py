@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
@@ -60,6 +60,21 @@ def _stored(
         in_digest=in_digest,
         created_at=at,
     )
+
+
+def notified(session: Session, keys: Iterable[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
+    """Of (person, dedup key) pairs, those already notified. A job that runs every tick over
+    the same records asks this once and notifies only the others, instead of one `notify`
+    (three statements) per pair and tick that finds the notification there."""
+    pairs = list(set(keys))
+    if not pairs:
+        return set()
+    rows = session.execute(
+        select(Notification.recipient_id, Notification.dedup_key).where(
+            tuple_(Notification.recipient_id, Notification.dedup_key).in_(pairs)
+        )
+    )
+    return {(person, key) for person, key in rows}
 
 
 def notify(

@@ -78,7 +78,11 @@ class Database:
         max_overflow: int = 10,
         statement_timeout_ms: int = 15_000,
         application_name: str = "obcms",
+        pre_ping: bool = True,
     ) -> None:
+        """`pre_ping` tests each connection taken from the pool with a round trip first, so
+        that a request after a database restart does not fail on a dead connection. A caller
+        that retries what fails on one (the bus worker) need not pay for it."""
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
         connect_args: dict[str, Any] = {
             "connect_timeout": 5,
@@ -90,7 +94,7 @@ class Database:
             normalise_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             pool_timeout=10,
             connect_args=connect_args,
         )

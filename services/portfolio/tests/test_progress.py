@@ -6,6 +6,7 @@ worker does; the result is read back through the API.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -346,3 +347,62 @@ def test_recomputing_one_ppa_reads_only_its_tasks(client, staff, session, ppa):
         plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {sql}", parameters).scalars())
     assert "ix_ppa_task_projection__ppa_id_status" in plan, plan
     assert "Seq Scan on ppa_task_projection" not in plan, plan
+
+
+def test_a_shuffled_duplicated_mix_ends_as_a_full_recount(client, staff, session, ppa):
+    """Tasks created, completed, reopened, moved between PPAs, unlinked and deleted; every
+    event delivered twice, in a random order. Each PPA ends with the progress its tasks'
+    latest versions give, which a full recount then leaves as it is."""
+    ppas = [uuid.UUID(ppa["id"]), uuid.UUID(create_ppa(client, staff, title="Second")["id"])]
+    unknown = uuid.uuid4()
+    randomness = random.Random(20)
+    events: list[Event] = []
+    latest: dict[uuid.UUID, tuple[uuid.UUID | None, str, bool]] = {}
+    for _ in range(24):
+        task = uuid.uuid4()
+        history = []
+        for version in range(1, randomness.randint(1, 5) + 1):
+            kind = "created" if version == 1 else randomness.choice(["updated", "completed"])
+            place = randomness.choice([*ppas, *ppas, unknown, None])
+            status = (
+                "completed"
+                if kind == "completed"
+                else randomness.choice(["not_started", "in_progress", "completed"])
+            )
+            history.append((kind, place, status, version))
+        if randomness.random() < 0.25:
+            _, place, status, version = history[-1]
+            history.append(("deleted", place, status, version + 1))
+        for kind, place, status, version in history:
+            events.append(task_event(kind, task, place, status, version))
+        _, place, status, _ = history[-1]
+        latest[task] = (place, status, history[-1][0] == "deleted")
+    delivered = events * 2
+    randomness.shuffle(delivered)
+    apply(session, *delivered)
+
+    for pid in ppas:
+        live = [status for place, status, gone in latest.values() if place == pid and not gone]
+        expected = len([s for s in live if s == "completed"]) * 100 // len(live) if live else 0
+        assert progress(client, staff, pid) == expected
+    assert recompute_progress(session) == 0
+
+
+def test_an_event_within_one_ppa_takes_two_statements(session, ppa):
+    """Recording the task and locking its PPA is one statement, the recount the other (and
+    a changed progress its history entry): the 10 events of a PPA's creation queue behind
+    each other on its lock, so a task completed right after waits for all their round
+    trips."""
+    pid = ppa["id"]
+    task = uuid.uuid4()
+    engine = session.get_bind()
+    for event in [
+        task_event("created", task, pid, "not_started", 1),
+        task_event("completed", task, pid, "completed", 2),
+    ]:
+        with recorded_statements(engine) as recorded:
+            apply_task_event(session, event)
+        session.commit()
+        statements = [sql for sql, _ in recorded if "record_history" not in sql]
+        assert len(statements) == 2, statements
+    assert session.get(Ppa, uuid.UUID(pid)).progress == 100

@@ -14,11 +14,18 @@ Neither needs the old channel: every delivered message is also recorded in Redis
 timeout; a message whose handler had finished comes back as a duplicate, which the
 consumer's inbox absorbs. So on a detached channel the restore and the acknowledgements
 are skipped, and the worker carries on with its new connection.
+
+A channel also keeps each exchange's bindings for `BINDINGS_TTL_SECONDS` instead of reading
+them from Redis on every publish (one round trip of the two or three a relayed event costs).
+Bindings change only when a release adds a consumer; one it declares after a relay read them
+is seen by that relay within the TTL, and an event sent without it meanwhile is one its
+consumer provably never received, which the redelivery sweeper sends again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import IO, Any
 
 from kombu.transport import redis
@@ -26,6 +33,9 @@ from kombu.transport import redis
 logger = logging.getLogger(__name__)
 
 TRANSPORT = "obcms_platform.bus.transport:Transport"
+
+# How long a channel routes by the exchange bindings it read before reading them again.
+BINDINGS_TTL_SECONDS = 10.0
 
 
 class QoS(redis.QoS):
@@ -60,6 +70,27 @@ class QoS(redis.QoS):
 
 class Channel(redis.Channel):
     QoS = QoS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Exchange name -> (when read, its bindings).
+        self._bindings: dict[str, tuple[float, Any]] = {}
+
+    def get_table(self, exchange: str) -> Any:
+        read_at, bindings = self._bindings.get(exchange, (float("-inf"), None))
+        now = time.monotonic()
+        if now - read_at > BINDINGS_TTL_SECONDS:
+            bindings = super().get_table(exchange)
+            self._bindings[exchange] = (now, bindings)
+        return bindings
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        super()._queue_bind(exchange, routing_key, pattern, queue)
+        self._bindings.pop(exchange, None)  # what this channel binds it routes to at once
+
+    def _delete(self, queue: str, *args: Any, **kwargs: Any) -> None:
+        super()._delete(queue, *args, **kwargs)
+        self._bindings.clear()
 
 
 class Transport(redis.Transport):

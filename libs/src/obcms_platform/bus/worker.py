@@ -149,6 +149,10 @@ def service_worker(
         max_overflow=2,
         statement_timeout_ms=settings.db_statement_timeout_ms,
         application_name=f"{settings.service_name}-worker",
+        # No round trip before each event: after a database restart the first event fails
+        # on a dead connection, which empties the pool of them, and is retried (never
+        # dead-lettered, see `worker_app`); the inbox keeps its effect to one.
+        pre_ping=False,
     )
     instrument_engine(database.engine, f"{settings.service_name}-worker")
     consumer = EventConsumer(settings.service_name, database, tables, handlers)

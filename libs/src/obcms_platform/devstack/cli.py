@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import httpx
 import typer
@@ -29,6 +29,7 @@ from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME, SERVICE_AUDIENCES
 from obcms_platform.devstack import demo
 from obcms_platform.devstack.kube import LocalControlPlane
 from obcms_platform.devstack.local import LocalStack
+from obcms_platform.devstack.processes import ProcessGroup
 from obcms_platform.devstack.stack import GATEWAY, SERVICES
 
 cli = typer.Typer(help="Local OBCMS stack", no_args_is_help=True)
@@ -130,16 +131,21 @@ def run(
                 json.dumps({spec.name: spec.url for spec in (*SERVICES, GATEWAY)}, indent=2)
             )
             _say("ready; press Ctrl-C to stop everything")
-            while not (exited := stack.exited()):
-                time.sleep(0.5)
-            name, code = exited[0]
-            raise RuntimeError(f"{name} exited with {code}; see {stack.group.log_path(name)}")
+            _until_one_exits(stack.group)
         except KeyboardInterrupt:
             _say("stopping ...")
         except RuntimeError as exc:
             _say(f"error: {exc}; stopping")
             raise typer.Exit(1) from exc
     _say("stopped")
+
+
+def _until_one_exits(group: ProcessGroup) -> NoReturn:
+    """Wait until one of `group`'s processes exits: a RuntimeError naming it and its log."""
+    while not (exited := group.exited()):
+        time.sleep(0.5)
+    name, code = exited[0]
+    raise RuntimeError(f"{name} exited with {code}; see {group.log_path(name)}")
 
 
 @cli.command()
@@ -159,10 +165,7 @@ def kube(
             _say(f"export KUBECONFIG={plane.kubeconfig}")
             _say(f"helm: {plane.binaries / 'helm'}; logs in {plane.processes.log_dir}")
             _say("ready; press Ctrl-C to stop the control plane")
-            while not (exited := plane.processes.exited()):
-                time.sleep(0.5)
-            name, code = exited[0]
-            raise RuntimeError(f"{name} exited with {code}; see {plane.processes.log_path(name)}")
+            _until_one_exits(plane.processes)
     except KeyboardInterrupt:
         _say("stopped")
     except RuntimeError as exc:

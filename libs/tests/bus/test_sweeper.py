@@ -57,6 +57,18 @@ def _parked_in_tasks(tables, event_id):
     )
 
 
+def _sweeper(bus_db, publisher, bus_redis_url) -> RedeliverySweeper:
+    """The tasks consumer's sweeper of the portfolio's outbox, for events older than 30 s."""
+    return RedeliverySweeper(
+        sources={"portfolio": bus_db.database},
+        consumers={"tasks": bus_db.database},
+        tables=bus_db.tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
+
+
 def test_only_the_lost_event_is_sent_again_and_only_to_its_consumer(
     bus_db, bus_redis, bus_redis_url, publisher, queued
 ) -> None:
@@ -75,14 +87,7 @@ def test_only_the_lost_event_is_sent_again_and_only_to_its_consumer(
         )
         connection.execute(_parked_in_tasks(tables, parked))
     bus_redis.hset("unacked", "tag-1", _unacked_entry(held))
-    sweeper = RedeliverySweeper(
-        sources={"portfolio": bus_db.database},
-        consumers={"tasks": bus_db.database},
-        tables=tables,
-        app=publisher,
-        redis_url=bus_redis_url,
-        after=timedelta(seconds=30),
-    )
+    sweeper = _sweeper(bus_db, publisher, bus_redis_url)
     assert sweeper.sweep() == [Redelivery("tasks", "portfolio", lost, "ppa.created")]
     assert queued("tasks") == [str(lost)]
     others = [consumer for consumer in SUBSCRIPTIONS if consumer != "tasks"]
@@ -100,14 +105,7 @@ def test_a_dead_letter_replayed_long_ago_without_inbox_row_is_lost_again(
     dead = bus_db.tables.dead_letters
     with bus_db.database.engine.begin() as connection:
         connection.execute(_parked_in_tasks(bus_db.tables, replayed))
-    sweeper = RedeliverySweeper(
-        sources={"portfolio": bus_db.database},
-        consumers={"tasks": bus_db.database},
-        tables=bus_db.tables,
-        app=publisher,
-        redis_url=bus_redis_url,
-        after=timedelta(seconds=30),
-    )
+    sweeper = _sweeper(bus_db, publisher, bus_redis_url)
     assert sweeper.sweep() == []  # parked: it waits for an operator
     with bus_db.database.engine.begin() as connection:
         connection.execute(update(dead).values(replayed_at=func.now() - timedelta(minutes=5)))
@@ -162,14 +160,7 @@ def test_a_sweep_reads_only_what_came_after_the_events_every_consumer_took(
         connection.execute(
             update(outbox).where(outbox.c.id == recent).values(published_at=func.now())
         )
-    sweeper = RedeliverySweeper(
-        sources={"portfolio": bus_db.database},
-        consumers={"tasks": bus_db.database},
-        tables=bus_db.tables,
-        app=publisher,
-        redis_url=bus_redis_url,
-        after=timedelta(seconds=30),
-    )
+    sweeper = _sweeper(bus_db, publisher, bus_redis_url)
     assert sweeper.sweep() == []
     # Due now and never taken: found although an event after it was taken.
     with bus_db.database.engine.begin() as connection:

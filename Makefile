@@ -20,7 +20,7 @@ PACKAGE_FILES := pyproject.toml uv.lock libs/pyproject.toml services/tasks/pypro
 .PHONY: help install libmagic pango bytecode chromium vendor run kube kube-binaries test test-reliability bench lint audit format clean reset
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from gateway_service.settings import GatewaySettings
+from obcms_platform.cli import SERVICE_KEEP_ALIVE_SECONDS
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.settings import RunMode
 from obcms_platform.testing.auth import new_key_pair
@@ -64,8 +65,15 @@ class ServedApp:
     def __init__(self, app: FastAPI) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Served as `obcms_platform.cli` serves it: with uvicorn's 5 s keep-alive the gateway
+        # now and then sent a page's request on a connection the service was closing (503).
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -107,11 +107,17 @@ def _bar_x(page: Page, row_id: str) -> float:
 
 
 def _drawn_box(page: Page, row_id: str) -> Any:
-    """The bar's box on the screen once its growing-in animation has ended."""
+    """The bar's box on the screen once its growing-in animation has ended: frappe-gantt's
+    bars grow from 0.1 s to 0.5 s of their chart's clock, and before 0.1 s a bar is drawn at
+    its full width (so the width alone can match before the animation has even begun)."""
     bar = f'.bar-wrapper[data-id="{row_id}"] .bar'
     page.wait_for_function(
-        "bar => Math.abs(bar.getBoundingClientRect().width - bar.width.baseVal.value) < 1",
-        arg=page.locator(bar).element_handle(),
+        """selector => {
+            const bar = document.querySelector(selector);
+            return bar !== null && bar.ownerSVGElement.getCurrentTime() > 0.6
+                && Math.abs(bar.getBoundingClientRect().width - bar.width.baseVal.value) < 1;
+        }""",
+        arg=bar,
     )
     return page.locator(bar).bounding_box()
 

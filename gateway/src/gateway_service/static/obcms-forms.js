@@ -326,12 +326,25 @@
       textarea.focus();
     }
 
+    // While the answer for the longer text is on its way, the list shown keeps only the
+    // people whose name still contains it, so Enter never chooses from an older answer.
+    function narrow() {
+      if (list.hidden) return;
+      var text = query.text.toLowerCase();
+      var still = people.filter(function (person) {
+        return person.name.toLowerCase().indexOf(text) >= 0;
+      });
+      if (still.length) show(still);
+      else close();
+    }
+
     function lookUp() {
       query = mentionQuery(textarea);
       if (!query) {
         close();
         return;
       }
+      narrow();
       var ask = ++asked;
       fetch(url + "?q=" + encodeURIComponent(query.text), {
         credentials: "same-origin",

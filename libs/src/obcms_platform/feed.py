@@ -514,6 +514,36 @@ def json_ids(ids: SqlValue) -> ColumnElement[str]:
     )
 
 
+def json_moment(value: SqlValue, zone: SqlValue | str) -> ColumnElement[str]:
+    """A ``timestamptz`` as the JSON string `Entry.to_feed` writes: its ISO date-time in
+    `zone` (a zone name, or a column of them) with that zone's offset then (microseconds
+    and offset seconds only when not zero, as `datetime.isoformat`)."""
+    zone_name = _text(zone) if isinstance(zone, str) else zone
+    local = func.timezone(zone_name, value)
+    offset = local - func.timezone("UTC", value)
+    size = case((offset < literal_column("interval '0'"), -offset), else_=offset)
+    return func.concat(
+        _text('"'),
+        func.to_char(local, 'YYYY-MM-DD"T"HH24:MI:SS'),
+        case(
+            (
+                cast(func.date_part("microseconds", local), Integer) % 1_000_000 != 0,
+                func.to_char(local, ".US"),
+            )
+        ),
+        case((offset < literal_column("interval '0'"), _text("-")), else_=_text("+")),
+        func.to_char(size, "HH24:MI"),
+        case((func.date_part("seconds", size) != 0, func.to_char(size, ":SS"))),
+        _text('"'),
+    )
+
+
+def local_start(value: SqlValue, zone: SqlValue | str) -> ColumnElement[str]:
+    """A ``timestamptz``'s `Entry.sort_key` text: its ISO date-time in `zone`, to the second."""
+    zone_name = _text(zone) if isinstance(zone, str) else zone
+    return func.to_char(func.timezone(zone_name, value), 'YYYY-MM-DD"T"HH24:MI:SS')
+
+
 def json_constant(value: str | bool) -> ColumnElement[str]:
     """A constant as JSON."""
     return _text(_ENCODER.encode(value).decode())

@@ -279,6 +279,11 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
 WINDOW_START = bindparam("window_start", type_=DateTime(timezone=True))
 WINDOW_END = bindparam("window_end", type_=DateTime(timezone=True))
 
+# A single event's ``recurrence`` is JSON null (what the JSONB column stores for None), not
+# SQL NULL: ``IS NULL`` matches no event, so what is a series is told by the JSON's type.
+SERIES = func.jsonb_typeof(Event.recurrence) == "object"
+SINGLE_EVENT = func.coalesce(func.jsonb_typeof(Event.recurrence), "null") == "null"
+
 # The first word of an entry's marked people: whose rule says who may change it.
 EVENT, LEAVE, BOOKING = "event", "leave", "booking"
 
@@ -361,7 +366,7 @@ def _single_events() -> Select[str, str, str]:
         sql_entry_id("coordination-event-", Event.id),
         sql_marked_entry(entry, props, people),
     ).where(
-        Event.recurrence.is_(None),
+        SINGLE_EVENT,
         Event.span.op("&&")(func.tstzrange(WINDOW_START, WINDOW_END)),
     )
 
@@ -467,7 +472,7 @@ def encoded_feed_entries(
         ):
             yield (start, entry_id), with_facts(entry, people_facts)
     if MODULE_EVENTS in wanted:
-        series = window_occurrences(session, window, Event.recurrence.is_not(None))
+        series = window_occurrences(session, window, SERIES)
         yield from encoded_entries(occurrence_entries(series))
 
 

@@ -242,8 +242,9 @@ LIMIT_HEADER = "X-Feed-Limit"
 T = TypeVar("T")
 
 
-def max_feed_entries(request: Request) -> int:
-    """The app's ``MAX_FEED_ENTRIES`` setting."""
+async def max_feed_entries(request: Request) -> int:
+    """The app's ``MAX_FEED_ENTRIES`` setting (async: FastAPI runs a plain function's
+    dependency in the thread pool, a hop costing more than reading the setting)."""
     entries: int = request.app.state.settings.max_feed_entries
     return entries
 

@@ -11,8 +11,13 @@ from icalendar import Calendar
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from calendar_service.calendar_events.service import window_events_statement
-from calendar_service.feed.service import feed_entries
+from calendar_service.calendar_events.service import window_events_statement, window_occurrences
+from calendar_service.feed.service import (
+    MODULE_EVENTS,
+    SERIES,
+    feed_entries,
+    written_entries_statement,
+)
 from calendar_service.window import TimeWindow
 from obcms_platform.feed import Entry
 from obcms_platform.testing.service_probes import recorded_statements, refused_feed
@@ -538,3 +543,26 @@ def test_entries_written_by_postgresql_are_those_python_builds(
     assert len(served) == len(by_python) == 1 + 4 + 1 + 2 + 2 + 3 + 1 + 1
     for entry, expected in zip(served, by_python, strict=True):
         assert entry == expected.to_feed()
+
+
+def test_postgresql_writes_every_single_event_and_python_expands_only_series(
+    client, session, staff, populated
+):
+    # A single event's recurrence is stored as JSON null, not SQL NULL: were single events
+    # told by ``IS NULL``, PostgreSQL would write none of them and Python would build them all
+    # (the same feed, at several times the cost).
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    parameters = {
+        "first_day": date(2026, 12, 1),
+        "last_day": date(2026, 12, 31),
+        "window_start": window.start,
+        "window_end": window.end,
+    }
+    written = session.execute(written_entries_statement((MODULE_EVENTS,)), parameters).all()
+    expanded = window_occurrences(session, window, SERIES)
+
+    assert {entry_id for _, entry_id, _ in written} == {
+        f"coordination-event-{populated['single']['id']}",
+        f"coordination-event-{populated['holiday']['id']}",
+    }
+    assert {item.event.id for item in expanded} == {uuid.UUID(populated["series"]["id"])}

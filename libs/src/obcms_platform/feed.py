@@ -48,7 +48,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     literal_column,
     select,
 )
@@ -242,8 +241,9 @@ LIMIT_HEADER = "X-Feed-Limit"
 T = TypeVar("T")
 
 
-def max_feed_entries(request: Request) -> int:
-    """The app's ``MAX_FEED_ENTRIES`` setting."""
+async def max_feed_entries(request: Request) -> int:
+    """The app's ``MAX_FEED_ENTRIES`` setting (async: FastAPI runs a plain function's
+    dependency in the thread pool, a hop costing more than reading the setting)."""
     entries: int = request.app.state.settings.max_feed_entries
     return entries
 
@@ -487,7 +487,11 @@ SqlValue = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 def _text(value: str) -> ColumnElement[str]:
-    return literal(value, Text)
+    """A constant written into the statement's text, not a bound parameter: an entries
+    statement holds a hundred of them, and as parameters they made its text longer than
+    psycopg caches the parsing of (4 kB), so it was parsed again, and their values built
+    into a dict again, on every execution."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
 
 
 def json_text(value: SqlValue) -> ColumnElement[str]:
@@ -498,7 +502,7 @@ def json_text(value: SqlValue) -> ColumnElement[str]:
 def json_word(value: SqlValue) -> ColumnElement[str]:
     """`value` as a JSON string, for text with nothing to escape (an id, an enum value, a
     path of them); NULL stays NULL."""
-    return _text('"').concat(cast(value, Text)).concat('"')
+    return _text('"').concat(cast(value, Text)).concat(_text('"'))
 
 
 def json_number(value: SqlValue) -> ColumnElement[str]:
@@ -510,8 +514,45 @@ def json_ids(ids: SqlValue) -> ColumnElement[str]:
     """An array of UUIDs as a JSON array of strings, in its order."""
     return case(
         (func.cardinality(ids) == 0, _text("[]")),
-        else_=_text('["').concat(func.array_to_string(ids, '","')).concat('"]'),
+        else_=_text('["').concat(func.array_to_string(ids, _text('","'))).concat(_text('"]')),
     )
+
+
+def json_moment(value: SqlValue, zone: SqlValue | str) -> ColumnElement[str]:
+    """A ``timestamptz`` as the JSON string `Entry.to_feed` writes: its ISO date-time in
+    `zone` (a zone name, or a column of them) with that zone's offset then (microseconds
+    and offset seconds only when not zero, as `datetime.isoformat`)."""
+    zone_name = _text(zone) if isinstance(zone, str) else zone
+    local = func.timezone(zone_name, value)
+    offset = local - func.timezone(_text("UTC"), value)
+    size = case((offset < literal_column("interval '0'"), -offset), else_=offset)
+    return func.concat(
+        _text('"'),
+        func.to_char(local, _text('YYYY-MM-DD"T"HH24:MI:SS')),
+        case(
+            (
+                cast(func.date_part(_text("microseconds"), local), Integer)
+                % literal_column("1000000")
+                != literal_column("0"),
+                func.to_char(local, _text(".US")),
+            )
+        ),
+        case((offset < literal_column("interval '0'"), _text("-")), else_=_text("+")),
+        func.to_char(size, _text("HH24:MI")),
+        case(
+            (
+                func.date_part(_text("seconds"), size) != literal_column("0"),
+                func.to_char(size, _text(":SS")),
+            )
+        ),
+        _text('"'),
+    )
+
+
+def local_start(value: SqlValue, zone: SqlValue | str) -> ColumnElement[str]:
+    """A ``timestamptz``'s `Entry.sort_key` text: its ISO date-time in `zone`, to the second."""
+    zone_name = _text(zone) if isinstance(zone, str) else zone
+    return func.to_char(func.timezone(zone_name, value), _text('YYYY-MM-DD"T"HH24:MI:SS'))
 
 
 def json_constant(value: str | bool) -> ColumnElement[str]:

@@ -13,10 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
-from obcms_platform.db import DbSession
+from obcms_platform.db import DbSession, close_session
 from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
@@ -53,14 +54,22 @@ def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
     router = APIRouter(tags=["feed"], responses=error_responses(401, 422))
 
     @router.get(f"{API_PREFIX}/feed", response_model=FeedResponse)
-    def feed(
+    async def feed(
         session: DbSession,
         _: CurrentPrincipal,
         window: FeedWindow,
         modules: Annotated[list[str], Depends(served_modules(*service.feed_modules))],
         limit: FeedLimit,
     ) -> Response:
-        page = pages(session, window, modules, limit)
+        def read() -> FeedPage:
+            # The session's read transaction ends in the same thread hop as the queries
+            # (else the session dependency rolls it back in a hop of its own).
+            try:
+                return pages(session, window, modules, limit)
+            finally:
+                close_session(session)
+
+        page = await run_in_threadpool(read)
         return page_response(window, modules, page, limit=limit)
 
     return router

@@ -11,8 +11,15 @@ from icalendar import Calendar
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from calendar_service.calendar_events.service import window_events_statement
+from calendar_service.calendar_events.service import window_events_statement, window_occurrences
+from calendar_service.feed.service import (
+    MODULE_EVENTS,
+    SERIES,
+    feed_entries,
+    written_entries_statement,
+)
 from calendar_service.window import TimeWindow
+from obcms_platform.feed import Entry
 from obcms_platform.testing.service_probes import recorded_statements, refused_feed
 
 from .helpers import change_occurrence
@@ -472,3 +479,90 @@ def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, 
     assert booked["version"] == 1
     assert "apiUrl" not in booked
     assert "recurring" not in booked
+
+
+def test_entries_written_by_postgresql_are_those_python_builds(
+    client, session, staff, manager, populated
+):
+    # Every kind: timed and all-day single events (one in a zone whose offset is negative and
+    # changes in the window, one with participants and an organizer), series occurrences,
+    # leave, bookings with and without notes; text with quotes, accents, control characters.
+    organizer, participant = str(uuid.uuid4()), str(uuid.uuid4())
+    for index, day in enumerate(("2026-10-30", "2026-11-02", "2026-12-15")):
+        post(
+            client,
+            "/api/v1/events",
+            manager,  # may name another organizer
+            {
+                "title": f'New York "call" {index}',
+                "event_type": "meeting",
+                "start": f"{day}T21:30:00",
+                "end": f"{day}T23:00:00",
+                "timezone": "America/New_York",
+                "description": "Tab\there\nand a “curly” ñ",
+                "organizer_id": organizer if index == 0 else None,
+                "participant_ids": [participant, str(staff.user_id)],
+            },
+        )
+    post(
+        client,
+        "/api/v1/events",
+        staff,
+        {
+            "title": "Two-day retreat \\ backslash",
+            "event_type": "other",
+            "all_day": True,
+            "start": "2026-11-27",
+            "end": "2026-11-28",
+            "timezone": "Asia/Tokyo",
+            "venue": 'Hall "B"',
+        },
+    )
+    resource = post(
+        client, "/api/v1/resources", manager, {"name": 'Room "Ñ"', "resource_type": "room"}
+    )
+    post(
+        client,
+        "/api/v1/bookings",
+        staff,
+        {
+            "resource_id": resource["id"],
+            "start": "2026-11-05T13:15:00",
+            "end": "2026-11-05T15:00:00",
+            "notes": 'Bring the "projector"\n',
+        },
+    )
+
+    window = TimeWindow(datetime(2026, 10, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    modules = ["coordination", "staff", "resources"]
+    by_python = sorted(feed_entries(session, window, modules), key=Entry.sort_key)
+    served = get_feed(client, staff, "2026-10-01", "2027-01-01")["events"]
+    kinds = {entry["extendedProps"]["category"] for entry in served}
+    assert kinds == {"event", "leave", "booking"}
+    # The fixture's single, 4 Mondays (one cancelled), holiday, 2 leaves, 2 bookings; ours.
+    assert len(served) == len(by_python) == 1 + 4 + 1 + 2 + 2 + 3 + 1 + 1
+    for entry, expected in zip(served, by_python, strict=True):
+        assert entry == expected.to_feed()
+
+
+def test_postgresql_writes_every_single_event_and_python_expands_only_series(
+    client, session, staff, populated
+):
+    # A single event's recurrence is stored as JSON null, not SQL NULL: were single events
+    # told by ``IS NULL``, PostgreSQL would write none of them and Python would build them all
+    # (the same feed, at several times the cost).
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    parameters = {
+        "first_day": date(2026, 12, 1),
+        "last_day": date(2026, 12, 31),
+        "window_start": window.start,
+        "window_end": window.end,
+    }
+    written = session.execute(written_entries_statement((MODULE_EVENTS,)), parameters).all()
+    expanded = window_occurrences(session, window, SERIES)
+
+    assert {entry_id for _, entry_id, _ in written} == {
+        f"coordination-event-{populated['single']['id']}",
+        f"coordination-event-{populated['holiday']['id']}",
+    }
+    assert {item.event.id for item in expanded} == {uuid.UUID(populated["series"]["id"])}

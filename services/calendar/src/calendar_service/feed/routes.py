@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from calendar_service.feed.service import MODULE_EVENTS, feed_entries
+from calendar_service.feed.service import MODULE_EVENTS, feed_entries, feed_page
 from calendar_service.window import IcsWindow
 from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
@@ -31,11 +31,11 @@ from obcms_platform.feed import (
     limit_headers,
     served_modules,
 )
-from obcms_platform.feed_routes import feed_router
+from obcms_platform.feed_routes import paged_feed_router
 from obcms_platform.ics import MEDIA_TYPE as ICS_MEDIA_TYPE
 from obcms_platform.ics import build_calendar
 
-router = feed_router(registry.CALENDAR, feed_entries)
+router = paged_feed_router(registry.CALENDAR, feed_page)
 
 Modules = Annotated[list[str], Depends(served_modules(*registry.CALENDAR.feed_modules))]
 

@@ -22,34 +22,81 @@ series, ``recurring``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    DateTime,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from calendar_service.authz import booking_owner_ids, event_owner_ids, leave_owner_ids
 from calendar_service.bookings.models import HOLDING, Booking
 from calendar_service.calendar_events.models import Event
-from calendar_service.calendar_events.service import window_occurrences
+from calendar_service.calendar_events.service import ExpandedOccurrence, window_occurrences
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
-from calendar_service.pages import booking_page, event_page, leave_page
+from calendar_service.pages import (
+    BOOKING_PAGES,
+    EVENT_PAGES,
+    LEAVE_PAGES,
+    booking_page,
+    event_page,
+    leave_page,
+)
 from calendar_service.resources.models import Resource
+from obcms_platform.app import API_PREFIX
 from obcms_platform.feed import (
     BOOKING_COLOUR,
     EVENT_COLOUR,
+    FIRST_DAY,
+    LAST_DAY,
     LEAVE_COLOUR,
     MODULE_COORDINATION,
     MODULE_RESOURCES,
     MODULE_STAFF,
+    OFFICE_TIMEZONE,
     OFFICE_ZONE,
+    TEXT_COLOUR,
+    EncodedEntry,
     Entry,
+    FeedPage,
+    SqlObject,
+    SqlValue,
     TimeWindow,
+    encoded_entries,
+    encoded_facts,
     extended_props,
+    json_constant,
+    json_moment,
+    json_number,
+    json_text,
+    json_word,
+    local_start,
+    page_of,
     sorted_entries,
+    sql_all_day_entry,
+    sql_entry_id,
+    sql_extended_props,
+    sql_marked_entry,
     user_ids,
+    with_facts,
 )
 
 MODULE_EVENTS = MODULE_COORDINATION
@@ -57,6 +104,9 @@ MODULE_LEAVE = MODULE_STAFF
 MODULE_BOOKINGS = MODULE_RESOURCES
 # Leave that shows on the calendar.
 SHOWN_LEAVE = (LeaveStatus.APPROVED, LeaveStatus.PENDING)
+# Shared by everyone who sees the calendar: who is away and when, never why (the leave's page
+# shows its type to those who may see it).
+LEAVE_TITLE = "On leave"
 
 
 def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -> list[Entry]:
@@ -72,9 +122,13 @@ def feed_entries(session: Session, window: TimeWindow, modules: Iterable[str]) -
 
 
 def event_entries(session: Session, window: TimeWindow) -> list[Entry]:
+    return occurrence_entries(window_occurrences(session, window))
+
+
+def occurrence_entries(occurrences: Iterable[ExpandedOccurrence]) -> list[Entry]:
     entries: list[Entry] = []
     facts: dict[uuid.UUID, dict[str, Any]] = {}
-    for item in window_occurrences(session, window):
+    for item in occurrences:
         event = item.event
         if event.id not in facts:
             facts[event.id] = _event_facts(event)
@@ -119,14 +173,34 @@ def event_entries(session: Session, window: TimeWindow) -> list[Entry]:
 
 def _event_facts(event: Event) -> dict[str, Any]:
     """Who may change the event, on whose calendars it is, its version and API path."""
-    owners = event_owner_ids(event.organizer_id, event.created_by)
     return {
-        "ownerIds": user_ids(owners),
-        "peopleIds": user_ids(owners, event.participant_ids),
+        **event_people(event.organizer_id, event.created_by, event.participant_ids),
         "version": event.version,
         "apiUrl": f"/api/v1/events/{event.id}",
         "recurring": True if event.recurrence is not None else None,
     }
+
+
+def event_people(
+    organizer_id: uuid.UUID | None, created_by: uuid.UUID | None, participant_ids: list[uuid.UUID]
+) -> dict[str, list[str]]:
+    """Who may change an event (its owners) and on whose calendars it is (and its
+    participants')."""
+    owners = event_owner_ids(organizer_id, created_by)
+    return {"ownerIds": user_ids(owners), "peopleIds": user_ids(owners, participant_ids)}
+
+
+def leave_people(user_id: uuid.UUID, created_by: uuid.UUID | None) -> dict[str, list[str]]:
+    """Who may change a leave and on whose calendar it is (the person on leave's)."""
+    return {
+        "ownerIds": user_ids(leave_owner_ids(user_id, created_by)),
+        "peopleIds": user_ids(user_id),
+    }
+
+
+def booking_people(booked_by: uuid.UUID) -> dict[str, list[str]]:
+    """Who may change a booking and on whose calendar it is (its booker's)."""
+    return {"ownerIds": user_ids(booking_owner_ids(booked_by)), "peopleIds": user_ids(booked_by)}
 
 
 def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
@@ -141,9 +215,7 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
     return [
         Entry(
             id=f"staff-leave-{leave.id}",
-            # Shared by everyone who sees the calendar: who is away and when, never why
-            # (the leave's page shows its type to those who may see it).
-            title="On leave",
+            title=LEAVE_TITLE,
             start=leave.start_date,
             end=leave.end_date + timedelta(days=1),
             all_day=True,
@@ -156,8 +228,7 @@ def leave_entries(session: Session, window: TimeWindow) -> list[Entry]:
                 leave.status.value,
                 leave_page(leave.id),
                 userId=str(leave.user_id),
-                ownerIds=user_ids(leave_owner_ids(leave.user_id, leave.created_by)),
-                peopleIds=user_ids(leave.user_id),
+                **leave_people(leave.user_id, leave.created_by),
                 version=leave.version,
             ),
         )
@@ -193,10 +264,218 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
                 booking_page(booking.id),
                 resourceId=str(booking.resource_id),
                 resourceName=name,
-                ownerIds=user_ids(booking_owner_ids(booking.booked_by)),
-                peopleIds=user_ids(booking.booked_by),
+                **booking_people(booking.booked_by),
                 version=booking.version,
             ),
         )
         for booking, name in rows
     ]
+
+
+# --- entries written by PostgreSQL ----------------------------------------------------------
+
+# The window's instants, as bound parameters (beside `window_parameters`' days): the entries
+# statement is built once per set of modules.
+WINDOW_START = bindparam("window_start", type_=DateTime(timezone=True))
+WINDOW_END = bindparam("window_end", type_=DateTime(timezone=True))
+
+# A single event's ``recurrence`` is JSON null (what the JSONB column stores for None), not
+# SQL NULL: ``IS NULL`` matches no event, so what is a series is told by the JSON's type.
+SERIES = func.jsonb_typeof(Event.recurrence) == "object"
+SINGLE_EVENT = func.coalesce(func.jsonb_typeof(Event.recurrence), "null") == "null"
+
+# The first word of an entry's marked people: whose rule says who may change it.
+EVENT, LEAVE, BOOKING = "event", "leave", "booking"
+
+
+def _people(kind: str, *columns: SqlValue) -> ColumnElement[str]:
+    """`kind` and the people `columns` (ids, or arrays of them) as text (`people_facts`)."""
+    return func.concat_ws(
+        " ",
+        kind,
+        *(
+            func.array_to_string(column, ",")
+            if isinstance(column.type, ARRAY)
+            else func.coalesce(cast(column, Text), "")
+            for column in columns
+        ),
+    )
+
+
+def _ids(text: str) -> list[uuid.UUID]:
+    return [uuid.UUID(part) for part in text.split(",") if part]
+
+
+@lru_cache(maxsize=4096)
+def people_facts(people: str) -> str:
+    """The ``ownerIds`` and ``peopleIds`` of an entry whose people are `people` (`_people`:
+    the authz rules', in Python), as the members `with_facts` puts where they were marked."""
+    kind, *ids = people.split(" ")
+    if kind == EVENT:
+        organizer, created_by, participants = ids
+        facts = event_people(_id(organizer), _id(created_by), _ids(participants))
+    elif kind == LEAVE:
+        user, created_by = ids
+        facts = leave_people(uuid.UUID(user), _id(created_by))
+    else:
+        facts = booking_people(uuid.UUID(ids[0]))
+    return "," + encoded_facts(**facts)[1:-1].decode()
+
+
+def _id(text: str) -> uuid.UUID | None:
+    return uuid.UUID(text) if text else None
+
+
+def _single_events() -> Select[str, str, str]:
+    """The window's single (not recurring) events' entries, as `occurrence_entries` builds
+    them (all-day ones on their local days, at least one; timed ones in their zone)."""
+    first = cast(func.timezone(Event.timezone, Event.start), Date)
+    end = func.greatest(cast(func.timezone(Event.timezone, Event.end), Date), first + 1)
+    entry = SqlObject(
+        {
+            "id": json_word(sql_entry_id("coordination-event-", Event.id)),
+            "title": json_text(Event.title),
+            "start": case(
+                (Event.all_day, json_text(first)), else_=json_moment(Event.start, Event.timezone)
+            ),
+            "end": case(
+                (Event.all_day, json_text(end)), else_=json_moment(Event.end, Event.timezone)
+            ),
+            "allDay": json_text(Event.all_day),
+            "backgroundColor": json_constant(EVENT_COLOUR),
+            "borderColor": json_constant(EVENT_COLOUR),
+            "textColor": json_constant(TEXT_COLOUR),
+            "location": json_text(func.nullif(Event.venue, "")),
+            "description": json_text(func.nullif(Event.description, "")),
+        }
+    )
+    props = sql_extended_props(
+        MODULE_EVENTS,
+        "event",
+        Event.id,
+        Event.status,
+        sql_entry_id(EVENT_PAGES, Event.id, "/"),
+        eventType=json_word(Event.event_type),
+        venue=json_text(func.nullif(Event.venue, "")),
+        version=json_number(Event.version),
+        apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/events/", Event.id)),
+    )
+    people = _people(EVENT, Event.organizer_id, Event.created_by, Event.participant_ids)
+    return select(
+        case((Event.all_day, cast(first, Text)), else_=local_start(Event.start, Event.timezone)),
+        sql_entry_id("coordination-event-", Event.id),
+        sql_marked_entry(entry, props, people),
+    ).where(
+        SINGLE_EVENT,
+        Event.span.op("&&")(func.tstzrange(WINDOW_START, WINDOW_END)),
+    )
+
+
+def _leave() -> Select[str, str, str]:
+    """The window's shown leave's entries, as `leave_entries` builds them."""
+    entry = sql_all_day_entry(
+        sql_entry_id("staff-leave-", StaffLeave.id),
+        literal(LEAVE_TITLE, Text),
+        StaffLeave.start_date,
+        LEAVE_COLOUR,
+        last=StaffLeave.end_date,
+    )
+    props = sql_extended_props(
+        MODULE_LEAVE,
+        "leave",
+        StaffLeave.id,
+        StaffLeave.status,
+        sql_entry_id(LEAVE_PAGES, StaffLeave.id, "/"),
+        userId=json_word(StaffLeave.user_id),
+        version=json_number(StaffLeave.version),
+    )
+    people = _people(LEAVE, StaffLeave.user_id, StaffLeave.created_by)
+    return select(
+        cast(StaffLeave.start_date, Text),
+        sql_entry_id("staff-leave-", StaffLeave.id),
+        sql_marked_entry(entry, props, people),
+    ).where(
+        StaffLeave.start_date <= LAST_DAY,
+        StaffLeave.end_date >= FIRST_DAY,
+        StaffLeave.status.in_(SHOWN_LEAVE),
+    )
+
+
+def _bookings() -> Select[str, str, str]:
+    """The window's holding bookings' entries, as `booking_entries` builds them."""
+    entry = SqlObject(
+        {
+            "id": json_word(sql_entry_id("resources-booking-", Booking.id)),
+            "title": json_text(Resource.name.concat(" booking")),
+            "start": json_moment(Booking.start, OFFICE_TIMEZONE),
+            "end": json_moment(Booking.end, OFFICE_TIMEZONE),
+            "allDay": json_constant(False),
+            "backgroundColor": json_constant(BOOKING_COLOUR),
+            "borderColor": json_constant(BOOKING_COLOUR),
+            "textColor": json_constant(TEXT_COLOUR),
+            "location": json_text(func.nullif(Resource.name, "")),
+            "description": json_text(func.nullif(Booking.notes, "")),
+        }
+    )
+    props = sql_extended_props(
+        MODULE_BOOKINGS,
+        "booking",
+        Booking.id,
+        Booking.status,
+        sql_entry_id(BOOKING_PAGES, Booking.id, "/"),
+        resourceId=json_word(Booking.resource_id),
+        resourceName=json_text(Resource.name),
+        version=json_number(Booking.version),
+    )
+    return (
+        select(
+            local_start(Booking.start, OFFICE_TIMEZONE),
+            sql_entry_id("resources-booking-", Booking.id),
+            sql_marked_entry(entry, props, _people(BOOKING, Booking.booked_by)),
+        )
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(
+            text(f"bookings.{HOLDING}"),
+            Booking.during.op("&&")(func.tstzrange(WINDOW_START, WINDOW_END)),
+        )
+    )
+
+
+_WRITTEN = {MODULE_EVENTS: _single_events, MODULE_LEAVE: _leave, MODULE_BOOKINGS: _bookings}
+
+
+@cache
+def written_entries_statement(modules: tuple[str, ...]) -> CompoundSelect[str, str, str]:
+    """The entries of `modules` PostgreSQL writes (all but the occurrences of series): their
+    sort key's start, id and marked JSON (`sql_marked_entry`), in one statement."""
+    return union_all(*(_WRITTEN[name]() for name in modules))
+
+
+def encoded_feed_entries(
+    session: Session, window: TimeWindow, modules: Iterable[str]
+) -> Iterator[EncodedEntry]:
+    """The window's entries of the wanted modules (unsorted): single events, leave and
+    bookings written by PostgreSQL; the occurrences of series expanded here (the rule's
+    library, `window_occurrences`)."""
+    wanted = set(modules)
+    written = tuple(name for name in _WRITTEN if name in wanted)
+    if written:
+        first, last = window.days()
+        parameters = {
+            "first_day": first,
+            "last_day": last,
+            "window_start": window.start,
+            "window_end": window.end,
+        }
+        for start, entry_id, entry in session.execute(
+            written_entries_statement(written), parameters
+        ):
+            yield (start, entry_id), with_facts(entry, people_facts)
+    if MODULE_EVENTS in wanted:
+        series = window_occurrences(session, window, SERIES)
+        yield from encoded_entries(occurrence_entries(series))
+
+
+def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
+    """The window's first `limit` entries of the wanted modules, sorted."""
+    return page_of(encoded_feed_entries(session, window, modules), limit)

@@ -31,7 +31,6 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
@@ -491,10 +490,8 @@ class BusStack:
             engine.dispose()
         self.redis_server.stop()
         for url in (self.tasks_db_url, self.portfolio_db_url):
-            database = make_url(url).database
-            if database:
-                with contextlib.suppress(Exception):
-                    self.postgres.drop_database(database)
+            with contextlib.suppress(Exception):
+                self.postgres.drop_database_at(url)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -50,6 +50,13 @@ class PostgresServer:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
+    def drop_database_at(self, url: str) -> None:
+        """Drops the database of `url` (a test's copy, once the test is over), whoever is
+        still connected to it."""
+        name = make_url(url).database
+        if name:
+            self.drop_database(name)
+
     def clone(self, template: str, name: str) -> None:
         self.drop_database(name)
         self.execute(

@@ -59,9 +59,13 @@ def service_fixtures(
         return ServiceDatabases(postgres_server, service.package)
 
     @pytest.fixture(name=db_url_name)
-    def db_url(request: pytest.FixtureRequest) -> str:
+    def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+        # Dropped after the test: a session makes thousands of copies, and the server's
+        # folder (on /dev/shm when it has room) keeps only the ones in use.
         service_databases: ServiceDatabases = request.getfixturevalue(databases_name)
-        return service_databases.fresh()
+        url = service_databases.fresh()
+        yield url
+        service_databases.server.drop_database_at(url)
 
     @pytest.fixture
     def settings(request: pytest.FixtureRequest, redis_url: str) -> Any:

@@ -144,6 +144,22 @@ def test_list_is_paginated_with_total_and_filters(client, staff):
     assert workshops["total"] == 3
 
 
+def test_the_recurring_filter_tells_series_from_single_events(client, session, staff):
+    make_event(client, staff, title="Budget hearing")
+    make_series(client, staff, {"freq": "weekly", "interval": 1, "count": 4})
+
+    def titles(recurring: str) -> list[str]:
+        page = client.get(
+            "/api/v1/events", params={"recurring": recurring}, headers=staff.headers
+        ).json()
+        return [item["title"] for item in page["items"]]
+
+    assert titles("false") == ["Budget hearing"]
+    assert titles("true") == ["Coordination meeting"]
+    # Stored as SQL NULL: the database's own single-event check sees it.
+    assert session.scalar(text("SELECT count(*) FROM events WHERE recurrence IS NULL")) == 1
+
+
 def test_recurring_series_with_moved_and_cancelled_occurrences(client, session, staff):
     series = make_event(
         client,

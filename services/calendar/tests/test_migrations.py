@@ -158,3 +158,42 @@ def test_bookings_event_id_is_expand_only(database_at):
     with database.engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM bookings")) == 2
     assert "event_id" not in {c["name"] for c in inspect(database.engine).get_columns("bookings")}
+
+
+def test_single_events_recurrence_becomes_sql_null(database_at):
+    """0006: the JSON null a single event was stored with before becomes SQL NULL, so the
+    single-event check holds it to its own span; a series keeps its rule."""
+    url, database = database_at("mig_recurrence_null")
+    migrations.upgrade(PACKAGE, url, "0005")
+    start = datetime(2026, 12, 7, 1, tzinfo=UTC)
+    end = datetime(2026, 12, 7, 2, tzinfo=UTC)
+    with database.session() as session:
+        session.add_all(
+            [
+                Event(title="Single", event_type=EventType.MEETING, start=start, end=end,
+                      span_end=end),
+                Event(title="Weekly", event_type=EventType.MEETING, start=start, end=end,
+                      recurrence={"freq": "weekly", "interval": 1}, span_end=None),
+            ]
+        )  # fmt: skip
+        session.commit()
+    with database.engine.begin() as connection:
+        # What the previous release wrote for no recurrence.
+        connection.execute(
+            text("UPDATE events SET recurrence = 'null'::jsonb WHERE recurrence IS NULL")
+        )
+    migrations.upgrade(PACKAGE, url)
+    with database.engine.begin() as connection:
+        stored = dict(
+            connection.execute(
+                text("SELECT title, jsonb_typeof(recurrence) FROM events ORDER BY title")
+            ).all()
+        )
+    assert stored == {"Single": None, "Weekly": "object"}
+    with (
+        pytest.raises(IntegrityError, match="single_event_span"),
+        database.engine.begin() as connection,
+    ):
+        connection.execute(
+            text("UPDATE events SET span_end = span_end + interval '1 day' WHERE title = 'Single'")
+        )

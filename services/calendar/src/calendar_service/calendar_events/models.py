@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
@@ -55,7 +56,8 @@ class Event(Identified, Authored, Versioned, Timestamped, Base):
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     # {"freq", "interval", "by_weekday", "by_monthday", "by_setpos", "count", "until",
     # "exdates"} or null (`recurrence.Rule`; rows before BYSETPOS lack "by_setpos").
-    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # None is SQL NULL (migration 0006), so `IS NULL` and the single-event check see it.
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # End of the last occurrence; null for a series without end. With `start` it bounds
     # every occurrence of the series (moved occurrences aside: see EventOccurrence).
     span_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -118,5 +120,10 @@ class EventOccurrence(Identified, Base):
         ),
     )
 
+
+# Whether an event is a series, in SQL: told by the JSON's type, so a row an older release
+# wrote with JSON null (before migration 0006, or during a rolling upgrade) is a single event.
+SERIES = func.jsonb_typeof(Event.recurrence) == "object"
+SINGLE_EVENT = func.coalesce(func.jsonb_typeof(Event.recurrence), "null") == "null"
 
 history.keep(Event, "event")

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, raiseload
 
 from calendar_service.authz import EVENT_ORGANIZER
-from calendar_service.calendar_events.models import Event, EventOccurrence
+from calendar_service.calendar_events.models import SERIES, SINGLE_EVENT, Event, EventOccurrence
 from calendar_service.calendar_events.recurrence import (
     Frequency,
     Rule,
@@ -87,9 +87,7 @@ def list_events(
     if filters.starts_before is not None:
         conditions.append(Event.start < _utc(filters.starts_before, ZoneInfo("UTC")))
     if filters.recurring is not None:
-        conditions.append(
-            Event.recurrence.is_not(None) if filters.recurring else Event.recurrence.is_(None)
-        )
+        conditions.append(SERIES if filters.recurring else SINGLE_EVENT)
     if filters.q:
         conditions.append(records.text_match(filters.q, Event.title))
     statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)

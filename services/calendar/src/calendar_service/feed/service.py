@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from calendar_service.authz import booking_owner_ids, event_owner_ids, leave_owner_ids
 from calendar_service.bookings.models import HOLDING, Booking
-from calendar_service.calendar_events.models import Event
+from calendar_service.calendar_events.models import SERIES, SINGLE_EVENT, Event
 from calendar_service.calendar_events.service import ExpandedOccurrence, window_occurrences
 from calendar_service.leaves.models import LeaveStatus, StaffLeave
 from calendar_service.pages import (
@@ -278,11 +278,6 @@ def booking_entries(session: Session, window: TimeWindow) -> list[Entry]:
 # statement is built once per set of modules.
 WINDOW_START = bindparam("window_start", type_=DateTime(timezone=True))
 WINDOW_END = bindparam("window_end", type_=DateTime(timezone=True))
-
-# A single event's ``recurrence`` is JSON null (what the JSONB column stores for None), not
-# SQL NULL: ``IS NULL`` matches no event, so what is a series is told by the JSON's type.
-SERIES = func.jsonb_typeof(Event.recurrence) == "object"
-SINGLE_EVENT = func.coalesce(func.jsonb_typeof(Event.recurrence), "null") == "null"
 
 # The first word of an entry's marked people: whose rule says who may change it.
 EVENT, LEAVE, BOOKING = "event", "leave", "booking"

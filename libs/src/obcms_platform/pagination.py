@@ -88,5 +88,7 @@ def _page(
     rows = list(rows_of(statement.limit(params.limit).offset(params.offset)))
     if len(rows) < params.limit and (rows or params.offset == 0):
         return rows, params.offset + len(rows)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    return rows, int(total or 0)
+    # A count is no record: on the session's connection, past the ORM's execution layer
+    # (anything pending was flushed by the page's own query, or there is nothing to flush).
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    return rows, int(session.connection().scalar(count) or 0)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
+import anyio.to_thread
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -394,3 +395,22 @@ def test_a_list_that_fits_its_page_is_answered_without_counting(client):
     assert fits.json()["total"] == full.json()["total"] == 3
     assert counted_fits == []  # a page with room left is the whole list
     assert len(counted_full) == 1  # a full page may have more after it
+
+
+def test_a_list_goes_to_the_thread_pool_once(client, monkeypatch):
+    """Each hop to a worker thread costs CPU on both sides: a list reads, writes its JSON and
+    ends its read in the one thread its route runs in (FastAPI would validate the answer in
+    another, and the session's rollback would take a third)."""
+    _create(client, "hops")
+    hops: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        hops.append(getattr(function, "__name__", repr(function)))
+        return await run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    listed = client.get(NOTES, params={"title": "hops"}, headers=STAFF)
+    assert listed.status_code == 200
+    assert [note["title"] for note in listed.json()["items"]] == ["hops"]
+    assert len(hops) == 1, hops

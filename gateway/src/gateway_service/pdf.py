@@ -9,24 +9,27 @@ milliseconds of CPU: it runs in a worker process (`anyio.to_process`, HTML in, P
 memory stay as they were. The workers are anyio's, at most ``OBCMS_GATEWAY_PDF_WORKERS`` (1)
 at a time, started at the first document (a worker loads the gateway's modules, as a child of
 its main module, and then WeasyPrint: seconds) and kept for the next while documents are
-asked for (ended after 5 idle minutes)."""
+asked for (ended after 5 idle minutes). pygal (2 MB) too is imported by the first chart, not by
+every gateway worker at its start."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pygal
 from anyio import CapacityLimiter, to_process
 from fastapi import Request
 from markupsafe import Markup
-from pygal.style import Style
 from starlette.responses import Response
 
 from gateway_service import formatting, pdf_writer
 from gateway_service.web import templates
 from obcms_platform.formatting import money
+
+if TYPE_CHECKING:
+    from pygal.graph.graph import Graph
+    from pygal.style import Style
 
 PDF_MEDIA_TYPE = "application/pdf"
 # The series of a budget chart: its words and colour (as the dashboard's Chart.js charts).
@@ -78,6 +81,8 @@ async def pdf_response(
 
 
 def _style(colours: Sequence[str]) -> Style:
+    from pygal.style import Style  # on demand: see the module's docstring
+
     return Style(
         font_family=FONT,
         background="white",
@@ -94,7 +99,7 @@ def _style(colours: Sequence[str]) -> Style:
     )
 
 
-def _svg(chart: pygal.graph.graph.Graph) -> Markup:
+def _svg(chart: Graph) -> Markup:
     """The chart as inline SVG: no XML declaration, no script (a PDF runs none)."""
     return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal's own escaped SVG
 
@@ -109,6 +114,8 @@ def budget_bars(title: str, figures: Mapping[str, float | None], width: int = 64
     # Drawn from the bottom up: the first figure comes last to stand on top.
     keys = [key for key in reversed(BUDGET_SERIES) if key in figures]
     largest = max((float(figures[key] or 0) for key in keys), default=0.0)
+    import pygal  # on demand: see the module's docstring
+
     chart = pygal.HorizontalBar(
         title=title,
         width=width,
@@ -142,6 +149,8 @@ def grouped_bars(
     """Bars of each of `series` (name: amount per group) side by side for every group (e.g.
     allocated, obligated and disbursed per sector), amounts in pesos."""
     names = list(series)
+    import pygal  # on demand: see the module's docstring
+
     chart = pygal.Bar(
         title=title,
         width=width,
@@ -167,6 +176,8 @@ def grouped_bars(
 
 def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Markup:
     """One bar per (label, count) of `counts`, each labelled with its count."""
+    import pygal  # on demand: see the module's docstring
+
     chart = pygal.HorizontalBar(
         title=title,
         width=width,

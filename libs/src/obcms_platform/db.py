@@ -124,6 +124,13 @@ def close_session(session: Session) -> None:
         session.invalidate()
 
 
+def end_session(session: Session) -> None:
+    """End the request's session where its work ran: a route run in the thread pool that is
+    done with the database calls it before answering, so the request's end on the event
+    loop finds no transaction to roll back (which would take another thread hop)."""
+    _close(session)
+
+
 async def _request_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Async although the session is not: FastAPI runs a plain
     generator's start and end each in the thread pool, two hops costing more CPU than the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -56,8 +56,39 @@ def paginate(session: Session, statement: Select[Any], params: PageParams) -> tu
     A page that is not full and not past the end is the last one: its total is known without
     counting (most filtered lists fit one page), which saves a statement and a round trip.
     """
-    rows = list(session.scalars(statement.limit(params.limit).offset(params.offset)).all())
+    return _page(session, statement, params, lambda page: list(session.scalars(page).all()))
+
+
+def paginate_rows(
+    session: Session, statement: Select[Any], params: PageParams
+) -> tuple[list[dict[str, Any]], int]:
+    """`paginate` for a statement of columns: each row as a dict of its columns by name.
+
+    A read model validates from dicts about three times faster than from ORM records (one
+    attribute read per field), and rows run on the session's connection skip the ORM's
+    execution and loading: the way for a read-only list whose read model is the table's
+    columns (nothing pending is flushed first)."""
+    return _page(
+        session,
+        statement,
+        params,
+        lambda page: [dict(row) for row in session.connection().execute(page).mappings()],
+    )
+
+
+RowT = TypeVar("RowT")
+
+
+def _page(
+    session: Session,
+    statement: Select[Any],
+    params: PageParams,
+    rows_of: Callable[[Select[Any]], Sequence[RowT]],
+) -> tuple[list[RowT], int]:
+    rows = list(rows_of(statement.limit(params.limit).offset(params.offset)))
     if len(rows) < params.limit and (rows or params.offset == 0):
         return rows, params.offset + len(rows)
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    return rows, int(total or 0)
+    # A count is no record: on the session's connection, past the ORM's execution layer
+    # (anything pending was flushed by the page's own query, or there is nothing to flush).
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    return rows, int(session.connection().scalar(count) or 0)

@@ -2,7 +2,8 @@
 
 Configured entirely by the standard ``OTEL_*`` variables. With no exporter endpoint set
 (``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) or with
-``OTEL_SDK_DISABLED=true`` nothing is exported and the global no-op tracer stays in place.
+``OTEL_SDK_DISABLED=true`` nothing is exported and the global no-op tracer stays in place, and
+the SDK and the instrumentations are never imported (every API worker would hold them).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import os
 
 from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from sqlalchemy.engine import Engine
 
 _configured = False
@@ -37,6 +35,9 @@ def configure_tracing(service: str) -> bool:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
         from opentelemetry.instrumentation.redis import RedisInstrumentor
+        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service)})
         provider = TracerProvider(resource=resource)

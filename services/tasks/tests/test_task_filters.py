@@ -16,6 +16,7 @@ from obcms_platform.auth import Role
 from obcms_platform.testing import assert_error, auth_headers, wrongly_refused
 from obcms_platform.testing.service_probes import recorded_statements
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
+from tasks_service.tasks.schemas import TaskRead
 from tasks_service.teams.models import Team, TeamMember
 
 from .helpers import TASKS, create_team
@@ -621,3 +622,47 @@ def explain_route_queries(client, params, headers, statements: int) -> list[tupl
             (sql, "\n".join(connection.exec_driver_sql(f"EXPLAIN {sql}", parameters).scalars()))
             for sql, parameters in ran
         ]
+
+
+def test_the_list_answers_each_task_exactly_as_reading_it_does(client, seed, staff, manager):
+    """The list reads tasks as columns, not records: each item must still be the task's own
+    answer, field by field and in the same order (nulls, dates, times, enums, hours, ids)."""
+    dependency = seed.ids["alpha"]
+    create = client.post(
+        TASKS,
+        json={
+            "title": "Every field",
+            "description": "Two lines\nand “quotes”",
+            "domain": "policy",
+            "status": "at_risk",
+            "priority": "critical",
+            "start_date": day(-40).isoformat(),
+            "due_date": day(-2).isoformat(),
+            "progress": 35,
+            "assignee_ids": [str(seed.alice), str(seed.bob)],
+            "team_ids": [str(seed.team)],
+            "related_assessment_id": str(seed.assessment),
+            "estimated_hours": 12.5,
+            "actual_hours": 10,
+            "depends_on": [dependency],
+        },
+        headers=manager.headers,
+    )
+    assert create.status_code == 201, create.text
+    listed = listing(client, staff, {"limit": 100})["items"]
+    assert len(listed) == len(seed.ids) + 1
+    expected_fields = [*TaskRead.model_fields, *TaskRead.model_computed_fields]
+    for item in listed:
+        one = client.get(f"{TASKS}/{item['id']}", headers=staff.headers).json()
+        assert list(item) == list(one) == expected_fields
+        assert item == one
+    every = next(item for item in listed if item["title"] == "Every field")
+    assert every == create.json()
+    assert (every["estimated_hours"], every["actual_hours"]) == (12.5, 10.0)
+    assert every["is_overdue"] is True
+    assert every["depends_on"] == [dependency]
+    assert every["updated_by"] == str(manager.user_id)
+    completed = [item for item in listed if item["status"] == "completed"]
+    assert completed
+    assert all(item["completed_at"] == "2026-01-01T00:00:00Z" for item in completed)
+    assert any(item["due_date"] is None and item["start_date"] is None for item in listed)

@@ -43,7 +43,10 @@ HOP_BY_HOP = frozenset(
 # Never forwarded to a service: the caller's credentials and what httpx sets itself.
 REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
 # The gateway's own server sets `date` and `server`: the service's would make them appear twice.
-RESPONSE_DROP = HOP_BY_HOP | {"set-cookie", "date", "server"}
+# As bytes, the form the answer's raw headers are compared in.
+RESPONSE_DROP = frozenset(
+    name.encode("latin-1") for name in HOP_BY_HOP | {"set-cookie", "date", "server"}
+)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 # Larger (or unsized) answers, such as calendar exports, are streamed through.
 BUFFERED_BODY_BYTES = 256 * 1024
@@ -105,11 +108,12 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         upstream = await client.send(outgoing, stream=True)
     except UNAVAILABLE as exc:
         raise unavailable(service, exc) from exc
-    # Raw pairs: repeated headers (Vary, Link...) pass through as they came.
+    # Raw pairs: repeated headers (Vary, Link...) pass through as they came, as bytes (not
+    # decoded and encoded again).
     response_headers = [
-        (key.encode("latin-1"), value.encode("latin-1"))
-        for key, value in upstream.headers.multi_items()
-        if key.lower() not in RESPONSE_DROP
+        (name, value)
+        for name, value in ((key.lower(), value) for key, value in upstream.headers.raw)
+        if name not in RESPONSE_DROP
     ]
     length = upstream.headers.get("content-length", "")
     if length.isdigit() and int(length) <= BUFFERED_BODY_BYTES:

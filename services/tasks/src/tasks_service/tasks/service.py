@@ -28,7 +28,7 @@ from obcms_platform.errors import (
     NotFoundError,
 )
 from obcms_platform.history import because
-from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.pagination import PageParams, paginate_rows
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
@@ -220,9 +220,10 @@ def _changed(task: Task, version: int | None = None) -> TaskChanged:
 
 def list_tasks(
     session: Session, filters: TaskFilters, page: PageParams, principal: Principal
-) -> tuple[list[Task], int]:
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the tasks `filters` select, each as its columns (`TaskRead` reads them)."""
     statement = filtered_tasks(session, filters, principal)
-    return paginate(session, statement, page)
+    return paginate_rows(session, statement.with_only_columns(*Task.__table__.columns), page)
 
 
 def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal) -> Select[Any]:

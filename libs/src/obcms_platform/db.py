@@ -112,8 +112,9 @@ class Database:
 
 
 def close_session(session: Session) -> None:
-    """Close `session`, rolling back anything not committed (a route that ends its reads in
-    its own thread calls this there, saving the request's session a hop back)."""
+    """Close `session`, rolling back anything not committed. A route run in the thread pool
+    that is done with the database calls it there before answering, so the request's end on
+    the event loop finds no transaction to roll back (which would take another thread hop)."""
     try:
         session.close()
     except DBAPIError as exc:
@@ -122,13 +123,6 @@ def close_session(session: Session) -> None:
         # Drop the dead connection instead of returning it to the pool.
         logger.warning("closing a session failed: %s", exc.orig)
         session.invalidate()
-
-
-def end_session(session: Session) -> None:
-    """End the request's session where its work ran: a route run in the thread pool that is
-    done with the database calls it before answering, so the request's end on the event
-    loop finds no transaction to roll back (which would take another thread hop)."""
-    _close(session)
 
 
 async def _request_session(request: Request) -> AsyncIterator[Session]:

@@ -14,8 +14,16 @@ import pytest
 from obcms_platform.registry import DEPLOYABLES
 
 # openpyxl brings numpy and Pillow (about 20 MB); xlsxwriter about 2 MB; pygal (the PDFs'
-# charts) 2 MB; the tracing SDK only when traces are exported.
-LOADED_ON_DEMAND = ("openpyxl", "numpy", "PIL", "xlsxwriter", "pygal", "opentelemetry.sdk.trace")
+# charts) 2 MB; icalendar (ICS feeds) 3 MB; the tracing SDK only when traces are exported.
+LOADED_ON_DEMAND = (
+    "openpyxl",
+    "numpy",
+    "PIL",
+    "xlsxwriter",
+    "pygal",
+    "icalendar",
+    "opentelemetry.sdk.trace",
+)
 
 STARTED = """
 import importlib, sys

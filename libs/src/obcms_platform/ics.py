@@ -26,9 +26,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, vDuration
-from icalendar import Event as VEvent
-
 DEFAULT_UID_DOMAIN = "obcms"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 STATUS = {"cancelled": "CANCELLED", "draft": "TENTATIVE", "pending": "TENTATIVE"}
@@ -67,6 +64,11 @@ def build_calendar(
     """`entries` (feed entries) as an ICS calendar named `name`. Links and UIDs use
     `base_url` (the address the client called); `label` words the entries' codes for
     people (without it DESCRIPTION and CATEGORIES give the codes)."""
+    # Imported by the first calendar asked for: every gateway worker serves the feed's
+    # routes, few serve ICS (icalendar is about 3 MB per worker).
+    from icalendar import Calendar, vDuration
+    from icalendar import Event as VEvent
+
     uid_domain = urlsplit(base_url).hostname or DEFAULT_UID_DOMAIN
     calendar = Calendar()
     calendar.add("prodid", "-//OBCMS//Calendar feed//EN")

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,6 +164,37 @@ def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher) -> Non
         stop.set()
         relaying.join(10)
     assert not relaying.is_alive()  # stopping does not wait out the poll
+
+
+def _thread_wakeups(thread: threading.Thread) -> int:
+    """How often `thread` has gone to sleep and been woken so far."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    (line,) = (line for line in status.splitlines() if line.startswith("voluntary_ctxt_switches:"))
+    return int(line.split()[1])
+
+
+def test_an_idle_relay_does_not_wake_between_inserts(bus_db, publisher) -> None:
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    stop = threading.Event()
+    relaying = threading.Thread(
+        target=run_relays, args=([relay],), kwargs={"poll_interval": 600, "stop": stop}
+    )
+    relaying.start()
+    try:
+        first, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, first), 10)
+        (source,) = (thread for thread in threading.enumerate() if thread.name == "relay-portfolio")
+        before, started = _thread_wakeups(source), time.monotonic()
+        time.sleep(2)  # what is measured: the relay while nothing is written
+        per_second = (_thread_wakeups(source) - before) / (time.monotonic() - started)
+        # Waiting in psycopg's `notifies(timeout=...)` woke it ten times a second.
+        assert per_second < 1, per_second
+        second, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, second), 10)
+    finally:
+        stop.set()
+        relaying.join(10)
+    assert not relaying.is_alive()
 
 
 def _scrape(registry: CollectorRegistry, name: str, **labels: str) -> float | None:

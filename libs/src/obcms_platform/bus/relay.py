@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from select import POLLIN, poll
 from typing import Any
 
 import psycopg
@@ -234,18 +235,24 @@ class OutboxListener:
                 continue
             try:
                 # Stopping wakes this wait too: `run_relays` then notifies every source.
-                notified = any(
-                    True for _ in self.connection.notifies(timeout=remaining, stop_after=1)
-                )
-                if notified:
-                    # One read serves every insert notified so far.
-                    for _ in self.connection.notifies(timeout=0):
-                        pass
+                # The socket is waited on here, not in psycopg's `notifies(timeout=...)`,
+                # which wakes ten times a second to look for a KeyboardInterrupt.
+                if not self._readable(remaining):
+                    continue
+                # Whatever arrived so far, at once: one read serves every insert notified.
+                if list(self.connection.notifies(timeout=0)):
                     return
             except psycopg.Error as exc:
                 logger.warning("outbox notifications lost (polling until reconnected): %s", exc)
                 self.close()
                 return
+
+    def _readable(self, timeout: float) -> bool:
+        """Whether the listening connection has something to read within `timeout` seconds."""
+        assert self.connection is not None
+        poller = poll()
+        poller.register(self.connection.fileno(), POLLIN)
+        return bool(poller.poll(timeout * 1000))
 
     def close(self) -> None:
         connection, self.connection = self.connection, None

@@ -167,7 +167,15 @@ def _source_databases(settings: RelaySettings) -> dict[str, Database]:
         if not url:
             typer.echo(f"OBCMS_{name.upper()}_DATABASE_URL is not set", err=True)
             raise typer.Exit(2)
-        databases[name] = Database(url, pool_size=2, application_name=f"relay-{name}")
+        databases[name] = Database(
+            url,
+            pool_size=2,
+            application_name=f"relay-{name}",
+            # No round trip before each batch (it delays every event): after a database
+            # restart the first batch fails on a dead connection, which empties the pool of
+            # them, and the relay tries again after its backoff.
+            pre_ping=False,
+        )
     return databases
 
 

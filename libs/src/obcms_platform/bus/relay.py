@@ -118,29 +118,31 @@ class OutboxRelay:
             failure: Exception | None = None
             try:
                 producer = self.producer()
-            except Exception as exc:
-                producer, failure = None, exc
-            if producer is not None:
-                for row in rows:
-                    try:
-                        self.app.send_task(
-                            HANDLE_TASK,
-                            args=[row.payload],
-                            task_id=str(row.id),
-                            exchange=EXCHANGE,
-                            routing_key=row.event_type,
-                            declare=self._queues,
-                            producer=producer,
-                            retry=False,
-                            # Shown by monitoring tools instead of the arguments: Celery
-                            # would otherwise format every payload with saferepr.
-                            argsrepr=row.event_type,
-                            kwargsrepr="{}",
-                        )
-                    except Exception as exc:  # the broker refused or is unreachable
-                        failure = exc
-                        break
-                    sent.append(row)
+                # The batch's messages go to Redis in one round trip when the block ends
+                # (kombu pipelines them), each bound queue's copy with them.
+                with producer.batch():
+                    for row in rows:
+                        try:
+                            self.app.send_task(
+                                HANDLE_TASK,
+                                args=[row.payload],
+                                task_id=str(row.id),
+                                exchange=EXCHANGE,
+                                routing_key=row.event_type,
+                                declare=self._queues,
+                                producer=producer,
+                                retry=False,
+                                # Shown by monitoring tools instead of the arguments: Celery
+                                # would otherwise format every payload with saferepr.
+                                argsrepr=row.event_type,
+                                kwargsrepr="{}",
+                            )
+                        except Exception as exc:  # the broker refused or is unreachable
+                            failure = exc
+                            break
+                        sent.append(row)
+            except Exception as exc:  # connecting, or sending the batch: none is marked
+                sent, failure = [], exc
             if sent:
                 connection.execute(
                     update(outbox)

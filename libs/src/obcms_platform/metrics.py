@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -146,7 +148,41 @@ def metrics_payload() -> bytes:
     return generate_latest(metrics_registry())
 
 
-class _SharedPortServer(ThreadingWSGIServer):
+class _SleepingServer(ThreadingWSGIServer):
+    """A metrics server that sleeps until a scrape. socketserver's ``serve_forever`` wakes
+    twice a second to look for a shutdown request (prometheus_client's
+    ``start_http_server`` too): here `shutdown` wakes it instead."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop_reader, self._stop_writer = socket.socketpair()
+        self._stopped = threading.Event()
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve until `shutdown` (`poll_interval`, socketserver's, is not needed)."""
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._stop_reader, selectors.EVENT_READ)
+                while True:
+                    ready = {key.fileobj for key, _ in selector.select()}
+                    if self._stop_reader in ready:
+                        return
+                    self.handle_request()
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stop_writer.send(b"\0")
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._stop_reader.close()
+        self._stop_writer.close()
+
+
+class _SharedPortServer(_SleepingServer):
     """Every uvicorn worker process of a pod binds the metrics port, as they share the main
     one (SO_REUSEPORT): the kernel hands each scrape to one of them, and with
     ``PROMETHEUS_MULTIPROC_DIR`` each answers for all."""
@@ -179,6 +215,15 @@ def metrics_server(port: int, host: str = "0.0.0.0") -> Iterator[None]:  # noqa:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def start_metrics_server(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104
+    """Serve this process's metrics on `port` for as long as it runs (a worker, the relay,
+    the beat): prometheus_client's ``start_http_server``, asleep between scrapes."""
+    server = make_server(
+        host, port, make_wsgi_app(DEFAULT_REGISTRY), _SleepingServer, _QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
 
 
 metrics_router = APIRouter(tags=["operations"])

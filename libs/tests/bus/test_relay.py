@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,6 +90,28 @@ def test_a_batch_reads_the_exchange_bindings_once(bus_db, queued, publisher, bus
     assert queued("portfolio") == ids[1::2]
 
 
+def _redis_replies(client: Any) -> int:
+    """How many times Redis has written replies to its clients: once per round trip."""
+    return int(client.info("stats")["total_writes_processed"])
+
+
+def test_a_batch_goes_to_redis_in_one_round_trip(bus_db, queued, publisher, bus_redis) -> None:
+    """Each copy of each event was a round trip of its own (an LPUSH per bound queue):
+    a relayed event waited for the copies sent before its consumer's."""
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    _add(bus_db)
+    assert relay.publish_pending() == 2  # connected, queues declared, bindings read
+    # Two events, three copies each: a batch small enough for one read by Redis.
+    ids = _add(bus_db)
+    before = _redis_replies(bus_redis)
+    assert relay.publish_pending() == 2
+    # One round trip per copy was 6 (and the reply to the INFO that read `before`); the
+    # batch's one may still reach Redis in two reads.
+    assert _redis_replies(bus_redis) - before <= 3
+    assert queued("tasks")[-1:] == ids[0::2]
+    assert queued("portfolio")[-1:] == ids[1::2]
+
+
 def test_an_unreachable_broker_leaves_the_row_unpublished_with_its_error(bus_db) -> None:
     (first, _) = _add(bus_db)
     # Nothing listens on port 1: the connection is refused at once.
@@ -163,6 +186,37 @@ def test_an_idle_relay_sleeps_until_an_insert_wakes_it(bus_db, publisher) -> Non
         stop.set()
         relaying.join(10)
     assert not relaying.is_alive()  # stopping does not wait out the poll
+
+
+def _thread_wakeups(thread: threading.Thread) -> int:
+    """How often `thread` has gone to sleep and been woken so far."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    (line,) = (line for line in status.splitlines() if line.startswith("voluntary_ctxt_switches:"))
+    return int(line.split()[1])
+
+
+def test_an_idle_relay_does_not_wake_between_inserts(bus_db, publisher) -> None:
+    relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
+    stop = threading.Event()
+    relaying = threading.Thread(
+        target=run_relays, args=([relay],), kwargs={"poll_interval": 600, "stop": stop}
+    )
+    relaying.start()
+    try:
+        first, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, first), 10)
+        (source,) = (thread for thread in threading.enumerate() if thread.name == "relay-portfolio")
+        before, started = _thread_wakeups(source), time.monotonic()
+        time.sleep(2)  # what is measured: the relay while nothing is written
+        per_second = (_thread_wakeups(source) - before) / (time.monotonic() - started)
+        # Waiting in psycopg's `notifies(timeout=...)` woke it ten times a second.
+        assert per_second < 1, per_second
+        second, _ = _add(bus_db)
+        assert _eventually(lambda: _published(bus_db, second), 10)
+    finally:
+        stop.set()
+        relaying.join(10)
+    assert not relaying.is_alive()
 
 
 def _scrape(registry: CollectorRegistry, name: str, **labels: str) -> float | None:

@@ -167,7 +167,15 @@ def _source_databases(settings: RelaySettings) -> dict[str, Database]:
         if not url:
             typer.echo(f"OBCMS_{name.upper()}_DATABASE_URL is not set", err=True)
             raise typer.Exit(2)
-        databases[name] = Database(url, pool_size=2, application_name=f"relay-{name}")
+        databases[name] = Database(
+            url,
+            pool_size=2,
+            application_name=f"relay-{name}",
+            # No round trip before each batch (it delays every event): after a database
+            # restart the first batch fails on a dead connection, which empties the pool of
+            # them, and the relay tries again after its backoff.
+            pre_ping=False,
+        )
     return databases
 
 
@@ -221,11 +229,12 @@ def relay(
     for lost events (consumer databases from OBCMS_<CONSUMER>_DATABASE_URL)."""
     if context.invoked_subcommand is not None:
         return
-    from prometheus_client import REGISTRY, start_http_server
+    from prometheus_client import REGISTRY
 
     from obcms_platform.bus.relay import BacklogCollector, OutboxRelay, run_relays
     from obcms_platform.bus.worker import publisher_app
     from obcms_platform.logging import configure_logging
+    from obcms_platform.metrics import start_metrics_server
 
     settings = _relay_settings(
         sources=sources,
@@ -246,7 +255,7 @@ def relay(
     sweeper = _sweeper(settings, databases, app)
     if settings.metrics_port:
         REGISTRY.register(BacklogCollector(relays, settings.redis_url))
-        start_http_server(settings.metrics_port)
+        start_metrics_server(settings.metrics_port)
     logging.getLogger(__name__).info(
         "relaying the outboxes of %s; sweeping for %s",
         settings.sources,

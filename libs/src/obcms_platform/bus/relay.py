@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from select import POLLIN, poll
 from typing import Any
 
 import psycopg
@@ -117,29 +118,31 @@ class OutboxRelay:
             failure: Exception | None = None
             try:
                 producer = self.producer()
-            except Exception as exc:
-                producer, failure = None, exc
-            if producer is not None:
-                for row in rows:
-                    try:
-                        self.app.send_task(
-                            HANDLE_TASK,
-                            args=[row.payload],
-                            task_id=str(row.id),
-                            exchange=EXCHANGE,
-                            routing_key=row.event_type,
-                            declare=self._queues,
-                            producer=producer,
-                            retry=False,
-                            # Shown by monitoring tools instead of the arguments: Celery
-                            # would otherwise format every payload with saferepr.
-                            argsrepr=row.event_type,
-                            kwargsrepr="{}",
-                        )
-                    except Exception as exc:  # the broker refused or is unreachable
-                        failure = exc
-                        break
-                    sent.append(row)
+                # The batch's messages go to Redis in one round trip when the block ends
+                # (kombu pipelines them), each bound queue's copy with them.
+                with producer.batch():
+                    for row in rows:
+                        try:
+                            self.app.send_task(
+                                HANDLE_TASK,
+                                args=[row.payload],
+                                task_id=str(row.id),
+                                exchange=EXCHANGE,
+                                routing_key=row.event_type,
+                                declare=self._queues,
+                                producer=producer,
+                                retry=False,
+                                # Shown by monitoring tools instead of the arguments: Celery
+                                # would otherwise format every payload with saferepr.
+                                argsrepr=row.event_type,
+                                kwargsrepr="{}",
+                            )
+                        except Exception as exc:  # the broker refused or is unreachable
+                            failure = exc
+                            break
+                        sent.append(row)
+            except Exception as exc:  # connecting, or sending the batch: none is marked
+                sent, failure = [], exc
             if sent:
                 connection.execute(
                     update(outbox)
@@ -234,18 +237,24 @@ class OutboxListener:
                 continue
             try:
                 # Stopping wakes this wait too: `run_relays` then notifies every source.
-                notified = any(
-                    True for _ in self.connection.notifies(timeout=remaining, stop_after=1)
-                )
-                if notified:
-                    # One read serves every insert notified so far.
-                    for _ in self.connection.notifies(timeout=0):
-                        pass
+                # The socket is waited on here, not in psycopg's `notifies(timeout=...)`,
+                # which wakes ten times a second to look for a KeyboardInterrupt.
+                if not self._readable(remaining):
+                    continue
+                # Whatever arrived so far, at once: one read serves every insert notified.
+                if list(self.connection.notifies(timeout=0)):
                     return
             except psycopg.Error as exc:
                 logger.warning("outbox notifications lost (polling until reconnected): %s", exc)
                 self.close()
                 return
+
+    def _readable(self, timeout: float) -> bool:
+        """Whether the listening connection has something to read within `timeout` seconds."""
+        assert self.connection is not None
+        poller = poll()
+        poller.register(self.connection.fileno(), POLLIN)
+        return bool(poller.poll(timeout * 1000))
 
     def close(self) -> None:
         connection, self.connection = self.connection, None

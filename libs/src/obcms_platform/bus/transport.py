@@ -15,6 +15,9 @@ timeout; a message whose handler had finished comes back as a duplicate, which t
 consumer's inbox absorbs. So on a detached channel the restore and the acknowledgements
 are skipped, and the worker carries on with its new connection.
 
+An idle worker sleeps: its BRPOP blocks `IDLE_WAKE_SECONDS` in Redis rather than one, and
+kombu's every-second check of expiring bindings runs as often.
+
 A channel also keeps each exchange's bindings for `BINDINGS_TTL_SECONDS` instead of reading
 them from Redis on every publish (one round trip of the two or three a relayed event costs).
 Bindings change only when a release adds a consumer; one it declares after a relay read them
@@ -36,6 +39,11 @@ TRANSPORT = "obcms_platform.bus.transport:Transport"
 
 # How long a channel routes by the exchange bindings it read before reading them again.
 BINDINGS_TTL_SECONDS = 10.0
+# How long an idle consumer's BRPOP blocks in Redis (kombu: 1 s): a message wakes it at once
+# whatever this is. kombu's event loop wakes at least this often anyway (its timers: the
+# unacked restore, the health checks), and a BRPOP reply overdue by its health-check interval
+# drops the connection, so a half-open one is still found within about a minute.
+IDLE_WAKE_SECONDS = 10
 
 
 class QoS(redis.QoS):
@@ -94,4 +102,17 @@ class Channel(redis.Channel):
 
 
 class Transport(redis.Transport):
+    """kombu's Redis transport, waking an idle consumer every `IDLE_WAKE_SECONDS`."""
+
     Channel = Channel
+    brpop_timeout = IDLE_WAKE_SECONDS
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        super().register_with_event_loop(connection, loop)
+        # kombu looks every second for bindings of expiring queues to refresh; the bus
+        # declares none (`topology`), so once per idle wake-up is plenty.
+        cycle: Any = self.cycle  # kombu's MultiChannelPoller
+        cycle._binding_expiry_tref.cancel()
+        cycle._binding_expiry_tref = loop.call_repeatedly(
+            IDLE_WAKE_SECONDS, cycle.maybe_refresh_binding_expiry
+        )

@@ -13,7 +13,6 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_ready
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -23,7 +22,7 @@ from obcms_platform.bus.topology import all_queues, consumer_queue
 from obcms_platform.bus.transport import TRANSPORT
 from obcms_platform.db import Database
 from obcms_platform.logging import configure_logging
-from obcms_platform.metrics import instrument_engine
+from obcms_platform.metrics import instrument_engine, start_metrics_server
 from obcms_platform.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ def worker_app(
 
         @worker_ready.connect(weak=False)
         def _serve_metrics(**_: Any) -> None:
-            start_http_server(metrics_port)
+            start_metrics_server(metrics_port)
 
     return app
 

@@ -196,6 +196,10 @@ class EmbeddedRedis:
             "noeviction",
             "--save",
             "",
+            # Its housekeeping timer (expiry, blocked clients' timeouts, statistics) fires
+            # once a second rather than ten times: an idle Redis sleeps too.
+            "--hz",
+            "1",
         ]
         args += (
             ["--appendonly", "yes", "--appendfsync", "everysec"]

@@ -21,7 +21,7 @@ from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from prometheus_client import Gauge, start_http_server
+from prometheus_client import Gauge
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
@@ -31,6 +31,7 @@ from notifications_service.jobs.service import LAST_SUCCESS, Job, jobs, run
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
 from obcms_platform.logging import configure_logging
+from obcms_platform.metrics import start_metrics_server
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,6 @@ def main(settings: NotificationsSettings) -> None:
         settings.database_url, pool_size=3, max_overflow=1, application_name="notifications-beat"
     )
     if settings.beat_metrics_port:
-        start_http_server(settings.beat_metrics_port)
+        start_metrics_server(settings.beat_metrics_port)
     logger.info("ready: beat %s", runner_name())
     build(settings, database).start()

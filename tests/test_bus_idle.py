@@ -6,24 +6,15 @@ next event still goes through at once."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+
+from obcms_platform.testing.processes import wakeups
 
 pytestmark = pytest.mark.slow
 
 PPA_TASKS = 10
 IDLE_SECONDS = 5
-
-
-def _wakeups(pid: int) -> int:
-    """How often the threads of process `pid` have gone to sleep and been woken so far."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for line in (task / "status").read_text().splitlines():
-            if line.startswith("voluntary_ctxt_switches:"):
-                total += int(line.split()[1])
-    return total
 
 
 def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
@@ -38,10 +29,10 @@ def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
         "tasks-worker": bus.processes.running["tasks-worker"][1].pid,
         "redis": bus.redis_server.process.pid,
     }
-    before, started = {name: _wakeups(pid) for name, pid in pids.items()}, time.monotonic()
+    before, started = {name: wakeups(pid) for name, pid in pids.items()}, time.monotonic()
     time.sleep(IDLE_SECONDS)  # what is measured: the bus while nothing is written
     elapsed = time.monotonic() - started
-    per_second = {name: (_wakeups(pid) - before[name]) / elapsed for name, pid in pids.items()}
+    per_second = {name: (wakeups(pid) - before[name]) / elapsed for name, pid in pids.items()}
     # Before: the relay 20 a second (two sources), the worker 2, Redis 18. Redis still ticks
     # once a second, and answers the workers' BRPOPs as they end.
     assert per_second["relay"] < 1, per_second

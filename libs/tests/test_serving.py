@@ -18,6 +18,7 @@ import pytest
 
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.testing.polling import wait_until
+from obcms_platform.testing.processes import wakeups
 from obcms_platform.testing.timing import deadline
 
 APP_DIR = Path(__file__).parent / "serving_app"
@@ -45,16 +46,6 @@ def _children(pid: int) -> set[int]:
         for child in children
         if "resource_tracker" not in Path(f"/proc/{child}/cmdline").read_text()
     }
-
-
-def _wakeups(pid: int) -> int:
-    """How often the threads of process `pid` have gone to sleep and been woken so far."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for line in (task / "status").read_text().splitlines():
-            if line.startswith("voluntary_ctxt_switches:"):
-                total += int(line.split()[1])
-    return total
 
 
 def _answering(url: str) -> int | None:
@@ -93,11 +84,11 @@ def test_an_idle_server_sleeps(serve) -> None:
     assert worker is not None
     wait_until(lambda: len(_children(supervisor.pid)) == 2, 60, message="two workers")
     processes = (worker, supervisor.pid)
-    before, started = [_wakeups(pid) for pid in processes], time.monotonic()
+    before, started = [wakeups(pid) for pid in processes], time.monotonic()
     time.sleep(3)  # what is measured: what the processes do while nothing happens
     elapsed = time.monotonic() - started
     per_second = [
-        (_wakeups(pid) - was) / elapsed for pid, was in zip(processes, before, strict=True)
+        (wakeups(pid) - was) / elapsed for pid, was in zip(processes, before, strict=True)
     ]
     # uvicorn: the worker ticks ten times a second, its supervisor twice; the quiet ones
     # ticked once a second and twice.

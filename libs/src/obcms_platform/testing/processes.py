@@ -8,12 +8,24 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 
 from obcms_platform.devstack.embedded import free_port
 from obcms_platform.testing.polling import wait_until
 from obcms_platform.testing.timing import PROCESS_READY_TIMEOUT, deadline
+
+
+def wakeups(pid: int) -> int:
+    """How often the threads of process `pid` have gone to sleep and been woken so far (what
+    an idle process should rarely do)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
 
 
 class Collector:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from obcms_platform.bus.transport import IDLE_WAKE_SECONDS
 from obcms_platform.testing.processes import wakeups
 
 pytestmark = pytest.mark.slow
@@ -41,3 +42,8 @@ def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
 
     second = bus.create_ppa("oobc_ppa")["id"]
     bus.wait_for_tasks(PPA_TASKS, related_ppa_id=second)
+    # Its next BRPOP has just begun, to block IDLE_WAKE_SECONDS: a stopping worker ends it
+    # instead of waiting it out (kombu's close waited; every deploy waited with it).
+    stopping = time.monotonic()
+    bus.stop("tasks-worker")
+    assert time.monotonic() - stopping < IDLE_WAKE_SECONDS / 2

@@ -195,6 +195,13 @@ def _thread_wakeups(thread: threading.Thread) -> int:
     return int(line.split()[1])
 
 
+def _quiet(thread: threading.Thread, seconds: float) -> bool:
+    """Whether `thread` was not woken for `seconds`."""
+    before = _thread_wakeups(thread)
+    time.sleep(seconds)
+    return _thread_wakeups(thread) == before
+
+
 def test_an_idle_relay_does_not_wake_between_inserts(bus_db, publisher) -> None:
     relay = OutboxRelay("portfolio", bus_db.database, bus_db.tables, publisher)
     stop = threading.Event()
@@ -206,6 +213,9 @@ def test_an_idle_relay_does_not_wake_between_inserts(bus_db, publisher) -> None:
         first, _ = _add(bus_db)
         assert _eventually(lambda: _published(bus_db, first), 10)
         (source,) = (thread for thread in threading.enumerate() if thread.name == "relay-portfolio")
+        # Measured once the relay is done with that event (its reading the outbox again and
+        # committing take a few round trips after the row shows as published).
+        assert _eventually(lambda: _quiet(source, 0.5), 10), "the relay never went quiet"
         before, started = _thread_wakeups(source), time.monotonic()
         time.sleep(2)  # what is measured: the relay while nothing is written
         per_second = (_thread_wakeups(source) - before) / (time.monotonic() - started)

@@ -42,8 +42,9 @@ BINDINGS_TTL_SECONDS = 10.0
 # How long an idle consumer's BRPOP blocks in Redis (kombu: 1 s): a message wakes it at once
 # whatever this is. kombu's event loop wakes at least this often anyway (its timers: the
 # unacked restore, the health checks), and a BRPOP reply overdue by its health-check interval
-# drops the connection, so a half-open one is still found within about a minute. A stopping
-# worker does not wait for it: `Channel.close` ends the BRPOP first.
+# drops the connection, so a half-open one is still found within about a minute. Closing
+# does not wait for it (`Channel.close` ends the BRPOP first), but a stop signal is noticed
+# only when the worker's event loop next wakes, up to this long after it.
 IDLE_WAKE_SECONDS = 10
 
 

@@ -39,6 +39,11 @@ def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
     assert per_second["relay"] < 1, per_second
     assert per_second["tasks-worker"] < 1, per_second
     assert per_second["redis"] < 6, per_second
+    # A worker quiet all that time stops at once too: its loop sleeps in a wait that only a
+    # message or a timer ended, so the stop signal was seen seconds later.
+    stopping = time.monotonic()
+    bus.stop("portfolio-worker")
+    assert time.monotonic() - stopping < 1.5
 
     second = bus.create_ppa("oobc_ppa")["id"]
     bus.wait_for_tasks(PPA_TASKS, related_ppa_id=second)

@@ -458,8 +458,8 @@ class LocalControlPlane:
     # --- stop ------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Everything stopped, the last started first (etcd last)."""
-        self.processes.stop_all()
+        """Everything stopped together, then etcd (the API server's store) last."""
+        self.processes.stop_all(last=("etcd",))
 
 
 FAILING_JOB_STAGE = f"""\

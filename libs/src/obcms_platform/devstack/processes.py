@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import httpx
@@ -62,12 +63,27 @@ class ProcessGroup:
                 process.kill()
             else:
                 process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _reap(process, timeout)
 
-    def stop_all(self) -> None:
-        for name in reversed(list(self.running)):
-            self.stop(name)
+    def stop_all(self, *, last: Collection[str] = (), timeout: float = 20) -> None:
+        """Signals every process but the `last` ones, waits for them, then stops those: the
+        shutdowns overlap (one after the other, a stack's stop was the sum of its workers'
+        drains)."""
+        stopping = [self.running.pop(name)[1] for name in list(self.running) if name not in last]
+        for process in stopping:
+            if process.poll() is None:
+                process.terminate()
+        ends = time.monotonic() + timeout
+        for process in stopping:
+            _reap(process, max(ends - time.monotonic(), 0.1))
+        for name in [name for name in last if name in self.running]:
+            self.stop(name, timeout=timeout)
+
+
+def _reap(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Waits for a signalled process; kills it after `timeout` seconds."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

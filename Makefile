@@ -76,8 +76,9 @@ kube: bytecode kube-binaries ## run a local Kubernetes control plane with simula
 # One file per worker (a file's stacks and fixtures start once), in the order the root
 # conftest sorts them (slow files first); xdist would otherwise reorder the files by
 # their number of tests and leave the long one-test files as the run's tail.
+# The slowest tests close every run's output (CI's too): the suite's time stays in view.
 test: bytecode node_modules/.installed chromium kube-binaries ## run the whole test suite against real PostgreSQL and Redis
-	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 $(PYTEST_ARGS)
 
 test-reliability: bytecode ## only the reliability suite (faults: killed workers, Redis, PostgreSQL, services)
 	$(RUN) pytest -m reliability $(PYTEST_ARGS) tests/reliability

@@ -409,7 +409,7 @@ def test_upgrade_that_cannot_become_ready_fails_and_rolls_back(
         "upgrade", RELEASE, str(CHART), "-n", NAMESPACE, "--reuse-values",
         # No node has this label: the new gateway pods stay Pending.
         "--set=apis.gateway.nodeSelector.obcms\\.test/pool=nowhere",
-        "--rollback-on-failure", "--wait", "--timeout", f"{deadline(20):.0f}s",
+        "--rollback-on-failure", "--wait", "--timeout", f"{deadline(10):.0f}s",
         check=False,
     )  # fmt: skip
     assert result.returncode != 0, result.stdout

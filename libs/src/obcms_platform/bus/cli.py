@@ -22,6 +22,7 @@ from sqlalchemy import MetaData
 
 from obcms_platform.bus.tables import BusTables, bus_tables
 from obcms_platform.db import Database
+from obcms_platform.heap import freeze_startup_heap
 from obcms_platform.settings import RelaySettings
 
 if TYPE_CHECKING:
@@ -261,6 +262,7 @@ def relay(
         settings.sources,
         ",".join(sweeper.consumers),
     )
+    freeze_startup_heap()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

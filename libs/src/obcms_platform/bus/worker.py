@@ -25,6 +25,7 @@ from obcms_platform.bus.tables import BusTables
 from obcms_platform.bus.topology import all_queues, consumer_queue
 from obcms_platform.bus.transport import TRANSPORT
 from obcms_platform.db import Database
+from obcms_platform.heap import freeze_startup_heap
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import instrument_engine, start_metrics_server
 from obcms_platform.settings import ServiceSettings
@@ -172,10 +173,10 @@ def worker_app(
             logger.warning("handler failed; retrying", exc_info=exc)
             raise retry(exc, retry_delay(retries, retry_base_seconds)) from exc
 
-    if metrics_port:
-
-        @worker_ready.connect(weak=False)
-        def _serve_metrics(**_: Any) -> None:
+    @worker_ready.connect(weak=False)
+    def _ready(**_: Any) -> None:
+        freeze_startup_heap()
+        if metrics_port:
             start_metrics_server(metrics_port)
 
     return app

@@ -30,6 +30,7 @@ from notifications_service.delivery.service import send_due
 from notifications_service.jobs.service import LAST_SUCCESS, Job, jobs, run
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
+from obcms_platform.heap import freeze_startup_heap
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import start_metrics_server
 
@@ -147,5 +148,6 @@ def main(settings: NotificationsSettings) -> None:
     )
     if settings.beat_metrics_port:
         start_metrics_server(settings.beat_metrics_port)
+    freeze_startup_heap()
     logger.info("ready: beat %s", runner_name())
     build(settings, database).start()

@@ -688,7 +688,9 @@ def sql_joined_page(entries: Select[Any], rank: ColumnElement[Any]) -> Select[An
     most `ROWS`: more than `ROWS` - 1, the page is truncated). `joined_page` reads them."""
     page = entries.add_columns(rank.label("rank")).limit(ROWS).subquery()
     entry, ranked = page.c[0], page.c.rank
-    chunk = (ranked - literal_column("1")).op("/")(literal_column(str(PAGE_CHUNK_ENTRIES)))
+    chunk = (
+        (ranked - literal_column("1")).self_group().op("/")(literal_column(str(PAGE_CHUNK_ENTRIES)))
+    )
     return (
         select(
             func.count(),

@@ -41,9 +41,7 @@ def upgrade() -> None:
     create_feed_json_functions()
     op.add_column(
         "tasks",
-        sa.Column(
-            "feed_entry", sa.Text(), sa.Computed(FEED_ENTRY, persisted=True)
-        ),
+        sa.Column("feed_entry", sa.Text(), sa.Computed(FEED_ENTRY, persisted=True)),
     )
 
 

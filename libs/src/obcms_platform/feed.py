@@ -27,7 +27,6 @@ what those endpoints share:
 from __future__ import annotations
 
 import heapq
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    Row,
     Text,
     bindparam,
     case,
@@ -654,7 +654,6 @@ def window_parameters(window: TimeWindow, limit: int) -> dict[str, Any]:
 # Where an entry written by PostgreSQL takes the facts of its people (`sql_marked_entry`):
 # a control character, which JSON text never holds unescaped.
 _MARK = "\x01"
-_MARKED = re.compile(f"{_MARK}([^{_MARK}]*){_MARK}")
 
 
 def sql_marked_entry(entry: SqlObject, props: SqlObject, people: SqlValue) -> ColumnElement[str]:
@@ -673,25 +672,54 @@ def sql_marked_entry(entry: SqlObject, props: SqlObject, people: SqlValue) -> Co
     )
 
 
+# `sql_joined_page` joins a page's entries by chunks of this many: PostgreSQL built and sent a
+# whole year's entries as one text (1.6 MB at ref) at three times the cost of the entries
+# themselves (each copy of it went to memory freshly mapped, page by page); texts of a few
+# dozen entries stay in memory it reuses, and the service joins the chunks.
+PAGE_CHUNK_ENTRIES = 64
+
+
 def sql_joined_page(entries: Select[Any], rank: ColumnElement[Any]) -> Select[Any]:
-    """The first `ROWS` - 1 of `entries` (one column: `sql_marked_entry`s, `rank` their
-    ``row_number()`` in order) joined by commas in that order, and how many of them there
-    were up to `ROWS` (more than `ROWS` - 1: the page is truncated)."""
+    """The first `ROWS` - 1 of `entries` (one column: `sql_marked_entry`s or texts like them,
+    `rank` their ``row_number()`` in order) joined by commas in that order, in chunks of
+    `PAGE_CHUNK_ENTRIES` (rows in order), with how many of them each chunk found (in all at
+    most `ROWS`: more than `ROWS` - 1, the page is truncated). `joined_page` reads them."""
     page = entries.add_columns(rank.label("rank")).limit(ROWS).subquery()
     entry, ranked = page.c[0], page.c.rank
-    return select(
-        func.count(),
-        func.string_agg(entry, aggregate_order_by(literal_column("','"), ranked)).filter(
-            ranked < ROWS
-        ),
+    chunk = (
+        (ranked - literal_column("1")).self_group().op("/")(literal_column(str(PAGE_CHUNK_ENTRIES)))
     )
+    return (
+        select(
+            func.count(),
+            func.string_agg(entry, aggregate_order_by(literal_column("','"), ranked)).filter(
+                ranked < ROWS
+            ),
+        )
+        .group_by(chunk)
+        .order_by(chunk)
+    )
+
+
+def joined_page(chunks: Iterable[Row[int, str | None]]) -> tuple[int, str]:
+    """How many entries `sql_joined_page`'s rows found, and their page joined by commas."""
+    found = 0
+    texts: list[str] = []
+    for count, text in chunks:
+        found += count
+        if text is not None:  # a chunk of the one entry past the page only
+            texts.append(text)
+    return found, ",".join(texts)
 
 
 def with_facts(joined: str, facts: Callable[[str], str]) -> bytes:
     """`joined` marked entries (`sql_marked_entry`) with each mark replaced by the facts of
     its people (``,"ownerIds":[...],...``: `facts` of the marked text, remembered by the
-    caller)."""
-    return _MARKED.sub(lambda found: facts(found[1]), joined).encode()
+    caller). (Split at the marks, every other piece is a marked text: a third cheaper than
+    a regular expression's substitution, a match object and a call per entry.)"""
+    pieces = joined.split(_MARK)
+    pieces[1::2] = map(facts, pieces[1::2])
+    return "".join(pieces).encode()
 
 
 def entry_bytes(entry: str, props: str, facts: bytes = b"{}") -> bytes:

@@ -63,9 +63,13 @@ def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
     ) -> Response:
         def read() -> FeedPage:
             # The session's read transaction ends in the same thread hop as the queries
-            # (else the session dependency rolls it back in a hop of its own).
+            # (else the session dependency rolls it back in a hop of its own), by a commit
+            # of nothing: psycopg forgets its prepared statements at every rollback, so with
+            # one the statements were parsed and planned again on every request.
             try:
-                return pages(session, window, modules, limit)
+                page = pages(session, window, modules, limit)
+                session.commit()
+                return page
             finally:
                 close_session(session)
 

@@ -428,3 +428,82 @@ def test_the_page_holds_the_earliest_entries_up_to_the_cap(session):
     assert (cut, first_three.truncated) == (starts[:3], True)
     empty = TimeWindow(datetime(2030, 1, 1, tzinfo=MANILA), datetime(2030, 2, 1, tzinfo=MANILA))
     assert feed_page(session, empty, ["staff"], 3) == FeedPage(b"", truncated=False)
+
+
+def test_a_changed_task_shows_as_changed(client, session, staff, manager):
+    # The entry is written by PostgreSQL when the task is (a stored generated column): every
+    # change of what it shows must show in the next feed, and the entry stay the one Python
+    # builds from the row.
+    team = create_team(client, manager, "Movers", members=[{"user_id": str(staff.user_id)}])
+    task = create_task(client, staff, title="Before", description="Old", due_date="2026-12-10")
+    assessment, assignee = uuid.uuid4(), uuid.uuid4()
+    response = client.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={
+            "title": 'After "quoted" ñ',
+            "description": "",
+            "start_date": "2026-12-03",
+            "due_date": "2026-12-12",
+            "status": "in_progress",
+            "priority": "critical",
+            "assignee_ids": [str(assignee)],
+            "team_ids": [team["id"]],
+            "related_assessment_id": str(assessment),
+        },
+        headers=staff.headers,
+    )
+    assert response.status_code == 200, response.text
+
+    [entry] = get_feed(client, staff, **DECEMBER)["events"]
+    assert (entry["title"], entry["start"], entry["end"]) == (
+        'After "quoted" ñ',
+        "2026-12-03",
+        "2026-12-13",
+    )
+    assert "description" not in entry  # emptied
+    props = entry["extendedProps"]
+    assert (props["status"], props["priority"], props["version"]) == ("in_progress", "critical", 2)
+    assert props["assigneeIds"] == [str(assignee)]
+    assert props["relatedAssessmentId"] == str(assessment)
+    assert set(props["peopleIds"]) == {str(assignee), str(staff.user_id)}  # and the team's
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    [row] = session.execute(window_tasks_statement(window))
+    assert entry == task_entry(row, window_groups(session, window)).to_feed()
+
+    # Undated, it leaves the calendar.
+    response = client.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"start_date": None, "due_date": None},
+        headers=staff.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert get_feed(client, staff, **DECEMBER)["events"] == []
+
+
+def test_a_page_of_many_chunks_keeps_its_order_and_cap(session):
+    # More entries than fit in one of the chunks PostgreSQL joins them in, the cap inside one.
+    bulk(session, 300, step=1, days=31)
+    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    every = feed_page(session, window, ["staff"], 1000)
+    entries = json.loads(b"[" + every.events + b"]")
+    assert len(entries) == 300 - 300 // 10  # every tenth is linked to an event
+    keys = [(entry["start"], entry["id"]) for entry in entries]
+    assert keys == sorted(keys)
+    assert not every.truncated
+    cut = feed_page(session, window, ["staff"], 130)
+    assert json.loads(b"[" + cut.events + b"]") == entries[:130]
+    assert cut.truncated
+
+
+def test_the_feed_statements_are_prepared_after_a_few_requests(client, staff):
+    # A read ended by a rollback made psycopg forget its prepared statements, so PostgreSQL
+    # parsed and planned every feed statement on every request.
+    create_task(client, staff, due_date="2026-12-10")
+    for _ in range(8):
+        get_feed(client, staff, **DECEMBER)
+    with client.app.state.database.engine.connect() as connection:
+        prepared = connection.execute(
+            text("SELECT statement FROM pg_prepared_statements WHERE strpos(statement, :name) > 0"),
+            {"name": "feed_entry"},
+        ).all()
+    assert prepared

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
+from obcms_platform.feed import TASK_COLOUR, TEXT_COLOUR
 from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
@@ -69,15 +70,18 @@ CALENDAR_TASKS = "due_date IS NOT NULL AND related_event_id IS NULL"
 # by PostgreSQL when the row is, so a feed only joins the stored texts: building them in
 # each feed's query was most of its cost (a year's 2,000 entries: 8 of PostgreSQL's 12 ms).
 # NULL for a task without a due date (not on the calendar). The functions are
-# `obcms_platform.migration_ops.create_feed_json_functions`'. No colon is followed by a letter
-# (``"allDay":true`` is two literals): SQLAlchemy would read a bound parameter there.
+# `obcms_platform.migration_ops.create_feed_json_functions`'. A new colour or key needs a
+# migration (the feed test comparing the stored entry with `task_entry` fails until then).
+# No colon is followed by a letter (``"allDay":true`` is two literals): SQLAlchemy would read
+# a bound parameter there.
 FEED_ENTRY = (
     """'{"id":"staff-task-' || id::text"""
     """ || '","title":' || feed_json_text(title)"""
     """ || ',"start":' || feed_json_date(coalesce(start_date, due_date))"""
     """ || ',"end":' || feed_json_date(due_date + 1)"""
-    """ || ',"allDay":' || 'true,"backgroundColor":"#7c3aed","borderColor":"#7c3aed","""
-    """"textColor":"#f9fafb"'"""
+    """ || ',"allDay":' || 'true,"""
+    f""""backgroundColor":"{TASK_COLOUR}","borderColor":"{TASK_COLOUR}","""
+    f""""textColor":"{TEXT_COLOUR}"'"""
     """ || coalesce(',"description":' || feed_json_text(nullif(description, '')), '')"""
     """ || ',"extendedProps":{"module":"staff","category":"task","objectId":"' || id::text"""
     """ || '","status":"' || status::text"""

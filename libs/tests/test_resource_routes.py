@@ -414,3 +414,33 @@ def test_a_list_goes_to_the_thread_pool_once(client, monkeypatch):
     assert listed.status_code == 200
     assert [note["title"] for note in listed.json()["items"]] == ["hops"]
     assert len(hops) == 1, hops
+
+
+def test_a_read_ends_its_transaction_with_a_commit_and_a_failed_one_rolls_back(client):
+    """psycopg forgets a connection's prepared statements on every rollback: reads that end
+    with one have PostgreSQL parse and plan their statements on every request."""
+    note = _create(client, "read")
+    engine = client.app.state.database.engine
+    ends: list[str] = []
+
+    def committed(conn):
+        ends.append("commit")
+
+    def rolled_back(conn):
+        ends.append("rollback")
+
+    event.listen(engine, "commit", committed)
+    event.listen(engine, "rollback", rolled_back)
+    try:
+        listed = client.get(NOTES, params={"title": "read"}, headers=STAFF)
+        one = client.get(f"{NOTES}/{note['id']}", headers=STAFF)
+        read_ends = list(ends)
+        ends.clear()
+        missing = client.get(f"{NOTES}/{uuid.uuid4()}", headers=STAFF)
+    finally:
+        event.remove(engine, "commit", committed)
+        event.remove(engine, "rollback", rolled_back)
+    assert listed.status_code == one.status_code == 200
+    assert read_ends == ["commit", "commit"]
+    assert missing.status_code == 404
+    assert ends == ["rollback"]

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Enum, MetaData, create_engine, func, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, func, text
+from sqlalchemy.engine import Connection, Engine, ExecutionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -99,6 +99,8 @@ class Database:
             connect_args=connect_args,
         )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.engine, "begin", _began)
+        event.listen(self.engine, "before_cursor_execute", _note_write)
 
     def session(self) -> Session:
         return self.session_factory()
@@ -109,6 +111,54 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Set in a connection's info when its transaction ran anything but a SELECT: the transaction
+# is then never committed as a read (`end_read`).
+WROTE = "obcms_wrote"
+
+
+def _began(connection: Connection) -> None:
+    connection.info.pop(WROTE, None)
+
+
+def _note_write(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: ExecutionContext | None,
+    executemany: bool,
+) -> None:
+    """Remember a statement that is not a compiled SELECT (a write, DDL, raw SQL) in the
+    transaction: `end_read` rolls such a transaction back."""
+    compiled = getattr(context, "compiled", None)
+    if not getattr(getattr(compiled, "statement", None), "is_select", False):
+        connection.info[WROTE] = True
+
+
+def end_read(session: Session) -> None:
+    """End a request that only read: its transaction committed (it holds nothing to keep),
+    then the session closed as `close_session` does.
+
+    Why not roll back: psycopg forgets every prepared statement of a connection on a rollback
+    (one may undo the DDL a statement depends on), so reads that end that way never reuse
+    PostgreSQL's parsed and planned statements and pay for parsing and planning each one
+    every time. A transaction that wrote anything, or has changes pending, is rolled back as
+    before: a read route never commits a change.
+    """
+    if (
+        session.in_transaction()
+        and not (session.new or session.dirty or session.deleted)
+        and not session.connection().info.get(WROTE)
+    ):
+        try:
+            session.commit()
+        except DBAPIError as exc:
+            logger.warning("ending a read failed: %s", exc.orig)
+            session.invalidate()
+            return
+    close_session(session)
 
 
 def close_session(session: Session) -> None:
@@ -125,21 +175,30 @@ def close_session(session: Session) -> None:
         session.invalidate()
 
 
+# Requests that read: one answered without an error ends its transaction as a read does
+# (`end_read`).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def _request_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Async although the session is not: FastAPI runs a plain
     generator's start and end each in the thread pool, two hops costing more CPU than the
     request's own queries. Making a session does no I/O (it connects on first use), nor does
     closing one that holds no transaction (a write route committed it): those stay on the
-    event loop; only a rollback goes to a thread."""
+    event loop; only ending a transaction goes to a thread."""
     database: Database = request.app.state.database
     session = database.session()
+    answered = False
     try:
         yield session
+        answered = True
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(close_session, session)
-        else:
+        if not session.in_transaction():
             close_session(session)
+        elif answered and request.method in READ_METHODS:
+            await run_in_threadpool(end_read, session)
+        else:
+            await run_in_threadpool(close_session, session)
 
 
 DbSession = Annotated[Session, Depends(_request_session)]

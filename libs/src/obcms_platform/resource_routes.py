@@ -41,7 +41,7 @@ from obcms_platform import exports, history, registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
-from obcms_platform.db import Database, DbSession, close_session
+from obcms_platform.db import Database, DbSession, end_read
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
@@ -136,7 +136,7 @@ def read_answer(session: Session, answer: BaseModel) -> Response:
     take two more thread hops: FastAPI validates a sync route's answer in the pool, and the
     session's rollback at the request's end would run there too."""
     body = answer.model_dump_json(by_alias=True)
-    close_session(session)
+    end_read(session)
     return Response(body, media_type="application/json")
 
 

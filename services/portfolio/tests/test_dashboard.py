@@ -618,3 +618,16 @@ def test_query_count_does_not_grow_with_the_portfolio(client, staff, session):
     assert large_board["stale_updates"]["total"] > 20
     assert len(large) == len(small)
     assert len(large) <= 2 * 7  # two requests, a handful of aggregate statements each
+
+
+def test_the_dashboard_takes_four_statements_filtered_or_not(client, staff, session):
+    """The one-row aggregates (the PPAs' figures, their funding, the needs coverage, the
+    indicators) come in one statement, the three lists in one each: every statement is a
+    round trip and a parse in PostgreSQL."""
+    bulk_portfolio(session, 20)
+    get_dashboard(client, staff)  # warm up: the connection, the token verifier
+    for params in ({}, {"fiscal_year": 2026}, {"province": "1908800000", "tag": "gad", "sdg": 5}):
+        with recorded_statements(client.app.state.database.engine) as statements:
+            board = get_dashboard(client, staff, **params)
+        assert len(statements) == 4, [sql for sql, _ in statements]
+        assert board["needs"]["total"] == 20

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
-from obcms_platform.db import DbSession, close_session
+from obcms_platform.db import DbSession, end_read
 from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
@@ -62,16 +62,11 @@ def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
         limit: FeedLimit,
     ) -> Response:
         def read() -> FeedPage:
-            # The session's read transaction ends in the same thread hop as the queries
-            # (else the session dependency rolls it back in a hop of its own), by a commit
-            # of nothing: psycopg forgets its prepared statements at every rollback, so with
-            # one the statements were parsed and planned again on every request.
-            try:
-                page = pages(session, window, modules, limit)
-                session.commit()
-                return page
-            finally:
-                close_session(session)
+            # The read ends in the same thread hop as the queries (`end_read`: its prepared
+            # statements kept); else the session dependency ends it in a hop of its own.
+            page = pages(session, window, modules, limit)
+            end_read(session)
+            return page
 
         page = await run_in_threadpool(read)
         return page_response(window, modules, page, limit=limit)

@@ -330,31 +330,3 @@ def create_export_jobs_table() -> None:
 def drop_export_jobs_table() -> None:
     """Drop what `create_export_jobs_table` created."""
     op.drop_table("export_jobs")
-
-
-# Functions a stored generated column may call to write a feed entry's JSON
-# (`obcms_platform.feed`): PostgreSQL only lets a generated column call immutable functions,
-# and declares ``to_json`` and ``array_to_string`` stable for all types (a timestamp's text
-# depends on the session's settings). For text, dates (JSON writes ISO 8601 whatever
-# ``DateStyle`` says) and UUIDs their result depends on nothing but the value.
-FEED_JSON_FUNCTIONS = (
-    "feed_json_text(value text) RETURNS text"
-    " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN CAST(to_json(value) AS text)",
-    "feed_json_date(value date) RETURNS text"
-    " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN CAST(to_json(value) AS text)",
-    "feed_ids(ids uuid[], separator text) RETURNS text"
-    " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN array_to_string(ids, separator)",
-)
-
-
-def create_feed_json_functions() -> None:
-    """``feed_json_text(text)`` and ``feed_json_date(date)`` (the value as JSON text) and
-    ``feed_ids(uuid[], separator)`` (the ids joined by `separator`), for generated columns."""
-    for function in FEED_JSON_FUNCTIONS:
-        op.execute(f"CREATE FUNCTION {function}")
-
-
-def drop_feed_json_functions() -> None:
-    op.execute("DROP FUNCTION feed_ids(uuid[], text)")
-    op.execute("DROP FUNCTION feed_json_date(date)")
-    op.execute("DROP FUNCTION feed_json_text(text)")

@@ -431,9 +431,8 @@ def test_the_page_holds_the_earliest_entries_up_to_the_cap(session):
 
 
 def test_a_changed_task_shows_as_changed(client, session, staff, manager):
-    # The entry is written by PostgreSQL when the task is (a stored generated column): every
-    # change of what it shows must show in the next feed, and the entry stay the one Python
-    # builds from the row.
+    # The entry is written by PostgreSQL: every change of what it shows shows in the next
+    # feed, and the entry stays the one Python builds from the row.
     team = create_team(client, manager, "Movers", members=[{"user_id": str(staff.user_id)}])
     task = create_task(client, staff, title="Before", description="Old", due_date="2026-12-10")
     assessment, assignee = uuid.uuid4(), uuid.uuid4()
@@ -504,6 +503,6 @@ def test_the_feed_statements_are_prepared_after_a_few_requests(client, staff):
     with client.app.state.database.engine.connect() as connection:
         prepared = connection.execute(
             text("SELECT statement FROM pg_prepared_statements WHERE strpos(statement, :name) > 0"),
-            {"name": "feed_entry"},
+            {"name": "staff-task-"},
         ).all()
     assert prepared

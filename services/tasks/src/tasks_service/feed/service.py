@@ -11,14 +11,12 @@ and on whose calendars it belongs (``peopleIds``: its assignees and its teams' m
 
 Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
 ``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
-``MAX_FEED_ENTRIES`` of them, each the entry's JSON PostgreSQL stored with the task when it
-was written (``tasks.feed_entry``, a generated column), joined in chunks of entries; the
-members of their teams;
+``MAX_FEED_ENTRIES`` of them with each entry's JSON written by PostgreSQL
+(`obcms_platform.feed.sql_all_day_entry`), joined in chunks of entries; the members of their teams;
 the owners of their PPAs (both selecting the window's tasks again). ``ownerIds`` and
 ``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`), computed once per
 distinct group of people and put where PostgreSQL marked them (`with_facts`). `task_entry`
-builds the same entry in Python from a row (the reference the tests compare the stored
-ones with).
+builds the same entry in Python from a row (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, func, literal_column, select
+from sqlalchemy import Row, Select, Text, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
@@ -47,7 +45,14 @@ from obcms_platform.feed import (
     encoded_facts,
     extended_props,
     joined_page,
+    json_ids,
+    json_number,
+    json_word,
+    sql_all_day_entry,
+    sql_entry_id,
+    sql_extended_props,
     sql_joined_page,
+    sql_marked_entry,
     user_ids,
     window_parameters,
     with_facts,
@@ -140,11 +145,45 @@ def task_entry(task: Row[Any], groups: TaskGroups) -> Entry:
 @cache
 def window_page_statement() -> Select[Any]:
     """The page of the window's tasks (parameters: `window_parameters`; `sql_joined_page`):
-    the earliest entries (by start, then id), each the JSON PostgreSQL stored with the task
-    (`Task.feed_entry`), its people (who made it, its PPA, assignees and teams, as text)
-    marked where ownerIds and peopleIds go."""
-    order = (func.coalesce(Task.start_date, Task.due_date), Task.id)
-    entries = _tasks_within(FIRST_DAY, LAST_DAY).with_only_columns(Task.feed_entry).order_by(*order)
+    the earliest entries (by start, then id), each written by PostgreSQL with its people
+    (who made it, its PPA, assignees and teams, as text) marked where ownerIds and
+    peopleIds go."""
+    first = func.coalesce(Task.start_date, Task.due_date)
+    people = func.concat_ws(
+        " ",
+        func.coalesce(cast(Task.created_by, Text), ""),
+        func.coalesce(cast(Task.related_ppa_id, Text), ""),
+        func.array_to_string(Task.assignee_ids, ","),
+        func.array_to_string(Task.team_ids, ","),
+    )
+    entry = sql_all_day_entry(
+        sql_entry_id("staff-task-", Task.id),
+        Task.title,
+        first,
+        TASK_COLOUR,
+        last=Task.due_date,
+        description=Task.description,
+    )
+    props = sql_extended_props(
+        MODULE_STAFF,
+        CATEGORY,
+        Task.id,
+        Task.status,
+        sql_entry_id("/oobc-management/staff/tasks/", Task.id, "/"),
+        priority=json_word(Task.priority),
+        domain=json_word(Task.domain),
+        assigneeIds=json_ids(Task.assignee_ids),
+        relatedPpaId=json_word(Task.related_ppa_id),
+        relatedAssessmentId=json_word(Task.related_assessment_id),
+        version=json_number(Task.version),
+        apiUrl=json_word(sql_entry_id(f"{API_PREFIX}/tasks/", Task.id)),
+    )
+    order = (first, Task.id)
+    entries = (
+        _tasks_within(FIRST_DAY, LAST_DAY)
+        .with_only_columns(sql_marked_entry(entry, props, people))
+        .order_by(*order)
+    )
     return sql_joined_page(entries, func.row_number().over(order_by=order))
 
 

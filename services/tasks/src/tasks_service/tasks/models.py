@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ColumnElement,
-    Computed,
     Date,
     DateTime,
     Index,
@@ -29,7 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
-from obcms_platform.feed import TASK_COLOUR, TEXT_COLOUR
 from obcms_platform.model_indexes import trigram_index
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
@@ -62,41 +60,6 @@ def calendar_span(start_date: Any, due_date: Any) -> ColumnElement[Any]:
 # Tasks on the calendar: those with a due date, except those linked to an event (shown
 # through the event).
 CALENDAR_TASKS = "due_date IS NOT NULL AND related_event_id IS NULL"
-
-# A dated task's calendar feed entry as JSON text (`tasks_service.feed.service.task_entry`'s,
-# key by key), but for who may change it and on whose calendars it is: those are the authz
-# rule's, in Python, so the entry ends with its people (creator, PPA, assignees, teams)
-# between two \x01 marks where they go (`obcms_platform.feed.sql_marked_entry`). Written
-# by PostgreSQL when the row is, so a feed only joins the stored texts: building them in
-# each feed's query was most of its cost (a year's 2,000 entries: 8 of PostgreSQL's 12 ms).
-# NULL for a task without a due date (not on the calendar). The functions are
-# `obcms_platform.migration_ops.create_feed_json_functions`'. A new colour or key needs a
-# migration (the feed test comparing the stored entry with `task_entry` fails until then).
-# No colon is followed by a letter (``"allDay":true`` is two literals): SQLAlchemy would read
-# a bound parameter there.
-FEED_ENTRY = (
-    """'{"id":"staff-task-' || id::text"""
-    """ || '","title":' || feed_json_text(title)"""
-    """ || ',"start":' || feed_json_date(coalesce(start_date, due_date))"""
-    """ || ',"end":' || feed_json_date(due_date + 1)"""
-    """ || ',"allDay":' || 'true,"""
-    f""""backgroundColor":"{TASK_COLOUR}","borderColor":"{TASK_COLOUR}","""
-    f""""textColor":"{TEXT_COLOUR}"'"""
-    """ || coalesce(',"description":' || feed_json_text(nullif(description, '')), '')"""
-    """ || ',"extendedProps":{"module":"staff","category":"task","objectId":"' || id::text"""
-    """ || '","status":"' || status::text"""
-    """ || '","url":"/oobc-management/staff/tasks/' || id::text || '/"'"""
-    """ || ',"priority":"' || priority::text || '","domain":"' || domain::text || '"'"""
-    """ || ',"assigneeIds":' || CASE WHEN cardinality(assignee_ids) = 0 THEN '[]'"""
-    """ ELSE '["' || feed_ids(assignee_ids, '","') || '"]' END"""
-    """ || coalesce(',"relatedPpaId":"' || related_ppa_id::text || '"', '')"""
-    """ || coalesce(',"relatedAssessmentId":"' || related_assessment_id::text || '"', '')"""
-    """ || ',"version":' || version::text"""
-    """ || ',"apiUrl":"/api/v1/tasks/' || id::text || '"'"""
-    """ || chr(1) || coalesce(created_by::text, '') || ' ' || coalesce(related_ppa_id::text, '')"""
-    """ || ' ' || feed_ids(assignee_ids, ',') || ' ' || feed_ids(team_ids, ',') || chr(1)"""
-    """ || '}}'"""
-)
 
 
 class Task(Identified, Authored, Versioned, Timestamped, Base):
@@ -132,10 +95,6 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
     actual_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     depends_on: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), default=list, server_default=text("'{}'")
-    )
-    # Read by the feed only (`FEED_ENTRY`), never loaded with the task.
-    feed_entry: Mapped[str | None] = mapped_column(
-        Text, Computed(FEED_ENTRY, persisted=True), deferred=True
     )
 
     __table_args__ = (

@@ -43,7 +43,7 @@ def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
     # message or a timer ended, so the stop signal was seen seconds later.
     stopping = time.monotonic()
     bus.stop("portfolio-worker")
-    assert time.monotonic() - stopping < 1.5
+    assert time.monotonic() - stopping < 2.5  # before: 4.6 s
 
     second = bus.create_ppa("oobc_ppa")["id"]
     bus.wait_for_tasks(PPA_TASKS, related_ppa_id=second)

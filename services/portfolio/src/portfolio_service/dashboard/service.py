@@ -140,16 +140,20 @@ def summary_of(
     return summary
 
 
+def prefixed(row: RowMapping, name: str) -> dict[str, Any]:
+    """The columns of `row` labelled ``<name>__<column>``, by their own names: a part of the
+    summary (`summary_of`), or a breakdown of the PPAs' figures (one column per value)."""
+    prefix = f"{name}__"
+    return {
+        key.removeprefix(prefix): value
+        for key, value in row.items()
+        if isinstance(key, str) and key.startswith(prefix)
+    }
+
+
 def part_of(row: RowMapping, name: str) -> SimpleNamespace:
     """The columns of the summary's part `name`, by their own names."""
-    prefix = f"{name}__"
-    return SimpleNamespace(
-        **{
-            key.removeprefix(prefix): value
-            for key, value in row.items()
-            if isinstance(key, str) and key.startswith(prefix)
-        }
-    )
+    return SimpleNamespace(**prefixed(row, name))
 
 
 @cache
@@ -340,12 +344,7 @@ def portfolio_dashboard(
     ppa_row = connection.execute(queries.summary, params).one()._mapping
 
     def breakdown(name: str) -> dict[str, int]:
-        prefix = f"{name}__"
-        return {
-            key.removeprefix(prefix): int(value)
-            for key, value in ppa_row.items()
-            if isinstance(key, str) and key.startswith(prefix)
-        }
+        return {key: int(value) for key, value in prefixed(ppa_row, name).items()}
 
     figures = FundingFigures.from_sums(
         Decimal(ppa_row["budget_allocation"]), part_of(ppa_row, "funding")

@@ -221,8 +221,10 @@ class EmbeddedRedis:
             # waits for its next timer tick, a second with `--hz 1`. Its answer is the closed
             # connection: not one to retry.
             try:
-                client = redis.Redis(port=self.port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
-                client.shutdown()
+                with redis.Redis(
+                    port=self.port, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+                ) as client:
+                    client.shutdown()
             except redis.RedisError:
                 self.process.terminate()
             try:

@@ -188,6 +188,7 @@ def cpu_per_request(
                     "wall_p95_ms": round(cost.wall_p95_ms, 2),
                     "cpu_ms": {name: round(ms, 2) for name, ms in sorted(cost.cpu_ms.items())},
                     "total_ms": round(cost.total_ms, 2),
+                    "round_totals_ms": list(cost.round_totals_ms),
                 }
     return measured
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from obcms_bench import cost as costs
 from obcms_platform import registry
 
 FEED_MONTH_COLD = "feed: month, all modules, cold"
@@ -228,10 +229,11 @@ def cpu_table(cpu: dict[str, dict[str, Any]]) -> list[str]:
                 *(f"{by_group.get(name, 0.0):.2f}" for name in columns),
                 f"{others:.2f}",
                 f"**{measured['total_ms']:.2f}**",
+                " / ".join(f"{total:.1f}" for total in measured.get("round_totals_ms", [])),
                 f"{measured['wall_p50_ms']:.1f}",
             ]
         )
-    return _table(["request", *columns, "others", "total", "wall p50"], rows)
+    return _table(["request", *columns, "others", "total", "rounds' totals", "wall p50"], rows)
 
 
 def saturation_by_scenario(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -357,10 +359,11 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                 "",
                 "CPU ms per request, by process group: "
                 + "/".join(str(count) for count in requests)
-                + " requests one after the other through the gateway after 20 to warm up, "
-                "the CPU time (user + system) of every process meanwhile divided by the "
-                "requests (counted in 10 ms ticks: each process's share is within 10 ms "
-                f"divided by the requests); groups under {CPU_COLUMN_MIN_MS:g} ms in every "
+                + f" requests one after the other through the gateway after {costs.WARM_REQUESTS}"
+                f" to warm up, {costs.ROUNDS} times; the round with the median total is shown. "
+                "CPU is every thread's time on a CPU as the kernel's scheduler counts it (ns), "
+                "divided by the requests; "
+                f"groups under {CPU_COLUMN_MIN_MS:g} ms in every "
                 "row are summed in `others`; wall p50 in ms",
                 "",
             ]

@@ -45,7 +45,9 @@ class Servers:
         self.postgres = EmbeddedPostgres(state / "postgres")
         self.postgres.start()
         exit_stack.callback(self.postgres.stop)
-        self.redis = EmbeddedRedis(state / "redis", persistent=False).start()
+        # Persistent, as in production: what the relays keep there (the redelivery sweeper's
+        # mark) outlives a stack's restart and the next run.
+        self.redis = EmbeddedRedis(state / "redis").start()
         exit_stack.callback(self.redis.stop)
 
     def databases(self, scale: str) -> dict[str, str]:

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from psycopg import sql
 from sqlalchemy import event, func, insert, update
 
 from obcms_platform.bus import Event
 from obcms_platform.bus.sweeper import Redelivery, RedeliverySweeper, held_event_ids
 from obcms_platform.bus.topology import SUBSCRIPTIONS, queue_name
+from obcms_platform.db import Database
 
 
 def _published(bus_db: Any, event_type: str, *, published: bool = True) -> uuid.UUID:
@@ -179,3 +181,78 @@ def test_a_sweep_reads_only_what_came_after_the_events_every_consumer_took(
     lost = _published(bus_db, "ppa.created")
     assert [sent.event_id for sent in sweeper.sweep()] == [lost]
     assert inbox_reads() == 1  # for the new event alone
+
+
+def test_a_restarted_relay_sweeps_on_from_the_mark_its_predecessor_left(
+    bus_db, bus_redis_url, publisher
+) -> None:
+    taken = [_published(bus_db, "ppa.created") for _ in range(3)]
+    _taken_by_tasks(bus_db, *taken)
+    assert _sweeper(bus_db, publisher, bus_redis_url).sweep() == []  # the mark passes all three
+
+    restarted = _sweeper(bus_db, publisher, bus_redis_url)  # a new relay process
+    inbox_reads = _inbox_reads(bus_db)
+    assert restarted.sweep() == []
+    assert inbox_reads() == 0  # the three are behind the mark: no inbox is asked again
+    lost = _published(bus_db, "ppa.created")
+    assert [sent.event_id for sent in restarted.sweep()] == [lost]
+    assert inbox_reads() == 1
+
+
+def test_a_mark_made_for_other_consumers_is_not_used(bus_db, bus_redis_url, publisher) -> None:
+    taken = _published(bus_db, "ppa.created")
+    _taken_by_tasks(bus_db, taken)
+    assert _sweeper(bus_db, publisher, bus_redis_url).sweep() == []  # marked for "tasks"
+
+    # The gateway subscribes to events the tasks consumer does not: the tasks consumer's
+    # mark says nothing about what the gateway took.
+    for_both = RedeliverySweeper(
+        sources={"portfolio": bus_db.database},
+        consumers={"tasks": bus_db.database, "gateway": bus_db.database},
+        tables=bus_db.tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
+    inbox_reads = _inbox_reads(bus_db)
+    for_both.sweep()
+    assert inbox_reads() >= 1  # read from the start of the lookback, not from the mark
+
+
+def test_a_mark_of_another_database_with_the_same_source_name_is_not_used(
+    bus_db, bus_redis_url, publisher, postgres_server
+) -> None:
+    taken = _published(bus_db, "ppa.created")
+    _taken_by_tasks(bus_db, taken)
+    assert _sweeper(bus_db, publisher, bus_redis_url).sweep() == []  # marked past `taken`
+
+    # Another installation's portfolio outbox on the same Redis (or this one restored
+    # elsewhere): its events before that mark are swept all the same.
+    name = f"bus_{uuid.uuid4().hex[:12]}"
+    postgres_server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    other = Database(postgres_server.url(name), pool_size=1)
+    try:
+        bus_db.tables.outbox.metadata.create_all(other.engine)
+        event = Event.new("ppa.created", producer="portfolio", subject_id=None, data={})
+        with other.engine.begin() as connection:
+            connection.execute(
+                insert(bus_db.tables.outbox).values(
+                    id=event.id,
+                    event_type=event.type,
+                    payload=event.model_dump(mode="json"),
+                    created_at=func.now() - timedelta(minutes=2),
+                    published_at=func.now() - timedelta(minutes=1),
+                )
+            )
+        elsewhere = RedeliverySweeper(
+            sources={"portfolio": other},
+            consumers={"tasks": other},
+            tables=bus_db.tables,
+            app=publisher,
+            redis_url=bus_redis_url,
+            after=timedelta(seconds=30),
+        )
+        assert [sent.event_id for sent in elsewhere.sweep()] == [event.id]
+    finally:
+        other.dispose()
+        postgres_server.drop_database(name)

@@ -7,6 +7,8 @@ otherwise.
 
 from __future__ import annotations
 
+from functools import cache
+
 from kombu.entity import Exchange, Queue, binding
 
 from obcms_platform import registry
@@ -49,6 +51,8 @@ def _match(pattern: list[str], words: list[str]) -> bool:
     return (head == "*" or head == words[0]) and _match(rest, words[1:])
 
 
+@cache
 def subscribes(consumer: str, event_type: str) -> bool:
-    """Whether `consumer`'s queue is bound to receive events of `event_type`."""
+    """Whether `consumer`'s queue is bound to receive events of `event_type` (cached: the
+    sweeper asks for every event it reads, and the bindings are fixed)."""
     return any(topic_matches(pattern, event_type) for pattern in SUBSCRIPTIONS[consumer])

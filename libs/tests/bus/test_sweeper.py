@@ -190,13 +190,27 @@ def test_a_restarted_relay_sweeps_on_from_the_mark_its_predecessor_left(
     _taken_by_tasks(bus_db, *taken)
     assert _sweeper(bus_db, publisher, bus_redis_url).sweep() == []  # the mark passes all three
 
-    restarted = _sweeper(bus_db, publisher, bus_redis_url)  # a new relay process
+    # A new relay process, reaching the same database at another address (a new pod IP, a
+    # PostgreSQL moved to another port).
+    same_database = Database(
+        bus_db.database.engine.url.set(host="localhost").render_as_string(hide_password=False),
+        pool_size=1,
+    )
+    restarted = RedeliverySweeper(
+        sources={"portfolio": same_database},
+        consumers={"tasks": bus_db.database},
+        tables=bus_db.tables,
+        app=publisher,
+        redis_url=bus_redis_url,
+        after=timedelta(seconds=30),
+    )
     inbox_reads = _inbox_reads(bus_db)
     assert restarted.sweep() == []
     assert inbox_reads() == 0  # the three are behind the mark: no inbox is asked again
     lost = _published(bus_db, "ppa.created")
     assert [sent.event_id for sent in restarted.sweep()] == [lost]
     assert inbox_reads() == 1
+    same_database.dispose()
 
 
 def test_a_mark_made_for_other_consumers_is_not_used(bus_db, bus_redis_url, publisher) -> None:

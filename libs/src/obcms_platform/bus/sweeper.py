@@ -65,7 +65,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from sqlalchemy import Uuid, any_, func, literal, or_, select, tuple_, union
+from sqlalchemy import Uuid, any_, func, literal, or_, select, text, tuple_, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from obcms_platform.bus.metrics import EVENTS_REDELIVERED
@@ -121,33 +121,41 @@ class RedeliverySweeper:
         finally:
             client.close()
 
-    def _mark_scope(self, source: str) -> str:
-        """What a mark vouches for: the source's database (a Redis shared by installations,
-        or one database restored elsewhere, keeps nothing that fits), the consumers swept and
+    def _mark_scope(self, database: Database) -> str:
+        """What a mark vouches for: the outbox's database (its cluster's system identifier and
+        its own oid: a Redis shared by installations, or a database recreated or restored
+        elsewhere, keeps nothing that fits; its address may change), the consumers swept and
         the event types each takes."""
+        with database.engine.connect() as connection:
+            outbox_database = connection.execute(
+                text(
+                    "SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' "
+                    "|| (SELECT oid FROM pg_database WHERE datname = current_database())::text"
+                )
+            ).scalar_one()
         return json.dumps(
             {
-                "outbox": self.sources[source].engine.url.render_as_string(hide_password=True),
+                "outbox": outbox_database,
                 "consumers": {name: SUBSCRIPTIONS[name] for name in sorted(self.consumers)},
             }
         )
 
-    def _mark(self, client: redis.Redis, source: str) -> Position | None:
+    def _mark(self, client: redis.Redis, source: str, scope: str) -> Position | None:
         """The last event of `source`'s prefix known taken by every consumer (see above)."""
         raw = client.get(MARK_KEY.format(source=source))
         if raw is None:
             return None
         try:
             mark = json.loads(raw)
-            if mark["scope"] != self._mark_scope(source):
+            if mark["scope"] != scope:
                 return None
             return datetime.fromisoformat(mark["created_at"]), uuid.UUID(mark["id"])
         except (ValueError, TypeError, KeyError):
             return None
 
-    def _set_mark(self, client: redis.Redis, source: str, position: Position) -> None:
+    def _set_mark(self, client: redis.Redis, source: str, scope: str, position: Position) -> None:
         mark = {
-            "scope": self._mark_scope(source),
+            "scope": scope,
             "created_at": position[0].isoformat(),
             "id": str(position[1]),
         }
@@ -169,7 +177,8 @@ class RedeliverySweeper:
         sent: list[Redelivery] = []
         # The mark moves only while every consumer is looked at (none skipped for its queue).
         marking = set(consumers) == set(self.consumers)
-        cursor = self._mark(client, source)
+        scope = self._mark_scope(database)
+        cursor = self._mark(client, source, scope)
         while True:
             # Unpublished and recent rows too (not swept yet, but they stop the mark).
             statement = (
@@ -220,7 +229,7 @@ class RedeliverySweeper:
                     break
                 taken_until = (row.created_at, row.id)
             if taken_until is not None:
-                self._set_mark(client, source, taken_until)
+                self._set_mark(client, source, scope, taken_until)
             if len(rows) < self.batch_size:
                 return sent
 

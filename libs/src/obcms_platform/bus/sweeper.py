@@ -65,7 +65,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from sqlalchemy import Uuid, any_, func, literal, or_, select, text, tuple_, union
+from sqlalchemy import Text, Uuid, any_, cast, func, literal, or_, select, text, tuple_, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from obcms_platform.bus.metrics import EVENTS_REDELIVERED
@@ -304,8 +304,9 @@ class RedeliverySweeper:
 
 
 def _any(ids: Iterable[uuid.UUID]) -> Any:
-    """``= ANY(:ids)`` with the ids bound as one ``uuid[]`` parameter."""
-    return any_(literal(list(ids), ARRAY(Uuid)))
+    """``= ANY(:ids)`` with the ids bound as one ``uuid[]`` parameter, sent as its text
+    (psycopg's array dumper, in Python, took most of a sweep's time)."""
+    return any_(cast(literal("{" + ",".join(map(str, ids)) + "}", Text), ARRAY(Uuid)))
 
 
 def held_event_ids(unacked: Iterable[bytes | str]) -> set[uuid.UUID]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import redis
 
+from obcms_platform.bus.sweeper import MARK_KEY
 from obcms_platform.devstack.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 from obcms_platform.devstack.local import migrate_databases, process_batches
 from obcms_platform.devstack.processes import ProcessGroup
@@ -68,10 +69,18 @@ class Servers:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def flush_redis(self) -> None:
-        """Empty the bench's private Redis: no feed cache, sessions or bus messages left."""
-        client = redis.Redis.from_url(self.redis.url)
-        client.flushall()
-        client.close()
+        """Empty the bench's private Redis: no feed cache, sessions or bus messages left. The
+        relays' sweep marks stay, as through a restart in production (else every start of a
+        large scale's stack would begin with a sweep of the day's events)."""
+        with redis.Redis.from_url(self.redis.url) as client:
+            marks = [
+                (key, client.get(key), client.pttl(key))
+                for key in client.scan_iter(MARK_KEY.format(source="*"))
+            ]
+            client.flushall()
+            for key, value, ttl in marks:
+                if value is not None and ttl > 0:
+                    client.set(key, value, px=ttl)
 
 
 def _with_port(spec: ProcessSpec, name: str, port: int, env: dict[str, str]) -> ProcessSpec:

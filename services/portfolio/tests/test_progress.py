@@ -388,21 +388,69 @@ def test_a_shuffled_duplicated_mix_ends_as_a_full_recount(client, staff, session
     assert recompute_progress(session) == 0
 
 
-def test_an_event_within_one_ppa_takes_two_statements(session, ppa):
+def _statements_of(session, event: Event) -> list[str]:
+    """The statements `event`'s handler sends (its history entry aside), then committed."""
+    with recorded_statements(session.get_bind()) as recorded:
+        apply_task_event(session, event)
+    session.commit()
+    return [sql for sql, _ in recorded if "record_history" not in sql]
+
+
+def test_an_event_within_one_ppa_takes_two_statements(client, staff, session, ppa):
     """Recording the task and locking its PPA is one statement, the recount the other (and
     a changed progress its history entry): the 10 events of a PPA's creation queue behind
     each other on its lock, so a task completed right after waits for all their round
-    trips."""
+    trips. An open task of a PPA at 0 % cannot move it: no recount, one statement."""
     pid = ppa["id"]
-    task = uuid.uuid4()
-    engine = session.get_bind()
-    for event in [
-        task_event("created", task, pid, "not_started", 1),
-        task_event("completed", task, pid, "completed", 2),
-    ]:
-        with recorded_statements(engine) as recorded:
-            apply_task_event(session, event)
-        session.commit()
-        statements = [sql for sql, _ in recorded if "record_history" not in sql]
-        assert len(statements) == 2, statements
-    assert session.get(Ppa, uuid.UUID(pid)).progress == 100
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    expected = [
+        (task_event("created", first, pid, "not_started", 1), 1, 0),
+        (task_event("created", second, pid, "not_started", 1), 1, 0),
+        (task_event("updated", second, pid, "in_progress", 2), 1, 0),
+        (task_event("completed", first, pid, "completed", 2), 2, 50),
+        # At 50 % a new open task lowers it: 1 of 3.
+        (task_event("created", third, pid, "not_started", 1), 2, 33),
+        (task_event("updated", first, pid, "in_progress", 3), 2, 0),
+        # Back at 0 %, a deletion still counts: it may leave a completed task's share larger.
+        (task_event("deleted", third, pid, "not_started", 2), 2, 0),
+    ]
+    for event, statements, progress_after in expected:
+        assert len(_statements_of(session, event)) == statements, event.type
+        assert progress(client, staff, pid) == progress_after, event.type
+
+
+def test_skipped_recounts_leave_every_order_as_a_full_recount(client, staff, session, ppa):
+    """Open tasks created, started, completed, reopened and deleted, every event delivered
+    twice, in random orders: after each event the stored progress is what counting the
+    tasks gives, whether the event recounted or was found unable to change it."""
+    pid = uuid.UUID(ppa["id"])
+    for seed in range(6):
+        randomness = random.Random(seed)
+        events: list[Event] = []
+        for number in range(6):
+            task = uuid.uuid4()
+            statuses = ["not_started", "in_progress", "completed", "at_risk", "not_started"]
+            path = randomness.sample(statuses, randomness.randint(1, 4))
+            for version, status in enumerate(path, start=1):
+                kind = "created" if version == 1 else "updated"
+                events.append(task_event(kind, task, pid, status, version))
+            if number % 3 == 0:
+                events.append(task_event("deleted", task, pid, path[-1], len(path) + 1))
+        delivered = events * 2
+        randomness.shuffle(delivered)
+        for event in delivered:
+            apply(session, event)
+            assert recompute_progress(session, {pid}) == 0, (seed, event)
+            session.commit()
+
+
+def test_deleting_an_open_task_can_lift_a_ppa_from_zero(client, staff, session, ppa):
+    """1 completed of 101 is 0 % (floor); an open task deleted leaves 1 of 100, 1 %: a
+    deletion at 0 % is counted, though the task was not completed."""
+    pid = ppa["id"]
+    open_tasks = [uuid.uuid4() for _ in range(100)]
+    apply(session, task_event("created", uuid.uuid4(), pid, "completed", 1))
+    apply(session, *(task_event("created", t, pid, "not_started", 1) for t in open_tasks))
+    assert progress(client, staff, pid) == 0
+    apply(session, task_event("deleted", open_tasks[0], pid, "not_started", 2))
+    assert progress(client, staff, pid) == 1

@@ -32,9 +32,10 @@ def apply_task_event(session: Session, event: Event) -> None:
     tombstone is never overwritten. The PPAs the task left and joined get their progress
     recomputed. Raises ValidationError on a malformed event (the worker dead-letters it).
 
-    The usual event (a new task, or a change within its PPA) takes two statements: every
-    event of a PPA's creation waits for the one before it on the PPA's lock, so each round
-    trip saved shortens how long a later completion waits in the queue.
+    The usual event (a new task, or a change within its PPA) takes two statements, and one
+    when it cannot change the progress (`_keeps_progress`): every event of a PPA's creation
+    waits for the one before it on the PPA's lock, so each round trip saved shortens how long
+    a later completion waits in the queue.
     """
     data = TaskChanged.of(event)
     deleted = event.type == TASK_DELETED.name
@@ -49,7 +50,9 @@ def apply_task_event(session: Session, event: Event) -> None:
         },
     ).all()
     if locked:
-        affected: Collection[uuid.UUID] = [ppa_id for (ppa_id,) in locked]
+        if all(_keeps_progress(progress, data, deleted=deleted) for _, progress in locked):
+            return
+        affected: Collection[uuid.UUID] = [ppa_id for ppa_id, _ in locked]
     else:
         # Stale, tombstoned, moved to another PPA, or of no PPA this service has: the
         # general path (with the projection row already locked by the attempt above).
@@ -95,9 +98,26 @@ _applied = (
     .returning(_projection.c.ppa_id)
     .cte("applied")
 )
+# The PPA's progress is returned as the lock leaves it: after waiting, the latest committed.
 _APPLY_WITHIN_PPA = (
-    select(_ppas.c.id).join(_applied, _applied.c.ppa_id == _ppas.c.id).with_for_update(of=_ppas)
+    select(_ppas.c.id, _ppas.c.progress)
+    .join(_applied, _applied.c.ppa_id == _ppas.c.id)
+    .with_for_update(of=_ppas)
 )
+
+
+def _keeps_progress(progress: int, data: TaskChanged, *, deleted: bool) -> bool:
+    """Whether a change applied within the PPA leaves its `progress` as it is, without
+    counting: a PPA at 0 % stays there when the task ends live and not completed.
+
+    Such a change never raises the completed count and never lowers the total (a new task
+    adds to the total, a reopened one leaves the completed), so `completed * 100 < total`
+    still holds. These are the 10 `task.created` of a
+    PPA's generated tasks, none completed, each otherwise a recount on the PPA's lock. The
+    stored progress is the count as of the last change committed under that lock (every
+    change that can move it recounts), which is the one this statement waited for.
+    """
+    return progress == 0 and not deleted and data.status != TaskStatus.COMPLETED
 
 
 def _apply(session: Session, data: TaskChanged, *, deleted: bool) -> set[uuid.UUID]:

@@ -251,9 +251,10 @@ def run(
                     entry["exports"] = measure.exports(
                         stack.urls.gateway, credentials, stack.memory
                     )
-                entry["memory_mb"] = {
-                    name: round(value, 1) for name, value in stack.memory().items()
-                }
+                if entry["http"]:  # memory after the load: a run without it keeps the last
+                    entry["memory_mb"] = {
+                        name: round(value, 1) for name, value in stack.memory().items()
+                    }
                 if saturation:
                     saturated.append(
                         _saturation(stack, credentials, scale, year, options, state_dir)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import ARRAY, ColumnElement, Enum, Select, Table, func, select, type_coerce
+from sqlalchemy import ARRAY, ColumnElement, Enum, FromClause, Select, func, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -78,13 +78,13 @@ def paginate_rows(
     return _page(session, statement, params, rows_of)
 
 
-def driver_columns(table: Table) -> list[ColumnElement[Any]]:
+def driver_columns(table: FromClause) -> list[ColumnElement[Any]]:
     """The columns of `table` for `paginate_rows`, each value as the database driver reads it:
     an enum as its stored value, an array as the driver's list. The read model validates those
     into the same answer; SQLAlchemy's conversion of each value first (an enum looked up, an
     array copied item by item) is the largest part of reading a page's rows."""
     return [
-        type_coerce(column, NullType()).label(column.name)
+        type_coerce(column, NullType()).label(column.key)
         if isinstance(column.type, Enum | ARRAY)
         else column
         for column in table.columns

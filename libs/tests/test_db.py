@@ -100,3 +100,35 @@ def test_a_read_flushed_by_a_query_is_rolled_back(database):
     session.scalar(select(func.count()).select_from(Shelf))
     end_read(session)
     assert "flushed by a read" not in _labels(database)
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping(
+    database, postgres_server, monkeypatch
+):
+    """A connection the server ended while it sat in the pool (a restart, an administrator's
+    termination) is not handed to a request: the next session works on a new one. Telling
+    costs no round trip: a live pooled connection is handed over without being pinged."""
+    pings: list[object] = []
+    ping = database.engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", counted_ping)
+    with database.session() as session:
+        first_pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with database.session() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) == first_pid
+    assert pings == []
+
+    administrator = create_engine(normalise_url(postgres_server.url("postgres")))
+    with administrator.connect() as connection:
+        # Waits until the backend has gone (its goodbye sent), up to 60 s.
+        ended = connection.execute(
+            text("SELECT pg_terminate_backend(:pid, 60000)"), {"pid": first_pid}
+        )
+        assert ended.scalar() is True
+    administrator.dispose()
+    with database.session() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) != first_pid

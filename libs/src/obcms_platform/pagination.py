@@ -7,8 +7,9 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import ARRAY, ColumnElement, Enum, FromClause, Select, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from obcms_platform.errors import InvalidInputError
 
@@ -68,12 +69,26 @@ def paginate_rows(
     attribute read per field), and rows run on the session's connection skip the ORM's
     execution and loading: the way for a read-only list whose read model is the table's
     columns (nothing pending is flushed first)."""
-    return _page(
-        session,
-        statement,
-        params,
-        lambda page: [dict(row) for row in session.connection().execute(page).mappings()],
-    )
+
+    def rows_of(page: Select[Any]) -> list[dict[str, Any]]:
+        result = session.connection().execute(page)
+        names = tuple(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
+
+    return _page(session, statement, params, rows_of)
+
+
+def driver_columns(table: FromClause) -> list[ColumnElement[Any]]:
+    """The columns of `table` for `paginate_rows`, each value as the database driver reads it:
+    an enum as its stored value, an array as the driver's list. The read model validates those
+    into the same answer; SQLAlchemy's conversion of each value first (an enum looked up, an
+    array copied item by item) is the largest part of reading a page's rows."""
+    return [
+        type_coerce(column, NullType()).label(column.key)
+        if isinstance(column.type, Enum | ARRAY)
+        else column
+        for column in table.columns
+    ]
 
 
 RowT = TypeVar("RowT")

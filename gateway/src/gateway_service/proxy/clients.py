@@ -42,6 +42,17 @@ KEEPALIVE_EXPIRY_SECONDS = 30.0
 class BackendClients:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
+        # One connection pool per service, shared by its client and by `forward`.
+        self.transports: dict[str, httpx.AsyncHTTPTransport] = {
+            name: httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=200,
+                    max_keepalive_connections=50,
+                    keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+                ),
+            )
+            for name in settings.deployed_backends()
+        }
         self.clients: dict[str, httpx.AsyncClient] = {
             name: httpx.AsyncClient(
                 base_url=settings.backend_url(name),
@@ -51,16 +62,12 @@ class BackendClients:
                         settings.service_connect_timeout_seconds, settings.backend_timeout(name)
                     ),
                 ),
-                limits=httpx.Limits(
-                    max_connections=200,
-                    max_keepalive_connections=50,
-                    keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-                ),
+                transport=transport,
                 follow_redirects=False,
                 trust_env=False,
                 event_hooks={"response": [_unbind_stream]},
             )
-            for name in settings.deployed_backends()
+            for name, transport in self.transports.items()
         }
         # A signed token (one per caller and service: its audience is that service alone)
         # is reused for half its life, so a service always gets one with at least half its
@@ -91,6 +98,38 @@ class BackendClients:
             )
             self._tokens[service, identity] = token
         return {"Authorization": f"Bearer {token}"}
+
+    async def forward(
+        self,
+        service: str,
+        method: str,
+        target: str,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> httpx.Response:
+        """Send a caller's request to `service` as it is (`target`: its path and query), its
+        answer's body to be read (`aiter_raw`) and closed (`aclose`) by the caller; down -> 503
+        naming the service.
+
+        Straight to the service's connection pool: the client's own steps (merging its
+        default headers, cookies and parameters, auth, redirects, the cookie jar filled from
+        each answer) do nothing for a request forwarded as it came, yet cost about a tenth of
+        the gateway's CPU per API request."""
+        client = self.client(service)
+        url = httpx.URL(target)
+        request = httpx.Request(
+            method,
+            client.base_url.copy_with(
+                raw_path=client.base_url.raw_path + url.raw_path.lstrip(b"/")
+            ),
+            headers=headers,
+            content=body,
+            extensions={"timeout": client.timeout.as_dict()},
+        )
+        try:
+            return await self.transports[service].handle_async_request(request)
+        except UNAVAILABLE as exc:
+            raise unavailable(service, exc) from exc
 
     async def call(
         self,
@@ -144,7 +183,7 @@ class BackendClients:
 
     async def aclose(self) -> None:
         for client in self.clients.values():
-            await client.aclose()
+            await client.aclose()  # closes its transport too
 
 
 def unavailable(service: str, exc: Exception) -> ServiceUnavailableError:

@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gateway_service.auth.identity import ApiUser
-from gateway_service.proxy.clients import UNAVAILABLE, UNCOMPRESSED, BackendClients, unavailable
+from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
 from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import AppError, NotFoundError, error_responses
@@ -41,7 +41,11 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Never forwarded to a service: the caller's credentials and what httpx sets itself.
-REQUEST_DROP = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
+# As bytes, the form the request's raw headers are compared in.
+REQUEST_DROP = frozenset(
+    name.encode("latin-1")
+    for name in HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "x-csrftoken"}
+)
 # The gateway's own server sets `date` and `server`: the service's would make them appear twice.
 # As bytes, the form the answer's raw headers are compared in.
 RESPONSE_DROP = frozenset(
@@ -90,24 +94,20 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     if service is None:
         raise NotFoundError("API path", request.url.path)
     backends: BackendClients = request.app.state.backends
-    client = backends.client(service)
+    # The ASGI server's raw pairs, names already lowercase, as they go out. Nothing is added
+    # but the identity: the service compresses its answer only when the caller asked for it.
     headers = [
-        (key, value) for key, value in request.headers.items() if key.lower() not in REQUEST_DROP
+        (name, value) for name, value in request.scope["headers"] if name not in REQUEST_DROP
     ]
-    headers += list(backends.internal_headers(service, identity).items())
-    if "accept-encoding" not in request.headers:
-        # Else httpx asks for gzip on the caller's behalf and the compressed body would reach a
-        # client that cannot read it (plain curl).
-        headers += list(UNCOMPRESSED.items())
+    headers += [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in backends.internal_headers(service, identity).items()
+    ]
     # At most MAX_BODY_BYTES, an attachment upload ATTACHMENT_MAX_BYTES and its form's own
     # bytes (BodySizeLimitMiddleware).
     body = await request.body()
     target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
-    outgoing = client.build_request(request.method, target, headers=headers, content=body)
-    try:
-        upstream = await client.send(outgoing, stream=True)
-    except UNAVAILABLE as exc:
-        raise unavailable(service, exc) from exc
+    upstream = await backends.forward(service, request.method, target, headers, body)
     # Raw pairs: repeated headers (Vary, Link...) pass through as they came, as bytes (not
     # decoded and encoded again).
     response_headers = [

@@ -28,7 +28,7 @@ from obcms_platform.errors import (
     NotFoundError,
 )
 from obcms_platform.history import because
-from obcms_platform.pagination import PageParams, paginate_rows
+from obcms_platform.pagination import PageParams, driver_columns, paginate_rows
 from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
@@ -218,12 +218,15 @@ def _changed(task: Task, version: int | None = None) -> TaskChanged:
     )
 
 
+TASK_COLUMNS = driver_columns(Task.__table__)
+
+
 def list_tasks(
     session: Session, filters: TaskFilters, page: PageParams, principal: Principal
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the tasks `filters` select, each as its columns (`TaskRead` reads them)."""
     statement = filtered_tasks(session, filters, principal)
-    return paginate_rows(session, statement.with_only_columns(*Task.__table__.columns), page)
+    return paginate_rows(session, statement.with_only_columns(*TASK_COLUMNS), page)
 
 
 def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal) -> Select[Any]:
@@ -262,11 +265,13 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
     conditions += records.field_conditions(Task, filters, "auto_generated", "created_from_template")
     if filters.q:
         conditions.append(records.text_match(filters.q, Task.title, Task.description))
-    return select(Task).where(*conditions).order_by(*_ordering(filters.sort))
+    return select(Task).where(*conditions).order_by(*ORDERINGS[filters.sort])
 
 
 def assigned_to(session: Session, user_id: uuid.UUID) -> ColumnElement[bool]:
-    """Assigned to the user directly or to a team the user belongs to ("my tasks")."""
+    """Assigned to the user directly or to a team the user belongs to ("my tasks"). The teams
+    are read first, not in a subquery: the planner estimates a literal list of teams (none,
+    most often) and keeps a user with few tasks on the assignee index."""
     direct = Task.assignee_ids.contains([user_id])
     teams = team_ids_of_user(session, user_id)
     return or_(direct, Task.team_ids.overlap(teams)) if teams else direct
@@ -277,22 +282,22 @@ def unassigned() -> ColumnElement[bool]:
     return and_(func.cardinality(Task.assignee_ids) == 0, func.cardinality(Task.team_ids) == 0)
 
 
-def _ordering(sort: TaskSort) -> list[Any]:
-    priority_rank = case(PRIORITY_RANK, value=Task.priority)
-    status_rank = case(STATUS_RANK, value=Task.status)
-    return {
-        TaskSort.DUE_DATE: [Task.due_date.asc().nulls_last(), Task.id],
-        TaskSort.DUE_DATE_DESC: [Task.due_date.desc().nulls_last(), Task.id],
-        TaskSort.PRIORITY: [priority_rank.asc(), Task.due_date.asc().nulls_last(), Task.id],
-        TaskSort.PRIORITY_DESC: [priority_rank.desc(), Task.due_date.asc().nulls_last(), Task.id],
-        TaskSort.CREATED_AT: [Task.created_at.asc(), Task.id],
-        TaskSort.CREATED_AT_DESC: [Task.created_at.desc(), Task.id],
-        TaskSort.UPDATED_AT_DESC: [Task.updated_at.desc(), Task.id],
-        TaskSort.TITLE: [Task.title.asc(), Task.id],
-        TaskSort.TITLE_DESC: [Task.title.desc(), Task.id],
-        TaskSort.STATUS: [status_rank.asc(), Task.due_date.asc().nulls_last(), Task.id],
-        TaskSort.STATUS_DESC: [status_rank.desc(), Task.due_date.asc().nulls_last(), Task.id],
-    }[sort]
+_PRIORITY_RANK = case(PRIORITY_RANK, value=Task.priority)
+_STATUS_RANK = case(STATUS_RANK, value=Task.status)
+# Built once: each list request picks its ORDER BY here rather than building all of them.
+ORDERINGS: dict[TaskSort, tuple[Any, ...]] = {
+    TaskSort.DUE_DATE: (Task.due_date.asc().nulls_last(), Task.id),
+    TaskSort.DUE_DATE_DESC: (Task.due_date.desc().nulls_last(), Task.id),
+    TaskSort.PRIORITY: (_PRIORITY_RANK.asc(), Task.due_date.asc().nulls_last(), Task.id),
+    TaskSort.PRIORITY_DESC: (_PRIORITY_RANK.desc(), Task.due_date.asc().nulls_last(), Task.id),
+    TaskSort.CREATED_AT: (Task.created_at.asc(), Task.id),
+    TaskSort.CREATED_AT_DESC: (Task.created_at.desc(), Task.id),
+    TaskSort.UPDATED_AT_DESC: (Task.updated_at.desc(), Task.id),
+    TaskSort.TITLE: (Task.title.asc(), Task.id),
+    TaskSort.TITLE_DESC: (Task.title.desc(), Task.id),
+    TaskSort.STATUS: (_STATUS_RANK.asc(), Task.due_date.asc().nulls_last(), Task.id),
+    TaskSort.STATUS_DESC: (_STATUS_RANK.desc(), Task.due_date.asc().nulls_last(), Task.id),
+}
 
 
 def _hours(value: float | None) -> Decimal | None:

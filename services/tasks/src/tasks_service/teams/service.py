@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.errors import ConflictError, InvalidInputError
@@ -93,8 +93,15 @@ def _roster(team: Team) -> list[dict[str, str]]:
     return [{"user_id": str(member.user_id), "role": member.role.value} for member in team.members]
 
 
+# Built once: "my tasks" asks it on every list request, where building the statement and
+# running it through the ORM cost more than the round trip. Core columns, run on the session's
+# connection (a membership is no record to load; nothing pending need be flushed for it).
+_MEMBERSHIPS = TeamMember.__table__.c
+TEAM_IDS_OF_USER = select(_MEMBERSHIPS.team_id).where(_MEMBERSHIPS.user_id == bindparam("user_id"))
+
+
 def team_ids_of_user(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))
+    return list(session.connection().scalars(TEAM_IDS_OF_USER, {"user_id": user_id}))
 
 
 def existing_team_ids(session: Session, team_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

@@ -132,3 +132,28 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping(
     administrator.dispose()
     with database.session() as session:
         assert session.scalar(text("SELECT pg_backend_pid()")) != first_pid
+
+
+def test_a_pooled_connection_past_a_thousand_descriptors_is_handed_over(
+    postgres_server: PostgresServer,
+) -> None:
+    """A busy API process holds many sockets: a pooled connection whose descriptor is past
+    `select`'s limit of 1024 is checked like any other, not refused with an error."""
+    import os
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert soft > 1200, "the test needs more than 1200 open files"
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    database = Database(postgres_server.url("postgres"), pool_size=1)
+    try:
+        with database.session() as session:
+            pid = session.scalar(text("SELECT pg_backend_pid()"))
+            descriptor = session.connection().connection.dbapi_connection.fileno()
+        assert descriptor > 1024
+        with database.session() as session:  # taken from the pool: checked, kept
+            assert session.scalar(text("SELECT pg_backend_pid()")) == pid
+    finally:
+        database.dispose()
+        for fd in held:
+            os.close(fd)

@@ -129,8 +129,10 @@ def _refuse_ended_connection(
     connection that received a notice is replaced."""
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the connection is closed")
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    if readable:
+    # poll, not select: a busy process's descriptors go past select's limit of 1024.
+    socket = select.poll()
+    socket.register(dbapi_connection.fileno(), select.POLLIN)
+    if socket.poll(0):
         raise DisconnectionError("the server ended the connection")
 
 

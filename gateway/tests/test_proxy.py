@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import http.client
 import json
@@ -261,3 +262,62 @@ def test_pooled_connections_are_given_up_before_the_service_closes_them():
     for name, client in clients.clients.items():
         pool = client._transport._pool  # type: ignore[attr-defined]
         assert pool._keepalive_expiry < SERVICE_KEEP_ALIVE_SECONDS / 2, name
+
+
+@pytest.fixture
+def cookie_setting_backend() -> Iterator[tuple[str, list[str | None]]]:
+    """A service that answers every request with a ``Set-Cookie``; the ``Cookie`` header of
+    each request it gets, in order."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cookies: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            cookies.append(self.headers.get("Cookie"))
+            body = b"[]"
+            self.send_response(200)
+            self.send_header("Set-Cookie", "session=first-callers; Path=/")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", cookies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_cookie_a_service_sets_is_never_sent_for_another_caller(
+    cookie_setting_backend: tuple[str, list[str | None]],
+) -> None:
+    """The gateway's clients are shared by every caller: a cookie one service answer set
+    must not ride along on the next caller's requests (pages, downloads)."""
+    from gateway_service.auth.identity import Identity
+    from obcms_platform.auth import Role
+
+    url, cookies = cookie_setting_backend
+    first = Identity(uuid.uuid4(), "first", "First Caller", Role.STAFF)
+    second = Identity(uuid.uuid4(), "second", "Second Caller", Role.STAFF)
+
+    async def requests() -> None:
+        clients = BackendClients(GatewaySettings(mode=RunMode.TEST, tasks_url=url))
+        try:
+            await clients.call("tasks", "GET", "/api/v1/tasks", first)
+            await clients.call("tasks", "GET", "/api/v1/tasks", second)
+            download = await clients.open_stream("tasks", "/api/v1/tasks", second)
+            await download.aclose()
+        finally:
+            await clients.aclose()
+
+    asyncio.run(requests())
+    assert cookies == [None, None, None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from datetime import timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import IO
 
 import httpx
@@ -63,6 +64,9 @@ class BackendClients:
                     ),
                 ),
                 transport=transport,
+                # Shared by every caller: a cookie a service's answer set would be sent with
+                # the next caller's requests. Its jar keeps none.
+                cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
                 follow_redirects=False,
                 trust_env=False,
                 event_hooks={"response": [_unbind_stream]},

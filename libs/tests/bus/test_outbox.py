@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine.interfaces import CacheStats
 
 from obcms_platform.bus import Event, Outbox
 from obcms_platform.contracts import EventContract, EventPayload
@@ -89,3 +90,29 @@ def test_many_events_are_staged_in_one_statement_each_with_its_subject(bus_db) -
     assert [stored[s].data["title"] for s in subjects] == [f"Task {n}" for n in range(10)]
     with bus_db.database.session() as session:
         assert outbox.add_all(session, NOTED, []) == []
+
+
+def test_staging_any_number_of_events_reuses_one_compiled_statement(bus_db) -> None:
+    """Every write of every service stages events: their statement is compiled once, not
+    at each write (as rows spelt into VALUES were)."""
+    outbox = Outbox(bus_db.tables.outbox, producer="tasks")
+    hits: list[object] = []
+
+    def note(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+        if "bus_outbox" in _statement:
+            hits.append(context.cache_hit)
+
+    event.listen(bus_db.database.engine, "before_cursor_execute", note)
+    try:
+        with bus_db.database.session() as session:
+            for count in (1, 1, 3, 10):
+                outbox.add_all(session, NOTED, [(Noted(title='it\'s "quoted"'), None)] * count)
+            session.commit()
+    finally:
+        event.remove(bus_db.database.engine, "before_cursor_execute", note)
+    first, *later = hits
+    assert first in (CacheStats.CACHE_MISS, CacheStats.CACHE_HIT)
+    assert later == [CacheStats.CACHE_HIT] * 3
+    with bus_db.database.session() as session:
+        titles = session.scalars(select(bus_db.tables.outbox.c.payload["data"]["title"].astext))
+        assert list(titles) == ['it\'s "quoted"'] * 15

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, literal_column, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from obcms_platform.bus.envelope import Event
@@ -28,6 +41,7 @@ class Outbox:
     def __init__(self, table: Table, producer: str) -> None:
         self.table = table
         self.producer = producer
+        self._insert = _staging_statement(table)
 
     def add(
         self,
@@ -66,24 +80,39 @@ class Outbox:
                 )
             )
         if events:
-            inserted = (
-                insert(self.table)
-                .values(
-                    [
-                        {
-                            "id": event.id,
-                            "event_type": event.type,
-                            "payload": event.model_dump(mode="json"),
-                        }
-                        for event in events
-                    ]
-                )
-                .returning(literal_column("1"))
-                .cte("inserted")
-            )
-            # The rows and their notification in one round trip (a data-modifying CTE always
-            # runs to completion, whatever the outer query reads of it).
             session.execute(
-                select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(inserted).limit(1)
+                self._insert,
+                {
+                    "ids": [event.id for event in events],
+                    "types": [event.type for event in events],
+                    "payloads": [event.model_dump(mode="json") for event in events],
+                },
             )
         return events
+
+
+def _staging_statement(table: Table) -> Select[Any]:
+    """The insert of a batch of events into `table` (their ids, types and payloads given as
+    three arrays, ``ids``, ``types`` and ``payloads``) and the relay's notification, in one
+    round trip: a data-modifying CTE always runs to completion, whatever the outer query
+    reads of it. One statement for any number of events, compiled once (rows written into
+    ``VALUES`` made a statement SQLAlchemy cannot cache, compiled again at every write)."""
+    rows = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(Uuid)),
+            bindparam("types", type_=ARRAY(String)),
+            bindparam("payloads", type_=ARRAY(JSONB)),
+        )
+        .table_valued("id", "event_type", "payload")
+        .render_derived()
+    )
+    inserted = (
+        insert(table)
+        .from_select(
+            ["id", "event_type", "payload"],
+            select(rows.c.id, rows.c.event_type, rows.c.payload),
+        )
+        .returning(literal_column("1"))
+        .cte("inserted")
+    )
+    return select(func.pg_notify(OUTBOX_CHANNEL, "")).select_from(inserted).limit(1)

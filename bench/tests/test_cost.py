@@ -37,3 +37,28 @@ def test_a_threads_cpu_time_is_counted_to_the_millisecond_and_an_ended_thread_is
     before = cost._cpu_seconds(groups)
     spinner.join()
     assert 0.0 <= cost._used(before, cost._cpu_seconds(groups))["bench"] < 0.04
+
+
+def test_a_row_is_the_round_that_cost_least_and_every_rounds_total_is_kept() -> None:
+    """A round slowed down by something else (here: made to burn three times the CPU) does
+    not decide the row; the rounds' totals show it."""
+    import httpx
+
+    per_round = 10
+    served = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal served
+        served += 1
+        measured = served - cost.WARM_REQUESTS
+        slowed = 0 < measured <= 2 * per_round  # the first two rounds
+        _burn(0.006 if slowed else 0.002)
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://bench") as client:
+        measured = cost.measure(client, lambda: {"bench": [psutil.Process()]}, "/", per_round)
+
+    assert len(measured.round_totals_ms) == cost.ROUNDS
+    assert 2.0 <= measured.cpu_ms["bench"] < 3.0
+    assert min(measured.round_totals_ms[:2]) > 5.5
+    assert round(measured.total_ms, 2) == min(measured.round_totals_ms)

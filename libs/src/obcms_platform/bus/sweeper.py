@@ -61,6 +61,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import redis
@@ -179,6 +180,8 @@ class RedeliverySweeper:
         marking = set(consumers) == set(self.consumers)
         scope = self._mark_scope(database)
         cursor = self._mark(client, source, scope)
+        # A sweep asks for every event it reads, of a few dozen types.
+        takes = cache(subscribes)
         while True:
             # Unpublished and recent rows too (not swept yet, but they stop the mark).
             statement = (
@@ -212,7 +215,7 @@ class RedeliverySweeper:
                 wanted = {
                     row.id: row.event_type
                     for row in due
-                    if row.id not in held and subscribes(consumer, row.event_type)
+                    if row.id not in held and takes(consumer, row.event_type)
                 }
                 if not wanted:
                     continue

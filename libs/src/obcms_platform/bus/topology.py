@@ -7,8 +7,6 @@ otherwise.
 
 from __future__ import annotations
 
-from functools import cache
-
 from kombu.entity import Exchange, Queue, binding
 
 from obcms_platform import registry
@@ -51,8 +49,6 @@ def _match(pattern: list[str], words: list[str]) -> bool:
     return (head == "*" or head == words[0]) and _match(rest, words[1:])
 
 
-@cache
 def subscribes(consumer: str, event_type: str) -> bool:
-    """Whether `consumer`'s queue is bound to receive events of `event_type` (cached: the
-    sweeper asks for every event it reads, and the bindings are fixed)."""
+    """Whether `consumer`'s queue is bound to receive events of `event_type`."""
     return any(topic_matches(pattern, event_type) for pattern in SUBSCRIPTIONS[consumer])

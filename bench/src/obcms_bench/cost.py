@@ -2,16 +2,17 @@
 
 Requests go one at a time through the gateway; the CPU time that each of the stack's
 processes, PostgreSQL and Redis used meanwhile is divided by the number of requests. Unlike
-latency on a shared machine, this barely depends on what else is running.
+latency, it does not count the time spent waiting for a CPU; it still moves with the
+machine's speed, which other tenants of a shared host change.
 
-The time is each thread's time on a CPU as the scheduler counts it (`/proc/<pid>/task/<tid>/
-schedstat`, in nanoseconds): the 10 ms ticks of `cpu_times` are too coarse for a process that
-spends a few ms per request. A measurement is five rounds and keeps the round of the least
-total, as `timeit` advises: on a shared machine other work only ever slows a round down
-(here a fixed pure-Python loop took from 46 to 72 ms CPU between two runs a second apart, so
-one round that meets a busy neighbour, a background job or a worker's first requests must
-not decide the row); the least is the closest to what the code itself costs. Every round's
-total is kept beside it.
+The time is each thread's time on a CPU as the scheduler counts it
+(`/proc/<pid>/task/<tid>/schedstat`, in nanoseconds): the 10 ms ticks of `cpu_times` are too
+coarse for a process that spends a few ms per request. A measurement is five rounds and
+keeps the round of the least total, as `timeit` advises: on a shared machine other work only
+ever slows a round down (here a fixed pure-Python loop took from 46 to 72 ms CPU between two
+runs a second apart, so one round that meets a busy neighbour, a background job or a
+worker's first requests must not decide the row); the least is the closest to what the code
+itself costs. Every round's total is kept beside it.
 """
 
 from __future__ import annotations

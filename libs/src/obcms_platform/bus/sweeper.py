@@ -48,8 +48,9 @@ The mark is kept in Redis (``obcms.bus.sweeper.mark.<source>``, expiring after
 ``lookback``), not in the relay: a restarted or upgraded relay, or another replica, goes on
 from it instead of reading the whole ``lookback`` again (at 300,000 events a day that first
 sweep kept a relay busy for a minute after every start). It says for which outbox database,
-consumers and subscriptions it holds: a mark made for others is not used. Losing it (a Redis without
-persistence restarted, which also loses the queued messages) only means one full sweep.
+consumers and subscriptions it holds: a mark made for others is not used. Losing it (a Redis
+without persistence restarted, which also loses the queued messages) only means one full
+sweep.
 """
 
 from __future__ import annotations
@@ -308,7 +309,8 @@ class RedeliverySweeper:
 
 def _any(ids: Iterable[uuid.UUID]) -> Any:
     """``= ANY(:ids)`` with the ids bound as one ``uuid[]`` parameter, sent as its text
-    (psycopg's array dumper, in Python, took most of a sweep's time)."""
+    (psycopg's array dumper, in Python, took about a quarter of the relay's CPU in a sweep;
+    the text of 1,000 ids is built in a third of its time)."""
     return any_(cast(literal("{" + ",".join(map(str, ids)) + "}", Text), ARRAY(Uuid)))
 
 

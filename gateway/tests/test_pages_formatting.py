@@ -40,13 +40,14 @@ from gateway_helpers import (
     token_for,
     visible_text,
 )
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from gateway_service.app import create_app
 from gateway_service.formatting import DASH
 from gateway_service.settings import GatewaySettings
 from obcms_platform.auth import Role
 from obcms_platform.testing.axe import serious_violations, summary
+from obcms_platform.testing.browser import NetworkWatch
 from obcms_platform.vocabulary import (
     AppropriationClass,
     ApprovalStatus,
@@ -561,12 +562,13 @@ def _slug(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
 
 
-def _layout_problems(page: Page, path: str, shot: Path) -> list[str]:
-    """What is wrong with the page at `path` in the browser: an answer other than a page,
-    scrolling sideways, a state told by colour alone, axe-core's critical and serious
-    findings. Screenshots it to `shot`."""
+def _layout_problems(watch: NetworkWatch, path: str, shot: Path) -> list[str]:
+    """What is wrong with the page at `path` in the browser (`watch`'s page): an answer other
+    than a page, scrolling sideways, a state told by colour alone, axe-core's critical and
+    serious findings. Screenshots it to `shot`."""
+    page = watch.page
     response = page.goto(path)
-    page.wait_for_load_state("networkidle")  # the scripts' fetches (the calendar's events)
+    watch.settle()  # the scripts' fetches (the calendar's events)
     if response is None or response.status != 200:
         return [f"{path}: {response.status if response else 'no response'}"]
     problems = []
@@ -596,17 +598,19 @@ def test_every_page_fits_the_screen_and_passes_axe(
     routes = page_routes(gateway.server.config.app.routes)
     paths = [path for route in routes for path in _paths_of(route, seeded.ids)] + [*QUERY_VIEWS]
     admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport)
+    watch = NetworkWatch(admin)
     problems = []
     for path in paths:
         shot = SCREENSHOTS / f"{_slug(path, seeded.ids)}-{size}.png"
-        problems += _layout_problems(admin, path, shot)
+        problems += _layout_problems(watch, path, shot)
     admin.context.close()
 
     staff = signed_in_page(browser, gateway.url, seeded.person["username"], USER_PASSWORD, viewport)
+    watch = NetworkWatch(staff)
     for template in STAFF_PAGES:
         path = template.format(**seeded.ids)
         shot = SCREENSHOTS / f"staff-{_slug(path, seeded.ids)}-{size}.png"
-        problems += [f"(staff) {found}" for found in _layout_problems(staff, path, shot)]
+        problems += [f"(staff) {found}" for found in _layout_problems(watch, path, shot)]
     staff.context.close()
     assert not problems, "\n".join(problems)
 

@@ -4,6 +4,8 @@ import gc
 
 import pytest
 
+from obcms_platform.heap import freeze_startup_heap
+
 pytest_plugins = ["obcms_platform.testing.fixtures"]
 
 
@@ -22,6 +24,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if operation and "[" not in item.nodeid:
             item._id = item._id.with_params(operation)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Every test module is imported: what the session holds so far (modules, schemas, the
+    collected tests) is frozen out of the garbage collector's walks. An app started in a
+    test then leaves the heap as it is (`obcms_platform.app.frozen_startup_heap`)."""
+    freeze_startup_heap()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

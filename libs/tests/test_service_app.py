@@ -1,6 +1,9 @@
 import gc
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
@@ -177,12 +180,37 @@ def test_nul_characters_are_refused_with_the_field_named(example_client):
     assert response.json()["error"]["field"] == "name"
 
 
-def test_a_running_app_keeps_its_startup_objects_out_of_garbage_collection(redis_url):
+@pytest.fixture
+def unfrozen_heap() -> Iterator[None]:
+    """The heap as a server process has it when its app starts: nothing frozen (the test
+    session froze its imports; frozen again afterwards)."""
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        gc.freeze()
+
+
+def test_a_running_app_keeps_its_startup_objects_out_of_garbage_collection(
+    redis_url, unfrozen_heap
+):
     dead_database = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
-    before = gc.get_freeze_count()
+    assert gc.get_freeze_count() == 0
     with build_client(dead_database, redis_url) as client:
         assert client.get("/healthz").status_code == 200
         # Modules, schemas and routes: a full collection no longer walks them.
-        assert gc.get_freeze_count() > before + 10_000
+        assert gc.get_freeze_count() > 10_000
     # Stopped, everything is collectable again (a test process starts many apps).
     assert gc.get_freeze_count() == 0
+
+
+def test_an_app_started_in_a_frozen_process_leaves_its_heap_frozen(redis_url):
+    dead_database = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # the session's imports (the root conftest)
+    # Frozen objects still die by reference counting, so the count can only fall a little.
+    untouched = range(frozen - 1_000, frozen + 1)
+    with build_client(dead_database, redis_url) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() in untouched  # no collection and freeze of its own
+    assert gc.get_freeze_count() in untouched  # and its stop does not unfreeze the session's

@@ -46,7 +46,14 @@ def frozen_startup_heap() -> Iterator[None]:
     """While the app runs, what starting allocated is out of the garbage collector's reach
     (`freeze_startup_heap`: no p99 spike from a full collection). Unfrozen at shutdown, so a
     test process that starts many apps can still collect the ones it dropped.
+
+    A process whose heap is frozen already is left as it is, and is not unfrozen: the test
+    session freezes its imports once (the root conftest), where the full collection before
+    each in-process app's freeze walked the whole test process, most of a test's setup.
     """
+    if gc.get_freeze_count():
+        yield
+        return
     freeze_startup_heap()
     try:
         yield

@@ -254,3 +254,27 @@ def test_saturation_reports_what_one_more_worker_per_api_adds(tmp_path: Path) ->
     # A later run of other scenarios keeps the saturation measured earlier.
     again = report.merge_scale(ref, {"http": {"tasks: my open": _row(7, 11)}})
     assert again["saturation"] == by_scenario
+
+
+def test_propagation_is_judged_by_issue_20s_targets_on_the_settled_completion() -> None:
+    scale = _scale(3290, 50, 25)
+    scale["propagation"] = {
+        report.PPA_CREATED: {"samples": 30, "p50_ms": 99.0, "p95_ms": 400.0, "max_ms": 450.0},
+        report.TASK_COMPLETED: {"samples": 30, "p50_ms": 61.0, "p95_ms": 149.0, "max_ms": 160.0},
+        # Reported, not judged: the completion queued behind its PPA's creation.
+        report.TASK_COMPLETED_BEHIND_CREATION: {
+            "samples": 30,
+            "p50_ms": 500.0,
+            "p95_ms": 900.0,
+            "max_ms": 990.0,
+        },
+    }
+
+    judged = report.evaluate({"scales": {"ref": scale}})
+
+    verdicts = {(row["row"], row["metric"]): row["met"] for row in judged}
+    assert verdicts[(report.PPA_CREATED, "p50_ms")] is True  # 99 <= 100
+    assert verdicts[(report.PPA_CREATED, "p95_ms")] is True  # 400 <= 1000
+    assert verdicts[(report.TASK_COMPLETED, "p50_ms")] is False  # 61 > 60
+    assert verdicts[(report.TASK_COMPLETED, "p95_ms")] is True  # 149 <= 150
+    assert not any(row == report.TASK_COMPLETED_BEHIND_CREATION for row, _ in verdicts)

@@ -278,3 +278,25 @@ def test_propagation_is_judged_by_issue_20s_targets_on_the_settled_completion() 
     assert verdicts[(report.TASK_COMPLETED, "p50_ms")] is False  # 61 > 60
     assert verdicts[(report.TASK_COMPLETED, "p95_ms")] is True  # 149 <= 150
     assert not any(row == report.TASK_COMPLETED_BEHIND_CREATION for row, _ in verdicts)
+
+
+def test_a_report_of_some_scenarios_says_its_other_rows_are_an_earlier_runs(
+    tmp_path: Path,
+) -> None:
+    meta = {
+        "finished_at": "2026-12-06T20:00:00+00:00",
+        "machine": "2 CPUs",
+        "users": 2,
+        "seconds": 20,
+        "workers": 2,
+    }
+    scales = {"ref": _scale(3290, 50, 25)}
+    some = report.write(
+        {"meta": {**meta, "command": "obcms-bench run --only propagation"}, "scales": scales},
+        tmp_path,
+    )
+    every = report.write(
+        {"meta": {**meta, "command": "obcms-bench run --scales ref"}, "scales": scales}, tmp_path
+    )
+    assert "the rows it did not measure are an earlier run's" in some
+    assert "earlier run" not in every

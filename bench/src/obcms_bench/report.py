@@ -295,7 +295,13 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
     lines = [
         "# OBCMS benchmark report",
         "",
-        f"Run {meta['finished_at']} on {meta['machine']}; options: `{meta['command']}`.",
+        f"Run {meta['finished_at']} on {meta['machine']}; options: `{meta['command']}`."
+        + (
+            " A run of some scenarios (`--only`): the rows it did not measure are an earlier"
+            " run's (see bench/results/NOTES.md)."
+            if "--only" in meta["command"]
+            else ""
+        ),
         f"Latency (every percentile): {meta['users']} locust users without pauses, "
         f"{meta['seconds']} s per scenario, the same for every scenario. "
         + _throughput_note(meta)

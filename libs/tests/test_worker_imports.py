@@ -15,7 +15,10 @@ from obcms_platform.registry import DEPLOYABLES
 
 # openpyxl brings numpy and Pillow (about 20 MB); xlsxwriter about 2 MB; pygal (the PDFs'
 # charts) 2 MB; icalendar (ICS feeds) 3 MB; the tracing SDK only when traces are exported.
+# rich and pygments are httpx's command-line client's (3 MB), which no process runs.
 LOADED_ON_DEMAND = (
+    "rich",
+    "pygments",
     "openpyxl",
     "numpy",
     "PIL",

@@ -236,4 +236,7 @@ def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, 
     joined = feed.with_facts(",".join([marked, marked]), facts_of)
     assert json.loads(b"[" + joined + b"]") == [expected, expected]
     assert people == ["the people", "the people"]
+    # A page's chunks (`page_chunks`) are joined by commas, each chunk's entries with facts.
+    chunked = feed.with_facts([",".join([marked, marked]), marked], facts_of)
+    assert json.loads(b"[" + chunked + b"]") == [expected, expected, expected]
     assert "description" not in json.loads(undescribed)

@@ -44,10 +44,10 @@ from obcms_platform.feed import (
     all_day_entry,
     encoded_facts,
     extended_props,
-    joined_page,
     json_ids,
     json_number,
     json_word,
+    page_chunks,
     sql_all_day_entry,
     sql_entry_id,
     sql_extended_props,
@@ -228,7 +228,7 @@ def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limi
         )
         return "," + encoded[1:-1].decode()
 
-    found, joined = joined_page(
+    found, chunks = page_chunks(
         session.execute(window_page_statement(), window_parameters(window, limit))
     )
-    return FeedPage(with_facts(joined, facts), truncated=found > limit)
+    return FeedPage(with_facts(chunks, facts), truncated=found > limit)

@@ -45,7 +45,7 @@ from gateway_service.feed.sources import (
     modules_of,
     split_window,
 )
-from gateway_service.proxy.clients import UNCOMPRESSED, BackendClients
+from gateway_service.proxy.clients import BackendClients
 from gateway_service.users.models import User
 from obcms_platform.app import API_PREFIX
 from obcms_platform.db import Database
@@ -320,8 +320,7 @@ class FeedAggregator:
         started = time.perf_counter()
         outcome = ERROR
         try:
-            client = self.backends.clients.get(source)
-            if client is None:
+            if source not in self.backends.deployed:
                 return SourceResult(ERROR)  # not deployed on this gateway
             params = {
                 "start": window.start.isoformat(),
@@ -330,11 +329,8 @@ class FeedAggregator:
             }
             timeout = self.settings.feed_timeout(source)
             async with asyncio.timeout(timeout):
-                response = await client.get(
-                    FEED_PATH,
-                    params=params,
-                    headers={**self.backends.internal_headers(source, identity), **UNCOMPRESSED},
-                    timeout=httpx.Timeout(timeout),
+                response = await self.backends.get(
+                    source, FEED_PATH, identity, params=params, timeout=httpx.Timeout(timeout)
                 )
             if response.status_code != 200:
                 logger.warning(
@@ -348,11 +344,12 @@ class FeedAggregator:
             part = parse_part(body)
             outcome = OK
             return SourceResult(OK, part.entries, body, part.truncated)
-        except (TimeoutError, httpx.TimeoutException):
-            outcome = TIMEOUT
-            logger.warning("feed source %s timed out", source, extra={"source": source})
-            return SourceResult(TIMEOUT)
-        except Exception as exc:  # down, refused, malformed: degrade, never fail the feed
+        except Exception as exc:  # slow, down, refused, malformed: degrade, never fail the feed
+            # The service's own timeout is the cause of the unavailability it raises.
+            if isinstance(exc, TimeoutError) or isinstance(exc.__cause__, httpx.TimeoutException):
+                outcome = TIMEOUT
+                logger.warning("feed source %s timed out", source, extra={"source": source})
+                return SourceResult(TIMEOUT)
             logger.warning("feed source %s failed: %s", source, exc, extra={"source": source})
             return SourceResult(ERROR)
         finally:

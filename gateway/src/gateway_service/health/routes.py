@@ -54,21 +54,16 @@ async def _cache(request: Request) -> None:
         raise RuntimeError("cache read back a different value")
 
 
-async def _service(backends: BackendClients, name: str, timeout: float) -> None:
-    response = await backends.clients[name].get("/readyz", timeout=timeout)
-    response.raise_for_status()
-
-
 @router.get("/health/", response_model=Health, responses={503: {"model": Health}})
 async def health(request: Request) -> JSONResponse:
     settings: GatewaySettings = request.app.state.settings
     backends: BackendClients = request.app.state.backends
     timeout = settings.health_check_timeout_seconds
-    names = list(backends.clients)
+    names = backends.deployed
     results = await asyncio.gather(
         _ok(_database(request.app.state.database), timeout, "database"),
         _ok(_cache(request), timeout, "cache"),
-        *(_ok(_service(backends, name, timeout), timeout, name) for name in names),
+        *(_ok(backends.ready(name, timeout), timeout, name) for name in names),
     )
     database, cache, *services = results
     healthy = all(result == "ok" for result in results)

@@ -723,9 +723,8 @@ def with_facts(chunks: str | Sequence[str], facts: Callable[[str], str]) -> byte
 
     Split at the marks, every other piece is a marked text: a third cheaper than a regular
     expression's substitution, a match object and a call per entry. The pieces of every
-    chunk are joined once: a year's page is megabytes, and each copy of it goes to memory
-    the kernel maps afresh, page by page (joining the chunks first, then the pieces, then
-    the body was a third of a year's cost in the tasks service)."""
+    chunk are joined once: a year's page is megabytes (joining the chunks first, then the
+    pieces, copied it twice more; `page_response` copies it once more, into the body)."""
     pieces: list[str] = []
     for index, chunk in enumerate([chunks] if isinstance(chunks, str) else chunks):
         if index:

@@ -329,8 +329,13 @@ class FeedAggregator:
             }
             timeout = self.settings.feed_timeout(source)
             async with asyncio.timeout(timeout):
-                response = await self.backends.get(
-                    source, FEED_PATH, identity, params=params, timeout=httpx.Timeout(timeout)
+                response = await self.backends.call(
+                    source,
+                    "GET",
+                    FEED_PATH,
+                    identity,
+                    params=params,
+                    timeout=httpx.Timeout(timeout),
                 )
             if response.status_code != 200:
                 logger.warning(

@@ -3,7 +3,7 @@ gateway's requests to the services sent through it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import KeysView, Mapping
 from datetime import timedelta
 from typing import IO
 
@@ -61,9 +61,9 @@ class BackendClients:
         )
 
     @property
-    def deployed(self) -> list[str]:
+    def deployed(self) -> KeysView[str]:
         """The services this gateway sends requests to."""
-        return list(self.transports)
+        return self.transports.keys()
 
     def _base_url(self, name: str) -> httpx.URL:
         try:
@@ -154,21 +154,6 @@ class BackendClients:
         request = self._request(service, method, target, headers, content=body)
         return await self._send(service, request, stream=True)
 
-    async def get(
-        self,
-        service: str,
-        path: str,
-        identity: Identity,
-        *,
-        params: Mapping[str, str],
-        timeout: httpx.Timeout,
-    ) -> httpx.Response:
-        """A GET of `path` from `service` as `identity`, uncompressed, read whole within
-        `timeout` (a feed's part); down -> 503 naming the service."""
-        headers = {**self.internal_headers(service, identity), **UNCOMPRESSED}
-        request = self._request(service, "GET", path, headers, params=params, timeout=timeout)
-        return await self._send(service, request, stream=False)
-
     async def call(
         self,
         service: str,
@@ -176,12 +161,14 @@ class BackendClients:
         path: str,
         identity: Identity,
         *,
-        params: httpx.QueryParams | None = None,
+        params: httpx.QueryParams | Mapping[str, str] | None = None,
         json: object = None,
         files: Mapping[str, FilePart] | None = None,
         headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
-        """One buffered request to a service as `identity` (pages); down -> 503 naming it.
+        """One request to a service as `identity`, its answer uncompressed and read whole
+        (pages, feed parts) within `timeout` (default: the service's); down -> 503 naming it.
         `files` makes it a multipart body (an attachment forwarded by its page)."""
         request = self._request(
             service,
@@ -191,6 +178,7 @@ class BackendClients:
             params=params,
             json=json,
             files=files,
+            timeout=timeout,
         )
         return await self._send(service, request, stream=False)
 

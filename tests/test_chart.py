@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from obcms_platform import registry
+from obcms_platform.devstack.stack import MALLOC_DEFAULTS
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -914,6 +915,14 @@ def test_kube_prometheus_stack_values_select_our_objects() -> None:
     sidecar = values["grafana"]["sidecar"]["dashboards"]
     assert sidecar["enabled"] is True
     assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")
+
+
+def test_images_run_with_the_local_stacks_malloc_settings() -> None:
+    """The images' glibc malloc settings are the local stack's (`MALLOC_DEFAULTS`): what the
+    bench measures is what production runs."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    image_env = dict(re.findall(r"^\s+(MALLOC_\w+)=(\S+)", dockerfile, re.MULTILINE))
+    assert image_env == MALLOC_DEFAULTS
 
 
 def test_skaffold_builds_every_image_and_sets_them_by_artifact_name() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Set
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -227,16 +228,18 @@ def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, 
         engine.dispose()
     encoded_facts = feed.encoded_facts(**facts)
     assert json.loads(feed.entry_bytes(entry_text, props_text, encoded_facts)) == expected
-    people = []
+    asked: list[set[str]] = []
 
-    def facts_of(marked_people: str) -> str:
-        people.append(marked_people)
-        return "," + encoded_facts[1:-1].decode()
+    def facts_of(marked_people: Set[str]) -> dict[str, str]:
+        asked.append(set(marked_people))
+        return {people: "," + encoded_facts[1:-1].decode() for people in marked_people}
 
     joined = feed.with_facts(",".join([marked, marked]), facts_of)
     assert json.loads(b"[" + joined + b"]") == [expected, expected]
-    assert people == ["the people", "the people"]
+    # Asked once for the distinct people of all entries (a service loads their groups in one go).
+    assert asked == [{"the people"}]
     # A page's chunks (`page_chunks`) are joined by commas, each chunk's entries with facts.
     chunked = feed.with_facts([",".join([marked, marked]), marked], facts_of)
     assert json.loads(b"[" + chunked + b"]") == [expected, expected, expected]
+    assert asked == [{"the people"}, {"the people"}]
     assert "description" not in json.loads(undescribed)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from operator import itemgetter
@@ -715,24 +715,28 @@ def page_chunks(rows: Iterable[Row[int, str | None]]) -> tuple[int, list[str]]:
     return found, texts
 
 
-def with_facts(chunks: str | Sequence[str], facts: Callable[[str], str]) -> bytes:
+def with_facts(
+    chunks: str | Sequence[str], facts: Callable[[Set[str]], Mapping[str, str]]
+) -> bytes:
     """Marked entries (`sql_marked_entry`; a chunk of them joined by commas, or chunks joined
     here by commas) with each mark replaced by the facts of its people
-    (``,"ownerIds":[...],...``: `facts` of the marked text, remembered by the caller), as one
-    JSON text's bytes.
+    (``,"ownerIds":[...],...``), as one JSON text's bytes. `facts` is asked once, with every
+    distinct marked text, for the facts of each: a service loads the groups they name (teams,
+    owners) in one go, for the entries found, not the window again.
 
     Split at the marks, every other piece is a marked text: a third cheaper than a regular
     expression's substitution, a match object and a call per entry. The pieces of every
     chunk are joined once: a year's page is megabytes (joining the chunks first, then the
     pieces, copied it twice more; `page_response` copies it once more, into the body)."""
-    pieces: list[str] = []
-    for index, chunk in enumerate([chunks] if isinstance(chunks, str) else chunks):
+    split = [chunk.split(_MARK) for chunk in ([chunks] if isinstance(chunks, str) else chunks)]
+    found = facts({marked for pieces in split for marked in pieces[1::2]})
+    joined: list[str] = []
+    for index, pieces in enumerate(split):
         if index:
-            pieces.append(",")
-        split = chunk.split(_MARK)
-        split[1::2] = map(facts, split[1::2])
-        pieces += split
-    return "".join(pieces).encode()
+            joined.append(",")
+        pieces[1::2] = map(found.__getitem__, pieces[1::2])
+        joined += pieces
+    return "".join(joined).encode()
 
 
 def entry_bytes(entry: str, props: str, facts: bytes = b"{}") -> bytes:

@@ -277,13 +277,18 @@ def bulk(session, n, first="2026-12-01", step=1, days=31):
 
 
 def test_one_query_whatever_the_number_of_tasks(client, session, staff):
+    # An empty window reads its page only: no teams or PPAs to look up.
+    nothing, feed = count_feed_statements(client, staff, **DECEMBER)
+    assert (nothing, feed["events"]) == (1, [])
     bulk(session, 5)
+    bulk_team_tasks(session, 2)
     few, feed = count_feed_statements(client, staff, **DECEMBER)
-    assert len(feed["events"]) == 5 - 0  # none of 1..5 is event-linked
+    assert len(feed["events"]) == 5 - 0 + 2  # none of 1..5 is event-linked
     bulk(session, 495)
+    bulk_team_tasks(session, 40)
     many, feed = count_feed_statements(client, staff, **DECEMBER)
-    assert len(feed["events"]) == 500 - 495 // 10  # every tenth is linked to an event
-    # The tasks, their teams' members, their PPAs' owners.
+    assert len(feed["events"]) == 500 - 495 // 10 + 42  # every tenth is linked to an event
+    # The page, the members of the teams its tasks name, the owners of their PPAs.
     assert few == many == 3
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import ARRAY, Select, Uuid, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.attachments import attachment_rules
@@ -29,7 +30,7 @@ from obcms_platform.records import get_or_404
 from tasks_service.attachments.models import TASK_FILES
 from tasks_service.comments.models import Comment
 from tasks_service.exports.models import ExportJob
-from tasks_service.ppa_owners.service import Ids, owners_by_ppa, owners_of
+from tasks_service.ppa_owners.service import owners_by_ppa, owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
 
@@ -52,6 +53,14 @@ class TaskPeople(Protocol):
     def team_ids(self) -> Sequence[uuid.UUID]: ...
 
 
+@cache
+def _members_statement() -> Select[uuid.UUID, uuid.UUID]:
+    """The members of the teams of the array ``team_ids`` (built once, one parameter)."""
+    return select(TeamMember.team_id, TeamMember.user_id).where(
+        TeamMember.team_id == any_(bindparam("team_ids", type_=ARRAY(Uuid)))
+    )
+
+
 @dataclass(frozen=True)
 class TaskGroups:
     """The groups some tasks name: their teams' members and their PPAs' owners, each read in
@@ -61,16 +70,13 @@ class TaskGroups:
     ppa_owners: Mapping[uuid.UUID, frozenset[uuid.UUID]]
 
     @classmethod
-    def load(cls, session: Session, team_ids: Ids, ppa_ids: Ids) -> TaskGroups:
+    def load(
+        cls, session: Session, team_ids: Collection[uuid.UUID], ppa_ids: Collection[uuid.UUID]
+    ) -> TaskGroups:
         members: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-        if isinstance(team_ids, Select) or team_ids:
-            rows = session.execute(
-                select(TeamMember.team_id, TeamMember.user_id).where(
-                    TeamMember.team_id.in_(team_ids)
-                )
-            )
-            for row in rows:
-                members[row.team_id].add(row.user_id)
+        if team_ids:
+            for team, user in session.execute(_members_statement(), {"team_ids": list(team_ids)}):
+                members[team].add(user)
         return cls(
             {team: frozenset(users) for team, users in members.items()},
             owners_by_ppa(session, ppa_ids),

@@ -22,7 +22,7 @@ series, ``recurring``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -317,6 +317,11 @@ def people_facts(people: str) -> str:
     return "," + encoded_facts(**facts)[1:-1].decode()
 
 
+def facts_of_each(marked: Set[str]) -> dict[str, str]:
+    """`people_facts` of each of the marked people (as `with_facts` asks)."""
+    return {people: people_facts(people) for people in marked}
+
+
 def _id(text: str) -> uuid.UUID | None:
     return uuid.UUID(text) if text else None
 
@@ -465,7 +470,7 @@ def encoded_feed_entries(
         for start, entry_id, entry in session.execute(
             written_entries_statement(written), parameters
         ):
-            yield (start, entry_id), with_facts(entry, people_facts)
+            yield (start, entry_id), with_facts(entry, facts_of_each)
     if MODULE_EVENTS in wanted:
         series = window_occurrences(session, window, SERIES)
         yield from encoded_entries(occurrence_entries(series))

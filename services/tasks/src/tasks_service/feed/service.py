@@ -9,23 +9,24 @@ An entry names who may change the task (``ownerIds``, the ``task.update`` rule o
 and on whose calendars it belongs (``peopleIds``: its assignees and its teams' members), its
 ``version`` and the ``apiUrl`` a move by drag patches.
 
-Three queries whatever the number of tasks: the window's tasks, on the partial GiST index
-``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
+At most three queries whatever the number of tasks: the window's tasks, on the partial GiST
+index ``ix_tasks__calendar_span`` (the task's span ``&&`` the window's days), the earliest
 ``MAX_FEED_ENTRIES`` of them with each entry's JSON written by PostgreSQL
-(`obcms_platform.feed.sql_all_day_entry`), joined in chunks of entries; the members of their teams;
-the owners of their PPAs (both selecting the window's tasks again). ``ownerIds`` and
-``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`), computed once per
-distinct group of people and put where PostgreSQL marked them (`with_facts`). `task_entry`
+(`obcms_platform.feed.sql_all_day_entry`), joined in chunks of entries; then the members of
+the teams and the owners of the PPAs those entries name (none when there are none).
+``ownerIds`` and ``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`),
+computed once per distinct group of people and put where PostgreSQL marked them
+(`with_facts`). `task_entry`
 builds the same entry in Python from a row (the reference the tests compare the SQL's with).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Row, Select, Text, cast, func, literal_column, select
@@ -103,11 +104,11 @@ def _tasks_within(first: date | SqlValue, last: date | SqlValue) -> Select[*tupl
 
 def window_groups(session: Session, window: TimeWindow) -> TaskGroups:
     """The teams' members and PPAs' owners of the window's tasks."""
-    tasks = window_tasks_statement(window)
+    tasks = session.execute(window_tasks_statement(window)).all()
     return TaskGroups.load(
         session,
-        team_ids=tasks.with_only_columns(func.unnest(Task.team_ids)),
-        ppa_ids=tasks.with_only_columns(Task.related_ppa_id),
+        team_ids={team for task in tasks for team in task.team_ids},
+        ppa_ids={task.related_ppa_id for task in tasks if task.related_ppa_id},
     )
 
 
@@ -212,23 +213,31 @@ class TaskPeopleIds:
 
 def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:
     """The window's first `limit` task entries, sorted, written by PostgreSQL but for who
-    may change each and on whose calendars it is (the ``task.update`` rule's
-    `TaskGroups.workers`), computed once per distinct people."""
+    may change each and on whose calendars it is (`people_facts`)."""
     if MODULE_STAFF not in set(modules):
         return FeedPage(b"", truncated=False)
-    groups = window_groups(session, window)
-    ids = cache(uuid.UUID)
+    found, chunks = page_chunks(
+        session.execute(window_page_statement(), window_parameters(window, limit))
+    )
+    return FeedPage(with_facts(chunks, partial(people_facts, session)), truncated=found > limit)
 
-    @cache
-    def facts(people: str) -> str:
-        task = TaskPeopleIds.parse(people, ids)
+
+def people_facts(session: Session, marked: Set[str]) -> dict[str, str]:
+    """The ``ownerIds`` and ``peopleIds`` (the ``task.update`` rule's `TaskGroups.workers`)
+    of each of a page's distinct marked people, with the teams and PPAs they name loaded
+    once: those of the entries found (none for an empty page), not of the window's tasks."""
+    ids = cache(uuid.UUID)
+    people = {text: TaskPeopleIds.parse(text, ids) for text in marked}
+    groups = TaskGroups.load(
+        session,
+        team_ids={team for task in people.values() for team in task.team_ids},
+        ppa_ids={task.related_ppa_id for task in people.values() if task.related_ppa_id},
+    )
+    facts: dict[str, str] = {}
+    for text, task in people.items():
         encoded = encoded_facts(
             ownerIds=user_ids(groups.workers(task).owners),
             peopleIds=user_ids(task.assignee_ids, groups.members_of(task.team_ids)),
         )
-        return "," + encoded[1:-1].decode()
-
-    found, chunks = page_chunks(
-        session.execute(window_page_statement(), window_parameters(window, limit))
-    )
-    return FeedPage(with_facts(chunks, facts), truncated=found > limit)
+        facts[text] = "," + encoded[1:-1].decode()
+    return facts

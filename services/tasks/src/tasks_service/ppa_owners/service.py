@@ -5,26 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from functools import cache
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ARRAY, Select, Uuid, any_, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from tasks_service.ppa_owners.models import PpaOwners
 
-# Ids given as such, or as a query selecting them (the feed's window of tasks).
-Ids = Collection[uuid.UUID] | Select[Any]
 
-
-def owners_by_ppa(session: Session, ppa_ids: Ids) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
-    """The owners of each of the PPAs (ids, or a query selecting them), in one query; PPAs
-    unknown here (not announced, or deleted) are left out."""
-    if not isinstance(ppa_ids, Select) and not ppa_ids:
-        return {}
-    rows = session.execute(
-        select(PpaOwners.ppa_id, PpaOwners.owner_ids).where(PpaOwners.ppa_id.in_(ppa_ids))
+@cache
+def _owners_statement() -> Select[uuid.UUID, list[uuid.UUID]]:
+    """The owners of the PPAs of the array ``ppa_ids``: one statement built once and one
+    parameter, however many PPAs (a year's feed names hundreds)."""
+    return select(PpaOwners.ppa_id, PpaOwners.owner_ids).where(
+        PpaOwners.ppa_id == any_(bindparam("ppa_ids", type_=ARRAY(Uuid)))
     )
+
+
+def owners_by_ppa(
+    session: Session, ppa_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """The owners of each of the PPAs, in one query; PPAs unknown here (not announced, or
+    deleted) are left out."""
+    if not ppa_ids:
+        return {}
+    rows = session.execute(_owners_statement(), {"ppa_ids": list(ppa_ids)})
     return {row.ppa_id: frozenset(row.owner_ids) for row in rows}
 
 

@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import Response
 from sqlalchemy import ARRAY, Uuid, create_engine, literal, null, select
+from starlette.types import Message
 
 from obcms_platform import feed
 from obcms_platform.db import normalise_url
@@ -85,6 +87,27 @@ def test_modules():
         feed.served_modules("parties")
 
 
+async def sent_body(response: Response) -> bytes:
+    """The body `response` sends, checked against its Content-Length and its messages'
+    ``more_body`` (a feed page is sent in pieces)."""
+    messages: list[Message] = []
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    async def receive() -> Message:
+        raise AssertionError("a response does not read the request")
+
+    await response({"type": "http"}, receive, send)
+    start, *bodies = messages
+    body = b"".join(message["body"] for message in bodies)
+    assert dict(start["headers"])[b"content-length"] == str(len(body)).encode()
+    assert [message.get("more_body", False) for message in bodies] == [True] * (len(bodies) - 1) + [
+        False
+    ]
+    return body
+
+
 def test_entry_renders_the_feed_format():
     props = feed.extended_props(
         feed.MODULE_STAFF, "task", 42, "not_started", "/x/", priority="high", relatedPpaId=None
@@ -124,11 +147,12 @@ def test_entry_renders_the_feed_format():
         feed.make_window("2026-12-01", "2027-01-01"), ["staff"], [timed, entry]
     )
     assert response.media_type == "application/json"
-    body = feed.FeedResponse.model_validate_json(response.body)  # the documented schema
+    sent = asyncio.run(sent_body(response))
+    body = feed.FeedResponse.model_validate_json(sent)  # the documented schema
     assert body.start == datetime(2026, 12, 1, tzinfo=feed.OFFICE_ZONE)
     assert body.modules == ["staff"]
     assert [e.id for e in body.events] == ["staff-task-42", "b"]
-    assert json.loads(response.body)["events"][0] == entry.to_feed()
+    assert json.loads(sent)["events"][0] == entry.to_feed()
 
 
 def _luminance(colour: str) -> float:
@@ -234,12 +258,14 @@ def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, 
         asked.append(set(marked_people))
         return {people: "," + encoded_facts[1:-1].decode() for people in marked_people}
 
-    joined = feed.with_facts(",".join([marked, marked]), facts_of)
+    [joined] = feed.with_facts([",".join([marked, marked])], facts_of)
     assert json.loads(b"[" + joined + b"]") == [expected, expected]
     # Asked once for the distinct people of all entries (a service loads their groups in one go).
     assert asked == [{"the people"}]
-    # A page's chunks (`page_chunks`) are joined by commas, each chunk's entries with facts.
+    # A page's chunks (`page_chunks`): each chunk's entries with facts, every chunk after the
+    # first with the comma before it, so that the pieces put together are the events.
     chunked = feed.with_facts([",".join([marked, marked]), marked], facts_of)
-    assert json.loads(b"[" + chunked + b"]") == [expected, expected, expected]
+    assert len(chunked) == 2
+    assert json.loads(b"[" + b"".join(chunked) + b"]") == [expected, expected, expected]
     assert asked == [{"the people"}, {"the people"}]
     assert "description" not in json.loads(undescribed)

@@ -7,6 +7,7 @@ import pytest
 
 from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
+from obcms_platform.heap import QuietTrimMiddleware
 from obcms_platform.testing import auth_headers
 
 from .conftest import ExampleSettings, build_client
@@ -214,3 +215,8 @@ def test_an_app_started_in_a_frozen_process_leaves_its_heap_frozen(redis_url):
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() in untouched  # no collection and freeze of its own
     assert gc.get_freeze_count() in untouched  # and its stop does not unfreeze the session's
+
+
+def test_every_service_hands_back_its_freed_memory_when_quiet(example_client):
+    app = example_client.app
+    assert [m.cls for m in app.user_middleware].count(QuietTrimMiddleware) == 1

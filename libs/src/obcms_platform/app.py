@@ -16,7 +16,7 @@ from obcms_platform.auth import InternalTokenVerifier
 from obcms_platform.db import Database
 from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
-from obcms_platform.heap import freeze_startup_heap
+from obcms_platform.heap import QuietTrimMiddleware, freeze_startup_heap
 from obcms_platform.limits import BodySizeLimitMiddleware, UploadLimit
 from obcms_platform.logging import configure_logging
 from obcms_platform.metrics import (
@@ -143,5 +143,6 @@ def create_service_app(
     )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(RequestTelemetryMiddleware, service=service)
+    app.add_middleware(QuietTrimMiddleware)
     instrument_app(app, database.engine, service)
     return app

@@ -54,6 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import Select
+from starlette.types import Receive, Scope, Send
 
 from obcms_platform.authz import Ownership
 from obcms_platform.errors import InvalidInputError
@@ -436,24 +437,43 @@ def encoded_entries(entries: Iterable[Entry]) -> Iterator[EncodedEntry]:
 
 @dataclass(frozen=True)
 class FeedPage:
-    """The entries of an answer, sorted: their JSON joined by commas (the ``events`` array's
-    contents), and whether some were left out (the entry cap)."""
+    """The entries of an answer, sorted: their JSON, comma-separated, in pieces (the
+    ``events`` array's contents are the pieces put together; none when there are no
+    entries), and whether some were left out (the entry cap)."""
 
-    events: bytes
+    events: list[bytes]
     truncated: bool
 
 
 def page_of(entries: Iterable[EncodedEntry], limit: int) -> FeedPage:
     """The first `limit` of `entries` by sort key."""
     kept, truncated = earliest(entries, limit, key=itemgetter(0))
-    return FeedPage(b",".join(chunk for _, chunk in kept), truncated)
+    return FeedPage([b",".join(chunk for _, chunk in kept)] if kept else [], truncated)
+
+
+class PiecesResponse(Response):
+    """A response whose body is sent as the pieces it is made of, never joined: a year's
+    feed page is megabytes, and one body would be one more copy of it in memory."""
+
+    def __init__(self, pieces: list[bytes], media_type: str, headers: Mapping[str, str]) -> None:
+        self.pieces = pieces
+        super().__init__(b"", media_type=media_type, headers=headers)
+        self.headers["content-length"] = str(sum(map(len, pieces)))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        last = len(self.pieces) - 1
+        for index, piece in enumerate(self.pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": index < last})
 
 
 def page_response(
     window: TimeWindow, modules: Sequence[str], page: FeedPage, *, limit: int = MAX_ENTRIES
 ) -> Response:
-    """The endpoint's answer (`FeedResponse`) holding `page`: its events copied once, into the
-    body (a year's are megabytes)."""
+    """The endpoint's answer (`FeedResponse`) holding `page`: its events sent as they are,
+    between the fields before and the brackets after (`PiecesResponse`)."""
     fields = _ENCODER.encode(
         {
             "start": window.start.isoformat(),
@@ -463,8 +483,8 @@ def page_response(
             "entry_limit": limit,
         }
     )
-    return Response(
-        b"".join((memoryview(fields)[:-1], b',"events":[', page.events, b"]}")),
+    return PiecesResponse(
+        [fields[:-1] + b',"events":[', *page.events, b"]}"],
         media_type="application/json",
         headers=limit_headers(page.truncated, limit),
     )
@@ -716,27 +736,30 @@ def page_chunks(rows: Iterable[Row[int, str | None]]) -> tuple[int, list[str]]:
 
 
 def with_facts(
-    chunks: str | Sequence[str], facts: Callable[[Set[str]], Mapping[str, str]]
-) -> bytes:
-    """Marked entries (`sql_marked_entry`; a chunk of them joined by commas, or chunks joined
-    here by commas) with each mark replaced by the facts of its people
-    (``,"ownerIds":[...],...``), as one JSON text's bytes. `facts` is asked once, with every
-    distinct marked text, for the facts of each: a service loads the groups they name (teams,
-    owners) in one go, for the entries found, not the window again.
+    chunks: Sequence[str], facts: Callable[[Set[str]], Mapping[str, str]]
+) -> list[bytes]:
+    """Chunks of marked entries (`sql_marked_entry`, each chunk's entries joined by commas)
+    with each mark replaced by the facts of its people (``,"ownerIds":[...],...``), encoded
+    chunk by chunk: the pieces of a `FeedPage`'s events (every piece after the first starts
+    with the comma that separates it from the one before). `facts` is asked once, with
+    every distinct marked text, for the facts of each: a service loads the groups they name
+    (teams, owners) in one go, for the entries found, not the window again.
 
     Split at the marks, every other piece is a marked text: a third cheaper than a regular
-    expression's substitution, a match object and a call per entry. The pieces of every
-    chunk are joined once: a year's page is megabytes (joining the chunks first, then the
-    pieces, copied it twice more; `page_response` copies it once more, into the body)."""
-    split = [chunk.split(_MARK) for chunk in ([chunks] if isinstance(chunks, str) else chunks)]
+    expression's substitution, a match object and a call per entry. A chunk's pieces are
+    dropped once it is encoded, and the chunks are never joined into one text: a year's page
+    is megabytes, and each whole copy of it was megabytes of memory more (and mapped afresh,
+    page by page)."""
+    split = [chunk.split(_MARK) for chunk in chunks]
     found = facts({marked for pieces in split for marked in pieces[1::2]})
-    joined: list[str] = []
+    encoded: list[bytes] = []
     for index, pieces in enumerate(split):
-        if index:
-            joined.append(",")
         pieces[1::2] = map(found.__getitem__, pieces[1::2])
-        joined += pieces
-    return "".join(joined).encode()
+        if index:
+            pieces.insert(0, ",")
+        encoded.append("".join(pieces).encode())
+        split[index] = []
+    return encoded
 
 
 def entry_bytes(entry: str, props: str, facts: bytes = b"{}") -> bytes:

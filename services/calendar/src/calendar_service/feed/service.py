@@ -470,7 +470,7 @@ def encoded_feed_entries(
         for start, entry_id, entry in session.execute(
             written_entries_statement(written), parameters
         ):
-            yield (start, entry_id), with_facts(entry, facts_of_each)
+            yield (start, entry_id), with_facts([entry], facts_of_each)[0]
     if MODULE_EVENTS in wanted:
         series = window_occurrences(session, window, SERIES)
         yield from encoded_entries(occurrence_entries(series))

@@ -215,7 +215,7 @@ def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limi
     """The window's first `limit` task entries, sorted, written by PostgreSQL but for who
     may change each and on whose calendars it is (`people_facts`)."""
     if MODULE_STAFF not in set(modules):
-        return FeedPage(b"", truncated=False)
+        return FeedPage([], truncated=False)
     found, chunks = page_chunks(
         session.execute(window_page_statement(), window_parameters(window, limit))
     )

@@ -72,6 +72,8 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
         },
     }
 
+    # Right after the load, before the services handed back what glibc kept: shown, not judged.
+    results["scales"]["x10"]["memory_after_load_mb"] = {"tasks-api/2": 160.0}  # type: ignore[index]
     results["scales"]["ref"]["idle_cpu_ms_per_s"] = {"relay": 2.5, "postgres": 1.0}  # type: ignore[index]
     results["scales"]["x10"]["idle_cpu_ms_per_s"] = {"relay": 54.0, "gateway": 4.0}  # type: ignore[index]
 
@@ -88,6 +90,10 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
     memory = [row for row in written["targets"] if row["metric"] == "rss_mb"]
     assert {row["value"] for row in memory} == {151.5}
     assert not any(row["met"] for row in memory)
+    assert {row["row"] for row in memory} == {"every API process RSS at rest (largest: gateway/2)"}
+    assert "| process | RSS MB at rest | right after the load |" in markdown
+    assert "| tasks-api/2 | 149 | 160 |" in markdown
+    assert "| gateway/2 | 152 | - |" in markdown
     # Rows without a measurement (pages were not run) are left out, not judged.
     assert ("ref", "page: calendar") not in verdicts
 

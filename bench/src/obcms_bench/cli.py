@@ -26,11 +26,15 @@ from obcms_bench.load import LoadOptions
 from obcms_bench.scales import Scale, parse_scales
 from obcms_bench.stack import Servers, Stack
 from obcms_platform import registry
+from obcms_platform.heap import QUIET_SECONDS
 
 BENCH_DIR = Path(__file__).resolve().parents[2]
 QUICK_SECONDS = 5
 # Seconds a started stack is left alone before its idle cost is measured.
 IDLE_SETTLE_SECONDS = 10
+# The memory row is read at rest: this long after the load, past the services' quiet period
+# (`obcms_platform.heap.QUIET_SECONDS`), after which they hand back what glibc kept.
+MEMORY_SETTLE_SECONDS = 3 * QUIET_SECONDS
 QUICK_SAMPLES = 8
 QUICK_CPU_REQUESTS = 20
 
@@ -53,6 +57,10 @@ def _group() -> None:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _memory(stack: Stack) -> dict[str, float]:
+    return {name: round(value, 1) for name, value in stack.memory().items()}
 
 
 def _say(message: str) -> None:
@@ -252,9 +260,10 @@ def run(
                         stack.urls.gateway, credentials, stack.memory
                     )
                 if entry["http"]:  # memory after the load: a run without it keeps the last
-                    entry["memory_mb"] = {
-                        name: round(value, 1) for name, value in stack.memory().items()
-                    }
+                    entry["memory_after_load_mb"] = _memory(stack)
+                    # At rest: the services hand back what glibc kept once quiet (the target).
+                    time.sleep(MEMORY_SETTLE_SECONDS)
+                    entry["memory_mb"] = _memory(stack)
                 if saturation:
                     saturated.append(
                         _saturation(stack, credentials, scale, year, options, state_dir)

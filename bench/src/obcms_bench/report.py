@@ -122,7 +122,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             evaluated.append(
                 {
                     "scale": name,
-                    "row": f"every API process RSS (largest: {process})",
+                    "row": f"every API process RSS at rest (largest: {process})",
                     "metric": "rss_mb",
                     "limit": MEMORY_LIMIT_MB,
                     "value": round(value, 1),
@@ -459,15 +459,23 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                 ],
             )
         if scale.get("memory_mb"):
+            after_load = scale.get("memory_after_load_mb", {})
             lines += [""]
             lines += _table(
-                ["process", "RSS MB"],
-                [[name, f"{value:.0f}"] for name, value in scale["memory_mb"].items()],
+                ["process", "RSS MB at rest", "right after the load"],
+                [
+                    [name, f"{value:.0f}", _mb(after_load.get(name))]
+                    for name, value in scale["memory_mb"].items()
+                ],
             )
     notes = results.get("notes")
     if notes:
         lines += ["", "## Notes", "", *notes]
     return "\n".join(lines) + "\n"
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _job_row(name: str, job: dict[str, Any]) -> list[Any]:

@@ -148,6 +148,8 @@ def test_entry_renders_the_feed_format():
     )
     assert response.media_type == "application/json"
     sent = asyncio.run(sent_body(response))
+    # Even without pieces an answer ends with its (empty) body.
+    assert asyncio.run(sent_body(feed.PiecesResponse([], "application/json", {}))) == b""
     body = feed.FeedResponse.model_validate_json(sent)  # the documented schema
     assert body.start == datetime(2026, 12, 1, tzinfo=feed.OFFICE_ZONE)
     assert body.modules == ["staff"]

@@ -464,8 +464,9 @@ class PiecesResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        last = len(self.pieces) - 1
-        for index, piece in enumerate(self.pieces):
+        pieces = self.pieces or [b""]  # an answer ends with a body message, even an empty one
+        last = len(pieces) - 1
+        for index, piece in enumerate(pieces):
             await send({"type": "http.response.body", "body": piece, "more_body": index < last})
 
 

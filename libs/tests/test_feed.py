@@ -270,4 +270,8 @@ def test_entries_written_by_postgresql_are_those_python_builds(postgres_server, 
     assert len(chunked) == 2
     assert json.loads(b"[" + b"".join(chunked) + b"]") == [expected, expected, expected]
     assert asked == [{"the people"}, {"the people"}]
+    # Entries one by one (a service sorting them among others): no commas, facts asked once.
+    single = feed.with_facts([marked, marked], facts_of, separated=False)
+    assert [json.loads(entry) for entry in single] == [expected, expected]
+    assert asked == [{"the people"}, {"the people"}, {"the people"}]
     assert "description" not in json.loads(undescribed)

@@ -737,14 +737,19 @@ def page_chunks(rows: Iterable[Row[int, str | None]]) -> tuple[int, list[str]]:
 
 
 def with_facts(
-    chunks: Sequence[str], facts: Callable[[Set[str]], Mapping[str, str]]
+    chunks: Sequence[str],
+    facts: Callable[[Set[str]], Mapping[str, str]],
+    *,
+    separated: bool = True,
 ) -> list[bytes]:
     """Chunks of marked entries (`sql_marked_entry`, each chunk's entries joined by commas)
     with each mark replaced by the facts of its people (``,"ownerIds":[...],...``), encoded
-    chunk by chunk: the pieces of a `FeedPage`'s events (every piece after the first starts
-    with the comma that separates it from the one before). `facts` is asked once, with
-    every distinct marked text, for the facts of each: a service loads the groups they name
-    (teams, owners) in one go, for the entries found, not the window again.
+    chunk by chunk: the pieces of a `FeedPage`'s events (`separated`: every piece after the
+    first starts with the comma that separates it from the one before), or, not
+    `separated`, entries encoded one by one (a service that sorts them among others).
+    `facts` is asked once, with every distinct marked text, for the facts of each: a service
+    loads the groups they name (teams, owners) in one go, for the entries found, not the
+    window again.
 
     Split at the marks, every other piece is a marked text: a third cheaper than a regular
     expression's substitution, a match object and a call per entry. A chunk's pieces are
@@ -756,7 +761,7 @@ def with_facts(
     encoded: list[bytes] = []
     for index, pieces in enumerate(split):
         pieces[1::2] = map(found.__getitem__, pieces[1::2])
-        if index:
+        if separated and index:
             pieces.insert(0, ",")
         encoded.append("".join(pieces).encode())
         split[index] = []

@@ -102,7 +102,8 @@ def _tasks_within(first: date | SqlValue, last: date | SqlValue) -> Select[*tupl
 
 
 def window_groups(session: Session, window: TimeWindow) -> TaskGroups:
-    """The teams' members and PPAs' owners of the window's tasks."""
+    """The teams' members and PPAs' owners of the window's tasks (for `task_entry`, the
+    tests' reference: the feed loads those of its page's entries, `people_facts`)."""
     tasks = session.execute(window_tasks_statement(window)).all()
     return TaskGroups.load(
         session,

@@ -1,4 +1,5 @@
-"""How a request that only read ends its transaction (`end_read`)."""
+"""Sessions: a request that only reads runs without a transaction (`Database.read_session`),
+and its connections are checked without a round trip."""
 
 from __future__ import annotations
 
@@ -6,10 +7,20 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg.pq import TransactionStatus
 from sqlalchemy import String, create_engine, func, insert, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from obcms_platform.db import Database, close_session, end_read, normalise_url, service_metadata
+from obcms_platform.db import (
+    Database,
+    DbSession,
+    ReadOnlySessionError,
+    close_session,
+    normalise_url,
+    service_metadata,
+)
 from obcms_platform.testing import PostgresServer
 
 
@@ -33,7 +44,7 @@ def database(postgres_server: PostgresServer) -> Iterator[Database]:
     url = postgres_server.url("postgres")
     engine = create_engine(normalise_url(url))
     Base.metadata.create_all(engine)
-    # One connection: every read below runs on the same one.
+    # One connection: every session below runs on the same one.
     database = Database(url, pool_size=1, max_overflow=0)
     try:
         yield database
@@ -49,57 +60,110 @@ def _labels(database: Database) -> list[str]:
 
 
 def _prepared_statements(database: Database) -> int:
-    session = database.session()
-    try:
-        return int(session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) or 0)
-    finally:
+    with database.read_session() as session:
+        return int(
+            session.scalar(select(func.count()).select_from(text("pg_prepared_statements"))) or 0
+        )
+
+
+def _read_shelves(open_session: Callable[[], Session]) -> None:
+    for _ in range(PREPARED_AFTER + 1):
+        session = open_session()
+        session.execute(select(Shelf.id, Shelf.label).where(Shelf.label != "")).all()
         close_session(session)
 
 
-def _read_shelves(database: Database, end: Callable[[Session], None]) -> None:
-    for _ in range(PREPARED_AFTER + 1):
-        session = database.session()
-        session.execute(select(Shelf.id, Shelf.label).where(Shelf.label != "")).all()
-        end(session)
+def _transaction_status(session: Session) -> TransactionStatus:
+    status = session.connection().connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+    return TransactionStatus(status)
 
 
 def test_repeated_reads_are_parsed_and_planned_once(database):
-    """A read ended by `end_read` leaves its statement prepared in PostgreSQL; one rolled
-    back (`close_session`) has psycopg forget it, so PostgreSQL parses it every time."""
-    _read_shelves(database, close_session)
+    """Read sessions leave their statements prepared in PostgreSQL; a session whose
+    transaction is rolled back at its close has psycopg forget them, so PostgreSQL parses and
+    plans its statements every time."""
+    _read_shelves(database.session)
     assert _prepared_statements(database) == 0
-    _read_shelves(database, end_read)
+    _read_shelves(database.read_session)
     assert _prepared_statements(database) >= 1
 
 
-def test_a_read_that_wrote_is_rolled_back(database):
-    session = database.session()
-    session.execute(insert(Shelf).values(id=uuid.uuid4(), label="written by a read"))
-    session.scalar(select(func.count()).select_from(Shelf))
-    end_read(session)
-    assert "written by a read" not in _labels(database)
+def test_a_read_session_holds_no_transaction(database):
+    """No BEGIN before a read session's first statement, no COMMIT after its last, and no
+    transaction held in between; a writing session holds one from its first statement."""
+    with database.read_session() as session:
+        session.scalar(select(func.count()).select_from(Shelf))
+        assert _transaction_status(session) is TransactionStatus.IDLE
+    with database.session() as session:
+        session.scalar(select(func.count()).select_from(Shelf))
+        assert _transaction_status(session) is TransactionStatus.INTRANS
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        insert(Shelf).values(id=uuid.uuid4(), label="written by a read"),
+        text("INSERT INTO db_test_shelves (id, label) VALUES (gen_random_uuid(), 'raw')"),
+    ],
+    ids=["insert", "raw SQL"],
+)
+def test_a_read_session_refuses_to_write(database, statement):
+    before = _labels(database)
+    with database.read_session() as session, pytest.raises(ReadOnlySessionError):
+        session.execute(statement)
+    assert _labels(database) == before
 
 
 def test_changes_pending_in_a_read_are_not_saved(database):
-    session = database.session()
-    session.add(Shelf(label="kept"))
-    session.commit()
-    session.close()
-    session = database.session()
+    with database.session() as session:
+        session.add(Shelf(label="kept"))
+        session.commit()
+    session = database.read_session()
     shelf = session.scalars(select(Shelf).where(Shelf.label == "kept")).one()
     shelf.label = "changed by a read"
     session.add(Shelf(label="added by a read"))
-    end_read(session)
+    close_session(session)
     assert _labels(database) == ["kept"]
 
 
-def test_a_read_flushed_by_a_query_is_rolled_back(database):
-    """The ORM flushes a change before the next query (autoflush): the read wrote."""
-    session = database.session()
+def test_a_read_flushed_by_a_query_is_refused(database):
+    """The ORM flushes a change before the next query (autoflush): the read would write."""
+    session = database.read_session()
     session.add(Shelf(label="flushed by a read"))
-    session.scalar(select(func.count()).select_from(Shelf))
-    end_read(session)
+    with pytest.raises(ReadOnlySessionError):
+        session.scalar(select(func.count()).select_from(Shelf))
+    close_session(session)
     assert "flushed by a read" not in _labels(database)
+
+
+def test_a_get_reads_without_a_transaction_and_cannot_write(database):
+    """The request's session (`DbSession`): a GET's is a read session, a POST's holds a
+    transaction; a GET that tries to write fails and saves nothing."""
+    app = FastAPI()
+    app.state.database = database
+
+    def status(session: Session) -> str:
+        session.scalar(select(func.count()).select_from(Shelf))
+        return _transaction_status(session).name
+
+    @app.get("/status")
+    def read(session: DbSession) -> str:
+        return status(session)
+
+    @app.post("/status")
+    def write(session: DbSession) -> str:
+        return status(session)
+
+    @app.get("/write")
+    def write_in_a_read(session: DbSession) -> None:
+        session.add(Shelf(label="added by a GET"))
+        session.flush()
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/status").json() == "IDLE"
+        assert client.post("/status").json() == "INTRANS"
+        assert client.get("/write").status_code == 500
+    assert "added by a GET" not in _labels(database)
 
 
 def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping(

@@ -12,6 +12,7 @@ import anyio.to_thread
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
+from psycopg.pq import TransactionStatus
 from pydantic import BaseModel
 from sqlalchemy import String, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -416,31 +417,29 @@ def test_a_list_goes_to_the_thread_pool_once(client, monkeypatch):
     assert len(hops) == 1, hops
 
 
-def test_a_read_ends_its_transaction_with_a_commit_and_a_failed_one_rolls_back(client):
-    """psycopg forgets a connection's prepared statements on every rollback: reads that end
-    with one have PostgreSQL parse and plan their statements on every request."""
+def test_reads_run_without_a_transaction(client):
+    """Every statement of a GET, one that fails too, runs on its own (no BEGIN, no COMMIT or
+    ROLLBACK round trips; a rollback would also have psycopg forget the prepared statements):
+    the connection holds no transaction after any of them. A write holds one."""
     note = _create(client, "read")
     engine = client.app.state.database.engine
-    ends: list[str] = []
+    after: list[str] = []
 
-    def committed(conn):
-        ends.append("commit")
+    def statement_ran(conn, cursor, statement, parameters, context, executemany):
+        after.append(TransactionStatus(cursor.connection.info.transaction_status).name)
 
-    def rolled_back(conn):
-        ends.append("rollback")
-
-    event.listen(engine, "commit", committed)
-    event.listen(engine, "rollback", rolled_back)
+    event.listen(engine, "after_cursor_execute", statement_ran)
     try:
         listed = client.get(NOTES, params={"title": "read"}, headers=STAFF)
         one = client.get(f"{NOTES}/{note['id']}", headers=STAFF)
-        read_ends = list(ends)
-        ends.clear()
         missing = client.get(f"{NOTES}/{uuid.uuid4()}", headers=STAFF)
+        reads = list(after)
+        after.clear()
+        _create(client, "written")
     finally:
-        event.remove(engine, "commit", committed)
-        event.remove(engine, "rollback", rolled_back)
+        event.remove(engine, "after_cursor_execute", statement_ran)
     assert listed.status_code == one.status_code == 200
-    assert read_ends == ["commit", "commit"]
     assert missing.status_code == 404
-    assert ends == ["rollback"]
+    assert len(reads) >= 3, reads
+    assert set(reads) == {"IDLE"}, reads
+    assert "INTRANS" in after

@@ -40,7 +40,7 @@ def _unit_of_work(
     database: Database = request.app.state.database
 
     def run() -> T:
-        with database.session() as session:
+        with database.session() if commit else database.read_session() as session:
             acting_as(session, actor)
             result = work(session)
             if commit:
@@ -57,8 +57,9 @@ async def in_session(
     commit: bool = False,
     actor: uuid.UUID | None = None,
 ) -> T:
-    """Run `work` with a database session in a worker thread (the ORM is synchronous); the
-    changes it makes are `actor`'s in the history (None: nobody's)."""
+    """Run `work` with a database session in a worker thread (the ORM is synchronous): one
+    whose changes are committed with `commit`, else a read session (`Database.read_session`:
+    `work` only reads). The changes are `actor`'s in the history (None: nobody's)."""
     return await asyncio.to_thread(_unit_of_work(request, work, commit=commit, actor=actor))
 
 

@@ -1,7 +1,9 @@
 """SQLAlchemy 2 engine/session wiring and the request-scoped unit of work.
 
 Services hold their logic in functions that take a `Session` and never commit; the route
-(the request's unit of work) commits once, so domain rows and outbox rows land together.
+(the request's unit of work) commits once, so domain rows and outbox rows land together. A
+request that only reads (GET, HEAD) gets a read session, which runs without a transaction and
+refuses to write.
 """
 
 from __future__ import annotations
@@ -101,13 +103,26 @@ class Database:
             connect_args=connect_args,
         )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True}),
+            expire_on_commit=False,
+        )
         if pre_ping:
             event.listen(self.engine, "checkout", _refuse_ended_connection)
-        event.listen(self.engine, "begin", _began)
-        event.listen(self.engine, "before_cursor_execute", _note_write)
+        event.listen(self.engine, "before_cursor_execute", _refuse_write)
 
     def session(self) -> Session:
         return self.session_factory()
+
+    def read_session(self) -> Session:
+        """A session that only reads, without a transaction: each statement runs on its own
+        (PostgreSQL's autocommit), seeing what was committed when it started, as each
+        statement of a READ COMMITTED transaction does. No BEGIN and COMMIT round trips, no
+        transaction held between statements, and psycopg keeps the connection's prepared
+        statements, which a rollback would make it forget. Anything but a SELECT is refused
+        before it is sent (`ReadOnlySessionError`): nothing can commit by accident. Closing
+        it does no I/O."""
+        return self.read_session_factory()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -136,16 +151,15 @@ def _refuse_ended_connection(
         raise DisconnectionError("the server ended the connection")
 
 
-# Set in a connection's info when its transaction ran anything but a SELECT: the transaction
-# is then never committed as a read (`end_read`).
-WROTE = "obcms_wrote"
+# The execution option marking a read session's connections (`Database.read_session`).
+READ_ONLY = "obcms_read_only"
 
 
-def _began(connection: Connection) -> None:
-    connection.info.pop(WROTE, None)
+class ReadOnlySessionError(RuntimeError):
+    """A read session (a GET's) was asked to run something that may write."""
 
 
-def _note_write(
+def _refuse_write(
     connection: Connection,
     cursor: Any,
     statement: str,
@@ -153,35 +167,16 @@ def _note_write(
     context: ExecutionContext | None,
     executemany: bool,
 ) -> None:
-    """Remember a statement that is not a compiled SELECT (a write, DDL, raw SQL) in the
-    transaction: `end_read` rolls such a transaction back."""
+    """Refuse, before it is sent, anything but a SELECT (a compiled one, or raw SQL that starts
+    with SELECT) on a read session's connection: a write, DDL, a flush of pending changes.
+    There each statement commits as it ends."""
+    if context is None or not context.execution_options.get(READ_ONLY):
+        return
     compiled = getattr(context, "compiled", None)
-    if not getattr(getattr(compiled, "statement", None), "is_select", False):
-        connection.info[WROTE] = True
-
-
-def end_read(session: Session) -> None:
-    """End a request that only read: its transaction committed (it holds nothing to keep),
-    then the session closed as `close_session` does.
-
-    Why not roll back: psycopg forgets every prepared statement of a connection on a rollback
-    (one may undo the DDL a statement depends on), so reads that end that way never reuse
-    PostgreSQL's parsed and planned statements and pay for parsing and planning each one
-    every time. A transaction that wrote anything, or has changes pending, is rolled back as
-    before: a read route never commits a change.
-    """
-    if (
-        session.in_transaction()
-        and not (session.new or session.dirty or session.deleted)
-        and not session.connection().info.get(WROTE)
-    ):
-        try:
-            session.commit()
-        except DBAPIError as exc:
-            logger.warning("ending a read failed: %s", exc.orig)
-            session.invalidate()
-            return
-    close_session(session)
+    if getattr(getattr(compiled, "statement", None), "is_select", False):
+        return
+    if statement.lstrip()[:6].upper() != "SELECT":
+        raise ReadOnlySessionError(f"a read session may only SELECT: {statement[:80]!r}")
 
 
 def close_session(session: Session) -> None:
@@ -198,28 +193,27 @@ def close_session(session: Session) -> None:
         session.invalidate()
 
 
-# Requests that read: one answered without an error ends its transaction as a read does
-# (`end_read`).
+# Requests that only read: their session is a read session (`Database.read_session`).
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def _request_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Async although the session is not: FastAPI runs a plain
-    generator's start and end each in the thread pool, two hops costing more CPU than the
-    request's own queries. Making a session does no I/O (it connects on first use), nor does
-    closing one that holds no transaction (a write route committed it): those stay on the
-    event loop; only ending a transaction goes to a thread."""
+    """The request's session: a read session for a GET or HEAD, else one whose transaction
+    the route commits (its unit of work) or that is rolled back at the end.
+
+    Async although the session is not: FastAPI runs a plain generator's start and end each in
+    the thread pool, two hops costing more CPU than the request's own queries. Making a
+    session does no I/O (it connects on first use), nor does closing a read session or one
+    that holds no transaction (a write route committed it): those stay on the event loop;
+    only rolling back a transaction goes to a thread."""
     database: Database = request.app.state.database
-    session = database.session()
-    answered = False
+    reads = request.method in READ_METHODS
+    session = database.read_session() if reads else database.session()
     try:
         yield session
-        answered = True
     finally:
-        if not session.in_transaction():
+        if reads or not session.in_transaction():
             close_session(session)
-        elif answered and request.method in READ_METHODS:
-            await run_in_threadpool(end_read, session)
         else:
             await run_in_threadpool(close_session, session)
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal
-from obcms_platform.db import DbSession, end_read
+from obcms_platform.db import DbSession
 from obcms_platform.errors import error_responses
 from obcms_platform.feed import (
     Entry,
@@ -61,14 +61,7 @@ def paged_feed_router(service: Deployable, pages: FeedPages) -> APIRouter:
         modules: Annotated[list[str], Depends(served_modules(*service.feed_modules))],
         limit: FeedLimit,
     ) -> Response:
-        def read() -> FeedPage:
-            # The read ends in the same thread hop as the queries (`end_read`: its prepared
-            # statements kept); else the session dependency ends it in a hop of its own.
-            page = pages(session, window, modules, limit)
-            end_read(session)
-            return page
-
-        page = await run_in_threadpool(read)
+        page = await run_in_threadpool(pages, session, window, modules, limit)
         return page_response(window, modules, page, limit=limit)
 
     return router

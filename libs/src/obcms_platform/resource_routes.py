@@ -41,7 +41,7 @@ from obcms_platform import exports, history, registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
 from obcms_platform.authz import Authorize, Rule
-from obcms_platform.db import Database, DbSession, end_read
+from obcms_platform.db import Database, DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
@@ -130,14 +130,11 @@ def Writes(rule: Rule, *, if_match: bool = True) -> DependsParam:  # noqa: N802 
     return dependency
 
 
-def read_answer(session: Session, answer: BaseModel) -> Response:
-    """`answer` as the JSON FastAPI would write for it, the request's read ended first: how a
-    sync route (run in the thread pool) that only reads answers. Returning the model would
-    take two more thread hops: FastAPI validates a sync route's answer in the pool, and the
-    session's rollback at the request's end would run there too."""
-    body = answer.model_dump_json(by_alias=True)
-    end_read(session)
-    return Response(body, media_type="application/json")
+def read_answer(answer: BaseModel) -> Response:
+    """`answer` as the JSON FastAPI would write for it: how a sync route (run in the thread
+    pool) that only reads answers. Returning the model would take another thread hop: FastAPI
+    validates a sync route's answer in the pool."""
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")
 
 
 def _service_call(
@@ -259,7 +256,7 @@ class ResourceRoutes(Generic[ReadT]):
             records, total = call(session, filters, page, principal=principal)
             if self.present is not None:
                 records = [self.present(record, principal) for record in records]
-            return read_answer(session, page_model.of(records, total, page))
+            return read_answer(page_model.of(records, total, page))
 
         self.router.add_api_route(
             "",

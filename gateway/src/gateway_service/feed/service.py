@@ -279,7 +279,7 @@ def user_names(database: Database) -> NameLookup:
                 continue  # not one of ours: the entry keeps its title
         if not ids:
             return {}
-        with database.session() as session:
+        with database.read_session() as session:
             rows = session.execute(
                 select(User.id, User.full_name, User.username).where(User.id.in_(ids))
             )

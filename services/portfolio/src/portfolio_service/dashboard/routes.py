@@ -28,6 +28,4 @@ def dashboard(
     coverage, indicator attainment and PPAs without a recent status update, for the PPAs the
     filters select (one fiscal year, region, province, tag, SDG) or the whole portfolio.
     `stale_days` says which PPAs are stale; it selects none."""
-    return read_answer(
-        session, service.portfolio_dashboard(session, filters, stale_days=stale_days)
-    )
+    return read_answer(service.portfolio_dashboard(session, filters, stale_days=stale_days))

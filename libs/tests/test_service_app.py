@@ -4,8 +4,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.middleware.gzip import GZipMiddleware
 
 from obcms_platform.auth import Role
+from obcms_platform.compression import AnswerGZipMiddleware
 from obcms_platform.devstack.embedded import EmbeddedRedis, free_port
 from obcms_platform.heap import QuietTrimMiddleware
 from obcms_platform.testing import auth_headers
@@ -215,6 +217,12 @@ def test_an_app_started_in_a_frozen_process_leaves_its_heap_frozen(redis_url):
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() in untouched  # no collection and freeze of its own
     assert gc.get_freeze_count() in untouched  # and its stop does not unfreeze the session's
+
+
+def test_every_service_compresses_its_answers_with_isal(example_client):
+    middleware = [m.cls for m in example_client.app.user_middleware]
+    assert middleware.count(AnswerGZipMiddleware) == 1
+    assert GZipMiddleware not in middleware
 
 
 def test_every_service_hands_back_its_freed_memory_when_quiet(example_client):

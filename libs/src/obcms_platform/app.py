@@ -10,9 +10,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, context
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 
 from obcms_platform.auth import InternalTokenVerifier
+from obcms_platform.compression import AnswerGZipMiddleware
 from obcms_platform.db import Database
 from obcms_platform.errors import install_error_handlers
 from obcms_platform.health import health_router
@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 
 # Every public service route lives under this prefix; the gateway proxies it unchanged.
 API_PREFIX = "/api/v1"
-# gzip level of responses: zlib's default. Starlette's 9 spends about three times the CPU
-# on a month's calendar feed (114 kB) for 3% fewer bytes (bench/REPORT.md).
-GZIP_LEVEL = 6
-# Smaller responses are sent as they are: compressing them saves next to nothing.
-GZIP_MINIMUM_SIZE = 1024
 
 AppLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -141,7 +136,7 @@ def create_service_app(
         max_bytes=settings.max_body_bytes,
         upload=UploadLimit.uploads(API_PREFIX, settings.attachment_max_bytes, pages=upload_pages),
     )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    app.add_middleware(AnswerGZipMiddleware)
     app.add_middleware(RequestTelemetryMiddleware, service=service)
     app.add_middleware(QuietTrimMiddleware)
     instrument_app(app, database.engine, service)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-from isal import igzip
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -33,15 +32,13 @@ from gateway_service.feed.metrics import FEED_ANSWER_CACHE, FEED_CACHE
 from gateway_service.feed.service import Feed, FeedAggregator
 from gateway_service.feed.sources import SOURCES, modules_of
 from gateway_service.settings import GatewaySettings
-from obcms_platform.app import GZIP_LEVEL, GZIP_MINIMUM_SIZE
+from obcms_platform.compression import GZIP_MINIMUM_SIZE
 from obcms_platform.feed import OFFICE_ZONE, TimeWindow
 
 CACHE_CONTROL = "private, no-cache"
-# A cold year feed is 2 MB of JSON: zlib's level 6 took 23 ms of the gateway's CPU per answer,
-# its level 1 9 ms, for a body a third larger (318 KB instead of 232); ISA-L's level 1 takes 2
-# ms for a body smaller than zlib's level 1 (315 KB). Answers that are stored are compressed
-# once, at the platform's level.
-UNSTORED_GZIP_LEVEL = 1
+# An answer that is stored is compressed once and sent many times: at zlib's default level,
+# whose body is a quarter smaller than the GZip middleware's (`obcms_platform.compression`).
+STORED_GZIP_LEVEL = 6
 IDENTITY, GZIP = "identity", "gzip"
 # The headers of a 200 that a 304 does not repeat (it has no body).
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
@@ -127,25 +124,6 @@ async def _stored(request: Request, cache: FeedCache, key: str) -> Response | No
     return None if body is None else _sent(meta, body, encoding)
 
 
-def _unstored(request: Request, rendered: Rendered) -> Response:
-    """An answer sent once: compressed (when the client takes gzip) at `UNSTORED_GZIP_LEVEL`
-    rather than the middleware's, since nobody else will use the work."""
-    response = rendered.response(request)
-    if (
-        response.status_code != 200
-        or len(rendered.body) < GZIP_MINIMUM_SIZE
-        or accepted_encoding(request) != GZIP
-    ):
-        return response
-    compressed = igzip.compress(rendered.body, compresslevel=UNSTORED_GZIP_LEVEL, mtime=0)
-    response.body = compressed
-    response.headers["Content-Length"] = str(len(compressed))
-    # Set here, the GZip middleware leaves the answer alone (and adds no Vary itself).
-    response.headers["Content-Encoding"] = GZIP
-    response.headers.add_vary_header("Accept-Encoding")
-    return response
-
-
 def _shape(
     settings: GatewaySettings,
     identity: Identity,
@@ -199,11 +177,12 @@ async def feed_answer(
     feed = await aggregator.build(identity, window, modules, generations=generations)
     rendered = render(feed)
     if key is None or not feed.complete or len(rendered.body) > settings.feed_answer_max_bytes:
-        return _unstored(request, rendered)
+        # Sent once: the GZip middleware compresses it as it does every answer.
+        return rendered.response(request)
     bodies = {IDENTITY: rendered.body}
     if len(rendered.body) >= GZIP_MINIMUM_SIZE:
         bodies[GZIP] = await asyncio.to_thread(
-            gzip.compress, rendered.body, compresslevel=GZIP_LEVEL, mtime=0
+            gzip.compress, rendered.body, compresslevel=STORED_GZIP_LEVEL, mtime=0
         )
     response = Response(rendered.body, media_type=rendered.media_type)
     response.headers.update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import namedtuple
 
 import psutil
 
@@ -62,3 +63,15 @@ def test_a_row_is_the_round_that_cost_least_and_every_rounds_total_is_kept() -> 
     assert 2.0 <= measured.cpu_ms["bench"] < 3.0
     assert min(measured.round_totals_ms[:2]) > 5.5
     assert round(measured.total_ms, 2) == min(measured.round_totals_ms)
+
+
+def test_the_machines_stolen_share_of_cpu_time_is_a_percentage_of_every_tick() -> None:
+    times = namedtuple(  # the shape of psutil's scputimes on Linux
+        "times",
+        "user nice system idle iowait irq softirq steal guest guest_nice",
+    )
+    before = times(100, 0, 50, 800, 10, 0, 0, 40, 5, 0)
+    # 200 ticks more, 50 of them stolen; guest time is already in user and does not count twice.
+    after = times(160, 0, 80, 850, 10, 0, 10, 90, 65, 0)
+    assert cost.steal_percent(before, after) == 25.0
+    assert cost.steal_percent(after, after) == 0.0

@@ -76,6 +76,7 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
     results["scales"]["x10"]["memory_after_load_mb"] = {"tasks-api/2": 160.0}  # type: ignore[index]
     results["scales"]["ref"]["idle_cpu_ms_per_s"] = {"relay": 2.5, "postgres": 1.0}  # type: ignore[index]
     results["scales"]["x10"]["idle_cpu_ms_per_s"] = {"relay": 54.0, "gateway": 4.0}  # type: ignore[index]
+    results["scales"]["x10"]["steal_percent"] = 37.5  # type: ignore[index]
 
     markdown = report.write(results, tmp_path)
 
@@ -108,6 +109,10 @@ def test_the_report_judges_each_target_and_writes_json_markdown_and_chart(tmp_pa
     assert verdicts[("ref", "idle stack, CPU per second")] is True  # 3.5 <= 10
     assert verdicts[("x10", "idle stack, CPU per second")] is False  # 58 > 10
     assert "| whole stack | 58.0 |" in markdown
+    # A shared machine's stolen time is said beside the scale it inflated (ref: not measured).
+    assert markdown.count("(steal): ") == 1
+    x10 = markdown.split("## Scale x10")[1]
+    assert "other guests while this scale was last run (steal): 37.5 %" in x10
     assert "![latency as data grows](growth.png)" in markdown
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

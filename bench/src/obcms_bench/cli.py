@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Annotated, Any
 
 import httpx
+import psutil
 import typer
 
 from obcms_bench import cost as costs
@@ -220,6 +221,7 @@ def run(
             stack = _stack_on(servers, urls, scale, workers, password)
             entry: dict[str, Any] = {"dataset": loaded}
             saturated: list[dict[str, Any]] = []
+            machine_times = psutil.cpu_times()
             try:
                 _say(f"{scale.name}: starting the stack (logs in {stack.group.log_dir}) ...")
                 stack.start()
@@ -270,6 +272,7 @@ def run(
                     )
             finally:
                 stack.stop()
+            entry["steal_percent"] = costs.steal_percent(machine_times, psutil.cpu_times())
             if saturation:
                 # One more replica of every API: the premise of scaling out on load.
                 stack = _stack_on(servers, urls, scale, workers + 1, password)

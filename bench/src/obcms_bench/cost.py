@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -115,6 +116,17 @@ def idle(groups: dict[str, list[psutil.Process]], seconds: float) -> dict[str, f
     time.sleep(seconds)
     used, elapsed = _used(before, _cpu_seconds(groups)), time.monotonic() - started
     return {name: round(seconds_used / elapsed * 1000, 2) for name, seconds_used in used.items()}
+
+
+def steal_percent(before: Any, after: Any) -> float:
+    """The share of the machine's CPU time, between two `psutil.cpu_times()`, that the
+    hypervisor gave to other guests (steal): on a shared virtual machine, the higher it is,
+    the more every figure of the run is inflated (caches and cores shared with others)."""
+    # guest and guest_nice are already counted in user and nice.
+    fields = [name for name in before._fields if name not in {"guest", "guest_nice"}]
+    total = sum(getattr(after, name) - getattr(before, name) for name in fields)
+    stolen = getattr(after, "steal", 0.0) - getattr(before, "steal", 0.0)
+    return round(stolen / total * 100, 1) if total > 0 else 0.0
 
 
 ROUNDS = 5

@@ -339,6 +339,13 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
             else ", ".join(f"{key} {value:.0f} s" for key, value in loaded.items())
         )
         lines += [f"Dataset: {counts} (load: {timing}).", ""]
+        if "steal_percent" in scale:
+            lines += [
+                f"CPU time the hypervisor gave to other guests while this scale was last run "
+                f"(steal): {scale['steal_percent']:g} % (the higher, the more every figure "
+                "below is inflated).",
+                "",
+            ]
         lines += _table(
             [
                 "request",

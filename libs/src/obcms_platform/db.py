@@ -120,8 +120,8 @@ class Database:
         statement of a READ COMMITTED transaction does. No BEGIN and COMMIT round trips, no
         transaction held between statements, and psycopg keeps the connection's prepared
         statements, which a rollback would make it forget. Anything but a SELECT is refused
-        before it is sent (`ReadOnlySessionError`): nothing can commit by accident. Closing
-        it does no I/O."""
+        before it is sent (`ReadOnlySessionError`), so a write cannot commit by accident.
+        Closing it does no I/O."""
         return self.read_session_factory()
 
     def ping(self) -> None:
@@ -180,9 +180,8 @@ def _refuse_write(
 
 
 def close_session(session: Session) -> None:
-    """Close `session`, rolling back anything not committed. A route run in the thread pool
-    that is done with the database calls it there before answering, so the request's end on
-    the event loop finds no transaction to roll back (which would take another thread hop)."""
+    """Close `session`, rolling back anything not committed (a read session has nothing to
+    roll back: closing it does no I/O)."""
     try:
         session.close()
     except DBAPIError as exc:

@@ -195,6 +195,13 @@ def test_cpu_per_request_is_judged_against_issue_20_and_tabled_by_process(
         ("ref", "tasks: my open"): (9.0, False),
         ("ref", report.DASHBOARD): (7.0, True),
     }
+    # Their wall time one at a time (issue 20: cold month p50 <= 20 ms, cold year <= 60).
+    walls = {
+        row["row"]: (row["value"], row["met"])
+        for row in written["targets"]
+        if row["metric"] == "wall_p50_ms"
+    }
+    assert walls == {report.FEED_YEAR_COLD: (90.0, False), report.FEED_MONTH_COLD: (12.0, True)}
     assert f"| ref | {report.FEED_YEAR_COLD} | cpu_ms | <= 40 | 41 | **missed** |" in markdown
     # The costliest process groups first; redis among the others.
     assert (
@@ -311,3 +318,31 @@ def test_a_report_of_some_scenarios_says_its_other_rows_are_an_earlier_runs(
     )
     assert "the rows it did not measure are an earlier run's" in some
     assert "earlier run" not in every
+
+
+def test_the_cold_month_at_x100_is_judged_by_its_cost_against_the_reference_volumes() -> None:
+    # Issue 20: a feed's cost is bound by its window, not by the data (x100 month <= 1.5x ref).
+    def results(x100_month_ms: float | None, ref_month_ms: float | None) -> dict[str, object]:
+        scales: dict[str, dict[str, object]] = {"ref": _scale(3290, 50, 25), "x100": {}}
+        if ref_month_ms is not None:
+            scales["ref"]["cpu_per_request"] = {
+                report.FEED_MONTH_COLD: _cpu({"gateway-cold": ref_month_ms})
+            }
+        if x100_month_ms is not None:
+            scales["x100"]["cpu_per_request"] = {
+                report.FEED_MONTH_COLD: _cpu({"gateway-cold": x100_month_ms})
+            }
+        return {"scales": scales}
+
+    def verdict(x100_month_ms: float | None, ref_month_ms: float | None) -> object:
+        return [
+            (row["value"], row["met"])
+            for row in report.evaluate(results(x100_month_ms, ref_month_ms))
+            if row["metric"] == "cpu_ms_vs_ref"
+        ]
+
+    assert verdict(16.0, 12.5) == [(1.28, True)]
+    assert verdict(20.0, 12.5) == [(1.6, False)]
+    # Either side not measured (a run of some scenarios, or no ref): not judged.
+    assert verdict(16.0, None) == []
+    assert verdict(None, 12.5) == []

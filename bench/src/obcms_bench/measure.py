@@ -109,6 +109,17 @@ def scenarios(urls: StackUrls, year: int, ppa_id: str) -> dict[str, list[Request
     }
 
 
+# The cold month of a year without any record: the fan-out's own cost (the gateway, three
+# services, their queries) with nothing to find, measured for CPU beside the cold month.
+EMPTY_YEAR_OFFSET = 30
+
+
+def floor_requests(urls: StackUrls, year: int) -> dict[str, list[Request]]:
+    """Requests measured for their CPU only (no load run), by the scenario they explain."""
+    empty = f"{urls.cold_gateway}{FEED}?{month_window(year - EMPTY_YEAR_OFFSET)}"
+    return {"feed_cold": [Request("feed: empty month, cold (the fan-out's floor)", empty)]}
+
+
 def first_ppa_id(gateway: str, credentials: Credentials) -> str:
     with _api(gateway, credentials) as client:
         response = client.get("/api/v1/ppas", params={"limit": 1})
@@ -178,12 +189,13 @@ def cpu_per_request(
     the wall time. Unlike the locust runs' latency, this barely moves with the machine's load."""
     ppa_id = first_ppa_id(urls.gateway, credentials)
     measured: dict[str, dict[str, Any]] = {}
+    floors = floor_requests(urls, year)
     with httpx.Client(base_url=urls.gateway, timeout=60) as client:
         for label, scenario in scenarios(urls, year, ppa_id).items():
             if only and label not in only:
                 continue
             print(f"  CPU per request: {label} ({requests} requests each)", flush=True)
-            for request in scenario:
+            for request in [*scenario, *floors.get(label, [])]:
                 client.headers = httpx.Headers(_auth(request, credentials))
                 cost = costs.measure(client, find_groups, request.url, requests)
                 measured[request.name] = {

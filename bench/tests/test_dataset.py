@@ -15,9 +15,10 @@ from sqlalchemy import Select, func, select
 from gateway_service.users.models import User
 from notifications_service.recipients.models import Recipient
 from obcms_bench.dataset import BATCH, DatasetSummary, History, chunk_by_record, load
-from obcms_bench.measure import digest_job
-from obcms_bench.scales import STAFF, parse_scale
+from obcms_bench.measure import digest_job, empty_year
+from obcms_bench.scales import STAFF, parse_scale, parse_scales
 from obcms_platform.db import Database
+from obcms_platform.schemas import EARLIEST_DATE
 from obcms_platform.testing.databases import PostgresServer, fresh_platform_databases
 from tasks_service.tasks.models import Task
 
@@ -140,3 +141,14 @@ def test_delivery_chunks_never_split_the_events_of_one_locked_record() -> None:
     records = [{record_of[event_id] for event_id in chunk} for chunk in chunks]
     assert all(not first & second for first, second in combinations(records, 2))
     assert all(BATCH <= len(chunk) < BATCH + 7 for chunk in chunks[:-1])
+
+
+def test_the_floors_empty_month_is_before_every_scales_history_and_a_date_the_platform_takes() -> (
+    None
+):
+    year = date.today().year
+    empty = empty_year(year)
+    # x100 (50 years back) starts the year after; a scale of 500 years is still capped.
+    for scale in parse_scales("ref,x10,x100,x500"):
+        assert History(year, scale.years).first_day.year > empty
+    assert date(empty, 6, 1) >= EARLIEST_DATE

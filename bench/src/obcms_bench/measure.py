@@ -20,6 +20,7 @@ from obcms_bench import cost as costs
 from obcms_bench.dataset import BENCH_PROVINCE
 from obcms_bench.load import LoadOptions, Request, run_locust
 from obcms_bench.report import PPA_CREATED, TASK_COMPLETED, TASK_COMPLETED_BEHIND_CREATION
+from obcms_bench.scales import MAX_HISTORY_YEARS
 from obcms_bench.stack import StackUrls
 
 FEED = "/api/v1/calendar/feed"
@@ -109,14 +110,17 @@ def scenarios(urls: StackUrls, year: int, ppa_id: str) -> dict[str, list[Request
     }
 
 
-# The cold month of a year without any record: the fan-out's own cost (the gateway, three
-# services, their queries) with nothing to find, measured for CPU beside the cold month.
-EMPTY_YEAR_OFFSET = 30
+def empty_year(year: int) -> int:
+    """A year before every scale's history (x100's 50 years end with `year`): its months
+    hold no record."""
+    return year - MAX_HISTORY_YEARS
 
 
 def floor_requests(urls: StackUrls, year: int) -> dict[str, list[Request]]:
-    """Requests measured for their CPU only (no load run), by the scenario they explain."""
-    empty = f"{urls.cold_gateway}{FEED}?{month_window(year - EMPTY_YEAR_OFFSET)}"
+    """Requests measured for their CPU only (no load run), by the scenario they explain: the
+    cold month of a year without any record, the fan-out's own cost (the gateway, three
+    services, their queries) with nothing to find."""
+    empty = f"{urls.cold_gateway}{FEED}?{month_window(empty_year(year))}"
     return {"feed_cold": [Request("feed: empty month, cold (the fan-out's floor)", empty)]}
 
 

@@ -10,9 +10,11 @@ assessment's, per authz.py), on whose calendars it belongs (``peopleIds``: the P
 members; the assessment's creator) and the record's ``version``; milestones, moved by drag,
 also the ``apiUrl`` the move patches.
 
-One query per kind (at most four), of the columns the entries show (not whole ORM objects:
-a year's window holds thousands of rows), each on B-tree indexes of its date columns (a
-``BitmapOr`` of the two indexes where an entry has two dates), whatever the number of rows.
+One query, whatever the modules and the number of rows (a statement is a round trip and a
+fixed cost in both processes: a third of an empty feed part's cost was its four): a
+``UNION ALL`` of a branch per kind and date (a PPA's start and its target end, milestones,
+stages, an assessment's start and its end), each on the B-tree index of its date, of the
+columns the entries show (not whole ORM objects: a year's window holds thousands of rows).
 A date is in a window when it is one of the window's office-local days.
 
 Each entry's JSON is written by PostgreSQL in that query (`obcms_platform.feed.sql_all_day_entry`),
@@ -24,12 +26,24 @@ the rows (the reference the tests compare the SQL's with).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    Text,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from obcms_platform.app import API_PREFIX
@@ -322,150 +336,165 @@ def _ppa_url(ppa_id: SqlValue) -> ColumnElement[str]:
     return sql_entry_id("/oobc-management/portfolio/ppas/", ppa_id, "/")
 
 
-def _within(day: SqlValue, entry: ColumnElement[str]) -> ColumnElement[Any]:
-    """`entry` when `day` is one of the window's days, else NULL."""
-    return case((_in(day, FIRST_DAY, LAST_DAY), entry))
+# The facts an entry's people are read from: a PPA's (`ppa_facts`), or an assessment
+# creator's.
+PPA_PEOPLE = "ppa"
+ASSESSMENT_PEOPLE = "assessment"
 
 
-@cache
-def ppa_entries_statement() -> Select[*tuple[Any, ...]]:
-    """`ppas_statement` with the JSON of each PPA's start and target end entries (NULL for a
-    date outside the window)."""
-    columns: list[Any] = []
-    for key, label, column in PPA_DATES:
-        day = getattr(Ppa, column)
-        entry = sql_all_day_entry(
-            sql_entry_id("planning-entry-", Ppa.id, f"-{key}"),
-            Ppa.title.concat(f" ({label})"),
-            day,
-            PPA_COLOUR,
-        )
-        props = sql_extended_props(
-            MODULE_PLANNING,
-            "ppa",
-            Ppa.id,
-            Ppa.status,
-            _ppa_url(Ppa.id),
-            dateType=json_constant(key),
-            ppaCategory=json_word(Ppa.category),
-            version=json_number(Ppa.version),
-        )
-        columns.extend(
-            (
-                _within(day, entry.text()).label(f"{key}_entry"),
-                props.text().label(f"{key}_props"),
-                sql_entry_id("planning-entry-", Ppa.id, f"-{key}").label(f"{key}_id"),
-                day.label(f"{key}_day"),
-            )
-        )
-    return _ppas_between(FIRST_DAY, LAST_DAY).with_only_columns(*columns, *PPA_PEOPLE_COLUMNS)
-
-
-@cache
-def milestone_entries_statement() -> Select[*tuple[Any, ...]]:
-    entry_id = sql_entry_id("planning-entry-", Milestone.ppa_id, "-milestone-", Milestone.id)
-    return _milestones_between(FIRST_DAY, LAST_DAY).with_only_columns(
-        sql_all_day_entry(
-            entry_id,
-            Milestone.title.concat(" (").concat(Ppa.title).concat(")"),
-            Milestone.date,
-            MILESTONE_COLOUR,
-            description=Milestone.notes,
-        )
-        .text()
-        .label("entry"),
-        sql_extended_props(
-            MODULE_PLANNING,
-            "milestone",
-            Milestone.ppa_id,
-            Milestone.status,
-            _ppa_url(Milestone.ppa_id),
-            milestoneId=json_word(Milestone.id),
-            version=json_number(Milestone.version),
-            apiUrl=json_word(
-                sql_entry_id(f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id)
-            ),
-        )
-        .text()
-        .label("props"),
+def _entry_columns(
+    entry: SqlValue,
+    props: SqlValue,
+    entry_id: SqlValue,
+    day: SqlValue,
+    people: str,
+    created_by: SqlValue,
+    lead_id: SqlValue | None = None,
+    member_ids: SqlValue | None = None,
+) -> tuple[Any, ...]:
+    """The columns every kind of entry is read with (the branches of `entries_statement`)."""
+    return (
+        entry.label("entry"),
+        props.label("props"),
         entry_id.label("entry_id"),
-        Milestone.date.label("day"),
-        *PPA_PEOPLE_COLUMNS,
+        day.label("day"),
+        literal(people).label("people"),
+        created_by.label("created_by"),
+        (cast(null(), Ppa.lead_id.type) if lead_id is None else lead_id).label("lead_id"),
+        (cast(null(), Ppa.member_ids.type) if member_ids is None else member_ids).label(
+            "member_ids"
+        ),
     )
 
 
-@cache
-def stage_entries_statement() -> Select[*tuple[Any, ...]]:
+def _ppa_date_entries(key: str, label: str, column: str) -> Select[*tuple[Any, ...]]:
+    """The entries of the PPAs whose `column` date is in the window."""
+    day = getattr(Ppa, column)
+    entry_id = sql_entry_id("planning-entry-", Ppa.id, f"-{key}")
+    entry = sql_all_day_entry(entry_id, Ppa.title.concat(f" ({label})"), day, PPA_COLOUR)
+    props = sql_extended_props(
+        MODULE_PLANNING,
+        "ppa",
+        Ppa.id,
+        Ppa.status,
+        _ppa_url(Ppa.id),
+        dateType=json_constant(key),
+        ppaCategory=json_word(Ppa.category),
+        version=json_number(Ppa.version),
+    )
+    return select(
+        *_entry_columns(entry.text(), props.text(), entry_id, day, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS)
+    ).where(_in(day, FIRST_DAY, LAST_DAY))
+
+
+def _milestone_entries() -> Select[*tuple[Any, ...]]:
+    entry_id = sql_entry_id("planning-entry-", Milestone.ppa_id, "-milestone-", Milestone.id)
+    entry = sql_all_day_entry(
+        entry_id,
+        Milestone.title.concat(" (").concat(Ppa.title).concat(")"),
+        Milestone.date,
+        MILESTONE_COLOUR,
+        description=Milestone.notes,
+    )
+    props = sql_extended_props(
+        MODULE_PLANNING,
+        "milestone",
+        Milestone.ppa_id,
+        Milestone.status,
+        _ppa_url(Milestone.ppa_id),
+        milestoneId=json_word(Milestone.id),
+        version=json_number(Milestone.version),
+        apiUrl=json_word(
+            sql_entry_id(f"{API_PREFIX}/ppas/", Milestone.ppa_id, "/milestones/", Milestone.id)
+        ),
+    )
+    return _milestones_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        *_entry_columns(
+            entry.text(), props.text(), entry_id, Milestone.date, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS
+        )
+    )
+
+
+def _stage_entries() -> Select[*tuple[Any, ...]]:
     entry_id = sql_entry_id("planning-stage-", WorkflowStage.id)
     # "budget_call" -> "Budget call": the stage's words, capitalised as `stage_entries` does.
     words = func.replace(cast(WorkflowStage.stage, Text), "_", " ")
     label = func.upper(func.left(words, 1)).concat(func.lower(func.substr(words, 2)))
-    return _stages_between(FIRST_DAY, LAST_DAY).with_only_columns(
-        sql_all_day_entry(
-            entry_id,
-            label.concat(" due (").concat(Ppa.title).concat(")"),
-            WorkflowStage.due_date,
-            WORKFLOW_STAGE_COLOUR,
-            description=WorkflowStage.notes,
-        )
-        .text()
-        .label("entry"),
-        sql_extended_props(
-            MODULE_PLANNING,
-            "workflow_stage",
-            WorkflowStage.ppa_id,
-            WorkflowStage.status,
-            _ppa_url(WorkflowStage.ppa_id),
-            stageId=json_word(WorkflowStage.id),
-            stage=json_word(WorkflowStage.stage),
-            ownerTeamId=json_word(WorkflowStage.owner_team_id),
-            version=json_number(WorkflowStage.version),
-        )
-        .text()
-        .label("props"),
-        entry_id.label("entry_id"),
-        WorkflowStage.due_date.label("day"),
-        *PPA_PEOPLE_COLUMNS,
+    entry = sql_all_day_entry(
+        entry_id,
+        label.concat(" due (").concat(Ppa.title).concat(")"),
+        WorkflowStage.due_date,
+        WORKFLOW_STAGE_COLOUR,
+        description=WorkflowStage.notes,
     )
+    props = sql_extended_props(
+        MODULE_PLANNING,
+        "workflow_stage",
+        WorkflowStage.ppa_id,
+        WorkflowStage.status,
+        _ppa_url(WorkflowStage.ppa_id),
+        stageId=json_word(WorkflowStage.id),
+        stage=json_word(WorkflowStage.stage),
+        ownerTeamId=json_word(WorkflowStage.owner_team_id),
+        version=json_number(WorkflowStage.version),
+    )
+    return _stages_between(FIRST_DAY, LAST_DAY).with_only_columns(
+        *_entry_columns(
+            entry.text(),
+            props.text(),
+            entry_id,
+            WorkflowStage.due_date,
+            PPA_PEOPLE,
+            *PPA_PEOPLE_COLUMNS,
+        )
+    )
+
+
+def _assessment_date_entries(key: str, label: str, column: str) -> Select[*tuple[Any, ...]]:
+    """The entries of the assessments whose `column` date is in the window."""
+    day = getattr(Assessment, column)
+    entry_id = sql_entry_id("mana-assessment-", Assessment.id, f"-{key}")
+    entry = sql_all_day_entry(
+        entry_id,
+        Assessment.title.concat(f" ({label})"),
+        day,
+        ASSESSMENT_COLOUR,
+        description=Assessment.description,
+    )
+    props = sql_extended_props(
+        MODULE_MANA,
+        "assessment",
+        Assessment.id,
+        Assessment.status,
+        sql_entry_id("/oobc-management/portfolio/assessments/", Assessment.id, "/"),
+        dateType=json_constant(key),
+        methodology=json_word(Assessment.primary_methodology),
+        assessmentLevel=json_word(Assessment.assessment_level),
+        version=json_number(Assessment.version),
+    )
+    return select(
+        *_entry_columns(
+            entry.text(), props.text(), entry_id, day, ASSESSMENT_PEOPLE, Assessment.created_by
+        )
+    ).where(_in(day, FIRST_DAY, LAST_DAY))
+
+
+# Each module's entries: one branch per kind and date, each on the index of its date.
+_BRANCHES: dict[str, tuple[Callable[[], Select[*tuple[Any, ...]]], ...]] = {
+    MODULE_PLANNING: (
+        *(partial(_ppa_date_entries, *date_) for date_ in PPA_DATES),
+        _milestone_entries,
+        _stage_entries,
+    ),
+    MODULE_MANA: tuple(partial(_assessment_date_entries, *date_) for date_ in ASSESSMENT_DATES),
+}
 
 
 @cache
-def assessment_entries_statement() -> Select[*tuple[Any, ...]]:
-    """`assessments_statement` with the JSON of each assessment's start and end entries
-    (NULL for a date outside the window)."""
-    columns: list[Any] = []
-    for key, label, column in ASSESSMENT_DATES:
-        day = getattr(Assessment, column)
-        entry_id = sql_entry_id("mana-assessment-", Assessment.id, f"-{key}")
-        entry = sql_all_day_entry(
-            entry_id,
-            Assessment.title.concat(f" ({label})"),
-            day,
-            ASSESSMENT_COLOUR,
-            description=Assessment.description,
-        )
-        props = sql_extended_props(
-            MODULE_MANA,
-            "assessment",
-            Assessment.id,
-            Assessment.status,
-            sql_entry_id("/oobc-management/portfolio/assessments/", Assessment.id, "/"),
-            dateType=json_constant(key),
-            methodology=json_word(Assessment.primary_methodology),
-            assessmentLevel=json_word(Assessment.assessment_level),
-            version=json_number(Assessment.version),
-        )
-        columns.extend(
-            (
-                _within(day, entry.text()).label(f"{key}_entry"),
-                props.text().label(f"{key}_props"),
-                entry_id.label(f"{key}_id"),
-                day.label(f"{key}_day"),
-            )
-        )
-    return _assessments_between(FIRST_DAY, LAST_DAY).with_only_columns(
-        *columns, Assessment.created_by
-    )
+def entries_statement(modules: tuple[str, ...]) -> CompoundSelect[*tuple[Any, ...]]:
+    """The window's entries of `modules` (in `_BRANCHES` order), their JSON written by
+    PostgreSQL but for their people's facts, in one statement."""
+    return union_all(*(branch() for name in modules for branch in _BRANCHES[name]))
 
 
 class _Facts:
@@ -474,7 +503,10 @@ class _Facts:
     def __init__(self) -> None:
         self.encoded: dict[tuple[Any, ...], bytes] = {}
 
-    def of_ppa(self, row: Any) -> bytes:
+    def of(self, row: Any) -> bytes:
+        """The facts of an entry's row of `entries_statement`."""
+        if row.people == ASSESSMENT_PEOPLE:
+            return self.of_assessment(row.created_by)
         key = (row.created_by, row.lead_id, tuple(row.member_ids))
         found = self.encoded.get(key)
         if found is None:
@@ -492,37 +524,17 @@ class _Facts:
         return found
 
 
-def _dated(row: Any, keys: Iterable[str], facts: bytes) -> Iterator[EncodedEntry]:
-    """The entries of `row`'s dates that are in the window (``<key>_entry`` not NULL)."""
-    for key in keys:
-        entry = getattr(row, f"{key}_entry")
-        if entry is not None:
-            sort_key = (getattr(row, f"{key}_day").isoformat(), getattr(row, f"{key}_id"))
-            yield sort_key, entry_bytes(entry, getattr(row, f"{key}_props"), facts)
-
-
 def encoded_feed_entries(
     session: Session, window: TimeWindow, modules: Iterable[str], limit: int
 ) -> Iterator[EncodedEntry]:
     """The window's entries of the wanted modules, written by PostgreSQL (unsorted:
     `feed_page` sorts and cuts)."""
-    wanted = set(modules)
+    wanted = tuple(name for name in _BRANCHES if name in set(modules))
+    if not wanted:
+        return
     facts = _Facts()
-    parameters = window_parameters(window, limit)
-    if MODULE_PLANNING in wanted:
-        ppa_keys = [key for key, _, _ in PPA_DATES]
-        for row in session.execute(ppa_entries_statement(), parameters):
-            yield from _dated(row, ppa_keys, facts.of_ppa(row))
-        for statement in (milestone_entries_statement(), stage_entries_statement()):
-            for row in session.execute(statement, parameters):
-                yield (
-                    (row.day.isoformat(), row.entry_id),
-                    entry_bytes(row.entry, row.props, facts.of_ppa(row)),
-                )
-    if MODULE_MANA in wanted:
-        assessment_keys = [key for key, _, _ in ASSESSMENT_DATES]
-        for row in session.execute(assessment_entries_statement(), parameters):
-            yield from _dated(row, assessment_keys, facts.of_assessment(row.created_by))
+    for row in session.execute(entries_statement(wanted), window_parameters(window, limit)):
+        yield (row.day.isoformat(), row.entry_id), entry_bytes(row.entry, row.props, facts.of(row))
 
 
 def feed_page(session: Session, window: TimeWindow, modules: Iterable[str], limit: int) -> FeedPage:

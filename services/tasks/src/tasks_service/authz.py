@@ -12,13 +12,22 @@ changed by its lead or a manager; templates are managers' work.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import ARRAY, Select, Uuid, any_, bindparam, select
+from sqlalchemy import (
+    ARRAY,
+    CompoundSelect,
+    Uuid,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from obcms_platform.attachments import attachment_rules
@@ -30,7 +39,8 @@ from obcms_platform.records import get_or_404
 from tasks_service.attachments.models import TASK_FILES
 from tasks_service.comments.models import Comment
 from tasks_service.exports.models import ExportJob
-from tasks_service.ppa_owners.service import owners_by_ppa, owners_of
+from tasks_service.ppa_owners.models import PpaOwners
+from tasks_service.ppa_owners.service import owners_of
 from tasks_service.tasks.models import Task
 from tasks_service.teams.models import Team, TeamMember, TeamRole
 
@@ -53,18 +63,36 @@ class TaskPeople(Protocol):
     def team_ids(self) -> Sequence[uuid.UUID]: ...
 
 
+# The kinds of group `_groups_statement` reads.
+_TEAM = "team"
+_PPA = "ppa"
+
+
 @cache
-def _members_statement() -> Select[uuid.UUID, uuid.UUID]:
-    """The members of the teams of the array ``team_ids`` (built once, one parameter)."""
-    return select(TeamMember.team_id, TeamMember.user_id).where(
-        TeamMember.team_id == any_(bindparam("team_ids", type_=ARRAY(Uuid)))
+def _groups_statement() -> CompoundSelect[str, uuid.UUID, list[uuid.UUID]]:
+    """The members of each team of the array ``team_ids`` and the owners (the projection) of
+    each PPA of the array ``ppa_ids``, as (kind, group, user ids): one statement, built once,
+    however many teams and PPAs (a year's feed names hundreds)."""
+    members = (
+        select(
+            literal(_TEAM).label("kind"),
+            TeamMember.team_id.label("group_id"),
+            func.array_agg(TeamMember.user_id).label("user_ids"),
+        )
+        .where(TeamMember.team_id == any_(bindparam("team_ids", type_=ARRAY(Uuid))))
+        .group_by(TeamMember.team_id)
     )
+    owners = select(literal(_PPA), PpaOwners.ppa_id, PpaOwners.owner_ids).where(
+        PpaOwners.ppa_id == any_(bindparam("ppa_ids", type_=ARRAY(Uuid)))
+    )
+    return union_all(members, owners)
 
 
 @dataclass(frozen=True)
 class TaskGroups:
-    """The groups some tasks name: their teams' members and their PPAs' owners, each read in
-    one query however many tasks there are (the feed asks for a window's worth)."""
+    """The groups some tasks name: their teams' members and their PPAs' owners (PPAs unknown
+    here, not announced or deleted, have none), read in one query however many tasks there
+    are (the feed asks for a window's worth)."""
 
     team_members: Mapping[uuid.UUID, frozenset[uuid.UUID]]
     ppa_owners: Mapping[uuid.UUID, frozenset[uuid.UUID]]
@@ -73,14 +101,14 @@ class TaskGroups:
     def load(
         cls, session: Session, team_ids: Collection[uuid.UUID], ppa_ids: Collection[uuid.UUID]
     ) -> TaskGroups:
-        members: defaultdict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-        if team_ids:
-            for team, user in session.execute(_members_statement(), {"team_ids": list(team_ids)}):
-                members[team].add(user)
-        return cls(
-            {team: frozenset(users) for team, users in members.items()},
-            owners_by_ppa(session, ppa_ids),
-        )
+        groups: dict[str, dict[uuid.UUID, frozenset[uuid.UUID]]] = {_TEAM: {}, _PPA: {}}
+        if team_ids or ppa_ids:
+            rows = session.execute(
+                _groups_statement(), {"team_ids": list(team_ids), "ppa_ids": list(ppa_ids)}
+            )
+            for kind, group_id, user_ids in rows:
+                groups[kind][group_id] = frozenset(user_ids)
+        return cls(groups[_TEAM], groups[_PPA])
 
     def members_of(self, team_ids: Iterable[uuid.UUID]) -> frozenset[uuid.UUID]:
         return frozenset().union(*(self.team_members.get(team, ()) for team in team_ids))

@@ -9,14 +9,15 @@ An entry names who may change the task (``ownerIds``, the ``task.update`` rule o
 and on whose calendars it belongs (``peopleIds``: its assignees and its teams' members), its
 ``version`` and the ``apiUrl`` a move by drag patches.
 
-At most three queries whatever the number of tasks. The page: the earliest
+At most two queries whatever the number of tasks. The page: the earliest
 ``MAX_FEED_ENTRIES`` of the window's tasks, on the partial GiST index ``ix_tasks__calendar_span``
 (the task's span ``&&`` the window's days), each entry's JSON written by PostgreSQL
 (`obcms_platform.feed.sql_all_day_entry`), joined in chunks of entries. Then the members of the
-teams and the owners of the PPAs those entries name (none when there are none). ``ownerIds``
-and ``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`), computed once per
-distinct group of people and put where PostgreSQL marked them (`with_facts`). `task_entry`
-builds the same entry in Python from a row (the reference the tests compare the SQL's with).
+teams and the owners of the PPAs those entries name, in one (none when there are none).
+``ownerIds`` and ``peopleIds`` are the ``task.update`` rule's (`TaskGroups.workers`),
+computed once per distinct group of people and put where PostgreSQL marked them
+(`with_facts`). `task_entry` builds the same entry in Python from a row (the reference the
+tests compare the SQL's with).
 """
 
 from __future__ import annotations

@@ -346,3 +346,24 @@ def test_the_cold_month_at_x100_is_judged_by_its_cost_against_the_reference_volu
     # Either side not measured (a run of some scenarios, or no ref): not judged.
     assert verdict(16.0, None) == []
     assert verdict(None, 12.5) == []
+
+
+def test_a_run_of_some_scenarios_never_lowers_a_processs_memory_a_full_run_replaces_it() -> None:
+    earlier = _scale(329000, 55, 120)  # tasks-api 120, tasks-api/2 149, gateway/2 151.5
+    earlier["memory_after_load_mb"] = {"tasks-api/2": 160.0}
+    # After the cold month alone the workers hold less than after the exports did.
+    measured = {
+        "memory_mb": {"tasks-api/2": 136.4, "gateway/2": 155.0, "calendar-api/2": 90.0},
+        "memory_after_load_mb": {"tasks-api/2": 140.0},
+    }
+
+    partial = report.merge_scale(earlier, measured, partial=True)
+    full = report.merge_scale(earlier, measured)
+
+    assert partial["memory_mb"]["tasks-api/2"] == 149.0  # kept: the whole load's
+    assert partial["memory_mb"]["gateway/2"] == 155.0  # grew: shown
+    assert partial["memory_mb"]["calendar-api/2"] == 90.0  # new process
+    assert partial["memory_mb"]["tasks-api"] == 120.0  # not measured again: kept
+    assert partial["memory_after_load_mb"] == {"tasks-api/2": 160.0}
+    assert full["memory_mb"]["tasks-api/2"] == 136.4
+    assert full["memory_after_load_mb"] == {"tasks-api/2": 140.0}

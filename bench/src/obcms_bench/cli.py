@@ -288,7 +288,9 @@ def run(
                 entry["saturation"] = report.saturation_by_scenario(saturated)
             # A run of some scenarios keeps the scale's other numbers measured earlier.
             earlier = results["scales"].get(scale.name, {})
-            results["scales"][scale.name] = report.merge_scale(earlier, entry)
+            results["scales"][scale.name] = report.merge_scale(
+                earlier, entry, partial=wanted is not None
+            )
             results["meta"] = {
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",

@@ -552,12 +552,23 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     return True
 
 
-def merge_scale(earlier: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
+# A process's RSS after a run depends on what the run asked of it: measured after some
+# scenarios only, it is not the whole load's.
+MEMORY_SECTIONS = ("memory_mb", "memory_after_load_mb")
+
+
+def merge_scale(
+    earlier: dict[str, Any], measured: dict[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
     """A scale's numbers after a run that measured `measured` (a run of some scenarios):
-    each section's rows measured again replace the earlier ones, the others are kept."""
+    each section's rows measured again replace the earlier ones, the others are kept. After
+    a `partial` run (some scenarios) a process's memory row only ever grows: a lighter load
+    does not show what the whole one takes (a full run replaces them)."""
     merged = dict(earlier)
     for section, rows in measured.items():
         kept = earlier.get(section)
+        if partial and section in MEMORY_SECTIONS and isinstance(kept, dict):
+            rows = {name: max(mb, kept.get(name, mb)) for name, mb in rows.items()}
         merged[section] = (
             {**kept, **rows} if isinstance(kept, dict) and isinstance(rows, dict) else rows
         )

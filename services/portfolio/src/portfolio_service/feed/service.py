@@ -11,7 +11,7 @@ members; the assessment's creator) and the record's ``version``; milestones, mov
 also the ``apiUrl`` the move patches.
 
 One query, whatever the modules and the number of rows (a statement is a round trip and a
-fixed cost in both processes: a third of an empty feed part's cost was its four): a
+fixed cost in both processes: a quarter of an empty feed part's cost was its four): a
 ``UNION ALL`` of a branch per kind and date (a PPA's start and its target end, milestones,
 stages, an assessment's start and its end), each on the B-tree index of its date, of the
 columns the entries show (not whole ORM objects: a year's window holds thousands of rows).

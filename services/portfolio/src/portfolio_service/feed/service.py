@@ -529,7 +529,8 @@ def encoded_feed_entries(
 ) -> Iterator[EncodedEntry]:
     """The window's entries of the wanted modules, written by PostgreSQL (unsorted:
     `feed_page` sorts and cuts)."""
-    wanted = tuple(name for name in _BRANCHES if name in set(modules))
+    requested = set(modules)
+    wanted = tuple(name for name in _BRANCHES if name in requested)
     if not wanted:
         return
     facts = _Facts()

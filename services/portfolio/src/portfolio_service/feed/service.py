@@ -59,6 +59,7 @@ from obcms_platform.feed import (
     EncodedEntry,
     Entry,
     FeedPage,
+    SqlObject,
     SqlValue,
     TimeWindow,
     all_day_entry,
@@ -343,8 +344,8 @@ ASSESSMENT_PEOPLE = "assessment"
 
 
 def _entry_columns(
-    entry: SqlValue,
-    props: SqlValue,
+    entry: SqlObject,
+    props: SqlObject,
     entry_id: SqlValue,
     day: SqlValue,
     people: str,
@@ -354,8 +355,8 @@ def _entry_columns(
 ) -> tuple[Any, ...]:
     """The columns every kind of entry is read with (the branches of `entries_statement`)."""
     return (
-        entry.label("entry"),
-        props.label("props"),
+        entry.text().label("entry"),
+        props.text().label("props"),
         entry_id.label("entry_id"),
         day.label("day"),
         literal(people).label("people"),
@@ -383,7 +384,7 @@ def _ppa_date_entries(key: str, label: str, column: str) -> Select[*tuple[Any, .
         version=json_number(Ppa.version),
     )
     return select(
-        *_entry_columns(entry.text(), props.text(), entry_id, day, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS)
+        *_entry_columns(entry, props, entry_id, day, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS)
     ).where(_in(day, FIRST_DAY, LAST_DAY))
 
 
@@ -409,9 +410,7 @@ def _milestone_entries() -> Select[*tuple[Any, ...]]:
         ),
     )
     return _milestones_between(FIRST_DAY, LAST_DAY).with_only_columns(
-        *_entry_columns(
-            entry.text(), props.text(), entry_id, Milestone.date, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS
-        )
+        *_entry_columns(entry, props, entry_id, Milestone.date, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS)
     )
 
 
@@ -440,12 +439,7 @@ def _stage_entries() -> Select[*tuple[Any, ...]]:
     )
     return _stages_between(FIRST_DAY, LAST_DAY).with_only_columns(
         *_entry_columns(
-            entry.text(),
-            props.text(),
-            entry_id,
-            WorkflowStage.due_date,
-            PPA_PEOPLE,
-            *PPA_PEOPLE_COLUMNS,
+            entry, props, entry_id, WorkflowStage.due_date, PPA_PEOPLE, *PPA_PEOPLE_COLUMNS
         )
     )
 
@@ -473,9 +467,7 @@ def _assessment_date_entries(key: str, label: str, column: str) -> Select[*tuple
         version=json_number(Assessment.version),
     )
     return select(
-        *_entry_columns(
-            entry.text(), props.text(), entry_id, day, ASSESSMENT_PEOPLE, Assessment.created_by
-        )
+        *_entry_columns(entry, props, entry_id, day, ASSESSMENT_PEOPLE, Assessment.created_by)
     ).where(_in(day, FIRST_DAY, LAST_DAY))
 
 

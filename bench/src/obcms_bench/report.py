@@ -86,7 +86,9 @@ def targets() -> list[Target]:
     return rows
 
 
-def _cpu_ms(scale: dict[str, Any], row: str, field: str = "total_ms") -> float | None:
+def _sequential(scale: dict[str, Any], row: str, field: str = "total_ms") -> float | None:
+    """`field` of `row`'s requests made one at a time (`cpu_per_request`): the whole stack's
+    CPU ms by default, or their wall p50."""
     cpu = scale.get("cpu_per_request", {}).get(row)
     return None if cpu is None else float(cpu[field])
 
@@ -95,12 +97,12 @@ def _value(
     scale: dict[str, Any], target: Target, reference: dict[str, Any] | None = None
 ) -> float | None:
     if target.metric == "cpu_ms":
-        return _cpu_ms(scale, target.row)
+        return _sequential(scale, target.row)
     if target.metric == "wall_p50_ms":
-        return _cpu_ms(scale, target.row, target.metric)
+        return _sequential(scale, target.row, target.metric)
     if target.metric == "cpu_ms_vs_ref":
-        cost = _cpu_ms(scale, target.row)
-        base = None if reference is None else _cpu_ms(reference, target.row)
+        cost = _sequential(scale, target.row)
+        base = None if reference is None else _sequential(reference, target.row)
         return None if cost is None or not base else round(cost / base, 2)
     found = scale.get("http", {}).get(target.row) or scale.get("propagation", {}).get(target.row)
     return None if found is None else float(found[target.metric])

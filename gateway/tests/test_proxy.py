@@ -6,12 +6,15 @@ import asyncio
 import gc
 import http.client
 import json
+import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
+from aiohttp import ClientResponse
 from feed_helpers import FEED
 from gateway_helpers import ADMIN_PASSWORD, USER_PASSWORD, create_user, served, token_for
 
@@ -20,6 +23,7 @@ from gateway_service.settings import GatewaySettings
 from obcms_platform.cli import SERVICE_KEEP_ALIVE_SECONDS
 from obcms_platform.settings import RunMode
 from obcms_platform.testing import ServiceDatabases
+from obcms_platform.testing.processes import Collector
 from tasks_service.app import create_app as create_tasks_app
 from tasks_service.settings import TasksSettings
 
@@ -245,11 +249,7 @@ def test_backend_answers_are_freed_without_a_garbage_collection(
     assert client.get(FEED, params=window, headers=headers).status_code == 200
     assert client.get("/api/v1/tasks", headers=headers).status_code == 200
     assert client.get("/api/v1/tasks/not-a-uuid", headers=headers).status_code == 422
-    held = [
-        response.request.url
-        for response in gc.get_objects()
-        if isinstance(response, httpx.Response) and response.request.url.host != "testserver"
-    ]
+    held = [response.url for response in gc.get_objects() if isinstance(response, ClientResponse)]
     assert held == []
 
 
@@ -257,26 +257,36 @@ def test_pooled_connections_are_given_up_before_the_service_closes_them():
     """A request sent on a keep-alive connection the service is just closing fails as
     "unreachable": the gateway's pool must drop idle connections sooner than the services'
     uvicorn closes them (with both at their 5 s defaults, a busy machine hit it)."""
-    clients = BackendClients(GatewaySettings(mode=RunMode.TEST))
-    assert clients.transports, "no backend pool to check"
-    for name, transport in clients.transports.items():
-        expiry = transport._pool._keepalive_expiry
+
+    async def expiries() -> dict[str, float | None]:
+        clients = BackendClients(GatewaySettings(mode=RunMode.TEST))
+        try:
+            return {
+                name: clients.session(name).connector._keepalive_timeout  # type: ignore[union-attr]
+                for name in clients.deployed
+            }
+        finally:
+            await clients.aclose()
+
+    found = asyncio.run(expiries())
+    assert found, "no backend pool to check"
+    for name, expiry in found.items():
         assert expiry is not None, name
         assert expiry < SERVICE_KEEP_ALIVE_SECONDS / 2, name
 
 
 @pytest.fixture
-def cookie_setting_backend() -> Iterator[tuple[str, list[str | None]]]:
-    """A service that answers every request with a ``Set-Cookie``; the ``Cookie`` header of
-    each request it gets, in order."""
+def recording_backend() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A service that answers every GET with a ``Set-Cookie``; the headers of each request it
+    gets, in order."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    cookies: list[str | None] = []
+    received: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            cookies.append(self.headers.get("Cookie"))
+            received.append(dict(self.headers.items()))
             body = b"[]"
             self.send_response(200)
             self.send_header("Set-Cookie", "session=first-callers; Path=/")
@@ -292,21 +302,21 @@ def cookie_setting_backend() -> Iterator[tuple[str, list[str | None]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", cookies
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
     finally:
         server.shutdown()
         server.server_close()
 
 
 def test_a_cookie_a_service_sets_is_never_sent_for_another_caller(
-    cookie_setting_backend: tuple[str, list[str | None]],
+    recording_backend: tuple[str, list[dict[str, str]]],
 ) -> None:
     """The gateway's clients are shared by every caller: a cookie one service answer set
     must not ride along on the next caller's requests (pages, downloads)."""
     from gateway_service.auth.identity import Identity
     from obcms_platform.auth import Role
 
-    url, cookies = cookie_setting_backend
+    url, received = recording_backend
     first = Identity(uuid.uuid4(), "first", "First Caller", Role.STAFF)
     second = Identity(uuid.uuid4(), "second", "Second Caller", Role.STAFF)
 
@@ -321,4 +331,54 @@ def test_a_cookie_a_service_sets_is_never_sent_for_another_caller(
             await clients.aclose()
 
     asyncio.run(requests())
-    assert cookies == [None, None, None]
+    assert [headers.get("Cookie") for headers in received] == [None, None, None]
+
+
+# A gateway process calling a service within a span of its own: prints the span's trace id.
+TRACED_CALL = """
+import asyncio, os, uuid
+from opentelemetry import trace
+from gateway_service.auth.identity import Identity
+from gateway_service.proxy.clients import BackendClients
+from gateway_service.settings import GatewaySettings
+from obcms_platform.auth import Role
+from obcms_platform.settings import RunMode
+from obcms_platform.telemetry import configure_tracing
+
+configure_tracing("gateway")
+
+
+async def main():
+    clients = BackendClients(GatewaySettings(mode=RunMode.TEST, tasks_url=os.environ["BACKEND"]))
+    caller = Identity(uuid.uuid4(), "someone", "Some One", Role.STAFF)
+    with trace.get_tracer("test").start_as_current_span("page") as span:
+        await clients.call("tasks", "GET", "/api/v1/tasks", caller)
+        print(format(span.get_span_context().trace_id, "032x"))
+    await clients.aclose()
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("traced", [True, False], ids=["tracing on", "tracing off"])
+def test_a_request_to_a_service_carries_the_gateways_trace(
+    recording_backend: tuple[str, list[dict[str, str]]], traced: bool
+) -> None:
+    """With tracing on, a service's spans continue the gateway's trace: each request the
+    gateway sends carries it (W3C ``traceparent``). Off, nothing is added."""
+    url, received = recording_backend
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    env["BACKEND"] = url
+    if traced:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = Collector().endpoint
+    done = subprocess.run(
+        [sys.executable, "-c", TRACED_CALL], env=env, capture_output=True, text=True, check=True
+    )
+    (headers,) = received
+    if traced:
+        trace_id = done.stdout.split()[-1]
+        assert trace_id != "0" * 32
+        assert headers["traceparent"].split("-")[1] == trace_id
+    else:
+        assert "traceparent" not in headers

@@ -28,7 +28,6 @@ from datetime import date, datetime
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import msgspec
 from sqlalchemy import select
 from starlette.datastructures import State
@@ -335,7 +334,7 @@ class FeedAggregator:
                     FEED_PATH,
                     identity,
                     params=params,
-                    timeout=httpx.Timeout(timeout),
+                    timeout=timeout,
                 )
             if response.status_code != 200:
                 logger.warning(
@@ -351,7 +350,7 @@ class FeedAggregator:
             return SourceResult(OK, part.entries, body, part.truncated)
         except Exception as exc:  # slow, down, refused, malformed: degrade, never fail the feed
             # The service's own timeout is the cause of the unavailability it raises.
-            if isinstance(exc, TimeoutError) or isinstance(exc.__cause__, httpx.TimeoutException):
+            if isinstance(exc, TimeoutError) or isinstance(exc.__cause__, TimeoutError):
                 outcome = TIMEOUT
                 logger.warning("feed source %s timed out", source, extra={"source": source})
                 return SourceResult(TIMEOUT)

@@ -224,7 +224,7 @@ async def api(
     query = None
     if params is not None:
         items = params.items() if isinstance(params, Mapping) else params
-        query = httpx.QueryParams([(k, str(v)) for k, v in items if v not in (None, "")])
+        query = [(k, str(v)) for k, v in items if v not in (None, "")]
     upstream = await backends.call(
         service,
         method,
@@ -269,7 +269,7 @@ async def download(
     it comes (never held whole); a refusal is the page's error, in the service's words (or
     "`what` cannot be downloaded")."""
     backends: BackendClients = request.app.state.backends
-    query = httpx.QueryParams([(name, value) for name, value in params if value])
+    query = [(name, value) for name, value in params if value]
     upstream = await backends.open_stream(service, f"{API_PREFIX}{path}", user, params=query)
     if upstream.status_code != 200:
         await upstream.aread()

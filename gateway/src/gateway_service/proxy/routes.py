@@ -6,7 +6,7 @@ headers such as ETag come back unchanged (a large body is streamed).
 
 A path with a '.' or '..' segment is refused (400 naming ``path``) before it is routed:
 the service is chosen by the first segment, and the dot segments, collapsed on the way
-(httpx does it, percent-encoded or backslashed ones a server or proxy may), would take the
+(an HTTP client may, percent-encoded or backslashed ones a server or proxy may), would take the
 request to another resource, another service's, or a service's own metrics and docs.
 """
 
@@ -40,7 +40,7 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# Never forwarded to a service: the caller's credentials and what httpx sets itself.
+# Never forwarded to a service: the caller's credentials and what the HTTP client sets itself.
 # As bytes, the form the request's raw headers are compared in.
 REQUEST_DROP = frozenset(
     name.encode("latin-1")
@@ -112,7 +112,7 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     # decoded and encoded again).
     response_headers = [
         (name, value)
-        for name, value in ((key.lower(), value) for key, value in upstream.headers.raw)
+        for name, value in ((key.lower(), value) for key, value in upstream.raw_headers)
         if name not in RESPONSE_DROP
     ]
     length = upstream.headers.get("content-length", "")

@@ -4,7 +4,10 @@ for itself alone, and check-deploy judges secrets by value."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import uuid
 
 import httpx
@@ -184,3 +187,29 @@ def test_check_deploy_refuses_weak_or_development_secrets(monkeypatch, env, name
     code, output = check_deploy(monkeypatch, **env)
     assert code == 1, output
     assert named in output
+
+
+def test_check_deploy_in_a_fresh_process_names_the_bad_setting_without_a_traceback():
+    """What an operator runs: `obcms-gateway check-deploy` as its own process, with the
+    development keys left in a production configuration, says which setting is wrong in
+    one line (the command line once read every setting while it was being built, and a
+    refused one ended it with a Python traceback before the check could run)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OBCMS_")}
+    env.update(
+        {
+            "OBCMS_MODE": "production",
+            "OBCMS_GATEWAY_SECRET_KEY": secrets.token_urlsafe(48),
+            "OBCMS_GATEWAY_ALLOWED_HOSTS": HOST,
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway_service.cli", "check-deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "ERROR:" in done.stderr
+    assert "is the development default" in done.stderr

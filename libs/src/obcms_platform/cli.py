@@ -109,8 +109,9 @@ def service_cli(
 
     if bus is not None:
         cli.add_typer(
+            # The settings are read when a command runs, never while the commands are built:
+            # `check-deploy` must report a bad setting in its own words, not fail to start.
             bus_cli(
-                settings_factory().service_name,
                 bus,
                 database_url=lambda: settings_factory().database_url,
                 redis_url=lambda: settings_factory().redis_url,

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 
 def bus_cli(
-    consumer: str,
     tables: BusTables,
     database_url: Callable[[], str],
     redis_url: Callable[[], str],

@@ -1,4 +1,5 @@
-"""OpenTelemetry tracing: FastAPI, SQLAlchemy, httpx and Redis instrumented.
+"""OpenTelemetry tracing: FastAPI, SQLAlchemy and Redis instrumented (and the gateway's requests
+to the services: `gateway_service.proxy.clients`).
 
 Configured entirely by the standard ``OTEL_*`` variables. With no exporter endpoint set
 (``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) or with
@@ -33,7 +34,6 @@ def configure_tracing(service: str) -> bool:
         return False
     if not _configured:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
         from opentelemetry.instrumentation.redis import RedisInstrumentor
         from opentelemetry.sdk.resources import SERVICE_NAME, Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -43,7 +43,6 @@ def configure_tracing(service: str) -> bool:
         provider = TracerProvider(resource=resource)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(provider)
-        HTTPXClientInstrumentor().instrument()
         RedisInstrumentor().instrument()
         _configured = True
     return True

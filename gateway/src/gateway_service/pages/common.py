@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 from fastapi import Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import select
@@ -473,12 +473,10 @@ def page_links(request: Request, total: int, offset: int, limit: int = PAGE_SIZE
     """Previous/next links of a paginated list (keeping the other query parameters)."""
 
     def link(to: int) -> str:
-        params: list[tuple[str, str | int | float | bool | None]] = [
-            (k, v) for k, v in request.query_params.multi_items() if k != "offset"
-        ]
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
         if to:
             params.append(("offset", str(to)))
-        return "?" + str(httpx.QueryParams(params)) if params else request.url.path
+        return "?" + urlencode(params) if params else request.url.path
 
     return {
         "total": total,

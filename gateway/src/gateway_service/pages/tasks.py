@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
@@ -193,7 +192,7 @@ def _sort_links(request: Request, current: str) -> dict[str, dict[str, str]]:
         ascending = current == column
         target = f"-{column}" if ascending else column
         state = "ascending" if ascending else "descending" if current == f"-{column}" else "none"
-        url = "?" + str(httpx.QueryParams([*kept, ("sort", target)]))
+        url = "?" + urlencode([*kept, ("sort", target)])
         links[column] = {"url": url, "state": state}
     return links
 

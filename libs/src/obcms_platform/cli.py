@@ -57,8 +57,8 @@ def service_cli(
             # uvicorn's 5 s kill it and start another, forever, on a busy or small node.
             timeout_worker_healthcheck=worker_healthcheck_timeout,
             # Idle connections stay open longer than the gateway's pool keeps them
-            # (`KEEPALIVE_EXPIRY_SECONDS` there): with uvicorn's 5 s, equal to httpx's, the
-            # gateway now and then sent a request on a connection the service was closing.
+            # (`KEEPALIVE_EXPIRY_SECONDS` there): with uvicorn's 5 s, equal to the gateway's
+            # pool then, it now and then sent a request on a connection the service was closing.
             timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
             log_config=None,
             access_log=False,  # the platform's middleware writes the access log

@@ -39,13 +39,17 @@ serving.serve(
 
 
 def _children(pid: int) -> set[int]:
-    """The worker processes of a supervisor (its resource tracker left out)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return {
-        int(child)
-        for child in children
-        if "resource_tracker" not in Path(f"/proc/{child}/cmdline").read_text()
-    }
+    """The worker processes of a supervisor (its resource tracker left out, and a child
+    reaped between the listing and the look at its command line: it is gone)."""
+    workers = set()
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_text()
+        except FileNotFoundError:
+            continue
+        if "resource_tracker" not in command:
+            workers.add(int(child))
+    return workers
 
 
 def _answering(url: str) -> int | None:

@@ -41,7 +41,7 @@ class Identity:
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.username
+        return users.Names(self.username, self.full_name).shown
 
     @property
     def principal(self) -> Principal:

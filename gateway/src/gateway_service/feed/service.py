@@ -29,7 +29,6 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import select
 from starlette.datastructures import State
 
 from gateway_service.auth.identity import Identity
@@ -45,7 +44,7 @@ from gateway_service.feed.sources import (
     split_window,
 )
 from gateway_service.proxy.clients import BackendClients
-from gateway_service.users.models import User
+from gateway_service.users.service import names_by_id, user_ids
 from obcms_platform.app import API_PREFIX
 from obcms_platform.db import Database
 from obcms_platform.feed import OFFICE_ZONE, TimeWindow, limit_headers
@@ -269,23 +268,13 @@ NameLookup = Callable[[Collection[str]], Awaitable[dict[str, str]]]
 def user_names(database: Database) -> NameLookup:
     """The `NameLookup` of the gateway's users table (one query per call)."""
 
-    def load(user_ids: Collection[str]) -> dict[str, str]:
-        ids = set()
-        for user_id in user_ids:
-            try:
-                ids.add(uuid.UUID(user_id))
-            except ValueError:
-                continue  # not one of ours: the entry keeps its title
-        if not ids:
-            return {}
+    def load(ids: set[uuid.UUID]) -> dict[str, str]:
         with database.read_session() as session:
-            rows = session.execute(
-                select(User.id, User.full_name, User.username).where(User.id.in_(ids))
-            )
-            return {str(row.id): row.full_name or row.username for row in rows}
+            return {key: names.shown for key, names in names_by_id(session, ids).items()}
 
-    async def lookup(user_ids: Collection[str]) -> dict[str, str]:
-        return await asyncio.to_thread(load, user_ids)
+    async def lookup(values: Collection[str]) -> dict[str, str]:
+        ids = user_ids(values)  # not one of ours: the entry keeps its title
+        return await asyncio.to_thread(load, ids) if ids else {}
 
     return lookup
 

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -28,6 +29,7 @@ from gateway_service.auth.identity import Identity
 from gateway_service.db import in_session
 from gateway_service.proxy.clients import BackendClients, FilePart
 from gateway_service.users.models import User
+from gateway_service.users.service import Names, names_by_id, user_ids
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import Role
 from obcms_platform.errors import AppError, NotFoundError, ServiceUnavailableError
@@ -398,30 +400,18 @@ def is_admin(user: Identity) -> bool:
     return user.has_role(Role.ADMIN)
 
 
-async def _users_by_id(request: Request, ids: Iterable[object]) -> dict[str, tuple[str, str]]:
-    """id -> (username, full name) of the gateway's users among `ids`."""
-    keys = []
-    for value in {str(value) for value in ids if value}:
-        try:
-            keys.append(uuid.UUID(value))
-        except ValueError:
-            continue
+async def _users_by_id(request: Request, ids: Iterable[object]) -> dict[str, Names]:
+    """id -> the names of the gateway's users among `ids`."""
+    keys = user_ids(ids)
     if not keys:
-        return {}
-
-    def load(session: Session) -> dict[str, tuple[str, str]]:
-        rows = session.execute(
-            select(User.id, User.username, User.full_name).where(User.id.in_(keys))
-        )
-        return {str(row.id): (row.username, row.full_name) for row in rows}
-
-    return await in_session(request, load)
+        return {}  # no trip to the database
+    return await in_session(request, partial(names_by_id, ids=keys))
 
 
 async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
     """id -> how a page shows the person: the full name, the username when it is empty."""
     users = await _users_by_id(request, ids)
-    return {key: full_name or username for key, (username, full_name) in users.items()}
+    return {key: names.shown for key, names in users.items()}
 
 
 async def who_changed(request: Request, record: Mapping[str, Any]) -> str:
@@ -438,7 +428,7 @@ async def who_changed(request: Request, record: Mapping[str, Any]) -> str:
 async def usernames(request: Request, ids: Iterable[object]) -> dict[str, str]:
     """id -> username, for the forms that take people by username."""
     users = await _users_by_id(request, ids)
-    return {key: username for key, (username, _) in users.items()}
+    return {key: names.username for key, names in users.items()}
 
 
 async def user_ids_for(request: Request, names: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -8,6 +8,7 @@ committed (`auth.store.Credentials.revoke_user`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -130,6 +131,40 @@ def ensure_user(session: Session, username: str, password: str, role: Role) -> b
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
+
+
+@dataclass(frozen=True)
+class Names:
+    """How a person is named: the username, and the full name (empty when not given)."""
+
+    username: str
+    full_name: str
+
+    @property
+    def shown(self) -> str:
+        """How a page shows the person: the full name, the username when it is empty."""
+        return self.full_name or self.username
+
+
+def user_ids(values: Iterable[object]) -> set[uuid.UUID]:
+    """The values that are user ids (text or UUIDs; anything else is left out)."""
+    ids = set()
+    for value in values:
+        if not value:
+            continue
+        try:
+            ids.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return ids
+
+
+def names_by_id(session: Session, ids: Collection[uuid.UUID]) -> dict[str, Names]:
+    """id (as text) -> the names of each user among `ids` (one query; none for no ids)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(ids)))
+    return {str(row.id): Names(row.username, row.full_name) for row in rows}
 
 
 def find_user(session: Session, username: str) -> User | None:

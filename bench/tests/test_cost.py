@@ -75,3 +75,26 @@ def test_the_machines_stolen_share_of_cpu_time_is_a_percentage_of_every_tick() -
     after = times(160, 0, 80, 850, 10, 0, 10, 90, 65, 0)
     assert cost.steal_percent(before, after) == 25.0
     assert cost.steal_percent(after, after) == 0.0
+
+
+def test_a_change_before_each_request_is_made_before_every_request_outside_its_wall_time() -> None:
+    """An "after a change" row: the change happens before each request, warming ones
+    included, and its time is not the request's."""
+    import httpx
+
+    log: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        log.append("request")
+        return httpx.Response(200, json={})
+
+    def change() -> None:
+        log.append("change")
+        time.sleep(0.01)
+
+    with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://bench") as client:
+        measured = cost.measure(client, lambda: {"bench": [psutil.Process()]}, "/", 3, change)
+
+    requests = cost.WARM_REQUESTS + cost.ROUNDS * 3
+    assert log == ["change", "request"] * requests
+    assert measured.wall_p95_ms < 10

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import httpx
 import psutil
+import redis
 import typer
 
 from obcms_bench import cost as costs
@@ -233,7 +234,13 @@ def run(
                     entry["idle_cpu_ms_per_s"] = costs.idle(find_groups(), seconds)
                 if cpu_requests:
                     entry["cpu_per_request"] = measure.cpu_per_request(
-                        stack.urls, credentials, year, find_groups, cpu_requests, wanted
+                        stack.urls,
+                        credentials,
+                        year,
+                        find_groups,
+                        cpu_requests,
+                        servers.redis.url,
+                        wanted,
                     )
                 entry["http"] = measure.run_scenarios(
                     stack.urls,
@@ -365,6 +372,7 @@ def serve(
             "session": credentials.session,
             "serve_pid": os.getpid(),
             "pids": stack.pids(),
+            "redis": servers.redis.url,
         }
         (state_dir / "serving.json").write_text(json.dumps(info, indent=2))
         _say(f"serving {chosen.name}: {json.dumps(info)}")
@@ -381,6 +389,12 @@ def cost(
     paths: Annotated[list[str], typer.Argument(help="gateway paths, e.g. /api/v1/teams")],
     requests: Annotated[int, typer.Option(help="sequential requests per path")] = 300,
     cold: Annotated[bool, typer.Option(help="through the gateway without the feed cache")] = False,
+    changed: Annotated[
+        str | None,
+        typer.Option(
+            help="a feed source (tasks, portfolio, calendar) that changes before each request"
+        ),
+    ] = None,
     state_dir: Annotated[Path, typer.Option(help="as for serve")] = BENCH_DIR / ".state",
 ) -> None:
     """CPU time per request of every process of a running `serve` stack, path by path."""
@@ -390,15 +404,21 @@ def cost(
     if not serving.exists():
         raise typer.BadParameter(f"{serving} is missing: start `obcms-bench serve` first")
     info = json.loads(serving.read_text())
+    if changed is not None and changed not in registry.feed_sources():
+        raise typer.BadParameter(f"--changed: not a feed source: {changed}")
     headers = {"Authorization": f"Bearer {info['token']}"}
     gateway = info["cold_gateway" if cold else "gateway"]
-    with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
+    with (
+        httpx.Client(base_url=gateway, headers=headers, timeout=30) as client,
+        redis.Redis.from_url(info["redis"]) as cache,
+    ):
         for path in paths:
             cost = costs.measure(
                 client,
                 lambda: costs.process_groups(info["pids"], info["serve_pid"], state_dir),
                 path,
                 requests,
+                measure.changing(cache, changed),
             )
             typer.echo(cost.line())
 

@@ -138,10 +138,15 @@ def measure(
     find_groups: Callable[[], dict[str, list[psutil.Process]]],
     path: str,
     requests: int,
+    before_each: Callable[[], object] | None = None,
 ) -> Cost:
     """`requests` sequential requests of `path`, `ROUNDS` times after warming; the round with
-    the least total CPU gives the row, every round's requests give the wall percentiles."""
+    the least total CPU gives the row, every round's requests give the wall percentiles.
+    `before_each` runs before every request (outside its wall time; its CPU counts where it
+    is spent)."""
+    prepare = before_each or (lambda: None)
     for _ in range(WARM_REQUESTS):  # caches, prepared statements, keep-alive connections
+        prepare()
         client.get(path).raise_for_status()
     groups = find_groups()  # after warming: the database backends it opened count too
     rounds: list[dict[str, float]] = []
@@ -149,6 +154,7 @@ def measure(
     for _ in range(ROUNDS):
         before = _cpu_seconds(groups)
         for _ in range(requests):
+            prepare()
             started = time.perf_counter()
             client.get(path).raise_for_status()
             durations.append((time.perf_counter() - started) * 1000)

@@ -18,6 +18,9 @@ class Request:
     name: str  # the row of the report
     url: str
     auth: str = "token"  # or "session"
+    # CPU rows only: the source (tasks, portfolio, calendar) that changes before each request,
+    # its feed generation bumped as the gateway's bus worker bumps it on that source's event.
+    changed: str | None = None
 
 
 @dataclass(frozen=True)

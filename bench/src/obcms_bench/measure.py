@@ -15,13 +15,16 @@ from typing import Any
 
 import httpx
 import psutil
+import redis
 
+from gateway_service.feed.cache import bump_sync
 from obcms_bench import cost as costs
 from obcms_bench.dataset import BENCH_PROVINCE
 from obcms_bench.load import LoadOptions, Request, run_locust
 from obcms_bench.report import PPA_CREATED, TASK_COMPLETED, TASK_COMPLETED_BEHIND_CREATION
 from obcms_bench.scales import MAX_HISTORY_YEARS
 from obcms_bench.stack import StackUrls
+from obcms_platform import registry
 
 FEED = "/api/v1/calendar/feed"
 POLL_SECONDS = 0.02
@@ -116,12 +119,39 @@ def empty_year(year: int) -> int:
     return year - MAX_HISTORY_YEARS
 
 
-def floor_requests(urls: StackUrls, year: int) -> dict[str, list[Request]]:
-    """Requests measured for their CPU only (no load run), by the scenario they explain: the
-    cold month of a year without any record, the fan-out's own cost (the gateway, three
-    services, their queries) with nothing to find."""
+def cpu_only_requests(urls: StackUrls, year: int) -> dict[str, list[Request]]:
+    """Requests measured for their CPU only (no load run), by the scenario they explain:
+    - the cold month of a year without any record: the fan-out's own cost (the gateway,
+      three services, their queries) with nothing to find;
+    - the month and the year through the caching gateway after a task changed: the feed a
+      colleague loads after someone's change (the tasks part asked again, the others' parts
+      read from the cache), the cold load production sees most."""
     empty = f"{urls.cold_gateway}{FEED}?{month_window(empty_year(year))}"
-    return {"feed_cold": [Request("feed: empty month, cold (the fan-out's floor)", empty)]}
+    return {
+        "feed_cold": [Request("feed: empty month, cold (the fan-out's floor)", empty)],
+        "feed_warm": [
+            Request(
+                "feed: month, after a task changed",
+                f"{FEED}?{month_window(year)}",
+                changed=registry.TASKS.name,
+            )
+        ],
+        "feed_year_warm": [
+            Request(
+                "feed: year, after a task changed",
+                f"{FEED}?{year_window(year)}",
+                changed=registry.TASKS.name,
+            )
+        ],
+    }
+
+
+def changing(cache: redis.Redis, source: str | None) -> Callable[[], None] | None:
+    """What makes `source`'s feed change before a request (None: nothing): its generation
+    bumped in the gateway's Redis, as the gateway's bus worker does on that source's event."""
+    if source is None:
+        return None
+    return partial(bump_sync, cache, [source])
 
 
 def first_ppa_id(gateway: str, credentials: Credentials) -> str:
@@ -186,6 +216,7 @@ def cpu_per_request(
     year: int,
     find_groups: Callable[[], dict[str, list[psutil.Process]]],
     requests: int,
+    redis_url: str,
     only: set[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each HTTP scenario's requests made `requests` times one after the other through the
@@ -193,15 +224,20 @@ def cpu_per_request(
     the wall time. Unlike the locust runs' latency, this barely moves with the machine's load."""
     ppa_id = first_ppa_id(urls.gateway, credentials)
     measured: dict[str, dict[str, Any]] = {}
-    floors = floor_requests(urls, year)
-    with httpx.Client(base_url=urls.gateway, timeout=60) as client:
+    cpu_only = cpu_only_requests(urls, year)
+    with (
+        httpx.Client(base_url=urls.gateway, timeout=60) as client,
+        redis.Redis.from_url(redis_url) as cache,
+    ):
         for label, scenario in scenarios(urls, year, ppa_id).items():
             if only and label not in only:
                 continue
             print(f"  CPU per request: {label} ({requests} requests each)", flush=True)
-            for request in [*scenario, *floors.get(label, [])]:
+            for request in [*scenario, *cpu_only.get(label, [])]:
                 client.headers = httpx.Headers(_auth(request, credentials))
-                cost = costs.measure(client, find_groups, request.url, requests)
+                cost = costs.measure(
+                    client, find_groups, request.url, requests, changing(cache, request.changed)
+                )
                 measured[request.name] = {
                     "requests": cost.requests,
                     "wall_p50_ms": round(cost.wall_p50_ms, 2),

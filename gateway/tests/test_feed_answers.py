@@ -7,6 +7,7 @@ source leaves the answers built without it cached."""
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from feed_helpers import (
     FEED,
     database_now,
@@ -26,6 +28,7 @@ from feed_helpers import (
 from gateway_helpers import ADMIN_PASSWORD, ServedApp, ok, served, token_for
 
 from gateway_service.app import create_app
+from gateway_service.feed.cache import PREFIX
 from gateway_service.settings import GatewaySettings
 from obcms_platform.auth import Role
 from obcms_platform.devstack.embedded import free_port
@@ -140,6 +143,40 @@ def test_a_warm_answer_sends_the_cold_answers_bytes_as_stored(
         cold_gateway.url.encode(), str(client.base_url).rstrip("/").encode()
     )
     assert STAMPS.sub(b"", cold_body) == STAMPS.sub(b"", built.content)
+
+
+def _stored_fields(redis_url: str, etag: str) -> set[bytes]:
+    """The fields of the stored answer whose validator is `etag`."""
+    with redis.Redis.from_url(redis_url) as cache:
+        for key in cache.scan_iter(match=f"{PREFIX}:answer:*"):
+            meta = cache.hget(key, "meta")
+            if meta is not None and json.loads(meta)["etag"] == etag:
+                return set(cache.hkeys(key))
+    raise AssertionError(f"no stored answer has the ETag {etag}")
+
+
+def test_a_stored_answer_keeps_one_compressed_body_and_a_client_without_gzip_gets_it_plain(
+    client, admin, redis_url
+):
+    """Only the gzip body is stored (the plain one is seven times larger, and every byte
+    stored is written to Redis's append-only file); it is decompressed for the rare client
+    that does not take gzip."""
+    for day in ("2033-02-10", "2033-02-11", "2033-02-12"):  # enough to be worth compressing
+        post = client.post(
+            "/api/v1/tasks", json={"title": unique("Stored"), "due_date": day}, headers=admin
+        )
+        assert post.status_code == 201, post.text
+    built = _raw(client, FEED, {**admin, **GZIP})
+    assert built.headers["content-encoding"] == "gzip"
+    assert _stored_fields(redis_url, built.headers["etag"]) == {b"meta", b"gzip"}
+
+    hits = _answer_hits(client)
+    plain = _raw(client, FEED, {**admin, **IDENTITY})
+    assert _answer_hits(client) == hits + 1
+    assert "content-encoding" not in plain.headers
+    assert plain.content == gzip.decompress(built.content)
+    assert plain.headers["content-length"] == str(len(plain.content))
+    assert plain.headers["etag"] == built.headers["etag"]
 
 
 def test_a_matching_etag_is_304_without_asking_a_backend(client, admin):

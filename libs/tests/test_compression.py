@@ -17,6 +17,8 @@ from obcms_platform.compression import (
     ANSWER_GZIP_LEVEL,
     GZIP_MINIMUM_SIZE,
     AnswerGZipMiddleware,
+    gunzip,
+    stored_gzip,
 )
 
 TASKS = json.dumps(
@@ -103,3 +105,12 @@ def test_an_answer_already_encoded_passes_untouched(client):
     body, headers = _raw(client, "/encoded", TAKES_GZIP)
     assert headers["content-encoding"] == "gzip"
     assert body == gzip.compress(TASKS)
+
+
+def test_a_stored_body_is_gzip_any_client_reads_the_same_each_time_and_smaller_than_sent_ones() -> (
+    None
+):
+    stored = stored_gzip(TASKS)
+    assert gzip.decompress(stored) == TASKS == gunzip(stored)
+    assert stored_gzip(TASKS) == stored  # no time stamp: the same body, the same bytes
+    assert len(stored) < len(_isal(TASKS))  # stored once, sent many times: the highest level

@@ -4,20 +4,21 @@ A feed answer carries a weak ETag of its content and ``Cache-Control: private, n
 browsers revalidate every time and get 304 while nothing changed.
 
 A complete answer (every source asked answered) is kept in Redis as it is sent: its headers
-and its body per content-encoding (identity, and gzip, compressed once when stored, when the
-GZip middleware would have compressed it: at least ``GZIP_MINIMUM_SIZE``), under a
+and its body, gzip-compressed once (`obcms_platform.compression.stored_gzip`) when the GZip
+middleware would have compressed it (at least ``GZIP_MINIMUM_SIZE``), else as it is, under a
 key of the generations it was built from and the request's shape (`cache.answer_key`). A
-warm load reads the generations (one round trip), then the stored headers, and either
-answers 304 from the stored ETag (without reading the body, asking a backend or compressing)
-or sends the stored bytes for the encoding the client takes. A gzip body goes out with its
-``Content-Encoding``, which the gateway's GZip middleware passes through untouched. An answer
-larger than ``FEED_ANSWER_MAX_BYTES`` is not stored (its parts still are).
+warm load reads the generations (one round trip), then the stored headers and body (one
+more), and either answers 304 from the stored ETag (without reading the body, asking a
+backend or compressing) or sends the stored bytes. A gzip body goes out with its
+``Content-Encoding``, which the gateway's GZip middleware passes through untouched; the rare
+client that does not take gzip gets it decompressed. (Only one body is stored: the plain
+body is 7 times the compressed one, and every byte stored is written to Redis's append-only
+file.) An answer larger than ``FEED_ANSWER_MAX_BYTES`` is not stored (its parts still are).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,13 +33,15 @@ from gateway_service.feed.metrics import FEED_ANSWER_CACHE, FEED_CACHE
 from gateway_service.feed.service import Feed, FeedAggregator
 from gateway_service.feed.sources import SOURCES, modules_of
 from gateway_service.settings import GatewaySettings
-from obcms_platform.compression import GZIP_MINIMUM_SIZE
+from obcms_platform.compression import (
+    GZIP_MINIMUM_SIZE,
+    THREAD_MINIMUM_SIZE,
+    gunzip,
+    stored_gzip,
+)
 from obcms_platform.feed import OFFICE_ZONE, TimeWindow
 
 CACHE_CONTROL = "private, no-cache"
-# An answer that is stored is compressed once and sent many times: at zlib's default level,
-# whose body is a quarter smaller than the GZip middleware's (`obcms_platform.compression`).
-STORED_GZIP_LEVEL = 6
 IDENTITY, GZIP = "identity", "gzip"
 # The headers of a 200 that a 304 does not repeat (it has no body).
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
@@ -83,8 +86,9 @@ class Rendered:
 
 
 class _Meta(msgspec.Struct):
-    """What is stored beside the bodies: the validator, the 200's headers as sent and the
-    encodings it is stored in."""
+    """What is stored beside the body: the validator, the 200's headers as sent and the
+    encoding the body is stored in (a list: gateways of an older release, which read it
+    during a rolling upgrade, stored one body per encoding)."""
 
     etag: str
     headers: dict[str, str]
@@ -108,20 +112,32 @@ def _sent(meta: _Meta, body: bytes, encoding: str) -> Response:
     return response
 
 
+async def _off_the_loop_when_large(transform: Callable[[bytes], bytes], body: bytes) -> bytes:
+    """`transform(body)`, in a worker thread when `body` is large (as the GZip middleware
+    does: below `THREAD_MINIMUM_SIZE` the thread hop costs more than it saves)."""
+    if len(body) >= THREAD_MINIMUM_SIZE:
+        return await asyncio.to_thread(transform, body)
+    return transform(body)
+
+
 async def _stored(request: Request, cache: FeedCache, key: str) -> Response | None:
     """The stored answer under `key` for this request (304 or the bytes); None: not stored."""
-    encoding = accepted_encoding(request)
+    takes_gzip = accepted_encoding(request) == GZIP
     revalidating = "if-none-match" in request.headers
-    stored = await cache.answer(key, encoding, with_body=not revalidating)
+    stored = await cache.answer(key, [GZIP, IDENTITY], with_body=not revalidating)
     if stored is None:
         return None
     meta = _META_DECODER.decode(stored.meta)
     if etag_matches(request, meta.etag):
         return _not_modified(meta)
-    if encoding not in meta.encodings:
-        encoding = IDENTITY
-    body = stored.body if stored.body is not None else await cache.answer_body(key, encoding)
-    return None if body is None else _sent(meta, body, encoding)
+    if stored.body is None:  # revalidated with another ETag: the body is wanted after all
+        stored = await cache.answer(key, [GZIP, IDENTITY], with_body=True)
+    body, encoding = (stored.body, stored.encoding) if stored is not None else (None, None)
+    if body is None:
+        return None
+    if encoding == GZIP and not takes_gzip:
+        return _sent(meta, await _off_the_loop_when_large(gunzip, body), IDENTITY)
+    return _sent(meta, body, encoding or IDENTITY)
 
 
 def _shape(
@@ -179,11 +195,12 @@ async def feed_answer(
     if key is None or not feed.complete or len(rendered.body) > settings.feed_answer_max_bytes:
         # Sent once: the GZip middleware compresses it as it does every answer.
         return rendered.response(request)
-    bodies = {IDENTITY: rendered.body}
-    if len(rendered.body) >= GZIP_MINIMUM_SIZE:
-        bodies[GZIP] = await asyncio.to_thread(
-            gzip.compress, rendered.body, compresslevel=STORED_GZIP_LEVEL, mtime=0
-        )
+    stored_encoding = GZIP if len(rendered.body) >= GZIP_MINIMUM_SIZE else IDENTITY
+    stored_body = (
+        await _off_the_loop_when_large(stored_gzip, rendered.body)
+        if stored_encoding == GZIP
+        else rendered.body
+    )
     response = Response(rendered.body, media_type=rendered.media_type)
     response.headers.update(
         {"ETag": rendered.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Cookie, Authorization"}
@@ -192,12 +209,11 @@ async def feed_answer(
     meta = _Meta(
         rendered.etag,
         {name: value for name, value in response.headers.items() if name != "content-length"},
-        list(bodies),
+        [stored_encoding],
     )
-    await cache.put_answer(key, msgspec.json.encode(meta), bodies)
+    await cache.put_answer(key, msgspec.json.encode(meta), {stored_encoding: stored_body})
     if etag_matches(request, meta.etag):
         return _not_modified(meta)
-    encoding = accepted_encoding(request)
-    if encoding not in bodies:
-        encoding = IDENTITY
-    return _sent(meta, bodies[encoding], encoding)
+    if stored_encoding == GZIP and accepted_encoding(request) == GZIP:
+        return _sent(meta, stored_body, GZIP)
+    return _sent(meta, rendered.body, IDENTITY)

@@ -21,13 +21,13 @@ services do not filter by user); the roles are in the key so that a service that
 filtering by role cannot leak one role's view to another. The user id is not: per-user
 entries would multiply the cache without a reason.
 
-On top of the parts, the *finished answer* (the bytes sent, per content-encoding, with its
-ETag and headers) is kept under a key holding the generations of every source it was built
-from, plus ``people`` (the gateway's users' names, which title leave entries: bumped when a
-user's name may change) and the request's shape. A warm load then costs one round trip for
-the generations and one for the answer, and a matching ``If-None-Match`` is answered from
-the stored ETag without reading the body. A change to any source it was built from makes it
-unreachable, like its parts; answers with a failed source are never stored.
+On top of the parts, the *finished answer* (the bytes sent, gzip-compressed once when worth
+it, with its ETag and headers) is kept under a key holding the generations of every source
+it was built from, plus ``people`` (the gateway's users' names, which title leave entries:
+bumped when a user's name may change) and the request's shape. A warm load then costs one
+round trip for the generations and one for the answer, and a matching ``If-None-Match`` is
+answered from the stored ETag without reading the body. A change to any source it was built
+from makes it unreachable, like its parts; answers with a failed source are never stored.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "gateway:feed"
 # The generation of the users' names the gateway titles leave entries with.
 PEOPLE = "people"
-# The fields of a stored answer (a Redis hash): its headers, and the body per encoding.
+# The fields of a stored answer (a Redis hash): its headers, and its body under its encoding.
 _META = "meta"
 
 # Event type prefix -> the sources whose feed it can change (the registry's `publishes` and
@@ -93,12 +93,12 @@ def answer_key(generations: Mapping[str, int], shape: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """A finished answer as read back: its headers (JSON, as stored) and the body in the
-    encoding asked for (None when only the headers were read, or it has none in that
-    encoding)."""
+    """A finished answer as read back: its headers (JSON, as stored) and its body with the
+    body's encoding (None when only the headers were read)."""
 
     meta: bytes
-    body: bytes | None
+    body: bytes | None = None
+    encoding: str | None = None
 
 
 def _as_bytes(value: bytes | str | None) -> bytes | None:
@@ -159,13 +159,15 @@ class FeedCache:
         except RedisError as exc:
             logger.warning("feed cache unavailable: %s", exc)
 
-    async def answer(self, key: str, encoding: str, *, with_body: bool) -> StoredAnswer | None:
-        """The stored answer under `key` (its body in `encoding` when `with_body`); None when
-        there is none."""
+    async def answer(
+        self, key: str, encodings: Sequence[str], *, with_body: bool
+    ) -> StoredAnswer | None:
+        """The stored answer under `key` (with its body in the first of `encodings` it is
+        stored in, when `with_body`); None when there is none."""
         if not self.enabled:
             return None
         try:
-            fields = [_META, encoding] if with_body else [_META]
+            fields = [_META, *encodings] if with_body else [_META]
             values: list[bytes | str | None] = await self.client.hmget(key, fields)
         except RedisError as exc:
             logger.warning("feed cache unavailable: %s", exc)
@@ -173,15 +175,10 @@ class FeedCache:
         meta = _as_bytes(values[0])
         if meta is None:
             return None
-        return StoredAnswer(meta, _as_bytes(values[1]) if with_body else None)
-
-    async def answer_body(self, key: str, encoding: str) -> bytes | None:
-        try:
-            body: bytes | str | None = await self.client.hget(key, encoding)
-        except RedisError as exc:
-            logger.warning("feed cache unavailable: %s", exc)
-            return None
-        return _as_bytes(body)
+        for encoding, body in zip(fields[1:], values[1:], strict=True):
+            if body is not None:
+                return StoredAnswer(meta, _as_bytes(body), encoding)
+        return StoredAnswer(meta)
 
     async def put_answer(self, key: str, meta: bytes, bodies: Mapping[str, bytes]) -> None:
         """Store an answer at once (a reader never sees its headers without its bodies)."""

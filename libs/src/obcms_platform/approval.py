@@ -5,7 +5,8 @@ them and the gateway offers only the moves they allow.
     executive_approval -> approved -> enacted
 
 Every review stage may go to rejected, and rejected back to draft. The final approval (into
-approved, and on into enacted) and undoing it (approved back to draft) need the admin role.
+approved, and on into enacted) and undoing it (approved back to draft) need the admin role;
+undoing it also needs a note saying why.
 """
 
 from __future__ import annotations
@@ -36,9 +37,16 @@ ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
 # Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
 ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
 
+# Moves that must say why (the note is the approval history's record of it).
+NOTED_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
+
 
 def needs_admin(current: ApprovalStatus, target: ApprovalStatus) -> bool:
     return target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES
+
+
+def needs_note(current: ApprovalStatus, target: ApprovalStatus) -> bool:
+    return (current, target) in NOTED_MOVES
 
 
 def offered_moves(current: ApprovalStatus, *, admin: bool) -> tuple[ApprovalStatus, ...]:

@@ -19,6 +19,8 @@ from .helpers import (
     create_ppa,
     get_ppa,
     outbox_rows,
+    summary,
+    tranche,
 )
 
 # Every allowed move (DOMAIN.md).
@@ -416,3 +418,37 @@ def test_list_filter_by_approval_status(client, staff, manager):
     assert [p["title"] for p in page.json()["items"]] == ["moved"]
     page = client.get(PPAS, params={"approval_status": "draft"}, headers=staff.headers)
     assert [p["title"] for p in page.json()["items"]] == ["stays"]
+
+
+def test_a_ppa_is_deleted_only_in_draft_or_rejected_and_never_once_funding_is_recorded(
+    client, staff, manager, admin
+):
+    """Once submitted, a PPA's record belongs to its approval (it goes back to draft only
+    through approval); funding once recorded is kept (reversed, never deleted)."""
+    for status in STATUSES:
+        ppa = create_ppa(client, staff, title=f"Delete in {status}")
+        walk(client, admin, ppa["id"], status)
+        response = client.delete(f"{PPAS}/{ppa['id']}", headers=manager.headers)
+        if status in {"draft", "rejected"}:
+            assert response.status_code == 204, (status, response.text)
+            continue
+        assert_error(response, 409, "approval_status")
+        assert get_ppa(client, staff, ppa["id"])["approval_status"] == status
+
+    funded = create_ppa(client, staff, title="Funded, then reworked", budget_allocation="1000")
+    walk(client, admin, funded["id"], "approved")
+    assert tranche(client, manager, funded["id"], "allocation", "1000").status_code == 201
+    assert move(client, admin, funded["id"], "draft", note="Rework the scope").status_code == 200
+    assert_error(client.delete(f"{PPAS}/{funded['id']}", headers=admin.headers), 409, "funding")
+    assert summary(client, manager, funded["id"])["allocated"] == 1000
+
+
+def test_undoing_an_approval_needs_a_note_saying_why(client, staff, admin):
+    ppa = create_ppa(client, staff, title="Approved, then reworked")
+    walk(client, admin, ppa["id"], "approved")
+    for blank in ("", "   "):
+        assert_error(move(client, admin, ppa["id"], "draft", note=blank), 422, "note")
+    assert get_ppa(client, staff, ppa["id"])["approval_status"] == "approved"
+    response = move(client, admin, ppa["id"], "draft", note="Scope grows to two provinces")
+    assert response.status_code == 200, response.text
+    assert response.json()["approval_history"][-1]["note"] == "Scope grows to two provinces"

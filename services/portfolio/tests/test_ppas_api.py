@@ -348,6 +348,8 @@ def test_delete_by_creator_or_manager_only(client, staff, other_staff, manager):
 
 
 def test_delete_removes_everything_hanging_off_the_ppa(client, staff, manager, database):
+    """A PPA that may be deleted (rejected, here; never one with funding recorded:
+    test_approvals) takes its milestones, approval history, workflow stages and need links."""
     ppa = create_ppa(client, staff, sector="social", fiscal_year=2026, budget_allocation=10)
     other = create_ppa(client, staff, title="other")
     pid = ppa["id"]
@@ -359,33 +361,25 @@ def test_delete_removes_everything_hanging_off_the_ppa(client, staff, manager, d
         ).status_code
         == 201
     )
-    assert (
-        client.post(
-            f"{PPAS}/{pid}/funding",
-            json={"tranche_type": "allocation", "amount": 5, "date": "2026-01-01"},
-            headers=manager.headers,
-        ).status_code
-        == 201
-    )
-    assert (
-        client.post(
-            f"{PPAS}/{pid}/approval", json={"to": "technical_review"}, headers=manager.headers
-        ).status_code
-        == 200
-    )
+    for to in ("technical_review", "rejected"):
+        moved = client.post(f"{PPAS}/{pid}/approval", json={"to": to}, headers=manager.headers)
+        assert moved.status_code == 200, moved.text
     need = client.post(
         "/api/v1/needs", json={"title": "n", "ppa_ids": [pid, other["id"]]}, headers=staff.headers
     )
     assert need.status_code == 201, need.text
 
+    with database.engine.connect() as connection:
+        kept = {
+            table: connection.execute(
+                text(f"SELECT count(*) FROM {table} WHERE ppa_id = :id"), {"id": pid}
+            ).scalar_one()
+            for table in ("milestones", "approval_history", "budget_workflow_stages")
+        }
+    assert all(kept.values()), kept
     assert client.delete(f"{PPAS}/{pid}", headers=staff.headers).status_code == 204
     with database.engine.connect() as connection:
-        for table in (
-            "milestones",
-            "funding_tranches",
-            "approval_history",
-            "budget_workflow_stages",
-        ):
+        for table in kept:
             remaining = connection.execute(
                 text(f"SELECT count(*) FROM {table} WHERE ppa_id = :id"), {"id": pid}
             ).scalar_one()

@@ -7,8 +7,9 @@ which the gateway reads too). Functions take a session and never commit.
 Every review stage (technical_review, budget_review, stakeholder_consultation,
 executive_approval) may go to rejected, and rejected may go back to draft; any other move
 is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
-scope, frozen from budget review on). Every move needs the manager role (authz.py); the final
-approval (into approved, and on into enacted) and undoing it need admin. Entering
+scope, frozen from budget review on), saying why in the move's note (422 without one). Every
+move needs the manager role (authz.py); the final approval (into approved, and on into
+enacted) and undoing it need admin. Entering
 budget_review checks the PPA against the active budget ceilings of its sector, fiscal year
 and funding source: over a hard one is refused, over a soft one is noted in the move. Each move is
 recorded (who, when, from, to, note) and announced as `ppa.approval_changed`.
@@ -22,10 +23,15 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.approval import TRANSITIONS, needs_admin
+from obcms_platform.approval import TRANSITIONS, needs_admin, needs_note
 from obcms_platform.auth import Principal, Role
 from obcms_platform.contracts import PPA_APPROVAL_CHANGED, PpaApprovalChanged
-from obcms_platform.errors import ConflictError, ForbiddenError, NotFoundError
+from obcms_platform.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from obcms_platform.history import because
 from obcms_platform.records import locked
 from portfolio_service.approvals.models import ApprovalHistory
@@ -56,6 +62,11 @@ def change_approval(
     if needs_admin(current, target) and not principal.has_role(Role.ADMIN):
         raise ForbiddenError(
             f"moving a PPA from {current.value} to {target.value} needs the admin role"
+        )
+    if needs_note(current, target) and not request.note.strip():
+        raise InvalidInputError(
+            f"note: say why the PPA goes back from {current.value} to {target.value}",
+            field="note",
         )
     # Over a soft ceiling: allowed, and said in the move's note for the approvers after.
     flags = ensure_within_ceiling(session, ppa) if target is S.BUDGET_REVIEW else []

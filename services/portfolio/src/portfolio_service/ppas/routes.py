@@ -31,5 +31,5 @@ import_route(router, Import(PPA_EXPORT, PpaCreate, service.create_ppa, "PPA"), P
 ppas.create(PpaCreate, service.create_ppa, PPA_CREATE)
 ppas.get(service.get_ppa)
 ppas.update(PpaUpdate, service.update_ppa, PPA_UPDATE, errors=(404, 409, 412))
-ppas.delete(service.delete_ppa, PPA_DELETE)
+ppas.delete(service.delete_ppa, PPA_DELETE, errors=(403, 404, 409, 412))
 ppas.history(history, service.get_ppa)

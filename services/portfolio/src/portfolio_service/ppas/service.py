@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
@@ -27,10 +27,12 @@ from obcms_platform.contracts import (
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
+from obcms_platform.vocabulary import ApprovalStatus
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.db import outbox
+from portfolio_service.funding.models import FundingTranche
 from portfolio_service.funding.service import ensure_budget_covers_allocations
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
@@ -101,9 +103,28 @@ def update_ppa(
     return ppa
 
 
+# The approval stages a PPA may be deleted in: before it is submitted, or once rejected.
+DELETABLE_STAGES = frozenset({ApprovalStatus.DRAFT, ApprovalStatus.REJECTED})
+
+
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
-    """Its milestones, workflow stages, approval history, funding and need links go too."""
+    """A PPA in draft (or rejected) without funding recorded; its milestones, workflow
+    stages, approval history and need links go too. Once submitted its record belongs to the
+    approval (it goes back to draft only through approval, with a note), and funding once
+    recorded is reversed, never deleted: both are refused (409)."""
     ppa = records.locked(session, Ppa, ppa_id, expected_version, what="PPA")
+    if ppa.approval_status not in DELETABLE_STAGES:
+        raise ConflictError(
+            f"approval_status: a PPA in {ppa.approval_status.value} cannot be deleted; send it "
+            "back to draft through approval first",
+            field="approval_status",
+        )
+    if session.scalar(select(exists().where(FundingTranche.ppa_id == ppa.id))):
+        raise ConflictError(
+            "funding: this PPA has funding recorded, which is kept as a record; it cannot be "
+            "deleted (its status can be set to cancelled)",
+            field="funding",
+        )
     records.delete_row(session, ppa)
     outbox.add(session, PPA_DELETED, RecordDeleted(title=ppa.title), subject_id=ppa_id)
 

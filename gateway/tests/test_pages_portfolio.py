@@ -460,6 +460,32 @@ def test_stale_ppa_edit_keeps_what_was_typed(make_client, admin_headers):
     assert api_view["priority"] == "urgent"
 
 
+def test_a_workflow_stage_changes_with_the_version_its_row_showed(make_client, admin_headers):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    ppa = _create_ppa(client, f"Stages {_marker()}")
+    page = f"{PPAS}{ppa}/"
+    action = f"{page}workflow/budget_call/"
+    row = re.search(
+        rf'action="{re.escape(action)}".*?name="version" value="(\d+)"', client.get(page).text, re.S
+    )
+    assert row
+    shown = row.group(1)
+    # A colleague starts the stage meanwhile (through the API, at its current version).
+    colleague = make_client().patch(
+        f"/api/v1/ppas/{ppa}/workflow/budget_call",
+        json={"status": "in_progress"},
+        headers={**admin_headers, "If-Match": f'"{shown}"'},
+    )
+    assert colleague.status_code == 200, colleague.text
+    stale = submit(client, action, {"version": shown, "status": "completed"})
+    assert stale.status_code == 412
+    assert "Someone changed this meanwhile" in stale.text
+    stages = make_client().get(f"/api/v1/ppas/{ppa}/workflow", headers=admin_headers).json()
+    assert stages[0]["status"] == "in_progress"
+    current = str(stages[0]["version"])
+    assert submit(client, action, {"version": current, "status": "completed"}).status_code == 303
+
+
 def test_deleting_a_ppa_and_a_milestone_asks_first(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()
@@ -491,6 +517,24 @@ def test_deleting_a_ppa_and_a_milestone_asks_first(make_client):
     assert deleted.status_code == 303
     assert "PPA deleted" in client.get(deleted.headers["location"]).text
     assert client.get(page).status_code == 404
+
+
+def test_delete_is_offered_only_before_a_ppa_is_submitted_and_without_funding(make_client):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    submitted = f"{PPAS}{_create_ppa(client, f'Submitted {_marker()}')}/"
+    assert f'href="{submitted}delete/"' in client.get(submitted).text
+    assert submit(client, submitted + "approval/", {"to": "technical_review"}).status_code == 303
+    detail = client.get(submitted).text
+    assert f'href="{submitted}delete/"' not in detail
+    assert f'href="{submitted}edit/"' in detail
+    refused = submit(client, submitted + "delete/", {})
+    assert refused.status_code == 409
+    assert "send it back to draft through approval first" in refused.text
+
+    funded = f"{PPAS}{_create_ppa(client, f'Funded {_marker()}', budget_allocation='1000')}/"
+    allocation = {"tranche_type": "allocation", "amount": "500", "date": "2031-01-10"}
+    assert submit(client, funded + "funding/", allocation).status_code == 303
+    assert f'href="{funded}delete/"' not in client.get(funded).text
 
 
 def test_need_ppa_links_are_added_and_removed_one_at_a_time(make_client):

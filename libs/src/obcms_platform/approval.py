@@ -37,6 +37,9 @@ ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
 # Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
 ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
 
+# The stages a PPA may be deleted in: before it is submitted, or once rejected (and never
+# once funding is recorded: the portfolio service refuses that too).
+DELETABLE_STAGES = frozenset({S.DRAFT, S.REJECTED})
 # Moves that must say why (the note is the approval history's record of it).
 NOTED_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -81,6 +81,17 @@ def _plausible_date(value: date) -> date:
 
 
 PlausibleDate = Annotated[date, AfterValidator(_plausible_date)]
+
+
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give the time of day in your own time zone, without a UTC offset")
+    return value
+
+
+# A time of day in the person's own time zone (a digest's hour, quiet hours): an offset would
+# be dropped by the column, so it is refused rather than silently lost.
+LocalTime = Annotated[time, AfterValidator(_local_time)]
 
 # The last time zone to reach a new day (UTC+14, Line Islands).
 _LAST_ZONE = timezone(timedelta(hours=14))

@@ -123,3 +123,9 @@ def test_bad_preferences_are_refused_naming_the_field(client: TestClient, staff:
     assert_error(
         client.patch(url, json={"colour": "red"}, headers=staff.headers), 422, field="colour"
     )
+    # A time of day is the person's own: an offset would be dropped by the column, not kept.
+    for field in ("digest_time", "quiet_start"):
+        body = {"quiet_start": "22:00", "quiet_end": "06:00", field: "23:30:00-05:00"}
+        error = assert_error(client.patch(url, json=body, headers=staff.headers), 422, field=field)
+        assert "UTC offset" in error["message"], error
+    assert client.get(url, headers=staff.headers).json()["digest_time"] == "07:30:00"

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from obcms_platform.testing import assert_error
+from obcms_platform.testing.service_probes import run_concurrently
 
 from .helpers import PPAS, STAGES, create_ppa, get_ppa, outbox_rows, summary, tranche
 
@@ -221,6 +222,49 @@ def test_stage_fields_and_validation(client, staff):
         assert_error(stage(client, staff, pid, "budget_call", body), 422, field)
     assert_error(stage(client, staff, pid, "planning", {"status": "completed"}), 422, "stage")
     assert_error(stage(client, staff, str(uuid.uuid4()), "budget_call", {"notes": "x"}), 404)
+
+
+def test_a_stage_changed_by_a_colleague_is_not_overwritten(client, staff, manager):
+    """Each stage carries its version (ETag); a change at an older one is 412, and of two
+    concurrent changes at the same version exactly one is kept."""
+    pid = create_ppa(client, staff)["id"]
+    listed = {
+        s["stage"]: s for s in client.get(f"{PPAS}/{pid}/workflow", headers=staff.headers).json()
+    }
+    read = listed["budget_call"]["version"]
+    first = client.patch(
+        f"{PPAS}/{pid}/workflow/budget_call",
+        json={"notes": "Call issued on 3 March"},
+        headers={**staff.headers, "If-Match": f'"{read}"'},
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["version"] == read + 1
+    assert first.headers["etag"] == f'"{read + 1}"'
+    stale = client.patch(
+        f"{PPAS}/{pid}/workflow/budget_call",
+        json={"notes": "Call not yet issued"},
+        headers={**manager.headers, "If-Match": f'"{read}"'},
+    )
+    assert_error(stale, 412)
+    after = {
+        s["stage"]: s for s in client.get(f"{PPAS}/{pid}/workflow", headers=staff.headers).json()
+    }
+    assert after["budget_call"]["notes"] == "Call issued on 3 March"
+
+    current = after["formulation"]["version"]
+    answers = run_concurrently(
+        [
+            lambda note=note: (
+                client.patch(
+                    f"{PPAS}/{pid}/workflow/formulation",
+                    json={"notes": note},
+                    headers={**staff.headers, "If-Match": f'"{current}"'},
+                ).status_code
+            )
+            for note in ("one", "two", "three", "four")
+        ]
+    )
+    assert sorted(answers) == [200, 412, 412, 412]
 
 
 # --- funding ----------------------------------------------------------------------------

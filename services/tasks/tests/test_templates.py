@@ -594,6 +594,8 @@ def test_staff_cannot_generate(client, staff, manager):
         ({"subject_kind": "budget"}, "subject_kind"),
         ({"subject_id": "abc"}, "subject_id"),
         ({"base_date": "1900-01-01"}, "base_date"),
+        # A plausible date whose later tasks would be due after 2199 (a task takes no such date).
+        ({"base_date": "2199-12-30"}, "base_date"),
         ({"context": {"event_title": "x" * 301}}, "context.event_title"),
     ],
 )
@@ -604,3 +606,4 @@ def test_invalid_generate_request_is_refused(client, manager, body, field):
         headers=manager.headers,
     )
     assert_error(response, 422, field)
+    assert client.get("/api/v1/tasks", headers=manager.headers).json()["total"] == 0

@@ -73,7 +73,7 @@ from gateway_service.pages.record_forms import (
     service_errors,
 )
 from gateway_service.web import render
-from obcms_platform.approval import offered_moves
+from obcms_platform.approval import DELETABLE_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.psgc import Area, gazetteer
 from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, ApprovalStatus, AreaLevel
@@ -649,6 +649,10 @@ async def _ppa_page(
             "moves": approval_moves(user, ppa["approval_status"]),
             "can_manage": is_manager(user),
             "may_change": may_change(user, ppa),
+            # Deleting is offered only where the service allows it (docs/authorization.md).
+            "may_delete": may_change(user, ppa)
+            and ppa["approval_status"] in DELETABLE_STAGES
+            and not funding["tranches"],
             "section": section,
             "errors": errors or {},
             "general_error": general,
@@ -886,8 +890,19 @@ async def stage_update(request: Request, user: PageUser, ppa_id: str, stage: str
     form["stage"] = stage
     path = f"/ppas/{ppa_id}/workflow/{stage}"
     # A stage is changed from its row: refusals show above the table, not beside an input.
+    # At the version the row showed: a colleague's change meanwhile is not overwritten.
     return await _submit(
-        request, user, ppa_id, "workflow", "PATCH", path, parsed, form, (), saved="stage-saved"
+        request,
+        user,
+        ppa_id,
+        "workflow",
+        "PATCH",
+        path,
+        parsed,
+        form,
+        (),
+        saved="stage-saved",
+        headers=if_match(form.get("version", "")),
     )
 
 

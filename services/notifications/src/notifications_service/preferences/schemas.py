@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from notifications_service.kinds import Channel, Kind
-from obcms_platform.schemas import ResponseModel, UpdateModel
+from obcms_platform.schemas import LocalTime, ResponseModel, UpdateModel
 
 
 class KindChoice(BaseModel):
@@ -30,8 +30,8 @@ class PreferencesRead(ResponseModel):
 class PreferencesUpdate(UpdateModel):
     clearable: ClassVar[frozenset[str]] = frozenset({"quiet_start", "quiet_end"})
 
-    digest_time: time | None = None
-    quiet_start: time | None = None
-    quiet_end: time | None = None
+    digest_time: LocalTime | None = None
+    quiet_start: LocalTime | None = None
+    quiet_end: LocalTime | None = None
     event_lead_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
     channels: dict[Kind, Channel] | None = None

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
+from obcms_platform.approval import DELETABLE_STAGES
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import (
     PPA_CREATED,
@@ -27,7 +28,6 @@ from obcms_platform.contracts import (
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
-from obcms_platform.vocabulary import ApprovalStatus
 from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
@@ -101,10 +101,6 @@ def update_ppa(
     announced = PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa))
     outbox.add(session, PPA_UPDATED, announced, subject_id=ppa.id)
     return ppa
-
-
-# The approval stages a PPA may be deleted in: before it is submitted, or once rejected.
-DELETABLE_STAGES = frozenset({ApprovalStatus.DRAFT, ApprovalStatus.REJECTED})
 
 
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:

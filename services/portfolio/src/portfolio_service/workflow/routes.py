@@ -23,13 +23,14 @@ def list_stages(ppa_id: uuid.UUID, session: DbSession, _: CurrentPrincipal) -> l
     return [StageRead.model_validate(stage) for stage in service.list_stages(session, ppa_id)]
 
 
-@router.patch("/{stage}", response_model=StageRead, responses=error_responses(409))
+@router.patch("/{stage}", response_model=StageRead, responses=error_responses(409, 412))
 def update_stage(
     ppa_id: uuid.UUID,
     stage: BudgetStage,
     changes: StageUpdate,
-    write: Annotated[Write, Writes(WORKFLOW_UPDATE, if_match=False)],
+    write: Annotated[Write, Writes(WORKFLOW_UPDATE)],
 ) -> StageRead:
-    """Set status, due date, owner team or notes; 409 when completing out of order."""
-    row = service.update_stage(write.session, ppa_id, stage, changes)
-    return write.respond(row, StageRead, etag=False)
+    """Set status, due date, owner team or notes; 409 when completing out of order, 412 when
+    ``If-Match`` names another version of the stage (its ETag)."""
+    row = service.update_stage(write.session, ppa_id, stage, changes, write.expected_version)
+    return write.respond(row, StageRead)

@@ -32,3 +32,4 @@ class StageRead(ResponseModel):
     notes: str
     completed_at: datetime | None
     updated_at: datetime
+    version: int

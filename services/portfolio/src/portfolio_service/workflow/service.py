@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from obcms_platform.contracts import WORKFLOW_STAGE_CHANGED, WorkflowStageChanged
 from obcms_platform.errors import ConflictError, NotFoundError
 from obcms_platform.history import Action, RecordChange, because
-from obcms_platform.records import apply_changes
+from obcms_platform.records import apply_changes, check_version
 from portfolio_service.db import history, outbox
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.workflow.models import (
@@ -63,13 +63,19 @@ def list_stages(session: Session, ppa_id: uuid.UUID) -> list[WorkflowStage]:
 
 
 def update_stage(
-    session: Session, ppa_id: uuid.UUID, stage: BudgetStage, changes: StageUpdate
+    session: Session,
+    ppa_id: uuid.UUID,
+    stage: BudgetStage,
+    changes: StageUpdate,
+    expected_version: int | None = None,
 ) -> WorkflowStage:
+    """Change a stage (at `expected_version`, If-Match: 412 when a colleague changed it)."""
     by_sequence = {row.sequence: row for row in _stages(session, ppa_id, for_update=True)}
     sequence = STAGE_ORDER[stage]
     row = by_sequence.get(sequence)
     if row is None:
         raise NotFoundError("workflow stage", f"{stage.value} of PPA {ppa_id}")
+    check_version(row, row.id, expected_version, what=f"the {stage.value} stage")
     values = changes.changes()
     new_status = values.get("status", row.status)
     if new_status is StageStatus.COMPLETED and row.status is not StageStatus.COMPLETED:

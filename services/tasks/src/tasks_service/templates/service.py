@@ -17,6 +17,7 @@ from obcms_platform.contracts import TASK_CREATED
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.history import because
 from obcms_platform.records import insert_row
+from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce_all
 from tasks_service.templates.models import (
@@ -105,6 +106,18 @@ def delete_template(session: Session, name: str) -> None:
     session.flush()
 
 
+def _ensure_due_dates_plausible(template: TaskTemplate, base_date: date) -> None:
+    """Every task's due date within the dates any record takes (`PlausibleDate`'s)."""
+    offsets = [item.days_from_start for item in template.items] or [0]
+    first, last = (base_date + timedelta(days=days) for days in (min(offsets), max(offsets)))
+    if first < EARLIEST_DATE or last > LATEST_DATE:
+        raise InvalidInputError(
+            f"base_date: the template's tasks would be due from {first} to {last}; due dates "
+            f"must be between {EARLIEST_DATE} and {LATEST_DATE}",
+            field="base_date",
+        )
+
+
 def generate_from_template(
     session: Session,
     name: str,
@@ -120,6 +133,7 @@ def generate_from_template(
     template = get_template(session, name)
     if not template.is_active:
         raise ConflictError(f"task template {name!r} is inactive", field="name")
+    _ensure_due_dates_plausible(template, base_date)
     claimed = session.scalar(
         insert(TemplateGeneration)
         .values(

@@ -287,6 +287,18 @@ def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
     assert "critical" in after.lower()
     assert f"My new title {marker}" not in after
 
+    # The form came back at the current version: saving again, after reviewing, applies it.
+    shown = re.search(r'data-task-form>.*?name="version" value="(\d+)"', stale.text, re.S)
+    assert shown
+    assert shown.group(1) == _version(admin, task) != opened
+    again = submit(
+        admin,
+        f"{TASKS}{task}/edit/",
+        {"title": f"My new title {marker}", "priority": "low", "version": shown.group(1)},
+    )
+    assert again.status_code == 303
+    assert f"My new title {marker}" in admin.get(f"{TASKS}{task}/").text
+
 
 def test_quick_actions_and_the_board(make_client):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)

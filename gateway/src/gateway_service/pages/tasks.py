@@ -6,7 +6,7 @@ the task's version: a stale save is refused, never an overwrite), the tasks a ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -687,8 +687,10 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     if reply.status == 412:
         who = await who_changed(request, task)
+        # What was typed stays, at the current version: saving again overwrites knowingly.
+        current = replace(form, version=str(task["version"]))
         return await _form_page(
-            request, user, form, task=task, conflict=STALE.format(who=who), status=412
+            request, user, current, task=task, conflict=STALE.format(who=who), status=412
         )
     errors, general = refusal_errors(reply, FORM_INPUTS)
     return await _form_page(

@@ -351,6 +351,13 @@ def test_dashboard_and_unknown_records(make_client):
     whole = client.get(DASHBOARD)
     assert whole.status_code == 200
     assert "needs addressed" in whole.text
+    # Every breakdown's link opens the PPA list it names (PPAs without a sector are counted
+    # under "Unspecified", which no list filter selects: shown, not a link).
+    links = set(re.findall(r'href="(/oobc-management/portfolio/ppas/\?[^"]+)"', whole.text))
+    assert any("sector=" in link for link in links)
+    for link in links:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+    assert "<th>Unspecified</th>" in whole.text
     invalid = client.get(DASHBOARD, params={"fiscal_year": "12"})
     assert invalid.status_code == 422
     assert "fiscal_year" in invalid.text

@@ -107,6 +107,10 @@ class Sector(StrEnum):
     PEACE_SECURITY = "peace_security"
 
 
+# The dashboard's row of PPAs without a sector (a count only: no list filter selects them).
+UNSPECIFIED_SECTOR = "unspecified"
+
+
 class AppropriationClass(StrEnum):
     """The budget class of a PPA's appropriation (personnel, operating, capital)."""
 

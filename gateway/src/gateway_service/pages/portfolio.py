@@ -76,7 +76,12 @@ from gateway_service.web import render
 from obcms_platform.approval import DELETABLE_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.psgc import Area, gazetteer
-from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, ApprovalStatus, AreaLevel
+from obcms_platform.vocabulary import (
+    SUSTAINABLE_DEVELOPMENT_GOALS,
+    UNSPECIFIED_SECTOR,
+    ApprovalStatus,
+    AreaLevel,
+)
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -307,6 +312,8 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             # The dashboard's filters, carried by its links to the PPA list (a breakdown's
             # link by tag or SDG replaces that filter, not adds a choice to it).
             "scope_query": urlencode(filters),
+            # A breakdown's row that no list filter selects: shown, not linked.
+            "unlisted": UNSPECIFIED_SECTOR,
             # The portfolio report (PDF) of what the dashboard shows, its stale_days included.
             "report_query": urlencode(
                 [*filters, ("stale_days", stale_days)] if stale_days else filters

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from obcms_platform.records import model_of
-from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, PpaTag
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, UNSPECIFIED_SECTOR, PpaTag
 from portfolio_service.dashboard.schemas import (
     Beneficiaries,
     BudgetFigures,
@@ -67,7 +67,6 @@ UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
 UNDER_OBLIGATED_LIMIT = 20
 AT_RISK_MARGIN = 20  # percentage points of the planned period
-UNSPECIFIED = "unspecified"
 STALE_DAYS = 30  # default of `stale_days`
 STALE_LIMIT = 20
 # PPAs expected to report: not completed or cancelled.
@@ -188,7 +187,7 @@ def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
             .label(f"{name}__{value.value}")
             for value in values
         ]
-    columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED}"))
+    columns.append(func.count().filter(Ppa.sector.is_(None)).label(f"sector__{UNSPECIFIED_SECTOR}"))
     columns += [
         func.count().filter(Ppa.sdgs.any_() == written(goal, Integer())).label(f"sdg__{goal}")
         for goal in SUSTAINABLE_DEVELOPMENT_GOALS

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from obcms_platform.auth import Principal
+from obcms_platform.vocabulary import UNSPECIFIED_SECTOR
 from portfolio_service.authz import MILESTONE_WRITE, ppa_ownership
 from portfolio_service.ppas.models import Ppa, PpaStatus, Sector
 from portfolio_service.ppas.service import filtered_ppas
@@ -31,7 +32,6 @@ from portfolio_service.timeline.schemas import (
 from portfolio_service.workflow.models import WorkflowStage
 
 TIMELINE_LIMIT = 200
-UNSPECIFIED = "unspecified"  # the group of the PPAs without a sector
 
 
 def portfolio_timeline(
@@ -90,13 +90,13 @@ def _groups(rows: list[TimelinePpa], group_by: TimelineGrouping) -> list[Timelin
     within a group, PPAs by start date (undated last), then title."""
     order: list[str]
     if group_by is TimelineGrouping.SECTOR:
-        order = [sector.value for sector in Sector] + [UNSPECIFIED]
+        order = [sector.value for sector in Sector] + [UNSPECIFIED_SECTOR]
     else:
         order = [status.value for status in PpaStatus]
     members: defaultdict[str, list[TimelinePpa]] = defaultdict(list)
     for row in rows:
         if group_by is TimelineGrouping.SECTOR:
-            key = row.sector.value if row.sector else UNSPECIFIED
+            key = row.sector.value if row.sector else UNSPECIFIED_SECTOR
         else:
             key = row.status.value
         members[key].append(row)

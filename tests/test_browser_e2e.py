@@ -291,6 +291,11 @@ def test_completing_three_tasks_moves_the_ppa_progress_to_30(
 
     page.goto("/oobc-management/portfolio/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # The charts' legends say what the tables beside them say ("OOBC PPA", not "Oobc ppa").
+    legend = page.locator("canvas[data-chart='category']").evaluate(
+        "canvas => window.Chart.getChart(canvas).data.labels"
+    )
+    assert any(entry.startswith("OOBC PPA (") for entry in legend), legend
     screenshot(page, "portfolio-dashboard")
     assert errors == []
 

@@ -75,6 +75,7 @@ from gateway_service.pages.record_forms import (
 from gateway_service.web import render
 from obcms_platform.approval import DELETABLE_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
+from obcms_platform.formatting import label
 from obcms_platform.psgc import Area, gazetteer
 from obcms_platform.vocabulary import (
     SUSTAINABLE_DEVELOPMENT_GOALS,
@@ -297,6 +298,12 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "obligated": budget["obligated"],
                 "disbursed": budget["disbursed"],
             },
+        }
+        # The legends' words, as the tables beside the charts say them.
+        charts["names"] = {
+            code: label(code)
+            for key in ("status", "category", "sector", "approval")
+            for code in charts[key]
         }
     return render(
         request,

@@ -20,7 +20,11 @@
     disbursed: ["Disbursed", "#6aa84f"]
   };
 
+  // The page's own words for its codes ("OOBC PPA", not "Oobc ppa"), as its tables say them.
+  var NAMES = {};
+
   function label(code) {
+    if (Object.prototype.hasOwnProperty.call(NAMES, code)) return NAMES[code];
     if (window.obcmsFormat && window.obcmsFormat.label) return window.obcmsFormat.label(code);
     var text = String(code).replace(/_/g, " ");
     return text.charAt(0).toUpperCase() + text.slice(1);
@@ -74,6 +78,9 @@
     var source = document.getElementById("dashboard-data");
     if (!source || typeof window.Chart === "undefined") { return; }
     var data = JSON.parse(source.textContent);
+    NAMES = data.names || {};
+    // A phone's narrow card: the legend below the chart, in readable type.
+    var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var key = canvas.getAttribute("data-chart");
       var series = data[key];
@@ -90,7 +97,16 @@
             backgroundColor: codes.map(function (k, i) { return MEANING[k] || PALETTE[i % PALETTE.length]; })
           }]
         },
-        options: { responsive: true, plugins: { legend: { display: true, position: "right" } } }
+        options: {
+          responsive: true,
+          plugins: {
+            legend: {
+              display: true,
+              position: narrow ? "bottom" : "right",
+              labels: { font: { size: 13 } }
+            }
+          }
+        }
       });
     });
   }

@@ -332,6 +332,8 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             **record_filter_choices(),
             "chart_js": vendored("chart"),
             "charts_json": json.dumps(charts).replace("<", "\\u003c") if charts else None,
+            # The breakdowns drawn as charts (a PPA has several tags: no shares of a whole).
+            "charted": set(charts or ()),
         },
         status_code=error.status if error else 200,
     )

@@ -79,8 +79,6 @@
     if (!source || typeof window.Chart === "undefined") { return; }
     var data = JSON.parse(source.textContent);
     NAMES = data.names || {};
-    // A phone's narrow card: the legend below the chart, in readable type.
-    var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var key = canvas.getAttribute("data-chart");
       var series = data[key];
@@ -99,11 +97,14 @@
         },
         options: {
           responsive: true,
+          animation: false,  // drawn at once: nothing moves on a page read for its figures
           plugins: {
+            // Below the chart, in readable type: beside it, a card of a third of the page
+            // (or a phone's) cut the longer names off.
             legend: {
               display: true,
-              position: narrow ? "bottom" : "right",
-              labels: { font: { size: 13 } }
+              position: "bottom",
+              labels: { font: { size: 13 }, boxWidth: 12 }
             }
           }
         }

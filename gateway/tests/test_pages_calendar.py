@@ -25,7 +25,10 @@ def staff_user(make_client, admin_headers) -> dict[str, Any]:
 
 def _created_id(response: httpx.Response, prefix: str) -> str:
     assert response.status_code == 303, response.text
-    match = re.fullmatch(re.escape(prefix) + r"([0-9a-f-]{36})/", response.headers["location"])
+    # The record's page, perhaps saying what was done (``?saved=sent``).
+    match = re.fullmatch(
+        re.escape(prefix) + r"([0-9a-f-]{36})/(?:\?saved=\w+)?", response.headers["location"]
+    )
     assert match, response.headers["location"]
     return match.group(1)
 
@@ -148,17 +151,36 @@ def test_leave_requests_and_decisions(make_client, staff_user):
         },
     )
     leave = _created_id(created, LEAVE)
+    assert created.headers["location"].endswith("?saved=sent")
+    assert (
+        'role="status" aria-live="polite">Leave request sent<'
+        in staff.get(created.headers["location"]).text
+    )
     own = staff.get(LEAVE)
     assert own.status_code == 200
     assert f"family {marker}" in own.text
     assert "Pending requests" not in own.text
+
+    # Every problem beside its input, at once, in words; what was typed stays.
     backwards = submit(
         staff,
         LEAVE + "create/",
         {"leave_type": "sick", "start_date": "2031-07-05", "end_date": "2031-07-01"},
     )
     assert backwards.status_code == 422
-    assert "end_date" in backwards.text
+    assert (
+        '<span class="field-error" id="f-end_date-error">'
+        "The last day must not be before the first day</span>" in backwards.text
+    )
+    assert 'value="2031-07-05"' in backwards.text
+    empty = submit(
+        staff, LEAVE + "create/", {"leave_type": "sick", "start_date": "", "end_date": "x"}
+    )
+    assert empty.status_code == 422
+    assert 'id="f-start_date-error">Give the first day<' in empty.text
+    assert 'id="f-end_date-error">Enter a date, e.g. 2026-12-14<' in empty.text
+    assert "Please correct the 2 fields marked below." in empty.text
+
     refused = submit(staff, f"{LEAVE}{leave}/approve/")
     assert refused.status_code == 403
 
@@ -168,13 +190,41 @@ def test_leave_requests_and_decisions(make_client, staff_user):
     assert staff_user["username"] in queue.text
     decided = submit(manager, f"{LEAVE}{leave}/approve/", {"next": "list"})
     assert decided.status_code == 303
-    assert decided.headers["location"] == LEAVE
+    assert decided.headers["location"] == LEAVE + "?saved=approved"
+    assert ">Leave request approved<" in manager.get(decided.headers["location"]).text
     detail = staff.get(f"{LEAVE}{leave}/")
     assert detail.status_code == 200
     assert "badge-approved" in detail.text
     again = submit(manager, f"{LEAVE}{leave}/reject/")
     assert again.status_code == 409
     assert manager.get(f"{LEAVE}{uuid.uuid4()}/").status_code == 404
+
+
+def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_client, staff_user):
+    staff = signed_in(make_client(), staff_user["username"])
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    body = {"leave_type": "vacation", "start_date": "2031-08-04", "end_date": "2031-08-05"}
+    leave = _created_id(submit(staff, LEAVE + "create/", body), LEAVE)
+    queue = manager.get(LEAVE).text
+    assert f'href="{LEAVE}{leave}/reject/?next=list"' in queue
+    assert f'action="{LEAVE}{leave}/reject/"' not in queue  # no one-click rejection
+    question = manager.get(f"{LEAVE}{leave}/reject/", params={"next": "list"})
+    assert question.status_code == 200
+    assert "Mon 4 Aug 2031 \N{EN DASH} Tue 5 Aug 2031" in question.text
+    assert "badge-pending" in staff.get(f"{LEAVE}{leave}/").text  # asking changed nothing
+    rejected = submit(
+        manager, f"{LEAVE}{leave}/reject/", {"next": "list", "reason": "The team is at the summit"}
+    )
+    assert rejected.headers["location"] == LEAVE + "?saved=rejected"
+    assert ">Leave request rejected<" in manager.get(rejected.headers["location"]).text
+    assert "badge-rejected" in staff.get(f"{LEAVE}{leave}/").text
+
+    # From Home, too: back there, saying so (it said nothing: "rejectd" is no word).
+    body = {**body, "start_date": "2031-08-11", "end_date": "2031-08-11"}
+    other = _created_id(submit(staff, LEAVE + "create/", body), LEAVE)
+    from_home = submit(manager, f"{LEAVE}{other}/reject/", {"next": "home", "reason": "Busy week"})
+    assert from_home.headers["location"] == "/?saved=rejected&subject=leave"
+    assert ">Leave request rejected<" in manager.get(from_home.headers["location"]).text
 
 
 def test_event_detail_page(make_client, admin_headers):

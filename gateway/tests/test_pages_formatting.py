@@ -370,6 +370,7 @@ def page_routes(app_routes: list[Any]) -> list[APIRoute]:
 PATH_WORDS = {
     "action": ("cancel", "delete"),
     "decision": ("return", "reject"),
+    "undoing": ("reject", "cancel"),  # a booking's question before it is undone
     "service": ("tasks",),  # of the seeded export
 }
 # The comments and files of a record (pages/collaboration.py) name it `record_id` whatever

@@ -1,8 +1,15 @@
 """Staff leave pages (my requests, the request form, managers' pending queue with approve /
-reject)."""
+reject).
+
+The request form says every problem beside its input, all at once, in words (dates given,
+the last day not before the first); a manager files leave for someone picked by name. A
+rejection asks first, on its own page, with the reason the requester is told. Every action
+says it worked (``?saved=``: "Leave request sent", "… approved", "… rejected").
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,35 +29,72 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
-    user_ids_for,
+    refusal_errors,
     user_names,
 )
+from gateway_service.pages.events import active_people, viewer_zone
 from gateway_service.web import render
+from obcms_platform.formatting import format_span
 
 LEAVE = "/oobc-management/staff/leave/"
 LEAVE_PAGE = LEAVE + "{leave_id}/"
+SUBJECT = "Leave request"
+# The service's fields -> the form's inputs, and the inputs' titles (its errors say them).
+INPUTS = {
+    "leave_type": "leave_type",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "user_id": "user",
+    "reason": "reason",
+}
+DATES = {"start_date": "the first day", "end_date": "the last day"}
+# A decision -> the word the page says it with ("Leave rejected").
+DECIDED = {"approve": "approved", "reject": "rejected"}
 
 router = APIRouter(include_in_schema=False)
 
 
-def leave_url(leave_id: str) -> str:
-    return LEAVE_PAGE.format(leave_id=leave_id)
+def leave_url(leave_id: str, saved: str = "") -> str:
+    return LEAVE_PAGE.format(leave_id=leave_id) + (f"?saved={saved}" if saved else "")
+
+
+def form_problems(form: dict[str, str]) -> dict[str, str]:
+    """What the request form can tell before asking the service (every problem at once)."""
+    found: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for name, day in DATES.items():
+        value = form.get(name, "")
+        if not value:
+            found[name] = f"Give {day}"
+            continue
+        try:
+            days[name] = date.fromisoformat(value)
+        except ValueError:
+            found[name] = "Enter a date, e.g. 2026-12-14"
+    if len(days) == len(DATES) and days["end_date"] < days["start_date"]:
+        found["end_date"] = "The last day must not be before the first day"
+    if form.get("leave_type", "vacation") not in LEAVE_TYPES:
+        found["leave_type"] = "Choose a type of leave"
+    return found
 
 
 async def _leave_page(
     request: Request,
     user: PageUser,
     *,
-    error: FormError | None = None,
+    errors: dict[str, str] | None = None,
+    general: str | None = None,
     form: dict[str, str] | None = None,
     decision_error: FormError | None = None,
+    status: int = 200,
 ) -> Response:
     mine = await fetch_items(request, user, "calendar", "/leaves", {"mine": "true"})
     pending: list[dict[str, Any]] = []
+    people: list[dict[str, str]] = []
     if is_manager(user):
         pending = await fetch_items(request, user, "calendar", "/leaves", {"status": "pending"})
+        people = await active_people(request)
     names = await user_names(request, [leave["user_id"] for leave in pending])
-    shown = error or decision_error
     return render(
         request,
         "leave.html",
@@ -58,13 +102,16 @@ async def _leave_page(
             "mine": mine,
             "pending": pending,
             "names": names,
+            "people": people,
             "can_manage": is_manager(user),
-            "error": error,
+            "errors": errors or {},
+            "general_error": general,
             "decision_error": decision_error,
             "form": form or {},
             "leave_types": LEAVE_TYPES,
+            "saved_subject": SUBJECT,
         },
-        status_code=shown.status if shown else 200,
+        status_code=decision_error.status if decision_error else status,
     )
 
 
@@ -76,17 +123,19 @@ async def leave_list(request: Request, user: PageUser) -> Response:
 @router.post(LEAVE + "create/")
 async def leave_create(request: Request, user: PageUser) -> Response:
     form, _ = await read_form(request)
+    problems = form_problems(form)
+    if problems:
+        return await _leave_page(request, user, errors=problems, form=form, status=422)
     payload = create_payload(form, ("leave_type", "start_date", "end_date", "reason"))
-    if form.get("user"):
-        ids, unknown = await user_ids_for(request, [form["user"]])
-        if unknown:
-            error = FormError(422, f"user_id: no user {unknown[0]!r}", "user_id")
-            return await _leave_page(request, user, error=error, form=form)
-        payload["user_id"] = ids[0]
+    if form.get("user") and form["user"] != str(user.id):
+        payload["user_id"] = form["user"]
     reply = await api(request, user, "calendar", "POST", "/leaves", json=payload)
     if reply.ok:
-        return redirect(leave_url(reply.body["id"]))
-    return await _leave_page(request, user, error=reply.as_error(), form=form)
+        return redirect(leave_url(reply.body["id"], "sent"))
+    errors, general = refusal_errors(reply, INPUTS)
+    return await _leave_page(
+        request, user, errors=errors, general=general, form=form, status=reply.status
+    )
 
 
 async def _leave_detail(
@@ -105,6 +154,7 @@ async def _leave_detail(
             "activity": changes,
             "activity_total": change_count,
             "error": error,
+            "saved_subject": SUBJECT,
         },
         status_code=error.status if error else 200,
     )
@@ -115,20 +165,55 @@ async def leave_detail(request: Request, user: PageUser, leave_id: str) -> Respo
     return await _leave_detail(request, user, parse_id(leave_id, "leave request"))
 
 
+@router.get(LEAVE_PAGE + "reject/")
+async def leave_reject_question(request: Request, user: PageUser, leave_id: str) -> Response:
+    """Reject a leave request? Asked first, with the reason the requester is told."""
+    leave_id = parse_id(leave_id, "leave request")
+    leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
+    names = await user_names(request, [leave["user_id"]])
+    who = names.get(leave["user_id"], "unknown user")
+    back = {"home": home.HOME, "list": LEAVE}.get(request.query_params.get("next", ""))
+    return render(
+        request,
+        "decision_confirm.html",
+        {
+            "question": f"Reject the leave of {who}?",
+            "facts": [
+                ("Who", who),
+                (
+                    "When",
+                    format_span(leave["start_date"], leave["end_date"], zone=viewer_zone(user)),
+                ),
+            ],
+            "consequence": f"{who} is told that the request was rejected, with your reason.",
+            "post_to": leave_url(leave_id) + "reject/",
+            "next": request.query_params.get("next", ""),
+            "note_name": "reason",
+            "note_label": "Reason (the requester sees it)",
+            "confirm": "Yes, reject",
+            "keep": "Keep it pending",
+            "back": back or leave_url(leave_id),
+        },
+    )
+
+
 @router.post(LEAVE_PAGE + "{action}/")
 async def leave_decide(request: Request, user: PageUser, leave_id: str, action: str) -> Response:
     leave_id = parse_id(leave_id, "leave request")
-    if action not in ("approve", "reject"):
+    if action not in DECIDED:
         return await _leave_detail(
             request, user, leave_id, error=FormError(404, f"unknown action {action!r}")
         )
     form, _ = await read_form(request)
     body = {"reason": form["reason"]} if form.get("reason") else None
     reply = await api(request, user, "calendar", "POST", f"/leaves/{leave_id}/{action}", json=body)
+    word = DECIDED[action]
     if form.get("next") == "home":
-        return await home.back_home(request, user, reply, "leave", f"{action}d")
+        return await home.back_home(request, user, reply, "leave", word)
     if reply.ok:
-        return redirect(LEAVE if form.get("next") == "list" else leave_url(leave_id))
+        return redirect(
+            f"{LEAVE}?saved={word}" if form.get("next") == "list" else leave_url(leave_id, word)
+        )
     if form.get("next") == "list":
         return await _leave_page(request, user, decision_error=reply.as_error())
     return await _leave_detail(request, user, leave_id, error=reply.as_error())

@@ -144,6 +144,7 @@ async def _booking_page(
             "activity": changes,
             "activity_total": change_count,
             "error": error,
+            "saved_subject": "Booking",
         },
         status_code=error.status if error else 200,
     )
@@ -152,6 +153,55 @@ async def _booking_page(
 @router.get(BOOKING_PAGE)
 async def booking_detail(request: Request, user: PageUser, booking_id: str) -> Response:
     return await _booking_page(request, user, parse_id(booking_id, "booking"))
+
+
+# What undoing a booking asks first (its question's verb, what follows, the note's label).
+UNDOING = {
+    "reject": ("Reject", "The booker is told that it was rejected, with your note."),
+    "cancel": ("Cancel", "The time is freed for others; the booker is told."),
+}
+
+
+@router.get(BOOKING_PAGE + "{undoing}/")
+async def booking_undo_question(
+    request: Request, user: PageUser, booking_id: str, undoing: str
+) -> Response:
+    """Reject or cancel a booking? Asked first, with a note saying why."""
+    booking_id = parse_id(booking_id, "booking")
+    if undoing not in UNDOING:
+        return await _booking_page(
+            request, user, booking_id, error=FormError(404, f"unknown action {undoing!r}")
+        )
+    verb, consequence = UNDOING[undoing]
+    booking = await fetch(request, user, "calendar", f"/bookings/{booking_id}")
+    reply = await api(request, user, "calendar", "GET", f"/resources/{booking['resource_id']}")
+    resource = reply.body["name"] if reply.ok else "a resource"
+    names = await user_names(request, [booking["booked_by"]])
+    next_page = request.query_params.get("next", "")
+    return render(
+        request,
+        "decision_confirm.html",
+        {
+            "question": f"{verb} the booking of {resource}?",
+            "facts": [
+                (
+                    "When",
+                    formatting.format_span(
+                        booking["start"], booking["end"], False, viewer_zone(user)
+                    ),
+                ),
+                ("Booked by", names.get(booking["booked_by"], "unknown user")),
+            ],
+            "consequence": consequence,
+            "post_to": booking_url(booking_id) + f"{undoing}/",
+            "next": next_page,
+            "note_name": "notes",
+            "note_label": "Note (why)",
+            "confirm": f"Yes, {verb.lower()} it",
+            "keep": "Keep the booking",
+            "back": home.HOME if next_page == "home" else booking_url(booking_id),
+        },
+    )
 
 
 @router.post(BOOKING_PAGE + "{action}/")
@@ -171,7 +221,7 @@ async def booking_decide(
     if form.get("next") == "home":
         return await home.back_home(request, user, reply, "booking", DECIDED[action])
     if reply.ok:
-        return redirect(booking_url(booking_id))
+        return redirect(booking_url(booking_id) + f"?saved={DECIDED[action]}")
     return await _booking_page(request, user, booking_id, error=reply.as_error())
 
 

@@ -136,8 +136,14 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     assert staff.get(f"{TASKS}{task}/").status_code == 200
     refused = submit(staff, f"{TASKS}{task}/complete/")
     assert refused.status_code == 403
-    assert "You may not change this task" in refused.text
-    assert submit(staff, f"{TASKS}{task}/delete/").status_code == 403
+    # Said at the top, under the title, where the button was: not down in the edit form.
+    assert re.search(
+        r'</h1>\s*<div class="error" role="alert" id="refusal"><p>You may not change this task',
+        refused.text,
+    )
+    not_deleted = submit(staff, f"{TASKS}{task}/delete/")
+    assert not_deleted.status_code == 403
+    assert 'id="refusal"><p>You may not change this task' in not_deleted.text
     # Assigning by user name makes the staff member an assignee: now they may complete it.
     assigned = submit(
         admin,

@@ -445,8 +445,11 @@ async def _form_page(
     general: str | None = None,
     conflict: str | None = None,
     dependency_error: str | None = None,
+    refusal: str | None = None,
     status: int = 200,
 ) -> Response:
+    """The task's page (or the new-task form): `refusal` is why a button's action (complete,
+    reopen, delete) was refused, said at the top of the page where the button was."""
     teams = await fetch_items(request, user, "tasks", "/teams")
     dependencies = await _dependencies(request, user, task) if task else []
     owners = {task.get("created_by"), *task["assignee_ids"]} if task else set()
@@ -480,6 +483,7 @@ async def _form_page(
             "errors": errors or {},
             "general_error": general,
             "conflict": conflict,
+            "refusal": refusal,
             "people": people,
             "names": names,
             "teams": teams,
@@ -780,7 +784,7 @@ async def _refused_action_page(
         user,
         TaskForm.of_task(task),
         task=task,
-        general=_refusal(reply),
+        refusal=_refusal(reply),
         status=reply.status,
     )
 

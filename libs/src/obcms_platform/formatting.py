@@ -47,6 +47,7 @@ LABELS: dict[str, str] = {
     "peace_security": "Peace and security",
     "desk_review": "Desk review",
     "ppa": "PPA",
+    "ppas": "PPAs",
     "ics": "ICS",
     # A PPA's expenditure tags and its coverage's levels.
     "gad": "GAD-responsive",

@@ -69,3 +69,23 @@ def test_a_failed_export_tells_its_requester_why_once(
     assert notification.link == f"/exports/tasks/{job_id}/"
     assert outgoing(session, ana) == []
     assert inbox(session, bai) == []
+
+
+def test_an_export_of_ppas_is_named_as_people_write_it(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    ana = Person(full_name="Ana Reyes")
+    handle(session, settings, ana.announced())
+    job_id = uuid.uuid4()
+    ready = ExportCompleted(
+        job_id=job_id,
+        service="portfolio",
+        resource="ppas",
+        format="csv",
+        requested_by=ana.user_id,
+        rows=1,
+        expires_at=datetime(2026, 12, 9, 4, 0, tzinfo=UTC),
+    )
+    handle(session, settings, event(EXPORT_COMPLETED, ready, job_id))
+    [notification] = inbox(session, ana)
+    assert notification.title == "Your export of PPAs is ready: 1 row, CSV"

@@ -35,7 +35,14 @@ from obcms_platform import contracts as c
 from obcms_platform.approval import REVIEW_STAGES
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
-from obcms_platform.formatting import format_day, format_moment, format_span, label, quoted
+from obcms_platform.formatting import (
+    LABELS,
+    format_day,
+    format_moment,
+    format_span,
+    label,
+    quoted,
+)
 from obcms_platform.links import Record, export_link, record_link
 from obcms_platform.vocabulary import ApprovalStatus, BookingStatus, LeaveStatus, TaskStatus
 
@@ -526,12 +533,18 @@ def on_comment(
 # Exports.
 
 
+def exported(resource: str) -> str:
+    """What an export holds, as a sentence says it: "PPAs", "funding tranches"."""
+    code = resource.replace("-", "_")
+    return LABELS.get(code) or code.replace("_", " ")
+
+
 def on_export_completed(
     session: Session, settings: NotificationsSettings, event: Event, ready: c.ExportCompleted
 ) -> None:
     """The requester of a background export hears that its file is ready, once per job."""
     rows = f"{ready.rows:,} row{'' if ready.rows == 1 else 's'}"
-    what = ready.resource.replace("-", " ")
+    what = exported(ready.resource)
     _tell(
         session,
         settings,
@@ -548,7 +561,7 @@ def on_export_failed(
     session: Session, settings: NotificationsSettings, event: Event, failed: c.ExportFailed
 ) -> None:
     """The requester of a background export hears that it failed, and why, once per job."""
-    what = failed.resource.replace("-", " ")
+    what = exported(failed.resource)
     _tell(
         session,
         settings,

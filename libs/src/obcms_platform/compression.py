@@ -8,10 +8,11 @@ month's calendar feed (182 kB) 2.3 ms against 0.14 (28 kB instead of 22); a year
 the CPU is paid per request.
 
 An answer stored to be sent many times (the gateway's feed answers, `stored_gzip`) is
-compressed once at ISA-L's highest level, 3: a month's feed (182 kB) in 0.48 ms to 26 kB,
-a year's (2.2 MB) in 6.6 ms to 300 kB, where zlib's level 6 took 1.8 ms to 22 kB and 27 ms to
-240 kB (stop 32). It was zlib's until the bench measured the feed after a change (the cold
-load production sees most): zlib was the largest part of the gateway's CPU there.
+compressed once, at the same level: a month's feed (182 kB) in 0.15 ms to 28 kB, a year's
+(2.2 MB) in 2.4 ms to 315 kB. It was zlib's level 6 (1.8 ms to 22 kB, 27 ms to 240 kB) until
+the bench measured the feed after a change (the cold load production sees most), where that
+was the largest part of the gateway's CPU; ISA-L's level 3 saves 4 % of the bytes for three
+times the CPU (stop 32).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # ISA-L's levels run from 0 to 3; 2 is as fast as 1 for a smaller body, 3 three times slower.
 ANSWER_GZIP_LEVEL = 2
-# An answer stored once and sent many times: ISA-L's highest level (see above).
-STORED_GZIP_LEVEL = 3
 # Smaller answers are sent as they are: compressing them saves next to nothing.
 GZIP_MINIMUM_SIZE = 1024
 # Larger answers are compressed in a worker thread, not on the event loop: ISA-L takes about
@@ -36,7 +35,7 @@ THREAD_MINIMUM_SIZE = 1024 * 1024
 def stored_gzip(body: bytes) -> bytes:
     """`body` as a gzip member to store and send many times (no time stamp: the same body
     gives the same bytes)."""
-    compressed: bytes = igzip.compress(body, compresslevel=STORED_GZIP_LEVEL, mtime=0)
+    compressed: bytes = igzip.compress(body, compresslevel=ANSWER_GZIP_LEVEL, mtime=0)
     return compressed
 
 

@@ -305,6 +305,11 @@ class BusStack:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def task(self, task_id: str) -> dict[str, Any]:
+        response = self.tasks.get(f"{API}/tasks/{task_id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     def task_list(self, **filters: Any) -> list[dict[str, Any]]:
         response = self.tasks.get(
             f"{API}/tasks", params={"limit": 500, **filters}, headers=self.headers

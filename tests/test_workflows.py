@@ -199,6 +199,43 @@ def test_approval_transitions_create_one_review_task_each(shared_bus) -> None:
         assert task["related_ppa_id"] == ppa["id"]
         due = date.fromisoformat(task["due_date"])
         assert due == date.today() + timedelta(days=days)
+        # Each review was decided when the PPA moved on: its task is done, not left open on
+        # everyone's calendar.
+        assert task["status"] == "completed", stage
+        assert task["completed_at"] is not None
+    bus.wait_for_progress(ppa["id"], 100)
+
+
+def test_a_rejection_completes_the_review_task_and_a_renamed_one_is_left_to_its_people(
+    shared_bus,
+) -> None:
+    bus = shared_bus
+
+    def move(ppa_id: str, to: str, note: str = "") -> None:
+        response = bus.portfolio.post(
+            f"{API}/ppas/{ppa_id}/approval", json={"to": to, "note": note}, headers=bus.headers
+        )
+        assert response.status_code == 200, response.text
+
+    rejected = bus.create_ppa("obc_request", title="Water system")
+    renamed = bus.create_ppa("obc_request", title="Seaweed farming")
+    for ppa in (rejected, renamed):
+        move(ppa["id"], "technical_review")
+    [reviewed] = bus.wait_for_tasks(1, related_ppa_id=rejected["id"])
+    [kept] = bus.wait_for_tasks(1, related_ppa_id=renamed["id"])
+    bus.settled()
+    retitled = bus.tasks.patch(
+        f"{API}/tasks/{kept['id']}",
+        json={"title": "Check the seaweed farming costs"},
+        headers=bus.headers,
+    )
+    assert retitled.status_code == 200, retitled.text
+    move(rejected["id"], "rejected", "Costs not justified")
+    move(renamed["id"], "budget_review")
+    bus.wait_for_tasks(2, related_ppa_id=renamed["id"])
+    bus.settled()
+    assert bus.task(reviewed["id"])["status"] == "completed"
+    assert bus.task(kept["id"])["status"] == "not_started"
 
 
 def test_ppa_progress_follows_its_tasks(shared_bus) -> None:

@@ -58,7 +58,7 @@ from tasks_service.attachments.models import TASK_FILES
 from tasks_service.exports.service import TASK_EXPORTS
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
-from tasks_service.tasks.service import announce, remove
+from tasks_service.tasks.service import announce, complete_all, remove
 from tasks_service.templates.models import SubjectKind
 from tasks_service.templates.service import (
     RELATED_FIELD,
@@ -200,6 +200,8 @@ def on_calendar_event_created(
 def on_ppa_approval_changed(
     session: Session, event: Event, data: PpaApprovalChanged, subject: TemplateSubject
 ) -> None:
+    if data.from_ in APPROVAL_TASKS:
+        _close_review_tasks(session, subject.id, data.from_, data.to)
     if data.to not in APPROVAL_TASKS:
         return
     title, days, priority = APPROVAL_TASKS[data.to]
@@ -218,6 +220,27 @@ def on_ppa_approval_changed(
     with because(session, f"generated from PPA {subject.id} moving to {data.to}"):
         session.flush()
     announce(session, TASK_CREATED, task)
+
+
+def _close_review_tasks(session: Session, ppa_id: uuid.UUID, stage: str, moved_to: str) -> None:
+    """The open tasks generated for the review stage a PPA left are done: its decision is
+    made (they stayed "Not started" on everyone's calendar). Found by the stage's generated
+    title; a task renamed since is left to its people."""
+    generated_title = APPROVAL_TASKS[stage][0]
+    opening = generated_title[: generated_title.index("{title}")]
+    tasks = session.scalars(
+        select(Task)
+        .where(
+            Task.related_ppa_id == ppa_id,
+            Task.auto_generated.is_(True),
+            Task.created_from_template.is_(None),
+            Task.title.startswith(opening, autoescape=True),
+            Task.status != TaskStatus.COMPLETED,
+        )
+        .with_for_update()
+    ).all()
+    with because(session, f"PPA {ppa_id} moved from {stage} to {moved_to}"):
+        complete_all(session, tasks)
 
 
 def on_ppa_owners_announced(session: Session, event: Event) -> None:

@@ -190,6 +190,18 @@ def delete_task(
     remove(session, task)
 
 
+def complete_all(session: Session, tasks: Iterable[Task]) -> None:
+    """Mark `tasks` completed (their work was done elsewhere: a PPA's review decided) and
+    announce each, in the caller's transaction and its `because`."""
+    done = [task for task in tasks if task.status is not TaskStatus.COMPLETED]
+    for task in done:
+        previous, task.status = task.status, TaskStatus.COMPLETED
+        _apply_status(task, previous=previous)
+    session.flush()
+    for task in done:
+        announce(session, TASK_COMPLETED, task)
+
+
 def remove(session: Session, task: Task) -> None:
     """Delete a task and announce it (its last version + 1, so no late update revives it)."""
     announce(session, TASK_DELETED, task, version=records.delete_row(session, task))

@@ -227,6 +227,38 @@ def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_c
     assert ">Leave request rejected<" in manager.get(from_home.headers["location"]).text
 
 
+def test_a_request_is_withdrawn_after_asking_and_a_manager_cancels_approved_leave(
+    make_client, staff_user
+):
+    staff = signed_in(make_client(), staff_user["username"])
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    body = {"leave_type": "official", "start_date": "2031-09-01", "end_date": "2031-09-02"}
+    leave = _created_id(submit(staff, LEAVE + "create/", body), LEAVE)
+    page = staff.get(f"{LEAVE}{leave}/").text
+    assert f'href="{LEAVE}{leave}/withdraw/">Withdraw request…<' in page
+    question = staff.get(f"{LEAVE}{leave}/withdraw/")
+    assert question.status_code == 200
+    assert "Withdraw this leave request?" in question.text
+    version = re.search(r'name="version" value="(\d+)"', question.text)
+    assert version
+    assert staff.get(f"{LEAVE}{leave}/").status_code == 200  # asking changed nothing
+    withdrawn = submit(staff, f"{LEAVE}{leave}/withdraw/", {"version": version.group(1)})
+    assert withdrawn.headers["location"] == LEAVE + "?saved=withdrawn"
+    assert ">Leave request withdrawn<" in staff.get(withdrawn.headers["location"]).text
+    assert staff.get(f"{LEAVE}{leave}/").status_code == 404
+
+    approved = _created_id(submit(staff, LEAVE + "create/", body), LEAVE)
+    assert submit(manager, f"{LEAVE}{approved}/approve/").status_code == 303
+    assert "Withdraw request…" not in staff.get(f"{LEAVE}{approved}/").text
+    refused = submit(staff, f"{LEAVE}{approved}/withdraw/", {})
+    assert refused.status_code == 409
+    assert "a manager can cancel it" in refused.text
+    assert "Cancel leave…" in manager.get(f"{LEAVE}{approved}/").text
+    cancelled = submit(manager, f"{LEAVE}{approved}/withdraw/", {})
+    assert cancelled.status_code == 303
+    assert staff.get(f"{LEAVE}{approved}/").status_code == 404
+
+
 def test_event_detail_page(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]

@@ -59,7 +59,7 @@ NAVIGATION = (
 # vocabulary: the query's text is never shown.
 SAVED_WORDS = frozenset(
     {"created", "saved", "moved", "cancelled", "deleted", "booked", "approved", "rejected"}
-    | {"sent"}  # a request that waits for a decision ("Leave request sent")
+    | {"sent", "withdrawn"}  # a request ("Leave request sent", "… withdrawn")
     | {"completed", "started", "reopened", "assigned"}  # the task list's quick actions
     | {"added", "removed"}  # a task's dependencies ("Dependency added")
     | {"linked", "unlinked"}  # links added or removed one at a time (a need's PPAs)

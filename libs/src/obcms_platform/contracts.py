@@ -272,7 +272,8 @@ class BookingChanged(EventPayload):
 
 
 class LeaveChanged(EventPayload):
-    """``leave.created``, ``leave.updated`` (approved or rejected)."""
+    """``leave.created``, ``leave.updated`` (approved or rejected), ``leave.deleted``
+    (withdrawn by its owner while pending, or cancelled by a manager)."""
 
     leave_id: uuid.UUID
     user_id: uuid.UUID
@@ -291,6 +292,7 @@ BOOKING_CREATED = EventContract("booking.created", BookingChanged)
 BOOKING_UPDATED = EventContract("booking.updated", BookingChanged)
 LEAVE_CREATED = EventContract("leave.created", LeaveChanged)
 LEAVE_UPDATED = EventContract("leave.updated", LeaveChanged)
+LEAVE_DELETED = EventContract("leave.deleted", LeaveChanged)  # withdrawn, or cancelled
 
 
 # --- gateway (identity) -------------------------------------------------------------------
@@ -397,6 +399,7 @@ CONTRACTS: tuple[EventContract[Any], ...] = (
     BOOKING_UPDATED,
     LEAVE_CREATED,
     LEAVE_UPDATED,
+    LEAVE_DELETED,
     USER_CHANGED,
     COMMENT_POSTED,
     EXPORT_REQUESTED,

@@ -49,6 +49,34 @@ def test_admin_rejects_leave(client, staff, admin):
     assert "Overlaps audit" in rejected.json()["reason"]
 
 
+def test_a_pending_request_is_withdrawn_by_its_owner_and_any_leave_cancelled_by_a_manager(
+    client, session, staff, other_staff, manager
+):
+    pending = file_leave(client, staff, start_date="2027-01-04", end_date="2027-01-05").json()
+    url = f"/api/v1/leaves/{pending['id']}"
+    assert client.delete(url, headers=other_staff.headers).status_code == 403
+    stale = client.delete(url, headers={**staff.headers, "If-Match": '"9"'})
+    assert stale.status_code == 412
+    assert client.delete(url, headers=staff.headers).status_code == 204
+    assert client.get(url, headers=staff.headers).status_code == 404
+    assert client.delete(url, headers=staff.headers).status_code == 404
+
+    approved = file_leave(client, staff, start_date="2027-02-01", end_date="2027-02-02").json()
+    url = f"/api/v1/leaves/{approved['id']}"
+    assert client.post(f"{url}/approve", headers=manager.headers).status_code == 200
+    refused = client.delete(url, headers=staff.headers)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["field"] == "status"
+    assert "a manager can cancel it" in refused.json()["error"]["message"]
+    assert client.delete(url, headers=manager.headers).status_code == 204
+
+    deleted = session.execute(
+        select(bus.outbox.c.payload).where(bus.outbox.c.event_type == "leave.deleted")
+    ).scalars()
+    announced = {payload["data"]["leave_id"]: payload["data"]["status"] for payload in deleted}
+    assert announced == {pending["id"]: "pending", approved["id"]: "approved"}
+
+
 def test_filing_for_someone_else_needs_a_manager(client, staff, manager):
     someone = str(uuid.uuid4())
     assert file_leave(client, staff, user_id=someone).status_code == 403

@@ -25,6 +25,7 @@ from gateway_service.pages.common import (
     create_payload,
     fetch,
     fetch_items,
+    if_match,
     is_manager,
     parse_id,
     read_form,
@@ -151,6 +152,7 @@ async def _leave_detail(
             "leave": leave,
             "names": names,
             "can_decide": is_manager(user) and leave["status"] == "pending",
+            "withdraw": _withdrawal(user, leave),
             "activity": changes,
             "activity_total": change_count,
             "error": error,
@@ -163,6 +165,53 @@ async def _leave_detail(
 @router.get(LEAVE_PAGE)
 async def leave_detail(request: Request, user: PageUser, leave_id: str) -> Response:
     return await _leave_detail(request, user, parse_id(leave_id, "leave request"))
+
+
+def _withdrawal(user: PageUser, leave: dict[str, Any]) -> str | None:
+    """The button that takes a leave back, as `user` may press it (the calendar's
+    LEAVE_WITHDRAW: its owners while pending, a manager any time); None: no such button."""
+    if is_manager(user):
+        return "Cancel leave…"
+    owners = {leave["user_id"], leave["created_by"]}
+    if leave["status"] == "pending" and str(user.id) in owners:
+        return "Withdraw request…"
+    return None
+
+
+@router.get(LEAVE_PAGE + "withdraw/")
+async def leave_withdraw_question(request: Request, user: PageUser, leave_id: str) -> Response:
+    """Withdraw a request (or cancel leave)? Asked first."""
+    leave_id = parse_id(leave_id, "leave request")
+    leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
+    names = await user_names(request, [leave["user_id"]])
+    who = names.get(leave["user_id"], "unknown user")
+    pending = leave["status"] == "pending"
+    return render(
+        request,
+        "decision_confirm.html",
+        {
+            "question": "Withdraw this leave request?"
+            if pending
+            else f"Cancel the leave of {who}?",
+            "facts": [
+                ("Who", who),
+                (
+                    "When",
+                    format_span(leave["start_date"], leave["end_date"], zone=viewer_zone(user)),
+                ),
+            ],
+            "consequence": "It leaves the calendar and waits for no decision."
+            if pending
+            else "It leaves the calendar; the days are no longer counted as leave.",
+            "post_to": leave_url(leave_id) + "withdraw/",
+            "next": "",
+            "note_name": None,
+            "confirm": "Yes, withdraw it" if pending else "Yes, cancel it",
+            "keep": "Keep it",
+            "back": leave_url(leave_id),
+            "version": leave["version"],
+        },
+    )
 
 
 @router.get(LEAVE_PAGE + "reject/")
@@ -200,6 +249,8 @@ async def leave_reject_question(request: Request, user: PageUser, leave_id: str)
 @router.post(LEAVE_PAGE + "{action}/")
 async def leave_decide(request: Request, user: PageUser, leave_id: str, action: str) -> Response:
     leave_id = parse_id(leave_id, "leave request")
+    if action == "withdraw":
+        return await _withdraw(request, user, leave_id)
     if action not in DECIDED:
         return await _leave_detail(
             request, user, leave_id, error=FormError(404, f"unknown action {action!r}")
@@ -216,4 +267,13 @@ async def leave_decide(request: Request, user: PageUser, leave_id: str, action: 
         )
     if form.get("next") == "list":
         return await _leave_page(request, user, decision_error=reply.as_error())
+    return await _leave_detail(request, user, leave_id, error=reply.as_error())
+
+
+async def _withdraw(request: Request, user: PageUser, leave_id: str) -> Response:
+    form, _ = await read_form(request)
+    headers = if_match(form.get("version", ""))
+    reply = await api(request, user, "calendar", "DELETE", f"/leaves/{leave_id}", headers=headers)
+    if reply.ok:
+        return redirect(f"{LEAVE}?saved=withdrawn")
     return await _leave_detail(request, user, leave_id, error=reply.as_error())

@@ -105,6 +105,12 @@ LEAVE_DECIDE = Rule(
     loader=_leave_owners,
     owners_are="the person on leave (the requester) and who filed it",
 )
+LEAVE_WITHDRAW = Rule.owned(
+    "leave.withdraw",
+    "Withdraw a pending leave request (a manager: cancel any leave)",
+    loader=_leave_owners,
+    owners_are="the person on leave and who filed it",
+)
 
 # Read, not write: who sees a leave's type and reason (colleagues see who is away, and when).
 LEAVE_READ_PRIVATE = Rule(
@@ -127,6 +133,7 @@ RULES = (
     LEAVE_CREATE,
     LEAVE_FOR_SOMEONE,
     LEAVE_DECIDE,
+    LEAVE_WITHDRAW,
     LEAVE_READ_PRIVATE,
     *COMMENT_RULES.all,
 )

@@ -375,6 +375,15 @@ def on_ppa(
     _keep(session, WatchedPpa.ppa_id, event.subject_id, values)
 
 
+def on_leave_deleted(
+    session: Session, settings: NotificationsSettings, event: Event, leave: c.LeaveChanged
+) -> None:
+    """A withdrawn or cancelled leave waits for no decision any more (the managers' queue
+    reminders leave it out)."""
+    _lock(session, leave.leave_id)
+    _decided(session, Record.LEAVE.value, leave.leave_id)
+
+
 def on_ppa_deleted(
     session: Session, settings: NotificationsSettings, event: Event, ppa: c.RecordDeleted
 ) -> None:
@@ -599,6 +608,7 @@ def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
         (c.TASK_DELETED, on_task_deleted),
         (c.LEAVE_CREATED, on_leave),
         (c.LEAVE_UPDATED, on_leave),
+        (c.LEAVE_DELETED, on_leave_deleted),
         (c.BOOKING_CREATED, on_booking),
         (c.BOOKING_UPDATED, on_booking),
         (c.PPA_CREATED, on_ppa),

@@ -1,9 +1,10 @@
-"""Staff leave routes: staff file leave; managers and admins approve or reject it. Each caller
+"""Staff leave routes: staff file leave (and withdraw it while pending); managers and admins
+approve, reject or cancel it. Each caller
 sees a leave as `service.as_read` shows it to them."""
 
 from __future__ import annotations
 
-from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE
+from calendar_service.authz import LEAVE_CREATE, LEAVE_DECIDE, LEAVE_WITHDRAW
 from calendar_service.db import history
 from calendar_service.leaves import service
 from calendar_service.leaves.models import LeaveStatus
@@ -27,6 +28,7 @@ leaves.list(
 )
 leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403,))
 leaves.get(service.get_leave)
+leaves.delete(service.delete_leave, LEAVE_WITHDRAW, errors=(403, 404, 409, 412))
 leaves.history(history, service.get_leave, may_read_private=service.may_read_private)
 
 # Each decision's rule is declared on the route (not only checked in the service): a staff

@@ -12,10 +12,16 @@ from calendar_service.db import outbox
 from calendar_service.leaves.models import PRIVATE_FIELDS, LeaveStatus, StaffLeave
 from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
 from obcms_platform import records
-from obcms_platform.auth import Principal
+from obcms_platform.auth import Principal, Role
 from obcms_platform.authz import Ownership, ensure
-from obcms_platform.contracts import LEAVE_CREATED, LEAVE_UPDATED, EventContract, LeaveChanged
-from obcms_platform.errors import InvalidInputError
+from obcms_platform.contracts import (
+    LEAVE_CREATED,
+    LEAVE_DELETED,
+    LEAVE_UPDATED,
+    EventContract,
+    LeaveChanged,
+)
+from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 
 
@@ -115,11 +121,35 @@ def decide(
     return leave
 
 
-def announce(session: Session, contract: EventContract[LeaveChanged], leave: StaffLeave) -> None:
+def delete_leave(
+    session: Session, leave_id: uuid.UUID, expected_version: int | None, principal: Principal
+) -> None:
+    """Withdraw a request (its owners, while it is pending) or cancel leave (a manager, in
+    any state: who may, authz.LEAVE_WITHDRAW)."""
+    leave = records.locked(session, StaffLeave, leave_id, expected_version, what="leave")
+    if leave.status is not LeaveStatus.PENDING and not principal.has_role(Role.MANAGER):
+        raise ConflictError(
+            f"status: only a pending request can be withdrawn; this one is "
+            f"{leave.status.value}: a manager can cancel it",
+            field="status",
+        )
+    announce(session, LEAVE_DELETED, leave, version=records.delete_row(session, leave))
+
+
+def announce(
+    session: Session,
+    contract: EventContract[LeaveChanged],
+    leave: StaffLeave,
+    version: int | None = None,
+) -> None:
+    """Stage a leave event (`version`: a deletion's, one past the row's last)."""
+    final = leave.version if version is None else version
     outbox.add(
         session,
         contract,
-        LeaveChanged.of_record(leave, leave_id=leave.id, decided_by=leave.approved_by),
+        LeaveChanged.of_record(
+            leave, leave_id=leave.id, decided_by=leave.approved_by, version=final
+        ),
         subject_id=leave.id,
-        version=leave.version,
+        version=final,
     )

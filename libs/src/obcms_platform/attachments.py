@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, DateTime, Index, String, Uuid, delete, func, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from obcms_platform import records
 from obcms_platform.auth import CurrentPrincipal, Principal, Role
 from obcms_platform.authz import Ownership, OwnershipLoader, Rule
 from obcms_platform.bus import Event
@@ -303,8 +304,7 @@ def _lock_record_files(session: Session, record: Any) -> None:
     (so its ``deleted`` event finds the row), and so do other uploads to it (the count)."""
     model = type(record)
     session.execute(select(model.id).where(model.id == record.id).with_for_update(key_share=True))
-    key = int.from_bytes(record.id.bytes[8:], "big", signed=True)
-    session.execute(select(func.pg_advisory_xact_lock(key)))
+    records.serialise(session, record.id)
 
 
 def upload(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Row, and_, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from obcms_platform.auth import Principal
@@ -75,6 +75,15 @@ def locked(
     row = get_or_404(session, model, row_id, what=what, for_update=True)
     check_version(row, row_id, expected_version, what=what)
     return row
+
+
+def serialise(session: Session, key: uuid.UUID) -> None:
+    """Hold a transaction-long lock named by `key` (a record's or a person's id): transactions
+    about the same one take turns (a check then write no row lock can cover, e.g. "no other
+    leave of this person overlaps"), others pass."""
+    session.execute(
+        select(func.pg_advisory_xact_lock(int.from_bytes(key.bytes[:8], "big", signed=True)))
+    )
 
 
 def check_version(

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from calendar_service.db import bus
+from obcms_platform.testing.service_probes import run_concurrently
 
 
 def file_leave(client, caller, **overrides):
@@ -75,6 +76,51 @@ def test_a_pending_request_is_withdrawn_by_its_owner_and_any_leave_cancelled_by_
     ).scalars()
     announced = {payload["data"]["leave_id"]: payload["data"]["status"] for payload in deleted}
     assert announced == {pending["id"]: "pending", approved["id"]: "approved"}
+
+
+def test_leave_overlapping_a_pending_or_approved_one_of_the_same_person_is_refused(
+    client, staff, other_staff, manager
+):
+    first = file_leave(client, staff, start_date="2027-03-08", end_date="2027-03-12").json()
+    for start, end in (("2027-03-12", "2027-03-15"), ("2027-03-01", "2027-03-08")):
+        refused = file_leave(client, staff, leave_type="sick", start_date=start, end_date=end)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["field"] == "start_date"
+        assert "Mon 8 Mar 2027 \N{EN DASH} Fri 12 Mar 2027" in refused.json()["error"]["message"]
+    # Another person's days, and the days around, are free.
+    assert (
+        file_leave(client, other_staff, start_date="2027-03-08", end_date="2027-03-09").status_code
+        == 201
+    )
+    assert (
+        file_leave(client, staff, start_date="2027-03-13", end_date="2027-03-14").status_code == 201
+    )
+    # A rejected request holds no days; neither does a withdrawn one.
+    url = f"/api/v1/leaves/{first['id']}"
+    assert client.post(f"{url}/reject", headers=manager.headers).status_code == 200
+    again = file_leave(client, staff, start_date="2027-03-10", end_date="2027-03-11")
+    assert again.status_code == 201
+    assert (
+        client.delete(f"/api/v1/leaves/{again.json()['id']}", headers=staff.headers).status_code
+        == 204
+    )
+    assert (
+        file_leave(client, staff, start_date="2027-03-10", end_date="2027-03-11").status_code == 201
+    )
+
+
+def test_two_overlapping_requests_at_once_make_one_leave(client, staff):
+    answers = run_concurrently(
+        [
+            lambda kind=kind: (
+                file_leave(
+                    client, staff, leave_type=kind, start_date="2027-04-05", end_date="2027-04-06"
+                ).status_code
+            )
+            for kind in ("vacation", "sick", "official", "emergency")
+        ]
+    )
+    assert sorted(answers) == [201, 409, 409, 409]
 
 
 def test_filing_for_someone_else_needs_a_manager(client, staff, manager):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -32,6 +32,7 @@ from notifications_service.recipients import service as recipients
 from notifications_service.recipients.models import Recipient
 from notifications_service.settings import NotificationsSettings
 from obcms_platform import contracts as c
+from obcms_platform import records
 from obcms_platform.approval import REVIEW_STAGES
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
@@ -55,8 +56,7 @@ Reaction = Callable[[Session, NotificationsSettings, Event, Payload], None]
 
 def _lock(session: Session, record_id: uuid.UUID) -> None:
     """Serialise the handlers of one record (worker threads take events in parallel)."""
-    key = int.from_bytes(record_id.bytes[:8], "big", signed=True)
-    session.execute(select(func.pg_advisory_xact_lock(key)))
+    records.serialise(session, record_id)
 
 
 def _keep(

@@ -51,7 +51,7 @@ from calendar_service.authz import booking_owner_ids, event_owner_ids, leave_own
 from calendar_service.bookings.models import HOLDING, Booking
 from calendar_service.calendar_events.models import SERIES, SINGLE_EVENT, Event
 from calendar_service.calendar_events.service import ExpandedOccurrence, window_occurrences
-from calendar_service.leaves.models import LeaveStatus, StaffLeave
+from calendar_service.leaves.models import SHOWN_LEAVE, StaffLeave
 from calendar_service.pages import (
     BOOKING_PAGES,
     EVENT_PAGES,
@@ -102,8 +102,6 @@ from obcms_platform.feed import (
 MODULE_EVENTS = MODULE_COORDINATION
 MODULE_LEAVE = MODULE_STAFF
 MODULE_BOOKINGS = MODULE_RESOURCES
-# Leave that shows on the calendar.
-SHOWN_LEAVE = (LeaveStatus.APPROVED, LeaveStatus.PENDING)
 # Shared by everyone who sees the calendar: who is away and when, never why (the leave's page
 # shows its type to those who may see it).
 LEAVE_TITLE = "On leave"

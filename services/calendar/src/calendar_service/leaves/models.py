@@ -16,6 +16,8 @@ from obcms_platform.vocabulary import LeaveType as LeaveType
 
 # What only the person on leave, who filed it and managers may read (authz.LEAVE_READ_PRIVATE).
 PRIVATE_FIELDS = ("leave_type", "reason")
+# Leave that holds its days: on the calendar, and no other leave of the person may overlap it.
+SHOWN_LEAVE = (LeaveStatus.APPROVED, LeaveStatus.PENDING)
 
 
 class StaffLeave(Identified, Versioned, Timestamped, Base):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from calendar_service.authz import LEAVE_FOR_SOMEONE, LEAVE_READ_PRIVATE
 from calendar_service.db import outbox
-from calendar_service.leaves.models import PRIVATE_FIELDS, LeaveStatus, StaffLeave
+from calendar_service.leaves.models import PRIVATE_FIELDS, SHOWN_LEAVE, LeaveStatus, StaffLeave
 from calendar_service.leaves.schemas import LeaveCreate, LeaveFilters, LeaveRead
 from obcms_platform import records
 from obcms_platform.auth import Principal, Role
@@ -22,6 +22,7 @@ from obcms_platform.contracts import (
     LeaveChanged,
 )
 from obcms_platform.errors import ConflictError, InvalidInputError
+from obcms_platform.formatting import format_span
 from obcms_platform.pagination import PageParams, paginate
 
 
@@ -82,6 +83,9 @@ def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> S
         raise InvalidInputError("end_date: must not be before start_date", field="end_date")
     user_id = data.user_id or principal.user_id
     ensure(principal, LEAVE_FOR_SOMEONE, Ownership.of(user_id))
+    # One person's requests take turns, so two at once cannot both pass the overlap check.
+    records.serialise(session, user_id)
+    _ensure_no_overlap(session, user_id, data)
     leave = StaffLeave(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -95,6 +99,29 @@ def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> S
     records.insert_row(session, leave)
     announce(session, LEAVE_CREATED, leave)
     return leave
+
+
+def _ensure_no_overlap(session: Session, user_id: uuid.UUID, data: LeaveCreate) -> None:
+    """409 naming start_date when the days overlap a pending or approved leave of the same
+    person (one is on leave once a day; a mistaken request is withdrawn first)."""
+    overlapping = session.scalars(
+        select(StaffLeave)
+        .where(
+            StaffLeave.user_id == user_id,
+            StaffLeave.status.in_(SHOWN_LEAVE),
+            StaffLeave.start_date <= data.end_date,
+            StaffLeave.end_date >= data.start_date,
+        )
+        .order_by(StaffLeave.start_date)
+        .limit(1)
+    ).first()
+    if overlapping is not None:
+        days = format_span(overlapping.start_date, overlapping.end_date)
+        raise ConflictError(
+            f"start_date: these days overlap leave already {overlapping.status.value} for "
+            f"{days}; withdraw that request first, or choose other days",
+            field="start_date",
+        )
 
 
 def decide(

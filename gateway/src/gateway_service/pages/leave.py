@@ -178,13 +178,20 @@ def _withdrawal(user: PageUser, leave: dict[str, Any]) -> str | None:
     return None
 
 
+async def _leave_and_whose(
+    request: Request, user: PageUser, leave_id: str
+) -> tuple[dict[str, Any], str]:
+    """The leave and the full name of the person on leave (for a question about it)."""
+    leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
+    names = await user_names(request, [leave["user_id"]])
+    return leave, names.get(leave["user_id"], "unknown user")
+
+
 @router.get(LEAVE_PAGE + "withdraw/")
 async def leave_withdraw_question(request: Request, user: PageUser, leave_id: str) -> Response:
     """Withdraw a request (or cancel leave)? Asked first."""
     leave_id = parse_id(leave_id, "leave request")
-    leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
-    names = await user_names(request, [leave["user_id"]])
-    who = names.get(leave["user_id"], "unknown user")
+    leave, who = await _leave_and_whose(request, user, leave_id)
     pending = leave["status"] == "pending"
     return render(
         request,
@@ -218,9 +225,7 @@ async def leave_withdraw_question(request: Request, user: PageUser, leave_id: st
 async def leave_reject_question(request: Request, user: PageUser, leave_id: str) -> Response:
     """Reject a leave request? Asked first, with the reason the requester is told."""
     leave_id = parse_id(leave_id, "leave request")
-    leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
-    names = await user_names(request, [leave["user_id"]])
-    who = names.get(leave["user_id"], "unknown user")
+    leave, who = await _leave_and_whose(request, user, leave_id)
     back = {"home": home.HOME, "list": LEAVE}.get(request.query_params.get("next", ""))
     return render(
         request,

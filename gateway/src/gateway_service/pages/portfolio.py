@@ -77,12 +77,7 @@ from obcms_platform.approval import DELETABLE_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.formatting import label
 from obcms_platform.psgc import Area, gazetteer
-from obcms_platform.vocabulary import (
-    SUSTAINABLE_DEVELOPMENT_GOALS,
-    UNSPECIFIED_SECTOR,
-    ApprovalStatus,
-    AreaLevel,
-)
+from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, ApprovalStatus, AreaLevel
 
 DASHBOARD = "/oobc-management/portfolio/"
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -319,8 +314,6 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             # The dashboard's filters, carried by its links to the PPA list (a breakdown's
             # link by tag or SDG replaces that filter, not adds a choice to it).
             "scope_query": urlencode(filters),
-            # A breakdown's row that no list filter selects: shown, not linked.
-            "unlisted": UNSPECIFIED_SECTOR,
             # The portfolio report (PDF) of what the dashboard shows, its stale_days included.
             "report_query": urlencode(
                 [*filters, ("stale_days", stale_days)] if stale_days else filters

@@ -26,7 +26,7 @@ leaves.list(
     service.list_leaves,
     export=Export("leave", LEAVE_EXPORT_COLUMNS, service.filtered_leaves),
 )
-leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403,))
+leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403, 409))
 leaves.get(service.get_leave)
 leaves.delete(service.delete_leave, LEAVE_WITHDRAW, errors=(403, 404, 409, 412))
 leaves.history(history, service.get_leave, may_read_private=service.may_read_private)

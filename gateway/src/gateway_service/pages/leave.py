@@ -40,7 +40,7 @@ from obcms_platform.formatting import format_span
 LEAVE = "/oobc-management/staff/leave/"
 LEAVE_PAGE = LEAVE + "{leave_id}/"
 SUBJECT = "Leave request"
-# The service's fields -> the form's inputs, and the inputs' titles (its errors say them).
+# The service's fields -> the form's inputs (a refusal naming one is said beside it).
 INPUTS = {
     "leave_type": "leave_type",
     "start_date": "start_date",

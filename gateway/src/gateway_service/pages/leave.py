@@ -19,6 +19,7 @@ from gateway_service.auth.identity import PageUser
 from gateway_service.pages import home
 from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
+    CHOICES_LIMIT,
     LEAVE_TYPES,
     FormError,
     api,
@@ -33,7 +34,7 @@ from gateway_service.pages.common import (
     refusal_errors,
     user_names,
 )
-from gateway_service.pages.events import active_people, viewer_zone
+from gateway_service.pages.events import active_people, tom_select_assets, viewer_zone
 from gateway_service.web import render
 from obcms_platform.formatting import format_span
 
@@ -94,7 +95,7 @@ async def _leave_page(
     people: list[dict[str, str]] = []
     if is_manager(user):
         pending = await fetch_items(request, user, "calendar", "/leaves", {"status": "pending"})
-        people = await active_people(request)
+        people = await active_people(request, limit=CHOICES_LIMIT)
     names = await user_names(request, [leave["user_id"] for leave in pending])
     return render(
         request,
@@ -104,6 +105,7 @@ async def _leave_page(
             "pending": pending,
             "names": names,
             "people": people,
+            "tom_select": tom_select_assets() if people else None,
             "can_manage": is_manager(user),
             "errors": errors or {},
             "general_error": general,

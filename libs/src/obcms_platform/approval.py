@@ -34,14 +34,16 @@ TRANSITIONS: dict[ApprovalStatus, tuple[ApprovalStatus, ...]] = {
     S.REJECTED: (S.DRAFT,),
 }
 ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
-# Undoing an approval (to change an approved PPA's budget or scope) is an admin's move too.
-ADMIN_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
+# Undoing an approval (to change an approved PPA's budget or scope).
+UNDOING_APPROVAL = (S.APPROVED, S.DRAFT)
+# Undoing an approval is an admin's move too.
+ADMIN_MOVES = frozenset({UNDOING_APPROVAL})
 
 # The stages a PPA may be deleted in: before it is submitted, or once rejected (and never
 # once funding is recorded: the portfolio service refuses that too).
 DELETABLE_STAGES = frozenset({S.DRAFT, S.REJECTED})
 # Moves that must say why (the note is the approval history's record of it).
-NOTED_MOVES = frozenset({(S.APPROVED, S.DRAFT)})
+NOTED_MOVES = frozenset({UNDOING_APPROVAL})
 
 
 def needs_admin(current: ApprovalStatus, target: ApprovalStatus) -> bool:

@@ -5,6 +5,7 @@ for itself alone, and check-deploy judges secrets by value."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -82,6 +83,20 @@ def test_static_files_keep_their_own_caching(make_client):
     plain = client.get("/static/obcms.css")
     assert plain.status_code == 200
     assert "no-store" not in plain.headers.get("cache-control", "")
+
+
+def test_the_site_icon_is_served_to_pages_and_to_browsers_that_ask_for_it(make_client):
+    client = make_client()
+    login = client.get("/accounts/login/")
+    icon_url = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)"', login.text)
+    assert icon_url, "the page links no icon"
+    linked = client.get(icon_url.group(1))
+    asked = client.get("/favicon.ico")  # what a browser asks for a PDF or a JSON answer
+    for answer in (linked, asked):
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert answer.content.startswith(b"<svg")
+    assert "no-store" not in asked.headers["cache-control"]
 
 
 # --- one internal token per backend ---------------------------------------------------------

@@ -48,7 +48,7 @@ from gateway_service.security.csrf import csrf_protect
 from gateway_service.security.middleware import SecurityMiddleware
 from gateway_service.settings import GatewaySettings, get_settings
 from gateway_service.static_files import MOUNT as VERSIONED_STATIC
-from gateway_service.static_files import VersionedStaticFiles
+from gateway_service.static_files import VersionedStaticFiles, favicon
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.passwords import HashingPool
 from gateway_service.users.routes import router as users_router
@@ -153,6 +153,7 @@ def _add_gateway_parts(app: FastAPI, settings: GatewaySettings) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RedisError, _redis_down)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_route("/favicon.ico", favicon, include_in_schema=False)
     app.mount(VERSIONED_STATIC, VersionedStaticFiles(), name="static-versioned")
     app.mount("/static", StaticFiles(packages=[("gateway_service", "static")]), name="static")
     # Added innermost first: each add_middleware wraps the ones before it.

@@ -14,7 +14,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -58,3 +59,12 @@ class VersionedStaticFiles(StaticFiles):
         current = scope.get("obcms.static_version") == static_version()
         response.headers["Cache-Control"] = IMMUTABLE if current else "no-cache"
         return response
+
+
+async def favicon(request: Request) -> Response:
+    """``/favicon.ico``: browsers ask for it whatever a page links (PDFs, JSON, error pages)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from obcms_platform.auth import Role
@@ -133,6 +136,20 @@ def check_demo_organisation(gateway: str, logins: dict[str, tuple[str, str, str]
         assert tasks.json()["total"] > 0, status
     overdue = httpx.get(f"{gateway}/api/v1/tasks", params={"overdue": "true"}, headers=manager)
     assert overdue.json()["total"] > 0
+    # The export a manager opens in Excel names the PPAs' leads, as the gateway announced them.
+    exported = httpx.get(f"{gateway}/api/v1/ppas", params={"format": "csv"}, headers=manager)
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
+    full_names = {name for _, _, name in logins.values()}
+    assert {row["Lead"] for row in rows} & full_names, [row["Lead"] for row in rows]
+
+
+def accounts_announced_to(output: list[str]) -> list[str]:
+    """The consumers the gateway's worker sent every account to when it started, read from
+    the gateway's database on the stack's embedded PostgreSQL."""
+    address = re.search(r"PostgreSQL: embedded on (\S+) ", "".join(output))
+    assert address, output
+    with psycopg.connect(f"postgresql://postgres@{address[1]}/obcms_gateway") as database:
+        return [row[0] for row in database.execute("SELECT consumers FROM accounts_announced")]
 
 
 @pytest.fixture
@@ -163,6 +180,10 @@ def test_run_serves_the_services_stops_cleanly_and_keeps_data(state: Path) -> No
         logins = demo_logins(first.output)
         assert logins, first.rest()
         check_demo_organisation(gateway, logins)
+        wait_until(
+            lambda: accounts_announced_to(first.output) == ["notifications,portfolio,tasks"],
+            message="the gateway worker's announcement of every account",
+        )
         tasks_page = log_in_and_create_a_task(gateway, password, "Made through the gateway")
         assert "Made through the gateway" in tasks_page
         ppa = httpx.post(

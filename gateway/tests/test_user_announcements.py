@@ -5,6 +5,7 @@ password or a token."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from typer.testing import CliRunner
 from gateway_service.cli import app as cli
 from gateway_service.db import bus
 from gateway_service.settings import get_settings
+from gateway_service.users.models import AccountsAnnounced
+from gateway_service.users.service import announce_to_new_consumers
 from obcms_platform.bus import Event
 from obcms_platform.contracts import USER_CHANGED, UserChanged
 
@@ -98,3 +101,35 @@ def test_every_account_can_be_announced_again(
     assert result.exit_code == 0, result.output
     assert "announced 1 accounts" in result.output  # the bootstrap admin
     assert len(_announced(client)) == before + 1
+
+
+def test_a_consumer_added_by_a_release_gets_every_account_once(
+    in_process: Callable[..., TestClient],
+) -> None:
+    client = in_process()
+    admin = token_for(client, "admin", ADMIN_PASSWORD)  # type: ignore[arg-type]
+    body = {"username": "omar", "password": USER_PASSWORD, "role": "staff", "full_name": "Omar"}
+    assert client.post("/api/v1/users", json=body, headers=admin).status_code == 201
+    database = client.app.state.database  # type: ignore[attr-defined]
+    with database.session() as session:
+        # The release before knew one consumer of accounts, and had sent it every account.
+        session.add(AccountsAnnounced(consumers="notifications"))
+        session.commit()
+    before = len(_announced(client))
+
+    # Gateway workers start together: one announces, the others find it done.
+    def start_worker(_: int) -> int:
+        with database.session() as session:
+            count = announce_to_new_consumers(session)
+            session.commit()
+            return count
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        counts = sorted(pool.map(start_worker, range(3)))
+    assert counts == [0, 0, 2]  # the bootstrap admin and Omar
+    announced = _announced(client)[before:]
+    assert sorted(user.username for user in announced) == ["admin", "omar"]
+    assert start_worker(0) == 0  # a restart with the same consumers announces nothing
+    with database.session() as session:
+        marked = set(session.scalars(select(AccountsAnnounced.consumers)))
+    assert marked == {"notifications", "notifications,portfolio,tasks"}

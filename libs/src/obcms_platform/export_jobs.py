@@ -416,6 +416,7 @@ class ExportRunner:
         with self.open_session() as session:
             statement = listed.query(session, filters, principal=principal)
             total = session.scalar(select(func.count()).select_from(statement.subquery()))
+            names = listed.export.names(session)
         self._heartbeat(job.id, worker, rows_total=total or 0)
         present = listed.present
         records = exports.rows(
@@ -425,9 +426,9 @@ class ExportRunner:
         )
         counted = _Counted(records, self.limits.progress_rows, self._progress(job.id, worker))
         if job.format is ExportFormat.CSV:
-            chunks = exports.csv_chunks(listed.export.columns, counted)
+            chunks = exports.csv_chunks(listed.export.columns, counted, names)
         else:
-            chunks = exports.xlsx_chunks(listed.title, listed.export.columns, counted)
+            chunks = exports.xlsx_chunks(listed.title, listed.export.columns, counted, names)
         content = _ChunkReader(chunks)
         self.storage.put(
             self.jobs.key(job.id), io.BufferedReader(content), content_type=MEDIA_TYPES[job.format]

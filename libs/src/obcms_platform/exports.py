@@ -17,9 +17,10 @@ one fetch in memory, not the list:
 Each resource declares its columns once (`Column`): a header in words, the value of a row and,
 for a column an import fills (`obcms_platform.imports`), how its cell is read back (`Imported`).
 Values are written as people read them: codes as their labels ("Not started"), dates and
-date-times as dates in Excel (typed cells; office time), amounts and counts as numbers, ids as
-text. A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is
-written as text: in CSV behind an apostrophe, in Excel as a string cell.
+date-times as dates in Excel (typed cells; office time), amounts and counts as numbers, people
+and teams by name (a `named` column, through the export's `directory`), other ids as text.
+A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is written as
+text: in CSV behind an apostrophe, in Excel as a string cell.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -88,6 +90,8 @@ class Column:
     header: str
     value: Callable[[Any], object]
     imported: Imported | None = None
+    # Its value is an id or ids of people or teams, written as their names (`named`).
+    names_ids: bool = False
 
 
 def field(name: str, header: str, read: CellReader | None = None) -> Column:
@@ -96,15 +100,33 @@ def field(name: str, header: str, read: CellReader | None = None) -> Column:
     return Column(header, attrgetter(name), Imported(name, read) if read else None)
 
 
+def named(name: str, header: str) -> Column:
+    """The column of a row's attribute `name`, a person's or team's id or a list of them,
+    written as their names (an id the export's `directory` does not know stays an id)."""
+    return Column(header, attrgetter(name), names_ids=True)
+
+
+# Id -> name of every person and team an export may name.
+Names = Mapping[uuid.UUID, str]
+
+
 @dataclass(frozen=True)
 class Export:
     """How a list is exported: the file's `name` (``ppas`` → ``ppas-2026-12-06.csv``), its
-    `columns`, and `query(session, filters[, principal=])`, the statement of every matching
-    row in the list's order (the one its JSON page paginates)."""
+    `columns`, `query(session, filters[, principal=])`, the statement of every matching
+    row in the list's order (the one its JSON page paginates), and `directory(session)`, the
+    names its `named` columns write (read once per file)."""
 
     name: str
     columns: Sequence[Column]
     query: Callable[..., Select[Any]]
+    directory: Callable[[Session], Names] | None = None
+
+    def names(self, session: Session) -> Names:
+        """The names this export's `named` columns write: none if it has no such column."""
+        if self.directory is None or not any(column.names_ids for column in self.columns):
+            return {}
+        return self.directory(session)
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,15 @@ class ExportableList:
     @property
     def resource(self) -> str:
         return self.export.name
+
+
+def column_cell(column: Column, record: Any, names: Names) -> Cell:
+    """The cell of `column` in the row of `record`."""
+    value = column.value(record)
+    if column.names_ids and value is not None:
+        ids = value if isinstance(value, list | tuple | set | frozenset) else (value,)
+        return cell([names.get(each, str(each)) for each in ids])
+    return cell(value)
 
 
 def cell(value: object) -> Cell:
@@ -166,14 +197,15 @@ def rows(
             yield present(record) if present is not None else record
 
 
-def csv_chunks(columns: Sequence[Column], records: Iterable[Any]) -> Iterator[bytes]:
-    """The CSV file of `records`: the header, then a chunk per `ROWS_PER_FETCH` rows."""
+def csv_chunks(columns: Sequence[Column], records: Iterable[Any], names: Names) -> Iterator[bytes]:
+    """The CSV file of `records` (people and teams by `names`): the header, then a chunk per
+    `ROWS_PER_FETCH` rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\N{BYTE ORDER MARK}")
     writer.writerow([column.header for column in columns])
     for written, record in enumerate(records, start=1):
-        writer.writerow([_csv_text(cell(column.value(record))) for column in columns])
+        writer.writerow([_csv_text(column_cell(column, record, names)) for column in columns])
         if written % ROWS_PER_FETCH == 0:
             yield _drained(buffer)
     yield _drained(buffer)
@@ -196,18 +228,21 @@ def _csv_text(value: Cell) -> str:
     return str(value) if not isinstance(value, date) else value.isoformat()
 
 
-def xlsx_chunks(title: str, columns: Sequence[Column], records: Iterable[Any]) -> Iterator[bytes]:
-    """The Excel workbook of `records` (one sheet named `title`, its header row frozen), in
-    chunks once written: in constant-memory mode each row leaves memory as the next starts."""
+def xlsx_chunks(
+    title: str, columns: Sequence[Column], records: Iterable[Any], names: Names
+) -> Iterator[bytes]:
+    """The Excel workbook of `records` (one sheet named `title`, its header row frozen;
+    people and teams by `names`), in chunks once written: in constant-memory mode each row
+    leaves memory as the next starts."""
     with tempfile.TemporaryFile() as spool:
-        _write_workbook(spool, title, columns, records)
+        _write_workbook(spool, title, columns, records, names)
         spool.seek(0)
         while chunk := spool.read(FILE_CHUNK_BYTES):
             yield chunk
 
 
 def _write_workbook(
-    spool: IO[bytes], title: str, columns: Sequence[Column], records: Iterable[Any]
+    spool: IO[bytes], title: str, columns: Sequence[Column], records: Iterable[Any], names: Names
 ) -> None:
     # Imported here: about 2 MB in every API worker, for the exports alone.
     import xlsxwriter
@@ -224,7 +259,7 @@ def _write_workbook(
         sheet.write_string(0, index, column.header, header)
     for row, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
-            value = cell(column.value(record))
+            value = column_cell(column, record, names)
             if value is None:
                 continue
             if isinstance(value, str):
@@ -248,14 +283,17 @@ def export_response(
     today: date,
     title: str,
     columns: Sequence[Column] | None = None,
+    names: Names | None = None,
 ) -> StreamingResponse:
     """The download of `records` in `export_format` (CSV or Excel), streamed; `columns`, when
-    given, some of the export's (an import's template: those an import reads)."""
+    given, some of the export's (an import's template: those an import reads); `names`, the
+    export's (`Export.names`) when it has `named` columns."""
     columns = export.columns if columns is None else columns
+    names = names or {}
     if export_format is ExportFormat.CSV:
-        body, media_type = csv_chunks(columns, records), CSV_MEDIA_TYPE
+        body, media_type = csv_chunks(columns, records, names), CSV_MEDIA_TYPE
     else:
-        body, media_type = xlsx_chunks(title, columns, records), XLSX_MEDIA_TYPE
+        body, media_type = xlsx_chunks(title, columns, records, names), XLSX_MEDIA_TYPE
     return StreamingResponse(
         body,
         media_type=media_type,

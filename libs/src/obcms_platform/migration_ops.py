@@ -247,6 +247,24 @@ def drop_comments_table() -> None:
     op.drop_table("comments")
 
 
+def create_people_table() -> None:
+    """`people.PersonColumns`' `people` table: the accounts as the gateway announced them."""
+    op.create_table(
+        "people",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("username", sa.String(length=150), nullable=False),
+        sa.Column("full_name", sa.String(length=300), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("source_version", sa.Integer(), nullable=False),
+        primary_key("people", "user_id"),
+    )
+
+
+def drop_people_table() -> None:
+    """Drop what `create_people_table` created."""
+    op.drop_table("people")
+
+
 def replace_enum_values(table: str, column: str, *values: str) -> None:
     """Let `enum_column` `column` of `table` hold exactly `values` (its CHECK replaced)."""
     name = op.f(f"ck_{table}__{column}")

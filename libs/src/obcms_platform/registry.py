@@ -150,6 +150,7 @@ TASKS = Deployable(
         "event.created",
         "event.deleted",
         "export.requested",  # its own export jobs
+        "user.changed",  # the people its exports name
     ),
     # Deleting a calendar event unlinks its tasks (they then show as tasks of their own).
     feed_changed_by=("event",),
@@ -176,7 +177,13 @@ PORTFOLIO = Deployable(
     comments_on=("ppa", "assessment", "need"),
     # The per-PPA task projection and PPA progress; a deleted PPA's or assessment's files go
     # (its own events).
-    consumes=("task.*", "ppa.deleted", "assessment.deleted", "export.requested"),
+    consumes=(
+        "task.*",
+        "ppa.deleted",
+        "assessment.deleted",
+        "export.requested",
+        "user.changed",  # the people its exports name
+    ),
     stores_files=True,  # on PPAs and assessments
     export_jobs=True,
 )

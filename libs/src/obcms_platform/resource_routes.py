@@ -324,6 +324,7 @@ class ResourceRoutes(Generic[ReadT]):
             records,
             today=datetime.now(OFFICE_ZONE).date(),
             title=self._sheet_title(),
+            names=self.export.names(session),
         )
 
     def _refuse_large_workbook(

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from obcms_platform.bus import Event
 from obcms_platform.formatting import label
 from obcms_platform.testing import assert_error
 from obcms_platform.vocabulary import PpaCategory, PpaStatus, Sector, values
+from portfolio_service.events import HANDLERS
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.ppas.schemas import PPA_EXPORT_COLUMNS
 
@@ -23,11 +25,30 @@ from .helpers import ASSESSMENTS, NEEDS, PPAS, TRANCHES, create_ppa, csv_rows, w
 
 # More than one fetch of the export's server-side cursor (1,000 rows).
 SEEDED = 1_260
+# The seeded PPAs' lead, whose name the gateway has announced, and a member it has not.
+LEAD = uuid.uuid4()
+UNANNOUNCED = uuid.uuid4()
 
 
 @pytest.fixture
 def seed(session) -> list[dict[str, Any]]:
-    """1,260 PPAs over every category, status and sector, with dates and amounts."""
+    """1,260 PPAs over every category, status and sector, with dates, amounts and people."""
+    HANDLERS["user.changed"](
+        session,
+        Event.new(
+            "user.changed",
+            producer="gateway",
+            subject_id=LEAD,
+            data={
+                "user_id": str(LEAD),
+                "username": "amina.datumanong",
+                "full_name": "Amina Datumanong",
+                "role": "manager",
+                "active": True,
+                "version": 1,
+            },
+        ),
+    )
     base = datetime(2026, 1, 1, tzinfo=UTC)
     combinations = itertools.cycle(
         itertools.product(values(PpaCategory), values(PpaStatus), [*values(Sector), None])
@@ -44,6 +65,8 @@ def seed(session) -> list[dict[str, Any]]:
                 "fiscal_year": 2025 + index % 2,
                 "start_date": date(2026, 1, 1) + timedelta(days=index % 300),
                 "budget_allocation": Decimal(index * 1000) + Decimal("0.25"),
+                "lead_id": LEAD,
+                "member_ids": [LEAD, UNANNOUNCED],
                 "created_at": base + timedelta(minutes=index),
                 "updated_at": base + timedelta(minutes=index),
             }
@@ -78,6 +101,14 @@ def test_csv_export_has_every_row_the_filtered_list_has_in_its_order(client, sta
     assert [row["PPA id"] for row in rows] == listed
     assert {row["Status"] for row in rows} == {label(status) for status in statuses}
     assert {row["Fiscal year"] for row in rows} == {"2026"}
+    # People by name (one never announced by the gateway keeps the id); the ids stay for
+    # an import to read back.
+    assert {(row["Lead"], row["Members"]) for row in rows} == {
+        ("Amina Datumanong", f"Amina Datumanong; {UNANNOUNCED}")
+    }
+    assert {(row["Lead (user id)"], row["Members (user ids)"]) for row in rows} == {
+        (str(LEAD), f"{LEAD}; {UNANNOUNCED}")
+    }
     assert re.fullmatch(
         r'attachment; filename="ppas-\d{4}-\d{2}-\d{2}\.csv"',
         response.headers["content-disposition"],
@@ -112,6 +143,7 @@ def test_excel_export_has_the_header_words_and_typed_cells(client, staff, seed):
     assert row[column["Budget allocation"]] == float(first["budget_allocation"])
     assert isinstance(row[column["Fiscal year"]], int)
     assert isinstance(row[column["Created"]], datetime)
+    assert row[column["Lead"]] == "Amina Datumanong"
 
 
 def test_an_excel_file_too_large_to_build_while_waiting_is_refused_with_the_ways_out(

@@ -10,9 +10,11 @@ from typing import Any
 
 import openpyxl
 
+from obcms_platform.bus import Event
 from obcms_platform.testing import assert_error
+from tasks_service.events import HANDLERS
 
-from .helpers import TASKS, create
+from .helpers import TASKS, create, create_team
 
 
 def every_id(client, caller, params: dict[str, Any]) -> list[str]:
@@ -51,9 +53,8 @@ def test_my_open_tasks_export_as_the_list_shows_them(client, staff, other_staff)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert [row["Task id"] for row in rows] == listed
     assert [row["Due date"] for row in rows][:2] == ["2026-12-01", "2026-12-02"]
-    assert {(row["Priority"], row["Assignees (user ids)"]) for row in rows} == {
-        ("High", str(staff.user_id))
-    }
+    # Nobody has announced the staff member's name: the export shows the id it has.
+    assert {(row["Priority"], row["Assignees"]) for row in rows} == {("High", str(staff.user_id))}
 
     workbook = client.get(TASKS, params={**filters, "format": "xlsx"}, headers=staff.headers)
     assert workbook.status_code == 200, workbook.text
@@ -65,6 +66,59 @@ def test_my_open_tasks_export_as_the_list_shows_them(client, staff, other_staff)
     assert cells[0][column["Due date"]] == datetime(2026, 12, 1)
     assert cells[0][column["Estimated hours"]] == 1.5
     assert cells[0][column["Status"]] == "Not started"
+
+
+def _user_changed(caller, full_name: str, version: int) -> Event:
+    return Event.new(
+        "user.changed",
+        producer="gateway",
+        subject_id=caller.user_id,
+        data={
+            "user_id": str(caller.user_id),
+            "username": full_name.split()[0].lower(),
+            "full_name": full_name,
+            "role": "staff",
+            "active": True,
+            "version": version,
+        },
+    )
+
+
+def test_an_export_names_people_and_teams(client, session, manager, staff, other_staff):
+    # The gateway announces accounts; a late, older announcement changes nothing.
+    for announced in (
+        _user_changed(staff, "Norhana Ampatuan", version=3),
+        _user_changed(staff, "Norhana A. (old name)", version=2),
+        _user_changed(manager, "Amina Datumanong", version=1),
+    ):
+        HANDLERS["user.changed"](session, announced)
+    session.commit()
+    team = create_team(client, manager, "Field Operations")
+    task = create(
+        client,
+        manager,
+        title="Site visit",
+        assignee_ids=[str(staff.user_id), str(other_staff.user_id)],
+        team_ids=[team["id"]],
+    )
+
+    response = client.get(
+        TASKS, params={"id": task["id"], "format": "csv"}, headers=manager.headers
+    )
+    (row,) = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline=""))
+    # Someone never announced keeps their id rather than vanishing from the row.
+    assert row["Assignees"] == f"Norhana Ampatuan; {other_staff.user_id}"
+    assert row["Teams"] == "Field Operations"
+    assert row["Created by"] == "Amina Datumanong"
+
+    workbook = client.get(
+        TASKS, params={"id": task["id"], "format": "xlsx"}, headers=manager.headers
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]
+    header, cells = list(sheet.iter_rows(values_only=True))
+    named = dict(zip(header, cells, strict=True))
+    assert named["Assignees"] == f"Norhana Ampatuan; {other_staff.user_id}"
+    assert (named["Teams"], named["Created by"]) == ("Field Operations", "Amina Datumanong")
 
 
 def test_an_export_is_refused_as_the_list_is(client, staff):

@@ -179,7 +179,7 @@ async def problems_download(request: Request, user: PageUser, token: str) -> Res
     problems = checked["report"]["errors"]
     stem = checked["filename"].rsplit(".", 1)[0] or "import"
     return StreamingResponse(
-        csv_chunks(PROBLEM_COLUMNS, problems),
+        csv_chunks(PROBLEM_COLUMNS, problems, {}),
         media_type=CSV_MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{_safe(stem)}-problems.csv"',

@@ -54,3 +54,15 @@ history.keep(
     redacted=("password_hash",),
     unrecorded=("calendar_token_digest", "calendar_token_sealed", "last_login_at"),
 )
+
+
+class AccountsAnnounced(Base):
+    """Which consumers of ``user.changed`` have been sent every account (`consumers`: their
+    names, sorted, comma-separated): a release that adds one announces them all once."""
+
+    __tablename__ = "accounts_announced"
+
+    consumers: Mapped[str] = mapped_column(String(500), primary_key=True)
+    announced_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()")
+    )

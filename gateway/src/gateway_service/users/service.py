@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway_service.db import outbox
-from gateway_service.users.models import User, canonical_username
+from gateway_service.users.models import AccountsAnnounced, User, canonical_username
 from gateway_service.users.passwords import hash_password, needs_rehash, verify_password
 from gateway_service.users.policy import check_password
 from gateway_service.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from obcms_platform.auth import Role
+from obcms_platform.bus.topology import SUBSCRIPTIONS, subscribes
 from obcms_platform.contracts import USER_CHANGED, UserChanged
 from obcms_platform.errors import (
     ConflictError,
@@ -31,6 +32,10 @@ from obcms_platform.errors import (
     PreconditionFailedError,
 )
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.records import serialise
+
+# The lock gateway workers starting together take turns on to announce the accounts.
+ANNOUNCING = uuid.uuid5(uuid.NAMESPACE_URL, "obcms:gateway:accounts-announced")
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,20 @@ def announce_all(session: Session) -> int:
     for user in users:
         announce(session, user)
     return len(users)
+
+
+def announce_to_new_consumers(session: Session) -> int:
+    """Announce every account once the registry names a consumer of ``user.changed`` that
+    has not had them (an upgrade added one): the number announced, 0 when none is new.
+    Gateway workers starting together take turns; the second finds it done."""
+    consumers = ",".join(
+        sorted(name for name in SUBSCRIPTIONS if subscribes(name, USER_CHANGED.name))
+    )
+    serialise(session, ANNOUNCING)
+    if session.get(AccountsAnnounced, consumers) is not None:
+        return 0
+    session.add(AccountsAnnounced(consumers=consumers))
+    return announce_all(session)
 
 
 def _username_taken(username: str) -> ConflictError:

@@ -34,6 +34,7 @@ def load_models() -> None:
     from portfolio_service.indicators import models as _indicators  # noqa: F401
     from portfolio_service.milestones import models as _milestones  # noqa: F401
     from portfolio_service.needs import models as _needs  # noqa: F401
+    from portfolio_service.people import models as _people  # noqa: F401
     from portfolio_service.ppas import models as _ppas  # noqa: F401
     from portfolio_service.progress import models as _progress  # noqa: F401
     from portfolio_service.status_updates import models as _status_updates  # noqa: F401

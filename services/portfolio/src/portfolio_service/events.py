@@ -9,7 +9,8 @@ never commit); their payloads are declared in `obcms_platform.contracts`:
   invalidation (what changed, ``deleted`` when it is gone).
 
 Consumed: ``task.created|updated|completed|deleted`` keep the per-PPA task projection and
-PPA progress current (`progress.service`); its own ``ppa.deleted`` and
+PPA progress current (`progress.service`); ``user.changed`` the people its exports name
+(`obcms_platform.people`); its own ``ppa.deleted`` and
 ``assessment.deleted`` remove the record's attached files (`handlers`: the worker's
 storage). The worker calls the handler of the event's type with its session and the event,
 and commits.
@@ -32,11 +33,14 @@ from obcms_platform.contracts import (
     TASK_CREATED,
     TASK_DELETED,
     TASK_UPDATED,
+    USER_CHANGED,
 )
 from obcms_platform.export_jobs import ExportJobLimits, runner_in, running_jobs
+from obcms_platform.people import directory_handler
 from obcms_platform.storage import FileStorage
 from portfolio_service.attachments.models import ASSESSMENT_FILES, PPA_FILES
 from portfolio_service.exports.service import PORTFOLIO_EXPORTS
+from portfolio_service.people.models import Person
 from portfolio_service.progress.service import apply_task_event
 
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
@@ -44,6 +48,7 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     TASK_UPDATED.name: apply_task_event,
     TASK_COMPLETED.name: apply_task_event,
     TASK_DELETED.name: apply_task_event,
+    USER_CHANGED.name: directory_handler(Person),  # the names its exports write
 }
 
 

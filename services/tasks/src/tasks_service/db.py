@@ -24,6 +24,7 @@ def load_models() -> None:
     from tasks_service.attachments import models as _attachments  # noqa: F401
     from tasks_service.comments import models as _comments  # noqa: F401
     from tasks_service.exports import models as _exports  # noqa: F401
+    from tasks_service.people import models as _people  # noqa: F401
     from tasks_service.ppa_owners import models as _ppa_owners  # noqa: F401
     from tasks_service.tasks import models as _tasks  # noqa: F401
     from tasks_service.teams import models as _teams  # noqa: F401

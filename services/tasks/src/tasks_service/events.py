@@ -9,7 +9,8 @@ owner (`OWNER_FIELDS`); an approval step creates one review task, left unassigne
 is managers' work, not the PPA owner's); deleting a PPA, assessment or event leaves no task
 pointing at it: auto-generated tasks nobody started are deleted, every other task is kept and
 unlinked. Its own task.deleted removes the task's attached files (`handlers`: the worker's
-storage), and its own export.requested runs the export job it announces.
+storage), and its own export.requested runs the export job it announces; user.changed keeps
+the people its exports name (`obcms_platform.people`).
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
 retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
@@ -44,6 +45,7 @@ from obcms_platform.contracts import (
     TASK_CREATED,
     TASK_DELETED,
     TASK_UPDATED,
+    USER_CHANGED,
     AssessmentCreated,
     CalendarEventCreated,
     EventPayload,
@@ -53,9 +55,11 @@ from obcms_platform.contracts import (
 )
 from obcms_platform.export_jobs import ExportJobLimits, runner_in, running_jobs
 from obcms_platform.history import because
+from obcms_platform.people import directory_handler
 from obcms_platform.storage import FileStorage
 from tasks_service.attachments.models import TASK_FILES
 from tasks_service.exports.service import TASK_EXPORTS
+from tasks_service.people.models import Person
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, complete_all, remove
@@ -299,6 +303,7 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     ASSESSMENT_DELETED.name: _unlinker(SubjectKind.ASSESSMENT),
     EVENT_CREATED.name: on_calendar_event_created,
     EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
+    USER_CHANGED.name: directory_handler(Person),  # the names its exports write
 }
 
 

@@ -14,6 +14,7 @@ from portfolio_service.assessments.schemas import (
 )
 from portfolio_service.authz import ASSESSMENT_CREATE, ASSESSMENT_WRITE
 from portfolio_service.db import history
+from portfolio_service.people.service import directory
 
 router = collection_router("assessments")
 
@@ -21,7 +22,9 @@ assessments = ResourceRoutes(router, "assessment", AssessmentRead)
 assessments.list(
     AssessmentFilters,
     service.list_assessments,
-    export=Export("assessments", ASSESSMENT_EXPORT_COLUMNS, service.filtered_assessments),
+    export=Export(
+        "assessments", ASSESSMENT_EXPORT_COLUMNS, service.filtered_assessments, directory
+    ),
 )
 assessments.create(AssessmentCreate, service.create_assessment, ASSESSMENT_CREATE)
 assessments.get(service.get_assessment)

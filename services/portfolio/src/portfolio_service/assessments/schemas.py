@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from obcms_platform.exports import field
+from obcms_platform.exports import field, named
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -74,7 +74,7 @@ class AssessmentFilters(BaseModel):
     q: SearchText | None = None
 
 
-# The columns of the assessment list's export; people as their user ids.
+# The columns of the assessment list's export; people by name.
 ASSESSMENT_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("primary_methodology", "Methodology"),
@@ -86,7 +86,7 @@ ASSESSMENT_EXPORT_COLUMNS = (
     field("community", "Community"),
     field("description", "Description"),
     field("id", "Assessment id"),
-    field("created_by", "Created by (user id)"),
+    named("created_by", "Created by"),
     field("created_at", "Created"),
     field("updated_at", "Updated"),
 )

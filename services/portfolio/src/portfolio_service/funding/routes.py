@@ -23,6 +23,7 @@ from portfolio_service.funding.schemas import (
     TrancheFilters,
     TrancheRead,
 )
+from portfolio_service.people.service import directory
 
 router = collection_router("ppas/{ppa_id}/funding", tag="funding", errors=(404,))
 tranches_router = collection_router("funding-tranches", tag="funding")
@@ -31,7 +32,7 @@ tranches = ResourceRoutes(tranches_router, "funding_tranche", TrancheRead, versi
 tranches.list(
     TrancheFilters,
     service.list_tranches,
-    export=Export("funding-tranches", TRANCHE_EXPORT_COLUMNS, service.exported_tranches),
+    export=Export("funding-tranches", TRANCHE_EXPORT_COLUMNS, service.exported_tranches, directory),
 )
 
 

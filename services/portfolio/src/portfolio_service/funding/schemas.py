@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
-from obcms_platform.exports import Column, field
+from obcms_platform.exports import Column, field, named
 from obcms_platform.schemas import (
     Note,
     PlausibleDate,
@@ -112,6 +112,6 @@ TRANCHE_EXPORT_COLUMNS = (
     field("reverses_id", "Reverses tranche id"),
     field("ppa_id", "PPA id"),
     field("id", "Tranche id"),
-    field("created_by", "Recorded by (user id)"),
+    named("created_by", "Recorded by"),
     field("created_at", "Recorded"),
 )

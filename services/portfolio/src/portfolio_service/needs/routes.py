@@ -21,9 +21,10 @@ from portfolio_service.needs.schemas import (
     NeedRead,
     NeedUpdate,
 )
+from portfolio_service.people.service import directory
 
 router = collection_router("needs")
-NEED_EXPORT = Export("needs", NEED_EXPORT_COLUMNS, service.exported_needs)
+NEED_EXPORT = Export("needs", NEED_EXPORT_COLUMNS, service.exported_needs, directory)
 
 needs = ResourceRoutes(router, "need", NeedRead)
 needs.list(

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from obcms_platform.exports import field
+from obcms_platform.exports import field, named
 from obcms_platform.imports import choice, identifier, listed, text, whole_number
 from obcms_platform.schemas import (
     LongText,
@@ -117,7 +117,7 @@ class NeedFilters(BaseModel):
     sort: NeedSort = NeedSort.NEWEST
 
 
-# The columns of the need list's export; people as their user ids. An import
+# The columns of the need list's export; people by name. An import
 # (`obcms_platform.imports`) reads back every column with a reader; the creator and the
 # moments are the service's.
 NEED_EXPORT_COLUMNS = (
@@ -135,7 +135,7 @@ NEED_EXPORT_COLUMNS = (
     field("priority_explanation", "Why this score"),
     field("description", "Description", text),
     field("id", "Need id", identifier),
-    field("created_by", "Created by (user id)"),
+    named("created_by", "Created by"),
     field("created_at", "Created"),
     field("updated_at", "Updated"),
 )

@@ -8,6 +8,7 @@ from obcms_platform.imports import Import, import_route
 from obcms_platform.resource_routes import ResourceRoutes, collection_router
 from portfolio_service.authz import PPA_CREATE, PPA_DELETE, PPA_IMPORT, PPA_UPDATE
 from portfolio_service.db import history
+from portfolio_service.people.service import directory
 from portfolio_service.ppas import service
 from portfolio_service.ppas.schemas import (
     PPA_EXPORT_COLUMNS,
@@ -18,7 +19,7 @@ from portfolio_service.ppas.schemas import (
 )
 
 router = collection_router("ppas", tag="PPAs")
-PPA_EXPORT = Export("ppas", PPA_EXPORT_COLUMNS, service.filtered_ppas)
+PPA_EXPORT = Export("ppas", PPA_EXPORT_COLUMNS, service.filtered_ppas, directory)
 
 ppas = ResourceRoutes(router, "ppa", PpaRead)
 ppas.list(

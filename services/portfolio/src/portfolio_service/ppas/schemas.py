@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
-from obcms_platform.exports import Column, Imported, field
+from obcms_platform.exports import Column, Imported, field, named
 from obcms_platform.imports import (
     amount,
     choice,
@@ -232,10 +232,10 @@ def _goal(value: object) -> int:
     return whole_number(words)
 
 
-# The columns of the PPA list's export, as its form names them; people as their user ids,
-# places as their PSGC codes, tags in words. An import (`obcms_platform.imports`) reads
-# back every column with a reader; progress, approval status and the moments are the
-# service's.
+# The columns of the PPA list's export, as its form names them; people by name (and by user
+# id, the columns an import reads), places as their PSGC codes, tags in words. An import
+# (`obcms_platform.imports`) reads back every column with a reader; progress, approval
+# status, the names and the moments are the service's.
 PPA_EXPORT_COLUMNS = (
     field("title", "Title", text),
     field("category", "Category", choice(PpaCategory)),
@@ -255,8 +255,8 @@ PPA_EXPORT_COLUMNS = (
     field("budget_currency", "Currency", text),
     field("progress", "Progress (%)"),
     field("approval_status", "Approval status"),
-    field("lead_id", "Lead (user id)", identifier),
-    field("member_ids", "Members (user ids)", listed(identifier)),
+    named("lead_id", "Lead"),
+    named("member_ids", "Members"),
     field("coverage", "Coverage (PSGC codes)", listed(text)),
     field("communities", "Communities", text),
     field("implementing_partner", "Implementing partner", text),
@@ -277,6 +277,8 @@ PPA_EXPORT_COLUMNS = (
     field("accomplishments", "Accomplishments", text),
     field("challenges", "Challenges", text),
     field("summary", "Summary", text),
+    field("lead_id", "Lead (user id)", identifier),
+    field("member_ids", "Members (user ids)", listed(identifier)),
     field("id", "PPA id", identifier),
     field("created_at", "Created"),
     field("updated_at", "Updated"),

@@ -9,6 +9,7 @@ from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
 from tasks_service.db import history
+from tasks_service.people.service import directory
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
     TASK_EXPORT_COLUMNS,
@@ -26,7 +27,7 @@ tasks = ResourceRoutes(router, "task", TaskRead)
 tasks.list(
     TaskFilters,
     service.list_tasks,
-    export=Export("tasks", TASK_EXPORT_COLUMNS, service.filtered_tasks),
+    export=Export("tasks", TASK_EXPORT_COLUMNS, service.filtered_tasks, directory),
 )
 tasks.create(TaskCreate, service.create_task, TASK_CREATE, errors=(409,))
 tasks.get(service.get_task)

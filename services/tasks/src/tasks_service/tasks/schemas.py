@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from obcms_platform.exports import field
+from obcms_platform.exports import field, named
 from obcms_platform.schemas import (
     LongText,
     PlausibleDate,
@@ -258,7 +258,7 @@ class TaskFilters(BaseModel):
     sort: TaskSort = TaskSort.DUE_DATE
 
 
-# The columns of the task list's export; people and teams as their ids.
+# The columns of the task list's export; people and teams by name.
 TASK_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("domain", "Domain"),
@@ -268,8 +268,8 @@ TASK_EXPORT_COLUMNS = (
     field("due_date", "Due date"),
     field("completed_at", "Completed"),
     field("progress", "Progress (%)"),
-    field("assignee_ids", "Assignees (user ids)"),
-    field("team_ids", "Teams (ids)"),
+    named("assignee_ids", "Assignees"),
+    named("team_ids", "Teams"),
     field("related_ppa_id", "PPA id"),
     field("related_assessment_id", "Assessment id"),
     field("related_event_id", "Event id"),
@@ -280,7 +280,7 @@ TASK_EXPORT_COLUMNS = (
     field("depends_on", "Waits for (task ids)"),
     field("description", "Description"),
     field("id", "Task id"),
-    field("created_by", "Created by (user id)"),
+    named("created_by", "Created by"),
     field("created_at", "Created"),
     field("updated_at", "Updated"),
 )

@@ -1,0 +1,1 @@
+"""The people the portfolio names in its exports (leads, members, authors)."""

@@ -1,0 +1,1 @@
+"""The people the task exports name (assignees, authors)."""

@@ -1,0 +1,10 @@
+"""The gateway's accounts as ``user.changed`` announced them (never edited here)."""
+
+from __future__ import annotations
+
+from obcms_platform.people import PersonColumns
+from tasks_service.db import Base
+
+
+class Person(PersonColumns, Base):
+    __tablename__ = "people"

@@ -1,0 +1,17 @@
+"""The names the task exports write for people and teams."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from obcms_platform.exports import Names
+from obcms_platform.people import names
+from tasks_service.people.models import Person
+from tasks_service.teams.models import Team
+
+
+def directory(session: Session) -> Names:
+    """Every person the service has heard of and every team, by id."""
+    teams = {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
+    return {**names(session, Person), **teams}

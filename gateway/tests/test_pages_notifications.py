@@ -148,6 +148,14 @@ def test_opening_a_notification_marks_it_read_and_lands_on_its_record(
     landed = client.get(opened.headers["location"])
     assert landed.status_code == 303
     assert landed.headers["location"] == f"/oobc-management/staff/tasks/{task_id}/"
+    # The tasks service has no such task (as after a deletion since the message): the page
+    # says so in words and where to look, not "task <uuid> not found".
+    gone = client.get(landed.headers["location"])
+    assert gone.status_code == 404
+    assert "This task is not here any more" in gone.text
+    assert "It may have been deleted" in gone.text
+    assert '<a href="/oobc-management/staff/tasks/">Open the task list</a>' in gone.text
+    assert task_id not in gone.text
     assert client.get(f"{INBOX}count.json").json() == {"unread": 0}
     # Another person cannot mark it; an unknown kind of record is no page.
     other = create_user(make_client(), token_for(make_client(), "admin", ADMIN_PASSWORD))

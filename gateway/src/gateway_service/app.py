@@ -40,6 +40,7 @@ from gateway_service.maintenance.middleware import MaintenanceMiddleware
 from gateway_service.maintenance.routes import router as maintenance_router
 from gateway_service.pages.collaboration import UPLOAD_PATH, accepts_files
 from gateway_service.pages.imports import WORKBOOK_PATH, takes_workbook
+from gateway_service.pages.notifications import missing_record
 from gateway_service.pages.routes import router as pages_router
 from gateway_service.proxy.clients import BackendClients
 from gateway_service.proxy.routes import router as proxy_router
@@ -76,14 +77,22 @@ async def _app_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
     headers = {"Retry-After": "5"} if exc.status_code == 503 else None
     titles = {403: "Forbidden", 404: "Not found", 503: "Service unavailable"}
+    context = {
+        "status": exc.status_code,
+        "title": titles.get(exc.status_code, "Request failed"),
+        "message": exc.message,
+    }
+    if exc.status_code == 404 and (elsewhere := missing_record(request.url.path)):
+        # Most often a link in a message to a record deleted since: say so in words.
+        context.update(
+            title=f"This {elsewhere.thing} is not here any more",
+            message="It may have been deleted or withdrawn, or the link is incomplete.",
+            back=(elsewhere.page, f"Open {elsewhere.page_name}"),
+        )
     return render(
         request,
         "error.html",
-        {
-            "status": exc.status_code,
-            "title": titles.get(exc.status_code, "Request failed"),
-            "message": exc.message,
-        },
+        context,
         status_code=exc.status_code,
         headers=headers,
     )

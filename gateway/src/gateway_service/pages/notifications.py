@@ -5,6 +5,7 @@ and in development the mailbox of what the platform "sent"."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from gateway_service.auth.identity import PageUser
-from gateway_service.pages.assessments import ASSESSMENT_PAGE, NEED_PAGE
+from gateway_service.pages.assessments import ASSESSMENT_PAGE, ASSESSMENTS, NEED_PAGE, NEEDS
 from gateway_service.pages.common import (
     UpstreamError,
     api,
@@ -25,11 +26,11 @@ from gateway_service.pages.common import (
     redirect,
     refusal_errors,
 )
-from gateway_service.pages.events import EVENT_PAGE
-from gateway_service.pages.leave import LEAVE_PAGE
-from gateway_service.pages.portfolio import PPA_PAGE
+from gateway_service.pages.events import CALENDAR_PAGE, EVENT_PAGE, RESOURCES
+from gateway_service.pages.leave import LEAVE, LEAVE_PAGE
+from gateway_service.pages.portfolio import PPA_PAGE, PPAS
 from gateway_service.pages.resources import BOOKING_PAGE
-from gateway_service.pages.tasks import TASK_PAGE
+from gateway_service.pages.tasks import TASK_PAGE, TASKS_PAGE
 from gateway_service.settings import GatewaySettings
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError, ServiceUnavailableError
@@ -54,6 +55,43 @@ RECORD_PAGES: dict[Record, str] = {
     Record.BOOKING: BOOKING_PAGE,
 }
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# A record's page, found by its path: the page's pattern up to the id, then an id.
+RECORD_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/"
+)
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """What a record's page says when the record is not there (deleted since a message
+    linked it): the record in words, and the page to look on instead."""
+
+    thing: str
+    page: str
+    page_name: str
+
+
+RECORDS_ELSEWHERE: dict[Record, Elsewhere] = {
+    Record.TASK: Elsewhere("task", TASKS_PAGE, "the task list"),
+    Record.PPA: Elsewhere("PPA", PPAS, "the PPA list"),
+    Record.ASSESSMENT: Elsewhere("assessment", ASSESSMENTS, "the assessments"),
+    Record.NEED: Elsewhere("need", NEEDS, "the needs"),
+    Record.EVENT: Elsewhere("event", CALENDAR_PAGE, "the calendar"),
+    Record.LEAVE: Elsewhere("leave request", LEAVE, "leave"),
+    Record.BOOKING: Elsewhere("booking", RESOURCES, "rooms and equipment"),
+}
+
+
+def missing_record(path: str) -> Elsewhere | None:
+    """What to say when the record whose page `path` is could not be found (None: `path` is
+    not a record's page)."""
+    for record, page in RECORD_PAGES.items():
+        prefix = page.partition("{")[0]
+        if path.startswith(prefix) and RECORD_ID.match(path, len(prefix)):
+            return RECORDS_ELSEWHERE[record]
+    return None
+
+
 # What the page says after `?done=`: a fixed vocabulary, the query's text is never shown.
 DONE = {
     "read": "Marked as read",

@@ -31,11 +31,10 @@ from gateway_service.pages.common import (
     redirect,
     user_names,
 )
-from gateway_service.pages.events import viewer_zone
+from gateway_service.pages.events import RESOURCES, viewer_zone
 from gateway_service.web import render
 from obcms_platform.feed import make_window, max_window_days
 
-RESOURCES = "/oobc-management/resources/"
 BOOKING_PAGE = RESOURCES + "bookings/{booking_id}/"
 DECISIONS = ("approve", "reject", "cancel")
 DECIDED = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.formatting import label
+from gateway_service.pages.assessments import ASSESSMENT_PAGE
 from gateway_service.pages.common import (
     PPA_STATUSES,
     SECTORS,
@@ -34,7 +35,6 @@ from obcms_platform.app import API_PREFIX
 
 PORTFOLIO_TIMELINE = "/oobc-management/portfolio/timeline/"
 PPA_TIMELINE = PPA_PAGE + "timeline/"
-ASSESSMENT_PAGE = "/oobc-management/portfolio/assessments/{assessment_id}/"
 ASSESSMENT_TIMELINE = ASSESSMENT_PAGE + "timeline/"
 GROUPINGS = ("sector", "status")
 # The chart's scales (frappe-gantt's view modes).

@@ -217,7 +217,9 @@ def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_c
     )
     assert rejected.headers["location"] == LEAVE + "?saved=rejected"
     assert ">Leave request rejected<" in manager.get(rejected.headers["location"]).text
-    assert "badge-rejected" in staff.get(f"{LEAVE}{leave}/").text
+    decided = staff.get(f"{LEAVE}{leave}/").text
+    assert "badge-rejected" in decided
+    assert "<dt>Note with the decision</dt><dd>The team is at the summit</dd>" in decided
 
     # From Home, too: back there, saying so (it said nothing: "rejectd" is no word).
     body = {**body, "start_date": "2031-08-11", "end_date": "2031-08-11"}

@@ -30,7 +30,6 @@ from obcms_platform.records import (
     locked,
     model_of,
     text_match,
-    with_line,
 )
 from obcms_platform.testing import PostgresServer
 
@@ -203,55 +202,44 @@ def test_ensure_status_refuses_a_transition_from_another_status_naming_status() 
     assert raised.value.message == "status: cannot approve leave that is approved"
 
 
-def test_decide_moves_the_status_naming_who_decided_and_adding_the_note() -> None:
+def test_decide_moves_the_status_naming_who_decided_with_the_note_apart() -> None:
     manager = Principal(user_id=uuid.uuid4())
-    leave = SimpleNamespace(status=Stage.PENDING, approved_by=None, reason="family")
-
-    decide(
-        leave,
-        Stage.APPROVED,
-        (Stage.PENDING,),
-        refused="approve leave",
-        by=manager,
-        note_field="reason",
-        note="enjoy",
+    leave = SimpleNamespace(
+        status=Stage.PENDING, approved_by=None, reason="family", decision_note=None
     )
 
-    assert (leave.status, leave.approved_by, leave.reason) == (
+    decide(
+        leave, Stage.APPROVED, (Stage.PENDING,), refused="approve leave", by=manager, note="enjoy"
+    )
+
+    # The requester's reason stays their own words; the decider's note is beside it.
+    assert (leave.status, leave.approved_by, leave.reason, leave.decision_note) == (
         Stage.APPROVED,
         manager.user_id,
-        "family\nenjoy",
+        "family",
+        "enjoy",
     )
 
 
 def test_decide_by_nobody_keeps_who_decided_before_and_refuses_another_status() -> None:
     approver = uuid.uuid4()
-    booking = SimpleNamespace(status=Stage.APPROVED, approved_by=approver, notes="projector")
+    booking = SimpleNamespace(
+        status=Stage.APPROVED, approved_by=approver, notes="projector", decision_note="ok"
+    )
     reopen = partial(
-        decide,
-        to=Stage.PENDING,
-        allowed=(Stage.APPROVED,),
-        refused="reopen a booking",
-        by=None,
-        note_field="notes",
+        decide, to=Stage.PENDING, allowed=(Stage.APPROVED,), refused="reopen a booking", by=None
     )
 
     reopen(booking, note=None)
-    assert (booking.status, booking.approved_by, booking.notes) == (
+    assert (booking.status, booking.approved_by, booking.notes, booking.decision_note) == (
         Stage.PENDING,
         approver,
         "projector",
+        "ok",
     )
     with pytest.raises(ConflictError, match="cannot reopen a booking that is pending"):
         reopen(booking, note="again")
-    assert booking.notes == "projector"
-
-
-def test_with_line_adds_a_given_line_below_the_text() -> None:
-    assert with_line("", "on site") == "on site"
-    assert with_line("projector", "on site") == "projector\non site"
-    assert with_line("projector", None) == "projector"
-    assert with_line("projector", "") == "projector"
+    assert booking.decision_note == "ok"
 
 
 class _Figures(BaseModel):

@@ -269,6 +269,7 @@ class BookingChanged(EventPayload):
     booked_by: uuid.UUID
     version: int
     decided_by: OwnerId = None  # who approved or rejected it
+    decision_note: str | None = None  # what was said with it (the booker is told)
 
 
 class LeaveChanged(EventPayload):
@@ -283,6 +284,7 @@ class LeaveChanged(EventPayload):
     status: str
     version: int
     decided_by: OwnerId = None  # who approved or rejected it
+    decision_note: str | None = None  # what the manager said with it (the requester is told)
 
 
 EVENT_CREATED = EventContract("event.created", CalendarEventCreated)

@@ -158,25 +158,18 @@ def decide(
     *,
     refused: str,
     by: Principal | None,
-    note_field: str,
     note: str | None,
 ) -> None:
     """Move `record`'s status to `to`: a 409 unless its status is one of `allowed`
     (`ensure_status`, `refused` saying what). `by`, who decided, is recorded as its
     `approved_by` (None: a move nobody decides, such as a cancellation); `note`, when given,
-    is added to its `note_field`."""
+    is its `decision_note` (the requester's own words stay theirs)."""
     ensure_status(record.status, allowed, refused=refused)
     record.status = to
     if by is not None:
         record.approved_by = by.user_id
-    setattr(record, note_field, with_line(getattr(record, note_field), note))
-
-
-def with_line(text: str, line: str | None) -> str:
-    """`text` with `line` (a decision's note or reason, when given) added on a line of its own."""
-    if not line:
-        return text
-    return f"{text}\n{line}".strip() if text else line
+    if note:
+        record.decision_note = note
 
 
 def model_of(model: type[Model], source: object, **values: Any) -> Model:

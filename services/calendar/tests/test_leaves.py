@@ -38,8 +38,10 @@ def test_file_and_approve_leave(client, session, staff, manager):
     assert sorted(types) == ["leave.created", "leave.updated"]
 
 
-def test_admin_rejects_leave(client, staff, admin):
-    leave = file_leave(client, staff, leave_type="sick").json()
+def test_admin_rejects_leave_with_a_note_apart_from_the_reason(
+    client, session, staff, other_staff, admin
+):
+    leave = file_leave(client, staff, leave_type="sick", reason="Flu").json()
     rejected = client.post(
         f"/api/v1/leaves/{leave['id']}/reject",
         json={"reason": "Overlaps audit"},
@@ -47,7 +49,18 @@ def test_admin_rejects_leave(client, staff, admin):
     )
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
-    assert "Overlaps audit" in rejected.json()["reason"]
+    # The requester's words stay theirs; the decider's note is its own field, told to them.
+    assert (rejected.json()["reason"], rejected.json()["decision_note"]) == (
+        "Flu",
+        "Overlaps audit",
+    )
+    (announced,) = session.scalars(
+        select(bus.outbox.c.payload).where(bus.outbox.c.event_type == "leave.updated")
+    )
+    assert announced["data"]["decision_note"] == "Overlaps audit"
+    # A colleague sees neither the reason nor the note.
+    seen = client.get(f"/api/v1/leaves/{leave['id']}", headers=other_staff.headers).json()
+    assert (seen["reason"], seen["decision_note"]) == (None, None)
 
 
 def test_a_pending_request_is_withdrawn_by_its_owner_and_any_leave_cancelled_by_a_manager(

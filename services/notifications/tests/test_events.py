@@ -190,6 +190,7 @@ def test_leave_asks_managers_and_its_decision_tells_the_requester(
             status=status,
             version=version,
             decided_by=manager.user_id if status != "pending" else None,
+            decision_note="Enjoy the break" if status != "pending" else None,
         )
 
     handle(session, settings, event(LEAVE_CREATED, leave("pending", 1), leave_id))
@@ -206,6 +207,7 @@ def test_leave_asks_managers_and_its_decision_tells_the_requester(
     assert decided.title == (
         "Your vacation leave (Mon 21 Dec 2026 \u2013 Wed 23 Dec 2026) was approved"
     )
+    assert decided.body == "Enjoy the break"  # what the manager said with it
     assert len(outgoing(session, amina)) == 1
 
 

@@ -47,8 +47,11 @@ def ppa(client, staff) -> dict[str, Any]:
 
 
 def test_handlers_cover_every_task_event():
-    assert set(HANDLERS) == {"task.created", "task.updated", "task.completed", "task.deleted"}
-    assert all(handler is apply_task_event for handler in HANDLERS.values())
+    task_handlers = {
+        name: handler for name, handler in HANDLERS.items() if name.startswith("task.")
+    }
+    assert set(task_handlers) == {"task.created", "task.updated", "task.completed", "task.deleted"}
+    assert all(handler is apply_task_event for handler in task_handlers.values())
 
 
 def test_three_of_ten_completed_is_30_and_changes_follow(client, staff, session, ppa):

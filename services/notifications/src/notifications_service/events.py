@@ -276,6 +276,7 @@ class _Request:
     outcome: str  # what the requester hears, before "was approved"
     decided_kind: Kind
     tells_requester: bool  # whether this decision reaches the requester
+    note: str | None  # what the decider said with it
 
 
 def _on_request(
@@ -306,6 +307,7 @@ def _on_request(
             (request.decided_kind, f"{request.outcome} was {label(request.status).lower()}"),
             (request.record_id, request.version),
             link=link,
+            body=request.note or "",
             actor=request.decided_by,
         )
 
@@ -331,6 +333,7 @@ def on_leave(
             outcome=f"Your {what} ({days})",
             decided_kind=Kind.LEAVE_DECIDED,
             tells_requester=True,
+            note=leave.decision_note,
         ),
     )
 
@@ -356,6 +359,7 @@ def on_booking(
             decided_kind=Kind.BOOKING_DECIDED,
             # Whoever cancels their own booking needs no word of it.
             tells_requester=booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED},
+            note=booking.decision_note,
         ),
     )
 

@@ -48,6 +48,8 @@ class Booking(Identified, Versioned, Timestamped, Base):
     booked_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # What was said with the last decision: approval, rejection or cancellation.
+    decision_note: Mapped[str | None] = mapped_column(Text)
     # The event the booking was made for (its page lists it); the booking outlives it.
     event_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("events.id", ondelete="SET NULL")

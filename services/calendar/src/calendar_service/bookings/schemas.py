@@ -54,6 +54,7 @@ class BookingRead(ResponseModel):
     booked_by: uuid.UUID
     approved_by: uuid.UUID | None
     notes: str
+    decision_note: str | None  # what was said with the last approval, rejection or cancellation
     event_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime

@@ -137,7 +137,6 @@ def decide(
         refused=f"{verb} a booking",
         # A cancellation is the booker's withdrawal, not a decision: who approved it stays.
         by=None if to is BookingStatus.CANCELLED else principal,
-        note_field="notes",
         note=notes,
     )
     session.flush()

@@ -15,7 +15,7 @@ from obcms_platform.vocabulary import LeaveStatus as LeaveStatus
 from obcms_platform.vocabulary import LeaveType as LeaveType
 
 # What only the person on leave, who filed it and managers may read (authz.LEAVE_READ_PRIVATE).
-PRIVATE_FIELDS = ("leave_type", "reason")
+PRIVATE_FIELDS = ("leave_type", "reason", "decision_note")
 # Leave that holds its days: on the calendar, and no other leave of the person may overlap it.
 SHOWN_LEAVE = (LeaveStatus.APPROVED, LeaveStatus.PENDING)
 
@@ -32,6 +32,8 @@ class StaffLeave(Identified, Versioned, Timestamped, Base):
     )
     approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # What the manager said with the approval or rejection (the requester is told).
+    decision_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (

@@ -39,8 +39,9 @@ class LeaveDecision(RequestModel):
 
 
 class LeaveRead(ResponseModel):
-    """`leave_type` and `reason` are null for a caller who may not see them (a colleague):
-    only the person on leave, who filed it, and managers do (authz.LEAVE_READ_PRIVATE)."""
+    """`leave_type`, `reason` and `decision_note` (what the manager said with the approval or
+    rejection) are null for a caller who may not see them (a colleague): only the person on
+    leave, who filed it, and managers do (authz.LEAVE_READ_PRIVATE)."""
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -50,6 +51,7 @@ class LeaveRead(ResponseModel):
     status: LeaveStatus
     approved_by: uuid.UUID | None
     reason: str | None
+    decision_note: str | None
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -75,6 +77,7 @@ LEAVE_EXPORT_COLUMNS = (
     field("status", "Status"),
     field("reason", "Reason"),
     field("approved_by", "Decided by (user id)"),
+    field("decision_note", "Decision note"),
     field("id", "Leave id"),
     field("created_at", "Filed"),
 )

@@ -140,7 +140,6 @@ def decide(
         (LeaveStatus.PENDING,),
         refused=f"{verb} leave",
         by=principal,
-        note_field="reason",
         note=reason,
     )
     session.flush()

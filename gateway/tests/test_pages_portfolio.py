@@ -362,15 +362,15 @@ def test_dashboard_and_unknown_records(make_client):
     assert invalid.status_code == 422
     assert "fiscal_year" in invalid.text
 
-    for path in (
-        f"{PPAS}{uuid.uuid4()}/",
-        f"{PPAS}not-a-uuid/",
-        f"{ASSESSMENTS}{uuid.uuid4()}/",
-        f"{NEEDS}{uuid.uuid4()}/",
+    for path, says in (
+        (f"{PPAS}{uuid.uuid4()}/", "This PPA is not here any more"),
+        (f"{PPAS}not-a-uuid/", "Not found"),
+        (f"{ASSESSMENTS}{uuid.uuid4()}/", "This assessment is not here any more"),
+        (f"{NEEDS}{uuid.uuid4()}/", "This need is not here any more"),
     ):
         missing = client.get(path)
         assert missing.status_code == 404, path
-        assert "Not found" in missing.text
+        assert says in missing.text, path
     gone = submit(client, f"{PPAS}{uuid.uuid4()}/milestones/", {"title": "x", "date": "2031-01-01"})
     assert gone.status_code == 404
 

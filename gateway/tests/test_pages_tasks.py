@@ -133,7 +133,12 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     # Created without assignees, the task is its creator's: no longer open to everyone.
     user = create_user(make_client(), admin_headers, "staff")
     staff = signed_in(make_client(), user["username"])
-    assert staff.get(f"{TASKS}{task}/").status_code == 200
+    read_only = staff.get(f"{TASKS}{task}/")
+    assert read_only.status_code == 200
+    # Offered only what the tasks service's rules let them do: nothing, and told so.
+    for control in ("Mark complete", "Delete task", 'id="edit"', "Add a task it waits for"):
+        assert control not in read_only.text, control
+    assert "You can read this task" in read_only.text
     refused = submit(staff, f"{TASKS}{task}/complete/")
     assert refused.status_code == 403
     # Said at the top, under the title, where the button was: not down in the edit form.
@@ -151,6 +156,10 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
         {"title": f"Admin only {marker}", "assignee_ids": user["id"]},
     )
     assert assigned.status_code == 303
+    assigned_view = staff.get(f"{TASKS}{task}/").text
+    assert "Mark complete" in assigned_view
+    assert 'id="edit"' in assigned_view
+    assert "Delete task" not in assigned_view  # an assignee works a task; its creator deletes it
     assert submit(staff, f"{TASKS}{task}/complete/").status_code == 303
     assert f"Admin only {marker}" in staff.get(TASKS + "mine/", params={"status": "completed"}).text
 
@@ -171,10 +180,13 @@ def test_task_list_paginates_and_unknown_tasks_are_404(make_client):
     assert beyond.status_code == 200
     assert f"Batch {marker}" not in beyond.text
     assert 'rel="prev"' in beyond.text
-    for path in (f"{TASKS}{uuid.uuid4()}/", f"{TASKS}nope/"):
+    for path, says in (
+        (f"{TASKS}{uuid.uuid4()}/", "This task is not here any more"),
+        (f"{TASKS}nope/", "Not found"),
+    ):
         missing = client.get(path)
         assert missing.status_code == 404
-        assert "Not found" in missing.text
+        assert says in missing.text
 
 
 def test_a_section_whose_service_is_not_deployed_gives_the_503_page(make_client):

@@ -148,6 +148,19 @@ class Rule:
         return text + (", never the requester" if self.not_requester else "")
 
 
+def permitted(
+    session: Session, principal: Principal, rule: Rule, path_params: Mapping[str, Any]
+) -> bool:
+    """Whether `rule` lets `principal` act on the record `path_params` name, judged as the
+    route enforcing it judges (`Authorize`): what a page may offer."""
+    if rule.role is not None and principal.has_role(rule.role) and not rule.not_requester:
+        return True
+    if not rule.needs_record:
+        return rule.allows(principal)
+    assert rule.loader is not None
+    return rule.allows(principal, rule.loader(session, path_params))
+
+
 def ensure(principal: Principal, rule: Rule, ownership: Ownership | None = None) -> None:
     """Raise 403 unless `rule` lets `principal` act on a record owned as `ownership`."""
     if rule.allows(principal, ownership):

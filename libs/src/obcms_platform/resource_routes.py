@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from obcms_platform import exports, history, registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import CurrentPrincipal, Principal
-from obcms_platform.authz import Authorize, Rule
+from obcms_platform.authz import Authorize, Rule, permitted
 from obcms_platform.db import Database, DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
@@ -410,6 +410,30 @@ class ResourceRoutes(Generic[ReadT]):
             methods=["GET"],
             name=f"get_{self.name}",
             response_model=self.read,
+            responses=error_responses(404),
+        )
+
+    def permissions(self, get: Callable[[Session, uuid.UUID], Any], **rules: Rule) -> None:
+        """``GET /{id}/permissions``: for each action of `rules` (``update=TASK_UPDATE``),
+        whether the caller may take it on the record, judged by the rule its route enforces
+        (404 when `get` finds no record). A page offers only those; the routes stay the
+        judges."""
+
+        def handle(session: Session, principal: Principal, **ids: Any) -> dict[str, bool]:
+            get(session, ids[self.record_id])
+            return {name: permitted(session, principal, rule, ids) for name, rule in rules.items()}
+
+        self.router.add_api_route(
+            f"/{{{self.record_id}}}/permissions",
+            endpoint(
+                handle,
+                (self.record_id, uuid.UUID),
+                ("session", DbSession),
+                ("principal", CurrentPrincipal),
+            ),
+            methods=["GET"],
+            name=f"get_{self.name}_permissions",
+            response_model=dict[str, bool],
             responses=error_responses(404),
         )
 

@@ -603,6 +603,31 @@ def test_manager_and_admin_can_change_and_delete_any_task(client, staff, other_s
         assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).status_code == 404
 
 
+def test_permissions_say_what_the_routes_then_allow(client, staff, other_staff, manager):
+    """What a task page offers (GET /tasks/{id}/permissions) is what its routes then do."""
+    creator, stranger = make_caller(Role.STAFF), make_caller(Role.STAFF)
+    team_id = make_team(client, manager, "Survey team", staff.user_id)
+    expected = {
+        "team member": (staff, {"update": True, "delete": False}),
+        "assignee": (other_staff, {"update": True, "delete": False}),
+        "creator": (creator, {"update": True, "delete": True}),
+        "stranger": (stranger, {"update": False, "delete": False}),
+        "manager": (manager, {"update": True, "delete": True}),
+    }
+    for who, (caller, permissions) in expected.items():
+        task = create(client, creator, assignee_ids=[str(other_staff.user_id)], team_ids=[team_id])
+        url = f"{TASKS}/{task['id']}"
+        said = client.get(f"{url}/permissions", headers=caller.headers)
+        assert said.status_code == 200, said.text
+        assert said.json() == permissions, who
+        done = {
+            "update": patch(client, caller, task["id"], {"progress": 5}).status_code == 200,
+            "delete": client.delete(url, headers=caller.headers).status_code == 204,
+        }
+        assert done == permissions, who
+    assert_error(client.get(f"{TASKS}/{uuid.uuid4()}/permissions", headers=staff.headers), 404)
+
+
 def test_an_unassigned_task_is_its_creators_until_assigned(client, staff, other_staff, manager):
     """Unassigned work is not open to everyone (it used to be): its creator and managers."""
     task = create(client, staff)

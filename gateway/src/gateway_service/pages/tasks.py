@@ -452,9 +452,12 @@ async def _form_page(
     reopen, delete) was refused, said at the top of the page where the button was."""
     teams = await fetch_items(request, user, "tasks", "/teams")
     dependencies = await _dependencies(request, user, task) if task else []
-    owners = {task.get("created_by"), *task["assignee_ids"]} if task else set()
+    # What the tasks service's rules let this person do: the page offers only that.
+    allowed = (
+        await fetch(request, user, "tasks", f"/tasks/{task['id']}/permissions") if task else {}
+    )
     collab = (
-        await panel(request, user, "task", task["id"], may_change_record=str(user.id) in owners)
+        await panel(request, user, "task", task["id"], may_change_record=allowed["update"])
         if task
         else None
     )
@@ -479,6 +482,7 @@ async def _form_page(
         "task_detail.html" if task else "task_form.html",
         {
             "task": task,
+            "allowed": allowed,
             "form": form,
             "errors": errors or {},
             "general_error": general,
@@ -742,8 +746,16 @@ async def _dependency_refused(
     request: Request, user: Identity, task_id: str, problem: str, status: int
 ) -> Response:
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    # Someone who may not change the task has no form to show it beside: said at the top.
+    forbidden = status == 403
     return await _form_page(
-        request, user, TaskForm.of_task(task), task=task, dependency_error=problem, status=status
+        request,
+        user,
+        TaskForm.of_task(task),
+        task=task,
+        status=status,
+        refusal=problem if forbidden else None,
+        dependency_error=None if forbidden else problem,
     )
 
 

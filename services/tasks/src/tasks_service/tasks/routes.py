@@ -34,6 +34,7 @@ tasks.get(service.get_task)
 tasks.update(TaskUpdate, service.update_task, TASK_UPDATE, errors=(403, 404, 409, 412))
 tasks.delete(service.delete_task, TASK_DELETE)
 tasks.history(history, service.get_task)
+tasks.permissions(service.get_task, update=TASK_UPDATE, delete=TASK_DELETE)
 
 
 @router.patch("", response_model=TaskBulkResults)

@@ -386,7 +386,7 @@ def test_an_overlapping_booking_shows_the_conflict(page: Page, resource: str) ->
 
     book(page, resource, f"{today}T09:30", f"{today}T10:30", "Overlapping")
     alert = page.locator("#book").get_by_role("alert")
-    expect(alert).to_contain_text("Conflict (409)")
+    expect(alert).to_contain_text("Not possible:")
     expect(alert).to_contain_text(f"{resource} is already booked from {today} 09:00")
     expect(alert.get_by_role("link", name="see the conflicting booking")).to_be_visible()
     # What was typed is kept next to the message.

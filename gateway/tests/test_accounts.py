@@ -5,6 +5,7 @@ end of a user's sessions and tokens at once, and idle sessions."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from typing import Any
@@ -588,3 +589,44 @@ def test_an_admin_deactivates_after_confirming_and_resets_a_password(make_client
     assert "Its sessions and API tokens were ended" in admin.get(promoted.headers["location"]).text
     me = token_for(make_client(), user["username"], NEW_PASSWORD)
     assert make_client().get("/api/v1/users/me", headers=me).json()["role"] == "manager"
+
+
+def test_a_stale_save_of_a_person_shows_them_as_they_are_now_not_as_typed(
+    make_client, admin_headers
+):
+    """Two admins on one person: the second's save, made on the older page, is refused, and
+    the page then holds the stored role, so saving again cannot undo the first's demotion."""
+    user = create_user(make_client(), admin_headers)
+    person = PEOPLE + user["id"] + "/"
+    first = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    second = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    promoted = submit(first, person, {"role": "manager", "full_name": "Lina", "email": ""})
+    assert promoted.status_code == 303
+    opened = re.search(r'name="version" value="(\d+)"', second.get(person).text)
+    assert opened
+    version = opened.group(1)
+    demoted = submit(
+        first, person, {"role": "staff", "full_name": "Lina", "email": "", "version": version}
+    )
+    assert demoted.status_code == 303
+
+    stale = submit(
+        second,
+        person,
+        {"role": "manager", "full_name": "Lina Santos", "email": "", "version": version},
+    )
+    assert stale.status_code == 412
+    assert "Someone changed this account since you opened the page" in stale.text
+    assert "If-Match" not in stale.text
+    assert re.search(r'<option value="staff" selected>', stale.text)  # as stored, not as typed
+    assert 'value="Lina Santos"' not in stale.text
+    again = re.search(r'name="version" value="(\d+)"', stale.text)
+    assert again
+    resaved = submit(
+        second,
+        person,
+        {"role": "staff", "full_name": "Lina Santos", "email": "", "version": again.group(1)},
+    )
+    assert resaved.status_code == 303
+    me = make_client().get(f"/api/v1/users/{user['id']}", headers=admin_headers).json()
+    assert (me["role"], me["full_name"]) == ("staff", "Lina Santos")

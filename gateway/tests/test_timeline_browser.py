@@ -1,7 +1,7 @@
 """The timelines in a real browser (Debian's Chromium driven by Playwright), as a staff user:
 dragging a milestone on the portfolio timeline moves its date (the API and the page's table
 say the new day), another person's milestone is read-only, a drag of a milestone someone else
-changed meanwhile (412) is refused with a message that stays after the reload and the bar
+changed by someone else (412) is refused with a message that stays after the reload and the bar
 back where it was; dragging a task on a PPA's timeline moves its due date. axe-core at desktop
 and phone widths, no sideways scroll at 390 px, screenshots
 (test-artifacts/screenshots/timeline-*.png)."""

@@ -41,7 +41,13 @@ from gateway_service.users.models import User
 from gateway_service.users.schemas import ProfileUpdate, UserUpdate, time_zone_names
 from gateway_service.web import render
 from obcms_platform.auth import Role
-from obcms_platform.errors import AppError, InvalidInputError, NotFoundError, field_path
+from obcms_platform.errors import (
+    AppError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+    field_path,
+)
 from obcms_platform.feed import OFFICE_TIMEZONE
 from obcms_platform.history import HistoryEntry
 from obcms_platform.pagination import Page, PageParams
@@ -88,6 +94,21 @@ def _form_error(exc: AppError | ValidationError) -> FormError:
     first = exc.errors()[0]
     field = field_path(first["loc"])
     return FormError(422, f"{field}: {first['msg']}", field)
+
+
+# A stale save: the page shows the account as it is now rather than the values typed over
+# the older one (a save again would silently undo the other change, a role above all).
+STALE_ACCOUNT = (
+    "Someone changed this account since you opened the page. It is shown below as it is now "
+    "(its changes are listed under Activity): make your change again if it is still needed."
+)
+
+
+def _refused(exc: AppError | ValidationError, form: dict[str, str]) -> tuple[FormError, Any]:
+    """What a refused save shows: its error, and the form's values (None: the stored ones)."""
+    if isinstance(exc, PreconditionFailedError):
+        return FormError(412, STALE_ACCOUNT), None
+    return _form_error(exc), form
 
 
 def _expected_version(form: dict[str, str]) -> int | None:
@@ -171,7 +192,8 @@ async def update_my_profile(request: Request, user: PageUser) -> Response:
 
         await in_session(request, update, commit=True, actor=user.id)
     except (AppError, ValidationError) as exc:
-        return await _account_page(request, user, profile_error=_form_error(exc), form=form)
+        error, shown = _refused(exc, form)
+        return await _account_page(request, user, profile_error=error, form=shown)
     response = redirect(MY_ACCOUNT + "?done=profile")
     await profile_changed(request, user.id, own_change=response)
     return response
@@ -305,7 +327,8 @@ async def _change_person(
 
         signs_out = await in_session(request, change, commit=True, actor=admin.id)
     except (AppError, ValidationError) as exc:
-        return await _person_page(request, admin, user_id, error=_form_error(exc), form=form)
+        error, shown = _refused(exc, form)
+        return await _person_page(request, admin, user_id, error=error, form=shown)
     if signs_out:
         await sign_out_everywhere(request, user_id)
     else:

@@ -462,6 +462,71 @@ def test_series_edits_at_each_scope(admin, admin_headers):
     assert {o["venue"] for o in after} == {"Room 2"}
 
 
+def test_an_occurrence_moves_whatever_order_its_people_were_added_in_and_a_series_moves_days(
+    make_client, admin, admin_headers
+):
+    """The form lists participants by name; the event keeps them as they were added: moving
+    one occurrence was refused as a change of participants. And moving a weekly series to
+    another weekday from a later occurrence moves its rule too (it kept Wednesdays and
+    lost one meeting, and everyone was told of a day with none)."""
+    marker = uuid.uuid4().hex[:8]
+    zara = create_user(make_client(), admin_headers, full_name=f"Zara {marker}")
+    abel = create_user(make_client(), admin_headers, full_name=f"Abel {marker}")
+    people = [zara["id"], abel["id"]]  # added Zara first: not the picker's order
+    series = _create(
+        admin,
+        title=f"Sync {marker}",
+        start="2031-12-03T10:00",
+        end="2031-12-03T11:00",
+        repeats="weekly",
+        weekdays=["3"],
+        ends="after",
+        count="4",
+        participant_ids=people,
+    )
+    assert _api_event(admin, admin_headers, series)["participant_ids"] == people
+    window = ("2031-12-01", "2032-01-15")
+
+    def edit(day: str, **values: Any) -> httpx.Response:
+        page = admin.get(f"{EVENTS}{series}/edit/", params={"occurrence": day}).text
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        data = _form(
+            title=f"Sync {marker}",
+            repeats="weekly",
+            weekdays=["3"],
+            ends="after",
+            count="4",
+            participant_ids=sorted(people, key=lambda p: p != abel["id"]),  # Abel, Zara
+            version=version,
+        )
+        data.update(values)
+        return submit(admin, f"{EVENTS}{series}/edit/?occurrence={day}", data)
+
+    moved = edit("2031-12-10", scope="this", start="2031-12-10T14:00", end="2031-12-10T15:00")
+    assert moved.status_code == 303, moved.text
+    assert _local_starts(_occurrences(admin, admin_headers, series, *window)) == [
+        "2031-12-03T10:00",
+        "2031-12-10T14:00",
+        "2031-12-17T10:00",
+        "2031-12-24T10:00",
+    ]
+
+    # From the third Wednesday, every occurrence to Thursday at 09:30.
+    every = edit("2031-12-17", scope="all", start="2031-12-18T09:30", end="2031-12-18T10:30")
+    assert every.status_code == 303, every.text
+    event = _api_event(admin, admin_headers, series)
+    assert event["recurrence"]["by_weekday"] == [4]
+    starts = _local_starts(_occurrences(admin, admin_headers, series, *window))
+    assert len(starts) == 4
+    assert [start[:10] for start in starts] == [
+        "2031-12-04",
+        "2031-12-11",
+        "2031-12-18",
+        "2031-12-25",
+    ]
+    assert "Every week on Thursday" in admin.get(f"{EVENTS}{series}/").text
+
+
 def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
     series = _create(

@@ -193,9 +193,15 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     assert f"Foundations poured {marker}" in seen
     assert f'action="{page}updates/"' not in seen
     assert f'action="{page}indicators/"' not in seen
+    assert f'action="{page}milestones/"' not in seen
+    assert f'action="{page}workflow/' not in seen  # no stage's "Set" either
+    assert "Its owners (lead, members, creator) and managers move its stages." in seen
+    owner_view = client.get(page).text
+    assert f'action="{page}milestones/"' in owner_view
+    assert f'action="{page}workflow/' in owner_view
     taken = submit(other["pages"], page + "updates/", {"as_of": "2026-11-01", "narrative": "x"})
     assert taken.status_code == 403
-    assert "log: only its owners or a manager may" in taken.text
+    assert "log: only its owners or a manager may do this" in taken.text
 
 
 def test_the_dashboard_shows_attainment_and_ppas_without_a_recent_update(

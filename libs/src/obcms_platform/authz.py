@@ -170,7 +170,7 @@ def ensure(principal: Principal, rule: Rule, ownership: Ownership | None = None)
     role = rule.role.value if rule.role else None
     if rule.owners:
         who = f"its owners or a {role}" if role else "its owners"
-        raise ForbiddenError(f"{rule.summary}: only {who} may")
+        raise ForbiddenError(f"{rule.summary}: only {who} may do this")
     raise ForbiddenError(f"{rule.summary}: this action needs the {role} role")
 
 

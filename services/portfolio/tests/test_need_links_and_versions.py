@@ -58,12 +58,12 @@ def test_updated_by_names_the_last_person_to_change_a_ppa(client, staff, manager
     assert moved.status_code == 200, moved.text
     assert moved.json()["updated_by"] == str(manager.user_id)
 
-    # Progress from the tasks service is nobody's change.
+    # Progress from the tasks service is nobody's change: the last person's stays named.
     apply_task_event(session, task_event("created", uuid.uuid4(), ppa["id"], "completed", 1))
     session.commit()
     after = get_ppa(client, staff, ppa["id"])
     assert after["progress"] == 100
-    assert after["updated_by"] is None
+    assert after["updated_by"] == str(manager.user_id)
 
 
 def test_updated_by_of_assessments_and_needs(client, staff, manager):

@@ -28,7 +28,7 @@ from portfolio_service.progress.models import PpaTaskProjection, TaskStatus
 from portfolio_service.progress.service import apply_task_event, recompute_progress
 from portfolio_service.settings import get_settings
 
-from .helpers import create_ppa, get_ppa, task_event
+from .helpers import PPAS, create_ppa, get_ppa, task_event
 
 
 def apply(session, *events: Event) -> None:
@@ -85,16 +85,28 @@ def test_three_of_ten_completed_is_30_and_changes_follow(client, staff, session,
     assert progress(client, staff, pid) == 0
 
 
-def test_progress_change_bumps_the_ppa_version(client, staff, session, ppa):
+def test_a_progress_change_leaves_an_open_form_saveable(client, staff, session, ppa):
+    """The system's recount keeps the PPA's version: an owner who opened the PPA before a
+    task was completed saves with the version they had, and nothing of theirs is lost."""
     pid = ppa["id"]
-    task = uuid.uuid4()
-    apply(session, task_event("created", task, pid, "completed", 1))
+    opened = get_ppa(client, staff, pid)
+    apply(session, task_event("created", uuid.uuid4(), pid, "completed", 1))
     stored = get_ppa(client, staff, pid)
     assert stored["progress"] == 100
-    assert stored["version"] == 2
-    # A change that leaves progress as it is does not touch the PPA.
-    apply(session, task_event("updated", task, pid, "completed", 2))
-    assert get_ppa(client, staff, pid)["version"] == 2
+    assert stored["version"] == opened["version"]
+    saved = client.patch(
+        f"{PPAS}/{pid}",
+        json={"priority": "high"},
+        headers={**staff.headers, "If-Match": f'"{opened["version"]}"'},
+    )
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["priority"], saved.json()["progress"]) == ("high", 100)
+    history = client.get(f"{PPAS}/{pid}/history", headers=staff.headers).json()["items"]
+    assert any(
+        change["field"] == "progress" and change["new"] == 100
+        for entry in history
+        for change in entry["changes"]
+    )
 
 
 def test_stale_and_duplicate_events_change_nothing(client, staff, session, ppa):

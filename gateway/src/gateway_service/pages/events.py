@@ -902,7 +902,28 @@ def _shifted_series(
 
 
 def _changes(before: ParsedEvent, after: ParsedEvent) -> set[str]:
-    return {name for name, value in after.body.items() if before.body.get(name) != value}
+    """The fields the form changed; a list (participants) changed only if its members did,
+    not their order (the picker lists people by name, the event as they were added)."""
+
+    def same(old: Any, new: Any) -> bool:
+        if isinstance(old, list) and isinstance(new, list):
+            return sorted(map(str, old)) == sorted(map(str, new))
+        return bool(old == new)
+
+    return {name for name, value in after.body.items() if not same(before.body.get(name), value)}
+
+
+def _rule_on_other_days(rule: dict[str, Any], days: int) -> dict[str, Any] | None:
+    """`rule` for a series moved `days` days later (earlier: negative), when what it names
+    moves with it: a weekly rule's weekdays shift too (moved from Wednesday to Thursday, it
+    repeats on Thursdays). None when the rule names days that cannot follow (a monthly rule
+    on "the second Tuesday"): the person then says the new days themselves."""
+    if days % 7 == 0 or not rule["by_weekday"]:
+        return rule
+    if rule["freq"] != "weekly" or rule["by_setpos"]:
+        return None
+    shifted = sorted({(weekday - 1 + days) % 7 + 1 for weekday in rule["by_weekday"]})
+    return {**rule, "by_weekday": shifted}
 
 
 @router.post(EVENT_PAGE + "edit/")
@@ -986,7 +1007,22 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
             shift_zone = ZoneInfo(event["timezone"]) if parsed.body["all_day"] else zone
             start, end = _shifted_series(event, before, parsed, shift_zone)
             changes.update(start=start.isoformat(), end=end.isoformat())
-        if changes.get("recurrence") and event["recurrence"]:
+            moved_days = (start.date() - _moment(event["start"]).astimezone(shift_zone).date()).days
+            if event["recurrence"] and "recurrence" not in changed:
+                rule = _rule_on_other_days(event["recurrence"], moved_days)
+                if rule is None:
+                    words = (
+                        "This series repeats on named days: choose its new days under Repeats too"
+                    )
+                    return await again({"start": words})
+                if rule != event["recurrence"]:
+                    # The occurrences deleted before move with the rest.
+                    moved = [
+                        (date.fromisoformat(day) + timedelta(days=moved_days)).isoformat()
+                        for day in rule["exdates"]
+                    ]
+                    changes["recurrence"] = {**rule, "exdates": moved}
+        if "recurrence" in changed and changes.get("recurrence") and event["recurrence"]:
             changes["recurrence"]["exdates"] = event["recurrence"]["exdates"]
         path = f"/events/{event_id}"
         reply = await api(request, user, "calendar", "PATCH", path, json=changes, headers=if_match)

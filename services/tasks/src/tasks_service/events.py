@@ -227,9 +227,12 @@ def on_ppa_approval_changed(
 
 
 def _close_review_tasks(session: Session, ppa_id: uuid.UUID, stage: str, moved_to: str) -> None:
-    """The open tasks generated for the review stage a PPA left are done: its decision is
-    made (they stayed "Not started" on everyone's calendar). Found by the stage's generated
-    title; a task renamed since is left to its people."""
+    """The open tasks generated for the review stage a PPA left end with its decision (they
+    stayed "Not started" on everyone's calendar): one nobody started is removed, a reminder
+    whose purpose is gone (counted as done it would raise the PPA's delivery progress, 16 %
+    for a PPA sent back to draft); one someone worked on is completed. Found by the stage's
+    generated title; a task renamed since is left to its people. The approval's own record
+    (who moved it, when, with what note) is the portfolio's."""
     generated_title = APPROVAL_TASKS[stage][0]
     opening = generated_title[: generated_title.index("{title}")]
     tasks = session.scalars(
@@ -244,7 +247,10 @@ def _close_review_tasks(session: Session, ppa_id: uuid.UUID, stage: str, moved_t
         .with_for_update()
     ).all()
     with because(session, f"PPA {ppa_id} moved from {stage} to {moved_to}"):
-        complete_all(session, tasks)
+        for task in tasks:
+            if task.status is TaskStatus.NOT_STARTED:
+                remove(session, task)
+        complete_all(session, [task for task in tasks if task.status is not TaskStatus.NOT_STARTED])
 
 
 def on_ppa_owners_announced(session: Session, event: Event) -> None:

@@ -174,9 +174,12 @@ def _ids(*ppa_ids: uuid.UUID | None) -> set[uuid.UUID]:
 def recompute_progress(session: Session, ppa_ids: Collection[uuid.UUID] | None = None) -> int:
     """Recompute `progress` of the given PPAs (all when None) in one statement.
 
-    PPAs that do not exist are skipped. A PPA whose progress changes gets a new version
-    (its ETag changes) and a history entry (old → new, for the session's cause: the ORM's
-    flush does not see this statement). Returns how many PPAs changed.
+    PPAs that do not exist are skipped. A PPA whose progress changes keeps its version: the
+    version counts people's changes, and a figure the system keeps must not make a form or
+    the approval queue a person has open stale (every approval move and task change
+    recounted it, and their next save was refused as "changed by someone else"). It gets a
+    history entry (old → new, for the session's cause: the ORM's flush does not see this
+    statement). Returns how many PPAs changed.
     """
     if ppa_ids is not None and not ppa_ids:
         return 0
@@ -226,8 +229,8 @@ def _recount_statement(*, of_some: bool) -> Update:
             ppas.c.id == computed.c.ppa_id,
             ppas.c.progress.is_distinct_from(computed.c.progress),
         )
-        # An automatic change: nobody's "changed by" (the pages say "someone else").
-        .values(progress=computed.c.progress, version=ppas.c.version + 1, updated_by=None)
+        # Neither the version nor who changed it last: no person's change (see above).
+        .values(progress=computed.c.progress)
         .returning(ppas.c.id, ppas.c.version, computed.c.previous, ppas.c.progress)
     )
 

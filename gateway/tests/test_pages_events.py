@@ -185,6 +185,19 @@ def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin
     assert isinstance(body["warnings"], list)
     all_day = admin.get(body["url"]).text
     assert "Tue 3 Jun 2031 – Wed 4 Jun 2031" in all_day
+    # Its days are everyone's: someone in London sees the same two days, not a day early.
+    londoner = create_user(make_client(), admin_headers)
+    headers = token_for(make_client(), londoner["username"], USER_PASSWORD)
+    me = make_client().get("/api/v1/users/me", headers=headers)
+    zoned = make_client().patch(
+        "/api/v1/users/me",
+        json={"time_zone": "Europe/London"},
+        headers={**headers, "If-Match": me.headers["etag"]},
+    )
+    assert zoned.status_code == 200, zoned.text
+    seen = signed_in(make_client(), londoner["username"]).get(body["url"]).text
+    assert "Tue 3 Jun 2031 – Wed 4 Jun 2031" in seen
+    assert "Mon 2 Jun 2031" not in seen
     refused = admin.post(
         NEW,
         data={**_form(title=""), "csrftoken": admin.cookies["csrftoken"]},

@@ -389,11 +389,13 @@ class ResourceRoutes(Generic[ReadT]):
             description=description,
         )
 
-    def get(self, get: Callable[[Session, uuid.UUID], Any]) -> None:
-        """``GET /{id}``: `get(session, id)` → the record (404 when there is none)."""
+    def get(self, get: Callable[..., Any]) -> None:
+        """``GET /{id}``: `get(session, id[, principal=])` → the record (404 when there is
+        none, or none the caller may see)."""
+        call = _service_call(get, 2, CALLER)
 
         def handle(session: Session, principal: Principal, response: Response, **ids: Any) -> Any:
-            record = get(session, ids[self.record_id])
+            record = call(session, ids[self.record_id], principal=principal)
             if self.versioned:
                 set_etag(response, record.version)
             return self._answer(record, principal)
@@ -440,16 +442,17 @@ class ResourceRoutes(Generic[ReadT]):
     def history(
         self,
         kept: history.RecordHistory,
-        get: Callable[[Session, uuid.UUID], Any],
+        get: Callable[..., Any],
         *,
         may_read_private: Callable[[Any, Principal], bool] | None = None,
     ) -> None:
         """``GET /{id}/history``: the record's changes, newest first, from `kept` (404 when
-        `get` finds no record); its private fields' values only for whom `may_read_private`
-        (the record, the caller) allows."""
+        `get(session, id[, principal=])` finds no record); its private fields' values only for
+        whom `may_read_private` (the record, the caller) allows."""
+        call = _service_call(get, 2, CALLER)
 
         def handle(session: Session, principal: Principal, page: Any, **ids: Any) -> Any:
-            record = get(session, ids[self.record_id])
+            record = call(session, ids[self.record_id], principal=principal)
             private = may_read_private is None or may_read_private(record, principal)
             return kept.entries(session, self.name, record.id, page, may_read_private=private)
 

@@ -114,12 +114,12 @@ def test_a_staff_user_cannot_read_a_hidden_field_through_history(
     )
     assert filed.status_code == 201, filed.text
     leave = filed.json()
-    rejected = client.post(
-        f"/api/v1/leaves/{leave['id']}/reject",
-        json={"reason": "Clinic closed"},
+    approved = client.post(
+        f"/api/v1/leaves/{leave['id']}/approve",
+        json={"reason": "Get well soon"},
         headers=manager.headers,
     )
-    assert rejected.status_code == 200, rejected.text
+    assert approved.status_code == 200, approved.text
     url = f"/api/v1/leaves/{leave['id']}/history"
 
     def seen_by(caller) -> list[dict[str, tuple[object, object]]]:
@@ -130,9 +130,9 @@ def test_a_staff_user_cannot_read_a_hidden_field_through_history(
     decision, creation = seen_by(staff)
     assert creation["leave_type"] == (None, "sick")
     assert creation["reason"] == (None, "Surgery")
-    assert decision["decision_note"] == (None, "Clinic closed")
+    assert decision["decision_note"] == (None, "Get well soon")
     assert "reason" not in decision  # the requester's words are unchanged
-    assert decision["status"] == ("pending", "rejected")
+    assert decision["status"] == ("pending", "approved")
     assert seen_by(manager) == [decision, creation]
 
     hidden_decision, hidden_creation = seen_by(other_staff)
@@ -141,6 +141,6 @@ def test_a_staff_user_cannot_read_a_hidden_field_through_history(
     assert hidden_creation["reason"] == (None, None)
     assert hidden_creation["start_date"] == (None, "2026-12-21")
     assert hidden_decision == {**decision, "decision_note": (None, None)}
-    assert "Clinic closed" not in client.get(url, headers=other_staff.headers).text
+    assert "Get well soon" not in client.get(url, headers=other_staff.headers).text
     assert "Surgery" not in client.get(url, headers=other_staff.headers).text
     assert "sick" not in client.get(url, headers=other_staff.headers).text

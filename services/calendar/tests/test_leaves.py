@@ -58,9 +58,9 @@ def test_admin_rejects_leave_with_a_note_apart_from_the_reason(
         select(bus.outbox.c.payload).where(bus.outbox.c.event_type == "leave.updated")
     )
     assert announced["data"]["decision_note"] == "Overlaps audit"
-    # A colleague sees neither the reason nor the note.
-    seen = client.get(f"/api/v1/leaves/{leave['id']}", headers=other_staff.headers).json()
-    assert (seen["reason"], seen["decision_note"]) == (None, None)
+    # A colleague cannot open a refused request at all (its reason and note with it).
+    seen = client.get(f"/api/v1/leaves/{leave['id']}", headers=other_staff.headers)
+    assert seen.status_code == 404
 
 
 def test_a_pending_request_is_withdrawn_by_its_owner_and_any_leave_cancelled_by_a_manager(
@@ -236,3 +236,29 @@ def test_a_leave_export_hides_a_colleagues_type_and_reason_as_the_list_does(
 
     assert exported(other_staff) == [(filed["id"], "", "")]
     assert exported(manager) == [(filed["id"], "Sick", "medical: surgery")]
+
+
+def test_a_refused_request_is_not_a_colleagues_to_see(client, staff, other_staff, manager):
+    """Colleagues see who is away and when (pending or approved leave); a rejected request is
+    the requester's and the managers' business, not an absence."""
+    refused = file_leave(client, staff, start_date="2027-02-01", end_date="2027-02-02").json()
+    url = f"/api/v1/leaves/{refused['id']}"
+    assert client.post(f"{url}/reject", headers=manager.headers).status_code == 200
+    held = file_leave(client, staff, start_date="2027-03-01", end_date="2027-03-01").json()
+
+    for path in (url, f"{url}/history"):
+        assert client.get(path, headers=other_staff.headers).status_code == 404, path
+        assert client.get(path, headers=staff.headers).status_code == 200, path
+        assert client.get(path, headers=manager.headers).status_code == 200, path
+
+    def listed(caller) -> set[str]:
+        answer = client.get(
+            "/api/v1/leaves", params={"user_id": str(staff.user_id)}, headers=caller.headers
+        )
+        return {leave["id"] for leave in answer.json()["items"]}
+
+    assert listed(other_staff) == {held["id"]}
+    assert listed(staff) == listed(manager) == {held["id"], refused["id"]}
+    assert (
+        client.get(f"/api/v1/leaves/{held['id']}", headers=other_staff.headers).status_code == 200
+    )

@@ -27,9 +27,9 @@ leaves.list(
     export=Export("leave", LEAVE_EXPORT_COLUMNS, service.filtered_leaves),
 )
 leaves.create(LeaveCreate, service.create_leave, LEAVE_CREATE, errors=(403, 409))
-leaves.get(service.get_leave)
+leaves.get(service.get_visible_leave)
 leaves.delete(service.delete_leave, LEAVE_WITHDRAW, errors=(403, 404, 409, 412))
-leaves.history(history, service.get_leave, may_read_private=service.may_read_private)
+leaves.history(history, service.get_visible_leave, may_read_private=service.may_read_private)
 
 # Each decision's rule is declared on the route (not only checked in the service): a staff
 # caller gets 403 before the record is looked up, so the answer does not tell whether it exists.

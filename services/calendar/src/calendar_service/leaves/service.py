@@ -21,13 +21,22 @@ from obcms_platform.contracts import (
     EventContract,
     LeaveChanged,
 )
-from obcms_platform.errors import ConflictError, InvalidInputError
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.formatting import format_span
 from obcms_platform.pagination import PageParams, paginate
 
 
 def get_leave(session: Session, leave_id: uuid.UUID) -> StaffLeave:
     return records.get_or_404(session, StaffLeave, leave_id, what="leave")
+
+
+def get_visible_leave(session: Session, leave_id: uuid.UUID, principal: Principal) -> StaffLeave:
+    """The leave as `principal` may look it up: a colleague's only while it holds its days
+    (pending or approved); a refused request is its people's and the managers' business."""
+    leave = get_leave(session, leave_id)
+    if leave.status not in SHOWN_LEAVE and not may_read_private(leave, principal):
+        raise NotFoundError("leave", leave_id)
+    return leave
 
 
 def list_leaves(
@@ -47,6 +56,9 @@ def filtered_leaves(
     elif filters.user_id is not None:
         conditions.append(StaffLeave.user_id == filters.user_id)
     conditions += records.field_conditions(StaffLeave, filters, "status")
+    if not LEAVE_READ_PRIVATE.allows(principal):
+        # A colleague's refused request is not theirs to see (who is away, and when, is).
+        conditions.append(or_(StaffLeave.status.in_(SHOWN_LEAVE), readable_by(principal)))
     if filters.leave_type:
         conditions.append(StaffLeave.leave_type.in_(filters.leave_type))
         if not LEAVE_READ_PRIVATE.allows(principal):

@@ -140,6 +140,9 @@ def test_leave_requests_and_decisions(make_client, staff_user):
     staff = signed_in(make_client(), staff_user["username"])
     manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]
+    # The browser limits the reason as the service does (the attribute was escaped to
+    # maxlength="&quot;5000&quot;", which a browser ignores).
+    assert '<input name="reason" type="text" value="" maxlength="5000"' in staff.get(LEAVE).text
     created = submit(
         staff,
         LEAVE + "create/",

@@ -1,5 +1,5 @@
 """A record's activity stream: its change history (`GET …/{id}/history`) as a page shows it,
-newest first: when (the viewer's time), who (full name; "Automatic" for a change nobody made
+newest first: when (the viewer's time), who (full name; "The system" for a change nobody made
 through the API), why, and each field from what to what in words; merged (`merged`) with
 its comments and file uploads, so that one stream tells everything that happened to it."""
 
@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import Request
 
 from gateway_service.auth.identity import Identity
-from gateway_service.formatting import label
+from gateway_service.formatting import label, pesos
 from gateway_service.pages.common import api, user_names
 
 # How many changes a record's page shows (the API pages through all of them).
@@ -72,6 +72,10 @@ FIELD_NAMES = {
     "is_active": "Active",
     "email": "E-mail",
 }
+# Money, written as the pages write it ("₱1,500,000.00").
+AMOUNT_FIELDS = frozenset({"budget_allocation", "budget_ceiling", "amount"})
+# What the services derive for their own use (an event's span for its queries): no news.
+DERIVED_FIELDS = frozenset({"span_start", "span_end"})
 ACTIONS = {"created": "created it", "updated": "changed", "deleted": "deleted it"}
 
 
@@ -156,10 +160,14 @@ async def stream(
     return [
         Activity(
             at=entry["at"],
-            who=names.get(entry["actor_id"], "Someone") if entry["actor_id"] else "Automatic",
+            who=names.get(entry["actor_id"], "Someone") if entry["actor_id"] else "The system",
             action=ACTIONS.get(entry["action"], label(entry["action"])),
             cause=entry["cause"],
-            changes=[_change(change, names) for change in entry["changes"]],
+            changes=[
+                _change(change, names)
+                for change in entry["changes"]
+                if change["field"] not in DERIVED_FIELDS
+            ],
         )
         for entry in entries
     ], total
@@ -173,7 +181,8 @@ def _ids(value: Any) -> list[str]:
 
 def _change(change: dict[str, Any], names: dict[str, str]) -> Change:
     field = change["field"]
-    if change.get("redacted"):
+    # A redacted value, or a structured one (a repeat rule): that it changed, not its insides.
+    if change.get("redacted") or isinstance(change["new"] or change["old"], dict):
         return Change(
             field=FIELD_NAMES.get(field, label(field)), old=None, new="changed", kind="text"
         )
@@ -199,6 +208,8 @@ def _shown(field: str, value: Any, names: dict[str, str]) -> str | None:
         return ", ".join(names.get(person, "unknown user") for person in _ids(value))
     if field in CODE_FIELDS:
         return label(value)
+    if field in AMOUNT_FIELDS:
+        return pesos(value)
     if isinstance(value, list):
         return f"{len(value)} linked"
     if isinstance(value, bool):

@@ -1,0 +1,22 @@
+"""The activity stream's words for what changed: money as the pages write it, a repeat rule
+as "changed" (not a Python dict)."""
+
+from __future__ import annotations
+
+from gateway_service.pages.activity import _change
+
+
+def test_money_is_written_as_the_pages_write_it() -> None:
+    change = _change({"field": "budget_allocation", "old": "1000000.00", "new": "900000.00"}, {})
+    assert (change.field, change.old, change.new) == (
+        "Budget allocation",
+        "\N{PESO SIGN}1,000,000.00",
+        "\N{PESO SIGN}900,000.00",
+    )
+
+
+def test_a_repeat_rule_says_it_changed_not_its_insides() -> None:
+    rule = {"freq": "weekly", "count": 6, "by_weekday": [3], "exdates": []}
+    change = _change({"field": "recurrence", "old": rule, "new": {**rule, "count": 5}}, {})
+    assert (change.old, change.new) == (None, "changed")
+    assert "{" not in change.field

@@ -290,9 +290,21 @@ def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
         Kind.EVENT_CHANGED,
         Kind.EVENT_CANCELLED,
     ]
-    assert inbox(session, guest)[0].title == (
-        "You are invited to \u201cCoordination meeting\u201d, Mon 14 Dec 2026, 09:00\u201310:00"
+    # In the guest's own time (London), as their calendar shows it: 09:00 in Manila is 01:00.
+    invited, changed, removed = inbox(session, guest)
+    assert invited.title == (
+        "You are invited to \u201cCoordination meeting\u201d, Mon 14 Dec 2026, 01:00\u201302:00"
     )
+    assert changed.title.endswith("changed: now Tue 15 Dec 2026, 01:00\u201302:00")
+    assert removed.title == (
+        "\u201cCoordination meeting\u201d (Mon 14 Dec 2026, 01:00\u201302:00) was removed from "
+        "the calendar"
+    )
+    assert {mail.subject for mail in outgoing(session, guest)} == {
+        invited.title,
+        changed.title,
+        removed.title,
+    }
     assert inbox(session, organizer) == []
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
@@ -38,6 +39,7 @@ from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
 from obcms_platform.formatting import (
     LABELS,
+    OFFICE_ZONE,
     format_day,
     format_moment,
     format_span,
@@ -72,28 +74,45 @@ def _keep(
     session.execute(statement.on_conflict_do_update(index_elements=[key], set_=dict(values)))
 
 
+# A title, or how to word it for a reader's time zone (it names a time of day).
+Wording = str | Callable[[ZoneInfo], str]
+
+
+def _words(wording: Wording, zone: ZoneInfo) -> str:
+    return wording(zone) if callable(wording) else wording
+
+
 def _tell(
     session: Session,
     settings: NotificationsSettings,
     event: Event,
     people: Iterable[uuid.UUID],
-    message: tuple[Kind, str],
+    message: tuple[Kind, Wording],
     cause: tuple[object, ...],
     *,
     link: str,
     body: str = "",
     actor: uuid.UUID | None = None,
 ) -> None:
-    """Notify `people` of what `event` announced (`message`: its kind and title), at the
-    event's time; once per kind and `cause` (what it is about: a record and the version
-    announcing it, or the event itself), which make its key."""
+    """Notify `people` of what `event` announced (`message`: its kind and title, worded for
+    each reader's time zone when it names a time), at the event's time; once per kind and
+    `cause` (what it is about: a record and the version announcing it, or the event itself),
+    which make its key."""
     kind, title = message
     key = ":".join(str(part) for part in (kind.value, *cause))
+    worded = title if callable(title) else None
     notify(
         session,
         settings,
         people,
-        Message(kind, title, dedup_key=key, body=body, link=link),
+        Message(
+            kind,
+            _words(title, OFFICE_ZONE),
+            dedup_key=key,
+            body=body,
+            link=link,
+            worded=worded,
+        ),
         actor=actor,
         now=event.occurred_at,
     )
@@ -224,7 +243,7 @@ def _wait_for_decision(
     settings: NotificationsSettings,
     event: Event,
     subject: tuple[str, uuid.UUID],
-    title: str,
+    title: Wording,
     cause: tuple[object, ...],
     *,
     link: str,
@@ -233,7 +252,7 @@ def _wait_for_decision(
     """The request `subject` waits for the deciders (admins only, or managers too), who
     are told `title` once per `cause`."""
     subject_type, subject_id = subject
-    values = {"title": title[:300], "link": link, "since": event.occurred_at}
+    values = {"title": _words(title, OFFICE_ZONE)[:300], "link": link, "since": event.occurred_at}
     statement = insert(PendingRequest).values(
         subject_type=subject_type, subject_id=subject_id, **values
     )
@@ -272,11 +291,19 @@ class _Request:
     status: str
     requester: uuid.UUID
     decided_by: uuid.UUID | None
-    asks: str  # what the requester asks for, after their name
-    outcome: str  # what the requester hears, before "was approved"
+    asks: Wording  # what the requester asks for, after their name
+    outcome: Wording  # what the requester hears, before "was approved"
     decided_kind: Kind
     tells_requester: bool  # whether this decision reaches the requester
     note: str | None  # what the decider said with it
+
+
+def _asking(who: str, asks: Wording) -> Wording:
+    return lambda zone: f"{who} {_words(asks, zone)}"
+
+
+def _decided_as(outcome: Wording, decision: str) -> Wording:
+    return lambda zone: f"{_words(outcome, zone)} was {decision}"
 
 
 def _on_request(
@@ -292,7 +319,7 @@ def _on_request(
             settings,
             event,
             (subject_type, request.record_id),
-            f"{_name(session, request.requester)} {request.asks}",
+            _asking(_name(session, request.requester), request.asks),
             (subject_type, request.record_id, request.version),
             link=link,
         )
@@ -304,7 +331,7 @@ def _on_request(
             settings,
             event,
             [request.requester],
-            (request.decided_kind, f"{request.outcome} was {label(request.status).lower()}"),
+            (request.decided_kind, _decided_as(request.outcome, label(request.status).lower())),
             (request.record_id, request.version),
             link=link,
             body=request.note or "",
@@ -341,7 +368,10 @@ def on_leave(
 def on_booking(
     session: Session, settings: NotificationsSettings, event: Event, booking: c.BookingChanged
 ) -> None:
-    when = format_span(booking.start, booking.end)
+
+    def when(zone: ZoneInfo) -> str:
+        return format_span(booking.start, booking.end, zone=zone)
+
     _on_request(
         session,
         settings,
@@ -354,8 +384,8 @@ def on_booking(
             booking.status,
             requester=booking.booked_by,
             decided_by=booking.decided_by,
-            asks=f"asks to book a resource, {when}",
-            outcome=f"Your booking ({when})",
+            asks=lambda zone: f"asks to book a resource, {when(zone)}",
+            outcome=lambda zone: f"Your booking ({when(zone)})",
             decided_kind=Kind.BOOKING_DECIDED,
             # Whoever cancels their own booking needs no word of it.
             tells_requester=booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED},
@@ -479,15 +509,25 @@ def on_calendar_event(
     _keep(session, WatchedEvent.event_id, event_id, values)
     link = record_link(Record.EVENT, event_id)
     title = quoted(data.title)
-    when = format_span(data.start, data.end, data.all_day)
+    # All-day dates are the event's own; times are each reader's.
+    days_of = ZoneInfo(data.timezone) if data.all_day and data.timezone else None
+
+    def when(zone: ZoneInfo) -> str:
+        return format_span(data.start, data.end, data.all_day, zone, days_of)
+
     before = set(kept.attendee_ids) if kept else set()
     if cancelled:
+        gone = (
+            "was removed from the calendar"
+            if event.type == c.EVENT_DELETED.name
+            else "is cancelled"
+        )
         _tell(
             session,
             settings,
             event,
             attendees,
-            (Kind.EVENT_CANCELLED, f"{title} ({when}) is cancelled"),
+            (Kind.EVENT_CANCELLED, lambda zone: f"{title} ({when(zone)}) {gone}"),
             (event_id,),
             link=link,
             actor=data.changed_by,
@@ -499,7 +539,7 @@ def on_calendar_event(
         settings,
         event,
         invited,
-        (Kind.EVENT_INVITED, f"You are invited to {title}, {when}"),
+        (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {when(zone)}"),
         (event_id,),
         link=link,
         actor=data.changed_by,
@@ -511,7 +551,7 @@ def on_calendar_event(
             settings,
             event,
             [person for person in attendees if person in before],
-            (Kind.EVENT_CHANGED, f"{title} changed: now {when}"),
+            (Kind.EVENT_CHANGED, lambda zone: f"{title} changed: now {when(zone)}"),
             (event_id, version),
             link=link,
             actor=data.changed_by,

@@ -4,9 +4,10 @@ inbox of one person."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import Insert, insert
@@ -27,11 +28,19 @@ from obcms_platform.pagination import PageParams, paginate
 
 @dataclass(frozen=True)
 class Message:
+    """What people are told. `worded`, when given, words the title for each reader's time
+    zone (an event's time as their calendar shows it); `title` is then the office's."""
+
     kind: Kind
     title: str
     dedup_key: str
     body: str = ""
     link: str = ""
+    worded: Callable[[ZoneInfo], str] | None = None
+
+    def for_reader(self, zone: ZoneInfo) -> Message:
+        """The message as someone in `zone` reads it."""
+        return self if self.worded is None else replace(self, title=self.worded(zone))
 
 
 def _reached(
@@ -92,8 +101,9 @@ def notify(
     targets, chosen = _reached(session, people, message.kind, actor)
     created = 0
     for person, channel in chosen.items():
+        shown = message.for_reader(recipients.zone(targets[person], settings.default_time_zone))
         stored = session.execute(
-            _stored(person, message, channel, in_digest=channel is Channel.DIGEST, at=moment)
+            _stored(person, shown, channel, in_digest=channel is Channel.DIGEST, at=moment)
             .on_conflict_do_nothing(constraint="uq_notifications__recipient_key")
             .returning(Notification.id)
         ).first()
@@ -103,7 +113,7 @@ def notify(
         if channel in IN_APP:
             SENT.labels("in_app", "stored").inc()
         if channel in EMAIL_AT_ONCE:
-            email(session, settings, targets[person], message, now=moment)
+            email(session, settings, targets[person], shown, now=moment)
     return created
 
 

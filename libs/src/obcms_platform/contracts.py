@@ -233,6 +233,7 @@ class CalendarEventChanged(EventPayload):
     event_id: uuid.UUID | None = None
     title: str = ""
     event_type: str | None = None
+    venue: str | None = None  # None: a message from before it was announced
     start: IsoDateTime | None = None
     end: IsoDateTime | None = None
     status: str | None = None

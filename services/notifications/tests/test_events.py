@@ -355,3 +355,60 @@ def test_who_acted_is_named_by_full_name_else_user_name(
     )
     [notification] = inbox(session, amina)
     assert notification.title.startswith("admin assigned you ")
+
+
+def test_attendees_hear_what_changed_a_moved_or_cancelled_occurrence_a_venue_a_removal(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """Only a changed first start or title was told: one occurrence moved or cancelled, a
+    new venue or length, and being taken off the list reached nobody."""
+    organizer, guest, dropped = (
+        Person(),
+        Person(full_name="Bai Lumna", email="bai@example.org"),
+        Person(full_name="Omar M", email="omar@example.org"),
+    )
+    handle(session, settings, organizer.announced(), guest.announced(), dropped.announced())
+    event_id = uuid.uuid4()
+    start = dt.datetime(2026, 12, 9, 10, 0, tzinfo=MANILA)
+    weekly = "DTSTART:20261209T100000\nRRULE:FREQ=WEEKLY;COUNT=6"
+
+    def series(version: int, rule: str, **changes: object) -> CalendarEventChanged:
+        values: dict[str, object] = {
+            "event_id": event_id,
+            "title": "Weekly sync",
+            "venue": "Room 1",
+            "start": start,
+            "end": start + dt.timedelta(hours=1),
+            "recurring": True,
+            "recurrence": rule,
+            "timezone": "Asia/Manila",
+            "version": version,
+            "organizer_id": organizer.user_id,
+            "participant_ids": [guest.user_id, dropped.user_id],
+            "changed_by": organizer.user_id,
+        }
+        return CalendarEventChanged(**{**values, **changes})
+
+    def told(version: int, rule: str, **changes: object) -> list[str]:
+        before = {n.id for n in inbox(session, guest)}
+        payload = series(version, rule, **changes)
+        kind = EVENT_CREATED if version == 1 else EVENT_UPDATED
+        handle(session, settings, event(kind, payload, event_id, at=start - dt.timedelta(days=3)))
+        return [n.title for n in inbox(session, guest) if n.id not in before]
+
+    told(1, weekly)
+    moved = weekly + "\nEXDATE:20261216T100000\nRDATE:20261216T150000"
+    assert told(2, moved) == [
+        "\u201cWeekly sync\u201d changed: Wed 16 Dec 2026 moved to Wed 16 Dec 2026, "
+        "15:00\u201316:00"
+    ]
+    cancelled = moved + "\nEXDATE:20261223T100000"
+    assert told(3, cancelled) == ["\u201cWeekly sync\u201d changed: Wed 23 Dec 2026 is cancelled"]
+    assert told(4, cancelled, venue="Room 2") == ["\u201cWeekly sync\u201d changed: now at Room 2"]
+    longer = told(5, cancelled, venue="Room 2", end=start + dt.timedelta(hours=2))
+    assert longer == ["\u201cWeekly sync\u201d changed: now Wed 9 Dec 2026, 10:00\u201312:00"]
+
+    told(6, cancelled, venue="Room 2", participant_ids=[guest.user_id])
+    [removal] = [n for n in inbox(session, dropped) if n.kind == Kind.EVENT_CANCELLED]
+    assert removal.title.startswith("You are no longer invited to \u201cWeekly sync\u201d")
+    assert inbox(session, organizer) == []

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -499,6 +500,7 @@ def on_calendar_event(
     values = {
         "title": data.title,
         "start": start,
+        "end": _moment(data.end),
         "all_day": data.all_day,
         "cancelled": cancelled,
         "attendee_ids": attendees if expandable else [],
@@ -506,6 +508,9 @@ def on_calendar_event(
         "time_zone": data.timezone,
         "version": version,
     }
+    if data.venue is not None:  # None: announced by a release that did not name it
+        values["venue"] = data.venue
+    changes = _event_changes(kept, data, event.occurred_at) if kept is not None else []
     _keep(session, WatchedEvent.event_id, event_id, values)
     link = record_link(Record.EVENT, event_id)
     title = quoted(data.title)
@@ -534,6 +539,17 @@ def on_calendar_event(
         )
         return
     invited = [person for person in attendees if person not in before]
+    removed = [person for person in before if person not in attendees]
+    _tell(
+        session,
+        settings,
+        event,
+        removed,
+        (Kind.EVENT_CANCELLED, lambda zone: f"You are no longer invited to {title}, {when(zone)}"),
+        (event_id, version),
+        link=link,
+        actor=data.changed_by,
+    )
     _tell(
         session,
         settings,
@@ -544,18 +560,82 @@ def on_calendar_event(
         link=link,
         actor=data.changed_by,
     )
-    moved = kept is not None and (kept.start != start or kept.title != data.title)
-    if moved:
+    if changes:
+
+        def changed(zone: ZoneInfo) -> str:
+            return f"{title} changed: " + "; ".join(change(zone) for change in changes)
+
         _tell(
             session,
             settings,
             event,
             [person for person in attendees if person in before],
-            (Kind.EVENT_CHANGED, lambda zone: f"{title} changed: now {when(zone)}"),
+            (Kind.EVENT_CHANGED, changed),
             (event_id, version),
             link=link,
             actor=data.changed_by,
         )
+
+
+# How far ahead a series' changed occurrences are looked for (and named).
+CHANGED_OCCURRENCES_AHEAD = timedelta(days=400)
+
+
+def _event_changes(
+    kept: WatchedEvent, data: c.CalendarEventChanged, now: datetime
+) -> list[Callable[[ZoneInfo], str]]:
+    """What changed for the people attending, in words for each reader's zone: its time,
+    single occurrences of a series (moved or cancelled), its venue, its title."""
+    parts: list[Callable[[ZoneInfo], str]] = []
+    start, end = _moment(data.start), _moment(data.end)
+    days_of = ZoneInfo(data.timezone) if data.all_day and data.timezone else None
+    if kept.start != start or (kept.end is not None and kept.end != end):
+        parts.append(
+            lambda zone: "now " + format_span(data.start, data.end, data.all_day, zone, days_of)
+        )
+    elif (
+        kept.recurrence and data.recurrence and data.timezone and kept.recurrence != data.recurrence
+    ):
+        series = (kept.recurrence, data.recurrence, ZoneInfo(data.timezone))
+        parts.append(_occurrences_changed(series, data, now))
+    if data.venue is not None and kept.venue is not None and kept.venue != data.venue:
+        place = data.venue
+        parts.append(lambda zone: f"now at {place}" if place else "no venue any more")
+    if kept.title != data.title:
+        parts.append(lambda zone: f"renamed from {quoted(kept.title)}")
+    return parts
+
+
+def _occurrences_changed(
+    series: tuple[str, str, ZoneInfo], data: c.CalendarEventChanged, now: datetime
+) -> Callable[[ZoneInfo], str]:
+    """Which occurrences of a series (its rules before and after, in its zone) moved or were
+    cancelled: "Wed 16 Dec 2026 moved to Wed 16 Dec 2026, 15:00-16:00", "Wed 23 Dec 2026 is
+    cancelled"."""
+    old, new_rule, zone_of_series = series
+    horizon = (
+        now.astimezone(zone_of_series).replace(tzinfo=None),
+        (now + CHANGED_OCCURRENCES_AHEAD).astimezone(zone_of_series).replace(tzinfo=None),
+    )
+    before = set(rrulestr(old, forceset=True).between(*horizon))
+    after = set(rrulestr(new_rule, forceset=True).between(*horizon))
+    gone, new = sorted(before - after), sorted(after - before)
+    first, last = _moment(data.start), _moment(data.end)
+    length = last - first if first is not None and last is not None else timedelta()
+
+    def at(local: datetime) -> datetime:
+        return local.replace(tzinfo=zone_of_series)
+
+    def words(zone: ZoneInfo) -> str:
+        if len(gone) == 1 and len(new) == 1:
+            moved_to = format_span(at(new[0]), at(new[0]) + length, data.all_day, zone)
+            return f"{format_day(at(gone[0]).date())} moved to {moved_to}"
+        if gone and not new:
+            days = ", ".join(format_day(at(day).date()) for day in gone[:3])
+            return f"{days} {'is' if len(gone) == 1 else 'are'} cancelled"
+        return "some of its dates changed (see the event)"
+
+    return words
 
 
 # Comments.

@@ -491,6 +491,7 @@ def announce(
         event_id=event.id,
         title=event.title,
         event_type=event.event_type,
+        venue=event.venue,
         start=event.start.astimezone(zone),
         end=event.end.astimezone(zone),
         status=event.status,

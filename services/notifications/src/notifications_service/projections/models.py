@@ -45,6 +45,9 @@ class WatchedEvent(_Announced, Base):
 
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Its end and venue, to tell its people what changed (null: kept by an older release).
+    end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    venue: Mapped[str | None] = mapped_column(String(300))
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     attendee_ids: Mapped[list[uuid.UUID]] = _people()

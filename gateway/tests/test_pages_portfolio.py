@@ -597,6 +597,22 @@ def test_assessment_form_errors_beside_fields(make_client):
     assert refused.status_code == 422
     assert "Choose a methodology" in _field_error(refused.text, "primary_methodology")
     assert "must be a date" in _field_error(refused.text, "planned_start_date")
+    # The service's own check, in words: no field names written as code.
+    backwards = submit(
+        client,
+        ASSESSMENTS + "create/",
+        {
+            "title": "x",
+            "primary_methodology": "survey",
+            "assessment_level": "barangay",
+            "planned_start_date": "2031-03-10",
+            "planned_end_date": "2031-03-01",
+        },
+    )
+    assert backwards.status_code == 422
+    said = _field_error(backwards.text, "planned_end_date")
+    assert "must not be before planned start date" in said
+    assert "_" not in said
 
 
 # -- edit and delete of assessments and needs; who changed what (issue 15) -------------------

@@ -150,6 +150,19 @@ def error_message(body: Any, fallback: str) -> str:
     return fallback
 
 
+# A service's words for a person: its field names and codes written as words
+# ("start_date" -> "start date", "not_started" -> "not started"), without Pydantic's prefix.
+# Not inside a file name or a path ("report_2026.pdf", "/a_b/").
+CODE_WORD = re.compile(r"(?<![\w./-])[A-Za-z][a-z]*(?:_[a-z0-9]+)+(?![\w./-])")
+VALIDATION_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
+
+
+def in_words(message: str) -> str:
+    """`message` as a person reads it: no code words, no validator prefix."""
+    message = VALIDATION_PREFIX.sub("", message)
+    return CODE_WORD.sub(lambda found: found.group(0).replace("_", " "), message)
+
+
 def refusal_errors(
     reply: Reply,
     inputs: Mapping[str, str],
@@ -186,6 +199,7 @@ def refusal_errors(
             if said and message.startswith(f"{said}: "):
                 message = message[len(said) + 2 :]
                 break
+        message = in_words(message)
         label = (labels or {}).get(target or "")
         if target and label:
             errors.setdefault(target, f"{label}: {message}")

@@ -254,6 +254,15 @@ def test_manager_sees_ppas_in_review(make_client, admin_headers):
     draft = post(
         api, admin_headers, "/ppas", {"title": f"Draft only {marker}", "category": "oobc_ppa"}
     )
+    # One at the final approval: an admin's decision, not waiting for a manager.
+    final = post(
+        api, admin_headers, "/ppas", {"title": f"Final only {marker}", "category": "oobc_ppa"}
+    )
+    for stage in ("technical_review", "budget_review", "executive_approval"):
+        step = api.post(
+            f"/api/v1/ppas/{final['id']}/approval", json={"to": stage}, headers=admin_headers
+        )
+        assert step.status_code == 200, step.text
 
     page = signed_in(make_client(), manager["username"]).get("/").text
     ppas = _section(page, "pending-ppas")
@@ -261,6 +270,9 @@ def test_manager_sees_ppas_in_review(make_client, admin_headers):
     assert f"/oobc-management/portfolio/ppas/{ppa['id']}/#approval" in ppas
     assert "Technical review" in ppas
     assert draft["id"] not in page
+    assert final["id"] not in page
+    admin_page = signed_in(make_client(), "admin", ADMIN_PASSWORD).get("/").text
+    assert final["id"] in _section(admin_page, "pending-ppas")
 
 
 def test_a_service_down_leaves_the_rest_of_the_page(in_process):

@@ -54,6 +54,15 @@ def needs_note(current: ApprovalStatus, target: ApprovalStatus) -> bool:
     return (current, target) in NOTED_MOVES
 
 
+def decided_stages(*, admin: bool) -> list[ApprovalStatus]:
+    """The review stages whose PPAs wait for a manager's decision (`admin`: an admin's):
+    those whose move on (a stage's first move) a manager may make; the final approval's
+    stage is an admin's."""
+    return [
+        stage for stage in REVIEW_STAGES if admin or not needs_admin(stage, TRANSITIONS[stage][0])
+    ]
+
+
 def offered_moves(current: ApprovalStatus, *, admin: bool) -> tuple[ApprovalStatus, ...]:
     """The moves from `current` a manager (`admin`: an admin) may make."""
     return tuple(

@@ -34,7 +34,8 @@ from gateway_service.pages.common import (
 )
 from gateway_service.pages.events import viewer_zone
 from gateway_service.web import render
-from obcms_platform.approval import REVIEW_STAGES
+from obcms_platform.approval import decided_stages
+from obcms_platform.auth import Role
 from obcms_platform.errors import ServiceUnavailableError
 from obcms_platform.feed import TimeWindow, max_window_days
 
@@ -143,7 +144,9 @@ async def home_page(
         readings["bookings"] = _section(
             "calendar", fetch(request, user, "calendar", "/bookings", params=pending)
         )
-        in_review = [*(("approval_status", stage) for stage in REVIEW_STAGES), ("limit", SHOWN)]
+        # The stages waiting for this person's decision (the final approval is an admin's).
+        waiting = decided_stages(admin=user.has_role(Role.ADMIN))
+        in_review = [*(("approval_status", stage) for stage in waiting), ("limit", SHOWN)]
         readings["ppas"] = _section(
             "portfolio", fetch(request, user, "portfolio", "/ppas", params=in_review)
         )

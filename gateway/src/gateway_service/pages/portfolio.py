@@ -509,7 +509,8 @@ def _ppa_deletion(ppa: dict[str, Any]) -> Deletion:
         ppa,
         ppa_url(ppa["id"]),
         heading=f"Delete the PPA “{ppa['title']}”?",
-        consequence="Its milestones, workflow, funding and approval history go with it; "
+        # A PPA with funding is never deleted (the service refuses, and says so): none here.
+        consequence="Its milestones, workflow and approval history go with it; "
         "this cannot be undone.",
     )
 

@@ -9,28 +9,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from obcms_platform.approval import REVIEW_STAGES, offered_moves
+from obcms_platform.approval import decided_stages, offered_moves
 from obcms_platform.auth import Principal, Role
 from obcms_platform.formatting import OFFICE_ZONE
 from portfolio_service.approval_queue.schemas import ApprovalQueue, CeilingImpactRead, QueuedPpa
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.ceilings.models import CeilingEnforcement
 from portfolio_service.ceilings.service import ceiling_impacts, ceiling_name
-from portfolio_service.ppas.models import ApprovalStatus, Ppa
-
-# The final approval: an admin's decision, the queue's last stage for admins only.
-ADMIN_STAGES = frozenset({ApprovalStatus.EXECUTIVE_APPROVAL})
-
-
-def decided_stages(principal: Principal) -> list[ApprovalStatus]:
-    """The review stages whose PPAs `principal` moves on (a manager's, read-only, for
-    anyone else)."""
-    admin = principal.has_role(Role.ADMIN)
-    return [stage for stage in REVIEW_STAGES if admin or stage not in ADMIN_STAGES]
+from portfolio_service.ppas.models import Ppa
 
 
 def approval_queue(session: Session, principal: Principal, now: datetime) -> ApprovalQueue:
-    stages = decided_stages(principal)
+    stages = decided_stages(admin=principal.has_role(Role.ADMIN))
     may_decide = principal.has_role(Role.MANAGER)
     entered = (
         select(func.max(ApprovalHistory.changed_at))

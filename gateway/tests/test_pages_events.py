@@ -728,6 +728,11 @@ def test_someone_who_does_not_own_the_event_may_not_change_it(make_client, admin
     assert f"{EVENTS}{event_id}/edit/" not in page.text
     assert f"{EVENTS}{event_id}/delete/" not in page.text
     assert f"{EVENTS}{event_id}/edit/" in admin.get(f"{EVENTS}{event_id}/").text
+    # Refused before typing anything: the edit page itself says so.
+    form = staff.get(f"{EVENTS}{event_id}/edit/")
+    assert form.status_code == 403
+    assert "only its organizer, its creator or a manager may change it." in form.text
+    assert 'name="title"' not in form.text
     version = str(_api_event(admin, admin_headers, event_id)["version"])
     refused = submit(
         staff,
@@ -736,6 +741,7 @@ def test_someone_who_does_not_own_the_event_may_not_change_it(make_client, admin
     )
     assert refused.status_code == 403
     assert "You may not change this event" in refused.text
+    assert "Change, move, cancel or delete" not in refused.text  # said once, as a sentence
     deleting = submit(staff, f"{EVENTS}{event_id}/delete/", {"version": version})
     assert deleting.status_code == 403
     assert "You may not change this event" in deleting.text

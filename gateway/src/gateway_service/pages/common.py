@@ -178,10 +178,13 @@ def refusal_errors(
     `inputs` maps the service's field (its dotted path without list indices, or the path's
     first name) to the form's input; `labels` puts an input's label before its message;
     `nested_under` is the body key the form's fields are sent under (an occurrence's
-    `changes`). A 412 is `stale` and a 403 starts with `forbidden`, when given.
+    `changes`). A 412 is `stale` and a 403 `forbidden` (the page's own sentence: the
+    service's rule summary after it only repeated it), when given.
     """
     if reply.status == 412 and stale is not None:
         return {}, stale
+    if reply.status == 403 and forbidden is not None:
+        return {}, forbidden
     error = reply.body.get("error") if isinstance(reply.body, dict) else None
     details: list[tuple[str, str]] = []
     if isinstance(error, dict):
@@ -209,8 +212,6 @@ def refusal_errors(
             general.append(message[:1].upper() + message[1:])
     if not errors and not general:
         general.append(reply.message)
-    if reply.status == 403 and forbidden is not None:
-        general.insert(0, forbidden)
     return errors, " ".join(general) or None
 
 

@@ -53,7 +53,7 @@ from gateway_service.pages.common import (
 from gateway_service.static_files import STATIC_DIR, static_url
 from gateway_service.users.models import User
 from gateway_service.web import render
-from obcms_platform.errors import NotFoundError
+from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
 from obcms_platform.vocabulary import Frequency
 
@@ -528,12 +528,13 @@ async def _changed_by(request: Request, event: dict[str, Any]) -> str:
     return f"This event was changed by {await who_changed(request, event)} since you opened it"
 
 
-FORBIDDEN_CHANGE = "You may not change this event: only its organizer, its creator or a manager may"
+FORBIDDEN_CHANGE = (
+    "You may not change this event: only its organizer, its creator or a manager may change it."
+)
 
 
 def errors_of(reply: Reply, forbidden: str = FORBIDDEN_CHANGE) -> tuple[dict[str, str], str | None]:
-    """`refusal_errors` beside the event form's inputs (`forbidden`: the words of a 403,
-    before the service's reason)."""
+    """`refusal_errors` beside the event form's inputs (`forbidden`: what a 403 says)."""
     return refusal_errors(
         reply, FORM_FIELDS, nested_under="changes", stale=STALE, forbidden=forbidden
     )
@@ -877,6 +878,8 @@ def _first_day(event: dict[str, Any]) -> date:
 async def event_edit(request: Request, user: PageUser, event_id: str) -> Response:
     event_id = parse_id(event_id, "event")
     event, occurrence = await _event_and_occurrence(request, user, event_id)
+    if not may_change(user, event):  # refused before anyone types their changes
+        raise ForbiddenError(FORBIDDEN_CHANGE)
     form = form_of_event(event, occurrence, viewer_zone(user))
     return await _form_response(
         request,

@@ -171,6 +171,31 @@ def test_generated_tasks_are_one_growing_summary_per_person_and_record(
     assert outgoing(session, lead) == []  # summaries wait for the digest
 
 
+def test_tasks_generated_for_an_event_name_it(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    organizer = Person()
+    handle(session, settings, organizer.announced())
+    event_id = uuid.uuid4()
+    start = dt.datetime(2026, 12, 14, 9, 0, tzinfo=MANILA)
+    meeting = CalendarEventCreated(
+        event_id=event_id,
+        title="Budget hearing",
+        start=start,
+        end=start + dt.timedelta(hours=2),
+        version=1,
+        organizer_id=organizer.user_id,
+    )
+    handle(session, settings, event(EVENT_CREATED, meeting, event_id))
+    task_id = uuid.uuid4()
+    prepared = _task(task_id, [organizer.user_id], version=1).model_copy(
+        update={"auto_generated": True, "related_event_id": event_id}
+    )
+    handle(session, settings, event(TASK_CREATED, prepared, task_id))
+    [summary] = [n for n in inbox(session, organizer) if n.kind == Kind.TASKS_GENERATED]
+    assert summary.title == "New tasks for you on the event \u201cBudget hearing\u201d"
+
+
 def test_leave_asks_managers_and_its_decision_tells_the_requester(
     session: Session, settings: NotificationsSettings
 ) -> None:

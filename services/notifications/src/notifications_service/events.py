@@ -152,7 +152,9 @@ def _generated_for(session: Session, task: c.TaskChanged) -> tuple[str, str, uui
             task.related_assessment_id,
         )
     if task.related_event_id:
-        return "an event", record_link(Record.EVENT, task.related_event_id), task.related_event_id
+        calendar_event = session.get(WatchedEvent, task.related_event_id)
+        named = f"the event {quoted(calendar_event.title)}" if calendar_event else "an event"
+        return named, record_link(Record.EVENT, task.related_event_id), task.related_event_id
     return None
 
 

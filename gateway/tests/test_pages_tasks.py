@@ -64,7 +64,7 @@ def test_task_detail_edit_complete_reopen_and_delete(make_client, admin_headers)
         page + "edit/",
         data={
             "title": f"Final memo {marker}",
-            "description": "two pages",
+            "description": "Need **two** copies\n\n- item one\n- item two <script>x()</script>",
             "domain": "policy",
             "status": "in_progress",
             "priority": "critical",
@@ -84,6 +84,11 @@ def test_task_detail_edit_complete_reopen_and_delete(make_client, admin_headers)
     assert "2031-01-20" in after
     assert "(me)" in after
     assert re.search(rf"checked> Team {marker}<", after), "the team's box is ticked"
+    # The description is Markdown, as comments are: bold and a list, never a script.
+    shown = after[after.index('<div class="rendered">') :]
+    assert "Need <strong>two</strong> copies" in shown
+    assert "<li>item one</li>" in shown
+    assert "<script>x()" not in after
 
     mine = client.get(TASKS + "mine/")
     assert mine.status_code == 200

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
+from obcms_platform.comments.markdown import to_html
 from obcms_platform.formatting import (
     DASH,
     DAY_FORMAT,
@@ -101,6 +103,12 @@ def percent(value: float | None) -> str:
     return EMPTY if value is None else f"{value:.1f} %"
 
 
+def markdown(text: str | None) -> Markup:
+    """A description as comments are written: Markdown, sanitised (no scripts, no raw HTML,
+    links to http(s) and mailto only)."""
+    return Markup(to_html(text or ""))  # noqa: S704 - nh3 sanitised it (to_html)
+
+
 def register(environment: Environment) -> None:
     environment.filters.update(
         moment=_moment_filter,
@@ -110,4 +118,5 @@ def register(environment: Environment) -> None:
         file_size=file_size,
         pesos=pesos,
         percent=percent,
+        markdown=markdown,
     )

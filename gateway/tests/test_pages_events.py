@@ -555,6 +555,8 @@ def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers)
     confirm = admin.get(f"{EVENTS}{series}/cancel/", params={"occurrence": "2031-11-10"})
     assert confirm.status_code == 200
     assert "The occurrence of Mon 10 Nov 2031, 13:00–14:00" in confirm.text
+    # The button says what it does ("Cancel" beside "Keep it" read as "never mind").
+    assert '<button type="submit" class="danger">Cancel the event</button>' in confirm.text
     for scope in ("this", "following", "all"):
         assert f'name="scope" value="{scope}"' in confirm.text
     version = re.search(r'name="version" value="(\d+)"', confirm.text).group(1)

@@ -1057,8 +1057,9 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
 # --- cancel and delete --------------------------------------------------------------------
 
 ACTIONS = {
-    "cancel": ("Cancel", "Cancel the event"),
-    "delete": ("Delete", "Delete the event"),
+    # The button says what happens: "Cancel" beside "Keep it" reads as "never mind".
+    "cancel": ("Cancel the event", "Cancel the event"),
+    "delete": ("Delete the event", "Delete the event"),
 }
 DONE = {"cancel": "cancelled", "delete": "deleted"}
 

@@ -283,7 +283,10 @@
         .then(function (response) {
           if (response.ok) {
             var moved = datedOnly(props) ? format.day(day) : when(event);
-            toast(quoted(event.title) + " moved to " + moved);
+            // A drag moves it; a resize keeps its start and changes how long it is.
+            var resized = info.oldEvent && info.oldEvent.start &&
+              info.oldEvent.start.getTime() === event.start.getTime();
+            toast(quoted(event.title) + (resized ? " now " : " moved to ") + moved);
             calendar.refetchEvents(); // the new version, and the series' other occurrences
             return;
           }

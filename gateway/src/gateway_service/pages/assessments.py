@@ -92,10 +92,7 @@ def _form_of(specs: tuple[Field, ...]) -> Callable[[dict[str, Any]], dict[str, s
     """How its edit form shows a record of `specs`."""
 
     def as_form(record: dict[str, Any]) -> dict[str, str]:
-        return {
-            spec.name: "" if record.get(spec.name) is None else str(record[spec.name])
-            for spec in specs
-        }
+        return {spec.name: spec.shown(record.get(spec.name)) for spec in specs}
 
     return as_form
 

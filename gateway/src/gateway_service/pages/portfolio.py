@@ -366,7 +366,7 @@ def _form_of_ppa(ppa: dict[str, Any]) -> dict[str, Any]:
         if spec.name in LIST_INPUTS:
             form[spec.name] = [str(each) for each in value or []]
         else:
-            form[spec.name] = "" if value is None else str(value)
+            form[spec.name] = spec.shown(value)
     return form
 
 

@@ -69,6 +69,15 @@ class Field:
     high: int = 1_000_000_000
     clearable: bool = False  # an emptied input clears the value (null) on edit
 
+    def shown(self, value: object) -> str:
+        """The record's `value` as this input shows it to be edited: an amount as people
+        write it ("1,500,000.00", which the form reads back), not as JSON has it (1500000.0)."""
+        if value is None:
+            return ""
+        if self.kind in ("amount", "signed_amount"):
+            return f"{Decimal(str(value)):,.2f}"
+        return str(value)
+
 
 @dataclass
 class Parsed:

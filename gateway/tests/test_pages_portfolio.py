@@ -433,9 +433,10 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     assert "1,500,000.00" in page
     assert lead["name"] in page
     # Edited again, the amount reads as it was typed, not as JSON has it (1500000.0).
-    assert 'name="budget_allocation" type="text" value="1,500,000.00"' in client.get(
-        f"{PPAS}{ppa}/edit/"
-    ).text
+    assert (
+        'name="budget_allocation" type="text" value="1,500,000.00"'
+        in client.get(f"{PPAS}{ppa}/edit/").text
+    )
     for anchor in ("#summary", "#funding", "#milestones", "#workflow", "#approval", "#tasks"):
         assert f'href="{anchor}"' in page, anchor
     assert ppa in page

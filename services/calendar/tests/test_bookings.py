@@ -354,10 +354,19 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, oth
     assert unknown.status_code == 422
     assert unknown.json()["error"]["field"] == "event_id"
 
-    # The event gone, its booking stays (the room is still held), no longer linked.
+    # The event gone, the room booked for it is released (it blocked the room for nothing,
+    # and waited on a manager's home for a decision about an event that no longer exists);
+    # the booking made apart from it stays.
     assert client.delete(f"/api/v1/events/{event['id']}", headers=staff.headers).status_code == 204
-    kept = client.get(f"/api/v1/bookings/{for_event.json()['id']}", headers=staff.headers)
-    assert (kept.json()["status"], kept.json()["event_id"]) == ("approved", None)
+    released = client.get(f"/api/v1/bookings/{for_event.json()['id']}", headers=staff.headers)
+    assert (released.json()["status"], released.json()["event_id"]) == ("cancelled", None)
+    assert released.json()["decision_note"] == "The event “Workshop” was deleted"
+    kept = client.get(f"/api/v1/bookings/{other.json()['id']}", headers=staff.headers)
+    assert kept.json()["status"] == "approved"
+    again = book(
+        client, other_staff, room["id"], "2027-01-12T09:00:00+08:00", "2027-01-12T10:00:00+08:00"
+    )
+    assert again.status_code == 201, again.text  # the room is free again
 
 
 def test_bookings_of_a_resource_overlapping_a_window(client, staff, manager):

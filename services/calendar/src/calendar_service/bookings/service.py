@@ -144,6 +144,29 @@ def decide(
     return booking
 
 
+def release_for_event(session: Session, event_id: uuid.UUID, note: str) -> int:
+    """Cancel the bookings still holding a resource for the event `event_id` (it is being
+    deleted: a van kept for a trip that no longer exists stays blocked); how many."""
+    bookings = session.scalars(
+        select(Booking)
+        .where(Booking.event_id == event_id, Booking.status.in_(HOLDING_STATUSES))
+        .with_for_update()
+    ).all()
+    for booking in bookings:
+        records.decide(
+            booking,
+            BookingStatus.CANCELLED,
+            HOLDING_STATUSES,
+            refused="cancel a booking",
+            by=None,
+            note=note,
+        )
+    session.flush()
+    for booking in bookings:
+        announce(session, BOOKING_UPDATED, booking)
+    return len(bookings)
+
+
 def announce(session: Session, contract: EventContract[BookingChanged], booking: Booking) -> None:
     outbox.add(
         session,

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, raiseload
 
 from calendar_service.authz import EVENT_ORGANIZER
+from calendar_service.bookings import service as bookings
 from calendar_service.calendar_events.models import SERIES, SINGLE_EVENT, Event, EventOccurrence
 from calendar_service.calendar_events.recurrence import (
     Frequency,
@@ -404,7 +405,9 @@ def split_series(
 
 
 def delete_event(session: Session, event_id: uuid.UUID, expected_version: int | None) -> None:
+    """Delete the event; the resources booked for it are released (bookings cancelled)."""
     event = records.locked(session, Event, event_id, expected_version, what="event")
+    bookings.release_for_event(session, event.id, f"The event “{event.title}” was deleted")
     announce(session, EVENT_DELETED, event, version=records.delete_row(session, event))
 
 

@@ -164,6 +164,7 @@ class PpaApprovalChanged(EventPayload):
     to: str = ""
     note: str | None = None
     changed_on: dt.date | None = None
+    changed_by: OwnerId = None  # who moved it (told nothing of their own move)
 
 
 class AssessmentChanged(EventPayload):

@@ -275,6 +275,25 @@ def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
     assert len(inbox(session, manager)) == 1
     assert [n.kind for n in inbox(session, admin)] == [Kind.DECISION_NEEDED, Kind.DECISION_NEEDED]
 
+    # Whoever makes a move is told nothing of it: a manager returning a PPA they own heard
+    # of their own move (and was asked to decide what they had just sent on).
+    handle(
+        session,
+        settings,
+        event(
+            PPA_APPROVAL_CHANGED,
+            PpaApprovalChanged(
+                title="Madrasah support",
+                from_="draft",
+                to="technical_review",
+                changed_by=manager.user_id,
+            ),
+            ppa_id,
+        ),
+    )
+    assert len(inbox(session, manager)) == 1
+    assert len(inbox(session, owner)) == 3
+
 
 def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
     session: Session, settings: NotificationsSettings

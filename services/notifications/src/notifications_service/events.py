@@ -251,9 +251,10 @@ def _wait_for_decision(
     *,
     link: str,
     admins_only: bool = False,
+    actor: uuid.UUID | None = None,
 ) -> None:
     """The request `subject` waits for the deciders (admins only, or managers too), who
-    are told `title` once per `cause`."""
+    are told `title` once per `cause` (but not `actor`, who made it wait)."""
     subject_type, subject_id = subject
     values = {"title": _words(title, OFFICE_ZONE)[:300], "link": link, "since": event.occurred_at}
     statement = insert(PendingRequest).values(
@@ -272,6 +273,7 @@ def _wait_for_decision(
         (Kind.DECISION_NEEDED, title),
         cause,
         link=link,
+        actor=actor,
     )
 
 
@@ -457,6 +459,7 @@ def on_approval(
             ("ppa", event.id),
             link=link,
             admins_only=move.to == ApprovalStatus.EXECUTIVE_APPROVAL,
+            actor=move.changed_by,
         )
     ppa = session.get(WatchedPpa, ppa_id)
     _tell(
@@ -468,6 +471,7 @@ def on_approval(
         (event.id,),
         body=move.note or "",
         link=link,
+        actor=move.changed_by,
     )
 
 

@@ -96,6 +96,7 @@ def change_approval(
             to=target,
             note=note,
             changed_on=date.today(),
+            changed_by=principal.user_id,
         ),
         subject_id=ppa.id,
     )

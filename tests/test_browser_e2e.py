@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from gateway_service.formatting import label
+from obcms_platform.formatting import format_span
 from obcms_platform.mailcatcher import read_maildir
 from obcms_platform.testing import deadline, wait_until
 from obcms_platform.testing.browser import chromium, new_context
@@ -387,7 +388,10 @@ def test_an_overlapping_booking_shows_the_conflict(page: Page, resource: str) ->
     book(page, resource, f"{today}T09:30", f"{today}T10:30", "Overlapping")
     alert = page.locator("#book").get_by_role("alert")
     expect(alert).to_contain_text("Not possible:")
-    expect(alert).to_contain_text(f"{resource} is already booked from {today} 09:00")
+    # When, in words; the booking's id is the link below, not text to read.
+    when = format_span(f"{today}T09:00:00+08:00", f"{today}T10:00:00+08:00")
+    expect(alert).to_contain_text(f"{resource} is already booked {when} (that booking is ")
+    expect(alert).not_to_contain_text(", id ")
     expect(alert.get_by_role("link", name="see the conflicting booking")).to_be_visible()
     # What was typed is kept next to the message.
     expect(page.locator("#book form").get_by_label("Notes")).to_have_value("Overlapping")

@@ -130,6 +130,10 @@ class Reply:
         return FormError(self.status, self.message, self.field)
 
 
+# ", id <uuid>" in a service's message: the record's id, for the page to link, not to read.
+NAMED_ID = re.compile(r",? id [0-9a-fA-F-]{36}")
+
+
 @dataclass(frozen=True)
 class FormError:
     """What a form shows next to itself after a refused submission."""
@@ -142,6 +146,17 @@ class FormError:
     def related_ids(self) -> list[str]:
         """Record ids named in the message (the conflicting booking of a 409...)."""
         return UUID_PATTERN.findall(self.message)
+
+    @property
+    def text(self) -> str:
+        """The message as a person reads it: without the field's name before it, the ids it
+        names (the page links them: `related_ids`) or code words (`in_words`)."""
+        message = self.message
+        if self.field and message.startswith(f"{self.field}: "):
+            message = message[len(self.field) + 2 :]
+        message = NAMED_ID.sub("", message)
+        message = in_words(message)
+        return message[:1].upper() + message[1:]
 
 
 def error_message(body: Any, fallback: str) -> str:

@@ -35,6 +35,7 @@ from obcms_platform.errors import (
     InvalidInputError,
 )
 from obcms_platform.feed import OFFICE_ZONE
+from obcms_platform.formatting import format_span
 from obcms_platform.pagination import PageParams, paginate
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
@@ -190,12 +191,9 @@ def _refuse_overlap(session: Session, resource: Resource, start: datetime, end: 
         .limit(1)
     )
     if other is not None:
-        local = OFFICE_ZONE
         raise ConflictError(
-            f"start: {resource.name} is already booked from "
-            f"{other.start.astimezone(local):%Y-%m-%d %H:%M} to "
-            f"{other.end.astimezone(local):%Y-%m-%d %H:%M} ({other.status.value} booking "
-            f"{other.id})",
+            f"start: {resource.name} is already booked {format_span(other.start, other.end)} "
+            f"(that booking is {other.status.value}, id {other.id})",
             field="start",
         )
 

@@ -906,3 +906,32 @@ def test_the_dashboard_flags_ppas_under_obligated_at_the_quarter_end(make_client
     assert "⚠ 1 PPA under-obligated: below the 75 % obligation rate" in section
     assert f"Slow {marker}</a>" in section
     assert "10.00 %" in section
+
+
+def test_a_ppa_in_budget_review_shows_its_budget_and_scope_frozen(make_client, admin_headers):
+    """Frozen fields were editable inputs, refused only after saving: they are shown
+    disabled with the reason, and the rest of the form saves."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    ppa = _create_ppa(client, f"Frozen {marker}", budget_allocation="500,000")
+    for stage in ("technical_review", "budget_review"):
+        moved = make_client().post(
+            f"/api/v1/ppas/{ppa}/approval", json={"to": stage}, headers=admin_headers
+        )
+        assert moved.status_code == 200, moved.text
+    form = client.get(f"{PPAS}{ppa}/edit/").text
+    assert re.search(r'name="title"[^>]* disabled aria-describedby="f-title-frozen"', form)
+    assert re.search(r'name="budget_allocation"[^>]* disabled', form)
+    assert re.search(r'<select name="sector" disabled', form)
+    assert "Frozen in budget review: send the PPA back to draft through approval" in form
+    assert not re.search(r'name="priority"[^>]* disabled', form)
+    version = re.search(r'name="version" value="(\d+)"', form)
+    assert version
+    saved = submit(
+        client,
+        f"{PPAS}{ppa}/edit/",
+        {"version": version.group(1), "priority": "high", "implementing_office": "MOLE"},
+    )
+    assert saved.status_code == 303, saved.text
+    stored = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
+    assert (stored["priority"], stored["title"]) == ("high", f"Frozen {marker}")

@@ -39,6 +39,27 @@ UNDOING_APPROVAL = (S.APPROVED, S.DRAFT)
 # Undoing an approval is an admin's move too.
 ADMIN_MOVES = frozenset({UNDOING_APPROVAL})
 
+# From budget review on, a PPA's budget and scope (`FROZEN_FIELDS`) change only by sending it
+# back through approval (rejected -> draft, or approved -> draft by an admin), and its budget
+# counts against its sector's ceiling.
+FROZEN_STAGES = frozenset(
+    {S.BUDGET_REVIEW, S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.APPROVED, S.ENACTED}
+)
+FROZEN_FIELDS = frozenset(
+    {
+        "title",
+        "summary",
+        "category",
+        "sector",
+        "appropriation_class",
+        "funding_source",
+        "fiscal_year",
+        "budget_allocation",
+        "budget_ceiling",
+        "budget_currency",
+    }
+)
+
 # The stages a PPA may be deleted in: before it is submitted, or once rejected (and never
 # once funding is recorded: the portfolio service refuses that too).
 DELETABLE_STAGES = frozenset({S.DRAFT, S.REJECTED})

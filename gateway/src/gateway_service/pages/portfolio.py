@@ -73,7 +73,7 @@ from gateway_service.pages.record_forms import (
     service_errors,
 )
 from gateway_service.web import render
-from obcms_platform.approval import DELETABLE_STAGES, offered_moves
+from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS, FROZEN_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.formatting import label
 from obcms_platform.psgc import Area, gazetteer
@@ -412,9 +412,22 @@ async def _ppa_form(
             "wide_areas": [area for areas in regions_and_provinces() for area in areas],
             "tags": PPA_TAGS,
             "sdg_names": SUSTAINABLE_DEVELOPMENT_GOALS,
+            **_frozen(ppa),
         },
         status_code=state.status,
     )
+
+
+def _frozen(ppa: dict[str, Any] | None) -> dict[str, Any]:
+    """The inputs a PPA's stage freezes, and why (the service refuses a change to them)."""
+    if ppa is None or ppa["approval_status"] not in FROZEN_STAGES:
+        return {}
+    stage = label(ppa["approval_status"]).lower()
+    return {
+        "frozen": FROZEN_FIELDS,
+        "frozen_reason": f"Frozen in {stage}: send the PPA back to draft through approval to "
+        "change it.",
+    }
 
 
 def _list_values(submitted: FormData) -> dict[str, list[str]]:

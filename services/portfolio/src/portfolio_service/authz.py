@@ -6,7 +6,7 @@ assessment or a need is owned by its creator. A file attached to a PPA or an ass
 deleted by its uploader, the record's owners or a manager. Managers may change any of them;
 reviews, approvals, funding, budget ceilings and the needs' ranks are managers' work. What
 nobody may do: change the budget or scope of a PPA in or past budget review
-(`FROZEN_FIELDS`), except by sending it back through the approval workflow.
+(`obcms_platform.approval.FROZEN_FIELDS`), except by sending it back through the approval workflow.
 """
 
 from __future__ import annotations
@@ -152,21 +152,4 @@ RULES = (
     *COMMENT_RULES.all,
     EXPORT_RULES.request,
     EXPORT_RULES.read,
-)
-
-# Budget and scope of a PPA under or past budget review: changed only after sending the PPA
-# back through approval (rejected -> draft, or approved -> draft by an admin).
-FROZEN_FIELDS = frozenset(
-    {
-        "title",
-        "summary",
-        "category",
-        "sector",
-        "appropriation_class",
-        "funding_source",
-        "fiscal_year",
-        "budget_allocation",
-        "budget_ceiling",
-        "budget_currency",
-    }
 )

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from obcms_platform.approval import FROZEN_STAGES
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.model_indexes import trigram_index
@@ -45,16 +46,9 @@ if TYPE_CHECKING:
     from portfolio_service.needs.models import NeedPpaLink
 
 
-# Approval stages whose PPAs count against their sector's budget ceiling.
-CEILING_STAGES = frozenset(
-    {
-        ApprovalStatus.BUDGET_REVIEW,
-        ApprovalStatus.STAKEHOLDER_CONSULTATION,
-        ApprovalStatus.EXECUTIVE_APPROVAL,
-        ApprovalStatus.APPROVED,
-        ApprovalStatus.ENACTED,
-    }
-)
+# The approval stages whose PPAs count against their sector's budget ceiling: those whose
+# budget is frozen.
+CEILING_STAGES = FROZEN_STAGES
 
 
 class Ppa(Identified, Authored, Versioned, Timestamped, Base):

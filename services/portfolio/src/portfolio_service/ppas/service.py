@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from obcms_platform import records
-from obcms_platform.approval import DELETABLE_STAGES
+from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import (
     PPA_CREATED,
@@ -28,7 +28,7 @@ from obcms_platform.contracts import (
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
-from portfolio_service.authz import FROZEN_FIELDS, ppa_ownership
+from portfolio_service.authz import ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.db import outbox

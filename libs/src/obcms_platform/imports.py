@@ -380,7 +380,11 @@ def _create(
             return record_id
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == UNIQUE_VIOLATION:
-            message = f"a {importer.what} with the id {parsed.record_id} already exists"
+            message = (
+                f"a {importer.what} with the id {parsed.record_id} already exists: an import "
+                "adds new records (clear the id to add this row as a new one; change an "
+                "existing one on its page)"
+            )
             return ImportProblem(row=number, column=_id_header(importer), message=message)
         return ImportProblem(row=number, column=None, message="violates a data rule")
     except AppError as exc:

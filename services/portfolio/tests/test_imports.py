@@ -254,7 +254,9 @@ def test_an_id_in_use_or_twice_in_the_file_is_a_row_problem_never_an_overwrite(
 
     report = response.json()["report"]
     assert [(p["row"], p["column"]) for p in report["errors"]] == [(2, "PPA id"), (4, "PPA id")]
-    assert "already exists" in report["errors"][0]["message"]
+    assert (
+        "already exists: an import adds new records (clear the id" in report["errors"][0]["message"]
+    )
     assert report["errors"][1]["message"] == "the same id as row 3"
     stored = client.get(f"{PPAS}/{existing['id']}", headers=staff.headers).json()
     assert stored["title"] == "Already here"

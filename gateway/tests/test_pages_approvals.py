@@ -81,7 +81,8 @@ def test_a_manager_sets_a_ceiling_and_approves_returns_and_rejects_from_the_queu
     )
     duplicate = submit(manager, QUEUE + "ceilings/", ceiling)
     assert duplicate.status_code == 409
-    assert "already has an active ceiling" in duplicate.text
+    assert "already has an active ceiling; deactivate it first" in duplicate.text
+    assert not re.search(r"ceiling, id [0-9a-f-]{36}", duplicate.text)  # no id to read
 
     api = make_client()
     first = _ppa(

@@ -154,7 +154,6 @@ class FormError:
         message = self.message
         if self.field and message.startswith(f"{self.field}: "):
             message = message[len(self.field) + 2 :]
-        message = NAMED_ID.sub("", message)
         message = in_words(message)
         return message[:1].upper() + message[1:]
 
@@ -173,8 +172,9 @@ VALIDATION_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
 
 
 def in_words(message: str) -> str:
-    """`message` as a person reads it: no code words, no validator prefix."""
-    message = VALIDATION_PREFIX.sub("", message)
+    """`message` as a person reads it: no code words, no validator prefix, no record ids (a
+    page links the record a refusal names, `FormError.related_ids`)."""
+    message = NAMED_ID.sub("", VALIDATION_PREFIX.sub("", message))
     return CODE_WORD.sub(lambda found: found.group(0).replace("_", " "), message)
 
 

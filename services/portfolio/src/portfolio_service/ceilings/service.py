@@ -108,7 +108,7 @@ def _ensure_single_active(session: Session, ceiling: BudgetCeiling) -> None:
         )
     if other is not None:
         raise ConflictError(
-            f"is_active: {ceiling_name(ceiling)} already has an active ceiling ({other}); "
+            f"is_active: {ceiling_name(ceiling)} already has an active ceiling, id {other}; "
             "deactivate it first",
             field="is_active",
         )

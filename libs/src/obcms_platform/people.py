@@ -11,7 +11,8 @@ service consumed ``user.changed``, until ``obcms-gateway users announce``) keeps
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, Uuid, select
 from sqlalchemy.dialects.postgresql import insert
@@ -35,14 +36,23 @@ class PersonColumns:
 def record(session: Session, model: type[PersonColumns], user: UserChanged) -> None:
     """Keep the announced state of `user`; an announcement older than the one kept is
     ignored (events may arrive out of order)."""
-    values = {
-        "user_id": user.user_id,
-        "username": user.username,
-        "full_name": user.full_name,
-        "active": user.active,
-        "source_version": user.version,
-    }
-    statement = insert(model).values(values)
+    keep_announced(
+        session,
+        model,
+        {
+            "user_id": user.user_id,
+            "username": user.username,
+            "full_name": user.full_name,
+            "active": user.active,
+            "source_version": user.version,
+        },
+    )
+
+
+def keep_announced(session: Session, model: type[Any], values: Mapping[str, Any]) -> None:
+    """Keep `values` of an account (`user_id`, `source_version` and what else `model`, a
+    table of accounts as announced, holds) unless a newer announcement is kept already."""
+    statement = insert(model).values(dict(values))
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[model.user_id],
@@ -61,15 +71,8 @@ def directory_handler(model: type[PersonColumns]) -> Callable[[Session, Event], 
     return on_user_changed
 
 
-def names(
-    session: Session, model: type[PersonColumns], user_ids: Iterable[uuid.UUID] | None = None
-) -> Mapping[uuid.UUID, str]:
-    """User id -> the name a reader sees, of `user_ids` (every person known: None)."""
-    statement = select(model.user_id, model.full_name, model.username)
-    if user_ids is not None:
-        wanted = list(dict.fromkeys(user_ids))
-        if not wanted:
-            return {}
-        statement = statement.where(model.user_id.in_(wanted))
-    rows = session.execute(statement)
+def names(session: Session, model: type[PersonColumns]) -> Mapping[uuid.UUID, str]:
+    """User id -> the name a reader sees (the full name, else the login name), of everyone
+    the service has heard of."""
+    rows = session.execute(select(model.user_id, model.full_name, model.username))
     return {user_id: full_name or username for user_id, full_name, username in rows}

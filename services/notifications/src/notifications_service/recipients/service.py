@@ -7,34 +7,30 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from notifications_service.recipients.models import Recipient
 from obcms_platform.auth import Role
 from obcms_platform.contracts import UserChanged
+from obcms_platform.people import keep_announced
 
 
 def record(session: Session, user: UserChanged) -> None:
     """Keep the announced state of a user; an announcement older than the one kept is
     ignored (events may arrive out of order)."""
-    values = {
-        "user_id": user.user_id,
-        "username": user.username,
-        "full_name": user.full_name,
-        "email": user.email,
-        "time_zone": user.time_zone,
-        "role": user.role,
-        "active": user.active,
-        "source_version": user.version,
-    }
-    statement = insert(Recipient).values(values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Recipient.user_id],
-            set_={key: statement.excluded[key] for key in values if key != "user_id"},
-            where=Recipient.source_version < statement.excluded.source_version,
-        )
+    keep_announced(
+        session,
+        Recipient,
+        {
+            "user_id": user.user_id,
+            "username": user.username,
+            "full_name": user.full_name,
+            "email": user.email,
+            "time_zone": user.time_zone,
+            "role": user.role,
+            "active": user.active,
+            "source_version": user.version,
+        },
     )
 
 

@@ -24,6 +24,7 @@ def _booking() -> SimpleNamespace:
         booked_by=uuid.uuid4(),
         approved_by=uuid.uuid4(),
         notes="not announced",
+        decision_note="Room B is free",
         version=3,
     )
 
@@ -44,11 +45,14 @@ def test_of_record_reads_fields_by_name_and_takes_the_values_given() -> None:
         "booked_by": str(booking.booked_by),
         "version": 3,
         "decided_by": str(booking.approved_by),
+        "decision_note": "Room B is free",
     }
 
 
 def test_of_record_reads_an_aliased_field_by_its_name() -> None:
-    move = SimpleNamespace(title="Water", from_="draft", to="technical_review", note=None)
+    move = SimpleNamespace(
+        title="Water", from_="draft", to="technical_review", note=None, changed_by=None
+    )
 
     payload = PpaApprovalChanged.of_record(move, changed_on=dt.date(2026, 3, 2))
 

@@ -149,8 +149,15 @@ class FormError:
 
     @property
     def text(self) -> str:
-        """The message as a person reads it: without the field's name before it, the ids it
-        names (the page links them: `related_ids`) or code words (`in_words`)."""
+        """The message as a person reads it, above a form: the field it is about in words
+        ("Rank: enter a whole number"), without the ids it names (the page links them:
+        `related_ids`) or code words (`in_words`)."""
+        message = in_words(self.message)
+        return message[:1].upper() + message[1:]
+
+    @property
+    def reason(self) -> str:
+        """The message beside its field: without the field's name before it."""
         message = self.message
         if self.field and message.startswith(f"{self.field}: "):
             message = message[len(self.field) + 2 :]

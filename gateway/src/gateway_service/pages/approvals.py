@@ -26,6 +26,7 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
+    sentence,
 )
 from gateway_service.pages.record_forms import Deletion, Field, confirm_page, parse, service_errors
 from gateway_service.web import render
@@ -76,7 +77,7 @@ def impact_in_words(item: dict[str, Any]) -> str:
     said = []
     for ceiling in item["ceilings"]:
         if ceiling["flag"]:
-            said.append(ceiling["flag"][:1].upper() + ceiling["flag"][1:])
+            said.append(sentence(ceiling["flag"]))
         else:
             said.append(
                 f"Leaves {_peso(ceiling['headroom_after'])} under the {ceiling['enforcement']} "

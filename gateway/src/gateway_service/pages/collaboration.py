@@ -45,6 +45,7 @@ from gateway_service.pages.common import (
     read_form,
     redirect,
     refusal_errors,
+    sentence,
     user_names,
 )
 from gateway_service.pages.record_forms import Deletion, confirm_page
@@ -342,7 +343,7 @@ def _comment_refusal(status: int, body: Any, record: RecordKind) -> str:
     message = error_message(body, f"the comment was refused ({status})")
     for prefix in ("body: ", "mention_ids: "):
         message = message.removeprefix(prefix)
-    return message[:1].upper() + message[1:]
+    return sentence(message)
 
 
 class _Routes:

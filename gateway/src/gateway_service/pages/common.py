@@ -152,8 +152,7 @@ class FormError:
         """The message as a person reads it, above a form: the field it is about in words
         ("Rank: enter a whole number"), without the ids it names (the page links them:
         `related_ids`) or code words (`in_words`)."""
-        message = in_words(self.message)
-        return message[:1].upper() + message[1:]
+        return sentence(in_words(self.message))
 
     @property
     def reason(self) -> str:
@@ -161,8 +160,7 @@ class FormError:
         message = self.message
         if self.field and message.startswith(f"{self.field}: "):
             message = message[len(self.field) + 2 :]
-        message = in_words(message)
-        return message[:1].upper() + message[1:]
+        return sentence(in_words(message))
 
 
 def error_message(body: Any, fallback: str) -> str:
@@ -176,6 +174,11 @@ def error_message(body: Any, fallback: str) -> str:
 # Not inside a file name or a path ("report_2026.pdf", "/a_b/").
 CODE_WORD = re.compile(r"(?<![\w./-])[A-Za-z][a-z]*(?:_[a-z0-9]+)+(?![\w./-])")
 VALIDATION_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
+
+
+def sentence(message: str) -> str:
+    """`message` starting with a capital, as a sentence does."""
+    return message[:1].upper() + message[1:]
 
 
 def in_words(message: str) -> str:
@@ -229,9 +232,9 @@ def refusal_errors(
         if target and label:
             errors.setdefault(target, f"{label}: {message}")
         elif target:
-            errors.setdefault(target, message[:1].upper() + message[1:])
+            errors.setdefault(target, sentence(message))
         elif message:
-            general.append(message[:1].upper() + message[1:])
+            general.append(sentence(message))
     if not errors and not general:
         general.append(reply.message)
     return errors, " ".join(general) or None

@@ -120,6 +120,35 @@ def test_reassigning_tells_the_new_assignee_not_the_old_and_due_changes_tell_the
     assert [n.kind for n in inbox(session, bai)] == [Kind.TASK_ASSIGNED, Kind.TASK_DUE_CHANGED]
 
 
+def test_whoever_is_taken_off_a_task_or_whose_task_is_deleted_hears_of_it(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """A reassigned person kept working on what was no longer theirs, and a deleted task
+    vanished without a word."""
+    amina, bai = Person(), Person(full_name="Bai Lumna", email="bai@example.org")
+    boss = Person(full_name="Datu Piang", email="datu@example.org")
+    handle(session, settings, amina.announced(), bai.announced(), boss.announced())
+    task_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(task_id, [amina.user_id], version=1, by=boss.user_id), task_id),
+        event(TASK_UPDATED, _task(task_id, [bai.user_id], version=2, by=boss.user_id), task_id),
+    )
+    assert [n.title for n in inbox(session, amina)][-1] == (
+        "Datu Piang took you off \u201cDraft the work and financial plan\u201d"
+    )
+    handle(
+        session,
+        settings,
+        event(TASK_DELETED, _task(task_id, [bai.user_id], version=3, by=boss.user_id), task_id),
+    )
+    assert [n.title for n in inbox(session, bai)][-1] == (
+        "Datu Piang deleted \u201cDraft the work and financial plan\u201d"
+    )
+    assert inbox(session, boss) == []  # not told of their own changes
+
+
 def test_late_and_deleted_task_announcements_notify_nobody(
     session: Session, settings: NotificationsSettings
 ) -> None:

@@ -210,6 +210,23 @@ def on_task(
             link=link,
             actor=task.changed_by,
         )
+    # Taken off a task: told, so that nobody keeps working on what is no longer theirs.
+    taken_off = [person for person in before_assignees if person not in task.assignee_ids]
+    _tell(
+        session,
+        settings,
+        event,
+        taken_off,
+        (
+            Kind.TASK_ASSIGNED,
+            f"{_name(session, task.changed_by)} took you off {quoted(task.title)}"
+            if task.changed_by
+            else f"You are no longer assigned {quoted(task.title)}",
+        ),
+        (task.task_id, task.version),
+        link=link,
+        actor=task.changed_by,
+    )
     if kept is not None and task.due_date != before_due:
         still_assigned = [person for person in task.assignee_ids if person in before_assignees]
         now_due = (
@@ -232,8 +249,26 @@ def on_task(
 def on_task_deleted(
     session: Session, settings: NotificationsSettings, event: Event, task: c.TaskChanged
 ) -> None:
-    """Kept as deleted (at its version), so a late update does not bring it back."""
+    """Its assignees hear it is gone; it is kept as deleted (at its version), so a late
+    update does not bring it back."""
     _lock(session, task.task_id)
+    kept = session.get(WatchedTask, task.task_id)
+    if kept is not None and kept.status != DELETED and kept.status != TaskStatus.COMPLETED:
+        _tell(
+            session,
+            settings,
+            event,
+            kept.assignee_ids,
+            (
+                Kind.TASK_ASSIGNED,
+                f"{_name(session, task.changed_by)} deleted {quoted(kept.title)}"
+                if task.changed_by
+                else f"{quoted(kept.title)} was deleted",
+            ),
+            (task.task_id, task.version),
+            link=record_link(Record.TASK, task.task_id),
+            actor=task.changed_by,
+        )
     values = {"status": DELETED, "assignee_ids": [], "version": task.version}
     _keep(session, WatchedTask.task_id, task.task_id, values, title=task.title)
 

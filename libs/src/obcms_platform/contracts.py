@@ -272,6 +272,7 @@ class BookingChanged(EventPayload):
     version: int
     decided_by: OwnerId = None  # who approved or rejected it
     decision_note: str | None = None  # what was said with it (the booker is told)
+    resource_name: str | None = None  # what is booked, as people call it
 
 
 class LeaveChanged(EventPayload):

@@ -14,6 +14,8 @@ from notifications_service.preferences.schemas import PreferencesUpdate
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.auth import Role
 from obcms_platform.contracts import (
+    BOOKING_CREATED,
+    BOOKING_UPDATED,
     EVENT_CREATED,
     EVENT_DELETED,
     EVENT_UPDATED,
@@ -24,6 +26,7 @@ from obcms_platform.contracts import (
     TASK_CREATED,
     TASK_DELETED,
     TASK_UPDATED,
+    BookingChanged,
     CalendarEventChanged,
     CalendarEventCreated,
     LeaveChanged,
@@ -259,7 +262,7 @@ def test_leave_asks_managers_and_its_decision_tells_the_requester(
     [decided] = inbox(session, amina)
     assert decided.kind == Kind.LEAVE_DECIDED
     assert decided.title == (
-        "Your vacation leave (Mon 21 Dec 2026 \u2013 Wed 23 Dec 2026) was approved"
+        "Your vacation leave (Mon 21 Dec 2026 \u2013 Wed 23 Dec 2026) was approved by Hadji Ali"
     )
     assert decided.body == "Enjoy the break"  # what the manager said with it
     assert len(outgoing(session, amina)) == 1
@@ -485,3 +488,38 @@ def test_attendees_hear_what_changed_a_moved_or_cancelled_occurrence_a_venue_a_r
     [removal] = [n for n in inbox(session, dropped) if n.kind == Kind.EVENT_CANCELLED]
     assert removal.title.startswith("You are no longer invited to \u201cWeekly sync\u201d")
     assert inbox(session, organizer) == []
+
+
+def test_a_booking_request_and_its_decision_name_the_resource_and_who_decided(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    booker = Person()
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    handle(session, settings, booker.announced(), manager.announced())
+    booking_id = uuid.uuid4()
+    start = dt.datetime(2026, 12, 22, 8, 0, tzinfo=MANILA)
+
+    def booking(status: str, version: int) -> BookingChanged:
+        return BookingChanged(
+            booking_id=booking_id,
+            resource_id=uuid.uuid4(),
+            resource_name="Toyota Hiace van",
+            start=start,
+            end=start + dt.timedelta(hours=4),
+            status=status,
+            booked_by=booker.user_id,
+            version=version,
+            decided_by=manager.user_id if status != "pending" else None,
+        )
+
+    handle(session, settings, event(BOOKING_CREATED, booking("pending", 1), booking_id))
+    [asked] = inbox(session, manager)
+    assert asked.title == (
+        "Amina Kusain asks to book Toyota Hiace van, Tue 22 Dec 2026, 08:00\u201312:00"
+    )
+    handle(session, settings, event(BOOKING_UPDATED, booking("rejected", 2), booking_id))
+    [decided] = inbox(session, booker)
+    assert decided.title == (
+        "Your booking of Toyota Hiace van (Tue 22 Dec 2026, 08:00\u201312:00) was rejected "
+        "by Hadji Ali"
+    )

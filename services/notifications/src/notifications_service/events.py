@@ -371,7 +371,14 @@ def _on_request(
             settings,
             event,
             [request.requester],
-            (request.decided_kind, _decided_as(request.outcome, label(request.status).lower())),
+            (
+                request.decided_kind,
+                _decided_as(
+                    request.outcome,
+                    label(request.status).lower()
+                    + (f" by {_name(session, request.decided_by)}" if request.decided_by else ""),
+                ),
+            ),
             (request.record_id, request.version),
             link=link,
             body=request.note or "",
@@ -412,6 +419,8 @@ def on_booking(
     def when(zone: ZoneInfo) -> str:
         return format_span(booking.start, booking.end, zone=zone)
 
+    what = booking.resource_name or "a resource"
+
     _on_request(
         session,
         settings,
@@ -424,8 +433,8 @@ def on_booking(
             booking.status,
             requester=booking.booked_by,
             decided_by=booking.decided_by,
-            asks=lambda zone: f"asks to book a resource, {when(zone)}",
-            outcome=lambda zone: f"Your booking ({when(zone)})",
+            asks=lambda zone: f"asks to book {what}, {when(zone)}",
+            outcome=lambda zone: f"Your booking of {what} ({when(zone)})",
             decided_kind=Kind.BOOKING_DECIDED,
             # Whoever cancels their own booking needs no word of it.
             tells_requester=booking.status in {BookingStatus.APPROVED, BookingStatus.REJECTED},

@@ -172,7 +172,14 @@ def announce(session: Session, contract: EventContract[BookingChanged], booking:
     outbox.add(
         session,
         contract,
-        BookingChanged.of_record(booking, booking_id=booking.id, decided_by=booking.approved_by),
+        BookingChanged.of_record(
+            booking,
+            booking_id=booking.id,
+            decided_by=booking.approved_by,
+            resource_name=session.scalar(
+                select(Resource.name).where(Resource.id == booking.resource_id)
+            ),
+        ),
         subject_id=booking.id,
         version=booking.version,
     )

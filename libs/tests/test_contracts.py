@@ -33,7 +33,7 @@ def test_of_record_reads_fields_by_name_and_takes_the_values_given() -> None:
     booking = _booking()
 
     payload = BookingChanged.of_record(
-        booking, booking_id=booking.id, decided_by=booking.approved_by
+        booking, booking_id=booking.id, decided_by=booking.approved_by, resource_name="Van"
     )
 
     assert payload.data() == {
@@ -46,6 +46,7 @@ def test_of_record_reads_fields_by_name_and_takes_the_values_given() -> None:
         "version": 3,
         "decided_by": str(booking.approved_by),
         "decision_note": "Room B is free",
+        "resource_name": "Van",
     }
 
 

@@ -523,3 +523,43 @@ def test_a_booking_request_and_its_decision_name_the_resource_and_who_decided(
         "Your booking of Toyota Hiace van (Tue 22 Dec 2026, 08:00\u201312:00) was rejected "
         "by Hadji Ali"
     )
+
+
+def test_a_series_invitation_says_it_repeats_and_its_split_is_a_change(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    organizer, guest = Person(), Person(full_name="Bai Lumna", email="bai@example.org")
+    handle(session, settings, organizer.announced(), guest.announced())
+    first, second = uuid.uuid4(), uuid.uuid4()
+    start = dt.datetime(2026, 12, 9, 10, 0, tzinfo=MANILA)
+
+    def series(event_id: uuid.UUID, begins: dt.datetime, **more: object) -> CalendarEventCreated:
+        return CalendarEventCreated(
+            event_id=event_id,
+            title="Weekly sync",
+            start=begins,
+            end=begins + dt.timedelta(hours=1),
+            recurring=True,
+            recurrence=f"DTSTART:{begins:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;COUNT=3",
+            timezone="Asia/Manila",
+            version=1,
+            organizer_id=organizer.user_id,
+            participant_ids=[guest.user_id],
+            changed_by=organizer.user_id,
+            **more,
+        )
+
+    handle(session, settings, event(EVENT_CREATED, series(first, start), first))
+    [invited] = inbox(session, guest)
+    assert invited.title == (
+        "You are invited to \u201cWeekly sync\u201d, a repeating event from Wed 9 Dec 2026, "
+        "10:00\u201311:00"
+    )
+    # "This and following" from 30 Dec: the rest of the same meeting, an hour later.
+    later = dt.datetime(2026, 12, 30, 11, 0, tzinfo=MANILA)
+    handle(session, settings, event(EVENT_CREATED, series(second, later, split_from=first), second))
+    [_, split] = inbox(session, guest)
+    assert split.kind == Kind.EVENT_CHANGED
+    assert split.title == (
+        "\u201cWeekly sync\u201d changed from Wed 30 Dec 2026, 11:00\u201312:00 on"
+    )

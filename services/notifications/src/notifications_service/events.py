@@ -590,6 +590,23 @@ def on_calendar_event(
         return
     invited = [person for person in attendees if person not in before]
     removed = [person for person in before if person not in attendees]
+    # "This and following" splits a series in two: to whoever attended the original, the
+    # second half is the same meeting changed from that day on, not a new invitation.
+    original = session.get(WatchedEvent, data.split_from) if data.split_from else None
+    if kept is None and original is not None:
+        continuing = [person for person in invited if person in original.attendee_ids]
+        invited = [person for person in invited if person not in continuing]
+        _tell(
+            session,
+            settings,
+            event,
+            continuing,
+            (Kind.EVENT_CHANGED, lambda zone: f"{title} changed from {when(zone)} on"),
+            (event_id, version),
+            link=link,
+            actor=data.changed_by,
+        )
+    repeating = "a repeating event from " if data.recurring else ""
     _tell(
         session,
         settings,
@@ -605,7 +622,7 @@ def on_calendar_event(
         settings,
         event,
         invited,
-        (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {when(zone)}"),
+        (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {repeating}{when(zone)}"),
         (event_id,),
         link=link,
         actor=data.changed_by,

@@ -71,10 +71,13 @@ def to_html(markdown: str) -> str:
 
 
 def excerpt(markdown: str, length: int = EXCERPT_LENGTH) -> str:
-    """The comment as plain text on one line, cut to `length` characters (an ellipsis ends
-    a cut one)."""
+    """The comment as plain text on one line, cut to `length` characters at the end of a
+    word (an ellipsis ends a cut one; a single word longer than that is cut inside it)."""
     text = html.unescape(_text_only.clean(_parser.render(markdown)))
     text = _whitespace.sub(" ", text).strip()
     if len(text) <= length:
         return text
-    return text[: length - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+    cut = text[: length - 1]
+    if text[length - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "\N{HORIZONTAL ELLIPSIS}"

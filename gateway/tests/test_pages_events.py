@@ -808,6 +808,8 @@ def test_resource_page_week_and_booking(make_client, admin, admin_headers):
     )
     assert clash.status_code == 409
     assert "already booked" in clash.text
+    # The week shown is the clash's (it opened on this week, far from the booking in the way).
+    assert 'data-initial-date="2032-03-01"' in clash.text
     week = admin.get(
         f"{RESOURCES}{hall}/bookings.json",
         params={"start": "2032-02-29T00:00:00+08:00", "end": "2032-03-07T00:00:00+08:00"},

@@ -240,8 +240,11 @@ async def _resource_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     resource = await fetch(request, user, "calendar", f"/resources/{resource_id}")
-    try:  # ?date=YYYY-MM-DD: the week shown first (a booking's page links to it)
-        first_day = date.fromisoformat(request.query_params.get("date", "")).isoformat()
+    # The week shown first: ?date=YYYY-MM-DD (a booking's page links to it), else the day of
+    # the booking just refused (the clash it names is in that week, not this one).
+    asked = request.query_params.get("date") or (form or {}).get("start", "")[:10]
+    try:
+        first_day = date.fromisoformat(asked).isoformat()
     except ValueError:
         first_day = ""
     return render(

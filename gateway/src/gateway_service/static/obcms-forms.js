@@ -182,6 +182,10 @@
     if (!window.FullCalendar || element.getAttribute("data-ready")) return;
     element.setAttribute("data-ready", "true");
     var narrow = window.matchMedia("(max-width: 40rem)");
+    // Dates and times as the rest of the site writes them (Luxon formats, as the calendar's);
+    // without the Luxon plugin, the browser's own words for the same fields.
+    var luxon = Boolean(window.FullCalendar.Luxon3);
+    var clock = luxon ? "HH:mm" : { hour: "2-digit", minute: "2-digit", hour12: false };
     var calendar = new window.FullCalendar.Calendar(element, {
       initialView: narrow.matches ? "timeGridDay" : "timeGridWeek",
       initialDate: element.getAttribute("data-initial-date") || undefined,
@@ -193,14 +197,17 @@
       buttonIcons: false,
       buttonText: { prev: "‹", next: "›", today: "Today", week: "Week", day: "Day" },
       buttonHints: { prev: "Previous $0", next: "Next $0" },
-      dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" },
+      titleFormat: luxon ? "d LLL yyyy" : { year: "numeric", month: "short", day: "numeric" },
+      defaultRangeSeparator: " – ",
+      dayHeaderFormat: luxon ? "ccc d LLL" : { weekday: "short", day: "numeric", month: "short" },
+      views: luxon ? { timeGridDay: { titleFormat: "cccc d LLLL yyyy", dayHeaderFormat: "cccc d LLLL" } } : {},
       scrollTime: "08:00:00",
       slotDuration: "00:30:00",
       nowIndicator: true,
       allDaySlot: false,
       contentHeight: 560,
-      eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
-      slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      eventTimeFormat: clock,
+      slotLabelFormat: clock,
       // The hours scroll in a box of their own, which a keyboard reaches through a day.
       dayCellDidMount: function (arg) {
         if (arg.el.classList.contains("fc-timegrid-col")) arg.el.tabIndex = 0;

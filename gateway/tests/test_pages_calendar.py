@@ -215,6 +215,9 @@ def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_c
     question = manager.get(f"{LEAVE}{leave}/reject/", params={"next": "list"})
     assert question.status_code == 200
     assert "Mon 4 Aug 2031 \N{EN DASH} Tue 5 Aug 2031" in question.text
+    # What the manager weighs is on the page: the type and the requester's own reason.
+    assert "<dt>Type</dt><dd>Vacation</dd>" in question.text
+    assert "<dt>Their reason</dt><dd>\N{EM DASH}</dd>" in question.text
     assert "badge-pending" in staff.get(f"{LEAVE}{leave}/").text  # asking changed nothing
     rejected = submit(
         manager, f"{LEAVE}{leave}/reject/", {"next": "list", "reason": "The team is at the summit"}

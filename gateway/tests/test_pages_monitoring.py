@@ -73,7 +73,7 @@ def test_indicators_and_actuals_on_the_ppa_page(make_client, admin_headers):
     )
     assert refused.status_code == 422
     assert _field_error(refused.text, "name") == "Give the indicator name"
-    assert _field_error(refused.text, "baseline") == "Baseline must be a number, e.g. 1500000"
+    assert _field_error(refused.text, "baseline") == "Baseline must be a number, e.g. 250"
     assert _field_error(refused.text, "target") == "Give the target"
     assert _field_error(refused.text, "target_date") == "Give the target date"
     assert 'value="ten"' in refused.text

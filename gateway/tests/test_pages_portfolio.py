@@ -409,7 +409,7 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     assert refused.status_code == 422
     assert "fiscal year" in _field_error(refused.text, "fiscal_year").lower()
     assert _field_error(refused.text, "budget_allocation") == (
-        "Budget allocation must be a number, e.g. 1500000"
+        "Budget allocation must be a number, e.g. 1,500,000"
     )
     assert "Please correct the 2 fields marked below." in refused.text
     assert f'value="Two errors {marker}"' in refused.text

@@ -75,7 +75,7 @@ def test_ppa_form_errors_amounts_and_delete_asks_first(page: Page, people: dict[
     expect(budget).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-title-error")).to_have_text("Give the title")
     expect(page.locator("#f-budget_allocation-error")).to_have_text(
-        "Budget allocation must be a number, e.g. 1500000"
+        "Budget allocation must be a number, e.g. 1,500,000"
     )
     expect(page.get_by_role("alert")).to_contain_text("Please correct the 2 fields marked below.")
     expect(title).to_be_focused()

@@ -36,7 +36,7 @@ from gateway_service.pages.common import (
 )
 from gateway_service.pages.events import active_people, tom_select_assets, viewer_zone
 from gateway_service.web import render
-from obcms_platform.formatting import format_span
+from obcms_platform.formatting import format_span, label
 
 LEAVE = "/oobc-management/staff/leave/"
 LEAVE_PAGE = LEAVE + "{leave_id}/"
@@ -240,6 +240,9 @@ async def leave_reject_question(request: Request, user: PageUser, leave_id: str)
                     "When",
                     format_span(leave["start_date"], leave["end_date"], zone=viewer_zone(user)),
                 ),
+                # What a manager weighs (they may read them: the service sends them).
+                ("Type", label(leave["leave_type"]) if leave["leave_type"] else "Private"),
+                ("Their reason", leave["reason"] or "\N{EM DASH}"),
             ],
             "consequence": f"{who} is told that the request was rejected, with your reason.",
             "post_to": leave_url(leave_id) + "reject/",

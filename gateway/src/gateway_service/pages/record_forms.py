@@ -92,7 +92,7 @@ def _amount(
 ) -> tuple[str | None, str | None]:
     """(the amount as the service reads it, the error): "1,500,000" is 1500000. Not `money`:
     a measured value (an indicator's), with the same bounds."""
-    example = f"{title} must be a number, e.g. 1500000"
+    example = f"{title} must be a number, e.g. {'1,500,000' if money else '250'}"
     try:
         value = Decimal(AMOUNT_SEPARATORS.sub("", text.removeprefix("₱")))
     except InvalidOperation:

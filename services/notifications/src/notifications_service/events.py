@@ -560,16 +560,16 @@ def on_calendar_event(
     }
     if data.venue is not None:  # None: announced by a release that did not name it
         values["venue"] = data.venue
-    changes = _event_changes(kept, data, event.occurred_at) if kept is not None else []
-    _keep(session, WatchedEvent.event_id, event_id, values)
-    link = record_link(Record.EVENT, event_id)
-    title = quoted(data.title)
     # All-day dates are the event's own; times are each reader's.
     days_of = ZoneInfo(data.timezone) if data.all_day and data.timezone else None
 
     def when(zone: ZoneInfo) -> str:
         return format_span(data.start, data.end, data.all_day, zone, days_of)
 
+    changes = _event_changes(kept, data, when, event.occurred_at) if kept is not None else []
+    _keep(session, WatchedEvent.event_id, event_id, values)
+    link = record_link(Record.EVENT, event_id)
+    title = quoted(data.title)
     before = set(kept.attendee_ids) if kept else set()
     if cancelled:
         gone = (
@@ -649,17 +649,18 @@ CHANGED_OCCURRENCES_AHEAD = timedelta(days=400)
 
 
 def _event_changes(
-    kept: WatchedEvent, data: c.CalendarEventChanged, now: datetime
+    kept: WatchedEvent,
+    data: c.CalendarEventChanged,
+    when: Callable[[ZoneInfo], str],
+    now: datetime,
 ) -> list[Callable[[ZoneInfo], str]]:
-    """What changed for the people attending, in words for each reader's zone: its time,
-    single occurrences of a series (moved or cancelled), its venue, its title."""
+    """What changed for the people attending, in words for each reader's zone (`when`: the
+    event's time in it): its time, single occurrences of a series (moved or cancelled), its
+    venue, its title."""
     parts: list[Callable[[ZoneInfo], str]] = []
     start, end = _moment(data.start), _moment(data.end)
-    days_of = ZoneInfo(data.timezone) if data.all_day and data.timezone else None
     if kept.start != start or (kept.end is not None and kept.end != end):
-        parts.append(
-            lambda zone: "now " + format_span(data.start, data.end, data.all_day, zone, days_of)
-        )
+        parts.append(lambda zone: "now " + when(zone))
     elif (
         kept.recurrence and data.recurrence and data.timezone and kept.recurrence != data.recurrence
     ):

@@ -148,6 +148,7 @@ TASKS = Deployable(
         "assessment.created",
         "assessment.deleted",
         "event.created",
+        "event.updated",  # an event's preparation tasks move with it
         "event.deleted",
         "export.requested",  # its own export jobs
         "user.changed",  # the people its exports name

@@ -404,3 +404,91 @@ def test_bookings_of_a_resource_overlapping_a_window(client, staff, manager):
     assert week == ["across the start", "inside", "across the end"]
     # [start, end): a booking ending when the window begins is not in it.
     assert listed("2027-01-03T20:00:00+08:00", "2027-01-04T00:00:00+08:00") == ["across the start"]
+
+
+def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
+    """The van kept from 07:00 for a 09:00 workshop goes with the workshop to its new day,
+    two hours early still; a van a manager must approve waits for approval of its new day;
+    a room taken at the new time refuses the move, saying which and when."""
+    van = make_resource(client, manager, name="Van 7", booking_requires_approval=True)
+    room = make_resource(client, manager, name="Room C", resource_type="room")
+    event = create_event(
+        client,
+        staff,
+        {
+            "title": "Workshop",
+            "event_type": "workshop",
+            "start": "2027-02-02T09:00:00+08:00",
+            "end": "2027-02-02T12:00:00+08:00",
+        },
+    )
+    van_booking = book(
+        client,
+        staff,
+        van["id"],
+        "2027-02-02T07:00:00+08:00",
+        "2027-02-02T13:00:00+08:00",
+        event_id=event["id"],
+    ).json()
+    room_booking = book(
+        client,
+        staff,
+        room["id"],
+        "2027-02-02T08:30:00+08:00",
+        "2027-02-02T12:00:00+08:00",
+        event_id=event["id"],
+    ).json()
+    apart = book(
+        client, staff, room["id"], "2027-02-02T14:00:00+08:00", "2027-02-02T15:00:00+08:00"
+    ).json()
+    assert (
+        client.post(
+            f"/api/v1/bookings/{van_booking['id']}/approve", headers=manager.headers
+        ).json()["status"]
+        == "approved"
+    )
+    in_the_way = book(
+        client, other_staff, room["id"], "2027-02-04T08:00:00+08:00", "2027-02-04T09:00:00+08:00"
+    )
+    assert in_the_way.status_code == 201, in_the_way.text
+
+    def booking(booking_id: str) -> tuple[str, str, str]:
+        read = client.get(f"/api/v1/bookings/{booking_id}", headers=staff.headers).json()
+        return read["start"], read["end"], read["status"]
+
+    def move(caller, body, version):
+        return client.patch(
+            f"/api/v1/events/{event['id']}",
+            json=body,
+            headers={**caller.headers, "If-Match": f'"{version}"'},
+        )
+
+    moved = move(staff, {"start": "2027-02-03T09:00:00+08:00"}, 1)
+    assert moved.status_code == 200, moved.text
+    assert booking(van_booking["id"]) == ("2027-02-02T23:00:00Z", "2027-02-03T05:00:00Z", "pending")
+    assert booking(room_booking["id"]) == (
+        "2027-02-03T00:30:00Z",
+        "2027-02-03T04:00:00Z",
+        "approved",
+    )
+    assert booking(apart["id"])[0] == "2027-02-02T06:00:00Z"  # not the event's: it stays
+
+    refused = move(staff, {"start": "2027-02-04T09:00:00+08:00"}, 2)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["field"] == "start"
+    assert "Room C booked for this event cannot move with it" in error["message"]
+    assert "Thu 4 Feb 2027, 08:00" in error["message"]
+    shown = client.get(f"/api/v1/events/{event['id']}", headers=staff.headers).json()
+    assert (shown["start"], shown["version"]) == ("2027-02-03T01:00:00Z", 2)
+    assert booking(room_booking["id"])[0] == "2027-02-03T00:30:00Z"
+
+    # A manager who may approve the van moves it without asking anyone: an hour longer.
+    client.post(f"/api/v1/bookings/{van_booking['id']}/approve", headers=manager.headers)
+    longer = move(manager, {"end": "2027-02-03T13:00:00+08:00"}, 2)
+    assert longer.status_code == 200, longer.text
+    assert booking(van_booking["id"]) == (
+        "2027-02-02T23:00:00Z",
+        "2027-02-03T06:00:00Z",
+        "approved",
+    )

@@ -1,9 +1,11 @@
 """The tasks service's handling of calendar events: a new meeting gets its preparation
-tasks; the later half of a split series ("this and following") gets none of its own."""
+tasks, which move with it; the later half of a split series ("this and following") gets none
+of its own."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,7 +14,7 @@ from obcms_platform.bus import Event
 from obcms_platform.testing.service_probes import recorded_statements
 from tasks_service.db import bus
 from tasks_service.events import HANDLERS
-from tasks_service.tasks.models import Task
+from tasks_service.tasks.models import Task, TaskStatus
 
 
 def _meeting_created(split_from: uuid.UUID | None = None) -> Event:
@@ -141,3 +143,69 @@ def test_a_generation_announces_its_ten_tasks_in_one_outbox_statement(session: S
     assert sorted(Event.model_validate(payload).subject_id for payload in announced) == sorted(
         session.scalars(select(Task.id).where(Task.related_ppa_id == event.subject_id))
     )
+
+
+# --- preparation tasks move with their event ------------------------------------------------
+
+
+def _meeting_moved(created: Event, start: str, version: int) -> Event:
+    return Event.new(
+        "event.updated",
+        producer="calendar",
+        subject_id=created.subject_id,
+        data={
+            "title": "Weekly coordination",
+            "event_type": "meeting",
+            "start": start,
+            "version": version,
+        },
+    )
+
+
+def _due_dates(session: Session, event: Event) -> dict[uuid.UUID, date | None]:
+    rows = session.execute(
+        select(Task.id, Task.due_date).where(Task.related_event_id == event.subject_id)
+    )
+    return {task_id: due for task_id, due in rows}
+
+
+def test_an_events_open_preparation_tasks_move_with_it(session: Session) -> None:
+    created = _meeting_created()  # Mon 14 Dec 2026
+    HANDLERS["event.created"](session, created)
+    session.flush()
+    tasks = session.scalars(
+        select(Task).where(Task.related_event_id == created.subject_id).order_by(Task.due_date)
+    ).all()
+    done, rescheduled = tasks[0], tasks[1]
+    done.status, done.completed_at = TaskStatus.COMPLETED, datetime.now(UTC)
+    assert rescheduled.due_date is not None
+    rescheduled.due_date += timedelta(days=1)  # someone gave it a day more
+    session.flush()
+    before = _due_dates(session, created)
+
+    HANDLERS["event.updated"](session, _meeting_moved(created, "2026-12-17T09:00:00+08:00", 2))
+    session.flush()
+    session.expire_all()
+
+    after = _due_dates(session, created)
+    assert after[done.id] == before[done.id]  # done as it was done
+    for task_id, due in before.items():
+        if task_id != done.id:
+            assert due is not None
+            assert after[task_id] == due + timedelta(days=3), task_id
+
+
+def test_a_late_older_announcement_of_an_event_moves_nothing(session: Session) -> None:
+    created = _meeting_created()
+    HANDLERS["event.created"](session, created)
+    session.flush()
+    HANDLERS["event.updated"](session, _meeting_moved(created, "2026-12-21T09:00:00+08:00", 3))
+    session.flush()
+    latest = _due_dates(session, created)
+
+    HANDLERS["event.updated"](session, _meeting_moved(created, "2026-12-17T09:00:00+08:00", 2))
+    HANDLERS["event.updated"](session, _meeting_moved(created, "2026-12-21T11:00:00+08:00", 4))
+    session.flush()
+    session.expire_all()
+
+    assert _due_dates(session, created) == latest

@@ -5,8 +5,9 @@ task.deleted, each with the task id, status, related ids and its row version.
 
 Consumed: a PPA's owners (ppa.created, ppa.updated) are kept for the task rules (authz.py);
 PPA, assessment and calendar-event creation generate template tasks, assigned to the record's
-owner (`OWNER_FIELDS`); an approval step creates one review task, left unassigned (reviewing
-is managers' work, not the PPA owner's); deleting a PPA, assessment or event leaves no task
+owner (`OWNER_FIELDS`), and an event's move (event.updated) moves its open ones; an approval
+step creates one review task, left unassigned (reviewing is managers' work, not the PPA
+owner's); deleting a PPA, assessment or event leaves no task
 pointing at it: auto-generated tasks nobody started are deleted, every other task is kept and
 unlinked. Its own task.deleted removes the task's attached files (`handlers`: the worker's
 storage), and its own export.requested runs the export job it announces; user.changed keeps
@@ -37,6 +38,7 @@ from obcms_platform.contracts import (
     ASSESSMENT_DELETED,
     EVENT_CREATED,
     EVENT_DELETED,
+    EVENT_UPDATED,
     EXPORT_REQUESTED,
     PPA_APPROVAL_CHANGED,
     PPA_CREATED,
@@ -47,6 +49,7 @@ from obcms_platform.contracts import (
     TASK_UPDATED,
     USER_CHANGED,
     AssessmentCreated,
+    CalendarEventChanged,
     CalendarEventCreated,
     EventPayload,
     PpaApprovalChanged,
@@ -63,7 +66,7 @@ from tasks_service.people.models import Person
 from tasks_service.ppa_owners import service as ppa_owners
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.service import announce, complete_all, remove
-from tasks_service.templates.models import SubjectKind
+from tasks_service.templates.models import SubjectKind, TemplateGeneration
 from tasks_service.templates.service import (
     RELATED_FIELD,
     TemplateSubject,
@@ -200,6 +203,59 @@ def on_calendar_event_created(
     )
 
 
+@_live(SubjectKind.EVENT, CalendarEventChanged)
+def on_calendar_event_changed(
+    session: Session, event: Event, data: CalendarEventChanged, subject: TemplateSubject
+) -> None:
+    """An event's preparation tasks move with its day ("send invitations" three days before
+    the meeting, wherever the meeting goes): each open one by the days the event moved, a
+    due date someone changed keeping its distance. Completed ones stay as they were done."""
+    if data.start is None:
+        return  # announced by a release that did not say when
+    moved_to = _date(data.start, event)
+    generations = session.scalars(
+        select(TemplateGeneration)
+        .where(
+            TemplateGeneration.subject_kind == SubjectKind.EVENT,
+            TemplateGeneration.subject_id == subject.id,
+        )
+        .with_for_update()
+    ).all()
+    for generation in generations:
+        if (
+            data.version is not None
+            and generation.subject_version is not None
+            and data.version <= generation.subject_version
+        ):
+            continue  # an older announcement, handled late
+        shift = moved_to - generation.base_date
+        generation.base_date, generation.subject_version = moved_to, data.version
+        if shift:
+            _shift_open_tasks(session, generation.template_name, subject.id, shift, data.title)
+
+
+def _shift_open_tasks(
+    session: Session, template: str, event_id: uuid.UUID, shift: timedelta, title: str
+) -> None:
+    tasks = session.scalars(
+        select(Task)
+        .where(
+            Task.created_from_template == template,
+            Task.related_event_id == event_id,
+            Task.status != TaskStatus.COMPLETED,
+        )
+        .with_for_update()
+    ).all()
+    with because(session, f"the event “{title}” moved"):
+        for task in tasks:
+            task.due_date = None if task.due_date is None else task.due_date + shift
+            task.start_date = None if task.start_date is None else task.start_date + shift
+            task.updated_by = None  # the service's change, not a person's
+        session.flush()
+    for task in tasks:
+        announce(session, TASK_UPDATED, task)
+
+
 @_live(SubjectKind.PPA, PpaApprovalChanged)
 def on_ppa_approval_changed(
     session: Session, event: Event, data: PpaApprovalChanged, subject: TemplateSubject
@@ -308,6 +364,7 @@ HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     ASSESSMENT_CREATED.name: on_assessment_created,
     ASSESSMENT_DELETED.name: _unlinker(SubjectKind.ASSESSMENT),
     EVENT_CREATED.name: on_calendar_event_created,
+    EVENT_UPDATED.name: on_calendar_event_changed,
     EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
     USER_CHANGED.name: directory_handler(Person),  # the names its exports write
 }

@@ -8,14 +8,14 @@ others wait for it to commit and are refused with the same 409.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from calendar_service.authz import EVENT_WRITE, event_owner_ids
+from calendar_service.authz import BOOKING_DECIDE, EVENT_WRITE, event_owner_ids
 from calendar_service.bookings.models import OVERLAP_CONSTRAINT, Booking, BookingStatus
 from calendar_service.bookings.schemas import BookingCreate, BookingFilters
 from calendar_service.calendar_events.models import Event
@@ -36,6 +36,7 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.formatting import format_span
+from obcms_platform.history import because
 from obcms_platform.pagination import PageParams, paginate
 
 HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED)
@@ -102,8 +103,7 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
         with session.begin_nested():
             records.insert_row(session, booking)
     except IntegrityError as exc:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        if constraint != OVERLAP_CONSTRAINT:
+        if _constraint(exc) != OVERLAP_CONSTRAINT:
             raise
         # A concurrent request took the slot between our check and our insert.
         _refuse_overlap(session, resource, start, end)
@@ -185,22 +185,98 @@ def announce(session: Session, contract: EventContract[BookingChanged], booking:
     )
 
 
-def _refuse_overlap(session: Session, resource: Resource, start: datetime, end: datetime) -> None:
-    other = session.scalar(
+def follow_event(
+    session: Session,
+    event: Event,
+    start_shift: timedelta,
+    end_shift: timedelta,
+    principal: Principal,
+) -> None:
+    """Move the bookings still holding a resource for `event` with it: their start by the
+    event's `start_shift`, their end by its `end_shift` (a van kept from 07:00 for a 09:00
+    trip keeps its two hours before). A resource taken at the new time refuses the event's
+    move, in words: its owner releases the booking or picks another time. A booking that
+    needed a manager's approval needs it again, for its new time, unless the mover may give
+    it."""
+    if not start_shift and not end_shift:
+        return
+    bookings = session.scalars(
         select(Booking)
-        .where(
-            Booking.resource_id == resource.id,
-            Booking.status.in_(HOLDING_STATUSES),
-            Booking.start < end,
-            Booking.end > start,
-        )
+        .where(Booking.event_id == event.id, Booking.status.in_(HOLDING_STATUSES))
         .order_by(Booking.start)
-        .limit(1)
-    )
+        .with_for_update()
+    ).all()
+    for booking in bookings:
+        resource = session.get_one(Resource, booking.resource_id)
+        start = booking.start + start_shift
+        end = booking.end + end_shift
+        if end <= start:  # the event shrank past it: it keeps its length
+            end = start + (booking.end - booking.start)
+        _refuse_overlap(
+            session,
+            resource,
+            start,
+            end,
+            moving=booking,
+            lead=f"The {resource.name} booked for this event cannot move with it: it is",
+        )
+        booking.start, booking.end = start, end
+        if (
+            resource.booking_requires_approval
+            and booking.status is BookingStatus.APPROVED
+            and not BOOKING_DECIDE.allows(
+                principal, Ownership.of(booking.booked_by, requester=booking.booked_by)
+            )
+        ):
+            booking.status, booking.approved_by, booking.decision_note = (
+                BookingStatus.PENDING,
+                None,
+                None,
+            )
+        try:
+            with session.begin_nested(), because(session, f"moved with the event “{event.title}”"):
+                session.flush()
+        except IntegrityError as exc:
+            if _constraint(exc) != OVERLAP_CONSTRAINT:
+                raise
+            raise ConflictError(
+                f"start: The {resource.name} booked for this event cannot move with it: it is "
+                "already booked at the new time",
+                field="start",
+            ) from exc
+    for booking in bookings:
+        announce(session, BOOKING_UPDATED, booking)
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+
+
+def _refuse_overlap(
+    session: Session,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    *,
+    moving: Booking | None = None,
+    lead: str | None = None,
+) -> None:
+    """A 409 naming the booking in the way of `resource` from `start` to `end` (but
+    `moving`, the booking being moved there), after `lead` ("Van is")."""
+    conditions = [
+        Booking.resource_id == resource.id,
+        Booking.status.in_(HOLDING_STATUSES),
+        Booking.start < end,
+        Booking.end > start,
+    ]
+    if moving is not None:
+        conditions.append(Booking.id != moving.id)
+    other = session.scalar(select(Booking).where(*conditions).order_by(Booking.start).limit(1))
     if other is not None:
         raise ConflictError(
-            f"start: {resource.name} is already booked {format_span(other.start, other.end)} "
-            f"(that booking is {other.status.value}, id {other.id})",
+            f"start: {lead or f'{resource.name} is'} already booked "
+            f"{format_span(other.start, other.end)} (that booking is {other.status.value}, "
+            f"id {other.id})",
             field="start",
         )
 

@@ -289,8 +289,12 @@ def update_event(
     expected_version: int | None = None,
 ) -> Event:
     event = records.locked(session, Event, event_id, expected_version, what="event")
+    was_series, start, end = event.recurrence is not None, event.start, event.end
     _apply(event, changes, principal)
     session.flush()
+    # A series' bookings are for one of its occurrences: they stay where they are.
+    if not was_series and event.recurrence is None:
+        bookings.follow_event(session, event, event.start - start, event.end - end, principal)
     announce(session, EVENT_UPDATED, event)
     return event
 

@@ -79,6 +79,9 @@ class TemplateGeneration(Identified, Base):
     subject_kind: Mapped[SubjectKind] = mapped_column(enum_column(SubjectKind, "subject_kind"))
     subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     base_date: Mapped[date] = mapped_column(Date)
+    # The version of the subject `base_date` was last read from (an event's tasks move with
+    # it: a late, older announcement moves nothing); None: not since the generation.
+    subject_version: Mapped[int | None] = mapped_column(Integer)
     task_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -34,6 +34,7 @@ from gateway_helpers import (
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from gateway_service import formatting
+from gateway_service.pages.common import in_words
 from obcms_platform.testing.axe import serious_violations, summary
 from obcms_platform.testing.browser import new_context
 
@@ -547,6 +548,16 @@ def test_format_helper_says_what_the_server_says(open_page):
         ("label", ["obc_request"], formatting.label("obc_request")),
         ("moment", [None], formatting.format_moment(None, zone)),
     ]
+    for message in (
+        "start: Room C is already booked Fri 13 Oct 2034, 13:00–14:00 (that booking is "
+        f"pending, id {'0' * 8}-0000-4000-8000-{'0' * 12})",
+        "status: only not_started tasks may be deleted",
+        "A refusal naming no field, with e.g. https://host/a_b kept",
+    ):
+        words = in_words(
+            message.split(": ", 1)[1] if message[:6] in ("start:", "status") else message
+        )
+        cases.append(("refusal", [message], words[0].upper() + words[1:]))
     for name, arguments, expected in cases:
         shown = page.evaluate(
             "([name, args]) => window.obcmsFormat[name](...args)", [name, arguments]
@@ -555,6 +566,52 @@ def test_format_helper_says_what_the_server_says(open_page):
     assert formatting.format_span("2034-10-10T01:00:00Z", "2034-10-10T02:30:00Z", False, zone) == (
         "Tue 10 Oct 2034, 09:00–10:30"
     )
+
+
+def test_a_drag_refused_for_the_events_booking_says_so_in_words(open_page, api):
+    headers = dict(api.headers)
+    room = post(api, headers, "/resources", {"name": unique("Room"), "resource_type": "room"})
+    event = post(
+        api, headers, "/events", event_body(unique("Briefing"), "2034-10-10", "13:00", "14:00")
+    )
+    post(
+        api,
+        headers,
+        "/bookings",
+        {
+            "resource_id": room["id"],
+            "start": "2034-10-10T13:00:00+08:00",
+            "end": "2034-10-10T14:00:00+08:00",
+            "event_id": event["id"],
+        },
+    )
+    post(
+        api,
+        headers,
+        "/bookings",
+        {
+            "resource_id": room["id"],
+            "start": "2034-10-12T12:00:00+08:00",
+            "end": "2034-10-12T14:30:00+08:00",
+        },
+    )
+    page = open_page()
+    show(page, "timeGridWeek")
+    # Its left edge: the booking beside it overlaps its centre.
+    _, y = centre(entry(page, event["title"]))
+    box = entry(page, event["title"]).bounding_box()
+    assert box is not None
+    drag(page, (box["x"] + 8, y), slot(page, "2034-10-12", "13:00"))
+    status = page.locator("#calendar-status")
+    expect(status).to_contain_text(
+        f"“{event['title']}” was not moved: The {room['name']} booked for this event cannot "
+        "move with it: it is already booked Thu 12 Oct 2034, 12:00–14:30 (that booking is "
+        "approved)"
+    )
+    expect(status).not_to_contain_text("start:")
+    expect(status).not_to_contain_text(" id ")
+    screenshot(page, "calendar-drag-refused-by-booking")
+    assert api_event(api, event)["start"] == "2034-10-10T05:00:00Z"
 
 
 def test_every_view_passes_axe_and_fits_a_phone(open_page, seeded):

@@ -240,7 +240,7 @@
       return response
         .json()
         .then(function (body) {
-          return (body && body.error && body.error.message) || "";
+          return window.obcmsFormat.refusal(body && body.error && body.error.message);
         })
         .catch(function () {
           return "";

@@ -167,5 +167,24 @@
     return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
-  window.obcmsFormat = { zone: zone, moment: moment, day: day, span: span, label: label };
+  // A service's refusal as a person reads it (the pages' `in_words`): API clients get the
+  // field it names first and the ids of the records in the way, a person the sentence.
+  function refusal(message) {
+    var text = String(message || "")
+      .replace(/^[A-Za-z_][\w.\[\]]*: /, "")
+      .replace(/,? id [0-9a-fA-F-]{36}/g, "")
+      .replace(/(^|[^\w./-])([A-Za-z][a-z]*(?:_[a-z0-9]+)+)(?![\w./-])/g, function (_, before, code) {
+        return before + code.replace(/_/g, " ");
+      });
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  window.obcmsFormat = {
+    zone: zone,
+    moment: moment,
+    day: day,
+    span: span,
+    label: label,
+    refusal: refusal,
+  };
 })();

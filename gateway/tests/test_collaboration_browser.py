@@ -180,6 +180,12 @@ def test_mention_a_colleague_attach_a_pdf_and_see_both_in_the_stream(
         check_page(theirs, "mention-notification")
         mention.get_by_role("button").first.click()
         expect(theirs.locator("h1")).to_have_text(ppa["title"])
+        # At the comment that mentions them, not the top of a long page.
+        assert theirs.evaluate("location.hash").startswith("#comment-")
+        expect(theirs.locator(theirs.evaluate("location.hash"))).to_contain_text(
+            colleague["full_name"]
+        )
+        expect(theirs.locator(theirs.evaluate("location.hash"))).to_be_in_viewport()
 
 
 def test_choose_by_keyboard_and_a_refused_comment_keeps_its_text(

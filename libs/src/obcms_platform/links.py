@@ -24,8 +24,13 @@ class Record(StrEnum):
 LINK_PREFIX = "/go/"
 
 
-def record_link(record: Record, record_id: uuid.UUID | str) -> str:
-    return f"{LINK_PREFIX}{record.value}/{record_id}"
+def record_link(
+    record: Record, record_id: uuid.UUID | str, comment_id: uuid.UUID | None = None
+) -> str:
+    """The record's link; with `comment_id`, at that comment of its discussion (the page's
+    ``comment-<id>`` anchor: the browser keeps the fragment across the redirect)."""
+    anchor = f"#comment-{comment_id}" if comment_id else ""
+    return f"{LINK_PREFIX}{record.value}/{record_id}{anchor}"
 
 
 def export_link(service: str, job_id: uuid.UUID | str) -> str:

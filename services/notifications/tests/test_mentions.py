@@ -51,7 +51,7 @@ def test_the_mentioned_person_is_notified_once_with_the_record_and_the_comment(
     [notification] = inbox(session, bai)
     assert notification.kind == Kind.MENTIONED
     assert notification.title == "Ana Reyes mentioned you on PPA \u201cRoad to Barangay X\u201d"
-    assert notification.link == f"/go/ppa/{ppa_id}"
+    assert notification.link == f"/go/ppa/{ppa_id}#comment-{comment_id}"  # at the comment
     assert notification.body == "Can you check the budget lines?"
     [email] = outgoing(session, bai)
     assert "mentioned you" in email.subject
@@ -85,7 +85,7 @@ def test_an_edit_adding_a_mention_notifies_only_the_new_person(
         "Ana Reyes mentioned you on task \u201cRoad to Barangay X\u201d"
     ]
     [for_cal] = inbox(session, cal)
-    assert for_cal.link == f"/go/task/{task_id}"
+    assert for_cal.link == f"/go/task/{task_id}#comment-{comment_id}"
 
 
 def test_a_mention_on_each_kind_of_record_names_it(

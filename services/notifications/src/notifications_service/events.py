@@ -725,7 +725,7 @@ def on_comment(
         comment.mention_ids,
         (Kind.MENTIONED, f"{author} mentioned you on {what} {quoted(comment.record_title)}"),
         (comment.comment_id,),
-        link=record_link(record, comment.record_id),
+        link=record_link(record, comment.record_id, comment.comment_id),
         body=comment.excerpt,
         actor=comment.author_id,
     )

@@ -224,6 +224,46 @@ def test_recurring_series_with_moved_and_cancelled_occurrences(client, session, 
     assert types == ["event.created", "event.updated", "event.updated", "event.updated"]
 
 
+def test_a_retitled_occurrence_follows_its_series_and_a_moved_one_stays(client, staff):
+    series = make_event(
+        client,
+        staff,
+        title="Weekly staff meeting",
+        start="2026-12-07T09:00:00+08:00",  # Monday
+        end="2026-12-07T10:00:00+08:00",
+        recurrence={"freq": "weekly", "count": 3},
+    )
+    event_id = series["id"]
+    renamed = change_occurrence(client, staff, event_id, "20261214", title="Year-end review")
+    assert renamed.status_code == 200, renamed.text
+    moved = change_occurrence(
+        client,
+        staff,
+        event_id,
+        "20261221",
+        start="2026-12-22T14:00:00+08:00",
+        end="2026-12-22T15:00:00+08:00",
+    )
+    assert moved.status_code == 200, moved.text
+    version = client.get(f"/api/v1/events/{event_id}", headers=staff.headers).json()["version"]
+
+    later = client.patch(
+        f"/api/v1/events/{event_id}",
+        json={"start": "2026-12-07T10:30:00+08:00", "end": "2026-12-07T11:30:00+08:00"},
+        headers={**staff.headers, "If-Match": f'"{version}"'},
+    )
+    assert later.status_code == 200, later.text
+
+    after = occurrences(client, staff, event_id, "2026-12-07", "2026-12-31")
+    assert [(o["occurrence_date"], o["start"], o["title"]) for o in after] == [
+        ("2026-12-07", "2026-12-07T02:30:00Z", "Weekly staff meeting"),
+        # Renamed, not moved: at the series' new time with its own title.
+        ("2026-12-14", "2026-12-14T02:30:00Z", "Year-end review"),
+        # Moved on its own: where it was put.
+        ("2026-12-21", "2026-12-22T06:00:00Z", "Weekly staff meeting"),
+    ]
+
+
 def test_occurrence_override_of_a_date_the_series_does_not_have(client, staff):
     series = make_series(client, staff, {"freq": "weekly"})
     response = client.delete(

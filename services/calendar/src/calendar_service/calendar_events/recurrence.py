@@ -97,6 +97,11 @@ class Series:
     def local_start(self) -> datetime:
         return self._local_start
 
+    def times_on(self, day: date) -> tuple[datetime, datetime]:
+        """The start and end of an occurrence on `day` at the series' own time."""
+        start = aware(datetime.combine(day, self.local_start.time()), self.zone)
+        return start, start + self.duration
+
     def rrule(self, dtstart: datetime | None = None) -> rrule:
         """The dateutil rule over naive local times, optionally from a moved DTSTART."""
         first = self.local_start

@@ -321,6 +321,7 @@ def _apply(event: Event, changes: EventUpdate, principal: Principal) -> None:
             _utc(new_start, zone) + (event.end - event.start) if changes.start else event.end
         )
         start, end = _times(new_start, new_end, all_day, zone)
+        retitled = _retitled_in_place(event)
         if "recurrence" in values:
             recurrence = _rule(changes.recurrence, start, zone)
         elif event.recurrence is not None:
@@ -331,6 +332,31 @@ def _apply(event: Event, changes: EventUpdate, principal: Principal) -> None:
         event.timezone, event.recurrence = zone_name, recurrence
         _set_span(event)
         _drop_stale_overrides(event)
+        _follow_series(event, retitled)
+
+
+def _retitled_in_place(event: Event) -> list[EventOccurrence]:
+    """The occurrences given only a title or venue of their own (at their series' times)."""
+    series = series_of(event)
+    if series is None:
+        return []
+    return [
+        override
+        for override in event.overrides
+        if not override.cancelled
+        and (override.start, override.end) == series.times_on(override.occurrence_date)
+    ]
+
+
+def _follow_series(event: Event, retitled: list[EventOccurrence]) -> None:
+    """The `retitled` occurrences still in the series keep to its (new) times: renaming one
+    meeting does not pin it where the series was."""
+    series = series_of(event)
+    if series is None:
+        return
+    for override in retitled:
+        if override in event.overrides:
+            override.start, override.end = series.times_on(override.occurrence_date)
 
 
 def split_series(
@@ -438,7 +464,7 @@ def change_occurrence(
         override.title = override.venue = None
     else:
         zone = series.zone
-        original_start = aware(datetime.combine(day, series.local_start.time()), zone)
+        original_start = series.times_on(day)[0]
         if change.start is not None:
             start = _utc(change.start, zone)
         else:

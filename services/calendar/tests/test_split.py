@@ -159,7 +159,8 @@ def test_new_times_from_a_moved_occurrence_apply_to_it_too(client, staff):
     new = occurrences(client, staff, after["id"], "2026-12-01", "2027-01-01")
     assert [(item[0], item[1], item[2]) for item in new] == [
         ("2026-12-21", "2026-12-21T07:00:00Z", False),
-        ("2026-12-28", "2026-12-28T01:00:00Z", True),  # its own title, still at 09:00
+        # Its own title, at the new series' 15:00: renaming it did not pin it at 09:00.
+        ("2026-12-28", "2026-12-28T07:00:00Z", True),
     ]
 
 

@@ -218,6 +218,7 @@ def test_the_development_mailbox_shows_what_was_caught(
         message = EmailMessage()
         message["From"], message["To"] = "OBCMS <obcms@localhost>", "amina@example.org"
         message["Subject"] = "Your OBCMS digest: 2 items"
+        message["Date"] = "Mon, 07 Dec 2026 16:40:00 +0000"
         message.set_content("\u201cBook the venue\u201d is due in 2 days")
         with smtplib.SMTP(catcher.host, catcher.port) as smtp:
             smtp.send_message(message)
@@ -227,6 +228,7 @@ def test_the_development_mailbox_shows_what_was_caught(
     assert page.status_code == 200
     assert "Your OBCMS digest: 2 items" in page.text
     assert "\u201cBook the venue\u201d is due in 2 days" in page.text
+    assert "Tue 8 Dec 2026, 00:40" in page.text  # when it was sent, in the reader's time
 
 
 def test_the_bell_counts_unread_in_the_browser_and_the_pages_pass_axe(

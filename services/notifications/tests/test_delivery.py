@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from email.utils import parsedate_to_datetime
 
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,9 @@ def test_an_email_arrives_with_text_and_html_parts(
     [received] = smtp_server.messages()
     assert received["To"] == "Amina Kusain <amina@example.org>"
     assert received["Subject"] == "A colleague assigned you \u201cBook the venue\u201d"
+    # Dated as it left (RFC 5322): a mail client sorts and shows it by this.
+    sent_at = parsedate_to_datetime(received["Date"])
+    assert abs((dt.datetime.now(dt.UTC) - sent_at).total_seconds()) < 300
     assert f"/go/task/{task_id}" in received.get_body(("plain",)).get_content()
     assert (
         f'href="{settings.public_url}/go/task/{task_id}"'

@@ -150,6 +150,36 @@ def test_whoever_is_taken_off_a_task_or_whose_task_is_deleted_hears_of_it(
         "Datu Piang deleted \u201cDraft the work and financial plan\u201d"
     )
     assert inbox(session, boss) == []  # not told of their own changes
+    assert inbox(session, bai)[-1].link == ""  # nothing to open: it is gone
+
+
+def test_an_events_preparation_tasks_moved_or_removed_with_it_send_no_message_each(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """Deleting three meetings sent their organizer 24 mails ("… was deleted"), moving one
+    eight ("… is now due"): the event's own message says it."""
+    organizer = Person()
+    handle(session, settings, organizer.announced())
+    event_id = uuid.uuid4()
+    tasks = [uuid.uuid4() for _ in range(3)]
+
+    def generated(task_id: uuid.UUID, version: int, due: dt.date) -> TaskChanged:
+        return _task(task_id, [organizer.user_id], version=version, due=due).model_copy(
+            update={"auto_generated": True, "related_event_id": event_id}
+        )
+
+    for task_id in tasks:
+        handle(
+            session,
+            settings,
+            event(TASK_CREATED, generated(task_id, 1, dt.date(2026, 12, 14)), task_id),
+            event(TASK_UPDATED, generated(task_id, 2, dt.date(2026, 12, 17)), task_id),
+            event(TASK_DELETED, generated(task_id, 3, dt.date(2026, 12, 17)), task_id),
+        )
+    kinds = [n.kind for n in inbox(session, organizer)]
+    assert Kind.TASK_DUE_CHANGED not in kinds
+    assert Kind.TASK_ASSIGNED not in kinds
+    assert not any("deleted" in n.title for n in inbox(session, organizer))
 
 
 def test_late_and_deleted_task_announcements_notify_nobody(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from itertools import groupby
 from typing import Any
 
@@ -288,7 +289,7 @@ async def mailbox_page(request: Request, user: PageUser) -> Response:
             "from": message["From"],
             "to": message["To"],
             "subject": message["Subject"],
-            "date": message["Date"],
+            "date": parsedate_to_datetime(message["Date"]) if message["Date"] else None,
             "text": (message.get_body(("plain",)) or message).get_content(),
         }
         for message in reversed(read_maildir(settings.dev_mailbox_dir))

@@ -227,7 +227,7 @@ def on_task(
         link=link,
         actor=task.changed_by,
     )
-    if kept is not None and task.due_date != before_due:
+    if kept is not None and task.due_date != before_due and not _upkeep(task):
         still_assigned = [person for person in task.assignee_ids if person in before_assignees]
         now_due = (
             f"is now due {format_day(task.due_date)}"
@@ -246,14 +246,27 @@ def on_task(
         )
 
 
+def _upkeep(task: c.TaskChanged) -> bool:
+    """A generated task the system changed along with its record (an event's preparation
+    tasks moved or removed with the event): the record's own message says what happened;
+    one message per task would bury it (a meeting's eight)."""
+    return task.auto_generated and task.changed_by is None
+
+
 def on_task_deleted(
     session: Session, settings: NotificationsSettings, event: Event, task: c.TaskChanged
 ) -> None:
-    """Its assignees hear it is gone; it is kept as deleted (at its version), so a late
-    update does not bring it back."""
+    """Its assignees hear it is gone (but of `_upkeep`); it is kept as deleted (at its
+    version), so a late update does not bring it back. The message links nothing: the task
+    is not there to open."""
     _lock(session, task.task_id)
     kept = session.get(WatchedTask, task.task_id)
-    if kept is not None and kept.status != DELETED and kept.status != TaskStatus.COMPLETED:
+    if (
+        kept is not None
+        and kept.status != DELETED
+        and kept.status != TaskStatus.COMPLETED
+        and not _upkeep(task)
+    ):
         _tell(
             session,
             settings,
@@ -266,7 +279,7 @@ def on_task_deleted(
                 else f"{quoted(kept.title)} was deleted",
             ),
             (task.task_id, task.version),
-            link=record_link(Record.TASK, task.task_id),
+            link="",
             actor=task.changed_by,
         )
     values = {"status": DELETED, "assignee_ids": [], "version": task.version}

@@ -15,7 +15,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import format_datetime, formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,6 +117,8 @@ def message(settings: NotificationsSettings, email: OutgoingEmail) -> EmailMessa
     built["To"] = email.to_address
     built["Subject"] = email.subject
     built["Message-ID"] = f"<{email.id}@obcms.notifications>"
+    # When it leaves (RFC 5322 requires it; mail held over quiet hours is dated as it goes).
+    built["Date"] = format_datetime(datetime.now(UTC))
     built.set_content(email.text_body)
     built.add_alternative(email.html_body, subtype="html")
     return built

@@ -12,6 +12,7 @@ import sys
 import uuid
 
 import httpx
+import jwt
 import pytest
 from gateway_helpers import ADMIN_PASSWORD, HOST, production, real_keys, signed_in
 from typer.testing import CliRunner
@@ -117,6 +118,13 @@ def test_each_backend_gets_a_token_valid_for_it_alone(
     captured = httpx.get(f"{portfolio_backend}/api/v1/ppas", headers=for_tasks)
     assert captured.status_code == 401
     assert captured.json()["error"]["message"] == "invalid internal token"
+    # A person's zone goes with their requests: what "today" is for them, in which time a
+    # refusal names a time.
+    in_london = Identity(
+        id=caller.id, username="someone", full_name="", role=Role.STAFF, time_zone="Europe/London"
+    )
+    token = backends.internal_headers("tasks", in_london)["Authorization"].removeprefix("Bearer ")
+    assert jwt.decode(token, options={"verify_signature": False})["tz"] == "Europe/London"
 
 
 # --- check-deploy judges secrets by value ---------------------------------------------------

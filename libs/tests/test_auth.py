@@ -1,6 +1,7 @@
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,6 +29,19 @@ def test_signed_token_round_trips_user_and_roles(verifier):
     token = sign_internal_token(DEV_INTERNAL_PRIVATE_KEY, user, [Role.MANAGER], audience=SERVICE)
     principal = verifier.verify(token)
     assert principal == Principal(user_id=user, roles=frozenset({Role.MANAGER}))
+
+
+def test_a_token_carries_the_persons_time_zone_and_their_today(verifier):
+    user = uuid.uuid4()
+    token = sign_internal_token(
+        DEV_INTERNAL_PRIVATE_KEY, user, [Role.STAFF], audience=SERVICE, time_zone="Europe/London"
+    )
+    principal = verifier.verify(token)
+    assert principal.time_zone == "Europe/London"
+    assert principal.today() == datetime.now(ZoneInfo("Europe/London")).date()
+    # Without one (or an unknown name): the office's.
+    office = Principal(user_id=user, time_zone="Mars/Olympus")
+    assert office.today() == datetime.now(ZoneInfo("Asia/Manila")).date()
 
 
 def test_expired_token_is_refused(verifier):

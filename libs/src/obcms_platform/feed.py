@@ -60,6 +60,8 @@ from obcms_platform.authz import Ownership
 from obcms_platform.errors import InvalidInputError
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 from obcms_platform.settings import ServiceSettings
+from obcms_platform.zones import OFFICE_TIMEZONE as OFFICE_TIMEZONE
+from obcms_platform.zones import OFFICE_ZONE as OFFICE_ZONE
 
 # --- modules ------------------------------------------------------------------------------
 
@@ -139,9 +141,6 @@ class FeedResponse(BaseModel):
 
 # --- the window ---------------------------------------------------------------------------
 
-OFFICE_TIMEZONE = "Asia/Manila"
-# Dates and times without an offset are the office's.
-OFFICE_ZONE = ZoneInfo(OFFICE_TIMEZONE)
 MAX_WINDOW_DAYS = 400
 
 

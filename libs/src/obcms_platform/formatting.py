@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from obcms_platform.feed import OFFICE_TIMEZONE
+from obcms_platform.zones import OFFICE_ZONE as OFFICE_ZONE
+from obcms_platform.zones import zone_named as zone_named
 
-OFFICE_ZONE = ZoneInfo(OFFICE_TIMEZONE)
 DAY_FORMAT = "%a %-d %b %Y"  # Mon 14 Dec 2026
 TIME_FORMAT = "%H:%M"
 MOMENT_FORMAT = f"{DAY_FORMAT}, {TIME_FORMAT}"
@@ -62,16 +62,6 @@ LABELS: dict[str, str] = {
     "digest": "Inbox and daily digest",
     "off": "Off",
 }
-
-
-def zone_named(name: str | None) -> ZoneInfo:
-    """The zone of an IANA name; the office's for none or an unknown name."""
-    if not name:
-        return OFFICE_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return OFFICE_ZONE
 
 
 def _parse(value: date | datetime | str) -> date | datetime | None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.testing import wrongly_refused
+from obcms_platform.zones import office_today
 from tasks_service.db import bus
 
 TASKS = "/api/v1/tasks"
@@ -85,7 +86,7 @@ def test_each_task_answers_as_its_own_patch_would(client, session, staff, other_
 
 
 def test_completing_many_tasks_and_clearing_their_due_date(client, session, manager, staff):
-    due = (date.today() + timedelta(days=3)).isoformat()
+    due = (office_today() + timedelta(days=3)).isoformat()
     tasks = [create(client, staff, due_date=due) for _ in range(2)]
     # A manager may change anyone's tasks.
     response = bulk(client, manager, [item(t) for t in tasks], {"status": "completed"})
@@ -102,7 +103,7 @@ def test_completing_many_tasks_and_clearing_their_due_date(client, session, mana
 
 
 def test_a_task_the_change_does_not_fit_is_422_and_the_others_change(client, staff):
-    today = date.today()
+    today = office_today()
     starts_later = create(client, staff, start_date=(today + timedelta(days=10)).isoformat())
     plain = create(client, staff)
     due = (today + timedelta(days=5)).isoformat()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, text
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from obcms_platform.auth import Role
 from obcms_platform.testing import assert_error, auth_headers, wrongly_refused
 from obcms_platform.testing.service_probes import recorded_statements
+from obcms_platform.zones import office_today
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.tasks.schemas import TaskRead
 from tasks_service.teams.models import Team, TeamMember
@@ -23,7 +25,7 @@ from .helpers import TASKS, create_team
 
 
 def day(offset: int) -> date:
-    return date.today() + timedelta(days=offset)
+    return office_today() + timedelta(days=offset)
 
 
 @dataclass
@@ -395,6 +397,32 @@ INVALID_FILTERS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
+def test_overdue_and_due_today_are_counted_in_the_askers_own_day(client):
+    """Between 00:00 and 08:00 at the office the server's (UTC) date is the office's
+    yesterday: "overdue" left out the tasks due then. Each asker's today is their zone's:
+    two zones a day apart, at any moment, disagree about a task due on the western one's
+    today."""
+    user = uuid.uuid4()
+    west = auth_headers(user, time_zone="Pacific/Pago_Pago")  # UTC-11
+    east = auth_headers(user, time_zone="Pacific/Kiritimati")  # UTC+14
+    west_today = datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    created = client.post(
+        TASKS,
+        json={"title": "Due in the west's today", "due_date": west_today.isoformat()},
+        headers=west,
+    )
+    assert created.status_code == 201, created.text
+    task_id = created.json()["id"]
+
+    def listed(headers: dict[str, str], due: str) -> bool:
+        answer = client.get(TASKS, params={"due": due, "id": task_id}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return task_id in {item["id"] for item in answer.json()["items"]}
+
+    assert (listed(west, "today"), listed(west, "overdue")) == (True, False)
+    assert (listed(east, "today"), listed(east, "overdue")) == (False, True)
+
+
 def test_invalid_filter_values_are_422_naming_the_parameter(client, staff, seed):
     # List-valued filters may name the position too ("status[0]").
     wrong = wrongly_refused(
@@ -553,7 +581,11 @@ def test_my_open_tasks_among_ten_thousand(client, session):
     dues = [item["due_date"] for item in page["items"]]
     expected_first = sorted(
         (row for row in my_open),
-        key=lambda row: (row["due_date"] is None, row["due_date"] or date.today(), str(row["id"])),
+        key=lambda row: (
+            row["due_date"] is None,
+            row["due_date"] or office_today(),
+            str(row["id"]),
+        ),
     )[:100]
     assert [item["id"] for item in page["items"]] == [str(row["id"]) for row in expected_first]
     assert dues == sorted(dues, key=lambda d: (d is None, d or ""))
@@ -568,7 +600,7 @@ def test_my_open_tasks_among_ten_thousand(client, session):
         and row["domain"] in (TaskDomain.MANA, TaskDomain.POLICY, TaskDomain.GENERAL)
     ]
     overdue_mine = [
-        row for row in my_open if row["due_date"] is not None and row["due_date"] < date.today()
+        row for row in my_open if row["due_date"] is not None and row["due_date"] < office_today()
     ]
     response = client.get(
         TASKS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from obcms_platform.testing.concurrent_writes import (
     one_concurrent_change_wins,
 )
 from obcms_platform.testing.databases import checked_values
+from obcms_platform.zones import office_today
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 from .helpers import TASKS, create, create_team, get
@@ -45,8 +46,8 @@ def test_create_with_every_field_reads_back_every_field(client, staff, other_sta
         "domain": "mana",
         "status": "in_progress",
         "priority": "high",
-        "start_date": (date.today() + timedelta(days=2)).isoformat(),
-        "due_date": (date.today() + timedelta(days=20)).isoformat(),
+        "start_date": (office_today() + timedelta(days=2)).isoformat(),
+        "due_date": (office_today() + timedelta(days=20)).isoformat(),
         "progress": 40,
         "assignee_ids": [str(staff.user_id), str(other_staff.user_id)],
         "team_ids": [team_id],
@@ -646,14 +647,14 @@ def test_an_unassigned_task_is_its_creators_until_assigned(client, staff, other_
 
 
 def test_is_overdue(client, staff):
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (office_today() - timedelta(days=1)).isoformat()
     cases = [
         ({"due_date": yesterday}, True),
         ({"due_date": yesterday, "status": "in_progress"}, True),
         ({"due_date": yesterday, "status": "at_risk"}, True),
         ({"due_date": yesterday, "status": "completed"}, False),
-        ({"due_date": date.today().isoformat()}, False),
-        ({"due_date": (date.today() + timedelta(days=1)).isoformat()}, False),
+        ({"due_date": office_today().isoformat()}, False),
+        ({"due_date": (office_today() + timedelta(days=1)).isoformat()}, False),
         ({}, False),
     ]
     for fields, overdue in cases:

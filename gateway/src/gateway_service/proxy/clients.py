@@ -171,6 +171,7 @@ class BackendClients:
                 audience=service,
                 issuer=self.settings.internal_token_issuer,
                 ttl=timedelta(seconds=self.settings.internal_token_ttl_seconds),
+                time_zone=identity.time_zone,
             )
             self._tokens[service, identity] = token
         return {"Authorization": f"Bearer {token}"}

@@ -12,13 +12,15 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import jwt
 from cachetools import TTLCache
 
 from obcms_platform.registry import SERVICES
+from obcms_platform.zones import zone_named
 
 ALGORITHM = "EdDSA"
 # The services behind the gateway; each accepts only tokens whose audience names it.
@@ -47,9 +49,19 @@ class Principal:
 
     user_id: uuid.UUID
     roles: frozenset[Role] = field(default_factory=frozenset)
+    # The person's IANA time zone (None: the office's): what "today" is for them, and the
+    # zone a refusal names a time in.
+    time_zone: str | None = None
 
     def has_role(self, role: Role) -> bool:
         return any(_RANK[held] >= _RANK[role] for held in self.roles)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.time_zone)
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
 
 
 class InvalidTokenError(Exception):
@@ -65,10 +77,12 @@ def sign_internal_token(
     issuer: str = "obcms-gateway",
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
+    time_zone: str | None = None,
 ) -> str:
-    """A token for the service(s) named by `audience` (the gateway names exactly one)."""
+    """A token for the service(s) named by `audience` (the gateway names exactly one), of a
+    person in `time_zone` (an IANA name; None: the office's)."""
     issued = now or datetime.now(UTC)
-    claims = {
+    claims: dict[str, object] = {
         "iss": issuer,
         "aud": audience if isinstance(audience, str) else list(audience),
         "sub": str(user_id),
@@ -77,6 +91,8 @@ def sign_internal_token(
         "exp": issued + ttl,
         "jti": uuid.uuid4().hex,
     }
+    if time_zone:
+        claims["tz"] = time_zone
     return jwt.encode(claims, private_key_pem, algorithm=ALGORITHM)
 
 
@@ -126,6 +142,7 @@ class InternalTokenVerifier:
             principal = Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 roles=frozenset(Role(r) for r in claims.get("roles", [])),
+                time_zone=claims.get("tz"),
             )
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError) as exc:

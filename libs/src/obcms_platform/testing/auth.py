@@ -23,6 +23,7 @@ def auth_headers(
     roles: Iterable[Role | str] = (Role.STAFF,),
     *,
     audience: str | Sequence[str] = SERVICE_AUDIENCES,
+    time_zone: str | None = None,
 ) -> dict[str, str]:
     """Headers of a development-signed token; by default every service accepts it."""
     token = sign_internal_token(
@@ -31,6 +32,7 @@ def auth_headers(
         [Role(r) for r in roles],
         audience=audience,
         ttl=TEST_TOKEN_TTL,
+        time_zone=time_zone,
     )
     return {"Authorization": f"Bearer {token}"}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -85,7 +86,7 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
             EVENT_WRITE,
             Ownership.of(*event_owner_ids(event.organizer_id, event.created_by)),
         )
-    _refuse_overlap(session, resource, start, end)
+    _refuse_overlap(session, resource, start, end, zone=principal.zone)
     approved = not resource.booking_requires_approval
     booking = Booking(
         id=uuid.uuid4(),
@@ -106,7 +107,7 @@ def create_booking(session: Session, data: BookingCreate, principal: Principal) 
         if _constraint(exc) != OVERLAP_CONSTRAINT:
             raise
         # A concurrent request took the slot between our check and our insert.
-        _refuse_overlap(session, resource, start, end)
+        _refuse_overlap(session, resource, start, end, zone=principal.zone)
         raise ConflictError(
             f"start: {resource.name} is already booked at that time", field="start"
         ) from exc
@@ -219,6 +220,7 @@ def follow_event(
             end,
             moving=booking,
             lead=f"The {resource.name} booked for this event cannot move with it: it is",
+            zone=principal.zone,
         )
         booking.start, booking.end = start, end
         if (
@@ -260,9 +262,11 @@ def _refuse_overlap(
     *,
     moving: Booking | None = None,
     lead: str | None = None,
+    zone: ZoneInfo = OFFICE_ZONE,
 ) -> None:
     """A 409 naming the booking in the way of `resource` from `start` to `end` (but
-    `moving`, the booking being moved there), after `lead` ("Van is")."""
+    `moving`, the booking being moved there), after `lead` ("Van is"), its time in `zone`
+    (the asker's)."""
     conditions = [
         Booking.resource_id == resource.id,
         Booking.status.in_(HOLDING_STATUSES),
@@ -275,7 +279,8 @@ def _refuse_overlap(
     if other is not None:
         raise ConflictError(
             f"start: {lead or f'{resource.name} is'} already booked "
-            f"{format_span(other.start, other.end)} (that booking is {other.status.value}, "
+            f"{format_span(other.start, other.end, zone=zone)} (that booking is "
+            f"{other.status.value}, "
             f"id {other.id})",
             field="start",
         )

@@ -28,6 +28,7 @@ from obcms_platform.schemas import (
     UpdateModel,
     deduplicated,
 )
+from obcms_platform.zones import office_today
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 Hours = Annotated[float, Field(ge=0, le=100_000)]
@@ -122,7 +123,7 @@ class TaskRead(ResponseModel):
         return (
             self.status is not TaskStatus.COMPLETED
             and self.due_date is not None
-            and self.due_date < date.today()
+            and self.due_date < office_today()
         )
 
 
@@ -206,7 +207,7 @@ class TaskSort(StrEnum):
 
 
 class DueShortcut(StrEnum):
-    """Due-date windows a work list asks for, counted in the server's today (as `overdue`)."""
+    """Due-date windows a work list asks for, counted in the asker's today (as `overdue`)."""
 
     TODAY = "today"
     WEEK = "week"  # today and the six days after it

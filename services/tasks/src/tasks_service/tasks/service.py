@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -260,7 +260,7 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
         conditions.append(Task.due_date >= filters.due_after)
     if filters.due_before is not None:
         conditions.append(Task.due_date <= filters.due_before)
-    today = date.today()
+    today = principal.today()  # the asker's: "overdue" on the office's morning is theirs
     # Spelled out for NULL due dates: NOT (open AND NULL) would be NULL, dropping open tasks
     # without a due date from overdue=false.
     overdue = and_(

@@ -389,6 +389,35 @@ def test_weekly_event_through_the_dialogs_recurrence_fields(open_page, api):
     assert (series["start"], series["end"]) == ("2034-10-11T08:00:00Z", "2034-10-11T09:00:00Z")
 
 
+def test_a_new_series_repeats_on_its_start_day_and_typing_keeps_its_length(open_page):
+    """The weekly boxes stayed on the day the form was opened (a Wednesday meeting became
+    "every Tuesday"); typing a start hour's leading zero left the end before the start."""
+    page = open_page()
+    page.goto("/oobc-management/calendar/events/new/")
+    form = page.locator("form[data-event-form]")
+    form.locator("select[name=repeats]").select_option("weekly")
+    form.locator("input[name=start]").fill("2034-10-11T09:00")  # a Wednesday
+    checked = "nodes => nodes.filter(n => n.checked).map(n => n.value)"
+    assert form.locator("input[name=weekdays]").evaluate_all(checked) == ["3"]
+    form.locator("select[name=repeats]").select_option("monthly")
+    assert form.locator("select[name=setpos]").input_value() == "2"  # the second Wednesday
+    assert form.locator("select[name=setpos_weekday]").input_value() == "3"
+    # Once the person chooses the days, they stay chosen.
+    form.locator("select[name=repeats]").select_option("weekly")
+    form.locator("input[name=weekdays][value='5']").check()
+    form.locator("input[name=start]").fill("2034-10-12T09:00")
+    assert form.locator("input[name=weekdays]").evaluate_all(checked) == ["3", "5"]
+
+    # By keyboard, a start hour with its leading zero: the end follows, an hour later.
+    start = form.locator("input[name=start]")
+    start.focus()
+    page.keyboard.type("10122034")
+    page.keyboard.press("Tab")
+    page.keyboard.type("0300P")
+    assert start.input_value() == "2034-10-12T15:00"
+    assert form.locator("input[name=end]").input_value() == "2034-10-12T16:00"
+
+
 def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, seeded):
     event = post(
         api,

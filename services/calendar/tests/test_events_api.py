@@ -264,6 +264,41 @@ def test_a_retitled_occurrence_follows_its_series_and_a_moved_one_stays(client, 
     ]
 
 
+def test_a_series_must_start_on_one_of_its_days(client, staff):
+    """Started on a Wednesday, "every week on Tuesday" dropped the Wednesday meeting the
+    event and its invitation announced; "the 5th 31st" never happened at all."""
+    wednesday = {"start": "2026-12-09T08:00:00+08:00", "end": "2026-12-09T08:30:00+08:00"}
+    error = refused_create(
+        client, staff, **wednesday, recurrence={"freq": "weekly", "by_weekday": [2], "count": 4}
+    )
+    assert error["field"] == "recurrence.by_weekday"
+    assert "starts on Wed 9 Dec 2026, a day its rule does not give" in error["message"]
+    never = refused_create(
+        client,
+        staff,
+        **wednesday,
+        recurrence={"freq": "monthly", "by_monthday": [31], "by_setpos": [5]},
+    )
+    assert never["field"] == "recurrence"
+    # Its days including the start, or a first occurrence deleted: a series.
+    make_event(client, staff, **wednesday, recurrence={"freq": "weekly", "by_weekday": [2, 3]})
+    make_event(
+        client,
+        staff,
+        **wednesday,
+        recurrence={"freq": "weekly", "count": 3, "exdates": ["2026-12-09"]},
+    )
+    # Moved to a day its rule does not give, the series is refused the same way.
+    series = make_series(client, staff, {"freq": "weekly", "by_weekday": [1]})
+    moved = client.patch(
+        f"/api/v1/events/{series['id']}",
+        json={"start": "2026-12-08T09:00:00+08:00"},
+        headers={**staff.headers, "If-Match": f'"{series["version"]}"'},
+    )
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["error"]["field"] == "recurrence.by_weekday"
+
+
 def test_occurrence_override_of_a_date_the_series_does_not_have(client, staff):
     series = make_series(client, staff, {"freq": "weekly"})
     response = client.delete(

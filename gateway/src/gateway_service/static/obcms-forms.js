@@ -130,16 +130,20 @@
       });
     }
 
-    // Moving the start moves the end with it (the same length), as calendars do.
+    // Moving the start moves the end with it (the same length), as calendars do. A start
+    // half typed (a time's leading zero empties the input for a moment) is not a move: the
+    // length is kept from the last whole start.
     function startChanged() {
       var before = toMillis(previousStart);
       var after = toMillis(start.value);
       var last = toMillis(end.value);
-      if (before !== null && after !== null && last !== null) {
+      if (after === null) return;
+      if (before !== null && last !== null) {
         end.value = fromMillis(last + (after - before), box.checked);
       }
       previousStart = start.value;
       monthDay(form, start.value);
+      repeatDays(form, start.value);
     }
 
     box.addEventListener("change", allDayChanged);
@@ -151,6 +155,30 @@
     var label = form.querySelector("[data-month-day]");
     var day = parseInt(value.slice(8, 10), 10);
     if (label && !isNaN(day)) label.textContent = "(day " + day + ")";
+  }
+
+  // A series' days follow its start until the person chooses them: a Wednesday start
+  // repeats on Wednesdays (or on the Nth Wednesday of the month), not on the weekday the
+  // form was opened on.
+  function repeatDays(form, value) {
+    var parts = value.slice(0, 10).split("-").map(Number);
+    if (parts.length !== 3 || parts.some(isNaN)) return;
+    var day = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    var weekday = String(day.getUTCDay() || 7);
+    if (!form.hasAttribute("data-days-chosen")) {
+      each(form, "input[name=weekdays]", function (box) {
+        box.checked = box.value === weekday;
+      });
+    }
+    if (!form.hasAttribute("data-monthly-chosen")) {
+      var position = Math.floor((parts[2] - 1) / 7) + 1;
+      var weekLater = new Date(day.getTime() + 7 * 86400000);
+      if (position > 4 || weekLater.getUTCMonth() !== day.getUTCMonth()) position = -1;
+      var setpos = form.querySelector("select[name=setpos]");
+      var setposDay = form.querySelector("select[name=setpos_weekday]");
+      if (setpos) setpos.value = String(position);
+      if (setposDay) setposDay.value = weekday;
+    }
   }
 
   function recurrence(form) {
@@ -175,6 +203,16 @@
 
     repeats.addEventListener("change", update);
     if (interval) interval.addEventListener("input", update);
+    each(form, "input[name=weekdays]", function (box) {
+      box.addEventListener("change", function () {
+        form.setAttribute("data-days-chosen", "");
+      });
+    });
+    each(form, "select[name=setpos], select[name=setpos_weekday]", function (select) {
+      select.addEventListener("change", function () {
+        form.setAttribute("data-monthly-chosen", "");
+      });
+    });
     update();
   }
 

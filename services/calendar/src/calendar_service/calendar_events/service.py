@@ -49,6 +49,7 @@ from obcms_platform.errors import (
     NotFoundError,
 )
 from obcms_platform.feed import TimeWindow
+from obcms_platform.formatting import format_day
 from obcms_platform.pagination import PageParams, paginate
 
 # The fields of an update that change when the event (or its occurrences) happen.
@@ -629,7 +630,7 @@ def _rule(
             f"(on or before {last_until})",
             field="recurrence.until",
         )
-    return Rule(
+    rule = Rule(
         freq=recurrence.freq,
         interval=recurrence.interval,
         by_weekday=tuple(recurrence.by_weekday),
@@ -638,7 +639,27 @@ def _rule(
         count=recurrence.count,
         until=recurrence.until,
         exdates=frozenset(recurrence.exdates),
-    ).to_json()
+    )
+    _refuse_a_start_off_its_rule(rule, start, zone)
+    return rule.to_json()
+
+
+def _refuse_a_start_off_its_rule(rule: Rule, start: datetime, zone: ZoneInfo) -> None:
+    """A series whose first day its rule does not give lost that meeting without a word (a
+    Wednesday start, "every week on Tuesday": the first Tuesday came next, while the event
+    and its invitation said Wednesday), or never happened at all (the 5th "31st" of a
+    month). Its start is one of its days (deleted or not: a first occurrence may be
+    cancelled)."""
+    first_day = start.astimezone(zone).date()
+    undeleted = Series(start, timedelta(0), zone, replace(rule, exdates=frozenset()))
+    if undeleted.has_occurrence_on(first_day):
+        return
+    field = "recurrence.by_weekday" if rule.by_weekday else "recurrence"
+    raise InvalidInputError(
+        f"{field}: the series starts on {format_day(first_day)}, a day its rule does not "
+        "give: start it on one of the rule's days, or choose days that include its start",
+        field=field,
+    )
 
 
 def _set_span(event: Event) -> None:

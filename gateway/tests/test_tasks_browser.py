@@ -186,3 +186,31 @@ def test_waits_for_by_typing_part_of_a_title_then_remove(
     expect(section.locator("[data-dependencies]")).to_have_count(0)
     expect(page.locator("[data-waiting]")).to_have_count(0)
     assert api.get(f"/api/v1/tasks/{task['id']}").json()["depends_on"] == []
+
+
+def test_a_refused_new_task_keeps_its_people_as_left_and_its_focus_on_the_fault(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """Refused once, the form came back with its maker in the empty people picker: the
+    colleague then added got a task shared with them; and focus went to the top."""
+    page.goto(f"{TASKS}new/")
+    page.click("form[data-task-form] button[type=submit]")  # no title
+    title = page.locator("form[data-task-form] input[name=title]")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_be_focused()
+    expect(page.locator("form[data-task-form] .ts-control .item")).to_have_count(0)
+
+    # The picker shows where the keyboard is, as every other input does.
+    picker = page.locator("form[data-task-form] .ts-control input")
+    picker.focus()
+    outline = page.locator("form[data-task-form] .ts-control").first.evaluate(
+        "node => getComputedStyle(node).outlineStyle"
+    )
+    assert outline == "solid"
+
+    title.fill(f"Only theirs {staff['marker']}")
+    picker.fill(staff["colleague"]["full_name"].split()[0])
+    page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
+    page.click("form[data-task-form] button[type=submit]")
+    assignees = page.locator("dl.facts dt:text-is('Assignees') + dd")
+    expect(assignees).to_have_text(staff["colleague"]["full_name"])

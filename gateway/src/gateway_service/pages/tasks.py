@@ -533,16 +533,17 @@ async def task_new(request: Request, user: PageUser) -> Response:
 @router.post(TASK_CREATE)
 async def task_create(request: Request, user: PageUser) -> Response:
     form = await TaskForm.submitted(request)
-    # A task made here is its maker's unless the form names its people.
-    if not form.assignee_ids:
-        form.assignee_ids = [str(user.id)]
     problems = form.problems()
     if problems:
         if wants_json(request):
             field, message = next(iter(problems.items()))
             return error_response(422, "validation_error", f"{field}: {message}", field=field)
         return await _form_page(request, user, form, errors=problems, status=422)
-    reply = await api(request, user, "tasks", "POST", "/tasks", json=form.payload(new=True))
+    body = form.payload(new=True)
+    # A task made here is its maker's unless the form names its people (the form, shown
+    # again after a refusal, keeps its picker as the person left it: empty).
+    body["assignee_ids"] = form.assignee_ids or [str(user.id)]
+    reply = await api(request, user, "tasks", "POST", "/tasks", json=body)
     if wants_json(request):
         return JSONResponse(reply.body, status_code=reply.status)
     if reply.ok:

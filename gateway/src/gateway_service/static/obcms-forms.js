@@ -466,8 +466,7 @@
       recurrence(form);
       focusFirstError(form);
     });
-    each(root, "form[data-record-form]", focusFirstError);
-    each(root, "form[data-comment-form]", focusFirstError);
+    each(root, "form", focusFirstError);
     each(root, "textarea[data-mentions]", mentions);
     each(root, "[data-resource-week]", resourceWeek);
     each(root, "input[data-max-bytes]", fileLimit);

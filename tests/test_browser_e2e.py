@@ -334,7 +334,7 @@ def test_calendar_shows_every_module_and_filters_them_out(
 
     # resources: a booking through the resources page
     book(page, resource, f"{today}T13:00", f"{today}T14:00", "Calendar check")
-    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/$"))
+    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/(\?saved=[\w-]+)?$"))
 
     # mana: an assessment through the assessments page
     assessment = unique("Rapid needs assessment")
@@ -382,17 +382,21 @@ def test_calendar_shows_every_module_and_filters_them_out(
 def test_an_overlapping_booking_shows_the_conflict(page: Page, resource: str) -> None:
     today = office_today()
     book(page, resource, f"{today}T09:00", f"{today}T10:00", "Team planning")
-    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/$"))
+    page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/(\?saved=[\w-]+)?$"))
     expect(page.get_by_text("Team planning")).to_be_visible()
+    # It says it worked, and whether the resource is held or waits for a manager.
+    expect(page.locator("#toast")).to_have_text(re.compile(r"^(Booked|Booking requested): "))
 
     book(page, resource, f"{today}T09:30", f"{today}T10:30", "Overlapping")
-    alert = page.locator("#book").get_by_role("alert")
-    expect(alert).to_contain_text("Not possible:")
-    # When, in words; the booking's id is the link below, not text to read.
+    # Beside the start it is about: when, in words; the booking's id is the link, not text.
+    problem = page.locator("#book-start-error")
     when = format_span(f"{today}T09:00:00+08:00", f"{today}T10:00:00+08:00")
-    expect(alert).to_contain_text(f"{resource} is already booked {when} (that booking is ")
-    expect(alert).not_to_contain_text(", id ")
-    expect(alert.get_by_role("link", name="see the conflicting booking")).to_be_visible()
+    expect(problem).to_contain_text(f"{resource} is already booked {when} (that booking is ")
+    expect(problem).not_to_contain_text(", id ")
+    expect(problem.get_by_role("link", name="See the booking in the way")).to_be_visible()
+    start = page.locator("#book form input[name=start]")
+    expect(start).to_have_attribute("aria-invalid", "true")
+    expect(start).to_be_focused()
     # What was typed is kept next to the message.
     expect(page.locator("#book form").get_by_label("Notes")).to_have_value("Overlapping")
     screenshot(page, "resources")

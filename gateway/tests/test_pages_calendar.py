@@ -27,7 +27,7 @@ def _created_id(response: httpx.Response, prefix: str) -> str:
     assert response.status_code == 303, response.text
     # The record's page, perhaps saying what was done (``?saved=sent``).
     match = re.fullmatch(
-        re.escape(prefix) + r"([0-9a-f-]{36})/(?:\?saved=\w+)?", response.headers["location"]
+        re.escape(prefix) + r"([0-9a-f-]{36})/(?:\?saved=[\w-]+)?", response.headers["location"]
     )
     assert match, response.headers["location"]
     return match.group(1)

@@ -77,6 +77,9 @@ SAVED_SENTENCES = {
     "comment-deleted": "Comment deleted",
     "file-attached": "File attached",
     "file-deleted": "File deleted",
+    # A booking made: held at once, or asked of a manager.
+    "booked": "Booked: the resource is held for you at that time",
+    "booking-requested": "Booking requested: it waits for a manager's approval",
 }
 
 

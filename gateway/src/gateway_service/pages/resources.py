@@ -76,6 +76,7 @@ async def _resources_page(
             "can_manage": is_manager(user),
             "resource_types": RESOURCE_TYPES,
             "booking_statuses": BOOKING_STATUSES,
+            "saved_subject": "Resource",
         },
         status_code=status,
     )
@@ -96,10 +97,16 @@ async def resource_create(request: Request, user: PageUser) -> Response:
     payload["is_available"] = not form.get("unavailable")
     reply = await api(request, user, "calendar", "POST", "/resources", json=payload)
     if reply.ok:
-        return redirect(RESOURCES)
+        return redirect(f"{RESOURCES}?saved=created")
     return await _resources_page(
         request, user, section="resource", error=reply.as_error(), form=form
     )
+
+
+def _booked(booking: dict[str, Any]) -> Response:
+    """To the new booking's page, saying whether it holds the resource or waits."""
+    said = "booking-requested" if booking["status"] == "pending" else "booked"
+    return redirect(f"{booking_url(booking['id'])}?saved={said}")
 
 
 @router.post(RESOURCES + "bookings/create/")
@@ -112,7 +119,7 @@ async def booking_create(request: Request, user: PageUser) -> Response:
             payload[name] = formatting.as_local(payload[name], zone)
     reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
     if reply.ok:
-        return redirect(booking_url(reply.body["id"]))
+        return _booked(reply.body)
     return await _resources_page(
         request, user, section="booking", error=reply.as_error(), form=form
     )
@@ -325,5 +332,5 @@ async def resource_book(request: Request, user: PageUser, resource_id: str) -> R
         payload[name] = moment.replace(tzinfo=zone).isoformat()
     reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
     if reply.ok:
-        return redirect(booking_url(reply.body["id"]))
+        return _booked(reply.body)
     return await _resource_page(request, user, resource_id, error=reply.as_error(), form=form)

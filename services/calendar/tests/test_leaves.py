@@ -100,6 +100,12 @@ def test_leave_overlapping_a_pending_or_approved_one_of_the_same_person_is_refus
         assert refused.status_code == 409, refused.text
         assert refused.json()["error"]["field"] == "start_date"
         assert "Mon 8 Mar 2027 \N{EN DASH} Fri 12 Mar 2027" in refused.json()["error"]["message"]
+        assert "withdraw that request first" in refused.json()["error"]["message"]
+    # Approved, it is no longer the requester's to withdraw: a manager cancels it.
+    approved = file_leave(client, staff, start_date="2027-04-05", end_date="2027-04-06").json()
+    client.post(f"/api/v1/leaves/{approved['id']}/approve", headers=manager.headers)
+    refused = file_leave(client, staff, start_date="2027-04-06", end_date="2027-04-07")
+    assert "ask a manager to cancel it first" in refused.json()["error"]["message"]
     # Another person's days, and the days around, are free.
     assert (
         file_leave(client, other_staff, start_date="2027-03-08", end_date="2027-03-09").status_code

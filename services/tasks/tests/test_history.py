@@ -143,7 +143,8 @@ def test_generated_tasks_name_their_cause_and_no_person(session: Session) -> Non
         {"ppa": ppa_id},
     ).all()
     assert len(rows) == 10
-    assert set(rows) == {("created", None, f"generated from ppa {ppa_id}")}
+    # Named as people name it: no id, no code.
+    assert set(rows) == {("created", None, "generated from the PPA \u201cRoad\u201d")}
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ from obcms_platform.contracts import (
     PpaCreated,
 )
 from obcms_platform.export_jobs import ExportJobLimits, runner_in, running_jobs
+from obcms_platform.formatting import label
 from obcms_platform.history import because
 from obcms_platform.people import directory_handler
 from obcms_platform.storage import FileStorage
@@ -68,6 +69,7 @@ from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatu
 from tasks_service.tasks.service import announce, complete_all, remove
 from tasks_service.templates.models import SubjectKind, TemplateGeneration
 from tasks_service.templates.service import (
+    KIND_WORDS,
     RELATED_FIELD,
     TemplateSubject,
     generate_from_template,
@@ -261,7 +263,7 @@ def on_ppa_approval_changed(
     session: Session, event: Event, data: PpaApprovalChanged, subject: TemplateSubject
 ) -> None:
     if data.from_ in APPROVAL_TASKS:
-        _close_review_tasks(session, subject.id, data.from_, data.to)
+        _close_review_tasks(session, subject.id, data.from_, data)
     if data.to not in APPROVAL_TASKS:
         return
     title, days, priority = APPROVAL_TASKS[data.to]
@@ -277,12 +279,15 @@ def on_ppa_approval_changed(
         auto_generated=True,
     )
     session.add(task)
-    with because(session, f"generated from PPA {subject.id} moving to {data.to}"):
+    moved = f"the PPA “{data.title}”" if data.title else "its PPA"
+    with because(session, f"generated as {moved} moved to {label(data.to).lower()}"):
         session.flush()
     announce(session, TASK_CREATED, task)
 
 
-def _close_review_tasks(session: Session, ppa_id: uuid.UUID, stage: str, moved_to: str) -> None:
+def _close_review_tasks(
+    session: Session, ppa_id: uuid.UUID, stage: str, move: PpaApprovalChanged
+) -> None:
     """The open tasks generated for the review stage a PPA left end with its decision (they
     stayed "Not started" on everyone's calendar): one nobody started is removed, a reminder
     whose purpose is gone (counted as done it would raise the PPA's delivery progress, 16 %
@@ -302,7 +307,8 @@ def _close_review_tasks(session: Session, ppa_id: uuid.UUID, stage: str, moved_t
         )
         .with_for_update()
     ).all()
-    with because(session, f"PPA {ppa_id} moved from {stage} to {moved_to}"):
+    moved = f"the PPA “{move.title}”" if move.title else "its PPA"
+    with because(session, f"{moved} moved from {label(stage).lower()} to {label(move.to).lower()}"):
         for task in tasks:
             if task.status is TaskStatus.NOT_STARTED:
                 remove(session, task)
@@ -341,7 +347,9 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
         tasks = session.scalars(
             select(Task).where(getattr(Task, field) == subject.id).with_for_update()
         ).all()
-        with because(session, f"{subject.kind} {subject.id} deleted"):
+        title = (event.data or {}).get("title")
+        named = f"the {KIND_WORDS[kind]} “{title}”" if title else f"its {KIND_WORDS[kind]}"
+        with because(session, f"{named} was deleted"):
             for task in tasks:
                 if task.auto_generated and task.status is TaskStatus.NOT_STARTED:
                     remove(session, task)

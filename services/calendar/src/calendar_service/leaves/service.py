@@ -129,9 +129,15 @@ def _ensure_no_overlap(session: Session, user_id: uuid.UUID, data: LeaveCreate) 
     ).first()
     if overlapping is not None:
         days = format_span(overlapping.start_date, overlapping.end_date)
+        # A pending request its person withdraws; approved leave only a manager cancels.
+        undo = (
+            "withdraw that request first"
+            if overlapping.status is LeaveStatus.PENDING
+            else "ask a manager to cancel it first"
+        )
         raise ConflictError(
             f"start_date: these days overlap leave already {overlapping.status.value} for "
-            f"{days}; withdraw that request first, or choose other days",
+            f"{days}; {undo}, or choose other days",
             field="start_date",
         )
 

@@ -38,7 +38,7 @@ def create_stages(session: Session, ppa_id: uuid.UUID) -> None:
             for stage, sequence in STAGE_ORDER.items()
         ],
     )
-    with because(session, f"created with PPA {ppa_id}"):
+    with because(session, "created with the PPA"):
         history.add(
             session,
             WorkflowStage,

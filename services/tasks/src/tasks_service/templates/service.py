@@ -186,11 +186,26 @@ def generate_from_template(
         )
         for item in template.items
     ]
-    with because(session, f"generated from {subject.kind} {subject.id}"):
+    with because(session, f"generated from {subject_words(subject.kind, given)}"):
         session.add_all(tasks)
         session.flush()
     announce_all(session, TASK_CREATED, tasks)
     return Generation(created=True, tasks=tasks, base_date=base_date)
+
+
+# A subject as a sentence names it (its activity is read by people: no ids).
+KIND_WORDS = {
+    SubjectKind.PPA: "PPA",
+    SubjectKind.ASSESSMENT: "assessment",
+    SubjectKind.EVENT: "event",
+}
+
+
+def subject_words(kind: SubjectKind, context: Mapping[str, str]) -> str:
+    """ "the PPA “Road to Barangay X”" (its title from the template's `context`), else "a
+    PPA"."""
+    title = next((value for name, value in context.items() if name.endswith("_title")), None)
+    return f"the {KIND_WORDS[kind]} “{title}”" if title else f"a {KIND_WORDS[kind]}"
 
 
 def render(text: str, values: Mapping[str, str]) -> str:

@@ -286,6 +286,59 @@ def test_new_passwords_follow_the_policy(make_client, admin_headers, password, r
     assert reason in _error(response)["message"]
 
 
+def test_an_address_is_one_accounts_a_name_cannot_be_emptied_and_refusals_read_as_words(
+    make_client, admin_headers
+):
+    """Three accounts shared one mailbox (each one's leave decisions reached the others);
+    a blank name made the person a login name everywhere; "String should match pattern
+    '^[^@\\s]+@[^@\\s]+$'" told an administrator nothing."""
+    client = make_client()
+    address = f"liam.{uuid.uuid4().hex[:6]}@obcms.test"
+
+    def create(**body: object) -> httpx.Response:
+        name = f"u-{uuid.uuid4().hex[:8]}"
+        return client.post(
+            "/api/v1/users",
+            json={"username": name, "password": USER_PASSWORD, **body},
+            headers=admin_headers,
+        )
+
+    first = create(full_name="Liam O'Connor", email=address)
+    assert first.status_code == 201, first.text
+    for same in (address, address.upper()):
+        clash = create(full_name="Liam Two", email=same)
+        assert clash.status_code == 409, clash.text
+        assert _error(clash)["field"] == "email"
+        assert "already the address of Liam O'Connor" in _error(clash)["message"]
+    other = create(full_name="Sittie Baraguir").json()
+    moved = client.patch(
+        f"/api/v1/users/{other['id']}", json={"email": address}, headers=admin_headers
+    )
+    assert moved.status_code == 409
+    # Its own address, saved again, is no clash.
+    mine = client.patch(
+        f"/api/v1/users/{first.json()['id']}", json={"email": address}, headers=admin_headers
+    )
+    assert mine.status_code == 200, mine.text
+
+    for bad in ("liam at obcms", "a@b"):
+        refused = create(email=bad)
+        assert refused.status_code == 422
+        assert _error(refused)["message"] == (
+            "email: must be an e-mail address, e.g. name@example.org"
+        )
+    for blank in ("", "   "):
+        emptied = client.patch(
+            f"/api/v1/users/{other['id']}", json={"full_name": blank}, headers=admin_headers
+        )
+        assert emptied.status_code == 422
+        assert _error(emptied)["message"] == "full_name: must not be empty"
+    too_long = client.patch(
+        f"/api/v1/users/{other['id']}", json={"full_name": "x" * 301}, headers=admin_headers
+    )
+    assert _error(too_long)["message"] == "full_name: must be at most 300 characters long"
+
+
 def test_usernames_differing_in_case_are_one_and_look_alikes_are_refused(
     make_client, admin_headers
 ):

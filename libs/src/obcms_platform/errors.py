@@ -11,7 +11,7 @@ Every error response body is::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -194,6 +194,63 @@ def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
+def _characters_or_items(error: Mapping[str, Any]) -> str:
+    return "characters" if isinstance(error.get("input"), str) else "items"
+
+
+def _at_least(error: Mapping[str, Any]) -> str:
+    least = error.get("ctx", {}).get("min_length")
+    if least in (None, 1):
+        return "must not be empty"
+    return f"must be at least {least} {_characters_or_items(error)} long"
+
+
+# Pydantic's messages as a person would say them ("String should have at most 300
+# characters" is "must be at most 300 characters long"); by the error's type, its limits
+# from its context. A type not listed keeps Pydantic's message.
+_PLAIN: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "missing": lambda error: "is required",
+    "string_too_short": _at_least,
+    "too_short": _at_least,
+    "string_too_long": lambda error: (
+        f"must be at most {error['ctx']['max_length']} characters long"
+    ),
+    "too_long": lambda error: (
+        f"must be at most {error['ctx']['max_length']} {_characters_or_items(error)} long"
+    ),
+    "int_parsing": lambda error: "must be a whole number",
+    "int_type": lambda error: "must be a whole number",
+    "int_from_float": lambda error: "must be a whole number",
+    "float_parsing": lambda error: "must be a number",
+    "float_type": lambda error: "must be a number",
+    "decimal_parsing": lambda error: "must be a number",
+    "decimal_type": lambda error: "must be a number",
+    "bool_parsing": lambda error: "must be true or false",
+    "date_parsing": lambda error: "must be a date, e.g. 2026-12-14",
+    "date_from_datetime_parsing": lambda error: "must be a date, e.g. 2026-12-14",
+    "datetime_parsing": lambda error: "must be a date and time, e.g. 2026-12-14T09:00",
+    "datetime_from_date_parsing": lambda error: "must be a date and time, e.g. 2026-12-14T09:00",
+    "uuid_parsing": lambda error: "must be an id (a UUID)",
+    "greater_than_equal": lambda error: f"must be at least {error['ctx']['ge']}",
+    "greater_than": lambda error: f"must be more than {error['ctx']['gt']}",
+    "less_than_equal": lambda error: f"must be at most {error['ctx']['le']}",
+    "less_than": lambda error: f"must be less than {error['ctx']['lt']}",
+    "extra_forbidden": lambda error: "is not a field that can be set here",
+    "string_pattern_mismatch": lambda error: "is not written the way it should be",
+}
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """A Pydantic error (one of `ValidationError.errors()`) in words, without its field."""
+    plain = _PLAIN.get(str(error.get("type")))
+    try:
+        if plain is not None:
+            return plain(error)
+    except (KeyError, TypeError):
+        pass  # a context without the limit: Pydantic's own words
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -206,7 +263,7 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [
             ErrorDetail(
                 field=field_path(err.get("loc", ())) or "body",
-                message=str(err.get("msg", "invalid value")),
+                message=plain_message(err),
                 type=err.get("type"),
             )
             for err in exc.errors()

@@ -71,7 +71,13 @@ from obcms_platform.contracts import (
     ExportRequested,
 )
 from obcms_platform.db import DbSession, enum_column
-from obcms_platform.errors import AppError, InvalidInputError, NotFoundError, error_responses
+from obcms_platform.errors import (
+    AppError,
+    InvalidInputError,
+    NotFoundError,
+    error_responses,
+    plain_message,
+)
 from obcms_platform.exports import ExportableList, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.pagination import Page, Pagination, paginate
@@ -254,7 +260,7 @@ def checked_filters(listed: ExportableList, given: Mapping[str, Any]) -> BaseMod
         error = exc.errors()[0]
         # The filter, not the position of a repeated value in it.
         where = ".".join(("filters", *(part for part in error["loc"] if isinstance(part, str))))
-        raise InvalidInputError(f"{where}: {error['msg']}", field=where) from None
+        raise InvalidInputError(f"{where}: {plain_message(error)}", field=where) from None
 
 
 def request_export(

@@ -51,6 +51,7 @@ from obcms_platform.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
     error_responses,
+    plain_message,
 )
 from obcms_platform.exports import (
     XLSX_MEDIA_TYPE,
@@ -304,11 +305,6 @@ def _data_rows(rows: Iterator[tuple[Any, ...]], max_rows: int) -> list[_Row]:
     return found
 
 
-def _message(problem: str) -> str:
-    """A validation message without Pydantic's prefix."""
-    return problem.removeprefix("Value error, ")
-
-
 @dataclass(frozen=True)
 class _Parsed:
     data: BaseModel
@@ -347,7 +343,7 @@ def _parse(importer: Import, sheet: _Sheet, row: _Row) -> _Parsed | list[ImportP
                 ImportProblem(
                     row=row.number,
                     column=header,
-                    message="required: the cell is empty" if missing else _message(error["msg"]),
+                    message="required: the cell is empty" if missing else plain_message(error),
                 )
             )
         return problems

@@ -203,7 +203,7 @@ def test_every_problem_of_every_row_is_reported_at_once_and_nothing_is_written(
         (1, "Colour", "not a column of the ppas export"),
         (3, "Status", problems[1][2]),
         (4, "Start date", "next March is not a date (yyyy-mm-dd)"),
-        (5, "Budget allocation", "Input should be greater than or equal to 0"),
+        (5, "Budget allocation", "must be at least 0"),
         (6, "Title", "required: the cell is empty"),
         (8, "Coverage (PSGC codes)", "not a PSGC code of any area: 1999999999"),
     ]

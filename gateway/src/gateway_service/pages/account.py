@@ -47,6 +47,7 @@ from obcms_platform.errors import (
     NotFoundError,
     PreconditionFailedError,
     field_path,
+    plain_message,
 )
 from obcms_platform.feed import OFFICE_TIMEZONE
 from obcms_platform.history import HistoryEntry
@@ -93,7 +94,7 @@ def _form_error(exc: AppError | ValidationError) -> FormError:
         return FormError(exc.status_code, exc.message, exc.field)
     first = exc.errors()[0]
     field = field_path(first["loc"])
-    return FormError(422, f"{field}: {first['msg']}", field)
+    return FormError(422, f"{field}: {plain_message(first)}", field)
 
 
 # A stale save: the page shows the account as it is now rather than the values typed over

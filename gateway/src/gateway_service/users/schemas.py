@@ -46,7 +46,18 @@ Password = Annotated[
     str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=1024)
 ]
 FullName = Annotated[str, Field(max_length=300)]
-Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+# Once an account has a name, it is how everyone sees the person: it may change, not empty.
+NewFullName = Annotated[str, Field(min_length=1, max_length=300)]
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _email_address(value: str) -> str:
+    if not EMAIL.fullmatch(value):
+        raise PydanticCustomError("email", "must be an e-mail address, e.g. name@example.org")
+    return value
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(_email_address)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_iana_time_zone)]
 
 
@@ -64,7 +75,7 @@ class UserUpdate(RequestModel):
 
     role: Role | None = None
     is_active: bool | None = None
-    full_name: FullName | None = None
+    full_name: NewFullName | None = None
     email: Email | None = None
 
 
@@ -72,7 +83,7 @@ class ProfileUpdate(RequestModel):
     """A user's change to their own profile: absent fields are left as they are; `email` or
     `time_zone` null clears it (no time zone = the office's)."""
 
-    full_name: FullName | None = None
+    full_name: NewFullName | None = None
     email: Email | None = None
     time_zone: TimeZoneName | None = None
 

@@ -59,6 +59,7 @@ def create_user(session: Session, data: UserCreate, *, min_password_length: int)
     )
     if find_user(session, data.username) is not None:
         raise _username_taken(data.username)
+    _refuse_a_shared_email(session, data.email, None)
     user = User(
         username=data.username,
         username_canonical=canonical_username(data.username),
@@ -297,10 +298,30 @@ def _save_profile(session: Session, user: User, data: UserUpdate | ProfileUpdate
     if data.full_name is not None:
         user.full_name = data.full_name
     if "email" in data.model_fields_set:
+        _refuse_a_shared_email(session, data.email, user.id)
         user.email = data.email
     user.version += 1
     session.flush()
     announce(session, user)
+
+
+def _refuse_a_shared_email(
+    session: Session, email: str | None, account_id: uuid.UUID | None
+) -> None:
+    """409 when another account has the address (in any letter case): one person's leave
+    decisions and assignments would reach another's mailbox."""
+    if not email:
+        return
+    others = [] if account_id is None else [User.id != account_id]
+    holder = session.scalar(
+        select(User).where(func.lower(User.email) == email.lower(), *others).limit(1)
+    )
+    if holder is not None:
+        raise ConflictError(
+            f"email: {email} is already the address of {holder.full_name or holder.username}; "
+            "each account needs its own",
+            field="email",
+        )
 
 
 def _set_password(user: User, password: str, *, min_password_length: int, field: str) -> None:

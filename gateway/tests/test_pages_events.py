@@ -818,7 +818,8 @@ def test_resource_page_week_and_booking(make_client, admin, admin_headers):
     entries = week.json()
     assert len(entries) == 1
     assert entries[0]["start"].startswith("2032-03-01T00:00:00")  # 08:00 Manila, in UTC
-    assert entries[0]["url"] == booked.headers["location"]
+    # The booking's page (the booker was sent there saying it was booked).
+    assert booked.headers["location"] == f"{entries[0]['url']}?saved=booked"
     assert entries[0]["title"] == "admin"
     other_week = admin.get(
         f"{RESOURCES}{hall}/bookings.json",

@@ -254,6 +254,17 @@ def test_list_searches_filters_sorts_and_names_the_assignees(make_client, admin_
     ).text
     assert "Zebra census" in ranged
     assert "Alpha survey" not in ranged
+    # A range ending before it starts: said beside "To", in words (it read "due_before: must
+    # not be earlier than due_after" in a banner).
+    backwards = admin.get(
+        TASKS,
+        params={"q": marker, "due": "range", "due_after": "2020-01-31", "due_before": "2020-01-01"},
+    )
+    assert backwards.status_code == 422
+    beside = backwards.text[backwards.text.index('name="due_before"') :]
+    assert '<span class="field-error" id="due-before-error">' in beside[:400]
+    assert "\u201cTo\u201d must not be before \u201cFrom\u201d" in beside[:400]
+    assert "must not be earlier than" not in backwards.text
     for name in ("q", "assignee", "team", "status", "priority", "domain", "due"):
         assert f'name="{name}"' in by_title
     assert by_title.count("<label") >= 7, "every filter control is labelled"

@@ -26,6 +26,7 @@ from gateway_service.pages.common import (
     TASK_PRIORITIES,
     TASK_STATUSES,
     UUID_PATTERN,
+    FormError,
     Reply,
     api,
     download,
@@ -209,7 +210,7 @@ async def _list_tasks(
     sort: str,
     limit: int,
     offset: int,
-) -> tuple[list[dict[str, Any]], int, str | None, int]:
+) -> tuple[list[dict[str, Any]], int, FormError | None, int]:
     """One page of tasks: (items, total, the service's refusal of the filters, status)."""
     reply = await api(
         request,
@@ -226,7 +227,7 @@ async def _list_tasks(
     )
     if reply.ok:
         return reply.body["items"], reply.body["total"], None, 200
-    return [], 0, reply.message, reply.status
+    return [], 0, reply.as_error(), reply.status
 
 
 def _board_columns(
@@ -270,6 +271,10 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
         BOARD_LIMIT if board else PAGE_SIZE,
         0 if board else offset,
     )
+    # A range ending before it starts is the "To" date's fault, said beside it.
+    range_error = None
+    if list_error is not None and list_error.field == "due_before":
+        range_error, list_error = "\u201cTo\u201d must not be before \u201cFrom\u201d", None
     people = {a for task in tasks for a in task["assignee_ids"]}
     if listing.filters.get("assignee") not in (None, "me", "none"):
         people.add(listing.filters["assignee"])
@@ -298,7 +303,8 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "group": listing.group,
             "board": _board_columns(tasks, listing.group, names, teams) if board else [],
             "movable": MOVABLE.get(listing.group, ()),
-            "list_error": list_error,
+            "list_error": list_error.text if list_error else None,
+            "range_error": range_error,
             "domains": TASK_DOMAINS,
             "statuses": TASK_STATUSES,
             "priorities": TASK_PRIORITIES,

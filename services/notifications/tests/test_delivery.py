@@ -43,6 +43,8 @@ def test_an_email_arrives_with_text_and_html_parts(
     sent_at = parsedate_to_datetime(received["Date"])
     assert abs((dt.datetime.now(dt.UTC) - sent_at).total_seconds()) < 300
     assert f"/go/task/{task_id}" in received.get_body(("plain",)).get_content()
+    # Whose clock its times are on (a colleague abroad reads theirs).
+    assert "Times are Asia/Manila times." in received.get_body(("plain",)).get_content()
     assert (
         f'href="{settings.public_url}/go/task/{task_id}"'
         in received.get_body(("html",)).get_content()

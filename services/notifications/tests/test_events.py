@@ -356,6 +356,23 @@ def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
     assert len(inbox(session, manager)) == 1
     assert len(inbox(session, owner)) == 3
 
+    # An outcome is said as one: "was approved", not "moved to approved".
+    for to, said in (
+        ("approved", "was approved"),
+        ("rejected", "was rejected"),
+        ("draft", "is back in draft"),
+    ):
+        handle(
+            session,
+            settings,
+            event(
+                PPA_APPROVAL_CHANGED,
+                PpaApprovalChanged(title="Madrasah support", from_="executive_approval", to=to),
+                ppa_id,
+            ),
+        )
+        assert inbox(session, owner)[-1].title == f"Your PPA \u201cMadrasah support\u201d {said}"
+
 
 def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
     session: Session, settings: NotificationsSettings
@@ -505,7 +522,8 @@ def test_attendees_hear_what_changed_a_moved_or_cancelled_occurrence_a_venue_a_r
     told(1, weekly)
     moved = weekly + "\nEXDATE:20261216T100000\nRDATE:20261216T150000"
     assert told(2, moved) == [
-        "\u201cWeekly sync\u201d changed: Wed 16 Dec 2026 moved to Wed 16 Dec 2026, "
+        # From when to when: the same day, the new times alone.
+        "\u201cWeekly sync\u201d changed: Wed 16 Dec 2026, 10:00\u201311:00 moved to "
         "15:00\u201316:00"
     ]
     cancelled = moved + "\nEXDATE:20261223T100000"

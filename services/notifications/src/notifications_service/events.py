@@ -524,12 +524,23 @@ def on_approval(
         settings,
         event,
         ppa.owner_ids if ppa else [],
-        (Kind.APPROVAL_MOVED, f"Your PPA {title} moved to {stage}"),
+        (Kind.APPROVAL_MOVED, f"Your PPA {title} {_approval_outcome(move.to, stage)}"),
         (event.id,),
         body=move.note or "",
         link=link,
         actor=move.changed_by,
     )
+
+
+def _approval_outcome(to: str, stage: str) -> str:
+    """What a move means to the PPA's owners: "was approved", not "moved to approved"."""
+    if to == ApprovalStatus.APPROVED:
+        return "was approved"
+    if to == ApprovalStatus.REJECTED:
+        return "was rejected"
+    if to == ApprovalStatus.DRAFT:
+        return "is back in draft"
+    return f"moved to {stage}"
 
 
 # Calendar events.
@@ -709,8 +720,13 @@ def _occurrences_changed(
 
     def words(zone: ZoneInfo) -> str:
         if len(gone) == 1 and len(new) == 1:
+            was = format_span(at(gone[0]), at(gone[0]) + length, data.all_day, zone)
             moved_to = format_span(at(new[0]), at(new[0]) + length, data.all_day, zone)
-            return f"{format_day(at(gone[0]).date())} moved to {moved_to}"
+            # The same day: the new times alone ("… 09:00–10:00 moved to 15:00–16:00").
+            same_day = f"{format_day(at(new[0]), zone)}, "
+            if not data.all_day and was.startswith(same_day):
+                moved_to = moved_to.removeprefix(same_day)
+            return f"{was} moved to {moved_to}"
         if gone and not new:
             days = ", ".join(format_day(at(day).date()) for day in gone[:3])
             return f"{days} {'is' if len(gone) == 1 else 'are'} cancelled"

@@ -215,7 +215,7 @@ def digest(session: Session, settings: NotificationsSettings, now: datetime) -> 
         ).all()
     }
     sent = 0
-    for person, (local, _zone) in due.items():
+    for person, (local, zone) in due.items():
         if (person, local.date()) in taken:
             continue
         items = list(
@@ -253,6 +253,7 @@ def digest(session: Session, settings: NotificationsSettings, now: datetime) -> 
                         for item in unread
                     ],
                     preferences_url=delivery.preferences_url(settings),
+                    time_zone=zone.key,
                 ),
                 dedup_key=f"digest:{local.date()}",
                 not_before=now,

@@ -138,6 +138,7 @@ def email(
             body=message.body,
             url=delivery.absolute(settings, message.link),
             preferences_url=delivery.preferences_url(settings),
+            time_zone=zone.key,
         ),
         dedup_key=message.dedup_key,
         not_before=delivery.after_quiet_hours(now, zone, chosen.quiet_start, chosen.quiet_end),

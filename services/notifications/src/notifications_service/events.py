@@ -722,7 +722,7 @@ def _occurrences_changed(
         if len(gone) == 1 and len(new) == 1:
             was = format_span(at(gone[0]), at(gone[0]) + length, data.all_day, zone)
             moved_to = format_span(at(new[0]), at(new[0]) + length, data.all_day, zone)
-            # The same day: the new times alone ("… 09:00–10:00 moved to 15:00–16:00").
+            # The same day: the new times alone ("... 09:00-10:00 moved to 15:00-16:00").
             same_day = f"{format_day(at(new[0]), zone)}, "
             if not data.all_day and was.startswith(same_day):
                 moved_to = moved_to.removeprefix(same_day)

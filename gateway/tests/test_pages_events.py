@@ -776,6 +776,13 @@ def test_people_search(make_client, admin, admin_headers):
     many = admin.get(PEOPLE, params={"q": f"Many {marker}"}).json()
     assert len(many) == 20
     assert many[0]["name"] == f"Many {marker} 00"
+    # A name with a word beginning with what was typed comes before one merely holding it
+    # ("No": Norhana first, then Amina DatumaNOng, whom Enter had picked).
+    typed = uuid.uuid4().hex[:8]
+    inside = create_user(make_client(), admin_headers, "staff", f"Amina Datu{typed}ng")
+    begins = create_user(make_client(), admin_headers, "staff", f"Norhana {typed}pun")
+    ranked = [p["id"] for p in admin.get(PEOPLE, params={"q": typed}).json()]
+    assert ranked == [begins["id"], inside["id"]]
 
 
 def test_resource_page_week_and_booking(make_client, admin, admin_headers):

@@ -164,17 +164,26 @@ def tom_select_assets() -> dict[str, str] | None:
 async def active_people(
     request: Request, query: str = "", limit: int = PEOPLE_LIMIT
 ) -> list[dict[str, str]]:
-    """Active users whose full name or username contains `query`, by name."""
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Active users whose full name or username contains `query`: those with a word that
+    begins with it first ("No" finds Norhana before Amina Datumanong), then by name."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = "%" + escaped + "%"
     name = func.coalesce(func.nullif(User.full_name, ""), User.username)
+    word_begins = or_(
+        name.ilike(escaped + "%"),
+        name.ilike("% " + escaped + "%"),
+        User.username.ilike(escaped + "%"),
+    )
 
     def load(session: Session) -> list[dict[str, str]]:
         statement = select(User.id, name.label("name")).where(User.is_active.is_(True))
+        ordering: list[Any] = [func.lower(name), User.id]
         if query:
             statement = statement.where(
                 or_(User.full_name.ilike(pattern), User.username.ilike(pattern))
             )
-        rows = session.execute(statement.order_by(func.lower(name), User.id).limit(limit))
+            ordering.insert(0, word_begins.desc())
+        rows = session.execute(statement.order_by(*ordering).limit(limit))
         return [{"id": str(row.id), "name": row.name} for row in rows]
 
     return await in_session(request, load)

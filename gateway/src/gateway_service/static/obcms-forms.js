@@ -343,6 +343,8 @@
         list.appendChild(option);
       });
       list.hidden = false;
+      // Below a comment box at the window's edge the list would open out of sight.
+      list.scrollIntoView({ block: "nearest" });
       highlight(0);
       status.textContent =
         found.length + (found.length === 1 ? " person" : " people") + " found: up and down arrows to move, Enter to choose";

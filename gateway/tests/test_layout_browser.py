@@ -11,8 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 
-def _signed_in(browser: Browser, gateway: ServedApp, viewport: dict[str, int]) -> Page:
-    return signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport)
+def _signed_in(
+    browser: Browser, gateway: ServedApp, viewport: dict[str, int], **options: object
+) -> Page:
+    return signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport, **options)
 
 
 def test_the_menu_folds_on_a_phone_and_works_by_keyboard(browser: Browser, gateway: ServedApp):
@@ -58,4 +60,50 @@ def test_the_status_area_says_what_worked_in_words_of_its_own(browser: Browser, 
     expect(page.get_by_text("you were hacked")).to_have_count(0)
     page.evaluate("window.obcmsToast('Event moved')")
     expect(status).to_have_text("Event moved")
+    page.context.close()
+
+
+def test_a_phone_menu_closes_beside_itself_and_its_controls_fit_a_finger(
+    browser: Browser, gateway: ServedApp
+):
+    """The open menu stayed open under a tap beside it; list buttons were 21 px tall; what
+    a page said on arrival stayed stuck over the top of the screen while scrolling."""
+    page = _signed_in(browser, gateway, PHONE, has_touch=True, is_mobile=True)
+    menu = page.get_by_role("button", name="Menu")
+    menu.tap()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    page.locator("main h1").tap()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+
+    page.goto("/oobc-management/staff/tasks/new/")
+    page.locator("form[data-task-form] input[name=title]").fill("Call the venue")
+    page.locator("form[data-task-form] button[type=submit]").tap()
+    expect(page.locator("#toast")).to_have_text("Task created")
+    page.goto("/oobc-management/staff/tasks/?saved=deleted")
+    for control in (
+        page.locator("main button.small").first,
+        page.locator("main tbody input[type=checkbox]").first,
+    ):
+        box = control.bounding_box()
+        assert box is not None
+        assert box["height"] >= 24, box
+    button = page.locator("main button.small").first.bounding_box()
+    assert button is not None
+    assert button["height"] >= 44, button
+    status = page.locator("#toast")
+    assert status.evaluate("node => getComputedStyle(node).position") == "static"
+    page.evaluate("window.obcmsToast('Task completed')")
+    assert status.evaluate("node => getComputedStyle(node).position") == "sticky"
+    page.context.close()
+
+
+def test_the_export_menu_closes_with_escape(browser: Browser, gateway: ServedApp):
+    page = _signed_in(browser, gateway, DESKTOP)
+    page.goto("/oobc-management/staff/tasks/")
+    menu = page.locator("details.export-menu")
+    menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.locator("summary")).to_be_focused()
     page.context.close()

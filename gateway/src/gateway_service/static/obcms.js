@@ -16,6 +16,7 @@
       return;
     }
     area.textContent = message;
+    area.classList.remove("said"); // now the page's answer to what was just done: in view
     window.clearTimeout(hideTimer);
     hideTimer = window.setTimeout(function () {
       area.textContent = "";
@@ -43,6 +44,28 @@
         setOpen(false);
         button.focus();
       }
+    });
+    // A tap beside the open menu closes it, as menus do.
+    document.addEventListener("click", function (event) {
+      if (button.getAttribute("aria-expanded") === "true" && !header.contains(event.target)) {
+        setOpen(false);
+      }
+    });
+  }
+
+  // A menu that opens in place (the Export menu's <details>): Escape closes it, back on its
+  // summary; so does a click elsewhere.
+  function setUpDropdowns() {
+    Array.prototype.forEach.call(document.querySelectorAll("details.export-menu"), function (menu) {
+      menu.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && menu.open) {
+          menu.open = false;
+          menu.querySelector("summary").focus();
+        }
+      });
+      document.addEventListener("click", function (event) {
+        if (menu.open && !menu.contains(event.target)) menu.open = false;
+      });
     });
   }
 
@@ -110,6 +133,7 @@
 
   function setUp() {
     setUpMenu();
+    setUpDropdowns();
     setUpTables();
     setUpBell();
   }

@@ -144,6 +144,17 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     for control in ("Mark complete", "Delete task", 'id="edit"', "Add a task it waits for"):
         assert control not in read_only.text, control
     assert "You can read this task" in read_only.text
+
+    # The list offers it nothing either: no quick actions, no selection, no board move.
+    def row(view: str = "list") -> str:
+        page = staff.get(TASKS, params={"q": marker, "view": view}).text
+        start = page.index(f'data-task="{task}"')
+        return page[start : start + 3000].split("</tr>")[0].split("</li>")[0]
+
+    for control in (f"{task}/complete/", f"{task}/start/", f"{task}/take/", 'name="item"'):
+        assert control not in row(), control
+    assert "data-fixed" in row("board")
+    assert f"{task}/move/" not in row("board")
     refused = submit(staff, f"{TASKS}{task}/complete/")
     assert refused.status_code == 403
     # Said at the top, under the title, where the button was: not down in the edit form.
@@ -165,6 +176,8 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     assert "Mark complete" in assigned_view
     assert 'id="edit"' in assigned_view
     assert "Delete task" not in assigned_view  # an assignee works a task; its creator deletes it
+    assert f"{task}/complete/" in row()
+    assert "data-fixed" not in row("board")
     assert submit(staff, f"{TASKS}{task}/complete/").status_code == 303
     assert f"Admin only {marker}" in staff.get(TASKS + "mine/", params={"status": "completed"}).text
 

@@ -629,6 +629,33 @@ def test_permissions_say_what_the_routes_then_allow(client, staff, other_staff, 
     assert_error(client.get(f"{TASKS}/{uuid.uuid4()}/permissions", headers=staff.headers), 404)
 
 
+def test_a_lists_permitted_tasks_are_those_each_route_then_lets_change(
+    client, staff, other_staff, manager
+):
+    """A list offers its quick actions on what GET /tasks/permitted names: the same rule as
+    each task's PATCH, for many tasks in one request."""
+    creator, stranger = make_caller(Role.STAFF), make_caller(Role.STAFF)
+    team_id = make_team(client, manager, "Permitted team", staff.user_id)
+    by_team = create(client, creator, team_ids=[team_id])
+    assigned = create(client, creator, assignee_ids=[str(other_staff.user_id)])
+    own = create(client, stranger)
+    ids = [by_team["id"], assigned["id"], own["id"], str(uuid.uuid4())]  # and one unknown
+    for caller in (staff, other_staff, creator, stranger, manager):
+        said = client.get(
+            f"{TASKS}/permitted", params=[("id", i) for i in ids], headers=caller.headers
+        )
+        assert said.status_code == 200, said.text
+        done = {
+            task["id"]
+            for task in (by_team, assigned, own)
+            if patch(client, caller, task["id"], {"progress": 5}).status_code == 200
+        }
+        assert set(said.json()["update"]) == done, caller
+    assert_error(client.get(f"{TASKS}/permitted", headers=staff.headers), 422)
+    too_many = [("id", str(uuid.uuid4())) for _ in range(201)]
+    assert_error(client.get(f"{TASKS}/permitted", params=too_many, headers=staff.headers), 422)
+
+
 def test_an_unassigned_task_is_its_creators_until_assigned(client, staff, other_staff, manager):
     """Unassigned work is not open to everyone (it used to be): its creator and managers."""
     task = create(client, staff)

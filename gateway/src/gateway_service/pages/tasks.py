@@ -203,6 +203,24 @@ def _service_sort(sort: str) -> str:
     return "-created_at" if sort.removeprefix("-") == "assignee" else sort
 
 
+async def _changeable(
+    request: Request, user: Identity, tasks: list[dict[str, Any]]
+) -> frozenset[str]:
+    """Of `tasks`, the ids of those `user` may change: the list offers its quick actions, its
+    selection and the board's moves on those only (the tasks service's rules decide)."""
+    if not tasks:
+        return frozenset()
+    reply = await api(
+        request,
+        user,
+        "tasks",
+        "GET",
+        "/tasks/permitted",
+        params=[("id", task["id"]) for task in tasks],
+    )
+    return frozenset(str(task_id) for task_id in reply.body["update"]) if reply.ok else frozenset()
+
+
 async def _list_tasks(
     request: Request,
     user: Identity,
@@ -275,6 +293,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
     range_error = None
     if list_error is not None and list_error.field == "due_before":
         range_error, list_error = "\u201cTo\u201d must not be before \u201cFrom\u201d", None
+    changeable = await _changeable(request, user, tasks)
     people = {a for task in tasks for a in task["assignee_ids"]}
     if listing.filters.get("assignee") not in (None, "me", "none"):
         people.add(listing.filters["assignee"])
@@ -304,6 +323,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "board": _board_columns(tasks, listing.group, names, teams) if board else [],
             "movable": MOVABLE.get(listing.group, ()),
             "list_error": list_error.text if list_error else None,
+            "changeable": changeable,
             "range_error": range_error,
             "domains": TASK_DOMAINS,
             "statuses": TASK_STATUSES,

@@ -75,6 +75,8 @@
       new window.Sortable(list, {
         group: "tasks",
         animation: 150,
+        // Cards the person may not change stay where they are (the server would refuse).
+        draggable: ".task-card:not([data-fixed])",
         filter: "select, button, input",
         preventOnFilter: false,
         onEnd: function (event) {

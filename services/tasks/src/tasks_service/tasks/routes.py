@@ -3,8 +3,13 @@ change and the dependencies."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
+from fastapi import Query
+
+from obcms_platform.auth import CurrentPrincipal
+from obcms_platform.db import DbSession
 from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
@@ -12,16 +17,33 @@ from tasks_service.db import history
 from tasks_service.people.service import directory
 from tasks_service.tasks import service
 from tasks_service.tasks.schemas import (
+    BULK_MAX_ITEMS,
     TASK_EXPORT_COLUMNS,
     TaskBulkResults,
     TaskBulkUpdate,
     TaskCreate,
     TaskFilters,
     TaskRead,
+    TasksPermitted,
     TaskUpdate,
 )
 
 router = collection_router("tasks")
+
+
+# Before the record routes: "permitted" is no task id.
+@router.get("/permitted", response_model=TasksPermitted)
+def permitted_tasks(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    task_ids: Annotated[
+        list[uuid.UUID], Query(alias="id", min_length=1, max_length=BULK_MAX_ITEMS)
+    ],
+) -> TasksPermitted:
+    """Of the tasks `id` (repeated), those the caller may change: a list offers its quick
+    actions (start, complete, take) on those only; the task's own routes stay the judges."""
+    return TasksPermitted(update=service.changeable(session, task_ids, principal))
+
 
 tasks = ResourceRoutes(router, "task", TaskRead)
 tasks.list(

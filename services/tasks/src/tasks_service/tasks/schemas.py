@@ -191,6 +191,13 @@ class TaskBulkResults(BaseModel):
     results: list[TaskBulkResult]
 
 
+class TasksPermitted(BaseModel):
+    """Of the tasks asked about, those the caller may change (start, complete, edit, take):
+    a list offers its quick actions on those only."""
+
+    update: list[uuid.UUID]
+
+
 class TaskSort(StrEnum):
     DUE_DATE = "due_date"
     DUE_DATE_DESC = "-due_date"

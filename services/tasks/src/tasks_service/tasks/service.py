@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,13 @@ from obcms_platform.errors import (
 )
 from obcms_platform.history import because
 from obcms_platform.pagination import PageParams, driver_columns, paginate_rows
-from tasks_service.authz import TASK_LINK_PPA, TASK_UPDATE, ppa_owners, task_workers
+from tasks_service.authz import (
+    TASK_LINK_PPA,
+    TASK_UPDATE,
+    TaskGroups,
+    ppa_owners,
+    task_workers,
+)
 from tasks_service.db import outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
@@ -128,6 +134,24 @@ def bulk_update_tasks(
                 id=str(item.id), status=exc.status_code, task=None, error=error
             )
     return [results[item.id] for item in request.items]
+
+
+def changeable(
+    session: Session, task_ids: Sequence[uuid.UUID], principal: Principal
+) -> list[uuid.UUID]:
+    """Of `task_ids`, those `principal` may change (`TASK_UPDATE`, as its routes judge), in
+    two queries however many: the tasks' people, then their teams' and PPAs' groups."""
+    rows = session.execute(
+        select(Task.id, Task.created_by, Task.related_ppa_id, Task.assignee_ids, Task.team_ids)
+        .where(Task.id.in_(task_ids))
+        .order_by(Task.id)
+    ).all()
+    groups = TaskGroups.load(
+        session,
+        {team for row in rows for team in row.team_ids},
+        {row.related_ppa_id for row in rows if row.related_ppa_id is not None},
+    )
+    return [row.id for row in rows if TASK_UPDATE.allows(principal, groups.workers(row))]
 
 
 def add_dependency(

@@ -34,11 +34,12 @@ from gateway_service.pages.common import (
     parse_id,
     read_form,
     redirect,
+    sentence,
 )
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User
-from gateway_service.users.schemas import ProfileUpdate, UserUpdate, time_zone_names
+from gateway_service.users.schemas import ProfileUpdate, UserCreate, UserUpdate, time_zone_names
 from gateway_service.web import render
 from obcms_platform.auth import Role
 from obcms_platform.errors import (
@@ -71,6 +72,8 @@ DONE = {
     "were ended.",
     "calendar": "Your calendar address was regenerated: the old one no longer works. "
     "Subscribe again with the new one.",
+    "created": "The account was created. Give its owner their user name and password: they "
+    "sign in with them and may change the password under My account.",
 }
 
 router = APIRouter(include_in_schema=False)
@@ -245,8 +248,23 @@ async def regenerate_my_calendar_subscription(request: Request, user: PageUser) 
 # --- People (admins) ----------------------------------------------------------------------
 
 
+NEW_PERSON = PEOPLE + "new/"
+# The inputs of the new-person form, in the order they are shown (and checked).
+NEW_PERSON_INPUTS = ("username", "full_name", "email", "role", "time_zone", "password")
+
+
 @router.get(PEOPLE)
 async def people(request: Request, admin: PageAdmin) -> Response:
+    return await _people_page(request)
+
+
+async def _people_page(
+    request: Request,
+    *,
+    form: dict[str, str] | None = None,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     offset = offset_param(request)
 
     def load(session: Session) -> tuple[list[User], int]:
@@ -254,8 +272,61 @@ async def people(request: Request, admin: PageAdmin) -> Response:
 
     users, total = await in_session(request, load)
     return render(
-        request, "users.html", {"users": users, "pages": page_links(request, total, offset)}
+        request,
+        "users.html",
+        {
+            "users": users,
+            "pages": page_links(request, total, offset),
+            "form": form or {},
+            "problems": problems or {},
+            "roles": ROLES,
+            "time_zones": sorted(time_zone_names()),
+            "office_time_zone": OFFICE_TIMEZONE,
+            "min_length": _min_length(request),
+        },
+        status_code=status,
     )
+
+
+@router.post(NEW_PERSON)
+async def create_person(request: Request, admin: PageAdmin) -> Response:
+    """An administrator adds someone: every problem of the form beside its input, at once."""
+    form, submitted = await read_form(request)
+    password = _password(submitted, "password")
+    problems: dict[str, str] = {}
+    if not form.get("full_name"):
+        problems["full_name"] = "Enter the person's full name, as colleagues know them."
+    if password != _password(submitted, "password_confirm"):
+        problems["password_confirm"] = "The two passwords differ."
+    body = {
+        "username": form.get("username", ""),
+        "password": password,
+        "full_name": form.get("full_name", ""),
+        "role": form.get("role") or Role.STAFF.value,
+        **_optional(form, ("email", "time_zone")),
+    }
+    data: UserCreate | None = None
+    try:
+        data = UserCreate.model_validate(body)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = field_path(error["loc"]) or "username"
+            problems.setdefault(name, sentence(plain_message(error)))
+    if data is None or problems:
+        return await _people_page(request, form=form, problems=problems, status=422)
+    created = data
+    min_length = _min_length(request)
+
+    def create(session: Session) -> uuid.UUID:
+        return service.create_user(session, created, min_password_length=min_length).id
+
+    try:
+        person_id = await in_hashing_session(request, create, commit=True, actor=admin.id)
+    except AppError as exc:
+        refusal = FormError(exc.status_code, exc.message, exc.field)
+        problems = {exc.field if exc.field in NEW_PERSON_INPUTS else "username": refusal.reason}
+        return await _people_page(request, form=form, problems=problems, status=exc.status_code)
+    return redirect(person_url(person_id) + "?done=created")
 
 
 async def _person_page(
@@ -287,6 +358,8 @@ async def _person_page(
             "form": form or {},
             "error": error,
             "roles": ROLES,
+            "time_zones": sorted(time_zone_names()),
+            "office_time_zone": OFFICE_TIMEZONE,
             "is_me": user_id == admin.id,
             "activity": entries,
             "activity_total": change_count,
@@ -345,7 +418,7 @@ async def update_person(request: Request, admin: PageAdmin, user_id: str) -> Res
     data = {
         **({"full_name": form["full_name"]} if "full_name" in form else {}),
         **({"role": form["role"]} if form.get("role") else {}),
-        **_optional(form, ("email",)),
+        **_optional(form, ("email", "time_zone")),
     }
     return await _change_person(request, admin, person_id, form, data)
 

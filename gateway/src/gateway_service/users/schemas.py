@@ -32,12 +32,19 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+@cache
+def _time_zones_by_lower_case() -> dict[str, str]:
+    return {name.lower(): name for name in time_zone_names()}
+
+
 def _iana_time_zone(value: str) -> str:
-    if value not in time_zone_names():
+    """The zone's name as written in the time zone database ("europe/london" is London)."""
+    name = _time_zones_by_lower_case().get(value.strip().lower())
+    if name is None:
         raise PydanticCustomError(
-            "time_zone", "not an IANA time zone name such as Asia/Manila or UTC"
+            "time_zone", "not a time zone of the list, such as Asia/Manila or Europe/London"
         )
-    return value
+    return name
 
 
 Username = Annotated[str, Field(min_length=1, max_length=150), AfterValidator(_safe_username)]
@@ -67,16 +74,20 @@ class UserCreate(RequestModel):
     role: Role = Role.STAFF
     full_name: FullName = ""
     email: Email | None = None
+    # Set by whoever onboards the person (abroad, they read their own times from the first
+    # e-mail); none: the office's.
+    time_zone: TimeZoneName | None = None
 
 
 class UserUpdate(RequestModel):
     """An admin's change to an account: absent (or null) fields are left as they are, except
-    `email`, which null clears."""
+    `email` and `time_zone`, which null clears."""
 
     role: Role | None = None
     is_active: bool | None = None
     full_name: NewFullName | None = None
     email: Email | None = None
+    time_zone: TimeZoneName | None = None  # null: the office's
 
 
 class ProfileUpdate(RequestModel):

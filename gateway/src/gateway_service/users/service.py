@@ -65,6 +65,7 @@ def create_user(session: Session, data: UserCreate, *, min_password_length: int)
         username_canonical=canonical_username(data.username),
         full_name=data.full_name,
         email=data.email,
+        time_zone=data.time_zone,
         role=data.role,
         password_hash=hash_password(data.password),
         is_active=True,
@@ -241,7 +242,8 @@ def _check_version(user: User, expected_version: int | None) -> None:
 def update_user(
     session: Session, user_id: uuid.UUID, data: UserUpdate, *, expected_version: int | None
 ) -> AccountChange:
-    """An admin's change: role, active flag, name, e-mail. Never leaves no active admin."""
+    """An admin's change: role, active flag, name, e-mail, time zone. Never leaves no active
+    admin."""
     may_remove_an_admin = (data.role not in (None, Role.ADMIN)) or data.is_active is False
     # Lock the active admins (in id order, so two such changes cannot deadlock) before the
     # user: two admins demoting each other at once must not both succeed.
@@ -286,17 +288,17 @@ def update_profile(
     """A user's change to their own name, e-mail and time zone."""
     user = _locked(session, user_id)
     _check_version(user, expected_version)
-    if "time_zone" in data.model_fields_set:
-        user.time_zone = data.time_zone
     _save_profile(session, user, data)
     return user
 
 
 def _save_profile(session: Session, user: User, data: UserUpdate | ProfileUpdate) -> None:
-    """Set the name (never cleared) and the e-mail (cleared by a null) that `data` sent, and
-    store and announce the account's change at its next version."""
+    """Set the name (never cleared), the e-mail and the time zone (cleared by a null) that
+    `data` sent, and store and announce the account's change at its next version."""
     if data.full_name is not None:
         user.full_name = data.full_name
+    if "time_zone" in data.model_fields_set:
+        user.time_zone = data.time_zone
     if "email" in data.model_fields_set:
         _refuse_a_shared_email(session, data.email, user.id)
         user.email = data.email

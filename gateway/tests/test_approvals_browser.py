@@ -87,7 +87,7 @@ def test_a_manager_approves_and_rejects_from_the_queue(
     expect(page.locator("#ceilings")).to_contain_text("Soft: flags")
     check_page(page, "approvals-queue")
 
-    road.get_by_role("button", name="Approve: budget review").click()
+    road.get_by_role("button", name="Approve, on to budget review").click()
     expect(page.locator("#toast")).to_have_text("Approved: the PPA moved on to its next stage")
     expect(
         page.locator(f"#stage-budget_review #queued-{ids['Farm-to-market road']}")

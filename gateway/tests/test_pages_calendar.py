@@ -291,6 +291,38 @@ def test_event_detail_page(make_client, admin_headers):
     assert client.get(f"{EVENTS}{uuid.uuid4()}/").status_code == 404
 
 
+def test_a_renamed_occurrence_is_listed_as_renamed_a_moved_one_as_moved(
+    make_client, admin_headers
+):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    api = make_client()
+    series = post(
+        api,
+        admin_headers,
+        "/events",
+        {
+            "title": f"Weekly sync {uuid.uuid4().hex[:8]}",
+            "event_type": "meeting",
+            "start": "2031-06-02T09:00:00+08:00",
+            "end": "2031-06-02T10:00:00+08:00",
+            "recurrence": {"freq": "weekly", "count": 3},
+        },
+    )
+    url = f"/api/v1/events/{series['id']}/occurrences"
+    renamed = api.put(f"{url}/20310609", json={"title": "Year planning"}, headers=admin_headers)
+    assert renamed.status_code == 200, renamed.text
+    moved = api.put(
+        f"{url}/20310616",
+        json={"start": "2031-06-17T14:00:00+08:00", "end": "2031-06-17T15:00:00+08:00"},
+        headers=admin_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    page = client.get(f"{EVENTS}{series['id']}/").text
+    listed = page[page.index("Changed occurrences") :]
+    assert "Mon 9 Jun 2031</a>: called \u201cYear planning\u201d" in listed
+    assert "Mon 16 Jun 2031</a>: moved to Tue 17 Jun 2031, 14:00" in listed
+
+
 def test_every_section_is_in_the_navigation(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     home = client.get("/")

@@ -843,6 +843,7 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
         "event_detail.html",
         {
             "event": event,
+            "moved_dates": _moved_dates(event),
             "activity": collab.entries,
             "activity_total": collab.history_total,
             "collab": collab,
@@ -1061,6 +1062,22 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     warnings = [note["text"] for note in await conflict_notes(request, user, target_id) or []]
     message = f"Event “{parsed.body['title']}” saved"
     return _saved(request, event_url(target_id, **query), message, warnings, 200)
+
+
+def _moved_dates(event: dict[str, Any]) -> set[str]:
+    """The dates of the series' changed occurrences that are not at the series' own time (a
+    renamed one is renamed, not "moved to" the time it always had)."""
+    zone = ZoneInfo(event["timezone"])
+    first = _moment(event["start"]).astimezone(zone)
+    moved = set()
+    for override in event.get("overrides") or []:
+        if override["cancelled"] or not override.get("start"):
+            continue
+        day = date.fromisoformat(override["occurrence_date"])
+        own_time = datetime.combine(day, first.time().replace(tzinfo=None), zone)
+        if _moment(override["start"]) != own_time:
+            moved.add(override["occurrence_date"])
+    return moved
 
 
 # --- cancel and delete --------------------------------------------------------------------

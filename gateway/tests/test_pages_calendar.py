@@ -291,9 +291,7 @@ def test_event_detail_page(make_client, admin_headers):
     assert client.get(f"{EVENTS}{uuid.uuid4()}/").status_code == 404
 
 
-def test_a_renamed_occurrence_is_listed_as_renamed_a_moved_one_as_moved(
-    make_client, admin_headers
-):
+def test_a_renamed_occurrence_is_listed_as_renamed_a_moved_one_as_moved(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     api = make_client()
     series = post(

@@ -87,6 +87,17 @@ SORT_COLUMNS = {
     "created_at": "Created",
 }
 DEFAULT_SORT = "-created_at"  # newest first, as the original list (the guide checks it)
+# The filter form's "Sort by" (a phone shows no column headings to click).
+SORT_CHOICES = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "due_date": "Due soonest",
+    "-due_date": "Due latest",
+    "-priority": "Most urgent",
+    "title": "Title A to Z",
+    "status": "Status",
+    "assignee": "Assignees",
+}
 BOARD_GROUPS = ("status", "priority", "assignee", "team")
 BOARD_LIMIT = 200  # cards on one board (the filters narrow it)
 # The fields a board drag or a card's menu changes (the groups where a column is a value).
@@ -318,6 +329,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "sort": listing.sort,
             "sort_links": _sort_links(request, listing.sort),
             "columns": SORT_COLUMNS,
+            "sort_choices": SORT_CHOICES,
             "view": listing.view,
             "group": listing.group,
             "board": _board_columns(tasks, listing.group, names, teams) if board else [],

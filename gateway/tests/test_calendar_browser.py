@@ -141,10 +141,13 @@ def open_page(browser: Browser, gateway: ServedApp) -> Iterator[Callable[..., Pa
     errors: list[str] = []
 
     def open_page(
-        username: str = "admin", password: str = ADMIN_PASSWORD, viewport: dict[str, int] = DESKTOP
+        username: str = "admin",
+        password: str = ADMIN_PASSWORD,
+        viewport: dict[str, int] = DESKTOP,
+        **options: Any,
     ) -> Page:
         context = new_context(
-            browser, base_url=gateway.url, timezone_id=BROWSER_ZONE, viewport=viewport
+            browser, base_url=gateway.url, timezone_id=BROWSER_ZONE, viewport=viewport, **options
         )
         contexts.append(context)
         page = context.new_page()
@@ -652,6 +655,21 @@ def test_a_drag_refused_for_the_events_booking_says_so_in_words(open_page, api):
     expect(status).not_to_contain_text(" id ")
     screenshot(page, "calendar-drag-refused-by-booking")
     assert api_event(api, event)["start"] == "2034-10-10T05:00:00Z"
+
+
+def test_a_tap_on_an_empty_slot_of_a_phone_opens_a_new_event_there(open_page):
+    """On a touch screen a selection takes a one-second press: a tap did nothing."""
+    page = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
+    show(page, "timeGridDay", "2034-10-10")
+    page.locator("td.fc-timegrid-slot-lane[data-time='10:00:00']").tap()
+    page.wait_for_url("**/oobc-management/calendar/events/new/**")
+    assert "start=2034-10-10T10%3A00" in page.url
+    expect(page.locator("form[data-event-form] input[name=start]")).to_have_value(
+        "2034-10-10T10:00"
+    )
+    expect(page.locator("form[data-event-form] input[name=end]")).to_have_value(
+        "2034-10-10T11:00"
+    )
 
 
 def test_every_view_passes_axe_and_fits_a_phone(open_page, seeded):

@@ -13,6 +13,7 @@
   "use strict";
 
   var PHONE = window.matchMedia("(max-width: 700px)");
+  var TOUCH = window.matchMedia("(pointer: coarse)");
   var HOUR = 3600000;
   var WORKING_DAY = "08:00:00"; // where the day and week views open
   var WORKING_DAY_HOUR = "09:00:00"; // the end of a new event on a day's first working hour
@@ -552,6 +553,19 @@
       },
       datesSet: fitView,
       select: openNewEvent,
+      // A finger's tap on an empty slot opens the form too (a selection takes a long press
+      // on a touch screen, which nobody guesses); a mouse's click selects, as above.
+      dateClick: function (info) {
+        if (!TOUCH.matches) return;
+        var end = new Date(info.date.getTime() + (info.allDay ? 24 : 1) * HOUR);
+        openNewEvent({
+          start: info.date,
+          end: end,
+          startStr: info.dateStr,
+          endStr: calendar.formatIso(end, info.allDay),
+          allDay: info.allDay,
+        });
+      },
       eventDrop: move,
       eventResize: move,
     });

@@ -667,9 +667,7 @@ def test_a_tap_on_an_empty_slot_of_a_phone_opens_a_new_event_there(open_page):
     expect(page.locator("form[data-event-form] input[name=start]")).to_have_value(
         "2034-10-10T10:00"
     )
-    expect(page.locator("form[data-event-form] input[name=end]")).to_have_value(
-        "2034-10-10T11:00"
-    )
+    expect(page.locator("form[data-event-form] input[name=end]")).to_have_value("2034-10-10T11:00")
 
 
 def test_every_view_passes_axe_and_fits_a_phone(open_page, seeded):

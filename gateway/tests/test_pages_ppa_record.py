@@ -96,7 +96,7 @@ def test_form_round_trip_of_the_record_and_the_page_in_words(make_client):
         "Returnee families of Sitio Kalawag",
         "Bangsamoro Women Foundation",
         "MOA-2026-014, signed",
-        "120 reached of 400 targeted (30 %)",
+        "120 of 400 reached (30 %)",
         "2,500.00 PHP",
         "GAD-responsive",
         "Supports the peace agenda",
@@ -133,7 +133,7 @@ def test_form_round_trip_of_the_record_and_the_page_in_words(make_client):
     assert "Alonganan" not in page
     assert "GAD-responsive" not in page
     assert "SDG 16 · Peace, justice and strong institutions" in page
-    assert "None yet reached of 400 targeted" in page
+    assert "None reached yet, of 400 targeted" in page
     assert "Bangsamoro Women Foundation" in page  # not sent: unchanged
 
 

@@ -234,6 +234,7 @@ def test_the_ppa_brief_is_one_page_with_its_figures_and_chart(make_client, portf
         "Classrooms built",
         "Groundbreaking",
         "Foundations poured in four sites.",
+        "None reached yet, of 400 targeted",  # it read "None yet reached of 400 targeted"
         "Budget and funding",  # the chart: its title, series and printed amounts
         "Obligated",
         "Disbursed",

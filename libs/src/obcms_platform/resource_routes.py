@@ -44,7 +44,7 @@ from obcms_platform.authz import Authorize, Rule, permitted
 from obcms_platform.db import Database, DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
-from obcms_platform.formatting import OFFICE_ZONE
+from obcms_platform.formatting import OFFICE_ZONE, label
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.settings import ServiceSettings
 from obcms_platform.versioning import ExpectedVersion, set_etag
@@ -354,7 +354,8 @@ class ResourceRoutes(Generic[ReadT]):
         )
 
     def _sheet_title(self) -> str:
-        return self.plural.replace("_", " ").capitalize()
+        """The workbook's sheet, named as people say it ("PPAs", "Funding tranches")."""
+        return label(self.plural)
 
     def create(
         self,

@@ -3,6 +3,7 @@ Excel: every row the JSON list has for the same filters, in its order, typed cel
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import uuid
@@ -10,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import insert
 
@@ -133,6 +135,8 @@ def test_excel_export_has_the_header_words_and_typed_cells(client, staff, seed):
     header, *rows = workbook_rows(response)
     assert response.headers["content-disposition"].endswith('.xlsx"')
     assert header[:3] == ("Title", "Category", "Status")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    assert sheet.title == "PPAs"  # as people write it (it read "Ppas")
     column = {name: index for index, name in enumerate(header)}
     assert [row[column["PPA id"]] for row in rows] == listed
     first = next(item for item in reversed(seed) if str(item["id"]) == listed[0])

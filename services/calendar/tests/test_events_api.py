@@ -264,6 +264,31 @@ def test_a_retitled_occurrence_follows_its_series_and_a_moved_one_stays(client, 
     ]
 
 
+def test_a_time_the_clocks_skip_is_refused_naming_it(client, staff):
+    """01:30 on the night London's clocks go forward does not exist: it read as "end: must
+    be after start" for an hour-long meeting."""
+    error = refused_create(
+        client,
+        staff,
+        start="2026-03-29T01:30:00",
+        end="2026-03-29T02:30:00",
+        timezone="Europe/London",
+    )
+    assert error["field"] == "start"
+    assert error["message"] == (
+        "start: 01:30 on Sun 29 Mar 2026 does not exist in Europe/London (the clocks go "
+        "forward then); choose another time"
+    )
+    # The hour after the jump is a time like any other.
+    make_event(
+        client,
+        staff,
+        start="2026-03-29T02:30:00",
+        end="2026-03-29T03:30:00",
+        timezone="Europe/London",
+    )
+
+
 def test_a_series_must_start_on_one_of_its_days(client, staff):
     """Started on a Wednesday, "every week on Tuesday" dropped the Wednesday meeting the
     event and its invitation announced; "the 5th 31st" never happened at all."""

@@ -562,9 +562,27 @@ def _utc(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _refuse_a_skipped_time(moment: datetime, zone: ZoneInfo, field: str) -> None:
+    """A local time the clocks jump over (01:30 on the night summer time begins) is no
+    time at all: read as one, it made an hour-long meeting end as it began ("end: must be
+    after start")."""
+    if moment.tzinfo is not None:
+        return
+    back = aware(moment, zone).astimezone(zone).replace(tzinfo=None)
+    if back != moment:
+        raise InvalidInputError(
+            f"{field}: {moment:%H:%M} on {format_day(moment.date())} does not exist in "
+            f"{zone.key} (the clocks go forward then); choose another time",
+            field=field,
+        )
+
+
 def _times(
     start: datetime, end: datetime, all_day: bool, zone: ZoneInfo
 ) -> tuple[datetime, datetime]:
+    if not all_day:
+        _refuse_a_skipped_time(start, zone, "start")
+        _refuse_a_skipped_time(end, zone, "end")
     start, end = _utc(start, zone), _utc(end, zone)
     if all_day:
         first = start.astimezone(zone).date()

@@ -395,6 +395,7 @@ def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
             organizer_id=organizer.user_id,
             participant_ids=[guest.user_id],
             changed_by=organizer.user_id,
+            venue="Room 2",
         )
 
     handle(session, settings, event(EVENT_CREATED, meeting(1, start), event_id))
@@ -418,6 +419,8 @@ def test_participants_are_invited_told_of_changes_and_of_the_cancellation(
     assert invited.title == (
         "You are invited to \u201cCoordination meeting\u201d, Mon 14 Dec 2026, 01:00\u201302:00"
     )
+    # Where, and whose meeting it is.
+    assert invited.body == f"At Room 2. Organised by {organizer.full_name}."
     assert changed.title.endswith("changed: now Tue 15 Dec 2026, 01:00\u201302:00")
     assert removed.title == (
         "\u201cCoordination meeting\u201d (Mon 14 Dec 2026, 01:00\u201302:00) was removed from "

@@ -641,6 +641,9 @@ def on_calendar_event(
         link=link,
         actor=data.changed_by,
     )
+    # Where and whose: what an invitation says beside when.
+    where = f"At {data.venue}. " if data.venue else ""
+    organizer = f"Organised by {_name(session, data.organizer_id)}." if data.organizer_id else ""
     _tell(
         session,
         settings,
@@ -649,6 +652,7 @@ def on_calendar_event(
         (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {repeating}{when(zone)}"),
         (event_id,),
         link=link,
+        body=(where + organizer).strip(),
         actor=data.changed_by,
     )
     if changes:

@@ -5,11 +5,15 @@ next event still goes through at once."""
 
 from __future__ import annotations
 
+import re
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from obcms_platform.bus.transport import IDLE_WAKE_SECONDS
+from obcms_platform.testing import deadline
 from obcms_platform.testing.processes import wakeups
 
 pytestmark = pytest.mark.slow
@@ -52,3 +56,17 @@ def test_an_idle_bus_sleeps_and_the_next_event_goes_through(make_stack) -> None:
     stopping = time.monotonic()
     bus.stop("tasks-worker")
     assert time.monotonic() - stopping < IDLE_WAKE_SECONDS / 2
+
+    # Ctrl-C stops the relay: only its main thread, which runs the handler, takes the stop
+    # signals (one the kernel gave a relay thread went unhandled: the relay ran on, orphaned).
+    relay = bus.processes.running["relay"][1]
+    stop_bits = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    threads = sorted(Path(f"/proc/{relay.pid}/task").iterdir())
+    assert len(threads) > 2  # its relay threads, the sweeper, the metrics server
+    for thread in threads:
+        found = re.search(r"SigBlk:\s*([0-9a-f]+)", (thread / "status").read_text())
+        assert found is not None
+        blocked = int(found.group(1), 16) & stop_bits
+        assert blocked == (0 if thread.name == str(relay.pid) else stop_bits), thread.name
+    relay.send_signal(signal.SIGINT)
+    assert relay.wait(deadline(15)) == 0

@@ -231,7 +231,7 @@ def relay(
         return
     from prometheus_client import REGISTRY
 
-    from obcms_platform.bus.relay import BacklogCollector, OutboxRelay, run_relays
+    from obcms_platform.bus.relay import STOP_SIGNALS, BacklogCollector, OutboxRelay, run_relays
     from obcms_platform.bus.worker import publisher_app
     from obcms_platform.logging import configure_logging
     from obcms_platform.metrics import start_metrics_server
@@ -247,6 +247,11 @@ def relay(
         sweep_lookback_seconds=sweep_lookback,
     )
     configure_logging("relay", settings.log_level)
+    # Before any thread starts (each inherits the mask): a stop signal is then delivered to
+    # the main thread alone, which handles it. One the kernel gave a relay thread stayed
+    # unhandled (Python runs handlers in the main thread, asleep until `stop` was set), and
+    # Ctrl-C left the relay running. `run_relays` unblocks them in the main thread.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     app = publisher_app(settings.redis_url)
     databases = _source_databases(settings)
     relays = [

@@ -16,6 +16,7 @@ Prometheus scrapes them (`BacklogCollector`), so between scrapes nothing is coun
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -311,6 +312,10 @@ class BacklogCollector(Collector):
         return [backlog, oldest_age, dead_letters, queue_length]
 
 
+# What stops a relay process (`bus.cli`): handled by its main thread alone.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 def run_relays(
     relays: list[OutboxRelay],
     *,
@@ -376,6 +381,9 @@ def run_relays(
         )
     for thread in threads:
         thread.start()
+    # The stop signals reach this thread (those blocked until its threads started, and so
+    # blocked in them, are delivered now).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     stop.wait()
     for relay in relays:  # wake each source's listener, asleep until its next safety poll
         try:

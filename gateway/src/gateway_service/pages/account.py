@@ -249,7 +249,7 @@ async def regenerate_my_calendar_subscription(request: Request, user: PageUser) 
 
 
 NEW_PERSON = PEOPLE + "new/"
-# The inputs of the new-person form, in the order they are shown (and checked).
+# The new-person form's inputs a refusal of the service may name (beside which it is shown).
 NEW_PERSON_INPUTS = ("username", "full_name", "email", "role", "time_zone", "password")
 
 

@@ -310,6 +310,19 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
     listing = admin.get(TASKS, params={"q": marker, "status": "completed"}).text
     assert all(f"Bulk {marker} {n}" in listing for n in range(3))
     assert f"Bulk {marker} 3" not in listing
+    # Every selected task changed: back to the list as it was, saying so.
+    again = admin.post(
+        TASKS + "bulk/",
+        data={
+            "item": [f"{ids[3]}:{_version(admin, ids[3])}"],
+            "set_priority": "high",
+            "next": TASKS + f"?q={marker}",
+            "csrftoken": admin.cookies["csrftoken"],
+        },
+    )
+    assert again.status_code == 303
+    assert again.headers["location"] == f"{TASKS}?q={marker}&saved=tasks-changed"
+    assert "The selected tasks were changed" in admin.get(again.headers["location"]).text
     nothing = submit(admin, TASKS + "bulk/", {"set_status": "completed"})
     assert nothing.status_code == 422
     assert "Select at least one task" in nothing.text

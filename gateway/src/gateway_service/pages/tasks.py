@@ -640,7 +640,7 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
     changes = _bulk_changes(values, user)
     problem = None
     if not items:
-        problem = "Select at least one task (the boxes in the first column)."
+        problem = "Select at least one task (the box beside each task you may change)."
     elif not changes:
         problem = "Choose what to set: a status, an assignee, a priority or a due date."
     if problem:
@@ -658,6 +658,10 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         )
     results = reply.body["results"]
     failed = [r for r in results if r["status"] != 200]
+    if not failed:
+        # Every one changed: back to the list as it was (its filters, its page), saying so.
+        said = "tasks-completed" if changes.get("status") == "completed" else "tasks-changed"
+        return redirect(_with_saved(back, said))
     done = len(results) - len(failed)
     ids = [str(r["id"]) for r in failed]
     titles = {}

@@ -79,12 +79,12 @@ from obcms_platform.errors import (
     plain_message,
 )
 from obcms_platform.exports import ExportableList, ExportFormat
-from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.pagination import Page, Pagination, paginate
 from obcms_platform.resource_routes import Write, Writes, collection_router, endpoint
 from obcms_platform.settings import ServiceSettings
 from obcms_platform.storage import FileStorage, StoredFileMissingError
 from obcms_platform.vocabulary import ExportJobStatus
+from obcms_platform.zones import zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ class ExportJobColumns(Identified):
     # The requester, whose rights the rows are read with.
     requested_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     requester_roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    # Their IANA time zone (None: the office's): the file's moments and its date are theirs.
+    requester_time_zone: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[ExportJobStatus] = mapped_column(enum_column(ExportJobStatus, "status"))
     rows_total: Mapped[int | None] = mapped_column(Integer)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -134,8 +136,9 @@ class ExportJobColumns(Identified):
         return (Index(None, "requested_by", "created_at"), Index(None, "expires_at"))
 
     def file_name(self) -> str:
-        """``tasks-2026-12-06.csv``: the list's name and the day it was requested."""
-        day: date = self.created_at.astimezone(OFFICE_ZONE).date()
+        """``tasks-2026-12-06.csv``: the list's name and the day it was requested (the
+        requester's day)."""
+        day: date = self.created_at.astimezone(zone_named(self.requester_time_zone)).date()
         return f"{self.resource}-{day.isoformat()}.{self.format.value}"
 
 
@@ -232,8 +235,13 @@ def exportable(routes: Any) -> ExportableList:
 
 
 def requester(job: ExportJobColumns) -> Principal:
-    """The requester as they were when they asked: whose rights the rows are read with."""
-    return Principal(job.requested_by, frozenset(Role(role) for role in job.requester_roles))
+    """The requester as they were when they asked: whose rights the rows are read with, in
+    whose time zone its moments are written."""
+    return Principal(
+        job.requested_by,
+        frozenset(Role(role) for role in job.requester_roles),
+        job.requester_time_zone,
+    )
 
 
 def checked_filters(listed: ExportableList, given: Mapping[str, Any]) -> BaseModel:
@@ -287,6 +295,7 @@ def request_export(
     job.filters = filters.model_dump(mode="json", exclude_unset=True)
     job.requested_by = principal.user_id
     job.requester_roles = sorted(role.value for role in principal.roles)
+    job.requester_time_zone = principal.time_zone
     job.status = ExportJobStatus.QUEUED
     job.rows_done = 0
     job.attempts = 0
@@ -432,9 +441,11 @@ class ExportRunner:
         )
         counted = _Counted(records, self.limits.progress_rows, self._progress(job.id, worker))
         if job.format is ExportFormat.CSV:
-            chunks = exports.csv_chunks(listed.export.columns, counted, names)
+            chunks = exports.csv_chunks(listed.export.columns, counted, names, principal.zone)
         else:
-            chunks = exports.xlsx_chunks(listed.title, listed.export.columns, counted, names)
+            chunks = exports.xlsx_chunks(
+                listed.title, listed.export.columns, counted, names, principal.zone
+            )
         content = _ChunkReader(chunks)
         self.storage.put(
             self.jobs.key(job.id), io.BufferedReader(content), content_type=MEDIA_TYPES[job.format]

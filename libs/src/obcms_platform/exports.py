@@ -17,7 +17,8 @@ one fetch in memory, not the list:
 Each resource declares its columns once (`Column`): a header in words, the value of a row and,
 for a column an import fills (`obcms_platform.imports`), how its cell is read back (`Imported`).
 Values are written as people read them: codes as their labels ("Not started"), dates and
-date-times as dates in Excel (typed cells; office time), amounts and counts as numbers, people
+date-times as dates in Excel (typed cells; in the requester's time zone, the office's when
+they have none), amounts and counts as numbers, people
 and teams by name (a `named` column, through the export's `directory`), other ids as text.
 A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``) is written as
 text: in CSV behind an apostrophe, in Excel as a string cell.
@@ -36,6 +37,7 @@ from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -147,18 +149,19 @@ class ExportableList:
         return self.export.name
 
 
-def column_cell(column: Column, record: Any, names: Names) -> Cell:
-    """The cell of `column` in the row of `record`."""
+def column_cell(column: Column, record: Any, names: Names, zone: ZoneInfo = OFFICE_ZONE) -> Cell:
+    """The cell of `column` in the row of `record` (its moments in `zone`)."""
     value = column.value(record)
     if column.names_ids and value is not None:
         ids = value if isinstance(value, list | tuple | set | frozenset) else (value,)
         return cell([names.get(each, str(each)) for each in ids])
-    return cell(value)
+    return cell(value, zone)
 
 
-def cell(value: object) -> Cell:
-    """`value` as a cell: codes as words, a moment in office time (a spreadsheet has no time
-    zones), ids and lists as text; nothing (None, an empty text) an empty cell."""
+def cell(value: object, zone: ZoneInfo = OFFICE_ZONE) -> Cell:
+    """`value` as a cell: codes as words, a moment in `zone`'s time (a spreadsheet has no time
+    zones: the reader's, as the pages show it), ids and lists as text; nothing (None, an empty
+    text) an empty cell."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -166,12 +169,12 @@ def cell(value: object) -> Cell:
     if isinstance(value, Enum):
         return label(value)
     if isinstance(value, datetime):
-        moment = value.astimezone(OFFICE_ZONE) if value.tzinfo else value
+        moment = value.astimezone(zone) if value.tzinfo else value
         return moment.replace(tzinfo=None, microsecond=0)
     if isinstance(value, int | float | Decimal | date | str):
         return value
     if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(str(cell(item)) for item in value)
+        return "; ".join(str(cell(item, zone)) for item in value)
     return str(value)
 
 
@@ -197,15 +200,17 @@ def rows(
             yield present(record) if present is not None else record
 
 
-def csv_chunks(columns: Sequence[Column], records: Iterable[Any], names: Names) -> Iterator[bytes]:
-    """The CSV file of `records` (people and teams by `names`): the header, then a chunk per
-    `ROWS_PER_FETCH` rows."""
+def csv_chunks(
+    columns: Sequence[Column], records: Iterable[Any], names: Names, zone: ZoneInfo = OFFICE_ZONE
+) -> Iterator[bytes]:
+    """The CSV file of `records` (people and teams by `names`, moments in `zone`): the header,
+    then a chunk per `ROWS_PER_FETCH` rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\N{BYTE ORDER MARK}")
     writer.writerow([column.header for column in columns])
     for written, record in enumerate(records, start=1):
-        writer.writerow([_csv_text(column_cell(column, record, names)) for column in columns])
+        writer.writerow([_csv_text(column_cell(column, record, names, zone)) for column in columns])
         if written % ROWS_PER_FETCH == 0:
             yield _drained(buffer)
     yield _drained(buffer)
@@ -229,20 +234,29 @@ def _csv_text(value: Cell) -> str:
 
 
 def xlsx_chunks(
-    title: str, columns: Sequence[Column], records: Iterable[Any], names: Names
+    title: str,
+    columns: Sequence[Column],
+    records: Iterable[Any],
+    names: Names,
+    zone: ZoneInfo = OFFICE_ZONE,
 ) -> Iterator[bytes]:
     """The Excel workbook of `records` (one sheet named `title`, its header row frozen;
-    people and teams by `names`), in chunks once written: in constant-memory mode each row
-    leaves memory as the next starts."""
+    people and teams by `names`, moments in `zone`), in chunks once written: in
+    constant-memory mode each row leaves memory as the next starts."""
     with tempfile.TemporaryFile() as spool:
-        _write_workbook(spool, title, columns, records, names)
+        _write_workbook(spool, title, columns, records, names, zone)
         spool.seek(0)
         while chunk := spool.read(FILE_CHUNK_BYTES):
             yield chunk
 
 
 def _write_workbook(
-    spool: IO[bytes], title: str, columns: Sequence[Column], records: Iterable[Any], names: Names
+    spool: IO[bytes],
+    title: str,
+    columns: Sequence[Column],
+    records: Iterable[Any],
+    names: Names,
+    zone: ZoneInfo,
 ) -> None:
     # Imported here: about 2 MB in every API worker, for the exports alone.
     import xlsxwriter
@@ -259,7 +273,7 @@ def _write_workbook(
         sheet.write_string(0, index, column.header, header)
     for row, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
-            value = column_cell(column, record, names)
+            value = column_cell(column, record, names, zone)
             if value is None:
                 continue
             if isinstance(value, str):
@@ -284,16 +298,18 @@ def export_response(
     title: str,
     columns: Sequence[Column] | None = None,
     names: Names | None = None,
+    zone: ZoneInfo = OFFICE_ZONE,
 ) -> StreamingResponse:
     """The download of `records` in `export_format` (CSV or Excel), streamed; `columns`, when
     given, some of the export's (an import's template: those an import reads); `names`, the
-    export's (`Export.names`) when it has `named` columns."""
+    export's (`Export.names`) when it has `named` columns; moments in `zone` (the requester's)
+    and the file named by `today` (their day)."""
     columns = export.columns if columns is None else columns
     names = names or {}
     if export_format is ExportFormat.CSV:
-        body, media_type = csv_chunks(columns, records, names), CSV_MEDIA_TYPE
+        body, media_type = csv_chunks(columns, records, names, zone), CSV_MEDIA_TYPE
     else:
-        body, media_type = xlsx_chunks(title, columns, records, names), XLSX_MEDIA_TYPE
+        body, media_type = xlsx_chunks(title, columns, records, names, zone), XLSX_MEDIA_TYPE
     return StreamingResponse(
         body,
         media_type=media_type,

@@ -60,7 +60,7 @@ from obcms_platform.exports import (
     ExportFormat,
     export_response,
 )
-from obcms_platform.formatting import OFFICE_ZONE, label
+from obcms_platform.formatting import label
 from obcms_platform.limits import IMPORT_SEGMENT
 from obcms_platform.resource_routes import Write, Writes, endpoint
 from obcms_platform.settings import ServiceSettings
@@ -525,7 +525,7 @@ def import_route(router: APIRouter, importer: Import, rule: Rule) -> None:
             importer.export,
             ExportFormat.XLSX,
             [],
-            today=datetime.now(OFFICE_ZONE).date(),
+            today=principal.today(),
             title=plural.replace("_", " ").capitalize(),
             columns=columns,
         )

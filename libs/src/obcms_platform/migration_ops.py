@@ -345,6 +345,20 @@ def create_export_jobs_table() -> None:
     create_indexes("export_jobs", ("requested_by", "created_at"), "expires_at")
 
 
+def add_export_job_time_zone() -> None:
+    """``export_jobs.requester_time_zone``: the zone a background export writes its moments
+    and names its file in (a new nullable column: expand-only, the previous release neither
+    reads nor writes it)."""
+    op.add_column(
+        "export_jobs", sa.Column("requester_time_zone", sa.String(length=64), nullable=True)
+    )
+
+
+def drop_export_job_time_zone() -> None:
+    """Drop what `add_export_job_time_zone` added."""
+    op.drop_column("export_jobs", "requester_time_zone")
+
+
 def drop_export_jobs_table() -> None:
     """Drop what `create_export_jobs_table` created."""
     op.drop_table("export_jobs")

@@ -27,7 +27,6 @@ import inspect
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
@@ -44,7 +43,7 @@ from obcms_platform.authz import Authorize, Rule, permitted
 from obcms_platform.db import Database, DbSession
 from obcms_platform.errors import InvalidInputError, error_responses
 from obcms_platform.exports import EXPORT_CONTENT, Export, ExportableList, ExportFormat
-from obcms_platform.formatting import OFFICE_ZONE, label
+from obcms_platform.formatting import label
 from obcms_platform.pagination import Page, Pagination
 from obcms_platform.settings import ServiceSettings
 from obcms_platform.versioning import ExpectedVersion, set_etag
@@ -322,9 +321,10 @@ class ResourceRoutes(Generic[ReadT]):
             self.export,
             export_format,
             records,
-            today=datetime.now(OFFICE_ZONE).date(),
+            today=principal.today(),
             title=self._sheet_title(),
             names=self.export.names(session),
+            zone=principal.zone,
         )
 
     def _refuse_large_workbook(

@@ -11,7 +11,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,7 +28,7 @@ from obcms_platform.db import Database
 from obcms_platform.export_jobs import ExportJobBusyError, ExportJobLimits, ExportRunner
 from obcms_platform.registry import TASKS as TASKS_SERVICE
 from obcms_platform.storage import LocalStorage
-from obcms_platform.testing import Caller, assert_error
+from obcms_platform.testing import Caller, assert_error, auth_headers
 from obcms_platform.testing.service_fixtures import service_settings
 from obcms_platform.vocabulary import ExportJobStatus, TaskPriority, TaskStatus
 from tasks_service.db import bus
@@ -161,6 +161,44 @@ def test_an_excel_job_has_the_rows_of_the_excel_download(client, staff, database
 
     assert sheet_rows(content.content) == sheet_rows(direct.content)
     assert len(sheet_rows(content.content)) == 1 + 2
+
+
+def test_a_file_is_in_its_requesters_time_zone_downloaded_or_written_in_the_background(
+    client, staff, database, session
+):
+    """A London colleague's export has London times and a London date, as his pages do; the
+    office's people keep the office's (Manila, 8 hours ahead)."""
+    task = create(client, staff, title="Inventory the boats", assignee_ids=[str(staff.user_id)])
+    session.execute(
+        update(Task)
+        .where(Task.id == uuid.UUID(task["id"]))
+        .values(created_at=datetime(2026, 12, 6, 20, 30, tzinfo=UTC))
+    )
+    session.commit()
+    london = Caller(staff.user_id, auth_headers(staff.user_id, time_zone="Europe/London"))
+
+    def created(data: bytes) -> str:
+        (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        return row["Created"]
+
+    direct = client.get(TASKS, params={"format": "csv"}, headers=london.headers)
+    assert created(direct.content) == "2026-12-06 20:30"
+    office = client.get(TASKS, params={"format": "csv"}, headers=staff.headers)
+    assert created(office.content) == "2026-12-07 04:30"
+
+    job = requested(client, london, resource="tasks", format="csv")
+    session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == uuid.UUID(job["id"]))
+        .values(created_at=datetime(2026, 12, 6, 20, 0, tzinfo=UTC))
+    )
+    session.commit()
+    storage = LocalStorage(Path(client.app.state.attachment_files.storage.root))
+    assert runner(database, storage).run(uuid.UUID(job["id"])) is ExportJobStatus.DONE
+    done = job_of(client, london, job["id"])
+    assert done["file_name"] == "tasks-2026-12-06.csv"  # Manila was already on the 7th
+    content = client.get(f"{EXPORTS}/{job['id']}/content", headers=london.headers)
+    assert created(content.content) == "2026-12-06 20:30"
 
 
 class ObservedStorage(LocalStorage):

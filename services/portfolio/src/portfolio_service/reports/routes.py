@@ -27,7 +27,7 @@ router = collection_router("reports", tag="reports")
 )
 def budget_execution(
     session: DbSession,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     filters: Annotated[BudgetExecutionFilters, Query()],
     format: Annotated[
         ExportFormat,
@@ -46,6 +46,6 @@ def budget_execution(
         service.BUDGET_EXECUTION_EXPORT,
         format,
         service.report_lines(report),
-        today=today,
+        today=principal.today(),
         title="Budget execution",
     )

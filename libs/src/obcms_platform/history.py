@@ -251,6 +251,24 @@ class RecordHistory:
                 changes,
             )
 
+    def change_that_set(
+        self, session: Session, record_type: str, record_id: uuid.UUID, name: str, value: Any
+    ) -> list[dict[str, Any]]:
+        """The field changes of the record's latest entry that set its field `name` to `value`
+        (JSON, as stored); none when no entry did."""
+        table = self.table
+        changes: list[dict[str, Any]] | None = session.scalar(
+            select(table.c.changes)
+            .where(
+                table.c.record_type == record_type,
+                table.c.record_id == record_id,
+                table.c.changes.contains([{"field": name, "new": to_jsonable_python(value)}]),
+            )
+            .order_by(table.c.seq.desc())
+            .limit(1)
+        )
+        return changes or []
+
     def entries(
         self,
         session: Session,

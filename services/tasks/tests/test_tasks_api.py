@@ -175,6 +175,27 @@ def test_completing_sets_completed_at_and_progress_and_reopening_clears_it(clien
     assert reopened.status_code == 200, reopened.text
     assert reopened.json()["completed_at"] is None
     assert get(client, staff, task["id"])["completed_at"] is None
+    # Reopened, it is not "100 %" any more: back to where it was when it was completed.
+    assert reopened.json()["progress"] == 30
+
+
+def test_a_reopened_task_keeps_a_progress_given_with_the_reopening_or_reached_before(
+    client, staff
+):
+    given = create(client, staff, status="completed")
+    reopened = patch(client, staff, given["id"], {"status": "in_progress", "progress": 80})
+    assert reopened.json()["progress"] == 80
+    born_done = create(client, staff, status="completed")
+    assert patch(client, staff, born_done["id"], {"status": "not_started"}).json()["progress"] == 0
+    full = create(client, staff, status="in_progress", progress=100)
+    patch(client, staff, full["id"], {"status": "completed"})
+    assert patch(client, staff, full["id"], {"status": "in_progress"}).json()["progress"] == 100
+    # Completed twice: the latest completion's progress before it counts.
+    twice = create(client, staff, status="in_progress", progress=10)
+    patch(client, staff, twice["id"], {"status": "completed"})
+    patch(client, staff, twice["id"], {"status": "in_progress", "progress": 60})
+    patch(client, staff, twice["id"], {"status": "completed"})
+    assert patch(client, staff, twice["id"], {"status": "at_risk"}).json()["progress"] == 60
 
 
 def test_creating_a_completed_task_sets_completed_at_and_full_progress(client, staff):

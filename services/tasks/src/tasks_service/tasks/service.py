@@ -36,7 +36,7 @@ from tasks_service.authz import (
     ppa_owners,
     task_workers,
 )
-from tasks_service.db import outbox
+from tasks_service.db import history, outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
     RELATED_FIELDS,
@@ -92,6 +92,8 @@ def update_task(
         for name in RELATED_FIELDS:
             values.setdefault(name, None)
     previous, previous_ppa_id = task.status, task.related_ppa_id
+    if _reopened(previous, values) and "progress" not in values and task.progress == 100:
+        values["progress"] = _progress_before_completion(session, task)
     for name, value in values.items():
         setattr(task, name, _hours(value) if name in HOURS_FIELDS else value)
     task.updated_by = principal.user_id
@@ -348,6 +350,21 @@ def _apply_status(task: Task, previous: TaskStatus | None) -> None:
         task.progress = 100
     else:
         task.completed_at = None
+
+
+def _reopened(previous: TaskStatus, values: dict[str, Any]) -> bool:
+    return previous is TaskStatus.COMPLETED and values.get("status") not in (
+        None,
+        TaskStatus.COMPLETED,
+    )
+
+
+def _progress_before_completion(session: Session, task: Task) -> int:
+    """The progress `task` had before it was completed (100 if it had reached it already), so
+    that a reopened task does not read as all done; read from its history."""
+    completion = history.change_that_set(session, "task", task.id, "status", TaskStatus.COMPLETED)
+    before = next((change["old"] for change in completion if change["field"] == "progress"), 100)
+    return int(before) if before is not None else 0
 
 
 def _check_state(session: Session, task: Task) -> None:

@@ -179,9 +179,7 @@ def test_completing_sets_completed_at_and_progress_and_reopening_clears_it(clien
     assert reopened.json()["progress"] == 30
 
 
-def test_a_reopened_task_keeps_a_progress_given_with_the_reopening_or_reached_before(
-    client, staff
-):
+def test_a_reopened_task_keeps_a_progress_given_with_the_reopening_or_reached_before(client, staff):
     given = create(client, staff, status="completed")
     reopened = patch(client, staff, given["id"], {"status": "in_progress", "progress": 80})
     assert reopened.json()["progress"] == 80

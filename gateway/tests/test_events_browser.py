@@ -271,6 +271,7 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
     # One occurrence of the earlier half called off, after a confirmation.
     page.goto(f"{EVENTS}{series['id']}/cancel/?occurrence=2033-04-11")
     page.check("input[name=scope][value=this]")
+    expect(page.locator("form button.danger")).to_have_text("Cancel this occurrence")
     page.locator("form button.danger").click()
     page.wait_for_url(re.compile(rf".*/calendar/events/{series['id']}/\?saved=cancelled.*"))
     expect(page.locator("#toast")).to_contain_text("cancelled")

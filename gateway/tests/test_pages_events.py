@@ -555,8 +555,13 @@ def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers)
     confirm = admin.get(f"{EVENTS}{series}/cancel/", params={"occurrence": "2031-11-10"})
     assert confirm.status_code == 200
     assert "The occurrence of Mon 10 Nov 2031, 13:00–14:00" in confirm.text
-    # The button says what it does ("Cancel" beside "Keep it" read as "never mind").
-    assert '<button type="submit" class="danger">Cancel the event</button>' in confirm.text
+    # The button says what it does ("Cancel" beside "Keep it" read as "never mind"), and of
+    # which occurrences once they are chosen (the page's script renames it on a choice).
+    assert '<button type="submit" class="danger">Cancel the chosen occurrences</button>' in (
+        confirm.text
+    )
+    assert 'value="this" data-button-says="Cancel this occurrence"' in confirm.text
+    assert 'value="all" data-button-says="Cancel every occurrence"' in confirm.text
     for scope in ("this", "following", "all"):
         assert f'name="scope" value="{scope}"' in confirm.text
     version = re.search(r'name="version" value="(\d+)"', confirm.text).group(1)

@@ -1087,6 +1087,12 @@ ACTIONS = {
     "cancel": ("Cancel the event", "Cancel the event"),
     "delete": ("Delete the event", "Delete the event"),
 }
+# What the button of a series' cancel or delete says for each choice of occurrences.
+SCOPE_BUTTONS = {
+    "this": "{verb} this occurrence",
+    "following": "{verb} this and the following occurrences",
+    "all": "{verb} every occurrence",
+}
 DONE = {"cancel": "cancelled", "delete": "deleted"}
 
 
@@ -1113,6 +1119,10 @@ async def _confirm_page(
             "action": action,
             "verb": verb,
             "title": title,
+            "scope_buttons": {
+                value: said.format(verb=action.capitalize())
+                for value, said in SCOPE_BUTTONS.items()
+            },
             "is_series": bool(event["recurrence"]),
             "scopes": scopes,
             "scope": scope or ("all" if not occurrence else ""),

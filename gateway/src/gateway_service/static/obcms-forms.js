@@ -459,6 +459,18 @@
     });
   }
 
+  // A choice that changes what the form's button does renames it (data-button-says):
+  // "Cancel this occurrence", not "Cancel the event", once "This occurrence" is chosen.
+  function buttonSays(input) {
+    var button = input.form && input.form.querySelector("button[type=submit]");
+    if (!button) return;
+    function rename() {
+      if (input.checked) button.textContent = input.getAttribute("data-button-says");
+    }
+    input.addEventListener("change", rename);
+    rename();
+  }
+
   function enhance(root) {
     root = root || document;
     each(root, "select[data-people-picker]", peoplePicker);
@@ -472,6 +484,7 @@
     each(root, "textarea[data-mentions]", mentions);
     each(root, "[data-resource-week]", resourceWeek);
     each(root, "input[data-max-bytes]", fileLimit);
+    each(root, "input[data-button-says]", buttonSays);
   }
 
   window.obcmsForms = { enhance: enhance, searchLoader: searchLoader };

@@ -162,6 +162,18 @@ def test_opening_a_notification_marks_it_read_and_lands_on_its_record(
     stranger = signed_in(make_client(), other["username"])
     assert submit(stranger, f"{INBOX}{item['id']}/unread/").status_code == 403
     assert client.get(f"/go/spaceship/{task_id}").status_code == 404
+    # A link to one occurrence of a repeating event opens it; a query that is not a day, or
+    # that is not an event's, is left out.
+    event_id = str(uuid.uuid4())
+    one = client.get(f"/go/event/{event_id}?occurrence=2026-12-16")
+    assert (
+        one.headers["location"]
+        == f"/oobc-management/calendar/events/{event_id}/?occurrence=2026-12-16"
+    )
+    odd = client.get(f"/go/event/{event_id}?occurrence=<script>")
+    assert odd.headers["location"] == f"/oobc-management/calendar/events/{event_id}/"
+    task_day = client.get(f"/go/task/{task_id}?occurrence=2026-12-16")
+    assert task_day.headers["location"] == f"/oobc-management/staff/tasks/{task_id}/"
     # Signed out, a link from an email goes through the login page and back.
     signed_out = make_client().get(f"/go/task/{task_id}")
     assert signed_out.status_code in {302, 303}

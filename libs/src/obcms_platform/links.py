@@ -8,6 +8,7 @@ lands on the right page after the pages move.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from enum import StrEnum
 
 
@@ -24,13 +25,23 @@ class Record(StrEnum):
 LINK_PREFIX = "/go/"
 
 
+# The query of a link to one occurrence of a repeating event (the day it was planned on).
+OCCURRENCE_PARAM = "occurrence"
+
+
 def record_link(
-    record: Record, record_id: uuid.UUID | str, comment_id: uuid.UUID | None = None
+    record: Record,
+    record_id: uuid.UUID | str,
+    comment_id: uuid.UUID | None = None,
+    *,
+    occurrence: date | None = None,
 ) -> str:
     """The record's link; with `comment_id`, at that comment of its discussion (the page's
-    ``comment-<id>`` anchor: the browser keeps the fragment across the redirect)."""
+    ``comment-<id>`` anchor: the browser keeps the fragment across the redirect); with
+    `occurrence`, that occurrence of a repeating event (the day it was planned on)."""
+    query = f"?{OCCURRENCE_PARAM}={occurrence.isoformat()}" if occurrence else ""
     anchor = f"#comment-{comment_id}" if comment_id else ""
-    return f"{LINK_PREFIX}{record.value}/{record_id}{anchor}"
+    return f"{LINK_PREFIX}{record.value}/{record_id}{query}{anchor}"
 
 
 def export_link(service: str, job_id: uuid.UUID | str) -> str:

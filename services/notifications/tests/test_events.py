@@ -532,6 +532,19 @@ def test_attendees_hear_what_changed_a_moved_or_cancelled_occurrence_a_venue_a_r
     cancelled = moved + "\nEXDATE:20261223T100000"
     assert told(3, cancelled) == ["\u201cWeekly sync\u201d changed: Wed 23 Dec 2026 is cancelled"]
     assert told(4, cancelled, venue="Room 2") == ["\u201cWeekly sync\u201d changed: now at Room 2"]
+    # Each opens what it is about: the occurrence (by the day it was planned on), or the event.
+    links = {
+        n.title.split(": ")[1]: n.link
+        for n in inbox(session, guest)
+        if n.kind == Kind.EVENT_CHANGED
+    }
+    assert links == {
+        "Wed 16 Dec 2026, 10:00\u201311:00 moved to 15:00\u201316:00": (
+            f"/go/event/{event_id}?occurrence=2026-12-16"
+        ),
+        "Wed 23 Dec 2026 is cancelled": f"/go/event/{event_id}?occurrence=2026-12-23",
+        "now at Room 2": f"/go/event/{event_id}",
+    }
     longer = told(5, cancelled, venue="Room 2", end=start + dt.timedelta(hours=2))
     assert longer == ["\u201cWeekly sync\u201d changed: now Wed 9 Dec 2026, 10:00\u201312:00"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from itertools import groupby
 from typing import Any
@@ -36,7 +36,7 @@ from gateway_service.settings import GatewaySettings
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError, ServiceUnavailableError
 from obcms_platform.formatting import format_day, zone_named
-from obcms_platform.links import LINK_PREFIX, Record
+from obcms_platform.links import LINK_PREFIX, OCCURRENCE_PARAM, Record
 from obcms_platform.mailcatcher import read_maildir
 from obcms_platform.settings import RunMode
 
@@ -107,13 +107,27 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get(LINK_PREFIX + "{record}/{record_id}")
-async def open_record(record: str, record_id: str, user: PageUser) -> Response:
-    """A message's link: the record's page (the login page first, when signed out)."""
+async def open_record(request: Request, record: str, record_id: str, user: PageUser) -> Response:
+    """A message's link: the record's page (the login page first, when signed out); an
+    event's, at the occurrence it names (a date: anything else is left out)."""
     try:
-        page = RECORD_PAGES[Record(record)]
+        kind = Record(record)
+        page = RECORD_PAGES[kind]
     except ValueError:
         raise NotFoundError("record kind", record) from None
-    return redirect(PLACEHOLDER.sub(parse_id(record_id, record), page))
+    url = PLACEHOLDER.sub(parse_id(record_id, record), page)
+    occurrence = request.query_params.get(OCCURRENCE_PARAM, "")
+    if kind is Record.EVENT and _is_date(occurrence):
+        url += f"?{OCCURRENCE_PARAM}={occurrence}"
+    return redirect(url)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @router.get(NOTIFICATIONS + "count.json")

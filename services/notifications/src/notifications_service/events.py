@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -590,7 +590,7 @@ def on_calendar_event(
     def when(zone: ZoneInfo) -> str:
         return format_span(data.start, data.end, data.all_day, zone, days_of)
 
-    changes = _event_changes(kept, data, when, event.occurred_at) if kept is not None else []
+    changes = _event_changes(kept, data, when, event.occurred_at) if kept else _EventChanges()
     _keep(session, WatchedEvent.event_id, event_id, values)
     link = record_link(Record.EVENT, event_id)
     title = quoted(data.title)
@@ -655,10 +655,10 @@ def on_calendar_event(
         body=(where + organizer).strip(),
         actor=data.changed_by,
     )
-    if changes:
+    if changes.parts:
 
         def changed(zone: ZoneInfo) -> str:
-            return f"{title} changed: " + "; ".join(change(zone) for change in changes)
+            return f"{title} changed: " + "; ".join(change(zone) for change in changes.parts)
 
         _tell(
             session,
@@ -667,7 +667,7 @@ def on_calendar_event(
             [person for person in attendees if person in before],
             (Kind.EVENT_CHANGED, changed),
             (event_id, version),
-            link=link,
+            link=record_link(Record.EVENT, event_id, occurrence=changes.occurrence),
             actor=data.changed_by,
         )
 
@@ -676,16 +676,26 @@ def on_calendar_event(
 CHANGED_OCCURRENCES_AHEAD = timedelta(days=400)
 
 
+@dataclass(frozen=True)
+class _EventChanges:
+    """What changed of an event, in words for each reader's zone; `occurrence`, the one
+    occurrence of a series it is about (the day it was planned on), which its link opens."""
+
+    parts: list[Callable[[ZoneInfo], str]] = field(default_factory=list)
+    occurrence: date | None = None
+
+
 def _event_changes(
     kept: WatchedEvent,
     data: c.CalendarEventChanged,
     when: Callable[[ZoneInfo], str],
     now: datetime,
-) -> list[Callable[[ZoneInfo], str]]:
+) -> _EventChanges:
     """What changed for the people attending, in words for each reader's zone (`when`: the
     event's time in it): its time, single occurrences of a series (moved or cancelled), its
     venue, its title."""
     parts: list[Callable[[ZoneInfo], str]] = []
+    occurrence = None
     start, end = _moment(data.start), _moment(data.end)
     if kept.start != start or (kept.end is not None and kept.end != end):
         parts.append(lambda zone: "now " + when(zone))
@@ -693,21 +703,22 @@ def _event_changes(
         kept.recurrence and data.recurrence and data.timezone and kept.recurrence != data.recurrence
     ):
         series = (kept.recurrence, data.recurrence, ZoneInfo(data.timezone))
-        parts.append(_occurrences_changed(series, data, now))
+        words, occurrence = _occurrences_changed(series, data, now)
+        parts.append(words)
     if data.venue is not None and kept.venue is not None and kept.venue != data.venue:
         place = data.venue
         parts.append(lambda zone: f"now at {place}" if place else "no venue any more")
     if kept.title != data.title:
         parts.append(lambda zone: f"renamed from {quoted(kept.title)}")
-    return parts
+    return _EventChanges(parts, occurrence)
 
 
 def _occurrences_changed(
     series: tuple[str, str, ZoneInfo], data: c.CalendarEventChanged, now: datetime
-) -> Callable[[ZoneInfo], str]:
+) -> tuple[Callable[[ZoneInfo], str], date | None]:
     """Which occurrences of a series (its rules before and after, in its zone) moved or were
-    cancelled: "Wed 16 Dec 2026 moved to Wed 16 Dec 2026, 15:00-16:00", "Wed 23 Dec 2026 is
-    cancelled"."""
+    cancelled: "Wed 16 Dec 2026, 10:00-11:00 moved to 15:00-16:00", "Wed 23 Dec 2026 is
+    cancelled"; and the day it was planned on when it is one."""
     old, new_rule, zone_of_series = series
     horizon = (
         now.astimezone(zone_of_series).replace(tzinfo=None),
@@ -736,7 +747,7 @@ def _occurrences_changed(
             return f"{days} {'is' if len(gone) == 1 else 'are'} cancelled"
         return "some of its dates changed (see the event)"
 
-    return words
+    return words, gone[0].date() if len(gone) == 1 and len(new) <= 1 else None
 
 
 # Comments.

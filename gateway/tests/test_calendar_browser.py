@@ -242,6 +242,20 @@ def no_horizontal_scroll(page: Page) -> bool:
     return bool(page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+def test_a_timed_entry_continued_on_the_next_row_of_the_month_has_no_midnight(open_page, api):
+    """A trip from Saturday evening to Monday morning crosses the month grid's rows: the
+    second row shows its title, not "00:00" as if it began at midnight that Monday."""
+    title = unique("Field trip")
+    trip = event_body(title, "2034-10-28", "20:00", "10:00")
+    post(api, dict(api.headers), "/events", {**trip, "end": "2034-10-30T10:00:00+08:00"})
+    page = open_page()
+    show(page, "dayGridMonth")
+    first, continued = entry(page, title).nth(0), entry(page, title).nth(1)
+    expect(first).to_contain_text("20:00")
+    expect(continued).to_have_text(title)
+    assert "Sat 28 Oct 2034, 20:00" in (continued.get_attribute("title") or "")
+
+
 def test_entries_in_module_colours_and_details_over_the_grid(open_page, seeded):
     page = open_page()
     show(page, "dayGridMonth")

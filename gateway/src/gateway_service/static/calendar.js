@@ -188,6 +188,17 @@
       }
     }
 
+    // A timed entry continued on the month grid's next row starts at its left edge, where
+    // FullCalendar would write "00:00" as if it began at midnight that day: the title alone
+    // there (its details and the hover text say when); elsewhere the default content.
+    function continuedTitle(arg) {
+      if (arg.isStart || arg.event.allDay || arg.view.type.indexOf("dayGrid") !== 0) return true;
+      var title = document.createElement("div");
+      title.className = "fc-event-title";
+      title.textContent = arg.event.title;
+      return { domNodes: [title] };
+    }
+
     function when(event) {
       return format.span(event.startStr, event.endStr || null, event.allDay);
     }
@@ -541,6 +552,7 @@
         element.setAttribute("aria-busy", isLoading ? "true" : "false");
       },
       eventClassNames: classNames,
+      eventContent: continuedTitle,
       eventDidMount: describe,
       // The "+N more" link opens a popover: a button (then its aria-expanded is allowed).
       moreLinkDidMount: function (arg) {

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, update
 
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import recorded_statements
+from obcms_platform.zones import office_today
 from portfolio_service.dashboard.service import last_quarter_end
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.indicators.models import Indicator, IndicatorActual
@@ -23,7 +27,7 @@ from .helpers import DASHBOARD
 
 
 def day(offset: int) -> date:
-    return date.today() + timedelta(days=offset)
+    return office_today() + timedelta(days=offset)
 
 
 def ppa_row(key: str, **fields: Any) -> dict[str, Any]:
@@ -202,11 +206,37 @@ def test_empty_portfolio(client, staff):
     assert board["stale_updates"] == {"stale_days": 30, "total": 0, "ppas": []}
 
 
+@pytest.fixture
+def server_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Sets the process's local time zone (a server's clock; ``date.today()`` reads it)."""
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_dashboard_is_as_of_the_offices_day_whatever_the_servers_clock(
+    client, staff, server_zone
+):
+    """A server keeps UTC, eight hours behind the office's mornings: the dashboard and the
+    budget report are as of the office's day. Twelve hours behind and fourteen ahead of UTC,
+    one of the two clocks is on another day than the office at any hour."""
+    for zone in ("Etc/GMT+12", "Pacific/Kiritimati"):
+        server_zone(zone)
+        assert get_dashboard(client, staff)["as_of"] == office_today().isoformat(), zone
+        report = client.get("/api/v1/reports/budget-execution", headers=staff.headers).json()
+        assert report["as_of"] == office_today().isoformat(), zone
+
+
 def test_exact_figures_for_the_whole_portfolio(client, staff, session):
     ppas = known_dataset(session)
     board = get_dashboard(client, staff)
     assert board["fiscal_year"] is None
-    assert board["as_of"] == date.today().isoformat()
+    assert board["as_of"] == office_today().isoformat()
     assert board["total_ppas"] == 8
     assert board["by_status"] == {
         "planning": 3,
@@ -248,7 +278,7 @@ def test_exact_figures_for_the_whole_portfolio(client, staff, session):
         "ppa_id": str(ppas["P1"]["id"]),
         "ppa_title": "P1",
         "title": "M1",
-        "date": date.today().isoformat(),
+        "date": office_today().isoformat(),
         "status": "planned",
     }
     assert [m["date"] for m in upcoming] == [
@@ -475,7 +505,7 @@ def test_the_record_filters_scope_indicators_stale_ppas_and_under_obligation(
     rows = monitored_dataset(session)
     session.execute(update(Ppa).where(Ppa.id == rows["A"]["id"]).values(tags=["gad"], sdgs=[5]))
     # A and B under-obligated at the last quarter's end (10 % and 20 % obligated).
-    quarter_end = last_quarter_end(date.today())
+    quarter_end = last_quarter_end(office_today())
     session.execute(
         insert(FundingTranche),
         [

@@ -18,7 +18,7 @@ recorded (who, when, from, to, note) and announced as `ppa.approval_changed`.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ from obcms_platform.errors import (
 )
 from obcms_platform.history import because
 from obcms_platform.records import locked
+from obcms_platform.zones import office_today
 from portfolio_service.approvals.models import ApprovalHistory
 from portfolio_service.approvals.schemas import ApprovalRequest
 from portfolio_service.ceilings.service import ensure_within_ceiling
@@ -95,7 +96,7 @@ def change_approval(
             from_=current,
             to=target,
             note=note,
-            changed_on=date.today(),
+            changed_on=office_today(),
             changed_by=principal.user_id,
         ),
         subject_id=ppa.id,

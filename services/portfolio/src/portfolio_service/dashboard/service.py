@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeEngine
 
 from obcms_platform.records import model_of
 from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, UNSPECIFIED_SECTOR, PpaTag
+from obcms_platform.zones import office_today
 from portfolio_service.dashboard.schemas import (
     Beneficiaries,
     BudgetFigures,
@@ -326,7 +327,7 @@ def portfolio_dashboard(
     them when none), with their SDGs, tags and beneficiaries; and the indicators' attainment
     and the PPAs without a status update for `stale_days`."""
     filters = filters or DashboardFilters()
-    today = today or date.today()
+    today = today or office_today()
     given = filters.model_dump(exclude_defaults=True)
     queries = dashboard_queries(frozenset(given))
     quarter_end = last_quarter_end(today)

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from obcms_platform.exports import Column, Export
+from obcms_platform.zones import office_today
 from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.service import FundingFigures, tranche_sums
@@ -118,7 +119,7 @@ def budget_execution(
         disbursed=sums["disbursement"],
     )
     return BudgetExecution(
-        as_of=today or date.today(),
+        as_of=today or office_today(),
         rows=rows,
         totals=BudgetExecutionFigures(**_figures(count, totals, ceilings)),
     )

@@ -4,6 +4,8 @@ their edit forms (If-Match, "changed by …"), deletions asked first, links one 
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import uuid
 from datetime import date, timedelta
@@ -470,6 +472,43 @@ def test_stale_ppa_edit_keeps_what_was_typed(make_client, admin_headers):
     api_view = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
     assert api_view["title"] == f"Stale {marker}"
     assert api_view["priority"] == "urgent"
+
+
+def _edit_form(page: str) -> dict[str, str]:
+    """What a browser sends from an edit form left as it is: its version, the values it was
+    opened with and every single-valued input as shown."""
+    version = re.search(r'name="version" value="(\d+)"', page)
+    read = re.search(r'name="read_state" value="([^"]*)"', page)
+    assert version
+    assert read
+    state = html.unescape(read.group(1))
+    shown = {name: value for name, value in json.loads(state).items() if isinstance(value, str)}
+    return {**shown, "version": version.group(1), "read_state": state}
+
+
+def test_a_stale_save_keeps_the_colleagues_change_where_i_changed_nothing(
+    make_client, admin_headers
+):
+    """Two people edit one PPA: a colleague saves its MOA reference, I save its challenges.
+    Mine is refused as stale; the form then shows their MOA reference, not the empty one I
+    opened, and saving again keeps both (it wiped theirs)."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    ppa = _create_ppa(client, f"Road {_marker()}")
+    mine = _edit_form(client.get(f"{PPAS}{ppa}/edit/").text)
+    colleague = make_client().patch(
+        f"/api/v1/ppas/{ppa}", json={"moa_reference": "MOA-2026-031"}, headers=admin_headers
+    )
+    assert colleague.status_code == 200, colleague.text
+    stale = submit(client, f"{PPAS}{ppa}/edit/", {**mine, "challenges": "Right of way"})
+    assert stale.status_code == 412
+    assert 'name="moa_reference" type="text" value="MOA-2026-031"' in stale.text
+    assert "Right of way" in stale.text
+    again = submit(
+        client, f"{PPAS}{ppa}/edit/", {**_edit_form(stale.text), "challenges": "Right of way"}
+    )
+    assert again.status_code == 303, again.text
+    stored = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
+    assert (stored["moa_reference"], stored["challenges"]) == ("MOA-2026-031", "Right of way")
 
 
 def test_a_workflow_stage_changes_with_the_version_its_row_showed(make_client, admin_headers):

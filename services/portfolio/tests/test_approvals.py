@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -11,6 +11,7 @@ from obcms_platform.auth import Role
 from obcms_platform.testing import assert_error, auth_headers
 from obcms_platform.testing.databases import checked_values
 from obcms_platform.testing.service_probes import run_concurrently
+from obcms_platform.zones import office_today
 from portfolio_service.ppas.models import ApprovalStatus, Ppa
 
 from .helpers import (
@@ -218,7 +219,7 @@ def test_each_move_writes_an_approval_changed_event(client, staff, manager, data
     for event in events:
         assert event["subject_id"] == ppa["id"]
         assert event["data"]["title"] == "Water for Datu Piang"
-        assert event["data"]["changed_on"] == date.today().isoformat()
+        assert event["data"]["changed_on"] == office_today().isoformat()
 
 
 def _ceiling(client, manager, **body):

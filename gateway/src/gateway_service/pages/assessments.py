@@ -44,6 +44,7 @@ from gateway_service.pages.record_forms import (
     list_page,
     may_change,
     parse,
+    read_state,
     save_edit,
     save_new,
 )
@@ -95,6 +96,11 @@ def _form_of(specs: tuple[Field, ...]) -> Callable[[dict[str, Any]], dict[str, s
         return {spec.name: spec.shown(record.get(spec.name)) for spec in specs}
 
     return as_form
+
+
+def _inputs(form: dict[str, str], specs: tuple[Field, ...]) -> dict[str, str]:
+    """The inputs of `specs` the form sent (a disabled one is not sent)."""
+    return {spec.name: form[spec.name] for spec in specs if spec.name in form}
 
 
 _assessment_as_form = _form_of(ASSESSMENT_FIELDS)
@@ -161,8 +167,9 @@ async def assessment_create(request: Request, user: PageUser) -> Response:
         "/assessments",
         parse(form, ASSESSMENT_FIELDS),
         ASSESSMENT_FIELDS,
-        partial(_assessment_form, request, form),
+        partial(_assessment_form, request),
         lambda new_id: ASSESSMENT_PAGE.format(assessment_id=new_id) + "?saved=created",
+        typed=form,
     )
 
 
@@ -217,9 +224,12 @@ async def assessment_edit(request: Request, user: PageUser, assessment_id: str) 
         f"/assessments/{assessment_id}",
         "assessment",
         parsed=parse(form, ASSESSMENT_FIELDS, edit=True),
+        typed=_inputs(form, ASSESSMENT_FIELDS),
+        read=read_state(form),
         version=form.get("version", ""),
         specs=ASSESSMENT_FIELDS,
-        show_form=partial(_assessment_form, request, form),
+        show_form=partial(_assessment_form, request),
+        as_form=_assessment_as_form,
         saved_url=ASSESSMENT_PAGE.format(assessment_id=assessment_id) + "?saved=saved",
     )
 
@@ -316,8 +326,9 @@ async def need_create(request: Request, user: PageUser) -> Response:
         "/needs",
         parse(form, NEED_FIELDS),
         NEED_FIELDS,
-        partial(_need_form, request, user, form),
+        partial(_need_form, request, user),
         lambda new_id: NEED_PAGE.format(need_id=new_id) + "?saved=created",
+        typed=form,
     )
 
 
@@ -382,9 +393,12 @@ async def need_edit(request: Request, user: PageUser, need_id: str) -> Response:
         f"/needs/{need_id}",
         "need",
         parsed=parse(form, NEED_FIELDS, edit=True),
+        typed=_inputs(form, NEED_FIELDS),
+        read=read_state(form),
         version=form.get("version", ""),
         specs=NEED_FIELDS,
-        show_form=partial(_need_form, request, user, form),
+        show_form=partial(_need_form, request, user),
+        as_form=_need_as_form,
         saved_url=NEED_PAGE.format(need_id=need_id) + "?saved=saved",
     )
 

@@ -68,6 +68,7 @@ from gateway_service.pages.record_forms import (
     may_change,
     parse,
     people_ids,
+    read_state,
     save_edit,
     save_new,
     service_errors,
@@ -483,8 +484,9 @@ async def ppa_create(request: Request, user: PageUser) -> Response:
         "/ppas",
         parsed,
         PPA_FIELDS,
-        partial(_ppa_form, request, user, _typed(form, lists)),
+        partial(_ppa_form, request, user),
         lambda new_id: ppa_url(new_id, "created"),
+        typed=_typed(form, lists),
     )
 
 
@@ -499,17 +501,18 @@ async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Respon
 async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, parsed, lists = await _read_ppa_form(request, edit=True)
-    # After a 412 the form keeps what was typed, at the current version: saving again is a
-    # deliberate choice after reviewing the other change.
     return await save_edit(
         request,
         user,
         f"/ppas/{ppa_id}",
         "PPA",
         parsed=parsed,
+        typed=_typed(form, lists),
+        read=read_state(form),
         version=form.get("version", ""),
         specs=PPA_FIELDS,
-        show_form=partial(_ppa_form, request, user, _typed(form, lists)),
+        show_form=partial(_ppa_form, request, user),
+        as_form=_form_of_ppa,
         saved_url=ppa_url(ppa_id, "saved"),
     )
 

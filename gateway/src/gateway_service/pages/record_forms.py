@@ -4,6 +4,12 @@ who may change a record (to offer only the buttons that work); and the one way r
 listed (a page of them), created, saved (If-Match; a stale save names who changed it) and
 deleted (asked first).
 
+An edit sends only what the person changed: the form carries the values it was opened with
+(`READ_STATE`, a hidden input). When a colleague saved first (412), the form comes back at the
+record's new version with the colleague's values in every input the person did not touch and
+the person's own where they did (each of those saying what is stored now): saving again then
+keeps both changes, and overwrites only where both changed the same input, knowingly.
+
 Every input is checked here so that all errors show at once, each beside its field; the
 service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
 typed is dropped: a value that cannot be read is an error, never an omitted field.
@@ -11,6 +17,7 @@ typed is dropped: a value that cannot be read is an error, never an omitted fiel
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -181,6 +188,40 @@ def people_ids(values: Iterable[object], title: str, parsed: Parsed, name: str) 
     parsed.payload[name] = list(dict.fromkeys(ids))
 
 
+# The hidden input of an edit form holding the values it was opened with (as the form shows
+# them), in JSON.
+READ_STATE = "read_state"
+
+
+def read_state(form: Mapping[str, str]) -> dict[str, Any] | None:
+    """The values an edit form was opened with (None: a form without them, or unreadable)."""
+    try:
+        state = json.loads(form.get(READ_STATE, ""))
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def changed_inputs(typed: Mapping[str, Any], read: Mapping[str, Any] | None) -> set[str]:
+    """The inputs whose typed value differs from the one the form was opened with (every
+    input, when that is not known)."""
+    if read is None:
+        return set(typed)
+    return {name for name, value in typed.items() if name not in read or read[name] != value}
+
+
+def merged_form(
+    typed: Mapping[str, Any], read: Mapping[str, Any] | None, stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """After a stale save: the person's value in each input they changed, what is stored now
+    (a colleague's change) in each other one."""
+    changed = changed_inputs(typed, read)
+    return {
+        **typed,
+        **{name: value for name, value in stored.items() if name not in changed and name in typed},
+    }
+
+
 def may_change(user: Identity, record: Mapping[str, Any]) -> bool:
     """The portfolio's ownership rules (authz.py) as a page applies them to offer Edit,
     Delete and link buttons: a manager, or an owner of `record` (its creator; a PPA's lead
@@ -216,7 +257,8 @@ def service_errors(
 class FormState:
     """How a new or edit form shows: the record edited (None: a new one), the version the
     form carries, the errors beside the inputs and above them, whether the save was stale
-    (each input then also says what the record holds now), and the page's status."""
+    (each input then also says what the record holds now), the page's status, and `read`,
+    the values the edit started from (None: the record's, as the form shows it)."""
 
     record: dict[str, Any] | None = None
     version: str = ""
@@ -224,6 +266,7 @@ class FormState:
     general: str | None = None
     stale: bool = False
     status: int = 200
+    read: Mapping[str, Any] | None = None
 
     def context(
         self,
@@ -234,19 +277,22 @@ class FormState:
     ) -> dict[str, Any]:
         """The template values every record form shares: `as_form` shows the record as the
         form does, `page` is the record's page (None when new), `listing` its list's URL."""
+        shown = as_form(self.record) if self.record else {}
         return {
             "form": form,
             "version": self.version,
+            "read_state": json.dumps(shown if self.read is None else self.read),
             "errors": self.errors,
             "general_error": self.general,
             "stale": self.stale,
-            "stored_now": as_form(self.record) if self.stale and self.record else {},
+            "stored_now": shown if self.stale else {},
             "action": page + "edit/" if page else listing + "create/",
             "back": page or listing,
         }
 
 
-ShowForm = Callable[[FormState], Awaitable[Response]]
+# A record's form page: the values its inputs show, and how.
+ShowForm = Callable[[Mapping[str, Any], FormState], Awaitable[Response]]
 
 
 async def save_new(
@@ -257,16 +303,18 @@ async def save_new(
     specs: Iterable[Field],
     show_form: ShowForm,
     created_url: Callable[[str], str],
+    *,
+    typed: Mapping[str, Any],
 ) -> Response:
     """POST a checked form at `path`: to the new record's page (`created_url` of its id), or
-    the form again with the errors."""
+    the form again (`typed`, what was typed) with the errors."""
     if parsed.errors:
-        return await show_form(FormState(errors=parsed.errors, status=422))
+        return await show_form(typed, FormState(errors=parsed.errors, status=422))
     reply = await api(request, user, SERVICE, "POST", path, json=parsed.payload)
     if reply.ok:
         return redirect(created_url(reply.body["id"]))
     errors, general = service_errors(reply, specs)
-    return await show_form(FormState(errors=errors, general=general, status=reply.status))
+    return await show_form(typed, FormState(errors=errors, general=general, status=reply.status))
 
 
 async def save_edit(
@@ -276,30 +324,42 @@ async def save_edit(
     thing: str,
     *,
     parsed: Parsed,
+    typed: Mapping[str, Any],
+    read: Mapping[str, Any] | None,
     version: str,
     specs: Iterable[Field],
     show_form: ShowForm,
+    as_form: Callable[[dict[str, Any]], Mapping[str, Any]],
     saved_url: str,
 ) -> Response:
-    """PATCH the record at `path` with a checked form, at the `version` it was read at: to
-    `saved_url`, or the form again with the errors (a stale save names who changed it)."""
-    record: dict[str, Any] = await fetch(request, user, SERVICE, path)
+    """PATCH the record at `path` with the inputs of a checked form the person changed
+    (`typed` against `read`, the values it was opened with), at the `version` it was read at:
+    to `saved_url`, or the form again with the errors; after a stale save, merged with the
+    colleague's change (`merged_form`) at the current version, naming who made it."""
     if parsed.errors:
-        return await show_form(FormState(record, version, parsed.errors, status=422))
+        record: dict[str, Any] = await fetch(request, user, SERVICE, path)
+        return await show_form(
+            typed, FormState(record, version, parsed.errors, status=422, read=read)
+        )
+    changed = changed_inputs(typed, read)
+    payload = {name: value for name, value in parsed.payload.items() if name in changed}
     reply = await api(
-        request, user, SERVICE, "PATCH", path, json=parsed.payload, headers=if_match(version)
+        request, user, SERVICE, "PATCH", path, json=payload, headers=if_match(version)
     )
     if reply.ok:
         return redirect(saved_url)
-    stale = reply.status == 412
-    if stale:
-        record = await fetch(request, user, SERVICE, path)
-    errors, general = service_errors(
-        reply, specs, stale=await changed_since(request, thing, record) if stale else None
+    record = await fetch(request, user, SERVICE, path)
+    if reply.status != 412:
+        errors, general = service_errors(reply, specs)
+        return await show_form(
+            typed, FormState(record, version, errors, general, status=reply.status, read=read)
+        )
+    stale = await changed_since(request, thing, record)
+    errors, general = service_errors(reply, specs, stale=stale)
+    shown = merged_form(typed, read, as_form(record))
+    return await show_form(
+        shown, FormState(record, str(record["version"]), errors, general, True, reply.status)
     )
-    # The typed values stay, at the current version: saving again overwrites knowingly.
-    current = str(record["version"]) if stale else version
-    return await show_form(FormState(record, current, errors, general, stale, reply.status))
 
 
 # -- deletions (a confirmation page first) ---------------------------------------------------

@@ -4,8 +4,11 @@ detail page with its edit form, complete / reopen and delete, and the tasks a ta
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import uuid
+from typing import Any
 
 import httpx
 from gateway_helpers import ADMIN_PASSWORD, create_user, signed_in, submit
@@ -360,6 +363,39 @@ def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
     )
     assert again.status_code == 303
     assert f"My new title {marker}" in admin.get(f"{TASKS}{task}/").text
+
+
+def _as_opened(page: str) -> dict[str, Any]:
+    """What a browser sends from the task's edit form left as it is."""
+    version = re.search(r'data-task-form>.*?name="version" value="(\d+)"', page, re.S)
+    read = re.search(r'name="read_state" value="([^"]*)"', page)
+    assert version
+    assert read
+    state = html.unescape(read.group(1))
+    return {**json.loads(state), "version": version.group(1), "read_state": state}
+
+
+def test_a_stale_edit_keeps_the_colleagues_change_where_i_changed_nothing(make_client):
+    """A colleague raises the priority while I retitle the task: refused as stale, my form
+    comes back with their priority (not the one I opened) and my title; saving keeps both."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(admin, f"Memo {marker}")
+    mine = _as_opened(admin.get(f"{TASKS}{task}/").text)
+    colleague = submit(
+        admin, f"{TASKS}{task}/edit/", {"priority": "critical", "version": mine["version"]}
+    )
+    assert colleague.status_code == 303
+    stale = submit(admin, f"{TASKS}{task}/edit/", {**mine, "title": f"Memo v2 {marker}"})
+    assert stale.status_code == 412
+    assert re.search(r'<option value="critical" selected>', stale.text)
+    again = submit(
+        admin, f"{TASKS}{task}/edit/", _as_opened(stale.text) | {"title": f"Memo v2 {marker}"}
+    )
+    assert again.status_code == 303
+    after = admin.get(f"{TASKS}{task}/").text
+    assert f"Memo v2 {marker}" in after
+    assert re.search(r'<option value="critical" selected>', after)
 
 
 def test_quick_actions_and_the_board(make_client):

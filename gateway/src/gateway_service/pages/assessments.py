@@ -31,6 +31,7 @@ from gateway_service.pages.common import (
     fetch_items,
     parse_id,
     read_form,
+    read_state,
     redirect,
 )
 from gateway_service.pages.record_forms import (
@@ -44,7 +45,6 @@ from gateway_service.pages.record_forms import (
     list_page,
     may_change,
     parse,
-    read_state,
     save_edit,
     save_new,
 )

@@ -8,6 +8,7 @@ internal tokens); a service that is down or answers 5xx gives the 503 page.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -389,6 +390,43 @@ def query_filters(request: Request, names: Iterable[str]) -> list[tuple[str, str
     validates them)."""
     wanted = set(names)
     return [(k, v) for k, v in request.query_params.multi_items() if k in wanted and v]
+
+
+# An edit sends only what the person changed: its form carries the values it was opened with
+# (`READ_STATE`, a hidden input, in JSON). When a colleague saved first (412), the form comes
+# back at the record's new version with the colleague's values in every input the person did
+# not touch and the person's own where they did (each saying what is stored now): saving again
+# keeps both changes, and overwrites only where both changed the same input, knowingly.
+READ_STATE = "read_state"
+
+
+def read_state(form: Mapping[str, str]) -> dict[str, Any] | None:
+    """The values an edit form was opened with (None: a form without them, or unreadable)."""
+    try:
+        state = json.loads(form.get(READ_STATE, ""))
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def changed_inputs(typed: Mapping[str, Any], read: Mapping[str, Any] | None) -> set[str]:
+    """The inputs whose typed value differs from the one the form was opened with (every
+    input, when that is not known)."""
+    if read is None:
+        return set(typed)
+    return {name for name, value in typed.items() if name not in read or read[name] != value}
+
+
+def merged_form(
+    typed: Mapping[str, Any], read: Mapping[str, Any] | None, stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """After a stale save: the person's value in each input they changed, what is stored now
+    (a colleague's change) in each other one."""
+    changed = changed_inputs(typed, read)
+    return {
+        **typed,
+        **{name: value for name, value in stored.items() if name not in changed and name in typed},
+    }
 
 
 def if_match(version: str) -> dict[str, str] | None:

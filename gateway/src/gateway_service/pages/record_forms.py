@@ -4,11 +4,8 @@ who may change a record (to offer only the buttons that work); and the one way r
 listed (a page of them), created, saved (If-Match; a stale save names who changed it) and
 deleted (asked first).
 
-An edit sends only what the person changed: the form carries the values it was opened with
-(`READ_STATE`, a hidden input). When a colleague saved first (412), the form comes back at the
-record's new version with the colleague's values in every input the person did not touch and
-the person's own where they did (each of those saying what is stored now): saving again then
-keeps both changes, and overwrites only where both changed the same input, knowingly.
+An edit sends only what the person changed and a stale one comes back merged with the
+colleague's change (`common.read_state`, `changed_inputs`, `merged_form`).
 
 Every input is checked here so that all errors show at once, each beside its field; the
 service stays the judge of the rest (its refusals are mapped back onto the inputs). Nothing
@@ -34,11 +31,13 @@ from gateway_service.auth.identity import Identity
 from gateway_service.pages.common import (
     Reply,
     api,
+    changed_inputs,
     download,
     fetch,
     fetch_page,
     if_match,
     is_manager,
+    merged_form,
     query_filters,
     read_form,
     redirect,
@@ -186,40 +185,6 @@ def people_ids(values: Iterable[object], title: str, parsed: Parsed, name: str) 
             parsed.errors[name] = f"Choose the {title.lower()} from the list of people"
             return
     parsed.payload[name] = list(dict.fromkeys(ids))
-
-
-# The hidden input of an edit form holding the values it was opened with (as the form shows
-# them), in JSON.
-READ_STATE = "read_state"
-
-
-def read_state(form: Mapping[str, str]) -> dict[str, Any] | None:
-    """The values an edit form was opened with (None: a form without them, or unreadable)."""
-    try:
-        state = json.loads(form.get(READ_STATE, ""))
-    except ValueError:
-        return None
-    return state if isinstance(state, dict) else None
-
-
-def changed_inputs(typed: Mapping[str, Any], read: Mapping[str, Any] | None) -> set[str]:
-    """The inputs whose typed value differs from the one the form was opened with (every
-    input, when that is not known)."""
-    if read is None:
-        return set(typed)
-    return {name for name, value in typed.items() if name not in read or read[name] != value}
-
-
-def merged_form(
-    typed: Mapping[str, Any], read: Mapping[str, Any] | None, stored: Mapping[str, Any]
-) -> dict[str, Any]:
-    """After a stale save: the person's value in each input they changed, what is stored now
-    (a colleague's change) in each other one."""
-    changed = changed_inputs(typed, read)
-    return {
-        **typed,
-        **{name: value for name, value in stored.items() if name not in changed and name in typed},
-    }
 
 
 def may_change(user: Identity, record: Mapping[str, Any]) -> bool:

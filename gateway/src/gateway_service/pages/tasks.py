@@ -6,6 +6,7 @@ the task's version: a stale save is refused, never an overwrite), the tasks a ta
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,14 +30,17 @@ from gateway_service.pages.common import (
     FormError,
     Reply,
     api,
+    changed_inputs,
     download,
     fetch,
     fetch_items,
     if_match,
+    merged_form,
     offset_param,
     page_links,
     parse_id,
     read_form,
+    read_state,
     redirect,
     refusal_errors,
     user_names,
@@ -413,6 +417,8 @@ class TaskForm:
     version: str = ""
     # The inputs the submission had (a PATCH changes only those).
     present: frozenset[str] = frozenset(FORM_FIELDS)
+    # The values the edit form was opened with (`common.read_state`; None: not known).
+    read: dict[str, Any] | None = None
 
     @classmethod
     def of_task(cls, task: dict[str, Any]) -> TaskForm:
@@ -442,7 +448,20 @@ class TaskForm:
             team_ids=chosen("team_ids"),
             version=values.get("version", ""),
             present=frozenset(name for name in FORM_FIELDS if name in raw),
+            read=read_state(values),
         )
+
+    def inputs(self) -> dict[str, Any]:
+        """The values of the inputs the form has, as it shows them."""
+        return {name: getattr(self, name) for name in FORM_FIELDS if name in self.present}
+
+    def read_state(self, task: dict[str, Any] | None) -> str:
+        """What an edit form carries as the values it was opened with (`common.READ_STATE`):
+        those it was first opened with, else the task's."""
+        if task is None:
+            return ""
+        shown = self.read if self.read is not None else TaskForm.of_task(task).inputs()
+        return json.dumps(shown)
 
     def problems(self) -> dict[str, str]:
         """What the form can tell before asking the service, in words (all at once)."""
@@ -522,6 +541,7 @@ async def _form_page(
             "task": task,
             "allowed": allowed,
             "form": form,
+            "read_state": form.read_state(task),
             "errors": errors or {},
             "general_error": general,
             "conflict": conflict,
@@ -723,23 +743,26 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
     if problems:
         task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
         return await _form_page(request, user, form, task=task, errors=problems, status=422)
+    changed = changed_inputs(form.inputs(), form.read)
+    payload = {name: value for name, value in form.payload(new=False).items() if name in changed}
     headers = if_match(form.version)
     reply = await api(
-        request,
-        user,
-        "tasks",
-        "PATCH",
-        f"/tasks/{task_id}",
-        json=form.payload(new=False),
-        headers=headers,
+        request, user, "tasks", "PATCH", f"/tasks/{task_id}", json=payload, headers=headers
     )
     if reply.ok:
         return redirect(_with_saved(task_url(task_id), "saved"))
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     if reply.status == 412:
         who = await who_changed(request, task)
-        # What was typed stays, at the current version: saving again overwrites knowingly.
-        current = replace(form, version=str(task["version"]))
+        # What was typed stays where it was changed, the colleague's change elsewhere, at the
+        # current version: saving again keeps both.
+        stored = TaskForm.of_task(task).inputs()
+        current = replace(
+            form,
+            **merged_form(form.inputs(), form.read, stored),
+            version=str(task["version"]),
+            read=stored,
+        )
         return await _form_page(
             request, user, current, task=task, conflict=STALE.format(who=who), status=412
         )

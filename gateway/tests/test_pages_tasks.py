@@ -398,6 +398,30 @@ def test_a_stale_edit_keeps_the_colleagues_change_where_i_changed_nothing(make_c
     assert re.search(r'<option value="critical" selected>', after)
 
 
+def test_taking_a_shared_task_adds_me_beside_its_assignees(make_client, admin_headers):
+    """ "Assign to me" on a colleague's task adds me beside them (it dropped them, and told
+    them they were taken off); it is not offered once I am one of the assignees."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    colleague = create_user(make_client(), admin_headers, "staff")
+    task = _create_task(admin, f"Shared survey {marker}", assignee_ids=colleague["id"])
+
+    def row() -> str:
+        page = admin.get(TASKS, params={"q": marker}).text
+        start = page.index(f'data-task="{task}"')
+        return page[start : start + 3000].split("</tr>")[0]
+
+    assert 'class="small secondary">Add me</button>' in row()
+    version = re.search(r'name="version" value="(\d+)"', row())
+    assert version
+    taken = submit(admin, f"{TASKS}{task}/take/", {"version": version.group(1)})
+    assert taken.status_code == 303
+    stored = admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
+    me = admin.get("/api/v1/users/me", headers=admin_headers).json()["id"]
+    assert stored["assignee_ids"] == [colleague["id"], me]
+    assert f"{task}/take/" not in row()
+
+
 def test_quick_actions_and_the_board(make_client):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]

@@ -888,7 +888,11 @@ async def task_quick_action(
     task_id = parse_id(task_id, "task")
     values, _ = await read_form(request)
     if action == "take":
-        changes: dict[str, Any] = {"assignee_ids": [str(user.id)]}
+        # Beside whoever has it already: taking a shared task never drops a colleague.
+        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+        changes: dict[str, Any] = {
+            "assignee_ids": list(dict.fromkeys([*task["assignee_ids"], str(user.id)]))
+        }
         word = "assigned"
     elif action == "move":
         field, value = values.get("field", ""), values.get("value", "")

@@ -7,6 +7,8 @@ made from the form, who may change what, the people search and a resource's week
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import uuid
 from typing import Any
@@ -365,6 +367,54 @@ def test_stale_version_is_refused_and_their_change_kept(make_client, admin, admi
     )
     assert again.status_code in (200, 303), again.text
     assert _api_event(admin, admin_headers, event_id)["title"] == f"My title {marker}"
+
+
+def _as_opened(page: str) -> dict[str, Any]:
+    """What a browser sends from an event's edit form left as it is."""
+    version = re.search(r'name="version" value="(\d+)"', page)
+    read = re.search(r'name="read_state" value="([^"]*)"', page)
+    assert version
+    assert read
+    state = html.unescape(read.group(1))
+    values = {name: value for name, value in json.loads(state).items() if value not in ("", [])}
+    if values.pop("all_day"):
+        values["all_day"] = "on"
+    return {**values, "version": version.group(1), "read_state": state}
+
+
+def test_a_stale_save_keeps_the_colleagues_change_where_i_changed_nothing(
+    make_client, admin, admin_headers
+):
+    """A colleague moves the meeting to another room while I retitle it: refused as stale,
+    my form comes back with their room and my title, and saving again keeps both (it put
+    the old room back)."""
+    marker = uuid.uuid4().hex[:8]
+    event_id = _create(
+        admin,
+        title=f"Review {marker}",
+        venue="Room 1",
+        start="2031-08-05T09:00",
+        end="2031-08-05T10:00",
+    )
+    mine = _as_opened(admin.get(f"{EVENTS}{event_id}/edit/").text)
+    theirs = make_client().patch(
+        f"/api/v1/events/{event_id}",
+        json={"venue": "Room 9"},
+        headers={**admin_headers, "If-Match": f'"{mine["version"]}"'},
+    )
+    assert theirs.status_code == 200, theirs.text
+    stale = submit(admin, f"{EVENTS}{event_id}/edit/", {**mine, "title": f"Review v2 {marker}"})
+    assert stale.status_code == 412
+    assert 'value="Room 9"' in stale.text
+    assert f'value="Review v2 {marker}"' in stale.text
+    again = submit(
+        admin,
+        f"{EVENTS}{event_id}/edit/",
+        _as_opened(stale.text) | {"title": f"Review v2 {marker}"},
+    )
+    assert again.status_code in (200, 303), again.text
+    stored = _api_event(admin, admin_headers, event_id)
+    assert (stored["title"], stored["venue"]) == (f"Review v2 {marker}", "Room 9")
 
 
 def test_series_edits_at_each_scope(admin, admin_headers):

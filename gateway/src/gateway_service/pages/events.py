@@ -14,8 +14,9 @@ this occurrence (``PUT /events/{id}/occurrences/{day}``), this and following
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -43,8 +44,10 @@ from gateway_service.pages.common import (
     fetch,
     fetch_items,
     is_manager,
+    merged_form,
     parse_id,
     read_form,
+    read_state,
     redirect,
     refusal_errors,
     user_names,
@@ -94,7 +97,10 @@ MAX_COUNT = 5000
 # Who `?saved=<word>` (the layout's vocabulary) speaks of, by the scope of the change.
 SAVED_SUBJECTS = {"this": "Occurrence", "following": "This and following occurrences"}
 STALE = "Someone changed this event meanwhile — reload to see their change"
-STALE_KEPT = "Your input is kept below: save again to replace their change, or reload to see it"
+STALE_KEPT = (
+    "Their change is in the form now; what you changed is kept below, not saved yet: save "
+    "again to keep yours as well"
+)
 
 # The service's input names -> the form's (a refusal is shown beside the input at fault).
 FORM_FIELDS = {
@@ -224,6 +230,24 @@ class EventForm:
 
 
 LIST_INPUTS = frozenset({"participant_ids", "weekdays"})
+
+
+def opened_form(state: dict[str, Any] | None) -> EventForm | None:
+    """The edit form as it was opened (`common.read_state`); None when not given, or when a
+    value is not of its input's kind."""
+    if state is None:
+        return None
+    blank = EventForm()
+    values: dict[str, Any] = {}
+    for item in fields(EventForm):
+        value = state.get(item.name, getattr(blank, item.name))
+        kind = type(getattr(blank, item.name))
+        if type(value) is not kind or (
+            isinstance(value, list) and not all(isinstance(each, str) for each in value)
+        ):
+            return None
+        values[item.name] = value
+    return EventForm(**values)
 
 
 def read_event_form(values: dict[str, str], submitted: FormData) -> EventForm:
@@ -565,7 +589,10 @@ async def _form_response(
     occurrence: Occurrence | None = None,
     version: str = "",
     scope: str = "",
+    opened: EventForm | None = None,
 ) -> Response:
+    """The event form; an edit carries `opened`, the values it was opened with (`form` when
+    not given)."""
     people = await active_people(request, limit=CHOICES_LIMIT)
     listed = {person["id"] for person in people}
     missing = [p for p in form.participant_ids if p not in listed]
@@ -586,6 +613,7 @@ async def _form_response(
         "occurrence": occurrence,
         "is_series": is_series,
         "version": version,
+        "read_state": json.dumps(asdict(opened or form)) if event else "",
         "scope": scope,
         "scopes": SCOPES,
         "people": people,
@@ -948,6 +976,9 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     version, scope = values.get("version", ""), values.get("scope", "")
     zone = viewer_zone(user)
     action = _edit_action(event_id, occurrence)
+    # What the person changed is what differs from the form they opened (a colleague's
+    # change since is theirs, not to be undone by this save).
+    opened = opened_form(read_state(values)) or form_of_event(event, occurrence, zone)
 
     async def again(
         errors: dict[str, str], general: str | None = None, status: int = 422
@@ -964,6 +995,7 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
             occurrence=occurrence,
             version=version,
             scope=scope,
+            opened=opened,
         )
 
     known = await _known_people(request, form.participant_ids)
@@ -978,7 +1010,9 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         return await again(errors, STALE, 412)
     if parsed is None or errors:
         return await again(errors)
-    before, _ = parse_event_form(form_of_event(event, occurrence, zone), zone, known)
+    before, _ = parse_event_form(opened, zone, known | set(opened.participant_ids))
+    if before is None:  # an opened form that no longer reads: the event as it is now
+        before, _ = parse_event_form(form_of_event(event, occurrence, zone), zone, known)
     assert before is not None  # the event as it is: valid
     changed = _changes(before, parsed)
     if is_series and scope == "following" and occurrence and occurrence.day == _first_day(event):
@@ -1041,12 +1075,16 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         reply = await api(request, user, "calendar", "PATCH", path, json=changes, headers=if_match)
         query = {"saved": "saved"}
     if reply.status == 412:
-        # What was typed stays, at the version now stored: saving again replaces their change.
+        # What was typed stays where it was changed, their change elsewhere, at the version
+        # now stored: saving again keeps both.
         event, occurrence = await _event_and_occurrence(request, user, event_id)
+        stored = form_of_event(event, occurrence, zone)
+        merged = merged_form(asdict(form), asdict(opened), asdict(stored))
         return await _form_response(
             request,
             user,
-            form,
+            EventForm(**merged),
+            opened=stored,
             action=action,
             errors={},
             general=f"{await _changed_by(request, event)}. {STALE_KEPT}",

@@ -82,6 +82,21 @@ def test_ppa_export_links_carry_the_filters_and_hold_the_rows_shown(make_client)
     )
     assert excel_column(excel, "Title") == shown
 
+    # Sorted by a heading (Title, then reversed): the list and its export in that order.
+    title_heading = re.search(r'aria-sort="none"><a href="([^"]+)">Title<', page.text)
+    assert title_heading
+    by_title = client.get(PPAS + html.unescape(title_heading.group(1)))
+    assert shown_titles(by_title, PPAS) == [f"Export {marker} {index}" for index in (0, 1, 3)]
+    assert 'aria-sort="ascending"' in by_title.text
+    assert '<option value="title" selected>Title A to Z</option>' in by_title.text
+    assert csv_column(client.get(export_links(by_title)["CSV"]), "Title") == shown_titles(
+        by_title, PPAS
+    )
+    reversed_link = re.search(r'aria-sort="ascending"><a href="([^"]+)">Title', by_title.text)
+    assert reversed_link
+    reversed_page = client.get(PPAS + html.unescape(reversed_link.group(1)))
+    assert shown_titles(reversed_page, PPAS) == [f"Export {marker} {i}" for i in (3, 1, 0)]
+
 
 def test_ppa_export_follows_the_record_filters_and_carries_the_record(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)

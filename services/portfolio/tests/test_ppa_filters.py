@@ -78,6 +78,24 @@ def test_no_filter_lists_every_ppa_newest_first(client, staff, seed):
     assert [item["id"] for item in page["items"]] == [str(row["id"]) for row in reversed(seed)]
 
 
+def test_sorted_by_each_field_either_way_the_missing_values_last(client, staff, seed):
+    """The list sorts by title, fiscal year, status and the rest (the page's headings and
+    "Sort by"), ties newest first; a PPA without the value comes last either way."""
+    newest_first = list(reversed(seed))
+    for field in ("title", "fiscal_year", "status", "progress", "budget_allocation"):
+        for descending in (False, True):
+            sort = f"-{field}" if descending else field
+            got = [item["id"] for item in listing(client, staff, sort=sort)["items"]]
+            having = [row for row in newest_first if row.get(field) is not None]
+            having.sort(
+                key=lambda row: STATUSES.index(row[field]) if field == "status" else row[field],
+                reverse=descending,
+            )
+            without = [row for row in newest_first if row.get(field) is None]
+            assert got == [str(row["id"]) for row in [*having, *without]], sort
+    assert_error(client.get(PPAS, params={"sort": "colour"}, headers=staff.headers), 422, "sort")
+
+
 FILTER_CASES: list[dict[str, Any]] = [
     {"category": "moa_ppa"},
     {"status": "on_hold"},

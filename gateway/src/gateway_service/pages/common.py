@@ -385,6 +385,20 @@ async def fetch_page(
     return reply.body["items"], page_links(request, reply.body["total"], offset), None
 
 
+def sort_links(request: Request, current: str, columns: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each sortable column of a list (its sort key): the URL sorting by it (reversed when it
+    is the `current` sort; the other filters kept, back to the first page) and its aria-sort
+    value."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in {"sort", "offset"}]
+    links = {}
+    for column in columns:
+        ascending = current == column
+        target = f"-{column}" if ascending else column
+        state = "ascending" if ascending else "descending" if current == f"-{column}" else "none"
+        links[column] = {"url": "?" + urlencode([*kept, ("sort", target)]), "state": state}
+    return links
+
+
 def query_filters(request: Request, names: Iterable[str]) -> list[tuple[str, str]]:
     """The non-empty query parameters among `names`, passed on as they are (the service
     validates them)."""

@@ -51,6 +51,7 @@ from gateway_service.pages.common import (
     read_form,
     read_state,
     redirect,
+    sort_links,
     user_names,
     vendored,
 )
@@ -96,7 +97,29 @@ LIST_FILTERS = (
     "approval_status",
     "q",
     *RECORD_FILTERS,
+    "sort",
 )
+# The PPA list's sortable headings (the service's sort keys) and its "Sort by".
+PPA_SORT_TITLES = {
+    "title": "Title",
+    "status": "Status",
+    "fiscal_year": "FY",
+    "budget_allocation": "Budget",
+    "progress": "Progress",
+}
+PPA_DEFAULT_SORT = "-created_at"  # newest first
+PPA_SORT_CHOICES = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "-updated_at": "Recently changed",
+    "title": "Title A to Z",
+    "status": "Status",
+    "-budget_allocation": "Largest budget",
+    "-progress": "Most progress",
+    "progress": "Least progress",
+    "start_date": "Starting soonest",
+    "target_end_date": "Ending soonest",
+}
 DASHBOARD_FILTERS = ("fiscal_year", *RECORD_FILTERS)
 SDG_CODES = tuple(str(goal) for goal in SUSTAINABLE_DEVELOPMENT_GOALS)
 
@@ -338,7 +361,12 @@ async def dashboard(request: Request, user: PageUser) -> Response:
 
 @router.get(PPAS)
 async def ppa_list(request: Request, user: PageUser) -> Response:
+    sort = request.query_params.get("sort") or PPA_DEFAULT_SORT
     context = {
+        "sort": sort,
+        "sort_choices": PPA_SORT_CHOICES,
+        "sort_titles": PPA_SORT_TITLES,
+        "sort_links": sort_links(request, sort, PPA_SORT_TITLES),
         "notice": notice(request),
         "categories": PPA_CATEGORIES,
         "statuses": PPA_STATUSES,

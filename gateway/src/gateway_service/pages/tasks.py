@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -43,6 +43,7 @@ from gateway_service.pages.common import (
     read_state,
     redirect,
     refusal_errors,
+    sort_links,
     user_names,
     who_changed,
 )
@@ -199,20 +200,6 @@ def _list_query(request: Request, user: Identity, *, mine: bool) -> ListQuery:
     return ListQuery(filters, params, sort, view, group)
 
 
-def _sort_links(request: Request, current: str) -> dict[str, dict[str, str]]:
-    """Each sortable column: the URL sorting by it (reversed when it is the current sort)
-    and its aria-sort value."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in {"sort", "offset"}]
-    links = {}
-    for column in SORT_COLUMNS:
-        ascending = current == column
-        target = f"-{column}" if ascending else column
-        state = "ascending" if ascending else "descending" if current == f"-{column}" else "none"
-        url = "?" + urlencode([*kept, ("sort", target)])
-        links[column] = {"url": url, "state": state}
-    return links
-
-
 def _service_sort(sort: str) -> str:
     """The service's order of the page's `sort` (by assignee: the page sorts by name)."""
     return "-created_at" if sort.removeprefix("-") == "assignee" else sort
@@ -331,7 +318,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "team_names": teams,
             "filters": listing.filters,
             "sort": listing.sort,
-            "sort_links": _sort_links(request, listing.sort),
+            "sort_links": sort_links(request, listing.sort, SORT_COLUMNS),
             "columns": SORT_COLUMNS,
             "sort_choices": SORT_CHOICES,
             "view": listing.view,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
@@ -204,8 +205,29 @@ class PpaRead(ResponseModel):
     version: int
 
 
+class PpaSort(StrEnum):
+    """The PPA list's orders: a field, descending after a minus; newest first by default."""
+
+    CREATED_AT_DESC = "-created_at"
+    CREATED_AT = "created_at"
+    UPDATED_AT_DESC = "-updated_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+    STATUS = "status"
+    STATUS_DESC = "-status"
+    FISCAL_YEAR = "fiscal_year"
+    FISCAL_YEAR_DESC = "-fiscal_year"
+    BUDGET = "budget_allocation"
+    BUDGET_DESC = "-budget_allocation"
+    PROGRESS = "progress"
+    PROGRESS_DESC = "-progress"
+    START_DATE = "start_date"
+    TARGET_END_DATE = "target_end_date"
+
+
 class PpaFilters(BaseModel):
-    """The list filters of API.md; all combine with AND, repeated values within one OR."""
+    """The list filters of API.md; all combine with AND, repeated values within one OR; and
+    the list's order."""
 
     category: list[PpaCategory] = []
     status: list[PpaStatus] = []
@@ -218,6 +240,7 @@ class PpaFilters(BaseModel):
     province: list[ProvinceCode] = []
     tag: list[PpaTag] = []
     sdg: list[Sdg] = []
+    sort: PpaSort = PpaSort.CREATED_AT_DESC
 
 
 # A goal as the export writes it: "SDG 5".

@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, exists, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from obcms_platform import records
 from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS
@@ -28,6 +28,7 @@ from obcms_platform.contracts import (
 from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
+from obcms_platform.vocabulary import PpaStatus
 from portfolio_service.authz import ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
@@ -38,6 +39,7 @@ from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
     PpaCreate,
     PpaFilters,
+    PpaSort,
     PpaUpdate,
 )
 from portfolio_service.workflow.service import create_stages
@@ -137,7 +139,23 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     conditions += record_conditions(filters)
     if filters.q:
         conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
-    return select(Ppa).where(*conditions).order_by(Ppa.created_at.desc(), Ppa.id)
+    return select(Ppa).where(*conditions).order_by(*_order(filters.sort))
+
+
+# By the work's course (planning, ongoing, completed, on hold, cancelled), not alphabetically.
+_STATUS_RANK = case({status: rank for rank, status in enumerate(PpaStatus)}, value=Ppa.status)
+
+
+def _order(sort: PpaSort) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """The list's order by `sort` (a PPA without the value last either way), then the
+    newest first and its id: a stable order for its pages."""
+    newest_first = (Ppa.created_at.desc(), Ppa.id)
+    if sort is PpaSort.CREATED_AT_DESC:
+        return newest_first  # the index's order (ix_ppas__created_at_id)
+    name = sort.value.removeprefix("-")
+    column = _STATUS_RANK if name == "status" else getattr(Ppa, name)
+    by = column.desc() if sort.value.startswith("-") else column.asc()
+    return (by.nulls_last(), *newest_first)
 
 
 def record_conditions(filters: PpaFilters | DashboardFilters) -> list[ColumnElement[bool]]:

@@ -640,8 +640,26 @@ PRINT_CHECK = """() => {
       ? [] : ["the print header is not above the content"]),
     ...(main && main.getBoundingClientRect().width >= window.innerWidth - 2
       ? [] : ["the content is not full width"]),
+    // Links paper cannot follow, and the headings of forms that do not print.
+    ...new Set([...document.querySelectorAll(
+        'main a[href$="/edit/"], main a[href$="/delete/"], main a[href$="/reverse/"], ' +
+        'main a[href$="/deactivate/"], main .form-heading')]
+      .filter(shown).map((node) => `"${node.textContent.trim()}" prints`)),
+    // No table cut at the paper's right edge (the viewport is A4's printable width), nor
+    // by the box it scrolls in on a screen.
+    ...[...document.querySelectorAll("main table")].filter(shown).flatMap((table) => {
+      const box = table.parentElement;
+      const clipped = box && getComputedStyle(box).overflowX !== "visible"
+        && box.scrollWidth > box.clientWidth + 1;
+      const named = table.caption?.textContent.trim()
+        || table.closest("section")?.querySelector("h2")?.textContent.trim() || "a table";
+      return clipped || table.getBoundingClientRect().right > window.innerWidth + 1
+        ? [`the table "${named}" is cut at the right`] : [];
+    }),
   ];
 }"""
+# A4 less the page's margins (obcms.css @page: 12 mm each side), at 96 px per inch.
+A4_PRINTABLE = {"width": 703, "height": 1000}
 
 
 def test_every_page_prints_its_content_without_menu_or_forms(
@@ -649,7 +667,7 @@ def test_every_page_prints_its_content_without_menu_or_forms(
 ):
     routes = page_routes(gateway.server.config.app.routes)
     paths = [path for route in routes for path in _paths_of(route, seeded.ids)]
-    admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, DESKTOP)
+    admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, A4_PRINTABLE)
     admin.emulate_media(media="print")
     problems = []
     for path in paths:
@@ -662,6 +680,7 @@ def test_every_page_prints_its_content_without_menu_or_forms(
     for name, path in (
         ("dashboard", "/oobc-management/portfolio/"),
         ("ppa", f"/oobc-management/portfolio/ppas/{seeded.ids['ppa_id']}/"),
+        ("budget-execution", "/oobc-management/portfolio/reports/budget-execution/"),
     ):
         admin.goto(path)
         admin.wait_for_load_state("networkidle")

@@ -81,6 +81,10 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     target = page.locator('[data-column="in_progress"]')
     page.locator(f'[data-task="{card["id"]}"]').drag_to(target)
     expect(page.locator("[data-task-status]")).to_contain_text("moved to In progress")
+    # The columns' counts follow the card (they said 1 and 0 until a reload).
+    heading = page.locator("section.board-column h2")
+    expect(heading.filter(has_text="Not started")).to_contain_text("(0)")
+    expect(heading.filter(has_text="In progress")).to_contain_text("(1)")
     page.goto(f"{TASKS}?q={marker}&status=in_progress")
     expect(page.locator(f'tr[data-task="{card["id"]}"]')).to_be_visible()
 

@@ -67,6 +67,14 @@
     });
   }
 
+  // Each column's heading counts the cards it holds now (after a drag, not at page load).
+  function recount(element) {
+    element.querySelectorAll("[data-column]").forEach(function (list) {
+      var count = list.closest("section").querySelector("h2 .count");
+      if (count) count.textContent = "(" + list.querySelectorAll(".task-card").length + ")";
+    });
+  }
+
   function board(root) {
     var element = root.querySelector("[data-board]");
     var field = element && element.dataset.field;
@@ -81,6 +89,7 @@
         preventOnFilter: false,
         onEnd: function (event) {
           if (event.from === event.to) return;
+          recount(element);
           var card = event.item;
           var value = event.to.dataset.column;
           var title = card.dataset.title;
@@ -98,6 +107,7 @@
                 say("“" + title + "” moved to " + event.to.closest("section").querySelector("h2").firstChild.textContent.trim());
               } else {
                 event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
+                recount(element);
                 say("“" + title + "” was not moved: " + result.reply.message);
               }
             });

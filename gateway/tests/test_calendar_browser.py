@@ -256,6 +256,23 @@ def test_a_timed_entry_continued_on_the_next_row_of_the_month_has_no_midnight(op
     assert "Sat 28 Oct 2034, 20:00" in (continued.get_attribute("title") or "")
 
 
+def test_the_week_opens_at_an_entry_before_the_working_day(open_page, api):
+    """A 06:30 stand-up is in view when its week opens (the hours shown began at 08:00, the
+    stand-up above them, unseen)."""
+    title = unique("Stand-up")
+    post(api, dict(api.headers), "/events", event_body(title, "2034-11-07", "06:30", "06:45"))
+    page = open_page()
+    show(page, "timeGridWeek", "2034-11-06")
+    standup = entry(page, title)
+    expect(standup).to_be_in_viewport()
+    scroller = page.locator(".fc-timegrid-body").locator(
+        "xpath=ancestor::div[contains(@class, 'fc-scroller')][1]"
+    )
+    box, shown = standup.bounding_box(), scroller.bounding_box()
+    assert box and shown
+    assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"]
+
+
 def test_entries_in_module_colours_and_details_over_the_grid(open_page, seeded):
     page = open_page()
     show(page, "dayGridMonth")

@@ -464,8 +464,27 @@
 
     // The month and list views grow with their entries; the day and week views scroll their
     // hours in a fixed height, opened at the working day (height is not a per-view option).
+    // Once a day or week view's entries are in: an entry before the working day (a 07:00
+    // stand-up) would sit above the hours shown, unseen; the view opens at the earliest one.
+    var openAtEarliest = false;
+
+    function scrollToEarliest() {
+      var view = calendar.view;
+      var earliest = null;
+      calendar.getEvents().forEach(function (event) {
+        if (event.allDay || !event.start || event.start >= view.activeEnd) return;
+        if ((event.end || event.start) <= view.activeStart) return;
+        var time = calendar.formatDate(event.start, "HH:mm");
+        if (earliest === null || time < earliest) earliest = time;
+      });
+      if (earliest !== null && earliest + ":00" < WORKING_DAY) {
+        calendar.scrollToTime(earliest.slice(0, 2) + ":00:00");
+      }
+    }
+
     function fitView(info) {
       var timed = info.view.type.indexOf("timeGrid") === 0;
+      openAtEarliest = timed;
       var height = timed ? Math.max(480, window.innerHeight - 160) : "auto";
       var resized = calendar.getOption("height") !== height;
       if (resized) calendar.setOption("height", height);
@@ -475,6 +494,8 @@
           calendar.scrollToTime(WORKING_DAY);
         });
       }
+      // The entries of the new dates may be in already (fetched with the month before).
+      if (timed) window.requestAnimationFrame(scrollToEarliest);
     }
 
     // A day's column of the day and week views takes the keyboard's focus: the hours scroll
@@ -550,6 +571,10 @@
       loading: function (isLoading) {
         loading.hidden = !isLoading;
         element.setAttribute("aria-busy", isLoading ? "true" : "false");
+        if (!isLoading && openAtEarliest) {
+          openAtEarliest = false;
+          window.requestAnimationFrame(scrollToEarliest);
+        }
       },
       eventClassNames: classNames,
       eventContent: continuedTitle,

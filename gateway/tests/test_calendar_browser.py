@@ -269,8 +269,10 @@ def test_the_week_opens_at_an_entry_before_the_working_day(open_page, api):
         "xpath=ancestor::div[contains(@class, 'fc-scroller')][1]"
     )
     box, shown = standup.bounding_box(), scroller.bounding_box()
-    assert box and shown
-    assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"]
+    assert box
+    assert shown
+    assert shown["y"] <= box["y"]
+    assert box["y"] + box["height"] <= shown["y"] + shown["height"]
 
 
 def test_entries_in_module_colours_and_details_over_the_grid(open_page, seeded):

@@ -356,18 +356,23 @@ def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
     assert len(inbox(session, manager)) == 1
     assert len(inbox(session, owner)) == 3
 
-    # An outcome is said as one: "was approved", not "moved to approved".
+    # An outcome is said as one: "was approved", not "moved to approved"; and by whom.
     for to, said in (
-        ("approved", "was approved"),
-        ("rejected", "was rejected"),
-        ("draft", "is back in draft"),
+        ("approved", "was approved by Director"),
+        ("rejected", "was rejected by Director"),
+        ("draft", "is back in draft by Director"),
     ):
         handle(
             session,
             settings,
             event(
                 PPA_APPROVAL_CHANGED,
-                PpaApprovalChanged(title="Madrasah support", from_="executive_approval", to=to),
+                PpaApprovalChanged(
+                    title="Madrasah support",
+                    from_="executive_approval",
+                    to=to,
+                    changed_by=admin.user_id,
+                ),
                 ppa_id,
             ),
         )

@@ -519,12 +519,14 @@ def on_approval(
             actor=move.changed_by,
         )
     ppa = session.get(WatchedPpa, ppa_id)
+    # Who decided, as leave and booking decisions say it.
+    by = f" by {_name(session, move.changed_by)}" if move.changed_by else ""
     _tell(
         session,
         settings,
         event,
         ppa.owner_ids if ppa else [],
-        (Kind.APPROVAL_MOVED, f"Your PPA {title} {_approval_outcome(move.to, stage)}"),
+        (Kind.APPROVAL_MOVED, f"Your PPA {title} {_approval_outcome(move.to, stage)}{by}"),
         (event.id,),
         body=move.note or "",
         link=link,

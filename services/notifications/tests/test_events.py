@@ -675,8 +675,10 @@ def test_a_split_series_is_one_change_from_its_day_on_in_either_order_and_only_o
     days the first series lost to the second) and "changed from Mon 21 Dec 2026, 07:30-07:50
     on": neither what changed nor all five days."""
     rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
-    handle(session, settings, rashid.announced(), norhana.announced())
+    dropped = Person(full_name="Omar", email="omar@x.org")
+    handle(session, settings, rashid.announced(), norhana.announced(), dropped.announced())
     people = (rashid, norhana)
+    both = [norhana.user_id, dropped.user_id]
     monday = dt.datetime(2026, 12, 14, 7, 0, tzinfo=MANILA)
     split_day = dt.datetime(2026, 12, 21, 7, 30, tzinfo=MANILA)
     at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)
@@ -684,11 +686,18 @@ def test_a_split_series_is_one_change_from_its_day_on_in_either_order_and_only_o
     for new_series_first in (False, True):
         first, second = uuid.uuid4(), uuid.uuid4()
         before = len(inbox(session, norhana))
-        created = _stand_up(first, people, monday, 20, "20261225")
+        created = _stand_up(first, people, monday, 20, "20261225", participant_ids=both)
         handle(session, settings, event(EVENT_CREATED, created, first, at=at))
         shortened = CalendarEventChanged(
             **_stand_up(
-                first, people, monday, 20, "20261220", version=2, split_on=dt.date(2026, 12, 21)
+                first,
+                people,
+                monday,
+                20,
+                "20261220",
+                version=2,
+                split_on=dt.date(2026, 12, 21),
+                participant_ids=both,
             ).model_dump()
         )
         rest = _stand_up(
@@ -709,6 +718,11 @@ def test_a_split_series_is_one_change_from_its_day_on_in_either_order_and_only_o
             "\u201cMission stand-up\u201d changes from Mon 21 Dec 2026: 07:30\u201307:50 "
             "(was 07:00\u201307:20), at Marawi field office",
         ], f"new series first: {new_series_first}"
+    # Whom the second half leaves out hears it, once per split.
+    assert [n.title for n in inbox(session, dropped) if n.kind == Kind.EVENT_CANCELLED] == 2 * [
+        "You are no longer invited to \u201cMission stand-up\u201d, every weekday, "
+        "07:30\u201307:50, Mon 21 Dec 2026 \u2013 Fri 25 Dec 2026"
+    ]
 
 
 def test_one_occurrence_moved_to_another_venue_says_where_and_a_series_move_says_all(

@@ -614,11 +614,11 @@ def on_calendar_event(
         )
         return
     # "This and following" splits a series in two: to whoever attended the original, the
-    # second half is the same meeting changed from that day on, not a new invitation.
+    # second half is the same meeting changed from that day on (one message, whichever half
+    # is announced first), not a new invitation; whoever it dropped is no longer invited.
     original = session.get(WatchedEvent, data.split_from) if data.split_from else None
-    split = kept is None and original is not None
     before = set(kept.attendee_ids) if kept else set()
-    if split and original is not None:
+    if kept is None and original is not None:
         before = set(original.attendee_ids)
         parts = split_changes(original, data)
         since = data.start

@@ -630,6 +630,11 @@ def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers)
     page = admin.get(cancelled.headers["location"]).text
     assert "Occurrence cancelled" in page
     assert "Mon 10 Nov 2031</a>: cancelled" in page
+    # Its Activity says who cancelled which occurrence (it showed "created it" alone).
+    activity = page[page.index('id="activity"') :]
+    assert "changed" in activity
+    assert "(only the occurrence of Mon 10 Nov 2031)" in activity
+    assert "Status: <del>Planned</del> → <ins>Cancelled</ins>" in activity
 
     # Delete asks first: the GET changes nothing.
     ask = admin.get(f"{EVENTS}{series}/delete/")

@@ -226,10 +226,26 @@ NEED_CHANGED = EventContract("need.changed", NeedChanged)
 # --- calendar -----------------------------------------------------------------------------
 
 
+class OccurrenceOverride(BaseModel):
+    """One occurrence of a series changed on its own, by its original local date: cancelled,
+    or at its own `start` and `end` (in the event's zone) and with its own `title` or `venue`
+    (None: the series')."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    occurrence_date: dt.date
+    cancelled: bool = False
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None
+    title: str | None = None
+    venue: str | None = None
+
+
 class CalendarEventChanged(EventPayload):
     """``event.updated``, ``event.deleted`` (an occurrence override is an update). `start`
     and `end` are in the event's own time zone. A series split off another ("this and
-    following") names it in `split_from`."""
+    following") names it in `split_from`; the series it was split off, announced shortened,
+    names in `split_on` the first (original local) date of the occurrences that went to it."""
 
     event_id: uuid.UUID | None = None
     title: str = ""
@@ -246,8 +262,12 @@ class CalendarEventChanged(EventPayload):
     # a single event (and in messages from before it was announced).
     recurrence: str | None = None
     timezone: str | None = None  # the event's IANA time zone
+    # A series' overrides (what each changed occurrence is now); None for a single event
+    # (and in messages from before they were announced).
+    overrides: list[OccurrenceOverride] | None = None
     version: int | None = None
     split_from: uuid.UUID | None = None
+    split_on: dt.date | None = None
     organizer_id: OwnerId = None
     participant_ids: list[uuid.UUID] = []
     changed_by: OwnerId = None

@@ -108,3 +108,58 @@ def test_a_single_event_is_announced_without_recurrence(client, session, staff):
     [(_, data)] = _announced(session)
     assert data["recurrence"] is None
     assert data["timezone"] == "Asia/Manila"
+
+
+def test_an_occurrence_renamed_or_elsewhere_still_happens_and_its_override_is_announced(
+    client, session, staff
+):
+    """An occurrence given only a venue (at its series' time) was announced as an EXDATE and
+    an RDATE of the same moment, which removes it: consumers lost it, and nobody could tell
+    its new venue."""
+    event_id = _created(
+        client,
+        staff,
+        "2026-10-19T07:00:00+08:00",
+        "2026-10-19T07:20:00+08:00",
+        venue="OOBC office",
+        recurrence={"freq": "weekly", "by_weekday": [1, 2, 3, 4, 5]},
+    )
+    elsewhere = change_occurrence(client, staff, event_id, "20261021", venue="Hotel lobby")
+    assert elsewhere.status_code == 200, elsewhere.text
+    _, data = _announced(session)[-1]
+    assert "2026-10-20T23:00:00Z" in _expanded(data)
+    assert _expanded(data) == _occurrence_starts(client, staff, event_id)
+    assert data["overrides"] == [
+        {
+            "occurrence_date": "2026-10-21",
+            "cancelled": False,
+            "start": "2026-10-21T07:00:00+08:00",
+            "end": "2026-10-21T07:20:00+08:00",
+            "title": None,
+            "venue": "Hotel lobby",
+        }
+    ]
+
+
+def test_a_split_series_names_the_day_its_occurrences_went_to_the_other(client, session, staff):
+    event_id = _created(
+        client,
+        staff,
+        "2026-12-14T07:00:00+08:00",
+        "2026-12-14T07:20:00+08:00",
+        recurrence={"freq": "weekly", "by_weekday": [1, 2, 3, 4, 5], "until": "2026-12-25"},
+    )
+    event = client.get(f"{EVENTS}/{event_id}", headers=staff.headers).json()
+    split = client.post(
+        f"{EVENTS}/{event_id}/split",
+        json={"from_date": "2026-12-21", "changes": {"venue": "Marawi field office"}},
+        headers={**staff.headers, "If-Match": f'"{event["version"]}"'},
+    )
+    assert split.status_code == 201, split.text
+    (shortened, old), (created, new) = _announced(session)[-2:]
+    assert (shortened, old["event_id"], old["split_on"]) == (
+        "event.updated",
+        event_id,
+        "2026-12-21",
+    )
+    assert (created, new["split_from"], new["split_on"]) == ("event.created", event_id, None)

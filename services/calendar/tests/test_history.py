@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from .helpers import EVENTS, create_event
+from .helpers import EVENTS, change_occurrence, create_event
 
 
 def changes(entry) -> dict[str, tuple[object, object]]:
@@ -144,3 +144,62 @@ def test_a_staff_user_cannot_read_a_hidden_field_through_history(
     assert "Get well soon" not in client.get(url, headers=other_staff.headers).text
     assert "Surgery" not in client.get(url, headers=other_staff.headers).text
     assert "sick" not in client.get(url, headers=other_staff.headers).text
+
+
+def test_one_occurrence_moved_cancelled_and_restored_is_in_its_events_history(
+    client, staff, manager
+) -> None:
+    """Moving or cancelling one occurrence left the event's history with "created" alone."""
+    event = create_event(
+        client,
+        staff,
+        {
+            "title": "Mission stand-up",
+            "event_type": "meeting",
+            "start": "2026-12-14T08:00:00+08:00",
+            "end": "2026-12-14T08:15:00+08:00",
+            "venue": "Marawi field office",
+            "recurrence": {"freq": "weekly", "by_weekday": [1, 2, 3, 4, 5], "until": "2026-12-25"},
+        },
+    )
+    url = f"{EVENTS}/{event['id']}"
+    moved = change_occurrence(
+        client,
+        manager,
+        event["id"],
+        "20261216",
+        start="2026-12-16T07:30:00+08:00",
+        end="2026-12-16T07:45:00+08:00",
+        venue="Hotel lobby, Marawi",
+    )
+    assert moved.status_code == 200, moved.text
+    cancelled = client.delete(f"{url}/occurrences/20261217", headers=staff.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    restored = client.delete(f"{url}/occurrences/20261217/override", headers=staff.headers)
+    assert restored.status_code == 200, restored.text
+
+    answer = client.get(f"{url}/history", headers=staff.headers)
+    assert answer.status_code == 200, answer.text
+    back, cancel, move, creation = answer.json()["items"]
+    assert creation["action"] == "created"
+    assert (move["actor_id"], move["cause"]) == (
+        str(manager.user_id),
+        "only the occurrence of Wed 16 Dec 2026",
+    )
+    assert changes(move) == {
+        "start": ("2026-12-16T00:00:00Z", "2026-12-15T23:30:00Z"),
+        "end": ("2026-12-16T00:15:00Z", "2026-12-15T23:45:00Z"),
+        "venue": ("Marawi field office", "Hotel lobby, Marawi"),
+    }
+    assert (cancel["actor_id"], cancel["cause"]) == (
+        str(staff.user_id),
+        "only the occurrence of Thu 17 Dec 2026",
+    )
+    assert changes(cancel) == {"status": ("planned", "cancelled")}
+    assert back["cause"] == "the occurrence of Thu 17 Dec 2026 back as the series has it"
+    assert changes(back) == {
+        "status": ("cancelled", "planned"),
+        "start": (None, "2026-12-17T00:00:00Z"),
+        "end": (None, "2026-12-17T00:15:00Z"),
+    }
+    assert back["record_version"] == cancel["record_version"] + 1

@@ -551,7 +551,8 @@ def test_attendees_hear_what_changed_a_moved_or_cancelled_occurrence_a_venue_a_r
         "now at Room 2": f"/go/event/{event_id}",
     }
     longer = told(5, cancelled, venue="Room 2", end=start + dt.timedelta(hours=2))
-    assert longer == ["\u201cWeekly sync\u201d changed: now Wed 9 Dec 2026, 10:00\u201312:00"]
+    # Every occurrence is longer, not the first one alone.
+    assert longer == ["\u201cWeekly sync\u201d changed: all occurrences now 10:00\u201312:00"]
 
     told(6, cancelled, venue="Room 2", participant_ids=[guest.user_id])
     [removal] = [n for n in inbox(session, dropped) if n.kind == Kind.EVENT_CANCELLED]
@@ -620,9 +621,10 @@ def test_a_series_invitation_says_it_repeats_and_its_split_is_a_change(
 
     handle(session, settings, event(EVENT_CREATED, series(first, start), first))
     [invited] = inbox(session, guest)
+    # Its pattern, not its first date as if it were a single meeting.
     assert invited.title == (
-        "You are invited to \u201cWeekly sync\u201d, a repeating event from Wed 9 Dec 2026, "
-        "10:00\u201311:00"
+        "You are invited to \u201cWeekly sync\u201d, every week on Wednesday, "
+        "10:00\u201311:00, from Wed 9 Dec 2026, 3 times"
     )
     # "This and following" from 30 Dec: the rest of the same meeting, an hour later.
     later = dt.datetime(2026, 12, 30, 11, 0, tzinfo=MANILA)
@@ -630,5 +632,195 @@ def test_a_series_invitation_says_it_repeats_and_its_split_is_a_change(
     [_, split] = inbox(session, guest)
     assert split.kind == Kind.EVENT_CHANGED
     assert split.title == (
-        "\u201cWeekly sync\u201d changed from Wed 30 Dec 2026, 11:00\u201312:00 on"
+        "\u201cWeekly sync\u201d changes from Wed 30 Dec 2026: 11:00\u201312:00 "
+        "(was 10:00\u201311:00)"
+    )
+
+
+MISSION_DAYS = "BYDAY=MO,TU,WE,TH,FR"
+
+
+def _stand_up(
+    event_id: uuid.UUID,
+    people: tuple[Person, Person],
+    begins: dt.datetime,
+    minutes: int,
+    until: str,
+    **more: object,
+) -> CalendarEventCreated:
+    """Rashid's "Mission stand-up" as the calendar announces it: every weekday until `until`
+    (YYYYMMDD), from `begins` (Manila), with `more` (its venue, overrides, version...)."""
+    organizer, guest = people
+    rule = (
+        f"DTSTART:{begins:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;UNTIL={until}T235959;"
+        f"{MISSION_DAYS};BYHOUR={begins.hour};BYMINUTE={begins.minute};BYSECOND=0"
+    )
+    values: dict[str, object] = {
+        "event_id": event_id,
+        "title": "Mission stand-up",
+        "venue": "OOBC office, Cotabato",
+        "start": begins,
+        "end": begins + dt.timedelta(minutes=minutes),
+        "recurring": True,
+        "recurrence": rule,
+        "timezone": "Asia/Manila",
+        "version": 1,
+        "organizer_id": organizer.user_id,
+        "participant_ids": [guest.user_id],
+        "changed_by": organizer.user_id,
+        "overrides": [],
+    }
+    return CalendarEventCreated(**{**values, **more})
+
+
+def test_a_split_series_is_one_change_from_its_day_on_in_either_order_and_only_once(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """ "This and following" from Mon 21 Dec told Norhana that 21-23 Dec were cancelled (the
+    days the first series lost to the second) and "changed from Mon 21 Dec 2026, 07:30-07:50
+    on": neither what changed nor all five days."""
+    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
+    dropped = Person(full_name="Omar", email="omar@x.org")
+    handle(session, settings, rashid.announced(), norhana.announced(), dropped.announced())
+    people = (rashid, norhana)
+    both = [norhana.user_id, dropped.user_id]
+    monday = dt.datetime(2026, 12, 14, 7, 0, tzinfo=MANILA)
+    split_day = dt.datetime(2026, 12, 21, 7, 30, tzinfo=MANILA)
+    at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)
+
+    for new_series_first in (False, True):
+        first, second = uuid.uuid4(), uuid.uuid4()
+        before = len(inbox(session, norhana))
+        created = _stand_up(first, people, monday, 20, "20261225", participant_ids=both)
+        handle(session, settings, event(EVENT_CREATED, created, first, at=at))
+        shortened = CalendarEventChanged(
+            **_stand_up(
+                first,
+                people,
+                monday,
+                20,
+                "20261220",
+                version=2,
+                split_on=dt.date(2026, 12, 21),
+                participant_ids=both,
+            ).model_dump()
+        )
+        rest = _stand_up(
+            second, people, split_day, 20, "20261225", venue="Marawi field office", split_from=first
+        )
+        announced = [
+            event(EVENT_UPDATED, shortened, first, at=at),
+            event(EVENT_CREATED, rest, second, at=at),
+        ]
+        if new_series_first:
+            announced.reverse()
+        # Each announced twice (a redelivery): told once.
+        handle(session, settings, *announced, *announced)
+        titles = [n.title for n in inbox(session, norhana)[before:]]
+        assert titles == [
+            "You are invited to \u201cMission stand-up\u201d, every weekday, "
+            "07:00\u201307:20, Mon 14 Dec 2026 \u2013 Fri 25 Dec 2026",
+            "\u201cMission stand-up\u201d changes from Mon 21 Dec 2026: 07:30\u201307:50 "
+            "(was 07:00\u201307:20), at Marawi field office",
+        ], f"new series first: {new_series_first}"
+    # Whom the second half leaves out hears it, once per split.
+    assert [n.title for n in inbox(session, dropped) if n.kind == Kind.EVENT_CANCELLED] == 2 * [
+        "You are no longer invited to \u201cMission stand-up\u201d, every weekday, "
+        "07:30\u201307:50, Mon 21 Dec 2026 \u2013 Fri 25 Dec 2026"
+    ]
+
+
+def test_one_occurrence_moved_to_another_venue_says_where_and_a_series_move_says_all(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
+    handle(session, settings, rashid.announced(), norhana.announced())
+    people = (rashid, norhana)
+    event_id = uuid.uuid4()
+    monday = dt.datetime(2026, 12, 14, 8, 0, tzinfo=MANILA)
+    at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)
+
+    def told(payload: CalendarEventCreated) -> list[str]:
+        known = {n.id for n in inbox(session, norhana)}
+        kind = EVENT_CREATED if payload.version == 1 else EVENT_UPDATED
+        handle(session, settings, event(kind, payload, event_id, at=at))
+        return [n.title for n in inbox(session, norhana) if n.id not in known]
+
+    def override(day: int, **values: object) -> dict[str, object]:
+        return {"occurrence_date": dt.date(2026, 12, day), **values}
+
+    assert told(_stand_up(event_id, people, monday, 15, "20261225")) == [
+        "You are invited to \u201cMission stand-up\u201d, every weekday, 08:00\u201308:15, "
+        "Mon 14 Dec 2026 \u2013 Fri 25 Dec 2026"
+    ]
+    wednesday = dt.datetime(2026, 12, 16, 7, 30, tzinfo=MANILA)
+    moved = override(
+        16,
+        start=wednesday,
+        end=wednesday + dt.timedelta(minutes=15),
+        venue="Hotel lobby, Marawi",
+    )
+    payload = _stand_up(event_id, people, monday, 15, "20261225", version=2, overrides=[moved])
+    rule = f"{payload.recurrence}\nEXDATE:20261216T080000\nRDATE:20261216T073000"
+    assert told(payload.model_copy(update={"recurrence": rule})) == [
+        "\u201cMission stand-up\u201d changed: Wed 16 Dec 2026, 08:00\u201308:15 moved to "
+        "07:30\u201307:45, at Hotel lobby, Marawi"
+    ]
+    # Only another venue, or another title (at the series' time: its rule is unchanged).
+    thursday = dt.datetime(2026, 12, 17, 8, 0, tzinfo=MANILA)
+    elsewhere = override(
+        17, start=thursday, end=thursday + dt.timedelta(minutes=15), venue="Annex room"
+    )
+    payload = _stand_up(
+        event_id, people, monday, 15, "20261225", version=3, overrides=[moved, elsewhere]
+    )
+    assert told(payload.model_copy(update={"recurrence": rule})) == [
+        "\u201cMission stand-up\u201d changed: Thu 17 Dec 2026, 08:00\u201308:15 now at Annex room"
+    ]
+    renamed = {**elsewhere, "title": "Stand-up with the mayor"}
+    payload = _stand_up(
+        event_id, people, monday, 15, "20261225", version=4, overrides=[moved, renamed]
+    )
+    assert told(payload.model_copy(update={"recurrence": rule})) == [
+        "\u201cMission stand-up\u201d changed: Thu 17 Dec 2026, 08:00\u201308:15 renamed "
+        "\u201cStand-up with the mayor\u201d"
+    ]
+    # The whole series an hour earlier: every occurrence, not "now Mon 14 Dec".
+    assert told(
+        _stand_up(event_id, people, monday - dt.timedelta(hours=1), 20, "20261225", version=5)
+    ) == ["\u201cMission stand-up\u201d changed: all occurrences now 07:00\u201307:20"]
+
+
+def test_many_cancelled_days_are_counted_not_cut_off(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
+    handle(session, settings, rashid.announced(), norhana.announced())
+    people = (rashid, norhana)
+    event_id = uuid.uuid4()
+    monday = dt.datetime(2026, 12, 14, 7, 0, tzinfo=MANILA)
+    at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)
+    created = _stand_up(event_id, people, monday, 20, "20261225")
+    handle(session, settings, event(EVENT_CREATED, created, event_id, at=at))
+    week = ",".join(f"202612{day}T070000" for day in range(21, 26))
+    cancelled = _stand_up(
+        event_id,
+        people,
+        monday,
+        20,
+        "20261225",
+        version=2,
+        overrides=[
+            {"occurrence_date": dt.date(2026, 12, day), "cancelled": True} for day in range(21, 26)
+        ],
+    )
+    rule = f"{cancelled.recurrence}\nEXDATE:{week}"
+    handle(
+        session,
+        settings,
+        event(EVENT_UPDATED, cancelled.model_copy(update={"recurrence": rule}), event_id, at=at),
+    )
+    assert inbox(session, norhana)[-1].title == (
+        "\u201cMission stand-up\u201d changed: Mon 21, Tue 22, Wed 23 Dec 2026 and 2 more are "
+        "cancelled"
     )

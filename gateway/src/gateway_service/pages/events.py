@@ -58,7 +58,7 @@ from gateway_service.users.models import User
 from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
-from obcms_platform.vocabulary import Frequency
+from obcms_platform.repeats import POSITIONS, UNITS, WEEKDAYS, Repeat
 
 EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
@@ -70,14 +70,7 @@ FRAGMENT_HEADER = "x-fragment"
 TOM_SELECT = ("vendor/tom-select/tom-select.complete.min.js", "vendor/tom-select/tom-select.css")
 
 # Recurrence choices (the calendar service validates), each with its unit ("every 2 weeks").
-FREQUENCIES = {
-    Frequency.DAILY: "day",
-    Frequency.WEEKLY: "week",
-    Frequency.MONTHLY: "month",
-    Frequency.YEARLY: "year",
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-POSITIONS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+FREQUENCIES = UNITS
 SCOPES = {
     "this": "This occurrence",
     "following": "This and following",
@@ -768,37 +761,9 @@ async def event_create(request: Request, user: PageUser) -> Response:
 # --- the event page -------------------------------------------------------------------------
 
 
-def _weekday_list(days: list[int]) -> str:
-    words = [WEEKDAYS[d - 1] for d in days]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def describe_recurrence(rule: dict[str, Any], first: datetime, zone: ZoneInfo) -> str:
     """ "Every week on Monday and Wednesday, until Fri 30 Jan 2027"."""
-    unit = FREQUENCIES[rule["freq"]]
-    interval = int(rule["interval"])
-    every = f"Every {unit}" if interval == 1 else f"Every {interval} {unit}s"
-    local = first.astimezone(zone)
-    weekdays = list(rule["by_weekday"])
-    setpos = list(rule.get("by_setpos") or [])
-    monthdays = list(rule["by_monthday"])
-    if rule["freq"] == "weekly":
-        every += " on " + _weekday_list(weekdays or [local.isoweekday()])
-    elif rule["freq"] in ("monthly", "yearly") and setpos and weekdays:
-        positions = " and ".join(POSITIONS.get(p, f"number {p}") for p in setpos)
-        every += f" on the {positions} {_weekday_list(weekdays)}"
-        if rule["freq"] == "yearly":
-            every += f" of {local.strftime('%B')}"
-    elif rule["freq"] == "monthly":
-        days = monthdays or [local.day]
-        every += " on day " + " and ".join(str(d) for d in days)
-    elif rule["freq"] == "yearly":
-        every += f" on {local.day} {local.strftime('%B')}"
-    if rule["until"]:
-        every += ", until " + formatting.format_day(rule["until"])
-    elif rule["count"]:
-        every += f", {rule['count']} times"
-    return every
+    return Repeat.of_rule(rule).described(first.astimezone(zone).date())
 
 
 async def _occurrence_param(

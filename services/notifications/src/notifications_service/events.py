@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from notifications_service.event_words import (
+    EventChanges,
+    Timing,
+    event_changes,
+    moment,
+    split_changes,
+)
 from notifications_service.kinds import Kind
 from notifications_service.notifications.service import Message, notify, summarise
 from notifications_service.projections.models import (
@@ -569,14 +574,14 @@ def on_calendar_event(
         return
     attendees = _attendees(data)
     cancelled = data.status == "cancelled" or event.type == c.EVENT_DELETED.name
-    start = _moment(data.start)
+    start = moment(data.start)
     # A series announced without its recurrence (a message from before it was) cannot be
     # expanded: nobody is reminded of it, rather than of its first occurrence only.
     expandable = not data.recurring or (data.recurrence is not None and data.timezone is not None)
-    values = {
+    values: dict[str, object] = {
         "title": data.title,
         "start": start,
-        "end": _moment(data.end),
+        "end": moment(data.end),
         "all_day": data.all_day,
         "cancelled": cancelled,
         "attendee_ids": attendees if expandable else [],
@@ -586,17 +591,13 @@ def on_calendar_event(
     }
     if data.venue is not None:  # None: announced by a release that did not name it
         values["venue"] = data.venue
-    # All-day dates are the event's own; times are each reader's.
-    days_of = ZoneInfo(data.timezone) if data.all_day and data.timezone else None
-
-    def when(zone: ZoneInfo) -> str:
-        return format_span(data.start, data.end, data.all_day, zone, days_of)
-
-    changes = _event_changes(kept, data, when, event.occurred_at) if kept else _EventChanges()
+    if data.overrides is not None:  # None: announced by a release that did not name them
+        values["overrides"] = [override.model_dump(mode="json") for override in data.overrides]
+    timing = Timing.announced(data)
+    changes = event_changes(kept, data, event.occurred_at) if kept else EventChanges()
     _keep(session, WatchedEvent.event_id, event_id, values)
     link = record_link(Record.EVENT, event_id)
     title = quoted(data.title)
-    before = set(kept.attendee_ids) if kept else set()
     if cancelled:
         gone = (
             "was removed from the calendar"
@@ -608,37 +609,47 @@ def on_calendar_event(
             settings,
             event,
             attendees,
-            (Kind.EVENT_CANCELLED, lambda zone: f"{title} ({when(zone)}) {gone}"),
+            (Kind.EVENT_CANCELLED, lambda zone: f"{title} ({timing.words(zone)}) {gone}"),
             (event_id,),
             link=link,
             actor=data.changed_by,
         )
         return
-    invited = [person for person in attendees if person not in before]
-    removed = [person for person in before if person not in attendees]
     # "This and following" splits a series in two: to whoever attended the original, the
-    # second half is the same meeting changed from that day on, not a new invitation.
+    # second half is the same meeting changed from that day on (one message, whichever half
+    # is announced first), not a new invitation; whoever it dropped is no longer invited.
     original = session.get(WatchedEvent, data.split_from) if data.split_from else None
+    before = set(kept.attendee_ids) if kept else set()
     if kept is None and original is not None:
-        continuing = [person for person in invited if person in original.attendee_ids]
-        invited = [person for person in invited if person not in continuing]
+        before = set(original.attendee_ids)
+        parts = split_changes(original, data)
+        since = data.start
+
+        def continued(zone: ZoneInfo) -> str:
+            changed = ", ".join(part(zone) for part in parts)
+            return f"{quoted(original.title)} changes from {format_day(since, zone)}: {changed}"
+
         _tell(
             session,
             settings,
             event,
-            continuing,
-            (Kind.EVENT_CHANGED, lambda zone: f"{title} changed from {when(zone)} on"),
+            [person for person in attendees if person in before] if parts else [],
+            (Kind.EVENT_CHANGED, continued),
             (event_id, version),
             link=link,
             actor=data.changed_by,
         )
-    repeating = "a repeating event from " if data.recurring else ""
+    invited = [person for person in attendees if person not in before]
+    removed = [person for person in before if person not in attendees]
     _tell(
         session,
         settings,
         event,
         removed,
-        (Kind.EVENT_CANCELLED, lambda zone: f"You are no longer invited to {title}, {when(zone)}"),
+        (
+            Kind.EVENT_CANCELLED,
+            lambda zone: f"You are no longer invited to {title}, {timing.words(zone)}",
+        ),
         (event_id, version),
         link=link,
         actor=data.changed_by,
@@ -651,7 +662,7 @@ def on_calendar_event(
         settings,
         event,
         invited,
-        (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {repeating}{when(zone)}"),
+        (Kind.EVENT_INVITED, lambda zone: f"You are invited to {title}, {timing.words(zone)}"),
         (event_id,),
         link=link,
         body=(where + organizer).strip(),
@@ -666,90 +677,12 @@ def on_calendar_event(
             session,
             settings,
             event,
-            [person for person in attendees if person in before],
+            [person for person in attendees if kept and person in kept.attendee_ids],
             (Kind.EVENT_CHANGED, changed),
             (event_id, version),
             link=record_link(Record.EVENT, event_id, occurrence=changes.occurrence),
             actor=data.changed_by,
         )
-
-
-# How far ahead a series' changed occurrences are looked for (and named).
-CHANGED_OCCURRENCES_AHEAD = timedelta(days=400)
-
-
-@dataclass(frozen=True)
-class _EventChanges:
-    """What changed of an event, in words for each reader's zone; `occurrence`, the one
-    occurrence of a series it is about (the day it was planned on), which its link opens."""
-
-    parts: list[Callable[[ZoneInfo], str]] = field(default_factory=list)
-    occurrence: date | None = None
-
-
-def _event_changes(
-    kept: WatchedEvent,
-    data: c.CalendarEventChanged,
-    when: Callable[[ZoneInfo], str],
-    now: datetime,
-) -> _EventChanges:
-    """What changed for the people attending, in words for each reader's zone (`when`: the
-    event's time in it): its time, single occurrences of a series (moved or cancelled), its
-    venue, its title."""
-    parts: list[Callable[[ZoneInfo], str]] = []
-    occurrence = None
-    start, end = _moment(data.start), _moment(data.end)
-    if kept.start != start or (kept.end is not None and kept.end != end):
-        parts.append(lambda zone: "now " + when(zone))
-    elif (
-        kept.recurrence and data.recurrence and data.timezone and kept.recurrence != data.recurrence
-    ):
-        series = (kept.recurrence, data.recurrence, ZoneInfo(data.timezone))
-        words, occurrence = _occurrences_changed(series, data, now)
-        parts.append(words)
-    if data.venue is not None and kept.venue is not None and kept.venue != data.venue:
-        place = data.venue
-        parts.append(lambda zone: f"now at {place}" if place else "no venue any more")
-    if kept.title != data.title:
-        parts.append(lambda zone: f"renamed from {quoted(kept.title)}")
-    return _EventChanges(parts, occurrence)
-
-
-def _occurrences_changed(
-    series: tuple[str, str, ZoneInfo], data: c.CalendarEventChanged, now: datetime
-) -> tuple[Callable[[ZoneInfo], str], date | None]:
-    """Which occurrences of a series (its rules before and after, in its zone) moved or were
-    cancelled: "Wed 16 Dec 2026, 10:00-11:00 moved to 15:00-16:00", "Wed 23 Dec 2026 is
-    cancelled"; and the day it was planned on when it is one."""
-    old, new_rule, zone_of_series = series
-    horizon = (
-        now.astimezone(zone_of_series).replace(tzinfo=None),
-        (now + CHANGED_OCCURRENCES_AHEAD).astimezone(zone_of_series).replace(tzinfo=None),
-    )
-    before = set(rrulestr(old, forceset=True).between(*horizon))
-    after = set(rrulestr(new_rule, forceset=True).between(*horizon))
-    gone, new = sorted(before - after), sorted(after - before)
-    first, last = _moment(data.start), _moment(data.end)
-    length = last - first if first is not None and last is not None else timedelta()
-
-    def at(local: datetime) -> datetime:
-        return local.replace(tzinfo=zone_of_series)
-
-    def words(zone: ZoneInfo) -> str:
-        if len(gone) == 1 and len(new) == 1:
-            was = format_span(at(gone[0]), at(gone[0]) + length, data.all_day, zone)
-            moved_to = format_span(at(new[0]), at(new[0]) + length, data.all_day, zone)
-            # The same day: the new times alone ("... 09:00-10:00 moved to 15:00-16:00").
-            same_day = f"{format_day(at(new[0]), zone)}, "
-            if not data.all_day and was.startswith(same_day):
-                moved_to = moved_to.removeprefix(same_day)
-            return f"{was} moved to {moved_to}"
-        if gone and not new:
-            days = ", ".join(format_day(at(day).date()) for day in gone[:3])
-            return f"{days} {'is' if len(gone) == 1 else 'are'} cancelled"
-        return "some of its dates changed (see the event)"
-
-    return words, gone[0].date() if len(gone) == 1 and len(new) <= 1 else None
 
 
 # Comments.
@@ -819,12 +752,6 @@ def on_export_failed(
         link=export_link(failed.service, failed.job_id),
         body=failed.error,
     )
-
-
-def _moment(value: datetime | str | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
 
 
 def _reacting(

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, raiseload
 
 from calendar_service.authz import EVENT_ORGANIZER
 from calendar_service.bookings import service as bookings
-from calendar_service.calendar_events.models import SERIES, SINGLE_EVENT, Event, EventOccurrence
+from calendar_service.calendar_events.models import (
+    SERIES,
+    SINGLE_EVENT,
+    Event,
+    EventOccurrence,
+    EventStatus,
+)
 from calendar_service.calendar_events.recurrence import (
     Frequency,
     Rule,
@@ -30,7 +36,7 @@ from calendar_service.calendar_events.schemas import (
     OccurrenceChange,
     RecurrenceIn,
 )
-from calendar_service.db import outbox
+from calendar_service.db import history, outbox
 from calendar_service.limits import current_limits
 from obcms_platform import records
 from obcms_platform.auth import Principal
@@ -42,6 +48,7 @@ from obcms_platform.contracts import (
     CalendarEventChanged,
     CalendarEventCreated,
     EventContract,
+    OccurrenceOverride,
 )
 from obcms_platform.errors import (
     ConflictError,
@@ -50,6 +57,7 @@ from obcms_platform.errors import (
 )
 from obcms_platform.feed import TimeWindow
 from obcms_platform.formatting import format_day
+from obcms_platform.history import RecordChange, because
 from obcms_platform.pagination import PageParams, paginate
 
 # The fields of an update that change when the event (or its occurrences) happen.
@@ -430,7 +438,7 @@ def split_series(
         raise InvalidInputError(f"changes.{exc.message}", field=f"changes.{exc.field}") from exc
     _drop_stale_exdates(new)
     records.insert_row(session, new)
-    announce(session, EVENT_UPDATED, old)
+    announce(session, EVENT_UPDATED, old, split_on=from_date)
     announce(session, EVENT_CREATED, new, split_from=old.id)
     return old, new
 
@@ -454,6 +462,7 @@ def change_occurrence(
     event, series = _locked_series(session, event_id, expected_version, "day")
     if not series.has_occurrence_on(day):
         raise NotFoundError(f"occurrence of event {event_id} on", day.isoformat())
+    before = _occurrence_as_is(event, series, day)
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         override = EventOccurrence(id=uuid.uuid4(), event_id=event.id, occurrence_date=day)
@@ -486,6 +495,10 @@ def change_occurrence(
     _touch(event)
     session.flush()
     session.refresh(override)
+    after = _occurrence_as_is(event, series, day)
+    _record_occurrence_change(
+        session, event, f"only the occurrence of {format_day(day)}", before, after
+    )
     announce(session, EVENT_UPDATED, event)
     return override
 
@@ -502,12 +515,63 @@ def restore_occurrence(
     override = next((o for o in event.overrides if o.occurrence_date == day), None)
     if override is None:
         raise NotFoundError(f"override of event {event_id} on", day.isoformat())
+    series = series_of(event)
+    before = _occurrence_as_is(event, series, day) if series else {}
     event.overrides.remove(override)
     event.updated_by = principal.user_id
     _touch(event)
     session.flush()
+    if series is not None:
+        cause = f"the occurrence of {format_day(day)} back as the series has it"
+        _record_occurrence_change(
+            session, event, cause, before, _occurrence_as_is(event, series, day)
+        )
     announce(session, EVENT_UPDATED, event)
     return event
+
+
+def _occurrence_as_is(event: Event, series: Series, day: date) -> dict[str, Any]:
+    """One occurrence of a series as its history tells it, its override applied: its status,
+    times, title and venue; of a cancelled one, its status alone."""
+    override = next((o for o in event.overrides if o.occurrence_date == day), None)
+    if override is not None and override.cancelled:
+        return {"status": EventStatus.CANCELLED}
+    start, end = series.times_on(day)
+    if override is None:
+        return {
+            "status": event.status,
+            "start": start,
+            "end": end,
+            "title": event.title,
+            "venue": event.venue,
+        }
+    return {
+        "status": event.status,
+        "start": override.start,
+        "end": override.end,
+        "title": override.title or event.title,
+        "venue": override.venue if override.venue is not None else event.venue,
+    }
+
+
+def _record_occurrence_change(
+    session: Session,
+    event: Event,
+    cause: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """An occurrence's change in its event's history (an override is a row of its own, which
+    the event's flush does not record), for `cause` naming the occurrence. A cancellation
+    tells its status alone; one taking place again, its times too."""
+    fields = {
+        name: (before.get(name), new)
+        for name, new in after.items()
+        if before.get(name) != new and (name in before or name in ("start", "end"))
+    }
+    if fields:
+        with because(session, cause):
+            history.add(session, Event, [RecordChange(event.id, event.version, fields)])
 
 
 def announce(
@@ -516,9 +580,12 @@ def announce(
     event: Event,
     version: int | None = None,
     split_from: uuid.UUID | None = None,
+    split_on: date | None = None,
 ) -> None:
     """Stage an event.* message in the outbox, in the caller's transaction. A series split
-    off another ("this and following") names it: it is a continuation, not a new event."""
+    off another ("this and following") names it: it is a continuation, not a new event; the
+    series it was split off names the day its occurrences went to it (`split_on`): they are
+    not cancelled."""
     zone = ZoneInfo(event.timezone)
     series = series_of(event)
     payload = CalendarEventChanged(
@@ -533,13 +600,32 @@ def announce(
         recurring=series is not None,
         # The series with its overrides, for consumers to expand (reminders per occurrence).
         recurrence=series.rfc5545(
-            {o.occurrence_date: None if o.cancelled else o.start for o in event.overrides}
+            {
+                o.occurrence_date: None if o.cancelled else o.start
+                for o in event.overrides
+                # One only renamed or at another venue still happens at the series' time.
+                if o.cancelled or o.start != series.times_on(o.occurrence_date)[0]
+            }
         )
+        if series
+        else None,
+        overrides=[
+            OccurrenceOverride(
+                occurrence_date=o.occurrence_date,
+                cancelled=o.cancelled,
+                start=o.start.astimezone(zone) if o.start else None,
+                end=o.end.astimezone(zone) if o.end else None,
+                title=o.title,
+                venue=o.venue,
+            )
+            for o in event.overrides
+        ]
         if series
         else None,
         timezone=event.timezone,
         version=version or event.version,
         split_from=split_from,
+        split_on=split_on,
         # Who attends (the notifications service tells them) and who made the change.
         organizer_id=event.organizer_id,
         participant_ids=list(event.participant_ids),

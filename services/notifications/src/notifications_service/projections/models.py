@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, Boolean, Date, DateTime, Index, Integer, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from notifications_service.db import Base
@@ -55,6 +57,9 @@ class WatchedEvent(_Announced, Base):
     # local times of `time_zone`, see `contracts.CalendarEventChanged`); `start` is its first.
     recurrence: Mapped[str | None] = mapped_column(Text)
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # Its occurrences changed on their own, as announced (`contracts.OccurrenceOverride` as
+    # JSON); null for a single event, or a series kept by an older release.
+    overrides: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
 
     __table_args__ = (Index("ix_watched_events__start", "start"),)
 

@@ -1,0 +1,128 @@
+"""A repeating event's pattern in words, one wording for every page and message: the event
+page reads it from the calendar's rule (`Repeat.of_rule`), the messages about the event from
+the RFC 5545 text the calendar announces (`Repeat.of_rfc5545`).
+
+- ``pattern``: "every weekday", "every 2 weeks on Monday and Wednesday", "every month on the
+  last Friday", "every year on 14 December";
+- ``ending``: "until Fri 25 Dec 2026", "6 times", or nothing for a series without end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from obcms_platform.formatting import format_day
+from obcms_platform.vocabulary import Frequency
+
+UNITS = {
+    Frequency.DAILY: "day",
+    Frequency.WEEKLY: "week",
+    Frequency.MONTHLY: "month",
+    Frequency.YEARLY: "year",
+}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+POSITIONS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+WORKING_WEEK = (1, 2, 3, 4, 5)
+# RFC 5545 BYDAY codes by ISO weekday (1 = Monday).
+RFC_WEEKDAYS = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """How a series repeats: RFC 5545's FREQ, INTERVAL, BYDAY (ISO weekdays), BYMONTHDAY,
+    BYSETPOS, COUNT and UNTIL (the last day, in the series' own zone)."""
+
+    freq: Frequency
+    interval: int = 1
+    weekdays: tuple[int, ...] = ()
+    monthdays: tuple[int, ...] = ()
+    setpos: tuple[int, ...] = ()
+    count: int | None = None
+    until: date | None = None
+
+    @classmethod
+    def of_rule(cls, rule: Mapping[str, Any]) -> Repeat:
+        """The calendar's rule as its API answers it (``{"freq": "weekly", ...}``)."""
+        return cls(
+            freq=Frequency(rule["freq"]),
+            interval=int(rule.get("interval") or 1),
+            weekdays=tuple(rule.get("by_weekday") or ()),
+            monthdays=tuple(rule.get("by_monthday") or ()),
+            setpos=tuple(rule.get("by_setpos") or ()),
+            count=rule.get("count"),
+            until=date.fromisoformat(rule["until"]) if rule.get("until") else None,
+        )
+
+    @classmethod
+    def of_rfc5545(cls, text: str) -> Repeat | None:
+        """The RRULE line of RFC 5545 text (as the calendar announces a series); None when
+        it has none or names a frequency the calendar does not offer."""
+        line = next((row for row in text.splitlines() if row.startswith("RRULE:")), None)
+        if line is None:
+            return None
+        parts = dict(
+            part.split("=", 1) for part in line.removeprefix("RRULE:").split(";") if "=" in part
+        )
+        try:
+            freq = Frequency(parts["FREQ"].lower())
+        except (KeyError, ValueError):
+            return None
+
+        def numbers(name: str) -> tuple[int, ...]:
+            return tuple(int(value) for value in parts[name].split(",")) if name in parts else ()
+
+        until = parts.get("UNTIL")
+        return cls(
+            freq=freq,
+            interval=int(parts.get("INTERVAL", "1")),
+            # A BYDAY with a position ("-1FR") is a monthly rule's; the calendar writes the
+            # position apart (BYSETPOS), so the code is its last two letters.
+            weekdays=tuple(
+                RFC_WEEKDAYS[day[-2:]] for day in parts.get("BYDAY", "").split(",") if day
+            ),
+            monthdays=numbers("BYMONTHDAY"),
+            setpos=numbers("BYSETPOS"),
+            count=int(parts["COUNT"]) if "COUNT" in parts else None,
+            until=datetime.strptime(until[:8], "%Y%m%d").date() if until else None,
+        )
+
+    def pattern(self, first: date) -> str:
+        """ "every weekday", "every 2 weeks on Monday and Wednesday" (`first`: the date of
+        the first occurrence, in the series' zone, which gives what the rule leaves out)."""
+        unit = UNITS[self.freq]
+        if self.freq is Frequency.WEEKLY and self.interval == 1 and self.weekdays == WORKING_WEEK:
+            return "every weekday"
+        every = f"every {unit}" if self.interval == 1 else f"every {self.interval} {unit}s"
+        if self.freq is Frequency.WEEKLY:
+            return f"{every} on {_weekday_list(self.weekdays or (first.isoweekday(),))}"
+        if self.freq in (Frequency.MONTHLY, Frequency.YEARLY) and self.setpos and self.weekdays:
+            positions = " and ".join(POSITIONS.get(p, f"number {p}") for p in self.setpos)
+            every += f" on the {positions} {_weekday_list(self.weekdays)}"
+            return every + (f" of {first.strftime('%B')}" if self.freq is Frequency.YEARLY else "")
+        if self.freq is Frequency.MONTHLY:
+            days = self.monthdays or (first.day,)
+            return every + " on day " + " and ".join(str(day) for day in days)
+        if self.freq is Frequency.YEARLY:
+            return every + f" on {first.day} {first.strftime('%B')}"
+        return every
+
+    def ending(self) -> str:
+        """ "until Fri 25 Dec 2026", "6 times", or "" for a series without end."""
+        if self.until is not None:
+            return "until " + format_day(self.until)
+        if self.count is not None:
+            return f"{self.count} times"
+        return ""
+
+    def described(self, first: date) -> str:
+        """ "Every week on Monday and Wednesday, until Fri 30 Jan 2027": the rule whole."""
+        words = ", ".join(part for part in (self.pattern(first), self.ending()) if part)
+        return words[:1].upper() + words[1:]
+
+
+def _weekday_list(days: tuple[int, ...]) -> str:
+    words = [WEEKDAYS[day - 1] for day in days]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from icalendar import vRecur
+
 from obcms_platform.formatting import format_day
 from obcms_platform.vocabulary import Frequency
 
@@ -63,30 +65,22 @@ class Repeat:
         line = next((row for row in text.splitlines() if row.startswith("RRULE:")), None)
         if line is None:
             return None
-        parts = dict(
-            part.split("=", 1) for part in line.removeprefix("RRULE:").split(";") if "=" in part
-        )
         try:
-            freq = Frequency(parts["FREQ"].lower())
+            parts = vRecur.from_ical(line.removeprefix("RRULE:"))
+            freq = Frequency(parts["FREQ"][0].lower())
         except (KeyError, ValueError):
             return None
-
-        def numbers(name: str) -> tuple[int, ...]:
-            return tuple(int(value) for value in parts[name].split(",")) if name in parts else ()
-
-        until = parts.get("UNTIL")
+        until = parts.get("UNTIL", [None])[0]
         return cls(
             freq=freq,
-            interval=int(parts.get("INTERVAL", "1")),
+            interval=parts.get("INTERVAL", [1])[0],
             # A BYDAY with a position ("-1FR") is a monthly rule's; the calendar writes the
             # position apart (BYSETPOS), so the code is its last two letters.
-            weekdays=tuple(
-                RFC_WEEKDAYS[day[-2:]] for day in parts.get("BYDAY", "").split(",") if day
-            ),
-            monthdays=numbers("BYMONTHDAY"),
-            setpos=numbers("BYSETPOS"),
-            count=int(parts["COUNT"]) if "COUNT" in parts else None,
-            until=datetime.strptime(until[:8], "%Y%m%d").date() if until else None,
+            weekdays=tuple(RFC_WEEKDAYS[day[-2:]] for day in parts.get("BYDAY", [])),
+            monthdays=tuple(parts.get("BYMONTHDAY", [])),
+            setpos=tuple(parts.get("BYSETPOS", [])),
+            count=parts.get("COUNT", [None])[0],
+            until=until.date() if isinstance(until, datetime) else until,
         )
 
     def pattern(self, first: date) -> str:

@@ -357,6 +357,7 @@ def test_dashboard_and_unknown_records(make_client):
     # under "Unspecified", which no list filter selects: shown, not a link).
     links = set(re.findall(r'href="(/oobc-management/portfolio/ppas/\?[^"]+)"', whole.text))
     assert any("sector=" in link for link in links)
+    assert any(link.endswith("at_risk=true") for link in links)  # which PPAs are behind
     for link in links:
         assert client.get(link.replace("&amp;", "&")).status_code == 200, link
     assert "<th>Unspecified</th>" in whole.text

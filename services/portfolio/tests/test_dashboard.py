@@ -23,7 +23,7 @@ from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.status_updates.models import StatusUpdate
 
-from .helpers import DASHBOARD
+from .helpers import DASHBOARD, PPAS
 
 
 def day(offset: int) -> date:
@@ -326,6 +326,16 @@ def test_at_risk_follows_progress(client, staff, session):
     session.commit()
     assert get_dashboard(client, staff)["at_risk"] == 2  # P2 and P6
     assert get_dashboard(client, staff, fiscal_year=2026)["at_risk"] == 1  # P2
+
+    # The list names the ones the dashboard counts (its figure links there), and the rest.
+    def titles(**params: object) -> set[str]:
+        found = client.get(PPAS, params={"limit": 100, **params}, headers=staff.headers)
+        assert found.status_code == 200, found.text
+        return {item["title"] for item in found.json()["items"]}
+
+    assert titles(at_risk="true") == {"P2", "P6"}
+    assert titles(at_risk="true", fiscal_year=2026) == {"P2"}
+    assert titles(at_risk="false") == set(ppas) - {"P2", "P6"}
 
 
 def test_average_progress_rounds_half_up(client, staff, session):

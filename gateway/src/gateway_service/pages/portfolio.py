@@ -97,6 +97,7 @@ LIST_FILTERS = (
     "approval_status",
     "q",
     *RECORD_FILTERS,
+    "at_risk",
     "sort",
 )
 # The PPA list's sortable headings (the service's sort keys) and its "Sort by".

@@ -14,10 +14,8 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
-    Numeric,
     Select,
     String,
-    and_,
     bindparam,
     case,
     cast,
@@ -62,36 +60,15 @@ from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
-from portfolio_service.ppas.service import RECORD_FILTERS
+from portfolio_service.ppas.service import RECORD_FILTERS, at_risk_condition
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
 UNDER_OBLIGATED_LIMIT = 20
-AT_RISK_MARGIN = 20  # percentage points of the planned period
 STALE_DAYS = 30  # default of `stale_days`
 STALE_LIMIT = 20
 # PPAs expected to report: not completed or cancelled.
 REPORTING_STATUSES = (PpaStatus.PLANNING, PpaStatus.ONGOING, PpaStatus.ON_HOLD)
-
-
-def at_risk_condition(today: ColumnElement[date]) -> ColumnElement[bool]:
-    """A PPA is at risk (behind schedule) when it is planning or ongoing, has a start_date
-    and a target_end_date, and the elapsed share of that period exceeds its progress by more
-    than 20 percentage points: ``elapsed / period - progress / 100 > 0.2``.
-
-    elapsed = today - start_date and period = target_end_date - start_date, in days (a
-    period of 0 days counts as 1); the share is clamped to 0..1, so a PPA not started yet is
-    never at risk and one past its target end is at risk below 80 % progress.
-    """
-    period = func.greatest(Ppa.target_end_date - Ppa.start_date, 1)
-    elapsed = today - Ppa.start_date
-    share = func.least(func.greatest(cast(elapsed, Numeric) / period, 0), 1)
-    return and_(
-        Ppa.status.in_([PpaStatus.PLANNING, PpaStatus.ONGOING]),
-        Ppa.start_date.is_not(None),
-        Ppa.target_end_date.is_not(None),
-        share * 100 - Ppa.progress > AT_RISK_MARGIN,
-    )
 
 
 BREAKDOWNS: dict[str, tuple[Any, type[StrEnum]]] = {

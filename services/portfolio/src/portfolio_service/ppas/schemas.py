@@ -240,6 +240,8 @@ class PpaFilters(BaseModel):
     province: list[ProvinceCode] = []
     tag: list[PpaTag] = []
     sdg: list[Sdg] = []
+    # Behind schedule, as the dashboard counts it (true), or not (false).
+    at_risk: bool | None = None
     sort: PpaSort = PpaSort.CREATED_AT_DESC
 
 

@@ -9,9 +9,23 @@ approval workflow (approvals.service); neither is written here.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from obcms_platform import records
@@ -29,6 +43,7 @@ from obcms_platform.errors import ConflictError, InvalidInputError
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
 from obcms_platform.vocabulary import PpaStatus
+from obcms_platform.zones import office_today
 from portfolio_service.authz import ppa_ownership
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
@@ -139,7 +154,33 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     conditions += record_conditions(filters)
     if filters.q:
         conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
+    if filters.at_risk is not None:
+        behind = at_risk_condition(literal(office_today(), Date))
+        conditions.append(behind if filters.at_risk else not_(behind))
     return select(Ppa).where(*conditions).order_by(*_order(filters.sort))
+
+
+AT_RISK_MARGIN = 20  # percentage points of the planned period
+
+
+def at_risk_condition(today: ColumnElement[date]) -> ColumnElement[bool]:
+    """A PPA is at risk (behind schedule) when it is planning or ongoing, has a start_date
+    and a target_end_date, and the elapsed share of that period exceeds its progress by more
+    than 20 percentage points: ``elapsed / period - progress / 100 > 0.2``.
+
+    elapsed = today - start_date and period = target_end_date - start_date, in days (a
+    period of 0 days counts as 1); the share is clamped to 0..1, so a PPA not started yet is
+    never at risk and one past its target end is at risk below 80 % progress.
+    """
+    period = func.greatest(Ppa.target_end_date - Ppa.start_date, 1)
+    elapsed = today - Ppa.start_date
+    share = func.least(func.greatest(cast(elapsed, Numeric) / period, 0), 1)
+    return and_(
+        Ppa.status.in_([PpaStatus.PLANNING, PpaStatus.ONGOING]),
+        Ppa.start_date.is_not(None),
+        Ppa.target_end_date.is_not(None),
+        share * 100 - Ppa.progress > AT_RISK_MARGIN,
+    )
 
 
 # By the work's course (planning, ongoing, completed, on hold, cancelled), not alphabetically.

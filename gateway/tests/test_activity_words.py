@@ -3,6 +3,9 @@ as "changed" (not a Python dict)."""
 
 from __future__ import annotations
 
+# Imported for their forms, which name the fields they title.
+import gateway_service.pages.assessments
+import gateway_service.pages.portfolio  # noqa: F401
 from gateway_service.pages.activity import _change
 
 
@@ -20,3 +23,17 @@ def test_a_repeat_rule_says_it_changed_not_its_insides() -> None:
     change = _change({"field": "recurrence", "old": rule, "new": {**rule, "count": 5}}, {})
     assert (change.old, change.new) == (None, "changed")
     assert "{" not in change.field
+
+
+def test_a_field_is_named_as_its_form_titles_it() -> None:
+    """ "MOA reference", not "Moa reference"; "Members", not "Member ids"."""
+    named = {
+        name: _change({"field": name, "old": None, "new": "x"}, {}).field
+        for name in ("moa_reference", "member_ids", "sdgs", "urgency_level")
+    }
+    assert named == {
+        "moa_reference": "MOA reference",
+        "member_ids": "Members",
+        "sdgs": "SDGs",
+        "urgency_level": "Urgency",
+    }

@@ -6,7 +6,7 @@ its comments and file uploads, so that one stream tells everything that happened
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -72,6 +72,15 @@ FIELD_NAMES = {
     "is_active": "Active",
     "email": "E-mail",
 }
+
+
+def name_fields(titles: Mapping[str, str]) -> None:
+    """Name fields as a form titles its inputs ("MOA reference", "Members"): a record's form
+    declares its titles once, the Activity says them (the names above stay)."""
+    for name, title in titles.items():
+        FIELD_NAMES.setdefault(name, title)
+
+
 # Money, written as the pages write it ("₱1,500,000.00").
 AMOUNT_FIELDS = frozenset({"budget_allocation", "budget_ceiling", "amount"})
 # What the services derive for their own use (an event's span for its queries): no news.

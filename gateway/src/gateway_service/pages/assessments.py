@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import PageUser
+from gateway_service.pages.activity import name_fields
 from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     ASSESSMENT_LEVELS,
@@ -83,6 +84,7 @@ NEED_FIELDS = (
     Field("assessment_id", "Assessment", "id", clearable=True),
     Field("description", "Description", max_length=20_000),
 )
+name_fields({spec.name: spec.title for spec in (*ASSESSMENT_FIELDS, *NEED_FIELDS)})
 # `?saved=` words a need page says about one of its links ("PPA linked"); others are the need's.
 LINK_WORDS = frozenset({"linked", "unlinked"})
 

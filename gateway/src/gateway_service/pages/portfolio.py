@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
 from gateway_service.formatting import format_day
+from gateway_service.pages.activity import name_fields
 from gateway_service.pages.collaboration import panel
 from gateway_service.pages.common import (
     APPROPRIATION_CLASSES,
@@ -174,6 +175,7 @@ PPA_FIELDS = (
     Field("accomplishments", "Accomplishments", max_length=20_000),
     Field("challenges", "Challenges", max_length=20_000),
 )
+name_fields({spec.name: spec.title for spec in PPA_FIELDS})
 # Inputs sending a list (a picker, checkboxes): none of them is sent when all are cleared, so
 # an edit form says it carries each with a hidden "<name>_shown".
 LIST_INPUTS = ("member_ids", "coverage", "tags", "sdgs")

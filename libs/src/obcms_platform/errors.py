@@ -237,6 +237,16 @@ _PLAIN: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "less_than": lambda error: f"must be less than {error['ctx']['lt']}",
     "extra_forbidden": lambda error: "is not a field that can be set here",
     "string_pattern_mismatch": lambda error: "is not written the way it should be",
+    "time_parsing": lambda error: "must be a time of day, e.g. 07:30",
+    "time_type": lambda error: "must be a time of day, e.g. 07:30",
+    "date_type": lambda error: "must be a date, e.g. 2026-12-14",
+    "datetime_type": lambda error: "must be a date and time, e.g. 2026-12-14T09:00",
+    "bool_type": lambda error: "must be true or false",
+    "string_type": lambda error: "must be text",
+    "list_type": lambda error: "must be a list",
+    "dict_type": lambda error: "must be an object of names and values",
+    "enum": lambda error: f"must be one of {error['ctx']['expected']}",
+    "literal_error": lambda error: f"must be one of {error['ctx']['expected']}",
 }
 
 

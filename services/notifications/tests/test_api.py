@@ -110,6 +110,18 @@ def test_bad_preferences_are_refused_naming_the_field(client: TestClient, staff:
         422,
         field="quiet_end",
     )
+    # 22:00 to 22:00: none, or all day? Asked to choose, not saved as either.
+    same = {"quiet_start": "22:00", "quiet_end": "22:00"}
+    error = assert_error(client.patch(url, json=same, headers=staff.headers), 422, "quiet_end")
+    assert "another time than they start" in error["message"]
+    # Crafted values are refused in words, not a validator's.
+    for body, field, words in (
+        ({"digest_time": "25:00"}, "digest_time", "must be a time of day"),
+        ({"channels": {"task_assigned": "pigeon"}}, "channels.task_assigned", "must be one of"),
+    ):
+        error = assert_error(client.patch(url, json=body, headers=staff.headers), 422, field)
+        assert words in error["message"], error
+        assert "Input should" not in error["message"], error
     assert_error(
         client.patch(url, json={"event_lead_minutes": -5}, headers=staff.headers),
         422,

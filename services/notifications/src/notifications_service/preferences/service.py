@@ -82,6 +82,13 @@ def update(
     if (current.quiet_start is None) != (current.quiet_end is None):
         field = "quiet_end" if current.quiet_end is None else "quiet_start"
         raise InvalidInputError(f"{field}: quiet hours need both a start and an end", field=field)
+    if current.quiet_start is not None and current.quiet_start == current.quiet_end:
+        # Would it be no quiet hours or the whole day? Neither is said by a span of nothing.
+        raise InvalidInputError(
+            "quiet_end: quiet hours must end at another time than they start (to have none, "
+            "leave both empty)",
+            field="quiet_end",
+        )
     session.flush()
     if chosen:
         session.execute(

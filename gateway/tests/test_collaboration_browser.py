@@ -186,6 +186,18 @@ def test_mention_a_colleague_attach_a_pdf_and_see_both_in_the_stream(
             colleague["full_name"]
         )
         expect(theirs.locator(theirs.evaluate("location.hash"))).to_be_in_viewport()
+        at_comment = theirs.evaluate("location.hash")
+
+    # The e-mail's link, opened signed out: through the login page, still to the comment.
+    context = browser.new_context(base_url=gateway.url, viewport=DESKTOP)
+    signed_out = context.new_page()
+    signed_out.goto(f"/go/ppa/{ppa['id']}{at_comment}")
+    signed_out.fill("input[name=username]", colleague["username"])
+    signed_out.fill("input[name=password]", USER_PASSWORD)
+    signed_out.click("button[type=submit]")
+    expect(signed_out.locator("h1")).to_have_text(ppa["title"])
+    assert signed_out.evaluate("location.hash") == at_comment
+    context.close()
 
 
 def test_choose_by_keyboard_and_a_refused_comment_keeps_its_text(

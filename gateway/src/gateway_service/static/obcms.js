@@ -131,7 +131,15 @@
     });
   }
 
+  // A link to a place on a page (a comment: "#comment-…") opened signed out keeps its place
+  // through the login form: the form's address carries it, and a redirect keeps it.
+  function keepPlaceThroughLogin() {
+    var login = document.querySelector("form[data-login]");
+    if (login && window.location.hash) login.action = login.getAttribute("action") + window.location.hash;
+  }
+
   function setUp() {
+    keepPlaceThroughLogin();
     setUpMenu();
     setUpDropdowns();
     setUpTables();

@@ -23,7 +23,16 @@ from portfolio_service.events import HANDLERS
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.ppas.schemas import PPA_EXPORT_COLUMNS
 
-from .helpers import ASSESSMENTS, NEEDS, PPAS, TRANCHES, create_ppa, csv_rows, workbook_rows
+from .helpers import (
+    ASSESSMENTS,
+    NEEDS,
+    PPAS,
+    TRANCHES,
+    create_ppa,
+    csv_rows,
+    tranche,
+    workbook_rows,
+)
 
 # More than one fetch of the export's server-side cursor (1,000 rows).
 SEEDED = 1_260
@@ -185,6 +194,35 @@ def test_a_title_a_spreadsheet_would_run_as_a_formula_stays_text(client, staff):
     )
     assert header[0] == "Title"
     assert [row[0] for row in cells] == ["-5 days", "=HYPERLINK(1)"]
+
+
+def test_the_ppa_export_has_what_each_ppa_allocated_obligated_and_disbursed(client, staff, manager):
+    """The dashboard's money can be checked against the file: each PPA's totals, net of a
+    reversal, as its page counts them."""
+    funded = create_ppa(client, staff, title="Funded road", budget_allocation=900)
+    create_ppa(client, staff, title="Unfunded road")
+    for kind, amount in (("allocation", 800), ("adjustment", "-50"), ("obligation", 600)):
+        assert tranche(client, manager, funded["id"], kind, amount).status_code == 201
+    wrong = tranche(client, manager, funded["id"], "disbursement", 200).json()
+    assert tranche(client, manager, funded["id"], "disbursement", 150).status_code == 201
+    reversal = client.post(
+        f"{PPAS}/{funded['id']}/funding/{wrong['id']}/reversal",
+        json={"reason": "Paid twice"},
+        headers=manager.headers,
+    )
+    assert reversal.status_code == 201, reversal.text
+    rows = {
+        row["Title"]: (row["Allocated"], row["Obligated"], row["Disbursed"])
+        for row in csv_rows(
+            client.get(PPAS, params={"format": "csv", "q": "road"}, headers=staff.headers)
+        )
+    }
+    assert rows == {
+        "Funded road": ("750.00", "600.00", "150.00"),
+        "Unfunded road": ("0.00", "0.00", "0.00"),
+    }
+    summary = client.get(f"{PPAS}/{funded['id']}/funding", headers=staff.headers).json()
+    assert (summary["allocated"], summary["obligated"], summary["disbursed"]) == (750, 600, 150)
 
 
 def test_an_unknown_format_is_refused_naming_format(client, staff):

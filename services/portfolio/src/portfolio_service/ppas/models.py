@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    cast,
     func,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from obcms_platform.approval import FROZEN_STAGES
 from obcms_platform.columns import Authored, Identified, Versioned
@@ -38,6 +40,7 @@ from obcms_platform.vocabulary import PpaPriority as PpaPriority
 from obcms_platform.vocabulary import PpaStatus as PpaStatus
 from obcms_platform.vocabulary import Sector as Sector
 from portfolio_service.db import Base, history
+from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.status_updates.models import StatusUpdate
 
 if TYPE_CHECKING:
@@ -187,6 +190,9 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     if TYPE_CHECKING:
         # Declared below, once the class (its `id`) exists.
         last_update_on: Mapped[date | None]
+        allocated_total: Mapped[Decimal]
+        obligated_total: Mapped[Decimal]
+        disbursed_total: Mapped[Decimal]
 
     @property
     def need_ids(self) -> list[uuid.UUID]:
@@ -217,6 +223,27 @@ Ppa.last_update_on = column_property(
     .scalar_subquery(),
     expire_on_flush=False,
 )
+
+
+def _tranche_total(*kinds: TrancheType) -> ScalarSelect[Decimal]:
+    """The sum of the PPA's tranches of `kinds`, net of reversals (a reversal is a tranche of
+    the same type and the opposite amount)."""
+    return (
+        select(func.coalesce(func.sum(FundingTranche.amount), cast(0, Numeric(14, 2))))
+        .where(FundingTranche.ppa_id == Ppa.id, FundingTranche.tranche_type.in_(kinds))
+        .correlate_except(FundingTranche)
+        .scalar_subquery()
+    )
+
+
+# What was allocated (allocations and adjustments), obligated and disbursed, as the PPA's
+# page and the dashboard count it: read only where asked for (the export), not with every
+# page of the list.
+Ppa.allocated_total = column_property(
+    _tranche_total(TrancheType.ALLOCATION, TrancheType.ADJUSTMENT), deferred=True
+)
+Ppa.obligated_total = column_property(_tranche_total(TrancheType.OBLIGATION), deferred=True)
+Ppa.disbursed_total = column_property(_tranche_total(TrancheType.DISBURSEMENT), deferred=True)
 
 # The scope follows the coverage: its changes are the coverage's, recorded there.
 history.keep(Ppa, "ppa", unrecorded=("coverage_scope",))

@@ -19,7 +19,7 @@ from portfolio_service.ppas.schemas import (
 )
 
 router = collection_router("ppas", tag="PPAs")
-PPA_EXPORT = Export("ppas", PPA_EXPORT_COLUMNS, service.filtered_ppas, directory)
+PPA_EXPORT = Export("ppas", PPA_EXPORT_COLUMNS, service.exported_ppas, directory)
 
 ppas = ResourceRoutes(router, "ppa", PpaRead)
 ppas.list(

@@ -26,7 +26,7 @@ from sqlalchemy import (
     not_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, undefer
 
 from obcms_platform import records
 from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS
@@ -197,6 +197,14 @@ def _order(sort: PpaSort) -> tuple[ColumnElement[Any] | InstrumentedAttribute[An
     column = _STATUS_RANK if name == "status" else getattr(Ppa, name)
     by = column.desc() if sort.value.startswith("-") else column.asc()
     return (by.nulls_last(), *newest_first)
+
+
+def exported_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
+    """The PPA list's export: its rows, each with what it was allocated, obligated and
+    disbursed (read for the file only)."""
+    return filtered_ppas(session, filters).options(
+        undefer(Ppa.allocated_total), undefer(Ppa.obligated_total), undefer(Ppa.disbursed_total)
+    )
 
 
 def record_conditions(filters: PpaFilters | DashboardFilters) -> list[ColumnElement[bool]]:

@@ -8,7 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, create_user, post, signed_in, submit
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    create_user,
+    post,
+    signed_in,
+    submit,
+    token_for,
+)
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
@@ -202,6 +210,51 @@ def test_leave_requests_and_decisions(make_client, staff_user):
     again = submit(manager, f"{LEAVE}{leave}/reject/")
     assert again.status_code == 409
     assert manager.get(f"{LEAVE}{uuid.uuid4()}/").status_code == 404
+
+
+def test_a_leave_page_says_what_its_days_hold(make_client, admin_headers, staff_user):
+    """Filing leave in the middle of a mission they run, the person sees the meetings they
+    organise then; the manager deciding sees those and who else is away then."""
+    marker = uuid.uuid4().hex[:8]
+    colleague = create_user(make_client(), admin_headers, "staff")
+    mine = token_for(make_client(), staff_user["username"], USER_PASSWORD)
+    standup = post(
+        make_client(),
+        mine,
+        "/events",
+        {
+            "title": f"Mission stand-up {marker}",
+            "event_type": "meeting",
+            "start": "2031-09-15T07:00:00+08:00",
+            "end": "2031-09-15T07:20:00+08:00",
+            "participant_ids": [colleague["id"]],
+        },
+    )
+    theirs = token_for(make_client(), colleague["username"], USER_PASSWORD)
+    post(
+        make_client(),
+        theirs,
+        "/leaves",
+        {"leave_type": "vacation", "start_date": "2031-09-12", "end_date": "2031-09-16"},
+    )
+    staff = signed_in(make_client(), staff_user["username"])
+    created = submit(
+        staff,
+        LEAVE + "create/",
+        {"leave_type": "vacation", "start_date": "2031-09-14", "end_date": "2031-09-15"},
+    )
+    page = staff.get(created.headers["location"]).text
+    assert "While you are away" in page
+    assert "1 event you organise or attend in these days:" in page
+    assert (
+        f'<a href="/oobc-management/calendar/events/{standup["id"]}/">'
+        f"‘Mission stand-up {marker}’ Mon 15 Sep 2031, 07:00–07:20</a>" in page  # noqa: RUF001
+    )
+    assert f"{colleague['username']}, Fri 12 Sep 2031 – Tue 16 Sep 2031 (pending)" in page  # noqa: RUF001
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    deciding = manager.get(created.headers["location"].split("?")[0]).text
+    assert f"While {staff_user['username']} is away" in deciding  # no full name: the user name
+    assert "1 event they organise or attend in these days:" in deciding
 
 
 def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_client, staff_user):

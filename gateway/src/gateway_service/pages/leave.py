@@ -9,7 +9,7 @@ says it worked (``?saved=``: "Leave request sent", "… approved", "… rejected
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -141,11 +141,54 @@ async def leave_create(request: Request, user: PageUser) -> Response:
     )
 
 
+# Leave whose days still matter to the person's work and colleagues.
+STANDING = frozenset({"pending", "approved"})
+
+
+async def _while_away(
+    request: Request, user: PageUser, leave: dict[str, Any]
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """What the leave's days hold, for its person filing it and the manager deciding: the
+    events the person organises or attends then (linked), and the colleagues away then too
+    (their leave pending or approved). Nothing when the calendar cannot say."""
+    first, last = date.fromisoformat(leave["start_date"]), date.fromisoformat(leave["end_date"])
+    params = {
+        "start": first.isoformat(),
+        "end": (last + timedelta(days=1)).isoformat(),
+        "participant_ids": leave["user_id"],
+    }
+    busy = await api(request, user, "calendar", "GET", "/events/conflicts", params=params)
+    zone = viewer_zone(user)
+    events = [
+        {
+            "text": f"‘{item['title']}’ "  # noqa: RUF001 - the typographic quote
+            + format_span(item["start"], item["end"], item["all_day"], zone),
+            "url": str(item.get("url") or ""),
+        }
+        for item in (busy.body["items"] if busy.ok else [])
+        if item["kind"] == "event"
+    ]
+    around = [("from_date", first.isoformat()), ("to_date", last.isoformat())]
+    around += [("status", status) for status in sorted(STANDING)]
+    away = await api(request, user, "calendar", "GET", "/leaves", params=[*around, ("limit", 50)])
+    others = [
+        other
+        for other in (away.body["items"] if away.ok else [])
+        if other["id"] != leave["id"] and other["user_id"] != leave["user_id"]
+    ]
+    return events, others
+
+
 async def _leave_detail(
     request: Request, user: PageUser, leave_id: str, *, error: FormError | None = None
 ) -> Response:
     leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
-    names = await user_names(request, [leave["user_id"], leave["approved_by"]])
+    events, others = (
+        await _while_away(request, user, leave) if leave["status"] in STANDING else ([], [])
+    )
+    names = await user_names(
+        request, [leave["user_id"], leave["approved_by"], *(other["user_id"] for other in others)]
+    )
     changes, change_count = await activity(request, user, "calendar", f"/leaves/{leave_id}")
     return render(
         request,
@@ -153,6 +196,8 @@ async def _leave_detail(
         {
             "leave": leave,
             "names": names,
+            "events_then": events,
+            "others_away": others,
             "can_decide": is_manager(user) and leave["status"] == "pending",
             "withdraw": _withdrawal(user, leave),
             "activity": changes,

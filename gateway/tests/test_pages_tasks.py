@@ -87,6 +87,7 @@ def test_task_detail_edit_complete_reopen_and_delete(make_client, admin_headers)
     assert "2031-01-20" in after
     assert "(me)" in after
     assert re.search(rf"checked> Team {marker}<", after), "the team's box is ticked"
+    assert f"<dt>Teams</dt><dd>Team {marker}</dd>" in after  # said, not only ticked below
     # The description is Markdown, as comments are: bold and a list, never a script.
     shown = after[after.index('<div class="rendered">') :]
     assert "Need <strong>two</strong> copies" in shown

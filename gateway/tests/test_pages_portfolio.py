@@ -259,6 +259,30 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     assert 'value="draft"' not in manager_page
 
 
+def test_rejecting_a_ppa_on_its_page_asks_the_reason_beside_the_note(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    ppa = _create_ppa(admin, f"Jetty {_marker()}")
+    page = f"{PPAS}{ppa}/"
+    assert submit(admin, page + "approval/", {"to": "technical_review"}).status_code == 303
+
+    refused = submit(admin, page + "approval/", {"to": "rejected", "note": " "})
+    assert refused.status_code == 422
+    section = refused.text[refused.text.index('id="approval"') :]
+    assert "Please correct the field marked below." in section
+    assert re.search(r'name="note"[^>]*aria-invalid="true"', section)
+    beside = re.search(r'class="field-error" id="f-note-error">([^<]*)<', section)
+    assert beside, section
+    assert html.unescape(beside.group(1)) == (
+        "Note: give the reason for rejecting it, the PPA's owners read it"
+    )
+    assert '<option value="rejected" selected>' in section  # what was chosen is kept
+    assert "badge-technical_review" in admin.get(page).text  # nothing moved
+
+    moved = submit(admin, page + "approval/", {"to": "rejected", "note": "Outside the mandate"})
+    assert moved.status_code == 303
+    assert "Outside the mandate" in admin.get(page).text
+
+
 def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()

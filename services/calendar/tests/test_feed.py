@@ -100,7 +100,7 @@ def populated(client, staff, manager):
         staff,
         {"leave_type": "emergency", "start_date": "2026-12-04", "end_date": "2026-12-04"},
     )
-    post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {})
+    post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {"reason": "Audit"})
     van = post(client, "/api/v1/resources", manager, {"name": "Van 1", "resource_type": "vehicle"})
     room = post(
         client,

@@ -302,7 +302,7 @@ def test_allocations_are_held_to_hard_ceilings_of_their_source_only(client, staf
         )
         return client.post(
             f"{PPAS}/{ppa['id']}/funding",
-            json={"tranche_type": "allocation", "amount": amount, "date": "2027-01-10"},
+            json={"tranche_type": "allocation", "amount": amount, "date": "2026-10-01"},
             headers=manager.headers,
         )
 

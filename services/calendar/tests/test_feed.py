@@ -527,8 +527,8 @@ def test_entries_written_by_postgresql_are_those_python_builds(
         staff,
         {
             "resource_id": resource["id"],
-            "start": "2026-11-05T13:15:00",
-            "end": "2026-11-05T15:00:00",
+            "start": "2026-12-28T13:15:00",
+            "end": "2026-12-28T15:00:00",
             "notes": 'Bring the "projector"\n',
         },
     )

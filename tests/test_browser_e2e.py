@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,6 +50,20 @@ def unique(prefix: str) -> str:
 
 def office_today() -> str:
     return datetime.now(OFFICE).date().isoformat()
+
+
+def office_tomorrow() -> str:
+    """A day a booking can be made for all day long (a booking is for a time to come)."""
+    return (datetime.now(OFFICE).date() + timedelta(days=1)).isoformat()
+
+
+def next_office_hours(hours: int) -> tuple[str, str]:
+    """The `hours` from the next whole hour at the office, as a booking form takes them."""
+    start = datetime.now(OFFICE).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return (
+        start.strftime("%Y-%m-%dT%H:%M"),
+        (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M"),
+    )
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -333,7 +347,8 @@ def test_calendar_shows_every_module_and_filters_them_out(
     expect(page.get_by_text("Regional summit")).to_be_visible()
 
     # resources: a booking through the resources page
-    book(page, resource, f"{today}T13:00", f"{today}T14:00", "Calendar check")
+    # (the next hour, on today's calendar unless the day is about to end)
+    book(page, resource, *next_office_hours(1), "Calendar check")
     page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/(\?saved=[\w-]+)?$"))
 
     # mana: an assessment through the assessments page
@@ -380,17 +395,17 @@ def test_calendar_shows_every_module_and_filters_them_out(
 
 
 def test_an_overlapping_booking_shows_the_conflict(page: Page, resource: str) -> None:
-    today = office_today()
-    book(page, resource, f"{today}T09:00", f"{today}T10:00", "Team planning")
+    day = office_tomorrow()
+    book(page, resource, f"{day}T09:00", f"{day}T10:00", "Team planning")
     page.wait_for_url(re.compile(r"/resources/bookings/[0-9a-f-]{36}/(\?saved=[\w-]+)?$"))
     expect(page.get_by_text("Team planning")).to_be_visible()
     # It says it worked, and whether the resource is held or waits for a manager.
     expect(page.locator("#toast")).to_have_text(re.compile(r"^(Booked|Booking requested): "))
 
-    book(page, resource, f"{today}T09:30", f"{today}T10:30", "Overlapping")
+    book(page, resource, f"{day}T09:30", f"{day}T10:30", "Overlapping")
     # Beside the start it is about: when, in words; the booking's id is the link, not text.
     problem = page.locator("#book-start-error")
-    when = format_span(f"{today}T09:00:00+08:00", f"{today}T10:00:00+08:00")
+    when = format_span(f"{day}T09:00:00+08:00", f"{day}T10:00:00+08:00")
     expect(problem).to_contain_text(f"{resource} is already booked {when} (that booking is ")
     expect(problem).not_to_contain_text(", id ")
     expect(problem.get_by_role("link", name="See the booking in the way")).to_be_visible()

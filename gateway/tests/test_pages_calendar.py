@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from typing import Any
@@ -272,6 +273,21 @@ def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_c
     assert "<dt>Type</dt><dd>Vacation</dd>" in question.text
     assert "<dt>Their reason</dt><dd>\N{EM DASH}</dd>" in question.text
     assert "badge-pending" in staff.get(f"{LEAVE}{leave}/").text  # asking changed nothing
+    # No reason: asked again, the refusal beside the reason input, the way back kept.
+    for typed, next_page in (("", "list"), ("  ", "home")):
+        blank = submit(manager, f"{LEAVE}{leave}/reject/", {"next": next_page, "reason": typed})
+        assert blank.status_code == 422
+        assert "Please correct the field marked below." in blank.text
+        assert re.search(
+            r'<textarea name="reason"[^>]*aria-invalid="true"[^>]*></textarea>',
+            blank.text,
+        )
+        assert (
+            '<span class="field-error" id="f-reason-error">Give the reason for rejecting it, '
+            "the requester reads it</span>"
+        ) in html.unescape(blank.text)
+        assert f'<input type="hidden" name="next" value="{next_page}">' in blank.text
+    assert "badge-pending" in staff.get(f"{LEAVE}{leave}/").text
     rejected = submit(
         manager, f"{LEAVE}{leave}/reject/", {"next": "list", "reason": "The team is at the summit"}
     )

@@ -895,3 +895,72 @@ def test_resource_page_week_and_booking(make_client, admin, admin_headers):
     assert other_week.json() == []
     bad = admin.get(f"{RESOURCES}{hall}/bookings.json", params={"start": "soon", "end": "later"})
     assert bad.status_code == 422
+
+
+def _booking_problems(page: str) -> dict[str, str]:
+    """Each book-form input at fault (aria-invalid, tied to its message) -> its message."""
+    found = dict(re.findall(r'class="field-error" id="book-([a-z_]+)-error">([^<]*)<', page))
+    for name in found:
+        assert re.search(
+            rf'name="{name}"[^>]*aria-invalid="true" aria-describedby="book-{name}-error"', page
+        ), name
+    return {name: html.unescape(message) for name, message in found.items()}
+
+
+def test_the_book_forms_mark_every_problem_beside_its_input_at_once(admin, admin_headers):
+    marker = uuid.uuid4().hex[:8]
+    made = submit(
+        admin, RESOURCES + "create/", {"name": f"Boat {marker}", "resource_type": "vehicle"}
+    )
+    assert made.status_code == 303
+    boat = admin.get("/api/v1/resources", params={"q": marker}, headers=admin_headers).json()[
+        "items"
+    ][0]["id"]
+    create = RESOURCES + "bookings/create/"
+
+    empty = submit(admin, create, {"resource_id": "", "start": "", "end": "", "notes": ""})
+    assert empty.status_code == 422
+    assert _booking_problems(empty.text) == {
+        "resource_id": "Choose a resource",
+        "start": "Give the start",
+        "end": "Give the end",
+    }
+    assert "Please correct the 3 fields marked below." in empty.text
+    assert "obcms-forms.css" in empty.text  # where .field-error is red
+
+    typed = {"resource_id": boat, "start": "2032-04-01T10:00", "end": "2032-04-01T09:00"}
+    backwards = submit(admin, create, {**typed, "notes": f"Island trip {marker}"})
+    assert backwards.status_code == 422
+    assert _booking_problems(backwards.text) == {"end": "The end must be after the start"}
+    assert "Please correct the field marked below." in backwards.text
+    # What was typed is kept.
+    assert f'<option value="{boat}" selected>' in backwards.text
+    assert 'name="start" type="datetime-local" value="2032-04-01T10:00"' in backwards.text
+    assert 'name="end" type="datetime-local" value="2032-04-01T09:00"' in backwards.text
+    assert f'value="Island trip {marker}"' in backwards.text
+
+    # The service's refusals land beside their inputs too: a start that has passed...
+    past = submit(admin, create, {**typed, "start": "2026-01-05T09:00", "end": "2026-01-05T10:00"})
+    assert past.status_code == 422
+    assert _booking_problems(past.text) == {
+        "start": "Mon 5 Jan 2026, 09:00 has passed; a booking is for a time to come"
+    }
+    # ... and a clash, the booking in the way linked.
+    first = submit(admin, create, {**typed, "end": "2032-04-01T11:00"})
+    assert first.status_code == 303, first.text
+    in_the_way = first.headers["location"].split("/")[-2]
+    clash = submit(admin, create, {**typed, "start": "2032-04-01T10:30", "end": "2032-04-01T12:00"})
+    assert clash.status_code == 409
+    problems = _booking_problems(clash.text)
+    assert list(problems) == ["start"]
+    assert problems["start"].startswith(f"Boat {marker} is already booked Thu 1 Apr 2032, 10:00")
+    assert f'href="{RESOURCES}bookings/{in_the_way}/">See the booking in the way</a>' in clash.text
+
+    # The resource's own page: its form has no resource to choose.
+    own = submit(admin, f"{RESOURCES}{boat}/book/", {"start": "", "end": "2032-04-02T08:00"})
+    assert own.status_code == 422
+    assert _booking_problems(own.text) == {"start": "Give the start"}
+    assert "Please correct the field marked below." in own.text
+    assert 'name="end" type="datetime-local" value="2032-04-02T08:00"' in own.text
+    odd = submit(admin, f"{RESOURCES}{boat}/book/", {"start": "soon", "end": "2032-04-02T08:00"})
+    assert _booking_problems(odd.text) == {"start": "Enter a date and time, e.g. 2026-12-14 09:00"}

@@ -216,7 +216,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
         )
         tranche = post(
             f"/ppas/{ppa['id']}/funding",
-            {"tranche_type": "allocation", "amount": "100000", "date": "2031-02-01"},
+            {"tranche_type": "allocation", "amount": "100000", "date": "2026-02-01"},
         )
         post(f"/ppas/{ppa['id']}/approval", {"to": "technical_review", "note": "ready"})
         # A soft ceiling the PPA would go over: the approval queue flags it in words.

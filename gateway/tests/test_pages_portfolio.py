@@ -123,13 +123,13 @@ def test_ppa_detail_milestones_workflow_funding_and_edit(make_client):
     tranche = submit(
         client,
         page + "funding/",
-        {"tranche_type": "allocation", "amount": "800", "date": "2031-01-10"},
+        {"tranche_type": "allocation", "amount": "800", "date": "2026-01-10"},
     )
     assert tranche.status_code == 303
     submit(
         client,
         page + "funding/",
-        {"tranche_type": "obligation", "amount": "400", "date": "2031-01-20"},
+        {"tranche_type": "obligation", "amount": "400", "date": "2026-01-20"},
     )
     funding = client.get(page).text
     assert "800.00" in funding
@@ -137,7 +137,7 @@ def test_ppa_detail_milestones_workflow_funding_and_edit(make_client):
     negative = submit(
         client,
         page + "funding/",
-        {"tranche_type": "obligation", "amount": "-5", "date": "2031-01-20"},
+        {"tranche_type": "obligation", "amount": "-5", "date": "2026-01-20"},
     )
     assert negative.status_code == 422
     assert "amount" in negative.text
@@ -225,7 +225,7 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     refused_funding = submit(
         staff,
         page + "funding/",
-        {"tranche_type": "allocation", "amount": "5", "date": "2031-01-01"},
+        {"tranche_type": "allocation", "amount": "5", "date": "2026-01-01"},
     )
     assert refused_funding.status_code == 403
 
@@ -257,6 +257,30 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     manager_page = signed_in(make_client(), manager_user["username"]).get(page).text
     assert 'value="enacted"' not in manager_page
     assert 'value="draft"' not in manager_page
+
+
+def test_rejecting_a_ppa_on_its_page_asks_the_reason_beside_the_note(make_client):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    ppa = _create_ppa(admin, f"Jetty {_marker()}")
+    page = f"{PPAS}{ppa}/"
+    assert submit(admin, page + "approval/", {"to": "technical_review"}).status_code == 303
+
+    refused = submit(admin, page + "approval/", {"to": "rejected", "note": " "})
+    assert refused.status_code == 422
+    section = refused.text[refused.text.index('id="approval"') :]
+    assert "Please correct the field marked below." in section
+    assert re.search(r'name="note"[^>]*aria-invalid="true"', section)
+    beside = re.search(r'class="field-error" id="f-note-error">([^<]*)<', section)
+    assert beside, section
+    assert html.unescape(beside.group(1)) == (
+        "Note: give the reason for rejecting it, the PPA's owners read it"
+    )
+    assert '<option value="rejected" selected>' in section  # what was chosen is kept
+    assert "badge-technical_review" in admin.get(page).text  # nothing moved
+
+    moved = submit(admin, page + "approval/", {"to": "rejected", "note": "Outside the mandate"})
+    assert moved.status_code == 303
+    assert "Outside the mandate" in admin.get(page).text
 
 
 def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
@@ -584,7 +608,7 @@ def test_delete_is_offered_only_before_a_ppa_is_submitted_and_without_funding(ma
     assert "send it back to draft through approval first" in refused.text
 
     funded = f"{PPAS}{_create_ppa(client, f'Funded {_marker()}', budget_allocation='1000')}/"
-    allocation = {"tranche_type": "allocation", "amount": "500", "date": "2031-01-10"}
+    allocation = {"tranche_type": "allocation", "amount": "500", "date": "2026-01-10"}
     assert submit(client, funded + "funding/", allocation).status_code == 303
     assert f'href="{funded}delete/"' not in client.get(funded).text
 
@@ -869,18 +893,31 @@ def test_a_refused_tranche_says_why_beside_the_amount_and_a_reversal_asks_the_re
     marker = _marker()
     page = f"{PPAS}{_create_ppa(client, f'Funded {marker}', budget_allocation='1000')}/"
     for kind, amount in (("allocation", "800"), ("obligation", "600")):
-        body = {"tranche_type": kind, "amount": amount, "date": "2031-01-10"}
+        body = {"tranche_type": kind, "amount": amount, "date": "2026-01-10"}
         assert submit(client, page + "funding/", body).status_code == 303
     too_much = submit(
         client,
         page + "funding/",
-        {"tranche_type": "disbursement", "amount": "5,000", "date": "2031-01-20"},
+        {"tranche_type": "disbursement", "amount": "5,000", "date": "2026-01-20"},
     )
     assert too_much.status_code == 409
     assert _field_error(too_much.text, "amount") == (
         "Amount: disbursements would total ₱5,000.00, more than the ₱600.00 obligated"
     )
     assert 'name="amount" type="text" value="5,000"' in too_much.text  # what was typed stays
+    # QA's case: a disbursement dated ahead is refused beside the date (the totals unmoved).
+    ahead = (date.today() + timedelta(days=90)).isoformat()
+    future = submit(
+        client,
+        page + "funding/",
+        {"tranche_type": "disbursement", "amount": "100", "date": ahead},
+    )
+    assert future.status_code == 422
+    assert _field_error(future.text, "date") == (
+        "Date: a tranche records money that has moved; the day must not be in the future"
+    )
+    assert f'name="date" type="date" value="{ahead}"' in future.text
+    assert "Please correct the field marked below." in future.text
 
     detail = client.get(page).text
     obligation_link, allocation_link = _reverse_links(detail, page)[::-1]
@@ -910,7 +947,7 @@ def test_a_refused_tranche_says_why_beside_the_amount_and_a_reversal_asks_the_re
     assert done.headers["location"] == page + "?saved=tranche-reversed#funding"
     after = client.get(done.headers["location"]).text
     assert "Tranche reversed" in after
-    assert f"Reversal of the obligation of Fri 10 Jan 2031: Charged to the wrong PPA {marker}" in (
+    assert f"Reversal of the obligation of Sat 10 Jan 2026: Charged to the wrong PPA {marker}" in (
         after
     )
     assert ">reversed</span> on" in after
@@ -924,7 +961,7 @@ def test_a_refused_tranche_says_why_beside_the_amount_and_a_reversal_asks_the_re
     assert "already reversed" in again.text
     # Without the obligation, reversing the allocation stays within the limits; an
     # obligation again, then a reversal of the allocation is refused in words.
-    obligation = {"tranche_type": "obligation", "amount": "100", "date": "2031-02-01"}
+    obligation = {"tranche_type": "obligation", "amount": "100", "date": "2026-02-01"}
     assert submit(client, page + "funding/", obligation).status_code == 303
     refused = submit(client, allocation_link, {"reason": "Budget withdrawn"})
     assert refused.status_code == 409

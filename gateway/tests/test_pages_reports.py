@@ -56,8 +56,9 @@ def post(api: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def portfolio(api: httpx.Client) -> dict[str, Any]:
-    """A fiscal year of its own: a social PPA with funding (a reversed obligation), an
-    indicator, a milestone and a status update; an economic one with nothing recorded."""
+    """A fiscal year of its own: a social PPA with funding (a reversed obligation; tranches
+    are dated on or before today, whatever the fiscal year), an indicator, a milestone and a
+    status update; an economic one with nothing recorded."""
     year = random.randint(2100, 2199)
     marker = uuid.uuid4().hex[:6]
     ppa = post(
@@ -84,18 +85,18 @@ def portfolio(api: httpx.Client) -> dict[str, Any]:
         post(
             api,
             f"/ppas/{ppa_id}/funding",
-            {"tranche_type": kind, "amount": amount, "date": f"{year}-02-01"},
+            {"tranche_type": kind, "amount": amount, "date": "2026-02-01"},
         )
     mistaken = post(
         api,
         f"/ppas/{ppa_id}/funding",
-        {"tranche_type": "disbursement", "amount": "90000", "date": f"{year}-03-01"},
+        {"tranche_type": "disbursement", "amount": "90000", "date": "2026-03-01"},
     )
     post(api, f"/ppas/{ppa_id}/funding/{mistaken['id']}/reversal", {"reason": "wrong amount"})
     post(
         api,
         f"/ppas/{ppa_id}/funding",
-        {"tranche_type": "disbursement", "amount": "60000", "date": f"{year}-03-02"},
+        {"tranche_type": "disbursement", "amount": "60000", "date": "2026-03-02"},
     )
     post(
         api,

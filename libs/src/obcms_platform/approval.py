@@ -4,9 +4,9 @@ them and the gateway offers only the moves they allow.
     draft -> technical_review -> budget_review -> (stakeholder_consultation ->)
     executive_approval -> approved -> enacted
 
-Every review stage may go to rejected, and rejected back to draft. The final approval (into
-approved, and on into enacted) and undoing it (approved back to draft) need the admin role;
-undoing it also needs a note saying why.
+Every review stage may go to rejected (saying why, in the move's note), and rejected back to
+draft. The final approval (into approved, and on into enacted) and undoing it (approved back
+to draft) need the admin role; undoing it also needs a note saying why.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ FROZEN_FIELDS = frozenset(
 # The stages a PPA may be deleted in: before it is submitted, or once rejected (and never
 # once funding is recorded: the portfolio service refuses that too).
 DELETABLE_STAGES = frozenset({S.DRAFT, S.REJECTED})
-# Moves that must say why (the note is the approval history's record of it).
+# Moves that must say why (the note is the approval history's record of it, and the PPA's
+# owners are told it).
 NOTED_MOVES = frozenset({UNDOING_APPROVAL})
 
 
@@ -71,8 +72,14 @@ def needs_admin(current: ApprovalStatus, target: ApprovalStatus) -> bool:
     return target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES
 
 
-def needs_note(current: ApprovalStatus, target: ApprovalStatus) -> bool:
-    return (current, target) in NOTED_MOVES
+def missing_note(current: ApprovalStatus, target: ApprovalStatus) -> str | None:
+    """What the note of the move from `current` to `target` must say, when the move must say
+    why (a rejection, undoing an approval); None when a note is optional."""
+    if target is S.REJECTED:
+        return "give the reason for rejecting it, the PPA's owners read it"
+    if (current, target) in NOTED_MOVES:
+        return f"say why the PPA goes back from {current.value} to {target.value}"
+    return None
 
 
 def decided_stages(*, admin: bool) -> list[ApprovalStatus]:

@@ -104,6 +104,13 @@ def today_somewhere() -> date:
     return datetime.now(_LAST_ZONE).date()
 
 
+def ensure_not_future(day: date, today: date, *, field: str, why: str) -> None:
+    """Refuse (422 naming `field`) a `day` after `today` for a record of what has happened
+    (`why` says what the record is: "an update reports what has happened")."""
+    if day > today:
+        raise InvalidInputError(f"{field}: {why}; the day must not be in the future", field=field)
+
+
 def deduplicated(values: list[T]) -> list[T]:
     """Drop repeated entries, keeping the first occurrence's position."""
     return list(dict.fromkeys(values))

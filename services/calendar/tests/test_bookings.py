@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +17,8 @@ from calendar_service.db import bus
 from obcms_platform.auth import Principal, Role
 from obcms_platform.db import Database
 from obcms_platform.errors import ConflictError
-from obcms_platform.testing import auth_headers
+from obcms_platform.formatting import format_moment
+from obcms_platform.testing import assert_error, auth_headers
 
 from .helpers import create_event
 
@@ -85,13 +86,13 @@ def test_resources_crud_and_roles(client, staff, manager):
 
 def test_auto_approval_and_overlap_refused_with_409(client, session, staff, other_staff, manager):
     van = make_resource(client, manager)
-    first = book(client, staff, van["id"], "2026-12-01T08:00:00+08:00", "2026-12-01T12:00:00+08:00")
+    first = book(client, staff, van["id"], "2031-12-01T08:00:00+08:00", "2031-12-01T12:00:00+08:00")
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "approved"  # no approval needed
     assert first.json()["booked_by"] == str(staff.user_id)
 
     overlapping = book(
-        client, other_staff, van["id"], "2026-12-01T11:00:00+08:00", "2026-12-01T13:00:00+08:00"
+        client, other_staff, van["id"], "2031-12-01T11:00:00+08:00", "2031-12-01T13:00:00+08:00"
     )
     assert overlapping.status_code == 409
     error = overlapping.json()["error"]
@@ -102,7 +103,7 @@ def test_auto_approval_and_overlap_refused_with_409(client, session, staff, othe
     # Touching ends are no overlap; another resource is independent.
     assert (
         book(
-            client, other_staff, van["id"], "2026-12-01T12:00:00+08:00", "2026-12-01T13:00:00+08:00"
+            client, other_staff, van["id"], "2031-12-01T12:00:00+08:00", "2031-12-01T13:00:00+08:00"
         ).status_code
         == 201
     )
@@ -112,8 +113,8 @@ def test_auto_approval_and_overlap_refused_with_409(client, session, staff, othe
             client,
             other_staff,
             other_van["id"],
-            "2026-12-01T08:00:00+08:00",
-            "2026-12-01T12:00:00+08:00",
+            "2031-12-01T08:00:00+08:00",
+            "2031-12-01T12:00:00+08:00",
         ).status_code
         == 201
     )
@@ -123,7 +124,7 @@ def test_auto_approval_and_overlap_refused_with_409(client, session, staff, othe
     assert cancel.status_code == 200
     assert cancel.json()["status"] == "cancelled"
     again = book(
-        client, other_staff, van["id"], "2026-12-01T09:00:00+08:00", "2026-12-01T10:00:00+08:00"
+        client, other_staff, van["id"], "2031-12-01T09:00:00+08:00", "2031-12-01T10:00:00+08:00"
     )
     assert again.status_code == 201
     types = [row for row in session.scalars(select(bus.outbox.c.event_type))]
@@ -145,8 +146,8 @@ def test_concurrent_double_booking_exactly_one_wins(client, manager):
             client,
             callers[index],
             room["id"],
-            f"2026-12-02T09:{index:02d}:00+08:00",
-            f"2026-12-02T11:{index:02d}:00+08:00",
+            f"2031-12-02T09:{index:02d}:00+08:00",
+            f"2031-12-02T11:{index:02d}:00+08:00",
         )
         with lock:
             statuses.append(response.status_code)
@@ -172,8 +173,8 @@ def test_the_database_itself_refuses_overlapping_holding_bookings(client, sessio
     )
     values = {
         "resource": room["id"],
-        "start": "2026-12-03T09:00:00+08:00",
-        "end": "2026-12-03T10:00:00+08:00",
+        "start": "2031-12-03T09:00:00+08:00",
+        "end": "2031-12-03T10:00:00+08:00",
         "by": str(uuid.uuid4()),
     }
     session.execute(insert, {**values, "id": str(uuid.uuid4()), "status": "pending"})
@@ -187,15 +188,15 @@ def test_the_database_itself_refuses_overlapping_holding_bookings(client, sessio
 
 def test_approval_required_and_role_rules(client, session, staff, other_staff, manager, admin):
     room = make_resource(client, manager, name="Board room", booking_requires_approval=True)
-    pending = book(client, staff, room["id"], "2026-12-04T09:00:00", "2026-12-04T10:00:00")
+    pending = book(client, staff, room["id"], "2031-12-04T09:00:00", "2031-12-04T10:00:00")
     assert pending.status_code == 201
     booking = pending.json()
     assert booking["status"] == "pending"
-    assert booking["start"] == "2026-12-04T01:00:00Z"  # naive times are office (Manila) times
+    assert booking["start"] == "2031-12-04T01:00:00Z"  # naive times are office (Manila) times
     # A pending booking holds the slot too.
     assert (
         book(
-            client, other_staff, room["id"], "2026-12-04T09:30:00", "2026-12-04T10:30:00"
+            client, other_staff, room["id"], "2031-12-04T09:30:00", "2031-12-04T10:30:00"
         ).status_code
         == 409
     )
@@ -215,7 +216,7 @@ def test_approval_required_and_role_rules(client, session, staff, other_staff, m
     assert client.post(f"{url}/cancel", headers=manager.headers).json()["status"] == "cancelled"
     assert client.post(f"{url}/cancel", headers=staff.headers).status_code == 409
 
-    second = book(client, staff, room["id"], "2026-12-05T09:00:00", "2026-12-05T10:00:00").json()
+    second = book(client, staff, room["id"], "2031-12-05T09:00:00", "2031-12-05T10:00:00").json()
     rejected = client.post(f"/api/v1/bookings/{second['id']}/reject", headers=admin.headers)
     assert rejected.json()["status"] == "rejected"
     assert (
@@ -230,19 +231,19 @@ def test_approval_required_and_role_rules(client, session, staff, other_staff, m
 
 def test_booking_input_errors(client, staff, manager):
     van = make_resource(client, manager)
-    backwards = book(client, staff, van["id"], "2026-12-01T12:00:00Z", "2026-12-01T08:00:00Z")
+    backwards = book(client, staff, van["id"], "2031-12-01T12:00:00Z", "2031-12-01T08:00:00Z")
     assert backwards.status_code == 422
     assert backwards.json()["error"]["field"] == "end"
-    missing = book(client, staff, str(uuid.uuid4()), "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
+    missing = book(client, staff, str(uuid.uuid4()), "2031-12-01T08:00:00Z", "2031-12-01T09:00:00Z")
     assert missing.status_code == 422
     assert missing.json()["error"]["field"] == "resource_id"
-    garbage = book(client, staff, van["id"], "soon", "2026-12-01T09:00:00Z")
+    garbage = book(client, staff, van["id"], "soon", "2031-12-01T09:00:00Z")
     assert garbage.status_code == 422
     assert garbage.json()["error"]["field"] == "start"
     client.patch(
         f"/api/v1/resources/{van['id']}", json={"is_available": False}, headers=manager.headers
     )
-    unavailable = book(client, staff, van["id"], "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
+    unavailable = book(client, staff, van["id"], "2031-12-01T08:00:00Z", "2031-12-01T09:00:00Z")
     assert unavailable.status_code == 409
     assert unavailable.json()["error"]["field"] == "resource_id"
 
@@ -254,8 +255,8 @@ def test_a_racing_insert_is_refused_by_the_constraint_with_a_409(client, calenda
     database = Database(calendar_db_url, pool_size=2)
     data = BookingCreate(
         resource_id=uuid.UUID(room["id"]),
-        start=datetime(2026, 12, 6, 9, tzinfo=UTC),
-        end=datetime(2026, 12, 6, 10, tzinfo=UTC),
+        start=datetime(2031, 12, 6, 9, tzinfo=UTC),
+        end=datetime(2031, 12, 6, 10, tzinfo=UTC),
     )
     first = database.session()
     create_booking(first, data, Principal(uuid.uuid4(), frozenset({Role.STAFF})))
@@ -499,10 +500,117 @@ def test_a_clash_names_the_booking_in_the_way_in_the_askers_own_time(client, man
     time) under a form that says times are in his."""
     room = make_resource(client, manager, name="Room L", resource_type="room")
     london = SimpleNamespace(headers=auth_headers(uuid.uuid4(), time_zone="Europe/London"))
-    first = book(client, london, room["id"], "2026-12-10T14:00:00Z", "2026-12-10T15:30:00Z")
+    first = book(client, london, room["id"], "2031-12-10T14:00:00Z", "2031-12-10T15:30:00Z")
     assert first.status_code == 201, first.text
     for caller, shown in ((london, "14:00\N{EN DASH}15:30"), (manager, "22:00\N{EN DASH}23:30")):
         # In the caller's zone; someone without one of their own reads the office's.
-        clash = book(client, caller, room["id"], "2026-12-10T15:00:00Z", "2026-12-10T16:00:00Z")
+        clash = book(client, caller, room["id"], "2031-12-10T15:00:00Z", "2031-12-10T16:00:00Z")
         assert clash.status_code == 409
-        assert f"already booked Thu 10 Dec 2026, {shown}" in clash.json()["error"]["message"]
+        assert f"already booked Wed 10 Dec 2031, {shown}" in clash.json()["error"]["message"]
+
+
+# --- a booking is for a time to come -------------------------------------------------------
+
+
+def test_a_booking_whose_start_has_passed_is_refused(client, staff, manager):
+    """QA's case: a room booked for a week ago was approved at once; now it is refused,
+    saying when the start was, and nothing is booked or announced."""
+    room = make_resource(client, manager, name="Room P", resource_type="room")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for start, end in (
+        (now - timedelta(days=7), now - timedelta(days=7) + timedelta(hours=2)),
+        (now - timedelta(minutes=5), now + timedelta(hours=1)),  # its end still to come
+    ):
+        refused = book(client, staff, room["id"], start.isoformat(), end.isoformat())
+        error = assert_error(refused, 422, "start")
+        assert error["message"] == (
+            f"start: {format_moment(start)} has passed; a booking is for a time to come"
+        )
+    listed = client.get(
+        "/api/v1/bookings", params={"resource_id": room["id"]}, headers=staff.headers
+    )
+    assert listed.json()["total"] == 0
+    soon = now + timedelta(minutes=10)
+    booked = book(
+        client, staff, room["id"], soon.isoformat(), (soon + timedelta(hours=1)).isoformat()
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["status"] == "approved"
+
+
+def test_bookings_follow_their_event_only_into_time_to_come(client, session, staff, manager):
+    """A booking over stays as it was; one under way keeps its start and its end follows the
+    event's; one to come follows it, but never into the past: that refuses the event's move."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    hour = timedelta(hours=1)
+    event = create_event(
+        client,
+        staff,
+        {
+            "title": "Field day",
+            "event_type": "field_visit",
+            "start": (now - hour).isoformat(),
+            "end": (now + 2 * hour).isoformat(),
+        },
+    )
+    caller = Principal(staff.user_id, frozenset({Role.STAFF}))
+
+    def booked_beforehand(name: str, start: datetime, end: datetime) -> str:
+        """Booked the day before it started (as a load of past records does)."""
+        resource = make_resource(client, manager, name=name)
+        data = BookingCreate(
+            resource_id=uuid.UUID(resource["id"]),
+            start=start,
+            end=end,
+            event_id=uuid.UUID(event["id"]),
+        )
+        booking = create_booking(session, data, caller, now=start - timedelta(days=1))
+        session.commit()
+        return str(booking.id)
+
+    over = booked_beforehand("Bus 1", now - 3 * hour, now - 2 * hour)
+    under_way = booked_beforehand("Van 8", now - hour, now + 2 * hour)
+    room = make_resource(client, manager, name="Room D", resource_type="room")
+    to_come = book(
+        client,
+        staff,
+        room["id"],
+        (now + hour).isoformat(),
+        (now + 2 * hour).isoformat(),
+        event_id=event["id"],
+    ).json()["id"]
+
+    def times(booking_id: str) -> tuple[datetime, datetime]:
+        read = client.get(f"/api/v1/bookings/{booking_id}", headers=staff.headers).json()
+        return datetime.fromisoformat(read["start"]), datetime.fromisoformat(read["end"])
+
+    def move(body: dict[str, str], version: int):
+        return client.patch(
+            f"/api/v1/events/{event['id']}",
+            json=body,
+            headers={**staff.headers, "If-Match": f'"{version}"'},
+        )
+
+    # The event runs an hour longer: the van in use keeps its start, its end follows.
+    longer = move({"end": (now + 3 * hour).isoformat()}, 1)
+    assert longer.status_code == 200, longer.text
+    assert times(under_way) == (now - hour, now + 3 * hour)
+    assert times(to_come) == (now + hour, now + 3 * hour)
+    assert times(over) == (now - 3 * hour, now - 2 * hour)
+
+    # Two hours earlier: the room would start an hour ago; the move is refused, in words.
+    earlier = move({"start": (now - 3 * hour).isoformat()}, 2)
+    error = assert_error(earlier, 422, "start")
+    assert error["message"] == (
+        f"start: The Room D booked for this event cannot move with it: "
+        f"{format_moment(now - hour)} has passed; a booking is for a time to come"
+    )
+    assert times(to_come) == (now + hour, now + 3 * hour)
+    assert times(under_way) == (now - hour, now + 3 * hour)
+
+    # All an hour later: the room follows; the van in use keeps its start, its end follows.
+    later = move({"start": now.isoformat()}, 2)
+    assert later.status_code == 200, later.text
+    assert times(to_come) == (now + 2 * hour, now + 4 * hour)
+    assert times(under_way) == (now - hour, now + 4 * hour)
+    assert times(over) == (now - 3 * hour, now - 2 * hour)

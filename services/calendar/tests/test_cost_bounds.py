@@ -203,8 +203,8 @@ def _resource(client: TestClient, manager) -> str:
 def test_a_booking_longer_than_31_days_is_422_naming_end(client, staff, manager):
     resource = _resource(client, manager)
     for start, end in (
-        ("2026-12-01T08:00:00+08:00", "2027-01-01T08:00:01+08:00"),
-        ("2026-12-01T08:00:00", "2036-12-01T08:00:00+08:00"),  # without and with an offset
+        ("2031-12-01T08:00:00+08:00", "2032-01-01T08:00:01+08:00"),
+        ("2031-12-01T08:00:00", "2036-12-01T08:00:00+08:00"),  # without and with an offset
     ):
         response = client.post(
             "/api/v1/bookings",
@@ -216,8 +216,8 @@ def test_a_booking_longer_than_31_days_is_422_naming_end(client, staff, manager)
         "/api/v1/bookings",
         json={
             "resource_id": resource,
-            "start": "2026-12-01T08:00:00",
-            "end": "2027-01-01T08:00:00+08:00",
+            "start": "2031-12-01T08:00:00",
+            "end": "2032-01-01T08:00:00+08:00",
         },
         headers=staff.headers,
     )
@@ -265,8 +265,8 @@ def test_every_limit_is_a_setting(limited_client, staff, manager):
         body = {"resource_id": resource, "start": start, "end": end}
         return client.post("/api/v1/bookings", json=body, headers=staff.headers)
 
-    assert booking("2026-12-01T08:00:00", "2026-12-02T08:00:00").status_code == 201
-    _refused(booking("2026-12-03T08:00:00", "2026-12-04T08:00:01"), "end")
+    assert booking("2031-12-01T08:00:00", "2031-12-02T08:00:00").status_code == 201
+    _refused(booking("2031-12-03T08:00:00", "2031-12-04T08:00:01"), "end")
 
 
 # --- the feed's entry cap -----------------------------------------------------------------

@@ -100,7 +100,7 @@ def populated(client, staff, manager):
         staff,
         {"leave_type": "emergency", "start_date": "2026-12-04", "end_date": "2026-12-04"},
     )
-    post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {})
+    post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {"reason": "Audit"})
     van = post(client, "/api/v1/resources", manager, {"name": "Van 1", "resource_type": "vehicle"})
     room = post(
         client,
@@ -527,8 +527,8 @@ def test_entries_written_by_postgresql_are_those_python_builds(
         staff,
         {
             "resource_id": resource["id"],
-            "start": "2026-11-05T13:15:00",
-            "end": "2026-11-05T15:00:00",
+            "start": "2026-12-28T13:15:00",
+            "end": "2026-12-28T15:00:00",
             "notes": 'Bring the "projector"\n',
         },
     )

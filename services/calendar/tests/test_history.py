@@ -69,8 +69,8 @@ def test_a_booking_decision_and_a_resource_edit_are_recorded(client, staff, mana
         "/api/v1/bookings",
         json={
             "resource_id": room["id"],
-            "start": "2026-12-01T08:00:00+08:00",
-            "end": "2026-12-01T12:00:00+08:00",
+            "start": "2031-12-01T08:00:00+08:00",
+            "end": "2031-12-01T12:00:00+08:00",
         },
         headers=staff.headers,
     )

@@ -38,6 +38,27 @@ def test_file_and_approve_leave(client, session, staff, manager):
     assert sorted(types) == ["leave.created", "leave.updated"]
 
 
+def test_a_rejection_says_why(client, session, staff, manager):
+    """The requester is told why: rejecting without a reason (or a blank one) is refused,
+    naming it, and the request stays pending; a decided request is refused as decided."""
+    leave = file_leave(client, staff).json()
+    url = f"/api/v1/leaves/{leave['id']}/reject"
+    for body in (None, {}, {"reason": None}, {"reason": ""}, {"reason": " \n "}):
+        refused = client.post(url, json=body, headers=manager.headers)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["error"]["field"] == "reason"
+        assert refused.json()["error"]["message"] == (
+            "reason: give the reason for rejecting it, the requester reads it"
+        )
+    stored = client.get(f"/api/v1/leaves/{leave['id']}", headers=staff.headers).json()
+    assert (stored["status"], stored["version"]) == ("pending", 1)
+    assert list(session.scalars(select(bus.outbox.c.event_type))) == ["leave.created"]
+    # Approving needs no reason; a decided request is refused as such, reason or not.
+    approve = f"/api/v1/leaves/{leave['id']}/approve"
+    assert client.post(approve, headers=manager.headers).status_code == 200
+    assert client.post(url, headers=manager.headers).status_code == 409
+
+
 def test_admin_rejects_leave_with_a_note_apart_from_the_reason(
     client, session, staff, other_staff, admin
 ):
@@ -116,7 +137,8 @@ def test_leave_overlapping_a_pending_or_approved_one_of_the_same_person_is_refus
     )
     # A rejected request holds no days; neither does a withdrawn one.
     url = f"/api/v1/leaves/{first['id']}"
-    assert client.post(f"{url}/reject", headers=manager.headers).status_code == 200
+    reason = {"reason": "The team is at the summit"}
+    assert client.post(f"{url}/reject", json=reason, headers=manager.headers).status_code == 200
     again = file_leave(client, staff, start_date="2027-03-10", end_date="2027-03-11")
     assert again.status_code == 201
     assert (
@@ -249,7 +271,8 @@ def test_a_refused_request_is_not_a_colleagues_to_see(client, staff, other_staff
     the requester's and the managers' business, not an absence."""
     refused = file_leave(client, staff, start_date="2027-02-01", end_date="2027-02-02").json()
     url = f"/api/v1/leaves/{refused['id']}"
-    assert client.post(f"{url}/reject", headers=manager.headers).status_code == 200
+    reason = {"reason": "Audit week"}
+    assert client.post(f"{url}/reject", json=reason, headers=manager.headers).status_code == 200
     held = file_leave(client, staff, start_date="2027-03-01", end_date="2027-03-01").json()
 
     for path in (url, f"{url}/history"):

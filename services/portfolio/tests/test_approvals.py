@@ -64,7 +64,9 @@ def move(client, caller, ppa_id: str, to: str, note: str = "", **headers: str):
 
 def walk(client, admin, ppa_id: str, status: str) -> None:
     for step in PATHS[status]:
-        response = move(client, admin, ppa_id, step)
+        # A rejection says why (test_a_rejection_says_why).
+        note = "Not in this year's plan" if step == "rejected" else ""
+        response = move(client, admin, ppa_id, step, note)
         assert response.status_code == 200, response.text
 
 
@@ -160,7 +162,7 @@ def test_rejected_returns_to_draft_and_starts_again(client, staff, manager):
     ppa = create_ppa(client, staff)
     pid = ppa["id"]
     for to in ["technical_review", "budget_review", "rejected", "draft", "technical_review"]:
-        response = move(client, manager, pid, to)
+        response = move(client, manager, pid, to, "Costs not justified" if to == "rejected" else "")
         assert response.status_code == 200, (to, response.text)
     history = client.get(f"{PPAS}/{pid}/approval", headers=staff.headers).json()
     assert [h["to"] for h in history] == [
@@ -257,7 +259,7 @@ def test_budget_review_refused_over_the_active_ceiling(client, staff, manager, d
     assert move(client, manager, other, "budget_review").status_code == 200
 
     # A rejected PPA no longer counts against the ceiling.
-    assert move(client, manager, second, "rejected").status_code == 200
+    assert move(client, manager, second, "rejected", "Duplicates another").status_code == 200
     assert move(client, manager, third, "budget_review").status_code == 200
 
 
@@ -453,3 +455,24 @@ def test_undoing_an_approval_needs_a_note_saying_why(client, staff, admin):
     response = move(client, admin, ppa["id"], "draft", note="Scope grows to two provinces")
     assert response.status_code == 200, response.text
     assert response.json()["approval_history"][-1]["note"] == "Scope grows to two provinces"
+
+
+def test_a_rejection_says_why(client, staff, manager, database):
+    """The PPA's owners are told why it was rejected: a move into rejected without a note
+    (or a blank one) is refused, naming the note, and leaves no trace."""
+    ppa = create_ppa(client, staff, title="Rejected for a reason")
+    walk(client, manager, ppa["id"], "budget_review")
+    events_before = len(outbox_rows(database, "ppa.approval_changed"))
+    for blank in ("", "  \n "):
+        error = assert_error(move(client, manager, ppa["id"], "rejected", note=blank), 422, "note")
+        assert (
+            error["message"] == "note: give the reason for rejecting it, the PPA's owners read it"
+        )
+    stored = get_ppa(client, staff, ppa["id"])
+    assert (stored["approval_status"], len(stored["approval_history"])) == ("budget_review", 2)
+    assert len(outbox_rows(database, "ppa.approval_changed")) == events_before
+    response = move(client, manager, ppa["id"], "rejected", note="Over the sector's plan")
+    assert response.status_code == 200, response.text
+    assert response.json()["approval_history"][-1]["note"] == "Over the sector's plan"
+    # Other moves still need no note.
+    assert move(client, manager, ppa["id"], "draft").status_code == 200

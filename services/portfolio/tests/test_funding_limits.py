@@ -12,6 +12,7 @@ from typing import Any
 from obcms_platform.feed import OFFICE_ZONE
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import run_concurrently
+from obcms_platform.zones import office_today
 from portfolio_service.dashboard.service import last_quarter_end
 
 from .helpers import CEILINGS, DASHBOARD, PPAS, create_ppa, summary, tranche
@@ -70,6 +71,32 @@ def test_each_limit_refuses_with_the_figures_in_pesos(client, staff, manager):
     )
     assert (figures["obligation_rate"], figures["disbursement_rate"]) == (100.0, 100.0)
     assert len(figures["tranches"]) == 4  # nothing refused was kept
+
+
+def test_a_tranche_dated_after_the_offices_today_is_refused(client, staff, manager):
+    """QA's case: a disbursement dated next year moved today's "Disbursed" and the rates.
+    Every type records money that has moved (none is planned ahead), so none may be dated
+    after today at the office; today itself is accepted."""
+    pid = create_ppa(client, staff, budget_allocation=100_000)["id"]
+    today = office_today()
+    recorded(client, manager, pid, "allocation", 50_000, str(today - timedelta(days=30)))
+    recorded(client, manager, pid, "obligation", 40_000, str(today - timedelta(days=10)))
+    before = summary(client, staff, pid)
+    for kind, amount in (
+        ("disbursement", 10_000),
+        ("obligation", 5_000),
+        ("allocation", 5_000),
+        ("adjustment", 5_000),
+    ):
+        for ahead in (today + timedelta(days=1), today + timedelta(days=90)):
+            error = assert_error(tranche(client, manager, pid, kind, amount, str(ahead)), 422)
+            assert (error["field"], error["message"]) == (
+                "date",
+                "date: a tranche records money that has moved; the day must not be in the future",
+            )
+    assert summary(client, staff, pid) == before
+    recorded(client, manager, pid, "disbursement", 10_000, str(today))
+    assert summary(client, staff, pid)["disbursed"] == 10_000
 
 
 def test_a_ppa_without_budget_allocation_is_limited_by_its_tranches_only(client, staff, manager):

@@ -362,7 +362,8 @@ def test_delete_removes_everything_hanging_off_the_ppa(client, staff, manager, d
         == 201
     )
     for to in ("technical_review", "rejected"):
-        moved = client.post(f"{PPAS}/{pid}/approval", json={"to": to}, headers=manager.headers)
+        body = {"to": to, "note": "Not in this year's plan"}
+        moved = client.post(f"{PPAS}/{pid}/approval", json=body, headers=manager.headers)
         assert moved.status_code == 200, moved.text
     need = client.post(
         "/api/v1/needs", json={"title": "n", "ppa_ids": [pid, other["id"]]}, headers=staff.headers

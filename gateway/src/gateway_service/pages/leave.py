@@ -272,8 +272,23 @@ async def leave_withdraw_question(request: Request, user: PageUser, leave_id: st
 async def leave_reject_question(request: Request, user: PageUser, leave_id: str) -> Response:
     """Reject a leave request? Asked first, with the reason the requester is told."""
     leave_id = parse_id(leave_id, "leave request")
+    return await _reject_page(request, user, leave_id, request.query_params.get("next", ""))
+
+
+async def _reject_page(
+    request: Request,
+    user: PageUser,
+    leave_id: str,
+    next_page: str,
+    *,
+    reason: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The question before a rejection; asked again (`errors` beside the reason, what was
+    typed kept) when the service refused it."""
     leave, who = await _leave_and_whose(request, user, leave_id)
-    back = {"home": home.HOME, "list": LEAVE}.get(request.query_params.get("next", ""))
+    back = {"home": home.HOME, "list": LEAVE}.get(next_page)
     return render(
         request,
         "decision_confirm.html",
@@ -291,13 +306,16 @@ async def leave_reject_question(request: Request, user: PageUser, leave_id: str)
             ],
             "consequence": f"{who} is told that the request was rejected, with your reason.",
             "post_to": leave_url(leave_id) + "reject/",
-            "next": request.query_params.get("next", ""),
+            "next": next_page,
             "note_name": "reason",
             "note_label": "Reason (the requester sees it)",
+            "note": reason,
+            "errors": errors or {},
             "confirm": "Yes, reject",
             "keep": "Keep it pending",
             "back": back or leave_url(leave_id),
         },
+        status_code=status,
     )
 
 
@@ -314,6 +332,19 @@ async def leave_decide(request: Request, user: PageUser, leave_id: str, action: 
     body = {"reason": form["reason"]} if form.get("reason") else None
     reply = await api(request, user, "calendar", "POST", f"/leaves/{leave_id}/{action}", json=body)
     word = DECIDED[action]
+    if reply.status == 422:
+        # The reason refused (a rejection says why): asked again, beside it.
+        errors, _ = refusal_errors(reply, {"reason": "reason"})
+        if errors:
+            return await _reject_page(
+                request,
+                user,
+                leave_id,
+                form.get("next", ""),
+                reason=form.get("reason", ""),
+                errors=errors,
+                status=422,
+            )
     if form.get("next") == "home":
         return await home.back_home(request, user, reply, "leave", word)
     if reply.ok:

@@ -205,6 +205,7 @@ UPDATE_FIELDS = (
     Field("issues", "Issues and challenges", max_length=20_000),
     Field("next_steps", "Next steps", max_length=20_000),
 )
+APPROVAL_FIELDS = (Field("note", "Note", max_length=5_000),)
 REVERSAL_FIELDS = (Field("reason", "Reason", required=True, max_length=500),)
 TRANCHE_FIELDS = (
     Field("tranche_type", "Tranche type", "choice", required=True, choices=TRANCHE_TYPES),
@@ -969,8 +970,18 @@ async def approval_move(request: Request, user: PageUser, ppa_id: str) -> Respon
     form, _ = await read_form(request)
     parsed = Parsed(payload={"to": form.get("to", ""), "note": form.get("note", "")})
     path = f"/ppas/{ppa_id}/approval"
+    # The note's refusal (a rejection says why) beside it; a move not open, above the form.
     return await _submit(
-        request, user, ppa_id, "approval", "POST", path, parsed, form, (), saved="decision"
+        request,
+        user,
+        ppa_id,
+        "approval",
+        "POST",
+        path,
+        parsed,
+        form,
+        APPROVAL_FIELDS,
+        saved="decision",
     )
 
 

@@ -4,6 +4,8 @@ each resource's page: its week of bookings (FullCalendar) and a book form."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from gateway_service.pages.activity import activity
 from gateway_service.pages.common import (
     BOOKING_STATUSES,
     RESOURCE_TYPES,
+    UUID_PATTERN,
     FormError,
     api,
     create_payload,
@@ -29,6 +32,7 @@ from gateway_service.pages.common import (
     query_filters,
     read_form,
     redirect,
+    refusal_errors,
     user_names,
 )
 from gateway_service.pages.events import RESOURCES, viewer_zone
@@ -46,19 +50,88 @@ def booking_url(booking_id: str) -> str:
     return BOOKING_PAGE.format(booking_id=booking_id)
 
 
+@dataclass(frozen=True)
+class BookingRefusal:
+    """Why a book form was refused: the problems beside its inputs (input -> message, every
+    one at once), what belongs to none, and the bookings in the way (their ids, linked beside
+    the input the clash is about)."""
+
+    errors: dict[str, str]
+    general: str | None = None
+    in_the_way: tuple[str, ...] = ()
+    status: int = 422
+
+
+NOT_REFUSED = BookingRefusal({})
+
+
+def booking_problems(
+    form: Mapping[str, str], *, choosing_resource: bool
+) -> tuple[dict[str, str], dict[str, datetime]]:
+    """What a book form can tell before asking the service, every problem at once, in words
+    (`choosing_resource`: the form has a resource to choose), and the times typed."""
+    found: dict[str, str] = {}
+    if choosing_resource and not UUID_PATTERN.fullmatch(form.get("resource_id", "")):
+        found["resource_id"] = "Choose a resource"
+    times: dict[str, datetime] = {}
+    for name in ("start", "end"):
+        value = form.get(name, "")
+        if not value:
+            found[name] = f"Give the {name}"
+            continue
+        try:
+            # A datetime-local input's value; an offset typed in is not the form's (dropped).
+            times[name] = datetime.fromisoformat(value).replace(tzinfo=None)
+        except ValueError:
+            found[name] = "Enter a date and time, e.g. 2026-12-14 09:00"
+    if len(times) == 2 and times["end"] <= times["start"]:
+        found["end"] = "The end must be after the start"
+    return found, times
+
+
+async def _book(
+    request: Request, user: PageUser, form: Mapping[str, str], *, resource_id: str | None
+) -> Response | BookingRefusal:
+    """Book from a book form (`resource_id`: the resource page's own, else the one chosen):
+    to the new booking's page, or why not. The times typed are the viewer's (their zone)."""
+    problems, times = booking_problems(form, choosing_resource=resource_id is None)
+    if problems:
+        return BookingRefusal(problems)
+    zone = viewer_zone(user)
+    payload = {
+        "resource_id": resource_id or form["resource_id"],
+        "notes": form.get("notes", ""),
+        **{name: moment.replace(tzinfo=zone).isoformat() for name, moment in times.items()},
+    }
+    reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
+    if reply.ok:
+        return _booked(reply.body)
+    # The resource page has no resource to choose: a refusal of it is said above the form.
+    inputs = {name: name for name in ("start", "end", *(() if resource_id else ("resource_id",)))}
+    errors, general = refusal_errors(reply, inputs)
+    return BookingRefusal(errors, general, tuple(reply.as_error().related_ids), reply.status)
+
+
 async def _resources_page(
     request: Request,
     user: PageUser,
     *,
     section: str | None = None,
     error: FormError | None = None,
+    refusal: BookingRefusal | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     resources = await fetch_items(request, user, "calendar", "/resources")
     filters = query_filters(request, ("status", "resource_id", "mine"))
     bookings, pages, list_error = await fetch_page(request, user, "calendar", "/bookings", filters)
     names = await user_names(request, [b["booked_by"] for b in bookings])
-    status = error.status if error else (list_error.status if list_error else 200)
+    status = (
+        refusal.status
+        if refusal
+        else error.status
+        if error
+        else (list_error.status if list_error else 200)
+    )
     return render(
         request,
         "resources.html",
@@ -71,6 +144,7 @@ async def _resources_page(
             "filters": dict(filters),
             "section": section,
             "error": error,
+            "booking": refusal or NOT_REFUSED,
             "list_error": list_error,
             "form": form or {},
             "can_manage": is_manager(user),
@@ -112,17 +186,10 @@ def _booked(booking: dict[str, Any]) -> Response:
 @router.post(RESOURCES + "bookings/create/")
 async def booking_create(request: Request, user: PageUser) -> Response:
     form, _ = await read_form(request)
-    payload = create_payload(form, ("resource_id", "start", "end", "notes"))
-    zone = formatting.zone_named(user.time_zone)  # the times typed are the booker's
-    for name in ("start", "end"):
-        if name in payload:
-            payload[name] = formatting.as_local(payload[name], zone)
-    reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
-    if reply.ok:
-        return _booked(reply.body)
-    return await _resources_page(
-        request, user, section="booking", error=reply.as_error(), form=form
-    )
+    booked = await _book(request, user, form, resource_id=None)
+    if isinstance(booked, Response):
+        return booked
+    return await _resources_page(request, user, refusal=booked, form=form)
 
 
 async def _booking_page(
@@ -243,7 +310,7 @@ async def _resource_page(
     user: PageUser,
     resource_id: str,
     *,
-    error: FormError | None = None,
+    refusal: BookingRefusal | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     resource = await fetch(request, user, "calendar", f"/resources/{resource_id}")
@@ -259,13 +326,13 @@ async def _resource_page(
         "resource_detail.html",
         {
             "resource": resource,
-            "error": error,
+            "booking": refusal or NOT_REFUSED,
             "form": form or {},
             "viewer_zone": viewer_zone(user).key,
             "bookings_url": RESOURCE_PAGE.format(resource_id=resource_id) + "bookings.json",
             "first_day": first_day,
         },
-        status_code=error.status if error else 200,
+        status_code=refusal.status if refusal else 200,
     )
 
 
@@ -321,16 +388,7 @@ async def resource_book(request: Request, user: PageUser, resource_id: str) -> R
     """Book this resource; the times are the viewer's (their zone, the office's by default)."""
     resource_id = parse_id(resource_id, "resource")
     form, _ = await read_form(request)
-    zone = viewer_zone(user)
-    payload: dict[str, Any] = {"resource_id": resource_id, "notes": form.get("notes", "")}
-    for name in ("start", "end"):
-        try:
-            moment = datetime.fromisoformat(form.get(name, ""))
-        except ValueError:
-            error = FormError(422, f"{name}: give a date and time", name)
-            return await _resource_page(request, user, resource_id, error=error, form=form)
-        payload[name] = moment.replace(tzinfo=zone).isoformat()
-    reply = await api(request, user, "calendar", "POST", "/bookings", json=payload)
-    if reply.ok:
-        return _booked(reply.body)
-    return await _resource_page(request, user, resource_id, error=reply.as_error(), form=form)
+    booked = await _book(request, user, form, resource_id=resource_id)
+    if isinstance(booked, Response):
+        return booked
+    return await _resource_page(request, user, resource_id, refusal=booked, form=form)

@@ -1,5 +1,6 @@
-"""Booking routes: anyone books; managers approve or reject; the booker or a manager
-cancels. An overlapping booking of the same resource is refused with 409."""
+"""Booking routes: anyone books (a time to come: a start that has passed is refused with
+422); managers approve or reject; the booker or a manager cancels. An overlapping booking of
+the same resource is refused with 409."""
 
 from __future__ import annotations
 

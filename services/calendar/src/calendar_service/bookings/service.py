@@ -36,7 +36,7 @@ from obcms_platform.errors import (
     InvalidInputError,
 )
 from obcms_platform.feed import OFFICE_ZONE
-from obcms_platform.formatting import format_span
+from obcms_platform.formatting import format_moment, format_span
 from obcms_platform.history import because
 from obcms_platform.pagination import PageParams, paginate
 
@@ -65,10 +65,15 @@ def list_bookings(
     return paginate(session, statement, page)
 
 
-def create_booking(session: Session, data: BookingCreate, principal: Principal) -> Booking:
+def create_booking(
+    session: Session, data: BookingCreate, principal: Principal, now: datetime | None = None
+) -> Booking:
+    """Book a resource from a start to come (`now`: the moment it is booked, the clock's
+    unless a load of past records gives its own)."""
     start, end = _aware(data.start), _aware(data.end)
     if end <= start:
         raise InvalidInputError("end: must be after start", field="end")
+    _refuse_past(start, now or datetime.now(UTC), zone=principal.zone)
     resource = session.get(Resource, data.resource_id)
     if resource is None:
         raise InvalidInputError(f"resource_id: no resource {data.resource_id}", field="resource_id")
@@ -198,28 +203,46 @@ def follow_event(
     trip keeps its two hours before). A resource taken at the new time refuses the event's
     move, in words: its owner releases the booking or picks another time. A booking that
     needed a manager's approval needs it again, for its new time, unless the mover may give
-    it."""
+    it.
+
+    A booking is for a time to come: one over stays as it was (the record of the resource's
+    use); one under way keeps its start (that time is used) and its end follows the event's,
+    though not into the past (the time until now is used too); one to come that would start
+    in the past refuses the event's move (422 naming `start`), like a taken resource."""
     if not start_shift and not end_shift:
         return
+    now = datetime.now(UTC)
     bookings = session.scalars(
         select(Booking)
-        .where(Booking.event_id == event.id, Booking.status.in_(HOLDING_STATUSES))
+        .where(
+            Booking.event_id == event.id,
+            Booking.status.in_(HOLDING_STATUSES),
+            Booking.end > now,
+        )
         .order_by(Booking.start)
         .with_for_update()
     ).all()
+    moved = []
     for booking in bookings:
         resource = session.get_one(Resource, booking.resource_id)
-        start = booking.start + start_shift
-        end = booking.end + end_shift
-        if end <= start:  # the event shrank past it: it keeps its length
-            end = start + (booking.end - booking.start)
+        lead = f"The {resource.name} booked for this event cannot move with it:"
+        if booking.start < now:  # under way
+            start, end = booking.start, max(booking.end + end_shift, now)
+        else:
+            start, end = booking.start + start_shift, booking.end + end_shift
+            if end <= start:  # the event shrank past it: it keeps its length
+                end = start + (booking.end - booking.start)
+            _refuse_past(start, now, zone=principal.zone, lead=lead)
+        if (start, end) == (booking.start, booking.end):
+            continue  # under way, its end unchanged: nothing to ask again
+        moved.append(booking)
         _refuse_overlap(
             session,
             resource,
             start,
             end,
             moving=booking,
-            lead=f"The {resource.name} booked for this event cannot move with it: it is",
+            lead=f"{lead} it is",
             zone=principal.zone,
         )
         booking.start, booking.end = start, end
@@ -246,12 +269,22 @@ def follow_event(
                 "already booked at the new time",
                 field="start",
             ) from exc
-    for booking in bookings:
+    for booking in moved:
         announce(session, BOOKING_UPDATED, booking)
 
 
 def _constraint(exc: IntegrityError) -> str | None:
     return getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+
+
+def _refuse_past(
+    start: datetime, now: datetime, *, zone: ZoneInfo, lead: str | None = None
+) -> None:
+    """A 422 naming `start` when it is before `now`, said in `zone` (the asker's) after `lead`
+    ("The Van booked for this event cannot move with it:")."""
+    if start < now:
+        said = f"{format_moment(start, zone)} has passed; a booking is for a time to come"
+        raise InvalidInputError(f"start: {f'{lead} {said}' if lead else said}", field="start")
 
 
 def _refuse_overlap(

@@ -149,9 +149,16 @@ def decide(
     principal: Principal,
     reason: str | None = None,
 ) -> StaffLeave:
-    """Approve or reject pending leave (who may: authz.LEAVE_DECIDE)."""
+    """Approve or reject pending leave (who may: authz.LEAVE_DECIDE); a rejection says why
+    (`reason`, 422 without one): the requester is told it."""
     leave = records.locked(session, StaffLeave, leave_id, what="leave")
     verb = "approve" if to is LeaveStatus.APPROVED else "reject"
+    # A leave decided already is refused as such (409) before its missing reason is.
+    records.ensure_status(leave.status, (LeaveStatus.PENDING,), refused=f"{verb} leave")
+    if to is LeaveStatus.REJECTED and not (reason or "").strip():
+        raise InvalidInputError(
+            "reason: give the reason for rejecting it, the requester reads it", field="reason"
+        )
     records.decide(
         leave,
         to,

@@ -5,7 +5,8 @@ which the gateway reads too). Functions take a session and never commit.
     executive_approval -> approved -> enacted
 
 Every review stage (technical_review, budget_review, stakeholder_consultation,
-executive_approval) may go to rejected, and rejected may go back to draft; any other move
+executive_approval) may go to rejected, saying why in the move's note (422 without one: the
+PPA's owners are told it), and rejected may go back to draft; any other move
 is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
 scope, frozen from budget review on), saying why in the move's note (422 without one). Every
 move needs the manager role (authz.py); the final approval (into approved, and on into
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obcms_platform.approval import TRANSITIONS, needs_admin, needs_note
+from obcms_platform.approval import TRANSITIONS, missing_note, needs_admin
 from obcms_platform.auth import Principal, Role
 from obcms_platform.contracts import PPA_APPROVAL_CHANGED, PpaApprovalChanged
 from obcms_platform.errors import (
@@ -64,11 +65,9 @@ def change_approval(
         raise ForbiddenError(
             f"moving a PPA from {current.value} to {target.value} needs the admin role"
         )
-    if needs_note(current, target) and not request.note.strip():
-        raise InvalidInputError(
-            f"note: say why the PPA goes back from {current.value} to {target.value}",
-            field="note",
-        )
+    asked = missing_note(current, target)
+    if asked and not request.note.strip():
+        raise InvalidInputError(f"note: {asked}", field="note")
     # Over a soft ceiling: allowed, and said in the move's note for the approvers after.
     flags = ensure_within_ceiling(session, ppa) if target is S.BUDGET_REVIEW else []
     note = "; ".join([request.note, *flags] if request.note else flags)

@@ -54,9 +54,10 @@ def add_tranche(
     data: TrancheCreate,
     write: Annotated[Write, Writes(FUNDING_CREATE, if_match=False)],
 ) -> TrancheRead:
-    """Record a tranche (manager); refused (409) when it would take obligations over the
-    allocated total, disbursements over the obligated one, or the allocated total over the
-    PPA's budget allocation or its sector's budget ceiling."""
+    """Record a tranche (manager); refused (422) when dated after the office's today, and
+    (409) when it would take obligations over the allocated total, disbursements over the
+    obligated one, or the allocated total over the PPA's budget allocation or its sector's
+    budget ceiling."""
     tranche = service.add_tranche(write.session, ppa_id, data, write.principal)
     return write.respond(tranche, TrancheRead, etag=False)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
-from obcms_platform.formatting import OFFICE_ZONE, format_day, money
+from obcms_platform.formatting import format_day, money
 from obcms_platform.history import RecordChange, because
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import field_conditions, insert_row, model_of
+from obcms_platform.schemas import ensure_not_future
+from obcms_platform.zones import office_today
 from portfolio_service.ceilings.models import CeilingEnforcement
 from portfolio_service.ceilings.service import (
     ceiling_name,
@@ -188,8 +190,22 @@ def ensure_within_limits(before: FundingFigures, after: FundingFigures, currency
 
 
 def add_tranche(
-    session: Session, ppa_id: uuid.UUID, data: TrancheCreate, principal: Principal
+    session: Session,
+    ppa_id: uuid.UUID,
+    data: TrancheCreate,
+    principal: Principal,
+    today: date | None = None,
 ) -> FundingTranche:
+    """Record a tranche dated on or before the office's `today`. Every type is money that has
+    moved, not a plan: each counts in the PPA's totals and rates at once, whatever its date,
+    and DOMAIN.md plans no tranche ahead (allocations and adjustments included), so a day
+    after today is refused (422 naming `date`), as a status update's is."""
+    ensure_not_future(
+        data.date,
+        today or office_today(),
+        field="date",
+        why="a tranche records money that has moved",
+    )
     ppa = _locked_ppa(session, ppa_id)
     tranche = FundingTranche(
         id=uuid.uuid4(), ppa_id=ppa_id, created_by=principal.user_id, **data.model_dump()
@@ -237,7 +253,7 @@ def reverse_tranche(
         ppa_id=ppa_id,
         tranche_type=original.tranche_type,
         amount=-original.amount,
-        date=datetime.now(OFFICE_ZONE).date(),
+        date=office_today(),
         reverses_id=original.id,
         reason=data.reason,
         created_by=principal.user_id,

@@ -18,7 +18,7 @@ from sqlalchemy import Date, Numeric, Select, case, cast, func, null, select, tr
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import ConflictError, NotFoundError
 from obcms_platform.records import (
     apply_changes,
     columns_or_404,
@@ -29,7 +29,7 @@ from obcms_platform.records import (
     model_of,
     new_record,
 )
-from obcms_platform.schemas import today_somewhere
+from obcms_platform.schemas import ensure_not_future, today_somewhere
 from portfolio_service.indicators.models import Indicator, IndicatorActual, IndicatorStatus
 from portfolio_service.indicators.schemas import (
     ActualCreate,
@@ -168,11 +168,12 @@ def record_actual(
     """One actual per period end: a second is a 409 (a correction deletes the first). The
     indicator is row-locked, so two simultaneous actuals of one period queue and the second
     is refused the same way; periods may be recorded in any order."""
-    if data.period_end > (today or today_somewhere()):
-        raise InvalidInputError(
-            "period_end: an actual is measured at a period's end, which must not be in the future",
-            field="period_end",
-        )
+    ensure_not_future(
+        data.period_end,
+        today or today_somewhere(),
+        field="period_end",
+        why="an actual is measured at a period's end",
+    )
     _locked(session, ppa_id, indicator_id, None)
     recorded = session.scalar(
         select(IndicatorActual.id).where(

@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import InvalidInputError
 from obcms_platform.records import columns_or_404, insert_row
-from obcms_platform.schemas import today_somewhere
+from obcms_platform.schemas import ensure_not_future, today_somewhere
 from portfolio_service.ppas.models import Ppa
 from portfolio_service.status_updates.models import StatusUpdate
 from portfolio_service.status_updates.schemas import StatusUpdateCreate
@@ -41,11 +40,12 @@ def add_update(
     today: date | None = None,
 ) -> StatusUpdate:
     """A back-dated update (as_of before the latest) takes its place in the log by its day."""
-    if data.as_of > (today or today_somewhere()):
-        raise InvalidInputError(
-            "as_of: an update reports what has happened; the day must not be in the future",
-            field="as_of",
-        )
+    ensure_not_future(
+        data.as_of,
+        today or today_somewhere(),
+        field="as_of",
+        why="an update reports what has happened",
+    )
     ppa = columns_or_404(session, Ppa, ppa_id, Ppa.progress, what="PPA")
     update = StatusUpdate(
         id=uuid.uuid4(),

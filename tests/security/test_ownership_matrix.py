@@ -157,7 +157,7 @@ def _booking(client: TestClient, owner: Caller) -> dict[str, str]:
             "booking_requires_approval": True,
         },
     )
-    body = {"resource_id": resource["id"], "start": "2027-02-01T09:00", "end": "2027-02-01T10:00"}
+    body = {"resource_id": resource["id"], "start": "2031-02-03T09:00", "end": "2031-02-03T10:00"}
     return {"booking_id": _post(client, owner, "bookings", body)["id"]}
 
 

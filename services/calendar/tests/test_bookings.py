@@ -288,7 +288,7 @@ def test_a_racing_insert_is_refused_by_the_constraint_with_a_409(client, calenda
 def test_nobody_decides_their_own_booking(client, manager, admin):
     room = make_resource(client, admin, name="Board room", booking_requires_approval=True)
     own = book(
-        client, manager, room["id"], "2027-01-11T09:00:00+08:00", "2027-01-11T10:00:00+08:00"
+        client, manager, room["id"], "2038-01-11T09:00:00+08:00", "2038-01-11T10:00:00+08:00"
     )
     assert own.status_code == 201, own.text
     refused = client.post(f"/api/v1/bookings/{own.json()['id']}/approve", headers=manager.headers)
@@ -308,16 +308,16 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, oth
         {
             "title": "Workshop",
             "event_type": "workshop",
-            "start": "2027-01-12T09:00:00+08:00",
-            "end": "2027-01-12T12:00:00+08:00",
+            "start": "2038-01-12T09:00:00+08:00",
+            "end": "2038-01-12T12:00:00+08:00",
         },
     )
     for_event = book(
         client,
         staff,
         room["id"],
-        "2027-01-12T08:30:00+08:00",
-        "2027-01-12T12:00:00+08:00",
+        "2038-01-12T08:30:00+08:00",
+        "2038-01-12T12:00:00+08:00",
         event_id=event["id"],
     )
     assert for_event.status_code == 201, for_event.text
@@ -327,13 +327,13 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, oth
         client,
         other_staff,
         room["id"],
-        "2027-01-12T13:00:00+08:00",
-        "2027-01-12T14:00:00+08:00",
+        "2038-01-12T13:00:00+08:00",
+        "2038-01-12T14:00:00+08:00",
         event_id=event["id"],
     )
     assert foreign.status_code == 403, foreign.text
     other = book(
-        client, staff, room["id"], "2027-01-13T09:00:00+08:00", "2027-01-13T10:00:00+08:00"
+        client, staff, room["id"], "2038-01-13T09:00:00+08:00", "2038-01-13T10:00:00+08:00"
     )
     assert other.json()["event_id"] is None
     read = client.get(f"/api/v1/bookings/{for_event.json()['id']}", headers=staff.headers)
@@ -348,8 +348,8 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, oth
         client,
         staff,
         room["id"],
-        "2027-01-14T09:00:00+08:00",
-        "2027-01-14T10:00:00+08:00",
+        "2038-01-14T09:00:00+08:00",
+        "2038-01-14T10:00:00+08:00",
         event_id=str(uuid.uuid4()),
     )
     assert unknown.status_code == 422
@@ -365,7 +365,7 @@ def test_a_booking_may_belong_to_an_event_and_be_listed_by_it(client, staff, oth
     kept = client.get(f"/api/v1/bookings/{other.json()['id']}", headers=staff.headers)
     assert kept.json()["status"] == "approved"
     again = book(
-        client, other_staff, room["id"], "2027-01-12T09:00:00+08:00", "2027-01-12T10:00:00+08:00"
+        client, other_staff, room["id"], "2038-01-12T09:00:00+08:00", "2038-01-12T10:00:00+08:00"
     )
     assert again.status_code == 201, again.text  # the room is free again
 
@@ -374,12 +374,12 @@ def test_bookings_of_a_resource_overlapping_a_window(client, staff, manager):
     van = make_resource(client, manager)
     other_van = make_resource(client, manager, name="Van 2")
     times = {
-        "before": ("2027-01-02T09:00:00+08:00", "2027-01-02T10:00:00+08:00"),
-        "ends at 20:00": ("2027-01-03T18:00:00+08:00", "2027-01-03T20:00:00+08:00"),
-        "across the start": ("2027-01-03T20:00:00+08:00", "2027-01-04T07:00:00+08:00"),
-        "inside": ("2027-01-05T09:00:00+08:00", "2027-01-05T10:00:00+08:00"),
-        "across the end": ("2027-01-10T23:00:00+08:00", "2027-01-11T01:00:00+08:00"),
-        "after": ("2027-01-11T01:00:00+08:00", "2027-01-11T03:00:00+08:00"),
+        "before": ("2038-01-02T09:00:00+08:00", "2038-01-02T10:00:00+08:00"),
+        "ends at 20:00": ("2038-01-03T18:00:00+08:00", "2038-01-03T20:00:00+08:00"),
+        "across the start": ("2038-01-03T20:00:00+08:00", "2038-01-04T07:00:00+08:00"),
+        "inside": ("2038-01-05T09:00:00+08:00", "2038-01-05T10:00:00+08:00"),
+        "across the end": ("2038-01-10T23:00:00+08:00", "2038-01-11T01:00:00+08:00"),
+        "after": ("2038-01-11T01:00:00+08:00", "2038-01-11T03:00:00+08:00"),
     }
     ids = {}
     for name, (start, end) in times.items():
@@ -401,10 +401,10 @@ def test_bookings_of_a_resource_overlapping_a_window(client, staff, manager):
         assert response.status_code == 200, response.text
         return [ids[item["id"]] for item in response.json()["items"]]
 
-    week = listed("2027-01-04T00:00:00+08:00", "2027-01-11T00:00:00+08:00")
+    week = listed("2038-01-04T00:00:00+08:00", "2038-01-11T00:00:00+08:00")
     assert week == ["across the start", "inside", "across the end"]
     # [start, end): a booking ending when the window begins is not in it.
-    assert listed("2027-01-03T20:00:00+08:00", "2027-01-04T00:00:00+08:00") == ["across the start"]
+    assert listed("2038-01-03T20:00:00+08:00", "2038-01-04T00:00:00+08:00") == ["across the start"]
 
 
 def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
@@ -419,28 +419,28 @@ def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
         {
             "title": "Workshop",
             "event_type": "workshop",
-            "start": "2027-02-02T09:00:00+08:00",
-            "end": "2027-02-02T12:00:00+08:00",
+            "start": "2038-02-02T09:00:00+08:00",
+            "end": "2038-02-02T12:00:00+08:00",
         },
     )
     van_booking = book(
         client,
         staff,
         van["id"],
-        "2027-02-02T07:00:00+08:00",
-        "2027-02-02T13:00:00+08:00",
+        "2038-02-02T07:00:00+08:00",
+        "2038-02-02T13:00:00+08:00",
         event_id=event["id"],
     ).json()
     room_booking = book(
         client,
         staff,
         room["id"],
-        "2027-02-02T08:30:00+08:00",
-        "2027-02-02T12:00:00+08:00",
+        "2038-02-02T08:30:00+08:00",
+        "2038-02-02T12:00:00+08:00",
         event_id=event["id"],
     ).json()
     apart = book(
-        client, staff, room["id"], "2027-02-02T14:00:00+08:00", "2027-02-02T15:00:00+08:00"
+        client, staff, room["id"], "2038-02-02T14:00:00+08:00", "2038-02-02T15:00:00+08:00"
     ).json()
     assert (
         client.post(
@@ -449,7 +449,7 @@ def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
         == "approved"
     )
     in_the_way = book(
-        client, other_staff, room["id"], "2027-02-04T08:00:00+08:00", "2027-02-04T09:00:00+08:00"
+        client, other_staff, room["id"], "2038-02-04T08:00:00+08:00", "2038-02-04T09:00:00+08:00"
     )
     assert in_the_way.status_code == 201, in_the_way.text
 
@@ -464,33 +464,33 @@ def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
             headers={**caller.headers, "If-Match": f'"{version}"'},
         )
 
-    moved = move(staff, {"start": "2027-02-03T09:00:00+08:00"}, 1)
+    moved = move(staff, {"start": "2038-02-03T09:00:00+08:00"}, 1)
     assert moved.status_code == 200, moved.text
-    assert booking(van_booking["id"]) == ("2027-02-02T23:00:00Z", "2027-02-03T05:00:00Z", "pending")
+    assert booking(van_booking["id"]) == ("2038-02-02T23:00:00Z", "2038-02-03T05:00:00Z", "pending")
     assert booking(room_booking["id"]) == (
-        "2027-02-03T00:30:00Z",
-        "2027-02-03T04:00:00Z",
+        "2038-02-03T00:30:00Z",
+        "2038-02-03T04:00:00Z",
         "approved",
     )
-    assert booking(apart["id"])[0] == "2027-02-02T06:00:00Z"  # not the event's: it stays
+    assert booking(apart["id"])[0] == "2038-02-02T06:00:00Z"  # not the event's: it stays
 
-    refused = move(staff, {"start": "2027-02-04T09:00:00+08:00"}, 2)
+    refused = move(staff, {"start": "2038-02-04T09:00:00+08:00"}, 2)
     assert refused.status_code == 409, refused.text
     error = refused.json()["error"]
     assert error["field"] == "start"
     assert "Room C booked for this event cannot move with it" in error["message"]
-    assert "Thu 4 Feb 2027, 08:00" in error["message"]
+    assert "Thu 4 Feb 2038, 08:00" in error["message"]
     shown = client.get(f"/api/v1/events/{event['id']}", headers=staff.headers).json()
-    assert (shown["start"], shown["version"]) == ("2027-02-03T01:00:00Z", 2)
-    assert booking(room_booking["id"])[0] == "2027-02-03T00:30:00Z"
+    assert (shown["start"], shown["version"]) == ("2038-02-03T01:00:00Z", 2)
+    assert booking(room_booking["id"])[0] == "2038-02-03T00:30:00Z"
 
     # A manager who may approve the van moves it without asking anyone: an hour longer.
     client.post(f"/api/v1/bookings/{van_booking['id']}/approve", headers=manager.headers)
-    longer = move(manager, {"end": "2027-02-03T13:00:00+08:00"}, 2)
+    longer = move(manager, {"end": "2038-02-03T13:00:00+08:00"}, 2)
     assert longer.status_code == 200, longer.text
     assert booking(van_booking["id"]) == (
-        "2027-02-02T23:00:00Z",
-        "2027-02-03T06:00:00Z",
+        "2038-02-02T23:00:00Z",
+        "2038-02-03T06:00:00Z",
         "approved",
     )
 

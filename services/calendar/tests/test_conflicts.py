@@ -49,8 +49,8 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     review = event(
         client,
         manager,
-        "2027-01-12T09:00:00+08:00",
-        "2027-01-12T11:00:00+08:00",
+        "2038-01-12T09:00:00+08:00",
+        "2038-01-12T11:00:00+08:00",
         title="Budget review",
         organizer_id=ben,
         participant_ids=[ana],
@@ -58,26 +58,26 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     weekly = event(
         client,
         other_staff,
-        "2027-01-05T14:00:00+08:00",
-        "2027-01-05T15:00:00+08:00",
+        "2038-01-05T14:00:00+08:00",
+        "2038-01-05T15:00:00+08:00",
         title="Tuesday sync",
         participant_ids=[ben],
         recurrence={"freq": "weekly"},
     )
     url = f"/api/v1/events/{weekly['id']}/occurrences"
     # The 12th's occurrence cancelled; the 19th's moved to the 12th, 16:00.
-    assert client.delete(f"{url}/20270112", headers=other_staff.headers).status_code == 200
+    assert client.delete(f"{url}/20380112", headers=other_staff.headers).status_code == 200
     moved = client.put(
-        f"{url}/20270119",
-        json={"start": "2027-01-12T16:00:00+08:00", "title": "Tuesday sync (moved)"},
+        f"{url}/20380119",
+        json={"start": "2038-01-12T16:00:00+08:00", "title": "Tuesday sync (moved)"},
         headers=other_staff.headers,
     )
     assert moved.status_code == 200, moved.text
     event(
         client,
         staff,
-        "2027-01-12T10:00:00+08:00",
-        "2027-01-12T12:00:00+08:00",
+        "2038-01-12T10:00:00+08:00",
+        "2038-01-12T12:00:00+08:00",
         title="Called off",
         status="cancelled",
         participant_ids=[ana],
@@ -89,8 +89,8 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
         {
             "user_id": ana,
             "leave_type": "sick",
-            "start_date": "2027-01-12",
-            "end_date": "2027-01-12",
+            "start_date": "2038-01-12",
+            "end_date": "2038-01-12",
             "reason": "surgery",
         },
     )
@@ -102,8 +102,8 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
         {
             "user_id": ben,
             "leave_type": "vacation",
-            "start_date": "2027-01-12",
-            "end_date": "2027-01-12",
+            "start_date": "2038-01-12",
+            "end_date": "2038-01-12",
         },
     )  # pending: not a conflict
     room = post(
@@ -116,15 +116,15 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
         client,
         other_staff,
         "bookings",
-        {"resource_id": room["id"], "start": "2027-01-12T13:00:00", "end": "2027-01-12T14:30:00"},
+        {"resource_id": room["id"], "start": "2038-01-12T13:00:00", "end": "2038-01-12T14:30:00"},
     )
 
     def conflicts(**params):
         response = client.get(
             "/api/v1/events/conflicts",
             params={
-                "start": "2027-01-12T08:00:00+08:00",
-                "end": "2027-01-12T17:00:00+08:00",
+                "start": "2038-01-12T08:00:00+08:00",
+                "end": "2038-01-12T17:00:00+08:00",
                 "participant_ids": [ana, ben],
                 **params,
             },
@@ -143,21 +143,21 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     ]
     on_leave = found[0]
     assert (on_leave["start"], on_leave["end"], on_leave["all_day"]) == (
-        "2027-01-12",
-        "2027-01-13",
+        "2038-01-12",
+        "2038-01-13",
         True,
     )
     assert "sick" not in str(found)
     assert "surgery" not in str(found)
     assert on_leave["url"] == f"/oobc-management/staff/leave/{leave['id']}/"
     assert (found[1]["start"], found[1]["end"], found[1]["all_day"]) == (
-        "2027-01-12T01:00:00Z",
-        "2027-01-12T03:00:00Z",
+        "2038-01-12T01:00:00Z",
+        "2038-01-12T03:00:00Z",
         False,
     )
     assert found[1]["url"] == f"/oobc-management/calendar/events/{review['id']}/"
     assert found[3]["url"] == f"/oobc-management/resources/bookings/{booking['id']}/"
-    assert found[4]["start"] == "2027-01-12T08:00:00Z"
+    assert found[4]["start"] == "2038-01-12T08:00:00Z"
 
     # The venue may name the resource's location; editing an event leaves it out.
     by_location = conflicts(venue=" COTABATO city hall ", exclude_event_id=review["id"])
@@ -170,7 +170,7 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     assert conflicts(participant_ids=[], venue="Room B") == []
     # Touching is no overlap: 11:00-13:00 meets the review's end and the booking's start.
     touching = conflicts(
-        start="2027-01-12T11:00:00+08:00", end="2027-01-12T13:00:00+08:00", venue="Room A"
+        start="2038-01-12T11:00:00+08:00", end="2038-01-12T13:00:00+08:00", venue="Room A"
     )
     assert summary(touching) == [("leave", ana, leave["id"], "On leave")]
 
@@ -178,16 +178,16 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"end": "2027-01-12T10:00:00+08:00"}, "start"),
-        ({"start": "2027-01-12T10:00:00+08:00"}, "end"),
-        ({"start": "2027-01-12T10:00:00+08:00", "end": "2027-01-12T09:00:00+08:00"}, "end"),
-        ({"start": "2027-01-01", "end": "2028-03-01"}, "end"),
-        ({"start": "soon", "end": "2027-01-12"}, "start"),
+        ({"end": "2038-01-12T10:00:00+08:00"}, "start"),
+        ({"start": "2038-01-12T10:00:00+08:00"}, "end"),
+        ({"start": "2038-01-12T10:00:00+08:00", "end": "2038-01-12T09:00:00+08:00"}, "end"),
+        ({"start": "2038-01-01", "end": "2039-03-01"}, "end"),
+        ({"start": "soon", "end": "2038-01-12"}, "start"),
         (
-            {"start": "2027-01-12", "end": "2027-01-13", "participant_ids": ["ana"]},
+            {"start": "2038-01-12", "end": "2038-01-13", "participant_ids": ["ana"]},
             "participant_ids",
         ),
-        ({"start": "2027-01-12", "end": "2027-01-13", "exclude_event_id": "x"}, "exclude_event_id"),
+        ({"start": "2038-01-12", "end": "2038-01-13", "exclude_event_id": "x"}, "exclude_event_id"),
     ],
 )
 def test_bad_conflict_queries_are_422_naming_the_field(shared_client, staff, params, field):

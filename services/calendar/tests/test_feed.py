@@ -43,7 +43,7 @@ def get_feed(client, caller, start, end, **params):
 
 @pytest.fixture
 def populated(client, staff, manager):
-    """One of everything in December 2026."""
+    """One of everything in December 2037."""
     single = post(
         client,
         "/api/v1/events",
@@ -51,8 +51,8 @@ def populated(client, staff, manager):
         {
             "title": "MANA validation workshop",
             "event_type": "workshop",
-            "start": "2026-12-10T09:00:00+08:00",
-            "end": "2026-12-10T17:00:00+08:00",
+            "start": "2037-12-10T09:00:00+08:00",
+            "end": "2037-12-10T17:00:00+08:00",
             "venue": "Marawi",
         },
     )
@@ -63,12 +63,12 @@ def populated(client, staff, manager):
         {
             "title": "Monday briefing",
             "event_type": "briefing",
-            "start": "2026-11-30T08:00:00+08:00",
-            "end": "2026-11-30T08:30:00+08:00",
+            "start": "2037-11-30T08:00:00+08:00",
+            "end": "2037-11-30T08:30:00+08:00",
             "recurrence": {"freq": "weekly"},
         },
     )
-    client.delete(f"/api/v1/events/{series['id']}/occurrences/20261214", headers=staff.headers)
+    client.delete(f"/api/v1/events/{series['id']}/occurrences/20371214", headers=staff.headers)
     holiday = post(
         client,
         "/api/v1/events",
@@ -77,28 +77,28 @@ def populated(client, staff, manager):
             "title": "Rizal Day",
             "event_type": "other",
             "all_day": True,
-            "start": "2026-12-30",
-            "end": "2026-12-30",
+            "start": "2037-12-30",
+            "end": "2037-12-30",
         },
     )
     approved_leave = post(
         client,
         "/api/v1/leaves",
         staff,
-        {"leave_type": "vacation", "start_date": "2026-12-21", "end_date": "2026-12-23"},
+        {"leave_type": "vacation", "start_date": "2037-12-21", "end_date": "2037-12-23"},
     )
     post(client, f"/api/v1/leaves/{approved_leave['id']}/approve", manager, {})
     pending_leave = post(
         client,
         "/api/v1/leaves",
         staff,
-        {"leave_type": "sick", "start_date": "2026-12-03", "end_date": "2026-12-03"},
+        {"leave_type": "sick", "start_date": "2037-12-03", "end_date": "2037-12-03"},
     )
     rejected_leave = post(
         client,
         "/api/v1/leaves",
         staff,
-        {"leave_type": "emergency", "start_date": "2026-12-04", "end_date": "2026-12-04"},
+        {"leave_type": "emergency", "start_date": "2037-12-04", "end_date": "2037-12-04"},
     )
     post(client, f"/api/v1/leaves/{rejected_leave['id']}/reject", manager, {"reason": "Audit"})
     van = post(client, "/api/v1/resources", manager, {"name": "Van 1", "resource_type": "vehicle"})
@@ -112,19 +112,19 @@ def populated(client, staff, manager):
         client,
         "/api/v1/bookings",
         staff,
-        {"resource_id": van["id"], "start": "2026-12-10T07:00:00", "end": "2026-12-10T18:00:00"},
+        {"resource_id": van["id"], "start": "2037-12-10T07:00:00", "end": "2037-12-10T18:00:00"},
     )
     room_booking = post(
         client,
         "/api/v1/bookings",
         staff,
-        {"resource_id": room["id"], "start": "2026-12-11T13:00:00", "end": "2026-12-11T15:00:00"},
+        {"resource_id": room["id"], "start": "2037-12-11T13:00:00", "end": "2037-12-11T15:00:00"},
     )
     cancelled = post(
         client,
         "/api/v1/bookings",
         staff,
-        {"resource_id": van["id"], "start": "2026-12-12T07:00:00", "end": "2026-12-12T08:00:00"},
+        {"resource_id": van["id"], "start": "2037-12-12T07:00:00", "end": "2037-12-12T08:00:00"},
     )
     post(client, f"/api/v1/bookings/{cancelled['id']}/cancel", staff, {})
     return {
@@ -139,7 +139,7 @@ def populated(client, staff, manager):
 
 
 def test_feed_entries_in_the_domain_format(client, staff, populated):
-    feed = get_feed(client, staff, "2026-12-01", "2027-01-01")
+    feed = get_feed(client, staff, "2037-12-01", "2038-01-01")
     assert feed["modules"] == ["coordination", "resources", "staff"]
     by_id = {entry["id"]: entry for entry in feed["events"]}
     assert len(by_id) == len(feed["events"])  # no two entries share an id
@@ -148,8 +148,8 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
     assert single == {
         "id": f"coordination-event-{populated['single']['id']}",
         "title": "MANA validation workshop",
-        "start": "2026-12-10T09:00:00+08:00",
-        "end": "2026-12-10T17:00:00+08:00",
+        "start": "2037-12-10T09:00:00+08:00",
+        "end": "2037-12-10T17:00:00+08:00",
         "allDay": False,
         "backgroundColor": "#2563eb",
         "borderColor": "#2563eb",
@@ -173,19 +173,19 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
     series_id = populated["series"]["id"]
     mondays = sorted(key for key in by_id if key.startswith(f"coordination-event-{series_id}-"))
     # Every Monday of December except the cancelled 14th.
-    assert [key.rsplit("-", 1)[1] for key in mondays] == ["20261207", "20261221", "20261228"]
-    assert by_id[mondays[0]]["start"] == "2026-12-07T08:00:00+08:00"
-    assert by_id[mondays[0]]["extendedProps"]["occurrenceDate"] == "20261207"
+    assert [key.rsplit("-", 1)[1] for key in mondays] == ["20371207", "20371221", "20371228"]
+    assert by_id[mondays[0]]["start"] == "2037-12-07T08:00:00+08:00"
+    assert by_id[mondays[0]]["extendedProps"]["occurrenceDate"] == "20371207"
 
     holiday = by_id[f"coordination-event-{populated['holiday']['id']}"]
     assert (holiday["start"], holiday["end"], holiday["allDay"]) == (
-        "2026-12-30",
-        "2026-12-31",
+        "2037-12-30",
+        "2037-12-31",
         True,
     )
 
     leave = by_id[f"staff-leave-{populated['approved_leave']['id']}"]
-    assert (leave["start"], leave["end"], leave["allDay"]) == ("2026-12-21", "2026-12-24", True)
+    assert (leave["start"], leave["end"], leave["allDay"]) == ("2037-12-21", "2037-12-24", True)
     assert leave["backgroundColor"] == "#7c3aed"  # the staff module's
     assert leave["extendedProps"]["module"] == "staff"
     assert leave["extendedProps"]["category"] == "leave"
@@ -195,7 +195,7 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
 
     van = by_id[f"resources-booking-{populated['van_booking']['id']}"]
     assert van["backgroundColor"] == "#be185d"  # the resources module's
-    assert van["start"] == "2026-12-10T07:00:00+08:00"
+    assert van["start"] == "2037-12-10T07:00:00+08:00"
     assert van["extendedProps"]["module"] == "resources"
     assert van["extendedProps"]["status"] == "approved"
     room = by_id[f"resources-booking-{populated['room_booking']['id']}"]
@@ -206,10 +206,10 @@ def test_feed_entries_in_the_domain_format(client, staff, populated):
 
 
 def test_feed_modules_and_window_bounds(client, staff, populated):
-    only_staff = get_feed(client, staff, "2026-12-01", "2027-01-01", modules="staff,planning")
+    only_staff = get_feed(client, staff, "2037-12-01", "2038-01-01", modules="staff,planning")
     assert {entry["extendedProps"]["module"] for entry in only_staff["events"]} == {"staff"}
     # A window touching only the afternoon of Dec 10: the workshop and the van booking.
-    narrow = get_feed(client, staff, "2026-12-10T12:00:00+08:00", "2026-12-10T13:00:00+08:00")
+    narrow = get_feed(client, staff, "2037-12-10T12:00:00+08:00", "2037-12-10T13:00:00+08:00")
     assert sorted(entry["extendedProps"]["category"] for entry in narrow["events"]) == [
         "booking",
         "event",
@@ -219,14 +219,14 @@ def test_feed_modules_and_window_bounds(client, staff, populated):
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"start": "2026-12-01", "end": "2026-12-01"}, "end"),
-        ({"start": "2026-12-02", "end": "2026-12-01"}, "end"),
-        ({"start": "2026-01-01", "end": "2027-03-01"}, "end"),
-        ({"start": "2026-12-01"}, "end"),
-        ({"end": "2026-12-01"}, "start"),
-        ({"start": "yesterday", "end": "2026-12-01"}, "start"),
-        ({"start": "2026-12-01", "end": "3000-01-01"}, "end"),
-        ({"start": "2026-12-01", "end": "2026-12-31", "modules": "staff,parties"}, "modules"),
+        ({"start": "2037-12-01", "end": "2037-12-01"}, "end"),
+        ({"start": "2037-12-02", "end": "2037-12-01"}, "end"),
+        ({"start": "2037-01-01", "end": "2038-03-01"}, "end"),
+        ({"start": "2037-12-01"}, "end"),
+        ({"end": "2037-12-01"}, "start"),
+        ({"start": "yesterday", "end": "2037-12-01"}, "start"),
+        ({"start": "2037-12-01", "end": "3000-01-01"}, "end"),
+        ({"start": "2037-12-01", "end": "2037-12-31", "modules": "staff,parties"}, "modules"),
     ],
 )
 def test_bad_windows_are_422(shared_client, staff, params, field):
@@ -244,7 +244,7 @@ def test_default_window_is_this_month_plus_minus_one(shared_client, staff):
 
 
 def test_ics_round_trip_with_stable_uids(client, staff, populated):
-    params = {"start": "2026-12-01", "end": "2027-01-01"}
+    params = {"start": "2037-12-01", "end": "2038-01-01"}
     first = client.get("/api/v1/events.ics", params=params, headers=staff.headers)
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/calendar")
@@ -258,16 +258,16 @@ def test_ics_round_trip_with_stable_uids(client, staff, populated):
     assert uids == [str(component["UID"]) for component in vevents(second.content)]
     assert len(set(uids)) == len(uids) == 1 + 3 + 1
     series_id = populated["series"]["id"]
-    assert f"coordination-event-{series_id}-20261207@obcms" in uids
+    assert f"coordination-event-{series_id}-20371207@obcms" in uids
     by_uid = {str(component["UID"]): component for component in events}
     workshop = by_uid[f"coordination-event-{populated['single']['id']}@obcms"]
     assert str(workshop["SUMMARY"]) == "MANA validation workshop"
     assert "Module: coordination" in str(workshop["DESCRIPTION"])
-    assert workshop["DTSTART"].dt == datetime(2026, 12, 10, 1, tzinfo=UTC)
-    assert workshop["DTEND"].dt == datetime(2026, 12, 10, 9, tzinfo=UTC)
+    assert workshop["DTSTART"].dt == datetime(2037, 12, 10, 1, tzinfo=UTC)
+    assert workshop["DTEND"].dt == datetime(2037, 12, 10, 9, tzinfo=UTC)
     holiday = by_uid[f"coordination-event-{populated['holiday']['id']}@obcms"]
-    assert holiday["DTSTART"].dt == date(2026, 12, 30)
-    assert holiday["DTEND"].dt == date(2026, 12, 31)
+    assert holiday["DTSTART"].dt == date(2037, 12, 30)
+    assert holiday["DTEND"].dt == date(2037, 12, 31)
 
     everything = client.get("/api/v1/feed.ics", params=params, headers=staff.headers)
     modules = {
@@ -276,7 +276,7 @@ def test_ics_round_trip_with_stable_uids(client, staff, populated):
     assert modules == {"Module: coordination", "Module: staff", "Module: resources"}
     assert (
         client.get(
-            "/api/v1/events.ics", params={"start": "2026-12-01"}, headers=staff.headers
+            "/api/v1/events.ics", params={"start": "2037-12-01"}, headers=staff.headers
         ).status_code
         == 422
     )
@@ -370,8 +370,8 @@ def test_an_occurrence_moved_outside_its_series_span_shows_in_its_new_window(cli
         {
             "title": "Three-day training",
             "event_type": "orientation",
-            "start": "2026-12-01T09:00:00+08:00",
-            "end": "2026-12-01T12:00:00+08:00",
+            "start": "2037-12-01T09:00:00+08:00",
+            "end": "2037-12-01T12:00:00+08:00",
             "recurrence": {"freq": "daily", "count": 3},
         },
     )
@@ -379,16 +379,16 @@ def test_an_occurrence_moved_outside_its_series_span_shows_in_its_new_window(cli
         client,
         staff,
         series["id"],
-        "20261203",
-        start="2027-01-15T09:00:00+08:00",
-        end="2027-01-15T12:00:00+08:00",
+        "20371203",
+        start="2038-01-15T09:00:00+08:00",
+        end="2038-01-15T12:00:00+08:00",
     )
     assert moved.status_code == 200, moved.text
-    december = get_feed(client, staff, "2026-12-01", "2027-01-01", modules="coordination")
-    assert [e["id"][-8:] for e in december["events"]] == ["20261201", "20261202"]
-    january = get_feed(client, staff, "2027-01-01", "2027-02-01", modules="coordination")
+    december = get_feed(client, staff, "2037-12-01", "2038-01-01", modules="coordination")
+    assert [e["id"][-8:] for e in december["events"]] == ["20371201", "20371202"]
+    january = get_feed(client, staff, "2038-01-01", "2038-02-01", modules="coordination")
     assert [(e["id"][-8:], e["start"]) for e in january["events"]] == [
-        ("20261203", "2027-01-15T09:00:00+08:00")
+        ("20371203", "2038-01-15T09:00:00+08:00")
     ]
     assert january["events"][0]["extendedProps"]["moved"] is True
 
@@ -401,19 +401,19 @@ def test_weekly_series_in_a_dst_zone_stays_at_local_time_in_the_feed(client, sta
         {
             "title": "New York sync",
             "event_type": "meeting",
-            "start": "2026-10-26T09:00:00",  # a Monday, EDT; local time of the zone below
-            "end": "2026-10-26T09:30:00",
+            "start": "2037-10-26T09:00:00",  # a Monday, EDT; local time of the zone below
+            "end": "2037-10-26T09:30:00",
             "timezone": "America/New_York",
-            "recurrence": {"freq": "weekly", "until": "2026-11-16"},
+            "recurrence": {"freq": "weekly", "until": "2037-11-16"},
         },
     )
-    feed = get_feed(client, staff, "2026-10-01", "2026-12-31", modules="coordination")
-    # DST ends on 2026-11-01: same wall-clock time, different offset.
+    feed = get_feed(client, staff, "2037-10-01", "2037-12-31", modules="coordination")
+    # DST ends on 2037-11-01: same wall-clock time, different offset.
     assert [entry["start"] for entry in feed["events"]] == [
-        "2026-10-26T09:00:00-04:00",
-        "2026-11-02T09:00:00-05:00",
-        "2026-11-09T09:00:00-05:00",
-        "2026-11-16T09:00:00-05:00",
+        "2037-10-26T09:00:00-04:00",
+        "2037-11-02T09:00:00-05:00",
+        "2037-11-09T09:00:00-05:00",
+        "2037-11-16T09:00:00-05:00",
     ]
 
 
@@ -426,15 +426,15 @@ def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, 
         {
             "title": "Planning",
             "event_type": "planning",
-            "start": "2027-02-01T09:00:00+08:00",
-            "end": "2027-02-01T10:00:00+08:00",
+            "start": "2038-02-01T09:00:00+08:00",
+            "end": "2038-02-01T10:00:00+08:00",
             "organizer_id": str(staff.user_id),
             "participant_ids": [colleague, str(staff.user_id), guest],
             "recurrence": {"freq": "weekly", "count": 2},
         },
     )
     moved = change_occurrence(
-        client, staff, series["id"], "20270208", start="2027-02-09T09:00:00+08:00"
+        client, staff, series["id"], "20380208", start="2038-02-09T09:00:00+08:00"
     )
     assert moved.status_code == 200, moved.text
     leave = post(
@@ -444,8 +444,8 @@ def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, 
         {
             "user_id": str(staff.user_id),
             "leave_type": "sick",
-            "start_date": "2027-02-03",
-            "end_date": "2027-02-03",
+            "start_date": "2038-02-03",
+            "end_date": "2038-02-03",
         },
     )
     van = post(client, "/api/v1/resources", manager, {"name": "Van 9", "resource_type": "vehicle"})
@@ -453,22 +453,22 @@ def test_feed_entries_say_who_may_change_them_and_whose_they_are(client, staff, 
         client,
         "/api/v1/bookings",
         staff,
-        {"resource_id": van["id"], "start": "2027-02-02T07:00:00", "end": "2027-02-02T18:00:00"},
+        {"resource_id": van["id"], "start": "2038-02-02T07:00:00", "end": "2038-02-02T18:00:00"},
     )
 
-    feed = get_feed(client, staff, "2027-02-01", "2027-03-01")
+    feed = get_feed(client, staff, "2038-02-01", "2038-03-01")
 
     props = {entry["id"]: entry["extendedProps"] for entry in feed["events"]}
     owners = sorted([str(staff.user_id), str(manager.user_id)])  # organizer, creator
-    first = props[f"coordination-event-{series['id']}-20270201"]
-    moved_one = props[f"coordination-event-{series['id']}-20270208"]
+    first = props[f"coordination-event-{series['id']}-20380201"]
+    moved_one = props[f"coordination-event-{series['id']}-20380208"]
     for occurrence in (first, moved_one):
         assert occurrence["ownerIds"] == owners
         assert occurrence["peopleIds"] == sorted([*owners, colleague, guest])
         assert occurrence["recurring"] is True
         assert occurrence["apiUrl"] == f"/api/v1/events/{series['id']}"
         assert occurrence["version"] == 2  # the moved occurrence changed the series
-    assert (first["occurrenceDate"], moved_one["moved"]) == ("20270201", True)
+    assert (first["occurrenceDate"], moved_one["moved"]) == ("20380201", True)
     on_leave = props[f"staff-leave-{leave['id']}"]
     assert on_leave["ownerIds"] == owners  # the person on leave and who filed it
     assert on_leave["peopleIds"] == [str(staff.user_id)]
@@ -488,7 +488,7 @@ def test_entries_written_by_postgresql_are_those_python_builds(
     # changes in the window, one with participants and an organizer), series occurrences,
     # leave, bookings with and without notes; text with quotes, accents, control characters.
     organizer, participant = str(uuid.uuid4()), str(uuid.uuid4())
-    for index, day in enumerate(("2026-10-30", "2026-11-02", "2026-12-15")):
+    for index, day in enumerate(("2037-10-30", "2037-11-02", "2037-12-15")):
         post(
             client,
             "/api/v1/events",
@@ -512,8 +512,8 @@ def test_entries_written_by_postgresql_are_those_python_builds(
             "title": "Two-day retreat \\ backslash",
             "event_type": "other",
             "all_day": True,
-            "start": "2026-11-27",
-            "end": "2026-11-28",
+            "start": "2037-11-27",
+            "end": "2037-11-28",
             "timezone": "Asia/Tokyo",
             "venue": 'Hall "B"',
         },
@@ -527,16 +527,16 @@ def test_entries_written_by_postgresql_are_those_python_builds(
         staff,
         {
             "resource_id": resource["id"],
-            "start": "2026-12-28T13:15:00",
-            "end": "2026-12-28T15:00:00",
+            "start": "2037-12-28T13:15:00",
+            "end": "2037-12-28T15:00:00",
             "notes": 'Bring the "projector"\n',
         },
     )
 
-    window = TimeWindow(datetime(2026, 10, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    window = TimeWindow(datetime(2037, 10, 1, tzinfo=MANILA), datetime(2038, 1, 1, tzinfo=MANILA))
     modules = ["coordination", "staff", "resources"]
     by_python = sorted(feed_entries(session, window, modules), key=Entry.sort_key)
-    served = get_feed(client, staff, "2026-10-01", "2027-01-01")["events"]
+    served = get_feed(client, staff, "2037-10-01", "2038-01-01")["events"]
     kinds = {entry["extendedProps"]["category"] for entry in served}
     assert kinds == {"event", "leave", "booking"}
     # The fixture's single, 4 Mondays (one cancelled), holiday, 2 leaves, 2 bookings; ours.
@@ -551,10 +551,10 @@ def test_postgresql_writes_every_single_event_and_python_expands_only_series(
     # A single event's recurrence is stored as JSON null, not SQL NULL: were single events
     # told by ``IS NULL``, PostgreSQL would write none of them and Python would build them all
     # (the same feed, at several times the cost).
-    window = TimeWindow(datetime(2026, 12, 1, tzinfo=MANILA), datetime(2027, 1, 1, tzinfo=MANILA))
+    window = TimeWindow(datetime(2037, 12, 1, tzinfo=MANILA), datetime(2038, 1, 1, tzinfo=MANILA))
     parameters = {
-        "first_day": date(2026, 12, 1),
-        "last_day": date(2026, 12, 31),
+        "first_day": date(2037, 12, 1),
+        "last_day": date(2037, 12, 31),
         "window_start": window.start,
         "window_end": window.end,
     }

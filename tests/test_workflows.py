@@ -14,6 +14,7 @@ import pytest
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import make_caller
+from obcms_platform.zones import office_today
 
 API = "/api/v1"
 
@@ -183,7 +184,7 @@ def test_approval_transitions_create_one_review_task_each(shared_bus) -> None:
         assert task["priority"] == priority
         assert task["domain"] == "project_central"
         assert task["status"] == "not_started"
-        assert date.fromisoformat(task["due_date"]) == date.today() + timedelta(days=days)
+        assert date.fromisoformat(task["due_date"]) == office_today() + timedelta(days=days)
     # Past executive approval nothing more is generated, and the last review is over too.
     response = bus.portfolio.post(
         f"{API}/ppas/{ppa['id']}/approval", json={"to": "approved"}, headers=bus.headers

@@ -22,6 +22,8 @@ from gateway_helpers import (
     token_for,
 )
 
+from obcms_platform.zones import office_today
+
 PPAS = "/oobc-management/portfolio/ppas/"
 DASHBOARD = "/oobc-management/portfolio/"
 ASSESSMENTS = "/oobc-management/portfolio/assessments/"
@@ -971,7 +973,8 @@ def test_a_refused_tranche_says_why_beside_the_amount_and_a_reversal_asks_the_re
 def test_the_dashboard_flags_ppas_under_obligated_at_the_quarter_end(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()
-    first_of_quarter = date(date.today().year, (date.today().month - 1) // 3 * 3 + 1, 1)
+    today = office_today()  # the dashboard's quarters are the office's
+    first_of_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     quarter_end = (first_of_quarter - timedelta(days=1)).isoformat()
     low = _create_ppa(client, f"Slow {marker}", fiscal_year="2037")
     for kind, amount in (("allocation", "1000"), ("obligation", "100")):

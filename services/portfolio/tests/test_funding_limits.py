@@ -292,7 +292,7 @@ def test_last_quarter_end():
 
 
 def test_the_dashboard_lists_ppas_under_obligated_at_the_quarter_end(client, staff, manager):
-    quarter_end = last_quarter_end(date.today())
+    quarter_end = last_quarter_end(office_today())
     before, after = quarter_end.isoformat(), (quarter_end + timedelta(days=1)).isoformat()
     low = create_ppa(client, staff, title="Low", fiscal_year=2026)["id"]
     edge = create_ppa(client, staff, title="Edge")["id"]

@@ -730,12 +730,18 @@ def test_a_split_series_is_one_change_from_its_day_on_in_either_order_and_only_o
     ]
 
 
+def _rashid_and_norhana(session: Session, settings: NotificationsSettings) -> tuple[Person, Person]:
+    """The stand-up's organiser and its invitee (who reads the messages), announced."""
+    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
+    handle(session, settings, rashid.announced(), norhana.announced())
+    return rashid, norhana
+
+
 def test_one_occurrence_moved_to_another_venue_says_where_and_a_series_move_says_all(
     session: Session, settings: NotificationsSettings
 ) -> None:
-    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
-    handle(session, settings, rashid.announced(), norhana.announced())
-    people = (rashid, norhana)
+    people = _rashid_and_norhana(session, settings)
+    norhana = people[1]
     event_id = uuid.uuid4()
     monday = dt.datetime(2026, 12, 14, 8, 0, tzinfo=MANILA)
     at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)
@@ -794,9 +800,8 @@ def test_one_occurrence_moved_to_another_venue_says_where_and_a_series_move_says
 def test_many_cancelled_days_are_counted_not_cut_off(
     session: Session, settings: NotificationsSettings
 ) -> None:
-    rashid, norhana = Person(full_name="Rashid"), Person(full_name="Norhana", email="n@x.org")
-    handle(session, settings, rashid.announced(), norhana.announced())
-    people = (rashid, norhana)
+    people = _rashid_and_norhana(session, settings)
+    norhana = people[1]
     event_id = uuid.uuid4()
     monday = dt.datetime(2026, 12, 14, 7, 0, tzinfo=MANILA)
     at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=MANILA)

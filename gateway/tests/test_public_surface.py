@@ -40,9 +40,25 @@ def test_production_serves_metrics_on_their_own_port_only(in_process):
     )
 
 
+def test_the_whole_api_is_described_in_one_document(make_client):
+    """An integrator sees every route the gateway serves under /api/v1 in one document: the
+    gateway's own and the services' it forwards (their probes and metrics are not among them),
+    every schema a reference names present."""
+    whole = make_client().get("/api/v1/openapi.json")
+    assert whole.status_code == 200
+    document = whole.json()
+    paths = document["paths"]
+    for path in ("/api/v1/auth/token", "/api/v1/tasks", "/api/v1/ppas", "/api/v1/ppas/{ppa_id}"):
+        assert path in paths, path
+    assert all(path.startswith("/api/v1/") for path in paths)
+    named = set(re.findall(r'"#/components/schemas/([^"]+)"', whole.text))
+    assert named
+    assert named <= document["components"]["schemas"].keys()
+
+
 def test_production_keeps_the_api_description_off_unless_asked(in_process):
     client = in_process(base_url=f"https://{HOST}", **production())
-    for path in ("/openapi.json", "/docs", "/redoc"):
+    for path in ("/openapi.json", "/api/v1/openapi.json", "/docs", "/redoc"):
         assert client.get(path).status_code == 404, path
     opted_in = in_process(base_url=f"https://{HOST}", **production(api_docs=True))
     assert opted_in.get("/openapi.json").status_code == 200

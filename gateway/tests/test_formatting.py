@@ -131,3 +131,12 @@ def test_amounts_read_as_pesos_and_rates_as_percent():
     )
     shown = _render(source, a=1234567.5, b="-250", c=12, none=None, r=55.263)
     assert shown == "₱1,234,567.50 | -₱250.00 | USD 12.00 | — | 55.3 % | —"
+
+
+def test_a_time_zone_is_named_by_its_city():
+    """The event form's list and the account pages' suggestions: people look for a city."""
+    assert formatting.zone_name("America/Argentina/Buenos_Aires") == (
+        "Buenos Aires (America/Argentina)"
+    )
+    assert formatting.zone_name("Asia/Manila") == "Manila (Asia)"
+    assert formatting.zone_name("UTC") == "UTC"

@@ -133,6 +133,7 @@ def test_one_off_event_through_the_form_and_the_dialog(make_client, admin, admin
     assert 'value="2031-06-02T09:00"' in form.text
     assert 'value="2031-06-02T10:30"' in form.text
     assert ">Courtesy call</option>" in form.text  # types by their labels
+    assert '<option value="Asia/Manila" selected>Manila (Asia)</option>' in form.text  # by city
     assert "<html" in form.text
     fragment = admin.get(
         NEW, params={"start": "2031-06-02", "end": "2031-06-04", "all_day": "1"}, headers=FRAGMENT

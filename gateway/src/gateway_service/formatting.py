@@ -113,6 +113,13 @@ def percent(value: float | None) -> str:
     return EMPTY if value is None else f"{value:.1f} %"
 
 
+def zone_name(zone: str) -> str:
+    """An IANA time zone as people look for it, by its city: "Buenos Aires
+    (America/Argentina)", "Manila (Asia)"; one without a region as it is ("UTC")."""
+    region, _, city = zone.rpartition("/")
+    return f"{city.replace('_', ' ')} ({region})" if region else zone
+
+
 def markdown(text: str | None) -> Markup:
     """A description as comments are written: Markdown, sanitised (no scripts, no raw HTML,
     links to http(s) and mailto only)."""
@@ -129,5 +136,6 @@ def register(environment: Environment) -> None:
         pesos=pesos,
         percent=percent,
         markdown=markdown,
+        zone_name=zone_name,
     )
     environment.tests["overdue"] = _overdue_test

@@ -216,7 +216,15 @@ def test_manager_approves_leave_and_a_booking_from_home(make_client, admin_heade
     status = api.get(f"/api/v1/leaves/{leave['id']}", headers=staff["headers"])
     assert status.json()["status"] == "approved"
 
-    rejected = submit(client, f"{BOOKINGS}{booking['id']}/reject/", {"next": "home"})
+    # A rejection says why: asked again without a reason, the note's box marked.
+    unsaid = submit(client, f"{BOOKINGS}{booking['id']}/reject/", {"next": "home"})
+    assert unsaid.status_code == 422
+    assert 'id="f-notes-error">Give the reason for rejecting it, the booker reads it<' in (
+        unsaid.text
+    )
+    rejected = submit(
+        client, f"{BOOKINGS}{booking['id']}/reject/", {"next": "home", "notes": "Van in repair"}
+    )
     assert rejected.headers["location"] == "/?saved=rejected&subject=booking"
     back = client.get(rejected.headers["location"])
     assert "Booking rejected" in back.text

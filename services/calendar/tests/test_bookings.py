@@ -217,8 +217,19 @@ def test_approval_required_and_role_rules(client, session, staff, other_staff, m
     assert client.post(f"{url}/cancel", headers=staff.headers).status_code == 409
 
     second = book(client, staff, room["id"], "2031-12-05T09:00:00", "2031-12-05T10:00:00").json()
-    rejected = client.post(f"/api/v1/bookings/{second['id']}/reject", headers=admin.headers)
+    # A rejection says why: the booker is told it.
+    for said in (None, {"notes": "  "}):
+        unsaid = client.post(
+            f"/api/v1/bookings/{second['id']}/reject", json=said, headers=admin.headers
+        )
+        assert_error(unsaid, 422, "notes")
+    rejected = client.post(
+        f"/api/v1/bookings/{second['id']}/reject",
+        json={"notes": "The room is being repainted"},
+        headers=admin.headers,
+    )
     assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["decision_note"] == "The room is being repainted"
     assert (
         client.get(
             "/api/v1/bookings", params={"mine": True, "status": "rejected"}, headers=staff.headers

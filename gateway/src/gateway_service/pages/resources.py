@@ -230,7 +230,7 @@ async def booking_detail(request: Request, user: PageUser, booking_id: str) -> R
 
 # What undoing a booking asks first (its question's verb, what follows, the note's label).
 UNDOING = {
-    "reject": ("Reject", "The booker is told that it was rejected, with your note."),
+    "reject": ("Reject", "The booker is told that it was rejected, with your reason."),
     "cancel": ("Cancel", "The time is freed for others; the booker is told."),
 }
 
@@ -245,12 +245,29 @@ async def booking_undo_question(
         return await _booking_page(
             request, user, booking_id, error=FormError(404, f"unknown action {undoing!r}")
         )
+    return await _undo_question(
+        request, user, booking_id, undoing, request.query_params.get("next", "")
+    )
+
+
+async def _undo_question(
+    request: Request,
+    user: PageUser,
+    booking_id: str,
+    undoing: str,
+    next_page: str,
+    *,
+    note: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The question before a rejection or cancellation; asked again (`errors` beside the
+    note, what was typed kept) when the service refused it (a rejection says why)."""
     verb, consequence = UNDOING[undoing]
     booking = await fetch(request, user, "calendar", f"/bookings/{booking_id}")
     reply = await api(request, user, "calendar", "GET", f"/resources/{booking['resource_id']}")
     resource = reply.body["name"] if reply.ok else "a resource"
     names = await user_names(request, [booking["booked_by"]])
-    next_page = request.query_params.get("next", "")
     return render(
         request,
         "decision_confirm.html",
@@ -270,10 +287,13 @@ async def booking_undo_question(
             "next": next_page,
             "note_name": "notes",
             "note_label": "Note (why)",
+            "note": note,
+            "errors": errors or {},
             "confirm": f"Yes, {verb.lower()} it",
             "keep": "Keep the booking",
             "back": home.HOME if next_page == "home" else booking_url(booking_id),
         },
+        status_code=status,
     )
 
 
@@ -291,6 +311,20 @@ async def booking_decide(
     reply = await api(
         request, user, "calendar", "POST", f"/bookings/{booking_id}/{action}", json=body
     )
+    if reply.status == 422 and action in UNDOING:
+        # The note refused (a rejection says why): asked again, beside it.
+        errors, _ = refusal_errors(reply, {"notes": "notes"})
+        if errors:
+            return await _undo_question(
+                request,
+                user,
+                booking_id,
+                action,
+                form.get("next", ""),
+                note=form.get("notes", ""),
+                errors=errors,
+                status=422,
+            )
     if form.get("next") == "home":
         return await home.back_home(request, user, reply, "booking", DECIDED[action])
     if reply.ok:

@@ -127,7 +127,8 @@ def decide(
     principal: Principal,
     notes: str | None = None,
 ) -> Booking:
-    """Approve, reject or cancel (who may: authz.BOOKING_DECIDE and BOOKING_CANCEL)."""
+    """Approve, reject or cancel (who may: authz.BOOKING_DECIDE and BOOKING_CANCEL); a
+    rejection says why (`notes`, 422 without: the booker is told it), as leave's does."""
     booking = records.locked(session, Booking, booking_id, what="booking")
     allowed_from: tuple[BookingStatus, ...] = (
         HOLDING_STATUSES if to is BookingStatus.CANCELLED else (BookingStatus.PENDING,)
@@ -137,6 +138,12 @@ def decide(
         BookingStatus.REJECTED: "reject",
         BookingStatus.CANCELLED: "cancel",
     }[to]
+    # A booking decided already is refused as such (409) before its missing reason is.
+    records.ensure_status(booking.status, allowed_from, refused=f"{verb} a booking")
+    if to is BookingStatus.REJECTED and not (notes or "").strip():
+        raise InvalidInputError(
+            "notes: give the reason for rejecting it, the booker reads it", field="notes"
+        )
     records.decide(
         booking,
         to,

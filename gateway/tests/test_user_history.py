@@ -189,11 +189,11 @@ def test_record_pages_show_their_activity_in_words(make_client, admin_headers):
     pages: dict[str, tuple[str, list[str]]] = {
         f"/oobc-management/portfolio/assessments/{assessment['id']}/": (
             "Rosa Dizon",
-            ["Status: Planning → Data collection", "Assessment level: Community → Barangay"],
+            ["Status: Planning → Data collection", "Level: Community → Barangay"],
         ),
         f"/oobc-management/portfolio/needs/{need['id']}/": (
             "Rosa Dizon",
-            ["Urgency level: Medium term → Immediate"],
+            ["Urgency: Medium term → Immediate"],
         ),
         f"/oobc-management/staff/leave/{leave['id']}/": (
             "Rosa Dizon",

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from icalendar import vRecur
-
 from obcms_platform.formatting import format_day
 from obcms_platform.vocabulary import Frequency
 
@@ -65,6 +63,10 @@ class Repeat:
         line = next((row for row in text.splitlines() if row.startswith("RRULE:")), None)
         if line is None:
             return None
+        # Imported here: the pages word a rule from the calendar's JSON, and an API worker
+        # starts without the libraries of occasional work (tests/test_worker_imports).
+        from icalendar import vRecur
+
         try:
             parts = vRecur.from_ical(line.removeprefix("RRULE:"))
             freq = Frequency(parts["FREQ"][0].lower())

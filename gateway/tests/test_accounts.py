@@ -33,8 +33,10 @@ from gateway_service.cli import app as cli
 from gateway_service.settings import GatewaySettings, get_settings
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.models import User
+from gateway_service.users.policy import check_password
 from obcms_platform import migrations
 from obcms_platform.db import Database, normalise_url
+from obcms_platform.errors import InvalidInputError
 
 NEW_PASSWORD = "river-lantern-orchard-92"
 OTHER_PASSWORD = "copper-meadow-violin-47"
@@ -771,3 +773,13 @@ def test_a_stale_save_of_a_person_shows_them_as_they_are_now_not_as_typed(
     assert resaved.status_code == 303
     me = make_client().get(f"/api/v1/users/{user['id']}", headers=admin_headers).json()
     assert (me["role"], me["full_name"]) == ("staff", "Lina Santos")
+
+
+def test_a_password_made_of_the_persons_name_is_refused():
+    """The page says passwords built from your name are refused: "omarmacabangkit1" for Omar
+    Macabangkit was accepted (his name was given to the estimator with its space)."""
+    with pytest.raises(InvalidInputError, match="too easy to guess"):
+        check_password(
+            "omarmacabangkit1", min_length=10, field="password", user_inputs=["Omar Macabangkit"]
+        )
+    check_password("omarmacabangkit1", min_length=10, field="password")  # strong for others

@@ -287,6 +287,7 @@ def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_c
             "the requester reads it</span>"
         ) in html.unescape(blank.text)
         assert f'<input type="hidden" name="next" value="{next_page}">' in blank.text
+        assert "obcms-forms.css" in blank.text  # the error red, as on every form
     assert "badge-pending" in staff.get(f"{LEAVE}{leave}/").text
     rejected = submit(
         manager, f"{LEAVE}{leave}/reject/", {"next": "list", "reason": "The team is at the summit"}

@@ -421,6 +421,13 @@ def test_taking_a_shared_task_adds_me_beside_its_assignees(make_client, admin_he
     me = admin.get("/api/v1/users/me", headers=admin_headers).json()["id"]
     assert stored["assignee_ids"] == [colleague["id"], me]
     assert f"{task}/take/" not in row()
+    assert "Replace the assignees with" in admin.get(TASKS).text  # the bulk change says so
+    # Nor on a task done: nothing is left to do in it.
+    done = _create_task(
+        admin, f"Done survey {marker}", assignee_ids=colleague["id"], status="completed"
+    )
+    page = admin.get(TASKS, params={"q": f"Done survey {marker}"}).text
+    assert f"{done}/take/" not in page
 
 
 def test_quick_actions_and_the_board(make_client):

@@ -8,6 +8,7 @@ counts the user's own name and e-mail as known words. A password must reach scor
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 
@@ -19,6 +20,18 @@ MIN_SCORE = 3
 CHECKED_LENGTH = 72
 # zxcvbn keeps the user's words in a module-level dictionary during a check.
 _zxcvbn_lock = threading.Lock()
+
+
+def personal_words(values: Iterable[str]) -> list[str]:
+    """The words zxcvbn counts as known of a person: each value ("Omar Macabangkit",
+    "omar.m@example.org"), its words ("omar", "macabangkit") and those run together
+    ("omarmacabangkit"): zxcvbn matches whole entries, and a name has a space no password
+    has."""
+    words: list[str] = []
+    for value in values:
+        parts = [part for part in re.split(r"[^\w]+|_", value.lower()) if part]
+        words += [value.lower(), *parts, "".join(parts)]
+    return [word for word in dict.fromkeys(words) if word]
 
 
 def check_password(
@@ -33,7 +46,7 @@ def check_password(
     from zxcvbn import zxcvbn
 
     with _zxcvbn_lock:
-        verdict = zxcvbn(password[:CHECKED_LENGTH], user_inputs=[v for v in user_inputs if v])
+        verdict = zxcvbn(password[:CHECKED_LENGTH], user_inputs=personal_words(user_inputs))
     if verdict["score"] < MIN_SCORE:
         feedback = verdict["feedback"]
         reasons = [feedback["warning"], *feedback["suggestions"]]

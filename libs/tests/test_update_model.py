@@ -31,14 +31,14 @@ def test_null_for_a_field_that_cannot_be_cleared_is_refused_naming_it() -> None:
     with pytest.raises(InvalidInputError) as refused:
         NoteUpdate(due=None, pinned=None).changes()
     assert refused.value.status_code == 422
-    assert refused.value.message == "pinned: may not be null"
+    assert refused.value.message == "pinned: cannot be left empty"
     assert refused.value.field == "pinned"
 
 
 def test_the_field_named_in_a_refusal_carries_the_prefix_of_the_enclosing_body() -> None:
     with pytest.raises(InvalidInputError) as refused:
         NoteUpdate(title=None).changes(field_prefix="changes.")
-    assert refused.value.message == "changes.title: may not be null"
+    assert refused.value.message == "changes.title: cannot be left empty"
     assert refused.value.field == "changes.title"
 
 

@@ -66,7 +66,7 @@ class UpdateModel(RequestModel):
         for name, value in values.items():
             if value is None and name not in self.clearable:
                 field = f"{field_prefix}{name}"
-                raise InvalidInputError(f"{field}: may not be null", field=field)
+                raise InvalidInputError(f"{field}: cannot be left empty", field=field)
         return values
 
 

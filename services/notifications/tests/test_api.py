@@ -127,11 +127,12 @@ def test_bad_preferences_are_refused_naming_the_field(client: TestClient, staff:
         422,
         field="event_lead_minutes",
     )
-    assert_error(
+    emptied = assert_error(
         client.patch(url, json={"digest_time": None}, headers=staff.headers),
         422,
         field="digest_time",
     )
+    assert emptied["message"] == "digest_time: cannot be left empty"  # it read "may not be null"
     assert_error(
         client.patch(url, json={"colour": "red"}, headers=staff.headers), 422, field="colour"
     )

@@ -244,7 +244,11 @@ def test_the_dashboard_shows_attainment_and_ppas_without_a_recent_update(
     assert f'href="{PPAS}{ppa}/#updates">Silent {marker}</a>' in board.text
     quieter = client.get(DASHBOARD, params={"fiscal_year": "2033", "stale_days": "60"})
     assert "No status update for 60 days or more (0)" in quieter.text
-    assert "Every open PPA has a recent status update." in quieter.text
+    # Not "every open PPA has a recent status update": a PPA may never have had one yet.
+    assert "No open PPA has gone " in quieter.text
+    assert "days without a status update (one that never had any counts from the day it was" in (
+        quieter.text
+    )
     invalid = client.get(DASHBOARD, params={"stale_days": "0"})
     assert invalid.status_code == 422
     assert "stale_days" in invalid.text

@@ -390,6 +390,14 @@ def test_dashboard_and_unknown_records(make_client):
     invalid = client.get(DASHBOARD, params={"fiscal_year": "12"})
     assert invalid.status_code == 422
     assert "fiscal_year" in invalid.text
+    # A refusal names the input as the page labels it ("Stale days", "Sdg" before).
+    for params, said in (
+        ({"stale_days": "0"}, "Days without an update: must be at least 1"),
+        ({"sdg": "99"}, "Sustainable Development Goal: must be at most 17"),
+    ):
+        refused = client.get(DASHBOARD, params=params)
+        assert refused.status_code == 422
+        assert said in refused.text, refused.text
 
     for path, says in (
         (f"{PPAS}{uuid.uuid4()}/", "This PPA is not here any more"),

@@ -155,6 +155,15 @@ class FormError:
         `related_ids`) or code words (`in_words`)."""
         return sentence(in_words(self.message))
 
+    def titled(self, titles: Mapping[str, str]) -> FormError:
+        """The refusal naming its field as the page's input does (`titles`: field -> the
+        input's label): "Days without an update: must be at least 1", not "Stale days: …"."""
+        title = titles.get(self.field or "")
+        if title is None or not self.message.startswith(f"{self.field}: "):
+            return self
+        said = in_words(self.message[len(f"{self.field}: ") :])
+        return FormError(self.status, f"{title}: {said}", self.field)
+
     @property
     def reason(self) -> str:
         """The message beside its field: without the field's name before it."""

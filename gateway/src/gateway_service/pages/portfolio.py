@@ -123,6 +123,15 @@ PPA_SORT_CHOICES = {
     "target_end_date": "Ending soonest",
 }
 DASHBOARD_FILTERS = ("fiscal_year", *RECORD_FILTERS)
+# The dashboard's inputs as it labels them (a refusal names the input the person sees).
+DASHBOARD_INPUT_TITLES = {
+    "fiscal_year": "Fiscal year",
+    "stale_days": "Days without an update",
+    "region": "Region",
+    "province": "Province",
+    "tag": "Tag",
+    "sdg": "Sustainable Development Goal",
+}
 SDG_CODES = tuple(str(goal) for goal in SUSTAINABLE_DEVELOPMENT_GOALS)
 
 PPA_FIELDS = (
@@ -304,7 +313,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         ),
         api(request, user, "portfolio", "GET", "/approval-queue"),
     )
-    error = None if reply.ok else reply.as_error()
+    error = None if reply.ok else reply.as_error().titled(DASHBOARD_INPUT_TITLES)
     data: dict[str, Any] | None = reply.body if reply.ok else None
     charts = None
     if data is not None:

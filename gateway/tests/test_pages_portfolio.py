@@ -450,6 +450,16 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     )
     assert "Please correct the 2 fields marked below." in refused.text
     assert f'value="Two errors {marker}"' in refused.text
+    # "1e6" is a slip for "1,000,000", not a number people write: refused, not read as 1,000,000.
+    slipped = submit(
+        client,
+        PPAS + "create/",
+        {"title": f"Slip {marker}", "category": "moa_ppa", "budget_allocation": "1e6"},
+    )
+    assert slipped.status_code == 422
+    assert _field_error(slipped.text, "budget_allocation") == (
+        "Budget allocation must be a number, e.g. 1,500,000"
+    )
     assert "No PPAs match." in client.get(PPAS, params={"q": marker}).text  # nothing created
 
     lead = client.get("/oobc-management/people.json", params={"q": "admin"}).json()[0]

@@ -59,6 +59,7 @@ Kind = Literal[
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 AMOUNT_SEPARATORS = re.compile(r"[,\s_]")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,12 @@ def _amount(
     """(the amount as the service reads it, the error): "1,500,000" is 1500000. Not `money`:
     a measured value (an indicator's), with the same bounds."""
     example = f"{title} must be a number, e.g. {'1,500,000' if money else '250'}"
+    digits = AMOUNT_SEPARATORS.sub("", text.removeprefix("₱"))
+    # Written as people write amounts: not "1e6", which Decimal would read as a million.
+    if not PLAIN_NUMBER.fullmatch(digits):
+        return None, example
     try:
-        value = Decimal(AMOUNT_SEPARATORS.sub("", text.removeprefix("₱")))
+        value = Decimal(digits)
     except InvalidOperation:
         return None, example
     if not value.is_finite():

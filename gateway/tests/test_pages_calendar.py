@@ -389,6 +389,20 @@ def test_a_renamed_occurrence_is_listed_as_renamed_a_moved_one_as_moved(make_cli
     listed = page[page.index("Changed occurrences") :]
     assert "Mon 9 Jun 2031</a>: called \u201cYear planning\u201d" in listed
     assert "Mon 16 Jun 2031</a>: moved to Tue 17 Jun 2031, 14:00" in listed
+    # An occurrence's own page says its own time, venue, title and status, not the series'.
+    elsewhere = api.put(
+        f"{url}/20310602", json={"venue": "Room 3", "title": "Away day"}, headers=admin_headers
+    )
+    assert elsewhere.status_code == 200, elsewhere.text
+    own = client.get(f"{EVENTS}{series['id']}/", params={"occurrence": "2031-06-16"}).text
+    assert "<dt>When</dt><dd>Tue 17 Jun 2031, 14:00–15:00</dd>" in own  # noqa: RUF001
+    away = client.get(f"{EVENTS}{series['id']}/", params={"occurrence": "2031-06-02"}).text
+    assert "<h1>Away day" in away
+    assert "<dt>Venue</dt><dd>Room 3</dd>" in away
+    called_off = api.delete(f"{url}/20310609", headers=admin_headers)
+    assert called_off.status_code in (200, 204), called_off.text
+    off = client.get(f"{EVENTS}{series['id']}/", params={"occurrence": "2031-06-09"}).text
+    assert 'badge-cancelled">Cancelled</span> (this occurrence)' in off
 
 
 def test_every_section_is_in_the_navigation(make_client):

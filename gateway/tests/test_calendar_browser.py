@@ -254,6 +254,11 @@ def test_a_timed_entry_continued_on_the_next_row_of_the_month_has_no_midnight(op
     expect(first).to_contain_text("20:00")
     expect(continued).to_have_text(title)
     assert "Sat 28 Oct 2034, 20:00" in (continued.get_attribute("title") or "")
+    # The week views say its real times, not "20:00 - 00:00" and "00:00 - 10:00".
+    show(page, "timeGridWeek", "2034-10-23")
+    expect(entry(page, title).locator(".fc-event-time")).to_have_text(["20:00 →", "→"])
+    show(page, "timeGridWeek", "2034-10-30")
+    expect(entry(page, title).locator(".fc-event-time")).to_have_text("→ 10:00")
 
 
 def test_the_week_opens_at_an_entry_before_the_working_day(open_page, api):

@@ -188,15 +188,28 @@
       }
     }
 
-    // A timed entry continued on the month grid's next row starts at its left edge, where
-    // FullCalendar would write "00:00" as if it began at midnight that day: the title alone
-    // there (its details and the hover text say when); elsewhere the default content.
+    // A timed entry over several days is cut into pieces at midnight, and FullCalendar writes
+    // each piece's own times, as if the entry began or ended at 00:00 ("15:00 – 00:00"). On
+    // the month grid a piece continued on the next row shows the title alone; in the week and
+    // day views, the times it really has ("15:00 →", "→ 11:00"). Elsewhere the default content
+    // (its details and the hover text say when in full).
     function continuedTitle(arg) {
-      if (arg.isStart || arg.event.allDay || arg.view.type.indexOf("dayGrid") !== 0) return true;
+      var event = arg.event;
+      if (event.allDay || (arg.isStart && arg.isEnd)) return true;
+      var grid = arg.view.type.indexOf("dayGrid") === 0;
+      if (grid && arg.isStart) return true;
       var title = document.createElement("div");
       title.className = "fc-event-title";
-      title.textContent = arg.event.title;
-      return { domNodes: [title] };
+      title.textContent = event.title;
+      if (grid || arg.view.type.indexOf("timeGrid") !== 0) return { domNodes: [title] };
+      var time = document.createElement("div");
+      time.className = "fc-event-time";
+      time.textContent = arg.isStart
+        ? calendar.formatDate(event.start, "HH:mm") + " \u2192"
+        : arg.isEnd && event.end
+          ? "\u2192 " + calendar.formatDate(event.end, "HH:mm")
+          : "\u2192";
+      return { domNodes: [time, title] };
     }
 
     function when(event) {

@@ -37,3 +37,13 @@ def test_a_field_is_named_as_its_form_titles_it() -> None:
         "sdgs": "SDGs",
         "urgency_level": "Urgency",
     }
+
+
+def test_a_ppas_funding_totals_are_money_too() -> None:
+    """ "Disbursed: ₱0.00 → ₱1,575,000.00", not "0.00 → 1575000.00"."""
+    change = _change({"field": "disbursed", "old": "0.00", "new": "1575000.00"}, {})
+    assert (change.field, change.old, change.new) == (
+        "Disbursed",
+        "\N{PESO SIGN}0.00",
+        "\N{PESO SIGN}1,575,000.00",
+    )

@@ -413,6 +413,8 @@ def test_taking_a_shared_task_adds_me_beside_its_assignees(make_client, admin_he
         return page[start : start + 3000].split("</tr>")[0]
 
     assert 'class="small secondary">Add me</button>' in row()
+    # The task's own page offers it too (only the list did).
+    assert 'class="secondary">Add me</button>' in admin.get(f"{TASKS}{task}/").text
     version = re.search(r'name="version" value="(\d+)"', row())
     assert version
     taken = submit(admin, f"{TASKS}{task}/take/", {"version": version.group(1)})

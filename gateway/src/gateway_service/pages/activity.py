@@ -82,7 +82,10 @@ def name_fields(titles: Mapping[str, str]) -> None:
 
 
 # Money, written as the pages write it ("₱1,500,000.00").
-AMOUNT_FIELDS = frozenset({"budget_allocation", "budget_ceiling", "amount"})
+# (A PPA's funding totals too, which its history keeps as each tranche moves them.)
+AMOUNT_FIELDS = frozenset(
+    {"budget_allocation", "budget_ceiling", "amount", "allocated", "obligated", "disbursed"}
+)
 # What the services derive for their own use (an event's span for its queries): no news.
 DERIVED_FIELDS = frozenset({"span_start", "span_end"})
 ACTIONS = {"created": "created it", "updated": "changed", "deleted": "deleted it"}

@@ -231,3 +231,16 @@ def test_only_the_owners_or_a_manager_split(client, staff, other_staff, manager)
         str(staff.user_id),
         str(staff.user_id),
     )
+
+
+def test_both_halves_history_says_the_series_was_split(client, staff):
+    """The original's Activity read only "Recurrence: changed", the new half's "created it":
+    each says it came of a "this and following" change, from which day."""
+    series = make_event(client, staff)
+    answer = split(client, staff, series, "2026-12-21", {"venue": "Room 2"})
+    assert answer.status_code == 201, answer.text
+    after = answer.json()["after"]
+    said = "“this and following” from Mon 21 Dec 2026: the series “Weekly staff meeting” was split"
+    for event_id in (series["id"], after["id"]):
+        history = client.get(f"/api/v1/events/{event_id}/history", headers=staff.headers).json()
+        assert said in (history["items"][0]["cause"] or ""), history["items"][0]

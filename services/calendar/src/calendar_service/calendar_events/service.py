@@ -437,7 +437,14 @@ def split_series(
     except InvalidInputError as exc:
         raise InvalidInputError(f"changes.{exc.message}", field=f"changes.{exc.field}") from exc
     _drop_stale_exdates(new)
-    records.insert_row(session, new)
+    # Both halves' history says why ("Recurrence: changed" alone said nothing).
+    with because(
+        session,
+        f"“this and following” from {format_day(from_date)}: the series “{old.title}” "
+        "was split in two",
+    ):
+        records.insert_row(session, new)
+        session.flush()
     announce(session, EVENT_UPDATED, old, split_on=from_date)
     announce(session, EVENT_CREATED, new, split_from=old.id)
     return old, new

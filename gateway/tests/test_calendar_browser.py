@@ -495,12 +495,18 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
     )
     expect(page.locator("#toast")).to_contain_text(f"“{task['title']}” moved to Fri 13 Oct 2034")
 
-    # An occurrence of a series moves alone.
+    # An occurrence of a series: the form asks which occurrences move, this one by default.
     show(page, "timeGridWeek", "2034-10-16")
     drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-17", "10:00"))
-    expect(page.locator("#toast")).to_contain_text(
-        f"“{series['title']}” moved to Tue 17 Oct 2034, 10:00–11:00"
+    dialog = page.locator("#event-dialog")
+    expect(dialog.locator("[data-moved]")).to_have_text(
+        "You moved the occurrence of Mon 16 Oct 2034, 10:00–11:00 to Tue 17 Oct 2034, "
+        "10:00–11:00. Move only it, or the others too?"
     )
+    expect(dialog.locator("input[name=scope][value=this]")).to_be_checked()
+    dialog.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
 
     page.reload()
     loaded(page)
@@ -532,6 +538,54 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
             "td.fc-timegrid-col[data-date='2034-10-16'] .fc-event", has_text=series["title"]
         )
     ).to_have_count(0)
+
+
+def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_page, api):
+    series = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(
+            unique("Stand-up"),
+            "2034-10-24",
+            "10:00",
+            "10:30",
+            recurrence={"freq": "daily", "count": 3},
+        ),
+    )
+    page = open_page()
+    show(page, "timeGridWeek", "2034-10-23")
+    dialog = page.locator("#event-dialog")
+
+    def on(day: str) -> Locator:
+        return page.locator(
+            f"td.fc-timegrid-col[data-date='{day}'] .fc-event", has_text=series["title"]
+        )
+
+    # Closed unsaved: the occurrence is back where it was, nothing changed.
+    drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
+    expect(dialog.locator("[data-moved]")).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text(f"Move “{series['title']}”")
+    dialog.locator("[data-close]").click()
+    expect(dialog).to_be_hidden()
+    expect(on("2034-10-25")).to_contain_text("10:00")
+    assert api_event(api, series)["version"] == series["version"]
+
+    # "All occurrences": every day's stand-up at 12:00, the series itself moved.
+    drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
+    dialog.locator("input[name=scope][value=all]").check()
+    screenshot(page, "drop-asks-which-occurrences")
+    dialog.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
+    for day in ("2034-10-24", "2034-10-25", "2034-10-26"):
+        expect(on(day)).to_contain_text("12:00")
+    stored = api_event(api, series)
+    assert (stored["start"], stored["end"], stored["overrides"]) == (
+        "2034-10-24T04:00:00Z",
+        "2034-10-24T04:30:00Z",
+        [],
+    )
 
 
 def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):

@@ -583,9 +583,10 @@ async def _form_response(
     version: str = "",
     scope: str = "",
     opened: EventForm | None = None,
+    moved: tuple[datetime, datetime] | None = None,
 ) -> Response:
     """The event form; an edit carries `opened`, the values it was opened with (`form` when
-    not given)."""
+    not given), and `moved`, the times an occurrence was dropped at on the calendar."""
     people = await active_people(request, limit=CHOICES_LIMIT)
     listed = {person["id"] for person in people}
     missing = [p for p in form.participant_ids if p not in listed]
@@ -604,6 +605,7 @@ async def _form_response(
         "action": action,
         "event": event,
         "occurrence": occurrence,
+        "moved": moved,
         "is_series": is_series,
         "version": version,
         "read_state": json.dumps(asdict(opened or form)) if event else "",
@@ -883,7 +885,12 @@ async def event_edit(request: Request, user: PageUser, event_id: str) -> Respons
     event, occurrence = await _event_and_occurrence(request, user, event_id)
     if not may_change(user, event):  # refused before anyone types their changes
         raise ForbiddenError(FORBIDDEN_CHANGE)
-    form = form_of_event(event, occurrence, viewer_zone(user))
+    zone = viewer_zone(user)
+    opened = form_of_event(event, occurrence, zone)
+    moved = _dropped_at(request, occurrence, zone)
+    form = opened
+    if moved is not None and occurrence is not None:
+        form = with_times(opened, *moved, bool(event["all_day"]), zone)
     return await _form_response(
         request,
         user,
@@ -892,7 +899,23 @@ async def event_edit(request: Request, user: PageUser, event_id: str) -> Respons
         event=event,
         occurrence=occurrence,
         version=str(event["version"]),
+        # A drop on the calendar changed only the times: this occurrence, unless told more.
+        scope="this" if moved is not None else "",
+        opened=opened,
+        moved=moved,
     )
+
+
+def _dropped_at(
+    request: Request, occurrence: Occurrence | None, zone: ZoneInfo
+) -> tuple[datetime, datetime] | None:
+    """The new times of an occurrence dropped on the calendar (``?start=&end=``), which
+    asks by this form which occurrences move."""
+    start = _query_moment(request.query_params.get("start"), zone)
+    end = _query_moment(request.query_params.get("end"), zone)
+    if occurrence is None or start is None or end is None or end <= start:
+        return None
+    return start, end
 
 
 def _shifted_series(

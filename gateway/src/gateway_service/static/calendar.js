@@ -6,7 +6,9 @@
  *   fetched with X-Fragment: form) in a dialog; on a phone it opens the form's page.
  * - Entries the viewer may change (feed `ownerIds`, or a manager) and that have an `apiUrl`
  *   can be dragged, events also resized; the change is sent with If-Match of the entry's
- *   `version`, and a refusal puts the entry back and says why.
+ *   `version`, and a refusal puts the entry back and says why. An occurrence of a series,
+ *   dropped, opens its edit form at the new times to ask which occurrences move (this one,
+ *   this and following, all); closing the form unsaved puts it back.
  * - A click on an entry opens its details in a dialog over the grid: when, module, status,
  *   and links to its page (and, for an event the viewer may change, edit / cancel / delete). */
 (function () {
@@ -99,6 +101,7 @@
     var formDialog = document.getElementById("event-dialog");
     var formBody = document.getElementById("event-dialog-body");
     var formError = document.getElementById("event-dialog-error");
+    var formHeading = document.getElementById("event-dialog-title");
     var feedUrl = element.dataset.feedUrl;
     var newEventUrl = element.dataset.newEventUrl;
     var eventsUrl = element.dataset.eventsUrl;
@@ -238,14 +241,6 @@
         return { method: "PATCH", url: props.apiUrl, body: { date: day } };
       }
       var times = newTimes(event);
-      var occurrence = occurrenceDay(props);
-      if (occurrence) {
-        return {
-          method: "PUT",
-          url: props.apiUrl + "/occurrences/" + occurrence.replace(/-/g, ""),
-          body: { start: times.start, end: times.end },
-        };
-      }
       return {
         method: "PATCH",
         url: props.apiUrl,
@@ -287,9 +282,31 @@
       return what + "the server answered " + statusCode + ". Try again shortly.";
     }
 
+    // Put back on close unless the form saved: the drop of an occurrence awaiting its scope.
+    var unsavedDrop = null;
+
+    // A dropped occurrence: which occurrences move is asked by the edit form, at the new times.
+    function askScope(info) {
+      var times = newTimes(info.event);
+      var params = new URLSearchParams({
+        occurrence: occurrenceDay(info.event.extendedProps),
+        start: times.start,
+        end: times.end,
+      });
+      unsavedDrop = info.revert;
+      openForm(
+        eventsUrl + info.event.extendedProps.objectId + "/edit/?" + params.toString(),
+        "Move " + quoted(info.event.title)
+      );
+    }
+
     function move(info) {
       var event = info.event;
       var props = event.extendedProps;
+      if (occurrenceDay(props)) {
+        askScope(info);
+        return;
+      }
       var day = event.startStr.slice(0, 10);
       var request = moveRequest(event);
       var headers = {
@@ -390,11 +407,12 @@
       if (first) first.focus();
     }
 
-    function openForm(url) {
+    function openForm(url, heading) {
       if (PHONE.matches) {
         window.location.href = url;
         return;
       }
+      formHeading.textContent = heading;
       formBody.textContent = "Loading the form…";
       showFormError("");
       formDialog.showModal();
@@ -410,6 +428,7 @@
     }
 
     function created(result) {
+      unsavedDrop = null;
       formDialog.close();
       calendar.unselect();
       calendar.refetchEvents();
@@ -470,7 +489,7 @@
         if (range.allDay) params.set("all_day", "1");
       }
       var query = params.toString();
-      openForm(newEventUrl + (query ? "?" + query : ""));
+      openForm(newEventUrl + (query ? "?" + query : ""), "New event");
     }
 
     // --- the calendar -------------------------------------------------------------------
@@ -643,6 +662,8 @@
     formDialog.addEventListener("close", function () {
       formBody.textContent = "";
       calendar.unselect();
+      if (unsavedDrop) unsavedDrop();
+      unsavedDrop = null;
     });
     window.obcmsCalendar = calendar; // for the browser tests and the console
   }

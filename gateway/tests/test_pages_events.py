@@ -500,6 +500,17 @@ def test_series_edits_at_each_scope(admin, admin_headers):
     after = _occurrences(admin, admin_headers, after_id, *window)
     assert _local_starts(after) == ["2031-10-06T09:00", "2031-10-13T09:00", "2031-10-20T09:00"]
     assert {o["title"] for o in after} == {f"Standup v2 {marker}"}
+    # Each half's page links the other.
+    later_page = admin.get(f"{EVENTS}{after_id}/").text
+    assert (
+        f'<dt>Earlier occurrences</dt><dd>In <a href="{EVENTS}{series}/">“Standup {marker}”</a>'
+    ) in later_page
+    earlier_page = admin.get(f"{EVENTS}{series}/").text
+    assert (
+        f'<dt>Later occurrences</dt><dd>From Mon 6 Oct 2031 in <a href="{EVENTS}{after_id}/">'
+        f"“Standup v2 {marker}”</a>"
+    ) in earlier_page
+    assert "Later occurrences" not in later_page
 
     # All occurrences: a new venue and half an hour later, from any occurrence.
     page = admin.get(f"{EVENTS}{after_id}/edit/", params={"occurrence": "2031-10-13"}).text

@@ -167,20 +167,21 @@ def test_single_events_recurrence_becomes_sql_null(database_at):
     migrations.upgrade(PACKAGE, url, "0005")
     start = datetime(2026, 12, 7, 1, tzinfo=UTC)
     end = datetime(2026, 12, 7, 2, tzinfo=UTC)
-    with database.session() as session:
-        session.add_all(
-            [
-                Event(title="Single", event_type=EventType.MEETING, start=start, end=end,
-                      span_end=end),
-                Event(title="Weekly", event_type=EventType.MEETING, start=start, end=end,
-                      recurrence={"freq": "weekly", "interval": 1}, span_end=None),
-            ]
-        )  # fmt: skip
-        session.commit()
     with database.engine.begin() as connection:
-        # What the previous release wrote for no recurrence.
+        # As that release wrote them (the models today have columns it had not), a single
+        # event's recurrence as JSON null.
         connection.execute(
-            text("UPDATE events SET recurrence = 'null'::jsonb WHERE recurrence IS NULL")
+            text(
+                'INSERT INTO events (id, title, description, event_type, status, start, "end",'
+                " all_day, venue, participant_ids, timezone, recurrence, span_end, version,"
+                " created_at, updated_at) VALUES"
+                " (gen_random_uuid(), 'Single', '', 'meeting', 'planned', :start, :end, false,"
+                "  '', '{}', 'Asia/Manila', 'null'::jsonb, :end, 1, now(), now()),"
+                " (gen_random_uuid(), 'Weekly', '', 'meeting', 'planned', :start, :end, false,"
+                "  '', '{}', 'Asia/Manila', '{\"freq\": \"weekly\", \"interval\": 1}', NULL,"
+                "  1, now(), now())"
+            ),
+            {"start": start, "end": end},
         )
     migrations.upgrade(PACKAGE, url)
     with database.engine.begin() as connection:

@@ -96,6 +96,12 @@ def test_split_at_the_third_occurrence_with_a_new_time(client, session, staff):
         ("2027-01-04", True),
     ]
     assert (after["venue"], after["organizer_id"]) == ("Room 1", str(staff.user_id))
+    # The new series names the one it continues; that one finds it by the list's filter.
+    assert (before["split_from_id"], after["split_from_id"]) == (None, series["id"])
+    continuing = client.get(
+        "/api/v1/events", params={"split_from": series["id"]}, headers=staff.headers
+    ).json()["items"]
+    assert [e["id"] for e in continuing] == [after["id"]]
 
     assert occurrences(client, staff, series["id"]) == [
         ("2026-12-07", "2026-12-07T01:00:00Z", False, "Weekly staff meeting"),

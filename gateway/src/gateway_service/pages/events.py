@@ -14,6 +14,7 @@ this occurrence (``PUT /events/{id}/occurrences/{day}``), this and following
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -832,12 +833,15 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
         if event["recurrence"]
         else None
     )
-    collab = await panel(request, user, "event", event_id)
+    collab, split = await asyncio.gather(
+        panel(request, user, "event", event_id), _split_halves(request, user, event)
+    )
     return render(
         request,
         "event_detail.html",
         {
             "event": event,
+            "split": split,
             "moved_dates": _moved_dates(event),
             "activity": collab.entries,
             "activity_total": collab.history_total,
@@ -858,6 +862,29 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             "viewer_zone": zone.key,
         },
     )
+
+
+async def _split_halves(
+    request: Request, user: Identity, event: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The other halves of a series split by "this and following": the series it continues
+    (``earlier``) and the nearest one continuing it (``later``), where there are."""
+    if not event["recurrence"]:
+        return {}
+
+    async def earlier() -> dict[str, Any] | None:
+        if not event.get("split_from_id"):
+            return None
+        reply = await api(request, user, "calendar", "GET", f"/events/{event['split_from_id']}")
+        return reply.body if reply.ok else None
+
+    async def later() -> dict[str, Any] | None:
+        params = {"split_from": event["id"], "limit": 1}
+        reply = await api(request, user, "calendar", "GET", "/events", params=params)
+        return reply.body["items"][0] if reply.ok and reply.body["items"] else None
+
+    found = dict(zip(("earlier", "later"), await asyncio.gather(earlier(), later()), strict=True))
+    return {side: half for side, half in found.items() if half is not None}
 
 
 # --- edit -------------------------------------------------------------------------------------

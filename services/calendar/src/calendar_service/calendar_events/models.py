@@ -64,6 +64,11 @@ class Event(Identified, Authored, Versioned, Timestamped, Base):
     span: Mapped[Range[datetime]] = mapped_column(
         TSTZRANGE, Computed("tstzrange(start, span_end)", persisted=True)
     )
+    # The series this one continues, split off it by "this and following" (its earlier
+    # occurrences are there): each half's page links the other.
+    split_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("events.id", ondelete="SET NULL")
+    )
 
     overrides: Mapped[list[EventOccurrence]] = relationship(
         back_populates="event",
@@ -83,6 +88,11 @@ class Event(Identified, Authored, Versioned, Timestamped, Base):
         Index("ix_events__start_id", "start", "id"),
         Index("ix_events__participant_ids", "participant_ids", postgresql_using="gin"),
         Index("ix_events__organizer_id", "organizer_id"),
+        Index(
+            "ix_events__split_from_id",
+            "split_from_id",
+            postgresql_where=text("split_from_id IS NOT NULL"),
+        ),
     )
 
 

@@ -177,6 +177,8 @@ class EventRead(ResponseModel):
     timezone: str
     recurrence: RecurrenceRead | None
     overrides: list[OverrideRead]
+    # The series this one continues (split off it: its earlier occurrences are there).
+    split_from_id: uuid.UUID | None = None
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
     created_at: datetime
@@ -213,6 +215,8 @@ class EventFilters(BaseModel):
     starts_after: Moment | None = None
     starts_before: Moment | None = None
     recurring: bool | None = None
+    # The series continuing `split_from` ("this and following"), first the nearest.
+    split_from: uuid.UUID | None = None
     q: SearchText | None = None
 
 

@@ -98,6 +98,8 @@ def list_events(
         conditions.append(Event.start < _utc(filters.starts_before, ZoneInfo("UTC")))
     if filters.recurring is not None:
         conditions.append(SERIES if filters.recurring else SINGLE_EVENT)
+    if filters.split_from is not None:
+        conditions.append(Event.split_from_id == filters.split_from)
     if filters.q:
         conditions.append(records.text_match(filters.q, Event.title))
     statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)
@@ -419,6 +421,7 @@ def split_series(
         recurrence=after_rule.to_json(),
         # The same people own both halves of the series.
         created_by=old.created_by,
+        split_from_id=old.id,
         updated_by=principal.user_id,
         overrides=[],
     )

@@ -742,6 +742,72 @@ def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
     assert "Vacation" not in page
 
 
+def test_a_series_conflicts_once_per_series_met_and_requested_leave_as_undecided(
+    make_client, admin, admin_headers
+):
+    marker = uuid.uuid4().hex[:8]
+    ana = create_user(make_client(), admin_headers, "staff", f"Ana Reyes {marker}")
+    ben = create_user(make_client(), admin_headers, "staff", f"Ben Cruz {marker}")
+    daily = {"repeats": "daily", "ends": "after", "count": "5"}
+    _create(
+        admin,
+        title=f"Stand-up {marker}",
+        participant_ids=[ana["id"]],
+        start="2032-03-08T09:00",
+        end="2032-03-08T09:30",
+        **daily,
+    )
+    post(
+        make_client(),
+        admin_headers,
+        "/leaves",
+        {
+            "user_id": ben["id"],
+            "leave_type": "vacation",
+            "start_date": "2032-03-10",
+            "end_date": "2032-03-10",
+        },
+    )  # requested, not decided
+    created = _create(
+        admin,
+        title=f"Morning clinic {marker}",
+        participant_ids=[ana["id"], ben["id"]],
+        start="2032-03-08T09:00",
+        end="2032-03-08T10:00",
+        **daily,
+    )
+    page = admin.get(f"{EVENTS}{created}/").text
+    notes = re.findall(
+        r'<li><a href="[^"]*">([^<]*)</a></li>', page[page.index('id="conflicts"') :]
+    )
+    assert notes == [
+        # The admin organises both.
+        f"admin is in ‘Stand-up {marker}’ Mon 8 Mar 2032, 09:00–09:30 and 4 more times",
+        f"Ana Reyes {marker} is in ‘Stand-up {marker}’ Mon 8 Mar 2032, 09:00–09:30"
+        " and 4 more times",
+        f"Ben Cruz {marker} has asked for leave Wed 10 Mar 2032 (not yet decided)",
+    ]
+    # Ten lines at most: the tenth says how many more.
+    for n in range(9):
+        post(
+            make_client(),
+            admin_headers,
+            "/events",
+            {
+                "title": f"Visit {n} {marker}",
+                "event_type": "meeting",
+                "start": "2032-03-12T09:00:00+08:00",
+                "end": "2032-03-12T09:30:00+08:00",
+                "participant_ids": [ben["id"]],
+            },
+        )
+    page = admin.get(f"{EVENTS}{created}/").text
+    section = page[page.index('id="conflicts"') :]
+    lines = re.findall(r"<li>(?:<a [^>]*>)?([^<]*)", section[: section.index("</section>")])
+    assert len(lines) == 10
+    assert lines[-1] == "… and 12 more conflicts"  # each visit: the admin and Ben
+
+
 def test_booking_from_the_form_and_the_refused_one(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
     made = submit(

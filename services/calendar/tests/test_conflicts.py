@@ -1,4 +1,4 @@
-"""Conflict warnings: people already in another event or on approved leave, and the venue
+"""Conflict warnings: people already in another event or on leave (requested too), and the venue
 booked, for a time slot (`GET /events/conflicts`) or an event's next occurrences
 (`GET /events/{id}/conflicts`)."""
 
@@ -95,7 +95,7 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
         },
     )
     post(client, manager, f"leaves/{leave['id']}/approve", {})
-    post(
+    requested = post(
         client,
         manager,
         "leaves",
@@ -105,12 +105,17 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
             "start_date": "2038-01-12",
             "end_date": "2038-01-12",
         },
-    )  # pending: not a conflict
+    )  # pending: a conflict that may not happen
     room = post(
         client,
         manager,
         "resources",
-        {"name": "Room A", "resource_type": "room", "location": "Cotabato City Hall"},
+        {
+            "name": "Room A",
+            "resource_type": "room",
+            "location": "Cotabato City Hall",
+            "booking_requires_approval": True,
+        },
     )
     booking = post(
         client,
@@ -136,6 +141,7 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     found = conflicts(venue="room a")
     assert summary(found) == [
         ("leave", ana, leave["id"], "On leave"),
+        ("leave", ben, requested["id"], "On leave"),
         ("event", ana, review["id"], "Budget review"),
         ("event", ben, review["id"], "Budget review"),
         ("booking", None, booking["id"], "Room A booking"),
@@ -150,19 +156,22 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     assert "sick" not in str(found)
     assert "surgery" not in str(found)
     assert on_leave["url"] == f"/oobc-management/staff/leave/{leave['id']}/"
-    assert (found[1]["start"], found[1]["end"], found[1]["all_day"]) == (
+    # Requested leave and a pending booking are told as awaiting a decision.
+    assert [item["tentative"] for item in found] == [False, True, False, False, True, False]
+    assert (found[2]["start"], found[2]["end"], found[2]["all_day"]) == (
         "2038-01-12T01:00:00Z",
         "2038-01-12T03:00:00Z",
         False,
     )
-    assert found[1]["url"] == f"/oobc-management/calendar/events/{review['id']}/"
-    assert found[3]["url"] == f"/oobc-management/resources/bookings/{booking['id']}/"
-    assert found[4]["start"] == "2038-01-12T08:00:00Z"
+    assert found[2]["url"] == f"/oobc-management/calendar/events/{review['id']}/"
+    assert found[4]["url"] == f"/oobc-management/resources/bookings/{booking['id']}/"
+    assert found[5]["start"] == "2038-01-12T08:00:00Z"
 
     # The venue may name the resource's location; editing an event leaves it out.
     by_location = conflicts(venue=" COTABATO city hall ", exclude_event_id=review["id"])
     assert summary(by_location) == [
         ("leave", ana, leave["id"], "On leave"),
+        ("leave", ben, requested["id"], "On leave"),
         ("booking", None, booking["id"], "Room A booking"),
         ("event", ben, weekly["id"], "Tuesday sync (moved)"),
     ]
@@ -172,7 +181,10 @@ def test_people_in_other_events_on_leave_and_the_venue_booked(
     touching = conflicts(
         start="2038-01-12T11:00:00+08:00", end="2038-01-12T13:00:00+08:00", venue="Room A"
     )
-    assert summary(touching) == [("leave", ana, leave["id"], "On leave")]
+    assert summary(touching) == [
+        ("leave", ana, leave["id"], "On leave"),
+        ("leave", ben, requested["id"], "On leave"),
+    ]
 
 
 @pytest.mark.parametrize(

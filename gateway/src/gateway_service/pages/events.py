@@ -125,6 +125,10 @@ FORM_FIELDS = {
 router = APIRouter(include_in_schema=False)
 
 
+# Conflict lines an event's page and its save message show at most.
+CONFLICT_NOTES = 10
+
+
 def event_url(event_id: str, **query: str) -> str:
     params = "&".join(f"{name}={value}" for name, value in query.items() if value)
     return EVENT_PAGE.format(event_id=event_id) + (f"?{params}" if params else "")
@@ -668,25 +672,41 @@ async def conflict_notes(
     request: Request, user: Identity, event_id: str
 ) -> list[dict[str, str]] | None:
     """The event's conflicts in words, each with the page of the other record (None when
-    the calendar could not say)."""
+    the calendar could not say): one line per person and record in the way (a series met
+    on many days is one line, "and 9 more times"), the earliest `CONFLICT_NOTES`."""
     reply = await api(request, user, "calendar", "GET", f"/events/{event_id}/conflicts")
     if not reply.ok:
         return None
     items: list[dict[str, Any]] = reply.body["items"]
     names = await user_names(request, [item.get("user_id") for item in items])
     zone = viewer_zone(user)
+    meetings: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for item in items:  # earliest first: a group's first is its earliest
+        key = (item["kind"], str(item.get("user_id")), str(item["record_id"]))
+        meetings.setdefault(key, []).append(item)
     notes = []
-    for item in items:
+    for (kind, person_id, _), group in meetings.items():
+        item, more = group[0], len(group) - 1
         when = formatting.format_span(item["start"], item["end"], item["all_day"], zone)
-        person = names.get(str(item.get("user_id")), "Someone")
-        if item["kind"] == "leave":
-            text = f"{person} is on leave {when}"
-        elif item["kind"] == "booking":
+        person = names.get(person_id, "Someone")
+        if kind == "leave":
+            text = (
+                f"{person} has asked for leave {when} (not yet decided)"
+                if item.get("tentative")
+                else f"{person} is on leave {when}"
+            )
+        elif kind == "booking":
             # The calendar titles it "<resource> booking".
             text = f"{item['title'].removesuffix(' booking')} is booked {when}"
+            text += " (awaiting approval)" if item.get("tentative") else ""
         else:
             text = f"{person} is in ‘{item['title']}’ {when}"  # noqa: RUF001
+        if more:
+            text += f" and {more} more time{'s' if more > 1 else ''}"
         notes.append({"text": text, "url": str(item.get("url") or "")})
+    if len(notes) > CONFLICT_NOTES:
+        hidden = len(notes) - CONFLICT_NOTES + 1
+        notes[CONFLICT_NOTES - 1 :] = [{"text": f"… and {hidden} more conflicts", "url": ""}]
     return notes
 
 

@@ -15,7 +15,7 @@ from obcms_platform.schemas import TextWithoutNul
 
 class ConflictKind(StrEnum):
     EVENT = "event"  # a person is in another event at that time
-    LEAVE = "leave"  # a person is on approved leave
+    LEAVE = "leave"  # a person is on leave, approved or requested
     BOOKING = "booking"  # the venue, a resource, is booked
 
 
@@ -55,6 +55,8 @@ class ConflictRead(BaseModel):
     end: datetime | date
     all_day: bool
     url: str  # its page
+    # Awaiting a manager's decision: leave requested, a booking pending (it may not happen).
+    tentative: bool = False
 
 
 class ConflictsRead(BaseModel):

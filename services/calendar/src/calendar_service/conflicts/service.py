@@ -1,6 +1,6 @@
 """Conflict warnings (never blocks): in given time slots, the people already in another event
-or on approved leave, and the resource named by the venue (its name or location, any case)
-with a pending or approved booking.
+or on leave (approved, or requested: tentative), and the resource named by the venue (its name
+or location, any case) with a booking (approved, or pending: tentative).
 
 Bounded whatever the data: a slot asked for is a window as the feed's; an event's
 conflicts are those of its occurrences in the `EVENT_HORIZON` from now (or from its start,
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from calendar_service.bookings.models import HOLDING, Booking
+from calendar_service.bookings.models import HOLDING, Booking, BookingStatus
 from calendar_service.calendar_events.models import Event, EventStatus
 from calendar_service.calendar_events.recurrence import aware
 from calendar_service.calendar_events.service import expand, get_event, window_occurrences
@@ -149,7 +149,7 @@ def _leave(
     leaves = session.scalars(
         select(StaffLeave).where(
             StaffLeave.user_id.in_(list(rank)),
-            StaffLeave.status == LeaveStatus.APPROVED,
+            StaffLeave.status.in_([LeaveStatus.APPROVED, LeaveStatus.PENDING]),
             StaffLeave.start_date <= last,
             StaffLeave.end_date >= first,
         )
@@ -168,6 +168,7 @@ def _leave(
             end=leave.end_date + timedelta(days=1),
             all_day=True,
             url=leave_page(leave.id),
+            tentative=leave.status == LeaveStatus.PENDING,
         )
         yield (start, rank[leave.user_id], str(leave.id)), conflict
 
@@ -217,6 +218,7 @@ def _bookings(
             end=booking.end,
             all_day=False,
             url=booking_page(booking.id),
+            tentative=booking.status == BookingStatus.PENDING,
         )
         yield (booking.start, rank, str(booking.id)), conflict
 

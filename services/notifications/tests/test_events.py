@@ -263,8 +263,16 @@ def test_leave_asks_managers_and_its_decision_tells_the_requester(
 ) -> None:
     amina = Person()
     manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    other_manager = Person(full_name="Bai Sittie", email="sittie@example.org", role=Role.MANAGER)
     colleague = Person(full_name="Norhan M", email="norhan@example.org")
-    handle(session, settings, amina.announced(), manager.announced(), colleague.announced())
+    handle(
+        session,
+        settings,
+        amina.announced(),
+        manager.announced(),
+        other_manager.announced(),
+        colleague.announced(),
+    )
     leave_id = uuid.uuid4()
 
     def leave(status: str, version: int) -> LeaveChanged:
@@ -296,6 +304,33 @@ def test_leave_asks_managers_and_its_decision_tells_the_requester(
     )
     assert decided.body == "Enjoy the break"  # what the manager said with it
     assert len(outgoing(session, amina)) == 1
+    # Decided: the other manager's "asks for" is read, not waiting for a decision made.
+    [asked] = inbox(session, other_manager)
+    assert asked.kind == Kind.DECISION_NEEDED
+    assert asked.read_at is not None
+
+
+def test_a_manager_asking_for_leave_is_not_asked_to_decide_it(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    other_manager = Person(full_name="Bai Sittie", email="sittie@example.org", role=Role.MANAGER)
+    handle(session, settings, manager.announced(), other_manager.announced())
+    leave_id = uuid.uuid4()
+    asked = LeaveChanged(
+        leave_id=leave_id,
+        user_id=manager.user_id,
+        leave_type="official",
+        start_date=dt.date(2026, 12, 28),
+        end_date=dt.date(2026, 12, 28),
+        status="pending",
+        version=1,
+    )
+    handle(session, settings, event(LEAVE_CREATED, asked, leave_id))
+    assert inbox(session, manager) == []
+    assert [n.title for n in inbox(session, other_manager)] == [
+        "Hadji Ali asks for official leave, Mon 28 Dec 2026"
+    ]
 
 
 def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
@@ -336,6 +371,9 @@ def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(
     # The last step is an admin's: managers are not asked for it.
     assert len(inbox(session, manager)) == 1
     assert [n.kind for n in inbox(session, admin)] == [Kind.DECISION_NEEDED, Kind.DECISION_NEEDED]
+    # The stage passed, what asked for it is read; only the step now waiting is unread.
+    assert inbox(session, manager)[0].read_at is not None
+    assert [n.read_at is None for n in inbox(session, admin)] == [False, True]
 
     # Whoever makes a move is told nothing of it: a manager returning a PPA they own heard
     # of their own move (and was asked to decide what they had just sent on).

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -28,6 +28,7 @@ from notifications_service.event_words import (
     split_changes,
 )
 from notifications_service.kinds import Kind
+from notifications_service.notifications.models import Notification
 from notifications_service.notifications.service import Message, notify, summarise
 from notifications_service.projections.models import (
     PendingRequest,
@@ -330,11 +331,24 @@ def _wait_for_decision(
     )
 
 
-def _decided(session: Session, subject_type: str, subject_id: uuid.UUID) -> None:
+def _decided(session: Session, subject_type: str, subject_id: uuid.UUID, link: str) -> None:
+    """The request waits no more: off the queue, and the deciders' unread "waits for your
+    decision" about it (at `link`) read and out of their digest, so that no one else opens a
+    request decided."""
     session.execute(
         delete(PendingRequest).where(
             PendingRequest.subject_type == subject_type, PendingRequest.subject_id == subject_id
         )
+    )
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id.in_(recipients.deciders(session)),
+            Notification.kind == Kind.DECISION_NEEDED,
+            Notification.link == link,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=func.now(), in_digest=False)
     )
 
 
@@ -380,9 +394,11 @@ def _on_request(
             _asking(_name(session, request.requester), request.asks),
             (subject_type, request.record_id, request.version),
             link=link,
+            # A manager asking for their own leave is not asked to decide it.
+            actor=request.requester,
         )
         return
-    _decided(session, subject_type, request.record_id)
+    _decided(session, subject_type, request.record_id, link)
     if request.tells_requester:
         _tell(
             session,
@@ -482,7 +498,7 @@ def on_leave_deleted(
     """A withdrawn or cancelled leave waits for no decision any more (the managers' queue
     reminders leave it out)."""
     _lock(session, leave.leave_id)
-    _decided(session, Record.LEAVE.value, leave.leave_id)
+    _decided(session, Record.LEAVE.value, leave.leave_id, record_link(Record.LEAVE, leave.leave_id))
 
 
 def on_ppa_deleted(
@@ -492,7 +508,7 @@ def on_ppa_deleted(
         return
     _lock(session, event.subject_id)
     session.execute(delete(WatchedPpa).where(WatchedPpa.ppa_id == event.subject_id))
-    _decided(session, "ppa_approval", event.subject_id)
+    _decided(session, "ppa_approval", event.subject_id, record_link(Record.PPA, event.subject_id))
 
 
 def on_approval(
@@ -510,7 +526,7 @@ def on_approval(
     link = record_link(Record.PPA, ppa_id)
     title = quoted(move.title)
     stage = label(move.to).lower()
-    _decided(session, "ppa_approval", ppa_id)
+    _decided(session, "ppa_approval", ppa_id, link)
     if move.to in REVIEW_STAGES:
         _wait_for_decision(
             session,

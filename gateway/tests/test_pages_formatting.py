@@ -211,6 +211,14 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
             f"/ppas/{ppa['id']}/indicators/{indicator['id']}/actuals",
             {"period_end": "2026-03-31", "value": "300"},
         )
+        team = post(
+            "/teams",
+            {
+                "name": f"Field team {marker}",
+                "description": "Missions to the islands",
+                "members": [{"user_id": person["id"], "role": "lead"}],
+            },
+        )
         milestone = post(
             f"/ppas/{ppa['id']}/milestones", {"title": "Inception", "date": "2031-03-02"}
         )
@@ -349,6 +357,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "booking_id": booking["id"],
                 "leave_id": leave["id"],
                 "user_id": person["id"],
+                "team_id": team["id"],
             },
             person=person,
         )

@@ -54,6 +54,7 @@ NAVIGATION = (
     NavLink("Needs", "/oobc-management/portfolio/needs/", section=True),
     NavLink("Resources", "/oobc-management/resources/", section=True),
     NavLink("Leave", "/oobc-management/staff/leave/", section=True),
+    NavLink("Teams", "/oobc-management/staff/teams/", section=True),
     NavLink("People", "/accounts/people/", section=True, role=Role.ADMIN),
 )
 

@@ -23,6 +23,7 @@ from gateway_service.pages import (
     reports,
     resources,
     tasks,
+    teams,
     timeline,
 )
 
@@ -52,6 +53,7 @@ for section in (
     assessments,
     resources,
     leave,
+    teams,
     events,
     account,
     notifications,

@@ -410,3 +410,22 @@ def test_the_unsubscribe_page_asks_first_and_passes_axe(
     preferences = make_client().get("/api/v1/notification-preferences", headers=token).json()
     [reminder] = [c for c in preferences["kinds"] if c["kind"] == "event_reminder"]
     assert (reminder["channel"], reminder["default"]) == ("in_app", "email")
+
+
+def test_the_digest_link_stops_the_daily_digest_and_keeps_the_inbox(
+    make_client: Callable[[], httpx.Client], person: dict[str, Any]
+) -> None:
+    link = unsubscribe_link(DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), None)
+    asked = make_client().get(link)
+    assert asked.status_code == 200
+    assert "Stop daily digest emails?" in asked.text
+    done = make_client().post(link, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert "no more daily digest emails" in done.text
+    token = token_for(make_client(), person["username"], USER_PASSWORD)
+    kinds = make_client().get("/api/v1/notification-preferences", headers=token).json()["kinds"]
+    # What went out in the digest now waits in the inbox; what was emailed at once still is.
+    for choice in kinds:
+        expected = "in_app" if choice["default"] == "digest" else choice["default"]
+        assert choice["channel"] == expected, choice
+    assert {c["kind"] for c in kinds if c["default"] == "digest"} >= {"task_due_soon"}

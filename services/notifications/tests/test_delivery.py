@@ -7,6 +7,8 @@ import datetime as dt
 import uuid
 from email.utils import parsedate_to_datetime
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from notifications_service.delivery.models import EmailState
@@ -15,6 +17,8 @@ from notifications_service.kinds import Kind
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
 from obcms_platform.mailcatcher import MailCatcher
+from obcms_platform.settings import RunMode
+from obcms_platform.testing.auth import new_key_pair
 from obcms_platform.unsubscribe import Unsubscription, read_token
 
 from .people import Person, assign_task, handle, outgoing
@@ -80,6 +84,18 @@ def test_an_email_offers_to_stop_emails_of_its_kind_in_one_click(
     assert f"Stop emails when a task is assigned to me: {url}" in text
     html = to_amina.get_body(("html",)).get_content()
     assert f'<a href="{url}">Stop emails when a task is assigned to me</a>' in html
+
+
+def test_production_refuses_the_development_unsubscribe_secret() -> None:
+    """Anyone could sign an unsubscribe link with the secret shipped in the code."""
+    _, public = new_key_pair()
+    with pytest.raises(
+        ValidationError, match="OBCMS_NOTIFICATIONS_UNSUBSCRIBE_SECRET is the development default"
+    ):
+        NotificationsSettings(mode=RunMode.PRODUCTION, internal_token_public_key=public)
+    NotificationsSettings(
+        mode=RunMode.PRODUCTION, internal_token_public_key=public, unsubscribe_secret="s" * 64
+    )
 
 
 def test_a_refusing_server_gets_retries_with_backoff_and_nothing_is_lost(

@@ -53,7 +53,7 @@ class GatewaySettings(ServiceSettings):
     )
     # Signs the CSRF cookie (asgi-csrf / itsdangerous); seals calendar subscription tokens.
     secret_key: str = DEV_SECRET_KEY
-    # Checks the one-click unsubscribe links of the notifications service's e-mails, which
+    # Checks the one-click unsubscribe links of the notifications service's emails, which
     # signs them with the same secret (OBCMS_UNSUBSCRIBE_SECRET serves both).
     unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
 

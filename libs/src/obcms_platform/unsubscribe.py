@@ -1,12 +1,13 @@
-"""One-click unsubscribe links of notification e-mails (RFC 8058, RFC 2369): ``/unsubscribe/<token>``.
+"""One-click unsubscribe links of notification emails (RFC 8058, RFC 2369):
+``/unsubscribe/<token>``.
 
-The token is a capability: it names one person and what they stop getting by e-mail (a kind
+The token is a capability: it names one person and what they stop getting by email (a kind
 of notification, or the daily digest), signed with HMAC (itsdangerous) under the secret
-``UNSUBSCRIBE_SECRET`` that the notifications service (which writes the e-mails) and the
+``UNSUBSCRIBE_SECRET`` that the notifications service (which writes the emails) and the
 gateway (which answers the link, as that person) share. Nobody can make one for another
 person or another kind, and a changed one is refused. It does not expire: a link in last
-year's e-mail still works, and using it twice does no harm. A new secret ends every link
-given before (their e-mails still link the preferences page).
+year's email still works, and using it twice does no harm. A new secret ends every link
+given before (their emails still link the preferences page).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ _SALT = "obcms.unsubscribe"
 # What the token names instead of a kind: the daily digest (every kind sent in it).
 DIGEST = "digest"
 
-# What a channel becomes without e-mail: the notifications still reach the inbox (nothing
-# the person did not choose to drop is lost); those not e-mailed stay as they are.
+# What a channel becomes without email: the notifications still reach the inbox (nothing
+# the person did not choose to drop is lost); those not emailed stay as they are.
 WITHOUT_EMAIL: dict[Channel, Channel] = {
     Channel.BOTH: Channel.IN_APP,
     Channel.EMAIL: Channel.IN_APP,
@@ -39,7 +40,7 @@ WITHOUT_EMAIL: dict[Channel, Channel] = {
 
 @dataclass(frozen=True)
 class Unsubscription:
-    """Whose e-mail stops, and which: `kind`'s, or the digest's (`kind` None)."""
+    """Whose email stops, and which: `kind`'s, or the digest's (`kind` None)."""
 
     user_id: uuid.UUID
     kind: Kind | None
@@ -50,7 +51,7 @@ def _serializer(secret: str) -> URLSafeSerializer:
 
 
 def unsubscribe_link(secret: str, user_id: uuid.UUID, kind: Kind | None) -> str:
-    """The path that stops `user_id`'s e-mail of `kind` (None: the daily digest)."""
+    """The path that stops `user_id`'s email of `kind` (None: the daily digest)."""
     token = _serializer(secret).dumps([user_id.hex, kind.value if kind else DIGEST])
     return f"{UNSUBSCRIBE_PREFIX}{token}"
 
@@ -66,7 +67,7 @@ def read_token(secret: str, token: str) -> Unsubscription | None:
 
 
 def emails_about(label: str | None) -> str:
-    """Which e-mails a link stops, for "Stop …" and "No more …": of the kind labelled
+    """Which emails a link stops, for "Stop …" and "No more …": of the kind labelled
     `label` ("emails when a task is assigned to me"), or (None) the daily digest."""
     if label is None:
         return "daily digest emails"

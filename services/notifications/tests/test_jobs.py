@@ -27,8 +27,8 @@ from obcms_platform.contracts import (
     LeaveChanged,
 )
 from obcms_platform.db import Database
-from obcms_platform.vocabulary import TaskStatus
 from obcms_platform.unsubscribe import Unsubscription, read_token
+from obcms_platform.vocabulary import TaskStatus
 
 from .people import Person, assign_task, event, handle, inbox, outgoing
 

@@ -1,6 +1,6 @@
 """The person's notifications: the inbox page (grouped by day, mark one or all read), the
 bell's count, the preferences page, the record links of messages (``/go/<record>/<id>``),
-the one-click unsubscribe links of e-mails (``/unsubscribe/<token>``), and in development the
+the one-click unsubscribe links of emails (``/unsubscribe/<token>``), and in development the
 mailbox of what the platform "sent"."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.db import in_session
 from gateway_service.pages.assessments import ASSESSMENT_PAGE, ASSESSMENTS, NEED_PAGE, NEEDS
 from gateway_service.pages.common import (
     UpstreamError,
@@ -34,7 +35,6 @@ from gateway_service.pages.leave import LEAVE, LEAVE_PAGE
 from gateway_service.pages.portfolio import PPA_PAGE, PPAS
 from gateway_service.pages.resources import BOOKING_PAGE
 from gateway_service.pages.tasks import TASK_PAGE, TASKS_PAGE
-from gateway_service.db import in_session
 from gateway_service.settings import GatewaySettings
 from gateway_service.users.models import User
 from gateway_service.web import render
@@ -47,8 +47,8 @@ from obcms_platform.unsubscribe import (
     UNSUBSCRIBE_PREFIX,
     WITHOUT_EMAIL,
     Unsubscription,
-    read_token,
     emails_about,
+    read_token,
 )
 from obcms_platform.vocabulary import NotificationChannel
 
@@ -323,7 +323,7 @@ async def mailbox_page(request: Request, user: PageUser) -> Response:
     return render(request, "dev_mailbox.html", {"messages": messages})
 
 
-# The one-click unsubscribe of an e-mail (RFC 8058): the token in the address is the
+# The one-click unsubscribe of an email (RFC 8058): the token in the address is the
 # credential, so neither the page nor its POST needs a session. A mail program POSTs
 # "List-Unsubscribe=One-Click" without cookies (CSRF checks only requests with a session
 # cookie: `security.csrf`); the page's own button, from a signed-in browser, sends the
@@ -333,7 +333,7 @@ UNSUBSCRIBE = UNSUBSCRIBE_PREFIX + "{token}"
 
 
 async def _unsubscriber(request: Request, token: str) -> tuple[Identity, Unsubscription] | None:
-    """The active person whose e-mail `token` stops, and which; None for a link that was
+    """The active person whose email `token` stops, and which; None for a link that was
     changed, signed with another secret, or whose person's account is closed."""
     settings: GatewaySettings = request.app.state.settings
     wanted = read_token(settings.unsubscribe_secret, token)
@@ -359,7 +359,11 @@ def _unsubscribe_page(
     identity: Identity, wanted: Unsubscription, preferences: dict[str, Any]
 ) -> dict[str, Any]:
     label = None if wanted.kind is None else _stopped(preferences, wanted)[0]["label"]
-    return {"what": emails_about(label), "person": identity.display_name, "preferences": PREFERENCES}
+    return {
+        "what": emails_about(label),
+        "person": identity.display_name,
+        "preferences": PREFERENCES,
+    }
 
 
 def _bad_link(request: Request) -> Response:
@@ -373,7 +377,7 @@ def _bad_link(request: Request) -> Response:
 
 @router.get(UNSUBSCRIBE)
 async def unsubscribe_page(request: Request, token: str) -> Response:
-    """What the e-mail's "Stop e-mails ..." link opens: the question, and a button."""
+    """What the email's "Stop emails ..." link opens: the question, and a button."""
     found = await _unsubscriber(request, token)
     if found is None:
         return _bad_link(request)
@@ -388,7 +392,7 @@ async def unsubscribe_page(request: Request, token: str) -> Response:
 
 @router.post(UNSUBSCRIBE)
 async def unsubscribe(request: Request, token: str) -> Response:
-    """The one-click POST of a mail program, or the page's button: e-mail of the kind off
+    """The one-click POST of a mail program, or the page's button: email of the kind off
     (the notifications still reach the inbox); doing it again changes nothing."""
     found = await _unsubscriber(request, token)
     if found is None:

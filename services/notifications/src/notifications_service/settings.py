@@ -17,7 +17,7 @@ class NotificationsSettings(ServiceSettings):
     database_url: str = service_database_url(service_name)
     # Links in messages point here (the gateway's public address).
     public_url: str = "http://127.0.0.1:8000"
-    # Signs the one-click unsubscribe links of e-mails (`obcms_platform.unsubscribe`); the
+    # Signs the one-click unsubscribe links of emails (`obcms_platform.unsubscribe`); the
     # gateway, which answers them, has the same (OBCMS_UNSUBSCRIBE_SECRET serves both).
     unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
     # Outgoing mail. With `smtp_host` empty, emails are kept as "not sent" (nothing lost).

@@ -65,7 +65,7 @@ def preferences_url(settings: NotificationsSettings) -> str:
 
 
 def unsubscribe_url(settings: NotificationsSettings, user_id: uuid.UUID, kind: Kind | None) -> str:
-    """The address that stops `user_id`'s e-mail of `kind` (None: the daily digest)."""
+    """The address that stops `user_id`'s email of `kind` (None: the daily digest)."""
     return absolute(settings, unsubscribe_link(settings.unsubscribe_secret, user_id, kind))
 
 
@@ -99,7 +99,7 @@ def queue(
     unsubscribe_url: str,
 ) -> bool:
     """Queue one email to `recipient` (False: one with this key was queued before, or the
-    person has no address); `unsubscribe_url` stops e-mail like it in one click."""
+    person has no address); `unsubscribe_url` stops email like it in one click."""
     if not recipient.email:
         return False
     text, html = parts

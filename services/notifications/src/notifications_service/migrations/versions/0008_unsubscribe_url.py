@@ -1,6 +1,6 @@
-"""each queued e-mail keeps its one-click unsubscribe address (List-Unsubscribe header)
+"""each queued email keeps its one-click unsubscribe address (List-Unsubscribe header)
 
-Expand-only: the previous release ignores the new column; e-mails it queued have none and
+Expand-only: the previous release ignores the new column; emails it queued have none and
 go out without the header.
 """
 

@@ -151,6 +151,14 @@ def test_defaults_hold_no_working_secret() -> None:
         ({k: v for k, v in SECRETS.items() if k != "sessionSecret"}, "sessionSecret.value"),
         (merge(SECRETS, {"sessionSecret": {"value": "short"}}), "at least 50 characters"),
         (
+            {k: v for k, v in SECRETS.items() if k != "unsubscribeSecret"},
+            "unsubscribeSecret.value",
+        ),
+        (
+            merge(SECRETS, {"unsubscribeSecret": {"value": "short"}}),
+            "unsubscribeSecret.value must be at least 50 characters",
+        ),
+        (
             merge(SECRETS, {"gateway": {"trustedProxies": ["*"]}}),
             'gateway.trustedProxies must name the ingress controller\'s addresses, not "*"',
         ),
@@ -179,6 +187,7 @@ def test_existing_secrets_create_no_secret_and_are_referenced() -> None:
     assert ("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY", "token-keys", "priv") in refs
     assert ("OBCMS_ADMIN_PASSWORD", "admin-pw", "pw") in refs
     assert ("OBCMS_GATEWAY_SECRET_KEY", "gateway-key", "key") in refs
+    assert ("OBCMS_UNSUBSCRIBE_SECRET", "unsubscribe-key", "key") in refs
 
 
 def test_inline_secrets_are_a_hook_created_before_the_migrations() -> None:
@@ -192,6 +201,7 @@ def test_inline_secrets_are_a_hook_created_before_the_migrations() -> None:
         "internal-token-public-key",
         "internal-token-private-key",
         "gateway-secret-key",
+        "unsubscribe-secret",
         "admin-password",
     }
 
@@ -359,6 +369,8 @@ def test_commands_and_environment() -> None:
         assert "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY" in env
         assert ("OBCMS_ADMIN_PASSWORD" in env) == (service == "gateway")
         assert ("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY" in env) == (service == "gateway")
+        # The notifications service signs the unsubscribe links of emails, the gateway checks.
+        assert ("OBCMS_UNSUBSCRIBE_SECRET" in env) == (service in ("gateway", "notifications"))
     gateway = container_env(deployments["gateway"])
     assert gateway["OBCMS_GATEWAY_TASKS_URL"] == f"http://{RELEASE}-tasks:8000"
     assert gateway["OBCMS_GATEWAY_SECRET_KEY"] == f"secret:{RELEASE}-secrets/gateway-secret-key"

@@ -46,6 +46,7 @@ SECRETS: dict[str, Any] = {
     "redis": {"url": "redis://:pw@redis.example:6379/0"},
     "internalToken": {"publicKey": "-----BEGIN PUBLIC KEY-----", "privateKey": "-----BEGIN"},
     "sessionSecret": {"value": "s" * 64},
+    "unsubscribeSecret": {"value": "u" * 64},
     "admin": {"password": "a-real-password"},
     # Credentials of the bucket from boto3's other sources (workload identity).
     "attachments": {"s3": {"bucket": "obcms-attachments"}},
@@ -62,6 +63,7 @@ EXISTING: dict[str, Any] = {
         "privateKeyKey": "priv",
     },
     "sessionSecret": {"existingSecret": "gateway-key", "key": "key"},
+    "unsubscribeSecret": {"existingSecret": "unsubscribe-key", "key": "key"},
     "admin": {"existingSecret": "admin-pw", "passwordKey": "pw"},
     "attachments": {
         "s3": {

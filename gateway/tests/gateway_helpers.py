@@ -50,6 +50,7 @@ def production(**overrides: Any) -> dict[str, Any]:
         "internal_token_private_key": private,
         "internal_token_public_key": public,
         "secret_key": secrets.token_urlsafe(48),
+        "unsubscribe_secret": secrets.token_urlsafe(48),
         "allowed_hosts": [HOST],
         "argon2_time_cost": 2,
         "argon2_memory_cost_kib": 19_456,

@@ -48,6 +48,7 @@ from gateway_service.settings import GatewaySettings
 from obcms_platform.auth import Role
 from obcms_platform.testing.axe import serious_violations, summary
 from obcms_platform.testing.browser import NetworkWatch
+from obcms_platform.unsubscribe import DEV_UNSUBSCRIBE_SECRET, UNSUBSCRIBE_PREFIX, unsubscribe_link
 from obcms_platform.vocabulary import (
     AppropriationClass,
     ApprovalStatus,
@@ -64,6 +65,7 @@ from obcms_platform.vocabulary import (
     Methodology,
     MilestoneStatus,
     NeedStatus,
+    NotificationKind,
     PpaCategory,
     PpaPriority,
     PpaStatus,
@@ -358,6 +360,10 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "leave_id": leave["id"],
                 "user_id": person["id"],
                 "team_id": team["id"],
+                # The one-click unsubscribe page of the staff member's task emails.
+                "token": unsubscribe_link(
+                    DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), NotificationKind.TASK_ASSIGNED
+                ).removeprefix(UNSUBSCRIBE_PREFIX),
             },
             person=person,
         )

@@ -11,7 +11,9 @@ import smtplib
 import uuid
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -29,12 +31,15 @@ from gateway_helpers import (
 from playwright.sync_api import Browser, expect
 
 from notifications_service.db import load_models
+from notifications_service.delivery.service import send_due
 from notifications_service.events import handlers
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.bus import Event
 from obcms_platform.contracts import TASK_CREATED, USER_CHANGED, TaskChanged, UserChanged
 from obcms_platform.db import Database
 from obcms_platform.mailcatcher import MailCatcher
+from obcms_platform.unsubscribe import DEV_UNSUBSCRIBE_SECRET, unsubscribe_link
+from obcms_platform.vocabulary import NotificationKind
 
 FRONTS_NOTIFICATIONS = True
 INBOX = "/notifications/"
@@ -273,3 +278,156 @@ def test_the_bell_counts_unread_in_the_browser_and_the_pages_pass_axe(
         page.get_by_role("button", name="Save preferences").click()
         expect(page.locator("#f-quiet_end-error")).to_be_visible()
         check_page(page, "notification-preferences-error")
+
+
+def _delivered(notifications_database: str, maildir: Path, *names: str) -> dict[str, list[Any]]:
+    """Send what waits in the notifications service to a real SMTP catcher; the emails that
+    arrived for each of `names` (other tests' people share the database)."""
+    catcher = MailCatcher(maildir).start()
+    database = Database(notifications_database, pool_size=1)
+    try:
+        settings = NotificationsSettings(
+            database_url=notifications_database, smtp_host=catcher.host, smtp_port=catcher.port
+        )
+        send_due(database, settings, limit=1000)
+        received = catcher.messages()
+    finally:
+        database.dispose()
+        catcher.stop()
+    return {
+        name: [message for message in received if message["To"].startswith(f"{name} <")]
+        for name in names
+    }
+
+
+def test_one_click_unsubscribe_stops_that_kind_of_email_for_that_person_only(
+    make_client: Callable[[], httpx.Client],
+    notifications_database: str,
+    inboxes: Callable[..., list[str]],
+    tmp_path: Path,
+) -> None:
+    admin = token_for(make_client(), "admin", ADMIN_PASSWORD)
+    farida = create_user(make_client(), admin, "staff", "Farida Sangki")
+    jamal = create_user(make_client(), admin, "staff", "Jamal Ampatuan")
+    inboxes(farida, "Reserve the hall")
+    inboxes(jamal, "Reserve the hall")
+    first = _delivered(notifications_database, tmp_path / "first", "Farida Sangki")
+    [email] = first["Farida Sangki"]
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    address = urlsplit(email["List-Unsubscribe"].removeprefix("<").removesuffix(">")).path
+    assert address in email.get_body(("plain",)).get_content()
+
+    # What a mail program sends (RFC 8058: url-encoded or multipart): no session, no CSRF
+    # token; twice does no harm.
+    mail_program = make_client()
+    one_click = {"List-Unsubscribe": "One-Click"}
+    for encoded in ({"data": one_click}, {"files": {"List-Unsubscribe": (None, "One-Click")}}):
+        done = mail_program.post(address, **encoded)
+        assert done.status_code == 200, done.text
+        assert "Emails stopped" in done.text
+        assert "no more emails when a task is assigned to me, for Farida Sangki" in done.text
+        assert 'href="/notifications/preferences/"' in done.text
+
+    inboxes(farida, "Print the programme")
+    inboxes(jamal, "Print the programme")
+    later = _delivered(
+        notifications_database, tmp_path / "later", "Farida Sangki", "Jamal Ampatuan"
+    )
+    assert later["Farida Sangki"] == []
+    assert [m["Subject"] for m in later["Jamal Ampatuan"]] == [
+        "A colleague assigned you \u201cPrint the programme\u201d"
+    ]
+    # Only that kind changed, and it still reaches her inbox.
+    farida_api = token_for(make_client(), farida["username"], USER_PASSWORD)
+    kinds = {
+        choice["kind"]: (choice["channel"], choice["default"])
+        for choice in make_client()
+        .get("/api/v1/notification-preferences", headers=farida_api)
+        .json()["kinds"]
+    }
+    assert kinds.pop("task_assigned") == ("in_app", "both")
+    assert all(channel == default for channel, default in kinds.values()), kinds
+    inbox = make_client().get("/api/v1/notifications", headers=farida_api).json()["items"]
+    assert "A colleague assigned you \u201cPrint the programme\u201d" in {
+        item["title"] for item in inbox
+    }
+    jamal_api = token_for(make_client(), jamal["username"], USER_PASSWORD)
+    jamal_kinds = make_client().get("/api/v1/notification-preferences", headers=jamal_api).json()
+    assert all(choice["channel"] == choice["default"] for choice in jamal_kinds["kinds"])
+
+
+def test_a_changed_or_foreign_unsubscribe_link_is_refused_with_a_page(
+    make_client: Callable[[], httpx.Client], person: dict[str, Any]
+) -> None:
+    link = unsubscribe_link(
+        DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), NotificationKind.TASK_ASSIGNED
+    )
+    another_kind = unsubscribe_link(
+        DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), NotificationKind.MENTIONED
+    )
+    # The signature of one kind's link on another's, a changed signature, another secret's.
+    payload, _, signature = link.rpartition(".")
+    changed = [
+        another_kind.rpartition(".")[0] + "." + signature,
+        payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:],
+        unsubscribe_link("another deployment's secret", uuid.UUID(person["id"]), None),
+        "/unsubscribe/nonsense",
+    ]
+    client = make_client()
+    for address in changed:
+        for method in ("GET", "POST"):
+            refused = client.request(method, address, data={"List-Unsubscribe": "One-Click"})
+            assert refused.status_code == 404, (method, address, refused.text)
+            assert "This link does not work" in refused.text
+            assert "Nothing was changed" in refused.text
+    token = token_for(make_client(), person["username"], USER_PASSWORD)
+    preferences = client.get("/api/v1/notification-preferences", headers=token).json()
+    assert preferences["version"] == 0  # never changed
+
+
+def test_the_unsubscribe_page_asks_first_and_passes_axe(
+    browser: Browser,
+    gateway: Any,
+    person: dict[str, Any],
+    make_client: Callable[[], httpx.Client],
+) -> None:
+    link = unsubscribe_link(
+        DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), NotificationKind.EVENT_REMINDER
+    )
+    # Signed in (the button's form carries its CSRF token like every form; a mail program's
+    # POST, with no session, needs none: the test above).
+    with browser_session(browser, gateway.url, person["username"], USER_PASSWORD, DESKTOP) as page:
+        page.goto(gateway.url + link)
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Stop emails when an event I attend is about to start?"
+        )
+        check_page(page, "unsubscribe")
+        page.get_by_role("button", name="Stop these emails").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Emails stopped")
+        expect(page.locator("main")).to_contain_text(
+            "Done: no more emails when an event I attend is about to start"
+        )
+        check_page(page, "unsubscribe-done")
+    token = token_for(make_client(), person["username"], USER_PASSWORD)
+    preferences = make_client().get("/api/v1/notification-preferences", headers=token).json()
+    [reminder] = [c for c in preferences["kinds"] if c["kind"] == "event_reminder"]
+    assert (reminder["channel"], reminder["default"]) == ("in_app", "email")
+
+
+def test_the_digest_link_stops_the_daily_digest_and_keeps_the_inbox(
+    make_client: Callable[[], httpx.Client], person: dict[str, Any]
+) -> None:
+    link = unsubscribe_link(DEV_UNSUBSCRIBE_SECRET, uuid.UUID(person["id"]), None)
+    asked = make_client().get(link)
+    assert asked.status_code == 200
+    assert "Stop daily digest emails?" in asked.text
+    done = make_client().post(link, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert "no more daily digest emails" in done.text
+    token = token_for(make_client(), person["username"], USER_PASSWORD)
+    kinds = make_client().get("/api/v1/notification-preferences", headers=token).json()["kinds"]
+    # What went out in the digest now waits in the inbox; what was emailed at once still is.
+    for choice in kinds:
+        expected = "in_app" if choice["default"] == "digest" else choice["default"]
+        assert choice["channel"] == expected, choice
+    assert {c["kind"] for c in kinds if c["default"] == "digest"} >= {"task_due_soon"}

@@ -24,6 +24,7 @@ from gateway_service.static_files import static_url
 from obcms_platform.auth import Role
 from obcms_platform.auth.dev_keys import DEV_INTERNAL_PRIVATE_KEY
 from obcms_platform.devstack.embedded import free_port
+from obcms_platform.unsubscribe import DEV_UNSUBSCRIBE_SECRET
 
 # --- metrics and the API description ---------------------------------------------------------
 
@@ -153,6 +154,7 @@ def check_deploy(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]
         "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": private,
         "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY": public,
         "OBCMS_GATEWAY_SECRET_KEY": secrets.token_urlsafe(48),
+        "OBCMS_UNSUBSCRIBE_SECRET": secrets.token_urlsafe(48),
         "OBCMS_GATEWAY_ALLOWED_HOSTS": HOST,
         "OBCMS_GATEWAY_ARGON2_TIME_COST": "2",
         "OBCMS_GATEWAY_ARGON2_MEMORY_COST_KIB": "19456",
@@ -210,6 +212,14 @@ def test_check_deploy_passes_real_secrets(monkeypatch):
             {"OBCMS_GATEWAY_SECRET_KEY": "   " + secrets.token_urlsafe(30) + "   "},
             "OBCMS_GATEWAY_SECRET_KEY must be at least 50 characters",
         ),
+        (
+            {"OBCMS_UNSUBSCRIBE_SECRET": DEV_UNSUBSCRIBE_SECRET},
+            "OBCMS_GATEWAY_UNSUBSCRIBE_SECRET is the development default",
+        ),
+        (
+            {"OBCMS_UNSUBSCRIBE_SECRET": "0123456789" * 6},
+            "OBCMS_GATEWAY_UNSUBSCRIBE_SECRET is too predictable",
+        ),
     ],
     ids=[
         "dev private key without its newline",
@@ -220,6 +230,8 @@ def test_check_deploy_passes_real_secrets(monkeypatch):
         "SECRET_KEY of a repeated sequence",
         "SECRET_KEY of a repeated phrase",
         "SECRET_KEY short once stripped",
+        "dev UNSUBSCRIBE_SECRET",
+        "UNSUBSCRIBE_SECRET of a repeated sequence",
     ],
 )
 def test_check_deploy_refuses_weak_or_development_secrets(monkeypatch, env, named):

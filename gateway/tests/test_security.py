@@ -126,6 +126,7 @@ def test_check_deploy_command(monkeypatch):
         "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY": private,
         "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY": public,
         "OBCMS_GATEWAY_SECRET_KEY": "C74C1Al9nJQuadytkAyemwMz-39MzJq3VWyue-zes_rvNmD2woIup7u",
+        "OBCMS_UNSUBSCRIBE_SECRET": "wq8Vb3LrZtX0n6Pk1JdYc9HfMs4UaGe7o2TiRyQ5lBhNvK-DxW_Ej",
     }.items():
         monkeypatch.setenv(name, value)
     no_hosts = runner.invoke(cli, ["check-deploy"])

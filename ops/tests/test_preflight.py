@@ -133,6 +133,9 @@ def test_settings_production_needs_real_keys(
     private, public = new_key_pair()
     monkeypatch.setenv("OBCMS_INTERNAL_TOKEN_PUBLIC_KEY", public)
     monkeypatch.setenv("OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY", private)
+    monkeypatch.setenv(
+        "OBCMS_UNSUBSCRIBE_SECRET", "wq8Vb3LrZtX0n6Pk1JdYc9HfMs4UaGe7o2TiRyQ5lBhNvK-DxW_Ej"
+    )
     code, checks = _preflight("--backup-dir", str(tmp_path), "--production")
     assert _failed(checks) == {"settings:gateway"}
     assert "SECRET_KEY" in checks["settings:gateway"]["detail"]

@@ -157,6 +157,9 @@ def production_secrets(values: dict[str, Any]) -> dict[str, dict[str, str]]:
             token["privateKeyKey"]: "-----BEGIN PRIVATE KEY-----",
         },
         values["sessionSecret"]["existingSecret"]: {values["sessionSecret"]["key"]: "k" * 64},
+        values["unsubscribeSecret"]["existingSecret"]: {
+            values["unsubscribeSecret"]["key"]: "u" * 64
+        },
         values["admin"]["existingSecret"]: {values["admin"]["passwordKey"]: "a-real-password"},
         s3["existingSecret"]: {s3["accessKeyIdKey"]: "id", s3["secretAccessKeyKey"]: "secret"},
     }

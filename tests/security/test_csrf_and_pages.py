@@ -16,6 +16,7 @@ from security_helpers import UNSAFE_METHODS, api_routes, schema_app
 
 from gateway_service.security.csrf import CSRF_MESSAGE
 from gateway_service.security.middleware import PROBE_PATHS
+from obcms_platform.unsubscribe import UNSUBSCRIBE_PREFIX
 
 GATEWAY_ROUTES = api_routes(schema_app("gateway"))
 # Requests every unsafe method of every route could receive.
@@ -31,8 +32,9 @@ PAGES = [
     and not route.include_in_schema
     and not route.path.startswith("/api/")
     and route.path not in PROBE_PATHS | {"/accounts/login/"}
-    # Calendar subscriptions: the token in the address is the credential (no session).
-    and not route.path.startswith("/calendar/ics/")
+    # Calendar subscriptions and the one-click unsubscribe of emails: the token in the
+    # address is the credential (no session).
+    and not route.path.startswith(("/calendar/ics/", UNSUBSCRIBE_PREFIX))
 ]
 
 

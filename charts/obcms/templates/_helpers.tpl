@@ -161,6 +161,9 @@ has no existingSecret. Rendered as YAML (empty when nothing is inline).
 {{- if and (not $v.sessionSecret.existingSecret) $v.sessionSecret.value }}
 {{ $v.sessionSecret.key }}: {{ $v.sessionSecret.value | quote }}
 {{- end }}
+{{- if and (not $v.unsubscribeSecret.existingSecret) $v.unsubscribeSecret.value }}
+{{ $v.unsubscribeSecret.key }}: {{ $v.unsubscribeSecret.value | quote }}
+{{- end }}
 {{- if and (not $v.admin.existingSecret) $v.admin.password }}
 {{ $v.admin.passwordKey }}: {{ $v.admin.password | quote }}
 {{- end }}
@@ -176,7 +179,8 @@ has no existingSecret. Rendered as YAML (empty when nothing is inline).
 
 {{/*
 A secret env var, or nothing when the secret is not configured.
-Args: root, env (variable name), group (database|redis|internalToken|admin|smtp), key (the key
+Args: root, env (variable name), group (database|redis|internalToken|sessionSecret|
+unsubscribeSecret|admin|smtp), key (the key
 inside the Secret), inline (the inline value, "" when not given).
 */}}
 {{- define "obcms.secretEnv" -}}
@@ -228,6 +232,12 @@ the internal-token keys and the admin password in production (and the admin pass
 {{- end }}
 {{- if and $v.sessionSecret.value (lt (len $v.sessionSecret.value) 50) }}
 {{- fail "sessionSecret.value must be at least 50 characters" }}
+{{- end }}
+{{- if and $production (not (or $v.unsubscribeSecret.existingSecret $v.unsubscribeSecret.value)) }}
+{{- fail "production: unsubscribeSecret.value (at least 50 characters) or unsubscribeSecret.existingSecret is required" }}
+{{- end }}
+{{- if and $v.unsubscribeSecret.value (lt (len $v.unsubscribeSecret.value) 50) }}
+{{- fail "unsubscribeSecret.value must be at least 50 characters" }}
 {{- end }}
 {{- if and $production (has "*" $v.gateway.trustedProxies) }}
 {{- fail "production: gateway.trustedProxies must name the ingress controller's addresses, not \"*\" (any client could choose its address)" }}
@@ -364,6 +374,11 @@ every service with an event worker (e.g. the gateway, which publishes nothing). 
 {{- else }}
 {{- include "obcms.databaseUrlEnv" (dict "root" $root "service" $c.service) }}
 {{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_INTERNAL_TOKEN_PUBLIC_KEY" "group" "internalToken" "key" $v.internalToken.publicKeyKey "inline" $v.internalToken.publicKey) }}
+{{- end }}
+{{- if has $c.service (list "gateway" "notifications") }}
+{{- /* The notifications service signs the unsubscribe links of its emails, the gateway checks
+them; both refuse to start in production without the secret. */}}
+{{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_UNSUBSCRIBE_SECRET" "group" "unsubscribeSecret" "key" $v.unsubscribeSecret.key "inline" $v.unsubscribeSecret.value) }}
 {{- end }}
 {{- if eq $c.service "gateway" }}
 {{- include "obcms.secretEnv" (dict "root" $root "env" "OBCMS_GATEWAY_INTERNAL_TOKEN_PRIVATE_KEY" "group" "internalToken" "key" $v.internalToken.privateKeyKey "inline" $v.internalToken.privateKey) }}

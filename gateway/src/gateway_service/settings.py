@@ -20,6 +20,7 @@ from obcms_platform.auth.keys import is_dev_private_key, private_key_public_byte
 from obcms_platform.auth.tokens import MAX_TOKEN_LIFETIME
 from obcms_platform.registry import CALENDAR, GATEWAY, NOTIFICATIONS, PORTFOLIO, SERVICES, TASKS
 from obcms_platform.settings import RunMode, ServiceSettings, service_database_url
+from obcms_platform.unsubscribe import DEV_UNSUBSCRIBE_SECRET
 
 DEV_SECRET_KEY = "dev-only-insecure-gateway-secret-key-change-me-in-production-0123456789"
 
@@ -52,6 +53,9 @@ class GatewaySettings(ServiceSettings):
     )
     # Signs the CSRF cookie (asgi-csrf / itsdangerous); seals calendar subscription tokens.
     secret_key: str = DEV_SECRET_KEY
+    # Checks the one-click unsubscribe links of the notifications service's emails, which
+    # signs them with the same secret (OBCMS_UNSUBSCRIBE_SECRET serves both).
+    unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
 
     # Backends: base URLs (empty = not deployed) and per-service request timeouts.
     tasks_url: str = TASKS.default_url
@@ -216,6 +220,7 @@ class GatewaySettings(ServiceSettings):
             **super().dev_secret_values(),
             "internal_token_private_key": is_dev_private_key(self.internal_token_private_key),
             "secret_key": self.secret_key.strip() == DEV_SECRET_KEY,
+            "unsubscribe_secret": self.unsubscribe_secret.strip() == DEV_UNSUBSCRIBE_SECRET,
         }
 
 

@@ -7,13 +7,19 @@ import datetime as dt
 import uuid
 from email.utils import parsedate_to_datetime
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from notifications_service.delivery.models import EmailState
 from notifications_service.delivery.service import send_due
+from notifications_service.kinds import Kind
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
 from obcms_platform.mailcatcher import MailCatcher
+from obcms_platform.settings import RunMode
+from obcms_platform.testing.auth import new_key_pair
+from obcms_platform.unsubscribe import Unsubscription, read_token
 
 from .people import Person, assign_task, handle, outgoing
 
@@ -51,6 +57,45 @@ def test_an_email_arrives_with_text_and_html_parts(
     )
     assert send_due(database, _smtp(settings, smtp_server)).sent == 0  # nothing twice
     assert len(smtp_server.messages()) == 1
+
+
+def test_an_email_offers_to_stop_emails_of_its_kind_in_one_click(
+    session: Session, database: Database, settings: NotificationsSettings, smtp_server: MailCatcher
+) -> None:
+    """A mail program shows "Unsubscribe" (RFC 2369, RFC 8058) and the footer says what the
+    same link stops; the link names this person and this kind, and no other."""
+    amina, bai = Person(), Person(full_name="Bai Mangudadatu", email="bai@example.org")
+    handle(session, settings, amina.announced(), bai.announced())
+    assign_task(session, settings, [amina.user_id, bai.user_id], "Book the venue")
+    assert send_due(database, _smtp(settings, smtp_server)).sent == 2
+    received = {message["To"]: message for message in smtp_server.messages()}
+    to_amina = received["Amina Kusain <amina@example.org>"]
+    assert to_amina["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = to_amina["List-Unsubscribe"].removeprefix("<").removesuffix(">")
+    assert url.startswith(f"{settings.public_url}/unsubscribe/")
+    token = url.rpartition("/")[2]
+    assert read_token(settings.unsubscribe_secret, token) == Unsubscription(
+        amina.user_id, Kind.TASK_ASSIGNED
+    )
+    assert read_token("another deployment's secret", token) is None
+    to_bai = received["Bai Mangudadatu <bai@example.org>"]
+    assert to_bai["List-Unsubscribe"] != to_amina["List-Unsubscribe"]
+    text = to_amina.get_body(("plain",)).get_content()
+    assert f"Stop emails when a task is assigned to me: {url}" in text
+    html = to_amina.get_body(("html",)).get_content()
+    assert f'<a href="{url}">Stop emails when a task is assigned to me</a>' in html
+
+
+def test_production_refuses_the_development_unsubscribe_secret() -> None:
+    """Anyone could sign an unsubscribe link with the secret shipped in the code."""
+    _, public = new_key_pair()
+    with pytest.raises(
+        ValidationError, match="OBCMS_NOTIFICATIONS_UNSUBSCRIBE_SECRET is the development default"
+    ):
+        NotificationsSettings(mode=RunMode.PRODUCTION, internal_token_public_key=public)
+    NotificationsSettings(
+        mode=RunMode.PRODUCTION, internal_token_public_key=public, unsubscribe_secret="s" * 64
+    )
 
 
 def test_a_refusing_server_gets_retries_with_backoff_and_nothing_is_lost(

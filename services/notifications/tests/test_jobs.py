@@ -27,6 +27,7 @@ from obcms_platform.contracts import (
     LeaveChanged,
 )
 from obcms_platform.db import Database
+from obcms_platform.unsubscribe import Unsubscription, read_token
 from obcms_platform.vocabulary import TaskStatus
 
 from .people import Person, assign_task, event, handle, inbox, outgoing
@@ -191,6 +192,11 @@ def test_the_digest_arrives_at_each_persons_hour_in_their_time_zone_and_only_onc
     assert digests(london) == ["Your OBCMS digest: 1 item"]
     [email] = [e for e in outgoing(session, london) if "digest" in e.subject]
     assert "Your OBCMS digest for Mon 14 Dec 2026" in email.text_body
+    # Its footer and List-Unsubscribe stop the digest (every kind sent in it) in one click.
+    assert email.unsubscribe_url.startswith(f"{settings.public_url}/unsubscribe/")
+    token = email.unsubscribe_url.rpartition("/")[2]
+    assert read_token(settings.unsubscribe_secret, token) == Unsubscription(london.user_id, None)
+    assert f"Stop daily digest emails: {email.unsubscribe_url}" in email.text_body
     assert "\u201cSubmit the quarterly report\u201d is due in 2 days" in email.text_body
 
 

@@ -1,6 +1,7 @@
 """The person's notifications: the inbox page (grouped by day, mark one or all read), the
 bell's count, the preferences page, the record links of messages (``/go/<record>/<id>``),
-and in development the mailbox of what the platform "sent"."""
+the one-click unsubscribe links of emails (``/unsubscribe/<token>``), and in development the
+mailbox of what the platform "sent"."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from itertools import groupby
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from gateway_service.auth.identity import PageUser
+from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.db import in_session
 from gateway_service.pages.assessments import ASSESSMENT_PAGE, ASSESSMENTS, NEED_PAGE, NEEDS
 from gateway_service.pages.common import (
     UpstreamError,
@@ -33,12 +36,21 @@ from gateway_service.pages.portfolio import PPA_PAGE, PPAS
 from gateway_service.pages.resources import BOOKING_PAGE
 from gateway_service.pages.tasks import TASK_PAGE, TASKS_PAGE
 from gateway_service.settings import GatewaySettings
+from gateway_service.users.models import User
 from gateway_service.web import render
 from obcms_platform.errors import NotFoundError, ServiceUnavailableError
 from obcms_platform.formatting import format_day, zone_named
 from obcms_platform.links import LINK_PREFIX, OCCURRENCE_PARAM, Record
 from obcms_platform.mailcatcher import read_maildir
 from obcms_platform.settings import RunMode
+from obcms_platform.unsubscribe import (
+    UNSUBSCRIBE_PREFIX,
+    WITHOUT_EMAIL,
+    Unsubscription,
+    emails_about,
+    read_token,
+)
+from obcms_platform.vocabulary import NotificationChannel
 
 NOTIFICATIONS = "/notifications/"
 PREFERENCES = NOTIFICATIONS + "preferences/"
@@ -309,3 +321,102 @@ async def mailbox_page(request: Request, user: PageUser) -> Response:
         for message in reversed(read_maildir(settings.dev_mailbox_dir))
     ]
     return render(request, "dev_mailbox.html", {"messages": messages})
+
+
+# The one-click unsubscribe of an email (RFC 8058): the token in the address is the
+# credential, so neither the page nor its POST needs a session. A mail program POSTs
+# "List-Unsubscribe=One-Click" without cookies (CSRF checks only requests with a session
+# cookie: `security.csrf`); the page's own button, from a signed-in browser, sends the
+# form's CSRF token like every form. The change is made as the person the token names,
+# through their own preferences (the notifications service's rules apply).
+UNSUBSCRIBE = UNSUBSCRIBE_PREFIX + "{token}"
+
+
+async def _unsubscriber(request: Request, token: str) -> tuple[Identity, Unsubscription] | None:
+    """The active person whose email `token` stops, and which; None for a link that was
+    changed, signed with another secret, or whose person's account is closed."""
+    settings: GatewaySettings = request.app.state.settings
+    wanted = read_token(settings.unsubscribe_secret, token)
+    if wanted is None:
+        return None
+
+    def person(session: Session) -> Identity | None:
+        user = session.get(User, wanted.user_id)
+        return Identity.of(user) if user is not None and user.is_active else None
+
+    identity = await in_session(request, person)
+    return None if identity is None else (identity, wanted)
+
+
+def _stopped(preferences: dict[str, Any], wanted: Unsubscription) -> list[dict[str, Any]]:
+    """The kinds the link is about: its kind, or (the digest's link) those sent in the digest."""
+    if wanted.kind is None:
+        return [c for c in preferences["kinds"] if c["channel"] == NotificationChannel.DIGEST]
+    return [c for c in preferences["kinds"] if c["kind"] == wanted.kind]
+
+
+def _unsubscribe_page(
+    identity: Identity, wanted: Unsubscription, preferences: dict[str, Any]
+) -> dict[str, Any]:
+    label = None if wanted.kind is None else _stopped(preferences, wanted)[0]["label"]
+    return {
+        "what": emails_about(label),
+        "person": identity.display_name,
+        "preferences": PREFERENCES,
+    }
+
+
+def _bad_link(request: Request) -> Response:
+    return render(
+        request,
+        "unsubscribe.html",
+        {"broken": True, "preferences": PREFERENCES},
+        status_code=404,
+    )
+
+
+@router.get(UNSUBSCRIBE)
+async def unsubscribe_page(request: Request, token: str) -> Response:
+    """What the email's "Stop emails ..." link opens: the question, and a button."""
+    found = await _unsubscriber(request, token)
+    if found is None:
+        return _bad_link(request)
+    identity, wanted = found
+    preferences = await fetch(request, identity, SERVICE, "/notification-preferences")
+    return render(
+        request,
+        "unsubscribe.html",
+        {**_unsubscribe_page(identity, wanted, preferences), "action": request.url.path},
+    )
+
+
+@router.post(UNSUBSCRIBE)
+async def unsubscribe(request: Request, token: str) -> Response:
+    """The one-click POST of a mail program, or the page's button: email of the kind off
+    (the notifications still reach the inbox); doing it again changes nothing."""
+    found = await _unsubscriber(request, token)
+    if found is None:
+        return _bad_link(request)
+    identity, wanted = found
+    preferences = await fetch(request, identity, SERVICE, "/notification-preferences")
+    changes = {
+        choice["kind"]: without
+        for choice in _stopped(preferences, wanted)
+        if (without := WITHOUT_EMAIL[NotificationChannel(choice["channel"])]) != choice["channel"]
+    }
+    if changes:
+        reply = await api(
+            request,
+            identity,
+            SERVICE,
+            "PATCH",
+            "/notification-preferences",
+            json={"channels": changes},
+        )
+        if not reply.ok:
+            raise UpstreamError(reply.status, reply.message, field=reply.field)
+    return render(
+        request,
+        "unsubscribe.html",
+        {**_unsubscribe_page(identity, wanted, preferences), "done": True},
+    )

@@ -60,6 +60,8 @@ def deploy_problems(settings: GatewaySettings) -> list[str]:
             problems.append(f"{prefix}{name.upper()} is the development default")
     if (weakness := secret_key_problem(settings.secret_key)) is not None:
         problems.append(f"{prefix}SECRET_KEY {weakness}")
+    if (weakness := secret_key_problem(settings.unsubscribe_secret)) is not None:
+        problems.append(f"{prefix}UNSUBSCRIBE_SECRET {weakness}")
     if not settings.allowed_hosts:
         problems.append(f"{prefix}ALLOWED_HOSTS is empty (comma-separated public host names)")
     elif "*" in settings.allowed_hosts:

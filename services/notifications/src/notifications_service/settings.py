@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr
 
 from obcms_platform.settings import ServiceSettings, service_database_url
+from obcms_platform.unsubscribe import DEV_UNSUBSCRIBE_SECRET
 
 
 class NotificationsSettings(ServiceSettings):
@@ -16,6 +17,9 @@ class NotificationsSettings(ServiceSettings):
     database_url: str = service_database_url(service_name)
     # Links in messages point here (the gateway's public address).
     public_url: str = "http://127.0.0.1:8000"
+    # Signs the one-click unsubscribe links of emails (`obcms_platform.unsubscribe`); the
+    # gateway, which answers them, has the same (OBCMS_UNSUBSCRIBE_SECRET serves both).
+    unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
     # Outgoing mail. With `smtp_host` empty, emails are kept as "not sent" (nothing lost).
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65_535)
@@ -39,6 +43,12 @@ class NotificationsSettings(ServiceSettings):
     # Housekeeping: read notifications and sent emails are deleted after this many days.
     retention_days: int = Field(default=90, ge=1, le=3650)
     beat_metrics_port: int = Field(default=0, ge=0, le=65_535)
+
+    def dev_secret_values(self) -> dict[str, bool]:
+        return {
+            **super().dev_secret_values(),
+            "unsubscribe_secret": self.unsubscribe_secret.strip() == DEV_UNSUBSCRIBE_SECRET,
+        }
 
 
 @lru_cache

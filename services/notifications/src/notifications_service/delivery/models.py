@@ -23,6 +23,8 @@ class OutgoingEmail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    # The one-click unsubscribe address of the List-Unsubscribe header ("": none).
+    unsubscribe_url: Mapped[str] = mapped_column(Text, default="", server_default="")
     dedup_key: Mapped[str] = mapped_column(String(200))
     state: Mapped[EmailState] = mapped_column(
         enum_column(EmailState, "state"), default=EmailState.PENDING

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -26,9 +27,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from notifications_service.delivery.models import EmailState, OutgoingEmail
+from notifications_service.kinds import Kind
 from notifications_service.recipients.models import Recipient
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
+from obcms_platform.unsubscribe import unsubscribe_link
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,11 @@ def preferences_url(settings: NotificationsSettings) -> str:
     return absolute(settings, "/notifications/preferences")
 
 
+def unsubscribe_url(settings: NotificationsSettings, user_id: uuid.UUID, kind: Kind | None) -> str:
+    """The address that stops `user_id`'s email of `kind` (None: the daily digest)."""
+    return absolute(settings, unsubscribe_link(settings.unsubscribe_secret, user_id, kind))
+
+
 def after_quiet_hours(
     now: datetime, zone: ZoneInfo, quiet_start: time | None, quiet_end: time | None
 ) -> datetime:
@@ -88,9 +96,10 @@ def queue(
     parts: tuple[str, str],
     dedup_key: str,
     not_before: datetime,
+    unsubscribe_url: str,
 ) -> bool:
     """Queue one email to `recipient` (False: one with this key was queued before, or the
-    person has no address)."""
+    person has no address); `unsubscribe_url` stops email like it in one click."""
     if not recipient.email:
         return False
     text, html = parts
@@ -102,6 +111,7 @@ def queue(
             subject=subject[:300],
             text_body=text,
             html_body=html,
+            unsubscribe_url=unsubscribe_url,
             dedup_key=dedup_key,
             next_attempt_at=not_before,
         )
@@ -119,6 +129,11 @@ def message(settings: NotificationsSettings, email: OutgoingEmail) -> EmailMessa
     built["Message-ID"] = f"<{email.id}@obcms.notifications>"
     # When it leaves (RFC 5322 requires it; mail held over quiet hours is dated as it goes).
     built["Date"] = format_datetime(datetime.now(UTC))
+    if email.unsubscribe_url:
+        # RFC 2369 and RFC 8058: mail programs offer an "Unsubscribe" that POSTs
+        # "List-Unsubscribe=One-Click" to the address, no sign-in needed.
+        built["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        built["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     built.set_content(email.text_body)
     built.add_alternative(email.html_body, subtype="html")
     return built

@@ -41,6 +41,7 @@ from notifications_service.settings import NotificationsSettings
 from obcms_platform.db import Database
 from obcms_platform.formatting import format_day, format_moment, quoted
 from obcms_platform.links import Record, record_link
+from obcms_platform.unsubscribe import emails_about
 from obcms_platform.vocabulary import TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -235,6 +236,7 @@ def digest(session: Session, settings: NotificationsSettings, now: datetime) -> 
             )
         if not unread:
             continue
+        unsubscribe_url = delivery.unsubscribe_url(settings, person, None)
         sent += int(
             delivery.queue(
                 session,
@@ -253,10 +255,13 @@ def digest(session: Session, settings: NotificationsSettings, now: datetime) -> 
                         for item in unread
                     ],
                     preferences_url=delivery.preferences_url(settings),
+                    unsubscribe_url=unsubscribe_url,
+                    unsubscribe_what=emails_about(None),
                     time_zone=zone.key,
                 ),
                 dedup_key=f"digest:{local.date()}",
                 not_before=now,
+                unsubscribe_url=unsubscribe_url,
             )
         )
     session.flush()

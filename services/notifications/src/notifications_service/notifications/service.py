@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from notifications_service.delivery import service as delivery
 from notifications_service.delivery.service import SENT
-from notifications_service.kinds import EMAIL_AT_ONCE, IN_APP, Channel, Kind
+from notifications_service.kinds import EMAIL_AT_ONCE, IN_APP, KINDS, Channel, Kind
 from notifications_service.notifications.models import Notification
 from notifications_service.notifications.schemas import NotificationFilters
 from notifications_service.preferences import service as preferences
@@ -24,6 +24,7 @@ from notifications_service.recipients.models import Recipient
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.errors import NotFoundError
 from obcms_platform.pagination import PageParams, paginate
+from obcms_platform.unsubscribe import emails_about
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def email(
     """Queue `message` by email to `recipient`, after their quiet hours."""
     chosen = preferences.delivery_settings(session, recipient.user_id)
     zone = recipients.zone(recipient, settings.default_time_zone)
+    unsubscribe_url = delivery.unsubscribe_url(settings, recipient.user_id, message.kind)
     return delivery.queue(
         session,
         recipient,
@@ -138,10 +140,13 @@ def email(
             body=message.body,
             url=delivery.absolute(settings, message.link),
             preferences_url=delivery.preferences_url(settings),
+            unsubscribe_url=unsubscribe_url,
+            unsubscribe_what=emails_about(KINDS[message.kind].label),
             time_zone=zone.key,
         ),
         dedup_key=message.dedup_key,
         not_before=delivery.after_quiet_hours(now, zone, chosen.quiet_start, chosen.quiet_end),
+        unsubscribe_url=unsubscribe_url,
     )
 
 

@@ -266,7 +266,8 @@ class TaskFilters(BaseModel):
     sort: TaskSort = TaskSort.DUE_DATE
 
 
-# The columns of the task list's export; people and teams by name.
+# The columns of the task list's export; people, teams and the PPA by name (the PPA's id kept
+# for the integrations that read it).
 TASK_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("domain", "Domain"),
@@ -278,6 +279,7 @@ TASK_EXPORT_COLUMNS = (
     field("progress", "Progress (%)"),
     named("assignee_ids", "Assignees"),
     named("team_ids", "Teams"),
+    named("related_ppa_id", "PPA"),
     field("related_ppa_id", "PPA id"),
     field("related_assessment_id", "Assessment id"),
     field("related_event_id", "Event id"),

@@ -380,6 +380,40 @@ def test_bulk_change_adds_or_removes_one_assignee_keeping_the_others(make_client
     assert [assignees(task) for task in tasks] == [[norhana["id"]]] * 3
 
 
+def test_a_tasks_ppa_is_named_by_its_title(make_client, admin_headers):
+    """The task's page and the list of a PPA's tasks name the PPA ("Open the PPA" and
+    "Linked to a PPA" said which one only by its link)."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    ppa = api.post(
+        "/api/v1/ppas",
+        json={"title": f"Farm-to-market road {marker}", "category": "moa_ppa"},
+        headers=admin_headers,
+    )
+    assert ppa.status_code == 201, ppa.text
+    ppa_id, unknown = ppa.json()["id"], str(uuid.uuid4())
+    tasks = {}
+    for name, linked in (("known", ppa_id), ("unknown", unknown)):
+        created = api.post(
+            "/api/v1/tasks",
+            json={"title": f"Budget {marker} {name}", "related_ppa_id": linked},
+            headers=admin_headers,
+        )
+        assert created.status_code == 201, created.text
+        tasks[name] = created.json()["id"]
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    link = f'<a href="/oobc-management/portfolio/ppas/{ppa_id}/">'
+
+    detail = admin.get(f"{TASKS}{tasks['known']}/").text
+    assert f"{link}Farm-to-market road {marker}</a>" in detail
+    listing = admin.get(TASKS, params={"related_ppa_id": ppa_id}).text
+    assert f"Linked to the PPA {link}“Farm-to-market road {marker}”</a>" in listing
+    # A PPA the portfolio does not show is still a link, by what it is.
+    detail = admin.get(f"{TASKS}{tasks['unknown']}/").text
+    assert f'<a href="/oobc-management/portfolio/ppas/{unknown}/">Open the PPA</a>' in detail
+    assert "Linked to a PPA" in admin.get(TASKS, params={"related_ppa_id": unknown}).text
+
+
 def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]

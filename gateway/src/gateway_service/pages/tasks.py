@@ -51,7 +51,7 @@ from gateway_service.pages.common import (
 from gateway_service.pages.events import active_people, tom_select_assets
 from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
-from obcms_platform.errors import error_response
+from obcms_platform.errors import ServiceUnavailableError, error_response
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
 MY_TASKS = TASKS_PAGE + "mine/"
@@ -308,6 +308,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
         )
     team_list = await fetch_items(request, user, "tasks", "/teams")
     teams = {team["id"]: team["name"] for team in team_list}
+    linked = await _related_records(request, user, listing.filters)
     return render(
         request,
         "tasks.html",
@@ -317,6 +318,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "names": names,
             "teams": team_list,
             "team_names": teams,
+            "linked": linked,
             "filters": listing.filters,
             "sort": listing.sort,
             "sort_links": sort_links(request, listing.sort, SORT_COLUMNS),
@@ -480,6 +482,57 @@ class TaskForm:
         return body
 
 
+@dataclass(frozen=True)
+class RelatedRecord:
+    """The record a task is linked to: what it is ("PPA"), its page and its title (None when
+    its service cannot say: gone, not the reader's to see, or not answering)."""
+
+    what: str
+    url: str
+    title: str | None
+
+
+# A task's link field -> what it links to, its service, its API path and its page.
+RELATED_RECORDS = {
+    "related_ppa_id": ("PPA", "portfolio", "/ppas/{}", "/oobc-management/portfolio/ppas/{}/"),
+    "related_assessment_id": (
+        "assessment",
+        "portfolio",
+        "/assessments/{}",
+        "/oobc-management/portfolio/assessments/{}/",
+    ),
+    "related_event_id": (
+        "event",
+        "calendar",
+        "/events/{}",
+        "/oobc-management/calendar/events/{}/",
+    ),
+}
+
+
+async def _related_records(
+    request: Request, user: Identity, links: dict[str, Any]
+) -> dict[str, RelatedRecord]:
+    """The records `links` (a task, or the list's filters) names, by link field, with their
+    titles: a page says "the PPA “Farm-to-market road”", not an id. A record its service does
+    not show is still linked, by what it is."""
+    found = {}
+    for field, (what, service, path, page) in RELATED_RECORDS.items():
+        record_id = links.get(field)
+        if not record_id:
+            continue
+        title = None
+        try:
+            record_id = str(uuid.UUID(str(record_id)))
+            reply = await api(request, user, service, "GET", path.format(record_id))
+            if reply.ok and isinstance(reply.body, dict):
+                title = reply.body.get("title")
+        except (ValueError, ServiceUnavailableError):
+            pass  # not an id (the list says so) or not answering: linked, untitled
+        found[field] = RelatedRecord(what, page.format(record_id), title)
+    return found
+
+
 async def _form_page(
     request: Request,
     user: Identity,
@@ -512,16 +565,9 @@ async def _form_page(
     extra = [task["created_by"]] if task and task.get("created_by") else []
     names = await user_names(request, [*missing, *extra, *(task["assignee_ids"] if task else [])])
     people += [{"id": p, "name": names.get(p, p)} for p in missing]
-    related = None
-    if task and task.get("related_ppa_id"):
-        related = ("PPA", f"/oobc-management/portfolio/ppas/{task['related_ppa_id']}/")
-    elif task and task.get("related_assessment_id"):
-        related = (
-            "assessment",
-            f"/oobc-management/portfolio/assessments/{task['related_assessment_id']}/",
-        )
-    elif task and task.get("related_event_id"):
-        related = ("event", f"/oobc-management/calendar/events/{task['related_event_id']}/")
+    related = (
+        next(iter((await _related_records(request, user, task)).values()), None) if task else None
+    )
     return render(
         request,
         "task_detail.html" if task else "task_form.html",

@@ -24,10 +24,8 @@ def owners_of(session: Session, ppa_id: uuid.UUID | None) -> frozenset[uuid.UUID
 
 def titles(session: Session) -> dict[uuid.UUID, str]:
     """The title of every PPA announced with one, by id."""
-    rows = session.execute(
-        select(PpaOwners.ppa_id, PpaOwners.title).where(PpaOwners.title.is_not(None))
-    )
-    return {ppa_id: title for ppa_id, title in rows}
+    rows = session.execute(select(PpaOwners.ppa_id, PpaOwners.title))
+    return {ppa_id: title for ppa_id, title in rows if title is not None}
 
 
 def record(

@@ -332,6 +332,88 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
     assert "Select at least one task" in nothing.text
 
 
+def test_bulk_change_adds_or_removes_one_assignee_keeping_the_others(make_client, admin_headers):
+    """ "Add an assignee" puts someone on several tasks beside who is there (the replacement
+    dropped them), says how many changed and how many already had them; "Remove" likewise."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    norhana = create_user(make_client(), admin_headers, "staff", f"Norhana Ampatuan {marker}")
+    me = admin.get("/api/v1/users/me", headers=admin_headers).json()["id"]
+    hers = _create_task(admin, f"Hers {marker}", assignee_ids=norhana["id"])
+    mine = [_create_task(admin, f"Mine {marker} {n}") for n in range(2)]
+    tasks = [hers, *mine]
+    listing = admin.get(TASKS, params={"q": marker}).text
+    assert "Add an assignee, keeping the others" in listing
+    assert "Remove an assignee, keeping the others" in listing
+
+    def bulk(**choices: str) -> httpx.Response:
+        return admin.post(
+            TASKS + "bulk/",
+            data={
+                "item": [f"{task}:{_version(admin, task)}" for task in tasks],
+                "next": TASKS + f"?q={marker}",
+                "csrftoken": admin.cookies["csrftoken"],
+                **choices,
+            },
+        )
+
+    def assignees(task: str) -> list[str]:
+        stored = admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
+        return list(stored["assignee_ids"])
+
+    added = bulk(add_assignee=norhana["id"])
+    assert added.status_code == 200, added.text
+    assert f"Norhana Ampatuan {marker} added to 2 tasks; 1 already had them." in added.text
+    assert [assignees(task) for task in tasks] == [[norhana["id"]], *[[me, norhana["id"]]] * 2]
+
+    removed = bulk(remove_assignee="me")
+    assert removed.status_code == 200, removed.text
+    assert "You were removed from 2 tasks; 1 did not have you." in removed.text
+    assert [assignees(task) for task in tasks] == [[norhana["id"]]] * 3
+
+    both = bulk(set_assignee="none", add_assignee="me")
+    assert both.status_code == 422
+    assert "Either replace the assignees or add or remove one of them, not both" in both.text
+    same = bulk(add_assignee="me", remove_assignee="me")
+    assert same.status_code == 422
+    assert "The same person cannot be added and removed at once" in same.text
+    assert [assignees(task) for task in tasks] == [[norhana["id"]]] * 3
+
+
+def test_a_tasks_ppa_is_named_by_its_title(make_client, admin_headers):
+    """The task's page and the list of a PPA's tasks name the PPA ("Open the PPA" and
+    "Linked to a PPA" said which one only by its link)."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    ppa = api.post(
+        "/api/v1/ppas",
+        json={"title": f"Farm-to-market road {marker}", "category": "moa_ppa"},
+        headers=admin_headers,
+    )
+    assert ppa.status_code == 201, ppa.text
+    ppa_id, unknown = ppa.json()["id"], str(uuid.uuid4())
+    tasks = {}
+    for name, linked in (("known", ppa_id), ("unknown", unknown)):
+        created = api.post(
+            "/api/v1/tasks",
+            json={"title": f"Budget {marker} {name}", "related_ppa_id": linked},
+            headers=admin_headers,
+        )
+        assert created.status_code == 201, created.text
+        tasks[name] = created.json()["id"]
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    link = f'<a href="/oobc-management/portfolio/ppas/{ppa_id}/">'
+
+    detail = admin.get(f"{TASKS}{tasks['known']}/").text
+    assert f"{link}Farm-to-market road {marker}</a>" in detail
+    listing = admin.get(TASKS, params={"related_ppa_id": ppa_id}).text
+    assert f"Linked to the PPA {link}“Farm-to-market road {marker}”</a>" in listing
+    # A PPA the portfolio does not show is still a link, by what it is.
+    detail = admin.get(f"{TASKS}{tasks['unknown']}/").text
+    assert f'<a href="/oobc-management/portfolio/ppas/{unknown}/">Open the PPA</a>' in detail
+    assert "Linked to a PPA" in admin.get(TASKS, params={"related_ppa_id": unknown}).text
+
+
 def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = uuid.uuid4().hex[:8]

@@ -1,5 +1,6 @@
 """The task list and board in a real browser (Debian's Chromium driven by Playwright), as a
-staff user: dragging a card to "In progress", search, bulk complete, assigning by typing a
+staff user: dragging a card to "In progress", search, bulk complete, a colleague added to
+several tasks by typing their first name (the others kept), assigning by typing a
 colleague's first name, a stale edit showing the conflict, delete asking first, a task made to
 wait for another by typing part of its title (and unmade), axe-core on the list, the board and
 a task page at desktop and phone widths (no sideways scroll at 390 px) and screenshots
@@ -108,6 +109,28 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(page.locator("input[name=q]")).to_have_value("quarterly")
     page.goto(f"{TASKS}?q=quarterly&status=completed")
     expect(page.locator("tbody tr", has_text=f"Quarterly report {marker}")).to_have_count(3)
+
+
+def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    marker = staff["marker"]
+    me, colleague = staff["me"]["id"], staff["colleague"]["id"]
+    alone = _task(api, staff, f"Field visit {marker} alone")
+    shared = _task(api, staff, f"Field visit {marker} shared", assignee_ids=[me, colleague])
+    page.goto(f"{TASKS}?q=Field+visit+{marker}")
+    for task in (alone, shared):
+        page.check(f'tr[data-task="{task["id"]}"] input[name=item]')
+    picker = page.locator("label", has_text="Add an assignee").locator(".ts-control input")
+    picker.fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
+    page.click("#bulk button[type=submit]")
+    expect(page.locator("[data-bulk-summary]")).to_have_text(
+        f"{staff['colleague']['full_name']} added to 1 task; 1 already had them."
+    )
+    check_page(page, "tasks-bulk-added")
+    for task in (alone, shared):
+        assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [me, colleague]
 
 
 def test_assign_by_first_name_stale_edit_and_delete(

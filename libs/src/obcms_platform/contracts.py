@@ -135,6 +135,7 @@ class RecordDeleted(EventPayload):
 class PpaChanged(EventPayload):
     """``ppa.updated``."""
 
+    # The tasks service names its tasks' PPA by it (their exports), as of the newest event.
     title: str = ""
     category: str | None = None
     status: str | None = None

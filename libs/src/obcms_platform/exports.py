@@ -92,7 +92,8 @@ class Column:
     header: str
     value: Callable[[Any], object]
     imported: Imported | None = None
-    # Its value is an id or ids of people or teams, written as their names (`named`).
+    # Its value is an id or ids of people, teams or other records the export's directory
+    # names (a task's PPA), written as their names (`named`).
     names_ids: bool = False
 
 
@@ -103,8 +104,9 @@ def field(name: str, header: str, read: CellReader | None = None) -> Column:
 
 
 def named(name: str, header: str) -> Column:
-    """The column of a row's attribute `name`, a person's or team's id or a list of them,
-    written as their names (an id the export's `directory` does not know stays an id)."""
+    """The column of a row's attribute `name`, a person's or team's (or another record's) id or
+    a list of them, written as their names (an id the export's `directory` does not know stays
+    an id)."""
     return Column(header, attrgetter(name), names_ids=True)
 
 

@@ -193,3 +193,106 @@ def test_two_hundred_tasks_at_once(client, staff):
 def test_bulk_change_needs_credentials(client):
     body = {"items": [{"id": str(uuid.uuid4()), "version": 1}], "changes": {"priority": "low"}}
     assert client.patch(TASKS, json=body).status_code == 401
+
+
+def history_total(client, caller, task: dict[str, Any]) -> int:
+    response = client.get(f"{TASKS}/{task['id']}/history", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"])
+
+
+def test_adding_an_assignee_keeps_the_others_and_leaves_who_has_them_alone(
+    client, session, staff, other_staff, manager
+):
+    me, them = str(staff.user_id), str(other_staff.user_id)
+    alone = create(client, staff, title="Alone", assignee_ids=[me])
+    with_them = create(client, staff, title="With them", assignee_ids=[me, them])
+    also_alone = create(client, staff, title="Also alone", assignee_ids=[me])
+    theirs = create(client, other_staff, title="Theirs", assignee_ids=[them])
+    tasks = [alone, with_them, also_alone, theirs]
+    before = len(events(session, [t["id"] for t in tasks]))
+
+    response = bulk(client, staff, [item(t) for t in tasks], {"add_assignee_ids": [them]})
+
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    # Each task is still judged as a single change: not the caller's to work is 403.
+    assert [(r["status"], r["changed"]) for r in results] == [
+        (200, True),
+        (200, False),
+        (200, True),
+        (403, False),
+    ]
+    assert [r["task"]["assignee_ids"] for r in results[:3]] == [[me, them]] * 3
+    assert [r["task"]["version"] for r in results[:3]] == [2, 1, 2]
+    # The one that had them already: no history entry, no event.
+    assert [history_total(client, staff, t) for t in (alone, with_them)] == [2, 1]
+    session.expire_all()
+    sent = events(session, [t["id"] for t in tasks])[before:]
+    assert sorted(sent) == sorted(("task.updated", t["id"]) for t in (alone, also_alone))
+
+    # A task already as asked still answers 412 when the caller saw an older version.
+    stale = bulk(client, manager, [item(with_them, version=7)], {"add_assignee_ids": [them]})
+    assert [(r["status"], r["changed"]) for r in stale.json()["results"]] == [(412, False)]
+
+
+def test_removing_an_assignee_keeps_the_others(client, session, staff, other_staff):
+    me, them = str(staff.user_id), str(other_staff.user_id)
+    with_them = create(client, staff, assignee_ids=[them, me])
+    without = create(client, staff, assignee_ids=[me])
+    before = len(events(session, [with_them["id"], without["id"]]))
+
+    changes = {"remove_assignee_ids": [them], "priority": "high"}
+    response = bulk(client, staff, [item(with_them), item(without)], changes)
+    results = response.json()["results"]
+    assert [(r["status"], r["changed"]) for r in results] == [(200, True), (200, True)]
+    assert [r["task"]["assignee_ids"] for r in results] == [[me], [me]]
+    assert [r["task"]["priority"] for r in results] == ["high", "high"]
+
+    again = bulk(client, staff, [item(r["task"]) for r in results], {"remove_assignee_ids": [them]})
+    assert [(r["status"], r["changed"]) for r in again.json()["results"]] == [(200, False)] * 2
+    session.expire_all()
+    assert len(events(session, [with_them["id"], without["id"]])) - before == 2
+
+
+def test_adding_past_the_most_assignees_is_422_for_that_task(client, staff):
+    crowd = [str(uuid.uuid4()) for _ in range(199)]
+    full = create(client, staff, assignee_ids=[str(staff.user_id), *crowd])
+    roomy = create(client, staff, assignee_ids=[str(staff.user_id)])
+    newcomer = str(uuid.uuid4())
+    response = bulk(client, staff, [item(full), item(roomy)], {"add_assignee_ids": [newcomer]})
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [422, 200]
+    assert results[0]["error"]["field"] == "changes.add_assignee_ids"
+    assert results[1]["task"]["assignee_ids"] == [str(staff.user_id), newcomer]
+
+
+def test_adding_or_removing_assignees_refuses_what_does_not_add_up(client, staff):
+    task = create(client, staff)
+    one = [item(task)]
+    someone = str(uuid.uuid4())
+    cases: list[tuple[Any, str]] = [
+        (
+            {"items": one, "changes": {"assignee_ids": [], "add_assignee_ids": [someone]}},
+            "changes.add_assignee_ids",
+        ),
+        (
+            {"items": one, "changes": {"assignee_ids": [], "remove_assignee_ids": [someone]}},
+            "changes.remove_assignee_ids",
+        ),
+        (
+            {
+                "items": one,
+                "changes": {"add_assignee_ids": [someone], "remove_assignee_ids": [someone]},
+            },
+            "changes.remove_assignee_ids",
+        ),
+        ({"items": one, "changes": {"add_assignee_ids": []}}, "changes.add_assignee_ids"),
+        ({"items": one, "changes": {"add_assignee_ids": None}}, "changes.add_assignee_ids"),
+        ({"items": one, "changes": {"remove_assignee_ids": ["x"]}}, "changes.remove_assignee_ids"),
+    ]
+    wrong = wrongly_refused(
+        cases, lambda body: client.patch(TASKS, json=body, headers=staff.headers)
+    )
+    assert wrong == []
+    assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).json()["version"] == 1

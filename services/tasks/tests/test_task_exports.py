@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl
@@ -119,6 +120,52 @@ def test_an_export_names_people_and_teams(client, session, manager, staff, other
     named = dict(zip(header, cells, strict=True))
     assert named["Assignees"] == f"Norhana Ampatuan; {other_staff.user_id}"
     assert (named["Teams"], named["Created by"]) == ("Field Operations", "Amina Datumanong")
+
+
+def _ppa_announced(kind: str, ppa_id: uuid.UUID, title: str, minutes_ago: int) -> Event:
+    event = Event.new(
+        f"ppa.{kind}",
+        producer="portfolio",
+        subject_id=ppa_id,
+        data={"title": title, "owner_ids": []},
+    )
+    return event.model_copy(
+        update={"occurred_at": datetime.now(UTC) - timedelta(minutes=minutes_ago)}
+    )
+
+
+def test_an_export_names_each_tasks_ppa_by_its_newest_title(client, session, manager):
+    ppa, unannounced = uuid.uuid4(), uuid.uuid4()
+    # Renamed twice; the first rename is handled last (a retry) and changes nothing.
+    for announced in (
+        _ppa_announced("created", ppa, "Farm-to-market road", minutes_ago=30),
+        _ppa_announced("updated", ppa, "Farm-to-market road, phase 2", minutes_ago=10),
+        _ppa_announced("updated", ppa, "Farm-to-market road (renamed)", minutes_ago=20),
+    ):
+        HANDLERS[announced.type](session, announced)
+    session.commit()
+    road = create(client, manager, title="Budget proposal", related_ppa_id=str(ppa))
+    other = create(client, manager, title="Survey", related_ppa_id=str(unannounced))
+    create(client, manager, title="No PPA")
+
+    params = {"format": "csv", "sort": "title"}
+    response = client.get(TASKS, params=params, headers=manager.headers)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    by_title = {row["Title"]: (row["PPA"], row["PPA id"]) for row in rows}
+    assert by_title == {
+        "Budget proposal": ("Farm-to-market road, phase 2", road["related_ppa_id"]),
+        # A PPA the portfolio has not announced here yet keeps its id.
+        "Survey": (other["related_ppa_id"], other["related_ppa_id"]),
+        "No PPA": ("", ""),
+    }
+
+    workbook = client.get(TASKS, params={**params, "format": "xlsx"}, headers=manager.headers)
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    named = [dict(zip(header, row, strict=True)) for row in cells]
+    assert [row["PPA"] for row in named if row["Title"] == "Budget proposal"] == [
+        "Farm-to-market road, phase 2"
+    ]
 
 
 def test_an_export_is_refused_as_the_list_is(client, staff):

@@ -7,6 +7,7 @@ the task's version: a stale save is refused, never an overwrite), the tasks a ta
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,7 +51,7 @@ from gateway_service.pages.common import (
 from gateway_service.pages.events import active_people, tom_select_assets
 from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
-from obcms_platform.errors import error_response
+from obcms_platform.errors import ServiceUnavailableError, error_response
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
 MY_TASKS = TASKS_PAGE + "mine/"
@@ -307,6 +308,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
         )
     team_list = await fetch_items(request, user, "tasks", "/teams")
     teams = {team["id"]: team["name"] for team in team_list}
+    linked = await _related_records(request, user, listing.filters)
     return render(
         request,
         "tasks.html",
@@ -316,6 +318,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "names": names,
             "teams": team_list,
             "team_names": teams,
+            "linked": linked,
             "filters": listing.filters,
             "sort": listing.sort,
             "sort_links": sort_links(request, listing.sort, SORT_COLUMNS),
@@ -479,6 +482,57 @@ class TaskForm:
         return body
 
 
+@dataclass(frozen=True)
+class RelatedRecord:
+    """The record a task is linked to: what it is ("PPA"), its page and its title (None when
+    its service cannot say: gone, not the reader's to see, or not answering)."""
+
+    what: str
+    url: str
+    title: str | None
+
+
+# A task's link field -> what it links to, its service, its API path and its page.
+RELATED_RECORDS = {
+    "related_ppa_id": ("PPA", "portfolio", "/ppas/{}", "/oobc-management/portfolio/ppas/{}/"),
+    "related_assessment_id": (
+        "assessment",
+        "portfolio",
+        "/assessments/{}",
+        "/oobc-management/portfolio/assessments/{}/",
+    ),
+    "related_event_id": (
+        "event",
+        "calendar",
+        "/events/{}",
+        "/oobc-management/calendar/events/{}/",
+    ),
+}
+
+
+async def _related_records(
+    request: Request, user: Identity, links: dict[str, Any]
+) -> dict[str, RelatedRecord]:
+    """The records `links` (a task, or the list's filters) names, by link field, with their
+    titles: a page says "the PPA “Farm-to-market road”", not an id. A record its service does
+    not show is still linked, by what it is."""
+    found = {}
+    for field, (what, service, path, page) in RELATED_RECORDS.items():
+        record_id = links.get(field)
+        if not record_id:
+            continue
+        title = None
+        try:
+            record_id = str(uuid.UUID(str(record_id)))
+            reply = await api(request, user, service, "GET", path.format(record_id))
+            if reply.ok and isinstance(reply.body, dict):
+                title = reply.body.get("title")
+        except (ValueError, ServiceUnavailableError):
+            pass  # not an id (the list says so) or not answering: linked, untitled
+        found[field] = RelatedRecord(what, page.format(record_id), title)
+    return found
+
+
 async def _form_page(
     request: Request,
     user: Identity,
@@ -511,16 +565,9 @@ async def _form_page(
     extra = [task["created_by"]] if task and task.get("created_by") else []
     names = await user_names(request, [*missing, *extra, *(task["assignee_ids"] if task else [])])
     people += [{"id": p, "name": names.get(p, p)} for p in missing]
-    related = None
-    if task and task.get("related_ppa_id"):
-        related = ("PPA", f"/oobc-management/portfolio/ppas/{task['related_ppa_id']}/")
-    elif task and task.get("related_assessment_id"):
-        related = (
-            "assessment",
-            f"/oobc-management/portfolio/assessments/{task['related_assessment_id']}/",
-        )
-    elif task and task.get("related_event_id"):
-        related = ("event", f"/oobc-management/calendar/events/{task['related_event_id']}/")
+    related = (
+        next(iter((await _related_records(request, user, task)).values()), None) if task else None
+    )
     return render(
         request,
         "task_detail.html" if task else "task_form.html",
@@ -610,7 +657,22 @@ BULK_OUTCOMES = {
 }
 
 
-def _bulk_changes(values: dict[str, str], user: Identity) -> dict[str, Any]:
+# The bulk form's choices of a person to add or remove -> the change's field.
+BULK_PEOPLE = {"add_assignee": "add_assignee_ids", "remove_assignee": "remove_assignee_ids"}
+
+
+def _bulk_person(value: str, user: Identity) -> str | None:
+    """The person a bulk choice names ("me" or an id); None for anything else."""
+    if value == "me":
+        return str(user.id)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _bulk_changes(values: dict[str, str], user: Identity) -> tuple[dict[str, Any], str | None]:
+    """The bulk form as the service's changes, or what is wrong with it."""
     changes: dict[str, Any] = {}
     if values.get("set_status"):
         changes["status"] = values["set_status"]
@@ -625,14 +687,54 @@ def _bulk_changes(values: dict[str, str], user: Identity) -> dict[str, Any]:
         changes["assignee_ids"] = []
     elif assignee:
         changes["assignee_ids"] = [assignee]
-    return changes
+    for name, field in BULK_PEOPLE.items():
+        if not values.get(name):
+            continue
+        person = _bulk_person(values[name], user)
+        if person is None:
+            return {}, "Choose the person to add or remove from the list."
+        changes[field] = [person]
+    if "assignee_ids" in changes and changes.keys() & BULK_PEOPLE.values():
+        return {}, (
+            "Either replace the assignees or add or remove one of them, not both: "
+            "the replacement would undo the other."
+        )
+    if changes.get("add_assignee_ids", [None]) == changes.get("remove_assignee_ids"):
+        return {}, "The same person cannot be added and removed at once."
+    return changes, None
 
 
-def _bulk_summary(changes: dict[str, Any], done: int) -> str:
-    tasks = f"{done} task{'' if done == 1 else 's'}"
+async def _bulk_summary(
+    request: Request, user: Identity, changes: dict[str, Any], results: list[dict[str, Any]]
+) -> str:
+    """What the change did: how many tasks changed (completed) and, for a person added or
+    removed alone, how many already were as asked ("Norhana Ampatuan added to 3 tasks; 2
+    already had them")."""
+    done = [r for r in results if r["status"] == 200]
+    changed = sum(1 for r in done if r.get("changed", True))
+    unchanged = len(done) - changed
+
+    def tasks(count: int) -> str:
+        return f"{count} task{'' if count == 1 else 's'}"
+
     if changes.get("status") == "completed":
-        return f"{tasks} completed"
-    return f"{tasks} changed"
+        return f"{tasks(changed)} completed"
+    person_changes = [field for field in BULK_PEOPLE.values() if field in changes]
+    if len(person_changes) != 1 or len(changes) != 1:
+        return f"{tasks(changed)} changed"
+    field = person_changes[0]
+    person = changes[field][0]
+    me = person == str(user.id)
+    name = "You" if me else (await user_names(request, [person])).get(person, "Unknown user")
+    them = "you" if me else "them"
+    adding = field == "add_assignee_ids"
+    summary = f"{name}{' were' if me else ''} {'added to' if adding else 'removed from'} "
+    summary += tasks(changed)
+    if unchanged:
+        summary += (
+            f"; {unchanged} already had {them}" if adding else f"; {unchanged} did not have {them}"
+        )
+    return summary
 
 
 @router.post(TASK_BULK)
@@ -644,12 +746,14 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         task_id, _, version = str(entry).partition(":")
         if version.isdigit():
             items.append({"id": task_id, "version": int(version)})
-    changes = _bulk_changes(values, user)
-    problem = None
+    changes, problem = _bulk_changes(values, user)
     if not items:
         problem = "Select at least one task (the box beside each task you may change)."
-    elif not changes:
-        problem = "Choose what to set: a status, an assignee, a priority or a due date."
+    elif not changes and problem is None:
+        problem = (
+            "Choose what to change: a status, a priority, a due date, or the assignees "
+            "(replaced, one added or one removed)."
+        )
     if problem:
         return render(
             request, "task_bulk.html", {"problem": problem, "back": back}, status_code=422
@@ -665,11 +769,11 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         )
     results = reply.body["results"]
     failed = [r for r in results if r["status"] != 200]
-    if not failed:
+    # A person added or removed says how many tasks already were so: on this page.
+    if not failed and not changes.keys() & BULK_PEOPLE.values():
         # Every one changed: back to the list as it was (its filters, its page), saying so.
         said = "tasks-completed" if changes.get("status") == "completed" else "tasks-changed"
         return redirect(_with_saved(back, said))
-    done = len(results) - len(failed)
     ids = [str(r["id"]) for r in failed]
     titles = {}
     for task_id in ids:
@@ -687,10 +791,11 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         }
         for r in failed
     ]
+    summary = await _bulk_summary(request, user, changes, results)
     return render(
         request,
         "task_bulk.html",
-        {"summary": _bulk_summary(changes, done), "failures": failures, "back": back},
+        {"summary": summary, "failures": failures, "back": back},
     )
 
 

@@ -3,7 +3,8 @@
 Emitted (by tasks.service.announce): task.created, task.updated, task.completed,
 task.deleted, each with the task id, status, related ids and its row version.
 
-Consumed: a PPA's owners (ppa.created, ppa.updated) are kept for the task rules (authz.py);
+Consumed: a PPA's owners and title (ppa.created, ppa.updated) are kept for the task rules
+(authz.py) and the exports (its tasks' "PPA");
 PPA, assessment and calendar-event creation generate template tasks, assigned to the record's
 owner (`OWNER_FIELDS`), and an event's move (event.updated) moves its open ones; an approval
 step creates one review task, left unassigned (reviewing is managers' work, not the PPA
@@ -316,11 +317,13 @@ def _close_review_tasks(
 
 
 def on_ppa_owners_announced(session: Session, event: Event) -> None:
-    """Keep the PPA owners projection (the task rules of authz.py read it)."""
-    owner_ids = PpaChanged.of(event).owner_ids
-    if event.subject_id is None or owner_ids is None:
+    """Keep the PPA owners projection (the task rules of authz.py and the exports read it)."""
+    data = PpaChanged.of(event)
+    if event.subject_id is None or data.owner_ids is None:
         return  # announced by a release that did not name owners
-    ppa_owners.record(session, event.subject_id, owner_ids, event.occurred_at)
+    ppa_owners.record(
+        session, event.subject_id, data.owner_ids, data.title or None, event.occurred_at
+    )
 
 
 def on_ppa_created_event(session: Session, event: Event) -> None:

@@ -1,4 +1,5 @@
-"""The PPA owners projection: recorded from portfolio events, read by the task rules."""
+"""The PPA owners projection: recorded from portfolio events, read by the task rules (owners)
+and the exports (titles)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,34 @@ def owners_of(session: Session, ppa_id: uuid.UUID | None) -> frozenset[uuid.UUID
     return frozenset(owner_ids or ())
 
 
+def titles(session: Session) -> dict[uuid.UUID, str]:
+    """The title of every PPA announced with one, by id."""
+    rows = session.execute(select(PpaOwners.ppa_id, PpaOwners.title))
+    return {ppa_id: title for ppa_id, title in rows if title is not None}
+
+
 def record(
-    session: Session, ppa_id: uuid.UUID, owner_ids: list[uuid.UUID], as_of: datetime
+    session: Session,
+    ppa_id: uuid.UUID,
+    owner_ids: list[uuid.UUID],
+    title: str | None,
+    as_of: datetime,
 ) -> None:
-    """Keep the newest announcement of the PPA's owners (events may arrive out of order)."""
-    statement = insert(PpaOwners).values(ppa_id=ppa_id, owner_ids=owner_ids, as_of=as_of)
+    """Keep the newest announcement of the PPA's owners and title (events may arrive out of
+    order)."""
+    statement = insert(PpaOwners).values(
+        ppa_id=ppa_id, owner_ids=owner_ids, title=title, as_of=as_of
+    )
+    excluded = statement.excluded
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[PpaOwners.ppa_id],
-            set_={"owner_ids": statement.excluded.owner_ids, "as_of": statement.excluded.as_of},
-            where=PpaOwners.as_of < statement.excluded.as_of,
+            set_={
+                "owner_ids": excluded.owner_ids,
+                "title": excluded.title,
+                "as_of": excluded.as_of,
+            },
+            where=PpaOwners.as_of < excluded.as_of,
         )
     )
 

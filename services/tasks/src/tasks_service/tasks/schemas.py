@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     Field,
     PlainValidator,
+    ValidationInfo,
     computed_field,
     field_validator,
 )
@@ -32,7 +33,9 @@ from obcms_platform.zones import office_today
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 Hours = Annotated[float, Field(ge=0, le=100_000)]
-IdList = Annotated[list[uuid.UUID], Field(max_length=200), AfterValidator(deduplicated)]
+# The most ids a task's list holds (assignees, teams, tasks it waits for).
+ID_LIST_MAX = 200
+IdList = Annotated[list[uuid.UUID], Field(max_length=ID_LIST_MAX), AfterValidator(deduplicated)]
 
 RELATED_FIELDS = ("related_ppa_id", "related_assessment_id", "related_event_id")
 
@@ -145,15 +148,49 @@ def _distinct_tasks(items: list[TaskVersion]) -> list[TaskVersion]:
     return items
 
 
+PeopleToChange = Annotated[
+    list[uuid.UUID],
+    Field(min_length=1, max_length=ID_LIST_MAX),
+    AfterValidator(deduplicated),
+]
+
+
 class TaskBulkChanges(UpdateModel):
-    """What a work list changes on many tasks at once; null clears the due date."""
+    """What a work list changes on many tasks at once; null clears the due date.
+    `assignee_ids` replaces each task's assignees; `add_assignee_ids` and
+    `remove_assignee_ids` add or remove people and keep the others. A task already as asked
+    (everyone to add assigned, nobody to remove) and with nothing else to change is left
+    unchanged: no new version, no history entry, no event (its result says `changed: false`).
+    """
 
     clearable: ClassVar[frozenset[str]] = frozenset({"due_date"})
 
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_date: PlausibleDate | None = None
-    assignee_ids: IdList | None = None
+    assignee_ids: IdList | None = Field(
+        default=None, description="The assignees of every task, replacing theirs."
+    )
+    add_assignee_ids: PeopleToChange | None = Field(
+        default=None, description="People added to every task's assignees (the others stay)."
+    )
+    remove_assignee_ids: PeopleToChange | None = Field(
+        default=None,
+        description="People removed from every task's assignees (the others stay).",
+    )
+
+    @field_validator("add_assignee_ids", "remove_assignee_ids")
+    @classmethod
+    def _not_with_replacing(
+        cls, people: list[uuid.UUID] | None, info: ValidationInfo
+    ) -> list[uuid.UUID] | None:
+        if people is not None and info.data.get("assignee_ids") is not None:
+            raise ValueError("cannot be combined with assignee_ids, which replaces the assignees")
+        added = info.data.get("add_assignee_ids") or ()
+        both = next((person for person in people or () if person in added), None)
+        if info.field_name == "remove_assignee_ids" and both is not None:
+            raise ValueError(f"{both} is also in add_assignee_ids")
+        return people
 
 
 class TaskBulkUpdate(RequestModel):
@@ -185,6 +222,11 @@ class TaskBulkResult(BaseModel):
     status: int
     task: TaskRead | None
     error: ItemError | None
+    changed: bool = Field(
+        description="Whether the task changed: false when refused, or already as asked "
+        "(the people to add already assigned, those to remove not): then no new version, "
+        "no history entry and no event."
+    )
 
 
 class TaskBulkResults(BaseModel):
@@ -266,7 +308,8 @@ class TaskFilters(BaseModel):
     sort: TaskSort = TaskSort.DUE_DATE
 
 
-# The columns of the task list's export; people and teams by name.
+# The columns of the task list's export; people, teams and the PPA by name (the PPA's id kept
+# for the integrations that read it).
 TASK_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("domain", "Domain"),
@@ -278,6 +321,7 @@ TASK_EXPORT_COLUMNS = (
     field("progress", "Progress (%)"),
     named("assignee_ids", "Assignees"),
     named("team_ids", "Teams"),
+    named("related_ppa_id", "PPA"),
     field("related_ppa_id", "PPA id"),
     field("related_assessment_id", "Assessment id"),
     field("related_event_id", "Event id"),

@@ -39,6 +39,7 @@ from tasks_service.authz import (
 from tasks_service.db import history, outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
 from tasks_service.tasks.schemas import (
+    ID_LIST_MAX,
     RELATED_FIELDS,
     DueShortcut,
     ItemError,
@@ -114,8 +115,12 @@ def bulk_update_tasks(
 ) -> list[TaskBulkResult]:
     """Apply one set of changes to many tasks, each as its own PATCH would: found, then
     worked by the caller, then at the version the caller saw. Each task changes in a
-    savepoint, so one refused task leaves the others' changes (and events) in place."""
-    changes = TaskUpdate(**request.changes.changes(field_prefix="changes."))
+    savepoint, so one refused task leaves the others' changes (and events) in place. A task
+    the changes leave as it is (the people to add already assigned) is checked the same way,
+    then left alone: no new version, history entry or event."""
+    values = request.changes.changes(field_prefix="changes.")
+    adding = values.pop("add_assignee_ids", [])
+    removing = values.pop("remove_assignee_ids", [])
     results: dict[uuid.UUID, TaskBulkResult] = {}
     # Locked in id order, so two bulk changes of overlapping tasks queue instead of deadlocking.
     for item in sorted(request.items, key=lambda item: item.id):
@@ -126,16 +131,46 @@ def bulk_update_tasks(
             ):
                 task = records.locked(session, Task, item.id, what="task")
                 ensure(principal, TASK_UPDATE, task_workers(session, task))
-                task = update_task(session, item.id, changes, principal, item.version)
+                changes = _bulk_changes_of(task, values, adding, removing)
+                if changes is None:
+                    records.check_version(task, item.id, item.version, what="task")
+                else:
+                    task = update_task(session, item.id, changes, principal, item.version)
             results[item.id] = TaskBulkResult(
-                id=str(item.id), status=200, task=TaskRead.model_validate(task), error=None
+                id=str(item.id),
+                status=200,
+                task=TaskRead.model_validate(task),
+                error=None,
+                changed=changes is not None,
             )
         except AppError as exc:
             error = ItemError(code=exc.code, message=exc.message, field=exc.field)
             results[item.id] = TaskBulkResult(
-                id=str(item.id), status=exc.status_code, task=None, error=error
+                id=str(item.id), status=exc.status_code, task=None, error=error, changed=False
             )
     return [results[item.id] for item in request.items]
+
+
+def _bulk_changes_of(
+    task: Task,
+    values: dict[str, Any],
+    adding: list[uuid.UUID],
+    removing: list[uuid.UUID],
+) -> TaskUpdate | None:
+    """The PATCH a bulk change makes of `task`: `values`, with its assignees less `removing`
+    and plus `adding` (when that changes them); None when there is nothing to change."""
+    current = list(task.assignee_ids)
+    assignees = [person for person in current if person not in removing]
+    assignees += [person for person in adding if person not in assignees]
+    own = dict(values)
+    if assignees != current:
+        if len(assignees) > ID_LIST_MAX:
+            raise InvalidInputError(
+                f"changes.add_assignee_ids: a task has at most {ID_LIST_MAX} assignees",
+                field="changes.add_assignee_ids",
+            )
+        own["assignee_ids"] = assignees
+    return TaskUpdate(**own) if own else None
 
 
 def changeable(

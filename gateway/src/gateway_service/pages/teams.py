@@ -112,7 +112,7 @@ async def team_create(request: Request, user: PageUser) -> Response:
         return await _teams_page(
             request, user, form=form, errors={"name": "Give the team a name"}, status=422
         )
-    body = {"name": form["name"], "description": form.get("description", "")}
+    body: dict[str, Any] = {"name": form["name"], "description": form.get("description", "")}
     # Whoever makes a team leads it, unless they make it for others.
     if form.get("lead"):
         body["members"] = [{"user_id": str(user.id), "role": TeamRole.LEAD}]

@@ -322,7 +322,7 @@ def on_ppa_owners_announced(session: Session, event: Event) -> None:
     if event.subject_id is None or data.owner_ids is None:
         return  # announced by a release that did not name owners
     ppa_owners.record(
-        session, event.subject_id, data.owner_ids, data.title or None, event.occurred_at
+        session, event.subject_id, data.owner_ids, event.occurred_at, title=data.title or None
     )
 
 

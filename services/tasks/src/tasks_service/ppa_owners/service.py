@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -32,11 +32,12 @@ def record(
     session: Session,
     ppa_id: uuid.UUID,
     owner_ids: list[uuid.UUID],
-    title: str | None,
     as_of: datetime,
+    *,
+    title: str | None = None,
 ) -> None:
     """Keep the newest announcement of the PPA's owners and title (events may arrive out of
-    order)."""
+    order); an announcement without a title keeps the one known."""
     statement = insert(PpaOwners).values(
         ppa_id=ppa_id, owner_ids=owner_ids, title=title, as_of=as_of
     )
@@ -46,7 +47,7 @@ def record(
             index_elements=[PpaOwners.ppa_id],
             set_={
                 "owner_ids": excluded.owner_ids,
-                "title": excluded.title,
+                "title": func.coalesce(excluded.title, PpaOwners.title),
                 "as_of": excluded.as_of,
             },
             where=PpaOwners.as_of < excluded.as_of,

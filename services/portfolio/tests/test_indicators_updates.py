@@ -193,6 +193,38 @@ def test_invalid_indicators_and_actuals_are_422_naming_the_field(client, staff):
     assert (found["actuals"], found["version"]) == ([], 1)
 
 
+def test_an_actual_the_indicator_cannot_take_is_refused_naming_the_field(client, staff):
+    ppa = create_ppa(client, staff, **YEAR_2025)
+    households = indicator(client, staff, ppa["id"])  # a count: 10 -> 110
+    share = indicator(
+        client, staff, ppa["id"], name="Literacy", unit="% of adults", baseline=60, target=90
+    )
+    for made, period, value, field, words in [
+        (households, "2025-03-31", -1, "value", "cannot be negative"),
+        (share, "2025-03-31", -5, "value", "cannot be negative"),
+        (share, "2025-03-31", "100.01", "value", "cannot be above 100"),
+        # Before the PPA started (1 Jan 2025): not its work.
+        (households, "2024-12-31", 20, "period_end", "Wed 1 Jan 2025"),
+    ]:
+        error = assert_error(
+            record(client, staff, ppa["id"], made["id"], period, value), 422, field
+        )
+        assert words in error["message"], (value, error)
+    assert all(found["actuals"] == [] for found in listed(client, staff, ppa["id"]))
+
+    # The limits themselves are values it can take.
+    assert record(client, staff, ppa["id"], share["id"], "2025-01-01", 100).status_code == 201
+    assert record(client, staff, ppa["id"], households["id"], "2025-01-01", 0).status_code == 201
+
+    # A net change (baseline below 0) and a growth rate (target above 100 %).
+    change = indicator(client, staff, ppa["id"], name="Net migration", baseline=-40, target=0)
+    growth = indicator(client, staff, ppa["id"], name="Income growth", unit="%", target=150)
+    points = indicator(client, staff, ppa["id"], unit="percentage points", baseline=-5, target=5)
+    for made, value in [(change, -55), (growth, 130), (points, -7)]:
+        reply = record(client, staff, ppa["id"], made["id"], "2025-06-30", value)
+        assert reply.status_code == 201, reply.text
+
+
 def test_one_actual_per_period_even_when_two_arrive_at_once(client, staff, manager):
     ppa = create_ppa(client, staff, **YEAR_2025)
     made = indicator(client, staff, ppa["id"])

@@ -60,8 +60,8 @@ HUNDRED = Decimal(100)
 
 def indicator_figures(*leading: Any) -> Select[Any]:
     """`leading` columns (or entities) of each indicator, then its `attainment`, `expected`
-    share, `status` and `counted` attainment (what it counts for in an average); its PPA is
-    joined (to filter by it)."""
+    share, `status`, `counted` attainment (what it counts for in an average) and its latest
+    actual's `latest_value` and `latest_period_end`; its PPA is joined (to filter by it)."""
     latest = (
         select(IndicatorActual.value, IndicatorActual.period_end)
         .where(IndicatorActual.indicator_id == Indicator.id)
@@ -101,6 +101,8 @@ def indicator_figures(*leading: Any) -> Select[Any]:
             expected.label("expected"),
             status.label("status"),
             counted.label("counted"),
+            latest.c.value.label("latest_value"),
+            latest.c.period_end.label("latest_period_end"),
         )
         .select_from(Indicator)
         .join(Ppa, Ppa.id == Indicator.ppa_id)

@@ -231,7 +231,7 @@ def record_actual(
     return actual
 
 
-def is_share(indicator: Indicator) -> bool:
+def _is_share(indicator: Indicator) -> bool:
     """A percentage of a whole (at most 100), by its unit and its figures."""
     return bool(PERCENTAGE_UNIT.fullmatch(indicator.unit)) and all(
         0 <= figure <= HUNDRED for figure in (indicator.baseline, indicator.target)
@@ -246,7 +246,7 @@ def _ensure_possible(indicator: Indicator, value: Decimal) -> None:
             "baseline and target are not negative)",
             field="value",
         )
-    if value > HUNDRED and is_share(indicator):
+    if value > HUNDRED and _is_share(indicator):
         raise InvalidInputError(
             f"value: cannot be above 100: this indicator is a percentage ({indicator.unit})",
             field="value",

@@ -190,7 +190,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "appropriation_class": "mooe",
                 "funding_source": "lgu_counterpart",
                 "fiscal_year": 2031,
-                "start_date": "2031-01-06",
+                "start_date": "2026-01-06",  # before its actual (31 Mar 2026)
                 "target_end_date": "2031-12-15",
                 "budget_allocation": "250000",
                 "coverage": ["1908807001"],  # a barangay of Datu Piang

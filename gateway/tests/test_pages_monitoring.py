@@ -252,3 +252,58 @@ def test_the_dashboard_shows_attainment_and_ppas_without_a_recent_update(
     invalid = client.get(DASHBOARD, params={"stale_days": "0"})
     assert invalid.status_code == 422
     assert "stale_days" in invalid.text
+
+
+def test_an_impossible_actual_is_refused_beside_its_field_and_over_achievement_says_so(
+    make_client, admin_headers
+):
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Amina Owner {marker}")
+    client = owner["pages"]
+    ppa = _ppa(
+        client,
+        f"Literacy {marker}",
+        fiscal_year="2043",
+        start_date="2025-01-01",
+        target_end_date="2025-12-31",
+    )
+    page = f"{PPAS}{ppa}/"
+    share = {
+        "name": f"Adults who read {marker}",
+        "kind": "outcome",
+        "unit": "%",
+        "baseline": "20",
+        "target": "80",
+        "target_date": "2025-12-31",
+    }
+    count = {**share, "name": f"Classes held {marker}", "unit": "classes", "baseline": "0"}
+    count["target"] = "10"
+    for body in (share, count):
+        assert submit(client, page + "indicators/", body).status_code == 303
+    ids = re.findall(
+        rf'action="{re.escape(page)}indicators/([0-9a-f-]{{36}})/"', client.get(page).text
+    )
+    share_id, count_id = ids
+
+    actual = {"indicator_id": share_id, "period_end": "2025-06-30"}
+    for value, words in [("-3", "cannot be negative"), ("120", "cannot be above 100")]:
+        refused = submit(client, page + "actuals/", {**actual, "value": value})
+        assert refused.status_code == 422
+        assert _field_error(refused.text, "value").startswith(f"Value: {words}")
+        assert f'value="{value}"' in refused.text
+    early = submit(client, page + "actuals/", {**actual, "period_end": "2024-12-31", "value": "30"})
+    assert early.status_code == 422
+    assert "must not be before the PPA&#39;s start date (Wed 1 Jan 2025)" in _field_error(
+        early.text, "period_end"
+    )
+    assert "No actual recorded yet" in client.get(page).text
+
+    # 13 classes of 10: past the target, on the PPA page and on the dashboard alike.
+    done = {"indicator_id": count_id, "period_end": "2025-06-30", "value": "13"}
+    recorded = _followed(client, submit(client, page + "actuals/", done))
+    assert "130.0 % (target exceeded)" in recorded
+    board = client.get(DASHBOARD, params={"fiscal_year": "2043"}).text
+    exceeded = re.search(r"<th>Target exceeded</th><td[^>]*>(\d+)</td>", board)
+    assert exceeded
+    assert exceeded.group(1) == "1"
+    assert "100.0 %" in board  # counted at most 100 % in the average

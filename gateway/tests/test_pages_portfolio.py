@@ -441,6 +441,8 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
             "category": "moa_ppa",
             "fiscal_year": "27",
             "budget_allocation": "lots",
+            "start_date": "2031-03-10",
+            "target_end_date": "2031-03-01",
         },
     )
     assert refused.status_code == 422
@@ -448,7 +450,11 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     assert _field_error(refused.text, "budget_allocation") == (
         "Budget allocation must be a number, e.g. 1,500,000"
     )
-    assert "Please correct the 2 fields marked below." in refused.text
+    # The service's rule on the dates' order shows in the same round.
+    assert _field_error(refused.text, "target_end_date") == (
+        "Target end date must not be before the start date"
+    )
+    assert "Please correct the 3 fields marked below." in refused.text
     assert f'value="Two errors {marker}"' in refused.text
     # "1e6" is a slip for "1,000,000", not a number people write: refused, not read as 1,000,000.
     slipped = submit(
@@ -700,8 +706,53 @@ def test_assessment_form_errors_beside_fields(make_client):
     )
     assert backwards.status_code == 422
     said = _field_error(backwards.text, "planned_end_date")
-    assert "must not be before planned start date" in said
+    assert said == "Planned end must not be before the planned start"
     assert "_" not in said
+
+
+def test_assessment_form_shows_every_error_at_once_new_or_edited(make_client, admin_headers):
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    backwards = {
+        "title": "",
+        "assessment_level": "barangay",
+        "planned_start_date": "2031-03-10",
+        "planned_end_date": "2031-03-01",
+        "location": "x" * 256,
+    }
+    refused = submit(client, ASSESSMENTS + "create/", backwards)
+    assert refused.status_code == 422
+    # One round: the page's own checks and the dates' order (the service's rule) together.
+    assert _field_error(refused.text, "title") == "Give the title"
+    assert _field_error(refused.text, "primary_methodology") == "Choose a methodology"
+    assert _field_error(refused.text, "location") == "Location may have at most 255 characters"
+    assert _field_error(refused.text, "planned_end_date") == (
+        "Planned end must not be before the planned start"
+    )
+    assert 'value="2031-03-01"' in refused.text
+    ancient = submit(
+        client, ASSESSMENTS + "create/", {**backwards, "planned_start_date": "1900-01-01"}
+    )
+    assert _field_error(ancient.text, "planned_start_date") == (
+        "Planned start must be between Thu 1 Jan 1970 and Tue 31 Dec 2199"
+    )
+
+    made = make_client().post(
+        "/api/v1/assessments",
+        json={"title": "Survey", "primary_methodology": "survey", "assessment_level": "barangay"},
+        headers=admin_headers,
+    )
+    assert made.status_code == 201, made.text
+    page = f"{ASSESSMENTS}{made.json()['id']}/"
+    edited = submit(
+        client,
+        page + "edit/",
+        {**backwards, "primary_methodology": "survey", "version": "1", "status": "planning"},
+    )
+    assert edited.status_code == 422
+    assert _field_error(edited.text, "title") == "Give the title"
+    assert _field_error(edited.text, "planned_end_date") == (
+        "Planned end must not be before the planned start"
+    )
 
 
 # -- edit and delete of assessments and needs; who changed what (issue 15) -------------------

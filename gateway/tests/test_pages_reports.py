@@ -336,6 +336,102 @@ def test_the_portfolio_report_has_the_dashboards_filters_tables_and_charts(make_
         assert words in text, words
 
 
+def test_the_portfolio_report_lists_each_ppas_indicators_and_latest_update_and_whole_labels(
+    make_client, api, portfolio
+):
+    year = random.choice([y for y in range(2100, 2200) if y != portfolio["year"]])
+    marker = uuid.uuid4().hex[:6]
+    title = f"Community water systems for IP and Moro settlements of the Pulangi valley {marker}"
+    ppa = post(
+        api,
+        "/ppas",
+        {
+            "title": title,
+            "category": "oobc_ppa",
+            "status": "ongoing",
+            "sector": "peace_security",
+            "fiscal_year": year,
+            "start_date": "2025-01-01",
+            "target_end_date": "2025-12-31",
+        },
+    )
+    # A PPA in each other sector, each allocated: the budget-execution chart names six.
+    for sector in ("economic", "social", "infrastructure", "environment", "governance"):
+        other = post(
+            api,
+            "/ppas",
+            {
+                "title": f"{sector} {marker}",
+                "category": "moa_ppa",
+                "sector": sector,
+                "fiscal_year": year,
+            },
+        )
+        post(
+            api,
+            f"/ppas/{other['id']}/funding",
+            {"tranche_type": "allocation", "amount": "1500000", "date": "2026-02-01"},
+        )
+    classes = post(
+        api,
+        f"/ppas/{ppa['id']}/indicators",
+        {
+            "name": "Classes held",
+            "kind": "output",
+            "unit": "classes",
+            "baseline": "0",
+            "target": "10",
+            "target_date": "2025-12-31",
+        },
+    )
+    post(
+        api,
+        f"/ppas/{ppa['id']}/indicators/{classes['id']}/actuals",
+        {"period_end": "2025-06-30", "value": "13"},
+    )
+    post(
+        api,
+        f"/ppas/{ppa['id']}/indicators",
+        {
+            "name": "Adults who read",
+            "kind": "outcome",
+            "unit": "%",
+            "baseline": "20",
+            "target": "80",
+            "target_date": "2025-12-31",
+        },
+    )
+    today = date.today()
+    post(
+        api,
+        f"/ppas/{ppa['id']}/updates",
+        {"as_of": today.isoformat(), "narrative": f"Pumps installed {marker}.", "progress": 40},
+    )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+    pages, text = pdf_text(
+        client.get(REPORT, params={"fiscal_year": year}), "portfolio-report-monitoring.pdf"
+    )
+
+    assert pages >= 2  # the PPAs start on a page of their own
+    for words in (
+        "PPAs: indicators and latest status update (6)",
+        title,
+        "Ongoing · progress 0 % · At risk (behind schedule)",
+        "Classes held (classes) 10 by Wed 31 Dec 2025 13 at Mon 30 Jun 2025",
+        "130.0 % (target exceeded) On track",  # past its target, as on the PPA's page
+        "Adults who read (%) 80 by Wed 31 Dec 2025 No actual yet",
+        f"Latest update, {today.strftime('%a')} {today.day} {today.strftime('%b %Y')} "
+        f"(progress reported: 40 %): Pumps installed {marker}.",
+        "Latest update: none yet.",
+        "No indicators yet.",
+    ):
+        assert words in text, words
+    # The charts name each sector in full: nothing cut short ("Infrastr…", "Peace an…").
+    assert "…" not in text
+    assert text.count("Infrastructure") == 3  # its bar in each chart, and its table row
+
+
 def test_no_pdf_for_a_ppa_the_user_cannot_read(make_client, portfolio):
     anonymous = make_client()
     for path in (f"{PPAS}{portfolio['ppa']['id']}/brief.pdf", REPORT, BUDGET_EXECUTION):

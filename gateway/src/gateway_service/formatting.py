@@ -5,7 +5,9 @@
 - ``span(start, end, all_day=False, day_zone=None)``: a range (see `format_span`);
 - ``label``: an enum value as words;
 - ``pesos(currency="PHP")``: an amount with its currency (₱1,234.50; none: an em dash);
-- ``percent``: a rate as "55.3 %" (none: an em dash, a rate whose denominator was 0).
+- ``percent``: a rate as "55.3 %" (none: an em dash, a rate whose denominator was 0);
+- ``attainment``: an indicator's attainment as it is, past its target said so: "130.0 %
+  (target exceeded)" (the PPA page, its brief and the portfolio report alike).
 
 The calendar's script formats in the browser with the same patterns (``obcms-format.js``).
 """
@@ -113,6 +115,12 @@ def percent(value: float | None) -> str:
     return EMPTY if value is None else f"{value:.1f} %"
 
 
+def attainment(value: float | None) -> str:
+    # Uncapped: a manager reads how far past its target an indicator went, in words.
+    shown = percent(value)
+    return f"{shown} (target exceeded)" if value is not None and value > 100 else shown
+
+
 def zone_name(zone: str) -> str:
     """An IANA time zone as people look for it, by its city: "Buenos Aires
     (America/Argentina)", "Manila (Asia)"; one without a region as it is ("UTC")."""
@@ -135,6 +143,7 @@ def register(environment: Environment) -> None:
         file_size=file_size,
         pesos=pesos,
         percent=percent,
+        attainment=attainment,
         markdown=markdown,
         zone_name=zone_name,
     )

@@ -41,6 +41,9 @@ BUDGET_SERIES = {
 }
 PALETTE = ("#0b5394", "#3d85c6", "#6aa84f", "#e69138", "#674ea7", "#45818e", "#999999")
 FONT = "DejaVu Sans, sans-serif"
+# An axis label's longest, in characters: about a third of a half-page chart's width. pygal
+# would cut a longer one anywhere ("Infrastr…", "Peace an…"); we shorten it between words.
+LABEL_LIMIT = 32
 
 
 def _worker_limit(request: Request) -> CapacityLimiter:
@@ -104,8 +107,26 @@ def _svg(chart: Graph) -> Markup:
     return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal's own escaped SVG
 
 
+def axis_label(text: str, limit: int = LABEL_LIMIT) -> str:
+    """`text` as an axis shows it: whole when it fits in `limit` characters, else cut at the
+    last word that fits, with an ellipsis (a single overlong word is cut inside it)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    words = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return words.rstrip(" ,;:-(\u2013") + "…"
+
+
 def _compact_pesos(value: float) -> str:
     return money(round(value), "PHP").removesuffix(".00")
+
+
+def _scale_pesos(value: float) -> str:
+    """A value axis's tick in a few characters ("₱2.5M"): in full, eight ticks overlap."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"₱{value / size:,.3g}{suffix}"
+    return _compact_pesos(value)
 
 
 def budget_bars(title: str, figures: Mapping[str, float | None], width: int = 640) -> Markup:
@@ -147,14 +168,16 @@ def grouped_bars(
     title: str, groups: Sequence[str], series: Mapping[str, Sequence[float]], width: int = 640
 ) -> Markup:
     """Bars of each of `series` (name: amount per group) side by side for every group (e.g.
-    allocated, obligated and disbursed per sector), amounts in pesos."""
+    allocated, obligated and disbursed per sector), amounts in pesos. The groups are rows,
+    their names (`axis_label`) read across on the left: under columns, seven sectors' names
+    had room for eight letters each."""
     names = list(series)
     import pygal  # on demand: see the module's docstring
 
-    chart = pygal.Bar(
+    chart = pygal.HorizontalBar(
         title=title,
         width=width,
-        height=300,
+        height=90 + len(groups) * (11 * len(names) + 12),
         style=_style(
             [
                 BUDGET_SERIES.get(key, (key, colour))[1]
@@ -163,14 +186,18 @@ def grouped_bars(
         ),
         disable_xml_declaration=True,
         js=[],
-        x_labels=list(groups),
         legend_at_bottom=True,
         legend_at_bottom_columns=len(names),
-        value_formatter=_compact_pesos,
+        value_formatter=_scale_pesos,
+        max_scale=6,  # pygal's up to 16 ticks crowd the axis
+        truncate_label=-1,
         margin=4,
     )
+    # Drawn from the bottom up: the first group comes last to stand on top.
+    chart.x_labels = [axis_label(group) for group in reversed(groups)]
     for name in names:
-        chart.add(BUDGET_SERIES.get(name, (name, ""))[0], [float(value) for value in series[name]])
+        values = [float(value) for value in reversed(series[name])]
+        chart.add(BUDGET_SERIES.get(name, (name, ""))[0], values)
     return _svg(chart)
 
 
@@ -189,11 +216,12 @@ def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Marku
         show_x_guides=False,
         show_y_guides=False,
         show_x_labels=False,
+        truncate_label=-1,
         margin=4,
     )
     # Drawn from the bottom up: the first comes last to stand on top.
     shown = list(counts.items())[::-1]
-    chart.x_labels = [f"{name} ({count})" for name, count in shown]
+    chart.x_labels = [f"{axis_label(name)} ({count})" for name, count in shown]
     chart.add("PPAs", [count for _, count in shown])
     return _svg(chart)
 

@@ -201,6 +201,7 @@ def test_empty_portfolio(client, staff):
         "on_track": 0,
         "behind": 0,
         "no_data": 0,
+        "exceeded": 0,
         "average_attainment": None,
     }
     assert board["stale_updates"] == {"stale_days": 30, "total": 0, "ppas": []}
@@ -452,6 +453,7 @@ def test_indicator_attainment_for_the_portfolio_and_one_fiscal_year(client, staf
         "on_track": 2,
         "behind": 1,
         "no_data": 2,
+        "exceeded": 1,  # B's 150 %, on track too
         "average_attainment": 56.7,  # (60 + 10 + 100) / 3
     }
     assert get_dashboard(client, staff, fiscal_year=2026)["indicators"] == {
@@ -459,6 +461,7 @@ def test_indicator_attainment_for_the_portfolio_and_one_fiscal_year(client, staf
         "on_track": 1,
         "behind": 1,
         "no_data": 0,
+        "exceeded": 0,
         "average_attainment": 35.0,
     }
 
@@ -545,6 +548,7 @@ def test_the_record_filters_scope_indicators_stale_ppas_and_under_obligation(
             "on_track": 1,
             "behind": 1,
             "no_data": 0,
+            "exceeded": 0,
             "average_attainment": 35.0,
         }
         assert tagged["stale_updates"]["stale_days"] == 7

@@ -193,6 +193,38 @@ def test_invalid_indicators_and_actuals_are_422_naming_the_field(client, staff):
     assert (found["actuals"], found["version"]) == ([], 1)
 
 
+def test_an_actual_the_indicator_cannot_take_is_refused_naming_the_field(client, staff):
+    ppa = create_ppa(client, staff, **YEAR_2025)
+    households = indicator(client, staff, ppa["id"])  # a count: 10 -> 110
+    share = indicator(
+        client, staff, ppa["id"], name="Literacy", unit="% of adults", baseline=60, target=90
+    )
+    for made, period, value, field, words in [
+        (households, "2025-03-31", -1, "value", "cannot be negative"),
+        (share, "2025-03-31", -5, "value", "cannot be negative"),
+        (share, "2025-03-31", "100.01", "value", "cannot be above 100"),
+        # Before the PPA started (1 Jan 2025): not its work.
+        (households, "2024-12-31", 20, "period_end", "Wed 1 Jan 2025"),
+    ]:
+        error = assert_error(
+            record(client, staff, ppa["id"], made["id"], period, value), 422, field
+        )
+        assert words in error["message"], (value, error)
+    assert all(found["actuals"] == [] for found in listed(client, staff, ppa["id"]))
+
+    # The limits themselves are values it can take.
+    assert record(client, staff, ppa["id"], share["id"], "2025-01-01", 100).status_code == 201
+    assert record(client, staff, ppa["id"], households["id"], "2025-01-01", 0).status_code == 201
+
+    # A net change (baseline below 0) and a growth rate (target above 100 %).
+    change = indicator(client, staff, ppa["id"], name="Net migration", baseline=-40, target=0)
+    growth = indicator(client, staff, ppa["id"], name="Income growth", unit="%", target=150)
+    points = indicator(client, staff, ppa["id"], unit="percentage points", baseline=-5, target=5)
+    for made, value in [(change, -55), (growth, 130), (points, -7)]:
+        reply = record(client, staff, ppa["id"], made["id"], "2025-06-30", value)
+        assert reply.status_code == 201, reply.text
+
+
 def test_one_actual_per_period_even_when_two_arrive_at_once(client, staff, manager):
     ppa = create_ppa(client, staff, **YEAR_2025)
     made = indicator(client, staff, ppa["id"])
@@ -395,3 +427,48 @@ def test_updates_written_at_once_are_all_kept(client, staff, manager):
     log = client.get(f"{PPAS}/{ppa['id']}/updates", headers=staff.headers).json()
     assert len(log) == 3
     assert get_ppa(client, staff, ppa["id"])["last_update_on"] == str(date.today())
+
+
+# --- the PPAs' monitoring, as the printed portfolio report lists it ----------------------
+
+
+def test_the_monitoring_report_lists_each_ppas_indicators_and_latest_update(client, staff):
+    year = {"fiscal_year": 2151}
+    # Ended (target end in 2025) with no task done: at risk.
+    water = create_ppa(client, staff, title="Water systems", status="ongoing", **year, **YEAR_2025)
+    road = create_ppa(client, staff, title="Access road", **year)
+    create_ppa(client, staff, title="Another year", fiscal_year=2152)
+    made = indicator(client, staff, water["id"])  # 10 -> 110 households
+    for period, value in [("2025-03-31", 60), ("2025-06-30", 140)]:
+        assert record(client, staff, water["id"], made["id"], period, value).status_code == 201
+    indicator(client, staff, water["id"], name="Wells dug", baseline=0, target=5)
+    earlier = str(date.today() - timedelta(days=7))
+    for as_of, narrative in [(str(date.today()), "Pumps installed"), (earlier, "Drilling")]:
+        assert post_update(client, staff, water["id"], as_of=as_of, narrative=narrative).is_success
+
+    response = client.get("/api/v1/reports/ppa-monitoring", params=year, headers=staff.headers)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert [p["title"] for p in report["ppas"]] == ["Access road", "Water systems"]
+    listed_road, listed_water = report["ppas"]
+    assert (listed_road["id"], listed_road["indicators"], listed_road["latest_update"]) == (
+        road["id"],
+        [],
+        None,
+    )
+    assert (listed_water["status"], listed_water["at_risk"]) == ("ongoing", True)
+    households, wells = listed_water["indicators"]
+    assert (households["latest_value"], households["latest_period_end"]) == (140, "2025-06-30")
+    assert (households["target"], households["attainment"], households["status"]) == (
+        110,
+        130.0,
+        "on_track",
+    )
+    assert (wells["name"], wells["latest_value"], wells["attainment"]) == ("Wells dug", None, None)
+    assert listed_water["latest_update"]["narrative"] == "Pumps installed"
+    assert listed_water["latest_update"]["as_of"] == str(date.today())
+    assert_error(
+        client.get("/api/v1/reports/ppa-monitoring", params={"sdg": 99}, headers=staff.headers),
+        422,
+        "sdg",
+    )

@@ -47,6 +47,8 @@ from gateway_service.pages.common import (
 from gateway_service.pages.exports import background_export
 from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError
+from obcms_platform.formatting import format_day
+from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 
 SERVICE = "portfolio"  # the service every record of these forms lives in
 
@@ -75,6 +77,9 @@ class Field:
     low: int = 0
     high: int = 1_000_000_000
     clearable: bool = False  # an emptied input clears the value (null) on edit
+    # A date input that must not come before the date input of this name (the service's
+    # own rule, checked here too so that it shows with the form's other errors).
+    not_before: str = ""
 
     def shown(self, value: object) -> str:
         """The record's `value` as this input shows it to be edited: an amount as people
@@ -139,9 +144,15 @@ def _check(spec: Field, text: str) -> tuple[Any, str | None]:
         return _amount(text, spec.title, signed=True, money=False)
     if spec.kind == "date":
         try:
-            return date.fromisoformat(text).isoformat(), None
+            day = date.fromisoformat(text)
         except ValueError:
             return None, f"{spec.title} must be a date, e.g. {date.today().isoformat()}"
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            return None, (
+                f"{spec.title} must be between {format_day(EARLIEST_DATE)} and "
+                f"{format_day(LATEST_DATE)}"
+            )
+        return day.isoformat(), None
     if spec.kind == "number":
         plain = AMOUNT_SEPARATORS.sub("", text)
         if not plain.isdigit() or not spec.low <= int(plain) <= spec.high:
@@ -157,6 +168,7 @@ def parse(form: Mapping[str, str], specs: Iterable[Field], *, edit: bool = False
     """Check every input of `specs` in `form`. A new record omits empty inputs (the service's
     defaults apply); an edit sends what was submitted, an emptied optional input as null
     (`clearable`) or "" (text)."""
+    specs = tuple(specs)
     parsed = Parsed()
     for spec in specs:
         if edit and spec.name not in form:
@@ -176,7 +188,20 @@ def parse(form: Mapping[str, str], specs: Iterable[Field], *, edit: bool = False
             parsed.errors[spec.name] = error
         else:
             parsed.payload[spec.name] = value
+    _check_order(specs, parsed)
     return parsed
+
+
+def _check_order(specs: Iterable[Field], parsed: Parsed) -> None:
+    """Each date given before the one it must not precede (`Field.not_before`, both given
+    and read): an error beside it. An edit leaving one out leaves the order to the service."""
+    titles = {spec.name: spec.title for spec in specs}
+    for spec in specs:
+        later, earlier = (parsed.payload.get(name) for name in (spec.name, spec.not_before))
+        if spec.not_before and later and earlier and later < earlier:  # ISO dates
+            parsed.errors[spec.name] = (
+                f"{spec.title} must not be before the {titles[spec.not_before].lower()}"
+            )
 
 
 def people_ids(values: Iterable[object], title: str, parsed: Parsed, name: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
 from gateway_service import pdf
@@ -73,6 +74,15 @@ def _sector_labels(sectors: list[str]) -> list[str]:
     return [label(sector) if sector else "No sector" for sector in sectors]
 
 
+def _execution_chart(title: str, report: dict[str, Any]) -> Markup | None:
+    """The budget-execution report's amounts per sector as a chart; none while nothing was
+    allocated, obligated or disbursed (bars of ₱0 on a scale of ₱0 to ₱1 say nothing)."""
+    by_sector = execution_by_sector(report["rows"])
+    if not any(any(amounts) for amounts in by_sector["series"].values()):
+        return None
+    return pdf.grouped_bars(title, _sector_labels(by_sector["sectors"]), by_sector["series"])
+
+
 async def _budget_execution(
     request: Request, user: Identity, filters: list[tuple[str, str]]
 ) -> Any:
@@ -127,20 +137,13 @@ async def budget_execution_export(request: Request, user: PageUser) -> Response:
     if file_format != "pdf":
         raise InvalidInputError("format: choose csv, xlsx or pdf", field="format")
     data = await _budget_execution(request, user, filters)
-    by_sector = execution_by_sector(data["rows"])
     return await pdf.pdf_response(
         request,
         "report_budget_execution.html",
         {
             "data": data,
             "scope": _scope_words(filters),
-            "chart": pdf.grouped_bars(
-                "Allocated, obligated and disbursed by sector",
-                _sector_labels(by_sector["sectors"]),
-                by_sector["series"],
-            )
-            if data["rows"]
-            else None,
+            "chart": _execution_chart("Allocated, obligated and disbursed by sector", data),
         },
         pdf.document_name("budget-execution", _today(user)),
     )
@@ -200,10 +203,11 @@ async def ppa_brief(request: Request, user: PageUser, ppa_id: str) -> Response:
 @router.get(PORTFOLIO_REPORT)
 async def portfolio_report(request: Request, user: PageUser) -> Response:
     """The dashboard under its current filters, as a report: headline figures, charts, the
-    budget-execution table and the PPAs needing attention."""
+    budget-execution table, the PPAs needing attention, and each PPA's indicators and latest
+    status update."""
     filters = query_filters(request, DASHBOARD_FILTERS)
     stale_days = request.query_params.get("stale_days", "")
-    dashboard, execution = await asyncio.gather(
+    dashboard, execution, monitoring = await asyncio.gather(
         fetch(
             request,
             user,
@@ -212,8 +216,8 @@ async def portfolio_report(request: Request, user: PageUser) -> Response:
             params=[*filters, ("stale_days", stale_days)],
         ),
         _budget_execution(request, user, filters),
+        fetch(request, user, "portfolio", "/reports/ppa-monitoring", params=filters),
     )
-    by_sector = execution_by_sector(execution["rows"])
     charts = {
         "status": pdf.count_bars(
             "PPAs by status", {label(k): v for k, v in dashboard["by_status"].items()}
@@ -221,13 +225,7 @@ async def portfolio_report(request: Request, user: PageUser) -> Response:
         "sector": pdf.count_bars(
             "PPAs by sector", {label(k): v for k, v in dashboard["by_sector"].items()}
         ),
-        "execution": pdf.grouped_bars(
-            "Budget execution by sector",
-            _sector_labels(by_sector["sectors"]),
-            by_sector["series"],
-        )
-        if execution["rows"]
-        else None,
+        "execution": _execution_chart("Budget execution by sector", execution),
     }
     return await pdf.pdf_response(
         request,
@@ -235,6 +233,7 @@ async def portfolio_report(request: Request, user: PageUser) -> Response:
         {
             "data": dashboard,
             "execution": execution,
+            "monitoring": monitoring,
             "scope": _scope_words(filters),
             "charts": charts,
         },

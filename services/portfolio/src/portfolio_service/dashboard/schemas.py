@@ -68,14 +68,16 @@ class NeedsCoverage(ResponseModel):
 
 
 class IndicatorAttainment(ResponseModel):
-    """The indicators of the PPAs in scope by where they stand (`IndicatorRead`); average:
-    of their attainments, each counted between 0 and 100 (one far past its target does not
-    hide one behind), one decimal; null when none has an attainment."""
+    """The indicators of the PPAs in scope by where they stand (`IndicatorRead`); exceeded:
+    those past their target (attainment above 100, counted in on_track too); average: of their
+    attainments, each counted between 0 and 100 (one far past its target does not hide one
+    behind), one decimal; null when none has an attainment."""
 
     total: int
     on_track: int
     behind: int
     no_data: int
+    exceeded: int
     average_attainment: float | None
 
 

@@ -17,13 +17,11 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
-    case,
     cast,
     distinct,
     func,
     literal,
     literal_column,
-    null,
     select,
     true,
 )
@@ -223,15 +221,11 @@ def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
         func.count().filter(figures.c.status == status.value).label(status.value)
         for status in IndicatorStatus
     ]
-    # GREATEST and LEAST skip nulls: an indicator without attainment must stay out.
-    capped = case(
-        (figures.c.attainment.is_(None), null()),
-        else_=func.least(func.greatest(figures.c.attainment, 0), 100),
-    )
     indicators = select(
         func.count().label("total"),
         *counts,
-        func.round(func.avg(capped), 1).label("average_attainment"),
+        func.count().filter(figures.c.attainment > 100).label("exceeded"),
+        func.round(func.avg(figures.c.counted), 1).label("average_attainment"),
     ).select_from(figures)
 
     # 6. Open PPAs silent since `stale_since` (by their last update, else their creation),
@@ -369,6 +363,7 @@ def portfolio_dashboard(
             on_track=indicator_row.on_track,
             behind=indicator_row.behind,
             no_data=indicator_row.no_data,
+            exceeded=indicator_row.exceeded,
             average_attainment=(
                 None
                 if indicator_row.average_attainment is None

@@ -5,20 +5,32 @@ Attainment is (latest actual - baseline) / (target - baseline) x 100: the share 
 from baseline to target made so far, whichever way the target lies (a decreasing indicator
 has a negative change to make). Where an indicator stands compares it with the share of its
 period elapsed when that actual was measured (`IndicatorRead`). Both are SQL expressions,
-computed once for the PPA page and the dashboard alike (`indicator_figures`).
+computed once for the PPA page and the dashboard alike (`indicator_figures`), as is the share
+an indicator counts for in an average (its attainment within 0..100: one past its target
+cannot make up for one behind).
+
+An actual is a value the indicator can take: its baseline and target say what it measures.
+Both at 0 or more (a count, an amount, a share): no negative actual; a percentage unit ("%",
+"% of households", "percent") with both within 0..100: a share, at most 100. An indicator
+with a negative baseline or target measures a change and may go below 0; a percentage
+target above 100 is a rate (growth), not a share. Periods end on or after the PPA's start
+date (when it has one) and not after today.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Numeric, Select, case, cast, func, null, select, true
+from sqlalchemy import Date, Numeric, Row, Select, case, cast, func, null, select, true
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import ConflictError, NotFoundError
+from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.formatting import format_day
 from obcms_platform.records import (
     apply_changes,
     columns_or_404,
@@ -41,11 +53,15 @@ from portfolio_service.ppas.models import Ppa
 
 NOT_MEASURED_YET = "No actual recorded yet"
 TARGET_IS_BASELINE = "The target equals the baseline: there is no change to attain"
+# "%", "% of households", "percent", "per cent", "percentage" (not "percentage points": a change).
+PERCENTAGE_UNIT = re.compile(r"\s*(%|per\s?cent(age)?)(\s+of\b.*)?\s*", re.IGNORECASE)
+HUNDRED = Decimal(100)
 
 
 def indicator_figures(*leading: Any) -> Select[Any]:
     """`leading` columns (or entities) of each indicator, then its `attainment`, `expected`
-    share and `status`; its PPA is joined (to filter by it)."""
+    share, `status`, `counted` attainment (what it counts for in an average) and its latest
+    actual's `latest_value` and `latest_period_end`; its PPA is joined (to filter by it)."""
     latest = (
         select(IndicatorActual.value, IndicatorActual.period_end)
         .where(IndicatorActual.indicator_id == Indicator.id)
@@ -57,6 +73,11 @@ def indicator_figures(*leading: Any) -> Select[Any]:
     attainment = case(
         (change == 0, null()),
         else_=func.round((latest.c.value - Indicator.baseline) * 100 / change, 1),
+    )
+    # GREATEST and LEAST skip nulls: an indicator without attainment must stay null.
+    counted = case(
+        (attainment.is_(None), null()),
+        else_=func.least(func.greatest(attainment, 0), 100),
     )
     start = func.coalesce(Ppa.start_date, cast(Indicator.created_at, Date))
     # A period of 0 days (or a target date before the start) counts as 1 day: all elapsed.
@@ -79,6 +100,9 @@ def indicator_figures(*leading: Any) -> Select[Any]:
             attainment.label("attainment"),
             expected.label("expected"),
             status.label("status"),
+            counted.label("counted"),
+            latest.c.value.label("latest_value"),
+            latest.c.period_end.label("latest_period_end"),
         )
         .select_from(Indicator)
         .join(Ppa, Ppa.id == Indicator.ppa_id)
@@ -93,7 +117,7 @@ def list_indicators(session: Session, ppa_id: uuid.UUID) -> list[IndicatorRead]:
         .where(Indicator.ppa_id == ppa_id)
         .order_by(Indicator.created_at, Indicator.id)
     )
-    return [_read(*row) for row in rows]
+    return [_read(row) for row in rows]
 
 
 def indicator_read(session: Session, indicator_id: uuid.UUID) -> IndicatorRead:
@@ -103,10 +127,12 @@ def indicator_read(session: Session, indicator_id: uuid.UUID) -> IndicatorRead:
         .where(Indicator.id == indicator_id)
         .execution_options(populate_existing=True)
     ).one()
-    return _read(*row)
+    return _read(row)
 
 
-def _read(indicator: Indicator, attainment: Any, expected: Any, status: str) -> IndicatorRead:
+def _read(row: Row[Any]) -> IndicatorRead:
+    indicator: Indicator = row[0]
+    attainment, expected = row.attainment, row.expected
     latest = indicator.actuals[0] if indicator.actuals else None
     note = None
     if latest is None:
@@ -119,7 +145,7 @@ def _read(indicator: Indicator, attainment: Any, expected: Any, status: str) -> 
         latest_actual=latest,
         attainment=None if attainment is None else float(attainment),
         expected=None if expected is None else float(expected),
-        status=IndicatorStatus(status),
+        status=IndicatorStatus(row.status),
         attainment_note=note,
     )
 
@@ -174,7 +200,15 @@ def record_actual(
         field="period_end",
         why="an actual is measured at a period's end",
     )
-    _locked(session, ppa_id, indicator_id, None)
+    indicator = _locked(session, ppa_id, indicator_id, None)
+    start = session.scalar(select(Ppa.start_date).where(Ppa.id == ppa_id))
+    if start is not None and data.period_end < start:
+        raise InvalidInputError(
+            f"period_end: must not be before the PPA's start date ({format_day(start)}): "
+            "an actual measures the PPA's work",
+            field="period_end",
+        )
+    _ensure_possible(indicator, data.value)
     recorded = session.scalar(
         select(IndicatorActual.id).where(
             IndicatorActual.indicator_id == indicator_id,
@@ -195,6 +229,28 @@ def record_actual(
     )
     insert_row(session, actual)
     return actual
+
+
+def _is_share(indicator: Indicator) -> bool:
+    """A percentage of a whole (at most 100), by its unit and its figures."""
+    return bool(PERCENTAGE_UNIT.fullmatch(indicator.unit)) and all(
+        0 <= figure <= HUNDRED for figure in (indicator.baseline, indicator.target)
+    )
+
+
+def _ensure_possible(indicator: Indicator, value: Decimal) -> None:
+    """Refuse (422 naming `value`) a value the indicator cannot take (the module's rule)."""
+    if value < 0 and indicator.baseline >= 0 and indicator.target >= 0:
+        raise InvalidInputError(
+            "value: cannot be negative: this indicator counts or measures from 0 up (its "
+            "baseline and target are not negative)",
+            field="value",
+        )
+    if value > HUNDRED and _is_share(indicator):
+        raise InvalidInputError(
+            f"value: cannot be above 100: this indicator is a percentage ({indicator.unit})",
+            field="value",
+        )
 
 
 def delete_actual(

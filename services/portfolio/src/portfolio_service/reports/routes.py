@@ -1,4 +1,5 @@
-"""Report routes: the budget-execution report, as JSON or as a CSV or Excel file."""
+"""Report routes: the budget-execution report, as JSON or as a CSV or Excel file; the PPAs'
+monitoring (the printed portfolio report's list)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ from obcms_platform.db import DbSession
 from obcms_platform.exports import EXPORT_CONTENT, ExportFormat
 from obcms_platform.formatting import OFFICE_ZONE
 from obcms_platform.resource_routes import collection_router
+from obcms_platform.zones import office_today
+from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.reports import service
-from portfolio_service.reports.schemas import BudgetExecution, BudgetExecutionFilters
+from portfolio_service.reports.schemas import (
+    BudgetExecution,
+    BudgetExecutionFilters,
+    PpaMonitoring,
+)
 
 router = collection_router("reports", tag="reports")
 
@@ -49,3 +56,15 @@ def budget_execution(
         today=principal.today(),
         title="Budget execution",
     )
+
+
+@router.get("/ppa-monitoring", response_model=PpaMonitoring)
+def ppa_monitoring(
+    session: DbSession,
+    _: CurrentPrincipal,
+    filters: Annotated[DashboardFilters, Query()],
+) -> PpaMonitoring:
+    """The PPAs the dashboard's filters select (fiscal year, region, province, tag, SDG), by
+    title: each one's status, progress, whether it is at risk, its indicators (target, latest
+    actual, attainment, where it stands) and its latest status update."""
+    return service.ppa_monitoring(session, filters, office_today())

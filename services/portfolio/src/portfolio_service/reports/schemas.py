@@ -1,13 +1,16 @@
-"""Budget-execution report schemas."""
+"""Report schemas: the budget-execution report, and the PPAs' monitoring (their indicators and
+latest status update) that the printed portfolio report lists."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from obcms_platform.schemas import ResponseModel
 from portfolio_service.dashboard.schemas import DashboardFilters
-from portfolio_service.fields import Money
-from portfolio_service.ppas.models import Sector
+from portfolio_service.fields import Measured, Money
+from portfolio_service.indicators.models import IndicatorStatus
+from portfolio_service.ppas.models import PpaStatus, Sector
 
 
 class BudgetExecutionFilters(DashboardFilters):
@@ -51,3 +54,45 @@ class BudgetExecution(ResponseModel):
     as_of: date
     rows: list[BudgetExecutionRow]
     totals: BudgetExecutionFigures
+
+
+class MonitoredIndicator(ResponseModel):
+    """An indicator's figures as `IndicatorRead` has them; `latest_value` at
+    `latest_period_end` (null: no actual yet)."""
+
+    name: str
+    unit: str
+    baseline: Measured
+    target: Measured
+    target_date: date
+    latest_value: Measured | None
+    latest_period_end: date | None
+    attainment: float | None
+    status: IndicatorStatus
+
+
+class LatestUpdate(ResponseModel):
+    as_of: date
+    narrative: str
+    progress: int | None
+    issues: str
+
+
+class MonitoredPpa(ResponseModel):
+    """`at_risk`: behind schedule (the dashboard's at-risk rule)."""
+
+    id: uuid.UUID
+    title: str
+    status: PpaStatus
+    progress: int
+    at_risk: bool
+    indicators: list[MonitoredIndicator]
+    latest_update: LatestUpdate | None
+
+
+class PpaMonitoring(ResponseModel):
+    """The PPAs the filters select, by title, each with its indicators (oldest first) and its
+    latest status update."""
+
+    as_of: date
+    ppas: list[MonitoredPpa]

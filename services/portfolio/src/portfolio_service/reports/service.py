@@ -1,6 +1,7 @@
 """The budget-execution report: what the PPAs of each sector and fiscal year were allocated,
 obligated and disbursed, against the sector's budget ceiling. One aggregate query, whatever
-the size of the portfolio; functions take a session and never commit."""
+the size of the portfolio; and the PPAs' monitoring (indicators, latest update) in three.
+Functions take a session and never commit."""
 
 from __future__ import annotations
 
@@ -10,22 +11,31 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from obcms_platform.exports import Column, Export
 from obcms_platform.zones import office_today
 from portfolio_service.ceilings.models import BudgetCeiling
+from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.funding.models import FundingTranche, TrancheType
 from portfolio_service.funding.service import FundingFigures, tranche_sums
+from portfolio_service.indicators.models import Indicator
+from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.ppas.models import Ppa, Sector
-from portfolio_service.ppas.service import record_conditions
+from portfolio_service.ppas.service import at_risk_condition, record_conditions
 from portfolio_service.reports.schemas import (
     BudgetExecution,
     BudgetExecutionFigures,
     BudgetExecutionFilters,
     BudgetExecutionRow,
+    LatestUpdate,
+    MonitoredIndicator,
+    MonitoredPpa,
+    PpaMonitoring,
 )
+from portfolio_service.status_updates.models import StatusUpdate
 
 
 def budget_execution_query(filters: BudgetExecutionFilters) -> Select[Any]:
@@ -165,3 +175,60 @@ BUDGET_EXECUTION_EXPORT = Export(
     ),
     lambda session, filters: budget_execution_query(filters),
 )
+
+
+def ppa_monitoring(session: Session, filters: DashboardFilters, today: date) -> PpaMonitoring:
+    """The PPAs `filters` selects (as the dashboard counts them), by title, each with its
+    indicators' figures (`indicator_figures`, as on its page) and its latest status update."""
+    conditions = record_conditions(filters)
+    if filters.fiscal_year is not None:
+        conditions.append(Ppa.fiscal_year == filters.fiscal_year)
+    ppas = session.execute(
+        select(
+            Ppa.id,
+            Ppa.title,
+            Ppa.status,
+            Ppa.progress,
+            at_risk_condition(literal(today, Date)).label("at_risk"),
+        )
+        .where(*conditions)
+        .order_by(Ppa.title, Ppa.id)
+    ).all()
+    in_scope = select(Ppa.id).where(*conditions)
+    indicators: dict[Any, list[MonitoredIndicator]] = {}
+    for row in session.execute(
+        indicator_figures(
+            Indicator.ppa_id,
+            Indicator.name,
+            Indicator.unit,
+            Indicator.baseline,
+            Indicator.target,
+            Indicator.target_date,
+        )
+        .where(Indicator.ppa_id.in_(in_scope))
+        .order_by(Indicator.created_at, Indicator.id)
+    ):
+        indicators.setdefault(row.ppa_id, []).append(MonitoredIndicator.model_validate(row))
+    # The newest of each PPA's log: by the day described, then by when written.
+    latest = session.execute(
+        select(StatusUpdate)
+        .where(StatusUpdate.ppa_id.in_(in_scope))
+        .order_by(StatusUpdate.ppa_id, StatusUpdate.as_of.desc(), StatusUpdate.created_at.desc())
+        .ext(distinct_on(StatusUpdate.ppa_id))
+    ).scalars()
+    updates = {update.ppa_id: LatestUpdate.model_validate(update) for update in latest}
+    return PpaMonitoring(
+        as_of=today,
+        ppas=[
+            MonitoredPpa(
+                id=row.id,
+                title=row.title,
+                status=row.status,
+                progress=row.progress,
+                at_risk=bool(row.at_risk),
+                indicators=indicators.get(row.id, []),
+                latest_update=updates.get(row.id),
+            )
+            for row in ppas
+        ],
+    )

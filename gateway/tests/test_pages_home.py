@@ -304,3 +304,52 @@ def test_home_needs_a_login(make_client):
     response = make_client().get("/")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/accounts/login/")
+
+
+def test_a_managers_own_requests_wait_for_another_manager(make_client, admin_headers):
+    api = make_client()
+    manager = person(api, admin_headers, "manager", "Fatima Manager")
+    staff = person(api, admin_headers, "staff", "Gani Staff")
+    marker = uuid.uuid4().hex[:8]
+    start = _today() + timedelta(days=40)
+    leave = post(
+        api,
+        manager["headers"],
+        "/leaves",
+        {"leave_type": "vacation", "start_date": start.isoformat(), "end_date": start.isoformat()},
+    )
+    van = post(
+        api,
+        admin_headers,
+        "/resources",
+        {"name": f"Van {marker}", "resource_type": "vehicle", "booking_requires_approval": True},
+    )
+    booking = post(
+        api,
+        manager["headers"],
+        "/bookings",
+        {
+            "resource_id": van["id"],
+            "start": f"{start.isoformat()}T09:00:00+08:00",
+            "end": f"{start.isoformat()}T11:00:00+08:00",
+        },
+    )
+    client = signed_in(make_client(), manager["username"])
+    home = client.get("/").text
+    for section, record in (("pending-leave", leave), ("pending-bookings", booking)):
+        item = re.search(rf'data-\w+-id="{record["id"]}".*?</li>', _section(home, section), re.S)
+        assert item, section
+        assert "Your request: another manager decides it" in item.group(0)
+        assert "approve/" not in item.group(0)
+    # Nor on the request's own pages; its questions are refused, with the reason.
+    assert "approve/" not in client.get(f"{LEAVE}{leave['id']}/").text
+    assert "approve/" not in client.get(f"{BOOKINGS}{booking['id']}/").text
+    own = client.get(f"{LEAVE}{leave['id']}/reject/")
+    assert own.status_code == 403
+    assert "Nobody decides their own request" in own.text
+    assert client.get(f"{BOOKINGS}{booking['id']}/reject/").status_code == 403
+    # A staff member is refused the question too (only its answer was refused before).
+    staff_client = signed_in(make_client(), staff["username"])
+    asked = staff_client.get(f"{LEAVE}{leave['id']}/reject/")
+    assert asked.status_code == 403
+    assert "Only a manager approves or rejects a request" in asked.text

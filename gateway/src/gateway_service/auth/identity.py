@@ -50,6 +50,11 @@ class Identity:
     def has_role(self, role: Role) -> bool:
         return self.principal.has_role(role)
 
+    def may_decide(self, requester: object) -> bool:
+        """Whether this person approves or rejects a request `requester` asked for (leave, a
+        booking): the calendar's rule, a manager and never for their own request."""
+        return self.has_role(Role.MANAGER) and str(requester) != str(self.id)
+
 
 class IdentityCache:
     """Resolved users by credential, kept `ttl_seconds` per worker.

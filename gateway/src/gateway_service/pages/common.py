@@ -33,7 +33,7 @@ from gateway_service.users.models import User
 from gateway_service.users.service import Names, names_by_id, user_ids
 from obcms_platform.app import API_PREFIX
 from obcms_platform.auth import Role
-from obcms_platform.errors import AppError, NotFoundError, ServiceUnavailableError
+from obcms_platform.errors import AppError, ForbiddenError, NotFoundError, ServiceUnavailableError
 from obcms_platform.vocabulary import (
     AppropriationClass,
     AssessmentLevel,
@@ -491,6 +491,16 @@ def update_payload(
         elif name in {"description", "summary", "notes", "implementing_office", "location"}:
             payload[name] = ""
     return payload
+
+
+def ensure_may_decide(user: Identity, requester: object) -> None:
+    """Refuse the question before a decision on a request to whom the calendar would refuse
+    the decision (`Identity.may_decide`): its page is no use to them."""
+    if user.may_decide(requester):
+        return
+    if str(requester) == str(user.id):
+        raise ForbiddenError("Nobody decides their own request: another manager does")
+    raise ForbiddenError("Only a manager approves or rejects a request")
 
 
 def is_manager(user: Identity) -> bool:

@@ -25,6 +25,7 @@ from gateway_service.pages.common import (
     FormError,
     api,
     create_payload,
+    ensure_may_decide,
     fetch,
     fetch_items,
     if_match,
@@ -202,7 +203,7 @@ async def _leave_detail(
             "names": names,
             "events_then": events,
             "others_away": others,
-            "can_decide": is_manager(user) and leave["status"] == "pending",
+            "can_decide": user.may_decide(leave["user_id"]) and leave["status"] == "pending",
             "withdraw": _withdrawal(user, leave),
             "activity": changes,
             "activity_total": change_count,
@@ -292,6 +293,7 @@ async def _reject_page(
     """The question before a rejection; asked again (`errors` beside the reason, what was
     typed kept) when the service refused it."""
     leave, who = await _leave_and_whose(request, user, leave_id)
+    ensure_may_decide(user, leave["user_id"])
     back = {"home": home.HOME, "list": LEAVE}.get(next_page)
     return render(
         request,

@@ -24,6 +24,7 @@ from gateway_service.pages.common import (
     FormError,
     api,
     create_payload,
+    ensure_may_decide,
     fetch,
     fetch_items,
     fetch_page,
@@ -202,7 +203,7 @@ async def _booking_page(
     changes, change_count = await activity(request, user, "calendar", f"/bookings/{booking_id}")
     holding = booking["status"] in ("pending", "approved")
     actions = []
-    if is_manager(user) and booking["status"] == "pending":
+    if user.may_decide(booking["booked_by"]) and booking["status"] == "pending":
         actions += ["approve", "reject"]
     if holding and (is_manager(user) or booking["booked_by"] == str(user.id)):
         actions.append("cancel")
@@ -265,6 +266,8 @@ async def _undo_question(
     note, what was typed kept) when the service refused it (a rejection says why)."""
     verb, consequence = UNDOING[undoing]
     booking = await fetch(request, user, "calendar", f"/bookings/{booking_id}")
+    if undoing == "reject":
+        ensure_may_decide(user, booking["booked_by"])
     reply = await api(request, user, "calendar", "GET", f"/resources/{booking['resource_id']}")
     resource = reply.body["name"] if reply.ok else "a resource"
     names = await user_names(request, [booking["booked_by"]])

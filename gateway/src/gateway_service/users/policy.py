@@ -3,7 +3,8 @@
 The guessability check is zxcvbn (Dropbox's estimator): its offline lists hold the most
 common passwords of public breaches, English words, names and keyboard patterns, and it
 counts the user's own name and e-mail as known words. A password must reach score 3
-("safely unguessable": about 10^8 guesses or more).
+("safely unguessable": about 10^8 guesses or more), and hold no word of four letters or more
+of the person's name.
 """
 
 from __future__ import annotations
@@ -35,12 +36,30 @@ def personal_words(values: Iterable[str]) -> list[str]:
 
 
 def check_password(
-    password: str, *, min_length: int, field: str, user_inputs: Iterable[str] = ()
+    password: str,
+    *,
+    min_length: int,
+    field: str,
+    user_inputs: Iterable[str] = (),
+    names: Iterable[str] = (),
 ) -> None:
-    """Raise a 422 naming `field` when `password` breaks the policy."""
+    """Raise a 422 naming `field` when `password` breaks the policy: too short, too easy
+    to guess knowing `user_inputs` (user name, full name, e-mail), or holding a word of the
+    person's `names` (full name, the e-mail's name)."""
     if len(password) < min_length:
         raise InvalidInputError(
             f"{field}: at least {min_length} characters are required", field=field
+        )
+    # A name with a year or a sign around it scores well with zxcvbn ("Sinsuat@2026x"), but
+    # the page promises such passwords are refused: any word of the person's name in it is.
+    lowered = password.lower()
+    words = sorted(personal_words(names), key=len, reverse=True)  # the most of it said
+    found = next((word for word in words if len(word) >= 4 and word in lowered), None)
+    if found is not None:
+        raise InvalidInputError(
+            f"{field}: this password contains your name (“{found}”); "
+            "choose words that are not about you",
+            field=field,
         )
     # Imported on first use: its word lists cost 15 MB that most processes never need.
     from zxcvbn import zxcvbn

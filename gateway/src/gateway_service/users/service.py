@@ -50,12 +50,19 @@ def _personal_words(user: User | UserCreate) -> list[str]:
     return [user.username, user.full_name, user.email or ""]
 
 
+def _names(user: User | UserCreate) -> list[str]:
+    """The person's names, none of whose words a password may hold: the full name and the
+    e-mail's name (before the @)."""
+    return [user.full_name, (user.email or "").partition("@")[0]]
+
+
 def create_user(session: Session, data: UserCreate, *, min_password_length: int) -> User:
     check_password(
         data.password,
         min_length=min_password_length,
         field="password",
         user_inputs=_personal_words(data),
+        names=_names(data),
     )
     if find_user(session, data.username) is not None:
         raise _username_taken(data.username)
@@ -320,7 +327,7 @@ def _refuse_a_shared_email(
     )
     if holder is not None:
         raise ConflictError(
-            f"email: {email} is already the address of {holder.full_name or holder.username}; "
+            f"email: the address {email} is already {holder.full_name or holder.username}'s; "
             "each account needs its own",
             field="email",
         )
@@ -328,7 +335,11 @@ def _refuse_a_shared_email(
 
 def _set_password(user: User, password: str, *, min_password_length: int, field: str) -> None:
     check_password(
-        password, min_length=min_password_length, field=field, user_inputs=_personal_words(user)
+        password,
+        min_length=min_password_length,
+        field=field,
+        user_inputs=_personal_words(user),
+        names=_names(user),
     )
     user.password_hash = hash_password(password)
     user.version += 1

@@ -358,14 +358,26 @@ def test_keyboard_reaches_more_link_and_entries(open_page, seeded):
     expect(page.locator("#details-title")).to_have_text(seeded["crowd"][5]["title"])
     page.keyboard.press("Escape")
 
-    # A day's column of the week view: Enter opens a new event on that day.
+    # Escape gives the focus back to the entry that opened the details, as × does.
+    show(page, "dayGridMonth")
+    meeting = entry(page, seeded["meeting"]["title"])
+    meeting.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#details-title")).to_have_text(seeded["meeting"]["title"])
+    page.keyboard.press("Escape")
+    expect(page.locator("#details-title")).to_be_hidden()
+    expect(meeting).to_be_focused()
+
+    # A day's column of the week view: Enter opens a new event on that day; Escape returns.
     show(page, "timeGridWeek")
-    page.locator("td.fc-timegrid-col[data-date='2034-10-13']").focus()
+    column = page.locator("td.fc-timegrid-col[data-date='2034-10-13']")
+    column.focus()
     page.keyboard.press("Enter")
     form = page.locator("#event-dialog form")
     expect(form.locator("input[name=start]")).to_have_value("2034-10-13T08:00")
     page.keyboard.press("Escape")
     expect(page.locator("#event-dialog")).to_be_hidden()
+    expect(column).to_be_focused()
 
 
 def test_select_a_slot_creates_a_one_off_event(open_page, api, seeded):

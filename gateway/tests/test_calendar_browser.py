@@ -358,7 +358,7 @@ def test_keyboard_reaches_more_link_and_entries(open_page, seeded):
     expect(page.locator("#details-title")).to_have_text(seeded["crowd"][5]["title"])
     page.keyboard.press("Escape")
 
-    # Escape gives the focus back to the entry that opened the details, as × does.
+    # Escape gives the focus back to the entry that opened the details, as the close button does.
     show(page, "dayGridMonth")
     meeting = entry(page, seeded["meeting"]["title"])
     meeting.focus()

@@ -85,7 +85,19 @@ def test_resources_bookings_overlap_and_decisions(make_client, staff_user):
         manager, RESOURCES + "create/", {"name": f"Bus {marker}", "resource_type": "spaceship"}
     )
     assert invalid.status_code == 422
-    assert "resource_type" in invalid.text
+    assert re.search(r'<select name="resource_type" aria-invalid="true"', invalid.text)
+    # Every problem at once, each beside its input, the values typed kept.
+    both = submit(manager, RESOURCES + "create/", {"name": "", "capacity": "twelve"})
+    assert both.status_code == 422
+    assert 'id="resource-name-error">Give the resource a name<' in both.text
+    assert 'id="resource-capacity-error">Give a whole number of people or seats' in both.text
+    assert 'value="twelve"' in both.text
+    assert "Please correct the 2 fields marked below." in both.text
+    taken = submit(
+        manager, RESOURCES + "create/", {"name": f"Van {marker}", "resource_type": "room"}
+    )
+    assert taken.status_code == 409
+    assert re.search(r'id="resource-name-error">[^<]*already exists', taken.text)
 
     staff = signed_in(make_client(), staff_user["username"])
     staff_page = staff.get(RESOURCES)

@@ -41,6 +41,8 @@ from gateway_service.web import render
 from obcms_platform.feed import make_window, max_window_days
 
 BOOKING_PAGE = RESOURCES + "bookings/{booking_id}/"
+# The new-resource form's inputs of the calendar's fields (its refusals go beside them).
+RESOURCE_INPUTS = {name: name for name in ("name", "resource_type", "capacity", "location")}
 DECISIONS = ("approve", "reject", "cancel")
 DECIDED = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}
 
@@ -121,6 +123,7 @@ async def _resources_page(
     error: FormError | None = None,
     refusal: BookingRefusal | None = None,
     form: dict[str, str] | None = None,
+    new_resource: Refused | None = None,
 ) -> Response:
     resources = await fetch_items(request, user, "calendar", "/resources")
     filters = query_filters(request, ("status", "resource_id", "mine"))
@@ -131,6 +134,8 @@ async def _resources_page(
         if refusal
         else error.status
         if error
+        else new_resource.status
+        if new_resource
         else (list_error.status if list_error else 200)
     )
     return render(
@@ -145,6 +150,7 @@ async def _resources_page(
             "filters": dict(filters),
             "section": section,
             "error": error,
+            "new_resource": new_resource or Refused({}),
             "booking": refusal or NOT_REFUSED,
             "list_error": list_error,
             "form": form or {},
@@ -170,12 +176,25 @@ async def resource_create(request: Request, user: PageUser) -> Response:
     )
     payload["booking_requires_approval"] = bool(form.get("booking_requires_approval"))
     payload["is_available"] = not form.get("unavailable")
-    reply = await api(request, user, "calendar", "POST", "/resources", json=payload)
-    if reply.ok:
-        return redirect(f"{RESOURCES}?saved=created")
-    return await _resources_page(
-        request, user, section="resource", error=reply.as_error(), form=form
-    )
+    errors: dict[str, str] = {} if form.get("name") else {"name": "Give the resource a name"}
+    if form.get("capacity") and not form["capacity"].isdigit():
+        errors["capacity"] = "Give a whole number of people or seats, e.g. 12 (or leave it empty)"
+    refused = Refused(errors)
+    if not errors:
+        reply = await api(request, user, "calendar", "POST", "/resources", json=payload)
+        if reply.ok:
+            return redirect(f"{RESOURCES}?saved=created")
+        refused = Refused(*refusal_errors(reply, RESOURCE_INPUTS), status=reply.status)
+    return await _resources_page(request, user, section="resource", new_resource=refused, form=form)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A form's refusal: beside its inputs (`errors`), above them (`general`), its status."""
+
+    errors: dict[str, str]
+    general: str | None = None
+    status: int = 422
 
 
 def _booked(booking: dict[str, Any]) -> Response:

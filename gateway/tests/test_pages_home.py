@@ -353,3 +353,41 @@ def test_a_managers_own_requests_wait_for_another_manager(make_client, admin_hea
     asked = staff_client.get(f"{LEAVE}{leave['id']}/reject/")
     assert asked.status_code == 403
     assert "Only a manager approves or rejects a request" in asked.text
+
+
+def test_leave_filed_after_its_first_day_says_so_to_the_manager(make_client, admin_headers):
+    api = make_client()
+    staff = person(api, admin_headers, "staff", "Hana Late")
+    manager = person(api, admin_headers, "manager", "Ibrahim Manager")
+    today = _today()
+    late = post(
+        api,
+        staff["headers"],
+        "/leaves",
+        {
+            "leave_type": "vacation",
+            "start_date": (today - timedelta(days=3)).isoformat(),
+            "end_date": (today - timedelta(days=2)).isoformat(),
+        },
+    )
+    ahead = post(
+        api,
+        staff["headers"],
+        "/leaves",
+        {
+            "leave_type": "vacation",
+            "start_date": (today + timedelta(days=50)).isoformat(),
+            "end_date": (today + timedelta(days=50)).isoformat(),
+        },
+    )
+    filed = f"filed {formatting.format_day(today)}, after its first day"
+    client = signed_in(make_client(), manager["username"])
+    pending = _section(client.get("/").text, "pending-leave")
+    for leave, said in ((late, True), (ahead, False)):
+        item = re.search(rf'data-leave-id="{leave["id"]}".*?</li>', pending, re.S)
+        assert item
+        assert (filed in item.group(0)) is said
+    page = client.get(f"{LEAVE}{late['id']}/").text
+    assert f"{formatting.format_day(today)} (after its first day)" in page
+    listed = client.get(LEAVE).text
+    assert f"(filed {formatting.format_day(today)}, after its first day)" in listed

@@ -97,6 +97,13 @@ def _overdue_test(context: Context, task: dict[str, Any]) -> bool:
     return date.fromisoformat(str(due)) < datetime.now(viewer_zone(context)).date()
 
 
+def _filed_late_test(leave: dict[str, Any]) -> bool:
+    """A leave request filed after its first day had begun (in the office's time): a manager
+    weighs it otherwise (sick leave told on return; a vacation already taken)."""
+    filed = datetime.fromisoformat(str(leave["created_at"])).astimezone(OFFICE_ZONE).date()
+    return filed > date.fromisoformat(str(leave["start_date"]))
+
+
 def file_size(size: int) -> str:
     """A file's size as people read it: "820 bytes", "12 KB", "3.4 MB" (1 KB = 1024 bytes)."""
     if size < 1024:
@@ -148,3 +155,4 @@ def register(environment: Environment) -> None:
         zone_name=zone_name,
     )
     environment.tests["overdue"] = _overdue_test
+    environment.tests["filed_late"] = _filed_late_test

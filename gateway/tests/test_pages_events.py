@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from feed_helpers import outbox_events
 from gateway_helpers import (
     ADMIN_PASSWORD,
     USER_PASSWORD,
@@ -806,6 +807,23 @@ def test_a_series_conflicts_once_per_series_met_and_requested_leave_as_undecided
     lines = re.findall(r"<li>(?:<a [^>]*>)?([^<]*)", section[: section.index("</section>")])
     assert len(lines) == 10
     assert lines[-1] == "… and 12 more conflicts"  # each visit: the admin and Ben
+
+
+def test_a_new_event_may_come_without_its_preparation_tasks(admin, calendar_database):
+    form = admin.get(NEW).text
+    assert re.search(r'<input type="checkbox" name="prepare_tasks" value="1"[^>]* checked>', form)
+    marker = uuid.uuid4().hex[:8]
+    with_tasks = _create(admin, title=f"Planning {marker}", prepare_tasks="1")
+    call = _create(admin, title=f"Quick call {marker}")  # the box unticked: not sent
+    told = {
+        event_id: outbox_events(calendar_database, "event.created", event_id)[0]["data"]
+        for event_id in (with_tasks, call)
+    }
+    assert (told[with_tasks]["prepare_tasks"], told[call]["prepare_tasks"]) == (True, False)
+    # Refused for another reason, the form keeps the box as it was left.
+    again = submit(admin, NEW, _form(title="", start="2031-06-02T09:00"))
+    assert again.status_code == 422
+    assert not re.search(r'name="prepare_tasks" value="1"[^>]* checked', again.text)
 
 
 def test_booking_from_the_form_and_the_refused_one(admin, admin_headers):

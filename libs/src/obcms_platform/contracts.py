@@ -276,9 +276,10 @@ class CalendarEventChanged(EventPayload):
 
 class CalendarEventCreated(CalendarEventChanged):
     """``event.created``: the tasks service assigns the generated tasks to its organizer,
-    else its creator."""
+    else its creator; none when whoever made it asked for none (`prepare_tasks`)."""
 
     created_by: OwnerId = None
+    prepare_tasks: bool = True  # True in messages from before it was announced
 
 
 class BookingChanged(EventPayload):

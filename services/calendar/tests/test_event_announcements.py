@@ -108,6 +108,19 @@ def test_a_single_event_is_announced_without_recurrence(client, session, staff):
     [(_, data)] = _announced(session)
     assert data["recurrence"] is None
     assert data["timezone"] == "Asia/Manila"
+    assert data["prepare_tasks"] is True  # by default, its type's tasks are wanted
+
+
+def test_an_event_made_without_preparation_tasks_says_so(client, session, staff):
+    _created(
+        client,
+        staff,
+        "2026-12-01T09:00:00+08:00",
+        "2026-12-01T09:15:00+08:00",
+        prepare_tasks=False,
+    )
+    [(kind, data)] = _announced(session)
+    assert (kind, data["prepare_tasks"]) == ("event.created", False)
 
 
 def test_an_occurrence_renamed_or_elsewhere_still_happens_and_its_override_is_announced(

@@ -17,7 +17,7 @@ from tasks_service.events import HANDLERS
 from tasks_service.tasks.models import Task, TaskStatus
 
 
-def _meeting_created(split_from: uuid.UUID | None = None) -> Event:
+def _meeting_created(split_from: uuid.UUID | None = None, **extra: object) -> Event:
     return Event.new(
         "event.created",
         producer="calendar",
@@ -27,6 +27,7 @@ def _meeting_created(split_from: uuid.UUID | None = None) -> Event:
             "event_type": "meeting",
             "start": "2026-12-14T09:00:00+08:00",
             "split_from": str(split_from) if split_from else None,
+            **extra,
         },
     )
 
@@ -46,6 +47,13 @@ def test_a_new_meeting_gets_its_preparation_tasks(session: Session) -> None:
 
 def test_the_later_half_of_a_split_series_gets_no_second_set(session: Session) -> None:
     event = _meeting_created(split_from=uuid.uuid4())
+    HANDLERS["event.created"](session, event)
+    session.flush()
+    assert _tasks_of(session, event) == 0
+
+
+def test_a_meeting_made_without_preparation_tasks_gets_none(session: Session) -> None:
+    event = _meeting_created(prepare_tasks=False)
     HANDLERS["event.created"](session, event)
     session.flush()
     assert _tasks_of(session, event) == 0

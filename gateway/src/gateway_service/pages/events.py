@@ -225,6 +225,8 @@ class EventForm:
     until: str = ""
     count: str = ""
     resource_id: str = ""
+    # A new event: the tasks its type comes with made for its organizer (not on edits).
+    prepare_tasks: bool = True
 
 
 LIST_INPUTS = frozenset({"participant_ids", "weekdays"})
@@ -254,8 +256,8 @@ def read_event_form(values: dict[str, str], submitted: FormData) -> EventForm:
         if item.name in LIST_INPUTS:
             chosen = [str(v).strip() for v in submitted.getlist(item.name) if str(v).strip()]
             setattr(form, item.name, list(dict.fromkeys(chosen)))
-        elif item.name == "all_day":
-            form.all_day = bool(values.get("all_day"))
+        elif item.name in ("all_day", "prepare_tasks"):  # ticked boxes are sent, others not
+            setattr(form, item.name, bool(values.get(item.name)))
         elif item.name in values:
             setattr(form, item.name, values[item.name])
     return form
@@ -755,7 +757,8 @@ async def event_create(request: Request, user: PageUser) -> Response:
         return await _form_response(
             request, user, form, action=EVENT_NEW, errors=errors, status=422
         )
-    reply = await api(request, user, "calendar", "POST", "/events", json=parsed.json())
+    body = {**parsed.json(), "prepare_tasks": form.prepare_tasks}
+    reply = await api(request, user, "calendar", "POST", "/events", json=body)
     if not reply.ok:
         field_errors, general = errors_of(reply, "You may not create events")
         return await _form_response(

@@ -194,8 +194,9 @@ def on_calendar_event_created(
     session: Session, event: Event, data: CalendarEventCreated, subject: TemplateSubject
 ) -> None:
     template = EVENT_TEMPLATES.get(data.event_type or "")
-    # The later half of a split series: its preparation tasks are the original's.
-    if template is None or data.split_from:
+    # The later half of a split series: its preparation tasks are the original's. Whoever
+    # made the event may have asked for none.
+    if template is None or data.split_from or not data.prepare_tasks:
         return
     generate_from_template(
         session,

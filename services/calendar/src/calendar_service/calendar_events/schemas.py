@@ -122,6 +122,9 @@ class EventCreate(RequestModel):
     participant_ids: IdList = []
     timezone: TimeZoneName = DEFAULT_TIMEZONE
     recurrence: RecurrenceIn | None = None
+    # Whether the tasks its type comes with (a meeting's agenda, minutes…) are made for its
+    # organizer (told to the tasks service once, with its creation).
+    prepare_tasks: bool = True
 
 
 class EventUpdate(UpdateModel):

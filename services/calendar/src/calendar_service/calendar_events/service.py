@@ -288,7 +288,7 @@ def create_event(session: Session, data: EventCreate, principal: Principal) -> E
     )
     _set_span(event)
     records.insert_row(session, event)
-    announce(session, EVENT_CREATED, event)
+    announce(session, EVENT_CREATED, event, prepare_tasks=data.prepare_tasks)
     return event
 
 
@@ -591,11 +591,12 @@ def announce(
     version: int | None = None,
     split_from: uuid.UUID | None = None,
     split_on: date | None = None,
+    prepare_tasks: bool = True,
 ) -> None:
     """Stage an event.* message in the outbox, in the caller's transaction. A series split
     off another ("this and following") names it: it is a continuation, not a new event; the
     series it was split off names the day its occurrences went to it (`split_on`): they are
-    not cancelled."""
+    not cancelled. A new event says whether its preparation tasks are wanted."""
     zone = ZoneInfo(event.timezone)
     series = series_of(event)
     payload = CalendarEventChanged(
@@ -644,7 +645,9 @@ def announce(
     if contract is EVENT_CREATED:
         # A new event names its creator too: the tasks service assigns its generated tasks
         # to the organizer, else the creator.
-        payload = CalendarEventCreated(**payload.model_dump(), created_by=event.created_by)
+        payload = CalendarEventCreated(
+            **payload.model_dump(), created_by=event.created_by, prepare_tasks=prepare_tasks
+        )
     outbox.add(session, contract, payload, subject_id=event.id, version=version or event.version)
 
 

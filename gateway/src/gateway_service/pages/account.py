@@ -27,7 +27,6 @@ from gateway_service.auth.identity import (
 from gateway_service.db import history, in_hashing_session, in_session
 from gateway_service.feed import subscriptions
 from gateway_service.pages.activity import SHOWN, stream
-from gateway_service.pages.handover import left_behind
 from gateway_service.pages.common import (
     PAGE_SIZE,
     FormError,
@@ -38,6 +37,7 @@ from gateway_service.pages.common import (
     redirect,
     sentence,
 )
+from gateway_service.pages.handover import left_behind
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User

@@ -21,8 +21,8 @@ from gateway_service.auth.identity import Identity
 from gateway_service.pages.common import UpstreamError, fetch_items
 from gateway_service.pages.home import OPEN_TASK_STATUSES
 from obcms_platform.errors import ServiceUnavailableError
-from obcms_platform.zones import office_today
 from obcms_platform.vocabulary import EventStatus, values
+from obcms_platform.zones import office_today
 
 # The events still to take place (a completed or cancelled one needs nobody).
 OPEN_EVENT_STATUSES = tuple(

@@ -24,6 +24,7 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
@@ -704,6 +705,11 @@ def test_an_admin_deactivates_after_confirming_and_resets_a_password(make_client
     page = admin.get(person)
     assert page.status_code == 200
     assert 'name="confirm"' in page.text
+    # This gateway fronts no calendar service: the page says what it could not check.
+    assert (
+        "Not checked, as a service did not answer: events they organise, pending leave "
+        "requests, pending bookings." in visible_text(page.text)
+    )
 
     unconfirmed = submit(admin, person + "deactivate/")
     assert unconfirmed.status_code == 422

@@ -240,6 +240,52 @@ def test_an_edit_keeps_only_the_mentions_still_in_its_text(people):
     assert edited["mention_ids"] == [colleague["id"]]
 
 
+def test_a_deactivated_commenter_reads_inactive_and_a_mention_of_them_survives_an_edit(
+    people, make_client, admin_headers
+):
+    """Their comment is signed "(inactive)"; a mention of them is still their "@Full Name"
+    (not "@… (inactive)"), so that editing the comment keeps it."""
+    author, colleague = people["author"], people["colleague"]
+    ppa = _ppa(people, f"Leaver {people['marker']}")
+    page = f"{PPAS}{ppa['id']}/"
+    said = {"body": "Handing this over soon"}
+    assert submit(colleague["pages"], page + "comments/", said).status_code == 303
+    mention = f"@{colleague['name']}, please look"
+    posted = submit(
+        author["pages"], page + "comments/", {"body": mention, "mention_ids": colleague["id"]}
+    )
+    assert posted.status_code == 303
+    deactivated = make_client().patch(
+        f"/api/v1/users/{colleague['id']}", json={"is_active": False}, headers=admin_headers
+    )
+    assert deactivated.status_code == 200, deactivated.text
+
+    shown = author["pages"].get(page).text
+    assert f"{colleague['name']} (inactive)" in _stream(shown)[1]
+    assert f'value="{colleague["id"]}" data-name="{colleague["name"]}"' in shown
+    mine = next(
+        comment
+        for comment in _comments(author["pages"], author["headers"], f"/ppas/{ppa['id']}")
+        if comment["author_id"] == author["id"]
+    )
+    saved = submit(
+        author["pages"],
+        f"{page}comments/{mine['id']}/edit/",
+        {
+            "body": mention + " today",
+            "mention_ids": colleague["id"],
+            "version": str(mine["version"]),
+        },
+    )
+    assert saved.status_code == 303
+    [edited] = [
+        comment
+        for comment in _comments(author["pages"], author["headers"], f"/ppas/{ppa['id']}")
+        if comment["id"] == mine["id"]
+    ]
+    assert edited["mention_ids"] == [colleague["id"]]
+
+
 def test_every_kind_of_record_page_takes_comments(people):
     author = people["author"]
     client, headers = author["pages"], author["headers"]

@@ -41,7 +41,7 @@ class Identity:
 
     @property
     def display_name(self) -> str:
-        return users.Names(self.username, self.full_name).shown
+        return users.Names(self.username, self.full_name).name
 
     @property
     def principal(self) -> Principal:

@@ -8,6 +8,7 @@ own password ends the others and keeps this browser signed in with a new session
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -36,6 +37,7 @@ from gateway_service.pages.common import (
     redirect,
     sentence,
 )
+from gateway_service.pages.handover import left_behind
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User
@@ -66,7 +68,8 @@ DONE = {
     "saved": "The account was saved.",
     "signed_out": "The account was saved. Its sessions and API tokens were ended: a new "
     "role applies from its next sign-in.",
-    "deactivated": "The account was deactivated and its sessions and API tokens were ended.",
+    "deactivated": "The account was deactivated and its sessions and API tokens were ended. "
+    "Reassign the work it leaves, listed on this page.",
     "reactivated": "The account was reactivated: it can sign in again.",
     "reset": "The password was set. Tell it to its owner; their sessions and API tokens "
     "were ended.",
@@ -347,8 +350,9 @@ async def _person_page(
         return person, changes
 
     person, changes = await in_session(request, load)
-    entries, change_count = await stream(
-        request, [entry.model_dump(mode="json") for entry in changes.items], changes.total
+    (entries, change_count), leaves = await asyncio.gather(
+        stream(request, [entry.model_dump(mode="json") for entry in changes.items], changes.total),
+        left_behind(request, admin, str(user_id)),
     )
     return render(
         request,
@@ -363,6 +367,7 @@ async def _person_page(
             "is_me": user_id == admin.id,
             "activity": entries,
             "activity_total": change_count,
+            "left": leaves,
             "min_length": _min_length(request),
             "notice": None if error else _done(request),
         },

@@ -240,13 +240,16 @@ async def panel(
         else asyncio.sleep(0, result=[]),
     )
     people = {comment["author_id"] for comment in comments}
-    people.update(person for comment in comments for person in comment["mention_ids"])
     people.update(upload["uploaded_by"] for upload in files)
     names = await user_names(request, people)
+    # A mention is its "@Name" in the body: kept unmarked, so that editing keeps it.
+    mentioned = await user_names(
+        request, {person for comment in comments for person in comment["mention_ids"]}, marked=False
+    )
     now = datetime.now(UTC)
     me = str(user.id)
     manager = is_manager(user)
-    entries = [_comment(comment, names, me, manager, now) for comment in comments]
+    entries = [_comment(comment, names, mentioned, me, manager, now) for comment in comments]
     uploads = [
         UploadEntry(
             at=upload["uploaded_at"],
@@ -285,7 +288,12 @@ async def panel(
 
 
 def _comment(
-    comment: dict[str, Any], names: Mapping[str, str], me: str, manager: bool, now: datetime
+    comment: dict[str, Any],
+    names: Mapping[str, str],
+    mentioned: Mapping[str, str],
+    me: str,
+    manager: bool,
+    now: datetime,
 ) -> CommentEntry:
     deleted = comment["deleted_at"] is not None
     mine = comment["author_id"] == me
@@ -296,7 +304,7 @@ def _comment(
         id=comment["id"],
         body=comment["body"] or "",
         body_html=comment["body_html"] or "",
-        mentions=[(person, names.get(person, "")) for person in comment["mention_ids"]],
+        mentions=[(person, mentioned.get(person, "")) for person in comment["mention_ids"]],
         version=int(comment["version"]),
         edited=comment["edited_at"] is not None,
         deleted=deleted,
@@ -314,7 +322,7 @@ async def kept_mentions(
     """The people chosen from the suggestions whose "@Full Name" is still in `body`, as
     (id, full name), each once."""
     ids = [value for value in dict.fromkeys(str(item).strip() for item in chosen) if value]
-    names = await user_names(request, ids)
+    names = await user_names(request, ids, marked=False)
     return [
         (person, names[person]) for person in ids if person in names and f"@{names[person]}" in body
     ]

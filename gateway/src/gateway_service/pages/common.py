@@ -519,10 +519,14 @@ async def _users_by_id(request: Request, ids: Iterable[object]) -> dict[str, Nam
     return await in_session(request, partial(names_by_id, ids=keys))
 
 
-async def user_names(request: Request, ids: Iterable[object]) -> dict[str, str]:
-    """id -> how a page shows the person: the full name, the username when it is empty."""
+async def user_names(
+    request: Request, ids: Iterable[object], *, marked: bool = True
+) -> dict[str, str]:
+    """id -> how a page shows the person: the full name, the username when it is empty;
+    "(inactive)" after it for a deactivated account, unless not `marked` (the name as an
+    @mention writes it)."""
     users = await _users_by_id(request, ids)
-    return {key: names.shown for key, names in users.items()}
+    return {key: names.shown if marked else names.name for key, names in users.items()}
 
 
 async def who_changed(request: Request, record: Mapping[str, Any]) -> str:

@@ -163,15 +163,24 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
 
 @dataclass(frozen=True)
 class Names:
-    """How a person is named: the username, and the full name (empty when not given)."""
+    """How a person is named: the username, the full name (empty when not given), and
+    whether the account is active."""
 
     username: str
     full_name: str
+    is_active: bool = True
+
+    @property
+    def name(self) -> str:
+        """The person's name: the full name, the username when it is empty (as an @mention
+        writes it)."""
+        return self.full_name or self.username
 
     @property
     def shown(self) -> str:
-        """How a page shows the person: the full name, the username when it is empty."""
-        return self.full_name or self.username
+        """How a page shows the person: their name, marked "(inactive)" for a deactivated
+        account, so that work still in its name is seen to need someone else."""
+        return self.name if self.is_active else f"{self.name} (inactive)"
 
 
 def user_ids(values: Iterable[object]) -> set[uuid.UUID]:
@@ -191,8 +200,10 @@ def names_by_id(session: Session, ids: Collection[uuid.UUID]) -> dict[str, Names
     """id (as text) -> the names of each user among `ids` (one query; none for no ids)."""
     if not ids:
         return {}
-    rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(ids)))
-    return {str(row.id): Names(row.username, row.full_name) for row in rows}
+    rows = session.execute(
+        select(User.id, User.username, User.full_name, User.is_active).where(User.id.in_(ids))
+    )
+    return {str(row.id): Names(row.username, row.full_name, row.is_active) for row in rows}
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -132,8 +132,8 @@ QUICK_ACTIONS = {
 # `?saved=` words of the quick actions: their message names the task (`?task=`).
 QUICK_WORDS = frozenset({word for _, word in QUICK_ACTIONS.values()} | {"assigned", "moved"})
 # Quick actions asked first of someone the task is not assigned to (a colleague's task,
-# listed through a team, was completed by mistake in one click): action -> its verb.
-ASKED_FIRST = {"complete": "complete", "start": "start"}
+# listed through a team, was completed by mistake in one click).
+ASKED_FIRST = frozenset({"complete", "start"})
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -160,7 +160,7 @@ def _with_saved(url: str, word: str) -> str:
 
 
 def card_anchor(task_id: str) -> str:
-    """The id of a task's row or card on the list and the board (a move lands back on it)."""
+    """The id of a task's card on the board (a move without script lands back on it)."""
     return f"task-{task_id}"
 
 
@@ -1105,19 +1105,18 @@ async def task_quick_action(
 async def _ask_first(
     request: Request, task: dict[str, Any], action: str, version: str, back: str
 ) -> Response:
-    """ "Complete Norhana Ampatuan's task “…”?": the action again with `confirmed=yes`."""
+    """The question before `action` on a task assigned to others ("Complete Norhana
+    Ampatuan's task “…”?"), whose yes posts it again with `confirmed=yes`."""
     names = await user_names(request, task["assignee_ids"])
     whose = names_list(names.get(person, "Unknown user") for person in task["assignee_ids"])
-    verb = ASKED_FIRST[action]
     return render(
         request,
         "task_confirm.html",
         {
             "task": task,
-            "question": f"{verb.capitalize()} {whose}'s task {quoted(task['title'])}?",
+            "question": f"{action.capitalize()} {whose}'s task {quoted(task['title'])}?",
             "whose": whose,
             "action": action,
-            "verb": verb,
             "version": version or str(task["version"]),
             "back": back,
         },

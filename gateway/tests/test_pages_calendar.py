@@ -227,7 +227,8 @@ def test_leave_requests_and_decisions(make_client, staff_user):
 
 def test_a_leave_page_says_what_its_days_hold(make_client, admin_headers, staff_user):
     """Filing leave in the middle of a mission they run, the person sees the meetings they
-    organise then; the manager deciding sees those and who else is away then."""
+    organise then and their open tasks due then; the manager deciding sees those and who
+    else is away then."""
     marker = uuid.uuid4().hex[:8]
     colleague = create_user(make_client(), admin_headers, "staff")
     mine = token_for(make_client(), staff_user["username"], USER_PASSWORD)
@@ -243,6 +244,24 @@ def test_a_leave_page_says_what_its_days_hold(make_client, admin_headers, staff_
             "participant_ids": [colleague["id"]],
         },
     )
+    tasks = {
+        title: post(
+            make_client(),
+            mine,
+            "/tasks",
+            {
+                "title": f"{title} {marker}",
+                "due_date": due,
+                "status": status,
+                "assignee_ids": [staff_user["id"]],
+            },
+        )
+        for title, due, status in (
+            ("Revise the budget", "2031-09-15", "not_started"),
+            ("Already done", "2031-09-14", "completed"),
+            ("After the leave", "2031-09-16", "not_started"),
+        )
+    }
     theirs = token_for(make_client(), colleague["username"], USER_PASSWORD)
     post(
         make_client(),
@@ -264,10 +283,20 @@ def test_a_leave_page_says_what_its_days_hold(make_client, admin_headers, staff_
         f"‘Mission stand-up {marker}’ Mon 15 Sep 2031, 07:00–07:20</a>" in page  # noqa: RUF001
     )
     assert f"{colleague['username']}, Fri 12 Sep 2031 – Tue 16 Sep 2031 (pending)" in page  # noqa: RUF001
+    assert "1 open task of yours due in these days:" in page
+    revise = tasks["Revise the budget"]["id"]
+    assert (
+        f'<a href="/oobc-management/staff/tasks/{revise}/">'
+        f"‘Revise the budget {marker}’</a>, due Mon 15 Sep 2031" in page  # noqa: RUF001
+    )
+    assert f"Already done {marker}" not in page
+    assert f"After the leave {marker}" not in page
     manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     deciding = manager.get(created.headers["location"].split("?")[0]).text
     assert f"While {staff_user['username']} is away" in deciding  # no full name: the user name
     assert "1 event they organise or attend in these days:" in deciding
+    assert "1 open task of theirs due in these days:" in deciding
+    assert f"Revise the budget {marker}" in deciding
 
 
 def test_rejecting_leave_asks_first_with_the_reason_the_requester_is_told(make_client, staff_user):

@@ -74,13 +74,14 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
         "/teams",
         {"name": f"Field team {marker}", "members": [{"user_id": me["id"]}]},
     )
-    post(
+    theirs = post(
         api,
         colleague["headers"],
         "/tasks",
         {
             "title": f"Team overdue survey {marker}",
-            "due_date": (today - timedelta(days=1)).isoformat(),
+            # Due before mine, it is still listed after it: my own come first.
+            "due_date": (today - timedelta(days=5)).isoformat(),
             "team_ids": [team["id"]],
             "assignee_ids": [colleague["id"]],
         },
@@ -121,6 +122,17 @@ def test_staff_see_their_and_their_teams_tasks_and_events_not_a_colleagues(
     assert f"Colleague late memo {marker}" not in page.text
     assert _heading(overdue) == "Overdue (2)"
     assert f'action="{TASKS}{mine["id"]}/complete/"' in overdue
+    # The team's task says whose it is and why it is mine to see; mine says nothing more.
+    assert overdue.index(f"Submit travel report {marker}") < overdue.index(
+        f"Team overdue survey {marker}"
+    )
+    theirs_item = overdue[overdue.index(f'data-task-id="{theirs["id"]}"') :].split("</li>")[0]
+    assert f"Basil Colleague · via Field team {marker} team" in theirs_item
+    assert ">Complete…</button>" in theirs_item
+    mine_item = overdue[overdue.index(f'data-task-id="{mine["id"]}"') :].split("</li>")[0]
+    assert "via " not in mine_item
+    assert "Basil" not in mine_item
+    assert ">Complete</button>" in mine_item
 
     due_today = _section(page.text, "today")
     assert f"Call the barangay {marker}" in due_today
@@ -156,8 +168,8 @@ def test_staff_complete_an_overdue_task_from_home(make_client, admin_headers):
     assert done.status_code == 303, done.text
     back = client.get(done.headers["location"])
     assert done.headers["location"].startswith("/?")
-    assert "Task completed" in back.text
-    assert f"File the receipts {marker}" not in back.text
+    assert f"\u201cFile the receipts {marker}\u201d completed" in back.text  # which one
+    assert f"File the receipts {marker}" not in _section(back.text, "overdue")
     assert "Nothing overdue." in back.text
 
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import httpx
-from gateway_helpers import ADMIN_PASSWORD, create_user, signed_in, submit
+from gateway_helpers import ADMIN_PASSWORD, create_user, person, post, signed_in, submit
 
 TASKS = "/oobc-management/staff/tasks/"
 
@@ -184,6 +184,90 @@ def test_staff_cannot_change_someone_elses_task(make_client, admin_headers):
     assert "data-fixed" not in row("board")
     assert submit(staff, f"{TASKS}{task}/complete/").status_code == 303
     assert f"Admin only {marker}" in staff.get(TASKS + "mine/", params={"status": "completed"}).text
+
+
+def test_my_teams_tasks_say_whose_they_are_and_completing_one_asks_first(
+    make_client, admin_headers
+):
+    """A team member completed a colleague's task from "My tasks" in one click, by mistake:
+    nothing said it was not hers, and the message did not say which task."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    jamila = person(api, admin_headers, "staff", f"Jamila Sinsuat {marker}")
+    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
+    team = post(
+        api,
+        admin_headers,
+        "/teams",
+        {
+            "name": f"MANA and Research {marker}",
+            "members": [{"user_id": jamila["id"]}, {"user_id": norhana["id"]}],
+        },
+    )
+    theirs = post(
+        api,
+        norhana["headers"],
+        "/tasks",
+        {
+            "title": f"Send invitations {marker}",
+            "assignee_ids": [norhana["id"]],
+            "team_ids": [team["id"]],
+        },
+    )
+    mine = post(
+        api,
+        jamila["headers"],
+        "/tasks",
+        {"title": f"Encode the forms {marker}", "assignee_ids": [jamila["id"]]},
+    )
+    client = signed_in(make_client(), jamila["username"])
+
+    def row(task_id: str) -> str:
+        page = client.get(TASKS + "mine/", params={"q": marker}).text
+        return page[page.index(f'data-task="{task_id}"') :].split("</tr>")[0]
+
+    assert (
+        f'Norhana Ampatuan {marker} <span class="muted">· via MANA and Research {marker} team'
+        in row(theirs["id"])
+    )
+    assert "via " not in row(mine["id"])
+    assert ">Complete…</button>" in row(theirs["id"])
+    assert ">Complete</button>" in row(mine["id"])
+
+    # Completing hers asks once, naming her; nothing is done until it is confirmed.
+    back = f"{TASKS}mine/?q={marker}"
+    asked = submit(
+        client,
+        f"{TASKS}{theirs['id']}/complete/",
+        {"version": str(theirs["version"]), "next": back},
+    )
+    assert asked.status_code == 200
+    question = f"Complete Norhana Ampatuan {marker}'s task \u201cSend invitations {marker}\u201d?"
+    assert f"<h1>{question}</h1>" in html.unescape(asked.text)
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert f'href="{html.escape(back)}">No, leave it</a>' in asked.text
+    stored = api.get(f"/api/v1/tasks/{theirs['id']}", headers=jamila["headers"]).json()
+    assert stored["status"] == "not_started"
+    confirmed = submit(
+        client,
+        f"{TASKS}{theirs['id']}/complete/",
+        {"version": str(theirs["version"]), "next": back, "confirmed": "yes"},
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    done = client.get(confirmed.headers["location"]).text
+    assert f"\u201cSend invitations {marker}\u201d completed" in done
+    stored = api.get(f"/api/v1/tasks/{theirs['id']}", headers=jamila["headers"]).json()
+    assert stored["status"] == "completed"
+
+    # My own is still one click.
+    own = submit(
+        client, f"{TASKS}{mine['id']}/complete/", {"version": str(mine["version"]), "next": back}
+    )
+    assert own.status_code == 303
+    assert (
+        f"\u201cEncode the forms {marker}\u201d completed"
+        in client.get(own.headers["location"]).text
+    )
 
 
 def test_task_list_paginates_and_unknown_tasks_are_404(make_client):
@@ -523,10 +607,17 @@ def test_quick_actions_and_the_board(make_client):
         admin, f"{TASKS}{task}/start/", {"next": back, "version": _version(admin, task)}
     )
     assert started.status_code == 303
-    assert started.headers["location"] == back + "&saved=started"
-    assert "Task started" in admin.get(started.headers["location"]).text
+    assert started.headers["location"] == back + f"&saved=started&task={task}"
+    # The message names the task ("Task started" said which one nowhere).
+    assert f"\u201cBoard card {marker}\u201d started" in admin.get(started.headers["location"]).text
     elsewhere = submit(admin, f"{TASKS}{task}/complete/", {"next": "https://evil.example/"})
-    assert elsewhere.headers["location"] == f"{TASKS}{task}/?saved=completed"
+    assert elsewhere.headers["location"] == f"{TASKS}{task}/?saved=completed&task={task}"
+    assert (
+        f"\u201cBoard card {marker}\u201d completed"
+        in admin.get(elsewhere.headers["location"]).text
+    )
+    # Only the service's title is shown: another task's id in the address names nothing.
+    assert "Task completed" in admin.get(f"{TASKS}?saved=completed&task={uuid.uuid4()}").text
 
     board = admin.get(TASKS, params={"view": "board", "group": "status", "q": marker}).text
     assert all(
@@ -543,6 +634,7 @@ def test_quick_actions_and_the_board(make_client):
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["version"] == int(version) + 1
+    assert moved.json()["message"] == f"\u201cBoard card {marker}\u201d moved"
     refused = admin.post(
         f"{TASKS}{task}/move/",
         data={"field": "status", "value": "in_progress", "version": version},
@@ -552,6 +644,23 @@ def test_quick_actions_and_the_board(make_client):
     assert "changed this task meanwhile" in refused.json()["message"]
     by_priority = admin.get(TASKS, params={"view": "board", "group": "priority", "q": marker}).text
     assert ">Critical" in by_priority
+
+    # Without script, "Move to" lands back on the moved card, not at the top of the page
+    # (on a phone the columns are stacked: the place was lost after every move).
+    board_url = f"{TASKS}?view=board&group=status&q={marker}"
+    assert f'id="task-{task}"' in admin.get(board_url).text
+    moved_back = submit(
+        admin,
+        f"{TASKS}{task}/move/",
+        {
+            "field": "status",
+            "value": "completed",
+            "version": _version(admin, task),
+            "next": board_url,
+        },
+    )
+    assert moved_back.status_code == 303
+    assert moved_back.headers["location"] == (f"{board_url}&saved=moved&task={task}#task-{task}")
 
 
 def _waits_for(page: str) -> str:

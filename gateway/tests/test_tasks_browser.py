@@ -111,6 +111,39 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(page.locator("tbody tr", has_text=f"Quarterly report {marker}")).to_have_count(3)
 
 
+def test_completing_a_colleagues_task_asks_first_and_the_phone_board_keeps_its_place(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    marker = staff["marker"]
+    colleague = staff["colleague"]
+    theirs = _task(
+        api,
+        staff,
+        f"Send invitations {marker}",
+        assignee_ids=[colleague["id"]],
+        due_date="2031-05-04",
+    )
+    page.goto(f"{TASKS}?q=Send+invitations+{marker}")
+    page.locator(f'tr[data-task="{theirs["id"]}"]').get_by_role("button", name="Complete…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Complete {colleague['full_name']}'s task \u201cSend invitations {marker}\u201d?"
+    )
+    check_page(page, "task-confirm")
+    page.get_by_role("button", name="Yes, complete it").click()
+    expect(page.locator("#toast")).to_have_text(f"\u201cSend invitations {marker}\u201d completed")
+
+    # On a phone the board's columns are stacked: a move without script comes back to the card.
+    card = _task(api, staff, f"Phone card {marker}", due_date="2031-05-05")
+    with page.context.new_page() as phone:
+        phone.set_viewport_size({"width": 390, "height": 800})
+        phone.goto(f"{TASKS}?view=board&group=status&q={marker}")
+        moved = phone.locator(f'[data-task="{card["id"]}"]')
+        moved.locator("select[name=value]").select_option("completed")
+        moved.get_by_role("button", name="Move").click()
+        expect(phone.locator(f"#task-{card['id']}")).to_be_in_viewport()
+        assert phone.evaluate("window.scrollY") > 0
+
+
 def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
     page: Page, api: httpx.Client, staff: dict[str, Any]
 ):

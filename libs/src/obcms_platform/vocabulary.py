@@ -422,6 +422,7 @@ class NotificationKind(StrEnum):
     TASK_DUE_SOON = "task_due_soon"
     TASK_DUE_TODAY = "task_due_today"
     TASK_OVERDUE = "task_overdue"
+    TASK_COMPLETED = "task_completed"
     LEAVE_DECIDED = "leave_decided"
     BOOKING_DECIDED = "booking_decided"
     DECISION_NEEDED = "decision_needed"

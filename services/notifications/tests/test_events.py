@@ -153,6 +153,57 @@ def test_whoever_is_taken_off_a_task_or_whose_task_is_deleted_hears_of_it(
     assert inbox(session, bai)[-1].link == ""  # nothing to open: it is gone
 
 
+def test_the_assignees_hear_when_a_colleague_completes_their_task_once(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """A team member completed Norhana's task from her own list by mistake; Norhana was
+    never told."""
+    norhana = Person(full_name="Norhana Ampatuan", email="norhana@example.org")
+    omar = Person(full_name="Omar Macabangkit", email="omar@example.org")
+    jamila = Person(full_name="Jamila S. Sinsuat", email="jamila@example.org")
+    handle(session, settings, norhana.announced(), omar.announced(), jamila.announced())
+    task_id = uuid.uuid4()
+    both = [norhana.user_id, omar.user_id]
+    completed = event(
+        TASK_UPDATED,
+        _task(task_id, both, version=2, by=jamila.user_id, status=TaskStatus.COMPLETED),
+        task_id,
+    )
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(task_id, both, version=1), task_id),
+        completed,
+        completed.model_copy(update={"id": uuid.uuid4()}),  # replayed
+    )
+    for person in (norhana, omar):
+        [told] = [n for n in inbox(session, person) if n.kind == Kind.TASK_COMPLETED]
+        assert told.title == (
+            "\u201cDraft the work and financial plan\u201d was completed by Jamila S. Sinsuat"
+        )
+        assert told.link == f"/go/task/{task_id}"
+    assert inbox(session, jamila) == []
+    # An assignee completing it herself is not told of her own act.
+    other = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(TASK_CREATED, _task(other, [norhana.user_id], version=1), other),
+        event(
+            TASK_UPDATED,
+            _task(
+                other,
+                [norhana.user_id],
+                version=2,
+                by=norhana.user_id,
+                status=TaskStatus.COMPLETED,
+            ),
+            other,
+        ),
+    )
+    assert [n.kind for n in inbox(session, norhana)].count(Kind.TASK_COMPLETED) == 1
+
+
 def test_an_events_preparation_tasks_moved_or_removed_with_it_send_no_message_each(
     session: Session, settings: NotificationsSettings
 ) -> None:

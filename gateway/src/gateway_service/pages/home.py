@@ -33,6 +33,7 @@ from gateway_service.pages.common import (
     user_names,
 )
 from gateway_service.pages.events import viewer_zone
+from gateway_service.pages.tasks import my_teams, others_tasks, saved_task_subject
 from gateway_service.web import render
 from obcms_platform.approval import decided_stages
 from obcms_platform.auth import Role
@@ -41,6 +42,7 @@ from obcms_platform.feed import TimeWindow, max_window_days
 
 HOME = "/"
 SHOWN = 20  # items listed per section (the heading counts them all)
+TASK_SECTIONS = ("overdue", "due_today", "due_week")
 EVENT_DAYS = 14
 OPEN_TASK_STATUSES = tuple(status for status in TASK_STATUSES if status != "completed")
 # `?subject=` of the page routes that return here -> the toast's subject ("Task completed").
@@ -152,17 +154,24 @@ async def home_page(
         )
     sections = dict(zip(readings, await asyncio.gather(*readings.values()), strict=True))
     sections.setdefault("due_week", Section())
-    people: list[object] = []
+    me = str(user.id)
+    tasks = [task for name in TASK_SECTIONS for task in sections[name].items]
+    for name in TASK_SECTIONS:  # mine first, then my teams' (each in due order)
+        sections[name].items.sort(key=lambda task: me not in task["assignee_ids"])
+    people: list[object] = [person for task in tasks for person in task["assignee_ids"]]
     if "leave" in sections:
         people += [leave["user_id"] for leave in sections["leave"].items]
         people += [booking["booked_by"] for booking in sections["bookings"].items]
         people += [ppa.get("lead_id") for ppa in sections["ppas"].items]
+    names = await user_names(request, people)
     return render(
         request,
         "home.html",
         {
             **sections,
-            "names": await user_names(request, people),
+            "names": names,
+            # My teams' tasks listed here say whose they are and why they are here.
+            "not_mine": others_tasks(tasks, me, await _my_teams(request, user, tasks), names),
             "resource_names": await _resource_names(request, user, sections.get("bookings")),
             "today": today,
             "week_end": week_end,
@@ -171,10 +180,30 @@ async def home_page(
             # The task routes take a path to come back to (and add `saved=`).
             "task_done": HOME + "?" + urlencode({"subject": "task"}),
             "error": error,
-            "saved_subject": SUBJECTS.get(request.query_params.get("subject", "")),
+            "saved_subject": await _saved_subject(request, user),
         },
         status_code=error.status if error else 200,
     )
+
+
+async def _my_teams(
+    request: Request, user: Identity, tasks: list[dict[str, Any]]
+) -> dict[str, str]:
+    """id -> name of my teams, if a task listed is not mine (it is here through them)."""
+    if all(str(user.id) in task["assignee_ids"] for task in tasks):
+        return {}
+    try:
+        return await my_teams(request, user)
+    except (ServiceUnavailableError, UpstreamError):
+        return {}  # the tasks still say whose they are
+
+
+async def _saved_subject(request: Request, user: Identity) -> str | None:
+    """What the message says was done: the task by its title after a quick action."""
+    subject = SUBJECTS.get(request.query_params.get("subject", ""))
+    if request.query_params.get("subject") == "task":
+        return await saved_task_subject(request, user, subject)
+    return subject
 
 
 async def _resource_names(

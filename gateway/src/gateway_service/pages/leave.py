@@ -38,6 +38,7 @@ from gateway_service.pages.common import (
 )
 from gateway_service.pages.events import active_people, tom_select_assets, viewer_zone
 from gateway_service.web import render
+from obcms_platform.errors import ServiceUnavailableError
 from obcms_platform.formatting import format_span, label
 
 LEAVE = "/oobc-management/staff/leave/"
@@ -149,10 +150,11 @@ STANDING = frozenset({"pending", "approved"})
 
 async def _while_away(
     request: Request, user: PageUser, leave: dict[str, Any]
-) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, str]], list[dict[str, Any]], list[dict[str, Any]]]:
     """What the leave's days hold, for its person filing it and the manager deciding: the
-    events the person organises or attends then (linked), and the colleagues away then too
-    (their leave pending or approved). Nothing when the calendar cannot say."""
+    events the person organises or attends then (linked), the colleagues away then too
+    (their leave pending or approved), and the person's open tasks due then. Nothing of
+    what the calendar or the tasks service cannot say."""
     first, last = date.fromisoformat(leave["start_date"]), date.fromisoformat(leave["end_date"])
     params = {
         "start": first.isoformat(),
@@ -161,10 +163,11 @@ async def _while_away(
     }
     around = [("from_date", first.isoformat()), ("to_date", last.isoformat())]
     around += [("status", status) for status in sorted(STANDING)]
-    # The two questions at once: neither waits for the other's answer.
-    busy, away = await asyncio.gather(
+    # The questions at once: none waits for another's answer.
+    busy, away, tasks = await asyncio.gather(
         api(request, user, "calendar", "GET", "/events/conflicts", params=params),
         api(request, user, "calendar", "GET", "/leaves", params=[*around, ("limit", 50)]),
+        _tasks_due(request, user, leave["user_id"], first, last),
     )
     zone = viewer_zone(user)
     events = [
@@ -181,15 +184,36 @@ async def _while_away(
         for other in (away.body["items"] if away.ok else [])
         if other["id"] != leave["id"] and other["user_id"] != leave["user_id"]
     ]
-    return events, others
+    return events, others, tasks
+
+
+async def _tasks_due(
+    request: Request, user: PageUser, person: str, first: date, last: date
+) -> list[dict[str, Any]]:
+    """The open tasks assigned to `person` due from `first` to `last`, soonest first; none
+    when the tasks service cannot say (the leave is the calendar's: its page still shows)."""
+    params = [
+        ("assignee", person),
+        *(("status", status) for status in home.OPEN_TASK_STATUSES),
+        ("due_after", first.isoformat()),
+        ("due_before", last.isoformat()),
+        ("sort", "due_date"),
+        ("limit", 50),
+    ]
+    try:
+        reply = await api(request, user, "tasks", "GET", "/tasks", params=params)
+    except ServiceUnavailableError:
+        return []
+    items: list[dict[str, Any]] = reply.body["items"] if reply.ok else []
+    return items
 
 
 async def _leave_detail(
     request: Request, user: PageUser, leave_id: str, *, error: FormError | None = None
 ) -> Response:
     leave = await fetch(request, user, "calendar", f"/leaves/{leave_id}")
-    events, others = (
-        await _while_away(request, user, leave) if leave["status"] in STANDING else ([], [])
+    events, others, tasks = (
+        await _while_away(request, user, leave) if leave["status"] in STANDING else ([], [], [])
     )
     names = await user_names(
         request, [leave["user_id"], leave["approved_by"], *(other["user_id"] for other in others)]
@@ -203,6 +227,7 @@ async def _leave_detail(
             "names": names,
             "events_then": events,
             "others_away": others,
+            "tasks_due": tasks,
             "can_decide": user.may_decide(leave["user_id"]) and leave["status"] == "pending",
             "withdraw": _withdrawal(user, leave),
             "activity": changes,

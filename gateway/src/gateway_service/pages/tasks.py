@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -52,6 +53,7 @@ from gateway_service.pages.events import active_people, tom_select_assets
 from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
 from obcms_platform.errors import ServiceUnavailableError, error_response
+from obcms_platform.formatting import quoted
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
 MY_TASKS = TASKS_PAGE + "mine/"
@@ -127,6 +129,11 @@ QUICK_ACTIONS = {
     "start": ({"status": "in_progress"}, "started"),
     "reopen": ({"status": "in_progress"}, "reopened"),
 }
+# `?saved=` words of the quick actions: their message names the task (`?task=`).
+QUICK_WORDS = frozenset({word for _, word in QUICK_ACTIONS.values()} | {"assigned", "moved"})
+# Quick actions asked first of someone the task is not assigned to (a colleague's task,
+# listed through a team, was completed by mistake in one click).
+ASKED_FIRST = frozenset({"complete", "start"})
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -150,6 +157,56 @@ def _local_path(value: str, fallback: str) -> str:
 
 def _with_saved(url: str, word: str) -> str:
     return url + ("&" if "?" in url else "?") + f"saved={word}"
+
+
+def card_anchor(task_id: str) -> str:
+    """The id of a task's card on the board (a move without script lands back on it)."""
+    return f"task-{task_id}"
+
+
+def names_list(names: Iterable[str]) -> str:
+    """People named in a sentence: "Rashid Lidasan and Omar Macabangkit"."""
+    shown = list(names)
+    return " and ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 2 else shown)
+
+
+def others_tasks(
+    tasks: Iterable[dict[str, Any]],
+    me: str,
+    my_teams: Mapping[str, str],
+    names: Mapping[str, str],
+) -> dict[str, dict[str, str]]:
+    """Of `tasks` (listed as mine: assigned to me or to one of my teams), those not assigned
+    to me myself: id -> whose they are ("Norhana Ampatuan", "Unassigned") and why they are
+    listed ("via MANA and Research team"); `my_teams`: id -> name of my teams."""
+    found = {}
+    for task in tasks:
+        if me in task["assignee_ids"]:
+            continue
+        whose = [names.get(person, "Unknown user") for person in task["assignee_ids"]]
+        teams = [f"{my_teams[team]} team" for team in task["team_ids"] if team in my_teams]
+        found[task["id"]] = {
+            "whose": names_list(whose) or "Unassigned",
+            "via": "via " + ", ".join(teams) if teams else "",
+        }
+    return found
+
+
+async def my_teams(request: Request, user: Identity) -> dict[str, str]:
+    """id -> name of the teams `user` belongs to."""
+    teams = await fetch_items(request, user, "tasks", "/teams", {"mine": "true"})
+    return {team["id"]: team["name"] for team in teams}
+
+
+async def saved_task_subject(request: Request, user: Identity, fallback: str | None) -> str | None:
+    """What the message after a quick action (`?saved=`, `?task=` its task) says was done:
+    the task's title in quotes ("“Send invitations” completed"), `fallback` when there is no
+    such task (the title is the service's, never the query's)."""
+    task_id = request.query_params.get("task", "")
+    if request.query_params.get("saved") not in QUICK_WORDS or not UUID_PATTERN.fullmatch(task_id):
+        return fallback
+    reply = await api(request, user, "tasks", "GET", f"/tasks/{task_id}")
+    return quoted(reply.body["title"]) if reply.ok else fallback
 
 
 # --- the list and the board ----------------------------------------------------------------
@@ -309,6 +366,12 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
     team_list = await fetch_items(request, user, "tasks", "/teams")
     teams = {team["id"]: team["name"] for team in team_list}
     linked = await _related_records(request, user, listing.filters)
+    me = str(user.id)
+    mine_through = {
+        team["id"]: team["name"]
+        for team in team_list
+        if any(member["user_id"] == me for member in team["members"])
+    }
     return render(
         request,
         "tasks.html",
@@ -341,13 +404,22 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
                 request, "tasks", "tasks", _export_filters(listing), total
             ),
             "mine": mine,
-            "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+            # My list holds my teams' tasks too: each says whose it is and why it is there.
+            "not_mine": others_tasks(tasks, me, mine_through, names) if mine else {},
+            "here": _here(request),
+            "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
-            "saved_subject": "Task",
+            "saved_subject": await saved_task_subject(request, user, "Task"),
         },
         status_code=status,
     )
+
+
+def _here(request: Request) -> str:
+    """This page's path and query, without the message of what was just done."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("saved", "task")]
+    return request.url.path + ("?" + urlencode(kept) if kept else "")
 
 
 @router.get(TASKS_PAGE)
@@ -596,12 +668,21 @@ async def _form_page(
             "waiting": sum(dependency["status"] != "completed" for dependency in dependencies),
             "dependency_error": dependency_error,
             "search_url": TASK_SEARCH,
-            "saved_subject": "Dependency"
-            if request.query_params.get("saved") in DEPENDENCY_SAVED
-            else "Task",
+            "saved_subject": _detail_subject(request, task),
         },
         status_code=status,
     )
+
+
+def _detail_subject(request: Request, task: dict[str, Any] | None) -> str:
+    """What the task's page says was just done: a dependency, the task named (a quick
+    action's message names its task), or the task."""
+    saved = request.query_params.get("saved")
+    if saved in DEPENDENCY_SAVED:
+        return "Dependency"
+    if task and saved in QUICK_WORDS and request.query_params.get("task") == task["id"]:
+        return quoted(task["title"])
+    return "Task"
 
 
 async def _dependencies(
@@ -976,9 +1057,18 @@ async def task_quick_action(
     request: Request, user: PageUser, task_id: str, action: str
 ) -> Response:
     """Complete / start / reopen / take (assign to me), and a board move (`field`, `value`):
-    a redirect back with the toast, or JSON for the board's script."""
+    a redirect back with the toast naming the task (a move: to its card), or JSON for the
+    board's script. Completing or starting a task assigned to others, not to me, is asked
+    first (`confirmed=yes` once asked)."""
     task_id = parse_id(task_id, "task")
     values, _ = await read_form(request)
+    back = _local_path(values.get("next", ""), task_url(task_id))
+    if action in ASKED_FIRST and values.get("confirmed") != "yes" and not wants_json(request):
+        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+        others = task["assignee_ids"] and str(user.id) not in task["assignee_ids"]
+        # Whoever may not change it is told so at once, not asked first.
+        if others and task_id in await _changeable(request, user, [task]):
+            return await _ask_first(request, task, action, values.get("version", ""), back)
     if action == "take":
         # Beside whoever has it already: taking a shared task never drops a colleague.
         task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
@@ -1001,8 +1091,33 @@ async def task_quick_action(
     reply = await _change(request, user, task_id, changes, values.get("version", ""))
     if wants_json(request):
         if reply.ok:
-            return JSONResponse({"version": reply.body["version"], "message": f"Task {word}"})
+            message = f"{quoted(reply.body['title'])} {word}"
+            return JSONResponse({"version": reply.body["version"], "message": message})
         return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
     if reply.ok:
-        return redirect(_with_saved(_local_path(values.get("next", ""), task_url(task_id)), word))
+        # A moved card is found again where it went (on a phone the columns are stacked).
+        where = f"#{card_anchor(task_id)}" if action == "move" else ""
+        path = back.split("#", 1)[0]
+        return redirect(_with_saved(path, word) + f"&task={task_id}" + where)
     return await _refused_action_page(request, user, task_id, reply)
+
+
+async def _ask_first(
+    request: Request, task: dict[str, Any], action: str, version: str, back: str
+) -> Response:
+    """The question before `action` on a task assigned to others ("Complete Norhana
+    Ampatuan's task “…”?"), whose yes posts it again with `confirmed=yes`."""
+    names = await user_names(request, task["assignee_ids"])
+    whose = names_list(names.get(person, "Unknown user") for person in task["assignee_ids"])
+    return render(
+        request,
+        "task_confirm.html",
+        {
+            "task": task,
+            "question": f"{action.capitalize()} {whose}'s task {quoted(task['title'])}?",
+            "whose": whose,
+            "action": action,
+            "version": version or str(task["version"]),
+            "back": back,
+        },
+    )

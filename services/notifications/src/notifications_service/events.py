@@ -181,9 +181,25 @@ def on_task(
         "version": task.version,
     }
     _keep(session, WatchedTask.task_id, task.task_id, values)
-    if task.status == TaskStatus.COMPLETED:
-        return
     link = record_link(Record.TASK, task.task_id)
+    if task.status == TaskStatus.COMPLETED:
+        if kept is not None and kept.status != TaskStatus.COMPLETED and task.changed_by:
+            # A colleague completing it from a team list: its assignees would otherwise
+            # never learn (`notify` leaves out the one who did it).
+            _tell(
+                session,
+                settings,
+                event,
+                task.assignee_ids,
+                (
+                    Kind.TASK_COMPLETED,
+                    f"{quoted(task.title)} was completed by {_name(session, task.changed_by)}",
+                ),
+                (task.task_id, task.version),
+                link=link,
+                actor=task.changed_by,
+            )
+        return
     due = f"Due {format_day(task.due_date)}." if task.due_date else ""
     newly_assigned = [person for person in task.assignee_ids if person not in before_assignees]
     generated = _generated_for(session, task) if task.auto_generated and kept is None else None

@@ -29,6 +29,7 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.TASK_DUE_SOON: KindInfo("My task is due in 2 days", Channel.DIGEST),
     Kind.TASK_DUE_TODAY: KindInfo("My task is due today", Channel.DIGEST),
     Kind.TASK_OVERDUE: KindInfo("My task is overdue", Channel.DIGEST),
+    Kind.TASK_COMPLETED: KindInfo("Someone else completes my task", Channel.BOTH),
     Kind.LEAVE_DECIDED: KindInfo("My leave is approved or rejected", Channel.BOTH),
     Kind.BOOKING_DECIDED: KindInfo("My booking is approved or rejected", Channel.BOTH),
     Kind.DECISION_NEEDED: KindInfo("A request waits for my decision", Channel.BOTH),

@@ -282,7 +282,8 @@ def test_completing_three_tasks_moves_the_ppa_progress_to_30(
     for url in task_urls:
         assert url is not None
         page.goto(url)
-        expect(page.get_by_role("link", name="open the ppa")).to_be_visible()
+        # The task names its PPA by title (the tasks service heard it over the bus).
+        expect(page.get_by_role("link", name=ppa["title"])).to_be_visible()
         page.get_by_role("button", name="Mark complete").click()
         expect(page.get_by_role("button", name="Reopen")).to_be_visible()
         expect(page.locator("dl.facts .badge").first).to_have_text("Completed")

@@ -387,6 +387,7 @@ PATH_WORDS = {
     "decision": ("return", "reject"),
     "undoing": ("reject", "cancel"),  # a booking's question before it is undone
     "service": ("tasks",),  # of the seeded export
+    "template": ("event_meeting_standard",),  # a task template shipped with the product
 }
 # The comments and files of a record (pages/collaboration.py) name it `record_id` whatever
 # its kind: the kind is the page's, and an attachment is one of that record's.

@@ -24,6 +24,7 @@ from gateway_service.pages import (
     resources,
     tasks,
     teams,
+    templates,
     timeline,
 )
 
@@ -54,6 +55,7 @@ for section in (
     resources,
     leave,
     teams,
+    templates,
     events,
     account,
     notifications,

@@ -163,7 +163,13 @@ async def home_page(
         people += [leave["user_id"] for leave in sections["leave"].items]
         people += [booking["booked_by"] for booking in sections["bookings"].items]
         people += [ppa.get("lead_id") for ppa in sections["ppas"].items]
-    names = await user_names(request, people)
+    # The page's remaining questions at once: none waits for another's answer.
+    names, teams, resource_names, saved_subject = await asyncio.gather(
+        user_names(request, people),
+        _my_teams(request, user, tasks),
+        _resource_names(request, user, sections.get("bookings")),
+        _saved_subject(request, user),
+    )
     return render(
         request,
         "home.html",
@@ -171,8 +177,8 @@ async def home_page(
             **sections,
             "names": names,
             # My teams' tasks listed here say whose they are and why they are here.
-            "not_mine": others_tasks(tasks, me, await _my_teams(request, user, tasks), names),
-            "resource_names": await _resource_names(request, user, sections.get("bookings")),
+            "not_mine": others_tasks(tasks, me, teams, names),
+            "resource_names": resource_names,
             "today": today,
             "week_end": week_end,
             "event_days": EVENT_DAYS,
@@ -180,7 +186,7 @@ async def home_page(
             # The task routes take a path to come back to (and add `saved=`).
             "task_done": HOME + "?" + urlencode({"subject": "task"}),
             "error": error,
-            "saved_subject": await _saved_subject(request, user),
+            "saved_subject": saved_subject,
         },
         status_code=error.status if error else 200,
     )

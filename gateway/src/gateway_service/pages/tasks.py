@@ -6,6 +6,7 @@ the task's version: a stale save is refused, never an overwrite), the tasks a ta
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -363,9 +364,12 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             key=lambda t: [names.get(a, "").lower() for a in t["assignee_ids"]] or ["\uffff"],
             reverse=listing.sort.startswith("-"),
         )
-    team_list = await fetch_items(request, user, "tasks", "/teams")
+    team_list, linked, saved_subject = await asyncio.gather(
+        fetch_items(request, user, "tasks", "/teams"),
+        _related_records(request, user, listing.filters),
+        saved_task_subject(request, user, "Task"),
+    )
     teams = {team["id"]: team["name"] for team in team_list}
-    linked = await _related_records(request, user, listing.filters)
     me = str(user.id)
     mine_through = {
         team["id"]: team["name"]
@@ -410,7 +414,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
-            "saved_subject": await saved_task_subject(request, user, "Task"),
+            "saved_subject": saved_subject,
         },
         status_code=status,
     )
@@ -588,21 +592,21 @@ async def _related_records(
     """The records `links` (a task, or the list's filters) names, by link field, with their
     titles: a page says "the PPA “Farm-to-market road”", not an id. A record its service does
     not show is still linked, by what it is."""
-    found = {}
-    for field, (what, service, path, page) in RELATED_RECORDS.items():
-        record_id = links.get(field)
-        if not record_id:
-            continue
-        title = None
+
+    async def related(field: str) -> RelatedRecord:
+        what, service, path, page = RELATED_RECORDS[field]
+        record_id, title = str(links[field]), None
         try:
-            record_id = str(uuid.UUID(str(record_id)))
+            record_id = str(uuid.UUID(record_id))
             reply = await api(request, user, service, "GET", path.format(record_id))
             if reply.ok and isinstance(reply.body, dict):
                 title = reply.body.get("title")
         except (ValueError, ServiceUnavailableError):
             pass  # not an id (the list says so) or not answering: linked, untitled
-        found[field] = RelatedRecord(what, page.format(record_id), title)
-    return found
+        return RelatedRecord(what, page.format(record_id), title)
+
+    named = [field for field in RELATED_RECORDS if links.get(field)]
+    return dict(zip(named, await asyncio.gather(*map(related, named)), strict=True))
 
 
 async def _form_page(

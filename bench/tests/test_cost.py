@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
 import time
 from collections import namedtuple
 
@@ -17,27 +18,72 @@ def _burn(seconds: float) -> None:
         pass
 
 
+# A child process that burns CPU when told (one line on stdin) and says when it has: the test
+# reads the child's threads from outside, and no thread of the test's own worker (a server
+# another test left running) is counted with them.
+CHILD = """
+import sys, threading, time
+
+def burn(seconds):
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+def said(word):
+    print(word, flush=True)
+    sys.stdin.readline()
+
+said("ready")
+worker = threading.Thread(target=burn, args=(0.05,))
+worker.start()
+worker.join()
+burn(0.03)
+said("burnt")
+spinner = threading.Thread(target=burn, args=(0.05,))
+spinner.start()
+time.sleep(0.02)
+said("spinning")
+spinner.join()
+said("joined")
+"""
+
+
 def test_a_threads_cpu_time_is_counted_to_the_millisecond_and_an_ended_thread_is_not_negative() -> (
     None
 ):
-    groups = {"bench": [psutil.Process()]}
-    before = cost._cpu_seconds(groups)
-    worker = threading.Thread(target=_burn, args=(0.05,))
-    worker.start()
-    worker.join()  # started and ended between the readings: its time is not seen
-    _burn(0.03)
-    used = cost._used(before, cost._cpu_seconds(groups))["bench"]
-    # 30 ms burnt by this thread; 10 ms ticks could not tell 30 from 39.
-    assert 0.03 <= used < 0.04
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    stdin, stdout = child.stdin, child.stdout
+    assert stdin is not None
+    assert stdout is not None
+    groups = {"bench": [psutil.Process(child.pid)]}
 
-    # A thread that had run before the first reading and ended before the second: its time
-    # was in the first reading only, and must not make the group's use negative.
-    spinner = threading.Thread(target=_burn, args=(0.05,))
-    spinner.start()
-    time.sleep(0.02)
-    before = cost._cpu_seconds(groups)
-    spinner.join()
-    assert 0.0 <= cost._used(before, cost._cpu_seconds(groups))["bench"] < 0.04
+    def reading_after(word: str) -> dict[str, cost.ThreadTimes]:
+        assert stdout.readline().strip() == word
+        return cost._cpu_seconds(groups)
+
+    def go() -> None:
+        stdin.write("go\n")
+        stdin.flush()
+
+    try:
+        before = reading_after("ready")
+        go()  # a thread burns 50 ms, started and ended between the readings: not seen
+        used = cost._used(before, reading_after("burnt"))["bench"]
+        # 30 ms burnt by the main thread; 10 ms ticks could not tell 30 from 39.
+        assert 0.03 <= used < 0.04
+
+        # A thread that had run before the first reading and ended before the second: its
+        # time was in the first reading only, and must not make the group's use negative.
+        go()
+        before = reading_after("spinning")
+        go()
+        assert 0.0 <= cost._used(before, reading_after("joined"))["bench"] < 0.04
+        go()
+        assert child.wait(timeout=10) == 0
+    finally:
+        child.kill()
 
 
 def test_a_row_is_the_round_that_cost_least_and_every_rounds_total_is_kept() -> None:

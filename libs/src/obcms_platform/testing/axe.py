@@ -7,24 +7,36 @@ Content-Security-Policy does not govern, so the page is checked as it is served.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 AXE_SCRIPT = Path(__file__).resolve().parents[4] / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS_IMPACTS = frozenset({"critical", "serious"})
 
 
-def violations(page: Page) -> list[dict[str, Any]]:
-    """Every axe-core violation on `page` as it is now (WCAG A and AA rules and axe's best
-    practices: axe's defaults)."""
+@functools.cache
+def _axe_source() -> str:
     if not AXE_SCRIPT.is_file():
         raise RuntimeError(
             f"axe-core is needed at {AXE_SCRIPT}: run `make install` (npm ci) in the repository"
         )
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def preload(context: BrowserContext) -> None:
+    """axe-core in every page `context` opens from now on, so that a check of many pages
+    does not send its half a megabyte of script to each one."""
+    context.add_init_script(script=_axe_source())
+
+
+def violations(page: Page) -> list[dict[str, Any]]:
+    """Every axe-core violation on `page` as it is now (WCAG A and AA rules and axe's best
+    practices: axe's defaults)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+        page.evaluate(_axe_source())
     found: list[dict[str, Any]] = page.evaluate(
         "async () => (await window.axe.run(document, {resultTypes: ['violations']})).violations"
     )

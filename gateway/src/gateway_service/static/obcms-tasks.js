@@ -5,6 +5,8 @@
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
+ *   A colleague's card dropped on Completed is answered with a question (409 `confirm`),
+ *   asked in the board's dialog: yes posts it again confirmed, no puts the card back.
  *   Each card's "Move to" menu is the keyboard's way to do the same;
  * - the "Add a task it waits for" select (select[data-task-picker]) is a Tom Select searching
  *   tasks by title (data-search-url?q=), leaving out the ids of data-exclude (the task itself
@@ -45,11 +47,12 @@
     update();
   }
 
-  function move(card, field, value) {
+  function move(card, field, value, confirmed) {
     var body = new URLSearchParams();
     body.set("field", field);
     body.set("value", value);
     body.set("version", card.dataset.version);
+    if (confirmed) body.set("confirmed", "yes");
     return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/move/", {
       method: "POST",
       credentials: "same-origin",
@@ -65,6 +68,36 @@
         }
       );
     });
+  }
+
+  // The server's question (`confirm`: question, detail, yes) in the board's dialog: resolves
+  // true for yes, false for no (or Escape).
+  function ask(dialog, confirm) {
+    return new Promise(function (resolve) {
+      var yes = dialog.querySelector("[data-yes]");
+      var no = dialog.querySelector("[data-no]");
+      dialog.querySelector("h2").textContent = confirm.question;
+      dialog.querySelector("p").textContent = confirm.detail;
+      yes.textContent = confirm.yes;
+      function answer(value) {
+        yes.removeEventListener("click", onYes);
+        no.removeEventListener("click", onNo);
+        dialog.removeEventListener("close", onNo);
+        if (dialog.open) dialog.close();
+        resolve(value);
+      }
+      function onYes() { answer(true); }
+      function onNo() { answer(false); }
+      yes.addEventListener("click", onYes);
+      no.addEventListener("click", onNo);
+      dialog.addEventListener("close", onNo); // Escape
+      dialog.showModal();
+      no.focus(); // the safe answer first
+    });
+  }
+
+  function columnTitle(list) {
+    return list.closest("section").querySelector("h2").firstChild.textContent.trim();
   }
 
   // Each column's heading counts the cards it holds now (after a drag, not at page load).
@@ -93,9 +126,18 @@
           var card = event.item;
           var value = event.to.dataset.column;
           var title = card.dataset.title;
+          var dialog = root.querySelector("[data-move-confirm]");
+          function unreachable() {
+            return { ok: false, reply: { message: "The server could not be reached" } };
+          }
           move(card, field, value)
-            .catch(function () {
-              return { ok: false, reply: { message: "The server could not be reached" } };
+            .catch(unreachable)
+            .then(function (result) {
+              if (result.ok || !result.reply.confirm || !dialog) return result;
+              return ask(dialog, result.reply.confirm).then(function (yes) {
+                if (!yes) return { ok: false, declined: true, reply: {} };
+                return move(card, field, value, true).catch(unreachable);
+              });
             })
             .then(function (result) {
               if (result.ok) {
@@ -104,11 +146,15 @@
                 if (version) version.value = result.reply.version;
                 var menu = card.querySelector("[data-move]");
                 if (menu) menu.value = value;
-                say("“" + title + "” moved to " + event.to.closest("section").querySelector("h2").firstChild.textContent.trim());
+                say("“" + title + "” moved to " + columnTitle(event.to));
               } else {
                 event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
                 recount(element);
-                say("“" + title + "” was not moved: " + result.reply.message);
+                say(
+                  result.declined
+                    ? "“" + title + "” stays in " + columnTitle(event.from)
+                    : "“" + title + "” was not moved: " + result.reply.message
+                );
               }
             });
         },

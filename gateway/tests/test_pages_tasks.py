@@ -850,6 +850,38 @@ def test_undo_puts_back_what_a_quick_action_changed(make_client, admin_headers):
     assert f"\u201cPrint the forms {marker}\u201d is back to Medium priority" in said
     assert stored()["priority"] == "medium"
 
+    # Dragged on the board (the script's JSON): the answer carries the undo, which answers
+    # in words too.
+    json_headers = {"Accept": "application/json", "X-CSRFToken": admin.cookies["csrftoken"]}
+    version = _version(admin, task)
+    moved = admin.post(
+        f"{TASKS}{task}/move/",
+        data={"field": "status", "value": "at_risk", "version": version},
+        headers=json_headers,
+    )
+    assert moved.json()["undo"] == {"undo": "status:in_progress", "version": str(int(version) + 1)}
+    put_back = admin.post(f"{TASKS}{task}/undo/", data=moved.json()["undo"], headers=json_headers)
+    assert put_back.status_code == 200, put_back.text
+    assert (
+        put_back.json()["message"] == f"\u201cPrint the forms {marker}\u201d is back to In progress"
+    )
+    assert stored()["status"] == "in_progress"
+
+    # From Home: back there, with the message and its Undo.
+    home_done = submit(
+        admin,
+        f"{TASKS}{task}/complete/",
+        {"next": "/?subject=task", "version": _version(admin, task), "confirmed": "yes"},
+    )
+    assert home_done.status_code == 303, home_done.text
+    home = admin.get(home_done.headers["location"]).text
+    assert f"\u201cPrint the forms {marker}\u201d completed" in html.unescape(home)
+    action_url, form = _undo_form(home)
+    assert form["next"] == "/?subject=task"
+    answer = submit(admin, action_url, form)
+    said = html.unescape(admin.get(answer.headers["location"]).text)
+    assert f"\u201cPrint the forms {marker}\u201d is back to In progress" in said
+
 
 def test_undo_is_refused_after_a_colleagues_change_or_with_a_bad_value(make_client, admin_headers):
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)

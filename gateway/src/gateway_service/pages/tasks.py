@@ -283,14 +283,15 @@ def task_message(
         return {"saved_subject": fallback}
     subject = quoted(task["title"])
     if query.get("saved") == UNDONE:
-        return {"saved_subject": subject, "notice": _undone_sentence(subject, task, query)}
+        sentence = _undone_sentence(subject, task, query.get(UNDONE, ""))
+        return {"saved_subject": subject, "notice": sentence}
     undo = Undo.parse(query.get("undo", ""), query.get("version", ""))
     button = UndoButton(task["id"], undo, _here(request)) if undo else None
     return {"saved_subject": subject, "undo": button}
 
 
-def _undone_sentence(subject: str, task: dict[str, Any], query: Mapping[str, str]) -> str:
-    field = query.get(UNDONE, "")
+def _undone_sentence(subject: str, task: dict[str, Any], field: str) -> str:
+    """What an undo of `field` says it did, from `task` as it is now."""
     if field == "status":
         return f"{subject} is back to {formatting.label(task['status'])}"
     if field == "priority":
@@ -1246,19 +1247,29 @@ async def task_undo(request: Request, user: PageUser, task_id: str) -> Response:
     task_id = parse_id(task_id, "task")
     values, _ = await read_form(request)
     back = _local_path(values.get("next", ""), task_url(task_id))
+    json = wants_json(request)
     undo = Undo.parse(values.get("undo", ""), values.get("version", ""))
     if undo is None:
         problem = "Nothing was undone: the former value is not one this task can have"
+        if json:
+            return JSONResponse({"message": problem}, status_code=422)
         return await _refused_action_page(request, user, task_id, refusal=problem, status=422)
     reply = await _change(request, user, task_id, {undo.field: undo.value}, undo.version)
     if reply.ok:
+        if json:
+            sentence = _undone_sentence(quoted(reply.body["title"]), reply.body, undo.field)
+            return JSONResponse({"version": reply.body["version"], "message": sentence})
         said = _with_saved(back.split("#", 1)[0], UNDONE)
         return redirect(said + "&" + urlencode({"task": task_id, UNDONE: undo.field}))
     if reply.status == 412:
         task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
         who = await who_changed(request, task)
         problem = f"Not undone: {who} changed this task after you; it is left as they made it"
+        if json:
+            return JSONResponse({"message": problem}, status_code=412)
         return await _refused_action_page(request, user, task_id, refusal=problem, status=412)
+    if json:
+        return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
     return await _refused_action_page(request, user, task_id, reply)
 
 
@@ -1299,13 +1310,16 @@ async def task_quick_action(
         if others and task_id in await _changeable(request, user, [task]):
             return await _ask_first(request, task, action, verb, values, back)
     reply = await _change(request, user, task_id, changes, values.get("version", ""))
+    undo = Undo.of_change(task, reply.body, next(iter(changes))) if reply.ok else None
     if json:
         if reply.ok:
             message = f"{quoted(reply.body['title'])} {word}"
-            return JSONResponse({"version": reply.body["version"], "message": message})
+            answer = {"version": reply.body["version"], "message": message}
+            if undo:  # what the script's Undo posts (`task_undo`)
+                answer["undo"] = {"undo": undo.encoded(), "version": undo.version}
+            return JSONResponse(answer)
         return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
     if reply.ok:
-        undo = Undo.of_change(task, reply.body, next(iter(changes)))
         # A moved card is found again where it went (on a phone the columns are stacked).
         where = f"#{card_anchor(task_id)}" if action == "move" else ""
         path = back.split("#", 1)[0]

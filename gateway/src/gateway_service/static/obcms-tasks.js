@@ -7,6 +7,7 @@
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
  *   A colleague's card dropped on Completed is answered with a question (409 `confirm`),
  *   asked in the board's dialog: yes posts it again confirmed, no puts the card back.
+ *   A move's message offers Undo (the answer's `undo`): the card goes back where it was.
  *   Each card's "Move to" menu is the keyboard's way to do the same;
  * - the "Add a task it waits for" select (select[data-task-picker]) is a Tom Select searching
  *   tasks by title (data-search-url?q=), leaving out the ids of data-exclude (the task itself
@@ -19,10 +20,11 @@
     return meta ? meta.content : "";
   }
 
-  function say(message) {
+  // `action` ({label, run}): a button beside the message (a move's Undo).
+  function say(message, action) {
     var status = document.querySelector("[data-task-status]");
     if (status) status.textContent = message;
-    if (window.obcmsToast) window.obcmsToast(message);
+    if (window.obcmsToast) window.obcmsToast(message, action);
   }
 
   function selectAll(root) {
@@ -47,13 +49,9 @@
     update();
   }
 
-  function move(card, field, value, confirmed) {
-    var body = new URLSearchParams();
-    body.set("field", field);
-    body.set("value", value);
-    body.set("version", card.dataset.version);
-    if (confirmed) body.set("confirmed", "yes");
-    return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/move/", {
+  // POST `body` to the task's `action` route as the board's script does (JSON answers).
+  function post(card, action, body) {
+    return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/" + action + "/", {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
@@ -64,10 +62,28 @@
           return { ok: response.ok, reply: reply };
         },
         function () {
-          return { ok: false, reply: { message: "The move failed (" + response.status + ")" } };
+          return { ok: false, reply: { message: "it failed (" + response.status + ")" } };
         }
       );
     });
+  }
+
+  function move(card, field, value, confirmed) {
+    var body = new URLSearchParams();
+    body.set("field", field);
+    body.set("value", value);
+    body.set("version", card.dataset.version);
+    if (confirmed) body.set("confirmed", "yes");
+    return post(card, "move", body);
+  }
+
+  // The card at the task's new version, its "Move to" menu on its column's value.
+  function drawn(card, version, value) {
+    card.dataset.version = version;
+    var input = card.querySelector('input[name="version"]');
+    if (input) input.value = version;
+    var menu = card.querySelector("[data-move]");
+    if (menu) menu.value = value;
   }
 
   // The server's question (`confirm`: question, detail, yes) in the board's dialog: resolves
@@ -140,16 +156,34 @@
               });
             })
             .then(function (result) {
-              if (result.ok) {
-                card.dataset.version = result.reply.version;
-                var version = card.querySelector('input[name="version"]');
-                if (version) version.value = result.reply.version;
-                var menu = card.querySelector("[data-move]");
-                if (menu) menu.value = value;
-                say("“" + title + "” moved to " + columnTitle(event.to));
-              } else {
+              function putBack() {
                 event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
                 recount(element);
+              }
+              // The message's Undo: the column it came from, at the version the move left.
+              function undo() {
+                var body = new URLSearchParams();
+                body.set("undo", result.reply.undo.undo);
+                body.set("version", result.reply.undo.version);
+                post(card, "undo", body)
+                  .catch(unreachable)
+                  .then(function (undone) {
+                    if (!undone.ok) {
+                      var why = undone.reply.message;
+                      say(why.indexOf("Not undone") === 0 ? why : "Not undone: " + why);
+                      return;
+                    }
+                    putBack();
+                    drawn(card, undone.reply.version, event.from.dataset.column);
+                    say(undone.reply.message);
+                  });
+              }
+              if (result.ok) {
+                drawn(card, result.reply.version, value);
+                var moved = "“" + title + "” moved to " + columnTitle(event.to);
+                say(moved, result.reply.undo ? { label: "Undo", run: undo } : null);
+              } else {
+                putBack();
                 say(
                   result.declined
                     ? "“" + title + "” stays in " + columnTitle(event.from)

@@ -131,6 +131,7 @@ QUICK_ACTIONS = {
     "start": ({"status": "in_progress"}, "started"),
     "reopen": ({"status": "in_progress"}, "reopened"),
 }
+QUICK_NAMES = frozenset({*QUICK_ACTIONS, "take", "move"})  # the quick actions' routes
 # `?saved=` words of the quick actions: their message names the task (`?task=`).
 QUICK_WORDS = frozenset({word for _, word in QUICK_ACTIONS.values()} | {"assigned", "moved"})
 UNDONE = "undone"  # `?saved=` after an undo (`?undone=` the field it put back)
@@ -929,7 +930,8 @@ async def _bulk_question(
     request: Request, user: Identity, task_ids: list[str], status: str
 ) -> BulkQuestion | None:
     """The question before a bulk change sets `status` on tasks some of which are assigned
-    to others, not to me; None when all that it changes are mine or nobody's."""
+    to others, not to me; None when all those it changes (not already at `status`) are mine
+    or nobody's."""
     me = str(user.id)
     params = [("id", task_id) for task_id in task_ids if UUID_PATTERN.fullmatch(task_id)]
     tasks = await fetch_items(request, user, "tasks", "/tasks", params) if params else []
@@ -1215,19 +1217,17 @@ async def task_delete(request: Request, user: PageUser, task_id: str) -> Respons
 
 def _quick_change(
     action: str, values: Mapping[str, str], task: dict[str, Any], user: Identity
-) -> tuple[dict[str, Any], str] | None:
-    """The change a quick action makes of `task` and the word its message says; None for
-    no such action."""
+) -> tuple[dict[str, Any], str]:
+    """The change quick action `action` (one of `QUICK_NAMES`) makes of `task` and the word
+    its message says."""
     if action == "take":
         # Beside whoever has it already: taking a shared task never drops a colleague.
         people = list(dict.fromkeys([*task["assignee_ids"], str(user.id)]))
         return {"assignee_ids": people}, "assigned"
     if action == "move":
-        return {values.get("field", ""): values.get("value", "")}, "moved"
-    if action in QUICK_ACTIONS:
-        changes, word = QUICK_ACTIONS[action]
-        return dict(changes), word
-    return None
+        return {values["field"]: values["value"]}, "moved"
+    changes, word = QUICK_ACTIONS[action]
+    return dict(changes), word
 
 
 def _asked_verb(action: str, changes: Mapping[str, Any], json: bool) -> str | None:
@@ -1287,6 +1287,8 @@ async def task_quick_action(
     values, _ = await read_form(request)
     back = _local_path(values.get("next", ""), task_url(task_id))
     json = wants_json(request)
+    if action not in QUICK_NAMES:
+        return Response(status_code=404)
     if action == "move" and values.get("value") not in MOVABLE.get(values.get("field", ""), ()):
         return JSONResponse(
             {"error": {"code": "validation_error", "message": "value: not a column"}},
@@ -1299,10 +1301,7 @@ async def task_quick_action(
             return JSONResponse({"message": _refusal(found)}, status_code=found.status)
         return await _refused_action_page(request, user, task_id, found)
     task = found.body
-    quick = _quick_change(action, values, task, user)
-    if quick is None:
-        return Response(status_code=404)
-    changes, word = quick
+    changes, word = _quick_change(action, values, task, user)
     verb = _asked_verb(action, changes, json)
     if verb and values.get("confirmed") != "yes":
         others = task["assignee_ids"] and str(user.id) not in task["assignee_ids"]

@@ -113,9 +113,10 @@ def test_my_overdue_task_is_listed_and_completed_in_one_click(
     assert not violations, summary(violations)
 
     overdue.get_by_role("button", name=f"Complete “Encode the consultation notes {marker}”").click()
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.get_by_role("status")).to_contain_text(
         f"\u201cEncode the consultation notes {marker}\u201d completed"
     )
+    expect(page.get_by_role("status").get_by_role("button", name="Undo")).to_be_visible()
     expect(overdue.get_by_text("Nothing overdue.")).to_be_visible()
     page.context.close()
 

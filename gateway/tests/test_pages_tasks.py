@@ -603,15 +603,19 @@ def test_quick_actions_and_the_board(make_client):
     marker = uuid.uuid4().hex[:8]
     task = _create_task(admin, f"Board card {marker}")
     back = f"{TASKS}?q={marker}"
-    started = submit(
-        admin, f"{TASKS}{task}/start/", {"next": back, "version": _version(admin, task)}
-    )
+    first = _version(admin, task)
+    started = submit(admin, f"{TASKS}{task}/start/", {"next": back, "version": first})
     assert started.status_code == 303
-    assert started.headers["location"] == back + f"&saved=started&task={task}"
+    # With what its Undo puts back, at the version the action left.
+    assert started.headers["location"] == (
+        back + f"&saved=started&task={task}&undo=status%3Anot_started&version={int(first) + 1}"
+    )
     # The message names the task ("Task started" said which one nowhere).
     assert f"\u201cBoard card {marker}\u201d started" in admin.get(started.headers["location"]).text
     elsewhere = submit(admin, f"{TASKS}{task}/complete/", {"next": "https://evil.example/"})
-    assert elsewhere.headers["location"] == f"{TASKS}{task}/?saved=completed&task={task}"
+    assert elsewhere.headers["location"].startswith(
+        f"{TASKS}{task}/?saved=completed&task={task}&undo=status%3Ain_progress&version="
+    )
     assert (
         f"\u201cBoard card {marker}\u201d completed"
         in admin.get(elsewhere.headers["location"]).text
@@ -660,7 +664,8 @@ def test_quick_actions_and_the_board(make_client):
         },
     )
     assert moved_back.status_code == 303
-    assert moved_back.headers["location"] == (f"{board_url}&saved=moved&task={task}#task-{task}")
+    assert moved_back.headers["location"].startswith(f"{board_url}&saved=moved&task={task}&undo=")
+    assert moved_back.headers["location"].endswith(f"#task-{task}")
 
 
 def _waits_for(page: str) -> str:
@@ -779,3 +784,262 @@ def test_the_task_page_shows_who_changed_what_in_words_and_local_time(make_clien
     assert "at_risk" not in stream
     # When, in the viewer's time: "Sat 5 Dec 2026, 09:00".
     assert re.search(r"<time [^>]*>\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2}</time>", stream)
+
+
+def _undo_form(page: str) -> tuple[str, dict[str, str]]:
+    """The message's Undo form: where it posts and its fields (as a browser sends them)."""
+    form = re.search(
+        r'<form method="post" action="([^"]+/undo/)" class="undo">(.*?)</form>', page, re.S
+    )
+    assert form, "the message offers Undo"
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    fields.pop("csrftoken")
+    return form.group(1), {name: html.unescape(value) for name, value in fields.items()}
+
+
+def test_undo_puts_back_what_a_quick_action_changed(make_client, admin_headers):
+    """A task completed, taken or moved by mistake could only be put back by editing it (and
+    remembering what it was): the message offers Undo, which says what it put back."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    colleague = create_user(make_client(), admin_headers, "staff", f"Omar Macabangkit {marker}")
+    task = _create_task(admin, f"Print the forms {marker}", status="in_progress")
+    back = f"{TASKS}?q={marker}"
+
+    def stored() -> dict[str, Any]:
+        body: dict[str, Any] = admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
+        return body
+
+    def undone(action: str, **fields: str) -> str:
+        done = submit(
+            admin,
+            f"{TASKS}{task}/{action}/",
+            {"next": back, "version": _version(admin, task), **fields},
+        )
+        assert done.status_code == 303, done.text
+        page = admin.get(done.headers["location"]).text
+        action_url, form = _undo_form(page)
+        assert form["next"] == back  # back to the list as it was, without the message
+        answer = submit(admin, action_url, form)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"].startswith(back + "&saved=undone")
+        return html.unescape(admin.get(answer.headers["location"]).text)
+
+    said = undone("complete")
+    assert f"\u201cPrint the forms {marker}\u201d is back to In progress" in said
+    assert "Undo</button>" not in said  # an undo is not undone in turn
+    assert stored()["status"] == "in_progress"
+
+    # Taking a colleague's task: undone, they have it alone again.
+    replaced = submit(
+        admin,
+        f"{TASKS}{task}/edit/",
+        {
+            "title": f"Print the forms {marker}",
+            "assignee_ids": colleague["id"],
+            "version": _version(admin, task),
+        },
+    )
+    assert replaced.status_code == 303, replaced.text
+    said = undone("take")
+    assert f"\u201cPrint the forms {marker}\u201d is back to its former assignees" in said
+    assert stored()["assignee_ids"] == [colleague["id"]]
+
+    # A board move without script: the column's value as it was.
+    said = undone("move", field="priority", value="critical")
+    assert f"\u201cPrint the forms {marker}\u201d is back to Medium priority" in said
+    assert stored()["priority"] == "medium"
+
+    # Dragged on the board (the script's JSON): the answer carries the undo, which answers
+    # in words too.
+    json_headers = {"Accept": "application/json", "X-CSRFToken": admin.cookies["csrftoken"]}
+    version = _version(admin, task)
+    moved = admin.post(
+        f"{TASKS}{task}/move/",
+        data={"field": "status", "value": "at_risk", "version": version},
+        headers=json_headers,
+    )
+    assert moved.json()["undo"] == {"undo": "status:in_progress", "version": str(int(version) + 1)}
+    put_back = admin.post(f"{TASKS}{task}/undo/", data=moved.json()["undo"], headers=json_headers)
+    assert put_back.status_code == 200, put_back.text
+    assert (
+        put_back.json()["message"] == f"\u201cPrint the forms {marker}\u201d is back to In progress"
+    )
+    assert stored()["status"] == "in_progress"
+
+    # From Home: back there, with the message and its Undo.
+    home_done = submit(
+        admin,
+        f"{TASKS}{task}/complete/",
+        {"next": "/?subject=task", "version": _version(admin, task), "confirmed": "yes"},
+    )
+    assert home_done.status_code == 303, home_done.text
+    home = admin.get(home_done.headers["location"]).text
+    assert f"\u201cPrint the forms {marker}\u201d completed" in html.unescape(home)
+    action_url, form = _undo_form(home)
+    assert form["next"] == "/?subject=task"
+    answer = submit(admin, action_url, form)
+    said = html.unescape(admin.get(answer.headers["location"]).text)
+    assert f"\u201cPrint the forms {marker}\u201d is back to In progress" in said
+
+
+def test_undo_is_refused_after_a_colleagues_change_or_with_a_bad_value(make_client, admin_headers):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(admin, f"Book the hall {marker}")
+    done = submit(admin, f"{TASKS}{task}/complete/", {"version": _version(admin, task)})
+    action_url, form = _undo_form(admin.get(done.headers["location"]).text)
+    assert form["undo"] == "status:not_started"
+
+    # Someone else changes the task after the completion: the undo would overwrite it.
+    rashid = person(make_client(), admin_headers, "manager", f"Rashid Lidasan {marker}")
+    changed = admin.patch(
+        f"/api/v1/tasks/{task}",
+        json={"priority": "high"},
+        headers={**rashid["headers"], "If-Match": f'"{form["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    refused = submit(admin, action_url, form)
+    assert refused.status_code == 412
+    assert (
+        f"Not undone: Rashid Lidasan {marker} changed this task after you; "
+        "it is left as they made it" in html.unescape(refused.text)
+    )
+    stored = admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
+    assert (stored["status"], stored["priority"]) == ("completed", "high")
+
+    # A former value no task has, a field no quick action changes, or no version: 422.
+    current = str(stored["version"])
+    for undo, version in (
+        ("status:finished", current),
+        ("title:Hacked", current),
+        ("assignee_ids:not-a-person", current),
+        ("status", current),
+        ("status:in_progress", ""),
+        ("status:in_progress", "soon"),
+    ):
+        bad = submit(admin, action_url, {"undo": undo, "version": version})
+        assert bad.status_code == 422, (undo, version, bad.status_code)
+        assert "Nothing was undone: the former value is not one this task can have" in bad.text
+    assert admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()["status"] == "completed"
+    # Of a task that is not there: not found.
+    gone = submit(
+        admin, f"{TASKS}{uuid.uuid4()}/undo/", {"undo": "status:in_progress", "version": "1"}
+    )
+    assert gone.status_code == 404
+
+
+def test_undo_by_someone_who_may_not_change_the_task_is_refused(make_client, admin_headers):
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(admin, f"Admin's report {marker}")
+    done = submit(admin, f"{TASKS}{task}/complete/", {"version": _version(admin, task)})
+    action_url, form = _undo_form(admin.get(done.headers["location"]).text)
+    user = create_user(make_client(), admin_headers, "staff")
+    staff = signed_in(make_client(), user["username"])
+    refused = submit(staff, action_url, form)
+    assert refused.status_code == 403
+    assert 'id="refusal"><p>You may not change this task' in refused.text
+    assert admin.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()["status"] == "completed"
+
+
+def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_client, admin_headers):
+    """The bulk form completed colleagues' tasks (listed through a team) without a word, and
+    a card dragged to Completed likewise; one's own are done at once, as before."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    jamila = person(api, admin_headers, "staff", f"Jamila Sinsuat {marker}")
+    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
+    team = post(
+        api,
+        admin_headers,
+        "/teams",
+        {
+            "name": f"Research {marker}",
+            "members": [{"user_id": jamila["id"]}, {"user_id": norhana["id"]}],
+        },
+    )
+
+    def task(title: str, owner: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "title": f"{title} {marker}",
+            "assignee_ids": [owner["id"]],
+            "team_ids": [team["id"]],
+        }
+        return post(api, owner["headers"], "/tasks", body)
+
+    hers = [task("Survey A", norhana), task("Survey B", norhana)]
+    mine = task("Survey C", jamila)
+    client = signed_in(make_client(), jamila["username"])
+    back = f"{TASKS}mine/?q={marker}"
+
+    def status(found: dict[str, Any]) -> str:
+        got = api.get(f"/api/v1/tasks/{found['id']}", headers=jamila["headers"]).json()
+        return str(got["status"])
+
+    def bulk(tasks: list[dict[str, Any]], **extra: str) -> httpx.Response:
+        return client.post(
+            TASKS + "bulk/",
+            data={
+                "item": [f"{t['id']}:{t['version']}" for t in tasks],
+                "set_status": "completed",
+                "next": back,
+                "csrftoken": client.cookies["csrftoken"],
+                **extra,
+            },
+        )
+
+    asked = bulk([*hers, mine])
+    assert asked.status_code == 200, asked.text
+    page = html.unescape(asked.text)
+    assert "<h1>Complete 3 tasks?</h1>" in page
+    assert f"2 of them are assigned to others: Norhana Ampatuan {marker} (2)." in page
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert ">Yes, complete all 3</button>" in asked.text
+    assert f'href="{html.escape(back)}">No, go back</a>' in asked.text
+    assert [status(t) for t in (*hers, mine)] == ["not_started"] * 3
+    # Yes posts the same change again, with every task and the way back.
+    again = re.findall(
+        r'<input type="hidden" name="(item|set_status|next)" value="([^"]*)"', asked.text
+    )
+    assert sorted(html.unescape(value) for name, value in again if name == "item") == sorted(
+        f"{t['id']}:{t['version']}" for t in (*hers, mine)
+    )
+    confirmed = bulk([*hers, mine], confirmed="yes")
+    assert confirmed.status_code == 303, confirmed.text
+    assert [status(t) for t in (*hers, mine)] == ["completed"] * 3
+
+    # All mine: done at once.
+    own = [task("Survey D", jamila), task("Survey E", jamila)]
+    direct = bulk(own)
+    assert direct.status_code == 303, direct.text
+    assert direct.headers["location"] == back + "&saved=tasks-completed"
+    assert [status(t) for t in own] == ["completed"] * 2
+
+    # Her card moved to Completed on the board: asked first (the page without script, the
+    # board's script by a 409 with the question), mine moves at once.
+    card = task("Survey F", norhana)
+    board = f"{TASKS}mine/?view=board&group=status&q={marker}"
+    move = {"field": "status", "value": "completed", "version": str(card["version"]), "next": board}
+    question = submit(client, f"{TASKS}{card['id']}/move/", move)
+    assert question.status_code == 200
+    heading = f"Complete Norhana Ampatuan {marker}'s task \u201cSurvey F {marker}\u201d?"
+    assert f"<h1>{heading}</h1>" in html.unescape(question.text)
+    assert 'name="field" value="status"' in question.text
+    assert ">Yes, complete it</button>" in question.text
+    json_headers = {"Accept": "application/json", "X-CSRFToken": client.cookies["csrftoken"]}
+    scripted = client.post(f"{TASKS}{card['id']}/move/", data=move, headers=json_headers)
+    assert scripted.status_code == 409
+    assert scripted.json()["confirm"]["question"] == heading
+    assert status(card) == "not_started"
+    yes = client.post(
+        f"{TASKS}{card['id']}/move/", data={**move, "confirmed": "yes"}, headers=json_headers
+    )
+    assert yes.status_code == 200, yes.text
+    assert status(card) == "completed"
+    own_card = task("Survey G", jamila)
+    moved = submit(
+        client, f"{TASKS}{own_card['id']}/move/", {**move, "version": str(own_card["version"])}
+    )
+    assert moved.status_code == 303
+    assert status(own_card) == "completed"

@@ -130,7 +130,9 @@ def test_completing_a_colleagues_task_asks_first_and_the_phone_board_keeps_its_p
     )
     check_page(page, "task-confirm")
     page.get_by_role("button", name="Yes, complete it").click()
-    expect(page.locator("#toast")).to_have_text(f"\u201cSend invitations {marker}\u201d completed")
+    expect(page.locator("#toast")).to_contain_text(
+        f"\u201cSend invitations {marker}\u201d completed"
+    )
 
     # On a phone the board's columns are stacked: a move without script comes back to the card.
     card = _task(api, staff, f"Phone card {marker}", due_date="2031-05-05")
@@ -142,6 +144,73 @@ def test_completing_a_colleagues_task_asks_first_and_the_phone_board_keeps_its_p
         moved.get_by_role("button", name="Move").click()
         expect(phone.locator(f"#task-{card['id']}")).to_be_in_viewport()
         assert phone.evaluate("window.scrollY") > 0
+
+
+def test_a_colleagues_card_dragged_to_completed_asks_first_and_undo_puts_mine_back(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """Dragged to Completed, a colleague's card was done without a word (a list asked); a
+    task completed or moved by mistake could only be put back by editing it. And completing
+    hers and mine at once asks first."""
+    marker = staff["marker"]
+    colleague = staff["colleague"]
+    theirs = _task(api, staff, f"Collect receipts {marker}", assignee_ids=[colleague["id"]])
+    page.goto(f"{TASKS}?view=board&group=status&q=Collect+receipts+{marker}")
+    card = page.locator(f'[data-task="{theirs["id"]}"]')
+    dialog = page.get_by_role("dialog")
+    question = f"Complete {colleague['full_name']}'s task \u201cCollect receipts {marker}\u201d?"
+
+    card.drag_to(page.locator('[data-column="completed"]'))
+    expect(dialog.get_by_role("heading")).to_have_text(question)
+    expect(dialog.get_by_role("button", name="No, leave it")).to_be_focused()
+    check_page(page, "tasks-board-question")
+    page.keyboard.press("Enter")  # no
+    expect(dialog).to_be_hidden()
+    expect(page.locator('[data-column="not_started"]').locator(card)).to_be_visible()
+    expect(page.locator("[data-task-status]")).to_have_text(
+        f"\u201cCollect receipts {marker}\u201d stays in Not started"
+    )
+    assert api.get(f"/api/v1/tasks/{theirs['id']}").json()["status"] == "not_started"
+    card.drag_to(page.locator('[data-column="completed"]'))
+    dialog.get_by_role("button", name="Yes, complete it").click()
+    expect(page.locator("[data-task-status]")).to_contain_text("moved to Completed")
+    assert api.get(f"/api/v1/tasks/{theirs['id']}").json()["status"] == "completed"
+    # The message's Undo puts the card back where it was, and the task with it.
+    page.locator("#toast").get_by_role("button", name="Undo").click()
+    expect(page.locator('[data-column="not_started"]').locator(card)).to_be_visible()
+    expect(page.locator("#toast")).to_have_text(
+        f"\u201cCollect receipts {marker}\u201d is back to Not started"
+    )
+    assert api.get(f"/api/v1/tasks/{theirs['id']}").json()["status"] == "not_started"
+
+    # My own, completed from the list: the message offers Undo, by keyboard too.
+    mine = _task(api, staff, f"File the report {marker}")
+    page.goto(f"{TASKS}?q=File+the+report+{marker}")
+    page.locator(f'tr[data-task="{mine["id"]}"]').get_by_role("button", name="Complete").click()
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text(f"\u201cFile the report {marker}\u201d completed")
+    check_page(page, "tasks-undo")
+    toast.screenshot(path=SCREENSHOTS / "tasks-undo-toast.png")
+    toast.get_by_role("button", name="Undo").focus()
+    page.keyboard.press("Enter")
+    expect(toast).to_have_text(f"\u201cFile the report {marker}\u201d is back to Not started")
+    assert api.get(f"/api/v1/tasks/{mine['id']}").json()["status"] == "not_started"
+
+    # Completing hers and mine at once asks first; "No" goes back to the list.
+    hers = _task(api, staff, f"File the receipts {marker}", assignee_ids=[colleague["id"]])
+    page.goto(f"{TASKS}?q=File+the+{marker}")
+    for task in (mine, hers):
+        page.check(f'tr[data-task="{task["id"]}"] input[name=item]')
+    page.select_option("select[name=set_status]", "completed")
+    page.click("#bulk button[type=submit]")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Complete 2 tasks?")
+    expect(page.locator("[data-bulk-question]")).to_have_text(
+        f"1 of them is assigned to others: {colleague['full_name']} (1)."
+    )
+    check_page(page, "tasks-bulk-question")
+    page.get_by_role("link", name="No, go back").click()
+    expect(page.locator("input[name=q]")).to_have_value(f"File the {marker}")
+    assert api.get(f"/api/v1/tasks/{hers['id']}").json()["status"] == "not_started"
 
 
 def test_bulk_add_an_assignee_by_first_name_keeping_the_others(

@@ -64,7 +64,7 @@ NAVIGATION = (
 SAVED_WORDS = frozenset(
     {"created", "saved", "moved", "cancelled", "deleted", "booked", "approved", "rejected"}
     | {"sent", "withdrawn"}  # a request ("Leave request sent", "… withdrawn")
-    | {"completed", "started", "reopened", "assigned"}  # the task list's quick actions
+    | {"completed", "started", "reopened", "assigned", "undone"}  # a task's quick actions
     | {"added", "removed"}  # a task's dependencies ("Dependency added")
     | {"linked", "unlinked"}  # links added or removed one at a time (a need's PPAs)
 )

@@ -164,11 +164,11 @@ async def home_page(
         people += [booking["booked_by"] for booking in sections["bookings"].items]
         people += [ppa.get("lead_id") for ppa in sections["ppas"].items]
     # The page's remaining questions at once: none waits for another's answer.
-    names, teams, resource_names, saved_subject = await asyncio.gather(
+    names, teams, resource_names, message = await asyncio.gather(
         user_names(request, people),
         _my_teams(request, user, tasks),
         _resource_names(request, user, sections.get("bookings")),
-        _saved_subject(request, user),
+        _saved_message(request, user),
     )
     return render(
         request,
@@ -186,7 +186,7 @@ async def home_page(
             # The task routes take a path to come back to (and add `saved=`).
             "task_done": HOME + "?" + urlencode({"subject": "task"}),
             "error": error,
-            "saved_subject": saved_subject,
+            **message,
         },
         status_code=error.status if error else 200,
     )
@@ -204,12 +204,13 @@ async def _my_teams(
         return {}  # the tasks still say whose they are
 
 
-async def _saved_subject(request: Request, user: Identity) -> str | None:
-    """What the message says was done: the task by its title after a quick action."""
+async def _saved_message(request: Request, user: Identity) -> dict[str, Any]:
+    """What the message says was done: the task by its title after a quick action (with its
+    Undo), else what the decision was about."""
     subject = SUBJECTS.get(request.query_params.get("subject", ""))
     if request.query_params.get("subject") == "task":
         return await saved_task_subject(request, user, subject)
-    return subject
+    return {"saved_subject": subject}
 
 
 async def _resource_names(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -130,11 +131,21 @@ QUICK_ACTIONS = {
     "start": ({"status": "in_progress"}, "started"),
     "reopen": ({"status": "in_progress"}, "reopened"),
 }
+QUICK_NAMES = frozenset({*QUICK_ACTIONS, "take", "move"})  # the quick actions' routes
 # `?saved=` words of the quick actions: their message names the task (`?task=`).
 QUICK_WORDS = frozenset({word for _, word in QUICK_ACTIONS.values()} | {"assigned", "moved"})
+UNDONE = "undone"  # `?saved=` after an undo (`?undone=` the field it put back)
 # Quick actions asked first of someone the task is not assigned to (a colleague's task,
 # listed through a team, was completed by mistake in one click).
 ASKED_FIRST = frozenset({"complete", "start"})
+# The statuses a bulk change asks about first when it would set them on colleagues' tasks.
+BULK_ASKED = {"completed": "Complete", "in_progress": "Start"}
+# The fields an Undo puts back (what the quick actions change) -> their allowed values
+# (None: people's ids).
+UNDOABLE: dict[str, tuple[str, ...] | None] = {**MOVABLE, "assignee_ids": None}
+ASSIGNEES_MAX = 200  # the tasks service's most assignees of a task
+# The query parameters of the message after a quick action (left out of a page's own links).
+TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE})
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -199,15 +210,101 @@ async def my_teams(request: Request, user: Identity) -> dict[str, str]:
     return {team["id"]: team["name"] for team in teams}
 
 
-async def saved_task_subject(request: Request, user: Identity, fallback: str | None) -> str | None:
-    """What the message after a quick action (`?saved=`, `?task=` its task) says was done:
-    the task's title in quotes ("“Send invitations” completed"), `fallback` when there is no
-    such task (the title is the service's, never the query's)."""
+@dataclass(frozen=True)
+class Undo:
+    """What puts back a quick action's change: `field` to `value` (a status or priority, or
+    the assignees' ids), at the `version` the action left the task at (a change since is
+    refused by the service, never overwritten)."""
+
+    field: str
+    value: str | list[str]
+    version: str
+
+    @classmethod
+    def parse(cls, change: str, version: str) -> Undo | None:
+        """`change` as `encoded()` makes it ("status:in_progress", "assignee_ids:<id>,<id>"),
+        if it names a field an undo may put back and a value that field may have."""
+        field, _, value = change.partition(":")
+        if field not in UNDOABLE or not version.isdigit():
+            return None
+        allowed = UNDOABLE[field]
+        if allowed is not None:
+            return cls(field, value, version) if value in allowed else None
+        people = value.split(",") if value else []
+        if len(people) > ASSIGNEES_MAX or not all(map(UUID_PATTERN.fullmatch, people)):
+            return None
+        return cls(field, people, version)
+
+    @classmethod
+    def of_change(cls, before: dict[str, Any], after: dict[str, Any], field: str) -> Undo | None:
+        """The undo of the change of `field` from task `before` to `after`: only when nothing
+        else changed the task in between (one version on) and the field did change."""
+        if after["version"] != before["version"] + 1 or before[field] == after[field]:
+            return None
+        return cls(field, before[field], str(after["version"]))
+
+    def encoded(self) -> str:
+        value = ",".join(self.value) if isinstance(self.value, list) else self.value
+        return f"{self.field}:{value}"
+
+    def query(self) -> str:
+        """The query parameters that carry it to the message after the action."""
+        return urlencode({"undo": self.encoded(), "version": self.version})
+
+
+@dataclass(frozen=True)
+class UndoButton:
+    """The message's Undo form: it posts `undo` of task `task_id`, then comes back to `back`."""
+
+    task_id: str
+    undo: Undo
+    back: str
+
+
+async def saved_task(request: Request, user: Identity) -> dict[str, Any] | None:
+    """The task the message after a quick action or its undo names (`?saved=`, `?task=`)."""
     task_id = request.query_params.get("task", "")
-    if request.query_params.get("saved") not in QUICK_WORDS or not UUID_PATTERN.fullmatch(task_id):
-        return fallback
+    saved = request.query_params.get("saved")
+    if saved not in QUICK_WORDS | {UNDONE} or not UUID_PATTERN.fullmatch(task_id):
+        return None
     reply = await api(request, user, "tasks", "GET", f"/tasks/{task_id}")
-    return quoted(reply.body["title"]) if reply.ok else fallback
+    return reply.body if reply.ok else None
+
+
+def task_message(
+    request: Request, task: dict[str, Any] | None, fallback: str | None
+) -> dict[str, Any]:
+    """The page's message after a quick action on `task` (`saved_task`): its subject, the
+    task's title in quotes ("“Send invitations” completed"; `fallback` when there is no such
+    task: the title is the service's, never the query's) and its Undo button (`?undo=`,
+    `?version=`); after an undo, the whole sentence ("“Send invitations” is back to In
+    progress", said from the task as it is now)."""
+    query = request.query_params
+    if task is None or query.get("task") != task["id"]:
+        return {"saved_subject": fallback}
+    subject = quoted(task["title"])
+    if query.get("saved") == UNDONE:
+        sentence = _undone_sentence(subject, task, query.get(UNDONE, ""))
+        return {"saved_subject": subject, "notice": sentence}
+    undo = Undo.parse(query.get("undo", ""), query.get("version", ""))
+    button = UndoButton(task["id"], undo, _here(request)) if undo else None
+    return {"saved_subject": subject, "undo": button}
+
+
+def _undone_sentence(subject: str, task: dict[str, Any], field: str) -> str:
+    """What an undo of `field` says it did, from `task` as it is now."""
+    if field == "status":
+        return f"{subject} is back to {formatting.label(task['status'])}"
+    if field == "priority":
+        return f"{subject} is back to {formatting.label(task['priority'])} priority"
+    return f"{subject} is back to its former assignees"
+
+
+async def saved_task_subject(
+    request: Request, user: Identity, fallback: str | None
+) -> dict[str, Any]:
+    """`task_message` of the task `?task=` names."""
+    return task_message(request, await saved_task(request, user), fallback)
 
 
 # --- the list and the board ----------------------------------------------------------------
@@ -364,7 +461,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             key=lambda t: [names.get(a, "").lower() for a in t["assignee_ids"]] or ["\uffff"],
             reverse=listing.sort.startswith("-"),
         )
-    team_list, linked, saved_subject = await asyncio.gather(
+    team_list, linked, message = await asyncio.gather(
         fetch_items(request, user, "tasks", "/teams"),
         _related_records(request, user, listing.filters),
         saved_task_subject(request, user, "Task"),
@@ -414,7 +511,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
-            "saved_subject": saved_subject,
+            **message,
         },
         status_code=status,
     )
@@ -422,7 +519,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
 
 def _here(request: Request) -> str:
     """This page's path and query, without the message of what was just done."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("saved", "task")]
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in TOAST_PARAMS]
     return request.url.path + ("?" + urlencode(kept) if kept else "")
 
 
@@ -672,21 +769,18 @@ async def _form_page(
             "waiting": sum(dependency["status"] != "completed" for dependency in dependencies),
             "dependency_error": dependency_error,
             "search_url": TASK_SEARCH,
-            "saved_subject": _detail_subject(request, task),
+            **_detail_message(request, task),
         },
         status_code=status,
     )
 
 
-def _detail_subject(request: Request, task: dict[str, Any] | None) -> str:
+def _detail_message(request: Request, task: dict[str, Any] | None) -> dict[str, Any]:
     """What the task's page says was just done: a dependency, the task named (a quick
-    action's message names its task), or the task."""
-    saved = request.query_params.get("saved")
-    if saved in DEPENDENCY_SAVED:
-        return "Dependency"
-    if task and saved in QUICK_WORDS and request.query_params.get("task") == task["id"]:
-        return quoted(task["title"])
-    return "Task"
+    action's message names its task, with its Undo), or the task."""
+    if request.query_params.get("saved") in DEPENDENCY_SAVED:
+        return {"saved_subject": "Dependency"}
+    return task_message(request, task, "Task")
 
 
 async def _dependencies(
@@ -822,6 +916,50 @@ async def _bulk_summary(
     return summary
 
 
+@dataclass(frozen=True)
+class BulkQuestion:
+    """What a bulk change asks first: "Complete 3 tasks?", why ("2 of them are assigned to
+    others: Norhana Ampatuan (2)."), and its yes ("Yes, complete all 3")."""
+
+    heading: str
+    detail: str
+    yes: str
+
+
+async def _bulk_question(
+    request: Request, user: Identity, task_ids: list[str], status: str
+) -> BulkQuestion | None:
+    """The question before a bulk change sets `status` on tasks some of which are assigned
+    to others, not to me; None when all those it changes (not already at `status`) are mine
+    or nobody's."""
+    me = str(user.id)
+    params = [("id", task_id) for task_id in task_ids if UUID_PATTERN.fullmatch(task_id)]
+    tasks = await fetch_items(request, user, "tasks", "/tasks", params) if params else []
+    theirs = [
+        task
+        for task in tasks
+        if task["assignee_ids"] and me not in task["assignee_ids"] and task["status"] != status
+    ]
+    if not theirs:
+        return None
+    counts = Counter(person for task in theirs for person in task["assignee_ids"])
+    names = await user_names(request, counts)
+    whose = names_list(
+        f"{names.get(person, 'Unknown user')} ({count})" for person, count in counts.most_common()
+    )
+    verb, count = BULK_ASKED[status], len(task_ids)
+    if count == 1:
+        return BulkQuestion(
+            f"{verb} 1 task?", f"It is assigned to others: {whose}.", f"Yes, {verb.lower()} it"
+        )
+    some = f"{len(theirs)} of them are" if len(theirs) > 1 else "1 of them is"
+    return BulkQuestion(
+        f"{verb} {count} tasks?",
+        f"{some} assigned to others: {whose}.",
+        f"Yes, {verb.lower()} all {count}",
+    )
+
+
 @router.post(TASK_BULK)
 async def task_bulk(request: Request, user: PageUser) -> Response:
     values, raw = await read_form(request)
@@ -843,6 +981,21 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         return render(
             request, "task_bulk.html", {"problem": problem, "back": back}, status_code=422
         )
+    status = changes.get("status")
+    if status in BULK_ASKED and values.get("confirmed") != "yes":
+        question = await _bulk_question(request, user, [str(item["id"]) for item in items], status)
+        if question:
+            # Yes posts the same change again, confirmed.
+            again = [
+                (name, value)
+                for name, value in raw.multi_items()
+                if isinstance(value, str) and name not in ("csrftoken", "confirmed")
+            ]
+            return render(
+                request,
+                "task_bulk.html",
+                {"question": question, "again": again, "back": back},
+            )
     reply = await api(
         request, user, "tasks", "PATCH", "/tasks", json={"items": items, "changes": changes}
     )
@@ -1030,17 +1183,24 @@ async def task_delete_confirm(request: Request, user: PageUser, task_id: str) ->
 
 
 async def _refused_action_page(
-    request: Request, user: Identity, task_id: str, reply: Reply
+    request: Request,
+    user: Identity,
+    task_id: str,
+    reply: Reply | None = None,
+    *,
+    refusal: str = "",
+    status: int = 422,
 ) -> Response:
-    """The task's form again, with why the backend refused a delete or a quick action."""
+    """The task's form again, with why the backend refused a delete or a quick action
+    (`reply`), or `refusal` with `status`."""
     task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
     return await _form_page(
         request,
         user,
         TaskForm.of_task(task),
         task=task,
-        refusal=_refusal(reply),
-        status=reply.status,
+        refusal=_refusal(reply) if reply else refusal,
+        status=reply.status if reply else status,
     )
 
 
@@ -1055,73 +1215,150 @@ async def task_delete(request: Request, user: PageUser, task_id: str) -> Respons
     return await _refused_action_page(request, user, task_id, reply)
 
 
+def _quick_change(
+    action: str, values: Mapping[str, str], task: dict[str, Any], user: Identity
+) -> tuple[dict[str, Any], str]:
+    """The change quick action `action` (one of `QUICK_NAMES`) makes of `task` and the word
+    its message says."""
+    if action == "take":
+        # Beside whoever has it already: taking a shared task never drops a colleague.
+        people = list(dict.fromkeys([*task["assignee_ids"], str(user.id)]))
+        return {"assignee_ids": people}, "assigned"
+    if action == "move":
+        return {values["field"]: values["value"]}, "moved"
+    changes, word = QUICK_ACTIONS[action]
+    return dict(changes), word
+
+
+def _asked_verb(action: str, changes: Mapping[str, Any], json: bool) -> str | None:
+    """The verb of the question a quick action asks first on a colleague's task ("complete"),
+    None when it is not asked: complete and start from a list, and a board move (dragged
+    or chosen) to Completed."""
+    if action == "move":
+        return "complete" if changes == {"status": "completed"} else None
+    return action if action in ASKED_FIRST and not json else None
+
+
+@router.post(TASK_PAGE + "undo/")
+async def task_undo(request: Request, user: PageUser, task_id: str) -> Response:
+    """The message's Undo: puts back the field a quick action changed (`undo`, as
+    `Undo.encoded` says it), at the version the action left (`version`): a change made
+    since is refused, saying whose, never overwritten."""
+    task_id = parse_id(task_id, "task")
+    values, _ = await read_form(request)
+    back = _local_path(values.get("next", ""), task_url(task_id))
+    json = wants_json(request)
+    undo = Undo.parse(values.get("undo", ""), values.get("version", ""))
+    if undo is None:
+        problem = "Nothing was undone: the former value is not one this task can have"
+        if json:
+            return JSONResponse({"message": problem}, status_code=422)
+        return await _refused_action_page(request, user, task_id, refusal=problem, status=422)
+    reply = await _change(request, user, task_id, {undo.field: undo.value}, undo.version)
+    if reply.ok:
+        if json:
+            sentence = _undone_sentence(quoted(reply.body["title"]), reply.body, undo.field)
+            return JSONResponse({"version": reply.body["version"], "message": sentence})
+        said = _with_saved(back.split("#", 1)[0], UNDONE)
+        return redirect(said + "&" + urlencode({"task": task_id, UNDONE: undo.field}))
+    if reply.status == 412:
+        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+        who = await who_changed(request, task)
+        problem = f"Not undone: {who} changed this task after you; it is left as they made it"
+        if json:
+            return JSONResponse({"message": problem}, status_code=412)
+        return await _refused_action_page(request, user, task_id, refusal=problem, status=412)
+    if json:
+        return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
+    return await _refused_action_page(request, user, task_id, reply)
+
+
 # Last: `{action}` would otherwise take `delete/`.
 @router.post(TASK_PAGE + "{action}/")
 async def task_quick_action(
     request: Request, user: PageUser, task_id: str, action: str
 ) -> Response:
     """Complete / start / reopen / take (assign to me), and a board move (`field`, `value`):
-    a redirect back with the toast naming the task (a move: to its card), or JSON for the
-    board's script. Completing or starting a task assigned to others, not to me, is asked
-    first (`confirmed=yes` once asked)."""
+    a redirect back with the toast naming the task and offering its Undo (a move: to its
+    card), or JSON for the board's script. Completing or starting a task assigned to others,
+    not to me, is asked first (`confirmed=yes` once asked); so is a move to Completed (the
+    board's script is answered 409 with the question)."""
     task_id = parse_id(task_id, "task")
     values, _ = await read_form(request)
     back = _local_path(values.get("next", ""), task_url(task_id))
-    if action in ASKED_FIRST and values.get("confirmed") != "yes" and not wants_json(request):
-        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
+    json = wants_json(request)
+    if action not in QUICK_NAMES:
+        return Response(status_code=404)
+    if action == "move" and values.get("value") not in MOVABLE.get(values.get("field", ""), ()):
+        return JSONResponse(
+            {"error": {"code": "validation_error", "message": "value: not a column"}},
+            status_code=422,
+        )
+    # The task as the action finds it: whose it is, and what an undo puts back.
+    found = await api(request, user, "tasks", "GET", f"/tasks/{task_id}")
+    if not found.ok:
+        if json:
+            return JSONResponse({"message": _refusal(found)}, status_code=found.status)
+        return await _refused_action_page(request, user, task_id, found)
+    task = found.body
+    changes, word = _quick_change(action, values, task, user)
+    verb = _asked_verb(action, changes, json)
+    if verb and values.get("confirmed") != "yes":
         others = task["assignee_ids"] and str(user.id) not in task["assignee_ids"]
         # Whoever may not change it is told so at once, not asked first.
         if others and task_id in await _changeable(request, user, [task]):
-            return await _ask_first(request, task, action, values.get("version", ""), back)
-    if action == "take":
-        # Beside whoever has it already: taking a shared task never drops a colleague.
-        task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
-        changes: dict[str, Any] = {
-            "assignee_ids": list(dict.fromkeys([*task["assignee_ids"], str(user.id)]))
-        }
-        word = "assigned"
-    elif action == "move":
-        field, value = values.get("field", ""), values.get("value", "")
-        if value not in MOVABLE.get(field, ()):
-            return JSONResponse(
-                {"error": {"code": "validation_error", "message": "value: not a column"}},
-                status_code=422,
-            )
-        changes, word = {field: value}, "moved"
-    elif action in QUICK_ACTIONS:
-        changes, word = QUICK_ACTIONS[action]
-    else:
-        return Response(status_code=404)
+            return await _ask_first(request, task, action, verb, values, back)
     reply = await _change(request, user, task_id, changes, values.get("version", ""))
-    if wants_json(request):
+    undo = Undo.of_change(task, reply.body, next(iter(changes))) if reply.ok else None
+    if json:
         if reply.ok:
             message = f"{quoted(reply.body['title'])} {word}"
-            return JSONResponse({"version": reply.body["version"], "message": message})
+            answer = {"version": reply.body["version"], "message": message}
+            if undo:  # what the script's Undo posts (`task_undo`)
+                answer["undo"] = {"undo": undo.encoded(), "version": undo.version}
+            return JSONResponse(answer)
         return JSONResponse({"message": _refusal(reply)}, status_code=reply.status)
     if reply.ok:
         # A moved card is found again where it went (on a phone the columns are stacked).
         where = f"#{card_anchor(task_id)}" if action == "move" else ""
         path = back.split("#", 1)[0]
-        return redirect(_with_saved(path, word) + f"&task={task_id}" + where)
+        said = _with_saved(path, word) + f"&task={task_id}"
+        return redirect(said + (f"&{undo.query()}" if undo else "") + where)
     return await _refused_action_page(request, user, task_id, reply)
 
 
 async def _ask_first(
-    request: Request, task: dict[str, Any], action: str, version: str, back: str
+    request: Request,
+    task: dict[str, Any],
+    action: str,
+    verb: str,
+    values: Mapping[str, str],
+    back: str,
 ) -> Response:
     """The question before `action` on a task assigned to others ("Complete Norhana
-    Ampatuan's task “…”?"), whose yes posts it again with `confirmed=yes`."""
+    Ampatuan's task “…”?"), whose yes posts it again with `confirmed=yes`; to the board's
+    script, a 409 with the question (it asks, then posts again)."""
     names = await user_names(request, task["assignee_ids"])
     whose = names_list(names.get(person, "Unknown user") for person in task["assignee_ids"])
+    question = f"{verb.capitalize()} {whose}'s task {quoted(task['title'])}?"
+    told = " They will be told that you completed it." if verb == "complete" else ""
+    detail = f"It is assigned to {whose}, not to you.{told}"
+    if wants_json(request):
+        asked = {"question": question, "detail": detail, "yes": f"Yes, {verb} it"}
+        return JSONResponse({"message": question, "confirm": asked}, status_code=409)
+    # A board move carries its column again.
+    kept = {name: values[name] for name in ("field", "value") if name in values}
     return render(
         request,
         "task_confirm.html",
         {
             "task": task,
-            "question": f"{action.capitalize()} {whose}'s task {quoted(task['title'])}?",
-            "whose": whose,
+            "question": question,
+            "detail": detail,
+            "verb": verb,
             "action": action,
-            "version": version or str(task["version"]),
+            "kept": kept,
+            "version": values.get("version") or str(task["version"]),
             "back": back,
         },
     )

@@ -5,6 +5,9 @@
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
+ *   A colleague's card dropped on Completed is answered with a question (409 `confirm`),
+ *   asked in the board's dialog: yes posts it again confirmed, no puts the card back.
+ *   A move's message offers Undo (the answer's `undo`): the card goes back where it was.
  *   Each card's "Move to" menu is the keyboard's way to do the same;
  * - the "Add a task it waits for" select (select[data-task-picker]) is a Tom Select searching
  *   tasks by title (data-search-url?q=), leaving out the ids of data-exclude (the task itself
@@ -17,10 +20,11 @@
     return meta ? meta.content : "";
   }
 
-  function say(message) {
+  // `action` ({label, run}): a button beside the message (a move's Undo).
+  function say(message, action) {
     var status = document.querySelector("[data-task-status]");
     if (status) status.textContent = message;
-    if (window.obcmsToast) window.obcmsToast(message);
+    if (window.obcmsToast) window.obcmsToast(message, action);
   }
 
   function selectAll(root) {
@@ -45,12 +49,9 @@
     update();
   }
 
-  function move(card, field, value) {
-    var body = new URLSearchParams();
-    body.set("field", field);
-    body.set("value", value);
-    body.set("version", card.dataset.version);
-    return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/move/", {
+  // POST `body` to the task's `action` route as the board's script does (JSON answers).
+  function post(card, action, body) {
+    return fetch("/oobc-management/staff/tasks/" + card.dataset.task + "/" + action + "/", {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
@@ -61,10 +62,58 @@
           return { ok: response.ok, reply: reply };
         },
         function () {
-          return { ok: false, reply: { message: "The move failed (" + response.status + ")" } };
+          return { ok: false, reply: { message: "it failed (" + response.status + ")" } };
         }
       );
     });
+  }
+
+  function move(card, field, value, confirmed) {
+    var body = new URLSearchParams();
+    body.set("field", field);
+    body.set("value", value);
+    body.set("version", card.dataset.version);
+    if (confirmed) body.set("confirmed", "yes");
+    return post(card, "move", body);
+  }
+
+  // The card at the task's new version, its "Move to" menu on its column's value.
+  function drawn(card, version, value) {
+    card.dataset.version = version;
+    var input = card.querySelector('input[name="version"]');
+    if (input) input.value = version;
+    var menu = card.querySelector("[data-move]");
+    if (menu) menu.value = value;
+  }
+
+  // The server's question (`confirm`: question, detail, yes) in the board's dialog: resolves
+  // true for yes, false for no (or Escape).
+  function ask(dialog, confirm) {
+    return new Promise(function (resolve) {
+      var yes = dialog.querySelector("[data-yes]");
+      var no = dialog.querySelector("[data-no]");
+      dialog.querySelector("h2").textContent = confirm.question;
+      dialog.querySelector("p").textContent = confirm.detail;
+      yes.textContent = confirm.yes;
+      function answer(value) {
+        yes.removeEventListener("click", onYes);
+        no.removeEventListener("click", onNo);
+        dialog.removeEventListener("close", onNo);
+        if (dialog.open) dialog.close();
+        resolve(value);
+      }
+      function onYes() { answer(true); }
+      function onNo() { answer(false); }
+      yes.addEventListener("click", onYes);
+      no.addEventListener("click", onNo);
+      dialog.addEventListener("close", onNo); // Escape
+      dialog.showModal();
+      no.focus(); // the safe answer first
+    });
+  }
+
+  function columnTitle(list) {
+    return list.closest("section").querySelector("h2").firstChild.textContent.trim();
   }
 
   // Each column's heading counts the cards it holds now (after a drag, not at page load).
@@ -93,22 +142,53 @@
           var card = event.item;
           var value = event.to.dataset.column;
           var title = card.dataset.title;
+          var dialog = root.querySelector("[data-move-confirm]");
+          function unreachable() {
+            return { ok: false, reply: { message: "The server could not be reached" } };
+          }
           move(card, field, value)
-            .catch(function () {
-              return { ok: false, reply: { message: "The server could not be reached" } };
+            .catch(unreachable)
+            .then(function (result) {
+              if (result.ok || !result.reply.confirm || !dialog) return result;
+              return ask(dialog, result.reply.confirm).then(function (yes) {
+                if (!yes) return { ok: false, declined: true, reply: {} };
+                return move(card, field, value, true).catch(unreachable);
+              });
             })
             .then(function (result) {
-              if (result.ok) {
-                card.dataset.version = result.reply.version;
-                var version = card.querySelector('input[name="version"]');
-                if (version) version.value = result.reply.version;
-                var menu = card.querySelector("[data-move]");
-                if (menu) menu.value = value;
-                say("“" + title + "” moved to " + event.to.closest("section").querySelector("h2").firstChild.textContent.trim());
-              } else {
+              function putBack() {
                 event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
                 recount(element);
-                say("“" + title + "” was not moved: " + result.reply.message);
+              }
+              // The message's Undo: the column it came from, at the version the move left.
+              function undo() {
+                var body = new URLSearchParams();
+                body.set("undo", result.reply.undo.undo);
+                body.set("version", result.reply.undo.version);
+                post(card, "undo", body)
+                  .catch(unreachable)
+                  .then(function (undone) {
+                    if (!undone.ok) {
+                      var why = undone.reply.message;
+                      say(why.indexOf("Not undone") === 0 ? why : "Not undone: " + why);
+                      return;
+                    }
+                    putBack();
+                    drawn(card, undone.reply.version, event.from.dataset.column);
+                    say(undone.reply.message);
+                  });
+              }
+              if (result.ok) {
+                drawn(card, result.reply.version, value);
+                var moved = "“" + title + "” moved to " + columnTitle(event.to);
+                say(moved, result.reply.undo ? { label: "Undo", run: undo } : null);
+              } else {
+                putBack();
+                say(
+                  result.declined
+                    ? "“" + title + "” stays in " + columnTitle(event.from)
+                    : "“" + title + "” was not moved: " + result.reply.message
+                );
               }
             });
         },

@@ -9,8 +9,10 @@
   var hideTimer = null;
 
   // Show `message` in the layout's status area (role=status: screen readers announce it) for
-  // a few seconds. A page's own message (`?saved=`, rendered by the server) stays.
-  function toast(message) {
+  // a few seconds. A page's own message (`?saved=`, rendered by the server) stays. `action`
+  // ({label, run}) adds a button (a move's Undo); then the message stays until the next one,
+  // so that no one has to beat a clock to use it.
+  function toast(message, action) {
     var area = document.getElementById("toast");
     if (!area) {
       return;
@@ -18,6 +20,19 @@
     area.textContent = message;
     area.classList.remove("said"); // now the page's answer to what was just done: in view
     window.clearTimeout(hideTimer);
+    if (action) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "small secondary toast-action";
+      button.textContent = action.label;
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        action.run();
+      });
+      area.appendChild(document.createTextNode(" "));
+      area.appendChild(button);
+      return;
+    }
     hideTimer = window.setTimeout(function () {
       area.textContent = "";
     }, TOAST_SECONDS * 1000);

@@ -9,6 +9,7 @@ approval workflow (approvals.service); neither is written here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -115,9 +116,18 @@ def update_ppa(
     if "budget_allocation" in values:
         ensure_budget_covers_allocations(session, ppa)
     session.flush()
-    announced = PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa))
-    outbox.add(session, PPA_UPDATED, announced, subject_id=ppa.id)
+    announce(session, [ppa])
     return ppa
+
+
+def announce(session: Session, ppas: Sequence[Ppa]) -> None:
+    """Stage ``ppa.updated`` for each of `ppas`, as it is now: its title, dates and owners
+    (the tasks service keeps them; `obcms-portfolio ppas announce` sends every PPA's)."""
+    outbox.add_all(
+        session,
+        PPA_UPDATED,
+        [(PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa)), ppa.id) for ppa in ppas],
+    )
 
 
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from obcms_platform.auth import Role
 from obcms_platform.testing import make_caller
@@ -398,3 +399,78 @@ def test_a_ppas_tasks_are_worked_by_its_owners_and_its_progress_cannot_be_faked(
         message="the colleague may work the PPA's tasks once a member",
     )
     bus.wait_for_progress(ppa["id"], 20)
+
+
+def test_announcing_every_ppa_anew_gives_the_tasks_service_their_titles(shared_bus) -> None:
+    """On an installation upgraded from before the tasks service kept PPA titles,
+    `obcms-portfolio ppas announce` gives it every PPA's title (new events: its inbox skips
+    the old ones). A PPA changed after the announcement keeps its change, even when the
+    announcement arrives after it; announcing again changes nothing."""
+    bus = shared_bus
+    untouched = bus.create_ppa("obc_request", title="Water system for Barangay Tuka")
+    changed = bus.create_ppa("obc_request", title="Madrasah classrooms")
+
+    def title(ppa: dict[str, Any]) -> str | None:
+        return bus.scalar("tasks", "SELECT title FROM ppa_owners WHERE ppa_id = :id", id=ppa["id"])
+
+    def owners(ppa: dict[str, Any]) -> list[Any]:
+        return bus.scalar(
+            "tasks", "SELECT owner_ids FROM ppa_owners WHERE ppa_id = :id", id=ppa["id"]
+        )
+
+    bus.wait_until(lambda: title(untouched) and title(changed), message="the PPAs announced")
+    known_owners = owners(untouched)
+    # As the release before titles left them: owners known, no title.
+    with bus.engines["tasks"].begin() as connection:
+        connection.execute(
+            text("UPDATE ppa_owners SET title = NULL WHERE ppa_id IN (:one, :other)"),
+            {"one": untouched["id"], "other": changed["id"]},
+        )
+
+    bus.stop("relay")
+    try:
+        announced = bus.cli("portfolio", "ppas", "announce")
+        assert "announced" in announced.stdout
+        with bus.engines["portfolio"].connect() as holder:
+            # The relay skips a locked outbox row: the changed PPA's announcement waits.
+            held = holder.execute(
+                text(
+                    "SELECT id FROM bus_outbox WHERE published_at IS NULL"
+                    " AND event_type = 'ppa.updated' AND payload->>'subject_id' = :id"
+                    " FOR UPDATE"
+                ),
+                {"id": changed["id"]},
+            ).all()
+            assert len(held) == 1
+            bus.start("relay")
+            bus.wait_ready("relay")
+            retitled = bus.portfolio.patch(
+                f"{API}/ppas/{changed['id']}",
+                json={"title": "Madrasah classrooms and library"},
+                headers=bus.headers,
+            )
+            assert retitled.status_code == 200, retitled.text
+            bus.wait_until(
+                lambda: title(changed) == "Madrasah classrooms and library",
+                message="the change after the announcement",
+            )
+            assert title(untouched) == "Water system for Barangay Tuka"
+            holder.rollback()
+        with bus.engines["portfolio"].begin() as connection:
+            connection.execute(text("SELECT pg_notify('obcms_outbox', '')"))  # wake the relay
+        bus.settled()  # the held announcement arrived, late
+        assert bus.scalar(
+            "tasks", "SELECT count(*) FROM bus_inbox WHERE event_id = :id", id=held[0].id
+        )
+    finally:
+        if "relay" not in bus.processes.running:
+            bus.start("relay")
+            bus.wait_ready("relay")
+    assert title(changed) == "Madrasah classrooms and library"
+
+    bus.cli("portfolio", "ppas", "announce")
+    bus.settled()
+    assert title(untouched) == "Water system for Barangay Tuka"
+    assert title(changed) == "Madrasah classrooms and library"
+    assert owners(untouched) == known_owners
+    assert bus.task_list(related_ppa_id=untouched["id"]) == []

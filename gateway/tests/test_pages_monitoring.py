@@ -296,6 +296,11 @@ def test_an_impossible_actual_is_refused_beside_its_field_and_over_achievement_s
     assert "must not be before the PPA&#39;s start date (Wed 1 Jan 2025)" in _field_error(
         early.text, "period_end"
     )
+    # Wrong in both: both errors at once, each beside its field.
+    both = submit(client, page + "actuals/", {**actual, "period_end": "2024-12-31", "value": "120"})
+    assert both.status_code == 422
+    assert "must not be before the PPA&#39;s start date" in _field_error(both.text, "period_end")
+    assert _field_error(both.text, "value").startswith("Value: cannot be above 100")
     assert "No actual recorded yet" in client.get(page).text
 
     # 13 classes of 10: past the target, on the PPA page and on the dashboard alike.

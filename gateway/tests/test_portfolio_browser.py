@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -162,6 +163,14 @@ def test_need_links_one_at_a_time_and_a_stale_edit_names_who_changed(
     expect(page.locator("#toast")).to_have_text("Indicator added")
     record = page.locator("form[action$='/actuals/']")
     record.get_by_label("Indicator").select_option(label=f"Households served {marker}")
+    # Wrong in both fields (a period not over yet, fewer than no households): both at once.
+    record.locator("input[name=period_end]").fill(f"{date.today() + timedelta(days=3)}")
+    record.locator("input[name=value]").fill("-5")
+    record.get_by_role("button", name="Record actual").click()
+    expect(record.locator("#f-period_end-error")).to_contain_text("must not be in the future")
+    expect(record.locator("#f-value-error")).to_contain_text("Value: cannot be negative")
+    check_page(page, "portfolio-actual-refused")
+    record.locator("select[name=indicator_id]").select_option(label=f"Households served {marker}")
     record.locator("input[name=period_end]").fill("2026-06-30")
     record.locator("input[name=value]").fill("60")
     record.get_by_role("button", name="Record actual").click()

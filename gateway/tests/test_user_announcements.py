@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 from gateway_service.cli import app as cli
 from gateway_service.db import bus
 from gateway_service.settings import get_settings
-from gateway_service.users.models import AccountsAnnounced
-from gateway_service.users.service import announce_to_new_consumers
+from gateway_service.users.models import AccountsAnnounced, User
+from gateway_service.users.service import announce_to_new_consumers, announce_users
 from obcms_platform.bus import Event
+from obcms_platform.bus.announcing import announce_every
 from obcms_platform.contracts import USER_CHANGED, UserChanged
 
 
@@ -101,6 +102,23 @@ def test_every_account_can_be_announced_again(
     assert result.exit_code == 0, result.output
     assert "announced 1 accounts" in result.output  # the bootstrap admin
     assert len(_announced(client)) == before + 1
+
+
+def test_every_account_is_announced_once_batch_after_batch(
+    in_process: Callable[..., TestClient],
+) -> None:
+    client = in_process()
+    admin = token_for(client, "admin", ADMIN_PASSWORD)  # type: ignore[arg-type]
+    for username in ("farida", "jamal"):
+        body = {"username": username, "password": USER_PASSWORD, "role": "staff"}
+        assert client.post("/api/v1/users", json=body, headers=admin).status_code == 201
+    before = len(_announced(client))
+
+    database = client.app.state.database  # type: ignore[attr-defined]
+    assert announce_every(database, User, announce_users, batch_size=2) == 3
+
+    announced = _announced(client)[before:]
+    assert sorted(user.username for user in announced) == ["admin", "farida", "jamal"]
 
 
 def test_a_consumer_added_by_a_release_gets_every_account_once(

@@ -56,7 +56,12 @@ from gateway_service.users.passwords import HashingPool
 from gateway_service.users.routes import router as users_router
 from gateway_service.web import render, wants_json
 from obcms_platform.app import create_service_app
-from obcms_platform.errors import AppError, error_response, http_error_response
+from obcms_platform.errors import (
+    AppError,
+    app_error_response,
+    error_response,
+    http_error_response,
+)
 from obcms_platform.settings import InsecureSettingsError, RunMode
 
 logger = logging.getLogger(__name__)
@@ -70,9 +75,7 @@ async def _app_error(request: Request, exc: Exception) -> Response:
     """API callers get the error format; people get a page (or the login form)."""
     assert isinstance(exc, AppError)
     if _is_api(request):
-        return error_response(
-            exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers()
-        )
+        return app_error_response(exc)
     if isinstance(exc, LoginRequiredError):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)

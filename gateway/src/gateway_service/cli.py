@@ -128,15 +128,16 @@ def list_users() -> None:
 
 @users_cli.command("announce")
 def announce_users() -> None:
-    """Announce every account on the bus again (``user.changed``), e.g. after an upgrade that
-    added the notifications service; repeating it changes nothing."""
-    from gateway_service.users.service import announce_all
+    """Announce every account on the bus again (``user.changed``, new events, in batches),
+    e.g. after an upgrade that added the notifications service; repeating it changes
+    nothing."""
+    from gateway_service.users.models import User
+    from gateway_service.users.service import announce_users
+    from obcms_platform.bus.announcing import announce_every
 
     database = Database(get_settings().database_url, pool_size=1)
     try:
-        with database.session() as session:
-            count = announce_all(session)
-            session.commit()
+        count = announce_every(database, User, announce_users)
     finally:
         database.dispose()
     typer.echo(f"announced {count} accounts")

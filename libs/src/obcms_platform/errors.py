@@ -11,7 +11,8 @@ Every error response body is::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,23 +46,71 @@ class ErrorResponse(BaseModel):
 
 
 class AppError(Exception):
-    """Base of the errors a service raises on purpose; carries its HTTP status."""
+    """Base of the errors a service raises on purpose; carries its HTTP status. `details`:
+    each input at fault and its problem, when there are several (`InputProblems`)."""
 
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, details: Sequence[ErrorDetail] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.details = list(details)
 
     def headers(self) -> dict[str, str] | None:
         return None
+
+    def problems(self) -> list[ErrorDetail]:
+        """Each problem, its message without the field's name before it: `details`, else
+        the one the error is."""
+        if self.details:
+            return self.details
+        prefix = f"{self.field}: " if self.field else ""
+        return [ErrorDetail(field=self.field, message=self.message.removeprefix(prefix))]
 
 
 class InvalidInputError(AppError):
     status_code = 422
     code = "validation_error"
+
+
+class InputProblems:
+    """The problems of one request's input, gathered so that one 422 names every input at
+    fault at once (as Pydantic's validation does), not one per request: run each check that
+    raises `InvalidInputError` under `check()` (or `add` a problem found), then
+    `raise_if_any()`.
+
+    The body is a validation error's: `message` and `field` the first problem's, `details`
+    one entry per problem (`field`, `message` without the field's name, `type`)."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInputError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Keep the problem the block raises (an `InvalidInputError`) and go on."""
+        try:
+            yield
+        except InvalidInputError as problem:
+            self.found.append(problem)
+
+    def add(self, field: str, problem: str) -> None:
+        """`field` is at fault: `problem` says why."""
+        self.found.append(InvalidInputError(f"{field}: {problem}", field=field))
+
+    def raise_if_any(self) -> None:
+        if not self.found:
+            return
+        first = self.found[0]
+        details = [
+            ErrorDetail(field=detail.field, message=detail.message, type="value_error")
+            for problem in self.found
+            for detail in problem.problems()
+        ]
+        raise InvalidInputError(first.message, field=first.field, details=details)
 
 
 class UnauthorizedError(AppError):
@@ -146,6 +195,18 @@ def error_response(
         )
     )
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The error format for an error a service raised on purpose."""
+    return error_response(
+        exc.status_code,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        details=exc.details,
+        headers=exc.headers(),
+    )
 
 
 def _constraint_field(exc: DBAPIError) -> str | None:
@@ -264,9 +325,7 @@ def plain_message(error: Mapping[str, Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return error_response(
-            exc.status_code, exc.code, exc.message, field=exc.field, headers=exc.headers()
-        )
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

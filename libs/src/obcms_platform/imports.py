@@ -366,8 +366,8 @@ def _header_of(importer: Import, name: str | None) -> str | None:
 
 def _create(
     session: Session, importer: Import, parsed: _Parsed, principal: Principal, number: int
-) -> uuid.UUID | ImportProblem:
-    """Create the row's record in a savepoint: the record's id, or the row's problem (the
+) -> uuid.UUID | list[ImportProblem]:
+    """Create the row's record in a savepoint: the record's id, or the row's problems (the
     savepoint rolled back, the transaction going on with the next row)."""
     try:
         with session.begin_nested():
@@ -381,12 +381,15 @@ def _create(
                 "adds new records (clear the id to add this row as a new one; change an "
                 "existing one on its page)"
             )
-            return ImportProblem(row=number, column=_id_header(importer), message=message)
-        return ImportProblem(row=number, column=None, message="violates a data rule")
+            return [ImportProblem(row=number, column=_id_header(importer), message=message)]
+        return [ImportProblem(row=number, column=None, message="violates a data rule")]
     except AppError as exc:
-        name = exc.field
-        message = exc.message.removeprefix(f"{name}: ") if name else exc.message
-        return ImportProblem(row=number, column=_header_of(importer, name), message=message)
+        return [
+            ImportProblem(
+                row=number, column=_header_of(importer, problem.field), message=problem.message
+            )
+            for problem in exc.problems()
+        ]
 
 
 def import_rows(
@@ -420,8 +423,8 @@ def import_rows(
                 )
                 continue
         outcome = _create(session, importer, parsed, principal, row.number)
-        if isinstance(outcome, ImportProblem):
-            problems.append(outcome)
+        if isinstance(outcome, list):
+            problems.extend(outcome)
         else:
             created.append(outcome)
     return ImportReport(

@@ -23,6 +23,7 @@ from obcms_platform.contracts import (
     LEAVE_UPDATED,
     PPA_APPROVAL_CHANGED,
     PPA_CREATED,
+    PPA_UPDATED,
     TASK_CREATED,
     TASK_DELETED,
     TASK_UPDATED,
@@ -31,6 +32,7 @@ from obcms_platform.contracts import (
     CalendarEventCreated,
     LeaveChanged,
     PpaApprovalChanged,
+    PpaChanged,
     PpaCreated,
     TaskChanged,
 )
@@ -382,6 +384,38 @@ def test_a_manager_asking_for_leave_is_not_asked_to_decide_it(
     assert [n.title for n in inbox(session, other_manager)] == [
         "Hadji Ali asks for official leave, Mon 28 Dec 2026"
     ]
+
+
+def test_a_ppas_older_announcement_arriving_late_does_not_undo_a_newer_one(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """`obcms-portfolio ppas announce` sends every PPA as it is; handled after a later change
+    of a PPA, its announcement must not bring back the owners it had."""
+    former, current = Person(), Person(full_name="Omar Sali", email="omar@example.org")
+    handle(session, settings, former.announced(), current.announced())
+    ppa_id = uuid.uuid4()
+    changed_at = dt.datetime.now(dt.UTC)
+    handle(
+        session,
+        settings,
+        event(
+            PPA_UPDATED,
+            PpaChanged(title="Madrasah", owner_ids=[current.user_id]),
+            ppa_id,
+            at=changed_at,
+        ),
+        event(
+            PPA_UPDATED,
+            PpaChanged(title="Madrasah", owner_ids=[former.user_id]),
+            ppa_id,
+            at=changed_at - dt.timedelta(seconds=1),
+        ),
+        event(PPA_APPROVAL_CHANGED, PpaApprovalChanged(title="Madrasah", to="approved"), ppa_id),
+    )
+    assert [n.title for n in inbox(session, current)] == [
+        "Your PPA \u201cMadrasah\u201d was approved"
+    ]
+    assert inbox(session, former) == []
 
 
 def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(

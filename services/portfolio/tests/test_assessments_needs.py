@@ -257,6 +257,9 @@ def test_need_references_are_checked(client, staff):
         422,
         "ppa_ids",
     )
+    both = {"title": "t", "assessment_id": str(uuid.uuid4()), "ppa_ids": [str(uuid.uuid4())]}
+    error = assert_error(client.post(NEEDS, json=both, headers=staff.headers), 422)
+    assert [detail["field"] for detail in error["details"]] == ["assessment_id", "ppa_ids"]
     need = create_need(client, staff)
     response = client.patch(
         f"{NEEDS}/{need['id']}", json={"assessment_id": str(uuid.uuid4())}, headers=staff.headers

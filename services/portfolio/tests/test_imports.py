@@ -216,6 +216,23 @@ def test_every_problem_of_every_row_is_reported_at_once_and_nothing_is_written(
     assert outbox_count(database) == events
 
 
+def test_a_row_wrong_in_two_fields_names_both(client, manager, session):
+    content = workbook(
+        [*PPA_HEADERS, "Target end date", "Budget ceiling"],
+        ["Backwards", "OOBC PPA", "Planning", date(2026, 3, 1), 1000, date(2026, 2, 1), 500],
+    )
+
+    response = import_file(client, manager, PPAS, content)
+
+    assert_error(response, 422, "file")
+    report = response.json()["report"]
+    assert [(p["row"], p["column"], p["message"]) for p in report["errors"]] == [
+        (2, "Target end date", "must not be before start_date"),
+        (2, "Budget allocation", "1,000.00 exceeds the PPA's budget_ceiling of 500.00"),
+    ]
+    assert count(session, "ppas") == 0
+
+
 def test_a_dry_run_reports_the_rows_ready_and_writes_nothing(client, manager, session, database):
     content = workbook(
         PPA_HEADERS,

@@ -225,6 +225,20 @@ def test_an_actual_the_indicator_cannot_take_is_refused_naming_the_field(client,
         assert reply.status_code == 201, reply.text
 
 
+def test_an_actual_wrong_in_two_fields_is_refused_naming_both_at_once(client, staff):
+    ppa = create_ppa(client, staff, **YEAR_2025)
+    share = indicator(client, staff, ppa["id"], unit="%", baseline=60, target=90)
+
+    refused = record(client, staff, ppa["id"], share["id"], "2024-12-31", 120)
+
+    error = assert_error(refused, 422, "period_end")
+    named = {detail["field"]: detail["message"] for detail in error["details"]}
+    assert named.keys() == {"period_end", "value"}, error
+    assert "before the PPA's start date (Wed 1 Jan 2025)" in named["period_end"]
+    assert named["value"].startswith("cannot be above 100"), named
+    assert listed(client, staff, ppa["id"])[0]["actuals"] == []
+
+
 def test_one_actual_per_period_even_when_two_arrive_at_once(client, staff, manager):
     ppa = create_ppa(client, staff, **YEAR_2025)
     made = indicator(client, staff, ppa["id"])

@@ -265,6 +265,24 @@ def test_patch_dates_and_budget_are_checked_against_the_stored_values(client, st
     assert (cleared.json()["budget_ceiling"], cleared.json()["budget_allocation"]) == (None, 900)
 
 
+def test_dates_and_budget_wrong_together_are_refused_naming_each_at_once(client, staff):
+    ppa = create_ppa(client, staff, start_date="2026-01-01", budget_ceiling=500)
+
+    refused = patch(
+        client,
+        staff,
+        ppa["id"],
+        {"target_end_date": "2025-12-31", "budget_allocation": 501},
+    )
+
+    error = assert_error(refused, 422, "target_end_date")
+    named = {detail["field"]: detail["message"] for detail in error["details"]}
+    assert named == {
+        "target_end_date": "must not be before start_date",
+        "budget_allocation": "501.00 exceeds the PPA's budget_ceiling of 500.00",
+    }
+
+
 def test_null_for_a_non_nullable_field_is_refused(client, staff):
     ppa = create_ppa(client, staff)
     for field in [

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
-import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid, text
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway_service.db import Base, history
 from obcms_platform.auth import Role
+from obcms_platform.columns import Identified
 from obcms_platform.db import Timestamped, enum_column
 
 
@@ -19,10 +19,9 @@ def canonical_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-class User(Timestamped, Base):
+class User(Identified, Timestamped, Base):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(150), unique=True)
     # canonical_username(username), unique: `SecStaff1` cannot sit beside `secstaff1`. Null
     # only for rows older than the column that clashed with an earlier user (migration 0003)

@@ -8,7 +8,7 @@ committed (`auth.store.Credentials.revoke_user`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -90,20 +90,27 @@ def create_user(session: Session, data: UserCreate, *, min_password_length: int)
 def announce(session: Session, user: User) -> None:
     """Stage ``user.changed`` (the account as other services may know it: no secrets) in the
     caller's transaction: the notifications service keeps its addresses and time zones."""
-    outbox.add(
+    announce_users(session, [user])
+
+
+def announce_users(session: Session, users: Sequence[User]) -> None:
+    """`announce` each of `users`, in one statement."""
+    outbox.add_all(
         session,
         USER_CHANGED,
-        UserChanged.of_record(user, user_id=user.id, active=user.is_active),
-        subject_id=user.id,
+        [
+            (UserChanged.of_record(user, user_id=user.id, active=user.is_active), user.id)
+            for user in users
+        ],
     )
 
 
 def announce_all(session: Session) -> int:
-    """Announce every account again (after an upgrade that added a consumer); consumers
-    keep the newest version they saw, so repeating this changes nothing."""
+    """Announce every account again, in the caller's transaction; consumers keep the newest
+    version they saw, so repeating this changes nothing. (The operator's command announces
+    them in batches: `obcms_platform.bus.announcing`.)"""
     users = list(session.scalars(select(User).order_by(User.id)))
-    for user in users:
-        announce(session, user)
+    announce_users(session, users)
     return len(users)
 
 

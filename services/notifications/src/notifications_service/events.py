@@ -502,7 +502,10 @@ def on_ppa(
     if event.subject_id is None:
         return
     _lock(session, event.subject_id)
-    values: dict[str, object] = {"title": ppa.title}
+    kept = session.get(WatchedPpa, event.subject_id)
+    if kept is not None and kept.as_of is not None and kept.as_of >= event.occurred_at:
+        return  # an older announcement arriving late
+    values: dict[str, object] = {"title": ppa.title, "as_of": event.occurred_at}
     if ppa.owner_ids is not None:
         values["owner_ids"] = list(ppa.owner_ids)
     _keep(session, WatchedPpa.ppa_id, event.subject_id, values)

@@ -1,6 +1,6 @@
-"""`obcms-portfolio`: serve the API, run migrations, report migration status, and
-recompute PPA progress from the task projection (troubleshooting "PPA progress not
-updating")."""
+"""`obcms-portfolio`: serve the API, run migrations, report migration status, recompute PPA
+progress from the task projection (troubleshooting "PPA progress not updating"), and
+announce every PPA anew (`ppas announce`)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,27 @@ def recompute_progress(
         database.dispose()
     scope = f"PPA {ppa}" if ppa is not None else "every PPA"
     typer.echo(f"progress recomputed for {scope}; {changed} changed")
+
+
+ppas_cli = typer.Typer(help="Operations on every PPA.", no_args_is_help=True)
+app.add_typer(ppas_cli, name="ppas")
+
+
+@ppas_cli.command("announce")
+def announce_ppas() -> None:
+    """Announce every PPA on the bus anew (``ppa.updated``: new events with its current title,
+    dates and owners, in batches), e.g. after an upgrade whose tasks service keeps PPA titles
+    it was never sent. Repeating it changes nothing; a later change of a PPA wins."""
+    from obcms_platform.bus.announcing import announce_every
+    from portfolio_service.ppas.service import announce
+
+    load_models()
+    database = Database(get_settings().database_url, pool_size=1, max_overflow=0)
+    try:
+        count = announce_every(database, Ppa, announce)
+    finally:
+        database.dispose()
+    typer.echo(f"announced {count} PPAs")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ class WatchedPpa(_Titled, Base):
 
     ppa_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     owner_ids: Mapped[list[uuid.UUID]] = _people()
+    # When the portfolio announced what is kept (PPA events carry no version): an older
+    # announcement arriving late is ignored. Null: kept by a release before it was.
+    as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PendingRequest(Base):

@@ -29,7 +29,12 @@ from sqlalchemy import Date, Numeric, Row, Select, case, cast, func, null, selec
 from sqlalchemy.orm import Session
 
 from obcms_platform.auth import Principal
-from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
+from obcms_platform.errors import (
+    ConflictError,
+    InputProblems,
+    InvalidInputError,
+    NotFoundError,
+)
 from obcms_platform.formatting import format_day
 from obcms_platform.records import (
     apply_changes,
@@ -193,22 +198,27 @@ def record_actual(
 ) -> IndicatorActual:
     """One actual per period end: a second is a 409 (a correction deletes the first). The
     indicator is row-locked, so two simultaneous actuals of one period queue and the second
-    is refused the same way; periods may be recorded in any order."""
-    ensure_not_future(
-        data.period_end,
-        today or today_somewhere(),
-        field="period_end",
-        why="an actual is measured at a period's end",
-    )
+    is refused the same way; periods may be recorded in any order. A period and a value the
+    indicator cannot have are refused together (one 422 naming both)."""
     indicator = _locked(session, ppa_id, indicator_id, None)
     start = session.scalar(select(Ppa.start_date).where(Ppa.id == ppa_id))
-    if start is not None and data.period_end < start:
-        raise InvalidInputError(
-            f"period_end: must not be before the PPA's start date ({format_day(start)}): "
-            "an actual measures the PPA's work",
+    problems = InputProblems()
+    with problems.check():
+        ensure_not_future(
+            data.period_end,
+            today or today_somewhere(),
             field="period_end",
+            why="an actual is measured at a period's end",
         )
-    _ensure_possible(indicator, data.value)
+    if start is not None and data.period_end < start:
+        problems.add(
+            "period_end",
+            f"must not be before the PPA's start date ({format_day(start)}): an actual "
+            "measures the PPA's work",
+        )
+    with problems.check():
+        _ensure_possible(indicator, data.value)
+    problems.raise_if_any()
     recorded = session.scalar(
         select(IndicatorActual.id).where(
             IndicatorActual.indicator_id == indicator_id,

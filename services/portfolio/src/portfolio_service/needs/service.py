@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from obcms_platform import records
 from obcms_platform.auth import Principal
 from obcms_platform.contracts import NEED_CHANGED, NeedChanged
-from obcms_platform.errors import InvalidInputError, NotFoundError
+from obcms_platform.errors import InputProblems, InvalidInputError, NotFoundError
 from obcms_platform.history import RecordChange
 from obcms_platform.pagination import PageParams, paginate
 from portfolio_service.assessments.models import Assessment
@@ -80,8 +80,12 @@ def create_need(
     need = records.new_record(
         Need, principal, record_id=record_id, **data.model_dump(exclude={"ppa_ids"})
     )
-    _check_assessment(session, need.assessment_id)
-    need.ppa_links = _links(session, data.ppa_ids)
+    problems = InputProblems()  # an unknown assessment and unknown PPAs: one 422
+    with problems.check():
+        _check_assessment(session, need.assessment_id)
+    with problems.check():
+        need.ppa_links = _links(session, data.ppa_ids)
+    problems.raise_if_any()
     records.insert_row(session, need)
     _announce(session, need)
     return need

@@ -9,6 +9,7 @@ approval workflow (approvals.service); neither is written here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,7 @@ from obcms_platform.contracts import (
     PpaCreated,
     RecordDeleted,
 )
-from obcms_platform.errors import ConflictError, InvalidInputError
+from obcms_platform.errors import ConflictError, InputProblems
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.psgc import gazetteer
 from obcms_platform.vocabulary import PpaStatus
@@ -115,9 +116,18 @@ def update_ppa(
     if "budget_allocation" in values:
         ensure_budget_covers_allocations(session, ppa)
     session.flush()
-    announced = PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa))
-    outbox.add(session, PPA_UPDATED, announced, subject_id=ppa.id)
+    announce(session, [ppa])
     return ppa
+
+
+def announce(session: Session, ppas: Sequence[Ppa]) -> None:
+    """Stage ``ppa.updated`` for each of `ppas`, as it is now: its title, dates and owners
+    (the tasks service keeps them; `obcms-portfolio ppas announce` sends every PPA's)."""
+    outbox.add_all(
+        session,
+        PPA_UPDATED,
+        [(PpaChanged.of_record(ppa, owner_ids=_owner_ids(ppa)), ppa.id) for ppa in ppas],
+    )
 
 
 def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None) -> None:
@@ -242,21 +252,20 @@ def _ensure_not_frozen(ppa: Ppa, values: dict[str, Any]) -> None:
 
 
 def _check_state(ppa: Ppa) -> None:
+    """Refuse dates and a budget that disagree: one 422 naming each field at fault."""
+    problems = InputProblems()
     if ppa.start_date and ppa.target_end_date and ppa.start_date > ppa.target_end_date:
-        raise InvalidInputError(
-            "target_end_date: must not be before start_date", field="target_end_date"
-        )
+        problems.add("target_end_date", "must not be before start_date")
     if ppa.start_date and ppa.actual_end_date and ppa.start_date > ppa.actual_end_date:
-        raise InvalidInputError(
-            "actual_end_date: must not be before start_date", field="actual_end_date"
-        )
+        problems.add("actual_end_date", "must not be before start_date")
     if (
         ppa.budget_allocation is not None
         and ppa.budget_ceiling is not None
         and ppa.budget_allocation > ppa.budget_ceiling
     ):
-        raise InvalidInputError(
-            f"budget_allocation: {ppa.budget_allocation:,.2f} exceeds the PPA's budget_ceiling "
-            f"of {ppa.budget_ceiling:,.2f}",
-            field="budget_allocation",
+        problems.add(
+            "budget_allocation",
+            f"{ppa.budget_allocation:,.2f} exceeds the PPA's budget_ceiling of "
+            f"{ppa.budget_ceiling:,.2f}",
         )
+    problems.raise_if_any()

@@ -1,7 +1,9 @@
 """ppa owners: who owns each PPA, projected from portfolio events (for the task rules)
 
 Expand-only: the previous release ignores the new table. PPAs announced before this release
-are filled by their next ppa.updated (or `obcms-portfolio bus republish --type ppa.created`).
+are filled by their next ppa.updated, or all at once by `obcms-portfolio ppas announce` (new
+events). Not by `obcms-portfolio bus republish`: the tasks worker's inbox skips the events it
+has already handled, and every ppa.created was (it generated the PPA's tasks).
 """
 
 import sqlalchemy as sa

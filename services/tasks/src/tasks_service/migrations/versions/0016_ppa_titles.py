@@ -2,9 +2,10 @@
 a task's PPA by it)
 
 A new nullable column. Expand-only: the previous release neither reads nor writes it. PPAs
-announced before this release get their title by their next ppa.updated; until then an export
-names them by id. (`obcms-portfolio bus republish` does not fill them: the tasks worker's inbox
-skips the events it has already handled.)
+announced before this release get their title by their next ppa.updated, or all at once by
+`obcms-portfolio ppas announce` after the upgrade; until then an export names them by id.
+(`obcms-portfolio bus republish` does not fill them: the tasks worker's inbox skips the
+events it has already handled.)
 """
 
 import sqlalchemy as sa

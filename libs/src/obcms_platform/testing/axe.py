@@ -17,13 +17,17 @@ AXE_SCRIPT = Path(__file__).resolve().parents[4] / "node_modules" / "axe-core" /
 SERIOUS_IMPACTS = frozenset({"critical", "serious"})
 
 
-@functools.cache
 def _axe_source() -> str:
-    if not AXE_SCRIPT.is_file():
+    return _read_axe(AXE_SCRIPT)
+
+
+@functools.cache
+def _read_axe(path: Path) -> str:
+    if not path.is_file():
         raise RuntimeError(
-            f"axe-core is needed at {AXE_SCRIPT}: run `make install` (npm ci) in the repository"
+            f"axe-core is needed at {path}: run `make install` (npm ci) in the repository"
         )
-    return AXE_SCRIPT.read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 def preload(context: BrowserContext) -> None:
@@ -35,8 +39,9 @@ def preload(context: BrowserContext) -> None:
 def violations(page: Page) -> list[dict[str, Any]]:
     """Every axe-core violation on `page` as it is now (WCAG A and AA rules and axe's best
     practices: axe's defaults)."""
+    source = _axe_source()
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(_axe_source())
+        page.evaluate(source)
     found: list[dict[str, Any]] = page.evaluate(
         "async () => (await window.axe.run(document, {resultTypes: ['violations']})).violations"
     )

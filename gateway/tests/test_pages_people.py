@@ -1,6 +1,8 @@
-"""The people pages against the real tasks and calendar services: deactivating someone says
-what they leave behind (open tasks, the only-assignee ones flagged; events they organise;
-pending requests), and afterwards their name reads "(inactive)" wherever it still shows."""
+"""The people pages against the real tasks, portfolio and calendar services: deactivating
+someone says what they leave behind (open tasks, the only-assignee ones flagged, and a link
+listing them to reassign; PPAs they lead; events they organise; pending requests), and
+afterwards their name reads "(inactive)" wherever it still shows and the task list's filter
+still finds them."""
 
 from __future__ import annotations
 
@@ -58,6 +60,30 @@ def _omar_and_his_work(make_client, admin_headers) -> dict[str, Any]:
         "shared": task("Coordinate transport", omar["id"], rashid["id"], due_date="2037-12-21"),
         "done": task("Filed", omar["id"], status="completed"),
         "call": post(api, omar["headers"], "/events", call),
+        "ppa": post(
+            api,
+            admin_headers,
+            "/ppas",
+            {
+                "title": f"Farm-to-market road {suffix}",
+                "category": "moa_ppa",
+                "sector": "social",
+                "lead_id": omar["id"],
+                "status": "ongoing",
+            },
+        ),
+        "ended_ppa": post(
+            api,
+            admin_headers,
+            "/ppas",
+            {
+                "title": f"Old road {suffix}",
+                "category": "moa_ppa",
+                "sector": "social",
+                "lead_id": omar["id"],
+                "status": "completed",
+            },
+        ),
         "leave": post(api, omar["headers"], "/leaves", leave),
         "page": PEOPLE + omar["id"] + "/",
         "admin": signed_in(make_client(), "admin", ADMIN_PASSWORD),
@@ -87,6 +113,17 @@ def test_the_deactivation_says_what_the_person_leaves_behind(make_client, admin_
     assert f"Courtesy call {work['suffix']}" in _item(before.text, call)
     leave = f"/oobc-management/staff/leave/{work['leave']['id']}/"
     assert "Vacation" in _item(before.text, leave)
+    # The PPA he leads is listed to choose a new lead; the completed one needs none.
+    assert "1 PPA they lead" in said
+    ppa_form = f"/oobc-management/portfolio/ppas/{work['ppa']['id']}/edit/"
+    assert _item(before.text, ppa_form) == f"Farm-to-market road {work['suffix']} · Ongoing"
+    assert f"/oobc-management/portfolio/ppas/{work['ended_ppa']['id']}/" not in before.text
+    # His open tasks open together in the task list, to be reassigned in one change.
+    (listing,) = re.findall(r'href="([^"]*)">Their open tasks in the task list', before.text)
+    listed = visible_text(admin.get(listing.replace("&amp;", "&")).text)
+    assert f"Draft the terms {work['suffix']}" in listed
+    assert f"Coordinate transport {work['suffix']}" in listed
+    assert f"Filed {work['suffix']}" not in listed
     assert "Not checked" not in said
 
     deactivated = submit(admin, work["page"] + "deactivate/", {"confirm": "yes"})
@@ -97,6 +134,14 @@ def test_the_deactivation_says_what_the_person_leaves_behind(make_client, admin_
     assert "Reassign them:" in said
     assert "nobody else is assigned" in _item(after.text, alone)
     assert f"Courtesy call {work['suffix']}" in _item(after.text, call)
+    assert "1 PPA they lead" in said
+
+    # The task list's assignee filter still finds him, marked, after the active people;
+    # a picker choosing someone to work does not.
+    found = admin.get("/oobc-management/people.json", params={"q": "Omar", "everyone": "true"})
+    assert {"id": work["omar"]["id"], "name": f"{work['name']} (inactive)"} in found.json()
+    assert work["omar"]["id"] not in str(admin.get("/oobc-management/people.json?q=Omar").json())
+    assert "people.json?everyone=true" in admin.get(TASKS).text
 
 
 def test_a_deactivated_persons_name_reads_inactive_on_tasks_and_events(make_client, admin_headers):
@@ -124,4 +169,7 @@ def test_a_person_without_work_is_said_to_leave_nothing(make_client, admin_heade
     quiet = person(make_client(), admin_headers, "staff", f"Quiet Person {uuid.uuid4().hex[:6]}")
     admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     said = visible_text(admin.get(PEOPLE + quiet["id"] + "/").text)
-    assert "has no open tasks, no upcoming events they organise and no pending requests" in said
+    assert (
+        "has no open tasks, leads no open PPA, organises no upcoming event and has no pending "
+        "requests"
+    ) in said

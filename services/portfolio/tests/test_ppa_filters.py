@@ -190,3 +190,17 @@ def test_invalid_filter_values_are_422_naming_the_parameter(client, staff):
 
 def test_listing_needs_credentials(client):
     assert_error(client.get(PPAS), 401)
+
+
+def test_lead_lists_the_ppas_a_person_leads(client, staff, session, seed):
+    """Whoever hands over a leaving colleague's work lists the PPAs they lead."""
+    leads = [uuid.uuid4(), uuid.uuid4()]
+    for row, lead in zip(seed[:6], itertools.cycle(leads), strict=False):
+        session.execute(Ppa.__table__.update().where(Ppa.id == row["id"]).values(lead_id=lead))
+    session.commit()
+    first = {str(row["id"]) for row in seed[:6:2]}
+    assert ids(listing(client, staff, lead=str(leads[0]))) == first
+    both = listing(client, staff, lead=[str(lead) for lead in leads])
+    assert ids(both) == {str(row["id"]) for row in seed[:6]}
+    assert listing(client, staff, lead=str(uuid.uuid4()))["total"] == 0
+    assert_error(client.get(PPAS, params={"lead": "omar"}, headers=staff.headers), 422, "lead")

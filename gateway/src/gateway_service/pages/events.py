@@ -56,6 +56,7 @@ from gateway_service.pages.common import (
 )
 from gateway_service.static_files import STATIC_DIR, static_url
 from gateway_service.users.models import User
+from gateway_service.users.service import Names
 from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
@@ -166,10 +167,12 @@ def tom_select_assets() -> dict[str, str] | None:
 
 
 async def active_people(
-    request: Request, query: str = "", limit: int = PEOPLE_LIMIT
+    request: Request, query: str = "", limit: int = PEOPLE_LIMIT, *, everyone: bool = False
 ) -> list[dict[str, str]]:
     """Active users whose full name or username contains `query`: those with a word that
-    begins with it first ("No" finds Norhana before Amina Datumanong), then by name."""
+    begins with it first ("No" finds Norhana before Amina Datumanong), then by name. With
+    `everyone`, deactivated accounts too, after the active ones and named "(inactive)" (a
+    filter finds the work a person left)."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = "%" + escaped + "%"
     name = func.coalesce(func.nullif(User.full_name, ""), User.username)
@@ -180,23 +183,33 @@ async def active_people(
     )
 
     def load(session: Session) -> list[dict[str, str]]:
-        statement = select(User.id, name.label("name")).where(User.is_active.is_(True))
+        statement = select(User.id, User.username, User.full_name, User.is_active)
         ordering: list[Any] = [func.lower(name), User.id]
+        if everyone:
+            ordering.insert(0, User.is_active.desc())
+        else:
+            statement = statement.where(User.is_active.is_(True))
         if query:
             statement = statement.where(
                 or_(User.full_name.ilike(pattern), User.username.ilike(pattern))
             )
-            ordering.insert(0, word_begins.desc())
+            ordering.insert(1 if everyone else 0, word_begins.desc())
         rows = session.execute(statement.order_by(*ordering).limit(limit))
-        return [{"id": str(row.id), "name": row.name} for row in rows]
+        return [
+            {"id": str(row.id), "name": Names(row.username, row.full_name, row.is_active).shown}
+            for row in rows
+        ]
 
     return await in_session(request, load)
 
 
 @router.get(PEOPLE_JSON)
-async def people(request: Request, user: PageUser, q: str = "") -> JSONResponse:
-    """The people picker's search: ``[{"id", "name"}]``, at most 20."""
-    return JSONResponse(await active_people(request, q.strip()[:100]))
+async def people(
+    request: Request, user: PageUser, q: str = "", everyone: bool = False
+) -> JSONResponse:
+    """The people picker's search: ``[{"id", "name"}]``, at most 20; `everyone`: deactivated
+    accounts too (the task list's filters)."""
+    return JSONResponse(await active_people(request, q.strip()[:100], everyone=everyone))
 
 
 # --- the form -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """What a person leaves behind when their account is deactivated: their open tasks, the
-events they organise from now on and their pending leave and booking requests, each linked
-so that the admin can hand them over. The people page shows it before the deactivation is
-confirmed and after it.
+PPAs they lead, the events they organise from now on and their pending leave and booking
+requests, each linked so that the admin can hand them over. The people page shows it
+before the deactivation is confirmed and after it.
 
 Read from the services as the admin; a part whose service cannot be read is said to be
 unchecked rather than failing the page.
@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 
@@ -21,7 +22,7 @@ from gateway_service.auth.identity import Identity
 from gateway_service.pages.common import UpstreamError, fetch_items
 from gateway_service.pages.home import OPEN_TASK_STATUSES
 from obcms_platform.errors import ServiceUnavailableError
-from obcms_platform.vocabulary import EventStatus, values
+from obcms_platform.vocabulary import EventStatus, PpaStatus, values
 from obcms_platform.zones import office_today
 
 # The events still to take place (a completed or cancelled one needs nobody).
@@ -30,7 +31,14 @@ OPEN_EVENT_STATUSES = tuple(
     for status in values(EventStatus)
     if status not in {EventStatus.COMPLETED, EventStatus.CANCELLED}
 )
+# The PPAs still to be led (a completed or cancelled one needs nobody).
+OPEN_PPA_STATUSES = tuple(
+    status
+    for status in values(PpaStatus)
+    if status not in {PpaStatus.COMPLETED, PpaStatus.CANCELLED}
+)
 SHOWN = 20  # the items of each part listed; the rest are counted
+TASK_LIST = "/oobc-management/staff/tasks/"
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,12 @@ class LeftBehind:
     """Each part's items, or None when its service could not be read."""
 
     tasks: list[OpenTask] | None
+    ppas: list[dict[str, Any]] | None
     events: list[dict[str, Any]] | None
     leaves: list[dict[str, Any]] | None
     bookings: list[dict[str, Any]] | None
+    # The task list showing the open tasks, to reassign them together (its bulk change).
+    tasks_url: str = ""
     resource_names: dict[str, str] = field(default_factory=dict)
     shown: int = SHOWN
 
@@ -55,6 +66,7 @@ class LeftBehind:
         """The parts that could not be checked, in words."""
         parts = {
             "open tasks": self.tasks,
+            "PPAs they lead": self.ppas,
             "events they organise": self.events,
             "pending leave requests": self.leaves,
             "pending bookings": self.bookings,
@@ -64,7 +76,7 @@ class LeftBehind:
     @property
     def nothing(self) -> bool:
         """Every part was checked and holds nothing."""
-        return not any((self.tasks, self.events, self.leaves, self.bookings)) and (
+        return not any((self.tasks, self.ppas, self.events, self.leaves, self.bookings)) and (
             not self.unchecked
         )
 
@@ -90,20 +102,11 @@ async def left_behind(request: Request, admin: Identity, person_id: str) -> Left
     """What `person_id` leaves behind, read as `admin`."""
     now = datetime.now(UTC).isoformat()
     organised = [("organizer", person_id), *(("status", status) for status in OPEN_EVENT_STATUSES)]
-    tasks, upcoming, series, leaves, bookings = await asyncio.gather(
-        _read(
-            fetch_items(
-                request,
-                admin,
-                "tasks",
-                "/tasks",
-                [
-                    ("assignee", person_id),
-                    *(("status", status) for status in OPEN_TASK_STATUSES),
-                    ("sort", "due_date"),
-                ],
-            )
-        ),
+    open_tasks = [("assignee", person_id), *(("status", status) for status in OPEN_TASK_STATUSES)]
+    led = [("lead", person_id), *(("status", status) for status in OPEN_PPA_STATUSES)]
+    tasks, ppas, upcoming, series, leaves, bookings = await asyncio.gather(
+        _read(fetch_items(request, admin, "tasks", "/tasks", [*open_tasks, ("sort", "due_date")])),
+        _read(fetch_items(request, admin, "portfolio", "/ppas", [*led, ("sort", "title")])),
         _read(
             fetch_items(request, admin, "calendar", "/events", [*organised, ("starts_after", now)])
         ),
@@ -149,8 +152,10 @@ async def left_behind(request: Request, admin: Identity, person_id: str) -> Left
             for task in tasks
             if person_id in task["assignee_ids"]
         ],
+        ppas=ppas,
         events=events,
         leaves=leaves,
         bookings=bookings,
+        tasks_url=f"{TASK_LIST}?{urlencode(open_tasks)}",
         resource_names=resource_names,
     )

@@ -511,6 +511,8 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
+            # Filters and removals find deactivated people too: the work they left.
+            "everyone_url": f"{PEOPLE_JSON}?everyone=true",
             **message,
         },
         status_code=status,

@@ -242,6 +242,8 @@ class PpaFilters(BaseModel):
     sdg: list[Sdg] = []
     # Behind schedule, as the dashboard counts it (true), or not (false).
     at_risk: bool | None = None
+    # Led by any of these people (a person's PPAs to hand over when they leave).
+    lead: list[uuid.UUID] = []
     sort: PpaSort = PpaSort.CREATED_AT_DESC
 
 

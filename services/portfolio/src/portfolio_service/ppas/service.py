@@ -164,6 +164,8 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     conditions += record_conditions(filters)
     if filters.q:
         conditions.append(records.text_match(filters.q, Ppa.title, Ppa.summary))
+    if filters.lead:
+        conditions.append(Ppa.lead_id.in_(filters.lead))
     if filters.at_risk is not None:
         behind = at_risk_condition(literal(office_today(), Date))
         conditions.append(behind if filters.at_risk else not_(behind))

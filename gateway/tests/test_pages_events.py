@@ -24,6 +24,7 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
@@ -601,6 +602,14 @@ def test_an_occurrence_moves_whatever_order_its_people_were_added_in_and_a_serie
         "2031-12-25",
     ]
     assert "Every week on Thursday" in admin.get(f"{EVENTS}{series}/").text
+    # A link to a Wednesday someone kept opens the series, saying the day is no longer in
+    # it (it said "This event is not here any more", as if deleted).
+    old_link = admin.get(f"{EVENTS}{series}/", params={"occurrence": "2031-12-17"})
+    assert old_link.status_code == 200
+    said = visible_text(old_link.text)
+    assert "This series has no occurrence on Wed 17 Dec 2031 any more" in said
+    assert "It repeats every week on Thursday" in said
+    assert admin.get(f"{EVENTS}{series}/", params={"occurrence": "someday"}).status_code == 200
 
 
 def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):

@@ -15,6 +15,7 @@ this occurrence (``PUT /events/{id}/occurrences/{day}``), this and following
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -835,7 +836,15 @@ async def _occurrence_param(
 async def event_detail(request: Request, user: PageUser, event_id: str) -> Response:
     event_id = parse_id(event_id, "event")
     event = await fetch(request, user, "calendar", f"/events/{event_id}")
-    occurrence = await _occurrence_param(request, user, event)
+    gone: date | None = None
+    try:
+        occurrence = await _occurrence_param(request, user, event)
+    except NotFoundError:
+        # A link to an occurrence the series no longer has (moved to another weekday, the
+        # series split or shortened): the series, saying so, not "not here any more".
+        occurrence = None
+        with contextlib.suppress(ValueError):
+            gone = date.fromisoformat(request.query_params.get("occurrence") or "")
     tasks = await fetch_items(request, user, "tasks", "/tasks", {"related_event_id": event_id})
     bookings = await fetch_items(request, user, "calendar", "/bookings", {"event_id": event_id})
     resources = await fetch_items(request, user, "calendar", "/resources")
@@ -883,6 +892,7 @@ async def event_detail(request: Request, user: PageUser, event_id: str) -> Respo
             "activity_total": collab.history_total,
             "collab": collab,
             "occurrence": occurrence,
+            "gone": gone,
             "repeats": repeats,
             "tasks": tasks,
             "names": names,

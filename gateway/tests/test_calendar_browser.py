@@ -381,6 +381,8 @@ def test_keyboard_reaches_more_link_and_entries(open_page, seeded):
 
 
 def test_select_a_slot_creates_a_one_off_event(open_page, api, seeded):
+    busy = unique("Budget hearing")
+    ok(api.post("/api/v1/events", json=event_body(busy, "2034-10-10", "11:30", "12:30")), 201)
     page = open_page()
     show(page, "timeGridWeek")
     drag(page, slot(page, "2034-10-10", "11:00"), slot(page, "2034-10-10", "11:30"))
@@ -398,6 +400,11 @@ def test_select_a_slot_creates_a_one_off_event(open_page, api, seeded):
     created = page.locator("td.fc-timegrid-col[data-date='2034-10-10'] .fc-event", has_text=title)
     expect(created).to_be_visible()
     expect(created).to_contain_text("11:00")
+    # Its conflicts, one per line, the organizer's own as "you".
+    status = page.locator("#calendar-status")
+    expect(status).to_contain_text("Please check:")
+    expect(status.locator("li")).to_have_text([f"You are in ‘{busy}’ Tue 10 Oct 2034, 11:30–12:30"])
+    expect(status.get_by_role("link", name="Open the event")).to_be_visible()
     found = ok(api.get("/api/v1/events", params={"q": title}), 200)["items"]
     assert [(e["start"], e["end"]) for e in found] == [
         ("2034-10-10T03:00:00Z", "2034-10-10T04:00:00Z")

@@ -750,6 +750,14 @@ def test_conflicts_are_named_with_links(make_client, admin, admin_headers):
     assert dialog.status_code == 201, dialog.text
     assert f"Ana Reyes {marker} is on leave Mon 1 Dec 2031" in dialog.json()["warnings"]
     assert "Vacation" not in page
+    # The organizer reads of their own time as theirs ("Admin is in …" read as someone else).
+    mine = submit(
+        admin,
+        NEW,
+        _form(title=f"Overlap {marker}", start="2031-12-01T09:15", end="2031-12-01T09:45"),
+    )
+    said = visible_text(admin.get(mine.headers["location"]).text)
+    assert f"You are in ‘Budget hearing {marker}’ Mon 1 Dec 2031, 09:00–10:00" in said
 
 
 def test_a_series_conflicts_once_per_series_met_and_requested_leave_as_undecided(

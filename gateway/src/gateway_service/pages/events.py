@@ -704,19 +704,20 @@ async def conflict_notes(
     for (kind, person_id, _), group in meetings.items():
         item, more = group[0], len(group) - 1
         when = formatting.format_span(item["start"], item["end"], item["all_day"], zone)
-        person = names.get(person_id, "Someone")
+        me = person_id == str(user.id)  # the organizer reads of themselves as "you"
+        person = "You" if me else names.get(person_id, "Someone")
         if kind == "leave":
             text = (
-                f"{person} has asked for leave {when} (not yet decided)"
+                f"{person} {'have' if me else 'has'} asked for leave {when} (not yet decided)"
                 if item.get("tentative")
-                else f"{person} is on leave {when}"
+                else f"{person} {'are' if me else 'is'} on leave {when}"
             )
         elif kind == "booking":
             # The calendar titles it "<resource> booking".
             text = f"{item['title'].removesuffix(' booking')} is booked {when}"
             text += " (awaiting approval)" if item.get("tentative") else ""
         else:
-            text = f"{person} is in ‘{item['title']}’ {when}"  # noqa: RUF001
+            text = f"{person} {'are' if me else 'is'} in ‘{item['title']}’ {when}"  # noqa: RUF001
         if more:
             text += f" and {more} more time{'s' if more > 1 else ''}"
         notes.append({"text": text, "url": str(item.get("url") or "")})

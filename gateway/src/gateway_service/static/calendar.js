@@ -109,8 +109,18 @@
 
     // A message that stays until the next action (refusals, missing sources, warnings);
     // `link` adds a link after it.
-    function showStatus(text, link) {
+    // `items`: lines said one under another (an event's conflicts), before the link.
+    function showStatus(text, link, items) {
       status.textContent = text;
+      if (items && items.length) {
+        var list = document.createElement("ul");
+        items.forEach(function (item) {
+          var line = document.createElement("li");
+          line.textContent = item;
+          list.append(line);
+        });
+        status.append(list);
+      }
       if (link) {
         var anchor = document.createElement("a");
         anchor.href = link.href;
@@ -435,10 +445,11 @@
       toast(result.message);
       var warnings = result.warnings || [];
       if (warnings.length) {
-        showStatus(result.message + ". Please check: " + warnings.join(" "), {
-          href: result.url,
-          text: "Open the event",
-        });
+        showStatus(
+          result.message + ". Please check:",
+          { href: result.url, text: "Open the event" },
+          warnings
+        );
       }
     }
 

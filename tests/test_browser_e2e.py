@@ -120,7 +120,7 @@ def sign_in(page: Page) -> None:
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Administrator (Admin)", exact=True)).to_be_visible()
 
 
 @pytest.fixture(scope="module")
@@ -259,7 +259,7 @@ def test_admin_logs_in_through_the_login_form(browser: Browser, gateway: str) ->
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(re.compile(re.escape(TASKS) + "$"))
         expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
-        expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
+        expect(page.get_by_text("Administrator (Admin)", exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     finally:
         context.close()
@@ -578,7 +578,7 @@ def test_approving_leave_tells_the_requester(
     assert approved.status_code == 200, approved.text
     # Who decided is named: the bootstrap admin, who has no full name, by their login.
     expected = (
-        "Your vacation leave (Sun 21 Dec 2031 \N{EN DASH} Tue 23 Dec 2031) was approved by admin"
+        "Your vacation leave (Sun 21 Dec 2031 \N{EN DASH} Tue 23 Dec 2031) was approved by Administrator"
     )
     wait_until(
         lambda: any(n["title"] == expected for n in _inbox(gateway, amina)),

@@ -43,7 +43,7 @@ def test_the_menu_folds_on_a_phone_and_works_by_keyboard(browser: Browser, gatew
 def test_the_menu_is_plain_on_a_desktop(browser: Browser, gateway: ServedApp):
     page = _signed_in(browser, gateway, DESKTOP)
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
-    expect(page.get_by_text("admin (Admin)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Administrator (Admin)", exact=True)).to_be_visible()
     expect(
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Leave")
     ).to_be_visible()

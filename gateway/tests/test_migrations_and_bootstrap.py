@@ -68,6 +68,8 @@ def test_dev_bootstrap_generates_stores_and_keeps_the_admin_password(make_settin
         assert password not in capsys.readouterr().err
         [admin] = _users(settings.database_url)
         assert admin.username == "admin"
+        # Named for the people it acts on ("approved by Administrator", not "by admin").
+        assert admin.full_name == "Administrator"
         assert admin.role.value == "admin"
         assert verify_password(admin.password_hash, password)
     finally:

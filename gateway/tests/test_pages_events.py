@@ -352,7 +352,7 @@ def test_stale_version_is_refused_and_their_change_kept(make_client, admin, admi
         ),
     )
     assert mine.status_code == 412
-    assert "This event was changed by admin since you opened it" in mine.text
+    assert "This event was changed by Administrator since you opened it" in mine.text
     assert f'value="My title {marker}"' in mine.text  # what I typed, to copy
     assert _api_event(admin, admin_headers, event_id)["title"] == f"Their title {marker}"
     # The form now carries the stored version: saving again replaces their change knowingly.
@@ -475,11 +475,12 @@ def test_series_edits_at_each_scope(admin, admin_headers):
     page = admin.get(this.headers["location"]).text
     assert "Occurrence saved" in page
     assert "moved to Mon 15 Sep 2031, 10:00–10:30" in page
-    # A day the series has no occurrence on is no page.
+    # A day the series has no occurrence on is no form; its page is the series, saying so.
     assert (
         admin.get(f"{EVENTS}{series}/edit/", params={"occurrence": "2031-09-16"}).status_code == 404
     )
-    assert admin.get(f"{EVENTS}{series}/", params={"occurrence": "2031-09-16"}).status_code == 404
+    no_such_day = admin.get(f"{EVENTS}{series}/", params={"occurrence": "2031-09-16"})
+    assert "no occurrence on Tue 16 Sep 2031 any more" in no_such_day.text
     # Only times, title and venue are an occurrence's own.
     refused = edit("2031-09-22", scope="this", event_type="workshop")
     assert refused.status_code == 422
@@ -800,7 +801,7 @@ def test_a_series_conflicts_once_per_series_met_and_requested_leave_as_undecided
     )
     assert notes == [
         # The admin organises both.
-        f"admin is in ‘Stand-up {marker}’ Mon 8 Mar 2032, 09:00–09:30 and 4 more times",
+        f"You are in ‘Stand-up {marker}’ Mon 8 Mar 2032, 09:00–09:30 and 4 more times",
         f"Ana Reyes {marker} is in ‘Stand-up {marker}’ Mon 8 Mar 2032, 09:00–09:30"
         " and 4 more times",
         f"Ben Cruz {marker} has asked for leave Wed 10 Mar 2032 (not yet decided)",
@@ -1000,7 +1001,7 @@ def test_resource_page_week_and_booking(make_client, admin, admin_headers):
     assert entries[0]["start"].startswith("2032-03-01T00:00:00")  # 08:00 Manila, in UTC
     # The booking's page (the booker was sent there saying it was booked).
     assert booked.headers["location"] == f"{entries[0]['url']}?saved=booked"
-    assert entries[0]["title"] == "admin"
+    assert entries[0]["title"] == "Administrator"
     other_week = admin.get(
         f"{RESOURCES}{hall}/bookings.json",
         params={"start": "2032-03-07T00:00:00+08:00", "end": "2032-03-14T00:00:00+08:00"},

@@ -242,7 +242,7 @@ def test_approval_moves_by_role_with_history(make_client, admin_headers):
     stream = history[history.index('id="activity"') :]
     assert stream.count("</strong> changed ·") == 1
     assert stream.count("</strong> created it ·") == 1
-    assert "<strong>admin</strong> changed" in stream
+    assert "<strong>Administrator</strong> changed" in stream
     assert f"(looks fine {marker})" in stream
     assert "Approval status: <del>Draft</del> → <ins>Technical review</ins>" in stream
     wrong = submit(admin, page + "approval/", {"to": "enacted"})
@@ -517,7 +517,7 @@ def test_stale_ppa_edit_keeps_what_was_typed(make_client, admin_headers):
         },
     )
     assert stale.status_code == 412
-    assert "This PPA was changed by admin since you opened it" in stale.text
+    assert "This PPA was changed by Administrator since you opened it" in stale.text
     assert f'value="Mine {marker}"' in stale.text
     assert f'href="{PPAS}{ppa}/"' in stale.text  # the way to review their change
     api_view = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
@@ -896,7 +896,7 @@ def test_only_owners_and_managers_edit_or_delete_and_delete_asks_first(
     assert changed.status_code == 200, changed.text
     stale = submit(client, page + "delete/", {"version": version})
     assert stale.status_code == 412
-    assert f"This {kind} was changed by admin since you opened it" in stale.text
+    assert f"This {kind} was changed by Administrator since you opened it" in stale.text
     assert client.get(page).status_code == 200
 
     deleted = submit(client, page + "delete/", {"version": _version(stale.text)})

@@ -512,7 +512,7 @@ def test_a_stale_edit_is_refused_with_what_was_typed_kept(make_client):
     )
     assert stale.status_code == 412
     # The service says who made the last change: here the admin, in another tab.
-    assert "This task was changed by admin since you opened it" in stale.text
+    assert "This task was changed by Administrator since you opened it" in stale.text
     assert "Review the current version" in stale.text
     assert f'value="My new title {marker}"' in stale.text
     after = admin.get(f"{TASKS}{task}/").text

@@ -135,7 +135,7 @@ def test_a_staff_member_who_leads_nothing_sees_and_is_refused(make_client, admin
         {"action": "add", "user_id": outsider["id"], "role": "lead"},
     )
     assert refused.status_code == 403
-    assert _members(admin, team) == ["admin · Lead"]
+    assert _members(admin, team) == ["Administrator · Lead"]
     assert (
         submit(omar, TEAMS + "create/", {"name": f"Mine {marker}", "lead": "1"}).status_code == 403
     )

@@ -4,7 +4,8 @@ Its password is ``OBCMS_ADMIN_PASSWORD``; without one, dev/test mode generates a
 prints it once and stores it in the state folder (``<OBCMS_STATE_DIR>/admin_password``, mode
 0600). Production without ``OBCMS_ADMIN_PASSWORD`` creates nothing (use
 ``obcms-gateway create-user``), nor does a password the policy refuses (logged as an error).
-An existing admin is never changed.
+An existing admin is never changed. It is named "Administrator", so that what it does reads
+"approved by Administrator" to the people it concerns.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from obcms_platform.db import Database
 from obcms_platform.errors import InvalidInputError
 
 ADMIN_USERNAME = "admin"
+# What people read where the admin acted ("approved by Administrator", not "by admin").
+ADMIN_FULL_NAME = "Administrator"
 PASSWORD_FILE = "admin_password"
 
 logger = logging.getLogger(__name__)
@@ -71,7 +74,9 @@ def bootstrap_admin(database: Database, settings: GatewaySettings) -> bool:
         logger.error("no admin account bootstrap: %s", exc.message)
         return False
     with database.session() as session:
-        created = ensure_user(session, ADMIN_USERNAME, password, Role.ADMIN)
+        created = ensure_user(
+            session, ADMIN_USERNAME, password, Role.ADMIN, full_name=ADMIN_FULL_NAME
+        )
         session.commit()
     if created and generated:
         _write_private(stored, password)

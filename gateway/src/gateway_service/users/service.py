@@ -136,7 +136,9 @@ def _username_taken(username: str) -> ConflictError:
     )
 
 
-def ensure_user(session: Session, username: str, password: str, role: Role) -> bool:
+def ensure_user(
+    session: Session, username: str, password: str, role: Role, *, full_name: str = ""
+) -> bool:
     """Create `username` unless it exists (safe when several replicas start at once).
 
     Returns whether it was created.
@@ -147,7 +149,7 @@ def ensure_user(session: Session, username: str, password: str, role: Role) -> b
             id=uuid.uuid4(),
             username=username,
             username_canonical=canonical_username(username),
-            full_name="",
+            full_name=full_name,
             role=role,
             password_hash=hash_password(password),
             is_active=True,

@@ -62,14 +62,15 @@ def _task(api: httpx.Client, **fields: Any) -> dict[str, Any]:
 
 def test_a_task_names_active_people_only(api, active, inactive):
     nobody = str(uuid.uuid4())
-    assert refused_field(api.post(TASKS, json={"title": "t", "assignee_ids": [active, nobody]})) == (
-        "assignee_ids[1]",
-        "no active person has this id",
-    )
+    named = api.post(TASKS, json={"title": "t", "assignee_ids": [active, nobody]})
+    assert refused_field(named) == ("assignee_ids[1]", "no active person has this id")
     assert refused_field(api.post(TASKS, json={"title": "t", "assignee_ids": [inactive]})) == (
         "assignee_ids[0]",
         "no active person has this id",
     )
+    # An id in any form the service reads (here a URN) is the same person to look for.
+    urn = api.post(TASKS, json={"title": "t", "assignee_ids": [f"urn:uuid:{nobody}"]})
+    assert refused_field(urn) == ("assignee_ids[0]", "no active person has this id")
     task = _task(api, assignee_ids=[active])
     assert task["assignee_ids"] == [active]
 

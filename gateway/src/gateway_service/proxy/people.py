@@ -12,6 +12,7 @@ the pages (`pages.common.api`) both ask `people_refusal`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -141,17 +142,12 @@ def _path_pattern(template: str) -> re.Pattern[str]:
     return re.compile(pattern + re.escape(template[end:]))
 
 
-def _named(
-    value: Any, steps: tuple[Step, ...], path: str = ""
-) -> Iterator[tuple[str, uuid.UUID]]:
-    """The ids at `steps` in `value` with their field paths (`items[0].user_id`); a value
-    that is no id is the service's to refuse."""
+def _named(value: Any, steps: tuple[Step, ...], path: str = "") -> Iterator[tuple[str, uuid.UUID]]:
+    """The ids at `steps` in `value` with their field paths (`items[0].user_id`)."""
     if not steps:
-        if isinstance(value, str):
-            try:
-                yield path, uuid.UUID(value)
-            except ValueError:
-                pass
+        person = _as_id(value)
+        if person is not None:
+            yield path, person
         return
     step, rest = steps[0], steps[1:]
     if step is None:
@@ -160,6 +156,15 @@ def _named(
                 yield from _named(item, rest, f"{path}[{index}]")
     elif isinstance(value, dict) and step in value:
         yield from _named(value[step], rest, f"{path}.{step}" if path else step)
+
+
+def _as_id(value: Any) -> uuid.UUID | None:
+    """`value` as the id the service reads in it (in any of the forms it takes: braced,
+    ``urn:uuid:``); None when it is none (the service's to refuse)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return uuid.UUID(value)
+    return None
 
 
 async def people_refusal(

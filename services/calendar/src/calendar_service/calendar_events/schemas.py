@@ -14,9 +14,9 @@ from calendar_service.calendar_events.models import DEFAULT_TIMEZONE, EventStatu
 from calendar_service.calendar_events.recurrence import MAX_COUNT, MAX_INTERVAL, Frequency
 from obcms_platform.schemas import (
     EARLIEST_DATE,
+    LATEST_DATE,
     ActivePersonId,
     KnownPersonId,
-    LATEST_DATE,
     LongText,
     PlausibleDate,
     RequestModel,

@@ -184,8 +184,8 @@ async def people_refusal(
     if isinstance(body, bytes):
         try:
             body = _decode_json(body)
-        except ValueError:  # not JSON: the service says what is wrong with it
-            return None
+        except (ValueError, RecursionError):
+            return None  # not JSON, or nested too deeply: the service says what is wrong
     named = [
         (field_path, person, field.mode)
         for field in fields

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +13,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from feed_helpers import FEED, PAGE_FEED, feed, ids, unique
-from gateway_helpers import ADMIN_PASSWORD, ServedApp, csrf_header, login, ok, post
+from gateway_helpers import (
+    ADMIN_PASSWORD,
+    ServedApp,
+    create_user,
+    csrf_header,
+    login,
+    ok,
+    post,
+)
 from icalendar import Calendar
 
 FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
@@ -87,7 +94,7 @@ def seeded(gateway: ServedApp) -> Iterator[dict[str, Any]]:
             "/leaves",
             # Filed for a colleague: nobody approves their own leave.
             {
-                "user_id": str(uuid.uuid4()),
+                "user_id": create_user(client, headers)["id"],
                 "leave_type": "sick",
                 "start_date": "2031-03-20",
                 "end_date": "2031-03-20",

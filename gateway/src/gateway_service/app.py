@@ -44,6 +44,7 @@ from gateway_service.pages.notifications import missing_record
 from gateway_service.pages.routes import router as pages_router
 from gateway_service.proxy.api_docs import router as api_docs_router
 from gateway_service.proxy.clients import BackendClients
+from gateway_service.proxy.people import PersonFields
 from gateway_service.proxy.routes import router as proxy_router
 from gateway_service.security.checks import deploy_problems
 from gateway_service.security.csrf import csrf_protect
@@ -134,6 +135,7 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
 async def _backends_and_admin(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
     app.state.backends = BackendClients(settings)
+    app.state.person_fields = PersonFields(app.state.backends)
     try:
         await asyncio.to_thread(bootstrap_admin, app.state.database, settings)
     except SQLAlchemyError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -126,3 +127,15 @@ Note = Annotated[TextWithoutNul, Field(max_length=5_000)]
 
 # A list's `q`: the words to look for (`records.text_match`).
 SearchText = Annotated[TextWithoutNul, Field(max_length=200)]
+
+# A field naming a person: the gateway, which owns the accounts, refuses a write naming
+# nobody it knows before it reaches the service (`gateway_service.proxy.people`), learning
+# the fields from the service's OpenAPI document, where the mark is `PERSON_MARK`.
+PERSON_MARK = "x-obcms-person"
+# Whom a person field may name: an active account (someone named anew: assigned, invited,
+# filing for) or any account, inactive ones too (a list a change replaces, which may keep
+# someone who has left since). A field removing people is not marked: cleaning up always works.
+ACTIVE_PERSON = "active"
+KNOWN_PERSON = "known"
+ActivePersonId = Annotated[uuid.UUID, Field(json_schema_extra={PERSON_MARK: ACTIVE_PERSON})]
+KnownPersonId = Annotated[uuid.UUID, Field(json_schema_extra={PERSON_MARK: KNOWN_PERSON})]

@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from gateway_service.auth.identity import Identity
 from gateway_service.db import in_session
 from gateway_service.proxy.clients import BackendClients, FilePart
+from gateway_service.proxy.people import people_refusal
 from gateway_service.users.models import User
 from gateway_service.users.service import Names, names_by_id, user_ids
 from obcms_platform.app import API_PREFIX
@@ -271,7 +272,12 @@ async def api(
     headers: dict[str, str] | None = None,
 ) -> Reply:
     """One call to `service` at `/api/v1{path}` as `user` (`headers`: e.g. If-Match;
-    `files`: a multipart body)."""
+    `files`: a multipart body). A write naming a person without an account is refused as
+    the service would refuse it (`proxy.people`)."""
+    target = f"{API_PREFIX}{path}"
+    refused = await people_refusal(request, service, method, target.split("?", 1)[0], json)
+    if refused is not None:
+        return Reply(refused.error.status, refused.model_dump())
     backends: BackendClients = request.app.state.backends
     query = None
     if params is not None:
@@ -280,7 +286,7 @@ async def api(
     upstream = await backends.call(
         service,
         method,
-        f"{API_PREFIX}{path}",
+        target,
         user,
         params=query,
         json=json,

@@ -41,7 +41,7 @@ async def whole_api(request: Request) -> JSONResponse:
     }
     missing = []
     for service in sorted(backends.deployed):
-        described = await _described(backends, service)
+        described = await service_description(backends, service)
         if described is None:
             missing.append(service)
         else:
@@ -55,7 +55,7 @@ async def whole_api(request: Request) -> JSONResponse:
     return JSONResponse(document)
 
 
-async def _described(backends: BackendClients, service: str) -> dict[str, Any] | None:
+async def service_description(backends: BackendClients, service: str) -> dict[str, Any] | None:
     """`service`'s own OpenAPI document; None when it does not give one."""
     try:
         answer = await backends.forward(service, "GET", "/openapi.json", [], b"")

@@ -2,7 +2,8 @@
 
 The route table is the registry's: each service declares the resources it owns. The request
 goes out with the caller's identity as a short-lived internal token; status, body and
-headers such as ETag come back unchanged (a large body is streamed).
+headers such as ETag come back unchanged (a large body is streamed). A write naming a person
+without an account is refused first (`proxy.people`).
 
 A path with a '.' or '..' segment is refused (400 naming ``path``) before it is routed:
 the service is chosen by the first segment, and the dot segments, collapsed on the way
@@ -17,10 +18,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from gateway_service.auth.identity import ApiUser
 from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
+from gateway_service.proxy.people import people_refusal
 from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import AppError, NotFoundError, error_responses
@@ -106,6 +108,9 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     # At most MAX_BODY_BYTES, an attachment upload ATTACHMENT_MAX_BYTES and its form's own
     # bytes (BodySizeLimitMiddleware).
     body = await request.body()
+    refused = await people_refusal(request, service, request.method, request.scope["path"], body)
+    if refused is not None:
+        return JSONResponse(refused.model_dump(), status_code=refused.error.status)
     target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     upstream = await backends.forward(service, request.method, target, headers, body)
     # Raw pairs: repeated headers (Vary, Link...) pass through as they came, as bytes (not

@@ -15,6 +15,8 @@ from calendar_service.calendar_events.recurrence import MAX_COUNT, MAX_INTERVAL,
 from obcms_platform.schemas import (
     EARLIEST_DATE,
     LATEST_DATE,
+    ActivePersonId,
+    KnownPersonId,
     LongText,
     PlausibleDate,
     RequestModel,
@@ -63,6 +65,12 @@ Moment = Annotated[datetime, AfterValidator(_plausible_moment)]
 Venue = Annotated[str, Field(max_length=300)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
 IdList = Annotated[list[uuid.UUID], Field(max_length=500), AfterValidator(deduplicated)]
+# A new event's participants, and an event's as an edit sends them back (keeping someone who
+# has left since).
+Participants = Annotated[list[ActivePersonId], Field(max_length=500), AfterValidator(deduplicated)]
+KeptParticipants = Annotated[
+    list[KnownPersonId], Field(max_length=500), AfterValidator(deduplicated)
+]
 Weekdays = Annotated[
     list[Annotated[int, Field(ge=1, le=7)]], Field(max_length=7), AfterValidator(_sorted_unique)
 ]
@@ -118,8 +126,8 @@ class EventCreate(RequestModel):
     end: Moment
     all_day: bool = False
     venue: Venue = ""
-    organizer_id: uuid.UUID | None = None
-    participant_ids: IdList = []
+    organizer_id: ActivePersonId | None = None
+    participant_ids: Participants = []
     timezone: TimeZoneName = DEFAULT_TIMEZONE
     recurrence: RecurrenceIn | None = None
     # Whether the tasks its type comes with (a meeting's agenda, minutes…) are made for its
@@ -141,8 +149,8 @@ class EventUpdate(UpdateModel):
     end: Moment | None = None
     all_day: bool | None = None
     venue: Venue | None = None
-    organizer_id: uuid.UUID | None = None
-    participant_ids: IdList | None = None
+    organizer_id: KnownPersonId | None = None
+    participant_ids: KeptParticipants | None = None
     timezone: TimeZoneName | None = None
     recurrence: RecurrenceIn | None = None
 

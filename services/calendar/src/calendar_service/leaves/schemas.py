@@ -10,13 +10,19 @@ from pydantic import BaseModel, ValidationInfo, field_validator
 from calendar_service.leaves.models import LeaveStatus, LeaveType
 from calendar_service.limits import current_limits
 from obcms_platform.exports import field
-from obcms_platform.schemas import Note, PlausibleDate, RequestModel, ResponseModel
+from obcms_platform.schemas import (
+    ActivePersonId,
+    Note,
+    PlausibleDate,
+    RequestModel,
+    ResponseModel,
+)
 
 
 class LeaveCreate(RequestModel):
     """`user_id` defaults to the caller; filing for someone else needs the manager role."""
 
-    user_id: uuid.UUID | None = None
+    user_id: ActivePersonId | None = None
     leave_type: LeaveType
     start_date: PlausibleDate
     end_date: PlausibleDate

@@ -20,6 +20,8 @@ from obcms_platform.imports import (
     whole_number,
 )
 from obcms_platform.schemas import (
+    ActivePersonId,
+    KnownPersonId,
     LongText,
     PlausibleDate,
     RequestModel,
@@ -55,7 +57,10 @@ from portfolio_service.ppas.models import (
 )
 
 # A PPA's team: distinct people, a few dozen at most.
-PeopleList = Annotated[list[uuid.UUID], Field(max_length=50)]
+# A new PPA's people, and its people as an edit sends them back (keeping someone who has
+# left since).
+People = Annotated[list[ActivePersonId], Field(max_length=50)]
+KeptPeople = Annotated[list[KnownPersonId], Field(max_length=50)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 
 
@@ -79,8 +84,8 @@ class PpaCreate(RequestModel):
     budget_allocation: Amount | None = None
     budget_ceiling: Amount | None = None
     budget_currency: Currency = "PHP"
-    lead_id: uuid.UUID | None = None
-    member_ids: PeopleList = []
+    lead_id: ActivePersonId | None = None
+    member_ids: People = []
     coverage: Coverage = []
     communities: LongText = ""
     implementing_partner: ShortText = ""
@@ -133,8 +138,8 @@ class PpaUpdate(UpdateModel):
     budget_allocation: Amount | None = None
     budget_ceiling: Amount | None = None
     budget_currency: Currency | None = None
-    lead_id: uuid.UUID | None = None
-    member_ids: PeopleList | None = None
+    lead_id: KnownPersonId | None = None
+    member_ids: KeptPeople | None = None
     coverage: Coverage | None = None
     communities: LongText | None = None
     implementing_partner: ShortText | None = None

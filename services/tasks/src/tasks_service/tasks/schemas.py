@@ -19,6 +19,8 @@ from pydantic import (
 
 from obcms_platform.exports import field, named
 from obcms_platform.schemas import (
+    ActivePersonId,
+    KnownPersonId,
     LongText,
     PlausibleDate,
     RequestModel,
@@ -36,6 +38,14 @@ Hours = Annotated[float, Field(ge=0, le=100_000)]
 # The most ids a task's list holds (assignees, teams, tasks it waits for).
 ID_LIST_MAX = 200
 IdList = Annotated[list[uuid.UUID], Field(max_length=ID_LIST_MAX), AfterValidator(deduplicated)]
+# Assignees named anew (a new task, a work list's change), and a task's assignees as an edit
+# sends them back (keeping someone who has left since).
+Assignees = Annotated[
+    list[ActivePersonId], Field(max_length=ID_LIST_MAX), AfterValidator(deduplicated)
+]
+KeptAssignees = Annotated[
+    list[KnownPersonId], Field(max_length=ID_LIST_MAX), AfterValidator(deduplicated)
+]
 
 RELATED_FIELDS = ("related_ppa_id", "related_assessment_id", "related_event_id")
 
@@ -49,7 +59,7 @@ class TaskCreate(RequestModel):
     start_date: PlausibleDate | None = None
     due_date: PlausibleDate | None = None
     progress: Annotated[int, Field(ge=0, le=100)] = 0
-    assignee_ids: IdList = []
+    assignee_ids: Assignees = []
     team_ids: IdList = []
     related_ppa_id: uuid.UUID | None = None
     related_assessment_id: uuid.UUID | None = None
@@ -82,7 +92,7 @@ class TaskUpdate(UpdateModel):
     start_date: PlausibleDate | None = None
     due_date: PlausibleDate | None = None
     progress: Annotated[int, Field(ge=0, le=100)] | None = None
-    assignee_ids: IdList | None = None
+    assignee_ids: KeptAssignees | None = None
     team_ids: IdList | None = None
     related_ppa_id: uuid.UUID | None = None
     related_assessment_id: uuid.UUID | None = None
@@ -148,7 +158,12 @@ def _distinct_tasks(items: list[TaskVersion]) -> list[TaskVersion]:
     return items
 
 
-PeopleToChange = Annotated[
+PeopleToAdd = Annotated[
+    list[ActivePersonId],
+    Field(min_length=1, max_length=ID_LIST_MAX),
+    AfterValidator(deduplicated),
+]
+PeopleToRemove = Annotated[
     list[uuid.UUID],
     Field(min_length=1, max_length=ID_LIST_MAX),
     AfterValidator(deduplicated),
@@ -168,13 +183,13 @@ class TaskBulkChanges(UpdateModel):
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_date: PlausibleDate | None = None
-    assignee_ids: IdList | None = Field(
+    assignee_ids: Assignees | None = Field(
         default=None, description="The assignees of every task, replacing theirs."
     )
-    add_assignee_ids: PeopleToChange | None = Field(
+    add_assignee_ids: PeopleToAdd | None = Field(
         default=None, description="People added to every task's assignees (the others stay)."
     )
-    remove_assignee_ids: PeopleToChange | None = Field(
+    remove_assignee_ids: PeopleToRemove | None = Field(
         default=None,
         description="People removed from every task's assignees (the others stay).",
     )

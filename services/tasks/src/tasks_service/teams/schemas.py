@@ -8,7 +8,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from obcms_platform.schemas import RequestModel, ResponseModel, UpdateModel
+from obcms_platform.schemas import (
+    ActivePersonId,
+    KnownPersonId,
+    RequestModel,
+    ResponseModel,
+    UpdateModel,
+)
 from tasks_service.teams.models import TeamRole
 
 TeamName = Annotated[str, Field(min_length=1, max_length=150)]
@@ -16,8 +22,17 @@ Slug = Annotated[str, Field(min_length=1, max_length=160, pattern=r"^[a-z0-9]+(?
 
 
 class TeamMemberIn(RequestModel):
-    user_id: uuid.UUID
+    """A member as a new team's list names them."""
+
+    user_id: ActivePersonId
     role: TeamRole = TeamRole.MEMBER
+
+
+class TeamMemberKept(TeamMemberIn):
+    """A member as the list replacing a team's names them: someone who has left since may
+    stay."""
+
+    user_id: KnownPersonId
 
 
 class TeamCreate(RequestModel):
@@ -38,7 +53,7 @@ class TeamUpdate(UpdateModel):
 
 
 class TeamMembersReplace(RequestModel):
-    members: Annotated[list[TeamMemberIn], Field(max_length=500)]
+    members: Annotated[list[TeamMemberKept], Field(max_length=500)]
 
 
 class TeamMemberRead(ResponseModel):

@@ -576,9 +576,10 @@ def test_approving_leave_tells_the_requester(
         timeout=HTTP_TIMEOUT,
     )
     assert approved.status_code == 200, approved.text
-    # Who decided is named: the bootstrap admin, who has no full name, by their login.
+    # Who decided is named: the bootstrap admin, by the full name it is created with.
     expected = (
-        "Your vacation leave (Sun 21 Dec 2031 \N{EN DASH} Tue 23 Dec 2031) was approved by Administrator"
+        "Your vacation leave (Sun 21 Dec 2031 \N{EN DASH} Tue 23 Dec 2031) "
+        "was approved by Administrator"
     )
     wait_until(
         lambda: any(n["title"] == expected for n in _inbox(gateway, amina)),

@@ -8,6 +8,7 @@ a task page at desktop and phone widths (no sideways scroll at 390 px) and scree
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -233,6 +234,16 @@ def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
     check_page(page, "tasks-bulk-added")
     for task in (alone, shared):
         assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [me, colleague]
+
+    # The list filtered by that assignee with one click on Apply: the picker keeps its width
+    # when it loses focus, so Apply stays under the pointer between mouse down and up.
+    page.goto(f"{TASKS}?q=Field+visit+{marker}")
+    filter_picker = page.locator(".task-filters label", has_text="Assignee")
+    filter_picker.locator(".ts-control input").fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
+    page.click(".task-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(f"assignee={colleague}"))
+    expect(page.locator("tbody tr[data-task]")).to_have_count(2)
 
 
 def test_assign_by_first_name_stale_edit_and_delete(

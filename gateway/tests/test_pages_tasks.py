@@ -1043,3 +1043,31 @@ def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_cli
     )
     assert moved.status_code == 303
     assert status(own_card) == "completed"
+
+
+def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
+    make_client, admin_headers
+):
+    """138 "Not started" cards made the board 18,000 px tall: a column shows its first 20 and
+    links to the list filtered to it, the board's other filters kept."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    for n in range(23):
+        post(admin, admin_headers, "/tasks", {"title": f"Crowded {marker} {n}"})
+    post(
+        admin,
+        admin_headers,
+        "/tasks",
+        {"title": f"Crowded {marker} begun", "status": "in_progress"},
+    )
+    board = admin.get(TASKS, params={"view": "board", "group": "status", "q": marker}).text
+    columns = re.findall(r'<section class="board-column".*?</section>', board, re.S)
+    not_started, in_progress = columns[0], columns[1]
+    assert "Not started" in not_started and "(23)" in not_started
+    assert not_started.count('class="task-card') == 20
+    assert html.unescape(not_started).count(
+        f'href="{TASKS}?q={marker}&status=not_started">Show all 23 in the list'
+    ) == 1
+    assert in_progress.count('class="task-card') == 1 and "Show all" not in in_progress
+    listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
+    assert "23 tasks" in listed

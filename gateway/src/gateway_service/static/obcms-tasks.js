@@ -116,11 +116,13 @@
     return list.closest("section").querySelector("h2").firstChild.textContent.trim();
   }
 
-  // Each column's heading counts the cards it holds now (after a drag, not at page load).
+  // Each column's heading counts the cards it holds now (after a drag, not at page load):
+  // those shown and those only in the list (data-hidden).
   function recount(element) {
     element.querySelectorAll("[data-column]").forEach(function (list) {
       var count = list.closest("section").querySelector("h2 .count");
-      if (count) count.textContent = "(" + list.querySelectorAll(".task-card").length + ")";
+      var held = list.querySelectorAll(".task-card").length + Number(list.dataset.hidden || 0);
+      if (count) count.textContent = "(" + held + ")";
     });
   }
 

@@ -100,9 +100,14 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(rows).to_have_count(3)
     check_page(page, "tasks-list")
 
-    # Bulk-complete the three.
+    # Bulk-complete the three: "Apply to selected" waits for a ticked box, saying so.
+    apply = page.locator("#bulk button[type=submit]")
+    expect(apply).to_be_disabled()
+    expect(page.locator("[data-bulk-hint]")).to_be_visible()
     for n in range(3):
         page.check(f'tr:has-text("part{n}") input[name=item]')
+    expect(apply).to_be_enabled()
+    expect(page.locator("[data-bulk-hint]")).to_be_hidden()
     page.select_option("select[name=set_status]", "completed")
     page.click("#bulk button[type=submit]")
     # Back on the list as it was (its search kept), saying so.

@@ -147,8 +147,12 @@ BULK_ASKED = {"completed": "Complete", "in_progress": "Start"}
 # (None: people's ids).
 UNDOABLE: dict[str, tuple[str, ...] | None] = {**MOVABLE, "assignee_ids": None}
 ASSIGNEES_MAX = 200  # the tasks service's most assignees of a task
-# The query parameters of the message after a quick action (left out of a page's own links).
-TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE})
+# `?bulk=` of the list after a bulk change with no task ticked: said beside the bulk toolbar.
+BULK_UNSELECTED = "unselected"
+NOTHING_SELECTED = "Select at least one task: tick the box beside each task to change."
+# The query parameters of the message after a quick action or a bulk change (left out of a
+# page's own links).
+TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE, "bulk"})
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -528,6 +532,15 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             else [],
             "movable": MOVABLE.get(listing.group, ()),
             "list_error": list_error.text if list_error else None,
+            # The filters the view switch and the export keep (no view, page or message).
+            "view_params": [
+                (k, v)
+                for k, v in request.query_params.multi_items()
+                if k not in {"view", "group", "offset", *TOAST_PARAMS}
+            ],
+            "bulk_problem": NOTHING_SELECTED
+            if request.query_params.get("bulk") == BULK_UNSELECTED
+            else None,
             "changeable": changeable,
             "range_error": range_error,
             "domains": TASK_DOMAINS,
@@ -1004,10 +1017,12 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         task_id, _, version = str(entry).partition(":")
         if version.isdigit():
             items.append({"id": task_id, "version": int(version)})
-    changes, problem = _bulk_changes(values, user)
     if not items:
-        problem = "Select at least one task (the box beside each task you may change)."
-    elif not changes and problem is None:
+        # Said on the list itself, beside its bulk toolbar (its filters and page kept).
+        kept = back.split("#")[0]
+        return redirect(f"{kept}{'&' if '?' in kept else '?'}bulk={BULK_UNSELECTED}#bulk")
+    changes, problem = _bulk_changes(values, user)
+    if not changes and problem is None:
         problem = (
             "Choose what to change: a status, a priority, a due date, or the assignees "
             "(replaced, one added or one removed)."

@@ -1076,3 +1076,19 @@ def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
     assert in_progress.count('class="task-card') == 1 and "Show all" not in in_progress
     listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
     assert "23 tasks" in listed
+
+
+def test_a_new_persons_empty_my_tasks_says_so_once_without_a_toolbar(make_client, admin_headers):
+    """A new person's My tasks said "0 tasks", "0 results" twice, showed the bulk toolbar and
+    "No tasks match ... clear the filters" with no filter set."""
+    newcomer = person(make_client(), admin_headers, "staff", f"Sittie New {uuid.uuid4().hex[:6]}")
+    client = signed_in(make_client(), newcomer["username"])
+    empty = client.get(TASKS + "mine/").text
+    assert "You have no tasks yet." in empty
+    assert 'href="/oobc-management/staff/tasks/new/">New task' in empty
+    for noise in ('id="bulk"', "0 results", "0 tasks", "No tasks match", "<table"):
+        assert noise not in empty, noise
+    unmatched = client.get(TASKS + "mine/", params={"status": "completed"}).text
+    assert "No tasks match these filters." in unmatched
+    assert f'<a href="{TASKS}mine/">Clear the filters</a>' in unmatched
+    assert "You have no tasks yet." not in unmatched and 'id="bulk"' not in unmatched

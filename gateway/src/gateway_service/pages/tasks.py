@@ -538,6 +538,9 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
                 for k, v in request.query_params.multi_items()
                 if k not in {"view", "group", "offset", *TOAST_PARAMS}
             ],
+            # Any filter of the person's (My tasks' own "assigned to me" is none of theirs):
+            # an empty list then says "no match", else that there are no tasks yet.
+            "filtered": any(name != "assignee" or not mine for name in listing.filters),
             "bulk_problem": NOTHING_SELECTED
             if request.query_params.get("bulk") == BULK_UNSELECTED
             else None,

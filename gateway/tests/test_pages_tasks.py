@@ -412,7 +412,9 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
     assert again.headers["location"] == f"{TASKS}?q={marker}&saved=tasks-changed"
     assert "The selected tasks were changed" in admin.get(again.headers["location"]).text
     # None ticked: the list itself says so beside its bulk toolbar, its search kept.
-    nothing = submit(admin, TASKS + "bulk/", {"set_status": "completed", "next": f"{TASKS}?q={marker}"})
+    nothing = submit(
+        admin, TASKS + "bulk/", {"set_status": "completed", "next": f"{TASKS}?q={marker}"}
+    )
     assert nothing.status_code == 303
     assert nothing.headers["location"] == f"{TASKS}?q={marker}&bulk=unselected#bulk"
     listed = admin.get(nothing.headers["location"]).text
@@ -1070,9 +1072,12 @@ def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
     not_started, in_progress = columns[0], columns[1]
     assert "Not started" in not_started and "(23)" in not_started
     assert not_started.count('class="task-card') == 20
-    assert html.unescape(not_started).count(
-        f'href="{TASKS}?q={marker}&status=not_started">Show all 23 in the list'
-    ) == 1
+    assert (
+        html.unescape(not_started).count(
+            f'href="{TASKS}?q={marker}&status=not_started">Show all 23 in the list'
+        )
+        == 1
+    )
     assert in_progress.count('class="task-card') == 1 and "Show all" not in in_progress
     listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
     assert "23 tasks" in listed

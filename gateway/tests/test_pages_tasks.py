@@ -1081,6 +1081,13 @@ def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
     assert in_progress.count('class="task-card') == 1 and "Show all" not in in_progress
     listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
     assert "23 tasks" in listed
+    # "No team" has no list filter: its other cards are a disclosure away.
+    by_team = admin.get(TASKS, params={"view": "board", "group": "team", "q": marker}).text
+    no_team = re.search(r'<section class="board-column".*?</section>', by_team, re.S)
+    assert no_team and "No team" in no_team.group(0) and "(24)" in no_team.group(0)
+    shown, _, rest = no_team.group(0).partition("<details")
+    assert shown.count('class="task-card') == 20 and rest.count('class="task-card') == 4
+    assert "Show the other 4</summary>" in rest
 
 
 def test_a_new_persons_empty_my_tasks_says_so_once_without_a_toolbar(make_client, admin_headers):

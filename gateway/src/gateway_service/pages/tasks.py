@@ -463,12 +463,9 @@ def _board_columns(
         cards = column["tasks"]
         column["count"] = len(cards)
         column["hidden"] = max(0, len(cards) - COLUMN_CARDS)
-        # "No team" has no list filter: its cards are all shown.
+        column["tasks"], column["rest"] = cards[:COLUMN_CARDS], cards[COLUMN_CARDS:]
+        # "No team" has no list filter: its other cards are behind a disclosure instead.
         column["list_url"] = _column_list_url(request, mine=mine, group=group, key=column["key"])
-        if column["list_url"]:
-            column["tasks"] = cards[:COLUMN_CARDS]
-        else:
-            column["hidden"] = 0
     return ordered
 
 

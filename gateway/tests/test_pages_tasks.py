@@ -419,7 +419,8 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
     assert nothing.headers["location"] == f"{TASKS}?q={marker}&bulk=unselected#bulk"
     listed = admin.get(nothing.headers["location"]).text
     bulk = re.search(r'<form[^>]*id="bulk".*?</form>', listed, re.S)
-    assert bulk and "Select at least one task" in bulk.group(0)
+    assert bulk
+    assert "Select at least one task" in bulk.group(0)
     assert f'value="{marker}"' in listed
 
 
@@ -1070,7 +1071,8 @@ def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
     board = admin.get(TASKS, params={"view": "board", "group": "status", "q": marker}).text
     columns = re.findall(r'<section class="board-column".*?</section>', board, re.S)
     not_started, in_progress = columns[0], columns[1]
-    assert "Not started" in not_started and "(23)" in not_started
+    assert "Not started" in not_started
+    assert "(23)" in not_started
     assert not_started.count('class="task-card') == 20
     assert (
         html.unescape(not_started).count(
@@ -1078,15 +1080,19 @@ def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
         )
         == 1
     )
-    assert in_progress.count('class="task-card') == 1 and "Show all" not in in_progress
+    assert in_progress.count('class="task-card') == 1
+    assert "Show all" not in in_progress
     listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
     assert "23 tasks" in listed
     # "No team" has no list filter: its other cards are a disclosure away.
     by_team = admin.get(TASKS, params={"view": "board", "group": "team", "q": marker}).text
     no_team = re.search(r'<section class="board-column".*?</section>', by_team, re.S)
-    assert no_team and "No team" in no_team.group(0) and "(24)" in no_team.group(0)
+    assert no_team
+    assert "No team" in no_team.group(0)
+    assert "(24)" in no_team.group(0)
     shown, _, rest = no_team.group(0).partition("<details")
-    assert shown.count('class="task-card') == 20 and rest.count('class="task-card') == 4
+    assert shown.count('class="task-card') == 20
+    assert rest.count('class="task-card') == 4
     assert "Show the other 4</summary>" in rest
 
 
@@ -1103,4 +1109,5 @@ def test_a_new_persons_empty_my_tasks_says_so_once_without_a_toolbar(make_client
     unmatched = client.get(TASKS + "mine/", params={"status": "completed"}).text
     assert "No tasks match these filters." in unmatched
     assert f'<a href="{TASKS}mine/">Clear the filters</a>' in unmatched
-    assert "You have no tasks yet." not in unmatched and 'id="bulk"' not in unmatched
+    assert "You have no tasks yet." not in unmatched
+    assert 'id="bulk"' not in unmatched

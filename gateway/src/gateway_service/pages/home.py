@@ -1,6 +1,7 @@
 """The "My work" home page: the signed-in person's open tasks (theirs and their teams')
-overdue, due today and due later this week, their next events, and for managers what waits
-for their decision (pending leave and bookings, PPAs in review), each one click from done.
+due today, overdue (the first few) and due later this week, their next events, and for
+managers what waits for their decision (pending leave and bookings, PPAs in review), each one
+click from done.
 
 Every section is fetched on its own: a service that is down leaves its sections saying they
 could not load while the rest shows. The decision and completion buttons post to the

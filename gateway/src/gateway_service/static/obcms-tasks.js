@@ -34,10 +34,12 @@
     var button = root.querySelector("[data-bulk-apply]");
     var hint = root.querySelector("[data-bulk-hint]");
     if (!button || !hint) return;
+    // The list's own message after an empty submission (no script then) says it already.
+    var said = root.querySelector(".bulk-problem");
     function update() {
       var none = !root.querySelector('input[name="item"]:checked');
       button.disabled = none;
-      hint.hidden = !none;
+      hint.hidden = !none || Boolean(said);
     }
     root.addEventListener("change", function (event) {
       if (event.target.matches('input[name="item"], [data-select-all]')) update();

@@ -5,6 +5,7 @@ on it with the message), and a service that is down leaving the rest of the page
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import date, datetime, timedelta
@@ -403,3 +404,27 @@ def test_leave_filed_after_its_first_day_says_so_to_the_manager(make_client, adm
     assert f"{formatting.format_day(today)} (after its first day)" in page
     listed = client.get(LEAVE).text
     assert f"(filed {formatting.format_day(today)}, after its first day)" in listed
+
+
+def test_due_today_comes_first_and_the_overdue_show_five_then_a_link_to_all(
+    make_client, admin_headers
+):
+    """On a phone 20 overdue tasks put "Due today" 2,000 px down: today's come first, then the
+    first 5 overdue and a link to all of them in "My tasks"."""
+    api = make_client()
+    me = person(api, admin_headers, "staff", "Bai Overdue")
+    marker = uuid.uuid4().hex[:8]
+    for n in range(7):
+        _task(api, me, f"Late return {marker} {n}", _today() - timedelta(days=n + 1))
+    _task(api, me, f"Today's call {marker}", _today())
+    client = signed_in(make_client(), me["username"])
+    page = client.get("/").text
+    assert page.index('aria-labelledby="today"') < page.index('aria-labelledby="overdue"')
+    overdue = _section(page, "overdue")
+    assert _heading(overdue) == "Overdue (7)"
+    assert overdue.count('class="work-item"') == 5
+    link = re.search(r'<a href="([^"]+)">Show all 7 overdue</a>', overdue)
+    assert link, "a link to all the overdue tasks"
+    listed = client.get(html.unescape(link.group(1))).text
+    assert "7 tasks" in listed
+    assert listed.count(f"Late return {marker}") >= 7

@@ -411,9 +411,17 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
     assert again.status_code == 303
     assert again.headers["location"] == f"{TASKS}?q={marker}&saved=tasks-changed"
     assert "The selected tasks were changed" in admin.get(again.headers["location"]).text
-    nothing = submit(admin, TASKS + "bulk/", {"set_status": "completed"})
-    assert nothing.status_code == 422
-    assert "Select at least one task" in nothing.text
+    # None ticked: the list itself says so beside its bulk toolbar, its search kept.
+    nothing = submit(
+        admin, TASKS + "bulk/", {"set_status": "completed", "next": f"{TASKS}?q={marker}"}
+    )
+    assert nothing.status_code == 303
+    assert nothing.headers["location"] == f"{TASKS}?q={marker}&bulk=unselected#bulk"
+    listed = admin.get(nothing.headers["location"]).text
+    bulk = re.search(r'<form[^>]*id="bulk".*?</form>', listed, re.S)
+    assert bulk
+    assert "Select at least one task" in bulk.group(0)
+    assert f'value="{marker}"' in listed
 
 
 def test_bulk_change_adds_or_removes_one_assignee_keeping_the_others(make_client, admin_headers):
@@ -1043,3 +1051,63 @@ def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_cli
     )
     assert moved.status_code == 303
     assert status(own_card) == "completed"
+
+
+def test_a_board_column_shows_its_first_cards_and_links_to_the_rest_in_the_list(
+    make_client, admin_headers
+):
+    """138 "Not started" cards made the board 18,000 px tall: a column shows its first 20 and
+    links to the list filtered to it, the board's other filters kept."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    for n in range(23):
+        post(admin, admin_headers, "/tasks", {"title": f"Crowded {marker} {n}"})
+    post(
+        admin,
+        admin_headers,
+        "/tasks",
+        {"title": f"Crowded {marker} begun", "status": "in_progress"},
+    )
+    board = admin.get(TASKS, params={"view": "board", "group": "status", "q": marker}).text
+    columns = re.findall(r'<section class="board-column".*?</section>', board, re.S)
+    not_started, in_progress = columns[0], columns[1]
+    assert "Not started" in not_started
+    assert "(23)" in not_started
+    assert not_started.count('class="task-card') == 20
+    assert (
+        html.unescape(not_started).count(
+            f'href="{TASKS}?q={marker}&status=not_started">Show all 23 in the list'
+        )
+        == 1
+    )
+    assert in_progress.count('class="task-card') == 1
+    assert "Show all" not in in_progress
+    listed = admin.get(TASKS, params={"q": marker, "status": "not_started"}).text
+    assert "23 tasks" in listed
+    # "No team" has no list filter: its other cards are a disclosure away.
+    by_team = admin.get(TASKS, params={"view": "board", "group": "team", "q": marker}).text
+    no_team = re.search(r'<section class="board-column".*?</section>', by_team, re.S)
+    assert no_team
+    assert "No team" in no_team.group(0)
+    assert "(24)" in no_team.group(0)
+    shown, _, rest = no_team.group(0).partition("<details")
+    assert shown.count('class="task-card') == 20
+    assert rest.count('class="task-card') == 4
+    assert "Show the other 4</summary>" in rest
+
+
+def test_a_new_persons_empty_my_tasks_says_so_once_without_a_toolbar(make_client, admin_headers):
+    """A new person's My tasks said "0 tasks", "0 results" twice, showed the bulk toolbar and
+    "No tasks match ... clear the filters" with no filter set."""
+    newcomer = person(make_client(), admin_headers, "staff", f"Sittie New {uuid.uuid4().hex[:6]}")
+    client = signed_in(make_client(), newcomer["username"])
+    empty = client.get(TASKS + "mine/").text
+    assert "You have no tasks yet." in empty
+    assert 'href="/oobc-management/staff/tasks/new/">New task' in empty
+    for noise in ('id="bulk"', "0 results", "0 tasks", "No tasks match", "<table"):
+        assert noise not in empty, noise
+    unmatched = client.get(TASKS + "mine/", params={"status": "completed"}).text
+    assert "No tasks match these filters." in unmatched
+    assert f'<a href="{TASKS}mine/">Clear the filters</a>' in unmatched
+    assert "You have no tasks yet." not in unmatched
+    assert 'id="bulk"' not in unmatched

@@ -8,6 +8,7 @@ a task page at desktop and phone widths (no sideways scroll at 390 px) and scree
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -99,9 +100,14 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(rows).to_have_count(3)
     check_page(page, "tasks-list")
 
-    # Bulk-complete the three.
+    # Bulk-complete the three: "Apply to selected" waits for a ticked box, saying so.
+    apply = page.locator("#bulk button[type=submit]")
+    expect(apply).to_be_disabled()
+    expect(page.locator("[data-bulk-hint]")).to_be_visible()
     for n in range(3):
         page.check(f'tr:has-text("part{n}") input[name=item]')
+    expect(apply).to_be_enabled()
+    expect(page.locator("[data-bulk-hint]")).to_be_hidden()
     page.select_option("select[name=set_status]", "completed")
     page.click("#bulk button[type=submit]")
     # Back on the list as it was (its search kept), saying so.
@@ -233,6 +239,16 @@ def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
     check_page(page, "tasks-bulk-added")
     for task in (alone, shared):
         assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [me, colleague]
+
+    # The list filtered by that assignee with one click on Apply: the picker keeps its width
+    # when it loses focus, so Apply stays under the pointer between mouse down and up.
+    page.goto(f"{TASKS}?q=Field+visit+{marker}")
+    filter_picker = page.locator(".task-filters label", has_text="Assignee")
+    filter_picker.locator(".ts-control input").fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
+    page.click(".task-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(f"assignee={colleague}"))
+    expect(page.locator("tbody tr[data-task]")).to_have_count(2)
 
 
 def test_assign_by_first_name_stale_edit_and_delete(

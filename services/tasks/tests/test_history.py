@@ -227,3 +227,32 @@ def test_a_template_edit_is_recorded_with_who_made_it(client, manager, session: 
     ).one()
     assert row.actor_id == manager.user_id
     assert {change["field"] for change in row.changes} >= {"description"}
+
+
+def test_the_same_assignees_in_another_order_are_no_change(client, staff, other_staff) -> None:
+    """The task form sent the assignees in another order: the history said "Assignees: Norhana
+    Ampatuan, Jamila Sinsuat → Jamila Sinsuat, Norhana Ampatuan" for a title-only edit."""
+    people = [staff.user_id, other_staff.user_id]
+    task = create(client, staff, assignee_ids=[str(p) for p in people])
+    reordered = [str(p) for p in reversed(people)]
+    edited = client.patch(
+        f"{TASKS}/{task['id']}",
+        json={"title": "Draft the brief again", "priority": "high", "assignee_ids": reordered},
+        headers=staff.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["assignee_ids"] == task["assignee_ids"]  # the stored order kept
+    latest = history(client, staff, task["id"])["items"][0]
+    assert set(changed(latest)) == {"title", "priority"}
+    # Only the order differs: nothing changes, as a PATCH of the same title changes nothing.
+    same_title = client.patch(
+        f"{TASKS}/{task['id']}", json={"title": "Draft the brief again"}, headers=staff.headers
+    )
+    only_order = client.patch(
+        f"{TASKS}/{task['id']}",
+        json={"assignee_ids": task["assignee_ids"][::-1]},
+        headers=staff.headers,
+    )
+    assert same_title.json()["version"] == edited.json()["version"]
+    assert only_order.json()["version"] == edited.json()["version"]
+    assert len(history(client, staff, task["id"])["items"]) == 2

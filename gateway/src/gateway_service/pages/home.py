@@ -1,6 +1,7 @@
 """The "My work" home page: the signed-in person's open tasks (theirs and their teams')
-overdue, due today and due later this week, their next events, and for managers what waits
-for their decision (pending leave and bookings, PPAs in review), each one click from done.
+due today, overdue (the first few) and due later this week, their next events, and for
+managers what waits for their decision (pending leave and bookings, PPAs in review), each one
+click from done.
 
 Every section is fetched on its own: a service that is down leaves its sections saying they
 could not load while the rest shows. The decision and completion buttons post to the
@@ -42,6 +43,10 @@ from obcms_platform.feed import TimeWindow, max_window_days
 
 HOME = "/"
 SHOWN = 20  # items listed per section (the heading counts them all)
+# Overdue tasks listed: 20 of them put "Due today" 2,000 px down a phone; the rest are in
+# "My tasks" filtered to the overdue.
+OVERDUE_SHOWN = 5
+MY_TASKS = "/oobc-management/staff/tasks/mine/"
 TASK_SECTIONS = ("overdue", "due_today", "due_week")
 EVENT_DAYS = 14
 OPEN_TASK_STATUSES = tuple(status for status in TASK_STATUSES if status != "completed")
@@ -155,9 +160,10 @@ async def home_page(
     sections = dict(zip(readings, await asyncio.gather(*readings.values()), strict=True))
     sections.setdefault("due_week", Section())
     me = str(user.id)
-    tasks = [task for name in TASK_SECTIONS for task in sections[name].items]
     for name in TASK_SECTIONS:  # mine first, then my teams' (each in due order)
         sections[name].items.sort(key=lambda task: me not in task["assignee_ids"])
+    sections["overdue"].items = sections["overdue"].items[:OVERDUE_SHOWN]
+    tasks = [task for name in TASK_SECTIONS for task in sections[name].items]
     people: list[object] = [person for task in tasks for person in task["assignee_ids"]]
     if "leave" in sections:
         people += [leave["user_id"] for leave in sections["leave"].items]
@@ -185,6 +191,7 @@ async def home_page(
             "can_decide": is_manager(user),
             # The task routes take a path to come back to (and add `saved=`).
             "task_done": HOME + "?" + urlencode({"subject": "task"}),
+            "my_tasks": MY_TASKS,
             "error": error,
             **message,
         },

@@ -110,6 +110,9 @@ SORT_CHOICES = {
 }
 BOARD_GROUPS = ("status", "priority", "assignee", "team")
 BOARD_LIMIT = 200  # cards on one board (the filters narrow it)
+# Cards shown in one column; the rest are a link away, in the list filtered to the column (138
+# "Not started" cards made the board 18,000 px tall).
+COLUMN_CARDS = 20
 # The fields a board drag or a card's menu changes (the groups where a column is a value).
 MOVABLE = {"status": TASK_STATUSES, "priority": TASK_PRIORITIES}
 # Form inputs of the task form -> the API's fields (errors land beside these inputs).
@@ -144,8 +147,12 @@ BULK_ASKED = {"completed": "Complete", "in_progress": "Start"}
 # (None: people's ids).
 UNDOABLE: dict[str, tuple[str, ...] | None] = {**MOVABLE, "assignee_ids": None}
 ASSIGNEES_MAX = 200  # the tasks service's most assignees of a task
-# The query parameters of the message after a quick action (left out of a page's own links).
-TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE})
+# `?bulk=` of the list after a bulk change with no task ticked: said beside the bulk toolbar.
+BULK_UNSELECTED = "unselected"
+NOTHING_SELECTED = "Select at least one task: tick the box beside each task to change."
+# The query parameters of the message after a quick action or a bulk change (left out of a
+# page's own links).
+TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE, "bulk"})
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -406,33 +413,60 @@ async def _list_tasks(
     return [], 0, reply.as_error(), reply.status
 
 
+def _column_list_url(request: Request, *, mine: bool, group: str, key: str) -> str | None:
+    """The list of a board column's tasks: the board's filters and the column's own (None
+    for "No team", which no filter selects)."""
+    value = key or ("none" if group == "assignee" else "")
+    if not value:
+        return None
+    dropped = {"view", "group", "offset", group, *TOAST_PARAMS}
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in dropped]
+    # "My tasks" is filtered to me: a colleague's column is theirs, in the list of all tasks.
+    base = MY_TASKS if mine and group != "assignee" else TASKS_PAGE
+    return base + "?" + urlencode([*kept, (group, value)])
+
+
 def _board_columns(
+    request: Request,
     tasks: list[dict[str, Any]],
     group: str,
     names: dict[str, str],
     teams: dict[str, str],
+    *,
+    mine: bool,
 ) -> list[dict[str, Any]]:
-    """The board's columns in order, each with its cards (a task with two assignees or teams
-    shows in each of their columns)."""
+    """The board's columns in order, each with its first cards, how many it holds and where
+    the list shows them all (a task with two assignees or teams shows in each of their
+    columns)."""
     columns: dict[str, dict[str, Any]] = {}
     if group in MOVABLE:
         for value in MOVABLE[group]:
             columns[value] = {"key": value, "title": formatting.label(value), "tasks": []}
         for task in tasks:
             columns[task[group]]["tasks"].append(task)
-        return list(columns.values())
-    field, lookup, nobody = (
-        ("assignee_ids", names, "Unassigned")
-        if group == "assignee"
-        else ("team_ids", teams, "No team")
-    )
-    for task in tasks:
-        for key in task[field] or [""]:
-            title = lookup.get(key, "Unknown") if key else nobody
-            columns.setdefault(key, {"key": key, "title": title, "tasks": []})["tasks"].append(task)
-    return sorted(
-        columns.values(), key=lambda column: (column["key"] == "", column["title"].lower())
-    )
+        ordered = list(columns.values())
+    else:
+        field, lookup, nobody = (
+            ("assignee_ids", names, "Unassigned")
+            if group == "assignee"
+            else ("team_ids", teams, "No team")
+        )
+        for task in tasks:
+            for key in task[field] or [""]:
+                title = lookup.get(key, "Unknown") if key else nobody
+                column = columns.setdefault(key, {"key": key, "title": title, "tasks": []})
+                column["tasks"].append(task)
+        ordered = sorted(
+            columns.values(), key=lambda column: (column["key"] == "", column["title"].lower())
+        )
+    for column in ordered:
+        cards = column["tasks"]
+        column["count"] = len(cards)
+        column["hidden"] = max(0, len(cards) - COLUMN_CARDS)
+        column["tasks"], column["rest"] = cards[:COLUMN_CARDS], cards[COLUMN_CARDS:]
+        # "No team" has no list filter: its other cards are behind a disclosure instead.
+        column["list_url"] = _column_list_url(request, mine=mine, group=group, key=column["key"])
+    return ordered
 
 
 async def _task_list_page(request: Request, user: Identity, *, mine: bool = False) -> Response:
@@ -490,9 +524,23 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "sort_choices": SORT_CHOICES,
             "view": listing.view,
             "group": listing.group,
-            "board": _board_columns(tasks, listing.group, names, teams) if board else [],
+            "board": _board_columns(request, tasks, listing.group, names, teams, mine=mine)
+            if board
+            else [],
             "movable": MOVABLE.get(listing.group, ()),
             "list_error": list_error.text if list_error else None,
+            # The filters the view switch and the export keep (no view, page or message).
+            "view_params": [
+                (k, v)
+                for k, v in request.query_params.multi_items()
+                if k not in {"view", "group", "offset", *TOAST_PARAMS}
+            ],
+            # Any filter of the person's (My tasks' own "assigned to me" is none of theirs):
+            # an empty list then says "no match", else that there are no tasks yet.
+            "filtered": any(name != "assignee" or not mine for name in listing.filters),
+            "bulk_problem": NOTHING_SELECTED
+            if request.query_params.get("bulk") == BULK_UNSELECTED
+            else None,
             "changeable": changeable,
             "range_error": range_error,
             "domains": TASK_DOMAINS,
@@ -971,10 +1019,12 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
         task_id, _, version = str(entry).partition(":")
         if version.isdigit():
             items.append({"id": task_id, "version": int(version)})
-    changes, problem = _bulk_changes(values, user)
     if not items:
-        problem = "Select at least one task (the box beside each task you may change)."
-    elif not changes and problem is None:
+        # Said on the list itself, beside its bulk toolbar (its filters and page kept).
+        kept = back.split("#")[0]
+        return redirect(f"{kept}{'&' if '?' in kept else '?'}bulk={BULK_UNSELECTED}#bulk")
+    changes, problem = _bulk_changes(values, user)
+    if not changes and problem is None:
         problem = (
             "Choose what to change: a status, a priority, a due date, or the assignees "
             "(replaced, one added or one removed)."

@@ -1,7 +1,8 @@
 /* The task list and board (templates/tasks.html) and a task's "Waits for" section
  * (task_detail.html). Everything works without it: the forms post and the server redirects
  * back. With it:
- * - "select all" ticks every task's box for the bulk change;
+ * - "select all" ticks every task's box for the bulk change; "Apply to selected" is disabled,
+ *   saying why, while no box is ticked;
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
@@ -25,6 +26,25 @@
     var status = document.querySelector("[data-task-status]");
     if (status) status.textContent = message;
     if (window.obcmsToast) window.obcmsToast(message, action);
+  }
+
+  // "Apply to selected" waits for a ticked box, saying so (without script the list says it
+  // after the click).
+  function bulkApply(root) {
+    var button = root.querySelector("[data-bulk-apply]");
+    var hint = root.querySelector("[data-bulk-hint]");
+    if (!button || !hint) return;
+    // The list's own message after an empty submission (no script then) says it already.
+    var said = root.querySelector(".bulk-problem");
+    function update() {
+      var none = !root.querySelector('input[name="item"]:checked');
+      button.disabled = none;
+      hint.hidden = !none || Boolean(said);
+    }
+    root.addEventListener("change", function (event) {
+      if (event.target.matches('input[name="item"], [data-select-all]')) update();
+    });
+    update();
   }
 
   function selectAll(root) {
@@ -116,11 +136,13 @@
     return list.closest("section").querySelector("h2").firstChild.textContent.trim();
   }
 
-  // Each column's heading counts the cards it holds now (after a drag, not at page load).
+  // Each column's heading counts the cards it holds now (after a drag, not at page load):
+  // those shown and those only in the list (data-hidden).
   function recount(element) {
     element.querySelectorAll("[data-column]").forEach(function (list) {
       var count = list.closest("section").querySelector("h2 .count");
-      if (count) count.textContent = "(" + list.querySelectorAll(".task-card").length + ")";
+      var held = list.querySelectorAll(".task-card").length + Number(list.dataset.hidden || 0);
+      if (count) count.textContent = "(" + held + ")";
     });
   }
 
@@ -223,6 +245,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     selectAll(document);
+    bulkApply(document);
     dueRange(document);
     board(document);
     document.querySelectorAll("select[data-task-picker]").forEach(taskPicker);

@@ -54,6 +54,7 @@ from tasks_service.tasks.schemas import (
 from tasks_service.teams.service import existing_team_ids, team_ids_of_user
 
 HOURS_FIELDS = ("estimated_hours", "actual_hours")
+UNORDERED_FIELDS = ("assignee_ids", "team_ids")  # sets kept in a list: their order means nothing
 # The advisory lock key of dependency changes (any constant other locks of this database
 # do not use: theirs are derived from record ids).
 DEPENDENCY_GRAPH_LOCK = 0x7461736B_64657073  # "taskdeps"
@@ -88,6 +89,11 @@ def update_task(
 ) -> Task:
     task = records.locked(session, Task, task_id, expected_version, what="task")
     values = changes.changes()
+    # The same people or teams in another order (the task form's) are no change: the stored
+    # order stays, and no history entry or version says they changed.
+    for name in UNORDERED_FIELDS:
+        if name in values and set(values[name] or ()) == set(getattr(task, name)):
+            del values[name]
     # Setting one related record replaces another one (only one may be set at a time).
     if any(values.get(name) is not None for name in RELATED_FIELDS):
         for name in RELATED_FIELDS:

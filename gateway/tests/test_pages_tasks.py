@@ -781,7 +781,7 @@ def test_the_task_page_shows_who_changed_what_in_words_and_local_time(make_clien
     stream = page[page.index('id="activity"') :]
     stream = stream[: stream.index("</section>")]
     entries = re.findall(r"<li>\s*<p><strong>(.*?)</strong> (.*?) · <time", stream)
-    assert entries == [(f"Rosa Dizon {marker}", "changed"), ("admin", "created it")]
+    assert entries == [(f"Rosa Dizon {marker}", "changed"), ("Administrator", "created it")]
     changes = [
         re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(\w[^<]*:.*?)</li>", stream)
     ]

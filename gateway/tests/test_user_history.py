@@ -93,9 +93,9 @@ def test_an_accounts_history_names_the_admin_and_never_a_secret(make_client, adm
     entries, changes = _stream(page.text)
     assert entries == [
         ("Ana Maria Cruz", "changed"),
-        ("admin", "changed"),
-        ("admin", "changed"),
-        ("admin", "created it"),
+        ("Administrator", "changed"),
+        ("Administrator", "changed"),
+        ("Administrator", "created it"),
     ]
     assert "Password: changed" in changes
     assert "Role: Staff → Manager" in changes

@@ -22,6 +22,7 @@ from gateway_helpers import (
     token_for,
 )
 
+from obcms_platform.approval import FROZEN_FIELDS
 from obcms_platform.zones import office_today
 
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -1084,3 +1085,21 @@ def test_a_ppa_in_budget_review_shows_its_budget_and_scope_frozen(make_client, a
     assert saved.status_code == 303, saved.text
     stored = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
     assert (stored["priority"], stored["title"]) == ("high", f"Frozen {marker}")
+    # Two people edit it: a colleague saves the MOA reference and the challenges, I save the
+    # challenges. The frozen inputs (not submitted: disabled) show their values again, and
+    # only the challenges, which we both changed, say what the colleague saved.
+    opened = client.get(f"{PPAS}{ppa}/edit/").text
+    mine = {name: v for name, v in _edit_form(opened).items() if name not in FROZEN_FIELDS}
+    colleague = make_client().patch(
+        f"/api/v1/ppas/{ppa}",
+        json={"moa_reference": "MOA-2026-077", "challenges": "Rain"},
+        headers=admin_headers,
+    )
+    assert colleague.status_code == 200, colleague.text
+    stale = submit(client, f"{PPAS}{ppa}/edit/", {**mine, "challenges": "Floods"})
+    assert stale.status_code == 412
+    assert re.search(rf'name="title" type="text" value="Frozen {marker}"[^>]* disabled', stale.text)
+    assert re.search(r'name="budget_allocation" type="text" value="500,000.00"', stale.text)
+    assert re.search(r'<option value="social" selected>', stale.text)
+    assert 'value="MOA-2026-077"' in stale.text
+    assert re.findall(r"Now saved: ([^<]*)<", stale.text) == ["Rain"]

@@ -253,7 +253,9 @@ class FormState:
     """How a new or edit form shows: the record edited (None: a new one), the version the
     form carries, the errors beside the inputs and above them, whether the save was stale
     (each input then also says what the record holds now), the page's status, and `read`,
-    the values the edit started from (None: the record's, as the form shows it)."""
+    the values the edit started from (None: the record's, as the form shows it), and after a
+    stale save `both_changed`, the inputs the person and the colleague both changed (each
+    says what the colleague saved)."""
 
     record: dict[str, Any] | None = None
     version: str = ""
@@ -262,6 +264,7 @@ class FormState:
     stale: bool = False
     status: int = 200
     read: Mapping[str, Any] | None = None
+    both_changed: frozenset[str] = frozenset()
 
     def context(
         self,
@@ -280,7 +283,7 @@ class FormState:
             "errors": self.errors,
             "general_error": self.general,
             "stale": self.stale,
-            "stored_now": shown if self.stale else {},
+            "stored_now": {name: shown[name] for name in self.both_changed if name in shown},
             "action": page + "edit/" if page else listing + "create/",
             "back": page or listing,
         }
@@ -334,7 +337,8 @@ async def save_edit(
     if parsed.errors:
         record: dict[str, Any] = await fetch(request, user, SERVICE, path)
         return await show_form(
-            typed, FormState(record, version, parsed.errors, status=422, read=read)
+            _with_unsent(typed, as_form(record)),
+            FormState(record, version, parsed.errors, status=422, read=read),
         )
     changed = changed_inputs(typed, read)
     payload = {name: value for name, value in parsed.payload.items() if name in changed}
@@ -344,17 +348,34 @@ async def save_edit(
     if reply.ok:
         return redirect(saved_url)
     record = await fetch(request, user, SERVICE, path)
+    stored = as_form(record)
     if reply.status != 412:
         errors, general = service_errors(reply, specs)
         return await show_form(
-            typed, FormState(record, version, errors, general, status=reply.status, read=read)
+            _with_unsent(typed, stored),
+            FormState(record, version, errors, general, status=reply.status, read=read),
         )
     stale = await changed_since(request, thing, record)
     errors, general = service_errors(reply, specs, stale=stale)
-    shown = merged_form(typed, read, as_form(record))
+    theirs = changed_inputs(stored, read)
     return await show_form(
-        shown, FormState(record, str(record["version"]), errors, general, True, reply.status)
+        _with_unsent(merged_form(typed, read, stored), stored),
+        FormState(
+            record,
+            str(record["version"]),
+            errors,
+            general,
+            True,
+            reply.status,
+            both_changed=frozenset(changed & theirs),
+        ),
     )
+
+
+def _with_unsent(typed: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The form shown again: what was typed, and the stored value of each input the browser
+    did not send (a disabled one: a field the record's stage freezes)."""
+    return {**stored, **typed}
 
 
 # -- deletions (a confirmation page first) ---------------------------------------------------

@@ -303,6 +303,28 @@ def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     assert f"Build {marker}" in detail
     assert "1 of 2 linked tasks completed" in detail
 
+    # Saving it Completed with a task open asks first; no shows the form as typed, yes saves.
+    late = {"title": f"Paint {marker}", "due_date": "2020-01-06", "related_ppa_id": ppa}
+    assert api.post("/api/v1/tasks", json=late, headers=admin_headers).status_code == 201
+    done = {**_edit_form(client.get(f"{PPAS}{ppa}/edit/").text), "status": "completed"}
+    asked = submit(client, f"{PPAS}{ppa}/edit/", {**done, "challenges": f"Rain {marker}"})
+    assert asked.status_code == 200
+    assert f"Mark “School {marker}” completed?" in asked.text
+    assert "2 of its tasks are still open (1 overdue): they stay open and assigned." in asked.text
+    assert f'href="/oobc-management/staff/tasks/?related_ppa_id={ppa}"' in asked.text
+    assert api.get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()["status"] == "planning"
+    hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', asked.text)
+    kept = {name: html.unescape(value) for name, value in hidden}
+    assert json.loads(kept["read_state"])["status"] == "planning"  # the edit's, kept
+    back = submit(client, f"{PPAS}{ppa}/edit/", {**kept, "confirmed": "no"})
+    assert back.status_code == 200
+    assert '<option value="completed" selected>' in back.text
+    assert f"Rain {marker}</textarea>" in back.text
+    confirmed = submit(client, f"{PPAS}{ppa}/edit/", {**kept, "confirmed": "yes"})
+    assert confirmed.status_code == 303, confirmed.text
+    stored = api.get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
+    assert (stored["status"], stored["challenges"]) == ("completed", f"Rain {marker}")
+
     need = _created_id(
         submit(
             client, NEEDS + "create/", {"title": f"Classrooms {marker}", "impact_severity": "4"}

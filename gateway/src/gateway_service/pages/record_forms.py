@@ -337,7 +337,7 @@ async def save_edit(
     if parsed.errors:
         record: dict[str, Any] = await fetch(request, user, SERVICE, path)
         return await show_form(
-            _with_unsent(typed, as_form(record)),
+            with_unsent(typed, as_form(record)),
             FormState(record, version, parsed.errors, status=422, read=read),
         )
     changed = changed_inputs(typed, read)
@@ -352,14 +352,14 @@ async def save_edit(
     if reply.status != 412:
         errors, general = service_errors(reply, specs)
         return await show_form(
-            _with_unsent(typed, stored),
+            with_unsent(typed, stored),
             FormState(record, version, errors, general, status=reply.status, read=read),
         )
     stale = await changed_since(request, thing, record)
     errors, general = service_errors(reply, specs, stale=stale)
     theirs = changed_inputs(stored, read)
     return await show_form(
-        _with_unsent(merged_form(typed, read, stored), stored),
+        with_unsent(merged_form(typed, read, stored), stored),
         FormState(
             record,
             str(record["version"]),
@@ -372,7 +372,7 @@ async def save_edit(
     )
 
 
-def _with_unsent(typed: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+def with_unsent(typed: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
     """The form shown again: what was typed, and the stored value of each input the browser
     did not send (a disabled one: a field the record's stage freezes)."""
     return {**stored, **typed}

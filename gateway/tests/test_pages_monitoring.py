@@ -18,6 +18,7 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
 
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -187,6 +188,10 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     assert log.index(f"Foundations poured {marker}") < log.index(f"Site cleared {marker}")
     assert "not reported" in log
     assert re.search(r"Last update: [^<]*2026", log)
+    # The progress last reported shows beside the tasks', on the PPA's page and in the list.
+    reported = "0.0 % from tasks · 40 % reported Sat 31 Oct 2026"
+    assert f"Progress {reported} (0 of 0 linked tasks completed)" in visible_text(log)
+    assert reported in visible_text(client.get(PPAS, params={"q": marker}).text)
 
     # Someone who is not an owner reads the log but is offered no forms, and is refused.
     seen = other["pages"].get(page).text

@@ -398,6 +398,7 @@ def test_dashboard_and_unknown_records(make_client):
     assert "PPAs in FY 2032" in dashboard.text
     assert "By sector" in dashboard.text
     assert "Obligation rate" in dashboard.text
+    assert "average progress from tasks" in dashboard.text  # not the figures reported
     assert f"Kick-off {marker}" in dashboard.text
     whole = client.get(DASHBOARD)
     assert whole.status_code == 200

@@ -225,6 +225,27 @@ def test_the_ppa_export_has_what_each_ppa_allocated_obligated_and_disbursed(clie
     assert (summary["allocated"], summary["obligated"], summary["disbursed"]) == (750, 600, 150)
 
 
+def test_the_ppa_export_has_the_progress_last_reported_beside_the_tasks(client, staff):
+    reported = create_ppa(client, staff, title="Reported road")
+    create_ppa(client, staff, title="Silent road")
+    for as_of, progress in (("2026-12-01", 30), ("2026-12-05", None)):
+        body = {"as_of": as_of, "narrative": "Works go on", "progress": progress}
+        posted = client.post(f"{PPAS}/{reported['id']}/updates", json=body, headers=staff.headers)
+        assert posted.status_code == 201, posted.text
+    rows = {
+        row["Title"]: (row["Progress (%)"], row["Reported progress (%)"], row["Reported on"])
+        for row in csv_rows(
+            client.get(PPAS, params={"format": "csv", "q": "road"}, headers=staff.headers)
+        )
+    }
+    assert rows == {"Reported road": ("0", "30", "2026-12-01"), "Silent road": ("0", "", "")}
+    header, *cells = workbook_rows(
+        client.get(PPAS, params={"format": "xlsx", "q": "road"}, headers=staff.headers)
+    )
+    by_title = {row[0]: row[header.index("Reported on")] for row in cells}
+    assert by_title["Reported road"] == datetime(2026, 12, 1)
+
+
 def test_an_unknown_format_is_refused_naming_format(client, staff):
     assert_error(client.get(PPAS, params={"format": "pdf"}, headers=staff.headers), 422, "format")
 

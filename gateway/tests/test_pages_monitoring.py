@@ -165,7 +165,7 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     page = f"{PPAS}{ppa}/"
     assert "Last update: none yet" in client.get(page).text
 
-    refused = submit(client, page + "updates/", {"as_of": "2026-10-31", "progress": "101"})
+    refused = submit(client, page + "updates/", {"as_of": "2026-10-31", "progress": "101%"})
     assert refused.status_code == 422
     assert _field_error(refused.text, "narrative") == "Give the narrative"
     assert _field_error(refused.text, "progress") == (
@@ -174,7 +174,7 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     first = {
         "as_of": "2026-10-31",
         "narrative": f"Foundations poured {marker}",
-        "progress": "40",
+        "progress": " 40 %",  # as people write a percentage
         "issues": "Cement shortage",
         "next_steps": "Walls",
     }

@@ -212,7 +212,7 @@ ACTUAL_FIELDS = (
 UPDATE_FIELDS = (
     Field("as_of", "As of", "date", required=True),
     Field("narrative", "Narrative", required=True, max_length=20_000),
-    Field("progress", "Progress (%)", "number", low=0, high=100),
+    Field("progress", "Progress (%)", "percent", low=0, high=100),
     Field("issues", "Issues and challenges", max_length=20_000),
     Field("next_steps", "Next steps", max_length=20_000),
 )

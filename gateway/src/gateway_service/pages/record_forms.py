@@ -53,7 +53,16 @@ from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 SERVICE = "portfolio"  # the service every record of these forms lives in
 
 Kind = Literal[
-    "text", "choice", "year", "amount", "signed_amount", "measure", "date", "number", "id"
+    "text",
+    "choice",
+    "year",
+    "amount",
+    "signed_amount",
+    "measure",
+    "date",
+    "number",
+    "percent",
+    "id",
 ]
 
 # The portfolio service's bounds (portfolio_service/fields.py), repeated so that every error
@@ -153,8 +162,11 @@ def _check(spec: Field, text: str) -> tuple[Any, str | None]:
                 f"{format_day(LATEST_DATE)}"
             )
         return day.isoformat(), None
-    if spec.kind == "number":
-        plain = AMOUNT_SEPARATORS.sub("", text)
+    if spec.kind in ("number", "percent"):
+        # A percentage as people write it too: "30 %" is 30.
+        plain = AMOUNT_SEPARATORS.sub(
+            "", text.removesuffix("%") if spec.kind == "percent" else text
+        )
         if not plain.isdigit() or not spec.low <= int(plain) <= spec.high:
             return None, f"{spec.title} must be a whole number from {spec.low:,} to {spec.high:,}"
         return int(plain), None

@@ -302,6 +302,10 @@ def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     assert f"Plan {marker}" in detail
     assert f"Build {marker}" in detail
     assert "1 of 2 linked tasks completed" in detail
+    # Its timeline's table says a missing date as every page does (it said "none").
+    timeline = client.get(f"{PPAS}{ppa}/timeline/").text
+    assert re.search(r'data-date-field="start_date">\s*—\s*</td>', timeline)
+    assert ">none<" not in timeline
 
     # Saving it Completed with a task open asks first; no shows the form as typed, yes saves.
     late = {"title": f"Paint {marker}", "due_date": "2020-01-06", "related_ppa_id": ppa}

@@ -18,6 +18,7 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
 
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -164,7 +165,7 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     page = f"{PPAS}{ppa}/"
     assert "Last update: none yet" in client.get(page).text
 
-    refused = submit(client, page + "updates/", {"as_of": "2026-10-31", "progress": "101"})
+    refused = submit(client, page + "updates/", {"as_of": "2026-10-31", "progress": "101%"})
     assert refused.status_code == 422
     assert _field_error(refused.text, "narrative") == "Give the narrative"
     assert _field_error(refused.text, "progress") == (
@@ -173,7 +174,7 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     first = {
         "as_of": "2026-10-31",
         "narrative": f"Foundations poured {marker}",
-        "progress": "40",
+        "progress": " 40 %",  # as people write a percentage
         "issues": "Cement shortage",
         "next_steps": "Walls",
     }
@@ -187,6 +188,10 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     assert log.index(f"Foundations poured {marker}") < log.index(f"Site cleared {marker}")
     assert "not reported" in log
     assert re.search(r"Last update: [^<]*2026", log)
+    # The progress last reported shows beside the tasks', on the PPA's page and in the list.
+    reported = "0.0 % from tasks · 40 % reported Sat 31 Oct 2026"
+    assert f"Progress {reported} (0 of 0 linked tasks completed)" in visible_text(log)
+    assert reported in visible_text(client.get(PPAS, params={"q": marker}).text)
 
     # Someone who is not an owner reads the log but is offered no forms, and is refused.
     seen = other["pages"].get(page).text

@@ -22,6 +22,7 @@ from gateway_helpers import (
     token_for,
 )
 
+from obcms_platform.approval import FROZEN_FIELDS
 from obcms_platform.zones import office_today
 
 PPAS = "/oobc-management/portfolio/ppas/"
@@ -301,6 +302,32 @@ def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     assert f"Plan {marker}" in detail
     assert f"Build {marker}" in detail
     assert "1 of 2 linked tasks completed" in detail
+    # Its timeline's table says a missing date as every page does (it said "none").
+    timeline = client.get(f"{PPAS}{ppa}/timeline/").text
+    assert re.search(r'data-date-field="start_date">\s*—\s*</td>', timeline)
+    assert ">none<" not in timeline
+
+    # Saving it Completed with a task open asks first; no shows the form as typed, yes saves.
+    late = {"title": f"Paint {marker}", "due_date": "2020-01-06", "related_ppa_id": ppa}
+    assert api.post("/api/v1/tasks", json=late, headers=admin_headers).status_code == 201
+    done = {**_edit_form(client.get(f"{PPAS}{ppa}/edit/").text), "status": "completed"}
+    asked = submit(client, f"{PPAS}{ppa}/edit/", {**done, "challenges": f"Rain {marker}"})
+    assert asked.status_code == 200
+    assert f"Mark “School {marker}” completed?" in asked.text
+    assert "2 of its tasks are still open (1 overdue): they stay open and assigned." in asked.text
+    assert f'href="/oobc-management/staff/tasks/?related_ppa_id={ppa}"' in asked.text
+    assert api.get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()["status"] == "planning"
+    hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', asked.text)
+    kept = {name: html.unescape(value) for name, value in hidden}
+    assert json.loads(kept["read_state"])["status"] == "planning"  # the edit's, kept
+    back = submit(client, f"{PPAS}{ppa}/edit/", {**kept, "confirmed": "no"})
+    assert back.status_code == 200
+    assert '<option value="completed" selected>' in back.text
+    assert f"Rain {marker}</textarea>" in back.text
+    confirmed = submit(client, f"{PPAS}{ppa}/edit/", {**kept, "confirmed": "yes"})
+    assert confirmed.status_code == 303, confirmed.text
+    stored = api.get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
+    assert (stored["status"], stored["challenges"]) == ("completed", f"Rain {marker}")
 
     need = _created_id(
         submit(
@@ -375,6 +402,7 @@ def test_dashboard_and_unknown_records(make_client):
     assert "PPAs in FY 2032" in dashboard.text
     assert "By sector" in dashboard.text
     assert "Obligation rate" in dashboard.text
+    assert "average progress from tasks" in dashboard.text  # not the figures reported
     assert f"Kick-off {marker}" in dashboard.text
     whole = client.get(DASHBOARD)
     assert whole.status_code == 200
@@ -1084,3 +1112,21 @@ def test_a_ppa_in_budget_review_shows_its_budget_and_scope_frozen(make_client, a
     assert saved.status_code == 303, saved.text
     stored = make_client().get(f"/api/v1/ppas/{ppa}", headers=admin_headers).json()
     assert (stored["priority"], stored["title"]) == ("high", f"Frozen {marker}")
+    # Two people edit it: a colleague saves the MOA reference and the challenges, I save the
+    # challenges. The frozen inputs (not submitted: disabled) show their values again, and
+    # only the challenges, which we both changed, say what the colleague saved.
+    opened = client.get(f"{PPAS}{ppa}/edit/").text
+    mine = {name: v for name, v in _edit_form(opened).items() if name not in FROZEN_FIELDS}
+    colleague = make_client().patch(
+        f"/api/v1/ppas/{ppa}",
+        json={"moa_reference": "MOA-2026-077", "challenges": "Rain"},
+        headers=admin_headers,
+    )
+    assert colleague.status_code == 200, colleague.text
+    stale = submit(client, f"{PPAS}{ppa}/edit/", {**mine, "challenges": "Floods"})
+    assert stale.status_code == 412
+    assert re.search(rf'name="title" type="text" value="Frozen {marker}"[^>]* disabled', stale.text)
+    assert re.search(r'name="budget_allocation" type="text" value="500,000.00"', stale.text)
+    assert re.search(r'<option value="social" selected>', stale.text)
+    assert 'value="MOA-2026-077"' in stale.text
+    assert re.findall(r"Now saved: ([^<]*)<", stale.text) == ["Rain"]

@@ -34,8 +34,10 @@ def pdf_text(response: httpx.Response, keep_as: str) -> tuple[int, str]:
     DOCUMENTS.mkdir(parents=True, exist_ok=True)
     (DOCUMENTS / keep_as).write_bytes(response.content)
     assert response.headers["content-type"] == "application/pdf"
-    assert response.headers["content-disposition"].startswith("attachment;")
-    assert response.headers["content-disposition"].endswith('.pdf"')
+    assert re.fullmatch(
+        r'attachment; filename="[\w.-]+\.pdf"; ' r"filename\*=UTF-8''\S+\.pdf",
+        response.headers["content-disposition"],
+    )
     reader = PdfReader(io.BytesIO(response.content))
     text = "\n".join(page.extract_text() for page in reader.pages)
     return len(reader.pages), " ".join(text.split())
@@ -220,8 +222,15 @@ def test_the_ppa_brief_is_one_page_with_its_figures_and_chart(make_client, portf
     detail = client.get(f"{PPAS}{ppa['id']}/")
     assert f'href="{PPAS}{ppa["id"]}/brief.pdf" download>Download brief (PDF)' in detail.text
 
-    pages, text = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief.pdf")
+    brief = client.get(f"{PPAS}{ppa['id']}/brief.pdf")
+    pages, text = pdf_text(brief, "ppa-brief.pdf")
 
+    # Named after the PPA (it was ppa-brief-<day>.pdf for every one).
+    slug = ppa["title"].lower().replace(" ", "-")
+    assert re.search(
+        rf'filename="ppa-brief-{slug}-\d{{4}}-\d{{2}}-\d{{2}}\.pdf"',
+        brief.headers["content-disposition"],
+    )
     assert pages == 1
     for words in (
         ppa["title"],
@@ -257,7 +266,7 @@ def test_a_full_ppa_brief_still_fits_one_page(make_client, api):
         api,
         "/ppas",
         {
-            "title": "Community water systems for IP and Moro settlements of the Pulangi valley",
+            "title": "Community water systems for IP and Moro settlements of Bañga, Pulangi valley",
             "category": "oobc_ppa",
             "sector": "infrastructure",
             "fiscal_year": year,
@@ -300,8 +309,14 @@ def test_a_full_ppa_brief_still_fits_one_page(make_client, api):
     )
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
 
-    pages, text = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief-full.pdf")
+    brief = client.get(f"{PPAS}{ppa['id']}/brief.pdf")
+    pages, text = pdf_text(brief, "ppa-brief-full.pdf")
 
+    # Its title in the name, cut; plain letters for old clients, as written in the UTF-8 one.
+    words = "ppa-brief-community-water-systems-for-ip-and-moro-settlements-of-"
+    disposition = brief.headers["content-disposition"]
+    assert f'filename="{words}banga-{date.today().isoformat()}.pdf"' in disposition
+    assert f"filename*=UTF-8''{words}ba%C3%B1ga-" in disposition
     assert pages == 1
     assert "Households served in cluster 6" in text
     assert "Cluster 8 handed over" in text

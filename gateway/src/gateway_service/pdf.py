@@ -14,6 +14,8 @@ every gateway worker at its start."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ from starlette.responses import Response
 
 from gateway_service import formatting, pdf_writer
 from gateway_service.web import templates
+from obcms_platform.attachments import content_disposition
 from obcms_platform.formatting import money
 
 if TYPE_CHECKING:
@@ -44,6 +47,8 @@ FONT = "DejaVu Sans, sans-serif"
 # An axis label's longest, in characters: about a third of a half-page chart's width. pygal
 # would cut a longer one anywhere ("Infrastr…", "Peace an…"); we shorten it between words.
 LABEL_LIMIT = 32
+# The words of a download's subject kept in its name (a long title is cut).
+SUBJECT_LIMIT = 60
 
 
 def _worker_limit(request: Request) -> CapacityLimiter:
@@ -76,7 +81,7 @@ async def pdf_response(
         document,
         media_type=PDF_MEDIA_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name, ascii_name(name)),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },
@@ -226,5 +231,15 @@ def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Marku
     return _svg(chart)
 
 
-def document_name(kind: str, today: date) -> str:
-    return f"{kind}-{today.isoformat()}.pdf"
+def document_name(kind: str, today: date, subject: str = "") -> str:
+    """The download's name: its `kind`, the words of its `subject` (a PPA's title, in any
+    script) and the day: "ppa-brief-farm-to-market-road-2026-12-08.pdf"."""
+    words = "-".join(re.findall(r"[^\W_]+", subject.casefold()))[:SUBJECT_LIMIT].strip("-")
+    return "-".join(part for part in (kind, words, today.isoformat()) if part) + ".pdf"
+
+
+def ascii_name(name: str) -> str:
+    """`name` for a client that reads only plain file names: accents dropped ("Ñ" is "N"),
+    any other letter left out ("ppa-brief-2026-12-08.pdf" of an Arabic title)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "", plain))

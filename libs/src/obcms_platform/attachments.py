@@ -455,9 +455,12 @@ def attachment_rules(
 # --- routes -------------------------------------------------------------------------------
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the name in RFC 6266's UTF-8 form: any name, never inline."""
-    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+def content_disposition(filename: str, ascii_name: str | None = None) -> str:
+    """``attachment`` with the name in RFC 6266's UTF-8 form: any name, never inline; with
+    `ascii_name` (letters, digits, ``.-_`` only), first the plain name a client that does not
+    read the UTF-8 form saves the file as."""
+    plain = f'filename="{ascii_name}"; ' if ascii_name else ""
+    return f"attachment; {plain}filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class AttachmentRoutes:

@@ -61,6 +61,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
 AMOUNT_FORMAT = "#,##0.00"
+# A column's width in characters: its header's or its longest cell's (a title is read whole,
+# not cut at the default 8.43), at least a date's, at most `WIDEST_COLUMN`: a longer text
+# wraps within it.
+NARROWEST_COLUMN, WIDEST_COLUMN = 10, 60
 
 
 # A cell's value: what a `Column` gives, written as its type says (None: an empty cell).
@@ -268,10 +272,11 @@ def _write_workbook(
     day = workbook.add_format({"num_format": DATE_FORMAT})
     moment = workbook.add_format({"num_format": MOMENT_FORMAT})
     amount = workbook.add_format({"num_format": AMOUNT_FORMAT})
+    wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
     sheet = workbook.add_worksheet(title[:31])
     sheet.freeze_panes(1, 0)
+    longest = [len(column.header) for column in columns]
     for index, column in enumerate(columns):
-        sheet.set_column(index, index, max(12, min(len(column.header) + 2, 40)))
         sheet.write_string(0, index, column.header, header)
     for row, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
@@ -279,15 +284,25 @@ def _write_workbook(
             if value is None:
                 continue
             if isinstance(value, str):
-                sheet.write_string(row, index, value)
+                length = max(map(len, value.splitlines() or [""]))
+                long = length > WIDEST_COLUMN or "\n" in value
+                sheet.write_string(row, index, value, wrapped if long else None)
             elif isinstance(value, datetime):
+                length = len(MOMENT_FORMAT)
                 sheet.write_datetime(row, index, value, moment)
             elif isinstance(value, date):
+                length = len(DATE_FORMAT)
                 sheet.write_datetime(row, index, value, day)
             elif isinstance(value, Decimal):
+                length = len(f"{value:,.2f}")
                 sheet.write_number(row, index, float(value), amount)
             else:
+                length = len(str(value))
                 sheet.write_number(row, index, value)
+            longest[index] = max(longest[index], length)
+    # Set once every row is written (xlsxwriter writes the widths when it closes the sheet).
+    for index, length in enumerate(longest):
+        sheet.set_column(index, index, min(max(length + 2, NARROWEST_COLUMN), WIDEST_COLUMN))
     workbook.close()
 
 

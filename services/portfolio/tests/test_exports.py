@@ -225,6 +225,48 @@ def test_the_ppa_export_has_what_each_ppa_allocated_obligated_and_disbursed(clie
     assert (summary["allocated"], summary["obligated"], summary["disbursed"]) == (750, 600, 150)
 
 
+def test_the_ppa_export_has_the_progress_last_reported_beside_the_tasks(client, staff):
+    reported = create_ppa(client, staff, title="Reported road")
+    create_ppa(client, staff, title="Silent road")
+    for as_of, progress in (("2026-12-01", 30), ("2026-12-05", None)):
+        body = {"as_of": as_of, "narrative": "Works go on", "progress": progress}
+        posted = client.post(f"{PPAS}/{reported['id']}/updates", json=body, headers=staff.headers)
+        assert posted.status_code == 201, posted.text
+    rows = {
+        row["Title"]: (row["Progress (%)"], row["Reported progress (%)"], row["Reported on"])
+        for row in csv_rows(
+            client.get(PPAS, params={"format": "csv", "q": "road"}, headers=staff.headers)
+        )
+    }
+    assert rows == {"Reported road": ("0", "30", "2026-12-01"), "Silent road": ("0", "", "")}
+    header, *cells = workbook_rows(
+        client.get(PPAS, params={"format": "xlsx", "q": "road"}, headers=staff.headers)
+    )
+    by_title = {row[0]: row[header.index("Reported on")] for row in cells}
+    assert by_title["Reported road"] == datetime(2026, 12, 1)
+
+
+def test_excel_columns_are_as_wide_as_their_text_and_long_text_wraps(client, staff):
+    """Every column was 12 characters wide: each title was cut. A column is now as wide as
+    its header or longest cell, up to 60 characters, and a longer text wraps."""
+    short, long = "Farm road", "Construction of a farm-to-market road, Barangay Tugaig " * 3
+    create_ppa(client, staff, title=short, implementing_office="Ministry of Public Works")
+    create_ppa(client, staff, title=long.strip())
+    response = client.get(PPAS, params={"format": "xlsx"}, headers=staff.headers)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+
+    def width(title: str) -> float:
+        letter = openpyxl.utils.get_column_letter(header.index(title) + 1)
+        return float(sheet.column_dimensions[letter].width)
+
+    assert 60 <= width("Title") < 61  # capped
+    assert len("Ministry of Public Works") < width("Implementing office") < 30
+    assert len("Reported progress (%)") < width("Reported progress (%)") < 26  # the header's
+    wrapped = {row[0].value: bool(row[0].alignment.wrap_text) for row in sheet.iter_rows(min_row=2)}
+    assert wrapped == {long.strip(): True, short: False}
+
+
 def test_an_unknown_format_is_refused_naming_format(client, staff):
     assert_error(client.get(PPAS, params={"format": "pdf"}, headers=staff.headers), 422, "format")
 

@@ -150,6 +150,8 @@ def test_the_excel_round_trip_reproduces_ppas_needs_and_their_links(
     assert set(ppa_report.json()["ids"]) == {lead["id"], other["id"]}
     assert ppa_report.json()["ignored_columns"] == [
         "Progress (%)",
+        "Reported progress (%)",  # the status updates' (not imported)
+        "Reported on",
         "Approval status",
         "Allocated",  # the PPA's tranches: recorded as tranches, not imported
         "Obligated",

@@ -368,6 +368,7 @@ def post_update(client, caller, ppa_id: str, **fields: Any):
 
 def test_the_update_log_is_newest_first_and_the_ppa_knows_its_last_update(client, staff):
     ppa = create_ppa(client, staff)
+    assert ppa["reported_progress"] is None
     assert get_ppa(client, staff, ppa["id"])["last_update_on"] is None
     first = post_update(
         client,
@@ -397,6 +398,13 @@ def test_the_update_log_is_newest_first_and_the_ppa_knows_its_last_update(client
     assert get_ppa(client, staff, ppa["id"])["last_update_on"] == "2026-11-30"
     listed_ppa = client.get(PPAS, headers=staff.headers).json()["items"][0]
     assert listed_ppa["last_update_on"] == "2026-11-30"
+    # The progress last reported: the latest update that reports one (beside the tasks').
+    for read in (get_ppa(client, staff, ppa["id"]), listed_ppa):
+        assert (read["progress"], read["reported_progress"], read["reported_on"]) == (
+            0,
+            25,
+            "2026-10-31",
+        )
     assert_error(client.get(f"{PPAS}/{uuid.uuid4()}/updates", headers=staff.headers), 404)
     assert_error(post_update(client, staff, str(uuid.uuid4())), 404)
 

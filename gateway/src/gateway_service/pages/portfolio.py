@@ -74,7 +74,9 @@ from gateway_service.pages.record_forms import (
     save_edit,
     save_new,
     service_errors,
+    with_unsent,
 )
+from gateway_service.pages.tasks import TASKS_PAGE
 from gateway_service.web import render
 from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS, FROZEN_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
@@ -210,7 +212,7 @@ ACTUAL_FIELDS = (
 UPDATE_FIELDS = (
     Field("as_of", "As of", "date", required=True),
     Field("narrative", "Narrative", required=True, max_length=20_000),
-    Field("progress", "Progress (%)", "number", low=0, high=100),
+    Field("progress", "Progress (%)", "percent", low=0, high=100),
     Field("issues", "Issues and challenges", max_length=20_000),
     Field("next_steps", "Next steps", max_length=20_000),
 )
@@ -542,19 +544,71 @@ async def ppa_edit_form(request: Request, user: PageUser, ppa_id: str) -> Respon
 async def ppa_edit(request: Request, user: PageUser, ppa_id: str) -> Response:
     ppa_id = parse_id(ppa_id, "PPA")
     form, parsed, lists = await _read_ppa_form(request, edit=True)
+    typed, read, version = _typed(form, lists), read_state(form), form.get("version", "")
+    if parsed.payload.get("status") == "completed" and form.get("confirmed") != "yes":
+        asked = await _completion_question(request, user, ppa_id, form, typed, read, version)
+        if asked is not None:
+            return asked
     return await save_edit(
         request,
         user,
         f"/ppas/{ppa_id}",
         "PPA",
         parsed=parsed,
-        typed=_typed(form, lists),
-        read=read_state(form),
-        version=form.get("version", ""),
+        typed=typed,
+        read=read,
+        version=version,
         specs=PPA_FIELDS,
         show_form=partial(_ppa_form, request, user),
         as_form=_form_of_ppa,
         saved_url=ppa_url(ppa_id, "saved"),
+    )
+
+
+async def _completion_question(
+    request: Request,
+    user: PageUser,
+    ppa_id: str,
+    form: dict[str, str],
+    typed: dict[str, Any],
+    read: dict[str, Any] | None,
+    version: str,
+) -> Response | None:
+    """A PPA set to Completed while linked tasks are open is asked first (its tasks stay
+    open, overdue ones nag its lead): the question, whose yes posts the form again confirmed
+    (`confirmed=no`: the form again, as typed). None: nothing to ask."""
+    ppa, tasks = await asyncio.gather(
+        fetch(request, user, "portfolio", f"/ppas/{ppa_id}"),
+        fetch_items(request, user, "tasks", "/tasks", {"related_ppa_id": ppa_id}),
+    )
+    still_open = [task for task in tasks if task["status"] != "completed"]
+    if ppa["status"] == "completed" or not still_open:
+        return None
+    if form.get("confirmed") == "no":
+        return await _ppa_form(
+            request, user, with_unsent(typed, _form_of_ppa(ppa)), FormState(ppa, version, read=read)
+        )
+    submitted = await request.form()
+    overdue = sum(1 for task in still_open if task["is_overdue"])
+    count = len(still_open)
+    return render(
+        request,
+        "ppa_completion.html",
+        {
+            "ppa": ppa,
+            "question": f"Mark “{ppa['title']}” completed?",
+            "detail": f"{count} of its tasks {'is' if count == 1 else 'are'} still open"
+            + (f" ({overdue} overdue)" if overdue else "")
+            + f": {'it stays' if count == 1 else 'they stay'} open and assigned.",
+            "tasks_url": f"{TASKS_PAGE}?{urlencode({'related_ppa_id': ppa_id})}",
+            "post_to": ppa_url(ppa_id) + "edit/",
+            # Everything the form sent, its version and what it was opened with included.
+            "kept": [
+                (name, value)
+                for name, value in submitted.multi_items()
+                if isinstance(value, str) and name not in ("csrftoken", "confirmed")
+            ],
+        },
     )
 
 

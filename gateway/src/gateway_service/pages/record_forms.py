@@ -53,7 +53,16 @@ from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 SERVICE = "portfolio"  # the service every record of these forms lives in
 
 Kind = Literal[
-    "text", "choice", "year", "amount", "signed_amount", "measure", "date", "number", "id"
+    "text",
+    "choice",
+    "year",
+    "amount",
+    "signed_amount",
+    "measure",
+    "date",
+    "number",
+    "percent",
+    "id",
 ]
 
 # The portfolio service's bounds (portfolio_service/fields.py), repeated so that every error
@@ -153,8 +162,11 @@ def _check(spec: Field, text: str) -> tuple[Any, str | None]:
                 f"{format_day(LATEST_DATE)}"
             )
         return day.isoformat(), None
-    if spec.kind == "number":
-        plain = AMOUNT_SEPARATORS.sub("", text)
+    if spec.kind in ("number", "percent"):
+        # A percentage as people write it too: "30 %" is 30.
+        plain = AMOUNT_SEPARATORS.sub(
+            "", text.removesuffix("%") if spec.kind == "percent" else text
+        )
         if not plain.isdigit() or not spec.low <= int(plain) <= spec.high:
             return None, f"{spec.title} must be a whole number from {spec.low:,} to {spec.high:,}"
         return int(plain), None
@@ -253,7 +265,9 @@ class FormState:
     """How a new or edit form shows: the record edited (None: a new one), the version the
     form carries, the errors beside the inputs and above them, whether the save was stale
     (each input then also says what the record holds now), the page's status, and `read`,
-    the values the edit started from (None: the record's, as the form shows it)."""
+    the values the edit started from (None: the record's, as the form shows it), and after a
+    stale save `both_changed`, the inputs the person and the colleague both changed (each
+    says what the colleague saved)."""
 
     record: dict[str, Any] | None = None
     version: str = ""
@@ -262,6 +276,7 @@ class FormState:
     stale: bool = False
     status: int = 200
     read: Mapping[str, Any] | None = None
+    both_changed: frozenset[str] = frozenset()
 
     def context(
         self,
@@ -280,7 +295,7 @@ class FormState:
             "errors": self.errors,
             "general_error": self.general,
             "stale": self.stale,
-            "stored_now": shown if self.stale else {},
+            "stored_now": {name: shown[name] for name in self.both_changed if name in shown},
             "action": page + "edit/" if page else listing + "create/",
             "back": page or listing,
         }
@@ -334,7 +349,8 @@ async def save_edit(
     if parsed.errors:
         record: dict[str, Any] = await fetch(request, user, SERVICE, path)
         return await show_form(
-            typed, FormState(record, version, parsed.errors, status=422, read=read)
+            with_unsent(typed, as_form(record)),
+            FormState(record, version, parsed.errors, status=422, read=read),
         )
     changed = changed_inputs(typed, read)
     payload = {name: value for name, value in parsed.payload.items() if name in changed}
@@ -344,17 +360,34 @@ async def save_edit(
     if reply.ok:
         return redirect(saved_url)
     record = await fetch(request, user, SERVICE, path)
+    stored = as_form(record)
     if reply.status != 412:
         errors, general = service_errors(reply, specs)
         return await show_form(
-            typed, FormState(record, version, errors, general, status=reply.status, read=read)
+            with_unsent(typed, stored),
+            FormState(record, version, errors, general, status=reply.status, read=read),
         )
     stale = await changed_since(request, thing, record)
     errors, general = service_errors(reply, specs, stale=stale)
-    shown = merged_form(typed, read, as_form(record))
+    theirs = changed_inputs(stored, read)
     return await show_form(
-        shown, FormState(record, str(record["version"]), errors, general, True, reply.status)
+        with_unsent(merged_form(typed, read, stored), stored),
+        FormState(
+            record,
+            str(record["version"]),
+            errors,
+            general,
+            True,
+            reply.status,
+            both_changed=frozenset(changed & theirs),
+        ),
     )
+
+
+def with_unsent(typed: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The form shown again: what was typed, and the stored value of each input the browser
+    did not send (a disabled one: a field the record's stage freezes)."""
+    return {**stored, **typed}
 
 
 # -- deletions (a confirmation page first) ---------------------------------------------------

@@ -196,7 +196,7 @@ async def ppa_brief(request: Request, user: PageUser, ppa_id: str) -> Response:
             "names": names,
             "chart": pdf.budget_bars("Budget and funding", figures, width=420),
         },
-        pdf.document_name("ppa-brief", _today(user)),
+        pdf.document_name("ppa-brief", _today(user), ppa["title"]),
     )
 
 

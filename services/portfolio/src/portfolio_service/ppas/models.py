@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -23,7 +23,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    Mapped,
+    column_property,
+    mapped_column,
+    relationship,
+)
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from obcms_platform.approval import FROZEN_STAGES
@@ -190,6 +196,8 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
     if TYPE_CHECKING:
         # Declared below, once the class (its `id`) exists.
         last_update_on: Mapped[date | None]
+        reported_progress: Mapped[int | None]
+        reported_on: Mapped[date | None]
         allocated_total: Mapped[Decimal]
         obligated_total: Mapped[Decimal]
         disbursed_total: Mapped[Decimal]
@@ -223,6 +231,27 @@ Ppa.last_update_on = column_property(
     .scalar_subquery(),
     expire_on_flush=False,
 )
+
+
+def _latest_reported(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    """`column` of the PPA's latest status update that reports a progress (null: none)."""
+    return (
+        select(column)
+        .where(StatusUpdate.ppa_id == Ppa.id, StatusUpdate.progress.is_not(None))
+        .order_by(StatusUpdate.as_of.desc(), StatusUpdate.created_at.desc())
+        .limit(1)
+        .correlate_except(StatusUpdate)
+        .scalar_subquery()
+    )
+
+
+# The progress its people last reported (a status update's), and the day it was as of: shown
+# beside the progress its tasks make (DOMAIN.md), never instead of it. Read with the PPA, as
+# `last_update_on` is.
+Ppa.reported_progress = column_property(
+    _latest_reported(StatusUpdate.progress), expire_on_flush=False
+)
+Ppa.reported_on = column_property(_latest_reported(StatusUpdate.as_of), expire_on_flush=False)
 
 
 def _tranche_total(*kinds: TrancheType) -> ScalarSelect[Decimal]:

@@ -188,6 +188,9 @@ class PpaRead(ResponseModel):
     milestones: list[MilestoneRead]
     need_ids: list[uuid.UUID]
     last_update_on: date | None
+    # The progress the latest status update reporting one gave, and its day (null: none).
+    reported_progress: int | None
+    reported_on: date | None
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
     lead_id: uuid.UUID | None
@@ -286,6 +289,8 @@ PPA_EXPORT_COLUMNS = (
     field("budget_ceiling", "Budget ceiling", amount),
     field("budget_currency", "Currency", text),
     field("progress", "Progress (%)"),
+    field("reported_progress", "Reported progress (%)"),
+    field("reported_on", "Reported on"),
     field("approval_status", "Approval status"),
     field("allocated_total", "Allocated"),
     field("obligated_total", "Obligated"),

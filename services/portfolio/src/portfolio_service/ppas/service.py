@@ -90,7 +90,17 @@ def create_ppa(
     # Load the new PPA's collections and last update now, in its transaction: left to a lazy
     # load while the answer is built after the commit, a database gone away meanwhile would
     # turn a stored PPA into an error response.
-    session.refresh(ppa, ["milestones", "approval_history", "need_links", "last_update_on"])
+    session.refresh(
+        ppa,
+        [
+            "milestones",
+            "approval_history",
+            "need_links",
+            "last_update_on",
+            "reported_progress",
+            "reported_on",
+        ],
+    )
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
     announced = PpaCreated.of_record(ppa, owner_ids=_owner_ids(ppa))
     outbox.add(session, PPA_CREATED, announced, subject_id=ppa.id)

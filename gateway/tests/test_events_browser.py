@@ -181,7 +181,7 @@ def test_resource_week_in_the_viewers_zone(page: Page, api: httpx.Client):
     booking = page.locator(".resource-week .fc-event")
     expect(booking).to_have_count(1)
     expect(booking).to_contain_text("08:00")  # Manila, not Berlin's 01:00
-    expect(booking).to_contain_text("admin")
+    expect(booking).to_contain_text("Administrator")
     expect(booking).to_contain_text("08:00 \N{EN DASH} 09:30")  # not "08:00 - 09:30"
     # Dates as the site writes them, not the browser's US words ("Mar 7 - 13, 2033").
     expect(page.locator(".resource-week .fc-toolbar-title")).to_have_text(

@@ -146,7 +146,7 @@ def test_resources_bookings_overlap_and_decisions(make_client, staff_user):
     assert submit(manager, f"{BOOKINGS}{booking}/approve/").status_code == 303
     approved = staff.get(f"{BOOKINGS}{booking}/").text
     assert "badge-approved" in approved
-    assert "admin" in approved
+    assert "Administrator" in approved
     twice = submit(manager, f"{BOOKINGS}{booking}/approve/")
     assert twice.status_code == 409
     assert submit(staff, f"{BOOKINGS}{booking}/cancel/").status_code == 303

@@ -35,7 +35,10 @@
    * when the search fails). */
   function searchLoader(url, keep) {
     return function (query, callback) {
-      fetch(url + "?q=" + encodeURIComponent(query), {
+      // The search's own parameters kept (people.json?everyone=true).
+      var address = new URL(url, window.location.href);
+      address.searchParams.set("q", query);
+      fetch(address, {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       })

@@ -34,6 +34,26 @@ def _person_id(client: httpx.Client, name: str) -> str:
     return str(people[0]["id"])
 
 
+def _two_in_a_team(
+    make_client: Any, admin_headers: dict[str, str], team_name: str
+) -> tuple[httpx.Client, str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Jamila and Norhana, staff, in one team: (API client, marker, jamila, norhana, team)."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    jamila = person(api, admin_headers, "staff", f"Jamila Sinsuat {marker}")
+    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
+    team = post(
+        api,
+        admin_headers,
+        "/teams",
+        {
+            "name": f"{team_name} {marker}",
+            "members": [{"user_id": jamila["id"]}, {"user_id": norhana["id"]}],
+        },
+    )
+    return api, marker, jamila, norhana, team
+
+
 def _version(client: httpx.Client, task_id: str) -> str:
     found = re.search(r'name="version" value="(\d+)"', client.get(f"{TASKS}{task_id}/").text)
     assert found
@@ -191,18 +211,8 @@ def test_my_teams_tasks_say_whose_they_are_and_completing_one_asks_first(
 ):
     """A team member completed a colleague's task from "My tasks" in one click, by mistake:
     nothing said it was not hers, and the message did not say which task."""
-    api = make_client()
-    marker = uuid.uuid4().hex[:8]
-    jamila = person(api, admin_headers, "staff", f"Jamila Sinsuat {marker}")
-    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
-    team = post(
-        api,
-        admin_headers,
-        "/teams",
-        {
-            "name": f"MANA and Research {marker}",
-            "members": [{"user_id": jamila["id"]}, {"user_id": norhana["id"]}],
-        },
+    api, marker, jamila, norhana, team = _two_in_a_team(
+        make_client, admin_headers, "MANA and Research"
     )
     theirs = post(
         api,
@@ -954,19 +964,7 @@ def test_undo_by_someone_who_may_not_change_the_task_is_refused(make_client, adm
 def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_client, admin_headers):
     """The bulk form completed colleagues' tasks (listed through a team) without a word, and
     a card dragged to Completed likewise; one's own are done at once, as before."""
-    api = make_client()
-    marker = uuid.uuid4().hex[:8]
-    jamila = person(api, admin_headers, "staff", f"Jamila Sinsuat {marker}")
-    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
-    team = post(
-        api,
-        admin_headers,
-        "/teams",
-        {
-            "name": f"Research {marker}",
-            "members": [{"user_id": jamila["id"]}, {"user_id": norhana["id"]}],
-        },
-    )
+    api, marker, jamila, norhana, team = _two_in_a_team(make_client, admin_headers, "Research")
 
     def task(title: str, owner: dict[str, Any]) -> dict[str, Any]:
         body = {

@@ -54,6 +54,12 @@ def _two_in_a_team(
     return api, marker, jamila, norhana, team
 
 
+def _as_script(client: httpx.Client, path: str, data: dict[str, str]) -> httpx.Response:
+    """A POST as the board's script sends it: a JSON answer asked for, the CSRF header."""
+    headers = {"Accept": "application/json", "X-CSRFToken": client.cookies["csrftoken"]}
+    return client.post(path, data=data, headers=headers)
+
+
 def _version(client: httpx.Client, task_id: str) -> str:
     found = re.search(r'name="version" value="(\d+)"', client.get(f"{TASKS}{task_id}/").text)
     assert found
@@ -647,20 +653,17 @@ def test_quick_actions_and_the_board(make_client):
     )
     assert f'data-task="{task}"' in board
     assert "Move to" in board
-    json = {"Accept": "application/json", "X-CSRFToken": admin.cookies["csrftoken"]}
     version = _version(admin, task)
-    moved = admin.post(
-        f"{TASKS}{task}/move/",
-        data={"field": "status", "value": "at_risk", "version": version},
-        headers=json,
+    moved = _as_script(
+        admin, f"{TASKS}{task}/move/", {"field": "status", "value": "at_risk", "version": version}
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["version"] == int(version) + 1
     assert moved.json()["message"] == f"\u201cBoard card {marker}\u201d moved"
-    refused = admin.post(
+    refused = _as_script(
+        admin,
         f"{TASKS}{task}/move/",
-        data={"field": "status", "value": "in_progress", "version": version},
-        headers=json,
+        {"field": "status", "value": "in_progress", "version": version},
     )
     assert refused.status_code == 412
     assert "changed this task meanwhile" in refused.json()["message"]
@@ -870,15 +873,12 @@ def test_undo_puts_back_what_a_quick_action_changed(make_client, admin_headers):
 
     # Dragged on the board (the script's JSON): the answer carries the undo, which answers
     # in words too.
-    json_headers = {"Accept": "application/json", "X-CSRFToken": admin.cookies["csrftoken"]}
     version = _version(admin, task)
-    moved = admin.post(
-        f"{TASKS}{task}/move/",
-        data={"field": "status", "value": "at_risk", "version": version},
-        headers=json_headers,
+    moved = _as_script(
+        admin, f"{TASKS}{task}/move/", {"field": "status", "value": "at_risk", "version": version}
     )
     assert moved.json()["undo"] == {"undo": "status:in_progress", "version": str(int(version) + 1)}
-    put_back = admin.post(f"{TASKS}{task}/undo/", data=moved.json()["undo"], headers=json_headers)
+    put_back = _as_script(admin, f"{TASKS}{task}/undo/", moved.json()["undo"])
     assert put_back.status_code == 200, put_back.text
     assert (
         put_back.json()["message"] == f"\u201cPrint the forms {marker}\u201d is back to In progress"
@@ -1033,14 +1033,11 @@ def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_cli
     assert f"<h1>{heading}</h1>" in html.unescape(question.text)
     assert 'name="field" value="status"' in question.text
     assert ">Yes, complete it</button>" in question.text
-    json_headers = {"Accept": "application/json", "X-CSRFToken": client.cookies["csrftoken"]}
-    scripted = client.post(f"{TASKS}{card['id']}/move/", data=move, headers=json_headers)
+    scripted = _as_script(client, f"{TASKS}{card['id']}/move/", move)
     assert scripted.status_code == 409
     assert scripted.json()["confirm"]["question"] == heading
     assert status(card) == "not_started"
-    yes = client.post(
-        f"{TASKS}{card['id']}/move/", data={**move, "confirmed": "yes"}, headers=json_headers
-    )
+    yes = _as_script(client, f"{TASKS}{card['id']}/move/", {**move, "confirmed": "yes"})
     assert yes.status_code == 200, yes.text
     assert status(card) == "completed"
     own_card = task("Survey G", jamila)

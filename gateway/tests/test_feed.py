@@ -271,6 +271,15 @@ def test_module_filter(client, seeded):
     assert {"task", "leave"} <= categories
 
 
+def test_repeated_modules_parameter_asks_for_each(client, seeded):
+    """`?modules=planning&modules=mana`, as HTML forms and many clients send a list, asks for
+    both, as the comma-separated form does (the last one alone was answered)."""
+    params = [("modules", "planning"), ("modules", "mana"), *WINDOW.items()]
+    payload = ok(client.get(FEED, params=params, headers=seeded["headers"]), 200)
+    assert payload["modules"] == ["mana", "planning"]
+    assert {e["extendedProps"]["module"] for e in payload["events"]} == {"mana", "planning"}
+
+
 def test_unknown_module_and_bad_window_are_400(client, seeded):
     for path in (FEED, PAGE_FEED):
         response = client.get(

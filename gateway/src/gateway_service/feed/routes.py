@@ -69,9 +69,11 @@ class FeedQuery:
 
 
 def _feed_query(
-    start: StartParam = None, end: EndParam = None, modules: ModulesParam = None
+    request: Request, start: StartParam = None, end: EndParam = None, modules: ModulesParam = None
 ) -> FeedQuery:
-    return FeedQuery(start, end, modules)
+    # `?modules=tasks&modules=events` means both (FastAPI would keep only the last).
+    asked = request.query_params.getlist("modules")
+    return FeedQuery(start, end, ",".join(asked) if len(asked) > 1 else modules)
 
 
 # The query parameters every feed path takes, declared once.

@@ -1106,3 +1106,73 @@ def test_a_new_persons_empty_my_tasks_says_so_once_without_a_toolbar(make_client
     assert f'<a href="{TASKS}mine/">Clear the filters</a>' in unmatched
     assert "You have no tasks yet." not in unmatched
     assert 'id="bulk"' not in unmatched
+
+
+def test_a_repeating_task_is_set_in_the_form_and_continues_when_completed(
+    make_client, admin_headers
+):
+    """A monthly report is one task that comes back: completed, the next one is due a month
+    later, linked from the message and from each other's page; an undone completion takes
+    it back."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+
+    refused = submit(
+        client,
+        TASKS + "create/",
+        {"title": f"Undated {marker}", "repeat": "monthly:1", "repeat_until": "2030-01-01"},
+    )
+    assert refused.status_code == 422
+    assert 'id="task-repeat-error"' in refused.text
+    assert "A repeating task needs a due date" in html.unescape(refused.text)
+
+    task = _create_task(
+        client,
+        f"Monthly accomplishment report {marker}",
+        due_date="2031-01-31",
+        repeat="monthly:1",
+        repeat_until="2031-12-31",
+    )
+    page = client.get(f"{TASKS}{task}/").text
+    assert "Every month, until Wed 31 Dec 2031" in page
+    assert "The next one is created when this one is completed." in page
+    assert '<option value="monthly:1" selected>Every month</option>' in page
+    listed = client.get(TASKS, params={"q": marker}).text
+    assert "(repeats)" in listed
+
+    back = f"{TASKS}?q={marker}"
+    done = submit(
+        client, f"{TASKS}{task}/complete/", {"next": back, "version": _version(client, task)}
+    )
+    assert done.status_code == 303, done.text
+    said = client.get(done.headers["location"]).text
+    following = re.search(
+        rf'href="{TASKS}([0-9a-f-]{{36}})/" class="next-occurrence">Next one due Fri 28 Feb 2031<',
+        said,
+    )
+    assert following, "the message links the next occurrence"
+    next_page = html.unescape(client.get(f"{TASKS}{following.group(1)}/").text)
+    assert f"Monthly accomplishment report {marker}" in next_page
+    assert "Previous: due Fri 31 Jan 2031" in next_page
+    assert "Next: due Fri 28 Feb 2031" in html.unescape(client.get(f"{TASKS}{task}/").text)
+
+    # Completed by mistake: Undo reopens it and takes back the untouched next one.
+    action_url, form = _undo_form(said)
+    assert submit(client, action_url, form).status_code == 303
+    gone = client.get(f"/api/v1/tasks/{following.group(1)}", headers=admin_headers)
+    assert gone.status_code == 404
+
+    # "Does not repeat" ends the series; its end date goes with it.
+    stopped = submit(
+        client,
+        f"{TASKS}{task}/edit/",
+        {
+            "title": f"Monthly accomplishment report {marker}",
+            "repeat": "",
+            "repeat_until": "2031-12-31",
+            "version": _version(client, task),
+        },
+    )
+    assert stopped.status_code == 303, stopped.text
+    stored = client.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
+    assert (stored["repeats"], stored["repeat_until"]) == (None, None)

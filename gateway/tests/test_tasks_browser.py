@@ -361,3 +361,31 @@ def test_a_refused_new_task_keeps_its_people_as_left_and_its_focus_on_the_fault(
     page.click("form[data-task-form] button[type=submit]")
     assignees = page.locator("dl.facts dt:text-is('Assignees') + dd")
     expect(assignees).to_have_text(staff["colleague"]["full_name"])
+
+
+def test_a_quarterly_task_made_in_the_form_comes_back_when_completed(
+    page: Page, staff: dict[str, Any]
+):
+    """Set by keyboard in the form, the rule reads in words on the task's page; completing the
+    task links the next quarter's from the message, and the two link each other."""
+    title = f"Quarterly accomplishment report {staff['marker']}"
+    page.goto(f"{TASKS}new/")
+    form = page.locator("form[data-task-form]")
+    form.locator("input[name=title]").fill(title)
+    form.locator("input[name=due_date]").fill("2031-03-31")
+    form.locator("select[name=repeat]").focus()
+    form.locator("select[name=repeat]").select_option(label="Every 3 months")
+    form.locator("input[name=repeat_until]").fill("2031-12-31")
+    check_page(page, "task-repeat-form")
+    form.locator("button[type=submit]").press("Enter")
+
+    repeats = page.locator("dl.facts [data-repeats]")
+    expect(repeats).to_contain_text("Every 3 months, until Wed 31 Dec 2031")
+    expect(repeats).to_contain_text("The next one is created when this one is completed.")
+    page.get_by_role("button", name="Mark complete").click()
+    following = page.locator("#toast a.next-occurrence")
+    expect(following).to_have_text("Next one due Mon 30 Jun 2031")
+    check_page(page, "task-repeat-completed")
+    following.click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator("dl.facts [data-repeats]")).to_contain_text("Previous: due Mon 31 Mar 2031")

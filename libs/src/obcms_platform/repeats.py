@@ -1,6 +1,6 @@
-"""A repeating event's pattern in words, one wording for every page and message: the event
-page reads it from the calendar's rule (`Repeat.of_rule`), the messages about the event from
-the RFC 5545 text the calendar announces (`Repeat.of_rfc5545`).
+"""A repeating event's (or task's) pattern in words, one wording for every page and message:
+the event page reads it from the calendar's rule (`Repeat.of_rule`), the messages about the
+event from the RFC 5545 text the calendar announces (`Repeat.of_rfc5545`).
 
 - ``pattern``: "every weekday", "every 2 weeks on Monday and Wednesday", "every month on the
   last Friday", "every year on 14 December";
@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY
 
 from obcms_platform.formatting import format_day
 from obcms_platform.vocabulary import Frequency
 
+# Each frequency as `dateutil.rrule` names it (the calendar's series, repeating tasks).
+RRULE_FREQUENCIES: dict[Frequency, Literal[0, 1, 2, 3, 4, 5, 6]] = {
+    Frequency.DAILY: DAILY,
+    Frequency.WEEKLY: WEEKLY,
+    Frequency.MONTHLY: MONTHLY,
+    Frequency.YEARLY: YEARLY,
+}
 UNITS = {
     Frequency.DAILY: "day",
     Frequency.WEEKLY: "week",
@@ -88,10 +97,9 @@ class Repeat:
     def pattern(self, first: date) -> str:
         """ "every weekday", "every 2 weeks on Monday and Wednesday" (`first`: the date of
         the first occurrence, in the series' zone, which gives what the rule leaves out)."""
-        unit = UNITS[self.freq]
         if self.freq is Frequency.WEEKLY and self.interval == 1 and self.weekdays == WORKING_WEEK:
             return "every weekday"
-        every = f"every {unit}" if self.interval == 1 else f"every {self.interval} {unit}s"
+        every = self.every()
         if self.freq is Frequency.WEEKLY:
             return f"{every} on {_weekday_list(self.weekdays or (first.isoweekday(),))}"
         if self.freq in (Frequency.MONTHLY, Frequency.YEARLY) and self.setpos and self.weekdays:
@@ -105,6 +113,11 @@ class Repeat:
             return every + f" on {first.day} {first.strftime('%B')}"
         return every
 
+    def every(self) -> str:
+        """ "every month", "every 3 months": the frequency alone."""
+        unit = UNITS[self.freq]
+        return f"every {unit}" if self.interval == 1 else f"every {self.interval} {unit}s"
+
     def ending(self) -> str:
         """ "until Fri 25 Dec 2026", "6 times", or "" for a series without end."""
         if self.until is not None:
@@ -113,9 +126,12 @@ class Repeat:
             return f"{self.count} times"
         return ""
 
-    def described(self, first: date) -> str:
-        """ "Every week on Monday and Wednesday, until Fri 30 Jan 2027": the rule whole."""
-        words = ", ".join(part for part in (self.pattern(first), self.ending()) if part)
+    def described(self, first: date | None = None) -> str:
+        """ "Every week on Monday and Wednesday, until Fri 30 Jan 2027": the rule whole
+        (without `first`, the date of its first occurrence, its frequency alone: "Every 3
+        months, until Fri 30 Jan 2027")."""
+        pattern = self.every() if first is None else self.pattern(first)
+        words = ", ".join(part for part in (pattern, self.ending()) if part)
         return words[:1].upper() + words[1:]
 
 

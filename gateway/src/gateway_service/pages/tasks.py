@@ -56,6 +56,8 @@ from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
 from obcms_platform.errors import ServiceUnavailableError, error_response
 from obcms_platform.formatting import quoted
+from obcms_platform.repeats import Repeat
+from obcms_platform.vocabulary import Frequency, values
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
 MY_TASKS = TASKS_PAGE + "mine/"
@@ -126,9 +128,29 @@ FORM_FIELDS = (
     "due_date",
     "assignee_ids",
     "team_ids",
+    "repeat",
+    "repeat_until",
 )
-FORM_INPUTS = {name: name for name in FORM_FIELDS}  # the service's field -> the form's input
-CLEARABLE_DATES = ("start_date", "due_date")
+LIST_FIELDS = ("assignee_ids", "team_ids")
+# The service's field -> the form's input ("repeat" holds the rule: `repeats`, its interval).
+FORM_INPUTS = {
+    **{name: name for name in FORM_FIELDS},
+    "repeats": "repeat",
+    "repeat_interval": "repeat",
+}
+CLEARABLE_DATES = ("start_date", "due_date", "repeat_until")
+FREQUENCIES = values(Frequency)
+# The rules the form offers ("monthly:3" = every 3 months); a task's other rule (set through
+# the API) is offered beside them.
+REPEAT_CHOICES = (
+    "daily:1",
+    "weekly:1",
+    "weekly:2",
+    "monthly:1",
+    "monthly:3",
+    "monthly:6",
+    "yearly:1",
+)
 QUICK_ACTIONS = {
     "complete": ({"status": "completed"}, "completed"),
     "start": ({"status": "in_progress"}, "started"),
@@ -310,8 +332,33 @@ def _undone_sentence(subject: str, task: dict[str, Any], field: str) -> str:
 async def saved_task_subject(
     request: Request, user: Identity, fallback: str | None
 ) -> dict[str, Any]:
-    """`task_message` of the task `?task=` names."""
-    return task_message(request, await saved_task(request, user), fallback)
+    """`task_message` of the task `?task=` names; a repeating task just completed links the
+    occurrence its completion created."""
+    task = await saved_task(request, user)
+    message = task_message(request, task, fallback)
+    if request.query_params.get("saved") == "completed":
+        message["continued_by"] = await _occurrence(request, user, task, "next_task_id")
+    return message
+
+
+def repeat_choices(form: TaskForm) -> list[tuple[str, str]]:
+    """The form's "Repeats" choices as (value, words); a task's own rule among them."""
+    offered = list(REPEAT_CHOICES)
+    if form.rule() is not None and form.repeat not in offered:
+        offered.append(form.repeat)
+    return [(value, _every(*value.split(":"))) for value in offered]
+
+
+def repeat_words(task: dict[str, Any]) -> str:
+    """ "Every 3 months, until Wed 30 Jun 2027" ("" for a task that does not repeat)."""
+    if not task.get("repeats"):
+        return ""
+    until = date.fromisoformat(task["repeat_until"]) if task["repeat_until"] else None
+    return Repeat(Frequency(task["repeats"]), task["repeat_interval"], until=until).described()
+
+
+def _every(frequency: str, interval: str) -> str:
+    return Repeat(Frequency(frequency), int(interval)).described()
 
 
 # --- the list and the board ----------------------------------------------------------------
@@ -627,6 +674,8 @@ class TaskForm:
     due_date: str = ""
     assignee_ids: list[str] | None = None
     team_ids: list[str] | None = None
+    repeat: str = ""  # "" (does not repeat) or "<frequency>:<interval>", as REPEAT_CHOICES
+    repeat_until: str = ""
     version: str = ""
     # The inputs the submission had (a PATCH changes only those).
     present: frozenset[str] = frozenset(FORM_FIELDS)
@@ -645,6 +694,8 @@ class TaskForm:
             due_date=task["due_date"] or "",
             assignee_ids=list(task["assignee_ids"]),
             team_ids=list(task["team_ids"]),
+            repeat=f"{task['repeats']}:{task['repeat_interval']}" if task["repeats"] else "",
+            repeat_until=task["repeat_until"] or "",
             version=str(task["version"]),
         )
 
@@ -656,7 +707,7 @@ class TaskForm:
             return [v for v in raw.getlist(name) if isinstance(v, str) and v]
 
         return cls(
-            **{name: values.get(name, "") for name in FORM_FIELDS[:7]},
+            **{name: values.get(name, "") for name in FORM_FIELDS if name not in LIST_FIELDS},
             assignee_ids=chosen("assignee_ids"),
             team_ids=chosen("team_ids"),
             version=values.get("version", ""),
@@ -688,14 +739,35 @@ class TaskForm:
                     date.fromisoformat(value)
                 except ValueError:
                     found[name] = "Enter a date, e.g. 2026-12-14"
+        if self.repeat and self.rule() is None:
+            found["repeat"] = "Choose how often the task repeats"
         return found
 
-    def payload(self, *, new: bool) -> dict[str, Any]:
-        """The API body: the submitted inputs; an emptied date clears it on an edit."""
+    def rule(self) -> tuple[str, int] | None:
+        """The chosen rule as (frequency, interval); None for none or one not understood."""
+        frequency, _, interval = self.repeat.partition(":")
+        if frequency not in FREQUENCIES or not interval.isdigit():
+            return None
+        return frequency, int(interval)
+
+    def payload(self, *, new: bool, only: Iterable[str] | None = None) -> dict[str, Any]:
+        """The API body: the submitted inputs (or of them `only` those named); an emptied
+        date clears it on an edit. A task that does not repeat has no end to its repeating
+        (a date typed there is dropped, not refused)."""
         body: dict[str, Any] = {}
-        for name in self.present:
+        inputs = self.present if only is None else self.present & set(only)
+        for name in inputs:
             value = getattr(self, name)
-            if name in CLEARABLE_DATES:
+            if name == "repeat":
+                rule = self.rule()
+                if rule is not None:
+                    body["repeats"], body["repeat_interval"] = rule
+                elif not new:
+                    body["repeats"] = body["repeat_until"] = None
+            elif name == "repeat_until" and not self.repeat:
+                if not new:
+                    body[name] = None
+            elif name in CLEARABLE_DATES:
                 if value or not new:
                     body[name] = value or None
             elif isinstance(value, list) or value or name in {"title", "description"}:
@@ -791,6 +863,10 @@ async def _form_page(
     related = (
         next(iter((await _related_records(request, user, task)).values()), None) if task else None
     )
+    # A repeating task's neighbours in its series, by their due dates.
+    occurrences = await asyncio.gather(
+        *(_occurrence(request, user, task, link) for link in ("previous_task_id", "next_task_id"))
+    )
     return render(
         request,
         "task_detail.html" if task else "task_form.html",
@@ -819,10 +895,26 @@ async def _form_page(
             "waiting": sum(dependency["status"] != "completed" for dependency in dependencies),
             "dependency_error": dependency_error,
             "search_url": TASK_SEARCH,
+            "repeat_choices": repeat_choices(form),
+            "repeat_words": repeat_words(task) if task else "",
+            "previous_occurrence": occurrences[0],
+            "next_occurrence": occurrences[1],
+            "continued_by": occurrences[1]
+            if request.query_params.get("saved") == "completed"
+            else None,
             **_detail_message(request, task),
         },
         status_code=status,
     )
+
+
+async def _occurrence(
+    request: Request, user: Identity, task: dict[str, Any] | None, link: str
+) -> dict[str, Any] | None:
+    if task is None or not task.get(link):
+        return None
+    reply = await api(request, user, "tasks", "GET", f"/tasks/{task[link]}")
+    return reply.body if reply.ok else None
 
 
 def _detail_message(request: Request, task: dict[str, Any] | None) -> dict[str, Any]:
@@ -1125,8 +1217,7 @@ async def task_edit(request: Request, user: PageUser, task_id: str) -> Response:
     if problems:
         task = await fetch(request, user, "tasks", f"/tasks/{task_id}")
         return await _form_page(request, user, form, task=task, errors=problems, status=422)
-    changed = changed_inputs(form.inputs(), form.read)
-    payload = {name: value for name, value in form.payload(new=False).items() if name in changed}
+    payload = form.payload(new=False, only=changed_inputs(form.inputs(), form.read))
     headers = if_match(form.version)
     reply = await api(
         request, user, "tasks", "PATCH", f"/tasks/{task_id}", json=payload, headers=headers
@@ -1365,6 +1456,9 @@ async def task_quick_action(
     if json:
         if reply.ok:
             message = f"{quoted(reply.body['title'])} {word}"
+            following = await _occurrence(request, user, reply.body, "next_task_id")
+            if following is not None and task["status"] != "completed":
+                message += f"; the next one is due {formatting.format_day(following['due_date'])}"
             answer = {"version": reply.body["version"], "message": message}
             if undo:  # what the script's Undo posts (`task_undo`)
                 answer["undo"] = {"undo": undo.encoded(), "version": undo.version}

@@ -26,20 +26,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule
+from dateutil.rrule import rrule
 
+from obcms_platform.repeats import RRULE_FREQUENCIES
 from obcms_platform.vocabulary import Frequency as Frequency
 
 MAX_COUNT = 5000
 MAX_INTERVAL = 1000
-
-
-_RRULE_FREQ = {
-    Frequency.DAILY: DAILY,
-    Frequency.WEEKLY: WEEKLY,
-    Frequency.MONTHLY: MONTHLY,
-    Frequency.YEARLY: YEARLY,
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ class Series:
         first = self.local_start
         rule = self.rule
         kwargs: dict[str, Any] = {
-            "freq": _RRULE_FREQ[rule.freq],
+            "freq": RRULE_FREQUENCIES[rule.freq],
             "interval": rule.interval,
             "dtstart": dtstart or first,
             "wkst": 0,  # weeks start on Monday (RFC 5545 default)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from obcms_platform.columns import Authored, Identified, Versioned
 from obcms_platform.db import Timestamped, enum_column
 from obcms_platform.model_indexes import trigram_index
+from obcms_platform.vocabulary import Frequency
 from obcms_platform.vocabulary import TaskDomain as TaskDomain
 from obcms_platform.vocabulary import TaskPriority as TaskPriority
 from obcms_platform.vocabulary import TaskStatus as TaskStatus
@@ -96,6 +97,15 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
     depends_on: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), default=list, server_default=text("'{}'")
     )
+    # A repeating task ("every 3 months"): completed, it continues as a new task due on the
+    # rule's next date after its own (`repeats.next_due`), counted from `repeat_anchor`.
+    repeats: Mapped[Frequency | None] = mapped_column(enum_column(Frequency, "repeats"))
+    repeat_interval: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    repeat_until: Mapped[date | None] = mapped_column(Date)
+    repeat_anchor: Mapped[date | None] = mapped_column(Date)
+    # The occurrence before this one, and the one its completion created.
+    previous_task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    next_task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -109,6 +119,8 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
         ),
         CheckConstraint("estimated_hours >= 0", name="estimated_hours"),
         CheckConstraint("actual_hours >= 0", name="actual_hours"),
+        CheckConstraint("repeat_interval BETWEEN 1 AND 99", name="repeat_interval"),
+        CheckConstraint("repeats IS NULL OR due_date IS NOT NULL", name="repeats_due_date"),
         # The calendar feed: tasks whose span overlaps a window (`&&`).
         Index(
             "ix_tasks__calendar_span",
@@ -149,4 +161,4 @@ class Task(Identified, Authored, Versioned, Timestamped, Base):
     )
 
 
-history.keep(Task, "task")
+history.keep(Task, "task", unrecorded=("repeat_anchor", "previous_task_id", "next_task_id"))

@@ -31,10 +31,14 @@ from obcms_platform.schemas import (
     UpdateModel,
     deduplicated,
 )
+from obcms_platform.vocabulary import Frequency
 from obcms_platform.zones import office_today
 from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
 
 Hours = Annotated[float, Field(ge=0, le=100_000)]
+RepeatInterval = Annotated[
+    int, Field(ge=1, le=99, description="Every how many days, weeks, months or years.")
+]
 # The most ids a task's list holds (assignees, teams, tasks it waits for).
 ID_LIST_MAX = 200
 IdList = Annotated[list[uuid.UUID], Field(max_length=ID_LIST_MAX), AfterValidator(deduplicated)]
@@ -67,6 +71,15 @@ class TaskCreate(RequestModel):
     estimated_hours: Hours | None = None
     actual_hours: Hours | None = None
     depends_on: IdList = []
+    repeats: Frequency | None = Field(
+        default=None,
+        description="How often the task repeats (it needs a due date): completed, it "
+        "continues as a new task due on the rule's next date.",
+    )
+    repeat_interval: RepeatInterval = 1
+    repeat_until: PlausibleDate | None = Field(
+        default=None, description="No occurrence is due after this date."
+    )
 
 
 class TaskUpdate(UpdateModel):
@@ -81,6 +94,8 @@ class TaskUpdate(UpdateModel):
             "related_event_id",
             "estimated_hours",
             "actual_hours",
+            "repeats",
+            "repeat_until",
         }
     )
 
@@ -100,6 +115,9 @@ class TaskUpdate(UpdateModel):
     estimated_hours: Hours | None = None
     actual_hours: Hours | None = None
     depends_on: IdList | None = None
+    repeats: Frequency | None = None
+    repeat_interval: RepeatInterval | None = None
+    repeat_until: PlausibleDate | None = None
 
 
 class TaskRead(ResponseModel):
@@ -123,6 +141,13 @@ class TaskRead(ResponseModel):
     estimated_hours: float | None
     actual_hours: float | None
     depends_on: list[uuid.UUID]
+    repeats: Frequency | None
+    repeat_interval: int
+    repeat_until: date | None
+    previous_task_id: uuid.UUID | None = Field(description="The occurrence this one continues.")
+    next_task_id: uuid.UUID | None = Field(
+        description="The occurrence this one's completion created."
+    )
     created_by: uuid.UUID | None
     # Whose request made the last change; null when the service did (a handler, generation).
     updated_by: uuid.UUID | None
@@ -345,6 +370,9 @@ TASK_EXPORT_COLUMNS = (
     field("estimated_hours", "Estimated hours"),
     field("actual_hours", "Actual hours"),
     field("depends_on", "Waits for (task ids)"),
+    field("repeats", "Repeats"),
+    field("repeat_interval", "Repeat interval"),
+    field("repeat_until", "Repeats until"),
     field("description", "Description"),
     field("id", "Task id"),
     named("created_by", "Created by"),

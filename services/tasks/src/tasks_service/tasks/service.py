@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from obcms_platform import records
 from obcms_platform.auth import Principal
@@ -24,11 +25,13 @@ from obcms_platform.contracts import (
 )
 from obcms_platform.errors import (
     AppError,
+    InputProblems,
     InvalidInputError,
     NotFoundError,
 )
 from obcms_platform.history import because
 from obcms_platform.pagination import PageParams, driver_columns, paginate_rows
+from obcms_platform.repeats import Repeat
 from tasks_service.authz import (
     TASK_LINK_PPA,
     TASK_UPDATE,
@@ -38,6 +41,7 @@ from tasks_service.authz import (
 )
 from tasks_service.db import history, outbox
 from tasks_service.tasks.models import PRIORITY_RANK, STATUS_RANK, Task, TaskStatus
+from tasks_service.tasks.repeats import next_due
 from tasks_service.tasks.schemas import (
     ID_LIST_MAX,
     RELATED_FIELDS,
@@ -54,6 +58,25 @@ from tasks_service.tasks.schemas import (
 from tasks_service.teams.service import existing_team_ids, team_ids_of_user
 
 HOURS_FIELDS = ("estimated_hours", "actual_hours")
+# What a repeating task's next occurrence keeps of it (its dates follow the rule).
+CONTINUED_FIELDS = (
+    "title",
+    "description",
+    "domain",
+    "priority",
+    "assignee_ids",
+    "team_ids",
+    *RELATED_FIELDS,
+    "created_from_template",
+    "estimated_hours",
+    "repeats",
+    "repeat_interval",
+    "repeat_until",
+    "repeat_anchor",
+    "created_by",
+)
+# A change of these moves a repeating task's rhythm to its (new) due date.
+RHYTHM_FIELDS = ("due_date", "repeats", "repeat_interval")
 UNORDERED_FIELDS = ("assignee_ids", "team_ids")  # sets kept in a list: their order means nothing
 # The advisory lock key of dependency changes (any constant other locks of this database
 # do not use: theirs are derived from record ids).
@@ -69,6 +92,7 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
     for name in HOURS_FIELDS:
         values[name] = _hours(values[name])
     task = records.new_record(Task, principal, **values, completed_at=None)
+    task.repeat_anchor = task.due_date if task.repeats else None
     _apply_status(task, previous=None)
     if task.depends_on:
         _lock_dependency_graph(session)
@@ -77,6 +101,8 @@ def create_task(session: Session, data: TaskCreate, principal: Principal) -> Tas
         _ensure_may_link(session, task, principal)
     records.insert_row(session, task)
     announce(session, TASK_CREATED, task)
+    if task.status is TaskStatus.COMPLETED:
+        _continue_series(session, task)
     return task
 
 
@@ -103,6 +129,8 @@ def update_task(
         values["progress"] = _progress_before_completion(session, task)
     for name, value in values.items():
         setattr(task, name, _hours(value) if name in HOURS_FIELDS else value)
+    if any(name in values for name in RHYTHM_FIELDS):
+        task.repeat_anchor = task.due_date if task.repeats else None
     task.updated_by = principal.user_id
     _apply_status(task, previous=previous)
     if "depends_on" in values:
@@ -113,6 +141,10 @@ def update_task(
     session.flush()
     became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
     announce(session, TASK_COMPLETED if became_completed else TASK_UPDATED, task)
+    if became_completed:
+        _continue_series(session, task)
+    elif _reopened(previous, values):
+        _withdraw_next(session, task)
     return task
 
 
@@ -254,6 +286,14 @@ def delete_task(
         )
         .execution_options(synchronize_session=False)
     )
+    # Nothing continues a task that no longer exists: completing its predecessor again
+    # continues the series anew. (Links only: no version, as nobody changed those tasks.)
+    session.execute(
+        update(Task)
+        .where(Task.next_task_id == task_id)
+        .values(next_task_id=None)
+        .execution_options(synchronize_session=False)
+    )
     remove(session, task)
 
 
@@ -267,6 +307,63 @@ def complete_all(session: Session, tasks: Iterable[Task]) -> None:
     session.flush()
     for task in done:
         announce(session, TASK_COMPLETED, task)
+        _continue_series(session, task)
+
+
+def _continue_series(session: Session, task: Task) -> Task | None:
+    """A repeating task just completed continues as its next occurrence: a new task, not
+    started, due on the rule's next date after its own (its start as far before), with its
+    people, links and rule, created by the series' creator. None when it does not repeat,
+    already continued (completed, reopened and completed again), or the rule has ended."""
+    if task.repeats is None or task.due_date is None or task.next_task_id is not None:
+        return None
+    due = next_due(
+        task.repeats, task.repeat_interval, task.repeat_anchor or task.due_date, task.due_date
+    )
+    if task.repeat_until is not None and due > task.repeat_until:
+        return None
+    follower = Task(
+        **{name: getattr(task, name) for name in CONTINUED_FIELDS},
+        id=uuid.uuid4(),
+        due_date=due,
+        start_date=None if task.start_date is None else due - (task.due_date - task.start_date),
+        previous_task_id=task.id,
+        auto_generated=task.auto_generated,
+        completed_at=None,
+    )
+    rhythm = Repeat(task.repeats, task.repeat_interval).pattern(task.repeat_anchor or due)
+    with because(session, f"the next occurrence of a task repeating {rhythm}"):
+        records.insert_row(session, follower)
+    _link_next(session, task, follower.id)
+    announce(session, TASK_CREATED, follower)
+    return follower
+
+
+def _withdraw_next(session: Session, task: Task) -> None:
+    """A repeating task reopened takes back the occurrence its completion created, if nobody
+    has touched it since (an undone completion leaves no stray task); one someone changed
+    stays, and stays its successor, so completing again creates no second one."""
+    if task.next_task_id is None:
+        return
+    follower = session.get(Task, task.next_task_id, with_for_update=True)
+    if follower is not None and follower.version > 1:
+        return
+    _link_next(session, task, None)
+    if follower is not None:
+        with because(session, "its previous occurrence was reopened"):
+            remove(session, follower)
+
+
+def _link_next(session: Session, task: Task, next_task_id: uuid.UUID | None) -> None:
+    """Point `task` at its next occurrence: a link the service keeps, not a change of the
+    task (no new version: an Undo of the completion is still at the version it left)."""
+    session.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(next_task_id=next_task_id, updated_at=Task.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(task, "next_task_id", next_task_id)
 
 
 def remove(session: Session, task: Task) -> None:
@@ -417,6 +514,7 @@ def _check_state(session: Session, task: Task) -> None:
         )
     if task.start_date and task.due_date and task.start_date > task.due_date:
         raise InvalidInputError("due_date: must not be before start_date", field="due_date")
+    _check_rule(task)
     if task.team_ids:
         missing = set(task.team_ids) - existing_team_ids(session, task.team_ids)
         if missing:
@@ -425,6 +523,18 @@ def _check_state(session: Session, task: Task) -> None:
             )
     if task.depends_on:
         _check_dependencies(session, task.id, task.depends_on)
+
+
+def _check_rule(task: Task) -> None:
+    problems = InputProblems()
+    if task.repeats is not None and task.due_date is None:
+        problems.add("repeats", "a repeating task needs a due date")
+    if task.repeat_until is not None:
+        if task.repeats is None:
+            problems.add("repeat_until", "only a repeating task repeats until a date")
+        elif task.due_date is not None and task.repeat_until < task.due_date:
+            problems.add("repeat_until", "must not be before the due date")
+    problems.raise_if_any()
 
 
 def _ensure_may_link(session: Session, task: Task, principal: Principal) -> None:

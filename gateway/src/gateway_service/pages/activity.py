@@ -52,6 +52,7 @@ CODE_FIELDS = frozenset(
         "role",
         "stage",
         "tranche_type",
+        "repeats",
     }
 )
 FIELD_NAMES = {

@@ -508,7 +508,7 @@ COLOUR_ONLY = """() => [
     .map((late) => `a ${late.tagName.toLowerCase()} is overdue only in red`),
 ]"""
 # Pages a route serves for a query of its own.
-QUERY_VIEWS = ("/oobc-management/staff/tasks/?view=board",)
+QUERY_VIEWS = ("/oobc-management/staff/tasks/?view=board", "/oobc-management/search/?q=the")
 # The pages a staff member sees otherwise than an admin (their own work, fewer actions).
 STAFF_PAGES = (
     "/",

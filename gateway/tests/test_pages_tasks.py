@@ -1176,3 +1176,16 @@ def test_a_repeating_task_is_set_in_the_form_and_continues_when_completed(
     assert stopped.status_code == 303, stopped.text
     stored = client.get(f"/api/v1/tasks/{task}", headers=admin_headers).json()
     assert (stored["repeats"], stored["repeat_until"]) == (None, None)
+
+
+def test_search_says_which_kinds_could_not_be_searched_and_shows_the_rest(make_client):
+    # This module's gateway has no calendar service: events and resources cannot be searched.
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = uuid.uuid4().hex[:8]
+    task = _create_task(client, f"Collect the {marker} attendance sheets")
+    page = client.get("/oobc-management/search/", params={"q": marker})
+    assert page.status_code == 200
+    assert f'href="{TASKS}{task}/"' in page.text
+    text = html.unescape(page.text)
+    assert "Events could not be searched just now" in text
+    assert "Resources could not be searched just now" in text

@@ -126,7 +126,8 @@ LongText = Annotated[TextWithoutNul, Field(max_length=20_000)]
 Note = Annotated[TextWithoutNul, Field(max_length=5_000)]
 
 # A list's `q`: the words to look for (`records.text_match`).
-SearchText = Annotated[TextWithoutNul, Field(max_length=200)]
+SEARCH_TEXT_MAX = 200
+SearchText = Annotated[TextWithoutNul, Field(max_length=SEARCH_TEXT_MAX)]
 
 # A field naming a person: the gateway, which owns the accounts, refuses a write naming
 # nobody it knows before it reaches the service (`gateway_service.proxy.people`), learning

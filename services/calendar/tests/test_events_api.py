@@ -510,6 +510,30 @@ def test_moving_only_the_start_keeps_the_duration_and_search_finds_titles(client
     )
 
 
+def test_a_search_can_list_the_latest_events_first(client, staff):
+    """The site search shows the most recent and coming events, not the oldest."""
+    marker = uuid.uuid4().hex[:8]
+    starts = ["2026-03-02T09:00:00+08:00", "2027-01-04T09:00:00+08:00", "2026-08-03T09:00:00+08:00"]
+    made = [
+        make_event(
+            client, staff, title=f"Sync {marker}", start=start, end=start.replace("09:", "10:")
+        )
+        for start in starts
+    ]
+
+    def listed(**params: str) -> list[str]:
+        found = client.get("/api/v1/events", params={"q": marker, **params}, headers=staff.headers)
+        assert found.status_code == 200, found.text
+        return [item["id"] for item in found.json()["items"]]
+
+    assert listed() == [made[0]["id"], made[2]["id"], made[1]["id"]]
+    assert listed(sort="-start") == [made[1]["id"], made[2]["id"], made[0]["id"]]
+    assert (
+        client.get("/api/v1/events", params={"sort": "newest"}, headers=staff.headers).status_code
+        == 422
+    )
+
+
 def test_staff_cannot_make_someone_else_the_organizer(client, staff, other_staff, manager):
     body = {
         "title": "Meeting",

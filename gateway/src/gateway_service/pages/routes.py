@@ -22,6 +22,7 @@ from gateway_service.pages import (
     priorities,
     reports,
     resources,
+    search,
     tasks,
     teams,
     templates,
@@ -60,5 +61,6 @@ for section in (
     account,
     notifications,
     exports,
+    search,
 ):
     router.include_router(section.router)

@@ -153,8 +153,29 @@
     if (login && window.location.hash) login.action = login.getAttribute("action") + window.location.hash;
   }
 
+  // "/" anywhere but in a field searches, as on many sites: the search page's box, else the
+  // search page.
+  function setUpSearchKey() {
+    var link = document.querySelector("a[data-search-link]");
+    if (!link) return;
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || typing) return;
+      event.preventDefault();
+      var box = document.getElementById("search-words");
+      if (box) {
+        box.focus();
+        box.select();
+      } else {
+        window.location.assign(link.href);
+      }
+    });
+  }
+
   function setUp() {
     keepPlaceThroughLogin();
+    setUpSearchKey();
     setUpMenu();
     setUpDropdowns();
     setUpTables();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, ClassVar
 from zoneinfo import available_timezones
@@ -218,6 +219,11 @@ class OccurrenceRead(BaseModel):
     moved: bool
 
 
+class EventSort(StrEnum):
+    START = "start"  # the earliest first
+    START_DESC = "-start"  # the latest first (a search: the recent and the coming ones)
+
+
 class EventFilters(BaseModel):
     event_type: list[EventType] = []
     status: list[EventStatus] = []
@@ -229,6 +235,7 @@ class EventFilters(BaseModel):
     # The series continuing `split_from` ("this and following"), first the nearest.
     split_from: uuid.UUID | None = None
     q: SearchText | None = None
+    sort: EventSort = EventSort.START
 
 
 class SplitRead(BaseModel):

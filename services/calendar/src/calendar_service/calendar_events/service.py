@@ -32,6 +32,7 @@ from calendar_service.calendar_events.recurrence import (
 from calendar_service.calendar_events.schemas import (
     EventCreate,
     EventFilters,
+    EventSort,
     EventUpdate,
     OccurrenceChange,
     RecurrenceIn,
@@ -102,7 +103,9 @@ def list_events(
         conditions.append(Event.split_from_id == filters.split_from)
     if filters.q:
         conditions.append(records.text_match(filters.q, Event.title))
-    statement: Select[Any] = select(Event).where(*conditions).order_by(Event.start, Event.id)
+    latest_first = filters.sort is EventSort.START_DESC
+    ordering = (Event.start.desc(), Event.id) if latest_first else (Event.start, Event.id)
+    statement: Select[Any] = select(Event).where(*conditions).order_by(*ordering)
     return paginate(session, statement, page)
 
 

@@ -13,6 +13,12 @@ the one transaction, so that every row's problem is found, each with its row num
 spreadsheet shows it, the column's header and a message in words. Then either every row is
 committed together, or nothing is: a dry run, or any problem, rolls the whole back.
 
+The people the rows name (the cells of a create schema's person fields,
+`obcms_platform.person_fields`) are listed in the report, not checked: the service cannot tell
+an account that is missing or switched off from an active one; the gateway, which owns the
+accounts, checks them and adds each such cell to the report's problems
+(`gateway_service.proxy.people`).
+
 A row keeps the id in the export's id column when it is not in use (so that a round trip
 keeps the links between records); an id in use is the row's problem ("already exists"), never
 an overwrite, and so is an id twice in one file. Two imports of one file at once: the second
@@ -25,6 +31,7 @@ shows (415); at most ``IMPORT_MAX_ROWS`` rows (422), each refusal naming ``file`
 # No `from __future__ import annotations`: FastAPI reads the annotations of the endpoint made
 # here.
 
+import functools
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +69,7 @@ from obcms_platform.exports import (
 )
 from obcms_platform.formatting import label
 from obcms_platform.limits import IMPORT_SEGMENT
+from obcms_platform.person_fields import PersonField, named, person_fields
 from obcms_platform.resource_routes import Write, Writes, endpoint
 from obcms_platform.settings import ServiceSettings
 
@@ -172,10 +180,20 @@ class ImportProblem(BaseModel):
     message: str
 
 
+class NamedPerson(BaseModel):
+    """A person a row names: the user id in the cell of the row (numbered as `ImportProblem`)
+    under the column with this header."""
+
+    row: int
+    column: str
+    user_id: uuid.UUID
+
+
 class ImportReport(BaseModel):
     """What an import found: the rows read (blank ones skipped), those without a problem, the
     records created (none on a dry run or when any row has a problem) and their ids, every
-    problem, and the columns of the sheet that are not imported (computed or read-only)."""
+    problem, the columns of the sheet that are not imported (computed or read-only), and the
+    people the rows name (for the gateway to check against its accounts)."""
 
     dry_run: bool
     rows: int
@@ -184,6 +202,7 @@ class ImportReport(BaseModel):
     ids: list[uuid.UUID]
     errors: list[ImportProblem]
     ignored_columns: list[str]
+    people: list[NamedPerson] = []
 
 
 class ImportRefused(BaseModel):
@@ -350,6 +369,33 @@ def _parse(importer: Import, sheet: _Sheet, row: _Row) -> _Parsed | list[ImportP
     return problems if problems else _Parsed(data, record_id)
 
 
+@functools.cache
+def _person_fields(schema: type[BaseModel]) -> tuple[PersonField, ...]:
+    """The fields of a create schema naming people (as its OpenAPI document marks them)."""
+    described = schema.model_json_schema()
+    return person_fields(described, described.get("$defs", {}))
+
+
+def _named_people(importer: Import, sheet: _Sheet, row: _Row) -> Iterator[NamedPerson]:
+    """The people the row's cells name in the create schema's person fields (a cell that
+    cannot be read is a problem of its own, and names nobody)."""
+    fields = _person_fields(importer.schema)
+    for index, column in sheet.filled.items():
+        imported = column.imported
+        assert imported is not None  # only imported columns are filled
+        marked = [each for each in fields if each.steps[:1] == (imported.into,)]
+        value = row.cells[index] if index < len(row.cells) else None
+        if not marked or _blank(value):
+            continue
+        try:
+            body = {imported.into: imported.read(value)}
+        except ValueError:
+            continue
+        for person_field in marked:
+            for _, person in named(body, person_field.steps):
+                yield NamedPerson(row=row.number, column=column.header, user_id=person)
+
+
 def _id_header(importer: Import) -> str | None:
     for column in importer.export.columns:
         if column.imported is not None and column.imported.into == RECORD_ID:
@@ -408,8 +454,10 @@ def import_rows(
     problems = list(sheet.problems)
     data_rows = _data_rows(rows, max_rows)
     created: list[uuid.UUID] = []
+    people: list[NamedPerson] = []
     first_row_of: dict[uuid.UUID, int] = {}
     for row in data_rows:
+        people.extend(_named_people(importer, sheet, row))
         parsed = _parse(importer, sheet, row)
         if not isinstance(parsed, _Parsed):
             problems.extend(parsed)
@@ -435,6 +483,7 @@ def import_rows(
         ids=[],
         errors=sorted(problems, key=lambda problem: problem.row),
         ignored_columns=sheet.ignored,
+        people=people,
     ), created
 
 
@@ -548,9 +597,14 @@ def import_route(router: APIRouter, importer: Import, rule: Rule) -> None:
 
 
 def _refused(report: ImportReport) -> JSONResponse:
+    return JSONResponse(refusal(report).model_dump(mode="json"), status_code=422)
+
+
+def refusal(report: ImportReport) -> ImportRefused:
+    """The answer (422) of an import that has problems: nothing imported."""
     rows = len({problem.row for problem in report.errors})
     message = f"{FILE_FIELD}: {len(report.errors)} problems in {rows} rows; nothing was imported"
-    body = ImportRefused(
+    return ImportRefused(
         error=ErrorBody(
             status=422,
             code="import_refused",
@@ -563,4 +617,3 @@ def _refused(report: ImportReport) -> JSONResponse:
         ),
         report=report,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=422)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import uuid
 from datetime import date
 from typing import Any
 
@@ -216,6 +217,26 @@ def test_every_problem_of_every_row_is_reported_at_once_and_nothing_is_written(
     assert (report["rows"], report["valid_rows"], report["imported"]) == (6, 1, 0)
     assert count(session, "ppas") == 0
     assert outbox_count(database) == events
+
+
+def test_the_report_lists_the_people_each_row_names_for_the_gateway_to_check(client, manager):
+    lead, member, other = (str(uuid.uuid4()) for _ in range(3))
+    content = workbook(
+        ["Title", "Category", "Lead (user id)", "Members (user ids)"],
+        ["Water", "OOBC PPA", lead, f"{member}; {other}"],
+        ["Roads", "Someday", "nobody", member],
+    )
+
+    response = import_file(client, manager, PPAS, content, dry_run=True)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["people"] == [
+        {"row": 2, "column": "Lead (user id)", "user_id": lead},
+        {"row": 2, "column": "Members (user ids)", "user_id": member},
+        {"row": 2, "column": "Members (user ids)", "user_id": other},
+        # A row with other problems still names its people; a cell that is no id names nobody.
+        {"row": 3, "column": "Members (user ids)", "user_id": member},
+    ]
 
 
 def test_a_row_wrong_in_two_fields_names_both(client, manager, session):

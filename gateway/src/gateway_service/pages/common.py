@@ -28,8 +28,14 @@ from starlette.datastructures import FormData
 
 from gateway_service.auth.identity import Identity
 from gateway_service.db import in_session
-from gateway_service.proxy.clients import BackendClients, FilePart
-from gateway_service.proxy.people import people_refusal
+from gateway_service.proxy.clients import BackendAnswer, BackendClients, FilePart
+from gateway_service.proxy.people import (
+    asked_dry_run,
+    checked_import,
+    is_import,
+    people_refusal,
+    with_dry_run,
+)
 from gateway_service.users.models import User
 from gateway_service.users.service import Names, names_by_id, user_ids
 from obcms_platform.app import API_PREFIX
@@ -273,9 +279,10 @@ async def api(
 ) -> Reply:
     """One call to `service` at `/api/v1{path}` as `user` (`headers`: e.g. If-Match;
     `files`: a multipart body). A write naming a person without an account is refused as
-    the service would refuse it (`proxy.people`)."""
+    the service would refuse it, and an import is checked for the people its rows name
+    (`proxy.people`)."""
     target = f"{API_PREFIX}{path}"
-    refused = await people_refusal(request, service, method, target.split("?", 1)[0], json)
+    refused = await people_refusal(request, user, service, method, target.split("?", 1)[0], json)
     if refused is not None:
         return Reply(refused.error.status, refused.model_dump())
     backends: BackendClients = request.app.state.backends
@@ -283,16 +290,30 @@ async def api(
     if params is not None:
         items = params.items() if isinstance(params, Mapping) else params
         query = [(k, str(v)) for k, v in items if v not in (None, "")]
-    upstream = await backends.call(
-        service,
-        method,
-        target,
-        user,
-        params=query,
-        json=json,
-        files=files,
-        headers=headers,
-    )
+
+    async def send(query: list[tuple[str, str]] | None) -> BackendAnswer:
+        for _, file, _ in (files or {}).values():
+            file.seek(0)  # a checked import sends its file twice
+        return await backends.call(
+            service,
+            method,
+            target,
+            user,
+            params=query,
+            json=json,
+            files=files,
+            headers=headers,
+        )
+
+    if (
+        is_import(method, target.split("?", 1)[0])
+        and (dry_run := asked_dry_run(query or [])) is not None
+    ):
+        upstream = await checked_import(
+            request, dry_run, lambda as_dry_run: send(with_dry_run(query or [], as_dry_run))
+        )
+    else:
+        upstream = await send(query)
     if upstream.status_code >= 500:
         raise ServiceUnavailableError(
             f"the {service} service answered {upstream.status_code}; try again shortly"

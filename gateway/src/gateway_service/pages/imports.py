@@ -2,10 +2,11 @@
 (`obcms_platform.imports`).
 
 A manager chooses what to import and the file, and checks it: the portfolio service's dry run
-answers every row's problems (shown in a table, and downloadable as CSV) or how many rows are
-ready. The checked file waits in Redis under a one-time key for `CHECKED_FILE_SECONDS`, so
-that "Import" (a confirmation) sends the very file that was checked, without choosing it
-again; the import itself is all rows or none, as the service decides."""
+answers every row's problems, the gateway's check of the people they name among them
+(`proxy.people`), shown in a table (and downloadable as CSV), or how many rows are ready. The
+checked file waits in Redis under a one-time key for `CHECKED_FILE_SECONDS`, so that "Import"
+(a confirmation) sends the very file that was checked, without choosing it again; the import
+itself is all rows or none, as the service decides (its people checked again)."""
 
 from __future__ import annotations
 

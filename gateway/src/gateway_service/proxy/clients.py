@@ -242,14 +242,16 @@ class BackendClients:
         params: Query | None = None,
         json: object = None,
         files: Mapping[str, FilePart] | None = None,
+        content: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> BackendAnswer:
         """One request to a service as `identity`, its answer uncompressed and read whole
         (pages, feed parts) within `timeout` seconds (default: the service's); down -> 503
-        naming it. `files` makes it a multipart body (an attachment forwarded by its page)."""
+        naming it. `files` makes it a multipart body (an attachment forwarded by its page);
+        `content` is a body as a caller sent it (its type in `headers`)."""
         sent = {**(headers or {}), **self.internal_headers(service, identity), **UNCOMPRESSED}
-        data: bytes | aiohttp.FormData | None = None
+        data: bytes | aiohttp.FormData | None = content
         if files:
             # File names as given (quoted, not percent-encoded), as a browser sends them.
             data = aiohttp.FormData(quote_fields=False)

@@ -3,7 +3,8 @@
 The route table is the registry's: each service declares the resources it owns. The request
 goes out with the caller's identity as a short-lived internal token; status, body and
 headers such as ETag come back unchanged (a large body is streamed). A write naming a person
-without an account is refused first (`proxy.people`).
+without an account is refused first, and an import is checked for the people its rows name
+(`proxy.people`).
 
 A path with a '.' or '..' segment is refused (400 naming ``path``) before it is routed:
 the service is chosen by the first segment, and the dot segments, collapsed on the way
@@ -20,9 +21,15 @@ from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from gateway_service.auth.identity import ApiUser
-from gateway_service.proxy.clients import UNAVAILABLE, BackendClients, unavailable
-from gateway_service.proxy.people import people_refusal
+from gateway_service.auth.identity import ApiUser, Identity
+from gateway_service.proxy.clients import UNAVAILABLE, BackendAnswer, BackendClients, unavailable
+from gateway_service.proxy.people import (
+    asked_dry_run,
+    checked_import,
+    is_import,
+    people_refusal,
+    with_dry_run,
+)
 from obcms_platform import registry
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import AppError, NotFoundError, error_responses
@@ -108,9 +115,18 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
     # At most MAX_BODY_BYTES, an attachment upload ATTACHMENT_MAX_BYTES and its form's own
     # bytes (BodySizeLimitMiddleware).
     body = await request.body()
-    refused = await people_refusal(request, service, request.method, request.scope["path"], body)
+    decoded_path = request.scope["path"]
+    refused = await people_refusal(request, identity, service, request.method, decoded_path, body)
     if refused is not None:
         return JSONResponse(refused.model_dump(), status_code=refused.error.status)
+    if is_import(request.method, decoded_path):
+        answer = await _import(request, identity, service, body)
+        if answer is not None:
+            return Response(
+                answer.content,
+                status_code=answer.status_code,
+                media_type=answer.headers.get("content-type"),
+            )
     target = forwarded_path(request) + (f"?{request.url.query}" if request.url.query else "")
     upstream = await backends.forward(service, request.method, target, headers, body)
     # Raw pairs: repeated headers (Vary, Link...) pass through as they came, as bytes (not
@@ -139,3 +155,28 @@ async def forward(request: Request, path: str, identity: ApiUser) -> Response:
         )
     response.raw_headers = response_headers
     return response
+
+
+async def _import(
+    request: Request, identity: Identity, service: str, body: bytes
+) -> BackendAnswer | None:
+    """The answer to an import, the people its rows name checked (`proxy.people`); None when
+    its `dry_run` is one the service refuses (the request goes on as it is)."""
+    query = request.query_params.multi_items()
+    dry_run = asked_dry_run(query)
+    if dry_run is None:
+        return None
+    backends: BackendClients = request.app.state.backends
+
+    async def send(as_dry_run: bool) -> BackendAnswer:
+        return await backends.call(
+            service,
+            "POST",
+            forwarded_path(request),
+            identity,
+            params=with_dry_run(query, as_dry_run),
+            content=body,
+            headers={"Content-Type": request.headers.get("content-type", "")},
+        )
+
+    return await checked_import(request, dry_run, send)

@@ -156,6 +156,52 @@ def test_indicators_and_actuals_on_the_ppa_page(make_client, admin_headers):
     assert "No indicators yet." in gone
 
 
+def test_an_edit_that_would_break_recorded_actuals_says_which_beside_the_field(
+    make_client, admin_headers
+):
+    marker = _marker()
+    owner = _person(make_client, admin_headers, "staff", f"Amina Owner {marker}")
+    client = owner["pages"]
+    ppa = _ppa(client, f"Reading {marker}", start_date="2025-01-01", target_end_date="2025-12-31")
+    page = f"{PPAS}{ppa}/"
+    body = {
+        "name": f"Adults who read {marker}",
+        "kind": "outcome",
+        "unit": "adults",
+        "baseline": "20",
+        "target": "80",
+        "target_date": "2025-12-31",
+    }
+    added = _followed(client, submit(client, page + "indicators/", body))
+    indicator = re.search(rf'action="{re.escape(page)}indicators/([0-9a-f-]{{36}})/"', added)
+    assert indicator
+    edit = f"{page}indicators/{indicator.group(1)}/"
+    actual = {"indicator_id": indicator.group(1), "period_end": "2025-06-30", "value": "120"}
+    assert "Actual recorded" in _followed(client, submit(client, page + "actuals/", actual))
+
+    # Counted in %, its 120 could not be: refused, the actual named beside the unit, in the
+    # indicator's own form (open, as typed), above its list of actuals to delete it from.
+    refused = submit(client, edit, {**body, "unit": "%", "version": "1"})
+    assert refused.status_code == 422
+    assert _field_error(refused.text, "unit") == (
+        "Unit: 1 recorded actual is above 100 (120 for the period ending Mon 30 Jun 2025), "
+        "which the indicator could not take as a percentage (%); delete it first"
+    )
+    assert f'id="indicator-{indicator.group(1)}" open' in refused.text
+    assert 'value="%"' in refused.text
+    assert "Indicator updated" not in refused.text
+
+    # The PPA's start moved past it: refused beside the start date.
+    moved = submit(client, page + "edit/", {"start_date": "2025-07-01", "version": "1"})
+    assert moved.status_code == 422
+    assert _field_error(moved.text, "start_date") == (
+        f"Start date: 1 recorded actual of its indicators would end before it (“Adults who "
+        f"read {marker}” for the period ending Mon 30 Jun 2025), and an actual measures the "
+        "PPA&#39;s work; delete it first or start the PPA on Mon 30 Jun 2025 or earlier"
+    )
+    assert "Wed 1 Jan 2025" in visible_text(client.get(page).text)
+
+
 def test_the_status_update_log_and_what_others_are_offered(make_client, admin_headers):
     marker = _marker()
     owner = _person(make_client, admin_headers, "staff", f"Amina Owner {marker}")

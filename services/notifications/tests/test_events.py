@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from notifications_service.kinds import Channel, Kind
 from notifications_service.preferences import service as preferences
 from notifications_service.preferences.schemas import PreferencesUpdate
+from notifications_service.projections.models import PendingRequest, WatchedPpa
 from notifications_service.settings import NotificationsSettings
 from obcms_platform.auth import Role
 from obcms_platform.contracts import (
@@ -20,9 +21,11 @@ from obcms_platform.contracts import (
     EVENT_DELETED,
     EVENT_UPDATED,
     LEAVE_CREATED,
+    LEAVE_DELETED,
     LEAVE_UPDATED,
     PPA_APPROVAL_CHANGED,
     PPA_CREATED,
+    PPA_DELETED,
     PPA_UPDATED,
     TASK_CREATED,
     TASK_DELETED,
@@ -34,6 +37,7 @@ from obcms_platform.contracts import (
     PpaApprovalChanged,
     PpaChanged,
     PpaCreated,
+    RecordDeleted,
     TaskChanged,
 )
 from obcms_platform.vocabulary import TaskStatus
@@ -416,6 +420,99 @@ def test_a_ppas_older_announcement_arriving_late_does_not_undo_a_newer_one(
         "Your PPA \u201cMadrasah\u201d was approved"
     ]
     assert inbox(session, former) == []
+
+
+def test_a_ppas_announcements_handled_after_its_deletion_tell_no_one_of_it(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """A ppa.updated and an approval move announced before the PPA's deletion, handled after
+    it (retried): the PPA is not kept again, and nobody hears of a PPA that is gone."""
+    owner = Person()
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    handle(session, settings, owner.announced(), manager.announced())
+    ppa_id = uuid.uuid4()
+    created_at = dt.datetime.now(dt.UTC)
+    handle(
+        session,
+        settings,
+        event(
+            PPA_CREATED,
+            PpaCreated(title="Madrasah support", owner_ids=[owner.user_id]),
+            ppa_id,
+            at=created_at,
+        ),
+        event(PPA_DELETED, RecordDeleted(title="Madrasah support"), ppa_id),
+        event(
+            PPA_UPDATED,
+            PpaChanged(title="Madrasah support, phase 2", owner_ids=[owner.user_id]),
+            ppa_id,
+            at=created_at + dt.timedelta(seconds=1),
+        ),
+        event(
+            PPA_APPROVAL_CHANGED,
+            PpaApprovalChanged(title="Madrasah support", from_="draft", to="technical_review"),
+            ppa_id,
+            at=created_at + dt.timedelta(seconds=2),
+        ),
+    )
+    assert session.get(WatchedPpa, ppa_id) is None
+    assert session.get(PendingRequest, ("ppa_approval", ppa_id)) is None
+    assert inbox(session, owner) == []
+    assert inbox(session, manager) == []
+
+
+def test_a_deletion_handled_before_the_ppas_creation_still_wins(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    owner = Person()
+    handle(session, settings, owner.announced())
+    ppa_id = uuid.uuid4()
+    handle(
+        session,
+        settings,
+        event(PPA_DELETED, RecordDeleted(title="Madrasah support"), ppa_id),
+        event(
+            PPA_CREATED,
+            PpaCreated(title="Madrasah support", owner_ids=[owner.user_id]),
+            ppa_id,
+        ),
+        event(
+            PPA_APPROVAL_CHANGED,
+            PpaApprovalChanged(title="Madrasah support", from_="draft", to="approved"),
+            ppa_id,
+        ),
+    )
+    assert session.get(WatchedPpa, ppa_id) is None
+    assert inbox(session, owner) == []
+
+
+def test_leave_withdrawn_before_its_request_is_handled_asks_no_manager(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    amina = Person()
+    manager = Person(full_name="Hadji Ali", email="ali@example.org", role=Role.MANAGER)
+    handle(session, settings, amina.announced(), manager.announced())
+    leave_id = uuid.uuid4()
+
+    def leave(version: int) -> LeaveChanged:
+        return LeaveChanged(
+            leave_id=leave_id,
+            user_id=amina.user_id,
+            leave_type="vacation",
+            start_date=dt.date(2026, 12, 21),
+            end_date=dt.date(2026, 12, 23),
+            status="pending",
+            version=version,
+        )
+
+    handle(
+        session,
+        settings,
+        event(LEAVE_DELETED, leave(2), leave_id),
+        event(LEAVE_CREATED, leave(1), leave_id),
+    )
+    assert session.get(PendingRequest, ("leave", leave_id)) is None
+    assert inbox(session, manager) == []
 
 
 def test_an_approval_move_asks_those_who_act_next_and_tells_the_owners(

@@ -36,6 +36,7 @@ SERVICE_TABLES = {
     "watched_events",
     "watched_ppas",
     "pending_requests",
+    "deleted_subjects",
     *BUS_TABLES,
 }
 

@@ -239,6 +239,83 @@ def test_an_actual_wrong_in_two_fields_is_refused_naming_both_at_once(client, st
     assert listed(client, staff, ppa["id"])[0]["actuals"] == []
 
 
+def _edit(client, caller, ppa_id: str, indicator_id: str, **changes: Any):
+    url = f"{PPAS}/{ppa_id}/indicators/{indicator_id}"
+    return client.patch(url, json=changes, headers=caller.headers)
+
+
+def _problems(response) -> dict[str, str]:
+    error = assert_error(response, 422)
+    return {detail["field"]: detail["message"] for detail in error["details"]}
+
+
+def test_an_indicator_edit_that_would_break_recorded_actuals_is_refused_naming_them(client, staff):
+    ppa = create_ppa(client, staff, **YEAR_2025)
+    adults = indicator(client, staff, ppa["id"], name="Adults", unit="adults", baseline=60)
+    for period, value in [("2025-03-31", 120), ("2025-06-30", "130.5"), ("2025-09-30", 80)]:
+        assert record(client, staff, ppa["id"], adults["id"], period, value).status_code == 201
+
+    # Counted in % of adults, two of its actuals could not be.
+    refused = _edit(client, staff, ppa["id"], adults["id"], unit="% of adults", target=90)
+    assert _problems(refused) == {
+        "unit": "2 recorded actuals are above 100 (120 for the period ending Mon 31 Mar 2025, "
+        "130.5 for the period ending Mon 30 Jun 2025), which the indicator could not take as "
+        "a percentage (% of adults); delete them first"
+    }
+    [kept] = listed(client, staff, ppa["id"])
+    assert (kept["unit"], kept["target"], kept["version"]) == ("adults", 110, 1)
+
+    # Every rule an edit would break at once, each beside the field that makes it apply.
+    change = indicator(
+        client, staff, ppa["id"], name="Change", unit="points", baseline=-10, target=90
+    )
+    for period, value in [("2025-03-31", -5), ("2025-06-30", 120)]:
+        assert record(client, staff, ppa["id"], change["id"], period, value).status_code == 201
+    assert _problems(_edit(client, staff, ppa["id"], change["id"], baseline=0, unit="%")) == {
+        "baseline": "1 recorded actual is negative (-5 for the period ending Mon 31 Mar "
+        "2025), which the indicator could not take once its baseline and target are not "
+        "negative; delete it first",
+        "unit": "1 recorded actual is above 100 (120 for the period ending Mon 30 Jun 2025), "
+        "which the indicator could not take as a percentage (%); delete it first",
+    }
+
+    # What breaks no actual is saved: a name, a kind, a target date, a target.
+    harmless = {"name": "Adults served", "kind": "output", "target_date": "2025-06-30"}
+    saved = _edit(client, staff, ppa["id"], adults["id"], **harmless, target=300)
+    assert saved.status_code == 200, saved.text
+    # The actuals deleted, the percentage is saved.
+    for actual in saved.json()["actuals"][1:]:
+        url = f"{PPAS}/{ppa['id']}/indicators/{adults['id']}/actuals/{actual['id']}"
+        assert client.delete(url, headers=staff.headers).status_code == 204
+    saved = _edit(client, staff, ppa["id"], adults["id"], unit="% of adults", target=90)
+    assert saved.status_code == 200, saved.text
+
+
+def test_moving_a_ppas_start_after_recorded_actuals_is_refused_naming_them(client, staff):
+    ppa = create_ppa(client, staff, **YEAR_2025)
+    water = indicator(client, staff, ppa["id"], name="Households with water")
+    wells = indicator(client, staff, ppa["id"], name="Wells dug", unit="wells", baseline=0)
+    for made, period in [(water, "2025-03-31"), (water, "2025-06-30"), (wells, "2025-02-28")]:
+        assert record(client, staff, ppa["id"], made["id"], period, 20).status_code == 201
+    url = f"{PPAS}/{ppa['id']}"
+
+    later = {"start_date": "2025-04-01", "target_end_date": "2025-03-01"}
+    assert _problems(client.patch(url, json=later, headers=staff.headers)) == {
+        "target_end_date": "must not be before start_date",
+        "start_date": "2 recorded actuals of its indicators would end before it (“Wells dug” "
+        "for the period ending Fri 28 Feb 2025, “Households with water” for the period ending "
+        "Mon 31 Mar 2025), and an actual measures the PPA's work; delete them first or start "
+        "the PPA on Fri 28 Feb 2025 or earlier",
+    }
+    assert get_ppa(client, staff, ppa["id"])["start_date"] == "2025-01-01"
+
+    # A start no actual ends before, an earlier one, none: saved.
+    for start in ("2025-02-28", "2024-07-01", None):
+        moved = client.patch(url, json={"start_date": start}, headers=staff.headers)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["start_date"] == start
+
+
 def test_one_actual_per_period_even_when_two_arrive_at_once(client, staff, manager):
     ppa = create_ppa(client, staff, **YEAR_2025)
     made = indicator(client, staff, ppa["id"])

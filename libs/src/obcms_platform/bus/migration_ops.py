@@ -1,4 +1,5 @@
-"""Alembic operations that create and drop the bus tables (`tables.bus_tables`).
+"""Alembic operations that create and drop the bus tables (`tables.bus_tables`) and a
+consumer's tombstones (`tombstones.tombstone_table`).
 
 Every service's migration history calls these instead of repeating the DDL. They are the
 first version of the tables' schema: a later change to the tables gets its own operations
@@ -65,3 +66,19 @@ def create_bus_tables() -> None:
 def drop_bus_tables() -> None:
     """Drop what `create_bus_tables` created."""
     drop_tables("bus_outbox", "bus_inbox", "bus_dead_letters")
+
+
+def create_tombstone_table() -> None:
+    """Create `tombstones.tombstone_table`'s deleted_subjects."""
+    op.create_table(
+        "deleted_subjects",
+        sa.Column("subject_kind", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        timestamp_column("deleted_at"),
+        primary_key("deleted_subjects", "subject_kind", "subject_id"),
+    )
+
+
+def drop_tombstone_table() -> None:
+    """Drop what `create_tombstone_table` created."""
+    drop_tables("deleted_subjects")

@@ -1,11 +1,12 @@
-"""The notifications service's declarative base and its bus tables (it consumes events and
-publishes none)."""
+"""The notifications service's declarative base, its bus tables (it consumes events and
+publishes none) and its tombstones."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
 from obcms_platform.bus import bus_tables
+from obcms_platform.bus.tombstones import Tombstones, tombstone_table
 from obcms_platform.db import service_metadata
 
 
@@ -14,6 +15,8 @@ class Base(DeclarativeBase):
 
 
 bus = bus_tables(Base.metadata)
+# The PPAs and leave whose deletion was handled (`events.handlers`).
+tombstones = Tombstones(tombstone_table(Base.metadata))
 
 
 def load_models() -> None:

@@ -5,7 +5,11 @@ people, tasks, calendar events, PPAs and waiting requests, and notify whoever mu
 Every handler runs once per event (the bus inbox); each notification's key names its cause,
 so a repeated announcement (a replay, an event republished) notifies nobody twice. Events of
 one record may be handled at the same time or out of order: handlers take a transaction
-lock on the record and ignore an announcement older than the one kept.
+lock on the record and ignore an announcement older than the one kept. A deleted task or
+calendar event is kept as such (its row says so); a deleted PPA or leave leaves a tombstone
+(`obcms_platform.bus.tombstones`, which also takes the lock): none of its events handled
+later (a retried ``ppa.updated``, a ``leave.created`` delivered after the ``leave.deleted``)
+brings it back or asks anyone to decide on it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from notifications_service.db import tombstones
 from notifications_service.event_words import (
     EventChanges,
     Timing,
@@ -501,7 +506,6 @@ def on_ppa(
 ) -> None:
     if event.subject_id is None:
         return
-    _lock(session, event.subject_id)
     kept = session.get(WatchedPpa, event.subject_id)
     if kept is not None and kept.as_of is not None and kept.as_of >= event.occurred_at:
         return  # an older announcement arriving late
@@ -516,7 +520,6 @@ def on_leave_deleted(
 ) -> None:
     """A withdrawn or cancelled leave waits for no decision any more (the managers' queue
     reminders leave it out)."""
-    _lock(session, leave.leave_id)
     _decided(session, Record.LEAVE.value, leave.leave_id, record_link(Record.LEAVE, leave.leave_id))
 
 
@@ -525,7 +528,6 @@ def on_ppa_deleted(
 ) -> None:
     if event.subject_id is None:
         return
-    _lock(session, event.subject_id)
     session.execute(delete(WatchedPpa).where(WatchedPpa.ppa_id == event.subject_id))
     _decided(session, "ppa_approval", event.subject_id, record_link(Record.PPA, event.subject_id))
 
@@ -541,7 +543,6 @@ def on_approval(
     if event.subject_id is None:
         return
     ppa_id = event.subject_id
-    _lock(session, ppa_id)
     link = record_link(Record.PPA, ppa_id)
     title = quoted(move.title)
     stage = label(move.to).lower()
@@ -799,7 +800,8 @@ def _reacting(
 
 
 def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
-    """Event type -> handler, for the worker (the registry's `consumes` binds the queue)."""
+    """Event type -> handler, for the worker (the registry's `consumes` binds the queue);
+    those of a PPA's and a leave's events guarded by the tombstones (which lock the record)."""
     reactions: list[tuple[c.EventContract[Any], Reaction[Any]]] = [
         (c.USER_CHANGED, on_user),
         (c.TASK_CREATED, on_task),
@@ -822,6 +824,10 @@ def handlers(settings: NotificationsSettings) -> dict[str, Handler]:
         (c.EXPORT_COMPLETED, on_export_completed),
         (c.EXPORT_FAILED, on_export_failed),
     ]
-    return {
-        contract.name: _reacting(contract, reaction, settings) for contract, reaction in reactions
-    }
+    return tombstones.guarding(
+        {
+            contract.name: _reacting(contract, reaction, settings)
+            for contract, reaction in reactions
+        },
+        deletions=(c.PPA_DELETED, c.LEAVE_DELETED),
+    )

@@ -15,9 +15,10 @@ storage), and its own export.requested runs the export job it announces; user.ch
 the people its exports name (`obcms_platform.people`).
 
 Events of one subject may be handled at the same time (worker threads) or out of order (a
-retried `ppa.created` after its `ppa.deleted`). So every handler of a subject first takes a
-transaction-scoped advisory lock on the subject id, and a deletion leaves a tombstone (a
-`deleted_subjects` row) after which nothing more is generated for the subject.
+retried `ppa.created` or `ppa.updated` after its `ppa.deleted`). So the handlers of a PPA's,
+an assessment's and a calendar event's events are guarded by the service's tombstones
+(`obcms_platform.bus.tombstones`): each runs under the subject's lock, and once the subject's
+deletion was handled none changes anything more (no tasks generated, no owners recorded).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obcms_platform.attachments import removing_files
@@ -63,6 +64,7 @@ from obcms_platform.history import because
 from obcms_platform.people import directory_handler
 from obcms_platform.storage import FileStorage
 from tasks_service.attachments.models import TASK_FILES
+from tasks_service.db import tombstones
 from tasks_service.exports.service import TASK_EXPORTS
 from tasks_service.people.models import Person
 from tasks_service.ppa_owners import service as ppa_owners
@@ -75,7 +77,6 @@ from tasks_service.templates.service import (
     TemplateSubject,
     generate_from_template,
 )
-from tasks_service.tombstones import DeletedSubject
 
 # Dates without a time ("today", "the event's day") are the office's dates.
 OFFICE_TIMEZONE = ZoneInfo("Asia/Manila")
@@ -118,35 +119,22 @@ def _subject(kind: SubjectKind, event: Event, owner_id: uuid.UUID | None) -> Tem
     return TemplateSubject(kind=kind, id=event.subject_id, owner_id=owner_id)
 
 
-def _lock_live_subject(
-    session: Session, kind: SubjectKind, event: Event, owner_id: uuid.UUID | None = None
-) -> TemplateSubject | None:
-    """Serialise the handlers of one subject; None once its deletion was handled."""
-    subject = _subject(kind, event, owner_id)
-    key = int.from_bytes(subject.id.bytes[:8], "big", signed=True)
-    session.execute(select(func.pg_advisory_xact_lock(key)))
-    deleted = session.get(DeletedSubject, (subject.kind, subject.id))
-    return None if deleted is not None else subject
-
-
 Data = TypeVar("Data", bound=EventPayload)
 SubjectHandler = Callable[[Session, Event, Data, TemplateSubject], None]
 
 
-def _live(
+def _of_subject(
     kind: SubjectKind,
     payload: type[Data],
     owner: Callable[[Data], uuid.UUID | None] = lambda data: None,
 ) -> Callable[[SubjectHandler[Data]], Callable[[Session, Event], None]]:
-    """A handler of a subject's event, given its `payload`, that runs under the subject's
-    lock, unless deleted. Its generated tasks are assigned to the record's `owner`."""
+    """A handler of a subject's event, given its `payload` and the subject (its generated
+    tasks are assigned to the record's `owner`)."""
 
     def wrap(handler: SubjectHandler[Data]) -> Callable[[Session, Event], None]:
         def handle(session: Session, event: Event) -> None:
             data = payload.of(event)
-            subject = _lock_live_subject(session, kind, event, owner(data))
-            if subject is not None:
-                handler(session, event, data, subject)
+            handler(session, event, data, _subject(kind, event, owner(data)))
 
         handle.__name__ = handler.__name__
         handle.__doc__ = handler.__doc__
@@ -155,7 +143,7 @@ def _live(
     return wrap
 
 
-@_live(SubjectKind.PPA, PpaCreated, owner=lambda data: data.lead_id or data.created_by)
+@_of_subject(SubjectKind.PPA, PpaCreated, owner=lambda data: data.lead_id or data.created_by)
 def on_ppa_created(
     session: Session, event: Event, data: PpaCreated, subject: TemplateSubject
 ) -> None:
@@ -171,7 +159,7 @@ def on_ppa_created(
 
 
 # An assessment records no lead (yet): its tasks go to its creator.
-@_live(SubjectKind.ASSESSMENT, AssessmentCreated, owner=lambda data: data.created_by)
+@_of_subject(SubjectKind.ASSESSMENT, AssessmentCreated, owner=lambda data: data.created_by)
 def on_assessment_created(
     session: Session, event: Event, data: AssessmentCreated, subject: TemplateSubject
 ) -> None:
@@ -185,7 +173,7 @@ def on_assessment_created(
     )
 
 
-@_live(
+@_of_subject(
     SubjectKind.EVENT,
     CalendarEventCreated,
     owner=lambda data: data.organizer_id or data.created_by,
@@ -207,7 +195,7 @@ def on_calendar_event_created(
     )
 
 
-@_live(SubjectKind.EVENT, CalendarEventChanged)
+@_of_subject(SubjectKind.EVENT, CalendarEventChanged)
 def on_calendar_event_changed(
     session: Session, event: Event, data: CalendarEventChanged, subject: TemplateSubject
 ) -> None:
@@ -260,7 +248,7 @@ def _shift_open_tasks(
         announce(session, TASK_UPDATED, task)
 
 
-@_live(SubjectKind.PPA, PpaApprovalChanged)
+@_of_subject(SubjectKind.PPA, PpaApprovalChanged)
 def on_ppa_approval_changed(
     session: Session, event: Event, data: PpaApprovalChanged, subject: TemplateSubject
 ) -> None:
@@ -342,12 +330,9 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
     field = RELATED_FIELD[kind]
 
     def on_deleted(session: Session, event: Event) -> None:
-        subject = _lock_live_subject(session, kind, event)
-        if subject is None:
-            return
-        # The tombstone: a creation handled later (retried, reordered) generates nothing.
-        session.add(DeletedSubject(subject_kind=subject.kind, subject_id=subject.id))
-        # Read after the lock: every task a concurrent creation made is committed and seen.
+        subject = _subject(kind, event, None)
+        # Read under the subject's lock (the tombstones' guard): every task a concurrent
+        # creation made is committed and seen.
         tasks = session.scalars(
             select(Task).where(getattr(Task, field) == subject.id).with_for_update()
         ).all()
@@ -368,18 +353,21 @@ def _unlinker(kind: SubjectKind) -> Callable[[Session, Event], None]:
 
 unlink_ppa_tasks = _unlinker(SubjectKind.PPA)
 
-HANDLERS: dict[str, Callable[[Session, Event], None]] = {
-    PPA_CREATED.name: on_ppa_created_event,
-    PPA_UPDATED.name: on_ppa_owners_announced,
-    PPA_APPROVAL_CHANGED.name: on_ppa_approval_changed,
-    PPA_DELETED.name: on_ppa_deleted,
-    ASSESSMENT_CREATED.name: on_assessment_created,
-    ASSESSMENT_DELETED.name: _unlinker(SubjectKind.ASSESSMENT),
-    EVENT_CREATED.name: on_calendar_event_created,
-    EVENT_UPDATED.name: on_calendar_event_changed,
-    EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
-    USER_CHANGED.name: directory_handler(Person),  # the names its exports write
-}
+HANDLERS: dict[str, Handler] = tombstones.guarding(
+    {
+        PPA_CREATED.name: on_ppa_created_event,
+        PPA_UPDATED.name: on_ppa_owners_announced,
+        PPA_APPROVAL_CHANGED.name: on_ppa_approval_changed,
+        PPA_DELETED.name: on_ppa_deleted,
+        ASSESSMENT_CREATED.name: on_assessment_created,
+        ASSESSMENT_DELETED.name: _unlinker(SubjectKind.ASSESSMENT),
+        EVENT_CREATED.name: on_calendar_event_created,
+        EVENT_UPDATED.name: on_calendar_event_changed,
+        EVENT_DELETED.name: _unlinker(SubjectKind.EVENT),
+        USER_CHANGED.name: directory_handler(Person),  # the names its exports write
+    },
+    deletions=(PPA_DELETED, ASSESSMENT_DELETED, EVENT_DELETED),
+)
 
 
 def handlers(

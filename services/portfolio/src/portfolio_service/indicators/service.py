@@ -15,12 +15,20 @@ Both at 0 or more (a count, an amount, a share): no negative actual; a percentag
 with a negative baseline or target measures a change and may go below 0; a percentage
 target above 100 is a rate (growth), not a share. Periods end on or after the PPA's start
 date (when it has one) and not after today.
+
+The rules hold for the actuals recorded, not only for those being recorded: an edit of an
+indicator (its unit, baseline or target) or of its PPA's start date that would leave a
+recorded actual breaking them is refused (422), naming each actual beside the field that
+would break it, so that the officer deletes (or records again) those first. An edit that
+breaks none (a name, a kind, a target date: actuals may be measured after it) is saved.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,10 +40,9 @@ from obcms_platform.auth import Principal
 from obcms_platform.errors import (
     ConflictError,
     InputProblems,
-    InvalidInputError,
     NotFoundError,
 )
-from obcms_platform.formatting import format_day
+from obcms_platform.formatting import format_day, quoted
 from obcms_platform.records import (
     apply_changes,
     columns_or_404,
@@ -173,7 +180,9 @@ def update_indicator(
     expected_version: int | None = None,
 ) -> Indicator:
     indicator = _locked(session, ppa_id, indicator_id, expected_version)
+    before = Scale.of(indicator)
     apply_changes(indicator, changes.changes(), by=principal)
+    _ensure_actuals_still_possible(indicator, before)
     session.flush()
     return indicator
 
@@ -201,7 +210,11 @@ def record_actual(
     is refused the same way; periods may be recorded in any order. A period and a value the
     indicator cannot have are refused together (one 422 naming both)."""
     indicator = _locked(session, ppa_id, indicator_id, None)
-    start = session.scalar(select(Ppa.start_date).where(Ppa.id == ppa_id))
+    # Share-locked: a move of the PPA's start (which checks the actuals recorded) waits for
+    # this one to be recorded, or this one sees the start moved.
+    start = session.scalar(
+        select(Ppa.start_date).where(Ppa.id == ppa_id).with_for_update(read=True)
+    )
     problems = InputProblems()
     with problems.check():
         ensure_not_future(
@@ -216,8 +229,9 @@ def record_actual(
             f"must not be before the PPA's start date ({format_day(start)}): an actual "
             "measures the PPA's work",
         )
-    with problems.check():
-        _ensure_possible(indicator, data.value)
+    refused = Scale.of(indicator).refuses(data.value)
+    if refused is not None:
+        problems.add("value", refused.why_not(indicator.unit))
     problems.raise_if_any()
     recorded = session.scalar(
         select(IndicatorActual.id).where(
@@ -241,26 +255,136 @@ def record_actual(
     return actual
 
 
-def _is_share(indicator: Indicator) -> bool:
-    """A percentage of a whole (at most 100), by its unit and its figures."""
-    return bool(PERCENTAGE_UNIT.fullmatch(indicator.unit)) and all(
-        0 <= figure <= HUNDRED for figure in (indicator.baseline, indicator.target)
+@dataclass(frozen=True)
+class ValueRule:
+    """A limit of the values an indicator can take: what a value breaking it is, the
+    indicator's fields that decide whether it applies, and why, said of a value recorded
+    (`reason`) and of an edit making it apply (`once`); {unit} is the indicator's unit."""
+
+    breaking: str
+    fields: tuple[str, ...]
+    reason: str
+    once: str
+
+    def why_not(self, unit: str) -> str:
+        """The refusal of one value, beside the value."""
+        return f"cannot be {self.breaking}: {self.reason.format(unit=unit)}"
+
+
+NOT_NEGATIVE = ValueRule(
+    "negative",
+    ("baseline", "target"),
+    "this indicator counts or measures from 0 up (its baseline and target are not negative)",
+    "once its baseline and target are not negative",
+)
+AT_MOST_HUNDRED = ValueRule(
+    "above 100",
+    ("unit", "baseline", "target"),
+    "this indicator is a percentage ({unit})",
+    "as a percentage ({unit})",
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What decides the values an indicator can take (the module's rule)."""
+
+    unit: str
+    baseline: Decimal
+    target: Decimal
+
+    @classmethod
+    def of(cls, indicator: Indicator) -> Scale:
+        return cls(indicator.unit, indicator.baseline, indicator.target)
+
+    def is_share(self) -> bool:
+        """A percentage of a whole (at most 100), by its unit and its figures."""
+        return bool(PERCENTAGE_UNIT.fullmatch(self.unit)) and all(
+            0 <= figure <= HUNDRED for figure in (self.baseline, self.target)
+        )
+
+    def refuses(self, value: Decimal) -> ValueRule | None:
+        """The rule `value` breaks, if any."""
+        if value < 0 and self.baseline >= 0 and self.target >= 0:
+            return NOT_NEGATIVE
+        if value > HUNDRED and self.is_share():
+            return AT_MOST_HUNDRED
+        return None
+
+
+# An edit refused for the actuals it would break names this many of them, then counts the rest.
+NAMED_ACTUALS = 5
+
+
+def _listed(named: Sequence[str]) -> str:
+    shown = ", ".join(named[:NAMED_ACTUALS])
+    more = len(named) - NAMED_ACTUALS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _actuals(count: int) -> str:
+    return f"{count} recorded actual{'' if count == 1 else 's'}"
+
+
+def _measured(value: Decimal) -> str:
+    """120.00 -> "120", 12.50 -> "12.5"."""
+    return format(value.normalize(), ",f")
+
+
+def _ensure_actuals_still_possible(indicator: Indicator, before: Scale) -> None:
+    """Refuse (one 422) an edit of `indicator`, which had the scale `before`, that would leave
+    recorded actuals it cannot take: each rule they would break beside the first field of
+    the edit that makes it apply, naming them. Actuals that broke it already do not stop
+    an edit."""
+    after = Scale.of(indicator)
+    broken: dict[ValueRule, list[IndicatorActual]] = {}
+    for actual in sorted(indicator.actuals, key=lambda actual: actual.period_end):
+        rule = after.refuses(actual.value)
+        if rule is not None and before.refuses(actual.value) is None:
+            broken.setdefault(rule, []).append(actual)
+    problems = InputProblems()
+    for rule, actuals in broken.items():
+        field = next(name for name in rule.fields if getattr(before, name) != getattr(after, name))
+        named = [
+            f"{_measured(actual.value)} for the period ending {format_day(actual.period_end)}"
+            for actual in actuals
+        ]
+        one = len(actuals) == 1
+        problems.add(
+            field,
+            f"{_actuals(len(actuals))} {'is' if one else 'are'} {rule.breaking} "
+            f"({_listed(named)}), which the indicator could not take "
+            f"{rule.once.format(unit=after.unit)}; delete {'it' if one else 'them'} first",
+        )
+    problems.raise_if_any()
+
+
+def actuals_before_start(
+    session: Session, ppa_id: uuid.UUID, start: date | None, previous: date | None
+) -> str | None:
+    """Why the PPA `ppa_id` cannot start on `start` (it started on `previous`): the actuals
+    of its indicators that would end before it (those ending before `previous` too broke
+    the rule already and do not count); None when there are none."""
+    if start is None:
+        return None
+    earlier = IndicatorActual.period_end < start
+    if previous is not None:
+        earlier &= IndicatorActual.period_end >= previous
+    rows = session.execute(
+        select(Indicator.name, IndicatorActual.period_end)
+        .join(Indicator, Indicator.id == IndicatorActual.indicator_id)
+        .where(Indicator.ppa_id == ppa_id, earlier)
+        .order_by(IndicatorActual.period_end, Indicator.name)
+    ).all()
+    if not rows:
+        return None
+    named = [f"{quoted(name)} for the period ending {format_day(end)}" for name, end in rows]
+    them = "it" if len(rows) == 1 else "them"
+    return (
+        f"{_actuals(len(rows))} of its indicators would end before it ({_listed(named)}), "
+        f"and an actual measures the PPA's work; delete {them} first or start the PPA on "
+        f"{format_day(rows[0].period_end)} or earlier"
     )
-
-
-def _ensure_possible(indicator: Indicator, value: Decimal) -> None:
-    """Refuse (422 naming `value`) a value the indicator cannot take (the module's rule)."""
-    if value < 0 and indicator.baseline >= 0 and indicator.target >= 0:
-        raise InvalidInputError(
-            "value: cannot be negative: this indicator counts or measures from 0 up (its "
-            "baseline and target are not negative)",
-            field="value",
-        )
-    if value > HUNDRED and _is_share(indicator):
-        raise InvalidInputError(
-            f"value: cannot be above 100: this indicator is a percentage ({indicator.unit})",
-            field="value",
-        )
 
 
 def delete_actual(

@@ -51,6 +51,7 @@ from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.db import outbox
 from portfolio_service.funding.models import FundingTranche
 from portfolio_service.funding.service import ensure_budget_covers_allocations
+from portfolio_service.indicators.service import actuals_before_start
 from portfolio_service.ppas.models import CEILING_STAGES, Ppa
 from portfolio_service.ppas.schemas import (
     PpaCreate,
@@ -119,8 +120,17 @@ def update_ppa(
     if "coverage" in values:
         values["coverage_scope"] = gazetteer().scope(values["coverage"])
     _ensure_not_frozen(ppa, values)
+    started = ppa.start_date
     records.apply_changes(ppa, values, by=principal)
-    _check_state(ppa)
+    problems = _state_problems(ppa)
+    if ppa.start_date != started:
+        # Its indicators' actuals measure its work: none may end before it starts. Read
+        # without flushing the edit first: its other problems are refused with this one.
+        with session.no_autoflush:
+            before_start = actuals_before_start(session, ppa.id, ppa.start_date, started)
+        if before_start is not None:
+            problems.add("start_date", before_start)
+    problems.raise_if_any()
     if ppa.approval_status in CEILING_STAGES and CEILING_FIELDS & values.keys():
         ensure_within_ceiling(session, ppa)
     if "budget_allocation" in values:
@@ -265,6 +275,11 @@ def _ensure_not_frozen(ppa: Ppa, values: dict[str, Any]) -> None:
 
 def _check_state(ppa: Ppa) -> None:
     """Refuse dates and a budget that disagree: one 422 naming each field at fault."""
+    _state_problems(ppa).raise_if_any()
+
+
+def _state_problems(ppa: Ppa) -> InputProblems:
+    """The PPA's dates and budget that disagree, each field at fault."""
     problems = InputProblems()
     if ppa.start_date and ppa.target_end_date and ppa.start_date > ppa.target_end_date:
         problems.add("target_end_date", "must not be before start_date")
@@ -280,4 +295,4 @@ def _check_state(ppa: Ppa) -> None:
             f"{ppa.budget_allocation:,.2f} exceeds the PPA's budget_ceiling of "
             f"{ppa.budget_ceiling:,.2f}",
         )
-    problems.raise_if_any()
+    return problems

@@ -10,8 +10,8 @@ from alembic import op
 
 from obcms_platform.migration_ops import drop_columns, enum_column
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0018"
+down_revision: str | None = "0017"
 
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 

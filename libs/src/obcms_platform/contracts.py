@@ -115,6 +115,8 @@ class TaskChanged(EventPayload):
     assignee_ids: list[uuid.UUID] = []
     auto_generated: bool = False
     changed_by: OwnerId = None
+    # A repeating task's next occurrence: the occurrence it continues.
+    previous_task_id: uuid.UUID | None = None
 
 
 TASK_CREATED = EventContract("task.created", TaskChanged)

@@ -105,6 +105,28 @@ def test_an_assignment_reaches_the_assignee_once_in_the_inbox_and_by_email(
     assert inbox(session, boss) == []
 
 
+def test_a_repeating_tasks_next_occurrence_is_no_colleagues_assignment(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """Completing the monthly report creates the next one: whoever completed it is not told,
+    a co-assignee reads that the next one waits (not that a colleague assigned it)."""
+    amina, omar = Person(), Person(full_name="Omar Sali", email="omar@example.org")
+    handle(session, settings, amina.announced(), omar.announced())
+    first, following = uuid.uuid4(), uuid.uuid4()
+    payload = _task(following, [amina.user_id, omar.user_id], version=1, by=amina.user_id)
+    payload = payload.model_copy(update={"previous_task_id": first})
+    handle(session, settings, event(TASK_CREATED, payload, following))
+
+    assert inbox(session, amina) == []
+    [notification] = inbox(session, omar)
+    assert notification.kind == Kind.TASK_ASSIGNED
+    assert (
+        notification.title
+        == "The next \u201cDraft the work and financial plan\u201d is waiting for you"
+    )
+    assert notification.body == "Due Fri 18 Dec 2026."
+
+
 def test_reassigning_tells_the_new_assignee_not_the_old_and_due_changes_tell_the_rest(
     session: Session, settings: NotificationsSettings
 ) -> None:

@@ -68,6 +68,7 @@ def test_completing_a_monthly_task_creates_the_next_one_due_a_month_later(
     assert second["estimated_hours"] == 3
     assert second["previous_task_id"] == first["id"]
     assert second["created_by"] == str(staff.user_id)  # the series' creator, not the completer
+    assert second["updated_by"] == str(other_staff.user_id)  # made by completing the first
     history = client.get(f"{TASKS}/{second['id']}/history", headers=staff.headers).json()
     assert (
         history["items"][-1]["cause"]

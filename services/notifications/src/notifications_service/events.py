@@ -223,15 +223,19 @@ def on_task(
             now=event.occurred_at,
         )
     elif newly_assigned:
+        # A repeating task's next occurrence, made by completing the previous one: nobody
+        # assigned it anew.
+        said = (
+            f"The next {quoted(task.title)} is waiting for you"
+            if task.previous_task_id and kept is None
+            else f"{_name(session, task.changed_by)} assigned you {quoted(task.title)}"
+        )
         _tell(
             session,
             settings,
             event,
             newly_assigned,
-            (
-                Kind.TASK_ASSIGNED,
-                f"{_name(session, task.changed_by)} assigned you {quoted(task.title)}",
-            ),
+            (Kind.TASK_ASSIGNED, said),
             (task.task_id, task.version),
             body=due,
             link=link,

@@ -330,6 +330,8 @@ def _continue_series(session: Session, task: Task) -> Task | None:
         previous_task_id=task.id,
         auto_generated=task.auto_generated,
         completed_at=None,
+        # Made by completing the previous one: whoever did that (None: the service).
+        updated_by=task.updated_by,
     )
     rhythm = Repeat(task.repeats, task.repeat_interval).pattern(task.repeat_anchor or due)
     with because(session, f"the next occurrence of a task repeating {rhythm}"):

@@ -52,6 +52,7 @@ CODE_FIELDS = frozenset(
         "role",
         "stage",
         "tranche_type",
+        "created_from_template",  # a template's name ("Meeting (standard)")
     }
 )
 FIELD_NAMES = {

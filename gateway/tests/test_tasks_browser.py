@@ -402,3 +402,20 @@ def test_templates_read_by_their_names_and_say_what_a_placeholder_becomes(
         page.goto(f"{TASKS}{task['id']}/")
         expect(page.locator("dl.facts")).to_contain_text("Meeting (standard) (generated)")
         expect(page.locator("main")).not_to_contain_text("event_meeting_standard")
+
+
+def test_a_task_never_started_reopens_as_not_started(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """Completed by mistake, then reopened: back to "Not started", as it was, not "In
+    progress" (the tasks service reads what it was before its completion)."""
+    task = _task(api, staff, f"Print the programme {staff['marker']}")
+    page.goto(f"{TASKS}{task['id']}/")
+    status = page.locator("dl.facts .badge").first
+    expect(status).to_have_text("Not started")
+    page.get_by_role("button", name="Mark complete").click()
+    expect(status).to_have_text("Completed")
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.locator("#toast")).to_contain_text("reopened")
+    expect(status).to_have_text("Not started")
+    check_page(page, "task-reopened")

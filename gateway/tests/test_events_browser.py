@@ -1,8 +1,8 @@
 """The event form and a resource's week in a real browser (Debian's Chromium driven by
 Playwright): the people picker searching people.json by full name, the recurrence fields shown
 for the chosen "Repeats", the all-day box switching the time inputs, a resource's week in the
-viewer's zone, and screenshots of the event pages at desktop and phone widths
-(test-artifacts/screenshots/).
+viewer's zone, the leave form's refusal of overlapping days, and screenshots of the pages at
+desktop and phone widths (test-artifacts/screenshots/).
 
 The browser runs in Berlin's zone on purpose: the pages show the viewer's zone (the office's,
 Asia/Manila, for the admin), never the browser's. The dates are in March 2033, which no other
@@ -35,6 +35,7 @@ FRONTS_CALENDAR = True  # the conftest gateway fronts the calendar service too
 
 EVENTS = "/oobc-management/calendar/events/"
 NEW = EVENTS + "new/"
+LEAVE = "/oobc-management/staff/leave/"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -277,3 +278,37 @@ def test_this_and_following_then_one_cancelled_with_the_leave_warned(page: Page,
     expect(page.locator("#toast")).to_contain_text("cancelled")
     assert _occurrences(api, series["id"]) == [("2033-04-04", "02:00")]
     assert _occurrences(api, later_id) == [("2033-04-18", "07:00"), ("2033-04-25", "07:00")]
+
+
+def test_the_leave_form_says_an_overlap_beside_from_and_links_the_request_in_the_way(
+    page: Page, api: httpx.Client
+):
+    """Leave overlapping a pending request of mine: the refusal stands beside "From" with a
+    link to that request, and the row's inputs stay in line at desktop width."""
+    body = {"leave_type": "vacation", "start_date": "2033-03-21", "end_date": "2033-03-25"}
+    first = ok(api.post("/api/v1/leaves", json=body))
+    page.goto(LEAVE)
+    form = page.locator("#request form")
+    form.locator("input[name=start_date]").fill("2033-03-24")
+    form.locator("input[name=end_date]").fill("2033-03-28")
+    form.get_by_role("button", name="Submit request").click()
+    error = form.locator("#f-start_date-error")
+    expect(error).to_contain_text("These days overlap leave already pending for Mon 21")
+    expect(error).not_to_contain_text(first["id"])  # linked, not printed
+    in_the_way = error.get_by_role("link", name="See that request")
+    expect(in_the_way).to_have_attribute("href", f"{LEAVE}{first['id']}/")
+    expect(form.locator("input[name=start_date]")).to_have_attribute(
+        "aria-describedby", "f-start_date-error"
+    )
+    row = [
+        form.locator("select[name=leave_type]"),
+        form.locator("input[name=start_date]"),
+        form.locator("input[name=end_date]"),
+        form.locator(".ts-control"),  # the people picker of "For"
+    ]
+    tops = [box["y"] for box in (control.bounding_box() for control in row) if box]
+    _screenshots(page, "leave-overlap")
+    assert len(tops) == len(row), "every input of the row is shown"
+    assert max(tops) - min(tops) < 1, tops
+    in_the_way.click()
+    expect(page).to_have_url(f"{page.url.split(LEAVE)[0]}{LEAVE}{first['id']}/")

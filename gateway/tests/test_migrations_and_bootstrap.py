@@ -16,6 +16,9 @@ from gateway_service.settings import GatewaySettings
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.models import User
 from gateway_service.users.passwords import verify_password
+from obcms_platform import migrations
+from obcms_platform.bus import Event
+from obcms_platform.contracts import UserChanged
 from obcms_platform.db import Database, normalise_url
 from obcms_platform.settings import RunMode
 from obcms_platform.testing.migrations import assert_round_trip, schema_differences
@@ -44,6 +47,62 @@ def test_upgrade_downgrade_upgrade_keeps_working(gateway_databases):
         engine.dispose()
     load_models()
     assert schema_differences(url, Base.metadata) == []
+
+
+def test_an_upgrade_names_the_accounts_without_one_and_tells_the_services(gateway_databases):
+    """An installation whose admin was bootstrapped before it was named: after the upgrade
+    it is "Administrator" (another nameless account its username), a new version of each,
+    in its history, and announced to the services in the same transaction."""
+    url = gateway_databases.empty(f"named_{uuid.uuid4().hex[:6]}")
+    migrations.upgrade(PACKAGE, url, "0006")
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    ids = {name: uuid.uuid4() for name in ("admin", "nameless", "amina")}
+    try:
+        with engine.begin() as conn:
+            for name, full_name, role, version in (
+                ("admin", "", "admin", 1),
+                ("nameless", "", "staff", 3),
+                ("amina", "Amina Kusain", "staff", 1),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, username, full_name, role, password_hash, "
+                        "is_active, version) VALUES (:id, :name, :full_name, :role, 'x', true, "
+                        ":version)"
+                    ),
+                    {
+                        "id": ids[name],
+                        "name": name,
+                        "full_name": full_name,
+                        "role": role,
+                        "version": version,
+                    },
+                )
+        migrations.upgrade(PACKAGE, url)
+        with engine.connect() as conn:
+            named = conn.execute(text("SELECT username, full_name, version FROM users")).all()
+            events = conn.execute(
+                text("SELECT payload FROM bus_outbox WHERE event_type = 'user.changed'")
+            ).scalars()
+            told = [UserChanged.of(Event.model_validate(event)) for event in events]
+            kept = conn.execute(
+                text("SELECT record_id, record_version, changes FROM record_history")
+            ).all()
+    finally:
+        engine.dispose()
+    assert sorted(named) == [
+        ("admin", "Administrator", 2),
+        ("amina", "Amina Kusain", 1),
+        ("nameless", "nameless", 4),
+    ]
+    assert sorted((u.username, u.full_name, u.version, u.role, u.active) for u in told) == [
+        ("admin", "Administrator", 2, "admin", True),
+        ("nameless", "nameless", 4, "staff", True),
+    ]
+    assert sorted(kept, key=lambda row: row.record_version) == [
+        (ids["admin"], 2, [{"field": "full_name", "old": "", "new": "Administrator"}]),
+        (ids["nameless"], 4, [{"field": "full_name", "old": "", "new": "nameless"}]),
+    ]
 
 
 def _users(url: str) -> list[User]:

@@ -83,10 +83,10 @@ from obcms_platform.vocabulary import (
 ME_PAGE = "/accounts/me/"
 PEOPLE = "/accounts/people/"
 # GET routes outside the API that answer data, not pages (JSON, ICS, metrics, the lists'
-# exports, the PDF reports), and the record links of messages (`/go/<record>/<id>`:
-# redirects to the record's page, walked itself).
+# exports, the PDF reports), and the record links of messages (`/go/<record>/<id>`, and a
+# notification's `/notifications/<id>/open/`: redirects to the record's page, walked itself).
 DATA_ROUTE = re.compile(
-    r"^/(api|metrics|go)\b|(\.json|\.ics|\.pdf|/json/|/ics/|/download/|/export/)$"
+    r"^/(api|metrics|go)\b|(\.json|\.ics|\.pdf|/json/|/ics/|/download/|/export/|/open/)$"
 )
 # A small PDF (the services sniff what a file is).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

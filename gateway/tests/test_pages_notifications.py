@@ -6,10 +6,11 @@ mailbox."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import smtplib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,8 @@ def inboxes(notifications_database: str) -> Iterator[Callable[..., list[str]]]:
             table[event.type](session, event)
             session.commit()
 
-    def assign(person: dict[str, Any], *titles: str) -> list[str]:
+    def assign(person: dict[str, Any], *titles: str, task_ids: Sequence[str] = ()) -> list[str]:
+        """`task_ids`: the tasks' ids when they are real (one per title), else made up."""
         user_id = uuid.UUID(person["id"])
         handle(
             USER_CHANGED,
@@ -75,8 +77,8 @@ def inboxes(notifications_database: str) -> Iterator[Callable[..., list[str]]]:
             user_id,
         )
         ids = []
-        for title in titles:
-            task_id = uuid.uuid4()
+        for title, given in itertools.zip_longest(titles, task_ids):
+            task_id = uuid.UUID(given) if given else uuid.uuid4()
             handle(
                 TASK_CREATED,
                 TaskChanged(
@@ -148,8 +150,11 @@ def test_opening_a_notification_marks_it_read_and_lands_on_its_record(
     client = signed_in(make_client(), person["username"])
     headers = token_for(make_client(), person["username"], USER_PASSWORD)
     [item] = client.get("/api/v1/notifications", headers=headers).json()["items"]
-    opened = submit(client, f"{INBOX}{item['id']}/open/")
+    # The title is a link (a new tab, a copied address): following it marks it read.
+    assert f'<a class="open" href="{INBOX}{item["id"]}/open/">' in client.get(INBOX).text
+    opened = client.get(f"{INBOX}{item['id']}/open/")
     assert opened.headers["location"] == f"/go/task/{task_id}"
+    assert client.get(f"{INBOX}{item['id']}/open/").headers["location"] == f"/go/task/{task_id}"
     landed = client.get(opened.headers["location"])
     assert landed.status_code == 303
     assert landed.headers["location"] == f"/oobc-management/staff/tasks/{task_id}/"
@@ -166,6 +171,7 @@ def test_opening_a_notification_marks_it_read_and_lands_on_its_record(
     other = create_user(make_client(), token_for(make_client(), "admin", ADMIN_PASSWORD))
     stranger = signed_in(make_client(), other["username"])
     assert submit(stranger, f"{INBOX}{item['id']}/unread/").status_code == 403
+    assert stranger.get(f"{INBOX}{item['id']}/open/").status_code == 403
     assert client.get(f"/go/spaceship/{task_id}").status_code == 404
     # A link to one occurrence of a repeating event opens it; a query that is not a day, or
     # that is not an event's, is left out.
@@ -278,6 +284,41 @@ def test_the_bell_counts_unread_in_the_browser_and_the_pages_pass_axe(
         page.get_by_role("button", name="Save preferences").click()
         expect(page.locator("#f-quiet_end-error")).to_be_visible()
         check_page(page, "notification-preferences-error")
+
+
+def test_a_notification_is_a_link_that_opens_in_a_new_tab_and_marks_it_read(
+    browser: Browser,
+    gateway: Any,
+    person: dict[str, Any],
+    make_client: Callable[[], httpx.Client],
+    inboxes: Callable[..., list[str]],
+) -> None:
+    headers = token_for(make_client(), person["username"], USER_PASSWORD)
+    task = make_client().post(
+        "/api/v1/tasks",
+        headers=headers,
+        json={"title": "Review the MOA", "domain": "general", "assignee_ids": [person["id"]]},
+    )
+    assert task.status_code == 201, task.text
+    [task_id] = inboxes(person, "Review the MOA", task_ids=[task.json()["id"]])
+    inboxes(person, "Book the venue")
+    with browser_session(browser, gateway.url, person["username"], USER_PASSWORD, DESKTOP) as page:
+        page.goto(INBOX)
+        link = page.get_by_role("link", name="A colleague assigned you \u201cReview the MOA\u201d")
+        expect(link).to_have_attribute("href", re.compile(r"^/notifications/[0-9a-f-]{36}/open/$"))
+        check_page(page, "notifications-links")
+        # Opened in a new tab (a middle click, Ctrl+click): the task there, the inbox stays.
+        with page.context.expect_page() as opened:
+            link.click(modifiers=["Control"])
+        tab = opened.value
+        tab.wait_for_load_state()
+        expect(tab).to_have_url(f"{gateway.url}/oobc-management/staff/tasks/{task_id}/")
+        expect(tab.get_by_role("heading", name="Review the MOA")).to_be_visible()
+        expect(page).to_have_url(f"{gateway.url}{INBOX}")
+        page.reload()
+        expect(page.locator(".notification.unread")).to_have_count(1)
+        expect(page.locator(".notification.unread")).to_contain_text("Book the venue")
+        expect(page.locator(".bell")).to_have_attribute("aria-label", "Notifications, 1 unread")
 
 
 def _delivered(notifications_database: str, maildir: Path, *names: str) -> dict[str, list[Any]]:

@@ -389,3 +389,61 @@ def test_a_quarterly_task_made_in_the_form_comes_back_when_completed(
     following.click()
     expect(page.locator("h1")).to_have_text(title)
     expect(page.locator("dl.facts [data-repeats]")).to_contain_text("Previous: due Mon 31 Mar 2031")
+
+
+TEMPLATES = "/oobc-management/staff/task-templates/"
+
+
+def test_templates_read_by_their_names_and_say_what_a_placeholder_becomes(
+    browser: Browser, gateway: ServedApp
+):
+    """A manager reads the templates by name ("Meeting (standard)", never its code), each
+    placeholder of a title said in words, and a task made from one names it so."""
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        made = client.post(
+            "/api/v1/task-templates/event_meeting_standard/generate",
+            json={
+                "subject_kind": "event",
+                "subject_id": str(uuid.uuid4()),
+                "base_date": "2031-05-05",
+                "context": {"event_title": "Board meeting"},
+            },
+            headers=token_for(client, "admin", ADMIN_PASSWORD),
+        )
+    assert made.status_code == 201, made.text
+    task = made.json()["tasks"][0]
+    with browser_session(browser, gateway.url, "admin", ADMIN_PASSWORD, DESKTOP) as page:
+        page.goto(TEMPLATES)
+        main = page.locator("main")
+        for code in ("event_meeting_standard", "Event meeting standard", "Mana assessment"):
+            expect(main).not_to_contain_text(code)
+        check_page(page, "task-templates")
+        page.get_by_role("link", name="Meeting (standard)").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Meeting (standard)")
+        expect(main).to_contain_text(
+            "When the tasks are made, {event_title} in a title becomes the event\u2019s title."
+        )
+        editor = page.locator("#edit")
+        for placeholder, record in (("ppa_title", "PPA"), ("event_title", "event")):
+            expect(editor).to_contain_text(f"{{{placeholder}}} becomes the {record}\u2019s title")
+        check_page(page, "task-template")
+        page.goto(f"{TASKS}{task['id']}/")
+        expect(page.locator("dl.facts")).to_contain_text("Meeting (standard) (generated)")
+        expect(page.locator("main")).not_to_contain_text("event_meeting_standard")
+
+
+def test_a_task_never_started_reopens_as_not_started(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """Completed by mistake, then reopened: back to "Not started", as it was, not "In
+    progress" (the tasks service reads what it was before its completion)."""
+    task = _task(api, staff, f"Print the programme {staff['marker']}")
+    page.goto(f"{TASKS}{task['id']}/")
+    status = page.locator("dl.facts .badge").first
+    expect(status).to_have_text("Not started")
+    page.get_by_role("button", name="Mark complete").click()
+    expect(status).to_have_text("Completed")
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.locator("#toast")).to_contain_text("reopened")
+    expect(status).to_have_text("Not started")
+    check_page(page, "task-reopened")

@@ -61,6 +61,16 @@ LABELS: dict[str, str] = {
     "email": "Email only",
     "digest": "Inbox and daily digest",
     "off": "Off",
+    # The task templates the tasks service ships (its catalogue's names).
+    "ppa_budget_cycle": "PPA budget cycle",
+    "mana_assessment_desk_review": "MANA assessment (desk review)",
+    "mana_assessment_survey": "MANA assessment (survey)",
+    "mana_assessment_participatory": "MANA assessment (participatory)",
+    "mana_assessment_full_cycle": "MANA assessment (full cycle)",
+    "mana_assessment_basic": "MANA assessment (basic)",
+    "event_meeting_standard": "Meeting (standard)",
+    "event_workshop_full": "Workshop (full)",
+    "event_conference_full": "Conference (full)",
 }
 
 

@@ -66,6 +66,16 @@ class SubjectKind(StrEnum):
     EVENT = "event"
 
 
+# The placeholders a task template's titles and descriptions may hold: each becomes the title
+# of the record (a PPA, an assessment, an event) its tasks are made for, or this word when
+# the record gives none.
+TEMPLATE_PLACEHOLDERS: dict[str, str] = {
+    "ppa_title": "PPA",
+    "assessment_title": "assessment",
+    "event_title": "event",
+}
+
+
 # Portfolio service.
 
 

@@ -122,6 +122,7 @@ def test_leave_overlapping_a_pending_or_approved_one_of_the_same_person_is_refus
         assert refused.json()["error"]["field"] == "start_date"
         assert "Mon 8 Mar 2027 \N{EN DASH} Fri 12 Mar 2027" in refused.json()["error"]["message"]
         assert "withdraw that request first" in refused.json()["error"]["message"]
+        assert f", id {first['id']};" in refused.json()["error"]["message"]  # a page links it
     # Approved, it is no longer the requester's to withdraw: a manager cancels it.
     approved = file_leave(client, staff, start_date="2027-04-05", end_date="2027-04-06").json()
     client.post(f"/api/v1/leaves/{approved['id']}/approve", headers=manager.headers)

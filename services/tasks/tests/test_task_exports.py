@@ -173,3 +173,24 @@ def test_an_export_is_refused_as_the_list_is(client, staff):
     assert_error(client.get(TASKS, params=params, headers=staff.headers), 422, "due_before")
     params = {"format": "pdf"}
     assert_error(client.get(TASKS, params=params, headers=staff.headers), 422, "format")
+
+
+def test_an_export_names_the_template_a_task_was_made_from(client, manager):
+    event = str(uuid.uuid4())
+    made = client.post(
+        "/api/v1/task-templates/event_meeting_standard/generate",
+        json={"subject_kind": "event", "subject_id": event, "base_date": "2031-05-05"},
+        headers=manager.headers,
+    )
+    assert made.status_code == 201, made.text
+    params = {"format": "csv", "related_event_id": event}
+    response = client.get(TASKS, params=params, headers=manager.headers)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert len(rows) == len(made.json()["tasks"])
+    assert {row["Template"] for row in rows} == {"Meeting (standard)"}
+    title = f"Made by hand {uuid.uuid4().hex[:8]}"
+    by_hand = create(client, manager, title=title)
+    params = {"format": "csv", "q": title}
+    response = client.get(TASKS, params=params, headers=manager.headers)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [(row["Task id"], row["Template"]) for row in rows] == [(by_hand["id"], "")]

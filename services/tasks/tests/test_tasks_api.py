@@ -196,6 +196,45 @@ def test_a_reopened_task_keeps_a_progress_given_with_the_reopening_or_reached_be
     assert patch(client, staff, twice["id"], {"status": "at_risk"}).json()["progress"] == 60
 
 
+def test_reopening_returns_a_task_to_the_status_it_had_before_its_completion(
+    client, staff, other_staff
+):
+    def reopen(task: dict[str, Any], caller: Caller = staff, **headers: str) -> Any:
+        return client.post(f"{TASKS}/{task['id']}/reopen", headers={**caller.headers, **headers})
+
+    def completed(**fields: Any) -> dict[str, Any]:
+        task = create(client, staff, **fields)
+        if task["status"] != "completed":
+            task = patch(client, staff, task["id"], {"status": "completed"}).json()
+        return task
+
+    # Never started: Not started again (not "In progress"), its progress back to none.
+    never_started = completed()
+    reopened = reopen(never_started)
+    assert reopened.status_code == 200, reopened.text
+    assert (reopened.json()["status"], reopened.json()["progress"]) == ("not_started", 0)
+    assert reopened.json()["completed_at"] is None
+    assert reopened.headers["etag"] == f'"{reopened.json()["version"]}"'
+    at_risk = completed(status="at_risk", progress=40)
+    assert (reopen(at_risk).json()["status"], get(client, staff, at_risk["id"])["progress"]) == (
+        "at_risk",
+        40,
+    )
+    assert reopen(completed(status="completed")).json()["status"] == "not_started"
+    # Started, then completed as it was made again: it was started once.
+    again = completed(status="in_progress")
+    reopen(again)
+    patch(client, staff, again["id"], {"status": "not_started"})
+    patch(client, staff, again["id"], {"status": "completed"})
+    assert reopen(again).json()["status"] == "not_started"
+    # Only a completed task, at the version read, by whoever may change it.
+    assert_error(reopen(never_started), 409, "status")
+    done = completed()
+    assert reopen(done, **{"If-Match": f'"{done["version"] - 1}"'}).status_code == 412
+    assert reopen(done, other_staff).status_code == 403
+    assert get(client, staff, done["id"])["status"] == "completed"
+
+
 def test_creating_a_completed_task_sets_completed_at_and_full_progress(client, staff):
     task = create(client, staff, status="completed", progress=20)
     assert task["progress"] == 100

@@ -53,6 +53,7 @@ CODE_FIELDS = frozenset(
         "stage",
         "tranche_type",
         "repeats",
+        "created_from_template",  # a template's name ("Meeting (standard)")
     }
 )
 FIELD_NAMES = {

@@ -91,8 +91,11 @@ async def _leave_page(
     general: str | None = None,
     form: dict[str, str] | None = None,
     decision_error: FormError | None = None,
+    in_the_way: list[str] | None = None,
     status: int = 200,
 ) -> Response:
+    """The leave page; after a refused request, its problems beside the inputs and the
+    requests `in_the_way` (their ids: the ones the days overlap) linked beside "From"."""
     mine = await fetch_items(request, user, "calendar", "/leaves", {"mine": "true"})
     pending: list[dict[str, Any]] = []
     people: list[dict[str, str]] = []
@@ -114,6 +117,7 @@ async def _leave_page(
             "general_error": general,
             "decision_error": decision_error,
             "form": form or {},
+            "in_the_way": in_the_way or [],
             "leave_types": LEAVE_TYPES,
             "saved_subject": SUBJECT,
         },
@@ -140,7 +144,13 @@ async def leave_create(request: Request, user: PageUser) -> Response:
         return redirect(leave_url(reply.body["id"], "sent"))
     errors, general = refusal_errors(reply, INPUTS)
     return await _leave_page(
-        request, user, errors=errors, general=general, form=form, status=reply.status
+        request,
+        user,
+        errors=errors,
+        general=general,
+        form=form,
+        in_the_way=reply.as_error().related_ids,
+        status=reply.status,
     )
 
 

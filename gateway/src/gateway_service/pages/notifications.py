@@ -196,20 +196,36 @@ def _back(form: dict[str, str], done: str) -> Response:
     return redirect(f"{NOTIFICATIONS}?{filtered}done={done}")
 
 
-@router.post(NOTIFICATIONS + "{notification_id}/{action}/")
-async def mark(request: Request, user: PageUser, notification_id: str, action: str) -> Response:
-    """``read`` / ``unread`` one notification; ``open`` marks it read and goes to its record."""
-    if action not in {"read", "unread", "open"}:
-        raise NotFoundError("action", action)
-    form, _ = await read_form(request)
-    state = "unread" if action == "unread" else "read"
+async def _marked(
+    request: Request, user: PageUser, notification_id: str, state: str
+) -> dict[str, Any]:
+    """Mark one of the user's notifications ``read`` or ``unread``: the notification."""
     notification_path = f"/notifications/{parse_id(notification_id, 'notification')}/{state}"
     reply = await api(request, user, SERVICE, "POST", notification_path)
     if not reply.ok:
         raise UpstreamError(reply.status, reply.message, field=reply.field)
-    if action == "open":
-        return redirect(reply.body["link"] or NOTIFICATIONS)
-    return _back(form, action)
+    marked: dict[str, Any] = reply.body
+    return marked
+
+
+# A notification's link (opened in this tab or another, or copied): marks it read, then on
+# to its record. A GET that changes state, on purpose: only the caller's own notification
+# (the service refuses another's), only to read, and again changes nothing, so a prefetch
+# or a forged link (it needs the notification's unguessable id) can at worst mark one read.
+@router.get(NOTIFICATIONS + "{notification_id}/open/")
+async def open_notification(request: Request, user: PageUser, notification_id: str) -> Response:
+    marked = await _marked(request, user, notification_id, "read")
+    return redirect(marked["link"] or f"{NOTIFICATIONS}?done=read")
+
+
+@router.post(NOTIFICATIONS + "{notification_id}/{state}/")
+async def mark(request: Request, user: PageUser, notification_id: str, state: str) -> Response:
+    """Mark one notification ``read`` or ``unread`` (a button of the inbox)."""
+    if state not in {"read", "unread"}:
+        raise NotFoundError("action", state)
+    form, _ = await read_form(request)
+    await _marked(request, user, notification_id, state)
+    return _back(form, state)
 
 
 @router.post(NOTIFICATIONS + "read-all/")

@@ -154,7 +154,9 @@ REPEAT_CHOICES = (
 QUICK_ACTIONS = {
     "complete": ({"status": "completed"}, "completed"),
     "start": ({"status": "in_progress"}, "started"),
-    "reopen": ({"status": "in_progress"}, "reopened"),
+    # The tasks service decides the status a reopened task returns to (the one it had before
+    # it was completed): its own route, no status sent (`_reopen`).
+    "reopen": ({}, "reopened"),
 }
 QUICK_NAMES = frozenset({*QUICK_ACTIONS, "take", "move"})  # the quick actions' routes
 # `?saved=` words of the quick actions: their message names the task (`?task=`).
@@ -1254,6 +1256,12 @@ async def _change(
     )
 
 
+async def _reopen(request: Request, user: Identity, task_id: str, version: str) -> Reply:
+    return await api(
+        request, user, "tasks", "POST", f"/tasks/{task_id}/reopen", headers=if_match(version)
+    )
+
+
 def _refusal(reply: Reply) -> str:
     if reply.status == 412:
         return "Someone changed this task meanwhile — reload to see their change"
@@ -1451,8 +1459,12 @@ async def task_quick_action(
         # Whoever may not change it is told so at once, not asked first.
         if others and task_id in await _changeable(request, user, [task]):
             return await _ask_first(request, task, action, verb, values, back)
-    reply = await _change(request, user, task_id, changes, values.get("version", ""))
-    undo = Undo.of_change(task, reply.body, next(iter(changes))) if reply.ok else None
+    if action == "reopen":
+        reply = await _reopen(request, user, task_id, values.get("version", ""))
+    else:
+        reply = await _change(request, user, task_id, changes, values.get("version", ""))
+    changed = next(iter(changes), "status")  # a reopening changes the status
+    undo = Undo.of_change(task, reply.body, changed) if reply.ok else None
     if json:
         if reply.ok:
             message = f"{quoted(reply.body['title'])} {word}"

@@ -27,6 +27,8 @@ from gateway_service.pages.common import (
     refusal_errors,
 )
 from gateway_service.web import render
+from obcms_platform.formatting import label
+from obcms_platform.vocabulary import TEMPLATE_PLACEHOLDERS
 
 TEMPLATES_PAGE = "/oobc-management/staff/task-templates/"
 TEMPLATE_PAGE = TEMPLATES_PAGE + "{template}/"
@@ -40,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 @router.get(TEMPLATES_PAGE)
 async def templates_page(request: Request, user: PageUser) -> Response:
     templates = await fetch(request, user, "tasks", "/task-templates")
-    listed = sorted(templates, key=lambda t: (not t["is_active"], t["name"]))
+    listed = sorted(templates, key=lambda t: (not t["is_active"], label(t["name"])))
     return render(request, "task_templates.html", {"templates": listed})
 
 
@@ -65,6 +67,16 @@ def _rows(template: dict[str, Any]) -> list[dict[str, str]]:
     return rows + [dict(blank) for _ in range(NEW_ROWS)]
 
 
+def _placeholders(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each placeholder a title may hold (``{event_title}``), the record whose title it
+    becomes ("event"), and whether the template's tasks hold it."""
+    texts = " ".join(item["title"] + " " + item["description"] for item in template["items"])
+    return [
+        {"code": f"{{{name}}}", "record": record, "used": f"{{{name}}}" in texts}
+        for name, record in TEMPLATE_PLACEHOLDERS.items()
+    ]
+
+
 async def _template_page(
     request: Request,
     user: Identity,
@@ -82,6 +94,7 @@ async def _template_page(
         {
             "template": template,
             "rows": rows or _rows(template),
+            "placeholders": _placeholders(template),
             "form": form or {"description": template["description"]},
             "errors": errors or {},
             "general_error": general,

@@ -5,7 +5,8 @@ prints it once and stores it in the state folder (``<OBCMS_STATE_DIR>/admin_pass
 0600). Production without ``OBCMS_ADMIN_PASSWORD`` creates nothing (use
 ``obcms-gateway create-user``), nor does a password the policy refuses (logged as an error).
 An existing admin is never changed. It is named "Administrator", so that what it does reads
-"approved by Administrator" to the people it concerns.
+"approved by Administrator" to the people it concerns (one bootstrapped before gets the name
+from migration 0007).
 """
 
 from __future__ import annotations

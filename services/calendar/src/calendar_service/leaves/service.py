@@ -115,7 +115,8 @@ def create_leave(session: Session, data: LeaveCreate, principal: Principal) -> S
 
 def _ensure_no_overlap(session: Session, user_id: uuid.UUID, data: LeaveCreate) -> None:
     """409 naming start_date when the days overlap a pending or approved leave of the same
-    person (one is on leave once a day; a mistaken request is withdrawn first)."""
+    person (one is on leave once a day; a mistaken request is withdrawn first), and that
+    leave's id (a page links it)."""
     overlapping = session.scalars(
         select(StaffLeave)
         .where(
@@ -137,7 +138,7 @@ def _ensure_no_overlap(session: Session, user_id: uuid.UUID, data: LeaveCreate) 
         )
         raise ConflictError(
             f"start_date: these days overlap leave already {overlapping.status.value} for "
-            f"{days}; {undo}, or choose other days",
+            f"{days}, id {overlapping.id}; {undo}, or choose other days",
             field="start_date",
         )
 

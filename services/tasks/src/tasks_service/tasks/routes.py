@@ -10,6 +10,7 @@ from fastapi import Query
 
 from obcms_platform.auth import CurrentPrincipal
 from obcms_platform.db import DbSession
+from obcms_platform.errors import error_responses
 from obcms_platform.exports import Export
 from obcms_platform.resource_routes import ResourceRoutes, Write, Writes, collection_router
 from tasks_service.authz import TASK_BULK_UPDATE, TASK_CREATE, TASK_DELETE, TASK_UPDATE
@@ -67,6 +68,16 @@ def bulk_update_tasks(
     results = service.bulk_update_tasks(write.session, request, write.principal)
     write.session.commit()
     return TaskBulkResults(results=results)
+
+
+@router.post(
+    "/{task_id}/reopen", response_model=TaskRead, responses=error_responses(403, 404, 409, 412)
+)
+def reopen_task(task_id: uuid.UUID, write: Annotated[Write, Writes(TASK_UPDATE)]) -> TaskRead:
+    """Reopen a completed task: back to the status it had before it was completed (Not
+    started when it never was started); 409 when it is not completed."""
+    task = service.reopen_task(write.session, task_id, write.principal, write.expected_version)
+    return write.respond(task, TaskRead)
 
 
 tasks.links(

@@ -17,7 +17,8 @@ from pydantic import (
     field_validator,
 )
 
-from obcms_platform.exports import field, named
+from obcms_platform.exports import Column, field, named
+from obcms_platform.formatting import label
 from obcms_platform.schemas import (
     ActivePersonId,
     KnownPersonId,
@@ -348,6 +349,12 @@ class TaskFilters(BaseModel):
     sort: TaskSort = TaskSort.DUE_DATE
 
 
+def template_name(name: str | None) -> str | None:
+    """The name of the template a task was made from, as people read it ("Meeting
+    (standard)"); None for a task made by hand."""
+    return label(name) if name else None
+
+
 # The columns of the task list's export; people, teams and the PPA by name (the PPA's id kept
 # for the integrations that read it).
 TASK_EXPORT_COLUMNS = (
@@ -365,7 +372,7 @@ TASK_EXPORT_COLUMNS = (
     field("related_ppa_id", "PPA id"),
     field("related_assessment_id", "Assessment id"),
     field("related_event_id", "Event id"),
-    field("created_from_template", "Template"),
+    Column("Template", lambda task: template_name(task.created_from_template)),
     field("auto_generated", "Generated"),
     field("estimated_hours", "Estimated hours"),
     field("actual_hours", "Actual hours"),

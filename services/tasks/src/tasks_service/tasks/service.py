@@ -148,6 +148,20 @@ def update_task(
     return task
 
 
+def reopen_task(
+    session: Session,
+    task_id: uuid.UUID,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> Task:
+    """Reopen a completed task (409 naming status when it is not): back to the status it had
+    before it was completed, its progress with it (`update_task`)."""
+    task = records.locked(session, Task, task_id, expected_version, what="task")
+    records.ensure_status(task.status, (TaskStatus.COMPLETED,), refused="reopen a task")
+    before = TaskUpdate(status=_status_before_completion(session, task))
+    return update_task(session, task_id, before, principal, expected_version)
+
+
 def bulk_update_tasks(
     session: Session, request: TaskBulkUpdate, principal: Principal
 ) -> list[TaskBulkResult]:
@@ -497,6 +511,24 @@ def _reopened(previous: TaskStatus, values: dict[str, Any]) -> bool:
         None,
         TaskStatus.COMPLETED,
     )
+
+
+# The statuses of a task whose work has begun.
+STARTED = (TaskStatus.IN_PROGRESS, TaskStatus.AT_RISK)
+
+
+def _status_before_completion(session: Session, task: Task) -> TaskStatus:
+    """The status `task` had before it was completed, read from its history; when none
+    (completed as it was created, or before the history was kept): In progress if it was
+    ever started, else Not started."""
+    completion = history.change_that_set(session, "task", task.id, "status", TaskStatus.COMPLETED)
+    before = next((change["old"] for change in completion if change["field"] == "status"), None)
+    if before is not None and before != TaskStatus.COMPLETED:
+        return TaskStatus(before)
+    started = any(
+        history.change_that_set(session, "task", task.id, "status", status) for status in STARTED
+    )
+    return TaskStatus.IN_PROGRESS if started else TaskStatus.NOT_STARTED
 
 
 def _progress_before_completion(session: Session, task: Task) -> int:

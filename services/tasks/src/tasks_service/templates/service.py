@@ -18,6 +18,7 @@ from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundErro
 from obcms_platform.history import because
 from obcms_platform.records import insert_row
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
+from obcms_platform.vocabulary import TEMPLATE_PLACEHOLDERS
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce_all
 from tasks_service.templates.models import (
@@ -27,13 +28,6 @@ from tasks_service.templates.models import (
     TemplateGeneration,
 )
 from tasks_service.templates.schemas import TemplateBody, TemplateCreate, TemplateItemIn
-
-# Placeholders a template title may use, and what stands in when the trigger gave no value.
-PLACEHOLDER_DEFAULTS = {
-    "ppa_title": "PPA",
-    "assessment_title": "assessment",
-    "event_title": "event",
-}
 
 RELATED_FIELD = {
     SubjectKind.PPA: "related_ppa_id",
@@ -168,7 +162,7 @@ def generate_from_template(
             created=False, tasks=list(existing), base_date=first_base_date or base_date
         )
     given = {key: value for key, value in (context or {}).items() if value and value.strip()}
-    values = {**PLACEHOLDER_DEFAULTS, **given}
+    values = {**TEMPLATE_PLACEHOLDERS, **given}
     tasks = [
         Task(
             id=uuid.uuid4(),
@@ -253,9 +247,9 @@ def _check_placeholders(text: str, field: str) -> None:
             f"{field}: placeholder {{{formatted[0]}}} may not have a format or conversion",
             field=field,
         )
-    unknown = [name for name, _, _ in fields if name not in PLACEHOLDER_DEFAULTS]
+    unknown = [name for name, _, _ in fields if name not in TEMPLATE_PLACEHOLDERS]
     if unknown:
-        allowed = ", ".join("{" + key + "}" for key in PLACEHOLDER_DEFAULTS)
+        allowed = ", ".join("{" + key + "}" for key in TEMPLATE_PLACEHOLDERS)
         raise InvalidInputError(
             f"{field}: unknown placeholder {{{unknown[0]}}}; allowed: {allowed}", field=field
         )

@@ -115,6 +115,10 @@ class TaskChanged(EventPayload):
     assignee_ids: list[uuid.UUID] = []
     auto_generated: bool = False
     changed_by: OwnerId = None
+    # The bulk change of several tasks that made it, and the reason it gave ("" for none):
+    # the notifications service tells each person it assigns once, in one summary.
+    bulk_id: uuid.UUID | None = None
+    bulk_reason: str = ""
 
 
 TASK_CREATED = EventContract("task.created", TaskChanged)

@@ -337,7 +337,13 @@ def test_a_hand_over_says_why_in_each_history_and_its_events_name_it_once(
 
 
 def test_a_bulk_reason_is_words_of_a_line(client, staff):
-    one = [item(create(client, staff))]
+    task = create(client, staff)
+    longest = {"items": [item(task)], "changes": {"priority": "low"}, "reason": "x" * 300}
+    said = client.patch(TASKS, json=longest, headers=staff.headers)
+    assert said.status_code == 200, said.text
+    entries = client.get(f"{TASKS}/{task['id']}/history", headers=staff.headers).json()
+    assert entries["items"][0]["cause"] == "x" * 300
+    one = [item(said.json()["results"][0]["task"])]
     cases: list[tuple[Any, str]] = [
         ({"items": one, "changes": {"priority": "low"}, "reason": ""}, "reason"),
         ({"items": one, "changes": {"priority": "low"}, "reason": "x" * 301}, "reason"),

@@ -16,6 +16,7 @@ meanwhile is reported, not overwritten.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,17 +196,22 @@ class Versioned:
 
     @classmethod
     def parsed(cls, values: list[str]) -> list[Versioned]:
-        """The form's ``<id>:<version>`` values; anything else is left out."""
+        """The form's ``<id>:<version>`` values; anything else (not a record id, which
+        becomes part of a service's path) is left out."""
         found = []
         for value in values:
             record_id, _, version = value.partition(":")
-            if version.isdigit():
-                found.append(cls(record_id, int(version)))
+            if not version.isdigit():
+                continue
+            try:
+                found.append(cls(str(uuid.UUID(record_id)), int(version)))
+            except ValueError:
+                continue
         return found
 
 
 def counted(tasks: int, ppas: int, *, open_tasks: bool = False) -> str:
-    """ "14 open tasks and 2 PPAs", "1 task", "2 PPAs"."""
+    """Counts in words: "14 open tasks and 2 PPAs", "1 task", "2 PPAs"."""
     parts = []
     if tasks:
         parts.append(f"{tasks} {'open ' if open_tasks else ''}task{'' if tasks == 1 else 's'}")
@@ -235,7 +241,7 @@ class HandedOver:
 
     @property
     def summary(self) -> str:
-        """ "14 tasks and 2 PPAs handed over to Norhana Ampatuan"."""
+        """In words: "14 tasks and 2 PPAs handed over to Norhana Ampatuan"."""
         done = counted(self.tasks, len(self.ppas))
         if not done:
             return f"Nothing was handed over to {self.colleague}"

@@ -360,6 +360,7 @@ def seeded(gateway: ServedApp) -> Iterator[Seeded]:
                 "booking_id": booking["id"],
                 "leave_id": leave["id"],
                 "user_id": person["id"],
+                "admin_id": _created(client.get("/api/v1/users/me", headers=admin))["id"],
                 "team_id": team["id"],
                 # The one-click unsubscribe page of the staff member's task emails.
                 "token": unsubscribe_link(
@@ -508,7 +509,12 @@ COLOUR_ONLY = """() => [
     .map((late) => `a ${late.tagName.toLowerCase()} is overdue only in red`),
 ]"""
 # Pages a route serves for a query of its own.
-QUERY_VIEWS = ("/oobc-management/staff/tasks/?view=board", "/oobc-management/search/?q=the")
+QUERY_VIEWS = (
+    "/oobc-management/staff/tasks/?view=board",
+    "/oobc-management/search/?q=the",
+    # The hand-over's question: the seeded person's open work to the admin.
+    PEOPLE + "{user_id}/handover/?to={admin_id}",
+)
 # The pages a staff member sees otherwise than an admin (their own work, fewer actions).
 STAFF_PAGES = (
     "/",
@@ -619,7 +625,8 @@ def test_every_page_fits_the_screen_and_passes_axe(
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     routes = page_routes(gateway.server.config.app.routes)
-    paths = [path for route in routes for path in _paths_of(route, seeded.ids)] + [*QUERY_VIEWS]
+    paths = [path for route in routes for path in _paths_of(route, seeded.ids)]
+    paths += [view.format(**seeded.ids) for view in QUERY_VIEWS]
     admin = signed_in_page(browser, gateway.url, "admin", ADMIN_PASSWORD, viewport)
     axe.preload(admin.context)
     watch = NetworkWatch(admin)

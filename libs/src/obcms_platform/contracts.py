@@ -117,6 +117,10 @@ class TaskChanged(EventPayload):
     changed_by: OwnerId = None
     # A repeating task's next occurrence: the occurrence it continues.
     previous_task_id: uuid.UUID | None = None
+    # The bulk change of several tasks that made it, and the reason it gave ("" for none):
+    # the notifications service tells each person it assigns once, in one summary.
+    bulk_id: uuid.UUID | None = None
+    bulk_reason: str = ""
 
 
 TASK_CREATED = EventContract("task.created", TaskChanged)

@@ -23,6 +23,8 @@ class Record(StrEnum):
 
 
 LINK_PREFIX = "/go/"
+# The gateway's "My tasks" page: what a message about several tasks at once opens.
+MY_TASKS_LINK = "/oobc-management/staff/tasks/mine/"
 
 
 # The query of a link to one occurrence of a repeating event (the day it was planned on).

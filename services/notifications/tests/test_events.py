@@ -312,6 +312,40 @@ def test_generated_tasks_are_one_growing_summary_per_person_and_record(
     assert outgoing(session, lead) == []  # summaries wait for the digest
 
 
+def test_a_hand_over_of_many_tasks_is_one_summary_for_each_person_it_moves(
+    session: Session, settings: NotificationsSettings
+) -> None:
+    """Rashid's 3 tasks handed over to Norhana in one bulk change: she is told once ("3"),
+    not 3 times with 3 emails; Rashid, still active, learns once that he is off them."""
+    rashid = Person(full_name="Rashid Lidasan", email="rashid@example.org")
+    norhana = Person(full_name="Norhana Ampatuan", email="norhana@example.org")
+    admin = Person(full_name="Administrator", email="admin@example.org", role=Role.ADMIN)
+    handle(session, settings, rashid.announced(), norhana.announced(), admin.announced())
+    bulk_id = uuid.uuid4()
+    for _ in range(3):
+        task_id = uuid.uuid4()
+        handle(
+            session,
+            settings,
+            event(TASK_CREATED, _task(task_id, [rashid.user_id], version=1), task_id),
+        )
+        handed = _task(task_id, [norhana.user_id], version=2, by=admin.user_id).model_copy(
+            update={"bulk_id": bulk_id, "bulk_reason": "handed over from Rashid Lidasan"}
+        )
+        handle(session, settings, event(TASK_UPDATED, handed, task_id))
+
+    [summary] = inbox(session, norhana)
+    assert summary.kind == Kind.TASK_ASSIGNED
+    assert summary.count == 3
+    assert summary.title == "Administrator assigned you tasks: handed over from Rashid Lidasan"
+    assert summary.link == "/oobc-management/staff/tasks/mine/"
+    assert outgoing(session, norhana) == []  # summaries go out in the digest
+    taken_off = [n for n in inbox(session, rashid) if "took you off" in n.title]
+    assert [(n.title, n.count) for n in taken_off] == [
+        ("Administrator took you off tasks: handed over from Rashid Lidasan", 3)
+    ]
+
+
 def test_tasks_generated_for_an_event_name_it(
     session: Session, settings: NotificationsSettings
 ) -> None:

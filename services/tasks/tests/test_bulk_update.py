@@ -296,3 +296,60 @@ def test_adding_or_removing_assignees_refuses_what_does_not_add_up(client, staff
     )
     assert wrong == []
     assert client.get(f"{TASKS}/{task['id']}", headers=staff.headers).json()["version"] == 1
+
+
+def test_a_hand_over_says_why_in_each_history_and_its_events_name_it_once(
+    client, session, staff, other_staff, manager
+):
+    """A colleague's tasks handed over in one change: each task's history gives the reason
+    sent, and each event names the one change (the notifications service sums it up for the
+    people it assigns instead of one message per task)."""
+    me, them = str(staff.user_id), str(other_staff.user_id)
+    tasks = [create(client, staff, assignee_ids=[me]) for _ in range(2)]
+    changes = {"add_assignee_ids": [them], "remove_assignee_ids": [me]}
+    body = {"items": [item(t) for t in tasks], "changes": changes}
+    response = client.patch(
+        TASKS, json={**body, "reason": "handed over from Rashid Lidasan"}, headers=manager.headers
+    )
+    assert [r["status"] for r in response.json()["results"]] == [200, 200]
+    for task in tasks:
+        entries = client.get(f"{TASKS}/{task['id']}/history", headers=staff.headers).json()
+        assert entries["items"][0]["cause"] == "handed over from Rashid Lidasan"
+
+    session.expire_all()
+    rows = session.execute(select(bus.outbox.c.payload)).scalars().all()
+    named = [row["data"] for row in rows if row["data"]["task_id"] in {t["id"] for t in tasks}]
+    changed = [data for data in named if data["assignee_ids"] == [them]]
+    assert len(changed) == 2
+    assert changed[0]["bulk_id"] is not None
+    assert {data["bulk_id"] for data in changed} == {changed[0]["bulk_id"]}
+    assert {data["bulk_reason"] for data in changed} == {"handed over from Rashid Lidasan"}
+    # One task alone is no bulk to sum up: told as its own change.
+    single = create(client, staff, assignee_ids=[me])
+    alone = bulk(client, staff, [item(single)], {"add_assignee_ids": [them]})
+    assert alone.json()["results"][0]["status"] == 200
+    session.expire_all()
+    rows = session.execute(select(bus.outbox.c.payload)).scalars().all()
+    last = [row["data"] for row in rows if row["data"]["task_id"] == single["id"]][-1]
+    assert last["bulk_id"] is None
+    entries = client.get(f"{TASKS}/{single['id']}/history", headers=staff.headers).json()
+    assert entries["items"][0]["cause"] == "bulk change of 1 tasks"
+
+
+def test_a_bulk_reason_is_words_of_a_line(client, staff):
+    task = create(client, staff)
+    longest = {"items": [item(task)], "changes": {"priority": "low"}, "reason": "x" * 300}
+    said = client.patch(TASKS, json=longest, headers=staff.headers)
+    assert said.status_code == 200, said.text
+    entries = client.get(f"{TASKS}/{task['id']}/history", headers=staff.headers).json()
+    assert entries["items"][0]["cause"] == "x" * 300
+    one = [item(said.json()["results"][0]["task"])]
+    cases: list[tuple[Any, str]] = [
+        ({"items": one, "changes": {"priority": "low"}, "reason": ""}, "reason"),
+        ({"items": one, "changes": {"priority": "low"}, "reason": "x" * 301}, "reason"),
+        ({"items": one, "changes": {"priority": "low"}, "reason": 5}, "reason"),
+    ]
+    wrong = wrongly_refused(
+        cases, lambda body: client.patch(TASKS, json=body, headers=staff.headers)
+    )
+    assert wrong == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -28,7 +29,9 @@ from gateway_service.db import history, in_hashing_session, in_session
 from gateway_service.feed import subscriptions
 from gateway_service.pages.activity import SHOWN, stream
 from gateway_service.pages.common import (
+    CHOICES_LIMIT,
     PAGE_SIZE,
+    PEOPLE_JSON,
     FormError,
     offset_param,
     page_links,
@@ -37,7 +40,17 @@ from gateway_service.pages.common import (
     redirect,
     sentence,
 )
-from gateway_service.pages.handover import left_behind
+from gateway_service.pages.events import active_people, tom_select_assets
+from gateway_service.pages.handover import (
+    TASK_LIST,
+    HandedOver,
+    LeftBehind,
+    Versioned,
+    counted,
+    hand_over,
+    left_behind,
+)
+from gateway_service.pages.home import OPEN_TASK_STATUSES
 from gateway_service.settings import GatewaySettings
 from gateway_service.users import service
 from gateway_service.users.models import User
@@ -350,9 +363,10 @@ async def _person_page(
         return person, changes
 
     person, changes = await in_session(request, load)
-    (entries, change_count), leaves = await asyncio.gather(
+    (entries, change_count), leaves, colleagues = await asyncio.gather(
         stream(request, [entry.model_dump(mode="json") for entry in changes.items], changes.total),
         left_behind(request, admin, str(user_id)),
+        active_people(request, limit=CHOICES_LIMIT, without=user_id),
     )
     return render(
         request,
@@ -368,6 +382,8 @@ async def _person_page(
             "activity": entries,
             "activity_total": change_count,
             "left": leaves,
+            "handover": _picker(user_id, colleagues),
+            "tom_select": tom_select_assets(),
             "min_length": _min_length(request),
             "notice": None if error else _done(request),
         },
@@ -467,3 +483,157 @@ async def reset_person_password(request: Request, admin: PageAdmin, user_id: str
         return await _person_page(request, admin, person_id, error=_form_error(exc))
     await sign_out_everywhere(request, person_id)
     return redirect(person_url(person_id) + "?done=reset")
+
+
+# --- Hand-over (admins) -----------------------------------------------------------------------
+
+HANDOVER = PERSON + "handover/"
+# The colleague chosen, as the hand-over form names its input.
+COLLEAGUE = "to"
+
+
+def handover_url(user_id: uuid.UUID | str) -> str:
+    return HANDOVER.format(user_id=user_id)
+
+
+def _picker(
+    user_id: uuid.UUID, colleagues: list[dict[str, str]], error: FormError | None = None
+) -> dict[str, Any]:
+    """The hand-over form's colleague picker: the active people but the person (its search
+    too), and the refusal beside it."""
+    return {
+        "action": handover_url(user_id),
+        "colleagues": colleagues,
+        "people_url": f"{PEOPLE_JSON}?without={user_id}",
+        "error": error,
+    }
+
+
+def _name(user: User) -> str:
+    return user.full_name or user.username
+
+
+def _colleague(session: Session, person: User, chosen: str) -> User:
+    """The colleague the form chose to take over `person`'s work; refused beside the picker
+    (422) when there is none, or they cannot take it."""
+
+    def refused(reason: str) -> InvalidInputError:
+        return InvalidInputError(f"{COLLEAGUE}: {reason}", field=COLLEAGUE)
+
+    if not chosen:
+        raise refused("choose the colleague who takes over")
+    try:
+        colleague = service.get_user(session, uuid.UUID(chosen))
+    except ValueError:
+        colleague = None
+    if colleague is None:
+        raise refused("choose the colleague from the list: nobody has this account")
+    if colleague.id == person.id:
+        raise refused(f"choose someone else: {_name(person)} cannot take over from themself")
+    if not colleague.is_active:
+        raise refused(f"{_name(colleague)} is deactivated: choose an active colleague")
+    return colleague
+
+
+async def _handover_page(
+    request: Request,
+    admin: PageAdmin,
+    user_id: uuid.UUID,
+    chosen: str | None,
+    *,
+    done: HandedOver | None = None,
+) -> Response:
+    """The hand-over of `user_id`'s work: the colleague to choose (none `chosen` yet, or
+    refused beside the picker), the question once chosen, or what was `done`."""
+
+    def load(session: Session) -> tuple[User, User | None, FormError | None]:
+        person = service.get_user(session, user_id)
+        if person is None:
+            raise NotFoundError("user", user_id)
+        if chosen is None:
+            return person, None, None
+        try:
+            return person, _colleague(session, person, chosen), None
+        except AppError as exc:
+            return person, None, _form_error(exc)
+
+    person, colleague, error = await in_session(request, load)
+    left: LeftBehind | None = None
+    colleagues: list[dict[str, str]] = []
+    if done is None:
+        left, colleagues = await asyncio.gather(
+            left_behind(request, admin, str(user_id)),
+            active_people(request, limit=CHOICES_LIMIT, without=user_id),
+        )
+    context: dict[str, Any] = {
+        "person": person,
+        "name": _name(person),
+        "base": person_url(user_id),
+        "left": left,
+        "handover": _picker(user_id, colleagues, error),
+        "chosen": chosen or "",
+        "colleague": colleague,
+        "done": done,
+        "tom_select": tom_select_assets(),
+    }
+    # What there is to hand over ("14 open tasks and 2 PPAs"), asked about once a colleague
+    # is chosen; nothing while a part could not be read (the page says which).
+    what = ""
+    if left is not None and left.tasks is not None and left.ppas is not None:
+        what = counted(len(left.tasks), len(left.ppas), open_tasks=True)
+    context["what"] = what
+    context["colleague_name"] = _name(colleague) if colleague else ""
+    context["question"] = (
+        f"Hand over {what} from {_name(person)} to {_name(colleague)}?"
+        if colleague and what
+        else None
+    )
+    if done is not None and colleague is not None:
+        open_tasks = [("assignee", str(colleague.id))]
+        open_tasks += [("status", status) for status in OPEN_TASK_STATUSES]
+        context["colleague_tasks"] = f"{TASK_LIST}?{urlencode(open_tasks)}"
+    return render(
+        request, "users_handover.html", context, status_code=error.status if error else 200
+    )
+
+
+@router.get(HANDOVER)
+async def handover(
+    request: Request, admin: PageAdmin, user_id: str, to: str | None = None
+) -> Response:
+    """Choose the colleague (the people page's form sends `to`), then the question."""
+    return await _handover_page(request, admin, _person_id(user_id), to)
+
+
+@router.post(HANDOVER)
+async def hand_over_work(request: Request, admin: PageAdmin, user_id: str) -> Response:
+    """The question's yes: the tasks and PPAs it listed, at the versions it showed."""
+    person_id = _person_id(user_id)
+    form, submitted = await read_form(request)
+    chosen = form.get(COLLEAGUE, "")
+
+    def load(session: Session) -> tuple[User, User]:
+        person = service.get_user(session, person_id)
+        if person is None:
+            raise NotFoundError("user", person_id)
+        return person, _colleague(session, person, chosen)
+
+    try:
+        person, colleague = await in_session(request, load)
+    except InvalidInputError:
+        return await _handover_page(request, admin, person_id, chosen)
+
+    def listed(name: str) -> list[Versioned]:
+        return Versioned.parsed([str(value) for value in submitted.getlist(name)])
+
+    done = await hand_over(
+        request,
+        admin,
+        person_id=str(person_id),
+        colleague_id=str(colleague.id),
+        reason=f"handed over from {_name(person)}"[:300],
+        tasks=listed("task"),
+        ppas=listed("ppa"),
+        colleague=_name(colleague),
+    )
+    return await _handover_page(request, admin, person_id, chosen, done=done)

@@ -168,12 +168,17 @@ def tom_select_assets() -> dict[str, str] | None:
 
 
 async def active_people(
-    request: Request, query: str = "", limit: int = PEOPLE_LIMIT, *, everyone: bool = False
+    request: Request,
+    query: str = "",
+    limit: int = PEOPLE_LIMIT,
+    *,
+    everyone: bool = False,
+    without: uuid.UUID | None = None,
 ) -> list[dict[str, str]]:
     """Active users whose full name or username contains `query`: those with a word that
     begins with it first ("No" finds Norhana before Amina Datumanong), then by name. With
     `everyone`, deactivated accounts too, after the active ones and named "(inactive)" (a
-    filter finds the work a person left)."""
+    filter finds the work a person left); `without` that person (a hand-over's own)."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = "%" + escaped + "%"
     name = func.coalesce(func.nullif(User.full_name, ""), User.username)
@@ -185,6 +190,8 @@ async def active_people(
 
     def load(session: Session) -> list[dict[str, str]]:
         statement = select(User.id, User.username, User.full_name, User.is_active)
+        if without is not None:
+            statement = statement.where(User.id != without)
         ordering: list[Any] = [func.lower(name), User.id]
         if everyone:
             ordering.insert(0, User.is_active.desc())
@@ -206,11 +213,16 @@ async def active_people(
 
 @router.get(PEOPLE_JSON)
 async def people(
-    request: Request, user: PageUser, q: str = "", everyone: bool = False
+    request: Request,
+    user: PageUser,
+    q: str = "",
+    everyone: bool = False,
+    without: uuid.UUID | None = None,
 ) -> JSONResponse:
     """The people picker's search: ``[{"id", "name"}]``, at most 20; `everyone`: deactivated
-    accounts too (the task list's filters)."""
-    return JSONResponse(await active_people(request, q.strip()[:100], everyone=everyone))
+    accounts too (the task list's filters); `without`: not that person (a hand-over's)."""
+    found = await active_people(request, q.strip()[:100], everyone=everyone, without=without)
+    return JSONResponse(found)
 
 
 # --- the form -----------------------------------------------------------------------------

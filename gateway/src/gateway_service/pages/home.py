@@ -40,13 +40,14 @@ from obcms_platform.approval import decided_stages
 from obcms_platform.auth import Role
 from obcms_platform.errors import ServiceUnavailableError
 from obcms_platform.feed import TimeWindow, max_window_days
+from obcms_platform.links import MY_TASKS_LINK
 
 HOME = "/"
 SHOWN = 20  # items listed per section (the heading counts them all)
 # Overdue tasks listed: 20 of them put "Due today" 2,000 px down a phone; the rest are in
 # "My tasks" filtered to the overdue.
 OVERDUE_SHOWN = 5
-MY_TASKS = "/oobc-management/staff/tasks/mine/"
+MY_TASKS = MY_TASKS_LINK
 TASK_SECTIONS = ("overdue", "due_today", "due_week")
 EVENT_DAYS = 14
 OPEN_TASK_STATUSES = tuple(status for status in TASK_STATUSES if status != "completed")

@@ -56,11 +56,12 @@ from gateway_service.pages.exports import background_export
 from gateway_service.web import render, wants_json
 from obcms_platform.errors import ServiceUnavailableError, error_response
 from obcms_platform.formatting import quoted
+from obcms_platform.links import MY_TASKS_LINK
 from obcms_platform.repeats import Repeat
 from obcms_platform.vocabulary import Frequency, values
 
 TASKS_PAGE = "/oobc-management/staff/tasks/"
-MY_TASKS = TASKS_PAGE + "mine/"
+MY_TASKS = MY_TASKS_LINK
 TASK_NEW = TASKS_PAGE + "new/"
 TASK_CREATE = TASKS_PAGE + "create/"
 TASK_BULK = TASKS_PAGE + "bulk/"

@@ -58,7 +58,7 @@ from obcms_platform.formatting import (
     label,
     quoted,
 )
-from obcms_platform.links import Record, export_link, record_link
+from obcms_platform.links import MY_TASKS_LINK, Record, export_link, record_link
 from obcms_platform.vocabulary import ApprovalStatus, BookingStatus, LeaveStatus, TaskStatus
 
 # The status of a task kept after its deletion.
@@ -222,6 +222,8 @@ def on_task(
             actor=task.changed_by,
             now=event.occurred_at,
         )
+    elif newly_assigned and task.bulk_id:
+        _summarise_bulk(session, event, task, newly_assigned, "assigned you", "tasks_assigned")
     elif newly_assigned:
         # A repeating task's next occurrence, made by completing the previous one: nobody
         # assigned it anew.
@@ -243,21 +245,24 @@ def on_task(
         )
     # Taken off a task: told, so that nobody keeps working on what is no longer theirs.
     taken_off = [person for person in before_assignees if person not in task.assignee_ids]
-    _tell(
-        session,
-        settings,
-        event,
-        taken_off,
-        (
-            Kind.TASK_ASSIGNED,
-            f"{_name(session, task.changed_by)} took you off {quoted(task.title)}"
-            if task.changed_by
-            else f"You are no longer assigned {quoted(task.title)}",
-        ),
-        (task.task_id, task.version),
-        link=link,
-        actor=task.changed_by,
-    )
+    if taken_off and task.bulk_id:
+        _summarise_bulk(session, event, task, taken_off, "took you off", "tasks_taken_off")
+    else:
+        _tell(
+            session,
+            settings,
+            event,
+            taken_off,
+            (
+                Kind.TASK_ASSIGNED,
+                f"{_name(session, task.changed_by)} took you off {quoted(task.title)}"
+                if task.changed_by
+                else f"You are no longer assigned {quoted(task.title)}",
+            ),
+            (task.task_id, task.version),
+            link=link,
+            actor=task.changed_by,
+        )
     if kept is not None and task.due_date != before_due and not _upkeep(task):
         still_assigned = [person for person in task.assignee_ids if person in before_assignees]
         now_due = (
@@ -275,6 +280,32 @@ def on_task(
             link=link,
             actor=task.changed_by,
         )
+
+
+def _summarise_bulk(
+    session: Session,
+    event: Event,
+    task: c.TaskChanged,
+    people: list[uuid.UUID],
+    done: str,
+    key: str,
+) -> None:
+    """People a bulk change of several tasks assigns (or takes off): one summary each, counting
+    its tasks ("Administrator assigned you tasks: handed over from Rashid Lidasan (14)"),
+    opening their own tasks, rather than a message and an email per task."""
+    reason = f": {task.bulk_reason}" if task.bulk_reason else ""
+    summarise(
+        session,
+        people,
+        Message(
+            Kind.TASK_ASSIGNED,
+            f"{_name(session, task.changed_by)} {done} tasks{reason}",
+            dedup_key=f"{key}:{task.bulk_id}",
+            link=MY_TASKS_LINK,
+        ),
+        actor=task.changed_by,
+        now=event.occurred_at,
+    )
 
 
 def _upkeep(task: c.TaskChanged) -> bool:

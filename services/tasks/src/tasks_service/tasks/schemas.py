@@ -196,6 +196,9 @@ PeopleToRemove = Annotated[
 ]
 
 
+BulkReason = Annotated[TextWithoutNul, Field(min_length=1, max_length=300)]
+
+
 class TaskBulkChanges(UpdateModel):
     """What a work list changes on many tasks at once; null clears the due date.
     `assignee_ids` replaces each task's assignees; `add_assignee_ids` and
@@ -241,6 +244,12 @@ class TaskBulkUpdate(RequestModel):
         AfterValidator(_distinct_tasks),
     ]
     changes: TaskBulkChanges
+    reason: BulkReason | None = Field(
+        default=None,
+        description='Why ("handed over from Rashid Lidasan"): each changed task\'s history '
+        "says it, and so does the notification of the people the change assigns; without "
+        'it, "bulk change of N tasks".',
+    )
 
     @field_validator("changes")
     @classmethod

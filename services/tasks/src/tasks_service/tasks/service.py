@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -83,6 +84,15 @@ UNORDERED_FIELDS = ("assignee_ids", "team_ids")  # sets kept in a list: their or
 DEPENDENCY_GRAPH_LOCK = 0x7461736B_64657073  # "taskdeps"
 
 
+@dataclass(frozen=True)
+class BulkChange:
+    """A bulk change of several tasks, as each task's event names it: the notifications
+    service tells the people it assigns once, in one summary, rather than once per task."""
+
+    id: uuid.UUID
+    reason: str
+
+
 def get_task(session: Session, task_id: uuid.UUID) -> Task:
     return records.get_or_404(session, Task, task_id, what="task")
 
@@ -112,6 +122,8 @@ def update_task(
     changes: TaskUpdate,
     principal: Principal,
     expected_version: int | None = None,
+    *,
+    bulk: BulkChange | None = None,
 ) -> Task:
     task = records.locked(session, Task, task_id, expected_version, what="task")
     values = changes.changes()
@@ -140,7 +152,7 @@ def update_task(
         _ensure_may_link(session, task, principal)
     session.flush()
     became_completed = task.status is TaskStatus.COMPLETED and previous is not TaskStatus.COMPLETED
-    announce(session, TASK_COMPLETED if became_completed else TASK_UPDATED, task)
+    announce(session, TASK_COMPLETED if became_completed else TASK_UPDATED, task, bulk=bulk)
     if became_completed:
         _continue_series(session, task)
     elif _reopened(previous, values):
@@ -173,21 +185,22 @@ def bulk_update_tasks(
     values = request.changes.changes(field_prefix="changes.")
     adding = values.pop("add_assignee_ids", [])
     removing = values.pop("remove_assignee_ids", [])
+    cause = request.reason or f"bulk change of {len(request.items)} tasks"
+    bulk = BulkChange(uuid.uuid4(), request.reason or "") if len(request.items) > 1 else None
     results: dict[uuid.UUID, TaskBulkResult] = {}
     # Locked in id order, so two bulk changes of overlapping tasks queue instead of deadlocking.
     for item in sorted(request.items, key=lambda item: item.id):
         try:
-            with (
-                because(session, f"bulk change of {len(request.items)} tasks"),
-                session.begin_nested(),
-            ):
+            with because(session, cause), session.begin_nested():
                 task = records.locked(session, Task, item.id, what="task")
                 ensure(principal, TASK_UPDATE, task_workers(session, task))
                 changes = _bulk_changes_of(task, values, adding, removing)
                 if changes is None:
                     records.check_version(task, item.id, item.version, what="task")
                 else:
-                    task = update_task(session, item.id, changes, principal, item.version)
+                    task = update_task(
+                        session, item.id, changes, principal, item.version, bulk=bulk
+                    )
             results[item.id] = TaskBulkResult(
                 id=str(item.id),
                 status=200,
@@ -392,9 +405,11 @@ def announce(
     contract: EventContract[TaskChanged],
     task: Task,
     version: int | None = None,
+    *,
+    bulk: BulkChange | None = None,
 ) -> None:
     """Stage a task event in the outbox, in the caller's transaction."""
-    outbox.add(session, contract, _changed(task, version), subject_id=task.id)
+    outbox.add(session, contract, _changed(task, version, bulk), subject_id=task.id)
 
 
 def announce_all(
@@ -404,9 +419,14 @@ def announce_all(
     outbox.add_all(session, contract, [(_changed(task), task.id) for task in tasks])
 
 
-def _changed(task: Task, version: int | None = None) -> TaskChanged:
+def _changed(task: Task, version: int | None = None, bulk: BulkChange | None = None) -> TaskChanged:
     return TaskChanged.of_record(
-        task, task_id=task.id, version=version or task.version, changed_by=task.updated_by
+        task,
+        task_id=task.id,
+        version=version or task.version,
+        changed_by=task.updated_by,
+        bulk_id=bulk.id if bulk else None,
+        bulk_reason=bulk.reason if bulk else "",
     )
 
 

@@ -80,13 +80,16 @@ def test_a_manager_changes_a_template_and_a_colleagues_change_is_kept(
     form["days"] = ["0", "three", "", "", ""]
     refused = submit(admin, f"{TEMPLATES}{name}/", form)
     assert refused.status_code == 422
-    assert 'id="tpl-days-1-error">A whole number of days from 0 to 3650<' in refused.text
+    assert (
+        'id="tpl-days-1-error">A whole number of days from -365 (before the start) to 3650<'
+        in refused.text
+    )
     assert 'value="three"' in refused.text
 
     # The report a day later, a new task added in an empty row, the van's task dropped.
     form = _form_of(page)
-    form["title"] = ["", "Write the visit report", "Thank the barangay", "", ""]
-    form["days"] = ["0", "4", "5", "", ""]
+    form["title"] = ["", "Write the visit report", "Thank the barangay", "Confirm the van", ""]
+    form["days"] = ["0", "4", "5", "\N{MINUS SIGN}2", ""]
     saved = submit(admin, f"{TEMPLATES}{name}/", form)
     assert saved.status_code == 303, saved.text
     assert "Template saved" in admin.get(saved.headers["location"]).text
@@ -94,7 +97,10 @@ def test_a_manager_changes_a_template_and_a_colleagues_change_is_kept(
     assert [(i["title"], i["days_from_start"], i["priority"]) for i in stored["items"]] == [
         ("Write the visit report", 4, "high"),
         ("Thank the barangay", 5, "medium"),
+        ("Confirm the van", -2, "medium"),
     ]
+    # A task before the start says so.
+    assert "2 days before Confirm the van" in visible_text(admin.get(f"{TEMPLATES}{name}/").text)
     assert stored["description"] == "Meetings of the office"
 
     # Saved from a page opened before that change: refused, the form showing it as it is now.

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from obcms_platform.db import Database
 from obcms_platform.testing import assert_error
+from obcms_platform.zones import office_today
 from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 from tasks_service.templates.models import SubjectKind, TemplateGeneration
 from tasks_service.templates.service import TemplateSubject, generate_from_template
@@ -201,10 +202,48 @@ def test_template_needs_at_least_one_item(client, manager):
     assert_error(response, 422, "items")
 
 
-def test_negative_offset_is_refused(client, manager):
-    items = [{"title": "Too early", "days_from_start": -1}]
+def test_an_offset_more_than_a_year_before_the_start_is_refused(client, manager):
+    items = [{"title": "Too early", "days_from_start": -366}]
     response = client.post(TEMPLATES, json=template_body(items=items), headers=manager.headers)
     assert_error(response, 422, "items[0].days_from_start")
+
+
+def test_a_task_before_the_start_is_due_that_many_days_before_but_never_in_the_past(
+    client, manager
+):
+    """ "Circulate the agenda" three days before a meeting: due three days before; for a
+    meeting planned for tomorrow, due today rather than born overdue."""
+    items = [
+        {"title": "Circulate the agenda", "days_from_start": -3},
+        {"title": "Hold the meeting", "days_from_start": 0},
+    ]
+    name = f"before_start_{uuid.uuid4().hex[:6]}"
+    created = client.post(
+        TEMPLATES, json=template_body(name=name, items=items), headers=manager.headers
+    )
+    assert created.status_code == 201, created.text
+    assert [i["days_from_start"] for i in created.json()["items"]] == [-3, 0]
+    url = f"{TEMPLATES}/{name}/generate"
+    later = office_today() + timedelta(days=20)
+    far = client.post(
+        url,
+        json=generate_body("event", uuid.uuid4(), base_date=later.isoformat()),
+        headers=manager.headers,
+    )
+    assert sorted(t["due_date"] for t in far.json()["tasks"]) == [
+        (later - timedelta(days=3)).isoformat(),
+        later.isoformat(),
+    ]
+    tomorrow = office_today() + timedelta(days=1)
+    soon = client.post(
+        url,
+        json=generate_body("event", uuid.uuid4(), base_date=tomorrow.isoformat()),
+        headers=manager.headers,
+    )
+    assert sorted(t["due_date"] for t in soon.json()["tasks"]) == [
+        office_today().isoformat(),
+        tomorrow.isoformat(),
+    ]
 
 
 def test_put_replaces_items(client, manager):

@@ -34,7 +34,9 @@ TEMPLATES_PAGE = "/oobc-management/staff/task-templates/"
 TEMPLATE_PAGE = TEMPLATES_PAGE + "{template}/"
 # Empty rows the form offers for new tasks.
 NEW_ROWS = 3
-MAX_DAYS = 3650  # the tasks service's limit of `days_from_start`
+# The tasks service's limits of `days_from_start`: days after the start (negative: before).
+MAX_DAYS = 3650
+MAX_DAYS_BEFORE = 365
 
 router = APIRouter(include_in_schema=False)
 
@@ -132,9 +134,11 @@ def _items(rows: list[dict[str, str]]) -> tuple[list[dict[str, Any]], dict[str, 
     for at, row in enumerate(rows):
         if not row["title"]:
             continue
-        days = row["days"] or "0"
-        if not days.isdigit() or int(days) > MAX_DAYS:
-            errors[f"days-{at}"] = f"A whole number of days from 0 to {MAX_DAYS}"
+        days = row["days"].replace("\N{MINUS SIGN}", "-") or "0"
+        if not days.lstrip("-").isdigit() or not -MAX_DAYS_BEFORE <= int(days) <= MAX_DAYS:
+            errors[f"days-{at}"] = (
+                f"A whole number of days from -{MAX_DAYS_BEFORE} (before the start) to {MAX_DAYS}"
+            )
             continue
         item: dict[str, Any] = {
             "title": row["title"],

@@ -28,6 +28,9 @@ from obcms_platform.vocabulary import SubjectKind as SubjectKind
 from tasks_service.db import Base, history
 from tasks_service.tasks.models import TaskDomain, TaskPriority
 
+# The most days before its record's start a template's task may fall.
+DAYS_BEFORE_MAX = 365
+
 
 class TaskTemplate(Identified, Timestamped, Base):
     __tablename__ = "task_templates"
@@ -60,13 +63,14 @@ class TaskTemplateItem(Identified, Base):
         enum_column(TaskPriority, "priority"), default=TaskPriority.MEDIUM
     )
     estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    # Days after the record's start (negative: before it, a meeting's agenda circulated).
     days_from_start: Mapped[int] = mapped_column(Integer, default=0)
 
     template: Mapped[TaskTemplate] = relationship(back_populates="items")
 
     __table_args__ = (
         UniqueConstraint("template_id", "sequence"),
-        CheckConstraint("days_from_start >= 0", name="days_from_start"),
+        CheckConstraint(f"days_from_start >= -{DAYS_BEFORE_MAX}", name="days_from_start"),
     )
 
 

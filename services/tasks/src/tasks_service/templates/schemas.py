@@ -11,7 +11,7 @@ from pydantic import Field
 from obcms_platform.schemas import LongText, Note, PlausibleDate, RequestModel, ResponseModel, Title
 from tasks_service.tasks.models import TaskDomain, TaskPriority
 from tasks_service.tasks.schemas import Hours, TaskRead
-from tasks_service.templates.models import SubjectKind
+from tasks_service.templates.models import DAYS_BEFORE_MAX, SubjectKind
 
 TemplateName = Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -21,7 +21,14 @@ class TemplateItemIn(RequestModel):
     description: LongText = ""
     priority: TaskPriority = TaskPriority.MEDIUM
     estimated_hours: Hours | None = None
-    days_from_start: Annotated[int, Field(ge=0, le=3_650)] = 0
+    days_from_start: Annotated[
+        int,
+        Field(
+            ge=-DAYS_BEFORE_MAX,
+            le=3_650,
+            description="Days after the record's start its task is due (negative: before it).",
+        ),
+    ] = 0
 
 
 class TemplateBody(RequestModel):

@@ -19,6 +19,7 @@ from obcms_platform.history import because
 from obcms_platform.records import insert_row
 from obcms_platform.schemas import EARLIEST_DATE, LATEST_DATE
 from obcms_platform.vocabulary import TEMPLATE_PLACEHOLDERS
+from obcms_platform.zones import office_today
 from tasks_service.tasks.models import Task, TaskStatus
 from tasks_service.tasks.service import announce_all
 from tasks_service.templates.models import (
@@ -163,6 +164,7 @@ def generate_from_template(
         )
     given = {key: value for key, value in (context or {}).items() if value and value.strip()}
     values = {**TEMPLATE_PLACEHOLDERS, **given}
+    today = office_today()
     tasks = [
         Task(
             id=uuid.uuid4(),
@@ -171,7 +173,7 @@ def generate_from_template(
             domain=template.domain,
             status=TaskStatus.NOT_STARTED,
             priority=item.priority,
-            due_date=base_date + timedelta(days=item.days_from_start),
+            due_date=_due(base_date, item.days_from_start, today),
             estimated_hours=item.estimated_hours,
             created_from_template=name,
             auto_generated=True,
@@ -185,6 +187,14 @@ def generate_from_template(
         session.flush()
     announce_all(session, TASK_CREATED, tasks)
     return Generation(created=True, tasks=tasks, base_date=base_date)
+
+
+def _due(base_date: date, days_from_start: int, today: date) -> date:
+    """When a template's task is due: `days_from_start` after the base date; one due before it
+    (an agenda circulated three days before a meeting planned for tomorrow) is due today at
+    the earliest, not born overdue."""
+    due = base_date + timedelta(days=days_from_start)
+    return max(due, today) if days_from_start < 0 else due
 
 
 # A subject as a sentence names it (its activity is read by people: no ids).

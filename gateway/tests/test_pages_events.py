@@ -274,6 +274,63 @@ SERIES_CASES: tuple[tuple[str, tuple[str, str], dict[str, Any], str, list[str]],
 )
 
 
+def _zone_groups(page: str) -> dict[str, list[str]]:
+    """The time zone list's groups: label -> the zones offered, in order."""
+    select = re.search(r'<select name="timezone".*?</select>', page, re.S)
+    assert select, "no time zone list"
+    return {
+        label: re.findall(r'<option value="([^"]+)"', options)
+        for label, options in re.findall(
+            r'<optgroup label="([^"]+)">(.*?)</optgroup>', select.group(0), re.S
+        )
+    }
+
+
+def test_the_time_zone_list_offers_the_usual_zones_first_and_no_old_aliases(
+    make_client, admin, admin_headers
+):
+    """QA: the list began with "Abidjan (Africa)" and held every alias ("Asmera",
+    "Timbuktu"), the office's zone somewhere in the middle of 600."""
+    london = create_user(make_client(), admin_headers, "staff", "Lena London")
+    headers = token_for(make_client(), london["username"], USER_PASSWORD)
+    changed = make_client().patch(
+        "/api/v1/users/me", json={"time_zone": "Europe/London"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    page = signed_in(make_client(), london["username"]).get(NEW).text
+    groups = _zone_groups(page)
+    assert list(groups) == ["Usual time zones", "Every other time zone"]
+    usual, others = groups.values()
+    # Hers (the form's), the office's, then the office's neighbours.
+    assert usual[:2] == ["Europe/London", "Asia/Manila"]
+    assert {"Asia/Singapore", "Asia/Jakarta", "Asia/Kuala_Lumpur", "Asia/Bangkok"} <= set(usual)
+    assert "Europe/Paris" not in usual
+    assert len(usual) < 25
+    assert {"Europe/Paris", "Asia/Kolkata", "America/Argentina/Buenos_Aires", "UTC"} <= set(others)
+    offered = usual + others
+    assert len(offered) == len(set(offered))
+    for alias in ("Africa/Asmera", "Africa/Timbuktu", "Asia/Calcutta", "US/Pacific", "GMT+0"):
+        assert alias not in offered, alias
+    assert '<option value="Europe/London" selected>London (Europe)</option>' in page
+
+    # An event stored with an old alias keeps it: offered first, chosen.
+    event = post(
+        make_client(),
+        admin_headers,
+        "/events",
+        {
+            "title": "Call with Kolkata",
+            "event_type": "meeting",
+            "start": "2031-06-03T10:00:00+05:30",
+            "end": "2031-06-03T11:00:00+05:30",
+            "timezone": "Asia/Calcutta",
+        },
+    )
+    edit = admin.get(f"{EVENTS}{event['id']}/edit/").text
+    assert _zone_groups(edit)["Usual time zones"][:2] == ["Asia/Calcutta", "Asia/Manila"]
+    assert '<option value="Asia/Calcutta" selected>Calcutta (Asia)</option>' in edit
+
+
 def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
     for title, window, values, rule, expected_starts in SERIES_CASES:

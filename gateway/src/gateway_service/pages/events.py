@@ -56,6 +56,7 @@ from gateway_service.pages.common import (
     who_changed,
 )
 from gateway_service.static_files import STATIC_DIR, static_url
+from gateway_service.time_zones import zone_choices
 from gateway_service.users.models import User
 from gateway_service.users.service import Names
 from gateway_service.web import render
@@ -137,8 +138,10 @@ def event_url(event_id: str, **query: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def time_zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))  # what the calendar service accepts
+def time_zones() -> frozenset[str]:
+    """What the calendar service accepts: every name, its aliases too (an event stored with
+    one keeps it); the form offers `zone_choices`."""
+    return frozenset(available_timezones())
 
 
 def viewer_zone(user: Identity) -> ZoneInfo:
@@ -638,7 +641,7 @@ async def _form_response(
         "frequencies": FREQUENCIES,
         "weekdays": WEEKDAYS,
         "positions": POSITIONS,
-        "time_zones": time_zones(),
+        "time_zones": zone_choices(form.timezone, zone.key),
         "viewer_zone": zone.key,
         "month_day": _month_day(form),
         "tom_select": tom_select_assets(),

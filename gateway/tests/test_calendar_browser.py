@@ -422,8 +422,65 @@ def test_refused_form_stays_in_the_dialog_with_its_errors(open_page):
     expect(dialog).to_be_visible()
     expect(form.locator(".field-error").first).to_be_visible()
     expect(form.locator("input[name=title]")).to_have_attribute("aria-invalid", "true")
+    # What came back is what was typed: closing asks first.
     dialog.locator("[data-close]").click()
+    page.locator("#discard-dialog").get_by_role("button", name="Discard").click()
     expect(dialog).to_be_hidden()
+
+
+def test_escape_asks_before_discarding_what_was_typed_in_the_new_event(open_page, api):
+    """QA: Escape in the "New event" dialog, or right after choosing a participant (the
+    picker's list already closed), threw away everything typed without asking."""
+    person = create_user(api, dict(api.headers), "staff", unique("Farida Abubakar"))
+    page = open_page()
+    dialog = page.locator("#event-dialog")
+    question = page.locator("#discard-dialog")
+    form = dialog.locator("form")
+
+    # Nothing typed: Escape closes it at once.
+    page.click("#new-event")
+    expect(form.locator("input[name=title]")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(question).to_be_hidden()
+
+    page.click("#new-event")
+    title = form.locator("input[name=title]")
+    title.fill("Q1 portfolio review")
+    form.locator("input[name=venue]").fill("Conference Room A")
+    title.focus()
+    page.keyboard.press("Escape")
+    expect(question).to_be_visible()
+    expect(question.locator("h2")).to_have_text("Discard this event?")
+    expect(question.get_by_role("button", name="Keep editing")).to_be_focused()
+    screenshot(page, "discard-question")
+    no_serious_violations(page, "the discard question")
+    # "Keep editing" (Enter on it): the form as it was, focus back in the title.
+    page.keyboard.press("Enter")
+    expect(question).to_be_hidden()
+    expect(dialog).to_be_visible()
+    expect(title).to_have_value("Q1 portfolio review")
+    expect(title).to_be_focused()
+
+    # A participant chosen in the picker, then Escape: the picker's list closed, the form asks.
+    picker = form.locator(".ts-control input")
+    picker.fill(person["full_name"][:12])
+    page.locator(".ts-dropdown .option", has_text=person["full_name"]).click()
+    expect(form.locator(".ts-control .item", has_text=person["full_name"])).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(question).to_be_visible()
+    # Escape in the question is "no": the draft stays.
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(dialog).to_be_visible()
+    expect(form.locator(".ts-control .item", has_text=person["full_name"])).to_be_visible()
+
+    # The close button too asks; "Discard" closes the form, and a new one is empty.
+    dialog.locator("[data-close]").click()
+    question.get_by_role("button", name="Discard").click()
+    expect(dialog).to_be_hidden()
+    page.click("#new-event")
+    expect(form.locator("input[name=title]")).to_have_value("")
 
 
 def test_weekly_event_through_the_dialogs_recurrence_fields(open_page, api):

@@ -9,6 +9,8 @@
  *   `version`, and a refusal puts the entry back and says why. An occurrence of a series,
  *   dropped, opens its edit form at the new times to ask which occurrences move (this one,
  *   this and following, all); closing the form unsaved puts it back.
+ * - Closing the form (Escape, ×, Cancel, a click beside it) with something typed in it asks
+ *   first ("Discard this event?"); "Keep editing" goes back to it as it was.
  * - A click on an entry opens its details in a dialog over the grid: when, module, status,
  *   and links to its page (and, for an event the viewer may change, edit / cancel / delete). */
 (function () {
@@ -102,6 +104,7 @@
     var formBody = document.getElementById("event-dialog-body");
     var formError = document.getElementById("event-dialog-error");
     var formHeading = document.getElementById("event-dialog-title");
+    var discardDialog = document.getElementById("discard-dialog");
     var feedUrl = element.dataset.feedUrl;
     var newEventUrl = element.dataset.newEventUrl;
     var eventsUrl = element.dataset.eventsUrl;
@@ -396,7 +399,62 @@
       formError.hidden = !text;
     }
 
-    function showForm(html) {
+    // --- closing the form: what was typed is not lost unasked ----------------------------
+
+    var formAsShown = null; // the form's values when shown: "changed" compares with them
+    var typedIn = false; // shown again after a refusal: what it holds was typed
+    var focusBeforeAsking = null;
+
+    function formValues(form) {
+      return new URLSearchParams(new FormData(form)).toString();
+    }
+
+    function formChanged() {
+      var form = formBody.querySelector("form");
+      return Boolean(form) && (typedIn || formValues(form) !== formAsShown);
+    }
+
+    // Close the form, asking first when something in it would be lost.
+    function closeForm() {
+      if (!formDialog.open) return;
+      if (!formChanged()) {
+        formDialog.close();
+        return;
+      }
+      var editing = Boolean(formBody.querySelector("form input[name=version]"));
+      document.getElementById("discard-title").textContent = editing
+        ? "Discard your changes?"
+        : "Discard this event?";
+      focusBeforeAsking = document.activeElement;
+      discardDialog.returnValue = "";
+      discardDialog.showModal();
+    }
+
+    discardDialog.addEventListener("close", function () {
+      if (discardDialog.returnValue === "discard") {
+        formDialog.close();
+      } else if (focusBeforeAsking && focusBeforeAsking.isConnected) {
+        focusBeforeAsking.focus(); // "Keep editing" (or Escape): back where they were
+      }
+      focusBeforeAsking = null;
+    });
+
+    // Escape: the dialog's own handling would close it at once. A picker's Escape that
+    // closes its list is the picker's (Tom Select stops it).
+    formDialog.addEventListener("keydown", function (key) {
+      if (key.key !== "Escape" || key.defaultPrevented) return;
+      key.preventDefault();
+      closeForm();
+    });
+    // Any other request to close it (a device's back gesture).
+    formDialog.addEventListener("cancel", function (request) {
+      if (!formChanged()) return;
+      request.preventDefault();
+      closeForm();
+    });
+
+    // `typed`: the form comes back refused, with what the person typed in it.
+    function showForm(html, typed) {
       formBody.innerHTML = html;
       if (window.obcmsForms) window.obcmsForms.enhance(formBody);
       var form = formBody.querySelector("form");
@@ -404,11 +462,13 @@
         showFormError("The form could not be shown. Try again.");
         return;
       }
+      formAsShown = formValues(form);
+      typedIn = typed === true;
       form.addEventListener("submit", submitForm);
       formBody.querySelectorAll("[data-form-cancel]").forEach(function (link) {
         link.addEventListener("click", function (clicked) {
           clicked.preventDefault();
-          formDialog.close();
+          closeForm();
         });
       });
       var first =
@@ -477,7 +537,9 @@
           if (response.status === 401) return signIn();
           // Refused: the form again, every error beside its field.
           if (response.status < 500 && type.indexOf("text/html") !== -1) {
-            return response.text().then(showForm);
+            return response.text().then(function (html) {
+              showForm(html, true);
+            });
           }
           throw new Error("the server answered " + response.status);
         })
@@ -659,19 +721,28 @@
       clicked.preventDefault();
       openNewEvent(null);
     });
-    [details, formDialog].forEach(function (dialog) {
+    [
+      [
+        details,
+        function () {
+          details.close();
+        },
+      ],
+      [formDialog, closeForm],
+    ].forEach(function (pair) {
+      var dialog = pair[0];
       dialog.querySelectorAll("[data-close]").forEach(function (button) {
-        button.addEventListener("click", function () {
-          dialog.close();
-        });
+        button.addEventListener("click", pair[1]);
       });
       // A click on the backdrop (the dialog itself, outside its content) closes it.
       dialog.addEventListener("click", function (clicked) {
-        if (clicked.target === dialog) dialog.close();
+        if (clicked.target === dialog) pair[1]();
       });
     });
     formDialog.addEventListener("close", function () {
       formBody.textContent = "";
+      formAsShown = null;
+      typedIn = false;
       calendar.unselect();
       if (unsavedDrop) unsavedDrop();
       unsavedDrop = null;

@@ -571,17 +571,15 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
     )
     expect(page.locator("#toast")).to_contain_text(f"“{task['title']}” moved to Fri 13 Oct 2034")
 
-    # An occurrence of a series: the form asks which occurrences move, this one by default.
+    # An occurrence of a series: a question asks which occurrences move, this one first.
     show(page, "timeGridWeek", "2034-10-16")
     drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-17", "10:00"))
-    dialog = page.locator("#event-dialog")
-    expect(dialog.locator("[data-moved]")).to_have_text(
-        "You moved the occurrence of Mon 16 Oct 2034, 10:00–11:00 to Tue 17 Oct 2034, "
-        "10:00–11:00. Move only it, or the others too?"
+    question = page.locator("#scope-dialog")
+    expect(question).to_contain_text(
+        "From Mon 16 Oct 2034, 10:00–11:00 to Tue 17 Oct 2034, 10:00–11:00."
     )
-    expect(dialog.locator("input[name=scope][value=this]")).to_be_checked()
-    dialog.locator("button[type=submit]").click()
-    expect(dialog).to_be_hidden()
+    question.get_by_role("button", name="This occurrence").click()
+    expect(question).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
 
     page.reload()
@@ -616,7 +614,11 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
     ).to_have_count(0)
 
 
-def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_page, api):
+def test_a_dropped_occurrence_asks_which_in_a_small_question(open_page, api):
+    """QA: dropping an occurrence opened the whole event form (title, time zones, repeat
+    rules, participants…, "Save changes" below the fold) only to ask "this / following /
+    all". Now a small question, as Google Calendar and Outlook ask, by keyboard too; Cancel
+    or Escape puts the occurrence back."""
     series = post(
         api,
         dict(api.headers),
@@ -631,28 +633,50 @@ def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_p
     )
     page = open_page()
     show(page, "timeGridWeek", "2034-10-23")
-    dialog = page.locator("#event-dialog")
+    question = page.locator("#scope-dialog")
 
-    def on(day: str) -> Locator:
-        return page.locator(
+    def on(day: str, on_page: Page = page) -> Locator:
+        return on_page.locator(
             f"td.fc-timegrid-col[data-date='{day}'] .fc-event", has_text=series["title"]
         )
 
-    # Closed unsaved: the occurrence is back where it was, nothing changed.
     drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
-    expect(dialog.locator("[data-moved]")).to_be_visible()
-    expect(dialog.locator("h2")).to_have_text(f"Move “{series['title']}”")
-    dialog.locator("[data-close]").click()
-    expect(dialog).to_be_hidden()
+    expect(question.locator("h2")).to_have_text(f"Move “{series['title']}”")
+    expect(question).to_contain_text(
+        "From Wed 25 Oct 2034, 10:00–10:30 to Wed 25 Oct 2034, 12:00–12:30. Move which occurrences?"
+    )
+    expect(question.get_by_role("button")).to_have_text(
+        ["This occurrence", "This and following", "All occurrences", "Cancel"]
+    )
+    # Small: the choices in view, no form fields; the first choice has the focus.
+    expect(question.locator("input, select, textarea")).to_have_count(0)
+    box = question.bounding_box()
+    assert box is not None
+    assert box["height"] < 400
+    expect(question.get_by_role("button", name="This occurrence")).to_be_focused()
+    expect(page.locator("#event-dialog")).to_be_hidden()
+    screenshot(page, "drop-asks-which-occurrences")
+    no_serious_violations(page, "the question of a dropped occurrence")
+
+    # Escape: the occurrence is back where it was, nothing changed.
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(on("2034-10-25")).to_contain_text("10:00")
+    assert api_event(api, series)["version"] == series["version"]
+    # Cancel too.
+    drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
+    question.get_by_role("button", name="Cancel").click()
     expect(on("2034-10-25")).to_contain_text("10:00")
     assert api_event(api, series)["version"] == series["version"]
 
-    # "All occurrences": every day's stand-up at 12:00, the series itself moved.
+    # By keyboard, "All occurrences": every day's stand-up at 12:00, the series itself moved.
     drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
-    dialog.locator("input[name=scope][value=all]").check()
-    screenshot(page, "drop-asks-which-occurrences")
-    dialog.locator("button[type=submit]").click()
-    expect(dialog).to_be_hidden()
+    expect(question.get_by_role("button", name="This occurrence")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(question.get_by_role("button", name="All occurrences")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(question).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
     for day in ("2034-10-24", "2034-10-25", "2034-10-26"):
         expect(on(day)).to_contain_text("12:00")
@@ -662,6 +686,53 @@ def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_p
         "2034-10-24T04:30:00Z",
         [],
     )
+
+    # On a phone the same question, on screen.
+    phone = open_page(viewport=PHONE)
+    show(phone, "timeGridDay", "2034-10-26")
+    drag(phone, centre(on("2034-10-26", phone)), slot(phone, "2034-10-26", "14:00"))
+    phone_question = phone.locator("#scope-dialog")
+    expect(phone_question.get_by_role("button", name="Cancel")).to_be_visible()
+    assert on_screen(phone_question)
+    screenshot(phone, "phone-drop-asks-which-occurrences")
+    phone_question.get_by_role("button", name="Cancel").click()
+    expect(on("2034-10-26", phone)).to_contain_text("12:00")
+
+
+def test_a_dropped_occurrence_the_series_cannot_follow_opens_the_form_saying_why(open_page, api):
+    """A series on "the second Tuesday" moved to a Wednesday for all occurrences: its days
+    are the person's to choose, in the form at the new times; closed, the entry goes back."""
+    series = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(
+            unique("Monthly review"),
+            "2034-10-10",
+            "15:00",
+            "16:00",
+            recurrence={"freq": "monthly", "by_weekday": [2], "by_setpos": [2], "count": 3},
+        ),
+    )
+    page = open_page()
+    show(page, "timeGridWeek")
+    drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-11", "15:00"))
+    page.locator("#scope-dialog").get_by_role("button", name="All occurrences").click()
+    dialog = page.locator("#event-dialog")
+    expect(dialog.locator("h2")).to_have_text(f"Move “{series['title']}”")
+    expect(dialog.locator("#ev-start-error")).to_have_text(
+        "This series repeats on named days: choose its new days under Repeats too"
+    )
+    expect(dialog.locator("input[name=start]")).to_have_value("2034-10-11T15:00")
+    expect(dialog.locator("input[name=scope][value=all]")).to_be_checked()
+    dialog.locator("[data-close]").click()
+    expect(dialog).to_be_hidden()
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-10-10'] .fc-event", has_text=series["title"]
+        )
+    ).to_be_visible()
+    assert api_event(api, series)["version"] == series["version"]
 
 
 def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):

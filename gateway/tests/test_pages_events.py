@@ -20,6 +20,7 @@ from gateway_helpers import (
     ADMIN_PASSWORD,
     USER_PASSWORD,
     create_user,
+    csrf_header,
     post,
     signed_in,
     submit,
@@ -668,6 +669,51 @@ def test_an_occurrence_moves_whatever_order_its_people_were_added_in_and_a_serie
     assert "This series has no occurrence on Wed 17 Dec 2031 any more" in said
     assert "It repeats every week on Thursday" in said
     assert admin.get(f"{EVENTS}{series}/", params={"occurrence": "someday"}).status_code == 200
+
+
+def test_a_drop_saves_only_the_new_times_at_the_scope_chosen(admin, admin_headers):
+    """The calendar's question sends the scope alone (no form's inputs): the occurrence
+    moves, all else as it was; new times that did not come are said beside the start."""
+    marker = uuid.uuid4().hex[:8]
+    series = _create(
+        admin,
+        title=f"Huddle {marker}",
+        venue="Room 4",
+        start="2031-12-03T10:00",
+        end="2031-12-03T11:00",
+        repeats="weekly",
+        weekdays=["3"],
+        ends="after",
+        count="3",
+    )
+    edit = f"{EVENTS}{series}/edit/"
+    lost = admin.post(
+        edit,
+        params={"occurrence": "2031-12-10"},
+        data={"dropped": "1", "scope": "this", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert lost.status_code == 422
+    assert _field_error(lost.text, "start") == (
+        "Drop it on the calendar again: its new times were lost"
+    )
+    dropped = admin.post(
+        edit,
+        params={
+            "occurrence": "2031-12-10",
+            "start": "2031-12-11T14:00:00+08:00",
+            "end": "2031-12-11T15:00:00+08:00",
+        },
+        data={"dropped": "1", "scope": "this", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert dropped.status_code == 200, dropped.text
+    assert dropped.json()["message"] == f"Event “Huddle {marker}” saved"
+    event = _api_event(admin, admin_headers, series)
+    assert (event["title"], event["venue"], event["version"]) == (f"Huddle {marker}", "Room 4", 2)
+    assert [(o["occurrence_date"], o["start"], o["title"]) for o in event["overrides"]] == [
+        ("2031-12-10", "2031-12-11T06:00:00Z", None)
+    ]
 
 
 def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):

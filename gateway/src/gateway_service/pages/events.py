@@ -6,6 +6,10 @@ The forms are full pages, or only the form's HTML when the request says ``X-Frag
 Times are typed in the viewer's zone (their profile's, the office's by default); an all-day
 event's dates are those of the event's own zone, its last day inclusive as people say it.
 
+An occurrence dropped on the calendar is saved by the edit form's POST with ``dropped=1``,
+its new times as the edit form's query has them (``?occurrence=&start=&end=``) and the scope
+the calendar's small question chose: the form is then the event's own at those times.
+
 A series is changed at one of three scopes (the calendar service's routes):
 this occurrence (``PUT /events/{id}/occurrences/{day}``), this and following
 (``POST /events/{id}/split``) or all occurrences (``PATCH /events/{id}``), each with
@@ -986,8 +990,8 @@ async def event_edit(request: Request, user: PageUser, event_id: str) -> Respons
 def _dropped_at(
     request: Request, occurrence: Occurrence | None, zone: ZoneInfo
 ) -> tuple[datetime, datetime] | None:
-    """The new times of an occurrence dropped on the calendar (``?start=&end=``), which
-    asks by this form which occurrences move."""
+    """The new times of an occurrence dropped on the calendar (``?start=&end=``): the
+    calendar's question saves them at the scope chosen, or this form asks."""
     start = _query_moment(request.query_params.get("start"), zone)
     end = _query_moment(request.query_params.get("end"), zone)
     if occurrence is None or start is None or end is None or end <= start:
@@ -1037,13 +1041,20 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     event_id = parse_id(event_id, "event")
     event, occurrence = await _event_and_occurrence(request, user, event_id)
     values, submitted = await read_form(request)
-    form = read_event_form(values, submitted)
     version, scope = values.get("version", ""), values.get("scope", "")
     zone = viewer_zone(user)
     action = _edit_action(event_id, occurrence)
-    # What the person changed is what differs from the form they opened (a colleague's
-    # change since is theirs, not to be undone by this save).
-    opened = opened_form(read_state(values)) or form_of_event(event, occurrence, zone)
+    dropped = bool(values.get("dropped"))
+    moved = _dropped_at(request, occurrence, zone) if dropped else None
+    if dropped:
+        # Dropped on the calendar: the occurrence at its new times, nothing else changed.
+        opened = form_of_event(event, occurrence, zone)
+        form = opened if moved is None else with_times(opened, *moved, bool(event["all_day"]), zone)
+    else:
+        form = read_event_form(values, submitted)
+        # What the person changed is what differs from the form they opened (a colleague's
+        # change since is theirs, not to be undone by this save).
+        opened = opened_form(read_state(values)) or form_of_event(event, occurrence, zone)
 
     async def again(
         errors: dict[str, str], general: str | None = None, status: int = 422
@@ -1061,8 +1072,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
             version=version,
             scope=scope,
             opened=opened,
+            moved=moved,
         )
 
+    if dropped and moved is None:
+        return await again({"start": "Drop it on the calendar again: its new times were lost"})
     known = await _known_people(request, form.participant_ids)
     known |= {str(p) for p in event["participant_ids"]}
     parsed, errors = parse_event_form(form, zone, known)
@@ -1129,11 +1143,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
                     return await again({"start": words})
                 if rule != event["recurrence"]:
                     # The occurrences deleted before move with the rest.
-                    moved = [
+                    exdates = [
                         (date.fromisoformat(day) + timedelta(days=moved_days)).isoformat()
                         for day in rule["exdates"]
                     ]
-                    changes["recurrence"] = {**rule, "exdates": moved}
+                    changes["recurrence"] = {**rule, "exdates": exdates}
         if "recurrence" in changed and changes.get("recurrence") and event["recurrence"]:
             changes["recurrence"]["exdates"] = event["recurrence"]["exdates"]
         path = f"/events/{event_id}"

@@ -7,8 +7,10 @@
  * - Entries the viewer may change (feed `ownerIds`, or a manager) and that have an `apiUrl`
  *   can be dragged, events also resized; the change is sent with If-Match of the entry's
  *   `version`, and a refusal puts the entry back and says why. An occurrence of a series,
- *   dropped, opens its edit form at the new times to ask which occurrences move (this one,
- *   this and following, all); closing the form unsaved puts it back.
+ *   dropped, asks in a small question which occurrences move (this one, this and following,
+ *   all; Cancel puts it back) and saves through the edit form's POST; a refusal that needs
+ *   more (a monthly series' days) opens the edit form at the new times, saying what to
+ *   change; closing it unsaved puts the entry back.
  * - Closing the form (Escape, ×, Cancel, a click beside it) with something typed in it asks
  *   first ("Discard this event?"); "Keep editing" goes back to it as it was.
  * - A click on an entry opens its details in a dialog over the grid: when, module, status,
@@ -105,6 +107,7 @@
     var formError = document.getElementById("event-dialog-error");
     var formHeading = document.getElementById("event-dialog-title");
     var discardDialog = document.getElementById("discard-dialog");
+    var scopeDialog = document.getElementById("scope-dialog");
     var feedUrl = element.dataset.feedUrl;
     var newEventUrl = element.dataset.newEventUrl;
     var eventsUrl = element.dataset.eventsUrl;
@@ -295,22 +298,90 @@
       return what + "the server answered " + statusCode + ". Try again shortly.";
     }
 
-    // Put back on close unless the form saved: the drop of an occurrence awaiting its scope.
+    // Put back on close unless the form saved: a dropped occurrence the form is to save.
     var unsavedDrop = null;
+    // The drop of an occurrence while its question is open.
+    var dropAsking = null;
 
-    // A dropped occurrence: which occurrences move is asked by the edit form, at the new times.
+    // A dropped occurrence: which occurrences move?
     function askScope(info) {
-      var times = newTimes(info.event);
+      dropAsking = info;
+      document.getElementById("scope-title").textContent = "Move " + quoted(info.event.title);
+      document.getElementById("scope-text").textContent =
+        "From " + when(info.oldEvent) + " to " + when(info.event) + ". Move which occurrences?";
+      scopeDialog.returnValue = "";
+      scopeDialog.showModal();
+    }
+
+    // Cancel, Escape or a click beside it: put back.
+    scopeDialog.addEventListener("close", function () {
+      var info = dropAsking;
+      dropAsking = null;
+      if (!info) return;
+      if (scopeDialog.returnValue) moveOccurrences(info, scopeDialog.returnValue);
+      else info.revert();
+    });
+    scopeDialog.addEventListener("click", function (clicked) {
+      if (clicked.target === scopeDialog) scopeDialog.close();
+    });
+
+    // Save the drop at `scope` (this, following, all) through the edit form's POST.
+    function moveOccurrences(info, scope) {
+      var event = info.event;
+      var props = event.extendedProps;
+      var times = newTimes(event);
       var params = new URLSearchParams({
-        occurrence: occurrenceDay(info.event.extendedProps),
+        occurrence: occurrenceDay(props),
         start: times.start,
         end: times.end,
       });
-      unsavedDrop = info.revert;
-      openForm(
-        eventsUrl + info.event.extendedProps.objectId + "/edit/?" + params.toString(),
-        "Move " + quoted(info.event.title)
-      );
+      var url = eventsUrl + props.objectId + "/edit/?" + params.toString();
+      showStatus("");
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "X-Fragment": "form",
+          "X-CSRFToken": csrfToken(),
+          Accept: "application/json, text/html",
+        },
+        body: new URLSearchParams({ dropped: "1", scope: scope, version: String(props.version) }),
+      })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (response.ok && type.indexOf("application/json") !== -1) {
+            return response.json().then(created);
+          }
+          if (response.status === 401) {
+            info.revert();
+            signIn();
+            return;
+          }
+          if (response.status === 412) {
+            info.revert();
+            showStatus(refusal(412, event.title));
+            calendar.refetchEvents();
+            return;
+          }
+          if (response.status < 500 && type.indexOf("text/html") !== -1) {
+            // The form at the new times says what else to change (a phone: its page, which
+            // asks again); closed unsaved, put back.
+            if (PHONE.matches) {
+              window.location.href = url;
+              return;
+            }
+            return response.text().then(function (html) {
+              unsavedDrop = info.revert;
+              openDialog("Move " + quoted(event.title));
+              showForm(html);
+            });
+          }
+          throw new Error("the server answered " + response.status);
+        })
+        .catch(function () {
+          info.revert();
+          showStatus(quoted(event.title) + " was not moved: the server did not answer.");
+        });
     }
 
     function move(info) {
@@ -477,15 +548,19 @@
       if (first) first.focus();
     }
 
+    function openDialog(heading) {
+      formHeading.textContent = heading;
+      formBody.textContent = "Loading the form…";
+      showFormError("");
+      formDialog.showModal();
+    }
+
     function openForm(url, heading) {
       if (PHONE.matches) {
         window.location.href = url;
         return;
       }
-      formHeading.textContent = heading;
-      formBody.textContent = "Loading the form…";
-      showFormError("");
-      formDialog.showModal();
+      openDialog(heading);
       read(url, { "X-Fragment": "form", Accept: "text/html" }, "the form")
         .then(function (response) {
           return response.text();

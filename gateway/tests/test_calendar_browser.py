@@ -735,6 +735,121 @@ def test_a_dropped_occurrence_the_series_cannot_follow_opens_the_form_saying_why
     assert api_event(api, series)["version"] == series["version"]
 
 
+def test_a_moved_occurrence_takes_its_room_along_or_says_it_stays_with_working_actions(
+    open_page, api
+):
+    """QA: "Q1 portfolio review" dragged from Thursday to Friday, this occurrence only: the
+    room stayed booked on Thursday, the Friday meeting had none, and nothing said so; its
+    preparation tasks stayed due on Thursday, unsaid too. Now the room goes with it when it
+    is free then, and the move's message says so; a room taken then stays, said in words
+    with Release it / Open the booking, which work; the tasks left are said."""
+    headers = dict(api.headers)
+    room = post(
+        api, headers, "/resources", {"name": unique("Conference Room A"), "resource_type": "room"}
+    )
+    series = post(
+        api,
+        headers,
+        "/events",
+        event_body(
+            unique("Q1 portfolio review"),
+            "2034-11-02",  # a Thursday
+            "10:00",
+            "11:00",
+            recurrence={"freq": "weekly", "count": 3},
+        ),
+    )
+
+    def book(day: str, start: str = "10:00", end: str = "11:00", **extra: Any) -> dict[str, Any]:
+        body = {
+            "resource_id": room["id"],
+            "start": f"{day}T{start}:00+08:00",
+            "end": f"{day}T{end}:00+08:00",
+            **extra,
+        }
+        return post(api, headers, "/bookings", body)
+
+    first = book("2034-11-02", event_id=series["id"])
+    second = book("2034-11-09", event_id=series["id"])
+    book("2034-11-10", "10:30", "12:00")  # Friday the 10th: taken from 10:30
+    post(
+        api,
+        headers,
+        "/tasks",
+        {
+            "title": unique("Circulate agenda"),
+            "due_date": "2034-11-02",
+            "related_event_id": series["id"],
+        },
+    )
+
+    def booking(booking_id: str) -> dict[str, Any]:
+        return ok(api.get(f"/api/v1/bookings/{booking_id}"), 200)
+
+    page = open_page()
+    status = page.locator("#calendar-status")
+    question = page.locator("#scope-dialog")
+
+    def drag_occurrence(day: str, to_day: str) -> None:
+        meeting = page.locator(
+            f"td.fc-timegrid-col[data-date='{day}'] .fc-event", has_text=series["title"]
+        )
+        box = meeting.bounding_box()
+        assert box is not None
+        # Its left edge: the room's booking beside it overlaps its centre.
+        drag(page, (box["x"] + 8, centre(meeting)[1]), slot(page, to_day, "10:00"))
+        question.get_by_role("button", name="This occurrence").click()
+
+    # Free on Friday: the room goes with the meeting; its task stays, said.
+    show(page, "timeGridWeek", "2034-10-30")
+    drag_occurrence("2034-11-02", "2034-11-03")
+    expect(status).to_contain_text(f"Event “{series['title']}” saved. Please check:")
+    expect(status.locator("li").first).to_have_text(
+        f"{room['name']} moved with it: booked Fri 3 Nov 2034, 10:00–11:00"
+    )
+    expect(status).to_contain_text(
+        "Its open task keeps its due date, Thu 2 Nov 2034: tasks follow a move of the whole "
+        "series only; change it on the event's page to follow this one"
+    )
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-11-03'] .fc-event", has_text=f"{room['name']}"
+        )
+    ).to_be_visible()
+    assert (booking(first["id"])["start"], booking(first["id"])["end"]) == (
+        "2034-11-03T02:00:00Z",
+        "2034-11-03T03:00:00Z",
+    )
+
+    # Taken on Friday the 10th: the meeting moves, its room stays, said, with its actions.
+    show(page, "timeGridWeek", "2034-11-06")
+    drag_occurrence("2034-11-09", "2034-11-10")
+    stays = status.locator("li", has_text=f"{room['name']} stays booked")
+    expect(stays).to_have_text(
+        f"{room['name']} stays booked on Thu 9 Nov 2034, 10:00–11:00: it is already booked "
+        "Fri 10 Nov 2034, 10:30–12:00 (that booking is approved) Release it · Open the booking"
+    )
+    screenshot(page, "occurrence-moved-room-stays")
+    no_serious_violations(page, "a move's message with its actions")
+    page.set_viewport_size(PHONE)
+    expect(stays.get_by_role("link", name="Release it")).to_be_visible()
+    assert on_screen(stays.get_by_role("link", name="Open the booking"))
+    assert no_horizontal_scroll(page)
+    screenshot(page, "phone-occurrence-moved-room-stays")
+    page.set_viewport_size(DESKTOP)
+    assert booking(second["id"])["start"] == "2034-11-09T02:00:00Z"
+    moved = api_event(api, series)["overrides"]
+    assert [(o["occurrence_date"], o["start"]) for o in moved] == [
+        ("2034-11-02", "2034-11-03T02:00:00Z"),
+        ("2034-11-09", "2034-11-10T02:00:00Z"),
+    ]
+    # "Release it": the booking's cancel question, then the room is free on Thursday.
+    stays.get_by_role("link", name="Release it").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.locator("main")).to_contain_text("Cancelled")
+    assert booking(second["id"])["status"] == "cancelled"
+
+
 def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):
     event = post(
         api,

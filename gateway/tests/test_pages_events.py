@@ -716,6 +716,64 @@ def test_a_drop_saves_only_the_new_times_at_the_scope_chosen(admin, admin_header
     ]
 
 
+def test_a_whole_series_moved_from_a_drop_says_the_occurrences_booking_stays(
+    make_client, admin, admin_headers
+):
+    """Moved for all occurrences, a series leaves its bookings where they are: the move's
+    answer says which stays booked, when, with the actions to release or open it."""
+    marker = uuid.uuid4().hex[:8]
+    room = post(
+        make_client(),
+        admin_headers,
+        "/resources",
+        {"name": f"Room {marker}", "resource_type": "room"},
+    )
+    series = _create(
+        admin,
+        title=f"Planning {marker}",
+        start="2031-12-03T10:00",
+        end="2031-12-03T11:00",
+        repeats="weekly",
+        weekdays=["3"],
+        ends="after",
+        count="3",
+    )
+    booking = post(
+        make_client(),
+        admin_headers,
+        "/bookings",
+        {
+            "resource_id": room["id"],
+            "start": "2031-12-10T10:00:00+08:00",
+            "end": "2031-12-10T11:00:00+08:00",
+            "event_id": series,
+        },
+    )
+    dropped = admin.post(
+        f"{EVENTS}{series}/edit/",
+        params={
+            "occurrence": "2031-12-10",
+            "start": "2031-12-11T10:00:00+08:00",
+            "end": "2031-12-11T11:00:00+08:00",
+        },
+        data={"dropped": "1", "scope": "all", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert dropped.status_code == 200, dropped.text
+    page = f"{RESOURCES}bookings/{booking['id']}/"
+    assert dropped.json()["notes"] == [
+        {
+            "text": f"Room {marker} stays booked on Wed 10 Dec 2031, 10:00–11:00: a repeating "
+            "event's bookings stay where they are when the series moves",
+            "links": [
+                {"text": "Release it", "href": page + "cancel/"},
+                {"text": "Open the booking", "href": page},
+            ],
+        }
+    ]
+    assert _api_event(admin, admin_headers, series)["recurrence"]["by_weekday"] == [4]
+
+
 def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):
     marker = uuid.uuid4().hex[:8]
     series = _create(

@@ -568,6 +568,7 @@ def test_a_moved_occurrence_takes_its_own_bookings_along_where_the_resource_is_f
             "booking_id": first,
             "resource_id": room["id"],
             "resource_name": "Conference Room A",
+            "booked_by": str(staff.user_id),
             "start": "2038-02-05T05:30:00Z",
             "end": "2038-02-05T07:00:00Z",
             "status": "approved",

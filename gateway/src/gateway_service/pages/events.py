@@ -49,6 +49,7 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
+    in_words,
     is_manager,
     merged_form,
     parse_id,
@@ -67,6 +68,7 @@ from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
 from obcms_platform.repeats import POSITIONS, UNITS, WEEKDAYS, Repeat
+from obcms_platform.vocabulary import BookingStatus, TaskStatus
 
 EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
@@ -680,12 +682,122 @@ async def _known_people(request: Request, chosen: list[str]) -> set[str]:
     return await in_session(request, load)
 
 
-def _saved(request: Request, url: str, message: str, warnings: list[str], status: int) -> Response:
-    """Success: JSON for the calendar's dialog, else the event page."""
+def _saved(
+    request: Request,
+    url: str,
+    message: str,
+    warnings: list[str],
+    status: int,
+    notes: list[dict[str, Any]] | None = None,
+) -> Response:
+    """Success: JSON for the calendar's dialog (`notes`: what the change did besides, each
+    with links to act on it), else the event page."""
     if wants_fragment(request):
-        body = {"url": url.split("?")[0], "message": message, "warnings": warnings}
+        body = {
+            "url": url.split("?")[0],
+            "message": message,
+            "warnings": warnings,
+            "notes": notes or [],
+        }
         return JSONResponse(body, status_code=status)
     return redirect(url)
+
+
+# --- what a move did besides: the bookings and tasks of the occurrence moved -----------------
+
+SERIES_STAY = "a repeating event's bookings stay where they are when the series moves"
+HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+
+def _note(text: str, links: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    return {"text": text, "links": [{"text": said, "href": href} for said, href in links or []]}
+
+
+def _stays(user: Identity, booking: dict[str, Any], name: str, why: str) -> dict[str, Any]:
+    """A booking left at its time: "Room A stays booked on … : why", to release or open."""
+    zone = viewer_zone(user)
+    when = formatting.format_span(booking["start"], booking["end"], False, zone)
+    page = f"{RESOURCES}bookings/{booking['id']}/"
+    links = [("Open the booking", page)]
+    if is_manager(user) or str(booking["booked_by"]) == str(user.id):
+        links.insert(0, ("Release it", page + "cancel/"))
+    return _note(f"{name} stays booked on {when}: {why}", links)
+
+
+def followed_notes(user: Identity, followed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What moving one occurrence did to its bookings (the calendar's answer), in words."""
+    zone = viewer_zone(user)
+    notes = []
+    for item in followed:
+        name = item["resource_name"]
+        if item["moved"]:
+            when = formatting.format_span(item["start"], item["end"], False, zone)
+            awaiting = " (awaiting approval)" if item["status"] == BookingStatus.PENDING else ""
+            notes.append(_note(f"{name} moved with it: booked {when}{awaiting}"))
+        elif item["kept_because"]:
+            booking = {**item, "id": item["booking_id"]}
+            notes.append(_stays(user, booking, name, in_words(item["kept_because"])))
+    return notes
+
+
+async def _bookings_on(
+    request: Request, user: Identity, event: dict[str, Any], occurrence: Occurrence
+) -> list[dict[str, Any]]:
+    """The event's bookings holding a resource on `occurrence`'s days and not over (those a
+    whole series' move leaves where they are)."""
+    zone = ZoneInfo(event["timezone"])
+    first = datetime.combine(occurrence.start.astimezone(zone).date(), time.min, zone)
+    last = datetime.combine(
+        (occurrence.end - timedelta(microseconds=1)).astimezone(zone).date(), time.min, zone
+    )
+    params: list[tuple[str, Any]] = [("event_id", event["id"]), ("limit", CHOICES_LIMIT)]
+    params += [("status", status.value) for status in HOLDING]
+    after = max(first, datetime.now(UTC))
+    before = last + timedelta(days=1)
+    params += [("ends_after", after.isoformat()), ("starts_before", before.isoformat())]
+    reply = await api(request, user, "calendar", "GET", "/bookings", params=params)
+    return list(reply.body["items"]) if reply.ok else []
+
+
+async def _left_notes(
+    request: Request, user: Identity, left: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The bookings a series' move left on the occurrence's day, each said with its links."""
+    if not left:
+        return []
+    resources = await fetch_items(request, user, "calendar", "/resources")
+    names = {resource["id"]: resource["name"] for resource in resources}
+    return [
+        _stays(user, booking, names.get(booking["resource_id"], "A resource"), SERIES_STAY)
+        for booking in left
+    ]
+
+
+async def _tasks_stay_note(
+    request: Request, user: Identity, event_id: str
+) -> dict[str, Any] | None:
+    """Moving the first occurrence alone leaves the event's open tasks (its preparation
+    tasks are due around it) as they are: the tasks service moves them with the series'
+    start only. Said, with how many and the first one's due date."""
+    params: list[tuple[str, Any]] = [("related_event_id", event_id), ("limit", CHOICES_LIMIT)]
+    params += [("status", status.value) for status in TaskStatus if status != TaskStatus.COMPLETED]
+    reply = await api(request, user, "tasks", "GET", "/tasks", params=params)
+    tasks = reply.body["items"] if reply.ok else []
+    if not tasks:
+        return None
+    due = sorted(task["due_date"] for task in tasks if task.get("due_date"))
+    first = formatting.format_day(due[0]) if due else ""
+    if len(tasks) == 1:
+        said = f"Its open task keeps its due date{f', {first}' if first else ''}"
+        them = "it"
+    else:
+        said = f"Its {len(tasks)} open tasks keep their due dates"
+        said += f", the first {first}" if first else ""
+        them = "them"
+    return _note(
+        f"{said}: tasks follow a move of the whole series only; change {them} on the "
+        "event's page to follow this one"
+    )
 
 
 # --- conflicts and bookings -----------------------------------------------------------------
@@ -1100,6 +1212,10 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     if not changed:
         return _saved(request, event_url(event_id, saved="saved"), "No changes", [], 200)
     target_id = event_id
+    notes: list[dict[str, Any]] = []
+    left: list[dict[str, Any]] = []  # the occurrence's bookings a series' move leaves
+    if is_series and scope != "this" and occurrence and {"start", "end", "all_day"} & changed:
+        left = await _bookings_on(request, user, event, occurrence)
     if is_series and scope == "this" and occurrence is not None:
         own = changed - OCCURRENCE_FIELDS
         if own:
@@ -1114,6 +1230,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         path = f"/events/{event_id}/occurrences/{occurrence.day.strftime('%Y%m%d')}"
         reply = await api(request, user, "calendar", "PUT", path, json=body, headers=if_match)
         query = {"saved": "saved", "scope": "this", "occurrence": occurrence.day.isoformat()}
+        if reply.ok:
+            notes = followed_notes(user, reply.body["bookings"])
+            if {"start", "end"} & changed and occurrence.day == _first_day(event):
+                tasks = await _tasks_stay_note(request, user, event_id)
+                notes += [tasks] if tasks else []
     elif is_series and scope == "following" and occurrence is not None:
         changes = parsed.json(changed)
         if changes.get("recurrence"):
@@ -1178,7 +1299,8 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         return await again(field_errors, general, reply.status)
     warnings = [note["text"] for note in await conflict_notes(request, user, target_id) or []]
     message = f"Event “{parsed.body['title']}” saved"
-    return _saved(request, event_url(target_id, **query), message, warnings, 200)
+    notes += await _left_notes(request, user, left)
+    return _saved(request, event_url(target_id, **query), message, warnings, 200, notes)
 
 
 def _moved_dates(event: dict[str, Any]) -> set[str]:

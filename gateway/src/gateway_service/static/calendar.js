@@ -113,26 +113,32 @@
     var eventsUrl = element.dataset.eventsUrl;
     var calendar;
 
+    function anchor(link) {
+      var element = document.createElement("a");
+      element.href = link.href;
+      element.textContent = link.text;
+      return element;
+    }
+
     // A message that stays until the next action (refusals, missing sources, warnings);
     // `link` adds a link after it.
-    // `items`: lines said one under another (an event's conflicts), before the link.
+    // `items`: lines said one under another (an event's conflicts, what a move did to its
+    // bookings), before the link; a line is words, or `{text, links}` (its actions after it).
     function showStatus(text, link, items) {
       status.textContent = text;
       if (items && items.length) {
         var list = document.createElement("ul");
         items.forEach(function (item) {
           var line = document.createElement("li");
-          line.textContent = item;
+          line.textContent = typeof item === "string" ? item : item.text;
+          (item.links || []).forEach(function (each, at) {
+            line.append(at ? " · " : " ", anchor(each));
+          });
           list.append(line);
         });
         status.append(list);
       }
-      if (link) {
-        var anchor = document.createElement("a");
-        anchor.href = link.href;
-        anchor.textContent = link.text;
-        status.append(" ", anchor);
-      }
+      if (link) status.append(" ", anchor(link));
       status.hidden = !text;
     }
 
@@ -578,12 +584,13 @@
       calendar.unselect();
       calendar.refetchEvents();
       toast(result.message);
-      var warnings = result.warnings || [];
-      if (warnings.length) {
+      // What the change did besides (the bookings of a moved occurrence), then conflicts.
+      var notes = (result.notes || []).concat(result.warnings || []);
+      if (notes.length) {
         showStatus(
           result.message + ". Please check:",
           { href: result.url, text: "Open the event" },
-          warnings
+          notes
         );
       }
     }

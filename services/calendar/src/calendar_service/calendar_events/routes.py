@@ -137,6 +137,7 @@ def _changed_occurrence(
                 booking_id=item.booking.id,
                 resource_id=item.booking.resource_id,
                 resource_name=item.resource_name,
+                booked_by=item.booking.booked_by,
                 start=item.booking.start,
                 end=item.booking.end,
                 status=item.booking.status,

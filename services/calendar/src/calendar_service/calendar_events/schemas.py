@@ -182,6 +182,7 @@ class FollowedBookingRead(BaseModel):
     booking_id: uuid.UUID
     resource_id: uuid.UUID
     resource_name: str
+    booked_by: uuid.UUID  # who may release it (or a manager)
     start: datetime  # its times now
     end: datetime
     status: BookingStatus  # a resource that needs approval needs it again for a new time

@@ -422,8 +422,65 @@ def test_refused_form_stays_in_the_dialog_with_its_errors(open_page):
     expect(dialog).to_be_visible()
     expect(form.locator(".field-error").first).to_be_visible()
     expect(form.locator("input[name=title]")).to_have_attribute("aria-invalid", "true")
+    # What came back is what was typed: closing asks first.
     dialog.locator("[data-close]").click()
+    page.locator("#discard-dialog").get_by_role("button", name="Discard").click()
     expect(dialog).to_be_hidden()
+
+
+def test_escape_asks_before_discarding_what_was_typed_in_the_new_event(open_page, api):
+    """QA: Escape in the "New event" dialog, or right after choosing a participant (the
+    picker's list already closed), threw away everything typed without asking."""
+    person = create_user(api, dict(api.headers), "staff", unique("Farida Abubakar"))
+    page = open_page()
+    dialog = page.locator("#event-dialog")
+    question = page.locator("#discard-dialog")
+    form = dialog.locator("form")
+
+    # Nothing typed: Escape closes it at once.
+    page.click("#new-event")
+    expect(form.locator("input[name=title]")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(question).to_be_hidden()
+
+    page.click("#new-event")
+    title = form.locator("input[name=title]")
+    title.fill("Q1 portfolio review")
+    form.locator("input[name=venue]").fill("Conference Room A")
+    title.focus()
+    page.keyboard.press("Escape")
+    expect(question).to_be_visible()
+    expect(question.locator("h2")).to_have_text("Discard this event?")
+    expect(question.get_by_role("button", name="Keep editing")).to_be_focused()
+    screenshot(page, "discard-question")
+    no_serious_violations(page, "the discard question")
+    # "Keep editing" (Enter on it): the form as it was, focus back in the title.
+    page.keyboard.press("Enter")
+    expect(question).to_be_hidden()
+    expect(dialog).to_be_visible()
+    expect(title).to_have_value("Q1 portfolio review")
+    expect(title).to_be_focused()
+
+    # A participant chosen in the picker, then Escape: the picker's list closed, the form asks.
+    picker = form.locator(".ts-control input")
+    picker.fill(person["full_name"][:12])
+    page.locator(".ts-dropdown .option", has_text=person["full_name"]).click()
+    expect(form.locator(".ts-control .item", has_text=person["full_name"])).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(question).to_be_visible()
+    # Escape in the question is "no": the draft stays.
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(dialog).to_be_visible()
+    expect(form.locator(".ts-control .item", has_text=person["full_name"])).to_be_visible()
+
+    # The close button too asks; "Discard" closes the form, and a new one is empty.
+    dialog.locator("[data-close]").click()
+    question.get_by_role("button", name="Discard").click()
+    expect(dialog).to_be_hidden()
+    page.click("#new-event")
+    expect(form.locator("input[name=title]")).to_have_value("")
 
 
 def test_weekly_event_through_the_dialogs_recurrence_fields(open_page, api):
@@ -514,17 +571,15 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
     )
     expect(page.locator("#toast")).to_contain_text(f"“{task['title']}” moved to Fri 13 Oct 2034")
 
-    # An occurrence of a series: the form asks which occurrences move, this one by default.
+    # An occurrence of a series: a question asks which occurrences move, this one first.
     show(page, "timeGridWeek", "2034-10-16")
     drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-17", "10:00"))
-    dialog = page.locator("#event-dialog")
-    expect(dialog.locator("[data-moved]")).to_have_text(
-        "You moved the occurrence of Mon 16 Oct 2034, 10:00–11:00 to Tue 17 Oct 2034, "
-        "10:00–11:00. Move only it, or the others too?"
+    question = page.locator("#scope-dialog")
+    expect(question).to_contain_text(
+        "From Mon 16 Oct 2034, 10:00–11:00 to Tue 17 Oct 2034, 10:00–11:00."
     )
-    expect(dialog.locator("input[name=scope][value=this]")).to_be_checked()
-    dialog.locator("button[type=submit]").click()
-    expect(dialog).to_be_hidden()
+    question.get_by_role("button", name="This occurrence").click()
+    expect(question).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
 
     page.reload()
@@ -559,7 +614,11 @@ def test_drag_moves_an_event_and_a_task_and_reload_shows_them(open_page, api, se
     ).to_have_count(0)
 
 
-def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_page, api):
+def test_a_dropped_occurrence_asks_which_in_a_small_question(open_page, api):
+    """QA: dropping an occurrence opened the whole event form (title, time zones, repeat
+    rules, participants…, "Save changes" below the fold) only to ask "this / following /
+    all". Now a small question, as Google Calendar and Outlook ask, by keyboard too; Cancel
+    or Escape puts the occurrence back."""
     series = post(
         api,
         dict(api.headers),
@@ -574,28 +633,50 @@ def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_p
     )
     page = open_page()
     show(page, "timeGridWeek", "2034-10-23")
-    dialog = page.locator("#event-dialog")
+    question = page.locator("#scope-dialog")
 
-    def on(day: str) -> Locator:
-        return page.locator(
+    def on(day: str, on_page: Page = page) -> Locator:
+        return on_page.locator(
             f"td.fc-timegrid-col[data-date='{day}'] .fc-event", has_text=series["title"]
         )
 
-    # Closed unsaved: the occurrence is back where it was, nothing changed.
     drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
-    expect(dialog.locator("[data-moved]")).to_be_visible()
-    expect(dialog.locator("h2")).to_have_text(f"Move “{series['title']}”")
-    dialog.locator("[data-close]").click()
-    expect(dialog).to_be_hidden()
+    expect(question.locator("h2")).to_have_text(f"Move “{series['title']}”")
+    expect(question).to_contain_text(
+        "From Wed 25 Oct 2034, 10:00–10:30 to Wed 25 Oct 2034, 12:00–12:30. Move which occurrences?"
+    )
+    expect(question.get_by_role("button")).to_have_text(
+        ["This occurrence", "This and following", "All occurrences", "Cancel"]
+    )
+    # Small: the choices in view, no form fields; the first choice has the focus.
+    expect(question.locator("input, select, textarea")).to_have_count(0)
+    box = question.bounding_box()
+    assert box is not None
+    assert box["height"] < 400
+    expect(question.get_by_role("button", name="This occurrence")).to_be_focused()
+    expect(page.locator("#event-dialog")).to_be_hidden()
+    screenshot(page, "drop-asks-which-occurrences")
+    no_serious_violations(page, "the question of a dropped occurrence")
+
+    # Escape: the occurrence is back where it was, nothing changed.
+    page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(on("2034-10-25")).to_contain_text("10:00")
+    assert api_event(api, series)["version"] == series["version"]
+    # Cancel too.
+    drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
+    question.get_by_role("button", name="Cancel").click()
     expect(on("2034-10-25")).to_contain_text("10:00")
     assert api_event(api, series)["version"] == series["version"]
 
-    # "All occurrences": every day's stand-up at 12:00, the series itself moved.
+    # By keyboard, "All occurrences": every day's stand-up at 12:00, the series itself moved.
     drag(page, centre(on("2034-10-25")), slot(page, "2034-10-25", "12:00"))
-    dialog.locator("input[name=scope][value=all]").check()
-    screenshot(page, "drop-asks-which-occurrences")
-    dialog.locator("button[type=submit]").click()
-    expect(dialog).to_be_hidden()
+    expect(question.get_by_role("button", name="This occurrence")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(question.get_by_role("button", name="All occurrences")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(question).to_be_hidden()
     expect(page.locator("#toast")).to_contain_text(f"Event “{series['title']}” saved")
     for day in ("2034-10-24", "2034-10-25", "2034-10-26"):
         expect(on(day)).to_contain_text("12:00")
@@ -605,6 +686,168 @@ def test_a_dropped_occurrence_moves_all_when_asked_and_goes_back_when_not(open_p
         "2034-10-24T04:30:00Z",
         [],
     )
+
+    # On a phone the same question, on screen.
+    phone = open_page(viewport=PHONE)
+    show(phone, "timeGridDay", "2034-10-26")
+    drag(phone, centre(on("2034-10-26", phone)), slot(phone, "2034-10-26", "14:00"))
+    phone_question = phone.locator("#scope-dialog")
+    expect(phone_question.get_by_role("button", name="Cancel")).to_be_visible()
+    assert on_screen(phone_question)
+    screenshot(phone, "phone-drop-asks-which-occurrences")
+    phone_question.get_by_role("button", name="Cancel").click()
+    expect(on("2034-10-26", phone)).to_contain_text("12:00")
+
+
+def test_a_dropped_occurrence_the_series_cannot_follow_opens_the_form_saying_why(open_page, api):
+    """A series on "the second Tuesday" moved to a Wednesday for all occurrences: its days
+    are the person's to choose, in the form at the new times; closed, the entry goes back."""
+    series = post(
+        api,
+        dict(api.headers),
+        "/events",
+        event_body(
+            unique("Monthly review"),
+            "2034-10-10",
+            "15:00",
+            "16:00",
+            recurrence={"freq": "monthly", "by_weekday": [2], "by_setpos": [2], "count": 3},
+        ),
+    )
+    page = open_page()
+    show(page, "timeGridWeek")
+    drag(page, centre(entry(page, series["title"])), slot(page, "2034-10-11", "15:00"))
+    page.locator("#scope-dialog").get_by_role("button", name="All occurrences").click()
+    dialog = page.locator("#event-dialog")
+    expect(dialog.locator("h2")).to_have_text(f"Move “{series['title']}”")
+    expect(dialog.locator("#ev-start-error")).to_have_text(
+        "This series repeats on named days: choose its new days under Repeats too"
+    )
+    expect(dialog.locator("input[name=start]")).to_have_value("2034-10-11T15:00")
+    expect(dialog.locator("input[name=scope][value=all]")).to_be_checked()
+    dialog.locator("[data-close]").click()
+    expect(dialog).to_be_hidden()
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-10-10'] .fc-event", has_text=series["title"]
+        )
+    ).to_be_visible()
+    assert api_event(api, series)["version"] == series["version"]
+
+
+def test_a_moved_occurrence_takes_its_room_along_or_says_it_stays_with_working_actions(
+    open_page, api
+):
+    """QA: "Q1 portfolio review" dragged from Thursday to Friday, this occurrence only: the
+    room stayed booked on Thursday, the Friday meeting had none, and nothing said so; its
+    preparation tasks stayed due on Thursday, unsaid too. Now the room goes with it when it
+    is free then, and the move's message says so; a room taken then stays, said in words
+    with Release it / Open the booking, which work; the tasks left are said."""
+    headers = dict(api.headers)
+    room = post(
+        api, headers, "/resources", {"name": unique("Conference Room A"), "resource_type": "room"}
+    )
+    series = post(
+        api,
+        headers,
+        "/events",
+        event_body(
+            unique("Q1 portfolio review"),
+            "2034-11-02",  # a Thursday
+            "10:00",
+            "11:00",
+            recurrence={"freq": "weekly", "count": 3},
+        ),
+    )
+
+    def book(day: str, start: str = "10:00", end: str = "11:00", **extra: Any) -> dict[str, Any]:
+        body = {
+            "resource_id": room["id"],
+            "start": f"{day}T{start}:00+08:00",
+            "end": f"{day}T{end}:00+08:00",
+            **extra,
+        }
+        return post(api, headers, "/bookings", body)
+
+    first = book("2034-11-02", event_id=series["id"])
+    second = book("2034-11-09", event_id=series["id"])
+    book("2034-11-10", "10:30", "12:00")  # Friday the 10th: taken from 10:30
+    post(
+        api,
+        headers,
+        "/tasks",
+        {
+            "title": unique("Circulate agenda"),
+            "due_date": "2034-11-02",
+            "related_event_id": series["id"],
+        },
+    )
+
+    def booking(booking_id: str) -> dict[str, Any]:
+        return ok(api.get(f"/api/v1/bookings/{booking_id}"), 200)
+
+    page = open_page()
+    status = page.locator("#calendar-status")
+    question = page.locator("#scope-dialog")
+
+    def drag_occurrence(day: str, to_day: str) -> None:
+        meeting = page.locator(
+            f"td.fc-timegrid-col[data-date='{day}'] .fc-event", has_text=series["title"]
+        )
+        box = meeting.bounding_box()
+        assert box is not None
+        # Its left edge: the room's booking beside it overlaps its centre.
+        drag(page, (box["x"] + 8, centre(meeting)[1]), slot(page, to_day, "10:00"))
+        question.get_by_role("button", name="This occurrence").click()
+
+    # Free on Friday: the room goes with the meeting; its task stays, said.
+    show(page, "timeGridWeek", "2034-10-30")
+    drag_occurrence("2034-11-02", "2034-11-03")
+    expect(status).to_contain_text(f"Event “{series['title']}” saved. Please check:")
+    expect(status.locator("li").first).to_have_text(
+        f"{room['name']} moved with it: booked Fri 3 Nov 2034, 10:00–11:00"
+    )
+    expect(status).to_contain_text(
+        "Its open task keeps its due date, Thu 2 Nov 2034: tasks follow a move of the whole "
+        "series only; change it on the event's page to follow this one"
+    )
+    expect(
+        page.locator(
+            "td.fc-timegrid-col[data-date='2034-11-03'] .fc-event", has_text=f"{room['name']}"
+        )
+    ).to_be_visible()
+    assert (booking(first["id"])["start"], booking(first["id"])["end"]) == (
+        "2034-11-03T02:00:00Z",
+        "2034-11-03T03:00:00Z",
+    )
+
+    # Taken on Friday the 10th: the meeting moves, its room stays, said, with its actions.
+    show(page, "timeGridWeek", "2034-11-06")
+    drag_occurrence("2034-11-09", "2034-11-10")
+    stays = status.locator("li", has_text=f"{room['name']} stays booked")
+    expect(stays).to_have_text(
+        f"{room['name']} stays booked on Thu 9 Nov 2034, 10:00–11:00: it is already booked "
+        "Fri 10 Nov 2034, 10:30–12:00 (that booking is approved) Release it · Open the booking"
+    )
+    screenshot(page, "occurrence-moved-room-stays")
+    no_serious_violations(page, "a move's message with its actions")
+    page.set_viewport_size(PHONE)
+    expect(stays.get_by_role("link", name="Release it")).to_be_visible()
+    assert on_screen(stays.get_by_role("link", name="Open the booking"))
+    assert no_horizontal_scroll(page)
+    screenshot(page, "phone-occurrence-moved-room-stays")
+    page.set_viewport_size(DESKTOP)
+    assert booking(second["id"])["start"] == "2034-11-09T02:00:00Z"
+    moved = api_event(api, series)["overrides"]
+    assert [(o["occurrence_date"], o["start"]) for o in moved] == [
+        ("2034-11-02", "2034-11-03T02:00:00Z"),
+        ("2034-11-09", "2034-11-10T02:00:00Z"),
+    ]
+    # "Release it": the booking's cancel question, then the room is free on Thursday.
+    stays.get_by_role("link", name="Release it").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.locator("main")).to_contain_text("Cancelled")
+    assert booking(second["id"])["status"] == "cancelled"
 
 
 def test_stale_drag_is_put_back_and_says_it_changed_meanwhile(open_page, api):

@@ -20,6 +20,7 @@ from gateway_helpers import (
     ADMIN_PASSWORD,
     USER_PASSWORD,
     create_user,
+    csrf_header,
     post,
     signed_in,
     submit,
@@ -272,6 +273,63 @@ SERIES_CASES: tuple[tuple[str, tuple[str, str], dict[str, Any], str, list[str]],
         ["2031-07-25T16:00", "2031-09-26T16:00", "2031-11-28T16:00"],
     ),
 )
+
+
+def _zone_groups(page: str) -> dict[str, list[str]]:
+    """The time zone list's groups: label -> the zones offered, in order."""
+    select = re.search(r'<select name="timezone".*?</select>', page, re.S)
+    assert select, "no time zone list"
+    return {
+        label: re.findall(r'<option value="([^"]+)"', options)
+        for label, options in re.findall(
+            r'<optgroup label="([^"]+)">(.*?)</optgroup>', select.group(0), re.S
+        )
+    }
+
+
+def test_the_time_zone_list_offers_the_usual_zones_first_and_no_old_aliases(
+    make_client, admin, admin_headers
+):
+    """QA: the list began with "Abidjan (Africa)" and held every alias ("Asmera",
+    "Timbuktu"), the office's zone somewhere in the middle of 600."""
+    london = create_user(make_client(), admin_headers, "staff", "Lena London")
+    headers = token_for(make_client(), london["username"], USER_PASSWORD)
+    changed = make_client().patch(
+        "/api/v1/users/me", json={"time_zone": "Europe/London"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    page = signed_in(make_client(), london["username"]).get(NEW).text
+    groups = _zone_groups(page)
+    assert list(groups) == ["Usual time zones", "Every other time zone"]
+    usual, others = groups.values()
+    # Hers (the form's), the office's, then the office's neighbours.
+    assert usual[:2] == ["Europe/London", "Asia/Manila"]
+    assert {"Asia/Singapore", "Asia/Jakarta", "Asia/Kuala_Lumpur", "Asia/Bangkok"} <= set(usual)
+    assert "Europe/Paris" not in usual
+    assert len(usual) < 25
+    assert {"Europe/Paris", "Asia/Kolkata", "America/Argentina/Buenos_Aires", "UTC"} <= set(others)
+    offered = usual + others
+    assert len(offered) == len(set(offered))
+    for alias in ("Africa/Asmera", "Africa/Timbuktu", "Asia/Calcutta", "US/Pacific", "GMT+0"):
+        assert alias not in offered, alias
+    assert '<option value="Europe/London" selected>London (Europe)</option>' in page
+
+    # An event stored with an old alias keeps it: offered first, chosen.
+    event = post(
+        make_client(),
+        admin_headers,
+        "/events",
+        {
+            "title": "Call with Kolkata",
+            "event_type": "meeting",
+            "start": "2031-06-03T10:00:00+05:30",
+            "end": "2031-06-03T11:00:00+05:30",
+            "timezone": "Asia/Calcutta",
+        },
+    )
+    edit = admin.get(f"{EVENTS}{event['id']}/edit/").text
+    assert _zone_groups(edit)["Usual time zones"][:2] == ["Asia/Calcutta", "Asia/Manila"]
+    assert '<option value="Asia/Calcutta" selected>Calcutta (Asia)</option>' in edit
 
 
 def test_weekly_and_monthly_series_through_the_form(admin, admin_headers):
@@ -611,6 +669,109 @@ def test_an_occurrence_moves_whatever_order_its_people_were_added_in_and_a_serie
     assert "This series has no occurrence on Wed 17 Dec 2031 any more" in said
     assert "It repeats every week on Thursday" in said
     assert admin.get(f"{EVENTS}{series}/", params={"occurrence": "someday"}).status_code == 200
+
+
+def test_a_drop_saves_only_the_new_times_at_the_scope_chosen(admin, admin_headers):
+    """The calendar's question sends the scope alone (no form's inputs): the occurrence
+    moves, all else as it was; new times that did not come are said beside the start."""
+    marker = uuid.uuid4().hex[:8]
+    series = _create(
+        admin,
+        title=f"Huddle {marker}",
+        venue="Room 4",
+        start="2031-12-03T10:00",
+        end="2031-12-03T11:00",
+        repeats="weekly",
+        weekdays=["3"],
+        ends="after",
+        count="3",
+    )
+    edit = f"{EVENTS}{series}/edit/"
+    lost = admin.post(
+        edit,
+        params={"occurrence": "2031-12-10"},
+        data={"dropped": "1", "scope": "this", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert lost.status_code == 422
+    assert _field_error(lost.text, "start") == (
+        "Drop it on the calendar again: its new times were lost"
+    )
+    dropped = admin.post(
+        edit,
+        params={
+            "occurrence": "2031-12-10",
+            "start": "2031-12-11T14:00:00+08:00",
+            "end": "2031-12-11T15:00:00+08:00",
+        },
+        data={"dropped": "1", "scope": "this", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert dropped.status_code == 200, dropped.text
+    assert dropped.json()["message"] == f"Event “Huddle {marker}” saved"
+    event = _api_event(admin, admin_headers, series)
+    assert (event["title"], event["venue"], event["version"]) == (f"Huddle {marker}", "Room 4", 2)
+    assert [(o["occurrence_date"], o["start"], o["title"]) for o in event["overrides"]] == [
+        ("2031-12-10", "2031-12-11T06:00:00Z", None)
+    ]
+
+
+def test_a_whole_series_moved_from_a_drop_says_the_occurrences_booking_stays(
+    make_client, admin, admin_headers
+):
+    """Moved for all occurrences, a series leaves its bookings where they are: the move's
+    answer says which stays booked, when, with the actions to release or open it."""
+    marker = uuid.uuid4().hex[:8]
+    room = post(
+        make_client(),
+        admin_headers,
+        "/resources",
+        {"name": f"Room {marker}", "resource_type": "room"},
+    )
+    series = _create(
+        admin,
+        title=f"Planning {marker}",
+        start="2031-12-03T10:00",
+        end="2031-12-03T11:00",
+        repeats="weekly",
+        weekdays=["3"],
+        ends="after",
+        count="3",
+    )
+    booking = post(
+        make_client(),
+        admin_headers,
+        "/bookings",
+        {
+            "resource_id": room["id"],
+            "start": "2031-12-10T10:00:00+08:00",
+            "end": "2031-12-10T11:00:00+08:00",
+            "event_id": series,
+        },
+    )
+    dropped = admin.post(
+        f"{EVENTS}{series}/edit/",
+        params={
+            "occurrence": "2031-12-10",
+            "start": "2031-12-11T10:00:00+08:00",
+            "end": "2031-12-11T11:00:00+08:00",
+        },
+        data={"dropped": "1", "scope": "all", "version": "1"},
+        headers={**FRAGMENT, **csrf_header(admin)},
+    )
+    assert dropped.status_code == 200, dropped.text
+    page = f"{RESOURCES}bookings/{booking['id']}/"
+    assert dropped.json()["notes"] == [
+        {
+            "text": f"Room {marker} stays booked on Wed 10 Dec 2031, 10:00–11:00: a repeating "
+            "event's bookings stay where they are when the series moves",
+            "links": [
+                {"text": "Release it", "href": page + "cancel/"},
+                {"text": "Open the booking", "href": page},
+            ],
+        }
+    ]
+    assert _api_event(admin, admin_headers, series)["recurrence"]["by_weekday"] == [4]
 
 
 def test_cancel_an_occurrence_and_delete_with_confirmation(admin, admin_headers):

@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -504,6 +505,103 @@ def test_an_events_bookings_move_with_it(client, staff, other_staff, manager):
         "2038-02-03T06:00:00Z",
         "approved",
     )
+
+
+def test_a_moved_occurrence_takes_its_own_bookings_along_where_the_resource_is_free(
+    client, staff, other_staff, manager
+):
+    """QA: one occurrence of a weekly meeting dragged from Thursday to Friday left its room
+    booked on Thursday, and the Friday meeting without one, unsaid. Now the occurrence's
+    bookings (those on its day) go with it; one whose resource is taken at the new time
+    stays, and the answer says so, in words; the other occurrences' bookings stay."""
+    room = make_resource(client, manager, name="Conference Room A", resource_type="room")
+    series = create_event(
+        client,
+        staff,
+        {
+            "title": "Q1 portfolio review",
+            "event_type": "meeting",
+            "start": "2038-02-04T10:00:00+08:00",
+            "end": "2038-02-04T11:00:00+08:00",
+            "recurrence": {"freq": "weekly", "count": 3},
+        },
+    )
+
+    def book_for_the_meeting(day: str, start: str = "10:00", end: str = "11:00") -> str:
+        booked = book(
+            client,
+            staff,
+            room["id"],
+            f"{day}T{start}:00+08:00",
+            f"{day}T{end}:00+08:00",
+            event_id=series["id"],
+        )
+        assert booked.status_code == 201, booked.text
+        return str(booked.json()["id"])
+
+    first = book_for_the_meeting("2038-02-04", "09:30")  # set up half an hour before
+    second = book_for_the_meeting("2038-02-11")
+    third = book_for_the_meeting("2038-02-18")
+    in_the_way = book(
+        client, other_staff, room["id"], "2038-02-12T10:30:00+08:00", "2038-02-12T12:00:00+08:00"
+    )
+    assert in_the_way.status_code == 201, in_the_way.text
+
+    def times(booking_id: str) -> tuple[str, str]:
+        read = client.get(f"/api/v1/bookings/{booking_id}", headers=staff.headers).json()
+        return read["start"], read["end"]
+
+    def move(day: str, start: str, end: str, version: int) -> dict[str, Any]:
+        moved = client.put(
+            f"/api/v1/events/{series['id']}/occurrences/{day}",
+            json={"start": start, "end": end},
+            headers={**staff.headers, "If-Match": f'"{version}"'},
+        )
+        assert moved.status_code == 200, moved.text
+        body: dict[str, Any] = moved.json()
+        return body
+
+    # Thursday's meeting to Friday 14:00: its room goes with it, its half hour before too.
+    moved = move("20380204", "2038-02-05T14:00:00+08:00", "2038-02-05T15:00:00+08:00", 1)
+    assert moved["bookings"] == [
+        {
+            "booking_id": first,
+            "resource_id": room["id"],
+            "resource_name": "Conference Room A",
+            "booked_by": str(staff.user_id),
+            "start": "2038-02-05T05:30:00Z",
+            "end": "2038-02-05T07:00:00Z",
+            "status": "approved",
+            "moved": True,
+            "kept_because": None,
+        }
+    ]
+    assert times(first) == ("2038-02-05T05:30:00Z", "2038-02-05T07:00:00Z")
+    assert times(second) == ("2038-02-11T02:00:00Z", "2038-02-11T03:00:00Z")
+    history = client.get(f"/api/v1/bookings/{first}/history", headers=staff.headers).json()
+    assert history["items"][0]["cause"] == "moved with the occurrence “Q1 portfolio review”"
+
+    # The next Thursday's to Friday 10:00, when the room is taken from 10:30: the meeting
+    # moves, its booking stays on Thursday, and the answer says why.
+    kept = move("20380211", "2038-02-12T10:00:00+08:00", "2038-02-12T11:00:00+08:00", 2)
+    assert kept["start"] == "2038-02-12T02:00:00Z"
+    (booking,) = kept["bookings"]
+    assert (booking["booking_id"], booking["moved"]) == (second, False)
+    assert (booking["start"], booking["end"]) == ("2038-02-11T02:00:00Z", "2038-02-11T03:00:00Z")
+    assert booking["kept_because"].startswith(
+        "it is already booked Fri 12 Feb 2038, 10:30\N{EN DASH}12:00 (that booking is approved"
+    )
+    assert times(second) == ("2038-02-11T02:00:00Z", "2038-02-11T03:00:00Z")
+    assert times(third) == ("2038-02-18T02:00:00Z", "2038-02-18T03:00:00Z")
+
+    # Renamed only, not moved: its booking is not touched.
+    renamed = client.put(
+        f"/api/v1/events/{series['id']}/occurrences/20380218",
+        json={"title": "Q1 review (final)"},
+        headers={**staff.headers, "If-Match": '"3"'},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["bookings"] == []
 
 
 def test_a_clash_names_the_booking_in_the_way_in_the_askers_own_time(client, manager):

@@ -30,7 +30,7 @@ from gateway_service.feed.sources import (
     parse_modules,
 )
 from gateway_service.feed.sources import parse_window as _parse_window
-from gateway_service.pages.events import EVENT_NEW, EVENTS, tom_select_assets
+from gateway_service.pages.events import EVENT_NEW, EVENTS, SCOPES, tom_select_assets
 from gateway_service.web import render
 from obcms_platform.app import API_PREFIX
 from obcms_platform.errors import error_response, error_responses
@@ -166,6 +166,7 @@ async def calendar_page(request: Request, user: PageUser) -> Response:
             "new_event_url": EVENT_NEW,
             "events_url": EVENTS,
             "tom_select": tom_select_assets(),
+            "scopes": SCOPES,  # what a dropped occurrence of a series asks
             # The labels that are not just a code's words, for obcms-format.js.
             "labels": formatting.LABELS,
         },

@@ -6,6 +6,10 @@ The forms are full pages, or only the form's HTML when the request says ``X-Frag
 Times are typed in the viewer's zone (their profile's, the office's by default); an all-day
 event's dates are those of the event's own zone, its last day inclusive as people say it.
 
+An occurrence dropped on the calendar is saved by the edit form's POST with ``dropped=1``,
+its new times as the edit form's query has them (``?occurrence=&start=&end=``) and the scope
+the calendar's small question chose: the form is then the event's own at those times.
+
 A series is changed at one of three scopes (the calendar service's routes):
 this occurrence (``PUT /events/{id}/occurrences/{day}``), this and following
 (``POST /events/{id}/split``) or all occurrences (``PATCH /events/{id}``), each with
@@ -45,6 +49,7 @@ from gateway_service.pages.common import (
     api,
     fetch,
     fetch_items,
+    in_words,
     is_manager,
     merged_form,
     parse_id,
@@ -56,12 +61,14 @@ from gateway_service.pages.common import (
     who_changed,
 )
 from gateway_service.static_files import STATIC_DIR, static_url
+from gateway_service.time_zones import zone_choices
 from gateway_service.users.models import User
 from gateway_service.users.service import Names
 from gateway_service.web import render
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.feed import OFFICE_TIMEZONE
 from obcms_platform.repeats import POSITIONS, UNITS, WEEKDAYS, Repeat
+from obcms_platform.vocabulary import BookingStatus, TaskStatus
 
 EVENTS = "/oobc-management/calendar/events/"
 EVENT_NEW = EVENTS + "new/"
@@ -137,8 +144,10 @@ def event_url(event_id: str, **query: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def time_zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))  # what the calendar service accepts
+def time_zones() -> frozenset[str]:
+    """What the calendar service accepts: every name, its aliases too (an event stored with
+    one keeps it); the form offers `zone_choices`."""
+    return frozenset(available_timezones())
 
 
 def viewer_zone(user: Identity) -> ZoneInfo:
@@ -650,7 +659,7 @@ async def _form_response(
         "frequencies": FREQUENCIES,
         "weekdays": WEEKDAYS,
         "positions": POSITIONS,
-        "time_zones": time_zones(),
+        "time_zones": zone_choices(form.timezone, zone.key),
         "viewer_zone": zone.key,
         "month_day": _month_day(form),
         "tom_select": tom_select_assets(),
@@ -685,12 +694,122 @@ async def _known_people(request: Request, chosen: list[str]) -> set[str]:
     return await in_session(request, load)
 
 
-def _saved(request: Request, url: str, message: str, warnings: list[str], status: int) -> Response:
-    """Success: JSON for the calendar's dialog, else the event page."""
+def _saved(
+    request: Request,
+    url: str,
+    message: str,
+    warnings: list[str],
+    status: int,
+    notes: list[dict[str, Any]] | None = None,
+) -> Response:
+    """Success: JSON for the calendar's dialog (`notes`: what the change did besides, each
+    with links to act on it), else the event page."""
     if wants_fragment(request):
-        body = {"url": url.split("?")[0], "message": message, "warnings": warnings}
+        body = {
+            "url": url.split("?")[0],
+            "message": message,
+            "warnings": warnings,
+            "notes": notes or [],
+        }
         return JSONResponse(body, status_code=status)
     return redirect(url)
+
+
+# --- what a move did besides: the bookings and tasks of the occurrence moved -----------------
+
+SERIES_STAY = "a repeating event's bookings stay where they are when the series moves"
+HOLDING = (BookingStatus.PENDING, BookingStatus.APPROVED)
+
+
+def _note(text: str, links: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    return {"text": text, "links": [{"text": said, "href": href} for said, href in links or []]}
+
+
+def _stays(user: Identity, booking: dict[str, Any], name: str, why: str) -> dict[str, Any]:
+    """A booking left at its time: "Room A stays booked on … : why", to release or open."""
+    zone = viewer_zone(user)
+    when = formatting.format_span(booking["start"], booking["end"], False, zone)
+    page = f"{RESOURCES}bookings/{booking['id']}/"
+    links = [("Open the booking", page)]
+    if is_manager(user) or str(booking["booked_by"]) == str(user.id):
+        links.insert(0, ("Release it", page + "cancel/"))
+    return _note(f"{name} stays booked on {when}: {why}", links)
+
+
+def followed_notes(user: Identity, followed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What moving one occurrence did to its bookings (the calendar's answer), in words."""
+    zone = viewer_zone(user)
+    notes = []
+    for item in followed:
+        name = item["resource_name"]
+        if item["moved"]:
+            when = formatting.format_span(item["start"], item["end"], False, zone)
+            awaiting = " (awaiting approval)" if item["status"] == BookingStatus.PENDING else ""
+            notes.append(_note(f"{name} moved with it: booked {when}{awaiting}"))
+        elif item["kept_because"]:
+            booking = {**item, "id": item["booking_id"]}
+            notes.append(_stays(user, booking, name, in_words(item["kept_because"])))
+    return notes
+
+
+async def _bookings_on(
+    request: Request, user: Identity, event: dict[str, Any], occurrence: Occurrence
+) -> list[dict[str, Any]]:
+    """The event's bookings holding a resource on `occurrence`'s days and not over (those a
+    whole series' move leaves where they are)."""
+    zone = ZoneInfo(event["timezone"])
+    first = datetime.combine(occurrence.start.astimezone(zone).date(), time.min, zone)
+    last = datetime.combine(
+        (occurrence.end - timedelta(microseconds=1)).astimezone(zone).date(), time.min, zone
+    )
+    params: list[tuple[str, Any]] = [("event_id", event["id"]), ("limit", CHOICES_LIMIT)]
+    params += [("status", status.value) for status in HOLDING]
+    after = max(first, datetime.now(UTC))
+    before = last + timedelta(days=1)
+    params += [("ends_after", after.isoformat()), ("starts_before", before.isoformat())]
+    reply = await api(request, user, "calendar", "GET", "/bookings", params=params)
+    return list(reply.body["items"]) if reply.ok else []
+
+
+async def _left_notes(
+    request: Request, user: Identity, left: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The bookings a series' move left on the occurrence's day, each said with its links."""
+    if not left:
+        return []
+    resources = await fetch_items(request, user, "calendar", "/resources")
+    names = {resource["id"]: resource["name"] for resource in resources}
+    return [
+        _stays(user, booking, names.get(booking["resource_id"], "A resource"), SERIES_STAY)
+        for booking in left
+    ]
+
+
+async def _tasks_stay_note(
+    request: Request, user: Identity, event_id: str
+) -> dict[str, Any] | None:
+    """Moving the first occurrence alone leaves the event's open tasks (its preparation
+    tasks are due around it) as they are: the tasks service moves them with the series'
+    start only. Said, with how many and the first one's due date."""
+    params: list[tuple[str, Any]] = [("related_event_id", event_id), ("limit", CHOICES_LIMIT)]
+    params += [("status", status.value) for status in TaskStatus if status != TaskStatus.COMPLETED]
+    reply = await api(request, user, "tasks", "GET", "/tasks", params=params)
+    tasks = reply.body["items"] if reply.ok else []
+    if not tasks:
+        return None
+    due = sorted(task["due_date"] for task in tasks if task.get("due_date"))
+    first = formatting.format_day(due[0]) if due else ""
+    if len(tasks) == 1:
+        said = f"Its open task keeps its due date{f', {first}' if first else ''}"
+        them = "it"
+    else:
+        said = f"Its {len(tasks)} open tasks keep their due dates"
+        said += f", the first {first}" if first else ""
+        them = "them"
+    return _note(
+        f"{said}: tasks follow a move of the whole series only; change {them} on the "
+        "event's page to follow this one"
+    )
 
 
 # --- conflicts and bookings -----------------------------------------------------------------
@@ -995,8 +1114,8 @@ async def event_edit(request: Request, user: PageUser, event_id: str) -> Respons
 def _dropped_at(
     request: Request, occurrence: Occurrence | None, zone: ZoneInfo
 ) -> tuple[datetime, datetime] | None:
-    """The new times of an occurrence dropped on the calendar (``?start=&end=``), which
-    asks by this form which occurrences move."""
+    """The new times of an occurrence dropped on the calendar (``?start=&end=``): the
+    calendar's question saves them at the scope chosen, or this form asks."""
     start = _query_moment(request.query_params.get("start"), zone)
     end = _query_moment(request.query_params.get("end"), zone)
     if occurrence is None or start is None or end is None or end <= start:
@@ -1046,13 +1165,20 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     event_id = parse_id(event_id, "event")
     event, occurrence = await _event_and_occurrence(request, user, event_id)
     values, submitted = await read_form(request)
-    form = read_event_form(values, submitted)
     version, scope = values.get("version", ""), values.get("scope", "")
     zone = viewer_zone(user)
     action = _edit_action(event_id, occurrence)
-    # What the person changed is what differs from the form they opened (a colleague's
-    # change since is theirs, not to be undone by this save).
-    opened = opened_form(read_state(values)) or form_of_event(event, occurrence, zone)
+    dropped = bool(values.get("dropped"))
+    moved = _dropped_at(request, occurrence, zone) if dropped else None
+    if dropped:
+        # Dropped on the calendar: the occurrence at its new times, nothing else changed.
+        opened = form_of_event(event, occurrence, zone)
+        form = opened if moved is None else with_times(opened, *moved, bool(event["all_day"]), zone)
+    else:
+        form = read_event_form(values, submitted)
+        # What the person changed is what differs from the form they opened (a colleague's
+        # change since is theirs, not to be undone by this save).
+        opened = opened_form(read_state(values)) or form_of_event(event, occurrence, zone)
 
     async def again(
         errors: dict[str, str], general: str | None = None, status: int = 422
@@ -1070,8 +1196,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
             version=version,
             scope=scope,
             opened=opened,
+            moved=moved,
         )
 
+    if dropped and moved is None:
+        return await again({"start": "Drop it on the calendar again: its new times were lost"})
     known = await _known_people(request, form.participant_ids)
     known |= {str(p) for p in event["participant_ids"]}
     parsed, errors = parse_event_form(form, zone, known)
@@ -1095,6 +1224,10 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
     if not changed:
         return _saved(request, event_url(event_id, saved="saved"), "No changes", [], 200)
     target_id = event_id
+    notes: list[dict[str, Any]] = []
+    left: list[dict[str, Any]] = []  # the occurrence's bookings a series' move leaves
+    if is_series and scope != "this" and occurrence and {"start", "end", "all_day"} & changed:
+        left = await _bookings_on(request, user, event, occurrence)
     if is_series and scope == "this" and occurrence is not None:
         own = changed - OCCURRENCE_FIELDS
         if own:
@@ -1109,6 +1242,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         path = f"/events/{event_id}/occurrences/{occurrence.day.strftime('%Y%m%d')}"
         reply = await api(request, user, "calendar", "PUT", path, json=body, headers=if_match)
         query = {"saved": "saved", "scope": "this", "occurrence": occurrence.day.isoformat()}
+        if reply.ok:
+            notes = followed_notes(user, reply.body["bookings"])
+            if {"start", "end"} & changed and occurrence.day == _first_day(event):
+                tasks = await _tasks_stay_note(request, user, event_id)
+                notes += [tasks] if tasks else []
     elif is_series and scope == "following" and occurrence is not None:
         changes = parsed.json(changed)
         if changes.get("recurrence"):
@@ -1138,11 +1276,11 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
                     return await again({"start": words})
                 if rule != event["recurrence"]:
                     # The occurrences deleted before move with the rest.
-                    moved = [
+                    exdates = [
                         (date.fromisoformat(day) + timedelta(days=moved_days)).isoformat()
                         for day in rule["exdates"]
                     ]
-                    changes["recurrence"] = {**rule, "exdates": moved}
+                    changes["recurrence"] = {**rule, "exdates": exdates}
         if "recurrence" in changed and changes.get("recurrence") and event["recurrence"]:
             changes["recurrence"]["exdates"] = event["recurrence"]["exdates"]
         path = f"/events/{event_id}"
@@ -1173,7 +1311,8 @@ async def event_update(request: Request, user: PageUser, event_id: str) -> Respo
         return await again(field_errors, general, reply.status)
     warnings = [note["text"] for note in await conflict_notes(request, user, target_id) or []]
     message = f"Event “{parsed.body['title']}” saved"
-    return _saved(request, event_url(target_id, **query), message, warnings, 200)
+    notes += await _left_notes(request, user, left)
+    return _saved(request, event_url(target_id, **query), message, warnings, 200, notes)
 
 
 def _moved_dates(event: dict[str, Any]) -> set[str]:

@@ -7,8 +7,12 @@
  * - Entries the viewer may change (feed `ownerIds`, or a manager) and that have an `apiUrl`
  *   can be dragged, events also resized; the change is sent with If-Match of the entry's
  *   `version`, and a refusal puts the entry back and says why. An occurrence of a series,
- *   dropped, opens its edit form at the new times to ask which occurrences move (this one,
- *   this and following, all); closing the form unsaved puts it back.
+ *   dropped, asks in a small question which occurrences move (this one, this and following,
+ *   all; Cancel puts it back) and saves through the edit form's POST; a refusal that needs
+ *   more (a monthly series' days) opens the edit form at the new times, saying what to
+ *   change; closing it unsaved puts the entry back.
+ * - Closing the form (Escape, ×, Cancel, a click beside it) with something typed in it asks
+ *   first ("Discard this event?"); "Keep editing" goes back to it as it was.
  * - A click on an entry opens its details in a dialog over the grid: when, module, status,
  *   and links to its page (and, for an event the viewer may change, edit / cancel / delete). */
 (function () {
@@ -102,31 +106,39 @@
     var formBody = document.getElementById("event-dialog-body");
     var formError = document.getElementById("event-dialog-error");
     var formHeading = document.getElementById("event-dialog-title");
+    var discardDialog = document.getElementById("discard-dialog");
+    var scopeDialog = document.getElementById("scope-dialog");
     var feedUrl = element.dataset.feedUrl;
     var newEventUrl = element.dataset.newEventUrl;
     var eventsUrl = element.dataset.eventsUrl;
     var calendar;
 
+    function anchor(link) {
+      var element = document.createElement("a");
+      element.href = link.href;
+      element.textContent = link.text;
+      return element;
+    }
+
     // A message that stays until the next action (refusals, missing sources, warnings);
     // `link` adds a link after it.
-    // `items`: lines said one under another (an event's conflicts), before the link.
+    // `items`: lines said one under another (an event's conflicts, what a move did to its
+    // bookings), before the link; a line is words, or `{text, links}` (its actions after it).
     function showStatus(text, link, items) {
       status.textContent = text;
       if (items && items.length) {
         var list = document.createElement("ul");
         items.forEach(function (item) {
           var line = document.createElement("li");
-          line.textContent = item;
+          line.textContent = typeof item === "string" ? item : item.text;
+          (item.links || []).forEach(function (each, at) {
+            line.append(at ? " · " : " ", anchor(each));
+          });
           list.append(line);
         });
         status.append(list);
       }
-      if (link) {
-        var anchor = document.createElement("a");
-        anchor.href = link.href;
-        anchor.textContent = link.text;
-        status.append(" ", anchor);
-      }
+      if (link) status.append(" ", anchor(link));
       status.hidden = !text;
     }
 
@@ -292,22 +304,90 @@
       return what + "the server answered " + statusCode + ". Try again shortly.";
     }
 
-    // Put back on close unless the form saved: the drop of an occurrence awaiting its scope.
+    // Put back on close unless the form saved: a dropped occurrence the form is to save.
     var unsavedDrop = null;
+    // The drop of an occurrence while its question is open.
+    var dropAsking = null;
 
-    // A dropped occurrence: which occurrences move is asked by the edit form, at the new times.
+    // A dropped occurrence: which occurrences move?
     function askScope(info) {
-      var times = newTimes(info.event);
+      dropAsking = info;
+      document.getElementById("scope-title").textContent = "Move " + quoted(info.event.title);
+      document.getElementById("scope-text").textContent =
+        "From " + when(info.oldEvent) + " to " + when(info.event) + ". Move which occurrences?";
+      scopeDialog.returnValue = "";
+      scopeDialog.showModal();
+    }
+
+    // Cancel, Escape or a click beside it: put back.
+    scopeDialog.addEventListener("close", function () {
+      var info = dropAsking;
+      dropAsking = null;
+      if (!info) return;
+      if (scopeDialog.returnValue) moveOccurrences(info, scopeDialog.returnValue);
+      else info.revert();
+    });
+    scopeDialog.addEventListener("click", function (clicked) {
+      if (clicked.target === scopeDialog) scopeDialog.close();
+    });
+
+    // Save the drop at `scope` (this, following, all) through the edit form's POST.
+    function moveOccurrences(info, scope) {
+      var event = info.event;
+      var props = event.extendedProps;
+      var times = newTimes(event);
       var params = new URLSearchParams({
-        occurrence: occurrenceDay(info.event.extendedProps),
+        occurrence: occurrenceDay(props),
         start: times.start,
         end: times.end,
       });
-      unsavedDrop = info.revert;
-      openForm(
-        eventsUrl + info.event.extendedProps.objectId + "/edit/?" + params.toString(),
-        "Move " + quoted(info.event.title)
-      );
+      var url = eventsUrl + props.objectId + "/edit/?" + params.toString();
+      showStatus("");
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "X-Fragment": "form",
+          "X-CSRFToken": csrfToken(),
+          Accept: "application/json, text/html",
+        },
+        body: new URLSearchParams({ dropped: "1", scope: scope, version: String(props.version) }),
+      })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (response.ok && type.indexOf("application/json") !== -1) {
+            return response.json().then(created);
+          }
+          if (response.status === 401) {
+            info.revert();
+            signIn();
+            return;
+          }
+          if (response.status === 412) {
+            info.revert();
+            showStatus(refusal(412, event.title));
+            calendar.refetchEvents();
+            return;
+          }
+          if (response.status < 500 && type.indexOf("text/html") !== -1) {
+            // The form at the new times says what else to change (a phone: its page, which
+            // asks again); closed unsaved, put back.
+            if (PHONE.matches) {
+              window.location.href = url;
+              return;
+            }
+            return response.text().then(function (html) {
+              unsavedDrop = info.revert;
+              openDialog("Move " + quoted(event.title));
+              showForm(html);
+            });
+          }
+          throw new Error("the server answered " + response.status);
+        })
+        .catch(function () {
+          info.revert();
+          showStatus(quoted(event.title) + " was not moved: the server did not answer.");
+        });
     }
 
     function move(info) {
@@ -396,7 +476,62 @@
       formError.hidden = !text;
     }
 
-    function showForm(html) {
+    // --- closing the form: what was typed is not lost unasked ----------------------------
+
+    var formAsShown = null; // the form's values when shown: "changed" compares with them
+    var typedIn = false; // shown again after a refusal: what it holds was typed
+    var focusBeforeAsking = null;
+
+    function formValues(form) {
+      return new URLSearchParams(new FormData(form)).toString();
+    }
+
+    function formChanged() {
+      var form = formBody.querySelector("form");
+      return Boolean(form) && (typedIn || formValues(form) !== formAsShown);
+    }
+
+    // Close the form, asking first when something in it would be lost.
+    function closeForm() {
+      if (!formDialog.open) return;
+      if (!formChanged()) {
+        formDialog.close();
+        return;
+      }
+      var editing = Boolean(formBody.querySelector("form input[name=version]"));
+      document.getElementById("discard-title").textContent = editing
+        ? "Discard your changes?"
+        : "Discard this event?";
+      focusBeforeAsking = document.activeElement;
+      discardDialog.returnValue = "";
+      discardDialog.showModal();
+    }
+
+    discardDialog.addEventListener("close", function () {
+      if (discardDialog.returnValue === "discard") {
+        formDialog.close();
+      } else if (focusBeforeAsking && focusBeforeAsking.isConnected) {
+        focusBeforeAsking.focus(); // "Keep editing" (or Escape): back where they were
+      }
+      focusBeforeAsking = null;
+    });
+
+    // Escape: the dialog's own handling would close it at once. A picker's Escape that
+    // closes its list is the picker's (Tom Select stops it).
+    formDialog.addEventListener("keydown", function (key) {
+      if (key.key !== "Escape" || key.defaultPrevented) return;
+      key.preventDefault();
+      closeForm();
+    });
+    // Any other request to close it (a device's back gesture).
+    formDialog.addEventListener("cancel", function (request) {
+      if (!formChanged()) return;
+      request.preventDefault();
+      closeForm();
+    });
+
+    // `typed`: the form comes back refused, with what the person typed in it.
+    function showForm(html, typed) {
       formBody.innerHTML = html;
       if (window.obcmsForms) window.obcmsForms.enhance(formBody);
       var form = formBody.querySelector("form");
@@ -404,11 +539,13 @@
         showFormError("The form could not be shown. Try again.");
         return;
       }
+      formAsShown = formValues(form);
+      typedIn = typed === true;
       form.addEventListener("submit", submitForm);
       formBody.querySelectorAll("[data-form-cancel]").forEach(function (link) {
         link.addEventListener("click", function (clicked) {
           clicked.preventDefault();
-          formDialog.close();
+          closeForm();
         });
       });
       var first =
@@ -417,15 +554,19 @@
       if (first) first.focus();
     }
 
+    function openDialog(heading) {
+      formHeading.textContent = heading;
+      formBody.textContent = "Loading the form…";
+      showFormError("");
+      formDialog.showModal();
+    }
+
     function openForm(url, heading) {
       if (PHONE.matches) {
         window.location.href = url;
         return;
       }
-      formHeading.textContent = heading;
-      formBody.textContent = "Loading the form…";
-      showFormError("");
-      formDialog.showModal();
+      openDialog(heading);
       read(url, { "X-Fragment": "form", Accept: "text/html" }, "the form")
         .then(function (response) {
           return response.text();
@@ -443,12 +584,13 @@
       calendar.unselect();
       calendar.refetchEvents();
       toast(result.message);
-      var warnings = result.warnings || [];
-      if (warnings.length) {
+      // What the change did besides (the bookings of a moved occurrence), then conflicts.
+      var notes = (result.notes || []).concat(result.warnings || []);
+      if (notes.length) {
         showStatus(
           result.message + ". Please check:",
           { href: result.url, text: "Open the event" },
-          warnings
+          notes
         );
       }
     }
@@ -477,7 +619,9 @@
           if (response.status === 401) return signIn();
           // Refused: the form again, every error beside its field.
           if (response.status < 500 && type.indexOf("text/html") !== -1) {
-            return response.text().then(showForm);
+            return response.text().then(function (html) {
+              showForm(html, true);
+            });
           }
           throw new Error("the server answered " + response.status);
         })
@@ -659,19 +803,28 @@
       clicked.preventDefault();
       openNewEvent(null);
     });
-    [details, formDialog].forEach(function (dialog) {
+    [
+      [
+        details,
+        function () {
+          details.close();
+        },
+      ],
+      [formDialog, closeForm],
+    ].forEach(function (pair) {
+      var dialog = pair[0];
       dialog.querySelectorAll("[data-close]").forEach(function (button) {
-        button.addEventListener("click", function () {
-          dialog.close();
-        });
+        button.addEventListener("click", pair[1]);
       });
       // A click on the backdrop (the dialog itself, outside its content) closes it.
       dialog.addEventListener("click", function (clicked) {
-        if (clicked.target === dialog) dialog.close();
+        if (clicked.target === dialog) pair[1]();
       });
     });
     formDialog.addEventListener("close", function () {
       formBody.textContent = "";
+      formAsShown = null;
+      typedIn = false;
       calendar.unselect();
       if (unsavedDrop) unsavedDrop();
       unsavedDrop = null;

@@ -8,7 +8,8 @@ others wait for it to commit and are refused with the same 409.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from obcms_platform.contracts import (
     EventContract,
 )
 from obcms_platform.errors import (
+    AppError,
     ConflictError,
     InvalidInputError,
 )
@@ -219,65 +221,142 @@ def follow_event(
     if not start_shift and not end_shift:
         return
     now = datetime.now(UTC)
-    bookings = session.scalars(
-        select(Booking)
-        .where(
-            Booking.event_id == event.id,
-            Booking.status.in_(HOLDING_STATUSES),
-            Booking.end > now,
-        )
-        .order_by(Booking.start)
-        .with_for_update()
-    ).all()
-    moved = []
-    for booking in bookings:
-        resource = session.get_one(Resource, booking.resource_id)
-        lead = f"The {resource.name} booked for this event cannot move with it:"
-        if booking.start < now:  # under way
-            start, end = booking.start, max(booking.end + end_shift, now)
-        else:
-            start, end = booking.start + start_shift, booking.end + end_shift
-            if end <= start:  # the event shrank past it: it keeps its length
-                end = start + (booking.end - booking.start)
-            _refuse_past(start, now, zone=principal.zone, lead=lead)
-        if (start, end) == (booking.start, booking.end):
-            continue  # under way, its end unchanged: nothing to ask again
-        moved.append(booking)
-        _refuse_overlap(
-            session,
-            resource,
-            start,
-            end,
-            moving=booking,
-            lead=f"{lead} it is",
-            zone=principal.zone,
-        )
-        booking.start, booking.end = start, end
-        if (
-            resource.booking_requires_approval
-            and booking.status is BookingStatus.APPROVED
-            and not BOOKING_DECIDE.allows(
-                principal, Ownership.of(booking.booked_by, requester=booking.booked_by)
-            )
-        ):
-            booking.status, booking.approved_by, booking.decision_note = (
-                BookingStatus.PENDING,
-                None,
-                None,
-            )
-        try:
-            with session.begin_nested(), because(session, f"moved with the event “{event.title}”"):
-                session.flush()
-        except IntegrityError as exc:
-            if _constraint(exc) != OVERLAP_CONSTRAINT:
-                raise
-            raise ConflictError(
-                f"start: The {resource.name} booked for this event cannot move with it: it is "
-                "already booked at the new time",
-                field="start",
-            ) from exc
+    moved = [
+        booking
+        for booking in _holding_to_come(session, event, now)
+        if _move_with(session, booking, event, start_shift, end_shift, principal, now, "event")
+    ]
     for booking in moved:
         announce(session, BOOKING_UPDATED, booking)
+
+
+@dataclass(frozen=True)
+class FollowedBooking:
+    """A booking of a moved occurrence: moved with it, or kept where it was and why."""
+
+    booking: Booking
+    resource_name: str
+    moved: bool
+    kept_because: str | None = None  # why it could not move (words), when it could not
+
+
+def follow_occurrence(
+    session: Session,
+    event: Event,
+    before: tuple[datetime, datetime],
+    after: tuple[datetime, datetime],
+    principal: Principal,
+) -> list[FollowedBooking]:
+    """Move the bookings of one occurrence of the series `event`, moved from `before` to
+    `after`, with it: those of the event holding a resource on the occurrence's days (a
+    series' bookings are each for one of its days: the one the new-event form made is for
+    the first). Each moves as `follow_event` moves a single event's; but a resource taken at
+    the new time, or a start that would have passed, does not refuse the occurrence's move:
+    that booking stays where it was, and the answer says why (`kept_because`, in words)."""
+    zone = ZoneInfo(event.timezone)
+    first = before[0].astimezone(zone).date()
+    last = (before[1] - timedelta(microseconds=1)).astimezone(zone).date()
+    days = (
+        datetime.combine(first, time.min, zone),
+        datetime.combine(last + timedelta(days=1), time.min, zone),
+    )
+    start_shift, end_shift = after[0] - before[0], after[1] - before[1]
+    now = datetime.now(UTC)
+    followed = []
+    for booking in _holding_to_come(session, event, now, during=days):
+        resource_name = session.get_one(Resource, booking.resource_id).name
+        try:
+            moved = _move_with(
+                session, booking, event, start_shift, end_shift, principal, now, "occurrence"
+            )
+        except (ConflictError, InvalidInputError) as refused:
+            session.refresh(booking)
+            followed.append(FollowedBooking(booking, resource_name, False, _reason(refused)))
+            continue
+        if moved:
+            announce(session, BOOKING_UPDATED, booking)
+        followed.append(FollowedBooking(booking, resource_name, moved))
+    return followed
+
+
+def _reason(refused: AppError) -> str:
+    """A refusal's words alone: "Room C is already booked …" after the lead that says which
+    booking could not move ("The Room C booked for this occurrence cannot move with it:")."""
+    return refused.problems()[0].message.split(" cannot move with it: ", 1)[-1]
+
+
+def _holding_to_come(
+    session: Session,
+    event: Event,
+    now: datetime,
+    during: tuple[datetime, datetime] | None = None,
+) -> list[Booking]:
+    """The event's bookings holding a resource and not over, locked (`during`: only those
+    overlapping it), the earliest first."""
+    conditions = [
+        Booking.event_id == event.id,
+        Booking.status.in_(HOLDING_STATUSES),
+        Booking.end > now,
+    ]
+    if during is not None:
+        conditions += [Booking.start < during[1], Booking.end > during[0]]
+    return list(
+        session.scalars(
+            select(Booking).where(*conditions).order_by(Booking.start).with_for_update()
+        )
+    )
+
+
+def _move_with(
+    session: Session,
+    booking: Booking,
+    event: Event,
+    start_shift: timedelta,
+    end_shift: timedelta,
+    principal: Principal,
+    now: datetime,
+    what: str,
+) -> bool:
+    """Move `booking` with its event (`what`: "event" or "occurrence") as `follow_event`
+    says; whether it changed. Refused (409, 422 naming `start`) when it cannot."""
+    resource = session.get_one(Resource, booking.resource_id)
+    lead = f"The {resource.name} booked for this {what} cannot move with it:"
+    if booking.start < now:  # under way
+        start, end = booking.start, max(booking.end + end_shift, now)
+    else:
+        start, end = booking.start + start_shift, booking.end + end_shift
+        if end <= start:  # the event shrank past it: it keeps its length
+            end = start + (booking.end - booking.start)
+        _refuse_past(start, now, zone=principal.zone, lead=lead)
+    if (start, end) == (booking.start, booking.end):
+        return False  # under way, its end unchanged: nothing to ask again
+    _refuse_overlap(
+        session, resource, start, end, moving=booking, lead=f"{lead} it is", zone=principal.zone
+    )
+    booking.start, booking.end = start, end
+    if (
+        resource.booking_requires_approval
+        and booking.status is BookingStatus.APPROVED
+        and not BOOKING_DECIDE.allows(
+            principal, Ownership.of(booking.booked_by, requester=booking.booked_by)
+        )
+    ):
+        booking.status, booking.approved_by, booking.decision_note = (
+            BookingStatus.PENDING,
+            None,
+            None,
+        )
+    try:
+        # The cause first: beginning the savepoint flushes the change already.
+        with because(session, f"moved with the {what} “{event.title}”"), session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if _constraint(exc) != OVERLAP_CONSTRAINT:
+            raise
+        raise ConflictError(
+            f"start: {lead} it is already booked at the new time", field="start"
+        ) from exc
+    return True
 
 
 def _constraint(exc: IntegrityError) -> str | None:

@@ -5,6 +5,8 @@ Occurrence overrides of a series, keyed by the occurrence's original local date
 
 - ``PUT /events/{id}/occurrences/{day}``: move the occurrence and/or give it its own title or
   venue (``{"start", "end", "title", "venue"}``), or cancel it (``{"cancelled": true}``);
+  its bookings move with it where the resource is free then, and the answer's ``bookings``
+  says of each whether it moved or why it stayed;
 - ``DELETE /events/{id}/occurrences/{day}``: cancel the occurrence;
 - ``DELETE /events/{id}/occurrences/{day}/override``: undo either, back to the series.
 
@@ -27,7 +29,9 @@ from calendar_service.calendar_events.schemas import (
     EventFilters,
     EventRead,
     EventUpdate,
+    FollowedBookingRead,
     OccurrenceChange,
+    OccurrenceChangeRead,
     OccurrenceRead,
     OverrideRead,
     SeriesSplit,
@@ -120,23 +124,39 @@ def list_occurrences(
 
 def _changed_occurrence(
     write: Write, event_id: uuid.UUID, day: str, change: OccurrenceChange
-) -> OverrideRead:
-    override = service.change_occurrence(
+) -> OccurrenceChangeRead:
+    override, followed = service.change_occurrence(
         write.session, event_id, _day(day), change, write.principal, write.expected_version
     )
     # The series' new version: the ETag of the next change.
     write.saved(override.event)
-    return OverrideRead.model_validate(override)
+    return OccurrenceChangeRead(
+        **OverrideRead.model_validate(override).model_dump(),
+        bookings=[
+            FollowedBookingRead(
+                booking_id=item.booking.id,
+                resource_id=item.booking.resource_id,
+                resource_name=item.resource_name,
+                booked_by=item.booking.booked_by,
+                start=item.booking.start,
+                end=item.booking.end,
+                status=item.booking.status,
+                moved=item.moved,
+                kept_because=item.kept_because,
+            )
+            for item in followed
+        ],
+    )
 
 
 @router.put(
     "/{event_id}/occurrences/{day}",
-    response_model=OverrideRead,
+    response_model=OccurrenceChangeRead,
     responses=error_responses(403, 404, 409, 412),
 )
 def change_occurrence(
     event_id: uuid.UUID, day: DayParam, change: OccurrenceChange, write: EventWrite
-) -> OverrideRead:
+) -> OccurrenceChangeRead:
     return _changed_occurrence(write, event_id, day, change)
 
 

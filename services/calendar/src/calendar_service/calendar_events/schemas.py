@@ -27,6 +27,7 @@ from obcms_platform.schemas import (
     UpdateModel,
     deduplicated,
 )
+from obcms_platform.vocabulary import BookingStatus
 
 
 def _plausible_moment(value: datetime) -> datetime:
@@ -172,6 +173,28 @@ class OverrideRead(ResponseModel):
     end: datetime | None
     title: str | None
     venue: str | None
+
+
+class FollowedBookingRead(BaseModel):
+    """A booking of a moved occurrence (one holding a resource on its day): moved with it,
+    or kept at its time, `kept_because` saying why (the resource is taken then, in words)."""
+
+    booking_id: uuid.UUID
+    resource_id: uuid.UUID
+    resource_name: str
+    booked_by: uuid.UUID  # who may release it (or a manager)
+    start: datetime  # its times now
+    end: datetime
+    status: BookingStatus  # a resource that needs approval needs it again for a new time
+    moved: bool
+    kept_because: str | None
+
+
+class OccurrenceChangeRead(OverrideRead):
+    """The answer of `PUT /events/{id}/occurrences/{day}`: the override, and what became of
+    the occurrence's bookings."""
+
+    bookings: list[FollowedBookingRead] = []
 
 
 class EventRead(ResponseModel):

@@ -306,7 +306,8 @@ def update_event(
     was_series, start, end = event.recurrence is not None, event.start, event.end
     _apply(event, changes, principal)
     session.flush()
-    # A series' bookings are for one of its occurrences: they stay where they are.
+    # A series' bookings are each for one of its occurrences: they stay where they are (one
+    # occurrence moved takes its own along: `change_occurrence`).
     if not was_series and event.recurrence is None:
         bookings.follow_event(session, event, event.start - start, event.end - end, principal)
     announce(session, EVENT_UPDATED, event)
@@ -470,8 +471,10 @@ def change_occurrence(
     change: OccurrenceChange,
     principal: Principal,
     expected_version: int | None = None,
-) -> EventOccurrence:
-    """Cancel or move one occurrence of a series (keyed by its original local date)."""
+) -> tuple[EventOccurrence, list[bookings.FollowedBooking]]:
+    """Cancel or move one occurrence of a series (keyed by its original local date); the
+    bookings of a moved one move with it where they can (`bookings.follow_occurrence`: each
+    moved, or kept and why)."""
     event, series = _locked_series(session, event_id, expected_version, "day")
     if not series.has_occurrence_on(day):
         raise NotFoundError(f"occurrence of event {event_id} on", day.isoformat())
@@ -512,8 +515,14 @@ def change_occurrence(
     _record_occurrence_change(
         session, event, f"only the occurrence of {format_day(day)}", before, after
     )
+    followed = []
+    # Moved: neither cancelled (no times then), nor only renamed (the same times).
+    if "start" in before and "start" in after:
+        was, now = (before["start"], before["end"]), (after["start"], after["end"])
+        if was != now:
+            followed = bookings.follow_occurrence(session, event, was, now, principal)
     announce(session, EVENT_UPDATED, event)
-    return override
+    return override, followed
 
 
 def restore_occurrence(

@@ -131,6 +131,9 @@ def make_settings(
             "argon2_time_cost": 1,
             "argon2_memory_cost_kib": 1024,
             "argon2_parallelism": 1,
+            # A PDF worker started with every gateway of the suite would cost seconds of CPU
+            # each; the test of the warm-up turns it on.
+            "pdf_warm_up": False,
         }
         values.update(overrides)
         return GatewaySettings(**values)

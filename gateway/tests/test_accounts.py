@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 
 from gateway_service.cli import app as cli
 from gateway_service.settings import GatewaySettings, get_settings
+from gateway_service.time_zones import zone_choices
 from gateway_service.users.bootstrap import bootstrap_admin
 from gateway_service.users.models import User
 from gateway_service.users.policy import check_password
@@ -695,6 +696,87 @@ def test_an_admin_adds_a_person_with_their_time_zone_every_problem_beside_its_in
     )
     assert moved.status_code == 303, moved.text
     assert make_client().get("/api/v1/users/me", headers=headers).json()["time_zone"] is None
+
+
+def _error_beside(page: str, name: str) -> str:
+    """The text of the new-person form's error beside input `name` (empty: none)."""
+    found = re.search(rf'<span class="field-error" id="new-{name}-error">([^<]*)</span>', page)
+    return found.group(1) if found else ""
+
+
+def test_adding_a_person_says_every_problem_at_once_the_services_too(make_client, admin_headers):
+    """QA: the add-person form said its problems one round trip at a time: the e-mail and the
+    passwords' mismatch, then (fixed) the time zone, then (fixed) the user name taken; a short
+    password was never said until the rest was right."""
+    client = make_client()
+    holder = f"maria.{uuid.uuid4().hex[:6]}@obcms.test"
+    created = client.post(
+        "/api/v1/users",
+        json={"username": f"u-{uuid.uuid4().hex[:8]}", "password": USER_PASSWORD, "email": holder},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    form = {
+        "username": "ADMIN",  # taken (in any letter case)
+        "full_name": "Test Person",
+        "email": "bad-email",
+        "role": "staff",
+        "time_zone": "",
+        "password": "short",
+        "password_confirm": "different",
+    }
+    refused = submit(admin, PEOPLE + "new/", form)
+    assert refused.status_code == 422
+    assert "already exists" in _error_beside(refused.text, "username")
+    assert (
+        _error_beside(refused.text, "email") == "Must be an e-mail address, e.g. name@example.org"
+    )
+    assert "At least 12 characters" in _error_beside(refused.text, "password")
+    assert _error_beside(refused.text, "password_confirm") == "The two passwords differ."
+
+    # Well formed, but the name and address taken and the password weak: said together.
+    clash = submit(
+        admin,
+        PEOPLE + "new/",
+        {**form, "email": holder, "password": "password1234", "password_confirm": "password1234"},
+    )
+    assert clash.status_code == 422
+    assert "already exists" in _error_beside(clash.text, "username")
+    assert "is already" in _error_beside(clash.text, "email")
+    assert "too easy to guess" in _error_beside(clash.text, "password")
+
+    # The API says them in one 422 too; a clash alone stays a 409.
+    both = client.post(
+        "/api/v1/users",
+        json={"username": "admin", "password": "password1234", "email": holder},
+        headers=admin_headers,
+    )
+    assert both.status_code == 422, both.text
+    assert {detail["field"] for detail in _error(both)["details"]} == {
+        "password",
+        "username",
+        "email",
+    }
+    alone = client.post(
+        "/api/v1/users",
+        json={"username": "admin", "password": NEW_PASSWORD, "email": holder},
+        headers=admin_headers,
+    )
+    assert alone.status_code == 409, alone.text
+    assert {detail["field"] for detail in _error(alone)["details"]} == {"username", "email"}
+
+
+def test_the_add_person_form_picks_the_time_zone_from_the_event_forms_list(make_client):
+    """QA: the time zone was a text box while its error spoke of "a time zone of the list"."""
+    admin = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    page = admin.get(PEOPLE).text
+    picker = re.search(r'<select name="time_zone"[^>]*>(.*?)</select>', page, re.S)
+    assert picker is not None, "no time zone picker"
+    assert '<option value="">The office\'s: Manila (Asia)</option>' in picker.group(1)
+    assert '<option value="Europe/London">London (Europe)</option>' in picker.group(1)
+    offered = zone_choices()
+    assert re.findall(r'value="([^"]+)"', picker.group(1)) == [*offered.usual, *offered.others]
 
 
 def test_an_admin_deactivates_after_confirming_and_resets_a_password(make_client, admin_headers):

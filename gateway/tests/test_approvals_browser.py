@@ -1,6 +1,7 @@
 """The budget approval queue in a real browser (Debian's Chromium driven by Playwright), as a
 manager: a PPA is approved from the queue into budget review (the page confirms it and shows
-it in its new stage), another rejected after a note and a confirmation; the ceilings' usage
+it in its new stage), another rejected after a note (focused, asked for before sending) and a
+confirmation; the ceilings' usage
 with its enforcement in words. axe-core at desktop and phone widths, no sideways scroll at
 390 px, screenshots (test-artifacts/screenshots/approvals-*.png)."""
 
@@ -100,9 +101,19 @@ def test_a_manager_approves_and_rejects_from_the_queue(
 
     port.get_by_role("link", name="Reject…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Reject “Fish port {marker}”?")
+    # The note, the one thing to give, has the focus; the browser asks for it before sending.
+    note = page.locator("textarea[name=note]")
+    expect(note).to_be_focused()
+    page.keyboard.type("   ")
     page.get_by_role("button", name="Yes, reject").click()
+    # Blank is refused by the gateway too, beside the note, which keeps the focus.
     expect(page.locator("#f-note-error")).to_have_text("Give the note")
-    page.fill("textarea[name=note]", "The port is funded by the province this year")
+    expect(note).to_be_focused()
+    note.fill("")
+    page.get_by_role("button", name="Yes, reject").click()
+    assert note.evaluate("note => note.validity.valueMissing")
+    expect(page.locator("#f-note-error")).to_have_text("Give the note")  # not sent again
+    note.fill("The port is funded by the province this year")
     check_page(page, "approvals-reject-note")
     page.get_by_role("button", name="Yes, reject").click()
     expect(page.locator("#toast")).to_have_text("Rejected: the PPA left the queue with your note")

@@ -1,7 +1,8 @@
 """The PPA list's Excel export in a real browser (Debian's Chromium driven by Playwright): a
 staff user filters the list, opens the Export menu, downloads the Excel file, and it holds
-exactly the PPAs the page shows (opened with openpyxl). axe-core on the list with the menu
-open, at desktop and phone widths (test-artifacts/screenshots/exports-*.png)."""
+exactly the PPAs the page shows (opened with openpyxl); a PDF link says it is preparing the
+file until it comes. axe-core on the list with the menu open, at desktop and phone widths
+(test-artifacts/screenshots/exports-*.png)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from gateway_helpers import (
     create_user,
     token_for,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 PPAS = "/oobc-management/portfolio/ppas/"
+DASHBOARD = "/oobc-management/portfolio/"
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,29 @@ def test_a_filtered_ppa_list_downloads_as_excel_with_the_rows_shown(
     budgets = sorted(row[column["Budget allocation"]] for row in cells)
     assert budgets == [100000.5, 300000.5, 400000.5]
     assert all(row[column["Start date"]].year == 2026 for row in cells)
+
+
+def test_a_pdf_link_says_it_is_preparing_the_file_until_it_comes(page: Page):
+    """QA: the first portfolio PDF took 6 s with no sign that anything was happening."""
+    held: list[Route] = []
+    page.route("**/portfolio/report.pdf*", lambda route: held.append(route))  # answered later
+    page.goto(DASHBOARD)
+    link = page.get_by_role("link", name="Portfolio report (PDF)")
+    with page.expect_download() as downloading:
+        link.click()
+        preparing = page.get_by_role("link", name="Preparing the PDF…")
+        expect(preparing).to_have_attribute("aria-busy", "true")
+        expect(page.get_by_role("status")).to_have_text("Preparing the PDF…")
+        check_page(page, "exports-pdf-preparing")
+        assert len(held) == 1
+        held[0].continue_()
+    download = downloading.value
+    assert download.suggested_filename.startswith("portfolio-report-")
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as saved:
+        assert saved.read(5) == b"%PDF-"
+    expect(link).to_be_visible()  # its words back
+    expect(link).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("status")).to_have_text(
+        f"The PDF is ready: {download.suggested_filename}"
+    )

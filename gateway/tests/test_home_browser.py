@@ -138,6 +138,45 @@ def test_a_manager_approves_leave_from_home(
     page.context.close()
 
 
+def test_rejecting_leave_from_home_starts_in_the_reason(
+    browser: Browser, gateway: ServedApp, people: dict[str, Any]
+):
+    """QA: the Reject page left focus at the top (18 Tabs to the reason) and sent an empty
+    reason to be refused."""
+    marker = people["marker"]
+    start = datetime.now(formatting.OFFICE_ZONE).date() + timedelta(days=40)
+    with httpx.Client(base_url=gateway.url, timeout=30) as api:
+        leave = api.post(
+            "/api/v1/leaves",
+            json={
+                "leave_type": "vacation",
+                "start_date": start.isoformat(),
+                "end_date": start.isoformat(),
+                "reason": f"fiesta {marker}",
+            },
+            headers=people["hana"]["headers"],
+        )
+        assert leave.status_code == 201, leave.text
+    page = _signed_in(browser, gateway, people["jude"]["username"], DESKTOP)
+    page.locator("li", has_text=f"fiesta {marker}").get_by_role("link", name="Reject").click()
+    reason = page.get_by_label("Reason (the requester sees it)")
+    expect(reason).to_be_focused()
+    page.keyboard.press("Enter")  # a blank line: sent, and refused by the service
+    page.get_by_role("button", name="Yes, reject").click()
+    expect(page.locator("#f-reason-error")).to_have_text(
+        "Give the reason for rejecting it, the requester reads it"
+    )
+    expect(reason).to_be_focused()  # asked again, the reason still first
+    reason.fill("")
+    page.get_by_role("button", name="Yes, reject").click()
+    assert reason.evaluate("reason => reason.validity.valueMissing")
+    page.keyboard.type("The whole team is at the summit that week")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Leave request rejected")
+    page.context.close()
+
+
 @pytest.mark.parametrize("who", ["hana", "jude"])
 def test_the_phone_layout_fits_and_passes_axe(
     browser: Browser, gateway: ServedApp, people: dict[str, Any], who: str

@@ -11,14 +11,16 @@ import io
 import random
 import re
 import sys
+import time
 import uuid
 from datetime import date
 from typing import Any
 
 import httpx
 import openpyxl
+import psutil
 import pytest
-from gateway_helpers import ADMIN_PASSWORD, SCREENSHOTS, signed_in, token_for
+from gateway_helpers import ADMIN_PASSWORD, SCREENSHOTS, served, signed_in, token_for
 from pypdf import PdfReader
 
 DASHBOARD = "/oobc-management/portfolio/"
@@ -184,7 +186,9 @@ def test_budget_execution_files_carry_the_page_filters(make_client, portfolio):
     assert menu
     links = {
         words: href.replace("&amp;", "&")
-        for href, words in re.findall(r'<a href="([^"]+)" download>([^<]+)</a>', menu.group(1))
+        for href, words in re.findall(
+            r'<a href="([^"]+)" download(?: data-pdf)?>([^<]+)</a>', menu.group(1)
+        )
     }
     assert set(links) == {"CSV", "Excel", "PDF"}
 
@@ -220,7 +224,9 @@ def test_the_ppa_brief_is_one_page_with_its_figures_and_chart(make_client, portf
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     ppa = portfolio["ppa"]
     detail = client.get(f"{PPAS}{ppa['id']}/")
-    assert f'href="{PPAS}{ppa["id"]}/brief.pdf" download>Download brief (PDF)' in detail.text
+    assert (
+        f'href="{PPAS}{ppa["id"]}/brief.pdf" download data-pdf>Download brief (PDF)' in detail.text
+    )
 
     brief = client.get(f"{PPAS}{ppa['id']}/brief.pdf")
     pages, text = pdf_text(brief, "ppa-brief.pdf")
@@ -328,7 +334,8 @@ def test_the_portfolio_report_has_the_dashboards_filters_tables_and_charts(make_
     year = portfolio["year"]
     dashboard = client.get(DASHBOARD, params={"fiscal_year": year})
     link = re.search(
-        r'<a href="(/oobc-management/portfolio/report\.pdf[^"]*)" download>', dashboard.text
+        r'<a href="(/oobc-management/portfolio/report\.pdf[^"]*)" download data-pdf>',
+        dashboard.text,
     )
     assert link
     assert f"fiscal_year={year}" in link.group(1)
@@ -468,3 +475,36 @@ def test_no_pdf_for_a_ppa_the_user_cannot_read(make_client, portfolio):
         response = client.get(f"{PPAS}{missing}/brief.pdf")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
+
+
+def _holds_weasyprint(process: psutil.Process) -> bool:
+    try:
+        return any("libpango" in mapped.path for mapped in process.memory_maps())
+    except psutil.Error:  # ended meanwhile
+        return False
+
+
+def test_the_first_pdf_finds_a_worker_started_with_the_gateway(make_settings):
+    """QA: the first portfolio PDF of a session took 6 s, later ones 1.5 s: its worker process
+    started then (the gateway's modules, then WeasyPrint, seconds each). The gateway starts
+    it as it starts, and the first document is made by it."""
+    from gateway_service.app import create_app
+
+    tests = psutil.Process()
+    before = {child.pid for child in tests.children()}
+
+    def started() -> list[psutil.Process]:
+        return [child for child in tests.children() if child.pid not in before]
+
+    with served(create_app(make_settings(pdf_warm_up=True))) as server:
+        deadline = time.monotonic() + 60
+        while not any(_holds_weasyprint(child) for child in started()):
+            assert time.monotonic() < deadline, "no PDF worker was started with the gateway"
+            time.sleep(0.2)
+        warm = [child.pid for child in started()]
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            signed_in(client, "admin", ADMIN_PASSWORD)
+            first = client.get(BUDGET_EXECUTION + "export/", params={"format": "pdf"})
+        assert first.status_code == 200, first.text[:300]
+        assert first.content.startswith(b"%PDF")
+        assert [child.pid for child in started()] == warm  # made by it: none started

@@ -11,6 +11,7 @@ on writes -> routes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gateway_service import pdf
 from gateway_service.auth.identity import IdentityCache, LoginRequiredError
 from gateway_service.auth.routes import LOGIN_PATH
 from gateway_service.auth.routes import router as auth_router
@@ -142,7 +144,12 @@ async def _backends_and_admin(app: FastAPI) -> AsyncIterator[None]:
         # Not ready yet (database down or not migrated): /readyz tells; the next start
         # bootstraps.
         logger.error("admin bootstrap failed: %s", exc)
+    warming = asyncio.create_task(pdf.warm_up(app)) if settings.pdf_warm_up else None
     yield
+    if warming is not None:
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
     await app.state.backends.aclose()
     app.state.password_hashing.shutdown()
 

@@ -7,13 +7,18 @@ WeasyPrint is large (about 50 MB once loaded) and a document takes it a few hund
 milliseconds of CPU: it runs in a worker process (`anyio.to_process`, HTML in, PDF bytes out;
 `gateway_service.pdf_writer`), never loaded by the gateway's own process, whose event loop and
 memory stay as they were. The workers are anyio's, at most ``OBCMS_GATEWAY_PDF_WORKERS`` (1)
-at a time, started at the first document (a worker loads the gateway's modules, as a child of
-its main module, and then WeasyPrint: seconds) and kept for the next while documents are
-asked for (ended after 5 idle minutes). pygal (2 MB) too is imported by the first chart, not by
-every gateway worker at its start."""
+at a time, kept for the next document (anyio ends only those of a pool of several idle for 5
+minutes). Starting one takes seconds: it loads the gateway's modules again, as a child of
+its main module (`obcms-gateway`), then WeasyPrint (measured on a busy 2-core machine: 4.5 s
+and 80 MB, then 3 s and 30 MB more; the first PDF took 7 to 10 s, the next 1.3 to 2 s). So
+the gateway starts one in the background as it starts (`warm_up`;
+``OBCMS_GATEWAY_PDF_WARM_UP``): the first document is as quick as the next, and the memory is
+what the first document took until the gateway stopped anyway. pygal (2 MB) is imported by the
+first chart, not by every gateway worker at its start."""
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -21,7 +26,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from anyio import CapacityLimiter, to_process
-from fastapi import Request
+from fastapi import FastAPI, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
@@ -33,6 +38,8 @@ from obcms_platform.formatting import money
 if TYPE_CHECKING:
     from pygal.graph.graph import Graph
     from pygal.style import Style
+
+logger = logging.getLogger(__name__)
 
 PDF_MEDIA_TYPE = "application/pdf"
 # The series of a budget chart: its words and colour (as the dashboard's Chart.js charts).
@@ -51,13 +58,24 @@ LABEL_LIMIT = 32
 SUBJECT_LIMIT = 60
 
 
-def _worker_limit(request: Request) -> CapacityLimiter:
-    """The app's cap on PDF worker processes, made at its first document (in its event loop)."""
-    limiter: CapacityLimiter | None = getattr(request.app.state, "pdf_workers", None)
+def _worker_limit(app: FastAPI) -> CapacityLimiter:
+    """The app's cap on PDF worker processes, made at its first use (in its event loop)."""
+    limiter: CapacityLimiter | None = getattr(app.state, "pdf_workers", None)
     if limiter is None:
-        limiter = CapacityLimiter(request.app.state.settings.pdf_workers)
-        request.app.state.pdf_workers = limiter
+        limiter = CapacityLimiter(app.state.settings.pdf_workers)
+        app.state.pdf_workers = limiter
     return limiter
+
+
+async def warm_up(app: FastAPI) -> None:
+    """Start a PDF worker of `app` and load WeasyPrint in it (`pdf_writer.warm_up`), in the
+    background of the gateway's start; a document asked for meanwhile waits for it rather
+    than start another. Cancelled (the gateway stopping), the worker is ended; failed, the
+    first document starts one, as without this."""
+    try:
+        await to_process.run_sync(pdf_writer.warm_up, limiter=_worker_limit(app), cancellable=True)
+    except Exception:
+        logger.warning("the PDF worker could not be started ahead", exc_info=True)
 
 
 async def pdf_response(
@@ -76,7 +94,9 @@ async def pdf_response(
             **context,
         }
     )
-    document = await to_process.run_sync(pdf_writer.write_pdf, page, limiter=_worker_limit(request))
+    document = await to_process.run_sync(
+        pdf_writer.write_pdf, page, limiter=_worker_limit(request.app)
+    )
     return Response(
         document,
         media_type=PDF_MEDIA_TYPE,

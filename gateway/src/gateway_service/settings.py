@@ -87,6 +87,9 @@ class GatewaySettings(ServiceSettings):
     # gateway's modules, about 200 MB): at most this many per gateway process, whatever CPU
     # count the node reports to a pod.
     pdf_workers: int = Field(default=1, ge=1, le=8)
+    # Start one as the gateway starts (in the background), rather than at the first document,
+    # whose reader then waited seconds more than for the next (`gateway_service.pdf`).
+    pdf_warm_up: bool = True
 
     # Identity.
     admin_password: str | None = None

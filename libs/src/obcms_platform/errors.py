@@ -84,17 +84,20 @@ class InputProblems:
     `raise_if_any()`.
 
     The body is a validation error's: `message` and `field` the first problem's, `details`
-    one entry per problem (`field`, `message` without the field's name, `type`)."""
+    one entry per problem (`field`, `message` without the field's name, `type`). A clash with
+    what is stored (a `ConflictError`: a name taken) is gathered too: alone it stays a 409,
+    beside malformed input it is one of the 422's problems, so that every one is said."""
 
     def __init__(self) -> None:
-        self.found: list[InvalidInputError] = []
+        self.found: list[InvalidInputError | ConflictError] = []
 
     @contextmanager
     def check(self) -> Iterator[None]:
-        """Keep the problem the block raises (an `InvalidInputError`) and go on."""
+        """Keep the problem the block raises (an `InvalidInputError` or a `ConflictError`)
+        and go on."""
         try:
             yield
-        except InvalidInputError as problem:
+        except (InvalidInputError, ConflictError) as problem:
             self.found.append(problem)
 
     def add(self, field: str, problem: str) -> None:
@@ -106,11 +109,17 @@ class InputProblems:
             return
         first = self.found[0]
         details = [
-            ErrorDetail(field=detail.field, message=detail.message, type="value_error")
+            ErrorDetail(
+                field=detail.field,
+                message=detail.message,
+                type=problem.code if isinstance(problem, ConflictError) else "value_error",
+            )
             for problem in self.found
             for detail in problem.problems()
         ]
-        raise InvalidInputError(first.message, field=first.field, details=details)
+        clashes_only = all(isinstance(problem, ConflictError) for problem in self.found)
+        kind = ConflictError if clashes_only else InvalidInputError
+        raise kind(first.message, field=first.field, details=details)
 
 
 class UnauthorizedError(AppError):

@@ -246,7 +246,8 @@ def xlsx_chunks(
     names: Names,
     zone: ZoneInfo = OFFICE_ZONE,
 ) -> Iterator[bytes]:
-    """The Excel workbook of `records` (one sheet named `title`, its header row frozen;
+    """The Excel workbook of `records` (one sheet named `title`, its header row frozen and
+    filtering;
     people and teams by `names`, moments in `zone`), in chunks once written: in
     constant-memory mode each row leaves memory as the next starts."""
     with tempfile.TemporaryFile() as spool:
@@ -278,6 +279,7 @@ def _write_workbook(
     longest = [len(column.header) for column in columns]
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, header)
+    row = 0
     for row, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
             value = column_cell(column, record, names, zone)
@@ -300,7 +302,9 @@ def _write_workbook(
                 length = len(str(value))
                 sheet.write_number(row, index, value)
             longest[index] = max(longest[index], length)
-    # Set once every row is written (xlsxwriter writes the widths when it closes the sheet).
+    # Set once every row is written (xlsxwriter writes them when it closes the sheet): the
+    # header row's filter buttons over every row, and the widths.
+    sheet.autofilter(0, 0, row, len(columns) - 1)
     for index, length in enumerate(longest):
         sheet.set_column(index, index, min(max(length + 2, NARROWEST_COLUMN), WIDEST_COLUMN))
     workbook.close()

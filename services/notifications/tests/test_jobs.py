@@ -23,8 +23,10 @@ from obcms_platform.contracts import (
     EVENT_CREATED,
     EVENT_UPDATED,
     LEAVE_CREATED,
+    TASK_UPDATED,
     CalendarEventCreated,
     LeaveChanged,
+    TaskChanged,
 )
 from obcms_platform.db import Database
 from obcms_platform.unsubscribe import Unsubscription, read_token
@@ -122,6 +124,40 @@ def test_a_task_due_in_two_days_is_reminded_once_however_often_the_job_runs(
             _run(database, settings, "task_reminders", start + dt.timedelta(days=day, hours=hour))
     kinds = [n.kind for n in inbox(session, amina) if n.kind != Kind.TASK_ASSIGNED]
     assert kinds == [Kind.TASK_DUE_SOON, Kind.TASK_DUE_TODAY, Kind.TASK_OVERDUE]
+
+
+def test_reassigning_an_overdue_task_tells_the_new_assignee_once(
+    session: Session, database: Database, settings: NotificationsSettings
+) -> None:
+    """QA: reassigning an overdue task sent the new assignee "… assigned you …" and "… is
+    overdue" in the same minute."""
+    amina = _known(session, settings, Person())
+    norhana = _known(session, settings, Person(full_name="Norhana Ampatuan", username="norhana"))
+    chief = _known(session, settings, Person(full_name="Rashid Lidasan", username="rashid"))
+    task_id = _due_task(session, settings, amina)  # due 16 Dec
+    overdue = dt.datetime(2026, 12, 18, 1, 0, tzinfo=UTC)  # 09:00 in Manila, 2 days late
+    _run(database, settings, "task_reminders", overdue)
+    assert [n.kind for n in inbox(session, amina)] == [Kind.TASK_ASSIGNED, Kind.TASK_OVERDUE]
+
+    reassigned = TaskChanged(
+        task_id=task_id,
+        title="Submit the quarterly report",
+        status=TaskStatus.IN_PROGRESS,
+        due_date=dt.date(2026, 12, 16),
+        assignee_ids=[norhana.user_id],
+        version=2,
+        changed_by=chief.user_id,
+    )
+    handle(
+        session,
+        settings,
+        event(TASK_UPDATED, reassigned, task_id, at=overdue + dt.timedelta(minutes=3)),
+    )
+    for later in (dt.timedelta(minutes=4), dt.timedelta(hours=5), dt.timedelta(days=2)):
+        _run(database, settings, "task_reminders", overdue + later)
+    (told,) = inbox(session, norhana)
+    assert told.title == "Rashid Lidasan assigned you “Submit the quarterly report”"
+    assert told.body == "Overdue: it was due Wed 16 Dec 2026."
 
 
 def test_a_tick_that_finds_every_reminder_sent_asks_once_and_writes_none(

@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from sqlalchemy import insert
 
 from obcms_platform.bus import Event
@@ -144,8 +145,10 @@ def test_excel_export_has_the_header_words_and_typed_cells(client, staff, seed):
     header, *rows = workbook_rows(response)
     assert response.headers["content-disposition"].endswith('.xlsx"')
     assert header[:3] == ("Title", "Category", "Status")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert sheet.title == "PPAs"  # as people write it (it read "Ppas")
+    # The header row's filter buttons, over every row (QA: no export had them).
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
     column = {name: index for index, name in enumerate(header)}
     assert [row[column["PPA id"]] for row in rows] == listed
     first = next(item for item in reversed(seed) if str(item["id"]) == listed[0])

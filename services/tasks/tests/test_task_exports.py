@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from obcms_platform.bus import Event
 from obcms_platform.testing import assert_error
@@ -194,3 +195,27 @@ def test_an_export_names_the_template_a_task_was_made_from(client, manager):
     response = client.get(TASKS, params=params, headers=manager.headers)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     assert [(row["Task id"], row["Template"]) for row in rows] == [(by_hand["id"], "")]
+
+
+def test_a_generated_task_reads_generated_and_the_header_row_filters(client, manager):
+    """QA: "Created by" was empty for generated tasks, and the file had no filter buttons on
+    its header row."""
+    event_id = uuid.uuid4()
+    generated = client.post(
+        "/api/v1/task-templates/event_meeting_standard/generate",
+        json={"subject_kind": "event", "subject_id": str(event_id), "base_date": "2026-03-02"},
+        headers=manager.headers,
+    )
+    assert generated.status_code == 201, generated.text
+    workbook = client.get(
+        TASKS,
+        params={"related_event_id": str(event_id), "format": "xlsx"},
+        headers=manager.headers,
+    )
+    assert workbook.status_code == 200, workbook.text
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert len(cells) == 8
+    column = {name: index for index, name in enumerate(header)}
+    assert {row[column["Created by"]] for row in cells} == {"Generated from a template"}
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}{len(cells) + 1}"

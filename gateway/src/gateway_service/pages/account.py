@@ -52,6 +52,7 @@ from gateway_service.pages.handover import (
 )
 from gateway_service.pages.home import OPEN_TASK_STATUSES
 from gateway_service.settings import GatewaySettings
+from gateway_service.time_zones import zone_choices
 from gateway_service.users import service
 from gateway_service.users.models import User
 from gateway_service.users.schemas import ProfileUpdate, UserCreate, UserUpdate, time_zone_names
@@ -296,7 +297,7 @@ async def _people_page(
             "form": form or {},
             "problems": problems or {},
             "roles": ROLES,
-            "time_zones": sorted(time_zone_names()),
+            "time_zones": zone_choices(),  # the event form's picker
             "office_time_zone": OFFICE_TIMEZONE,
             "min_length": _min_length(request),
         },
@@ -306,7 +307,8 @@ async def _people_page(
 
 @router.post(NEW_PERSON)
 async def create_person(request: Request, admin: PageAdmin) -> Response:
-    """An administrator adds someone: every problem of the form beside its input, at once."""
+    """An administrator adds someone: every problem of the form beside its input, at once
+    (those of its shape, and the service's: the password policy, a name or address taken)."""
     form, submitted = await read_form(request)
     password = _password(submitted, "password")
     problems: dict[str, str] = {}
@@ -328,10 +330,25 @@ async def create_person(request: Request, admin: PageAdmin) -> Response:
         for error in exc.errors():
             name = field_path(error["loc"]) or "username"
             problems.setdefault(name, sentence(plain_message(error)))
+    min_length = _min_length(request)
     if data is None or problems:
+        # The service's checks of the inputs that are well formed, said with the others.
+        def check(session: Session) -> list[AppError]:
+            return list(
+                service.new_account_problems(
+                    session,
+                    username=None if "username" in problems else form.get("username"),
+                    full_name=form.get("full_name", ""),
+                    email=None if "email" in problems else form.get("email") or None,
+                    password=password,
+                    min_password_length=min_length,
+                ).found
+            )
+
+        for refusal in await in_session(request, check):
+            _add_refusal(problems, refusal)
         return await _people_page(request, form=form, problems=problems, status=422)
     created = data
-    min_length = _min_length(request)
 
     def create(session: Session) -> uuid.UUID:
         return service.create_user(session, created, min_password_length=min_length).id
@@ -339,10 +356,18 @@ async def create_person(request: Request, admin: PageAdmin) -> Response:
     try:
         person_id = await in_hashing_session(request, create, commit=True, actor=admin.id)
     except AppError as exc:
-        refusal = FormError(exc.status_code, exc.message, exc.field)
-        problems = {exc.field if exc.field in NEW_PERSON_INPUTS else "username": refusal.reason}
+        problems = {}
+        _add_refusal(problems, exc)
         return await _people_page(request, form=form, problems=problems, status=exc.status_code)
     return redirect(person_url(person_id) + "?done=created")
+
+
+def _add_refusal(problems: dict[str, str], refusal: AppError) -> None:
+    """Each problem of the service's `refusal` beside the new-person input it is about (the
+    user name's when it names none of them), unless that input already shows one."""
+    for problem in refusal.problems():
+        field = problem.field if problem.field in NEW_PERSON_INPUTS else "username"
+        problems.setdefault(field, FormError(refusal.status_code, problem.message).reason)
 
 
 async def _person_page(

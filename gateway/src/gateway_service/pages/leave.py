@@ -349,6 +349,7 @@ async def _reject_page(
             "post_to": leave_url(leave_id) + "reject/",
             "next": next_page,
             "note_name": "reason",
+            "note_required": True,
             "note_label": "Reason (the requester sees it)",
             "note": reason,
             "errors": errors or {},

@@ -308,6 +308,7 @@ async def _undo_question(
             "post_to": booking_url(booking_id) + f"{undoing}/",
             "next": next_page,
             "note_name": "notes",
+            "note_required": undoing == "reject",  # a cancellation's note is optional
             "note_label": "Note (why)",
             "note": note,
             "errors": errors or {},

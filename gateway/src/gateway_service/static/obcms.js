@@ -173,8 +173,65 @@
     });
   }
 
+  // A PDF is made when asked for, which takes a second or two: its link (a[data-pdf]) says
+  // "Preparing the PDF…" (and the status area too) until the file has come, which the
+  // browser then saves as the link would have. An answer that is no PDF (an error, the
+  // login) is opened as the link would open it. Without this script the link downloads it.
+  var PREPARING = "Preparing the PDF…";
+  function savedName(response, link) {
+    var given = response.headers.get("Content-Disposition") || "";
+    var encoded = /filename\*=UTF-8''([^;]+)/i.exec(given);
+    if (encoded) return decodeURIComponent(encoded[1]);
+    var plain = /filename="([^"]+)"/i.exec(given);
+    return plain ? plain[1] : new URL(link.href).pathname.split("/").pop();
+  }
+  function save(blob, name) {
+    var address = URL.createObjectURL(blob);
+    var saving = document.createElement("a");
+    saving.href = address;
+    saving.download = name;
+    saving.hidden = true;
+    document.body.appendChild(saving);
+    saving.click();
+    saving.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(address); }, 60000);
+  }
+  function setUpPdfLinks() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[data-pdf]");
+      var plainClick = event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey);
+      if (!link || !plainClick || event.defaultPrevented) return;
+      event.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return; // already on its way
+      var said = link.textContent;
+      function ready() {
+        link.textContent = said;
+        link.removeAttribute("aria-busy");
+      }
+      link.setAttribute("aria-busy", "true");
+      link.textContent = PREPARING;
+      toast(PREPARING);
+      fetch(link.href, { credentials: "same-origin" })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("application/pdf") !== 0) throw new Error("no PDF");
+          return response.blob().then(function (blob) {
+            var name = savedName(response, link);
+            save(blob, name);
+            ready();
+            toast("The PDF is ready: " + name);
+          });
+        })
+        .catch(function () {
+          ready();
+          window.location.assign(link.href);
+        });
+    });
+  }
+
   function setUp() {
     keepPlaceThroughLogin();
+    setUpPdfLinks();
     setUpSearchKey();
     setUpMenu();
     setUpDropdowns();

@@ -27,6 +27,7 @@ from obcms_platform.bus.topology import SUBSCRIPTIONS, subscribes
 from obcms_platform.contracts import USER_CHANGED, UserChanged
 from obcms_platform.errors import (
     ConflictError,
+    InputProblems,
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
@@ -45,28 +46,56 @@ class AccountChange:
     signs_out: bool
 
 
-def _personal_words(user: User | UserCreate) -> list[str]:
+def _personal_words(username: str, full_name: str, email: str | None) -> list[str]:
     """What zxcvbn should count as known to an attacker."""
-    return [user.username, user.full_name, user.email or ""]
+    return [username, full_name, email or ""]
 
 
-def _names(user: User | UserCreate) -> list[str]:
+def _names(full_name: str, email: str | None) -> list[str]:
     """The person's names, none of whose words a password may hold: the full name and the
     e-mail's name (before the @)."""
-    return [user.full_name, (user.email or "").partition("@")[0]]
+    return [full_name, (email or "").partition("@")[0]]
+
+
+def new_account_problems(
+    session: Session,
+    *,
+    username: str | None,
+    full_name: str,
+    email: str | None,
+    password: str,
+    min_password_length: int,
+) -> InputProblems:
+    """Every problem of a new account's input that only the service can see, each of its
+    field: a password the policy refuses, a user name taken, an address another account's.
+    A form whose user name or e-mail is malformed passes None for it (not checked)."""
+    problems = InputProblems()
+    with problems.check():
+        check_password(
+            password,
+            min_length=min_password_length,
+            field="password",
+            user_inputs=_personal_words(username or "", full_name, email),
+            names=_names(full_name, email),
+        )
+    if username and find_user(session, username) is not None:
+        with problems.check():
+            raise _username_taken(username)
+    with problems.check():
+        _refuse_a_shared_email(session, email, None)
+    return problems
 
 
 def create_user(session: Session, data: UserCreate, *, min_password_length: int) -> User:
-    check_password(
-        data.password,
-        min_length=min_password_length,
-        field="password",
-        user_inputs=_personal_words(data),
-        names=_names(data),
-    )
-    if find_user(session, data.username) is not None:
-        raise _username_taken(data.username)
-    _refuse_a_shared_email(session, data.email, None)
+    """A new account; every problem of `data` refused at once (`new_account_problems`)."""
+    new_account_problems(
+        session,
+        username=data.username,
+        full_name=data.full_name,
+        email=data.email,
+        password=data.password,
+        min_password_length=min_password_length,
+    ).raise_if_any()
     user = User(
         username=data.username,
         username_canonical=canonical_username(data.username),
@@ -358,8 +387,8 @@ def _set_password(user: User, password: str, *, min_password_length: int, field:
         password,
         min_length=min_password_length,
         field=field,
-        user_inputs=_personal_words(user),
-        names=_names(user),
+        user_inputs=_personal_words(user.username, user.full_name, user.email),
+        names=_names(user.full_name, user.email),
     )
     user.password_hash = hash_password(password)
     user.version += 1

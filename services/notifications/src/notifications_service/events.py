@@ -205,7 +205,11 @@ def on_task(
                 actor=task.changed_by,
             )
         return
-    due = f"Due {format_day(task.due_date)}." if task.due_date else ""
+    due = ""
+    if task.due_date:
+        # Said here, the task's overdue reminder is not sent after it (`jobs.task_reminders`).
+        overdue = task.due_date < event.occurred_at.astimezone(OFFICE_ZONE).date()
+        due = f"{'Overdue: it was due' if overdue else 'Due'} {format_day(task.due_date)}."
     newly_assigned = [person for person in task.assignee_ids if person not in before_assignees]
     generated = _generated_for(session, task) if task.auto_generated and kept is None else None
     if generated is not None:

@@ -12,13 +12,13 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from prometheus_client import Gauge
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -79,7 +79,9 @@ def _each_active(
 
 def task_reminders(session: Session, settings: NotificationsSettings, now: datetime) -> int:
     """Due in 2 days, due today and (lately) overdue, each once per task and due date, in
-    each assignee's own calendar day."""
+    each assignee's own calendar day; but not to someone told since the reminder applies that
+    they were assigned the task: that message said when it is due (and that it is overdue),
+    and a reassigned overdue task made two in the same minute."""
     today_utc = now.astimezone(UTC).date()
     tasks = session.scalars(
         select(WatchedTask).where(
@@ -90,17 +92,21 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
             WatchedTask.assignee_ids != [],
         )
     ).all()
-    due: list[tuple[uuid.UUID, Message]] = []
+    # (person, reminder, its task, the moment it applies from: the start of its first day)
+    due: list[tuple[uuid.UUID, Message, uuid.UUID, datetime]] = []
     for task, person, recipient in _each_active(session, tasks, lambda task: task.assignee_ids):
         assert task.due_date is not None
-        today = now.astimezone(recipients.zone(recipient, settings.default_time_zone)).date()
-        days_left = (task.due_date - today).days
+        zone = recipients.zone(recipient, settings.default_time_zone)
+        days_left = (task.due_date - now.astimezone(zone).date()).days
         if days_left == 2:
             kind, title = Kind.TASK_DUE_SOON, f"{quoted(task.title)} is due in 2 days"
+            first_day = task.due_date - timedelta(days=2)
         elif days_left == 0:
             kind, title = Kind.TASK_DUE_TODAY, f"{quoted(task.title)} is due today"
+            first_day = task.due_date
         elif -OVERDUE_LOOKBACK_DAYS <= days_left < 0:
             kind, title = Kind.TASK_OVERDUE, f"{quoted(task.title)} is overdue"
+            first_day = task.due_date + timedelta(days=1)
         else:
             continue
         message = Message(
@@ -110,8 +116,39 @@ def task_reminders(session: Session, settings: NotificationsSettings, now: datet
             body=f"Due {format_day(task.due_date)}.",
             link=record_link(Record.TASK, task.task_id),
         )
-        due.append((person, message))
-    return _notify_anew(session, settings, due, now)
+        due.append((person, message, task.task_id, datetime.combine(first_day, time(), zone)))
+    done = notified(session, ((person, message.dedup_key) for person, message, _, _ in due))
+    fresh = [reminder for reminder in due if (reminder[0], reminder[1].dedup_key) not in done]
+    told = _told_assigned(session, {(person, task_id) for person, _, task_id, _ in fresh})
+    return sum(
+        notify(session, settings, [person], message, now=now)
+        for person, message, task_id, applies_from in fresh
+        if told.get((person, task_id), _NEVER) < applies_from
+    )
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _told_assigned(
+    session: Session, pairs: set[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], datetime]:
+    """When each (person, task) of `pairs` was last told of being assigned the task (or taken
+    off it: the same kind and key, ``task_assigned:<task>:<version>``, `events.on_task`; one
+    taken off is no assignee to remind); those never told are absent."""
+    if not pairs:
+        return {}
+    task = func.split_part(Notification.dedup_key, ":", 2)
+    rows = session.execute(
+        select(Notification.recipient_id, task, func.max(Notification.created_at))
+        .where(
+            Notification.kind == Kind.TASK_ASSIGNED,
+            Notification.recipient_id.in_({person for person, _ in pairs}),
+            task.in_({str(task_id) for _, task_id in pairs}),
+        )
+        .group_by(Notification.recipient_id, task)
+    )
+    return {(person, uuid.UUID(task_id)): moment for person, task_id, moment in rows}
 
 
 def _notify_anew(

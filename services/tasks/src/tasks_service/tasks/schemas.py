@@ -34,7 +34,7 @@ from obcms_platform.schemas import (
 )
 from obcms_platform.vocabulary import Frequency
 from obcms_platform.zones import office_today
-from tasks_service.tasks.models import TaskDomain, TaskPriority, TaskStatus
+from tasks_service.tasks.models import Task, TaskDomain, TaskPriority, TaskStatus
 
 Hours = Annotated[float, Field(ge=0, le=100_000)]
 RepeatInterval = Annotated[
@@ -364,8 +364,17 @@ def template_name(name: str | None) -> str | None:
     return label(name) if name else None
 
 
+# Who created a generated task, in the export: no one did (the Template column names it).
+GENERATED_BY = "Generated from a template"
+
+
+def _made_by_template(task: Task) -> str | None:
+    return GENERATED_BY if task.auto_generated else None
+
+
 # The columns of the task list's export; people, teams and the PPA by name (the PPA's id kept
-# for the integrations that read it).
+# for the integrations that read it). The tasks service knows no event's or assessment's
+# title (it keeps no projection of them, only of PPAs'): those stay ids.
 TASK_EXPORT_COLUMNS = (
     field("title", "Title"),
     field("domain", "Domain"),
@@ -391,7 +400,7 @@ TASK_EXPORT_COLUMNS = (
     field("repeat_until", "Repeats until"),
     field("description", "Description"),
     field("id", "Task id"),
-    named("created_by", "Created by"),
+    Column("Created by", lambda task: task.created_by or _made_by_template(task), names_ids=True),
     field("created_at", "Created"),
     field("updated_at", "Updated"),
 )

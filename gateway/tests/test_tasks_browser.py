@@ -389,3 +389,39 @@ def test_a_quarterly_task_made_in_the_form_comes_back_when_completed(
     following.click()
     expect(page.locator("h1")).to_have_text(title)
     expect(page.locator("dl.facts [data-repeats]")).to_contain_text("Previous: due Mon 31 Mar 2031")
+
+
+def test_the_title_takes_the_spare_width_of_a_wide_list(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """At 1,440 px a long title wrapped onto five lines in a column of 120 px while the due
+    and created dates sat in wide columns."""
+    marker = uuid.uuid4().hex[:6]
+    long = (
+        f"Budget review of Mangrove rehabilitation in coastal barangays of Lanao del Norte {marker}"
+    )
+    _task(
+        api,
+        staff,
+        long,
+        assignee_ids=[staff["me"]["id"], staff["colleague"]["id"]],
+        due_date="2031-06-02",
+    )
+    _task(api, staff, f"Wide list neighbour {marker}", due_date="2020-06-03")  # overdue
+    # A colleague's: three quick actions (Start…, Complete…, Add me).
+    _task(api, staff, f"Their task {marker}", assignee_ids=[staff["colleague"]["id"]])
+    page.goto(f"{TASKS}?q={marker}")
+    title = page.locator("tbody td[data-label=Title]", has_text="Budget review").bounding_box()
+    due = page.locator("tbody td[data-label=Due]").first.bounding_box()
+    created = page.locator("tbody td[data-label=Created]").first.bounding_box()
+    assert title
+    assert due
+    assert created
+    assert title["width"] >= 380, title
+    assert title["width"] > 2.5 * max(due["width"], created["width"])
+    lines = page.get_by_role("link", name=long).bounding_box()
+    one_line = page.get_by_role("link", name=f"Wide list neighbour {marker}").bounding_box()
+    assert lines
+    assert one_line
+    assert lines["height"] <= 2.5 * one_line["height"]  # two lines at most
+    page.screenshot(path=SCREENSHOTS / "tasks-wide-title.png")

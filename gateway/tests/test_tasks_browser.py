@@ -425,3 +425,24 @@ def test_the_title_takes_the_spare_width_of_a_wide_list(
     assert one_line
     assert lines["height"] <= 2.5 * one_line["height"]  # two lines at most
     page.screenshot(path=SCREENSHOTS / "tasks-wide-title.png")
+
+
+def test_bulk_replace_the_assignees_with_someone_not_on_the_page(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """ "Replace the assignees with" offered only the people named on the page shown: a
+    colleague with no task there could only be added, then the others removed, in two runs."""
+    marker = staff["marker"]
+    colleague = staff["colleague"]
+    tasks = [_task(api, staff, f"Hand over {marker} part{n}") for n in range(2)]
+    page.goto(f"{TASKS}?q=Hand+over+{marker}")
+    expect(page.locator("tbody")).not_to_contain_text(colleague["full_name"])
+    for task in tasks:
+        page.check(f'tr[data-task="{task["id"]}"] input[name=item]')
+    picker = page.locator("label", has_text="Replace the assignees with")
+    picker.locator(".ts-control input").fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=colleague["full_name"]).click()
+    page.click("#bulk button[type=submit]")
+    expect(page.locator("#toast")).to_contain_text("changed")
+    for task in tasks:
+        assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [colleague["id"]]

@@ -547,6 +547,8 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
         _related_records(request, user, listing.filters),
         saved_task_subject(request, user, "Task"),
     )
+    # The bulk change's choices of whom to assign (a list with tasks has one): anyone active.
+    assignable = await active_people(request, limit=CHOICES_LIMIT) if tasks and not board else []
     teams = {team["id"]: team["name"] for team in team_list}
     me = str(user.id)
     mine_through = {
@@ -606,6 +608,7 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
+            "active_people": assignable,
             # Filters and removals find deactivated people too: the work they left.
             "everyone_url": f"{PEOPLE_JSON}?everyone=true",
             **message,

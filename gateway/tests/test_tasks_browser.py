@@ -111,7 +111,7 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     page.select_option("select[name=set_status]", "completed")
     page.click("#bulk button[type=submit]")
     # Back on the list as it was (its search kept), saying so.
-    expect(page.locator("#toast")).to_have_text("The selected tasks were completed")
+    expect(page.locator("#toast")).to_have_text("3 tasks completed")
     expect(page.locator("input[name=q]")).to_have_value("quarterly")
     page.goto(f"{TASKS}?q=quarterly&status=completed")
     expect(page.locator("tbody tr", has_text=f"Quarterly report {marker}")).to_have_count(3)
@@ -243,7 +243,7 @@ def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
     # The list filtered by that assignee with one click on Apply: the picker keeps its width
     # when it loses focus, so Apply stays under the pointer between mouse down and up.
     page.goto(f"{TASKS}?q=Field+visit+{marker}")
-    filter_picker = page.locator(".task-filters label", has_text="Assignee")
+    filter_picker = page.locator(".task-filters label", has_text="Assigned to")
     filter_picker.locator(".ts-control input").fill("Farida")
     page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
     page.click(".task-filters button[type=submit]")
@@ -443,6 +443,6 @@ def test_bulk_replace_the_assignees_with_someone_not_on_the_page(
     picker.locator(".ts-control input").fill("Farida")
     page.locator(".ts-dropdown .option", has_text=colleague["full_name"]).click()
     page.click("#bulk button[type=submit]")
-    expect(page.locator("#toast")).to_contain_text("changed")
+    expect(page.locator("#toast")).to_have_text(f"2 tasks reassigned to {colleague['full_name']}")
     for task in tasks:
         assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [colleague["id"]]

@@ -26,7 +26,7 @@ from gateway_helpers import (
     create_user,
     token_for,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 TASKS = "/oobc-management/staff/tasks/"
 
@@ -66,6 +66,15 @@ def page(browser: Browser, gateway: ServedApp, staff: dict[str, Any]) -> Iterato
         yield page
 
 
+def tabs_to(page: Page, target: Locator, most: int) -> int:
+    """Tab until `target` has the focus; how many presses it took (at most `most`)."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("node => node === document.activeElement"):
+            return presses
+    raise AssertionError(f"not reached in {most} Tabs")
+
+
 def _task(api: httpx.Client, staff: dict[str, Any], title: str, **fields: Any) -> dict[str, Any]:
     created = api.post(
         "/api/v1/tasks", json={"title": title, "assignee_ids": [staff["me"]["id"]], **fields}
@@ -100,14 +109,12 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(rows).to_have_count(3)
     check_page(page, "tasks-list")
 
-    # Bulk-complete the three: "Apply to selected" waits for a ticked box, saying so.
-    apply = page.locator("#bulk button[type=submit]")
-    expect(apply).to_be_disabled()
-    expect(page.locator("[data-bulk-hint]")).to_be_visible()
+    # Bulk-complete the three: the bulk change shows once a box is ticked, counting them.
+    bulk = page.locator("#bulk")
+    expect(bulk).to_be_hidden()
     for n in range(3):
         page.check(f'tr:has-text("part{n}") input[name=item]')
-    expect(apply).to_be_enabled()
-    expect(page.locator("[data-bulk-hint]")).to_be_hidden()
+    expect(bulk.locator("[data-bulk-count]")).to_have_text("Change the 3 selected tasks:")
     page.select_option("select[name=set_status]", "completed")
     page.click("#bulk button[type=submit]")
     # Back on the list as it was (its search kept), saying so.
@@ -446,3 +453,42 @@ def test_bulk_replace_the_assignees_with_someone_not_on_the_page(
     expect(page.locator("#toast")).to_have_text(f"2 tasks reassigned to {colleague['full_name']}")
     for task in tasks:
         assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [colleague["id"]]
+
+
+def test_by_keyboard_the_tasks_are_a_skip_away_and_an_action_comes_back_to_its_message(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """53 Tabs led to a task's Complete (the menu, the filters, the whole bulk change), and
+    after it the page came back with the keyboard at its top."""
+    marker = uuid.uuid4().hex[:6]
+    task = _task(api, staff, f"Send invitations {marker}")
+    page.goto(f"{TASKS}?q=Send+invitations+{marker}")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the tasks")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_be_focused()
+    # Then the list (select all, the sort headings, the task's box, title, Start, Complete),
+    # before the bulk change.
+    row = page.locator(f'tr[data-task="{task["id"]}"]')
+    assert tabs_to(page, row.get_by_role("button", name="Complete"), 11) == 11
+    page.keyboard.press("Enter")
+
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text(f"\u201cSend invitations {marker}\u201d completed")
+    expect(toast).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(toast.get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the tasks")).to_be_focused()
+    page.screenshot(path=SCREENSHOTS / "tasks-after-complete-keyboard.png")
+
+    # A ticked box brings the bulk change, after the tasks.
+    page.goto(f"{TASKS}?q=Send+invitations+{marker}")
+    row.locator("input[name=item]").focus()
+    page.keyboard.press("Space")
+    bulk = page.locator("#bulk")
+    expect(bulk).to_be_visible()
+    assert tabs_to(page, bulk.locator("select[name=set_status]"), 4) <= 4

@@ -18,6 +18,7 @@ import pytest
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
+    PHONE,
     SCREENSHOTS,
     USER_PASSWORD,
     ServedApp,
@@ -492,3 +493,49 @@ def test_by_keyboard_the_tasks_are_a_skip_away_and_an_action_comes_back_to_its_m
     bulk = page.locator("#bulk")
     expect(bulk).to_be_visible()
     assert tabs_to(page, bulk.locator("select[name=set_status]"), 4) <= 4
+
+
+def test_on_a_phone_the_tasks_come_first_folded_filters_and_tight_cards(
+    browser: Browser, gateway: ServedApp, api: httpx.Client, staff: dict[str, Any]
+):
+    """At 390 px the list and the board began with two screens of forms (every filter and the
+    whole bulk change), and each task was a card of 250 px: 50 tasks made 18,700 px."""
+    marker = uuid.uuid4().hex[:6]
+    tasks = [
+        _task(api, staff, f"Phone list {marker} number {n}", due_date=f"2031-07-0{n + 1}")
+        for n in range(6)
+    ]
+    with browser_session(
+        browser, gateway.url, staff["me"]["username"], USER_PASSWORD, PHONE
+    ) as phone:
+        phone.goto(f"{TASKS}?q={marker}&status=not_started&priority=medium")
+        filters = phone.locator("details[data-filters]")
+        expect(filters.locator("summary")).to_have_text("Filters (2 active)")
+        expect(phone.locator(".task-filters select[name=status]")).to_be_hidden()
+        expect(phone.locator("#bulk")).to_be_hidden()
+        rows = phone.locator("tbody tr[data-task]")
+        expect(rows).to_have_count(6)
+        first = rows.first.bounding_box()
+        assert first
+        assert first["y"] + first["height"] < PHONE["height"], "the first task on the first screen"
+        heights = [box["height"] for box in (row.bounding_box() for row in rows.all()) if box]
+        assert max(heights) <= 140, heights
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-top.png")
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-list.png", full_page=True)
+
+        # The filters open with a tap, as they were; a ticked box brings the bulk change.
+        filters.locator("summary").click()
+        expect(phone.locator(".task-filters select[name=status]")).to_have_value("not_started")
+        phone.locator(f'tr[data-task="{tasks[0]["id"]}"] input[name=item]').check()
+        expect(phone.locator("#bulk")).to_be_visible()
+        expect(phone.locator("#bulk [data-bulk-count]")).to_have_text("Change the selected task:")
+        check_page(phone, "tasks-phone-filters-open")
+
+        # The board too: its first card on the first screen.
+        phone.set_viewport_size(PHONE)
+        phone.goto(f"{TASKS}?view=board&group=status&q={marker}")
+        expect(phone.locator("details[data-filters] summary")).to_have_text("Filters")
+        card = phone.locator(".task-card").first.bounding_box()
+        assert card
+        assert card["y"] + card["height"] < PHONE["height"]
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-board.png")

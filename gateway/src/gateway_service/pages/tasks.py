@@ -85,6 +85,9 @@ PASSED_FILTERS = (
 )
 # The assignee filter: the person and whether their teams' tasks are left out.
 ASSIGNEE_FILTERS = ("assignee", "assigned_directly")
+# The filters a phone folds behind "Filters (n active)", each counted once ("Directly only"
+# is part of the assignee's; a range's dates are the due filter's).
+FOLDED_FILTERS = ("assignee", "team", "status", "priority", "domain", "due")
 DUE_CHOICES = {
     "overdue": "Overdue",
     "today": "Due today",
@@ -616,6 +619,11 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             # Any filter of the person's (My tasks' own "assigned to me" is none of theirs):
             # an empty list then says "no match", else that there are no tasks yet.
             "filtered": any(name != "assignee" or not mine for name in listing.filters),
+            # The filters the "Filters (n active)" disclosure holds that are set (the search
+            # is beside it; My tasks' own "assigned to me" is none of the person's).
+            "active_filters": sum(
+                name in listing.filters for name in FOLDED_FILTERS if name != "assignee" or not mine
+            ),
             "bulk_problem": NOTHING_SELECTED
             if request.query_params.get("bulk") == BULK_UNSELECTED
             else None,

@@ -3,6 +3,7 @@
  * back. With it:
  * - "select all" ticks every task's box for the bulk change, which shows once a box is
  *   ticked, counting them;
+ * - on a phone the filters fold behind their summary;
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
@@ -57,6 +58,15 @@
         item.checked = box.checked;
       });
     });
+  }
+
+  // On a phone the filters fold behind their summary ("Filters (2 active)"): the tasks come
+  // first. One at fault (a range ending before it starts) keeps them open.
+  var PHONE = "(max-width: 600px)";
+  function foldFilters(root) {
+    var filters = root.querySelector("details[data-filters]");
+    if (!filters || !window.matchMedia(PHONE).matches) return;
+    if (!filters.querySelector('[aria-invalid="true"]')) filters.open = false;
   }
 
   function dueRange(root) {
@@ -248,6 +258,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     selectAll(document);
     bulkForm(document);
+    foldFilters(document);
     dueRange(document);
     board(document);
     document.querySelectorAll("select[data-task-picker]").forEach(taskPicker);

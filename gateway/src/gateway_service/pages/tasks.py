@@ -394,8 +394,8 @@ def _list_query(request: Request, user: Identity, *, mine: bool) -> ListQuery:
         params = [(k, v) for k, v in params if k not in ASSIGNEE_FILTERS]
         params.append(("assignee", "me"))
     elif query.get("assignee") in (None, "", "none") or query.get("assigned_directly") != "true":
-        # The "Directly only" box, ticked with nobody chosen (or "Unassigned"): nobody's to
-        # narrow.
+        # "Directly only" as its box sends it, and with someone chosen: else nobody's tasks
+        # to narrow (the service would refuse it).
         params = [(k, v) for k, v in params if k != "assigned_directly"]
     filters = {k: v for k, v in params}
     due = query.get("due", "")

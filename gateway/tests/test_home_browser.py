@@ -189,3 +189,47 @@ def test_the_phone_layout_fits_and_passes_axe(
     violations = serious_violations(page)
     assert not violations, summary(violations)
     page.context.close()
+
+
+def test_by_keyboard_decisions_are_a_skip_away_and_a_decision_comes_back_to_its_message(
+    browser: Browser, gateway: ServedApp, people: dict[str, Any]
+):
+    """61 Tabs led to the first Approve; after it the page came back with the keyboard at its
+    top, 63 Tabs from the next decision."""
+    start = datetime.now(formatting.OFFICE_ZONE).date() + timedelta(days=40)
+    with httpx.Client(base_url=gateway.url, timeout=30) as api:
+        leave = api.post(
+            "/api/v1/leaves",
+            json={
+                "leave_type": "vacation",
+                "start_date": start.isoformat(),
+                "end_date": start.isoformat(),
+                "reason": f"keyboard {people['marker']}",
+            },
+            headers=people["hana"]["headers"],
+        )
+        assert leave.status_code == 201, leave.text
+    page = _signed_in(browser, gateway, people["jude"]["username"], DESKTOP)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Skip to the content"
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to Waiting for my decision")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Waiting for my decision")).to_be_focused()
+    item = page.locator(f'li[data-leave-id="{leave.json()["id"]}"]')
+    approve = item.get_by_role("button", name="Approve")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if approve.evaluate("node => node === document.activeElement"):
+            break
+    expect(approve).to_be_focused()
+    page.keyboard.press("Enter")
+
+    toast = page.get_by_role("status")
+    expect(toast).to_have_text("Leave request approved")
+    expect(toast).to_be_focused()
+    page.screenshot(path=str(SCREENSHOTS / "home-after-approve-keyboard.png"))
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    page.context.close()

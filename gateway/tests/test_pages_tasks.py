@@ -425,8 +425,10 @@ def test_bulk_change_reports_each_task_that_was_not_changed(make_client):
         },
     )
     assert again.status_code == 303
-    assert again.headers["location"] == f"{TASKS}?q={marker}&saved=tasks-changed"
-    assert "The selected tasks were changed" in admin.get(again.headers["location"]).text
+    assert again.headers["location"] == (
+        f"{TASKS}?q={marker}&saved=tasks-changed&changed=1&unchanged=0&change=priority%3Ahigh"
+    )
+    assert "1 task set to High priority" in admin.get(again.headers["location"]).text
     # None ticked: the list itself says so beside its bulk toolbar, its search kept.
     nothing = submit(
         admin, TASKS + "bulk/", {"set_status": "completed", "next": f"{TASKS}?q={marker}"}
@@ -1019,7 +1021,10 @@ def test_completing_colleagues_tasks_in_bulk_or_on_the_board_asks_first(make_cli
     own = [task("Survey D", jamila), task("Survey E", jamila)]
     direct = bulk(own)
     assert direct.status_code == 303, direct.text
-    assert direct.headers["location"] == back + "&saved=tasks-completed"
+    assert direct.headers["location"] == (
+        back + "&saved=tasks-changed&changed=2&unchanged=0&change=status%3Acompleted"
+    )
+    assert "2 tasks completed" in client.get(direct.headers["location"]).text
     assert [status(t) for t in own] == ["completed"] * 2
 
     # Her card moved to Completed on the board: asked first (the page without script, the
@@ -1189,3 +1194,69 @@ def test_search_says_which_kinds_could_not_be_searched_and_shows_the_rest(make_c
     text = html.unescape(page.text)
     assert "Events could not be searched just now" in text
     assert "Resources could not be searched just now" in text
+
+
+def test_a_persons_tasks_mark_those_of_their_teams_and_directly_only_leaves_them_out(
+    make_client, admin_headers
+):
+    """Filtered by Rashid, who leads the MANA team, the list held the team's tasks assigned to
+    Norhana alone, unmarked: his task reassigned to her stayed listed, the count unchanged,
+    and the message said only "The selected tasks were changed"."""
+    api = make_client()
+    marker = uuid.uuid4().hex[:8]
+    rashid = person(api, admin_headers, "staff", f"Rashid Lidasan {marker}")
+    norhana = person(api, admin_headers, "staff", f"Norhana Ampatuan {marker}")
+    team = post(
+        api,
+        admin_headers,
+        "/teams",
+        {"name": f"MANA {marker}", "members": [{"user_id": rashid["id"], "role": "lead"}]},
+    )
+    teams = post(
+        api,
+        admin_headers,
+        "/tasks",
+        {
+            "title": f"Update the profiles {marker}",
+            "assignee_ids": [norhana["id"]],
+            "team_ids": [team["id"]],
+        },
+    )
+    his = post(
+        api,
+        admin_headers,
+        "/tasks",
+        {"title": f"Clean the dataset {marker}", "assignee_ids": [rashid["id"]]},
+    )
+    manager = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+    def listing(**params: str) -> str:
+        return manager.get(TASKS, params={"q": marker, "assignee": rashid["id"], **params}).text
+
+    def row(page: str, task_id: str) -> str:
+        return page[page.index(f'data-task="{task_id}"') :].split("</tr>")[0]
+
+    both = listing()
+    assert "Assigned to (or their teams)" in both
+    assert ">2 tasks</p>" in both
+    assert f'<span class="muted">· via MANA {marker} team</span>' in row(both, teams["id"])
+    assert "via " not in row(both, his["id"])
+    direct = listing(assigned_directly="true")
+    assert ">1 task</p>" in direct
+    assert f'data-task="{teams["id"]}"' not in direct
+    assert 'name="assigned_directly" value="true" checked' in direct
+
+    # His task reassigned to Norhana: gone from his own, the message saying so.
+    back = f"{TASKS}?q={marker}&assignee={rashid['id']}&assigned_directly=true"
+    moved = submit(
+        manager,
+        TASKS + "bulk/",
+        {"item": f"{his['id']}:{his['version']}", "set_assignee": norhana["id"], "next": back},
+    )
+    assert moved.status_code == 303, moved.text
+    after = manager.get(moved.headers["location"]).text
+    assert f"1 task reassigned to Norhana Ampatuan {marker}" in after
+    assert f'data-task="{his["id"]}"' not in after
+    # The filters kept, the message's own parameters left out of the page's links.
+    assert "assigned_directly=true" in moved.headers["location"]
+    assert "changed=" not in after.split('id="toast"')[1].split("<main")[1]

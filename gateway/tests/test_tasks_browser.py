@@ -18,6 +18,7 @@ import pytest
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
+    PHONE,
     SCREENSHOTS,
     USER_PASSWORD,
     ServedApp,
@@ -26,7 +27,7 @@ from gateway_helpers import (
     create_user,
     token_for,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 TASKS = "/oobc-management/staff/tasks/"
 
@@ -66,6 +67,15 @@ def page(browser: Browser, gateway: ServedApp, staff: dict[str, Any]) -> Iterato
         yield page
 
 
+def tabs_to(page: Page, target: Locator, most: int) -> int:
+    """Tab until `target` has the focus; how many presses it took (at most `most`)."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("node => node === document.activeElement"):
+            return presses
+    raise AssertionError(f"not reached in {most} Tabs")
+
+
 def _task(api: httpx.Client, staff: dict[str, Any], title: str, **fields: Any) -> dict[str, Any]:
     created = api.post(
         "/api/v1/tasks", json={"title": title, "assignee_ids": [staff["me"]["id"]], **fields}
@@ -100,18 +110,16 @@ def test_board_drag_search_and_bulk_complete(page: Page, api: httpx.Client, staf
     expect(rows).to_have_count(3)
     check_page(page, "tasks-list")
 
-    # Bulk-complete the three: "Apply to selected" waits for a ticked box, saying so.
-    apply = page.locator("#bulk button[type=submit]")
-    expect(apply).to_be_disabled()
-    expect(page.locator("[data-bulk-hint]")).to_be_visible()
+    # Bulk-complete the three: the bulk change shows once a box is ticked, counting them.
+    bulk = page.locator("#bulk")
+    expect(bulk).to_be_hidden()
     for n in range(3):
         page.check(f'tr:has-text("part{n}") input[name=item]')
-    expect(apply).to_be_enabled()
-    expect(page.locator("[data-bulk-hint]")).to_be_hidden()
+    expect(bulk.locator("[data-bulk-count]")).to_have_text("Change the 3 selected tasks:")
     page.select_option("select[name=set_status]", "completed")
     page.click("#bulk button[type=submit]")
     # Back on the list as it was (its search kept), saying so.
-    expect(page.locator("#toast")).to_have_text("The selected tasks were completed")
+    expect(page.locator("#toast")).to_have_text("3 tasks completed")
     expect(page.locator("input[name=q]")).to_have_value("quarterly")
     page.goto(f"{TASKS}?q=quarterly&status=completed")
     expect(page.locator("tbody tr", has_text=f"Quarterly report {marker}")).to_have_count(3)
@@ -243,7 +251,7 @@ def test_bulk_add_an_assignee_by_first_name_keeping_the_others(
     # The list filtered by that assignee with one click on Apply: the picker keeps its width
     # when it loses focus, so Apply stays under the pointer between mouse down and up.
     page.goto(f"{TASKS}?q=Field+visit+{marker}")
-    filter_picker = page.locator(".task-filters label", has_text="Assignee")
+    filter_picker = page.locator(".task-filters label", has_text="Assigned to")
     filter_picker.locator(".ts-control input").fill("Farida")
     page.locator(".ts-dropdown .option", has_text=staff["colleague"]["full_name"]).click()
     page.click(".task-filters button[type=submit]")
@@ -447,3 +455,145 @@ def test_a_task_never_started_reopens_as_not_started(
     expect(page.locator("#toast")).to_contain_text("reopened")
     expect(status).to_have_text("Not started")
     check_page(page, "task-reopened")
+
+
+def test_the_title_takes_the_spare_width_of_a_wide_list(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """At 1,440 px a long title wrapped onto five lines in a column of 120 px while the due
+    and created dates sat in wide columns."""
+    marker = uuid.uuid4().hex[:6]
+    long = (
+        f"Budget review of Mangrove rehabilitation in coastal barangays of Lanao del Norte {marker}"
+    )
+    _task(
+        api,
+        staff,
+        long,
+        assignee_ids=[staff["me"]["id"], staff["colleague"]["id"]],
+        due_date="2031-06-02",
+    )
+    _task(api, staff, f"Wide list neighbour {marker}", due_date="2020-06-03")  # overdue
+    # A colleague's: three quick actions (Start…, Complete…, Add me).
+    _task(api, staff, f"Their task {marker}", assignee_ids=[staff["colleague"]["id"]])
+    page.goto(f"{TASKS}?q={marker}")
+    title = page.locator("tbody td[data-label=Title]", has_text="Budget review").bounding_box()
+    due = page.locator("tbody td[data-label=Due]").first.bounding_box()
+    created = page.locator("tbody td[data-label=Created]").first.bounding_box()
+    assert title
+    assert due
+    assert created
+    assert title["width"] >= 380, title
+    assert title["width"] > 2.5 * max(due["width"], created["width"])
+    lines = page.get_by_role("link", name=long).bounding_box()
+    one_line = page.get_by_role("link", name=f"Wide list neighbour {marker}").bounding_box()
+    assert lines
+    assert one_line
+    assert lines["height"] <= 2.5 * one_line["height"]  # two lines at most
+    page.screenshot(path=SCREENSHOTS / "tasks-wide-title.png")
+
+
+def test_bulk_replace_the_assignees_with_someone_not_on_the_page(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """ "Replace the assignees with" offered only the people named on the page shown: a
+    colleague with no task there could only be added, then the others removed, in two runs."""
+    marker = staff["marker"]
+    colleague = staff["colleague"]
+    tasks = [_task(api, staff, f"Hand over {marker} part{n}") for n in range(2)]
+    page.goto(f"{TASKS}?q=Hand+over+{marker}")
+    expect(page.locator("tbody")).not_to_contain_text(colleague["full_name"])
+    for task in tasks:
+        page.check(f'tr[data-task="{task["id"]}"] input[name=item]')
+    picker = page.locator("label", has_text="Replace the assignees with")
+    picker.locator(".ts-control input").fill("Farida")
+    page.locator(".ts-dropdown .option", has_text=colleague["full_name"]).click()
+    page.click("#bulk button[type=submit]")
+    expect(page.locator("#toast")).to_have_text(f"2 tasks reassigned to {colleague['full_name']}")
+    for task in tasks:
+        assert api.get(f"/api/v1/tasks/{task['id']}").json()["assignee_ids"] == [colleague["id"]]
+
+
+def test_by_keyboard_the_tasks_are_a_skip_away_and_an_action_comes_back_to_its_message(
+    page: Page, api: httpx.Client, staff: dict[str, Any]
+):
+    """53 Tabs led to a task's Complete (the menu, the filters, the whole bulk change), and
+    after it the page came back with the keyboard at its top."""
+    marker = uuid.uuid4().hex[:6]
+    task = _task(api, staff, f"Send invitations {marker}")
+    page.goto(f"{TASKS}?q=Send+invitations+{marker}")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the tasks")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_be_focused()
+    # Then the list (select all, the sort headings, the task's box, title, Start, Complete),
+    # before the bulk change.
+    row = page.locator(f'tr[data-task="{task["id"]}"]')
+    assert tabs_to(page, row.get_by_role("button", name="Complete"), 11) == 11
+    page.keyboard.press("Enter")
+
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text(f"\u201cSend invitations {marker}\u201d completed")
+    expect(toast).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(toast.get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the tasks")).to_be_focused()
+    page.screenshot(path=SCREENSHOTS / "tasks-after-complete-keyboard.png")
+
+    # A ticked box brings the bulk change, after the tasks.
+    page.goto(f"{TASKS}?q=Send+invitations+{marker}")
+    row.locator("input[name=item]").focus()
+    page.keyboard.press("Space")
+    bulk = page.locator("#bulk")
+    expect(bulk).to_be_visible()
+    assert tabs_to(page, bulk.locator("select[name=set_status]"), 4) <= 4
+
+
+def test_on_a_phone_the_tasks_come_first_folded_filters_and_tight_cards(
+    browser: Browser, gateway: ServedApp, api: httpx.Client, staff: dict[str, Any]
+):
+    """At 390 px the list and the board began with two screens of forms (every filter and the
+    whole bulk change), and each task was a card of 250 px: 50 tasks made 18,700 px."""
+    marker = uuid.uuid4().hex[:6]
+    tasks = [
+        _task(api, staff, f"Phone list {marker} number {n}", due_date=f"2031-07-0{n + 1}")
+        for n in range(6)
+    ]
+    with browser_session(
+        browser, gateway.url, staff["me"]["username"], USER_PASSWORD, PHONE
+    ) as phone:
+        phone.goto(f"{TASKS}?q={marker}&status=not_started&priority=medium")
+        filters = phone.locator("details[data-filters]")
+        expect(filters.locator("summary")).to_have_text("Filters (2 active)")
+        expect(phone.locator(".task-filters select[name=status]")).to_be_hidden()
+        expect(phone.locator("#bulk")).to_be_hidden()
+        rows = phone.locator("tbody tr[data-task]")
+        expect(rows).to_have_count(6)
+        first = rows.first.bounding_box()
+        assert first
+        assert first["y"] + first["height"] < PHONE["height"], "the first task on the first screen"
+        heights = [box["height"] for box in (row.bounding_box() for row in rows.all()) if box]
+        assert max(heights) <= 140, heights
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-top.png")
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-list.png", full_page=True)
+
+        # The filters open with a tap, as they were; a ticked box brings the bulk change.
+        filters.locator("summary").click()
+        expect(phone.locator(".task-filters select[name=status]")).to_have_value("not_started")
+        phone.locator(f'tr[data-task="{tasks[0]["id"]}"] input[name=item]').check()
+        expect(phone.locator("#bulk")).to_be_visible()
+        expect(phone.locator("#bulk [data-bulk-count]")).to_have_text("Change the selected task:")
+        check_page(phone, "tasks-phone-filters-open")
+
+        # The board too: its first card on the first screen.
+        phone.set_viewport_size(PHONE)
+        phone.goto(f"{TASKS}?view=board&group=status&q={marker}")
+        expect(phone.locator("details[data-filters] summary")).to_have_text("Filters")
+        card = phone.locator(".task-card").first.bounding_box()
+        assert card
+        assert card["y"] + card["height"] < PHONE["height"]
+        phone.screenshot(path=SCREENSHOTS / "tasks-phone-board.png")

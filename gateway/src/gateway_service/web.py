@@ -78,9 +78,6 @@ SAVED_SENTENCES = {
     "comment-deleted": "Comment deleted",
     "file-attached": "File attached",
     "file-deleted": "File deleted",
-    # A bulk change of the task list that changed every selected task (back on the list).
-    "tasks-changed": "The selected tasks were changed",
-    "tasks-completed": "The selected tasks were completed",
     # A booking made: held at once, or asked of a manager.
     "booked": "Booked: the resource is held for you at that time",
     "booking-requested": "Booking requested: it waits for a manager's approval",

@@ -358,6 +358,34 @@ def test_assignee_me_means_directly_or_through_a_team(client, staff, other_staff
     assert {item["id"] for item in mine["items"]} == {direct_task, both_task}
 
 
+def test_assigned_directly_leaves_out_the_tasks_of_the_persons_teams(client, staff, manager):
+    """A manager filtering by a team lead's tasks found the team's too: a task reassigned
+    from the lead to a colleague stayed listed. `assigned_directly` lists the person's own."""
+    lead = staff
+    team_id = create_team(
+        client, manager, "Research team", members=[{"user_id": str(lead.user_id), "role": "lead"}]
+    )["id"]
+
+    def create(**fields):
+        response = client.post(TASKS, json=fields, headers=manager.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    team_task = create(title="The team's", team_ids=[team_id])
+    own_task = create(title="The lead's", assignee_ids=[str(lead.user_id)], team_ids=[team_id])
+    by_id = {"assignee": str(lead.user_id)}
+    everything = listing(client, manager, by_id)
+    assert {item["id"] for item in everything["items"]} == {team_task, own_task}
+    own = listing(client, manager, {**by_id, "assigned_directly": "true"})
+    assert [item["id"] for item in own["items"]] == [own_task]
+    assert own["total"] == 1
+    mine = listing(client, lead, {"assignee": "me", "assigned_directly": "true"})
+    assert [item["id"] for item in mine["items"]] == [own_task]
+    # The same as before without it, or with false.
+    unchanged = listing(client, manager, {**by_id, "assigned_directly": "false"})
+    assert unchanged["total"] == everything["total"]
+
+
 def test_assignee_me_for_a_user_with_nothing(client, seed):
     stranger = auth_headers(uuid.uuid4(), [Role.STAFF])
     response = client.get(TASKS, params={"assignee": "me"}, headers=stranger)
@@ -373,6 +401,9 @@ INVALID_FILTERS: list[tuple[dict[str, Any], str]] = [
     ({"priority": "urgent"}, "priority"),
     ({"assignee": "you"}, "assignee"),
     ({"assignee": "nobody"}, "assignee"),
+    ({"assigned_directly": "true"}, "assigned_directly"),  # whose, then?
+    ({"assignee": "none", "assigned_directly": "true"}, "assigned_directly"),
+    ({"assignee": "me", "assigned_directly": "sometimes"}, "assigned_directly"),
     ({"due": "tomorrow"}, "due"),
     ({"due": "TODAY"}, "due"),
     ({"team": "field-team"}, "team"),

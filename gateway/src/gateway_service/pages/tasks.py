@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -82,7 +82,13 @@ PASSED_FILTERS = (
     "related_ppa_id",
     "related_assessment_id",
     "related_event_id",
+    "assigned_directly",
 )
+# The assignee filter: the person and whether their teams' tasks are left out.
+ASSIGNEE_FILTERS = ("assignee", "assigned_directly")
+# The filters a phone folds behind "Filters (n active)", each counted once ("Directly only"
+# is part of the assignee's; a range's dates are the due filter's).
+FOLDED_FILTERS = ("assignee", "team", "status", "priority", "domain", "due")
 DUE_CHOICES = {
     "overdue": "Overdue",
     "today": "Due today",
@@ -175,9 +181,15 @@ ASSIGNEES_MAX = 200  # the tasks service's most assignees of a task
 # `?bulk=` of the list after a bulk change with no task ticked: said beside the bulk toolbar.
 BULK_UNSELECTED = "unselected"
 NOTHING_SELECTED = "Select at least one task: tick the box beside each task to change."
+# `?saved=` of the list after a bulk change that changed every selected task; `?change=`
+# (repeated), `?changed=` and `?unchanged=` say what it did (`BulkDone`).
+BULK_SAVED = "tasks-changed"
+BULK_CHANGE = "change"
 # The query parameters of the message after a quick action or a bulk change (left out of a
 # page's own links).
-TOAST_PARAMS = frozenset({"saved", "task", "undo", "version", UNDONE, "bulk"})
+TOAST_PARAMS = frozenset(
+    {"saved", "task", "undo", "version", UNDONE, "bulk", BULK_CHANGE, "changed", "unchanged"}
+)
 STALE = "This task was changed by {who} since you opened it"
 
 router = APIRouter(include_in_schema=False)
@@ -382,7 +394,12 @@ def _list_query(request: Request, user: Identity, *, mine: bool) -> ListQuery:
     query = request.query_params
     params = [(k, v) for k, v in query.multi_items() if k in PASSED_FILTERS and v]
     if mine:
-        params = [(k, v) for k, v in params if k != "assignee"] + [("assignee", "me")]
+        params = [(k, v) for k, v in params if k not in ASSIGNEE_FILTERS]
+        params.append(("assignee", "me"))
+    elif query.get("assignee") in (None, "", "none") or query.get("assigned_directly") != "true":
+        # "Directly only" as its box sends it, and with someone chosen: else nobody's tasks
+        # to narrow (the service would refuse it).
+        params = [(k, v) for k, v in params if k != "assigned_directly"]
     filters = {k: v for k, v in params}
     due = query.get("due", "")
     today = _today(user)
@@ -411,6 +428,15 @@ def _list_query(request: Request, user: Identity, *, mine: bool) -> ListQuery:
     if group not in BOARD_GROUPS:
         group = "status"
     return ListQuery(filters, params, sort, view, group)
+
+
+def _listed_for(filters: Mapping[str, str], user: Identity) -> str | None:
+    """The person whose tasks, and their teams', the list's filters select ("me", My tasks,
+    or someone chosen); None when it is nobody's, or only their own (`assigned_directly`)."""
+    assignee = filters.get("assignee")
+    if assignee in (None, "none") or filters.get("assigned_directly") == "true":
+        return None
+    return str(user.id) if assignee == "me" else assignee
 
 
 def _service_sort(sort: str) -> str:
@@ -539,7 +565,13 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
     people = {a for task in tasks for a in task["assignee_ids"]}
     if listing.filters.get("assignee") not in (None, "me", "none"):
         people.add(listing.filters["assignee"])
-    names = await user_names(request, people)
+    query = request.query_params
+    bulk_done = (
+        BulkDone.parse(query, query.getlist(BULK_CHANGE))
+        if query.get("saved") == BULK_SAVED
+        else None
+    )
+    names = await user_names(request, people | set(bulk_done.people() if bulk_done else ()))
     if listing.sort.removeprefix("-") == "assignee":
         tasks.sort(
             key=lambda t: [names.get(a, "").lower() for a in t["assignee_ids"]] or ["\uffff"],
@@ -550,12 +582,14 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
         _related_records(request, user, listing.filters),
         saved_task_subject(request, user, "Task"),
     )
+    # The bulk change's choices of whom to assign (a list with tasks has one): anyone active.
+    assignable = await active_people(request, limit=CHOICES_LIMIT) if tasks and not board else []
     teams = {team["id"]: team["name"] for team in team_list}
-    me = str(user.id)
-    mine_through = {
+    listed_for = _listed_for(listing.filters, user)
+    their_teams = {
         team["id"]: team["name"]
         for team in team_list
-        if any(member["user_id"] == me for member in team["members"])
+        if any(member["user_id"] == listed_for for member in team["members"])
     }
     return render(
         request,
@@ -588,6 +622,11 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
             # Any filter of the person's (My tasks' own "assigned to me" is none of theirs):
             # an empty list then says "no match", else that there are no tasks yet.
             "filtered": any(name != "assignee" or not mine for name in listing.filters),
+            # The filters the "Filters (n active)" disclosure holds that are set (the search
+            # is beside it; My tasks' own "assigned to me" is none of the person's).
+            "active_filters": sum(
+                name in listing.filters for name in FOLDED_FILTERS if name != "assignee" or not mine
+            ),
             "bulk_problem": NOTHING_SELECTED
             if request.query_params.get("bulk") == BULK_UNSELECTED
             else None,
@@ -603,15 +642,19 @@ async def _task_list_page(request: Request, user: Identity, *, mine: bool = Fals
                 request, "tasks", "tasks", _export_filters(listing), total
             ),
             "mine": mine,
-            # My list holds my teams' tasks too: each says whose it is and why it is there.
-            "not_mine": others_tasks(tasks, me, mine_through, names) if mine else {},
+            # A list of someone's tasks holds their teams' too: each says why it is there.
+            "listed_through": others_tasks(tasks, listed_for, their_teams, names)
+            if listed_for
+            else {},
             "here": _here(request),
             "card_anchor": card_anchor,
             "tom_select": tom_select_assets(),
             "people_url": PEOPLE_JSON,
+            "active_people": assignable,
             # Filters and removals find deactivated people too: the work they left.
             "everyone_url": f"{PEOPLE_JSON}?everyone=true",
             **message,
+            **({"notice": bulk_done.sentence(names, str(user.id))} if bulk_done else {}),
         },
         status_code=status,
     )
@@ -983,6 +1026,7 @@ BULK_OUTCOMES = {
 
 # The bulk form's choices of a person to add or remove -> the change's field.
 BULK_PEOPLE = {"add_assignee": "add_assignee_ids", "remove_assignee": "remove_assignee_ids"}
+BULK_PEOPLE_FIELDS = ("assignee_ids", *BULK_PEOPLE.values())  # a bulk change's people
 
 
 def _bulk_person(value: str, user: Identity) -> str | None:
@@ -1028,37 +1072,120 @@ def _bulk_changes(values: dict[str, str], user: Identity) -> tuple[dict[str, Any
     return changes, None
 
 
+@dataclass(frozen=True)
+class BulkDone:
+    """What a bulk change did: `changes` (the service's, as `_bulk_changes` makes them) made
+    to `changed` tasks, `unchanged` of those selected already being so. The list's message
+    after it reads it from the query (`query`, `parse`: known words, dates and ids only)."""
+
+    changes: dict[str, Any]
+    changed: int
+    unchanged: int
+
+    @classmethod
+    def of_results(cls, changes: dict[str, Any], results: list[dict[str, Any]]) -> BulkDone:
+        done = [result for result in results if result["status"] == 200]
+        changed = sum(1 for result in done if result.get("changed", True))
+        return cls(changes, changed, len(done) - changed)
+
+    def query(self) -> list[tuple[str, str]]:
+        encoded = [
+            (BULK_CHANGE, f"{field}:{','.join(value) if isinstance(value, list) else value}")
+            for field, value in self.changes.items()
+        ]
+        return [("changed", str(self.changed)), ("unchanged", str(self.unchanged)), *encoded]
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str], encoded: Iterable[str]) -> BulkDone | None:
+        """The change `query` (`changed`, `unchanged`) and its `encoded` changes (`query`'s
+        ``change`` entries) say; None when one is not a change a bulk change makes."""
+        changes: dict[str, Any] = {}
+        for entry in encoded:
+            field, _, value = entry.partition(":")
+            if field in BULK_PEOPLE_FIELDS:
+                people = value.split(",") if value else []
+                if len(people) > ASSIGNEES_MAX or not all(map(UUID_PATTERN.fullmatch, people)):
+                    return None
+                changes[field] = people
+            elif field == "due_date":
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    return None
+                changes[field] = value
+            elif value in MOVABLE.get(field, ()):
+                changes[field] = value
+            else:
+                return None
+        changed, unchanged = query.get("changed", ""), query.get("unchanged", "")
+        if not changes or not changed.isdigit() or not unchanged.isdigit():
+            return None
+        return cls(changes, int(changed), int(unchanged))
+
+    def people(self) -> list[str]:
+        """The people the change names (assigned, added or removed)."""
+        return [p for field in BULK_PEOPLE_FIELDS for p in self.changes.get(field, [])]
+
+    def sentence(self, names: Mapping[str, str], me: str) -> str:
+        """In words: "2 tasks reassigned to Norhana Ampatuan", "3 tasks completed; 1 already
+        was", "Norhana Ampatuan added to 3 tasks; 2 already had them"."""
+        changes = self.changes
+
+        def who(person: str) -> str:
+            return "you" if person == me else names.get(person, "Unknown user")
+
+        def tasks(count: int) -> str:
+            return f"{count} task{'' if count == 1 else 's'}"
+
+        alone = [field for field in BULK_PEOPLE.values() if field in changes]
+        if len(changes) == 1 and alone:
+            person = changes[alone[0]][0]
+            return self._person_sentence(alone[0], who(person), person == me, tasks)
+        parts = []
+        status = changes.get("status")
+        if status == "completed":
+            parts.append("completed")
+        elif status:
+            parts.append(f"marked {formatting.label(status)}")
+        if "priority" in changes:
+            parts.append(f"set to {formatting.label(changes['priority'])} priority")
+        if "due_date" in changes:
+            parts.append(f"due {formatting.format_day(changes['due_date'])}")
+        if "assignee_ids" in changes:
+            people = [who(person) for person in changes["assignee_ids"]]
+            parts.append(f"reassigned to {names_list(people)}" if people else "unassigned")
+        if "add_assignee_ids" in changes:
+            parts.append(f"shared with {who(changes['add_assignee_ids'][0])}")
+        if "remove_assignee_ids" in changes:
+            parts.append(f"no longer assigned to {who(changes['remove_assignee_ids'][0])}")
+        said = f"{tasks(self.changed)} {names_list(parts)}"
+        if self.unchanged:
+            said += f"; {self.unchanged} already {'was' if self.unchanged == 1 else 'were'}"
+        return said
+
+    def _person_sentence(self, field: str, name: str, me: bool, tasks: Callable[[int], str]) -> str:
+        """A person added or removed alone: "Norhana Ampatuan added to 3 tasks; 2 already
+        had them"."""
+        adding = field == "add_assignee_ids"
+        said = f"{'You were' if me else name} {'added to' if adding else 'removed from'} "
+        said += tasks(self.changed)
+        if self.unchanged:
+            them = "you" if me else "them"
+            said += (
+                f"; {self.unchanged} already had {them}"
+                if adding
+                else f"; {self.unchanged} did not have {them}"
+            )
+        return said
+
+
 async def _bulk_summary(
     request: Request, user: Identity, changes: dict[str, Any], results: list[dict[str, Any]]
 ) -> str:
-    """What the change did: how many tasks changed (completed) and, for a person added or
-    removed alone, how many already were as asked ("Norhana Ampatuan added to 3 tasks; 2
-    already had them")."""
-    done = [r for r in results if r["status"] == 200]
-    changed = sum(1 for r in done if r.get("changed", True))
-    unchanged = len(done) - changed
-
-    def tasks(count: int) -> str:
-        return f"{count} task{'' if count == 1 else 's'}"
-
-    if changes.get("status") == "completed":
-        return f"{tasks(changed)} completed"
-    person_changes = [field for field in BULK_PEOPLE.values() if field in changes]
-    if len(person_changes) != 1 or len(changes) != 1:
-        return f"{tasks(changed)} changed"
-    field = person_changes[0]
-    person = changes[field][0]
-    me = person == str(user.id)
-    name = "You" if me else (await user_names(request, [person])).get(person, "Unknown user")
-    them = "you" if me else "them"
-    adding = field == "add_assignee_ids"
-    summary = f"{name}{' were' if me else ''} {'added to' if adding else 'removed from'} "
-    summary += tasks(changed)
-    if unchanged:
-        summary += (
-            f"; {unchanged} already had {them}" if adding else f"; {unchanged} did not have {them}"
-        )
-    return summary
+    """What the change did, in words (`BulkDone.sentence`)."""
+    done = BulkDone.of_results(changes, results)
+    names = await user_names(request, done.people())
+    return done.sentence(names, str(user.id))
 
 
 @dataclass(frozen=True)
@@ -1156,9 +1283,10 @@ async def task_bulk(request: Request, user: PageUser) -> Response:
     failed = [r for r in results if r["status"] != 200]
     # A person added or removed says how many tasks already were so: on this page.
     if not failed and not changes.keys() & BULK_PEOPLE.values():
-        # Every one changed: back to the list as it was (its filters, its page), saying so.
-        said = "tasks-completed" if changes.get("status") == "completed" else "tasks-changed"
-        return redirect(_with_saved(back, said))
+        # Every one changed: back to the list as it was (its filters, its page), saying what
+        # was done.
+        done = BulkDone.of_results(changes, results)
+        return redirect(_with_saved(back, BULK_SAVED) + "&" + urlencode(done.query()))
     ids = [str(r["id"]) for r in failed]
     titles = {}
     for task_id in ids:

@@ -1,8 +1,9 @@
 /* The task list and board (templates/tasks.html) and a task's "Waits for" section
  * (task_detail.html). Everything works without it: the forms post and the server redirects
  * back. With it:
- * - "select all" ticks every task's box for the bulk change; "Apply to selected" is disabled,
- *   saying why, while no box is ticked;
+ * - "select all" ticks every task's box for the bulk change, which shows once a box is
+ *   ticked, counting them;
+ * - on a phone the filters fold behind their summary;
  * - the due filter's dates show only for "Between…";
  * - the board's cards drag between columns (SortableJS); a drop PATCHes the task's status or
  *   priority with the version the card was drawn at; a refusal puts the card back and says why.
@@ -28,18 +29,20 @@
     if (window.obcmsToast) window.obcmsToast(message, action);
   }
 
-  // "Apply to selected" waits for a ticked box, saying so (without script the list says it
-  // after the click).
-  function bulkApply(root) {
-    var button = root.querySelector("[data-bulk-apply]");
-    var hint = root.querySelector("[data-bulk-hint]");
-    if (!button || !hint) return;
-    // The list's own message after an empty submission (no script then) says it already.
-    var said = root.querySelector(".bulk-problem");
+  // The bulk change shows once a box is ticked, saying how many (without script it is always
+  // there, and the list says after the click that none was ticked); it then stays in view at
+  // the bottom of the screen while more are ticked (obcms-tasks.css).
+  function bulkForm(root) {
+    var form = root.querySelector("form.bulk");
+    var count = form && form.querySelector("[data-bulk-count]");
+    if (!count) return;
+    // The list's own message after an empty submission (no script then) keeps it shown.
+    var said = form.querySelector(".bulk-problem");
     function update() {
-      var none = !root.querySelector('input[name="item"]:checked');
-      button.disabled = none;
-      hint.hidden = !none || Boolean(said);
+      var ticked = root.querySelectorAll('input[name="item"]:checked').length;
+      form.hidden = !ticked && !said;
+      count.textContent =
+        ticked === 1 ? "Change the selected task:" : "Change the " + ticked + " selected tasks:";
     }
     root.addEventListener("change", function (event) {
       if (event.target.matches('input[name="item"], [data-select-all]')) update();
@@ -55,6 +58,15 @@
         item.checked = box.checked;
       });
     });
+  }
+
+  // On a phone the filters fold behind their summary ("Filters (2 active)"): the tasks come
+  // first. One at fault (a range ending before it starts) keeps them open.
+  var PHONE = "(max-width: 600px)";
+  function foldFilters(root) {
+    var filters = root.querySelector("details[data-filters]");
+    if (!filters || !window.matchMedia(PHONE).matches) return;
+    if (!filters.querySelector('[aria-invalid="true"]')) filters.open = false;
   }
 
   function dueRange(root) {
@@ -245,7 +257,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     selectAll(document);
-    bulkApply(document);
+    bulkForm(document);
+    foldFilters(document);
     dueRange(document);
     board(document);
     document.querySelectorAll("select[data-task-picker]").forEach(taskPicker);

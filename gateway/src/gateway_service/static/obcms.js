@@ -229,6 +229,20 @@
     });
   }
 
+  // Back from an action (the page saying what was just done, `?saved=`): the keyboard starts
+  // at the message, not at the top of the page. It is read out; its Undo is the next Tab,
+  // then the page's own links to its lists ("Skip to the tasks"). A page that puts focus
+  // somewhere itself (autofocus, a form's fault) or an address to a place on it (#…) keeps
+  // its say.
+  function focusTheMessage() {
+    var area = document.getElementById("toast");
+    if (!area || !area.classList.contains("said") || !area.textContent.trim()) return;
+    if (window.location.hash || document.querySelector("[autofocus]")) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    area.setAttribute("tabindex", "-1");
+    area.focus();
+  }
+
   function setUp() {
     keepPlaceThroughLogin();
     setUpPdfLinks();
@@ -237,6 +251,7 @@
     setUpDropdowns();
     setUpTables();
     setUpBell();
+    focusTheMessage();
   }
 
   window.obcmsToast = toast;

@@ -343,7 +343,16 @@ class TaskFilters(BaseModel):
     domain: list[TaskDomain] = []
     status: list[TaskStatus] = []
     priority: list[TaskPriority] = []
-    assignee: Assignee | None = None
+    assignee: Assignee | None = Field(
+        None,
+        description="a user id or `me`: assigned to that person directly or through a team "
+        "they are in (unless `assigned_directly`); `none`: no person and no team assigned",
+    )
+    assigned_directly: bool = Field(
+        False,
+        description="with `assignee` (a user id or `me`): only the tasks assigned to that "
+        "person themselves, not those listed through their teams",
+    )
     team: uuid.UUID | None = None
     related_ppa_id: uuid.UUID | None = None
     related_assessment_id: uuid.UUID | None = None

@@ -449,11 +449,19 @@ def filtered_tasks(session: Session, filters: TaskFilters, principal: Principal)
     conditions = records.field_conditions(
         Task, filters, "id", "domain", "status", "priority", *RELATED_FIELDS
     )
+    if filters.assigned_directly and filters.assignee in (None, "none"):
+        raise InvalidInputError(
+            "assigned_directly: needs an assignee (a user id or me)", field="assigned_directly"
+        )
     if filters.assignee == "none":
         conditions.append(unassigned())
     elif filters.assignee is not None:
         assignee = principal.user_id if filters.assignee == "me" else filters.assignee
-        conditions.append(assigned_to(session, assignee))
+        conditions.append(
+            Task.assignee_ids.contains([assignee])
+            if filters.assigned_directly
+            else assigned_to(session, assignee)
+        )
     if filters.team is not None:
         conditions.append(Task.team_ids.contains([filters.team]))
     if filters.due_after is not None:

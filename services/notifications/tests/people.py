@@ -102,8 +102,10 @@ def assign_task(
     *,
     status: TaskStatus = TaskStatus.NOT_STARTED,
     due: dt.date | None = None,
+    by: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Announce (and handle) a new task of `assignees`; its id."""
+    """Announce (and handle) a new task of `assignees` (made by `by`; None: the system); its
+    id."""
     task_id = uuid.uuid4()
     task = TaskChanged(
         task_id=task_id,
@@ -112,6 +114,7 @@ def assign_task(
         due_date=due,
         assignee_ids=assignees,
         version=1,
+        changed_by=by,
     )
     handle(session, settings, event(TASK_CREATED, task, task_id))
     return task_id

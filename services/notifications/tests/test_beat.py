@@ -72,8 +72,14 @@ def test_one_beat_acts_and_a_killed_holder_hands_over_without_a_double_send(
     amina = Person()
     handle(session, settings, amina.announced())
     due = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    # Her own task: no assignment message, which would make the reminder needless.
     assign_task(
-        session, settings, [amina.user_id], "File the report", due=due + dt.timedelta(days=2)
+        session,
+        settings,
+        [amina.user_id],
+        "File the report",
+        due=due + dt.timedelta(days=2),
+        by=amina.user_id,
     )
     _wait_for(lambda: sum(len(p) for p in _runners(session).values()) >= 3, 60, "three runs")
     [holder] = _runners(session)

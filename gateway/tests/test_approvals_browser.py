@@ -80,7 +80,7 @@ def test_a_manager_approves_and_rejects_from_the_queue(
 
     page.goto(QUEUE)
     road = page.locator(f"#queued-{ids['Farm-to-market road']}")
-    expect(road).to_contain_text("880,000.00 PHP")
+    expect(road).to_contain_text("₱880,000.00")
     expect(road).to_contain_text(
         f"Leaves ₱120,000.00 under the soft ceiling for GAA infrastructure {year}"
     )

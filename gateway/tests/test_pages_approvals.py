@@ -105,11 +105,15 @@ def test_a_manager_sets_a_ceiling_and_approves_returns_and_rejects_from_the_queu
 
     page = manager.get(QUEUE).text
     row = _row(page, first)
-    assert "880,000.00 PHP" in row
+    # One money format on the page: the amount, its ceiling impact and the ceilings' usage.
+    assert "₱880,000.00" in row
+    assert "PHP" not in page
     assert f"Leaves ₱120,000.00 under the soft ceiling for GAA infrastructure {year}" in row
     assert "since today" in row
     assert _stage_of(page, first) == "technical_review"
-    assert f"GAA infrastructure {year}" in page[page.index('id="ceilings"') :]
+    ceilings = page[page.index('id="ceilings"') :]
+    assert f"GAA infrastructure {year}" in ceilings
+    assert "₱1,000,000.00" in ceilings
     assert "Soft: flags" in page
 
     # Approve at a stale version: said, and nothing moved.

@@ -511,7 +511,10 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     ppa = _created_id(created, PPAS)
     page = client.get(created.headers["location"]).text
     assert "PPA created" in page
-    assert "1,500,000.00" in page
+    assert "₱1,500,000.00" in page
+    # The list's Budget column writes money as every page does.
+    listed = client.get(PPAS, params={"q": marker}).text
+    assert "₱1,500,000.00" in listed[listed.index(f"Separators {marker}") :]
     assert lead["name"] in page
     # Edited again, the amount reads as it was typed, not as JSON has it (1500000.0).
     assert (

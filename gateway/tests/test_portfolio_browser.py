@@ -252,7 +252,7 @@ def test_ppa_coverage_tags_and_sdgs_through_the_form(page: Page, api: httpx.Clie
     expect(record).to_contain_text("Alonganan, Datu Piang, Maguindanao del Sur (barangay)")
     expect(record).to_contain_text("GAD-responsive")
     expect(record).to_contain_text("SDG 5 · Gender equality; SDG 14 · Life below water")
-    expect(record).to_contain_text("250.00 PHP")  # the cost per beneficiary
+    expect(record).to_contain_text("₱250.00")  # the cost per beneficiary
     check_page(page, "portfolio-ppa-record")
     ppa_id = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     stored = api.get(f"/api/v1/ppas/{ppa_id}", headers=people["me"]["headers"]).json()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.formatting import pesos
 from gateway_service.pages.common import (
     FUNDING_SOURCES,
     SECTORS,
@@ -79,14 +80,10 @@ def impact_in_words(item: dict[str, Any]) -> str:
             said.append(sentence(ceiling["flag"]))
         else:
             said.append(
-                f"Leaves {_peso(ceiling['headroom_after'])} under the {ceiling['enforcement']} "
+                f"Leaves {pesos(ceiling['headroom_after'])} under the {ceiling['enforcement']} "
                 f"ceiling for {ceiling['name']}"
             )
     return "; ".join(said) + "."
-
-
-def _peso(amount: float) -> str:
-    return f"₱{amount:,.2f}"
 
 
 def waiting_in_words(days: int) -> str:
@@ -267,7 +264,7 @@ def _deactivation(ceiling: dict[str, Any]) -> Deletion:
     return Deletion(
         heading=f"Deactivate the ceiling for {ceiling['name']}?",
         consequence=(
-            f"The {ceiling['enforcement']} ceiling of {_peso(ceiling['amount'])} no longer holds "
+            f"The {ceiling['enforcement']} ceiling of {pesos(ceiling['amount'])} no longer holds "
             "PPAs entering budget review or the allocations recorded; it stays in the history."
         ),
         post_to=CEILING_DEACTIVATE.format(ceiling_id=ceiling["id"]),

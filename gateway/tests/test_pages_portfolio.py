@@ -1083,7 +1083,10 @@ def test_the_dashboard_flags_ppas_under_obligated_at_the_quarter_end(make_client
     board = client.get(DASHBOARD, params={"fiscal_year": "2037"}).text
     assert "under-obligated at the end of" in board
     section = board[board.index('id="under-obligated"') :]
-    assert "⚠ 1 PPA under-obligated: below the 75 % obligation rate" in section
+    assert (
+        "⚠ 1 PPA under-obligated: obligated below 75 % of the allocation at the quarter's end"
+        in html.unescape(section)
+    )
     assert f"Slow {marker}</a>" in section
     assert "10.00 %" in section
 

@@ -468,3 +468,41 @@ def test_no_pdf_for_a_ppa_the_user_cannot_read(make_client, portfolio):
         response = client.get(f"{PPAS}{missing}/brief.pdf")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_under_obligated_says_the_day_it_is_judged_on_so_brief_and_dashboard_agree(
+    make_client, api
+):
+    """One rule (obligated below 75 % of the allocation), each place saying when it judges
+    it: a PPA obligated 60 % this quarter is under-obligated today in its brief and on its
+    page, and none was at the end of the last quarter on the dashboard and in the report."""
+    year = _unused_year(api)
+    ppa = post(
+        api,
+        "/ppas",
+        {"title": f"Halal processing {uuid.uuid4().hex[:6]}", "category": "oobc_ppa"}
+        | {"fiscal_year": year, "budget_allocation": "4500000"},
+    )
+    today = date.today().isoformat()
+    for kind, amount in (("allocation", "4500000"), ("obligation", "2700000")):
+        post(
+            api,
+            f"/ppas/{ppa['id']}/funding",
+            {"tranche_type": kind, "amount": amount} | {"date": today},
+        )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+    _, brief = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief-under.pdf")
+    assert (
+        "₱2,700,000.00 (60.0 % · under-obligated: obligated below 75 % of the allocation today)"
+        in brief
+    )
+    page = client.get(f"{PPAS}{ppa['id']}/").text
+    assert "obligated below 75 % of the allocation today" in page
+
+    board = client.get(DASHBOARD, params={"fiscal_year": year}).text
+    section = board[board.index('id="under-obligated"') :]
+    assert "No PPA was under-obligated at the end of" in section
+    assert "A PPA's own page and brief judge it today." in section
+    _, report = pdf_text(client.get(REPORT, params={"fiscal_year": year}), "report-under.pdf")
+    assert re.search(r"0 under-obligated at the end of \d{4} Q[1-4]", report), report[:400]

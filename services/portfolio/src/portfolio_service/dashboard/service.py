@@ -29,6 +29,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from obcms_platform.obligation import UNDER_OBLIGATED_BELOW
 from obcms_platform.records import model_of
 from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, UNSPECIFIED_SECTOR, PpaTag
 from obcms_platform.zones import office_today
@@ -47,12 +48,7 @@ from portfolio_service.dashboard.schemas import (
 )
 from portfolio_service.fields import percent
 from portfolio_service.funding.models import FundingTranche, TrancheType
-from portfolio_service.funding.service import (
-    ALLOCATING,
-    UNDER_OBLIGATED_BELOW,
-    FundingFigures,
-    tranche_sums,
-)
+from portfolio_service.funding.service import ALLOCATING, FundingFigures, tranche_sums
 from portfolio_service.indicators.models import Indicator, IndicatorStatus
 from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus

@@ -235,8 +235,8 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     assert "not reported" in log
     assert re.search(r"Last update: [^<]*2026", log)
     # The progress last reported shows beside the tasks', on the PPA's page and in the list.
-    reported = "0.0 % from tasks · 40 % reported Sat 31 Oct 2026"
-    assert f"Progress {reported} (0 of 0 linked tasks completed)" in visible_text(log)
+    reported = "No tasks linked · 40 % reported Sat 31 Oct 2026"
+    assert f"Progress {reported}" in visible_text(log)
     assert reported in visible_text(client.get(PPAS, params={"q": marker}).text)
 
     # Someone who is not an owner reads the log but is offered no forms, and is refused.

@@ -5,6 +5,7 @@ their edit forms (If-Match, "changed by …"), deletions asked first, links one 
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 import uuid
@@ -20,7 +21,9 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
+from pypdf import PdfReader
 
 from obcms_platform.approval import FROZEN_FIELDS
 from obcms_platform.zones import office_today
@@ -284,6 +287,37 @@ def test_rejecting_a_ppa_on_its_page_asks_the_reason_beside_the_note(make_client
     moved = submit(admin, page + "approval/", {"to": "rejected", "note": "Outside the mandate"})
     assert moved.status_code == 303
     assert "Outside the mandate" in admin.get(page).text
+
+
+def test_a_ppa_without_tasks_says_so_instead_of_0_percent(make_client, admin_headers):
+    """A completed PPA with no tasks linked read "0.0 % from tasks" everywhere: it reads as
+    complete, and an open one without tasks says none are linked; the brief says the same."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    api = make_client()
+    ids = {}
+    for title, status in ((f"Scholarships {marker}", "completed"), (f"Clinics {marker}", "")):
+        body = {"title": title, "category": "oobc_ppa"} | ({"status": status} if status else {})
+        response = api.post("/api/v1/ppas", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.text
+        ids[title.split()[0]] = response.json()["id"]
+    listed = visible_text(client.get(PPAS, params={"q": marker}).text)
+    assert f"Scholarships {marker} OOBC PPA Completed" in listed
+    assert "✓ Complete, no tasks linked" in listed
+    assert "No tasks linked" in listed[listed.index(f"Clinics {marker}") :]
+    assert "0.0 %" not in listed
+    page = visible_text(client.get(f"{PPAS}{ids['Scholarships']}/").text)
+    assert "Progress ✓ Complete, no tasks linked" in page
+    assert "linked tasks completed" not in page
+    brief = client.get(f"{PPAS}{ids['Clinics']}/brief.pdf")
+    text = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(brief.content)).pages).split()
+    )
+    assert "Progress No tasks linked" in text
+    # Nor do they pull the dashboard's average progress down (nothing else has tasks here:
+    # no worker keeps the portfolio's projection of them in these tests).
+    board = visible_text(client.get(DASHBOARD).text)
+    assert "— average progress from tasks: no PPA has tasks linked" in board
 
 
 def test_ppa_tasks_needs_and_progress(make_client, admin_headers):

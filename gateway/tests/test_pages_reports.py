@@ -442,7 +442,7 @@ def test_the_portfolio_report_lists_each_ppas_indicators_and_latest_update_and_w
     for words in (
         "PPAs: indicators and latest status update (6)",
         title,
-        "Ongoing · progress 0 % · At risk (behind schedule)",
+        "Ongoing · no tasks linked · At risk (behind schedule)",
         "Classes held (classes) 10 by Wed 31 Dec 2025 13 at Mon 30 Jun 2025",
         "130.0 % (target exceeded) On track",  # past its target, as on the PPA's page
         "Adults who read (%) 80 by Wed 31 Dec 2025 No actual yet",

@@ -131,7 +131,10 @@ class Dashboard(ResponseModel):
     by_tag: dict[str, int]
     beneficiaries: Beneficiaries
     budget: BudgetFigures
+    # Over the PPAs with tasks linked (`with_tasks` of them): one without has no progress
+    # to average (its 0 % measures nothing). None: no PPA has tasks.
     average_progress: float | None
+    with_tasks: int
     ongoing: int
     completed: int
     at_risk: int

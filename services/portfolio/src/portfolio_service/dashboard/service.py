@@ -53,7 +53,14 @@ from portfolio_service.indicators.models import Indicator, IndicatorStatus
 from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
-from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
+from portfolio_service.ppas.models import (
+    ApprovalStatus,
+    Ppa,
+    PpaCategory,
+    PpaStatus,
+    Sector,
+    has_tasks_linked,
+)
 from portfolio_service.ppas.service import RECORD_FILTERS, at_risk_condition
 
 UPCOMING_DAYS = 30
@@ -149,7 +156,8 @@ def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
     columns: list[Any] = [
         func.count().label("total"),
         func.coalesce(func.sum(Ppa.budget_allocation), 0).label("budget_allocation"),
-        func.avg(Ppa.progress).label("average_progress"),
+        func.avg(Ppa.progress).filter(has_tasks_linked()).label("average_progress"),
+        func.count().filter(has_tasks_linked()).label("with_tasks"),
         func.count().filter(at_risk_condition(today)).label("at_risk"),
     ]
     for name, (column, values) in BREAKDOWNS.items():
@@ -345,6 +353,7 @@ def portfolio_dashboard(
             if average is None
             else float(Decimal(average).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
         ),
+        with_tasks=ppa_row["with_tasks"],
         ongoing=by_status[PpaStatus.ONGOING.value],
         completed=by_status[PpaStatus.COMPLETED.value],
         at_risk=ppa_row["at_risk"],

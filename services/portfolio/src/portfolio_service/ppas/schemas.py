@@ -183,6 +183,8 @@ class PpaRead(ResponseModel):
     budget_ceiling: Money | None
     budget_currency: str
     progress: int
+    # How many tasks its progress counts; none: the 0 % above measures nothing.
+    tasks_linked: int
     approval_status: ApprovalStatus
     approval_history: list[ApprovalHistoryRead]
     milestones: list[MilestoneRead]
@@ -288,7 +290,9 @@ PPA_EXPORT_COLUMNS = (
     field("budget_allocation", "Budget allocation", amount),
     field("budget_ceiling", "Budget ceiling", amount),
     field("budget_currency", "Currency", text),
-    field("progress", "Progress (%)"),
+    # Blank without tasks linked: its 0 % measures nothing (a manager's average would count it).
+    Column("Progress (%)", lambda ppa: ppa.progress if ppa.tasks_linked else None),
+    field("tasks_linked", "Tasks linked"),
     field("reported_progress", "Reported progress (%)"),
     field("reported_on", "Reported on"),
     field("approval_status", "Approval status"),

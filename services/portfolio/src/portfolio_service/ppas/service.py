@@ -100,6 +100,7 @@ def create_ppa(
             "last_update_on",
             "reported_progress",
             "reported_on",
+            "tasks_linked",
         ],
     )
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.

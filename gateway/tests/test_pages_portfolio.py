@@ -425,6 +425,57 @@ def test_assessments_list_create_detail_with_tasks(make_client, admin_headers):
     assert "primary_methodology" in invalid.text
 
 
+def test_the_dashboard_counts_ppas_over_budget_and_the_list_shows_their_money(
+    make_client, admin_headers
+):
+    """PPAs over budget could not be found: the dashboard counts those counted against a
+    budget ceiling that is over (a soft one let them through), next to "behind schedule",
+    linking to the list filtered to them, whose money columns sort."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    api = make_client()
+    # A year of its own: one active environment ceiling per year.
+    marker, year = _marker(), 2040 + uuid.uuid4().int % 60
+    ceiling = {"sector": "environment", "fiscal_year": year, "enforcement": "soft"}
+    created = api.post(
+        "/api/v1/budget-ceilings", json=ceiling | {"amount": 1_000_000}, headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    ids = []
+    for title, allocation in (("Mangroves", 900_000), ("Seawall", 300_000)):
+        body = {"title": f"{title} {marker}", "category": "oobc_ppa", "sector": "environment"}
+        ppa = api.post(
+            "/api/v1/ppas",
+            json=body | {"fiscal_year": year, "budget_allocation": allocation},
+            headers=admin_headers,
+        ).json()
+        for stage in ("technical_review", "budget_review"):
+            moved = api.post(
+                f"/api/v1/ppas/{ppa['id']}/approval", json={"to": stage}, headers=admin_headers
+            )
+            assert moved.status_code == 200, moved.text
+        ids.append(ppa["id"])
+    for kind, amount in (("allocation", "900000"), ("obligation", "450000")):
+        tranche = {"tranche_type": kind, "amount": amount, "date": "2026-01-05"}
+        assert submit(client, f"{PPAS}{ids[0]}/funding/", tranche).status_code == 303
+
+    board = client.get(DASHBOARD, params={"fiscal_year": year}).text
+    tiles = visible_text(board[board.index('class="kpis"') : board.index('id="budget"')])
+    assert "at risk (behind schedule) ⚠ 2 over budget or ceiling" in tiles
+    link = re.search(r'href="(/oobc-management/portfolio/ppas/\?[^"]*over_budget=true)"', board)
+    assert link, board
+    listed = client.get(html.unescape(link.group(1))).text
+    assert 'name="over_budget" value="true" checked' in listed
+    rows = visible_text(listed[listed.index("<tbody>") :])
+    assert f"Mangroves {marker}" in rows
+    assert f"Seawall {marker}" in rows
+    # Budget (and allocated under it), obligated, disbursed.
+    assert "₱900,000.00 ₱900,000.00 allocated ₱450,000.00 ₱0.00" in rows
+    by_obligated = client.get(PPAS, params={"over_budget": "true", "sort": "-obligated_total"})
+    assert 'aria-sort="descending"' in by_obligated.text
+    first_row = by_obligated.text[by_obligated.text.index("<tbody>") :]
+    assert first_row.index(f"Mangroves {marker}") < first_row.index(f"Seawall {marker}")
+
+
 def test_dashboard_and_unknown_records(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()

@@ -107,14 +107,19 @@ LIST_FILTERS = (
     "q",
     *RECORD_FILTERS,
     "at_risk",
+    "over_budget",
     "sort",
 )
-# The PPA list's sortable headings (the service's sort keys) and its "Sort by".
+# The PPA list's sortable headings (the service's sort keys; allocated: "Sort by" only) and
+# its "Sort by".
 PPA_SORT_TITLES = {
     "title": "Title",
     "status": "Status",
     "fiscal_year": "FY",
     "budget_allocation": "Budget",
+    "allocated_total": "Allocated",
+    "obligated_total": "Obligated",
+    "disbursed_total": "Disbursed",
     "progress": "Progress",
 }
 PPA_DEFAULT_SORT = "-created_at"  # newest first
@@ -125,6 +130,9 @@ PPA_SORT_CHOICES = {
     "title": "Title A to Z",
     "status": "Status",
     "-budget_allocation": "Largest budget",
+    "-allocated_total": "Most allocated",
+    "-obligated_total": "Most obligated",
+    "-disbursed_total": "Most disbursed",
     "-progress": "Most progress",
     "progress": "Least progress",
     "start_date": "Starting soonest",

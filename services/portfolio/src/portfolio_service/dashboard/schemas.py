@@ -138,6 +138,9 @@ class Dashboard(ResponseModel):
     ongoing: int
     completed: int
     at_risk: int
+    # Spending above its budget allocation, or counted against a budget ceiling that is over
+    # (`ppas.service.over_budget_condition`; the PPA list's `over_budget` filter).
+    over_budget: int
     upcoming_milestones: list[UpcomingMilestone]
     needs: NeedsCoverage
     indicators: IndicatorAttainment

@@ -61,7 +61,11 @@ from portfolio_service.ppas.models import (
     Sector,
     has_tasks_linked,
 )
-from portfolio_service.ppas.service import RECORD_FILTERS, at_risk_condition
+from portfolio_service.ppas.service import (
+    RECORD_FILTERS,
+    at_risk_condition,
+    over_budget_condition,
+)
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
@@ -159,6 +163,7 @@ def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
         func.avg(Ppa.progress).filter(has_tasks_linked()).label("average_progress"),
         func.count().filter(has_tasks_linked()).label("with_tasks"),
         func.count().filter(at_risk_condition(today)).label("at_risk"),
+        func.count().filter(over_budget_condition()).label("over_budget"),
     ]
     for name, (column, values) in BREAKDOWNS.items():
         columns += [
@@ -357,6 +362,7 @@ def portfolio_dashboard(
         ongoing=by_status[PpaStatus.ONGOING.value],
         completed=by_status[PpaStatus.COMPLETED.value],
         at_risk=ppa_row["at_risk"],
+        over_budget=ppa_row["over_budget"],
         upcoming_milestones=[UpcomingMilestone.model_validate(row) for row in upcoming],
         needs=NeedsCoverage(
             total=needs_row.total,

@@ -106,6 +106,11 @@ def test_indicators_and_actuals_on_the_ppa_page(make_client, admin_headers):
     indicator = re.search(rf'action="{re.escape(page)}indicators/([0-9a-f-]{{36}})/"', added)
     assert indicator
     indicator_id = indicator.group(1)
+    # Its only indicator is chosen already in the form recording an actual.
+    form = added[added.index('name="indicator_id"') :]
+    form = form[: form.index("</select>")]
+    assert f'<option value="{indicator_id}" selected>' in form
+    assert "choose an indicator" not in form
 
     # Record an actual: the indicator is chosen; one per period.
     missing = submit(client, page + "actuals/", {"period_end": "2025-03-31", "value": "510"})

@@ -211,8 +211,14 @@ def test_budget_execution_files_carry_the_page_filters(make_client, portfolio):
         "75.0 %",
         "Total",
         "Page 1 of 1",
+        # Its headings whole ("Budget alloca-tion", "Dis-burse-ment rate" before).
+        "Budget allocation",
+        "Obligation rate",
+        "Disbursement rate",
+        "Utilization",
     ):
         assert words in text, words
+    assert not re.search(r"[a-z]- [a-z]", text), re.findall(r"\w+- \w+", text)
     assert client.get(BUDGET_EXECUTION + "export/", params={"format": "doc"}).status_code == 422
 
 
@@ -506,3 +512,23 @@ def test_under_obligated_says_the_day_it_is_judged_on_so_brief_and_dashboard_agr
     assert "A PPA's own page and brief judge it today." in section
     _, report = pdf_text(client.get(REPORT, params={"fiscal_year": year}), "report-under.pdf")
     assert re.search(r"0 under-obligated at the end of \d{4} Q[1-4]", report), report[:400]
+
+
+def test_a_long_title_is_cut_between_words_in_the_briefs_file_name(make_client, api):
+    """The brief's file name kept 60 characters of its title: "…-maguindanaon-cooperativ-"."""
+    ppa = post(
+        api,
+        "/ppas",
+        {
+            "title": "Halal food processing livelihood for Maguindanaon cooperatives",
+            "category": "oobc_ppa",
+        },
+    )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    brief = client.get(f"{PPAS}{ppa['id']}/brief.pdf")
+    assert brief.status_code == 200
+    name = "ppa-brief-halal-food-processing-livelihood-for-maguindanaon"
+    assert (
+        f'filename="{name}-{date.today().isoformat()}.pdf"'
+        in (brief.headers["content-disposition"])
+    )

@@ -287,6 +287,7 @@ def test_exact_figures_for_the_whole_portfolio(client, staff, session):
     # Of the 6 PPAs with tasks linked: P4 and P5 (none) are left out.
     assert (board["average_progress"], board["with_tasks"]) == (52.0, 6)  # (10+40+100+79+80+3)
     assert (board["ongoing"], board["completed"], board["at_risk"]) == (2, 1, 2)
+    assert board["upcoming_days"] == 30  # M3, 31 days off, is not upcoming yet
     upcoming = board["upcoming_milestones"]
     assert [m["title"] for m in upcoming] == ["M1", "M6", "M2"]
     assert upcoming[0] == {

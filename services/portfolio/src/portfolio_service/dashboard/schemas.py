@@ -141,6 +141,8 @@ class Dashboard(ResponseModel):
     # Spending above its budget allocation, or counted against a budget ceiling that is over
     # (`ppas.service.over_budget_condition`; the PPA list's `over_budget` filter).
     over_budget: int
+    # The open milestones of the next `upcoming_days` days (today included), soonest first.
+    upcoming_days: int
     upcoming_milestones: list[UpcomingMilestone]
     needs: NeedsCoverage
     indicators: IndicatorAttainment

@@ -363,6 +363,7 @@ def portfolio_dashboard(
         completed=by_status[PpaStatus.COMPLETED.value],
         at_risk=ppa_row["at_risk"],
         over_budget=ppa_row["over_budget"],
+        upcoming_days=UPCOMING_DAYS,
         upcoming_milestones=[UpcomingMilestone.model_validate(row) for row in upcoming],
         needs=NeedsCoverage(
             total=needs_row.total,

@@ -52,6 +52,9 @@ def test_a_manager_approves_and_rejects_from_the_queue(
         for body in (
             {"funding_source": "gaa", "enforcement": "soft", "amount": 1_000_000},
             {"enforcement": "hard", "amount": 3_000_000},
+            # The longest name and amount: its row leaves "Deactivate…" the least room.
+            {"sector": "peace_security", "funding_source": "lgu_counterpart"}
+            | {"amount": 125_000_000},
         ):
             created = api.post(
                 "/api/v1/budget-ceilings",
@@ -81,11 +84,18 @@ def test_a_manager_approves_and_rejects_from_the_queue(
 
     page.goto(QUEUE)
     road = page.locator(f"#queued-{ids['Farm-to-market road']}")
-    expect(road).to_contain_text("880,000.00 PHP")
+    expect(road).to_contain_text("₱880,000.00")
     expect(road).to_contain_text(
         f"Leaves ₱120,000.00 under the soft ceiling for GAA infrastructure {year}"
     )
     expect(page.locator("#ceilings")).to_contain_text("Soft: flags")
+    # "Deactivate…" stays on one line (its "…" wrapped under it).
+    deactivate = page.locator("#ceilings a[href$='/deactivate/']")
+    expect(deactivate.first).to_be_visible()
+    assert (
+        deactivate.evaluate_all("links => links.map(a => a.getClientRects().length)")
+        == [1] * deactivate.count()
+    )
     check_page(page, "approvals-queue")
 
     road.get_by_role("button", name="Approve, on to budget review").click()

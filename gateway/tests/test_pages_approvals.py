@@ -105,11 +105,15 @@ def test_a_manager_sets_a_ceiling_and_approves_returns_and_rejects_from_the_queu
 
     page = manager.get(QUEUE).text
     row = _row(page, first)
-    assert "880,000.00 PHP" in row
+    # One money format on the page: the amount, its ceiling impact and the ceilings' usage.
+    assert "₱880,000.00" in row
+    assert "PHP" not in page
     assert f"Leaves ₱120,000.00 under the soft ceiling for GAA infrastructure {year}" in row
     assert "since today" in row
     assert _stage_of(page, first) == "technical_review"
-    assert f"GAA infrastructure {year}" in page[page.index('id="ceilings"') :]
+    ceilings = page[page.index('id="ceilings"') :]
+    assert f"GAA infrastructure {year}" in ceilings
+    assert "₱1,000,000.00" in ceilings
     assert "Soft: flags" in page
 
     # Approve at a stale version: said, and nothing moved.
@@ -138,7 +142,8 @@ def test_a_manager_sets_a_ceiling_and_approves_returns_and_rejects_from_the_queu
         manager, QUEUE + f"{second}/reject/", {"version": "2", "note": "Over the plan"}
     )
     assert rejected.headers["location"] == QUEUE + "?saved=rejected"
-    # Return: back to draft, the note in its history.
+    # Return: back to draft in one move, the note in its history; the PPA's approval history
+    # and its Activity say it was returned for changes, never rejected.
     returned = submit(manager, QUEUE + f"{third}/return/", {"version": "2", "note": "Add the MOA"})
     assert returned.headers["location"] == QUEUE + "?saved=returned"
     page = manager.get(QUEUE).text
@@ -146,7 +151,16 @@ def test_a_manager_sets_a_ceiling_and_approves_returns_and_rejects_from_the_queu
     assert f'id="queued-{third}"' not in page
     ppa = api.get(f"/api/v1/ppas/{third}", headers=admin_headers).json()
     assert ppa["approval_status"] == "draft"
-    assert [entry["note"] for entry in ppa["approval_history"][-2:]] == ["Add the MOA"] * 2
+    assert [(h["from"], h["to"], h["note"]) for h in ppa["approval_history"][1:]] == [
+        ("technical_review", "draft", "Add the MOA")
+    ]
+    ppa_page = manager.get(f"/oobc-management/portfolio/ppas/{third}/").text
+    approvals = ppa_page[ppa_page.index('id="approval"') : ppa_page.index('id="needs"')]
+    assert "Draft (returned for changes)" in approvals
+    assert "Rejected" not in approvals
+    activity = ppa_page[ppa_page.index('id="activity"') :]
+    assert "Draft (returned for changes)" in activity
+    assert "Rejected" not in activity
 
     # Deactivating the ceiling asks first and carries its version.
     ceiling_row = page[page.index(f"GAA infrastructure {year}</td>") :]

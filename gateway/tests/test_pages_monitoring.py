@@ -106,6 +106,11 @@ def test_indicators_and_actuals_on_the_ppa_page(make_client, admin_headers):
     indicator = re.search(rf'action="{re.escape(page)}indicators/([0-9a-f-]{{36}})/"', added)
     assert indicator
     indicator_id = indicator.group(1)
+    # Its only indicator is chosen already in the form recording an actual.
+    form = added[added.index('name="indicator_id"') :]
+    form = form[: form.index("</select>")]
+    assert f'<option value="{indicator_id}" selected>' in form
+    assert "choose an indicator" not in form
 
     # Record an actual: the indicator is chosen; one per period.
     missing = submit(client, page + "actuals/", {"period_end": "2025-03-31", "value": "510"})
@@ -235,8 +240,8 @@ def test_the_status_update_log_and_what_others_are_offered(make_client, admin_he
     assert "not reported" in log
     assert re.search(r"Last update: [^<]*2026", log)
     # The progress last reported shows beside the tasks', on the PPA's page and in the list.
-    reported = "0.0 % from tasks · 40 % reported Sat 31 Oct 2026"
-    assert f"Progress {reported} (0 of 0 linked tasks completed)" in visible_text(log)
+    reported = "No tasks linked · 40 % reported Sat 31 Oct 2026"
+    assert f"Progress {reported}" in visible_text(log)
     assert reported in visible_text(client.get(PPAS, params={"q": marker}).text)
 
     # Someone who is not an owner reads the log but is offered no forms, and is refused.

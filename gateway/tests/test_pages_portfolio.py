@@ -5,6 +5,7 @@ their edit forms (If-Match, "changed by …"), deletions asked first, links one 
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 import uuid
@@ -20,7 +21,9 @@ from gateway_helpers import (
     signed_in,
     submit,
     token_for,
+    visible_text,
 )
+from pypdf import PdfReader
 
 from obcms_platform.approval import FROZEN_FIELDS
 from obcms_platform.zones import office_today
@@ -286,6 +289,37 @@ def test_rejecting_a_ppa_on_its_page_asks_the_reason_beside_the_note(make_client
     assert "Outside the mandate" in admin.get(page).text
 
 
+def test_a_ppa_without_tasks_says_so_instead_of_0_percent(make_client, admin_headers):
+    """A completed PPA with no tasks linked read "0.0 % from tasks" everywhere: it reads as
+    complete, and an open one without tasks says none are linked; the brief says the same."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    marker = _marker()
+    api = make_client()
+    ids = {}
+    for title, status in ((f"Scholarships {marker}", "completed"), (f"Clinics {marker}", "")):
+        body = {"title": title, "category": "oobc_ppa"} | ({"status": status} if status else {})
+        response = api.post("/api/v1/ppas", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.text
+        ids[title.split()[0]] = response.json()["id"]
+    listed = visible_text(client.get(PPAS, params={"q": marker}).text)
+    assert f"Scholarships {marker} OOBC PPA Completed" in listed
+    assert "✓ Complete, no tasks linked" in listed
+    assert "No tasks linked" in listed[listed.index(f"Clinics {marker}") :]
+    assert "0.0 %" not in listed
+    page = visible_text(client.get(f"{PPAS}{ids['Scholarships']}/").text)
+    assert "Progress ✓ Complete, no tasks linked" in page
+    assert "linked tasks completed" not in page
+    brief = client.get(f"{PPAS}{ids['Clinics']}/brief.pdf")
+    text = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(brief.content)).pages).split()
+    )
+    assert "Progress No tasks linked" in text
+    # Nor do they pull the dashboard's average progress down (nothing else has tasks here:
+    # no worker keeps the portfolio's projection of them in these tests).
+    board = visible_text(client.get(DASHBOARD).text)
+    assert "— average progress from tasks: no PPA has tasks linked" in board
+
+
 def test_ppa_tasks_needs_and_progress(make_client, admin_headers):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()
@@ -391,6 +425,57 @@ def test_assessments_list_create_detail_with_tasks(make_client, admin_headers):
     assert "primary_methodology" in invalid.text
 
 
+def test_the_dashboard_counts_ppas_over_budget_and_the_list_shows_their_money(
+    make_client, admin_headers
+):
+    """PPAs over budget could not be found: the dashboard counts those counted against a
+    budget ceiling that is over (a soft one let them through), next to "behind schedule",
+    linking to the list filtered to them, whose money columns sort."""
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    api = make_client()
+    # A year of its own: one active environment ceiling per year.
+    marker, year = _marker(), 2040 + uuid.uuid4().int % 60
+    ceiling = {"sector": "environment", "fiscal_year": year, "enforcement": "soft"}
+    created = api.post(
+        "/api/v1/budget-ceilings", json=ceiling | {"amount": 1_000_000}, headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    ids = []
+    for title, allocation in (("Mangroves", 900_000), ("Seawall", 300_000)):
+        body = {"title": f"{title} {marker}", "category": "oobc_ppa", "sector": "environment"}
+        ppa = api.post(
+            "/api/v1/ppas",
+            json=body | {"fiscal_year": year, "budget_allocation": allocation},
+            headers=admin_headers,
+        ).json()
+        for stage in ("technical_review", "budget_review"):
+            moved = api.post(
+                f"/api/v1/ppas/{ppa['id']}/approval", json={"to": stage}, headers=admin_headers
+            )
+            assert moved.status_code == 200, moved.text
+        ids.append(ppa["id"])
+    for kind, amount in (("allocation", "900000"), ("obligation", "450000")):
+        tranche = {"tranche_type": kind, "amount": amount, "date": "2026-01-05"}
+        assert submit(client, f"{PPAS}{ids[0]}/funding/", tranche).status_code == 303
+
+    board = client.get(DASHBOARD, params={"fiscal_year": year}).text
+    tiles = visible_text(board[board.index('class="kpis"') : board.index('id="budget"')])
+    assert "at risk (behind schedule) ⚠ 2 over budget or ceiling" in tiles
+    link = re.search(r'href="(/oobc-management/portfolio/ppas/\?[^"]*over_budget=true)"', board)
+    assert link, board
+    listed = client.get(html.unescape(link.group(1))).text
+    assert 'name="over_budget" value="true" checked' in listed
+    rows = visible_text(listed[listed.index("<tbody>") :])
+    assert f"Mangroves {marker}" in rows
+    assert f"Seawall {marker}" in rows
+    # Budget (and allocated under it), obligated, disbursed.
+    assert "₱900,000.00 ₱900,000.00 allocated ₱450,000.00 ₱0.00" in rows
+    by_obligated = client.get(PPAS, params={"over_budget": "true", "sort": "-obligated_total"})
+    assert 'aria-sort="descending"' in by_obligated.text
+    first_row = by_obligated.text[by_obligated.text.index("<tbody>") :]
+    assert first_row.index(f"Mangroves {marker}") < first_row.index(f"Seawall {marker}")
+
+
 def test_dashboard_and_unknown_records(make_client):
     client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
     marker = _marker()
@@ -403,7 +488,10 @@ def test_dashboard_and_unknown_records(make_client):
     assert "By sector" in dashboard.text
     assert "Obligation rate" in dashboard.text
     assert "average progress from tasks" in dashboard.text  # not the figures reported
-    assert f"Kick-off {marker}" in dashboard.text
+    # Its milestones say their window (a milestone further off is not "upcoming" there).
+    milestones = dashboard.text[dashboard.text.index('id="milestones"') :]
+    assert "<h2>Upcoming milestones in the next 30 days</h2>" in milestones
+    assert f"Kick-off {marker}" in milestones
     whole = client.get(DASHBOARD)
     assert whole.status_code == 200
     assert "needs addressed" in whole.text
@@ -511,7 +599,10 @@ def test_ppa_form_shows_every_error_beside_its_field_and_reads_amounts(make_clie
     ppa = _created_id(created, PPAS)
     page = client.get(created.headers["location"]).text
     assert "PPA created" in page
-    assert "1,500,000.00" in page
+    assert "₱1,500,000.00" in page
+    # The list's Budget column writes money as every page does.
+    listed = client.get(PPAS, params={"q": marker}).text
+    assert "₱1,500,000.00" in listed[listed.index(f"Separators {marker}") :]
     assert lead["name"] in page
     # Edited again, the amount reads as it was typed, not as JSON has it (1500000.0).
     assert (
@@ -1080,7 +1171,10 @@ def test_the_dashboard_flags_ppas_under_obligated_at_the_quarter_end(make_client
     board = client.get(DASHBOARD, params={"fiscal_year": "2037"}).text
     assert "under-obligated at the end of" in board
     section = board[board.index('id="under-obligated"') :]
-    assert "⚠ 1 PPA under-obligated: below the 75 % obligation rate" in section
+    assert (
+        "⚠ 1 PPA under-obligated: obligated below 75 % of the allocation at the quarter's end"
+        in html.unescape(section)
+    )
     assert f"Slow {marker}</a>" in section
     assert "10.00 %" in section
 

@@ -97,7 +97,7 @@ def test_form_round_trip_of_the_record_and_the_page_in_words(make_client):
         "Bangsamoro Women Foundation",
         "MOA-2026-014, signed",
         "120 of 400 reached (30 %)",
-        "2,500.00 PHP",
+        "₱2,500.00",
         "GAD-responsive",
         "Supports the peace agenda",
         "SDG 1 · No poverty",

@@ -215,8 +215,14 @@ def test_budget_execution_files_carry_the_page_filters(make_client, portfolio):
         "75.0 %",
         "Total",
         "Page 1 of 1",
+        # Its headings whole ("Budget alloca-tion", "Dis-burse-ment rate" before).
+        "Budget allocation",
+        "Obligation rate",
+        "Disbursement rate",
+        "Utilization",
     ):
         assert words in text, words
+    assert not re.search(r"[a-z]- [a-z]", text), re.findall(r"\w+- \w+", text)
     assert client.get(BUDGET_EXECUTION + "export/", params={"format": "doc"}).status_code == 422
 
 
@@ -449,7 +455,7 @@ def test_the_portfolio_report_lists_each_ppas_indicators_and_latest_update_and_w
     for words in (
         "PPAs: indicators and latest status update (6)",
         title,
-        "Ongoing · progress 0 % · At risk (behind schedule)",
+        "Ongoing · no tasks linked · At risk (behind schedule)",
         "Classes held (classes) 10 by Wed 31 Dec 2025 13 at Mon 30 Jun 2025",
         "130.0 % (target exceeded) On track",  # past its target, as on the PPA's page
         "Adults who read (%) 80 by Wed 31 Dec 2025 No actual yet",
@@ -508,3 +514,61 @@ def test_the_first_pdf_finds_a_worker_started_with_the_gateway(make_settings):
         assert first.status_code == 200, first.text[:300]
         assert first.content.startswith(b"%PDF")
         assert [child.pid for child in started()] == warm  # made by it: none started
+
+
+def test_under_obligated_says_the_day_it_is_judged_on_so_brief_and_dashboard_agree(
+    make_client, api
+):
+    """One rule (obligated below 75 % of the allocation), each place saying when it judges
+    it: a PPA obligated 60 % this quarter is under-obligated today in its brief and on its
+    page, and none was at the end of the last quarter on the dashboard and in the report."""
+    year = _unused_year(api)
+    ppa = post(
+        api,
+        "/ppas",
+        {"title": f"Halal processing {uuid.uuid4().hex[:6]}", "category": "oobc_ppa"}
+        | {"fiscal_year": year, "budget_allocation": "4500000"},
+    )
+    today = date.today().isoformat()
+    for kind, amount in (("allocation", "4500000"), ("obligation", "2700000")):
+        post(
+            api,
+            f"/ppas/{ppa['id']}/funding",
+            {"tranche_type": kind, "amount": amount} | {"date": today},
+        )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+
+    _, brief = pdf_text(client.get(f"{PPAS}{ppa['id']}/brief.pdf"), "ppa-brief-under.pdf")
+    assert (
+        "₱2,700,000.00 (60.0 % · under-obligated: obligated below 75 % of the allocation today)"
+        in brief
+    )
+    page = client.get(f"{PPAS}{ppa['id']}/").text
+    assert "obligated below 75 % of the allocation today" in page
+
+    board = client.get(DASHBOARD, params={"fiscal_year": year}).text
+    section = board[board.index('id="under-obligated"') :]
+    assert "No PPA was under-obligated at the end of" in section
+    assert "A PPA's own page and brief judge it today." in section
+    _, report = pdf_text(client.get(REPORT, params={"fiscal_year": year}), "report-under.pdf")
+    assert re.search(r"0 under-obligated at the end of \d{4} Q[1-4]", report), report[:400]
+
+
+def test_a_long_title_is_cut_between_words_in_the_briefs_file_name(make_client, api):
+    """The brief's file name kept 60 characters of its title: "…-maguindanaon-cooperativ-"."""
+    ppa = post(
+        api,
+        "/ppas",
+        {
+            "title": "Halal food processing livelihood for Maguindanaon cooperatives",
+            "category": "oobc_ppa",
+        },
+    )
+    client = signed_in(make_client(), "admin", ADMIN_PASSWORD)
+    brief = client.get(f"{PPAS}{ppa['id']}/brief.pdf")
+    assert brief.status_code == 200
+    name = "ppa-brief-halal-food-processing-livelihood-for-maguindanaon"
+    assert (
+        f'filename="{name}-{date.today().isoformat()}.pdf"'
+        in (brief.headers["content-disposition"])
+    )

@@ -19,6 +19,7 @@ import pytest
 from gateway_helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
+    PHONE,
     SCREENSHOTS,
     USER_PASSWORD,
     ServedApp,
@@ -252,7 +253,7 @@ def test_ppa_coverage_tags_and_sdgs_through_the_form(page: Page, api: httpx.Clie
     expect(record).to_contain_text("Alonganan, Datu Piang, Maguindanao del Sur (barangay)")
     expect(record).to_contain_text("GAD-responsive")
     expect(record).to_contain_text("SDG 5 · Gender equality; SDG 14 · Life below water")
-    expect(record).to_contain_text("250.00 PHP")  # the cost per beneficiary
+    expect(record).to_contain_text("₱250.00")  # the cost per beneficiary
     check_page(page, "portfolio-ppa-record")
     ppa_id = page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     stored = api.get(f"/api/v1/ppas/{ppa_id}", headers=people["me"]["headers"]).json()
@@ -274,3 +275,42 @@ def test_ppa_coverage_tags_and_sdgs_through_the_form(page: Page, api: httpx.Clie
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("No PPAs match.")).to_be_visible()
     check_page(page, "portfolio-ppas-filtered")
+
+
+# Each filter control's label: its own words (not its options'), or why it has none.
+LABEL_WORDS = """form => [...form.querySelectorAll('select, input:not([type=hidden])')].map(
+control => {
+  const label = control.closest('label');
+  const words = label ? [...label.childNodes]
+    .filter(node => !(node instanceof Element && node.matches('select, input')))
+    .map(node => node.textContent).join(' ').trim() : '';
+  const shown = label && label.getBoundingClientRect().height > 0;
+  return [control.name, shown ? words : ''];
+})"""
+
+
+def test_the_dashboard_timeline_and_list_filters_have_visible_labels(page: Page):
+    """The filters were selects named only by their first option ("any region"): on a phone
+    four of them stacked with nothing naming them. Each has its visible label, at both
+    widths (the search box says "search" in it)."""
+    for path, form in (
+        ("/oobc-management/portfolio/", "form.filters"),
+        ("/oobc-management/portfolio/timeline/", "form.filters"),
+        (PPAS, "form.filters"),
+    ):
+        page.goto(path)
+        for size in (PHONE, DESKTOP):
+            page.set_viewport_size(size)
+            labels = dict(page.locator(form).evaluate(LABEL_WORDS))
+            unlabelled = [name for name, words in labels.items() if not words and name != "q"]
+            assert unlabelled == [], f"{path} at {size['width']} px: {labels}"
+        assert {"region", "province", "tag", "sdg"} <= set(labels)
+    page.goto("/oobc-management/portfolio/timeline/")
+    expect(page.get_by_role("combobox", name="Region", exact=True)).to_be_visible()
+    check_page(page, "portfolio-timeline-filters")
+    # The dashboard's charts redraw after a resize: its axe sweep loads it at each width
+    # (test_pages_formatting); here, how its filters look at each.
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        page.goto("/oobc-management/portfolio/")
+        page.screenshot(path=SCREENSHOTS / f"portfolio-dashboard-filters-{size}.png")

@@ -54,7 +54,8 @@ FONT = "DejaVu Sans, sans-serif"
 # An axis label's longest, in characters: about a third of a half-page chart's width. pygal
 # would cut a longer one anywhere ("Infrastr…", "Peace an…"); we shorten it between words.
 LABEL_LIMIT = 32
-# The words of a download's subject kept in its name (a long title is cut).
+# The words of a download's subject kept in its name, in characters (a long title is cut
+# between two words).
 SUBJECT_LIMIT = 60
 
 
@@ -253,8 +254,13 @@ def count_bars(title: str, counts: Mapping[str, int], width: int = 320) -> Marku
 
 def document_name(kind: str, today: date, subject: str = "") -> str:
     """The download's name: its `kind`, the words of its `subject` (a PPA's title, in any
-    script) and the day: "ppa-brief-farm-to-market-road-2026-12-08.pdf"."""
-    words = "-".join(re.findall(r"[^\W_]+", subject.casefold()))[:SUBJECT_LIMIT].strip("-")
+    script; a long one cut after its last whole word that fits) and the day:
+    "ppa-brief-farm-to-market-road-2026-12-08.pdf"."""
+    words = "-".join(re.findall(r"[^\W_]+", subject.casefold()))
+    if len(words) > SUBJECT_LIMIT:
+        cut = words[: SUBJECT_LIMIT + 1]
+        # A single overlong word is cut inside it.
+        words = cut.rsplit("-", 1)[0] if "-" in cut else cut[:SUBJECT_LIMIT]
     return "-".join(part for part in (kind, words, today.isoformat()) if part) + ".pdf"
 
 

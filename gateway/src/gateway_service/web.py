@@ -14,6 +14,7 @@ from starlette.responses import Response
 from gateway_service import formatting
 from gateway_service.static_files import static_url
 from obcms_platform.auth import Role
+from obcms_platform.obligation import under_obligated_rule
 from obcms_platform.vocabulary import UNSPECIFIED_SECTOR
 
 templates = Jinja2Templates(
@@ -28,6 +29,8 @@ formatting.register(templates.env)
 templates.env.globals["static_url"] = static_url
 # The group of PPAs without a sector, named as the dashboard names it (reports, tables).
 templates.env.globals["unspecified_sector"] = UNSPECIFIED_SECTOR
+# When a PPA is under-obligated, in words with the day it is judged (one rule, declared once).
+templates.env.globals["under_obligated_rule"] = under_obligated_rule
 
 
 @dataclass(frozen=True)

@@ -225,8 +225,10 @@ class ResourceRoutes(Generic[ReadT]):
         *,
         errors: Iterable[int] = (),
         export: Export | None = None,
+        item: type[BaseModel] | None = None,
     ) -> None:
-        """``GET ""``: `find(session, filters, page[, principal=])` → (records, total).
+        """``GET ""``: `find(session, filters, page[, principal=])` → (records, total), each
+        answered as `item` (default: as one record is), when the list says more of each.
 
         With an `export`, ``?format=csv`` or ``xlsx`` answers every record `export.query`
         selects with the same filters, as a file (`obcms_platform.exports`); a list without
@@ -240,7 +242,8 @@ class ResourceRoutes(Generic[ReadT]):
             )
         # The concrete page model (its OpenAPI schema: `Page_NeedRead_`), of a read model known
         # only here; mypy takes the subscript for a type.
-        page_model = Page[self.read]  # type: ignore[name-defined]
+        read = item or self.read
+        page_model = Page[read]  # type: ignore[valid-type]
 
         def handle(
             request: Request,

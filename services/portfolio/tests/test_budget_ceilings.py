@@ -9,7 +9,7 @@ from sqlalchemy import text
 from obcms_platform.testing import assert_error
 from obcms_platform.testing.service_probes import run_concurrently
 
-from .helpers import CEILINGS, PPAS, create_ppa, get_ppa
+from .helpers import CEILINGS, DASHBOARD, PPAS, create_ppa, get_ppa, tranche
 
 USAGE = f"{CEILINGS}/usage"
 QUEUE = "/api/v1/approval-queue"
@@ -334,7 +334,7 @@ def test_the_queue_per_role_oldest_first(client, staff, manager, admin, database
     assert [item["id"] for item in managers["items"]] == [old, newer]
     first = managers["items"][0]
     assert (first["days_waiting"], first["budget_allocation"], first["version"]) == (3, 100, 2)
-    assert first["moves"] == ["budget_review", "rejected"]
+    assert first["moves"] == ["budget_review", "draft", "rejected"]  # draft: returned
     # Approving `newer` leaves 1000 - 200 (committed by `final`) - 300.
     assert managers["items"][1]["ceilings"][0]["headroom_after"] == 500
     assert managers["items"][1]["days_waiting"] == 0
@@ -342,7 +342,7 @@ def test_the_queue_per_role_oldest_first(client, staff, manager, admin, database
     admins = client.get(QUEUE, headers=admin.headers).json()
     assert admins["stages"][-1] == "executive_approval"
     assert [item["id"] for item in admins["items"]] == [old, final, newer]
-    assert admins["items"][1]["moves"] == ["approved", "rejected"]
+    assert admins["items"][1]["moves"] == ["approved", "draft", "rejected"]
     # `final` counts already: approving it leaves 1000 - 200.
     assert admins["items"][1]["ceilings"][0]["headroom_after"] == 800
 
@@ -350,3 +350,55 @@ def test_the_queue_per_role_oldest_first(client, staff, manager, admin, database
     assert staffs["may_decide"] is False
     assert [item["id"] for item in staffs["items"]] == [old, newer]
     assert all(item["moves"] == [] for item in staffs["items"])
+
+
+def test_ppas_over_budget_are_counted_listed_and_sorted_by_their_money(
+    client, staff, manager, session
+):
+    """Over budget: counted against a ceiling that is over (a soft one let them through), or
+    spending above the allocation (an older record: the limits refuse that now). The
+    dashboard counts them, the list filters them, and shows and sorts by each PPA's money."""
+    ceiling(
+        client,
+        manager,
+        sector="infrastructure",
+        fiscal_year=2027,
+        funding_source="gaa",
+        enforcement="soft",
+        amount=1_000_000,
+    )
+    first = in_technical_review(client, staff, manager, 880_000)
+    second = in_technical_review(client, staff, manager, 240_000)
+    waiting = in_technical_review(client, staff, manager, 50_000)  # not committed yet
+    assert move(client, manager, first, "budget_review").status_code == 200
+    for kind, amount in (("allocation", 800_000), ("obligation", 500_000)):
+        assert tranche(client, manager, first, kind, amount).status_code == 201
+    board = client.get(DASHBOARD, params={"fiscal_year": 2027}, headers=staff.headers).json()
+    assert board["over_budget"] == 0
+    assert move(client, manager, second, "budget_review").status_code == 200
+    # An older record: obligated more than its budget allows now.
+    older = create_ppa(client, staff, title="Older record", budget_allocation=100)
+    for kind in ("allocation", "obligation"):
+        assert tranche(client, manager, older["id"], kind, 100).status_code == 201
+    session.execute(
+        text("UPDATE ppas SET budget_allocation = 60 WHERE id = :ppa"), {"ppa": older["id"]}
+    )
+    session.commit()
+
+    board = client.get(DASHBOARD, params={"fiscal_year": 2027}, headers=staff.headers).json()
+    assert board["over_budget"] == 2  # first and second; not the one waiting
+    assert client.get(DASHBOARD, headers=staff.headers).json()["over_budget"] == 3
+    over = client.get(PPAS, params={"over_budget": "true"}, headers=staff.headers).json()
+    assert {item["id"] for item in over["items"]} == {first, second, older["id"]}
+    fine = client.get(PPAS, params={"over_budget": "false"}, headers=staff.headers).json()
+    assert waiting in {item["id"] for item in fine["items"]}
+
+    by_obligated = client.get(
+        PPAS, params={"sort": "-obligated_total", "fiscal_year": 2027}, headers=staff.headers
+    ).json()["items"]
+    assert by_obligated[0]["id"] == first
+    assert (
+        by_obligated[0]["allocated_total"],
+        by_obligated[0]["obligated_total"],
+        by_obligated[0]["disbursed_total"],
+    ) == (800_000, 500_000, 0)

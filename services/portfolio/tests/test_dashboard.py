@@ -21,6 +21,7 @@ from portfolio_service.indicators.models import Indicator, IndicatorActual
 from portfolio_service.milestones.models import Milestone
 from portfolio_service.needs.models import Need, NeedPpaLink
 from portfolio_service.ppas.models import Ppa
+from portfolio_service.progress.models import PpaTaskProjection
 from portfolio_service.status_updates.models import StatusUpdate
 
 from .helpers import DASHBOARD, PPAS
@@ -46,6 +47,17 @@ def ppa_row(key: str, **fields: Any) -> dict[str, Any]:
     }
     row.update(fields)
     return row
+
+
+def linked_tasks(session, *ppa_ids: uuid.UUID) -> None:
+    """A task linked to each PPA (as the tasks service announced it): its progress counts."""
+    session.execute(
+        insert(PpaTaskProjection),
+        [
+            {"task_id": uuid.uuid4(), "ppa_id": ppa_id, "status": "in_progress", "version": 1}
+            for ppa_id in ppa_ids
+        ],
+    )
 
 
 def known_dataset(session) -> dict[str, dict[str, Any]]:
@@ -134,6 +146,8 @@ def known_dataset(session) -> dict[str, dict[str, Any]]:
     ]
     session.execute(insert(Ppa), rows)
     by_key = {row["title"]: row for row in rows}
+    # P4 and P5 have no tasks linked: their 0 % measures nothing.
+    linked_tasks(session, *(row["id"] for row in rows if row["title"] not in {"P4", "P5"}))
     tranches = [
         ("P1", "allocation", 1000),
         ("P1", "obligation", 600),
@@ -187,7 +201,7 @@ def get_dashboard(client, caller, **params: Any) -> dict[str, Any]:
 def test_empty_portfolio(client, staff):
     board = get_dashboard(client, staff)
     assert board["total_ppas"] == 0
-    assert board["average_progress"] is None
+    assert (board["average_progress"], board["with_tasks"]) == (None, 0)
     assert (board["ongoing"], board["completed"], board["at_risk"]) == (0, 0, 0)
     assert set(board["by_status"].values()) == {0}
     assert board["budget"]["budget_allocation"] == 0
@@ -270,8 +284,10 @@ def test_exact_figures_for_the_whole_portfolio(client, staff, session):
         "disbursement_rate": 48.15,  # 1300 / 2700
         "utilization_rate": 20.0,  # 1300 / 6500
     }
-    assert board["average_progress"] == 39.0  # (10+40+100+0+0+79+80+3) / 8
+    # Of the 6 PPAs with tasks linked: P4 and P5 (none) are left out.
+    assert (board["average_progress"], board["with_tasks"]) == (52.0, 6)  # (10+40+100+79+80+3)
     assert (board["ongoing"], board["completed"], board["at_risk"]) == (2, 1, 2)
+    assert board["upcoming_days"] == 30  # M3, 31 days off, is not upcoming yet
     upcoming = board["upcoming_milestones"]
     assert [m["title"] for m in upcoming] == ["M1", "M6", "M2"]
     assert upcoming[0] == {
@@ -313,7 +329,7 @@ def test_exact_figures_for_one_fiscal_year(client, staff, session):
         "disbursement_rate": 50.0,
         "utilization_rate": 28.89,
     }
-    assert board["average_progress"] == 16.7
+    assert (board["average_progress"], board["with_tasks"]) == (25.0, 2)  # P1, P2; not P4
     assert (board["ongoing"], board["completed"], board["at_risk"]) == (2, 0, 1)
     assert [m["title"] for m in board["upcoming_milestones"]] == ["M1", "M2"]
     assert get_dashboard(client, staff, fiscal_year=2030)["total_ppas"] == 0
@@ -340,9 +356,9 @@ def test_at_risk_follows_progress(client, staff, session):
 
 
 def test_average_progress_rounds_half_up(client, staff, session):
-    session.execute(
-        insert(Ppa), [ppa_row(f"R{i}", progress=value) for i, value in enumerate([0, 0, 0, 1])]
-    )
+    rows = [ppa_row(f"R{i}", progress=value) for i, value in enumerate([0, 0, 0, 1])]
+    session.execute(insert(Ppa), rows)
+    linked_tasks(session, *(row["id"] for row in rows))
     session.commit()
     assert get_dashboard(client, staff)["average_progress"] == 0.3  # 1 / 4 = 0.25
 

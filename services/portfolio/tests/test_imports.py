@@ -151,6 +151,7 @@ def test_the_excel_round_trip_reproduces_ppas_needs_and_their_links(
     assert set(ppa_report.json()["ids"]) == {lead["id"], other["id"]}
     assert ppa_report.json()["ignored_columns"] == [
         "Progress (%)",
+        "Tasks linked",  # the tasks service's
         "Reported progress (%)",  # the status updates' (not imported)
         "Reported on",
         "Approval status",

@@ -469,3 +469,17 @@ def test_deleting_an_open_task_can_lift_a_ppa_from_zero(client, staff, session, 
     assert progress(client, staff, pid) == 0
     apply(session, task_event("deleted", open_tasks[0], pid, "not_started", 2))
     assert progress(client, staff, pid) == 1
+
+
+def test_a_ppa_says_how_many_tasks_its_progress_counts(client, staff, session, ppa):
+    """0 % of no tasks measures nothing: the PPA says none are linked (its pages then say
+    "no tasks linked", the dashboard leaves it out of the average progress)."""
+    pid = ppa["id"]
+    assert (ppa["progress"], ppa["tasks_linked"]) == (0, 0)
+    tasks = [uuid.uuid4() for _ in range(3)]
+    apply(session, *(task_event("created", t, pid, "not_started", 1) for t in tasks))
+    apply(session, task_event("deleted", tasks[0], pid, "not_started", 2))
+    stored = get_ppa(client, staff, pid)
+    assert (stored["progress"], stored["tasks_linked"]) == (0, 2)
+    listed = client.get(PPAS, params={"q": "Tracked"}, headers=staff.headers).json()["items"]
+    assert [item["tasks_linked"] for item in listed if item["id"] == pid] == [2]

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway_service.auth.identity import Identity, PageUser
+from gateway_service.formatting import pesos
 from gateway_service.pages.common import (
     FUNDING_SOURCES,
     SECTORS,
@@ -37,13 +38,12 @@ DECISION = APPROVALS + "{ppa_id}/{decision}/"
 CEILINGS = APPROVALS + "ceilings/"
 CEILING_DEACTIVATE = CEILINGS + "{ceiling_id}/deactivate/"
 ENFORCEMENTS = values(CeilingEnforcement)
-# A move back: a rejected PPA returns to draft, for its team to change it.
+# The moves back (returned for changes to draft, or rejected): Return and Reject, not Approve.
 BACK_MOVES = frozenset({ApprovalStatus.REJECTED.value, ApprovalStatus.DRAFT.value})
-# Return and Reject: what the confirmation asks, and the moves made (Return: rejected, then
-# draft at once).
+# Return and Reject: what the confirmation asks, and the move made.
 DECISIONS = {
-    "reject": ("Reject", (ApprovalStatus.REJECTED,)),
-    "return": ("Return for changes", (ApprovalStatus.REJECTED, ApprovalStatus.DRAFT)),
+    "reject": ("Reject", ApprovalStatus.REJECTED),
+    "return": ("Return for changes", ApprovalStatus.DRAFT),
 }
 NOTE = Field("note", "Note", required=True, max_length=5_000)
 CEILING_FIELDS = (
@@ -80,14 +80,10 @@ def impact_in_words(item: dict[str, Any]) -> str:
             said.append(sentence(ceiling["flag"]))
         else:
             said.append(
-                f"Leaves {_peso(ceiling['headroom_after'])} under the {ceiling['enforcement']} "
+                f"Leaves {pesos(ceiling['headroom_after'])} under the {ceiling['enforcement']} "
                 f"ceiling for {ceiling['name']}"
             )
     return "; ".join(said) + "."
-
-
-def _peso(amount: float) -> str:
-    return f"₱{amount:,.2f}"
 
 
 def waiting_in_words(days: int) -> str:
@@ -238,14 +234,12 @@ async def decide(request: Request, user: PageUser, ppa_id: str, decision: str) -
             version=version,
             status=422,
         )
-    _, moves = DECISIONS[decision]
-    for to in moves:
-        done, said, status = await _move(request, user, ppa_id, to.value, version, note)
-        if not done:
-            return await _decision_page(
-                request, user, ppa_id, decision, error=said, note=note, status=status
-            )
-        version = said or ""
+    _, to = DECISIONS[decision]
+    done, said, status = await _move(request, user, ppa_id, to.value, version, note)
+    if not done:
+        return await _decision_page(
+            request, user, ppa_id, decision, error=said, note=note, status=status
+        )
     return redirect(APPROVALS + f"?saved={'returned' if decision == 'return' else 'rejected'}")
 
 
@@ -270,7 +264,7 @@ def _deactivation(ceiling: dict[str, Any]) -> Deletion:
     return Deletion(
         heading=f"Deactivate the ceiling for {ceiling['name']}?",
         consequence=(
-            f"The {ceiling['enforcement']} ceiling of {_peso(ceiling['amount'])} no longer holds "
+            f"The {ceiling['enforcement']} ceiling of {pesos(ceiling['amount'])} no longer holds "
             "PPAs entering budget review or the allocations recorded; it stays in the history."
         ),
         post_to=CEILING_DEACTIVATE.format(ceiling_id=ceiling["id"]),

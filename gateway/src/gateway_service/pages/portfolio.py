@@ -78,7 +78,13 @@ from gateway_service.pages.record_forms import (
 )
 from gateway_service.pages.tasks import TASKS_PAGE
 from gateway_service.web import render
-from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS, FROZEN_STAGES, offered_moves
+from obcms_platform.approval import (
+    DELETABLE_STAGES,
+    FROZEN_FIELDS,
+    FROZEN_STAGES,
+    offered_moves,
+    stage_reached,
+)
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.formatting import label
 from obcms_platform.psgc import Area, gazetteer
@@ -101,14 +107,19 @@ LIST_FILTERS = (
     "q",
     *RECORD_FILTERS,
     "at_risk",
+    "over_budget",
     "sort",
 )
-# The PPA list's sortable headings (the service's sort keys) and its "Sort by".
+# The PPA list's sortable headings (the service's sort keys; allocated: "Sort by" only) and
+# its "Sort by".
 PPA_SORT_TITLES = {
     "title": "Title",
     "status": "Status",
     "fiscal_year": "FY",
     "budget_allocation": "Budget",
+    "allocated_total": "Allocated",
+    "obligated_total": "Obligated",
+    "disbursed_total": "Disbursed",
     "progress": "Progress",
 }
 PPA_DEFAULT_SORT = "-created_at"  # newest first
@@ -119,6 +130,9 @@ PPA_SORT_CHOICES = {
     "title": "Title A to Z",
     "status": "Status",
     "-budget_allocation": "Largest budget",
+    "-allocated_total": "Most allocated",
+    "-obligated_total": "Most obligated",
+    "-disbursed_total": "Most disbursed",
     "-progress": "Most progress",
     "progress": "Least progress",
     "start_date": "Starting soonest",
@@ -740,7 +754,10 @@ async def _ppa_page(
     ]
     done = sum(1 for task in tasks if task["status"] == "completed")
     collab = await panel(request, user, "ppa", ppa_id, may_change_record=may_change(user, ppa))
-    history = ppa["approval_history"]
+    history = [
+        {**entry, "reached": stage_reached(entry["from"], entry["to"])}
+        for entry in ppa["approval_history"]
+    ]
     names = await user_names(
         request,
         [entry["changed_by"] for entry in history]

@@ -131,10 +131,18 @@ class Dashboard(ResponseModel):
     by_tag: dict[str, int]
     beneficiaries: Beneficiaries
     budget: BudgetFigures
+    # Over the PPAs with tasks linked (`with_tasks` of them): one without has no progress
+    # to average (its 0 % measures nothing). None: no PPA has tasks.
     average_progress: float | None
+    with_tasks: int
     ongoing: int
     completed: int
     at_risk: int
+    # Spending above its budget allocation, or counted against a budget ceiling that is over
+    # (`ppas.service.over_budget_condition`; the PPA list's `over_budget` filter).
+    over_budget: int
+    # The open milestones of the next `upcoming_days` days (today included), soonest first.
+    upcoming_days: int
     upcoming_milestones: list[UpcomingMilestone]
     needs: NeedsCoverage
     indicators: IndicatorAttainment

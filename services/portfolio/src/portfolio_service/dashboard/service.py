@@ -29,6 +29,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from obcms_platform.obligation import UNDER_OBLIGATED_BELOW
 from obcms_platform.records import model_of
 from obcms_platform.vocabulary import SUSTAINABLE_DEVELOPMENT_GOALS, UNSPECIFIED_SECTOR, PpaTag
 from obcms_platform.zones import office_today
@@ -47,18 +48,24 @@ from portfolio_service.dashboard.schemas import (
 )
 from portfolio_service.fields import percent
 from portfolio_service.funding.models import FundingTranche, TrancheType
-from portfolio_service.funding.service import (
-    ALLOCATING,
-    UNDER_OBLIGATED_BELOW,
-    FundingFigures,
-    tranche_sums,
-)
+from portfolio_service.funding.service import ALLOCATING, FundingFigures, tranche_sums
 from portfolio_service.indicators.models import Indicator, IndicatorStatus
 from portfolio_service.indicators.service import indicator_figures
 from portfolio_service.milestones.models import Milestone, MilestoneStatus
 from portfolio_service.needs.models import Need, NeedPpaLink
-from portfolio_service.ppas.models import ApprovalStatus, Ppa, PpaCategory, PpaStatus, Sector
-from portfolio_service.ppas.service import RECORD_FILTERS, at_risk_condition
+from portfolio_service.ppas.models import (
+    ApprovalStatus,
+    Ppa,
+    PpaCategory,
+    PpaStatus,
+    Sector,
+    has_tasks_linked,
+)
+from portfolio_service.ppas.service import (
+    RECORD_FILTERS,
+    at_risk_condition,
+    over_budget_condition,
+)
 
 UPCOMING_DAYS = 30
 UPCOMING_LIMIT = 10
@@ -153,8 +160,10 @@ def dashboard_queries(filtered: frozenset[str]) -> DashboardQueries:
     columns: list[Any] = [
         func.count().label("total"),
         func.coalesce(func.sum(Ppa.budget_allocation), 0).label("budget_allocation"),
-        func.avg(Ppa.progress).label("average_progress"),
+        func.avg(Ppa.progress).filter(has_tasks_linked()).label("average_progress"),
+        func.count().filter(has_tasks_linked()).label("with_tasks"),
         func.count().filter(at_risk_condition(today)).label("at_risk"),
+        func.count().filter(over_budget_condition()).label("over_budget"),
     ]
     for name, (column, values) in BREAKDOWNS.items():
         columns += [
@@ -349,9 +358,12 @@ def portfolio_dashboard(
             if average is None
             else float(Decimal(average).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
         ),
+        with_tasks=ppa_row["with_tasks"],
         ongoing=by_status[PpaStatus.ONGOING.value],
         completed=by_status[PpaStatus.COMPLETED.value],
         at_risk=ppa_row["at_risk"],
+        over_budget=ppa_row["over_budget"],
+        upcoming_days=UPCOMING_DAYS,
         upcoming_milestones=[UpcomingMilestone.model_validate(row) for row in upcoming],
         needs=NeedsCoverage(
             total=needs_row.total,

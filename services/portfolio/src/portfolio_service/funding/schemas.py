@@ -71,8 +71,9 @@ class FundingSummary(ResponseModel):
     allocated = allocation tranches + adjustments; obligation rate = obligated / allocated;
     disbursement rate = disbursed / obligated; utilization = disbursed / the PPA's
     budget_allocation (all x 100, two decimals). A rate is null when its denominator is 0
-    (or unset). Under-obligated: an obligation rate below 75 %. Reversals count in every
-    total (they carry the opposite amount).
+    (or unset). Under-obligated: an obligation rate below 75 % today
+    (`obcms_platform.obligation`). Reversals count in every total (they carry the opposite
+    amount).
     """
 
     ppa_id: uuid.UUID

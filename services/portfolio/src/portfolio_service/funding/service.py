@@ -25,6 +25,7 @@ from obcms_platform.auth import Principal
 from obcms_platform.errors import ConflictError, InvalidInputError, NotFoundError
 from obcms_platform.formatting import format_day, money
 from obcms_platform.history import RecordChange, because
+from obcms_platform.obligation import UNDER_OBLIGATED_BELOW
 from obcms_platform.pagination import PageParams, paginate
 from obcms_platform.records import field_conditions, insert_row, model_of
 from obcms_platform.schemas import ensure_not_future
@@ -46,9 +47,6 @@ from portfolio_service.funding.schemas import (
     TrancheRead,
 )
 from portfolio_service.ppas.models import FundingSource, Ppa, Sector
-
-UNDER_OBLIGATED_BELOW = Decimal(75)
-
 
 # The field of `FundingFigures` each type of tranche adds to.
 FIGURE_OF = {

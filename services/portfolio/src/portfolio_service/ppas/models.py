@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     Index,
     Integer,
@@ -47,6 +48,7 @@ from obcms_platform.vocabulary import PpaStatus as PpaStatus
 from obcms_platform.vocabulary import Sector as Sector
 from portfolio_service.db import Base, history
 from portfolio_service.funding.models import FundingTranche, TrancheType
+from portfolio_service.progress.models import PpaTaskProjection
 from portfolio_service.status_updates.models import StatusUpdate
 
 if TYPE_CHECKING:
@@ -198,6 +200,7 @@ class Ppa(Identified, Authored, Versioned, Timestamped, Base):
         last_update_on: Mapped[date | None]
         reported_progress: Mapped[int | None]
         reported_on: Mapped[date | None]
+        tasks_linked: Mapped[int]
         allocated_total: Mapped[Decimal]
         obligated_total: Mapped[Decimal]
         disbursed_total: Mapped[Decimal]
@@ -252,6 +255,27 @@ Ppa.reported_progress = column_property(
     _latest_reported(StatusUpdate.progress), expire_on_flush=False
 )
 Ppa.reported_on = column_property(_latest_reported(StatusUpdate.as_of), expire_on_flush=False)
+
+
+def has_tasks_linked() -> ColumnElement[bool]:
+    """Whether a live task is linked to the PPA: without one its progress (0, DOMAIN.md)
+    measures nothing, and is said as "no tasks linked" and left out of averages."""
+    return (
+        select(PpaTaskProjection.task_id)
+        .where(PpaTaskProjection.ppa_id == Ppa.id, ~PpaTaskProjection.deleted)
+        .correlate_except(PpaTaskProjection)
+        .exists()
+    )
+
+
+# How many live tasks its progress counts, read with the PPA, as `last_update_on` is.
+Ppa.tasks_linked = column_property(
+    select(func.count(PpaTaskProjection.task_id))
+    .where(PpaTaskProjection.ppa_id == Ppa.id, ~PpaTaskProjection.deleted)
+    .correlate_except(PpaTaskProjection)
+    .scalar_subquery(),
+    expire_on_flush=False,
+)
 
 
 def _tranche_total(*kinds: TrancheType) -> ScalarSelect[Decimal]:

@@ -14,6 +14,7 @@ from portfolio_service.ppas.schemas import (
     PPA_EXPORT_COLUMNS,
     PpaCreate,
     PpaFilters,
+    PpaListItem,
     PpaRead,
     PpaUpdate,
 )
@@ -22,11 +23,7 @@ router = collection_router("ppas", tag="PPAs")
 PPA_EXPORT = Export("ppas", PPA_EXPORT_COLUMNS, service.exported_ppas, directory)
 
 ppas = ResourceRoutes(router, "ppa", PpaRead)
-ppas.list(
-    PpaFilters,
-    service.list_ppas,
-    export=PPA_EXPORT,
-)
+ppas.list(PpaFilters, service.list_ppas, export=PPA_EXPORT, item=PpaListItem)
 # Before the routes of one PPA: ``/import`` is no PPA's id.
 import_route(router, Import(PPA_EXPORT, PpaCreate, service.create_ppa, "PPA"), PPA_IMPORT)
 ppas.create(PpaCreate, service.create_ppa, PPA_CREATE)

@@ -183,6 +183,8 @@ class PpaRead(ResponseModel):
     budget_ceiling: Money | None
     budget_currency: str
     progress: int
+    # How many tasks its progress counts; none: the 0 % above measures nothing.
+    tasks_linked: int
     approval_status: ApprovalStatus
     approval_history: list[ApprovalHistoryRead]
     milestones: list[MilestoneRead]
@@ -213,6 +215,15 @@ class PpaRead(ResponseModel):
     version: int
 
 
+class PpaListItem(PpaRead):
+    """A PPA as its list shows it: with what its tranches allocated (allocations and
+    adjustments), obligated and disbursed, net of reversals, as its funding page counts them."""
+
+    allocated_total: Money
+    obligated_total: Money
+    disbursed_total: Money
+
+
 class PpaSort(StrEnum):
     """The PPA list's orders: a field, descending after a minus; newest first by default."""
 
@@ -227,6 +238,12 @@ class PpaSort(StrEnum):
     FISCAL_YEAR_DESC = "-fiscal_year"
     BUDGET = "budget_allocation"
     BUDGET_DESC = "-budget_allocation"
+    ALLOCATED = "allocated_total"
+    ALLOCATED_DESC = "-allocated_total"
+    OBLIGATED = "obligated_total"
+    OBLIGATED_DESC = "-obligated_total"
+    DISBURSED = "disbursed_total"
+    DISBURSED_DESC = "-disbursed_total"
     PROGRESS = "progress"
     PROGRESS_DESC = "-progress"
     START_DATE = "start_date"
@@ -250,6 +267,8 @@ class PpaFilters(BaseModel):
     sdg: list[Sdg] = []
     # Behind schedule, as the dashboard counts it (true), or not (false).
     at_risk: bool | None = None
+    # Over budget, as the dashboard counts it (`ppas.service.over_budget_condition`), or not.
+    over_budget: bool | None = None
     # Led by any of these people (a person's PPAs to hand over when they leave).
     lead: list[uuid.UUID] = []
     sort: PpaSort = PpaSort.CREATED_AT_DESC
@@ -288,7 +307,9 @@ PPA_EXPORT_COLUMNS = (
     field("budget_allocation", "Budget allocation", amount),
     field("budget_ceiling", "Budget ceiling", amount),
     field("budget_currency", "Currency", text),
-    field("progress", "Progress (%)"),
+    # Blank without tasks linked: its 0 % measures nothing (a manager's average would count it).
+    Column("Progress (%)", lambda ppa: ppa.progress if ppa.tasks_linked else None),
+    field("tasks_linked", "Tasks linked"),
     field("reported_progress", "Reported progress (%)"),
     field("reported_on", "Reported on"),
     field("approval_status", "Approval status"),

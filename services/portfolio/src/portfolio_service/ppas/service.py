@@ -25,9 +25,10 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, undefer
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, undefer
 
 from obcms_platform import records
 from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS
@@ -46,6 +47,7 @@ from obcms_platform.psgc import gazetteer
 from obcms_platform.vocabulary import PpaStatus
 from obcms_platform.zones import office_today
 from portfolio_service.authz import ppa_ownership
+from portfolio_service.ceilings.models import BudgetCeiling
 from portfolio_service.ceilings.service import ensure_within_ceiling
 from portfolio_service.dashboard.schemas import DashboardFilters
 from portfolio_service.db import outbox
@@ -100,6 +102,7 @@ def create_ppa(
             "last_update_on",
             "reported_progress",
             "reported_on",
+            "tasks_linked",
         ],
     )
     # Its lead and creator: the tasks service assigns the PPA's generated tasks to them.
@@ -173,7 +176,8 @@ def delete_ppa(session: Session, ppa_id: uuid.UUID, expected_version: int | None
 
 
 def list_ppas(session: Session, filters: PpaFilters, page: PageParams) -> tuple[list[Ppa], int]:
-    return paginate(session, filtered_ppas(session, filters), page)
+    """A page of the list, each PPA with what it was allocated, obligated and disbursed."""
+    return paginate(session, with_funding_totals(filtered_ppas(session, filters)), page)
 
 
 def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
@@ -189,6 +193,9 @@ def filtered_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
     if filters.at_risk is not None:
         behind = at_risk_condition(literal(office_today(), Date))
         conditions.append(behind if filters.at_risk else not_(behind))
+    if filters.over_budget is not None:
+        over = over_budget_condition()
+        conditions.append(over if filters.over_budget else not_(over))
     return select(Ppa).where(*conditions).order_by(*_order(filters.sort))
 
 
@@ -215,6 +222,44 @@ def at_risk_condition(today: ColumnElement[date]) -> ColumnElement[bool]:
     )
 
 
+def over_budget_condition() -> ColumnElement[bool]:
+    """A PPA is over budget when what its tranches allocated, obligated or disbursed exceeds
+    its budget allocation (the funding limits refuse that now; an older record may be), or
+    when it counts against an active budget ceiling whose commitments exceed it (a soft one
+    lets a PPA through and flags it; a ceiling set below what it holds is over too).
+
+    DOMAIN.md's other budget limit, a PPA's allocation above its own `budget_ceiling`, is
+    refused by the database: no PPA is over that.
+    """
+    spent = func.greatest(Ppa.allocated_total, Ppa.obligated_total, Ppa.disbursed_total)
+    held = aliased(Ppa)
+    ceiling = BudgetCeiling
+
+    def applies(ppa: Any) -> list[ColumnElement[bool]]:
+        return [
+            ppa.sector == ceiling.sector,
+            ppa.fiscal_year == ceiling.fiscal_year,
+            or_(ceiling.funding_source.is_(None), ppa.funding_source == ceiling.funding_source),
+            ppa.approval_status.in_(CEILING_STAGES),
+        ]
+
+    committed = (
+        select(func.coalesce(func.sum(held.budget_allocation), 0))
+        .where(*applies(held))
+        .correlate(ceiling)
+        .scalar_subquery()
+    )
+    over_ceiling = (
+        select(ceiling.id)
+        .where(ceiling.is_active, *applies(Ppa), committed > ceiling.amount)
+        .correlate(Ppa)
+        .exists()
+    )
+    return or_(
+        and_(Ppa.budget_allocation.is_not(None), spent > Ppa.budget_allocation), over_ceiling
+    )
+
+
 # By the work's course (planning, ongoing, completed, on hold, cancelled), not alphabetically.
 _STATUS_RANK = case({status: rank for rank, status in enumerate(PpaStatus)}, value=Ppa.status)
 
@@ -231,12 +276,17 @@ def _order(sort: PpaSort) -> tuple[ColumnElement[Any] | InstrumentedAttribute[An
     return (by.nulls_last(), *newest_first)
 
 
-def exported_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
-    """The PPA list's export: its rows, each with what it was allocated, obligated and
-    disbursed (read for the file only)."""
-    return filtered_ppas(session, filters).options(
+def with_funding_totals(statement: Select[Ppa]) -> Select[Ppa]:
+    """`statement`'s PPAs read with what each was allocated, obligated and disbursed (the
+    list's and its export's)."""
+    return statement.options(
         undefer(Ppa.allocated_total), undefer(Ppa.obligated_total), undefer(Ppa.disbursed_total)
     )
+
+
+def exported_ppas(session: Session, filters: PpaFilters) -> Select[Ppa]:
+    """The PPA list's export: its rows, each with its funding totals."""
+    return with_funding_totals(filtered_ppas(session, filters))
 
 
 def record_conditions(filters: PpaFilters | DashboardFilters) -> list[ColumnElement[bool]]:

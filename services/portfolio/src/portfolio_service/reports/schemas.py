@@ -85,6 +85,8 @@ class MonitoredPpa(ResponseModel):
     title: str
     status: PpaStatus
     progress: int
+    # How many tasks `progress` counts (none: it measures nothing).
+    tasks_linked: int
     at_risk: bool
     indicators: list[MonitoredIndicator]
     latest_update: LatestUpdate | None

@@ -189,6 +189,7 @@ def ppa_monitoring(session: Session, filters: DashboardFilters, today: date) -> 
             Ppa.title,
             Ppa.status,
             Ppa.progress,
+            Ppa.tasks_linked,
             at_risk_condition(literal(today, Date)).label("at_risk"),
         )
         .where(*conditions)
@@ -225,6 +226,7 @@ def ppa_monitoring(session: Session, filters: DashboardFilters, today: date) -> 
                 title=row.title,
                 status=row.status,
                 progress=row.progress,
+                tasks_linked=row.tasks_linked,
                 at_risk=bool(row.at_risk),
                 indicators=indicators.get(row.id, []),
                 latest_update=updates.get(row.id),

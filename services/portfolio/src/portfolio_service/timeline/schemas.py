@@ -49,6 +49,8 @@ class TimelinePpa(ResponseModel):
     start_date: dt.date | None
     target_end_date: dt.date | None
     progress: int
+    # How many tasks `progress` counts (none: it measures nothing).
+    tasks_linked: int
     # Whether the caller may move its milestones (the `milestone.write` rule): the chart
     # offers drag handles on those only.
     milestones_editable: bool

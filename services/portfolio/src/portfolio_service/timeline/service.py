@@ -79,6 +79,7 @@ def _row(ppa: Ppa, stages: list[WorkflowStage], principal: Principal) -> Timelin
         start_date=ppa.start_date,
         target_end_date=ppa.target_end_date,
         progress=ppa.progress,
+        tasks_linked=ppa.tasks_linked,
         milestones_editable=MILESTONE_WRITE.allows(principal, ppa_ownership(ppa)),
         milestones=[TimelineMilestone.model_validate(each) for each in ppa.milestones],
         stages=[TimelineStage.model_validate(stage) for stage in stages],

@@ -5,16 +5,12 @@ them and the gateway offers only the moves they allow.
     executive_approval -> approved -> enacted
 
 Every review stage may go to rejected (saying why, in the move's note), and rejected back to
-draft. A review stage may also go straight back to draft, saying what to change: the PPA is
-returned for changes, one move (DOMAIN.md routes it through rejected, which recorded and
-announced a return as a rejection). The final approval (into approved, and on into enacted)
-and undoing it (approved back to draft) need the admin role; undoing it also needs a note
-saying why.
+draft. The final approval (into approved, and on into enacted) and undoing it (approved back
+to draft) need the admin role; undoing it also needs a note saying why.
 """
 
 from __future__ import annotations
 
-from obcms_platform.formatting import label
 from obcms_platform.vocabulary import ApprovalStatus
 
 S = ApprovalStatus
@@ -29,16 +25,14 @@ REVIEW_STAGES: tuple[ApprovalStatus, ...] = (
 # From -> the moves allowed, in the order a page offers them.
 TRANSITIONS: dict[ApprovalStatus, tuple[ApprovalStatus, ...]] = {
     S.DRAFT: (S.TECHNICAL_REVIEW,),
-    S.TECHNICAL_REVIEW: (S.BUDGET_REVIEW, S.DRAFT, S.REJECTED),
-    S.BUDGET_REVIEW: (S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.DRAFT, S.REJECTED),
-    S.STAKEHOLDER_CONSULTATION: (S.EXECUTIVE_APPROVAL, S.DRAFT, S.REJECTED),
-    S.EXECUTIVE_APPROVAL: (S.APPROVED, S.DRAFT, S.REJECTED),
+    S.TECHNICAL_REVIEW: (S.BUDGET_REVIEW, S.REJECTED),
+    S.BUDGET_REVIEW: (S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.REJECTED),
+    S.STAKEHOLDER_CONSULTATION: (S.EXECUTIVE_APPROVAL, S.REJECTED),
+    S.EXECUTIVE_APPROVAL: (S.APPROVED, S.REJECTED),
     S.APPROVED: (S.ENACTED, S.DRAFT),
     S.ENACTED: (),
     S.REJECTED: (S.DRAFT,),
 }
-# What a return for changes is called wherever it is told (history, activity, notifications).
-RETURNED = "returned for changes"
 ADMIN_TARGETS = frozenset({S.APPROVED, S.ENACTED})
 # Undoing an approval (to change an approved PPA's budget or scope).
 UNDOING_APPROVAL = (S.APPROVED, S.DRAFT)
@@ -46,8 +40,7 @@ UNDOING_APPROVAL = (S.APPROVED, S.DRAFT)
 ADMIN_MOVES = frozenset({UNDOING_APPROVAL})
 
 # From budget review on, a PPA's budget and scope (`FROZEN_FIELDS`) change only by sending it
-# back to draft (returned for changes, rejected -> draft, or approved -> draft by an admin), and
-# its budget
+# back through approval (rejected -> draft, or approved -> draft by an admin), and its budget
 # counts against its sector's ceiling.
 FROZEN_STAGES = frozenset(
     {S.BUDGET_REVIEW, S.STAKEHOLDER_CONSULTATION, S.EXECUTIVE_APPROVAL, S.APPROVED, S.ENACTED}
@@ -75,23 +68,15 @@ DELETABLE_STAGES = frozenset({S.DRAFT, S.REJECTED})
 NOTED_MOVES = frozenset({UNDOING_APPROVAL})
 
 
-def is_return(current: ApprovalStatus, target: ApprovalStatus) -> bool:
-    """Whether the move returns the PPA for changes: from a review stage back to draft."""
-    return current in REVIEW_STAGES and target is S.DRAFT
-
-
 def needs_admin(current: ApprovalStatus, target: ApprovalStatus) -> bool:
     return target in ADMIN_TARGETS or (current, target) in ADMIN_MOVES
 
 
 def missing_note(current: ApprovalStatus, target: ApprovalStatus) -> str | None:
     """What the note of the move from `current` to `target` must say, when the move must say
-    why (a rejection, a return for changes, undoing an approval); None when a note is
-    optional."""
+    why (a rejection, undoing an approval); None when a note is optional."""
     if target is S.REJECTED:
         return "give the reason for rejecting it, the PPA's owners read it"
-    if is_return(current, target):
-        return "say what to change, the PPA's owners read it"
     if (current, target) in NOTED_MOVES:
         return f"say why the PPA goes back from {current.value} to {target.value}"
     return None
@@ -104,29 +89,6 @@ def decided_stages(*, admin: bool) -> list[ApprovalStatus]:
     return [
         stage for stage in REVIEW_STAGES if admin or not needs_admin(stage, TRANSITIONS[stage][0])
     ]
-
-
-def move_in_words(current: ApprovalStatus | str | None, target: ApprovalStatus | str) -> str:
-    """What a move did to the PPA, as its people read it after "The PPA …": "was returned for
-    changes", "was rejected", "was approved", "is back in draft", "moved to budget review"."""
-    before = ApprovalStatus(current) if current else None
-    after = ApprovalStatus(target)
-    if before is not None and is_return(before, after):
-        return f"was {RETURNED}"
-    if after in (S.APPROVED, S.REJECTED, S.ENACTED):
-        return f"was {after.value}"
-    if after is S.DRAFT:
-        return "is back in draft"
-    return f"moved to {label(after).lower()}"
-
-
-def stage_reached(current: ApprovalStatus | str | None, target: ApprovalStatus | str) -> str:
-    """The stage a move reached, in words, saying a return for changes: "Draft (returned for
-    changes)", "Rejected", "Budget review"."""
-    after = ApprovalStatus(target)
-    if current and is_return(ApprovalStatus(current), after):
-        return f"{label(after)} ({RETURNED})"
-    return label(after)
 
 
 def offered_moves(current: ApprovalStatus, *, admin: bool) -> tuple[ApprovalStatus, ...]:

@@ -24,7 +24,7 @@ from .helpers import (
     tranche,
 )
 
-# Every allowed move (DOMAIN.md, and the return for changes).
+# Every allowed move (DOMAIN.md).
 ALLOWED = {
     ("draft", "technical_review"),
     ("technical_review", "budget_review"),
@@ -39,11 +39,6 @@ ALLOWED = {
     ("stakeholder_consultation", "rejected"),
     ("executive_approval", "rejected"),
     ("rejected", "draft"),
-    # Returned for changes: one move back to draft (DOMAIN.md routes it through rejected).
-    ("technical_review", "draft"),
-    ("budget_review", "draft"),
-    ("stakeholder_consultation", "draft"),
-    ("executive_approval", "draft"),
 }
 # A path from draft to each status (by allowed moves).
 PATHS = {
@@ -481,24 +476,3 @@ def test_a_rejection_says_why(client, staff, manager, database):
     assert response.json()["approval_history"][-1]["note"] == "Over the sector's plan"
     # Other moves still need no note.
     assert move(client, manager, ppa["id"], "draft").status_code == 200
-
-
-def test_a_return_for_changes_is_one_move_back_to_draft_saying_what_to_change(
-    client, staff, manager, database
-):
-    """Returning a PPA under review for changes is one move, budget review -> draft, announced
-    once with its note; never a rejection. Without a note it is refused, naming the note."""
-    ppa = create_ppa(client, staff, title="Returned for changes")
-    walk(client, manager, ppa["id"], "budget_review")
-    events_before = len(outbox_rows(database, "ppa.approval_changed"))
-    error = assert_error(move(client, manager, ppa["id"], "draft"), 422, "note")
-    assert error["message"] == "note: say what to change, the PPA's owners read it"
-    response = move(client, manager, ppa["id"], "draft", note="Add the MOA")
-    assert response.status_code == 200, response.text
-    assert [(h["from"], h["to"], h["note"]) for h in response.json()["approval_history"]][2:] == [
-        ("budget_review", "draft", "Add the MOA")
-    ]
-    announced = outbox_rows(database, "ppa.approval_changed")[events_before:]
-    assert [(row["data"]["from"], row["data"]["to"]) for row in announced] == [
-        ("budget_review", "draft")
-    ]

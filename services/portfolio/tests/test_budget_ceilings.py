@@ -334,7 +334,7 @@ def test_the_queue_per_role_oldest_first(client, staff, manager, admin, database
     assert [item["id"] for item in managers["items"]] == [old, newer]
     first = managers["items"][0]
     assert (first["days_waiting"], first["budget_allocation"], first["version"]) == (3, 100, 2)
-    assert first["moves"] == ["budget_review", "draft", "rejected"]  # draft: returned
+    assert first["moves"] == ["budget_review", "rejected"]
     # Approving `newer` leaves 1000 - 200 (committed by `final`) - 300.
     assert managers["items"][1]["ceilings"][0]["headroom_after"] == 500
     assert managers["items"][1]["days_waiting"] == 0
@@ -342,7 +342,7 @@ def test_the_queue_per_role_oldest_first(client, staff, manager, admin, database
     admins = client.get(QUEUE, headers=admin.headers).json()
     assert admins["stages"][-1] == "executive_approval"
     assert [item["id"] for item in admins["items"]] == [old, final, newer]
-    assert admins["items"][1]["moves"] == ["approved", "draft", "rejected"]
+    assert admins["items"][1]["moves"] == ["approved", "rejected"]
     # `final` counts already: approving it leaves 1000 - 200.
     assert admins["items"][1]["ceilings"][0]["headroom_after"] == 800
 

@@ -16,7 +16,6 @@ from fastapi import Request
 from gateway_service.auth.identity import Identity
 from gateway_service.formatting import label, pesos
 from gateway_service.pages.common import api, user_names
-from obcms_platform.approval import stage_reached
 
 # How many changes a record's page shows (the API pages through all of them).
 SHOWN = 20
@@ -210,12 +209,7 @@ def _change(change: dict[str, Any], names: dict[str, str]) -> Change:
     return Change(
         field=FIELD_NAMES.get(field, label(field)),
         old=_shown(field, old, names),
-        # A PPA back in draft from a review stage was returned for changes: said so.
-        new=(
-            stage_reached(old, new)
-            if field == "approval_status" and new
-            else _shown(field, new, names)
-        ),
+        new=_shown(field, new, names),
         kind=kind,
     )
 

@@ -38,12 +38,13 @@ DECISION = APPROVALS + "{ppa_id}/{decision}/"
 CEILINGS = APPROVALS + "ceilings/"
 CEILING_DEACTIVATE = CEILINGS + "{ceiling_id}/deactivate/"
 ENFORCEMENTS = values(CeilingEnforcement)
-# The moves back (returned for changes to draft, or rejected): Return and Reject, not Approve.
+# A move back: a rejected PPA returns to draft, for its team to change it.
 BACK_MOVES = frozenset({ApprovalStatus.REJECTED.value, ApprovalStatus.DRAFT.value})
-# Return and Reject: what the confirmation asks, and the move made.
+# Return and Reject: what the confirmation asks, and the moves made (Return: rejected, then
+# draft at once).
 DECISIONS = {
-    "reject": ("Reject", ApprovalStatus.REJECTED),
-    "return": ("Return for changes", ApprovalStatus.DRAFT),
+    "reject": ("Reject", (ApprovalStatus.REJECTED,)),
+    "return": ("Return for changes", (ApprovalStatus.REJECTED, ApprovalStatus.DRAFT)),
 }
 NOTE = Field("note", "Note", required=True, max_length=5_000)
 CEILING_FIELDS = (
@@ -234,12 +235,14 @@ async def decide(request: Request, user: PageUser, ppa_id: str, decision: str) -
             version=version,
             status=422,
         )
-    _, to = DECISIONS[decision]
-    done, said, status = await _move(request, user, ppa_id, to.value, version, note)
-    if not done:
-        return await _decision_page(
-            request, user, ppa_id, decision, error=said, note=note, status=status
-        )
+    _, moves = DECISIONS[decision]
+    for to in moves:
+        done, said, status = await _move(request, user, ppa_id, to.value, version, note)
+        if not done:
+            return await _decision_page(
+                request, user, ppa_id, decision, error=said, note=note, status=status
+            )
+        version = said or ""
     return redirect(APPROVALS + f"?saved={'returned' if decision == 'return' else 'rejected'}")
 
 

@@ -78,13 +78,7 @@ from gateway_service.pages.record_forms import (
 )
 from gateway_service.pages.tasks import TASKS_PAGE
 from gateway_service.web import render
-from obcms_platform.approval import (
-    DELETABLE_STAGES,
-    FROZEN_FIELDS,
-    FROZEN_STAGES,
-    offered_moves,
-    stage_reached,
-)
+from obcms_platform.approval import DELETABLE_STAGES, FROZEN_FIELDS, FROZEN_STAGES, offered_moves
 from obcms_platform.errors import ForbiddenError, NotFoundError
 from obcms_platform.formatting import label
 from obcms_platform.psgc import Area, gazetteer
@@ -754,10 +748,7 @@ async def _ppa_page(
     ]
     done = sum(1 for task in tasks if task["status"] == "completed")
     collab = await panel(request, user, "ppa", ppa_id, may_change_record=may_change(user, ppa))
-    history = [
-        {**entry, "reached": stage_reached(entry["from"], entry["to"])}
-        for entry in ppa["approval_history"]
-    ]
+    history = ppa["approval_history"]
     names = await user_names(
         request,
         [entry["changed_by"] for entry in history]

@@ -46,7 +46,7 @@ from notifications_service.recipients.models import Recipient
 from notifications_service.settings import NotificationsSettings
 from obcms_platform import contracts as c
 from obcms_platform import records
-from obcms_platform.approval import REVIEW_STAGES, move_in_words
+from obcms_platform.approval import REVIEW_STAGES
 from obcms_platform.bus import Event
 from obcms_platform.bus.consumer import Handler
 from obcms_platform.formatting import (
@@ -606,12 +606,23 @@ def on_approval(
         settings,
         event,
         ppa.owner_ids if ppa else [],
-        (Kind.APPROVAL_MOVED, f"Your PPA {title} {move_in_words(move.from_, move.to)}{by}"),
+        (Kind.APPROVAL_MOVED, f"Your PPA {title} {_approval_outcome(move.to, stage)}{by}"),
         (event.id,),
         body=move.note or "",
         link=link,
         actor=move.changed_by,
     )
+
+
+def _approval_outcome(to: str, stage: str) -> str:
+    """What a move means to the PPA's owners: "was approved", not "moved to approved"."""
+    if to == ApprovalStatus.APPROVED:
+        return "was approved"
+    if to == ApprovalStatus.REJECTED:
+        return "was rejected"
+    if to == ApprovalStatus.DRAFT:
+        return "is back in draft"
+    return f"moved to {stage}"
 
 
 # Calendar events.

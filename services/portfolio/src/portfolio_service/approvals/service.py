@@ -6,9 +6,8 @@ which the gateway reads too). Functions take a session and never commit.
 
 Every review stage (technical_review, budget_review, stakeholder_consultation,
 executive_approval) may go to rejected, saying why in the move's note (422 without one: the
-PPA's owners are told it), and rejected may go back to draft; a review stage may also go
-straight back to draft, returned for changes (one move, saying what to change); any other
-move is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
+PPA's owners are told it), and rejected may go back to draft; any other move
+is refused with 409; an admin may send an approved PPA back to draft (to change its budget or
 scope, frozen from budget review on), saying why in the move's note (422 without one). Every
 move needs the manager role (authz.py); the final approval (into approved, and on into
 enacted) and undoing it need admin. Entering

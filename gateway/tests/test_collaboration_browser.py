@@ -178,7 +178,7 @@ def test_mention_a_colleague_attach_a_pdf_and_see_both_in_the_stream(
         expect(mention).to_contain_text(me["full_name"])
         expect(mention).to_contain_text(ppa["title"])
         check_page(theirs, "mention-notification")
-        mention.get_by_role("button").first.click()
+        mention.locator("a.open").click()  # its title, a link
         expect(theirs.locator("h1")).to_have_text(ppa["title"])
         # At the comment that mentions them, not the top of a long page.
         assert theirs.evaluate("location.hash").startswith("#comment-")

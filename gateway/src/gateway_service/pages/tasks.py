@@ -1597,8 +1597,11 @@ async def task_quick_action(
     if json:
         if reply.ok:
             message = f"{quoted(reply.body['title'])} {word}"
-            following = await _occurrence(request, user, reply.body, "next_task_id")
-            if following is not None and task["status"] != "completed":
+            completed = task["status"] != "completed" and reply.body["status"] == "completed"
+            following = (
+                await _occurrence(request, user, reply.body, "next_task_id") if completed else None
+            )
+            if following is not None:
                 message += f"; the next one is due {formatting.format_day(following['due_date'])}"
             answer = {"version": reply.body["version"], "message": message}
             if undo:  # what the script's Undo posts (`task_undo`)
